@@ -1,0 +1,68 @@
+package testenv_test
+
+import (
+	"database/sql"
+	"fmt"
+	"testing"
+
+	"github.com/foyerhq/foyer/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+func TestNewRedisServesItsOwnServer(t *testing.T) {
+	c := testenv.RedisClient(t, testenv.NewRedis(t))
+	if err := c.Set(t.Context(), "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.DBSize(t.Context()).Result(); err != nil || n != 1 {
+		t.Fatalf("DBSIZE = %d, %v; want 1 key", n, err)
+	}
+}
+
+func TestNewRedisWithAppendOnlySurvivesKill(t *testing.T) {
+	r := testenv.NewRedis(t, testenv.WithAppendOnly())
+	c := testenv.RedisClient(t, r)
+	if err := c.Set(t.Context(), "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Restart(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := c.Get(t.Context(), "k").Result(); err != nil || v != "v" {
+		t.Fatalf("GET k = %q, %v; want \"v\"", v, err)
+	}
+}
+
+// Parallel tests clone the template at the same time, which Postgres refuses
+// unless the clones are serialized.
+func TestNewDatabaseIsMigratedAndPrivate(t *testing.T) {
+	for i := range 4 {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			db, err := sql.Open("postgres", testenv.NewDatabase(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			for _, table := range []string{"sales", "orders"} {
+				var n int
+				if err := db.QueryRowContext(t.Context(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+					t.Fatalf("table %s: %v", table, err)
+				}
+				if n != 0 {
+					t.Fatalf("table %s holds %d rows, want a fresh database", table, n)
+				}
+			}
+			_, err = db.ExecContext(t.Context(), `INSERT INTO sales (id, sku, name, price_cents, stock, starts_at,
+				ends_at, outflow_per_second, reservation_ttl_seconds) VALUES ('s', 'sku', 'n', 100, 10, now(),
+				now() + interval '1 hour', 5, 60)`)
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
