@@ -1,0 +1,48 @@
+// Package salekeys names the Redis keys of a sale, shared by the packages
+// whose scripts touch them (waitingroom admits, checkout confirms).
+//
+// Every key of one sale carries the hash tag {saleID}: they live in one Redis
+// Cluster slot, so every Lua script can touch them together and runs unchanged
+// on a cluster.
+package salekeys
+
+// Keys are the Redis keys of one sale.
+type Keys struct {
+	Meta     string // hash: plan fields and live counters (available, held, sold, mark, seq, state)
+	Queue    string // sorted set: shopper id -> ticket
+	Gone     string // sorted set: tickets above mark that left the queue without being admitted
+	Journeys string // hash: shopper id -> transaction id, set on first join
+	Shoppers string // hash: shopper id -> reservation id, while a reservation is held or confirmed
+	Res      string // hash: reservation id -> JSON reservation
+	Holds    string // sorted set: reservation id -> expiry (unix ms), held reservations only
+	Outbox   string // sorted set: reservation id -> confirm time, confirmed but not yet published
+	Events   string // stream: what shoppers must hear about, in order (fields "type" and "data")
+	Lease    string // string: node id of the sale's admitter
+	Fence    string // counter: fencing token, raised at every change of admitter
+}
+
+// For returns the keys of the sale with this id.
+func For(saleID string) Keys {
+	p := "sale:{" + saleID + "}:"
+	return Keys{
+		Meta:     p + "meta",
+		Queue:    p + "queue",
+		Gone:     p + "gone",
+		Journeys: p + "journeys",
+		Shoppers: p + "shoppers",
+		Res:      p + "res",
+		Holds:    p + "holds",
+		Outbox:   p + "outbox",
+		Events:   p + "events",
+		Lease:    p + "admitter",
+		Fence:    p + "fence",
+	}
+}
+
+// Active is a set of the ids of sales whose hot state is in Redis. It has no
+// hash tag on purpose: no script touches it together with a sale's keys.
+const Active = "foyer:sales:active"
+
+// EventsMaxLen bounds a sale's event stream (approximately, MAXLEN ~). Nodes
+// read it live; a node that falls this far behind rebuilds its view instead.
+const EventsMaxLen = 100000

@@ -1,0 +1,176 @@
+package waitingroom
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/foyerhq/foyer/internal/salekeys"
+)
+
+// Admitter lets shoppers out of every active sale at the sale's outflow rate.
+// Every node runs one; for each sale the node holding the sale's lease does
+// the work, and the fencing token keeps a deposed node from admitting.
+type Admitter struct {
+	rdb   redis.UniversalClient
+	rooms *Rooms
+	node  string
+	log   *slog.Logger
+
+	// Tick is how often the admitter runs each sale. Defaults to 100ms: short
+	// enough that a rate of 10/s admits one shopper per tick, long enough that
+	// a node spends a few Redis calls per sale per tick and no more.
+	Tick time.Duration
+	// LeaseTTL is how long a sale's lease outlives a silent holder. Defaults to
+	// 1.5s, so another node takes over within 2s of the holder's death.
+	LeaseTTL time.Duration
+	// MaxReleasePerTick bounds how many expired holds one tick releases, so a
+	// mass expiry cannot make one script run long. Defaults to 500.
+	MaxReleasePerTick int
+	// MaxAdmitPerTick bounds one admission script. Defaults to 1000.
+	MaxAdmitPerTick int
+
+	sales map[string]*admission
+}
+
+// admission is the admitter's memory of one sale between ticks.
+type admission struct {
+	fence     string    // fencing token while this node holds the lease, else ""
+	allowance float64   // shoppers owed by the outflow rate, carried between ticks
+	last      time.Time // when the allowance was last raised
+}
+
+// NewAdmitter returns an admitter for node, with the defaults documented on its fields.
+func NewAdmitter(rdb redis.UniversalClient, node string, log *slog.Logger) *Admitter {
+	return &Admitter{
+		rdb: rdb, rooms: NewRooms(rdb), node: node, log: log,
+		Tick: 100 * time.Millisecond, LeaseTTL: 1500 * time.Millisecond,
+		MaxReleasePerTick: 500, MaxAdmitPerTick: 1000,
+		sales: map[string]*admission{},
+	}
+}
+
+// Run admits until ctx ends. Errors of one tick are logged and retried at the
+// next: Redis being away for a while must not stop the loop.
+func (a *Admitter) Run(ctx context.Context) error {
+	t := time.NewTicker(a.Tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case now := <-t.C:
+			if err := a.tick(ctx, now); err != nil && ctx.Err() == nil {
+				a.log.Warn("admission tick failed", "err", err)
+			}
+		}
+	}
+}
+
+func (a *Admitter) tick(ctx context.Context, now time.Time) error {
+	ids, err := a.rooms.Active(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, id := range ids {
+		s := a.sales[id]
+		if s == nil {
+			s = &admission{last: now}
+			a.sales[id] = s
+		}
+		if err := a.runSale(ctx, id, s, now); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (a *Admitter) runSale(ctx context.Context, saleID string, s *admission, now time.Time) error {
+	k := salekeys.For(saleID)
+	fence, err := leaseScript.Run(ctx, a.rdb, []string{k.Lease, k.Fence}, a.node, a.LeaseTTL.Milliseconds()).Text()
+	if errors.Is(err, redis.Nil) {
+		s.fence = ""
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("renew admitter lease of sale %s: %w", saleID, err)
+	}
+	if s.fence != fence {
+		a.log.Info("became admitter", "sale", saleID, "fence", fence)
+		s.fence, s.allowance, s.last = fence, 0, now
+	}
+	reply, err := tickScript.Run(ctx, a.rdb, []string{k.Meta, k.Shoppers, k.Res, k.Holds, k.Events, k.Fence},
+		fence, salekeys.EventsMaxLen, a.MaxReleasePerTick).StringSlice()
+	if err != nil {
+		return fmt.Errorf("tick sale %s: %w", saleID, scriptError(err))
+	}
+	if State(reply[0]) != StateOpen {
+		s.allowance, s.last = 0, now
+		return nil
+	}
+	rate, err := strconv.ParseFloat(reply[1], 64)
+	if err != nil {
+		return fmt.Errorf("outflow rate of sale %s: %w", saleID, err)
+	}
+	n := s.owed(rate, now, a.MaxAdmitPerTick)
+	if n == 0 {
+		return nil
+	}
+	admitted, err := a.Admit(ctx, saleID, fence, n)
+	if err != nil {
+		return err
+	}
+	if len(admitted) > 0 {
+		a.log.Debug("admitted", "sale", saleID, "count", len(admitted))
+	}
+	return nil
+}
+
+// owed raises the sale's allowance by its rate for the time since the last
+// tick and takes the whole shoppers out of it. Allowance that goes unused is
+// not saved up: an empty queue must not become a burst later.
+func (s *admission) owed(rate float64, now time.Time, most int) int {
+	elapsed := min(now.Sub(s.last), time.Second)
+	s.last = now
+	s.allowance = min(s.allowance+rate*elapsed.Seconds(), math.Max(1, rate))
+	n := int(s.allowance)
+	s.allowance -= float64(n)
+	return min(n, most)
+}
+
+// Admit lets up to n shoppers out of the sale's queue under the given fencing
+// token, holding one unit each. It returns the reservations made.
+func (a *Admitter) Admit(ctx context.Context, saleID, fence string, n int) ([]Reservation, error) {
+	k := salekeys.For(saleID)
+	args := make([]any, 0, 3+n)
+	args = append(args, fence, n, salekeys.EventsMaxLen)
+	for range n {
+		args = append(args, newReservationID())
+	}
+	raw, err := admitScript.Run(ctx, a.rdb,
+		[]string{k.Meta, k.Queue, k.Gone, k.Journeys, k.Shoppers, k.Res, k.Holds, k.Events, k.Fence},
+		args...).Text()
+	if err != nil {
+		return nil, fmt.Errorf("admit %d to sale %s: %w", n, saleID, scriptError(err))
+	}
+	var admitted []Reservation
+	if err := json.Unmarshal([]byte(raw), &admitted); err != nil {
+		return nil, fmt.Errorf("decode admissions of sale %s: %w", saleID, err)
+	}
+	return admitted, nil
+}
+
+// newReservationID returns a random id: reservation ids are the orders'
+// idempotency keys, so they must never repeat, across sales and restarts.
+func newReservationID() string {
+	return "r_" + rand.Text()
+}

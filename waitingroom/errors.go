@@ -1,0 +1,14 @@
+package waitingroom
+
+import "errors"
+
+// Errors a caller decides on. The server maps each to one HTTP status and
+// WebSocket error code (server/errors.go).
+var (
+	ErrInvalidSale  = errors.New("invalid sale")
+	ErrSaleNotFound = errors.New("sale not found")
+	ErrSaleEnded    = errors.New("sale ended")
+	ErrSoldOut      = errors.New("sold out")
+	// ErrFenced means another node became the sale's admitter: this one must stop.
+	ErrFenced = errors.New("admitter fenced off")
+)

@@ -1,0 +1,147 @@
+package waitingroom
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/foyerhq/foyer/internal/salekeys"
+)
+
+// Event kinds on a sale's event stream.
+const (
+	EventAdmitted = "admitted" // shoppers let out; carries the new mark
+	EventGone     = "gone"     // a waiting shopper left the queue
+	EventExpired  = "expired"  // holds lapsed; their shoppers lost the turn
+	EventState    = "state"    // the sale's state changed
+	EventOrder    = "order"    // an order was written for a reservation
+)
+
+// Event is one entry of a sale's event stream. Which fields are set depends on Type.
+type Event struct {
+	ID       string        `json:"-"`
+	Type     string        `json:"-"`
+	Mark     int64         `json:"mark,omitempty"`
+	Admitted []Reservation `json:"admitted,omitempty"`
+	Ticket   int64         `json:"ticket,omitempty"`
+	Released []Released    `json:"released,omitempty"`
+	State    State         `json:"state,omitempty"`
+	Order    *OrderEvent   `json:"order,omitempty"`
+}
+
+// Released names a reservation that expired.
+type Released struct {
+	Shopper     string `json:"shopper"`
+	Reservation string `json:"reservation"`
+}
+
+// OrderEvent says what became of a confirmed reservation's order.
+type OrderEvent struct {
+	Shopper     string `json:"shopper"`
+	Reservation string `json:"reservation"`
+	OrderID     int64  `json:"order_id"`
+	Status      string `json:"status"`
+}
+
+// View is where a node starts following a sale: the admitted mark, the
+// tickets above it that left, and the stream id the view is current up to.
+type View struct {
+	Mark   int64
+	Gone   []int64
+	LastID string
+}
+
+// View reads, atomically, what a node needs to start computing positions.
+func (r *Rooms) View(ctx context.Context, saleID string) (View, error) {
+	k := salekeys.For(saleID)
+	var mark *redis.StringCmd
+	var gone *redis.ZSliceCmd
+	var last *redis.XMessageSliceCmd
+	_, err := r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		mark = p.HGet(ctx, k.Meta, "mark")
+		gone = p.ZRangeWithScores(ctx, k.Gone, 0, -1)
+		last = p.XRevRangeN(ctx, k.Events, "+", "-", 1)
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return View{}, fmt.Errorf("read view of sale %s: %w", saleID, err)
+	}
+	if errors.Is(mark.Err(), redis.Nil) {
+		return View{}, fmt.Errorf("read view of sale %s: %w", saleID, ErrSaleNotFound)
+	}
+	v := View{LastID: "0-0"}
+	v.Mark, _ = strconv.ParseInt(mark.Val(), 10, 64)
+	for _, z := range gone.Val() {
+		v.Gone = append(v.Gone, int64(z.Score))
+	}
+	if msgs := last.Val(); len(msgs) > 0 {
+		v.LastID = msgs[0].ID
+	}
+	return v, nil
+}
+
+// Events returns the sale's events after the id after, waiting up to block
+// for the first one. It returns no events and no error when none came.
+func (r *Rooms) Events(ctx context.Context, saleID, after string, block time.Duration, max int64) ([]Event, error) {
+	streams, err := r.rdb.XRead(ctx, &redis.XReadArgs{
+		Streams: []string{salekeys.For(saleID).Events, after},
+		Count:   max,
+		Block:   block,
+	}).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read events of sale %s: %w", saleID, err)
+	}
+	var events []Event
+	for _, s := range streams {
+		for _, m := range s.Messages {
+			e, err := decodeEvent(m)
+			if err != nil {
+				return nil, fmt.Errorf("sale %s: %w", saleID, err)
+			}
+			events = append(events, e)
+		}
+	}
+	return events, nil
+}
+
+func decodeEvent(m redis.XMessage) (Event, error) {
+	kind, _ := m.Values["type"].(string)
+	data, _ := m.Values["data"].(string)
+	e := Event{ID: m.ID, Type: kind}
+	if err := json.Unmarshal([]byte(data), &e); err != nil {
+		return Event{}, fmt.Errorf("decode event %s (%s): %w", m.ID, kind, err)
+	}
+	return e, nil
+}
+
+// AnnounceOrders appends order events to their sales' streams, one round trip
+// for the lot. Announcing the same order twice is harmless: a shopper's page
+// shows the latest status.
+func (r *Rooms) AnnounceOrders(ctx context.Context, saleID string, orders []OrderEvent) error {
+	events := salekeys.For(saleID).Events
+	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i := range orders {
+			body, err := json.Marshal(Event{Order: &orders[i]})
+			if err != nil {
+				return err
+			}
+			p.XAdd(ctx, &redis.XAddArgs{
+				Stream: events, MaxLen: salekeys.EventsMaxLen, Approx: true,
+				Values: []any{"type", EventOrder, "data", body},
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("announce %d orders of sale %s: %w", len(orders), saleID, err)
+	}
+	return nil
+}

@@ -1,0 +1,21 @@
+package waitingroom
+
+import "time"
+
+// Reservation is one unit of stock held for one admitted shopper. It is stored
+// as JSON in the sale's res hash; checkout confirms it there.
+type Reservation struct {
+	ID           string `json:"reservation"`
+	Shopper      string `json:"shopper"`
+	Ticket       int64  `json:"ticket"`
+	AdmittedAtMs int64  `json:"admitted_at"`
+	ExpiresAtMs  int64  `json:"expires_at"`
+	Txn          string `json:"txn"`
+	Status       string `json:"status"` // held, confirmed or expired
+}
+
+// AdmittedAt is when the shopper was let out and the unit held.
+func (r Reservation) AdmittedAt() time.Time { return time.UnixMilli(r.AdmittedAtMs) }
+
+// ExpiresAt is when the hold lapses unless checked out.
+func (r Reservation) ExpiresAt() time.Time { return time.UnixMilli(r.ExpiresAtMs) }

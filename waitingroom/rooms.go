@@ -1,0 +1,192 @@
+package waitingroom
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/foyerhq/foyer/internal/salekeys"
+)
+
+// Rooms is the Redis side of every sale's waiting room: the one place where
+// the queue, the stock and the reservations change.
+type Rooms struct {
+	rdb redis.UniversalClient
+}
+
+// NewRooms returns the waiting rooms kept in rdb.
+func NewRooms(rdb redis.UniversalClient) *Rooms { return &Rooms{rdb: rdb} }
+
+// Load puts a sale's plan into Redis and lists the sale as active. Loading a
+// sale that is already there changes nothing, so every node may do it.
+func (r *Rooms) Load(ctx context.Context, p *Plan) error {
+	k := salekeys.For(p.ID)
+	args := []any{
+		"name", p.Name, "sku", p.SKU, "price_cents", p.PriceCents, "currency", p.Currency,
+		"starts_at_ms", p.StartsAt.UnixMilli(), "ends_at_ms", p.EndsAt.UnixMilli(),
+		"rate", strconv.FormatFloat(p.OutflowPerSecond, 'f', -1, 64),
+		"ttl_ms", p.ReservationTTL().Milliseconds(), "stock", p.Stock,
+	}
+	if err := loadScript.Run(ctx, r.rdb, []string{k.Meta}, args...).Err(); err != nil {
+		return fmt.Errorf("load sale %s: %w", p.ID, err)
+	}
+	if err := r.rdb.SAdd(ctx, salekeys.Active, p.ID).Err(); err != nil {
+		return fmt.Errorf("list sale %s as active: %w", p.ID, err)
+	}
+	return nil
+}
+
+// Active lists the ids of the sales loaded into Redis.
+func (r *Rooms) Active(ctx context.Context) ([]string, error) {
+	ids, err := r.rdb.SMembers(ctx, salekeys.Active).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list active sales: %w", err)
+	}
+	return ids, nil
+}
+
+// Place is where a shopper stands after joining: waiting with a ticket and a
+// position, or already admitted with a reservation.
+type Place struct {
+	Ticket      int64
+	Position    int64  // 1 for the head of the queue
+	Reservation string // set when the shopper holds a reservation instead
+}
+
+// Join gives the shopper a place in the sale's queue, or returns the place or
+// reservation it already has. txn becomes the shopper's transaction id if this
+// is its first join to the sale.
+func (r *Rooms) Join(ctx context.Context, saleID, shopperID, txn string) (Place, error) {
+	k := salekeys.For(saleID)
+	reply, err := joinScript.Run(ctx, r.rdb, []string{k.Meta, k.Queue, k.Journeys, k.Shoppers}, shopperID, txn).Slice()
+	if err != nil {
+		return Place{}, fmt.Errorf("join sale %s: %w", saleID, scriptError(err))
+	}
+	if reply[0] == "admitted" {
+		return Place{Reservation: reply[1].(string)}, nil
+	}
+	return Place{Ticket: reply[1].(int64), Position: reply[2].(int64)}, nil
+}
+
+// Leave takes the shopper out of the sale's queue. It reports whether the
+// shopper was waiting.
+func (r *Rooms) Leave(ctx context.Context, saleID, shopperID string) (bool, error) {
+	k := salekeys.For(saleID)
+	n, err := leaveScript.Run(ctx, r.rdb, []string{k.Meta, k.Queue, k.Gone, k.Events},
+		shopperID, salekeys.EventsMaxLen).Int()
+	if err != nil {
+		return false, fmt.Errorf("leave sale %s: %w", saleID, scriptError(err))
+	}
+	return n == 1, nil
+}
+
+// Reservation returns one of the sale's reservations.
+func (r *Rooms) Reservation(ctx context.Context, saleID, id string) (Reservation, error) {
+	raw, err := r.rdb.HGet(ctx, salekeys.For(saleID).Res, id).Bytes()
+	if err != nil {
+		return Reservation{}, fmt.Errorf("get reservation %s of sale %s: %w", id, saleID, err)
+	}
+	var res Reservation
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return Reservation{}, fmt.Errorf("decode reservation %s: %w", id, err)
+	}
+	return res, nil
+}
+
+// Status is a sale's live state as Redis has it.
+type Status struct {
+	SaleID     string
+	Name       string
+	PriceCents int64
+	Currency   string
+	State      State
+	StartsAt   time.Time
+	EndsAt     time.Time
+	Rate       float64
+	Stock      int64 // total units of the sale
+	Available  int64 // neither held nor sold
+	Held       int64
+	Sold       int64
+	Mark       int64 // every ticket up to this one has left the queue
+	Waiting    int64 // shoppers in the queue
+}
+
+var statusFields = []string{"name", "price_cents", "currency", "state", "starts_at_ms", "ends_at_ms",
+	"rate", "stock", "available", "held", "sold", "mark"}
+
+// Status reads a sale's live state in one round trip, whatever the queue's size.
+func (r *Rooms) Status(ctx context.Context, saleID string) (Status, error) {
+	k := salekeys.For(saleID)
+	var fields *redis.SliceCmd
+	var waiting *redis.IntCmd
+	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		fields = p.HMGet(ctx, k.Meta, statusFields...)
+		waiting = p.ZCard(ctx, k.Queue)
+		return nil
+	})
+	if err != nil {
+		return Status{}, fmt.Errorf("read status of sale %s: %w", saleID, err)
+	}
+	v := fields.Val()
+	if v[3] == nil {
+		return Status{}, fmt.Errorf("read status of sale %s: %w", saleID, ErrSaleNotFound)
+	}
+	str := func(i int) string { s, _ := v[i].(string); return s }
+	num := func(i int) int64 { n, _ := strconv.ParseInt(str(i), 10, 64); return n }
+	rate, _ := strconv.ParseFloat(str(6), 64)
+	return Status{
+		SaleID: saleID, Name: str(0), PriceCents: num(1), Currency: str(2), State: State(str(3)),
+		StartsAt: time.UnixMilli(num(4)), EndsAt: time.UnixMilli(num(5)), Rate: rate,
+		Stock: num(7), Available: num(8), Held: num(9), Sold: num(10), Mark: num(11),
+		Waiting: waiting.Val(),
+	}, nil
+}
+
+// scriptError turns the error replies of the scripts into sentinel errors.
+func scriptError(err error) error {
+	var rerr redis.Error
+	if !errors.As(err, &rerr) {
+		return err
+	}
+	switch rerr.Error() {
+	case "NO_SALE":
+		return ErrSaleNotFound
+	case "SALE_ENDED":
+		return ErrSaleEnded
+	case "SOLD_OUT":
+		return ErrSoldOut
+	case "FENCED":
+		return ErrFenced
+	}
+	return err
+}
+
+// Find returns the place or reservation the shopper already has in the sale,
+// creating none. ok is false when the shopper has neither.
+func (r *Rooms) Find(ctx context.Context, saleID, shopperID string) (place Place, ok bool, err error) {
+	k := salekeys.For(saleID)
+	var res *redis.StringCmd
+	var ticket *redis.FloatCmd
+	var rank *redis.IntCmd
+	_, err = r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		res = p.HGet(ctx, k.Shoppers, shopperID)
+		ticket = p.ZScore(ctx, k.Queue, shopperID)
+		rank = p.ZRank(ctx, k.Queue, shopperID)
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return Place{}, false, fmt.Errorf("find shopper in sale %s: %w", saleID, err)
+	}
+	if id := res.Val(); id != "" {
+		return Place{Reservation: id}, true, nil
+	}
+	if ticket.Err() == nil {
+		return Place{Ticket: int64(ticket.Val()), Position: rank.Val() + 1}, true, nil
+	}
+	return Place{}, false, nil
+}

@@ -1,0 +1,80 @@
+package waitingroom
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// State is where a sale is in its life.
+type State string
+
+const (
+	StateScheduled State = "scheduled" // before starts_at: shoppers may join and wait
+	StateOpen      State = "open"      // admitting at the outflow rate
+	StatePaused    State = "paused"    // open, but admitting nobody
+	StateSoldOut   State = "sold_out"  // every unit is sold; final
+	StateEnded     State = "ended"     // past ends_at or stopped by an operator; final
+)
+
+// Plan is what an operator decides about a sale. Postgres is its system of
+// record; Redis holds a copy next to the sale's live state.
+type Plan struct {
+	ID                    string    `db:"id" json:"id"`
+	SKU                   string    `db:"sku" json:"sku"`
+	Name                  string    `db:"name" json:"name"`
+	PriceCents            int64     `db:"price_cents" json:"price_cents"`
+	Currency              string    `db:"currency" json:"currency"`
+	Stock                 int       `db:"stock" json:"stock"`
+	StartsAt              time.Time `db:"starts_at" json:"starts_at"`
+	EndsAt                time.Time `db:"ends_at" json:"ends_at"`
+	OutflowPerSecond      float64   `db:"outflow_per_second" json:"outflow_per_second"`
+	ReservationTTLSeconds int       `db:"reservation_ttl_seconds" json:"reservation_ttl_seconds"`
+}
+
+// ReservationTTL is how long an admitted shopper has to check out.
+func (p *Plan) ReservationTTL() time.Duration {
+	return time.Duration(p.ReservationTTLSeconds) * time.Second
+}
+
+// Limits on a plan, so that a typo cannot create a sale nobody can run.
+const (
+	maxStock          = 10_000_000
+	maxOutflow        = 100_000
+	minReservationTTL = 10 * time.Second
+	maxReservationTTL = 24 * time.Hour
+)
+
+// Validate reports every problem with the plan at once, wrapped in ErrInvalidSale.
+func (p *Plan) Validate() error {
+	var problems []string
+	if strings.TrimSpace(p.SKU) == "" {
+		problems = append(problems, "sku is required")
+	}
+	if strings.TrimSpace(p.Name) == "" {
+		problems = append(problems, "name is required")
+	}
+	if p.PriceCents < 0 {
+		problems = append(problems, "price_cents must not be negative")
+	}
+	if len(p.Currency) != 3 {
+		problems = append(problems, "currency must be a three-letter code")
+	}
+	if p.Stock < 1 || p.Stock > maxStock {
+		problems = append(problems, fmt.Sprintf("stock must be between 1 and %d", maxStock))
+	}
+	if p.StartsAt.IsZero() || p.EndsAt.IsZero() || !p.EndsAt.After(p.StartsAt) {
+		problems = append(problems, "ends_at must be after starts_at")
+	}
+	if p.OutflowPerSecond <= 0 || p.OutflowPerSecond > maxOutflow {
+		problems = append(problems, fmt.Sprintf("outflow_per_second must be above 0 and at most %d", maxOutflow))
+	}
+	if p.ReservationTTL() < minReservationTTL || p.ReservationTTL() > maxReservationTTL {
+		problems = append(problems, fmt.Sprintf("reservation_ttl_seconds must be between %d and %d",
+			int(minReservationTTL.Seconds()), int(maxReservationTTL.Seconds())))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: %s", ErrInvalidSale, strings.Join(problems, "; "))
+	}
+	return nil
+}

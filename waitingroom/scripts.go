@@ -1,0 +1,36 @@
+package waitingroom
+
+import (
+	_ "embed"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The scripts say in their own header what each guarantees atomically.
+var (
+	//go:embed lua/load.lua
+	loadLua    string
+	loadScript = redis.NewScript(loadLua)
+
+	//go:embed lua/join.lua
+	joinLua    string
+	joinScript = redis.NewScript(joinLua)
+
+	//go:embed lua/leave.lua
+	leaveLua    string
+	leaveScript = redis.NewScript(leaveLua)
+
+	//go:embed lua/admit.lua
+	admitLua    string
+	admitScript = redis.NewScript(admitLua)
+
+	//go:embed lua/tick.lua
+	tickLua    string
+	tickScript = redis.NewScript(tickLua)
+)
+
+var (
+	//go:embed lua/lease.lua
+	leaseLua    string
+	leaseScript = redis.NewScript(leaseLua)
+)
