@@ -1,0 +1,122 @@
+// Package checkout turns an admitted shopper's reservation into a sale: it
+// issues and verifies reservation tokens, confirms a reservation exactly once,
+// and hands the confirmation to the order workers through Watermill.
+//
+// Its promise: a checkout answered "confirmed" reaches the order workers even
+// if this node dies right after answering. The confirmation and an outbox entry
+// are written by one Redis script; the outbox is published until it is empty.
+package checkout
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/foyerhq/foyer/internal/salekeys"
+)
+
+var (
+	//go:embed lua/confirm.lua
+	confirmLua    string
+	confirmScript = redis.NewScript(confirmLua)
+)
+
+// Service confirms reservations.
+type Service struct {
+	rdb       redis.UniversalClient
+	tokens    *Tokens
+	publisher message.Publisher
+	log       *slog.Logger
+}
+
+// NewService returns a checkout that publishes confirmations with publisher.
+func NewService(rdb redis.UniversalClient, tokens *Tokens, publisher message.Publisher, log *slog.Logger) *Service {
+	return &Service{rdb: rdb, tokens: tokens, publisher: publisher, log: log}
+}
+
+// Receipt is the answer to a successful checkout.
+type Receipt struct {
+	ReservationID string
+	Status        string // "confirmed": the order is on its way to Postgres
+}
+
+// Checkout verifies a reservation token for the sale and confirms its
+// reservation. A token confirms once; a second use gets ErrTokenReused.
+func (s *Service) Checkout(ctx context.Context, saleID, token string) (Receipt, error) {
+	claims, err := s.tokens.Verify(saleID, token)
+	if err != nil {
+		return Receipt{}, err
+	}
+	k := salekeys.For(saleID)
+	raw, err := confirmScript.Run(ctx, s.rdb, []string{k.Meta, k.Res, k.Holds, k.Outbox, k.Events},
+		claims.ID, claims.Subject, salekeys.EventsMaxLen).Text()
+	if err != nil {
+		return Receipt{}, fmt.Errorf("confirm reservation %s of sale %s: %w", claims.ID, saleID, confirmError(err))
+	}
+	var c confirmed
+	if err := json.Unmarshal([]byte(raw), &c); err != nil {
+		return Receipt{}, fmt.Errorf("decode confirmation %s: %w", claims.ID, err)
+	}
+	// From here on the checkout has happened: a failed publish is retried by
+	// the outbox, not reported to the shopper as a failure.
+	if err := s.publish(ctx, saleID, c); err != nil {
+		s.log.Warn("publish confirmation failed; the outbox will retry", "sale", saleID,
+			"reservation", claims.ID, "txn", c.Txn, "err", err)
+	}
+	s.log.Info("reservation confirmed", "sale", saleID, "reservation", claims.ID, "txn", c.Txn)
+	return Receipt{ReservationID: claims.ID, Status: "confirmed"}, nil
+}
+
+// confirmed is the reservation as confirm.lua returns it.
+type confirmed struct {
+	Reservation string `json:"reservation"`
+	Shopper     string `json:"shopper"`
+	Txn         string `json:"txn"`
+	PriceCents  int64  `json:"price_cents"`
+	ConfirmedAt int64  `json:"confirmed_at"`
+}
+
+// publish sends one confirmation to the order workers and takes it out of the
+// outbox. The message id is the reservation id, and the worker is idempotent
+// by it, so publishing twice is harmless and publishing zero times is not.
+func (s *Service) publish(ctx context.Context, saleID string, c confirmed) error {
+	payload, err := json.Marshal(ReservationConfirmed{
+		SaleID: saleID, ReservationID: c.Reservation, ShopperID: c.Shopper, Txn: c.Txn,
+		Quantity: 1, PriceCents: c.PriceCents, ConfirmedAt: time.UnixMilli(c.ConfirmedAt).UTC(),
+	})
+	if err != nil {
+		return fmt.Errorf("encode confirmation %s: %w", c.Reservation, err)
+	}
+	msg := message.NewMessage(c.Reservation, payload)
+	msg.Metadata.Set(TxnMetadataKey, c.Txn)
+	if err := s.publisher.Publish(OrdersTopic, msg); err != nil {
+		return fmt.Errorf("publish confirmation %s: %w", c.Reservation, err)
+	}
+	if err := s.rdb.ZRem(ctx, salekeys.For(saleID).Outbox, c.Reservation).Err(); err != nil {
+		return fmt.Errorf("clear outbox entry %s: %w", c.Reservation, err)
+	}
+	return nil
+}
+
+func confirmError(err error) error {
+	var rerr redis.Error
+	if !errors.As(err, &rerr) {
+		return err
+	}
+	switch rerr.Error() {
+	case "UNKNOWN_RESERVATION":
+		return ErrUnknownReservation
+	case "TOKEN_REUSED":
+		return ErrTokenReused
+	case "RESERVATION_EXPIRED":
+		return ErrReservationExpired
+	}
+	return err
+}

@@ -1,0 +1,14 @@
+package checkout
+
+import "errors"
+
+// Errors a caller decides on; server/errors.go maps each to one HTTP status
+// and error code.
+var (
+	ErrTokenInvalid       = errors.New("reservation token invalid")
+	ErrTokenExpired       = errors.New("reservation token expired")
+	ErrTokenWrongSale     = errors.New("reservation token is for another sale")
+	ErrTokenReused        = errors.New("reservation token already used")
+	ErrReservationExpired = errors.New("reservation expired")
+	ErrUnknownReservation = errors.New("reservation unknown")
+)

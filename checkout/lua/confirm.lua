@@ -1,0 +1,32 @@
+-- confirm.lua: turns a held reservation into a sale.
+-- Atomically: only a held, unexpired reservation of this shopper is confirmed,
+-- and only once; its unit moves from held to sold; it enters the sale's
+-- outbox, from which it is published to the order workers until they have it,
+-- so a confirmed checkout cannot be lost between Redis and the stream. When
+-- that was the last unit, the sale is declared sold out.
+-- KEYS: meta, res, holds, outbox, events
+-- ARGV[1] reservation id, ARGV[2] shopper id, ARGV[3] event stream max length
+-- Returns the reservation as JSON with the sale's price added.
+local meta, res, holds, outbox, events = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local raw = redis.call('HGET', res, ARGV[1])
+if not raw then return redis.error_reply('UNKNOWN_RESERVATION') end
+local r = cjson.decode(raw)
+if r.shopper ~= ARGV[2] then return redis.error_reply('UNKNOWN_RESERVATION') end
+if r.status == 'confirmed' then return redis.error_reply('TOKEN_REUSED') end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if r.status ~= 'held' or now >= r.expires_at then return redis.error_reply('RESERVATION_EXPIRED') end
+r.status = 'confirmed'
+r.confirmed_at = now
+redis.call('HSET', res, ARGV[1], cjson.encode(r))
+redis.call('ZREM', holds, ARGV[1])
+redis.call('HINCRBY', meta, 'held', -1)
+redis.call('HINCRBY', meta, 'sold', 1)
+redis.call('ZADD', outbox, now, ARGV[1])
+if redis.call('HGET', meta, 'available') == '0' and redis.call('HGET', meta, 'held') == '0' then
+  redis.call('HSET', meta, 'state', 'sold_out')
+  redis.call('XADD', events, 'MAXLEN', '~', ARGV[3], '*', 'type', 'state',
+    'data', cjson.encode({state = 'sold_out'}))
+end
+r.price_cents = tonumber(redis.call('HGET', meta, 'price_cents'))
+return cjson.encode(r)

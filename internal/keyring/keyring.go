@@ -1,0 +1,118 @@
+// Package keyring holds the Ed25519 keys Foyer signs its tokens with, and
+// signs and verifies JWTs with them. Verification accepts only EdDSA, only a
+// known key id, and requires issuer, audience and expiry.
+package keyring
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Issuer is the iss claim of every token Foyer signs.
+const Issuer = "foyer"
+
+// ErrBadKey means a configured key could not be decoded.
+var ErrBadKey = errors.New("bad signing key")
+
+// Ring signs with one key and verifies with any of its keys.
+type Ring struct {
+	active *key
+	byID   map[string]*key
+	now    func() time.Time
+}
+
+type key struct {
+	id      string
+	private ed25519.PrivateKey
+	public  ed25519.PublicKey
+}
+
+// New returns a ring that signs with the first seed and verifies with all.
+// A seed is 32 bytes of base64 (standard or URL alphabet, padded or not).
+func New(seeds ...string) (*Ring, error) {
+	if len(seeds) == 0 {
+		return nil, fmt.Errorf("%w: no key given", ErrBadKey)
+	}
+	r := &Ring{byID: map[string]*key{}, now: time.Now}
+	for i, s := range seeds {
+		seed, err := decodeSeed(s)
+		if err != nil {
+			return nil, fmt.Errorf("key %d: %w", i+1, err)
+		}
+		priv := ed25519.NewKeyFromSeed(seed)
+		pub := priv.Public().(ed25519.PublicKey)
+		sum := sha256.Sum256(pub)
+		k := &key{id: base64.RawURLEncoding.EncodeToString(sum[:8]), private: priv, public: pub}
+		if r.active == nil {
+			r.active = k
+		}
+		r.byID[k.id] = k
+	}
+	return r, nil
+}
+
+// NewSeed returns a fresh random seed in the form New takes.
+func NewSeed() string {
+	_, priv, _ := ed25519.GenerateKey(nil)
+	return base64.RawURLEncoding.EncodeToString(priv.Seed())
+}
+
+func decodeSeed(s string) ([]byte, error) {
+	for _, enc := range []*base64.Encoding{base64.RawURLEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.StdEncoding} {
+		if b, err := enc.DecodeString(s); err == nil && len(b) == ed25519.SeedSize {
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: want %d bytes of base64", ErrBadKey, ed25519.SeedSize)
+}
+
+// Sign signs claims with the active key, setting iss and the kid header.
+func (r *Ring) Sign(claims jwt.Claims) (string, error) {
+	t := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
+	t.Header["kid"] = r.active.id
+	s, err := t.SignedString(r.active.private)
+	if err != nil {
+		return "", fmt.Errorf("sign token: %w", err)
+	}
+	return s, nil
+}
+
+// Verify parses a token signed by one of the ring's keys into claims, and
+// checks its issuer, audience and expiry. Errors wrap jwt's, so callers can
+// tell jwt.ErrTokenExpired from the rest.
+func (r *Ring) Verify(token string, claims jwt.Claims, audience string) error {
+	_, err := jwt.ParseWithClaims(token, claims, r.keyFor,
+		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
+		jwt.WithIssuer(Issuer),
+		jwt.WithAudience(audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithTimeFunc(r.now),
+	)
+	return err
+}
+
+func (r *Ring) keyFor(t *jwt.Token) (any, error) {
+	kid, _ := t.Header["kid"].(string)
+	k, ok := r.byID[kid]
+	if !ok {
+		return nil, fmt.Errorf("unknown key id %q", kid)
+	}
+	return k.public, nil
+}
+
+// NewClaims returns registered claims for a token about subject, for audience,
+// with this id, valid for ttl from now.
+func (r *Ring) NewClaims(subject, audience, id string, ttl time.Duration) jwt.RegisteredClaims {
+	now := r.now()
+	return jwt.RegisteredClaims{
+		Issuer: Issuer, Subject: subject, Audience: jwt.ClaimStrings{audience}, ID: id,
+		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+	}
+}

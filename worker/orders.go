@@ -1,0 +1,112 @@
+// Package worker writes confirmed reservations to Postgres as orders.
+//
+// Its promise: each confirmed reservation becomes exactly one order row, and
+// a sale's sold count never passes its stock, whatever is redelivered,
+// replayed or retried. The reservation id is unique in orders; the sold count
+// is raised in the same transaction, guarded by "sold + n <= stock"; the
+// message is acknowledged only after the commit.
+package worker
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/waitingroom"
+)
+
+// ErrOversell means writing an order would take a sale's sold count past its
+// stock. Redis should never let that happen; if it does, the message goes to
+// the poison topic for an operator instead of becoming an order.
+var ErrOversell = errors.New("order would oversell the sale")
+
+// OrderNotifier tells shoppers what became of their orders.
+type OrderNotifier interface {
+	AnnounceOrders(ctx context.Context, saleID string, orders []waitingroom.OrderEvent) error
+}
+
+// OrderWriter is the Watermill handler that writes orders.
+type OrderWriter struct {
+	db       *sqlx.DB
+	notifier OrderNotifier
+	log      *slog.Logger
+}
+
+// NewOrderWriter returns a handler writing to db and telling notifier.
+func NewOrderWriter(db *sqlx.DB, notifier OrderNotifier, log *slog.Logger) *OrderWriter {
+	return &OrderWriter{db: db, notifier: notifier, log: log}
+}
+
+// OrderStatusConfirmed is the status of an order whose reservation was confirmed.
+const OrderStatusConfirmed = "confirmed"
+
+// Handle writes the order of one confirmed reservation.
+func (w *OrderWriter) Handle(msg *message.Message) error {
+	var c checkout.ReservationConfirmed
+	if err := json.Unmarshal(msg.Payload, &c); err != nil {
+		return fmt.Errorf("decode message %s: %w", msg.UUID, err)
+	}
+	ctx := msg.Context()
+	id, err := w.write(ctx, c)
+	if err != nil {
+		return err
+	}
+	w.log.Info("order written", "sale", c.SaleID, "reservation", c.ReservationID, "order", id, "txn", c.Txn)
+	// The row is committed: a failed announcement only delays the shopper's
+	// page, which also learns the status on reconnect. Retrying the whole
+	// message would announce again, harmlessly, so let it.
+	return w.notifier.AnnounceOrders(ctx, c.SaleID, []waitingroom.OrderEvent{{
+		Shopper: c.ShopperID, Reservation: c.ReservationID, OrderID: id, Status: OrderStatusConfirmed,
+	}})
+}
+
+const insertOrderSQL = `
+INSERT INTO orders (sale_id, reservation_id, shopper_id, transaction_id, quantity, price_cents, status, confirmed_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (reservation_id) DO NOTHING
+RETURNING id`
+
+const raiseSoldSQL = `UPDATE sales SET sold = sold + $2 WHERE id = $1 AND sold + $2 <= stock`
+
+// write inserts the order and raises the sale's sold count in one
+// transaction, or finds the order a previous delivery wrote.
+func (w *OrderWriter) write(ctx context.Context, c checkout.ReservationConfirmed) (int64, error) {
+	tx, err := w.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("begin order %s: %w", c.ReservationID, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+
+	var id int64
+	err = tx.GetContext(ctx, &id, insertOrderSQL, c.SaleID, c.ReservationID, c.ShopperID, c.Txn,
+		c.Quantity, c.PriceCents, OrderStatusConfirmed, c.ConfirmedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Written by an earlier delivery of the same message.
+		err = tx.GetContext(ctx, &id, `SELECT id FROM orders WHERE reservation_id = $1`, c.ReservationID)
+		if err != nil {
+			return 0, fmt.Errorf("find order %s: %w", c.ReservationID, err)
+		}
+		return id, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("insert order %s: %w", c.ReservationID, err)
+	}
+	res, err := tx.ExecContext(ctx, raiseSoldSQL, c.SaleID, c.Quantity)
+	if err != nil {
+		return 0, fmt.Errorf("raise sold of sale %s: %w", c.SaleID, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return 0, fmt.Errorf("order %s of sale %s: %w", c.ReservationID, c.SaleID, ErrOversell)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("commit order %s: %w", c.ReservationID, err)
+	}
+	return id, nil
+}

@@ -1,0 +1,100 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/foyerhq/foyer/checkout"
+)
+
+// ConsumerGroup is the Redis consumer group the order workers share: each
+// message goes to one of them.
+const ConsumerGroup = "foyer-order-writers"
+
+// PoisonTopic receives messages that failed every retry, for an operator.
+const PoisonTopic = "foyer.orders.poison"
+
+// Config tunes the order worker.
+type Config struct {
+	// Consumer names this worker in the consumer group. It must be stable
+	// across restarts, or the messages it had pending wait for a claim.
+	Consumer string
+	// ClaimIdle is how long a message may sit unacknowledged with a consumer
+	// before another claims it. Defaults to 30s.
+	ClaimIdle time.Duration
+}
+
+// Worker consumes confirmed reservations and writes orders.
+type Worker struct {
+	router *message.Router
+}
+
+// New builds the worker's Watermill router: a subscriber in ConsumerGroup,
+// retries with backoff, then the poison topic. The subscriber gets a client
+// of its own, subClient, because it closes it when the router stops, and its
+// blocking reads should not take connections from anyone else's pool.
+func New(rdb, subClient redis.UniversalClient, writer *OrderWriter, cfg Config, log *slog.Logger) (*Worker, error) {
+	if cfg.ClaimIdle == 0 {
+		cfg.ClaimIdle = 30 * time.Second
+	}
+	wlog := watermill.NewSlogLogger(log)
+	sub, err := redisstream.NewSubscriber(redisstream.SubscriberConfig{
+		Client: subClient, ConsumerGroup: ConsumerGroup, Consumer: cfg.Consumer,
+		ClaimInterval: cfg.ClaimIdle / 4, MaxIdleTime: cfg.ClaimIdle,
+		// Without it the first read blocks forever and shutdown hangs on it.
+		DisableIndefiniteInitialBlock: true,
+	}, wlog)
+	if err != nil {
+		return nil, fmt.Errorf("order subscriber: %w", err)
+	}
+	pub, err := NewPublisher(rdb, log)
+	if err != nil {
+		return nil, err
+	}
+	router, err := message.NewRouter(message.RouterConfig{}, wlog)
+	if err != nil {
+		return nil, fmt.Errorf("order router: %w", err)
+	}
+	poison, err := middleware.PoisonQueue(pub, PoisonTopic)
+	if err != nil {
+		return nil, fmt.Errorf("poison queue: %w", err)
+	}
+	router.AddMiddleware(
+		poison,
+		middleware.Retry{MaxRetries: 5, InitialInterval: 100 * time.Millisecond, Multiplier: 2, Logger: wlog}.Middleware,
+		middleware.Recoverer,
+	)
+	router.AddConsumerHandler("write-orders", checkout.OrdersTopic, sub, writer.Handle)
+	return &Worker{router: router}, nil
+}
+
+// NewPublisher returns a Watermill publisher on Redis streams whose streams
+// are capped, so they do not grow forever.
+func NewPublisher(rdb redis.UniversalClient, log *slog.Logger) (message.Publisher, error) {
+	pub, err := redisstream.NewPublisher(redisstream.PublisherConfig{
+		Client: rdb, DefaultMaxlen: 1_000_000,
+	}, watermill.NewSlogLogger(log))
+	if err != nil {
+		return nil, fmt.Errorf("stream publisher: %w", err)
+	}
+	return pub, nil
+}
+
+// Run consumes until ctx ends, then stops the router, letting handlers finish.
+func (w *Worker) Run(ctx context.Context) error {
+	if err := w.router.Run(ctx); err != nil {
+		return fmt.Errorf("order router: %w", err)
+	}
+	return nil
+}
+
+// Running is closed once the worker consumes.
+func (w *Worker) Running() chan struct{} { return w.router.Running() }
