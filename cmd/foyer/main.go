@@ -1,0 +1,78 @@
+// Command foyer is the Foyer waiting room: one binary whose subcommands are
+// the gateway (serve), the order worker (worker), the schema migration
+// (migrate), and everything at once for trying it out (dev).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/foyerhq/foyer/internal/app"
+)
+
+const usage = `usage: foyer <command>
+
+commands:
+  serve    run a gateway node (HTTP, WebSocket, admission)
+  worker   run an order worker
+  migrate  apply the Postgres migrations and exit
+  dev      run Redis, Postgres, a gateway, a worker and a demo sale, for trying Foyer out
+
+Configuration comes from FOYER_* environment variables: see README.md.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := realMain(ctx, os.Args[1:], app.Environ(), os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "foyer:", err)
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("unknown command")
+
+func realMain(ctx context.Context, args []string, environ map[string]string, out io.Writer) error {
+	if len(args) != 1 {
+		fmt.Fprint(out, usage)
+		return errUsage
+	}
+	cfg, err := app.LoadConfig(environ)
+	if err != nil {
+		return err
+	}
+	log := app.NewLogger(cfg)
+	switch args[0] {
+	case "serve":
+		gw, err := app.NewGateway(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer gw.Close()
+		log.Info("gateway listening", "addr", gw.Addr(), "node", cfg.NodeID)
+		return gw.Run(ctx)
+	case "worker":
+		w, err := app.NewWorker(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		log.Info("order worker running", "node", cfg.NodeID)
+		return w.Run(ctx)
+	case "migrate":
+		return app.Migrate(ctx, cfg)
+	case "dev":
+		return app.Dev(ctx, cfg, log, out)
+	case "help", "-h", "--help":
+		fmt.Fprint(out, usage)
+		return nil
+	}
+	fmt.Fprint(out, usage)
+	return fmt.Errorf("%w %q", errUsage, args[0])
+}

@@ -1,0 +1,81 @@
+// Package app wires Foyer's parts into the programs `foyer` runs: the
+// gateway, the order worker, and both together for development. It is the
+// only place that knows every part; tests start the very same programs.
+package app
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Config is every setting, read from environment variables. README.md lists
+// them with their defaults; keep the two in step.
+type Config struct {
+	// HTTPAddr is where the gateway listens. ":0" picks a free port.
+	HTTPAddr string `env:"FOYER_HTTP_ADDR" envDefault:":8080"`
+	// PublicURL is the base URL shoppers reach Foyer at; checkout URLs and the
+	// printed links are built on it. Empty: http://localhost and the port.
+	PublicURL string `env:"FOYER_PUBLIC_URL"`
+	// RedisURL is the Redis that holds all hot state, shared by every node.
+	RedisURL string `env:"FOYER_REDIS_URL" envDefault:"redis://127.0.0.1:6379/0"`
+	// DatabaseURL is the Postgres that holds sale plans and orders.
+	DatabaseURL string `env:"FOYER_DATABASE_URL" envDefault:"postgres://foyer@127.0.0.1:5432/foyer?sslmode=disable"`
+	// AdminToken is the bearer token of the admin API. The gateway refuses to
+	// start without one; `foyer dev` makes one up and prints it.
+	AdminToken string `env:"FOYER_ADMIN_TOKEN"`
+	// SigningKeys are base64 Ed25519 seeds, comma separated: the first signs,
+	// all verify. Every node must share them. `foyer dev` makes one up.
+	SigningKeys []string `env:"FOYER_SIGNING_KEYS" envSeparator:","`
+	// AllowedOrigins are the host patterns (e.g. "shop.example.com",
+	// "*.example.com") browsers may open WebSockets from, besides Foyer's own host.
+	AllowedOrigins []string `env:"FOYER_ALLOWED_ORIGINS" envSeparator:","`
+	// NodeID names this process in leases and consumer groups. It must be
+	// stable across restarts of the same node. Default: hostname.
+	NodeID string `env:"FOYER_NODE_ID"`
+	// AdmissionTick is how often the admitter runs each sale.
+	AdmissionTick time.Duration `env:"FOYER_ADMISSION_TICK" envDefault:"100ms"`
+	// ShutdownGrace bounds a graceful shutdown.
+	ShutdownGrace time.Duration `env:"FOYER_SHUTDOWN_GRACE" envDefault:"10s"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `env:"FOYER_LOG_LEVEL" envDefault:"info"`
+	// LogFormat is text or json.
+	LogFormat string `env:"FOYER_LOG_FORMAT" envDefault:"text"`
+	// DataDir is where `foyer dev` keeps its throwaway Redis and Postgres.
+	DataDir string `env:"FOYER_DATA_DIR" envDefault:".data"`
+	// DemoSale makes `foyer dev` create a demo sale at start.
+	DemoSale bool `env:"FOYER_DEMO_SALE" envDefault:"true"`
+}
+
+// LoadConfig reads the configuration from an environment given as a map, so
+// tests never touch the process's own environment. Use Environ() for that.
+func LoadConfig(environ map[string]string) (Config, error) {
+	cfg, err := env.ParseAsWithOptions[Config](env.Options{Environment: environ})
+	if err != nil {
+		return Config{}, fmt.Errorf("read configuration: %w", err)
+	}
+	if cfg.NodeID == "" {
+		host, _ := os.Hostname()
+		cfg.NodeID = host
+	}
+	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
+		return Config{}, fmt.Errorf("read configuration: FOYER_LOG_FORMAT must be text or json, not %q", cfg.LogFormat)
+	}
+	return cfg, nil
+}
+
+// Environ returns the process's environment as LoadConfig takes it.
+func Environ() map[string]string { return env.ToMap(os.Environ()) }
+
+// publicURL is the configured public URL, or one made from the address the
+// gateway really listens on.
+func (c Config) publicURL(listenAddr string) string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	port := listenAddr[strings.LastIndex(listenAddr, ":")+1:]
+	return "http://localhost:" + port
+}

@@ -1,0 +1,84 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq" // the Postgres driver sqlx opens by name
+	"github.com/redis/go-redis/v9"
+
+	"github.com/foyerhq/foyer/migrations"
+)
+
+// NewLogger returns the process's logger as configured.
+func NewLogger(cfg Config) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// connectRedis opens the shared Redis and checks that it answers.
+func connectRedis(ctx context.Context, url string) (redis.UniversalClient, error) {
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse FOYER_REDIS_URL: %w", err)
+	}
+	rdb := redis.NewClient(opts)
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		rdb.Close()
+		return nil, fmt.Errorf("connect to redis at %s: %w", opts.Addr, err)
+	}
+	return rdb, nil
+}
+
+// connectPostgres opens Postgres, checks that it answers and brings its
+// schema up to date. Migrating from every process is safe: goose holds an
+// advisory lock while it runs.
+func connectPostgres(ctx context.Context, url string) (*sqlx.DB, error) {
+	db, err := sqlx.Open("postgres", url)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to postgres at %s: %w", redactURL(url), err)
+	}
+	if err := migrations.Apply(ctx, db.DB); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// redactURL hides a password in a URL meant for a log line.
+func redactURL(u string) string {
+	at := strings.LastIndex(u, "@")
+	scheme := strings.Index(u, "://")
+	if at < 0 || scheme < 0 {
+		return u
+	}
+	userinfo := u[scheme+3 : at]
+	if user, _, ok := strings.Cut(userinfo, ":"); ok {
+		return u[:scheme+3] + user + ":***" + u[at:]
+	}
+	return u
+}
+
+// Migrate brings the Postgres schema up to date and returns.
+func Migrate(ctx context.Context, cfg Config) error {
+	db, err := connectPostgres(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	return db.Close()
+}

@@ -1,0 +1,155 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/jmoiron/sqlx"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/keyring"
+	"github.com/foyerhq/foyer/server"
+	"github.com/foyerhq/foyer/waitingroom"
+	"github.com/foyerhq/foyer/web"
+	"github.com/foyerhq/foyer/worker"
+)
+
+// Gateway is one gateway node: the HTTP and WebSocket server, the admitter
+// and the outbox relay. Nodes share nothing but Redis and Postgres.
+type Gateway struct {
+	cfg       Config
+	log       *slog.Logger
+	rdb       redis.UniversalClient
+	db        *sqlx.DB
+	publisher message.Publisher
+	server    *server.Server
+	admitter  *waitingroom.Admitter
+	relay     *checkout.OutboxRelay
+	Operator  *waitingroom.Operator
+	listener  net.Listener
+	http      *http.Server
+}
+
+// ErrNoAdminToken means the gateway was asked to start without an admin token.
+var ErrNoAdminToken = errors.New("FOYER_ADMIN_TOKEN is not set")
+
+// ErrNoSigningKey means the gateway was asked to start without a signing key.
+var ErrNoSigningKey = errors.New("FOYER_SIGNING_KEYS is not set")
+
+// NewGateway connects to Redis and Postgres, migrates, loads the current
+// sales into Redis and listens. It serves nothing until Run.
+func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, error) {
+	if cfg.AdminToken == "" {
+		return nil, ErrNoAdminToken
+	}
+	if len(cfg.SigningKeys) == 0 {
+		return nil, ErrNoSigningKey
+	}
+	ring, err := keyring.New(cfg.SigningKeys...)
+	if err != nil {
+		return nil, fmt.Errorf("FOYER_SIGNING_KEYS: %w", err)
+	}
+	g := &Gateway{cfg: cfg, log: log}
+	if g.rdb, err = connectRedis(ctx, cfg.RedisURL); err != nil {
+		return nil, err
+	}
+	if g.db, err = connectPostgres(ctx, cfg.DatabaseURL); err != nil {
+		g.Close()
+		return nil, err
+	}
+	if g.publisher, err = worker.NewPublisher(g.rdb, log); err != nil {
+		g.Close()
+		return nil, err
+	}
+	rooms := waitingroom.NewRooms(g.rdb)
+	g.Operator = waitingroom.NewOperator(waitingroom.NewCatalog(g.db), rooms)
+	if n, err := g.Operator.LoadCurrent(ctx, time.Now()); err != nil {
+		g.Close()
+		return nil, err
+	} else if n > 0 {
+		log.Info("current sales loaded", "count", n)
+	}
+	g.admitter = waitingroom.NewAdmitter(g.rdb, cfg.NodeID, log)
+	g.admitter.Tick = cfg.AdmissionTick
+	tokens := checkout.NewTokens(ring)
+	svc := checkout.NewService(g.rdb, tokens, g.publisher, log)
+	g.relay = checkout.NewOutboxRelay(svc)
+
+	if g.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		g.Close()
+		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	g.server = server.New(server.Config{
+		AdminToken: cfg.AdminToken, PublicURL: g.URL(), AllowedOrigins: cfg.AllowedOrigins,
+	}, server.Deps{
+		Operator: g.Operator, Rooms: rooms, Checkout: svc, Tokens: tokens, Ring: ring,
+		Ready: g.ready, Web: web.FS(), Log: log,
+	})
+	g.http = &http.Server{Handler: g.server.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	return g, nil
+}
+
+// Addr is the address the gateway listens on.
+func (g *Gateway) Addr() string { return g.listener.Addr().String() }
+
+// URL is the base URL shoppers reach this gateway at.
+func (g *Gateway) URL() string { return g.cfg.publicURL(g.Addr()) }
+
+// Run serves until ctx ends, then drains: shoppers are told to reconnect
+// elsewhere, and requests in flight get FOYER_SHUTDOWN_GRACE to finish.
+func (g *Gateway) Run(ctx context.Context) error {
+	grp, gctx := errgroup.WithContext(ctx)
+	grp.Go(func() error { return g.admitter.Run(gctx) })
+	grp.Go(func() error { return g.relay.Run(gctx) })
+	grp.Go(func() error { return g.server.Run(gctx) })
+	grp.Go(func() error {
+		if err := g.http.Serve(g.listener); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve http: %w", err)
+		}
+		return nil
+	})
+	grp.Go(func() error {
+		<-gctx.Done()
+		g.server.Shutdown()
+		sctx, cancel := context.WithTimeout(context.Background(), g.cfg.ShutdownGrace)
+		defer cancel()
+		return g.http.Shutdown(sctx)
+	})
+	return grp.Wait()
+}
+
+func (g *Gateway) ready(ctx context.Context) error {
+	if err := g.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	if err := g.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	return nil
+}
+
+// Close releases the connections. Call it after Run has returned.
+func (g *Gateway) Close() error {
+	var errs []error
+	if g.listener != nil {
+		g.listener.Close()
+	}
+	if g.publisher != nil {
+		errs = append(errs, g.publisher.Close())
+	}
+	if g.db != nil {
+		errs = append(errs, g.db.Close())
+	}
+	if g.rdb != nil {
+		errs = append(errs, g.rdb.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,156 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/foyerhq/foyer/internal/app"
+	"github.com/foyerhq/foyer/internal/keyring"
+	"github.com/foyerhq/foyer/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// system is a whole Foyer started for one test: real Redis and Postgres, a
+// gateway and a worker, built by the same code as `foyer serve` and `foyer worker`.
+type system struct {
+	URL        string
+	AdminToken string
+	Seed       string // the signing key
+	Redis      *redis.Client
+	DB         *sqlx.DB
+}
+
+func startSystem(t *testing.T) *system {
+	t.Helper()
+	rs := testenv.NewRedis(t)
+	dbURL := testenv.NewDatabase(t)
+	sys := &system{AdminToken: "test-admin-token", Seed: keyring.NewSeed(), Redis: testenv.RedisClient(t, rs)}
+	cfg, err := app.LoadConfig(map[string]string{
+		"FOYER_HTTP_ADDR":      "127.0.0.1:0",
+		"FOYER_REDIS_URL":      rs.URL(),
+		"FOYER_DATABASE_URL":   dbURL,
+		"FOYER_ADMIN_TOKEN":    sys.AdminToken,
+		"FOYER_SIGNING_KEYS":   sys.Seed,
+		"FOYER_NODE_ID":        "node-" + t.Name(),
+		"FOYER_ADMISSION_TICK": "20ms",
+		"FOYER_LOG_LEVEL":      "warn",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(newTestWriter(t), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ctx, cancel := context.WithCancel(context.Background())
+	gw, err := app.NewGateway(ctx, cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wk, err := app.NewWorker(ctx, cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{}, 2)
+	go func() { _ = gw.Run(ctx); done <- struct{}{} }()
+	go func() { _ = wk.Run(ctx); done <- struct{}{} }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		<-done
+		gw.Close()
+		wk.Close()
+	})
+	<-wk.Running()
+	sys.URL = gw.URL()
+	sys.DB, err = sqlx.Open("postgres", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sys.DB.Close() })
+	return sys
+}
+
+// testWriter sends log lines to the test's log, so they show only on
+// failure. Lines written after the test ended (a library's goroutine winding
+// down) are dropped: the testing package panics on them.
+type testWriter struct {
+	t    *testing.T
+	mu   *sync.Mutex
+	done *bool
+}
+
+func newTestWriter(t *testing.T) testWriter {
+	w := testWriter{t: t, mu: &sync.Mutex{}, done: new(bool)}
+	t.Cleanup(func() { w.mu.Lock(); *w.done = true; w.mu.Unlock() })
+	return w
+}
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !*w.done {
+		w.t.Log(string(bytes.TrimRight(p, "\n")))
+	}
+	return len(p), nil
+}
+
+// createSale creates a sale through the admin API and returns its id.
+func (s *system) createSale(t *testing.T, body map[string]any) string {
+	t.Helper()
+	var sale struct {
+		ID string `json:"id"`
+	}
+	status := s.call(t, http.MethodPost, "/v1/admin/sales", s.AdminToken, body, &sale)
+	if status != http.StatusCreated {
+		t.Fatalf("create sale: status %d", status)
+	}
+	return sale.ID
+}
+
+// call sends a JSON request and decodes the answer into out; it returns the status.
+func (s *system) call(t *testing.T, method, path, bearer string, body, out any) int {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, s.URL+path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: decode %q: %v", method, path, raw, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// countOrders counts the order rows of a sale.
+func (s *system) countOrders(t *testing.T, saleID string) int {
+	t.Helper()
+	var n int
+	if err := s.DB.Get(&n, `SELECT count(*) FROM orders WHERE sale_id = $1`, saleID); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func startsIn(d time.Duration) string { return time.Now().Add(d).UTC().Format(time.RFC3339Nano) }

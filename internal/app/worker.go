@@ -1,0 +1,62 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/foyerhq/foyer/waitingroom"
+	"github.com/foyerhq/foyer/worker"
+)
+
+// Worker is one order worker process.
+type Worker struct {
+	rdb    redis.UniversalClient
+	db     *sqlx.DB
+	worker *worker.Worker
+}
+
+// NewWorker connects to Redis and Postgres, migrates and builds the consumer.
+func NewWorker(ctx context.Context, cfg Config, log *slog.Logger) (*Worker, error) {
+	w := &Worker{}
+	var err error
+	if w.rdb, err = connectRedis(ctx, cfg.RedisURL); err != nil {
+		return nil, err
+	}
+	if w.db, err = connectPostgres(ctx, cfg.DatabaseURL); err != nil {
+		w.Close()
+		return nil, err
+	}
+	writer := worker.NewOrderWriter(w.db, waitingroom.NewRooms(w.rdb), log)
+	subClient, err := connectRedis(ctx, cfg.RedisURL)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	if w.worker, err = worker.New(w.rdb, subClient, writer, worker.Config{Consumer: cfg.NodeID}, log); err != nil {
+		w.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// Run consumes until ctx ends.
+func (w *Worker) Run(ctx context.Context) error { return w.worker.Run(ctx) }
+
+// Running is closed once the worker consumes.
+func (w *Worker) Running() chan struct{} { return w.worker.Running() }
+
+// Close releases the connections. Call it after Run has returned.
+func (w *Worker) Close() error {
+	var errs []error
+	if w.db != nil {
+		errs = append(errs, w.db.Close())
+	}
+	if w.rdb != nil {
+		errs = append(errs, w.rdb.Close())
+	}
+	return errors.Join(errs...)
+}

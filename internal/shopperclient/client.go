@@ -1,0 +1,193 @@
+// Package shopperclient speaks Foyer's shopper protocol (docs/protocol.md)
+// from Go: sessions, the WebSocket, and checkout. Tests and the load
+// generator use it, and it is the reference a mobile client ports.
+package shopperclient
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// Subprotocol is the protocol version this client speaks.
+const Subprotocol = "foyer.v1"
+
+// Client talks to one Foyer deployment.
+type Client struct {
+	base string
+	http *http.Client
+}
+
+// New returns a client for the deployment at baseURL (http or https).
+func New(baseURL string) *Client {
+	return &Client{base: strings.TrimRight(baseURL, "/"), http: &http.Client{Timeout: 30 * time.Second}}
+}
+
+// Session is an anonymous visitor's identity.
+type Session struct {
+	ShopperID string    `json:"shopper_id"`
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// APIError is an error answer of the HTTP API.
+type APIError struct {
+	Status  int
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message)
+}
+
+// NewSession asks for an anonymous visitor session.
+func (c *Client) NewSession(ctx context.Context) (Session, error) {
+	var s Session
+	err := c.do(ctx, http.MethodPost, c.base+"/v1/sessions", nil, &s)
+	return s, err
+}
+
+// CheckoutResult is the answer to a successful checkout.
+type CheckoutResult struct {
+	ReservationID string `json:"reservation_id"`
+	Status        string `json:"status"`
+}
+
+// Checkout confirms a reservation with the token and URL of an admitted message.
+func (c *Client) Checkout(ctx context.Context, checkoutURL, token string) (CheckoutResult, error) {
+	var r CheckoutResult
+	err := c.do(ctx, http.MethodPost, checkoutURL, map[string]string{"token": token}, &r)
+	return r, err
+}
+
+// do sends a JSON request and decodes the answer, or returns an *APIError.
+func (c *Client) do(ctx context.Context, method, url string, body, into any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, url, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("%s %s: read answer: %w", method, url, err)
+	}
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error APIError `json:"error"`
+		}
+		_ = json.Unmarshal(raw, &e)
+		e.Error.Status = resp.StatusCode
+		return &e.Error
+	}
+	return json.Unmarshal(raw, into)
+}
+
+// Message is any message from the server; which fields are set depends on Type.
+type Message struct {
+	Type string `json:"type"`
+
+	ServerTime int64 `json:"server_time"`
+	ClientTime int64 `json:"client_time"`
+	Sale       struct {
+		ID    string `json:"id"`
+		State string `json:"state"`
+	} `json:"sale"`
+
+	Position int64 `json:"position"`
+	Ahead    int64 `json:"ahead"`
+	Waiting  int64 `json:"waiting"`
+
+	Total int64 `json:"total"`
+	Left  int64 `json:"left"`
+	Held  int64 `json:"held"`
+	Sold  int64 `json:"sold"`
+
+	State string `json:"state"`
+
+	ReservationID string    `json:"reservation_id"`
+	Token         string    `json:"token"`
+	ExpiresAt     time.Time `json:"expires_at"`
+	CheckoutURL   string    `json:"checkout_url"`
+	OrderID       int64     `json:"order_id"`
+	Status        string    `json:"status"`
+
+	Code    string `json:"code"`
+	Message string `json:"message"`
+
+	Raw json.RawMessage `json:"-"`
+}
+
+// Conn is a shopper's WebSocket to one sale.
+type Conn struct {
+	ws *websocket.Conn
+}
+
+// Connect opens the WebSocket of a sale with a session.
+func (c *Client) Connect(ctx context.Context, saleID string, s Session) (*Conn, error) {
+	url := "ws" + strings.TrimPrefix(c.base, "http") + "/v1/sales/" + saleID + "/ws?session=" + s.Token
+	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{Subprotocol}})
+	if err != nil {
+		return nil, fmt.Errorf("connect to sale %s: %w", saleID, err)
+	}
+	return &Conn{ws: ws}, nil
+}
+
+// Next waits for the next message from the server.
+func (c *Conn) Next(ctx context.Context) (Message, error) {
+	_, data, err := c.ws.Read(ctx)
+	if err != nil {
+		return Message{}, err
+	}
+	var m Message
+	if err := json.Unmarshal(data, &m); err != nil {
+		return Message{}, fmt.Errorf("decode server message: %w", err)
+	}
+	m.Raw = data
+	return m, nil
+}
+
+// Send sends one message, given as a value that encodes to JSON.
+func (c *Conn) Send(ctx context.Context, msg any) error {
+	b, err := json.Marshal(msg)
+	if err != nil {
+		return err
+	}
+	return c.SendRaw(ctx, b)
+}
+
+// SendRaw sends bytes as one text message, as they are.
+func (c *Conn) SendRaw(ctx context.Context, b []byte) error {
+	return c.ws.Write(ctx, websocket.MessageText, b)
+}
+
+// Join asks for a place in the queue.
+func (c *Conn) Join(ctx context.Context) error {
+	return c.Send(ctx, map[string]string{"type": "join"})
+}
+
+// Close closes the connection normally.
+func (c *Conn) Close() error { return c.ws.Close(websocket.StatusNormalClosure, "") }
+
+// CloseNow drops the connection without a closing handshake.
+func (c *Conn) CloseNow() error { return c.ws.CloseNow() }

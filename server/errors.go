@@ -1,0 +1,78 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/waitingroom"
+)
+
+// Errors of the transport itself.
+var (
+	errBadRequest     = errors.New("bad request")
+	errUnauthorized   = errors.New("unauthorized")
+	errSessionInvalid = errors.New("session invalid")
+	errBadMessage     = errors.New("bad message")
+	errNotJoined      = errors.New("not in the queue")
+)
+
+// problem is how one error is told to a client: an HTTP status for the REST
+// API, and a code that the JSON body and WebSocket error messages both carry.
+type problem struct {
+	status int
+	code   string
+}
+
+// problems is the one table from errors to what clients see, shared by HTTP
+// and WebSocket. docs/protocol.md lists the same codes.
+var problems = []struct {
+	err error
+	problem
+}{
+	{errBadRequest, problem{http.StatusBadRequest, "bad_request"}},
+	{errBadMessage, problem{http.StatusBadRequest, "bad_message"}},
+	{errUnauthorized, problem{http.StatusUnauthorized, "unauthorized"}},
+	{errSessionInvalid, problem{http.StatusUnauthorized, "session_invalid"}},
+	{errNotJoined, problem{http.StatusConflict, "not_joined"}},
+	{waitingroom.ErrInvalidSale, problem{http.StatusUnprocessableEntity, "invalid_sale"}},
+	{waitingroom.ErrSaleNotFound, problem{http.StatusNotFound, "sale_not_found"}},
+	{waitingroom.ErrSaleEnded, problem{http.StatusConflict, "sale_ended"}},
+	{waitingroom.ErrSoldOut, problem{http.StatusConflict, "sold_out"}},
+	{checkout.ErrTokenInvalid, problem{http.StatusUnauthorized, "token_invalid"}},
+	{checkout.ErrTokenExpired, problem{http.StatusUnauthorized, "token_expired"}},
+	{checkout.ErrTokenWrongSale, problem{http.StatusForbidden, "token_wrong_sale"}},
+	{checkout.ErrTokenReused, problem{http.StatusConflict, "token_reused"}},
+	{checkout.ErrReservationExpired, problem{http.StatusGone, "reservation_expired"}},
+	{checkout.ErrUnknownReservation, problem{http.StatusNotFound, "reservation_unknown"}},
+}
+
+var internalProblem = problem{http.StatusInternalServerError, "internal"}
+
+// problemFor finds what to tell a client about err.
+func problemFor(err error) problem {
+	for _, p := range problems {
+		if errors.Is(err, p.err) {
+			return p.problem
+		}
+	}
+	return internalProblem
+}
+
+// errorBody is the JSON body of every error answer over HTTP.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// describe is the message shown with a code; internal errors do not leak.
+func describe(p problem, err error) string {
+	if p == internalProblem {
+		return "internal error"
+	}
+	return err.Error()
+}

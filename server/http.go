@@ -1,0 +1,194 @@
+package server
+
+import (
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/foyerhq/foyer/waitingroom"
+)
+
+// sessionTTL is how long an anonymous visitor session lasts.
+const sessionTTL = 24 * time.Hour
+
+// sessionAudience is the audience of session tokens, so a session token can
+// never pass as a reservation token or the other way round.
+const sessionAudience = "foyer:session"
+
+type sessionAnswer struct {
+	ShopperID string    `json:"shopper_id"`
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// createSession gives an anonymous visitor a shopper id and a signed token
+// that proves it on the WebSocket.
+func (s *Server) createSession(c *gin.Context) {
+	shopper := "v_" + strings.ToLower(rand.Text())
+	claims := s.deps.Ring.NewClaims(shopper, sessionAudience, "", sessionTTL)
+	token, err := s.deps.Ring.Sign(claims)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, sessionAnswer{ShopperID: shopper, Token: token, ExpiresAt: claims.ExpiresAt.Time})
+}
+
+// shopperOf returns the shopper a session token names.
+func (s *Server) shopperOf(token string) (string, error) {
+	claims := s.deps.Ring.NewClaims("", "", "", 0)
+	if err := s.deps.Ring.Verify(token, &claims, sessionAudience); err != nil {
+		return "", fmt.Errorf("%w: %v", errSessionInvalid, err)
+	}
+	if claims.Subject == "" {
+		return "", fmt.Errorf("%w: no subject", errSessionInvalid)
+	}
+	return claims.Subject, nil
+}
+
+// getSale is the public view of a sale, for a page to draw before its
+// WebSocket connects.
+func (s *Server) getSale(c *gin.Context) {
+	id, ok := s.saleParam(c)
+	if !ok {
+		return
+	}
+	st, err := s.deps.Rooms.Status(c.Request.Context(), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, viewOf(st))
+}
+
+type checkoutRequest struct {
+	Token string `json:"token" binding:"required"`
+}
+
+type checkoutAnswer struct {
+	ReservationID string `json:"reservation_id"`
+	Status        string `json:"status"`
+}
+
+func (s *Server) checkout(c *gin.Context) {
+	id, ok := s.saleParam(c)
+	if !ok {
+		return
+	}
+	var req checkoutRequest
+	if err := c.ShouldBindJSON(&req); err != nil {
+		s.fail(c, fmt.Errorf("%w: %v", errBadRequest, err))
+		return
+	}
+	receipt, err := s.deps.Checkout.Checkout(c.Request.Context(), id, req.Token)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, checkoutAnswer{ReservationID: receipt.ReservationID, Status: receipt.Status})
+}
+
+// saleRequest is the admin's plan of a sale; omitted fields take defaults.
+type saleRequest struct {
+	SKU                   string     `json:"sku"`
+	Name                  string     `json:"name"`
+	PriceCents            int64      `json:"price_cents"`
+	Currency              string     `json:"currency"`
+	Stock                 int        `json:"stock"`
+	StartsAt              *time.Time `json:"starts_at"`
+	EndsAt                *time.Time `json:"ends_at"`
+	OutflowPerSecond      float64    `json:"outflow_per_second"`
+	ReservationTTLSeconds int        `json:"reservation_ttl_seconds"`
+}
+
+// Defaults of a sale plan, for the fields an admin leaves out.
+const (
+	defaultCurrency       = "EUR"
+	defaultOutflow        = 10
+	defaultReservationTTL = 300
+	defaultSaleLength     = time.Hour
+)
+
+func (r saleRequest) plan(now time.Time) waitingroom.Plan {
+	p := waitingroom.Plan{
+		SKU: r.SKU, Name: r.Name, PriceCents: r.PriceCents, Currency: r.Currency, Stock: r.Stock,
+		OutflowPerSecond: r.OutflowPerSecond, ReservationTTLSeconds: r.ReservationTTLSeconds,
+		StartsAt: now,
+	}
+	if r.StartsAt != nil {
+		p.StartsAt = *r.StartsAt
+	}
+	p.EndsAt = p.StartsAt.Add(defaultSaleLength)
+	if r.EndsAt != nil {
+		p.EndsAt = *r.EndsAt
+	}
+	if p.Currency == "" {
+		p.Currency = defaultCurrency
+	}
+	if p.OutflowPerSecond == 0 {
+		p.OutflowPerSecond = defaultOutflow
+	}
+	if p.ReservationTTLSeconds == 0 {
+		p.ReservationTTLSeconds = defaultReservationTTL
+	}
+	return p
+}
+
+func (s *Server) createSale(c *gin.Context) {
+	var req saleRequest
+	if err := c.ShouldBindJSON(&req); err != nil {
+		s.fail(c, fmt.Errorf("%w: %v", errBadRequest, err))
+		return
+	}
+	p, err := s.deps.Operator.Create(c.Request.Context(), req.plan(time.Now()))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, p)
+}
+
+func (s *Server) listSales(c *gin.Context) {
+	plans, err := s.deps.Operator.List(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"sales": plans})
+}
+
+// adminSale is a sale's plan with its live state.
+type adminSale struct {
+	Plan *waitingroom.Plan `json:"plan"`
+	Live saleView          `json:"live"`
+}
+
+func (s *Server) adminGetSale(c *gin.Context) {
+	id, ok := s.saleParam(c)
+	if !ok {
+		return
+	}
+	p, err := s.deps.Operator.Get(c.Request.Context(), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	st, err := s.deps.Rooms.Status(c.Request.Context(), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, adminSale{Plan: p, Live: viewOf(st)})
+}
+
+func viewOf(st waitingroom.Status) saleView {
+	return saleView{
+		ID: st.SaleID, Name: st.Name, PriceCents: st.PriceCents, Currency: st.Currency, State: st.State,
+		StartsAt: st.StartsAt.UTC(), EndsAt: st.EndsAt.UTC(), Waiting: st.Waiting,
+		Stock: stockView{Total: st.Stock, Left: st.Available, Held: st.Held, Sold: st.Sold},
+	}
+}

@@ -1,0 +1,116 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/waitingroom"
+)
+
+// pushEvery is how often a sale room pushes positions and stock: at most
+// once a second per shopper, as the protocol promises.
+const pushEvery = time.Second
+
+// idleRoomTTL is how long a sale room with no shoppers on this node keeps
+// following its sale before it stops.
+const idleRoomTTL = time.Minute
+
+// hub holds this node's sale rooms: one per sale it has shoppers of.
+type hub struct {
+	rooms        *waitingroom.Rooms
+	tokens       *checkout.Tokens
+	checkoutBase string
+	log          *slog.Logger
+
+	ctx    context.Context // ends when the node stops
+	cancel context.CancelFunc
+
+	mu    sync.Mutex
+	sales map[string]*saleRoom
+}
+
+func newHub(rooms *waitingroom.Rooms, tokens *checkout.Tokens, publicURL string, log *slog.Logger) *hub {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &hub{rooms: rooms, tokens: tokens, checkoutBase: publicURL, log: log,
+		ctx: ctx, cancel: cancel, sales: map[string]*saleRoom{}}
+}
+
+// run waits for ctx, then stops every room.
+func (h *hub) run(ctx context.Context) error {
+	<-ctx.Done()
+	h.cancel()
+	return nil
+}
+
+// enter puts a connection into its sale's room, starting the room if this is
+// the node's first shopper of the sale.
+func (h *hub) enter(ctx context.Context, saleID string, c *conn) (*saleRoom, error) {
+	h.mu.Lock()
+	r := h.sales[saleID]
+	h.mu.Unlock()
+	if r == nil {
+		view, err := h.rooms.View(ctx, saleID)
+		if err != nil {
+			return nil, err
+		}
+		fresh := newSaleRoom(h, saleID, view)
+		h.mu.Lock()
+		if r = h.sales[saleID]; r == nil {
+			r = fresh
+			h.sales[saleID] = r
+			go r.follow(h.ctx)
+			go r.pushLoop(h.ctx)
+		}
+		h.mu.Unlock()
+	}
+	r.mu.Lock()
+	r.conns[c] = struct{}{}
+	r.shoppers[c.shopper] = append(r.shoppers[c.shopper], c)
+	r.mu.Unlock()
+	return r, nil
+}
+
+// retire stops a room that has had no shoppers for idleRoomTTL.
+func (h *hub) retire(r *saleRoom, now time.Time) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.conns) > 0 || now.Sub(r.emptySince) < idleRoomTTL {
+		return false
+	}
+	delete(h.sales, r.id)
+	r.stop()
+	return true
+}
+
+// closeAll tells every shopper on this node to reconnect elsewhere.
+func (h *hub) closeAll() {
+	h.mu.Lock()
+	rooms := make([]*saleRoom, 0, len(h.sales))
+	for _, r := range h.sales {
+		rooms = append(rooms, r)
+	}
+	h.mu.Unlock()
+	for _, r := range rooms {
+		r.mu.Lock()
+		for c := range r.conns {
+			c.close(statusGoingAway, "node draining: reconnect")
+		}
+		r.mu.Unlock()
+	}
+	h.cancel()
+}
+
+// encode marshals a message once; a broadcast sends the same bytes to all.
+func encode(msg any) []byte {
+	b, err := json.Marshal(msg)
+	if err != nil {
+		panic("encode protocol message: " + err.Error()) // our own types always encode
+	}
+	return b
+}

@@ -1,0 +1,96 @@
+package server
+
+import (
+	"time"
+
+	"github.com/foyerhq/foyer/waitingroom"
+)
+
+// Subprotocol is the WebSocket subprotocol of version 1 of the shopper
+// protocol (docs/protocol.md).
+const Subprotocol = "foyer.v1"
+
+// Close codes of the shopper protocol, beyond the standard ones.
+const (
+	closeSessionInvalid = 4001 // the session token is missing or invalid: get a new one
+	closeSaleNotFound   = 4004 // no such sale: give up
+	closeTooSlow        = 4008 // the client did not keep up with its messages: reconnect
+)
+
+// Messages from server to client. Every message has a "type".
+type (
+	welcomeMsg struct {
+		Type       string   `json:"type"`
+		Protocol   int      `json:"protocol"`
+		ServerTime int64    `json:"server_time"` // unix ms
+		Sale       saleView `json:"sale"`
+		You        youView  `json:"you"`
+	}
+	saleView struct {
+		ID         string            `json:"id"`
+		Name       string            `json:"name"`
+		PriceCents int64             `json:"price_cents"`
+		Currency   string            `json:"currency"`
+		State      waitingroom.State `json:"state"`
+		StartsAt   time.Time         `json:"starts_at"`
+		EndsAt     time.Time         `json:"ends_at"`
+		Stock      stockView         `json:"stock"`
+		Waiting    int64             `json:"waiting"`
+	}
+	youView struct {
+		ShopperID string `json:"shopper_id"`
+	}
+	stockView struct {
+		Type  string `json:"type,omitempty"`
+		Total int64  `json:"total"`
+		Left  int64  `json:"left"` // neither held nor sold
+		Held  int64  `json:"held"`
+		Sold  int64  `json:"sold"`
+	}
+	positionMsg struct {
+		Type     string `json:"type"`
+		Position int64  `json:"position"` // 1 at the head
+		Ahead    int64  `json:"ahead"`
+		Waiting  int64  `json:"waiting"` // everyone in the queue
+	}
+	stateMsg struct {
+		Type  string            `json:"type"`
+		State waitingroom.State `json:"state"`
+	}
+	admittedMsg struct {
+		Type          string    `json:"type"`
+		ReservationID string    `json:"reservation_id"`
+		Token         string    `json:"token"`
+		ExpiresAt     time.Time `json:"expires_at"`
+		CheckoutURL   string    `json:"checkout_url"`
+	}
+	expiredMsg struct {
+		Type          string `json:"type"`
+		ReservationID string `json:"reservation_id"`
+	}
+	orderMsg struct {
+		Type          string `json:"type"`
+		ReservationID string `json:"reservation_id"`
+		OrderID       int64  `json:"order_id,omitempty"`
+		Status        string `json:"status"`
+	}
+	soldOutMsg struct {
+		Type string `json:"type"`
+	}
+	timeMsg struct {
+		Type       string `json:"type"`
+		ClientTime int64  `json:"client_time"`
+		ServerTime int64  `json:"server_time"`
+	}
+	errorMsg struct {
+		Type    string `json:"type"`
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+)
+
+// clientMsg is any message from client to server: join, leave, time or ping.
+type clientMsg struct {
+	Type       string `json:"type"`
+	ClientTime int64  `json:"client_time"`
+}

@@ -1,0 +1,272 @@
+package server
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/foyerhq/foyer/waitingroom"
+)
+
+const statusGoingAway = websocket.StatusGoingAway
+
+// eventBlock is how long one read of the event stream waits for news; it also
+// bounds how long a stopped room's reader lingers.
+const eventBlock = time.Second
+
+// saleRoom is one sale as this node follows it: the node's shoppers of the
+// sale, and the positions model fed by the sale's event stream.
+type saleRoom struct {
+	h      *hub
+	id     string
+	lastID string // the last event applied
+	stop   context.CancelFunc
+	ctx    context.Context
+
+	mu         sync.Mutex
+	conns      map[*conn]struct{}
+	shoppers   map[string][]*conn
+	positions  *waitingroom.Positions
+	stock      stockView
+	state      waitingroom.State
+	waiting    int64
+	emptySince time.Time
+}
+
+func newSaleRoom(h *hub, id string, v waitingroom.View) *saleRoom {
+	ctx, stop := context.WithCancel(h.ctx)
+	return &saleRoom{
+		h: h, id: id, lastID: v.LastID, ctx: ctx, stop: stop,
+		conns: map[*conn]struct{}{}, shoppers: map[string][]*conn{},
+		positions: waitingroom.NewPositions(v), emptySince: time.Now(),
+	}
+}
+
+// follow applies the sale's events as they come, until the room stops.
+func (r *saleRoom) follow(context.Context) {
+	for r.ctx.Err() == nil {
+		events, err := r.h.rooms.Events(r.ctx, r.id, r.lastID, eventBlock, 1000)
+		if err != nil {
+			if r.ctx.Err() == nil {
+				r.h.log.Warn("read sale events", "sale", r.id, "err", err)
+				sleep(r.ctx, time.Second)
+			}
+			continue
+		}
+		if len(events) == 0 {
+			continue
+		}
+		r.mu.Lock()
+		for _, e := range events {
+			r.apply(e)
+		}
+		r.lastID = events[len(events)-1].ID
+		r.mu.Unlock()
+	}
+}
+
+// apply tells the room's shoppers what an event means for them. r.mu is held.
+func (r *saleRoom) apply(e waitingroom.Event) {
+	switch e.Type {
+	case waitingroom.EventAdmitted:
+		r.positions.Admitted(e.Mark)
+		for _, res := range e.Admitted {
+			for _, c := range r.shoppers[res.Shopper] {
+				r.admit(c, res)
+			}
+		}
+	case waitingroom.EventGone:
+		r.positions.Gone(e.Ticket)
+	case waitingroom.EventExpired:
+		for _, rel := range e.Released {
+			msg := encode(expiredMsg{Type: "expired", ReservationID: rel.Reservation})
+			for _, c := range r.shoppers[rel.Shopper] {
+				if c.reservation == rel.Reservation {
+					c.status, c.reservation = connIdle, ""
+					c.enqueue(msg)
+				}
+			}
+		}
+	case waitingroom.EventState:
+		r.setState(e.State)
+	case waitingroom.EventOrder:
+		o := e.Order
+		msg := encode(orderMsg{Type: "order", ReservationID: o.Reservation, OrderID: o.OrderID, Status: o.Status})
+		for _, c := range r.shoppers[o.Shopper] {
+			c.status = connOrdered
+			c.enqueue(msg)
+		}
+	}
+}
+
+// setState tells everyone a new state, and the waiting that it is sold out.
+func (r *saleRoom) setState(s waitingroom.State) {
+	if s == r.state {
+		return
+	}
+	r.state = s
+	r.broadcast(encode(stateMsg{Type: "state", State: s}))
+	if s == waitingroom.StateSoldOut {
+		msg := encode(soldOutMsg{Type: "sold_out"})
+		for c := range r.conns {
+			if c.status == connWaiting || c.status == connIdle {
+				c.status = connIdle
+				c.enqueue(msg)
+			}
+		}
+	}
+}
+
+// admit hands a connection its reservation token, once per reservation.
+// r.mu is held.
+func (r *saleRoom) admit(c *conn, res waitingroom.Reservation) {
+	if c.reservation == res.ID {
+		return
+	}
+	token, err := r.h.tokens.Issue(r.id, res)
+	if err != nil {
+		r.h.log.Error("issue reservation token", "sale", r.id, "reservation", res.ID, "err", err)
+		return
+	}
+	c.status, c.reservation, c.ticket = connAdmitted, res.ID, 0
+	c.enqueue(encode(admittedMsg{
+		Type: "admitted", ReservationID: res.ID, Token: token, ExpiresAt: res.ExpiresAt().UTC(),
+		CheckoutURL: r.h.checkoutBase + "/v1/sales/" + r.id + "/checkout",
+	}))
+}
+
+// place records where a shopper stands after joining, on every tab it has
+// open on this node, and pushes the position at once.
+func (r *saleRoom) place(shopper string, ticket, position int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ticket <= r.positions.Mark() {
+		return // admitted meanwhile: the admitted event has told the shopper
+	}
+	for _, c := range r.shoppers[shopper] {
+		if c.status == connAdmitted || c.status == connOrdered {
+			continue
+		}
+		c.status, c.ticket = connWaiting, ticket
+		r.pushPosition(c, position)
+	}
+}
+
+// reservation tells a shopper's tabs about a reservation found on joining.
+func (r *saleRoom) reservation(shopper string, res waitingroom.Reservation) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range r.shoppers[shopper] {
+		switch res.Status {
+		case "held":
+			r.admit(c, res)
+		case "confirmed":
+			if c.status != connOrdered {
+				c.status, c.reservation = connOrdered, res.ID
+				c.enqueue(encode(orderMsg{Type: "order", ReservationID: res.ID, Status: "confirmed"}))
+			}
+		}
+	}
+}
+
+// left marks a shopper's tabs as out of the queue.
+func (r *saleRoom) left(shopper string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range r.shoppers[shopper] {
+		if c.status == connWaiting {
+			c.status, c.ticket, c.lastPos = connIdle, 0, 0
+		}
+	}
+}
+
+// remove takes a closed connection out of the room.
+func (r *saleRoom) remove(c *conn) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.conns, c)
+	tabs := r.shoppers[c.shopper]
+	for i, t := range tabs {
+		if t == c {
+			tabs = append(tabs[:i], tabs[i+1:]...)
+			break
+		}
+	}
+	if len(tabs) == 0 {
+		delete(r.shoppers, c.shopper)
+	} else {
+		r.shoppers[c.shopper] = tabs
+	}
+	if len(r.conns) == 0 {
+		r.emptySince = time.Now()
+	}
+}
+
+// pushPosition sends a position if it is lower than the last one sent: a
+// position shown to a shopper never rises. r.mu is held.
+func (r *saleRoom) pushPosition(c *conn, pos int64) {
+	if pos <= 0 || (c.lastPos > 0 && pos >= c.lastPos) {
+		return
+	}
+	c.lastPos = pos
+	c.enqueue(encode(positionMsg{Type: "position", Position: pos, Ahead: pos - 1, Waiting: max(r.waiting, pos)}))
+}
+
+func (r *saleRoom) broadcast(msg []byte) {
+	for c := range r.conns {
+		c.enqueue(msg)
+	}
+}
+
+// pushLoop reads the sale's counters once a tick, one Redis round trip
+// whatever the number of shoppers, and pushes what changed.
+func (r *saleRoom) pushLoop(context.Context) {
+	t := time.NewTicker(pushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case now := <-t.C:
+			if r.h.retire(r, now) {
+				return
+			}
+			st, err := r.h.rooms.Status(r.ctx, r.id)
+			if err != nil {
+				if r.ctx.Err() == nil {
+					r.h.log.Warn("read sale status", "sale", r.id, "err", err)
+				}
+				continue
+			}
+			r.push(st)
+		}
+	}
+}
+
+func (r *saleRoom) push(st waitingroom.Status) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.waiting = st.Waiting
+	stock := stockView{Type: "stock", Total: st.Stock, Left: st.Available, Held: st.Held, Sold: st.Sold}
+	if stock != r.stock {
+		r.stock = stock
+		r.broadcast(encode(stock))
+	}
+	r.setState(st.State)
+	for c := range r.conns {
+		if c.status == connWaiting {
+			r.pushPosition(c, r.positions.Of(c.ticket))
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

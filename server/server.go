@@ -1,0 +1,144 @@
+// Package server is Foyer's HTTP and WebSocket transport. It decodes requests,
+// calls the waiting room and checkout, and encodes answers; it holds no state
+// that another node would need, so gateway nodes are interchangeable.
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/keyring"
+	"github.com/foyerhq/foyer/waitingroom"
+)
+
+// SaleOperator creates and lists sales for the admin API.
+type SaleOperator interface {
+	Create(ctx context.Context, p waitingroom.Plan) (*waitingroom.Plan, error)
+	Get(ctx context.Context, id string) (*waitingroom.Plan, error)
+	List(ctx context.Context) ([]waitingroom.Plan, error)
+}
+
+// Checkouter confirms a reservation token.
+type Checkouter interface {
+	Checkout(ctx context.Context, saleID, token string) (checkout.Receipt, error)
+}
+
+// Readiness reports whether the node's dependencies answer.
+type Readiness func(ctx context.Context) error
+
+// Deps are what the server calls; main wires them.
+type Deps struct {
+	Operator SaleOperator
+	Rooms    *waitingroom.Rooms
+	Checkout Checkouter
+	Tokens   *checkout.Tokens
+	Ring     *keyring.Ring
+	Ready    Readiness
+	Web      fs.FS // the static pages
+	Log      *slog.Logger
+}
+
+// Config is the transport's own configuration.
+type Config struct {
+	// AdminToken is the bearer token of the admin API. Empty disables it.
+	AdminToken string
+	// PublicURL is the base URL shoppers reach this deployment at; the
+	// checkout URL in an admitted message is built on it.
+	PublicURL string
+	// AllowedOrigins are the host patterns browsers may open WebSockets from
+	// (coder/websocket OriginPatterns). Empty allows only same-host requests.
+	AllowedOrigins []string
+}
+
+// Server is one gateway node's HTTP handler and its connected shoppers.
+type Server struct {
+	cfg    Config
+	deps   Deps
+	hub    *hub
+	engine *gin.Engine
+}
+
+// New builds the routes.
+func New(cfg Config, deps Deps) *Server {
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{cfg: cfg, deps: deps}
+	s.hub = newHub(deps.Rooms, deps.Tokens, strings.TrimRight(cfg.PublicURL, "/"), deps.Log)
+	e := gin.New()
+	e.Use(gin.Recovery())
+	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	e.GET("/readyz", s.readyz)
+	e.GET("/.well-known/jwks.json", func(c *gin.Context) { c.JSON(http.StatusOK, deps.Ring.JWKS()) })
+
+	v1 := e.Group("/v1")
+	v1.POST("/sessions", s.createSession)
+	v1.GET("/sales/:sale", s.getSale)
+	v1.GET("/sales/:sale/ws", s.shopperSocket)
+	v1.POST("/sales/:sale/checkout", s.checkout)
+
+	admin := v1.Group("/admin", s.requireAdmin)
+	admin.POST("/sales", s.createSale)
+	admin.GET("/sales", s.listSales)
+	admin.GET("/sales/:sale", s.adminGetSale)
+
+	s.mountWeb(e)
+	s.engine = e
+	return s
+}
+
+// Handler is the node's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// Run follows the sales this node has shoppers of, until ctx ends.
+func (s *Server) Run(ctx context.Context) error { return s.hub.run(ctx) }
+
+// Shutdown closes every shopper connection with "going away", so the
+// shoppers reconnect to another node. http.Server.Shutdown does not close
+// hijacked connections, so this must be called as well.
+func (s *Server) Shutdown() { s.hub.closeAll() }
+
+func (s *Server) readyz(c *gin.Context) {
+	if err := s.deps.Ready(c.Request.Context()); err != nil {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "error": err.Error()})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+func (s *Server) requireAdmin(c *gin.Context) {
+	got, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	if !ok || s.cfg.AdminToken == "" ||
+		subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.AdminToken)) != 1 {
+		s.fail(c, errUnauthorized)
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
+// fail answers with the error's status and code from the one error table.
+func (s *Server) fail(c *gin.Context, err error) {
+	p := problemFor(err)
+	if p == internalProblem && !errors.Is(err, context.Canceled) {
+		s.deps.Log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
+	}
+	c.JSON(p.status, errorBody{Error: errorDetail{Code: p.code, Message: describe(p, err)}})
+}
+
+// saleParam returns the sale id of the URL, or fails the request: an id that
+// could not name a sale never reaches Redis.
+func (s *Server) saleParam(c *gin.Context) (string, bool) {
+	id := c.Param("sale")
+	if !waitingroom.ValidSaleID(id) {
+		s.fail(c, waitingroom.ErrSaleNotFound)
+		return "", false
+	}
+	return id, true
+}

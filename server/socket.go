@@ -1,0 +1,179 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/gin-gonic/gin"
+
+	"github.com/foyerhq/foyer/waitingroom"
+)
+
+// readLimit bounds one client message. The largest legal one is a few dozen
+// bytes; anything near this is not a shopper.
+const readLimit = 4096
+
+// shopperSocket is a shopper's live connection to one sale (docs/protocol.md).
+func (s *Server) shopperSocket(c *gin.Context) {
+	ws, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{
+		Subprotocols:   []string{Subprotocol},
+		OriginPatterns: s.cfg.AllowedOrigins,
+	})
+	if err != nil {
+		return // Accept has answered the request with the reason
+	}
+	ws.SetReadLimit(readLimit)
+	// The request's context ends with the hijacked connection's handler.
+	ctx := c.Request.Context()
+
+	saleID := c.Param("sale")
+	shopper, err := s.shopperOf(c.Query("session"))
+	if err != nil {
+		s.refuse(ctx, ws, err, closeSessionInvalid)
+		return
+	}
+	if !waitingroom.ValidSaleID(saleID) {
+		s.refuse(ctx, ws, waitingroom.ErrSaleNotFound, closeSaleNotFound)
+		return
+	}
+	st, err := s.deps.Rooms.Status(ctx, saleID)
+	if errors.Is(err, waitingroom.ErrSaleNotFound) {
+		s.refuse(ctx, ws, err, closeSaleNotFound)
+		return
+	}
+	if err != nil {
+		s.refuse(ctx, ws, err, websocket.StatusTryAgainLater)
+		return
+	}
+
+	conn := newConn(ws, shopper)
+	go conn.writeLoop()
+	defer conn.close(websocket.StatusNormalClosure, "")
+	conn.enqueue(encode(welcomeMsg{
+		Type: "welcome", Protocol: 1, ServerTime: time.Now().UnixMilli(),
+		Sale: viewOf(st), You: youView{ShopperID: shopper},
+	}))
+	if st.State == waitingroom.StateSoldOut {
+		conn.enqueue(encode(soldOutMsg{Type: "sold_out"}))
+	}
+	room, err := s.hub.enter(ctx, saleID, conn)
+	if err != nil {
+		s.sendError(conn, err)
+		conn.close(websocket.StatusTryAgainLater, "try again")
+		return
+	}
+	defer room.remove(conn)
+
+	sess := &session{s: s, saleID: saleID, shopper: shopper, conn: conn, room: room}
+	// A shopper coming back finds its place or reservation where it left it.
+	if place, ok, err := s.deps.Rooms.Find(ctx, saleID, shopper); err != nil {
+		s.sendError(conn, err)
+	} else if ok {
+		sess.show(ctx, place)
+	}
+	sess.readLoop(ctx)
+}
+
+// refuse tells a client why it cannot stay, then closes with a code it acts on.
+func (s *Server) refuse(ctx context.Context, ws *websocket.Conn, err error, code websocket.StatusCode) {
+	p := problemFor(err)
+	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
+	_ = ws.Write(wctx, websocket.MessageText, encode(errorMsg{Type: "error", Code: p.code, Message: describe(p, err)}))
+	ws.Close(code, p.code) //nolint:errcheck // the peer may be gone already
+}
+
+func (s *Server) sendError(c *conn, err error) {
+	p := problemFor(err)
+	if p == internalProblem {
+		s.deps.Log.Error("shopper request failed", "shopper", c.shopper, "err", err)
+	}
+	c.enqueue(encode(errorMsg{Type: "error", Code: p.code, Message: describe(p, err)}))
+}
+
+// session is one connection's conversation with the server.
+type session struct {
+	s       *Server
+	saleID  string
+	shopper string
+	conn    *conn
+	room    *saleRoom
+}
+
+func (ss *session) readLoop(ctx context.Context) {
+	for {
+		typ, data, err := ss.conn.ws.Read(ctx)
+		if err != nil {
+			var ce websocket.CloseError
+			if errors.As(err, &ce) && ce.Code == websocket.StatusMessageTooBig {
+				return // the library has closed with 1009 already
+			}
+			return
+		}
+		if typ != websocket.MessageText {
+			ss.s.sendError(ss.conn, fmt.Errorf("%w: binary frames are not part of the protocol", errBadMessage))
+			continue
+		}
+		var m clientMsg
+		if err := json.Unmarshal(data, &m); err != nil {
+			ss.s.sendError(ss.conn, fmt.Errorf("%w: not JSON: %v", errBadMessage, err))
+			continue
+		}
+		if err := ss.handle(ctx, m); err != nil {
+			ss.s.sendError(ss.conn, err)
+		}
+	}
+}
+
+func (ss *session) handle(ctx context.Context, m clientMsg) error {
+	switch m.Type {
+	case "join":
+		place, err := ss.s.deps.Rooms.Join(ctx, ss.saleID, ss.shopper, newTxn())
+		if err != nil {
+			return err
+		}
+		ss.show(ctx, place)
+	case "leave":
+		waiting, err := ss.s.deps.Rooms.Leave(ctx, ss.saleID, ss.shopper)
+		if err != nil {
+			return err
+		}
+		if !waiting {
+			return errNotJoined
+		}
+		ss.room.left(ss.shopper)
+	case "time":
+		ss.conn.enqueue(encode(timeMsg{Type: "time", ClientTime: m.ClientTime, ServerTime: time.Now().UnixMilli()}))
+	case "ping":
+		ss.conn.enqueue(encode(struct {
+			Type string `json:"type"`
+		}{"pong"}))
+	default:
+		return fmt.Errorf("%w: unknown type %q", errBadMessage, m.Type)
+	}
+	return nil
+}
+
+// show tells the shopper where it stands: a position, or its reservation.
+func (ss *session) show(ctx context.Context, place waitingroom.Place) {
+	if place.Reservation == "" {
+		ss.room.place(ss.shopper, place.Ticket, place.Position)
+		return
+	}
+	res, err := ss.s.deps.Rooms.Reservation(ctx, ss.saleID, place.Reservation)
+	if err != nil {
+		ss.s.sendError(ss.conn, err)
+		return
+	}
+	ss.room.reservation(ss.shopper, res)
+}
+
+// newTxn returns a transaction id that follows a shopper's journey from
+// join to order through every log line and row.
+func newTxn() string { return "t_" + strings.ToLower(rand.Text()) }

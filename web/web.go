@@ -1,0 +1,21 @@
+// Package web holds the static pages: the shopper page and, later, the
+// operators' dashboard. They are plain files embedded in the binary; all that
+// is live comes over the WebSocket, so a CDN may cache them.
+package web
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed static
+var static embed.FS
+
+// FS returns the pages, rooted at the static folder.
+func FS() fs.FS {
+	sub, err := fs.Sub(static, "static")
+	if err != nil {
+		panic(err) // the folder is embedded above; it cannot be missing
+	}
+	return sub
+}
