@@ -11,7 +11,6 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -106,11 +105,7 @@ func (s *Service) publish(ctx context.Context, saleID string, c confirmed) error
 }
 
 func confirmError(err error) error {
-	var rerr redis.Error
-	if !errors.As(err, &rerr) {
-		return err
-	}
-	switch rerr.Error() {
+	switch salekeys.ReplyCode(err) {
 	case "UNKNOWN_RESERVATION":
 		return ErrUnknownReservation
 	case "TOKEN_REUSED":

@@ -149,11 +149,7 @@ func (r *Rooms) Status(ctx context.Context, saleID string) (Status, error) {
 
 // scriptError turns the error replies of the scripts into sentinel errors.
 func scriptError(err error) error {
-	var rerr redis.Error
-	if !errors.As(err, &rerr) {
-		return err
-	}
-	switch rerr.Error() {
+	switch salekeys.ReplyCode(err) {
 	case "NO_SALE":
 		return ErrSaleNotFound
 	case "SALE_ENDED":

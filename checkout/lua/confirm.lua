@@ -9,13 +9,13 @@
 -- Returns the reservation as JSON with the sale's price added.
 local meta, res, holds, outbox, events = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local raw = redis.call('HGET', res, ARGV[1])
-if not raw then return redis.error_reply('UNKNOWN_RESERVATION') end
+if not raw then return redis.error_reply('UNKNOWN_RESERVATION no such reservation for this shopper') end
 local r = cjson.decode(raw)
-if r.shopper ~= ARGV[2] then return redis.error_reply('UNKNOWN_RESERVATION') end
-if r.status == 'confirmed' then return redis.error_reply('TOKEN_REUSED') end
+if r.shopper ~= ARGV[2] then return redis.error_reply('UNKNOWN_RESERVATION no such reservation for this shopper') end
+if r.status == 'confirmed' then return redis.error_reply('TOKEN_REUSED reservation already confirmed') end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if r.status ~= 'held' or now >= r.expires_at then return redis.error_reply('RESERVATION_EXPIRED') end
+if r.status ~= 'held' or now >= r.expires_at then return redis.error_reply('RESERVATION_EXPIRED the hold has lapsed') end
 r.status = 'confirmed'
 r.confirmed_at = now
 redis.call('HSET', res, ARGV[1], cjson.encode(r))

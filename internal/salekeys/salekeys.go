@@ -6,6 +6,13 @@
 // on a cluster.
 package salekeys
 
+import (
+	"errors"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
 // Keys are the Redis keys of one sale.
 type Keys struct {
 	Meta     string // hash: plan fields and live counters (available, held, sold, mark, seq, state)
@@ -46,3 +53,17 @@ const Active = "foyer:sales:active"
 // EventsMaxLen bounds a sale's event stream (approximately, MAXLEN ~). Nodes
 // read it live; a node that falls this far behind rebuilds its view instead.
 const EventsMaxLen = 100000
+
+// ReplyCode returns the code of an error reply of one of the sale scripts
+// (the first word, as in "SOLD_OUT the sale is sold out"), or "" when err is
+// not an error reply. Redis puts "ERR " before a reply of one word; it is
+// skipped.
+func ReplyCode(err error) string {
+	var rerr redis.Error
+	if !errors.As(err, &rerr) {
+		return ""
+	}
+	msg := strings.TrimPrefix(rerr.Error(), "ERR ")
+	code, _, _ := strings.Cut(msg, " ")
+	return code
+}

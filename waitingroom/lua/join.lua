@@ -8,11 +8,11 @@
 local meta, queue, journeys, shoppers = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local shopper = ARGV[1]
 local state = redis.call('HGET', meta, 'state')
-if not state then return redis.error_reply('NO_SALE') end
+if not state then return redis.error_reply('NO_SALE no such sale') end
 local res = redis.call('HGET', shoppers, shopper)
 if res then return {'admitted', res, 0} end
-if state == 'ended' then return redis.error_reply('SALE_ENDED') end
-if state == 'sold_out' then return redis.error_reply('SOLD_OUT') end
+if state == 'ended' then return redis.error_reply('SALE_ENDED the sale has ended') end
+if state == 'sold_out' then return redis.error_reply('SOLD_OUT the sale is sold out') end
 local ticket = redis.call('ZSCORE', queue, shopper)
 if not ticket then
   ticket = redis.call('HINCRBY', meta, 'seq', 1)

@@ -7,7 +7,7 @@
 -- Returns {state after the tick, outflow rate}.
 local meta, shoppers, res, holds, events, fence =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-if redis.call('GET', fence) ~= ARGV[1] then return redis.error_reply('FENCED') end
+if redis.call('GET', fence) ~= ARGV[1] then return redis.error_reply('FENCED another node admits this sale') end
 local maxlen = ARGV[2]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

@@ -1,0 +1,267 @@
+package app_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/keyring"
+	"github.com/foyerhq/foyer/internal/salekeys"
+	"github.com/foyerhq/foyer/internal/shopperclient"
+	"github.com/foyerhq/foyer/waitingroom"
+)
+
+// snapshot is everything a bad request must leave as it was.
+type snapshot struct {
+	meta   map[string]string
+	queue  int64
+	orders int
+}
+
+func (s *system) snapshot(t *testing.T, saleID string) snapshot {
+	t.Helper()
+	k := salekeys.For(saleID)
+	meta, err := s.Redis.HGetAll(context.Background(), k.Meta).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue, err := s.Redis.ZCard(context.Background(), k.Queue).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snapshot{meta: meta, queue: queue, orders: s.countOrders(t, saleID)}
+}
+
+func (s *system) assertUnchanged(t *testing.T, saleID string, before snapshot, what string) {
+	t.Helper()
+	after := s.snapshot(t, saleID)
+	if after.queue != before.queue || after.orders != before.orders {
+		t.Errorf("%s changed the queue (%d -> %d) or orders (%d -> %d)", what,
+			before.queue, after.queue, before.orders, after.orders)
+	}
+	for k, v := range before.meta {
+		if after.meta[k] != v {
+			t.Errorf("%s changed sale field %s: %q -> %q", what, k, v, after.meta[k])
+		}
+	}
+}
+
+// expectMessage reads until a message of the given type arrives.
+func expectMessage(t *testing.T, ctx context.Context, conn *shopperclient.Conn, typ string) shopperclient.Message {
+	t.Helper()
+	for {
+		m, err := conn.Next(ctx)
+		if err != nil {
+			t.Fatalf("waiting for %s: %v", typ, err)
+		}
+		if m.Type == typ {
+			return m
+		}
+	}
+}
+
+// expectClose reads until the server closes, and returns the close code.
+func expectClose(t *testing.T, ctx context.Context, conn *shopperclient.Conn) websocket.StatusCode {
+	t.Helper()
+	for {
+		if _, err := conn.Next(ctx); err != nil {
+			return websocket.CloseStatus(err)
+		}
+	}
+}
+
+func TestMalformedMessagesGetBadMessageAndChangeNothing(t *testing.T) {
+	sys := startSystem(t)
+	saleID := sys.createSale(t, map[string]any{"sku": "B-1", "name": "Bad input", "stock": 5,
+		"starts_at": startsIn(time.Hour)})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c := shopperclient.New(sys.URL)
+	sess, err := c.NewSession(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := c.Connect(ctx, saleID, sess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	expectMessage(t, ctx, conn, "welcome")
+	before := sys.snapshot(t, saleID)
+	for _, bad := range []string{`not json{`, `{"type":"teleport"}`, `{"type":"leave"}`, `[]`} {
+		if err := conn.SendRaw(ctx, []byte(bad)); err != nil {
+			t.Fatal(err)
+		}
+		m := expectMessage(t, ctx, conn, "error")
+		want := "bad_message"
+		if bad == `{"type":"leave"}` {
+			want = "not_joined"
+		}
+		if m.Code != want {
+			t.Errorf("after %s: error code %q, want %q", bad, m.Code, want)
+		}
+	}
+	sys.assertUnchanged(t, saleID, before, "malformed messages")
+}
+
+func TestUnknownSaleIsRefusedOverHTTPAndWebSocket(t *testing.T) {
+	sys := startSystem(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, path := range []string{"/v1/sales/s_nosuchsale", "/v1/sales/NOT%20AN%20ID"} {
+		var body struct{ Error struct{ Code string } }
+		if status := sys.call(t, http.MethodGet, path, "", nil, &body); status != http.StatusNotFound || body.Error.Code != "sale_not_found" {
+			t.Errorf("GET %s: %d %q, want 404 sale_not_found", path, status, body.Error.Code)
+		}
+	}
+	c := shopperclient.New(sys.URL)
+	sess, err := c.NewSession(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := c.Connect(ctx, "s_nosuchsale", sess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := expectMessage(t, ctx, conn, "error"); m.Code != "sale_not_found" {
+		t.Errorf("error code %q, want sale_not_found", m.Code)
+	}
+	if code := expectClose(t, ctx, conn); code != 4004 {
+		t.Errorf("close code %d, want 4004", code)
+	}
+	if keys, _ := sys.Redis.Keys(ctx, "sale:*").Result(); len(keys) != 0 {
+		t.Errorf("an unknown sale left keys in Redis: %v", keys)
+	}
+}
+
+func TestAnInvalidSessionIsRefused(t *testing.T) {
+	sys := startSystem(t)
+	saleID := sys.createSale(t, map[string]any{"sku": "B-2", "name": "Sessions", "stock": 1})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conn, err := shopperclient.New(sys.URL).Connect(ctx, saleID, shopperclient.Session{Token: "forged"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := expectMessage(t, ctx, conn, "error"); m.Code != "session_invalid" {
+		t.Errorf("error code %q, want session_invalid", m.Code)
+	}
+	if code := expectClose(t, ctx, conn); code != 4001 {
+		t.Errorf("close code %d, want 4001", code)
+	}
+}
+
+// admitOne joins one shopper to an open sale and returns its admitted message.
+func admitOne(t *testing.T, ctx context.Context, sys *system, saleID string) (shopperclient.Message, *shopperclient.Conn) {
+	t.Helper()
+	c := shopperclient.New(sys.URL)
+	sess, err := c.NewSession(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := c.Connect(ctx, saleID, sess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.CloseNow() })
+	if err := conn.Join(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return expectMessage(t, ctx, conn, "admitted"), conn
+}
+
+func TestBadReservationTokensAreRejectedEachWithItsCode(t *testing.T) {
+	sys := startSystem(t)
+	saleID := sys.createSale(t, map[string]any{"sku": "B-3", "name": "Tokens", "stock": 3, "outflow_per_second": 100})
+	otherSale := sys.createSale(t, map[string]any{"sku": "B-4", "name": "Other", "stock": 3, "outflow_per_second": 100})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	admitted, conn := admitOne(t, ctx, sys, saleID)
+	claims, err := checkout.NewTokens(mustRing(t, sys.Seed)).Verify(saleID, admitted.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := waitingroom.Reservation{ID: admitted.ReservationID, Shopper: claims.Subject,
+		AdmittedAtMs: time.Now().Add(-time.Hour).UnixMilli(), ExpiresAtMs: time.Now().Add(-time.Minute).UnixMilli()}
+	expired, _ := checkout.NewTokens(mustRing(t, sys.Seed)).Issue(saleID, res)
+	res.ExpiresAtMs = time.Now().Add(time.Hour).UnixMilli()
+	forged, _ := checkout.NewTokens(mustRing(t, keyring.NewSeed())).Issue(saleID, res)
+	otherAdmitted, _ := admitOne(t, ctx, sys, otherSale)
+
+	checkoutPath := "/v1/sales/" + saleID + "/checkout"
+	cases := []struct {
+		name, token string
+		status      int
+		code        string
+	}{
+		{"garbage", "not.a.token", http.StatusUnauthorized, "token_invalid"},
+		{"forged", forged, http.StatusUnauthorized, "token_invalid"},
+		{"expired", expired, http.StatusUnauthorized, "token_expired"},
+		{"another sale's", otherAdmitted.Token, http.StatusForbidden, "token_wrong_sale"},
+	}
+	before := sys.snapshot(t, saleID)
+	for _, tc := range cases {
+		var body struct{ Error struct{ Code string } }
+		status := sys.call(t, http.MethodPost, checkoutPath, "", map[string]string{"token": tc.token}, &body)
+		if status != tc.status || body.Error.Code != tc.code {
+			t.Errorf("%s token: %d %q, want %d %q", tc.name, status, body.Error.Code, tc.status, tc.code)
+		}
+	}
+	var body struct{ Error struct{ Code string } }
+	if status := sys.call(t, http.MethodPost, checkoutPath, "", map[string]string{}, &body); status != http.StatusBadRequest || body.Error.Code != "bad_request" {
+		t.Errorf("no token: %d %q, want 400 bad_request", status, body.Error.Code)
+	}
+	sys.assertUnchanged(t, saleID, before, "bad tokens")
+
+	// The real token works once; its replay is refused and sells nothing more.
+	if status := sys.call(t, http.MethodPost, checkoutPath, "", map[string]string{"token": admitted.Token}, nil); status != http.StatusOK {
+		t.Fatalf("first checkout: status %d", status)
+	}
+	if m := expectMessage(t, ctx, conn, "order"); m.Status != "confirmed" {
+		t.Fatalf("order status %q", m.Status)
+	}
+	before = sys.snapshot(t, saleID)
+	status := sys.call(t, http.MethodPost, checkoutPath, "", map[string]string{"token": admitted.Token}, &body)
+	if status != http.StatusConflict || body.Error.Code != "token_reused" {
+		t.Errorf("replayed token: %d %q, want 409 token_reused", status, body.Error.Code)
+	}
+	sys.assertUnchanged(t, saleID, before, "a replayed token")
+	if before.orders != 1 || before.meta["sold"] != "1" {
+		t.Errorf("after one checkout: %d orders, sold %s; want 1 and 1", before.orders, before.meta["sold"])
+	}
+}
+
+func TestAdminAPIRefusesStrangersAndBadPlans(t *testing.T) {
+	sys := startSystem(t)
+	var body struct{ Error struct{ Code string } }
+	if status := sys.call(t, http.MethodGet, "/v1/admin/sales", "wrong", nil, &body); status != http.StatusUnauthorized || body.Error.Code != "unauthorized" {
+		t.Errorf("wrong admin token: %d %q", status, body.Error.Code)
+	}
+	bad := map[string]any{"sku": "", "name": "x", "stock": 0, "price_cents": -1}
+	if status := sys.call(t, http.MethodPost, "/v1/admin/sales", sys.AdminToken, bad, &body); status != http.StatusUnprocessableEntity || body.Error.Code != "invalid_sale" {
+		t.Errorf("bad plan: %d %q, want 422 invalid_sale", status, body.Error.Code)
+	}
+	if status := sys.call(t, http.MethodPost, "/v1/admin/sales", sys.AdminToken, "not an object", &body); status != http.StatusBadRequest || body.Error.Code != "bad_request" {
+		t.Errorf("not JSON object: %d %q, want 400 bad_request", status, body.Error.Code)
+	}
+	var n int
+	if err := sys.DB.Get(&n, `SELECT count(*) FROM sales`); err != nil || n != 0 {
+		t.Errorf("bad plans left %d sales (err %v)", n, err)
+	}
+	if keys, _ := sys.Redis.Keys(context.Background(), "sale:*").Result(); len(keys) != 0 {
+		t.Errorf("bad plans left keys in Redis: %v", keys)
+	}
+}
+
+func mustRing(t *testing.T, seed string) *keyring.Ring {
+	t.Helper()
+	r, err := keyring.New(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}

@@ -1,0 +1,242 @@
+package waitingroom
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/foyerhq/foyer/internal/salekeys"
+	"github.com/foyerhq/foyer/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// openSale loads a sale that has started into a fresh Redis.
+func openSale(t *testing.T, stock int) (*redis.Client, *Rooms, string) {
+	t.Helper()
+	rdb := testenv.RedisClient(t, testenv.NewRedis(t))
+	rooms := NewRooms(rdb)
+	p := validPlan()
+	p.ID, p.Stock = "s_test", stock
+	p.StartsAt, p.EndsAt = time.Now().Add(-time.Minute), time.Now().Add(time.Hour)
+	if err := rooms.Load(context.Background(), &p); err != nil {
+		t.Fatal(err)
+	}
+	return rdb, rooms, p.ID
+}
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// lead makes the admitter the sale's admitter and runs one tick, which opens
+// the sale; it returns the fencing token.
+func lead(t *testing.T, a *Admitter, saleID string) string {
+	t.Helper()
+	s := &admission{last: time.Now()}
+	a.sales[saleID] = s
+	if err := a.runSale(context.Background(), saleID, s, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if s.fence == "" {
+		t.Fatal("the admitter did not get the lease")
+	}
+	return s.fence
+}
+
+func join(t *testing.T, rooms *Rooms, saleID string, shoppers ...string) {
+	t.Helper()
+	for _, s := range shoppers {
+		if _, err := rooms.Join(context.Background(), saleID, s, "txn-"+s); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestJoiningAgainKeepsTheSamePlace(t *testing.T) {
+	_, rooms, saleID := openSale(t, 10)
+	ctx := context.Background()
+	join(t, rooms, saleID, "a", "b", "c")
+	first, err := rooms.Join(ctx, saleID, "b", "other-txn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := rooms.Join(ctx, saleID, "b", "third-txn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first != again || first.Ticket != 2 || first.Position != 2 {
+		t.Errorf("joins of b: %+v then %+v, want ticket 2 at position 2 both times", first, again)
+	}
+	st, err := rooms.Status(ctx, saleID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Waiting != 3 {
+		t.Errorf("%d waiting, want 3", st.Waiting)
+	}
+}
+
+func TestJoiningAnUnknownSaleFails(t *testing.T) {
+	_, rooms, _ := openSale(t, 1)
+	_, err := rooms.Join(context.Background(), "s_nope", "a", "t")
+	if !errors.Is(err, ErrSaleNotFound) {
+		t.Errorf("join unknown sale: %v, want ErrSaleNotFound", err)
+	}
+}
+
+func TestAdmissionIsInArrivalOrderAndNeverHoldsMoreThanAvailable(t *testing.T) {
+	rdb, rooms, saleID := openSale(t, 5)
+	ctx := context.Background()
+	var shoppers []string
+	for i := range 12 {
+		shoppers = append(shoppers, fmt.Sprintf("shopper-%02d", i))
+	}
+	join(t, rooms, saleID, shoppers...)
+	a := NewAdmitter(rdb, "node-a", quietLog())
+	fence := lead(t, a, saleID)
+
+	admitted, err := a.Admit(ctx, saleID, fence, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, err := a.Admit(ctx, saleID, fence, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admitted = append(admitted, more...)
+	if len(admitted) != 5 {
+		t.Fatalf("admitted %d, want the 5 units of stock", len(admitted))
+	}
+	for i, r := range admitted {
+		if r.Shopper != shoppers[i] || r.Txn != "txn-"+shoppers[i] {
+			t.Errorf("admission %d went to %s (txn %s), want %s in arrival order", i, r.Shopper, r.Txn, shoppers[i])
+		}
+	}
+	st, err := rooms.Status(ctx, saleID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Available != 0 || st.Held != 5 || st.Waiting != 7 || st.Mark != 5 {
+		t.Errorf("after admission: %+v, want available 0, held 5, waiting 7, mark 5", st)
+	}
+	again, err := rooms.Join(ctx, saleID, shoppers[0], "t")
+	if err != nil || again.Reservation != admitted[0].ID {
+		t.Errorf("an admitted shopper joining again got %+v (%v), want its reservation", again, err)
+	}
+}
+
+func TestAStaleAdmitterIsFencedOff(t *testing.T) {
+	rdb, rooms, saleID := openSale(t, 5)
+	ctx := context.Background()
+	join(t, rooms, saleID, "a", "b")
+	a := NewAdmitter(rdb, "node-a", quietLog())
+	staleFence := lead(t, a, saleID)
+	// node-a goes silent; its lease lapses and node-b takes over.
+	if err := rdb.Del(ctx, salekeys.For(saleID).Lease).Err(); err != nil {
+		t.Fatal(err)
+	}
+	b := NewAdmitter(rdb, "node-b", quietLog())
+	fresh := lead(t, b, saleID)
+	if fresh == staleFence {
+		t.Fatalf("the new admitter got the old fencing token %s", fresh)
+	}
+	if _, err := a.Admit(ctx, saleID, staleFence, 1); !errors.Is(err, ErrFenced) {
+		t.Errorf("admit with a stale fence: %v, want ErrFenced", err)
+	}
+	if got, err := b.Admit(ctx, saleID, fresh, 1); err != nil || len(got) != 1 {
+		t.Errorf("admit with the fresh fence: %d admitted, %v", len(got), err)
+	}
+}
+
+func TestExpiredHoldsGoBackToStockAndAreAnnounced(t *testing.T) {
+	rdb, rooms, saleID := openSale(t, 2)
+	ctx := context.Background()
+	join(t, rooms, saleID, "a", "b", "c")
+	a := NewAdmitter(rdb, "node-a", quietLog())
+	fence := lead(t, a, saleID)
+	admitted, err := a.Admit(ctx, saleID, fence, 2)
+	if err != nil || len(admitted) != 2 {
+		t.Fatalf("admit: %d, %v", len(admitted), err)
+	}
+	view, err := rooms.View(ctx, saleID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first hold lapses: move its expiry into the past.
+	k := salekeys.For(saleID)
+	if err := rdb.ZAdd(ctx, k.Holds, redis.Z{Score: 1, Member: admitted[0].ID}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.runSale(ctx, saleID, a.sales[saleID], time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	st, err := rooms.Status(ctx, saleID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Held != 1 || st.Available+st.Held+st.Sold != 2 {
+		t.Errorf("after expiry: %+v, want 1 held and every unit accounted for", st)
+	}
+	events, err := rooms.Events(ctx, saleID, view.LastID, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var released []Released
+	for _, e := range events {
+		if e.Type == EventExpired {
+			released = append(released, e.Released...)
+		}
+	}
+	if len(released) != 1 || released[0].Shopper != "a" || released[0].Reservation != admitted[0].ID {
+		t.Errorf("expired events released %+v, want shopper a's reservation", released)
+	}
+	if place, _ := rooms.Join(ctx, saleID, "a", "t"); place.Reservation != "" || place.Ticket != 4 {
+		t.Errorf("a shopper whose hold expired joined again as %+v, want a new ticket at the back", place)
+	}
+}
+
+func TestEveryAdmissionIsOnTheEventStreamWithItsMark(t *testing.T) {
+	rdb, rooms, saleID := openSale(t, 10)
+	ctx := context.Background()
+	view, err := rooms.View(ctx, saleID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	join(t, rooms, saleID, "a", "b", "c", "d")
+	if _, err := rooms.Leave(ctx, saleID, "b"); err != nil {
+		t.Fatal(err)
+	}
+	a := NewAdmitter(rdb, "node-a", quietLog())
+	fence := lead(t, a, saleID)
+	if _, err := a.Admit(ctx, saleID, fence, 2); err != nil {
+		t.Fatal(err)
+	}
+	events, err := rooms.Events(ctx, saleID, view.LastID, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewPositions(view)
+	var admitted []string
+	for _, e := range events {
+		switch e.Type {
+		case EventGone:
+			p.Gone(e.Ticket)
+		case EventAdmitted:
+			p.Admitted(e.Mark)
+			for _, r := range e.Admitted {
+				admitted = append(admitted, r.Shopper)
+			}
+		}
+	}
+	if fmt.Sprint(admitted) != "[a c]" {
+		t.Errorf("admitted %v, want [a c]: b left", admitted)
+	}
+	if got := p.Of(4); got != 1 {
+		t.Errorf("d's position from the events is %d, want 1", got)
+	}
+}
