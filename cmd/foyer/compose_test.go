@@ -21,29 +21,21 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/foyerhq/foyer/internal/app"
 )
 
-// knownEnv are the environment variables serve, worker and migrate read.
-// Every FOYER_* variable the compose file sets must be one of them, or a typo
-// would go unnoticed (the program ignores variables it doesn't know).
-// FOYER_DATA_DIR and FOYER_DEMO_SALE are left out on purpose: only `foyer dev`
-// reads them, and it doesn't run in Docker.
-//
-// TODO(lead): derive this from the env tags of the real config struct.
-var knownEnv = []string{
-	"FOYER_HTTP_ADDR",
-	"FOYER_PUBLIC_URL",
-	"FOYER_REDIS_URL",
-	"FOYER_DATABASE_URL",
-	"FOYER_ADMIN_TOKEN",
-	"FOYER_SIGNING_KEYS",
-	"FOYER_ALLOWED_ORIGINS",
-	"FOYER_NODE_ID",
-	"FOYER_ADMISSION_TICK",
-	"FOYER_SHUTDOWN_GRACE",
-	"FOYER_LOG_LEVEL",
-	"FOYER_LOG_FORMAT",
-}
+// knownEnv are the environment variables foyer reads, from the env tags of
+// its real config. Every FOYER_* variable the compose file sets must be one of
+// them, or a typo would go unnoticed (the program ignores variables it does
+// not know).
+var knownEnv = func() []string {
+	var names []string
+	for _, v := range app.EnvVars() {
+		names = append(names, v.Name)
+	}
+	return names
+}()
 
 const (
 	composePath      = "../../docker-compose.yml"

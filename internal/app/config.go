@@ -6,6 +6,7 @@ package app
 import (
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"time"
 
@@ -78,4 +79,24 @@ func (c Config) publicURL(listenAddr string) string {
 	}
 	port := listenAddr[strings.LastIndex(listenAddr, ":")+1:]
 	return "http://localhost:" + port
+}
+
+// EnvVars lists every environment variable Config reads with its default,
+// in the order of Config's fields, for the README table and the tests that
+// keep that table and docker-compose.yml in step with the code.
+func EnvVars() []EnvVar {
+	t := reflect.TypeFor[Config]()
+	vars := make([]EnvVar, 0, t.NumField())
+	for f := range t.Fields() {
+		if name := f.Tag.Get("env"); name != "" {
+			vars = append(vars, EnvVar{Name: name, Default: f.Tag.Get("envDefault")})
+		}
+	}
+	return vars
+}
+
+// EnvVar is one setting's variable and its default.
+type EnvVar struct {
+	Name    string
+	Default string
 }
