@@ -75,10 +75,21 @@ func (c *conn) writeLoop() {
 }
 
 // close ends the connection once, with a close code the client acts on.
+// The closing handshake waits for the client's answer, so it runs in the
+// background: the caller may hold a room's lock.
 func (c *conn) close(code websocket.StatusCode, reason string) {
 	c.once.Do(func() {
 		close(c.done)
-		// Close waits for the client's answer; never make the caller wait.
 		go c.ws.Close(code, reason) //nolint:errcheck // the peer may be gone already
+	})
+}
+
+// closeAndWait is close for a node that is about to exit: it returns once
+// the close frame is out and answered (or the library's timeout passed), so
+// the client learns why before the process is gone.
+func (c *conn) closeAndWait(code websocket.StatusCode, reason string) {
+	c.once.Do(func() {
+		close(c.done)
+		c.ws.Close(code, reason) //nolint:errcheck // the peer may be gone already
 	})
 }

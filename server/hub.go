@@ -96,13 +96,19 @@ func (h *hub) closeAll() {
 		rooms = append(rooms, r)
 	}
 	h.mu.Unlock()
+	var conns []*conn
 	for _, r := range rooms {
 		r.mu.Lock()
 		for c := range r.conns {
-			c.close(statusGoingAway, "node draining: reconnect")
+			conns = append(conns, c)
 		}
 		r.mu.Unlock()
 	}
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		wg.Go(func() { c.closeAndWait(statusGoingAway, "node draining: reconnect") })
+	}
+	wg.Wait()
 	h.cancel()
 }
 

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/foyerhq/foyer/internal/keyring"
+	"github.com/foyerhq/foyer/internal/shopperclient"
+	"github.com/foyerhq/foyer/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// buildFoyer compiles the binary users run.
+func buildFoyer(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "foyer")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestServeDrainsShoppersOnSIGTERMAndExitsCleanly starts `foyer serve` as a
+// process, connects a shopper, sends SIGTERM, and expects the shopper to be
+// told "going away" (reconnect elsewhere) and the process to exit 0.
+func TestServeDrainsShoppersOnSIGTERMAndExitsCleanly(t *testing.T) {
+	bin := buildFoyer(t)
+	rs := testenv.NewRedis(t)
+	admin := "sigterm-admin"
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(),
+		"FOYER_HTTP_ADDR=127.0.0.1:0", "FOYER_REDIS_URL="+rs.URL(), "FOYER_DATABASE_URL="+testenv.NewDatabase(t),
+		"FOYER_ADMIN_TOKEN="+admin, "FOYER_SIGNING_KEYS="+keyring.NewSeed(), "FOYER_NODE_ID=sigterm",
+	)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	addr := waitForListen(t, stderr)
+	base := "http://" + addr
+
+	sale := createSale(t, base, admin)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := shopperclient.New(base)
+	sess, err := c.NewSession(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := c.Connect(ctx, sale, sess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := conn.Next(ctx); err != nil || m.Type != "welcome" {
+		t.Fatalf("first message %+v, %v", m, err)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := conn.Next(ctx); err != nil {
+			if code := websocket.CloseStatus(err); code != websocket.StatusGoingAway {
+				t.Errorf("shopper closed with %v (%d), want 1001 going away", err, code)
+			}
+			break
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("foyer serve exited with %v after SIGTERM, want 0", err)
+	}
+}
+
+var listenLine = regexp.MustCompile(`msg="gateway listening" addr=(\S+)`)
+
+// waitForListen reads the log until the gateway says where it listens.
+func waitForListen(t *testing.T, stderr interface{ Read([]byte) (int, error) }) string {
+	t.Helper()
+	lines := bufio.NewScanner(stderr)
+	for lines.Scan() {
+		if m := listenLine.FindStringSubmatch(lines.Text()); m != nil {
+			go func() {
+				for lines.Scan() {
+				}
+			}()
+			return m[1]
+		}
+	}
+	t.Fatal("foyer serve exited before listening")
+	return ""
+}
+
+func createSale(t *testing.T, base, admin string) string {
+	t.Helper()
+	body := `{"sku":"SIG-1","name":"Signals","stock":10,"price_cents":100}`
+	req, _ := http.NewRequest(http.MethodPost, base+"/v1/admin/sales", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+admin)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var sale struct{ ID string }
+	if err := json.NewDecoder(resp.Body).Decode(&sale); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create sale: %d %v", resp.StatusCode, err)
+	}
+	return sale.ID
+}
