@@ -74,10 +74,11 @@ func StartPostgres(ctx context.Context, o PostgresOptions) (*Postgres, error) {
 	if p.cred, err = postgresCredential(); err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
-	if err := prepareDir(dir, p.cred); err != nil {
+	hasCluster, err := prepareDir(dir, p.cred)
+	if err != nil {
 		return nil, fmt.Errorf("start postgres: prepare %s: %w", dir, err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
+	if !hasCluster {
 		if err := p.initdb(ctx); err != nil {
 			return nil, err
 		}
@@ -175,9 +176,21 @@ func (p *Postgres) start(ctx context.Context, port int) error {
 	if err != nil {
 		return fmt.Errorf("start postgres on %s: %w", addr, err)
 	}
-	admin, err := sql.Open("postgres", postgresURL(addr, "postgres"))
+	// connect_timeout: lib/pq ignores the context during the handshake, which
+	// a process that accepts but does not answer would stall forever.
+	admin, err := sql.Open("postgres", postgresURL(addr, "postgres")+"&connect_timeout=2")
 	if err == nil {
-		err = proc.waitReady(ctx, admin.PingContext)
+		err = proc.waitReady(ctx, func(ctx context.Context) error {
+			// Ours, not another server that holds the port we failed to bind?
+			var dataDir string
+			if err := admin.QueryRowContext(ctx, "SHOW data_directory").Scan(&dataDir); err != nil {
+				return err
+			}
+			if dataDir != p.opts.Dir {
+				return fmt.Errorf("%s is the server of %s", addr, dataDir)
+			}
+			return nil
+		})
 	}
 	if err != nil {
 		admin.Close()
@@ -249,33 +262,44 @@ func postgresCredential() (*syscall.Credential, error) {
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 }
 
-// prepareDir creates dir and, when the server runs as another user, gives dir
-// to that user and lets it reach dir: folders such as t.TempDir() are 0700.
-func prepareDir(dir string, cred *syscall.Credential) error {
+// prepareDir creates dir, or checks that it holds a cluster or nothing, and,
+// when the server runs as another user, gives a new dir to that user and lets
+// it reach dir: folders such as t.TempDir() are 0700.
+func prepareDir(dir string, cred *syscall.Credential) (hasCluster bool, err error) {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return err
+		return false, err
 	}
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
-		return err
+		return false, err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false, err
+	}
+	hasCluster = slices.ContainsFunc(entries, func(e os.DirEntry) bool { return e.Name() == "PG_VERSION" })
+	if !hasCluster && len(entries) > 0 {
+		return false, errors.New("holds files but no Postgres cluster: give an empty or new folder")
 	}
 	if cred == nil {
-		return nil
+		return hasCluster, nil
 	}
-	if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
-		return err
+	if !hasCluster { // an existing cluster already belongs to its server's user
+		if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
+			return false, err
+		}
 	}
 	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
 		fi, err := os.Stat(d)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if fi.Mode()&0o001 == 0 {
 			if err := os.Chmod(d, fi.Mode()|0o001); err != nil {
-				return err
+				return false, err
 			}
 		}
 		if d == filepath.Dir(d) {
-			return nil
+			return hasCluster, nil
 		}
 	}
 }

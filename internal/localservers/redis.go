@@ -133,7 +133,7 @@ func (r *Redis) start(ctx context.Context, port int) error {
 	if err != nil {
 		return fmt.Errorf("start redis-server on %s: %w", addr, err)
 	}
-	if err := proc.waitReady(ctx, func(ctx context.Context) error { return ping(ctx, addr) }); err != nil {
+	if err := proc.waitReady(ctx, func(ctx context.Context) error { return ready(ctx, addr, proc.cmd.Process.Pid) }); err != nil {
 		proc.stop(syscall.SIGKILL)
 		return fmt.Errorf("start redis-server on %s: %w%s", addr, err, proc.logTail())
 	}
@@ -141,19 +141,26 @@ func (r *Redis) start(ctx context.Context, port int) error {
 	return nil
 }
 
-// ping sends PING and expects PONG: a server still loading its AOF answers
-// -LOADING instead, and is not ready yet.
-func ping(ctx context.Context, addr string) error {
-	reply, err := call(ctx, addr, "PING")
-	if err == nil && reply != "+PONG" {
-		err = fmt.Errorf("PING answered %q", reply)
+// ready checks that the server at addr is process pid, not another one that
+// holds the port we failed to bind, and that PING answers PONG: a server still
+// loading its AOF answers -LOADING.
+func ready(ctx context.Context, addr string, pid int) error {
+	info, err := call(ctx, addr, "INFO", "server")
+	if err != nil {
+		return err
 	}
-	return err
+	if !strings.Contains(info, fmt.Sprintf("\nprocess_id:%d\r", pid)) {
+		return fmt.Errorf("%s is another server", addr)
+	}
+	if reply, err := call(ctx, addr, "PING"); err != nil || reply != "+PONG" {
+		return fmt.Errorf("PING answered %q (%v)", reply, err)
+	}
+	return nil
 }
 
-// call sends a command without arguments on a new connection and returns the
-// first line of the reply, within a second.
-func call(ctx context.Context, addr, command string) (string, error) {
+// call sends a command on a new connection and returns the reply's first line,
+// or its body if that line is a bulk string's length, within a second.
+func call(ctx context.Context, addr string, args ...string) (string, error) {
 	d := net.Dialer{Timeout: time.Second}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -161,9 +168,23 @@ func call(ctx context.Context, addr, command string) (string, error) {
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(time.Second))
-	if _, err := fmt.Fprintf(conn, "*1\r\n$%d\r\n%s\r\n", len(command), command); err != nil {
+	req := fmt.Sprintf("*%d\r\n", len(args))
+	for _, a := range args {
+		req += fmt.Sprintf("$%d\r\n%s\r\n", len(a), a)
+	}
+	if _, err := io.WriteString(conn, req); err != nil {
 		return "", err
 	}
-	reply, err := bufio.NewReader(conn).ReadString('\n')
-	return strings.TrimSpace(reply), err
+	rd := bufio.NewReader(conn)
+	line, err := rd.ReadString('\n')
+	if err != nil {
+		return "", err
+	}
+	line = strings.TrimSpace(line)
+	if n, err := strconv.Atoi(strings.TrimPrefix(line, "$")); err == nil && line[0] == '$' && n >= 0 {
+		body := make([]byte, n)
+		_, err := io.ReadFull(rd, body)
+		return string(body), err
+	}
+	return line, nil
 }
