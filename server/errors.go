@@ -39,6 +39,7 @@ var problems = []struct {
 	{waitingroom.ErrSaleNotFound, problem{http.StatusNotFound, "sale_not_found"}},
 	{waitingroom.ErrSaleEnded, problem{http.StatusConflict, "sale_ended"}},
 	{waitingroom.ErrSoldOut, problem{http.StatusConflict, "sold_out"}},
+	{waitingroom.ErrBadState, problem{http.StatusConflict, "bad_state"}},
 	{checkout.ErrTokenInvalid, problem{http.StatusUnauthorized, "token_invalid"}},
 	{checkout.ErrTokenExpired, problem{http.StatusUnauthorized, "token_expired"}},
 	{checkout.ErrTokenWrongSale, problem{http.StatusForbidden, "token_wrong_sale"}},

@@ -144,7 +144,7 @@ func (s *Server) createSale(c *gin.Context) {
 		s.fail(c, fmt.Errorf("%w: %v", errBadRequest, err))
 		return
 	}
-	p, err := s.deps.Operator.Create(c.Request.Context(), req.plan(time.Now()))
+	p, err := s.deps.Operator.Create(c.Request.Context(), req.plan(time.Now()), adminActor)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -191,4 +191,51 @@ func viewOf(st waitingroom.Status) saleView {
 		StartsAt: st.StartsAt.UTC(), EndsAt: st.EndsAt.UTC(), Waiting: st.Waiting,
 		Stock: stockView{Total: st.Stock, Left: st.Available, Held: st.Held, Sold: st.Sold},
 	}
+}
+
+// adminActor names who did an admin action in the audit log. The admin API
+// has one shared token, so there is one actor.
+const adminActor = "admin"
+
+// controlRequest carries the argument of an admin action, when it has one.
+type controlRequest struct {
+	OutflowPerSecond float64 `json:"outflow_per_second"`
+	Add              int64   `json:"add"`
+	Text             string  `json:"text"`
+}
+
+// control answers an admin action on a sale with the sale's new state.
+func (s *Server) control(action waitingroom.Action) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, ok := s.saleParam(c)
+		if !ok {
+			return
+		}
+		var req controlRequest
+		if c.Request.ContentLength != 0 {
+			if err := c.ShouldBindJSON(&req); err != nil {
+				s.fail(c, fmt.Errorf("%w: %v", errBadRequest, err))
+				return
+			}
+		}
+		ctl := waitingroom.Control{Action: action, Text: req.Text, Actor: adminActor, Value: req.OutflowPerSecond}
+		if action == waitingroom.ActionAddStock {
+			ctl.Value = float64(req.Add)
+		}
+		state, err := s.deps.Operator.Control(c.Request.Context(), id, ctl)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"state": state})
+	}
+}
+
+func (s *Server) audit(c *gin.Context) {
+	entries, err := s.deps.Operator.Audit(c.Request.Context(), 200)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"entries": entries})
 }

@@ -48,7 +48,7 @@ func (h *hub) run(ctx context.Context) error {
 
 // enter puts a connection into its sale's room, starting the room if this is
 // the node's first shopper of the sale.
-func (h *hub) enter(ctx context.Context, saleID string, c *conn) (*saleRoom, error) {
+func (h *hub) enter(ctx context.Context, saleID string, state waitingroom.State, c *conn) (*saleRoom, error) {
 	h.mu.Lock()
 	r := h.sales[saleID]
 	h.mu.Unlock()
@@ -57,7 +57,7 @@ func (h *hub) enter(ctx context.Context, saleID string, c *conn) (*saleRoom, err
 		if err != nil {
 			return nil, err
 		}
-		fresh := newSaleRoom(h, saleID, view)
+		fresh := newSaleRoom(h, saleID, view, state)
 		h.mu.Lock()
 		if r = h.sales[saleID]; r == nil {
 			r = fresh

@@ -54,8 +54,9 @@ type (
 		Waiting  int64  `json:"waiting"` // everyone in the queue
 	}
 	stateMsg struct {
-		Type  string            `json:"type"`
-		State waitingroom.State `json:"state"`
+		Type    string            `json:"type"`
+		State   waitingroom.State `json:"state"`
+		Message string            `json:"message,omitempty"` // an operator's message to everyone
 	}
 	admittedMsg struct {
 		Type          string    `json:"type"`

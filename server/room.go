@@ -35,10 +35,10 @@ type saleRoom struct {
 	emptySince time.Time
 }
 
-func newSaleRoom(h *hub, id string, v waitingroom.View) *saleRoom {
+func newSaleRoom(h *hub, id string, v waitingroom.View, state waitingroom.State) *saleRoom {
 	ctx, stop := context.WithCancel(h.ctx)
 	return &saleRoom{
-		h: h, id: id, lastID: v.LastID, ctx: ctx, stop: stop,
+		h: h, id: id, lastID: v.LastID, ctx: ctx, stop: stop, state: state,
 		conns: map[*conn]struct{}{}, shoppers: map[string][]*conn{},
 		positions: waitingroom.NewPositions(v), emptySince: time.Now(),
 	}
@@ -91,6 +91,8 @@ func (r *saleRoom) apply(e waitingroom.Event) {
 		}
 	case waitingroom.EventState:
 		r.setState(e.State)
+	case waitingroom.EventMessage:
+		r.broadcast(encode(stateMsg{Type: "state", State: r.state, Message: e.Message}))
 	case waitingroom.EventOrder:
 		o := e.Order
 		msg := encode(orderMsg{Type: "order", ReservationID: o.Reservation, OrderID: o.OrderID, Status: o.Status})
@@ -106,8 +108,17 @@ func (r *saleRoom) setState(s waitingroom.State) {
 	if s == r.state {
 		return
 	}
+	was := r.state
 	r.state = s
 	r.broadcast(encode(stateMsg{Type: "state", State: s}))
+	if was == waitingroom.StateSoldOut {
+		// Stock was added: those still in the queue are waiting again.
+		for c := range r.conns {
+			if c.status == connIdle && c.ticket > r.positions.Mark() {
+				c.status = connWaiting
+			}
+		}
+	}
 	if s == waitingroom.StateSoldOut {
 		msg := encode(soldOutMsg{Type: "sold_out"})
 		for c := range r.conns {

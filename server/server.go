@@ -21,7 +21,9 @@ import (
 
 // SaleOperator creates and lists sales for the admin API.
 type SaleOperator interface {
-	Create(ctx context.Context, p waitingroom.Plan) (*waitingroom.Plan, error)
+	Create(ctx context.Context, p waitingroom.Plan, actor string) (*waitingroom.Plan, error)
+	Control(ctx context.Context, saleID string, c waitingroom.Control) (waitingroom.State, error)
+	Audit(ctx context.Context, limit int) ([]waitingroom.AuditEntry, error)
 	Get(ctx context.Context, id string) (*waitingroom.Plan, error)
 	List(ctx context.Context) ([]waitingroom.Plan, error)
 }
@@ -87,6 +89,13 @@ func New(cfg Config, deps Deps) *Server {
 	admin.POST("/sales", s.createSale)
 	admin.GET("/sales", s.listSales)
 	admin.GET("/sales/:sale", s.adminGetSale)
+	admin.POST("/sales/:sale/pause", s.control(waitingroom.ActionPause))
+	admin.POST("/sales/:sale/resume", s.control(waitingroom.ActionResume))
+	admin.POST("/sales/:sale/stop", s.control(waitingroom.ActionStop))
+	admin.PUT("/sales/:sale/rate", s.control(waitingroom.ActionRate))
+	admin.POST("/sales/:sale/stock", s.control(waitingroom.ActionAddStock))
+	admin.POST("/sales/:sale/messages", s.control(waitingroom.ActionMessage))
+	admin.GET("/audit", s.audit)
 
 	s.mountWeb(e)
 	s.engine = e

@@ -62,7 +62,7 @@ func (s *Server) shopperSocket(c *gin.Context) {
 	if st.State == waitingroom.StateSoldOut {
 		conn.enqueue(encode(soldOutMsg{Type: "sold_out"}))
 	}
-	room, err := s.hub.enter(ctx, saleID, conn)
+	room, err := s.hub.enter(ctx, saleID, st.State, conn)
 	if err != nil {
 		s.sendError(conn, err)
 		conn.close(websocket.StatusTryAgainLater, "try again")

@@ -74,3 +74,31 @@ func (c *Catalog) List(ctx context.Context) ([]Plan, error) {
 	}
 	return plans, nil
 }
+
+// applyPlanChange records a changed rate or added stock in the plan.
+func (c *Catalog) applyPlanChange(ctx context.Context, saleID string, ctl Control) error {
+	var q string
+	switch ctl.Action {
+	case ActionRate:
+		q = `UPDATE sales SET outflow_per_second = $2 WHERE id = $1`
+	case ActionAddStock:
+		q = `UPDATE sales SET stock = stock + $2::integer WHERE id = $1`
+	default:
+		return nil
+	}
+	if _, err := c.db.ExecContext(ctx, q, saleID, ctl.Value); err != nil {
+		return fmt.Errorf("%s sale %s: %w", ctl.Action, saleID, err)
+	}
+	return nil
+}
+
+// audit appends one admin action to the audit log.
+func (c *Catalog) audit(ctx context.Context, saleID, action, actor string, detail []byte) error {
+	_, err := c.db.ExecContext(ctx,
+		`INSERT INTO admin_actions (sale_id, action, detail, actor) VALUES ($1, $2, $3, $4)`,
+		saleID, action, detail, actor)
+	if err != nil {
+		return fmt.Errorf("audit %s of sale %s: %w", action, saleID, err)
+	}
+	return nil
+}

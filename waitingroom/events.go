@@ -20,6 +20,8 @@ const (
 	EventExpired  = "expired"  // holds lapsed; their shoppers lost the turn
 	EventState    = "state"    // the sale's state changed
 	EventOrder    = "order"    // an order was written for a reservation
+	EventMessage  = "message"  // an operator's message to everyone
+	EventRate     = "rate"     // the operator changed the outflow rate
 )
 
 // Event is one entry of a sale's event stream. Which fields are set depends on Type.
@@ -32,6 +34,8 @@ type Event struct {
 	Released []Released    `json:"released,omitempty"`
 	State    State         `json:"state,omitempty"`
 	Order    *OrderEvent   `json:"order,omitempty"`
+	Message  string        `json:"message,omitempty"`
+	Rate     float64       `json:"rate,omitempty"`
 }
 
 // Released names a reservation that expired.

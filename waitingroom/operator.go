@@ -3,6 +3,7 @@ package waitingroom
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -20,8 +21,9 @@ func NewOperator(catalog *Catalog, rooms *Rooms) *Operator {
 	return &Operator{catalog: catalog, rooms: rooms}
 }
 
-// Create validates a plan, gives it an id and starts its sale.
-func (o *Operator) Create(ctx context.Context, p Plan) (*Plan, error) {
+// Create validates a plan, gives it an id and starts its sale. actor is who
+// asked, for the audit log.
+func (o *Operator) Create(ctx context.Context, p Plan, actor string) (*Plan, error) {
 	p.ID = newSaleID()
 	p.StartsAt, p.EndsAt = p.StartsAt.UTC(), p.EndsAt.UTC()
 	if err := p.Validate(); err != nil {
@@ -42,6 +44,10 @@ func (o *Operator) Create(ctx context.Context, p Plan) (*Plan, error) {
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit sale %s: %w", p.ID, err)
+	}
+	detail, _ := json.Marshal(p)
+	if err := o.catalog.audit(ctx, p.ID, "create", actor, detail); err != nil {
+		return nil, err
 	}
 	return &p, nil
 }

@@ -158,6 +158,8 @@ func scriptError(err error) error {
 		return ErrSoldOut
 	case "FENCED":
 		return ErrFenced
+	case "BAD_STATE":
+		return fmt.Errorf("%w: %v", ErrBadState, err)
 	}
 	return err
 }

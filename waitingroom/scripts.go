@@ -34,3 +34,9 @@ var (
 	leaseLua    string
 	leaseScript = redis.NewScript(leaseLua)
 )
+
+var (
+	//go:embed lua/control.lua
+	controlLua    string
+	controlScript = redis.NewScript(controlLua)
+)

@@ -66,7 +66,7 @@ func Dev(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 
 	saleID := ""
 	if cfg.DemoSale {
-		sale, err := gw.Operator.Create(ctx, demoPlan(time.Now()))
+		sale, err := gw.Operator.Create(ctx, demoPlan(time.Now()), "foyer dev")
 		if err != nil {
 			return fmt.Errorf("create demo sale: %w", err)
 		}

@@ -1,0 +1,146 @@
+package app_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/foyerhq/foyer/internal/shopperclient"
+)
+
+// waiting connects a shopper to a sale and joins it.
+func waiting(t *testing.T, ctx context.Context, sys *system, saleID string) *shopperclient.Conn {
+	t.Helper()
+	c := shopperclient.New(sys.URL)
+	sess, err := c.NewSession(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := c.Connect(ctx, saleID, sess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.CloseNow() })
+	expectMessage(t, ctx, conn, "welcome")
+	if err := conn.Join(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+func (s *system) admin(t *testing.T, method, path string, body any, wantStatus int) {
+	t.Helper()
+	var out struct{ Error struct{ Code string } }
+	if status := s.call(t, method, path, s.AdminToken, body, &out); status != wantStatus {
+		t.Fatalf("%s %s: %d %s, want %d", method, path, status, out.Error.Code, wantStatus)
+	}
+}
+
+// TestPauseStopsAdmissionAndResumeRestartsIt checks the order a shopper hears
+// things in: paused, then (after resume) open, and only then admitted. Had
+// anyone been admitted while paused, "admitted" would come before "open".
+func TestPauseStopsAdmissionAndResumeRestartsIt(t *testing.T) {
+	sys := startSystem(t)
+	saleID := sys.createSale(t, map[string]any{"sku": "C-1", "name": "Control", "stock": 10, "outflow_per_second": 100})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	first := waiting(t, ctx, sys, saleID)
+	expectMessage(t, ctx, first, "admitted")
+
+	base := "/v1/admin/sales/" + saleID
+	sys.admin(t, http.MethodPost, base+"/pause", nil, http.StatusOK)
+	second := waiting(t, ctx, sys, saleID)
+	if m := expectMessage(t, ctx, first, "state"); m.State != "paused" {
+		t.Fatalf("first shopper heard state %q, want paused", m.State)
+	}
+	expectMessage(t, ctx, second, "position")
+	sys.admin(t, http.MethodPost, base+"/resume", nil, http.StatusOK)
+	for {
+		m, err := second.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Type == "admitted" {
+			t.Fatal("admitted before hearing that the sale reopened: admission ran while paused")
+		}
+		if m.Type == "state" && m.State == "open" {
+			break
+		}
+	}
+	expectMessage(t, ctx, second, "admitted")
+
+	var body struct{ Error struct{ Code string } }
+	if status := sys.call(t, http.MethodPost, base+"/resume", sys.AdminToken, nil, &body); status != http.StatusConflict || body.Error.Code != "bad_state" {
+		t.Errorf("resume an open sale: %d %q, want 409 bad_state", status, body.Error.Code)
+	}
+}
+
+func TestAddingStockReopensASoldOutSaleForThoseStillWaiting(t *testing.T) {
+	sys := startSystem(t)
+	saleID := sys.createSale(t, map[string]any{"sku": "C-2", "name": "Restock", "stock": 1, "outflow_per_second": 100})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	buyer := waiting(t, ctx, sys, saleID)
+	admitted := expectMessage(t, ctx, buyer, "admitted")
+	other := waiting(t, ctx, sys, saleID)
+	expectMessage(t, ctx, other, "position")
+	if _, err := shopperclient.New(sys.URL).Checkout(ctx, admitted.CheckoutURL, admitted.Token); err != nil {
+		t.Fatal(err)
+	}
+	expectMessage(t, ctx, other, "sold_out")
+
+	sys.admin(t, http.MethodPost, "/v1/admin/sales/"+saleID+"/stock", map[string]any{"add": 1}, http.StatusOK)
+	expectMessage(t, ctx, other, "admitted")
+	var stock int
+	if err := sys.DB.Get(&stock, `SELECT stock FROM sales WHERE id = $1`, saleID); err != nil || stock != 2 {
+		t.Errorf("postgres stock %d (%v), want 2", stock, err)
+	}
+}
+
+func TestOperatorMessagesReachEveryoneAndEveryActionIsAudited(t *testing.T) {
+	sys := startSystem(t)
+	saleID := sys.createSale(t, map[string]any{"sku": "C-3", "name": "Messages", "stock": 5,
+		"starts_at": startsIn(time.Hour)})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a, b := waiting(t, ctx, sys, saleID), waiting(t, ctx, sys, saleID)
+	base := "/v1/admin/sales/" + saleID
+	sys.admin(t, http.MethodPost, base+"/messages", map[string]any{"text": "Doors open at nine sharp"}, http.StatusOK)
+	for _, conn := range []*shopperclient.Conn{a, b} {
+		for {
+			m := expectMessage(t, ctx, conn, "state")
+			if m.Message == "Doors open at nine sharp" {
+				break
+			}
+		}
+	}
+	sys.admin(t, http.MethodPut, base+"/rate", map[string]any{"outflow_per_second": 0}, http.StatusUnprocessableEntity)
+	sys.admin(t, http.MethodPut, base+"/rate", map[string]any{"outflow_per_second": 42}, http.StatusOK)
+	sys.admin(t, http.MethodPost, base+"/messages", map[string]any{"text": " "}, http.StatusUnprocessableEntity)
+	sys.admin(t, http.MethodPost, base+"/stop", nil, http.StatusOK)
+	if m := expectMessage(t, ctx, a, "state"); m.State != "ended" {
+		t.Errorf("state after stop: %q, want ended", m.State)
+	}
+	var rate float64
+	if err := sys.DB.Get(&rate, `SELECT outflow_per_second FROM sales WHERE id = $1`, saleID); err != nil || rate != 42 {
+		t.Errorf("postgres rate %v (%v), want 42", rate, err)
+	}
+	var audit struct {
+		Entries []struct{ Action, Actor string }
+	}
+	sys.call(t, http.MethodGet, "/v1/admin/audit", sys.AdminToken, nil, &audit)
+	var actions []string
+	for _, e := range audit.Entries {
+		actions = append(actions, e.Action)
+	}
+	want := []string{"stop", "rate", "message", "create"}
+	if len(actions) != len(want) {
+		t.Fatalf("audit log %v, want %v (refused actions are not applied, so not logged)", actions, want)
+	}
+	for i := range want {
+		if actions[i] != want[i] {
+			t.Fatalf("audit log %v, want %v", actions, want)
+		}
+	}
+}

@@ -1,0 +1,41 @@
+-- control.lua: an operator's action on a running sale.
+-- Atomically: the action is checked against the sale's state, applied, and
+-- announced on the event stream, so every node hears it at once.
+-- KEYS: meta, events
+-- ARGV[1] action: pause, resume, stop, rate, add_stock or message
+-- ARGV[2] its value (rate per second, units to add, message text; else "")
+-- ARGV[3] event stream max length
+-- Returns the sale's state after the action.
+local meta, events = KEYS[1], KEYS[2]
+local action, value, maxlen = ARGV[1], ARGV[2], ARGV[3]
+local state = redis.call('HGET', meta, 'state')
+if not state then return redis.error_reply('NO_SALE no such sale') end
+if state == 'ended' then return redis.error_reply('SALE_ENDED the sale has ended') end
+local function announce(kind, body)
+  redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'type', kind, 'data', cjson.encode(body))
+end
+local function set_state(s)
+  state = s
+  redis.call('HSET', meta, 'state', s)
+  announce('state', {state = s})
+end
+if action == 'pause' then
+  if state ~= 'open' then return redis.error_reply('BAD_STATE only an open sale can be paused') end
+  set_state('paused')
+elseif action == 'resume' then
+  if state ~= 'paused' then return redis.error_reply('BAD_STATE only a paused sale can be resumed') end
+  set_state('open')
+elseif action == 'stop' then
+  set_state('ended')
+elseif action == 'rate' then
+  redis.call('HSET', meta, 'rate', value)
+  announce('rate', {rate = tonumber(value)})
+elseif action == 'add_stock' then
+  local n = tonumber(value)
+  redis.call('HINCRBY', meta, 'stock', n)
+  redis.call('HINCRBY', meta, 'available', n)
+  if state == 'sold_out' then set_state('open') end
+elseif action == 'message' then
+  announce('message', {message = value})
+end
+return state
