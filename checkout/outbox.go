@@ -85,11 +85,16 @@ func (o *OutboxRelay) relaySale(ctx context.Context, rdb redis.UniversalClient, 
 		return 0, fmt.Errorf("read price of sale %s: %w", saleID, err)
 	}
 	var relayed int
-	for _, raw := range raws {
+	for i, raw := range raws {
 		s, _ := raw.(string)
 		var c confirmed
 		if err := json.Unmarshal([]byte(s), &c); err != nil {
-			return relayed, fmt.Errorf("decode outbox reservation of sale %s: %w", saleID, err)
+			// A reservation that cannot be read can never be published: drop
+			// it loudly rather than block the outbox behind it for good.
+			o.service.log.Error("outbox entry without a readable reservation; dropped",
+				"sale", saleID, "reservation", ids[i], "err", err)
+			rdb.ZRem(ctx, k.Outbox, ids[i])
+			continue
 		}
 		c.PriceCents = price
 		if err := o.service.publish(ctx, saleID, c); err != nil {

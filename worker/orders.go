@@ -27,6 +27,15 @@ import (
 // the poison topic for an operator instead of becoming an order.
 var ErrOversell = errors.New("order would oversell the sale")
 
+// errPermanent marks a message that no retry can turn into an order.
+var errPermanent = errors.New("permanent")
+
+// isPermanent reports whether retrying the message is pointless, so it goes
+// to the poison topic at once.
+func isPermanent(err error) bool {
+	return errors.Is(err, ErrOversell) || errors.Is(err, errPermanent)
+}
+
 // OrderNotifier tells shoppers what became of their orders.
 type OrderNotifier interface {
 	AnnounceOrders(ctx context.Context, saleID string, orders []waitingroom.OrderEvent) error
@@ -51,7 +60,7 @@ const OrderStatusConfirmed = "confirmed"
 func (w *OrderWriter) Handle(msg *message.Message) error {
 	var c checkout.ReservationConfirmed
 	if err := json.Unmarshal(msg.Payload, &c); err != nil {
-		return fmt.Errorf("decode message %s: %w", msg.UUID, err)
+		return fmt.Errorf("decode message %s: %w: %w", msg.UUID, errPermanent, err)
 	}
 	ctx := msg.Context()
 	id, err := w.write(ctx, c)

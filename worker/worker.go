@@ -69,7 +69,10 @@ func New(rdb, subClient redis.UniversalClient, writer *OrderWriter, cfg Config, 
 	}
 	router.AddMiddleware(
 		poison,
-		middleware.Retry{MaxRetries: 5, InitialInterval: 100 * time.Millisecond, Multiplier: 2, Logger: wlog}.Middleware,
+		middleware.Retry{
+			MaxRetries: 5, InitialInterval: 100 * time.Millisecond, Multiplier: 2, Logger: wlog,
+			ShouldRetry: func(p middleware.RetryParams) bool { return !isPermanent(p.Err) },
+		}.Middleware,
 		middleware.Recoverer,
 	)
 	router.AddConsumerHandler("write-orders", checkout.OrdersTopic, sub, writer.Handle)

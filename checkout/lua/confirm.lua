@@ -23,7 +23,10 @@ redis.call('ZREM', holds, ARGV[1])
 redis.call('HINCRBY', meta, 'held', -1)
 redis.call('HINCRBY', meta, 'sold', 1)
 redis.call('ZADD', outbox, now, ARGV[1])
-if redis.call('HGET', meta, 'available') == '0' and redis.call('HGET', meta, 'held') == '0' then
+-- A hold granted before the sale ended may still be checked out, but an
+-- ended sale stays ended.
+if redis.call('HGET', meta, 'available') == '0' and redis.call('HGET', meta, 'held') == '0'
+    and redis.call('HGET', meta, 'state') ~= 'ended' then
   redis.call('HSET', meta, 'state', 'sold_out')
   redis.call('XADD', events, 'MAXLEN', '~', ARGV[3], '*', 'type', 'state',
     'data', cjson.encode({state = 'sold_out'}))

@@ -12,11 +12,11 @@ type JWK struct {
 	Alg string `json:"alg"`
 }
 
-// JWKS returns the ring's public keys, so a shop can verify Foyer's tokens
+// JWKS returns the ring's public keys, the signing key first, so a shop can verify Foyer's tokens
 // without calling Foyer.
 func (r *Ring) JWKS() map[string][]JWK {
 	keys := []JWK{}
-	for _, k := range r.byID {
+	for _, k := range r.ordered {
 		keys = append(keys, JWK{Kty: "OKP", Crv: "Ed25519", X: base64.RawURLEncoding.EncodeToString(k.public),
 			Kid: k.id, Use: "sig", Alg: "EdDSA"})
 	}

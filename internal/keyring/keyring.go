@@ -17,14 +17,18 @@ import (
 // Issuer is the iss claim of every token Foyer signs.
 const Issuer = "foyer"
 
+// clockLeeway is how far apart the clocks of Redis and a node may be.
+const clockLeeway = 5 * time.Second
+
 // ErrBadKey means a configured key could not be decoded.
 var ErrBadKey = errors.New("bad signing key")
 
 // Ring signs with one key and verifies with any of its keys.
 type Ring struct {
-	active *key
-	byID   map[string]*key
-	now    func() time.Time
+	active  *key
+	byID    map[string]*key
+	ordered []*key // as configured: the signing key first
+	now     func() time.Time
 }
 
 type key struct {
@@ -51,6 +55,9 @@ func New(seeds ...string) (*Ring, error) {
 		k := &key{id: base64.RawURLEncoding.EncodeToString(sum[:8]), private: priv, public: pub}
 		if r.active == nil {
 			r.active = k
+		}
+		if r.byID[k.id] == nil {
+			r.ordered = append(r.ordered, k)
 		}
 		r.byID[k.id] = k
 	}
@@ -93,6 +100,10 @@ func (r *Ring) Verify(token string, claims jwt.Claims, audience string) error {
 		jwt.WithAudience(audience),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
+		// Tokens carry times from Redis's clock and are checked on a node's:
+		// a little leeway keeps a node a second behind from refusing a token
+		// issued a moment ago. Holds are enforced on Redis's clock anyway.
+		jwt.WithLeeway(clockLeeway),
 		jwt.WithTimeFunc(r.now),
 	)
 	return err

@@ -1,0 +1,294 @@
+package keyring_test
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/foyerhq/foyer/internal/keyring"
+)
+
+const audience = "sale-1"
+
+// newRing returns a ring of the given seeds, failing the test if it cannot.
+func newRing(t *testing.T, seeds ...string) *keyring.Ring {
+	t.Helper()
+	r, err := keyring.New(seeds...)
+	if err != nil {
+		t.Fatalf("keyring.New: %v", err)
+	}
+	return r
+}
+
+// sign signs claims valid for a minute for audience, failing the test if it cannot.
+func sign(t *testing.T, r *keyring.Ring) string {
+	t.Helper()
+	token, err := r.Sign(r.NewClaims("shopper-1", audience, "res-1", time.Minute))
+	if err != nil {
+		t.Fatalf("Sign: %v", err)
+	}
+	return token
+}
+
+// kidOf returns the kid header of a token, without verifying it.
+func kidOf(t *testing.T, token string) string {
+	t.Helper()
+	parsed, _, err := jwt.NewParser().ParseUnverified(token, &jwt.RegisteredClaims{})
+	if err != nil {
+		t.Fatalf("ParseUnverified: %v", err)
+	}
+	kid, _ := parsed.Header["kid"].(string)
+	return kid
+}
+
+func TestATokenSignedByTheRingVerifiesWithItsClaims(t *testing.T) {
+	r := newRing(t, keyring.NewSeed())
+	token := sign(t, r)
+
+	var claims jwt.RegisteredClaims
+	if err := r.Verify(token, &claims, audience); err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if claims.Subject != "shopper-1" || claims.ID != "res-1" || claims.Issuer != keyring.Issuer {
+		t.Fatalf("claims = sub %q, jti %q, iss %q; want shopper-1, res-1, %s",
+			claims.Subject, claims.ID, claims.Issuer, keyring.Issuer)
+	}
+	if got := claims.ExpiresAt.Sub(claims.IssuedAt.Time); got != time.Minute {
+		t.Fatalf("token lives %v, want the 1m it was given", got)
+	}
+}
+
+func TestATokenSignedByAnotherRingDoesNotVerify(t *testing.T) {
+	r := newRing(t, keyring.NewSeed())
+	other := newRing(t, keyring.NewSeed())
+
+	var claims jwt.RegisteredClaims
+	if err := r.Verify(sign(t, other), &claims, audience); err == nil {
+		t.Fatal("Verify accepted a token signed by a key the ring does not hold")
+	}
+}
+
+// A token that names one of the ring's keys but was signed by another key
+// must fail on its signature, not pass on its kid.
+func TestATokenBorrowingTheRingsKidDoesNotVerify(t *testing.T) {
+	r := newRing(t, keyring.NewSeed())
+	kid := kidOf(t, sign(t, r))
+	_, forger, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := jwt.NewWithClaims(jwt.SigningMethodEdDSA, r.NewClaims("shopper-1", audience, "res-1", time.Minute))
+	forged.Header["kid"] = kid
+	token, err := forged.SignedString(forger)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var claims jwt.RegisteredClaims
+	err = r.Verify(token, &claims, audience)
+	if !errors.Is(err, jwt.ErrTokenSignatureInvalid) {
+		t.Fatalf("Verify = %v, want jwt.ErrTokenSignatureInvalid", err)
+	}
+}
+
+func TestARotatedRingVerifiesTheRetiredKeyAndSignsWithTheNewOne(t *testing.T) {
+	oldSeed, newSeed := keyring.NewSeed(), keyring.NewSeed()
+	before := newRing(t, oldSeed)
+	after := newRing(t, newSeed, oldSeed)
+	oldToken := sign(t, before)
+
+	var claims jwt.RegisteredClaims
+	if err := after.Verify(oldToken, &claims, audience); err != nil {
+		t.Fatalf("the rotated ring refused a token of the retired key: %v", err)
+	}
+	newToken := sign(t, after)
+	oldKid, newKid := kidOf(t, oldToken), kidOf(t, newToken)
+	if wantKid := kidOf(t, sign(t, newRing(t, newSeed))); newKid != wantKid {
+		t.Fatalf("rotated ring signs with kid %q, want the new key's %q", newKid, wantKid)
+	}
+	if newKid == oldKid {
+		t.Fatalf("old and new keys share kid %q", newKid)
+	}
+	// The ring of only the retired key cannot read what the new key signed,
+	// which shows the new key really signed it.
+	if err := before.Verify(newToken, &claims, audience); err == nil {
+		t.Fatal("a ring without the new key verified a token the new key signed")
+	}
+}
+
+func TestATokenForAnotherAudienceDoesNotVerify(t *testing.T) {
+	r := newRing(t, keyring.NewSeed())
+	var claims jwt.RegisteredClaims
+	err := r.Verify(sign(t, r), &claims, "sale-2")
+	if !errors.Is(err, jwt.ErrTokenInvalidAudience) {
+		t.Fatalf("Verify = %v, want jwt.ErrTokenInvalidAudience", err)
+	}
+}
+
+func TestAnExpiredTokenFailsWithErrTokenExpired(t *testing.T) {
+	r := newRing(t, keyring.NewSeed())
+	now := time.Now()
+	claims := r.NewClaims("shopper-1", audience, "res-1", time.Minute)
+	claims.IssuedAt = jwt.NewNumericDate(now.Add(-2 * time.Minute))
+	claims.ExpiresAt = jwt.NewNumericDate(now.Add(-time.Minute))
+	token, err := r.Sign(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var got jwt.RegisteredClaims
+	err = r.Verify(token, &got, audience)
+	if !errors.Is(err, jwt.ErrTokenExpired) {
+		t.Fatalf("Verify = %v, want it to wrap jwt.ErrTokenExpired", err)
+	}
+}
+
+// The ring promises to verify only EdDSA, and to require issuer and expiry.
+func TestTheRingRefusesTokensItDidNotMakeToMeasure(t *testing.T) {
+	r := newRing(t, keyring.NewSeed())
+	kid := kidOf(t, sign(t, r))
+	valid := func() jwt.RegisteredClaims { return r.NewClaims("shopper-1", audience, "res-1", time.Minute) }
+
+	// An attacker who knows the public key (it is published in the JWKS)
+	// might try it as an HMAC secret.
+	var publicKey []byte
+	for _, k := range r.JWKS()["keys"] {
+		var err error
+		if publicKey, err = base64.RawURLEncoding.DecodeString(k.X); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	tests := []struct {
+		name  string
+		token func(t *testing.T) string
+	}{
+		{"alg none", func(t *testing.T) string {
+			tok := jwt.NewWithClaims(jwt.SigningMethodNone, valid())
+			tok.Header["kid"] = kid
+			s, err := tok.SignedString(jwt.UnsafeAllowNoneSignatureType)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}},
+		{"HS256 keyed with the public key", func(t *testing.T) string {
+			tok := jwt.NewWithClaims(jwt.SigningMethodHS256, valid())
+			tok.Header["kid"] = kid
+			s, err := tok.SignedString(publicKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}},
+		{"no expiry", func(t *testing.T) string {
+			c := valid()
+			c.ExpiresAt = nil
+			s, err := r.Sign(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}},
+		{"another issuer", func(t *testing.T) string {
+			c := valid()
+			c.Issuer = "not-foyer"
+			s, err := r.Sign(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}},
+		{"issued in the future", func(t *testing.T) string {
+			c := valid()
+			c.IssuedAt = jwt.NewNumericDate(time.Now().Add(time.Hour))
+			c.ExpiresAt = jwt.NewNumericDate(time.Now().Add(2 * time.Hour))
+			s, err := r.Sign(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}},
+		{"garbage", func(*testing.T) string { return "not.a.token" }},
+		{"empty", func(*testing.T) string { return "" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var claims jwt.RegisteredClaims
+			if err := r.Verify(tt.token(t), &claims, audience); err == nil {
+				t.Fatal("Verify accepted it")
+			}
+		})
+	}
+}
+
+func TestBadSeedsGiveErrBadKey(t *testing.T) {
+	good := keyring.NewSeed()
+	raw := make([]byte, 64)
+	if _, err := rand.Read(raw); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		seeds []string
+	}{
+		{"no seed", nil},
+		{"empty seed", []string{""}},
+		{"not base64", []string{"this is not base64 at all!!"}},
+		{"31 bytes", []string{base64.RawURLEncoding.EncodeToString(raw[:31])}},
+		{"33 bytes", []string{base64.RawURLEncoding.EncodeToString(raw[:33])}},
+		{"a whole 64-byte private key", []string{base64.StdEncoding.EncodeToString(raw)}},
+		{"a good seed then a bad one", []string{good, "bad"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := keyring.New(tt.seeds...)
+			if !errors.Is(err, keyring.ErrBadKey) {
+				t.Fatalf("New = %v, %v; want ErrBadKey", r, err)
+			}
+		})
+	}
+}
+
+// A seed may be written in any of base64's four usual forms; each names the
+// same key.
+func TestEveryBase64FormOfASeedGivesTheSameKey(t *testing.T) {
+	seed := make([]byte, ed25519.SeedSize)
+	// 0xfb 0xff makes the standard and URL alphabets differ ("+/" against "-_").
+	for i := range seed {
+		seed[i] = []byte{0xfb, 0xff}[i%2]
+	}
+	want := kidOf(t, sign(t, newRing(t, base64.RawURLEncoding.EncodeToString(seed))))
+	tests := []struct {
+		name string
+		enc  *base64.Encoding
+	}{
+		{"standard padded", base64.StdEncoding},
+		{"standard raw", base64.RawStdEncoding},
+		{"URL padded", base64.URLEncoding},
+		{"URL raw", base64.RawURLEncoding},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRing(t, tt.enc.EncodeToString(seed))
+			if got := kidOf(t, sign(t, r)); got != want {
+				t.Fatalf("kid = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+func TestNewSeedGivesAUsableFreshKeyEveryTime(t *testing.T) {
+	a, b := keyring.NewSeed(), keyring.NewSeed()
+	if a == b {
+		t.Fatal("NewSeed returned the same seed twice")
+	}
+	if kidOf(t, sign(t, newRing(t, a))) == kidOf(t, sign(t, newRing(t, b))) {
+		t.Fatal("two fresh seeds gave the same kid")
+	}
+}
