@@ -1,0 +1,565 @@
+// Foyer shopper page: one sale's waiting room, driven by the foyer.v1
+// WebSocket. The page itself is static; everything live comes over the socket.
+"use strict";
+
+(() => {
+  const SESSION_KEY = "foyer.session";
+  const JOINABLE = new Set(["scheduled", "open", "paused"]);
+  const STATE_LABEL = {
+    scheduled: "Scheduled", open: "Open", paused: "Paused", sold_out: "Sold out", ended: "Ended",
+  };
+  const PING_EVERY = 20000; // keep the socket warm through proxies
+  const SILENT_LIMIT = 50000; // no word from the server for this long: the socket is dead
+
+  const $ = (id) => document.getElementById(id);
+  const el = {};
+  for (const id of [
+    "sale-name", "price", "state", "countdown", "connection", "alert", "error", "error-close",
+    "checkout", "checkout-title", "hold-line", "hold-countdown", "buy", "order-status",
+    "notice", "hint", "queue-card", "stock-card", "join", "queue", "position", "ahead", "waiting", "progress", "progress-bar",
+    "leave", "stock-left", "stock-detail", "bar-sold", "bar-held", "bar-left", "announce",
+  ]) el[id.replace(/-(\w)/g, (_, c) => c.toUpperCase())] = $(id);
+
+  const saleId = new URLSearchParams(location.search).get("sale") || "";
+
+  const S = {
+    sale: null, // the sale as last heard: GET /v1/sales/<id>, then welcome/stock/state
+    offset: 0, // server clock minus local clock, ms
+    synced: false, // offset comes from a time round trip, not a guess
+    conn: "connecting", // connecting | open | reconnecting | gone
+    phase: "idle", // idle | joining | waiting | admitted | buying | ordered
+    position: 0, ahead: 0, waiting: 0, firstPosition: 0,
+    reservation: null, // {id, token, expiresAt (ms), url}
+    orderId: null,
+    notice: "",
+    fatal: "", // the page cannot work: no sale, or no such sale
+  };
+
+  // ---- small helpers ----
+
+  const serverNow = () => Date.now() + S.offset;
+
+  function setText(node, text) {
+    if (node.textContent !== text) node.textContent = text;
+  }
+
+  function pad(n) { return String(n).padStart(2, "0"); }
+
+  // clock formats a duration as HH:MM:SS (MM:SS when short is set and under an hour).
+  function clock(ms, short) {
+    const total = Math.max(0, Math.ceil(ms / 1000));
+    const d = Math.floor(total / 86400), h = Math.floor(total / 3600) % 24;
+    const m = Math.floor(total / 60) % 60, s = total % 60;
+    if (short && total < 3600) return `${pad(m)}:${pad(s)}`;
+    return `${d ? d + "d " : ""}${pad(h)}:${pad(m)}:${pad(s)}`;
+  }
+
+  function formatPrice(cents, currency) {
+    try {
+      const fmt = new Intl.NumberFormat(undefined, { style: "currency", currency });
+      const digits = fmt.resolvedOptions().maximumFractionDigits; // minor units: 2 for EUR, 0 for JPY
+      return fmt.format(cents / 10 ** digits);
+    } catch {
+      return `${(cents / 100).toFixed(2)} ${currency || ""}`.trim();
+    }
+  }
+
+  const count = (n) => new Intl.NumberFormat().format(n);
+
+  let sayTimer = 0, saidAt = 0;
+  function say(text) {
+    saidAt = Date.now();
+    el.announce.textContent = text;
+  }
+  // Position changes are announced politely, at most every few seconds.
+  function announcePosition() {
+    if (sayTimer) return;
+    sayTimer = setTimeout(() => {
+      sayTimer = 0;
+      if (S.phase === "waiting") say(`You are number ${S.position}, ${S.ahead} ahead of you.`);
+    }, Math.max(0, saidAt + 8000 - Date.now()));
+  }
+
+  function showError(code, message) {
+    el.error.replaceChildren();
+    const c = document.createElement("code");
+    c.textContent = code;
+    el.error.append(c, ` — ${message || "something went wrong"}`);
+    el.alert.hidden = false;
+  }
+  function clearError() {
+    el.alert.hidden = true;
+    el.error.replaceChildren();
+  }
+
+  async function httpError(res) {
+    try {
+      const body = await res.json();
+      if (body && body.error) return body.error;
+    } catch { /* not JSON */ }
+    return { code: `http_${res.status}`, message: res.statusText || "request failed" };
+  }
+
+  // ---- session ----
+
+  function loadSession() {
+    try {
+      const s = JSON.parse(localStorage.getItem(SESSION_KEY) || "null");
+      if (s && s.token && Date.parse(s.expires_at) - 60000 > Date.now()) return s;
+    } catch { /* storage unavailable or garbage */ }
+    return null;
+  }
+  function dropSession() {
+    try { localStorage.removeItem(SESSION_KEY); } catch { /* ignore */ }
+  }
+
+  let freshSession = false; // made by this page and not yet welcomed
+  async function getSession() {
+    const stored = loadSession();
+    if (stored) return stored;
+    const res = await fetch("/v1/sessions", { method: "POST" });
+    if (res.status !== 201) throw await httpError(res);
+    const s = await res.json();
+    try { localStorage.setItem(SESSION_KEY, JSON.stringify(s)); } catch { /* this tab only */ }
+    freshSession = true;
+    return s;
+  }
+
+  // ---- socket ----
+
+  let ws = null, session = null, attempt = 0, retryTimer = 0, lastHeard = 0, bestRtt = Infinity;
+
+  function send(msg) {
+    if (ws && ws.readyState === WebSocket.OPEN) {
+      ws.send(JSON.stringify(msg));
+      return true;
+    }
+    return false;
+  }
+
+  async function start() {
+    retryTimer = 0;
+    try {
+      session = await getSession();
+    } catch (err) {
+      showError(err.code || "network", err.message || "could not start a session");
+      return backoff();
+    }
+    connect();
+  }
+
+  function connect() {
+    const proto = location.protocol === "https:" ? "wss" : "ws";
+    const url = `${proto}://${location.host}/v1/sales/${encodeURIComponent(saleId)}/ws?session=${encodeURIComponent(session.token)}`;
+    const sock = new WebSocket(url, ["foyer.v1"]);
+    ws = sock;
+    lastHeard = Date.now();
+    sock.onmessage = (e) => {
+      if (ws !== sock) return;
+      lastHeard = Date.now();
+      let m;
+      try { m = JSON.parse(e.data); } catch { return; }
+      handle(m, sock);
+      render();
+    };
+    sock.onclose = (e) => lost(sock, e.code);
+  }
+
+  // lost handles the end of a socket: reconnect, get a new session, or give up.
+  function lost(sock, code) {
+    if (ws !== sock) return;
+    ws = null;
+    if (S.phase === "joining") S.phase = "idle"; // the server restores a join that went through
+    switch (code) {
+      case 1001: // node draining: another node takes us at once
+      case 4008: // we fell behind: start afresh
+        retry(Math.random() * 250);
+        break;
+      case 4001: { // session invalid: a new shopper, so nothing to restore
+        dropSession();
+        const again = freshSession, hadPlace = S.phase !== "idle";
+        resetPlace();
+        if (hadPlace) S.notice = "Your session was renewed, so your place was lost. You can join again.";
+        else clearError(); // a stale stored session: nothing lost, nothing to say
+        if (again) backoff(); else retry(0);
+        break;
+      }
+      case 4004:
+        S.conn = "gone";
+        S.fatal = "Sale not found";
+        showError("sale_not_found", "This sale does not exist. Check the link.");
+        break;
+      default: // 1013 try again later, 1006 network, anything else
+        backoff();
+    }
+    render();
+  }
+
+  function retry(delay) {
+    clearTimeout(retryTimer);
+    S.conn = "reconnecting";
+    retryTimer = setTimeout(start, delay);
+  }
+
+  function backoff() {
+    const max = Math.min(15000, 500 * 2 ** attempt);
+    attempt++;
+    retry(max / 2 + Math.random() * max / 2);
+    render();
+  }
+
+  setInterval(() => {
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    if (Date.now() - lastHeard > SILENT_LIMIT) {
+      const sock = ws;
+      lost(sock, 1006);
+      sock.close();
+      return;
+    }
+    send({ type: "ping" });
+  }, PING_EVERY);
+
+  window.addEventListener("online", () => {
+    if (retryTimer) retry(0);
+  });
+
+  // syncClock sends five time messages 200 ms apart; the answer with the
+  // shortest round trip sets the offset.
+  function syncClock(sock) {
+    bestRtt = Infinity;
+    for (let i = 0; i < 5; i++) {
+      setTimeout(() => {
+        if (ws === sock) send({ type: "time", client_time: Date.now() });
+      }, i * 200);
+    }
+  }
+
+  function resetPlace() {
+    S.phase = "idle";
+    S.position = S.ahead = S.firstPosition = 0;
+    S.reservation = null;
+  }
+
+  // ---- messages ----
+
+  function handle(m, sock) {
+    switch (m.type) {
+      case "welcome":
+        attempt = 0;
+        freshSession = false;
+        S.conn = "open";
+        S.sale = m.sale;
+        if (!S.synced) S.offset = m.server_time - Date.now();
+        if (S.phase === "joining") S.phase = "idle";
+        if (S.sale.state === "sold_out" || S.sale.state === "ended") leaveQueueState();
+        syncClock(sock);
+        break;
+      case "time": {
+        const t1 = Date.now(), rtt = t1 - m.client_time;
+        if (rtt >= 0 && rtt < bestRtt) {
+          bestRtt = rtt;
+          S.offset = m.server_time - (m.client_time + t1) / 2;
+          S.synced = true;
+        }
+        break;
+      }
+      case "position":
+        if (S.phase !== "waiting") {
+          S.firstPosition = m.position;
+          S.notice = "";
+        }
+        S.phase = "waiting";
+        S.position = m.position;
+        S.ahead = m.ahead;
+        S.waiting = m.waiting;
+        S.firstPosition = Math.max(S.firstPosition, m.position);
+        announcePosition();
+        break;
+      case "stock":
+        if (S.sale) S.sale.stock = { total: m.total, left: m.left, held: m.held, sold: m.sold };
+        break;
+      case "state":
+        if (S.sale) S.sale.state = m.state;
+        if (m.state === "ended") leaveQueueState();
+        break;
+      case "sold_out":
+        if (S.sale && S.sale.state !== "ended") S.sale.state = "sold_out";
+        leaveQueueState();
+        break;
+      case "admitted": {
+        const same = S.reservation && S.reservation.id === m.reservation_id;
+        if (same && S.phase === "ordered") break;
+        S.reservation = {
+          id: m.reservation_id, token: m.token, expiresAt: Date.parse(m.expires_at), url: m.checkout_url,
+        };
+        if (!(same && S.phase === "buying")) S.phase = "admitted";
+        S.notice = "";
+        if (!same) say("It's your turn! One is held for you. Press Buy now to check out.");
+        break;
+      }
+      case "expired":
+        if (!S.reservation || S.reservation.id === m.reservation_id) holdExpired();
+        break;
+      case "order":
+        if (S.phase !== "ordered" || m.order_id) say(`Order confirmed${m.order_id ? `, number ${m.order_id}` : ""}.`);
+        S.phase = "ordered";
+        if (m.order_id) S.orderId = m.order_id;
+        S.notice = "";
+        break;
+      case "error":
+        showError(m.code, m.message);
+        if (m.code === "not_joined" && (S.phase === "waiting" || S.phase === "joining")) S.phase = "idle";
+        if ((m.code === "sold_out" || m.code === "sale_ended") && S.phase === "joining") S.phase = "idle";
+        break;
+      default: // pong, and anything newer than this page
+    }
+  }
+
+  // leaveQueueState: the sale can sell no more, so waiting is over.
+  function leaveQueueState() {
+    if (S.phase === "waiting" || S.phase === "joining") {
+      S.phase = "idle";
+      S.position = S.ahead = S.firstPosition = 0;
+    }
+  }
+
+  function holdExpired() {
+    S.phase = "idle";
+    S.reservation = null;
+    S.notice = "Your hold expired. You can join the queue again.";
+    say(S.notice);
+  }
+
+  // ---- actions ----
+
+  function join() {
+    if (S.phase !== "idle") return;
+    clearError();
+    if (send({ type: "join" })) {
+      S.phase = "joining";
+      S.notice = "";
+      S.firstPosition = 0;
+    }
+    render();
+  }
+
+  function leave() {
+    if (send({ type: "leave" })) {
+      resetPlace();
+      say("You left the queue.");
+    }
+    render();
+    el.join.focus();
+  }
+
+  async function buy() {
+    const r = S.reservation;
+    if (!r || S.phase !== "admitted") return;
+    clearError();
+    S.phase = "buying";
+    render();
+    let res;
+    try {
+      res = await postCheckout(r);
+    } catch {
+      if (S.phase === "buying") S.phase = "admitted";
+      showError("network", "Could not reach the checkout. Try again.");
+      render();
+      return;
+    }
+    if (S.reservation !== r && S.reservation?.id !== r.id) return; // moved on meanwhile
+    if (res.ok) {
+      // Confirmed; the order push brings the order number. Should it not come,
+      // the answer alone is enough to say so.
+      setTimeout(() => {
+        if (S.phase === "buying" && S.reservation?.id === r.id) {
+          S.phase = "ordered";
+          render();
+        }
+      }, 10000);
+      return;
+    }
+    const err = await httpError(res);
+    showError(err.code, err.message);
+    if (S.phase !== "buying") { render(); return; }
+    if (err.code === "reservation_expired" || err.code === "token_expired" || err.code === "reservation_unknown") {
+      holdExpired();
+    } else {
+      S.phase = "admitted";
+    }
+    render();
+  }
+
+  async function postCheckout(r) {
+    const init = {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ token: r.token }),
+    };
+    try {
+      return await fetch(r.url, init);
+    } catch (err) {
+      // A checkout on another origin the browser will not talk to: the same
+      // path on this origin serves it too.
+      const u = new URL(r.url, location.href);
+      if (u.origin === location.origin) throw err;
+      return fetch(u.pathname, init);
+    }
+  }
+
+  // ---- drawing ----
+
+  function render() {
+    const sale = S.sale;
+    const state = sale ? sale.state : "";
+
+    setText(el.saleName, S.fatal || (sale ? sale.name : "Loading…"));
+    el.stockCard.hidden = !!S.fatal;
+    setText(el.price, sale ? formatPrice(sale.price_cents, sale.currency) : "");
+    document.title = sale
+      ? (S.phase === "waiting" ? `#${S.position} · ${sale.name}` : `${sale.name} · Foyer`)
+      : "Foyer";
+
+    el.state.hidden = !state;
+    el.state.dataset.state = state;
+    setText(el.state, STATE_LABEL[state] || state);
+
+    const connText = {
+      connecting: "Connecting…", open: "Live", reconnecting: "Reconnecting…", gone: "Offline",
+    }[S.conn];
+    el.connection.dataset.status = S.conn;
+    setText(el.connection, connText);
+
+    // stock
+    if (sale && sale.stock) {
+      const { total, left, held, sold } = sale.stock;
+      setText(el.stockLeft, `${count(left)} of ${count(total)} left`);
+      setText(el.stockDetail, `${count(held)} held · ${count(sold)} sold`);
+      const pct = (n) => (total > 0 ? `${(100 * n) / total}%` : "0%");
+      el.barSold.style.width = pct(sold);
+      el.barHeld.style.width = pct(held);
+      el.barLeft.style.width = pct(left);
+    }
+
+    // queue
+    const p = S.phase;
+    el.notice.hidden = !S.notice;
+    setText(el.notice, S.notice);
+    const hint = p !== "idle" ? ""
+      : state === "sold_out" ? "Everything is held or sold. If a hold lapses, you can join again."
+        : state === "ended" ? "This sale has ended."
+          : state === "scheduled" ? "You can join before the start; your place is kept."
+            : state === "paused" ? "The sale is paused. You can still join the queue." : "";
+    el.hint.hidden = !hint || !!S.notice;
+    setText(el.hint, hint);
+    el.queueCard.hidden = !!S.fatal || p === "admitted" || p === "buying" || p === "ordered";
+    el.join.hidden = !(p === "idle" || p === "joining");
+    // Busy buttons are aria-disabled rather than disabled, so keyboard focus stays on them.
+    el.join.disabled = !((p === "idle" || p === "joining") && S.conn === "open" && JOINABLE.has(state));
+    el.join.setAttribute("aria-disabled", p === "joining");
+    setText(el.join, p === "joining" ? "Joining…" : "Join the queue");
+    el.queue.hidden = p !== "waiting";
+    if (p === "waiting") {
+      setText(el.position, `You are number ${count(S.position)}`);
+      setText(el.ahead, `${count(S.ahead)} ahead of you`);
+      setText(el.waiting, `${count(S.waiting)} in the queue`);
+      el.position.dataset.value = S.position;
+      el.ahead.dataset.value = S.ahead;
+      el.waiting.dataset.value = S.waiting;
+      const span = Math.max(S.firstPosition - 1, 1);
+      const done = S.firstPosition <= 1 ? 100 : Math.round((100 * (S.firstPosition - S.position)) / span);
+      el.progressBar.style.width = `${Math.max(done, 2)}%`;
+      el.progress.setAttribute("aria-valuenow", done);
+    }
+    el.leave.disabled = S.conn !== "open";
+
+    // checkout
+    const holding = p === "admitted" || p === "buying";
+    el.checkout.hidden = !(holding || p === "ordered");
+    setText(el.checkoutTitle, p === "ordered" ? "Thank you!" : "It’s your turn");
+    el.holdLine.hidden = !holding;
+    el.buy.hidden = !holding;
+    el.buy.setAttribute("aria-disabled", p !== "admitted");
+    setText(el.buy, p === "buying" ? "Buying…" : "Buy now");
+    el.orderStatus.dataset.status = p === "ordered" ? "confirmed" : p === "buying" ? "pending" : "";
+    setText(el.orderStatus,
+      p === "buying" ? "Confirming order…"
+        : p === "ordered" ? `Order confirmed${S.orderId ? ` (#${S.orderId})` : ""}` : "");
+
+    // Keep keyboard focus on something that is still there.
+    const a = document.activeElement;
+    const lostFocus = a && a !== document.body ? a.closest("[hidden]") : lastFocused && (lastFocused.closest("[hidden]") || lastFocused.disabled);
+    if (lostFocus) {
+      const next = holding ? el.buy : p === "waiting" ? el.leave : p === "idle" ? el.join : null;
+      if (next && !next.disabled) next.focus();
+    }
+    tick();
+  }
+
+  // tick redraws the clocks from the synced time; it runs every 250 ms.
+  function tick() {
+    const now = serverNow(), sale = S.sale;
+    let text = "";
+    if (sale) {
+      const starts = Date.parse(sale.starts_at), ends = Date.parse(sale.ends_at);
+      if (sale.state === "scheduled") text = starts > now ? `Starts in ${clock(starts - now)}` : "Starting…";
+      else if (sale.state === "open" && ends > now) text = `Ends in ${clock(ends - now)}`;
+    }
+    setText(el.countdown, text);
+
+    if ((S.phase === "admitted" || S.phase === "buying") && S.reservation) {
+      const left = S.reservation.expiresAt - now;
+      setText(el.holdCountdown, clock(left, true));
+      el.holdCountdown.classList.toggle("urgent", left < 30000);
+      // The server says so too; a socket that is down would not hear it.
+      if (left < -1000 && S.phase === "admitted") {
+        holdExpired();
+        render();
+      }
+    }
+  }
+
+  // ---- start ----
+
+  let lastFocused = null; // the last of our buttons to have focus, while it still counts
+  document.addEventListener("focusin", (e) => {
+    lastFocused = e.target instanceof HTMLButtonElement ? e.target : null;
+  });
+  el.join.addEventListener("click", join);
+  el.leave.addEventListener("click", leave);
+  el.buy.addEventListener("click", buy);
+  el.errorClose.addEventListener("click", clearError);
+  setInterval(tick, 250);
+
+  async function main() {
+    if (!saleId) {
+      S.conn = "gone";
+      S.fatal = "No sale selected";
+      showError("no_sale", "Open this page with ?sale=<sale id>.");
+      render();
+      return;
+    }
+    render();
+    try {
+      const res = await fetch(`/v1/sales/${encodeURIComponent(saleId)}`);
+      if (res.ok) {
+        if (!S.sale) S.sale = await res.json();
+      } else {
+        const err = await httpError(res);
+        showError(err.code, err.message);
+        if (res.status === 404) {
+          S.conn = "gone";
+          S.fatal = "Sale not found";
+          render();
+          return;
+        }
+      }
+    } catch {
+      // the socket will tell us, or retry
+    }
+    render();
+    start();
+  }
+
+  main();
+})();
