@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -24,14 +25,20 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // system is a whole Foyer started for one test: real Redis and Postgres, a
 // gateway and a worker, built by the same code as `foyer serve` and `foyer worker`.
 type system struct {
-	URL        string
+	URL        string   // the first node
+	URLs       []string // every node
+	cfg        app.Config
+	log        *slog.Logger
 	AdminToken string
 	Seed       string // the signing key
 	Redis      *redis.Client
 	DB         *sqlx.DB
 }
 
-func startSystem(t *testing.T) *system {
+func startSystem(t *testing.T) *system { return startNodes(t, 1) }
+
+// startNodes starts a system with n gateway nodes sharing Redis and Postgres.
+func startNodes(t *testing.T, n int) *system {
 	t.Helper()
 	rs := testenv.NewRedis(t)
 	dbURL := testenv.NewDatabase(t)
@@ -42,41 +49,68 @@ func startSystem(t *testing.T) *system {
 		"FOYER_DATABASE_URL":   dbURL,
 		"FOYER_ADMIN_TOKEN":    sys.AdminToken,
 		"FOYER_SIGNING_KEYS":   sys.Seed,
-		"FOYER_NODE_ID":        "node-" + t.Name(),
 		"FOYER_ADMISSION_TICK": "20ms",
 		"FOYER_LOG_LEVEL":      "warn",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(newTestWriter(t), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	sys.cfg = cfg
+	sys.log = slog.New(slog.NewTextHandler(newTestWriter(t), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	wk, err := app.NewWorker(context.Background(), cfg, sys.log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	gw, err := app.NewGateway(ctx, cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wk, err := app.NewWorker(ctx, cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{}, 2)
-	go func() { _ = gw.Run(ctx); done <- struct{}{} }()
-	go func() { _ = wk.Run(ctx); done <- struct{}{} }()
+	done := make(chan struct{})
+	go func() { _ = wk.Run(ctx); close(done) }()
 	t.Cleanup(func() {
 		cancel()
 		<-done
-		<-done
-		gw.Close()
 		wk.Close()
 	})
 	<-wk.Running()
-	sys.URL = gw.URL()
+	for i := range n {
+		node := sys.startGateway(t, fmt.Sprintf("node-%d", i+1))
+		sys.URLs = append(sys.URLs, node.URL)
+	}
+	sys.URL = sys.URLs[0]
 	sys.DB, err = sqlx.Open("postgres", dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sys.DB.Close() })
 	return sys
+}
+
+// gatewayNode is one running gateway of a system.
+type gatewayNode struct {
+	URL  string
+	Stop func() // stops the node as SIGTERM would
+}
+
+// startGateway starts one more gateway node; it stops when the test ends.
+func (s *system) startGateway(t *testing.T, nodeID string) gatewayNode {
+	t.Helper()
+	cfg := s.cfg
+	cfg.NodeID = nodeID
+	ctx, cancel := context.WithCancel(context.Background())
+	gw, err := app.NewGateway(ctx, cfg, s.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = gw.Run(ctx); close(done) }()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			<-done
+			gw.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return gatewayNode{URL: gw.URL(), Stop: stop}
 }
 
 // testWriter sends log lines to the test's log, so they show only on
