@@ -1,0 +1,224 @@
+package waitingroom
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/foyerhq/foyer/internal/salekeys"
+)
+
+// runAdmitters starts one admitter per node name, as if each ran on its own
+// gateway, and returns a function that stops one of them.
+func runAdmitters(t *testing.T, rdb *redis.Client, nodes ...string) map[string]context.CancelFunc {
+	t.Helper()
+	stops := map[string]context.CancelFunc{}
+	var wg sync.WaitGroup
+	for _, n := range nodes {
+		ctx, cancel := context.WithCancel(context.Background())
+		a := NewAdmitter(rdb, n, quietLog())
+		a.Tick = 20 * time.Millisecond
+		wg.Go(func() { _ = a.Run(ctx) })
+		stops[n] = cancel
+	}
+	t.Cleanup(func() {
+		for _, stop := range stops {
+			stop()
+		}
+		wg.Wait()
+	})
+	return stops
+}
+
+// joinMany joins n shoppers in one round trip per thousand.
+func joinMany(t *testing.T, rdb *redis.Client, saleID string, from, n int) {
+	t.Helper()
+	k := salekeys.For(saleID)
+	if err := joinScript.Load(context.Background(), rdb).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for start := from; start < from+n; start += 1000 {
+		_, err := rdb.Pipelined(context.Background(), func(p redis.Pipeliner) error {
+			for i := start; i < min(start+1000, from+n); i++ {
+				s := fmt.Sprintf("shopper-%06d", i)
+				joinScript.Run(context.Background(), p, []string{k.Meta, k.Queue, k.Journeys, k.Shoppers}, s, "t")
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// reservations reads every reservation of the sale.
+func reservations(t *testing.T, rooms *Rooms, saleID string) []Reservation {
+	t.Helper()
+	raw, err := rooms.rdb.HGetAll(context.Background(), salekeys.For(saleID).Res).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []Reservation
+	for id := range raw {
+		r, err := rooms.Reservation(context.Background(), saleID, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, r)
+	}
+	return all
+}
+
+// waitForHeld waits until the sale holds want units, reading the stream of
+// admissions rather than sleeping.
+func waitForHeld(t *testing.T, rooms *Rooms, saleID string, want int64) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	last := "0-0"
+	for {
+		st, err := rooms.Status(context.Background(), saleID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Held >= want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("held %d after 30s, want %d", st.Held, want)
+		}
+		events, err := rooms.Events(context.Background(), saleID, last, time.Second, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) > 0 {
+			last = events[len(events)-1].ID
+		}
+	}
+}
+
+func assertNoOversell(t *testing.T, rooms *Rooms, saleID string, stock int) {
+	t.Helper()
+	st, err := rooms.Status(context.Background(), saleID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := reservations(t, rooms, saleID)
+	shoppers := map[string]bool{}
+	for _, r := range all {
+		if shoppers[r.Shopper] {
+			t.Errorf("shopper %s holds two reservations", r.Shopper)
+		}
+		shoppers[r.Shopper] = true
+	}
+	if len(all) != stock || st.Held != int64(stock) || st.Available != 0 {
+		t.Errorf("%d reservations, held %d, available %d; want %d, %d, 0", len(all), st.Held, st.Available, stock, stock)
+	}
+}
+
+func TestFiveAdmittingNodesNeverHoldMoreThanOneUnit(t *testing.T) {
+	rdb, rooms, saleID := openSale(t, 1)
+	rdb.HSet(context.Background(), salekeys.For(saleID).Meta, "rate", 1000)
+	joinMany(t, rdb, saleID, 0, 50)
+	// Five nodes tick the sale concurrently, fifty times each.
+	var wg sync.WaitGroup
+	for n := range 5 {
+		a := NewAdmitter(rdb, fmt.Sprintf("n%d", n+1), quietLog())
+		wg.Go(func() {
+			for range 50 {
+				if err := a.tick(context.Background(), time.Now()); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	assertNoOversell(t, rooms, saleID, 1)
+}
+
+func TestFiveAdmittingNodesHoldExactlyTheStockForTwentyThousandShoppers(t *testing.T) {
+	rdb, rooms, saleID := openSale(t, 1000)
+	rdb.HSet(context.Background(), salekeys.For(saleID).Meta, "rate", 5000)
+	joinMany(t, rdb, saleID, 0, 20000)
+	runAdmitters(t, rdb, "n1", "n2", "n3", "n4", "n5")
+	waitForHeld(t, rooms, saleID, 1000)
+	assertNoOversell(t, rooms, saleID, 1000)
+	st, _ := rooms.Status(context.Background(), saleID)
+	if st.Waiting != 19000 {
+		t.Errorf("%d still waiting, want 19000", st.Waiting)
+	}
+}
+
+// TestAnotherNodeTakesOverAdmissionWithinTwoSeconds stops the node holding a
+// sale's lease mid-sale, as if it died, and measures how long until the next
+// admission by another node. No shopper may be admitted twice.
+func TestAnotherNodeTakesOverAdmissionWithinTwoSeconds(t *testing.T) {
+	rdb, rooms, saleID := openSale(t, 1000)
+	ctx := context.Background()
+	k := salekeys.For(saleID)
+	rdb.HSet(ctx, k.Meta, "rate", 50)
+	joinMany(t, rdb, saleID, 0, 500)
+	stops := runAdmitters(t, rdb, "n1", "n2", "n3")
+	waitForHeld(t, rooms, saleID, 20)
+
+	leader, err := rdb.Get(ctx, k.Lease).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stops[leader]()
+	// Measured on Redis's clock, from the stream ids, so the test process's
+	// own scheduling does not count.
+	stopped, err := rdb.Time(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	view, err := rooms.View(ctx, saleID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		events, err := rooms.Events(ctx, saleID, view.LastID, 3*time.Second, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) == 0 {
+			t.Fatalf("no admission within 3s of the admitter's death")
+		}
+		view.LastID = events[len(events)-1].ID
+		if events[0].Type == EventAdmitted {
+			if gap := streamTime(t, events[0].ID).Sub(stopped); gap > 2*time.Second {
+				t.Errorf("admission resumed %v after the admitter died, want within 2s", gap)
+			}
+			break
+		}
+	}
+	if now, _ := rdb.Get(ctx, k.Lease).Result(); now == leader {
+		t.Errorf("the dead node %s still holds the lease", leader)
+	}
+	st, _ := rooms.Status(ctx, saleID)
+	all := reservations(t, rooms, saleID)
+	seen := map[string]bool{}
+	for _, r := range all {
+		if seen[r.Shopper] {
+			t.Errorf("shopper %s admitted twice", r.Shopper)
+		}
+		seen[r.Shopper] = true
+	}
+	if int64(len(all)) != st.Held || st.Mark != st.Held {
+		t.Errorf("%d reservations, held %d, mark %d: want all equal, admission in order", len(all), st.Held, st.Mark)
+	}
+}
+
+// streamTime is the time Redis stamped on a stream entry id.
+func streamTime(t *testing.T, id string) time.Time {
+	t.Helper()
+	var ms, seq int64
+	if _, err := fmt.Sscanf(id, "%d-%d", &ms, &seq); err != nil {
+		t.Fatalf("stream id %q: %v", id, err)
+	}
+	return time.UnixMilli(ms)
+}
