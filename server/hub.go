@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -29,9 +30,13 @@ type hub struct {
 	ctx    context.Context // ends when the node stops
 	cancel context.CancelFunc
 
-	mu    sync.Mutex
-	sales map[string]*saleRoom
+	mu       sync.Mutex
+	sales    map[string]*saleRoom
+	draining bool // set by closeAll: no one enters any more
 }
+
+// errDraining refuses a connection to a node that is shutting down.
+var errDraining = errors.New("node draining")
 
 func newHub(rooms *waitingroom.Rooms, tokens *checkout.Tokens, publicURL string, log *slog.Logger) *hub {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -49,29 +54,38 @@ func (h *hub) run(ctx context.Context) error {
 // enter puts a connection into its sale's room, starting the room if this is
 // the node's first shopper of the sale.
 func (h *hub) enter(ctx context.Context, saleID string, state waitingroom.State, c *conn) (*saleRoom, error) {
-	h.mu.Lock()
-	r := h.sales[saleID]
-	h.mu.Unlock()
-	if r == nil {
+	for {
+		h.mu.Lock()
+		if h.draining {
+			h.mu.Unlock()
+			return nil, errDraining
+		}
+		if r := h.sales[saleID]; r != nil {
+			// Registered under the hub's lock, so retire cannot stop the
+			// room between finding it and joining it.
+			r.mu.Lock()
+			r.conns[c] = struct{}{}
+			r.shoppers[c.shopper] = append(r.shoppers[c.shopper], c)
+			r.mu.Unlock()
+			h.mu.Unlock()
+			return r, nil
+		}
+		h.mu.Unlock()
+		// The room's starting view is read without the lock; if another
+		// connection started the room meanwhile, the loop joins that one.
 		view, err := h.rooms.View(ctx, saleID)
 		if err != nil {
 			return nil, err
 		}
 		fresh := newSaleRoom(h, saleID, view, state)
 		h.mu.Lock()
-		if r = h.sales[saleID]; r == nil {
-			r = fresh
-			h.sales[saleID] = r
-			go r.follow(h.ctx)
-			go r.pushLoop(h.ctx)
+		if h.sales[saleID] == nil && !h.draining {
+			h.sales[saleID] = fresh
+			go fresh.follow()
+			go fresh.pushLoop()
 		}
 		h.mu.Unlock()
 	}
-	r.mu.Lock()
-	r.conns[c] = struct{}{}
-	r.shoppers[c.shopper] = append(r.shoppers[c.shopper], c)
-	r.mu.Unlock()
-	return r, nil
 }
 
 // retire stops a room that has had no shoppers for idleRoomTTL.
@@ -91,6 +105,7 @@ func (h *hub) retire(r *saleRoom, now time.Time) bool {
 // closeAll tells every shopper on this node to reconnect elsewhere.
 func (h *hub) closeAll() {
 	h.mu.Lock()
+	h.draining = true
 	rooms := make([]*saleRoom, 0, len(h.sales))
 	for _, r := range h.sales {
 		rooms = append(rooms, r)

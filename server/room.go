@@ -45,7 +45,7 @@ func newSaleRoom(h *hub, id string, v waitingroom.View, state waitingroom.State)
 }
 
 // follow applies the sale's events as they come, until the room stops.
-func (r *saleRoom) follow(context.Context) {
+func (r *saleRoom) follow() {
 	for r.ctx.Err() == nil {
 		events, err := r.h.rooms.Events(r.ctx, r.id, r.lastID, eventBlock, 1000)
 		if err != nil {
@@ -193,8 +193,9 @@ func (r *saleRoom) left(shopper string) {
 	}
 }
 
-// remove takes a closed connection out of the room.
-func (r *saleRoom) remove(c *conn) {
+// remove takes a closed connection out of the room. It reports whether it
+// was the shopper's last connection on this node.
+func (r *saleRoom) remove(c *conn) (last bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.conns, c)
@@ -213,6 +214,7 @@ func (r *saleRoom) remove(c *conn) {
 	if len(r.conns) == 0 {
 		r.emptySince = time.Now()
 	}
+	return len(tabs) == 0
 }
 
 // pushPosition sends a position if it is lower than the last one sent: a
@@ -233,7 +235,7 @@ func (r *saleRoom) broadcast(msg []byte) {
 
 // pushLoop reads the sale's counters once a tick, one Redis round trip
 // whatever the number of shoppers, and pushes what changed.
-func (r *saleRoom) pushLoop(context.Context) {
+func (r *saleRoom) pushLoop() {
 	t := time.NewTicker(pushEvery)
 	defer t.Stop()
 	for {

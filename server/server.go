@@ -33,6 +33,13 @@ type Checkouter interface {
 	Checkout(ctx context.Context, saleID, token string) (checkout.Receipt, error)
 }
 
+// Presence records where shoppers' connections are, so that one who leaves
+// keeps its place for the grace period and no longer.
+type Presence interface {
+	Arrive(ctx context.Context, saleID, shopperID string) error
+	Depart(ctx context.Context, saleID, shopperID string) error
+}
+
 // Readiness reports whether the node's dependencies answer.
 type Readiness func(ctx context.Context) error
 
@@ -40,6 +47,7 @@ type Readiness func(ctx context.Context) error
 type Deps struct {
 	Operator SaleOperator
 	Rooms    *waitingroom.Rooms
+	Presence Presence
 	Checkout Checkouter
 	Tokens   *checkout.Tokens
 	Ring     *keyring.Ring

@@ -55,6 +55,18 @@ func (s *Server) shopperSocket(c *gin.Context) {
 	conn := newConn(ws, shopper)
 	go conn.writeLoop()
 	defer conn.close(websocket.StatusNormalClosure, "")
+	// Into the room before the welcome: a client that was welcomed is one a
+	// draining node knows to tell "going away".
+	room, err := s.hub.enter(ctx, saleID, st.State, conn)
+	if errors.Is(err, errDraining) {
+		conn.closeAndWait(websocket.StatusGoingAway, "node draining: reconnect")
+		return
+	}
+	if err != nil {
+		s.sendError(conn, err)
+		conn.close(websocket.StatusTryAgainLater, "try again")
+		return
+	}
 	conn.enqueue(encode(welcomeMsg{
 		Type: "welcome", Protocol: 1, ServerTime: time.Now().UnixMilli(),
 		Sale: viewOf(st), You: youView{ShopperID: shopper},
@@ -62,13 +74,20 @@ func (s *Server) shopperSocket(c *gin.Context) {
 	if st.State == waitingroom.StateSoldOut {
 		conn.enqueue(encode(soldOutMsg{Type: "sold_out"}))
 	}
-	room, err := s.hub.enter(ctx, saleID, st.State, conn)
-	if err != nil {
+	if err := s.deps.Presence.Arrive(ctx, saleID, shopper); err != nil {
 		s.sendError(conn, err)
-		conn.close(websocket.StatusTryAgainLater, "try again")
-		return
 	}
-	defer room.remove(conn)
+	defer func() {
+		if room.remove(conn) {
+			// The request is over, but the departure must still be recorded:
+			// it starts the shopper's grace period.
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+			defer cancel()
+			if err := s.deps.Presence.Depart(dctx, saleID, shopper); err != nil {
+				s.deps.Log.Warn("record departure", "sale", saleID, "shopper", shopper, "err", err)
+			}
+		}
+	}()
 
 	sess := &session{s: s, saleID: saleID, shopper: shopper, conn: conn, room: room}
 	// A shopper coming back finds its place or reservation where it left it.

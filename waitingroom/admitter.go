@@ -37,15 +37,22 @@ type Admitter struct {
 	MaxReleasePerTick int
 	// MaxAdmitPerTick bounds one admission script. Defaults to 1000.
 	MaxAdmitPerTick int
+	// Grace is how long a shopper whose connections all closed keeps its
+	// place or its hold. Defaults to 60s.
+	Grace time.Duration
+	// NodeCheckEvery is how often the admitter looks for dead nodes among
+	// those holding a sale's shoppers. Defaults to 1s.
+	NodeCheckEvery time.Duration
 
 	sales map[string]*admission
 }
 
 // admission is the admitter's memory of one sale between ticks.
 type admission struct {
-	fence     string    // fencing token while this node holds the lease, else ""
-	allowance float64   // shoppers owed by the outflow rate, carried between ticks
-	last      time.Time // when the allowance was last raised
+	fence       string    // fencing token while this node holds the lease, else ""
+	allowance   float64   // shoppers owed by the outflow rate, carried between ticks
+	last        time.Time // when the allowance was last raised
+	nodesSeenAt time.Time // when dead nodes were last looked for
 }
 
 // NewAdmitter returns an admitter for node, with the defaults documented on its fields.
@@ -53,7 +60,7 @@ func NewAdmitter(rdb redis.UniversalClient, node string, log *slog.Logger) *Admi
 	return &Admitter{
 		rdb: rdb, rooms: NewRooms(rdb), node: node, log: log,
 		Tick: 100 * time.Millisecond, LeaseTTL: 1500 * time.Millisecond,
-		MaxReleasePerTick: 500, MaxAdmitPerTick: 1000,
+		MaxReleasePerTick: 500, MaxAdmitPerTick: 1000, Grace: time.Minute, NodeCheckEvery: time.Second,
 		sales: map[string]*admission{},
 	}
 }
@@ -108,8 +115,15 @@ func (a *Admitter) runSale(ctx context.Context, saleID string, s *admission, now
 		a.log.Info("became admitter", "sale", saleID, "fence", fence)
 		s.fence, s.allowance, s.last = fence, 0, now
 	}
-	reply, err := tickScript.Run(ctx, a.rdb, []string{k.Meta, k.Shoppers, k.Res, k.Holds, k.Events, k.Fence},
-		fence, salekeys.EventsMaxLen, a.MaxReleasePerTick).StringSlice()
+	if now.Sub(s.nodesSeenAt) >= a.NodeCheckEvery {
+		s.nodesSeenAt = now
+		if err := evictDead(ctx, a.rdb, saleID); err != nil {
+			return err
+		}
+	}
+	reply, err := tickScript.Run(ctx, a.rdb,
+		[]string{k.Meta, k.Shoppers, k.Res, k.Holds, k.Events, k.Fence, k.Queue, k.Gone, k.Away},
+		fence, salekeys.EventsMaxLen, a.MaxReleasePerTick, a.Grace.Milliseconds()).StringSlice()
 	if err != nil {
 		return fmt.Errorf("tick sale %s: %w", saleID, scriptError(err))
 	}

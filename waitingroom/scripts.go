@@ -40,3 +40,17 @@ var (
 	controlLua    string
 	controlScript = redis.NewScript(controlLua)
 )
+
+var (
+	//go:embed lua/arrive.lua
+	arriveLua    string
+	arriveScript = redis.NewScript(arriveLua)
+
+	//go:embed lua/depart.lua
+	departLua    string
+	departScript = redis.NewScript(departLua)
+
+	//go:embed lua/evict.lua
+	evictLua    string
+	evictScript = redis.NewScript(evictLua)
+)

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -76,14 +77,37 @@ func TestServeDrainsShoppersOnSIGTERMAndExitsCleanly(t *testing.T) {
 	for {
 		if _, err := conn.Next(ctx); err != nil {
 			if code := websocket.CloseStatus(err); code != websocket.StatusGoingAway {
-				t.Errorf("shopper closed with %v (%d), want 1001 going away", err, code)
+				t.Errorf("shopper closed with %v (%d), want 1001 going away\n%s", err, code, logTail.String())
 			}
 			break
 		}
 	}
 	if err := cmd.Wait(); err != nil {
-		t.Errorf("foyer serve exited with %v after SIGTERM, want 0", err)
+		t.Errorf("foyer serve exited with %v after SIGTERM, want 0; its last words:\n%s", err, logTail.String())
 	}
+}
+
+// logTail keeps the last lines the server logged, for a failure message.
+var logTail lastLines
+
+type lastLines struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *lastLines) add(line string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, line)
+	if len(l.lines) > 20 {
+		l.lines = l.lines[1:]
+	}
+}
+
+func (l *lastLines) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
 }
 
 var listenLine = regexp.MustCompile(`msg="gateway listening" addr=(\S+)`)
@@ -96,6 +120,7 @@ func waitForListen(t *testing.T, stderr interface{ Read([]byte) (int, error) }) 
 		if m := listenLine.FindStringSubmatch(lines.Text()); m != nil {
 			go func() {
 				for lines.Scan() {
+					logTail.add(lines.Text())
 				}
 			}()
 			return m[1]

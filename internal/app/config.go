@@ -39,6 +39,9 @@ type Config struct {
 	NodeID string `env:"FOYER_NODE_ID"`
 	// AdmissionTick is how often the admitter runs each sale.
 	AdmissionTick time.Duration `env:"FOYER_ADMISSION_TICK" envDefault:"100ms"`
+	// GracePeriod is how long a shopper whose connections all closed keeps
+	// its place in the queue, or its turn once admitted.
+	GracePeriod time.Duration `env:"FOYER_GRACE_PERIOD" envDefault:"60s"`
 	// ShutdownGrace bounds a graceful shutdown.
 	ShutdownGrace time.Duration `env:"FOYER_SHUTDOWN_GRACE" envDefault:"10s"`
 	// LogLevel is debug, info, warn or error.

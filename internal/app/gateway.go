@@ -32,6 +32,7 @@ type Gateway struct {
 	publisher message.Publisher
 	server    *server.Server
 	admitter  *waitingroom.Admitter
+	presence  *waitingroom.Presence
 	relay     *checkout.OutboxRelay
 	Operator  *waitingroom.Operator
 	listener  net.Listener
@@ -79,6 +80,8 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	}
 	g.admitter = waitingroom.NewAdmitter(g.rdb, cfg.NodeID, log)
 	g.admitter.Tick = cfg.AdmissionTick
+	g.admitter.Grace = cfg.GracePeriod
+	g.presence = waitingroom.NewPresence(g.rdb, cfg.NodeID)
 	tokens := checkout.NewTokens(ring)
 	svc := checkout.NewService(g.rdb, tokens, g.publisher, log)
 	g.relay = checkout.NewOutboxRelay(svc)
@@ -90,7 +93,7 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	g.server = server.New(server.Config{
 		AdminToken: cfg.AdminToken, PublicURL: g.URL(), AllowedOrigins: cfg.AllowedOrigins,
 	}, server.Deps{
-		Operator: g.Operator, Rooms: rooms, Checkout: svc, Tokens: tokens, Ring: ring,
+		Operator: g.Operator, Rooms: rooms, Presence: g.presence, Checkout: svc, Tokens: tokens, Ring: ring,
 		Ready: g.ready, Web: web.FS(), Log: log,
 	})
 	g.http = &http.Server{Handler: g.server.Handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -109,6 +112,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	grp, gctx := errgroup.WithContext(ctx)
 	grp.Go(func() error { return g.admitter.Run(gctx) })
 	grp.Go(func() error { return g.relay.Run(gctx) })
+	grp.Go(func() error { return g.presence.Run(gctx) })
 	grp.Go(func() error { return g.server.Run(gctx) })
 	grp.Go(func() error {
 		if err := g.http.Serve(g.listener); !errors.Is(err, http.ErrServerClosed) {

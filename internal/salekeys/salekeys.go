@@ -26,7 +26,13 @@ type Keys struct {
 	Events   string // stream: what shoppers must hear about, in order (fields "type" and "data")
 	Lease    string // string: node id of the sale's admitter
 	Fence    string // counter: fencing token, raised at every change of admitter
+	Nodes    string // set: ids of the nodes that hold shoppers of the sale
+	Away     string // sorted set: shopper id -> when its last connection closed (unix ms)
+	prefix   string
 }
+
+// Conns is the set of the sale's shoppers connected to one node.
+func (k Keys) Conns(node string) string { return k.prefix + "conns:" + node }
 
 // For returns the keys of the sale with this id.
 func For(saleID string) Keys {
@@ -43,8 +49,15 @@ func For(saleID string) Keys {
 		Events:   p + "events",
 		Lease:    p + "admitter",
 		Fence:    p + "fence",
+		Nodes:    p + "nodes",
+		Away:     p + "away",
+		prefix:   p,
 	}
 }
+
+// NodeAlive is the key a live node refreshes; it expires when the node dies.
+// It has no hash tag: it belongs to no sale.
+func NodeAlive(node string) string { return "foyer:node:" + node + ":alive" }
 
 // Active is a set of the ids of sales whose hot state is in Redis. It has no
 // hash tag on purpose: no script touches it together with a sale's keys.
