@@ -240,3 +240,57 @@ func TestEveryAdmissionIsOnTheEventStreamWithItsMark(t *testing.T) {
 		t.Errorf("d's position from the events is %d, want 1", got)
 	}
 }
+
+func TestShoppersOfADeadNodeLoseTheirPlacesAfterTheGracePeriod(t *testing.T) {
+	rdb, rooms, saleID := openSale(t, 10)
+	ctx := context.Background()
+	join(t, rooms, saleID, "on-dead-node", "on-live-node")
+	dead, live := NewPresence(rdb, "dead"), NewPresence(rdb, "live")
+	// Only the live node keeps a heartbeat.
+	if err := rdb.Set(ctx, salekeys.NodeAlive("live"), 1, time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := dead.Arrive(ctx, saleID, "on-dead-node"); err != nil {
+		t.Fatal(err)
+	}
+	if err := live.Arrive(ctx, saleID, "on-live-node"); err != nil {
+		t.Fatal(err)
+	}
+	a := NewAdmitter(rdb, "admitter", quietLog())
+	a.Grace, a.NodeCheckEvery = 0, 0
+	rdb.HSet(ctx, salekeys.For(saleID).Meta, "rate", 0.001) // admit nobody: only presence matters here
+	lead(t, a, saleID)
+	if err := a.runSale(ctx, saleID, a.sales[saleID], time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := rooms.Find(ctx, saleID, "on-dead-node"); ok {
+		t.Error("the dead node's shopper kept its place past the grace period")
+	}
+	if place, ok, _ := rooms.Find(ctx, saleID, "on-live-node"); !ok || place.Position != 1 {
+		t.Errorf("the live node's shopper: %+v (found %v), want position 1", place, ok)
+	}
+}
+
+func TestAShopperConnectedOnAnotherNodeIsNotAwayWhenOneNodeLosesIt(t *testing.T) {
+	rdb, rooms, saleID := openSale(t, 10)
+	ctx := context.Background()
+	join(t, rooms, saleID, "two-tabs")
+	n1, n2 := NewPresence(rdb, "n1"), NewPresence(rdb, "n2")
+	for _, p := range []*Presence{n1, n2} {
+		if err := p.Arrive(ctx, saleID, "two-tabs"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := n1.Depart(ctx, saleID, "two-tabs"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rdb.ZScore(ctx, salekeys.For(saleID).Away, "two-tabs").Result(); err == nil {
+		t.Error("a shopper still connected to n2 was marked away when n1 lost it")
+	}
+	if err := n2.Depart(ctx, saleID, "two-tabs"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rdb.ZScore(ctx, salekeys.For(saleID).Away, "two-tabs").Result(); err != nil {
+		t.Errorf("a shopper with no connection left is not away: %v", err)
+	}
+}

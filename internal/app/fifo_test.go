@@ -16,7 +16,7 @@ import (
 // exactly that order, and that each shopper hears of it on its own node.
 func TestShoppersJoiningThroughThreeNodesAreAdmittedInArrivalOrder(t *testing.T) {
 	const shoppers = 1000
-	sys := startNodes(t, 3)
+	sys := startNodes(t, 3, nil)
 	saleID := sys.createSale(t, map[string]any{"sku": "F-1", "name": "FIFO", "stock": shoppers,
 		"outflow_per_second": 400})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)

@@ -12,6 +12,7 @@ import (
 // test that looks at them later is never cut off as a slow reader.
 type inbox struct {
 	mu      sync.Mutex
+	read    int           // messages handed out by next
 	changed chan struct{} // closed and replaced at every new message
 	msgs    []shopperclient.Message
 	err     error
@@ -50,6 +51,30 @@ func (in *inbox) waitAny(ctx context.Context, types ...string) (shopperclient.Me
 		in.mu.Lock()
 		for _, m := range in.msgs {
 			if slices.Contains(types, m.Type) {
+				in.mu.Unlock()
+				return m, nil
+			}
+		}
+		err, changed := in.err, in.changed
+		in.mu.Unlock()
+		if err != nil {
+			return shopperclient.Message{}, err
+		}
+		select {
+		case <-ctx.Done():
+			return shopperclient.Message{}, ctx.Err()
+		case <-changed:
+		}
+	}
+}
+
+// next returns the next message of the given type not yet handed out by next.
+func (in *inbox) next(ctx context.Context, typ string) (shopperclient.Message, error) {
+	for {
+		in.mu.Lock()
+		for ; in.read < len(in.msgs); in.read++ {
+			if m := in.msgs[in.read]; m.Type == typ {
+				in.read++
 				in.mu.Unlock()
 				return m, nil
 			}

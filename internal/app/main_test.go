@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"sync"
 	"testing"
@@ -35,15 +36,16 @@ type system struct {
 	DB         *sqlx.DB
 }
 
-func startSystem(t *testing.T) *system { return startNodes(t, 1) }
+func startSystem(t *testing.T) *system { return startNodes(t, 1, nil) }
 
-// startNodes starts a system with n gateway nodes sharing Redis and Postgres.
-func startNodes(t *testing.T, n int) *system {
+// startNodes starts a system with n gateway nodes sharing Redis and Postgres;
+// settings override the test defaults.
+func startNodes(t *testing.T, n int, settings map[string]string) *system {
 	t.Helper()
 	rs := testenv.NewRedis(t)
 	dbURL := testenv.NewDatabase(t)
 	sys := &system{AdminToken: "test-admin-token", Seed: keyring.NewSeed(), Redis: testenv.RedisClient(t, rs)}
-	cfg, err := app.LoadConfig(map[string]string{
+	environ := map[string]string{
 		"FOYER_HTTP_ADDR":      "127.0.0.1:0",
 		"FOYER_REDIS_URL":      rs.URL(),
 		"FOYER_DATABASE_URL":   dbURL,
@@ -51,7 +53,9 @@ func startNodes(t *testing.T, n int) *system {
 		"FOYER_SIGNING_KEYS":   sys.Seed,
 		"FOYER_ADMISSION_TICK": "20ms",
 		"FOYER_LOG_LEVEL":      "warn",
-	})
+	}
+	maps.Copy(environ, settings)
+	cfg, err := app.LoadConfig(environ)
 	if err != nil {
 		t.Fatal(err)
 	}
