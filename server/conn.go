@@ -38,6 +38,8 @@ type conn struct {
 	status      connStatus
 	ticket      int64
 	lastPos     int64
+	lastETA     *eta // the last estimate sent, and the room's epoch then
+	etaEpoch    int
 	reservation string // the reservation last told to the client
 }
 

@@ -53,7 +53,8 @@ func (h *hub) run(ctx context.Context) error {
 
 // enter puts a connection into its sale's room, starting the room if this is
 // the node's first shopper of the sale.
-func (h *hub) enter(ctx context.Context, saleID string, state waitingroom.State, c *conn) (*saleRoom, error) {
+func (h *hub) enter(ctx context.Context, st waitingroom.Status, c *conn) (*saleRoom, error) {
+	saleID := st.SaleID
 	for {
 		h.mu.Lock()
 		if h.draining {
@@ -77,7 +78,7 @@ func (h *hub) enter(ctx context.Context, saleID string, state waitingroom.State,
 		if err != nil {
 			return nil, err
 		}
-		fresh := newSaleRoom(h, saleID, view, state)
+		fresh := newSaleRoom(h, view, st)
 		h.mu.Lock()
 		if h.sales[saleID] == nil && !h.draining {
 			h.sales[saleID] = fresh

@@ -46,12 +46,16 @@ type (
 		Left  int64  `json:"left"` // neither held nor sold
 		Held  int64  `json:"held"`
 		Sold  int64  `json:"sold"`
+		// AllHeld: nothing is left but units held by admitted shoppers; those
+		// waiting may still get one if a hold expires.
+		AllHeld bool `json:"all_held,omitempty"`
 	}
 	positionMsg struct {
 		Type     string `json:"type"`
 		Position int64  `json:"position"` // 1 at the head
 		Ahead    int64  `json:"ahead"`
-		Waiting  int64  `json:"waiting"` // everyone in the queue
+		Waiting  int64  `json:"waiting"`       // everyone in the queue
+		ETA      *eta   `json:"eta,omitempty"` // absent while the queue cannot move
 	}
 	stateMsg struct {
 		Type    string            `json:"type"`

@@ -33,12 +33,17 @@ type saleRoom struct {
 	state      waitingroom.State
 	waiting    int64
 	emptySince time.Time
+	flow       outflow   // the measured pace, for estimates
+	rate       float64   // the operator's outflow rate
+	startsAt   time.Time // when the queue starts to move
+	epoch      int       // raised when the state or the rate changes: estimates may rise then
 }
 
-func newSaleRoom(h *hub, id string, v waitingroom.View, state waitingroom.State) *saleRoom {
+func newSaleRoom(h *hub, v waitingroom.View, st waitingroom.Status) *saleRoom {
 	ctx, stop := context.WithCancel(h.ctx)
 	return &saleRoom{
-		h: h, id: id, lastID: v.LastID, ctx: ctx, stop: stop, state: state,
+		h: h, id: st.SaleID, lastID: v.LastID, ctx: ctx, stop: stop,
+		state: st.State, rate: st.Rate, startsAt: st.StartsAt, waiting: st.Waiting,
 		conns: map[*conn]struct{}{}, shoppers: map[string][]*conn{},
 		positions: waitingroom.NewPositions(v), emptySince: time.Now(),
 	}
@@ -72,6 +77,7 @@ func (r *saleRoom) apply(e waitingroom.Event) {
 	switch e.Type {
 	case waitingroom.EventAdmitted:
 		r.positions.Admitted(e.Mark)
+		r.flow.record(&r.flow.admitted, time.Now(), len(e.Admitted))
 		for _, res := range e.Admitted {
 			for _, c := range r.shoppers[res.Shopper] {
 				r.admit(c, res)
@@ -79,6 +85,10 @@ func (r *saleRoom) apply(e waitingroom.Event) {
 		}
 	case waitingroom.EventGone:
 		r.positions.Gone(e.Ticket)
+		r.flow.record(&r.flow.gone, time.Now(), 1)
+	case waitingroom.EventRate:
+		r.rate = e.Rate
+		r.epoch++
 	case waitingroom.EventExpired:
 		for _, rel := range e.Released {
 			msg := encode(expiredMsg{Type: "expired", ReservationID: rel.Reservation})
@@ -110,6 +120,7 @@ func (r *saleRoom) setState(s waitingroom.State) {
 	}
 	was := r.state
 	r.state = s
+	r.epoch++
 	r.broadcast(encode(stateMsg{Type: "state", State: s}))
 	if was == waitingroom.StateSoldOut {
 		// Stock was added: those still in the queue are waiting again.
@@ -224,7 +235,27 @@ func (r *saleRoom) pushPosition(c *conn, pos int64) {
 		return
 	}
 	c.lastPos = pos
-	c.enqueue(encode(positionMsg{Type: "position", Position: pos, Ahead: pos - 1, Waiting: max(r.waiting, pos)}))
+	c.enqueue(encode(positionMsg{Type: "position", Position: pos, Ahead: pos - 1, Waiting: max(r.waiting, pos),
+		ETA: r.estimate(c, pos-1)}))
+}
+
+// estimate is a shopper's ETA. While nothing changed (same state, same
+// rate) it never rises: a shopper must not see the wait grow for no reason.
+// r.mu is held.
+func (r *saleRoom) estimate(c *conn, ahead int64) *eta {
+	var e *eta
+	now := time.Now()
+	switch r.state {
+	case waitingroom.StateOpen:
+		e = r.flow.estimate(now, ahead, r.rate, 0)
+	case waitingroom.StateScheduled:
+		e = r.flow.estimate(now, ahead, r.rate, max(0, r.startsAt.Sub(now)))
+	}
+	if e != nil && c.lastETA != nil && c.etaEpoch == r.epoch {
+		e.Min, e.Max = min(e.Min, c.lastETA.Min), min(e.Max, c.lastETA.Max)
+	}
+	c.lastETA, c.etaEpoch = e, r.epoch
+	return e
 }
 
 func (r *saleRoom) broadcast(msg []byte) {
@@ -262,7 +293,9 @@ func (r *saleRoom) push(st waitingroom.Status) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.waiting = st.Waiting
-	stock := stockView{Type: "stock", Total: st.Stock, Left: st.Available, Held: st.Held, Sold: st.Sold}
+	r.rate, r.startsAt = st.Rate, st.StartsAt
+	stock := stockView{Type: "stock", Total: st.Stock, Left: st.Available, Held: st.Held, Sold: st.Sold,
+		AllHeld: st.Available == 0 && st.Held > 0}
 	if stock != r.stock {
 		r.stock = stock
 		r.broadcast(encode(stock))

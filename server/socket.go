@@ -57,7 +57,7 @@ func (s *Server) shopperSocket(c *gin.Context) {
 	defer conn.close(websocket.StatusNormalClosure, "")
 	// Into the room before the welcome: a client that was welcomed is one a
 	// draining node knows to tell "going away".
-	room, err := s.hub.enter(ctx, saleID, st.State, conn)
+	room, err := s.hub.enter(ctx, st, conn)
 	if errors.Is(err, errDraining) {
 		conn.closeAndWait(websocket.StatusGoingAway, "node draining: reconnect")
 		return

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -141,6 +142,44 @@ func TestOperatorMessagesReachEveryoneAndEveryActionIsAudited(t *testing.T) {
 	for i := range want {
 		if actions[i] != want[i] {
 			t.Fatalf("audit log %v, want %v", actions, want)
+		}
+	}
+}
+
+func TestWaitingShoppersHearAnETAAndThatTheLastUnitsAreHeld(t *testing.T) {
+	sys := startSystem(t)
+	saleID := sys.createSale(t, map[string]any{"sku": "C-4", "name": "Held", "stock": 1, "outflow_per_second": 50})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	first := listen(waiting(t, ctx, sys, saleID))
+	if _, err := first.wait(ctx, "admitted"); err != nil {
+		t.Fatal(err)
+	}
+	second := listen(waiting(t, ctx, sys, saleID))
+	pos, err := second.wait(ctx, "position")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var eta struct {
+		ETA *struct {
+			Min int64 `json:"min_seconds"`
+			Max int64 `json:"max_seconds"`
+		} `json:"eta"`
+	}
+	if err := json.Unmarshal(pos.Raw, &eta); err != nil || eta.ETA == nil || eta.ETA.Max < eta.ETA.Min {
+		t.Errorf("position %s has no sane eta (%v)", pos.Raw, err)
+	}
+	for {
+		m, err := second.next(ctx, "stock")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var held struct {
+			AllHeld bool `json:"all_held"`
+		}
+		json.Unmarshal(m.Raw, &held)
+		if held.AllHeld {
+			break
 		}
 	}
 }
