@@ -80,16 +80,7 @@ func TestMalformedMessagesGetBadMessageAndChangeNothing(t *testing.T) {
 		"starts_at": startsIn(time.Hour)})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	c := shopperclient.New(sys.URL)
-	sess, err := c.NewSession(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := c.Connect(ctx, saleID, sess)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.CloseNow()
+	conn, _ := connectNew(t, ctx, sys.URL, saleID)
 	expectMessage(t, ctx, conn, "welcome")
 	before := sys.snapshot(t, saleID)
 	for _, bad := range []string{`not json{`, `{"type":"teleport"}`, `{"type":"leave"}`, `[]`} {
@@ -118,15 +109,7 @@ func TestUnknownSaleIsRefusedOverHTTPAndWebSocket(t *testing.T) {
 			t.Errorf("GET %s: %d %q, want 404 sale_not_found", path, status, body.Error.Code)
 		}
 	}
-	c := shopperclient.New(sys.URL)
-	sess, err := c.NewSession(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := c.Connect(ctx, "s_nosuchsale", sess)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, _ := connectNew(t, ctx, sys.URL, "s_nosuchsale")
 	if m := expectMessage(t, ctx, conn, "error"); m.Code != "sale_not_found" {
 		t.Errorf("error code %q, want sale_not_found", m.Code)
 	}
@@ -158,16 +141,7 @@ func TestAnInvalidSessionIsRefused(t *testing.T) {
 // admitOne joins one shopper to an open sale and returns its admitted message.
 func admitOne(t *testing.T, ctx context.Context, sys *system, saleID string) (shopperclient.Message, *shopperclient.Conn) {
 	t.Helper()
-	c := shopperclient.New(sys.URL)
-	sess, err := c.NewSession(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := c.Connect(ctx, saleID, sess)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.CloseNow() })
+	conn, _ := connectNew(t, ctx, sys.URL, saleID)
 	if err := conn.Join(ctx); err != nil {
 		t.Fatal(err)
 	}

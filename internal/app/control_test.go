@@ -13,16 +13,7 @@ import (
 // waiting connects a shopper to a sale and joins it.
 func waiting(t *testing.T, ctx context.Context, sys *system, saleID string) *shopperclient.Conn {
 	t.Helper()
-	c := shopperclient.New(sys.URL)
-	sess, err := c.NewSession(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := c.Connect(ctx, saleID, sess)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.CloseNow() })
+	conn, _ := connectNew(t, ctx, sys.URL, saleID)
 	expectMessage(t, ctx, conn, "welcome")
 	if err := conn.Join(ctx); err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/foyerhq/foyer/internal/salekeys"
-	"github.com/foyerhq/foyer/internal/shopperclient"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -25,16 +24,7 @@ func TestShoppersJoiningThroughThreeNodesAreAdmittedInArrivalOrder(t *testing.T)
 	order := make([]string, shoppers)
 	inboxes := make([]*inbox, shoppers)
 	for i := range shoppers {
-		c := shopperclient.New(sys.URLs[i%3])
-		sess, err := c.NewSession(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn, err := c.Connect(ctx, saleID, sess)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { conn.CloseNow() })
+		conn, sess := connectNew(t, ctx, sys.URLs[i%3], saleID)
 		in := listen(conn)
 		if _, err := in.wait(ctx, "welcome"); err != nil {
 			t.Fatal(err)

@@ -14,9 +14,9 @@ type shopperOn struct {
 	sess shopperclient.Session
 }
 
-func newShopper(t *testing.T, ctx context.Context, sys *system) shopperOn {
+func newShopper(t *testing.T, ctx context.Context, url string) shopperOn {
 	t.Helper()
-	sess, err := shopperclient.New(sys.URL).NewSession(ctx)
+	sess, err := shopperclient.New(url).NewSession(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,12 +25,26 @@ func newShopper(t *testing.T, ctx context.Context, sys *system) shopperOn {
 
 func (s shopperOn) connect(t *testing.T, ctx context.Context, url, saleID string) (*shopperclient.Conn, *inbox) {
 	t.Helper()
+	conn := s.dial(t, ctx, url, saleID)
+	return conn, listen(conn)
+}
+
+// dial opens the shopper's WebSocket to a sale; it is closed when the test ends.
+func (s shopperOn) dial(t *testing.T, ctx context.Context, url, saleID string) *shopperclient.Conn {
+	t.Helper()
 	conn, err := shopperclient.New(url).Connect(ctx, saleID, s.sess)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.CloseNow() })
-	return conn, listen(conn)
+	return conn
+}
+
+// connectNew makes a new shopper and opens its WebSocket to a sale.
+func connectNew(t *testing.T, ctx context.Context, url, saleID string) (*shopperclient.Conn, shopperclient.Session) {
+	t.Helper()
+	s := newShopper(t, ctx, url)
+	return s.dial(t, ctx, url, saleID), s.sess
 }
 
 // waitPosition waits for a position push equal to want.
@@ -55,7 +69,7 @@ func TestAReconnectWithinTheGracePeriodKeepsThePlaceOnAnotherNode(t *testing.T) 
 	saleID := sys.createSale(t, map[string]any{"sku": "G-1", "name": "Grace", "stock": 5, "starts_at": startsIn(time.Hour)})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	a, b := newShopper(t, ctx, sys), newShopper(t, ctx, sys)
+	a, b := newShopper(t, ctx, sys.URL), newShopper(t, ctx, sys.URL)
 	aConn, aIn := a.connect(t, ctx, sys.URLs[0], saleID)
 	aConn.Join(ctx)
 	waitPosition(t, ctx, aIn, 1)
@@ -78,7 +92,7 @@ func TestAShopperGoneLongerThanTheGracePeriodLosesThePlaceAndThoseBehindMoveUp(t
 	saleID := sys.createSale(t, map[string]any{"sku": "G-2", "name": "Gone", "stock": 5, "starts_at": startsIn(time.Hour)})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	a, b := newShopper(t, ctx, sys), newShopper(t, ctx, sys)
+	a, b := newShopper(t, ctx, sys.URL), newShopper(t, ctx, sys.URL)
 	aConn, aIn := a.connect(t, ctx, sys.URL, saleID)
 	aConn.Join(ctx)
 	waitPosition(t, ctx, aIn, 1)

@@ -47,34 +47,23 @@ func (in *inbox) wait(ctx context.Context, typ string) (shopperclient.Message, e
 
 // waitAny returns the first message of any of the given types.
 func (in *inbox) waitAny(ctx context.Context, types ...string) (shopperclient.Message, error) {
-	for {
-		in.mu.Lock()
-		for _, m := range in.msgs {
-			if slices.Contains(types, m.Type) {
-				in.mu.Unlock()
-				return m, nil
-			}
-		}
-		err, changed := in.err, in.changed
-		in.mu.Unlock()
-		if err != nil {
-			return shopperclient.Message{}, err
-		}
-		select {
-		case <-ctx.Done():
-			return shopperclient.Message{}, ctx.Err()
-		case <-changed:
-		}
-	}
+	from := 0
+	return in.scan(ctx, &from, types)
 }
 
 // next returns the next message of the given type not yet handed out by next.
 func (in *inbox) next(ctx context.Context, typ string) (shopperclient.Message, error) {
+	return in.scan(ctx, &in.read, []string{typ})
+}
+
+// scan looks through the messages from *from on for one of the types,
+// waiting for more as they come; *from ends just past the one returned.
+func (in *inbox) scan(ctx context.Context, from *int, types []string) (shopperclient.Message, error) {
 	for {
 		in.mu.Lock()
-		for ; in.read < len(in.msgs); in.read++ {
-			if m := in.msgs[in.read]; m.Type == typ {
-				in.read++
+		for ; *from < len(in.msgs); *from++ {
+			if m := in.msgs[*from]; slices.Contains(types, m.Type) {
+				*from++
 				in.mu.Unlock()
 				return m, nil
 			}
