@@ -36,6 +36,7 @@ type (
 		EndsAt     time.Time         `json:"ends_at"`
 		Stock      stockView         `json:"stock"`
 		Waiting    int64             `json:"waiting"`
+		Message    string            `json:"message,omitempty"` // the operator's latest message
 	}
 	youView struct {
 		ShopperID string `json:"shopper_id"`

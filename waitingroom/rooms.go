@@ -112,12 +112,13 @@ type Status struct {
 	Available  int64 // neither held nor sold
 	Held       int64
 	Sold       int64
-	Mark       int64 // every ticket up to this one has left the queue
-	Waiting    int64 // shoppers in the queue
+	Mark       int64  // every ticket up to this one has left the queue
+	Waiting    int64  // shoppers in the queue
+	Message    string // the operator's latest message to everyone
 }
 
 var statusFields = []string{"name", "price_cents", "currency", "state", "starts_at_ms", "ends_at_ms",
-	"rate", "stock", "available", "held", "sold", "mark"}
+	"rate", "stock", "available", "held", "sold", "mark", "message"}
 
 // Status reads a sale's live state in one round trip, whatever the queue's size.
 func (r *Rooms) Status(ctx context.Context, saleID string) (Status, error) {
@@ -143,7 +144,7 @@ func (r *Rooms) Status(ctx context.Context, saleID string) (Status, error) {
 		SaleID: saleID, Name: str(0), PriceCents: num(1), Currency: str(2), State: State(str(3)),
 		StartsAt: time.UnixMilli(num(4)), EndsAt: time.UnixMilli(num(5)), Rate: rate,
 		Stock: num(7), Available: num(8), Held: num(9), Sold: num(10), Mark: num(11),
-		Waiting: waiting.Val(),
+		Waiting: waiting.Val(), Message: str(12),
 	}, nil
 }
 

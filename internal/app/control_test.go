@@ -107,6 +107,14 @@ func TestOperatorMessagesReachEveryoneAndEveryActionIsAudited(t *testing.T) {
 			}
 		}
 	}
+	late, _ := connectNew(t, ctx, sys.URL, saleID)
+	welcome := expectMessage(t, ctx, late, "welcome")
+	var sale struct {
+		Sale struct{ Message string } `json:"sale"`
+	}
+	if json.Unmarshal(welcome.Raw, &sale); sale.Sale.Message != "Doors open at nine sharp" {
+		t.Errorf("a shopper arriving later is welcomed with message %q", sale.Sale.Message)
+	}
 	sys.admin(t, http.MethodPut, base+"/rate", map[string]any{"outflow_per_second": 0}, http.StatusUnprocessableEntity)
 	sys.admin(t, http.MethodPut, base+"/rate", map[string]any{"outflow_per_second": 42}, http.StatusOK)
 	sys.admin(t, http.MethodPost, base+"/messages", map[string]any{"text": " "}, http.StatusUnprocessableEntity)

@@ -36,6 +36,8 @@ elseif action == 'add_stock' then
   redis.call('HINCRBY', meta, 'available', n)
   if state == 'sold_out' then set_state('open') end
 elseif action == 'message' then
+  -- Kept, so that shoppers who connect later are welcomed with it.
+  redis.call('HSET', meta, 'message', value)
   announce('message', {message = value})
 end
 return state

@@ -18,7 +18,12 @@
     "checkout", "checkout-title", "hold-line", "hold-countdown", "buy", "order-status",
     "notice", "hint", "queue-card", "stock-card", "join", "queue", "position", "ahead", "waiting", "progress", "progress-bar",
     "leave", "stock-left", "stock-detail", "bar-sold", "bar-held", "bar-left", "announce",
+    "eta", "all-held", "operator-message",
   ]) el[id.replace(/-(\w)/g, (_, c) => c.toUpperCase())] = $(id);
+
+  // duration says a number of seconds the way a person would.
+  const duration = (s) => (s < 60 ? `${Math.max(1, s)} s` : s < 3600 ? `${Math.round(s / 60)} min`
+    : `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`);
 
   const saleId = new URLSearchParams(location.search).get("sale") || "";
 
@@ -249,6 +254,7 @@
         freshSession = false;
         S.conn = "open";
         S.sale = m.sale;
+        if (m.sale.message) S.operatorMessage = m.sale.message;
         if (!S.synced) S.offset = m.server_time - Date.now();
         if (S.phase === "joining") S.phase = "idle";
         if (S.sale.state === "sold_out" || S.sale.state === "ended") leaveQueueState();
@@ -272,14 +278,20 @@
         S.position = m.position;
         S.ahead = m.ahead;
         S.waiting = m.waiting;
+        S.eta = m.eta || null;
         S.firstPosition = Math.max(S.firstPosition, m.position);
         announcePosition();
         break;
       case "stock":
         if (S.sale) S.sale.stock = { total: m.total, left: m.left, held: m.held, sold: m.sold };
+        S.allHeld = !!m.all_held;
         break;
       case "state":
         if (S.sale) S.sale.state = m.state;
+        if (m.message) {
+          S.operatorMessage = m.message;
+          say(m.message);
+        }
         if (m.state === "ended") leaveQueueState();
         break;
       case "sold_out":
@@ -440,6 +452,14 @@
       el.barHeld.style.width = pct(held);
       el.barLeft.style.width = pct(left);
     }
+
+    // operator message, estimate, held stock
+    el.operatorMessage.hidden = !S.operatorMessage;
+    setText(el.operatorMessage, S.operatorMessage || "");
+    const eta = S.phase === "waiting" && S.eta ? S.eta : null;
+    el.eta.hidden = !eta;
+    if (eta) setText(el.eta, `Your turn in about ${duration(eta.min_seconds)} to ${duration(eta.max_seconds)}`);
+    el.allHeld.hidden = !(S.allHeld && S.phase === "waiting");
 
     // queue
     const p = S.phase;
