@@ -1,56 +1,34 @@
 package waitingroom
 
 import (
-	_ "embed"
+	"embed"
 
 	"github.com/redis/go-redis/v9"
 )
 
 // The scripts say in their own header what each guarantees atomically.
 var (
-	//go:embed lua/load.lua
-	loadLua    string
-	loadScript = redis.NewScript(loadLua)
-
-	//go:embed lua/join.lua
-	joinLua    string
-	joinScript = redis.NewScript(joinLua)
-
-	//go:embed lua/leave.lua
-	leaveLua    string
-	leaveScript = redis.NewScript(leaveLua)
-
-	//go:embed lua/admit.lua
-	admitLua    string
-	admitScript = redis.NewScript(admitLua)
-
-	//go:embed lua/tick.lua
-	tickLua    string
-	tickScript = redis.NewScript(tickLua)
+	loadScript    = script("load")
+	joinScript    = script("join")
+	leaveScript   = script("leave")
+	admitScript   = script("admit")
+	tickScript    = script("tick")
+	leaseScript   = script("lease")
+	controlScript = script("control")
+	arriveScript  = script("arrive")
+	departScript  = script("depart")
+	evictScript   = script("evict")
 )
 
-var (
-	//go:embed lua/lease.lua
-	leaseLua    string
-	leaseScript = redis.NewScript(leaseLua)
-)
+//go:embed lua/*.lua
+var luaFiles embed.FS
 
-var (
-	//go:embed lua/control.lua
-	controlLua    string
-	controlScript = redis.NewScript(controlLua)
-)
-
-var (
-	//go:embed lua/arrive.lua
-	arriveLua    string
-	arriveScript = redis.NewScript(arriveLua)
-
-	//go:embed lua/depart.lua
-	departLua    string
-	departScript = redis.NewScript(departLua)
-
-	//go:embed lua/evict.lua
-	evictLua    string
-	evictScript = redis.NewScript(evictLua)
-)
+// script loads lua/<name>.lua. The files are embedded, so a missing one is a
+// build mistake that must stop the program at once.
+func script(name string) *redis.Script {
+	src, err := luaFiles.ReadFile("lua/" + name + ".lua")
+	if err != nil {
+		panic("waitingroom: no script " + name + ": " + err.Error())
+	}
+	return redis.NewScript(string(src))
+}
