@@ -190,7 +190,9 @@ func TestAnotherNodeTakesOverAdmissionWithinTwoSeconds(t *testing.T) {
 		}
 		view.LastID = events[len(events)-1].ID
 		if events[0].Type == EventAdmitted {
-			if gap := streamTime(t, events[0].ID).Sub(stopped); gap > 2*time.Second {
+			gap := streamTime(t, events[0].ID).Sub(stopped)
+			t.Logf("admission resumed %v after the admitter died", gap)
+			if gap > 2*time.Second {
 				t.Errorf("admission resumed %v after the admitter died, want within 2s", gap)
 			}
 			break
