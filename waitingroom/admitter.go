@@ -127,6 +127,9 @@ func (a *Admitter) runSale(ctx context.Context, saleID string, s *admission, now
 	if err != nil {
 		return fmt.Errorf("tick sale %s: %w", saleID, scriptError(err))
 	}
+	if st := State(reply[0]); st == StateEnded || st == StateSoldOut {
+		return a.retireIfSettled(ctx, saleID)
+	}
 	if State(reply[0]) != StateOpen {
 		s.allowance, s.last = 0, now
 		return nil
@@ -146,6 +149,32 @@ func (a *Admitter) runSale(ctx context.Context, saleID string, s *admission, now
 	if len(admitted) > 0 {
 		a.log.Debug("admitted", "sale", saleID, "count", len(admitted))
 	}
+	return nil
+}
+
+// retireIfSettled takes a finished sale off the active list once nothing of
+// it is in flight: no confirmation left to publish and no hold that could
+// still be checked out. Every node's admitter and outbox relay walk the active
+// list each tick, so finished sales must not pile up on it.
+func (a *Admitter) retireIfSettled(ctx context.Context, saleID string) error {
+	k := salekeys.For(saleID)
+	var outbox, live *redis.IntCmd
+	_, err := a.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		outbox = p.ZCard(ctx, k.Outbox)
+		live = p.ZCount(ctx, k.Holds, strconv.FormatInt(time.Now().UnixMilli(), 10), "+inf")
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("check sale %s is settled: %w", saleID, err)
+	}
+	if outbox.Val() > 0 || live.Val() > 0 {
+		return nil
+	}
+	if err := a.rdb.SRem(ctx, salekeys.Active, saleID).Err(); err != nil {
+		return fmt.Errorf("retire sale %s: %w", saleID, err)
+	}
+	delete(a.sales, saleID)
+	a.log.Info("sale retired from the active list", "sale", saleID)
 	return nil
 }
 

@@ -83,6 +83,13 @@ func (o *Operator) Control(ctx context.Context, saleID string, c Control) (State
 	if err != nil {
 		return "", fmt.Errorf("%s sale %s: %w", c.Action, saleID, scriptError(err))
 	}
+	// A sold-out sale leaves the active list once settled; stock added to it
+	// must bring it back, or no admitter would run it again.
+	if State(state) != StateEnded {
+		if err := o.rooms.rdb.SAdd(ctx, salekeys.Active, saleID).Err(); err != nil {
+			return "", fmt.Errorf("list sale %s as active: %w", saleID, err)
+		}
+	}
 	detail, _ := json.Marshal(map[string]any{"value": c.Value, "text": c.Text, "state": state})
 	if err := o.catalog.audit(ctx, saleID, string(c.Action), c.Actor, detail); err != nil {
 		return "", err

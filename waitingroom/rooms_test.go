@@ -294,3 +294,34 @@ func TestAShopperConnectedOnAnotherNodeIsNotAwayWhenOneNodeLosesIt(t *testing.T)
 		t.Errorf("a shopper with no connection left is not away: %v", err)
 	}
 }
+
+func TestAFinishedSaleLeavesTheActiveListOnceNothingIsInFlight(t *testing.T) {
+	rdb, rooms, saleID := openSale(t, 1)
+	ctx := context.Background()
+	join(t, rooms, saleID, "a")
+	a := NewAdmitter(rdb, "node-a", quietLog())
+	fence := lead(t, a, saleID)
+	admitted, err := a.Admit(ctx, saleID, fence, 1)
+	if err != nil || len(admitted) != 1 {
+		t.Fatalf("admit: %v", err)
+	}
+	if err := rdb.HSet(ctx, salekeys.For(saleID).Meta, "state", "ended").Err(); err != nil {
+		t.Fatal(err)
+	}
+	tickOnce := func() {
+		t.Helper()
+		if err := a.runSale(ctx, saleID, a.sales[saleID], time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tickOnce()
+	if ids, _ := rooms.Active(ctx); len(ids) != 1 {
+		t.Fatalf("an ended sale with a live hold left the active list: %v", ids)
+	}
+	// The hold lapses: nothing can happen to the sale any more.
+	rdb.ZAdd(ctx, salekeys.For(saleID).Holds, redis.Z{Score: 1, Member: admitted[0].ID})
+	tickOnce()
+	if ids, _ := rooms.Active(ctx); len(ids) != 0 {
+		t.Errorf("a settled, ended sale is still active: %v", ids)
+	}
+}
