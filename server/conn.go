@@ -21,6 +21,7 @@ type connStatus int
 
 const (
 	connIdle     connStatus = iota // connected, not in the queue
+	connPrequeue                   // in the prequeue, waiting for the draw
 	connWaiting                    // in the queue with a ticket
 	connAdmitted                   // holding a reservation
 	connOrdered                    // checked out

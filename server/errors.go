@@ -40,6 +40,7 @@ var problems = []struct {
 	{waitingroom.ErrSaleEnded, problem{http.StatusConflict, "sale_ended"}},
 	{waitingroom.ErrSoldOut, problem{http.StatusConflict, "sold_out"}},
 	{waitingroom.ErrBadState, problem{http.StatusConflict, "bad_state"}},
+	{waitingroom.ErrTooEarly, problem{http.StatusConflict, "too_early"}},
 	{checkout.ErrTokenInvalid, problem{http.StatusUnauthorized, "token_invalid"}},
 	{checkout.ErrTokenExpired, problem{http.StatusUnauthorized, "token_expired"}},
 	{checkout.ErrTokenWrongSale, problem{http.StatusForbidden, "token_wrong_sale"}},

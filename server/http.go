@@ -103,6 +103,7 @@ type saleRequest struct {
 	EndsAt                *time.Time `json:"ends_at"`
 	OutflowPerSecond      float64    `json:"outflow_per_second"`
 	ReservationTTLSeconds int        `json:"reservation_ttl_seconds"`
+	PrequeueSeconds       *int       `json:"prequeue_seconds"`
 }
 
 // Defaults of a sale plan, for the fields an admin leaves out.
@@ -111,6 +112,7 @@ const (
 	defaultOutflow        = 10
 	defaultReservationTTL = 300
 	defaultSaleLength     = time.Hour
+	defaultPrequeue       = 900 // seconds: the prequeue opens 15 minutes before the start
 )
 
 func (r saleRequest) plan(now time.Time) waitingroom.Plan {
@@ -134,6 +136,10 @@ func (r saleRequest) plan(now time.Time) waitingroom.Plan {
 	}
 	if p.ReservationTTLSeconds == 0 {
 		p.ReservationTTLSeconds = defaultReservationTTL
+	}
+	p.PrequeueSeconds = defaultPrequeue
+	if r.PrequeueSeconds != nil {
+		p.PrequeueSeconds = *r.PrequeueSeconds
 	}
 	return p
 }
@@ -189,6 +195,7 @@ func viewOf(st waitingroom.Status) saleView {
 	return saleView{
 		ID: st.SaleID, Name: st.Name, PriceCents: st.PriceCents, Currency: st.Currency, State: st.State,
 		StartsAt: st.StartsAt.UTC(), EndsAt: st.EndsAt.UTC(), Waiting: st.Waiting, Message: st.Message,
+		PrequeueAt: st.PrequeueAt.UTC(), SeedHash: st.SeedHash, Seed: st.Seed,
 		Stock: stockView{Total: st.Stock, Left: st.Available, Held: st.Held, Sold: st.Sold},
 	}
 }
@@ -238,4 +245,19 @@ func (s *Server) audit(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"entries": entries})
+}
+
+// getDraw publishes a sale's prequeue draw: the seed's hash from the moment
+// the prequeue opens, the seed and the drawn order from the start.
+func (s *Server) getDraw(c *gin.Context) {
+	id, ok := s.saleParam(c)
+	if !ok {
+		return
+	}
+	d, err := s.deps.Rooms.Draw(c.Request.Context(), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, d)
 }

@@ -37,6 +37,9 @@ type (
 		Stock      stockView         `json:"stock"`
 		Waiting    int64             `json:"waiting"`
 		Message    string            `json:"message,omitempty"` // the operator's latest message
+		PrequeueAt time.Time         `json:"prequeue_at"`
+		SeedHash   string            `json:"seed_hash,omitempty"` // the draw's commitment, from the prequeue on
+		Seed       string            `json:"seed,omitempty"`      // the draw's seed, revealed at the start
 	}
 	youView struct {
 		ShopperID string `json:"shopper_id"`
@@ -58,10 +61,18 @@ type (
 		Waiting  int64  `json:"waiting"`       // everyone in the queue
 		ETA      *eta   `json:"eta,omitempty"` // absent while the queue cannot move
 	}
+	prequeueMsg struct {
+		Type     string    `json:"type"`
+		Ticket   int64     `json:"ticket"`    // the prequeue ticket, to find oneself in the published draw
+		SeedHash string    `json:"seed_hash"` // the commitment the draw will be checked against
+		StartsAt time.Time `json:"starts_at"` // when the draw happens
+	}
 	stateMsg struct {
-		Type    string            `json:"type"`
-		State   waitingroom.State `json:"state"`
-		Message string            `json:"message,omitempty"` // an operator's message to everyone
+		Type     string            `json:"type"`
+		State    waitingroom.State `json:"state"`
+		Message  string            `json:"message,omitempty"`   // an operator's message to everyone
+		SeedHash string            `json:"seed_hash,omitempty"` // with prequeue: the draw's commitment
+		Seed     string            `json:"seed,omitempty"`      // with open after a draw: the revealed seed
 	}
 	admittedMsg struct {
 		Type          string    `json:"type"`

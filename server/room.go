@@ -37,6 +37,8 @@ type saleRoom struct {
 	rate       float64   // the operator's outflow rate
 	startsAt   time.Time // when the queue starts to move
 	epoch      int       // raised when the state or the rate changes: estimates may rise then
+	seedHash   string    // the draw's commitment, told to prequeue joiners
+	drawn      bool      // the prequeue draw has happened
 }
 
 func newSaleRoom(h *hub, v waitingroom.View, st waitingroom.Status) *saleRoom {
@@ -44,6 +46,7 @@ func newSaleRoom(h *hub, v waitingroom.View, st waitingroom.Status) *saleRoom {
 	return &saleRoom{
 		h: h, id: st.SaleID, lastID: v.LastID, ctx: ctx, stop: stop,
 		state: st.State, rate: st.Rate, startsAt: st.StartsAt, waiting: st.Waiting,
+		seedHash: st.SeedHash, drawn: st.Seed != "",
 		conns: map[*conn]struct{}{}, shoppers: map[string][]*conn{},
 		positions: waitingroom.NewPositions(v), emptySince: time.Now(),
 	}
@@ -100,7 +103,14 @@ func (r *saleRoom) apply(e waitingroom.Event) {
 			}
 		}
 	case waitingroom.EventState:
-		r.setState(e.State)
+		if e.SeedHash != "" {
+			r.seedHash = e.SeedHash
+		}
+		r.setState(e.State, e.SeedHash, e.Seed)
+		if e.Seed != "" {
+			r.drawn = true
+			r.placeDrawn()
+		}
 	case waitingroom.EventMessage:
 		r.broadcast(encode(stateMsg{Type: "state", State: r.state, Message: e.Message}))
 	case waitingroom.EventOrder:
@@ -114,14 +124,15 @@ func (r *saleRoom) apply(e waitingroom.Event) {
 }
 
 // setState tells everyone a new state, and the waiting that it is sold out.
-func (r *saleRoom) setState(s waitingroom.State) {
+// seedHash and seed go with the prequeue's opening and the draw.
+func (r *saleRoom) setState(s waitingroom.State, seedHash, seed string) {
 	if s == r.state {
 		return
 	}
 	was := r.state
 	r.state = s
 	r.epoch++
-	r.broadcast(encode(stateMsg{Type: "state", State: s}))
+	r.broadcast(encode(stateMsg{Type: "state", State: s, SeedHash: seedHash, Seed: seed}))
 	if was == waitingroom.StateSoldOut {
 		// Stock was added: those still in the queue are waiting again.
 		for c := range r.conns {
@@ -173,6 +184,61 @@ func (r *saleRoom) place(shopper string, ticket, position int64) {
 		}
 		c.status, c.ticket = connWaiting, ticket
 		r.pushPosition(c, position)
+	}
+}
+
+// prequeued records that a shopper joined the prequeue and tells its tabs
+// so. It reports false when the draw has already happened: the caller must
+// look the shopper's drawn place up instead.
+func (r *saleRoom) prequeued(shopper string, ticket int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.drawn {
+		return false
+	}
+	msg := encode(prequeueMsg{Type: "prequeue", Ticket: ticket, SeedHash: r.seedHash, StartsAt: r.startsAt.UTC()})
+	for _, c := range r.shoppers[shopper] {
+		if c.status == connIdle || c.status == connPrequeue {
+			c.status = connPrequeue
+			c.enqueue(msg)
+		}
+	}
+	return true
+}
+
+// placeDrawn gives the node's prequeue shoppers the tickets the draw gave
+// them, and their first positions. It reads the tickets from Redis once, at
+// the start, a round trip per thousand of this node's shoppers. r.mu is held.
+func (r *saleRoom) placeDrawn() {
+	var shoppers []string
+	for shopper, tabs := range r.shoppers {
+		for _, c := range tabs {
+			if c.status == connPrequeue {
+				shoppers = append(shoppers, shopper)
+				break
+			}
+		}
+	}
+	if len(shoppers) == 0 {
+		return
+	}
+	tickets, err := r.h.rooms.Tickets(r.ctx, r.id, shoppers)
+	if err != nil {
+		r.h.log.Error("read drawn tickets", "sale", r.id, "err", err)
+		return
+	}
+	for _, shopper := range shoppers {
+		ticket, ok := tickets[shopper]
+		for _, c := range r.shoppers[shopper] {
+			if c.status != connPrequeue {
+				continue
+			}
+			c.status = connIdle
+			if ok {
+				c.status, c.ticket = connWaiting, ticket
+				r.pushPosition(c, r.positions.Of(ticket))
+			}
+		}
 	}
 }
 
@@ -300,7 +366,7 @@ func (r *saleRoom) push(st waitingroom.Status) {
 		r.stock = stock
 		r.broadcast(encode(stock))
 	}
-	r.setState(st.State)
+	r.setState(st.State, st.SeedHash, st.Seed)
 	for c := range r.conns {
 		if c.status == connWaiting {
 			r.pushPosition(c, r.positions.Of(c.ticket))

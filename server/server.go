@@ -91,6 +91,7 @@ func New(cfg Config, deps Deps) *Server {
 	v1.POST("/sessions", s.createSession)
 	v1.GET("/sales/:sale", s.getSale)
 	v1.GET("/sales/:sale/ws", s.shopperSocket)
+	v1.GET("/sales/:sale/draw", s.getDraw)
 	v1.POST("/sales/:sale/checkout", s.checkout)
 
 	admin := v1.Group("/admin", s.requireAdmin)

@@ -179,8 +179,23 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 	return nil
 }
 
-// show tells the shopper where it stands: a position, or its reservation.
+// show tells the shopper where it stands: in the prequeue, a position, or
+// its reservation.
 func (ss *session) show(ctx context.Context, place waitingroom.Place) {
+	if place.Prequeue > 0 {
+		if ss.room.prequeued(ss.shopper, place.Prequeue) {
+			return
+		}
+		// Drawn meanwhile: show the place the draw gave.
+		drawn, ok, err := ss.s.deps.Rooms.Find(ctx, ss.saleID, ss.shopper)
+		if err != nil || !ok || drawn.Prequeue > 0 {
+			if err != nil {
+				ss.s.sendError(ss.conn, err)
+			}
+			return
+		}
+		place = drawn
+	}
 	if place.Reservation == "" {
 		ss.room.place(ss.shopper, place.Ticket, place.Position)
 		return

@@ -121,9 +121,10 @@ func (a *Admitter) runSale(ctx context.Context, saleID string, s *admission, now
 			return err
 		}
 	}
+	seed, hash := newSeed()
 	reply, err := tickScript.Run(ctx, a.rdb,
-		[]string{k.Meta, k.Shoppers, k.Res, k.Holds, k.Events, k.Fence, k.Queue, k.Gone, k.Away},
-		fence, salekeys.EventsMaxLen, a.MaxReleasePerTick, a.Grace.Milliseconds()).StringSlice()
+		[]string{k.Meta, k.Shoppers, k.Res, k.Holds, k.Events, k.Fence, k.Queue, k.Gone, k.Away, k.Pre, k.Draw},
+		fence, salekeys.EventsMaxLen, a.MaxReleasePerTick, a.Grace.Milliseconds(), seed, hash).StringSlice()
 	if err != nil {
 		return fmt.Errorf("tick sale %s: %w", saleID, scriptError(err))
 	}

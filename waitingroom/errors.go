@@ -9,6 +9,7 @@ var (
 	ErrSaleNotFound = errors.New("sale not found")
 	ErrSaleEnded    = errors.New("sale ended")
 	ErrSoldOut      = errors.New("sold out")
+	ErrTooEarly     = errors.New("the prequeue has not opened yet")
 	// ErrFenced means another node became the sale's admitter: this one must stop.
 	ErrFenced = errors.New("admitter fenced off")
 )

@@ -36,6 +36,9 @@ type Event struct {
 	Order    *OrderEvent   `json:"order,omitempty"`
 	Message  string        `json:"message,omitempty"`
 	Rate     float64       `json:"rate,omitempty"`
+	SeedHash string        `json:"seed_hash,omitempty"` // with the state prequeue: the draw's commitment
+	Seed     string        `json:"seed,omitempty"`      // with the state open after a draw: the revealed seed
+	Drawn    int64         `json:"drawn,omitempty"`     // with it: how many prequeue shoppers were drawn
 }
 
 // Released names a reservation that expired.

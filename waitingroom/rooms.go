@@ -26,9 +26,12 @@ func NewRooms(rdb redis.UniversalClient) *Rooms { return &Rooms{rdb: rdb} }
 // sale that is already there changes nothing, so every node may do it.
 func (r *Rooms) Load(ctx context.Context, p *Plan) error {
 	k := salekeys.For(p.ID)
+	seed, hash := newSeed()
 	args := []any{
+		seed, hash,
 		"name", p.Name, "sku", p.SKU, "price_cents", p.PriceCents, "currency", p.Currency,
 		"starts_at_ms", p.StartsAt.UnixMilli(), "ends_at_ms", p.EndsAt.UnixMilli(),
+		"prequeue_at_ms", p.PrequeueAt().UnixMilli(),
 		"rate", strconv.FormatFloat(p.OutflowPerSecond, 'f', -1, 64),
 		"ttl_ms", p.ReservationTTL().Milliseconds(), "stock", p.Stock,
 	}
@@ -55,6 +58,7 @@ func (r *Rooms) Active(ctx context.Context) ([]string, error) {
 type Place struct {
 	Ticket      int64
 	Position    int64  // 1 for the head of the queue
+	Prequeue    int64  // the prequeue ticket, while the shopper waits for the draw
 	Reservation string // set when the shopper holds a reservation instead
 }
 
@@ -63,12 +67,16 @@ type Place struct {
 // is its first join to the sale.
 func (r *Rooms) Join(ctx context.Context, saleID, shopperID, txn string) (Place, error) {
 	k := salekeys.For(saleID)
-	reply, err := joinScript.Run(ctx, r.rdb, []string{k.Meta, k.Queue, k.Journeys, k.Shoppers}, shopperID, txn).Slice()
+	reply, err := joinScript.Run(ctx, r.rdb, []string{k.Meta, k.Queue, k.Journeys, k.Shoppers, k.Pre},
+		shopperID, txn).Slice()
 	if err != nil {
 		return Place{}, fmt.Errorf("join sale %s: %w", saleID, scriptError(err))
 	}
-	if reply[0] == "admitted" {
+	switch reply[0] {
+	case "admitted":
 		return Place{Reservation: reply[1].(string)}, nil
+	case "prequeue":
+		return Place{Prequeue: reply[1].(int64)}, nil
 	}
 	return Place{Ticket: reply[1].(int64), Position: reply[2].(int64)}, nil
 }
@@ -77,7 +85,7 @@ func (r *Rooms) Join(ctx context.Context, saleID, shopperID, txn string) (Place,
 // shopper was waiting.
 func (r *Rooms) Leave(ctx context.Context, saleID, shopperID string) (bool, error) {
 	k := salekeys.For(saleID)
-	n, err := leaveScript.Run(ctx, r.rdb, []string{k.Meta, k.Queue, k.Gone, k.Events},
+	n, err := leaveScript.Run(ctx, r.rdb, []string{k.Meta, k.Queue, k.Gone, k.Events, k.Pre},
 		shopperID, salekeys.EventsMaxLen).Int()
 	if err != nil {
 		return false, fmt.Errorf("leave sale %s: %w", saleID, scriptError(err))
@@ -115,10 +123,13 @@ type Status struct {
 	Mark       int64  // every ticket up to this one has left the queue
 	Waiting    int64  // shoppers in the queue
 	Message    string // the operator's latest message to everyone
+	PrequeueAt time.Time
+	SeedHash   string // the draw\'s commitment, from the prequeue on
+	Seed       string // the draw\'s seed, from the start on
 }
 
 var statusFields = []string{"name", "price_cents", "currency", "state", "starts_at_ms", "ends_at_ms",
-	"rate", "stock", "available", "held", "sold", "mark", "message"}
+	"rate", "stock", "available", "held", "sold", "mark", "message", "prequeue_at_ms", "seed_hash", "seed"}
 
 // Status reads a sale's live state in one round trip, whatever the queue's size.
 func (r *Rooms) Status(ctx context.Context, saleID string) (Status, error) {
@@ -144,7 +155,8 @@ func (r *Rooms) Status(ctx context.Context, saleID string) (Status, error) {
 		SaleID: saleID, Name: str(0), PriceCents: num(1), Currency: str(2), State: State(str(3)),
 		StartsAt: time.UnixMilli(num(4)), EndsAt: time.UnixMilli(num(5)), Rate: rate,
 		Stock: num(7), Available: num(8), Held: num(9), Sold: num(10), Mark: num(11),
-		Waiting: waiting.Val(), Message: str(12),
+		Waiting: waiting.Val(), Message: str(12), PrequeueAt: time.UnixMilli(num(13)),
+		SeedHash: str(14), Seed: str(15),
 	}, nil
 }
 
@@ -157,6 +169,8 @@ func scriptError(err error) error {
 		return ErrSaleEnded
 	case "SOLD_OUT":
 		return ErrSoldOut
+	case "TOO_EARLY":
+		return ErrTooEarly
 	case "FENCED":
 		return ErrFenced
 	case "BAD_STATE":
@@ -170,12 +184,13 @@ func scriptError(err error) error {
 func (r *Rooms) Find(ctx context.Context, saleID, shopperID string) (place Place, ok bool, err error) {
 	k := salekeys.For(saleID)
 	var res *redis.StringCmd
-	var ticket *redis.FloatCmd
+	var ticket, pre *redis.FloatCmd
 	var rank *redis.IntCmd
 	_, err = r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		res = p.HGet(ctx, k.Shoppers, shopperID)
 		ticket = p.ZScore(ctx, k.Queue, shopperID)
 		rank = p.ZRank(ctx, k.Queue, shopperID)
+		pre = p.ZScore(ctx, k.Pre, shopperID)
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -186,6 +201,9 @@ func (r *Rooms) Find(ctx context.Context, saleID, shopperID string) (place Place
 	}
 	if ticket.Err() == nil {
 		return Place{Ticket: int64(ticket.Val()), Position: rank.Val() + 1}, true, nil
+	}
+	if pre.Err() == nil {
+		return Place{Prequeue: int64(pre.Val())}, true, nil
 	}
 	return Place{}, false, nil
 }

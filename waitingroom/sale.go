@@ -10,7 +10,8 @@ import (
 type State string
 
 const (
-	StateScheduled State = "scheduled" // before starts_at: shoppers may join and wait
+	StateScheduled State = "scheduled" // before the prequeue opens: shoppers see the countdown
+	StatePrequeue  State = "prequeue"  // before starts_at: joiners are drawn in random order at the start
 	StateOpen      State = "open"      // admitting at the outflow rate
 	StatePaused    State = "paused"    // open, but admitting nobody
 	StateSoldOut   State = "sold_out"  // every unit is sold; final
@@ -30,6 +31,13 @@ type Plan struct {
 	EndsAt                time.Time `db:"ends_at" json:"ends_at"`
 	OutflowPerSecond      float64   `db:"outflow_per_second" json:"outflow_per_second"`
 	ReservationTTLSeconds int       `db:"reservation_ttl_seconds" json:"reservation_ttl_seconds"`
+	// PrequeueSeconds is how long before the start the prequeue opens.
+	PrequeueSeconds int `db:"prequeue_seconds" json:"prequeue_seconds"`
+}
+
+// PrequeueAt is when shoppers may start to join.
+func (p *Plan) PrequeueAt() time.Time {
+	return p.StartsAt.Add(-time.Duration(p.PrequeueSeconds) * time.Second)
 }
 
 // ReservationTTL is how long an admitted shopper has to check out.
@@ -43,6 +51,7 @@ const (
 	maxOutflow        = 100_000
 	minReservationTTL = 10 * time.Second
 	maxReservationTTL = 24 * time.Hour
+	maxPrequeue       = 7 * 24 * time.Hour
 )
 
 // Validate reports every problem with the plan at once, wrapped in ErrInvalidSale.
@@ -72,6 +81,9 @@ func (p *Plan) Validate() error {
 	if p.ReservationTTL() < minReservationTTL || p.ReservationTTL() > maxReservationTTL {
 		problems = append(problems, fmt.Sprintf("reservation_ttl_seconds must be between %d and %d",
 			int(minReservationTTL.Seconds()), int(maxReservationTTL.Seconds())))
+	}
+	if p.PrequeueSeconds < 0 || time.Duration(p.PrequeueSeconds)*time.Second > maxPrequeue {
+		problems = append(problems, fmt.Sprintf("prequeue_seconds must be between 0 and %d", int(maxPrequeue.Seconds())))
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: %s", ErrInvalidSale, strings.Join(problems, "; "))

@@ -93,7 +93,7 @@ func TestAddingStockReopensASoldOutSaleForThoseStillWaiting(t *testing.T) {
 func TestOperatorMessagesReachEveryoneAndEveryActionIsAudited(t *testing.T) {
 	sys := startSystem(t)
 	saleID := sys.createSale(t, map[string]any{"sku": "C-3", "name": "Messages", "stock": 5,
-		"starts_at": startsIn(time.Hour)})
+		"starts_at": startsIn(time.Hour), "prequeue_seconds": 7200})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	a, b := waiting(t, ctx, sys, saleID), waiting(t, ctx, sys, saleID)

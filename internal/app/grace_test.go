@@ -9,6 +9,10 @@ import (
 	"github.com/foyerhq/foyer/internal/shopperclient"
 )
 
+// stalled is an outflow rate so low that nobody is admitted while a test
+// runs: the queue stands still and only what the test does moves it.
+const stalled = 0.001
+
 // shopperOn is one shopper with a session, able to connect to any node.
 type shopperOn struct {
 	sess shopperclient.Session
@@ -66,7 +70,7 @@ func waitPosition(t *testing.T, ctx context.Context, in *inbox, want int64) {
 
 func TestAReconnectWithinTheGracePeriodKeepsThePlaceOnAnotherNode(t *testing.T) {
 	sys := startNodes(t, 2, map[string]string{"FOYER_GRACE_PERIOD": "30s"})
-	saleID := sys.createSale(t, map[string]any{"sku": "G-1", "name": "Grace", "stock": 5, "starts_at": startsIn(time.Hour)})
+	saleID := sys.createSale(t, map[string]any{"sku": "G-1", "name": "Grace", "stock": 5, "outflow_per_second": stalled})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	a, b := newShopper(t, ctx, sys.URL), newShopper(t, ctx, sys.URL)
@@ -89,7 +93,7 @@ func TestAReconnectWithinTheGracePeriodKeepsThePlaceOnAnotherNode(t *testing.T) 
 
 func TestAShopperGoneLongerThanTheGracePeriodLosesThePlaceAndThoseBehindMoveUp(t *testing.T) {
 	sys := startNodes(t, 1, map[string]string{"FOYER_GRACE_PERIOD": "1s"})
-	saleID := sys.createSale(t, map[string]any{"sku": "G-2", "name": "Gone", "stock": 5, "starts_at": startsIn(time.Hour)})
+	saleID := sys.createSale(t, map[string]any{"sku": "G-2", "name": "Gone", "stock": 5, "outflow_per_second": stalled})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	a, b := newShopper(t, ctx, sys.URL), newShopper(t, ctx, sys.URL)

@@ -17,6 +17,8 @@ import (
 type Keys struct {
 	Meta     string // hash: plan fields and live counters (available, held, sold, mark, seq, state)
 	Queue    string // sorted set: shopper id -> ticket
+	Pre      string // sorted set: shopper id -> prequeue ticket, until the draw at the start
+	Draw     string // string: the prequeue tickets in drawn order, space separated
 	Gone     string // sorted set: tickets above mark that left the queue without being admitted
 	Journeys string // hash: shopper id -> transaction id, set on first join
 	Shoppers string // hash: shopper id -> reservation id, while a reservation is held or confirmed
@@ -40,6 +42,8 @@ func For(saleID string) Keys {
 	return Keys{
 		Meta:     p + "meta",
 		Queue:    p + "queue",
+		Pre:      p + "pre",
+		Draw:     p + "draw",
 		Gone:     p + "gone",
 		Journeys: p + "journeys",
 		Shoppers: p + "shoppers",

@@ -39,7 +39,11 @@ type Session struct {
 
 // APIError is an error answer of the HTTP API.
 type APIError struct {
-	Status  int
+	Status   int
+	Ticket   int64  `json:"ticket"`
+	SeedHash string `json:"seed_hash"`
+	Seed     string `json:"seed"`
+
 	Code    string `json:"code"`
 	Message string `json:"message"`
 }
@@ -131,6 +135,10 @@ type Message struct {
 	CheckoutURL   string    `json:"checkout_url"`
 	OrderID       int64     `json:"order_id"`
 	Status        string    `json:"status"`
+
+	Ticket   int64  `json:"ticket"`
+	SeedHash string `json:"seed_hash"`
+	Seed     string `json:"seed"`
 
 	Code    string `json:"code"`
 	Message string `json:"message"`

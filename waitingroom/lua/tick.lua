@@ -1,15 +1,18 @@
 -- tick.lua: the admitter's housekeeping for one sale, by Redis's clock.
--- Atomically: opens the sale at starts_at and ends it at ends_at; releases
+-- Atomically: opens the prequeue (committing to the draw's seed by its hash),
+-- draws the prequeue in the order the seed gives and opens the sale at
+-- starts_at (revealing the seed), ends it at ends_at; releases
 -- holds past their expiry back to available; takes shoppers who have been
 -- away longer than the grace period out of the queue (those behind move up)
 -- and releases their holds; declares the sale sold out when every unit is
 -- sold. Each change is announced on the event stream.
--- KEYS: meta, shoppers, res, holds, events, fence, queue, gone, away
+-- KEYS: meta, shoppers, res, holds, events, fence, queue, gone, away, pre, draw
 -- ARGV[1] fencing token, ARGV[2] event stream max length,
--- ARGV[3] most holds or shoppers to release, ARGV[4] grace period ms
+-- ARGV[3] most holds or shoppers to release, ARGV[4] grace period ms,
+-- ARGV[5] a fresh seed, ARGV[6] its SHA-256 (hex): used if the prequeue opens now
 -- Returns {state after the tick, outflow rate}.
-local meta, shoppers, res, holds, events, fence, queue, gone, away =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local meta, shoppers, res, holds, events, fence, queue, gone, away, pre, draw =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
 if redis.call('GET', fence) ~= ARGV[1] then return redis.error_reply('FENCED another node admits this sale') end
 local maxlen, most, grace = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local t = redis.call('TIME')
@@ -19,18 +22,56 @@ local rate = redis.call('HGET', meta, 'rate')
 local function announce(kind, body)
   redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'type', kind, 'data', cjson.encode(body))
 end
-local function set_state(s)
+local function set_state(s, extra)
   state = s
   redis.call('HSET', meta, 'state', s)
-  announce('state', {state = s})
+  local body = extra or {}
+  body.state = s
+  announce('state', body)
+end
+
+-- drawPrequeue gives the prequeue's shoppers tickets 1..P in the order of
+-- SHA-1(seed ":" prequeue ticket), hex, ascending: an order nobody could know
+-- before the seed was revealed, and anyone can check after (docs/fairness.md).
+local function drawPrequeue(seed)
+  local entries = redis.call('ZRANGE', pre, 0, -1, 'WITHSCORES')
+  local list = {}
+  for i = 1, #entries, 2 do
+    local p = entries[i + 1]
+    list[#list + 1] = {key = redis.sha1hex(seed .. ':' .. p), shopper = entries[i], p = p}
+  end
+  table.sort(list, function(a, b) return a.key < b.key end)
+  local seq = tonumber(redis.call('HGET', meta, 'seq'))
+  local order, args = {}, {}
+  for i, e in ipairs(list) do
+    args[#args + 1] = seq + i
+    args[#args + 1] = e.shopper
+    order[#order + 1] = e.p
+    if #args >= 2000 then
+      redis.call('ZADD', queue, unpack(args))
+      args = {}
+    end
+  end
+  if #args > 0 then redis.call('ZADD', queue, unpack(args)) end
+  redis.call('HSET', meta, 'seq', seq + #list)
+  redis.call('SET', draw, table.concat(order, ' '))
+  redis.call('DEL', pre)
+  return #list
 end
 if state == 'ended' or state == 'sold_out' then return {state, rate} end
 if now >= tonumber(redis.call('HGET', meta, 'ends_at_ms')) then
   set_state('ended')
   return {state, rate}
 end
-if state == 'scheduled' and now >= tonumber(redis.call('HGET', meta, 'starts_at_ms')) then
-  set_state('open')
+if state == 'scheduled' and now >= tonumber(redis.call('HGET', meta, 'prequeue_at_ms')) then
+  redis.call('HSET', meta, 'seed_secret', ARGV[5], 'seed_hash', ARGV[6])
+  set_state('prequeue', {seed_hash = ARGV[6]})
+end
+if state == 'prequeue' and now >= tonumber(redis.call('HGET', meta, 'starts_at_ms')) then
+  local seed = redis.call('HGET', meta, 'seed_secret')
+  local drawn = drawPrequeue(seed)
+  redis.call('HSET', meta, 'seed', seed)
+  set_state('open', {seed = seed, drawn = drawn})
 end
 
 -- release gives a held reservation's unit back to the sale.
@@ -52,6 +93,7 @@ end
 local mark = tonumber(redis.call('HGET', meta, 'mark'))
 for _, shopper in ipairs(redis.call('ZRANGEBYSCORE', away, '-inf', now - grace, 'LIMIT', 0, most)) do
   redis.call('ZREM', away, shopper)
+  redis.call('ZREM', pre, shopper)
   local ticket = redis.call('ZSCORE', queue, shopper)
   if ticket then
     redis.call('ZREM', queue, shopper)

@@ -4,9 +4,9 @@
 
 (() => {
   const SESSION_KEY = "foyer.session";
-  const JOINABLE = new Set(["scheduled", "open", "paused"]);
+  const JOINABLE = new Set(["prequeue", "open", "paused"]);
   const STATE_LABEL = {
-    scheduled: "Scheduled", open: "Open", paused: "Paused", sold_out: "Sold out", ended: "Ended",
+    scheduled: "Scheduled", prequeue: "Prequeue open", open: "Open", paused: "Paused", sold_out: "Sold out", ended: "Ended",
   };
   const PING_EVERY = 20000; // keep the socket warm through proxies
   const SILENT_LIMIT = 50000; // no word from the server for this long: the socket is dead
@@ -24,6 +24,9 @@
   // duration says a number of seconds the way a person would.
   const duration = (s) => (s < 60 ? `${Math.max(1, s)} s` : s < 3600 ? `${Math.round(s / 60)} min`
     : `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`);
+
+  // timeOf says when a moment is, in the shopper's own time zone.
+  const timeOf = (iso) => (iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "the time shown");
 
   const saleId = new URLSearchParams(location.search).get("sale") || "";
 
@@ -269,6 +272,13 @@
         }
         break;
       }
+      case "prequeue":
+        S.phase = "prequeued";
+        S.preTicket = m.ticket;
+        S.seedHash = m.seed_hash;
+        S.notice = "";
+        say("You are in. Your place will be drawn at random at the start.");
+        break;
       case "position":
         if (S.phase !== "waiting") {
           S.firstPosition = m.position;
@@ -320,8 +330,8 @@
         break;
       case "error":
         showError(m.code, m.message);
-        if (m.code === "not_joined" && (S.phase === "waiting" || S.phase === "joining")) S.phase = "idle";
-        if ((m.code === "sold_out" || m.code === "sale_ended") && S.phase === "joining") S.phase = "idle";
+        if (m.code === "not_joined" && (S.phase === "waiting" || S.phase === "prequeued" || S.phase === "joining")) S.phase = "idle";
+        if ((m.code === "sold_out" || m.code === "sale_ended" || m.code === "too_early") && S.phase === "joining") S.phase = "idle";
         break;
       default: // pong, and anything newer than this page
     }
@@ -329,7 +339,7 @@
 
   // leaveQueueState: the sale can sell no more, so waiting is over.
   function leaveQueueState() {
-    if (S.phase === "waiting" || S.phase === "joining") {
+    if (S.phase === "waiting" || S.phase === "prequeued" || S.phase === "joining") {
       S.phase = "idle";
       S.position = S.ahead = S.firstPosition = 0;
     }
@@ -468,7 +478,8 @@
     const hint = p !== "idle" ? ""
       : state === "sold_out" ? "Everything is held or sold. If a hold lapses, you can join again."
         : state === "ended" ? "This sale has ended."
-          : state === "scheduled" ? "You can join before the start; your place is kept."
+          : state === "scheduled" ? `The queue opens at ${timeOf(sale && sale.prequeue_at)}. Come back then.`
+            : state === "prequeue" ? "Join now: places are drawn at random at the start, so there is no need to rush."
             : state === "paused" ? "The sale is paused. You can still join the queue." : "";
     el.hint.hidden = !hint || !!S.notice;
     setText(el.hint, hint);
@@ -478,7 +489,13 @@
     el.join.disabled = !((p === "idle" || p === "joining") && S.conn === "open" && JOINABLE.has(state));
     el.join.setAttribute("aria-disabled", p === "joining");
     setText(el.join, p === "joining" ? "Joining…" : "Join the queue");
-    el.queue.hidden = p !== "waiting";
+    el.queue.hidden = p !== "waiting" && p !== "prequeued";
+    if (p === "prequeued") {
+      setText(el.position, "You are in");
+      setText(el.ahead, `Prequeue ticket ${count(S.preTicket)}`);
+      setText(el.waiting, "your place is drawn at the start");
+      el.progressBar.style.width = "0%";
+    }
     if (p === "waiting") {
       setText(el.position, `You are number ${count(S.position)}`);
       setText(el.ahead, `${count(S.ahead)} ahead of you`);
@@ -510,7 +527,7 @@
     const a = document.activeElement;
     const lostFocus = a && a !== document.body ? a.closest("[hidden]") : lastFocused && (lastFocused.closest("[hidden]") || lastFocused.disabled);
     if (lostFocus) {
-      const next = holding ? el.buy : p === "waiting" ? el.leave : p === "idle" ? el.join : null;
+      const next = holding ? el.buy : p === "waiting" || p === "prequeued" ? el.leave : p === "idle" ? el.join : null;
       if (next && !next.disabled) next.focus();
     }
     tick();
@@ -522,7 +539,9 @@
     let text = "";
     if (sale) {
       const starts = Date.parse(sale.starts_at), ends = Date.parse(sale.ends_at);
-      if (sale.state === "scheduled") text = starts > now ? `Starts in ${clock(starts - now)}` : "Starting…";
+      const opens = Date.parse(sale.prequeue_at);
+      if (sale.state === "scheduled" && opens > now) text = `Queue opens in ${clock(opens - now)}`;
+      else if (sale.state === "scheduled" || sale.state === "prequeue") text = starts > now ? `Starts in ${clock(starts - now)}` : "Starting…";
       else if (sale.state === "open" && ends > now) text = `Ends in ${clock(ends - now)}`;
     }
     setText(el.countdown, text);
