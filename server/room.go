@@ -46,7 +46,7 @@ func newSaleRoom(h *hub, v waitingroom.View, st waitingroom.Status) *saleRoom {
 	return &saleRoom{
 		h: h, id: st.SaleID, lastID: v.LastID, ctx: ctx, stop: stop,
 		state: st.State, rate: st.Rate, startsAt: st.StartsAt, waiting: st.Waiting,
-		seedHash: st.SeedHash, drawn: st.Seed != "",
+		seedHash: st.SeedHash, drawn: st.Seed != "" && !st.Drawing,
 		conns: map[*conn]struct{}{}, shoppers: map[string][]*conn{},
 		positions: waitingroom.NewPositions(v), emptySince: time.Now(),
 	}
@@ -107,10 +107,9 @@ func (r *saleRoom) apply(e waitingroom.Event) {
 			r.seedHash = e.SeedHash
 		}
 		r.setState(e.State, e.SeedHash, e.Seed)
-		if e.Seed != "" {
-			r.drawn = true
-			r.placeDrawn()
-		}
+	case waitingroom.EventDrawn:
+		r.drawn = true
+		r.placeDrawn()
 	case waitingroom.EventMessage:
 		r.broadcast(encode(stateMsg{Type: "state", State: r.state, Message: e.Message}))
 	case waitingroom.EventOrder:

@@ -40,6 +40,10 @@ type Admitter struct {
 	// Grace is how long a shopper whose connections all closed keeps its
 	// place or its hold. Defaults to 60s.
 	Grace time.Duration
+	// DrawChunk is how many prequeue shoppers one tick hands tickets to at the
+	// start. Defaults to 5000: about 50 ms of Redis's time per tick, so a
+	// large prequeue is drawn over a few ticks and never stalls Redis.
+	DrawChunk int
 	// NodeCheckEvery is how often the admitter looks for dead nodes among
 	// those holding a sale's shoppers. Defaults to 1s.
 	NodeCheckEvery time.Duration
@@ -61,7 +65,8 @@ func NewAdmitter(rdb redis.UniversalClient, node string, log *slog.Logger) *Admi
 		rdb: rdb, rooms: NewRooms(rdb), node: node, log: log,
 		Tick: 100 * time.Millisecond, LeaseTTL: 1500 * time.Millisecond,
 		MaxReleasePerTick: 500, MaxAdmitPerTick: 1000, Grace: time.Minute, NodeCheckEvery: time.Second,
-		sales: map[string]*admission{},
+		DrawChunk: 5000,
+		sales:     map[string]*admission{},
 	}
 }
 
@@ -123,8 +128,8 @@ func (a *Admitter) runSale(ctx context.Context, saleID string, s *admission, now
 	}
 	seed, hash := newSeed()
 	reply, err := tickScript.Run(ctx, a.rdb,
-		[]string{k.Meta, k.Shoppers, k.Res, k.Holds, k.Events, k.Fence, k.Queue, k.Gone, k.Away, k.Pre, k.Draw},
-		fence, salekeys.EventsMaxLen, a.MaxReleasePerTick, a.Grace.Milliseconds(), seed, hash).StringSlice()
+		[]string{k.Meta, k.Shoppers, k.Res, k.Holds, k.Events, k.Fence, k.Queue, k.Gone, k.Away, k.Pre, k.Draw, k.Presort},
+		fence, salekeys.EventsMaxLen, a.MaxReleasePerTick, a.Grace.Milliseconds(), seed, hash, a.DrawChunk).StringSlice()
 	if err != nil {
 		return fmt.Errorf("tick sale %s: %w", saleID, scriptError(err))
 	}

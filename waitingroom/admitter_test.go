@@ -45,7 +45,7 @@ func joinMany(t *testing.T, rdb *redis.Client, saleID string, from, n int) {
 		_, err := rdb.Pipelined(context.Background(), func(p redis.Pipeliner) error {
 			for i := start; i < min(start+1000, from+n); i++ {
 				s := fmt.Sprintf("shopper-%06d", i)
-				joinScript.Run(context.Background(), p, []string{k.Meta, k.Queue, k.Journeys, k.Shoppers}, s, "t")
+				joinScript.Run(context.Background(), p, []string{k.Meta, k.Queue, k.Journeys, k.Shoppers, k.Pre, k.Presort, k.Gone}, s, "t")
 			}
 			return nil
 		})

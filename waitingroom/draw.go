@@ -27,8 +27,9 @@ func newSeed() (seed, hash string) {
 }
 
 // DrawOrder returns prequeue tickets in the order a seed draws them: by
-// SHA-1(seed + ":" + ticket), in hex, ascending. tick.lua draws the same
-// order in Redis; anyone can recompute it (docs/fairness.md).
+// SHA-1(seed + ":" + ticket), in hex, ascending. join.lua files each
+// prequeue joiner under that key and tick.lua hands out tickets in its order;
+// anyone can recompute it (docs/fairness.md).
 func DrawOrder(seed string, tickets []int64) []int64 {
 	type keyed struct {
 		key    string

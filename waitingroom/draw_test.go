@@ -158,3 +158,70 @@ func TestJoiningBeforeThePrequeueOpensIsTooEarly(t *testing.T) {
 		t.Errorf("a refused join left %d in the prequeue", n)
 	}
 }
+
+// TestALargePrequeueIsDrawnInChunksAndPositionsStayExact draws 40 prequeue
+// shoppers ten per tick. While the draw runs nobody is admitted, a late
+// joiner already stands behind all 40, and shoppers who leave mid-draw leave
+// a gap that everyone's position accounts for.
+func TestALargePrequeueIsDrawnInChunksAndPositionsStayExact(t *testing.T) {
+	rooms, a, saleID := prequeueSale(t)
+	ctx := context.Background()
+	a.DrawChunk = 10
+	for i := range 40 {
+		if _, err := rooms.Join(ctx, saleID, fmt.Sprintf("early-%02d", i), "t"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start(t, rooms, a, saleID) // opens the sale and draws the first ten
+	st, err := rooms.Status(ctx, saleID)
+	if err != nil || !st.Drawing {
+		t.Fatalf("after one tick: %+v (%v), want the draw still running", st, err)
+	}
+	if got, err := a.Admit(ctx, saleID, a.sales[saleID].fence, 5); err != nil || len(got) != 0 {
+		t.Fatalf("admitted %d (%v) while the draw runs, want none", len(got), err)
+	}
+	late, err := rooms.Join(ctx, saleID, "late", "t")
+	if err != nil || late.Ticket != 41 || late.Position != 41 {
+		t.Fatalf("a joiner during the draw got %+v (%v), want ticket and position 41", late, err)
+	}
+	draw, _ := rooms.Draw(ctx, saleID)
+	first := draw.Tickets[0] // drawn in the first chunk
+	var undrawn int64
+	all := make([]int64, 40)
+	for i := range all {
+		all[i] = int64(i + 1)
+	}
+	order := DrawOrder(draw.Seed, all)
+	undrawn = order[30] // not drawn yet: place 31
+	for _, p := range []int64{first, undrawn} {
+		if ok, err := rooms.Leave(ctx, saleID, fmt.Sprintf("early-%02d", p-1)); err != nil || !ok {
+			t.Fatalf("leave prequeue ticket %d: %v %v", p, ok, err)
+		}
+	}
+	for range 3 {
+		if err := a.runSale(ctx, saleID, a.sales[saleID], time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st, _ := rooms.Status(ctx, saleID); st.Drawing {
+		t.Fatal("the draw has not finished after four ticks of ten")
+	}
+	draw, _ = rooms.Draw(ctx, saleID)
+	if !slices.Equal(draw.Tickets, order) {
+		t.Fatalf("published order %v, recomputed %v", draw.Tickets, order)
+	}
+	place := int64(0)
+	for _, p := range order {
+		if p == first || p == undrawn {
+			continue
+		}
+		place++
+		got, ok, err := rooms.Find(ctx, saleID, fmt.Sprintf("early-%02d", p-1))
+		if err != nil || !ok || got.Position != place {
+			t.Errorf("prequeue ticket %d: %+v (%v %v), want position %d", p, got, ok, err, place)
+		}
+	}
+	if got, _, _ := rooms.Find(ctx, saleID, "late"); got.Position != 39 {
+		t.Errorf("the late joiner is at %d, want 39: behind the 38 drawn shoppers still waiting", got.Position)
+	}
+}

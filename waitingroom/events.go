@@ -22,6 +22,7 @@ const (
 	EventOrder    = "order"    // an order was written for a reservation
 	EventMessage  = "message"  // an operator's message to everyone
 	EventRate     = "rate"     // the operator changed the outflow rate
+	EventDrawn    = "drawn"    // every prequeue shopper has its ticket: nodes look theirs up
 )
 
 // Event is one entry of a sale's event stream. Which fields are set depends on Type.
@@ -38,7 +39,7 @@ type Event struct {
 	Rate     float64       `json:"rate,omitempty"`
 	SeedHash string        `json:"seed_hash,omitempty"` // with the state prequeue: the draw's commitment
 	Seed     string        `json:"seed,omitempty"`      // with the state open after a draw: the revealed seed
-	Drawn    int64         `json:"drawn,omitempty"`     // with it: how many prequeue shoppers were drawn
+	Drawn    int64         `json:"drawn,omitempty"`     // with drawn: how many prequeue shoppers were drawn
 }
 
 // Released names a reservation that expired.

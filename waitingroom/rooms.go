@@ -3,7 +3,6 @@ package waitingroom
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -67,8 +66,8 @@ type Place struct {
 // is its first join to the sale.
 func (r *Rooms) Join(ctx context.Context, saleID, shopperID, txn string) (Place, error) {
 	k := salekeys.For(saleID)
-	reply, err := joinScript.Run(ctx, r.rdb, []string{k.Meta, k.Queue, k.Journeys, k.Shoppers, k.Pre},
-		shopperID, txn).Slice()
+	reply, err := joinScript.Run(ctx, r.rdb,
+		[]string{k.Meta, k.Queue, k.Journeys, k.Shoppers, k.Pre, k.Presort, k.Gone}, shopperID, txn).Slice()
 	if err != nil {
 		return Place{}, fmt.Errorf("join sale %s: %w", saleID, scriptError(err))
 	}
@@ -85,7 +84,7 @@ func (r *Rooms) Join(ctx context.Context, saleID, shopperID, txn string) (Place,
 // shopper was waiting.
 func (r *Rooms) Leave(ctx context.Context, saleID, shopperID string) (bool, error) {
 	k := salekeys.For(saleID)
-	n, err := leaveScript.Run(ctx, r.rdb, []string{k.Meta, k.Queue, k.Gone, k.Events, k.Pre},
+	n, err := leaveScript.Run(ctx, r.rdb, []string{k.Meta, k.Queue, k.Gone, k.Events, k.Pre, k.Presort},
 		shopperID, salekeys.EventsMaxLen).Int()
 	if err != nil {
 		return false, fmt.Errorf("leave sale %s: %w", saleID, scriptError(err))
@@ -124,12 +123,13 @@ type Status struct {
 	Waiting    int64  // shoppers in the queue
 	Message    string // the operator's latest message to everyone
 	PrequeueAt time.Time
-	SeedHash   string // the draw\'s commitment, from the prequeue on
-	Seed       string // the draw\'s seed, from the start on
+	SeedHash   string // the draw's commitment, from the prequeue on
+	Seed       string // the draw's seed, from the start on
+	Drawing    bool   // the prequeue's tickets are still being handed out
 }
 
 var statusFields = []string{"name", "price_cents", "currency", "state", "starts_at_ms", "ends_at_ms",
-	"rate", "stock", "available", "held", "sold", "mark", "message", "prequeue_at_ms", "seed_hash", "seed"}
+	"rate", "stock", "available", "held", "sold", "mark", "message", "prequeue_at_ms", "seed_hash", "seed", "drawing"}
 
 // Status reads a sale's live state in one round trip, whatever the queue's size.
 func (r *Rooms) Status(ctx context.Context, saleID string) (Status, error) {
@@ -156,7 +156,7 @@ func (r *Rooms) Status(ctx context.Context, saleID string) (Status, error) {
 		StartsAt: time.UnixMilli(num(4)), EndsAt: time.UnixMilli(num(5)), Rate: rate,
 		Stock: num(7), Available: num(8), Held: num(9), Sold: num(10), Mark: num(11),
 		Waiting: waiting.Val(), Message: str(12), PrequeueAt: time.UnixMilli(num(13)),
-		SeedHash: str(14), Seed: str(15),
+		SeedHash: str(14), Seed: str(15), Drawing: v[16] != nil,
 	}, nil
 }
 
@@ -183,27 +183,18 @@ func scriptError(err error) error {
 // creating none. ok is false when the shopper has neither.
 func (r *Rooms) Find(ctx context.Context, saleID, shopperID string) (place Place, ok bool, err error) {
 	k := salekeys.For(saleID)
-	var res *redis.StringCmd
-	var ticket, pre *redis.FloatCmd
-	var rank *redis.IntCmd
-	_, err = r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		res = p.HGet(ctx, k.Shoppers, shopperID)
-		ticket = p.ZScore(ctx, k.Queue, shopperID)
-		rank = p.ZRank(ctx, k.Queue, shopperID)
-		pre = p.ZScore(ctx, k.Pre, shopperID)
-		return nil
-	})
-	if err != nil && !errors.Is(err, redis.Nil) {
+	reply, err := findScript.Run(ctx, r.rdb, []string{k.Meta, k.Queue, k.Gone, k.Shoppers, k.Pre}, shopperID).Slice()
+	if err != nil {
 		return Place{}, false, fmt.Errorf("find shopper in sale %s: %w", saleID, err)
 	}
-	if id := res.Val(); id != "" {
-		return Place{Reservation: id}, true, nil
+	if len(reply) == 0 {
+		return Place{}, false, nil
 	}
-	if ticket.Err() == nil {
-		return Place{Ticket: int64(ticket.Val()), Position: rank.Val() + 1}, true, nil
+	switch reply[0] {
+	case "admitted":
+		return Place{Reservation: reply[1].(string)}, true, nil
+	case "prequeue":
+		return Place{Prequeue: reply[1].(int64)}, true, nil
 	}
-	if pre.Err() == nil {
-		return Place{Prequeue: int64(pre.Val())}, true, nil
-	}
-	return Place{}, false, nil
+	return Place{Ticket: reply[1].(int64), Position: reply[2].(int64)}, true, nil
 }

@@ -18,6 +18,7 @@ var (
 	arriveScript  = script("arrive")
 	departScript  = script("depart")
 	evictScript   = script("evict")
+	findScript    = script("find")
 )
 
 //go:embed lua/*.lua

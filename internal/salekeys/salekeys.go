@@ -19,6 +19,7 @@ type Keys struct {
 	Queue    string // sorted set: shopper id -> ticket
 	Pre      string // sorted set: shopper id -> prequeue ticket, until the draw at the start
 	Draw     string // string: the prequeue tickets in drawn order, space separated
+	Presort  string // sorted set, all scores 0: "<sha1(seed:p)>:<p>:<shopper>" per prequeue shopper, in draw order
 	Gone     string // sorted set: tickets above mark that left the queue without being admitted
 	Journeys string // hash: shopper id -> transaction id, set on first join
 	Shoppers string // hash: shopper id -> reservation id, while a reservation is held or confirmed
@@ -44,6 +45,7 @@ func For(saleID string) Keys {
 		Queue:    p + "queue",
 		Pre:      p + "pre",
 		Draw:     p + "draw",
+		Presort:  p + "presort",
 		Gone:     p + "gone",
 		Journeys: p + "journeys",
 		Shoppers: p + "shoppers",

@@ -11,6 +11,8 @@ local meta, queue, gone, journeys, shoppers, res, holds, events, fence =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 if redis.call('GET', fence) ~= ARGV[1] then return redis.error_reply('FENCED another node admits this sale') end
 if redis.call('HGET', meta, 'state') ~= 'open' then return '[]' end
+-- Nobody is let out while the prequeue's tickets are still being handed out.
+if redis.call('HEXISTS', meta, 'drawing') == 1 then return '[]' end
 local want = math.min(tonumber(ARGV[2]), #ARGV - 3)
 local available = tonumber(redis.call('HGET', meta, 'available'))
 local n = math.min(want, available)

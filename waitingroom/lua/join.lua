@@ -4,11 +4,15 @@
 -- prequeue a new place is the next prequeue ticket, to be drawn at the start;
 -- once open it is the next ticket of the sale's counter, so arrival order is
 -- Redis's.
--- KEYS: meta, queue, journeys, shoppers, pre
+-- A prequeue joiner's place in the draw is fixed as it joins, by a hash of
+-- the secret seed and its prequeue ticket, so the draw at the start only
+-- hands out tickets in an order already sorted.
+-- KEYS: meta, queue, journeys, shoppers, pre, presort, gone
 -- ARGV[1] shopper id, ARGV[2] transaction id to use if this is the shopper's first join
 -- Returns {"waiting", ticket, rank}, {"prequeue", prequeue ticket, 0} or
 -- {"admitted", reservation id, 0}
-local meta, queue, journeys, shoppers, pre = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local meta, queue, journeys, shoppers, pre, presort, gone =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local shopper = ARGV[1]
 local state = redis.call('HGET', meta, 'state')
 if not state then return redis.error_reply('NO_SALE no such sale') end
@@ -22,6 +26,8 @@ if state == 'prequeue' then
   if not p then
     p = redis.call('HINCRBY', meta, 'preseq', 1)
     redis.call('ZADD', pre, p, shopper)
+    local seed = redis.call('HGET', meta, 'seed_secret')
+    redis.call('ZADD', presort, 0, redis.sha1hex(seed .. ':' .. p) .. ':' .. p .. ':' .. shopper)
     redis.call('HSETNX', journeys, shopper, ARGV[2])
   end
   return {'prequeue', tonumber(p), 0}
@@ -32,4 +38,10 @@ if not ticket then
   redis.call('ZADD', queue, ticket, shopper)
   redis.call('HSETNX', journeys, shopper, ARGV[2])
 end
-return {'waiting', tonumber(ticket), redis.call('ZRANK', queue, shopper) + 1}
+-- Every ticket below this one is waiting, admitted (at or below the mark),
+-- or gone: the position follows without a rank, and stays exact while a
+-- draw is still handing out the tickets below.
+ticket = tonumber(ticket)
+local mark = tonumber(redis.call('HGET', meta, 'mark'))
+local left = redis.call('ZCOUNT', gone, '(' .. mark, '(' .. ticket)
+return {'waiting', ticket, ticket - mark - left}

@@ -1,18 +1,20 @@
 -- tick.lua: the admitter's housekeeping for one sale, by Redis's clock.
--- Atomically: opens the prequeue (committing to the draw's seed by its hash),
--- draws the prequeue in the order the seed gives and opens the sale at
--- starts_at (revealing the seed), ends it at ends_at; releases
+-- Atomically: opens the prequeue (committing to the draw's seed by its hash);
+-- at starts_at opens the sale, reveals the seed and reserves tickets 1..P for
+-- the P prequeue shoppers, then hands them out in draw order, a chunk per
+-- tick, so a large prequeue never blocks Redis for long; ends it at ends_at; releases
 -- holds past their expiry back to available; takes shoppers who have been
 -- away longer than the grace period out of the queue (those behind move up)
 -- and releases their holds; declares the sale sold out when every unit is
 -- sold. Each change is announced on the event stream.
--- KEYS: meta, shoppers, res, holds, events, fence, queue, gone, away, pre, draw
+-- KEYS: meta, shoppers, res, holds, events, fence, queue, gone, away, pre, draw, presort
 -- ARGV[1] fencing token, ARGV[2] event stream max length,
 -- ARGV[3] most holds or shoppers to release, ARGV[4] grace period ms,
--- ARGV[5] a fresh seed, ARGV[6] its SHA-256 (hex): used if the prequeue opens now
+-- ARGV[5] a fresh seed, ARGV[6] its SHA-256 (hex): used if the prequeue opens now,
+-- ARGV[7] most prequeue shoppers to hand tickets to in this tick
 -- Returns {state after the tick, outflow rate}.
-local meta, shoppers, res, holds, events, fence, queue, gone, away, pre, draw =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
+local meta, shoppers, res, holds, events, fence, queue, gone, away, pre, draw, presort =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12]
 if redis.call('GET', fence) ~= ARGV[1] then return redis.error_reply('FENCED another node admits this sale') end
 local maxlen, most, grace = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local t = redis.call('TIME')
@@ -30,33 +32,52 @@ local function set_state(s, extra)
   announce('state', body)
 end
 
--- drawPrequeue gives the prequeue's shoppers tickets 1..P in the order of
--- SHA-1(seed ":" prequeue ticket), hex, ascending: an order nobody could know
--- before the seed was revealed, and anyone can check after (docs/fairness.md).
-local function drawPrequeue(seed)
-  local entries = redis.call('ZRANGE', pre, 0, -1, 'WITHSCORES')
-  local list = {}
-  for i = 1, #entries, 2 do
-    local p = entries[i + 1]
-    list[#list + 1] = {key = redis.sha1hex(seed .. ':' .. p), shopper = entries[i], p = p}
-  end
-  table.sort(list, function(a, b) return a.key < b.key end)
-  local seq = tonumber(redis.call('HGET', meta, 'seq'))
+-- drawChunk hands the next prequeue shoppers, in draw order, the tickets
+-- reserved for them: presort is already sorted by SHA-1(seed ":" ticket),
+-- an order nobody could know before the seed was revealed and anyone can
+-- check after (docs/fairness.md). A shopper who left meanwhile still takes
+-- its ticket, recorded as gone, so tickets stay consecutive.
+local function drawChunk(most)
+  local members = redis.call('ZRANGE', presort, 0, most - 1)
+  if #members == 0 then return end
+  local drawn = tonumber(redis.call('HGET', meta, 'drawn') or '0')
   local order, args = {}, {}
-  for i, e in ipairs(list) do
-    args[#args + 1] = seq + i
-    args[#args + 1] = e.shopper
-    order[#order + 1] = e.p
+  for i, member in ipairs(members) do
+    local p, shopper = string.match(member, '^%x+:(%d+):(.*)$')
+    local ticket = drawn + i
+    order[#order + 1] = p
+    if redis.call('ZREM', pre, shopper) == 1 then
+      args[#args + 1] = ticket
+      args[#args + 1] = shopper
+    else
+      redis.call('ZADD', gone, ticket, ticket)
+      announce('gone', {ticket = ticket})
+    end
     if #args >= 2000 then
       redis.call('ZADD', queue, unpack(args))
       args = {}
     end
   end
   if #args > 0 then redis.call('ZADD', queue, unpack(args)) end
-  redis.call('HSET', meta, 'seq', seq + #list)
-  redis.call('SET', draw, table.concat(order, ' '))
-  redis.call('DEL', pre)
-  return #list
+  redis.call('ZREMRANGEBYRANK', presort, 0, #members - 1)
+  redis.call('HSET', meta, 'drawn', drawn + #members)
+  redis.call('APPEND', draw, (drawn > 0 and ' ' or '') .. table.concat(order, ' '))
+  if redis.call('ZCARD', presort) == 0 then
+    redis.call('HDEL', meta, 'drawing')
+    announce('drawn', {drawn = drawn + #members})
+  end
+end
+
+-- unprequeue takes an away shopper out of the prequeue, and out of the draw
+-- if it has not begun.
+local function unprequeue(shopper)
+  local p = redis.call('ZSCORE', pre, shopper)
+  if not p then return end
+  redis.call('ZREM', pre, shopper)
+  if state == 'prequeue' then
+    local seed = redis.call('HGET', meta, 'seed_secret')
+    redis.call('ZREM', presort, redis.sha1hex(seed .. ':' .. p) .. ':' .. p .. ':' .. shopper)
+  end
 end
 if state == 'ended' or state == 'sold_out' then return {state, rate} end
 if now >= tonumber(redis.call('HGET', meta, 'ends_at_ms')) then
@@ -69,10 +90,13 @@ if state == 'scheduled' and now >= tonumber(redis.call('HGET', meta, 'prequeue_a
 end
 if state == 'prequeue' and now >= tonumber(redis.call('HGET', meta, 'starts_at_ms')) then
   local seed = redis.call('HGET', meta, 'seed_secret')
-  local drawn = drawPrequeue(seed)
-  redis.call('HSET', meta, 'seed', seed)
-  set_state('open', {seed = seed, drawn = drawn})
+  local count = redis.call('ZCARD', presort)
+  redis.call('HSET', meta, 'seed', seed, 'seq', count, 'drawn', 0)
+  if count > 0 then redis.call('HSET', meta, 'drawing', 1) end
+  set_state('open', {seed = seed, drawing = count})
+  if count == 0 then announce('drawn', {drawn = 0}) end
 end
+if redis.call('HEXISTS', meta, 'drawing') == 1 then drawChunk(tonumber(ARGV[7])) end
 
 -- release gives a held reservation's unit back to the sale.
 local released = {}
@@ -93,7 +117,7 @@ end
 local mark = tonumber(redis.call('HGET', meta, 'mark'))
 for _, shopper in ipairs(redis.call('ZRANGEBYSCORE', away, '-inf', now - grace, 'LIMIT', 0, most)) do
   redis.call('ZREM', away, shopper)
-  redis.call('ZREM', pre, shopper)
+  unprequeue(shopper)
   local ticket = redis.call('ZSCORE', queue, shopper)
   if ticket then
     redis.call('ZREM', queue, shopper)
