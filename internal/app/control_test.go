@@ -182,3 +182,42 @@ func TestWaitingShoppersHearAnETAAndThatTheLastUnitsAreHeld(t *testing.T) {
 		}
 	}
 }
+
+// TestAnOperatorActionReachesShoppersOnEveryNodeWithinASecond pauses a sale
+// with shoppers on three nodes and measures how long each waits to hear it.
+func TestAnOperatorActionReachesShoppersOnEveryNodeWithinASecond(t *testing.T) {
+	sys := startNodes(t, 3, nil)
+	saleID := sys.createSale(t, map[string]any{"sku": "C-5", "name": "Everywhere", "stock": 5,
+		"outflow_per_second": stalled})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var inboxes []*inbox
+	for i := range 9 {
+		conn, _ := connectNew(t, ctx, sys.URLs[i%3], saleID)
+		in := listen(conn)
+		if _, err := in.wait(ctx, "welcome"); err != nil {
+			t.Fatal(err)
+		}
+		inboxes = append(inboxes, in)
+	}
+	sent := time.Now()
+	sys.admin(t, http.MethodPost, "/v1/admin/sales/"+saleID+"/pause", nil, http.StatusOK)
+	var slowest time.Duration
+	for i, in := range inboxes {
+		for {
+			m, err := in.next(ctx, "state")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.State == "paused" {
+				break
+			}
+		}
+		took := time.Since(sent)
+		slowest = max(slowest, took)
+		if took > time.Second {
+			t.Errorf("shopper %d on node %d heard the pause after %v", i, i%3+1, took)
+		}
+	}
+	t.Logf("all 9 shoppers on 3 nodes heard the pause within %v of the request", slowest)
+}
