@@ -13,8 +13,10 @@ import (
 // a shopper receives about one message a second.
 const sendBuffer = 32
 
-// writeTimeout bounds one write to a client.
-const writeTimeout = 10 * time.Second
+// writeTimeout bounds one write to a client. A write blocks only when the
+// client stopped reading and the kernel's buffers are full; it holds one of
+// the shared writers meanwhile, so it is kept short.
+const writeTimeout = 5 * time.Second
 
 // connStatus is where a connected shopper is, as this node knows it.
 type connStatus int
@@ -27,14 +29,23 @@ const (
 	connOrdered                    // checked out
 )
 
-// conn is one shopper's WebSocket on this node. Its status fields are guarded
-// by the mutex of the sale room it is in.
+// conn is one shopper's WebSocket on this node. Its own goroutine reads;
+// writing is done by the node's shared writers, so an idle connection costs
+// one goroutine. The status fields are guarded by the mutex of the sale room
+// the connection is in.
 type conn struct {
 	ws      *websocket.Conn
 	shopper string
-	send    chan []byte
-	done    chan struct{}
-	once    sync.Once
+	writers *writePool
+	idle    *time.Timer // fires after idleFor without a message from the client
+	idleFor time.Duration
+
+	mu        sync.Mutex // guards queue, scheduled and closed
+	queue     [][]byte
+	scheduled bool // waiting for, or held by, a shared writer
+	closed    bool
+	done      chan struct{}
+	once      sync.Once
 
 	status      connStatus
 	ticket      int64
@@ -44,36 +55,59 @@ type conn struct {
 	reservation string // the reservation last told to the client
 }
 
-func newConn(ws *websocket.Conn, shopper string) *conn {
-	return &conn{ws: ws, shopper: shopper, send: make(chan []byte, sendBuffer), done: make(chan struct{})}
+func newConn(ws *websocket.Conn, shopper string, writers *writePool, idleFor time.Duration) *conn {
+	c := &conn{ws: ws, shopper: shopper, writers: writers, idleFor: idleFor, done: make(chan struct{})}
+	c.idle = time.AfterFunc(idleFor, func() { c.close(closeIdle, "idle: nothing received") })
+	return c
 }
 
-// enqueue hands a message to the writer without waiting. A client whose
-// buffer is full is too slow: it is cut off rather than slowing the others.
+// heard restarts the idle clock: the client is alive.
+func (c *conn) heard() { c.idle.Reset(c.idleFor) }
+
+// enqueue hands a message to the shared writers without waiting. A client
+// whose queue is full is too slow: it is cut off rather than slowing the others.
 func (c *conn) enqueue(msg []byte) {
-	select {
-	case <-c.done:
-	case c.send <- msg:
-	default:
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	if len(c.queue) >= sendBuffer {
+		c.mu.Unlock()
 		c.close(closeTooSlow, "too slow")
+		return
+	}
+	c.queue = append(c.queue, msg)
+	schedule := !c.scheduled
+	c.scheduled = true
+	c.mu.Unlock()
+	if schedule {
+		c.writers.schedule(c)
 	}
 }
 
-// writeLoop writes queued messages until the connection ends.
-func (c *conn) writeLoop() {
-	for {
-		select {
-		case <-c.done:
-			return
-		case msg := <-c.send:
-			ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
-			err := c.ws.Write(ctx, websocket.MessageText, msg)
-			cancel()
-			if err != nil {
-				c.close(websocket.StatusGoingAway, "write failed")
-				return
-			}
+// flush writes what is queued, then gives the writer back: a connection with
+// more to send goes to the back of the line, so none holds a writer for long.
+func (c *conn) flush() {
+	c.mu.Lock()
+	batch := c.queue
+	c.queue = nil
+	c.mu.Unlock()
+	for _, msg := range batch {
+		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+		err := c.ws.Write(ctx, websocket.MessageText, msg)
+		cancel()
+		if err != nil {
+			c.close(websocket.StatusGoingAway, "write failed")
+			break
 		}
+	}
+	c.mu.Lock()
+	more := len(c.queue) > 0 && !c.closed
+	c.scheduled = more
+	c.mu.Unlock()
+	if more {
+		c.writers.schedule(c)
 	}
 }
 
@@ -81,18 +115,29 @@ func (c *conn) writeLoop() {
 // The closing handshake waits for the client's answer, so it runs in the
 // background: the caller may hold a room's lock.
 func (c *conn) close(code websocket.StatusCode, reason string) {
-	c.once.Do(func() {
-		close(c.done)
+	if c.markClosed() {
 		go c.ws.Close(code, reason) //nolint:errcheck // the peer may be gone already
-	})
+	}
 }
 
 // closeAndWait is close for a node that is about to exit: it returns once
 // the close frame is out and answered (or the library's timeout passed), so
 // the client learns why before the process is gone.
 func (c *conn) closeAndWait(code websocket.StatusCode, reason string) {
-	c.once.Do(func() {
-		close(c.done)
+	if c.markClosed() {
 		c.ws.Close(code, reason) //nolint:errcheck // the peer may be gone already
+	}
+}
+
+// markClosed reports whether this call is the one that closes the connection.
+func (c *conn) markClosed() (first bool) {
+	c.once.Do(func() {
+		first = true
+		c.idle.Stop()
+		c.mu.Lock()
+		c.closed, c.queue = true, nil
+		c.mu.Unlock()
+		close(c.done)
 	})
+	return first
 }

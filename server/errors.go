@@ -15,6 +15,7 @@ var (
 	errSessionInvalid = errors.New("session invalid")
 	errBadMessage     = errors.New("bad message")
 	errNotJoined      = errors.New("not in the queue")
+	errBadVersion     = errors.New("unsupported protocol version: this server speaks " + Subprotocol)
 )
 
 // problem is how one error is told to a client: an HTTP status for the REST
@@ -35,6 +36,7 @@ var problems = []struct {
 	{errUnauthorized, problem{http.StatusUnauthorized, "unauthorized"}},
 	{errSessionInvalid, problem{http.StatusUnauthorized, "session_invalid"}},
 	{errNotJoined, problem{http.StatusConflict, "not_joined"}},
+	{errBadVersion, problem{http.StatusBadRequest, "unsupported_version"}},
 	{waitingroom.ErrInvalidSale, problem{http.StatusUnprocessableEntity, "invalid_sale"}},
 	{waitingroom.ErrSaleNotFound, problem{http.StatusNotFound, "sale_not_found"}},
 	{waitingroom.ErrSaleEnded, problem{http.StatusConflict, "sale_ended"}},

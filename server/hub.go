@@ -30,6 +30,8 @@ type hub struct {
 	ctx    context.Context // ends when the node stops
 	cancel context.CancelFunc
 
+	writers *writePool
+
 	mu       sync.Mutex
 	sales    map[string]*saleRoom
 	draining bool // set by closeAll: no one enters any more
@@ -41,7 +43,7 @@ var errDraining = errors.New("node draining")
 func newHub(rooms *waitingroom.Rooms, tokens *checkout.Tokens, publicURL string, log *slog.Logger) *hub {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &hub{rooms: rooms, tokens: tokens, checkoutBase: publicURL, log: log,
-		ctx: ctx, cancel: cancel, sales: map[string]*saleRoom{}}
+		ctx: ctx, cancel: cancel, sales: map[string]*saleRoom{}, writers: newWritePool(writerCount)}
 }
 
 // run waits for ctx, then stops every room.
@@ -126,6 +128,7 @@ func (h *hub) closeAll() {
 	}
 	wg.Wait()
 	h.cancel()
+	h.writers.stop()
 }
 
 // encode marshals a message once; a broadcast sends the same bytes to all.

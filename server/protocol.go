@@ -10,11 +10,46 @@ import (
 // protocol (docs/protocol.md).
 const Subprotocol = "foyer.v1"
 
+// Message types from server to client.
+const (
+	msgWelcome  = "welcome"
+	msgTime     = "time"
+	msgPrequeue = "prequeue"
+	msgPosition = "position"
+	msgStock    = "stock"
+	msgState    = "state"
+	msgAdmitted = "admitted"
+	msgExpired  = "expired"
+	msgOrder    = "order"
+	msgSoldOut  = "sold_out"
+	msgError    = "error"
+	msgPong     = "pong"
+)
+
+// ServerMessageTypes lists every message type the server sends, for the
+// tests that keep docs/asyncapi.yaml and docs/protocol.md complete.
+var ServerMessageTypes = []string{msgWelcome, msgTime, msgPrequeue, msgPosition, msgStock, msgState,
+	msgAdmitted, msgExpired, msgOrder, msgSoldOut, msgError, msgPong}
+
+// Message types from client to server.
+const (
+	cmdJoin   = "join"
+	cmdLeave  = "leave"
+	cmdResume = "resume"
+	cmdTime   = "time"
+	cmdPing   = "ping"
+)
+
+// ClientMessageTypes lists every message type the server accepts.
+var ClientMessageTypes = []string{cmdJoin, cmdLeave, cmdResume, cmdTime, cmdPing}
+
 // Close codes of the shopper protocol, beyond the standard ones.
 const (
 	closeSessionInvalid = 4001 // the session token is missing or invalid: get a new one
+	closeBadVersion     = 4002 // the client offered only protocol versions this server does not speak
 	closeSaleNotFound   = 4004 // no such sale: give up
 	closeTooSlow        = 4008 // the client did not keep up with its messages: reconnect
+	closeIdle           = 4009 // nothing heard from the client for idleTimeout: reconnect
 )
 
 // Messages from server to client. Every message has a "type".
@@ -98,6 +133,9 @@ type (
 		Type       string `json:"type"`
 		ClientTime int64  `json:"client_time"`
 		ServerTime int64  `json:"server_time"`
+	}
+	pongMsg struct {
+		Type string `json:"type"`
 	}
 	errorMsg struct {
 		Type    string `json:"type"`

@@ -94,7 +94,7 @@ func (r *saleRoom) apply(e waitingroom.Event) {
 		r.epoch++
 	case waitingroom.EventExpired:
 		for _, rel := range e.Released {
-			msg := encode(expiredMsg{Type: "expired", ReservationID: rel.Reservation})
+			msg := encode(expiredMsg{Type: msgExpired, ReservationID: rel.Reservation})
 			for _, c := range r.shoppers[rel.Shopper] {
 				if c.reservation == rel.Reservation {
 					c.status, c.reservation = connIdle, ""
@@ -111,10 +111,10 @@ func (r *saleRoom) apply(e waitingroom.Event) {
 		r.drawn = true
 		r.placeDrawn()
 	case waitingroom.EventMessage:
-		r.broadcast(encode(stateMsg{Type: "state", State: r.state, Message: e.Message}))
+		r.broadcast(encode(stateMsg{Type: msgState, State: r.state, Message: e.Message}))
 	case waitingroom.EventOrder:
 		o := e.Order
-		msg := encode(orderMsg{Type: "order", ReservationID: o.Reservation, OrderID: o.OrderID, Status: o.Status})
+		msg := encode(orderMsg{Type: msgOrder, ReservationID: o.Reservation, OrderID: o.OrderID, Status: o.Status})
 		for _, c := range r.shoppers[o.Shopper] {
 			c.status = connOrdered
 			c.enqueue(msg)
@@ -131,7 +131,7 @@ func (r *saleRoom) setState(s waitingroom.State, seedHash, seed string) {
 	was := r.state
 	r.state = s
 	r.epoch++
-	r.broadcast(encode(stateMsg{Type: "state", State: s, SeedHash: seedHash, Seed: seed}))
+	r.broadcast(encode(stateMsg{Type: msgState, State: s, SeedHash: seedHash, Seed: seed}))
 	if was == waitingroom.StateSoldOut {
 		// Stock was added: those still in the queue are waiting again.
 		for c := range r.conns {
@@ -141,7 +141,7 @@ func (r *saleRoom) setState(s waitingroom.State, seedHash, seed string) {
 		}
 	}
 	if s == waitingroom.StateSoldOut {
-		msg := encode(soldOutMsg{Type: "sold_out"})
+		msg := encode(soldOutMsg{Type: msgSoldOut})
 		for c := range r.conns {
 			if c.status == connWaiting || c.status == connIdle {
 				c.status = connIdle
@@ -164,7 +164,7 @@ func (r *saleRoom) admit(c *conn, res waitingroom.Reservation) {
 	}
 	c.status, c.reservation, c.ticket = connAdmitted, res.ID, 0
 	c.enqueue(encode(admittedMsg{
-		Type: "admitted", ReservationID: res.ID, Token: token, ExpiresAt: res.ExpiresAt().UTC(),
+		Type: msgAdmitted, ReservationID: res.ID, Token: token, ExpiresAt: res.ExpiresAt().UTC(),
 		CheckoutURL: r.h.checkoutBase + "/v1/sales/" + r.id + "/checkout",
 	}))
 }
@@ -195,7 +195,7 @@ func (r *saleRoom) prequeued(shopper string, ticket int64) bool {
 	if r.drawn {
 		return false
 	}
-	msg := encode(prequeueMsg{Type: "prequeue", Ticket: ticket, SeedHash: r.seedHash, StartsAt: r.startsAt.UTC()})
+	msg := encode(prequeueMsg{Type: msgPrequeue, Ticket: ticket, SeedHash: r.seedHash, StartsAt: r.startsAt.UTC()})
 	for _, c := range r.shoppers[shopper] {
 		if c.status == connIdle || c.status == connPrequeue {
 			c.status = connPrequeue
@@ -252,7 +252,7 @@ func (r *saleRoom) reservation(shopper string, res waitingroom.Reservation) {
 		case "confirmed":
 			if c.status != connOrdered {
 				c.status, c.reservation = connOrdered, res.ID
-				c.enqueue(encode(orderMsg{Type: "order", ReservationID: res.ID, Status: "confirmed"}))
+				c.enqueue(encode(orderMsg{Type: msgOrder, ReservationID: res.ID, Status: "confirmed"}))
 			}
 		}
 	}
@@ -300,8 +300,20 @@ func (r *saleRoom) pushPosition(c *conn, pos int64) {
 		return
 	}
 	c.lastPos = pos
-	c.enqueue(encode(positionMsg{Type: "position", Position: pos, Ahead: pos - 1, Waiting: max(r.waiting, pos),
+	c.enqueue(encode(positionMsg{Type: msgPosition, Position: pos, Ahead: pos - 1, Waiting: max(r.waiting, pos),
 		ETA: r.estimate(c, pos-1)}))
+}
+
+// repeat sends a waiting connection its last position again, for a client
+// that asked where it stands (resume) and would otherwise hear nothing until
+// the position falls.
+func (r *saleRoom) repeat(c *conn) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c.status == connWaiting && c.lastPos > 0 {
+		c.enqueue(encode(positionMsg{Type: msgPosition, Position: c.lastPos, Ahead: c.lastPos - 1,
+			Waiting: max(r.waiting, c.lastPos), ETA: c.lastETA}))
+	}
 }
 
 // estimate is a shopper's ETA. While nothing changed (same state, same
@@ -359,7 +371,7 @@ func (r *saleRoom) push(st waitingroom.Status) {
 	defer r.mu.Unlock()
 	r.waiting = st.Waiting
 	r.rate, r.startsAt = st.Rate, st.StartsAt
-	stock := stockView{Type: "stock", Total: st.Stock, Left: st.Available, Held: st.Held, Sold: st.Sold,
+	stock := stockView{Type: msgStock, Total: st.Stock, Left: st.Available, Held: st.Held, Sold: st.Sold,
 		AllHeld: st.Available == 0 && st.Held > 0}
 	if stock != r.stock {
 		r.stock = stock

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -66,6 +67,9 @@ type Config struct {
 	// AllowedOrigins are the host patterns browsers may open WebSockets from
 	// (coder/websocket OriginPatterns). Empty allows only same-host requests.
 	AllowedOrigins []string
+	// IdleTimeout is how long a shopper's connection may stay silent before
+	// it is taken for dead and closed (4009). Clients ping every 20 s.
+	IdleTimeout time.Duration
 }
 
 // Server is one gateway node's HTTP handler and its connected shoppers.

@@ -29,6 +29,12 @@ func (s *Server) shopperSocket(c *gin.Context) {
 		return // Accept has answered the request with the reason
 	}
 	ws.SetReadLimit(readLimit)
+	// A client that names versions must name ours; one that names none (a
+	// plain browser WebSocket) is taken to speak v1.
+	if c.Request.Header.Get("Sec-WebSocket-Protocol") != "" && ws.Subprotocol() != Subprotocol {
+		s.refuse(c.Request.Context(), ws, errBadVersion, closeBadVersion)
+		return
+	}
 	// The request's context ends with the hijacked connection's handler.
 	ctx := c.Request.Context()
 
@@ -52,8 +58,7 @@ func (s *Server) shopperSocket(c *gin.Context) {
 		return
 	}
 
-	conn := newConn(ws, shopper)
-	go conn.writeLoop()
+	conn := newConn(ws, shopper, s.hub.writers, s.cfg.IdleTimeout)
 	defer conn.close(websocket.StatusNormalClosure, "")
 	// Into the room before the welcome: a client that was welcomed is one a
 	// draining node knows to tell "going away".
@@ -68,11 +73,11 @@ func (s *Server) shopperSocket(c *gin.Context) {
 		return
 	}
 	conn.enqueue(encode(welcomeMsg{
-		Type: "welcome", Protocol: 1, ServerTime: time.Now().UnixMilli(),
+		Type: msgWelcome, Protocol: 1, ServerTime: time.Now().UnixMilli(),
 		Sale: viewOf(st), You: youView{ShopperID: shopper},
 	}))
 	if st.State == waitingroom.StateSoldOut {
-		conn.enqueue(encode(soldOutMsg{Type: "sold_out"}))
+		conn.enqueue(encode(soldOutMsg{Type: msgSoldOut}))
 	}
 	if err := s.deps.Presence.Arrive(ctx, saleID, shopper); err != nil {
 		s.sendError(conn, err)
@@ -104,7 +109,7 @@ func (s *Server) refuse(ctx context.Context, ws *websocket.Conn, err error, code
 	p := problemFor(err)
 	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
-	_ = ws.Write(wctx, websocket.MessageText, encode(errorMsg{Type: "error", Code: p.code, Message: describe(p, err)}))
+	_ = ws.Write(wctx, websocket.MessageText, encode(errorMsg{Type: msgError, Code: p.code, Message: describe(p, err)}))
 	ws.Close(code, p.code) //nolint:errcheck // the peer may be gone already
 }
 
@@ -113,7 +118,7 @@ func (s *Server) sendError(c *conn, err error) {
 	if p == internalProblem {
 		s.deps.Log.Error("shopper request failed", "shopper", c.shopper, "err", err)
 	}
-	c.enqueue(encode(errorMsg{Type: "error", Code: p.code, Message: describe(p, err)}))
+	c.enqueue(encode(errorMsg{Type: msgError, Code: p.code, Message: describe(p, err)}))
 }
 
 // session is one connection's conversation with the server.
@@ -129,12 +134,9 @@ func (ss *session) readLoop(ctx context.Context) {
 	for {
 		typ, data, err := ss.conn.ws.Read(ctx)
 		if err != nil {
-			var ce websocket.CloseError
-			if errors.As(err, &ce) && ce.Code == websocket.StatusMessageTooBig {
-				return // the library has closed with 1009 already
-			}
-			return
+			return // closed by the client, by us, or (1009) by the library for a message too big
 		}
+		ss.conn.heard()
 		if typ != websocket.MessageText {
 			ss.s.sendError(ss.conn, fmt.Errorf("%w: binary frames are not part of the protocol", errBadMessage))
 			continue
@@ -152,13 +154,13 @@ func (ss *session) readLoop(ctx context.Context) {
 
 func (ss *session) handle(ctx context.Context, m clientMsg) error {
 	switch m.Type {
-	case "join":
+	case cmdJoin:
 		place, err := ss.s.deps.Rooms.Join(ctx, ss.saleID, ss.shopper, newTxn())
 		if err != nil {
 			return err
 		}
 		ss.show(ctx, place)
-	case "leave":
+	case cmdLeave:
 		waiting, err := ss.s.deps.Rooms.Leave(ctx, ss.saleID, ss.shopper)
 		if err != nil {
 			return err
@@ -167,12 +169,22 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 			return errNotJoined
 		}
 		ss.room.left(ss.shopper)
-	case "time":
-		ss.conn.enqueue(encode(timeMsg{Type: "time", ClientTime: m.ClientTime, ServerTime: time.Now().UnixMilli()}))
-	case "ping":
-		ss.conn.enqueue(encode(struct {
-			Type string `json:"type"`
-		}{"pong"}))
+	case cmdResume:
+		// The session token is the resume token: a connection with it
+		// already found its place. resume asks for the place again.
+		place, ok, err := ss.s.deps.Rooms.Find(ctx, ss.saleID, ss.shopper)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errNotJoined
+		}
+		ss.show(ctx, place)
+		ss.room.repeat(ss.conn)
+	case cmdTime:
+		ss.conn.enqueue(encode(timeMsg{Type: msgTime, ClientTime: m.ClientTime, ServerTime: time.Now().UnixMilli()}))
+	case cmdPing:
+		ss.conn.enqueue(encode(pongMsg{Type: msgPong}))
 	default:
 		return fmt.Errorf("%w: unknown type %q", errBadMessage, m.Type)
 	}

@@ -42,6 +42,9 @@ type Config struct {
 	// GracePeriod is how long a shopper whose connections all closed keeps
 	// its place in the queue, or its turn once admitted.
 	GracePeriod time.Duration `env:"FOYER_GRACE_PERIOD" envDefault:"60s"`
+	// IdleTimeout is how long a shopper's WebSocket may stay silent (no
+	// message, not even a ping) before it is taken for dead.
+	IdleTimeout time.Duration `env:"FOYER_WS_IDLE_TIMEOUT" envDefault:"30s"`
 	// ShutdownGrace bounds a graceful shutdown.
 	ShutdownGrace time.Duration `env:"FOYER_SHUTDOWN_GRACE" envDefault:"10s"`
 	// LogLevel is debug, info, warn or error.

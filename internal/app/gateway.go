@@ -92,6 +92,7 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	}
 	g.server = server.New(server.Config{
 		AdminToken: cfg.AdminToken, PublicURL: g.URL(), AllowedOrigins: cfg.AllowedOrigins,
+		IdleTimeout: cfg.IdleTimeout,
 	}, server.Deps{
 		Operator: g.Operator, Rooms: rooms, Presence: g.presence, Checkout: svc, Tokens: tokens, Ring: ring,
 		Ready: g.ready, Web: web.FS(), Log: log,
