@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -121,6 +122,19 @@ func (s *Server) sendError(c *conn, err error) {
 	c.enqueue(encode(errorMsg{Type: msgError, Code: p.code, Message: describe(p, err)}))
 }
 
+// decodeClientMsg reads one message from a client: a JSON object of a type
+// the protocol knows, or errBadMessage saying what is wrong with it.
+func decodeClientMsg(data []byte) (clientMsg, error) {
+	var m clientMsg
+	if err := json.Unmarshal(data, &m); err != nil {
+		return clientMsg{}, fmt.Errorf("%w: not a JSON object: %v", errBadMessage, err)
+	}
+	if !slices.Contains(ClientMessageTypes, m.Type) {
+		return clientMsg{}, fmt.Errorf("%w: unknown type %q", errBadMessage, m.Type)
+	}
+	return m, nil
+}
+
 // session is one connection's conversation with the server.
 type session struct {
 	s       *Server
@@ -141,9 +155,9 @@ func (ss *session) readLoop(ctx context.Context) {
 			ss.s.sendError(ss.conn, fmt.Errorf("%w: binary frames are not part of the protocol", errBadMessage))
 			continue
 		}
-		var m clientMsg
-		if err := json.Unmarshal(data, &m); err != nil {
-			ss.s.sendError(ss.conn, fmt.Errorf("%w: not JSON: %v", errBadMessage, err))
+		m, err := decodeClientMsg(data)
+		if err != nil {
+			ss.s.sendError(ss.conn, err)
 			continue
 		}
 		if err := ss.handle(ctx, m); err != nil {

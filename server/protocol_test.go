@@ -1,0 +1,107 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/foyerhq/foyer/waitingroom"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of the protocol's messages")
+
+// TestEveryServerMessageEncodesAsItsGoldenFile pins the wire format of every
+// message the server sends: a change to a field's name, type or presence
+// shows up as a diff of testdata/golden, to be reviewed with docs/protocol.md.
+func TestEveryServerMessageEncodesAsItsGoldenFile(t *testing.T) {
+	at := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	sale := saleView{ID: "s_golden", Name: "Runner", PriceCents: 12900, Currency: "EUR", State: waitingroom.StatePrequeue,
+		StartsAt: at, EndsAt: at.Add(time.Hour), PrequeueAt: at.Add(-15 * time.Minute), Waiting: 5000,
+		Stock: stockView{Total: 100, Left: 80, Held: 15, Sold: 5}, SeedHash: "9f86d081884c7d65"}
+	messages := map[string]any{
+		msgWelcome: welcomeMsg{Type: msgWelcome, Protocol: 1, ServerTime: at.UnixMilli(), Sale: sale,
+			You: youView{ShopperID: "v_golden"}},
+		msgTime:     timeMsg{Type: msgTime, ClientTime: at.UnixMilli() - 40, ServerTime: at.UnixMilli()},
+		msgPrequeue: prequeueMsg{Type: msgPrequeue, Ticket: 17, SeedHash: "9f86d081884c7d65", StartsAt: at},
+		msgPosition: positionMsg{Type: msgPosition, Position: 412, Ahead: 411, Waiting: 5000, ETA: &eta{Min: 36, Max: 78}},
+		msgStock:    stockView{Type: msgStock, Total: 100, Left: 0, Held: 20, Sold: 80, AllHeld: true},
+		msgState:    stateMsg{Type: msgState, State: waitingroom.StateOpen, Seed: "KQ2XH7"},
+		msgAdmitted: admittedMsg{Type: msgAdmitted, ReservationID: "r_golden", Token: "eyJ.x.y",
+			ExpiresAt: at.Add(5 * time.Minute), CheckoutURL: "https://foyer.example.com/v1/sales/s_golden/checkout"},
+		msgExpired: expiredMsg{Type: msgExpired, ReservationID: "r_golden"},
+		msgOrder:   orderMsg{Type: msgOrder, ReservationID: "r_golden", OrderID: 42, Status: "confirmed"},
+		msgSoldOut: soldOutMsg{Type: msgSoldOut},
+		msgError:   errorMsg{Type: msgError, Code: "bad_message", Message: "bad message: unknown type \"teleport\""},
+		msgPong:    pongMsg{Type: msgPong},
+	}
+	for _, typ := range ServerMessageTypes {
+		msg, ok := messages[typ]
+		if !ok {
+			t.Errorf("no golden example of %q", typ)
+			continue
+		}
+		got := append(encode(msg), '\n')
+		path := filepath.Join("testdata", "golden", typ+".json")
+		if *update {
+			if err := os.WriteFile(path, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run go test ./server -run Golden -update to write it)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s encodes as\n%s\nbut %s holds\n%s", typ, got, path, want)
+		}
+	}
+}
+
+func TestClientMessagesDecodeOrSayWhatIsWrong(t *testing.T) {
+	cases := []struct {
+		in   string
+		want string // the type, or "" for errBadMessage
+	}{
+		{`{"type":"join"}`, "join"},
+		{`{"type":"time","client_time":1795000000000}`, "time"},
+		{`{"type":"resume","anything":"else"}`, "resume"},
+		{`{"type":"teleport"}`, ""},
+		{`{"type":7}`, ""},
+		{`not json`, ""},
+		{`[]`, ""},
+		{``, ""},
+	}
+	for _, tc := range cases {
+		m, err := decodeClientMsg([]byte(tc.in))
+		if tc.want == "" {
+			if !errors.Is(err, errBadMessage) {
+				t.Errorf("decode %q: %v, want errBadMessage", tc.in, err)
+			}
+			continue
+		}
+		if err != nil || m.Type != tc.want {
+			t.Errorf("decode %q: %+v, %v; want type %s", tc.in, m, err, tc.want)
+		}
+	}
+}
+
+// FuzzDecodeClientMessage feeds the decoder anything: it must never panic,
+// and whatever it accepts must be a type the protocol knows.
+func FuzzDecodeClientMessage(f *testing.F) {
+	f.Add([]byte(`{"type":"join"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := decodeClientMsg(data)
+		if err == nil && !slices.Contains(ClientMessageTypes, m.Type) {
+			t.Errorf("accepted %q as unknown type %q", data, m.Type)
+		}
+		if err != nil && !errors.Is(err, errBadMessage) {
+			t.Errorf("decode %q: %v is not errBadMessage", data, err)
+		}
+	})
+}
