@@ -74,7 +74,7 @@ func (c *conn) enqueue(msg []byte) {
 	}
 	if len(c.queue) >= sendBuffer {
 		c.mu.Unlock()
-		c.close(closeTooSlow, "too slow")
+		c.cut()
 		return
 	}
 	c.queue = append(c.queue, msg)
@@ -117,6 +117,15 @@ func (c *conn) flush() {
 func (c *conn) close(code websocket.StatusCode, reason string) {
 	if c.markClosed() {
 		go c.ws.Close(code, reason) //nolint:errcheck // the peer may be gone already
+	}
+}
+
+// cut drops a client too slow to keep up, at once: its socket buffer is
+// full, so a close frame (4008) could not get through, and a graceful close
+// would hold a writer and the buffers until the write timeout.
+func (c *conn) cut() {
+	if c.markClosed() {
+		go c.ws.CloseNow() //nolint:errcheck // dropping is the point
 	}
 }
 

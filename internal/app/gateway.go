@@ -86,9 +86,9 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	svc := checkout.NewService(g.rdb, tokens, g.publisher, log)
 	g.relay = checkout.NewOutboxRelay(svc)
 
-	if g.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+	if g.listener, err = listen(ctx, cfg.HTTPAddr); err != nil {
 		g.Close()
-		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+		return nil, err
 	}
 	g.server = server.New(server.Config{
 		AdminToken: cfg.AdminToken, PublicURL: g.URL(), AllowedOrigins: cfg.AllowedOrigins,
