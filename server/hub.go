@@ -46,10 +46,11 @@ func newHub(rooms *waitingroom.Rooms, tokens *checkout.Tokens, publicURL string,
 		ctx: ctx, cancel: cancel, sales: map[string]*saleRoom{}, writers: newWritePool(writerCount)}
 }
 
-// run waits for ctx, then stops every room.
+// run waits for ctx, then drains the node: every shopper is told to
+// reconnect elsewhere, then every room stops.
 func (h *hub) run(ctx context.Context) error {
 	<-ctx.Done()
-	h.cancel()
+	h.closeAll()
 	return nil
 }
 
@@ -108,6 +109,10 @@ func (h *hub) retire(r *saleRoom, now time.Time) bool {
 // closeAll tells every shopper on this node to reconnect elsewhere.
 func (h *hub) closeAll() {
 	h.mu.Lock()
+	if h.draining {
+		h.mu.Unlock()
+		return
+	}
 	h.draining = true
 	rooms := make([]*saleRoom, 0, len(h.sales))
 	for _, r := range h.sales {

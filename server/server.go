@@ -118,13 +118,10 @@ func New(cfg Config, deps Deps) *Server {
 // Handler is the node's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.engine }
 
-// Run follows the sales this node has shoppers of, until ctx ends.
+// Run serves the node's shoppers until ctx ends, then closes every shopper
+// connection with "going away", so the shoppers reconnect to another node.
+// (http.Server.Shutdown does not close hijacked connections.)
 func (s *Server) Run(ctx context.Context) error { return s.hub.run(ctx) }
-
-// Shutdown closes every shopper connection with "going away", so the
-// shoppers reconnect to another node. http.Server.Shutdown does not close
-// hijacked connections, so this must be called as well.
-func (s *Server) Shutdown() { s.hub.closeAll() }
 
 func (s *Server) readyz(c *gin.Context) {
 	if err := s.deps.Ready(c.Request.Context()); err != nil {

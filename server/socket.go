@@ -60,7 +60,6 @@ func (s *Server) shopperSocket(c *gin.Context) {
 	}
 
 	conn := newConn(ws, shopper, s.hub.writers, s.cfg.IdleTimeout)
-	defer conn.close(websocket.StatusNormalClosure, "")
 	// Into the room before the welcome: a client that was welcomed is one a
 	// draining node knows to tell "going away".
 	room, err := s.hub.enter(ctx, st, conn)
@@ -80,29 +79,36 @@ func (s *Server) shopperSocket(c *gin.Context) {
 	if st.State == waitingroom.StateSoldOut {
 		conn.enqueue(encode(soldOutMsg{Type: msgSoldOut}))
 	}
+	sess := &session{s: s, saleID: saleID, shopper: shopper, conn: conn, room: room}
 	if err := s.deps.Presence.Arrive(ctx, saleID, shopper); err != nil {
 		s.sendError(conn, err)
 	}
-	defer func() {
-		if room.remove(conn) {
-			// The request is over, but the departure must still be recorded:
-			// it starts the shopper's grace period.
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
-			defer cancel()
-			if err := s.deps.Presence.Depart(dctx, saleID, shopper); err != nil {
-				s.deps.Log.Warn("record departure", "sale", saleID, "shopper", shopper, "err", err)
-			}
-		}
-	}()
-
-	sess := &session{s: s, saleID: saleID, shopper: shopper, conn: conn, room: room}
 	// A shopper coming back finds its place or reservation where it left it.
 	if place, ok, err := s.deps.Rooms.Find(ctx, saleID, shopper); err != nil {
 		s.sendError(conn, err)
 	} else if ok {
 		sess.show(ctx, place)
 	}
-	sess.readLoop(ctx)
+	// The connection is hijacked: the handler may return. Reading goes on in
+	// a goroutine of its own, whose stack stays small, and the handler's
+	// goroutine, request and gin context are freed: an idle shopper costs
+	// one small goroutine.
+	go sess.serve(s.hub.ctx)
+}
+
+// serve reads the client's messages until the connection ends, then takes
+// the connection out of its room and starts the shopper's grace period.
+func (ss *session) serve(ctx context.Context) {
+	defer ss.conn.close(websocket.StatusNormalClosure, "")
+	ss.readLoop(ctx)
+	if ss.room.remove(ss.conn) {
+		// The node may be stopping, but the departure must still be recorded.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+		defer cancel()
+		if err := ss.s.deps.Presence.Depart(dctx, ss.saleID, ss.shopper); err != nil {
+			ss.s.deps.Log.Warn("record departure", "sale", ss.saleID, "shopper", ss.shopper, "err", err)
+		}
+	}
 }
 
 // refuse tells a client why it cannot stay, then closes with a code it acts on.

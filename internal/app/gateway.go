@@ -123,7 +123,6 @@ func (g *Gateway) Run(ctx context.Context) error {
 	})
 	grp.Go(func() error {
 		<-gctx.Done()
-		g.server.Shutdown()
 		sctx, cancel := context.WithTimeout(context.Background(), g.cfg.ShutdownGrace)
 		defer cancel()
 		return g.http.Shutdown(sctx)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -21,7 +22,13 @@ import (
 	"github.com/foyerhq/foyer/internal/testenv"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) {
+	if url := os.Getenv(holdEnv); url != "" {
+		// Started by a memory benchmark as its client process.
+		os.Exit(holdConnections(url))
+	}
+	testenv.Main(m)
+}
 
 // system is a whole Foyer started for one test: real Redis and Postgres, a
 // gateway and a worker, built by the same code as `foyer serve` and `foyer worker`.
@@ -36,11 +43,11 @@ type system struct {
 	DB         *sqlx.DB
 }
 
-func startSystem(t *testing.T) *system { return startNodes(t, 1, nil) }
+func startSystem(t testing.TB) *system { return startNodes(t, 1, nil) }
 
 // startNodes starts a system with n gateway nodes sharing Redis and Postgres;
 // settings override the test defaults.
-func startNodes(t *testing.T, n int, settings map[string]string) *system {
+func startNodes(t testing.TB, n int, settings map[string]string) *system {
 	t.Helper()
 	rs := testenv.NewRedis(t)
 	dbURL := testenv.NewDatabase(t)
@@ -94,7 +101,7 @@ type gatewayNode struct {
 }
 
 // startGateway starts one more gateway node; it stops when the test ends.
-func (s *system) startGateway(t *testing.T, nodeID string) gatewayNode {
+func (s *system) startGateway(t testing.TB, nodeID string) gatewayNode {
 	t.Helper()
 	cfg := s.cfg
 	cfg.NodeID = nodeID
@@ -121,12 +128,12 @@ func (s *system) startGateway(t *testing.T, nodeID string) gatewayNode {
 // failure. Lines written after the test ended (a library's goroutine winding
 // down) are dropped: the testing package panics on them.
 type testWriter struct {
-	t    *testing.T
+	t    testing.TB
 	mu   *sync.Mutex
 	done *bool
 }
 
-func newTestWriter(t *testing.T) testWriter {
+func newTestWriter(t testing.TB) testWriter {
 	w := testWriter{t: t, mu: &sync.Mutex{}, done: new(bool)}
 	t.Cleanup(func() { w.mu.Lock(); *w.done = true; w.mu.Unlock() })
 	return w
@@ -142,7 +149,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 // createSale creates a sale through the admin API and returns its id.
-func (s *system) createSale(t *testing.T, body map[string]any) string {
+func (s *system) createSale(t testing.TB, body map[string]any) string {
 	t.Helper()
 	var sale struct {
 		ID string `json:"id"`
@@ -155,7 +162,7 @@ func (s *system) createSale(t *testing.T, body map[string]any) string {
 }
 
 // call sends a JSON request and decodes the answer into out; it returns the status.
-func (s *system) call(t *testing.T, method, path, bearer string, body, out any) int {
+func (s *system) call(t testing.TB, method, path, bearer string, body, out any) int {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
