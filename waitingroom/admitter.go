@@ -188,10 +188,12 @@ func (a *Admitter) retireIfSettled(ctx context.Context, saleID string) error {
 // tick and takes the whole shoppers out of it. Allowance that goes unused is
 // not saved up: an empty queue must not become a burst later.
 func (s *admission) owed(rate float64, now time.Time, most int) int {
-	elapsed := min(now.Sub(s.last), time.Second)
+	// Clamped both ways: a tick read late from the ticker may carry a time
+	// before the last one, and a long pause must not become a burst.
+	elapsed := max(0, min(now.Sub(s.last), time.Second))
 	s.last = now
 	s.allowance = min(s.allowance+rate*elapsed.Seconds(), math.Max(1, rate))
-	n := int(s.allowance)
+	n := max(0, int(s.allowance))
 	s.allowance -= float64(n)
 	return min(n, most)
 }
@@ -199,6 +201,9 @@ func (s *admission) owed(rate float64, now time.Time, most int) int {
 // Admit lets up to n shoppers out of the sale's queue under the given fencing
 // token, holding one unit each. It returns the reservations made.
 func (a *Admitter) Admit(ctx context.Context, saleID, fence string, n int) ([]Reservation, error) {
+	if n <= 0 {
+		return nil, nil
+	}
 	k := salekeys.For(saleID)
 	args := make([]any, 0, 3+n)
 	args = append(args, fence, n, salekeys.EventsMaxLen)

@@ -1,10 +1,14 @@
 // Package shopperclient speaks Foyer's shopper protocol (docs/protocol.md)
-// from Go: sessions, the WebSocket, and checkout. Tests and the load
+// from Go. Client and Conn are the plain parts: sessions, one WebSocket (kept
+// alive by pings), and checkout. Shopper builds on them what a real app needs:
+// it stays connected across node drains and network failures, keeps its place
+// with its session, and syncs its clock with the server's. Tests and the load
 // generator use it, and it is the reference a mobile client ports.
 package shopperclient
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -23,6 +27,9 @@ const Subprotocol = "foyer.v1"
 type Client struct {
 	base string
 	http *http.Client
+	// pingEvery is how often a Conn sends a keepalive ping; zero means
+	// PingInterval. Only this package's tests shorten it.
+	pingEvery time.Duration
 }
 
 // New returns a client for the deployment at baseURL (http or https).
@@ -146,9 +153,11 @@ type Message struct {
 	Raw json.RawMessage `json:"-"`
 }
 
-// Conn is a shopper's WebSocket to one sale.
+// Conn is a shopper's WebSocket to one sale. From Connect until Close or
+// CloseNow it pings the server every PingInterval (see keepalive.go).
 type Conn struct {
-	ws *websocket.Conn
+	ws      *websocket.Conn
+	pinging keepalive
 }
 
 // Connect opens the WebSocket of a sale with a session.
@@ -158,7 +167,9 @@ func (c *Client) Connect(ctx context.Context, saleID string, s Session) (*Conn, 
 	if err != nil {
 		return nil, fmt.Errorf("connect to sale %s: %w", saleID, err)
 	}
-	return &Conn{ws: ws}, nil
+	conn := &Conn{ws: ws}
+	conn.pinging.start(conn, cmp.Or(c.pingEvery, PingInterval))
+	return conn, nil
 }
 
 // Next waits for the next message from the server.
@@ -194,8 +205,11 @@ func (c *Conn) Join(ctx context.Context) error {
 	return c.Send(ctx, map[string]string{"type": "join"})
 }
 
-// Close closes the connection normally.
-func (c *Conn) Close() error { return c.ws.Close(websocket.StatusNormalClosure, "") }
+// Close stops the keepalive and closes the connection normally.
+func (c *Conn) Close() error {
+	return c.pinging.stopAround(func() error { return c.ws.Close(websocket.StatusNormalClosure, "") })
+}
 
-// CloseNow drops the connection without a closing handshake.
-func (c *Conn) CloseNow() error { return c.ws.CloseNow() }
+// CloseNow stops the keepalive and drops the connection without a closing
+// handshake.
+func (c *Conn) CloseNow() error { return c.pinging.stopAround(c.ws.CloseNow) }

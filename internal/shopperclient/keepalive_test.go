@@ -1,0 +1,41 @@
+package shopperclient
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestAConnPingsTheServerUntilClosed(t *testing.T) {
+	for _, closeConn := range []struct {
+		name string
+		fn   func(*Conn) error
+	}{{"Close", (*Conn).Close}, {"CloseNow", (*Conn).CloseNow}} {
+		t.Run(closeConn.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			urls, _ := fakeDeployment(t, fakeClock{}, "a")
+			client := New(urls[0])
+			client.pingEvery = 5 * time.Millisecond
+			conn, err := client.Connect(ctx, "s_test", Session{Token: "t"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for pongs := 0; pongs < 3; {
+				m, err := conn.Next(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if m.Type == "pong" {
+					pongs++
+				}
+			}
+			closeConn.fn(conn)
+			select {
+			case <-conn.pinging.done:
+			default:
+				t.Fatal("the pinger still runs after the Conn was closed")
+			}
+		})
+	}
+}

@@ -1,0 +1,138 @@
+package shopperclient
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// Sentinel errors a Shopper's Run ends with; branch on them with errors.Is.
+var (
+	// ErrSaleNotFound: the server closed with 4004, there is no such sale.
+	ErrSaleNotFound = errors.New("sale not found")
+	// ErrUnsupportedVersion: the server closed with 4002, it does not speak
+	// this client's protocol version (Subprotocol).
+	ErrUnsupportedVersion = errors.New("protocol version not supported by the server")
+)
+
+// Close codes of the shopper protocol beyond the standard ones
+// (docs/protocol.md, "Close codes").
+const (
+	closeSessionInvalid     websocket.StatusCode = 4001
+	closeUnsupportedVersion websocket.StatusCode = 4002
+	closeSaleNotFound       websocket.StatusCode = 4004
+	closeTooSlow            websocket.StatusCode = 4008
+	closeIdle               websocket.StatusCode = 4009
+)
+
+// recovery is what a shopper does once its connection has ended.
+type recovery int
+
+const (
+	// reconnectNow: the node is draining (1001); another node takes the
+	// shopper with its place, so go to the next URL at once.
+	reconnectNow recovery = iota
+	// renewSession: the session is invalid (4001); get a new one, then
+	// reconnect at once. The place went with the old session.
+	renewSession
+	// reconnectLater: a passing failure (4008 too slow, 4009 idle, 1013 try
+	// again later, a network error, any code this client does not know);
+	// reconnect after a backoff so a crowd does not come back all at once.
+	reconnectLater
+	// stop: nothing more to do (1000), or nothing that retrying would fix
+	// (4004, 4002, 1009); Run returns.
+	stop
+)
+
+func (r recovery) String() string {
+	return [...]string{"reconnect now", "renew session", "reconnect later", "stop"}[r]
+}
+
+// recoveryFor sorts out why a connection ended, from the error its reader
+// got: what to do next and, for stop, the error Run returns (nil after a
+// normal closure).
+func recoveryFor(err error) (recovery, error) {
+	switch code := websocket.CloseStatus(err); code {
+	case websocket.StatusGoingAway:
+		return reconnectNow, nil
+	case closeSessionInvalid:
+		return renewSession, nil
+	case websocket.StatusNormalClosure:
+		return stop, nil
+	case closeSaleNotFound:
+		return stop, fmt.Errorf("%w: %w", ErrSaleNotFound, err)
+	case closeUnsupportedVersion:
+		return stop, fmt.Errorf("%w: %w", ErrUnsupportedVersion, err)
+	case websocket.StatusMessageTooBig:
+		return stop, fmt.Errorf("the server refused a message of this client as too big: %w", err)
+	default: // closeTooSlow, closeIdle, StatusTryAgainLater, -1 (no close frame: the network) and the unknown
+		return reconnectLater, nil
+	}
+}
+
+// wait is how long to wait before reconnecting, given how many connections
+// in a row have ended without being welcomed, this one included (failures
+// ≥ 1; a welcome starts the count again). "At once" holds only for the first:
+// a node that drains or a session refused again and again must not turn
+// into a busy loop, so repeats back off like any failure.
+func (r recovery) wait(failures int, b Backoff) time.Duration {
+	switch r {
+	case reconnectNow, renewSession:
+		if failures <= 1 {
+			return 0
+		}
+		return b.Delay(failures - 2)
+	case reconnectLater:
+		return b.Delay(failures - 1)
+	default:
+		return 0
+	}
+}
+
+// Backoff is exponential backoff with full jitter: the n-th wait (from 0) is
+// drawn uniformly from [0, min(Max, Min·2ⁿ)). Full jitter spreads the
+// thousands of shoppers a failed node drops over the whole window, instead
+// of sending them back in waves.
+type Backoff struct {
+	// Min is the ceiling of the first wait. Defaults to 500 ms.
+	Min time.Duration
+	// Max caps the ceiling. Defaults to 15 s.
+	Max time.Duration
+	// Rand returns a number in [0, 1); tests make it deterministic.
+	// Defaults to math/rand/v2's Float64.
+	Rand func() float64
+}
+
+// DefaultBackoff is the backoff docs/protocol.md asks for: 0.5 s doubling
+// to 15 s, with full jitter.
+var DefaultBackoff = Backoff{Min: 500 * time.Millisecond, Max: 15 * time.Second, Rand: rand.Float64}
+
+// Delay returns the wait before retry n (n ≥ 0).
+func (b Backoff) Delay(n int) time.Duration {
+	b = b.withDefaults()
+	ceiling := b.Min
+	for range max(n, 0) {
+		if ceiling >= b.Max {
+			break
+		}
+		ceiling *= 2
+	}
+	ceiling = min(ceiling, b.Max)
+	return time.Duration(b.Rand() * float64(ceiling))
+}
+
+func (b Backoff) withDefaults() Backoff {
+	if b.Min <= 0 {
+		b.Min = DefaultBackoff.Min
+	}
+	if b.Max <= 0 {
+		b.Max = DefaultBackoff.Max
+	}
+	if b.Rand == nil {
+		b.Rand = DefaultBackoff.Rand
+	}
+	return b
+}
