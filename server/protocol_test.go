@@ -105,3 +105,24 @@ func FuzzDecodeClientMessage(f *testing.F) {
 		}
 	})
 }
+
+func TestTheProtocolDocShowsEveryMessageByItsGoldenExample(t *testing.T) {
+	doc, err := os.ReadFile("../docs/protocol.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range ServerMessageTypes {
+		golden, err := os.ReadFile(filepath.Join("testdata", "golden", typ+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(doc, bytes.TrimSpace(golden)) {
+			t.Errorf("docs/protocol.md does not show the %s message as it is encoded:\n%s", typ, golden)
+		}
+	}
+	for _, typ := range ClientMessageTypes {
+		if !bytes.Contains(doc, []byte(`{"type":"`+typ+`"`)) {
+			t.Errorf("docs/protocol.md shows no %s message from a client", typ)
+		}
+	}
+}

@@ -121,3 +121,38 @@ func TestASilentConnectionIsClosedAsIdleAndAPingingOneIsNot(t *testing.T) {
 		}
 	}
 }
+
+func TestBrowsersMayConnectOnlyFromAllowedOrigins(t *testing.T) {
+	sys := startNodes(t, 1, map[string]string{"FOYER_ALLOWED_ORIGINS": "shop.example.com"})
+	saleID := sys.createSale(t, map[string]any{"sku": "W-3", "name": "Origins", "stock": 5, "outflow_per_second": stalled})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	sess, err := shopperclient.New(sys.URL).NewSession(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "ws" + strings.TrimPrefix(sys.URL, "http") + "/v1/sales/" + saleID + "/ws?session=" + sess.Token
+	for origin, allowed := range map[string]bool{
+		"https://shop.example.com":  true,
+		"https://evil.example.com":  false,
+		"https://shop.example.com.": false,
+	} {
+		ws, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{
+			Subprotocols: []string{"foyer.v1"}, HTTPHeader: http.Header{"Origin": {origin}},
+		})
+		if allowed {
+			if err != nil {
+				t.Errorf("origin %s refused: %v", origin, err)
+				continue
+			}
+			ws.CloseNow()
+			continue
+		}
+		if err == nil {
+			ws.CloseNow()
+			t.Errorf("origin %s was let in", origin)
+		} else if resp == nil || resp.StatusCode != http.StatusForbidden {
+			t.Errorf("origin %s: %v, want 403", origin, err)
+		}
+	}
+}
