@@ -45,6 +45,10 @@ type Config struct {
 	// IdleTimeout is how long a shopper's WebSocket may stay silent (no
 	// message, not even a ping) before it is taken for dead.
 	IdleTimeout time.Duration `env:"FOYER_WS_IDLE_TIMEOUT" envDefault:"30s"`
+	// WorkerClaimIdle is how long a confirmed reservation may sit with an
+	// order worker that took it without finishing before another worker
+	// claims it: how long a crashed worker's orders wait.
+	WorkerClaimIdle time.Duration `env:"FOYER_WORKER_CLAIM_IDLE" envDefault:"30s"`
 	// ShutdownGrace bounds a graceful shutdown.
 	ShutdownGrace time.Duration `env:"FOYER_SHUTDOWN_GRACE" envDefault:"10s"`
 	// LogLevel is debug, info, warn or error.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/foyerhq/foyer/internal/app"
 	"github.com/foyerhq/foyer/internal/keyring"
+	"github.com/foyerhq/foyer/internal/localservers"
 	"github.com/foyerhq/foyer/internal/testenv"
 )
 
@@ -49,7 +50,12 @@ func startSystem(t testing.TB) *system { return startNodes(t, 1, nil) }
 // settings override the test defaults.
 func startNodes(t testing.TB, n int, settings map[string]string) *system {
 	t.Helper()
-	rs := testenv.NewRedis(t)
+	return startNodesOn(t, testenv.NewRedis(t), n, settings)
+}
+
+// startNodesOn is startNodes on a Redis server the test controls.
+func startNodesOn(t testing.TB, rs *localservers.Redis, n int, settings map[string]string) *system {
+	t.Helper()
 	dbURL := testenv.NewDatabase(t)
 	sys := &system{AdminToken: "test-admin-token", Seed: keyring.NewSeed(), Redis: testenv.RedisClient(t, rs)}
 	environ := map[string]string{

@@ -36,7 +36,7 @@ func NewWorker(ctx context.Context, cfg Config, log *slog.Logger) (*Worker, erro
 		w.Close()
 		return nil, err
 	}
-	if w.worker, err = worker.New(w.rdb, subClient, writer, worker.Config{Consumer: cfg.NodeID}, log); err != nil {
+	if w.worker, err = worker.New(w.rdb, subClient, writer, worker.Config{Consumer: cfg.NodeID, ClaimIdle: cfg.WorkerClaimIdle}, log); err != nil {
 		w.Close()
 		return nil, err
 	}
