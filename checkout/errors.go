@@ -7,6 +7,7 @@ import "errors"
 var (
 	ErrTokenInvalid       = errors.New("reservation token invalid")
 	ErrTokenExpired       = errors.New("reservation token expired")
+	ErrTokenKeyRetired    = errors.New("reservation token signed by a retired key")
 	ErrTokenWrongSale     = errors.New("reservation token is for another sale")
 	ErrTokenReused        = errors.New("reservation token already used")
 	ErrReservationExpired = errors.New("reservation expired")

@@ -48,6 +48,8 @@ func (t *Tokens) Verify(saleID, token string) (*ReservationClaims, error) {
 	case err == nil:
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return nil, fmt.Errorf("verify token: %w", ErrTokenExpired)
+	case errors.Is(err, keyring.ErrKeyRetired):
+		return nil, fmt.Errorf("verify token: %w", ErrTokenKeyRetired)
 	case errors.Is(err, jwt.ErrTokenInvalidAudience):
 		return nil, fmt.Errorf("verify token: %w", ErrTokenWrongSale)
 	default:

@@ -45,6 +45,7 @@ var problems = []struct {
 	{waitingroom.ErrTooEarly, problem{http.StatusConflict, "too_early"}},
 	{checkout.ErrTokenInvalid, problem{http.StatusUnauthorized, "token_invalid"}},
 	{checkout.ErrTokenExpired, problem{http.StatusUnauthorized, "token_expired"}},
+	{checkout.ErrTokenKeyRetired, problem{http.StatusUnauthorized, "token_key_retired"}},
 	{checkout.ErrTokenWrongSale, problem{http.StatusForbidden, "token_wrong_sale"}},
 	{checkout.ErrTokenReused, problem{http.StatusConflict, "token_reused"}},
 	{checkout.ErrReservationExpired, problem{http.StatusGone, "reservation_expired"}},

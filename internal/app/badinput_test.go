@@ -239,3 +239,45 @@ func mustRing(t *testing.T, seed string) *keyring.Ring {
 	}
 	return r
 }
+
+// TestARetiredKeyVerifiesUntilItsWindowClosesAndNotAfter configures two
+// retired keys, one still in its window and one past it, and checks out
+// with a token signed by each.
+func TestARetiredKeyVerifiesUntilItsWindowClosesAndNotAfter(t *testing.T) {
+	current, inWindow, pastWindow := keyring.NewSeed(), keyring.NewSeed(), keyring.NewSeed()
+	keys := current + "," + inWindow + "@" + time.Now().Add(time.Hour).UTC().Format(time.RFC3339) +
+		"," + pastWindow + "@" + time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+	sys := startNodes(t, 1, map[string]string{"FOYER_SIGNING_KEYS": keys})
+	sys.Seed = current
+	saleID := sys.createSale(t, map[string]any{"sku": "K-1", "name": "Keys", "stock": 5, "outflow_per_second": 100})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	reissue := func(admitted shopperclient.Message, seed string) string {
+		claims, err := checkout.NewTokens(mustRing(t, current)).Verify(saleID, admitted.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		token, err := checkout.NewTokens(mustRing(t, seed)).Issue(saleID, waitingroom.Reservation{
+			ID: claims.ID, Shopper: claims.Subject,
+			AdmittedAtMs: claims.IssuedAt.UnixMilli(), ExpiresAtMs: claims.ExpiresAt.UnixMilli()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return token
+	}
+	path := "/v1/sales/" + saleID + "/checkout"
+	old, _ := admitOne(t, ctx, sys, saleID)
+	var body struct{ Error struct{ Code string } }
+	status := sys.call(t, http.MethodPost, path, "", map[string]string{"token": reissue(old, pastWindow)}, &body)
+	if status != http.StatusUnauthorized || body.Error.Code != "token_key_retired" {
+		t.Errorf("a key past its window: %d %q, want 401 token_key_retired", status, body.Error.Code)
+	}
+	if status := sys.call(t, http.MethodPost, path, "", map[string]string{"token": reissue(old, inWindow)}, nil); status != http.StatusOK {
+		t.Errorf("a retired key in its window: %d, want 200", status)
+	}
+	var jwks struct{ Keys []struct{ Kid string } }
+	sys.call(t, http.MethodGet, "/.well-known/jwks.json", "", nil, &jwks)
+	if len(jwks.Keys) != 2 {
+		t.Errorf("JWKS lists %d keys, want the current one and the one still in its window", len(jwks.Keys))
+	}
+}

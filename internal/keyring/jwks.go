@@ -17,6 +17,9 @@ type JWK struct {
 func (r *Ring) JWKS() map[string][]JWK {
 	keys := []JWK{}
 	for _, k := range r.ordered {
+		if !k.until.IsZero() && r.now().After(k.until) {
+			continue // nothing it signed is still valid
+		}
 		keys = append(keys, JWK{Kty: "OKP", Crv: "Ed25519", X: base64.RawURLEncoding.EncodeToString(k.public),
 			Kid: k.id, Use: "sig", Alg: "EdDSA"})
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -23,6 +24,10 @@ const clockLeeway = 5 * time.Second
 // ErrBadKey means a configured key could not be decoded.
 var ErrBadKey = errors.New("bad signing key")
 
+// ErrKeyRetired means a token was signed by a key whose verification
+// window has closed: every token it signed has expired by now.
+var ErrKeyRetired = errors.New("signing key retired")
+
 // Ring signs with one key and verifies with any of its keys.
 type Ring struct {
 	active  *key
@@ -35,16 +40,32 @@ type key struct {
 	id      string
 	private ed25519.PrivateKey
 	public  ed25519.PublicKey
+	until   time.Time // a retired key verifies until then; zero for the signing key
 }
 
 // New returns a ring that signs with the first seed and verifies with all.
 // A seed is 32 bytes of base64 (standard or URL alphabet, padded or not).
+// A retired key is given as "seed@<RFC 3339 time>": it verifies tokens
+// until that time, which should be when the last token it signed expires,
+// and after it a token it signed is refused with ErrKeyRetired.
 func New(seeds ...string) (*Ring, error) {
 	if len(seeds) == 0 {
 		return nil, fmt.Errorf("%w: no key given", ErrBadKey)
 	}
 	r := &Ring{byID: map[string]*key{}, now: time.Now}
-	for i, s := range seeds {
+	for i, entry := range seeds {
+		s, until, retired := strings.Cut(entry, "@")
+		var verifyUntil time.Time
+		if retired {
+			if i == 0 {
+				return nil, fmt.Errorf("key 1: %w: the signing key cannot be retired", ErrBadKey)
+			}
+			t, err := time.Parse(time.RFC3339, until)
+			if err != nil {
+				return nil, fmt.Errorf("key %d: %w: retirement time: %v", i+1, ErrBadKey, err)
+			}
+			verifyUntil = t
+		}
 		seed, err := decodeSeed(s)
 		if err != nil {
 			return nil, fmt.Errorf("key %d: %w", i+1, err)
@@ -52,7 +73,7 @@ func New(seeds ...string) (*Ring, error) {
 		priv := ed25519.NewKeyFromSeed(seed)
 		pub := priv.Public().(ed25519.PublicKey)
 		sum := sha256.Sum256(pub)
-		k := &key{id: base64.RawURLEncoding.EncodeToString(sum[:8]), private: priv, public: pub}
+		k := &key{id: base64.RawURLEncoding.EncodeToString(sum[:8]), private: priv, public: pub, until: verifyUntil}
 		if r.active == nil {
 			r.active = k
 		}
@@ -114,6 +135,9 @@ func (r *Ring) keyFor(t *jwt.Token) (any, error) {
 	k, ok := r.byID[kid]
 	if !ok {
 		return nil, fmt.Errorf("unknown key id %q", kid)
+	}
+	if !k.until.IsZero() && r.now().After(k.until) {
+		return nil, fmt.Errorf("key %s: %w at %s", kid, ErrKeyRetired, k.until.Format(time.RFC3339))
 	}
 	return k.public, nil
 }
