@@ -44,18 +44,21 @@ func NewService(rdb redis.UniversalClient, tokens *Tokens, publisher message.Pub
 type Receipt struct {
 	ReservationID string
 	Status        string // "confirmed": the order is on its way to Postgres
+	Quantity      int
 }
 
 // Checkout verifies a reservation token for the sale and confirms its
-// reservation. A token confirms once; a second use gets ErrTokenReused.
-func (s *Service) Checkout(ctx context.Context, saleID, token string) (Receipt, error) {
+// reservation for quantity units (the held one and, up to the sale's
+// per-shopper limit, more from those still available). A token confirms
+// once; a second use gets ErrTokenReused.
+func (s *Service) Checkout(ctx context.Context, saleID, token string, quantity int) (Receipt, error) {
 	claims, err := s.tokens.Verify(saleID, token)
 	if err != nil {
 		return Receipt{}, err
 	}
 	k := salekeys.For(saleID)
 	raw, err := confirmScript.Run(ctx, s.rdb, []string{k.Meta, k.Res, k.Holds, k.Outbox, k.Events},
-		claims.ID, claims.Subject, salekeys.EventsMaxLen).Text()
+		claims.ID, claims.Subject, salekeys.EventsMaxLen, quantity).Text()
 	if err != nil {
 		return Receipt{}, fmt.Errorf("confirm reservation %s of sale %s: %w", claims.ID, saleID, confirmError(err))
 	}
@@ -70,7 +73,7 @@ func (s *Service) Checkout(ctx context.Context, saleID, token string) (Receipt, 
 			"reservation", claims.ID, "txn", c.Txn, "err", err)
 	}
 	s.log.Info("reservation confirmed", "sale", saleID, "reservation", claims.ID, "txn", c.Txn)
-	return Receipt{ReservationID: claims.ID, Status: "confirmed"}, nil
+	return Receipt{ReservationID: claims.ID, Status: "confirmed", Quantity: max(c.Quantity, 1)}, nil
 }
 
 // confirmed is the reservation as confirm.lua returns it.
@@ -80,6 +83,7 @@ type confirmed struct {
 	Txn         string `json:"txn"`
 	PriceCents  int64  `json:"price_cents"`
 	ConfirmedAt int64  `json:"confirmed_at"`
+	Quantity    int    `json:"quantity"`
 }
 
 // publish sends one confirmation to the order workers and takes it out of the
@@ -88,7 +92,7 @@ type confirmed struct {
 func (s *Service) publish(ctx context.Context, saleID string, c confirmed) error {
 	payload, err := json.Marshal(ReservationConfirmed{
 		SaleID: saleID, ReservationID: c.Reservation, ShopperID: c.Shopper, Txn: c.Txn,
-		Quantity: 1, PriceCents: c.PriceCents, ConfirmedAt: time.UnixMilli(c.ConfirmedAt).UTC(),
+		Quantity: max(c.Quantity, 1), PriceCents: c.PriceCents, ConfirmedAt: time.UnixMilli(c.ConfirmedAt).UTC(),
 	})
 	if err != nil {
 		return fmt.Errorf("encode confirmation %s: %w", c.Reservation, err)
@@ -112,6 +116,10 @@ func confirmError(err error) error {
 		return ErrTokenReused
 	case "RESERVATION_EXPIRED":
 		return ErrReservationExpired
+	case "OVER_LIMIT":
+		return ErrOverLimit
+	case "NOT_ENOUGH_STOCK":
+		return ErrNotEnoughStock
 	}
 	return err
 }

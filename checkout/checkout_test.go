@@ -22,13 +22,13 @@ func TestCheckoutMovesTheUnitFromHeldToSoldAndPublishesTheOrder(t *testing.T) {
 	}
 
 	from := time.Now()
-	receipt, err := s.service.Checkout(t.Context(), saleID, s.token(t, alice))
+	receipt, err := s.service.Checkout(t.Context(), saleID, s.token(t, alice), 1)
 	if err != nil {
 		t.Fatalf("Checkout: %v", err)
 	}
 	to := time.Now()
 
-	if receipt != (checkout.Receipt{ReservationID: alice.ID, Status: "confirmed"}) {
+	if receipt != (checkout.Receipt{ReservationID: alice.ID, Status: "confirmed", Quantity: 1}) {
 		t.Errorf("receipt = %+v", receipt)
 	}
 	if got := s.counters(t); got != (counters{Available: 1, Held: 1, Sold: 1, State: "open"}) {
@@ -55,12 +55,12 @@ func TestASecondCheckoutWithTheSameTokenIsRefusedAndChangesNothing(t *testing.T)
 	s := openSale(t, 3)
 	alice := s.admit(t, "alice")[0]
 	token := s.token(t, alice)
-	if _, err := s.service.Checkout(t.Context(), saleID, token); err != nil {
+	if _, err := s.service.Checkout(t.Context(), saleID, token, 1); err != nil {
 		t.Fatalf("first Checkout: %v", err)
 	}
 	before := s.counters(t)
 
-	_, err := s.service.Checkout(t.Context(), saleID, token)
+	_, err := s.service.Checkout(t.Context(), saleID, token, 1)
 	if !errors.Is(err, checkout.ErrTokenReused) {
 		t.Fatalf("second Checkout = %v, want ErrTokenReused", err)
 	}
@@ -82,7 +82,7 @@ func TestConcurrentCheckoutsWithOneTokenConfirmOnce(t *testing.T) {
 	errs := make([]error, racers)
 	var wg sync.WaitGroup
 	for i := range racers {
-		wg.Go(func() { _, errs[i] = s.service.Checkout(t.Context(), saleID, token) })
+		wg.Go(func() { _, errs[i] = s.service.Checkout(t.Context(), saleID, token, 1) })
 	}
 	wg.Wait()
 
@@ -110,13 +110,13 @@ func TestConfirmingTheLastUnitSellsTheSaleOut(t *testing.T) {
 	s := openSale(t, 2)
 	admitted := s.admit(t, "alice", "bob")
 
-	if _, err := s.service.Checkout(t.Context(), saleID, s.token(t, admitted[0])); err != nil {
+	if _, err := s.service.Checkout(t.Context(), saleID, s.token(t, admitted[0]), 1); err != nil {
 		t.Fatal(err)
 	}
 	if got := s.counters(t); got.State != "open" {
 		t.Fatalf("state = %q with one unit still held, want open", got.State)
 	}
-	if _, err := s.service.Checkout(t.Context(), saleID, s.token(t, admitted[1])); err != nil {
+	if _, err := s.service.Checkout(t.Context(), saleID, s.token(t, admitted[1]), 1); err != nil {
 		t.Fatal(err)
 	}
 	if got := s.counters(t); got != (counters{Available: 0, Held: 0, Sold: 2, State: "sold_out"}) {
@@ -178,7 +178,7 @@ func TestCheckoutRefusesAReservationThatIsNotHeldByTheShopper(t *testing.T) {
 			tt.spoil(t, s, &r)
 			before := s.counters(t)
 
-			_, err := s.service.Checkout(t.Context(), saleID, s.token(t, r))
+			_, err := s.service.Checkout(t.Context(), saleID, s.token(t, r), 1)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("Checkout = %v, want %v", err, tt.want)
 			}
@@ -200,7 +200,7 @@ func TestCheckoutRefusesATokenOfAnotherSaleBeforeTouchingRedis(t *testing.T) {
 	r := s.admit(t, "alice")[0]
 	before := s.counters(t)
 
-	_, err := s.service.Checkout(t.Context(), "s_other", s.token(t, r))
+	_, err := s.service.Checkout(t.Context(), "s_other", s.token(t, r), 1)
 	if !errors.Is(err, checkout.ErrTokenWrongSale) {
 		t.Fatalf("Checkout = %v, want ErrTokenWrongSale", err)
 	}

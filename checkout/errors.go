@@ -12,4 +12,6 @@ var (
 	ErrTokenReused        = errors.New("reservation token already used")
 	ErrReservationExpired = errors.New("reservation expired")
 	ErrUnknownReservation = errors.New("reservation unknown")
+	ErrOverLimit          = errors.New("quantity over the per-shopper limit")
+	ErrNotEnoughStock     = errors.New("not enough stock for that quantity")
 )

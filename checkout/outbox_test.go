@@ -14,7 +14,7 @@ func TestACheckoutWhosePublishFailsIsStillConfirmedAndKeptInTheOutbox(t *testing
 	alice := s.admit(t, "alice")[0]
 	s.publisher.failNext(1)
 
-	receipt, err := s.service.Checkout(t.Context(), saleID, s.token(t, alice))
+	receipt, err := s.service.Checkout(t.Context(), saleID, s.token(t, alice), 1)
 	if err != nil {
 		t.Fatalf("Checkout = %v; a failed publish must not fail a confirmed checkout", err)
 	}
@@ -37,7 +37,7 @@ func TestTheOutboxRelayPublishesWhatCheckoutCouldNotAndEmptiesTheOutbox(t *testi
 	alice := s.admit(t, "alice")[0]
 	s.publisher.failNext(1)
 	from := time.Now()
-	if _, err := s.service.Checkout(t.Context(), saleID, s.token(t, alice)); err != nil {
+	if _, err := s.service.Checkout(t.Context(), saleID, s.token(t, alice), 1); err != nil {
 		t.Fatal(err)
 	}
 	to := time.Now()
@@ -78,7 +78,7 @@ func TestTheOutboxRelayKeepsAnEntryItFailedToPublishForTheNextRound(t *testing.T
 	admitted := s.admit(t, "alice", "bob")
 	s.publisher.failNext(2)
 	for _, r := range admitted {
-		if _, err := s.service.Checkout(t.Context(), saleID, s.token(t, r)); err != nil {
+		if _, err := s.service.Checkout(t.Context(), saleID, s.token(t, r), 1); err != nil {
 			t.Fatal(err)
 		}
 	}

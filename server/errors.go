@@ -50,6 +50,8 @@ var problems = []struct {
 	{checkout.ErrTokenReused, problem{http.StatusConflict, "token_reused"}},
 	{checkout.ErrReservationExpired, problem{http.StatusGone, "reservation_expired"}},
 	{checkout.ErrUnknownReservation, problem{http.StatusNotFound, "reservation_unknown"}},
+	{checkout.ErrOverLimit, problem{http.StatusUnprocessableEntity, "quantity_over_limit"}},
+	{checkout.ErrNotEnoughStock, problem{http.StatusConflict, "not_enough_stock"}},
 }
 
 var internalProblem = problem{http.StatusInternalServerError, "internal"}

@@ -66,12 +66,14 @@ func (s *Server) getSale(c *gin.Context) {
 }
 
 type checkoutRequest struct {
-	Token string `json:"token" binding:"required"`
+	Token    string `json:"token" binding:"required"`
+	Quantity *int   `json:"quantity"` // default 1; at most the sale's per_shopper_limit
 }
 
 type checkoutAnswer struct {
 	ReservationID string `json:"reservation_id"`
 	Status        string `json:"status"`
+	Quantity      int    `json:"quantity"`
 }
 
 func (s *Server) checkout(c *gin.Context) {
@@ -84,12 +86,21 @@ func (s *Server) checkout(c *gin.Context) {
 		s.fail(c, fmt.Errorf("%w: %v", errBadRequest, err))
 		return
 	}
-	receipt, err := s.deps.Checkout.Checkout(c.Request.Context(), id, req.Token)
+	quantity := 1
+	if req.Quantity != nil {
+		quantity = *req.Quantity
+	}
+	if quantity < 1 {
+		s.fail(c, fmt.Errorf("%w: quantity must be at least 1", errBadRequest))
+		return
+	}
+	receipt, err := s.deps.Checkout.Checkout(c.Request.Context(), id, req.Token, quantity)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, checkoutAnswer{ReservationID: receipt.ReservationID, Status: receipt.Status})
+	c.JSON(http.StatusOK, checkoutAnswer{ReservationID: receipt.ReservationID, Status: receipt.Status,
+		Quantity: receipt.Quantity})
 }
 
 // saleRequest is the admin's plan of a sale; omitted fields take defaults.
@@ -104,6 +115,7 @@ type saleRequest struct {
 	OutflowPerSecond      float64    `json:"outflow_per_second"`
 	ReservationTTLSeconds int        `json:"reservation_ttl_seconds"`
 	PrequeueSeconds       *int       `json:"prequeue_seconds"`
+	PerShopperLimit       int        `json:"per_shopper_limit"`
 }
 
 // Defaults of a sale plan, for the fields an admin leaves out.
@@ -137,6 +149,7 @@ func (r saleRequest) plan(now time.Time) waitingroom.Plan {
 	if p.ReservationTTLSeconds == 0 {
 		p.ReservationTTLSeconds = defaultReservationTTL
 	}
+	p.PerShopperLimit = max(r.PerShopperLimit, 1)
 	p.PrequeueSeconds = defaultPrequeue
 	if r.PrequeueSeconds != nil {
 		p.PrequeueSeconds = *r.PrequeueSeconds

@@ -31,7 +31,7 @@ type SaleOperator interface {
 
 // Checkouter confirms a reservation token.
 type Checkouter interface {
-	Checkout(ctx context.Context, saleID, token string) (checkout.Receipt, error)
+	Checkout(ctx context.Context, saleID, token string, quantity int) (checkout.Receipt, error)
 }
 
 // Presence records where shoppers' connections are, so that one who leaves

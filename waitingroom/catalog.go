@@ -20,9 +20,9 @@ func NewCatalog(db *sqlx.DB) *Catalog { return &Catalog{db: db} }
 
 const insertSaleSQL = `
 INSERT INTO sales (id, sku, name, price_cents, currency, stock, starts_at, ends_at,
-                   outflow_per_second, reservation_ttl_seconds, prequeue_seconds)
+                   outflow_per_second, reservation_ttl_seconds, prequeue_seconds, per_shopper_limit)
 VALUES (:id, :sku, :name, :price_cents, :currency, :stock, :starts_at, :ends_at,
-        :outflow_per_second, :reservation_ttl_seconds, :prequeue_seconds)`
+        :outflow_per_second, :reservation_ttl_seconds, :prequeue_seconds, :per_shopper_limit)`
 
 // Create stores a new plan. It runs inside tx so that the caller can undo it
 // when the sale's hot state cannot be loaded into Redis.
@@ -40,7 +40,7 @@ func (c *Catalog) Begin(ctx context.Context) (*sqlx.Tx, error) {
 
 const selectSaleSQL = `
 SELECT id, sku, name, price_cents, currency, stock, starts_at, ends_at,
-       outflow_per_second, reservation_ttl_seconds, prequeue_seconds
+       outflow_per_second, reservation_ttl_seconds, prequeue_seconds, per_shopper_limit
 FROM sales`
 
 // Get returns the plan of one sale, or ErrSaleNotFound.

@@ -32,7 +32,7 @@ func (r *Rooms) Load(ctx context.Context, p *Plan) error {
 		"starts_at_ms", p.StartsAt.UnixMilli(), "ends_at_ms", p.EndsAt.UnixMilli(),
 		"prequeue_at_ms", p.PrequeueAt().UnixMilli(),
 		"rate", strconv.FormatFloat(p.OutflowPerSecond, 'f', -1, 64),
-		"ttl_ms", p.ReservationTTL().Milliseconds(), "stock", p.Stock,
+		"ttl_ms", p.ReservationTTL().Milliseconds(), "stock", p.Stock, "limit", max(p.PerShopperLimit, 1),
 	}
 	if err := loadScript.Run(ctx, r.rdb, []string{k.Meta}, args...).Err(); err != nil {
 		return fmt.Errorf("load sale %s: %w", p.ID, err)

@@ -33,6 +33,8 @@ type Plan struct {
 	ReservationTTLSeconds int       `db:"reservation_ttl_seconds" json:"reservation_ttl_seconds"`
 	// PrequeueSeconds is how long before the start the prequeue opens.
 	PrequeueSeconds int `db:"prequeue_seconds" json:"prequeue_seconds"`
+	// PerShopperLimit is how many units one shopper may buy.
+	PerShopperLimit int `db:"per_shopper_limit" json:"per_shopper_limit"`
 }
 
 // PrequeueAt is when shoppers may start to join.
@@ -52,6 +54,7 @@ const (
 	minReservationTTL = 10 * time.Second
 	maxReservationTTL = 24 * time.Hour
 	maxPrequeue       = 7 * 24 * time.Hour
+	maxPerShopper     = 10
 )
 
 // Validate reports every problem with the plan at once, wrapped in ErrInvalidSale.
@@ -84,6 +87,9 @@ func (p *Plan) Validate() error {
 	}
 	if p.PrequeueSeconds < 0 || time.Duration(p.PrequeueSeconds)*time.Second > maxPrequeue {
 		problems = append(problems, fmt.Sprintf("prequeue_seconds must be between 0 and %d", int(maxPrequeue.Seconds())))
+	}
+	if p.PerShopperLimit < 1 || p.PerShopperLimit > maxPerShopper {
+		problems = append(problems, fmt.Sprintf("per_shopper_limit must be between 1 and %d", maxPerShopper))
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: %s", ErrInvalidSale, strings.Join(problems, "; "))

@@ -10,7 +10,7 @@ import (
 func validPlan() Plan {
 	start := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 	return Plan{SKU: "SKU-1", Name: "Sneaker", PriceCents: 9900, Currency: "EUR", Stock: 100,
-		StartsAt: start, EndsAt: start.Add(time.Hour), OutflowPerSecond: 10, ReservationTTLSeconds: 300}
+		StartsAt: start, EndsAt: start.Add(time.Hour), OutflowPerSecond: 10, ReservationTTLSeconds: 300, PerShopperLimit: 1}
 }
 
 func TestPlanValidationNamesEveryProblem(t *testing.T) {
@@ -27,6 +27,7 @@ func TestPlanValidationNamesEveryProblem(t *testing.T) {
 		{"ends before it starts", func(p *Plan) { p.EndsAt = p.StartsAt }, "ends_at"},
 		{"no outflow", func(p *Plan) { p.OutflowPerSecond = 0 }, "outflow_per_second"},
 		{"hold too short", func(p *Plan) { p.ReservationTTLSeconds = 1 }, "reservation_ttl_seconds"},
+		{"limit too high", func(p *Plan) { p.PerShopperLimit = 11 }, "per_shopper_limit"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

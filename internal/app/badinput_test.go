@@ -281,3 +281,37 @@ func TestARetiredKeyVerifiesUntilItsWindowClosesAndNotAfter(t *testing.T) {
 		t.Errorf("JWKS lists %d keys, want the current one and the one still in its window", len(jwks.Keys))
 	}
 }
+
+func TestAShopperMayBuyUpToTheLimitAndNoMore(t *testing.T) {
+	sys := startSystem(t)
+	saleID := sys.createSale(t, map[string]any{"sku": "L-1", "name": "Limit", "stock": 4,
+		"outflow_per_second": 100, "per_shopper_limit": 3})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	admitted, conn := admitOne(t, ctx, sys, saleID)
+	path := "/v1/sales/" + saleID + "/checkout"
+	before := sys.snapshot(t, saleID)
+	var body struct {
+		Error    struct{ Code string }
+		Quantity int
+	}
+	status := sys.call(t, http.MethodPost, path, "", map[string]any{"token": admitted.Token, "quantity": 4}, &body)
+	if status != http.StatusUnprocessableEntity || body.Error.Code != "quantity_over_limit" {
+		t.Errorf("4 over a limit of 3: %d %q, want 422 quantity_over_limit", status, body.Error.Code)
+	}
+	if status := sys.call(t, http.MethodPost, path, "", map[string]any{"token": admitted.Token, "quantity": 0}, &body); status != http.StatusBadRequest {
+		t.Errorf("quantity 0: %d, want 400", status)
+	}
+	sys.assertUnchanged(t, saleID, before, "refused quantities")
+	status = sys.call(t, http.MethodPost, path, "", map[string]any{"token": admitted.Token, "quantity": 3}, &body)
+	if status != http.StatusOK || body.Quantity != 3 {
+		t.Fatalf("3 within the limit: %d, quantity %d", status, body.Quantity)
+	}
+	expectMessage(t, ctx, conn, "order")
+	var quantity, sold int
+	sys.DB.Get(&quantity, `SELECT quantity FROM orders WHERE sale_id = $1`, saleID)
+	sys.DB.Get(&sold, `SELECT sold FROM sales WHERE id = $1`, saleID)
+	if quantity != 3 || sold != 3 {
+		t.Errorf("order quantity %d, sold %d; want 3 and 3", quantity, sold)
+	}
+}

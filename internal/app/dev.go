@@ -87,7 +87,7 @@ func demoPlan(now time.Time) waitingroom.Plan {
 	return waitingroom.Plan{
 		SKU: "FOYER-RUNNER-01", Name: "Foyer Runner, launch edition", PriceCents: 12900, Currency: "EUR",
 		Stock: 100, StartsAt: starts, EndsAt: starts.Add(time.Hour),
-		OutflowPerSecond: 2, ReservationTTLSeconds: 120, PrequeueSeconds: 900,
+		OutflowPerSecond: 2, ReservationTTLSeconds: 120, PrequeueSeconds: 900, PerShopperLimit: 1,
 	}
 }
 
