@@ -50,6 +50,8 @@ var problems = []struct {
 	{checkout.ErrTokenReused, problem{http.StatusConflict, "token_reused"}},
 	{checkout.ErrReservationExpired, problem{http.StatusGone, "reservation_expired"}},
 	{checkout.ErrUnknownReservation, problem{http.StatusNotFound, "reservation_unknown"}},
+	{checkout.ErrRequestInProgress, problem{http.StatusConflict, "request_in_progress"}},
+	{checkout.ErrKeyReused, problem{http.StatusUnprocessableEntity, "idempotency_key_reused"}},
 	{checkout.ErrOverLimit, problem{http.StatusUnprocessableEntity, "quantity_over_limit"}},
 	{checkout.ErrNotEnoughStock, problem{http.StatusConflict, "not_enough_stock"}},
 }

@@ -41,6 +41,13 @@ type Presence interface {
 	Depart(ctx context.Context, saleID, shopperID string) error
 }
 
+// IdempotentAnswers keeps the answers to requests by their Idempotency-Key.
+type IdempotentAnswers interface {
+	Begin(ctx context.Context, saleID, key, fingerprint string) (*checkout.Answer, error)
+	Finish(ctx context.Context, saleID, key string, ans checkout.Answer) error
+	Abandon(ctx context.Context, saleID, key string) error
+}
+
 // Readiness reports whether the node's dependencies answer.
 type Readiness func(ctx context.Context) error
 
@@ -50,6 +57,7 @@ type Deps struct {
 	Rooms    *waitingroom.Rooms
 	Presence Presence
 	Checkout Checkouter
+	Answers  IdempotentAnswers
 	Tokens   *checkout.Tokens
 	Ring     *keyring.Ring
 	Ready    Readiness

@@ -1,8 +1,12 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -314,4 +318,49 @@ func TestAShopperMayBuyUpToTheLimitAndNoMore(t *testing.T) {
 	if quantity != 3 || sold != 3 {
 		t.Errorf("order quantity %d, sold %d; want 3 and 3", quantity, sold)
 	}
+}
+
+// postCheckout sends a checkout with an Idempotency-Key and returns the
+// status, the body and whether the server says it replayed an answer.
+func (s *system) postCheckout(t *testing.T, saleID, key string, body map[string]any) (int, string, bool) {
+	t.Helper()
+	raw, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/v1/sales/"+saleID+"/checkout", bytes.NewReader(raw))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(answer), resp.Header.Get("Idempotent-Replayed") == "true"
+}
+
+func TestAReplayedIdempotencyKeyGetsTheSameAnswerAndDoesNothingMore(t *testing.T) {
+	sys := startSystem(t)
+	saleID := sys.createSale(t, map[string]any{"sku": "I-1", "name": "Idempotent", "stock": 5, "outflow_per_second": 100})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	admitted, conn := admitOne(t, ctx, sys, saleID)
+	req := map[string]any{"token": admitted.Token}
+	status, first, replayed := sys.postCheckout(t, saleID, "key-1", req)
+	if status != http.StatusOK || replayed {
+		t.Fatalf("first checkout: %d %s (replayed %v)", status, first, replayed)
+	}
+	expectMessage(t, ctx, conn, "order")
+	other, _ := admitOne(t, ctx, sys, saleID)
+	before := sys.snapshot(t, saleID)
+	status, again, replayed := sys.postCheckout(t, saleID, "key-1", req)
+	if status != http.StatusOK || again != first || !replayed {
+		t.Errorf("replay: %d %s (replayed %v), want the first answer %s again", status, again, replayed, first)
+	}
+	sys.assertUnchanged(t, saleID, before, "a replayed checkout")
+	if status, body, _ := sys.postCheckout(t, saleID, "key-1", map[string]any{"token": other.Token}); status != http.StatusUnprocessableEntity || !strings.Contains(body, "idempotency_key_reused") {
+		t.Errorf("the key with another token: %d %s, want 422 idempotency_key_reused", status, body)
+	}
+	if status, body, _ := sys.postCheckout(t, saleID, "key-2", req); status != http.StatusConflict || !strings.Contains(body, "token_reused") {
+		t.Errorf("a new key with a used token: %d %s, want 409 token_reused", status, body)
+	}
+	sys.assertUnchanged(t, saleID, before, "refused checkouts")
 }

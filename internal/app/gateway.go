@@ -94,7 +94,7 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 		AdminToken: cfg.AdminToken, PublicURL: g.URL(), AllowedOrigins: cfg.AllowedOrigins,
 		IdleTimeout: cfg.IdleTimeout,
 	}, server.Deps{
-		Operator: g.Operator, Rooms: rooms, Presence: g.presence, Checkout: svc, Tokens: tokens, Ring: ring,
+		Operator: g.Operator, Rooms: rooms, Presence: g.presence, Checkout: svc, Answers: checkout.NewAnswers(g.rdb), Tokens: tokens, Ring: ring,
 		Ready: g.ready, Web: web.FS(), Log: log,
 	})
 	g.http = &http.Server{Handler: g.server.Handler(), ReadHeaderTimeout: 10 * time.Second}

@@ -34,6 +34,10 @@ type Keys struct {
 	prefix   string
 }
 
+// Idempotency is where the answer to a request with this Idempotency-Key
+// is kept.
+func (k Keys) Idempotency(key string) string { return k.prefix + "idem:" + key }
+
 // Conns is the set of the sale's shoppers connected to one node.
 func (k Keys) Conns(node string) string { return k.prefix + "conns:" + node }
 

@@ -1,0 +1,97 @@
+package checkout
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/foyerhq/foyer/internal/salekeys"
+)
+
+// Errors of idempotent requests.
+var (
+	// ErrRequestInProgress means a request with the same Idempotency-Key is
+	// still being answered.
+	ErrRequestInProgress = errors.New("a request with this idempotency key is in progress")
+	// ErrKeyReused means an Idempotency-Key came back with another request.
+	ErrKeyReused = errors.New("idempotency key used for another request")
+)
+
+// answerTTL is how long an answer is kept for replays; inFlightTTL bounds
+// how long a request that never finished (its node died) blocks its key.
+const (
+	answerTTL   = 24 * time.Hour
+	inFlightTTL = 30 * time.Second
+)
+
+// Answer is a stored reply to an idempotent request.
+type Answer struct {
+	Status      int             `json:"status"`
+	Body        json.RawMessage `json:"body,omitempty"`
+	Fingerprint string          `json:"fingerprint"` // what the request was, so a reused key is noticed
+	InFlight    bool            `json:"in_flight,omitempty"`
+}
+
+// Answers remembers the replies to checkouts by their Idempotency-Key, per
+// sale, so that a client that retries a checkout gets the first answer again
+// and nothing happens twice.
+type Answers struct {
+	rdb redis.UniversalClient
+}
+
+// NewAnswers returns answers kept in rdb.
+func NewAnswers(rdb redis.UniversalClient) *Answers { return &Answers{rdb: rdb} }
+
+func answerKey(saleID, key string) string { return salekeys.For(saleID).Idempotency(key) }
+
+// Begin claims a key for a request with this fingerprint. It returns the
+// stored answer of an earlier request with the same key, or nil when this
+// request is the first and must be answered (then call Finish or Abandon).
+func (a *Answers) Begin(ctx context.Context, saleID, key, fingerprint string) (*Answer, error) {
+	marker, _ := json.Marshal(Answer{Fingerprint: fingerprint, InFlight: true})
+	k := answerKey(saleID, key)
+	first, err := a.rdb.SetNX(ctx, k, marker, inFlightTTL).Result()
+	if err != nil {
+		return nil, fmt.Errorf("claim idempotency key: %w", err)
+	}
+	if first {
+		return nil, nil
+	}
+	raw, err := a.rdb.Get(ctx, k).Bytes()
+	if errors.Is(err, redis.Nil) { // expired in between: claim again
+		return a.Begin(ctx, saleID, key, fingerprint)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read idempotent answer: %w", err)
+	}
+	var stored Answer
+	if err := json.Unmarshal(raw, &stored); err != nil {
+		return nil, fmt.Errorf("decode idempotent answer: %w", err)
+	}
+	switch {
+	case stored.Fingerprint != fingerprint:
+		return nil, ErrKeyReused
+	case stored.InFlight:
+		return nil, ErrRequestInProgress
+	}
+	return &stored, nil
+}
+
+// Finish stores the answer to a request that Begin let through.
+func (a *Answers) Finish(ctx context.Context, saleID, key string, ans Answer) error {
+	raw, _ := json.Marshal(ans)
+	if err := a.rdb.Set(ctx, answerKey(saleID, key), raw, answerTTL).Err(); err != nil {
+		return fmt.Errorf("store idempotent answer: %w", err)
+	}
+	return nil
+}
+
+// Abandon frees a key whose request failed in a way worth retrying (our
+// fault, not the client's), so the retry is answered afresh.
+func (a *Answers) Abandon(ctx context.Context, saleID, key string) error {
+	return a.rdb.Del(ctx, answerKey(saleID, key)).Err()
+}
