@@ -84,6 +84,7 @@ type confirmed struct {
 	PriceCents  int64  `json:"price_cents"`
 	ConfirmedAt int64  `json:"confirmed_at"`
 	Quantity    int    `json:"quantity"`
+	Currency    string `json:"currency"`
 }
 
 // publish sends one confirmation to the order workers and takes it out of the
@@ -92,7 +93,7 @@ type confirmed struct {
 func (s *Service) publish(ctx context.Context, saleID string, c confirmed) error {
 	payload, err := json.Marshal(ReservationConfirmed{
 		SaleID: saleID, ReservationID: c.Reservation, ShopperID: c.Shopper, Txn: c.Txn,
-		Quantity: max(c.Quantity, 1), PriceCents: c.PriceCents, ConfirmedAt: time.UnixMilli(c.ConfirmedAt).UTC(),
+		Quantity: max(c.Quantity, 1), PriceCents: c.PriceCents, Currency: c.Currency, ConfirmedAt: time.UnixMilli(c.ConfirmedAt).UTC(),
 	})
 	if err != nil {
 		return fmt.Errorf("encode confirmation %s: %w", c.Reservation, err)

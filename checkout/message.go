@@ -19,5 +19,6 @@ type ReservationConfirmed struct {
 	Txn           string    `json:"txn"`
 	Quantity      int       `json:"quantity"`
 	PriceCents    int64     `json:"price_cents"`
+	Currency      string    `json:"currency"`
 	ConfirmedAt   time.Time `json:"confirmed_at"`
 }

@@ -84,6 +84,10 @@ func (o *OutboxRelay) relaySale(ctx context.Context, rdb redis.UniversalClient, 
 	if err != nil {
 		return 0, fmt.Errorf("read price of sale %s: %w", saleID, err)
 	}
+	currency, err := rdb.HGet(ctx, k.Meta, "currency").Result()
+	if err != nil {
+		return 0, fmt.Errorf("read currency of sale %s: %w", saleID, err)
+	}
 	var relayed int
 	for i, raw := range raws {
 		s, _ := raw.(string)
@@ -96,7 +100,7 @@ func (o *OutboxRelay) relaySale(ctx context.Context, rdb redis.UniversalClient, 
 			rdb.ZRem(ctx, k.Outbox, ids[i])
 			continue
 		}
-		c.PriceCents = price
+		c.PriceCents, c.Currency = price, currency
 		if err := o.service.publish(ctx, saleID, c); err != nil {
 			return relayed, err
 		}

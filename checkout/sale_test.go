@@ -177,7 +177,7 @@ func wantDelivery(t *testing.T, d delivery, r waitingroom.Reservation, from, to 
 	}
 	p := d.Payload
 	want := checkout.ReservationConfirmed{
-		SaleID: saleID, ReservationID: r.ID, ShopperID: r.Shopper, Txn: r.Txn, Quantity: 1, PriceCents: priceCents,
+		SaleID: saleID, ReservationID: r.ID, ShopperID: r.Shopper, Txn: r.Txn, Quantity: 1, PriceCents: priceCents, Currency: "EUR",
 		ConfirmedAt: p.ConfirmedAt,
 	}
 	if p != want {

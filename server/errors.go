@@ -52,6 +52,7 @@ var problems = []struct {
 	{checkout.ErrUnknownReservation, problem{http.StatusNotFound, "reservation_unknown"}},
 	{checkout.ErrRequestInProgress, problem{http.StatusConflict, "request_in_progress"}},
 	{checkout.ErrKeyReused, problem{http.StatusUnprocessableEntity, "idempotency_key_reused"}},
+	{checkout.ErrBadSignature, problem{http.StatusUnauthorized, "webhook_signature_invalid"}},
 	{checkout.ErrOverLimit, problem{http.StatusUnprocessableEntity, "quantity_over_limit"}},
 	{checkout.ErrNotEnoughStock, problem{http.StatusConflict, "not_enough_stock"}},
 }

@@ -34,7 +34,7 @@ func TestEveryServerMessageEncodesAsItsGoldenFile(t *testing.T) {
 		msgAdmitted: admittedMsg{Type: msgAdmitted, ReservationID: "r_golden", Token: "eyJ.x.y",
 			ExpiresAt: at.Add(5 * time.Minute), CheckoutURL: "https://foyer.example.com/v1/sales/s_golden/checkout"},
 		msgExpired: expiredMsg{Type: msgExpired, ReservationID: "r_golden"},
-		msgOrder:   orderMsg{Type: msgOrder, ReservationID: "r_golden", OrderID: 42, Status: "confirmed"},
+		msgOrder:   orderMsg{Type: msgOrder, ReservationID: "r_golden", OrderID: 42, Status: "paid"},
 		msgSoldOut: soldOutMsg{Type: msgSoldOut},
 		msgError:   errorMsg{Type: msgError, Code: "bad_message", Message: "bad message: unknown type \"teleport\""},
 		msgPong:    pongMsg{Type: msgPong},

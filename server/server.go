@@ -48,6 +48,11 @@ type IdempotentAnswers interface {
 	Abandon(ctx context.Context, saleID, key string) error
 }
 
+// PaymentReports hands a verified payment webhook to the order workers.
+type PaymentReports interface {
+	Report(ctx context.Context, r checkout.PaymentResult) error
+}
+
 // Readiness reports whether the node's dependencies answer.
 type Readiness func(ctx context.Context) error
 
@@ -58,6 +63,7 @@ type Deps struct {
 	Presence Presence
 	Checkout Checkouter
 	Answers  IdempotentAnswers
+	Payments PaymentReports
 	Tokens   *checkout.Tokens
 	Ring     *keyring.Ring
 	Ready    Readiness
@@ -75,6 +81,8 @@ type Config struct {
 	// AllowedOrigins are the host patterns browsers may open WebSockets from
 	// (coder/websocket OriginPatterns). Empty allows only same-host requests.
 	AllowedOrigins []string
+	// WebhookSecret signs payment webhooks (HMAC-SHA256). Empty refuses them all.
+	WebhookSecret string
 	// IdleTimeout is how long a shopper's connection may stay silent before
 	// it is taken for dead and closed (4009). Clients ping every 20 s.
 	IdleTimeout time.Duration
@@ -105,6 +113,7 @@ func New(cfg Config, deps Deps) *Server {
 	v1.GET("/sales/:sale/ws", s.shopperSocket)
 	v1.GET("/sales/:sale/draw", s.getDraw)
 	v1.POST("/sales/:sale/checkout", s.checkout)
+	v1.POST("/payments/webhook", s.paymentWebhook)
 
 	admin := v1.Group("/admin", s.requireAdmin)
 	admin.POST("/sales", s.createSale)

@@ -41,20 +41,33 @@ type OrderNotifier interface {
 	AnnounceOrders(ctx context.Context, saleID string, orders []waitingroom.OrderEvent) error
 }
 
+// PaymentProvider takes payment for orders; it answers later through the
+// signed webhook.
+type PaymentProvider interface {
+	Charge(ctx context.Context, c checkout.Charge) error
+}
+
 // OrderWriter is the Watermill handler that writes orders.
 type OrderWriter struct {
 	db       *sqlx.DB
 	notifier OrderNotifier
+	payments PaymentProvider
 	log      *slog.Logger
 }
 
-// NewOrderWriter returns a handler writing to db and telling notifier.
-func NewOrderWriter(db *sqlx.DB, notifier OrderNotifier, log *slog.Logger) *OrderWriter {
-	return &OrderWriter{db: db, notifier: notifier, log: log}
+// NewOrderWriter returns a handler writing to db, asking payments for the
+// money and telling notifier.
+func NewOrderWriter(db *sqlx.DB, notifier OrderNotifier, payments PaymentProvider, log *slog.Logger) *OrderWriter {
+	return &OrderWriter{db: db, notifier: notifier, payments: payments, log: log}
 }
 
-// OrderStatusConfirmed is the status of an order whose reservation was confirmed.
-const OrderStatusConfirmed = "confirmed"
+// The statuses of an order: written as pending payment, then paid, or
+// cancelled (payment failed or timed out; its stock went back to the sale).
+const (
+	OrderPendingPayment = "pending_payment"
+	OrderPaid           = "paid"
+	OrderCancelled      = "cancelled"
+)
 
 // Handle writes the order of one confirmed reservation.
 func (w *OrderWriter) Handle(msg *message.Message) error {
@@ -63,16 +76,24 @@ func (w *OrderWriter) Handle(msg *message.Message) error {
 		return fmt.Errorf("decode message %s: %w: %w", msg.UUID, errPermanent, err)
 	}
 	ctx := msg.Context()
-	id, err := w.write(ctx, c)
+	id, status, err := w.write(ctx, c)
 	if err != nil {
 		return err
 	}
-	w.log.Info("order written", "sale", c.SaleID, "reservation", c.ReservationID, "order", id, "txn", c.Txn)
+	w.log.Info("order written", "sale", c.SaleID, "reservation", c.ReservationID, "order", id, "status", status, "txn", c.Txn)
+	if status == OrderPendingPayment {
+		// Asked again on a redelivery: providers charge an order once.
+		charge := checkout.Charge{OrderID: id, SaleID: c.SaleID, ReservationID: c.ReservationID,
+			AmountCents: c.PriceCents * int64(c.Quantity), Currency: c.Currency}
+		if err := w.payments.Charge(ctx, charge); err != nil {
+			return fmt.Errorf("charge order %d: %w", id, err)
+		}
+	}
 	// The row is committed: a failed announcement only delays the shopper's
 	// page, which also learns the status on reconnect. Retrying the whole
 	// message would announce again, harmlessly, so let it.
 	return w.notifier.AnnounceOrders(ctx, c.SaleID, []waitingroom.OrderEvent{{
-		Shopper: c.ShopperID, Reservation: c.ReservationID, OrderID: id, Status: OrderStatusConfirmed,
+		Shopper: c.ShopperID, Reservation: c.ReservationID, OrderID: id, Status: status,
 	}})
 }
 
@@ -85,37 +106,42 @@ RETURNING id`
 const raiseSoldSQL = `UPDATE sales SET sold = sold + $2 WHERE id = $1 AND sold + $2 <= stock`
 
 // write inserts the order and raises the sale's sold count in one
-// transaction, or finds the order a previous delivery wrote.
-func (w *OrderWriter) write(ctx context.Context, c checkout.ReservationConfirmed) (int64, error) {
+// transaction, or finds the order a previous delivery wrote. It returns the
+// order's id and status.
+func (w *OrderWriter) write(ctx context.Context, c checkout.ReservationConfirmed) (int64, string, error) {
 	tx, err := w.db.BeginTxx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("begin order %s: %w", c.ReservationID, err)
+		return 0, "", fmt.Errorf("begin order %s: %w", c.ReservationID, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 
 	var id int64
 	err = tx.GetContext(ctx, &id, insertOrderSQL, c.SaleID, c.ReservationID, c.ShopperID, c.Txn,
-		c.Quantity, c.PriceCents, OrderStatusConfirmed, c.ConfirmedAt)
+		c.Quantity, c.PriceCents, OrderPendingPayment, c.ConfirmedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		// Written by an earlier delivery of the same message.
-		err = tx.GetContext(ctx, &id, `SELECT id FROM orders WHERE reservation_id = $1`, c.ReservationID)
-		if err != nil {
-			return 0, fmt.Errorf("find order %s: %w", c.ReservationID, err)
+		var found struct {
+			ID     int64  `db:"id"`
+			Status string `db:"status"`
 		}
-		return id, nil
+		err = tx.GetContext(ctx, &found, `SELECT id, status FROM orders WHERE reservation_id = $1`, c.ReservationID)
+		if err != nil {
+			return 0, "", fmt.Errorf("find order %s: %w", c.ReservationID, err)
+		}
+		return found.ID, found.Status, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("insert order %s: %w", c.ReservationID, err)
+		return 0, "", fmt.Errorf("insert order %s: %w", c.ReservationID, err)
 	}
 	res, err := tx.ExecContext(ctx, raiseSoldSQL, c.SaleID, c.Quantity)
 	if err != nil {
-		return 0, fmt.Errorf("raise sold of sale %s: %w", c.SaleID, err)
+		return 0, "", fmt.Errorf("raise sold of sale %s: %w", c.SaleID, err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		return 0, fmt.Errorf("order %s of sale %s: %w", c.ReservationID, c.SaleID, ErrOversell)
+		return 0, "", fmt.Errorf("order %s of sale %s: %w", c.ReservationID, c.SaleID, ErrOversell)
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("commit order %s: %w", c.ReservationID, err)
+		return 0, "", fmt.Errorf("commit order %s: %w", c.ReservationID, err)
 	}
-	return id, nil
+	return id, OrderPendingPayment, nil
 }

@@ -128,7 +128,7 @@ func orderEvents(t *testing.T, rdb *redis.Client) []waitingroom.OrderEvent {
 func newWriter(t *testing.T, db *sqlx.DB) (*worker.OrderWriter, *redis.Client) {
 	t.Helper()
 	rdb := testenv.RedisClient(t, testenv.NewRedis(t))
-	return worker.NewOrderWriter(db, waitingroom.NewRooms(rdb), discard), rdb
+	return worker.NewOrderWriter(db, waitingroom.NewRooms(rdb), noAnswer, discard), rdb
 }
 
 func TestHandlingTheSameMessageTwiceWritesOneOrder(t *testing.T) {
@@ -148,7 +148,7 @@ func TestHandlingTheSameMessageTwiceWritesOneOrder(t *testing.T) {
 	}
 	got := rows[0]
 	want := order{ID: got.ID, SaleID: saleID, ReservationID: c.ReservationID, ShopperID: c.ShopperID,
-		TransactionID: c.Txn, Quantity: 1, PriceCents: c.PriceCents, Status: worker.OrderStatusConfirmed,
+		TransactionID: c.Txn, Quantity: 1, PriceCents: c.PriceCents, Status: worker.OrderPendingPayment,
 		ConfirmedAt: got.ConfirmedAt}
 	if got != want {
 		t.Errorf("order = %+v\nwant    %+v", got, want)
@@ -166,7 +166,7 @@ func TestHandlingTheSameMessageTwiceWritesOneOrder(t *testing.T) {
 	}
 	for _, e := range events {
 		wantEvent := waitingroom.OrderEvent{Shopper: c.ShopperID, Reservation: c.ReservationID, OrderID: got.ID,
-			Status: worker.OrderStatusConfirmed}
+			Status: worker.OrderPendingPayment}
 		if e != wantEvent {
 			t.Errorf("event = %+v, want %+v", e, wantEvent)
 		}
@@ -301,7 +301,7 @@ func TestAnOrderWhoseAnnouncementFailedIsAnnouncedOnRedelivery(t *testing.T) {
 	// A client that gives up at once while Redis is down, not after retries.
 	rdb := redis.NewClient(&redis.Options{Addr: r.Addr, MaxRetries: -1, DialerRetries: 1})
 	t.Cleanup(func() { rdb.Close() })
-	w := worker.NewOrderWriter(db, waitingroom.NewRooms(rdb), discard)
+	w := worker.NewOrderWriter(db, waitingroom.NewRooms(rdb), noAnswer, discard)
 	c := confirmation(1)
 
 	if err := r.Stop(); err != nil {
@@ -329,3 +329,7 @@ func TestAnOrderWhoseAnnouncementFailedIsAnnouncedOnRedelivery(t *testing.T) {
 		t.Errorf("order events = %+v, want one for order %d", events, rows[0].ID)
 	}
 }
+
+// noAnswer is the built-in test payment provider set to never answer: the
+// orders stay pending payment, which is what these tests look at.
+var noAnswer = &checkout.TestProvider{Outcome: "never", Log: discard}

@@ -32,16 +32,18 @@ type Config struct {
 	ClaimIdle time.Duration
 }
 
-// Worker consumes confirmed reservations and writes orders.
+// Worker consumes confirmed reservations and writes orders, and settles
+// their payments.
 type Worker struct {
-	router *message.Router
+	router  *message.Router
+	settler *PaymentSettler
 }
 
 // New builds the worker's Watermill router: a subscriber in ConsumerGroup,
 // retries with backoff, then the poison topic. The subscriber gets a client
 // of its own, subClient, because it closes it when the router stops, and its
 // blocking reads should not take connections from anyone else's pool.
-func New(rdb, subClient redis.UniversalClient, writer *OrderWriter, cfg Config, log *slog.Logger) (*Worker, error) {
+func New(rdb, subClient redis.UniversalClient, writer *OrderWriter, settler *PaymentSettler, cfg Config, log *slog.Logger) (*Worker, error) {
 	if cfg.ClaimIdle == 0 {
 		cfg.ClaimIdle = 30 * time.Second
 	}
@@ -76,7 +78,8 @@ func New(rdb, subClient redis.UniversalClient, writer *OrderWriter, cfg Config, 
 		middleware.Recoverer,
 	)
 	router.AddConsumerHandler("write-orders", checkout.OrdersTopic, sub, writer.Handle)
-	return &Worker{router: router}, nil
+	router.AddConsumerHandler("settle-payments", checkout.PaymentsTopic, sub, settler.Handle)
+	return &Worker{router: router, settler: settler}, nil
 }
 
 // NewPublisher returns a Watermill publisher on Redis streams whose streams
@@ -92,7 +95,9 @@ func NewPublisher(rdb redis.UniversalClient, log *slog.Logger) (message.Publishe
 }
 
 // Run consumes until ctx ends, then stops the router, letting handlers finish.
+// Meanwhile it cancels the orders whose payment timed out.
 func (w *Worker) Run(ctx context.Context) error {
+	go w.settler.runSweeper(ctx)
 	if err := w.router.Run(ctx); err != nil {
 		return fmt.Errorf("order router: %w", err)
 	}

@@ -2,6 +2,7 @@ package worker_test
 
 import (
 	"fmt"
+	"github.com/jmoiron/sqlx"
 	"testing"
 	"time"
 
@@ -16,9 +17,10 @@ import (
 
 // runWorker starts an order worker on the Redis at rdb's server and returns
 // once it consumes. It stops when the test ends.
-func runWorker(t *testing.T, rdb, subClient *redis.Client, w *worker.OrderWriter) {
+func runWorker(t *testing.T, db *sqlx.DB, rdb, subClient *redis.Client, w *worker.OrderWriter) {
 	t.Helper()
-	wk, err := worker.New(rdb, subClient, w, worker.Config{Consumer: "w1"}, discard)
+	settler := worker.NewPaymentSettler(db, checkout.NewStock(rdb), waitingroom.NewRooms(rdb), discard)
+	wk, err := worker.New(rdb, subClient, w, settler, worker.Config{Consumer: "w1"}, discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +72,7 @@ func TestTheWorkerTurnsEveryPublishedConfirmationIntoExactlyOneOrder(t *testing.
 	db := newDB(t, 60) // more than distinct, so a double count would show rather than be refused
 	r := testenv.NewRedis(t)
 	rdb, subClient := testenv.RedisClient(t, r), testenv.RedisClient(t, r)
-	runWorker(t, rdb, subClient, worker.NewOrderWriter(db, waitingroom.NewRooms(rdb), discard))
+	runWorker(t, db, rdb, subClient, worker.NewOrderWriter(db, waitingroom.NewRooms(rdb), noAnswer, discard))
 
 	pub, err := worker.NewPublisher(rdb, discard)
 	if err != nil {

@@ -44,4 +44,5 @@ if redis.call('HGET', meta, 'available') == '0' and redis.call('HGET', meta, 'he
     'data', cjson.encode({state = 'sold_out'}))
 end
 r.price_cents = tonumber(redis.call('HGET', meta, 'price_cents'))
+r.currency = redis.call('HGET', meta, 'currency')
 return cjson.encode(r)

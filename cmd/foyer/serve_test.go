@@ -45,7 +45,7 @@ func TestServeDrainsShoppersOnSIGTERMAndExitsCleanly(t *testing.T) {
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(),
 		"FOYER_HTTP_ADDR=127.0.0.1:0", "FOYER_REDIS_URL="+rs.URL(), "FOYER_DATABASE_URL="+testenv.NewDatabase(t),
-		"FOYER_ADMIN_TOKEN="+admin, "FOYER_SIGNING_KEYS="+keyring.NewSeed(), "FOYER_NODE_ID=sigterm",
+		"FOYER_ADMIN_TOKEN="+admin, "FOYER_SIGNING_KEYS="+keyring.NewSeed(), "FOYER_NODE_ID=sigterm", "FOYER_PAYMENT_WEBHOOK_SECRET=s",
 	)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {

@@ -85,9 +85,14 @@ func realMain(ctx context.Context, args []string, out, log io.Writer) error {
 			fmt.Fprintln(log, "# the hold lapsed: joining again")
 			sh.Join(ctx)
 		case "order":
-			if m.Status == "confirmed" {
-				fmt.Fprintf(log, "# order %d confirmed\n", m.OrderID)
+			switch m.Status {
+			case "paid":
+				fmt.Fprintf(log, "# order %d paid\n", m.OrderID)
 				done(nil)
+			case "cancelled":
+				done(fmt.Errorf("order %d cancelled: the payment failed", m.OrderID))
+			default:
+				fmt.Fprintf(log, "# order %d %s\n", m.OrderID, m.Status)
 			}
 		case "sold_out":
 			done(errors.New("sold out"))

@@ -199,7 +199,7 @@ func TestBadReservationTokensAreRejectedEachWithItsCode(t *testing.T) {
 	if status := sys.call(t, http.MethodPost, checkoutPath, "", map[string]string{"token": admitted.Token}, nil); status != http.StatusOK {
 		t.Fatalf("first checkout: status %d", status)
 	}
-	if m := expectMessage(t, ctx, conn, "order"); m.Status != "confirmed" {
+	if m := expectMessage(t, ctx, conn, "order"); m.Status != "pending_payment" {
 		t.Fatalf("order status %q", m.Status)
 	}
 	before = sys.snapshot(t, saleID)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/foyerhq/foyer/checkout"
 )
 
 // Config is every setting, read from environment variables. README.md lists
@@ -45,6 +47,18 @@ type Config struct {
 	// IdleTimeout is how long a shopper's WebSocket may stay silent (no
 	// message, not even a ping) before it is taken for dead.
 	IdleTimeout time.Duration `env:"FOYER_WS_IDLE_TIMEOUT" envDefault:"30s"`
+	// WebhookSecret signs the payment provider's webhooks (HMAC-SHA256).
+	// Gateway and worker must share it. `foyer dev` makes one up.
+	WebhookSecret string `env:"FOYER_PAYMENT_WEBHOOK_SECRET"`
+	// WebhookURL is where the payment provider posts its results: the
+	// gateway's /v1/payments/webhook. Empty: the public URL's.
+	WebhookURL string `env:"FOYER_PAYMENT_WEBHOOK_URL"`
+	// PaymentOutcome is what the built-in test payment provider answers:
+	// succeed, fail or never.
+	PaymentOutcome string `env:"FOYER_PAYMENT_OUTCOME" envDefault:"succeed"`
+	// PaymentTimeout is how long an order waits for its payment before it is
+	// cancelled and its stock goes back to the sale.
+	PaymentTimeout time.Duration `env:"FOYER_PAYMENT_TIMEOUT" envDefault:"10m"`
 	// WorkerClaimIdle is how long a confirmed reservation may sit with an
 	// order worker that took it without finishing before another worker
 	// claims it: how long a crashed worker's orders wait.
@@ -71,6 +85,9 @@ func LoadConfig(environ map[string]string) (Config, error) {
 	if cfg.NodeID == "" {
 		host, _ := os.Hostname()
 		cfg.NodeID = host
+	}
+	if !checkout.ValidOutcome(cfg.PaymentOutcome) {
+		return Config{}, fmt.Errorf("read configuration: FOYER_PAYMENT_OUTCOME must be succeed, fail or never, not %q", cfg.PaymentOutcome)
 	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		return Config{}, fmt.Errorf("read configuration: FOYER_LOG_FORMAT must be text or json, not %q", cfg.LogFormat)

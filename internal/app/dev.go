@@ -53,11 +53,17 @@ func Dev(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	if len(cfg.SigningKeys) == 0 {
 		cfg.SigningKeys = []string{keyring.NewSeed()}
 	}
+	if cfg.WebhookSecret == "" {
+		cfg.WebhookSecret = rand.Text()
+	}
 	gw, err := NewGateway(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer gw.Close()
+	if cfg.WebhookURL == "" {
+		cfg.WebhookURL = gw.URL() + "/v1/payments/webhook"
+	}
 	wk, err := NewWorker(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -51,7 +51,10 @@ func shop(ctx context.Context, c *shopperclient.Client, saleID string) outcome {
 				return o
 			}
 		case "order":
-			o.ordered = m.Status == "confirmed"
+			if m.Status == "pending_payment" {
+				continue // the payment is on its way
+			}
+			o.ordered = m.Status == "paid"
 			return o
 		case "sold_out":
 			o.soldOut = true

@@ -42,6 +42,10 @@ type Gateway struct {
 // ErrNoAdminToken means the gateway was asked to start without an admin token.
 var ErrNoAdminToken = errors.New("FOYER_ADMIN_TOKEN is not set")
 
+// ErrNoWebhookSecret means a gateway or worker was asked to start without
+// the payment webhook secret.
+var ErrNoWebhookSecret = errors.New("FOYER_PAYMENT_WEBHOOK_SECRET is not set")
+
 // ErrNoSigningKey means the gateway was asked to start without a signing key.
 var ErrNoSigningKey = errors.New("FOYER_SIGNING_KEYS is not set")
 
@@ -53,6 +57,9 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	}
 	if len(cfg.SigningKeys) == 0 {
 		return nil, ErrNoSigningKey
+	}
+	if cfg.WebhookSecret == "" {
+		return nil, ErrNoWebhookSecret
 	}
 	ring, err := keyring.New(cfg.SigningKeys...)
 	if err != nil {
@@ -92,9 +99,10 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	}
 	g.server = server.New(server.Config{
 		AdminToken: cfg.AdminToken, PublicURL: g.URL(), AllowedOrigins: cfg.AllowedOrigins,
-		IdleTimeout: cfg.IdleTimeout,
+		IdleTimeout: cfg.IdleTimeout, WebhookSecret: cfg.WebhookSecret,
 	}, server.Deps{
-		Operator: g.Operator, Rooms: rooms, Presence: g.presence, Checkout: svc, Answers: checkout.NewAnswers(g.rdb), Tokens: tokens, Ring: ring,
+		Operator: g.Operator, Rooms: rooms, Presence: g.presence, Checkout: svc, Answers: checkout.NewAnswers(g.rdb),
+		Payments: checkout.NewPaymentReports(g.publisher), Tokens: tokens, Ring: ring,
 		Ready: g.ready, Web: web.FS(), Log: log,
 	})
 	g.http = &http.Server{Handler: g.server.Handler(), ReadHeaderTimeout: 10 * time.Second}

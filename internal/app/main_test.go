@@ -59,13 +59,14 @@ func startNodesOn(t testing.TB, rs *localservers.Redis, n int, settings map[stri
 	dbURL := testenv.NewDatabase(t)
 	sys := &system{AdminToken: "test-admin-token", Seed: keyring.NewSeed(), Redis: testenv.RedisClient(t, rs)}
 	environ := map[string]string{
-		"FOYER_HTTP_ADDR":      "127.0.0.1:0",
-		"FOYER_REDIS_URL":      rs.URL(),
-		"FOYER_DATABASE_URL":   dbURL,
-		"FOYER_ADMIN_TOKEN":    sys.AdminToken,
-		"FOYER_SIGNING_KEYS":   sys.Seed,
-		"FOYER_ADMISSION_TICK": "20ms",
-		"FOYER_LOG_LEVEL":      "warn",
+		"FOYER_HTTP_ADDR":              "127.0.0.1:0",
+		"FOYER_REDIS_URL":              rs.URL(),
+		"FOYER_DATABASE_URL":           dbURL,
+		"FOYER_ADMIN_TOKEN":            sys.AdminToken,
+		"FOYER_SIGNING_KEYS":           sys.Seed,
+		"FOYER_ADMISSION_TICK":         "20ms",
+		"FOYER_LOG_LEVEL":              "warn",
+		"FOYER_PAYMENT_WEBHOOK_SECRET": "test-webhook-secret",
 	}
 	maps.Copy(environ, settings)
 	cfg, err := app.LoadConfig(environ)
@@ -74,7 +75,15 @@ func startNodesOn(t testing.TB, rs *localservers.Redis, n int, settings map[stri
 	}
 	sys.cfg = cfg
 	sys.log = slog.New(slog.NewTextHandler(newTestWriter(t), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	wk, err := app.NewWorker(context.Background(), cfg, sys.log)
+	for i := range n {
+		node := sys.startGateway(t, fmt.Sprintf("node-%d", i+1))
+		sys.URLs = append(sys.URLs, node.URL)
+	}
+	sys.URL = sys.URLs[0]
+	// The worker's payment provider answers through the first node's webhook.
+	wcfg := cfg
+	wcfg.WebhookURL = sys.URL + "/v1/payments/webhook"
+	wk, err := app.NewWorker(context.Background(), wcfg, sys.log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,11 +96,6 @@ func startNodesOn(t testing.TB, rs *localservers.Redis, n int, settings map[stri
 		wk.Close()
 	})
 	<-wk.Running()
-	for i := range n {
-		node := sys.startGateway(t, fmt.Sprintf("node-%d", i+1))
-		sys.URLs = append(sys.URLs, node.URL)
-	}
-	sys.URL = sys.URLs[0]
 	sys.DB, err = sqlx.Open("postgres", dbURL)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/waitingroom"
 	"github.com/foyerhq/foyer/worker"
 )
@@ -21,6 +22,9 @@ type Worker struct {
 
 // NewWorker connects to Redis and Postgres, migrates and builds the consumer.
 func NewWorker(ctx context.Context, cfg Config, log *slog.Logger) (*Worker, error) {
+	if cfg.WebhookSecret == "" {
+		return nil, ErrNoWebhookSecret
+	}
 	w := &Worker{}
 	var err error
 	if w.rdb, err = connectRedis(ctx, cfg.RedisURL); err != nil {
@@ -30,13 +34,22 @@ func NewWorker(ctx context.Context, cfg Config, log *slog.Logger) (*Worker, erro
 		w.Close()
 		return nil, err
 	}
-	writer := worker.NewOrderWriter(w.db, waitingroom.NewRooms(w.rdb), log)
+	rooms := waitingroom.NewRooms(w.rdb)
+	webhook := cfg.WebhookURL
+	if webhook == "" {
+		webhook = cfg.publicURL(cfg.HTTPAddr) + "/v1/payments/webhook"
+	}
+	payments := &checkout.TestProvider{Outcome: cfg.PaymentOutcome, WebhookURL: webhook,
+		Secret: []byte(cfg.WebhookSecret), Log: log}
+	writer := worker.NewOrderWriter(w.db, rooms, payments, log)
+	settler := worker.NewPaymentSettler(w.db, checkout.NewStock(w.rdb), rooms, log)
+	settler.Timeout = cfg.PaymentTimeout
 	subClient, err := connectRedis(ctx, cfg.RedisURL)
 	if err != nil {
 		w.Close()
 		return nil, err
 	}
-	if w.worker, err = worker.New(w.rdb, subClient, writer, worker.Config{Consumer: cfg.NodeID, ClaimIdle: cfg.WorkerClaimIdle}, log); err != nil {
+	if w.worker, err = worker.New(w.rdb, subClient, writer, settler, worker.Config{Consumer: cfg.NodeID, ClaimIdle: cfg.WorkerClaimIdle}, log); err != nil {
 		w.Close()
 		return nil, err
 	}

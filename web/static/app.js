@@ -322,12 +322,19 @@
       case "expired":
         if (!S.reservation || S.reservation.id === m.reservation_id) holdExpired();
         break;
-      case "order":
-        if (S.phase !== "ordered" || m.order_id) say(`Order confirmed${m.order_id ? `, number ${m.order_id}` : ""}.`);
-        S.phase = "ordered";
+      case "order": {
+        const said = {
+          pending_payment: "Order placed. Waiting for the payment.",
+          paid: `Paid. Your order${m.order_id ? ` number ${m.order_id}` : ""} is confirmed.`,
+          cancelled: "The payment failed, so the order was cancelled. You can join again.",
+        }[m.status] || `Order ${m.status}.`;
+        if (m.status !== S.orderStatus) say(said);
+        S.orderStatus = m.status;
         if (m.order_id) S.orderId = m.order_id;
-        S.notice = "";
+        S.phase = m.status === "cancelled" ? "idle" : "ordered";
+        S.notice = m.status === "cancelled" ? said : "";
         break;
+      }
       case "error":
         showError(m.code, m.message);
         if (m.code === "not_joined" && (S.phase === "waiting" || S.phase === "prequeued" || S.phase === "joining")) S.phase = "idle";
@@ -518,10 +525,14 @@
     el.buy.hidden = !holding;
     el.buy.setAttribute("aria-disabled", p !== "admitted");
     setText(el.buy, p === "buying" ? "Buying…" : "Buy now");
-    el.orderStatus.dataset.status = p === "ordered" ? "confirmed" : p === "buying" ? "pending" : "";
+    el.orderStatus.dataset.status = p === "ordered" ? (S.orderStatus || "confirmed") : p === "buying" ? "pending" : "";
+    const num = S.orderId ? ` (#${S.orderId})` : "";
     setText(el.orderStatus,
       p === "buying" ? "Confirming order…"
-        : p === "ordered" ? `Order confirmed${S.orderId ? ` (#${S.orderId})` : ""}` : "");
+        : p !== "ordered" ? ""
+          : S.orderStatus === "paid" ? `Paid: order confirmed${num}`
+            : S.orderStatus === "pending_payment" ? `Order placed${num}, waiting for the payment…`
+              : `Order confirmed${num}`);
 
     // Keep keyboard focus on something that is still there.
     const a = document.activeElement;

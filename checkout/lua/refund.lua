@@ -1,0 +1,24 @@
+-- refund.lua: gives the units of a cancelled order back to the sale.
+-- Atomically and once per reservation: the units move from sold to
+-- available, the shopper may join again, and a sale that had sold out opens
+-- again (announced), so the next shoppers are admitted.
+-- KEYS: meta, res, shoppers, events
+-- ARGV[1] reservation id, ARGV[2] quantity, ARGV[3] event stream max length
+-- Returns 1 if the units went back, 0 if they already had.
+local meta, res, shoppers, events = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local raw = redis.call('HGET', res, ARGV[1])
+if not raw then return 0 end
+local r = cjson.decode(raw)
+if r.status ~= 'confirmed' then return 0 end
+r.status = 'cancelled'
+redis.call('HSET', res, ARGV[1], cjson.encode(r))
+redis.call('HDEL', shoppers, r.shopper)
+local q = tonumber(ARGV[2])
+redis.call('HINCRBY', meta, 'sold', -q)
+redis.call('HINCRBY', meta, 'available', q)
+if redis.call('HGET', meta, 'state') == 'sold_out' then
+  redis.call('HSET', meta, 'state', 'open')
+  redis.call('XADD', events, 'MAXLEN', '~', ARGV[3], '*', 'type', 'state',
+    'data', cjson.encode({state = 'open'}))
+end
+return 1

@@ -1,0 +1,152 @@
+package worker
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/waitingroom"
+)
+
+// StockReturner gives the units of a cancelled order back to its sale.
+type StockReturner interface {
+	Return(ctx context.Context, saleID, reservationID string, quantity int) error
+}
+
+// PaymentSettler settles orders: paid when the provider says so; cancelled,
+// with their stock given back, when it says the payment failed or when it
+// has said nothing for too long.
+type PaymentSettler struct {
+	db       *sqlx.DB
+	stock    StockReturner
+	notifier OrderNotifier
+	log      *slog.Logger
+	// Timeout is how long an order may wait for its payment. Defaults to 10 minutes.
+	Timeout time.Duration
+}
+
+// NewPaymentSettler returns a settler with the default timeout.
+func NewPaymentSettler(db *sqlx.DB, stock StockReturner, notifier OrderNotifier, log *slog.Logger) *PaymentSettler {
+	return &PaymentSettler{db: db, stock: stock, notifier: notifier, log: log, Timeout: 10 * time.Minute}
+}
+
+// Handle settles one payment result from the webhook.
+func (p *PaymentSettler) Handle(msg *message.Message) error {
+	var r checkout.PaymentResult
+	if err := json.Unmarshal(msg.Payload, &r); err != nil {
+		return fmt.Errorf("decode payment result %s: %w: %w", msg.UUID, errPermanent, err)
+	}
+	if r.Status == checkout.PaymentPaid {
+		return p.markPaid(msg.Context(), r.OrderID)
+	}
+	return p.cancel(msg.Context(), r.OrderID, "payment failed")
+}
+
+// settledOrder is what settling needs to know of an order.
+type settledOrder struct {
+	SaleID        string `db:"sale_id"`
+	ReservationID string `db:"reservation_id"`
+	ShopperID     string `db:"shopper_id"`
+	Quantity      int    `db:"quantity"`
+	Status        string `db:"status"`
+}
+
+func (p *PaymentSettler) markPaid(ctx context.Context, orderID int64) error {
+	var o settledOrder
+	err := p.db.GetContext(ctx, &o, `UPDATE orders SET status = 'paid' WHERE id = $1 AND status = 'pending_payment'
+		RETURNING sale_id, reservation_id, shopper_id, quantity, status`, orderID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // paid already, or cancelled first: a late success changes nothing
+	}
+	if err != nil {
+		return fmt.Errorf("mark order %d paid: %w", orderID, err)
+	}
+	p.log.Info("order paid", "order", orderID, "sale", o.SaleID)
+	return p.announce(ctx, orderID, o, OrderPaid)
+}
+
+// cancel cancels a pending order and gives its stock back. Postgres first,
+// then Redis: a crash between the two leaves the order cancelled and its
+// units not yet back, and the redelivery (or the next timeout sweep) finds
+// the order cancelled and gives them back, once, as refund.lua guarantees.
+func (p *PaymentSettler) cancel(ctx context.Context, orderID int64, why string) error {
+	tx, err := p.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin cancel of order %d: %w", orderID, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	var o settledOrder
+	err = tx.GetContext(ctx, &o, `UPDATE orders SET status = 'cancelled' WHERE id = $1 AND status = 'pending_payment'
+		RETURNING sale_id, reservation_id, shopper_id, quantity, status`, orderID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if err := tx.GetContext(ctx, &o, `SELECT sale_id, reservation_id, shopper_id, quantity, status
+			FROM orders WHERE id = $1`, orderID); err != nil {
+			return fmt.Errorf("find order %d: %w: %w", orderID, errPermanent, err)
+		}
+		if o.Status != OrderCancelled {
+			return nil // paid first: a late failure changes nothing
+		}
+	case err != nil:
+		return fmt.Errorf("cancel order %d: %w", orderID, err)
+	default:
+		if _, err := tx.ExecContext(ctx, `UPDATE sales SET sold = sold - $2 WHERE id = $1`, o.SaleID, o.Quantity); err != nil {
+			return fmt.Errorf("lower sold of sale %s: %w", o.SaleID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit cancel of order %d: %w", orderID, err)
+	}
+	if err := p.stock.Return(ctx, o.SaleID, o.ReservationID, o.Quantity); err != nil {
+		return err
+	}
+	p.log.Info("order cancelled, stock returned", "order", orderID, "sale", o.SaleID, "why", why)
+	return p.announce(ctx, orderID, o, OrderCancelled)
+}
+
+func (p *PaymentSettler) announce(ctx context.Context, orderID int64, o settledOrder, status string) error {
+	return p.notifier.AnnounceOrders(ctx, o.SaleID, []waitingroom.OrderEvent{{
+		Shopper: o.ShopperID, Reservation: o.ReservationID, OrderID: orderID, Status: status,
+	}})
+}
+
+// SweepTimedOut cancels the orders that waited longer than Timeout for their
+// payment, and returns how many it cancelled.
+func (p *PaymentSettler) SweepTimedOut(ctx context.Context) (int, error) {
+	var ids []int64
+	err := p.db.SelectContext(ctx, &ids, `SELECT id FROM orders WHERE status = 'pending_payment'
+		AND created_at < now() - make_interval(secs => $1) ORDER BY id LIMIT 500`, p.Timeout.Seconds())
+	if err != nil {
+		return 0, fmt.Errorf("find timed-out payments: %w", err)
+	}
+	for i, id := range ids {
+		if err := p.cancel(ctx, id, "payment timed out"); err != nil {
+			return i, err
+		}
+	}
+	return len(ids), nil
+}
+
+// runSweeper sweeps every quarter of Timeout until ctx ends.
+func (p *PaymentSettler) runSweeper(ctx context.Context) {
+	t := time.NewTicker(max(p.Timeout/4, 100*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := p.SweepTimedOut(ctx); err != nil && ctx.Err() == nil {
+				p.log.Warn("payment timeout sweep failed", "err", err)
+			}
+		}
+	}
+}
