@@ -22,6 +22,9 @@ commands:
   worker   run an order worker
   migrate  apply the Postgres migrations and exit
   dev      run Redis, Postgres, a gateway, a worker and a demo sale, for trying Foyer out
+  reconcile SALE [--repair]
+           compare a sale in Redis, the order streams and Postgres; with --repair,
+           rebuild its Redis state from Postgres. Exits 1 when they differ.
 
 Configuration comes from FOYER_* environment variables: see README.md.
 `
@@ -39,7 +42,7 @@ func main() {
 var errUsage = errors.New("unknown command")
 
 func realMain(ctx context.Context, args []string, environ map[string]string, out io.Writer) error {
-	if len(args) != 1 {
+	if len(args) == 0 {
 		fmt.Fprint(out, usage)
 		return errUsage
 	}
@@ -69,6 +72,12 @@ func realMain(ctx context.Context, args []string, environ map[string]string, out
 		return app.Migrate(ctx, cfg)
 	case "dev":
 		return app.Dev(ctx, cfg, log, out)
+	case "reconcile":
+		if len(args) < 2 || len(args) > 3 || (len(args) == 3 && args[2] != "--repair") {
+			fmt.Fprint(out, usage)
+			return errUsage
+		}
+		return app.Reconcile(ctx, cfg, args[1], len(args) == 3, out)
 	case "help", "-h", "--help":
 		fmt.Fprint(out, usage)
 		return nil

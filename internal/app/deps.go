@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	_ "github.com/lib/pq" // the Postgres driver sqlx opens by name
 	"github.com/redis/go-redis/v9"
 
+	"github.com/foyerhq/foyer/internal/reconcile"
 	"github.com/foyerhq/foyer/migrations"
 )
 
@@ -81,4 +84,38 @@ func Migrate(ctx context.Context, cfg Config) error {
 		return err
 	}
 	return db.Close()
+}
+
+// ErrDifferent means reconcile found the two sides of a sale apart.
+var ErrDifferent = errors.New("redis and postgres differ")
+
+// Reconcile compares a sale's Redis and Postgres sides and prints the
+// report; with repair it rebuilds Redis from Postgres first.
+func Reconcile(ctx context.Context, cfg Config, saleID string, repair bool, out io.Writer) error {
+	rdb, err := connectRedis(ctx, cfg.RedisURL)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	db, err := connectPostgres(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	r := reconcile.New(rdb, db)
+	if repair {
+		if err := r.Repair(ctx, saleID); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "sale %s: redis rebuilt from postgres\n", saleID)
+	}
+	rep, err := r.Run(ctx, saleID)
+	if err != nil {
+		return err
+	}
+	rep.Print(out)
+	if !rep.Consistent() {
+		return ErrDifferent
+	}
+	return nil
 }

@@ -1,12 +1,14 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/foyerhq/foyer/internal/app"
 	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/internal/shopperclient"
 	"github.com/foyerhq/foyer/internal/testenv"
@@ -76,6 +78,10 @@ func TestARedisRestartMidSaleSellsNothingTwice(t *testing.T) {
 	sold, _ := sys.Redis.HGet(ctx, salekeys.For(saleID).Meta, "sold").Int()
 	if distinct != stock || sold != stock {
 		t.Errorf("%d distinct buyers, redis sold %d; want %d", distinct, sold, stock)
+	}
+	var report bytes.Buffer
+	if err := app.Reconcile(ctx, sys.cfg, saleID, false, &report); err != nil {
+		t.Errorf("reconcile after the restart: %v\n%s", err, report.String())
 	}
 }
 
