@@ -33,6 +33,7 @@ type Service struct {
 	tokens    *Tokens
 	publisher message.Publisher
 	log       *slog.Logger
+	batcher   *Batcher // when set, confirmations go out in batches
 }
 
 // NewService returns a checkout that publishes confirmations with publisher.
@@ -68,6 +69,10 @@ func (s *Service) Checkout(ctx context.Context, saleID, token string, quantity i
 	}
 	// From here on the checkout has happened: a failed publish is retried by
 	// the outbox, not reported to the shopper as a failure.
+	if s.batcher != nil && s.batcher.add(saleID, c) {
+		s.log.Info("reservation confirmed", "sale", saleID, "reservation", claims.ID, "txn", c.Txn)
+		return Receipt{ReservationID: claims.ID, Status: "confirmed", Quantity: max(c.Quantity, 1)}, nil
+	}
 	if err := s.publish(ctx, saleID, c); err != nil {
 		s.log.Warn("publish confirmation failed; the outbox will retry", "sale", saleID,
 			"reservation", claims.ID, "txn", c.Txn, "err", err)
@@ -91,10 +96,7 @@ type confirmed struct {
 // outbox. The message id is the reservation id, and the worker is idempotent
 // by it, so publishing twice is harmless and publishing zero times is not.
 func (s *Service) publish(ctx context.Context, saleID string, c confirmed) error {
-	payload, err := json.Marshal(ReservationConfirmed{
-		SaleID: saleID, ReservationID: c.Reservation, ShopperID: c.Shopper, Txn: c.Txn,
-		Quantity: max(c.Quantity, 1), PriceCents: c.PriceCents, Currency: c.Currency, ConfirmedAt: time.UnixMilli(c.ConfirmedAt).UTC(),
-	})
+	payload, err := json.Marshal(c.message(saleID))
 	if err != nil {
 		return fmt.Errorf("encode confirmation %s: %w", c.Reservation, err)
 	}
@@ -107,6 +109,15 @@ func (s *Service) publish(ctx context.Context, saleID string, c confirmed) error
 		return fmt.Errorf("clear outbox entry %s: %w", c.Reservation, err)
 	}
 	return nil
+}
+
+// message is the confirmation as the order workers read it.
+func (c confirmed) message(saleID string) ReservationConfirmed {
+	return ReservationConfirmed{
+		SaleID: saleID, ReservationID: c.Reservation, ShopperID: c.Shopper, Txn: c.Txn,
+		Quantity: max(c.Quantity, 1), PriceCents: c.PriceCents, Currency: c.Currency,
+		ConfirmedAt: time.UnixMilli(c.ConfirmedAt).UTC(),
+	}
 }
 
 func confirmError(err error) error {

@@ -1,6 +1,10 @@
 package checkout
 
-import "time"
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
 
 // OrdersTopic is the Watermill topic (a Redis stream) that carries confirmed
 // reservations to the order workers.
@@ -21,4 +25,32 @@ type ReservationConfirmed struct {
 	PriceCents    int64     `json:"price_cents"`
 	Currency      string    `json:"currency"`
 	ConfirmedAt   time.Time `json:"confirmed_at"`
+}
+
+// ConfirmationBatch is the payload of a message that carries several
+// confirmations: a gateway gathers those it confirms within a few
+// milliseconds into one message, because the stream is read one message per
+// round trip and orders are written a batch per transaction.
+type ConfirmationBatch struct {
+	Confirmations []ReservationConfirmed `json:"confirmations"`
+}
+
+// DecodeConfirmations reads a message on OrdersTopic: one confirmation, or
+// a batch of them.
+func DecodeConfirmations(payload []byte) ([]ReservationConfirmed, error) {
+	var batch ConfirmationBatch
+	if err := json.Unmarshal(payload, &batch); err != nil {
+		return nil, fmt.Errorf("decode confirmations: %w", err)
+	}
+	if batch.Confirmations != nil {
+		return batch.Confirmations, nil
+	}
+	var one ReservationConfirmed
+	if err := json.Unmarshal(payload, &one); err != nil {
+		return nil, fmt.Errorf("decode confirmation: %w", err)
+	}
+	if one.ReservationID == "" {
+		return nil, fmt.Errorf("decode confirmation: no reservation id")
+	}
+	return []ReservationConfirmed{one}, nil
 }

@@ -9,14 +9,14 @@ package worker
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/waitingroom"
@@ -69,79 +69,128 @@ const (
 	OrderCancelled      = "cancelled"
 )
 
-// Handle writes the order of one confirmed reservation.
+// Handle writes the orders of the confirmations one message carries (one,
+// or a gateway's batch) in one transaction, asks for their payment, and
+// tells their shoppers.
 func (w *OrderWriter) Handle(msg *message.Message) error {
-	var c checkout.ReservationConfirmed
-	if err := json.Unmarshal(msg.Payload, &c); err != nil {
-		return fmt.Errorf("decode message %s: %w: %w", msg.UUID, errPermanent, err)
+	batch, err := checkout.DecodeConfirmations(msg.Payload)
+	if err != nil {
+		return fmt.Errorf("message %s: %w: %w", msg.UUID, errPermanent, err)
 	}
 	ctx := msg.Context()
-	id, status, err := w.write(ctx, c)
+	written, err := w.write(ctx, batch)
 	if err != nil {
 		return err
 	}
-	w.log.Info("order written", "sale", c.SaleID, "reservation", c.ReservationID, "order", id, "status", status, "txn", c.Txn)
-	if status == OrderPendingPayment {
-		// Asked again on a redelivery: providers charge an order once.
-		charge := checkout.Charge{OrderID: id, SaleID: c.SaleID, ReservationID: c.ReservationID,
-			AmountCents: c.PriceCents * int64(c.Quantity), Currency: c.Currency}
-		if err := w.payments.Charge(ctx, charge); err != nil {
-			return fmt.Errorf("charge order %d: %w", id, err)
+	events := map[string][]waitingroom.OrderEvent{}
+	for i, c := range batch {
+		o := written[i]
+		w.log.Info("order written", "sale", c.SaleID, "reservation", c.ReservationID, "order", o.ID,
+			"status", o.Status, "txn", c.Txn)
+		if o.Status == OrderPendingPayment {
+			// Asked again on a redelivery: providers charge an order once.
+			charge := checkout.Charge{OrderID: o.ID, SaleID: c.SaleID, ReservationID: c.ReservationID,
+				AmountCents: c.PriceCents * int64(c.Quantity), Currency: c.Currency}
+			if err := w.payments.Charge(ctx, charge); err != nil {
+				return fmt.Errorf("charge order %d: %w", o.ID, err)
+			}
+		}
+		events[c.SaleID] = append(events[c.SaleID], waitingroom.OrderEvent{
+			Shopper: c.ShopperID, Reservation: c.ReservationID, OrderID: o.ID, Status: o.Status})
+	}
+	// The rows are committed: a failed announcement only delays the
+	// shoppers' pages, which also learn the status on reconnect. Retrying the
+	// whole message would announce again, harmlessly, so let it.
+	for saleID, evs := range events {
+		if err := w.notifier.AnnounceOrders(ctx, saleID, evs); err != nil {
+			return err
 		}
 	}
-	// The row is committed: a failed announcement only delays the shopper's
-	// page, which also learns the status on reconnect. Retrying the whole
-	// message would announce again, harmlessly, so let it.
-	return w.notifier.AnnounceOrders(ctx, c.SaleID, []waitingroom.OrderEvent{{
-		Shopper: c.ShopperID, Reservation: c.ReservationID, OrderID: id, Status: status,
-	}})
+	return nil
 }
 
-const insertOrderSQL = `
+// writtenOrder is an order row as the batch found or made it.
+type writtenOrder struct {
+	ReservationID string `db:"reservation_id"`
+	ID            int64  `db:"id"`
+	Status        string `db:"status"`
+}
+
+// insertOrdersSQL writes a batch in one statement; rows an earlier delivery
+// wrote are skipped by the unique reservation id.
+const insertOrdersSQL = `
 INSERT INTO orders (sale_id, reservation_id, shopper_id, transaction_id, quantity, price_cents, status, confirmed_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::text[], $8::timestamptz[])
 ON CONFLICT (reservation_id) DO NOTHING
-RETURNING id`
+RETURNING reservation_id, id, status`
 
 const raiseSoldSQL = `UPDATE sales SET sold = sold + $2 WHERE id = $1 AND sold + $2 <= stock`
 
-// write inserts the order and raises the sale's sold count in one
-// transaction, or finds the order a previous delivery wrote. It returns the
-// order's id and status.
-func (w *OrderWriter) write(ctx context.Context, c checkout.ReservationConfirmed) (int64, string, error) {
+// write inserts the batch's orders and raises each sale's sold count in one
+// transaction, and finds the orders earlier deliveries wrote. It returns the
+// orders in the batch's order.
+func (w *OrderWriter) write(ctx context.Context, batch []checkout.ReservationConfirmed) ([]writtenOrder, error) {
+	n := len(batch)
+	sales, ids, shoppers, txns := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	quantities, prices := make([]int64, n), make([]int64, n)
+	statuses, at := make([]string, n), make([]time.Time, n)
+	for i, c := range batch {
+		sales[i], ids[i], shoppers[i], txns[i] = c.SaleID, c.ReservationID, c.ShopperID, c.Txn
+		quantities[i], prices[i] = int64(max(c.Quantity, 1)), c.PriceCents
+		statuses[i], at[i] = OrderPendingPayment, c.ConfirmedAt
+	}
 	tx, err := w.db.BeginTxx(ctx, nil)
 	if err != nil {
-		return 0, "", fmt.Errorf("begin order %s: %w", c.ReservationID, err)
+		return nil, fmt.Errorf("begin %d orders: %w", n, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 
-	var id int64
-	err = tx.GetContext(ctx, &id, insertOrderSQL, c.SaleID, c.ReservationID, c.ShopperID, c.Txn,
-		c.Quantity, c.PriceCents, OrderPendingPayment, c.ConfirmedAt)
-	if errors.Is(err, sql.ErrNoRows) {
-		// Written by an earlier delivery of the same message.
-		var found struct {
-			ID     int64  `db:"id"`
-			Status string `db:"status"`
+	var inserted []writtenOrder
+	err = tx.SelectContext(ctx, &inserted, insertOrdersSQL, pq.Array(sales), pq.Array(ids), pq.Array(shoppers),
+		pq.Array(txns), pq.Array(quantities), pq.Array(prices), pq.Array(statuses), pq.Array(at))
+	if err != nil {
+		return nil, fmt.Errorf("insert %d orders: %w", n, err)
+	}
+	fresh := make(map[string]bool, len(inserted))
+	for _, o := range inserted {
+		fresh[o.ReservationID] = true
+	}
+	raise := map[string]int64{}
+	for i, c := range batch {
+		if fresh[c.ReservationID] {
+			raise[c.SaleID] += quantities[i]
 		}
-		err = tx.GetContext(ctx, &found, `SELECT id, status FROM orders WHERE reservation_id = $1`, c.ReservationID)
+	}
+	for saleID, q := range raise {
+		res, err := tx.ExecContext(ctx, raiseSoldSQL, saleID, q)
 		if err != nil {
-			return 0, "", fmt.Errorf("find order %s: %w", c.ReservationID, err)
+			return nil, fmt.Errorf("raise sold of sale %s: %w", saleID, err)
 		}
-		return found.ID, found.Status, nil
+		if rows, _ := res.RowsAffected(); rows != 1 {
+			return nil, fmt.Errorf("%d units of sale %s: %w", q, saleID, ErrOversell)
+		}
 	}
-	if err != nil {
-		return 0, "", fmt.Errorf("insert order %s: %w", c.ReservationID, err)
-	}
-	res, err := tx.ExecContext(ctx, raiseSoldSQL, c.SaleID, c.Quantity)
-	if err != nil {
-		return 0, "", fmt.Errorf("raise sold of sale %s: %w", c.SaleID, err)
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return 0, "", fmt.Errorf("order %s of sale %s: %w", c.ReservationID, c.SaleID, ErrOversell)
+	var all []writtenOrder
+	if len(inserted) == n {
+		all = inserted
+	} else if err := tx.SelectContext(ctx, &all, `SELECT reservation_id, id, status FROM orders
+		WHERE reservation_id = ANY($1)`, pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("find %d orders: %w", n, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, "", fmt.Errorf("commit order %s: %w", c.ReservationID, err)
+		return nil, fmt.Errorf("commit %d orders: %w", n, err)
 	}
-	return id, OrderPendingPayment, nil
+	byID := make(map[string]writtenOrder, len(all))
+	for _, o := range all {
+		byID[o.ReservationID] = o
+	}
+	out := make([]writtenOrder, n)
+	for i, c := range batch {
+		o, ok := byID[c.ReservationID]
+		if !ok {
+			return nil, fmt.Errorf("order %s vanished: %w", c.ReservationID, errPermanent)
+		}
+		out[i] = o
+	}
+	return out, nil
 }

@@ -34,6 +34,7 @@ type Gateway struct {
 	admitter  *waitingroom.Admitter
 	presence  *waitingroom.Presence
 	relay     *checkout.OutboxRelay
+	batcher   *checkout.Batcher
 	Operator  *waitingroom.Operator
 	listener  net.Listener
 	http      *http.Server
@@ -92,6 +93,7 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	tokens := checkout.NewTokens(ring)
 	svc := checkout.NewService(g.rdb, tokens, g.publisher, log)
 	g.relay = checkout.NewOutboxRelay(svc)
+	g.batcher = checkout.NewBatcher(svc)
 
 	if g.listener, err = listen(ctx, cfg.HTTPAddr); err != nil {
 		g.Close()
@@ -121,6 +123,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	grp, gctx := errgroup.WithContext(ctx)
 	grp.Go(func() error { return g.admitter.Run(gctx) })
 	grp.Go(func() error { return g.relay.Run(gctx) })
+	grp.Go(func() error { return g.batcher.Run(gctx) })
 	grp.Go(func() error { return g.presence.Run(gctx) })
 	grp.Go(func() error { return g.server.Run(gctx) })
 	grp.Go(func() error {
