@@ -1,0 +1,174 @@
+package worker_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/testenv"
+	"github.com/foyerhq/foyer/waitingroom"
+	"github.com/foyerhq/foyer/worker"
+)
+
+// benchConfirmation is the i-th confirmation of a benchmark sale.
+func benchConfirmation(sale string, i int) checkout.ReservationConfirmed {
+	return checkout.ReservationConfirmed{SaleID: sale, ReservationID: fmt.Sprintf("%s-r%06d", sale, i),
+		ShopperID: fmt.Sprintf("v%06d", i), Txn: fmt.Sprintf("t%06d", i), Quantity: 1, PriceCents: 1999,
+		Currency: "EUR", ConfirmedAt: time.Now().UTC()}
+}
+
+func benchSale(b *testing.B, db *sqlx.DB, sale string, stock int) {
+	b.Helper()
+	_, err := db.Exec(`INSERT INTO sales (id, sku, name, price_cents, stock, starts_at, ends_at, outflow_per_second,
+		reservation_ttl_seconds) VALUES ($1, 'B', 'Bench', 1999, $2, now(), now() + interval '1 hour', 10, 60)`, sale, stock)
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// waitRows polls until the sale has n order rows.
+func waitRows(b *testing.B, db *sqlx.DB, sale string, n int) {
+	b.Helper()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.Now().Add(5 * time.Minute)
+	for range tick.C {
+		var got int
+		db.Get(&got, `SELECT count(*) FROM orders WHERE sale_id = $1`, sale)
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of %d orders after 5 minutes", got, n)
+		}
+	}
+}
+
+// pipeline publishes n confirmations, perMessage to a message, to a running
+// worker and returns how long until they are all order rows.
+func pipeline(b *testing.B, db *sqlx.DB, rdb *redis.Client, sale string, n, perMessage int) time.Duration {
+	b.Helper()
+	pub, err := worker.NewPublisher(rdb, discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	for i := 0; i < n; i += perMessage {
+		batch := checkout.ConfirmationBatch{}
+		for j := i; j < min(i+perMessage, n); j++ {
+			batch.Confirmations = append(batch.Confirmations, benchConfirmation(sale, j))
+		}
+		payload, _ := json.Marshal(batch)
+		if err := pub.Publish(checkout.OrdersTopic, message.NewMessage(fmt.Sprintf("%s-m%06d", sale, i), payload)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	waitRows(b, db, sale, n)
+	return time.Since(start)
+}
+
+// rawCeiling reads n confirmations straight off a stream with XREADGROUP
+// (1,000 per call) and writes them with COPY: the ceiling of this stack.
+func rawCeiling(b *testing.B, db *sqlx.DB, rdb *redis.Client, sale string, n int) time.Duration {
+	b.Helper()
+	ctx := context.Background()
+	stream := "bench.raw." + sale
+	for i := 0; i < n; i += 1000 {
+		_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for j := i; j < min(i+1000, n); j++ {
+				payload, _ := json.Marshal(benchConfirmation(sale, j))
+				p.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: []any{"payload", payload}})
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	rdb.XGroupCreate(ctx, stream, "raw", "0")
+	start := time.Now()
+	for read := 0; read < n; {
+		streams, err := rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "raw", Consumer: "c", Streams: []string{stream, ">"}, Count: 1000}).Result()
+		if err != nil {
+			b.Fatal(err)
+		}
+		tx, _ := db.Begin()
+		stmt, err := tx.Prepare(pq.CopyIn("orders", "sale_id", "reservation_id", "shopper_id", "transaction_id",
+			"quantity", "price_cents", "status", "confirmed_at"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var ids []string
+		for _, m := range streams[0].Messages {
+			var c checkout.ReservationConfirmed
+			json.Unmarshal([]byte(m.Values["payload"].(string)), &c)
+			if _, err := stmt.Exec(c.SaleID, c.ReservationID, c.ShopperID, c.Txn, c.Quantity, c.PriceCents, "pending_payment", c.ConfirmedAt); err != nil {
+				b.Fatal(err)
+			}
+			ids = append(ids, m.ID)
+		}
+		if _, err := stmt.Exec(); err != nil {
+			b.Fatal(err)
+		}
+		stmt.Close()
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+		rdb.XAck(ctx, stream, "raw", ids...)
+		read += len(ids)
+	}
+	return time.Since(start)
+}
+
+// BenchmarkOrderPipeline measures confirmed reservations per second from
+// publish to committed order row, through Watermill and the worker, next to
+// the ceiling of raw XREADGROUP plus COPY of the same rows, in the same run:
+// one confirmation per message (the stream's one-per-round-trip limit), and
+// the gateway's full batches of 500.
+func BenchmarkOrderPipeline(b *testing.B) {
+	const n = 20000
+	ctx := context.Background()
+	r := testenv.NewRedis(b)
+	rdb, subClient := testenv.RedisClient(b, r), testenv.RedisClient(b, r)
+	db, err := sqlx.Open("postgres", testenv.NewDatabase(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	rooms := waitingroom.NewRooms(rdb)
+	writer := worker.NewOrderWriter(db, rooms, noAnswer, discard)
+	settler := worker.NewPaymentSettler(db, checkout.NewStock(rdb), rooms, discard)
+	wk, err := worker.New(rdb, subClient, writer, settler, worker.Config{Consumer: "bench"}, discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { wk.Run(wctx); close(done) }()
+	b.Cleanup(func() { stop(); <-done })
+	<-wk.Running()
+
+	var single, batched, raw time.Duration
+	for run := 0; b.Loop(); run++ {
+		sales := [3]string{fmt.Sprintf("single%d", run), fmt.Sprintf("batched%d", run), fmt.Sprintf("raw%d", run)}
+		for _, s := range sales {
+			benchSale(b, db, s, n)
+		}
+		single = pipeline(b, db, rdb, sales[0], n/4, 1)
+		batched = pipeline(b, db, rdb, sales[1], n, 500)
+		raw = rawCeiling(b, db, rdb, sales[2], n)
+	}
+	perSecond := func(count int, d time.Duration) float64 { return float64(count) / d.Seconds() }
+	b.ReportMetric(perSecond(n/4, single), "single-orders/s")
+	b.ReportMetric(perSecond(n, batched), "batched-orders/s")
+	b.ReportMetric(perSecond(n, raw), "raw-copy-orders/s")
+	b.ReportMetric(perSecond(n, batched)/perSecond(n, raw), "batched/raw")
+}
