@@ -76,7 +76,11 @@ func (b *Batcher) Run(ctx context.Context) error {
 			}
 		}
 		timer.Stop()
-		if err := b.publish(ctx, batch); err != nil {
+		// Confirmed already: the batch goes out even if the node is stopping.
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		err := b.publish(pctx, batch)
+		cancel()
+		if err != nil {
 			b.service.log.Warn("publish confirmations failed; the outbox will retry", "count", len(batch), "err", err)
 		}
 	}
