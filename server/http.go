@@ -329,3 +329,13 @@ func (s *Server) getDraw(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, d)
 }
+
+// pipeline shows operators the order workers' backlog and poison messages.
+func (s *Server) pipeline(c *gin.Context) {
+	st, err := s.deps.Pipeline.Pipeline(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/keyring"
+	"github.com/foyerhq/foyer/internal/reconcile"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -53,6 +54,11 @@ type PaymentReports interface {
 	Report(ctx context.Context, r checkout.PaymentResult) error
 }
 
+// PipelineWatcher tells operators how the streams to the workers are doing.
+type PipelineWatcher interface {
+	Pipeline(ctx context.Context) (reconcile.PipelineStatus, error)
+}
+
 // Readiness reports whether the node's dependencies answer.
 type Readiness func(ctx context.Context) error
 
@@ -64,6 +70,7 @@ type Deps struct {
 	Checkout Checkouter
 	Answers  IdempotentAnswers
 	Payments PaymentReports
+	Pipeline PipelineWatcher
 	Tokens   *checkout.Tokens
 	Ring     *keyring.Ring
 	Ready    Readiness
@@ -126,6 +133,7 @@ func New(cfg Config, deps Deps) *Server {
 	admin.POST("/sales/:sale/stock", s.control(waitingroom.ActionAddStock))
 	admin.POST("/sales/:sale/messages", s.control(waitingroom.ActionMessage))
 	admin.GET("/audit", s.audit)
+	admin.GET("/pipeline", s.pipeline)
 
 	s.mountWeb(e)
 	s.engine = e

@@ -159,12 +159,17 @@ func (r *Reconciler) redis(ctx context.Context, saleID string) (redisSide, error
 // streamBacklog counts confirmations on the orders stream that the workers
 // have not finished: delivered but unacknowledged, or not delivered yet.
 func (r *Reconciler) streamBacklog(ctx context.Context) (int64, error) {
-	groups, err := r.rdb.XInfoGroups(ctx, checkout.OrdersTopic).Result()
+	return r.backlog(ctx, checkout.OrdersTopic)
+}
+
+// backlog counts a topic's messages the order workers have not finished.
+func (r *Reconciler) backlog(ctx context.Context, topic string) (int64, error) {
+	groups, err := r.rdb.XInfoGroups(ctx, topic).Result()
 	if err != nil {
 		if err.Error() == "ERR no such key" {
 			return 0, nil
 		}
-		return 0, fmt.Errorf("read the orders stream: %w", err)
+		return 0, fmt.Errorf("read stream %s: %w", topic, err)
 	}
 	var backlog int64
 	for _, g := range groups {

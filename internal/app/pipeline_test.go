@@ -1,0 +1,46 @@
+package app_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/worker"
+)
+
+// TestAPoisonMessageIsSetAsideAndShownToOperators publishes a confirmation
+// no worker can read: it goes to the poison topic instead of blocking the
+// stream, and the admin API counts it.
+func TestAPoisonMessageIsSetAsideAndShownToOperators(t *testing.T) {
+	sys := startSystem(t)
+	pub, err := worker.NewPublisher(sys.Redis, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.Publish(checkout.OrdersTopic, message.NewMessage("garbage-1", []byte("not a confirmation"))); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// Wait on the poison stream itself for the message to land.
+	if _, err := sys.Redis.XRead(ctx, &redis.XReadArgs{Streams: []string{worker.PoisonTopic, "0"}, Block: 20 * time.Second}).Result(); err != nil {
+		t.Fatalf("nothing reached the poison topic: %v", err)
+	}
+	var status struct {
+		Poison  int64 `json:"poison_messages"`
+		Backlog int64 `json:"orders_backlog"`
+	}
+	if code := sys.call(t, http.MethodGet, "/v1/admin/pipeline", sys.AdminToken, nil, &status); code != http.StatusOK {
+		t.Fatalf("pipeline: %d", code)
+	}
+	if status.Poison != 1 {
+		t.Errorf("operators see %d poison messages, want 1", status.Poison)
+	}
+}
