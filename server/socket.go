@@ -179,6 +179,8 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 		if err != nil {
 			return err
 		}
+		ss.s.deps.Log.Debug("joined", "sale", ss.saleID, "shopper", ss.shopper, "txn", place.Txn,
+			"ticket", place.Ticket, "prequeue", place.Prequeue)
 		ss.show(ctx, place)
 	case cmdLeave:
 		waiting, err := ss.s.deps.Rooms.Leave(ctx, ss.saleID, ss.shopper)

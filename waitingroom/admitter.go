@@ -152,8 +152,8 @@ func (a *Admitter) runSale(ctx context.Context, saleID string, s *admission, now
 	if err != nil {
 		return err
 	}
-	if len(admitted) > 0 {
-		a.log.Debug("admitted", "sale", saleID, "count", len(admitted))
+	for _, r := range admitted {
+		a.log.Debug("admitted", "sale", saleID, "shopper", r.Shopper, "reservation", r.ID, "txn", r.Txn)
 	}
 	return nil
 }

@@ -59,6 +59,7 @@ type Place struct {
 	Position    int64  // 1 for the head of the queue
 	Prequeue    int64  // the prequeue ticket, while the shopper waits for the draw
 	Reservation string // set when the shopper holds a reservation instead
+	Txn         string // the journey's transaction id (from Join)
 }
 
 // Join gives the shopper a place in the sale's queue, or returns the place or
@@ -71,13 +72,14 @@ func (r *Rooms) Join(ctx context.Context, saleID, shopperID, txn string) (Place,
 	if err != nil {
 		return Place{}, fmt.Errorf("join sale %s: %w", saleID, scriptError(err))
 	}
+	journey, _ := reply[3].(string)
 	switch reply[0] {
 	case "admitted":
-		return Place{Reservation: reply[1].(string)}, nil
+		return Place{Reservation: reply[1].(string), Txn: journey}, nil
 	case "prequeue":
-		return Place{Prequeue: reply[1].(int64)}, nil
+		return Place{Prequeue: reply[1].(int64), Txn: journey}, nil
 	}
-	return Place{Ticket: reply[1].(int64), Position: reply[2].(int64)}, nil
+	return Place{Ticket: reply[1].(int64), Position: reply[2].(int64), Txn: journey}, nil
 }
 
 // Leave takes the shopper out of the sale's queue. It reports whether the

@@ -69,8 +69,8 @@ func TestJoiningAgainKeepsTheSamePlace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first != again || first.Ticket != 2 || first.Position != 2 {
-		t.Errorf("joins of b: %+v then %+v, want ticket 2 at position 2 both times", first, again)
+	if first != again || first.Ticket != 2 || first.Position != 2 || first.Txn != "txn-b" {
+		t.Errorf("joins of b: %+v then %+v, want ticket 2 at position 2 and b's first txn both times", first, again)
 	}
 	st, err := rooms.Status(ctx, saleID)
 	if err != nil {

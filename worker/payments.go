@@ -52,6 +52,7 @@ func (p *PaymentSettler) Handle(msg *message.Message) error {
 
 // settledOrder is what settling needs to know of an order.
 type settledOrder struct {
+	Txn           string `db:"transaction_id"`
 	SaleID        string `db:"sale_id"`
 	ReservationID string `db:"reservation_id"`
 	ShopperID     string `db:"shopper_id"`
@@ -62,14 +63,14 @@ type settledOrder struct {
 func (p *PaymentSettler) markPaid(ctx context.Context, orderID int64) error {
 	var o settledOrder
 	err := p.db.GetContext(ctx, &o, `UPDATE orders SET status = 'paid' WHERE id = $1 AND status = 'pending_payment'
-		RETURNING sale_id, reservation_id, shopper_id, quantity, status`, orderID)
+		RETURNING transaction_id, sale_id, reservation_id, shopper_id, quantity, status`, orderID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // paid already, or cancelled first: a late success changes nothing
 	}
 	if err != nil {
 		return fmt.Errorf("mark order %d paid: %w", orderID, err)
 	}
-	p.log.Info("order paid", "order", orderID, "sale", o.SaleID)
+	p.log.Info("order paid", "order", orderID, "sale", o.SaleID, "txn", o.Txn)
 	return p.announce(ctx, orderID, o, OrderPaid)
 }
 
@@ -85,10 +86,10 @@ func (p *PaymentSettler) cancel(ctx context.Context, orderID int64, why string) 
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	var o settledOrder
 	err = tx.GetContext(ctx, &o, `UPDATE orders SET status = 'cancelled' WHERE id = $1 AND status = 'pending_payment'
-		RETURNING sale_id, reservation_id, shopper_id, quantity, status`, orderID)
+		RETURNING transaction_id, sale_id, reservation_id, shopper_id, quantity, status`, orderID)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		if err := tx.GetContext(ctx, &o, `SELECT sale_id, reservation_id, shopper_id, quantity, status
+		if err := tx.GetContext(ctx, &o, `SELECT transaction_id, sale_id, reservation_id, shopper_id, quantity, status
 			FROM orders WHERE id = $1`, orderID); err != nil {
 			return fmt.Errorf("find order %d: %w: %w", orderID, errPermanent, err)
 		}
@@ -108,7 +109,7 @@ func (p *PaymentSettler) cancel(ctx context.Context, orderID int64, why string) 
 	if err := p.stock.Return(ctx, o.SaleID, o.ReservationID, o.Quantity); err != nil {
 		return err
 	}
-	p.log.Info("order cancelled, stock returned", "order", orderID, "sale", o.SaleID, "why", why)
+	p.log.Info("order cancelled, stock returned", "order", orderID, "sale", o.SaleID, "why", why, "txn", o.Txn)
 	return p.announce(ctx, orderID, o, OrderCancelled)
 }
 

@@ -9,15 +9,16 @@
 -- hands out tickets in an order already sorted.
 -- KEYS: meta, queue, journeys, shoppers, pre, presort, gone
 -- ARGV[1] shopper id, ARGV[2] transaction id to use if this is the shopper's first join
--- Returns {"waiting", ticket, rank}, {"prequeue", prequeue ticket, 0} or
--- {"admitted", reservation id, 0}
+-- Returns {"waiting", ticket, position, txn}, {"prequeue", prequeue ticket, 0, txn}
+-- or {"admitted", reservation id, 0, txn}: txn is the journey's transaction id.
 local meta, queue, journeys, shoppers, pre, presort, gone =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local shopper = ARGV[1]
 local state = redis.call('HGET', meta, 'state')
 if not state then return redis.error_reply('NO_SALE no such sale') end
 local res = redis.call('HGET', shoppers, shopper)
-if res then return {'admitted', res, 0} end
+local txn = redis.call('HGET', journeys, shopper) or ARGV[2]
+if res then return {'admitted', res, 0, txn} end
 if state == 'ended' then return redis.error_reply('SALE_ENDED the sale has ended') end
 if state == 'sold_out' then return redis.error_reply('SOLD_OUT the sale is sold out') end
 if state == 'scheduled' then return redis.error_reply('TOO_EARLY the prequeue has not opened yet') end
@@ -30,7 +31,7 @@ if state == 'prequeue' then
     redis.call('ZADD', presort, 0, redis.sha1hex(seed .. ':' .. p) .. ':' .. p .. ':' .. shopper)
     redis.call('HSETNX', journeys, shopper, ARGV[2])
   end
-  return {'prequeue', tonumber(p), 0}
+  return {'prequeue', tonumber(p), 0, txn}
 end
 local ticket = redis.call('ZSCORE', queue, shopper)
 if not ticket then
@@ -44,4 +45,4 @@ end
 ticket = tonumber(ticket)
 local mark = tonumber(redis.call('HGET', meta, 'mark'))
 local left = redis.call('ZCOUNT', gone, '(' .. mark, '(' .. ticket)
-return {'waiting', ticket, ticket - mark - left}
+return {'waiting', ticket, ticket - mark - left, txn}
