@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"net/http"
 	"testing"
 	"time"
 )
@@ -49,9 +48,7 @@ func TestUnpaidHoldsExpireAndTheNextShoppersBuyTheUnits(t *testing.T) {
 		if err != nil {
 			t.Fatalf("a waiting shopper was not admitted to an expired hold's unit: %v", err)
 		}
-		if status := sys.call(t, http.MethodPost, "/v1/sales/"+saleID+"/checkout", "", map[string]string{"token": admitted.Token}, nil); status != http.StatusOK {
-			t.Fatalf("checkout: %d", status)
-		}
+		sys.checkout(t, saleID, admitted.Token)
 		orderStatus(t, ctx, in, "paid")
 	}
 	if n := sys.countOrders(t, saleID); n != 2 {

@@ -25,10 +25,16 @@ func buyOne(t *testing.T, ctx context.Context, sys *system, saleID string) *inbo
 	if err != nil {
 		t.Fatal(err)
 	}
-	if status := sys.call(t, http.MethodPost, "/v1/sales/"+saleID+"/checkout", "", map[string]string{"token": admitted.Token}, nil); status != http.StatusOK {
+	sys.checkout(t, saleID, admitted.Token)
+	return in
+}
+
+// checkout checks out a reservation token and expects it to succeed.
+func (s *system) checkout(t *testing.T, saleID, token string) {
+	t.Helper()
+	if status := s.call(t, http.MethodPost, "/v1/sales/"+saleID+"/checkout", "", map[string]string{"token": token}, nil); status != http.StatusOK {
 		t.Fatalf("checkout: %d", status)
 	}
-	return in
 }
 
 // orderStatus waits for the order push with the given status.
@@ -90,9 +96,7 @@ func TestAFailedPaymentCancelsTheOrderAndTheNextShopperGetsTheUnit(t *testing.T)
 	nextIn.wait(ctx, "welcome")
 	next.Join(ctx)
 	nextIn.wait(ctx, "position")
-	if status := sys.call(t, http.MethodPost, "/v1/sales/"+saleID+"/checkout", "", map[string]string{"token": admitted.Token}, nil); status != http.StatusOK {
-		t.Fatalf("checkout: %d", status)
-	}
+	sys.checkout(t, saleID, admitted.Token)
 	if _, err := nextIn.wait(ctx, "sold_out"); err != nil {
 		t.Fatal(err)
 	}

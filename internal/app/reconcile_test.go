@@ -23,18 +23,9 @@ func TestReconcileFindsALostRedisAndRepairRebuildsItFromPostgres(t *testing.T) {
 	defer cancel()
 	var tokens []string
 	for range 3 {
-		conn, _ := connectNew(t, ctx, sys.URL, saleID)
-		in := listen(conn)
-		in.wait(ctx, "welcome")
-		conn.Join(ctx)
-		admitted, err := in.wait(ctx, "admitted")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if status := sys.call(t, http.MethodPost, "/v1/sales/"+saleID+"/checkout", "", map[string]string{"token": admitted.Token}, nil); status != http.StatusOK {
-			t.Fatalf("checkout: %d", status)
-		}
+		in := buyOne(t, ctx, sys, saleID)
 		orderStatus(t, ctx, in, "paid")
+		admitted, _ := in.wait(ctx, "admitted")
 		tokens = append(tokens, admitted.Token)
 	}
 	var report bytes.Buffer
