@@ -71,6 +71,7 @@ type Deps struct {
 	Answers  IdempotentAnswers
 	Payments PaymentReports
 	Pipeline PipelineWatcher
+	Live     LiveStats
 	Tokens   *checkout.Tokens
 	Ring     *keyring.Ring
 	Ready    Readiness
@@ -122,6 +123,7 @@ func New(cfg Config, deps Deps) *Server {
 	v1.POST("/sales/:sale/checkout", s.checkout)
 	v1.POST("/payments/webhook", s.paymentWebhook)
 
+	v1.GET("/admin/live", s.adminLive) // its token comes in the query: browsers cannot set headers on a WebSocket
 	admin := v1.Group("/admin", s.requireAdmin)
 	admin.POST("/sales", s.createSale)
 	admin.GET("/sales", s.listSales)

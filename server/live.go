@@ -1,0 +1,112 @@
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/gin-gonic/gin"
+
+	"github.com/foyerhq/foyer/internal/reconcile"
+)
+
+// AdminSubprotocol is the subprotocol of the dashboard's live feed.
+const AdminSubprotocol = "foyer.admin.v1"
+
+// liveEvery is how often the dashboard is pushed the numbers.
+const liveEvery = time.Second
+
+// LiveStats reads what the dashboard shows.
+type LiveStats interface {
+	Snapshot(ctx context.Context) (reconcile.Snapshot, error)
+}
+
+// liveSale is a sale in a stats push: the snapshot plus rates measured
+// between two pushes.
+type liveSale struct {
+	reconcile.SaleSnapshot
+	JoinsPerSecond      float64 `json:"joins_per_second"`
+	AdmissionsPerSecond float64 `json:"admissions_per_second"`
+	OrdersPerSecond     float64 `json:"orders_per_second"`
+}
+
+type liveMsg struct {
+	Type     string                   `json:"type"`
+	At       int64                    `json:"at"`
+	Sales    []liveSale               `json:"sales"`
+	Nodes    []reconcile.NodeSnapshot `json:"nodes"`
+	Pipeline reconcile.PipelineStatus `json:"pipeline"`
+}
+
+// adminLive pushes the dashboard its numbers every second over a
+// WebSocket. Browsers cannot set headers on a WebSocket, so the admin token
+// comes in the query; a wrong one closes with 4001.
+func (s *Server) adminLive(c *gin.Context) {
+	ws, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{
+		Subprotocols: []string{AdminSubprotocol}, OriginPatterns: s.cfg.AllowedOrigins,
+	})
+	if err != nil {
+		return
+	}
+	ctx := c.Request.Context()
+	token := c.Query("token")
+	if s.cfg.AdminToken == "" || subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.AdminToken)) != 1 {
+		s.refuse(ctx, ws, errUnauthorized, closeSessionInvalid)
+		return
+	}
+	defer ws.CloseNow()
+	ctx = ws.CloseRead(ctx) // the dashboard only listens; this notices it leave
+	t := time.NewTicker(liveEvery)
+	defer t.Stop()
+	var prev *liveMsg
+	for {
+		snap, err := s.deps.Live.Snapshot(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			s.deps.Log.Warn("dashboard snapshot", "err", err)
+		} else {
+			msg := rated(snap, prev, time.Now())
+			wctx, cancel := context.WithTimeout(ctx, writeTimeout)
+			err := ws.Write(wctx, websocket.MessageText, encode(msg))
+			cancel()
+			if err != nil {
+				return
+			}
+			prev = &msg
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// rated turns a snapshot into a push, with the rates since the previous one.
+func rated(snap reconcile.Snapshot, prev *liveMsg, now time.Time) liveMsg {
+	msg := liveMsg{Type: "stats", At: now.UnixMilli(), Nodes: snap.Nodes, Pipeline: snap.Pipeline}
+	before := map[string]liveSale{}
+	var secs float64
+	if prev != nil {
+		secs = float64(msg.At-prev.At) / 1000
+		for _, s := range prev.Sales {
+			before[s.ID] = s
+		}
+	}
+	for _, s := range snap.Sales {
+		ls := liveSale{SaleSnapshot: s}
+		if b, ok := before[s.ID]; ok && secs > 0 {
+			ls.JoinsPerSecond = max(0, float64(s.Funnel.Joined-b.Funnel.Joined)/secs)
+			ls.AdmissionsPerSecond = max(0, float64(s.Funnel.Admitted-b.Funnel.Admitted)/secs)
+			ls.OrdersPerSecond = max(0, float64(s.Orders-b.Orders)/secs)
+		}
+		msg.Sales = append(msg.Sales, ls)
+	}
+	if msg.Sales == nil {
+		msg.Sales = []liveSale{}
+	}
+	return msg
+}
