@@ -7,12 +7,13 @@ GO ?= go
 # the race detector is on for the whole suite.
 TEST_FLAGS ?= -race -count=1 -timeout 14m
 
-.PHONY: run test vet provision fuzz build clean
+.PHONY: run test vet provision provision-browser build clean
 
 run: provision
 	$(GO) run ./cmd/foyer dev
 
-test: provision vet
+# The browser tests drive Debian's chromium: test installs it too.
+test: provision-browser vet
 	$(GO) test $(TEST_FLAGS) ./...
 
 vet:
@@ -20,6 +21,9 @@ vet:
 
 provision:
 	@bash scripts/provision.sh
+
+provision-browser:
+	@bash scripts/provision.sh --browser
 
 build:
 	$(GO) build -trimpath -o bin/foyer ./cmd/foyer

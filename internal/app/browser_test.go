@@ -1,0 +1,165 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// screenshotDir is where browser tests leave what a shopper sees; git
+// ignores it.
+const screenshotDir = "../../screenshots"
+
+// newBrowser starts Debian's headless chromium for one test.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatalf("chromium is not installed (make test installs it): %v", err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun, chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(390, 844))
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(alloc)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	if err := chromedp.Run(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// waitFor waits until a JavaScript condition holds in the page.
+func waitFor(js string) chromedp.Action {
+	return chromedp.Poll(js, nil, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second))
+}
+
+// shoot saves a screenshot of the page at phone and desktop sizes.
+func shoot(name string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+			return err
+		}
+		for _, size := range []struct {
+			label string
+			w, h  int64
+		}{{"phone", 390, 844}, {"desktop", 1280, 900}} {
+			var png []byte
+			if err := chromedp.Run(ctx, chromedp.EmulateViewport(size.w, size.h), chromedp.FullScreenshot(&png, 100)); err != nil {
+				return err
+			}
+			path := filepath.Join(screenshotDir, fmt.Sprintf("%s-%s.png", name, size.label))
+			if err := os.WriteFile(path, png, 0o644); err != nil {
+				return err
+			}
+		}
+		return chromedp.EmulateViewport(390, 844).Do(ctx)
+	})
+}
+
+func positionOf(ctx context.Context) (int, error) {
+	var n int
+	err := chromedp.Run(ctx, chromedp.Evaluate(`Number(document.querySelector('#position').dataset.value || 0)`, &n))
+	return n, err
+}
+
+// TestAShopperInARealBrowserWaitsBuysAndSeesTheOrderPaid drives the shopper
+// page in headless chromium: the countdown, joining behind three others,
+// the position falling as they are let in, the admission, the checkout and
+// the paid order.
+func TestAShopperInARealBrowserWaitsBuysAndSeesTheOrderPaid(t *testing.T) {
+	sys := startSystem(t)
+	saleID := sys.createSale(t, map[string]any{"sku": "W-1", "name": "Foyer Runner", "price_cents": 12900,
+		"stock": 10, "starts_at": startsIn(3 * time.Second), "prequeue_seconds": 0, "outflow_per_second": stalled})
+	ctx := newBrowser(t)
+	page := sys.URL + "/?sale=" + saleID
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(page),
+		waitFor(`/opens in \d\d:\d\d:\d\d/.test(document.querySelector('#countdown').textContent)`),
+		shoot("1-countdown"),
+		waitFor(`!document.querySelector('#join').disabled`), // the sale opened
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Three shoppers get in first, so the browser's shopper has people ahead.
+	qctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for range 3 {
+		conn, _ := connectNew(t, qctx, sys.URL, saleID)
+		in := listen(conn)
+		in.wait(qctx, "welcome")
+		conn.Join(qctx)
+		if _, err := in.wait(qctx, "position"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := chromedp.Run(ctx,
+		chromedp.Click("#join"),
+		waitFor(`Number(document.querySelector('#position').dataset.value) === 4`),
+		shoot("2-queued"),
+	); err != nil {
+		t.Fatal(err)
+	}
+	sys.admin(t, http.MethodPut, "/v1/admin/sales/"+saleID+"/rate", map[string]any{"outflow_per_second": 2}, http.StatusOK)
+	if err := chromedp.Run(ctx, waitFor(`Number(document.querySelector('#position').dataset.value) < 4`)); err != nil {
+		t.Fatalf("the position never fell: %v", err)
+	}
+	if n, _ := positionOf(ctx); n >= 4 || n < 1 {
+		t.Errorf("position after admissions began: %d", n)
+	}
+	if err := chromedp.Run(ctx,
+		chromedp.WaitVisible("#buy"),
+		shoot("3-admitted"),
+		chromedp.Click("#buy"),
+		waitFor(`document.querySelector('#order-status').textContent.startsWith('Paid')`),
+		shoot("4-paid"),
+	); err != nil {
+		t.Fatal(err)
+	}
+	var paid int
+	sys.DB.Get(&paid, `SELECT count(*) FROM orders WHERE sale_id = $1 AND status = 'paid'`, saleID)
+	if paid != 1 {
+		t.Errorf("%d paid orders in postgres, want the browser's one", paid)
+	}
+}
+
+// TestAShopperSeesAPauseWithinASecondAndTheQueueMoveAgain pauses the sale
+// under a waiting shopper's page, then resumes it.
+func TestAShopperSeesAPauseWithinASecondAndTheQueueMoveAgain(t *testing.T) {
+	sys := startSystem(t)
+	saleID := sys.createSale(t, map[string]any{"sku": "W-2", "name": "Pause", "stock": 10, "outflow_per_second": 100})
+	ctx := newBrowser(t)
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(sys.URL+"/?sale="+saleID),
+		waitFor(`!document.querySelector('#join').disabled`),
+	); err != nil {
+		t.Fatal(err)
+	}
+	base := "/v1/admin/sales/" + saleID
+	sys.admin(t, http.MethodPost, base+"/pause", nil, http.StatusOK)
+	paused := time.Now()
+	if err := chromedp.Run(ctx, chromedp.Poll(`document.querySelector('#state').dataset.state === 'paused'`, nil,
+		chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(time.Second))); err != nil {
+		t.Fatalf("the page did not show the pause within a second: %v", err)
+	}
+	t.Logf("the page showed the pause %v after the request", time.Since(paused))
+	if err := chromedp.Run(ctx, shoot("5-paused"), chromedp.Click("#join"),
+		waitFor(`Number(document.querySelector('#position').dataset.value) === 1`)); err != nil {
+		t.Fatal(err)
+	}
+	sys.admin(t, http.MethodPost, base+"/resume", nil, http.StatusOK)
+	if err := chromedp.Run(ctx, chromedp.WaitVisible("#buy")); err != nil {
+		t.Fatalf("the queue did not move after resume: %v", err)
+	}
+}
