@@ -137,7 +137,10 @@ func New(cfg Config, deps Deps) *Server {
 	admin.GET("/audit", s.audit)
 	admin.GET("/pipeline", s.pipeline)
 
-	s.mountWeb(e)
+	if err := s.mountWeb(e); err != nil {
+		// The pages are embedded in the binary: unreadable ones are a build mistake.
+		panic(err)
+	}
 	s.engine = e
 	return s
 }

@@ -1,35 +1,44 @@
 package server
 
 import (
-	"io/fs"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 )
 
-// mountWeb serves the static pages. They hold nothing live: everything live
-// comes over the WebSocket, so a CDN may cache them.
-func (s *Server) mountWeb(e *gin.Engine) {
+// mountWeb serves the static pages and their assets from memory, gzipped
+// when the client takes it, with long cache lifetimes for the content-named
+// assets. They hold nothing live: everything live comes over the WebSocket,
+// so a CDN may cache them.
+func (s *Server) mountWeb(e *gin.Engine) error {
+	notFound := func(c *gin.Context) {
+		c.JSON(http.StatusNotFound, errorBody{Error: errorDetail{Code: "not_found", Message: "no such page"}})
+	}
 	if s.deps.Web == nil {
-		return
+		e.NoRoute(notFound)
+		return nil
 	}
-	files := http.FileServer(http.FS(s.deps.Web))
+	table, err := buildAssets(s.deps.Web)
+	if err != nil {
+		return err
+	}
 	e.NoRoute(func(c *gin.Context) {
-		if c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead {
-			c.JSON(http.StatusNotFound, errorBody{Error: errorDetail{Code: "not_found", Message: "no such route"}})
+		a, ok := table[c.Request.URL.Path]
+		if !ok || (c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead) {
+			notFound(c)
 			return
 		}
-		if _, err := fs.Stat(s.deps.Web, trimSlash(c.Request.URL.Path)); err != nil && c.Request.URL.Path != "/" {
-			c.JSON(http.StatusNotFound, errorBody{Error: errorDetail{Code: "not_found", Message: "no such page"}})
-			return
+		h := c.Writer.Header()
+		h.Set("Content-Type", a.contentType)
+		h.Set("Cache-Control", a.cacheControl)
+		h.Set("Vary", "Accept-Encoding")
+		body := a.body
+		if a.gzipped != nil && strings.Contains(c.GetHeader("Accept-Encoding"), "gzip") {
+			h.Set("Content-Encoding", "gzip")
+			body = a.gzipped
 		}
-		files.ServeHTTP(c.Writer, c.Request)
+		c.Data(http.StatusOK, a.contentType, body)
 	})
-}
-
-func trimSlash(p string) string {
-	if len(p) > 0 && p[0] == '/' {
-		return p[1:]
-	}
-	return p
+	return nil
 }

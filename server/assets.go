@@ -1,0 +1,101 @@
+package server
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"mime"
+	"path"
+	"sort"
+	"strings"
+)
+
+// asset is one static file ready to serve: its bytes, gzipped once, and
+// how long caches may keep it.
+type asset struct {
+	body, gzipped []byte
+	contentType   string
+	cacheControl  string
+}
+
+// Cache lifetimes: assets are named by their content, so they never change
+// under their name; pages are small and name the current assets.
+const (
+	assetCache = "public, max-age=31536000, immutable"
+	pageCache  = "public, max-age=60"
+)
+
+// assetTable maps URL paths to what is served there. Every file but the
+// pages is served at /assets/<name>.<hash><ext>; the pages are rewritten to
+// point at those names, and served at their own paths.
+type assetTable map[string]*asset
+
+func buildAssets(web fs.FS) (assetTable, error) {
+	table := assetTable{}
+	hashed := map[string]string{} // file path -> URL path
+	var pages []string
+	err := fs.WalkDir(web, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if strings.HasSuffix(p, ".html") {
+			pages = append(pages, p)
+			return nil
+		}
+		body, err := fs.ReadFile(web, p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(body)
+		ext := path.Ext(p)
+		url := "/assets/" + strings.TrimSuffix(p, ext) + "." + hex.EncodeToString(sum[:5]) + ext
+		hashed[p] = url
+		table[url] = newAsset(body, ext, assetCache)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read static files: %w", err)
+	}
+	// Longest names first, so "vendor/a.js" is rewritten before "a.js".
+	names := make([]string, 0, len(hashed))
+	for p := range hashed {
+		names = append(names, p)
+	}
+	sort.Slice(names, func(i, j int) bool { return len(names[i]) > len(names[j]) })
+	for _, p := range pages {
+		body, err := fs.ReadFile(web, p)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", p, err)
+		}
+		for _, name := range names {
+			for _, ref := range []string{`"` + name + `"`, `"./` + name + `"`, `"/` + name + `"`} {
+				body = bytes.ReplaceAll(body, []byte(ref), []byte(`"`+hashed[name]+`"`))
+			}
+		}
+		page := newAsset(body, ".html", pageCache)
+		table["/"+p] = page
+		if p == "index.html" {
+			table["/"] = page
+		}
+	}
+	return table, nil
+}
+
+func newAsset(body []byte, ext, cache string) *asset {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw.Write(body)
+	zw.Close()
+	ct := mime.TypeByExtension(ext)
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	a := &asset{body: body, contentType: ct, cacheControl: cache}
+	if buf.Len() < len(body) {
+		a.gzipped = buf.Bytes()
+	}
+	return a
+}
