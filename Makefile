@@ -7,7 +7,7 @@ GO ?= go
 # the race detector is on for the whole suite.
 TEST_FLAGS ?= -race -count=1 -timeout 14m
 
-.PHONY: run test vet provision provision-browser build clean
+.PHONY: run test bench vet provision provision-browser build clean
 
 run: provision
 	$(GO) run ./cmd/foyer dev
@@ -15,6 +15,15 @@ run: provision
 # The browser tests drive Debian's chromium: test installs it too.
 test: provision-browser vet
 	$(GO) test $(TEST_FLAGS) ./...
+
+# A short run of every benchmark (a few minutes): the figures of
+# docs/performance.md, each next to its baseline from the same run. The raw
+# output goes to bench/results/ (git ignores it) as text and go test -json.
+bench: provision
+	@mkdir -p bench/results
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/app ./worker | tee bench/results/latest.txt
+	$(GO) test -run '^$$' -bench 'UpdateTick|Draw' -benchtime 20x ./waitingroom | tee -a bench/results/latest.txt
+	$(GO) tool test2json < bench/results/latest.txt > bench/results/latest.json
 
 vet:
 	$(GO) vet ./...

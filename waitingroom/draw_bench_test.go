@@ -61,6 +61,8 @@ func fillPrequeue(b *testing.B, rdb *redis.Client, rooms *Rooms, saleID string, 
 	p := validPlan()
 	p.ID = saleID
 	p.StartsAt, p.EndsAt, p.PrequeueSeconds = time.Now().Add(time.Hour), time.Now().Add(2*time.Hour), 7200
+	// Nobody is admitted meanwhile, so the queue holds every drawn shopper.
+	p.OutflowPerSecond = 0.001
 	if err := rooms.Load(ctx, &p); err != nil {
 		b.Fatal(err)
 	}
