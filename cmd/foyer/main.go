@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/foyerhq/foyer/internal/app"
+	"github.com/foyerhq/foyer/internal/loadgen"
 )
 
 const usage = `usage: foyer <command>
@@ -25,6 +26,8 @@ commands:
   reconcile SALE [--repair]
            compare a sale in Redis, the order streams and Postgres; with --repair,
            rebuild its Redis state from Postgres. Exits 1 when they differ.
+  loadgen  play many shoppers against a running Foyer and report what they saw
+           (foyer loadgen -h for its flags)
 
 Configuration comes from FOYER_* environment variables: see README.md.
 `
@@ -78,6 +81,8 @@ func realMain(ctx context.Context, args []string, environ map[string]string, out
 			return errUsage
 		}
 		return app.Reconcile(ctx, cfg, args[1], len(args) == 3, out)
+	case "loadgen":
+		return loadgen.Main(ctx, args[1:], out)
 	case "help", "-h", "--help":
 		fmt.Fprint(out, usage)
 		return nil
