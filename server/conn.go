@@ -37,6 +37,7 @@ type conn struct {
 	ws      *websocket.Conn
 	shopper string
 	writers *writePool
+	metrics *metrics
 	idle    *time.Timer // fires after idleFor without a message from the client
 	idleFor time.Duration
 
@@ -55,8 +56,9 @@ type conn struct {
 	reservation string // the reservation last told to the client
 }
 
-func newConn(ws *websocket.Conn, shopper string, writers *writePool, idleFor time.Duration) *conn {
-	c := &conn{ws: ws, shopper: shopper, writers: writers, idleFor: idleFor, done: make(chan struct{})}
+func newConn(ws *websocket.Conn, shopper string, h *hub, idleFor time.Duration) *conn {
+	c := &conn{ws: ws, shopper: shopper, writers: h.writers, metrics: h.metrics, idleFor: idleFor, done: make(chan struct{})}
+	c.metrics.connections.Inc()
 	c.idle = time.AfterFunc(idleFor, func() { c.close(closeIdle, "idle: nothing received") })
 	return c
 }
@@ -125,6 +127,7 @@ func (c *conn) close(code websocket.StatusCode, reason string) {
 // would hold a writer and the buffers until the write timeout.
 func (c *conn) cut() {
 	if c.markClosed() {
+		c.metrics.dropped.Inc()
 		go c.ws.CloseNow() //nolint:errcheck // dropping is the point
 	}
 }
@@ -142,6 +145,7 @@ func (c *conn) closeAndWait(code websocket.StatusCode, reason string) {
 func (c *conn) markClosed() (first bool) {
 	c.once.Do(func() {
 		first = true
+		c.metrics.connections.Dec()
 		c.idle.Stop()
 		c.mu.Lock()
 		c.closed, c.queue = true, nil

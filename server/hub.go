@@ -31,6 +31,7 @@ type hub struct {
 	cancel context.CancelFunc
 
 	writers *writePool
+	metrics *metrics
 
 	mu       sync.Mutex
 	sales    map[string]*saleRoom
@@ -43,7 +44,8 @@ var errDraining = errors.New("node draining")
 func newHub(rooms *waitingroom.Rooms, tokens *checkout.Tokens, publicURL string, log *slog.Logger) *hub {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &hub{rooms: rooms, tokens: tokens, checkoutBase: publicURL, log: log,
-		ctx: ctx, cancel: cancel, sales: map[string]*saleRoom{}, writers: newWritePool(writerCount)}
+		ctx: ctx, cancel: cancel, sales: map[string]*saleRoom{}, writers: newWritePool(writerCount),
+		metrics: newMetrics()}
 }
 
 // run waits for ctx, then drains the node: every shopper is told to

@@ -59,7 +59,7 @@ func (s *Server) shopperSocket(c *gin.Context) {
 		return
 	}
 
-	conn := newConn(ws, shopper, s.hub.writers, s.cfg.IdleTimeout)
+	conn := newConn(ws, shopper, s.hub, s.cfg.IdleTimeout)
 	// Into the room before the welcome: a client that was welcomed is one a
 	// draining node knows to tell "going away".
 	room, err := s.hub.enter(ctx, st, conn)

@@ -1,0 +1,29 @@
+package server
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the gateway's Prometheus series, registered on a registry of
+// their own so that several gateways in one process (as in tests) do not
+// collide.
+type metrics struct {
+	registry    *prometheus.Registry
+	connections prometheus.Gauge
+	dropped     prometheus.Counter
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		connections: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "foyer_shopper_connections", Help: "Shopper WebSockets open on this node.",
+		}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "foyer_slow_clients_dropped_total", Help: "Shoppers cut off for not reading their messages.",
+		}),
+	}
+	m.registry.MustRegister(m.connections, m.dropped,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
