@@ -7,7 +7,7 @@ GO ?= go
 # the race detector is on for the whole suite.
 TEST_FLAGS ?= -race -count=1 -timeout 14m
 
-.PHONY: run test bench vet provision provision-browser build clean
+.PHONY: run test bench fuzz vet provision provision-browser build clean
 
 run: provision
 	$(GO) run ./cmd/foyer dev
@@ -24,6 +24,10 @@ bench: provision
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/app ./worker | tee bench/results/latest.txt
 	$(GO) test -run '^$$' -bench 'UpdateTick|Draw' -benchtime 20x ./waitingroom | tee -a bench/results/latest.txt
 	$(GO) tool test2json < bench/results/latest.txt > bench/results/latest.json
+
+# One minute of fuzzing the shopper protocol's message decoder.
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzDecodeClientMessage -fuzztime 60s ./server
 
 vet:
 	$(GO) vet ./...
