@@ -179,6 +179,17 @@ func (a *Admitter) retireIfSettled(ctx context.Context, saleID string) error {
 	if err := a.rdb.SRem(ctx, salekeys.Active, saleID).Err(); err != nil {
 		return fmt.Errorf("retire sale %s: %w", saleID, err)
 	}
+	// Stock added or given back may have reopened the sale since this tick
+	// read its state, and its SADD may have come before our SREM (the set
+	// and the sale live in different slots, so no script can do both): look
+	// again, after the SREM, and put a reopened sale back.
+	state, err := a.rdb.HGet(ctx, k.Meta, "state").Result()
+	if err != nil {
+		return fmt.Errorf("recheck state of sale %s: %w", saleID, err)
+	}
+	if State(state) != StateEnded && State(state) != StateSoldOut {
+		return a.rdb.SAdd(ctx, salekeys.Active, saleID).Err()
+	}
 	delete(a.sales, saleID)
 	a.log.Info("sale retired from the active list", "sale", saleID)
 	return nil
