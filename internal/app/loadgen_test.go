@@ -54,7 +54,8 @@ func TestLoadgenHoldKeepsEveryShopperConnected(t *testing.T) {
 	t.Cleanup(cancel)
 
 	res, err := loadgen.Run(ctx, loadgen.Options{
-		URLs: []string{sys.URL}, SaleID: saleID, Scenario: loadgen.Hold, Shoppers: 50, Duration: time.Second,
+		URLs: []string{sys.URL}, SaleID: saleID, Scenario: loadgen.Hold, Shoppers: 50, Duration: 2 * time.Second,
+		AdminToken: sys.AdminToken, ProbeEvery: 300 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +63,13 @@ func TestLoadgenHoldKeepsEveryShopperConnected(t *testing.T) {
 	if res.Held != 50 || res.Connected != 50 || res.Errors != 0 {
 		t.Errorf("held %d, connected %d, errors %d %v; want 50, 50, 0", res.Held, res.Connected, res.Errors, res.ErrorCodes)
 	}
+	// A probe sent once all 50 were connected reaches each of them; the last
+	// one may be cut short by the end of the run.
+	p := res.PushLatency
+	if p.Count < 50 || p.P50 <= 0 || p.P50 > p.P99 || p.P99 > p.Max {
+		t.Errorf("push latency %+v: want at least a round of 50 shoppers and ordered percentiles", p)
+	}
+	t.Logf("operator broadcasts reached 50 shoppers: %d measured, p50 %v, p99 %v", p.Count, p.P50, p.P99)
 }
 
 func TestLoadgenCommandStormsAndWritesTableAndJSON(t *testing.T) {

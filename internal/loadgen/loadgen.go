@@ -65,6 +65,13 @@ type Options struct {
 	ConnectConcurrency int
 	// Progress, when not nil, gets a progress line redrawn every second.
 	Progress io.Writer
+	// AdminToken, when set, makes a hold run probe push latency: every
+	// ProbeEvery it sends an operator message stamped with its send time
+	// through the admin API, and every shopper measures how long it took to
+	// arrive (the two share this process's clock).
+	AdminToken string
+	// ProbeEvery is how often a probe is sent. Defaults to 2 s.
+	ProbeEvery time.Duration
 }
 
 // Result is what a run measured.
@@ -87,7 +94,10 @@ type Result struct {
 	JoinLatency LatencySummary   // join sent → first reply
 	// AdmitToPaid is the latency from the admitted message to the order
 	// message with status paid, checkout included.
-	AdmitToPaid     LatencySummary
+	AdmitToPaid LatencySummary
+	// PushLatency is the latency of an operator's broadcast, from the admin
+	// request to each shopper (hold runs with AdminToken).
+	PushLatency     LatencySummary
 	JoinsPerSecond  float64 // joins answered over the time from the first join to the last answer
 	OrdersPerSecond float64 // paid orders over the time from the first admission to the last paid order
 }
@@ -96,6 +106,7 @@ type Result struct {
 func (o Options) withDefaults() (Options, error) {
 	o.Duration = cmp.Or(o.Duration, 30*time.Second)
 	o.ConnectConcurrency = cmp.Or(o.ConnectConcurrency, 200)
+	o.ProbeEvery = cmp.Or(o.ProbeEvery, 2*time.Second)
 	var problems []string
 	if len(o.URLs) == 0 {
 		problems = append(problems, "no node URL")
@@ -135,6 +146,8 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 	fs.DurationVar(&o.Duration, "duration", 30*time.Second, "how long hold runs, and the most storm and sale run")
 	fs.DurationVar(&o.Over, "over", 0, "spread the shoppers' starts over this long")
 	fs.IntVar(&o.ConnectConcurrency, "connect-concurrency", 200, "how many shoppers connect at the same time")
+	fs.StringVar(&o.AdminToken, "admin-token", "", "with hold: probe push latency with operator messages (the admin token)")
+	fs.DurationVar(&o.ProbeEvery, "probe-every", 2*time.Second, "with -admin-token: how often to probe")
 	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -30,6 +30,10 @@ func WriteTable(w io.Writer, res Result) error {
 	row("expired", res.Expired)
 	row("orders_per_second", fmt.Sprintf("%.1f", res.OrdersPerSecond))
 	latencyRows(row, "admit_to_paid", res.AdmitToPaid)
+	if res.PushLatency.Count > 0 {
+		row("pushes_measured", res.PushLatency.Count)
+		latencyRows(row, "push_latency", res.PushLatency)
+	}
 	row("errors", res.Errors)
 	for _, code := range slices.Sorted(maps.Keys(res.ErrorCodes)) {
 		row("errors."+code, res.ErrorCodes[code])
@@ -81,12 +85,13 @@ func WriteJSON(w io.Writer, res Result) error {
 		Expired         int64            `json:"expired"`
 		OrdersPerSecond float64          `json:"orders_per_second"`
 		AdmitToPaid     jsonLatency      `json:"admit_to_paid"`
+		PushLatency     jsonLatency      `json:"push_latency"`
 		Errors          int64            `json:"errors"`
 		ErrorCodes      map[string]int64 `json:"error_codes"`
 	}{
 		res.Scenario, res.Shoppers, float64(res.Elapsed) / float64(time.Millisecond),
 		res.Connected, res.Held, res.Joined, res.JoinsPerSecond, toJSONLatency(res.JoinLatency),
 		res.Admitted, res.Paid, res.Cancelled, res.SoldOut, res.Expired, res.OrdersPerSecond,
-		toJSONLatency(res.AdmitToPaid), res.Errors, codes,
+		toJSONLatency(res.AdmitToPaid), toJSONLatency(res.PushLatency), res.Errors, codes,
 	})
 }

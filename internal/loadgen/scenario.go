@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +33,7 @@ type run struct {
 	c           counters
 	joinLatency latencies
 	admitToPaid latencies
+	pushLatency latencies
 
 	mu            sync.Mutex
 	firstJoin     time.Time // first join sent
@@ -60,6 +64,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	var wg sync.WaitGroup
 	for i := range o.Shoppers {
 		wg.Go(func() { r.shopper(ctx, i) })
+	}
+	if o.Scenario == Hold && o.AdminToken != "" {
+		wg.Go(func() { r.probe(ctx) })
 	}
 	wg.Wait()
 	close(stopProgress)
@@ -196,6 +203,12 @@ func (r *run) shopper(ctx context.Context, i int) {
 				return
 			}
 		case "state":
+			if sent, ok := strings.CutPrefix(m.Message, probePrefix); ok {
+				if ns, err := strconv.ParseInt(sent, 10, 64); err == nil {
+					r.pushLatency.add(time.Since(time.Unix(0, ns)))
+				}
+				continue
+			}
 			if m.State == "sold_out" && sawSoldOut() {
 				return
 			}
@@ -320,8 +333,46 @@ func (r *run) result() Result {
 		ErrorCodes:  byCode,
 		JoinLatency: r.joinLatency.summary(),
 		AdmitToPaid: r.admitToPaid.summary(),
+		PushLatency: r.pushLatency.summary(),
 	}
 	res.JoinsPerSecond = perSecond(res.Joined, joinSpan)
 	res.OrdersPerSecond = perSecond(res.Paid, orderSpan)
 	return res
+}
+
+// probePrefix starts the operator messages a hold run sends to measure push
+// latency; the rest is the send time in Unix nanoseconds.
+const probePrefix = "loadgen-probe "
+
+// probe sends a stamped operator message every ProbeEvery until the run
+// ends.
+func (r *run) probe(ctx context.Context) {
+	t := time.NewTicker(r.o.ProbeEvery)
+	defer t.Stop()
+	url := strings.TrimRight(r.o.URLs[0], "/") + "/v1/admin/sales/" + r.o.SaleID + "/messages"
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		body := fmt.Sprintf(`{"text":%q}`, probePrefix+strconv.FormatInt(time.Now().UnixNano(), 10))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+		if err != nil {
+			return
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+r.o.AdminToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			if ctx.Err() == nil {
+				r.c.fail("probe_failed")
+			}
+			continue
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			r.c.fail(fmt.Sprintf("probe_%d", resp.StatusCode))
+		}
+	}
 }
