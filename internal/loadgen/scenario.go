@@ -349,6 +349,15 @@ const probePrefix = "loadgen-probe "
 func (r *run) probe(ctx context.Context) {
 	t := time.NewTicker(r.o.ProbeEvery)
 	defer t.Stop()
+	// Probes measure the push of a steady room, not the connect storm:
+	// they start once every shopper has joined.
+	for r.c.joined.Load() < int64(r.o.Shoppers) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 	url := strings.TrimRight(r.o.URLs[0], "/") + "/v1/admin/sales/" + r.o.SaleID + "/messages"
 	for {
 		select {
