@@ -69,13 +69,11 @@ func (s *Service) Checkout(ctx context.Context, saleID, token string, quantity i
 	}
 	// From here on the checkout has happened: a failed publish is retried by
 	// the outbox, not reported to the shopper as a failure.
-	if s.batcher != nil && s.batcher.add(saleID, c) {
-		s.log.Info("reservation confirmed", "sale", saleID, "reservation", claims.ID, "txn", c.Txn)
-		return Receipt{ReservationID: claims.ID, Status: "confirmed", Quantity: max(c.Quantity, 1)}, nil
-	}
-	if err := s.publish(ctx, saleID, c); err != nil {
-		s.log.Warn("publish confirmation failed; the outbox will retry", "sale", saleID,
-			"reservation", claims.ID, "txn", c.Txn, "err", err)
+	if s.batcher == nil || !s.batcher.add(saleID, c) {
+		if err := s.publish(ctx, saleID, c); err != nil {
+			s.log.Warn("publish confirmation failed; the outbox will retry", "sale", saleID,
+				"reservation", claims.ID, "txn", c.Txn, "err", err)
+		}
 	}
 	s.log.Info("reservation confirmed", "sale", saleID, "reservation", claims.ID, "txn", c.Txn)
 	return Receipt{ReservationID: claims.ID, Status: "confirmed", Quantity: max(c.Quantity, 1)}, nil

@@ -11,7 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
+	"slices"
 	"sync"
 	"time"
 
@@ -135,7 +135,7 @@ func (p *TestProvider) post(ctx context.Context, body []byte) error {
 
 // ValidOutcome reports whether a test provider outcome is known.
 func ValidOutcome(o string) bool {
-	return strings.Contains(" succeed fail never ", " "+o+" ")
+	return slices.Contains([]string{"succeed", "fail", "never"}, o)
 }
 
 // PaymentReports hands payment results from the webhook to the order

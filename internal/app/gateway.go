@@ -100,12 +100,13 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 		g.Close()
 		return nil, err
 	}
+	ops := reconcile.New(g.rdb, g.db) // the operators' views of the pipeline and the sales
 	g.server = server.New(server.Config{
 		AdminToken: cfg.AdminToken, PublicURL: g.URL(), AllowedOrigins: cfg.AllowedOrigins,
 		IdleTimeout: cfg.IdleTimeout, WebhookSecret: cfg.WebhookSecret,
 	}, server.Deps{
 		Operator: g.Operator, Rooms: rooms, Presence: g.presence, Checkout: svc, Answers: checkout.NewAnswers(g.rdb),
-		Payments: checkout.NewPaymentReports(g.publisher), Pipeline: reconcile.New(g.rdb, g.db), Live: reconcile.New(g.rdb, g.db), Tokens: tokens, Ring: ring,
+		Payments: checkout.NewPaymentReports(g.publisher), Pipeline: ops, Live: ops, Tokens: tokens, Ring: ring,
 		Ready: g.ready, Web: web.FS(), Log: log,
 	})
 	g.http = &http.Server{Handler: g.server.Handler(), ReadHeaderTimeout: 10 * time.Second}

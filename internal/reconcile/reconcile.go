@@ -156,13 +156,8 @@ func (r *Reconciler) redis(ctx context.Context, saleID string) (redisSide, error
 	return s, nil
 }
 
-// streamBacklog counts confirmations on the orders stream that the workers
-// have not finished: delivered but unacknowledged, or not delivered yet.
-func (r *Reconciler) streamBacklog(ctx context.Context) (int64, error) {
-	return r.backlog(ctx, checkout.OrdersTopic)
-}
-
-// backlog counts a topic's messages the order workers have not finished.
+// backlog counts a topic's messages the order workers have not finished:
+// delivered but unacknowledged, or not delivered yet.
 func (r *Reconciler) backlog(ctx context.Context, topic string) (int64, error) {
 	groups, err := r.rdb.XInfoGroups(ctx, topic).Result()
 	if err != nil {
@@ -190,7 +185,7 @@ func (r *Reconciler) Run(ctx context.Context, saleID string) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	backlog, err := r.streamBacklog(ctx)
+	backlog, err := r.backlog(ctx, checkout.OrdersTopic)
 	if err != nil {
 		return Report{}, err
 	}
