@@ -110,6 +110,14 @@ func (r *saleRoom) apply(e waitingroom.Event) {
 	case waitingroom.EventDrawn:
 		r.drawn = true
 		r.placeDrawn()
+	case waitingroom.EventStock:
+		stock := r.stock
+		stock.Type, stock.Total, stock.Left = msgStock, e.Stock, e.Available
+		stock.AllHeld = stock.Left == 0 && stock.Held > 0
+		if stock != r.stock {
+			r.stock = stock
+			r.broadcast(encode(stock))
+		}
 	case waitingroom.EventMessage:
 		r.broadcast(encode(stateMsg{Type: msgState, State: r.state, Message: e.Message}))
 	case waitingroom.EventOrder:

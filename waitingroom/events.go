@@ -23,23 +23,26 @@ const (
 	EventMessage  = "message"  // an operator's message to everyone
 	EventRate     = "rate"     // the operator changed the outflow rate
 	EventDrawn    = "drawn"    // every prequeue shopper has its ticket: nodes look theirs up
+	EventStock    = "stock"    // the operator added stock; carries the new totals
 )
 
 // Event is one entry of a sale's event stream. Which fields are set depends on Type.
 type Event struct {
-	ID       string        `json:"-"`
-	Type     string        `json:"-"`
-	Mark     int64         `json:"mark,omitempty"`
-	Admitted []Reservation `json:"admitted,omitempty"`
-	Ticket   int64         `json:"ticket,omitempty"`
-	Released []Released    `json:"released,omitempty"`
-	State    State         `json:"state,omitempty"`
-	Order    *OrderEvent   `json:"order,omitempty"`
-	Message  string        `json:"message,omitempty"`
-	Rate     float64       `json:"rate,omitempty"`
-	SeedHash string        `json:"seed_hash,omitempty"` // with the state prequeue: the draw's commitment
-	Seed     string        `json:"seed,omitempty"`      // with the state open after a draw: the revealed seed
-	Drawn    int64         `json:"drawn,omitempty"`     // with drawn: how many prequeue shoppers were drawn
+	ID        string        `json:"-"`
+	Type      string        `json:"-"`
+	Mark      int64         `json:"mark,omitempty"`
+	Admitted  []Reservation `json:"admitted,omitempty"`
+	Ticket    int64         `json:"ticket,omitempty"`
+	Released  []Released    `json:"released,omitempty"`
+	State     State         `json:"state,omitempty"`
+	Order     *OrderEvent   `json:"order,omitempty"`
+	Message   string        `json:"message,omitempty"`
+	Rate      float64       `json:"rate,omitempty"`
+	SeedHash  string        `json:"seed_hash,omitempty"` // with the state prequeue: the draw's commitment
+	Seed      string        `json:"seed,omitempty"`      // with the state open after a draw: the revealed seed
+	Drawn     int64         `json:"drawn,omitempty"`     // with drawn: how many prequeue shoppers were drawn
+	Stock     int64         `json:"stock,omitempty"`     // with stock: the sale's stock after the change
+	Available int64         `json:"available,omitempty"` // with stock: units neither held nor sold after the change
 }
 
 // Released names a reservation that expired.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/internal/shopperclient"
 )
 
@@ -83,7 +84,39 @@ func TestAddingStockReopensASoldOutSaleForThoseStillWaiting(t *testing.T) {
 	expectMessage(t, ctx, other, "sold_out")
 
 	sys.admin(t, http.MethodPost, "/v1/admin/sales/"+saleID+"/stock", map[string]any{"add": 1}, http.StatusOK)
-	expectMessage(t, ctx, other, "admitted")
+	// The change is announced on the sale's event stream, so every node
+	// pushes it at once rather than at its next counters tick.
+	last, err := sys.Redis.XRevRangeN(ctx, salekeys.For(saleID).Events, "+", "-", 5).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	announced := false
+	for _, m := range last {
+		var totals struct{ Stock, Available int64 }
+		data, _ := m.Values["data"].(string)
+		if m.Values["type"] == "stock" && json.Unmarshal([]byte(data), &totals) == nil {
+			announced = announced || (totals.Stock == 2 && totals.Available == 1)
+		}
+	}
+	if !announced {
+		t.Errorf("no stock event with the new totals among the latest events %v", last)
+	}
+	// The stock event comes before the admission it allows, so its push
+	// does too.
+	sawStock := false
+	for {
+		m, err := other.Next(ctx)
+		if err != nil {
+			t.Fatalf("waiting for admitted: %v", err)
+		}
+		sawStock = sawStock || (m.Type == "stock" && m.Total == 2)
+		if m.Type == "admitted" {
+			break
+		}
+	}
+	if !sawStock {
+		t.Error("admitted before hearing of the new stock")
+	}
 	var stock int
 	if err := sys.DB.Get(&stock, `SELECT stock FROM sales WHERE id = $1`, saleID); err != nil || stock != 2 {
 		t.Errorf("postgres stock %d (%v), want 2", stock, err)

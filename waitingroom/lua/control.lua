@@ -32,8 +32,11 @@ elseif action == 'rate' then
   announce('rate', {rate = tonumber(value)})
 elseif action == 'add_stock' then
   local n = tonumber(value)
-  redis.call('HINCRBY', meta, 'stock', n)
-  redis.call('HINCRBY', meta, 'available', n)
+  local stock = redis.call('HINCRBY', meta, 'stock', n)
+  local available = redis.call('HINCRBY', meta, 'available', n)
+  -- Announced at once: shoppers hear of new stock now, not at the next
+  -- once-a-second counters push.
+  announce('stock', {stock = stock, available = available})
   if state == 'sold_out' then set_state('open') end
 elseif action == 'message' then
   -- Kept, so that shoppers who connect later are welcomed with it.
