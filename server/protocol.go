@@ -113,6 +113,7 @@ type (
 		Type          string    `json:"type"`
 		ReservationID string    `json:"reservation_id"`
 		Token         string    `json:"token"`
+		AdmittedAt    time.Time `json:"admitted_at"` // the admitter's tick that let the shopper out
 		ExpiresAt     time.Time `json:"expires_at"`
 		CheckoutURL   string    `json:"checkout_url"`
 	}

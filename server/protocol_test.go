@@ -32,7 +32,7 @@ func TestEveryServerMessageEncodesAsItsGoldenFile(t *testing.T) {
 		msgStock:    stockView{Type: msgStock, Total: 100, Left: 0, Held: 20, Sold: 80, AllHeld: true},
 		msgState:    stateMsg{Type: msgState, State: waitingroom.StateOpen, Seed: "KQ2XH7"},
 		msgAdmitted: admittedMsg{Type: msgAdmitted, ReservationID: "r_golden", Token: "eyJ.x.y",
-			ExpiresAt: at.Add(5 * time.Minute), CheckoutURL: "https://foyer.example.com/v1/sales/s_golden/checkout"},
+			AdmittedAt: at, ExpiresAt: at.Add(5 * time.Minute), CheckoutURL: "https://foyer.example.com/v1/sales/s_golden/checkout"},
 		msgExpired: expiredMsg{Type: msgExpired, ReservationID: "r_golden"},
 		msgOrder:   orderMsg{Type: msgOrder, ReservationID: "r_golden", OrderID: 42, Status: "paid"},
 		msgSoldOut: soldOutMsg{Type: msgSoldOut},

@@ -172,7 +172,7 @@ func (r *saleRoom) admit(c *conn, res waitingroom.Reservation) {
 	}
 	c.status, c.reservation, c.ticket = connAdmitted, res.ID, 0
 	c.enqueue(encode(admittedMsg{
-		Type: msgAdmitted, ReservationID: res.ID, Token: token, ExpiresAt: res.ExpiresAt().UTC(),
+		Type: msgAdmitted, ReservationID: res.ID, Token: token, AdmittedAt: res.AdmittedAt().UTC(), ExpiresAt: res.ExpiresAt().UTC(),
 		CheckoutURL: r.h.checkoutBase + "/v1/sales/" + r.id + "/checkout",
 	}))
 }

@@ -138,6 +138,7 @@ type Message struct {
 
 	ReservationID string    `json:"reservation_id"`
 	Token         string    `json:"token"`
+	AdmittedAt    time.Time `json:"admitted_at"`
 	ExpiresAt     time.Time `json:"expires_at"`
 	CheckoutURL   string    `json:"checkout_url"`
 	OrderID       int64     `json:"order_id"`
