@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,6 +46,10 @@ func TestLoadgenSaleSellsEveryUnitOnceAndTellsTheRestSoldOut(t *testing.T) {
 	}
 	if res.OrdersPerSecond <= 0 {
 		t.Errorf("orders per second %v", res.OrdersPerSecond)
+	}
+	// Every admitted shopper measured the push from the admitter's tick.
+	if a := res.AdmitPush; a.Count != 20 || a.P50 < 0 || a.P50 > a.P99 || a.P99 > a.Max {
+		t.Errorf("admit push latency %+v: want 20 measured, ordered percentiles", a)
 	}
 }
 
@@ -107,4 +113,76 @@ func TestLoadgenCommandStormsAndWritesTableAndJSON(t *testing.T) {
 	if res.Joined != 30 || res.Errors != 0 || res.JoinsPerSec <= 0 || res.JoinLatency.P50 <= 0 {
 		t.Errorf("storm results %s", raw)
 	}
+}
+
+// loadgenPlayerEnv turns this test binary into a load generator's player
+// process: the multi-process test runs its players this way.
+const loadgenPlayerEnv = "FOYER_TEST_LOADGEN_PLAYER"
+
+func runLoadgenPlayer() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := loadgen.Main(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen player:", err)
+		return 1
+	}
+	return 0
+}
+
+func TestLoadgenSpreadsShoppersOverProcessesNodesAndSourceAddresses(t *testing.T) {
+	sys := startNodes(t, 2, nil)
+	saleID := sys.createSale(t, map[string]any{"sku": "L", "name": "Load", "stock": 5, "outflow_per_second": 0.001})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+
+	res, err := loadgen.Run(ctx, loadgen.Options{
+		URLs: sys.URLs, SaleID: saleID, Scenario: loadgen.Hold, Shoppers: 60, Duration: 5 * time.Second,
+		Procs: 3, Sources: []string{"127.0.0.2", "127.0.0.3", "127.0.0.4"},
+		Exec: []string{os.Args[0]}, Env: []string{loadgenPlayerEnv + "=1"},
+		AdminToken: sys.AdminToken, Probe: loadgen.ProbeStock, ProbeEvery: 500 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Procs != 3 || res.Held != 60 || res.Connected != 60 || res.Errors != 0 {
+		t.Errorf("processes %d, held %d, connected %d, errors %d %v; want 3, 60, 60, 0",
+			res.Procs, res.Held, res.Connected, res.Errors, res.ErrorCodes)
+	}
+	// Each stock probe reached all 60 shoppers of the three processes.
+	if p := res.StockPush; p.Count < 60 || p.Count%60 != 0 || p.P50 <= 0 || p.P50 > p.P99 || p.P99 > p.Max {
+		t.Errorf("stock push %+v: want whole rounds of 60 and ordered percentiles", p)
+	}
+	// Both nodes served shoppers, and the run read what holding them cost.
+	if g := res.GatewayHeld; g.Connections != 60 || g.Goroutines <= res.GatewayBefore.Goroutines {
+		t.Errorf("gateways held %v connections with %v goroutines (%v before); want 60 and more goroutines",
+			g.Connections, g.Goroutines, res.GatewayBefore.Goroutines)
+	}
+	t.Logf("stock change reached 60 shoppers over 3 processes: %d measured, p50 %v, p99 %v",
+		res.StockPush.Count, res.StockPush.P50, res.StockPush.P99)
+}
+
+func TestLoadgenSlowReadersDoNotHoldUpTheOthers(t *testing.T) {
+	sys := startSystem(t)
+	saleID := sys.createSale(t, map[string]any{"sku": "L", "name": "Load", "stock": 5, "outflow_per_second": 0.001})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+
+	res, err := loadgen.Run(ctx, loadgen.Options{
+		URLs: []string{sys.URL}, SaleID: saleID, Scenario: loadgen.Slow, Shoppers: 40, Duration: 4 * time.Second,
+		SlowShare: 0.25, SlowDelay: 300 * time.Millisecond,
+		AdminToken: sys.AdminToken, ProbeEvery: 400 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Held != 40 || res.Errors != 0 {
+		t.Errorf("held %d, errors %d %v; want 40, 0", res.Held, res.Errors, res.ErrorCodes)
+	}
+	// The slow quarter hears the probes too, only later; the others are
+	// measured apart.
+	if res.PushLatency.Count == 0 || res.SlowPushLatency.Count == 0 {
+		t.Errorf("push latency measured %d fast, %d slow; want both", res.PushLatency.Count, res.SlowPushLatency.Count)
+	}
+	t.Logf("fast readers p50 %v p99 %v; slow readers p50 %v p99 %v", res.PushLatency.P50, res.PushLatency.P99,
+		res.SlowPushLatency.P50, res.SlowPushLatency.P99)
 }

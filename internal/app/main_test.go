@@ -28,6 +28,10 @@ func TestMain(m *testing.M) {
 		// Started by a memory benchmark as its client process.
 		os.Exit(holdConnections(url))
 	}
+	if os.Getenv(loadgenPlayerEnv) != "" {
+		// Started by a load generator test as one of its player processes.
+		os.Exit(runLoadgenPlayer())
+	}
 	testenv.Main(m)
 }
 

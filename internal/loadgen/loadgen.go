@@ -1,24 +1,27 @@
 // Package loadgen is `foyer loadgen`: it plays many shoppers against a
 // running Foyer over the real protocol (internal/shopperclient), in one of
-// three scenarios, and reports what they saw.
+// four scenarios, and reports what they saw.
 //
 //   - hold: every shopper connects, joins and then only listens, for the
-//     whole duration; it measures how many connections a deployment holds.
+//     whole duration; it measures how many connections a deployment holds,
+//     what each costs the gateways, and (with an admin token) how fast a
+//     change reaches everyone.
 //   - storm: every shopper connects and joins within a window; it measures
 //     joins per second and the latency of a join (join sent → first
 //     position, prequeue or admitted reply).
 //   - sale: every shopper joins, every admitted one checks out; it measures
-//     admissions, paid orders, sold-out shoppers and the latency from
-//     admission to paid order.
+//     admissions, paid orders, sold-out shoppers, the push latency from the
+//     admitter's tick to the shopper and the latency from admission to paid
+//     order.
+//   - slow: a hold in which a share of the shoppers read slowly; it measures
+//     that the others do not notice.
 //
-// Shoppers are spread round robin over the nodes given, and connect at most
-// ConnectConcurrency at a time so a run does not stampede its own sockets.
-//
-// One process is one source address, and the kernel's ephemeral ports limit
-// it to some tens of thousands of sockets towards one node; this first cut
-// therefore plays at most 20,000 shoppers per process. Larger runs need
-// several processes, on several source addresses, whose results are added
-// up: a later step.
+// One process holds at most MaxShoppersPerProcess sockets (the machine's
+// limit on open files), and one source address reaches about 28,000 ports
+// towards one node. A larger run is spread over several player processes
+// (children of this one, `foyer loadgen` again), each on its own source
+// address; this process draws the progress, sends the probes, reads the
+// gateways' metrics and adds up the players' results.
 package loadgen
 
 import (
@@ -28,6 +31,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -38,6 +43,7 @@ const (
 	Hold  = "hold"
 	Storm = "storm"
 	Sale  = "sale"
+	Slow  = "slow"
 )
 
 // MaxShoppersPerProcess is the most shoppers one process plays (see the
@@ -65,19 +71,39 @@ type Options struct {
 	ConnectConcurrency int
 	// Progress, when not nil, gets a progress line redrawn every second.
 	Progress io.Writer
-	// AdminToken, when set, makes a hold run probe push latency: every
-	// ProbeEvery it sends an operator message stamped with its send time
-	// through the admin API, and every shopper measures how long it took to
-	// arrive (the two share this process's clock).
+	// AdminToken, when set, makes a hold or slow run probe push latency:
+	// every ProbeEvery, once every shopper has joined, it changes the sale
+	// through the admin API (see Probe) and every shopper measures how long
+	// the change took to arrive (they share this machine's clock).
 	AdminToken string
 	// ProbeEvery is how often a probe is sent. Defaults to 2 s.
 	ProbeEvery time.Duration
+	// Probe is ProbeMessage (the default) or ProbeStock.
+	Probe string
+	// SlowShare is the share of shoppers that read slowly in the slow
+	// scenario (default 0.1); each waits SlowDelay (default 1 s) before
+	// every read.
+	SlowShare float64
+	SlowDelay time.Duration
+	// Procs is how many player processes play; the default is as few as
+	// MaxShoppersPerProcess allows. With one, the shoppers play in this
+	// process.
+	Procs int
+	// Sources are source IPs for the players, one per player in turn
+	// (127.0.0.2, 127.0.0.3, ... on loopback); empty lets the kernel choose.
+	Sources []string
+	// Exec is the command that runs `foyer loadgen` for a player process;
+	// it defaults to this executable. Env is added to its environment.
+	Exec []string
+	Env  []string
 }
 
 // Result is what a run measured.
 type Result struct {
 	Scenario string
 	Shoppers int
+	Procs    int // player processes
+	Nodes    int // gateway nodes
 	Elapsed  time.Duration
 
 	Connected int64 // WebSockets opened
@@ -95,11 +121,24 @@ type Result struct {
 	// AdmitToPaid is the latency from the admitted message to the order
 	// message with status paid, checkout included.
 	AdmitToPaid LatencySummary
-	// PushLatency is the latency of an operator's broadcast, from the admin
-	// request to each shopper (hold runs with AdminToken).
-	PushLatency     LatencySummary
+	// AdmitPush is the latency from the admitter's tick that let a shopper
+	// out (admitted_at, on Redis's clock) to the admitted message.
+	AdmitPush LatencySummary
+	// PushLatency is the latency of an operator's message, from the admin
+	// request to each shopper (hold and slow runs with AdminToken and
+	// ProbeMessage); in a slow run, to the shoppers reading at full speed.
+	PushLatency LatencySummary
+	// SlowPushLatency is PushLatency for the slow readers of a slow run.
+	SlowPushLatency LatencySummary
+	// StockPush is the latency of a stock change, from the admin request to
+	// each shopper's stock message (ProbeStock).
+	StockPush       LatencySummary
 	JoinsPerSecond  float64 // joins answered over the time from the first join to the last answer
 	OrdersPerSecond float64 // paid orders over the time from the first admission to the last paid order
+
+	// GatewayBefore and GatewayHeld are the nodes' metrics before the run
+	// and at the last reading while the shoppers were held.
+	GatewayBefore, GatewayHeld GatewayStats
 }
 
 // withDefaults checks o and fills in its defaults.
@@ -107,6 +146,15 @@ func (o Options) withDefaults() (Options, error) {
 	o.Duration = cmp.Or(o.Duration, 30*time.Second)
 	o.ConnectConcurrency = cmp.Or(o.ConnectConcurrency, 200)
 	o.ProbeEvery = cmp.Or(o.ProbeEvery, 2*time.Second)
+	o.Probe = cmp.Or(o.Probe, ProbeMessage)
+	o.SlowDelay = cmp.Or(o.SlowDelay, time.Second)
+	if o.Scenario == Slow && o.SlowShare == 0 {
+		o.SlowShare = 0.1
+	}
+	if o.Scenario != Slow {
+		o.SlowShare = 0
+	}
+	o.Procs = cmp.Or(o.Procs, (o.Shoppers+MaxShoppersPerProcess-1)/MaxShoppersPerProcess)
 	var problems []string
 	if len(o.URLs) == 0 {
 		problems = append(problems, "no node URL")
@@ -114,14 +162,29 @@ func (o Options) withDefaults() (Options, error) {
 	if o.SaleID == "" {
 		problems = append(problems, "no sale")
 	}
-	if o.Scenario != Hold && o.Scenario != Storm && o.Scenario != Sale {
-		problems = append(problems, fmt.Sprintf("scenario %q is not hold, storm or sale", o.Scenario))
+	if o.Scenario != Hold && o.Scenario != Storm && o.Scenario != Sale && o.Scenario != Slow {
+		problems = append(problems, fmt.Sprintf("scenario %q is not hold, storm, sale or slow", o.Scenario))
 	}
-	if o.Shoppers < 1 || o.Shoppers > MaxShoppersPerProcess {
-		problems = append(problems, fmt.Sprintf("shoppers %d is not between 1 and %d (run more processes for more)", o.Shoppers, MaxShoppersPerProcess))
+	if o.Probe != ProbeMessage && o.Probe != ProbeStock {
+		problems = append(problems, fmt.Sprintf("probe %q is not message or stock", o.Probe))
 	}
-	if o.Duration < 0 || o.Over < 0 || o.ConnectConcurrency < 0 {
+	if o.Shoppers < 1 {
+		problems = append(problems, fmt.Sprintf("shoppers %d is not positive", o.Shoppers))
+	}
+	if o.Procs < 1 || o.Shoppers > o.Procs*MaxShoppersPerProcess {
+		problems = append(problems, fmt.Sprintf("%d shoppers need at least %d processes of %d", o.Shoppers,
+			(o.Shoppers+MaxShoppersPerProcess-1)/MaxShoppersPerProcess, MaxShoppersPerProcess))
+	}
+	if o.SlowShare < 0 || o.SlowShare > 1 {
+		problems = append(problems, fmt.Sprintf("slow share %v is not between 0 and 1", o.SlowShare))
+	}
+	if o.Duration < 0 || o.Over < 0 || o.ConnectConcurrency < 0 || o.SlowDelay < 0 {
 		problems = append(problems, "durations and concurrency must not be negative")
+	}
+	for _, src := range o.Sources {
+		if net.ParseIP(src) == nil {
+			problems = append(problems, fmt.Sprintf("source %q is not an IP", src))
+		}
 	}
 	if len(problems) > 0 {
 		return o, errors.New(strings.Join(problems, "; "))
@@ -129,11 +192,32 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
-const usage = `usage: foyer loadgen -url URL[,URL...] -sale ID -scenario hold|storm|sale -shoppers N [-duration 30s] [-over 5s] [-json out.json]
+// player is the configuration of player k of o.Procs: every o.Procs-th
+// shopper from the k-th, from the k-th source address in turn.
+func (o Options) player(k int) playerConfig {
+	cfg := playerConfig{
+		URLs: o.URLs, SaleID: o.SaleID, Scenario: o.Scenario,
+		Shoppers: o.Shoppers / o.Procs, First: k, Stride: o.Procs, Total: o.Shoppers,
+		Duration: o.Duration, Over: o.Over, ConnectConcurrency: max(1, o.ConnectConcurrency/o.Procs),
+		SlowShare: o.SlowShare, SlowDelay: o.SlowDelay,
+	}
+	if k < o.Shoppers%o.Procs {
+		cfg.Shoppers++
+	}
+	if len(o.Sources) > 0 {
+		cfg.Source = o.Sources[k%len(o.Sources)]
+	}
+	return cfg
+}
+
+const usage = `usage: foyer loadgen -url URL[,URL...] -sale ID -scenario hold|storm|sale|slow -shoppers N
+       [-duration 30s] [-over 5s] [-procs P -sources 127.0.0.2-127.0.0.9] [-admin-token T -probe message|stock]
+       [-json out.json]
 `
 
 // Main is `foyer loadgen ARGS`: it runs the load, draws progress on stderr,
-// and writes the results table to out (and as JSON to the -json file).
+// and writes the results table to out (and as JSON to the -json file). With
+// -player it is one player process of a larger run instead (see player.go).
 func Main(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -141,21 +225,34 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 	urls := fs.String("url", "http://127.0.0.1:8080", "gateway base URLs, comma separated; shoppers go round robin")
 	var o Options
 	fs.StringVar(&o.SaleID, "sale", "", "the sale's id")
-	fs.StringVar(&o.Scenario, "scenario", Sale, "hold, storm or sale")
+	fs.StringVar(&o.Scenario, "scenario", Sale, "hold, storm, sale or slow")
 	fs.IntVar(&o.Shoppers, "shoppers", 100, "how many shoppers play")
-	fs.DurationVar(&o.Duration, "duration", 30*time.Second, "how long hold runs, and the most storm and sale run")
+	fs.DurationVar(&o.Duration, "duration", 30*time.Second, "how long hold and slow run, and the most storm and sale run")
 	fs.DurationVar(&o.Over, "over", 0, "spread the shoppers' starts over this long")
-	fs.IntVar(&o.ConnectConcurrency, "connect-concurrency", 200, "how many shoppers connect at the same time")
-	fs.StringVar(&o.AdminToken, "admin-token", "", "with hold: probe push latency with operator messages (the admin token)")
+	fs.IntVar(&o.ConnectConcurrency, "connect-concurrency", 200, "how many shoppers connect at the same time, over all processes")
+	fs.StringVar(&o.AdminToken, "admin-token", "", "with hold or slow: probe push latency through the admin API (the admin token)")
 	fs.DurationVar(&o.ProbeEvery, "probe-every", 2*time.Second, "with -admin-token: how often to probe")
+	fs.StringVar(&o.Probe, "probe", ProbeMessage, "with -admin-token: message (an operator message) or stock (add a unit)")
+	fs.Float64Var(&o.SlowShare, "slow-share", 0.1, "with slow: the share of shoppers that read slowly")
+	fs.DurationVar(&o.SlowDelay, "slow-delay", time.Second, "with slow: how long a slow shopper waits before each read")
+	fs.IntVar(&o.Procs, "procs", 0, fmt.Sprintf("player processes (default: one per %d shoppers)", MaxShoppersPerProcess))
+	sources := fs.String("sources", "", "source IPs for the players, comma separated; A-B is a range of IPv4 addresses")
 	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
+	playerJSON := fs.String("player", "", "internal: play as one player process of a larger run")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *playerJSON != "" {
+		return playAsChild(ctx, *playerJSON, out)
 	}
 	for u := range strings.SplitSeq(*urls, ",") {
 		if u = strings.TrimSpace(u); u != "" {
 			o.URLs = append(o.URLs, u)
 		}
+	}
+	var err error
+	if o.Sources, err = ParseSources(*sources); err != nil {
+		return err
 	}
 	o.Progress = os.Stderr
 	res, err := Run(ctx, o)
@@ -179,4 +276,30 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// ParseSources reads a comma-separated list of IPs, in which A-B stands for
+// every IPv4 address from A to B.
+func ParseSources(list string) ([]string, error) {
+	var out []string
+	for item := range strings.SplitSeq(list, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		from, to, isRange := strings.Cut(item, "-")
+		if !isRange {
+			out = append(out, item)
+			continue
+		}
+		a, errA := netip.ParseAddr(from)
+		b, errB := netip.ParseAddr(to)
+		if errA != nil || errB != nil || !a.Is4() || !b.Is4() || b.Less(a) {
+			return nil, fmt.Errorf("source range %q is not two IPv4 addresses, low to high", item)
+		}
+		for ip := a; ip.Compare(b) <= 0; ip = ip.Next() {
+			out = append(out, ip.String())
+		}
+	}
+	return out, nil
 }

@@ -17,6 +17,8 @@ func WriteTable(w io.Writer, res Result) error {
 	row("metric", "value")
 	row("scenario", res.Scenario)
 	row("shoppers", res.Shoppers)
+	row("processes", res.Procs)
+	row("nodes", res.Nodes)
 	row("elapsed", res.Elapsed.Round(time.Millisecond))
 	row("connected", res.Connected)
 	row("held", res.Held)
@@ -24,15 +26,31 @@ func WriteTable(w io.Writer, res Result) error {
 	row("joins_per_second", fmt.Sprintf("%.1f", res.JoinsPerSecond))
 	latencyRows(row, "join_latency", res.JoinLatency)
 	row("admitted", res.Admitted)
+	if res.AdmitPush.Count > 0 {
+		latencyRows(row, "admit_push", res.AdmitPush)
+	}
 	row("paid", res.Paid)
 	row("cancelled", res.Cancelled)
 	row("sold_out", res.SoldOut)
 	row("expired", res.Expired)
 	row("orders_per_second", fmt.Sprintf("%.1f", res.OrdersPerSecond))
 	latencyRows(row, "admit_to_paid", res.AdmitToPaid)
-	if res.PushLatency.Count > 0 {
-		row("pushes_measured", res.PushLatency.Count)
-		latencyRows(row, "push_latency", res.PushLatency)
+	for _, l := range []struct {
+		name string
+		l    LatencySummary
+	}{{"push_latency", res.PushLatency}, {"slow_push_latency", res.SlowPushLatency}, {"stock_push", res.StockPush}} {
+		if l.l.Count > 0 {
+			row(l.name+"_measured", l.l.Count)
+			latencyRows(row, l.name, l.l)
+		}
+	}
+	if g := res.GatewayHeld; g.Connections > 0 {
+		bytes, goroutines := g.PerConnection(res.GatewayBefore)
+		row("gateway_connections", g.Connections)
+		row("gateway_bytes_per_connection", fmt.Sprintf("%.0f", bytes))
+		row("gateway_goroutines_per_connection", fmt.Sprintf("%.2f", goroutines))
+		row("gateway_rss_mib", fmt.Sprintf("%.0f", g.RSSBytes/(1<<20)))
+		row("gateway_slow_dropped", g.Dropped)
 	}
 	row("errors", res.Errors)
 	for _, code := range slices.Sorted(maps.Keys(res.ErrorCodes)) {
@@ -60,6 +78,15 @@ func toJSONLatency(l LatencySummary) jsonLatency {
 	return jsonLatency{Count: l.Count, P50: ms(l.P50), P99: ms(l.P99), Max: ms(l.Max)}
 }
 
+// jsonGateway is the gateways' cost of holding the run's shoppers.
+type jsonGateway struct {
+	Connections             float64 `json:"connections"`
+	BytesPerConnection      float64 `json:"bytes_per_connection"`
+	GoroutinesPerConnection float64 `json:"goroutines_per_connection"`
+	RSSBytes                float64 `json:"rss_bytes"`
+	SlowClientsDropped      float64 `json:"slow_clients_dropped"`
+}
+
 // WriteJSON writes res as one JSON object with the table's numbers;
 // durations are in milliseconds.
 func WriteJSON(w io.Writer, res Result) error {
@@ -67,11 +94,14 @@ func WriteJSON(w io.Writer, res Result) error {
 	if codes == nil {
 		codes = map[string]int64{}
 	}
+	bytes, goroutines := res.GatewayHeld.PerConnection(res.GatewayBefore)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(struct {
 		Scenario        string           `json:"scenario"`
 		Shoppers        int              `json:"shoppers"`
+		Procs           int              `json:"processes"`
+		Nodes           int              `json:"nodes"`
 		ElapsedMs       float64          `json:"elapsed_ms"`
 		Connected       int64            `json:"connected"`
 		Held            int64            `json:"held"`
@@ -79,6 +109,7 @@ func WriteJSON(w io.Writer, res Result) error {
 		JoinsPerSecond  float64          `json:"joins_per_second"`
 		JoinLatency     jsonLatency      `json:"join_latency"`
 		Admitted        int64            `json:"admitted"`
+		AdmitPush       jsonLatency      `json:"admit_push"`
 		Paid            int64            `json:"paid"`
 		Cancelled       int64            `json:"cancelled"`
 		SoldOut         int64            `json:"sold_out"`
@@ -86,12 +117,18 @@ func WriteJSON(w io.Writer, res Result) error {
 		OrdersPerSecond float64          `json:"orders_per_second"`
 		AdmitToPaid     jsonLatency      `json:"admit_to_paid"`
 		PushLatency     jsonLatency      `json:"push_latency"`
+		SlowPush        jsonLatency      `json:"slow_push_latency"`
+		StockPush       jsonLatency      `json:"stock_push"`
+		Gateway         jsonGateway      `json:"gateway"`
 		Errors          int64            `json:"errors"`
 		ErrorCodes      map[string]int64 `json:"error_codes"`
 	}{
-		res.Scenario, res.Shoppers, float64(res.Elapsed) / float64(time.Millisecond),
+		res.Scenario, res.Shoppers, res.Procs, res.Nodes, float64(res.Elapsed) / float64(time.Millisecond),
 		res.Connected, res.Held, res.Joined, res.JoinsPerSecond, toJSONLatency(res.JoinLatency),
-		res.Admitted, res.Paid, res.Cancelled, res.SoldOut, res.Expired, res.OrdersPerSecond,
-		toJSONLatency(res.AdmitToPaid), toJSONLatency(res.PushLatency), res.Errors, codes,
+		res.Admitted, toJSONLatency(res.AdmitPush), res.Paid, res.Cancelled, res.SoldOut, res.Expired,
+		res.OrdersPerSecond, toJSONLatency(res.AdmitToPaid), toJSONLatency(res.PushLatency),
+		toJSONLatency(res.SlowPushLatency), toJSONLatency(res.StockPush),
+		jsonGateway{res.GatewayHeld.Connections, bytes, goroutines, res.GatewayHeld.RSSBytes, res.GatewayHeld.Dropped},
+		res.Errors, codes,
 	})
 }

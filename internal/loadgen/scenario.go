@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,13 +17,13 @@ import (
 	"github.com/foyerhq/foyer/internal/shopperclient"
 )
 
-// run is one load run: its options, the shoppers' shared counters and the
-// clock marks the rates are computed from.
-type run struct {
-	o       Options
+// player plays its share of a run's shoppers in this process: the shoppers
+// with global indices First, First+Stride, First+2·Stride, ... It keeps the
+// counters the progress line reads and what the final Partial reports.
+type player struct {
+	cfg     playerConfig
 	clients []*shopperclient.Client // one per node
-	start   time.Time
-	stop    context.CancelFunc // ends the run early once every shopper has ended
+	stop    context.CancelFunc      // ends the play early once every shopper has ended
 
 	// connecting is the connect back-pressure: a shopper holds a slot while
 	// it creates its session and opens its WebSocket.
@@ -33,62 +33,101 @@ type run struct {
 	c           counters
 	joinLatency latencies
 	admitToPaid latencies
-	pushLatency latencies
+	admitPush   latencies
+	probePush   latencies
+	slowPush    latencies
 
 	mu            sync.Mutex
+	stockSeen     map[int64][]int64
 	firstJoin     time.Time // first join sent
 	lastJoinReply time.Time // last first reply to a join
 	firstAdmit    time.Time
 	lastPaid      time.Time
 }
 
-// Run plays o.Shoppers shoppers in o.Scenario until every one of them has
-// ended or o.Duration has passed, and returns what they measured. A
-// cancelled ctx stops the run early; Run still returns what was measured.
-func Run(ctx context.Context, o Options) (Result, error) {
-	o, err := o.withDefaults()
-	if err != nil {
-		return Result{}, fmt.Errorf("loadgen: %w", err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, o.Duration)
-	defer cancel()
-	r := &run{o: o, start: time.Now(), stop: cancel, connecting: make(chan struct{}, o.ConnectConcurrency)}
-	for _, u := range o.URLs {
-		r.clients = append(r.clients, shopperclient.New(u))
-	}
-
-	progressDone := make(chan struct{})
-	stopProgress := make(chan struct{})
-	go func() { r.drawProgress(stopProgress); close(progressDone) }()
-
-	var wg sync.WaitGroup
-	for i := range o.Shoppers {
-		wg.Go(func() { r.shopper(ctx, i) })
-	}
-	if o.Scenario == Hold && o.AdminToken != "" {
-		wg.Go(func() { r.probe(ctx) })
-	}
-	wg.Wait()
-	close(stopProgress)
-	<-progressDone
-	return r.result(), nil
+// playerConfig is what a player needs; a child process gets it as JSON.
+type playerConfig struct {
+	URLs               []string
+	SaleID             string
+	Scenario           string
+	Shoppers           int // this player's
+	First, Stride      int // global index of this player's first shopper, and the step between its shoppers
+	Total              int // shoppers in the whole run
+	Duration, Over     time.Duration
+	ConnectConcurrency int
+	Source             string // source IP to connect from; empty lets the kernel choose
+	SlowShare          float64
+	SlowDelay          time.Duration
 }
 
-// shopper plays shopper i from its start in the spread to its end.
-func (r *run) shopper(ctx context.Context, i int) {
+func newPlayer(cfg playerConfig) (*player, error) {
+	transport, err := transportFrom(cfg.Source, cfg.ConnectConcurrency)
+	if err != nil {
+		return nil, err
+	}
+	p := &player{cfg: cfg, connecting: make(chan struct{}, cfg.ConnectConcurrency), stockSeen: map[int64][]int64{}}
+	for _, u := range cfg.URLs {
+		p.clients = append(p.clients, shopperclient.NewWithTransport(u, transport))
+	}
+	return p, nil
+}
+
+// transportFrom is an HTTP transport whose connections leave from source,
+// keeping enough idle connections that sessions and checkouts reuse them
+// rather than leave thousands of ports in TIME_WAIT.
+func transportFrom(source string, idle int) (*http.Transport, error) {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = idle
+	if source == "" {
+		return t, nil
+	}
+	ip := net.ParseIP(source)
+	if ip == nil {
+		return nil, fmt.Errorf("source address %q is not an IP", source)
+	}
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}, Timeout: 30 * time.Second}
+	t.DialContext = d.DialContext
+	return t, nil
+}
+
+// play runs every shopper of the player until each has ended or ctx is done.
+func (p *player) play(ctx context.Context) Partial {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.Duration)
+	defer cancel()
+	p.stop = cancel
+	var wg sync.WaitGroup
+	for j := range p.cfg.Shoppers {
+		wg.Go(func() { p.shopper(ctx, p.cfg.First+j*p.cfg.Stride) })
+	}
+	wg.Wait()
+	return p.partial()
+}
+
+// slow reports whether shopper g reads slowly: SlowShare of the shoppers,
+// spread evenly over the run.
+func (p *player) slow(g int) bool {
+	// Shopper g is slow when the running count of slow shoppers steps up at
+	// it: any run of shoppers has its share of slow ones.
+	return int(float64(g+1)*p.cfg.SlowShare) > int(float64(g)*p.cfg.SlowShare)
+}
+
+// shopper plays shopper g (its index in the whole run) from its start in
+// the spread to its end.
+func (r *player) shopper(ctx context.Context, g int) {
 	finished := false
 	finish := func() {
 		if !finished {
 			finished = true
-			if r.ended.Add(1) == int64(r.o.Shoppers) {
+			if r.ended.Add(1) == int64(r.cfg.Shoppers) {
 				r.stop()
 			}
 		}
 	}
 	defer finish()
+	scenario, slow := r.cfg.Scenario, r.slow(g)
 
-	if r.o.Over > 0 {
-		startAt := time.NewTimer(r.o.Over * time.Duration(i) / time.Duration(r.o.Shoppers))
+	if r.cfg.Over > 0 {
+		startAt := time.NewTimer(r.cfg.Over * time.Duration(g) / time.Duration(r.cfg.Total))
 		select {
 		case <-startAt.C:
 		case <-ctx.Done():
@@ -96,7 +135,7 @@ func (r *run) shopper(ctx context.Context, i int) {
 			return
 		}
 	}
-	client := r.clients[i%len(r.clients)]
+	client := r.clients[g%len(r.clients)]
 	conn, err := r.connect(ctx, client)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -120,6 +159,7 @@ func (r *run) shopper(ctx context.Context, i int) {
 		replied    bool      // the join was answered
 		admittedAt time.Time // when admitted; zero before
 		soldOut    bool      // counted as sold out already
+		lastStock  int64     // the stock total last told
 	)
 	answered := func() {
 		if !replied {
@@ -134,17 +174,20 @@ func (r *run) shopper(ctx context.Context, i int) {
 	// heard; it reports whether the shopper is done. A shopper admitted in a
 	// sale waits for its order instead: the sale sells out around it.
 	sawSoldOut := func() bool {
-		if r.o.Scenario == Sale && !admittedAt.IsZero() {
+		if scenario == Sale && !admittedAt.IsZero() {
 			return false
 		}
 		if !soldOut {
 			soldOut = true
 			r.c.soldOut.Add(1)
 		}
-		return r.o.Scenario != Hold
+		return !holding(scenario)
 	}
 
 	for {
+		if slow {
+			sleep(ctx, r.cfg.SlowDelay)
+		}
 		m, err := conn.Next(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -157,7 +200,7 @@ func (r *run) shopper(ctx context.Context, i int) {
 		switch m.Type {
 		case "position", "prequeue":
 			answered()
-			if r.o.Scenario == Storm {
+			if scenario == Storm {
 				finish() // still holds its socket until the run stops
 			}
 		case "admitted":
@@ -165,7 +208,10 @@ func (r *run) shopper(ctx context.Context, i int) {
 			admittedAt = time.Now()
 			r.c.admitted.Add(1)
 			r.mark(&r.firstAdmit, admittedAt, false)
-			switch r.o.Scenario {
+			if !m.AdmittedAt.IsZero() {
+				r.admitPush.add(admittedAt.Sub(m.AdmittedAt))
+			}
+			switch scenario {
 			case Storm:
 				finish()
 			case Sale:
@@ -190,13 +236,18 @@ func (r *run) shopper(ctx context.Context, i int) {
 			default: // pending_payment, confirmed: the outcome follows
 				continue
 			}
-			if r.o.Scenario == Sale {
+			if scenario == Sale {
 				return
 			}
 		case "expired":
 			r.c.expired.Add(1)
-			if r.o.Scenario == Sale {
+			if scenario == Sale {
 				return
+			}
+		case "stock":
+			if m.Total != lastStock {
+				lastStock = m.Total
+				r.sawStock(m.Total, time.Now())
 			}
 		case "sold_out":
 			if sawSoldOut() {
@@ -205,14 +256,18 @@ func (r *run) shopper(ctx context.Context, i int) {
 		case "state":
 			if sent, ok := strings.CutPrefix(m.Message, probePrefix); ok {
 				if ns, err := strconv.ParseInt(sent, 10, 64); err == nil {
-					r.pushLatency.add(time.Since(time.Unix(0, ns)))
+					if slow {
+						r.slowPush.add(time.Since(time.Unix(0, ns)))
+					} else {
+						r.probePush.add(time.Since(time.Unix(0, ns)))
+					}
 				}
 				continue
 			}
 			if m.State == "sold_out" && sawSoldOut() {
 				return
 			}
-			if m.State == "ended" && r.o.Scenario != Hold {
+			if m.State == "ended" && !holding(scenario) {
 				return
 			}
 		case "error":
@@ -223,7 +278,7 @@ func (r *run) shopper(ctx context.Context, i int) {
 				continue
 			}
 			r.c.fail(m.Code)
-			if r.o.Scenario != Hold {
+			if !holding(scenario) {
 				return
 			}
 		}
@@ -232,7 +287,7 @@ func (r *run) shopper(ctx context.Context, i int) {
 
 // connect creates a session and opens the sale's WebSocket, waiting for a
 // connecting slot first. Its error's text is the error code to count.
-func (r *run) connect(ctx context.Context, client *shopperclient.Client) (*shopperclient.Conn, error) {
+func (r *player) connect(ctx context.Context, client *shopperclient.Client) (*shopperclient.Conn, error) {
 	select {
 	case r.connecting <- struct{}{}:
 	case <-ctx.Done():
@@ -243,7 +298,7 @@ func (r *run) connect(ctx context.Context, client *shopperclient.Client) (*shopp
 	if err != nil {
 		return nil, errors.New(errorCode(err, "session_failed"))
 	}
-	conn, err := client.Connect(ctx, r.o.SaleID, sess)
+	conn, err := client.Connect(ctx, r.cfg.SaleID, sess)
 	if err != nil {
 		return nil, errors.New(errorCode(err, "connect_failed"))
 	}
@@ -252,7 +307,7 @@ func (r *run) connect(ctx context.Context, client *shopperclient.Client) (*shopp
 
 // mark sets *t to now if it is the first mark (last false) or a later one
 // (last true).
-func (r *run) mark(t *time.Time, now time.Time, last bool) {
+func (r *player) mark(t *time.Time, now time.Time, last bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if t.IsZero() || (last && now.After(*t)) || (!last && now.Before(*t)) {
@@ -281,107 +336,51 @@ func readErrorCode(err error) string {
 	return "connection_lost"
 }
 
-// drawProgress redraws the progress line every second until stop is closed,
-// then draws it a last time and ends the line.
-func (r *run) drawProgress(stop <-chan struct{}) {
-	w := r.o.Progress
-	if w == nil {
-		<-stop
-		return
-	}
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-tick.C:
-			r.drawLine(w)
-		case <-stop:
-			r.drawLine(w)
-			fmt.Fprintln(w)
-			return
-		}
-	}
-}
-
-func (r *run) drawLine(w io.Writer) {
-	_, errs := r.c.errorCounts()
-	fmt.Fprintf(w, "\r%5.0fs  connected %d  joined %d  admitted %d  paid %d  sold_out %d  errors %d  ",
-		time.Since(r.start).Seconds(), r.c.connected.Load(), r.c.joined.Load(), r.c.admitted.Load(),
-		r.c.paid.Load(), r.c.soldOut.Load(), errs)
-}
-
-// result gathers the run's numbers once every shopper has returned.
-func (r *run) result() Result {
-	byCode, total := r.c.errorCounts()
+// sawStock records that a shopper was told the stock total at time at.
+func (r *player) sawStock(total int64, at time.Time) {
 	r.mu.Lock()
-	joinSpan := r.lastJoinReply.Sub(r.firstJoin)
-	orderSpan := r.lastPaid.Sub(r.firstAdmit)
+	r.stockSeen[total] = append(r.stockSeen[total], at.UnixNano())
 	r.mu.Unlock()
-	res := Result{
-		Scenario:    r.o.Scenario,
-		Shoppers:    r.o.Shoppers,
-		Elapsed:     time.Since(r.start),
-		Connected:   r.c.connected.Load(),
-		Held:        r.c.held.Load(),
-		Joined:      r.c.joined.Load(),
-		Admitted:    r.c.admitted.Load(),
-		Paid:        r.c.paid.Load(),
-		Cancelled:   r.c.cancelled.Load(),
-		SoldOut:     r.c.soldOut.Load(),
-		Expired:     r.c.expired.Load(),
-		Errors:      total,
-		ErrorCodes:  byCode,
-		JoinLatency: r.joinLatency.summary(),
-		AdmitToPaid: r.admitToPaid.summary(),
-		PushLatency: r.pushLatency.summary(),
-	}
-	res.JoinsPerSecond = perSecond(res.Joined, joinSpan)
-	res.OrdersPerSecond = perSecond(res.Paid, orderSpan)
-	return res
 }
 
-// probePrefix starts the operator messages a hold run sends to measure push
-// latency; the rest is the send time in Unix nanoseconds.
-const probePrefix = "loadgen-probe "
+// holding reports whether a scenario's shoppers stay connected to the end
+// of the run, whatever they hear.
+func holding(scenario string) bool { return scenario == Hold || scenario == Slow }
 
-// probe sends a stamped operator message every ProbeEvery until the run
-// ends.
-func (r *run) probe(ctx context.Context) {
-	t := time.NewTicker(r.o.ProbeEvery)
-	defer t.Stop()
-	// Probes measure the push of a steady room, not the connect storm:
-	// they start once every shopper has joined.
-	for r.c.joined.Load() < int64(r.o.Shoppers) {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+// progress is the player's live counts.
+func (r *player) progress() Progress {
+	_, errs := r.c.errorCounts()
+	return Progress{Connected: r.c.connected.Load(), Joined: r.c.joined.Load(), Admitted: r.c.admitted.Load(),
+		Paid: r.c.paid.Load(), SoldOut: r.c.soldOut.Load(), Errors: errs}
+}
+
+// partial gathers what the player measured once every shopper has returned.
+func (r *player) partial() Partial {
+	byCode, _ := r.c.errorCounts()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	unix := func(t time.Time) int64 {
+		if t.IsZero() {
+			return 0
 		}
+		return t.UnixNano()
 	}
-	url := strings.TrimRight(r.o.URLs[0], "/") + "/v1/admin/sales/" + r.o.SaleID + "/messages"
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		body := fmt.Sprintf(`{"text":%q}`, probePrefix+strconv.FormatInt(time.Now().UnixNano(), 10))
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
-		if err != nil {
-			return
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+r.o.AdminToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			if ctx.Err() == nil {
-				r.c.fail("probe_failed")
-			}
-			continue
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			r.c.fail(fmt.Sprintf("probe_%d", resp.StatusCode))
-		}
+	return Partial{
+		Connected: r.c.connected.Load(), Joined: r.c.joined.Load(), Admitted: r.c.admitted.Load(),
+		Paid: r.c.paid.Load(), Cancelled: r.c.cancelled.Load(), SoldOut: r.c.soldOut.Load(),
+		Expired: r.c.expired.Load(), Held: r.c.held.Load(), ErrorCodes: byCode,
+		JoinLatency: r.joinLatency.all(), AdmitToPaid: r.admitToPaid.all(), AdmitPush: r.admitPush.all(),
+		ProbePush: r.probePush.all(), SlowPush: r.slowPush.all(), StockSeen: r.stockSeen,
+		FirstJoin: unix(r.firstJoin), LastJoinReply: unix(r.lastJoinReply),
+		FirstAdmit: unix(r.firstAdmit), LastPaid: unix(r.lastPaid),
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
 	}
 }

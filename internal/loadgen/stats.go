@@ -59,10 +59,11 @@ func (l *latencies) add(d time.Duration) {
 	l.mu.Unlock()
 }
 
-func (l *latencies) summary() LatencySummary {
+// all returns a copy of the recorded durations.
+func (l *latencies) all() []time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return summarize(l.d)
+	return slices.Clone(l.d)
 }
 
 // LatencySummary describes a set of measured durations. All are zero when

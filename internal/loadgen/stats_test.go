@@ -73,3 +73,18 @@ func TestLoadgenCountersSumErrorsByCode(t *testing.T) {
 		t.Errorf("errors %v, total %d", byCode, total)
 	}
 }
+
+func TestSlowShoppersAreSpreadEvenlyInEveryRun(t *testing.T) {
+	p := &player{cfg: playerConfig{SlowShare: 0.25}}
+	for _, run := range [][2]int{{0, 40}, {17, 57}, {1000, 1100}} {
+		slow := 0
+		for g := run[0]; g < run[1]; g++ {
+			if p.slow(g) {
+				slow++
+			}
+		}
+		if want := (run[1] - run[0]) / 4; slow != want {
+			t.Errorf("shoppers %d to %d: %d slow, want %d", run[0], run[1], slow, want)
+		}
+	}
+}

@@ -26,7 +26,8 @@ const Subprotocol = "foyer.v1"
 // Client talks to one Foyer deployment.
 type Client struct {
 	base string
-	http *http.Client
+	http *http.Client // API calls: bounded by a timeout
+	dial *http.Client // WebSocket handshakes: coder/websocket wants no client timeout, the context bounds them
 	// pingEvery is how often a Conn sends a keepalive ping; zero means
 	// PingInterval. Only this package's tests shorten it.
 	pingEvery time.Duration
@@ -34,7 +35,17 @@ type Client struct {
 
 // New returns a client for the deployment at baseURL (http or https).
 func New(baseURL string) *Client {
-	return &Client{base: strings.TrimRight(baseURL, "/"), http: &http.Client{Timeout: 30 * time.Second}}
+	return NewWithTransport(baseURL, http.DefaultTransport)
+}
+
+// NewWithTransport returns a client whose HTTP requests and WebSockets all
+// go through t: the load generator binds them to a source address this way.
+func NewWithTransport(baseURL string, t http.RoundTripper) *Client {
+	return &Client{
+		base: strings.TrimRight(baseURL, "/"),
+		http: &http.Client{Timeout: 30 * time.Second, Transport: t},
+		dial: &http.Client{Transport: t},
+	}
 }
 
 // Session is an anonymous visitor's identity.
@@ -164,7 +175,7 @@ type Conn struct {
 // Connect opens the WebSocket of a sale with a session.
 func (c *Client) Connect(ctx context.Context, saleID string, s Session) (*Conn, error) {
 	url := "ws" + strings.TrimPrefix(c.base, "http") + "/v1/sales/" + saleID + "/ws?session=" + s.Token
-	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{Subprotocol}})
+	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{Subprotocol}, HTTPClient: c.dial})
 	if err != nil {
 		return nil, fmt.Errorf("connect to sale %s: %w", saleID, err)
 	}

@@ -1,0 +1,93 @@
+package loadgen
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// GatewayStats is what the gateway nodes' /metrics said, added over the
+// nodes: how many shoppers they held and what holding them cost.
+type GatewayStats struct {
+	Connections float64 // foyer_shopper_connections
+	Goroutines  float64 // go_goroutines
+	HeapBytes   float64 // go_memstats_heap_inuse_bytes
+	StackBytes  float64 // go_memstats_stack_inuse_bytes
+	RSSBytes    float64 // process_resident_memory_bytes
+	Dropped     float64 // foyer_slow_clients_dropped_total
+}
+
+// PerConnection is the cost of each connection held in g over the idle
+// nodes of before: Go memory (heap and stacks) and goroutines.
+func (g GatewayStats) PerConnection(before GatewayStats) (bytes, goroutines float64) {
+	conns := g.Connections - before.Connections
+	if conns <= 0 {
+		return 0, 0
+	}
+	mem := (g.HeapBytes + g.StackBytes) - (before.HeapBytes + before.StackBytes)
+	return mem / conns, (g.Goroutines - before.Goroutines) / conns
+}
+
+// scrapeGateways reads and adds up the metrics of every node.
+func scrapeGateways(ctx context.Context, urls []string) (GatewayStats, error) {
+	var sum GatewayStats
+	for _, u := range urls {
+		g, err := scrapeGateway(ctx, strings.TrimRight(u, "/")+"/metrics")
+		if err != nil {
+			return GatewayStats{}, err
+		}
+		sum.Connections += g.Connections
+		sum.Goroutines += g.Goroutines
+		sum.HeapBytes += g.HeapBytes
+		sum.StackBytes += g.StackBytes
+		sum.RSSBytes += g.RSSBytes
+		sum.Dropped += g.Dropped
+	}
+	return sum, nil
+}
+
+func scrapeGateway(ctx context.Context, url string) (GatewayStats, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return GatewayStats{}, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return GatewayStats{}, fmt.Errorf("scrape %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return GatewayStats{}, fmt.Errorf("scrape %s: status %d", url, resp.StatusCode)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return GatewayStats{}, fmt.Errorf("scrape %s: %w", url, err)
+	}
+	value := func(name string) float64 {
+		f, ok := families[name]
+		if !ok || len(f.GetMetric()) == 0 {
+			return 0
+		}
+		m := f.GetMetric()[0]
+		switch {
+		case m.GetGauge() != nil:
+			return m.GetGauge().GetValue()
+		case m.GetCounter() != nil:
+			return m.GetCounter().GetValue()
+		}
+		return 0
+	}
+	return GatewayStats{
+		Connections: value("foyer_shopper_connections"),
+		Goroutines:  value("go_goroutines"),
+		HeapBytes:   value("go_memstats_heap_inuse_bytes"),
+		StackBytes:  value("go_memstats_stack_inuse_bytes"),
+		RSSBytes:    value("process_resident_memory_bytes"),
+		Dropped:     value("foyer_slow_clients_dropped_total"),
+	}, nil
+}

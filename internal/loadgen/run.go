@@ -1,0 +1,153 @@
+package loadgen
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// playing is a player at work, in this process or in a child process.
+type playing interface {
+	// progress is its latest live counts.
+	progress() Progress
+	// wait waits for its end and returns what it measured.
+	wait() (Partial, error)
+}
+
+// Run plays o.Shoppers shoppers in o.Scenario until every one of them has
+// ended or o.Duration has passed, and returns what they measured. A
+// cancelled ctx stops the run early; Run still returns what was measured.
+func Run(ctx context.Context, o Options) (Result, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return Result{}, fmt.Errorf("loadgen: %w", err)
+	}
+	start := time.Now()
+	res := Result{}
+	// The gateways' metrics are optional: a node behind a proxy may not
+	// serve them, and the run is still worth its other figures.
+	before, metricsErr := scrapeGateways(ctx, o.URLs)
+
+	var players []playing
+	if o.Procs == 1 {
+		p, err := newPlayer(o.player(0))
+		if err != nil {
+			return Result{}, fmt.Errorf("loadgen: %w", err)
+		}
+		players = append(players, startLocal(ctx, p))
+	} else {
+		for k := range o.Procs {
+			c, err := startChild(ctx, o, k)
+			if err != nil {
+				for _, started := range players {
+					started.wait()
+				}
+				return Result{}, fmt.Errorf("loadgen: start player %d: %w", k, err)
+			}
+			players = append(players, c)
+		}
+	}
+	total := func() Progress {
+		var sum Progress
+		for _, p := range players {
+			sum = sum.plus(p.progress())
+		}
+		return sum
+	}
+
+	// The watchers end when the players do.
+	watchCtx, stopWatching := context.WithCancel(ctx)
+	var watchers sync.WaitGroup
+	var extra counters // errors seen by this process: probes
+	prb := &prober{o: o, joined: func() int64 { return total().Joined }, fail: extra.fail, stockSetAt: map[int64]time.Time{}}
+	if holding(o.Scenario) && o.AdminToken != "" {
+		watchers.Go(func() { prb.run(watchCtx) })
+	}
+	var held GatewayStats
+	if metricsErr == nil {
+		watchers.Go(func() { held = watchGateways(watchCtx, o, total) })
+	}
+	watchers.Go(func() { drawProgress(watchCtx, o.Progress, start, total) })
+
+	var merged Partial
+	var playErr error
+	for k, p := range players {
+		part, err := p.wait()
+		if err != nil && playErr == nil {
+			playErr = fmt.Errorf("loadgen: player %d: %w", k, err)
+		}
+		merged.merge(part)
+	}
+	stopWatching()
+	watchers.Wait()
+	codes, _ := extra.errorCounts()
+	merged.merge(Partial{ErrorCodes: codes})
+
+	res = merged.result(o, time.Since(start), prb.setAt())
+	res.GatewayBefore, res.GatewayHeld = before, held
+	return res, playErr
+}
+
+// local is a player in this process.
+type local struct {
+	p    *player
+	done chan Partial
+}
+
+func startLocal(ctx context.Context, p *player) *local {
+	l := &local{p: p, done: make(chan Partial, 1)}
+	go func() { l.done <- p.play(ctx) }()
+	return l
+}
+
+func (l *local) progress() Progress     { return l.p.progress() }
+func (l *local) wait() (Partial, error) { return <-l.done, nil }
+
+// watchGateways reads the nodes' metrics every two seconds from the moment
+// every shopper has joined until ctx is done, and returns the last reading:
+// the cost of holding everyone once the connect storm is over.
+func watchGateways(ctx context.Context, o Options, total func() Progress) GatewayStats {
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	var last GatewayStats
+	for {
+		select {
+		case <-ctx.Done():
+			return last
+		case <-t.C:
+		}
+		if total().Joined < int64(o.Shoppers) {
+			continue
+		}
+		if g, err := scrapeGateways(ctx, o.URLs); err == nil {
+			last = g
+		}
+	}
+}
+
+// drawProgress redraws the progress line every second until ctx is done,
+// then draws it a last time and ends the line.
+func drawProgress(ctx context.Context, w io.Writer, start time.Time, total func() Progress) {
+	if w == nil {
+		return
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	draw := func() {
+		p := total()
+		fmt.Fprintf(w, "\r%5.0fs  connected %d  joined %d  admitted %d  paid %d  sold_out %d  errors %d  ",
+			time.Since(start).Seconds(), p.Connected, p.Joined, p.Admitted, p.Paid, p.SoldOut, p.Errors)
+	}
+	for {
+		select {
+		case <-tick.C:
+			draw()
+		case <-ctx.Done():
+			draw()
+			fmt.Fprintln(w)
+			return
+		}
+	}
+}
