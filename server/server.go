@@ -138,6 +138,7 @@ func New(cfg Config, deps Deps) *Server {
 	admin.POST("/sales/:sale/messages", s.control(waitingroom.ActionMessage))
 	admin.GET("/audit", s.audit)
 	admin.GET("/pipeline", s.pipeline)
+	admin.GET("/debug/pprof/:profile", s.profile)
 
 	if err := s.mountWeb(e); err != nil {
 		// The pages are embedded in the binary: unreadable ones are a build mistake.

@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/foyerhq/foyer/internal/app"
+	"github.com/foyerhq/foyer/internal/bench"
 	"github.com/foyerhq/foyer/internal/loadgen"
 )
 
@@ -28,6 +29,11 @@ commands:
            rebuild its Redis state from Postgres. Exits 1 when they differ.
   loadgen  play many shoppers against a running Foyer and report what they saw
            (foyer loadgen -h for its flags)
+  bench    start a throwaway Foyer (Redis, Postgres, gateways, a worker) and a bare
+           WebSocket server, load both, and write the figures with their ratios
+           (foyer bench -h for its flags)
+  bench-bare ADDR
+           the bare WebSocket server foyer bench measures Foyer against
 
 Configuration comes from FOYER_* environment variables: see README.md.
 `
@@ -83,6 +89,14 @@ func realMain(ctx context.Context, args []string, environ map[string]string, out
 		return app.Reconcile(ctx, cfg, args[1], len(args) == 3, out)
 	case "loadgen":
 		return loadgen.Main(ctx, args[1:], out)
+	case "bench":
+		return bench.Main(ctx, args[1:], out)
+	case "bench-bare":
+		if len(args) != 2 {
+			fmt.Fprint(out, usage)
+			return errUsage
+		}
+		return bench.ServeBare(ctx, args[1], out)
 	case "help", "-h", "--help":
 		fmt.Fprint(out, usage)
 		return nil

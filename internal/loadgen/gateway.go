@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 
@@ -15,7 +16,7 @@ import (
 type GatewayStats struct {
 	Connections float64 // foyer_shopper_connections
 	Goroutines  float64 // go_goroutines
-	HeapBytes   float64 // go_memstats_heap_inuse_bytes
+	HeapBytes   float64 // go_memstats_heap_alloc_bytes: live objects, right after a collection
 	StackBytes  float64 // go_memstats_stack_inuse_bytes
 	RSSBytes    float64 // process_resident_memory_bytes
 	Dropped     float64 // foyer_slow_clients_dropped_total
@@ -32,11 +33,19 @@ func (g GatewayStats) PerConnection(before GatewayStats) (bytes, goroutines floa
 	return mem / conns, (g.Goroutines - before.Goroutines) / conns
 }
 
-// scrapeGateways reads and adds up the metrics of every node.
-func scrapeGateways(ctx context.Context, urls []string) (GatewayStats, error) {
+// ScrapeGateways reads and adds up the metrics of every node. With an
+// admin token it has each node collect its garbage first (through the admin
+// profiling endpoint), so that heap in use is what the node really holds.
+func ScrapeGateways(ctx context.Context, urls []string, adminToken string) (GatewayStats, error) {
 	var sum GatewayStats
 	for _, u := range urls {
-		g, err := scrapeGateway(ctx, strings.TrimRight(u, "/")+"/metrics")
+		u = strings.TrimRight(u, "/")
+		if adminToken != "" {
+			if err := collectGarbage(ctx, u, adminToken); err != nil {
+				return GatewayStats{}, err
+			}
+		}
+		g, err := scrapeGateway(ctx, u+"/metrics")
 		if err != nil {
 			return GatewayStats{}, err
 		}
@@ -48,6 +57,26 @@ func scrapeGateways(ctx context.Context, urls []string) (GatewayStats, error) {
 		sum.Dropped += g.Dropped
 	}
 	return sum, nil
+}
+
+// collectGarbage asks a node for its heap profile after a collection, and
+// throws the profile away: the collection is what it is for.
+func collectGarbage(ctx context.Context, base, adminToken string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/admin/debug/pprof/heap?gc=1", nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("collect garbage on %s: %w", base, err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("collect garbage on %s: status %d", base, resp.StatusCode)
+	}
+	return nil
 }
 
 func scrapeGateway(ctx context.Context, url string) (GatewayStats, error) {
@@ -85,7 +114,7 @@ func scrapeGateway(ctx context.Context, url string) (GatewayStats, error) {
 	return GatewayStats{
 		Connections: value("foyer_shopper_connections"),
 		Goroutines:  value("go_goroutines"),
-		HeapBytes:   value("go_memstats_heap_inuse_bytes"),
+		HeapBytes:   value("go_memstats_heap_alloc_bytes"),
 		StackBytes:  value("go_memstats_stack_inuse_bytes"),
 		RSSBytes:    value("process_resident_memory_bytes"),
 		Dropped:     value("foyer_slow_clients_dropped_total"),

@@ -92,6 +92,13 @@ type Options struct {
 	// Sources are source IPs for the players, one per player in turn
 	// (127.0.0.2, 127.0.0.3, ... on loopback); empty lets the kernel choose.
 	Sources []string
+	// HoldFor, in hold and slow runs, ends the run this long after every
+	// shopper has joined (still at most Duration after the start).
+	HoldFor time.Duration
+	// WhileHeld, when set, runs from the moment every shopper has joined to
+	// the end of the run (its ctx is then done): a caller measures the
+	// steady state with it.
+	WhileHeld func(ctx context.Context) `json:"-"`
 	// Exec is the command that runs `foyer loadgen` for a player process;
 	// it defaults to this executable. Env is added to its environment.
 	Exec []string
@@ -235,6 +242,7 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.Probe, "probe", ProbeMessage, "with -admin-token: message (an operator message) or stock (add a unit)")
 	fs.Float64Var(&o.SlowShare, "slow-share", 0.1, "with slow: the share of shoppers that read slowly")
 	fs.DurationVar(&o.SlowDelay, "slow-delay", time.Second, "with slow: how long a slow shopper waits before each read")
+	fs.DurationVar(&o.HoldFor, "hold-for", 0, "with hold or slow: end the run this long after everyone joined")
 	fs.IntVar(&o.Procs, "procs", 0, fmt.Sprintf("player processes (default: one per %d shoppers)", MaxShoppersPerProcess))
 	sources := fs.String("sources", "", "source IPs for the players, comma separated; A-B is a range of IPv4 addresses")
 	jsonPath := fs.String("json", "", "also write the results as JSON to this file")

@@ -110,12 +110,12 @@ func (p Partial) result(o Options, elapsed time.Duration, stockSetAt map[int64]t
 		Connected: p.Connected, Held: p.Held, Joined: p.Joined, Admitted: p.Admitted, Paid: p.Paid,
 		Cancelled: p.Cancelled, SoldOut: p.SoldOut, Expired: p.Expired,
 		Errors: errs, ErrorCodes: maps.Clone(p.ErrorCodes),
-		JoinLatency:     summarize(p.JoinLatency),
-		AdmitToPaid:     summarize(p.AdmitToPaid),
-		AdmitPush:       summarize(p.AdmitPush),
-		PushLatency:     summarize(p.ProbePush),
-		SlowPushLatency: summarize(p.SlowPush),
-		StockPush:       summarize(p.stockLatencies(stockSetAt)),
+		JoinLatency:     Summarize(p.JoinLatency),
+		AdmitToPaid:     Summarize(p.AdmitToPaid),
+		AdmitPush:       Summarize(p.AdmitPush),
+		PushLatency:     Summarize(p.ProbePush),
+		SlowPushLatency: Summarize(p.SlowPush),
+		StockPush:       Summarize(p.stockLatencies(stockSetAt)),
 	}
 	if res.ErrorCodes == nil {
 		res.ErrorCodes = map[string]int64{}

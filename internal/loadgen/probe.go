@@ -39,26 +39,31 @@ type prober struct {
 
 // run probes until ctx is done.
 func (p *prober) run(ctx context.Context) {
-	t := time.NewTicker(p.o.ProbeEvery)
-	defer t.Stop()
-	// Probes measure the push of a steady room, not the connect storm.
+	// Probes measure the push of a steady room, not the connect storm: the
+	// first goes a quarter period after everyone has joined.
+	poll := time.NewTicker(50 * time.Millisecond)
 	for p.joined() < int64(p.o.Shoppers) {
 		select {
 		case <-ctx.Done():
+			poll.Stop()
 			return
-		case <-t.C:
+		case <-poll.C:
 		}
 	}
+	poll.Stop()
 	total, err := p.currentStock(ctx)
 	if err != nil {
 		p.fail("probe_failed")
 		return
 	}
+	next := time.NewTimer(p.o.ProbeEvery / 4)
+	defer next.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-next.C:
+			next.Reset(p.o.ProbeEvery)
 		}
 		var path, body string
 		switch p.o.Probe {

@@ -26,9 +26,13 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	start := time.Now()
 	res := Result{}
+	// Players stop at the end of playCtx: their own Duration, or HoldFor
+	// after everyone joined.
+	playCtx, endPlay := context.WithCancel(ctx)
+	defer endPlay()
 	// The gateways' metrics are optional: a node behind a proxy may not
 	// serve them, and the run is still worth its other figures.
-	before, metricsErr := scrapeGateways(ctx, o.URLs)
+	before, metricsErr := ScrapeGateways(ctx, o.URLs, o.AdminToken)
 
 	var players []playing
 	if o.Procs == 1 {
@@ -36,10 +40,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		if err != nil {
 			return Result{}, fmt.Errorf("loadgen: %w", err)
 		}
-		players = append(players, startLocal(ctx, p))
+		players = append(players, startLocal(playCtx, p))
 	} else {
 		for k := range o.Procs {
-			c, err := startChild(ctx, o, k)
+			c, err := startChild(playCtx, o, k)
 			if err != nil {
 				for _, started := range players {
 					started.wait()
@@ -70,6 +74,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		watchers.Go(func() { held = watchGateways(watchCtx, o, total) })
 	}
 	watchers.Go(func() { drawProgress(watchCtx, o.Progress, start, total) })
+	if holding(o.Scenario) && (o.HoldFor > 0 || o.WhileHeld != nil) {
+		watchers.Go(func() { whileHeld(watchCtx, o, total, endPlay) })
+	}
 
 	var merged Partial
 	var playErr error
@@ -106,23 +113,26 @@ func (l *local) progress() Progress     { return l.p.progress() }
 func (l *local) wait() (Partial, error) { return <-l.done, nil }
 
 // watchGateways reads the nodes' metrics every two seconds from the moment
-// every shopper has joined until ctx is done, and returns the last reading:
-// the cost of holding everyone once the connect storm is over.
+// every shopper has joined until ctx is done, and returns the reading with
+// the least Go memory. Heap in use counts garbage not yet collected; with an
+// admin token each reading comes right after a collection, and without one
+// the smallest reading is the closest to what holding the shoppers costs.
 func watchGateways(ctx context.Context, o Options, total func() Progress) GatewayStats {
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
-	var last GatewayStats
+	var least GatewayStats
 	for {
 		select {
 		case <-ctx.Done():
-			return last
+			return least
 		case <-t.C:
 		}
 		if total().Joined < int64(o.Shoppers) {
 			continue
 		}
-		if g, err := scrapeGateways(ctx, o.URLs); err == nil {
-			last = g
+		g, err := ScrapeGateways(ctx, o.URLs, o.AdminToken)
+		if err == nil && (least.Connections == 0 || g.HeapBytes+g.StackBytes < least.HeapBytes+least.StackBytes) {
+			least = g
 		}
 	}
 }
@@ -150,4 +160,31 @@ func drawProgress(ctx context.Context, w io.Writer, start time.Time, total func(
 			return
 		}
 	}
+}
+
+// whileHeld waits until every shopper has joined, then runs o.WhileHeld
+// and, after o.HoldFor, ends the play.
+func whileHeld(ctx context.Context, o Options, total func() Progress, endPlay context.CancelFunc) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for total().Joined < int64(o.Shoppers) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+	var held sync.WaitGroup
+	heldCtx, stop := context.WithCancel(ctx)
+	if o.WhileHeld != nil {
+		held.Go(func() { o.WhileHeld(heldCtx) })
+	}
+	if o.HoldFor > 0 {
+		sleep(ctx, o.HoldFor)
+		stop()
+		held.Wait()
+		endPlay()
+	}
+	held.Wait()
+	stop()
 }

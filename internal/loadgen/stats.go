@@ -75,8 +75,8 @@ type LatencySummary struct {
 	Max   time.Duration
 }
 
-// summarize computes the summary of ds without changing it.
-func summarize(ds []time.Duration) LatencySummary {
+// Summarize computes the summary of ds without changing it.
+func Summarize(ds []time.Duration) LatencySummary {
 	if len(ds) == 0 {
 		return LatencySummary{}
 	}

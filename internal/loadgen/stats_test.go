@@ -33,7 +33,7 @@ func TestLoadgenSummarizeTakesNearestRankPercentiles(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var before []time.Duration
 			before = append(before, tt.in...)
-			if got := summarize(tt.in); got != tt.want {
+			if got := Summarize(tt.in); got != tt.want {
 				t.Errorf("summarize = %+v, want %+v", got, tt.want)
 			}
 			for i := range before {

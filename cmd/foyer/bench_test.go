@@ -1,0 +1,72 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBenchMeasuresFoyerNextToItsCeiling runs a small `foyer bench` as users
+// run it: the bare server, the gateways, the worker and the load
+// generator's players are all processes of the built binary.
+func TestBenchMeasuresFoyerNextToItsCeiling(t *testing.T) {
+	bin := buildFoyer(t)
+	out := t.TempDir()
+	components := filepath.Join(out, "components.txt")
+	err := os.WriteFile(components, []byte("goos: linux\n"+
+		"BenchmarkAdmission-2   1   123 ns/op   30000 admitted/s   150000 baseline-admitted/s   0.2000 ratio\n"+
+		"BenchmarkOrderPipeline-2   1   5 ns/op   16000 batched-orders/s   32000 raw-copy-orders/s   0.5000 batched/raw\nPASS\n"), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "bench", "-shoppers", "300", "-nodes", "2", "-hold-for", "4s",
+		"-slow-shoppers", "40", "-sale-shoppers", "60", "-sale-stock", "20", "-components", components, "-out", out)
+	cmd.Dir = t.TempDir()
+	cmd.Env = os.Environ()
+	stdout, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("foyer bench: %v\n%s", err, stdout)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "bench.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"join rate", "fan-out", "memory per idle shopper", "admission", "order pipeline"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("bench.md has no row for %q:\n%s", want, md)
+		}
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "bench.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report struct {
+		Hold, Slow, Sale struct{ Held, Paid, SoldOut, Errors int64 }
+		Bare             struct{ Connections int }
+		Summary          []struct {
+			What  string
+			Ratio float64
+		}
+	}
+	if err := json.Unmarshal(raw, &report); err != nil {
+		t.Fatal(err)
+	}
+	if report.Hold.Held != 300 || report.Hold.Errors != 0 || report.Bare.Connections != 300 {
+		t.Errorf("hold held %d with %d errors, bare held %d; want 300, 0, 300", report.Hold.Held, report.Hold.Errors, report.Bare.Connections)
+	}
+	if report.Slow.Held != 40 || report.Sale.Paid != 20 || report.Sale.SoldOut != 40 || report.Sale.Errors != 0 {
+		t.Errorf("slow held %d; sale paid %d, sold out %d, errors %d; want 40; 20, 40, 0",
+			report.Slow.Held, report.Sale.Paid, report.Sale.SoldOut, report.Sale.Errors)
+	}
+	for _, row := range report.Summary {
+		if strings.HasPrefix(row.What, "join rate") || strings.HasPrefix(row.What, "fan-out") || strings.HasPrefix(row.What, "memory") {
+			if row.Ratio <= 0 {
+				t.Errorf("%s: ratio %v, want a measured one", row.What, row.Ratio)
+			}
+		}
+	}
+	t.Logf("%s", md)
+}

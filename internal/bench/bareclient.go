@@ -1,0 +1,104 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/foyerhq/foyer/internal/shopperclient"
+)
+
+// bareCrowd is n WebSocket clients of the bare server, each reading in a
+// goroutine and noting how long each broadcast took to reach it.
+type bareCrowd struct {
+	conns []*websocket.Conn
+	wg    sync.WaitGroup
+
+	mu        sync.Mutex
+	latencies map[time.Time][]time.Duration // by broadcast (its send time)
+}
+
+// connectBare opens n connections to the bare server at base, at most
+// concurrency at a time, and reports how fast they were accepted.
+func connectBare(ctx context.Context, base string, n, concurrency int) (*bareCrowd, float64, error) {
+	crowd := &bareCrowd{conns: make([]*websocket.Conn, n), latencies: map[time.Time][]time.Duration{}}
+	url := "ws" + strings.TrimPrefix(base, "http") + "/ws"
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	client := &http.Client{Transport: transport}
+	slots := make(chan struct{}, concurrency)
+	var failed atomic.Int64
+	var firstErr atomic.Value
+	start := time.Now()
+	var dialing sync.WaitGroup
+	for i := range n {
+		slots <- struct{}{}
+		dialing.Go(func() {
+			defer func() { <-slots }()
+			c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: client})
+			if err != nil {
+				failed.Add(1)
+				firstErr.CompareAndSwap(nil, err)
+				return
+			}
+			crowd.conns[i] = c
+		})
+	}
+	dialing.Wait()
+	rate := float64(n) / time.Since(start).Seconds()
+	if f := failed.Load(); f > 0 {
+		crowd.close()
+		return nil, 0, fmt.Errorf("%d of %d bare connections failed, the first: %v", f, n, firstErr.Load())
+	}
+	for _, c := range crowd.conns {
+		crowd.wg.Go(func() { crowd.read(c) })
+	}
+	return crowd, rate, nil
+}
+
+func (b *bareCrowd) read(c *websocket.Conn) {
+	for {
+		_, msg, err := c.Read(context.Background())
+		if err != nil {
+			return
+		}
+		now := time.Now()
+		// Decoded as the load generator decodes Foyer's messages, so that
+		// both sides of the ratio pay the same client.
+		var m shopperclient.Message
+		if json.Unmarshal(msg, &m) != nil {
+			continue
+		}
+		if sent, ok := sentAt(msg); ok {
+			b.mu.Lock()
+			b.latencies[sent] = append(b.latencies[sent], now.Sub(sent))
+			b.mu.Unlock()
+		}
+	}
+}
+
+// broadcasts returns every broadcast's latencies.
+func (b *bareCrowd) broadcasts() [][]time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out [][]time.Duration
+	for _, ds := range b.latencies {
+		out = append(out, ds)
+	}
+	return out
+}
+
+func (b *bareCrowd) close() {
+	for _, c := range b.conns {
+		if c != nil {
+			c.CloseNow()
+		}
+	}
+	b.wg.Wait()
+}

@@ -1,0 +1,300 @@
+// Package bench is `foyer bench`: it measures Foyer as a production runs it
+// (gateway and worker processes on real Redis and Postgres, driven by the
+// load generator over the real protocol) and, in the same run on the same
+// machine, the ceiling of Foyer's own stack: a bare coder/websocket server
+// that only accepts and broadcasts. Each figure is reported as a ratio to its
+// ceiling, in a markdown table and as JSON. The ceilings of the Redis hot path
+// and of the order pipeline are Go benchmarks (`go test -bench`) whose output
+// the table takes in with -components.
+package bench
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/foyerhq/foyer/internal/loadgen"
+)
+
+// Options configure a bench run.
+type Options struct {
+	Shoppers      int           // held, and reached by the probes
+	Nodes         int           // gateway processes
+	Procs         int           // load generator processes (0: one per node, more when needed)
+	HoldFor       time.Duration // how long everyone is held once joined
+	SlowShoppers  int           // shoppers in the slow scenario
+	SaleShoppers  int           // shoppers in the sale scenario
+	SaleStock     int
+	SaleRate      float64
+	BareShoppers  int    // connections of the bare baseline (0: Shoppers, at most one process's worth)
+	Components    string // go test -bench output to take in, if any
+	Out           string // folder for bench.json and bench.md
+	Self          string // the foyer executable (default: this one)
+	Progress      io.Writer
+	ServerLog     io.Writer // the processes' own output (default: discarded)
+	SkipBaselines bool
+}
+
+// Main is `foyer bench ARGS`.
+func Main(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(out)
+	var o Options
+	fs.IntVar(&o.Shoppers, "shoppers", 10000, "shoppers held on the gateways, and reached by each probe")
+	fs.IntVar(&o.Nodes, "nodes", 2, "gateway processes")
+	fs.IntVar(&o.Procs, "procs", 0, "load generator processes (default: one per node, or more as the shoppers need)")
+	fs.DurationVar(&o.HoldFor, "hold-for", 15*time.Second, "how long the shoppers are held once all joined")
+	fs.IntVar(&o.SlowShoppers, "slow-shoppers", 2000, "shoppers in the slow scenario (0 skips it)")
+	fs.IntVar(&o.SaleShoppers, "sale-shoppers", 3000, "shoppers in the sale scenario (0 skips it)")
+	fs.IntVar(&o.SaleStock, "sale-stock", 1000, "units in the sale scenario")
+	fs.Float64Var(&o.SaleRate, "sale-rate", 500, "outflow per second in the sale scenario")
+	fs.IntVar(&o.BareShoppers, "bare-shoppers", 0, "connections to the bare baseline server (default: -shoppers, at most 18,000)")
+	fs.StringVar(&o.Components, "components", "", "go test -bench output whose ratios go in the table too")
+	fs.StringVar(&o.Out, "out", "bench/results", "folder for bench.json and bench.md")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	o.Progress = os.Stderr
+	report, err := Run(ctx, o)
+	if err != nil {
+		return err
+	}
+	if err := report.write(o.Out); err != nil {
+		return err
+	}
+	fmt.Fprint(out, report.Markdown())
+	fmt.Fprintf(out, "\nwritten to %s and %s\n", filepath.Join(o.Out, "bench.md"), filepath.Join(o.Out, "bench.json"))
+	return nil
+}
+
+// Run runs the bench and returns its report.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	o.Procs = cmp.Or(o.Procs, max(o.Nodes, (o.Shoppers+loadgen.MaxShoppersPerProcess-1)/loadgen.MaxShoppersPerProcess))
+	o.BareShoppers = cmp.Or(o.BareShoppers, min(o.Shoppers, 18000))
+	if o.Self == "" {
+		self, err := os.Executable()
+		if err != nil {
+			return nil, err
+		}
+		o.Self = self
+	}
+	if o.ServerLog == nil {
+		o.ServerLog = io.Discard
+	}
+	say := func(format string, args ...any) {
+		if o.Progress != nil {
+			fmt.Fprintf(o.Progress, "bench: "+format+"\n", args...)
+		}
+	}
+	r := &Report{Machine: machine(), Started: time.Now().UTC(), Options: o}
+
+	if !o.SkipBaselines {
+		say("bare coder/websocket server: %d connections", o.BareShoppers)
+		bare, err := measureBare(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		r.Bare = bare
+	}
+
+	say("starting Redis, Postgres, %d gateways and a worker", o.Nodes)
+	c, err := startCluster(ctx, o.Self, o.Nodes, o.ServerLog)
+	if err != nil {
+		return nil, err
+	}
+	defer c.stop()
+	rdb := redis.NewClient(&redis.Options{Addr: c.redis.Addr})
+	defer rdb.Close()
+
+	say("hold: %d shoppers over %d gateways from %d processes, held %s, a stock change every 2 s", o.Shoppers, o.Nodes, o.Procs, o.HoldFor)
+	holdSale, err := c.createSale(ctx, 1000, 0.001)
+	if err != nil {
+		return nil, err
+	}
+	var redisRate float64
+	r.Hold, err = loadgen.Run(ctx, loadgen.Options{
+		URLs: c.urls, SaleID: holdSale, Scenario: loadgen.Hold, Shoppers: o.Shoppers,
+		Duration: o.HoldFor + 10*time.Minute, HoldFor: o.HoldFor, Procs: o.Procs, Sources: sources(o.Procs),
+		Exec: []string{o.Self, "loadgen"}, AdminToken: c.adminToken, Probe: loadgen.ProbeStock,
+		ProbeEvery: 2 * time.Second, Progress: o.Progress,
+		WhileHeld: func(ctx context.Context) { redisRate = commandsPerSecond(ctx, rdb) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.RedisCommandsPerSecond = redisRate
+
+	if o.SlowShoppers > 0 {
+		say("slow: %d shoppers, a tenth of them reading one message a second", o.SlowShoppers)
+		slowSale, err := c.createSale(ctx, 1000, 0.001)
+		if err != nil {
+			return nil, err
+		}
+		r.Slow, err = loadgen.Run(ctx, loadgen.Options{
+			URLs: c.urls, SaleID: slowSale, Scenario: loadgen.Slow, Shoppers: o.SlowShoppers,
+			Duration: 5 * time.Minute, HoldFor: 10 * time.Second, Procs: 1, AdminToken: c.adminToken,
+			ProbeEvery: time.Second, Progress: o.Progress,
+			WhileHeld: func(ctx context.Context) { r.SlowRedisCommandsPerSecond = commandsPerSecond(ctx, rdb) },
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if o.SaleShoppers > 0 {
+		say("sale: %d shoppers, stock %d, outflow %v/s, everyone admitted checks out", o.SaleShoppers, o.SaleStock, o.SaleRate)
+		sale, err := c.createSale(ctx, o.SaleStock, o.SaleRate)
+		if err != nil {
+			return nil, err
+		}
+		r.Sale, err = loadgen.Run(ctx, loadgen.Options{
+			URLs: c.urls, SaleID: sale, Scenario: loadgen.Sale, Shoppers: o.SaleShoppers,
+			Duration: 5 * time.Minute, Procs: 1, Progress: o.Progress,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if o.Components != "" {
+		raw, err := os.ReadFile(o.Components)
+		if err != nil {
+			return nil, fmt.Errorf("read the component benchmarks: %w", err)
+		}
+		r.Components = parseComponents(raw)
+	}
+	r.Elapsed = time.Since(r.Started)
+	return r, nil
+}
+
+// measureBare measures the bare baseline: accept rate, memory per idle
+// connection and broadcast fan-out, with the same payload size and the same
+// connect concurrency as the load generator uses.
+func measureBare(ctx context.Context, o Options) (BareResult, error) {
+	url, stop, err := startBare(ctx, o.Self, o.ServerLog)
+	if err != nil {
+		return BareResult{}, err
+	}
+	defer stop()
+	before, err := loadgen.ScrapeGateways(ctx, []string{url}, bareAdmin)
+	if err != nil {
+		return BareResult{}, err
+	}
+	crowd, rate, err := connectBare(ctx, url, o.BareShoppers, 200)
+	if err != nil {
+		return BareResult{}, err
+	}
+	defer crowd.close()
+	res := BareResult{Connections: o.BareShoppers, AcceptsPerSecond: rate}
+	var held loadgen.GatewayStats
+	for range 5 {
+		sleepCtx(ctx, 2*time.Second)
+		resp, err := http.Post(url+"/broadcast", "text/plain", nil)
+		if err != nil {
+			return BareResult{}, fmt.Errorf("bare broadcast: %w", err)
+		}
+		resp.Body.Close()
+		g, err := loadgen.ScrapeGateways(ctx, []string{url}, bareAdmin)
+		if err != nil {
+			return BareResult{}, err
+		}
+		// The reading with the least memory, as the load generator takes
+		// Foyer's: the closest to a collection.
+		if held.Connections == 0 || g.HeapBytes+g.StackBytes < held.HeapBytes+held.StackBytes {
+			held = g
+		}
+	}
+	// The last broadcast has been written by the time /broadcast answered;
+	// give the readers a moment to take it in.
+	sleepCtx(ctx, time.Second)
+	res.BytesPerConnection, res.GoroutinesPerConnection = held.PerConnection(before)
+	var all []time.Duration
+	for _, ds := range crowd.broadcasts() {
+		if len(ds) != o.BareShoppers {
+			return BareResult{}, fmt.Errorf("a bare broadcast reached %d of %d connections", len(ds), o.BareShoppers)
+		}
+		all = append(all, ds...)
+	}
+	res.Push = loadgen.Summarize(all)
+	return res, nil
+}
+
+// createSale creates an open sale through the admin API and returns its id.
+func (c *cluster) createSale(ctx context.Context, stock int, rate float64) (string, error) {
+	body, _ := json.Marshal(map[string]any{"sku": "BENCH", "name": "Bench", "stock": stock, "outflow_per_second": rate,
+		"reservation_ttl_seconds": 300})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.urls[0]+"/v1/admin/sales", bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.adminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("create sale: %w", err)
+	}
+	defer resp.Body.Close()
+	var sale struct{ ID string }
+	if resp.StatusCode != http.StatusCreated {
+		raw, _ := io.ReadAll(resp.Body)
+		return "", fmt.Errorf("create sale: status %d: %s", resp.StatusCode, raw)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&sale); err != nil {
+		return "", fmt.Errorf("create sale: %w", err)
+	}
+	return sale.ID, nil
+}
+
+// commandsPerSecond is Redis's rate of commands from now until ctx is done.
+func commandsPerSecond(ctx context.Context, rdb *redis.Client) float64 {
+	read := func() (float64, time.Time) {
+		info, err := rdb.Info(context.Background(), "stats").Result()
+		if err != nil {
+			return -1, time.Now()
+		}
+		for line := range strings.SplitSeq(info, "\r\n") {
+			if v, ok := strings.CutPrefix(line, "total_commands_processed:"); ok {
+				var n float64
+				fmt.Sscan(v, &n)
+				return n, time.Now()
+			}
+		}
+		return -1, time.Now()
+	}
+	n0, t0 := read()
+	<-ctx.Done()
+	n1, t1 := read()
+	if n0 < 0 || n1 < 0 {
+		return 0
+	}
+	// The two INFO calls are commands too.
+	return (n1 - n0 - 1) / t1.Sub(t0).Seconds()
+}
+
+// sources are loopback source addresses for the load generator's players,
+// one each: 127.0.0.2, 127.0.0.3, ...
+func sources(procs int) []string {
+	out := make([]string, procs)
+	for k := range out {
+		out[k] = fmt.Sprintf("127.0.0.%d", 2+k)
+	}
+	return out
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

@@ -1,0 +1,188 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/foyerhq/foyer/internal/keyring"
+	"github.com/foyerhq/foyer/internal/localservers"
+)
+
+// cluster is a whole Foyer as a production one runs: Redis, Postgres, a
+// worker process and several gateway processes, each holding its own
+// sockets (one process may hold at most 20,000 here).
+type cluster struct {
+	dir        string
+	redis      *localservers.Redis
+	postgres   *localservers.Postgres
+	env        []string // the settings every Foyer process gets
+	urls       []string // the gateways
+	adminToken string
+	procs      []*exec.Cmd
+}
+
+// startCluster starts Redis and Postgres in a new temp folder, migrates, and
+// starts nodes gateways and one worker, all as processes of self.
+func startCluster(ctx context.Context, self string, nodes int, log io.Writer) (_ *cluster, err error) {
+	dir, err := os.MkdirTemp("", "foyer-bench-")
+	if err != nil {
+		return nil, err
+	}
+	c := &cluster{dir: dir, adminToken: rand.Text()}
+	defer func() {
+		if err != nil {
+			c.stop()
+		}
+	}()
+	if c.redis, err = localservers.StartRedis(ctx, localservers.RedisOptions{Dir: filepath.Join(dir, "redis"), AppendOnly: true}); err != nil {
+		return nil, err
+	}
+	if c.postgres, err = localservers.StartPostgres(ctx, localservers.PostgresOptions{Dir: filepath.Join(dir, "postgres")}); err != nil {
+		return nil, err
+	}
+	c.env = []string{
+		"FOYER_REDIS_URL=" + c.redis.URL(),
+		"FOYER_DATABASE_URL=" + c.postgres.URL("foyer"),
+		"FOYER_ADMIN_TOKEN=" + c.adminToken,
+		"FOYER_SIGNING_KEYS=" + keyring.NewSeed(),
+		"FOYER_PAYMENT_WEBHOOK_SECRET=" + rand.Text(),
+		"FOYER_LOG_LEVEL=error",
+		"FOYER_DEMO_SALE=false",
+	}
+	if err := c.run(ctx, self, "migrate"); err != nil {
+		return nil, err
+	}
+	for n := range nodes {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		url := fmt.Sprintf("http://127.0.0.1:%d", port)
+		if err := c.start(self, log, []string{"serve"}, "FOYER_HTTP_ADDR=127.0.0.1:"+fmt.Sprint(port),
+			fmt.Sprintf("FOYER_NODE_ID=bench-gw-%d", n+1)); err != nil {
+			return nil, err
+		}
+		if err := waitHealthy(ctx, url); err != nil {
+			return nil, err
+		}
+		c.urls = append(c.urls, url)
+	}
+	err = c.start(self, log, []string{"worker"}, "FOYER_NODE_ID=bench-worker",
+		"FOYER_PAYMENT_WEBHOOK_URL="+c.urls[0]+"/v1/payments/webhook")
+	return c, err
+}
+
+// run runs `self args` to its end with the cluster's settings.
+func (c *cluster) run(ctx context.Context, self string, args ...string) error {
+	cmd := exec.CommandContext(ctx, self, args...)
+	cmd.Env = append(os.Environ(), c.env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("foyer %s: %w: %s", strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// start starts `self args` in the background with the cluster's settings
+// and extra ones; it runs until stop.
+func (c *cluster) start(self string, log io.Writer, args []string, extra ...string) error {
+	cmd := exec.Command(self, args...)
+	cmd.Env = append(append(os.Environ(), c.env...), extra...)
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start foyer %s: %w", strings.Join(args, " "), err)
+	}
+	c.procs = append(c.procs, cmd)
+	return nil
+}
+
+// stop stops every process and server, and removes the temp folder.
+func (c *cluster) stop() {
+	for _, p := range c.procs {
+		p.Process.Signal(os.Interrupt)
+	}
+	for _, p := range c.procs {
+		done := make(chan struct{})
+		go func() { p.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			p.Process.Kill()
+			<-done
+		}
+	}
+	if c.redis != nil {
+		c.redis.Stop()
+	}
+	if c.postgres != nil {
+		c.postgres.Stop()
+	}
+	os.RemoveAll(c.dir)
+}
+
+// startBare starts the bare WebSocket server as a process of self and
+// returns its URL and a function that stops it.
+func startBare(ctx context.Context, self string, log io.Writer) (string, func(), error) {
+	cmd := exec.Command(self, "bench-bare", "127.0.0.1:0")
+	cmd.Stderr = log
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return "", nil, fmt.Errorf("start the bare server: %w", err)
+	}
+	stop := func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening ")
+	if err != nil || !ok {
+		stop()
+		return "", nil, fmt.Errorf("the bare server did not say where it listens: %q %v", line, err)
+	}
+	go io.Copy(io.Discard, stdout)
+	return "http://" + addr, stop, nil
+}
+
+// waitHealthy waits until the gateway at url answers /healthz.
+func waitHealthy(ctx context.Context, url string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url+"/healthz", nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("gateway %s never became healthy: %w", url, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// freePort is a TCP port free on loopback at the time of asking.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}

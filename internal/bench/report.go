@@ -1,0 +1,234 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/foyerhq/foyer/internal/loadgen"
+)
+
+// Report is everything a bench run measured.
+type Report struct {
+	Machine string
+	Started time.Time
+	Elapsed time.Duration
+	Options Options
+
+	Bare             BareResult
+	Hold, Slow, Sale loadgen.Result
+	// Redis commands per second while holding everyone, and while holding
+	// the slow scenario's fewer shoppers: the hot path must not grow with
+	// the number of waiting shoppers.
+	RedisCommandsPerSecond, SlowRedisCommandsPerSecond float64
+	Components                                         []Component
+}
+
+// BareResult is the bare coder/websocket server's ceiling.
+type BareResult struct {
+	Connections             int
+	AcceptsPerSecond        float64
+	BytesPerConnection      float64
+	GoroutinesPerConnection float64
+	Push                    loadgen.LatencySummary
+}
+
+// Component is one Go benchmark's line: its name and its metrics by unit.
+type Component struct {
+	Name    string
+	Metrics map[string]float64
+}
+
+// Row is one line of the summary: a figure of Foyer's, its ceiling in the
+// same run, their ratio and the target for that ratio.
+type Row struct {
+	What     string
+	Foyer    string
+	Baseline string
+	Ratio    float64
+	Target   string // e.g. ">= 0.8"; empty when there is none
+	Met      bool
+}
+
+// Rows is the summary table.
+func (r *Report) Rows() []Row {
+	var rows []Row
+	add := func(what, foyer, baseline string, ratio float64, atLeast bool, target float64) {
+		row := Row{What: what, Foyer: foyer, Baseline: baseline, Ratio: ratio}
+		if target > 0 {
+			if atLeast {
+				row.Target, row.Met = fmt.Sprintf(">= %.2f", target), ratio >= target
+			} else {
+				row.Target, row.Met = fmt.Sprintf("<= %.2f", target), ratio <= target
+			}
+		}
+		rows = append(rows, row)
+	}
+	b, h := r.Bare, r.Hold
+	if b.Connections > 0 {
+		bytes, goroutines := h.GatewayHeld.PerConnection(h.GatewayBefore)
+		add("memory per idle shopper (Go heap + stacks)", fmt.Sprintf("%.0f B", bytes),
+			fmt.Sprintf("%.0f B", b.BytesPerConnection), ratio(bytes, b.BytesPerConnection), false, 1.0)
+		add("goroutines per shopper", fmt.Sprintf("%.2f", goroutines),
+			fmt.Sprintf("%.2f", b.GoroutinesPerConnection), ratio(goroutines, b.GoroutinesPerConnection), false, 0)
+		add("join rate (session + WebSocket + join answered) vs bare accepts", fmt.Sprintf("%.0f/s", h.JoinsPerSecond),
+			fmt.Sprintf("%.0f/s", b.AcceptsPerSecond), ratio(h.JoinsPerSecond, b.AcceptsPerSecond), true, 0.6)
+		foyerFanout := fanout(h.StockPush, h.Shoppers)
+		bareFanout := fanout(b.Push, b.Connections)
+		add("fan-out: a change to every held shopper (shoppers / p99)", fmt.Sprintf("%.0f/s", foyerFanout),
+			fmt.Sprintf("%.0f/s", bareFanout), ratio(foyerFanout, bareFanout), true, 0.8)
+	}
+	add(fmt.Sprintf("stock change reaches %d shoppers, p99", h.Shoppers), ms(h.StockPush.P99), "", 0, false, 0)
+	for _, c := range r.Components {
+		switch {
+		case strings.HasPrefix(c.Name, "BenchmarkAdmission"):
+			add("admission (admit.lua via the Admitter) vs pipelined Lua", perSec(c.Metrics["admitted/s"]),
+				perSec(c.Metrics["baseline-admitted/s"]), c.Metrics["ratio"], true, 0.7)
+		case strings.HasPrefix(c.Name, "BenchmarkJoin"):
+			add("join in Redis (join.lua) vs INCR+ZADD in one script", perSec(c.Metrics["joins/s"]),
+				perSec(c.Metrics["baseline-joins/s"]), c.Metrics["ratio"], false, 0)
+		case strings.HasPrefix(c.Name, "BenchmarkOrderPipeline"):
+			add("order pipeline (Watermill + worker) vs raw XREADGROUP + COPY", perSec(c.Metrics["batched-orders/s"]),
+				perSec(c.Metrics["raw-copy-orders/s"]), c.Metrics["batched/raw"], true, 0.25)
+		case strings.HasPrefix(c.Name, "BenchmarkIdleConnectionMemory"):
+			add("memory per idle shopper, one process (go test)", fmt.Sprintf("%.0f B", c.Metrics["foyer-B/conn"]),
+				fmt.Sprintf("%.0f B", c.Metrics["bare-B/conn"]), c.Metrics["foyer/bare"], false, 1.0)
+		}
+	}
+	return rows
+}
+
+// Markdown is the report as the tables docs/performance.md shows.
+func (r *Report) Markdown() string {
+	var w bytes.Buffer
+	o := r.Options
+	fmt.Fprintf(&w, "## foyer bench, %s\n\n", r.Started.Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(&w, "Machine: %s. %d gateway processes, %d load generator processes on their own source addresses, "+
+		"Redis (AOF, fsync always) and Postgres on loopback; %d shoppers held; %s in all.\n\n",
+		r.Machine, o.Nodes, o.Procs, o.Shoppers, r.Elapsed.Round(time.Second))
+	fmt.Fprintln(&w, "| figure | Foyer | ceiling, same run | ratio | target | met |")
+	fmt.Fprintln(&w, "|---|---|---|---|---|---|")
+	for _, row := range r.Rows() {
+		ratio, met := "", ""
+		if row.Ratio > 0 {
+			ratio = fmt.Sprintf("%.2f", row.Ratio)
+		}
+		if row.Target != "" {
+			met = map[bool]string{true: "yes", false: "**no**"}[row.Met]
+		}
+		fmt.Fprintf(&w, "| %s | %s | %s | %s | %s | %s |\n", row.What, row.Foyer, row.Baseline, ratio, row.Target, met)
+	}
+	fmt.Fprintln(&w, "\n| scenario | figure | value |")
+	fmt.Fprintln(&w, "|---|---|---|")
+	line := func(s, f, v string) { fmt.Fprintf(&w, "| %s | %s | %s |\n", s, f, v) }
+	h := r.Hold
+	line("hold", "connections held / errors", fmt.Sprintf("%d / %d", h.Held, h.Errors))
+	line("hold", "join latency p50 / p99", ms(h.JoinLatency.P50)+" / "+ms(h.JoinLatency.P99))
+	line("hold", "stock change to every shopper p50 / p99 / max", latencies(h.StockPush))
+	line("hold", "gateway RSS in all", fmt.Sprintf("%.0f MiB", h.GatewayHeld.RSSBytes/(1<<20)))
+	line("hold", "Redis commands per second while holding them", fmt.Sprintf("%.0f", r.RedisCommandsPerSecond))
+	if r.Bare.Connections > 0 {
+		line("bare", "broadcast to every connection p50 / p99 / max", latencies(r.Bare.Push))
+	}
+	if s := r.Slow; s.Shoppers > 0 {
+		line("slow", "shoppers reading at full speed: message p50 / p99 / max", latencies(s.PushLatency))
+		line("slow", "slow readers (a tenth): message p50 / p99 / max", latencies(s.SlowPushLatency))
+		line("slow", "held / errors / cut off by the gateway", fmt.Sprintf("%d / %d / %.0f", s.Held, s.Errors, s.GatewayHeld.Dropped))
+		line("slow", "Redis commands per second while holding them", fmt.Sprintf("%.0f", r.SlowRedisCommandsPerSecond))
+	}
+	if s := r.Sale; s.Shoppers > 0 {
+		line("sale", "paid / sold out / errors", fmt.Sprintf("%d / %d / %d", s.Paid, s.SoldOut, s.Errors))
+		line("sale", "joins per second", fmt.Sprintf("%.0f", s.JoinsPerSecond))
+		line("sale", "admitter's tick to the shopper p50 / p99 / max", latencies(s.AdmitPush))
+		line("sale", "admission to paid order p50 / p99", ms(s.AdmitToPaid.P50)+" / "+ms(s.AdmitToPaid.P99))
+		line("sale", "paid orders per second", fmt.Sprintf("%.0f", s.OrdersPerSecond))
+	}
+	return w.String()
+}
+
+// write writes bench.md and bench.json into dir.
+func (r *Report) write(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bench.md"), []byte(r.Markdown()), 0o644); err != nil {
+		return err
+	}
+	raw, err := json.MarshalIndent(struct {
+		*Report
+		Summary []Row
+	}{r, r.Rows()}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "bench.json"), raw, 0o644)
+}
+
+// parseComponents reads the result lines of `go test -bench` output:
+// "BenchmarkX-2  1  123 ns/op  4.5 unit ...".
+func parseComponents(raw []byte) []Component {
+	var out []Component
+	sc := bufio.NewScanner(bytes.NewReader(raw))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
+			continue
+		}
+		if _, err := strconv.Atoi(f[1]); err != nil {
+			continue
+		}
+		c := Component{Name: f[0], Metrics: map[string]float64{}}
+		for i := 2; i+1 < len(f); i += 2 {
+			if v, err := strconv.ParseFloat(f[i], 64); err == nil {
+				c.Metrics[f[i+1]] = v
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// machine names the machine the run is on.
+func machine() string {
+	model := ""
+	if raw, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.SplitSeq(string(raw), "\n") {
+			if v, ok := strings.CutPrefix(line, "model name"); ok {
+				model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	return strings.TrimSpace(fmt.Sprintf("%d cores %s, %s/%s, %s", runtime.NumCPU(), model, runtime.GOOS, runtime.GOARCH, runtime.Version()))
+}
+
+// fanout is shoppers reached per second by one change: the shoppers over
+// the p99 latency of reaching them.
+func fanout(l loadgen.LatencySummary, shoppers int) float64 {
+	if l.P99 <= 0 {
+		return 0
+	}
+	return float64(shoppers) / l.P99.Seconds()
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }
+
+func latencies(l loadgen.LatencySummary) string {
+	return ms(l.P50) + " / " + ms(l.P99) + " / " + ms(l.Max)
+}
+
+func perSec(v float64) string { return fmt.Sprintf("%.0f/s", v) }
