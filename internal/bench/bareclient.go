@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -30,8 +31,16 @@ type bareCrowd struct {
 func connectBare(ctx context.Context, base string, n, concurrency int) (*bareCrowd, float64, error) {
 	crowd := &bareCrowd{conns: make([]*websocket.Conn, n), latencies: map[time.Time][]time.Duration{}}
 	url := "ws" + strings.TrimPrefix(base, "http") + "/ws"
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	client := &http.Client{Transport: transport}
+	// Spread over eight loopback source addresses, as the load generator's
+	// players are: one address runs out of ports after a few big runs leave
+	// theirs in TIME_WAIT.
+	var clients []*http.Client
+	for k := range 8 {
+		transport := http.DefaultTransport.(*http.Transport).Clone()
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 1, byte(2+k))}, Timeout: 30 * time.Second}
+		transport.DialContext = d.DialContext
+		clients = append(clients, &http.Client{Transport: transport})
+	}
 	slots := make(chan struct{}, concurrency)
 	var failed atomic.Int64
 	var firstErr atomic.Value
@@ -41,7 +50,7 @@ func connectBare(ctx context.Context, base string, n, concurrency int) (*bareCro
 		slots <- struct{}{}
 		dialing.Go(func() {
 			defer func() { <-slots }()
-			c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: client})
+			c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: clients[i%len(clients)]})
 			if err != nil {
 				failed.Add(1)
 				firstErr.CompareAndSwap(nil, err)
