@@ -16,14 +16,18 @@ run: provision
 test: provision-browser vet
 	$(GO) test $(TEST_FLAGS) ./...
 
-# A short run of every benchmark (a few minutes): the figures of
-# docs/performance.md, each next to its baseline from the same run. The raw
-# output goes to bench/results/ (git ignores it) as text and go test -json.
-bench: provision
+# A short run of every benchmark (under 5 minutes): the Go benchmarks of the
+# hot paths, each next to its ceiling, then `foyer bench`, which runs the
+# system (gateway and worker processes, the load generator) next to a bare
+# coder/websocket server. Results go to bench/results/ (git ignores it):
+# components.txt (go test output), bench.json and bench.md, the table of
+# docs/performance.md. The long run: see docs/performance.md.
+bench: provision build
 	@mkdir -p bench/results
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/app ./worker | tee bench/results/latest.txt
-	$(GO) test -run '^$$' -bench 'UpdateTick|Draw' -benchtime 20x ./waitingroom | tee -a bench/results/latest.txt
-	$(GO) tool test2json < bench/results/latest.txt > bench/results/latest.json
+	$(GO) test -run '^$$' -bench 'Join|Admission' -benchtime 1x ./waitingroom | tee bench/results/components.txt
+	$(GO) test -run '^$$' -bench 'UpdateTick' -benchtime 20x ./waitingroom | tee -a bench/results/components.txt
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/app ./worker | tee -a bench/results/components.txt
+	bin/foyer bench -components bench/results/components.txt -out bench/results
 
 # One minute of fuzzing the shopper protocol's message decoder.
 fuzz:
