@@ -59,6 +59,7 @@ type conn struct {
 func newConn(ws *websocket.Conn, shopper string, h *hub, idleFor time.Duration) *conn {
 	c := &conn{ws: ws, shopper: shopper, writers: h.writers, metrics: h.metrics, idleFor: idleFor, done: make(chan struct{})}
 	c.metrics.connections.Inc()
+	c.metrics.open.Add(1)
 	c.idle = time.AfterFunc(idleFor, func() { c.close(closeIdle, "idle: nothing received") })
 	return c
 }
@@ -146,6 +147,7 @@ func (c *conn) markClosed() (first bool) {
 	c.once.Do(func() {
 		first = true
 		c.metrics.connections.Dec()
+		c.metrics.open.Add(-1)
 		c.idle.Stop()
 		c.mu.Lock()
 		c.closed, c.queue = true, nil

@@ -5,6 +5,9 @@ import (
 	"net/http"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/blocklist"
+	"github.com/foyerhq/foyer/internal/pow"
+	"github.com/foyerhq/foyer/internal/ratelimit"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -55,6 +58,16 @@ var problems = []struct {
 	{checkout.ErrBadSignature, problem{http.StatusUnauthorized, "webhook_signature_invalid"}},
 	{checkout.ErrOverLimit, problem{http.StatusUnprocessableEntity, "quantity_over_limit"}},
 	{checkout.ErrNotEnoughStock, problem{http.StatusConflict, "not_enough_stock"}},
+	{ratelimit.ErrLimited, problem{http.StatusTooManyRequests, "rate_limited"}},
+	{ratelimit.ErrTooManyConns, problem{http.StatusTooManyRequests, "too_many_connections"}},
+	{errBusy, problem{http.StatusServiceUnavailable, "busy"}},
+	{errBlocked, problem{http.StatusForbidden, "blocked"}},
+	{blocklist.ErrBadEntry, problem{http.StatusUnprocessableEntity, "blocklist_entry_invalid"}},
+	{blocklist.ErrNotFound, problem{http.StatusNotFound, "blocklist_entry_unknown"}},
+	{pow.ErrPowRequired, problem{http.StatusPreconditionRequired, "pow_required"}},
+	{pow.ErrPowInvalid, problem{http.StatusForbidden, "pow_invalid"}},
+	{pow.ErrPowExpired, problem{http.StatusForbidden, "pow_expired"}},
+	{pow.ErrPowReplayed, problem{http.StatusConflict, "pow_replayed"}},
 }
 
 var internalProblem = problem{http.StatusInternalServerError, "internal"}

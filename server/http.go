@@ -32,6 +32,14 @@ type sessionAnswer struct {
 // createSession gives an anonymous visitor a shopper id and a signed token
 // that proves it on the WebSocket.
 func (s *Server) createSession(c *gin.Context) {
+	if err := s.admitConnection(); err != nil {
+		s.fail(c, err) // a session here would only be refused its WebSocket
+		return
+	}
+	if err := s.allow(c.Request.Context(), RuleIPSessions, c.ClientIP()); err != nil {
+		s.fail(c, err)
+		return
+	}
 	shopper := "v_" + strings.ToLower(rand.Text())
 	claims := s.deps.Ring.NewClaims(shopper, sessionAudience, "", sessionTTL)
 	token, err := s.deps.Ring.Sign(claims)
@@ -171,6 +179,7 @@ type saleRequest struct {
 	ReservationTTLSeconds int        `json:"reservation_ttl_seconds"`
 	PrequeueSeconds       *int       `json:"prequeue_seconds"`
 	PerShopperLimit       int        `json:"per_shopper_limit"`
+	PowDifficulty         int        `json:"pow_difficulty"` // 0, the default, is off
 }
 
 // Defaults of a sale plan, for the fields an admin leaves out.
@@ -205,6 +214,7 @@ func (r saleRequest) plan(now time.Time) waitingroom.Plan {
 		p.ReservationTTLSeconds = defaultReservationTTL
 	}
 	p.PerShopperLimit = max(r.PerShopperLimit, 1)
+	p.PowDifficulty = r.PowDifficulty
 	p.PrequeueSeconds = defaultPrequeue
 	if r.PrequeueSeconds != nil {
 		p.PrequeueSeconds = *r.PrequeueSeconds
@@ -277,6 +287,9 @@ type controlRequest struct {
 	OutflowPerSecond float64 `json:"outflow_per_second"`
 	Add              int64   `json:"add"`
 	Text             string  `json:"text"`
+	// Difficulty is the proof of work asked of joiners (PUT .../pow); a
+	// number, so that 7.5 is refused like 99, as an invalid_sale.
+	Difficulty *float64 `json:"difficulty"`
 }
 
 // control answers an admin action on a sale with the sale's new state.
@@ -294,8 +307,14 @@ func (s *Server) control(action waitingroom.Action) gin.HandlerFunc {
 			}
 		}
 		ctl := waitingroom.Control{Action: action, Text: req.Text, Actor: adminActor, Value: req.OutflowPerSecond}
-		if action == waitingroom.ActionAddStock {
+		switch action {
+		case waitingroom.ActionAddStock:
 			ctl.Value = float64(req.Add)
+		case waitingroom.ActionPow:
+			ctl.Value = -1 // required: without it, the validation refuses the change
+			if req.Difficulty != nil {
+				ctl.Value = *req.Difficulty
+			}
 		}
 		state, err := s.deps.Operator.Control(c.Request.Context(), id, ctl)
 		if err != nil {

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"sync/atomic"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -10,6 +12,7 @@ import (
 type metrics struct {
 	registry    *prometheus.Registry
 	connections prometheus.Gauge
+	open        atomic.Int64 // the same count, for the node's ceiling
 	dropped     prometheus.Counter
 }
 

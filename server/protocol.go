@@ -60,6 +60,9 @@ type (
 		ServerTime int64    `json:"server_time"` // unix ms
 		Sale       saleView `json:"sale"`
 		You        youView  `json:"you"`
+		// Pow is the challenge to solve before joining, when the sale asks
+		// for proof of work (server/pow.go).
+		Pow *powChallenge `json:"pow,omitempty"`
 	}
 	saleView struct {
 		ID         string            `json:"id"`
@@ -139,14 +142,18 @@ type (
 		Type string `json:"type"`
 	}
 	errorMsg struct {
-		Type    string `json:"type"`
-		Code    string `json:"code"`
-		Message string `json:"message"`
+		Type    string        `json:"type"`
+		Code    string        `json:"code"`
+		Message string        `json:"message"`
+		Pow     *powChallenge `json:"pow,omitempty"` // with pow_*: a fresh challenge to join with
+		// RetryAfter is in seconds, with rate_limited and busy.
+		RetryAfter int `json:"retry_after,omitempty"`
 	}
 )
 
 // clientMsg is any message from client to server: join, leave, time or ping.
 type clientMsg struct {
-	Type       string `json:"type"`
-	ClientTime int64  `json:"client_time"`
+	Type       string       `json:"type"`
+	ClientTime int64        `json:"client_time"`
+	Pow        *powSolution `json:"pow,omitempty"` // with join, when the sale asks for proof of work
 }

@@ -25,7 +25,8 @@ func TestEveryServerMessageEncodesAsItsGoldenFile(t *testing.T) {
 		Stock: stockView{Total: 100, Left: 80, Held: 15, Sold: 5}, SeedHash: "9f86d081884c7d65"}
 	messages := map[string]any{
 		msgWelcome: welcomeMsg{Type: msgWelcome, Protocol: 1, ServerTime: at.UnixMilli(), Sale: sale,
-			You: youView{ShopperID: "v_golden"}},
+			You: youView{ShopperID: "v_golden"},
+			Pow: &powChallenge{Challenge: "ARAAAAGiHDuigD9PTYAqq_3tuQXm8RxLTOk.7qnE9IiavYhwBRoGKbp4peHY3GQThaRqBEcuvaaOcJE", Difficulty: 16}},
 		msgTime:     timeMsg{Type: msgTime, ClientTime: at.UnixMilli() - 40, ServerTime: at.UnixMilli()},
 		msgPrequeue: prequeueMsg{Type: msgPrequeue, Ticket: 17, SeedHash: "9f86d081884c7d65", StartsAt: at},
 		msgPosition: positionMsg{Type: msgPosition, Position: 412, Ahead: 411, Waiting: 5000, ETA: &eta{Min: 36, Max: 78}},
@@ -71,6 +72,8 @@ func TestClientMessagesDecodeOrSayWhatIsWrong(t *testing.T) {
 		{`{"type":"join"}`, "join"},
 		{`{"type":"time","client_time":1795000000000}`, "time"},
 		{`{"type":"resume","anything":"else"}`, "resume"},
+		{`{"type":"join","pow":{"challenge":"AR.x","solution":"11617"}}`, "join"},
+		{`{"type":"join","pow":"11617"}`, ""},
 		{`{"type":"teleport"}`, ""},
 		{`{"type":7}`, ""},
 		{`not json`, ""},

@@ -39,6 +39,7 @@ type saleRoom struct {
 	epoch      int       // raised when the state or the rate changes: estimates may rise then
 	seedHash   string    // the draw's commitment, told to prequeue joiners
 	drawn      bool      // the prequeue draw has happened
+	difficulty int       // the proof of work asked of joiners; 0 is off
 }
 
 func newSaleRoom(h *hub, v waitingroom.View, st waitingroom.Status) *saleRoom {
@@ -46,7 +47,7 @@ func newSaleRoom(h *hub, v waitingroom.View, st waitingroom.Status) *saleRoom {
 	return &saleRoom{
 		h: h, id: st.SaleID, lastID: v.LastID, ctx: ctx, stop: stop,
 		state: st.State, rate: st.Rate, startsAt: st.StartsAt, waiting: st.Waiting,
-		seedHash: st.SeedHash, drawn: st.Seed != "" && !st.Drawing,
+		seedHash: st.SeedHash, drawn: st.Seed != "" && !st.Drawing, difficulty: v.PowDifficulty,
 		conns: map[*conn]struct{}{}, shoppers: map[string][]*conn{},
 		positions: waitingroom.NewPositions(v), emptySince: time.Now(),
 	}
@@ -92,6 +93,8 @@ func (r *saleRoom) apply(e waitingroom.Event) {
 	case waitingroom.EventRate:
 		r.rate = e.Rate
 		r.epoch++
+	case waitingroom.EventPow:
+		r.difficulty = e.PowDifficulty
 	case waitingroom.EventExpired:
 		for _, rel := range e.Released {
 			msg := encode(expiredMsg{Type: msgExpired, ReservationID: rel.Reservation})
@@ -264,6 +267,16 @@ func (r *saleRoom) reservation(shopper string, res waitingroom.Reservation) {
 			}
 		}
 	}
+}
+
+// powDifficulty is the proof of work the sale asks of joiners now. It comes
+// from the view the room started from, read together with the event
+// stream's position, then from the stream's pow events, so no change is
+// missed or applied out of order.
+func (r *saleRoom) powDifficulty() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.difficulty
 }
 
 // left marks a shopper's tabs as out of the queue.

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/time/rate"
 
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/keyring"
@@ -27,6 +29,7 @@ type SaleOperator interface {
 	Create(ctx context.Context, p waitingroom.Plan, actor string) (*waitingroom.Plan, error)
 	Control(ctx context.Context, saleID string, c waitingroom.Control) (waitingroom.State, error)
 	Audit(ctx context.Context, limit int) ([]waitingroom.AuditEntry, error)
+	Record(ctx context.Context, action, actor string, detail any) error
 	Get(ctx context.Context, id string) (*waitingroom.Plan, error)
 	List(ctx context.Context) ([]waitingroom.Plan, error)
 }
@@ -75,9 +78,15 @@ type Deps struct {
 	Live     LiveStats
 	Tokens   *checkout.Tokens
 	Ring     *keyring.Ring
+	Pow      JoinGuard // proof of work on join, for sales that ask for it; nil asks none
 	Ready    Readiness
 	Web      fs.FS // the static pages
-	Log      *slog.Logger
+	// Limiter, Conns and Blocklist are the defences (limits.go,
+	// blocklist.go); a nil one is off.
+	Limiter   RateLimiter
+	Conns     ConnCounter
+	Blocklist Blocklist
+	Log       *slog.Logger
 }
 
 // Config is the transport's own configuration.
@@ -95,6 +104,12 @@ type Config struct {
 	// IdleTimeout is how long a shopper's connection may stay silent before
 	// it is taken for dead and closed (4009). Clients ping every 20 s.
 	IdleTimeout time.Duration
+	// Limits are the rate limits, connection caps and the node's ceilings.
+	Limits Limits
+	// TrustedProxies are the proxies (IPs or CIDRs) whose X-Forwarded-For
+	// names the client. Empty trusts none: the client is the peer address,
+	// which a flood cannot forge.
+	TrustedProxies []string
 }
 
 // Server is one gateway node's HTTP handler and its connected shoppers.
@@ -102,6 +117,7 @@ type Server struct {
 	cfg    Config
 	deps   Deps
 	hub    *hub
+	joins  *rate.Limiter // the node's ceiling on joins; nil when off
 	engine *gin.Engine
 }
 
@@ -110,8 +126,12 @@ func New(cfg Config, deps Deps) *Server {
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{cfg: cfg, deps: deps}
 	s.hub = newHub(deps.Rooms, deps.Tokens, strings.TrimRight(cfg.PublicURL, "/"), deps.Log)
+	s.joins = nodeJoinCeiling(cfg.Limits.MaxJoinsPerSecond)
 	e := gin.New()
-	e.Use(gin.Recovery())
+	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		panic(fmt.Sprintf("trusted proxies %v: %v", cfg.TrustedProxies, err)) // checked with the configuration
+	}
+	e.Use(gin.Recovery(), s.refuseBlocked, s.limitRequests)
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.hub.metrics.registry, promhttp.HandlerOpts{})))
@@ -136,9 +156,15 @@ func New(cfg Config, deps Deps) *Server {
 	admin.PUT("/sales/:sale/rate", s.control(waitingroom.ActionRate))
 	admin.POST("/sales/:sale/stock", s.control(waitingroom.ActionAddStock))
 	admin.POST("/sales/:sale/messages", s.control(waitingroom.ActionMessage))
+	admin.PUT("/sales/:sale/pow", s.control(waitingroom.ActionPow))
 	admin.GET("/audit", s.audit)
 	admin.GET("/pipeline", s.pipeline)
 	admin.GET("/debug/pprof/:profile", s.profile)
+	if deps.Blocklist != nil {
+		admin.GET("/blocklist", s.listBlocked)
+		admin.POST("/blocklist", s.addBlocked)
+		admin.DELETE("/blocklist", s.removeBlocked)
+	}
 
 	if err := s.mountWeb(e); err != nil {
 		// The pages are embedded in the binary: unreadable ones are a build mistake.
@@ -181,6 +207,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 	if p == internalProblem && !errors.Is(err, context.Canceled) {
 		s.deps.Log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
 	}
+	setRetryAfter(c.Writer, err)
 	c.JSON(p.status, errorBody{Error: errorDetail{Code: p.code, Message: describe(p, err)}})
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -22,6 +23,18 @@ const readLimit = 4096
 
 // shopperSocket is a shopper's live connection to one sale (docs/protocol.md).
 func (s *Server) shopperSocket(c *gin.Context) {
+	shopper, sessionErr := s.shopperOf(c.Query("session"))
+	release, err := s.admitSocket(c, shopper, sessionErr == nil)
+	if err != nil {
+		s.fail(c, err) // before the upgrade: an HTTP status, code and Retry-After
+		return
+	}
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			release()
+		}
+	}()
 	ws, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{
 		Subprotocols:   []string{Subprotocol},
 		OriginPatterns: s.cfg.AllowedOrigins,
@@ -40,9 +53,8 @@ func (s *Server) shopperSocket(c *gin.Context) {
 	ctx := c.Request.Context()
 
 	saleID := c.Param("sale")
-	shopper, err := s.shopperOf(c.Query("session"))
-	if err != nil {
-		s.refuse(ctx, ws, err, closeSessionInvalid)
+	if sessionErr != nil {
+		s.refuse(ctx, ws, sessionErr, closeSessionInvalid)
 		return
 	}
 	if !waitingroom.ValidSaleID(saleID) {
@@ -75,11 +87,14 @@ func (s *Server) shopperSocket(c *gin.Context) {
 	conn.enqueue(encode(welcomeMsg{
 		Type: msgWelcome, Protocol: 1, ServerTime: time.Now().UnixMilli(),
 		Sale: viewOf(st), You: youView{ShopperID: shopper},
+		Pow: s.challengeFor(saleID, shopper, room.powDifficulty()),
 	}))
 	if st.State == waitingroom.StateSoldOut {
 		conn.enqueue(encode(soldOutMsg{Type: msgSoldOut}))
 	}
-	sess := &session{s: s, saleID: saleID, shopper: shopper, conn: conn, room: room}
+	sess := &session{s: s, saleID: saleID, shopper: shopper, conn: conn, room: room, release: release,
+		addr: clientAddr(c)}
+	handedOff = true
 	if err := s.deps.Presence.Arrive(ctx, saleID, shopper); err != nil {
 		s.sendError(conn, err)
 	}
@@ -99,6 +114,7 @@ func (s *Server) shopperSocket(c *gin.Context) {
 // serve reads the client's messages until the connection ends, then takes
 // the connection out of its room and starts the shopper's grace period.
 func (ss *session) serve(ctx context.Context) {
+	defer ss.release()
 	defer ss.conn.close(websocket.StatusNormalClosure, "")
 	ss.readLoop(ctx)
 	if ss.room.remove(ss.conn) {
@@ -125,7 +141,7 @@ func (s *Server) sendError(c *conn, err error) {
 	if p == internalProblem {
 		s.deps.Log.Error("shopper request failed", "shopper", c.shopper, "err", err)
 	}
-	c.enqueue(encode(errorMsg{Type: msgError, Code: p.code, Message: describe(p, err)}))
+	c.enqueue(encode(errorMsg{Type: msgError, Code: p.code, Message: describe(p, err), RetryAfter: retryAfterOf(err)}))
 }
 
 // decodeClientMsg reads one message from a client: a JSON object of a type
@@ -148,6 +164,9 @@ type session struct {
 	shopper string
 	conn    *conn
 	room    *saleRoom
+	release func() // gives back the connection's places under the caps
+	addr    netip.Addr
+	budget  localBudget
 }
 
 func (ss *session) readLoop(ctx context.Context) {
@@ -166,15 +185,45 @@ func (ss *session) readLoop(ctx context.Context) {
 			ss.s.sendError(ss.conn, err)
 			continue
 		}
+		if err := ss.limit(ctx, m); err != nil {
+			ss.s.sendError(ss.conn, err) // refused: nothing else happens
+			continue
+		}
 		if err := ss.handle(ctx, m); err != nil {
 			ss.s.sendError(ss.conn, err)
 		}
 	}
 }
 
+// limit applies the defences to one message before it is handled: the
+// per-connection budget for what the node answers alone, the shared limits
+// for what touches the queue, and for a join the blocklist and the node's
+// ceiling on joins.
+func (ss *session) limit(ctx context.Context, m clientMsg) error {
+	if m.Type == cmdPing || m.Type == cmdTime {
+		return ss.budget.take(time.Now())
+	}
+	if err := ss.s.allow(ctx, RuleShopperMessages, ss.shopper); err != nil {
+		return err
+	}
+	if m.Type != cmdJoin {
+		return nil
+	}
+	if err := ss.s.blocked(ss.addr, ss.shopper); err != nil {
+		return err
+	}
+	if err := ss.s.allow(ctx, RuleIPJoins, ss.addr.String()); err != nil {
+		return err
+	}
+	return ss.s.admitJoin()
+}
+
 func (ss *session) handle(ctx context.Context, m clientMsg) error {
 	switch m.Type {
 	case cmdJoin:
+		if answered, err := ss.proveWork(ctx, m.Pow); answered || err != nil {
+			return err
+		}
 		place, err := ss.s.deps.Rooms.Join(ctx, ss.saleID, ss.shopper, newTxn())
 		if err != nil {
 			return err

@@ -20,9 +20,9 @@ func NewCatalog(db *sqlx.DB) *Catalog { return &Catalog{db: db} }
 
 const insertSaleSQL = `
 INSERT INTO sales (id, sku, name, price_cents, currency, stock, starts_at, ends_at,
-                   outflow_per_second, reservation_ttl_seconds, prequeue_seconds, per_shopper_limit)
+                   outflow_per_second, reservation_ttl_seconds, prequeue_seconds, per_shopper_limit, pow_difficulty)
 VALUES (:id, :sku, :name, :price_cents, :currency, :stock, :starts_at, :ends_at,
-        :outflow_per_second, :reservation_ttl_seconds, :prequeue_seconds, :per_shopper_limit)`
+        :outflow_per_second, :reservation_ttl_seconds, :prequeue_seconds, :per_shopper_limit, :pow_difficulty)`
 
 // Create stores a new plan. It runs inside tx so that the caller can undo it
 // when the sale's hot state cannot be loaded into Redis.
@@ -40,7 +40,7 @@ func (c *Catalog) Begin(ctx context.Context) (*sqlx.Tx, error) {
 
 const selectSaleSQL = `
 SELECT id, sku, name, price_cents, currency, stock, starts_at, ends_at,
-       outflow_per_second, reservation_ttl_seconds, prequeue_seconds, per_shopper_limit
+       outflow_per_second, reservation_ttl_seconds, prequeue_seconds, per_shopper_limit, pow_difficulty
 FROM sales`
 
 // Get returns the plan of one sale, or ErrSaleNotFound.
@@ -75,7 +75,8 @@ func (c *Catalog) List(ctx context.Context) ([]Plan, error) {
 	return plans, nil
 }
 
-// applyPlanChange records a changed rate or added stock in the plan.
+// applyPlanChange records a changed rate, added stock or a new proof-of-work
+// difficulty in the plan.
 func (c *Catalog) applyPlanChange(ctx context.Context, saleID string, ctl Control) error {
 	var q string
 	switch ctl.Action {
@@ -83,6 +84,8 @@ func (c *Catalog) applyPlanChange(ctx context.Context, saleID string, ctl Contro
 		q = `UPDATE sales SET outflow_per_second = $2 WHERE id = $1`
 	case ActionAddStock:
 		q = `UPDATE sales SET stock = stock + $2::integer WHERE id = $1`
+	case ActionPow:
+		q = `UPDATE sales SET pow_difficulty = $2::integer WHERE id = $1`
 	default:
 		return nil
 	}

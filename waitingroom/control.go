@@ -22,6 +22,7 @@ const (
 	ActionRate     Action = "rate"      // Value: shoppers per second
 	ActionAddStock Action = "add_stock" // Value: units to add
 	ActionMessage  Action = "message"   // Text: shown to everyone waiting
+	ActionPow      Action = "pow"       // Value: proof-of-work difficulty for joining, 0 (off) to MaxPowDifficulty
 )
 
 // ErrBadState means the action does not apply to the sale's current state,
@@ -50,6 +51,10 @@ func (c Control) validate() error {
 		if c.Value < 1 || c.Value > maxStock || c.Value != float64(int64(c.Value)) {
 			return fmt.Errorf("%w: add must be a whole number between 1 and %d", ErrInvalidSale, maxStock)
 		}
+	case ActionPow:
+		if c.Value < 0 || c.Value > MaxPowDifficulty || c.Value != float64(int64(c.Value)) {
+			return fmt.Errorf("%w: difficulty must be a whole number between 0 and %d", ErrInvalidSale, MaxPowDifficulty)
+		}
 	case ActionMessage:
 		if t := strings.TrimSpace(c.Text); t == "" || len(t) > maxMessageLen {
 			return fmt.Errorf("%w: message must have 1 to %d characters", ErrInvalidSale, maxMessageLen)
@@ -61,7 +66,7 @@ func (c Control) validate() error {
 }
 
 // Control applies an operator's action to a sale and records it in the
-// audit log. Changes to the plan (rate, stock) go to Postgres first: a stock
+// audit log. Changes to the plan (rate, stock, pow) go to Postgres first: a stock
 // the order workers' guard does not know yet would turn good orders away.
 func (o *Operator) Control(ctx context.Context, saleID string, c Control) (State, error) {
 	if err := c.validate(); err != nil {
@@ -74,7 +79,7 @@ func (o *Operator) Control(ctx context.Context, saleID string, c Control) (State
 		return "", err
 	}
 	value := c.Text
-	if c.Action == ActionRate || c.Action == ActionAddStock {
+	if c.Action == ActionRate || c.Action == ActionAddStock || c.Action == ActionPow {
 		value = strconv.FormatFloat(c.Value, 'f', -1, 64)
 	}
 	k := salekeys.For(saleID)

@@ -24,6 +24,7 @@ const (
 	EventRate     = "rate"     // the operator changed the outflow rate
 	EventDrawn    = "drawn"    // every prequeue shopper has its ticket: nodes look theirs up
 	EventStock    = "stock"    // the operator added stock; carries the new totals
+	EventPow      = "pow"      // the operator changed the proof of work asked of joiners
 )
 
 // Event is one entry of a sale's event stream. Which fields are set depends on Type.
@@ -43,6 +44,8 @@ type Event struct {
 	Drawn     int64         `json:"drawn,omitempty"`     // with drawn: how many prequeue shoppers were drawn
 	Stock     int64         `json:"stock,omitempty"`     // with stock: the sale's stock after the change
 	Available int64         `json:"available,omitempty"` // with stock: units neither held nor sold after the change
+	// PowDifficulty, with pow: the new difficulty (absent: 0, off).
+	PowDifficulty int `json:"pow_difficulty,omitempty"`
 }
 
 // Released names a reservation that expired.
@@ -65,18 +68,23 @@ type View struct {
 	Mark   int64
 	Gone   []int64
 	LastID string
+	// PowDifficulty is the proof of work asked of joiners as of LastID: pow
+	// events after it change it.
+	PowDifficulty int
 }
 
-// View reads, atomically, what a node needs to start computing positions.
+// View reads, atomically, what a node needs to start computing positions
+// and to know what joiners must prove.
 func (r *Rooms) View(ctx context.Context, saleID string) (View, error) {
 	k := salekeys.For(saleID)
-	var mark *redis.StringCmd
+	var mark, difficulty *redis.StringCmd
 	var gone *redis.ZSliceCmd
 	var last *redis.XMessageSliceCmd
 	_, err := r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		mark = p.HGet(ctx, k.Meta, "mark")
 		gone = p.ZRangeWithScores(ctx, k.Gone, 0, -1)
 		last = p.XRevRangeN(ctx, k.Events, "+", "-", 1)
+		difficulty = p.HGet(ctx, k.Meta, "pow_difficulty") // absent in sales loaded before pow: 0
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -87,6 +95,7 @@ func (r *Rooms) View(ctx context.Context, saleID string) (View, error) {
 	}
 	v := View{LastID: "0-0"}
 	v.Mark, _ = strconv.ParseInt(mark.Val(), 10, 64)
+	v.PowDifficulty, _ = strconv.Atoi(difficulty.Val())
 	for _, z := range gone.Val() {
 		v.Gone = append(v.Gone, int64(z.Score))
 	}

@@ -33,6 +33,7 @@ func (r *Rooms) Load(ctx context.Context, p *Plan) error {
 		"prequeue_at_ms", p.PrequeueAt().UnixMilli(),
 		"rate", strconv.FormatFloat(p.OutflowPerSecond, 'f', -1, 64),
 		"ttl_ms", p.ReservationTTL().Milliseconds(), "stock", p.Stock, "limit", max(p.PerShopperLimit, 1),
+		"pow_difficulty", p.PowDifficulty,
 	}
 	if err := loadScript.Run(ctx, r.rdb, []string{k.Meta}, args...).Err(); err != nil {
 		return fmt.Errorf("load sale %s: %w", p.ID, err)
@@ -128,10 +129,12 @@ type Status struct {
 	SeedHash   string // the draw's commitment, from the prequeue on
 	Seed       string // the draw's seed, from the start on
 	Drawing    bool   // the prequeue's tickets are still being handed out
+	// PowDifficulty is the proof of work asked of joiners; 0 is off.
+	PowDifficulty int
 }
 
 var statusFields = []string{"name", "price_cents", "currency", "state", "starts_at_ms", "ends_at_ms",
-	"rate", "stock", "available", "held", "sold", "mark", "message", "prequeue_at_ms", "seed_hash", "seed", "drawing"}
+	"rate", "stock", "available", "held", "sold", "mark", "message", "prequeue_at_ms", "seed_hash", "seed", "drawing", "pow_difficulty"}
 
 // Status reads a sale's live state in one round trip, whatever the queue's size.
 func (r *Rooms) Status(ctx context.Context, saleID string) (Status, error) {
@@ -158,7 +161,7 @@ func (r *Rooms) Status(ctx context.Context, saleID string) (Status, error) {
 		StartsAt: time.UnixMilli(num(4)), EndsAt: time.UnixMilli(num(5)), Rate: rate,
 		Stock: num(7), Available: num(8), Held: num(9), Sold: num(10), Mark: num(11),
 		Waiting: waiting.Val(), Message: str(12), PrequeueAt: time.UnixMilli(num(13)),
-		SeedHash: str(14), Seed: str(15), Drawing: v[16] != nil,
+		SeedHash: str(14), Seed: str(15), Drawing: v[16] != nil, PowDifficulty: int(num(17)),
 	}, nil
 }
 

@@ -35,6 +35,9 @@ type Plan struct {
 	PrequeueSeconds int `db:"prequeue_seconds" json:"prequeue_seconds"`
 	// PerShopperLimit is how many units one shopper may buy.
 	PerShopperLimit int `db:"per_shopper_limit" json:"per_shopper_limit"`
+	// PowDifficulty is the proof of work a shopper does before joining, in
+	// leading zero bits (docs/pow.md); 0, the default, is off.
+	PowDifficulty int `db:"pow_difficulty" json:"pow_difficulty"`
 }
 
 // PrequeueAt is when shoppers may start to join.
@@ -55,6 +58,10 @@ const (
 	maxReservationTTL = 24 * time.Hour
 	maxPrequeue       = 7 * 24 * time.Hour
 	maxPerShopper     = 10
+	// MaxPowDifficulty bounds a sale's proof of work: 2^24 hashes is minutes
+	// in a desktop browser, so anything above is a typo. It is below
+	// pow.MaxDifficulty, and the same as the CHECK in migrations/00005_pow.sql.
+	MaxPowDifficulty = 24
 )
 
 // Validate reports every problem with the plan at once, wrapped in ErrInvalidSale.
@@ -90,6 +97,9 @@ func (p *Plan) Validate() error {
 	}
 	if p.PerShopperLimit < 1 || p.PerShopperLimit > maxPerShopper {
 		problems = append(problems, fmt.Sprintf("per_shopper_limit must be between 1 and %d", maxPerShopper))
+	}
+	if p.PowDifficulty < 0 || p.PowDifficulty > MaxPowDifficulty {
+		problems = append(problems, fmt.Sprintf("pow_difficulty must be between 0 and %d", MaxPowDifficulty))
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: %s", ErrInvalidSale, strings.Join(problems, "; "))

@@ -28,6 +28,8 @@ func TestPlanValidationNamesEveryProblem(t *testing.T) {
 		{"no outflow", func(p *Plan) { p.OutflowPerSecond = 0 }, "outflow_per_second"},
 		{"hold too short", func(p *Plan) { p.ReservationTTLSeconds = 1 }, "reservation_ttl_seconds"},
 		{"limit too high", func(p *Plan) { p.PerShopperLimit = 11 }, "per_shopper_limit"},
+		{"pow too hard", func(p *Plan) { p.PowDifficulty = MaxPowDifficulty + 1 }, "pow_difficulty"},
+		{"negative pow", func(p *Plan) { p.PowDifficulty = -1 }, "pow_difficulty"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

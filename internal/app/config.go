@@ -33,6 +33,11 @@ type Config struct {
 	// SigningKeys are base64 Ed25519 seeds, comma separated: the first signs,
 	// all verify. Every node must share them. `foyer dev` makes one up.
 	SigningKeys []string `env:"FOYER_SIGNING_KEYS" envSeparator:","`
+	// PowSecret signs the proof-of-work challenges shoppers solve before
+	// joining a sale that asks for it (docs/pow.md); at least 16 bytes, the
+	// same on every node. Empty: derived from the signing key (so it changes
+	// when that key is rotated, and challenges issued before fail once).
+	PowSecret string `env:"FOYER_POW_SECRET"`
 	// AllowedOrigins are the host patterns (e.g. "shop.example.com",
 	// "*.example.com") browsers may open WebSockets from, besides Foyer's own host.
 	AllowedOrigins []string `env:"FOYER_ALLOWED_ORIGINS" envSeparator:","`
@@ -47,6 +52,28 @@ type Config struct {
 	// IdleTimeout is how long a shopper's WebSocket may stay silent (no
 	// message, not even a ping) before it is taken for dead.
 	IdleTimeout time.Duration `env:"FOYER_WS_IDLE_TIMEOUT" envDefault:"30s"`
+	// The rate limits, per second with bursts of twice as many, counted in
+	// Redis over every node (docs/defence.md); 0 turns one off. Per-IP
+	// limits are generous because carriers put many phones behind one
+	// address.
+	LimitIPRequests      int `env:"FOYER_LIMIT_IP_REQUESTS" envDefault:"50"`
+	LimitIPSessions      int `env:"FOYER_LIMIT_IP_SESSIONS" envDefault:"10"`
+	LimitIPConnects      int `env:"FOYER_LIMIT_IP_CONNECTS" envDefault:"20"`
+	LimitIPJoins         int `env:"FOYER_LIMIT_IP_JOINS" envDefault:"20"`
+	LimitShopperMessages int `env:"FOYER_LIMIT_SHOPPER_MESSAGES" envDefault:"5"`
+	// MaxConnsPerIP and MaxConnsPerShopper cap the WebSockets open at once,
+	// over every node; 0 turns a cap off.
+	MaxConnsPerIP      int `env:"FOYER_MAX_CONNS_PER_IP" envDefault:"64"`
+	MaxConnsPerShopper int `env:"FOYER_MAX_CONNS_PER_SHOPPER" envDefault:"32"`
+	// MaxConnections and MaxJoinsPerSecond are this node's own ceilings;
+	// past them new arrivals are told "busy, retry in N s". One process may
+	// hold 20,000 files here; the join ceiling is what one node sustained
+	// on a 2-core machine (docs/performance.md).
+	MaxConnections    int `env:"FOYER_MAX_CONNECTIONS" envDefault:"18000"`
+	MaxJoinsPerSecond int `env:"FOYER_MAX_JOINS_PER_SECOND" envDefault:"1000"`
+	// TrustedProxies are the load balancers (IPs or CIDRs, comma separated)
+	// whose X-Forwarded-For names the client. Empty trusts none.
+	TrustedProxies []string `env:"FOYER_TRUSTED_PROXIES" envSeparator:","`
 	// WebhookSecret signs the payment provider's webhooks (HMAC-SHA256).
 	// Gateway and worker must share it. `foyer dev` makes one up.
 	WebhookSecret string `env:"FOYER_PAYMENT_WEBHOOK_SECRET"`

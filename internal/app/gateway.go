@@ -16,6 +16,7 @@ import (
 
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/keyring"
+	"github.com/foyerhq/foyer/internal/pow"
 	"github.com/foyerhq/foyer/internal/reconcile"
 	"github.com/foyerhq/foyer/server"
 	"github.com/foyerhq/foyer/waitingroom"
@@ -36,6 +37,7 @@ type Gateway struct {
 	presence  *waitingroom.Presence
 	relay     *checkout.OutboxRelay
 	batcher   *checkout.Batcher
+	defence   *defences
 	Operator  *waitingroom.Operator
 	listener  net.Listener
 	http      *http.Server
@@ -91,6 +93,20 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	g.admitter.Tick = cfg.AdmissionTick
 	g.admitter.Grace = cfg.GracePeriod
 	g.presence = waitingroom.NewPresence(g.rdb, cfg.NodeID)
+	guard, err := newPowGuard(cfg, ring, g.rdb)
+	if err != nil {
+		g.Close()
+		return nil, err
+	}
+	if g.defence, err = newDefences(g.rdb, cfg, log); err != nil {
+		g.Close()
+		return nil, err
+	}
+	// The blocklist is in force from the first request.
+	if err := g.defence.blocks.Sync(ctx); err != nil {
+		g.Close()
+		return nil, err
+	}
 	tokens := checkout.NewTokens(ring)
 	svc := checkout.NewService(g.rdb, tokens, g.publisher, log)
 	g.relay = checkout.NewOutboxRelay(svc)
@@ -104,13 +120,30 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	g.server = server.New(server.Config{
 		AdminToken: cfg.AdminToken, PublicURL: g.URL(), AllowedOrigins: cfg.AllowedOrigins,
 		IdleTimeout: cfg.IdleTimeout, WebhookSecret: cfg.WebhookSecret,
+		Limits: cfg.limits(), TrustedProxies: cfg.TrustedProxies,
 	}, server.Deps{
 		Operator: g.Operator, Rooms: rooms, Presence: g.presence, Checkout: svc, Answers: checkout.NewAnswers(g.rdb),
-		Payments: checkout.NewPaymentReports(g.publisher), Pipeline: ops, Live: ops, Tokens: tokens, Ring: ring,
+		Payments: checkout.NewPaymentReports(g.publisher), Pipeline: ops, Live: ops, Tokens: tokens, Ring: ring, Pow: guard,
 		Ready: g.ready, Web: web.FS(), Log: log,
+		Limiter: g.defence.limiter, Conns: g.defence.conns, Blocklist: g.defence.blocks,
 	})
 	g.http = &http.Server{Handler: g.server.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	return g, nil
+}
+
+// newPowGuard makes the guard of proof of work on join, with
+// FOYER_POW_SECRET or, when it is not set, a secret derived from the signing
+// key: either way every node agrees on it.
+func newPowGuard(cfg Config, ring *keyring.Ring, rdb redis.UniversalClient) (*pow.Guard, error) {
+	secret := []byte(cfg.PowSecret)
+	if cfg.PowSecret == "" {
+		secret = ring.DeriveSecret("pow")
+	}
+	guard, err := pow.NewGuard(secret, rdb)
+	if err != nil {
+		return nil, fmt.Errorf("FOYER_POW_SECRET: %w", err)
+	}
+	return guard, nil
 }
 
 // Addr is the address the gateway listens on.
@@ -127,6 +160,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	grp.Go(func() error { return g.relay.Run(gctx) })
 	grp.Go(func() error { return g.batcher.Run(gctx) })
 	grp.Go(func() error { return g.presence.Run(gctx) })
+	grp.Go(func() error { return g.defence.run(gctx, g.log) })
 	grp.Go(func() error { return g.server.Run(gctx) })
 	grp.Go(func() error {
 		if err := g.http.Serve(g.listener); !errors.Is(err, http.ErrServerClosed) {

@@ -71,6 +71,10 @@ func startNodesOn(t testing.TB, rs *localservers.Redis, n int, settings map[stri
 		"FOYER_ADMISSION_TICK":         "20ms",
 		"FOYER_LOG_LEVEL":              "warn",
 		"FOYER_PAYMENT_WEBHOOK_SECRET": "test-webhook-secret",
+		// Tests play many shoppers from one address: the per-IP defences
+		// are off unless a test of them turns them on (defence_test.go).
+		"FOYER_LIMIT_IP_REQUESTS": "0", "FOYER_LIMIT_IP_SESSIONS": "0", "FOYER_LIMIT_IP_CONNECTS": "0",
+		"FOYER_LIMIT_IP_JOINS": "0", "FOYER_MAX_CONNS_PER_IP": "0", "FOYER_MAX_JOINS_PER_SECOND": "0",
 	}
 	maps.Copy(environ, settings)
 	cfg, err := app.LoadConfig(environ)

@@ -121,6 +121,7 @@ type Result struct {
 	Cancelled int64
 	SoldOut   int64
 	Expired   int64
+	Retried   int64 // joins told busy or rate_limited, sent again after the wait asked
 
 	Errors      int64            // all errors
 	ErrorCodes  map[string]int64 // errors by code

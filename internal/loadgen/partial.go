@@ -27,6 +27,7 @@ func (p Progress) plus(q Progress) Progress {
 // times compare across them.
 type Partial struct {
 	Connected, Joined, Admitted, Paid, Cancelled, SoldOut, Expired, Held int64
+	Retried                                                              int64 // joins told busy or rate_limited, sent again
 
 	ErrorCodes map[string]int64
 
@@ -52,6 +53,7 @@ func (p *Partial) merge(q Partial) {
 	p.SoldOut += q.SoldOut
 	p.Expired += q.Expired
 	p.Held += q.Held
+	p.Retried += q.Retried
 	if p.ErrorCodes == nil {
 		p.ErrorCodes = map[string]int64{}
 	}
@@ -108,7 +110,7 @@ func (p Partial) result(o Options, elapsed time.Duration, stockSetAt map[int64]t
 	res := Result{
 		Scenario: o.Scenario, Shoppers: o.Shoppers, Procs: o.Procs, Nodes: len(o.URLs), Elapsed: elapsed,
 		Connected: p.Connected, Held: p.Held, Joined: p.Joined, Admitted: p.Admitted, Paid: p.Paid,
-		Cancelled: p.Cancelled, SoldOut: p.SoldOut, Expired: p.Expired,
+		Cancelled: p.Cancelled, SoldOut: p.SoldOut, Expired: p.Expired, Retried: p.Retried,
 		Errors: errs, ErrorCodes: maps.Clone(p.ErrorCodes),
 		JoinLatency:     Summarize(p.JoinLatency),
 		AdmitToPaid:     Summarize(p.AdmitToPaid),

@@ -33,6 +33,7 @@ func WriteTable(w io.Writer, res Result) error {
 	row("cancelled", res.Cancelled)
 	row("sold_out", res.SoldOut)
 	row("expired", res.Expired)
+	row("joins_retried", res.Retried)
 	row("orders_per_second", fmt.Sprintf("%.1f", res.OrdersPerSecond))
 	latencyRows(row, "admit_to_paid", res.AdmitToPaid)
 	for _, l := range []struct {
@@ -114,6 +115,7 @@ func WriteJSON(w io.Writer, res Result) error {
 		Cancelled       int64            `json:"cancelled"`
 		SoldOut         int64            `json:"sold_out"`
 		Expired         int64            `json:"expired"`
+		Retried         int64            `json:"joins_retried"`
 		OrdersPerSecond float64          `json:"orders_per_second"`
 		AdmitToPaid     jsonLatency      `json:"admit_to_paid"`
 		PushLatency     jsonLatency      `json:"push_latency"`
@@ -125,7 +127,7 @@ func WriteJSON(w io.Writer, res Result) error {
 	}{
 		res.Scenario, res.Shoppers, res.Procs, res.Nodes, float64(res.Elapsed) / float64(time.Millisecond),
 		res.Connected, res.Held, res.Joined, res.JoinsPerSecond, toJSONLatency(res.JoinLatency),
-		res.Admitted, toJSONLatency(res.AdmitPush), res.Paid, res.Cancelled, res.SoldOut, res.Expired,
+		res.Admitted, toJSONLatency(res.AdmitPush), res.Paid, res.Cancelled, res.SoldOut, res.Expired, res.Retried,
 		res.OrdersPerSecond, toJSONLatency(res.AdmitToPaid), toJSONLatency(res.PushLatency),
 		toJSONLatency(res.SlowPushLatency), toJSONLatency(res.StockPush),
 		jsonGateway{res.GatewayHeld.Connections, bytes, goroutines, res.GatewayHeld.RSSBytes, res.GatewayHeld.Dropped},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
@@ -277,6 +278,17 @@ func (r *player) shopper(ctx context.Context, g int) {
 				}
 				continue
 			}
+			if (m.Code == "busy" || m.Code == "rate_limited") && !replied {
+				// As a real client does: wait what the server asks, plus
+				// jitter, and join again. Counted, not an error.
+				r.c.retried.Add(1)
+				sleep(ctx, time.Duration(max(1, m.RetryAfter))*time.Second+time.Duration(rand.Int64N(int64(time.Second))))
+				if err := conn.Join(ctx); err != nil && ctx.Err() == nil {
+					r.c.fail("join_failed")
+					return
+				}
+				continue
+			}
 			r.c.fail(m.Code)
 			if !holding(scenario) {
 				return
@@ -368,7 +380,7 @@ func (r *player) partial() Partial {
 	return Partial{
 		Connected: r.c.connected.Load(), Joined: r.c.joined.Load(), Admitted: r.c.admitted.Load(),
 		Paid: r.c.paid.Load(), Cancelled: r.c.cancelled.Load(), SoldOut: r.c.soldOut.Load(),
-		Expired: r.c.expired.Load(), Held: r.c.held.Load(), ErrorCodes: byCode,
+		Expired: r.c.expired.Load(), Held: r.c.held.Load(), Retried: r.c.retried.Load(), ErrorCodes: byCode,
 		JoinLatency: r.joinLatency.all(), AdmitToPaid: r.admitToPaid.all(), AdmitPush: r.admitPush.all(),
 		ProbePush: r.probePush.all(), SlowPush: r.slowPush.all(), StockSeen: r.stockSeen,
 		FirstJoin: unix(r.firstJoin), LastJoinReply: unix(r.lastJoinReply),

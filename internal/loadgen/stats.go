@@ -21,6 +21,7 @@ type counters struct {
 	soldOut   atomic.Int64 // shoppers told the sale sold out before their turn
 	expired   atomic.Int64 // holds that lapsed before the order
 	held      atomic.Int64 // connections still open when the run stopped
+	retried   atomic.Int64 // joins told busy or rate_limited, and sent again
 
 	mu     sync.Mutex
 	errors map[string]int64 // by error code

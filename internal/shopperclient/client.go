@@ -64,6 +64,8 @@ type APIError struct {
 
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// RetryAfter is the answer's Retry-After header (seconds), if any.
+	RetryAfter string `json:"-"`
 }
 
 func (e *APIError) Error() string {
@@ -119,7 +121,7 @@ func (c *Client) do(ctx context.Context, method, url string, body, into any) err
 			Error APIError `json:"error"`
 		}
 		_ = json.Unmarshal(raw, &e)
-		e.Error.Status = resp.StatusCode
+		e.Error.Status, e.Error.RetryAfter = resp.StatusCode, resp.Header.Get("Retry-After")
 		return &e.Error
 	}
 	return json.Unmarshal(raw, into)
@@ -161,6 +163,13 @@ type Message struct {
 
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// RetryAfter, with the errors rate_limited and busy, is how many seconds
+	// to wait before trying again.
+	RetryAfter int `json:"retry_after"`
+
+	// Pow, in a welcome or a pow_* error, is the proof of work the sale asks
+	// before joining. Conn.Join solves it (see pow.go).
+	Pow *PowChallenge `json:"pow"`
 
 	Raw json.RawMessage `json:"-"`
 }
@@ -170,13 +179,27 @@ type Message struct {
 type Conn struct {
 	ws      *websocket.Conn
 	pinging keepalive
+	work    powState // the challenge to join with, and whether a refused join is retried
 }
 
 // Connect opens the WebSocket of a sale with a session.
 func (c *Client) Connect(ctx context.Context, saleID string, s Session) (*Conn, error) {
 	url := "ws" + strings.TrimPrefix(c.base, "http") + "/v1/sales/" + saleID + "/ws?session=" + s.Token
-	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{Subprotocol}, HTTPClient: c.dial})
+	ws, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{Subprotocol}, HTTPClient: c.dial})
 	if err != nil {
+		// Refused before the upgrade (busy, rate_limited, blocked, ...):
+		// the answer is the API's JSON error, with Retry-After.
+		if resp != nil && resp.StatusCode >= 300 && resp.StatusCode != http.StatusSwitchingProtocols {
+			var e struct {
+				Error APIError `json:"error"`
+			}
+			if resp.Body != nil {
+				raw, _ := io.ReadAll(resp.Body)
+				_ = json.Unmarshal(raw, &e)
+			}
+			e.Error.Status, e.Error.RetryAfter = resp.StatusCode, resp.Header.Get("Retry-After")
+			return nil, fmt.Errorf("connect to sale %s: %w", saleID, &e.Error)
+		}
 		return nil, fmt.Errorf("connect to sale %s: %w", saleID, err)
 	}
 	conn := &Conn{ws: ws}
@@ -195,6 +218,9 @@ func (c *Conn) Next(ctx context.Context) (Message, error) {
 		return Message{}, fmt.Errorf("decode server message: %w", err)
 	}
 	m.Raw = data
+	if c.retriedJoin(ctx, m) {
+		return c.Next(ctx) // the error is answered: the retried join's answer follows
+	}
 	return m, nil
 }
 
@@ -212,9 +238,15 @@ func (c *Conn) SendRaw(ctx context.Context, b []byte) error {
 	return c.ws.Write(ctx, websocket.MessageText, b)
 }
 
-// Join asks for a place in the queue.
+// Join asks for a place in the queue. When the sale asks for proof of work,
+// it first solves the challenge of the welcome (which Next must have read),
+// and Next retries the join once, with the fresh challenge, if the server
+// refuses the solution (see pow.go).
 func (c *Conn) Join(ctx context.Context) error {
-	return c.Send(ctx, map[string]string{"type": "join"})
+	c.work.mu.Lock()
+	c.work.retry = true
+	c.work.mu.Unlock()
+	return c.sendJoin(ctx)
 }
 
 // Close stops the keepalive and closes the connection normally.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/coder/websocket"
@@ -16,6 +17,8 @@ var (
 	// ErrUnsupportedVersion: the server closed with 4002, it does not speak
 	// this client's protocol version (Subprotocol).
 	ErrUnsupportedVersion = errors.New("protocol version not supported by the server")
+	// ErrBlocked: the operators blocked this shopper or its address.
+	ErrBlocked = errors.New("blocked by the operators")
 )
 
 // Close codes of the shopper protocol beyond the standard ones
@@ -55,6 +58,12 @@ func (r recovery) String() string {
 // got: what to do next and, for stop, the error Run returns (nil after a
 // normal closure).
 func recoveryFor(err error) (recovery, error) {
+	// Refused before the upgrade: the API's error says why. Blocked is for
+	// good; busy, rate_limited and the rest pass (see retryAfter).
+	var api *APIError
+	if errors.As(err, &api) && api.Code == "blocked" {
+		return stop, fmt.Errorf("%w: %w", ErrBlocked, err)
+	}
 	switch code := websocket.CloseStatus(err); code {
 	case websocket.StatusGoingAway:
 		return reconnectNow, nil
@@ -135,4 +144,18 @@ func (b Backoff) withDefaults() Backoff {
 		b.Rand = DefaultBackoff.Rand
 	}
 	return b
+}
+
+// retryAfter is how long a refusal asked the client to stay away (its
+// Retry-After), or zero.
+func retryAfter(err error) time.Duration {
+	var api *APIError
+	if !errors.As(err, &api) {
+		return 0
+	}
+	n, convErr := strconv.Atoi(api.RetryAfter)
+	if convErr != nil || n <= 0 {
+		return 0
+	}
+	return time.Duration(n) * time.Second
 }

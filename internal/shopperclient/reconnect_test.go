@@ -103,3 +103,20 @@ func TestBackoffWaitsFollowTheRecoveryAndTheFailuresInARow(t *testing.T) {
 		}
 	}
 }
+
+func TestARefusalBeforeTheUpgradeIsObeyed(t *testing.T) {
+	busy := fmt.Errorf("connect to sale s: %w", &APIError{Status: 503, Code: "busy", RetryAfter: "7"})
+	if rec, final := recoveryFor(busy); rec != reconnectLater || final != nil {
+		t.Errorf("busy: %v, %v; want reconnect later", rec, final)
+	}
+	if got := retryAfter(busy); got != 7*time.Second {
+		t.Errorf("busy with Retry-After 7: wait %v, want 7s", got)
+	}
+	blocked := fmt.Errorf("connect to sale s: %w", &APIError{Status: 403, Code: "blocked"})
+	if rec, final := recoveryFor(blocked); rec != stop || !errors.Is(final, ErrBlocked) {
+		t.Errorf("blocked: %v, %v; want stop with ErrBlocked", rec, final)
+	}
+	if got := retryAfter(errors.New("network")); got != 0 {
+		t.Errorf("a network error asks no wait, got %v", got)
+	}
+}

@@ -166,6 +166,11 @@ func (s *Shopper) Run(ctx context.Context) error {
 			s.forgetSession()
 		}
 		wait := rec.wait(failures, s.backoff)
+		if asked := retryAfter(err); asked > 0 {
+			// A node at its ceiling, or a limit: come back when asked, not
+			// before, and not all at once (up to a second of jitter).
+			wait = max(wait, asked+time.Duration(s.backoff.Rand()*float64(time.Second)))
+		}
 		if s.onDisconnect != nil {
 			s.onDisconnect(err, wait)
 		}
@@ -291,9 +296,14 @@ func (s *Shopper) greet(ctx context.Context, conn *Conn, greeting string) {
 }
 
 // command sends join, leave or resume on conn, and records what the server
-// now knows of the shopper's place.
+// now knows of the shopper's place. A join goes through Conn.Join, which
+// does the sale's proof of work, if it asks for one.
 func (s *Shopper) command(ctx context.Context, conn *Conn, typ string) error {
-	if err := conn.Send(ctx, map[string]string{"type": typ}); err != nil {
+	send := func() error { return conn.Send(ctx, map[string]string{"type": typ}) }
+	if typ == "join" {
+		send = func() error { return conn.Join(ctx) }
+	}
+	if err := send(); err != nil {
 		return err
 	}
 	s.mu.Lock()

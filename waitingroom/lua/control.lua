@@ -2,8 +2,8 @@
 -- Atomically: the action is checked against the sale's state, applied, and
 -- announced on the event stream, so every node hears it at once.
 -- KEYS: meta, events
--- ARGV[1] action: pause, resume, stop, rate, add_stock or message
--- ARGV[2] its value (rate per second, units to add, message text; else "")
+-- ARGV[1] action: pause, resume, stop, rate, add_stock, message or pow
+-- ARGV[2] its value (rate per second, units to add, message text, pow difficulty; else "")
 -- ARGV[3] event stream max length
 -- Returns the sale's state after the action.
 local meta, events = KEYS[1], KEYS[2]
@@ -38,6 +38,11 @@ elseif action == 'add_stock' then
   -- once-a-second counters push.
   announce('stock', {stock = stock, available = available})
   if state == 'sold_out' then set_state('open') end
+elseif action == 'pow' then
+  -- Announced so that every node asks joiners for the new difficulty at
+  -- once; kept, so that a node that starts following the sale later reads it.
+  redis.call('HSET', meta, 'pow_difficulty', value)
+  announce('pow', {pow_difficulty = tonumber(value)})
 elseif action == 'message' then
   -- Kept, so that shoppers who connect later are welcomed with it.
   redis.call('HSET', meta, 'message', value)

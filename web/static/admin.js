@@ -14,6 +14,8 @@
     scheduled: "scheduled", prequeue: "prequeue", open: "open", paused: "paused", sold_out: "sold out", ended: "ended",
   };
   const FUNNEL = ["joined", "admitted", "checked_out", "paid"];
+  const BLOCK_KIND = { ip: "IP", net: "network", shopper: "shopper" };
+  const BLOCK_EXAMPLE = { ip: "203.0.113.7", net: "203.0.113.0/24", shopper: "v_…" };
   const COLORS = {
     accent: "#1f4fd1", accent2: "#3a66de", ok: "#1a7f43", warn: "#b07800", sold: "#4a505c", bad: "#b3261e",
     muted: "#555c69", grid: "#eceef2", tick: "#d9dce3", purple: "#7b3fb3",
@@ -37,6 +39,7 @@
     offset: 0, // server clock minus local clock, ms (from the pushes)
     audit: [],
     auditMax: 0, // newest audit id seen, to highlight what is new
+    blocks: [], // GET /v1/admin/blocklist, newest first
   };
 
   // ---- small helpers ----
@@ -214,9 +217,13 @@
     S.pipeline = null;
     S.audit = [];
     S.auditMax = 0;
+    S.blocks = [];
     salesKey = "";
+    blocksKey = "";
     $("sales").replaceChildren();
     $("audit").replaceChildren();
+    $("blocklist").replaceChildren();
+    blockMessage("");
     if (err) showError(err.code, err.message); else clearError();
     showSignin(message);
     announce(message || "Signed out.");
@@ -245,6 +252,7 @@
     connectLive();
     loadPipeline().catch(report);
     loadAudit().catch(report);
+    loadBlocklist().catch(report);
     clearInterval(auditTimer);
     auditTimer = setInterval(periodic, AUDIT_EVERY);
   }
@@ -348,6 +356,7 @@
 
   function periodic() {
     loadAudit().catch(report);
+    loadBlocklist().catch(report); // another operator may have changed it
     if (S.conn !== "live") {
       loadPipeline().catch(report);
       if (S.selected) loadSaleView(S.selected).catch(report);
@@ -1060,6 +1069,9 @@
         `hold ${d.reservation_ttl_seconds}s`, `prequeue ${Math.round((d.prequeue_seconds || 0) / 60)} min`,
         `limit ${d.per_shopper_limit}`].join(" · ");
     }
+    if ((action === "block" || action === "unblock") && d.kind) {
+      return [describeBlock(d), d.reason ? `“${d.reason}”` : ""].filter(Boolean).join(" · ");
+    }
     const parts = [];
     for (const [k, v] of Object.entries(d)) {
       if (v === null || v === "" || (k === "value" && v === 0) || k === "id") continue;
@@ -1119,9 +1131,156 @@
   }
   $("audit-only").addEventListener("change", renderAudit);
 
+  // ---- blocklist ----
+
+  const blockKey = (e) => `${e.kind}:${e.value}`;
+  const describeBlock = (e) => `${BLOCK_KIND[e.kind] || e.kind} ${e.value}`;
+
+  // loadBlocklist fetches the list; fresh names an entry just added, to
+  // highlight it.
+  async function loadBlocklist(fresh) {
+    const body = await api("GET", "/v1/admin/blocklist");
+    const entries = (body && body.entries) || [];
+    entries.sort((a, b) => Date.parse(b.added_at) - Date.parse(a.added_at) || blockKey(a).localeCompare(blockKey(b)));
+    S.blocks = entries;
+    renderBlocklist(fresh);
+  }
+
+  // blockMessage shows why the last change failed, under the form; "" clears it.
+  function blockMessage(text) {
+    setText($("bl-message"), text);
+    if (text) $("bl-value").setAttribute("aria-invalid", "true");
+    else $("bl-value").removeAttribute("aria-invalid");
+  }
+
+  let blocksKey = ""; // what the table shows: a refresh that changes nothing leaves it, and the focus, alone
+  function renderBlocklist(fresh) {
+    const key = JSON.stringify(S.blocks);
+    if (key === blocksKey && !fresh) return;
+    blocksKey = key;
+    const body = $("blocklist");
+    const focused = document.activeElement && document.activeElement.closest ? document.activeElement.closest("#blocklist button") : null;
+    const focusKey = focused ? focused.dataset.key : "";
+    const rows = S.blocks.map((e) => {
+      const tr = document.createElement("tr");
+      tr.dataset.kind = e.kind;
+      tr.dataset.value = e.value;
+      if (fresh && fresh === blockKey(e)) tr.className = "fresh";
+      const kind = document.createElement("td");
+      kind.textContent = BLOCK_KIND[e.kind] || e.kind;
+      const value = document.createElement("td");
+      value.className = "value";
+      value.textContent = e.value;
+      const reason = document.createElement("td");
+      reason.className = e.reason ? "" : "hint";
+      reason.textContent = e.reason || "–";
+      const added = document.createElement("td");
+      added.className = "when";
+      const time = document.createElement("time");
+      time.dateTime = e.added_at;
+      time.title = e.added_at;
+      time.textContent = formatWhen(e.added_at);
+      added.append(time);
+      const remove = document.createElement("td");
+      remove.className = "remove";
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "btn danger small";
+      b.dataset.key = blockKey(e);
+      b.textContent = "Remove";
+      b.setAttribute("aria-label", `Remove ${describeBlock(e)}`);
+      remove.append(b);
+      tr.append(kind, value, reason, added, remove);
+      return tr;
+    });
+    if (!rows.length) {
+      const tr = document.createElement("tr");
+      const td = document.createElement("td");
+      td.colSpan = 5;
+      td.className = "hint";
+      td.textContent = "Nothing is blocked.";
+      tr.append(td);
+      rows.push(tr);
+    }
+    body.replaceChildren(...rows);
+    if (focusKey) {
+      const again = [...body.querySelectorAll("button[data-key]")].find((x) => x.dataset.key === focusKey);
+      if (again) again.focus();
+    }
+  }
+
+  function showBlockExample() {
+    $("bl-value").placeholder = BLOCK_EXAMPLE[$("bl-kind").value] || "";
+  }
+  $("bl-kind").addEventListener("change", showBlockExample);
+
+  $("bl-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const btn = $("bl-add");
+    if (btn.getAttribute("aria-disabled") === "true") return;
+    const kind = $("bl-kind").value;
+    const value = $("bl-value").value.trim();
+    if (!value) {
+      blockMessage(`Enter the ${BLOCK_KIND[kind] || kind} to block.`);
+      $("bl-value").focus();
+      return;
+    }
+    btn.setAttribute("aria-disabled", "true");
+    setText(btn, "Blocking…");
+    let added = null;
+    try {
+      added = await api("POST", "/v1/admin/blocklist", { kind, value, reason: $("bl-reason").value.trim() });
+      blockMessage("");
+      $("bl-value").value = "";
+      $("bl-reason").value = "";
+      announce(`Blocked ${describeBlock(added)}: every node turns it away within a second.`);
+    } catch (err) {
+      if (err.handled) return; // signed out
+      blockMessage(err.message || err.code); // the server says what is wrong with the value
+      $("bl-value").focus();
+    } finally {
+      btn.removeAttribute("aria-disabled");
+      setText(btn, "Block");
+      if (S.token) {
+        loadBlocklist(added ? blockKey(added) : "").catch(report);
+        loadAudit().catch(report);
+      }
+    }
+  });
+
+  $("blocklist").addEventListener("click", async (e) => {
+    const b = e.target.closest("button[data-key]");
+    if (!b || b.getAttribute("aria-disabled") === "true") return;
+    const entry = S.blocks.find((x) => blockKey(x) === b.dataset.key);
+    if (!entry) return;
+    const at = [...$("blocklist").querySelectorAll("button[data-key]")].indexOf(b);
+    b.setAttribute("aria-disabled", "true");
+    setText(b, "Removing…");
+    try {
+      await api("DELETE", "/v1/admin/blocklist", { kind: entry.kind, value: entry.value });
+      blockMessage("");
+      announce(`Unblocked ${describeBlock(entry)}.`);
+    } catch (err) {
+      if (err.handled) return; // signed out
+      blockMessage(err.message || err.code); // an unknown entry: someone removed it already
+    } finally {
+      b.removeAttribute("aria-disabled");
+      setText(b, "Remove");
+    }
+    if (!S.token) return;
+    loadAudit().catch(report);
+    await loadBlocklist().catch(report);
+    if (!b.isConnected && (!document.activeElement || document.activeElement === document.body)) {
+      // Its row is gone, and the focus with it: focus the row that took its place, or the form.
+      const left = [...$("blocklist").querySelectorAll("button[data-key]")];
+      (left[Math.min(at, left.length - 1)] || $("bl-value")).focus();
+    }
+  });
+
   // ---- start ----
 
   nsDefaults();
+  showBlockExample();
   setConn("offline");
   let stored = "";
   try { stored = sessionStorage.getItem(TOKEN_KEY) || ""; } catch { /* storage unavailable */ }

@@ -41,6 +41,9 @@
     orderId: null,
     notice: "",
     fatal: "", // the page cannot work: no sale, or no such sale
+    pow: null, // {challenge, difficulty}: the proof of work to do before joining, when the sale asks for one
+    powRetry: false, // a pow_* error to this join may still be answered by solving its fresh challenge
+    solving: null, // while solving: the percent of the expected work done
   };
 
   // ---- small helpers ----
@@ -101,9 +104,11 @@
   }
 
   async function httpError(res) {
+    // Retry-After (busy, rate_limited) in whole seconds, 0 when absent.
+    const retryAfter = parseInt(res.headers.get("Retry-After") || "0", 10) || 0;
     try {
       const body = await res.json();
-      if (body && body.error) return body.error;
+      if (body && body.error) return { ...body.error, retry_after: retryAfter };
     } catch { /* not JSON */ }
     return { code: `http_${res.status}`, message: res.statusText || "request failed" };
   }
@@ -151,6 +156,9 @@
       session = await getSession();
     } catch (err) {
       showError(err.code || "network", err.message || "could not start a session");
+      // Asked to come back later (busy, rate_limited): not before, and not
+      // all at once.
+      if (err.retry_after) return retry(err.retry_after * 1000 + Math.random() * 1000);
       return backoff();
     }
     connect();
@@ -259,7 +267,8 @@
         S.sale = m.sale;
         if (m.sale.message) S.operatorMessage = m.sale.message;
         if (!S.synced) S.offset = m.server_time - Date.now();
-        if (S.phase === "joining") S.phase = "idle";
+        S.pow = m.pow || null;
+        if (S.phase === "joining" && S.solving === null) S.phase = "idle";
         if (S.sale.state === "sold_out" || S.sale.state === "ended") leaveQueueState();
         syncClock(sock);
         break;
@@ -336,9 +345,24 @@
         break;
       }
       case "error":
+        if (String(m.code).startsWith("pow_") && m.pow) {
+          S.pow = m.pow; // a fresh challenge: the one sent was missing, spent, expired or wrong
+          if (S.powRetry && S.phase === "joining" && window.FoyerPow) {
+            S.powRetry = false;
+            joinWithPow();
+            break;
+          }
+        }
         showError(m.code, m.message);
+        if ((m.code === "busy" || m.code === "rate_limited") && S.phase === "joining") {
+          // The node asked us to wait: join again then, with jitter.
+          S.phase = "idle";
+          const wait = (m.retry_after || 1) * 1000 + Math.random() * 1000;
+          S.notice = `Busy right now — joining again in ${Math.ceil(wait / 1000)} s.`;
+          setTimeout(join, wait);
+        }
         if (m.code === "not_joined" && (S.phase === "waiting" || S.phase === "prequeued" || S.phase === "joining")) S.phase = "idle";
-        if ((m.code === "sold_out" || m.code === "sale_ended" || m.code === "too_early") && S.phase === "joining") S.phase = "idle";
+        if ((m.code === "sold_out" || m.code === "sale_ended" || m.code === "too_early" || String(m.code).startsWith("pow_")) && S.phase === "joining") S.phase = "idle";
         break;
       default: // pong, and anything newer than this page
     }
@@ -364,11 +388,52 @@
   function join() {
     if (S.phase !== "idle") return;
     clearError();
+    S.powRetry = true;
+    if (S.pow && window.FoyerPow && ws && ws.readyState === WebSocket.OPEN) {
+      S.phase = "joining";
+      S.notice = "";
+      S.firstPosition = 0;
+      say("Checking your browser before joining.");
+      joinWithPow();
+      return;
+    }
     if (send({ type: "join" })) {
       S.phase = "joining";
       S.notice = "";
       S.firstPosition = 0;
     }
+    render();
+  }
+
+  // joinWithPow solves the sale's challenge (docs/pow.md), showing how far it
+  // got, then joins with the solution. A challenge is good for one join: a
+  // join that fails brings a fresh one in its pow_* error.
+  async function joinWithPow() {
+    const work = S.pow;
+    S.pow = null;
+    S.solving = 0;
+    render();
+    const expected = 2 ** work.difficulty; // hashes, on average
+    let solution;
+    try {
+      solution = await FoyerPow.solve(work.challenge, work.difficulty, (tried) => {
+        const pct = Math.min(99, Math.floor((100 * tried) / expected)); // a solve can take longer than average
+        if (pct !== S.solving) {
+          S.solving = pct;
+          render();
+        }
+      });
+    } catch (err) {
+      S.solving = null;
+      if (S.phase === "joining") S.phase = "idle";
+      showError("pow_failed", `your browser could not do the check before joining (${err.message})`);
+      render();
+      return;
+    }
+    S.solving = null;
+    // Left, or lost the socket meanwhile: the challenge stays good for the next join.
+    if (S.phase !== "joining") S.pow = S.pow || work;
+    else if (!send({ type: "join", pow: { challenge: work.challenge, solution } })) S.phase = "idle";
     render();
   }
 
@@ -495,7 +560,8 @@
     // Busy buttons are aria-disabled rather than disabled, so keyboard focus stays on them.
     el.join.disabled = !((p === "idle" || p === "joining") && S.conn === "open" && JOINABLE.has(state));
     el.join.setAttribute("aria-disabled", p === "joining");
-    setText(el.join, p === "joining" ? "Joining…" : "Join the queue");
+    setText(el.join, p !== "joining" ? "Join the queue"
+      : S.solving !== null ? `Checking your browser… ${S.solving}%` : "Joining…");
     el.queue.hidden = p !== "waiting" && p !== "prequeued";
     if (p === "prequeued") {
       setText(el.position, "You are in");

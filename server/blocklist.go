@@ -1,0 +1,111 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/foyerhq/foyer/internal/blocklist"
+)
+
+// errBlocked is a client on the operators' blocklist.
+var errBlocked = errors.New("blocked")
+
+// Blocklist is the operators' list of blocked IPs, networks and shoppers:
+// Blocked answers from memory on every node, the rest manages the list.
+type Blocklist interface {
+	Blocked(ip netip.Addr, shopperID string) (blocklist.Entry, bool)
+	Add(ctx context.Context, kind blocklist.Kind, value, reason string) (blocklist.Entry, error)
+	Remove(ctx context.Context, kind blocklist.Kind, value string) error
+	List(ctx context.Context) ([]blocklist.Entry, error)
+}
+
+// blocked returns errBlocked when the client's IP or the shopper is on the
+// blocklist.
+func (s *Server) blocked(ip netip.Addr, shopper string) error {
+	if s.deps.Blocklist == nil {
+		return nil
+	}
+	if e, ok := s.deps.Blocklist.Blocked(ip, shopper); ok {
+		return fmt.Errorf("%w: %s %s is blocked", errBlocked, e.Kind, e.Value)
+	}
+	return nil
+}
+
+// refuseBlocked turns away blocked IPs from every shopper-facing request.
+// Operators are not: a blocked network must not lock them out of the admin
+// API that unblocks it, and the token already guards it.
+func (s *Server) refuseBlocked(c *gin.Context) {
+	p := c.Request.URL.Path
+	if strings.HasPrefix(p, "/v1/admin/") || p == "/healthz" || p == "/readyz" || p == "/metrics" {
+		c.Next()
+		return
+	}
+	if err := s.blocked(clientAddr(c), ""); err != nil {
+		s.fail(c, err)
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
+// blockRequest is an entry to add to or remove from the blocklist.
+type blockRequest struct {
+	Kind   blocklist.Kind `json:"kind"`
+	Value  string         `json:"value"`
+	Reason string         `json:"reason"`
+}
+
+func (s *Server) listBlocked(c *gin.Context) {
+	entries, err := s.deps.Blocklist.List(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if entries == nil {
+		entries = []blocklist.Entry{}
+	}
+	c.JSON(http.StatusOK, gin.H{"entries": entries})
+}
+
+func (s *Server) addBlocked(c *gin.Context) {
+	var req blockRequest
+	if err := c.ShouldBindJSON(&req); err != nil {
+		s.fail(c, fmt.Errorf("%w: %v", errBadRequest, err))
+		return
+	}
+	ctx := c.Request.Context()
+	e, err := s.deps.Blocklist.Add(ctx, req.Kind, req.Value, req.Reason)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.deps.Operator.Record(ctx, "block", adminActor, e); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, e)
+}
+
+func (s *Server) removeBlocked(c *gin.Context) {
+	var req blockRequest
+	if err := c.ShouldBindJSON(&req); err != nil {
+		s.fail(c, fmt.Errorf("%w: %v", errBadRequest, err))
+		return
+	}
+	ctx := c.Request.Context()
+	if err := s.deps.Blocklist.Remove(ctx, req.Kind, req.Value); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.deps.Operator.Record(ctx, "unblock", adminActor, req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"removed": req})
+}

@@ -1,0 +1,86 @@
+package server
+
+import (
+	"context"
+)
+
+// JoinGuard asks a joiner for proof of work (docs/pow.md): a challenge bound
+// to one sale and one shopper, and its solution checked and spent once.
+// *pow.Guard is the one implementation.
+type JoinGuard interface {
+	// Issue returns a challenge of difficulty leading zero bits; "" for 0.
+	Issue(saleID, shopperID string, difficulty int) (string, error)
+	// Verify checks a solution and spends its challenge, or returns one of
+	// pow.ErrPowRequired, ErrPowInvalid, ErrPowExpired, ErrPowReplayed.
+	Verify(ctx context.Context, saleID, shopperID, challenge, solution string) error
+}
+
+// powChallenge is what a client must solve before its join counts: in the
+// welcome, and in a pow_* error so that the client can try again at once.
+type powChallenge struct {
+	Challenge  string `json:"challenge"`
+	Difficulty int    `json:"difficulty"` // leading zero bits; the challenge carries it too
+}
+
+// powSolution is a join's proof of work: the challenge as issued and the
+// counter that solves it, in decimal.
+type powSolution struct {
+	Challenge string `json:"challenge"`
+	Solution  string `json:"solution"`
+}
+
+// challengeFor issues a challenge for this shopper and sale, or nil when the
+// sale asks for no proof of work (or the node has no guard).
+func (s *Server) challengeFor(saleID, shopper string, difficulty int) *powChallenge {
+	if difficulty <= 0 || s.deps.Pow == nil {
+		return nil
+	}
+	challenge, err := s.deps.Pow.Issue(saleID, shopper, difficulty)
+	if err != nil {
+		// Only a difficulty outside the guard's range fails, which the
+		// sale's validation rules out.
+		s.deps.Log.Error("issue pow challenge", "sale", saleID, "difficulty", difficulty, "err", err)
+		return nil
+	}
+	return &powChallenge{Challenge: challenge, Difficulty: difficulty}
+}
+
+// proveWork decides whether a join may go on to the queue. It answers the
+// join itself (answered) when the shopper has a place already, or when the
+// proof of work is missing or wrong: then with a pow_* error that carries a
+// fresh challenge, and nothing changes in the queue. err is a failure of
+// Redis, for the caller to report.
+//
+// The difficulty is the room's, which follows the sale's event stream: the
+// operator's change reaches it as soon as the node reads the event, and a
+// join costs no Redis round trip to learn it. A shopper that already has a
+// place (rejoining, from another tab) proved itself when it took it, or
+// joined while the check was off: it needs no solution.
+func (ss *session) proveWork(ctx context.Context, sol *powSolution) (answered bool, err error) {
+	difficulty := ss.room.powDifficulty()
+	if difficulty == 0 || ss.s.deps.Pow == nil {
+		return false, nil
+	}
+	if sol == nil {
+		place, ok, err := ss.s.deps.Rooms.Find(ctx, ss.saleID, ss.shopper)
+		if err != nil {
+			return true, err
+		}
+		if ok {
+			ss.show(ctx, place)
+			return true, nil
+		}
+		sol = &powSolution{}
+	}
+	err = ss.s.deps.Pow.Verify(ctx, ss.saleID, ss.shopper, sol.Challenge, sol.Solution)
+	if err == nil {
+		return false, nil
+	}
+	p := problemFor(err)
+	if p == internalProblem {
+		return true, err
+	}
+	ss.conn.enqueue(encode(errorMsg{Type: msgError, Code: p.code, Message: describe(p, err),
+		Pow: ss.s.challengeFor(ss.saleID, ss.shopper, difficulty)}))
+	return true, nil
+}
