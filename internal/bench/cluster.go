@@ -58,6 +58,11 @@ func startCluster(ctx context.Context, self string, nodes int, log io.Writer) (_
 		"FOYER_PAYMENT_WEBHOOK_SECRET=" + rand.Text(),
 		"FOYER_LOG_LEVEL=error",
 		"FOYER_DEMO_SALE=false",
+		// The load generator plays thousands of shoppers from a few loopback
+		// addresses: per-IP limits would measure themselves. The node's own
+		// ceilings stay on.
+		"FOYER_LIMIT_IP_REQUESTS=0", "FOYER_LIMIT_IP_SESSIONS=0", "FOYER_LIMIT_IP_CONNECTS=0",
+		"FOYER_LIMIT_IP_JOINS=0", "FOYER_MAX_CONNS_PER_IP=0",
 	}
 	if err := c.run(ctx, self, "migrate"); err != nil {
 		return nil, err

@@ -1084,6 +1084,17 @@
     return parts.join(", ");
   }
 
+  // emptyRow is a table's one row when it has nothing to show.
+  function emptyRow(columns, text) {
+    const tr = document.createElement("tr");
+    const td = document.createElement("td");
+    td.colSpan = columns;
+    td.className = "hint";
+    td.textContent = text;
+    tr.append(td);
+    return tr;
+  }
+
   function renderAudit() {
     const body = $("audit");
     const only = $("audit-only").checked && S.selected;
@@ -1117,15 +1128,7 @@
       tr.append(when, sale, action, detail, actor);
       return tr;
     });
-    if (!rows.length) {
-      const tr = document.createElement("tr");
-      const td = document.createElement("td");
-      td.colSpan = 5;
-      td.className = "hint";
-      td.textContent = "No entries yet.";
-      tr.append(td);
-      rows.push(tr);
-    }
+    if (!rows.length) rows.push(emptyRow(5, "No entries yet."));
     body.replaceChildren(...rows);
     for (const a of S.audit) S.auditMax = Math.max(S.auditMax, a.id || 0);
   }
@@ -1193,15 +1196,7 @@
       tr.append(kind, value, reason, added, remove);
       return tr;
     });
-    if (!rows.length) {
-      const tr = document.createElement("tr");
-      const td = document.createElement("td");
-      td.colSpan = 5;
-      td.className = "hint";
-      td.textContent = "Nothing is blocked.";
-      tr.append(td);
-      rows.push(tr);
-    }
+    if (!rows.length) rows.push(emptyRow(5, "Nothing is blocked."));
     body.replaceChildren(...rows);
     if (focusKey) {
       const again = [...body.querySelectorAll("button[data-key]")].find((x) => x.dataset.key === focusKey);
