@@ -1,0 +1,33 @@
+package loadgen
+
+import (
+	"testing"
+	"time"
+)
+
+func TestPartialsOfSeveralPlayersAddUp(t *testing.T) {
+	at := func(ms int64) int64 { return time.UnixMilli(ms).UnixNano() }
+	var all Partial
+	all.merge(Partial{Connected: 2, Joined: 2, Retried: 1, ErrorCodes: map[string]int64{"busy": 1},
+		JoinLatency: []time.Duration{time.Millisecond}, StockSeen: map[int64][]int64{11: {at(1100)}},
+		FirstJoin: at(1000), LastJoinReply: at(1500)})
+	all.merge(Partial{Connected: 3, Joined: 3, ErrorCodes: map[string]int64{"busy": 2, "close_4009": 1},
+		JoinLatency: []time.Duration{3 * time.Millisecond}, StockSeen: map[int64][]int64{11: {at(1300)}, 12: {at(2000)}},
+		FirstJoin: at(900), LastJoinReply: at(1400)})
+	if all.Connected != 5 || all.Joined != 5 || all.Retried != 1 || all.ErrorCodes["busy"] != 3 || len(all.JoinLatency) != 2 {
+		t.Errorf("merged %+v", all)
+	}
+	if all.FirstJoin != at(900) || all.LastJoinReply != at(1500) {
+		t.Errorf("marks %d..%d, want the earliest first join and the latest reply", all.FirstJoin, all.LastJoinReply)
+	}
+	// Only totals the prober set are its probes: 11 was set at 1000 ms,
+	// 12 by someone else.
+	got := all.stockLatencies(map[int64]time.Time{11: time.UnixMilli(1000)})
+	if len(got) != 2 || got[0]+got[1] != 400*time.Millisecond {
+		t.Errorf("stock latencies %v, want 100 ms and 300 ms", got)
+	}
+	res := all.result(Options{Scenario: Hold, Shoppers: 5, Procs: 2, URLs: []string{"a"}}, time.Second, nil)
+	if res.Errors != 4 || res.JoinsPerSecond != 5/0.6 {
+		t.Errorf("errors %d, joins/s %v; want 4 and 5 over 0.6 s", res.Errors, res.JoinsPerSecond)
+	}
+}
