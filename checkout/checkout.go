@@ -46,6 +46,12 @@ type Receipt struct {
 	ReservationID string
 	Status        string // "confirmed": the order is on its way to Postgres
 	Quantity      int
+	// Shopper, AdmittedAt and ConfirmedAt say who checked out and how long
+	// after admission, both times by Redis's clock (the defences' signal
+	// fast_checkout).
+	Shopper     string
+	AdmittedAt  time.Time
+	ConfirmedAt time.Time
 }
 
 // Checkout verifies a reservation token for the sale and confirms its
@@ -76,7 +82,8 @@ func (s *Service) Checkout(ctx context.Context, saleID, token string, quantity i
 		}
 	}
 	s.log.Info("reservation confirmed", "sale", saleID, "reservation", claims.ID, "txn", c.Txn)
-	return Receipt{ReservationID: claims.ID, Status: "confirmed", Quantity: max(c.Quantity, 1)}, nil
+	return Receipt{ReservationID: claims.ID, Status: "confirmed", Quantity: max(c.Quantity, 1),
+		Shopper: c.Shopper, AdmittedAt: time.UnixMilli(c.AdmittedAt), ConfirmedAt: time.UnixMilli(c.ConfirmedAt)}, nil
 }
 
 // confirmed is the reservation as confirm.lua returns it.
@@ -86,6 +93,7 @@ type confirmed struct {
 	Txn         string `json:"txn"`
 	PriceCents  int64  `json:"price_cents"`
 	ConfirmedAt int64  `json:"confirmed_at"`
+	AdmittedAt  int64  `json:"admitted_at"`
 	Quantity    int    `json:"quantity"`
 	Currency    string `json:"currency"`
 }

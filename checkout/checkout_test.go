@@ -28,8 +28,12 @@ func TestCheckoutMovesTheUnitFromHeldToSoldAndPublishesTheOrder(t *testing.T) {
 	}
 	to := time.Now()
 
-	if receipt != (checkout.Receipt{ReservationID: alice.ID, Status: "confirmed", Quantity: 1}) {
-		t.Errorf("receipt = %+v", receipt)
+	// The times are Redis's, from the same machine's clock here: the
+	// confirmation falls within the call, after the admission.
+	if receipt != (checkout.Receipt{ReservationID: alice.ID, Status: "confirmed", Quantity: 1, Shopper: alice.Shopper,
+		AdmittedAt: alice.AdmittedAt(), ConfirmedAt: receipt.ConfirmedAt}) ||
+		receipt.ConfirmedAt.Before(from.Truncate(time.Millisecond)) || receipt.ConfirmedAt.After(to) {
+		t.Errorf("receipt = %+v; want alice's reservation confirmed between %v and %v", receipt, from, to)
 	}
 	if got := s.counters(t); got != (counters{Available: 1, Held: 1, Sold: 1, State: "open"}) {
 		t.Errorf("after checkout: %+v; want one unit moved from held to sold", got)

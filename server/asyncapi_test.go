@@ -375,6 +375,7 @@ var asyncServerStructs = map[string]any{
 	msgSoldOut:  soldOutMsg{},
 	msgError:    errorMsg{},
 	msgPong:     pongMsg{},
+	msgNotice:   noticeMsg{},
 }
 
 // asyncNeverSent are struct fields the document leaves out because the code never
@@ -568,8 +569,8 @@ func TestAsyncAPICloseCodes(t *testing.T) {
 	// Every close code the server uses.
 	for _, code := range []websocket.StatusCode{
 		websocket.StatusNormalClosure, websocket.StatusGoingAway, websocket.StatusMessageTooBig,
-		websocket.StatusTryAgainLater, closeSessionInvalid, closeBadVersion, closeSaleNotFound, closeTooSlow,
-		closeIdle,
+		websocket.StatusTryAgainLater, closeSessionInvalid, closeBadVersion, closeBlocked, closeSaleNotFound,
+		closeTooSlow, closeIdle,
 	} {
 		if !documented[int(code)] {
 			t.Errorf("close code %d is used by the server but not in x-close-codes", code)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -36,6 +37,7 @@ const (
 type conn struct {
 	ws      *websocket.Conn
 	shopper string
+	addr    netip.Addr // the client's IP, as the blocklist knows it (zero when unknown)
 	writers *writePool
 	metrics *metrics
 	idle    *time.Timer // fires after idleFor without a message from the client
@@ -56,8 +58,8 @@ type conn struct {
 	reservation string // the reservation last told to the client
 }
 
-func newConn(ws *websocket.Conn, shopper string, h *hub, idleFor time.Duration) *conn {
-	c := &conn{ws: ws, shopper: shopper, writers: h.writers, metrics: h.metrics, idleFor: idleFor, done: make(chan struct{})}
+func newConn(ws *websocket.Conn, shopper string, addr netip.Addr, h *hub, idleFor time.Duration) *conn {
+	c := &conn{ws: ws, shopper: shopper, addr: addr, writers: h.writers, metrics: h.metrics, idleFor: idleFor, done: make(chan struct{})}
 	c.metrics.connections.Inc()
 	c.metrics.open.Add(1)
 	c.idle = time.AfterFunc(idleFor, func() { c.close(closeIdle, "idle: nothing received") })

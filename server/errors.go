@@ -1,8 +1,15 @@
 package server
 
 import (
+	"context"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
 	"net/http"
+	"syscall"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/blocklist"
@@ -68,12 +75,15 @@ var problems = []struct {
 	{pow.ErrPowInvalid, problem{http.StatusForbidden, "pow_invalid"}},
 	{pow.ErrPowExpired, problem{http.StatusForbidden, "pow_expired"}},
 	{pow.ErrPowReplayed, problem{http.StatusConflict, "pow_replayed"}},
+	{waitingroom.ErrFlagged, problem{http.StatusForbidden, "flagged"}},
+	{errUnavailable, problem{http.StatusServiceUnavailable, "unavailable"}},
 }
 
 var internalProblem = problem{http.StatusInternalServerError, "internal"}
 
 // problemFor finds what to tell a client about err.
 func problemFor(err error) problem {
+	err = unavailableIf(err)
 	for _, p := range problems {
 		if errors.Is(err, p.err) {
 			return p.problem
@@ -97,5 +107,49 @@ func describe(p problem, err error) string {
 	if p == internalProblem {
 		return "internal error"
 	}
-	return err.Error()
+	return unavailableIf(err).Error() // never the address of a server that did not answer
+}
+
+// errUnavailable is the shared state (Redis, or Postgres) out of reach: the
+// request did nothing, and the same request may be sent again once it is
+// back. A client is told unavailable (503) with unavailableRetryAfter.
+var errUnavailable = errors.New("unavailable")
+
+// unavailableRetryAfter is the retry_after of unavailable, in seconds: a
+// blip costs a shopper little, and a crowd does not hammer a Redis that is
+// coming back.
+const unavailableRetryAfter = 2
+
+// unavailableError is a call that failed because the shared state could not
+// be reached; the cause stays inside for errors.As and errors.Is.
+type unavailableError struct{ cause error }
+
+func (e unavailableError) Error() string {
+	return "unavailable: our servers cannot reach the sale's data right now; nothing was done, retry shortly"
+}
+func (e unavailableError) Is(target error) bool { return target == errUnavailable }
+func (e unavailableError) Unwrap() error        { return e.cause }
+
+// unavailableIf sorts the failures that mean "could not reach Redis or
+// Postgres, or it could not answer now" (the network, a timeout, a full
+// connection pool, a server still loading its data or without its primary)
+// out from the rest, in this one place: those become errUnavailable, which
+// clients retry. Every other error, such as a script that fails or a key of
+// the wrong type, is left as it is, to be told as internal and logged: a bug
+// must not pass for an outage.
+func unavailableIf(err error) error {
+	if err == nil || errors.Is(err, errUnavailable) || errors.Is(err, context.Canceled) {
+		return err // a client that went away is not an outage
+	}
+	var netErr net.Error
+	switch {
+	case errors.As(err, &netErr), errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, redis.ErrPoolTimeout), errors.Is(err, driver.ErrBadConn),
+		redis.IsLoadingError(err), redis.IsMasterDownError(err), redis.IsClusterDownError(err),
+		redis.IsTryAgainError(err), redis.IsMaxClientsError(err):
+		return unavailableError{cause: err}
+	}
+	return err
 }

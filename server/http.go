@@ -41,7 +41,10 @@ func (s *Server) createSession(c *gin.Context) {
 		return
 	}
 	shopper := "v_" + strings.ToLower(rand.Text())
-	claims := s.deps.Ring.NewClaims(shopper, sessionAudience, "", sessionTTL)
+	claims := sessionClaims{
+		RegisteredClaims: s.deps.Ring.NewClaims(shopper, sessionAudience, "", sessionTTL),
+		IPSessions:       s.countSession(c.Request.Context(), c.ClientIP()),
+	}
 	token, err := s.deps.Ring.Sign(claims)
 	if err != nil {
 		s.fail(c, err)
@@ -50,16 +53,17 @@ func (s *Server) createSession(c *gin.Context) {
 	c.JSON(http.StatusCreated, sessionAnswer{ShopperID: shopper, Token: token, ExpiresAt: claims.ExpiresAt.Time})
 }
 
-// shopperOf returns the shopper a session token names.
-func (s *Server) shopperOf(token string) (string, error) {
-	claims := s.deps.Ring.NewClaims("", "", "", 0)
+// sessionOf verifies a session token and returns its claims: the subject is
+// the shopper.
+func (s *Server) sessionOf(token string) (sessionClaims, error) {
+	var claims sessionClaims
 	if err := s.deps.Ring.Verify(token, &claims, sessionAudience); err != nil {
-		return "", fmt.Errorf("%w: %v", errSessionInvalid, err)
+		return sessionClaims{}, fmt.Errorf("%w: %v", errSessionInvalid, err)
 	}
 	if claims.Subject == "" {
-		return "", fmt.Errorf("%w: no subject", errSessionInvalid)
+		return sessionClaims{}, fmt.Errorf("%w: no subject", errSessionInvalid)
 	}
-	return claims.Subject, nil
+	return claims, nil
 }
 
 // getSale is the public view of a sale, for a page to draw before its
@@ -153,8 +157,10 @@ func (s *Server) checkoutAnswer(c *gin.Context, saleID, token string, quantity i
 		if p == internalProblem {
 			s.deps.Log.Error("checkout failed", "sale", saleID, "err", err)
 		}
+		setRetryAfter(c.Writer, err) // unavailable: when to try again
 		return p.status, encode(errorBody{Error: errorDetail{Code: p.code, Message: describe(p, err)}})
 	}
+	s.flagCheckout(c.Request.Context(), saleID, receipt, c.ClientIP())
 	return http.StatusOK, encode(checkoutAnswer{ReservationID: receipt.ReservationID, Status: receipt.Status,
 		Quantity: receipt.Quantity})
 }

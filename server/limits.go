@@ -91,6 +91,9 @@ func retryAfterOf(err error) int {
 	if d, ok := ratelimit.RetryAfter(err); ok {
 		return (&ratelimit.LimitedError{RetryAfter: d}).RetryAfterSeconds()
 	}
+	if errors.Is(unavailableIf(err), errUnavailable) {
+		return unavailableRetryAfter
+	}
 	return 0
 }
 

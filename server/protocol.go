@@ -24,12 +24,13 @@ const (
 	msgSoldOut  = "sold_out"
 	msgError    = "error"
 	msgPong     = "pong"
+	msgNotice   = "notice"
 )
 
 // ServerMessageTypes lists every message type the server sends, for the
 // tests that keep docs/asyncapi.yaml and docs/protocol.md complete.
 var ServerMessageTypes = []string{msgWelcome, msgTime, msgPrequeue, msgPosition, msgStock, msgState,
-	msgAdmitted, msgExpired, msgOrder, msgSoldOut, msgError, msgPong}
+	msgAdmitted, msgExpired, msgOrder, msgSoldOut, msgError, msgPong, msgNotice}
 
 // Message types from client to server.
 const (
@@ -47,6 +48,7 @@ var ClientMessageTypes = []string{cmdJoin, cmdLeave, cmdResume, cmdTime, cmdPing
 const (
 	closeSessionInvalid = 4001 // the session token is missing or invalid: get a new one
 	closeBadVersion     = 4002 // the client offered only protocol versions this server does not speak
+	closeBlocked        = 4003 // the client's IP, network or shopper was blocked by the operators: give up
 	closeSaleNotFound   = 4004 // no such sale: give up
 	closeTooSlow        = 4008 // the client did not keep up with its messages: reconnect
 	closeIdle           = 4009 // nothing heard from the client for idleTimeout: reconnect
@@ -141,12 +143,20 @@ type (
 	pongMsg struct {
 		Type string `json:"type"`
 	}
+	// noticeMsg tells the shoppers of a sale what is happening to the
+	// service itself: the node cannot reach the sale's data (degraded), or
+	// can again (recovered). The connection and the shopper's place stay.
+	noticeMsg struct {
+		Type    string `json:"type"`
+		Code    string `json:"code"` // noticeDegraded or noticeRecovered
+		Message string `json:"message"`
+	}
 	errorMsg struct {
 		Type    string        `json:"type"`
 		Code    string        `json:"code"`
 		Message string        `json:"message"`
 		Pow     *powChallenge `json:"pow,omitempty"` // with pow_*: a fresh challenge to join with
-		// RetryAfter is in seconds, with rate_limited and busy.
+		// RetryAfter is in seconds, with rate_limited, busy and unavailable.
 		RetryAfter int `json:"retry_after,omitempty"`
 	}
 )

@@ -39,6 +39,7 @@ func TestEveryServerMessageEncodesAsItsGoldenFile(t *testing.T) {
 		msgSoldOut: soldOutMsg{Type: msgSoldOut},
 		msgError:   errorMsg{Type: msgError, Code: "bad_message", Message: "bad message: unknown type \"teleport\""},
 		msgPong:    pongMsg{Type: msgPong},
+		msgNotice:  noticeMsg{Type: msgNotice, Code: noticeDegraded, Message: "We are having trouble reaching our servers; your place is kept — please stay on this page"},
 	}
 	for _, typ := range ServerMessageTypes {
 		msg, ok := messages[typ]

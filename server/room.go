@@ -40,6 +40,7 @@ type saleRoom struct {
 	seedHash   string    // the draw's commitment, told to prequeue joiners
 	drawn      bool      // the prequeue draw has happened
 	difficulty int       // the proof of work asked of joiners; 0 is off
+	outage     outage    // whether the sale's data has been out of reach, and since when (outage.go)
 }
 
 func newSaleRoom(h *hub, v waitingroom.View, st waitingroom.Status) *saleRoom {
@@ -56,14 +57,16 @@ func newSaleRoom(h *hub, v waitingroom.View, st waitingroom.Status) *saleRoom {
 // follow applies the sale's events as they come, until the room stops.
 func (r *saleRoom) follow() {
 	for r.ctx.Err() == nil {
+		started := time.Now()
 		events, err := r.h.rooms.Events(r.ctx, r.id, r.lastID, eventBlock, 1000)
 		if err != nil {
 			if r.ctx.Err() == nil {
-				r.h.log.Warn("read sale events", "sale", r.id, "err", err)
+				r.readFailed(started, "read sale events", err)
 				sleep(r.ctx, time.Second)
 			}
 			continue
 		}
+		r.readSucceeded()
 		if len(events) == 0 {
 			continue
 		}
@@ -130,6 +133,10 @@ func (r *saleRoom) apply(e waitingroom.Event) {
 			c.status = connOrdered
 			c.enqueue(msg)
 		}
+	case waitingroom.EventRequeued: // an operator's rule sent a flagged shopper to the back (signals.go)
+		r.requeued(e.Shopper, e.Ticket, 0, nil)
+	case waitingroom.EventRemoved: // an operator's rule took a flagged shopper out
+		r.flagged(e.Shopper, nil)
 	}
 }
 
@@ -378,10 +385,11 @@ func (r *saleRoom) pushLoop() {
 			st, err := r.h.rooms.Status(r.ctx, r.id)
 			if err != nil {
 				if r.ctx.Err() == nil {
-					r.h.log.Warn("read sale status", "sale", r.id, "err", err)
+					r.readFailed(now, "read sale status", err)
 				}
 				continue
 			}
+			r.readSucceeded()
 			r.push(st)
 		}
 	}

@@ -30,6 +30,7 @@ type SaleOperator interface {
 	Control(ctx context.Context, saleID string, c waitingroom.Control) (waitingroom.State, error)
 	Audit(ctx context.Context, limit int) ([]waitingroom.AuditEntry, error)
 	Record(ctx context.Context, action, actor string, detail any) error
+	SetFlaggedPolicy(ctx context.Context, saleID string, policy waitingroom.FlagPolicy, actor string) (waitingroom.PolicyApplied, error)
 	Get(ctx context.Context, id string) (*waitingroom.Plan, error)
 	List(ctx context.Context) ([]waitingroom.Plan, error)
 }
@@ -86,7 +87,10 @@ type Deps struct {
 	Limiter   RateLimiter
 	Conns     ConnCounter
 	Blocklist Blocklist
-	Log       *slog.Logger
+	// Sessions counts new sessions per address, for the signal
+	// many_identities (signals.go); nil counts none.
+	Sessions SessionTally
+	Log      *slog.Logger
 }
 
 // Config is the transport's own configuration.
@@ -110,6 +114,9 @@ type Config struct {
 	// names the client. Empty trusts none: the client is the peer address,
 	// which a flood cannot forge.
 	TrustedProxies []string
+	// Signals are the thresholds of the signals of automation recorded per
+	// shopper (signals.go).
+	Signals Signals
 }
 
 // Server is one gateway node's HTTP handler and its connected shoppers.
@@ -157,6 +164,8 @@ func New(cfg Config, deps Deps) *Server {
 	admin.POST("/sales/:sale/stock", s.control(waitingroom.ActionAddStock))
 	admin.POST("/sales/:sale/messages", s.control(waitingroom.ActionMessage))
 	admin.PUT("/sales/:sale/pow", s.control(waitingroom.ActionPow))
+	admin.PUT("/sales/:sale/flagged", s.setFlaggedPolicy)
+	admin.GET("/sales/:sale/flags", s.flags)
 	admin.GET("/audit", s.audit)
 	admin.GET("/pipeline", s.pipeline)
 	admin.GET("/debug/pprof/:profile", s.profile)

@@ -23,7 +23,8 @@ const readLimit = 4096
 
 // shopperSocket is a shopper's live connection to one sale (docs/protocol.md).
 func (s *Server) shopperSocket(c *gin.Context) {
-	shopper, sessionErr := s.shopperOf(c.Query("session"))
+	claims, sessionErr := s.sessionOf(c.Query("session"))
+	shopper := claims.Subject
 	release, err := s.admitSocket(c, shopper, sessionErr == nil)
 	if err != nil {
 		s.fail(c, err) // before the upgrade: an HTTP status, code and Retry-After
@@ -71,7 +72,7 @@ func (s *Server) shopperSocket(c *gin.Context) {
 		return
 	}
 
-	conn := newConn(ws, shopper, s.hub, s.cfg.IdleTimeout)
+	conn := newConn(ws, shopper, clientAddr(c), s.hub, s.cfg.IdleTimeout)
 	// Into the room before the welcome: a client that was welcomed is one a
 	// draining node knows to tell "going away".
 	room, err := s.hub.enter(ctx, st, conn)
@@ -93,7 +94,7 @@ func (s *Server) shopperSocket(c *gin.Context) {
 		conn.enqueue(encode(soldOutMsg{Type: msgSoldOut}))
 	}
 	sess := &session{s: s, saleID: saleID, shopper: shopper, conn: conn, room: room, release: release,
-		addr: clientAddr(c)}
+		addr: clientAddr(c), ipSessions: claims.IPSessions}
 	handedOff = true
 	if err := s.deps.Presence.Arrive(ctx, saleID, shopper); err != nil {
 		s.sendError(conn, err)
@@ -132,7 +133,8 @@ func (s *Server) refuse(ctx context.Context, ws *websocket.Conn, err error, code
 	p := problemFor(err)
 	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
-	_ = ws.Write(wctx, websocket.MessageText, encode(errorMsg{Type: msgError, Code: p.code, Message: describe(p, err)}))
+	_ = ws.Write(wctx, websocket.MessageText, encode(errorMsg{Type: msgError, Code: p.code, Message: describe(p, err),
+		RetryAfter: retryAfterOf(err)}))
 	ws.Close(code, p.code) //nolint:errcheck // the peer may be gone already
 }
 
@@ -167,6 +169,9 @@ type session struct {
 	release func() // gives back the connection's places under the caps
 	addr    netip.Addr
 	budget  localBudget
+	// ipSessions is how many sessions the address that made the shopper's
+	// session had made by then (the session token says), for many_identities.
+	ipSessions int64
 }
 
 func (ss *session) readLoop(ctx context.Context) {
@@ -227,6 +232,10 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 		place, err := ss.s.deps.Rooms.Join(ctx, ss.saleID, ss.shopper, newTxn())
 		if err != nil {
 			return err
+		}
+		place, removed := ss.flagJoin(ctx, place)
+		if removed {
+			return nil // an operator's rule took the shopper out; its tabs were told
 		}
 		ss.s.deps.Log.Debug("joined", "sale", ss.saleID, "shopper", ss.shopper, "txn", place.Txn,
 			"ticket", place.Ticket, "prequeue", place.Prequeue)

@@ -10,6 +10,9 @@ var (
 	ErrSaleEnded    = errors.New("sale ended")
 	ErrSoldOut      = errors.New("sold out")
 	ErrTooEarly     = errors.New("the prequeue has not opened yet")
+	// ErrFlagged refuses a join from a shopper flagged as automated, in a
+	// sale whose operator removes flagged shoppers (FlagPolicyRemove).
+	ErrFlagged = errors.New("flagged: this sale removes shoppers that look automated")
 	// ErrFenced means another node became the sale's admitter: this one must stop.
 	ErrFenced = errors.New("admitter fenced off")
 )

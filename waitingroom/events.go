@@ -25,6 +25,8 @@ const (
 	EventDrawn    = "drawn"    // every prequeue shopper has its ticket: nodes look theirs up
 	EventStock    = "stock"    // the operator added stock; carries the new totals
 	EventPow      = "pow"      // the operator changed the proof of work asked of joiners
+	EventRequeued = "requeued" // a flagged shopper was sent to the back: carries it and its new ticket
+	EventRemoved  = "removed"  // a flagged shopper was taken out of the queue: carries it
 )
 
 // Event is one entry of a sale's event stream. Which fields are set depends on Type.
@@ -46,6 +48,9 @@ type Event struct {
 	Available int64         `json:"available,omitempty"` // with stock: units neither held nor sold after the change
 	// PowDifficulty, with pow: the new difficulty (absent: 0, off).
 	PowDifficulty int `json:"pow_difficulty,omitempty"`
+	// Shopper, with requeued and removed: the flagged shopper (requeued
+	// carries its new ticket in Ticket).
+	Shopper string `json:"shopper,omitempty"`
 }
 
 // Released names a reservation that expired.

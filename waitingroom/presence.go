@@ -2,7 +2,9 @@ package waitingroom
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -21,6 +23,14 @@ type Presence struct {
 	// AliveFor is how long a heartbeat lasts: a node silent this long is
 	// dead, and its shoppers count as away from then on. Defaults to 5s.
 	AliveFor time.Duration
+	// OnRevived, when set, is called by Run after a heartbeat that found the
+	// node's previous one lapsed: Redis was out of reach (or lost its data)
+	// for longer than AliveFor, so an admitter may have taken the node for
+	// dead and its shoppers, still connected, for away. The node then says
+	// again whom it holds (ArriveAll), or they would lose their places when
+	// the grace period ends. It runs after the heartbeat is back, so no
+	// admitter takes the node for dead again. Set it before Run.
+	OnRevived func(ctx context.Context)
 }
 
 // NewPresence returns the presence of node, with the defaults documented on its fields.
@@ -34,6 +44,27 @@ func (p *Presence) Arrive(ctx context.Context, saleID, shopperID string) error {
 	err := arriveScript.Run(ctx, p.rdb, []string{k.Nodes, k.Conns(p.node), k.Away}, p.node, shopperID).Err()
 	if err != nil {
 		return fmt.Errorf("shopper %s arrives at sale %s: %w", shopperID, saleID, err)
+	}
+	return nil
+}
+
+// arriveChunk bounds the shoppers ArriveAll records in one script call, so
+// one call never holds Redis for long.
+const arriveChunk = 1000
+
+// ArriveAll records again that this node holds connections of these
+// shoppers of the sale: one round trip per thousand shoppers.
+func (p *Presence) ArriveAll(ctx context.Context, saleID string, shopperIDs []string) error {
+	k := salekeys.For(saleID)
+	for chunk := range slices.Chunk(shopperIDs, arriveChunk) {
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, p.node)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		if err := arriveScript.Run(ctx, p.rdb, []string{k.Nodes, k.Conns(p.node), k.Away}, args...).Err(); err != nil {
+			return fmt.Errorf("%d shoppers arrive again at sale %s: %w", len(shopperIDs), saleID, err)
+		}
 	}
 	return nil
 }
@@ -55,8 +86,23 @@ func (p *Presence) Run(ctx context.Context) error {
 	key := salekeys.NodeAlive(p.node)
 	t := time.NewTicker(p.HeartbeatEvery)
 	defer t.Stop()
+	beating := false // a heartbeat has been recorded since Run started
+	revive := 0      // heartbeats left that call OnRevived
 	for {
-		p.rdb.Set(ctx, key, time.Now().UnixMilli(), p.AliveFor)
+		// GET returns the heartbeat this one replaces: none means it lapsed.
+		err := p.rdb.SetArgs(ctx, key, time.Now().UnixMilli(), redis.SetArgs{TTL: p.AliveFor, Get: true}).Err()
+		lapsed := errors.Is(err, redis.Nil)
+		if lapsed && beating {
+			// Twice: now, and a heartbeat later for an admitter that found
+			// the node dead just before this heartbeat (its check and its
+			// eviction are two round trips) and evicted just after.
+			revive = 2
+		}
+		if (err == nil || lapsed) && revive > 0 && p.OnRevived != nil {
+			revive--
+			p.OnRevived(ctx)
+		}
+		beating = beating || err == nil || lapsed
 		select {
 		case <-ctx.Done():
 			// The node's own context is over; this last call owns its lifetime.

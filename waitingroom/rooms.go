@@ -69,7 +69,7 @@ type Place struct {
 func (r *Rooms) Join(ctx context.Context, saleID, shopperID, txn string) (Place, error) {
 	k := salekeys.For(saleID)
 	reply, err := joinScript.Run(ctx, r.rdb,
-		[]string{k.Meta, k.Queue, k.Journeys, k.Shoppers, k.Pre, k.Presort, k.Gone}, shopperID, txn).Slice()
+		[]string{k.Meta, k.Queue, k.Journeys, k.Shoppers, k.Pre, k.Presort, k.Gone, k.Flags}, shopperID, txn).Slice()
 	if err != nil {
 		return Place{}, fmt.Errorf("join sale %s: %w", saleID, scriptError(err))
 	}
@@ -176,6 +176,8 @@ func scriptError(err error) error {
 		return ErrSoldOut
 	case "TOO_EARLY":
 		return ErrTooEarly
+	case "FLAGGED":
+		return ErrFlagged
 	case "FENCED":
 		return ErrFenced
 	case "BAD_STATE":

@@ -19,6 +19,7 @@ var (
 	departScript  = script("depart")
 	evictScript   = script("evict")
 	findScript    = script("find")
+	flagScript    = script("flag")
 )
 
 //go:embed lua/*.lua

@@ -71,6 +71,15 @@ type Config struct {
 	// on a 2-core machine (docs/performance.md).
 	MaxConnections    int `env:"FOYER_MAX_CONNECTIONS" envDefault:"18000"`
 	MaxJoinsPerSecond int `env:"FOYER_MAX_JOINS_PER_SECOND" envDefault:"1000"`
+	// The signals of automation recorded per shopper and shown to operators
+	// (docs/defence.md); 0 turns one off. SignalEarlyJoin: a join answered
+	// with a place this soon after the sale's start (the sale opens at the
+	// admitter's first tick past it). SignalFastCheckout: a checkout this
+	// soon after admission. SignalSessionsPerIP: more sessions than this
+	// from the shopper's address in 10 minutes.
+	SignalEarlyJoin     time.Duration `env:"FOYER_SIGNAL_EARLY_JOIN" envDefault:"100ms"`
+	SignalFastCheckout  time.Duration `env:"FOYER_SIGNAL_FAST_CHECKOUT" envDefault:"800ms"`
+	SignalSessionsPerIP int           `env:"FOYER_SIGNAL_SESSIONS_PER_IP" envDefault:"20"`
 	// TrustedProxies are the load balancers (IPs or CIDRs, comma separated)
 	// whose X-Forwarded-For names the client. Empty trusts none.
 	TrustedProxies []string `env:"FOYER_TRUSTED_PROXIES" envSeparator:","`

@@ -23,11 +23,13 @@ func (c Config) limits() server.Limits {
 }
 
 // defences are a gateway's shared defences: the rate limiter, the count of
-// open connections per IP and shopper, and the blocklist.
+// open connections per IP and shopper, the blocklist, and the tally of new
+// sessions per IP behind the signal many_identities.
 type defences struct {
-	limiter *ratelimit.Limiter
-	conns   *ratelimit.Conns
-	blocks  blocks
+	limiter  *ratelimit.Limiter
+	conns    *ratelimit.Conns
+	blocks   blocks
+	sessions *ratelimit.Tally // new sessions per address, for the signal many_identities
 }
 
 // blocks is the blocklist as the server uses it: the node's copy for
@@ -48,10 +50,13 @@ func newDefences(rdb redis.UniversalClient, cfg Config, log *slog.Logger) (*defe
 	conns := ratelimit.NewConns(rdb, "ws")
 	conns.Timeout = time.Second
 	conns.TTL = connsTTL
+	sessions := ratelimit.NewTally(rdb, "sessions") // a 10-minute window, as the README says
+	sessions.Timeout = time.Second
 	return &defences{
-		limiter: limiter,
-		conns:   conns,
-		blocks:  blocks{blocklist.NewWatcher(rdb, log), blocklist.NewManager(rdb)},
+		limiter:  limiter,
+		conns:    conns,
+		blocks:   blocks{blocklist.NewWatcher(rdb, log), blocklist.NewManager(rdb)},
+		sessions: sessions,
 	}, nil
 }
 

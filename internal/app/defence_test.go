@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/internal/shopperclient"
 )
@@ -215,12 +217,10 @@ func TestABlockedNetworkIsRefusedOnEveryNodeWithinASecond(t *testing.T) {
 			time.Sleep(10 * time.Millisecond) // polling a condition; the deadline is what is asserted
 		}
 	}
-	// The shopper connected before the block cannot join.
-	if err := conn.Join(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if m := expectMessage(t, ctx, conn, "error"); m.Code != "blocked" {
-		t.Errorf("join from the blocked network: %s, want blocked", m.Code)
+	// The shopper connected before the block is sent away
+	// (TestTheOpenSocketsOfABlockedNetworkAreClosedWithinASecond times it).
+	if code := expectClose(t, ctx, conn); code != 4003 {
+		t.Errorf("the socket open from the blocked network closed with %d, want 4003 blocked", code)
 	}
 	// Other addresses are served, and the block is audited.
 	if _, err := shopperclient.NewWithTransport(sys.URL, transportFrom("127.0.4.1")).NewSession(ctx); err != nil {
@@ -235,6 +235,61 @@ func TestABlockedNetworkIsRefusedOnEveryNodeWithinASecond(t *testing.T) {
 	sys.admin(t, http.MethodDelete, "/v1/admin/blocklist", map[string]any{"kind": "net", "value": "127.0.3.0/24"}, http.StatusOK)
 	sys.admin(t, http.MethodDelete, "/v1/admin/blocklist", map[string]any{"kind": "net", "value": "127.0.3.0/24"}, http.StatusNotFound)
 	sys.admin(t, http.MethodPost, "/v1/admin/blocklist", map[string]any{"kind": "net", "value": "not-a-network"}, http.StatusUnprocessableEntity)
+}
+
+func TestTheOpenSocketsOfABlockedNetworkAreClosedWithinASecond(t *testing.T) {
+	sys := startNodes(t, 2, nil)
+	saleID := sys.createSale(t, map[string]any{"sku": "D-5", "name": "Block open", "stock": 5, "outflow_per_second": stalled})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// Two shoppers waiting on node 2: one from the network about to be
+	// blocked, one from elsewhere.
+	waitingFrom := func(ip string) *shopperclient.Conn {
+		t.Helper()
+		client := shopperclient.NewWithTransport(sys.URLs[1], transportFrom(ip))
+		sess, err := client.NewSession(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := client.Connect(ctx, saleID, sess)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.CloseNow() })
+		expectMessage(t, ctx, conn, "welcome")
+		if err := conn.Join(ctx); err != nil {
+			t.Fatal(err)
+		}
+		expectMessage(t, ctx, conn, "position")
+		return conn
+	}
+	inside, outside := waitingFrom("127.0.5.9"), waitingFrom("127.0.6.9")
+	closed := make(chan error, 1)
+	go func() {
+		for {
+			if _, err := inside.Next(ctx); err != nil {
+				closed <- err
+				return
+			}
+		}
+	}()
+
+	// Blocked through node 1; node 2 holds the socket.
+	blockedAt := time.Now()
+	sys.admin(t, http.MethodPost, "/v1/admin/blocklist",
+		map[string]any{"kind": "net", "value": "127.0.5.0/24", "reason": "scalper farm"}, http.StatusCreated)
+	err := <-closed
+	if took := time.Since(blockedAt); took > time.Second {
+		t.Errorf("the socket from the blocked network was closed %v after the block, want within a second", took)
+	}
+	if code := websocket.CloseStatus(err); code != 4003 {
+		t.Fatalf("the socket from the blocked network ended with %v (code %d), want close 4003 blocked", err, code)
+	}
+	// The shopper from elsewhere is still connected and served.
+	if err := outside.Send(ctx, map[string]string{"type": "ping"}); err != nil {
+		t.Fatal(err)
+	}
+	expectMessage(t, ctx, outside, "pong")
 }
 
 func TestANodeAtItsCeilingSaysBusyAndServesThoseItHolds(t *testing.T) {

@@ -121,12 +121,27 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 		AdminToken: cfg.AdminToken, PublicURL: g.URL(), AllowedOrigins: cfg.AllowedOrigins,
 		IdleTimeout: cfg.IdleTimeout, WebhookSecret: cfg.WebhookSecret,
 		Limits: cfg.limits(), TrustedProxies: cfg.TrustedProxies,
+		Signals: server.Signals{EarlyJoin: cfg.SignalEarlyJoin, FastCheckout: cfg.SignalFastCheckout,
+			SessionsPerIP: cfg.SignalSessionsPerIP},
 	}, server.Deps{
 		Operator: g.Operator, Rooms: rooms, Presence: g.presence, Checkout: svc, Answers: checkout.NewAnswers(g.rdb),
 		Payments: checkout.NewPaymentReports(g.publisher), Pipeline: ops, Live: ops, Tokens: tokens, Ring: ring, Pow: guard,
 		Ready: g.ready, Web: web.FS(), Log: log,
 		Limiter: g.defence.limiter, Conns: g.defence.conns, Blocklist: g.defence.blocks,
+		Sessions: g.defence.sessions,
 	})
+	// A block closes the sockets already open too, on every node, as soon
+	// as the node hears of it.
+	g.defence.blocks.Watcher.OnChange = func() { g.server.CloseBlocked() }
+	// After an outage long enough for the node to look dead, its shoppers,
+	// still connected, must not count as away.
+	g.presence.OnRevived = func(ctx context.Context) {
+		for saleID, shoppers := range g.server.Shoppers() {
+			if err := g.presence.ArriveAll(ctx, saleID, shoppers); err != nil {
+				log.Warn("record the node's shoppers again", "sale", saleID, "err", err)
+			}
+		}
+	}
 	g.http = &http.Server{Handler: g.server.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	return g, nil
 }

@@ -75,6 +75,9 @@ func startNodesOn(t testing.TB, rs *localservers.Redis, n int, settings map[stri
 		// are off unless a test of them turns them on (defence_test.go).
 		"FOYER_LIMIT_IP_REQUESTS": "0", "FOYER_LIMIT_IP_SESSIONS": "0", "FOYER_LIMIT_IP_CONNECTS": "0",
 		"FOYER_LIMIT_IP_JOINS": "0", "FOYER_MAX_CONNS_PER_IP": "0", "FOYER_MAX_JOINS_PER_SECOND": "0",
+		// Nor are they flagged as many identities of one address, unless a
+		// test of the signals turns it on (signals_test.go).
+		"FOYER_SIGNAL_SESSIONS_PER_IP": "0",
 	}
 	maps.Copy(environ, settings)
 	cfg, err := app.LoadConfig(environ)

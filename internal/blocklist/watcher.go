@@ -23,6 +23,12 @@ type Watcher struct {
 	// drops what was sent meanwhile). It bounds how late a node can be to a
 	// change. Defaults to 500ms.
 	PollEvery time.Duration
+	// OnChange, when set, is called after each reload that changed the list,
+	// once the new list is in force: a gateway closes the connections of the
+	// clients it now blocks. It runs on the goroutine that reloaded (Run's,
+	// or Sync's caller), after Sync has let go of its lock, so it may call
+	// Blocked. Set it before Run. Defaults to nil: nothing is called.
+	OnChange func()
 
 	current atomic.Pointer[index]
 	syncMu  sync.Mutex // one load at a time, so an older copy never replaces a newer one
@@ -96,8 +102,18 @@ func (w *Watcher) Run(ctx context.Context) error {
 
 // Sync reloads the list now if its version changed since the last load: one
 // GET when nothing changed. Run calls it; a node may call it once before
-// serving, to start with the list rather than with nobody blocked.
+// serving, to start with the list rather than with nobody blocked. After a
+// change, it calls OnChange.
 func (w *Watcher) Sync(ctx context.Context) error {
+	changed, err := w.reload(ctx)
+	if changed && w.OnChange != nil {
+		w.OnChange()
+	}
+	return err
+}
+
+// reload is Sync under its lock; it reports whether the list changed.
+func (w *Watcher) reload(ctx context.Context) (changed bool, err error) {
 	w.syncMu.Lock()
 	defer w.syncMu.Unlock()
 	// The version is read before the list, so the copy is never older than the
@@ -108,20 +124,20 @@ func (w *Watcher) Sync(ctx context.Context) error {
 		version, err = 0, nil // nothing was ever blocked
 	}
 	if err != nil {
-		return fmt.Errorf("read blocklist version: %w", err)
+		return false, fmt.Errorf("read blocklist version: %w", err)
 	}
 	// Not "newer than": a Redis that lost its data starts counting again.
 	if version == w.current.Load().version {
-		return nil
+		return false, nil
 	}
 	entries, bad, err := readAll(ctx, w.rdb)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if len(bad) > 0 {
 		w.log.Warn("blocklist: skipped entries that do not parse; remove them with HDEL",
 			"key", listKey, "fields", bad)
 	}
 	w.current.Store(newIndex(version, entries))
-	return nil
+	return true, nil
 }

@@ -167,3 +167,32 @@ func TestAWatcherKeepsItsCopyThroughARedisOutageAndCatchesUp(t *testing.T) {
 	eventually(t, 5*time.Second, "node B blocks the shopper added after the outage",
 		func() bool { return isBlocked(watcherB, "", "v_scalper") })
 }
+
+func TestOnChangeIsCalledAfterEachChangeWithTheNewListInForce(t *testing.T) {
+	a, b := twoNodes(t)
+	w := NewWatcher(b, nil)
+	var calls int
+	blockedThen := false
+	w.OnChange = func() {
+		calls++
+		blockedThen = isBlocked(w, "203.0.113.7", "")
+	}
+	sync := func() {
+		t.Helper()
+		if err := w.Sync(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sync() // the first load is a change: from nothing loaded to the empty list
+	sync() // nothing changed
+	if calls != 1 || blockedThen {
+		t.Fatalf("after the first load and a sync without news: %d calls (blocked %v), want 1 (false)", calls, blockedThen)
+	}
+	if _, err := NewManager(a).Add(t.Context(), KindIP, "203.0.113.7", ""); err != nil {
+		t.Fatal(err)
+	}
+	sync()
+	if calls != 2 || !blockedThen {
+		t.Errorf("after a block: %d calls (blocked when called: %v), want 2 with the block in force", calls, blockedThen)
+	}
+}

@@ -31,6 +31,7 @@ type Keys struct {
 	Fence    string // counter: fencing token, raised at every change of admitter
 	Nodes    string // set: ids of the nodes that hold shoppers of the sale
 	Away     string // sorted set: shopper id -> when its last connection closed (unix ms)
+	Flags    string // hash: shopper id -> JSON {signals, ip, first_at_ms}, the signals of automation seen
 	prefix   string
 }
 
@@ -61,6 +62,7 @@ func For(saleID string) Keys {
 		Fence:    p + "fence",
 		Nodes:    p + "nodes",
 		Away:     p + "away",
+		Flags:    p + "flags",
 		prefix:   p,
 	}
 }

@@ -161,10 +161,13 @@ type Message struct {
 	SeedHash string `json:"seed_hash"`
 	Seed     string `json:"seed"`
 
+	// Code and Message are an error's, or a notice's: degraded while the
+	// servers cannot reach the sale's data (stay connected, the place is
+	// kept), recovered once they can again.
 	Code    string `json:"code"`
 	Message string `json:"message"`
-	// RetryAfter, with the errors rate_limited and busy, is how many seconds
-	// to wait before trying again.
+	// RetryAfter, with the errors rate_limited, busy and unavailable, is how
+	// many seconds to wait before trying again.
 	RetryAfter int `json:"retry_after"`
 
 	// Pow, in a welcome or a pow_* error, is the proof of work the sale asks

@@ -26,6 +26,7 @@ var (
 const (
 	closeSessionInvalid     websocket.StatusCode = 4001
 	closeUnsupportedVersion websocket.StatusCode = 4002
+	closeBlocked            websocket.StatusCode = 4003
 	closeSaleNotFound       websocket.StatusCode = 4004
 	closeTooSlow            websocket.StatusCode = 4008
 	closeIdle               websocket.StatusCode = 4009
@@ -46,7 +47,7 @@ const (
 	// reconnect after a backoff so a crowd does not come back all at once.
 	reconnectLater
 	// stop: nothing more to do (1000), or nothing that retrying would fix
-	// (4004, 4002, 1009); Run returns.
+	// (4004, 4002, 4003, 1009); Run returns.
 	stop
 )
 
@@ -75,6 +76,8 @@ func recoveryFor(err error) (recovery, error) {
 		return stop, fmt.Errorf("%w: %w", ErrSaleNotFound, err)
 	case closeUnsupportedVersion:
 		return stop, fmt.Errorf("%w: %w", ErrUnsupportedVersion, err)
+	case closeBlocked: // blocked while connected: the next connection would be refused
+		return stop, fmt.Errorf("%w: %w", ErrBlocked, err)
 	case websocket.StatusMessageTooBig:
 		return stop, fmt.Errorf("the server refused a message of this client as too big: %w", err)
 	default: // closeTooSlow, closeIdle, StatusTryAgainLater, -1 (no close frame: the network) and the unknown

@@ -29,6 +29,7 @@ func TestEachCloseCodeLeadsToTheRecoveryTheProtocolAsks(t *testing.T) {
 		{"1011 internal error", closedWith(websocket.StatusInternalError), reconnectLater, nil},
 		{"4001 session invalid", closedWith(4001), renewSession, nil},
 		{"4002 unsupported version", closedWith(4002), stop, ErrUnsupportedVersion},
+		{"4003 blocked", closedWith(4003), stop, ErrBlocked},
 		{"4004 sale not found", closedWith(4004), stop, ErrSaleNotFound},
 		{"4008 too slow", closedWith(4008), reconnectLater, nil},
 		{"4009 idle", closedWith(4009), reconnectLater, nil},

@@ -7,18 +7,24 @@
 -- A prequeue joiner's place in the draw is fixed as it joins, by a hash of
 -- the secret seed and its prequeue ticket, so the draw at the start only
 -- hands out tickets in an order already sorted.
--- KEYS: meta, queue, journeys, shoppers, pre, presort, gone
+-- A shopper flagged as automated is refused while the sale's operator removes
+-- flagged shoppers (flagged_policy remove); one holding a reservation still
+-- gets it back: removal takes shoppers out of the queue, not their holds.
+-- KEYS: meta, queue, journeys, shoppers, pre, presort, gone, flags
 -- ARGV[1] shopper id, ARGV[2] transaction id to use if this is the shopper's first join
 -- Returns {"waiting", ticket, position, txn}, {"prequeue", prequeue ticket, 0, txn}
 -- or {"admitted", reservation id, 0, txn}: txn is the journey's transaction id.
-local meta, queue, journeys, shoppers, pre, presort, gone =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local meta, queue, journeys, shoppers, pre, presort, gone, flags =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local shopper = ARGV[1]
 local state = redis.call('HGET', meta, 'state')
 if not state then return redis.error_reply('NO_SALE no such sale') end
 local res = redis.call('HGET', shoppers, shopper)
 local txn = redis.call('HGET', journeys, shopper) or ARGV[2]
 if res then return {'admitted', res, 0, txn} end
+if redis.call('HGET', meta, 'flagged_policy') == 'remove' and redis.call('HEXISTS', flags, shopper) == 1 then
+  return redis.error_reply('FLAGGED this sale removes shoppers that look automated')
+end
 if state == 'ended' then return redis.error_reply('SALE_ENDED the sale has ended') end
 if state == 'sold_out' then return redis.error_reply('SOLD_OUT the sale is sold out') end
 if state == 'scheduled' then return redis.error_reply('TOO_EARLY the prequeue has not opened yet') end

@@ -40,6 +40,7 @@
     reservation: null, // {id, token, expiresAt (ms), url}
     orderId: null,
     notice: "",
+    degraded: false, // the alert shows a "notice" degraded, until recovered
     fatal: "", // the page cannot work: no sale, or no such sale
     pow: null, // {challenge, difficulty}: the proof of work to do before joining, when the sale asks for one
     powRetry: false, // a pow_* error to this join may still be answered by solving its fresh challenge
@@ -205,6 +206,11 @@
         S.fatal = "Sale not found";
         showError("sale_not_found", "This sale does not exist. Check the link.");
         break;
+      case 4003: // blocked by the operators: a new connection would be refused too
+        S.conn = "gone";
+        resetPlace();
+        showError("blocked", "This connection was blocked.");
+        break;
       default: // 1013 try again later, 1006 network, anything else
         backoff();
     }
@@ -354,7 +360,7 @@
           }
         }
         showError(m.code, m.message);
-        if ((m.code === "busy" || m.code === "rate_limited") && S.phase === "joining") {
+        if ((m.code === "busy" || m.code === "rate_limited" || m.code === "unavailable") && S.phase === "joining") {
           // The node asked us to wait: join again then, with jitter.
           S.phase = "idle";
           const wait = (m.retry_after || 1) * 1000 + Math.random() * 1000;
@@ -362,7 +368,22 @@
           setTimeout(join, wait);
         }
         if (m.code === "not_joined" && (S.phase === "waiting" || S.phase === "prequeued" || S.phase === "joining")) S.phase = "idle";
+        // An operator's rule took this shopper, flagged as automated, out of the queue.
+        if (m.code === "flagged" && (S.phase === "waiting" || S.phase === "prequeued" || S.phase === "joining")) S.phase = "idle";
         if ((m.code === "sold_out" || m.code === "sale_ended" || m.code === "too_early" || String(m.code).startsWith("pow_")) && S.phase === "joining") S.phase = "idle";
+        break;
+      case "notice":
+        // The servers cannot reach the sale's data (degraded), or can again
+        // (recovered). The connection and the place stay: say so, do not reconnect.
+        if (m.code === "degraded") {
+          el.error.textContent = m.message || "We are having trouble reaching our servers; please stay on this page.";
+          el.alert.hidden = false;
+          S.degraded = true;
+          say(el.error.textContent);
+        } else if (m.code === "recovered" && S.degraded) {
+          S.degraded = false;
+          clearError();
+        }
         break;
       default: // pong, and anything newer than this page
     }
