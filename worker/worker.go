@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -71,8 +72,14 @@ func New(rdb, subClient redis.UniversalClient, writer *OrderWriter, settler *Pay
 	}
 	router.AddMiddleware(
 		poison,
+		// A transient failure (Postgres restarting, a lost connection) is
+		// waited out: the confirmation stays unacknowledged in its stream,
+		// and parking it on the poison topic after a few seconds would turn a
+		// database restart into orders nobody writes. Only a failure no retry
+		// can fix, or one that lasts longer than an outage should, goes there.
 		middleware.Retry{
-			MaxRetries: 5, InitialInterval: 100 * time.Millisecond, Multiplier: 2, Logger: wlog,
+			MaxRetries: math.MaxInt32, InitialInterval: 100 * time.Millisecond, Multiplier: 2,
+			MaxInterval: 5 * time.Second, MaxElapsedTime: RetryFor, Logger: wlog,
 			ShouldRetry: func(p middleware.RetryParams) bool { return !isPermanent(p.Err) },
 		}.Middleware,
 		middleware.Recoverer,
@@ -81,6 +88,10 @@ func New(rdb, subClient redis.UniversalClient, writer *OrderWriter, settler *Pay
 	router.AddConsumerHandler("settle-payments", checkout.PaymentsTopic, sub, settler.Handle)
 	return &Worker{router: router, settler: settler}, nil
 }
+
+// RetryFor is how long a message that keeps failing for a passing reason is
+// retried before it goes to the poison topic.
+const RetryFor = 15 * time.Minute
 
 // NewPublisher returns a Watermill publisher on Redis streams whose streams
 // are capped, so they do not grow forever.
