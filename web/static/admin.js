@@ -10,12 +10,18 @@
   const STALE_MS = 5000; // no push for this long: the live numbers are not live any more
   const SILENT_LIMIT = 6000; // an open socket this quiet is dead (the server pushes every second)
   const AUDIT_EVERY = 10000;
+  const FLAGS_EVERY = 5000; // reading the flags goes over every flagged shopper in Redis: not every push
   const STATE_LABEL = {
     scheduled: "scheduled", prequeue: "prequeue", open: "open", paused: "paused", sold_out: "sold out", ended: "ended",
   };
   const FUNNEL = ["joined", "admitted", "checked_out", "paid"];
   const BLOCK_KIND = { ip: "IP", net: "network", shopper: "shopper" };
   const BLOCK_EXAMPLE = { ip: "203.0.113.7", net: "203.0.113.0/24", shopper: "v_…" };
+  const POLICY_LABEL = { allow: "Allow: record only", back: "Send to the back", remove: "Remove" };
+  const SIGNAL_LABEL = {
+    early_join: "joined at the very start", fast_checkout: "checked out implausibly fast",
+    many_identities: "many identities from one address",
+  };
   const COLORS = {
     accent: "#1f4fd1", accent2: "#3a66de", ok: "#1a7f43", warn: "#b07800", sold: "#4a505c", bad: "#b3261e",
     muted: "#555c69", grid: "#eceef2", tick: "#d9dce3", purple: "#7b3fb3",
@@ -40,6 +46,7 @@
     audit: [],
     auditMax: 0, // newest audit id seen, to highlight what is new
     blocks: [], // GET /v1/admin/blocklist, newest first
+    flags: null, // GET /v1/admin/sales/:sale/flags of the selected sale, with its id as sale
   };
 
   // ---- small helpers ----
@@ -218,11 +225,15 @@
     S.audit = [];
     S.auditMax = 0;
     S.blocks = [];
+    S.flags = null;
     salesKey = "";
     blocksKey = "";
+    flagsKey = "";
+    policyShown = "";
     $("sales").replaceChildren();
     $("audit").replaceChildren();
     $("blocklist").replaceChildren();
+    $("flags").replaceChildren();
     blockMessage("");
     if (err) showError(err.code, err.message); else clearError();
     showSignin(message);
@@ -253,6 +264,7 @@
     loadPipeline().catch(report);
     loadAudit().catch(report);
     loadBlocklist().catch(report);
+    refreshFlags();
     clearInterval(auditTimer);
     auditTimer = setInterval(periodic, AUDIT_EVERY);
   }
@@ -360,6 +372,7 @@
     if (S.conn !== "live") {
       loadPipeline().catch(report);
       if (S.selected) loadSaleView(S.selected).catch(report);
+      refreshFlags();
     }
   }
   let auditTimer = 0;
@@ -468,6 +481,7 @@
     renderDetail();
     renderSystem();
     drawCharts();
+    refreshFlags();
   }
 
   // record keeps a sale's rolling window of pushes for the charts.
@@ -598,6 +612,7 @@
     }
     const v = S.view.get(id);
     if (!v || v._src !== "live") loadSaleView(id).catch(report);
+    refreshFlags();
   }
 
   // ---- rendering: detail ----
@@ -640,6 +655,7 @@
     setText($("stat-admissions"), rate(v && v.admissions_per_second));
     setText($("stat-orders-rate"), rate(v && v.orders_per_second));
     setText($("stat-outflow"), `${rate(p.outflow_per_second)}/s`);
+    setText($("pow-now"), p.pow_difficulty ? String(p.pow_difficulty) : "off");
 
     const f = (v && v.funnel) || null;
     const top = f && f.joined > 0 ? f.joined : 0;
@@ -663,8 +679,11 @@
       $("action-result").hidden = true;
       $("rate").value = p.outflow_per_second != null ? String(p.outflow_per_second) : "";
       $("stock-add-n").value = "";
+      $("pow").value = String(p.pow_difficulty || 0);
       $("message").value = "";
       updateMessageCount();
+      flagResult("");
+      renderFlags();
     }
   }
 
@@ -931,6 +950,21 @@
       });
   });
 
+  $("pow-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const n = needValue($("pow"), "The difficulty");
+    if (n === null) return;
+    act($("pow-set"), "Set proof of work",
+      (id) => api("PUT", path(id, "pow"), { difficulty: n }),
+      () => {
+        const p = S.byId.get(S.selected);
+        if (p) p.pow_difficulty = n;
+        renderDetail();
+        return n ? `Joining ${saleName(S.selected)} now takes proof of work of difficulty ${n}.`
+          : `Proof of work for ${saleName(S.selected)} is off.`;
+      });
+  });
+
   function updateMessageCount() {
     setText($("message-count"), `${$("message").value.length} / 500`);
   }
@@ -960,6 +994,113 @@
         updateMessageCount();
         return `Message sent to everyone waiting for ${saleName(S.selected)}.`;
       });
+  });
+
+  // ---- suspected automation ----
+
+  let flagsAt = 0, flagsBusy = false;
+  // refreshFlags fetches the selected sale's flagged shoppers: at once for a
+  // sale just selected, else at most every FLAGS_EVERY.
+  function refreshFlags() {
+    const id = S.selected;
+    if (!id || !S.token || flagsBusy) return;
+    const same = S.flags && S.flags.sale === id;
+    if (same && Date.now() - flagsAt < FLAGS_EVERY) return;
+    flagsBusy = true;
+    flagsAt = Date.now();
+    loadFlags(id).catch(report).finally(() => { flagsBusy = false; });
+  }
+
+  async function loadFlags(id) {
+    const body = await api("GET", path(id, "flags"));
+    if (!body) return;
+    S.flags = { ...body, sale: id };
+    if (id === S.selected) renderFlags();
+  }
+
+  // policyApplied says what setting a policy did to those flagged so far.
+  function policyApplied(r) {
+    if (r.policy === "back") return `${count(r.requeued)} sent to the back`;
+    if (r.policy === "remove") return `${count(r.removed)} removed`;
+    return "Flags are recorded only";
+  }
+
+  const signalWords = (signals) => (signals || []).map((s) => SIGNAL_LABEL[s] || s.replace(/_/g, " ")).join(", ");
+
+  let policyShown = ""; // sale:policy the select was last set to: a refresh leaves an operator's choice alone
+  function renderFlags() {
+    const f = S.flags && S.flags.sale === S.selected ? S.flags : null;
+    setNum($("flag-count"), f ? f.flagged : undefined);
+    setText($("flag-policy-now"), f ? POLICY_LABEL[f.policy] || f.policy : "–");
+    if (f && policyShown !== `${f.sale}:${f.policy}`) {
+      policyShown = `${f.sale}:${f.policy}`;
+      $("flag-policy").value = f.policy;
+    }
+    const cut = !!(f && f.truncated);
+    $("flag-truncated").hidden = !cut;
+    setText($("flag-truncated"), cut ? `Showing the ${count(f.shoppers.length)} newest of ${count(f.flagged)}.` : "");
+    renderFlagRows(f);
+  }
+
+  let flagsKey = ""; // what the table shows: a refresh that changes nothing leaves it alone
+  function renderFlagRows(f) {
+    const key = f ? JSON.stringify([f.sale, f.shoppers]) : "";
+    if (key === flagsKey && key) return;
+    flagsKey = key;
+    const rows = f ? f.shoppers.map(flagRow) : [];
+    if (!rows.length) rows.push(emptyRow(4, f ? "No shopper flagged." : "Loading…"));
+    $("flags").replaceChildren(...rows);
+  }
+
+  function flagRow(x) {
+    const tr = document.createElement("tr");
+    tr.dataset.shopper = x.shopper;
+    const cell = (text, className) => {
+      const td = document.createElement("td");
+      if (className) td.className = className;
+      td.textContent = text;
+      return td;
+    };
+    const first = cell("", "when");
+    const time = document.createElement("time");
+    time.dateTime = x.first_at;
+    time.title = x.first_at;
+    time.textContent = formatWhen(x.first_at, true);
+    first.append(time);
+    tr.append(cell(x.shopper, "value"), cell(signalWords(x.signals)), cell(x.ip || "–", "ip"), first);
+    return tr;
+  }
+
+  // flagResult shows what the last Apply did, or why it failed; "" clears it.
+  function flagResult(text, bad) {
+    const node = $("flag-result");
+    setText(node, text);
+    node.dataset.bad = bad ? "true" : "false";
+    node.hidden = !text;
+  }
+
+  $("flag-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const btn = $("flag-apply");
+    const id = S.selected;
+    if (!id || btn.getAttribute("aria-disabled") === "true") return;
+    btn.setAttribute("aria-disabled", "true");
+    try {
+      const r = await api("PUT", path(id, "flagged"), { policy: $("flag-policy").value });
+      const said = policyApplied(r);
+      if (id === S.selected) flagResult(said);
+      announce(`${POLICY_LABEL[r.policy] || r.policy} for ${saleName(id)}: ${said}.`);
+    } catch (err) {
+      if (err.handled) return; // signed out
+      if (id === S.selected) flagResult(err.message || err.code, true); // what the server says is wrong
+      announce(`Apply policy failed: ${err.message || err.code}`);
+    } finally {
+      btn.removeAttribute("aria-disabled");
+      if (S.token) {
+        loadFlags(id).catch(report);
+        loadAudit().catch(report);
+      }
+    }
   });
 
   // ---- new sale ----
@@ -1072,6 +1213,10 @@
     if ((action === "block" || action === "unblock") && d.kind) {
       return [describeBlock(d), d.reason ? `“${d.reason}”` : ""].filter(Boolean).join(" · ");
     }
+    if (action === "flagged_policy" && d.policy) {
+      return [`policy ${d.policy}`, d.requeued || d.removed ? policyApplied(d) : ""].filter(Boolean).join(" · ");
+    }
+    if (action === "pow") return d.value ? `difficulty ${d.value}` : "difficulty 0 (off)";
     const parts = [];
     for (const [k, v] of Object.entries(d)) {
       if (v === null || v === "" || (k === "value" && v === 0) || k === "id") continue;
