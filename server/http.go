@@ -121,6 +121,15 @@ func (s *Server) checkout(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
+	// Limited per shopper once the token is known to be ours, so a forged
+	// token cannot spend another shopper's budget; a token that does not
+	// verify is left to the checkout to refuse with its own code.
+	if claims, err := s.deps.Tokens.Verify(id, req.Token); err == nil {
+		if err := s.allow(ctx, RuleShopperCheckouts, claims.Subject); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
 	fingerprint := fingerprintOf(req.Token, quantity)
 	if key != "" {
 		stored, err := s.deps.Answers.Begin(ctx, id, key, fingerprint)

@@ -17,11 +17,12 @@ import (
 // The rate limits, by the name of their rule. All hold across nodes: they
 // are counted in Redis (GCRA). Each allows twice its rate in a burst.
 const (
-	RuleIPRequests      = "ip_requests"      // every HTTP request, per client IP
-	RuleIPSessions      = "ip_sessions"      // new sessions, per client IP
-	RuleIPConnects      = "ip_connects"      // shopper WebSockets opened, per client IP
-	RuleIPJoins         = "ip_joins"         // joins, per client IP
-	RuleShopperMessages = "shopper_messages" // join, leave and resume messages, per shopper
+	RuleIPRequests       = "ip_requests"       // every HTTP request, per client IP
+	RuleIPSessions       = "ip_sessions"       // new sessions, per client IP
+	RuleIPConnects       = "ip_connects"       // shopper WebSockets opened, per client IP
+	RuleIPJoins          = "ip_joins"          // joins, per client IP
+	RuleShopperMessages  = "shopper_messages"  // join, leave and resume messages, per shopper
+	RuleShopperCheckouts = "shopper_checkouts" // checkout requests, per shopper (the token's subject)
 )
 
 // Pings and clock syncs are answered by the node alone, touching no shared
@@ -35,7 +36,7 @@ const (
 // Limits are the gateway's defences against floods. A zero rate or cap
 // turns that one off.
 type Limits struct {
-	IPRequests, IPSessions, IPConnects, IPJoins, ShopperMessages int // per second
+	IPRequests, IPSessions, IPConnects, IPJoins, ShopperMessages, ShopperCheckouts int // per second
 	// ConnsPerIP and ConnsPerShopper cap the WebSockets open at once, over
 	// every node: several tabs of one shopper share one place, a hundred
 	// sockets from one address do not.
@@ -57,6 +58,7 @@ func (l Limits) Rules() []ratelimit.Rule {
 		rule(RuleIPConnects, l.IPConnects),
 		rule(RuleIPJoins, l.IPJoins),
 		rule(RuleShopperMessages, l.ShopperMessages),
+		rule(RuleShopperCheckouts, l.ShopperCheckouts),
 	}
 }
 

@@ -56,11 +56,12 @@ type Config struct {
 	// Redis over every node (docs/defence.md); 0 turns one off. Per-IP
 	// limits are generous because carriers put many phones behind one
 	// address.
-	LimitIPRequests      int `env:"FOYER_LIMIT_IP_REQUESTS" envDefault:"50"`
-	LimitIPSessions      int `env:"FOYER_LIMIT_IP_SESSIONS" envDefault:"10"`
-	LimitIPConnects      int `env:"FOYER_LIMIT_IP_CONNECTS" envDefault:"20"`
-	LimitIPJoins         int `env:"FOYER_LIMIT_IP_JOINS" envDefault:"20"`
-	LimitShopperMessages int `env:"FOYER_LIMIT_SHOPPER_MESSAGES" envDefault:"5"`
+	LimitIPRequests       int `env:"FOYER_LIMIT_IP_REQUESTS" envDefault:"50"`
+	LimitIPSessions       int `env:"FOYER_LIMIT_IP_SESSIONS" envDefault:"10"`
+	LimitIPConnects       int `env:"FOYER_LIMIT_IP_CONNECTS" envDefault:"20"`
+	LimitIPJoins          int `env:"FOYER_LIMIT_IP_JOINS" envDefault:"20"`
+	LimitShopperMessages  int `env:"FOYER_LIMIT_SHOPPER_MESSAGES" envDefault:"5"`
+	LimitShopperCheckouts int `env:"FOYER_LIMIT_SHOPPER_CHECKOUTS" envDefault:"2"`
 	// MaxConnsPerIP and MaxConnsPerShopper cap the WebSockets open at once,
 	// over every node; 0 turns a cap off.
 	MaxConnsPerIP      int `env:"FOYER_MAX_CONNS_PER_IP" envDefault:"64"`

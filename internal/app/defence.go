@@ -16,7 +16,7 @@ import (
 func (c Config) limits() server.Limits {
 	return server.Limits{
 		IPRequests: c.LimitIPRequests, IPSessions: c.LimitIPSessions, IPConnects: c.LimitIPConnects,
-		IPJoins: c.LimitIPJoins, ShopperMessages: c.LimitShopperMessages,
+		IPJoins: c.LimitIPJoins, ShopperMessages: c.LimitShopperMessages, ShopperCheckouts: c.LimitShopperCheckouts,
 		ConnsPerIP: c.MaxConnsPerIP, ConnsPerShopper: c.MaxConnsPerShopper,
 		MaxConnections: c.MaxConnections, MaxJoinsPerSecond: c.MaxJoinsPerSecond,
 	}

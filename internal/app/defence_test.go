@@ -367,3 +367,34 @@ func expectOneOf(t *testing.T, ctx context.Context, conn *shopperclient.Conn, ty
 		}
 	}
 }
+
+func TestCheckoutsAreLimitedPerShopperOnceTheTokenVerifies(t *testing.T) {
+	sys := startNodes(t, 1, map[string]string{"FOYER_LIMIT_SHOPPER_CHECKOUTS": "1"})
+	saleID := sys.createSale(t, map[string]any{"sku": "D-5", "name": "Checkouts", "stock": 5, "outflow_per_second": 100})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn := waiting(t, ctx, sys, saleID)
+	admitted := expectMessage(t, ctx, conn, "admitted")
+	client := shopperclient.New(sys.URL)
+	// A burst of two a shopper: the checkout, a retry told it was used, then
+	// a refusal with when to come back.
+	if _, err := client.Checkout(ctx, admitted.CheckoutURL, admitted.Token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Checkout(ctx, admitted.CheckoutURL, admitted.Token); err == nil {
+		t.Fatal("a token used twice was accepted")
+	} else if code, _ := apiCode(err); code != "token_reused" {
+		t.Errorf("second checkout: %v, want token_reused", err)
+	}
+	_, err := client.Checkout(ctx, admitted.CheckoutURL, admitted.Token)
+	if code, retryAfter := apiCode(err); code != "rate_limited" || retryAfter == "" {
+		t.Errorf("third checkout within the second: %v (Retry-After %q), want rate_limited with Retry-After", err, retryAfter)
+	}
+	// A forged token spends nobody's budget: it is refused for what it is.
+	for range 3 {
+		_, err := client.Checkout(ctx, admitted.CheckoutURL, "eyJhbGciOiJub25lIn0.e30.")
+		if code, _ := apiCode(err); code != "token_invalid" {
+			t.Fatalf("forged token: %v, want token_invalid", err)
+		}
+	}
+}
