@@ -398,3 +398,54 @@ func TestCheckoutsAreLimitedPerShopperOnceTheTokenVerifies(t *testing.T) {
 		}
 	}
 }
+
+func TestTheGoClientJoinsAgainWhenTheNodeSaysBusy(t *testing.T) {
+	sys := startNodes(t, 1, map[string]string{"FOYER_MAX_JOINS_PER_SECOND": "1"})
+	saleID := sys.createSale(t, map[string]any{"sku": "D-6", "name": "Rejoin", "stock": 5, "outflow_per_second": stalled})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// Three shoppers join at once against a ceiling of one a second: the
+	// ones told busy join again by themselves, after what they were told.
+	type outcome struct {
+		busy     bool
+		position int64
+	}
+	results := make(chan outcome, 3)
+	for range 3 {
+		sh := shopperclient.NewShopper([]string{sys.URL}, saleID)
+		runShopper(t, ctx, sh)
+		if err := sh.Join(ctx); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			var o outcome
+			for m := range sh.Messages() {
+				switch {
+				case m.Type == "error" && m.Code == "busy":
+					o.busy = true
+				case m.Type == "error":
+					t.Errorf("error %s: %s", m.Code, m.Message)
+				case m.Type == "position":
+					o.position = m.Position
+					results <- o
+					return
+				}
+			}
+		}()
+	}
+	busy, positions := 0, map[int64]bool{}
+	for range 3 {
+		select {
+		case o := <-results:
+			if o.busy {
+				busy++
+			}
+			positions[o.position] = true
+		case <-ctx.Done():
+			t.Fatalf("not every shopper got a place: %v", ctx.Err())
+		}
+	}
+	if busy == 0 || len(positions) != 3 {
+		t.Errorf("%d told busy, positions %v; want some told busy and places 1, 2 and 3", busy, positions)
+	}
+}

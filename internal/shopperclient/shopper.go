@@ -221,6 +221,10 @@ func (s *Shopper) connectOnce(ctx context.Context, client *Client) (welcomed boo
 			s.mu.Lock()
 			s.clock.add(m.ClientTime, m.ServerTime, receivedAt)
 			s.mu.Unlock()
+		case "error":
+			if wait, ok := s.rejoinAfter(m); ok {
+				greeter.Go(func() { s.rejoin(gctx, conn, wait) })
+			}
 		}
 		s.deliver(m)
 	}
@@ -385,5 +389,37 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	case <-t.C:
 		return nil
+	}
+}
+
+// rejoinAfter says whether an error refused a join the shopper still wants
+// for a passing reason (the node busy, a limit, Redis unreachable), and how
+// long to wait before joining again: what the server asked, plus up to a
+// second of jitter so a refused crowd does not come back at once.
+func (s *Shopper) rejoinAfter(m Message) (time.Duration, bool) {
+	switch m.Code {
+	case "busy", "rate_limited", "unavailable":
+	default:
+		return 0, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.wantPlace {
+		return 0, false
+	}
+	asked := time.Duration(max(1, m.RetryAfter)) * time.Second
+	return asked + time.Duration(s.backoff.Rand()*float64(time.Second)), true
+}
+
+// rejoin sends the join again after wait, if the shopper still wants a place.
+func (s *Shopper) rejoin(ctx context.Context, conn *Conn, wait time.Duration) {
+	if err := s.sleep(ctx, wait); err != nil {
+		return
+	}
+	s.mu.Lock()
+	want := s.wantPlace
+	s.mu.Unlock()
+	if want {
+		_ = s.command(ctx, conn, "join") // a failure means the connection is going; the next one joins
 	}
 }
