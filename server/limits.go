@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -108,7 +109,7 @@ func (s *Server) allow(ctx context.Context, rule, key string) error {
 	}
 	d, err := s.deps.Limiter.Allow(ctx, rule, key)
 	if err != nil {
-		s.deps.Log.Warn("rate limiter unavailable, letting through", "rule", rule, "err", err)
+		s.warnEvery10s(&s.limiterWarned, "rate limiter unavailable, letting requests through", "rule", rule, "err", err)
 	}
 	return d.Err()
 }
@@ -188,7 +189,7 @@ func (s *Server) acquireConn(ctx context.Context, key string, limit int) (releas
 		return nil, err
 	}
 	if err != nil {
-		s.deps.Log.Warn("connection counter unavailable, letting through", "key", key, "err", err)
+		s.warnEvery10s(&s.countWarned, "connection counter unavailable, letting connections through", "err", err)
 	}
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -218,4 +219,14 @@ func (b *localBudget) take(now time.Time) error {
 	}
 	b.used++
 	return nil
+}
+
+// warnEvery10s logs a warning at most once every ten seconds per kind
+// (last holds when it was last logged): during a Redis outage every request
+// would otherwise log one.
+func (s *Server) warnEvery10s(last *atomic.Int64, msg string, args ...any) {
+	now := time.Now().Unix()
+	if prev := last.Load(); now-prev >= 10 && last.CompareAndSwap(prev, now) {
+		s.deps.Log.Warn(msg, args...)
+	}
 }

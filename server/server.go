@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -121,11 +122,14 @@ type Config struct {
 
 // Server is one gateway node's HTTP handler and its connected shoppers.
 type Server struct {
-	cfg    Config
-	deps   Deps
-	hub    *hub
-	joins  *rate.Limiter // the node's ceiling on joins; nil when off
-	engine *gin.Engine
+	cfg   Config
+	deps  Deps
+	hub   *hub
+	joins *rate.Limiter // the node's ceiling on joins; nil when off
+	// limiterWarned and countWarned are when a defence last warned that
+	// Redis was out of reach (Unix seconds), to warn once every ten.
+	limiterWarned, countWarned atomic.Int64
+	engine                     *gin.Engine
 }
 
 // New builds the routes.
