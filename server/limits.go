@@ -92,7 +92,7 @@ func retryAfterOf(err error) int {
 		return busy.retryAfter
 	}
 	if d, ok := ratelimit.RetryAfter(err); ok {
-		return (&ratelimit.LimitedError{RetryAfter: d}).RetryAfterSeconds()
+		return wholeSeconds(d)
 	}
 	if errors.Is(unavailableIf(err), errUnavailable) {
 		return unavailableRetryAfter

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -19,12 +18,12 @@ import (
 )
 
 // transportFrom is an HTTP transport whose connections leave from the
-// loopback address ip: on Linux all of 127.0.0.0/8 is local, so one test
-// plays clients from many addresses.
+// loopback address ip, so one test plays clients from many addresses.
 func transportFrom(ip string) *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
-	t.DialContext = d.DialContext
+	t, err := shopperclient.TransportFrom(ip)
+	if err != nil {
+		panic(err) // the tests name their addresses: a typo
+	}
 	return t
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -36,9 +35,10 @@ func connectBare(ctx context.Context, base string, n, concurrency int) (*bareCro
 	// theirs in TIME_WAIT.
 	var clients []*http.Client
 	for k := range 8 {
-		transport := http.DefaultTransport.(*http.Transport).Clone()
-		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 1, byte(2+k))}, Timeout: 30 * time.Second}
-		transport.DialContext = d.DialContext
+		transport, err := shopperclient.TransportFrom(fmt.Sprintf("127.0.1.%d", 2+k))
+		if err != nil {
+			return nil, 0, err
+		}
 		clients = append(clients, &http.Client{Transport: transport})
 	}
 	slots := make(chan struct{}, concurrency)

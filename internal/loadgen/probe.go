@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -92,11 +93,7 @@ func (p *prober) run(ctx context.Context) {
 func (p *prober) setAt() map[int64]time.Time {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[int64]time.Time, len(p.stockSetAt))
-	for k, v := range p.stockSetAt {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(p.stockSetAt)
 }
 
 // admin posts body to one of the sale's admin endpoints. Its error's text

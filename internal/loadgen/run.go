@@ -118,21 +118,25 @@ func (l *local) wait() (Partial, error) { return <-l.done, nil }
 // admin token each reading comes right after a collection, and without one
 // the smallest reading is the closest to what holding the shoppers costs.
 func watchGateways(ctx context.Context, o Options, total func() Progress) GatewayStats {
-	t := time.NewTicker(2 * time.Second)
-	defer t.Stop()
-	var least GatewayStats
-	for {
+	// The first reading comes as soon as everyone has joined, so a short
+	// hold gets one too.
+	poll := time.NewTicker(100 * time.Millisecond)
+	defer poll.Stop()
+	for total().Joined < int64(o.Shoppers) {
 		select {
 		case <-ctx.Done():
-			return least
-		case <-t.C:
+			return GatewayStats{}
+		case <-poll.C:
 		}
-		if total().Joined < int64(o.Shoppers) {
-			continue
-		}
+	}
+	var least GatewayStats
+	for {
 		g, err := ScrapeGateways(ctx, o.URLs, o.AdminToken)
 		if err == nil && (least.Connections == 0 || g.HeapBytes+g.StackBytes < least.HeapBytes+least.StackBytes) {
 			least = g
+		}
+		if sleep(ctx, 2*time.Second); ctx.Err() != nil {
+			return least
 		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -73,21 +72,15 @@ func newPlayer(cfg playerConfig) (*player, error) {
 	return p, nil
 }
 
-// transportFrom is an HTTP transport whose connections leave from source,
-// keeping enough idle connections that sessions and checkouts reuse them
-// rather than leave thousands of ports in TIME_WAIT.
+// transportFrom is the player's transport: from its source address, keeping
+// enough idle connections that sessions and checkouts reuse them rather
+// than leave thousands of ports in TIME_WAIT.
 func transportFrom(source string, idle int) (*http.Transport, error) {
-	t := http.DefaultTransport.(*http.Transport).Clone()
+	t, err := shopperclient.TransportFrom(source)
+	if err != nil {
+		return nil, err
+	}
 	t.MaxIdleConnsPerHost = idle
-	if source == "" {
-		return t, nil
-	}
-	ip := net.ParseIP(source)
-	if ip == nil {
-		return nil, fmt.Errorf("source address %q is not an IP", source)
-	}
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}, Timeout: 30 * time.Second}
-	t.DialContext = d.DialContext
 	return t, nil
 }
 
