@@ -53,6 +53,7 @@ var problems = []struct {
 	{waitingroom.ErrSoldOut, problem{http.StatusConflict, "sold_out"}},
 	{waitingroom.ErrBadState, problem{http.StatusConflict, "bad_state"}},
 	{waitingroom.ErrTooEarly, problem{http.StatusConflict, "too_early"}},
+	{waitingroom.ErrInvalidShopper, problem{http.StatusBadRequest, "invalid_shopper"}},
 	{checkout.ErrTokenInvalid, problem{http.StatusUnauthorized, "token_invalid"}},
 	{checkout.ErrTokenExpired, problem{http.StatusUnauthorized, "token_expired"}},
 	{checkout.ErrTokenKeyRetired, problem{http.StatusUnauthorized, "token_key_retired"}},

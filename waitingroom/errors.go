@@ -10,6 +10,10 @@ var (
 	ErrSaleEnded    = errors.New("sale ended")
 	ErrSoldOut      = errors.New("sold out")
 	ErrTooEarly     = errors.New("the prequeue has not opened yet")
+	// ErrInvalidShopper refuses a join whose shopper or transaction id is
+	// not 1 to 128 of [A-Za-z0-9_-]: admission writes them into JSON
+	// unescaped, which is what keeps it cheap (admit.lua).
+	ErrInvalidShopper = errors.New("invalid shopper id")
 	// ErrFlagged refuses a join from a shopper flagged as automated, in a
 	// sale whose operator removes flagged shoppers (FlagPolicyRemove).
 	ErrFlagged = errors.New("flagged: this sale removes shoppers that look automated")

@@ -67,6 +67,9 @@ type Place struct {
 // reservation it already has. txn becomes the shopper's transaction id if this
 // is its first join to the sale.
 func (r *Rooms) Join(ctx context.Context, saleID, shopperID, txn string) (Place, error) {
+	if !plainID(shopperID) || (txn != "" && !plainID(txn)) {
+		return Place{}, fmt.Errorf("join sale %s as %q: %w", saleID, shopperID, ErrInvalidShopper)
+	}
 	k := salekeys.For(saleID)
 	reply, err := joinScript.Run(ctx, r.rdb,
 		[]string{k.Meta, k.Queue, k.Journeys, k.Shoppers, k.Pre, k.Presort, k.Gone, k.Flags}, shopperID, txn).Slice()

@@ -89,6 +89,27 @@ func TestJoiningAnUnknownSaleFails(t *testing.T) {
 	}
 }
 
+// Admission writes ids into JSON unescaped; an id that would need escaping
+// must never reach a queue.
+func TestAJoinWithAnIdThatNeedsEscapingIsRefusedAndChangesNothing(t *testing.T) {
+	rdb, rooms, saleID := openSale(t, 10)
+	ctx := context.Background()
+	for _, c := range []struct{ shopper, txn string }{
+		{`v_"x`, ""}, {`v_\x`, ""}, {"v_x\n", ""}, {"", ""}, {"v_é", ""}, {"v_ok", `t"1`},
+		{string(make([]byte, 129)), ""},
+	} {
+		if _, err := rooms.Join(ctx, saleID, c.shopper, c.txn); !errors.Is(err, ErrInvalidShopper) {
+			t.Errorf("join as %q (txn %q): %v, want ErrInvalidShopper", c.shopper, c.txn, err)
+		}
+	}
+	if n := rdb.ZCard(ctx, salekeys.For(saleID).Queue).Val(); n != 0 {
+		t.Fatalf("%d shoppers queued after refused joins, want 0", n)
+	}
+	if _, err := rooms.Join(ctx, saleID, "v_Plain-id_09", "t_ok"); err != nil {
+		t.Fatalf("a plain id was refused: %v", err)
+	}
+}
+
 func TestAdmissionIsInArrivalOrderAndNeverHoldsMoreThanAvailable(t *testing.T) {
 	rdb, rooms, saleID := openSale(t, 5)
 	ctx := context.Background()
