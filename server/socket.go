@@ -36,7 +36,7 @@ func (s *Server) shopperSocket(c *gin.Context) {
 			release()
 		}
 	}()
-	ws, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{
+	ws, err := websocket.Accept(smallBuffers{c.Writer}, c.Request, &websocket.AcceptOptions{
 		Subprotocols:   []string{Subprotocol},
 		OriginPatterns: s.cfg.AllowedOrigins,
 	})
@@ -53,7 +53,9 @@ func (s *Server) shopperSocket(c *gin.Context) {
 	// The request's context ends with the hijacked connection's handler.
 	ctx := c.Request.Context()
 
-	saleID := c.Param("sale")
+	// A copy: the parameter is a slice of the request line, session token
+	// and all, which the sale id would otherwise keep for the socket's life.
+	saleID := strings.Clone(c.Param("sale"))
 	if sessionErr != nil {
 		s.refuse(ctx, ws, sessionErr, closeSessionInvalid)
 		return
@@ -114,17 +116,47 @@ func (s *Server) shopperSocket(c *gin.Context) {
 
 // serve reads the client's messages until the connection ends, then takes
 // the connection out of its room and starts the shopper's grace period.
+//
+// An idle shopper's goroutine spends its life waiting in Read, so its stack
+// is what an idle shopper costs besides its buffers. Each message is answered
+// on a goroutine of its own while this one waits for it (so messages are
+// still answered in order): a join's calls grow a stack to 16 KiB or more,
+// and Go never shrinks a stack back below four times what is in use, which
+// for the read path is more than 2 KiB. Answered here, every shopper's
+// reader would keep 8 KiB; answered aside, it stays at the 4 KiB that the
+// bare library's readers use. Read is given no context: a context that can
+// end costs the library a timer per read, and every way a socket ends (the
+// client, the idle timeout, a block, the node draining) closes it, which
+// ends Read.
 func (ss *session) serve(ctx context.Context) {
-	defer ss.release()
-	defer ss.conn.close(websocket.StatusNormalClosure, "")
-	ss.readLoop(ctx)
-	if ss.room.remove(ss.conn) {
-		// The node may be stopping, but the departure must still be recorded.
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
-		defer cancel()
-		if err := ss.s.deps.Presence.Depart(dctx, ss.saleID, ss.shopper); err != nil {
-			ss.s.deps.Log.Warn("record departure", "sale", ss.saleID, "shopper", ss.shopper, "err", err)
+	for {
+		typ, data, err := ss.conn.ws.Read(context.Background())
+		if err != nil {
+			break // closed by the client, by us, or (1009) by the library for a message too big
 		}
+		answered := make(chan struct{})
+		go func() {
+			defer close(answered)
+			ss.onMessage(ctx, typ, data)
+		}()
+		<-answered
+	}
+	ss.end(ctx)
+}
+
+// end closes the connection, records the shopper's departure and gives back
+// the connection's places under the caps.
+func (ss *session) end(ctx context.Context) {
+	defer ss.release()
+	ss.conn.close(websocket.StatusNormalClosure, "")
+	if !ss.room.remove(ss.conn) {
+		return
+	}
+	// The node may be stopping, but the departure must still be recorded.
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
+	if err := ss.s.deps.Presence.Depart(dctx, ss.saleID, ss.shopper); err != nil {
+		ss.s.deps.Log.Warn("record departure", "sale", ss.saleID, "shopper", ss.shopper, "err", err)
 	}
 }
 
@@ -174,29 +206,24 @@ type session struct {
 	ipSessions int64
 }
 
-func (ss *session) readLoop(ctx context.Context) {
-	for {
-		typ, data, err := ss.conn.ws.Read(ctx)
-		if err != nil {
-			return // closed by the client, by us, or (1009) by the library for a message too big
-		}
-		ss.conn.heard()
-		if typ != websocket.MessageText {
-			ss.s.sendError(ss.conn, fmt.Errorf("%w: binary frames are not part of the protocol", errBadMessage))
-			continue
-		}
-		m, err := decodeClientMsg(data)
-		if err != nil {
-			ss.s.sendError(ss.conn, err)
-			continue
-		}
-		if err := ss.limit(ctx, m); err != nil {
-			ss.s.sendError(ss.conn, err) // refused: nothing else happens
-			continue
-		}
-		if err := ss.handle(ctx, m); err != nil {
-			ss.s.sendError(ss.conn, err)
-		}
+// onMessage answers one message from the client.
+func (ss *session) onMessage(ctx context.Context, typ websocket.MessageType, data []byte) {
+	ss.conn.heard()
+	if typ != websocket.MessageText {
+		ss.s.sendError(ss.conn, fmt.Errorf("%w: binary frames are not part of the protocol", errBadMessage))
+		return
+	}
+	m, err := decodeClientMsg(data)
+	if err != nil {
+		ss.s.sendError(ss.conn, err)
+		return
+	}
+	if err := ss.limit(ctx, m); err != nil {
+		ss.s.sendError(ss.conn, err) // refused: nothing else happens
+		return
+	}
+	if err := ss.handle(ctx, m); err != nil {
+		ss.s.sendError(ss.conn, err)
 	}
 }
 

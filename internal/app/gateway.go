@@ -142,9 +142,16 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 			}
 		}
 	}
-	g.http = &http.Server{Handler: g.server.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// An idle keep-alive connection holds a goroutine and two buffers: one
+	// left open for ever by each visitor's browser would add up to more
+	// than the WebSockets.
+	g.http = &http.Server{Handler: g.server.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: httpIdleTimeout}
 	return g, nil
 }
+
+// httpIdleTimeout is how long the gateway keeps an idle HTTP keep-alive
+// connection (never a WebSocket: those have FOYER_WS_IDLE_TIMEOUT).
+const httpIdleTimeout = time.Minute
 
 // newPowGuard makes the guard of proof of work on join, with
 // FOYER_POW_SECRET or, when it is not set, a secret derived from the signing

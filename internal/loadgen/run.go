@@ -122,7 +122,7 @@ func watchGateways(ctx context.Context, o Options, total func() Progress) Gatewa
 	// hold gets one too.
 	poll := time.NewTicker(100 * time.Millisecond)
 	defer poll.Stop()
-	for total().Joined < int64(o.Shoppers) {
+	for !settled(total(), o.Shoppers) {
 		select {
 		case <-ctx.Done():
 			return GatewayStats{}
@@ -143,6 +143,10 @@ func watchGateways(ctx context.Context, o Options, total func() Progress) Gatewa
 		}
 	}
 }
+
+// settled says every shopper has joined or failed: a run with failures
+// must still go on to its hold and its end.
+func settled(p Progress, shoppers int) bool { return p.Joined+p.Errors >= int64(shoppers) }
 
 // drawProgress redraws the progress line every second until ctx is done,
 // then draws it a last time and ends the line.
@@ -174,7 +178,7 @@ func drawProgress(ctx context.Context, w io.Writer, start time.Time, total func(
 func whileHeld(ctx context.Context, o Options, total func() Progress, endPlay context.CancelFunc) {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
-	for total().Joined < int64(o.Shoppers) {
+	for !settled(total(), o.Shoppers) {
 		select {
 		case <-ctx.Done():
 			return

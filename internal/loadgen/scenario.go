@@ -74,13 +74,17 @@ func newPlayer(cfg playerConfig) (*player, error) {
 
 // transportFrom is the player's transport: from its source address, keeping
 // enough idle connections that sessions and checkouts reuse them rather
-// than leave thousands of ports in TIME_WAIT.
+// than leave thousands of ports in TIME_WAIT, and closing them once a burst
+// is over: a shopper's browser makes its session request and is then on its
+// WebSocket, and a gateway's reading of what held shoppers cost must not
+// count the load generator's pool.
 func transportFrom(source string, idle int) (*http.Transport, error) {
 	t, err := shopperclient.TransportFrom(source)
 	if err != nil {
 		return nil, err
 	}
 	t.MaxIdleConnsPerHost = idle
+	t.IdleConnTimeout = 2 * time.Second
 	return t, nil
 }
 
