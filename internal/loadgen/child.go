@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"sync"
 	"time"
 )
@@ -31,6 +32,11 @@ func playAsChild(ctx context.Context, cfgJSON string, out io.Writer) error {
 	p, err := newPlayer(cfg)
 	if err != nil {
 		return fmt.Errorf("loadgen player: %w", err)
+	}
+	if stop, err := profileCPU(os.Getenv("FOYER_LOADGEN_CPUPROFILE")); err != nil {
+		return fmt.Errorf("loadgen player: %w", err)
+	} else {
+		defer stop()
 	}
 	w := bufio.NewWriter(out)
 	enc := json.NewEncoder(w)
@@ -73,6 +79,24 @@ type child struct {
 	last    Progress
 	partial *Partial
 	readErr error
+}
+
+// profileCPU writes the player's CPU profile to prefix.PID, when prefix
+// is set: what the load generator itself costs is part of every figure
+// measured on one machine.
+func profileCPU(prefix string) (stop func(), err error) {
+	if prefix == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(fmt.Sprintf("%s.%d", prefix, os.Getpid()))
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // startChild starts player k of o as a child process. Cancelling ctx
