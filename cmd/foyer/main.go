@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/foyerhq/foyer/internal/app"
@@ -40,7 +39,7 @@ Configuration comes from FOYER_* environment variables: see README.md.
 `
 
 func main() {
-	smallStacks()
+	app.UseSmallStacks()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := realMain(ctx, os.Args[1:], app.Environ(), os.Stdout)
 	stop()
@@ -105,17 +104,4 @@ func realMain(ctx context.Context, args []string, environ map[string]string, out
 	}
 	fmt.Fprint(out, usage)
 	return fmt.Errorf("%w %q", errUsage, args[0])
-}
-
-// smallStacks has goroutines start on the smallest stack rather than on the
-// average in use (GODEBUG adaptivestackstart=0, unless GODEBUG says
-// otherwise). An idle shopper's reader started during a join storm, when
-// the average is high, would otherwise keep 8 KiB for the life of its
-// socket instead of 4: Go does not shrink a stack below four times what is
-// in use. The runtime reads GODEBUG again when it is set.
-func smallStacks() {
-	if strings.Contains(os.Getenv("GODEBUG"), "adaptivestackstart") {
-		return
-	}
-	os.Setenv("GODEBUG", strings.TrimPrefix(os.Getenv("GODEBUG")+",adaptivestackstart=0", ","))
 }

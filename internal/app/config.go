@@ -51,7 +51,7 @@ type Config struct {
 	GracePeriod time.Duration `env:"FOYER_GRACE_PERIOD" envDefault:"60s"`
 	// IdleTimeout is how long a shopper's WebSocket may stay silent (no
 	// message, not even a ping) before it is taken for dead.
-	IdleTimeout time.Duration `env:"FOYER_WS_IDLE_TIMEOUT" envDefault:"30s"`
+	IdleTimeout time.Duration `env:"FOYER_WS_IDLE_TIMEOUT" envDefault:"60s"`
 	// The rate limits, per second with bursts of twice as many, counted in
 	// Redis over every node (docs/defence.md); 0 turns one off. Per-IP
 	// limits are generous because carriers put many phones behind one

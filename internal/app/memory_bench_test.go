@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/foyerhq/foyer/internal/app"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -103,6 +104,7 @@ func perConnection(b *testing.B, url, sale string, n int) float64 {
 // memory each costs the server, and Foyer's as a ratio of the bare one.
 func BenchmarkIdleConnectionMemory(b *testing.B) {
 	const n = 2000
+	app.UseSmallStacks() // as the binary does; the bare server's goroutines start small too
 	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ws, err := websocket.Accept(w, r, nil)
 		if err != nil {

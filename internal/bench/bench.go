@@ -34,6 +34,7 @@ type Options struct {
 	Procs         int           // load generator processes (0: one per node, more when needed)
 	HoldFor       time.Duration // how long everyone is held once joined
 	ArriveOver    time.Duration // spread the held shoppers' arrivals over this long (0: all at once)
+	ProbeEvery    time.Duration // how often the stock changes while everyone is held
 	SlowShoppers  int           // shoppers in the slow scenario
 	SaleShoppers  int           // shoppers in the sale scenario
 	SaleStock     int
@@ -57,6 +58,7 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.Procs, "procs", 0, "load generator processes (default: one per node, or more as the shoppers need)")
 	fs.DurationVar(&o.HoldFor, "hold-for", 15*time.Second, "how long the shoppers are held once all joined")
 	fs.DurationVar(&o.ArriveOver, "arrive-over", 0, "spread the held shoppers' arrivals over this long (default: all at once)")
+	fs.DurationVar(&o.ProbeEvery, "probe-every", 2*time.Second, "how often the stock changes while the shoppers are held")
 	fs.IntVar(&o.SlowShoppers, "slow-shoppers", 2000, "shoppers in the slow scenario (0 skips it)")
 	fs.IntVar(&o.SaleShoppers, "sale-shoppers", 3000, "shoppers in the sale scenario (0 skips it)")
 	fs.IntVar(&o.SaleStock, "sale-stock", 1000, "units in the sale scenario")
@@ -119,8 +121,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rdb := redis.NewClient(&redis.Options{Addr: c.redis.Addr})
 	defer rdb.Close()
 
-	say("hold: %d shoppers over %d gateways from %d processes, arriving over %s, held %s, a stock change every 2 s",
-		o.Shoppers, o.Nodes, o.Procs, o.ArriveOver, o.HoldFor)
+	say("hold: %d shoppers over %d gateways from %d processes, arriving over %s, held %s, a stock change every %s",
+		o.Shoppers, o.Nodes, o.Procs, o.ArriveOver, o.HoldFor, o.ProbeEvery)
 	holdSale, err := c.createSale(ctx, 1000, 0.001)
 	if err != nil {
 		return nil, err
@@ -131,7 +133,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		Duration: o.ArriveOver + o.HoldFor + 10*time.Minute, HoldFor: o.HoldFor, Over: o.ArriveOver,
 		Procs: o.Procs, Sources: sources(o.Procs),
 		Exec: []string{o.Self, "loadgen"}, AdminToken: c.adminToken, Probe: loadgen.ProbeStock,
-		ProbeEvery: 2 * time.Second, Progress: o.Progress,
+		ProbeEvery: cmp.Or(o.ProbeEvery, 2*time.Second), Progress: o.Progress,
 		WhileHeld: func(ctx context.Context) { redisRate = commandsPerSecond(ctx, rdb) },
 	})
 	if err != nil {
