@@ -20,7 +20,7 @@ func TransportFrom(source string) (*http.Transport, error) {
 	if ip == nil {
 		return nil, fmt.Errorf("source address %q is not an IP", source)
 	}
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}, Timeout: 30 * time.Second}
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}, Timeout: 30 * time.Second, Control: portAtConnect}
 	t.DialContext = d.DialContext
 	return t, nil
 }
