@@ -18,10 +18,19 @@ import (
 type Presence struct {
 	rdb  redis.UniversalClient
 	node string
+	// Beat is the client the heartbeat goes through. Defaults to the one
+	// given to NewPresence; give it a connection of its own, so that a
+	// heartbeat never waits in the pool behind the node's work: a node too
+	// busy to get a connection for AliveFor would be taken for dead, and
+	// evicting its shoppers, then recording them again, adds to what kept it
+	// busy.
+	Beat redis.UniversalClient
 	// HeartbeatEvery is how often the node says it is alive. Defaults to 1s.
 	HeartbeatEvery time.Duration
 	// AliveFor is how long a heartbeat lasts: a node silent this long is
-	// dead, and its shoppers count as away from then on. Defaults to 5s.
+	// dead, and its shoppers count as away from then on. Defaults to 15s:
+	// fifteen missed heartbeats is a dead node, not a busy one, and it is
+	// short beside the shoppers' grace period.
 	AliveFor time.Duration
 	// OnRevived, when set, is called by Run after a heartbeat that found the
 	// node's previous one lapsed: Redis was out of reach (or lost its data)
@@ -35,7 +44,7 @@ type Presence struct {
 
 // NewPresence returns the presence of node, with the defaults documented on its fields.
 func NewPresence(rdb redis.UniversalClient, node string) *Presence {
-	return &Presence{rdb: rdb, node: node, HeartbeatEvery: time.Second, AliveFor: 5 * time.Second}
+	return &Presence{rdb: rdb, node: node, Beat: rdb, HeartbeatEvery: time.Second, AliveFor: 15 * time.Second}
 }
 
 // Arrive records that a connection of the shopper opened on this node.
@@ -90,7 +99,7 @@ func (p *Presence) Run(ctx context.Context) error {
 	revive := 0      // heartbeats left that call OnRevived
 	for {
 		// GET returns the heartbeat this one replaces: none means it lapsed.
-		err := p.rdb.SetArgs(ctx, key, time.Now().UnixMilli(), redis.SetArgs{TTL: p.AliveFor, Get: true}).Err()
+		err := p.Beat.SetArgs(ctx, key, time.Now().UnixMilli(), redis.SetArgs{TTL: p.AliveFor, Get: true}).Err()
 		lapsed := errors.Is(err, redis.Nil)
 		if lapsed && beating {
 			// Twice: now, and a heartbeat later for an admitter that found
@@ -107,7 +116,7 @@ func (p *Presence) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			// The node's own context is over; this last call owns its lifetime.
 			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-			p.rdb.Del(dctx, key)
+			p.Beat.Del(dctx, key)
 			cancel()
 			return nil
 		case <-t.C:

@@ -44,6 +44,17 @@ func connectRedis(ctx context.Context, url string) (redis.UniversalClient, error
 	return rdb, nil
 }
 
+// connectHeartbeat opens a client of one connection beside the shared
+// one, for the node's heartbeat alone (waitingroom.Presence.Beat).
+func connectHeartbeat(url string) (*redis.Client, error) {
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse FOYER_REDIS_URL: %w", err)
+	}
+	opts.PoolSize, opts.MinIdleConns = 1, 1
+	return redis.NewClient(opts), nil
+}
+
 // connectPostgres opens Postgres, checks that it answers and brings its
 // schema up to date. Migrating from every process is safe: goose holds an
 // advisory lock while it runs.

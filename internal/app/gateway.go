@@ -30,6 +30,7 @@ type Gateway struct {
 	cfg       Config
 	log       *slog.Logger
 	rdb       redis.UniversalClient
+	heartbeat *redis.Client // the node's heartbeat alone (Presence.Beat)
 	db        *sqlx.DB
 	publisher message.Publisher
 	server    *server.Server
@@ -93,6 +94,11 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	g.admitter.Tick = cfg.AdmissionTick
 	g.admitter.Grace = cfg.GracePeriod
 	g.presence = waitingroom.NewPresence(g.rdb, cfg.NodeID)
+	if g.heartbeat, err = connectHeartbeat(cfg.RedisURL); err != nil {
+		g.Close()
+		return nil, err
+	}
+	g.presence.Beat = g.heartbeat
 	guard, err := newPowGuard(cfg, ring, g.rdb)
 	if err != nil {
 		g.Close()
@@ -223,6 +229,9 @@ func (g *Gateway) Close() error {
 	}
 	if g.rdb != nil {
 		errs = append(errs, g.rdb.Close())
+	}
+	if g.heartbeat != nil {
+		errs = append(errs, g.heartbeat.Close())
 	}
 	return errors.Join(errs...)
 }
