@@ -31,7 +31,7 @@ const probePrefix = "loadgen-probe "
 // for the shoppers to measure how fast the change reached them.
 type prober struct {
 	o      Options
-	joined func() int64 // shoppers whose join was answered, over every player
+	settled func() bool // every shopper, over every player, has joined or failed
 	fail   func(code string)
 
 	mu         sync.Mutex
@@ -43,7 +43,7 @@ func (p *prober) run(ctx context.Context) {
 	// Probes measure the push of a steady room, not the connect storm: the
 	// first goes a quarter period after everyone has joined.
 	poll := time.NewTicker(50 * time.Millisecond)
-	for p.joined() < int64(p.o.Shoppers) {
+	for !p.settled() {
 		select {
 		case <-ctx.Done():
 			poll.Stop()
