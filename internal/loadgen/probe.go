@@ -30,9 +30,9 @@ const probePrefix = "loadgen-probe "
 // prober changes the sale every ProbeEvery once every shopper has joined,
 // for the shoppers to measure how fast the change reached them.
 type prober struct {
-	o      Options
+	o       Options
 	settled func() bool // every shopper, over every player, has joined or failed
-	fail   func(code string)
+	fail    func(code string)
 
 	mu         sync.Mutex
 	stockSetAt map[int64]time.Time // each stock total the prober set, and when
