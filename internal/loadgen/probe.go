@@ -27,7 +27,7 @@ const (
 // is the send time in Unix nanoseconds.
 const probePrefix = "loadgen-probe "
 
-// prober changes the sale every ProbeEvery once every shopper has joined,
+// prober changes the sale every ProbeEvery once every shopper has joined (or failed),
 // for the shoppers to measure how fast the change reached them.
 type prober struct {
 	o       Options
@@ -41,7 +41,7 @@ type prober struct {
 // run probes until ctx is done.
 func (p *prober) run(ctx context.Context) {
 	// Probes measure the push of a steady room, not the connect storm: the
-	// first goes a quarter period after everyone has joined.
+	// first goes a quarter period after everyone has joined or failed.
 	poll := time.NewTicker(50 * time.Millisecond)
 	for !p.settled() {
 		select {
