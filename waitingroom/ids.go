@@ -5,12 +5,15 @@ package waitingroom
 // reservation ids into JSON without escaping, and checking each of them in
 // Lua cost more than the rest of the admission's Lua together.
 func plainID(id string) bool {
-	if id == "" || len(id) > 128 {
-		return false
-	}
+	return id != "" && len(id) <= 128 && plainChars(id, true)
+}
+
+// plainChars reports whether every byte of id is one of [a-z0-9_-], or of
+// [A-Z] too when upper is set: the characters of every id Foyer makes.
+func plainChars(id string, upper bool) bool {
 	for i := 0; i < len(id); i++ {
 		c := id[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '-' || upper && 'A' <= c && c <= 'Z') {
 			return false
 		}
 	}

@@ -81,13 +81,5 @@ func newSaleID() string {
 // ValidSaleID reports whether id could name a sale, so that garbage from a
 // URL never becomes a Redis key.
 func ValidSaleID(id string) bool {
-	if len(id) < 3 || len(id) > 64 {
-		return false
-	}
-	for _, r := range id {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
-			return false
-		}
-	}
-	return true
+	return len(id) >= 3 && len(id) <= 64 && plainChars(id, false)
 }

@@ -32,9 +32,9 @@ func NewLogger(cfg Config) *slog.Logger {
 
 // connectRedis opens the shared Redis and checks that it answers.
 func connectRedis(ctx context.Context, url string) (redis.UniversalClient, error) {
-	opts, err := redis.ParseURL(url)
+	opts, err := redisOptions(url)
 	if err != nil {
-		return nil, fmt.Errorf("parse FOYER_REDIS_URL: %w", err)
+		return nil, err
 	}
 	rdb := redis.NewClient(opts)
 	if err := rdb.Ping(ctx).Err(); err != nil {
@@ -47,12 +47,20 @@ func connectRedis(ctx context.Context, url string) (redis.UniversalClient, error
 // connectHeartbeat opens a client of one connection beside the shared
 // one, for the node's heartbeat alone (waitingroom.Presence.Beat).
 func connectHeartbeat(url string) (*redis.Client, error) {
+	opts, err := redisOptions(url)
+	if err != nil {
+		return nil, err
+	}
+	opts.PoolSize, opts.MinIdleConns = 1, 1
+	return redis.NewClient(opts), nil
+}
+
+func redisOptions(url string) (*redis.Options, error) {
 	opts, err := redis.ParseURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse FOYER_REDIS_URL: %w", err)
 	}
-	opts.PoolSize, opts.MinIdleConns = 1, 1
-	return redis.NewClient(opts), nil
+	return opts, nil
 }
 
 // connectPostgres opens Postgres, checks that it answers and brings its

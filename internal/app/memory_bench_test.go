@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"github.com/foyerhq/foyer/internal/app"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/foyerhq/foyer/internal/app"
 	"github.com/foyerhq/foyer/internal/shopperclient"
 )
 

@@ -33,11 +33,11 @@ func playAsChild(ctx context.Context, cfgJSON string, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("loadgen player: %w", err)
 	}
-	if stop, err := profileCPU(os.Getenv("FOYER_LOADGEN_CPUPROFILE")); err != nil {
+	stopProfile, err := profileCPU(os.Getenv("FOYER_LOADGEN_CPUPROFILE"))
+	if err != nil {
 		return fmt.Errorf("loadgen player: %w", err)
-	} else {
-		defer stop()
 	}
+	defer stopProfile()
 	w := bufio.NewWriter(out)
 	enc := json.NewEncoder(w)
 	var mu sync.Mutex
