@@ -36,9 +36,20 @@ func (s *Server) createSession(c *gin.Context) {
 		s.fail(c, err) // a session here would only be refused its WebSocket
 		return
 	}
-	if err := s.allow(c.Request.Context(), RuleIPSessions, c.ClientIP()); err != nil {
+	answer, _, err := s.mintSession(c)
+	if err != nil {
 		s.fail(c, err)
 		return
+	}
+	c.JSON(http.StatusCreated, answer)
+}
+
+// mintSession makes a new shopper and its session token, under the
+// per-address limit on new sessions: POST /v1/sessions, and a WebSocket
+// opened with session=new.
+func (s *Server) mintSession(c *gin.Context) (sessionAnswer, sessionClaims, error) {
+	if err := s.allow(c.Request.Context(), RuleIPSessions, c.ClientIP()); err != nil {
+		return sessionAnswer{}, sessionClaims{}, err
 	}
 	shopper := "v_" + strings.ToLower(rand.Text())
 	claims := sessionClaims{
@@ -47,10 +58,9 @@ func (s *Server) createSession(c *gin.Context) {
 	}
 	token, err := s.deps.Ring.Sign(claims)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return sessionAnswer{}, sessionClaims{}, err
 	}
-	c.JSON(http.StatusCreated, sessionAnswer{ShopperID: shopper, Token: token, ExpiresAt: claims.ExpiresAt.Time})
+	return sessionAnswer{ShopperID: shopper, Token: token, ExpiresAt: claims.ExpiresAt.Time}, claims, nil
 }
 
 // sessionOf verifies a session token and returns its claims: the subject is

@@ -83,6 +83,13 @@ type (
 	}
 	youView struct {
 		ShopperID string `json:"shopper_id"`
+		// Session is the session the server made for this connection
+		// (session=new): the client keeps it to reconnect with.
+		Session *madeSessionView `json:"session,omitempty"`
+	}
+	madeSessionView struct {
+		Token     string    `json:"token"`
+		ExpiresAt time.Time `json:"expires_at"`
 	}
 	stockView struct {
 		Type  string `json:"type,omitempty"`

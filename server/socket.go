@@ -21,9 +21,31 @@ import (
 // bytes; anything near this is not a shopper.
 const readLimit = 4096
 
+// Query parameters of the shopper's WebSocket besides session.
+const (
+	// newSession as the session asks the server to make one, as POST
+	// /v1/sessions would, and send it in the welcome.
+	newSession = "new"
+	// joinParam=1 joins at once, as a join message would, without waiting
+	// for one.
+	joinParam = "join"
+)
+
 // shopperSocket is a shopper's live connection to one sale (docs/protocol.md).
+// With session=new and join=1, a new shopper's whole arrival (session,
+// socket, join) is one request: a mobile client on a poor network saves two
+// round trips, and a gateway in a storm two requests per shopper.
 func (s *Server) shopperSocket(c *gin.Context) {
-	claims, sessionErr := s.sessionOf(c.Query("session"))
+	joinNow, err := joinAtOnce(c.Query(joinParam))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	claims, made, sessionErr, err := s.socketSession(c)
+	if err != nil {
+		s.fail(c, err) // no session could be made: refused before the upgrade
+		return
+	}
 	shopper := claims.Subject
 	release, err := s.admitSocket(c, shopper, sessionErr == nil)
 	if err != nil {
@@ -89,7 +111,7 @@ func (s *Server) shopperSocket(c *gin.Context) {
 	}
 	conn.enqueue(encode(welcomeMsg{
 		Type: msgWelcome, Protocol: 1, ServerTime: time.Now().UnixMilli(),
-		Sale: viewOf(st), You: youView{ShopperID: shopper},
+		Sale: viewOf(st), You: youView{ShopperID: shopper, Session: made},
 		Pow: s.challengeFor(saleID, shopper, room.powDifficulty()),
 	}))
 	if st.State == waitingroom.StateSoldOut {
@@ -101,17 +123,55 @@ func (s *Server) shopperSocket(c *gin.Context) {
 	if err := s.deps.Presence.Arrive(ctx, saleID, shopper); err != nil {
 		s.sendError(conn, err)
 	}
-	// A shopper coming back finds its place or reservation where it left it.
-	if place, ok, err := s.deps.Rooms.Find(ctx, saleID, shopper); err != nil {
-		s.sendError(conn, err)
-	} else if ok {
-		sess.show(ctx, place)
+	// A shopper coming back finds its place or reservation where it left
+	// it; one made a moment ago has none.
+	if made == nil {
+		if place, ok, err := s.deps.Rooms.Find(ctx, saleID, shopper); err != nil {
+			s.sendError(conn, err)
+		} else if ok {
+			sess.show(ctx, place)
+		}
+	}
+	if joinNow {
+		sess.joinAtOpen(ctx)
 	}
 	// The connection is hijacked: the handler may return. Reading goes on in
 	// a goroutine of its own, whose stack stays small, and the handler's
 	// goroutine, request and gin context are freed: an idle shopper costs
 	// one small goroutine.
 	go sess.serve(s.hub.ctx)
+}
+
+// socketSession is the shopper the socket is for: a session made now
+// (session=new; made is what the welcome gives the client), or the claims of
+// the token given, with sessionErr when it does not verify, which the socket
+// is closed with after the upgrade. err is a session that could not be made:
+// it is refused before the upgrade.
+func (s *Server) socketSession(c *gin.Context) (claims sessionClaims, made *madeSessionView, sessionErr, err error) {
+	token := c.Query("session")
+	if token != newSession {
+		claims, sessionErr = s.sessionOf(token)
+		return claims, nil, sessionErr, nil
+	}
+	if err := s.admitConnection(); err != nil {
+		return sessionClaims{}, nil, nil, err // a session now would only be refused its WebSocket
+	}
+	answer, claims, err := s.mintSession(c)
+	if err != nil {
+		return sessionClaims{}, nil, nil, err
+	}
+	return claims, &madeSessionView{Token: answer.Token, ExpiresAt: answer.ExpiresAt}, nil, nil
+}
+
+// joinAtOnce reads the join parameter: absent, or 1.
+func joinAtOnce(v string) (bool, error) {
+	switch v {
+	case "":
+		return false, nil
+	case "1":
+		return true, nil
+	}
+	return false, fmt.Errorf("%w: join must be 1 or absent, not %q", errBadRequest, v)
 }
 
 // serve reads the client's messages until the connection ends, then takes
@@ -227,6 +287,20 @@ func (ss *session) onMessage(ctx context.Context, typ websocket.MessageType, dat
 	}
 }
 
+// joinAtOpen answers join=1 as a join message is answered, under the same
+// defences but the per-shopper message budget: no message was sent. With
+// proof of work asked, the answer is the challenge, and the client joins
+// with a join message carrying its solution.
+func (ss *session) joinAtOpen(ctx context.Context) {
+	err := ss.limitJoin(ctx)
+	if err == nil {
+		err = ss.handle(ctx, clientMsg{Type: cmdJoin})
+	}
+	if err != nil {
+		ss.s.sendError(ss.conn, err)
+	}
+}
+
 // limit applies the defences to one message before it is handled: the
 // per-connection budget for what the node answers alone, the shared limits
 // for what touches the queue, and for a join the blocklist and the node's
@@ -241,6 +315,12 @@ func (ss *session) limit(ctx context.Context, m clientMsg) error {
 	if m.Type != cmdJoin {
 		return nil
 	}
+	return ss.limitJoin(ctx)
+}
+
+// limitJoin is what a join must pass besides the message budget: the
+// blocklist, the per-address limit on joins and the node's ceiling.
+func (ss *session) limitJoin(ctx context.Context) error {
 	if err := ss.s.blocked(ss.addr, ss.shopper); err != nil {
 		return err
 	}
