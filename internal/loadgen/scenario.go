@@ -134,7 +134,9 @@ func (r *player) shopper(ctx context.Context, g int) {
 		}
 	}
 	client := r.clients[g%len(r.clients)]
-	conn, err := r.connect(ctx, client)
+	// The join is asked with the connection, as a mobile client asks it
+	// (Arrive): it starts when the connection does, connecting slot aside.
+	conn, joinSent, err := r.connect(ctx, client)
 	if err != nil {
 		if ctx.Err() == nil {
 			r.c.fail(err.Error())
@@ -143,15 +145,7 @@ func (r *player) shopper(ctx context.Context, g int) {
 	}
 	defer conn.CloseNow()
 	r.c.connected.Add(1)
-
-	joinSent := time.Now()
 	r.mark(&r.firstJoin, joinSent, false)
-	if err := conn.Join(ctx); err != nil {
-		if ctx.Err() == nil {
-			r.c.fail("join_failed")
-		}
-		return
-	}
 
 	var (
 		replied    bool      // the join was answered
@@ -294,24 +288,23 @@ func (r *player) shopper(ctx context.Context, g int) {
 	}
 }
 
-// connect creates a session and opens the sale's WebSocket, waiting for a
-// connecting slot first. Its error's text is the error code to count.
-func (r *player) connect(ctx context.Context, client *shopperclient.Client) (*shopperclient.Conn, error) {
+// connect opens the sale's WebSocket for a new shopper, joining at once
+// (a session made by the server, the join asked in the same request), and
+// says when it began, after waiting for a connecting slot. Its error's text
+// is the error code to count.
+func (r *player) connect(ctx context.Context, client *shopperclient.Client) (*shopperclient.Conn, time.Time, error) {
 	select {
 	case r.connecting <- struct{}{}:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, time.Time{}, ctx.Err()
 	}
 	defer func() { <-r.connecting }()
-	sess, err := client.NewSession(ctx)
+	began := time.Now()
+	conn, err := client.Arrive(ctx, r.cfg.SaleID, nil)
 	if err != nil {
-		return nil, errors.New(errorCode(err, "session_failed"))
+		return nil, began, errors.New(errorCode(err, "connect_failed"))
 	}
-	conn, err := client.Connect(ctx, r.cfg.SaleID, sess)
-	if err != nil {
-		return nil, errors.New(errorCode(err, "connect_failed"))
-	}
-	return conn, nil
+	return conn, began, nil
 }
 
 // mark sets *t to now if it is the first mark (last false) or a later one
