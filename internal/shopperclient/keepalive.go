@@ -7,8 +7,8 @@ import (
 )
 
 // PingInterval is how often a Conn pings the server. The server closes a
-// connection it has heard nothing from for 30 s (close code 4009); pinging
-// every 20 s leaves a shopper that only listens room for one slow ping.
+// connection it has heard nothing from for 60 s (close code 4009); pinging
+// every 20 s leaves a shopper that only listens room for two lost pings.
 const PingInterval = 20 * time.Second
 
 // pingWriteTimeout bounds the write of one ping. A ping that cannot be
@@ -17,52 +17,61 @@ const pingWriteTimeout = 10 * time.Second
 
 var pingMessage = []byte(`{"type":"ping"}`)
 
-// keepalive is a Conn's pinger: one goroutine and one ticker, from Connect
-// until the Conn is closed.
+// keepalive is a Conn's pinger: a timer, from Connect until the Conn is
+// closed. Between pings it costs no goroutine: a load generator holding
+// tens of thousands of Conns in one process would otherwise keep a
+// goroutine and its stack for each.
 type keepalive struct {
-	stop     chan struct{} // closed to stop the pinger
-	done     chan struct{} // closed when the pinger has returned
-	stopOnce sync.Once
+	mu      sync.Mutex // guards stopped, and timer's re-arming
+	timer   *time.Timer
+	stopped bool
+	pinging sync.WaitGroup // a ping being written
 }
 
 func (k *keepalive) start(c *Conn, every time.Duration) {
-	k.stop = make(chan struct{})
-	k.done = make(chan struct{})
-	go k.run(c, every)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.timer = time.AfterFunc(every, func() { k.ping(c, every) })
 }
 
-// run pings every tick until stopped, or until a ping cannot be written: the
-// connection is then broken, and its reader learns so from Next. The
-// goroutine owns its lifetime, so each write gets its own timeout rather
-// than a caller's context.
-func (k *keepalive) run(c *Conn, every time.Duration) {
-	defer close(k.done)
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-k.stop:
-			return
-		case <-tick.C:
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), pingWriteTimeout)
-		err := c.SendRaw(ctx, pingMessage)
-		cancel()
-		if err != nil {
-			return
-		}
+// ping writes one ping and arms the next, unless the pinger was stopped or
+// the ping could not be written: the connection is then broken, and its
+// reader learns so from Next. Each write gets its own timeout rather than a
+// caller's context: the pinger owns its lifetime.
+func (k *keepalive) ping(c *Conn, every time.Duration) {
+	k.mu.Lock()
+	if k.stopped {
+		k.mu.Unlock()
+		return
 	}
+	k.pinging.Add(1)
+	k.mu.Unlock()
+	defer k.pinging.Done()
+	ctx, cancel := context.WithTimeout(context.Background(), pingWriteTimeout)
+	err := c.SendRaw(ctx, pingMessage)
+	cancel()
+	if err != nil {
+		return
+	}
+	k.mu.Lock()
+	if !k.stopped {
+		k.timer.Reset(every)
+	}
+	k.mu.Unlock()
 }
 
-// stopAround stops the pinger around closing the connection: it tells the
-// pinger to stop, closes (which also cuts short a ping being written), and
-// returns once the pinger has returned, so no goroutine outlives the Conn.
+// stopAround stops the pinger around closing the connection: no ping starts
+// after it is called, closing cuts short a ping being written, and it
+// returns once that ping has returned, so nothing of the pinger outlives
+// the Conn.
 func (k *keepalive) stopAround(closeConn func() error) error {
-	if k.stop == nil {
-		return closeConn() // never started
+	k.mu.Lock()
+	k.stopped = true
+	if k.timer != nil {
+		k.timer.Stop()
 	}
-	k.stopOnce.Do(func() { close(k.stop) })
+	k.mu.Unlock()
 	err := closeConn()
-	<-k.done
+	k.pinging.Wait()
 	return err
 }

@@ -31,10 +31,13 @@ func TestAConnPingsTheServerUntilClosed(t *testing.T) {
 				}
 			}
 			closeConn.fn(conn)
-			select {
-			case <-conn.pinging.done:
-			default:
-				t.Fatal("the pinger still runs after the Conn was closed")
+			// No ping goes out once the Conn is closed: a ping written
+			// after closing would fail, and a timer left armed would fire.
+			conn.pinging.mu.Lock()
+			stopped, armed := conn.pinging.stopped, conn.pinging.timer.Stop()
+			conn.pinging.mu.Unlock()
+			if !stopped || armed {
+				t.Fatalf("after closing, the pinger is stopped %v with its timer armed %v; want stopped and disarmed", stopped, armed)
 			}
 		})
 	}
