@@ -128,13 +128,19 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	var redisRate float64
+	redisBefore := redisCPU(ctx, rdb)
 	r.Hold, err = loadgen.Run(ctx, loadgen.Options{
 		URLs: c.urls, SaleID: holdSale, Scenario: loadgen.Hold, Shoppers: o.Shoppers,
 		Duration: o.ArriveOver + o.HoldFor + 10*time.Minute, HoldFor: o.HoldFor, Over: o.ArriveOver,
 		Procs: o.Procs, Sources: sources(o.Procs),
 		Exec: []string{o.Self, "loadgen"}, AdminToken: c.adminToken, Probe: loadgen.ProbeStock,
 		ProbeEvery: cmp.Or(o.ProbeEvery, 2*time.Second), Progress: o.Progress,
-		WhileHeld: func(ctx context.Context) { redisRate = commandsPerSecond(ctx, rdb) },
+		WhileHeld: func(ctx context.Context) {
+			if redisBefore > 0 {
+				r.RedisJoinCPU = redisCPU(ctx, rdb) - redisBefore
+			}
+			redisRate = commandsPerSecond(ctx, rdb)
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -195,12 +201,25 @@ func measureBare(ctx context.Context, o Options) (BareResult, error) {
 	if err != nil {
 		return BareResult{}, err
 	}
+	// What the accepts cost: this process is the clients, and does nothing
+	// else meanwhile.
+	serverBefore, err := loadgen.ScrapeGateways(ctx, []string{url}, "")
+	if err != nil {
+		return BareResult{}, err
+	}
+	clientBefore := loadgen.ProcessCPU()
 	crowd, rate, err := connectBare(ctx, url, o.BareShoppers, 200)
 	if err != nil {
 		return BareResult{}, err
 	}
 	defer crowd.close()
-	res := BareResult{Connections: o.BareShoppers, AcceptsPerSecond: rate}
+	clientCPU := loadgen.ProcessCPU() - clientBefore
+	serverAfter, err := loadgen.ScrapeGateways(ctx, []string{url}, "")
+	if err != nil {
+		return BareResult{}, err
+	}
+	res := BareResult{Connections: o.BareShoppers, AcceptsPerSecond: rate, ClientCPU: clientCPU,
+		ServerCPU: time.Duration((serverAfter.CPUSeconds - serverBefore.CPUSeconds) * float64(time.Second))}
 	var held loadgen.GatewayStats
 	for range 5 {
 		sleepCtx(ctx, 2*time.Second)
@@ -258,6 +277,26 @@ func (c *cluster) createSale(ctx context.Context, stock int, rate float64) (stri
 		return "", fmt.Errorf("create sale: %w", err)
 	}
 	return sale.ID, nil
+}
+
+// redisCPU is the CPU Redis has used since it started (INFO cpu: user and
+// system, all its threads), or zero if it cannot be read.
+func redisCPU(ctx context.Context, rdb *redis.Client) time.Duration {
+	info, err := rdb.Info(ctx, "cpu").Result()
+	if err != nil {
+		return 0
+	}
+	var seconds float64
+	for line := range strings.SplitSeq(info, "\r\n") {
+		for _, field := range []string{"used_cpu_sys:", "used_cpu_user:"} {
+			if v, ok := strings.CutPrefix(line, field); ok {
+				var s float64
+				fmt.Sscan(v, &s)
+				seconds += s
+			}
+		}
+	}
+	return time.Duration(seconds * float64(time.Second))
 }
 
 // commandsPerSecond is Redis's rate of commands from now until ctx is done.

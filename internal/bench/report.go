@@ -28,7 +28,10 @@ type Report struct {
 	// the slow scenario's fewer shoppers: the hot path must not grow with
 	// the number of waiting shoppers.
 	RedisCommandsPerSecond, SlowRedisCommandsPerSecond float64
-	Components                                         []Component
+	// RedisJoinCPU is the CPU Redis used while the hold scenario's shoppers
+	// joined (to the moment all had).
+	RedisJoinCPU time.Duration
+	Components   []Component
 }
 
 // BareResult is the bare coder/websocket server's ceiling.
@@ -38,6 +41,28 @@ type BareResult struct {
 	BytesPerConnection      float64
 	GoroutinesPerConnection float64
 	Push                    loadgen.LatencySummary
+	// ClientCPU and ServerCPU are what the accepts cost the bench's
+	// clients and the bare server, in all.
+	ClientCPU, ServerCPU time.Duration
+}
+
+// perAccept is the bare server's and its clients' CPU per connection accepted.
+func (b BareResult) perAccept() (client, server time.Duration) {
+	if b.Connections == 0 {
+		return 0, 0
+	}
+	n := time.Duration(b.Connections)
+	return b.ClientCPU / n, b.ServerCPU / n
+}
+
+// joinCPU is the CPU one join of the hold scenario cost the load generator,
+// the gateways and Redis; zero where a part was not measured.
+func (r *Report) joinCPU() (loadgenCPU, gateways, redis time.Duration) {
+	loadgenCPU, gateways = r.Hold.CPUPerJoin()
+	if loadgenCPU == 0 || gateways == 0 || r.RedisJoinCPU == 0 {
+		return 0, 0, 0
+	}
+	return loadgenCPU, gateways, r.RedisJoinCPU / time.Duration(r.Hold.Joined)
 }
 
 // Component is one Go benchmark's line: its name and its metrics by unit.
@@ -80,6 +105,11 @@ func (r *Report) Rows() []Row {
 			fmt.Sprintf("%.2f", b.GoroutinesPerConnection), ratio(goroutines, b.GoroutinesPerConnection), false, 0)
 		add("join rate (session + WebSocket + join answered) vs bare accepts", fmt.Sprintf("%.0f/s", h.JoinsPerSecond),
 			fmt.Sprintf("%.0f/s", b.AcceptsPerSecond), ratio(h.JoinsPerSecond, b.AcceptsPerSecond), true, 0.6)
+		if lg, gw, rd := r.joinCPU(); lg > 0 {
+			client, server := b.perAccept()
+			add("CPU per join, all processes (load generator + gateways + Redis) vs per bare accept (client + server)",
+				us(lg+gw+rd), us(client+server), ratio(float64(client+server), float64(lg+gw+rd)), true, 0)
+		}
 		foyerFanout := fanout(h.StockPush, h.Shoppers)
 		bareFanout := fanout(b.Push, b.Connections)
 		add("fan-out: a change to every held shopper (shoppers / p99)", fmt.Sprintf("%.0f/s", foyerFanout),
@@ -131,6 +161,12 @@ func (r *Report) Markdown() string {
 	h := r.Hold
 	line("hold", "connections held / errors", fmt.Sprintf("%d / %d", h.Held, h.Errors))
 	line("hold", "join latency p50 / p99", ms(h.JoinLatency.P50)+" / "+ms(h.JoinLatency.P99))
+	if lg, gw, rd := r.joinCPU(); lg > 0 {
+		line("hold", "CPU per join: load generator / gateways / Redis", us(lg)+" / "+us(gw)+" / "+us(rd))
+	}
+	if client, server := r.Bare.perAccept(); client > 0 {
+		line("bare", "CPU per accept: client / server", us(client)+" / "+us(server))
+	}
 	line("hold", "stock change to every shopper p50 / p99 / max", latencies(h.StockPush))
 	line("hold", "gateway RSS in all", fmt.Sprintf("%.0f MiB", h.GatewayHeld.RSSBytes/(1<<20)))
 	line("hold", "Redis commands per second while holding them", fmt.Sprintf("%.0f", r.RedisCommandsPerSecond))
@@ -226,6 +262,8 @@ func ratio(a, b float64) float64 {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }
+
+func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }
 
 func latencies(l loadgen.LatencySummary) string {
 	return ms(l.P50) + " / " + ms(l.P99) + " / " + ms(l.Max)

@@ -1,6 +1,12 @@
 package bench
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/foyerhq/foyer/internal/loadgen"
+)
 
 func TestComponentLinesAreReadWithTheirMetrics(t *testing.T) {
 	got := parseComponents([]byte("goos: linux\n" +
@@ -22,5 +28,37 @@ func TestComponentLinesAreReadWithTheirMetrics(t *testing.T) {
 	}
 	if admission == nil || admission.Met || admission.Ratio != 0.3056 {
 		t.Errorf("admission row %+v, want ratio 0.3056 against >= 0.70, not met", admission)
+	}
+}
+
+func TestCPUPerJoinIsSetAgainstCPUPerBareAcceptWhenEveryPartWasMeasured(t *testing.T) {
+	r := Report{
+		Bare: BareResult{Connections: 1000, AcceptsPerSecond: 4000, ClientCPU: 200 * time.Millisecond, ServerCPU: 200 * time.Millisecond},
+		Hold: loadgen.Result{Shoppers: 1000, Joined: 1000, JoinCPU: 800 * time.Millisecond,
+			GatewayBefore: loadgen.GatewayStats{CPUSeconds: 1}, GatewaySettled: loadgen.GatewayStats{CPUSeconds: 1.6}},
+		RedisJoinCPU: 200 * time.Millisecond,
+	}
+	var cpu *Row
+	for _, row := range r.Rows() {
+		if strings.HasPrefix(row.What, "CPU per join") {
+			cpu = &row
+		}
+	}
+	if cpu == nil || cpu.Foyer != "1600 µs" || cpu.Baseline != "400 µs" || cpu.Ratio != 0.25 {
+		t.Fatalf("CPU row %+v, want 1600 µs against 400 µs, ratio 0.25", cpu)
+	}
+	md := r.Markdown()
+	for _, want := range []string{"| hold | CPU per join: load generator / gateways / Redis | 800 µs / 600 µs / 200 µs |",
+		"| bare | CPU per accept: client / server | 200 µs / 200 µs |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	// A run where Redis's CPU could not be read shows no CPU row at all.
+	r.RedisJoinCPU = 0
+	for _, row := range r.Rows() {
+		if strings.HasPrefix(row.What, "CPU per join") {
+			t.Errorf("a CPU row without Redis's figure: %+v", row)
+		}
 	}
 }

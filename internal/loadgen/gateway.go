@@ -20,6 +20,7 @@ type GatewayStats struct {
 	StackBytes  float64 // go_memstats_stack_inuse_bytes
 	RSSBytes    float64 // process_resident_memory_bytes
 	Dropped     float64 // foyer_slow_clients_dropped_total
+	CPUSeconds  float64 // process_cpu_seconds_total
 }
 
 // PerConnection is the cost of each connection held in g over the idle
@@ -55,6 +56,7 @@ func ScrapeGateways(ctx context.Context, urls []string, adminToken string) (Gate
 		sum.StackBytes += g.StackBytes
 		sum.RSSBytes += g.RSSBytes
 		sum.Dropped += g.Dropped
+		sum.CPUSeconds += g.CPUSeconds
 	}
 	return sum, nil
 }
@@ -118,5 +120,6 @@ func scrapeGateway(ctx context.Context, url string) (GatewayStats, error) {
 		StackBytes:  value("go_memstats_stack_inuse_bytes"),
 		RSSBytes:    value("process_resident_memory_bytes"),
 		Dropped:     value("foyer_slow_clients_dropped_total"),
+		CPUSeconds:  value("process_cpu_seconds_total"),
 	}, nil
 }

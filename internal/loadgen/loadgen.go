@@ -145,8 +145,32 @@ type Result struct {
 	OrdersPerSecond float64 // paid orders over the time from the first admission to the last paid order
 
 	// GatewayBefore and GatewayHeld are the nodes' metrics before the run
-	// and at the last reading while the shoppers were held.
-	GatewayBefore, GatewayHeld GatewayStats
+	// and at the last reading while the shoppers were held; GatewaySettled
+	// is the reading as soon as every shopper had joined or failed.
+	GatewayBefore, GatewayHeld, GatewaySettled GatewayStats
+	// JoinCPU is the CPU the player processes used from their start of play
+	// until each had all its shoppers joined (or failed): what the joins
+	// cost the load generator. Zero where it is not measured.
+	JoinCPU time.Duration
+}
+
+// CPUPerJoin is the CPU one join cost the load generator and the nodes,
+// zero where it was not measured.
+func (r Result) CPUPerJoin() (loadgenCPU, gateways time.Duration) {
+	if r.Joined == 0 {
+		return 0, 0
+	}
+	n := time.Duration(r.Joined)
+	return r.JoinCPU / n, r.GatewayJoinCPU() / n
+}
+
+// GatewayJoinCPU is the CPU the nodes used from the start of the run until
+// every shopper had joined or failed.
+func (r Result) GatewayJoinCPU() time.Duration {
+	if r.GatewaySettled.CPUSeconds == 0 {
+		return 0
+	}
+	return time.Duration((r.GatewaySettled.CPUSeconds - r.GatewayBefore.CPUSeconds) * float64(time.Second))
 }
 
 // withDefaults checks o and fills in its defaults.

@@ -41,6 +41,8 @@ type Partial struct {
 	StockSeen map[int64][]int64
 
 	FirstJoin, LastJoinReply, FirstAdmit, LastPaid int64 // Unix ns; zero when none
+
+	JoinCPU time.Duration // the player process's CPU from its start of play until all its shoppers had joined or failed
 }
 
 // merge adds q into p.
@@ -75,6 +77,7 @@ func (p *Partial) merge(q Partial) {
 	p.FirstAdmit = earliest(p.FirstAdmit, q.FirstAdmit)
 	p.LastJoinReply = max(p.LastJoinReply, q.LastJoinReply)
 	p.LastPaid = max(p.LastPaid, q.LastPaid)
+	p.JoinCPU += q.JoinCPU
 }
 
 // earliest is the earlier of two marks, zero meaning none.
@@ -118,6 +121,7 @@ func (p Partial) result(o Options, elapsed time.Duration, stockSetAt map[int64]t
 		PushLatency:     Summarize(p.ProbePush),
 		SlowPushLatency: Summarize(p.SlowPush),
 		StockPush:       Summarize(p.stockLatencies(stockSetAt)),
+		JoinCPU:         p.JoinCPU,
 	}
 	if res.ErrorCodes == nil {
 		res.ErrorCodes = map[string]int64{}

@@ -10,10 +10,10 @@ func TestPartialsOfSeveralPlayersAddUp(t *testing.T) {
 	var all Partial
 	all.merge(Partial{Connected: 2, Joined: 2, Retried: 1, ErrorCodes: map[string]int64{"busy": 1},
 		JoinLatency: []time.Duration{time.Millisecond}, StockSeen: map[int64][]int64{11: {at(1100)}},
-		FirstJoin: at(1000), LastJoinReply: at(1500)})
+		FirstJoin: at(1000), LastJoinReply: at(1500), JoinCPU: 2 * time.Millisecond})
 	all.merge(Partial{Connected: 3, Joined: 3, ErrorCodes: map[string]int64{"busy": 2, "close_4009": 1},
 		JoinLatency: []time.Duration{3 * time.Millisecond}, StockSeen: map[int64][]int64{11: {at(1300)}, 12: {at(2000)}},
-		FirstJoin: at(900), LastJoinReply: at(1400)})
+		FirstJoin: at(900), LastJoinReply: at(1400), JoinCPU: 3 * time.Millisecond})
 	if all.Connected != 5 || all.Joined != 5 || all.Retried != 1 || all.ErrorCodes["busy"] != 3 || len(all.JoinLatency) != 2 {
 		t.Errorf("merged %+v", all)
 	}
@@ -29,5 +29,12 @@ func TestPartialsOfSeveralPlayersAddUp(t *testing.T) {
 	res := all.result(Options{Scenario: Hold, Shoppers: 5, Procs: 2, URLs: []string{"a"}}, time.Second, nil)
 	if res.Errors != 4 || res.JoinsPerSecond != 5/0.6 {
 		t.Errorf("errors %d, joins/s %v; want 4 and 5 over 0.6 s", res.Errors, res.JoinsPerSecond)
+	}
+	// The players' CPU adds up; the nodes' is what they used from before
+	// the run until everyone had joined.
+	res.GatewayBefore.CPUSeconds, res.GatewaySettled.CPUSeconds = 10, 10.02
+	loadgenCPU, gateways := res.CPUPerJoin()
+	if loadgenCPU != time.Millisecond || gateways < 3999*time.Microsecond || gateways > 4001*time.Microsecond {
+		t.Errorf("CPU per join: load generator %v, gateways %v; want 1 ms and 4 ms", loadgenCPU, gateways)
 	}
 }

@@ -25,6 +25,12 @@ func WriteTable(w io.Writer, res Result) error {
 	row("joined", res.Joined)
 	row("joins_per_second", fmt.Sprintf("%.1f", res.JoinsPerSecond))
 	latencyRows(row, "join_latency", res.JoinLatency)
+	if lg, gw := res.CPUPerJoin(); lg > 0 {
+		row("loadgen_cpu_per_join", lg.Round(time.Microsecond))
+		if gw > 0 {
+			row("gateway_cpu_per_join", gw.Round(time.Microsecond))
+		}
+	}
 	row("admitted", res.Admitted)
 	if res.AdmitPush.Count > 0 {
 		latencyRows(row, "admit_push", res.AdmitPush)
@@ -96,6 +102,7 @@ func WriteJSON(w io.Writer, res Result) error {
 		codes = map[string]int64{}
 	}
 	bytes, goroutines := res.GatewayHeld.PerConnection(res.GatewayBefore)
+	loadgenCPU, gatewayCPU := res.CPUPerJoin()
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(struct {
@@ -109,6 +116,8 @@ func WriteJSON(w io.Writer, res Result) error {
 		Joined          int64            `json:"joined"`
 		JoinsPerSecond  float64          `json:"joins_per_second"`
 		JoinLatency     jsonLatency      `json:"join_latency"`
+		LoadgenCPUUs    float64          `json:"loadgen_cpu_per_join_us"`
+		GatewayCPUUs    float64          `json:"gateway_cpu_per_join_us"`
 		Admitted        int64            `json:"admitted"`
 		AdmitPush       jsonLatency      `json:"admit_push"`
 		Paid            int64            `json:"paid"`
@@ -127,6 +136,7 @@ func WriteJSON(w io.Writer, res Result) error {
 	}{
 		res.Scenario, res.Shoppers, res.Procs, res.Nodes, float64(res.Elapsed) / float64(time.Millisecond),
 		res.Connected, res.Held, res.Joined, res.JoinsPerSecond, toJSONLatency(res.JoinLatency),
+		float64(loadgenCPU) / float64(time.Microsecond), float64(gatewayCPU) / float64(time.Microsecond),
 		res.Admitted, toJSONLatency(res.AdmitPush), res.Paid, res.Cancelled, res.SoldOut, res.Expired, res.Retried,
 		res.OrdersPerSecond, toJSONLatency(res.AdmitToPaid), toJSONLatency(res.PushLatency),
 		toJSONLatency(res.SlowPushLatency), toJSONLatency(res.StockPush),

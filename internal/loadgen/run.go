@@ -69,9 +69,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if holding(o.Scenario) && o.AdminToken != "" {
 		watchers.Go(func() { prb.run(watchCtx) })
 	}
-	var held GatewayStats
+	var held, settledAt GatewayStats
 	if metricsErr == nil {
-		watchers.Go(func() { held = watchGateways(watchCtx, o, total) })
+		watchers.Go(func() { held, settledAt = watchGateways(watchCtx, o, total) })
 	}
 	watchers.Go(func() { drawProgress(watchCtx, o.Progress, start, total) })
 	if holding(o.Scenario) && (o.HoldFor > 0 || o.WhileHeld != nil) {
@@ -93,7 +93,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	merged.merge(Partial{ErrorCodes: codes})
 
 	res = merged.result(o, time.Since(start), prb.setAt())
-	res.GatewayBefore, res.GatewayHeld = before, held
+	res.GatewayBefore, res.GatewayHeld, res.GatewaySettled = before, held, settledAt
 	return res, playErr
 }
 
@@ -117,7 +117,7 @@ func (l *local) wait() (Partial, error) { return <-l.done, nil }
 // the least Go memory. Heap in use counts garbage not yet collected; with an
 // admin token each reading comes right after a collection, and without one
 // the smallest reading is the closest to what holding the shoppers costs.
-func watchGateways(ctx context.Context, o Options, total func() Progress) GatewayStats {
+func watchGateways(ctx context.Context, o Options, total func() Progress) (held, settledAt GatewayStats) {
 	// The first reading comes as soon as everyone has joined, so a short
 	// hold gets one too.
 	poll := time.NewTicker(100 * time.Millisecond)
@@ -125,10 +125,13 @@ func watchGateways(ctx context.Context, o Options, total func() Progress) Gatewa
 	for !settled(total(), o.Shoppers) {
 		select {
 		case <-ctx.Done():
-			return GatewayStats{}
+			return GatewayStats{}, GatewayStats{}
 		case <-poll.C:
 		}
 	}
+	// What the joins cost the nodes: read at once, and without asking for
+	// a collection, which would add its own CPU.
+	settledAt, _ = ScrapeGateways(ctx, o.URLs, "")
 	var least GatewayStats
 	for {
 		g, err := ScrapeGateways(ctx, o.URLs, o.AdminToken)
@@ -139,7 +142,7 @@ func watchGateways(ctx context.Context, o Options, total func() Progress) Gatewa
 			least = g
 		}
 		if sleep(ctx, 2*time.Second); ctx.Err() != nil {
-			return least
+			return least, settledAt
 		}
 	}
 }

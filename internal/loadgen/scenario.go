@@ -43,6 +43,7 @@ type player struct {
 	lastJoinReply time.Time // last first reply to a join
 	firstAdmit    time.Time
 	lastPaid      time.Time
+	joinCPU       time.Duration // this process's CPU from the start of play until every shopper had joined or failed
 }
 
 // playerConfig is what a player needs; a child process gets it as JSON.
@@ -97,8 +98,28 @@ func (p *player) play(ctx context.Context) Partial {
 	for j := range p.cfg.Shoppers {
 		wg.Go(func() { p.shopper(ctx, p.cfg.First+j*p.cfg.Stride) })
 	}
+	began := ProcessCPU()
+	wg.Go(func() { p.noteJoinCPU(ctx, began) })
 	wg.Wait()
 	return p.partial()
+}
+
+// noteJoinCPU notes the CPU this process has used since began, once all its
+// shoppers have joined or failed: what joining cost the load generator (in
+// a run of one process, the run's own bookkeeping too).
+func (p *player) noteJoinCPU(ctx context.Context, began time.Duration) {
+	poll := time.NewTicker(20 * time.Millisecond)
+	defer poll.Stop()
+	for !settled(p.progress(), p.cfg.Shoppers) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-poll.C:
+		}
+	}
+	p.mu.Lock()
+	p.joinCPU = ProcessCPU() - began
+	p.mu.Unlock()
 }
 
 // slow reports whether shopper g reads slowly: SlowShare of the shoppers,
@@ -374,7 +395,7 @@ func (r *player) partial() Partial {
 		JoinLatency: r.joinLatency.all(), AdmitToPaid: r.admitToPaid.all(), AdmitPush: r.admitPush.all(),
 		ProbePush: r.probePush.all(), SlowPush: r.slowPush.all(), StockSeen: r.stockSeen,
 		FirstJoin: unix(r.firstJoin), LastJoinReply: unix(r.lastJoinReply),
-		FirstAdmit: unix(r.firstAdmit), LastPaid: unix(r.lastPaid),
+		FirstAdmit: unix(r.firstAdmit), LastPaid: unix(r.lastPaid), JoinCPU: r.joinCPU,
 	}
 }
 
