@@ -86,12 +86,8 @@ func timeAdmitScript(b *testing.B, rdb *redis.Client, rooms *Rooms, admit *redis
 	keys := []string{k.Meta, k.Queue, k.Gone, k.Journeys, k.Shoppers, k.Res, k.Holds, k.Events, k.Fence}
 	var took time.Duration
 	for range admissionWaiting / admissionBatch {
-		args := []any{fence, admissionBatch, salekeys.EventsMaxLen, "0"}
-		for range admissionBatch {
-			args = append(args, newReservationID())
-		}
 		began := time.Now()
-		n, err := admit.EvalSha(ctx, rdb, keys, args...).Int()
+		n, err := admit.EvalSha(ctx, rdb, keys, fence, admissionBatch, salekeys.EventsMaxLen, "0", reservationNonce()).Int()
 		took += time.Since(began)
 		if err != nil || n != admissionBatch {
 			b.Fatalf("admitted %d (err %v), want %d", n, err, admissionBatch)

@@ -233,14 +233,9 @@ func (a *Admitter) admit(ctx context.Context, saleID, fence string, n int, reser
 		return "[]", nil
 	}
 	k := salekeys.For(saleID)
-	args := make([]any, 0, 4+n)
-	args = append(args, fence, n, salekeys.EventsMaxLen, map[bool]string{true: "1", false: "0"}[reservations])
-	for range n {
-		args = append(args, newReservationID())
-	}
 	raw, err := admitScript.Run(ctx, a.rdb,
 		[]string{k.Meta, k.Queue, k.Gone, k.Journeys, k.Shoppers, k.Res, k.Holds, k.Events, k.Fence},
-		args...).Text()
+		fence, n, salekeys.EventsMaxLen, map[bool]string{true: "1", false: "0"}[reservations], reservationNonce()).Text()
 	if err != nil {
 		return "", fmt.Errorf("admit %d to sale %s: %w", n, saleID, scriptError(err))
 	}
@@ -255,8 +250,9 @@ func decodeAdmitted(saleID, raw string) ([]Reservation, error) {
 	return admitted, nil
 }
 
-// newReservationID returns a random id: reservation ids are the orders'
+// reservationNonce returns the random part of one admission's reservation
+// ids (admit.lua makes r_<nonce>_<k>): reservation ids are the orders'
 // idempotency keys, so they must never repeat, across sales and restarts.
-func newReservationID() string {
-	return "r_" + rand.Text()
+func reservationNonce() string {
+	return rand.Text()
 }

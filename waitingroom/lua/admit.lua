@@ -6,7 +6,8 @@
 -- KEYS: meta, queue, gone, journeys, shoppers, res, holds, events, fence
 -- ARGV[1] fencing token, ARGV[2] most to admit, ARGV[3] event stream max length,
 -- ARGV[4] '1' to return the reservations, '0' for just how many,
--- ARGV[5..] fresh reservation ids (at least ARGV[2] of them)
+-- ARGV[5] a fresh random nonce: the k-th reservation of this call is
+-- r_<nonce>_<k>, as unique across calls, sales and restarts as the nonce
 -- Returns a JSON array of {shopper, reservation, ticket, expires_at, txn}, or
 -- its length: the admitter's loop needs no more, and the array is most of
 -- the reply.
@@ -19,7 +20,7 @@ local none = ARGV[4] == '1' and '[]' or '0'
 if redis.call('HGET', meta, 'state') ~= 'open' then return none end
 -- Nobody is let out while the prequeue's tickets are still being handed out.
 if redis.call('HEXISTS', meta, 'drawing') == 1 then return none end
-local want = math.min(tonumber(ARGV[2]), #ARGV - 4)
+local want = tonumber(ARGV[2])
 local available = tonumber(redis.call('HGET', meta, 'available'))
 local n = math.min(want, available)
 if n <= 0 then return none end
@@ -37,14 +38,15 @@ local function each_batch(list, width, call)
   end
 end
 -- Ids are made by Foyer from [A-Za-z0-9_-] (Rooms.Join refuses any other
--- shopper or transaction id; reservation ids come from the admitter) and
--- tickets are integers: none needs escaping in JSON, so each reservation is
--- one concatenation of pieces shared by the batch. Checking them here, even
+-- shopper or transaction id; reservation ids are built here from the
+-- admitter's nonce) and tickets are integers: none needs escaping in JSON,
+-- so each reservation is one concatenation of pieces shared by the batch. Checking them here, even
 -- with one pattern over the batch, cost more than all the rest.
 local who, tickets, ids = {}, {}, {}
+local prefix = 'r_' .. ARGV[5] .. '_'
 for i = 1, #popped, 2 do
   local k = (i + 1) / 2
-  who[k], tickets[k], ids[k] = popped[i], popped[i + 1], ARGV[4 + k]
+  who[k], tickets[k], ids[k] = popped[i], popped[i + 1], prefix .. k
 end
 local txns = {}
 for from = 1, #who, batch do
