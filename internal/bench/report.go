@@ -127,6 +127,13 @@ func (r *Report) Rows() []Row {
 		case strings.HasPrefix(c.Name, "BenchmarkOrderPipeline"):
 			add("order pipeline (Watermill + worker) vs raw XREADGROUP + COPY", perSec(c.Metrics["batched-orders/s"]),
 				perSec(c.Metrics["raw-copy-orders/s"]), c.Metrics["batched/raw"], true, 0.25)
+		case strings.HasPrefix(c.Name, "BenchmarkUpdateTick/waiting="):
+			// The push tick's Redis calls, whatever the number waiting:
+			// flat is the figure, so there is no ratio.
+			waiting := strings.TrimPrefix(c.Name, "BenchmarkUpdateTick/waiting=")
+			waiting, _, _ = strings.Cut(waiting, "-")
+			add("Redis calls per push tick (round trips / commands), "+waiting+" waiting",
+				fmt.Sprintf("%.0f / %.0f", c.Metrics["redis-trips/tick"], c.Metrics["redis-cmds/tick"]), "", 0, false, 0)
 		case strings.HasPrefix(c.Name, "BenchmarkIdleConnectionMemory"):
 			add("memory per idle shopper, one process (go test)", fmt.Sprintf("%.0f B", c.Metrics["foyer-B/conn"]),
 				fmt.Sprintf("%.0f B", c.Metrics["bare-B/conn"]), c.Metrics["foyer/bare"], false, 1.0)

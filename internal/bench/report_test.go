@@ -16,6 +16,17 @@ func TestComponentLinesAreReadWithTheirMetrics(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("read %d benchmark lines, want 2: %+v", len(got), got)
 	}
+	// The tick's line has round trips and no commands: the row says so as read.
+	tick := Report{Components: got[1:]}
+	found := false
+	for _, row := range tick.Rows() {
+		if row.What == "Redis calls per push tick (round trips / commands), 10000 waiting" {
+			found = row.Foyer == "2 / 0"
+		}
+	}
+	if !found {
+		t.Errorf("no row of the update tick at 10000 waiting reading 2 / 0: %+v", tick.Rows())
+	}
 	if m := got[0].Metrics; got[0].Name != "BenchmarkAdmission-2" || m["ratio"] != 0.3056 || m["admitted/s"] != 60387 {
 		t.Errorf("first line read as %+v", got[0])
 	}
