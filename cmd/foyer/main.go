@@ -45,7 +45,9 @@ func main() {
 	// sized on the average: starting small, each of their goroutines grew
 	// its stack three times, a fifth of a player's CPU in a join storm.
 	if len(os.Args) > 1 && slices.Contains([]string{"serve", "dev", "bench-bare"}, os.Args[1]) {
-		app.UseSmallStacks()
+		if err := app.UseSmallStacks(); err != nil {
+			fmt.Fprintln(os.Stderr, "foyer:", err)
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := realMain(ctx, os.Args[1:], app.Environ(), os.Stdout)

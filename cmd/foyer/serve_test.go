@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -43,7 +46,7 @@ func TestServeDrainsShoppersOnSIGTERMAndExitsCleanly(t *testing.T) {
 	rs := testenv.NewRedis(t)
 	admin := "sigterm-admin"
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(),
+	cmd.Env = append(withoutGODEBUG(os.Environ()),
 		"FOYER_HTTP_ADDR=127.0.0.1:0", "FOYER_REDIS_URL="+rs.URL(), "FOYER_DATABASE_URL="+testenv.NewDatabase(t),
 		"FOYER_ADMIN_TOKEN="+admin, "FOYER_SIGNING_KEYS="+keyring.NewSeed(), "FOYER_NODE_ID=sigterm", "FOYER_PAYMENT_WEBHOOK_SECRET=s",
 	)
@@ -54,6 +57,17 @@ func TestServeDrainsShoppersOnSIGTERMAndExitsCleanly(t *testing.T) {
 	t.Cleanup(func() { cmd.Process.Kill() })
 	addr := waitForListen(t, stderr)
 	base := "http://" + addr
+	// The runtime reads GODEBUG only at start: the gateway runs itself again
+	// with small stacks, in place, and that is the environment it runs in.
+	if runtime.GOOS == "linux" {
+		environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", cmd.Process.Pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(strings.Split(string(environ), "\x00"), "GODEBUG=adaptivestackstart=0") {
+			t.Errorf("the gateway runs without GODEBUG=adaptivestackstart=0 in its environment")
+		}
+	}
 
 	sale := createSale(t, base, admin)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -145,4 +159,9 @@ func createSale(t *testing.T, base, admin string) string {
 		t.Fatalf("create sale: %d %v", resp.StatusCode, err)
 	}
 	return sale.ID
+}
+
+// withoutGODEBUG is env without any GODEBUG setting.
+func withoutGODEBUG(env []string) []string {
+	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return strings.HasPrefix(kv, "GODEBUG=") })
 }

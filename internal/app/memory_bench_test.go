@@ -15,7 +15,6 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/foyerhq/foyer/internal/app"
 	"github.com/foyerhq/foyer/internal/shopperclient"
 )
 
@@ -104,7 +103,8 @@ func perConnection(b *testing.B, url, sale string, n int) float64 {
 // memory each costs the server, and Foyer's as a ratio of the bare one.
 func BenchmarkIdleConnectionMemory(b *testing.B) {
 	const n = 2000
-	app.UseSmallStacks() // as the binary does; the bare server's goroutines start small too
+	// Both servers run in this process, so both have its stack settings
+	// (the binary's gateway starts its goroutines small: app.UseSmallStacks).
 	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ws, err := websocket.Accept(w, r, nil)
 		if err != nil {
