@@ -41,13 +41,17 @@ func (s *Server) shopperSocket(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	claims, made, sessionErr, err := s.socketSession(c)
-	if err != nil {
-		s.fail(c, err) // no session could be made: refused before the upgrade
-		return
+	// A session asked for (session=new) is made only once the socket is
+	// open and its sale found, so that a refused socket makes none and adds
+	// nothing to its address's count of sessions; until then only the
+	// address's limits apply.
+	making := c.Query("session") == newSession
+	var claims sessionClaims
+	var sessionErr error
+	if !making {
+		claims, sessionErr = s.sessionOf(c.Query("session"))
 	}
-	shopper := claims.Subject
-	release, err := s.admitSocket(c, shopper, sessionErr == nil)
+	release, err := s.admitSocket(c, claims.Subject, sessionErr == nil && !making)
 	if err != nil {
 		s.fail(c, err) // before the upgrade: an HTTP status, code and Retry-After
 		return
@@ -95,6 +99,18 @@ func (s *Server) shopperSocket(c *gin.Context) {
 		s.refuse(ctx, ws, err, websocket.StatusTryAgainLater)
 		return
 	}
+	var made *madeSessionView
+	if making {
+		var releaseShopper func()
+		claims, made, releaseShopper, err = s.socketSession(c)
+		if err != nil {
+			s.refuse(ctx, ws, err, websocket.StatusTryAgainLater)
+			return
+		}
+		releaseIP := release
+		release = func() { releaseShopper(); releaseIP() }
+	}
+	shopper := claims.Subject
 
 	conn := newConn(ws, shopper, clientAddr(c), s.hub, s.cfg.IdleTimeout)
 	// Into the room before the welcome: a client that was welcomed is one a
@@ -133,7 +149,7 @@ func (s *Server) shopperSocket(c *gin.Context) {
 		}
 	}
 	if joinNow {
-		sess.joinAtOpen(ctx)
+		sess.joinAtOpen(ctx, made != nil)
 	}
 	// The connection is hijacked: the handler may return. Reading goes on in
 	// a goroutine of its own, whose stack stays small, and the handler's
@@ -142,25 +158,21 @@ func (s *Server) shopperSocket(c *gin.Context) {
 	go sess.serve(s.hub.ctx)
 }
 
-// socketSession is the shopper the socket is for: a session made now
-// (session=new; made is what the welcome gives the client), or the claims of
-// the token given, with sessionErr when it does not verify, which the socket
-// is closed with after the upgrade. err is a session that could not be made:
-// it is refused before the upgrade.
-func (s *Server) socketSession(c *gin.Context) (claims sessionClaims, made *madeSessionView, sessionErr, err error) {
-	token := c.Query("session")
-	if token != newSession {
-		claims, sessionErr = s.sessionOf(token)
-		return claims, nil, sessionErr, nil
-	}
-	if err := s.admitConnection(); err != nil {
-		return sessionClaims{}, nil, nil, err // a session now would only be refused its WebSocket
-	}
+// socketSession makes the session of a socket opened with session=new, as
+// POST /v1/sessions would (same limit per address, same count for the signal
+// many_identities), and counts the new shopper's connection under its cap
+// like any other; release gives that place back. made is what the welcome
+// tells the client.
+func (s *Server) socketSession(c *gin.Context) (claims sessionClaims, made *madeSessionView, release func(), err error) {
 	answer, claims, err := s.mintSession(c)
 	if err != nil {
 		return sessionClaims{}, nil, nil, err
 	}
-	return claims, &madeSessionView{Token: answer.Token, ExpiresAt: answer.ExpiresAt}, nil, nil
+	release, err = s.acquireConn(c.Request.Context(), "shopper:"+claims.Subject, s.cfg.Limits.ConnsPerShopper)
+	if err != nil {
+		return sessionClaims{}, nil, nil, err
+	}
+	return claims, &madeSessionView{Token: answer.Token, ExpiresAt: answer.ExpiresAt}, release, nil
 }
 
 // joinAtOnce reads the join parameter: absent, or 1.
@@ -288,13 +300,27 @@ func (ss *session) onMessage(ctx context.Context, typ websocket.MessageType, dat
 }
 
 // joinAtOpen answers join=1 as a join message is answered, under the same
-// defences but the per-shopper message budget: no message was sent. With
-// proof of work asked, the answer is the challenge, and the client joins
-// with a join message carrying its solution.
-func (ss *session) joinAtOpen(ctx context.Context) {
-	err := ss.limitJoin(ctx)
+// defences; a session made for this socket is not charged the per-shopper
+// message budget, having sent nothing. When the sale asks for proof of work
+// the join cannot carry a solution: the answer is the challenge (or the
+// place the shopper has), and the join limits are left for the join
+// message that carries the solution.
+func (ss *session) joinAtOpen(ctx context.Context, madeNow bool) {
+	if ss.room.powDifficulty() > 0 && ss.s.deps.Pow != nil {
+		if _, err := ss.proveWork(ctx, nil); err != nil {
+			ss.s.sendError(ss.conn, err)
+		}
+		return
+	}
+	join := clientMsg{Type: cmdJoin}
+	var err error
+	if madeNow {
+		err = ss.limitJoin(ctx)
+	} else {
+		err = ss.limit(ctx, join)
+	}
 	if err == nil {
-		err = ss.handle(ctx, clientMsg{Type: cmdJoin})
+		err = ss.handle(ctx, join)
 	}
 	if err != nil {
 		ss.s.sendError(ss.conn, err)

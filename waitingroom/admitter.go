@@ -236,6 +236,11 @@ func (a *Admitter) admit(ctx context.Context, saleID, fence string, n int, reser
 	raw, err := admitScript.Run(ctx, a.rdb,
 		[]string{k.Meta, k.Queue, k.Gone, k.Journeys, k.Shoppers, k.Res, k.Holds, k.Events, k.Fence},
 		fence, n, salekeys.EventsMaxLen, map[bool]string{true: "1", false: "0"}[reservations], reservationNonce()).Text()
+	if salekeys.ReplyCode(err) == "REPEATED" {
+		// go-redis sent the call again after losing its reply: the first
+		// run admitted, and this one rightly did nothing.
+		return map[bool]string{true: "[]", false: "0"}[reservations], nil
+	}
 	if err != nil {
 		return "", fmt.Errorf("admit %d to sale %s: %w", n, saleID, scriptError(err))
 	}

@@ -224,3 +224,29 @@ func streamTime(t *testing.T, id string) time.Time {
 	}
 	return time.UnixMilli(ms)
 }
+
+func TestAnAdmissionSentTwiceAdmitsOnce(t *testing.T) {
+	rdb, rooms, saleID := openSale(t, 10)
+	joinMany(t, rdb, saleID, 0, 6)
+	a := NewAdmitter(rdb, "n1", quietLog())
+	fence := lead(t, a, saleID)
+	k := salekeys.For(saleID)
+	keys := []string{k.Meta, k.Queue, k.Gone, k.Journeys, k.Shoppers, k.Res, k.Holds, k.Events, k.Fence}
+	// The same call twice, as go-redis sends it again when a reply is lost.
+	admit := func() (int, error) {
+		return admitScript.Run(context.Background(), rdb, keys, fence, 3, salekeys.EventsMaxLen, "0", "SAMENONCE").Int()
+	}
+	if n, err := admit(); err != nil || n != 3 {
+		t.Fatalf("first call admitted %d (err %v), want 3", n, err)
+	}
+	if _, err := admit(); salekeys.ReplyCode(err) != "REPEATED" {
+		t.Fatalf("the call sent again answered %v, want REPEATED", err)
+	}
+	st, err := rooms.Status(context.Background(), saleID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Held != 3 || st.Waiting != 3 || len(reservations(t, rooms, saleID)) != 3 {
+		t.Fatalf("held %d, waiting %d, %d reservations; want 3, 3, 3", st.Held, st.Waiting, len(reservations(t, rooms, saleID)))
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/internal/shopperclient"
 )
@@ -138,16 +139,23 @@ func TestSessionsMadeAtTheSocketCountAgainstTheAddressesLimit(t *testing.T) {
 	arrived, refused := 0, 0
 	for range 12 {
 		conn, err := client.Arrive(ctx, saleID, nil)
-		var apiErr *shopperclient.APIError
-		switch {
-		case err == nil:
-			defer conn.CloseNow()
+		if err != nil {
+			t.Fatalf("arrival failed before the upgrade: %v", err)
+		}
+		defer conn.CloseNow()
+		// Over the limit, the socket says why and closes with 1013: a
+		// browser could read neither a 429 nor its Retry-After.
+		switch m := expectOneOf(t, ctx, conn, "welcome", "error"); {
+		case m.Type == "welcome":
 			expectMessage(t, ctx, conn, "position")
 			arrived++
-		case errors.As(err, &apiErr) && apiErr.Status == http.StatusTooManyRequests && apiErr.Code == "rate_limited":
+		case m.Code == "rate_limited" && m.RetryAfter > 0:
+			if code := expectClose(t, ctx, conn); code != websocket.StatusTryAgainLater {
+				t.Fatalf("a refused arrival closed with %d, want 1013", code)
+			}
 			refused++
 		default:
-			t.Fatalf("arrival failed: %v", err)
+			t.Fatalf("arrival answered %s %s", m.Type, m.Code)
 		}
 	}
 	if refused == 0 || arrived == 0 {
@@ -155,6 +163,42 @@ func TestSessionsMadeAtTheSocketCountAgainstTheAddressesLimit(t *testing.T) {
 	}
 	if n := sys.queueLength(t, saleID); n != int64(arrived) {
 		t.Fatalf("%d in the queue, want the %d that arrived: a refused arrival must change nothing", n, arrived)
+	}
+}
+
+func TestASocketRefusedBeforeItsSessionIsMadeCountsNoSession(t *testing.T) {
+	sys := startNodes(t, 1, map[string]string{"FOYER_SIGNAL_SESSIONS_PER_IP": "2"})
+	saleID := sys.createSale(t, map[string]any{"sku": "A-5", "name": "Arrive count", "stock": 5, "outflow_per_second": stalled})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	client := shopperclient.NewWithTransport(sys.URL, transportFrom("127.0.0.5"))
+	// The address's tally of sessions, which the signal many_identities reads.
+	tally := func() int64 {
+		t.Helper()
+		n, err := sys.Redis.Get(ctx, "foyer:rl:tally:sessions:127.0.0.5").Int64()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for range 3 {
+		conn, err := client.Arrive(ctx, "s_nosuchsale", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code := expectClose(t, ctx, conn); code != 4004 {
+			t.Fatalf("an arrival at no sale closed with %d, want 4004", code)
+		}
+	}
+	if n := tally(); n != 0 {
+		t.Fatalf("the address made %d sessions by arriving at no sale, want none", n)
+	}
+	conn, _ := arrive(t, ctx, client, saleID)
+	if m := expectMessage(t, ctx, conn, "position"); m.Position != 1 {
+		t.Fatalf("position %d, want 1", m.Position)
+	}
+	if n := tally(); n != 1 {
+		t.Fatalf("the address made %d sessions, want the 1 that arrived", n)
 	}
 }
 

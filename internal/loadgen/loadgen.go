@@ -7,8 +7,9 @@
 //     what each costs the gateways, and (with an admin token) how fast a
 //     change reaches everyone.
 //   - storm: every shopper connects and joins within a window; it measures
-//     joins per second and the latency of a join (join sent → first
-//     position, prequeue or admitted reply).
+//     joins per second and the latency of a join (from the start of the
+//     connection, which asks for the join, to the first position, prequeue
+//     or admitted reply).
 //   - sale: every shopper joins, every admitted one checks out; it measures
 //     admissions, paid orders, sold-out shoppers, the push latency from the
 //     admitter's tick to the shopper and the latency from admission to paid
@@ -123,9 +124,11 @@ type Result struct {
 	Expired   int64
 	Retried   int64 // joins told busy or rate_limited, sent again after the wait asked
 
-	Errors      int64            // all errors
-	ErrorCodes  map[string]int64 // errors by code
-	JoinLatency LatencySummary   // join sent → first reply
+	Errors     int64            // all errors
+	ErrorCodes map[string]int64 // errors by code
+	// JoinLatency runs from the start of a shopper's connection, which asks
+	// for the join (Arrive), to the first answer to the join.
+	JoinLatency LatencySummary
 	// AdmitToPaid is the latency from the admitted message to the order
 	// message with status paid, checkout included.
 	AdmitToPaid LatencySummary
@@ -141,7 +144,7 @@ type Result struct {
 	// StockPush is the latency of a stock change, from the admin request to
 	// each shopper's stock message (ProbeStock).
 	StockPush       LatencySummary
-	JoinsPerSecond  float64 // joins answered over the time from the first join to the last answer
+	JoinsPerSecond  float64 // joins answered over the time from the first connection's start to the last answer
 	OrdersPerSecond float64 // paid orders over the time from the first admission to the last paid order
 
 	// GatewayBefore and GatewayHeld are the nodes' metrics before the run

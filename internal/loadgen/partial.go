@@ -31,7 +31,7 @@ type Partial struct {
 
 	ErrorCodes map[string]int64
 
-	JoinLatency []time.Duration // join sent → first answer
+	JoinLatency []time.Duration // connection started (the join asked with it) → first answer
 	AdmitToPaid []time.Duration // admitted message → paid order
 	AdmitPush   []time.Duration // the admitter's tick (admitted_at) → admitted message
 	ProbePush   []time.Duration // operator message → shoppers reading at full speed
@@ -43,6 +43,9 @@ type Partial struct {
 	FirstJoin, LastJoinReply, FirstAdmit, LastPaid int64 // Unix ns; zero when none
 
 	JoinCPU time.Duration // the player process's CPU from its start of play until all its shoppers had joined or failed
+	// JoinCPUUnknown says a player ended before all its shoppers joined or
+	// failed, or could not read its CPU: the run's JoinCPU is then unknown.
+	JoinCPUUnknown bool
 }
 
 // merge adds q into p.
@@ -78,6 +81,7 @@ func (p *Partial) merge(q Partial) {
 	p.LastJoinReply = max(p.LastJoinReply, q.LastJoinReply)
 	p.LastPaid = max(p.LastPaid, q.LastPaid)
 	p.JoinCPU += q.JoinCPU
+	p.JoinCPUUnknown = p.JoinCPUUnknown || q.JoinCPUUnknown
 }
 
 // earliest is the earlier of two marks, zero meaning none.
@@ -121,7 +125,9 @@ func (p Partial) result(o Options, elapsed time.Duration, stockSetAt map[int64]t
 		PushLatency:     Summarize(p.ProbePush),
 		SlowPushLatency: Summarize(p.SlowPush),
 		StockPush:       Summarize(p.stockLatencies(stockSetAt)),
-		JoinCPU:         p.JoinCPU,
+	}
+	if !p.JoinCPUUnknown {
+		res.JoinCPU = p.JoinCPU
 	}
 	if res.ErrorCodes == nil {
 		res.ErrorCodes = map[string]int64{}

@@ -37,4 +37,10 @@ func TestPartialsOfSeveralPlayersAddUp(t *testing.T) {
 	if loadgenCPU != time.Millisecond || gateways < 3999*time.Microsecond || gateways > 4001*time.Microsecond {
 		t.Errorf("CPU per join: load generator %v, gateways %v; want 1 ms and 4 ms", loadgenCPU, gateways)
 	}
+	// One player that ended before its shoppers had all joined makes the
+	// load generator's figure unknown, not smaller.
+	all.merge(Partial{JoinCPUUnknown: true})
+	if res := all.result(Options{Scenario: Hold, Shoppers: 5, URLs: []string{"a"}}, time.Second, nil); res.JoinCPU != 0 {
+		t.Errorf("JoinCPU %v with a player's figure missing, want none", res.JoinCPU)
+	}
 }

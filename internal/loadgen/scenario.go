@@ -39,7 +39,7 @@ type player struct {
 
 	mu            sync.Mutex
 	stockSeen     map[int64][]int64
-	firstJoin     time.Time // first join sent
+	firstJoin     time.Time // first connection started, which asks for the join
 	lastJoinReply time.Time // last first reply to a join
 	firstAdmit    time.Time
 	lastPaid      time.Time
@@ -94,12 +94,12 @@ func (p *player) play(ctx context.Context) Partial {
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.Duration)
 	defer cancel()
 	p.stop = cancel
+	began := ProcessCPU()
 	var wg sync.WaitGroup
+	wg.Go(func() { p.noteJoinCPU(ctx, began) })
 	for j := range p.cfg.Shoppers {
 		wg.Go(func() { p.shopper(ctx, p.cfg.First+j*p.cfg.Stride) })
 	}
-	began := ProcessCPU()
-	wg.Go(func() { p.noteJoinCPU(ctx, began) })
 	wg.Wait()
 	return p.partial()
 }
@@ -113,7 +113,11 @@ func (p *player) noteJoinCPU(ctx context.Context, began time.Duration) {
 	for !settled(p.progress(), p.cfg.Shoppers) {
 		select {
 		case <-ctx.Done():
-			return
+			// A storm ends the play the moment its last shopper joins:
+			// settled then, it is noted all the same.
+			if !settled(p.progress(), p.cfg.Shoppers) {
+				return
+			}
 		case <-poll.C:
 		}
 	}
@@ -395,7 +399,8 @@ func (r *player) partial() Partial {
 		JoinLatency: r.joinLatency.all(), AdmitToPaid: r.admitToPaid.all(), AdmitPush: r.admitPush.all(),
 		ProbePush: r.probePush.all(), SlowPush: r.slowPush.all(), StockSeen: r.stockSeen,
 		FirstJoin: unix(r.firstJoin), LastJoinReply: unix(r.lastJoinReply),
-		FirstAdmit: unix(r.firstAdmit), LastPaid: unix(r.lastPaid), JoinCPU: r.joinCPU,
+		FirstAdmit: unix(r.firstAdmit), LastPaid: unix(r.lastPaid),
+		JoinCPU: r.joinCPU, JoinCPUUnknown: r.joinCPU == 0, // never noted, or not measured here
 	}
 }
 

@@ -31,13 +31,13 @@ func TestAConnPingsTheServerUntilClosed(t *testing.T) {
 				}
 			}
 			closeConn.fn(conn)
-			// No ping goes out once the Conn is closed: a ping written
-			// after closing would fail, and a timer left armed would fire.
+			// Once closed, the pinger is marked stopped: a ping whose timer
+			// fires late then neither writes nor arms the next one.
 			conn.pinging.mu.Lock()
-			stopped, armed := conn.pinging.stopped, conn.pinging.timer.Stop()
+			stopped := conn.pinging.stopped
 			conn.pinging.mu.Unlock()
-			if !stopped || armed {
-				t.Fatalf("after closing, the pinger is stopped %v with its timer armed %v; want stopped and disarmed", stopped, armed)
+			if !stopped {
+				t.Fatal("the pinger is not stopped after the Conn was closed")
 			}
 		})
 	}

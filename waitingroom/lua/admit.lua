@@ -20,6 +20,12 @@ local none = ARGV[4] == '1' and '[]' or '0'
 if redis.call('HGET', meta, 'state') ~= 'open' then return none end
 -- Nobody is let out while the prequeue's tickets are still being handed out.
 if redis.call('HEXISTS', meta, 'drawing') == 1 then return none end
+-- A call the client sent again (its reply lost, say) must not admit a
+-- second batch under the same ids, overwriting the first batch's holds.
+local prefix = 'r_' .. ARGV[5] .. '_'
+if redis.call('HEXISTS', res, prefix .. '1') == 1 then
+  return redis.error_reply('REPEATED this admission was made already')
+end
 local want = tonumber(ARGV[2])
 local available = tonumber(redis.call('HGET', meta, 'available'))
 local n = math.min(want, available)
@@ -43,7 +49,6 @@ end
 -- so each reservation is one concatenation of pieces shared by the batch. Checking them here, even
 -- with one pattern over the batch, cost more than all the rest.
 local who, tickets, ids = {}, {}, {}
-local prefix = 'r_' .. ARGV[5] .. '_'
 for i = 1, #popped, 2 do
   local k = (i + 1) / 2
   who[k], tickets[k], ids[k] = popped[i], popped[i + 1], prefix .. k
