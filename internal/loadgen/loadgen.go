@@ -264,7 +264,7 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.Shoppers, "shoppers", 100, "how many shoppers play")
 	fs.DurationVar(&o.Duration, "duration", 30*time.Second, "how long hold and slow run, and the most storm and sale run")
 	fs.DurationVar(&o.Over, "over", 0, "spread the shoppers' starts over this long")
-	fs.IntVar(&o.ConnectConcurrency, "connect-concurrency", 200, "how many shoppers connect at the same time, over all processes")
+	fs.IntVar(&o.ConnectConcurrency, "connect-concurrency", 200, "how many shoppers arrive at the same time (from connecting to their join's answer), over all processes")
 	fs.StringVar(&o.AdminToken, "admin-token", "", "with hold or slow: probe push latency through the admin API (the admin token)")
 	fs.DurationVar(&o.ProbeEvery, "probe-every", 2*time.Second, "with -admin-token: how often to probe")
 	fs.StringVar(&o.Probe, "probe", ProbeMessage, "with -admin-token: message (an operator message) or stock (add a unit)")

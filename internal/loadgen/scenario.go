@@ -25,8 +25,9 @@ type player struct {
 	clients []*shopperclient.Client // one per node
 	stop    context.CancelFunc      // ends the play early once every shopper has ended
 
-	// connecting is the connect back-pressure: a shopper holds a slot while
-	// it creates its session and opens its WebSocket.
+	// connecting is the connect back-pressure: a shopper holds a slot from
+	// the start of its connection, which makes its session and asks for its
+	// join, until the join is answered (or fails).
 	connecting chan struct{}
 	ended      atomic.Int64 // shoppers that reached their scenario's end
 
@@ -161,13 +162,14 @@ func (r *player) shopper(ctx context.Context, g int) {
 	client := r.clients[g%len(r.clients)]
 	// The join is asked with the connection, as a mobile client asks it
 	// (Arrive): it starts when the connection does, connecting slot aside.
-	conn, joinSent, err := r.connect(ctx, client)
+	conn, joinSent, arrived, err := r.connect(ctx, client)
 	if err != nil {
 		if ctx.Err() == nil {
 			r.c.fail(err.Error())
 		}
 		return
 	}
+	defer arrived()
 	defer conn.CloseNow()
 	r.c.connected.Add(1)
 	r.mark(&r.firstJoin, joinSent, false)
@@ -180,6 +182,7 @@ func (r *player) shopper(ctx context.Context, g int) {
 	)
 	answered := func() {
 		if !replied {
+			arrived()
 			replied = true
 			now := time.Now()
 			r.c.joined.Add(1)
@@ -288,6 +291,7 @@ func (r *player) shopper(ctx context.Context, g int) {
 				return
 			}
 		case "error":
+			arrived() // answered, if with a refusal: the slot goes to the next shopper
 			if m.Code == "sold_out" {
 				if sawSoldOut() {
 					return
@@ -315,21 +319,25 @@ func (r *player) shopper(ctx context.Context, g int) {
 
 // connect opens the sale's WebSocket for a new shopper, joining at once
 // (a session made by the server, the join asked in the same request), and
-// says when it began, after waiting for a connecting slot. Its error's text
+// says when it began, after waiting for a connecting slot. The shopper
+// holds the slot until it calls arrived, once its join is answered: the
+// server does most of an arrival's work after the upgrade, so a slot given
+// back at the upgrade would let every shopper in at once. Its error's text
 // is the error code to count.
-func (r *player) connect(ctx context.Context, client *shopperclient.Client) (*shopperclient.Conn, time.Time, error) {
+func (r *player) connect(ctx context.Context, client *shopperclient.Client) (conn *shopperclient.Conn, began time.Time, arrived func(), err error) {
 	select {
 	case r.connecting <- struct{}{}:
 	case <-ctx.Done():
-		return nil, time.Time{}, ctx.Err()
+		return nil, time.Time{}, nil, ctx.Err()
 	}
-	defer func() { <-r.connecting }()
-	began := time.Now()
-	conn, err := client.Arrive(ctx, r.cfg.SaleID, nil)
+	arrived = sync.OnceFunc(func() { <-r.connecting })
+	began = time.Now()
+	conn, err = client.Arrive(ctx, r.cfg.SaleID, nil)
 	if err != nil {
-		return nil, began, errors.New(errorCode(err, "connect_failed"))
+		arrived()
+		return nil, began, nil, errors.New(errorCode(err, "connect_failed"))
 	}
-	return conn, began, nil
+	return conn, began, arrived, nil
 }
 
 // mark sets *t to now if it is the first mark (last false) or a later one
