@@ -67,8 +67,9 @@ type Options struct {
 	// Over spreads the shoppers' starts evenly over this window; zero starts
 	// them all at once (still ConnectConcurrency at a time).
 	Over time.Duration
-	// ConnectConcurrency is how many shoppers may be creating a session and
-	// opening a WebSocket at the same moment. Defaults to 200.
+	// ConnectConcurrency is how many shoppers may be arriving at the same
+	// moment: from the start of the connection, which makes the session and
+	// asks for the join, to the join's answer. Defaults to 200.
 	ConnectConcurrency int
 	// Progress, when not nil, gets a progress line redrawn every second.
 	Progress io.Writer
