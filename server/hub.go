@@ -38,6 +38,13 @@ type hub struct {
 	draining bool // set by closeAll: no one enters any more
 }
 
+// isDraining reports whether the node is shutting down: it welcomes no one.
+func (h *hub) isDraining() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.draining
+}
+
 // errDraining refuses a connection to a node that is shutting down.
 var errDraining = errors.New("node draining")
 

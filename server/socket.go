@@ -101,6 +101,10 @@ func (s *Server) shopperSocket(c *gin.Context) {
 	}
 	var made *madeSessionView
 	if making {
+		if s.hub.isDraining() { // a session made now would be lost with the socket
+			ws.Close(websocket.StatusGoingAway, "node draining: reconnect") //nolint:errcheck // the peer may be gone already
+			return
+		}
 		var releaseShopper func()
 		claims, made, releaseShopper, err = s.socketSession(c)
 		if err != nil {
@@ -307,7 +311,13 @@ func (ss *session) onMessage(ctx context.Context, typ websocket.MessageType, dat
 // message that carries the solution.
 func (ss *session) joinAtOpen(ctx context.Context, madeNow bool) {
 	if ss.room.powDifficulty() > 0 && ss.s.deps.Pow != nil {
-		if _, err := ss.proveWork(ctx, nil); err != nil {
+		// A shopper made a moment ago has no place to look for: straight
+		// to the challenge.
+		var none *powSolution
+		if madeNow {
+			none = &powSolution{}
+		}
+		if _, err := ss.proveWork(ctx, none); err != nil {
 			ss.s.sendError(ss.conn, err)
 		}
 		return

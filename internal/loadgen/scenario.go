@@ -45,6 +45,7 @@ type player struct {
 	firstAdmit    time.Time
 	lastPaid      time.Time
 	joinCPU       time.Duration // this process's CPU from the start of play until every shopper had joined or failed
+	joinCPUNoted  bool          // joinCPU was measured
 }
 
 // playerConfig is what a player needs; a child process gets it as JSON.
@@ -123,7 +124,7 @@ func (p *player) noteJoinCPU(ctx context.Context, began time.Duration) {
 		}
 	}
 	p.mu.Lock()
-	p.joinCPU = ProcessCPU() - began
+	p.joinCPU, p.joinCPUNoted = ProcessCPU()-began, began > 0
 	p.mu.Unlock()
 }
 
@@ -175,6 +176,7 @@ func (r *player) shopper(ctx context.Context, g int) {
 	r.mark(&r.firstJoin, joinSent, false)
 
 	var (
+		welcomed   bool      // the socket's welcome came: the arrival was not refused
 		replied    bool      // the join was answered
 		admittedAt time.Time // when admitted; zero before
 		soldOut    bool      // counted as sold out already
@@ -218,6 +220,8 @@ func (r *player) shopper(ctx context.Context, g int) {
 			return
 		}
 		switch m.Type {
+		case "welcome":
+			welcomed = true
 		case "position", "prequeue":
 			answered()
 			if scenario == Storm {
@@ -292,6 +296,12 @@ func (r *player) shopper(ctx context.Context, g int) {
 			}
 		case "error":
 			arrived() // answered, if with a refusal: the slot goes to the next shopper
+			if !welcomed {
+				// The socket was refused before its welcome (rate_limited,
+				// unavailable): the arrival failed, and the socket closes.
+				r.c.fail(m.Code)
+				return
+			}
 			if m.Code == "sold_out" {
 				if sawSoldOut() {
 					return
@@ -408,7 +418,7 @@ func (r *player) partial() Partial {
 		ProbePush: r.probePush.all(), SlowPush: r.slowPush.all(), StockSeen: r.stockSeen,
 		FirstJoin: unix(r.firstJoin), LastJoinReply: unix(r.lastJoinReply),
 		FirstAdmit: unix(r.firstAdmit), LastPaid: unix(r.lastPaid),
-		JoinCPU: r.joinCPU, JoinCPUUnknown: r.joinCPU == 0, // never noted, or not measured here
+		JoinCPU: r.joinCPU, JoinCPUUnknown: !r.joinCPUNoted,
 	}
 }
 
