@@ -31,6 +31,7 @@ const probePrefix = "loadgen-probe "
 // for the shoppers to measure how fast the change reached them.
 type prober struct {
 	o       Options
+	start   time.Time   // when the run started: it ends o.Duration later at the latest
 	settled func() bool // every shopper, over every player, has joined or failed
 	fail    func(code string)
 
@@ -52,6 +53,12 @@ func (p *prober) run(ctx context.Context) {
 		}
 	}
 	poll.Stop()
+	// A probe sent just before the run ends would reach some shoppers and
+	// not others, and be measured cut short: none is sent in the last period.
+	end := p.start.Add(p.o.Duration)
+	if held := time.Now().Add(p.o.HoldFor); p.o.HoldFor > 0 && held.Before(end) {
+		end = held
+	}
 	total, err := p.currentStock(ctx)
 	if err != nil {
 		p.fail("probe_failed")
@@ -65,6 +72,9 @@ func (p *prober) run(ctx context.Context) {
 			return
 		case <-next.C:
 			next.Reset(p.o.ProbeEvery)
+		}
+		if time.Until(end) < p.o.ProbeEvery {
+			return
 		}
 		var path, body string
 		switch p.o.Probe {

@@ -65,7 +65,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	var watchers sync.WaitGroup
 	var extra counters // errors seen by this process: probes
-	prb := &prober{o: o, settled: func() bool { return settled(total(), o.Shoppers) }, fail: extra.fail, stockSetAt: map[int64]time.Time{}}
+	prb := &prober{o: o, start: start, settled: func() bool { return settled(total(), o.Shoppers) }, fail: extra.fail, stockSetAt: map[int64]time.Time{}}
 	if holding(o.Scenario) && o.AdminToken != "" {
 		watchers.Go(func() { prb.run(watchCtx) })
 	}
