@@ -42,8 +42,8 @@ Configuration comes from FOYER_* environment variables: see README.md.
 func main() {
 	// Servers hold a goroutine per shopper, so small stacks pay there. The
 	// load generator and the bench's clients keep Go's default, stacks
-	// sized on the average: starting small, each of their goroutines grew
-	// its stack three times, a fifth of a player's CPU in a join storm.
+	// sized on the average: they hold no idle goroutine worth shrinking,
+	// and every stack that starts small is copied as it grows.
 	if len(os.Args) > 1 && slices.Contains([]string{"serve", "dev", "bench-bare"}, os.Args[1]) {
 		if err := app.UseSmallStacks(); err != nil {
 			fmt.Fprintln(os.Stderr, "foyer:", err)

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -219,7 +220,7 @@ func measureBare(ctx context.Context, o Options) (BareResult, error) {
 		return BareResult{}, err
 	}
 	res := BareResult{Connections: o.BareShoppers, AcceptsPerSecond: rate, ClientCPU: clientCPU,
-		ServerCPU: time.Duration((serverAfter.CPUSeconds - serverBefore.CPUSeconds) * float64(time.Second))}
+		ServerCPU: serverAfter.CPUSince(serverBefore)}
 	var held loadgen.GatewayStats
 	for range 5 {
 		sleepCtx(ctx, 2*time.Second)
@@ -283,35 +284,31 @@ func (c *cluster) createSale(ctx context.Context, stock int, rate float64) (stri
 // system, all its threads), or zero if it cannot be read.
 func redisCPU(ctx context.Context, rdb *redis.Client) time.Duration {
 	info, err := rdb.Info(ctx, "cpu").Result()
-	if err != nil {
+	sys, okSys := infoField(info, "used_cpu_sys")
+	user, okUser := infoField(info, "used_cpu_user")
+	if err != nil || !okSys || !okUser {
 		return 0
 	}
-	var seconds float64
+	return time.Duration((sys + user) * float64(time.Second))
+}
+
+// infoField is a numeric field of an INFO answer.
+func infoField(info, name string) (float64, bool) {
 	for line := range strings.SplitSeq(info, "\r\n") {
-		for _, field := range []string{"used_cpu_sys:", "used_cpu_user:"} {
-			if v, ok := strings.CutPrefix(line, field); ok {
-				var s float64
-				fmt.Sscan(v, &s)
-				seconds += s
-			}
+		if v, ok := strings.CutPrefix(line, name+":"); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			return n, err == nil
 		}
 	}
-	return time.Duration(seconds * float64(time.Second))
+	return 0, false
 }
 
 // commandsPerSecond is Redis's rate of commands from now until ctx is done.
 func commandsPerSecond(ctx context.Context, rdb *redis.Client) float64 {
 	read := func() (float64, time.Time) {
 		info, err := rdb.Info(context.Background(), "stats").Result()
-		if err != nil {
-			return -1, time.Now()
-		}
-		for line := range strings.SplitSeq(info, "\r\n") {
-			if v, ok := strings.CutPrefix(line, "total_commands_processed:"); ok {
-				var n float64
-				fmt.Sscan(v, &n)
-				return n, time.Now()
-			}
+		if n, ok := infoField(info, "total_commands_processed"); err == nil && ok {
+			return n, time.Now()
 		}
 		return -1, time.Now()
 	}

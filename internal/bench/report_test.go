@@ -73,3 +73,13 @@ func TestCPUPerJoinIsSetAgainstCPUPerBareAcceptWhenEveryPartWasMeasured(t *testi
 		}
 	}
 }
+
+func TestInfoFieldsAreReadByExactName(t *testing.T) {
+	info := "# CPU\r\nused_cpu_sys:4.491548\r\nused_cpu_user:3.5\r\nused_cpu_sys_children:0.02\r\n"
+	if v, ok := infoField(info, "used_cpu_sys"); !ok || v != 4.491548 {
+		t.Errorf("used_cpu_sys read as %v, %v; want 4.491548, not its _children line", v, ok)
+	}
+	if _, ok := infoField(info, "total_commands_processed"); ok {
+		t.Error("a field the answer lacks was read")
+	}
+}

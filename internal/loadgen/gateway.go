@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -32,6 +33,11 @@ func (g GatewayStats) PerConnection(before GatewayStats) (bytes, goroutines floa
 	}
 	mem := (g.HeapBytes + g.StackBytes) - (before.HeapBytes + before.StackBytes)
 	return mem / conns, (g.Goroutines - before.Goroutines) / conns
+}
+
+// CPUSince is the CPU the nodes used between the reading before and g.
+func (g GatewayStats) CPUSince(before GatewayStats) time.Duration {
+	return time.Duration((g.CPUSeconds - before.CPUSeconds) * float64(time.Second))
 }
 
 // ScrapeGateways reads and adds up the metrics of every node. With an

@@ -174,7 +174,7 @@ func (r Result) GatewayJoinCPU() time.Duration {
 	if r.GatewaySettled.CPUSeconds == 0 {
 		return 0
 	}
-	return time.Duration((r.GatewaySettled.CPUSeconds - r.GatewayBefore.CPUSeconds) * float64(time.Second))
+	return r.GatewaySettled.CPUSince(r.GatewayBefore)
 }
 
 // withDefaults checks o and fills in its defaults.

@@ -124,6 +124,7 @@ func (p *player) noteJoinCPU(ctx context.Context, began time.Duration) {
 		}
 	}
 	p.mu.Lock()
+	// began is zero only where ProcessCPU measures nothing.
 	p.joinCPU, p.joinCPUNoted = ProcessCPU()-began, began > 0
 	p.mu.Unlock()
 }
