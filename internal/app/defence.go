@@ -60,16 +60,14 @@ func newDefences(rdb redis.UniversalClient, cfg Config, log *slog.Logger) (*defe
 	}, nil
 }
 
-// Each open connection is an entry in Redis that its node refreshes; one
-// not refreshed for connsTTL is a dead node's, and ages out. The refresh
-// costs Redis two commands per connection per period, so the period is
-// long: a node that dies leaves its shoppers' places counted for up to six
-// minutes (their reconnections elsewhere count again meanwhile), against
-// 0.017 commands per connection per second. Counting per node instead, with
-// no refresh at all, is the better design still to come (docs/defence.md).
+// Each open connection counts while its node renews its lease, one write
+// per node per period whatever the number of connections it holds; a node
+// not heard from for connsTTL is dead, and its connections stop counting. So
+// the period can be short: a node that dies leaves its shoppers' connections
+// counted for at most a minute (their reconnections elsewhere count meanwhile).
 const (
-	connsTTL          = 6 * time.Minute
-	refreshConnsEvery = 2 * time.Minute
+	connsTTL          = time.Minute
+	refreshConnsEvery = 20 * time.Second
 )
 
 // run follows the blocklist and keeps the connection counts fresh until

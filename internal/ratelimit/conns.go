@@ -22,42 +22,53 @@ var acquireScript = redis.NewScript(acquireSource)
 // Conns caps how many connections one key (an IP, a shopper) holds open at
 // once, across all nodes.
 //
-// Each open connection is a lease in a sorted set per key (member: a unique
-// connection id, score: when the lease ends). The node renews the leases of its
-// live connections with Refresh; a node that dies renews nothing, and its
-// connections stop counting once their leases end, so a crash never locks a
-// shopper out for longer than TTL.
+// Each open connection is a member of a sorted set per key (member: a unique
+// connection id made of its node's id and a sequence number; score: when it
+// was counted). A connection counts while its node is alive, and a node is
+// alive while it renews its own lease with Refresh, one write whatever the
+// number of connections it holds: a node that dies renews nothing, and its
+// connections stop counting once its lease ends, so a crash never locks a
+// shopper out for longer than TTL. The dead node's connections are taken out
+// of a key when the key reaches its limit, the one moment they would change
+// an answer; a key nobody counts a connection in expires after KeyTTL.
 //
-// Lease ends are read from each node's clock: nodes must agree on the time to
+// Leases are read from each node's clock: nodes must agree on the time to
 // well within TTL, which NTP gives by orders of magnitude.
 type Conns struct {
 	rdb  redis.UniversalClient
 	name string
-	// TTL is how long a connection counts without a Refresh. Call Refresh a few
-	// times per TTL (every 20s for the default) so one late call costs nothing.
-	// Defaults to 60s.
+	// TTL is how long a node's connections count after its last Refresh.
+	// Call Refresh a few times per TTL (every 20s for the default), so that
+	// one late call costs nothing. Defaults to 60s.
 	TTL time.Duration
+	// KeyTTL is how long a key's set lives after the last connection counted
+	// in it. A connection still open when its key expires stops counting,
+	// which errs towards letting shoppers in. Defaults to 24h.
+	KeyTTL time.Duration
 	// Timeout bounds how long Acquire waits for Redis before it gives up and
 	// lets the connection through; see Limiter.Timeout. Defaults to 200ms.
 	Timeout time.Duration
 
-	now    func() time.Time // the node's clock; tests move it
-	prefix string           // makes this node's connection ids unique
-	seq    atomic.Uint64
-
-	mu   sync.Mutex
-	live map[string]string // connection id -> its key's set in Redis
+	now   func() time.Time // the node's clock; tests move it
+	node  string           // this node's id: makes its connection ids unique, and is what its lease renews
+	seq   atomic.Uint64
+	nodes string      // the sorted set of the nodes' leases: node id -> when its lease ends (unix ms)
+	used  atomic.Bool // a connection has been counted: from then on Refresh renews the lease
+	mu    sync.Mutex
+	alive map[string]int64 // the nodes alive at the last Refresh, and when each lease ends (unix ms)
 }
 
 // NewConns returns a cap on connections named name ("ws_ip", "ws_shopper"),
 // with the defaults documented on its fields. Its sets live at
-// foyer:rl:conns:<name>:<key>.
+// foyer:rl:conns:<name>:<key>, and the nodes' leases at
+// foyer:rl:conns-nodes:<name>.
 func NewConns(rdb redis.UniversalClient, name string) *Conns {
 	var b [8]byte
 	rand.Read(b[:]) // never fails (crypto/rand's contract since Go 1.24)
 	return &Conns{
-		rdb: rdb, name: name, TTL: 60 * time.Second, Timeout: defaultTimeout,
-		now: time.Now, prefix: hex.EncodeToString(b[:]), live: map[string]string{},
+		rdb: rdb, name: name, TTL: 60 * time.Second, KeyTTL: 24 * time.Hour, Timeout: defaultTimeout,
+		now: time.Now, node: hex.EncodeToString(b[:]), nodes: keyPrefix + "conns-nodes:" + name,
+		alive: map[string]int64{},
 	}
 }
 
@@ -78,23 +89,36 @@ func (c *Conns) Acquire(ctx context.Context, key string, limit int) (release fun
 		return noRelease, nil
 	}
 	set := keyPrefix + "conns:" + c.name + ":" + key
-	id := c.prefix + "-" + strconv.FormatUint(c.seq.Add(1), 36)
+	id := c.node + "-" + strconv.FormatUint(c.seq.Add(1), 36)
 	now := c.now()
+	args := append(make([]any, 0, 8), now.UnixMilli(), id, limit, c.KeyTTL.Milliseconds(), now.Add(-c.TTL).UnixMilli())
+	args = c.appendAlive(args, now)
+	c.used.Store(true)
 	sctx, cancel := withTimeout(ctx, c.Timeout)
 	defer cancel()
-	ok, err := acquireScript.Run(sctx, c.rdb, []string{set},
-		now.UnixMilli(), now.Add(c.TTL).UnixMilli(), id, limit, c.TTL.Milliseconds()).Int()
+	ok, err := acquireScript.Run(sctx, c.rdb, []string{set}, args...).Int()
 	if err == nil && ok == 0 {
 		return noRelease, fmt.Errorf("acquire %s connection for %s: %w", c.name, key, ErrTooManyConns)
 	}
-	c.mu.Lock()
-	c.live[id] = set
-	c.mu.Unlock()
 	release = c.releaser(set, id)
 	if err != nil {
 		return release, fmt.Errorf("acquire %s connection for %s: %w", c.name, key, err)
 	}
 	return release, nil
+}
+
+// appendAlive appends the nodes whose lease had not ended at now, as the
+// last Refresh heard, this node always among them.
+func (c *Conns) appendAlive(args []any, now time.Time) []any {
+	args = append(args, c.node)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for node, ends := range c.alive {
+		if node != c.node && ends > now.UnixMilli() {
+			args = append(args, node)
+		}
+	}
+	return args
 }
 
 func noRelease(context.Context) error { return nil }
@@ -104,10 +128,8 @@ func (c *Conns) releaser(set, id string) func(context.Context) error {
 	return func(ctx context.Context) error {
 		var err error
 		once.Do(func() {
-			c.mu.Lock()
-			delete(c.live, id)
-			c.mu.Unlock()
-			// Should this fail, the lease still ends on its own within TTL.
+			// Should this fail, the connection stops counting when its
+			// node's lease ends, or with its key.
 			if err = c.rdb.ZRem(ctx, set, id).Err(); err != nil {
 				err = fmt.Errorf("release %s connection %s: %w", c.name, id, err)
 			}
@@ -116,31 +138,30 @@ func (c *Conns) releaser(set, id string) func(context.Context) error {
 	}
 }
 
-// Refresh renews the leases of all this node's open connections, in one
-// pipeline.
-//
-// It only renews leases that still exist (ZADD XX): a connection released while
-// Refresh is on its way must not come back as a ghost that holds a slot for a
-// whole TTL, and one whose lease lapsed (Redis was away longer than TTL) is
-// left uncounted, erring towards letting shoppers in like every failure here.
+// Refresh renews this node's lease, which keeps all its connections
+// counted, and hears which nodes are alive: one round trip, whatever the
+// number of connections held. It does nothing until the node has counted a
+// connection, so that no cap costs no Redis call.
 func (c *Conns) Refresh(ctx context.Context) error {
-	c.mu.Lock()
-	bySet := make(map[string][]redis.Z, len(c.live))
-	expires := float64(c.now().Add(c.TTL).UnixMilli())
-	for id, set := range c.live {
-		bySet[set] = append(bySet[set], redis.Z{Score: expires, Member: id})
-	}
-	c.mu.Unlock()
-	if len(bySet) == 0 {
+	if !c.used.Load() {
 		return nil
 	}
+	now := c.now()
 	pipe := c.rdb.Pipeline()
-	for set, leases := range bySet {
-		pipe.ZAddXX(ctx, set, leases...)
-		pipe.PExpire(ctx, set, c.TTL)
-	}
+	pipe.ZAdd(ctx, c.nodes, redis.Z{Score: float64(now.Add(c.TTL).UnixMilli()), Member: c.node})
+	pipe.ZRemRangeByScore(ctx, c.nodes, "-inf", strconv.FormatInt(now.UnixMilli(), 10))
+	alive := pipe.ZRangeWithScores(ctx, c.nodes, 0, -1)
 	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("refresh %d %s connection keys: %w", len(bySet), c.name, err)
+		return fmt.Errorf("renew the %s connection lease of node %s: %w", c.name, c.node, err)
 	}
+	heard := make(map[string]int64, len(alive.Val()))
+	for _, z := range alive.Val() {
+		if node, ok := z.Member.(string); ok {
+			heard[node] = int64(z.Score)
+		}
+	}
+	c.mu.Lock()
+	c.alive = heard
+	c.mu.Unlock()
 	return nil
 }

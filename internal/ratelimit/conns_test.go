@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -83,6 +84,16 @@ func TestTwoNodesShareOneCap(t *testing.T) {
 	refused(t, nodeB, "shopper-1", 2)
 }
 
+// refresh renews each node's lease, as each node's heartbeat does.
+func refresh(t *testing.T, nodes ...*Conns) {
+	t.Helper()
+	for _, n := range nodes {
+		if err := n.Refresh(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestADeadNodesConnectionsStopCountingAfterTTL(t *testing.T) {
 	r := testenv.NewRedis(t)
 	c := newClock()
@@ -90,10 +101,16 @@ func TestADeadNodesConnectionsStopCountingAfterTTL(t *testing.T) {
 	alive := newNode(t, testenv.RedisClient(t, r), c)
 	mustAcquire(t, dead, "203.0.113.7", 2)
 	mustAcquire(t, dead, "203.0.113.7", 2)
+	mustAcquire(t, alive, "198.51.100.1", 1) // alive has counted one: it renews its lease
+	refresh(t, dead, alive)                  // dead's last heartbeat
 
-	c.advance(dead.TTL - time.Second)
+	c.advance(dead.TTL / 2)
+	refresh(t, alive)
+	c.advance(dead.TTL/2 - time.Second)
 	refused(t, alive, "203.0.113.7", 2)
-	c.advance(2 * time.Second) // the dead node never refreshed
+	// dead's lease ends; alive last heard of it before that, and needs no
+	// other news to stop counting its connections.
+	c.advance(2 * time.Second)
 	mustAcquire(t, alive, "203.0.113.7", 2)
 	mustAcquire(t, alive, "203.0.113.7", 2)
 	refused(t, alive, "203.0.113.7", 2)
@@ -106,40 +123,53 @@ func TestRefreshKeepsALiveNodesConnectionsCounted(t *testing.T) {
 	nodeB := newNode(t, testenv.RedisClient(t, r), c)
 	mustAcquire(t, nodeA, "203.0.113.7", 1)
 	mustAcquire(t, nodeA, "203.0.113.8", 1)
+	mustAcquire(t, nodeB, "198.51.100.1", 1)
 
 	for range 5 { // five heartbeats span several TTLs
 		c.advance(nodeA.TTL / 3)
-		if err := nodeA.Refresh(t.Context()); err != nil {
-			t.Fatal(err)
-		}
+		refresh(t, nodeA, nodeB)
 	}
 	c.advance(nodeA.TTL - time.Second)
 	refused(t, nodeB, "203.0.113.7", 1)
 	refused(t, nodeB, "203.0.113.8", 1)
 }
 
-func TestARefreshDoesNotBringBackAReleasedConnection(t *testing.T) {
+// A node counts the connections of one it has not heard of yet, for as long
+// as a node that just started takes to be heard: it is not taken for dead.
+func TestANewNodesConnectionsCountBeforeOthersHearOfIt(t *testing.T) {
+	r := testenv.NewRedis(t)
+	c := newClock()
+	old := newNode(t, testenv.RedisClient(t, r), c)
+	mustAcquire(t, old, "198.51.100.1", 1)
+	refresh(t, old)
+	c.advance(old.TTL / 2)
+	young := newNode(t, testenv.RedisClient(t, r), c)
+	mustAcquire(t, young, "203.0.113.7", 1)
+	c.advance(old.TTL - time.Second)
+	refused(t, old, "203.0.113.7", 1)
+}
+
+// The heartbeat that keeps a node's connections counted costs the same
+// whether it holds one connection or a thousand: what a node sends Redis
+// while shoppers wait must not grow with their number.
+func TestARefreshCostsTheSameWhateverTheConnectionsHeld(t *testing.T) {
 	rdb := testenv.RedisClient(t, testenv.NewRedis(t))
+	counter := &commandCounter{}
+	rdb.AddHook(counter)
 	node := newNode(t, rdb, newClock())
-	release := mustAcquire(t, node, "203.0.113.7", 1)
-	// What a Refresh racing the release would send once the release is done.
-	node.mu.Lock()
-	snapshot := map[string]string{}
-	for id, set := range node.live {
-		snapshot[id] = set
+	commandsOfRefresh := func() int64 {
+		before := counter.n.Load()
+		refresh(t, node)
+		return counter.n.Load() - before
 	}
-	node.mu.Unlock()
-	if err := release(t.Context()); err != nil {
-		t.Fatal(err)
+	mustAcquire(t, node, "203.0.113.0", 1)
+	refresh(t, node) // the first call may open a connection, which has commands of its own
+	one := commandsOfRefresh()
+	for i := range 1000 {
+		mustAcquire(t, node, fmt.Sprintf("shopper:%d", i), 1)
 	}
-	node.mu.Lock()
-	node.live = snapshot
-	node.mu.Unlock()
-	if err := node.Refresh(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	if n := rdb.ZCard(t.Context(), "foyer:rl:conns:ws_ip:203.0.113.7").Val(); n != 0 {
-		t.Errorf("after release and refresh the key holds %d connections, want 0", n)
+	if thousand := commandsOfRefresh(); thousand != one || one > 3 {
+		t.Errorf("a refresh sent %d commands with one connection and %d with 1,001, want the same few", one, thousand)
 	}
 }
 
@@ -183,7 +213,7 @@ func TestWithoutRedisConnectionsAreLetThroughAndTheErrorReported(t *testing.T) {
 		}
 		cancel()
 	}
-	if err := node.Refresh(t.Context()); err != nil {
-		t.Errorf("refresh with nothing left to refresh: %v", err)
+	if err := node.Refresh(t.Context()); err == nil {
+		t.Error("a refresh without Redis reported no error")
 	}
 }
