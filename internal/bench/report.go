@@ -82,6 +82,10 @@ type Row struct {
 	Met      bool
 }
 
+// pushTargetShoppers is the crowd the push target is set for: a stock change
+// reaches that many waiting shoppers with p99 under a second.
+const pushTargetShoppers = 100_000
+
 // Rows is the summary table.
 func (r *Report) Rows() []Row {
 	var rows []Row
@@ -115,7 +119,19 @@ func (r *Report) Rows() []Row {
 		add("fan-out: a change to every held shopper (shoppers / p99)", fmt.Sprintf("%.0f/s", foyerFanout),
 			fmt.Sprintf("%.0f/s", bareFanout), ratio(foyerFanout, bareFanout), true, 0.8)
 	}
-	add(fmt.Sprintf("stock change reaches %d shoppers, p99", h.Shoppers), ms(h.StockPush.P99), "", 0, false, 0)
+	// The stock change's own target is absolute (p99 under a second at
+	// 100,000 waiting), so its ceiling is the time the bare server's
+	// broadcast, at its rate in this run, takes to reach as many.
+	push := Row{What: fmt.Sprintf("stock change reaches %d shoppers, p99 (ceiling: as many at the bare broadcast's rate)", h.Shoppers),
+		Foyer: ms(h.StockPush.P99)}
+	if bare := fanout(b.Push, b.Connections); bare > 0 && h.StockPush.P99 > 0 {
+		least := time.Duration(float64(h.Shoppers) / bare * float64(time.Second))
+		push.Baseline, push.Ratio = ms(least), ratio(float64(least), float64(h.StockPush.P99))
+	}
+	if h.Shoppers >= pushTargetShoppers {
+		push.Target, push.Met = "p99 < 1 s", h.StockPush.P99 > 0 && h.StockPush.P99 < time.Second
+	}
+	rows = append(rows, push)
 	for _, c := range r.Components {
 		switch {
 		case strings.HasPrefix(c.Name, "BenchmarkAdmission"):

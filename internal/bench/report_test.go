@@ -83,3 +83,33 @@ func TestInfoFieldsAreReadByExactName(t *testing.T) {
 		t.Error("a field the answer lacks was read")
 	}
 }
+
+// The stock change's row sets Foyer's p99 against the time the bare
+// broadcast, at its rate in the run, takes to reach as many shoppers, and
+// holds it to its absolute target only for a crowd of 100,000.
+func TestTheStockChangeIsSetAgainstTheBareBroadcastAtItsRate(t *testing.T) {
+	pushRow := func(r Report) Row {
+		for _, row := range r.Rows() {
+			if strings.HasPrefix(row.What, "stock change reaches") {
+				return row
+			}
+		}
+		t.Fatalf("no stock change row in %+v", r.Rows())
+		return Row{}
+	}
+	// The bare server reaches 10,000 with p99 500 ms: 20,000 a second.
+	bare := BareResult{Connections: 10_000, Push: loadgen.LatencySummary{P99: 500 * time.Millisecond}}
+	r := Report{Bare: bare, Hold: loadgen.Result{Shoppers: 100_000, StockPush: loadgen.LatencySummary{P99: 8 * time.Second}}}
+	row := pushRow(r)
+	if row.Foyer != "8000 ms" || row.Baseline != "5000 ms" || row.Ratio != 0.625 || row.Target != "p99 < 1 s" || row.Met {
+		t.Errorf("at 100,000: %+v, want 8000 ms against 5000 ms, ratio 0.625, target p99 < 1 s not met", row)
+	}
+	r.Hold.StockPush.P99 = 900 * time.Millisecond
+	if row := pushRow(r); !row.Met {
+		t.Errorf("p99 900 ms at 100,000 is not counted as met: %+v", row)
+	}
+	r.Hold.Shoppers = 10_000
+	if row := pushRow(r); row.Target != "" || row.Baseline != "500 ms" {
+		t.Errorf("at 10,000: %+v, want no target and a ceiling of 500 ms", row)
+	}
+}
