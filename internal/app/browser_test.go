@@ -24,10 +24,19 @@ func newBrowser(t *testing.T) context.Context {
 	if err != nil {
 		t.Fatalf("chromium is not installed (make test installs it): %v", err)
 	}
+	// Not t.TempDir: chromium's helper processes may still write to the
+	// profile after the browser is gone, and t.TempDir fails the test when
+	// its folder cannot be removed at once. Registered first, this cleanup
+	// runs last, after the browser's.
+	profile, err := os.MkdirTemp("", "foyer-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { removeProfile(t, profile) })
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun, chromedp.UserDataDir(profile),
 		chromedp.WindowSize(390, 844))
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(alloc)
@@ -37,6 +46,25 @@ func newBrowser(t *testing.T) context.Context {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return ctx
+}
+
+// removeProfile removes a browser profile once chromium's last helper has
+// stopped writing to it. No event says when that is: it tries for a few
+// seconds, and leaves the folder to the system's temp cleaning after that
+// rather than fail a test of the page.
+func removeProfile(t *testing.T, dir string) {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := os.RemoveAll(dir)
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Logf("chromium's profile %s is left behind: %v", dir, err)
+			return
+		}
+		time.Sleep(50 * time.Millisecond) // polling the folder; the deadline bounds it
+	}
 }
 
 // waitFor waits until a JavaScript condition holds in the page.
