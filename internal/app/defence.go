@@ -60,8 +60,8 @@ func newDefences(rdb redis.UniversalClient, cfg Config, log *slog.Logger) (*defe
 	}, nil
 }
 
-// Each open connection counts while its node renews its lease, one write
-// per node per period whatever the number of connections it holds; a node
+// Each open connection counts while its node renews its lease, one round
+// trip per node per period whatever the number of connections it holds; a node
 // not heard from for connsTTL is dead, and its connections stop counting. So
 // the period can be short: a node that dies leaves its shoppers' connections
 // counted for at most a minute (their reconnections elsewhere count meanwhile).

@@ -25,21 +25,27 @@ var acquireScript = redis.NewScript(acquireSource)
 // Each open connection is a member of a sorted set per key (member: a unique
 // connection id made of its node's id and a sequence number; score: when it
 // was counted). A connection counts while its node is alive, and a node is
-// alive while it renews its own lease with Refresh, one write whatever the
-// number of connections it holds: a node that dies renews nothing, and its
-// connections stop counting once its lease ends, so a crash never locks a
-// shopper out for longer than TTL. The dead node's connections are taken out
-// of a key when the key reaches its limit, the one moment they would change
-// an answer; a key nobody counts a connection in expires after KeyTTL.
+// alive while it renews its own lease with Refresh, one round trip whatever
+// the number of connections it holds: a node that dies renews nothing, and
+// its connections stop counting once its lease ends, so a crash never locks
+// a shopper out for longer than TTL. The dead node's connections are taken
+// out of a key when the key reaches its limit, the one moment they would
+// change an answer, and only by a node that has heard lately which nodes
+// are alive. A key nobody counts a connection in expires after KeyTTL.
+//
+// Like every failure here, a lapse errs towards letting shoppers in: after
+// an outage of Redis longer than TTL every lease has ended, and the
+// connections made before it may be taken out of keys at their limit.
 //
 // Leases are read from each node's clock: nodes must agree on the time to
-// well within TTL, which NTP gives by orders of magnitude.
+// within a fraction of TTL/3, which NTP gives by orders of magnitude.
 type Conns struct {
 	rdb  redis.UniversalClient
 	name string
 	// TTL is how long a node's connections count after its last Refresh.
-	// Call Refresh a few times per TTL (every 20s for the default), so that
-	// one late call costs nothing. Defaults to 60s.
+	// Call Refresh every TTL/3 (every 20s for the default): a node that has
+	// not heard from Redis for TTL/2 takes no connection out of a key, lest
+	// it take a live node for dead. Defaults to 60s.
 	TTL time.Duration
 	// KeyTTL is how long a key's set lives after the last connection counted
 	// in it. A connection still open when its key expires stops counting,
@@ -54,8 +60,11 @@ type Conns struct {
 	seq   atomic.Uint64
 	nodes string      // the sorted set of the nodes' leases: node id -> when its lease ends (unix ms)
 	used  atomic.Bool // a connection has been counted: from then on Refresh renews the lease
-	mu    sync.Mutex
-	alive map[string]int64 // the nodes alive at the last Refresh, and when each lease ends (unix ms)
+
+	mu         sync.Mutex
+	alive      map[string]int64  // the nodes alive at the last Refresh, and when each lease ends (unix ms)
+	heardAt    time.Time         // when the last Refresh succeeded; zero before the first
+	unreleased map[string]string // connection id -> its key's set: releases that failed, retried by Refresh
 }
 
 // NewConns returns a cap on connections named name ("ws_ip", "ws_shopper"),
@@ -68,7 +77,7 @@ func NewConns(rdb redis.UniversalClient, name string) *Conns {
 	return &Conns{
 		rdb: rdb, name: name, TTL: 60 * time.Second, KeyTTL: 24 * time.Hour, Timeout: defaultTimeout,
 		now: time.Now, node: hex.EncodeToString(b[:]), nodes: keyPrefix + "conns-nodes:" + name,
-		alive: map[string]int64{},
+		alive: map[string]int64{}, unreleased: map[string]string{},
 	}
 }
 
@@ -76,10 +85,10 @@ func NewConns(rdb redis.UniversalClient, name string) *Conns {
 // ErrTooManyConns when key already holds limit of them. A limit of zero or less
 // means no cap and costs no Redis call.
 //
-// release is never nil, and calling it (once or more) is always safe: the
-// connection's slot is freed at once rather than when its lease ends. It
-// takes a context because it talks to Redis; pass one that outlives the
-// connection's own (context.WithoutCancel).
+// release is never nil, and calling it (once or more) is always safe: it
+// frees the connection's slot. It takes a context because it talks to Redis;
+// pass one that outlives the connection's own (context.WithoutCancel). A
+// release that fails is sent again with the next Refresh.
 //
 // When Redis fails the connection is let through and the error returned beside
 // it (the package's fail-open promise). It may then go uncounted: while Redis
@@ -91,7 +100,7 @@ func (c *Conns) Acquire(ctx context.Context, key string, limit int) (release fun
 	set := keyPrefix + "conns:" + c.name + ":" + key
 	id := c.node + "-" + strconv.FormatUint(c.seq.Add(1), 36)
 	now := c.now()
-	args := append(make([]any, 0, 8), now.UnixMilli(), id, limit, c.KeyTTL.Milliseconds(), now.Add(-c.TTL).UnixMilli())
+	args := append(make([]any, 0, 8), now.UnixMilli(), id, limit, c.KeyTTL.Milliseconds())
 	args = c.appendAlive(args, now)
 	c.used.Store(true)
 	sctx, cancel := withTimeout(ctx, c.Timeout)
@@ -107,12 +116,18 @@ func (c *Conns) Acquire(ctx context.Context, key string, limit int) (release fun
 	return release, nil
 }
 
-// appendAlive appends the nodes whose lease had not ended at now, as the
-// last Refresh heard, this node always among them.
+// appendAlive appends the cutoff before which a connection counts only if
+// its node is alive, then the nodes whose lease had not ended at now, as the
+// last Refresh heard, this node always among them. Without a recent Refresh
+// the cutoff is 0, before every connection: a node that does not know who
+// is alive takes nobody's connections for a dead node's.
 func (c *Conns) appendAlive(args []any, now time.Time) []any {
-	args = append(args, c.node)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.heardAt.IsZero() || now.Sub(c.heardAt) >= c.TTL/2 {
+		return append(args, 0, c.node)
+	}
+	args = append(args, now.Add(-c.TTL).UnixMilli(), c.node)
 	for node, ends := range c.alive {
 		if node != c.node && ends > now.UnixMilli() {
 			args = append(args, node)
@@ -128,9 +143,12 @@ func (c *Conns) releaser(set, id string) func(context.Context) error {
 	return func(ctx context.Context) error {
 		var err error
 		once.Do(func() {
-			// Should this fail, the connection stops counting when its
-			// node's lease ends, or with its key.
 			if err = c.rdb.ZRem(ctx, set, id).Err(); err != nil {
+				// Its node lives on, so the connection would count until
+				// the node dies: the next Refresh sends the release again.
+				c.mu.Lock()
+				c.unreleased[id] = set
+				c.mu.Unlock()
 				err = fmt.Errorf("release %s connection %s: %w", c.name, id, err)
 			}
 		})
@@ -139,15 +157,23 @@ func (c *Conns) releaser(set, id string) func(context.Context) error {
 }
 
 // Refresh renews this node's lease, which keeps all its connections
-// counted, and hears which nodes are alive: one round trip, whatever the
-// number of connections held. It does nothing until the node has counted a
-// connection, so that no cap costs no Redis call.
+// counted, hears which nodes are alive, and sends again the releases that
+// failed: one round trip, whatever the number of connections held. It does
+// nothing until the node has counted a connection, so that no cap costs no
+// Redis call.
 func (c *Conns) Refresh(ctx context.Context) error {
 	if !c.used.Load() {
 		return nil
 	}
 	now := c.now()
 	pipe := c.rdb.Pipeline()
+	c.mu.Lock()
+	retried := make(map[string]string, len(c.unreleased))
+	for id, set := range c.unreleased {
+		retried[id] = set
+		pipe.ZRem(ctx, set, id)
+	}
+	c.mu.Unlock()
 	pipe.ZAdd(ctx, c.nodes, redis.Z{Score: float64(now.Add(c.TTL).UnixMilli()), Member: c.node})
 	pipe.ZRemRangeByScore(ctx, c.nodes, "-inf", strconv.FormatInt(now.UnixMilli(), 10))
 	alive := pipe.ZRangeWithScores(ctx, c.nodes, 0, -1)
@@ -161,7 +187,10 @@ func (c *Conns) Refresh(ctx context.Context) error {
 		}
 	}
 	c.mu.Lock()
-	c.alive = heard
+	c.alive, c.heardAt = heard, now
+	for id := range retried {
+		delete(c.unreleased, id)
+	}
 	c.mu.Unlock()
 	return nil
 }

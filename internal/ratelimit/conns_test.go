@@ -104,16 +104,61 @@ func TestADeadNodesConnectionsStopCountingAfterTTL(t *testing.T) {
 	mustAcquire(t, alive, "198.51.100.1", 1) // alive has counted one: it renews its lease
 	refresh(t, dead, alive)                  // dead's last heartbeat
 
-	c.advance(dead.TTL / 2)
+	for range 2 { // alive's heartbeats go on
+		c.advance(dead.TTL / 3)
+		refresh(t, alive)
+	}
+	c.advance(dead.TTL/3 - time.Second)
+	refused(t, alive, "203.0.113.7", 2)
+	// dead's lease ends a second before alive's next heartbeat, which needs
+	// no news of dead to stop counting its connections.
+	c.advance(time.Second)
 	refresh(t, alive)
-	c.advance(dead.TTL/2 - time.Second)
-	refused(t, alive, "203.0.113.7", 2)
-	// dead's lease ends; alive last heard of it before that, and needs no
-	// other news to stop counting its connections.
-	c.advance(2 * time.Second)
+	c.advance(time.Second)
 	mustAcquire(t, alive, "203.0.113.7", 2)
 	mustAcquire(t, alive, "203.0.113.7", 2)
 	refused(t, alive, "203.0.113.7", 2)
+}
+
+// A node that has not heard lately who is alive (it has just started, or its
+// heartbeats failed) must not take a live node's connections for a dead
+// node's: it would let a key past its cap, and the connections it took out
+// would never count again.
+func TestANodeThatHasNotHeardWhoIsAliveTakesNoConnectionOut(t *testing.T) {
+	r := testenv.NewRedis(t)
+	c := newClock()
+	holder := newNode(t, testenv.RedisClient(t, r), c)
+	mustAcquire(t, holder, "203.0.113.7", 1)
+	stale := newNode(t, testenv.RedisClient(t, r), c)
+	mustAcquire(t, stale, "198.51.100.1", 1)
+	refresh(t, holder, stale)
+	for range 4 { // only the holder's heartbeats get through
+		c.advance(holder.TTL / 3)
+		refresh(t, holder)
+	}
+	refused(t, stale, "203.0.113.7", 1)
+
+	blind := newNode(t, testenv.RedisClient(t, r), c) // started now: no Refresh yet
+	refused(t, blind, "203.0.113.7", 1)
+}
+
+// A release that fails (Redis away, or too slow) leaves the connection
+// counted for as long as its node lives, unless it is sent again: the next
+// Refresh does.
+func TestAFailedReleaseIsSentAgainByTheNextRefresh(t *testing.T) {
+	r := testenv.NewRedis(t)
+	c := newClock()
+	node := newNode(t, testenv.RedisClient(t, r), c)
+	other := newNode(t, testenv.RedisClient(t, r), c)
+	release := mustAcquire(t, node, "203.0.113.7", 1)
+	gone, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := release(gone); err == nil {
+		t.Fatal("a release that could not reach Redis reported no error")
+	}
+	refused(t, other, "203.0.113.7", 1)
+	refresh(t, node)
+	mustAcquire(t, other, "203.0.113.7", 1)
 }
 
 func TestRefreshKeepsALiveNodesConnectionsCounted(t *testing.T) {

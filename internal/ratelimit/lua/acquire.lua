@@ -8,7 +8,8 @@
 -- a dead node's connections change no answer.
 -- KEYS[1] the key's sorted set: connection id (<node>-<seq>) -> when counted (unix ms)
 -- ARGV[1] now (unix ms), ARGV[2] connection id, ARGV[3] limit,
--- ARGV[4] the set's own TTL (ms), ARGV[5] the cutoff (unix ms),
+-- ARGV[4] the set's own TTL (ms), ARGV[5] the cutoff (unix ms; 0 from a caller
+-- that has not heard lately who is alive, which takes nobody out),
 -- ARGV[6..] the nodes alive, as the caller last heard
 -- Returns 1 if the connection was counted, 0 if the key is at its limit.
 local set, limit = KEYS[1], tonumber(ARGV[3])
