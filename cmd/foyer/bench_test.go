@@ -22,7 +22,9 @@ func TestBenchMeasuresFoyerNextToItsCeiling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "bench", "-shoppers", "300", "-nodes", "2", "-hold-for", "4s",
+	// Two bare servers of 150, each with its crowd of clients: the baseline
+	// is spread over processes as Foyer's crowd is.
+	cmd := exec.Command(bin, "bench", "-shoppers", "300", "-nodes", "2", "-hold-for", "4s", "-bare-per-server", "150",
 		"-slow-shoppers", "40", "-sale-shoppers", "60", "-sale-stock", "20", "-components", components, "-out", out)
 	cmd.Dir = t.TempDir()
 	cmd.Env = os.Environ()
@@ -45,7 +47,7 @@ func TestBenchMeasuresFoyerNextToItsCeiling(t *testing.T) {
 	}
 	var report struct {
 		Hold, Slow, Sale struct{ Held, Paid, SoldOut, Errors int64 }
-		Bare             struct{ Connections int }
+		Bare             struct{ Servers, Connections int }
 		Summary          []struct {
 			What  string
 			Ratio float64
@@ -54,8 +56,9 @@ func TestBenchMeasuresFoyerNextToItsCeiling(t *testing.T) {
 	if err := json.Unmarshal(raw, &report); err != nil {
 		t.Fatal(err)
 	}
-	if report.Hold.Held != 300 || report.Hold.Errors != 0 || report.Bare.Connections != 300 {
-		t.Errorf("hold held %d with %d errors, bare held %d; want 300, 0, 300", report.Hold.Held, report.Hold.Errors, report.Bare.Connections)
+	if report.Hold.Held != 300 || report.Hold.Errors != 0 || report.Bare.Connections != 300 || report.Bare.Servers != 2 {
+		t.Errorf("hold held %d with %d errors, bare held %d on %d servers; want 300, 0, 300 on 2",
+			report.Hold.Held, report.Hold.Errors, report.Bare.Connections, report.Bare.Servers)
 	}
 	if report.Slow.Held != 40 || report.Sale.Paid != 20 || report.Sale.SoldOut != 40 || report.Sale.Errors != 0 {
 		t.Errorf("slow held %d; sale paid %d, sold out %d, errors %d; want 40; 20, 40, 0",

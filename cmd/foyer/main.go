@@ -35,6 +35,8 @@ commands:
            (foyer bench -h for its flags)
   bench-bare ADDR
            the bare WebSocket server foyer bench measures Foyer against
+  bench-bare-crowd URL N CONCURRENCY
+           N clients of a bare server, started by foyer bench
 
 Configuration comes from FOYER_* environment variables: see README.md.
 `
@@ -107,6 +109,8 @@ func realMain(ctx context.Context, args []string, environ map[string]string, out
 			return errUsage
 		}
 		return bench.ServeBare(ctx, args[1], out)
+	case "bench-bare-crowd":
+		return bench.ServeBareCrowd(ctx, args[1:], os.Stdin, out)
 	case "help", "-h", "--help":
 		fmt.Fprint(out, usage)
 		return nil

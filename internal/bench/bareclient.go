@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -92,13 +94,15 @@ func (b *bareCrowd) read(c *websocket.Conn) {
 	}
 }
 
-// broadcasts returns every broadcast's latencies.
-func (b *bareCrowd) broadcasts() [][]time.Duration {
+// rounds returns every broadcast's latencies, in the order the broadcasts
+// were sent.
+func (b *bareCrowd) rounds() [][]time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	var out [][]time.Duration
-	for _, ds := range b.latencies {
-		out = append(out, ds)
+	sent := slices.SortedFunc(maps.Keys(b.latencies), time.Time.Compare)
+	out := make([][]time.Duration, len(sent))
+	for i, t := range sent {
+		out[i] = b.latencies[t]
 	}
 	return out
 }

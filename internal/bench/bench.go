@@ -40,7 +40,8 @@ type Options struct {
 	SaleShoppers  int           // shoppers in the sale scenario
 	SaleStock     int
 	SaleRate      float64
-	BareShoppers  int    // connections of the bare baseline (0: Shoppers, at most one process's worth)
+	BareShoppers  int    // connections of the bare baseline, over as many servers as they need (0: Shoppers)
+	BarePerServer int    // the most connections one bare server, and one crowd of its clients, holds (0: 18,000)
 	Components    string // go test -bench output to take in, if any
 	Out           string // folder for bench.json and bench.md
 	Self          string // the foyer executable (default: this one)
@@ -64,7 +65,8 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.SaleShoppers, "sale-shoppers", 3000, "shoppers in the sale scenario (0 skips it)")
 	fs.IntVar(&o.SaleStock, "sale-stock", 1000, "units in the sale scenario")
 	fs.Float64Var(&o.SaleRate, "sale-rate", 500, "outflow per second in the sale scenario")
-	fs.IntVar(&o.BareShoppers, "bare-shoppers", 0, "connections to the bare baseline server (default: -shoppers, at most 18,000)")
+	fs.IntVar(&o.BareShoppers, "bare-shoppers", 0, "connections to the bare baseline servers (default: -shoppers)")
+	fs.IntVar(&o.BarePerServer, "bare-per-server", barePerProcess, "the most connections one bare server, and one process of its clients, holds")
 	fs.StringVar(&o.Components, "components", "", "go test -bench output whose ratios go in the table too")
 	fs.StringVar(&o.Out, "out", "bench/results", "folder for bench.json and bench.md")
 	if err := fs.Parse(args); err != nil {
@@ -86,7 +88,8 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 // Run runs the bench and returns its report.
 func Run(ctx context.Context, o Options) (*Report, error) {
 	o.Procs = cmp.Or(o.Procs, max(o.Nodes, (o.Shoppers+loadgen.MaxShoppersPerProcess-1)/loadgen.MaxShoppersPerProcess))
-	o.BareShoppers = cmp.Or(o.BareShoppers, min(o.Shoppers, 18000))
+	o.BareShoppers = cmp.Or(o.BareShoppers, o.Shoppers)
+	o.BarePerServer = cmp.Or(o.BarePerServer, barePerProcess)
 	if o.Self == "" {
 		self, err := os.Executable()
 		if err != nil {
@@ -105,7 +108,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	r := &Report{Machine: machine(), Started: time.Now().UTC(), Options: o}
 
 	if !o.SkipBaselines {
-		say("bare coder/websocket server: %d connections", o.BareShoppers)
+		say("bare coder/websocket server: %d connections over %d servers", o.BareShoppers, (o.BareShoppers+o.BarePerServer-1)/o.BarePerServer)
 		bare, err := measureBare(ctx, o)
 		if err != nil {
 			return nil, err
@@ -191,45 +194,69 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 // measureBare measures the bare baseline: accept rate, memory per idle
 // connection and broadcast fan-out, with the same payload size and the same
-// connect concurrency as the load generator uses.
+// connect concurrency as the load generator uses, over as many bare servers
+// and crowds as its connections need (o.BarePerServer each).
 func measureBare(ctx context.Context, o Options) (BareResult, error) {
-	url, stop, err := startBare(ctx, o.Self, o.ServerLog)
-	if err != nil {
-		return BareResult{}, err
-	}
-	defer stop()
-	before, err := loadgen.ScrapeGateways(ctx, []string{url}, bareAdmin)
-	if err != nil {
-		return BareResult{}, err
-	}
-	// What the accepts cost: this process is the clients, and does nothing
-	// else meanwhile.
-	serverBefore, err := loadgen.ScrapeGateways(ctx, []string{url}, "")
-	if err != nil {
-		return BareResult{}, err
-	}
-	clientBefore := loadgen.ProcessCPU()
-	crowd, rate, err := connectBare(ctx, url, o.BareShoppers, 200)
-	if err != nil {
-		return BareResult{}, err
-	}
-	defer crowd.close()
-	clientCPU := loadgen.ProcessCPU() - clientBefore
-	serverAfter, err := loadgen.ScrapeGateways(ctx, []string{url}, "")
-	if err != nil {
-		return BareResult{}, err
-	}
-	res := BareResult{Connections: o.BareShoppers, AcceptsPerSecond: rate, ClientCPU: clientCPU,
-		ServerCPU: serverAfter.CPUSince(serverBefore)}
-	var held loadgen.GatewayStats
-	for range 5 {
-		sleepCtx(ctx, 2*time.Second)
-		resp, err := http.Post(url+"/broadcast", "text/plain", nil)
+	procs := (o.BareShoppers + o.BarePerServer - 1) / o.BarePerServer
+	var urls []string
+	for range procs {
+		url, stop, err := startBare(ctx, o.Self, o.ServerLog)
 		if err != nil {
-			return BareResult{}, fmt.Errorf("bare broadcast: %w", err)
+			return BareResult{}, err
 		}
-		resp.Body.Close()
-		g, err := loadgen.ScrapeGateways(ctx, []string{url}, bareAdmin)
+		defer stop()
+		urls = append(urls, url)
+	}
+	before, err := loadgen.ScrapeGateways(ctx, urls, bareAdmin)
+	if err != nil {
+		return BareResult{}, err
+	}
+	serverBefore, err := loadgen.ScrapeGateways(ctx, urls, "")
+	if err != nil {
+		return BareResult{}, err
+	}
+	// The crowds connect at once, sharing the load generator's 200
+	// connecting slots; each measures its own CPU while it connects.
+	var crowds []*crowdProc
+	defer func() {
+		for _, c := range crowds {
+			c.stop()
+		}
+	}()
+	shares := make([]int, procs)
+	for k, url := range urls {
+		shares[k] = o.BareShoppers/procs + btoi(k < o.BareShoppers%procs)
+		c, err := startCrowd(o.Self, url, shares[k], max(1, 200/procs), o.ServerLog)
+		if err != nil {
+			return BareResult{}, err
+		}
+		crowds = append(crowds, c)
+	}
+	var res BareResult
+	var slowest float64
+	for _, c := range crowds {
+		got, err := c.connected()
+		if err != nil {
+			return BareResult{}, err
+		}
+		slowest = max(slowest, got.Seconds)
+		res.ClientCPU += got.CPU
+	}
+	serverAfter, err := loadgen.ScrapeGateways(ctx, urls, "")
+	if err != nil {
+		return BareResult{}, err
+	}
+	res.Servers, res.Connections, res.AcceptsPerSecond = procs, o.BareShoppers, float64(o.BareShoppers)/slowest
+	res.ServerCPU = serverAfter.CPUSince(serverBefore)
+
+	const broadcasts = 5
+	var held loadgen.GatewayStats
+	for range broadcasts {
+		sleepCtx(ctx, 2*time.Second)
+		if err := broadcastBare(ctx, urls); err != nil {
+			return BareResult{}, err
+		}
+		g, err := loadgen.ScrapeGateways(ctx, urls, bareAdmin)
 		if err != nil {
 			return BareResult{}, err
 		}
@@ -244,14 +271,54 @@ func measureBare(ctx context.Context, o Options) (BareResult, error) {
 	sleepCtx(ctx, time.Second)
 	res.BytesPerConnection, res.GoroutinesPerConnection = held.PerConnection(before)
 	var all []time.Duration
-	for _, ds := range crowd.broadcasts() {
-		if len(ds) != o.BareShoppers {
-			return BareResult{}, fmt.Errorf("a bare broadcast reached %d of %d connections", len(ds), o.BareShoppers)
+	for k, c := range crowds {
+		heard, err := c.heard()
+		if err != nil {
+			return BareResult{}, err
 		}
-		all = append(all, ds...)
+		if len(heard.Rounds) != broadcasts {
+			return BareResult{}, fmt.Errorf("bare crowd %d heard %d broadcasts of %d", k, len(heard.Rounds), broadcasts)
+		}
+		for _, ds := range heard.Rounds {
+			if len(ds) != shares[k] {
+				return BareResult{}, fmt.Errorf("a bare broadcast reached %d of %d connections", len(ds), shares[k])
+			}
+			all = append(all, ds...)
+		}
 	}
 	res.Push = loadgen.Summarize(all)
 	return res, nil
+}
+
+// broadcastBare has every bare server broadcast at once, as every gateway
+// pushes a stock change at once, and returns when all have written theirs.
+func broadcastBare(ctx context.Context, urls []string) error {
+	errs := make(chan error, len(urls))
+	for _, url := range urls {
+		go func() {
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/broadcast", nil)
+			if err == nil {
+				var resp *http.Response
+				if resp, err = http.DefaultClient.Do(req); err == nil {
+					resp.Body.Close()
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range urls {
+		if err := <-errs; err != nil {
+			return fmt.Errorf("bare broadcast: %w", err)
+		}
+	}
+	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // createSale creates an open sale through the admin API and returns its id.

@@ -36,6 +36,7 @@ type Report struct {
 
 // BareResult is the bare coder/websocket server's ceiling.
 type BareResult struct {
+	Servers                 int // bare server processes, each with a process of clients
 	Connections             int
 	AcceptsPerSecond        float64
 	BytesPerConnection      float64
@@ -194,6 +195,7 @@ func (r *Report) Markdown() string {
 	line("hold", "gateway RSS in all", fmt.Sprintf("%.0f MiB", h.GatewayHeld.RSSBytes/(1<<20)))
 	line("hold", "Redis commands per second while holding them", fmt.Sprintf("%.0f", r.RedisCommandsPerSecond))
 	if r.Bare.Connections > 0 {
+		line("bare", "servers / connections held", fmt.Sprintf("%d / %d", r.Bare.Servers, r.Bare.Connections))
 		line("bare", "broadcast to every connection p50 / p99 / max", latencies(r.Bare.Push))
 	}
 	if s := r.Slow; s.Shoppers > 0 {
