@@ -94,6 +94,22 @@ func (b *bareCrowd) read(c *websocket.Conn) {
 	}
 }
 
+// waitRead waits until every broadcast heard so far has reached all n
+// connections, or for timeout at most.
+func (b *bareCrowd) waitRead(n int, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		complete := true
+		for _, ds := range b.rounds() {
+			complete = complete && len(ds) >= n
+		}
+		if complete {
+			return
+		}
+		time.Sleep(20 * time.Millisecond) // readers note each arrival under a lock; polling it is enough here
+	}
+}
+
 // rounds returns every broadcast's latencies, in the order the broadcasts
 // were sent.
 func (b *bareCrowd) rounds() [][]time.Duration {

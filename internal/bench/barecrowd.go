@@ -27,9 +27,10 @@ const barePerProcess = 18_000
 // crowdConnected is the first line a crowd prints, once its connections
 // are open.
 type crowdConnected struct {
-	Seconds float64       `json:"seconds"` // from the first dial to the last accept
-	CPU     time.Duration `json:"cpu_ns"`  // the process's CPU over the same time
-	Error   string        `json:"error,omitempty"`
+	Began time.Time     `json:"began"`  // the first dial
+	Ended time.Time     `json:"ended"`  // the last accept
+	CPU   time.Duration `json:"cpu_ns"` // the process's CPU in between
+	Error string        `json:"error,omitempty"`
 }
 
 // crowdHeard is its last line, printed once its standard input closes:
@@ -52,13 +53,13 @@ func ServeBareCrowd(ctx context.Context, args []string, in io.Reader, out io.Wri
 		return fmt.Errorf("bench-bare-crowd: N and CONCURRENCY must be positive numbers, not %q and %q", args[1], args[2])
 	}
 	enc := json.NewEncoder(out)
-	before := loadgen.ProcessCPU()
-	crowd, rate, err := connectBare(ctx, args[0], n, concurrency)
+	before, began := loadgen.ProcessCPU(), time.Now()
+	crowd, _, err := connectBare(ctx, args[0], n, concurrency)
 	if err != nil {
 		return enc.Encode(crowdConnected{Error: err.Error()})
 	}
 	defer crowd.close()
-	if err := enc.Encode(crowdConnected{Seconds: float64(n) / rate, CPU: loadgen.ProcessCPU() - before}); err != nil {
+	if err := enc.Encode(crowdConnected{Began: began, Ended: time.Now(), CPU: loadgen.ProcessCPU() - before}); err != nil {
 		return err
 	}
 	closed := make(chan struct{})
@@ -71,6 +72,10 @@ func ServeBareCrowd(ctx context.Context, args []string, in io.Reader, out io.Wri
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	// A broadcast is written when /broadcast answers, not yet read: the
+	// report waits, a while at most, for every connection to have read
+	// every broadcast.
+	crowd.waitRead(n, 30*time.Second)
 	return enc.Encode(crowdHeard{Rounds: crowd.rounds()})
 }
 
@@ -115,7 +120,7 @@ func (p *crowdProc) connected() (crowdConnected, error) {
 		return c, err
 	}
 	if c.Error != "" {
-		return c, fmt.Errorf("bare crowd: %s", c.Error)
+		return c, fmt.Errorf("bare crowd of %s: %s", p.cmd.Args[2], c.Error)
 	}
 	return c, nil
 }
@@ -129,10 +134,13 @@ func (p *crowdProc) heard() (crowdHeard, error) {
 	return h, err
 }
 
-// stop ends a crowd that may still run; it is safe after heard.
+// stop ends a crowd that may still run; it is safe after heard. Its output
+// is drained meanwhile: a crowd told to stop writes its report, larger than
+// a pipe holds, and would never exit while nobody reads it.
 func (p *crowdProc) stop() {
 	p.stdin.Close()
 	if p.cmd.ProcessState == nil {
+		go io.Copy(io.Discard, p.lines)    //nolint:errcheck // what it says is no longer wanted
 		p.cmd.Process.Signal(os.Interrupt) //nolint:errcheck // it may have exited already
 		p.cmd.Wait()                       //nolint:errcheck // stopping is all that is asked
 	}

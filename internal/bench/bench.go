@@ -90,6 +90,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	o.Procs = cmp.Or(o.Procs, max(o.Nodes, (o.Shoppers+loadgen.MaxShoppersPerProcess-1)/loadgen.MaxShoppersPerProcess))
 	o.BareShoppers = cmp.Or(o.BareShoppers, o.Shoppers)
 	o.BarePerServer = cmp.Or(o.BarePerServer, barePerProcess)
+	if !o.SkipBaselines && (o.BareShoppers < 1 || o.BarePerServer < 1) {
+		return nil, fmt.Errorf("bench: the bare baseline needs at least one connection and one a server, not %d and %d",
+			o.BareShoppers, o.BarePerServer)
+	}
 	if o.Self == "" {
 		self, err := os.Executable()
 		if err != nil {
@@ -232,21 +236,28 @@ func measureBare(ctx context.Context, o Options) (BareResult, error) {
 		}
 		crowds = append(crowds, c)
 	}
+	// The accept rate runs from the first dial of any crowd to the last
+	// accept of any, as the join rate does over the players.
 	var res BareResult
-	var slowest float64
+	var first, last time.Time
 	for _, c := range crowds {
 		got, err := c.connected()
 		if err != nil {
 			return BareResult{}, err
 		}
-		slowest = max(slowest, got.Seconds)
+		if first.IsZero() || got.Began.Before(first) {
+			first = got.Began
+		}
+		if got.Ended.After(last) {
+			last = got.Ended
+		}
 		res.ClientCPU += got.CPU
 	}
 	serverAfter, err := loadgen.ScrapeGateways(ctx, urls, "")
 	if err != nil {
 		return BareResult{}, err
 	}
-	res.Servers, res.Connections, res.AcceptsPerSecond = procs, o.BareShoppers, float64(o.BareShoppers)/slowest
+	res.Servers, res.Connections, res.AcceptsPerSecond = procs, o.BareShoppers, float64(o.BareShoppers)/last.Sub(first).Seconds()
 	res.ServerCPU = serverAfter.CPUSince(serverBefore)
 
 	const broadcasts = 5
@@ -281,7 +292,7 @@ func measureBare(ctx context.Context, o Options) (BareResult, error) {
 		}
 		for _, ds := range heard.Rounds {
 			if len(ds) != shares[k] {
-				return BareResult{}, fmt.Errorf("a bare broadcast reached %d of %d connections", len(ds), shares[k])
+				return BareResult{}, fmt.Errorf("a broadcast of bare server %s reached %d of %d connections", urls[k], len(ds), shares[k])
 			}
 			all = append(all, ds...)
 		}

@@ -108,7 +108,15 @@ func TestTheStockChangeIsSetAgainstTheBareBroadcastAtItsRate(t *testing.T) {
 	if row := pushRow(r); !row.Met {
 		t.Errorf("p99 900 ms at 100,000 is not counted as met: %+v", row)
 	}
-	r.Hold.Shoppers = 10_000
+	r.Hold.StockPush.P99 = time.Second
+	if row := pushRow(r); row.Met {
+		t.Errorf("p99 of exactly 1 s counted as under it: %+v", row)
+	}
+	r.Hold.StockPush.P99 = 0 // no change reached anyone
+	if row := pushRow(r); row.Met || row.Baseline != "" {
+		t.Errorf("a run that measured no stock change: %+v, want no ceiling and not met", row)
+	}
+	r.Hold.Shoppers, r.Hold.StockPush.P99 = 10_000, 8*time.Second
 	if row := pushRow(r); row.Target != "" || row.Baseline != "500 ms" {
 		t.Errorf("at 10,000: %+v, want no target and a ceiling of 500 ms", row)
 	}

@@ -1,6 +1,6 @@
 -- acquire.lua: takes one of a key's connection slots, if one is free.
 -- Atomically, so two nodes racing for the last slot never both get it. Below
--- the limit it is one ZCARD and one ZADD. At the limit, the connections of
+-- the limit it is one ZCARD, one ZADD and a PEXPIRE. At the limit, the connections of
 -- nodes that are gone stop counting first: a connection counts while its
 -- node is alive (ARGV[6..]), and, whatever its node, while it is younger
 -- than the cutoff, so a node that is new to the caller's list of the living
