@@ -229,7 +229,7 @@ func measureBare(ctx context.Context, o Options) (BareResult, error) {
 	}()
 	shares := make([]int, procs)
 	for k, url := range urls {
-		shares[k] = o.BareShoppers/procs + btoi(k < o.BareShoppers%procs)
+		shares[k] = o.BareShoppers*(k+1)/procs - o.BareShoppers*k/procs
 		c, err := startCrowd(o.Self, url, shares[k], max(1, 200/procs), o.ServerLog)
 		if err != nil {
 			return BareResult{}, err
@@ -323,13 +323,6 @@ func broadcastBare(ctx context.Context, urls []string) error {
 		}
 	}
 	return nil
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // createSale creates an open sale through the admin API and returns its id.

@@ -102,7 +102,9 @@ func (c *Conns) Acquire(ctx context.Context, key string, limit int) (release fun
 	now := c.now()
 	args := append(make([]any, 0, 8), now.UnixMilli(), id, limit, c.KeyTTL.Milliseconds())
 	args = c.appendAlive(args, now)
-	c.used.Store(true)
+	if !c.used.Load() {
+		c.used.Store(true) // once: a store on every connection would write a shared cache line
+	}
 	sctx, cancel := withTimeout(ctx, c.Timeout)
 	defer cancel()
 	ok, err := acquireScript.Run(sctx, c.rdb, []string{set}, args...).Int()
@@ -168,9 +170,9 @@ func (c *Conns) Refresh(ctx context.Context) error {
 	now := c.now()
 	pipe := c.rdb.Pipeline()
 	c.mu.Lock()
-	retried := make(map[string]string, len(c.unreleased))
+	retried := make([]string, 0, len(c.unreleased))
 	for id, set := range c.unreleased {
-		retried[id] = set
+		retried = append(retried, id)
 		pipe.ZRem(ctx, set, id)
 	}
 	c.mu.Unlock()
@@ -188,7 +190,7 @@ func (c *Conns) Refresh(ctx context.Context) error {
 	}
 	c.mu.Lock()
 	c.alive, c.heardAt = heard, now
-	for id := range retried {
+	for _, id := range retried {
 		delete(c.unreleased, id)
 	}
 	c.mu.Unlock()
