@@ -64,7 +64,7 @@ func (s *Service) Checkout(ctx context.Context, saleID, token string, quantity i
 		return Receipt{}, err
 	}
 	k := salekeys.For(saleID)
-	raw, err := confirmScript.Run(ctx, s.rdb, []string{k.Meta, k.Res, k.Holds, k.Outbox, k.Events},
+	raw, err := confirmScript.Run(ctx, s.rdb, []string{k.Meta, k.Res, k.Batches, k.Outbox, k.Events, k.Shoppers, k.Journeys},
 		claims.ID, claims.Subject, salekeys.EventsMaxLen, quantity).Text()
 	if err != nil {
 		return Receipt{}, fmt.Errorf("confirm reservation %s of sale %s: %w", claims.ID, saleID, confirmError(err))

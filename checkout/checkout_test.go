@@ -1,8 +1,11 @@
 package checkout_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -38,12 +41,9 @@ func TestCheckoutMovesTheUnitFromHeldToSoldAndPublishesTheOrder(t *testing.T) {
 	if got := s.counters(t); got != (counters{Available: 1, Held: 1, Sold: 1, State: "open"}) {
 		t.Errorf("after checkout: %+v; want one unit moved from held to sold", got)
 	}
-	r, err := s.rooms.Reservation(t.Context(), saleID, alice.ID)
-	if err != nil || r.Status != "confirmed" {
-		t.Errorf("reservation = %+v, %v; want it confirmed", r, err)
-	}
-	if err := s.rdb.ZScore(t.Context(), s.keys.Holds, alice.ID).Err(); !errors.Is(err, redis.Nil) {
-		t.Errorf("the confirmed reservation is still among the holds (ZSCORE: %v), so it could expire", err)
+	r, err := s.rooms.Reservation(t.Context(), saleID, alice.Shopper, alice.ID)
+	if err != nil || r.Status != "confirmed" || r.Txn != "txn-alice" || r.Ticket != alice.Ticket {
+		t.Errorf("reservation = %+v, %v; want it confirmed, with alice's ticket and transaction", r, err)
 	}
 	if ids := s.outbox(t); len(ids) != 0 {
 		t.Errorf("outbox = %v; want it empty once published", ids)
@@ -53,6 +53,48 @@ func TestCheckoutMovesTheUnitFromHeldToSoldAndPublishesTheOrder(t *testing.T) {
 		t.Fatalf("%d messages on %s, want 1", len(published), checkout.OrdersTopic)
 	}
 	wantDelivery(t, published[0], alice, from, to)
+}
+
+// Holds lapse a batch at a time: when alice's and bob's batch lapses after
+// alice paid, the admitter's tick releases bob's unit and leaves alice's sold.
+func TestWhenABatchLapsesOnlyItsUnpaidHoldsGoBack(t *testing.T) {
+	s := openSale(t, 3)
+	admitted := s.admit(t, "alice", "bob")
+	if _, err := s.service.Checkout(t.Context(), saleID, s.token(t, admitted[0]), 1); err != nil {
+		t.Fatal(err)
+	}
+	view, err := s.rooms.View(t.Context(), saleID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.rdb.ZAdd(t.Context(), s.keys.Holds, redis.Z{Score: 1, Member: batchOf(t, admitted[0].ID)}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(t.Context())
+	ran := make(chan error, 1)
+	go func() { ran <- s.admitter.Run(ctx) }()
+	var released []waitingroom.Released
+	for last := view.LastID; len(released) == 0; {
+		events, err := s.rooms.Events(t.Context(), saleID, last, 10*time.Second, 100)
+		if err != nil || len(events) == 0 {
+			t.Fatalf("no expiry announced within 10 s (err %v)", err)
+		}
+		for _, e := range events {
+			released = append(released, e.Released...)
+			last = e.ID
+		}
+	}
+	stop()
+	<-ran
+	if len(released) != 1 || released[0] != (waitingroom.Released{Shopper: "bob", Reservation: admitted[1].ID}) {
+		t.Errorf("released %+v, want bob's hold alone", released)
+	}
+	if got := s.counters(t); got != (counters{Available: 2, Held: 0, Sold: 1, State: "open"}) {
+		t.Errorf("after the lapse: %+v; want alice's unit sold and bob's back", got)
+	}
+	if r, err := s.rooms.Reservation(t.Context(), saleID, "alice", admitted[0].ID); err != nil || r.Status != "confirmed" {
+		t.Errorf("alice's reservation = %+v, %v; want it still confirmed", r, err)
+	}
 }
 
 func TestASecondCheckoutWithTheSameTokenIsRefusedAndChangesNothing(t *testing.T) {
@@ -161,13 +203,20 @@ func TestCheckoutRefusesAReservationThatIsNotHeldByTheShopper(t *testing.T) {
 		want  error
 	}{
 		{"its hold lapsed before the admitter released it", func(t *testing.T, s *sale, r *waitingroom.Reservation) {
-			rewrite(t, s, r.ID, func(stored map[string]any) {
-				stored["expires_at"] = time.Now().Add(-time.Second).UnixMilli()
-			})
+			lapsed := fmt.Sprintf("%d %d", time.Now().Add(-time.Second).UnixMilli(), r.AdmittedAtMs)
+			if err := s.rdb.HSet(t.Context(), s.keys.Batches, batchOf(t, r.ID), lapsed).Err(); err != nil {
+				t.Fatal(err)
+			}
 		}, checkout.ErrReservationExpired},
 		{"the admitter released it", func(t *testing.T, s *sale, r *waitingroom.Reservation) {
-			rewrite(t, s, r.ID, func(stored map[string]any) { stored["status"] = "expired" })
+			// As tick.lua releases a hold: the shopper no longer names it.
+			if err := s.rdb.HDel(t.Context(), s.keys.Shoppers, r.Shopper).Err(); err != nil {
+				t.Fatal(err)
+			}
 		}, checkout.ErrReservationExpired},
+		{"its batch let another ticket out", func(t *testing.T, _ *sale, r *waitingroom.Reservation) {
+			r.ID = waitingroom.ReservationID(batchOf(t, r.ID), r.Ticket+1)
+		}, checkout.ErrUnknownReservation},
 		{"it belongs to another shopper", func(_ *testing.T, _ *sale, r *waitingroom.Reservation) {
 			r.Shopper = "mallory"
 		}, checkout.ErrUnknownReservation},
@@ -213,27 +262,13 @@ func TestCheckoutRefusesATokenOfAnotherSaleBeforeTouchingRedis(t *testing.T) {
 	}
 }
 
-// rewrite changes the JSON of a stored reservation, as time or the admitter would.
-func rewrite(t *testing.T, s *sale, id string, change func(map[string]any)) {
+// batchOf is the nonce of the admission that made the reservation
+// (r_<nonce>_<ticket>).
+func batchOf(t *testing.T, id string) string {
 	t.Helper()
-	raw, err := s.rdb.HGet(t.Context(), s.keys.Res, id).Bytes()
-	if err != nil {
-		t.Fatal(err)
+	cut := strings.LastIndexByte(id, '_')
+	if !strings.HasPrefix(id, "r_") || cut < 2 {
+		t.Fatalf("reservation id %q names no batch", id)
 	}
-	var stored map[string]any
-	if err := json.Unmarshal(raw, &stored); err != nil {
-		t.Fatal(err)
-	}
-	change(stored)
-	if raw, err = json.Marshal(stored); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.rdb.HSet(t.Context(), s.keys.Res, id, raw).Err(); err != nil {
-		t.Fatal(err)
-	}
-	if exp, ok := stored["expires_at"].(int64); ok {
-		if err := s.rdb.ZAdd(t.Context(), s.keys.Holds, redis.Z{Score: float64(exp), Member: id}).Err(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	return id[2:cut]
 }

@@ -435,7 +435,7 @@ func (ss *session) show(ctx context.Context, place waitingroom.Place) {
 		ss.room.place(ss.shopper, place.Ticket, place.Position)
 		return
 	}
-	res, err := ss.s.deps.Rooms.Reservation(ctx, ss.saleID, place.Reservation)
+	res, err := ss.s.deps.Rooms.Reservation(ctx, ss.saleID, ss.shopper, place.Reservation)
 	if err != nil {
 		ss.s.sendError(ss.conn, err)
 		return

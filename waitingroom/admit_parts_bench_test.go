@@ -17,9 +17,9 @@ import (
 // BenchmarkAdmitScriptParts measures, each as the text it takes out.
 var admitScriptParts = []struct{ name, cut string }{
 	{"event", "redis.call('XADD', events, 'MAXLEN', '~', ARGV[3], '*', 'type', 'admitted', 'data', body)"},
-	{"holds", "each_batch(hold_members, 2, function(...) redis.call('ZADD', holds, ...) end)"},
-	{"shoppers", "each_batch(shopper_fields, 2, function(...) redis.call('HSET', shoppers, ...) end)"},
-	{"reservations", "each_batch(res_fields, 2, function(...) redis.call('HSET', res, ...) end)"},
+	{"batch", "redis.call('HSET', batches, nonce, expires_s .. ' ' .. now_s, nonce .. ':who', table.concat(popped, ' '))"},
+	{"holds", "redis.call('ZADD', holds, expires, nonce)"},
+	{"shoppers", "each_batch(names, 2, function(...) redis.call('HSET', shoppers, ...) end)"},
 }
 
 // BenchmarkAdmitScriptParts says where admit.lua's time goes: it times the
@@ -83,7 +83,7 @@ func timeAdmitScript(b *testing.B, rdb *redis.Client, rooms *Rooms, admit *redis
 	if err != nil {
 		b.Fatal(err)
 	}
-	keys := []string{k.Meta, k.Queue, k.Gone, k.Journeys, k.Shoppers, k.Res, k.Holds, k.Events, k.Fence}
+	keys := []string{k.Meta, k.Queue, k.Gone, k.Journeys, k.Shoppers, k.Batches, k.Holds, k.Events, k.Fence}
 	var took time.Duration
 	for range admissionWaiting / admissionBatch {
 		began := time.Now()

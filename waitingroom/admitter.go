@@ -3,7 +3,6 @@ package waitingroom
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -128,7 +127,7 @@ func (a *Admitter) runSale(ctx context.Context, saleID string, s *admission, now
 	}
 	seed, hash := newSeed()
 	reply, err := tickScript.Run(ctx, a.rdb,
-		[]string{k.Meta, k.Shoppers, k.Res, k.Holds, k.Events, k.Fence, k.Queue, k.Gone, k.Away, k.Pre, k.Draw, k.Presort},
+		[]string{k.Meta, k.Shoppers, k.Res, k.Holds, k.Events, k.Fence, k.Queue, k.Gone, k.Away, k.Pre, k.Draw, k.Presort, k.Batches},
 		fence, salekeys.EventsMaxLen, a.MaxReleasePerTick, a.Grace.Milliseconds(), seed, hash, a.DrawChunk).StringSlice()
 	if err != nil {
 		return fmt.Errorf("tick sale %s: %w", saleID, scriptError(err))
@@ -172,15 +171,19 @@ func (a *Admitter) runSale(ctx context.Context, saleID string, s *admission, now
 func (a *Admitter) retireIfSettled(ctx context.Context, saleID string) error {
 	k := salekeys.For(saleID)
 	var outbox, live *redis.IntCmd
+	var held *redis.StringCmd
 	_, err := a.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		outbox = p.ZCard(ctx, k.Outbox)
+		held = p.HGet(ctx, k.Meta, "held")
+		// Batches whose holds have not lapsed: paid ones stay listed until
+		// then, so held says whether any of them is still unpaid.
 		live = p.ZCount(ctx, k.Holds, strconv.FormatInt(time.Now().UnixMilli(), 10), "+inf")
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("check sale %s is settled: %w", saleID, err)
 	}
-	if outbox.Val() > 0 || live.Val() > 0 {
+	if outbox.Val() > 0 || live.Val() > 0 && held.Val() != "0" {
 		return nil
 	}
 	if err := a.rdb.SRem(ctx, salekeys.Active, saleID).Err(); err != nil {
@@ -226,20 +229,20 @@ func (a *Admitter) Admit(ctx context.Context, saleID, fence string, n int) ([]Re
 	return decodeAdmitted(saleID, raw)
 }
 
-// admit runs the admission script. With reservations it returns them as the
-// JSON array the script wrote; without, just how many were admitted.
+// admit runs the admission script. With reservations it returns the batch's
+// body as announced ("" if nobody was let out); without, how many were.
 func (a *Admitter) admit(ctx context.Context, saleID, fence string, n int, reservations bool) (string, error) {
 	if n <= 0 {
-		return "[]", nil
+		return "", nil
 	}
 	k := salekeys.For(saleID)
 	raw, err := admitScript.Run(ctx, a.rdb,
-		[]string{k.Meta, k.Queue, k.Gone, k.Journeys, k.Shoppers, k.Res, k.Holds, k.Events, k.Fence},
+		[]string{k.Meta, k.Queue, k.Gone, k.Journeys, k.Shoppers, k.Batches, k.Holds, k.Events, k.Fence},
 		fence, n, salekeys.EventsMaxLen, map[bool]string{true: "1", false: "0"}[reservations], reservationNonce()).Text()
 	if salekeys.ReplyCode(err) == "REPEATED" {
 		// go-redis sent the call again after losing its reply: the first
 		// run admitted, and this one rightly did nothing.
-		return map[bool]string{true: "[]", false: "0"}[reservations], nil
+		return map[bool]string{true: "", false: "0"}[reservations], nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("admit %d to sale %s: %w", n, saleID, scriptError(err))
@@ -247,16 +250,21 @@ func (a *Admitter) admit(ctx context.Context, saleID, fence string, n int, reser
 	return raw, nil
 }
 
+// decodeAdmitted reads what admit.lua returned when asked for the batch: its
+// body, or nothing when nobody was let out.
 func decodeAdmitted(saleID, raw string) ([]Reservation, error) {
-	var admitted []Reservation
-	if err := json.Unmarshal([]byte(raw), &admitted); err != nil {
+	if raw == "" {
+		return nil, nil
+	}
+	_, admitted, err := decodeBatch(raw)
+	if err != nil {
 		return nil, fmt.Errorf("decode admissions of sale %s: %w", saleID, err)
 	}
 	return admitted, nil
 }
 
 // reservationNonce returns the random part of one admission's reservation
-// ids (admit.lua makes r_<nonce>_<k>): reservation ids are the orders'
+// ids (admit.lua makes r_<nonce>_<ticket>): reservation ids are the orders'
 // idempotency keys, so they must never repeat, across sales and restarts.
 func reservationNonce() string {
 	return rand.Text()

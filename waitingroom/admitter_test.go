@@ -3,6 +3,8 @@ package waitingroom
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -55,20 +57,28 @@ func joinMany(t *testing.T, rdb *redis.Client, saleID string, from, n int) {
 	}
 }
 
-// reservations reads every reservation of the sale.
+// reservations reads every reservation the sale's admissions made, from
+// each batch's list of whom it let out.
 func reservations(t *testing.T, rooms *Rooms, saleID string) []Reservation {
 	t.Helper()
-	raw, err := rooms.rdb.HGetAll(context.Background(), salekeys.For(saleID).Res).Result()
+	raw, err := rooms.rdb.HGetAll(context.Background(), salekeys.For(saleID).Batches).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var all []Reservation
-	for id := range raw {
-		r, err := rooms.Reservation(context.Background(), saleID, id)
-		if err != nil {
-			t.Fatal(err)
+	for field, value := range raw {
+		nonce, ok := strings.CutSuffix(field, ":who")
+		if !ok {
+			continue
 		}
-		all = append(all, r)
+		who := strings.Fields(value)
+		for i := 0; i+1 < len(who); i += 2 {
+			ticket, err := strconv.ParseInt(who[i+1], 10, 64)
+			if err != nil {
+				t.Fatalf("batch %s: ticket %q: %v", nonce, who[i+1], err)
+			}
+			all = append(all, Reservation{ID: ReservationID(nonce, ticket), Shopper: who[i], Ticket: ticket})
+		}
 	}
 	return all
 }
@@ -231,7 +241,7 @@ func TestAnAdmissionSentTwiceAdmitsOnce(t *testing.T) {
 	a := NewAdmitter(rdb, "n1", quietLog())
 	fence := lead(t, a, saleID)
 	k := salekeys.For(saleID)
-	keys := []string{k.Meta, k.Queue, k.Gone, k.Journeys, k.Shoppers, k.Res, k.Holds, k.Events, k.Fence}
+	keys := []string{k.Meta, k.Queue, k.Gone, k.Journeys, k.Shoppers, k.Batches, k.Holds, k.Events, k.Fence}
 	// The same call twice, as go-redis sends it again when a reply is lost.
 	admit := func() (int, error) {
 		return admitScript.Run(context.Background(), rdb, keys, fence, 3, salekeys.EventsMaxLen, "0", "SAMENONCE").Int()

@@ -34,7 +34,7 @@ type Event struct {
 	ID        string        `json:"-"`
 	Type      string        `json:"-"`
 	Mark      int64         `json:"mark,omitempty"`
-	Admitted  []Reservation `json:"admitted,omitempty"`
+	Admitted  []Reservation `json:"-"` // with admitted: the batch's holds, in ticket order
 	Ticket    int64         `json:"ticket,omitempty"`
 	Released  []Released    `json:"released,omitempty"`
 	State     State         `json:"state,omitempty"`
@@ -141,6 +141,14 @@ func decodeEvent(m redis.XMessage) (Event, error) {
 	kind, _ := m.Values["type"].(string)
 	data, _ := m.Values["data"].(string)
 	e := Event{ID: m.ID, Type: kind}
+	if kind == EventAdmitted {
+		b, admitted, err := decodeBatch(data)
+		if err != nil {
+			return Event{}, fmt.Errorf("decode event %s (%s): %w", m.ID, kind, err)
+		}
+		e.Mark, e.Admitted = b.Mark, admitted
+		return e, nil
+	}
 	if err := json.Unmarshal([]byte(data), &e); err != nil {
 		return Event{}, fmt.Errorf("decode event %s (%s): %w", m.ID, kind, err)
 	}

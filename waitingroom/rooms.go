@@ -3,6 +3,7 @@ package waitingroom
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -98,15 +99,39 @@ func (r *Rooms) Leave(ctx context.Context, saleID, shopperID string) (bool, erro
 	return n == 1, nil
 }
 
-// Reservation returns one of the sale's reservations.
-func (r *Rooms) Reservation(ctx context.Context, saleID, id string) (Reservation, error) {
-	raw, err := r.rdb.HGet(ctx, salekeys.For(saleID).Res, id).Bytes()
-	if err != nil {
+// Reservation returns the shopper's reservation with this id: its record
+// once confirmed or cancelled, or, while it is held, what its batch says.
+func (r *Rooms) Reservation(ctx context.Context, saleID, shopperID, id string) (Reservation, error) {
+	k := salekeys.For(saleID)
+	nonce, ticket, ok := parseReservationID(id)
+	if !ok {
+		return Reservation{}, fmt.Errorf("get reservation %s of sale %s: %w", id, saleID, redis.Nil)
+	}
+	var record, batch, txn, named *redis.StringCmd
+	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		record, batch = p.HGet(ctx, k.Res, id), p.HGet(ctx, k.Batches, nonce)
+		txn, named = p.HGet(ctx, k.Journeys, shopperID), p.HGet(ctx, k.Shoppers, shopperID)
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return Reservation{}, fmt.Errorf("get reservation %s of sale %s: %w", id, saleID, err)
 	}
 	var res Reservation
-	if err := json.Unmarshal(raw, &res); err != nil {
-		return Reservation{}, fmt.Errorf("decode reservation %s: %w", id, err)
+	if raw, err := record.Bytes(); err == nil {
+		if err := json.Unmarshal(raw, &res); err != nil {
+			return Reservation{}, fmt.Errorf("decode reservation %s: %w", id, err)
+		}
+		if res.Shopper != shopperID {
+			return Reservation{}, fmt.Errorf("get reservation %s of sale %s: %w", id, saleID, redis.Nil)
+		}
+		return res, nil
+	}
+	if named.Val() != id || batch.Err() != nil {
+		return Reservation{}, fmt.Errorf("get reservation %s of sale %s: %w", id, saleID, redis.Nil)
+	}
+	res = Reservation{ID: id, Shopper: shopperID, Ticket: ticket, Txn: txn.Val(), Status: "held"}
+	if _, err := fmt.Sscan(batch.Val(), &res.ExpiresAtMs, &res.AdmittedAtMs); err != nil {
+		return Reservation{}, fmt.Errorf("decode batch %s of sale %s: %w", nonce, saleID, err)
 	}
 	return res, nil
 }

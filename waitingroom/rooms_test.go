@@ -180,19 +180,21 @@ func TestExpiredHoldsGoBackToStockAndAreAnnounced(t *testing.T) {
 	join(t, rooms, saleID, "a", "b", "c")
 	a := NewAdmitter(rdb, "node-a", quietLog())
 	fence := lead(t, a, saleID)
-	admitted, err := a.Admit(ctx, saleID, fence, 2)
-	if err != nil || len(admitted) != 2 {
-		t.Fatalf("admit: %d, %v", len(admitted), err)
+	// Two admissions, one shopper each: holds lapse a batch at a time.
+	var admitted []Reservation
+	for range 2 {
+		got, err := a.Admit(ctx, saleID, fence, 1)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("admit: %d, %v", len(got), err)
+		}
+		admitted = append(admitted, got...)
 	}
 	view, err := rooms.View(ctx, saleID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The first hold lapses: move its expiry into the past.
-	k := salekeys.For(saleID)
-	if err := rdb.ZAdd(ctx, k.Holds, redis.Z{Score: 1, Member: admitted[0].ID}).Err(); err != nil {
-		t.Fatal(err)
-	}
+	// The first batch's hold lapses: move its expiry into the past.
+	lapse(t, rdb, saleID, admitted[0].ID)
 	if err := a.runSale(ctx, saleID, a.sales[saleID], time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -218,6 +220,19 @@ func TestExpiredHoldsGoBackToStockAndAreAnnounced(t *testing.T) {
 	}
 	if place, _ := rooms.Join(ctx, saleID, "a", "t"); place.Reservation != "" || place.Ticket != 4 {
 		t.Errorf("a shopper whose hold expired joined again as %+v, want a new ticket at the back", place)
+	}
+}
+
+// lapse moves the expiry of the batch that made this reservation into the
+// past, as time would: every hold of the batch lapses with it.
+func lapse(t *testing.T, rdb *redis.Client, saleID, reservation string) {
+	t.Helper()
+	nonce, _, ok := parseReservationID(reservation)
+	if !ok {
+		t.Fatalf("reservation id %q does not name its batch", reservation)
+	}
+	if err := rdb.ZAdd(context.Background(), salekeys.For(saleID).Holds, redis.Z{Score: 1, Member: nonce}).Err(); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -340,7 +355,7 @@ func TestAFinishedSaleLeavesTheActiveListOnceNothingIsInFlight(t *testing.T) {
 		t.Fatalf("an ended sale with a live hold left the active list: %v", ids)
 	}
 	// The hold lapses: nothing can happen to the sale any more.
-	rdb.ZAdd(ctx, salekeys.For(saleID).Holds, redis.Z{Score: 1, Member: admitted[0].ID})
+	lapse(t, rdb, saleID, admitted[0].ID)
 	tickOnce()
 	if ids, _ := rooms.Active(ctx); len(ids) != 0 {
 		t.Errorf("a settled, ended sale is still active: %v", ids)

@@ -6,19 +6,37 @@
 -- that was the last unit, the sale is declared sold out. A shopper may take
 -- more than its held unit, up to the sale's per-shopper limit, from the
 -- units still available: all or nothing.
--- KEYS: meta, res, holds, outbox, events
+-- A held reservation has no record yet (admit.lua keeps a batch as one):
+-- it is held while its shopper's entry in shoppers names it, and its batch
+-- says when it lapses. Confirming writes its record.
+-- KEYS: meta, res, batches, outbox, events, shoppers, journeys
 -- ARGV[1] reservation id, ARGV[2] shopper id, ARGV[3] event stream max length,
 -- ARGV[4] quantity
 -- Returns the reservation as JSON with the sale's price and the quantity added.
-local meta, res, holds, outbox, events = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local raw = redis.call('HGET', res, ARGV[1])
-if not raw then return redis.error_reply('UNKNOWN_RESERVATION no such reservation for this shopper') end
-local r = cjson.decode(raw)
-if r.shopper ~= ARGV[2] then return redis.error_reply('UNKNOWN_RESERVATION no such reservation for this shopper') end
-if r.status == 'confirmed' then return redis.error_reply('TOKEN_REUSED reservation already confirmed') end
+local meta, res, batches, outbox, events, shoppers, journeys =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local id, shopper = ARGV[1], ARGV[2]
+local unknown = 'UNKNOWN_RESERVATION no such reservation for this shopper'
+local raw = redis.call('HGET', res, id)
+if raw then
+  local r = cjson.decode(raw)
+  if r.shopper ~= shopper then return redis.error_reply(unknown) end
+  if r.status == 'confirmed' then return redis.error_reply('TOKEN_REUSED reservation already confirmed') end
+  return redis.error_reply('RESERVATION_EXPIRED the hold has lapsed')
+end
+local nonce, ticket = string.match(id, '^r_(.+)_(%d+)$')
+local batch = nonce and redis.call('HGET', batches, nonce)
+if not batch then return redis.error_reply(unknown) end
+local expires_at, admitted_at = string.match(batch, '^(%d+) (%d+)$')
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if r.status ~= 'held' or now >= r.expires_at then return redis.error_reply('RESERVATION_EXPIRED the hold has lapsed') end
+if redis.call('HGET', shoppers, shopper) ~= id or now >= tonumber(expires_at) then
+  -- Lapsed, released, or never this shopper's: only the batch's list of
+  -- who it let out tells the last apart, and only this answer reads it.
+  local who = ' ' .. (redis.call('HGET', batches, nonce .. ':who') or '') .. ' '
+  if not string.find(who, ' ' .. shopper .. ' ' .. ticket .. ' ', 1, true) then return redis.error_reply(unknown) end
+  return redis.error_reply('RESERVATION_EXPIRED the hold has lapsed')
+end
 local quantity = tonumber(ARGV[4])
 if quantity > tonumber(redis.call('HGET', meta, 'limit') or '1') then
   return redis.error_reply('OVER_LIMIT more than one shopper may buy in this sale')
@@ -26,15 +44,14 @@ end
 if quantity - 1 > tonumber(redis.call('HGET', meta, 'available')) then
   return redis.error_reply('NOT_ENOUGH_STOCK fewer units are left than asked for')
 end
-r.status = 'confirmed'
-r.confirmed_at = now
-r.quantity = quantity
-redis.call('HSET', res, ARGV[1], cjson.encode(r))
-redis.call('ZREM', holds, ARGV[1])
+local r = {reservation = id, shopper = shopper, ticket = tonumber(ticket), expires_at = tonumber(expires_at),
+  admitted_at = tonumber(admitted_at), txn = redis.call('HGET', journeys, shopper) or '',
+  status = 'confirmed', confirmed_at = now, quantity = quantity}
+redis.call('HSET', res, id, cjson.encode(r))
 redis.call('HINCRBY', meta, 'held', -1)
 if quantity > 1 then redis.call('HINCRBY', meta, 'available', 1 - quantity) end
 redis.call('HINCRBY', meta, 'sold', quantity)
-redis.call('ZADD', outbox, now, ARGV[1])
+redis.call('ZADD', outbox, now, id)
 -- A hold granted before the sale ended may still be checked out, but an
 -- ended sale stays ended.
 if redis.call('HGET', meta, 'available') == '0' and redis.call('HGET', meta, 'held') == '0'

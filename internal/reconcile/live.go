@@ -96,11 +96,11 @@ func (r *Reconciler) Snapshot(ctx context.Context) (Snapshot, error) {
 func (r *Reconciler) saleSnapshot(ctx context.Context, id, name string, nodes map[string]int64) (SaleSnapshot, error) {
 	k := salekeys.For(id)
 	var meta *redis.SliceCmd
-	var queue, pre, admitted *redis.IntCmd
+	var queue, pre *redis.IntCmd
 	var members *redis.StringSliceCmd
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		meta = p.HMGet(ctx, k.Meta, "state", "stock", "available", "held", "sold", "seq", "preseq", "seed")
-		queue, pre, admitted = p.ZCard(ctx, k.Queue), p.ZCard(ctx, k.Pre), p.HLen(ctx, k.Res)
+		meta = p.HMGet(ctx, k.Meta, "state", "stock", "available", "held", "sold", "seq", "preseq", "seed", "admitted")
+		queue, pre = p.ZCard(ctx, k.Queue), p.ZCard(ctx, k.Pre)
 		members = p.SMembers(ctx, k.Nodes)
 		return nil
 	})
@@ -117,7 +117,7 @@ func (r *Reconciler) saleSnapshot(ctx context.Context, id, name string, nodes ma
 	s := SaleSnapshot{ID: id, Name: name, State: waitingroom.State(str(0)),
 		Stock:   StockSnapshot{Total: num(1), Left: num(2), Held: num(3), Sold: num(4)},
 		Waiting: queue.Val() + pre.Val(),
-		Funnel:  Funnel{Joined: joined, Admitted: admitted.Val(), CheckedOut: num(4)},
+		Funnel:  Funnel{Joined: joined, Admitted: num(8), CheckedOut: num(4)},
 	}
 	for _, node := range members.Val() {
 		n, err := r.rdb.SCard(ctx, k.Conns(node)).Result()

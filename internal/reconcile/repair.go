@@ -45,10 +45,22 @@ func (r *Reconciler) Repair(ctx context.Context, saleID string) error {
 		sold += o.Quantity
 	}
 	k := salekeys.For(saleID)
-	held, err := r.rdb.ZCard(ctx, k.Holds).Result()
+	var records, named *redis.MapStringStringCmd
+	_, err = r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		records, named = p.HGetAll(ctx, k.Res), p.HGetAll(ctx, k.Shoppers)
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("count holds of sale %s: %w", saleID, err)
+		return fmt.Errorf("read reservations of sale %s: %w", saleID, err)
 	}
+	// A shopper with an order is named to its order's reservation below: a
+	// hold it had meanwhile is then named by nobody, never released by the
+	// tick nor confirmed, so its unit goes back now rather than stay held.
+	ordered := map[string]bool{}
+	for _, o := range orders {
+		ordered[o.ShopperID] = true
+	}
+	held := heldReservations(named.Val(), records.Val(), ordered)
 	available := max(int64(plan.Stock)-sold-held, 0)
 	now := time.Now().UnixMilli()
 	_, err = r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {

@@ -23,8 +23,9 @@ type Keys struct {
 	Gone     string // sorted set: tickets above mark that left the queue without being admitted
 	Journeys string // hash: shopper id -> transaction id, set on first join
 	Shoppers string // hash: shopper id -> reservation id, while a reservation is held or confirmed
-	Res      string // hash: reservation id -> JSON reservation
-	Holds    string // sorted set: reservation id -> expiry (unix ms), held reservations only
+	Res      string // hash: reservation id -> JSON reservation, written once it is confirmed (or cancelled)
+	Batches  string // hash: admission nonce -> "expires_ms admitted_ms"; "<nonce>:who" -> "shopper ticket shopper ticket ..."
+	Holds    string // sorted set: admission nonce -> expiry (unix ms), until the tick has released its lapsed holds
 	Outbox   string // sorted set: reservation id -> confirm time, confirmed but not yet published
 	Events   string // stream: what shoppers must hear about, in order (fields "type" and "data")
 	Lease    string // string: node id of the sale's admitter
@@ -55,6 +56,7 @@ func For(saleID string) Keys {
 		Journeys: p + "journeys",
 		Shoppers: p + "shoppers",
 		Res:      p + "res",
+		Batches:  p + "batches",
 		Holds:    p + "holds",
 		Outbox:   p + "outbox",
 		Events:   p + "events",

@@ -7,14 +7,14 @@
 -- away longer than the grace period out of the queue (those behind move up)
 -- and releases their holds; declares the sale sold out when every unit is
 -- sold. Each change is announced on the event stream.
--- KEYS: meta, shoppers, res, holds, events, fence, queue, gone, away, pre, draw, presort
+-- KEYS: meta, shoppers, res, holds, events, fence, queue, gone, away, pre, draw, presort, batches
 -- ARGV[1] fencing token, ARGV[2] event stream max length,
--- ARGV[3] most holds or shoppers to release, ARGV[4] grace period ms,
+-- ARGV[3] most held or away shoppers to walk, ARGV[4] grace period ms,
 -- ARGV[5] a fresh seed, ARGV[6] its SHA-256 (hex): used if the prequeue opens now,
 -- ARGV[7] most prequeue shoppers to hand tickets to in this tick
 -- Returns {state after the tick, outflow rate}.
-local meta, shoppers, res, holds, events, fence, queue, gone, away, pre, draw, presort =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12]
+local meta, shoppers, res, holds, events, fence, queue, gone, away, pre, draw, presort, batches =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]
 if redis.call('GET', fence) ~= ARGV[1] then return redis.error_reply('FENCED another node admits this sale') end
 local maxlen, most, grace = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local t = redis.call('TIME')
@@ -98,21 +98,38 @@ if state == 'prequeue' and now >= tonumber(redis.call('HGET', meta, 'starts_at_m
 end
 if redis.call('HEXISTS', meta, 'drawing') == 1 then drawChunk(tonumber(ARGV[7])) end
 
--- release gives a held reservation's unit back to the sale.
-local released = {}
-local function release(id)
-  local r = cjson.decode(redis.call('HGET', res, id))
-  if r.status ~= 'held' then return end
-  r.status = 'expired'
-  redis.call('HSET', res, id, cjson.encode(r))
-  redis.call('HDEL', shoppers, r.shopper)
-  redis.call('ZREM', holds, id)
-  redis.call('HINCRBY', meta, 'available', 1)
-  redis.call('HINCRBY', meta, 'held', -1)
-  released[#released + 1] = {shopper = r.shopper, reservation = id}
+-- release gives a held reservation's unit back to the sale. A reservation is
+-- held while its shopper's entry in shoppers names it and res has no record
+-- of it (confirm and refund write one): taking the name away releases it,
+-- and lets the shopper join again.
+local released, freed = {}, 0
+local function release(shopper, id)
+  redis.call('HDEL', shoppers, shopper)
+  freed = freed + 1
+  released[#released + 1] = {shopper = shopper, reservation = id}
 end
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', holds, '-inf', now, 'LIMIT', 0, most)) do
-  release(id)
+-- Holds lapse a batch at a time (admit.lua): the batch's shoppers are read
+-- from its record, and those still holding its reservations are released.
+-- A batch is at most one admission, so a tick walks at most most shoppers
+-- and one batch more.
+local walked = 0
+for _, nonce in ipairs(redis.call('ZRANGEBYSCORE', holds, '-inf', now, 'LIMIT', 0, most)) do
+  if walked >= most then break end
+  local names, ids = {}, {}
+  for shopper, ticket in string.gmatch(redis.call('HGET', batches, nonce .. ':who') or '', '(%S+) (%S+)') do
+    names[#names + 1], ids[#ids + 1] = shopper, 'r_' .. nonce .. '_' .. ticket
+  end
+  for from = 1, #names, 500 do
+    local to = math.min(from + 499, #names)
+    local named = redis.call('HMGET', shoppers, unpack(names, from, to))
+    local recorded = redis.call('HMGET', res, unpack(ids, from, to))
+    for j = 1, #named do
+      local i = from + j - 1
+      if named[j] == ids[i] and not recorded[j] then release(names[i], ids[i]) end
+    end
+  end
+  walked = walked + #names
+  redis.call('ZREM', holds, nonce)
 end
 local mark = tonumber(redis.call('HGET', meta, 'mark'))
 for _, shopper in ipairs(redis.call('ZRANGEBYSCORE', away, '-inf', now - grace, 'LIMIT', 0, most)) do
@@ -127,7 +144,11 @@ for _, shopper in ipairs(redis.call('ZRANGEBYSCORE', away, '-inf', now - grace, 
     end
   end
   local id = redis.call('HGET', shoppers, shopper)
-  if id then release(id) end
+  if id and redis.call('HEXISTS', res, id) == 0 then release(shopper, id) end
+end
+if freed > 0 then
+  redis.call('HINCRBY', meta, 'available', freed)
+  redis.call('HINCRBY', meta, 'held', -freed)
 end
 if #released > 0 then announce('expired', {released = released}) end
 if redis.call('HGET', meta, 'available') == '0' and redis.call('HGET', meta, 'held') == '0' then
