@@ -24,7 +24,7 @@ test: provision-browser vet
 # docs/performance.md. The long run: see docs/performance.md.
 bench: provision build
 	@mkdir -p bench/results
-	$(GO) test -run '^$$' -bench 'Join|Admission' -benchtime 1x ./waitingroom | tee bench/results/components.txt
+	$(GO) test -run '^$$' -bench 'Join|Admission' -benchtime 3x ./waitingroom | tee bench/results/components.txt
 	$(GO) test -run '^$$' -bench 'UpdateTick' -benchtime 20x ./waitingroom | tee -a bench/results/components.txt
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/app ./worker | tee -a bench/results/components.txt
 	bin/foyer bench -components bench/results/components.txt -out bench/results
