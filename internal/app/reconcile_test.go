@@ -28,9 +28,21 @@ func TestReconcileFindsALostRedisAndRepairRebuildsItFromPostgres(t *testing.T) {
 		admitted, _ := in.wait(ctx, "admitted")
 		tokens = append(tokens, admitted.Token)
 	}
+	// A fourth shopper holds a unit and does not pay: reconcile counts its
+	// hold among the held reservations.
+	conn, _ := connectNew(t, ctx, sys.URL, saleID)
+	in := listen(conn)
+	in.wait(ctx, "welcome")
+	conn.Join(ctx)
+	if _, err := in.wait(ctx, "admitted"); err != nil {
+		t.Fatal(err)
+	}
 	var report bytes.Buffer
 	if err := app.Reconcile(ctx, sys.cfg, saleID, false, &report); err != nil {
 		t.Fatalf("a healthy sale: %v\n%s", err, report.String())
+	}
+	if !strings.Contains(report.String(), "1 / 1") {
+		t.Errorf("the report does not count the one hold as held on both sides:\n%s", report.String())
 	}
 
 	if err := sys.Redis.FlushAll(ctx).Err(); err != nil {
