@@ -64,18 +64,7 @@ func (b *Batcher) Run(ctx context.Context) error {
 			return nil
 		case first = <-b.in:
 		}
-		batch := []pendingConfirmation{first}
-		timer := time.NewTimer(b.Window)
-	gather:
-		for len(batch) < b.Max {
-			select {
-			case p := <-b.in:
-				batch = append(batch, p)
-			case <-timer.C:
-				break gather
-			}
-		}
-		timer.Stop()
+		batch := gather(b.in, first, b.Window, b.Max)
 		// Confirmed already: the batch goes out even if the node is stopping.
 		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		err := b.publish(pctx, batch)

@@ -14,8 +14,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-
-	"github.com/ThreeDotsLabs/watermill/message"
 )
 
 // PaymentsTopic is the Watermill topic that carries payment results from
@@ -136,34 +134,4 @@ func (p *TestProvider) post(ctx context.Context, body []byte) error {
 // ValidOutcome reports whether a test provider outcome is known.
 func ValidOutcome(o string) bool {
 	return slices.Contains([]string{"succeed", "fail", "never"}, o)
-}
-
-// PaymentReports hands payment results from the webhook to the order
-// workers through Watermill.
-type PaymentReports struct {
-	publisher messagePublisher
-}
-
-// messagePublisher is the part of a Watermill publisher reports need.
-type messagePublisher interface {
-	Publish(topic string, messages ...*message.Message) error
-}
-
-// NewPaymentReports returns reports published with publisher.
-func NewPaymentReports(publisher messagePublisher) *PaymentReports {
-	return &PaymentReports{publisher: publisher}
-}
-
-// Report publishes one payment result. Its message id names the order and
-// outcome, so a webhook delivered twice is one result.
-func (p *PaymentReports) Report(_ context.Context, r PaymentResult) error {
-	payload, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	msg := message.NewMessage(fmt.Sprintf("payment-%d-%s", r.OrderID, r.Status), payload)
-	if err := p.publisher.Publish(PaymentsTopic, msg); err != nil {
-		return fmt.Errorf("publish payment result of order %d: %w", r.OrderID, err)
-	}
-	return nil
 }

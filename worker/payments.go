@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/waitingroom"
@@ -38,16 +38,42 @@ func NewPaymentSettler(db *sqlx.DB, stock StockReturner, notifier OrderNotifier,
 	return &PaymentSettler{db: db, stock: stock, notifier: notifier, log: log, Timeout: 10 * time.Minute}
 }
 
-// Handle settles one payment result from the webhook.
+// Handle settles the payment results of one message: the paid ones first,
+// in one transaction, then the failed ones one by one (each gives stock
+// back). Settling is idempotent, so a message retried after a passing
+// failure settles nothing twice. A failed payment no retry can settle (of
+// an order nobody has) does not hold back the others in its message: the
+// message goes to the poison topic for an operator once every other result
+// is settled. A success for an unknown order changes nothing, as before.
 func (p *PaymentSettler) Handle(msg *message.Message) error {
-	var r checkout.PaymentResult
-	if err := json.Unmarshal(msg.Payload, &r); err != nil {
-		return fmt.Errorf("decode payment result %s: %w: %w", msg.UUID, errPermanent, err)
+	results, err := checkout.DecodePaymentResults(msg.Payload)
+	if err != nil {
+		return fmt.Errorf("decode payment results %s: %w: %w", msg.UUID, errPermanent, err)
 	}
-	if r.Status == checkout.PaymentPaid {
-		return p.markPaid(msg.Context(), r.OrderID)
+	var paid []int64
+	for _, r := range results {
+		if r.Status == checkout.PaymentPaid {
+			paid = append(paid, r.OrderID)
+		}
 	}
-	return p.cancel(msg.Context(), r.OrderID, "payment failed")
+	if err := p.markPaid(msg.Context(), paid); err != nil {
+		return err
+	}
+	var unsettled []error
+	for _, r := range results {
+		if r.Status == checkout.PaymentPaid {
+			continue
+		}
+		err := p.cancel(msg.Context(), r.OrderID, "payment failed")
+		if isPermanent(err) {
+			unsettled = append(unsettled, err)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return errors.Join(unsettled...)
 }
 
 // settledOrder is what settling needs to know of an order.
@@ -60,18 +86,41 @@ type settledOrder struct {
 	Status        string `db:"status"`
 }
 
-func (p *PaymentSettler) markPaid(ctx context.Context, orderID int64) error {
-	var o settledOrder
-	err := p.db.GetContext(ctx, &o, `UPDATE orders SET status = 'paid' WHERE id = $1 AND status = 'pending_payment'
-		RETURNING transaction_id, sale_id, reservation_id, shopper_id, quantity, status`, orderID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil // paid already, or cancelled first: a late success changes nothing
+// markPaid marks the orders paid that still wait for their payment, and
+// tells their shoppers; an order paid already, or cancelled first, is left
+// as it is: a late success changes nothing.
+func (p *PaymentSettler) markPaid(ctx context.Context, orderIDs []int64) error {
+	if len(orderIDs) == 0 {
+		return nil
 	}
+	if _, err := p.db.ExecContext(ctx, `UPDATE orders SET status = 'paid'
+		WHERE id = ANY($1) AND status = 'pending_payment'`, pq.Array(orderIDs)); err != nil {
+		return fmt.Errorf("mark %d orders paid: %w", len(orderIDs), err)
+	}
+	// Every paid one is announced, not only those this call marked: a
+	// delivery that failed after the commit is retried, and its shoppers
+	// must still hear. Announcing twice is harmless.
+	var orders []struct {
+		ID int64 `db:"id"`
+		settledOrder
+	}
+	err := p.db.SelectContext(ctx, &orders, `SELECT id, transaction_id, sale_id, reservation_id, shopper_id, quantity, status
+		FROM orders WHERE id = ANY($1) AND status = 'paid'`, pq.Array(orderIDs))
 	if err != nil {
-		return fmt.Errorf("mark order %d paid: %w", orderID, err)
+		return fmt.Errorf("read %d paid orders: %w", len(orderIDs), err)
 	}
-	p.log.Info("order paid", "order", orderID, "sale", o.SaleID, "txn", o.Txn)
-	return p.announce(ctx, orderID, o, OrderPaid)
+	events := map[string][]waitingroom.OrderEvent{}
+	for _, o := range orders {
+		p.log.Info("order paid", "order", o.ID, "sale", o.SaleID, "txn", o.Txn)
+		events[o.SaleID] = append(events[o.SaleID], waitingroom.OrderEvent{
+			Shopper: o.ShopperID, Reservation: o.ReservationID, OrderID: o.ID, Status: OrderPaid})
+	}
+	for saleID, evs := range events {
+		if err := p.notifier.AnnounceOrders(ctx, saleID, evs); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // cancel cancels a pending order and gives its stock back. Postgres first,

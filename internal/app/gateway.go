@@ -38,6 +38,7 @@ type Gateway struct {
 	presence  *waitingroom.Presence
 	relay     *checkout.OutboxRelay
 	batcher   *checkout.Batcher
+	reports   *checkout.PaymentReports
 	defence   *defences
 	Operator  *waitingroom.Operator
 	listener  net.Listener
@@ -117,6 +118,7 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	svc := checkout.NewService(g.rdb, tokens, g.publisher, log)
 	g.relay = checkout.NewOutboxRelay(svc)
 	g.batcher = checkout.NewBatcher(svc)
+	g.reports = checkout.NewPaymentReports(g.publisher)
 
 	if g.listener, err = listen(ctx, cfg.HTTPAddr); err != nil {
 		g.Close()
@@ -131,7 +133,7 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 			SessionsPerIP: cfg.SignalSessionsPerIP},
 	}, server.Deps{
 		Operator: g.Operator, Rooms: rooms, Presence: g.presence, Checkout: svc, Answers: checkout.NewAnswers(g.rdb),
-		Payments: checkout.NewPaymentReports(g.publisher), Pipeline: ops, Live: ops, Tokens: tokens, Ring: ring, Pow: guard,
+		Payments: g.reports, Pipeline: ops, Live: ops, Tokens: tokens, Ring: ring, Pow: guard,
 		Ready: g.ready, Web: web.FS(), Log: log,
 		Limiter: g.defence.limiter, Conns: g.defence.conns, Blocklist: g.defence.blocks,
 		Sessions: g.defence.sessions,
@@ -187,6 +189,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	grp.Go(func() error { return g.admitter.Run(gctx) })
 	grp.Go(func() error { return g.relay.Run(gctx) })
 	grp.Go(func() error { return g.batcher.Run(gctx) })
+	grp.Go(func() error { return g.reports.Run(gctx) })
 	grp.Go(func() error { return g.presence.Run(gctx) })
 	grp.Go(func() error { return g.defence.run(gctx, g.log) })
 	grp.Go(func() error { return g.server.Run(gctx) })
