@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -262,13 +261,12 @@ func TestCheckoutRefusesATokenOfAnotherSaleBeforeTouchingRedis(t *testing.T) {
 	}
 }
 
-// batchOf is the nonce of the admission that made the reservation
-// (r_<nonce>_<ticket>).
+// batchOf is the nonce of the admission that made the reservation.
 func batchOf(t *testing.T, id string) string {
 	t.Helper()
-	cut := strings.LastIndexByte(id, '_')
-	if !strings.HasPrefix(id, "r_") || cut < 2 {
+	nonce, _, ok := waitingroom.ParseReservationID(id)
+	if !ok {
 		t.Fatalf("reservation id %q names no batch", id)
 	}
-	return id[2:cut]
+	return nonce
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -48,9 +47,8 @@ type PaymentReports struct {
 	// Max bounds a batch. Defaults to 500, as for confirmations.
 	Max     int
 	in      chan pendingReport
-	running atomic.Bool
-	started chan struct{}
-	stopped chan struct{}
+	started chan struct{} // closed when Run begins
+	stopped chan struct{} // closed when Run has ended
 }
 
 type pendingReport struct {
@@ -75,7 +73,9 @@ func NewPaymentReports(publisher messagePublisher) *PaymentReports {
 // published sends it again. Settling is idempotent, so a result published
 // twice is one result.
 func (p *PaymentReports) Report(ctx context.Context, r PaymentResult) error {
-	if !p.running.Load() {
+	select {
+	case <-p.started:
+	default:
 		return p.publish([]PaymentResult{r})
 	}
 	done := make(chan error, 1)
@@ -97,7 +97,6 @@ func (p *PaymentReports) Report(ctx context.Context, r PaymentResult) error {
 // Run gathers results into batches and publishes them until ctx ends; then
 // Report publishes each result alone again. Run once.
 func (p *PaymentReports) Run(ctx context.Context) error {
-	p.running.Store(true)
 	close(p.started)
 	defer close(p.stopped)
 	for {
@@ -119,12 +118,12 @@ func (p *PaymentReports) Run(ctx context.Context) error {
 	}
 }
 
-// publish sends results in one message. A result alone goes out as one
-// PaymentResult, which order workers of every version read; only a batch
-// needs a worker that knows batches.
 // Running is closed once Run gathers results.
 func (p *PaymentReports) Running() <-chan struct{} { return p.started }
 
+// publish sends results in one message. A result alone goes out as one
+// PaymentResult, which order workers of every version read; only a batch
+// needs a worker that knows batches.
 func (p *PaymentReports) publish(results []PaymentResult) error {
 	var body any = PaymentBatch{Results: results}
 	if len(results) == 1 {

@@ -53,9 +53,9 @@ func ReservationID(nonce string, ticket int64) string {
 	return "r_" + nonce + "_" + strconv.FormatInt(ticket, 10)
 }
 
-// parseReservationID splits a reservation id into its admission's nonce and
+// ParseReservationID splits a reservation id into its admission's nonce and
 // its shopper's ticket.
-func parseReservationID(id string) (nonce string, ticket int64, ok bool) {
+func ParseReservationID(id string) (nonce string, ticket int64, ok bool) {
 	rest, found := strings.CutPrefix(id, "r_")
 	cut := strings.LastIndexByte(rest, '_')
 	if !found || cut <= 0 {

@@ -103,7 +103,7 @@ func (r *Rooms) Leave(ctx context.Context, saleID, shopperID string) (bool, erro
 // once confirmed or cancelled, or, while it is held, what its batch says.
 func (r *Rooms) Reservation(ctx context.Context, saleID, shopperID, id string) (Reservation, error) {
 	k := salekeys.For(saleID)
-	nonce, ticket, ok := parseReservationID(id)
+	nonce, ticket, ok := ParseReservationID(id)
 	if !ok {
 		return Reservation{}, fmt.Errorf("get reservation %s of sale %s: %w", id, saleID, redis.Nil)
 	}

@@ -227,7 +227,7 @@ func TestExpiredHoldsGoBackToStockAndAreAnnounced(t *testing.T) {
 // past, as time would: every hold of the batch lapses with it.
 func lapse(t *testing.T, rdb *redis.Client, saleID, reservation string) {
 	t.Helper()
-	nonce, _, ok := parseReservationID(reservation)
+	nonce, _, ok := ParseReservationID(reservation)
 	if !ok {
 		t.Fatalf("reservation id %q does not name its batch", reservation)
 	}

@@ -30,13 +30,7 @@ func TestReconcileFindsALostRedisAndRepairRebuildsItFromPostgres(t *testing.T) {
 	}
 	// A fourth shopper holds a unit and does not pay: reconcile counts its
 	// hold among the held reservations.
-	conn, _ := connectNew(t, ctx, sys.URL, saleID)
-	in := listen(conn)
-	in.wait(ctx, "welcome")
-	conn.Join(ctx)
-	if _, err := in.wait(ctx, "admitted"); err != nil {
-		t.Fatal(err)
-	}
+	admitOne(t, ctx, sys, saleID)
 	var report bytes.Buffer
 	if err := app.Reconcile(ctx, sys.cfg, saleID, false, &report); err != nil {
 		t.Fatalf("a healthy sale: %v\n%s", err, report.String())
