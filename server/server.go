@@ -45,6 +45,8 @@ type Checkouter interface {
 // keeps its place for the grace period and no longer.
 type Presence interface {
 	Arrive(ctx context.Context, saleID, shopperID string) error
+	// ArriveAndJoin is Arrive, then the join, in one round trip.
+	ArriveAndJoin(ctx context.Context, saleID, shopperID, txn string) (waitingroom.Place, error)
 	Depart(ctx context.Context, saleID, shopperID string) error
 }
 

@@ -140,20 +140,24 @@ func (s *Server) shopperSocket(c *gin.Context) {
 	sess := &session{s: s, saleID: saleID, shopper: shopper, conn: conn, room: room, release: release,
 		addr: clientAddr(c), ipSessions: claims.IPSessions}
 	handedOff = true
-	if err := s.deps.Presence.Arrive(ctx, saleID, shopper); err != nil {
-		s.sendError(conn, err)
-	}
-	// A shopper coming back finds its place or reservation where it left
-	// it; one made a moment ago has none.
-	if made == nil {
-		if place, ok, err := s.deps.Rooms.Find(ctx, saleID, shopper); err != nil {
+	if joinNow && made != nil && !sess.asksWork() {
+		sess.arriveJoining(ctx)
+	} else {
+		if err := s.deps.Presence.Arrive(ctx, saleID, shopper); err != nil {
 			s.sendError(conn, err)
-		} else if ok {
-			sess.show(ctx, place)
 		}
-	}
-	if joinNow {
-		sess.joinAtOpen(ctx, made != nil)
+		// A shopper coming back finds its place or reservation where it
+		// left it; one made a moment ago has none.
+		if made == nil {
+			if place, ok, err := s.deps.Rooms.Find(ctx, saleID, shopper); err != nil {
+				s.sendError(conn, err)
+			} else if ok {
+				sess.show(ctx, place)
+			}
+		}
+		if joinNow {
+			sess.joinAtOpen(ctx, made != nil)
+		}
 	}
 	// The connection is hijacked: the handler may return. Reading goes on in
 	// a goroutine of its own, whose stack stays small, and the handler's
@@ -310,7 +314,7 @@ func (ss *session) onMessage(ctx context.Context, typ websocket.MessageType, dat
 // place the shopper has), and the join limits are left for the join
 // message that carries the solution.
 func (ss *session) joinAtOpen(ctx context.Context, madeNow bool) {
-	if ss.room.powDifficulty() > 0 && ss.s.deps.Pow != nil {
+	if ss.asksWork() {
 		// A shopper made a moment ago has no place to look for: straight
 		// to the challenge.
 		var none *powSolution
@@ -335,6 +339,31 @@ func (ss *session) joinAtOpen(ctx context.Context, madeNow bool) {
 	if err != nil {
 		ss.s.sendError(ss.conn, err)
 	}
+}
+
+// asksWork reports whether a join must carry a proof of work.
+func (ss *session) asksWork() bool {
+	return ss.room.powDifficulty() > 0 && ss.s.deps.Pow != nil
+}
+
+// arriveJoining is the arrival of a shopper made a moment ago that joins at
+// once (session=new, join=1, no proof of work asked), the whole of a storm:
+// as Arrive and then joinAtOpen, with the arrival and the join recorded in
+// one round trip. A join the defences refuse still arrives.
+func (ss *session) arriveJoining(ctx context.Context) {
+	if err := ss.limitJoin(ctx); err != nil {
+		if err := ss.s.deps.Presence.Arrive(ctx, ss.saleID, ss.shopper); err != nil {
+			ss.s.sendError(ss.conn, err)
+		}
+		ss.s.sendError(ss.conn, err)
+		return
+	}
+	place, err := ss.s.deps.Presence.ArriveAndJoin(ctx, ss.saleID, ss.shopper, newTxn())
+	if err != nil {
+		ss.s.sendError(ss.conn, err)
+		return
+	}
+	ss.joined(ctx, place)
 }
 
 // limit applies the defences to one message before it is handled: the
@@ -376,13 +405,7 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 		if err != nil {
 			return err
 		}
-		place, removed := ss.flagJoin(ctx, place)
-		if removed {
-			return nil // an operator's rule took the shopper out; its tabs were told
-		}
-		ss.s.deps.Log.Debug("joined", "sale", ss.saleID, "shopper", ss.shopper, "txn", place.Txn,
-			"ticket", place.Ticket, "prequeue", place.Prequeue)
-		ss.show(ctx, place)
+		ss.joined(ctx, place)
 	case cmdLeave:
 		waiting, err := ss.s.deps.Rooms.Leave(ctx, ss.saleID, ss.shopper)
 		if err != nil {
@@ -412,6 +435,18 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 		return fmt.Errorf("%w: unknown type %q", errBadMessage, m.Type)
 	}
 	return nil
+}
+
+// joined tells a shopper that joined where it stands, unless an operator's
+// rule on shoppers flagged as automated takes it out.
+func (ss *session) joined(ctx context.Context, place waitingroom.Place) {
+	place, removed := ss.flagJoin(ctx, place)
+	if removed {
+		return // an operator's rule took the shopper out; its tabs were told
+	}
+	ss.s.deps.Log.Debug("joined", "sale", ss.saleID, "shopper", ss.shopper, "txn", place.Txn,
+		"ticket", place.Ticket, "prequeue", place.Prequeue)
+	ss.show(ctx, place)
 }
 
 // show tells the shopper where it stands: in the prequeue, a position, or

@@ -57,6 +57,37 @@ func (p *Presence) Arrive(ctx context.Context, saleID, shopperID string) error {
 	return nil
 }
 
+// ArriveAndJoin records the arrival as Arrive does and joins as Rooms.Join
+// does, in one round trip: in a storm most arrivals are new shoppers who
+// join at once, and a round trip costs Redis more than either script. Both
+// scripts run whatever the other answers, as two calls would: the arrival's
+// error, if any, is returned first.
+func (p *Presence) ArriveAndJoin(ctx context.Context, saleID, shopperID, txn string) (Place, error) {
+	keys, err := joinKeys(saleID, shopperID, txn)
+	if err != nil {
+		return Place{}, err
+	}
+	k := salekeys.For(saleID)
+	arriveKeys := []string{k.Nodes, k.Conns(p.node), k.Away}
+	var arrived, joined *redis.Cmd
+	_, _ = p.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		arrived = arriveScript.EvalSha(ctx, pipe, arriveKeys, p.node, shopperID)
+		joined = joinScript.EvalSha(ctx, pipe, keys, shopperID, txn)
+		return nil
+	})
+	if redis.HasErrorPrefix(arrived.Err(), "NOSCRIPT") || redis.HasErrorPrefix(joined.Err(), "NOSCRIPT") {
+		// Redis lost its scripts (a restart): Run loads them. Both are
+		// idempotent, so the one that did run may run again.
+		arrived = arriveScript.Run(ctx, p.rdb, arriveKeys, p.node, shopperID)
+		joined = joinScript.Run(ctx, p.rdb, keys, shopperID, txn)
+	}
+	if err := arrived.Err(); err != nil {
+		return Place{}, fmt.Errorf("shopper %s arrives at sale %s: %w", shopperID, saleID, err)
+	}
+	reply, err := joined.Slice()
+	return placeOf(saleID, reply, err)
+}
+
 // arriveChunk bounds the shoppers ArriveAll records in one script call, so
 // one call never holds Redis for long.
 const arriveChunk = 1000

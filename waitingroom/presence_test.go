@@ -2,8 +2,11 @@ package waitingroom
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/internal/salekeys"
 )
@@ -61,5 +64,53 @@ func TestANodeThatLookedDeadSaysAgainWhomItHolds(t *testing.T) {
 	}
 	if !rdb.SIsMember(ctx, k.Conns("n1"), "stayed").Val() || !rdb.SIsMember(ctx, k.Nodes, "n1").Val() {
 		t.Error("the node does not hold its shopper again")
+	}
+}
+
+// TestArriveAndJoinIsAnArrivalAndAJoin checks the one-round-trip arrival
+// against its two parts: the shopper is present on the node and no longer
+// away, and has the place Rooms.Join gives, kept when it comes again, also
+// after Redis has lost its scripts. A sale's refusal is the join's own.
+func TestArriveAndJoinIsAnArrivalAndAJoin(t *testing.T) {
+	rdb, rooms, saleID := openSale(t, 10)
+	ctx := t.Context()
+	k := salekeys.For(saleID)
+	p := NewPresence(rdb, "n1")
+	join(t, rooms, saleID, "first")
+	rdb.ZAdd(ctx, k.Away, redis.Z{Score: 1, Member: "second"}) // left a while ago, back within the grace period
+
+	place, err := p.ArriveAndJoin(ctx, saleID, "second", "t_second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if place.Ticket != 2 || place.Position != 2 || place.Txn != "t_second" {
+		t.Fatalf("place %+v, want ticket 2 at position 2 with its transaction", place)
+	}
+	if !rdb.SIsMember(ctx, k.Conns("n1"), "second").Val() || !rdb.SIsMember(ctx, k.Nodes, "n1").Val() {
+		t.Error("the shopper is not recorded as connected to the node")
+	}
+	if rdb.ZScore(ctx, k.Away, "second").Err() == nil {
+		t.Error("the shopper who arrived is still away")
+	}
+
+	if err := rdb.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := p.ArriveAndJoin(ctx, saleID, "second", "t_other")
+	if err != nil {
+		t.Fatalf("after Redis lost its scripts: %v", err)
+	}
+	if again != place {
+		t.Errorf("came again with %+v, had %+v", again, place)
+	}
+
+	if _, err := p.ArriveAndJoin(ctx, saleID, "bad id!", "t_x"); !errors.Is(err, ErrInvalidShopper) {
+		t.Errorf("bad shopper id: %v, want ErrInvalidShopper", err)
+	}
+	if err := rdb.HSet(ctx, k.Meta, "state", string(StateEnded)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.ArriveAndJoin(ctx, saleID, "late", "t_late"); !errors.Is(err, ErrSaleEnded) {
+		t.Errorf("joining an ended sale: %v, want ErrSaleEnded", err)
 	}
 }

@@ -68,12 +68,25 @@ type Place struct {
 // reservation it already has. txn becomes the shopper's transaction id if this
 // is its first join to the sale.
 func (r *Rooms) Join(ctx context.Context, saleID, shopperID, txn string) (Place, error) {
+	keys, err := joinKeys(saleID, shopperID, txn)
+	if err != nil {
+		return Place{}, err
+	}
+	reply, err := joinScript.Run(ctx, r.rdb, keys, shopperID, txn).Slice()
+	return placeOf(saleID, reply, err)
+}
+
+// joinKeys checks a join's ids and returns the keys join.lua takes.
+func joinKeys(saleID, shopperID, txn string) ([]string, error) {
 	if !plainID(shopperID) || (txn != "" && !plainID(txn)) {
-		return Place{}, fmt.Errorf("join sale %s as %q: %w", saleID, shopperID, ErrInvalidShopper)
+		return nil, fmt.Errorf("join sale %s as %q: %w", saleID, shopperID, ErrInvalidShopper)
 	}
 	k := salekeys.For(saleID)
-	reply, err := joinScript.Run(ctx, r.rdb,
-		[]string{k.Meta, k.Queue, k.Journeys, k.Shoppers, k.Pre, k.Presort, k.Gone, k.Flags}, shopperID, txn).Slice()
+	return []string{k.Meta, k.Queue, k.Journeys, k.Shoppers, k.Pre, k.Presort, k.Gone, k.Flags}, nil
+}
+
+// placeOf reads join.lua's answer.
+func placeOf(saleID string, reply []any, err error) (Place, error) {
 	if err != nil {
 		return Place{}, fmt.Errorf("join sale %s: %w", saleID, scriptError(err))
 	}
