@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/foyerhq/foyer/waitingroom"
 )
 
 // sendBuffer is how many messages may wait for a slow client before it is
@@ -56,6 +58,9 @@ type conn struct {
 	lastETA     *eta // the last estimate sent, and the room's epoch then
 	etaEpoch    int
 	reservation string // the reservation last told to the client
+	// told is the sale's state as last told to the client: its welcome's,
+	// then each change the room told.
+	told waitingroom.State
 }
 
 func newConn(ws *websocket.Conn, shopper string, addr netip.Addr, h *hub, idleFor time.Duration) *conn {

@@ -45,6 +45,14 @@ func (h *hub) isDraining() bool {
 	return h.draining
 }
 
+// following returns the node's room of the sale, or nil when the node does
+// not follow the sale (yet).
+func (h *hub) following(saleID string) *saleRoom {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.sales[saleID]
+}
+
 // errDraining refuses a connection to a node that is shutting down.
 var errDraining = errors.New("node draining")
 

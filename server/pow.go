@@ -32,7 +32,7 @@ type powSolution struct {
 // challengeFor issues a challenge for this shopper and sale, or nil when the
 // sale asks for no proof of work (or the node has no guard).
 func (s *Server) challengeFor(saleID, shopper string, difficulty int) *powChallenge {
-	if difficulty <= 0 || s.deps.Pow == nil {
+	if !s.asksWork(difficulty) {
 		return nil
 	}
 	challenge, err := s.deps.Pow.Issue(saleID, shopper, difficulty)
@@ -58,7 +58,7 @@ func (s *Server) challengeFor(saleID, shopper string, difficulty int) *powChalle
 // joined while the check was off: it needs no solution.
 func (ss *session) proveWork(ctx context.Context, sol *powSolution) (answered bool, err error) {
 	difficulty := ss.room.powDifficulty()
-	if difficulty == 0 || ss.s.deps.Pow == nil {
+	if !ss.s.asksWork(difficulty) {
 		return false, nil
 	}
 	if sol == nil {

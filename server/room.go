@@ -150,6 +150,9 @@ func (r *saleRoom) setState(s waitingroom.State, seedHash, seed string) {
 	r.state = s
 	r.epoch++
 	r.broadcast(encode(stateMsg{Type: msgState, State: s, SeedHash: seedHash, Seed: seed}))
+	for c := range r.conns {
+		c.told = s
+	}
 	if was == waitingroom.StateSoldOut {
 		// Stock was added: those still in the queue are waiting again.
 		for c := range r.conns {
@@ -188,12 +191,22 @@ func (r *saleRoom) admit(c *conn, res waitingroom.Reservation) {
 }
 
 // place records where a shopper stands after joining, on every tab it has
-// open on this node, and pushes the position at once.
-func (r *saleRoom) place(shopper string, ticket, position int64) {
+// open on this node, and pushes the position at once. It reports false when
+// the shopper was admitted meanwhile and a tab was not told: one that came
+// into the room after the admitted event (a new shopper joins before it
+// enters the room). The caller looks the reservation up.
+func (r *saleRoom) place(shopper string, ticket, position int64) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if ticket <= r.positions.Mark() {
-		return // admitted meanwhile: the admitted event has told the shopper
+		// Admitted meanwhile: the admitted event has told the tabs that
+		// were in the room.
+		for _, c := range r.shoppers[shopper] {
+			if c.status != connAdmitted && c.status != connOrdered {
+				return false
+			}
+		}
+		return true
 	}
 	for _, c := range r.shoppers[shopper] {
 		if c.status == connAdmitted || c.status == connOrdered {
@@ -202,6 +215,7 @@ func (r *saleRoom) place(shopper string, ticket, position int64) {
 		c.status, c.ticket = connWaiting, ticket
 		r.pushPosition(c, position)
 	}
+	return true
 }
 
 // prequeued records that a shopper joined the prequeue and tells its tabs
@@ -408,9 +422,26 @@ func (r *saleRoom) push(st waitingroom.Status) {
 	}
 	r.setState(st.State, st.SeedHash, st.Seed)
 	for c := range r.conns {
+		if c.told != r.state {
+			r.retell(c)
+		}
 		if c.status == connWaiting {
 			r.pushPosition(c, r.positions.Of(c.ticket))
 		}
+	}
+}
+
+// retell tells a connection the sale's state, which changed between the
+// status its welcome was made from and its coming into the room: the room
+// tells changes, not states, so it would never hear it otherwise. A new
+// shopper joins before it comes into the room, so it may be waiting in a
+// sale that has sold out meanwhile. r.mu is held.
+func (r *saleRoom) retell(c *conn) {
+	c.told = r.state
+	c.enqueue(encode(stateMsg{Type: msgState, State: r.state, SeedHash: r.seedHash}))
+	if r.state == waitingroom.StateSoldOut && c.status == connWaiting {
+		c.status = connIdle
+		c.enqueue(encode(soldOutMsg{Type: msgSoldOut}))
 	}
 }
 

@@ -45,8 +45,9 @@ type Checkouter interface {
 // keeps its place for the grace period and no longer.
 type Presence interface {
 	Arrive(ctx context.Context, saleID, shopperID string) error
-	// ArriveAndJoin is Arrive, then the join, in one round trip.
-	ArriveAndJoin(ctx context.Context, saleID, shopperID, txn string) (waitingroom.Place, error)
+	// ArriveAndJoin reads the sale's status, then arrives and, with join,
+	// joins, in one round trip.
+	ArriveAndJoin(ctx context.Context, saleID, shopperID, txn string, join bool) (waitingroom.Arrival, error)
 	Depart(ctx context.Context, saleID, shopperID string) error
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -42,9 +41,9 @@ func (s *Server) shopperSocket(c *gin.Context) {
 		return
 	}
 	// A session asked for (session=new) is made only once the socket is
-	// open and its sale found, so that a refused socket makes none and adds
-	// nothing to its address's count of sessions; until then only the
-	// address's limits apply.
+	// open and its sale found (open), so that a refused socket makes none
+	// and adds nothing to its address's count of sessions; until then only
+	// the address's limits apply.
 	making := c.Query("session") == newSession
 	var claims sessionClaims
 	var sessionErr error
@@ -76,9 +75,7 @@ func (s *Server) shopperSocket(c *gin.Context) {
 		s.refuse(c.Request.Context(), ws, errBadVersion, closeBadVersion)
 		return
 	}
-	// The request's context ends with the hijacked connection's handler.
 	ctx := c.Request.Context()
-
 	// A copy: the parameter is a slice of the request line, session token
 	// and all, which the sale id would otherwise keep for the socket's life.
 	saleID := strings.Clone(c.Param("sale"))
@@ -90,74 +87,10 @@ func (s *Server) shopperSocket(c *gin.Context) {
 		s.refuse(ctx, ws, waitingroom.ErrSaleNotFound, closeSaleNotFound)
 		return
 	}
-	st, err := s.deps.Rooms.Status(ctx, saleID)
-	if errors.Is(err, waitingroom.ErrSaleNotFound) {
-		s.refuse(ctx, ws, err, closeSaleNotFound)
+	handedOff = true // open gives the places back if the socket cannot stay
+	sess, ok := s.open(c, ws, saleID, opening{claims: claims, making: making, joinNow: joinNow}, release)
+	if !ok {
 		return
-	}
-	if err != nil {
-		s.refuse(ctx, ws, err, websocket.StatusTryAgainLater)
-		return
-	}
-	var made *madeSessionView
-	if making {
-		if s.hub.isDraining() { // a session made now would be lost with the socket
-			ws.Close(websocket.StatusGoingAway, "node draining: reconnect") //nolint:errcheck // the peer may be gone already
-			return
-		}
-		var releaseShopper func()
-		claims, made, releaseShopper, err = s.socketSession(c)
-		if err != nil {
-			s.refuse(ctx, ws, err, websocket.StatusTryAgainLater)
-			return
-		}
-		releaseIP := release
-		release = func() { releaseShopper(); releaseIP() }
-	}
-	shopper := claims.Subject
-
-	conn := newConn(ws, shopper, clientAddr(c), s.hub, s.cfg.IdleTimeout)
-	// Into the room before the welcome: a client that was welcomed is one a
-	// draining node knows to tell "going away".
-	room, err := s.hub.enter(ctx, st, conn)
-	if errors.Is(err, errDraining) {
-		conn.closeAndWait(websocket.StatusGoingAway, "node draining: reconnect")
-		return
-	}
-	if err != nil {
-		s.sendError(conn, err)
-		conn.close(websocket.StatusTryAgainLater, "try again")
-		return
-	}
-	conn.enqueue(encode(welcomeMsg{
-		Type: msgWelcome, Protocol: 1, ServerTime: time.Now().UnixMilli(),
-		Sale: viewOf(st), You: youView{ShopperID: shopper, Session: made},
-		Pow: s.challengeFor(saleID, shopper, room.powDifficulty()),
-	}))
-	if st.State == waitingroom.StateSoldOut {
-		conn.enqueue(encode(soldOutMsg{Type: msgSoldOut}))
-	}
-	sess := &session{s: s, saleID: saleID, shopper: shopper, conn: conn, room: room, release: release,
-		addr: clientAddr(c), ipSessions: claims.IPSessions}
-	handedOff = true
-	if joinNow && made != nil && !sess.asksWork() {
-		sess.arriveJoining(ctx)
-	} else {
-		if err := s.deps.Presence.Arrive(ctx, saleID, shopper); err != nil {
-			s.sendError(conn, err)
-		}
-		// A shopper coming back finds its place or reservation where it
-		// left it; one made a moment ago has none.
-		if made == nil {
-			if place, ok, err := s.deps.Rooms.Find(ctx, saleID, shopper); err != nil {
-				s.sendError(conn, err)
-			} else if ok {
-				sess.show(ctx, place)
-			}
-		}
-		if joinNow {
-			sess.joinAtOpen(ctx, made != nil)
-		}
 	}
 	// The connection is hijacked: the handler may return. Reading goes on in
 	// a goroutine of its own, whose stack stays small, and the handler's
@@ -342,29 +275,12 @@ func (ss *session) joinAtOpen(ctx context.Context, madeNow bool) {
 }
 
 // asksWork reports whether a join must carry a proof of work.
-func (ss *session) asksWork() bool {
-	return ss.room.powDifficulty() > 0 && ss.s.deps.Pow != nil
-}
+func (ss *session) asksWork() bool { return ss.s.asksWork(ss.room.powDifficulty()) }
 
-// arriveJoining is the arrival of a shopper made a moment ago that joins at
-// once (session=new, join=1, no proof of work asked), the whole of a storm:
-// as Arrive and then joinAtOpen, with the arrival and the join recorded in
-// one round trip. A join the defences refuse still arrives.
-func (ss *session) arriveJoining(ctx context.Context) {
-	if err := ss.limitJoin(ctx); err != nil {
-		if err := ss.s.deps.Presence.Arrive(ctx, ss.saleID, ss.shopper); err != nil {
-			ss.s.sendError(ss.conn, err)
-		}
-		ss.s.sendError(ss.conn, err)
-		return
-	}
-	place, err := ss.s.deps.Presence.ArriveAndJoin(ctx, ss.saleID, ss.shopper, newTxn())
-	if err != nil {
-		ss.s.sendError(ss.conn, err)
-		return
-	}
-	ss.joined(ctx, place)
-}
+// asksWork reports whether a sale asking this difficulty makes joins on
+// this node carry a proof of work: the node checks proofs when it has a
+// guard.
+func (s *Server) asksWork(difficulty int) bool { return difficulty > 0 && s.deps.Pow != nil }
 
 // limit applies the defences to one message before it is handled: the
 // per-connection budget for what the node answers alone, the shared limits
@@ -386,13 +302,18 @@ func (ss *session) limit(ctx context.Context, m clientMsg) error {
 // limitJoin is what a join must pass besides the message budget: the
 // blocklist, the per-address limit on joins and the node's ceiling.
 func (ss *session) limitJoin(ctx context.Context) error {
-	if err := ss.s.blocked(ss.addr, ss.shopper); err != nil {
+	return ss.s.limitJoin(ctx, ss.addr, ss.shopper)
+}
+
+// limitJoin is what any join must pass besides the message budget.
+func (s *Server) limitJoin(ctx context.Context, addr netip.Addr, shopper string) error {
+	if err := s.blocked(addr, shopper); err != nil {
 		return err
 	}
-	if err := ss.s.allow(ctx, RuleIPJoins, ss.addr.String()); err != nil {
+	if err := s.allow(ctx, RuleIPJoins, addr.String()); err != nil {
 		return err
 	}
-	return ss.s.admitJoin()
+	return s.admitJoin()
 }
 
 func (ss *session) handle(ctx context.Context, m clientMsg) error {
@@ -467,8 +388,17 @@ func (ss *session) show(ctx context.Context, place waitingroom.Place) {
 		place = drawn
 	}
 	if place.Reservation == "" {
-		ss.room.place(ss.shopper, place.Ticket, place.Position)
-		return
+		if ss.room.place(ss.shopper, place.Ticket, place.Position) {
+			return
+		}
+		admitted, ok, err := ss.s.deps.Rooms.Find(ctx, ss.saleID, ss.shopper)
+		if err != nil || !ok || admitted.Reservation == "" {
+			if err != nil {
+				ss.s.sendError(ss.conn, err)
+			}
+			return
+		}
+		place = admitted
 	}
 	res, err := ss.s.deps.Rooms.Reservation(ctx, ss.saleID, ss.shopper, place.Reservation)
 	if err != nil {

@@ -57,35 +57,70 @@ func (p *Presence) Arrive(ctx context.Context, saleID, shopperID string) error {
 	return nil
 }
 
-// ArriveAndJoin records the arrival as Arrive does and joins as Rooms.Join
-// does, in one round trip: in a storm most arrivals are new shoppers who
-// join at once, and a round trip costs Redis more than either script. Both
-// scripts run whatever the other answers, as two calls would: the arrival's
-// error, if any, is returned first.
-func (p *Presence) ArriveAndJoin(ctx context.Context, saleID, shopperID, txn string) (Place, error) {
+// Arrival is what ArriveAndJoin read and recorded.
+type Arrival struct {
+	Status Status
+	// ArriveErr is the recording's error; JoinErr the join's. Each is the
+	// shopper's to hear after its welcome: the status was read.
+	ArriveErr error
+	JoinErr   error
+	Place     Place // where the join put the shopper, when it joined
+}
+
+// ArriveAndJoin reads the sale's status, records the shopper's arrival on
+// this node as Arrive does and, with join, joins it as Rooms.Join does, all
+// in one round trip: in a storm nearly every arrival is a new shopper
+// joining at once, and a round trip costs Redis more than any of the
+// scripts. The status is read first, so it is no older than a Status call
+// made now; nothing is recorded for a sale that is not there. The error is
+// the status's: the sale is not there, or Redis is out of reach, in which
+// case the scripts may or may not have run.
+func (p *Presence) ArriveAndJoin(ctx context.Context, saleID, shopperID, txn string, join bool) (Arrival, error) {
 	keys, err := joinKeys(saleID, shopperID, txn)
 	if err != nil {
-		return Place{}, err
+		return Arrival{}, err
 	}
 	k := salekeys.For(saleID)
-	arriveKeys := []string{k.Nodes, k.Conns(p.node), k.Away}
+	arriveKeys := []string{k.Nodes, k.Conns(p.node), k.Away, k.Meta}
+	var status func() (Status, error)
 	var arrived, joined *redis.Cmd
+	// record sends the scripts by their hash, or, once Redis has said it
+	// lost them (a restart), whole, which loads them again. Both are
+	// idempotent, so the one that did run may run again.
+	record := func(pipe redis.Pipeliner, whole bool) {
+		run := (*redis.Script).EvalSha
+		if whole {
+			run = (*redis.Script).Eval
+		}
+		arrived = run(arriveScript, ctx, pipe, arriveKeys, p.node, shopperID)
+		if join {
+			joined = run(joinScript, ctx, pipe, keys, shopperID, txn)
+		}
+	}
 	_, _ = p.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-		arrived = arriveScript.EvalSha(ctx, pipe, arriveKeys, p.node, shopperID)
-		joined = joinScript.EvalSha(ctx, pipe, keys, shopperID, txn)
+		status = pipeStatus(ctx, pipe, saleID)
+		record(pipe, false)
 		return nil
 	})
-	if redis.HasErrorPrefix(arrived.Err(), "NOSCRIPT") || redis.HasErrorPrefix(joined.Err(), "NOSCRIPT") {
-		// Redis lost its scripts (a restart): Run loads them. Both are
-		// idempotent, so the one that did run may run again.
-		arrived = arriveScript.Run(ctx, p.rdb, arriveKeys, p.node, shopperID)
-		joined = joinScript.Run(ctx, p.rdb, keys, shopperID, txn)
+	if redis.HasErrorPrefix(arrived.Err(), "NOSCRIPT") || (join && redis.HasErrorPrefix(joined.Err(), "NOSCRIPT")) {
+		_, _ = p.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+			record(pipe, true)
+			return nil
+		})
 	}
+	st, err := status()
+	if err != nil {
+		return Arrival{}, err
+	}
+	a := Arrival{Status: st}
 	if err := arrived.Err(); err != nil {
-		return Place{}, fmt.Errorf("shopper %s arrives at sale %s: %w", shopperID, saleID, err)
+		a.ArriveErr = fmt.Errorf("shopper %s arrives at sale %s: %w", shopperID, saleID, err)
 	}
-	reply, err := joined.Slice()
-	return placeOf(saleID, reply, err)
+	if join {
+		reply, err := joined.Slice()
+		a.Place, a.JoinErr = placeOf(saleID, reply, err)
+	}
+	return a, nil
 }
 
 // arriveChunk bounds the shoppers ArriveAll records in one script call, so

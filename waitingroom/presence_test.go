@@ -67,11 +67,13 @@ func TestANodeThatLookedDeadSaysAgainWhomItHolds(t *testing.T) {
 	}
 }
 
-// TestArriveAndJoinIsAnArrivalAndAJoin checks the one-round-trip arrival
-// against its two parts: the shopper is present on the node and no longer
-// away, and has the place Rooms.Join gives, kept when it comes again, also
-// after Redis has lost its scripts. A sale's refusal is the join's own.
-func TestArriveAndJoinIsAnArrivalAndAJoin(t *testing.T) {
+// TestArriveAndJoinIsAStatusAnArrivalAndAJoin checks the one-round-trip
+// arrival against its parts: the status is read before the join, the
+// shopper is present on the node and no longer away, and has the place
+// Rooms.Join gives, kept when it comes again, also after Redis has lost its
+// scripts. A sale's refusal of the join is the join's own; a sale that is
+// not there gets nothing recorded.
+func TestArriveAndJoinIsAStatusAnArrivalAndAJoin(t *testing.T) {
 	rdb, rooms, saleID := openSale(t, 10)
 	ctx := t.Context()
 	k := salekeys.For(saleID)
@@ -79,12 +81,17 @@ func TestArriveAndJoinIsAnArrivalAndAJoin(t *testing.T) {
 	join(t, rooms, saleID, "first")
 	rdb.ZAdd(ctx, k.Away, redis.Z{Score: 1, Member: "second"}) // left a while ago, back within the grace period
 
-	place, err := p.ArriveAndJoin(ctx, saleID, "second", "t_second")
-	if err != nil {
-		t.Fatal(err)
+	// Only join.lua is in Redis's script cache yet (the join above loaded
+	// it): the arrival's script is sent again whole.
+	a, err := p.ArriveAndJoin(ctx, saleID, "second", "t_second", true)
+	if err != nil || a.ArriveErr != nil || a.JoinErr != nil {
+		t.Fatal(err, a.ArriveErr, a.JoinErr)
 	}
-	if place.Ticket != 2 || place.Position != 2 || place.Txn != "t_second" {
-		t.Fatalf("place %+v, want ticket 2 at position 2 with its transaction", place)
+	if a.Place.Ticket != 2 || a.Place.Position != 2 || a.Place.Txn != "t_second" {
+		t.Fatalf("place %+v, want ticket 2 at position 2 with its transaction", a.Place)
+	}
+	if a.Status.SaleID != saleID || a.Status.State != StateOpen || a.Status.Waiting != 1 || a.Status.Stock != 10 {
+		t.Errorf("status %+v, want the open sale of 10 with the one shopper who was waiting before", a.Status)
 	}
 	if !rdb.SIsMember(ctx, k.Conns("n1"), "second").Val() || !rdb.SIsMember(ctx, k.Nodes, "n1").Val() {
 		t.Error("the shopper is not recorded as connected to the node")
@@ -96,21 +103,37 @@ func TestArriveAndJoinIsAnArrivalAndAJoin(t *testing.T) {
 	if err := rdb.ScriptFlush(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	again, err := p.ArriveAndJoin(ctx, saleID, "second", "t_other")
-	if err != nil {
-		t.Fatalf("after Redis lost its scripts: %v", err)
+	again, err := p.ArriveAndJoin(ctx, saleID, "second", "t_other", true)
+	if err != nil || again.ArriveErr != nil || again.JoinErr != nil {
+		t.Fatalf("after Redis lost its scripts: %v, %+v", err, again)
 	}
-	if again != place {
-		t.Errorf("came again with %+v, had %+v", again, place)
+	if again.Place != a.Place || again.Status.Waiting != 2 {
+		t.Errorf("came again with %+v among %d waiting, had %+v", again.Place, again.Status.Waiting, a.Place)
 	}
 
-	if _, err := p.ArriveAndJoin(ctx, saleID, "bad id!", "t_x"); !errors.Is(err, ErrInvalidShopper) {
+	onlyHere, err := p.ArriveAndJoin(ctx, saleID, "browsing", "t_browsing", false)
+	if err != nil || onlyHere.ArriveErr != nil || onlyHere.JoinErr != nil || onlyHere.Place != (Place{}) {
+		t.Fatalf("arriving without joining: %+v, %v", onlyHere, err)
+	}
+	if !rdb.SIsMember(ctx, k.Conns("n1"), "browsing").Val() || rdb.ZScore(ctx, k.Queue, "browsing").Err() == nil {
+		t.Error("arriving without joining: not recorded as connected, or in the queue")
+	}
+
+	if _, err := p.ArriveAndJoin(ctx, saleID, "bad id!", "t_x", true); !errors.Is(err, ErrInvalidShopper) {
 		t.Errorf("bad shopper id: %v, want ErrInvalidShopper", err)
+	}
+	ghost := salekeys.For("s_ghost")
+	if _, err := p.ArriveAndJoin(ctx, "s_ghost", "lost", "t_lost", true); !errors.Is(err, ErrSaleNotFound) {
+		t.Errorf("a sale that is not there: %v, want ErrSaleNotFound", err)
+	}
+	if n := rdb.Exists(ctx, ghost.Nodes, ghost.Conns("n1"), ghost.Queue).Val(); n != 0 {
+		t.Errorf("a sale that is not there got %d keys", n)
 	}
 	if err := rdb.HSet(ctx, k.Meta, "state", string(StateEnded)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.ArriveAndJoin(ctx, saleID, "late", "t_late"); !errors.Is(err, ErrSaleEnded) {
-		t.Errorf("joining an ended sale: %v, want ErrSaleEnded", err)
+	late, err := p.ArriveAndJoin(ctx, saleID, "late", "t_late", true)
+	if err != nil || late.ArriveErr != nil || !errors.Is(late.JoinErr, ErrSaleEnded) || late.Status.State != StateEnded {
+		t.Errorf("joining an ended sale: %v, %+v, want the status and ErrSaleEnded", err, late)
 	}
 }

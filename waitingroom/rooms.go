@@ -1,6 +1,7 @@
 package waitingroom
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -179,31 +180,42 @@ var statusFields = []string{"name", "price_cents", "currency", "state", "starts_
 
 // Status reads a sale's live state in one round trip, whatever the queue's size.
 func (r *Rooms) Status(ctx context.Context, saleID string) (Status, error) {
-	k := salekeys.For(saleID)
-	var fields *redis.SliceCmd
-	var waiting *redis.IntCmd
+	var read func() (Status, error)
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		fields = p.HMGet(ctx, k.Meta, statusFields...)
-		waiting = p.ZCard(ctx, k.Queue)
+		read = pipeStatus(ctx, p, saleID)
 		return nil
 	})
 	if err != nil {
 		return Status{}, fmt.Errorf("read status of sale %s: %w", saleID, err)
 	}
-	v := fields.Val()
-	if v[3] == nil {
-		return Status{}, fmt.Errorf("read status of sale %s: %w", saleID, ErrSaleNotFound)
+	return read()
+}
+
+// pipeStatus adds the reads of a sale's status on p; read decodes them
+// once p has run.
+func pipeStatus(ctx context.Context, p redis.Pipeliner, saleID string) (read func() (Status, error)) {
+	k := salekeys.For(saleID)
+	fields := p.HMGet(ctx, k.Meta, statusFields...)
+	waiting := p.ZCard(ctx, k.Queue)
+	return func() (Status, error) {
+		if err := cmp.Or(fields.Err(), waiting.Err()); err != nil {
+			return Status{}, fmt.Errorf("read status of sale %s: %w", saleID, err)
+		}
+		v := fields.Val()
+		if v[3] == nil {
+			return Status{}, fmt.Errorf("read status of sale %s: %w", saleID, ErrSaleNotFound)
+		}
+		str := func(i int) string { s, _ := v[i].(string); return s }
+		num := func(i int) int64 { n, _ := strconv.ParseInt(str(i), 10, 64); return n }
+		rate, _ := strconv.ParseFloat(str(6), 64)
+		return Status{
+			SaleID: saleID, Name: str(0), PriceCents: num(1), Currency: str(2), State: State(str(3)),
+			StartsAt: time.UnixMilli(num(4)), EndsAt: time.UnixMilli(num(5)), Rate: rate,
+			Stock: num(7), Available: num(8), Held: num(9), Sold: num(10), Mark: num(11),
+			Waiting: waiting.Val(), Message: str(12), PrequeueAt: time.UnixMilli(num(13)),
+			SeedHash: str(14), Seed: str(15), Drawing: v[16] != nil, PowDifficulty: int(num(17)),
+		}, nil
 	}
-	str := func(i int) string { s, _ := v[i].(string); return s }
-	num := func(i int) int64 { n, _ := strconv.ParseInt(str(i), 10, 64); return n }
-	rate, _ := strconv.ParseFloat(str(6), 64)
-	return Status{
-		SaleID: saleID, Name: str(0), PriceCents: num(1), Currency: str(2), State: State(str(3)),
-		StartsAt: time.UnixMilli(num(4)), EndsAt: time.UnixMilli(num(5)), Rate: rate,
-		Stock: num(7), Available: num(8), Held: num(9), Sold: num(10), Mark: num(11),
-		Waiting: waiting.Val(), Message: str(12), PrequeueAt: time.UnixMilli(num(13)),
-		SeedHash: str(14), Seed: str(15), Drawing: v[16] != nil, PowDifficulty: int(num(17)),
-	}, nil
 }
 
 // scriptError turns the error replies of the scripts into sentinel errors.

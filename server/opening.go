@@ -1,0 +1,202 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/gin-gonic/gin"
+
+	"github.com/foyerhq/foyer/waitingroom"
+)
+
+// opening is what a shopper's socket asked for as it opened.
+type opening struct {
+	claims  sessionClaims // the session the socket came with; none when making one
+	making  bool          // session=new: make the shopper's session
+	joinNow bool          // join=1: join at once
+}
+
+// open brings an upgraded socket into its sale's room: it reads the sale,
+// makes the session if asked, welcomes the shopper, then records its arrival
+// and answers what it asked. It reports false, having told the client why,
+// when the socket cannot stay, and then gives back the socket's places
+// under the caps (release), the new shopper's included.
+//
+// A new shopper joining at once on a node that follows the sale already (no
+// proof of work asked) is the whole of a storm: its session is made first,
+// then the sale's status, its arrival and its join are one round trip
+// (waitingroom.Presence.ArriveAndJoin). Any other socket reads the status
+// first, and arrives and joins once welcomed.
+func (s *Server) open(c *gin.Context, ws *websocket.Conn, saleID string, o opening, release func()) (sess *session, ok bool) {
+	defer func() {
+		if !ok {
+			release()
+		}
+	}()
+	// The request's context ends with the hijacked connection's handler.
+	ctx := c.Request.Context()
+	room := s.hub.following(saleID)
+	fast := o.making && o.joinNow && room != nil && !s.asksWork(room.powDifficulty())
+	var st waitingroom.Status
+	if !fast {
+		var err error
+		if st, err = s.deps.Rooms.Status(ctx, saleID); err != nil {
+			s.refuseUnread(ctx, ws, err)
+			return nil, false
+		}
+	}
+	claims := o.claims
+	var made *madeSessionView
+	if o.making {
+		var releaseShopper func()
+		if claims, made, releaseShopper, ok = s.makeSocketSession(c, ws); !ok {
+			return nil, false
+		}
+		releaseIP := release
+		release = func() { releaseShopper(); releaseIP() }
+	}
+	shopper := claims.Subject
+	var arrival waitingroom.Arrival
+	var joinRefused error // a join the defences refused: told after the welcome
+	if fast {
+		joinRefused = s.limitJoin(ctx, clientAddr(c), shopper)
+		if arrival, ok = s.arriveJoining(ctx, ws, saleID, shopper, joinRefused == nil); !ok {
+			return nil, false
+		}
+		st = arrival.Status
+	}
+
+	conn := newConn(ws, shopper, clientAddr(c), s.hub, s.cfg.IdleTimeout)
+	room, ok = s.welcome(ctx, st, conn, made)
+	if !ok {
+		if fast {
+			s.departUnwelcomed(ctx, saleID, shopper)
+		}
+		return nil, false
+	}
+	sess = &session{s: s, saleID: saleID, shopper: shopper, conn: conn, room: room, release: release,
+		addr: clientAddr(c), ipSessions: claims.IPSessions}
+	if !fast {
+		sess.arrive(ctx, made != nil, o.joinNow)
+		return sess, true
+	}
+	if arrival.ArriveErr != nil {
+		s.sendError(conn, arrival.ArriveErr)
+	}
+	switch {
+	case joinRefused != nil:
+		s.sendError(conn, joinRefused)
+	case arrival.JoinErr != nil:
+		s.sendError(conn, arrival.JoinErr)
+	default:
+		sess.joined(ctx, arrival.Place)
+	}
+	return sess, true
+}
+
+// makeSocketSession makes the session a socket asked for (session=new),
+// unless the node is draining: a session made now would be lost with the
+// socket.
+func (s *Server) makeSocketSession(c *gin.Context, ws *websocket.Conn) (sessionClaims, *madeSessionView, func(), bool) {
+	if s.hub.isDraining() {
+		ws.Close(websocket.StatusGoingAway, "node draining: reconnect") //nolint:errcheck // the peer may be gone already
+		return sessionClaims{}, nil, nil, false
+	}
+	claims, made, release, err := s.socketSession(c)
+	if err != nil {
+		s.refuse(c.Request.Context(), ws, err, websocket.StatusTryAgainLater)
+		return sessionClaims{}, nil, nil, false
+	}
+	return claims, made, release, true
+}
+
+// arriveJoining reads the sale's status, records a new shopper's arrival
+// and, with join, joins it, in one round trip. When the answer is lost
+// (Redis out of reach or too slow), the scripts may have run all the same:
+// the shopper, whose session the client never gets, is recorded as gone,
+// so that its grace period runs and no place stays held for nobody.
+func (s *Server) arriveJoining(ctx context.Context, ws *websocket.Conn, saleID, shopper string, join bool) (waitingroom.Arrival, bool) {
+	arrival, err := s.deps.Presence.ArriveAndJoin(ctx, saleID, shopper, newTxn(), join)
+	if err != nil {
+		if !errors.Is(err, waitingroom.ErrSaleNotFound) && !errors.Is(err, waitingroom.ErrInvalidShopper) {
+			s.departUnwelcomed(ctx, saleID, shopper)
+		}
+		s.refuseUnread(ctx, ws, err)
+		return waitingroom.Arrival{}, false
+	}
+	return arrival, true
+}
+
+// departUnwelcomed records the departure of a shopper recorded as present
+// whose socket was then refused: no room will record it.
+func (s *Server) departUnwelcomed(ctx context.Context, saleID, shopper string) {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
+	if err := s.deps.Presence.Depart(dctx, saleID, shopper); err != nil {
+		s.deps.Log.Warn("record departure", "sale", saleID, "shopper", shopper, "err", err)
+	}
+}
+
+// welcome sends a socket its welcome, then brings it into its sale's room:
+// the welcome is queued first, so it is the first message the client reads
+// whatever the room tells meanwhile. made is the session made for the
+// socket, if one was. It reports false, having closed the socket, when the
+// room cannot take it.
+func (s *Server) welcome(ctx context.Context, st waitingroom.Status, conn *conn, made *madeSessionView) (*saleRoom, bool) {
+	// The room's difficulty follows the sale's events; before the node
+	// follows the sale, the status's is as fresh.
+	difficulty := st.PowDifficulty
+	if r := s.hub.following(st.SaleID); r != nil {
+		difficulty = r.powDifficulty()
+	}
+	conn.told = st.State
+	conn.enqueue(encode(welcomeMsg{
+		Type: msgWelcome, Protocol: 1, ServerTime: time.Now().UnixMilli(),
+		Sale: viewOf(st), You: youView{ShopperID: conn.shopper, Session: made},
+		Pow: s.challengeFor(st.SaleID, conn.shopper, difficulty),
+	}))
+	if st.State == waitingroom.StateSoldOut {
+		conn.enqueue(encode(soldOutMsg{Type: msgSoldOut}))
+	}
+	room, err := s.hub.enter(ctx, st, conn)
+	if errors.Is(err, errDraining) {
+		conn.closeAndWait(websocket.StatusGoingAway, "node draining: reconnect")
+		return nil, false
+	}
+	if err != nil {
+		s.sendError(conn, err)
+		conn.close(websocket.StatusTryAgainLater, "try again")
+		return nil, false
+	}
+	return room, true
+}
+
+// arrive records a welcomed shopper's arrival and answers what its socket
+// asked: a shopper coming back finds its place or reservation where it left
+// it (one made a moment ago has none), and join=1 joins.
+func (ss *session) arrive(ctx context.Context, madeNow, joinNow bool) {
+	if err := ss.s.deps.Presence.Arrive(ctx, ss.saleID, ss.shopper); err != nil {
+		ss.s.sendError(ss.conn, err)
+	}
+	if !madeNow {
+		if place, ok, err := ss.s.deps.Rooms.Find(ctx, ss.saleID, ss.shopper); err != nil {
+			ss.s.sendError(ss.conn, err)
+		} else if ok {
+			ss.show(ctx, place)
+		}
+	}
+	if joinNow {
+		ss.joinAtOpen(ctx, madeNow)
+	}
+}
+
+// refuseUnread refuses a socket whose sale's status could not be read.
+func (s *Server) refuseUnread(ctx context.Context, ws *websocket.Conn, err error) {
+	if errors.Is(err, waitingroom.ErrSaleNotFound) {
+		s.refuse(ctx, ws, err, closeSaleNotFound)
+		return
+	}
+	s.refuse(ctx, ws, err, websocket.StatusTryAgainLater)
+}

@@ -1,0 +1,72 @@
+package server
+
+import (
+	"encoding/json"
+	"slices"
+	"testing"
+
+	"github.com/foyerhq/foyer/waitingroom"
+)
+
+// TestPlacingAShopperAdmittedBeforeItsTabCameInAsksForItsReservation: a new
+// shopper joins before its connection enters the room, so the admitted
+// event can come between the two and tell none of its tabs. place must say
+// so, for the caller to look the reservation up; a tab the event did tell
+// needs nothing more.
+func TestPlacingAShopperAdmittedBeforeItsTabCameInAsksForItsReservation(t *testing.T) {
+	r := &saleRoom{shoppers: map[string][]*conn{}, positions: waitingroom.NewPositions(waitingroom.View{Mark: 5})}
+	late := &conn{shopper: "late", status: connIdle}
+	r.shoppers["late"] = []*conn{late}
+	if r.place("late", 3, 1) {
+		t.Error("a tab that missed its admission was taken for told")
+	}
+	told := &conn{shopper: "told", status: connAdmitted, reservation: "r_x_3"}
+	r.shoppers["told"] = []*conn{told}
+	if !r.place("told", 3, 1) {
+		t.Error("a tab the admitted event told asks for its reservation again")
+	}
+	if told.status != connAdmitted || late.status != connIdle {
+		t.Error("placing a ticket already admitted changed a tab")
+	}
+}
+
+// TestARoomRetellsTheStateToATabThatCameInAfterItChanged: the room tells
+// changes, so a tab whose welcome was made from a status read just before
+// the sale sold out would go on waiting in a sold-out sale. The next push
+// tells it the state and that it lost out; a tab that heard the change is
+// told nothing again.
+func TestARoomRetellsTheStateToATabThatCameInAfterItChanged(t *testing.T) {
+	r := &saleRoom{conns: map[*conn]struct{}{}, shoppers: map[string][]*conn{},
+		positions: waitingroom.NewPositions(waitingroom.View{}), state: waitingroom.StateSoldOut}
+	late := &conn{shopper: "late", status: connWaiting, ticket: 7, told: waitingroom.StateOpen, scheduled: true}
+	heard := &conn{shopper: "heard", status: connIdle, told: waitingroom.StateSoldOut, scheduled: true}
+	for _, c := range []*conn{late, heard} {
+		r.conns[c] = struct{}{}
+		r.shoppers[c.shopper] = []*conn{c}
+	}
+	r.stock = stockView{Type: msgStock, Total: 10, Sold: 10}
+	r.push(waitingroom.Status{State: waitingroom.StateSoldOut, Stock: 10, Sold: 10})
+
+	if got := types(t, late.queue); !slices.Equal(got, []string{msgState, msgSoldOut}) {
+		t.Errorf("the late tab was told %v, want the state then sold_out", got)
+	}
+	if late.status != connIdle || late.told != waitingroom.StateSoldOut {
+		t.Errorf("the late tab is %v, told %s", late.status, late.told)
+	}
+	if len(heard.queue) != 0 {
+		t.Errorf("a tab that heard the change was told %v again", types(t, heard.queue))
+	}
+}
+
+func types(t *testing.T, msgs [][]byte) []string {
+	t.Helper()
+	var out []string
+	for _, m := range msgs {
+		var v struct{ Type string }
+		if err := json.Unmarshal(m, &v); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v.Type)
+	}
+	return out
+}
