@@ -136,7 +136,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	var redisRate float64
-	redisBefore := redisCPU(ctx, rdb)
+	redisBefore, readsBefore := redisCPU(ctx, rdb), redisReads(ctx, rdb)
 	r.Hold, err = loadgen.Run(ctx, loadgen.Options{
 		URLs: c.urls, SaleID: holdSale, Scenario: loadgen.Hold, Shoppers: o.Shoppers,
 		Duration: o.ArriveOver + o.HoldFor + 10*time.Minute, HoldFor: o.HoldFor, Over: o.ArriveOver,
@@ -146,6 +146,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		WhileHeld: func(ctx context.Context) {
 			if redisBefore > 0 {
 				r.RedisJoinCPU = redisCPU(ctx, rdb) - redisBefore
+			}
+			if readsBefore >= 0 {
+				r.RedisJoinReads = redisReads(ctx, rdb) - readsBefore
 			}
 			redisRate = commandsPerSecond(ctx, rdb)
 		},
@@ -361,6 +364,18 @@ func redisCPU(ctx context.Context, rdb *redis.Client) time.Duration {
 		return 0
 	}
 	return time.Duration((sys + user) * float64(time.Second))
+}
+
+// redisReads is how many reads of its clients' sockets Redis has served
+// since it started (INFO stats): one per round trip, whatever the commands
+// in it. -1 if it cannot be read.
+func redisReads(ctx context.Context, rdb *redis.Client) float64 {
+	info, err := rdb.Info(ctx, "stats").Result()
+	n, ok := infoField(info, "total_reads_processed")
+	if err != nil || !ok {
+		return -1
+	}
+	return n
 }
 
 // infoField is a numeric field of an INFO answer.

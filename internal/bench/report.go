@@ -31,7 +31,10 @@ type Report struct {
 	// RedisJoinCPU is the CPU Redis used while the hold scenario's shoppers
 	// joined (to the moment all had).
 	RedisJoinCPU time.Duration
-	Components   []Component
+	// RedisJoinReads is how many reads Redis served meanwhile: its round
+	// trips, the nodes' own work (heartbeats, event reads) included.
+	RedisJoinReads float64
+	Components     []Component
 }
 
 // BareResult is the bare coder/websocket server's ceiling.
@@ -187,6 +190,10 @@ func (r *Report) Markdown() string {
 	line("hold", "join latency p50 / p99", ms(h.JoinLatency.P50)+" / "+ms(h.JoinLatency.P99))
 	if lg, gw, rd := r.joinCPU(); lg > 0 {
 		line("hold", "CPU per join: load generator / gateways / Redis", us(lg)+" / "+us(gw)+" / "+us(rd))
+	}
+	if r.RedisJoinReads > 0 && h.Joined > 0 {
+		line("hold", "Redis round trips per join (reads Redis served, the nodes' own included)",
+			fmt.Sprintf("%.1f", r.RedisJoinReads/float64(h.Joined)))
 	}
 	if client, server := r.Bare.perAccept(); client > 0 {
 		line("bare", "CPU per accept: client / server", us(client)+" / "+us(server))

@@ -47,7 +47,7 @@ func TestCPUPerJoinIsSetAgainstCPUPerBareAcceptWhenEveryPartWasMeasured(t *testi
 		Bare: BareResult{Connections: 1000, AcceptsPerSecond: 4000, ClientCPU: 200 * time.Millisecond, ServerCPU: 200 * time.Millisecond},
 		Hold: loadgen.Result{Shoppers: 1000, Joined: 1000, JoinCPU: 800 * time.Millisecond,
 			GatewayBefore: loadgen.GatewayStats{CPUSeconds: 1}, GatewaySettled: loadgen.GatewayStats{CPUSeconds: 1.6}},
-		RedisJoinCPU: 200 * time.Millisecond,
+		RedisJoinCPU: 200 * time.Millisecond, RedisJoinReads: 2500,
 	}
 	var cpu *Row
 	for _, row := range r.Rows() {
@@ -60,7 +60,8 @@ func TestCPUPerJoinIsSetAgainstCPUPerBareAcceptWhenEveryPartWasMeasured(t *testi
 	}
 	md := r.Markdown()
 	for _, want := range []string{"| hold | CPU per join: load generator / gateways / Redis | 800 µs / 600 µs / 200 µs |",
-		"| bare | CPU per accept: client / server | 200 µs / 200 µs |"} {
+		"| bare | CPU per accept: client / server | 200 µs / 200 µs |",
+		"| hold | Redis round trips per join (reads Redis served, the nodes' own included) | 2.5 |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("the report lacks %q", want)
 		}
