@@ -71,6 +71,8 @@ type RateLimiter interface {
 // ConnCounter counts open connections per key over every node.
 type ConnCounter interface {
 	Acquire(ctx context.Context, key string, limit int) (release func(context.Context) error, err error)
+	// Count is Acquire sent in a pipeline of the caller's; nil for no cap.
+	Count(key string, limit int) *ratelimit.Counting
 }
 
 // errBusy is a node past its own ceiling; retryAfter says when to come back.
@@ -169,7 +171,7 @@ func (s *Server) admitSocket(c *gin.Context, shopper string, known bool) (releas
 	if err != nil || !known {
 		return releaseIP, err
 	}
-	releaseShopper, err := s.acquireConn(ctx, "shopper:"+shopper, s.cfg.Limits.ConnsPerShopper)
+	releaseShopper, err := s.acquireConn(ctx, shopperConnKey(shopper), s.cfg.Limits.ConnsPerShopper)
 	if err != nil {
 		releaseIP()
 		return nil, err
@@ -185,6 +187,12 @@ func (s *Server) acquireConn(ctx context.Context, key string, limit int) (releas
 		return func() {}, nil
 	}
 	give, err := s.deps.Conns.Acquire(ctx, key, limit)
+	return s.counted(key, give, err)
+}
+
+// counted turns a connection counter's answer into the connection's
+// release, or the refusal of a full cap. Only a full cap refuses.
+func (s *Server) counted(key string, give func(context.Context) error, err error) (release func(), _ error) {
 	if errors.Is(err, ratelimit.ErrTooManyConns) {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
 
+	"github.com/foyerhq/foyer/internal/ratelimit"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -51,7 +53,7 @@ func (s *Server) open(c *gin.Context, ws *websocket.Conn, saleID string, o openi
 	var made *madeSessionView
 	if o.making {
 		var releaseShopper func()
-		if claims, made, releaseShopper, ok = s.makeSocketSession(c, ws); !ok {
+		if claims, made, releaseShopper, ok = s.makeSocketSession(c, ws, !fast); !ok {
 			return nil, false
 		}
 		releaseIP := release
@@ -62,9 +64,12 @@ func (s *Server) open(c *gin.Context, ws *websocket.Conn, saleID string, o openi
 	var joinRefused error // a join the defences refused: told after the welcome
 	if fast {
 		joinRefused = s.limitJoin(ctx, clientAddr(c), shopper)
-		if arrival, ok = s.arriveJoining(ctx, ws, saleID, shopper, joinRefused == nil); !ok {
+		var releaseShopper func()
+		if arrival, releaseShopper, ok = s.arriveJoining(ctx, ws, saleID, shopper, joinRefused == nil); !ok {
 			return nil, false
 		}
+		releaseIP := release
+		release = func() { releaseShopper(); releaseIP() }
 		st = arrival.Status
 	}
 
@@ -98,13 +103,13 @@ func (s *Server) open(c *gin.Context, ws *websocket.Conn, saleID string, o openi
 
 // makeSocketSession makes the session a socket asked for (session=new),
 // unless the node is draining: a session made now would be lost with the
-// socket.
-func (s *Server) makeSocketSession(c *gin.Context, ws *websocket.Conn) (sessionClaims, *madeSessionView, func(), bool) {
+// socket. With count it counts the connection too (socketSession).
+func (s *Server) makeSocketSession(c *gin.Context, ws *websocket.Conn, count bool) (sessionClaims, *madeSessionView, func(), bool) {
 	if s.hub.isDraining() {
 		ws.Close(websocket.StatusGoingAway, "node draining: reconnect") //nolint:errcheck // the peer may be gone already
 		return sessionClaims{}, nil, nil, false
 	}
-	claims, made, release, err := s.socketSession(c)
+	claims, made, release, err := s.socketSession(c, count)
 	if err != nil {
 		s.refuse(c.Request.Context(), ws, err, websocket.StatusTryAgainLater)
 		return sessionClaims{}, nil, nil, false
@@ -112,21 +117,41 @@ func (s *Server) makeSocketSession(c *gin.Context, ws *websocket.Conn) (sessionC
 	return claims, made, release, true
 }
 
-// arriveJoining reads the sale's status, records a new shopper's arrival
-// and, with join, joins it, in one round trip. When the answer is lost
-// (Redis out of reach or too slow), the scripts may have run all the same:
-// the shopper, whose session the client never gets, is recorded as gone,
-// so that its grace period runs and no place stays held for nobody.
-func (s *Server) arriveJoining(ctx context.Context, ws *websocket.Conn, saleID, shopper string, join bool) (waitingroom.Arrival, bool) {
-	arrival, err := s.deps.Presence.ArriveAndJoin(ctx, saleID, shopper, newTxn(), join)
+// arriveJoining counts a new shopper's connection under its cap, reads the
+// sale's status, records the shopper's arrival and, with join, joins it, in
+// one round trip; release gives the connection's place under the cap back.
+// When the answer is lost (Redis out of reach or too slow), the scripts may
+// have run all the same: the shopper, whose session the client never gets,
+// is recorded as gone, so that its grace period runs and no place stays
+// held for nobody, and its connection's place is given back.
+func (s *Server) arriveJoining(ctx context.Context, ws *websocket.Conn, saleID, shopper string, join bool) (arrival waitingroom.Arrival, release func(), ok bool) {
+	var also []waitingroom.Piped
+	var count *ratelimit.Counting
+	if s.deps.Conns != nil {
+		if count = s.deps.Conns.Count(shopperConnKey(shopper), s.cfg.Limits.ConnsPerShopper); count != nil {
+			also = append(also, count)
+		}
+	}
+	arrival, err := s.deps.Presence.ArriveAndJoin(ctx, saleID, shopper, newTxn(), join, also...)
+	release = func() {}
+	if count != nil {
+		// A new shopper's key holds no connection yet: its cap cannot be
+		// full, and a refusal would be one more error like the arrival's.
+		give, counted := count.Result()
+		var full error
+		if release, full = s.counted(shopperConnKey(shopper), give, counted); full != nil {
+			release, err = func() {}, cmp.Or(err, full)
+		}
+	}
 	if err != nil {
 		if !errors.Is(err, waitingroom.ErrSaleNotFound) && !errors.Is(err, waitingroom.ErrInvalidShopper) {
 			s.departUnwelcomed(ctx, saleID, shopper)
 		}
+		release()
 		s.refuseUnread(ctx, ws, err)
-		return waitingroom.Arrival{}, false
+		return waitingroom.Arrival{}, nil, false
 	}
-	return arrival, true
+	return arrival, release, true
 }
 
 // departUnwelcomed records the departure of a shopper recorded as present

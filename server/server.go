@@ -46,8 +46,8 @@ type Checkouter interface {
 type Presence interface {
 	Arrive(ctx context.Context, saleID, shopperID string) error
 	// ArriveAndJoin reads the sale's status, then arrives and, with join,
-	// joins, in one round trip.
-	ArriveAndJoin(ctx context.Context, saleID, shopperID, txn string, join bool) (waitingroom.Arrival, error)
+	// joins, in one round trip with the scripts of also.
+	ArriveAndJoin(ctx context.Context, saleID, shopperID, txn string, join bool, also ...waitingroom.Piped) (waitingroom.Arrival, error)
 	Depart(ctx context.Context, saleID, shopperID string) error
 }
 

@@ -101,20 +101,27 @@ func (s *Server) shopperSocket(c *gin.Context) {
 
 // socketSession makes the session of a socket opened with session=new, as
 // POST /v1/sessions would (same limit per address, same count for the signal
-// many_identities), and counts the new shopper's connection under its cap
-// like any other; release gives that place back. made is what the welcome
-// tells the client.
-func (s *Server) socketSession(c *gin.Context) (claims sessionClaims, made *madeSessionView, release func(), err error) {
+// many_identities), and, with count, counts the new shopper's connection
+// under its cap like any other; release gives that place back. Without
+// count the caller counts it (open's one round trip). made is what the
+// welcome tells the client.
+func (s *Server) socketSession(c *gin.Context, count bool) (claims sessionClaims, made *madeSessionView, release func(), err error) {
 	answer, claims, err := s.mintSession(c)
 	if err != nil {
 		return sessionClaims{}, nil, nil, err
 	}
-	release, err = s.acquireConn(c.Request.Context(), "shopper:"+claims.Subject, s.cfg.Limits.ConnsPerShopper)
-	if err != nil {
-		return sessionClaims{}, nil, nil, err
+	release = func() {}
+	if count {
+		release, err = s.acquireConn(c.Request.Context(), shopperConnKey(claims.Subject), s.cfg.Limits.ConnsPerShopper)
+		if err != nil {
+			return sessionClaims{}, nil, nil, err
+		}
 	}
 	return claims, &madeSessionView{Token: answer.Token, ExpiresAt: answer.ExpiresAt}, release, nil
 }
+
+// shopperConnKey is the key a shopper's connections are counted under.
+func shopperConnKey(shopper string) string { return "shopper:" + shopper }
 
 // joinAtOnce reads the join parameter: absent, or 1.
 func joinAtOnce(v string) (bool, error) {

@@ -67,15 +67,26 @@ type Arrival struct {
 	Place     Place // where the join put the shopper, when it joined
 }
 
+// Piped is another part's script that rides in the arrival's round trip:
+// the count of the shopper's connection under its cap
+// (ratelimit.Counting). Its keys may be in another slot of a Redis Cluster:
+// the client sends each slot's commands to its node.
+type Piped interface {
+	// Queue adds the script to p, by its hash or, with whole, itself.
+	Queue(ctx context.Context, p redis.Pipeliner, whole bool)
+	// NoScript reports that Redis had lost the script: queue it whole again.
+	NoScript() bool
+}
+
 // ArriveAndJoin reads the sale's status, records the shopper's arrival on
 // this node as Arrive does and, with join, joins it as Rooms.Join does, all
-// in one round trip: in a storm nearly every arrival is a new shopper
-// joining at once, and a round trip costs Redis more than any of the
-// scripts. The status is read first, so it is no older than a Status call
-// made now; nothing is recorded for a sale that is not there. The error is
-// the status's: the sale is not there, or Redis is out of reach, in which
-// case the scripts may or may not have run.
-func (p *Presence) ArriveAndJoin(ctx context.Context, saleID, shopperID, txn string, join bool) (Arrival, error) {
+// in one round trip with the scripts of also: in a storm nearly every
+// arrival is a new shopper joining at once, and a round trip costs Redis
+// more than any of the scripts. The status is read first, so it is no older
+// than a Status call made now; nothing is recorded for a sale that is not
+// there. The error is the status's: the sale is not there, or Redis is out
+// of reach, in which case the scripts may or may not have run.
+func (p *Presence) ArriveAndJoin(ctx context.Context, saleID, shopperID, txn string, join bool, also ...Piped) (Arrival, error) {
 	keys, err := joinKeys(saleID, shopperID, txn)
 	if err != nil {
 		return Arrival{}, err
@@ -84,27 +95,38 @@ func (p *Presence) ArriveAndJoin(ctx context.Context, saleID, shopperID, txn str
 	arriveKeys := []string{k.Nodes, k.Conns(p.node), k.Away, k.Meta}
 	var status func() (Status, error)
 	var arrived, joined *redis.Cmd
-	// record sends the scripts by their hash, or, once Redis has said it
-	// lost them (a restart), whole, which loads them again. Both are
-	// idempotent, so the one that did run may run again.
-	record := func(pipe redis.Pipeliner, whole bool) {
-		run := (*redis.Script).EvalSha
-		if whole {
-			run = (*redis.Script).Eval
-		}
-		arrived = run(arriveScript, ctx, pipe, arriveKeys, p.node, shopperID)
-		if join {
-			joined = run(joinScript, ctx, pipe, keys, shopperID, txn)
-		}
-	}
 	_, _ = p.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
 		status = pipeStatus(ctx, pipe, saleID)
-		record(pipe, false)
+		for _, a := range also {
+			a.Queue(ctx, pipe, false)
+		}
+		arrived = arriveScript.EvalSha(ctx, pipe, arriveKeys, p.node, shopperID)
+		if join {
+			joined = joinScript.EvalSha(ctx, pipe, keys, shopperID, txn)
+		}
 		return nil
 	})
-	if redis.HasErrorPrefix(arrived.Err(), "NOSCRIPT") || (join && redis.HasErrorPrefix(joined.Err(), "NOSCRIPT")) {
+	// A script Redis has lost (a restart) did not run: it is sent again,
+	// whole, which loads it again. Only those: the others ran.
+	lostArrive := redis.HasErrorPrefix(arrived.Err(), "NOSCRIPT")
+	lostJoin := join && redis.HasErrorPrefix(joined.Err(), "NOSCRIPT")
+	lost := lostArrive || lostJoin
+	for _, a := range also {
+		lost = lost || a.NoScript()
+	}
+	if lost {
 		_, _ = p.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-			record(pipe, true)
+			for _, a := range also {
+				if a.NoScript() {
+					a.Queue(ctx, pipe, true)
+				}
+			}
+			if lostArrive {
+				arrived = arriveScript.Eval(ctx, pipe, arriveKeys, p.node, shopperID)
+			}
+			if lostJoin {
+				joined = joinScript.Eval(ctx, pipe, keys, shopperID, txn)
+			}
 			return nil
 		})
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/foyerhq/foyer/internal/ratelimit"
 	"github.com/foyerhq/foyer/internal/salekeys"
 )
 
@@ -135,5 +136,37 @@ func TestArriveAndJoinIsAStatusAnArrivalAndAJoin(t *testing.T) {
 	late, err := p.ArriveAndJoin(ctx, saleID, "late", "t_late", true)
 	if err != nil || late.ArriveErr != nil || !errors.Is(late.JoinErr, ErrSaleEnded) || late.Status.State != StateEnded {
 		t.Errorf("joining an ended sale: %v, %+v, want the status and ErrSaleEnded", err, late)
+	}
+}
+
+// TestACountRidingInTheArrivalRunsOnce: the shopper's connection count goes
+// in the arrival's round trip. When Redis has lost the arrival's scripts but
+// not the count's, only the lost ones are sent again: a count sent twice
+// would find its own slot taken, and a cap of one would refuse the shopper.
+func TestACountRidingInTheArrivalRunsOnce(t *testing.T) {
+	rdb, _, saleID := openSale(t, 10)
+	ctx := t.Context()
+	p := NewPresence(rdb, "n1")
+	conns := ratelimit.NewConns(rdb, "ws_shopper")
+	if err := rdb.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conns.Acquire(ctx, "shopper:someone-else", 1); err != nil { // loads the count's script alone
+		t.Fatal(err)
+	}
+	count := conns.Count("shopper:new", 1)
+	a, err := p.ArriveAndJoin(ctx, saleID, "new", "t_new", true, count)
+	if err != nil || a.ArriveErr != nil || a.JoinErr != nil || a.Place.Ticket != 1 {
+		t.Fatalf("arrival %+v, %v", a, err)
+	}
+	release, err := count.Result()
+	if err != nil {
+		t.Fatalf("the new shopper's count: %v", err)
+	}
+	if _, err := conns.Acquire(ctx, "shopper:new", 1); !errors.Is(err, ratelimit.ErrTooManyConns) {
+		t.Errorf("a second connection under a cap of one: %v, want ErrTooManyConns", err)
+	}
+	if err := release(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

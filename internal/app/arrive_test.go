@@ -254,3 +254,47 @@ func TestAnArrivalIntoASaleAskingProofOfWorkJoinsOnceSolved(t *testing.T) {
 		t.Fatalf("the client's arrival got %s %s at %d, want position 2", m.Type, m.Code, m.Position)
 	}
 }
+
+// TestANewShoppersFirstSocketCountsUnderItsCap: on a node that follows the
+// sale already, a new shopper's connection is counted in the same round trip
+// as its arrival; it counts all the same, so the shopper's next sockets stop
+// at the cap, and a socket closed gives its place back.
+func TestANewShoppersFirstSocketCountsUnderItsCap(t *testing.T) {
+	sys := startNodes(t, 1, map[string]string{"FOYER_MAX_CONNS_PER_SHOPPER": "2"})
+	saleID := sys.createSale(t, map[string]any{"sku": "A-4", "name": "Arrive cap", "stock": 5, "outflow_per_second": stalled})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	client := shopperclient.New(sys.URL)
+	first, _ := arrive(t, ctx, client, saleID) // the node follows the sale from here on
+	expectMessage(t, ctx, first, "position")
+
+	arrived, sess := arrive(t, ctx, client, saleID)
+	if m := expectMessage(t, ctx, arrived, "position"); m.Position != 2 {
+		t.Fatalf("the new shopper is at %d, want 2", m.Position)
+	}
+	second, err := client.Connect(ctx, saleID, sess)
+	if err != nil {
+		t.Fatalf("a second socket under a cap of 2: %v", err)
+	}
+	defer second.CloseNow()
+	expectMessage(t, ctx, second, "welcome")
+	if third, err := client.Connect(ctx, saleID, sess); err == nil {
+		third.CloseNow()
+		t.Fatal("a third socket was accepted under a cap of 2: the first was not counted")
+	} else if code, _ := apiCode(err); code != "too_many_connections" {
+		t.Fatalf("the third socket was refused with %v, want too_many_connections", err)
+	}
+	arrived.CloseNow()
+	// Its place comes back once the node has seen the socket close.
+	for {
+		again, err := client.Connect(ctx, saleID, sess)
+		if err == nil {
+			again.CloseNow()
+			break
+		}
+		if code, _ := apiCode(err); code != "too_many_connections" || ctx.Err() != nil {
+			t.Fatalf("after the first socket closed: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond) // polling until the node has seen the close; the deadline is ctx's
+	}
+}

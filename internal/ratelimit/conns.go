@@ -94,26 +94,69 @@ func NewConns(rdb redis.UniversalClient, name string) *Conns {
 // it (the package's fail-open promise). It may then go uncounted: while Redis
 // is in trouble the cap errs on the side of letting shoppers in.
 func (c *Conns) Acquire(ctx context.Context, key string, limit int) (release func(context.Context) error, err error) {
-	if limit <= 0 {
+	n := c.Count(key, limit)
+	if n == nil {
 		return noRelease, nil
-	}
-	set := keyPrefix + "conns:" + c.name + ":" + key
-	id := c.node + "-" + strconv.FormatUint(c.seq.Add(1), 36)
-	now := c.now()
-	args := append(make([]any, 0, 8), now.UnixMilli(), id, limit, c.KeyTTL.Milliseconds())
-	args = c.appendAlive(args, now)
-	if !c.used.Load() {
-		c.used.Store(true) // once: a store on every connection would write a shared cache line
 	}
 	sctx, cancel := withTimeout(ctx, c.Timeout)
 	defer cancel()
-	ok, err := acquireScript.Run(sctx, c.rdb, []string{set}, args...).Int()
-	if err == nil && ok == 0 {
-		return noRelease, fmt.Errorf("acquire %s connection for %s: %w", c.name, key, ErrTooManyConns)
+	n.answer = acquireScript.Run(sctx, c.rdb, []string{n.set}, n.args...)
+	return n.Result()
+}
+
+// Counting is one connection's count under a cap that a caller sends in a
+// pipeline of its own, beside commands of other keys: a new shopper's count
+// goes with its arrival, one round trip for both. Queue it, run the
+// pipeline, then read Result as Acquire's.
+type Counting struct {
+	c        *Conns
+	key, set string
+	id       string
+	args     []any
+	answer   *redis.Cmd
+}
+
+// Count prepares the count of one more open connection for key under limit,
+// for a pipeline; nil when limit is zero or less (no cap, no Redis call).
+func (c *Conns) Count(key string, limit int) *Counting {
+	if limit <= 0 {
+		return nil
 	}
-	release = c.releaser(set, id)
+	n := &Counting{c: c, key: key, set: keyPrefix + "conns:" + c.name + ":" + key,
+		id: c.node + "-" + strconv.FormatUint(c.seq.Add(1), 36)}
+	now := c.now()
+	n.args = c.appendAlive(append(make([]any, 0, 8), now.UnixMilli(), n.id, limit, c.KeyTTL.Milliseconds()), now)
+	if !c.used.Load() {
+		c.used.Store(true) // once: a store on every connection would write a shared cache line
+	}
+	return n
+}
+
+// Queue adds the count to p: by its script's hash, or, with whole (after
+// Redis said it lost its scripts, see NoScript), the script itself.
+func (n *Counting) Queue(ctx context.Context, p redis.Pipeliner, whole bool) {
+	if whole {
+		n.answer = acquireScript.Eval(ctx, p, []string{n.set}, n.args...)
+		return
+	}
+	n.answer = acquireScript.EvalSha(ctx, p, []string{n.set}, n.args...)
+}
+
+// NoScript reports whether Redis answered that it had lost the script: the
+// count did not run, and must be queued again whole.
+func (n *Counting) NoScript() bool {
+	return n.answer != nil && redis.HasErrorPrefix(n.answer.Err(), "NOSCRIPT")
+}
+
+// Result is the count's outcome, as Acquire returns it.
+func (n *Counting) Result() (release func(context.Context) error, err error) {
+	ok, err := n.answer.Int()
+	if err == nil && ok == 0 {
+		return noRelease, fmt.Errorf("acquire %s connection for %s: %w", n.c.name, n.key, ErrTooManyConns)
+	}
+	release = n.c.releaser(n.set, n.id)
 	if err != nil {
-		return release, fmt.Errorf("acquire %s connection for %s: %w", c.name, key, err)
+		return release, fmt.Errorf("acquire %s connection for %s: %w", n.c.name, n.key, err)
 	}
 	return release, nil
 }

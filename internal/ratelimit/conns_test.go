@@ -262,3 +262,61 @@ func TestWithoutRedisConnectionsAreLetThroughAndTheErrorReported(t *testing.T) {
 		t.Error("a refresh without Redis reported no error")
 	}
 }
+
+// pipedCount sends one Count in a pipeline of its own, sending it again
+// whole if Redis lost its script, as a caller's pipeline does.
+func pipedCount(t *testing.T, rdb redis.UniversalClient, c *Conns, key string, limit int) (func(context.Context) error, error) {
+	t.Helper()
+	n := c.Count(key, limit)
+	for _, whole := range []bool{false, true} {
+		_, _ = rdb.Pipelined(t.Context(), func(p redis.Pipeliner) error {
+			n.Queue(t.Context(), p, whole)
+			return nil
+		})
+		if !n.NoScript() {
+			break
+		}
+	}
+	return n.Result()
+}
+
+// TestACountSentInAPipelineIsAnAcquire: a count that rides in a caller's
+// pipeline takes a slot, is refused at the limit and is released, as
+// Acquire's; one sent after Redis lost the script says so and counts once
+// sent whole. No cap is no count.
+func TestACountSentInAPipelineIsAnAcquire(t *testing.T) {
+	rdb := testenv.RedisClient(t, testenv.NewRedis(t))
+	node := newNode(t, rdb, newClock())
+	if node.Count("203.0.113.7", 0) != nil {
+		t.Error("a count with no cap")
+	}
+	if err := rdb.ScriptFlush(t.Context()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	n := node.Count("203.0.113.7", 1)
+	_, _ = rdb.Pipelined(t.Context(), func(p redis.Pipeliner) error {
+		n.Queue(t.Context(), p, false)
+		return nil
+	})
+	if !n.NoScript() {
+		t.Fatal("a count sent by hash after Redis lost its scripts did not say so")
+	}
+	_, _ = rdb.Pipelined(t.Context(), func(p redis.Pipeliner) error {
+		n.Queue(t.Context(), p, true)
+		return nil
+	})
+	release, err := n.Result()
+	if err != nil || n.NoScript() {
+		t.Fatalf("sent whole: %v", err)
+	}
+	if _, err := pipedCount(t, rdb, node, "203.0.113.7", 1); !errors.Is(err, ErrTooManyConns) {
+		t.Fatalf("a second count at a limit of 1: %v, want ErrTooManyConns", err)
+	}
+	refused(t, node, "203.0.113.7", 1) // Acquire sees the piped count
+	if err := release(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pipedCount(t, rdb, node, "203.0.113.7", 1); err != nil {
+		t.Fatalf("after the release: %v", err)
+	}
+}
