@@ -1,7 +1,6 @@
 package server
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"time"
@@ -135,12 +134,21 @@ func (s *Server) arriveJoining(ctx context.Context, ws *websocket.Conn, saleID, 
 	arrival, err := s.deps.Presence.ArriveAndJoin(ctx, saleID, shopper, newTxn(), join, also...)
 	release = func() {}
 	if count != nil {
-		// A new shopper's key holds no connection yet: its cap cannot be
-		// full, and a refusal would be one more error like the arrival's.
-		give, counted := count.Result()
-		var full error
-		if release, full = s.counted(shopperConnKey(shopper), give, counted); full != nil {
-			release, err = func() {}, cmp.Or(err, full)
+		give, countErr := count.Result()
+		if err != nil {
+			// Refused anyway: a place the count may have taken goes back
+			// at once, without the warning of a counter let through.
+			release = func() {
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+				defer cancel()
+				_ = give(rctx) // one that fails is sent again by the counter's next refresh
+			}
+		} else if release, countErr = s.counted(shopperConnKey(shopper), give, countErr); countErr != nil {
+			// A full cap. A new shopper's key holds only this
+			// connection, counted once however often it is sent, so
+			// this would be a counter gone wrong: refused as Acquire
+			// would refuse it.
+			release, err = func() {}, countErr
 		}
 	}
 	if err != nil {

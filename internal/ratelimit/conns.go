@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	_ "embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -107,7 +108,9 @@ func (c *Conns) Acquire(ctx context.Context, key string, limit int) (release fun
 // Counting is one connection's count under a cap that a caller sends in a
 // pipeline of its own, beside commands of other keys: a new shopper's count
 // goes with its arrival, one round trip for both. Queue it, run the
-// pipeline, then read Result as Acquire's.
+// pipeline, then read Result as Acquire's. Unlike Acquire it has no Timeout
+// of its own: it waits, and fails, with the caller's pipeline. Sending it
+// twice counts it once.
 type Counting struct {
 	c        *Conns
 	key, set string
@@ -148,8 +151,14 @@ func (n *Counting) NoScript() bool {
 	return n.answer != nil && redis.HasErrorPrefix(n.answer.Err(), "NOSCRIPT")
 }
 
+// errNotSent is the Result of a count that was never queued.
+var errNotSent = errors.New("count never sent")
+
 // Result is the count's outcome, as Acquire returns it.
 func (n *Counting) Result() (release func(context.Context) error, err error) {
+	if n.answer == nil {
+		return noRelease, fmt.Errorf("acquire %s connection for %s: %w", n.c.name, n.key, errNotSent)
+	}
 	ok, err := n.answer.Int()
 	if err == nil && ok == 0 {
 		return noRelease, fmt.Errorf("acquire %s connection for %s: %w", n.c.name, n.key, ErrTooManyConns)

@@ -320,3 +320,28 @@ func TestACountSentInAPipelineIsAnAcquire(t *testing.T) {
 		t.Fatalf("after the release: %v", err)
 	}
 }
+
+// TestACountSentTwiceCountsOnce: go-redis sends a pipeline again after an
+// answer it lost, and a count that ran the first time must not find its own
+// slot taken: under a cap of one it would refuse its own connection. A count
+// never sent is an error, not a panic.
+func TestACountSentTwiceCountsOnce(t *testing.T) {
+	rdb := testenv.RedisClient(t, testenv.NewRedis(t))
+	node := newNode(t, rdb, newClock())
+	n := node.Count("203.0.113.9", 1)
+	for range 2 {
+		if _, err := rdb.Pipelined(t.Context(), func(p redis.Pipeliner) error {
+			n.Queue(t.Context(), p, true)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := n.Result(); err != nil {
+		t.Fatalf("a count sent twice: %v", err)
+	}
+	refused(t, node, "203.0.113.9", 1)
+	if _, err := node.Count("203.0.113.10", 1).Result(); !errors.Is(err, errNotSent) {
+		t.Errorf("a count never sent: %v, want errNotSent", err)
+	}
+}

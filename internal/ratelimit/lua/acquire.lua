@@ -11,8 +11,11 @@
 -- ARGV[4] the set's own TTL (ms), ARGV[5] the cutoff (unix ms; 0 from a caller
 -- that has not heard lately who is alive, which takes nobody out),
 -- ARGV[6..] the nodes alive, as the caller last heard
--- Returns 1 if the connection was counted, 0 if the key is at its limit.
+-- Returns 1 if the connection was counted (now or before), 0 if the key is at its limit.
 local set, limit = KEYS[1], tonumber(ARGV[3])
+-- A connection already counted is not counted again: a pipeline that go-redis
+-- sends again after a lost answer must not find its own slot taken.
+if redis.call('ZSCORE', set, ARGV[2]) then return 1 end
 if redis.call('ZCARD', set) >= limit then
   local alive = {}
   for i = 6, #ARGV do alive[ARGV[i]] = true end
