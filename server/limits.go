@@ -176,8 +176,11 @@ func (s *Server) admitSocket(c *gin.Context, shopper string, known bool) (releas
 		releaseIP()
 		return nil, err
 	}
-	return func() { releaseShopper(); releaseIP() }, nil
+	return both(releaseShopper, releaseIP), nil
 }
+
+// both returns a release that runs first, then then.
+func both(first, then func()) func() { return func() { first(); then() } }
 
 // acquireConn takes a place for key under a cap of limit open connections.
 // Only a full cap refuses; a counter that cannot reach Redis lets the

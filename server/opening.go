@@ -27,8 +27,8 @@ type opening struct {
 //
 // A new shopper joining at once on a node that follows the sale already (no
 // proof of work asked) is the whole of a storm: its session is made first,
-// then the sale's status, its arrival and its join are one round trip
-// (waitingroom.Presence.ArriveAndJoin). Any other socket reads the status
+// then the sale's status, its arrival, its join and its connection's count
+// are one round trip (waitingroom.Presence.ArriveAndJoin). Any other socket reads the status
 // first, and arrives and joins once welcomed.
 func (s *Server) open(c *gin.Context, ws *websocket.Conn, saleID string, o opening, release func()) (sess *session, ok bool) {
 	defer func() {
@@ -55,8 +55,7 @@ func (s *Server) open(c *gin.Context, ws *websocket.Conn, saleID string, o openi
 		if claims, made, releaseShopper, ok = s.makeSocketSession(c, ws, !fast); !ok {
 			return nil, false
 		}
-		releaseIP := release
-		release = func() { releaseShopper(); releaseIP() }
+		release = both(releaseShopper, release)
 	}
 	shopper := claims.Subject
 	var arrival waitingroom.Arrival
@@ -67,8 +66,7 @@ func (s *Server) open(c *gin.Context, ws *websocket.Conn, saleID string, o openi
 		if arrival, releaseShopper, ok = s.arriveJoining(ctx, ws, saleID, shopper, joinRefused == nil); !ok {
 			return nil, false
 		}
-		releaseIP := release
-		release = func() { releaseShopper(); releaseIP() }
+		release = both(releaseShopper, release)
 		st = arrival.Status
 	}
 
