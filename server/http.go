@@ -56,7 +56,7 @@ func (s *Server) mintSession(c *gin.Context) (sessionAnswer, sessionClaims, erro
 		RegisteredClaims: s.deps.Ring.NewClaims(shopper, sessionAudience, "", sessionTTL),
 		IPSessions:       s.countSession(c.Request.Context(), c.ClientIP()),
 	}
-	token, err := s.deps.Ring.Sign(claims)
+	token, err := s.deps.Ring.SignPrivate(claims)
 	if err != nil {
 		return sessionAnswer{}, sessionClaims{}, err
 	}
@@ -67,7 +67,7 @@ func (s *Server) mintSession(c *gin.Context) (sessionAnswer, sessionClaims, erro
 // the shopper.
 func (s *Server) sessionOf(token string) (sessionClaims, error) {
 	var claims sessionClaims
-	if err := s.deps.Ring.Verify(token, &claims, sessionAudience); err != nil {
+	if err := s.deps.Ring.VerifyPrivate(token, &claims, sessionAudience); err != nil {
 		return sessionClaims{}, fmt.Errorf("%w: %v", errSessionInvalid, err)
 	}
 	if claims.Subject == "" {

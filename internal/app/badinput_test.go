@@ -364,3 +364,49 @@ func TestAReplayedIdempotencyKeyGetsTheSameAnswerAndDoesNothingMore(t *testing.T
 	}
 	sys.assertUnchanged(t, saleID, before, "refused checkouts")
 }
+
+// TestSessionsAndReservationTokensAreNotInterchangeable: a session made
+// before sessions were MACed (Ed25519, as reservation tokens are) still
+// opens a socket as its shopper; a reservation token is no session (close
+// 4001), and a session is no reservation token (401 at checkout).
+func TestSessionsAndReservationTokensAreNotInterchangeable(t *testing.T) {
+	sys := startSystem(t)
+	saleID := sys.createSale(t, map[string]any{"sku": "K-2", "name": "Tokens", "stock": 5, "outflow_per_second": 100})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ring := mustRing(t, sys.Seed)
+	client := shopperclient.New(sys.URL)
+
+	legacy, err := ring.Sign(ring.NewClaims("v_legacy", "foyer:session", "", time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := client.Connect(ctx, saleID, shopperclient.Session{ShopperID: "v_legacy", Token: legacy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	if m := expectMessage(t, ctx, conn, "welcome"); m.You.ShopperID != "v_legacy" {
+		t.Fatalf("an Ed25519 session from before was welcomed as %q", m.You.ShopperID)
+	}
+
+	admitted, _ := admitOne(t, ctx, sys, saleID)
+	asSession, err := client.Connect(ctx, saleID, shopperclient.Session{Token: admitted.Token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer asSession.CloseNow()
+	if code := expectClose(t, ctx, asSession); code != 4001 {
+		t.Errorf("a reservation token as a session: close %d, want 4001", code)
+	}
+
+	sess, err := client.NewSession(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct{ Error struct{ Code string } }
+	status := sys.call(t, http.MethodPost, "/v1/sales/"+saleID+"/checkout", "", map[string]string{"token": sess.Token}, &body)
+	if status != http.StatusUnauthorized {
+		t.Errorf("a session as a reservation token: %d %q, want 401", status, body.Error.Code)
+	}
+}

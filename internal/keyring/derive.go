@@ -11,7 +11,18 @@ import (
 // purposes get unrelated secrets, and none of them reveals the seed. It
 // changes when the signing key is rotated.
 func (r *Ring) DeriveSecret(purpose string) []byte {
-	m := hmac.New(sha256.New, r.active.private.Seed())
-	m.Write([]byte("foyer/derive/" + purpose))
+	return derive(r.active.private.Seed(), purpose)
+}
+
+func derive(seed []byte, purpose string) []byte { return mac(seed, "foyer/derive/"+purpose) }
+
+// sessionSecret is a key's secret for the tokens only Foyer's nodes read
+// (SignPrivate). Its label is outside DeriveSecret's "foyer/derive/" space,
+// so no purpose given to DeriveSecret, now or later, can yield it.
+func sessionSecret(seed []byte) []byte { return mac(seed, "foyer/session-mac/v1") }
+
+func mac(seed []byte, label string) []byte {
+	m := hmac.New(sha256.New, seed)
+	m.Write([]byte(label))
 	return m.Sum(nil)
 }

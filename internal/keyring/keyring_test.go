@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,7 +149,8 @@ func TestAnExpiredTokenFailsWithErrTokenExpired(t *testing.T) {
 	}
 }
 
-// The ring promises to verify only EdDSA, and to require issuer and expiry.
+// The ring promises that Verify takes only EdDSA and VerifyPrivate only its
+// MAC (or EdDSA from before), and that both require issuer and expiry.
 func TestTheRingRefusesTokensItDidNotMakeToMeasure(t *testing.T) {
 	r := newRing(t, keyring.NewSeed())
 	kid := kidOf(t, sign(t, r))
@@ -214,14 +216,59 @@ func TestTheRingRefusesTokensItDidNotMakeToMeasure(t *testing.T) {
 			}
 			return s
 		}},
+		{"HS256 keyed with a secret the ring derives for another purpose", func(t *testing.T) string {
+			tok := jwt.NewWithClaims(jwt.SigningMethodHS256, valid())
+			tok.Header["kid"] = kid
+			s, err := tok.SignedString(r.DeriveSecret("pow"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}},
+		{"MACed, its claims changed", func(t *testing.T) string {
+			s, err := r.SignPrivate(valid())
+			if err != nil {
+				t.Fatal(err)
+			}
+			forged := valid()
+			forged.Subject = "shopper-2"
+			other, err := r.SignPrivate(forged)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts, otherParts := strings.Split(s, "."), strings.Split(other, ".")
+			return parts[0] + "." + otherParts[1] + "." + parts[2]
+		}},
+		{"MACed, no expiry", func(t *testing.T) string {
+			c := valid()
+			c.ExpiresAt = nil
+			s, err := r.SignPrivate(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}},
+		{"MACed, another issuer", func(t *testing.T) string {
+			c := valid()
+			c.Issuer = "not-foyer"
+			s, err := r.SignPrivate(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}},
 		{"garbage", func(*testing.T) string { return "not.a.token" }},
 		{"empty", func(*testing.T) string { return "" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			token := tt.token(t)
 			var claims jwt.RegisteredClaims
-			if err := r.Verify(tt.token(t), &claims, audience); err == nil {
+			if err := r.Verify(token, &claims, audience); err == nil {
 				t.Fatal("Verify accepted it")
+			}
+			if err := r.VerifyPrivate(token, &claims, audience); err == nil {
+				t.Fatal("VerifyPrivate accepted it")
 			}
 		})
 	}
@@ -290,5 +337,42 @@ func TestNewSeedGivesAUsableFreshKeyEveryTime(t *testing.T) {
 	}
 	if kidOf(t, sign(t, newRing(t, a))) == kidOf(t, sign(t, newRing(t, b))) {
 		t.Fatal("two fresh seeds gave the same kid")
+	}
+}
+
+// TestAPrivateTokenVerifiesOnlyAsOne: a token MACed for Foyer's own nodes
+// (a session) verifies with VerifyPrivate, on every ring of the same key and
+// through a rotation, but not as a token a shop may verify (Verify), not on
+// a ring of another key, and not once its key is retired. Tokens signed
+// with Ed25519 before sessions were MACed still verify as private ones.
+func TestAPrivateTokenVerifiesOnlyAsOne(t *testing.T) {
+	seed, newer := keyring.NewSeed(), keyring.NewSeed()
+	r := newRing(t, seed)
+	token, err := r.SignPrivate(r.NewClaims("shopper-1", audience, "", time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims jwt.RegisteredClaims
+	if err := newRing(t, seed).VerifyPrivate(token, &claims, audience); err != nil || claims.Subject != "shopper-1" {
+		t.Fatalf("another node of the same key: %v, subject %q", err, claims.Subject)
+	}
+	if err := newRing(t, newer, seed).VerifyPrivate(token, &claims, audience); err != nil {
+		t.Fatalf("after a rotation: %v", err)
+	}
+	if err := r.Verify(token, &claims, audience); err == nil {
+		t.Error("Verify, which a shop's tokens go through, accepted a MACed token")
+	}
+	if err := newRing(t, newer).VerifyPrivate(token, &claims, audience); err == nil {
+		t.Error("a ring of another key verified the token")
+	}
+	retired := newRing(t, newer, seed+"@"+time.Now().Add(-time.Minute).UTC().Format(time.RFC3339))
+	if err := retired.VerifyPrivate(token, &claims, audience); !errors.Is(err, keyring.ErrKeyRetired) {
+		t.Errorf("a retired key's token: %v, want ErrKeyRetired", err)
+	}
+	if err := r.VerifyPrivate(sign(t, r), &claims, audience); err != nil {
+		t.Errorf("an Ed25519 token from before: %v", err)
+	}
+	if err := r.VerifyPrivate(token, &claims, "another"); err == nil {
+		t.Error("a token for another audience verified")
 	}
 }
