@@ -71,7 +71,13 @@ func (s *Server) open(c *gin.Context, ws *websocket.Conn, saleID string, o openi
 	}
 
 	conn := newConn(ws, shopper, clientAddr(c), s.hub, s.cfg.IdleTimeout)
-	room, ok = s.welcome(ctx, st, conn, made)
+	// The room's difficulty follows the sale's events; before the node
+	// follows the sale, the status's is as fresh.
+	difficulty := st.PowDifficulty
+	if room != nil {
+		difficulty = room.powDifficulty()
+	}
+	room, ok = s.welcome(ctx, st, conn, made, difficulty)
 	if !ok {
 		if fast {
 			s.departUnwelcomed(ctx, saleID, shopper)
@@ -173,15 +179,9 @@ func (s *Server) departUnwelcomed(ctx context.Context, saleID, shopper string) {
 // welcome sends a socket its welcome, then brings it into its sale's room:
 // the welcome is queued first, so it is the first message the client reads
 // whatever the room tells meanwhile. made is the session made for the
-// socket, if one was. It reports false, having closed the socket, when the
-// room cannot take it.
-func (s *Server) welcome(ctx context.Context, st waitingroom.Status, conn *conn, made *madeSessionView) (*saleRoom, bool) {
-	// The room's difficulty follows the sale's events; before the node
-	// follows the sale, the status's is as fresh.
-	difficulty := st.PowDifficulty
-	if r := s.hub.following(st.SaleID); r != nil {
-		difficulty = r.powDifficulty()
-	}
+// socket, if one was; difficulty the proof of work its challenge asks. It
+// reports false, having closed the socket, when the room cannot take it.
+func (s *Server) welcome(ctx context.Context, st waitingroom.Status, conn *conn, made *madeSessionView, difficulty int) (*saleRoom, bool) {
 	conn.told = st.State
 	conn.enqueue(encode(welcomeMsg{
 		Type: msgWelcome, Protocol: 1, ServerTime: time.Now().UnixMilli(),

@@ -254,7 +254,7 @@ func (ss *session) onMessage(ctx context.Context, typ websocket.MessageType, dat
 // place the shopper has), and the join limits are left for the join
 // message that carries the solution.
 func (ss *session) joinAtOpen(ctx context.Context, madeNow bool) {
-	if ss.asksWork() {
+	if ss.s.asksWork(ss.room.powDifficulty()) {
 		// A shopper made a moment ago has no place to look for: straight
 		// to the challenge.
 		var none *powSolution
@@ -280,9 +280,6 @@ func (ss *session) joinAtOpen(ctx context.Context, madeNow bool) {
 		ss.s.sendError(ss.conn, err)
 	}
 }
-
-// asksWork reports whether a join must carry a proof of work.
-func (ss *session) asksWork() bool { return ss.s.asksWork(ss.room.powDifficulty()) }
 
 // asksWork reports whether a sale asking this difficulty makes joins on
 // this node carry a proof of work: the node checks proofs when it has a
