@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"net/netip"
 	"sync"
@@ -38,6 +39,7 @@ const (
 // the connection is in.
 type conn struct {
 	ws      *websocket.Conn
+	out     *corkable // what ws writes to; nil in tests of the room alone
 	shopper string
 	addr    netip.Addr // the client's IP, as the blocklist knows it (zero when unknown)
 	writers *writePool
@@ -48,6 +50,7 @@ type conn struct {
 	mu        sync.Mutex // guards queue, scheduled and closed
 	queue     [][]byte
 	scheduled bool // waiting for, or held by, a shared writer
+	held      bool // the socket is opening: its messages wait for letOut
 	closed    bool
 	done      chan struct{}
 	once      sync.Once
@@ -63,8 +66,10 @@ type conn struct {
 	told waitingroom.State
 }
 
-func newConn(ws *websocket.Conn, shopper string, addr netip.Addr, h *hub, idleFor time.Duration) *conn {
-	c := &conn{ws: ws, shopper: shopper, addr: addr, writers: h.writers, metrics: h.metrics, idleFor: idleFor, done: make(chan struct{})}
+// newConn is a socket's connection, held: what it is sent waits for letOut.
+func newConn(ws *websocket.Conn, out *corkable, shopper string, addr netip.Addr, h *hub, idleFor time.Duration) *conn {
+	c := &conn{ws: ws, out: out, shopper: shopper, addr: addr, writers: h.writers, metrics: h.metrics, idleFor: idleFor,
+		held: true, done: make(chan struct{})}
 	c.metrics.connections.Inc()
 	c.metrics.open.Add(1)
 	c.idle = time.AfterFunc(idleFor, func() { c.close(closeIdle, "idle: nothing received") })
@@ -88,8 +93,21 @@ func (c *conn) enqueue(msg []byte) {
 		return
 	}
 	c.queue = append(c.queue, msg)
-	schedule := !c.scheduled
-	c.scheduled = true
+	schedule := !c.scheduled && !c.held
+	c.scheduled = c.scheduled || schedule
+	c.mu.Unlock()
+	if schedule {
+		c.writers.schedule(c)
+	}
+}
+
+// letOut sends what was queued while the socket opened, and what comes
+// after as it comes.
+func (c *conn) letOut() {
+	c.mu.Lock()
+	schedule := c.held && len(c.queue) > 0 && !c.scheduled && !c.closed
+	c.held = false
+	c.scheduled = c.scheduled || schedule
 	c.mu.Unlock()
 	if schedule {
 		c.writers.schedule(c)
@@ -98,19 +116,30 @@ func (c *conn) enqueue(msg []byte) {
 
 // flush writes what is queued, then gives the writer back: a connection with
 // more to send goes to the back of the line, so none holds a writer for long.
+// Messages queued together leave in one write.
 func (c *conn) flush() {
 	c.mu.Lock()
 	batch := c.queue
 	c.queue = nil
 	c.mu.Unlock()
+	corked := len(batch) > 1 && c.out != nil
+	if corked {
+		c.out.cork()
+	}
+	var err error
 	for _, msg := range batch {
 		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
-		err := c.ws.Write(ctx, websocket.MessageText, msg)
+		err = c.ws.Write(ctx, websocket.MessageText, msg)
 		cancel()
 		if err != nil {
-			c.close(websocket.StatusGoingAway, "write failed")
 			break
 		}
+	}
+	if corked {
+		err = cmp.Or(err, c.out.uncork(writeTimeout))
+	}
+	if err != nil {
+		c.close(websocket.StatusGoingAway, "write failed")
 	}
 	c.mu.Lock()
 	more := len(c.queue) > 0 && !c.closed

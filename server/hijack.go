@@ -21,25 +21,31 @@ const (
 )
 
 // smallBuffers is the gin response writer of a WebSocket upgrade, whose
-// Hijack hands the connection over with small buffers. Everything else is
-// gin's (WriteHeaderNow included, which the upgrade needs).
+// Hijack hands the connection over with small buffers, and writable through
+// a cork (conn, once hijacked). Everything else is gin's (WriteHeaderNow
+// included, which the upgrade needs).
 type smallBuffers struct {
 	gin.ResponseWriter
+	conn *corkable
 }
 
 // Hijack takes the connection from net/http and keeps whatever the client
 // sent after its request that net/http had already read.
-func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	conn, brw, err := w.ResponseWriter.Hijack()
+func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	raw, brw, err := w.ResponseWriter.Hijack()
 	if err != nil {
 		return nil, nil, err
 	}
+	// The library writes to the connection it is given, whatever writer
+	// its buffer had: the cork must be that connection.
+	conn := &corkable{Conn: raw}
+	w.conn = conn
 	// What net/http read ahead goes into the new reader's buffer, not into
 	// a reader behind it: the library takes what is buffered and puts the
 	// connection itself behind it (accept.go).
 	n := brw.Reader.Buffered()
 	early, _ := brw.Reader.Peek(n)
-	br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(early)), conn), max(socketReadBuffer, n))
+	br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(early)), raw), max(socketReadBuffer, n))
 	if n > 0 {
 		if _, err := br.Peek(n); err != nil {
 			return nil, nil, err

@@ -21,7 +21,7 @@ func TestAMessageSentWithTheUpgradeRequestIsNotLost(t *testing.T) {
 	gin.SetMode(gin.TestMode)
 	r := gin.New()
 	r.GET("/ws", func(c *gin.Context) {
-		ws, err := websocket.Accept(smallBuffers{c.Writer}, c.Request, nil)
+		ws, err := websocket.Accept(&smallBuffers{ResponseWriter: c.Writer}, c.Request, nil)
 		if err != nil {
 			return
 		}

@@ -30,7 +30,7 @@ type opening struct {
 // then the sale's status, its arrival, its join and its connection's count
 // are one round trip (waitingroom.Presence.ArriveAndJoin). Any other socket reads the status
 // first, and arrives and joins once welcomed.
-func (s *Server) open(c *gin.Context, ws *websocket.Conn, saleID string, o opening, release func()) (sess *session, ok bool) {
+func (s *Server) open(c *gin.Context, ws *websocket.Conn, out *corkable, saleID string, o opening, release func()) (sess *session, ok bool) {
 	defer func() {
 		if !ok {
 			release()
@@ -70,7 +70,10 @@ func (s *Server) open(c *gin.Context, ws *websocket.Conn, saleID string, o openi
 		st = arrival.Status
 	}
 
-	conn := newConn(ws, shopper, clientAddr(c), s.hub, s.cfg.IdleTimeout)
+	conn := newConn(ws, out, shopper, clientAddr(c), s.hub, s.cfg.IdleTimeout)
+	// What the socket is told while it opens (the welcome, the join's
+	// answer, what the room tells meanwhile) leaves together.
+	defer conn.letOut()
 	// The room's difficulty follows the sale's events; before the node
 	// follows the sale, the status's is as fresh.
 	difficulty := st.PowDifficulty
@@ -197,6 +200,7 @@ func (s *Server) welcome(ctx context.Context, st waitingroom.Status, conn *conn,
 		return nil, false
 	}
 	if err != nil {
+		conn.letOut()
 		s.sendError(conn, err)
 		conn.close(websocket.StatusTryAgainLater, "try again")
 		return nil, false

@@ -61,7 +61,8 @@ func (s *Server) shopperSocket(c *gin.Context) {
 			release()
 		}
 	}()
-	ws, err := websocket.Accept(smallBuffers{c.Writer}, c.Request, &websocket.AcceptOptions{
+	upgrade := &smallBuffers{ResponseWriter: c.Writer}
+	ws, err := websocket.Accept(upgrade, c.Request, &websocket.AcceptOptions{
 		Subprotocols:   []string{Subprotocol},
 		OriginPatterns: s.cfg.AllowedOrigins,
 	})
@@ -88,7 +89,7 @@ func (s *Server) shopperSocket(c *gin.Context) {
 		return
 	}
 	handedOff = true // open gives the places back if the socket cannot stay
-	sess, ok := s.open(c, ws, saleID, opening{claims: claims, making: making, joinNow: joinNow}, release)
+	sess, ok := s.open(c, ws, upgrade.conn, saleID, opening{claims: claims, making: making, joinNow: joinNow}, release)
 	if !ok {
 		return
 	}

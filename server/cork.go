@@ -1,0 +1,59 @@
+package server
+
+import (
+	"net"
+	"sync"
+	"time"
+)
+
+// corkable is a shopper's connection as the WebSocket library writes to it.
+// The library flushes every message with a write of its own; between cork
+// and uncork those writes gather here instead, so that a batch of messages
+// leaves in one system call and, on the wire, one segment. A new shopper's
+// welcome and place are such a batch: two writes were a tenth of a
+// gateway's CPU in a join storm, and two reads for the client.
+type corkable struct {
+	net.Conn
+	mu      sync.Mutex // guards corked and pending, and orders the writes
+	corked  bool
+	pending []byte
+}
+
+func (w *corkable) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.corked {
+		w.pending = append(w.pending, p...)
+		return len(p), nil
+	}
+	return w.Conn.Write(p)
+}
+
+// cork starts gathering writes.
+func (w *corkable) cork() {
+	w.mu.Lock()
+	w.corked = true
+	w.mu.Unlock()
+}
+
+// uncork writes what gathered in one write, and writes go straight through
+// again. The library's write timeouts covered only the copies, so this
+// write gets its own: timeout. A write that fails leaves the connection
+// broken, as a failed write of the library's would.
+func (w *corkable) uncork(timeout time.Duration) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.corked = false
+	if len(w.pending) == 0 {
+		return nil
+	}
+	p := w.pending
+	w.pending = nil // a held shopper keeps no buffer
+	if err := w.Conn.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
+		return err
+	}
+	// The library's writes count on no deadline: this one's goes with it.
+	defer w.Conn.SetWriteDeadline(time.Time{}) //nolint:errcheck // fails only on a closed connection
+	_, err := w.Conn.Write(p)
+	return err
+}

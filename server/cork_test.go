@@ -1,0 +1,95 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"testing"
+	"time"
+)
+
+// writeCounter counts the writes that reach a connection.
+type writeCounter struct {
+	net.Conn
+	writes int
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.Conn.Write(p)
+}
+
+func TestCorkedWritesLeaveTogetherAndUncorkedOnesAtOnce(t *testing.T) {
+	server, client := net.Pipe()
+	defer server.Close()
+	defer client.Close()
+	received := make(chan []byte, 10)
+	go func() {
+		buf := make([]byte, 64)
+		for {
+			n, err := client.Read(buf)
+			if err != nil {
+				close(received)
+				return
+			}
+			received <- append([]byte(nil), buf[:n]...)
+		}
+	}()
+	counted := &writeCounter{Conn: server}
+	w := &corkable{Conn: counted}
+
+	w.cork()
+	for _, part := range []string{"wel", "come", "+place"} {
+		if n, err := w.Write([]byte(part)); n != len(part) || err != nil {
+			t.Fatalf("corked write of %q: %d, %v", part, n, err)
+		}
+	}
+	if counted.writes != 0 {
+		t.Fatalf("%d writes reached the connection while corked, want 0", counted.writes)
+	}
+	if err := w.uncork(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(<-received); got != "welcome+place" || counted.writes != 1 {
+		t.Fatalf("uncorked: %q in %d writes, want %q in 1", got, counted.writes, "welcome+place")
+	}
+	if err := w.uncork(time.Second); err != nil || counted.writes != 1 {
+		t.Fatalf("uncorking with nothing gathered: %v, %d writes, want none", err, counted.writes)
+	}
+	if _, err := w.Write([]byte("stock")); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(<-received); got != "stock" || counted.writes != 2 {
+		t.Fatalf("after uncork: %q in %d writes, want %q straight through", got, counted.writes, "stock")
+	}
+}
+
+// The library's own timeouts covered only the gathering; the gathered write
+// has its own, and takes it away after, since the library's writes count on
+// none.
+func TestAGatheredWriteHasItsOwnTimeoutAndLeavesNoDeadlineBehind(t *testing.T) {
+	server, client := net.Pipe()
+	defer server.Close()
+	defer client.Close()
+	w := &corkable{Conn: server}
+
+	w.cork()
+	w.Write([]byte("nobody reads this")) //nolint:errcheck // corked: always whole
+	// Nobody reads the pipe, so the write cannot finish: its deadline ends it.
+	if err := w.uncork(time.Nanosecond); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("a gathered write nobody reads returned %v, want a deadline exceeded", err)
+	}
+	read := make(chan string, 1)
+	go func() {
+		buf := make([]byte, 5)
+		io.ReadFull(client, buf) //nolint:errcheck // what was read is the check
+		read <- string(buf)
+	}()
+	if _, err := w.Write([]byte("later")); err != nil {
+		t.Fatalf("a write after the gathered one's deadline failed: %v", err)
+	}
+	if got := <-read; got != "later" {
+		t.Fatalf("read %q, want %q", got, "later")
+	}
+}
