@@ -10,6 +10,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -43,8 +44,11 @@ type key struct {
 	id      string
 	private ed25519.PrivateKey
 	public  ed25519.PublicKey
-	mac     []byte    // the HMAC-SHA256 secret of the tokens only Foyer reads, derived from the seed
-	until   time.Time // a retired key verifies until then; zero for the signing key
+	mac     []byte // the HMAC-SHA256 secret of the tokens only Foyer reads, derived from the seed
+	// macHeader is the encoded header of the tokens MACed with mac. It is
+	// the same for each, and jwt would encode its map again for every one.
+	macHeader string
+	until     time.Time // a retired key verifies until then; zero for the signing key
 }
 
 // New returns a ring that signs with the first seed and verifies with all.
@@ -79,6 +83,9 @@ func New(seeds ...string) (*Ring, error) {
 		sum := sha256.Sum256(pub)
 		k := &key{id: base64.RawURLEncoding.EncodeToString(sum[:8]), private: priv, public: pub,
 			mac: sessionSecret(seed), until: verifyUntil}
+		if k.macHeader, err = encodedHeader(jwt.SigningMethodHS256, k.id); err != nil {
+			return nil, fmt.Errorf("key %d: %w", i+1, err)
+		}
 		if r.active == nil {
 			r.active = k
 		}
@@ -128,7 +135,29 @@ func (r *Ring) sign(method jwt.SigningMethod, key any, claims jwt.Claims) (strin
 // a node makes a session for each new shopper and checks one on each
 // reconnect). VerifyPrivate reads it; Verify refuses it.
 func (r *Ring) SignPrivate(claims jwt.Claims) (string, error) {
-	return r.sign(jwt.SigningMethodHS256, r.active.mac, claims)
+	// What jwt's SignedString does, with the header encoded once.
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", fmt.Errorf("sign token: %w", err)
+	}
+	signing := r.active.macHeader + "." + base64.RawURLEncoding.EncodeToString(payload)
+	sig, err := jwt.SigningMethodHS256.Sign(signing, r.active.mac)
+	if err != nil {
+		return "", fmt.Errorf("sign token: %w", err)
+	}
+	return signing + "." + base64.RawURLEncoding.EncodeToString(sig), nil
+}
+
+// encodedHeader is the first part of a token signed with method by key id,
+// as jwt encodes it.
+func encodedHeader(method jwt.SigningMethod, id string) (string, error) {
+	t := jwt.New(method)
+	t.Header["kid"] = id
+	h, err := json.Marshal(t.Header)
+	if err != nil {
+		return "", fmt.Errorf("encode token header: %w", err)
+	}
+	return t.EncodeSegment(h), nil
 }
 
 // Verify parses a token signed by one of the ring's keys into claims, and
