@@ -154,8 +154,8 @@ func (c *conn) flush() {
 // The closing handshake waits for the client's answer, so it runs in the
 // background: the caller may hold a room's lock.
 func (c *conn) close(code websocket.StatusCode, reason string) {
-	if c.markClosed() {
-		go c.ws.Close(code, reason) //nolint:errcheck // the peer may be gone already
+	if first, unsent := c.markClosed(); first {
+		go c.closeAfter(unsent, code, reason)
 	}
 }
 
@@ -163,7 +163,7 @@ func (c *conn) close(code websocket.StatusCode, reason string) {
 // full, so a close frame (4008) could not get through, and a graceful close
 // would hold a writer and the buffers until the write timeout.
 func (c *conn) cut() {
-	if c.markClosed() {
+	if first, _ := c.markClosed(); first {
 		c.metrics.dropped.Inc()
 		go c.ws.CloseNow() //nolint:errcheck // dropping is the point
 	}
@@ -173,22 +173,44 @@ func (c *conn) cut() {
 // the close frame is out and answered (or the library's timeout passed), so
 // the client learns why before the process is gone.
 func (c *conn) closeAndWait(code websocket.StatusCode, reason string) {
-	if c.markClosed() {
-		c.ws.Close(code, reason) //nolint:errcheck // the peer may be gone already
+	if first, unsent := c.markClosed(); first {
+		c.closeAfter(unsent, code, reason)
 	}
 }
 
-// markClosed reports whether this call is the one that closes the connection.
-func (c *conn) markClosed() (first bool) {
+// closeAfter sends what a socket closed while it opened was told (its
+// welcome, with the session made for it, and why it closes), then the
+// close frame.
+func (c *conn) closeAfter(unsent [][]byte, code websocket.StatusCode, reason string) {
+	for _, msg := range unsent {
+		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+		err := c.ws.Write(ctx, websocket.MessageText, msg)
+		cancel()
+		if err != nil {
+			break
+		}
+	}
+	c.ws.Close(code, reason) //nolint:errcheck // the peer may be gone already
+}
+
+// markClosed reports whether this call is the one that closes the
+// connection, and, if the connection was still opening, what it was to be
+// told: no writer has taken that yet, and the closer sends it. What is
+// queued for an open connection is dropped; a writer may be sending the
+// rest.
+func (c *conn) markClosed() (first bool, unsent [][]byte) {
 	c.once.Do(func() {
 		first = true
 		c.metrics.connections.Dec()
 		c.metrics.open.Add(-1)
 		c.idle.Stop()
 		c.mu.Lock()
+		if c.held {
+			unsent = c.queue
+		}
 		c.closed, c.queue = true, nil
 		c.mu.Unlock()
 		close(c.done)
 	})
-	return first
+	return first, unsent
 }

@@ -38,8 +38,11 @@ func (w *corkable) cork() {
 
 // uncork writes what gathered in one write, and writes go straight through
 // again. The library's write timeouts covered only the copies, so this
-// write gets its own: timeout. A write that fails leaves the connection
-// broken, as a failed write of the library's would.
+// write gets its own: timeout. The library's writes count on no deadline,
+// so it goes once the write is done; a write that failed keeps it, passed
+// if it timed out, since it may have sent part of a frame and nothing may
+// follow that: the close frame the caller then sends fails at once, and the
+// connection closes.
 func (w *corkable) uncork(timeout time.Duration) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -52,8 +55,8 @@ func (w *corkable) uncork(timeout time.Duration) error {
 	if err := w.Conn.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
 		return err
 	}
-	// The library's writes count on no deadline: this one's goes with it.
-	defer w.Conn.SetWriteDeadline(time.Time{}) //nolint:errcheck // fails only on a closed connection
-	_, err := w.Conn.Write(p)
-	return err
+	if _, err := w.Conn.Write(p); err != nil {
+		return err
+	}
+	return w.Conn.SetWriteDeadline(time.Time{})
 }

@@ -200,7 +200,7 @@ func (s *Server) welcome(ctx context.Context, st waitingroom.Status, conn *conn,
 		return nil, false
 	}
 	if err != nil {
-		conn.letOut()
+		// Still opening: closing sends the welcome and the error first.
 		s.sendError(conn, err)
 		conn.close(websocket.StatusTryAgainLater, "try again")
 		return nil, false

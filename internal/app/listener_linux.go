@@ -15,8 +15,7 @@ func listenWithOptions(ctx context.Context, addr string) (net.Listener, error) {
 	lc := net.ListenConfig{
 		KeepAlive: -1, // set on the listener below, not again on each connection
 		Control: func(_, _ string, c syscall.RawConn) error {
-			var optErr error
-			err := c.Control(func(fd uintptr) {
+			return c.Control(func(fd uintptr) {
 				for _, o := range []struct{ level, name, value int }{
 					{syscall.SOL_SOCKET, syscall.SO_KEEPALIVE, 1},
 					{syscall.IPPROTO_TCP, syscall.TCP_KEEPIDLE, int(keepAlive.Idle.Seconds())},
@@ -24,15 +23,11 @@ func listenWithOptions(ctx context.Context, addr string) (net.Listener, error) {
 					{syscall.IPPROTO_TCP, syscall.TCP_KEEPCNT, keepAlive.Count},
 					{syscall.SOL_SOCKET, syscall.SO_SNDBUF, sendBufferBytes},
 				} {
-					if optErr == nil {
-						optErr = syscall.SetsockoptInt(int(fd), o.level, o.name, o.value)
-					}
+					// Best effort, as Go's own keepalive is: a gateway whose
+					// kernel refuses an option still serves.
+					_ = syscall.SetsockoptInt(int(fd), o.level, o.name, o.value)
 				}
 			})
-			if err != nil {
-				return err
-			}
-			return optErr
 		},
 	}
 	return lc.Listen(ctx, "tcp", addr)
