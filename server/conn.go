@@ -93,8 +93,7 @@ func (c *conn) enqueue(msg []byte) {
 		return
 	}
 	c.queue = append(c.queue, msg)
-	schedule := !c.scheduled && !c.held
-	c.scheduled = c.scheduled || schedule
+	schedule := c.claimWriter()
 	c.mu.Unlock()
 	if schedule {
 		c.writers.schedule(c)
@@ -105,45 +104,38 @@ func (c *conn) enqueue(msg []byte) {
 // after as it comes.
 func (c *conn) letOut() {
 	c.mu.Lock()
-	schedule := c.held && len(c.queue) > 0 && !c.scheduled && !c.closed
 	c.held = false
-	c.scheduled = c.scheduled || schedule
+	schedule := c.claimWriter()
 	c.mu.Unlock()
 	if schedule {
 		c.writers.schedule(c)
 	}
 }
 
+// claimWriter reports whether the connection is to go in line for a writer
+// now, and marks it in line: it has something to send, is open and let
+// out, and is not in line already. c.mu must be held.
+func (c *conn) claimWriter() bool {
+	if c.held || c.closed || c.scheduled || len(c.queue) == 0 {
+		return false
+	}
+	c.scheduled = true
+	return true
+}
+
 // flush writes what is queued, then gives the writer back: a connection with
 // more to send goes to the back of the line, so none holds a writer for long.
-// Messages queued together leave in one write.
 func (c *conn) flush() {
 	c.mu.Lock()
 	batch := c.queue
 	c.queue = nil
 	c.mu.Unlock()
-	corked := len(batch) > 1 && c.out != nil
-	if corked {
-		c.out.cork()
-	}
-	var err error
-	for _, msg := range batch {
-		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
-		err = c.ws.Write(ctx, websocket.MessageText, msg)
-		cancel()
-		if err != nil {
-			break
-		}
-	}
-	if corked {
-		err = cmp.Or(err, c.out.uncork(writeTimeout))
-	}
-	if err != nil {
+	if err := c.write(batch); err != nil {
 		c.close(websocket.StatusGoingAway, "write failed")
 	}
 	c.mu.Lock()
-	more := len(c.queue) > 0 && !c.closed
-	c.scheduled = more
+	c.scheduled = false
+	more := c.claimWriter()
 	c.mu.Unlock()
 	if more {
 		c.writers.schedule(c)
@@ -182,15 +174,30 @@ func (c *conn) closeAndWait(code websocket.StatusCode, reason string) {
 // welcome, with the session made for it, and why it closes), then the
 // close frame.
 func (c *conn) closeAfter(unsent [][]byte, code websocket.StatusCode, reason string) {
-	for _, msg := range unsent {
+	_ = c.write(unsent)      // a close follows either way
+	c.ws.Close(code, reason) //nolint:errcheck // the peer may be gone already
+}
+
+// write writes messages in order, up to the first that fails; several
+// leave in one write.
+func (c *conn) write(msgs [][]byte) error {
+	corked := len(msgs) > 1 && c.out != nil
+	if corked {
+		c.out.cork()
+	}
+	var err error
+	for _, msg := range msgs {
 		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
-		err := c.ws.Write(ctx, websocket.MessageText, msg)
+		err = c.ws.Write(ctx, websocket.MessageText, msg)
 		cancel()
 		if err != nil {
 			break
 		}
 	}
-	c.ws.Close(code, reason) //nolint:errcheck // the peer may be gone already
+	if corked {
+		err = cmp.Or(err, c.out.uncork(writeTimeout))
+	}
+	return err
 }
 
 // markClosed reports whether this call is the one that closes the

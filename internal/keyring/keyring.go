@@ -114,13 +114,9 @@ func decodeSeed(s string) ([]byte, error) {
 
 // Sign signs claims with the active key, setting iss and the kid header.
 func (r *Ring) Sign(claims jwt.Claims) (string, error) {
-	return r.sign(jwt.SigningMethodEdDSA, r.active.private, claims)
-}
-
-func (r *Ring) sign(method jwt.SigningMethod, key any, claims jwt.Claims) (string, error) {
-	t := jwt.NewWithClaims(method, claims)
+	t := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
 	t.Header["kid"] = r.active.id
-	s, err := t.SignedString(key)
+	s, err := t.SignedString(r.active.private)
 	if err != nil {
 		return "", fmt.Errorf("sign token: %w", err)
 	}
