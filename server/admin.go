@@ -1,0 +1,190 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/foyerhq/foyer/waitingroom"
+	"github.com/gin-gonic/gin"
+)
+
+// The admin API's handlers: sale plans, controls, the audit log and the pipeline.
+
+// saleRequest is the admin's plan of a sale; omitted fields take defaults.
+type saleRequest struct {
+	SKU                   string     `json:"sku"`
+	Name                  string     `json:"name"`
+	PriceCents            int64      `json:"price_cents"`
+	Currency              string     `json:"currency"`
+	Stock                 int        `json:"stock"`
+	StartsAt              *time.Time `json:"starts_at"`
+	EndsAt                *time.Time `json:"ends_at"`
+	OutflowPerSecond      float64    `json:"outflow_per_second"`
+	ReservationTTLSeconds int        `json:"reservation_ttl_seconds"`
+	PrequeueSeconds       *int       `json:"prequeue_seconds"`
+	PerShopperLimit       int        `json:"per_shopper_limit"`
+	PowDifficulty         int        `json:"pow_difficulty"` // 0, the default, is off
+}
+
+// Defaults of a sale plan, for the fields an admin leaves out.
+const (
+	defaultCurrency       = "EUR"
+	defaultOutflow        = 10
+	defaultReservationTTL = 300
+	defaultSaleLength     = time.Hour
+	defaultPrequeue       = 900 // seconds: the prequeue opens 15 minutes before the start
+)
+
+func (r saleRequest) plan(now time.Time) waitingroom.Plan {
+	p := waitingroom.Plan{
+		SKU: r.SKU, Name: r.Name, PriceCents: r.PriceCents, Currency: r.Currency, Stock: r.Stock,
+		OutflowPerSecond: r.OutflowPerSecond, ReservationTTLSeconds: r.ReservationTTLSeconds,
+		StartsAt: now,
+	}
+	if r.StartsAt != nil {
+		p.StartsAt = *r.StartsAt
+	}
+	p.EndsAt = p.StartsAt.Add(defaultSaleLength)
+	if r.EndsAt != nil {
+		p.EndsAt = *r.EndsAt
+	}
+	if p.Currency == "" {
+		p.Currency = defaultCurrency
+	}
+	if p.OutflowPerSecond == 0 {
+		p.OutflowPerSecond = defaultOutflow
+	}
+	if p.ReservationTTLSeconds == 0 {
+		p.ReservationTTLSeconds = defaultReservationTTL
+	}
+	p.PerShopperLimit = max(r.PerShopperLimit, 1)
+	p.PowDifficulty = r.PowDifficulty
+	p.PrequeueSeconds = defaultPrequeue
+	if r.PrequeueSeconds != nil {
+		p.PrequeueSeconds = *r.PrequeueSeconds
+	}
+	return p
+}
+
+func (s *Server) createSale(c *gin.Context) {
+	var req saleRequest
+	if err := c.ShouldBindJSON(&req); err != nil {
+		s.fail(c, fmt.Errorf("%w: %v", errBadRequest, err))
+		return
+	}
+	p, err := s.deps.Operator.Create(c.Request.Context(), req.plan(time.Now()), adminActor)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, p)
+}
+
+func (s *Server) listSales(c *gin.Context) {
+	plans, err := s.deps.Operator.List(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"sales": plans})
+}
+
+// adminSale is a sale's plan with its live state.
+type adminSale struct {
+	Plan *waitingroom.Plan `json:"plan"`
+	Live saleView          `json:"live"`
+}
+
+func (s *Server) adminGetSale(c *gin.Context) {
+	id, ok := s.saleParam(c)
+	if !ok {
+		return
+	}
+	p, err := s.deps.Operator.Get(c.Request.Context(), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	st, err := s.deps.Rooms.Status(c.Request.Context(), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, adminSale{Plan: p, Live: viewOf(st)})
+}
+
+func viewOf(st waitingroom.Status) saleView {
+	return saleView{
+		ID: st.SaleID, Name: st.Name, PriceCents: st.PriceCents, Currency: st.Currency, State: st.State,
+		StartsAt: st.StartsAt.UTC(), EndsAt: st.EndsAt.UTC(), Waiting: st.Waiting, Message: st.Message,
+		PrequeueAt: st.PrequeueAt.UTC(), SeedHash: st.SeedHash, Seed: st.Seed,
+		Stock: stockView{Total: st.Stock, Left: st.Available, Held: st.Held, Sold: st.Sold},
+	}
+}
+
+// adminActor names who did an admin action in the audit log. The admin API
+// has one shared token, so there is one actor.
+const adminActor = "admin"
+
+// controlRequest carries the argument of an admin action, when it has one.
+type controlRequest struct {
+	OutflowPerSecond float64 `json:"outflow_per_second"`
+	Add              int64   `json:"add"`
+	Text             string  `json:"text"`
+	// Difficulty is the proof of work asked of joiners (PUT .../pow); a
+	// number, so that 7.5 is refused like 99, as an invalid_sale.
+	Difficulty *float64 `json:"difficulty"`
+}
+
+// control answers an admin action on a sale with the sale's new state.
+func (s *Server) control(action waitingroom.Action) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, ok := s.saleParam(c)
+		if !ok {
+			return
+		}
+		var req controlRequest
+		if c.Request.ContentLength != 0 {
+			if err := c.ShouldBindJSON(&req); err != nil {
+				s.fail(c, fmt.Errorf("%w: %v", errBadRequest, err))
+				return
+			}
+		}
+		ctl := waitingroom.Control{Action: action, Text: req.Text, Actor: adminActor, Value: req.OutflowPerSecond}
+		switch action {
+		case waitingroom.ActionAddStock:
+			ctl.Value = float64(req.Add)
+		case waitingroom.ActionPow:
+			ctl.Value = -1 // required: without it, the validation refuses the change
+			if req.Difficulty != nil {
+				ctl.Value = *req.Difficulty
+			}
+		}
+		state, err := s.deps.Operator.Control(c.Request.Context(), id, ctl)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"state": state})
+	}
+}
+
+func (s *Server) audit(c *gin.Context) {
+	entries, err := s.deps.Operator.Audit(c.Request.Context(), 200)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"entries": entries})
+}
+
+// pipeline shows operators the order workers' backlog and poison messages.
+func (s *Server) pipeline(c *gin.Context) {
+	st, err := s.deps.Pipeline.Pipeline(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}

@@ -1,0 +1,112 @@
+package server
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/foyerhq/foyer/checkout"
+	"github.com/gin-gonic/gin"
+)
+
+type checkoutRequest struct {
+	Token    string `json:"token" binding:"required"`
+	Quantity *int   `json:"quantity"` // default 1; at most the sale's per_shopper_limit
+}
+
+type checkoutAnswer struct {
+	ReservationID string `json:"reservation_id"`
+	Status        string `json:"status"`
+	Quantity      int    `json:"quantity"`
+}
+
+// maxIdempotencyKey bounds the Idempotency-Key header: the key is stored.
+const maxIdempotencyKey = 255
+
+// checkout confirms a reservation. With an Idempotency-Key header, a retry
+// of the same request gets the first answer again and changes nothing.
+func (s *Server) checkout(c *gin.Context) {
+	id, ok := s.saleParam(c)
+	if !ok {
+		return
+	}
+	var req checkoutRequest
+	if err := c.ShouldBindJSON(&req); err != nil {
+		s.fail(c, fmt.Errorf("%w: %v", errBadRequest, err))
+		return
+	}
+	quantity := 1
+	if req.Quantity != nil {
+		quantity = *req.Quantity
+	}
+	if quantity < 1 {
+		s.fail(c, fmt.Errorf("%w: quantity must be at least 1", errBadRequest))
+		return
+	}
+	key := c.GetHeader("Idempotency-Key")
+	if len(key) > maxIdempotencyKey {
+		s.fail(c, fmt.Errorf("%w: Idempotency-Key is longer than %d", errBadRequest, maxIdempotencyKey))
+		return
+	}
+	ctx := c.Request.Context()
+	// Limited per shopper once the token is known to be ours, so a forged
+	// token cannot spend another shopper's budget; a token that does not
+	// verify is left to the checkout to refuse with its own code.
+	if claims, err := s.deps.Tokens.Verify(id, req.Token); err == nil {
+		if err := s.allow(ctx, RuleShopperCheckouts, claims.Subject); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	fingerprint := fingerprintOf(req.Token, quantity)
+	if key != "" {
+		stored, err := s.deps.Answers.Begin(ctx, id, key, fingerprint)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		if stored != nil {
+			c.Header("Idempotent-Replayed", "true")
+			c.Data(stored.Status, "application/json; charset=utf-8", stored.Body)
+			return
+		}
+	}
+	status, body := s.checkoutAnswer(c, id, req.Token, quantity)
+	if key != "" {
+		var err error
+		if status >= 500 {
+			err = s.deps.Answers.Abandon(ctx, id, key) // our fault: let the retry run afresh
+		} else {
+			err = s.deps.Answers.Finish(ctx, id, key, checkout.Answer{Status: status, Body: body, Fingerprint: fingerprint})
+		}
+		if err != nil {
+			s.deps.Log.Warn("store idempotent answer", "sale", id, "err", err)
+		}
+	}
+	c.Data(status, "application/json; charset=utf-8", body)
+}
+
+// checkoutAnswer runs a checkout and returns its HTTP answer.
+func (s *Server) checkoutAnswer(c *gin.Context, saleID, token string, quantity int) (int, []byte) {
+	receipt, err := s.deps.Checkout.Checkout(c.Request.Context(), saleID, token, quantity)
+	if err != nil {
+		p := problemFor(err)
+		if p == internalProblem {
+			s.deps.Log.Error("checkout failed", "sale", saleID, "err", err)
+		}
+		setRetryAfter(c.Writer, err) // unavailable: when to try again
+		return p.status, encode(errorBody{Error: errorDetail{Code: p.code, Message: describe(p, err)}})
+	}
+	s.flagCheckout(c.Request.Context(), saleID, receipt, c.ClientIP())
+	return http.StatusOK, encode(checkoutAnswer{ReservationID: receipt.ReservationID, Status: receipt.Status,
+		Quantity: receipt.Quantity})
+}
+
+// fingerprintOf names a checkout request, so a key sent again with another
+// request is noticed.
+func fingerprintOf(token string, quantity int) string {
+	sum := sha256.Sum256([]byte(token + "|" + strconv.Itoa(quantity)))
+	return hex.EncodeToString(sum[:])
+}
