@@ -5,8 +5,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/foyerhq/foyer/waitingroom"
 	"github.com/gin-gonic/gin"
+
+	"github.com/foyerhq/foyer/waitingroom"
 )
 
 // The admin API's handlers: sale plans, controls, the audit log and the pipeline.

@@ -7,8 +7,9 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/foyerhq/foyer/checkout"
 	"github.com/gin-gonic/gin"
+
+	"github.com/foyerhq/foyer/checkout"
 )
 
 type checkoutRequest struct {
