@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -38,8 +39,60 @@ commands:
   bench-bare-crowd URL N CONCURRENCY
            N clients of a bare server, started by foyer bench
 
+Every command answers -h or --help with its own usage.
 Configuration comes from FOYER_* environment variables: see README.md.
 `
+
+// commandUsage is what each command answers to -h or --help. loadgen and
+// bench print their own, with their flags.
+var commandUsage = map[string]string{
+	"serve": `usage: foyer serve
+
+Runs a gateway node: HTTP, WebSocket, admission and the outbox relay.
+Needs FOYER_REDIS_URL, FOYER_DATABASE_URL, FOYER_ADMIN_TOKEN (at least 24
+characters), FOYER_SIGNING_KEYS and FOYER_PAYMENT_WEBHOOK_SECRET (at least 32
+bytes); Redis must run with appendonly yes and appendfsync always, or
+checkouts are refused (FOYER_ALLOW_VOLATILE_REDIS=true takes them anyway, for
+throwaway runs). Every setting: README.md.
+`,
+	"worker": `usage: foyer worker
+
+Runs an order worker: it writes confirmed reservations to Postgres as orders
+and settles their payments. Needs FOYER_REDIS_URL, FOYER_DATABASE_URL and
+FOYER_PAYMENT_WEBHOOK_SECRET (at least 32 bytes). Every setting: README.md.
+`,
+	"migrate": `usage: foyer migrate
+
+Applies the Postgres migrations to FOYER_DATABASE_URL and exits.
+`,
+	"dev": `usage: foyer dev
+
+Starts throwaway Redis and Postgres servers in FOYER_DATA_DIR (cleared first),
+a gateway, an order worker and a demo sale, and prints where to go. Ctrl-C
+stops everything.
+`,
+	"reconcile": `usage: foyer reconcile SALE [--repair]
+
+Compares sale SALE in Redis, the order streams and Postgres, and prints the
+report; exits 1 when they differ. With --repair, rebuilds the sale's Redis
+state from Postgres first. Reads FOYER_REDIS_URL and FOYER_DATABASE_URL.
+`,
+	"bench-bare": `usage: foyer bench-bare ADDR
+
+Serves the bare WebSocket server foyer bench measures Foyer against, on ADDR.
+`,
+	"bench-bare-crowd": `usage: foyer bench-bare-crowd URL N CONCURRENCY
+
+Holds N clients of the bare server at URL, CONCURRENCY dialling at once;
+started by foyer bench.
+`,
+	"help": usage,
+}
+
+// wantsHelp reports whether a command's arguments ask for its usage.
+func wantsHelp(args []string) bool {
+	return slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "-help" || a == "--help" })
+}
 
 func main() {
 	// Servers hold a goroutine per shopper, so small stacks pay there. The
@@ -66,6 +119,27 @@ func realMain(ctx context.Context, args []string, environ map[string]string, out
 	if len(args) == 0 {
 		fmt.Fprint(out, usage)
 		return errUsage
+	}
+	// Help reads no configuration and connects nowhere: it must work on a
+	// machine with nothing set up, and never act on "--help" as an argument
+	// (a sale of that name, say).
+	switch args[0] {
+	case "-h", "-help", "--help":
+		fmt.Fprint(out, usage)
+		return nil
+	case "loadgen", "bench":
+		// Their own flag sets print their usage; -h is not a failure.
+	default:
+		if text, ok := commandUsage[args[0]]; ok && wantsHelp(args[1:]) {
+			fmt.Fprint(out, text)
+			return nil
+		}
+	}
+	switch args[0] {
+	case "loadgen":
+		return helpIsNoError(loadgen.Main(ctx, args[1:], out))
+	case "bench":
+		return helpIsNoError(bench.Main(ctx, args[1:], out))
 	}
 	cfg, err := app.LoadConfig(environ)
 	if err != nil {
@@ -99,10 +173,6 @@ func realMain(ctx context.Context, args []string, environ map[string]string, out
 			return errUsage
 		}
 		return app.Reconcile(ctx, cfg, args[1], len(args) == 3, out)
-	case "loadgen":
-		return loadgen.Main(ctx, args[1:], out)
-	case "bench":
-		return bench.Main(ctx, args[1:], out)
 	case "bench-bare":
 		if len(args) != 2 {
 			fmt.Fprint(out, usage)
@@ -111,10 +181,19 @@ func realMain(ctx context.Context, args []string, environ map[string]string, out
 		return bench.ServeBare(ctx, args[1], out)
 	case "bench-bare-crowd":
 		return bench.ServeBareCrowd(ctx, args[1:], os.Stdin, out)
-	case "help", "-h", "--help":
+	case "help":
 		fmt.Fprint(out, usage)
 		return nil
 	}
 	fmt.Fprint(out, usage)
 	return fmt.Errorf("%w %q", errUsage, args[0])
+}
+
+// helpIsNoError turns a flag set's answer to -h, which has printed the
+// usage, into success.
+func helpIsNoError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
 }

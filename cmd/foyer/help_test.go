@@ -1,0 +1,39 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestEveryCommandAnswersHelpWithItsUsageBeforeReadingConfiguration asks
+// each command for -h and --help in an environment that no command could
+// run in (a configuration that does not parse, a Redis nobody listens on):
+// each must print its usage and succeed, reading nothing and connecting
+// nowhere. `foyer reconcile --help` used to look for a sale named "--help",
+// and `foyer serve --help` to complain of the admin token.
+func TestEveryCommandAnswersHelpWithItsUsageBeforeReadingConfiguration(t *testing.T) {
+	unusable := map[string]string{
+		"FOYER_LOG_FORMAT":   "not-a-format",
+		"FOYER_REDIS_URL":    "redis://127.0.0.1:1/0",
+		"FOYER_DATABASE_URL": "postgres://nobody@127.0.0.1:1/none?sslmode=disable",
+	}
+	commands := []string{"serve", "worker", "migrate", "dev", "reconcile", "loadgen", "bench",
+		"bench-bare", "bench-bare-crowd", "help"}
+	for _, cmd := range commands {
+		for _, flag := range []string{"-h", "--help"} {
+			t.Run(cmd+" "+flag, func(t *testing.T) {
+				var out bytes.Buffer
+				if err := realMain(t.Context(), []string{cmd, flag}, unusable, &out); err != nil {
+					t.Fatalf("foyer %s %s: %v\n%s", cmd, flag, err, out.String())
+				}
+				if !strings.Contains(strings.ToLower(out.String()), "usage") {
+					t.Fatalf("foyer %s %s printed no usage:\n%s", cmd, flag, out.String())
+				}
+				if want := "foyer " + cmd; cmd != "help" && !strings.Contains(out.String(), want) && cmd != "bench" {
+					t.Fatalf("foyer %s %s printed another command's usage:\n%s", cmd, flag, out.String())
+				}
+			})
+		}
+	}
+}
