@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -78,6 +79,9 @@ func New(seeds ...string) (*Ring, error) {
 		if err != nil {
 			return nil, fmt.Errorf("key %d: %w", i+1, err)
 		}
+		if !looksRandom(seed) {
+			return nil, fmt.Errorf("key %d: %w: the seed is not random (all zero, or a few bytes repeated); make one with openssl rand -base64 32", i+1, ErrBadKey)
+		}
 		priv := ed25519.NewKeyFromSeed(seed)
 		pub := priv.Public().(ed25519.PublicKey)
 		sum := sha256.Sum256(pub)
@@ -86,12 +90,16 @@ func New(seeds ...string) (*Ring, error) {
 		if k.macHeader, err = encodedHeader(jwt.SigningMethodHS256, k.id); err != nil {
 			return nil, fmt.Errorf("key %d: %w", i+1, err)
 		}
+		// A key listed twice would be one key with two verification
+		// windows, the later entry's winning: "A,A@<past time>" retires
+		// the signing key itself, and the node refuses its own tokens.
+		if prev := r.byID[k.id]; prev != nil {
+			return nil, fmt.Errorf("key %d: %w: it is key %d again; list each key once", i+1, ErrBadKey, slices.Index(r.ordered, prev)+1)
+		}
 		if r.active == nil {
 			r.active = k
 		}
-		if r.byID[k.id] == nil {
-			r.ordered = append(r.ordered, k)
-		}
+		r.ordered = append(r.ordered, k)
 		r.byID[k.id] = k
 	}
 	return r, nil
@@ -110,6 +118,25 @@ func decodeSeed(s string) ([]byte, error) {
 		}
 	}
 	return nil, fmt.Errorf("%w: want %d bytes of base64", ErrBadKey, ed25519.SeedSize)
+}
+
+// minDistinctSeedBytes is the fewest different byte values New takes in a
+// seed. 32 random bytes hold about 30; fewer than 8 happens by chance about
+// once in 10^36 draws, so such a seed was typed, not drawn: all zeros, or a
+// placeholder such as "AAAA...".
+const minDistinctSeedBytes = 8
+
+// looksRandom reports whether seed could have come from a random source.
+func looksRandom(seed []byte) bool {
+	var seen [256]bool
+	n := 0
+	for _, b := range seed {
+		if !seen[b] {
+			seen[b] = true
+			n++
+		}
+	}
+	return n >= minDistinctSeedBytes
 }
 
 // Sign signs claims with the active key, setting iss and the kid header.

@@ -1,6 +1,7 @@
 package keyring_test
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
@@ -292,6 +293,7 @@ func TestBadSeedsGiveErrBadKey(t *testing.T) {
 		{"a whole 64-byte private key", []string{base64.StdEncoding.EncodeToString(raw)}},
 		{"a good seed then a bad one", []string{good, "bad"}},
 	}
+	tests = append(tests, placeholderAndRepeatedSeeds(t, good)...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r, err := keyring.New(tt.seeds...)
@@ -302,14 +304,70 @@ func TestBadSeedsGiveErrBadKey(t *testing.T) {
 	}
 }
 
+// placeholderAndRepeatedSeeds are seeds that decode but must not start a
+// node: they are guessable, or the same key twice with two verification
+// windows, where "A,A@<past>" used to retire the signing key itself, so the
+// node started and then refused its own tokens.
+func placeholderAndRepeatedSeeds(t *testing.T, good string) []struct {
+	name  string
+	seeds []string
+} {
+	t.Helper()
+	other := keyring.NewSeed()
+	past := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	future := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	return []struct {
+		name  string
+		seeds []string
+	}{
+		{"an all-zero seed", []string{base64.StdEncoding.EncodeToString(make([]byte, 32))}},
+		{"an all-zero seed as a retired key", []string{good, base64.StdEncoding.EncodeToString(make([]byte, 32)) + "@" + future}},
+		{"one byte repeated", []string{base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0x41}, 32))}},
+		{"four bytes repeated", []string{base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("abcd"), 8))}},
+		{"the signing key again as a retired key", []string{good, good + "@" + past}},
+		{"a key listed twice", []string{good, other, other}},
+		{"a key twice in two base64 forms", []string{good, reencode(t, good)}},
+	}
+}
+
+// reencode writes a seed in base64's standard padded form.
+func reencode(t *testing.T, seed string) string {
+	t.Helper()
+	raw, err := base64.RawURLEncoding.DecodeString(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(raw)
+}
+
+// TestABadSeedIsRefusedWithWhatIsWrongWithIt: the message names the key and
+// the problem, so an operator knows which entry to fix.
+func TestABadSeedIsRefusedWithWhatIsWrongWithIt(t *testing.T) {
+	good := keyring.NewSeed()
+	zero := base64.StdEncoding.EncodeToString(make([]byte, 32))
+	for _, tt := range []struct {
+		seeds []string
+		want  string
+	}{
+		{[]string{zero}, "key 1: bad signing key: the seed is not random"},
+		{[]string{good, good + "@2030-01-01T00:00:00Z"}, "key 2: bad signing key: it is key 1 again"},
+	} {
+		_, err := keyring.New(tt.seeds...)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("New(%q) = %v; want an error saying %q", tt.seeds, err, tt.want)
+		}
+	}
+}
+
 // A seed may be written in any of base64's four usual forms; each names the
 // same key.
 func TestEveryBase64FormOfASeedGivesTheSameKey(t *testing.T) {
 	seed := make([]byte, ed25519.SeedSize)
-	// 0xfb 0xff makes the standard and URL alphabets differ ("+/" against "-_").
-	for i := range seed {
-		seed[i] = []byte{0xfb, 0xff}[i%2]
+	if _, err := rand.Read(seed); err != nil {
+		t.Fatal(err)
 	}
+	// 0xfb 0xff makes the standard and URL alphabets differ ("+/" against "-_").
+	seed[0], seed[1] = 0xfb, 0xff
 	want := kidOf(t, sign(t, newRing(t, base64.RawURLEncoding.EncodeToString(seed))))
 	tests := []struct {
 		name string
