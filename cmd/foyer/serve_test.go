@@ -27,6 +27,10 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
+// testWebhookSecret is the payment webhook secret of the processes the tests
+// start: as long as `foyer serve` and `foyer worker` require.
+const testWebhookSecret = "test-webhook-secret-of-at-least-32-bytes"
+
 // buildFoyer compiles the binary users run.
 func buildFoyer(t *testing.T) string {
 	t.Helper()
@@ -44,11 +48,11 @@ func buildFoyer(t *testing.T) string {
 func TestServeDrainsShoppersOnSIGTERMAndExitsCleanly(t *testing.T) {
 	bin := buildFoyer(t)
 	rs := testenv.NewRedis(t)
-	admin := "sigterm-admin"
+	admin := "sigterm-admin-token-of-32-characters"
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(withoutGODEBUG(os.Environ()),
 		"FOYER_HTTP_ADDR=127.0.0.1:0", "FOYER_REDIS_URL="+rs.URL(), "FOYER_DATABASE_URL="+testenv.NewDatabase(t),
-		"FOYER_ADMIN_TOKEN="+admin, "FOYER_SIGNING_KEYS="+keyring.NewSeed(), "FOYER_NODE_ID=sigterm", "FOYER_PAYMENT_WEBHOOK_SECRET=s",
+		"FOYER_ADMIN_TOKEN="+admin, "FOYER_SIGNING_KEYS="+keyring.NewSeed(), "FOYER_NODE_ID=sigterm", "FOYER_PAYMENT_WEBHOOK_SECRET="+testWebhookSecret,
 	)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {

@@ -4,6 +4,7 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -13,6 +14,7 @@ import (
 	"github.com/caarlos0/env/v11"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/keyring"
 )
 
 // Config is every setting, read from environment variables. README.md lists
@@ -27,8 +29,9 @@ type Config struct {
 	RedisURL string `env:"FOYER_REDIS_URL" envDefault:"redis://127.0.0.1:6379/0"`
 	// DatabaseURL is the Postgres that holds sale plans and orders.
 	DatabaseURL string `env:"FOYER_DATABASE_URL" envDefault:"postgres://foyer@127.0.0.1:5432/foyer?sslmode=disable"`
-	// AdminToken is the bearer token of the admin API. The gateway refuses to
-	// start without one; `foyer dev` makes one up and prints it.
+	// AdminToken is the bearer token of the admin API, at least
+	// MinAdminTokenLength characters. The gateway refuses to start without
+	// one; `foyer dev` makes one up and prints it.
 	AdminToken string `env:"FOYER_ADMIN_TOKEN"`
 	// SigningKeys are base64 Ed25519 seeds, comma separated: the first signs,
 	// all verify. Every node must share them. `foyer dev` makes one up.
@@ -84,8 +87,9 @@ type Config struct {
 	// TrustedProxies are the load balancers (IPs or CIDRs, comma separated)
 	// whose X-Forwarded-For names the client. Empty trusts none.
 	TrustedProxies []string `env:"FOYER_TRUSTED_PROXIES" envSeparator:","`
-	// WebhookSecret signs the payment provider's webhooks (HMAC-SHA256).
-	// Gateway and worker must share it. `foyer dev` makes one up.
+	// WebhookSecret signs the payment provider's webhooks (HMAC-SHA256), at
+	// least MinWebhookSecretLength bytes. Gateway and worker must share it.
+	// `foyer dev` makes one up.
 	WebhookSecret string `env:"FOYER_PAYMENT_WEBHOOK_SECRET"`
 	// WebhookURL is where the payment provider posts its results: the
 	// gateway's /v1/payments/webhook. Empty: the public URL's.
@@ -130,6 +134,84 @@ func LoadConfig(environ map[string]string) (Config, error) {
 		return Config{}, fmt.Errorf("read configuration: FOYER_LOG_FORMAT must be text or json, not %q", cfg.LogFormat)
 	}
 	return cfg, nil
+}
+
+// The shortest secrets a node starts with. The admin token guards every
+// sale: 24 characters are 96 bits of hex or 120 of base32 (openssl rand -hex
+// 16 makes 32, crypto/rand.Text 26). The webhook secret is an HMAC-SHA256
+// key, which should be as long as the hash: 32 bytes. FOYER_POW_SECRET keeps
+// its own floor of 16 bytes (internal/pow).
+const (
+	MinAdminTokenLength    = 24
+	MinWebhookSecretLength = 32
+	minPowSecretLength     = 16
+	// minDistinctSecretChars is the fewest different characters a secret
+	// may hold: fewer is a placeholder ("aaaa...", "0000..."), not a draw.
+	// A random hex string of 24 has fewer than 5 about once in 10^11.
+	minDistinctSecretChars = 5
+)
+
+// ErrNoAdminToken means the gateway was asked to start without an admin token.
+var ErrNoAdminToken = errors.New("FOYER_ADMIN_TOKEN is not set")
+
+// ErrNoWebhookSecret means a gateway or worker was asked to start without
+// the payment webhook secret.
+var ErrNoWebhookSecret = errors.New("FOYER_PAYMENT_WEBHOOK_SECRET is not set")
+
+// ErrNoSigningKey means the gateway was asked to start without a signing key.
+var ErrNoSigningKey = errors.New("FOYER_SIGNING_KEYS is not set")
+
+// ErrWeakSecret means a secret is set but too short or too plain to keep
+// anyone out; the message names the variable and what is wrong.
+var ErrWeakSecret = errors.New("weak secret")
+
+// checkGateway refuses, before anything connects, the secrets a gateway
+// could start with and still be open to a guess, or (a signing key listed
+// twice) start and then refuse its own tokens. Every problem is reported,
+// not only the first.
+func (c Config) checkGateway() error {
+	var errs []error
+	switch {
+	case c.AdminToken == "":
+		errs = append(errs, ErrNoAdminToken)
+	default:
+		errs = append(errs, checkSecret("FOYER_ADMIN_TOKEN", c.AdminToken, MinAdminTokenLength, "characters", "openssl rand -hex 16"))
+	}
+	if len(c.SigningKeys) == 0 {
+		errs = append(errs, ErrNoSigningKey)
+	} else if _, err := keyring.New(c.SigningKeys...); err != nil {
+		errs = append(errs, fmt.Errorf("FOYER_SIGNING_KEYS: %w", err))
+	}
+	if c.PowSecret != "" {
+		errs = append(errs, checkSecret("FOYER_POW_SECRET", c.PowSecret, minPowSecretLength, "bytes", "openssl rand -hex 16"))
+	}
+	errs = append(errs, c.checkWorker())
+	return errors.Join(errs...)
+}
+
+// checkWorker refuses the secrets a worker uses that are missing or weak.
+func (c Config) checkWorker() error {
+	if c.WebhookSecret == "" {
+		return ErrNoWebhookSecret
+	}
+	return checkSecret("FOYER_PAYMENT_WEBHOOK_SECRET", c.WebhookSecret, MinWebhookSecretLength, "bytes", "openssl rand -hex 32")
+}
+
+// checkSecret says what is wrong with secret, the value of variable, or nil.
+func checkSecret(variable, secret string, minLen int, unit, makeOne string) error {
+	if len(secret) < minLen {
+		return fmt.Errorf("%w: %s is %d %s long; it must be at least %d (make one with %s)",
+			ErrWeakSecret, variable, len(secret), unit, minLen, makeOne)
+	}
+	distinct := map[rune]bool{}
+	for _, r := range secret {
+		distinct[r] = true
+	}
+	if len(distinct) < minDistinctSecretChars {
+		return fmt.Errorf("%w: %s has only %d different characters: it is a placeholder, not a random value (make one with %s)",
+			ErrWeakSecret, variable, len(distinct), makeOne)
+	}
+	return nil
 }
 
 // Environ returns the process's environment as LoadConfig takes it.

@@ -54,7 +54,7 @@ func Dev(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 		cfg.SigningKeys = []string{keyring.NewSeed()}
 	}
 	if cfg.WebhookSecret == "" {
-		cfg.WebhookSecret = rand.Text()
+		cfg.WebhookSecret = rand.Text() + rand.Text() // 52 characters: at least MinWebhookSecretLength
 	}
 	gw, err := NewGateway(ctx, cfg, log)
 	if err != nil {

@@ -45,27 +45,11 @@ type Gateway struct {
 	http      *http.Server
 }
 
-// ErrNoAdminToken means the gateway was asked to start without an admin token.
-var ErrNoAdminToken = errors.New("FOYER_ADMIN_TOKEN is not set")
-
-// ErrNoWebhookSecret means a gateway or worker was asked to start without
-// the payment webhook secret.
-var ErrNoWebhookSecret = errors.New("FOYER_PAYMENT_WEBHOOK_SECRET is not set")
-
-// ErrNoSigningKey means the gateway was asked to start without a signing key.
-var ErrNoSigningKey = errors.New("FOYER_SIGNING_KEYS is not set")
-
 // NewGateway connects to Redis and Postgres, migrates, loads the current
 // sales into Redis and listens. It serves nothing until Run.
 func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, error) {
-	if cfg.AdminToken == "" {
-		return nil, ErrNoAdminToken
-	}
-	if len(cfg.SigningKeys) == 0 {
-		return nil, ErrNoSigningKey
-	}
-	if cfg.WebhookSecret == "" {
-		return nil, ErrNoWebhookSecret
+	if err := cfg.checkGateway(); err != nil {
+		return nil, err
 	}
 	ring, err := keyring.New(cfg.SigningKeys...)
 	if err != nil {

@@ -57,11 +57,18 @@ func startNodes(t testing.TB, n int, settings map[string]string) *system {
 	return startNodesOn(t, testenv.NewRedis(t), n, settings)
 }
 
+// The tests' secrets: long enough for the gateway's checks (config.go),
+// plain enough to read in a failing test's log.
+const (
+	testAdminToken    = "test-admin-token-of-32-characters"
+	testWebhookSecret = "test-webhook-secret-of-at-least-32-bytes"
+)
+
 // startNodesOn is startNodes on a Redis server the test controls.
 func startNodesOn(t testing.TB, rs *localservers.Redis, n int, settings map[string]string) *system {
 	t.Helper()
 	dbURL := testenv.NewDatabase(t)
-	sys := &system{AdminToken: "test-admin-token", Seed: keyring.NewSeed(), Redis: testenv.RedisClient(t, rs)}
+	sys := &system{AdminToken: testAdminToken, Seed: keyring.NewSeed(), Redis: testenv.RedisClient(t, rs)}
 	environ := map[string]string{
 		"FOYER_HTTP_ADDR":              "127.0.0.1:0",
 		"FOYER_REDIS_URL":              rs.URL(),
@@ -70,7 +77,7 @@ func startNodesOn(t testing.TB, rs *localservers.Redis, n int, settings map[stri
 		"FOYER_SIGNING_KEYS":           sys.Seed,
 		"FOYER_ADMISSION_TICK":         "20ms",
 		"FOYER_LOG_LEVEL":              "warn",
-		"FOYER_PAYMENT_WEBHOOK_SECRET": "test-webhook-secret",
+		"FOYER_PAYMENT_WEBHOOK_SECRET": testWebhookSecret,
 		// Tests play many shoppers from one address: the per-IP defences
 		// are off unless a test of them turns them on (defence_test.go).
 		"FOYER_LIMIT_IP_REQUESTS": "0", "FOYER_LIMIT_IP_SESSIONS": "0", "FOYER_LIMIT_IP_CONNECTS": "0",

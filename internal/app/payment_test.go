@@ -141,7 +141,7 @@ func TestTheWebhookRefusesABadSignatureAndChangesNothing(t *testing.T) {
 	for name, signature := range map[string]string{
 		"no signature":   "",
 		"another secret": checkout.Sign([]byte("not-the-secret"), body),
-		"another body's": checkout.Sign([]byte("test-webhook-secret"), append(body, ' ')),
+		"another body's": checkout.Sign([]byte(testWebhookSecret), append(body, ' ')),
 	} {
 		req, _ := http.NewRequest(http.MethodPost, sys.URL+"/v1/payments/webhook", bytes.NewReader(body))
 		req.Header.Set(checkout.SignatureHeader, signature)
@@ -159,7 +159,7 @@ func TestTheWebhookRefusesABadSignatureAndChangesNothing(t *testing.T) {
 	// A correctly signed one goes through, which shows the refusals above
 	// were for their signatures.
 	req, _ := http.NewRequest(http.MethodPost, sys.URL+"/v1/payments/webhook", bytes.NewReader(body))
-	req.Header.Set(checkout.SignatureHeader, checkout.Sign([]byte("test-webhook-secret"), body))
+	req.Header.Set(checkout.SignatureHeader, checkout.Sign([]byte(testWebhookSecret), body))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

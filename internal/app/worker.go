@@ -22,8 +22,8 @@ type Worker struct {
 
 // NewWorker connects to Redis and Postgres, migrates and builds the consumer.
 func NewWorker(ctx context.Context, cfg Config, log *slog.Logger) (*Worker, error) {
-	if cfg.WebhookSecret == "" {
-		return nil, ErrNoWebhookSecret
+	if err := cfg.checkWorker(); err != nil {
+		return nil, err
 	}
 	w := &Worker{}
 	var err error

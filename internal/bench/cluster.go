@@ -55,7 +55,7 @@ func startCluster(ctx context.Context, self string, nodes int, log io.Writer) (_
 		"FOYER_DATABASE_URL=" + c.postgres.URL("foyer"),
 		"FOYER_ADMIN_TOKEN=" + c.adminToken,
 		"FOYER_SIGNING_KEYS=" + keyring.NewSeed(),
-		"FOYER_PAYMENT_WEBHOOK_SECRET=" + rand.Text(),
+		"FOYER_PAYMENT_WEBHOOK_SECRET=" + rand.Text() + rand.Text(), // at least 32 bytes
 		"FOYER_LOG_LEVEL=error",
 		"FOYER_DEMO_SALE=false",
 		// The load generator plays thousands of shoppers from a few loopback
