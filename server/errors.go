@@ -28,6 +28,11 @@ var (
 	errBadVersion     = errors.New("unsupported protocol version: this server speaks " + Subprotocol)
 )
 
+// ErrNotDurable means the node takes no checkouts because Redis, as it runs,
+// could lose one it confirmed (its AOF is off, or not fsynced on every
+// write): nothing was done. The node's /readyz says why.
+var ErrNotDurable = errors.New("not durable: checkouts are paused while our data store could lose them; nothing was done, retry later")
+
 // problem is how one error is told to a client: an HTTP status for the REST
 // API, and a code that the JSON body and WebSocket error messages both carry.
 type problem struct {
@@ -78,6 +83,7 @@ var problems = []struct {
 	{pow.ErrPowReplayed, problem{http.StatusConflict, "pow_replayed"}},
 	{waitingroom.ErrFlagged, problem{http.StatusForbidden, "flagged"}},
 	{errUnavailable, problem{http.StatusServiceUnavailable, "unavailable"}},
+	{ErrNotDurable, problem{http.StatusServiceUnavailable, "not_durable"}},
 }
 
 var internalProblem = problem{http.StatusInternalServerError, "internal"}

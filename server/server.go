@@ -68,8 +68,23 @@ type PipelineWatcher interface {
 	Pipeline(ctx context.Context) (reconcile.PipelineStatus, error)
 }
 
-// Readiness reports whether the node's dependencies answer.
-type Readiness func(ctx context.Context) error
+// Readiness reports whether the node's dependencies answer and whether it
+// can take checkouts.
+type Readiness func(ctx context.Context) ReadyReport
+
+// ReadyReport is what /readyz tells. The probe may be reachable by anyone:
+// it names the dependencies that failed and says why in words an operator
+// can act on, never an address or a raw error (the node logs those).
+type ReadyReport struct {
+	// Failed are the dependencies that keep the node from serving, such as
+	// "redis", "postgres", "redis_persistence". Empty: ready.
+	Failed []string `json:"failed,omitempty"`
+	// Reason says what is wrong when a failure needs more than its name.
+	Reason string `json:"reason,omitempty"`
+	// Warnings are what an operator should know that does not stop the
+	// node, such as a Redis whose persistence cannot be checked.
+	Warnings []string `json:"warnings,omitempty"`
+}
 
 // Deps are what the server calls; main wires them.
 type Deps struct {
@@ -199,11 +214,16 @@ func (s *Server) Handler() http.Handler { return s.engine }
 func (s *Server) Run(ctx context.Context) error { return s.hub.run(ctx) }
 
 func (s *Server) readyz(c *gin.Context) {
-	if err := s.deps.Ready(c.Request.Context()); err != nil {
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "error": err.Error()})
+	type answer struct {
+		Status string `json:"status"`
+		ReadyReport
+	}
+	r := s.deps.Ready(c.Request.Context())
+	if len(r.Failed) > 0 {
+		c.JSON(http.StatusServiceUnavailable, answer{"unavailable", r})
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	c.JSON(http.StatusOK, answer{"ready", r})
 }
 
 func (s *Server) requireAdmin(c *gin.Context) {

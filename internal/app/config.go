@@ -27,6 +27,11 @@ type Config struct {
 	PublicURL string `env:"FOYER_PUBLIC_URL"`
 	// RedisURL is the Redis that holds all hot state, shared by every node.
 	RedisURL string `env:"FOYER_REDIS_URL" envDefault:"redis://127.0.0.1:6379/0"`
+	// AllowVolatileRedis lets the gateway take checkouts from a Redis that
+	// could lose them in a crash (AOF off, or appendfsync other than
+	// always), for throwaway runs and tests; it is logged loudly at start.
+	// Unset, such a gateway refuses checkouts with 503 not_durable.
+	AllowVolatileRedis bool `env:"FOYER_ALLOW_VOLATILE_REDIS" envDefault:"false"`
 	// DatabaseURL is the Postgres that holds sale plans and orders.
 	DatabaseURL string `env:"FOYER_DATABASE_URL" envDefault:"postgres://foyer@127.0.0.1:5432/foyer?sslmode=disable"`
 	// AdminToken is the bearer token of the admin API, at least

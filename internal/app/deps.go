@@ -31,11 +31,14 @@ func NewLogger(cfg Config) *slog.Logger {
 }
 
 // connectRedis opens the shared Redis and checks that it answers.
-func connectRedis(ctx context.Context, url string) (redis.UniversalClient, error) {
+// onConnect, when not nil, runs on each new connection (the client's
+// OnConnect): durability reads Redis's persistence settings there.
+func connectRedis(ctx context.Context, url string, onConnect func(context.Context, *redis.Conn) error) (redis.UniversalClient, error) {
 	opts, err := redisOptions(url)
 	if err != nil {
 		return nil, err
 	}
+	opts.OnConnect = onConnect
 	rdb := redis.NewClient(opts)
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		rdb.Close()
@@ -118,7 +121,7 @@ var ErrDifferent = errors.New("redis and postgres differ")
 // Reconcile compares a sale's Redis and Postgres sides and prints the
 // report; with repair it rebuilds Redis from Postgres first.
 func Reconcile(ctx context.Context, cfg Config, saleID string, repair bool, out io.Writer) error {
-	rdb, err := connectRedis(ctx, cfg.RedisURL)
+	rdb, err := connectRedis(ctx, cfg.RedisURL, nil)
 	if err != nil {
 		return err
 	}

@@ -43,6 +43,10 @@ type Gateway struct {
 	Operator  *waitingroom.Operator
 	listener  net.Listener
 	http      *http.Server
+
+	// durability is Redis's persistence as last read; checkouts are
+	// refused while it could lose them (durability.go).
+	durability *durability
 }
 
 // NewGateway connects to Redis and Postgres, migrates, loads the current
@@ -55,10 +59,14 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	if err != nil {
 		return nil, fmt.Errorf("FOYER_SIGNING_KEYS: %w", err)
 	}
-	g := &Gateway{cfg: cfg, log: log}
-	if g.rdb, err = connectRedis(ctx, cfg.RedisURL); err != nil {
+	g := &Gateway{cfg: cfg, log: log, durability: newDurability(cfg.AllowVolatileRedis, true, log)}
+	if cfg.AllowVolatileRedis {
+		log.Warn("FOYER_ALLOW_VOLATILE_REDIS is set: checkouts are taken even if Redis could lose them in a crash. Only for throwaway runs.")
+	}
+	if g.rdb, err = connectRedis(ctx, cfg.RedisURL, g.durability.onConnect); err != nil {
 		return nil, err
 	}
+	g.durability.check(ctx, g.rdb)
 	if g.db, err = connectPostgres(ctx, cfg.DatabaseURL); err != nil {
 		g.Close()
 		return nil, err
@@ -116,8 +124,9 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 		Signals: server.Signals{EarlyJoin: cfg.SignalEarlyJoin, FastCheckout: cfg.SignalFastCheckout,
 			SessionsPerIP: cfg.SignalSessionsPerIP},
 	}, server.Deps{
-		Operator: g.Operator, Rooms: rooms, Presence: g.presence, Checkout: svc, Answers: checkout.NewAnswers(g.rdb),
-		Payments: g.reports, Pipeline: ops, Live: ops, Tokens: tokens, Ring: ring, Pow: guard,
+		Operator: g.Operator, Rooms: rooms, Presence: g.presence, Checkout: durableCheckouts{svc, g.durability},
+		Answers: checkout.NewAnswers(g.rdb), Payments: g.reports, Pipeline: ops,
+		Live: liveWithWarnings{ops, g.durability}, Tokens: tokens, Ring: ring, Pow: guard,
 		Ready: g.ready, Web: web.FS(), Log: log,
 		Limiter: g.defence.limiter, Conns: g.defence.conns, Blocklist: g.defence.blocks,
 		Sessions: g.defence.sessions,
@@ -176,6 +185,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	grp.Go(func() error { return g.reports.Run(gctx) })
 	grp.Go(func() error { return g.presence.Run(gctx) })
 	grp.Go(func() error { return g.defence.run(gctx, g.log) })
+	grp.Go(func() error { return g.durability.run(gctx, g.rdb) })
 	grp.Go(func() error { return g.server.Run(gctx) })
 	grp.Go(func() error {
 		if err := g.http.Serve(g.listener); !errors.Is(err, http.ErrServerClosed) {
@@ -192,14 +202,40 @@ func (g *Gateway) Run(ctx context.Context) error {
 	return grp.Wait()
 }
 
-func (g *Gateway) ready(ctx context.Context) error {
+// ready is the node's answer to /readyz. It names what failed and logs the
+// raw errors: those carry addresses, which the probe must not tell.
+func (g *Gateway) ready(ctx context.Context) server.ReadyReport {
+	var r server.ReadyReport
 	if err := g.rdb.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("redis: %w", err)
+		g.log.Warn("not ready: redis does not answer", "err", err)
+		r.Failed = append(r.Failed, "redis")
 	}
 	if err := g.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("postgres: %w", err)
+		g.log.Warn("not ready: postgres does not answer", "err", err)
+		r.Failed = append(r.Failed, "postgres")
 	}
-	return nil
+	failed, reason, warning := g.durability.report()
+	if failed {
+		r.Failed = append(r.Failed, "redis_persistence")
+		r.Reason = reason
+	}
+	if warning != "" {
+		r.Warnings = append(r.Warnings, warning)
+	}
+	return r
+}
+
+// liveWithWarnings adds what the node knows is wrong with its setup to the
+// dashboard's numbers.
+type liveWithWarnings struct {
+	server.LiveStats
+	durability *durability
+}
+
+func (l liveWithWarnings) Snapshot(ctx context.Context) (reconcile.Snapshot, error) {
+	snap, err := l.LiveStats.Snapshot(ctx)
+	snap.Warnings = append(snap.Warnings, l.durability.warnings()...)
+	return snap, err
 }
 
 // Close releases the connections. Call it after Run has returned.

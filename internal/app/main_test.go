@@ -78,6 +78,10 @@ func startNodesOn(t testing.TB, rs *localservers.Redis, n int, settings map[stri
 		"FOYER_ADMISSION_TICK":         "20ms",
 		"FOYER_LOG_LEVEL":              "warn",
 		"FOYER_PAYMENT_WEBHOOK_SECRET": testWebhookSecret,
+		// The test Redis runs without an AOF, for speed; a gateway on it
+		// takes checkouts only when told to (durability_test.go tests that
+		// it refuses them otherwise).
+		"FOYER_ALLOW_VOLATILE_REDIS": "true",
 		// Tests play many shoppers from one address: the per-IP defences
 		// are off unless a test of them turns them on (defence_test.go).
 		"FOYER_LIMIT_IP_REQUESTS": "0", "FOYER_LIMIT_IP_SESSIONS": "0", "FOYER_LIMIT_IP_CONNECTS": "0",

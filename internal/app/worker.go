@@ -27,7 +27,9 @@ func NewWorker(ctx context.Context, cfg Config, log *slog.Logger) (*Worker, erro
 	}
 	w := &Worker{}
 	var err error
-	if w.rdb, err = connectRedis(ctx, cfg.RedisURL); err != nil {
+	// The worker takes no checkout, but says when Redis could lose them.
+	persistence := newDurability(cfg.AllowVolatileRedis, false, log)
+	if w.rdb, err = connectRedis(ctx, cfg.RedisURL, persistence.onConnect); err != nil {
 		return nil, err
 	}
 	if w.db, err = connectPostgres(ctx, cfg.DatabaseURL); err != nil {
@@ -44,7 +46,7 @@ func NewWorker(ctx context.Context, cfg Config, log *slog.Logger) (*Worker, erro
 	writer := worker.NewOrderWriter(w.db, rooms, payments, log)
 	settler := worker.NewPaymentSettler(w.db, checkout.NewStock(w.rdb), rooms, log)
 	settler.Timeout = cfg.PaymentTimeout
-	subClient, err := connectRedis(ctx, cfg.RedisURL)
+	subClient, err := connectRedis(ctx, cfg.RedisURL, nil)
 	if err != nil {
 		w.Close()
 		return nil, err

@@ -49,6 +49,10 @@ type Snapshot struct {
 	Sales    []SaleSnapshot `json:"sales"`
 	Nodes    []NodeSnapshot `json:"nodes"`
 	Pipeline PipelineStatus `json:"pipeline"`
+	// Warnings are what the node serving the dashboard knows is wrong with
+	// the setup, in words for the operator (a Redis that could lose
+	// checkouts); the gateway adds them, Snapshot leaves them empty.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 type orderCounts struct {
