@@ -37,6 +37,7 @@ type liveMsg struct {
 	Sales    []liveSale               `json:"sales"`
 	Nodes    []reconcile.NodeSnapshot `json:"nodes"`
 	Pipeline reconcile.PipelineStatus `json:"pipeline"`
+	Warnings []string                 `json:"warnings,omitempty"` // the node's setup problems, for a banner
 }
 
 // adminLive pushes the dashboard its numbers every second over a
@@ -87,7 +88,7 @@ func (s *Server) adminLive(c *gin.Context) {
 
 // rated turns a snapshot into a push, with the rates since the previous one.
 func rated(snap reconcile.Snapshot, prev *liveMsg, now time.Time) liveMsg {
-	msg := liveMsg{Type: "stats", At: now.UnixMilli(), Nodes: snap.Nodes, Pipeline: snap.Pipeline}
+	msg := liveMsg{Type: "stats", At: now.UnixMilli(), Nodes: snap.Nodes, Pipeline: snap.Pipeline, Warnings: snap.Warnings}
 	before := map[string]liveSale{}
 	var secs float64
 	if prev != nil {

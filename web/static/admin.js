@@ -476,12 +476,30 @@
     }
     if (m.nodes) S.nodes = m.nodes;
     if (m.pipeline) S.pipeline = m.pipeline;
+    renderWarnings(m.warnings || []);
     if (unknown) reloadSalesSoon();
     renderSales();
     renderDetail();
     renderSystem();
     drawCharts();
     refreshFlags();
+  }
+
+  // renderWarnings shows what the node knows is wrong with the setup (a
+  // Redis that could lose checkouts) in a banner above everything, made on
+  // first need and hidden when the pushes carry no warning.
+  function renderWarnings(warnings) {
+    let banner = $("setup-warnings");
+    if (!banner && !warnings.length) return;
+    if (!banner) {
+      banner = document.createElement("p");
+      banner.id = "setup-warnings";
+      banner.className = "notice";
+      banner.setAttribute("role", "alert");
+      $("main").prepend(banner);
+    }
+    banner.textContent = warnings.join(" ");
+    banner.hidden = !warnings.length;
   }
 
   // record keeps a sale's rolling window of pushes for the charts.
