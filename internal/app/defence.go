@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -30,6 +31,10 @@ type defences struct {
 	conns    *ratelimit.Conns
 	blocks   blocks
 	sessions *ratelimit.Tally // new sessions per address, for the signal many_identities
+	// refresh renews the node's lease on its connection counts, every
+	// refreshEvery: conns.Refresh and refreshConnsEvery.
+	refresh      func(context.Context) error
+	refreshEvery time.Duration
 }
 
 // blocks is the blocklist as the server uses it: the node's copy for
@@ -53,10 +58,12 @@ func newDefences(rdb redis.UniversalClient, cfg Config, log *slog.Logger) (*defe
 	sessions := ratelimit.NewTally(rdb, "sessions") // a 10-minute window, as the README says
 	sessions.Timeout = time.Second
 	return &defences{
-		limiter:  limiter,
-		conns:    conns,
-		blocks:   blocks{blocklist.NewWatcher(rdb, log), blocklist.NewManager(rdb)},
-		sessions: sessions,
+		limiter:      limiter,
+		conns:        conns,
+		blocks:       blocks{blocklist.NewWatcher(rdb, log), blocklist.NewManager(rdb)},
+		sessions:     sessions,
+		refresh:      conns.Refresh,
+		refreshEvery: refreshConnsEvery,
 	}, nil
 }
 
@@ -71,21 +78,31 @@ const (
 )
 
 // run follows the blocklist and keeps the connection counts fresh until
-// ctx ends.
+// ctx ends. It returns once both have stopped: a refresh still in flight
+// after the gateway's Run returned would use a Redis client Close is about
+// to close.
 func (d *defences) run(ctx context.Context, log *slog.Logger) error {
-	go func() {
-		t := time.NewTicker(refreshConnsEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if err := d.conns.Refresh(ctx); err != nil && ctx.Err() == nil {
-					log.Warn("refresh connection counts", "err", err)
-				}
+	ctx, cancel := context.WithCancel(ctx)
+	var refreshing sync.WaitGroup
+	defer refreshing.Wait()
+	defer cancel() // the blocklist's end (an error) ends the refreshes too
+	refreshing.Go(func() { d.refreshConns(ctx, log) })
+	return d.blocks.Watcher.Run(ctx)
+}
+
+// refreshConns renews the node's connection counts every refreshEvery
+// until ctx ends.
+func (d *defences) refreshConns(ctx context.Context, log *slog.Logger) {
+	t := time.NewTicker(d.refreshEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := d.refresh(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("refresh connection counts", "err", err)
 			}
 		}
-	}()
-	return d.blocks.Watcher.Run(ctx)
+	}
 }
