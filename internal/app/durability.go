@@ -84,15 +84,16 @@ func (d *durability) check(ctx context.Context, rdb redis.Cmdable) {
 	}
 	switch appendOnly, fsync := settings["appendonly"], settings["appendfsync"]; {
 	case appendOnly != "yes":
-		d.record(persistence{checked: true, said: "appendonly is " + quoted(appendOnly)})
+		d.record(persistence{checked: true, said: "appendonly is " + orUnreported(appendOnly)})
 	case fsync != "always":
-		d.record(persistence{checked: true, said: "appendfsync is " + quoted(fsync)})
+		d.record(persistence{checked: true, said: "appendfsync is " + orUnreported(fsync)})
 	default:
 		d.record(persistence{checked: true, durable: true, said: "appendonly is yes, appendfsync is always"})
 	}
 }
 
-func quoted(v string) string {
+// orUnreported is a setting's value, or says Redis did not report it.
+func orUnreported(v string) string {
 	if v == "" {
 		return "not reported"
 	}
