@@ -78,6 +78,9 @@ var problems = []struct {
 	{pow.ErrPowReplayed, problem{http.StatusConflict, "pow_replayed"}},
 	{waitingroom.ErrFlagged, problem{http.StatusForbidden, "flagged"}},
 	{errUnavailable, problem{http.StatusServiceUnavailable, "unavailable"}},
+	// A request body past its cap, or too slow to come (bodylimit.go).
+	{errTooLarge, problem{http.StatusRequestEntityTooLarge, "too_large"}},
+	{errTooSlow, problem{http.StatusRequestTimeout, "too_slow"}},
 }
 
 var internalProblem = problem{http.StatusInternalServerError, "internal"}
