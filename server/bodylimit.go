@@ -68,8 +68,12 @@ func (s *Server) limitBodies(c *gin.Context) {
 	}
 	// Without support for deadlines (a test's recorder) the cap still holds.
 	armed := rc.SetReadDeadline(time.Now().Add(timeout)) == nil
-	r.Body = &cappedBody{body: r.Body, left: max, max: max, rc: rc, armed: armed}
+	body := r.Body
+	r.Body = &cappedBody{body: body, left: max, max: max, rc: rc, armed: armed}
 	c.Next()
+	// net/http looks at the body it made to decide how much of an unread
+	// rest to drain before it answers; the deadline bounds that drain.
+	r.Body = body
 }
 
 // cappedBody is a request body that fails once more than max bytes come,

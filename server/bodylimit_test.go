@@ -81,6 +81,44 @@ func TestACheckoutBodyTrickledInIsCutOffWithinTheBound(t *testing.T) {
 	}
 }
 
+// TestABodyTrickledToARouteThatNeverReadsItIsCutOffToo sends a body a
+// byte every 100 ms to a route that answers without reading it: net/http
+// drains such a body before it answers, and that drain must end within the
+// bound too, whatever route the client picked.
+func TestABodyTrickledToARouteThatNeverReadsItIsCutOffToo(t *testing.T) {
+	srv := startEdge(t, Config{BodyTimeout: bodyBound}, Deps{})
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	if _, err := io.WriteString(conn, "POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 200\r\n\r\n{"); err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, conn) // the answer, then the end of the connection
+		close(closed)
+	}()
+	trickle := time.NewTicker(100 * time.Millisecond)
+	defer trickle.Stop()
+	for {
+		select {
+		case <-closed:
+			if took := time.Since(start); took > bodyBound+time.Second {
+				t.Errorf("closed after %s; the bound is %s", took, bodyBound)
+			}
+			return
+		case <-trickle.C:
+			if time.Since(start) > 5*time.Second {
+				t.Fatalf("a body a byte every 100 ms still holds its connection after 5 s; the bound is %s", bodyBound)
+			}
+			conn.Write([]byte(" "))
+		}
+	}
+}
+
 func readAll(resp *http.Response) string {
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()

@@ -149,8 +149,10 @@ func New(cfg Config, deps Deps) *Server {
 		panic(fmt.Sprintf("trusted proxies %v: %v", cfg.TrustedProxies, err)) // checked with the configuration
 	}
 	// Metrics and profiles are not here but on OpsHandler, which the
-	// gateway serves on a listener of its own.
-	e.Use(gin.Recovery(), secureHeaders, s.refuseBlocked, s.limitRequests, s.limitBodies)
+	// gateway serves on a listener of its own. Bodies are bounded first: a
+	// request refused unread (blocked, rate limited) still has its body
+	// drained by net/http, and that must not take for ever either.
+	e.Use(gin.Recovery(), secureHeaders, s.limitBodies, s.refuseBlocked, s.limitRequests)
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
 	e.GET("/.well-known/jwks.json", func(c *gin.Context) { c.JSON(http.StatusOK, deps.Ring.JWKS()) })
