@@ -158,7 +158,9 @@ func TestABodySentWithinTheBoundOnAKeptAliveConnectionIsServedAfterIt(t *testing
 // quietStats is a live feed with no sales, for a test of the socket alone.
 type quietStats struct{}
 
-func (quietStats) Snapshot(context.Context) (reconcile.Snapshot, error) { return reconcile.Snapshot{}, nil }
+func (quietStats) Snapshot(context.Context) (reconcile.Snapshot, error) {
+	return reconcile.Snapshot{}, nil
+}
 
 // TestTheDashboardSocketOutlivesTheBodyBound opens the live feed on a node
 // whose body bound is 300 ms and reads pushes for longer: a WebSocket's
