@@ -22,7 +22,8 @@ type Config struct {
 	HTTPAddr string `env:"FOYER_HTTP_ADDR" envDefault:":8080"`
 	// MetricsAddr is where the gateway serves its metrics (/metrics) and
 	// Go profiles (/debug/pprof/), which check no token: loopback unless
-	// only operators can reach the address. "off" serves them nowhere.
+	// only operators can reach the address. "off" serves them nowhere (an
+	// empty value takes the default, as for every setting).
 	MetricsAddr string `env:"FOYER_METRICS_ADDR" envDefault:"127.0.0.1:9090"`
 	// PublicURL is the base URL shoppers reach Foyer at; checkout URLs and the
 	// printed links are built on it. Empty: http://localhost and the port.

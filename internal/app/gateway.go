@@ -157,7 +157,7 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	// left open for ever by each visitor's browser would add up to more
 	// than the WebSockets.
 	g.http = &http.Server{Handler: g.server.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: httpIdleTimeout}
-	if cfg.MetricsAddr != "off" {
+	if cfg.MetricsAddr != "" && cfg.MetricsAddr != "off" { // empty only in a Config built by hand
 		if g.opsListener, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
 			g.Close()
 			return nil, fmt.Errorf("FOYER_METRICS_ADDR: %w", err)
