@@ -84,6 +84,9 @@ var problems = []struct {
 	{waitingroom.ErrFlagged, problem{http.StatusForbidden, "flagged"}},
 	{errUnavailable, problem{http.StatusServiceUnavailable, "unavailable"}},
 	{ErrNotDurable, problem{http.StatusServiceUnavailable, "not_durable"}},
+	// A request body past its cap, or too slow to come (bodylimit.go).
+	{errTooLarge, problem{http.StatusRequestEntityTooLarge, "too_large"}},
+	{errTooSlow, problem{http.StatusRequestTimeout, "too_slow"}},
 }
 
 var internalProblem = problem{http.StatusInternalServerError, "internal"}

@@ -3,6 +3,10 @@ package server
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/coder/websocket"
@@ -13,6 +17,32 @@ import (
 
 // AdminSubprotocol is the subprotocol of the dashboard's live feed.
 const AdminSubprotocol = "foyer.admin.v1"
+
+// AdminTokenProtocolPrefix starts the second subprotocol a client of the
+// live feed offers: the admin token, base64url without padding, after it
+// ("bearer.<token>"). Browsers cannot set headers on a WebSocket, and a
+// token in the URL is written down by every proxy on the way; the
+// Sec-WebSocket-Protocol header is the one header they can set, and the
+// server never echoes this value back (it selects AdminSubprotocol).
+const AdminTokenProtocolPrefix = "bearer."
+
+// AdminTokenProtocol is the subprotocol that carries token to the live feed.
+func AdminTokenProtocol(token string) string {
+	return AdminTokenProtocolPrefix + base64.RawURLEncoding.EncodeToString([]byte(token))
+}
+
+// offeredAdminToken is the admin token among the subprotocols r offers.
+func offeredAdminToken(r *http.Request) (string, bool) {
+	for _, h := range r.Header.Values("Sec-WebSocket-Protocol") {
+		for p := range strings.SplitSeq(h, ",") {
+			if enc, ok := strings.CutPrefix(strings.TrimSpace(p), AdminTokenProtocolPrefix); ok {
+				token, err := base64.RawURLEncoding.DecodeString(enc)
+				return string(token), err == nil
+			}
+		}
+	}
+	return "", false
+}
 
 // liveEvery is how often the dashboard is pushed the numbers.
 const liveEvery = time.Second
@@ -41,8 +71,10 @@ type liveMsg struct {
 }
 
 // adminLive pushes the dashboard its numbers every second over a
-// WebSocket. Browsers cannot set headers on a WebSocket, so the admin token
-// comes in the query; a wrong one closes with 4001.
+// WebSocket. The admin token comes as a subprotocol (AdminTokenProtocol); a
+// missing or wrong one closes with 4001, and so does one in the URL's
+// query, where it would be logged: it is refused even when right, so that
+// no client goes on leaking it.
 func (s *Server) adminLive(c *gin.Context) {
 	ws, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{
 		Subprotocols: []string{AdminSubprotocol}, OriginPatterns: s.cfg.AllowedOrigins,
@@ -51,8 +83,13 @@ func (s *Server) adminLive(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	token := c.Query("token")
-	if s.cfg.AdminToken == "" || subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.AdminToken)) != 1 {
+	if c.Request.URL.Query().Has("token") {
+		s.refuse(ctx, ws, fmt.Errorf("%w: the admin token goes in the subprotocol %s<base64url token>, never in the URL",
+			errUnauthorized, AdminTokenProtocolPrefix), closeSessionInvalid)
+		return
+	}
+	token, ok := offeredAdminToken(c.Request)
+	if !ok || s.cfg.AdminToken == "" || subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.AdminToken)) != 1 {
 		s.refuse(ctx, ws, errUnauthorized, closeSessionInvalid)
 		return
 	}

@@ -1,27 +1,27 @@
 package server
 
 import (
-	"fmt"
+	"net/http"
 	"net/http/pprof"
-	runtimepprof "runtime/pprof"
 
-	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// profile serves the Go runtime's profiles to operators, behind the admin
-// token: CPU (profile), execution trace (trace) and every named profile
-// (heap, goroutine, allocs, ...). heap?gc=1 collects garbage first, which is
-// how the bench reads what holding its shoppers really costs.
-func (s *Server) profile(c *gin.Context) {
-	name := c.Param("profile")
-	switch {
-	case name == "profile":
-		pprof.Profile(c.Writer, c.Request)
-	case name == "trace":
-		pprof.Trace(c.Writer, c.Request)
-	case runtimepprof.Lookup(name) != nil:
-		pprof.Handler(name).ServeHTTP(c.Writer, c.Request)
-	default:
-		s.fail(c, fmt.Errorf("%w: no profile %q", errBadRequest, name))
-	}
+// OpsHandler serves what is for operators and never for the public: the
+// node's Prometheus metrics at /metrics, and the Go runtime's profiles under
+// /debug/pprof/ (CPU at profile, an execution trace at trace, and every
+// named profile: heap, goroutine, allocs, ...; heap?gc=1 collects garbage
+// first, which is how the bench reads what holding its shoppers costs). It
+// checks no token and counts against no limit, so it is served on a
+// listener of its own that only operators reach (FOYER_METRICS_ADDR,
+// loopback by default), never on the public one.
+func (s *Server) OpsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.hub.metrics.registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	return mux
 }

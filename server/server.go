@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/time/rate"
 
 	"github.com/foyerhq/foyer/checkout"
@@ -84,6 +83,11 @@ type ReadyReport struct {
 	// Warnings are what an operator should know that does not stop the
 	// node, such as a Redis whose persistence cannot be checked.
 	Warnings []string `json:"warnings,omitempty"`
+	// Refusing are the requests the node turns away while it serves the
+	// rest, such as "checkout" on a Redis that could lose a confirmed one.
+	// The node stays ready: every gateway shares that Redis, so a load
+	// balancer that took them out for it would end every queue as well.
+	Refusing []string `json:"refusing,omitempty"`
 }
 
 // Deps are what the server calls; main wires them.
@@ -136,6 +140,10 @@ type Config struct {
 	// Signals are the thresholds of the signals of automation recorded per
 	// shopper (signals.go).
 	Signals Signals
+	// BodyTimeout bounds how long a request's body may take to arrive once
+	// its headers have (bodylimit.go); a body still coming is cut off with
+	// 408 too_slow. Zero: 10 s.
+	BodyTimeout time.Duration
 }
 
 // Server is one gateway node's HTTP handler and its connected shoppers.
@@ -160,10 +168,13 @@ func New(cfg Config, deps Deps) *Server {
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		panic(fmt.Sprintf("trusted proxies %v: %v", cfg.TrustedProxies, err)) // checked with the configuration
 	}
-	e.Use(gin.Recovery(), s.refuseBlocked, s.limitRequests)
+	// Metrics and profiles are not here but on OpsHandler, which the
+	// gateway serves on a listener of its own. Bodies are bounded first: a
+	// request refused unread (blocked, rate limited) still has its body
+	// drained by net/http, and that must not take for ever either.
+	e.Use(gin.Recovery(), secureHeaders, s.limitBodies, s.refuseBlocked, s.limitRequests)
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.hub.metrics.registry, promhttp.HandlerOpts{})))
 	e.GET("/.well-known/jwks.json", func(c *gin.Context) { c.JSON(http.StatusOK, deps.Ring.JWKS()) })
 
 	v1 := e.Group("/v1")
@@ -174,7 +185,7 @@ func New(cfg Config, deps Deps) *Server {
 	v1.POST("/sales/:sale/checkout", s.checkout)
 	v1.POST("/payments/webhook", s.paymentWebhook)
 
-	v1.GET("/admin/live", s.adminLive) // its token comes in the query: browsers cannot set headers on a WebSocket
+	v1.GET("/admin/live", s.adminLive) // its token comes as a subprotocol: browsers cannot set headers on a WebSocket
 	admin := v1.Group("/admin", s.requireAdmin)
 	admin.POST("/sales", s.createSale)
 	admin.GET("/sales", s.listSales)
@@ -190,7 +201,6 @@ func New(cfg Config, deps Deps) *Server {
 	admin.GET("/sales/:sale/flags", s.flags)
 	admin.GET("/audit", s.audit)
 	admin.GET("/pipeline", s.pipeline)
-	admin.GET("/debug/pprof/:profile", s.profile)
 	if deps.Blocklist != nil {
 		admin.GET("/blocklist", s.listBlocked)
 		admin.POST("/blocklist", s.addBlocked)
@@ -223,6 +233,10 @@ func (s *Server) readyz(c *gin.Context) {
 		c.JSON(http.StatusServiceUnavailable, answer{"unavailable", r})
 		return
 	}
+	if len(r.Refusing) > 0 {
+		c.JSON(http.StatusOK, answer{"degraded", r})
+		return
+	}
 	c.JSON(http.StatusOK, answer{"ready", r})
 }
 
@@ -239,6 +253,7 @@ func (s *Server) requireAdmin(c *gin.Context) {
 
 // fail answers with the error's status and code from the one error table.
 func (s *Server) fail(c *gin.Context, err error) {
+	err = bodyRefusal(c, err)
 	p := problemFor(err)
 	if p == internalProblem && !errors.Is(err, context.Canceled) {
 		s.deps.Log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)

@@ -10,7 +10,8 @@ import (
 // mountWeb serves the static pages and their assets from memory, gzipped
 // when the client takes it, with long cache lifetimes for the content-named
 // assets. They hold nothing live: everything live comes over the WebSocket,
-// so a CDN may cache them.
+// so a CDN may cache them. The pages carry their Content-Security-Policy
+// (headers.go).
 func (s *Server) mountWeb(e *gin.Engine) error {
 	notFound := func(c *gin.Context) {
 		c.JSON(http.StatusNotFound, errorBody{Error: errorDetail{Code: "not_found", Message: "no such page"}})
@@ -23,6 +24,7 @@ func (s *Server) mountWeb(e *gin.Engine) error {
 	if err != nil {
 		return err
 	}
+	pages, dashboard := pagePolicy(s.cfg.PublicURL), dashboardPolicy(s.cfg.PublicURL)
 	e.NoRoute(func(c *gin.Context) {
 		a, ok := table[c.Request.URL.Path]
 		if !ok || (c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead) {
@@ -33,6 +35,13 @@ func (s *Server) mountWeb(e *gin.Engine) error {
 		h.Set("Content-Type", a.contentType)
 		h.Set("Cache-Control", a.cacheControl)
 		h.Set("Vary", "Accept-Encoding")
+		switch {
+		case c.Request.URL.Path == "/admin.html":
+			h.Set("Content-Security-Policy", dashboard)
+			h.Set("X-Frame-Options", "DENY") // frame-ancestors, for browsers without CSP 2
+		case strings.HasPrefix(a.contentType, "text/html"):
+			h.Set("Content-Security-Policy", pages)
+		}
 		body := a.body
 		if a.gzipped != nil && strings.Contains(c.GetHeader("Accept-Encoding"), "gzip") {
 			h.Set("Content-Encoding", "gzip")

@@ -51,7 +51,7 @@ func TestServeDrainsShoppersOnSIGTERMAndExitsCleanly(t *testing.T) {
 	admin := "sigterm-admin-token-of-32-characters"
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(withoutGODEBUG(os.Environ()),
-		"FOYER_HTTP_ADDR=127.0.0.1:0", "FOYER_REDIS_URL="+rs.URL(), "FOYER_DATABASE_URL="+testenv.NewDatabase(t),
+		"FOYER_HTTP_ADDR=127.0.0.1:0", "FOYER_METRICS_ADDR=127.0.0.1:0", "FOYER_REDIS_URL="+rs.URL(), "FOYER_DATABASE_URL="+testenv.NewDatabase(t),
 		"FOYER_ADMIN_TOKEN="+admin, "FOYER_SIGNING_KEYS="+keyring.NewSeed(), "FOYER_NODE_ID=sigterm", "FOYER_PAYMENT_WEBHOOK_SECRET="+testWebhookSecret,
 		"FOYER_ALLOW_VOLATILE_REDIS=true", // the test Redis keeps no AOF
 	)

@@ -22,6 +22,11 @@ import (
 type Config struct {
 	// HTTPAddr is where the gateway listens. ":0" picks a free port.
 	HTTPAddr string `env:"FOYER_HTTP_ADDR" envDefault:":8080"`
+	// MetricsAddr is where the gateway serves its metrics (/metrics) and
+	// Go profiles (/debug/pprof/), which check no token: loopback unless
+	// only operators can reach the address. "off" serves them nowhere (an
+	// empty value takes the default, as for every setting).
+	MetricsAddr string `env:"FOYER_METRICS_ADDR" envDefault:"127.0.0.1:9090"`
 	// PublicURL is the base URL shoppers reach Foyer at; checkout URLs and the
 	// printed links are built on it. Empty: http://localhost and the port.
 	PublicURL string `env:"FOYER_PUBLIC_URL"`

@@ -47,6 +47,9 @@ type Gateway struct {
 	// durability is Redis's persistence as last read; checkouts are
 	// refused while it could lose them (durability.go).
 	durability *durability
+	// ops serves the metrics and profiles on FOYER_METRICS_ADDR; nil when off.
+	opsListener net.Listener
+	ops         *http.Server
 }
 
 // NewGateway connects to Redis and Postgres, migrates, loads the current
@@ -147,6 +150,13 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	// left open for ever by each visitor's browser would add up to more
 	// than the WebSockets.
 	g.http = &http.Server{Handler: g.server.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: httpIdleTimeout}
+	if cfg.MetricsAddr != "" && cfg.MetricsAddr != "off" { // empty only in a Config built by hand
+		if g.opsListener, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			g.Close()
+			return nil, fmt.Errorf("FOYER_METRICS_ADDR: %w", err)
+		}
+		g.ops = &http.Server{Handler: g.server.OpsHandler(), ReadHeaderTimeout: 10 * time.Second}
+	}
 	return g, nil
 }
 
@@ -172,6 +182,15 @@ func newPowGuard(cfg Config, ring *keyring.Ring, rdb redis.UniversalClient) (*po
 // Addr is the address the gateway listens on.
 func (g *Gateway) Addr() string { return g.listener.Addr().String() }
 
+// OpsAddr is the address the gateway serves its metrics and profiles on,
+// empty when FOYER_METRICS_ADDR is off.
+func (g *Gateway) OpsAddr() string {
+	if g.opsListener == nil {
+		return ""
+	}
+	return g.opsListener.Addr().String()
+}
+
 // URL is the base URL shoppers reach this gateway at.
 func (g *Gateway) URL() string { return g.cfg.publicURL(g.Addr()) }
 
@@ -193,10 +212,22 @@ func (g *Gateway) Run(ctx context.Context) error {
 		}
 		return nil
 	})
+	if g.ops != nil {
+		grp.Go(func() error {
+			if err := g.ops.Serve(g.opsListener); !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("serve metrics: %w", err)
+			}
+			return nil
+		})
+	}
 	grp.Go(func() error {
 		<-gctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), g.cfg.ShutdownGrace)
 		defer cancel()
+		if g.ops != nil {
+			// A profile being taken does not hold the node up.
+			g.ops.Close()
+		}
 		return g.http.Shutdown(sctx)
 	})
 	return grp.Wait()
@@ -216,8 +247,8 @@ func (g *Gateway) ready(ctx context.Context) server.ReadyReport {
 	}
 	failed, reason, warning := g.durability.report()
 	if failed {
-		r.Failed = append(r.Failed, "redis_persistence")
-		r.Reason = reason
+		r.Refusing = append(r.Refusing, "checkout")
+		r.Reason = "redis_persistence: " + reason
 	}
 	if warning != "" {
 		r.Warnings = append(r.Warnings, warning)
@@ -243,6 +274,9 @@ func (g *Gateway) Close() error {
 	var errs []error
 	if g.listener != nil {
 		g.listener.Close()
+	}
+	if g.opsListener != nil {
+		g.opsListener.Close()
 	}
 	if g.publisher != nil {
 		errs = append(errs, g.publisher.Close())

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/foyerhq/foyer/server"
 )
 
 type liveStats struct {
@@ -31,8 +33,9 @@ type liveStats struct {
 
 func dialLive(t *testing.T, ctx context.Context, sys *system, token string) *websocket.Conn {
 	t.Helper()
-	url := "ws" + strings.TrimPrefix(sys.URL, "http") + "/v1/admin/live?token=" + token
-	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{"foyer.admin.v1"}})
+	url := "ws" + strings.TrimPrefix(sys.URL, "http") + "/v1/admin/live"
+	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{
+		Subprotocols: []string{server.AdminSubprotocol, server.AdminTokenProtocol(token)}})
 	if err != nil {
 		t.Fatal(err)
 	}

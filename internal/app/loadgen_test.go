@@ -136,7 +136,7 @@ func TestLoadgenSpreadsShoppersOverProcessesNodesAndSourceAddresses(t *testing.T
 	t.Cleanup(cancel)
 
 	res, err := loadgen.Run(ctx, loadgen.Options{
-		URLs: sys.URLs, SaleID: saleID, Scenario: loadgen.Hold, Shoppers: 60, Duration: 5 * time.Second,
+		URLs: sys.URLs, MetricsURLs: sys.OpsURLs, SaleID: saleID, Scenario: loadgen.Hold, Shoppers: 60, Duration: 5 * time.Second,
 		Procs: 3, Sources: []string{"127.0.0.2", "127.0.0.3", "127.0.0.4"},
 		Exec: []string{os.Args[0]}, Env: []string{loadgenPlayerEnv + "=1"},
 		AdminToken: sys.AdminToken, Probe: loadgen.ProbeStock, ProbeEvery: 500 * time.Millisecond,

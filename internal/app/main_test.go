@@ -40,6 +40,7 @@ func TestMain(m *testing.M) {
 type system struct {
 	URL        string   // the first node
 	URLs       []string // every node
+	OpsURLs    []string // every node's ops port (metrics and profiles), in the order of URLs
 	cfg        app.Config
 	log        *slog.Logger
 	AdminToken string
@@ -71,6 +72,7 @@ func startNodesOn(t testing.TB, rs *localservers.Redis, n int, settings map[stri
 	sys := &system{AdminToken: testAdminToken, Seed: keyring.NewSeed(), Redis: testenv.RedisClient(t, rs)}
 	environ := map[string]string{
 		"FOYER_HTTP_ADDR":              "127.0.0.1:0",
+		"FOYER_METRICS_ADDR":           "127.0.0.1:0",
 		"FOYER_REDIS_URL":              rs.URL(),
 		"FOYER_DATABASE_URL":           dbURL,
 		"FOYER_ADMIN_TOKEN":            sys.AdminToken,
@@ -100,6 +102,7 @@ func startNodesOn(t testing.TB, rs *localservers.Redis, n int, settings map[stri
 	for i := range n {
 		node := sys.startGateway(t, fmt.Sprintf("node-%d", i+1))
 		sys.URLs = append(sys.URLs, node.URL)
+		sys.OpsURLs = append(sys.OpsURLs, node.OpsURL)
 	}
 	sys.URL = sys.URLs[0]
 	// The worker's payment provider answers through the first node's webhook.
@@ -128,8 +131,9 @@ func startNodesOn(t testing.TB, rs *localservers.Redis, n int, settings map[stri
 
 // gatewayNode is one running gateway of a system.
 type gatewayNode struct {
-	URL  string
-	Stop func() // stops the node as SIGTERM would
+	URL    string
+	OpsURL string // its metrics and profiles (FOYER_METRICS_ADDR)
+	Stop   func() // stops the node as SIGTERM would
 }
 
 // startGateway starts one more gateway node; it stops when the test ends.
@@ -153,7 +157,7 @@ func (s *system) startGateway(t testing.TB, nodeID string) gatewayNode {
 		})
 	}
 	t.Cleanup(stop)
-	return gatewayNode{URL: gw.URL(), Stop: stop}
+	return gatewayNode{URL: gw.URL(), OpsURL: "http://" + gw.OpsAddr(), Stop: stop}
 }
 
 // testWriter sends log lines to the test's log, so they show only on

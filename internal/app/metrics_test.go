@@ -10,7 +10,7 @@ import (
 )
 
 // TestMetricsCountTheShoppersConnectedToTheNode connects three shoppers and
-// reads the node's Prometheus metrics.
+// reads the node's Prometheus metrics on its ops port.
 func TestMetricsCountTheShoppersConnectedToTheNode(t *testing.T) {
 	sys := startSystem(t)
 	saleID := sys.createSale(t, map[string]any{"sku": "M-2", "name": "Metrics", "stock": 5, "outflow_per_second": stalled})
@@ -22,7 +22,7 @@ func TestMetricsCountTheShoppersConnectedToTheNode(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	resp, err := http.Get(sys.URL + "/metrics")
+	resp, err := http.Get(sys.OpsURLs[0] + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

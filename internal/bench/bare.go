@@ -21,11 +21,8 @@ import (
 // pushing to WebSockets: coder/websocket with nothing on top. It accepts
 // connections at /ws and keeps one goroutine per connection blocked in Read
 // (as Foyer's gateway does), broadcasts a stamped message to everyone on
-// POST /broadcast, and serves the same Go and process metrics as a gateway,
-// under the same names, so one scraper reads both.
-
-// bareAdmin is the token the scraper sends the bare server, which ignores it.
-const bareAdmin = "bare"
+// POST /broadcast, and serves the same Go and process metrics as a gateway's
+// ops port, under the same names and paths, so one scraper reads both.
 
 // bareWriters is how many goroutines write a broadcast, as many as a Foyer
 // gateway's shared writers.
@@ -50,10 +47,9 @@ func ServeBare(ctx context.Context, addr string, out io.Writer) error {
 	mux.HandleFunc("GET /ws", s.accept)
 	mux.HandleFunc("POST /broadcast", s.broadcast)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	// The gateway's path for a heap profile after a collection, so one
-	// scraper reads both servers the same way; the bare server checks no
-	// token.
-	mux.Handle("GET /v1/admin/debug/pprof/heap", pprof.Handler("heap"))
+	// The ops port's path for a heap profile after a collection, so one
+	// scraper reads both servers the same way.
+	mux.Handle("GET /debug/pprof/heap", pprof.Handler("heap"))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("bare server: %w", err)

@@ -138,7 +138,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	var redisRate float64
 	redisBefore, readsBefore := redisCPU(ctx, rdb), redisReads(ctx, rdb)
 	r.Hold, err = loadgen.Run(ctx, loadgen.Options{
-		URLs: c.urls, SaleID: holdSale, Scenario: loadgen.Hold, Shoppers: o.Shoppers,
+		URLs: c.urls, MetricsURLs: c.metricsURLs, SaleID: holdSale, Scenario: loadgen.Hold, Shoppers: o.Shoppers,
 		Duration: o.ArriveOver + o.HoldFor + 10*time.Minute, HoldFor: o.HoldFor, Over: o.ArriveOver,
 		Procs: o.Procs, Sources: sources(o.Procs),
 		Exec: []string{o.Self, "loadgen"}, AdminToken: c.adminToken, Probe: loadgen.ProbeStock,
@@ -165,7 +165,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return nil, err
 		}
 		r.Slow, err = loadgen.Run(ctx, loadgen.Options{
-			URLs: c.urls, SaleID: slowSale, Scenario: loadgen.Slow, Shoppers: o.SlowShoppers,
+			URLs: c.urls, MetricsURLs: c.metricsURLs, SaleID: slowSale, Scenario: loadgen.Slow, Shoppers: o.SlowShoppers,
 			Duration: 5 * time.Minute, HoldFor: 10 * time.Second, Procs: 1, AdminToken: c.adminToken,
 			ProbeEvery: time.Second, Progress: o.Progress,
 			WhileHeld: func(ctx context.Context) { r.SlowRedisCommandsPerSecond = commandsPerSecond(ctx, rdb) },
@@ -181,7 +181,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return nil, err
 		}
 		r.Sale, err = loadgen.Run(ctx, loadgen.Options{
-			URLs: c.urls, SaleID: sale, Scenario: loadgen.Sale, Shoppers: o.SaleShoppers,
+			URLs: c.urls, MetricsURLs: c.metricsURLs, SaleID: sale, Scenario: loadgen.Sale, Shoppers: o.SaleShoppers,
 			Duration: 5 * time.Minute, Procs: 1, Progress: o.Progress,
 		})
 		if err != nil {
@@ -214,11 +214,11 @@ func measureBare(ctx context.Context, o Options) (BareResult, error) {
 		defer stop()
 		urls = append(urls, url)
 	}
-	before, err := loadgen.ScrapeGateways(ctx, urls, bareAdmin)
+	before, err := loadgen.ScrapeGateways(ctx, urls, true)
 	if err != nil {
 		return BareResult{}, err
 	}
-	serverBefore, err := loadgen.ScrapeGateways(ctx, urls, "")
+	serverBefore, err := loadgen.ScrapeGateways(ctx, urls, false)
 	if err != nil {
 		return BareResult{}, err
 	}
@@ -256,7 +256,7 @@ func measureBare(ctx context.Context, o Options) (BareResult, error) {
 		}
 		res.ClientCPU += got.CPU
 	}
-	serverAfter, err := loadgen.ScrapeGateways(ctx, urls, "")
+	serverAfter, err := loadgen.ScrapeGateways(ctx, urls, false)
 	if err != nil {
 		return BareResult{}, err
 	}
@@ -270,7 +270,7 @@ func measureBare(ctx context.Context, o Options) (BareResult, error) {
 		if err := broadcastBare(ctx, urls); err != nil {
 			return BareResult{}, err
 		}
-		g, err := loadgen.ScrapeGateways(ctx, urls, bareAdmin)
+		g, err := loadgen.ScrapeGateways(ctx, urls, true)
 		if err != nil {
 			return BareResult{}, err
 		}

@@ -22,13 +22,15 @@ import (
 // worker process and several gateway processes, each holding its own
 // sockets (one process may hold at most 20,000 here).
 type cluster struct {
-	dir        string
-	redis      *localservers.Redis
-	postgres   *localservers.Postgres
-	env        []string // the settings every Foyer process gets
-	urls       []string // the gateways
-	adminToken string
-	procs      []*exec.Cmd
+	dir      string
+	redis    *localservers.Redis
+	postgres *localservers.Postgres
+	env      []string // the settings every Foyer process gets
+	urls     []string // the gateways
+	// metricsURLs are the gateways' ops ports, in the order of urls.
+	metricsURLs []string
+	adminToken  string
+	procs       []*exec.Cmd
 }
 
 // startCluster starts Redis and Postgres in a new temp folder, migrates, and
@@ -76,15 +78,20 @@ func startCluster(ctx context.Context, self string, nodes int, log io.Writer) (_
 		if err != nil {
 			return nil, err
 		}
+		opsPort, err := freePort()
+		if err != nil {
+			return nil, err
+		}
 		url := fmt.Sprintf("http://127.0.0.1:%d", port)
 		if err := c.start(self, log, []string{"serve"}, "FOYER_HTTP_ADDR=127.0.0.1:"+fmt.Sprint(port),
-			fmt.Sprintf("FOYER_NODE_ID=bench-gw-%d", n+1)); err != nil {
+			"FOYER_METRICS_ADDR=127.0.0.1:"+fmt.Sprint(opsPort), fmt.Sprintf("FOYER_NODE_ID=bench-gw-%d", n+1)); err != nil {
 			return nil, err
 		}
 		if err := waitHealthy(ctx, url); err != nil {
 			return nil, err
 		}
 		c.urls = append(c.urls, url)
+		c.metricsURLs = append(c.metricsURLs, fmt.Sprintf("http://127.0.0.1:%d", opsPort))
 	}
 	err = c.start(self, log, []string{"worker"}, "FOYER_NODE_ID=bench-worker",
 		"FOYER_PAYMENT_WEBHOOK_URL="+c.urls[0]+"/v1/payments/webhook")

@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,7 +13,7 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// GatewayStats is what the gateway nodes' /metrics said, added over the
+// GatewayStats is what the gateway nodes' /metrics (on their ops ports) said, added over the
 // nodes: how many shoppers they held and what holding them cost.
 type GatewayStats struct {
 	Connections float64 // foyer_shopper_connections
@@ -40,15 +41,19 @@ func (g GatewayStats) CPUSince(before GatewayStats) time.Duration {
 	return time.Duration((g.CPUSeconds - before.CPUSeconds) * float64(time.Second))
 }
 
-// ScrapeGateways reads and adds up the metrics of every node. With an
-// admin token it has each node collect its garbage first (through the admin
-// profiling endpoint), so that heap in use is what the node really holds.
-func ScrapeGateways(ctx context.Context, urls []string, adminToken string) (GatewayStats, error) {
+// ScrapeGateways reads and adds up the metrics of every node, given the base
+// URLs of their ops ports (FOYER_METRICS_ADDR). With collect it has each
+// node collect its garbage first (through its heap profile), so that heap in
+// use is what the node really holds.
+func ScrapeGateways(ctx context.Context, urls []string, collect bool) (GatewayStats, error) {
+	if len(urls) == 0 {
+		return GatewayStats{}, errNoMetrics
+	}
 	var sum GatewayStats
 	for _, u := range urls {
 		u = strings.TrimRight(u, "/")
-		if adminToken != "" {
-			if err := collectGarbage(ctx, u, adminToken); err != nil {
+		if collect {
+			if err := collectGarbage(ctx, u); err != nil {
 				return GatewayStats{}, err
 			}
 		}
@@ -67,14 +72,16 @@ func ScrapeGateways(ctx context.Context, urls []string, adminToken string) (Gate
 	return sum, nil
 }
 
+// errNoMetrics is a run told of no node's ops port.
+var errNoMetrics = errors.New("no metrics URL")
+
 // collectGarbage asks a node for its heap profile after a collection, and
 // throws the profile away: the collection is what it is for.
-func collectGarbage(ctx context.Context, base, adminToken string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/admin/debug/pprof/heap?gc=1", nil)
+func collectGarbage(ctx context.Context, base string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/debug/pprof/heap?gc=1", nil)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+adminToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("collect garbage on %s: %w", base, err)

@@ -55,6 +55,9 @@ const MaxShoppersPerProcess = 20000
 type Options struct {
 	// URLs are the gateway nodes' base URLs; shopper i uses URLs[i%len(URLs)].
 	URLs []string
+	// MetricsURLs are the base URLs of the nodes' ops ports
+	// (FOYER_METRICS_ADDR), where their metrics are read; empty reads none.
+	MetricsURLs []string
 	// SaleID is the sale every shopper joins.
 	SaleID string
 	// Scenario is Hold, Storm or Sale.
@@ -248,7 +251,7 @@ func (o Options) player(k int) playerConfig {
 
 const usage = `usage: foyer loadgen -url URL[,URL...] -sale ID -scenario hold|storm|sale|slow -shoppers N
        [-duration 30s] [-over 5s] [-procs P -sources 127.0.0.2-127.0.0.9] [-admin-token T -probe message|stock]
-       [-json out.json]
+       [-metrics-url URL[,URL...]] [-json out.json]
 `
 
 // Main is `foyer loadgen ARGS`: it runs the load, draws progress on stderr,
@@ -259,6 +262,7 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 	fs.SetOutput(out)
 	fs.Usage = func() { fmt.Fprint(out, usage); fs.PrintDefaults() }
 	urls := fs.String("url", "http://127.0.0.1:8080", "gateway base URLs, comma separated; shoppers go round robin")
+	metricsURLs := fs.String("metrics-url", "", "the gateways' ops ports (FOYER_METRICS_ADDR) as base URLs, comma separated, to read their metrics")
 	var o Options
 	fs.StringVar(&o.SaleID, "sale", "", "the sale's id")
 	fs.StringVar(&o.Scenario, "scenario", Sale, "hold, storm, sale or slow")
@@ -285,6 +289,11 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 	for u := range strings.SplitSeq(*urls, ",") {
 		if u = strings.TrimSpace(u); u != "" {
 			o.URLs = append(o.URLs, u)
+		}
+	}
+	for u := range strings.SplitSeq(*metricsURLs, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			o.MetricsURLs = append(o.MetricsURLs, u)
 		}
 	}
 	var err error

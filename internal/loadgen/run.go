@@ -30,9 +30,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	// after everyone joined.
 	playCtx, endPlay := context.WithCancel(ctx)
 	defer endPlay()
-	// The gateways' metrics are optional: a node behind a proxy may not
-	// serve them, and the run is still worth its other figures.
-	before, metricsErr := ScrapeGateways(ctx, o.URLs, o.AdminToken)
+	// The gateways' metrics are optional: their ops ports may be out of
+	// reach, and the run is still worth its other figures.
+	before, metricsErr := ScrapeGateways(ctx, o.MetricsURLs, true)
 
 	var players []playing
 	if o.Procs == 1 {
@@ -114,9 +114,9 @@ func (l *local) wait() (Partial, error) { return <-l.done, nil }
 
 // watchGateways reads the nodes' metrics every two seconds from the moment
 // every shopper has joined until ctx is done, and returns the reading with
-// the least Go memory. Heap in use counts garbage not yet collected; with an
-// admin token each reading comes right after a collection, and without one
-// the smallest reading is the closest to what holding the shoppers costs.
+// the least Go memory. Heap in use counts garbage not yet collected, so each
+// reading comes right after a collection, and the smallest is the closest to
+// what holding the shoppers costs.
 func watchGateways(ctx context.Context, o Options, total func() Progress) (held, settledAt GatewayStats) {
 	// The first reading comes as soon as everyone has joined, so a short
 	// hold gets one too.
@@ -131,10 +131,10 @@ func watchGateways(ctx context.Context, o Options, total func() Progress) (held,
 	}
 	// What the joins cost the nodes: read at once, and without asking for
 	// a collection, which would add its own CPU.
-	settledAt, _ = ScrapeGateways(ctx, o.URLs, "")
+	settledAt, _ = ScrapeGateways(ctx, o.MetricsURLs, false)
 	var least GatewayStats
 	for {
-		g, err := ScrapeGateways(ctx, o.URLs, o.AdminToken)
+		g, err := ScrapeGateways(ctx, o.MetricsURLs, true)
 		// Readings taken as the run ends, with shoppers already gone, do not
 		// count: among those holding the most, the one with the least memory.
 		if err == nil && (g.Connections > least.Connections ||

@@ -389,6 +389,14 @@
     node.title = status === "live" ? "Numbers pushed every second" : "Live numbers unavailable; retrying";
   }
 
+  // tokenProtocol is the subprotocol that carries the admin token to the
+  // live feed: "bearer." and the token's UTF-8 bytes in base64url, unpadded.
+  function tokenProtocol(token) {
+    let bin = "";
+    for (const b of new TextEncoder().encode(token)) bin += String.fromCharCode(b);
+    return "bearer." + btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
   function connectLive() {
     clearTimeout(retryTimer);
     retryTimer = 0;
@@ -396,7 +404,9 @@
     const proto = location.protocol === "https:" ? "wss" : "ws";
     let sock;
     try {
-      sock = new WebSocket(`${proto}://${location.host}/v1/admin/live?token=${encodeURIComponent(S.token)}`, ["foyer.admin.v1"]);
+      // The token rides as a second subprotocol, never in the URL, where
+      // proxies would log it; the server answers with foyer.admin.v1 alone.
+      sock = new WebSocket(`${proto}://${location.host}/v1/admin/live`, ["foyer.admin.v1", tokenProtocol(S.token)]);
     } catch {
       scheduleReconnect();
       return;
