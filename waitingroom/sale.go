@@ -69,7 +69,7 @@ const (
 	maxNameLen        = 200
 	maxPriceCents     = 1_000_000_000 // ten million in the currency's major unit
 	maxStock          = 10_000_000
-	minOutflow        = 0.01 // one shopper every 100 seconds
+	minOutflow        = 0.001 // one shopper every 1000 seconds: a sale held still on purpose
 	maxOutflow        = 100_000
 	minReservationTTL = 10      // seconds
 	maxReservationTTL = 86_400  // seconds: a day

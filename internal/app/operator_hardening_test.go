@@ -52,6 +52,15 @@ func (s *system) expect(t *testing.T, method, path string, body any, status int,
 	}
 }
 
+// noMessage fails the test if the sale has an operator's message, which
+// assertUnchanged would miss: the field is new, not changed.
+func (s *system) noMessage(t *testing.T, saleID, what string) {
+	t.Helper()
+	if m := s.Redis.HGet(context.Background(), salekeys.For(saleID).Meta, "message").Val(); m != "" {
+		t.Errorf("%s reached shoppers: the sale's message is %q", what, m)
+	}
+}
+
 // reconciled fails the test unless foyer reconcile finds the sale's two
 // sides in agreement.
 func (s *system) reconciled(t *testing.T, ctx context.Context, saleID string) {
@@ -116,6 +125,7 @@ func TestAControlCharacterInAnyAdminTextIsRefusedAndChangesNothing(t *testing.T)
 	}
 
 	sys.assertUnchanged(t, saleID, before, "a text with a control character")
+	sys.noMessage(t, saleID, "a text with a control character")
 	if n := sys.count(t, `SELECT count(*) FROM sales`); n != 1 {
 		t.Errorf("%d sales, want the one made before the bad requests", n)
 	}
@@ -303,6 +313,7 @@ func TestAnAdminActionWhoseAuditOrCommitFailsTakesNoEffect(t *testing.T) {
 	sys.healPostgres(t, "refuse_sale_commit", "sales")
 
 	sys.assertUnchanged(t, saleID, before, "an action whose audit failed")
+	sys.noMessage(t, saleID, "a message whose audit failed")
 	if after := sys.saleRow(t, saleID); after != row {
 		t.Errorf("an action whose audit failed changed the plan: %+v -> %+v", row, after)
 	}
