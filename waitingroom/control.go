@@ -119,7 +119,10 @@ func (c Control) detail(state string) []byte {
 // recorded again (rolled forward) in a fresh transaction, unless the first
 // commit did land after all. Only if that fails too does the call fail, with
 // an internal error that says the action took effect; foyer reconcile then
-// shows what differs.
+// shows what differs. A Redis that does not answer the script leaves its
+// outcome unknown: Postgres is rolled back, and the action may be sent again
+// (every action but add_stock is the same twice; reconcile shows stock that
+// Redis took and Postgres did not).
 func (o *Operator) Control(ctx context.Context, saleID string, c Control) (State, error) {
 	if err := c.validate(); err != nil {
 		return "", err

@@ -46,14 +46,17 @@ const maxIdempotencyKeyLen = 255
 // fingerprint fails with ErrIdempotencyKeyReused.
 func (o *Operator) Create(ctx context.Context, p Plan, actor string) (*Plan, error) {
 	p.ID = newSaleID()
-	p.StartsAt, p.EndsAt = p.StartsAt.UTC(), p.EndsAt.UTC()
+	// In UTC and to the microsecond, as Postgres keeps them, so that a
+	// replay answers the very times the first create did.
+	p.StartsAt, p.EndsAt = p.StartsAt.UTC().Truncate(time.Microsecond), p.EndsAt.UTC().Truncate(time.Microsecond)
 	if err := p.ValidateAt(time.Now()); err != nil {
 		return nil, err
 	}
-	for field, v := range map[string]string{"actor": actor, "idempotency key": p.IdempotencyKey} {
-		if why := textProblem(v, max(maxActorLen, maxIdempotencyKeyLen)); why != "" {
-			return nil, fmt.Errorf("%w: %s %s", ErrInvalidSale, field, why)
-		}
+	if why := textProblem(actor, maxActorLen); why != "" {
+		return nil, fmt.Errorf("%w: actor %s", ErrInvalidSale, why)
+	}
+	if why := textProblem(p.IdempotencyKey, maxIdempotencyKeyLen); why != "" {
+		return nil, fmt.Errorf("%w: Idempotency-Key %s", ErrInvalidSale, why)
 	}
 	if p.IdempotencyKey != "" {
 		if prior, err := o.replay(ctx, p); prior != nil || err != nil {
@@ -99,6 +102,7 @@ func (o *Operator) replay(ctx context.Context, p Plan) (*Plan, error) {
 	if err != nil || prior == nil {
 		return nil, err
 	}
+	prior.StartsAt, prior.EndsAt = prior.StartsAt.UTC(), prior.EndsAt.UTC()
 	if prior.Fingerprint != p.Fingerprint {
 		return nil, fmt.Errorf("create sale: %w", ErrIdempotencyKeyReused)
 	}
