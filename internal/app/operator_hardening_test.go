@@ -240,6 +240,33 @@ func TestCreatingASaleTwiceWithOneIdempotencyKeyMakesOneSale(t *testing.T) {
 	if status, second, _ := sys.createWithKey(t, "create-h6-b", plan); status != http.StatusCreated || second == first {
 		t.Errorf("another key: %d with sale %q, want a new sale", status, second)
 	}
+
+	// Retries that race each other make one sale too.
+	ids := make(chan string, 8)
+	for range cap(ids) {
+		go func() {
+			b, _ := json.Marshal(plan)
+			req, _ := http.NewRequest(http.MethodPost, sys.URL+"/v1/admin/sales", bytes.NewReader(b))
+			req.Header.Set("Authorization", "Bearer "+sys.AdminToken)
+			req.Header.Set("Idempotency-Key", "create-h6-race")
+			var out struct{ ID string }
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				json.NewDecoder(resp.Body).Decode(&out)
+				resp.Body.Close()
+			}
+			ids <- out.ID
+		}()
+	}
+	seen := map[string]bool{}
+	for range cap(ids) {
+		seen[<-ids] = true
+	}
+	if len(seen) != 1 || seen[""] {
+		t.Errorf("racing retries of one key answered sales %v, want one", seen)
+	}
+	if n := sys.count(t, `SELECT count(*) FROM sales WHERE idempotency_key = 'create-h6-race'`); n != 1 {
+		t.Errorf("racing retries of one key made %d sales", n)
+	}
 }
 
 // failingPostgres installs, in the test's own database, a trigger that fails
