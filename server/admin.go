@@ -1,6 +1,9 @@
 package server
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
@@ -37,6 +40,14 @@ const (
 	defaultPrequeue       = 900 // seconds: the prequeue opens 15 minutes before the start
 )
 
+// fingerprint identifies the request as the admin sent it, before defaults:
+// a retry without starts_at is the same request, though "now" has moved.
+func (r saleRequest) fingerprint() string {
+	b, _ := json.Marshal(r)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
 func (r saleRequest) plan(now time.Time) waitingroom.Plan {
 	p := waitingroom.Plan{
 		SKU: r.SKU, Name: r.Name, PriceCents: r.PriceCents, Currency: r.Currency, Stock: r.Stock,
@@ -68,13 +79,24 @@ func (r saleRequest) plan(now time.Time) waitingroom.Plan {
 	return p
 }
 
+// createSale creates a sale. With an Idempotency-Key header, a retry of the
+// same request (after a lost answer, say) gets the sale the first made, with
+// the same 201, and makes no other; the key sent with another request is
+// refused with idempotency_key_reused.
 func (s *Server) createSale(c *gin.Context) {
 	var req saleRequest
 	if err := c.ShouldBindJSON(&req); err != nil {
 		s.fail(c, fmt.Errorf("%w: %v", errBadRequest, err))
 		return
 	}
-	p, err := s.deps.Operator.Create(c.Request.Context(), req.plan(time.Now()), adminActor)
+	key := c.GetHeader("Idempotency-Key")
+	if len(key) > maxIdempotencyKey {
+		s.fail(c, fmt.Errorf("%w: Idempotency-Key is longer than %d", errBadRequest, maxIdempotencyKey))
+		return
+	}
+	plan := req.plan(time.Now())
+	plan.IdempotencyKey, plan.Fingerprint = key, req.fingerprint()
+	p, err := s.deps.Operator.Create(c.Request.Context(), plan, adminActor)
 	if err != nil {
 		s.fail(c, err)
 		return

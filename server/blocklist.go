@@ -58,7 +58,7 @@ func (s *Server) refuseBlocked(c *gin.Context) {
 type blockRequest struct {
 	Kind   blocklist.Kind `json:"kind"`
 	Value  string         `json:"value"`
-	Reason string         `json:"reason"`
+	Reason string         `json:"reason,omitempty"`
 }
 
 func (s *Server) listBlocked(c *gin.Context) {
@@ -73,41 +73,56 @@ func (s *Server) listBlocked(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"entries": entries})
 }
 
+// addBlocked blocks an entry and records it in the audit log, both or
+// neither (Operator.Record): the entry and its reason are checked before
+// anything is written.
 func (s *Server) addBlocked(c *gin.Context) {
 	var req blockRequest
 	if err := c.ShouldBindJSON(&req); err != nil {
 		s.fail(c, fmt.Errorf("%w: %v", errBadRequest, err))
 		return
 	}
-	ctx := c.Request.Context()
-	e, err := s.deps.Blocklist.Add(ctx, req.Kind, req.Value, req.Reason)
+	checked, err := blocklist.Check(req.Kind, req.Value, req.Reason)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if err := s.deps.Operator.Record(ctx, "block", adminActor, e); err != nil {
+	audited := blockRequest{Kind: checked.Kind, Value: checked.Value, Reason: checked.Reason}
+	var e blocklist.Entry
+	err = s.deps.Operator.Record(c.Request.Context(), "block", adminActor, audited, func(ctx context.Context) error {
+		var err error
+		e, err = s.deps.Blocklist.Add(ctx, checked.Kind, checked.Value, checked.Reason)
+		return err
+	})
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusCreated, e)
 }
 
+// removeBlocked unblocks an entry and records it in the audit log, both or
+// neither. The log keeps the entry in its canonical form.
 func (s *Server) removeBlocked(c *gin.Context) {
 	var req blockRequest
 	if err := c.ShouldBindJSON(&req); err != nil {
 		s.fail(c, fmt.Errorf("%w: %v", errBadRequest, err))
 		return
 	}
-	ctx := c.Request.Context()
-	if err := s.deps.Blocklist.Remove(ctx, req.Kind, req.Value); err != nil {
+	checked, err := blocklist.Check(req.Kind, req.Value, "")
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if err := s.deps.Operator.Record(ctx, "unblock", adminActor, req); err != nil {
+	removed := blockRequest{Kind: checked.Kind, Value: checked.Value}
+	err = s.deps.Operator.Record(c.Request.Context(), "unblock", adminActor, removed, func(ctx context.Context) error {
+		return s.deps.Blocklist.Remove(ctx, checked.Kind, checked.Value)
+	})
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"removed": req})
+	c.JSON(http.StatusOK, gin.H{"removed": removed})
 }
 
 // CloseBlocked closes every shopper connection of this node whose IP,

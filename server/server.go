@@ -29,7 +29,7 @@ type SaleOperator interface {
 	Create(ctx context.Context, p waitingroom.Plan, actor string) (*waitingroom.Plan, error)
 	Control(ctx context.Context, saleID string, c waitingroom.Control) (waitingroom.State, error)
 	Audit(ctx context.Context, limit int) ([]waitingroom.AuditEntry, error)
-	Record(ctx context.Context, action, actor string, detail any) error
+	Record(ctx context.Context, action, actor string, detail any, apply func(context.Context) error) error
 	SetFlaggedPolicy(ctx context.Context, saleID string, policy waitingroom.FlagPolicy, actor string) (waitingroom.PolicyApplied, error)
 	Get(ctx context.Context, id string) (*waitingroom.Plan, error)
 	List(ctx context.Context) ([]waitingroom.Plan, error)

@@ -4,19 +4,82 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+
+	"github.com/jmoiron/sqlx"
 )
 
-// Record writes an admin action that belongs to no one sale (the blocklist,
-// say) to the audit log.
-func (o *Operator) Record(ctx context.Context, action, actor string, detail any) error {
+// Record applies an admin action that belongs to no one sale (a change of
+// the blocklist, say) and writes it to the audit log: both, or neither.
+//
+// The audit row goes in first, in a transaction that commits only once apply
+// has succeeded: a row Postgres refuses, or a Postgres out of reach, fails
+// the action before anything changed, and a failed apply leaves no row.
+// Should the commit fail once apply has run, the row is written again in a
+// fresh transaction (unless the first commit landed after all); only if
+// that fails too does Record fail, saying the action took effect.
+func (o *Operator) Record(ctx context.Context, action, actor string, detail any, apply func(context.Context) error) error {
+	if why := textProblem(action, maxActorLen) + textProblem(actor, maxActorLen); why != "" {
+		return fmt.Errorf("%w: audit %s by %s: %s", ErrInvalidSale, action, actor, why)
+	}
 	body, err := json.Marshal(detail)
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
-	_, err = o.catalog.db.ExecContext(ctx,
-		`INSERT INTO admin_actions (sale_id, action, detail, actor) VALUES (NULL, $1, $2, $3)`, action, body, actor)
+	pgctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	tx, err := o.catalog.Begin(pgctx)
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	id, err := insertAudit(ctx, tx, action, actor, body)
+	if err != nil {
+		return err
+	}
+	if err := apply(ctx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err == nil {
+		return nil
+	}
+	if err := o.recordAgain(pgctx, id, action, actor, body); err != nil {
+		// %v, not %w: a network error must not be told as "unavailable,
+		// nothing was done", since the action was done.
+		return fmt.Errorf("%s took effect but could not be recorded in the audit log: %v", action, err)
+	}
 	return nil
+}
+
+// recordAgain writes an audit row whose first commit failed, unless the row
+// with id exists after all (ids are never reused, so it exists only if that
+// commit landed).
+func (o *Operator) recordAgain(ctx context.Context, id int64, action, actor string, body []byte) error {
+	tx, err := o.catalog.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	var landed bool
+	if err := tx.GetContext(ctx, &landed, `SELECT EXISTS (SELECT 1 FROM admin_actions WHERE id = $1)`, id); err != nil {
+		return err
+	}
+	if landed {
+		return nil
+	}
+	if _, err := insertAudit(ctx, tx, action, actor, body); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// insertAudit appends an action that belongs to no sale to the audit log.
+func insertAudit(ctx context.Context, tx *sqlx.Tx, action, actor string, detail []byte) (int64, error) {
+	var id int64
+	err := tx.GetContext(ctx, &id,
+		`INSERT INTO admin_actions (sale_id, action, detail, actor) VALUES (NULL, $1, $2, $3) RETURNING id`,
+		action, detail, actor)
+	if err != nil {
+		return 0, fmt.Errorf("audit %s: %w", action, err)
+	}
+	return id, nil
 }

@@ -20,17 +20,41 @@ func NewCatalog(db *sqlx.DB) *Catalog { return &Catalog{db: db} }
 
 const insertSaleSQL = `
 INSERT INTO sales (id, sku, name, price_cents, currency, stock, starts_at, ends_at,
-                   outflow_per_second, reservation_ttl_seconds, prequeue_seconds, per_shopper_limit, pow_difficulty)
+                   outflow_per_second, reservation_ttl_seconds, prequeue_seconds, per_shopper_limit, pow_difficulty,
+                   idempotency_key, request_fingerprint)
 VALUES (:id, :sku, :name, :price_cents, :currency, :stock, :starts_at, :ends_at,
-        :outflow_per_second, :reservation_ttl_seconds, :prequeue_seconds, :per_shopper_limit, :pow_difficulty)`
+        :outflow_per_second, :reservation_ttl_seconds, :prequeue_seconds, :per_shopper_limit, :pow_difficulty,
+        NULLIF(:idempotency_key, ''), :request_fingerprint)
+ON CONFLICT (idempotency_key) DO NOTHING`
 
 // Create stores a new plan. It runs inside tx so that the caller can undo it
-// when the sale's hot state cannot be loaded into Redis.
-func (c *Catalog) Create(ctx context.Context, tx *sqlx.Tx, p *Plan) error {
-	if _, err := tx.NamedExecContext(ctx, insertSaleSQL, p); err != nil {
-		return fmt.Errorf("insert sale %s: %w", p.ID, err)
+// when the sale's hot state cannot be loaded into Redis. created is false,
+// and nothing stored, when a sale with the plan's idempotency key exists.
+func (c *Catalog) Create(ctx context.Context, tx *sqlx.Tx, p *Plan) (created bool, err error) {
+	res, err := tx.NamedExecContext(ctx, insertSaleSQL, p)
+	if err != nil {
+		return false, fmt.Errorf("insert sale %s: %w", p.ID, err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("insert sale %s: %w", p.ID, err)
+	}
+	return n == 1, nil
+}
+
+// byIdempotencyKey returns the plan created with this Idempotency-Key, with
+// its fingerprint, or nil when there is none.
+func (c *Catalog) byIdempotencyKey(ctx context.Context, key string) (*Plan, error) {
+	var p Plan
+	err := c.db.GetContext(ctx, &p, `SELECT `+saleColumns+`, idempotency_key, request_fingerprint
+		FROM sales WHERE idempotency_key = $1`, key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find sale by idempotency key: %w", err)
+	}
+	return &p, nil
 }
 
 // Begin starts the transaction Create runs in.
@@ -38,10 +62,10 @@ func (c *Catalog) Begin(ctx context.Context) (*sqlx.Tx, error) {
 	return c.db.BeginTxx(ctx, nil)
 }
 
-const selectSaleSQL = `
-SELECT id, sku, name, price_cents, currency, stock, starts_at, ends_at,
-       outflow_per_second, reservation_ttl_seconds, prequeue_seconds, per_shopper_limit, pow_difficulty
-FROM sales`
+const saleColumns = `id, sku, name, price_cents, currency, stock, starts_at, ends_at,
+       outflow_per_second, reservation_ttl_seconds, prequeue_seconds, per_shopper_limit, pow_difficulty`
+
+const selectSaleSQL = `SELECT ` + saleColumns + ` FROM sales`
 
 // Get returns the plan of one sale, or ErrSaleNotFound.
 func (c *Catalog) Get(ctx context.Context, id string) (*Plan, error) {
@@ -75,24 +99,60 @@ func (c *Catalog) List(ctx context.Context) ([]Plan, error) {
 	return plans, nil
 }
 
-// applyPlanChange records a changed rate, added stock or a new proof-of-work
-// difficulty in the plan.
-func (c *Catalog) applyPlanChange(ctx context.Context, saleID string, ctl Control) error {
+// lock reads a sale's plan and locks its row until tx ends, or fails with
+// ErrSaleNotFound.
+func (c *Catalog) lock(ctx context.Context, tx *sqlx.Tx, id string) (*Plan, error) {
+	var p Plan
+	err := tx.GetContext(ctx, &p, selectSaleSQL+` WHERE id = $1 FOR UPDATE`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("lock sale %s: %w", id, ErrSaleNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock sale %s: %w", id, err)
+	}
+	return &p, nil
+}
+
+// changePlan locks the sale's row and records a changed rate, added stock or
+// a new proof-of-work difficulty in its plan, inside tx. It refuses stock
+// that would pass maxStock with ErrInvalidSale; other actions only lock.
+func (c *Catalog) changePlan(ctx context.Context, tx *sqlx.Tx, saleID string, ctl Control) error {
+	p, err := c.lock(ctx, tx, saleID)
+	if err != nil {
+		return err
+	}
 	var q string
 	switch ctl.Action {
 	case ActionRate:
 		q = `UPDATE sales SET outflow_per_second = $2 WHERE id = $1`
 	case ActionAddStock:
+		if p.Stock+int(ctl.Value) > maxStock {
+			return fmt.Errorf("%w: stock would be %d, above the most a sale may have, %d",
+				ErrInvalidSale, p.Stock+int(ctl.Value), maxStock)
+		}
 		q = `UPDATE sales SET stock = stock + $2::integer WHERE id = $1`
 	case ActionPow:
 		q = `UPDATE sales SET pow_difficulty = $2::integer WHERE id = $1`
 	default:
 		return nil
 	}
-	if _, err := c.db.ExecContext(ctx, q, saleID, ctl.Value); err != nil {
+	if _, err := tx.ExecContext(ctx, q, saleID, ctl.Value); err != nil {
 		return fmt.Errorf("%s sale %s: %w", ctl.Action, saleID, err)
 	}
 	return nil
+}
+
+// recordIn appends one admin action to the audit log inside tx, so that it
+// lands with the change it records or not at all, and returns its id.
+func (c *Catalog) recordIn(ctx context.Context, tx *sqlx.Tx, saleID, action, actor string, detail []byte) (int64, error) {
+	var id int64
+	err := tx.GetContext(ctx, &id,
+		`INSERT INTO admin_actions (sale_id, action, detail, actor) VALUES ($1, $2, $3, $4) RETURNING id`,
+		saleID, action, detail, actor)
+	if err != nil {
+		return 0, fmt.Errorf("audit %s of sale %s: %w", action, saleID, err)
+	}
+	return id, nil
 }
 
 // audit appends one admin action to the audit log.

@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/foyerhq/foyer/internal/salekeys"
 )
 
 // Operator runs sales for the admin API: the plan goes to Postgres and the
@@ -21,35 +24,107 @@ func NewOperator(catalog *Catalog, rooms *Rooms) *Operator {
 	return &Operator{catalog: catalog, rooms: rooms}
 }
 
-// Create validates a plan, gives it an id and starts its sale. actor is who
-// asked, for the audit log.
+// ErrIdempotencyKeyReused means an Idempotency-Key came back with another
+// plan than the one it first created a sale with.
+var ErrIdempotencyKeyReused = errors.New("idempotency key reused with another request")
+
+// maxIdempotencyKeyLen bounds a create's Idempotency-Key, in characters: it
+// is stored with the sale.
+const maxIdempotencyKeyLen = 255
+
+// Create validates a plan, gives it an id and starts its sale, and records it
+// in the audit log: all of it, or none. actor is who asked, for the audit log.
+//
+// The sale's row and its audit row go in one Postgres transaction; the sale
+// is loaded into Redis before that commits, so a sale in Postgres is always
+// one Redis knows, and is unloaded again when the commit fails. Nobody can
+// have joined it meanwhile: its id is new, and told to no one yet.
+//
+// With p.IdempotencyKey set, Create is safe to retry: a key seen before with
+// the same p.Fingerprint returns the sale it created (loading it into Redis
+// again, should the first attempt have lost it there), and with another
+// fingerprint fails with ErrIdempotencyKeyReused.
 func (o *Operator) Create(ctx context.Context, p Plan, actor string) (*Plan, error) {
 	p.ID = newSaleID()
-	p.StartsAt, p.EndsAt = p.StartsAt.UTC(), p.EndsAt.UTC()
-	if err := p.Validate(); err != nil {
+	// In UTC and to the microsecond, as Postgres keeps them, so that a
+	// replay answers the very times the first create did.
+	p.StartsAt, p.EndsAt = p.StartsAt.UTC().Truncate(time.Microsecond), p.EndsAt.UTC().Truncate(time.Microsecond)
+	if err := p.ValidateAt(time.Now()); err != nil {
 		return nil, err
 	}
-	tx, err := o.catalog.Begin(ctx)
+	if why := textProblem(actor, maxActorLen); why != "" {
+		return nil, fmt.Errorf("%w: actor %s", ErrInvalidSale, why)
+	}
+	if why := textProblem(p.IdempotencyKey, maxIdempotencyKeyLen); why != "" {
+		return nil, fmt.Errorf("%w: Idempotency-Key %s", ErrInvalidSale, why)
+	}
+	if p.IdempotencyKey != "" {
+		if prior, err := o.replay(ctx, p); prior != nil || err != nil {
+			return prior, err
+		}
+	}
+	// Detached from the request: once Redis holds the sale, its outcome must
+	// not depend on the client staying.
+	pgctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	tx, err := o.catalog.Begin(pgctx)
 	if err != nil {
 		return nil, fmt.Errorf("create sale: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if err := o.catalog.Create(ctx, tx, &p); err != nil {
+	created, err := o.catalog.Create(ctx, tx, &p)
+	if err != nil {
 		return nil, err
 	}
-	// Redis first, then commit: a sale that is in Postgres is always loadable,
-	// and one whose Redis load failed is not left half made.
-	if err := o.rooms.Load(ctx, &p); err != nil {
+	if !created { // a create with the same key committed meanwhile
+		tx.Rollback() //nolint:errcheck // nothing was written
+		return o.replay(ctx, p)
+	}
+	detail, _ := json.Marshal(p)
+	if _, err := o.catalog.recordIn(ctx, tx, p.ID, "create", actor, detail); err != nil {
+		return nil, err
+	}
+	if err := o.rooms.Load(pgctx, &p); err != nil {
+		o.unload(pgctx, p.ID)
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
+		o.unload(pgctx, p.ID)
 		return nil, fmt.Errorf("commit sale %s: %w", p.ID, err)
 	}
-	detail, _ := json.Marshal(p)
-	if err := o.catalog.audit(ctx, p.ID, "create", actor, detail); err != nil {
+	return &p, nil
+}
+
+// replay returns the sale an earlier create with p's Idempotency-Key made,
+// or nil when there was none.
+func (o *Operator) replay(ctx context.Context, p Plan) (*Plan, error) {
+	prior, err := o.catalog.byIdempotencyKey(ctx, p.IdempotencyKey)
+	if err != nil || prior == nil {
 		return nil, err
 	}
-	return &p, nil
+	prior.StartsAt, prior.EndsAt = prior.StartsAt.UTC(), prior.EndsAt.UTC()
+	if prior.Fingerprint != p.Fingerprint {
+		return nil, fmt.Errorf("create sale: %w", ErrIdempotencyKeyReused)
+	}
+	if prior.EndsAt.After(time.Now()) {
+		// A commit may have landed although it reported failure, and the
+		// sale been unloaded from Redis: loading again is a no-op otherwise.
+		if err := o.rooms.Load(ctx, prior); err != nil {
+			return nil, err
+		}
+	}
+	return prior, nil
+}
+
+// unload takes a sale whose create failed back out of Redis: its keys (an
+// admitter may have begun on it) and its place on the active list. It is best
+// effort: should it fail, what is left is a sale whose id nobody was told and
+// that Postgres does not know, which foyer reconcile never looks at.
+func (o *Operator) unload(ctx context.Context, id string) {
+	k := salekeys.For(id)
+	o.rooms.rdb.SRem(ctx, salekeys.Active, id)
+	o.rooms.rdb.Del(ctx, k.Meta, k.Queue, k.Pre, k.Draw, k.Presort, k.Gone, k.Journeys, k.Shoppers, k.Res,
+		k.Batches, k.Holds, k.Outbox, k.Events, k.Lease, k.Fence, k.Nodes, k.Away, k.Flags)
 }
 
 // Get returns a sale's plan.

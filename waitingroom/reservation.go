@@ -1,6 +1,14 @@
 package waitingroom
 
-import "time"
+import (
+	"errors"
+	"time"
+)
+
+// ErrReservationUnknown means the shopper holds no reservation with that id
+// in the sale: a made-up or mangled id, another shopper's, or one whose
+// batch has lapsed and been cleared. Nothing was read or changed.
+var ErrReservationUnknown = errors.New("reservation unknown")
 
 // Reservation is one unit of stock held for one admitted shopper. It is stored
 // as JSON in the sale's res hash; checkout confirms it there.

@@ -114,12 +114,13 @@ func (r *Rooms) Leave(ctx context.Context, saleID, shopperID string) (bool, erro
 }
 
 // Reservation returns the shopper's reservation with this id: its record
-// once confirmed or cancelled, or, while it is held, what its batch says.
+// once confirmed or cancelled, or, while it is held, what its batch says. It
+// fails with ErrReservationUnknown when the shopper holds none with this id.
 func (r *Rooms) Reservation(ctx context.Context, saleID, shopperID, id string) (Reservation, error) {
 	k := salekeys.For(saleID)
 	nonce, ticket, ok := ParseReservationID(id)
 	if !ok {
-		return Reservation{}, fmt.Errorf("get reservation %s of sale %s: %w", id, saleID, redis.Nil)
+		return Reservation{}, fmt.Errorf("get reservation %s of sale %s: %w", id, saleID, ErrReservationUnknown)
 	}
 	var record, batch, txn, named *redis.StringCmd
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -136,12 +137,12 @@ func (r *Rooms) Reservation(ctx context.Context, saleID, shopperID, id string) (
 			return Reservation{}, fmt.Errorf("decode reservation %s: %w", id, err)
 		}
 		if res.Shopper != shopperID {
-			return Reservation{}, fmt.Errorf("get reservation %s of sale %s: %w", id, saleID, redis.Nil)
+			return Reservation{}, fmt.Errorf("get reservation %s of sale %s: %w", id, saleID, ErrReservationUnknown)
 		}
 		return res, nil
 	}
 	if named.Val() != id || batch.Err() != nil {
-		return Reservation{}, fmt.Errorf("get reservation %s of sale %s: %w", id, saleID, redis.Nil)
+		return Reservation{}, fmt.Errorf("get reservation %s of sale %s: %w", id, saleID, ErrReservationUnknown)
 	}
 	res = Reservation{ID: id, Shopper: shopperID, Ticket: ticket, Txn: txn.Val(), Status: "held"}
 	if _, err := fmt.Sscan(batch.Val(), &res.ExpiresAtMs, &res.AdmittedAtMs); err != nil {

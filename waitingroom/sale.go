@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/currency"
 )
 
 // State is where a sale is in its life.
@@ -38,6 +42,12 @@ type Plan struct {
 	// PowDifficulty is the proof of work a shopper does before joining, in
 	// leading zero bits (docs/pow.md); 0, the default, is off.
 	PowDifficulty int `db:"pow_difficulty" json:"pow_difficulty"`
+	// IdempotencyKey, when set, makes creating the sale safe to retry
+	// (Operator.Create); it is stored with the sale, unique.
+	IdempotencyKey string `db:"idempotency_key" json:"-"`
+	// Fingerprint identifies the request that created the sale, so that a
+	// key sent again with another request is told apart from a retry.
+	Fingerprint string `db:"request_fingerprint" json:"-"`
 }
 
 // PrequeueAt is when shoppers may start to join.
@@ -50,50 +60,68 @@ func (p *Plan) ReservationTTL() time.Duration {
 	return time.Duration(p.ReservationTTLSeconds) * time.Second
 }
 
-// Limits on a plan, so that a typo cannot create a sale nobody can run.
+// Bounds of a plan, so that a typo cannot create a sale nobody can run and a
+// huge field cannot ride in every welcome. docs/defence.md ("Bounds of a sale
+// plan") lists them; plan_bounds_test.go keeps that table true. Lengths are
+// in characters (Unicode code points), not bytes.
 const (
+	maxSKULen         = 64
+	maxNameLen        = 200
+	maxPriceCents     = 1_000_000_000 // ten million in the currency's major unit
 	maxStock          = 10_000_000
+	minOutflow        = 0.001 // one shopper every 1000 seconds: a sale held still on purpose
 	maxOutflow        = 100_000
-	minReservationTTL = 10 * time.Second
-	maxReservationTTL = 24 * time.Hour
-	maxPrequeue       = 7 * 24 * time.Hour
+	minReservationTTL = 10      // seconds
+	maxReservationTTL = 86_400  // seconds: a day
+	maxPrequeue       = 604_800 // seconds: a week
 	maxPerShopper     = 10
+	// maxStartsInPast is how long before now a sale may start: an admin's
+	// clock or a slow request, not a sale of 1970.
+	maxStartsInPast = time.Hour
+	// maxStartsAhead is how far ahead a sale may start.
+	maxStartsAhead = 366 * 24 * time.Hour
+	// maxSaleLength is how long a sale may run, from start to end.
+	maxSaleLength = 366 * 24 * time.Hour
 	// MaxPowDifficulty bounds a sale's proof of work: 2^24 hashes is minutes
 	// in a desktop browser, so anything above is a typo. It is below
 	// pow.MaxDifficulty, and the same as the CHECK in migrations/00005_pow.sql.
 	MaxPowDifficulty = 24
 )
 
-// Validate reports every problem with the plan at once, wrapped in ErrInvalidSale.
-func (p *Plan) Validate() error {
+// Validate reports every problem with the plan at once, wrapped in
+// ErrInvalidSale, leaving out the bounds that depend on the time (ValidateAt).
+func (p *Plan) Validate() error { return p.validate(time.Time{}) }
+
+// ValidateAt is Validate, and also refuses a plan that starts more than
+// maxStartsInPast before now or more than maxStartsAhead after it, or that has
+// ended by now: what a new sale is checked against.
+func (p *Plan) ValidateAt(now time.Time) error { return p.validate(now) }
+
+func (p *Plan) validate(now time.Time) error {
 	var problems []string
-	if strings.TrimSpace(p.SKU) == "" {
-		problems = append(problems, "sku is required")
+	problems = appendText(problems, "sku", p.SKU, maxSKULen)
+	problems = appendText(problems, "name", p.Name, maxNameLen)
+	if p.PriceCents < 0 || p.PriceCents > maxPriceCents {
+		problems = append(problems, fmt.Sprintf("price_cents must be between 0 and %d", maxPriceCents))
 	}
-	if strings.TrimSpace(p.Name) == "" {
-		problems = append(problems, "name is required")
-	}
-	if p.PriceCents < 0 {
-		problems = append(problems, "price_cents must not be negative")
-	}
-	if len(p.Currency) != 3 {
-		problems = append(problems, "currency must be a three-letter code")
+	if !validCurrency(p.Currency) {
+		problems = append(problems, "currency must be an ISO 4217 code in capitals, such as EUR")
 	}
 	if p.Stock < 1 || p.Stock > maxStock {
 		problems = append(problems, fmt.Sprintf("stock must be between 1 and %d", maxStock))
 	}
-	if p.StartsAt.IsZero() || p.EndsAt.IsZero() || !p.EndsAt.After(p.StartsAt) {
-		problems = append(problems, "ends_at must be after starts_at")
+	problems = append(problems, p.scheduleProblems(now)...)
+	if !(p.OutflowPerSecond >= minOutflow && p.OutflowPerSecond <= maxOutflow) { // refuses NaN too
+		problems = append(problems, fmt.Sprintf("outflow_per_second must be between %g and %d", minOutflow, maxOutflow))
 	}
-	if p.OutflowPerSecond <= 0 || p.OutflowPerSecond > maxOutflow {
-		problems = append(problems, fmt.Sprintf("outflow_per_second must be above 0 and at most %d", maxOutflow))
-	}
-	if p.ReservationTTL() < minReservationTTL || p.ReservationTTL() > maxReservationTTL {
+	// Compared as whole seconds before any conversion to a Duration, which
+	// would overflow for a huge number and slip past the bounds.
+	if p.ReservationTTLSeconds < minReservationTTL || p.ReservationTTLSeconds > maxReservationTTL {
 		problems = append(problems, fmt.Sprintf("reservation_ttl_seconds must be between %d and %d",
-			int(minReservationTTL.Seconds()), int(maxReservationTTL.Seconds())))
+			minReservationTTL, maxReservationTTL))
 	}
-	if p.PrequeueSeconds < 0 || time.Duration(p.PrequeueSeconds)*time.Second > maxPrequeue {
-		problems = append(problems, fmt.Sprintf("prequeue_seconds must be between 0 and %d", int(maxPrequeue.Seconds())))
+	if p.PrequeueSeconds < 0 || p.PrequeueSeconds > maxPrequeue {
+		problems = append(problems, fmt.Sprintf("prequeue_seconds must be between 0 and %d", maxPrequeue))
 	}
 	if p.PerShopperLimit < 1 || p.PerShopperLimit > maxPerShopper {
 		problems = append(problems, fmt.Sprintf("per_shopper_limit must be between 1 and %d", maxPerShopper))
@@ -105,4 +133,68 @@ func (p *Plan) Validate() error {
 		return fmt.Errorf("%w: %s", ErrInvalidSale, strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// scheduleProblems checks starts_at and ends_at; with a zero now, only
+// against each other.
+func (p *Plan) scheduleProblems(now time.Time) []string {
+	var problems []string
+	if p.StartsAt.IsZero() || p.EndsAt.IsZero() || !p.EndsAt.After(p.StartsAt) {
+		problems = append(problems, "ends_at must be after starts_at")
+	} else if p.EndsAt.Sub(p.StartsAt) > maxSaleLength {
+		problems = append(problems, fmt.Sprintf("a sale may last at most %d days", int(maxSaleLength.Hours()/24)))
+	}
+	if now.IsZero() {
+		return problems
+	}
+	if p.StartsAt.Before(now.Add(-maxStartsInPast)) {
+		problems = append(problems, fmt.Sprintf("starts_at must be at most %d minutes in the past", int(maxStartsInPast.Minutes())))
+	}
+	if p.StartsAt.After(now.Add(maxStartsAhead)) {
+		problems = append(problems, fmt.Sprintf("starts_at must be at most %d days ahead", int(maxStartsAhead.Hours()/24)))
+	}
+	if !p.EndsAt.After(now) {
+		problems = append(problems, "ends_at must be in the future")
+	}
+	return problems
+}
+
+// validCurrency reports whether code is an ISO 4217 currency code, in
+// capitals; XXX ("no currency") is not one a sale can be priced in.
+func validCurrency(code string) bool {
+	if len(code) != 3 || strings.ToUpper(code) != code {
+		return false
+	}
+	u, err := currency.ParseISO(code)
+	return err == nil && u != (currency.Unit{})
+}
+
+// appendText adds a problem when a required text field is blank, longer
+// than max characters, or not plain text (textProblem).
+func appendText(problems []string, field, s string, max int) []string {
+	if strings.TrimSpace(s) == "" {
+		return append(problems, field+" is required")
+	}
+	if why := textProblem(s, max); why != "" {
+		return append(problems, field+" "+why)
+	}
+	return problems
+}
+
+// textProblem says what is wrong with s as an operator's text, or "" when
+// nothing is. Every control character is refused, tab and newline included:
+// Postgres refuses NUL in text and jsonb, so a NUL that reached Redis first
+// would leave the two apart, and the others have no place in one line a
+// shopper reads. Invalid UTF-8 is refused for the same reason as NUL.
+func textProblem(s string, max int) string {
+	if !utf8.ValidString(s) {
+		return "must be valid UTF-8"
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		return fmt.Sprintf("must have at most %d characters, not %d", max, n)
+	}
+	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		return "must not contain control characters (tab and newline included)"
+	}
+	return ""
 }

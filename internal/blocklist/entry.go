@@ -29,6 +29,18 @@ const (
 // maxShopperID bounds a shopper id, so a typo cannot store a novel.
 const maxShopperID = 256
 
+// MaxReasonLen bounds an entry's reason, in characters: it is kept in Redis,
+// shown on the dashboard and written to the audit log.
+const MaxReasonLen = 200
+
+// The shortest network prefixes an entry may block: a /0 (or a /4) would shut
+// out most of the internet by one typo. A shorter one is refused, so blocking
+// that much takes several deliberate entries.
+const (
+	MinPrefixIPv4 = 8
+	MinPrefixIPv6 = 32
+)
+
 // Entry is one blocked IP, network or shopper.
 type Entry struct {
 	Kind Kind `json:"kind"`
@@ -74,6 +86,9 @@ func canonical(kind Kind, value string) (string, error) {
 			}
 			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
 		}
+		if p.Addr().Is4() && p.Bits() < MinPrefixIPv4 || p.Addr().Is6() && p.Bits() < MinPrefixIPv6 {
+			return bad(fmt.Sprintf("a network must be at least a /%d (IPv4) or a /%d (IPv6)", MinPrefixIPv4, MinPrefixIPv6))
+		}
 		return p.Masked().String(), nil
 	case KindShopper:
 		if value == "" || len(value) > maxShopperID || !utf8.ValidString(value) {
@@ -85,6 +100,37 @@ func canonical(kind Kind, value string) (string, error) {
 		return value, nil
 	}
 	return bad("kind is not ip, net or shopper")
+}
+
+// Check returns the entry that blocking value as a kind, for reason, would
+// store (without its time), or why it would be refused, wrapping ErrBadEntry.
+// Add checks the same; Check lets a caller learn it before writing anything
+// elsewhere, such as the audit log.
+func Check(kind Kind, value, reason string) (Entry, error) {
+	c, err := canonical(kind, value)
+	if err != nil {
+		return Entry{}, err
+	}
+	if err := checkReason(reason); err != nil {
+		return Entry{}, err
+	}
+	return Entry{Kind: kind, Value: c, Reason: reason}, nil
+}
+
+// checkReason refuses a reason longer than MaxReasonLen characters, or with
+// a control character (NUL, tab and newline included): Postgres refuses NUL
+// in the audit log, and a reason is one line on the dashboard. Its errors
+// wrap ErrBadEntry.
+func checkReason(reason string) error {
+	switch {
+	case !utf8.ValidString(reason):
+		return fmt.Errorf("%w: reason must be valid UTF-8", ErrBadEntry)
+	case utf8.RuneCountInString(reason) > MaxReasonLen:
+		return fmt.Errorf("%w: reason must have at most %d characters", ErrBadEntry, MaxReasonLen)
+	case strings.IndexFunc(reason, unicode.IsControl) >= 0:
+		return fmt.Errorf("%w: reason must not contain control characters (tab and newline included)", ErrBadEntry)
+	}
+	return nil
 }
 
 // parseField splits a hash field back into its kind and value, checking both,

@@ -24,7 +24,8 @@ func NewManager(rdb redis.UniversalClient) *Manager {
 // Add blocks value as a kind ("203.0.113.7" as KindIP, "198.51.100.0/24" as
 // KindNetwork, a shopper id as KindShopper) and returns the entry as stored.
 // Adding an entry again replaces its reason and time. A value that is not a
-// valid kind fails with ErrBadEntry and changes nothing.
+// valid kind, or a bad reason (checkReason), fails with ErrBadEntry and
+// changes nothing.
 //
 // Add is safe to retry: should it fail after storing the entry but before
 // bumping the version, watchers would not notice it until the next change.
@@ -32,6 +33,9 @@ func (m *Manager) Add(ctx context.Context, kind Kind, value, reason string) (Ent
 	c, err := canonical(kind, value)
 	if err != nil {
 		return Entry{}, fmt.Errorf("block: %w", err)
+	}
+	if err := checkReason(reason); err != nil {
+		return Entry{}, fmt.Errorf("block %s:%s: %w", kind, c, err)
 	}
 	e := Entry{Kind: kind, Value: c, Reason: reason, AddedAt: m.now().Truncate(time.Millisecond)}
 	raw, err := json.Marshal(stored{Reason: e.Reason, AddedAt: e.AddedAt.UnixMilli()})
