@@ -2,11 +2,17 @@ package app_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/keyring"
@@ -89,5 +95,60 @@ func TestTwoShoppersUsingTheSameIdempotencyKeyBothCheckOut(t *testing.T) {
 		if status != http.StatusOK || replayed || !strings.Contains(body, `"confirmed"`) {
 			t.Errorf("shopper %d: %d %s (replayed %v), want 200 confirmed", i+1, status, body, replayed)
 		}
+	}
+}
+
+// A shop verifies a reservation token as the protocol describes it, with
+// the keys at /.well-known/jwks.json and a strict verifier: EdDSA only, the
+// issuer, an expiry, and the sale as the audience, which the payload carries
+// as one JSON string (it used to be an array of one).
+func TestAReservationTokenPassesAShopsStrictVerifierWithTheSaleAsItsAudience(t *testing.T) {
+	sys := startSystem(t)
+	saleID := sys.createSale(t, map[string]any{"sku": "H-4", "name": "Audience", "stock": 3, "outflow_per_second": 100})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	admitted, _ := admitOne(t, ctx, sys, saleID)
+
+	parts := strings.Split(admitted.Token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("token has %d parts", len(parts))
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var payload map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &payload); err != nil {
+		t.Fatal(err)
+	}
+	var aud string
+	if err := json.Unmarshal(payload["aud"], &aud); err != nil || aud != saleID {
+		t.Errorf("aud is %s, want the JSON string %q", payload["aud"], saleID)
+	}
+
+	var jwks struct{ Keys []keyring.JWK }
+	if status := sys.call(t, http.MethodGet, "/.well-known/jwks.json", "", nil, &jwks); status != http.StatusOK {
+		t.Fatalf("jwks: %d", status)
+	}
+	keyFor := func(tok *jwt.Token) (any, error) {
+		for _, k := range jwks.Keys {
+			if k.Kid == tok.Header["kid"] && k.Kty == "OKP" && k.Crv == "Ed25519" {
+				x, err := base64.RawURLEncoding.DecodeString(k.X)
+				return ed25519.PublicKey(x), err
+			}
+		}
+		return nil, fmt.Errorf("no key %v", tok.Header["kid"])
+	}
+	strict := func(audience string) error {
+		_, err := jwt.Parse(admitted.Token, keyFor,
+			jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
+			jwt.WithIssuer("foyer"), jwt.WithAudience(audience), jwt.WithExpirationRequired())
+		return err
+	}
+	if err := strict(saleID); err != nil {
+		t.Errorf("a shop's strict verifier refused the token: %v", err)
+	}
+	if err := strict("s_anothersale"); !errors.Is(err, jwt.ErrTokenInvalidAudience) {
+		t.Errorf("verified for another sale: %v, want an invalid audience", err)
 	}
 }
