@@ -64,6 +64,7 @@ var problems = []struct {
 	{checkout.ErrRequestInProgress, problem{http.StatusConflict, "request_in_progress"}},
 	{checkout.ErrKeyReused, problem{http.StatusUnprocessableEntity, "idempotency_key_reused"}},
 	{checkout.ErrBadSignature, problem{http.StatusUnauthorized, "webhook_signature_invalid"}},
+	{checkout.ErrWebhookExpired, problem{http.StatusUnauthorized, "webhook_timestamp_expired"}},
 	{checkout.ErrOverLimit, problem{http.StatusUnprocessableEntity, "quantity_over_limit"}},
 	{checkout.ErrNotEnoughStock, problem{http.StatusConflict, "not_enough_stock"}},
 	{ratelimit.ErrLimited, problem{http.StatusTooManyRequests, "rate_limited"}},
