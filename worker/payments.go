@@ -236,7 +236,7 @@ func (p *PaymentSettler) SweepTimedOut(ctx context.Context) (int, error) {
 		ID       int64 `db:"id"`
 		VeryLate bool  `db:"very_late"`
 	}
-	err := p.db.SelectContext(ctx, &late, `SELECT id, created_at < now() - make_interval(secs => $1 * 2) AS very_late
+	err := p.db.SelectContext(ctx, &late, `SELECT id, created_at < now() - make_interval(secs => $1::float8 * 2) AS very_late
 		FROM orders WHERE status = 'pending_payment'
 		AND created_at < now() - make_interval(secs => $1) ORDER BY id LIMIT 500`, p.Timeout.Seconds())
 	if err != nil {
