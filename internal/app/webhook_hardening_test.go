@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -122,12 +124,17 @@ type refusingProxy struct {
 	gateway  atomic.Pointer[string]
 	posts    atomic.Int64
 	accepted atomic.Int64
+	posted   chan struct{} // a token per post, as long as it has room
 }
 
 func newRefusingProxy(t *testing.T, refuse int64) *refusingProxy {
-	p := &refusingProxy{}
+	p := &refusingProxy{posted: make(chan struct{}, 100)}
 	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := p.posts.Add(1)
+		select {
+		case p.posted <- struct{}{}:
+		default:
+		}
 		target := p.gateway.Load()
 		if refuse < 0 || n <= refuse || target == nil {
 			http.Error(w, `{"error":{"code":"unavailable"}}`, http.StatusServiceUnavailable)
@@ -204,5 +211,40 @@ func TestAPaymentPaidAtTheProviderWhoseWebhookNeverCameEndsPaid(t *testing.T) {
 	}
 	if proxy.accepted.Load() != 0 {
 		t.Error("a webhook got through; this test is of one that never does")
+	}
+}
+
+// deliveries counts the goroutines delivering the test provider's webhooks.
+func deliveries() int {
+	buf := make([]byte, 1<<20)
+	return strings.Count(string(buf[:runtime.Stack(buf, true)]), "checkout.(*TestProvider).deliver")
+}
+
+// The worker's Run ends the test provider's deliveries before it returns: a
+// webhook being retried when the worker stops is not posted after it.
+func TestTheWorkersRunEndsItsWebhookDeliveriesBeforeItReturns(t *testing.T) {
+	proxy := newRefusingProxy(t, -1)
+	// Cleanups run last first: this one runs after the system's, which
+	// return once the worker's Run has, and before the proxy closes.
+	t.Cleanup(func() {
+		if n := deliveries(); n != 0 {
+			t.Errorf("%d webhook deliveries still running after the worker's Run returned, want none", n)
+		}
+	})
+	sys := startNodes(t, 1, map[string]string{"FOYER_PAYMENT_TIMEOUT": "1m",
+		"FOYER_PAYMENT_WEBHOOK_URL": proxy.URL + "/v1/payments/webhook"})
+	saleID := sys.createSale(t, map[string]any{"sku": "W-6", "name": "Stopping", "stock": 1, "outflow_per_second": 100})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	buyOne(t, ctx, sys, saleID)
+	for range 2 { // refused, and being retried
+		select {
+		case <-proxy.posted:
+		case <-ctx.Done():
+			t.Fatal("the provider posted no webhook")
+		}
+	}
+	if n := deliveries(); n != 1 {
+		t.Fatalf("%d webhook deliveries running, want 1", n)
 	}
 }
