@@ -242,11 +242,12 @@ func (p *PaymentSettler) SweepTimedOut(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("find timed-out payments: %w", err)
 	}
-	for i, o := range late {
+	settled := 0
+	for _, o := range late {
 		status, err := p.payments.Status(ctx, o.ID)
 		if err != nil {
 			if ctx.Err() != nil {
-				return i, ctx.Err()
+				return settled, ctx.Err()
 			}
 			p.log.Warn("ask the payment provider about a late order", "order", o.ID, "err", err)
 			status = checkout.PaymentPending
@@ -264,10 +265,11 @@ func (p *PaymentSettler) SweepTimedOut(ctx context.Context) (int, error) {
 			err = p.cancel(ctx, o.ID, "payment timed out ("+status+" at the provider)")
 		}
 		if err != nil {
-			return i, err
+			return settled, err
 		}
+		settled++
 	}
-	return len(late), nil
+	return settled, nil
 }
 
 // runSweeper sweeps every quarter of Timeout until ctx ends.
