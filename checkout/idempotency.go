@@ -37,8 +37,10 @@ type Answer struct {
 }
 
 // Answers remembers the replies to checkouts by their Idempotency-Key, per
-// sale, so that a client that retries a checkout gets the first answer again
-// and nothing happens twice.
+// sale and shopper, so that a client that retries a checkout gets the first
+// answer again and nothing happens twice. The shopper is the subject of a
+// reservation token that verified: only such a request may claim a key, so
+// junk cannot fill Redis, and one shopper's key never blocks another's.
 type Answers struct {
 	rdb redis.UniversalClient
 }
@@ -46,14 +48,16 @@ type Answers struct {
 // NewAnswers returns answers kept in rdb.
 func NewAnswers(rdb redis.UniversalClient) *Answers { return &Answers{rdb: rdb} }
 
-func answerKey(saleID, key string) string { return salekeys.For(saleID).Idempotency(key) }
+func answerKey(saleID, shopper, key string) string {
+	return salekeys.For(saleID).Idempotency(shopper, key)
+}
 
 // Begin claims a key for a request with this fingerprint. It returns the
 // stored answer of an earlier request with the same key, or nil when this
 // request is the first and must be answered (then call Finish or Abandon).
-func (a *Answers) Begin(ctx context.Context, saleID, key, fingerprint string) (*Answer, error) {
+func (a *Answers) Begin(ctx context.Context, saleID, shopper, key, fingerprint string) (*Answer, error) {
 	marker, _ := json.Marshal(Answer{Fingerprint: fingerprint, InFlight: true})
-	k := answerKey(saleID, key)
+	k := answerKey(saleID, shopper, key)
 	first, err := a.rdb.SetNX(ctx, k, marker, inFlightTTL).Result()
 	if err != nil {
 		return nil, fmt.Errorf("claim idempotency key: %w", err)
@@ -63,7 +67,7 @@ func (a *Answers) Begin(ctx context.Context, saleID, key, fingerprint string) (*
 	}
 	raw, err := a.rdb.Get(ctx, k).Bytes()
 	if errors.Is(err, redis.Nil) { // expired in between: claim again
-		return a.Begin(ctx, saleID, key, fingerprint)
+		return a.Begin(ctx, saleID, shopper, key, fingerprint)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read idempotent answer: %w", err)
@@ -82,9 +86,9 @@ func (a *Answers) Begin(ctx context.Context, saleID, key, fingerprint string) (*
 }
 
 // Finish stores the answer to a request that Begin let through.
-func (a *Answers) Finish(ctx context.Context, saleID, key string, ans Answer) error {
+func (a *Answers) Finish(ctx context.Context, saleID, shopper, key string, ans Answer) error {
 	raw, _ := json.Marshal(ans)
-	if err := a.rdb.Set(ctx, answerKey(saleID, key), raw, answerTTL).Err(); err != nil {
+	if err := a.rdb.Set(ctx, answerKey(saleID, shopper, key), raw, answerTTL).Err(); err != nil {
 		return fmt.Errorf("store idempotent answer: %w", err)
 	}
 	return nil
@@ -92,6 +96,6 @@ func (a *Answers) Finish(ctx context.Context, saleID, key string, ans Answer) er
 
 // Abandon frees a key whose request failed in a way worth retrying (our
 // fault, not the client's), so the retry is answered afresh.
-func (a *Answers) Abandon(ctx context.Context, saleID, key string) error {
-	return a.rdb.Del(ctx, answerKey(saleID, key)).Err()
+func (a *Answers) Abandon(ctx context.Context, saleID, shopper, key string) error {
+	return a.rdb.Del(ctx, answerKey(saleID, shopper, key)).Err()
 }

@@ -1,18 +1,14 @@
 package checkout
 
 import (
-	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net/http"
-	"slices"
-	"sync"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -20,17 +16,36 @@ import (
 // the webhook to the order workers, so the gateway never waits on Postgres.
 const PaymentsTopic = "foyer.payments.results"
 
-// Payment outcomes a provider reports.
+// Payment outcomes a provider reports. A webhook carries paid or failed;
+// asked for an order's status (TestProvider.Status), a provider may also
+// say pending (not decided yet) or unknown (it never heard of the order).
 const (
-	PaymentPaid   = "paid"
-	PaymentFailed = "failed"
+	PaymentPaid    = "paid"
+	PaymentFailed  = "failed"
+	PaymentPending = "pending"
+	PaymentUnknown = "unknown"
 )
 
-// SignatureHeader carries the HMAC-SHA256 of a webhook's body: "sha256=<hex>".
+// SignatureHeader carries a webhook's signature, Stripe-style:
+// "t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">". The time is
+// signed with the body, so a captured webhook cannot be replayed once
+// WebhookTolerance has passed. Several v1 entries may be sent (a secret
+// being rotated); one that matches is enough.
 const SignatureHeader = "X-Foyer-Signature"
 
-// ErrBadSignature means a webhook's signature does not match its body.
-var ErrBadSignature = errors.New("webhook signature invalid")
+// WebhookTolerance is how far a webhook's signed time may be from the
+// gateway's clock, either way: long enough for a provider's clock and its
+// retries' queueing, short enough that a captured body soon goes stale.
+const WebhookTolerance = 5 * time.Minute
+
+// Errors of webhooks.
+var (
+	// ErrBadSignature means a webhook's signature does not match its body.
+	ErrBadSignature = errors.New("webhook signature invalid")
+	// ErrWebhookExpired means a webhook's signature matches, but for a time
+	// further than WebhookTolerance from now: a replay, or a clock far off.
+	ErrWebhookExpired = errors.New("webhook timestamp outside the tolerance")
+)
 
 // Charge asks for payment of one order.
 type Charge struct {
@@ -41,7 +56,8 @@ type Charge struct {
 	Currency      string `json:"currency"`
 }
 
-// PaymentResult is what a provider's webhook reports about a charge.
+// PaymentResult is what a provider's webhook reports about a charge. The
+// order workers apply it only when its sale and reservation are the order's.
 type PaymentResult struct {
 	OrderID       int64  `json:"order_id"`
 	SaleID        string `json:"sale_id"`
@@ -49,89 +65,66 @@ type PaymentResult struct {
 	Status        string `json:"status"` // PaymentPaid or PaymentFailed
 }
 
-// Sign returns the signature header value of a webhook body.
-func Sign(secret, body []byte) string {
-	mac := hmac.New(sha256.New, secret)
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+// Sign returns the signature header value of a webhook body sent at.
+func Sign(secret, body []byte, at time.Time) string {
+	t := strconv.FormatInt(at.Unix(), 10)
+	return "t=" + t + ",v1=" + hex.EncodeToString(mac(secret, t, body))
 }
 
-// VerifyWebhook checks a webhook's signature in constant time and decodes it.
-func VerifyWebhook(secret, body []byte, signature string) (PaymentResult, error) {
-	if len(secret) == 0 || !hmac.Equal([]byte(signature), []byte(Sign(secret, body))) {
+func mac(secret []byte, t string, body []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(t))
+	m.Write([]byte("."))
+	m.Write(body)
+	return m.Sum(nil)
+}
+
+// VerifyWebhook checks a webhook's signature in constant time, then that it
+// was signed within WebhookTolerance of now, and decodes it.
+func VerifyWebhook(secret, body []byte, header string, now time.Time) (PaymentResult, error) {
+	t, signed, ok := parseSignature(header)
+	if len(secret) == 0 || !ok {
 		return PaymentResult{}, ErrBadSignature
+	}
+	want := mac(secret, t, body)
+	matched := false
+	for _, sig := range signed {
+		matched = hmac.Equal(sig, want) || matched
+	}
+	if !matched {
+		return PaymentResult{}, ErrBadSignature
+	}
+	unix, _ := strconv.ParseInt(t, 10, 64) // parseSignature checked it
+	if skew := now.Sub(time.Unix(unix, 0)); skew > WebhookTolerance || skew < -WebhookTolerance {
+		return PaymentResult{}, fmt.Errorf("%w: signed %s from now", ErrWebhookExpired, -skew.Round(time.Second))
 	}
 	var r PaymentResult
 	if err := json.Unmarshal(body, &r); err != nil {
 		return PaymentResult{}, fmt.Errorf("decode webhook: %w", err)
 	}
-	if r.OrderID <= 0 || r.SaleID == "" || (r.Status != PaymentPaid && r.Status != PaymentFailed) {
-		return PaymentResult{}, fmt.Errorf("webhook for order %d: status %q: not a payment result", r.OrderID, r.Status)
+	if r.OrderID <= 0 || r.SaleID == "" || r.ReservationID == "" || (r.Status != PaymentPaid && r.Status != PaymentFailed) {
+		return PaymentResult{}, fmt.Errorf("webhook for order %d: sale %q, reservation %q, status %q: not a payment result",
+			r.OrderID, r.SaleID, r.ReservationID, r.Status)
 	}
 	return r, nil
 }
 
-// TestProvider is the built-in payment provider for trying Foyer out and
-// for tests: it answers every charge through the real signed webhook, with
-// the outcome it is configured for.
-type TestProvider struct {
-	// Outcome is "succeed", "fail" or "never" (the webhook never comes, and
-	// the order is cancelled when the payment times out).
-	Outcome string
-	// WebhookURL is where results are posted: the gateway's /v1/payments/webhook.
-	WebhookURL string
-	Secret     []byte
-	// Delay is how long a payment takes. Defaults to 200ms.
-	Delay time.Duration
-	Log   *slog.Logger
-
-	charged sync.Map // order id -> struct{}: a charge is answered once
-}
-
-// Charge answers the charge later, from a goroutine that owns its lifetime.
-func (p *TestProvider) Charge(_ context.Context, c Charge) error {
-	if _, dup := p.charged.LoadOrStore(c.OrderID, struct{}{}); dup || p.Outcome == "never" {
-		return nil
-	}
-	status := PaymentPaid
-	if p.Outcome == "fail" {
-		status = PaymentFailed
-	}
-	delay := p.Delay
-	if delay == 0 {
-		delay = 200 * time.Millisecond
-	}
-	time.AfterFunc(delay, func() {
-		body, _ := json.Marshal(PaymentResult{OrderID: c.OrderID, SaleID: c.SaleID, ReservationID: c.ReservationID, Status: status})
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := p.post(ctx, body); err != nil {
-			p.charged.Delete(c.OrderID) // the next delivery of the order may charge again
-			p.Log.Warn("test payment webhook failed", "order", c.OrderID, "err", err)
+// parseSignature reads "t=<unix>,v1=<hex>[,v1=<hex>...]"; unknown entries
+// (a future scheme) are skipped.
+func parseSignature(header string) (t string, signed [][]byte, ok bool) {
+	for part := range strings.SplitSeq(header, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		switch k {
+		case "t":
+			if _, err := strconv.ParseInt(v, 10, 64); err != nil || t != "" {
+				return "", nil, false
+			}
+			t = v
+		case "v1":
+			if sig, err := hex.DecodeString(v); err == nil {
+				signed = append(signed, sig)
+			}
 		}
-	})
-	return nil
-}
-
-func (p *TestProvider) post(ctx context.Context, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.WebhookURL, bytes.NewReader(body))
-	if err != nil {
-		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(SignatureHeader, Sign(p.Secret, body))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("webhook answered %s", resp.Status)
-	}
-	return nil
-}
-
-// ValidOutcome reports whether a test provider outcome is known.
-func ValidOutcome(o string) bool {
-	return slices.Contains([]string{"succeed", "fail", "never"}, o)
+	return t, signed, t != "" && len(signed) > 0
 }

@@ -14,8 +14,15 @@ import (
 // the sale, the subject the shopper, the id the reservation.
 type ReservationClaims struct {
 	jwt.RegisteredClaims
-	Txn string `json:"txn,omitempty"` // the shopper's transaction id, for tracing
+	// Audience is the sale id, written as one JSON string as the protocol
+	// says. It shadows RegisteredClaims.Audience (left empty), whose
+	// jwt.ClaimStrings would write an array.
+	Audience keyring.Audience `json:"aud,omitempty"`
+	Txn      string           `json:"txn,omitempty"` // the shopper's transaction id, for tracing
 }
+
+// GetAudience is the sale, for jwt's validator (WithAudience).
+func (c ReservationClaims) GetAudience() (jwt.ClaimStrings, error) { return c.Audience.Strings(), nil }
 
 // Tokens issues and verifies reservation tokens.
 type Tokens struct {
@@ -31,11 +38,12 @@ func NewTokens(ring *keyring.Ring) *Tokens { return &Tokens{ring: ring} }
 func (t *Tokens) Issue(saleID string, r waitingroom.Reservation) (string, error) {
 	claims := ReservationClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer: keyring.Issuer, Subject: r.Shopper, Audience: jwt.ClaimStrings{saleID}, ID: r.ID,
+			Issuer: keyring.Issuer, Subject: r.Shopper, ID: r.ID,
 			IssuedAt:  jwt.NewNumericDate(r.AdmittedAt()),
 			ExpiresAt: jwt.NewNumericDate(r.ExpiresAt()),
 		},
-		Txn: r.Txn,
+		Audience: keyring.Audience(saleID),
+		Txn:      r.Txn,
 	}
 	return t.ring.Sign(claims)
 }

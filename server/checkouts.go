@@ -1,8 +1,10 @@
 package server
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -10,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/waitingroom"
 )
 
 type checkoutRequest struct {
@@ -52,18 +55,24 @@ func (s *Server) checkout(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	// Limited per shopper once the token is known to be ours, so a forged
-	// token cannot spend another shopper's budget; a token that does not
-	// verify is left to the checkout to refuse with its own code.
-	if claims, err := s.deps.Tokens.Verify(id, req.Token); err == nil {
-		if err := s.allow(ctx, RuleShopperCheckouts, claims.Subject); err != nil {
-			s.fail(c, err)
-			return
-		}
+	// Nothing is stored before the token verifies: a request that is not a
+	// shopper's (junk, forged, another sale's) is refused as it comes, and
+	// claims no key, so it cannot fill Redis with answers kept for a day.
+	claims, err := s.deps.Tokens.Verify(id, req.Token)
+	if err != nil {
+		s.fail(c, s.unlessNoSale(ctx, id, err))
+		return
 	}
+	// Limited per shopper once the token is known to be ours, so a forged
+	// token cannot spend another shopper's budget.
+	if err := s.allow(ctx, RuleShopperCheckouts, claims.Subject); err != nil {
+		s.fail(c, err)
+		return
+	}
+	shopper := claims.Subject
 	fingerprint := fingerprintOf(req.Token, quantity)
 	if key != "" {
-		stored, err := s.deps.Answers.Begin(ctx, id, key, fingerprint)
+		stored, err := s.deps.Answers.Begin(ctx, id, shopper, key, fingerprint)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -78,15 +87,26 @@ func (s *Server) checkout(c *gin.Context) {
 	if key != "" {
 		var err error
 		if status >= 500 {
-			err = s.deps.Answers.Abandon(ctx, id, key) // our fault: let the retry run afresh
+			err = s.deps.Answers.Abandon(ctx, id, shopper, key) // our fault: let the retry run afresh
 		} else {
-			err = s.deps.Answers.Finish(ctx, id, key, checkout.Answer{Status: status, Body: body, Fingerprint: fingerprint})
+			err = s.deps.Answers.Finish(ctx, id, shopper, key, checkout.Answer{Status: status, Body: body, Fingerprint: fingerprint})
 		}
 		if err != nil {
 			s.deps.Log.Warn("store idempotent answer", "sale", id, "err", err)
 		}
 	}
 	c.Data(status, "application/json; charset=utf-8", body)
+}
+
+// unlessNoSale is the error to tell about a checkout whose token did not
+// verify: sale_not_found when there is no such sale (no token can be good
+// for it, and the client had better hear why), the token's own otherwise.
+// Only a refused checkout pays for the look-up.
+func (s *Server) unlessNoSale(ctx context.Context, saleID string, tokenErr error) error {
+	if _, err := s.deps.Rooms.Status(ctx, saleID); errors.Is(err, waitingroom.ErrSaleNotFound) {
+		return err
+	}
+	return tokenErr
 }
 
 // checkoutAnswer runs a checkout and returns its HTTP answer.

@@ -71,6 +71,7 @@ var problems = []struct {
 	{checkout.ErrKeyReused, problem{http.StatusUnprocessableEntity, "idempotency_key_reused"}},
 	{waitingroom.ErrIdempotencyKeyReused, problem{http.StatusUnprocessableEntity, "idempotency_key_reused"}},
 	{checkout.ErrBadSignature, problem{http.StatusUnauthorized, "webhook_signature_invalid"}},
+	{checkout.ErrWebhookExpired, problem{http.StatusUnauthorized, "webhook_timestamp_expired"}},
 	{checkout.ErrOverLimit, problem{http.StatusUnprocessableEntity, "quantity_over_limit"}},
 	{checkout.ErrNotEnoughStock, problem{http.StatusConflict, "not_enough_stock"}},
 	{ratelimit.ErrLimited, problem{http.StatusTooManyRequests, "rate_limited"}},

@@ -50,11 +50,12 @@ type Presence interface {
 	Depart(ctx context.Context, saleID, shopperID string) error
 }
 
-// IdempotentAnswers keeps the answers to requests by their Idempotency-Key.
+// IdempotentAnswers keeps the answers to a shopper's requests by their
+// Idempotency-Key.
 type IdempotentAnswers interface {
-	Begin(ctx context.Context, saleID, key, fingerprint string) (*checkout.Answer, error)
-	Finish(ctx context.Context, saleID, key string, ans checkout.Answer) error
-	Abandon(ctx context.Context, saleID, key string) error
+	Begin(ctx context.Context, saleID, shopper, key, fingerprint string) (*checkout.Answer, error)
+	Finish(ctx context.Context, saleID, shopper, key string, ans checkout.Answer) error
+	Abandon(ctx context.Context, saleID, shopper, key string) error
 }
 
 // PaymentReports hands a verified payment webhook to the order workers.

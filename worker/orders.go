@@ -42,9 +42,13 @@ type OrderNotifier interface {
 }
 
 // PaymentProvider takes payment for orders; it answers later through the
-// signed webhook.
+// signed webhook. Status says what it decided about an order's payment
+// (checkout.PaymentPaid, PaymentFailed, PaymentPending or PaymentUnknown):
+// the settler asks it before cancelling an order whose webhook never came,
+// so a payment that succeeded is not cancelled for a lost webhook.
 type PaymentProvider interface {
 	Charge(ctx context.Context, c checkout.Charge) error
+	Status(ctx context.Context, orderID int64) (string, error)
 }
 
 // OrderWriter is the Watermill handler that writes orders.

@@ -21,21 +21,30 @@ type StockReturner interface {
 	Return(ctx context.Context, saleID, reservationID string, quantity int) error
 }
 
+// ErrResultMismatch means a payment result names an order whose sale or
+// reservation is not the result's: a webhook signed for one order and
+// pointed at another, or a provider's bug. It changes nothing, and its
+// message goes to the poison topic for an operator.
+var ErrResultMismatch = errors.New("payment result does not match its order")
+
 // PaymentSettler settles orders: paid when the provider says so; cancelled,
 // with their stock given back, when it says the payment failed or when it
-// has said nothing for too long.
+// has said nothing for too long and, asked, does not say it was paid.
 type PaymentSettler struct {
 	db       *sqlx.DB
 	stock    StockReturner
 	notifier OrderNotifier
+	payments PaymentProvider
 	log      *slog.Logger
-	// Timeout is how long an order may wait for its payment. Defaults to 10 minutes.
+	// Timeout is how long an order may wait for its payment before the
+	// provider is asked about it. Defaults to 10 minutes.
 	Timeout time.Duration
 }
 
-// NewPaymentSettler returns a settler with the default timeout.
-func NewPaymentSettler(db *sqlx.DB, stock StockReturner, notifier OrderNotifier, log *slog.Logger) *PaymentSettler {
-	return &PaymentSettler{db: db, stock: stock, notifier: notifier, log: log, Timeout: 10 * time.Minute}
+// NewPaymentSettler returns a settler with the default timeout that asks
+// payments about the orders whose answer is late.
+func NewPaymentSettler(db *sqlx.DB, stock StockReturner, notifier OrderNotifier, payments PaymentProvider, log *slog.Logger) *PaymentSettler {
+	return &PaymentSettler{db: db, stock: stock, notifier: notifier, payments: payments, log: log, Timeout: 10 * time.Minute}
 }
 
 // Handle settles the payment results of one message: the paid ones first,
@@ -44,11 +53,17 @@ func NewPaymentSettler(db *sqlx.DB, stock StockReturner, notifier OrderNotifier,
 // failure settles nothing twice. A failed payment no retry can settle (of
 // an order nobody has) does not hold back the others in its message: the
 // message goes to the poison topic for an operator once every other result
-// is settled. A success for an unknown order changes nothing, as before.
+// is settled. A success for an unknown order changes nothing, as before. A
+// result whose sale or reservation is not its order's (ErrResultMismatch)
+// settles nothing, and goes the way of an unsettled failure.
 func (p *PaymentSettler) Handle(msg *message.Message) error {
 	results, err := checkout.DecodePaymentResults(msg.Payload)
 	if err != nil {
 		return fmt.Errorf("decode payment results %s: %w: %w", msg.UUID, errPermanent, err)
+	}
+	results, unsettled, err := p.matching(msg.Context(), results)
+	if err != nil {
+		return err
 	}
 	var paid []int64
 	for _, r := range results {
@@ -59,7 +74,6 @@ func (p *PaymentSettler) Handle(msg *message.Message) error {
 	if err := p.markPaid(msg.Context(), paid); err != nil {
 		return err
 	}
-	var unsettled []error
 	for _, r := range results {
 		if r.Status == checkout.PaymentPaid {
 			continue
@@ -74,6 +88,47 @@ func (p *PaymentSettler) Handle(msg *message.Message) error {
 		}
 	}
 	return errors.Join(unsettled...)
+}
+
+// matching splits results into those that may be applied (their order's
+// sale and reservation are theirs, or their order is unknown, which
+// settling deals with) and the errors of those that may not. An order's
+// sale and reservation never change once written, so checking before the
+// update is enough.
+func (p *PaymentSettler) matching(ctx context.Context, results []checkout.PaymentResult) ([]checkout.PaymentResult, []error, error) {
+	ids := make([]int64, len(results))
+	for i, r := range results {
+		ids[i] = r.OrderID
+	}
+	var rows []struct {
+		ID            int64  `db:"id"`
+		SaleID        string `db:"sale_id"`
+		ReservationID string `db:"reservation_id"`
+	}
+	if err := p.db.SelectContext(ctx, &rows, `SELECT id, sale_id, reservation_id FROM orders WHERE id = ANY($1)`,
+		pq.Array(ids)); err != nil {
+		return nil, nil, fmt.Errorf("read the orders of %d payment results: %w", len(ids), err)
+	}
+	type owner struct{ sale, reservation string }
+	owners := make(map[int64]owner, len(rows))
+	for _, o := range rows {
+		owners[o.ID] = owner{o.SaleID, o.ReservationID}
+	}
+	var ok []checkout.PaymentResult
+	var refused []error
+	for _, r := range results {
+		o, known := owners[r.OrderID]
+		if known && (o.sale != r.SaleID || o.reservation != r.ReservationID) {
+			p.log.Warn("payment result does not match its order; ignored", "order", r.OrderID,
+				"sale", o.sale, "reservation", o.reservation, "result_sale", r.SaleID,
+				"result_reservation", r.ReservationID, "status", r.Status)
+			refused = append(refused, fmt.Errorf("order %d (sale %s, reservation %s) got a result for sale %s, reservation %s: %w: %w",
+				r.OrderID, o.sale, o.reservation, r.SaleID, r.ReservationID, errPermanent, ErrResultMismatch))
+			continue
+		}
+		ok = append(ok, r)
+	}
+	return ok, refused, nil
 }
 
 // settledOrder is what settling needs to know of an order.
@@ -168,21 +223,53 @@ func (p *PaymentSettler) announce(ctx context.Context, orderID int64, o settledO
 	}})
 }
 
-// SweepTimedOut cancels the orders that waited longer than Timeout for their
-// payment, and returns how many it cancelled.
+// SweepTimedOut settles the orders that waited longer than Timeout for
+// their payment, and returns how many it settled. It asks the provider
+// first, so a payment whose webhook was lost is not cancelled: paid makes
+// the order paid, failed cancels it. Pending or unknown after the timeout
+// cancel it too: its unit is held for nobody, and a payment that still
+// succeeds later is a late success, which changes nothing (a real provider
+// refunds it). A provider that cannot be asked gets one more Timeout before
+// the order is cancelled all the same.
 func (p *PaymentSettler) SweepTimedOut(ctx context.Context) (int, error) {
-	var ids []int64
-	err := p.db.SelectContext(ctx, &ids, `SELECT id FROM orders WHERE status = 'pending_payment'
+	var late []struct {
+		ID       int64 `db:"id"`
+		VeryLate bool  `db:"very_late"`
+	}
+	err := p.db.SelectContext(ctx, &late, `SELECT id, created_at < now() - make_interval(secs => $1::float8 * 2) AS very_late
+		FROM orders WHERE status = 'pending_payment'
 		AND created_at < now() - make_interval(secs => $1) ORDER BY id LIMIT 500`, p.Timeout.Seconds())
 	if err != nil {
 		return 0, fmt.Errorf("find timed-out payments: %w", err)
 	}
-	for i, id := range ids {
-		if err := p.cancel(ctx, id, "payment timed out"); err != nil {
-			return i, err
+	settled := 0
+	for _, o := range late {
+		status, err := p.payments.Status(ctx, o.ID)
+		if err != nil {
+			if ctx.Err() != nil {
+				return settled, ctx.Err()
+			}
+			p.log.Warn("ask the payment provider about a late order", "order", o.ID, "err", err)
+			status = checkout.PaymentPending
+			if !o.VeryLate {
+				continue // asked again at the next sweep
+			}
 		}
+		switch status {
+		case checkout.PaymentPaid:
+			p.log.Warn("payment paid at the provider, its webhook never came: order paid", "order", o.ID)
+			err = p.markPaid(ctx, []int64{o.ID})
+		case checkout.PaymentFailed:
+			err = p.cancel(ctx, o.ID, "payment failed (provider's status)")
+		default:
+			err = p.cancel(ctx, o.ID, "payment timed out ("+status+" at the provider)")
+		}
+		if err != nil {
+			return settled, err
+		}
+		settled++
 	}
-	return len(ids), nil
+	return settled, nil
 }
 
 // runSweeper sweeps every quarter of Timeout until ctx ends.

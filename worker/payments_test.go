@@ -31,15 +31,15 @@ func TestABatchOfPaymentResultsSettlesEachAndAnUnknownOrderHoldsNoneBack(t *test
 	}
 	batch := checkout.PaymentBatch{Results: []checkout.PaymentResult{
 		{OrderID: 999_999, SaleID: saleID, Status: checkout.PaymentFailed},
-		{OrderID: id["r_001"], SaleID: saleID, Status: checkout.PaymentPaid},
-		{OrderID: id["r_002"], SaleID: saleID, Status: checkout.PaymentFailed},
-		{OrderID: id["r_003"], SaleID: saleID, Status: checkout.PaymentPaid},
+		{OrderID: id["r_001"], SaleID: saleID, ReservationID: "r_001", Status: checkout.PaymentPaid},
+		{OrderID: id["r_002"], SaleID: saleID, ReservationID: "r_002", Status: checkout.PaymentFailed},
+		{OrderID: id["r_003"], SaleID: saleID, ReservationID: "r_003", Status: checkout.PaymentPaid},
 	}}
 	payload, err := json.Marshal(batch)
 	if err != nil {
 		t.Fatal(err)
 	}
-	settler := worker.NewPaymentSettler(db, checkout.NewStock(rdb), waitingroom.NewRooms(rdb), discard)
+	settler := worker.NewPaymentSettler(db, checkout.NewStock(rdb), waitingroom.NewRooms(rdb), noAnswer, discard)
 	if err := settler.Handle(message.NewMessage("payments-1", payload)); err == nil {
 		t.Error("a batch with an unknown order settled without error, want one for the poison topic")
 	}
@@ -60,11 +60,11 @@ func TestAPaymentDeliveredAgainIsAnnouncedAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	orderID := orders(t, db)[0].ID
-	payload, err := json.Marshal(checkout.PaymentResult{OrderID: orderID, SaleID: saleID, Status: checkout.PaymentPaid})
+	payload, err := json.Marshal(checkout.PaymentResult{OrderID: orderID, SaleID: saleID, ReservationID: orders(t, db)[0].ReservationID, Status: checkout.PaymentPaid})
 	if err != nil {
 		t.Fatal(err)
 	}
-	settler := worker.NewPaymentSettler(db, checkout.NewStock(rdb), waitingroom.NewRooms(rdb), discard)
+	settler := worker.NewPaymentSettler(db, checkout.NewStock(rdb), waitingroom.NewRooms(rdb), noAnswer, discard)
 	for delivery := 1; delivery <= 2; delivery++ {
 		if err := settler.Handle(message.NewMessage("payment", payload)); err != nil {
 			t.Fatalf("delivery %d: %v", delivery, err)

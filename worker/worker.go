@@ -12,6 +12,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/foyerhq/foyer/checkout"
 )
@@ -106,13 +107,21 @@ func NewPublisher(rdb redis.UniversalClient, log *slog.Logger) (message.Publishe
 }
 
 // Run consumes until ctx ends, then stops the router, letting handlers finish.
-// Meanwhile it cancels the orders whose payment timed out.
+// Meanwhile it settles the orders whose payment is late. It returns once
+// both have ended: nothing of the worker runs on after it.
 func (w *Worker) Run(ctx context.Context) error {
-	go w.settler.runSweeper(ctx)
-	if err := w.router.Run(ctx); err != nil {
-		return fmt.Errorf("order router: %w", err)
-	}
-	return nil
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		w.settler.runSweeper(ctx)
+		return nil
+	})
+	g.Go(func() error {
+		if err := w.router.Run(ctx); err != nil {
+			return fmt.Errorf("order router: %w", err)
+		}
+		return nil
+	})
+	return g.Wait()
 }
 
 // Running is closed once the worker consumes.

@@ -19,7 +19,7 @@ import (
 // once it consumes. It stops when the test ends.
 func runWorker(t *testing.T, db *sqlx.DB, rdb, subClient *redis.Client, w *worker.OrderWriter) {
 	t.Helper()
-	settler := worker.NewPaymentSettler(db, checkout.NewStock(rdb), waitingroom.NewRooms(rdb), discard)
+	settler := worker.NewPaymentSettler(db, checkout.NewStock(rdb), waitingroom.NewRooms(rdb), noAnswer, discard)
 	wk, err := worker.New(rdb, subClient, w, settler, worker.Config{Consumer: "w1"}, discard)
 	if err != nil {
 		t.Fatal(err)

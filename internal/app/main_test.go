@@ -105,9 +105,12 @@ func startNodesOn(t testing.TB, rs *localservers.Redis, n int, settings map[stri
 		sys.OpsURLs = append(sys.OpsURLs, node.OpsURL)
 	}
 	sys.URL = sys.URLs[0]
-	// The worker's payment provider answers through the first node's webhook.
+	// The worker's payment provider answers through the first node's webhook,
+	// unless the test put something in between (FOYER_PAYMENT_WEBHOOK_URL).
 	wcfg := cfg
-	wcfg.WebhookURL = sys.URL + "/v1/payments/webhook"
+	if wcfg.WebhookURL == "" {
+		wcfg.WebhookURL = sys.URL + "/v1/payments/webhook"
+	}
 	wk, err := app.NewWorker(context.Background(), wcfg, sys.log)
 	if err != nil {
 		t.Fatal(err)

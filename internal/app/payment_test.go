@@ -136,12 +136,13 @@ func TestTheWebhookRefusesABadSignatureAndChangesNothing(t *testing.T) {
 	in := buyOne(t, ctx, sys, saleID)
 	orderStatus(t, ctx, in, "pending_payment")
 	var orderID int64
-	sys.DB.Get(&orderID, `SELECT id FROM orders WHERE sale_id = $1`, saleID)
-	body, _ := json.Marshal(checkout.PaymentResult{OrderID: orderID, SaleID: saleID, Status: "failed"})
+	var reservationID string
+	sys.DB.QueryRow(`SELECT id, reservation_id FROM orders WHERE sale_id = $1`, saleID).Scan(&orderID, &reservationID)
+	body, _ := json.Marshal(checkout.PaymentResult{OrderID: orderID, SaleID: saleID, ReservationID: reservationID, Status: "failed"})
 	for name, signature := range map[string]string{
 		"no signature":   "",
-		"another secret": checkout.Sign([]byte("not-the-secret"), body),
-		"another body's": checkout.Sign([]byte(testWebhookSecret), append(body, ' ')),
+		"another secret": checkout.Sign([]byte("not-the-secret"), body, time.Now()),
+		"another body's": checkout.Sign([]byte(testWebhookSecret), append(body, ' '), time.Now()),
 	} {
 		req, _ := http.NewRequest(http.MethodPost, sys.URL+"/v1/payments/webhook", bytes.NewReader(body))
 		req.Header.Set(checkout.SignatureHeader, signature)
@@ -159,7 +160,7 @@ func TestTheWebhookRefusesABadSignatureAndChangesNothing(t *testing.T) {
 	// A correctly signed one goes through, which shows the refusals above
 	// were for their signatures.
 	req, _ := http.NewRequest(http.MethodPost, sys.URL+"/v1/payments/webhook", bytes.NewReader(body))
-	req.Header.Set(checkout.SignatureHeader, checkout.Sign([]byte(testWebhookSecret), body))
+	req.Header.Set(checkout.SignatureHeader, checkout.Sign([]byte(testWebhookSecret), body, time.Now()))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -15,9 +15,10 @@ import (
 
 // Worker is one order worker process.
 type Worker struct {
-	rdb    redis.UniversalClient
-	db     *sqlx.DB
-	worker *worker.Worker
+	rdb      redis.UniversalClient
+	db       *sqlx.DB
+	worker   *worker.Worker
+	payments *checkout.TestProvider // its deliveries end with Run
 }
 
 // NewWorker connects to Redis and Postgres, migrates and builds the consumer.
@@ -41,10 +42,12 @@ func NewWorker(ctx context.Context, cfg Config, log *slog.Logger) (*Worker, erro
 	if webhook == "" {
 		webhook = cfg.publicURL(cfg.HTTPAddr) + "/v1/payments/webhook"
 	}
-	payments := &checkout.TestProvider{Outcome: cfg.PaymentOutcome, WebhookURL: webhook,
-		Secret: []byte(cfg.WebhookSecret), Log: log}
-	writer := worker.NewOrderWriter(w.db, rooms, payments, log)
-	settler := worker.NewPaymentSettler(w.db, checkout.NewStock(w.rdb), rooms, log)
+	// A refused webhook is retried until the order's payment times out; then
+	// the settler asks the provider instead.
+	w.payments = &checkout.TestProvider{Outcome: cfg.PaymentOutcome, WebhookURL: webhook,
+		Secret: []byte(cfg.WebhookSecret), RetryFor: cfg.PaymentTimeout, Log: log}
+	writer := worker.NewOrderWriter(w.db, rooms, w.payments, log)
+	settler := worker.NewPaymentSettler(w.db, checkout.NewStock(w.rdb), rooms, w.payments, log)
 	settler.Timeout = cfg.PaymentTimeout
 	subClient, err := connectRedis(ctx, cfg.RedisURL, nil)
 	if err != nil {
@@ -58,8 +61,13 @@ func NewWorker(ctx context.Context, cfg Config, log *slog.Logger) (*Worker, erro
 	return w, nil
 }
 
-// Run consumes until ctx ends.
-func (w *Worker) Run(ctx context.Context) error { return w.worker.Run(ctx) }
+// Run consumes until ctx ends. It returns once the consumers, the payment
+// sweeper and the test provider's webhook deliveries have all ended.
+func (w *Worker) Run(ctx context.Context) error {
+	err := w.worker.Run(ctx)
+	w.payments.Close() // no charge comes once the consumers stopped
+	return err
+}
 
 // Running is closed once the worker consumes.
 func (w *Worker) Running() chan struct{} { return w.worker.Running() }

@@ -36,9 +36,13 @@ type Keys struct {
 	prefix   string
 }
 
-// Idempotency is where the answer to a request with this Idempotency-Key
-// is kept.
-func (k Keys) Idempotency(key string) string { return k.prefix + "idem:" + key }
+// Idempotency is where the answer to a shopper's request with this
+// Idempotency-Key is kept. Keys are the shopper's own: two shoppers may pick
+// the same one without meeting. Shopper ids have no colon, so the shopper
+// and the key cannot run into each other.
+func (k Keys) Idempotency(shopper, key string) string {
+	return k.prefix + "idem:" + shopper + ":" + key
+}
 
 // Conns is the set of the sale's shoppers connected to one node.
 func (k Keys) Conns(node string) string { return k.prefix + "conns:" + node }
