@@ -45,7 +45,7 @@ func (s *Server) shopperSocket(c *gin.Context) {
 	// a draining node waits for it before Redis is closed (hub.closeAll).
 	done, ok := s.hub.track()
 	if !ok {
-		s.fail(c, busyError{retryAfter: 1}) // draining: any other node takes it
+		s.drainingSocket(c)
 		return
 	}
 	served := false
@@ -116,6 +116,20 @@ func (s *Server) shopperSocket(c *gin.Context) {
 		defer done()
 		sess.serve(s.hub.ctx)
 	}()
+}
+
+// drainingSocket answers a socket opened on a draining node as the sockets
+// it had are answered: going away (1001), reconnect at once elsewhere. It
+// touches no shared state: the node is about to close its Redis client.
+func (s *Server) drainingSocket(c *gin.Context) {
+	ws, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{
+		Subprotocols:   []string{Subprotocol},
+		OriginPatterns: s.cfg.AllowedOrigins,
+	})
+	if err != nil {
+		return // Accept has answered the request with the reason
+	}
+	ws.Close(statusGoingAway, "node draining: reconnect") //nolint:errcheck // the peer may be gone already
 }
 
 // socketSession makes the session of a socket opened with session=new, as
