@@ -168,3 +168,31 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// TestAJoinAtOpeningWhoseAnswerPanicsClosesOnlyItsSocketWith1011: join=1 is
+// answered while the socket opens, on the request's goroutine, not a
+// message's; a panic there too ends only that socket (1011), whose session
+// still cleans up, and the node serves the next socket.
+func TestAJoinAtOpeningWhoseAnswerPanicsClosesOnlyItsSocketWith1011(t *testing.T) {
+	n := startTestNode(t, func(s *Server) {
+		s.hub.hooks.handling = func(m clientMsg) {
+			if m.Type == cmdJoin {
+				panic("a bug in answering join")
+			}
+		}
+	})
+	n.loadSale(t, "s_panic_open", 10, false)
+	ctx := testContext(t)
+	victim := n.dial(t, ctx, "s_panic_open", "session=new&join=1")
+	victim.expect(ctx, msgWelcome)
+	if _, err := victim.read(ctx); websocket.CloseStatus(err) != websocket.StatusInternalError {
+		t.Fatalf("the socket whose join panicked: %v, want close 1011", err)
+	}
+	other := n.dial(t, ctx, "s_panic_open", "session=new")
+	other.expect(ctx, msgWelcome)
+	other.send(ctx, `{"type":"ping"}`)
+	other.expect(ctx, msgPong)
+	if got := counterValue(t, n.s.hub.metrics.panics); got != 1 {
+		t.Errorf("%v panics counted, want 1", got)
+	}
+}

@@ -203,10 +203,14 @@ func (ss *session) serve(ctx context.Context) {
 // logged with its stack and counted, and the node goes on serving everyone
 // else. Deferred on each message's goroutine.
 func (ss *session) recoverMessage() {
-	v := recover()
-	if v == nil {
-		return
+	if v := recover(); v != nil {
+		ss.panicked(v)
 	}
+}
+
+// panicked closes a socket whose answer panicked with v (1011), and logs
+// and counts it.
+func (ss *session) panicked(v any) {
 	ss.s.hub.metrics.panics.Inc()
 	ss.s.deps.Log.Error("answering a shopper's message panicked", "sale", ss.saleID, "shopper", ss.shopper,
 		"panic", v, "stack", string(debug.Stack()))
