@@ -376,6 +376,7 @@ var asyncServerStructs = map[string]any{
 	msgError:    errorMsg{},
 	msgPong:     pongMsg{},
 	msgNotice:   noticeMsg{},
+	msgLeft:     leftMsg{},
 }
 
 // asyncNeverSent are struct fields the document leaves out because the code never
@@ -569,7 +570,7 @@ func TestAsyncAPICloseCodes(t *testing.T) {
 	// Every close code the server uses.
 	for _, code := range []websocket.StatusCode{
 		websocket.StatusNormalClosure, websocket.StatusGoingAway, websocket.StatusMessageTooBig,
-		websocket.StatusTryAgainLater, closeSessionInvalid, closeBadVersion, closeBlocked, closeSaleNotFound,
+		websocket.StatusInternalError, websocket.StatusTryAgainLater, closeSessionInvalid, closeBadVersion, closeBlocked, closeSaleNotFound,
 		closeTooSlow, closeIdle,
 	} {
 		if !documented[int(code)] {

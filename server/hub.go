@@ -32,10 +32,44 @@ type hub struct {
 
 	writers *writePool
 	metrics *metrics
+	hooks   hooks // test seams; all nil in a real node
+
+	// sockets counts the shopper sockets being opened or served, from the
+	// handler's start to the end of their session's clean-up (departure,
+	// connection counts given back): closeAll waits for it, so the node
+	// closes Redis only once every clean-up has used it.
+	sockets sync.WaitGroup
+	// roomLoops counts the rooms' goroutines (follow, pushLoop), which
+	// closeAll stops and awaits.
+	roomLoops sync.WaitGroup
 
 	mu       sync.Mutex
 	sales    map[string]*saleRoom
 	draining bool // set by closeAll: no one enters any more
+}
+
+// hooks let a test of this package see or hold the engine at a point of
+// its work. Nil hooks cost a comparison.
+type hooks struct {
+	// readingTickets runs before a room reads the draw's tickets from
+	// Redis (placeDrawn), outside every lock.
+	readingTickets func(saleID string)
+	// handling runs before a client message is handled, on the message's
+	// goroutine.
+	handling func(m clientMsg)
+}
+
+// track counts a shopper socket the node starts to handle; done, called
+// once its session's clean-up has run, uncounts it. ok is false on a
+// draining node, which takes no more sockets.
+func (h *hub) track() (done func(), ok bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.draining {
+		return nil, false
+	}
+	h.sockets.Add(1) // under h.mu, before draining is set: never races closeAll's Wait
+	return h.sockets.Done, true
 }
 
 // isDraining reports whether the node is shutting down: it welcomes no one.
@@ -63,16 +97,21 @@ func newHub(rooms *waitingroom.Rooms, tokens *checkout.Tokens, publicURL string,
 		metrics: newMetrics()}
 }
 
-// run waits for ctx, then drains the node: every shopper is told to
-// reconnect elsewhere, then every room stops.
+// run starts the node's writers, waits for ctx, then drains the node:
+// every shopper is told to reconnect elsewhere, every session's clean-up
+// runs, then every room and writer stops. When it returns, no goroutine of
+// the hub is left, and nothing of it will use Redis again.
 func (h *hub) run(ctx context.Context) error {
+	h.writers.start()
 	<-ctx.Done()
 	h.closeAll()
 	return nil
 }
 
 // enter puts a connection into its sale's room, starting the room if this is
-// the node's first shopper of the sale.
+// the node's first shopper of the sale. It never holds the hub's lock while
+// it waits for a room's: a room busy with its sale delays only its own
+// sale's openings.
 func (h *hub) enter(ctx context.Context, st waitingroom.Status, c *conn) (*saleRoom, error) {
 	saleID := st.SaleID
 	for {
@@ -82,13 +121,15 @@ func (h *hub) enter(ctx context.Context, st waitingroom.Status, c *conn) (*saleR
 			return nil, errDraining
 		}
 		if r := h.sales[saleID]; r != nil {
-			// Registered under the hub's lock, so retire cannot stop the
-			// room between finding it and joining it.
-			r.mu.Lock()
-			r.conns[c] = struct{}{}
-			r.shoppers[c.shopper] = append(r.shoppers[c.shopper], c)
-			r.mu.Unlock()
+			// Counted as entering under the hub's lock, so retire cannot
+			// stop the room between finding it and joining it.
+			r.entering.Add(1)
 			h.mu.Unlock()
+			ok := r.register(c, st)
+			r.entering.Add(-1)
+			if !ok {
+				return nil, errDraining
+			}
 			return r, nil
 		}
 		h.mu.Unlock()
@@ -102,20 +143,20 @@ func (h *hub) enter(ctx context.Context, st waitingroom.Status, c *conn) (*saleR
 		h.mu.Lock()
 		if h.sales[saleID] == nil && !h.draining {
 			h.sales[saleID] = fresh
-			go fresh.follow()
-			go fresh.pushLoop()
+			h.roomLoops.Add(2)
+			go func() { defer h.roomLoops.Done(); fresh.follow() }()
+			go func() { defer h.roomLoops.Done(); fresh.pushLoop() }()
 		}
 		h.mu.Unlock()
 	}
 }
 
-// retire stops a room that has had no shoppers for idleRoomTTL.
+// retire stops a room that has had no shoppers for idleRoomTTL. It reads
+// the room's counts without the room's lock.
 func (h *hub) retire(r *saleRoom, now time.Time) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.conns) > 0 || now.Sub(r.emptySince) < idleRoomTTL {
+	if r.entering.Load() > 0 || r.members.Load() > 0 || now.Sub(time.Unix(0, r.emptySince.Load())) < idleRoomTTL {
 		return false
 	}
 	delete(h.sales, r.id)
@@ -123,7 +164,9 @@ func (h *hub) retire(r *saleRoom, now time.Time) bool {
 	return true
 }
 
-// closeAll tells every shopper on this node to reconnect elsewhere.
+// closeAll tells every shopper on this node to reconnect elsewhere, waits
+// for every session's clean-up, then stops the rooms and the writers and
+// waits for them.
 func (h *hub) closeAll() {
 	h.mu.Lock()
 	if h.draining {
@@ -139,6 +182,7 @@ func (h *hub) closeAll() {
 	var conns []*conn
 	for _, r := range rooms {
 		r.mu.Lock()
+		r.closing = true // a socket still entering is refused, not missed
 		for c := range r.conns {
 			conns = append(conns, c)
 		}
@@ -149,7 +193,9 @@ func (h *hub) closeAll() {
 		wg.Go(func() { c.closeAndWait(statusGoingAway, "node draining: reconnect") })
 	}
 	wg.Wait()
+	h.sockets.Wait()
 	h.cancel()
+	h.roomLoops.Wait()
 	h.writers.stop()
 }
 

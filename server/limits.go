@@ -241,3 +241,21 @@ func (s *Server) warnEvery10s(last *atomic.Int64, msg string, args ...any) {
 		s.deps.Log.Warn(msg, args...)
 	}
 }
+
+// muted reports whether a refusal by a rate limit is to be dropped rather
+// than told: a connection is told rate_limited once, then the messages it
+// sends over the limit until the wait it was told has passed are dropped,
+// never queued. Answering each of a burst of a thousand pings with a
+// refusal would fill the connection's queue (sendBuffer) and cut off a
+// client that reads all the while. Other errors are always told.
+func (ss *session) muted(err error, now time.Time) bool {
+	if !errors.Is(err, ratelimit.ErrLimited) {
+		return false
+	}
+	if now.Before(ss.mutedUntil) {
+		return true
+	}
+	wait, _ := ratelimit.RetryAfter(err)
+	ss.mutedUntil = now.Add(max(wait, time.Second))
+	return false
+}

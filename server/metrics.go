@@ -14,6 +14,7 @@ type metrics struct {
 	connections prometheus.Gauge
 	open        atomic.Int64 // the same count, for the node's ceiling
 	dropped     prometheus.Counter
+	panics      prometheus.Counter // answers to a client message that panicked (its socket closed 1011)
 }
 
 func newMetrics() *metrics {
@@ -25,8 +26,11 @@ func newMetrics() *metrics {
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "foyer_slow_clients_dropped_total", Help: "Shoppers cut off for not reading their messages.",
 		}),
+		panics: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "foyer_shopper_message_panics_total", Help: "Shopper messages whose handling panicked; each closed its socket with 1011.",
+		}),
 	}
-	m.registry.MustRegister(m.connections, m.dropped,
+	m.registry.MustRegister(m.connections, m.dropped, m.panics,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

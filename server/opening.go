@@ -89,6 +89,16 @@ func (s *Server) open(c *gin.Context, ws *websocket.Conn, out *corkable, saleID 
 	}
 	sess = &session{s: s, saleID: saleID, shopper: shopper, conn: conn, room: room, release: release,
 		addr: clientAddr(c), ipSessions: claims.IPSessions}
+	// What the socket asked as it opened (join=1, its place found again) is
+	// answered as a message is: a panic ends this socket alone (1011), and
+	// the session is served all the same, so that its reader finds the
+	// socket closed and cleans up (end gives the places back).
+	defer func() {
+		if v := recover(); v != nil {
+			sess.panicked(v)
+			ok = true
+		}
+	}()
 	if !fast {
 		sess.arrive(ctx, made != nil, o.joinNow)
 		return sess, true

@@ -25,12 +25,13 @@ const (
 	msgError    = "error"
 	msgPong     = "pong"
 	msgNotice   = "notice"
+	msgLeft     = "left"
 )
 
 // ServerMessageTypes lists every message type the server sends, for the
 // tests that keep docs/asyncapi.yaml and docs/protocol.md complete.
 var ServerMessageTypes = []string{msgWelcome, msgTime, msgPrequeue, msgPosition, msgStock, msgState,
-	msgAdmitted, msgExpired, msgOrder, msgSoldOut, msgError, msgPong, msgNotice}
+	msgAdmitted, msgExpired, msgOrder, msgSoldOut, msgError, msgPong, msgNotice, msgLeft}
 
 // Message types from client to server.
 const (
@@ -148,6 +149,11 @@ type (
 		ServerTime int64  `json:"server_time"`
 	}
 	pongMsg struct {
+		Type string `json:"type"`
+	}
+	// leftMsg answers a leave: the shopper's place is given up. The
+	// shopper's other tabs that were waiting are told it too.
+	leftMsg struct {
 		Type string `json:"type"`
 	}
 	// noticeMsg tells the shoppers of a sale what is happening to the

@@ -22,13 +22,13 @@ func TestEveryServerMessageEncodesAsItsGoldenFile(t *testing.T) {
 	at := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 	sale := saleView{ID: "s_golden", Name: "Runner", PriceCents: 12900, Currency: "EUR", State: waitingroom.StatePrequeue,
 		StartsAt: at, EndsAt: at.Add(time.Hour), PrequeueAt: at.Add(-15 * time.Minute), Waiting: 5000,
-		Stock: stockView{Total: 100, Left: 80, Held: 15, Sold: 5}, SeedHash: "9f86d081884c7d65"}
+		Stock: stockView{Total: 100, Left: 80, Held: 15, Sold: 5}, SeedHash: "4f92d4aafce60b9a817aa4481a4d21304fb41e4468f89cd02f3e75da435f4857"}
 	messages := map[string]any{
 		msgWelcome: welcomeMsg{Type: msgWelcome, Protocol: 1, ServerTime: at.UnixMilli(), Sale: sale,
 			You: youView{ShopperID: "v_golden"},
 			Pow: &powChallenge{Challenge: "ARAAAAGiHDuigD9PTYAqq_3tuQXm8RxLTOk.7qnE9IiavYhwBRoGKbp4peHY3GQThaRqBEcuvaaOcJE", Difficulty: 16}},
 		msgTime:     timeMsg{Type: msgTime, ClientTime: at.UnixMilli() - 40, ServerTime: at.UnixMilli()},
-		msgPrequeue: prequeueMsg{Type: msgPrequeue, Ticket: 17, SeedHash: "9f86d081884c7d65", StartsAt: at},
+		msgPrequeue: prequeueMsg{Type: msgPrequeue, Ticket: 17, SeedHash: "4f92d4aafce60b9a817aa4481a4d21304fb41e4468f89cd02f3e75da435f4857", StartsAt: at},
 		msgPosition: positionMsg{Type: msgPosition, Position: 412, Ahead: 411, Waiting: 5000, ETA: &eta{Min: 36, Max: 78}},
 		msgStock:    stockView{Type: msgStock, Total: 100, Left: 0, Held: 20, Sold: 80, AllHeld: true},
 		msgState:    stateMsg{Type: msgState, State: waitingroom.StateOpen, Seed: "KQ2XH7"},
@@ -39,6 +39,7 @@ func TestEveryServerMessageEncodesAsItsGoldenFile(t *testing.T) {
 		msgSoldOut: soldOutMsg{Type: msgSoldOut},
 		msgError:   errorMsg{Type: msgError, Code: "bad_message", Message: "bad message: unknown type \"teleport\""},
 		msgPong:    pongMsg{Type: msgPong},
+		msgLeft:    leftMsg{Type: msgLeft},
 		msgNotice:  noticeMsg{Type: msgNotice, Code: noticeDegraded, Message: "We are having trouble reaching our servers; your place is kept — please stay on this page"},
 	}
 	for _, typ := range ServerMessageTypes {

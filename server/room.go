@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -25,14 +26,24 @@ type saleRoom struct {
 	stop   context.CancelFunc
 	ctx    context.Context
 
+	// members and emptySince (unix ns) mirror len(conns) and when it last
+	// fell to 0, for the hub's retire, which reads them without r.mu: the
+	// hub's lock never waits on a room's. Written under r.mu.
+	members    atomic.Int64
+	emptySince atomic.Int64
+	// entering counts sockets that found the room and are registering:
+	// raised under the hub's lock, so retire (under it too) cannot stop a
+	// room being entered.
+	entering atomic.Int64
+
 	mu         sync.Mutex
+	closing    bool // the node drains: the room takes no one more
 	conns      map[*conn]struct{}
 	shoppers   map[string][]*conn
 	positions  *waitingroom.Positions
 	stock      stockView
 	state      waitingroom.State
 	waiting    int64
-	emptySince time.Time
 	flow       outflow   // the measured pace, for estimates
 	rate       float64   // the operator's outflow rate
 	startsAt   time.Time // when the queue starts to move
@@ -45,13 +56,31 @@ type saleRoom struct {
 
 func newSaleRoom(h *hub, v waitingroom.View, st waitingroom.Status) *saleRoom {
 	ctx, stop := context.WithCancel(h.ctx)
-	return &saleRoom{
+	r := &saleRoom{
 		h: h, id: st.SaleID, lastID: v.LastID, ctx: ctx, stop: stop,
 		state: st.State, rate: st.Rate, startsAt: st.StartsAt, waiting: st.Waiting,
 		seedHash: st.SeedHash, drawn: st.Seed != "" && !st.Drawing, difficulty: v.PowDifficulty,
 		conns: map[*conn]struct{}{}, shoppers: map[string][]*conn{},
-		positions: waitingroom.NewPositions(v), emptySince: time.Now(),
+		positions: waitingroom.NewPositions(v),
 	}
+	r.emptySince.Store(time.Now().UnixNano())
+	return r
+}
+
+// register puts a connection in the room, unless the node drains; the
+// status st its socket read on arriving freshens the count of waiting
+// shoppers the room tells (pushLoop reads it only once a second).
+func (r *saleRoom) register(c *conn, st waitingroom.Status) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closing {
+		return false
+	}
+	r.conns[c] = struct{}{}
+	r.shoppers[c.shopper] = append(r.shoppers[c.shopper], c)
+	r.members.Store(int64(len(r.conns)))
+	r.waiting = max(r.waiting, st.Waiting)
+	return true
 }
 
 // follow applies the sale's events as they come, until the room stops.
@@ -70,26 +99,36 @@ func (r *saleRoom) follow() {
 		if len(events) == 0 {
 			continue
 		}
-		r.mu.Lock()
 		for _, e := range events {
-			r.apply(e)
+			r.applyEvent(e)
 		}
-		r.lastID = events[len(events)-1].ID
+		r.lastID = events[len(events)-1].ID // follow's own: no lock
+	}
+}
+
+// applyEvent applies one event. The two that need Redis or signing (the
+// draw's tickets, the admitted shoppers' tokens) do that work between two
+// short holds of r.mu, never under it: a room's lock guards memory only, so
+// one sale's draw of thousands of shoppers delays no one else. Events are
+// applied one after the other, so a shopper drawn and then admitted is told
+// its position before its admission.
+func (r *saleRoom) applyEvent(e waitingroom.Event) {
+	switch e.Type {
+	case waitingroom.EventAdmitted:
+		r.admitted(e)
+	case waitingroom.EventDrawn:
+		r.placeDrawn()
+	default:
+		r.mu.Lock()
+		r.apply(e)
 		r.mu.Unlock()
 	}
 }
 
-// apply tells the room's shoppers what an event means for them. r.mu is held.
+// apply tells the room's shoppers what an event means for them, for the
+// events that need nothing but memory. r.mu is held.
 func (r *saleRoom) apply(e waitingroom.Event) {
 	switch e.Type {
-	case waitingroom.EventAdmitted:
-		r.positions.Admitted(e.Mark)
-		r.flow.record(&r.flow.admitted, time.Now(), len(e.Admitted))
-		for _, res := range e.Admitted {
-			for _, c := range r.shoppers[res.Shopper] {
-				r.admit(c, res)
-			}
-		}
 	case waitingroom.EventGone:
 		r.positions.Gone(e.Ticket)
 		r.flow.record(&r.flow.gone, time.Now(), 1)
@@ -113,9 +152,6 @@ func (r *saleRoom) apply(e waitingroom.Event) {
 			r.seedHash = e.SeedHash
 		}
 		r.setState(e.State, e.SeedHash, e.Seed)
-	case waitingroom.EventDrawn:
-		r.drawn = true
-		r.placeDrawn()
 	case waitingroom.EventStock:
 		stock := r.stock
 		stock.Type, stock.Total, stock.Left = msgStock, e.Stock, e.Available
@@ -172,37 +208,22 @@ func (r *saleRoom) setState(s waitingroom.State, seedHash, seed string) {
 	}
 }
 
-// admit hands a connection its reservation token, once per reservation.
-// r.mu is held.
-func (r *saleRoom) admit(c *conn, res waitingroom.Reservation) {
-	if c.reservation == res.ID {
-		return
-	}
-	token, err := r.h.tokens.Issue(r.id, res)
-	if err != nil {
-		r.h.log.Error("issue reservation token", "sale", r.id, "reservation", res.ID, "err", err)
-		return
-	}
-	c.status, c.reservation, c.ticket = connAdmitted, res.ID, 0
-	c.enqueue(encode(admittedMsg{
-		Type: msgAdmitted, ReservationID: res.ID, Token: token, AdmittedAt: res.AdmittedAt().UTC(), ExpiresAt: res.ExpiresAt().UTC(),
-		CheckoutURL: r.h.checkoutBase + "/v1/sales/" + r.id + "/checkout",
-	}))
-}
-
 // place records where a shopper stands after joining, on every tab it has
-// open on this node, and pushes the position at once. It reports false when
-// the shopper was admitted meanwhile and a tab was not told: one that came
-// into the room after the admitted event (a new shopper joins before it
-// enters the room). The caller looks the reservation up.
-func (r *saleRoom) place(shopper string, ticket, position int64) bool {
+// open on this node, and pushes the position at once; asking, the tab whose
+// join or resume this answers, is told its position even when it is not
+// lower than the last one it was shown (every join and resume is answered).
+// It reports false when the shopper was admitted meanwhile and the asking
+// tab, or a tab the admitted event did not tell (one that came into the
+// room after it: a new shopper joins before it enters the room), is to be
+// told the reservation. The caller looks the reservation up.
+func (r *saleRoom) place(shopper string, ticket, position int64, asking *conn) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if ticket <= r.positions.Mark() {
 		// Admitted meanwhile: the admitted event has told the tabs that
 		// were in the room.
 		for _, c := range r.shoppers[shopper] {
-			if c.status != connAdmitted && c.status != connOrdered {
+			if c == asking || (c.status != connAdmitted && c.status != connOrdered) {
 				return false
 			}
 		}
@@ -213,7 +234,11 @@ func (r *saleRoom) place(shopper string, ticket, position int64) bool {
 			continue
 		}
 		c.status, c.ticket = connWaiting, ticket
-		r.pushPosition(c, position)
+		if c == asking {
+			r.answerPosition(c, position)
+		} else {
+			r.pushPosition(c, position)
+		}
 	}
 	return true
 }
@@ -237,59 +262,6 @@ func (r *saleRoom) prequeued(shopper string, ticket int64) bool {
 	return true
 }
 
-// placeDrawn gives the node's prequeue shoppers the tickets the draw gave
-// them, and their first positions. It reads the tickets from Redis once, at
-// the start, a round trip per thousand of this node's shoppers. r.mu is held.
-func (r *saleRoom) placeDrawn() {
-	var shoppers []string
-	for shopper, tabs := range r.shoppers {
-		for _, c := range tabs {
-			if c.status == connPrequeue {
-				shoppers = append(shoppers, shopper)
-				break
-			}
-		}
-	}
-	if len(shoppers) == 0 {
-		return
-	}
-	tickets, err := r.h.rooms.Tickets(r.ctx, r.id, shoppers)
-	if err != nil {
-		r.h.log.Error("read drawn tickets", "sale", r.id, "err", err)
-		return
-	}
-	for _, shopper := range shoppers {
-		ticket, ok := tickets[shopper]
-		for _, c := range r.shoppers[shopper] {
-			if c.status != connPrequeue {
-				continue
-			}
-			c.status = connIdle
-			if ok {
-				c.status, c.ticket = connWaiting, ticket
-				r.pushPosition(c, r.positions.Of(ticket))
-			}
-		}
-	}
-}
-
-// reservation tells a shopper's tabs about a reservation found on joining.
-func (r *saleRoom) reservation(shopper string, res waitingroom.Reservation) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, c := range r.shoppers[shopper] {
-		switch res.Status {
-		case "held":
-			r.admit(c, res)
-		case "confirmed":
-			if c.status != connOrdered {
-				c.status, c.reservation = connOrdered, res.ID
-				c.enqueue(encode(orderMsg{Type: msgOrder, ReservationID: res.ID, Status: "confirmed"}))
-			}
-		}
-	}
-}
-
 // powDifficulty is the proof of work the sale asks of joiners now. It comes
 // from the view the room started from, read together with the event
 // stream's position, then from the stream's pow events, so no change is
@@ -300,13 +272,20 @@ func (r *saleRoom) powDifficulty() int {
 	return r.difficulty
 }
 
-// left marks a shopper's tabs as out of the queue.
-func (r *saleRoom) left(shopper string) {
+// left marks a shopper's tabs as out of the queue, and tells them so: the
+// asking tab always, as the answer to its leave, and the others that were
+// waiting.
+func (r *saleRoom) left(shopper string, asking *conn) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	msg := encode(leftMsg{Type: msgLeft})
 	for _, c := range r.shoppers[shopper] {
-		if c.status == connWaiting {
-			c.status, c.ticket, c.lastPos = connIdle, 0, 0
+		waiting := c.status == connWaiting || c.status == connPrequeue
+		if waiting {
+			c.status, c.ticket, c.lastPos, c.lastETA = connIdle, 0, 0, nil
+		}
+		if waiting || c == asking {
+			c.enqueue(msg)
 		}
 	}
 }
@@ -329,8 +308,9 @@ func (r *saleRoom) remove(c *conn) (last bool) {
 	} else {
 		r.shoppers[c.shopper] = tabs
 	}
+	r.members.Store(int64(len(r.conns)))
 	if len(r.conns) == 0 {
-		r.emptySince = time.Now()
+		r.emptySince.Store(time.Now().UnixNano())
 	}
 	return len(tabs) == 0
 }
@@ -341,21 +321,28 @@ func (r *saleRoom) pushPosition(c *conn, pos int64) {
 	if pos <= 0 || (c.lastPos > 0 && pos >= c.lastPos) {
 		return
 	}
+	r.sendPosition(c, pos)
+}
+
+// answerPosition answers a tab that asked where it stands (join, resume):
+// always, with pos, or with the last position it was shown when pos is not
+// lower. Repeating a position is fine; showing a higher one is not. r.mu is
+// held.
+func (r *saleRoom) answerPosition(c *conn, pos int64) {
+	if c.lastPos > 0 && (pos <= 0 || pos > c.lastPos) {
+		pos = c.lastPos
+	}
+	if pos <= 0 {
+		return
+	}
+	r.sendPosition(c, pos)
+}
+
+// sendPosition sends pos and records it as the last shown. r.mu is held.
+func (r *saleRoom) sendPosition(c *conn, pos int64) {
 	c.lastPos = pos
 	c.enqueue(encode(positionMsg{Type: msgPosition, Position: pos, Ahead: pos - 1, Waiting: max(r.waiting, pos),
 		ETA: r.estimate(c, pos-1)}))
-}
-
-// repeat sends a waiting connection its last position again, for a client
-// that asked where it stands (resume) and would otherwise hear nothing until
-// the position falls.
-func (r *saleRoom) repeat(c *conn) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if c.status == connWaiting && c.lastPos > 0 {
-		c.enqueue(encode(positionMsg{Type: msgPosition, Position: c.lastPos, Ahead: c.lastPos - 1,
-			Waiting: max(r.waiting, c.lastPos), ETA: c.lastETA}))
-	}
 }
 
 // estimate is a shopper's ETA. While nothing changed (same state, same
@@ -364,10 +351,13 @@ func (r *saleRoom) repeat(c *conn) {
 func (r *saleRoom) estimate(c *conn, ahead int64) *eta {
 	var e *eta
 	now := time.Now()
-	switch r.state {
-	case waitingroom.StateOpen:
+	switch {
+	case r.stock.AllHeld:
+		// Nothing moves until a hold lapses or is bought: no estimate
+		// (docs/protocol.md), not a zero one.
+	case r.state == waitingroom.StateOpen:
 		e = r.flow.estimate(now, ahead, r.rate, 0)
-	case waitingroom.StateScheduled:
+	case r.state == waitingroom.StateScheduled:
 		e = r.flow.estimate(now, ahead, r.rate, max(0, r.startsAt.Sub(now)))
 	}
 	if e != nil && c.lastETA != nil && c.etaEpoch == r.epoch {
@@ -393,20 +383,28 @@ func (r *saleRoom) pushLoop() {
 		case <-r.ctx.Done():
 			return
 		case now := <-t.C:
-			if r.h.retire(r, now) {
+			if !r.tick(now) {
 				return
 			}
-			st, err := r.h.rooms.Status(r.ctx, r.id)
-			if err != nil {
-				if r.ctx.Err() == nil {
-					r.readFailed(now, "read sale status", err)
-				}
-				continue
-			}
-			r.readSucceeded()
-			r.push(st)
 		}
 	}
+}
+
+// tick is one beat of pushLoop; it reports false once the room is retired.
+func (r *saleRoom) tick(now time.Time) bool {
+	if r.h.retire(r, now) {
+		return false
+	}
+	st, err := r.h.rooms.Status(r.ctx, r.id)
+	if err != nil {
+		if r.ctx.Err() == nil {
+			r.readFailed(now, "read sale status", err)
+		}
+		return true
+	}
+	r.readSucceeded()
+	r.push(st)
+	return true
 }
 
 func (r *saleRoom) push(st waitingroom.Status) {

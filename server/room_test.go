@@ -17,12 +17,12 @@ func TestPlacingAShopperAdmittedBeforeItsTabCameInAsksForItsReservation(t *testi
 	r := &saleRoom{shoppers: map[string][]*conn{}, positions: waitingroom.NewPositions(waitingroom.View{Mark: 5})}
 	late := &conn{shopper: "late", status: connIdle}
 	r.shoppers["late"] = []*conn{late}
-	if r.place("late", 3, 1) {
+	if r.place("late", 3, 1, nil) {
 		t.Error("a tab that missed its admission was taken for told")
 	}
 	told := &conn{shopper: "told", status: connAdmitted, reservation: "r_x_3"}
 	r.shoppers["told"] = []*conn{told}
-	if !r.place("told", 3, 1) {
+	if !r.place("told", 3, 1, nil) {
 		t.Error("a tab the admitted event told asks for its reservation again")
 	}
 	if told.status != connAdmitted || late.status != connIdle {

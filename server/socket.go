@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -40,6 +41,19 @@ func (s *Server) shopperSocket(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	// The socket is counted from here to the end of its clean-up, so that
+	// a draining node waits for it before Redis is closed (hub.closeAll).
+	done, ok := s.hub.track()
+	if !ok {
+		s.drainingSocket(c)
+		return
+	}
+	served := false
+	defer func() {
+		if !served {
+			done() // after the deferred release below: defers run last first
+		}
+	}()
 	// A session asked for (session=new) is made only once the socket is
 	// open and its sale found (open), so that a refused socket makes none
 	// and adds nothing to its address's count of sessions; until then only
@@ -97,7 +111,25 @@ func (s *Server) shopperSocket(c *gin.Context) {
 	// a goroutine of its own, whose stack stays small, and the handler's
 	// goroutine, request and gin context are freed: an idle shopper costs
 	// one small goroutine.
-	go sess.serve(s.hub.ctx)
+	served = true
+	go func() {
+		defer done()
+		sess.serve(s.hub.ctx)
+	}()
+}
+
+// drainingSocket answers a socket opened on a draining node as the sockets
+// it had are answered: going away (1001), reconnect at once elsewhere. It
+// touches no shared state: the node is about to close its Redis client.
+func (s *Server) drainingSocket(c *gin.Context) {
+	ws, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{
+		Subprotocols:   []string{Subprotocol},
+		OriginPatterns: s.cfg.AllowedOrigins,
+	})
+	if err != nil {
+		return // Accept has answered the request with the reason
+	}
+	ws.Close(statusGoingAway, "node draining: reconnect") //nolint:errcheck // the peer may be gone already
 }
 
 // socketSession makes the session of a socket opened with session=new, as
@@ -158,11 +190,31 @@ func (ss *session) serve(ctx context.Context) {
 		answered := make(chan struct{})
 		go func() {
 			defer close(answered)
+			defer ss.recoverMessage()
 			ss.onMessage(ctx, typ, data)
 		}()
 		<-answered
 	}
 	ss.end(ctx)
+}
+
+// recoverMessage ends only this client when answering one of its messages
+// panicked: the socket closes with 1011 (internal error), the panic is
+// logged with its stack and counted, and the node goes on serving everyone
+// else. Deferred on each message's goroutine.
+func (ss *session) recoverMessage() {
+	if v := recover(); v != nil {
+		ss.panicked(v)
+	}
+}
+
+// panicked closes a socket whose answer panicked with v (1011), and logs
+// and counts it.
+func (ss *session) panicked(v any) {
+	ss.s.hub.metrics.panics.Inc()
+	ss.s.deps.Log.Error("answering a shopper's message panicked", "sale", ss.saleID, "shopper", ss.shopper,
+		"panic", v, "stack", string(debug.Stack()))
+	ss.conn.close(websocket.StatusInternalError, "internal error")
 }
 
 // end closes the connection, records the shopper's departure and gives back
@@ -222,6 +274,10 @@ type session struct {
 	release func() // gives back the connection's places under the caps
 	addr    netip.Addr
 	budget  localBudget
+	// mutedUntil is when the last rate_limited this connection was told
+	// lapses: until then messages over a limit are dropped unanswered, so
+	// that a flood cannot fill the connection's queue with refusals.
+	mutedUntil time.Time
 	// ipSessions is how many sessions the address that made the shopper's
 	// session had made by then (the session token says), for many_identities.
 	ipSessions int64
@@ -240,6 +296,9 @@ func (ss *session) onMessage(ctx context.Context, typ websocket.MessageType, dat
 		return
 	}
 	if err := ss.limit(ctx, m); err != nil {
+		if ss.muted(err, time.Now()) {
+			return // told once already in this window: dropped, never queued
+		}
 		ss.s.sendError(ss.conn, err) // refused: nothing else happens
 		return
 	}
@@ -322,6 +381,9 @@ func (s *Server) limitJoin(ctx context.Context, addr netip.Addr, shopper string)
 }
 
 func (ss *session) handle(ctx context.Context, m clientMsg) error {
+	if hook := ss.s.hub.hooks.handling; hook != nil {
+		hook(m)
+	}
 	switch m.Type {
 	case cmdJoin:
 		if answered, err := ss.proveWork(ctx, m.Pow); answered || err != nil {
@@ -340,7 +402,7 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 		if !waiting {
 			return errNotJoined
 		}
-		ss.room.left(ss.shopper)
+		ss.room.left(ss.shopper, ss.conn)
 	case cmdResume:
 		// The session token is the resume token: a connection with it
 		// already found its place. resume asks for the place again.
@@ -351,8 +413,7 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 		if !ok {
 			return errNotJoined
 		}
-		ss.show(ctx, place)
-		ss.room.repeat(ss.conn)
+		ss.show(ctx, place) // answers this tab even if its position did not fall
 	case cmdTime:
 		ss.conn.enqueue(encode(timeMsg{Type: msgTime, ClientTime: m.ClientTime, ServerTime: time.Now().UnixMilli()}))
 	case cmdPing:
@@ -393,7 +454,7 @@ func (ss *session) show(ctx context.Context, place waitingroom.Place) {
 		place = drawn
 	}
 	if place.Reservation == "" {
-		if ss.room.place(ss.shopper, place.Ticket, place.Position) {
+		if ss.room.place(ss.shopper, place.Ticket, place.Position, ss.conn) {
 			return
 		}
 		admitted, ok, err := ss.s.deps.Rooms.Find(ctx, ss.saleID, ss.shopper)
@@ -410,7 +471,7 @@ func (ss *session) show(ctx context.Context, place waitingroom.Place) {
 		ss.s.sendError(ss.conn, err)
 		return
 	}
-	ss.room.reservation(ss.shopper, res)
+	ss.room.reservation(ss.shopper, res, ss.conn)
 }
 
 // newTxn returns a transaction id that follows a shopper's journey from

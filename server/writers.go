@@ -9,21 +9,42 @@ const writerCount = 32
 
 // writePool is the node's shared writers: a connection with messages to send
 // waits in line for one of them, so an idle connection costs no goroutine
-// beyond its reader.
+// beyond its reader. The hub owns the writers: its run starts them, and
+// stops and awaits them as the node stops.
 type writePool struct {
+	n       int // how many writers start runs
 	mu      sync.Mutex
 	wake    *sync.Cond
 	ready   []*conn
+	started bool
 	stopped bool
+	writers sync.WaitGroup
+	done    chan struct{} // closed once stop has seen every writer end
 }
 
+// newWritePool makes a pool of n writers, not yet running: what is
+// scheduled before start waits for it.
 func newWritePool(n int) *writePool {
-	p := &writePool{}
+	p := &writePool{n: n, done: make(chan struct{})}
 	p.wake = sync.NewCond(&p.mu)
-	for range n {
-		go p.run()
-	}
 	return p
+}
+
+// start starts the writers, once; a stopped pool starts none.
+func (p *writePool) start() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.started || p.stopped {
+		return
+	}
+	p.started = true
+	p.writers.Add(p.n)
+	for range p.n {
+		go func() {
+			defer p.writers.Done()
+			p.run()
+		}()
+	}
 }
 
 // schedule puts a connection in line for a writer.
@@ -52,10 +73,16 @@ func (p *writePool) run() {
 	}
 }
 
-// stop ends the writers once the node has closed its connections.
+// stop ends the writers once the node has closed its connections, and
+// returns when every one has ended.
 func (p *writePool) stop() {
 	p.mu.Lock()
+	first := !p.stopped
 	p.stopped = true
 	p.mu.Unlock()
 	p.wake.Broadcast()
+	p.writers.Wait()
+	if first {
+		close(p.done)
+	}
 }

@@ -91,15 +91,44 @@ func placeOf(saleID string, reply []any, err error) (Place, error) {
 	if err != nil {
 		return Place{}, fmt.Errorf("join sale %s: %w", saleID, scriptError(err))
 	}
-	journey, _ := reply[3].(string)
+	if len(reply) < 4 {
+		return Place{}, fmt.Errorf("join sale %s: %w", saleID, errOddReply(reply))
+	}
+	place, ok := placeIn(reply)
+	if !ok {
+		return Place{}, fmt.Errorf("join sale %s: %w", saleID, errOddReply(reply))
+	}
+	place.Txn, _ = reply[3].(string)
+	return place, nil
+}
+
+// placeIn reads the place join.lua and find.lua answer with: {"admitted",
+// reservation}, {"prequeue", ticket} or {status, ticket, position}. ok is
+// false for a reply of another shape, which a checked assertion turns into
+// an error rather than a panic of the node.
+func placeIn(reply []any) (p Place, ok bool) {
+	if len(reply) < 2 {
+		return Place{}, false
+	}
 	switch reply[0] {
 	case "admitted":
-		return Place{Reservation: reply[1].(string), Txn: journey}, nil
+		p.Reservation, ok = reply[1].(string)
+		return p, ok
 	case "prequeue":
-		return Place{Prequeue: reply[1].(int64), Txn: journey}, nil
+		p.Prequeue, ok = reply[1].(int64)
+		return p, ok
 	}
-	return Place{Ticket: reply[1].(int64), Position: reply[2].(int64), Txn: journey}, nil
+	if len(reply) < 3 {
+		return Place{}, false
+	}
+	var okPos bool
+	p.Ticket, ok = reply[1].(int64)
+	p.Position, okPos = reply[2].(int64)
+	return p, ok && okPos
 }
+
+// errOddReply is a script's reply of a shape the code does not read.
+func errOddReply(reply []any) error { return fmt.Errorf("unexpected script reply %v", reply) }
 
 // Leave takes the shopper out of the sale's queue. It reports whether the
 // shopper was waiting.
@@ -251,11 +280,9 @@ func (r *Rooms) Find(ctx context.Context, saleID, shopperID string) (place Place
 	if len(reply) == 0 {
 		return Place{}, false, nil
 	}
-	switch reply[0] {
-	case "admitted":
-		return Place{Reservation: reply[1].(string)}, true, nil
-	case "prequeue":
-		return Place{Prequeue: reply[1].(int64)}, true, nil
+	place, ok = placeIn(reply)
+	if !ok {
+		return Place{}, false, fmt.Errorf("find shopper in sale %s: %w", saleID, errOddReply(reply))
 	}
-	return Place{Ticket: reply[1].(int64), Position: reply[2].(int64)}, true, nil
+	return place, true, nil
 }

@@ -1,0 +1,157 @@
+package server
+
+import (
+	"time"
+
+	"github.com/foyerhq/foyer/waitingroom"
+)
+
+// The room's work that needs Redis or a signature: the draw's tickets, and
+// the reservation tokens of admitted shoppers. Each is done in three steps:
+// what is needed is copied under r.mu, the I/O or signing is done without
+// it, and the result is applied under r.mu again, checking the state anew.
+// A lock held across a round trip or thousands of signatures would stall
+// every joiner of the sale, and through the hub every socket of the node.
+
+// admitted applies an admitted event: the mark moves, and each admitted
+// shopper's tabs get the reservation token, signed once per shopper.
+func (r *saleRoom) admitted(e waitingroom.Event) {
+	r.mu.Lock()
+	// A prequeue shopper drawn to the first places may be admitted before
+	// the draw's end tells this node its ticket: its tabs are told the
+	// place they had first, so that no shopper is admitted without ever
+	// having seen a position.
+	for _, res := range e.Admitted {
+		for _, c := range r.shoppers[res.Shopper] {
+			if c.status == connPrequeue {
+				r.pushPosition(c, r.positions.Of(res.Ticket))
+			}
+		}
+	}
+	r.positions.Admitted(e.Mark)
+	r.flow.record(&r.flow.admitted, time.Now(), len(e.Admitted))
+	var toTell []waitingroom.Reservation
+	for _, res := range e.Admitted {
+		if r.untold(res) {
+			toTell = append(toTell, res)
+		}
+	}
+	r.mu.Unlock()
+	if len(toTell) == 0 {
+		return
+	}
+	msgs := make([][]byte, len(toTell))
+	for i, res := range toTell {
+		msgs[i] = r.admittedMsg(res)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, res := range toTell {
+		for _, c := range r.shoppers[res.Shopper] {
+			r.admit(c, res, msgs[i], false)
+		}
+	}
+}
+
+// untold reports whether one of the shopper's tabs has not been told the
+// reservation yet. r.mu is held.
+func (r *saleRoom) untold(res waitingroom.Reservation) bool {
+	for _, c := range r.shoppers[res.Shopper] {
+		if c.reservation != res.ID {
+			return true
+		}
+	}
+	return false
+}
+
+// admittedMsg signs a reservation's token and encodes the admitted message,
+// or returns nil (logged) when the token cannot be signed. Never under r.mu.
+func (r *saleRoom) admittedMsg(res waitingroom.Reservation) []byte {
+	token, err := r.h.tokens.Issue(r.id, res)
+	if err != nil {
+		r.h.log.Error("issue reservation token", "sale", r.id, "reservation", res.ID, "err", err)
+		return nil
+	}
+	return encode(admittedMsg{
+		Type: msgAdmitted, ReservationID: res.ID, Token: token, AdmittedAt: res.AdmittedAt().UTC(), ExpiresAt: res.ExpiresAt().UTC(),
+		CheckoutURL: r.h.checkoutBase + "/v1/sales/" + r.id + "/checkout",
+	})
+}
+
+// admit hands a connection its admitted message msg, once per reservation
+// unless again (the tab asked where it stands: every join and resume is
+// answered). A nil msg (no token could be signed) tells nothing. r.mu is
+// held.
+func (r *saleRoom) admit(c *conn, res waitingroom.Reservation, msg []byte, again bool) {
+	if msg == nil || (c.reservation == res.ID && !again) {
+		return
+	}
+	c.status, c.reservation, c.ticket = connAdmitted, res.ID, 0
+	c.enqueue(msg)
+}
+
+// reservation tells a shopper's tabs about a reservation found on joining;
+// asking, the tab that asked, is told it even if it was told before.
+func (r *saleRoom) reservation(shopper string, res waitingroom.Reservation, asking *conn) {
+	var admitted []byte
+	if res.Status == "held" {
+		admitted = r.admittedMsg(res) // signed before the lock, not under it
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range r.shoppers[shopper] {
+		switch res.Status {
+		case "held":
+			r.admit(c, res, admitted, c == asking)
+		case "confirmed":
+			if c.status != connOrdered || c == asking {
+				c.status, c.reservation = connOrdered, res.ID
+				c.enqueue(encode(orderMsg{Type: msgOrder, ReservationID: res.ID, Status: "confirmed"}))
+			}
+		}
+	}
+}
+
+// placeDrawn gives the node's prequeue shoppers the tickets the draw gave
+// them, and their first positions. It reads the tickets from Redis, a round
+// trip per thousand of this node's shoppers, without holding r.mu.
+func (r *saleRoom) placeDrawn() {
+	r.mu.Lock()
+	r.drawn = true // from now on a prequeue joiner looks its drawn place up itself
+	var shoppers []string
+	for shopper, tabs := range r.shoppers {
+		for _, c := range tabs {
+			if c.status == connPrequeue {
+				shoppers = append(shoppers, shopper)
+				break
+			}
+		}
+	}
+	r.mu.Unlock()
+	if len(shoppers) == 0 {
+		return
+	}
+	if hook := r.h.hooks.readingTickets; hook != nil {
+		hook(r.id)
+	}
+	tickets, err := r.h.rooms.Tickets(r.ctx, r.id, shoppers)
+	if err != nil {
+		r.h.log.Error("read drawn tickets", "sale", r.id, "err", err)
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, shopper := range shoppers {
+		ticket, ok := tickets[shopper]
+		for _, c := range r.shoppers[shopper] {
+			if c.status != connPrequeue {
+				continue // admitted, flagged or gone meanwhile: told already
+			}
+			c.status = connIdle
+			if ok {
+				c.status, c.ticket = connWaiting, ticket
+				r.pushPosition(c, r.positions.Of(ticket))
+			}
+		}
+	}
+}

@@ -1,0 +1,198 @@
+package server
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+)
+
+// TestEveryJoinAndResumeIsAnsweredAndALeaveIsAcknowledged: a join on a
+// connection that already holds a place gets its position again (the
+// protocol says joining twice returns the same place), so does a resume,
+// and a leave gets left. Before, the second join got nothing (the room
+// pushes only positions lower than the last one shown) and leave nothing.
+func TestEveryJoinAndResumeIsAnsweredAndALeaveIsAcknowledged(t *testing.T) {
+	n := startTestNode(t, nil)
+	n.loadSale(t, "s_answers", 10, false)
+	ctx := testContext(t)
+	s := n.dial(t, ctx, "s_answers", "session=new")
+	s.expect(ctx, msgWelcome)
+
+	s.send(ctx, `{"type":"join"}`)
+	first := s.expect(ctx, msgPosition)
+	s.send(ctx, `{"type":"join"}`)
+	if again := s.expect(ctx, msgPosition); again.Position != first.Position {
+		t.Errorf("the second join shows position %d, the first %d", again.Position, first.Position)
+	}
+	s.send(ctx, `{"type":"resume"}`)
+	if resumed := s.expect(ctx, msgPosition); resumed.Position != first.Position {
+		t.Errorf("resume shows position %d, the join %d", resumed.Position, first.Position)
+	}
+	s.send(ctx, `{"type":"leave"}`)
+	s.expect(ctx, msgLeft)
+	s.send(ctx, `{"type":"resume"}`)
+	if m := s.expect(ctx, msgError); m.Code != "not_joined" {
+		t.Errorf("resume after leave: %+v, want not_joined", m)
+	}
+}
+
+// TestABurstOfPingsGetsOneRateLimitedAndTheConnectionStays: 1,000 pings
+// from a client that reads all the while are answered with the budget's 10
+// pongs and one rate_limited; the rest are dropped, not queued, so the
+// client is not cut off as too slow (1006) and its next request is
+// answered. Before, every ping over the budget queued a rate_limited, the
+// 32-message queue filled and the client was cut.
+func TestABurstOfPingsGetsOneRateLimitedAndTheConnectionStays(t *testing.T) {
+	n := startTestNode(t, nil)
+	n.loadSale(t, "s_pings", 10, false)
+	ctx := testContext(t)
+	s := n.dial(t, ctx, "s_pings", "session=new")
+	s.expect(ctx, msgWelcome)
+
+	const pings = 1000
+	sent := make(chan error, 1)
+	go func() {
+		for range pings {
+			if err := s.ws.Write(ctx, websocket.MessageText, []byte(`{"type":"ping"}`)); err != nil {
+				sent <- err
+				return
+			}
+		}
+		// Handled after every ping: its answer marks the end of theirs.
+		sent <- s.ws.Write(ctx, websocket.MessageText, []byte(`{"type":"resume"}`))
+	}()
+	counts := map[string]int{}
+	for {
+		m, err := s.read(ctx)
+		if err != nil {
+			t.Fatalf("after %v: %v (close %d)", counts, err, websocket.CloseStatus(err))
+		}
+		if m.Type == msgError && m.Code == "not_joined" {
+			break // the resume's answer
+		}
+		counts[m.Type+"/"+m.Code]++
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{msgPong + "/": localMessages, msgError + "/rate_limited": 1}
+	if len(counts) != len(want) || counts[msgPong+"/"] != want[msgPong+"/"] || counts[msgError+"/rate_limited"] != 1 {
+		t.Errorf("%d pings were answered with %v, want %v", pings, counts, want)
+	}
+}
+
+// TestAPositionShownOnReconnectingCountsEveryoneWaitingNow: the room reads
+// the sale's counters once a second, so the position a reconnecting shopper
+// is shown counted the queue as it was up to a second before (5 waiting
+// while the queue held 8). The status its socket read on arriving is as
+// fresh as can be, and the position counts at least that many.
+func TestAPositionShownOnReconnectingCountsEveryoneWaitingNow(t *testing.T) {
+	n := startTestNode(t, nil)
+	n.loadSale(t, "s_fresh", 10, false)
+	ctx := testContext(t)
+	first := n.dial(t, ctx, "s_fresh", "session=new")
+	session := first.expect(ctx, msgWelcome).You.Session
+	first.send(ctx, `{"type":"join"}`)
+	first.expect(ctx, msgPosition)
+	for _, shopper := range []string{"v_b", "v_c", "v_d", "v_e", "v_f", "v_g", "v_h"} {
+		if _, err := n.rooms.Join(ctx, "s_fresh", shopper, "t_"+shopper); err != nil {
+			t.Fatal(err)
+		}
+	}
+	again := n.dial(t, ctx, "s_fresh", "session="+session.Token)
+	again.expect(ctx, msgWelcome)
+	if m := again.expect(ctx, msgPosition); m.Waiting != 8 {
+		t.Errorf("the reconnected shopper is shown %d waiting; the queue holds 8", m.Waiting)
+	}
+}
+
+// TestAMessageWhoseAnswerPanicsClosesOnlyItsSocketWith1011: a panic while
+// answering one message (here injected by the test's hook) must not take the
+// node down with every socket it holds: that socket closes with 1011, the
+// panic is logged with its stack and counted, and the other sockets are
+// served as before. Before, the panic ended the process.
+func TestAMessageWhoseAnswerPanicsClosesOnlyItsSocketWith1011(t *testing.T) {
+	n := startTestNode(t, func(s *Server) {
+		s.hub.hooks.handling = func(m clientMsg) {
+			if m.Type == cmdResume {
+				panic("a bug in answering resume")
+			}
+		}
+	})
+	n.loadSale(t, "s_panic", 10, false)
+	ctx := testContext(t)
+	victim := n.dial(t, ctx, "s_panic", "session=new")
+	victim.expect(ctx, msgWelcome)
+	other := n.dial(t, ctx, "s_panic", "session=new")
+	other.expect(ctx, msgWelcome)
+
+	victim.send(ctx, `{"type":"resume"}`)
+	if _, err := victim.read(ctx); websocket.CloseStatus(err) != websocket.StatusInternalError {
+		t.Fatalf("the socket whose message panicked: %v, want close 1011", err)
+	}
+	other.send(ctx, `{"type":"ping"}`)
+	other.expect(ctx, msgPong)
+	if got := counterValue(t, n.s.hub.metrics.panics); got != 1 {
+		t.Errorf("%v panics counted, want 1", got)
+	}
+	if logs := n.logs.String(); !strings.Contains(logs, "a bug in answering resume") || !strings.Contains(logs, "recoverMessage") {
+		t.Errorf("the panic was not logged with its stack:\n%s", logs)
+	}
+}
+
+// TestTheWritersHaveEndedWhenRunReturns: the node's shared writers are
+// started by Run and stopped and awaited by it, not left running by New.
+func TestTheWritersHaveEndedWhenRunReturns(t *testing.T) {
+	n := startTestNode(t, nil)
+	n.loadSale(t, "s_writers", 10, false)
+	ctx := testContext(t)
+	s := n.dial(t, ctx, "s_writers", "session=new")
+	s.expect(ctx, msgWelcome) // written by a writer: they run
+	s.ws.CloseNow()
+	n.stop()
+	select {
+	case <-n.s.hub.writers.done:
+	default:
+		t.Fatal("Run returned with the writers still running")
+	}
+}
+
+func counterValue(t *testing.T, c prometheus.Counter) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
+}
+
+// TestAJoinAtOpeningWhoseAnswerPanicsClosesOnlyItsSocketWith1011: join=1 is
+// answered while the socket opens, on the request's goroutine, not a
+// message's; a panic there too ends only that socket (1011), whose session
+// still cleans up, and the node serves the next socket.
+func TestAJoinAtOpeningWhoseAnswerPanicsClosesOnlyItsSocketWith1011(t *testing.T) {
+	n := startTestNode(t, func(s *Server) {
+		s.hub.hooks.handling = func(m clientMsg) {
+			if m.Type == cmdJoin {
+				panic("a bug in answering join")
+			}
+		}
+	})
+	n.loadSale(t, "s_panic_open", 10, false)
+	ctx := testContext(t)
+	victim := n.dial(t, ctx, "s_panic_open", "session=new&join=1")
+	victim.expect(ctx, msgWelcome)
+	if _, err := victim.read(ctx); websocket.CloseStatus(err) != websocket.StatusInternalError {
+		t.Fatalf("the socket whose join panicked: %v, want close 1011", err)
+	}
+	other := n.dial(t, ctx, "s_panic_open", "session=new")
+	other.expect(ctx, msgWelcome)
+	other.send(ctx, `{"type":"ping"}`)
+	other.expect(ctx, msgPong)
+	if got := counterValue(t, n.s.hub.metrics.panics); got != 1 {
+		t.Errorf("%v panics counted, want 1", got)
+	}
+}
