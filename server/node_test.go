@@ -45,7 +45,7 @@ func startTestNode(t *testing.T, configure func(*Server)) *testNode {
 	rooms := waitingroom.NewRooms(rdb)
 	s := New(Config{IdleTimeout: time.Minute, PublicURL: "http://foyer.test"}, Deps{
 		Rooms: rooms, Presence: waitingroom.NewPresence(rdb, "node-test"), Tokens: checkout.NewTokens(ring), Ring: ring,
-		Ready: func(context.Context) error { return nil },
+		Ready: func(context.Context) ReadyReport { return ReadyReport{} },
 		Log:   slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if configure != nil {
