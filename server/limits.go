@@ -117,10 +117,10 @@ func (s *Server) allow(ctx context.Context, rule, key string) error {
 }
 
 // limitRequests is the per-IP limit on every HTTP request but the probes
-// of the infrastructure (health, readiness, metrics).
+// of the infrastructure (health and readiness; metrics are on the ops port).
 func (s *Server) limitRequests(c *gin.Context) {
 	switch c.Request.URL.Path {
-	case "/healthz", "/readyz", "/metrics":
+	case "/healthz", "/readyz":
 		c.Next()
 		return
 	}
