@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -34,6 +35,25 @@ func TestEveryCommandAnswersHelpWithItsUsageBeforeReadingConfiguration(t *testin
 					t.Fatalf("foyer %s %s printed another command's usage:\n%s", cmd, flag, out.String())
 				}
 			})
+		}
+	}
+}
+
+// TestHelpAndUnknownCommandsReadNoConfiguration: `foyer help` (bare) and a
+// command Foyer does not know answer with the usage whatever the
+// environment holds; they used to fail on a configuration that did not
+// parse, before saying anything useful.
+func TestHelpAndUnknownCommandsReadNoConfiguration(t *testing.T) {
+	unusable := map[string]string{"FOYER_ALLOW_VOLATILE_REDIS": "maybe"}
+	var out bytes.Buffer
+	if err := realMain(t.Context(), []string{"help"}, unusable, &out); err != nil || !strings.Contains(out.String(), "usage") {
+		t.Fatalf("foyer help: %v\n%s", err, out.String())
+	}
+	for _, args := range [][]string{{"frob"}, {"frob", "--help"}} {
+		out.Reset()
+		err := realMain(t.Context(), args, unusable, &out)
+		if !errors.Is(err, errUsage) || !strings.Contains(out.String(), "usage") {
+			t.Fatalf("foyer %v: %v, want the usage and errUsage\n%s", args, err, out.String())
 		}
 	}
 }

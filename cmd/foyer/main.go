@@ -124,7 +124,7 @@ func realMain(ctx context.Context, args []string, environ map[string]string, out
 	// machine with nothing set up, and never act on "--help" as an argument
 	// (a sale of that name, say).
 	switch args[0] {
-	case "-h", "-help", "--help":
+	case "help", "-h", "-help", "--help":
 		fmt.Fprint(out, usage)
 		return nil
 	case "loadgen", "bench":
@@ -134,6 +134,10 @@ func realMain(ctx context.Context, args []string, environ map[string]string, out
 			fmt.Fprint(out, text)
 			return nil
 		}
+	}
+	if _, known := commandUsage[args[0]]; !known && args[0] != "loadgen" && args[0] != "bench" {
+		fmt.Fprint(out, usage)
+		return fmt.Errorf("%w %q", errUsage, args[0])
 	}
 	switch args[0] {
 	case "loadgen":
@@ -181,9 +185,6 @@ func realMain(ctx context.Context, args []string, environ map[string]string, out
 		return bench.ServeBare(ctx, args[1], out)
 	case "bench-bare-crowd":
 		return bench.ServeBareCrowd(ctx, args[1:], os.Stdin, out)
-	case "help":
-		fmt.Fprint(out, usage)
-		return nil
 	}
 	fmt.Fprint(out, usage)
 	return fmt.Errorf("%w %q", errUsage, args[0])
