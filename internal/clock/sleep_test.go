@@ -1,0 +1,26 @@
+package clock
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestSleepEndsWhenItsContextEnds(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Sleep on an ended context: %v, want context.Canceled", err)
+	}
+}
+
+func TestSleepWaitsOutItsDurationOtherwise(t *testing.T) {
+	start := time.Now()
+	if err := Sleep(context.Background(), 10*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if time.Since(start) < 10*time.Millisecond {
+		t.Fatal("Sleep returned before its duration")
+	}
+}
