@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"io/fs"
 	"mime"
 	"path"
@@ -29,13 +30,18 @@ const (
 )
 
 // assetTable maps URL paths to what is served there. Every file but the
-// pages is served at /assets/<name>.<hash><ext>; the pages are rewritten to
-// point at those names, and served at their own paths.
+// pages is served under a name made from its content: a file at the top,
+// app.js, at /assets/app.<hash>.js; a file in a folder, admin/live.js, at
+// /assets/admin.<hash>/live.js, where the hash covers every file of the
+// folder. So the ES modules of one folder keep importing each other by
+// their relative names ("./api.js"), and a change to any of them moves the
+// whole folder to a new name. The pages are rewritten to point at those
+// names, and served at their own paths.
 type assetTable map[string]*asset
 
 func buildAssets(web fs.FS) (assetTable, error) {
 	table := assetTable{}
-	hashed := map[string]string{} // file path -> URL path
+	bodies := map[string][]byte{} // file path -> content, pages aside
 	var pages []string
 	err := fs.WalkDir(web, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -49,15 +55,25 @@ func buildAssets(web fs.FS) (assetTable, error) {
 		if err != nil {
 			return err
 		}
-		sum := sha256.Sum256(body)
-		ext := path.Ext(p)
-		url := "/assets/" + strings.TrimSuffix(p, ext) + "." + hex.EncodeToString(sum[:5]) + ext
-		hashed[p] = url
-		table[url] = newAsset(body, ext, assetCache)
+		bodies[p] = body
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read static files: %w", err)
+	}
+	folders := folderHashes(bodies)
+	hashed := map[string]string{} // file path -> URL path
+	for p, body := range bodies {
+		var url string
+		if folder, rest, nested := strings.Cut(p, "/"); nested {
+			url = "/assets/" + folder + "." + folders[folder] + "/" + rest
+		} else {
+			sum := sha256.Sum256(body)
+			ext := path.Ext(p)
+			url = "/assets/" + strings.TrimSuffix(p, ext) + "." + hex.EncodeToString(sum[:5]) + ext
+		}
+		hashed[p] = url
+		table[url] = newAsset(body, path.Ext(p), assetCache)
 	}
 	// Longest names first, so "vendor/a.js" is rewritten before "a.js".
 	names := make([]string, 0, len(hashed))
@@ -98,4 +114,33 @@ func newAsset(body []byte, ext, cache string) *asset {
 		a.gzipped = buf.Bytes()
 	}
 	return a
+}
+
+// folderHashes names each top-level folder by the content of all its files
+// (their paths and bodies, in path order), as hex.
+func folderHashes(bodies map[string][]byte) map[string]string {
+	paths := make([]string, 0, len(bodies))
+	for p := range bodies {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	sums := map[string]hash.Hash{}
+	for _, p := range paths {
+		folder, _, nested := strings.Cut(p, "/")
+		if !nested {
+			continue
+		}
+		h := sums[folder]
+		if h == nil {
+			h = sha256.New()
+			sums[folder] = h
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", p, len(bodies[p]))
+		h.Write(bodies[p])
+	}
+	names := map[string]string{}
+	for folder, h := range sums {
+		names[folder] = hex.EncodeToString(h.Sum(nil)[:5])
+	}
+	return names
 }

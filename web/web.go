@@ -1,6 +1,8 @@
-// Package web holds the static pages: the shopper page and, later, the
-// operators' dashboard. They are plain files embedded in the binary; all that
-// is live comes over the WebSocket, so a CDN may cache them.
+// Package web holds the static pages: the shopper page (index.html, app.js,
+// pow.js, style.css) and the operators' dashboard (admin.html, admin.css on
+// top of style.css, and its ES modules, one per panel, in admin/). They are
+// plain files embedded in the binary, served as they are, with no build
+// step; all that is live comes over the WebSocket, so a CDN may cache them.
 package web
 
 import (

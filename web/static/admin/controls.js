@@ -1,0 +1,203 @@
+// The selected sale's controls: pause, resume, stop, outflow rate, stock,
+// proof of work and the message to everyone waiting.
+
+import { S, STATE_LABEL, saleName, salePath } from "./state.js";
+import { $, setText, announce } from "./dom.js";
+import { count, rate } from "./format.js";
+import { api } from "./api.js";
+import { showError, clearError, report } from "./errors.js";
+import { loadSaleView, renderSales } from "./sales.js";
+import { renderDetail } from "./detail.js";
+import { loadAudit } from "./audit.js";
+
+const busy = new Set();
+
+// act runs one action on the selected sale: one at a time per button, the
+// result announced, the audit log and the sale's state fetched afterwards.
+export async function act(button, what, run, done) {
+  const id = S.selected;
+  if (!id || busy.has(button.id)) return;
+  busy.add(button.id);
+  button.setAttribute("aria-disabled", "true");
+  $("detail").setAttribute("aria-busy", "true");
+  try {
+    const result = await run(id);
+    clearError();
+    const said = done(result);
+    announce(said);
+    flash(said);
+    return result;
+  } catch (e) {
+    report(e, what);
+    return undefined;
+  } finally {
+    busy.delete(button.id);
+    button.removeAttribute("aria-disabled");
+    $("detail").setAttribute("aria-busy", "false");
+    if (S.token) {
+      loadAudit().catch(report);
+      loadSaleView(id).catch(() => {});
+    }
+  }
+}
+
+// flash shows the last action's result for a while, for sighted users
+// (the aria-live region speaks it).
+let flashTimer = 0;
+export function flash(text) {
+  const node = $("action-result");
+  setText(node, text);
+  node.hidden = false;
+  clearTimeout(flashTimer);
+  flashTimer = setTimeout(() => { node.hidden = true; }, 8000);
+}
+
+function stateAfter(id, r) {
+  if (r && r.state) {
+    const v = S.view.get(id);
+    if (v) v.state = r.state;
+    renderSales();
+    renderDetail();
+  }
+}
+
+function needValue(input, what) {
+  if (input.value.trim() === "" || !Number.isFinite(Number(input.value))) {
+    input.setAttribute("aria-invalid", "true");
+    showError("invalid_input", `${what} needs a number.`);
+    announce(`${what} needs a number.`);
+    input.focus();
+    return null;
+  }
+  input.removeAttribute("aria-invalid");
+  return Number(input.value);
+}
+
+function updateMessageCount() {
+  setText($("message-count"), `${$("message").value.length} / 500`);
+}
+
+// showSaleInputs fills the controls for a sale just selected: its own
+// settings, nothing typed for the one before.
+export function showSaleInputs(p) {
+  $("action-result").hidden = true;
+  $("rate").value = p.outflow_per_second != null ? String(p.outflow_per_second) : "";
+  $("stock-add-n").value = "";
+  $("pow").value = String(p.pow_difficulty || 0);
+  $("message").value = "";
+  updateMessageCount();
+}
+
+function confirmStop(e) {
+  const button = e.currentTarget;
+  if (!S.selected) return;
+  const id = S.selected;
+  const dlg = $("confirm");
+  setText($("confirm-text"),
+    `Stop “${saleName(id)}” now? The sale ends for everyone waiting and cannot be restarted.`);
+  const onClose = () => {
+    dlg.removeEventListener("close", onClose);
+    button.focus();
+    if (dlg.returnValue !== "ok" || S.selected !== id) {
+      announce("Stop cancelled.");
+      return;
+    }
+    act(button, "Stop", (sid) => api("POST", salePath(sid, "stop")),
+      (r) => { stateAfter(id, r); return `${saleName(id)} is stopped: ${STATE_LABEL[r.state] || r.state}.`; });
+  };
+  dlg.returnValue = "";
+  dlg.addEventListener("close", onClose);
+  if (typeof dlg.showModal === "function") {
+    dlg.showModal();
+    $("confirm-cancel").focus();
+  } else if (window.confirm($("confirm-text").textContent)) { // very old browsers
+    dlg.returnValue = "ok";
+    onClose();
+  } else {
+    onClose();
+  }
+}
+
+export function wireControls() {
+  $("pause").addEventListener("click", (e) => act(e.currentTarget, "Pause",
+    (id) => api("POST", salePath(id, "pause")),
+    (r) => { stateAfter(S.selected, r); return `${saleName(S.selected)} is now ${STATE_LABEL[r.state] || r.state}.`; }));
+
+  $("resume").addEventListener("click", (e) => act(e.currentTarget, "Resume",
+    (id) => api("POST", salePath(id, "resume")),
+    (r) => { stateAfter(S.selected, r); return `${saleName(S.selected)} is now ${STATE_LABEL[r.state] || r.state}.`; }));
+
+  $("stop").addEventListener("click", confirmStop);
+
+  $("rate-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const n = needValue($("rate"), "The outflow");
+    if (n === null) return;
+    act($("rate-set"), "Set outflow",
+      (id) => api("PUT", salePath(id, "rate"), { outflow_per_second: n }),
+      () => {
+        const p = S.byId.get(S.selected);
+        if (p) p.outflow_per_second = n;
+        renderDetail();
+        return `Outflow of ${saleName(S.selected)} set to ${rate(n)} shoppers per second.`;
+      });
+  });
+
+  $("stock-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const n = needValue($("stock-add-n"), "Stock to add");
+    if (n === null) return;
+    act($("stock-add"), "Add stock",
+      (id) => api("POST", salePath(id, "stock"), { add: n }),
+      (r) => {
+        $("stock-add-n").value = "";
+        const p = S.byId.get(S.selected);
+        if (p) p.stock += n;
+        stateAfter(S.selected, r);
+        return `Added ${count(n)} units to ${saleName(S.selected)}.`;
+      });
+  });
+
+  $("pow-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const n = needValue($("pow"), "The difficulty");
+    if (n === null) return;
+    act($("pow-set"), "Set proof of work",
+      (id) => api("PUT", salePath(id, "pow"), { difficulty: n }),
+      () => {
+        const p = S.byId.get(S.selected);
+        if (p) p.pow_difficulty = n;
+        renderDetail();
+        return n ? `Joining ${saleName(S.selected)} now takes proof of work of difficulty ${n}.`
+          : `Proof of work for ${saleName(S.selected)} is off.`;
+      });
+  });
+
+  $("message").addEventListener("input", updateMessageCount);
+  $("message").addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      $("message-form").requestSubmit();
+    }
+  });
+
+  $("message-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const text = $("message").value;
+    if (!text.trim()) {
+      $("message").setAttribute("aria-invalid", "true");
+      showError("invalid_input", "Write a message first (1 to 500 characters).");
+      announce("Write a message first.");
+      $("message").focus();
+      return;
+    }
+    $("message").removeAttribute("aria-invalid");
+    act($("message-send"), "Send message",
+      (id) => api("POST", salePath(id, "messages"), { text: text.trim() }),
+      () => {
+        $("message").value = "";
+        updateMessageCount();
+        return `Message sent to everyone waiting for ${saleName(S.selected)}.`;
+      });
+  });
+}

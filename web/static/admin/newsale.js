@@ -1,0 +1,109 @@
+// The New sale form: a plan built from the fields, in the operator's local
+// time, posted to the admin API; the fields the server names as wrong are
+// marked.
+
+import { $, setText, announce } from "./dom.js";
+import { minorDigits, localInput, rfc3339 } from "./format.js";
+import { api } from "./api.js";
+import { clearError, report } from "./errors.js";
+import { loadSales, select } from "./sales.js";
+import { flash } from "./controls.js";
+import { loadAudit } from "./audit.js";
+
+const NS_FIELDS = [
+  ["sku", "ns-sku"], ["name", "ns-name"], ["price_cents", "ns-price"], ["currency", "ns-currency"],
+  ["stock", "ns-stock"], ["ends_at", "ns-ends"], ["starts_at", "ns-starts"], ["outflow_per_second", "ns-outflow"],
+  ["reservation_ttl_seconds", "ns-hold"], ["prequeue_seconds", "ns-prequeue"], ["per_shopper_limit", "ns-limit"],
+];
+
+function nsDefaults() {
+  const f = $("new-sale");
+  f.reset(); // back to the defaults written in the page
+  const start = new Date(Date.now() + 30 * 60000);
+  start.setSeconds(0, 0);
+  start.setMinutes(Math.ceil(start.getMinutes() / 5) * 5);
+  $("ns-starts").value = localInput(start);
+  for (const [, id] of NS_FIELDS) $(id).removeAttribute("aria-invalid");
+}
+
+const numOr = (id, dflt) => {
+  const s = $(id).value.trim();
+  if (s === "") return dflt;
+  const n = Number(s);
+  return Number.isFinite(n) ? n : dflt;
+};
+
+function planFromForm() {
+  const currency = ($("ns-currency").value.trim() || "EUR").toUpperCase();
+  const price = numOr("ns-price", 0);
+  const startsVal = $("ns-starts").value;
+  const starts = startsVal ? new Date(startsVal) : new Date();
+  const plan = {
+    sku: $("ns-sku").value.trim(),
+    name: $("ns-name").value.trim(),
+    price_cents: Math.round(price * 10 ** minorDigits(currency)),
+    currency,
+    stock: Math.trunc(numOr("ns-stock", 0)),
+    starts_at: rfc3339(Number.isNaN(starts.getTime()) ? new Date() : starts),
+    outflow_per_second: numOr("ns-outflow", 10),
+    reservation_ttl_seconds: Math.trunc(numOr("ns-hold", 300)),
+    prequeue_seconds: Math.round(numOr("ns-prequeue", 15) * 60),
+    per_shopper_limit: Math.trunc(numOr("ns-limit", 1)),
+  };
+  const endsVal = $("ns-ends").value;
+  if (endsVal && !Number.isNaN(new Date(endsVal).getTime())) {
+    plan.ends_at = rfc3339(new Date(endsVal));
+  } else {
+    const minutes = numOr("ns-duration", 60);
+    plan.ends_at = rfc3339(new Date(Date.parse(plan.starts_at) + minutes * 60000));
+  }
+  return plan;
+}
+
+export function wireNewSale() {
+  $("new-sale").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const btn = $("ns-submit");
+    if (btn.getAttribute("aria-disabled") === "true") return;
+    for (const [, id] of NS_FIELDS) $(id).removeAttribute("aria-invalid");
+    const plan = planFromForm();
+    btn.setAttribute("aria-disabled", "true");
+    setText(btn, "Creating…");
+    try {
+      const created = await api("POST", "/v1/admin/sales", plan);
+      clearError();
+      const said = `Sale created: ${created.name} (${created.id}).`;
+      announce(said);
+      nsDefaults();
+      await loadSales().catch(report);
+      if (created && created.id) {
+        select(created.id, true);
+        const b = $(`sale-${created.id}`);
+        if (b) b.scrollIntoView({ block: "nearest" });
+      }
+      flash(said);
+      loadAudit().catch(report);
+    } catch (err) {
+      report(err, "Create sale");
+      if (err.code === "invalid_sale") {
+        // Point at the fields the server named.
+        let first = null;
+        for (const [field, id] of NS_FIELDS) {
+          if (String(err.message).includes(field)) {
+            $(id).setAttribute("aria-invalid", "true");
+            if (!first) first = $(id);
+          }
+        }
+        if (String(err.message).includes("ends_at")) $("ns-duration").setAttribute("aria-invalid", "true");
+        if (first) first.focus();
+      }
+    } finally {
+      btn.removeAttribute("aria-disabled");
+      setText(btn, "Create sale");
+    }
+  });
+  $("ns-currency").addEventListener("change", () => {
+    $("ns-currency").value = $("ns-currency").value.trim().toUpperCase();
+  });
+  nsDefaults();
+}
