@@ -25,6 +25,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/foyerhq/foyer/internal/clock"
 	"github.com/foyerhq/foyer/internal/loadgen"
 )
 
@@ -266,7 +267,9 @@ func measureBare(ctx context.Context, o Options) (BareResult, error) {
 	const broadcasts = 5
 	var held loadgen.GatewayStats
 	for range broadcasts {
-		sleepCtx(ctx, 2*time.Second)
+		if err := clock.Sleep(ctx, 2*time.Second); err != nil {
+			return BareResult{}, err
+		}
 		if err := broadcastBare(ctx, urls); err != nil {
 			return BareResult{}, err
 		}
@@ -282,7 +285,9 @@ func measureBare(ctx context.Context, o Options) (BareResult, error) {
 	}
 	// The last broadcast has been written by the time /broadcast answered;
 	// give the readers a moment to take it in.
-	sleepCtx(ctx, time.Second)
+	if err := clock.Sleep(ctx, time.Second); err != nil {
+		return BareResult{}, err
+	}
 	res.BytesPerConnection, res.GoroutinesPerConnection = held.PerConnection(before)
 	var all []time.Duration
 	for k, c := range crowds {
@@ -416,13 +421,4 @@ func sources(procs int) []string {
 		out[k] = fmt.Sprintf("127.0.0.%d", 2+k)
 	}
 	return out
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }
