@@ -57,8 +57,8 @@ type Options struct {
 const Usage = `usage: foyer-bench bench [flags]
 
 Starts a throwaway Foyer (Redis, Postgres, gateways and a worker, processes of
-the foyer binary given by -foyer) and bare WebSocket servers, loads both, and
-writes the figures with their ratios to -out. The bare servers, their clients
+the foyer binary beside foyer-bench, or of -foyer) and bare WebSocket servers,
+loads both, and writes the figures with their ratios to -out. The bare servers, their clients
 and the load generator's players are processes of foyer-bench itself.
 
 flags:
