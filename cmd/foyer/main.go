@@ -77,11 +77,9 @@ func wantsHelp(args []string) bool {
 }
 
 func main() {
-	// Servers hold a goroutine per shopper, so small stacks pay there. The
-	// load generator and the bench's clients keep Go's default, stacks
-	// sized on the average: they hold no idle goroutine worth shrinking,
-	// and every stack that starts small is copied as it grows.
-	if len(os.Args) > 1 && slices.Contains([]string{"serve", "dev", "bench-bare"}, os.Args[1]) {
+	// Gateways hold a goroutine per shopper, so small stacks pay there; the
+	// other commands hold no idle goroutine worth shrinking.
+	if len(os.Args) > 1 && slices.Contains([]string{"serve", "dev"}, os.Args[1]) {
 		if err := smallstacks.Use(); err != nil {
 			fmt.Fprintln(os.Stderr, "foyer:", err)
 		}
