@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 #
-# Foyer: one static binary, `foyer`, built from ./cmd/foyer.
+# Foyer: one static binary, `foyer`, built from ./cmd/foyer. The load and
+# bench tooling (cmd/foyer-bench) is not part of the image.
 #   docker build -t foyer:local .
 #   docker run --rm foyer:local serve     (default; also: worker, migrate)
 # docker-compose.yml runs the whole system; cmd/foyer/compose_test.go keeps

@@ -17,9 +17,9 @@ test: provision-browser vet
 	$(GO) test $(TEST_FLAGS) ./...
 
 # A short run of every benchmark (under 5 minutes): the Go benchmarks of the
-# hot paths, each next to its ceiling, then `foyer bench`, which runs the
-# system (gateway and worker processes, the load generator) next to a bare
-# coder/websocket server. Results go to bench/results/ (git ignores it):
+# hot paths, each next to its ceiling, then `foyer-bench bench`, which runs
+# the system (gateway and worker processes of bin/foyer, the load generator)
+# next to a bare coder/websocket server. Results go to bench/results/ (git ignores it):
 # components.txt (go test output), bench.json and bench.md, the table of
 # docs/performance.md. The long run: see docs/performance.md.
 bench: provision build
@@ -27,7 +27,7 @@ bench: provision build
 	$(GO) test -run '^$$' -bench 'Join|Admission' -benchtime 3x ./waitingroom | tee bench/results/components.txt
 	$(GO) test -run '^$$' -bench 'UpdateTick' -benchtime 20x ./waitingroom | tee -a bench/results/components.txt
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/app ./worker | tee -a bench/results/components.txt
-	bin/foyer bench -components bench/results/components.txt -out bench/results
+	bin/foyer-bench bench -components bench/results/components.txt -out bench/results
 
 # One minute of fuzzing the shopper protocol's message decoder.
 fuzz:
@@ -42,8 +42,11 @@ provision:
 provision-browser:
 	@bash scripts/provision.sh --browser
 
+# Two binaries side by side: foyer, the product, and foyer-bench, the load
+# and bench tooling, which runs bin/foyer as the system it measures.
 build:
 	$(GO) build -trimpath -o bin/foyer ./cmd/foyer
+	$(GO) build -trimpath -o bin/foyer-bench ./cmd/foyer-bench
 
 clean:
 	rm -rf bin .data

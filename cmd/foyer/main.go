@@ -1,12 +1,13 @@
 // Command foyer is the Foyer waiting room: one binary whose subcommands are
 // the gateway (serve), the order worker (worker), the schema migration
-// (migrate), and everything at once for trying it out (dev).
+// (migrate), the check of a sale's state (reconcile), and everything at once
+// for trying it out (dev). The load and measurement tooling is another
+// binary, foyer-bench (cmd/foyer-bench): nothing of it is shipped here.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,8 +16,7 @@ import (
 	"syscall"
 
 	"github.com/foyerhq/foyer/internal/app"
-	"github.com/foyerhq/foyer/internal/bench"
-	"github.com/foyerhq/foyer/internal/loadgen"
+	"github.com/foyerhq/foyer/internal/smallstacks"
 )
 
 const usage = `usage: foyer <command>
@@ -29,22 +29,13 @@ commands:
   reconcile SALE [--repair]
            compare a sale in Redis, the order streams and Postgres; with --repair,
            rebuild its Redis state from Postgres. Exits 1 when they differ.
-  loadgen  play many shoppers against a running Foyer and report what they saw
-           (foyer loadgen -h for its flags)
-  bench    start a throwaway Foyer (Redis, Postgres, gateways, a worker) and a bare
-           WebSocket server, load both, and write the figures with their ratios
-           (foyer bench -h for its flags)
-  bench-bare ADDR
-           the bare WebSocket server foyer bench measures Foyer against
-  bench-bare-crowd URL N CONCURRENCY
-           N clients of a bare server, started by foyer bench
 
 Every command answers -h or --help with its own usage.
 Configuration comes from FOYER_* environment variables: see README.md.
+The load generator and the bench are another binary: foyer-bench help.
 `
 
-// commandUsage is what each command answers to -h or --help. loadgen and
-// bench print their own, with their flags.
+// commandUsage is what each command answers to -h or --help.
 var commandUsage = map[string]string{
 	"serve": `usage: foyer serve
 
@@ -77,15 +68,6 @@ Compares sale SALE in Redis, the order streams and Postgres, and prints the
 report; exits 1 when they differ. With --repair, rebuilds the sale's Redis
 state from Postgres first. Reads FOYER_REDIS_URL and FOYER_DATABASE_URL.
 `,
-	"bench-bare": `usage: foyer bench-bare ADDR
-
-Serves the bare WebSocket server foyer bench measures Foyer against, on ADDR.
-`,
-	"bench-bare-crowd": `usage: foyer bench-bare-crowd URL N CONCURRENCY
-
-Holds N clients of the bare server at URL, CONCURRENCY dialling at once;
-started by foyer bench.
-`,
 	"help": usage,
 }
 
@@ -95,12 +77,10 @@ func wantsHelp(args []string) bool {
 }
 
 func main() {
-	// Servers hold a goroutine per shopper, so small stacks pay there. The
-	// load generator and the bench's clients keep Go's default, stacks
-	// sized on the average: they hold no idle goroutine worth shrinking,
-	// and every stack that starts small is copied as it grows.
-	if len(os.Args) > 1 && slices.Contains([]string{"serve", "dev", "bench-bare"}, os.Args[1]) {
-		if err := app.UseSmallStacks(); err != nil {
+	// Gateways hold a goroutine per shopper, so small stacks pay there; the
+	// other commands hold no idle goroutine worth shrinking.
+	if len(os.Args) > 1 && slices.Contains([]string{"serve", "dev"}, os.Args[1]) {
+		if err := smallstacks.Use(); err != nil {
 			fmt.Fprintln(os.Stderr, "foyer:", err)
 		}
 	}
@@ -115,6 +95,10 @@ func main() {
 
 var errUsage = errors.New("unknown command")
 
+// toolingCommands moved to foyer-bench: asked of foyer, they answer where
+// they went.
+var toolingCommands = []string{"bench", "bench-bare", "bench-bare-crowd", "loadgen"}
+
 func realMain(ctx context.Context, args []string, environ map[string]string, out io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(out, usage)
@@ -127,23 +111,18 @@ func realMain(ctx context.Context, args []string, environ map[string]string, out
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(out, usage)
 		return nil
-	case "loadgen", "bench":
-		// Their own flag sets print their usage; -h is not a failure.
-	default:
-		if text, ok := commandUsage[args[0]]; ok && wantsHelp(args[1:]) {
-			fmt.Fprint(out, text)
-			return nil
-		}
 	}
-	if _, known := commandUsage[args[0]]; !known && args[0] != "loadgen" && args[0] != "bench" {
+	text, known := commandUsage[args[0]]
+	if !known {
 		fmt.Fprint(out, usage)
+		if slices.Contains(toolingCommands, args[0]) {
+			return fmt.Errorf("%w %q: the load and bench tooling is foyer-bench now (make build builds bin/foyer-bench; foyer-bench help)", errUsage, args[0])
+		}
 		return fmt.Errorf("%w %q", errUsage, args[0])
 	}
-	switch args[0] {
-	case "loadgen":
-		return helpIsNoError(loadgen.Main(ctx, args[1:], out))
-	case "bench":
-		return helpIsNoError(bench.Main(ctx, args[1:], out))
+	if wantsHelp(args[1:]) {
+		fmt.Fprint(out, text)
+		return nil
 	}
 	cfg, err := app.LoadConfig(environ)
 	if err != nil {
@@ -177,24 +156,7 @@ func realMain(ctx context.Context, args []string, environ map[string]string, out
 			return errUsage
 		}
 		return app.Reconcile(ctx, cfg, args[1], len(args) == 3, out)
-	case "bench-bare":
-		if len(args) != 2 {
-			fmt.Fprint(out, usage)
-			return errUsage
-		}
-		return bench.ServeBare(ctx, args[1], out)
-	case "bench-bare-crowd":
-		return bench.ServeBareCrowd(ctx, args[1:], os.Stdin, out)
 	}
 	fmt.Fprint(out, usage)
 	return fmt.Errorf("%w %q", errUsage, args[0])
-}
-
-// helpIsNoError turns a flag set's answer to -h, which has printed the
-// usage, into success.
-func helpIsNoError(err error) error {
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	return err
 }

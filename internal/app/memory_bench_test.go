@@ -104,7 +104,7 @@ func perConnection(b *testing.B, url, sale string, n int) float64 {
 func BenchmarkIdleConnectionMemory(b *testing.B) {
 	const n = 2000
 	// Both servers run in this process, so both have its stack settings
-	// (the binary's gateway starts its goroutines small: app.UseSmallStacks).
+	// (the binary's gateway starts its goroutines small: smallstacks.Use).
 	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ws, err := websocket.Accept(w, r, nil)
 		if err != nil {

@@ -35,7 +35,7 @@ type bareServer struct {
 	open  prometheus.Gauge
 }
 
-// ServeBare is `foyer bench-bare`: it listens on addr, prints "listening
+// ServeBare is `foyer-bench bare ADDR`: it listens on addr, prints "listening
 // ADDR" on out once it does, and serves until ctx is done.
 func ServeBare(ctx context.Context, addr string, out io.Writer) error {
 	s := &bareServer{conns: map[*websocket.Conn]struct{}{}, open: prometheus.NewGauge(prometheus.GaugeOpts{

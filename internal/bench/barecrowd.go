@@ -40,17 +40,17 @@ type crowdHeard struct {
 	Rounds [][]time.Duration `json:"rounds"`
 }
 
-// ServeBareCrowd is `foyer bench-bare-crowd URL N CONCURRENCY`: it opens N
+// ServeBareCrowd is `foyer-bench bare-crowd URL N CONCURRENCY`: it opens N
 // connections to the bare server at URL, CONCURRENCY at a time, prints
 // crowdConnected, listens until in closes, then prints crowdHeard.
 func ServeBareCrowd(ctx context.Context, args []string, in io.Reader, out io.Writer) error {
 	if len(args) != 3 {
-		return fmt.Errorf("bench-bare-crowd URL N CONCURRENCY: got %d arguments", len(args))
+		return fmt.Errorf("bare-crowd URL N CONCURRENCY: got %d arguments", len(args))
 	}
 	n, errN := strconv.Atoi(args[1])
 	concurrency, errC := strconv.Atoi(args[2])
 	if errN != nil || errC != nil || n < 1 || concurrency < 1 {
-		return fmt.Errorf("bench-bare-crowd: N and CONCURRENCY must be positive numbers, not %q and %q", args[1], args[2])
+		return fmt.Errorf("bare-crowd: N and CONCURRENCY must be positive numbers, not %q and %q", args[1], args[2])
 	}
 	enc := json.NewEncoder(out)
 	before, began := loadgen.ProcessCPU(), time.Now()
@@ -86,9 +86,10 @@ type crowdProc struct {
 	lines *bufio.Reader
 }
 
-// startCrowd starts a crowd of n clients of the bare server at url.
+// startCrowd starts a crowd of n clients of the bare server at url, as a
+// process of self (`foyer-bench bare-crowd`).
 func startCrowd(self, url string, n, concurrency int, log io.Writer) (*crowdProc, error) {
-	cmd := exec.Command(self, "bench-bare-crowd", url, strconv.Itoa(n), strconv.Itoa(concurrency))
+	cmd := exec.Command(self, "bare-crowd", url, strconv.Itoa(n), strconv.Itoa(concurrency))
 	cmd.Stderr = log
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -1,4 +1,4 @@
-// Package bench is `foyer bench`: it measures Foyer as a production runs it
+// Package bench is `foyer-bench bench`: it measures Foyer as a production runs it
 // (gateway and worker processes on real Redis and Postgres, driven by the
 // load generator over the real protocol) and, in the same run on the same
 // machine, the ceiling of Foyer's own stack: a bare coder/websocket server
@@ -18,6 +18,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/foyerhq/foyer/internal/clock"
 	"github.com/foyerhq/foyer/internal/loadgen"
 )
 
@@ -44,17 +46,31 @@ type Options struct {
 	BarePerServer int    // the most connections one bare server, and one crowd of its clients, holds (0: 18,000)
 	Components    string // go test -bench output to take in, if any
 	Out           string // folder for bench.json and bench.md
-	Self          string // the foyer executable (default: this one)
+	Foyer         string // the product executable that runs migrate, the gateways and the worker (default: FoyerBeside(Self))
+	Self          string // the foyer-bench executable that runs the bare servers, their crowds and the players (default: this one)
 	Progress      io.Writer
 	ServerLog     io.Writer // the processes' own output (default: discarded)
 	SkipBaselines bool
 }
 
-// Main is `foyer bench ARGS`.
+// Usage is the first lines of `foyer-bench bench -h`; the flags follow.
+const Usage = `usage: foyer-bench bench [flags]
+
+Starts a throwaway Foyer (Redis, Postgres, gateways and a worker, processes of
+the foyer binary beside foyer-bench, or of -foyer) and bare WebSocket servers,
+loads both, and writes the figures with their ratios to -out. The bare servers, their clients
+and the load generator's players are processes of foyer-bench itself.
+
+flags:
+`
+
+// Main is `foyer-bench bench ARGS`.
 func Main(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(out)
+	fs.Usage = func() { fmt.Fprint(out, Usage); fs.PrintDefaults() }
 	var o Options
+	fs.StringVar(&o.Foyer, "foyer", "", "the foyer binary to run the gateways and the worker with (default: foyer beside foyer-bench, else on PATH)")
 	fs.IntVar(&o.Shoppers, "shoppers", 10000, "shoppers held on the gateways, and reached by each probe")
 	fs.IntVar(&o.Nodes, "nodes", 2, "gateway processes")
 	fs.IntVar(&o.Procs, "procs", 0, "load generator processes (default: one per node, or more as the shoppers need)")
@@ -97,9 +113,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Self == "" {
 		self, err := os.Executable()
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("bench: find this executable: %w", err)
 		}
 		o.Self = self
+	}
+	if o.Foyer == "" {
+		foyer, err := FoyerBeside(o.Self)
+		if err != nil {
+			return nil, err
+		}
+		o.Foyer = foyer
 	}
 	if o.ServerLog == nil {
 		o.ServerLog = io.Discard
@@ -121,7 +144,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 
 	say("starting Redis, Postgres, %d gateways and a worker", o.Nodes)
-	c, err := startCluster(ctx, o.Self, o.Nodes, o.ServerLog)
+	c, err := startCluster(ctx, o.Foyer, o.Nodes, o.ServerLog)
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +289,9 @@ func measureBare(ctx context.Context, o Options) (BareResult, error) {
 	const broadcasts = 5
 	var held loadgen.GatewayStats
 	for range broadcasts {
-		sleepCtx(ctx, 2*time.Second)
+		if err := clock.Sleep(ctx, 2*time.Second); err != nil {
+			return BareResult{}, err
+		}
 		if err := broadcastBare(ctx, urls); err != nil {
 			return BareResult{}, err
 		}
@@ -282,7 +307,9 @@ func measureBare(ctx context.Context, o Options) (BareResult, error) {
 	}
 	// The last broadcast has been written by the time /broadcast answered;
 	// give the readers a moment to take it in.
-	sleepCtx(ctx, time.Second)
+	if err := clock.Sleep(ctx, time.Second); err != nil {
+		return BareResult{}, err
+	}
 	res.BytesPerConnection, res.GoroutinesPerConnection = held.PerConnection(before)
 	var all []time.Duration
 	for k, c := range crowds {
@@ -408,6 +435,22 @@ func commandsPerSecond(ctx context.Context, rdb *redis.Client) float64 {
 	return (n1 - n0 - 1) / t1.Sub(t0).Seconds()
 }
 
+// FoyerBeside finds the product binary the bench runs as its gateways and
+// worker: foyer in the folder of self (make build puts bin/foyer beside
+// bin/foyer-bench), else foyer on PATH. The bench's own children come from
+// self: the product binary carries no tooling.
+func FoyerBeside(self string) (string, error) {
+	beside := filepath.Join(filepath.Dir(self), "foyer")
+	if info, err := os.Stat(beside); err == nil && !info.IsDir() {
+		return beside, nil
+	}
+	onPath, err := exec.LookPath("foyer")
+	if err != nil {
+		return "", fmt.Errorf("bench: no foyer binary beside %s nor on PATH (make build, or pass -foyer): %w", self, err)
+	}
+	return onPath, nil
+}
+
 // sources are loopback source addresses for the load generator's players,
 // one each: 127.0.0.2, 127.0.0.3, ...
 func sources(procs int) []string {
@@ -416,13 +459,4 @@ func sources(procs int) []string {
 		out[k] = fmt.Sprintf("127.0.0.%d", 2+k)
 	}
 	return out
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }

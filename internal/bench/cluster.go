@@ -34,8 +34,9 @@ type cluster struct {
 }
 
 // startCluster starts Redis and Postgres in a new temp folder, migrates, and
-// starts nodes gateways and one worker, all as processes of self.
-func startCluster(ctx context.Context, self string, nodes int, log io.Writer) (_ *cluster, err error) {
+// starts nodes gateways and one worker, all as processes of foyer, the
+// product binary.
+func startCluster(ctx context.Context, foyer string, nodes int, log io.Writer) (_ *cluster, err error) {
 	dir, err := os.MkdirTemp("", "foyer-bench-")
 	if err != nil {
 		return nil, err
@@ -70,7 +71,7 @@ func startCluster(ctx context.Context, self string, nodes int, log io.Writer) (_
 		// checkout, which would measure the signals, not the sale.
 		"FOYER_SIGNAL_SESSIONS_PER_IP=0", "FOYER_SIGNAL_FAST_CHECKOUT=0", "FOYER_SIGNAL_EARLY_JOIN=0",
 	}
-	if err := c.run(ctx, self, "migrate"); err != nil {
+	if err := c.run(ctx, foyer, "migrate"); err != nil {
 		return nil, err
 	}
 	for n := range nodes {
@@ -83,7 +84,7 @@ func startCluster(ctx context.Context, self string, nodes int, log io.Writer) (_
 			return nil, err
 		}
 		url := fmt.Sprintf("http://127.0.0.1:%d", port)
-		if err := c.start(self, log, []string{"serve"}, "FOYER_HTTP_ADDR=127.0.0.1:"+fmt.Sprint(port),
+		if err := c.start(foyer, log, []string{"serve"}, "FOYER_HTTP_ADDR=127.0.0.1:"+fmt.Sprint(port),
 			"FOYER_METRICS_ADDR=127.0.0.1:"+fmt.Sprint(opsPort), fmt.Sprintf("FOYER_NODE_ID=bench-gw-%d", n+1)); err != nil {
 			return nil, err
 		}
@@ -93,14 +94,14 @@ func startCluster(ctx context.Context, self string, nodes int, log io.Writer) (_
 		c.urls = append(c.urls, url)
 		c.metricsURLs = append(c.metricsURLs, fmt.Sprintf("http://127.0.0.1:%d", opsPort))
 	}
-	err = c.start(self, log, []string{"worker"}, "FOYER_NODE_ID=bench-worker",
+	err = c.start(foyer, log, []string{"worker"}, "FOYER_NODE_ID=bench-worker",
 		"FOYER_PAYMENT_WEBHOOK_URL="+c.urls[0]+"/v1/payments/webhook")
 	return c, err
 }
 
-// run runs `self args` to its end with the cluster's settings.
-func (c *cluster) run(ctx context.Context, self string, args ...string) error {
-	cmd := exec.CommandContext(ctx, self, args...)
+// run runs `foyer args` to its end with the cluster's settings.
+func (c *cluster) run(ctx context.Context, foyer string, args ...string) error {
+	cmd := exec.CommandContext(ctx, foyer, args...)
 	cmd.Env = append(os.Environ(), c.env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("foyer %s: %w: %s", strings.Join(args, " "), err, out)
@@ -108,10 +109,10 @@ func (c *cluster) run(ctx context.Context, self string, args ...string) error {
 	return nil
 }
 
-// start starts `self args` in the background with the cluster's settings
+// start starts `foyer args` in the background with the cluster's settings
 // and extra ones; it runs until stop.
-func (c *cluster) start(self string, log io.Writer, args []string, extra ...string) error {
-	cmd := exec.Command(self, args...)
+func (c *cluster) start(foyer string, log io.Writer, args []string, extra ...string) error {
+	cmd := exec.Command(foyer, args...)
 	cmd.Env = append(append(os.Environ(), c.env...), extra...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
@@ -145,10 +146,10 @@ func (c *cluster) stop() {
 	os.RemoveAll(c.dir)
 }
 
-// startBare starts the bare WebSocket server as a process of self and
-// returns its URL and a function that stops it.
+// startBare starts the bare WebSocket server as a process of self (`foyer-bench
+// bare`) and returns its URL and a function that stops it.
 func startBare(ctx context.Context, self string, log io.Writer) (string, func(), error) {
-	cmd := exec.Command(self, "bench-bare", "127.0.0.1:0")
+	cmd := exec.Command(self, "bare", "127.0.0.1:0")
 	cmd.Stderr = log
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -166,7 +166,7 @@ func (r *Report) Rows() []Row {
 func (r *Report) Markdown() string {
 	var w bytes.Buffer
 	o := r.Options
-	fmt.Fprintf(&w, "## foyer bench, %s\n\n", r.Started.Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(&w, "## foyer-bench bench, %s\n\n", r.Started.Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&w, "Machine: %s. %d gateway processes, %d load generator processes on their own source addresses, "+
 		"Redis (AOF, fsync always) and Postgres on loopback; %d shoppers held; %s in all.\n\n",
 		r.Machine, o.Nodes, o.Procs, o.Shoppers, r.Elapsed.Round(time.Second))

@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// A player process (`foyer loadgen -player CONFIG`) talks to its parent on
+// A player process (`foyer-bench loadgen -player CONFIG`) talks to its parent on
 // its standard output, one JSON object per line: a progress line every
 // half second, then one line with everything it measured.
 type childLine struct {

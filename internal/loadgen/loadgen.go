@@ -1,4 +1,4 @@
-// Package loadgen is `foyer loadgen`: it plays many shoppers against a
+// Package loadgen is `foyer-bench loadgen`: it plays many shoppers against a
 // running Foyer over the real protocol (internal/shopperclient), in one of
 // four scenarios, and reports what they saw.
 //
@@ -20,7 +20,7 @@
 // One process holds at most MaxShoppersPerProcess sockets (the machine's
 // limit on open files), and one source address reaches about 28,000 ports
 // towards one node. A larger run is spread over several player processes
-// (children of this one, `foyer loadgen` again), each on its own source
+// (children of this one, `foyer-bench loadgen` again), each on its own source
 // address; this process draws the progress, sends the probes, reads the
 // gateways' metrics and adds up the players' results.
 package loadgen
@@ -104,7 +104,7 @@ type Options struct {
 	// the end of the run (its ctx is then done): a caller measures the
 	// steady state with it.
 	WhileHeld func(ctx context.Context) `json:"-"`
-	// Exec is the command that runs `foyer loadgen` for a player process;
+	// Exec is the command that runs `foyer-bench loadgen` for a player process;
 	// it defaults to this executable. Env is added to its environment.
 	Exec []string
 	Env  []string
@@ -249,12 +249,12 @@ func (o Options) player(k int) playerConfig {
 	return cfg
 }
 
-const usage = `usage: foyer loadgen -url URL[,URL...] -sale ID -scenario hold|storm|sale|slow -shoppers N
+const usage = `usage: foyer-bench loadgen -url URL[,URL...] -sale ID -scenario hold|storm|sale|slow -shoppers N
        [-duration 30s] [-over 5s] [-procs P -sources 127.0.0.2-127.0.0.9] [-admin-token T -probe message|stock]
        [-metrics-url URL[,URL...]] [-json out.json]
 `
 
-// Main is `foyer loadgen ARGS`: it runs the load, draws progress on stderr,
+// Main is `foyer-bench loadgen ARGS`: it runs the load, draws progress on stderr,
 // and writes the results table to out (and as JSON to the -json file). With
 // -player it is one player process of a larger run instead (see player.go).
 func Main(ctx context.Context, args []string, out io.Writer) error {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/foyerhq/foyer/internal/clock"
 )
 
 // playing is a player at work, in this process or in a child process.
@@ -141,7 +143,7 @@ func watchGateways(ctx context.Context, o Options, total func() Progress) (held,
 			g.Connections == least.Connections && g.HeapBytes+g.StackBytes < least.HeapBytes+least.StackBytes) {
 			least = g
 		}
-		if sleep(ctx, 2*time.Second); ctx.Err() != nil {
+		if clock.Sleep(ctx, 2*time.Second) != nil {
 			return least, settledAt
 		}
 	}
@@ -194,7 +196,7 @@ func whileHeld(ctx context.Context, o Options, total func() Progress, endPlay co
 		held.Go(func() { o.WhileHeld(heldCtx) })
 	}
 	if o.HoldFor > 0 {
-		sleep(ctx, o.HoldFor)
+		_ = clock.Sleep(ctx, o.HoldFor) // an ended ctx ends the hold early, as it should
 		stop()
 		held.Wait()
 		endPlay()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/foyerhq/foyer/internal/clock"
 	"github.com/foyerhq/foyer/internal/shopperclient"
 )
 
@@ -209,7 +210,8 @@ func (r *player) shopper(ctx context.Context, g int) {
 
 	for {
 		if slow {
-			sleep(ctx, r.cfg.SlowDelay)
+			// An ended ctx is seen by conn.Next, which counts the shopper held.
+			_ = clock.Sleep(ctx, r.cfg.SlowDelay)
 		}
 		m, err := conn.Next(ctx)
 		if err != nil {
@@ -313,7 +315,7 @@ func (r *player) shopper(ctx context.Context, g int) {
 				// As a real client does: wait what the server asks, plus
 				// jitter, and join again. Counted, not an error.
 				r.c.retried.Add(1)
-				sleep(ctx, time.Duration(max(1, m.RetryAfter))*time.Second+time.Duration(rand.Int64N(int64(time.Second))))
+				_ = clock.Sleep(ctx, time.Duration(max(1, m.RetryAfter))*time.Second+time.Duration(rand.Int64N(int64(time.Second))))
 				if err := conn.Join(ctx); err != nil && ctx.Err() == nil {
 					r.c.fail("join_failed")
 					return
@@ -420,14 +422,5 @@ func (r *player) partial() Partial {
 		FirstJoin: unix(r.firstJoin), LastJoinReply: unix(r.lastJoinReply),
 		FirstAdmit: unix(r.firstAdmit), LastPaid: unix(r.lastPaid),
 		JoinCPU: r.joinCPU, JoinCPUUnknown: !r.joinCPUNoted,
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/foyerhq/foyer/internal/clock"
 )
 
 // DefaultMessageBuffer is how many messages Messages holds for a consumer
@@ -84,7 +86,7 @@ func OnDisconnect(f func(err error, wait time.Duration)) Option {
 // urls (http or https base URLs, any node of the same deployment). Nothing
 // happens until Run.
 func NewShopper(urls []string, saleID string, opts ...Option) *Shopper {
-	sh := &Shopper{saleID: saleID, buffer: DefaultMessageBuffer, backoff: DefaultBackoff, sleep: sleepContext}
+	sh := &Shopper{saleID: saleID, buffer: DefaultMessageBuffer, backoff: DefaultBackoff, sleep: clock.Sleep}
 	for _, u := range urls {
 		sh.clients = append(sh.clients, New(u))
 	}
@@ -290,7 +292,7 @@ func (s *Shopper) greet(ctx context.Context, conn *Conn, greeting string) {
 		return
 	}
 	for i := range clockSamples {
-		if i > 0 && sleepContext(ctx, clockSpacing) != nil {
+		if i > 0 && clock.Sleep(ctx, clockSpacing) != nil {
 			return
 		}
 		if conn.Send(ctx, timeRequest{Type: "time", ClientTime: time.Now().UnixMilli()}) != nil {
@@ -377,18 +379,6 @@ func (s *Shopper) deliver(m Message) {
 			s.dropped.Add(1)
 		default:
 		}
-	}
-}
-
-// sleepContext waits for d, or until ctx ends.
-func sleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 

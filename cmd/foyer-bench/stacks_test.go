@@ -12,12 +12,13 @@ import (
 )
 
 // TestServersRunWithSmallStacksWhateverGODEBUGSaidBefore starts the bare
-// server (a server of the binary that needs no Redis) with GODEBUG unset,
+// server (`foyer-bench bare`, a server that needs no Redis, with the
+// gateway's small stacks: internal/smallstacks) with GODEBUG unset,
 // empty and set to something else, and expects it to listen with the
 // setting added to what was there, run once again in place at most. Set
 // once more for its own choice, GODEBUG is left as it is.
 func TestServersRunWithSmallStacksWhateverGODEBUGSaidBefore(t *testing.T) {
-	bin := buildFoyer(t)
+	bin := buildBoth(t)
 	for _, c := range []struct {
 		godebug []string // GODEBUG given, if any (os/exec keeps one GODEBUG only)
 		want    string   // the GODEBUG the server runs with
@@ -28,7 +29,7 @@ func TestServersRunWithSmallStacksWhateverGODEBUGSaidBefore(t *testing.T) {
 		{[]string{"adaptivestackstart=1"}, "adaptivestackstart=1"},
 	} {
 		t.Run(fmt.Sprint(c.godebug), func(t *testing.T) {
-			cmd := exec.Command(bin, "bench-bare", "127.0.0.1:0")
+			cmd := exec.Command(bin, "bare", "127.0.0.1:0")
 			cmd.Env = withoutGODEBUG(os.Environ())
 			for _, g := range c.godebug {
 				cmd.Env = append(cmd.Env, "GODEBUG="+g)

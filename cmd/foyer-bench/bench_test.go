@@ -9,11 +9,13 @@ import (
 	"testing"
 )
 
-// TestBenchMeasuresFoyerNextToItsCeiling runs a small `foyer bench` as users
-// run it: the bare server, the gateways, the worker and the load
-// generator's players are all processes of the built binary.
+// TestBenchMeasuresFoyerNextToItsCeiling runs a small `foyer-bench bench`
+// as `make bench` runs it: the gateways and the worker are processes of the
+// foyer binary beside foyer-bench, found there with no flag; the bare
+// servers, their crowds and the load generator's players are processes of
+// foyer-bench.
 func TestBenchMeasuresFoyerNextToItsCeiling(t *testing.T) {
-	bin := buildFoyer(t)
+	bin := buildBoth(t)
 	out := t.TempDir()
 	components := filepath.Join(out, "components.txt")
 	err := os.WriteFile(components, []byte("goos: linux\n"+
@@ -30,7 +32,7 @@ func TestBenchMeasuresFoyerNextToItsCeiling(t *testing.T) {
 	cmd.Env = os.Environ()
 	stdout, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("foyer bench: %v\n%s", err, stdout)
+		t.Fatalf("foyer-bench bench: %v\n%s", err, stdout)
 	}
 	md, err := os.ReadFile(filepath.Join(out, "bench.md"))
 	if err != nil {
