@@ -52,6 +52,10 @@ type Receipt struct {
 	Shopper     string
 	AdmittedAt  time.Time
 	ConfirmedAt time.Time
+	// Replayed is true when this request (its idempotency key, see
+	// WithIdempotencyKey) had confirmed the reservation already, and is
+	// answered again: nothing happened this time.
+	Replayed bool
 }
 
 // Checkout verifies a reservation token for the sale and confirms its
@@ -65,13 +69,22 @@ func (s *Service) Checkout(ctx context.Context, saleID, token string, quantity i
 	}
 	k := salekeys.For(saleID)
 	raw, err := confirmScript.Run(ctx, s.rdb, []string{k.Meta, k.Res, k.Batches, k.Outbox, k.Events, k.Shoppers, k.Journeys},
-		claims.ID, claims.Subject, salekeys.EventsMaxLen, quantity).Text()
+		claims.ID, claims.Subject, salekeys.EventsMaxLen, quantity, keyDigest(ctx)).Text()
 	if err != nil {
 		return Receipt{}, fmt.Errorf("confirm reservation %s of sale %s: %w", claims.ID, saleID, confirmError(err))
 	}
 	var c confirmed
 	if err := json.Unmarshal([]byte(raw), &c); err != nil {
 		return Receipt{}, fmt.Errorf("decode confirmation %s: %w", claims.ID, err)
+	}
+	receipt := Receipt{ReservationID: claims.ID, Status: "confirmed", Quantity: max(c.Quantity, 1),
+		Shopper: c.Shopper, AdmittedAt: time.UnixMilli(c.AdmittedAt), ConfirmedAt: time.UnixMilli(c.ConfirmedAt),
+		Replayed: c.Replayed}
+	if c.Replayed {
+		// Published by the request that confirmed it, or by the outbox.
+		s.log.Info("reservation confirmed earlier by this request; answered again", "sale", saleID,
+			"reservation", claims.ID, "txn", c.Txn)
+		return receipt, nil
 	}
 	// From here on the checkout has happened: a failed publish is retried by
 	// the outbox, not reported to the shopper as a failure.
@@ -82,8 +95,7 @@ func (s *Service) Checkout(ctx context.Context, saleID, token string, quantity i
 		}
 	}
 	s.log.Info("reservation confirmed", "sale", saleID, "reservation", claims.ID, "txn", c.Txn)
-	return Receipt{ReservationID: claims.ID, Status: "confirmed", Quantity: max(c.Quantity, 1),
-		Shopper: c.Shopper, AdmittedAt: time.UnixMilli(c.AdmittedAt), ConfirmedAt: time.UnixMilli(c.ConfirmedAt)}, nil
+	return receipt, nil
 }
 
 // confirmed is the reservation as confirm.lua returns it.
@@ -96,6 +108,7 @@ type confirmed struct {
 	AdmittedAt  int64  `json:"admitted_at"`
 	Quantity    int    `json:"quantity"`
 	Currency    string `json:"currency"`
+	Replayed    bool   `json:"replayed"`
 }
 
 // publish sends one confirmation to the order workers and takes it out of the

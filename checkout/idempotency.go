@@ -2,6 +2,8 @@ package checkout
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -98,4 +100,29 @@ func (a *Answers) Finish(ctx context.Context, saleID, shopper, key string, ans A
 // fault, not the client's), so the retry is answered afresh.
 func (a *Answers) Abandon(ctx context.Context, saleID, shopper, key string) error {
 	return a.rdb.Del(ctx, answerKey(saleID, shopper, key)).Err()
+}
+
+// idempotencyKeyCtx carries a checkout's idempotency key to Checkout.
+type idempotencyKeyCtx struct{}
+
+// WithIdempotencyKey returns ctx carrying the Idempotency-Key (with its
+// shopper's claim on it already made through Answers.Begin) of the checkout
+// it is for. Checkout records a digest of it with the reservation it
+// confirms, so that the same request sent again, after its stored answer
+// was lost (its client gone, its node down before Finish), is answered as
+// the confirmation it was rather than as a reused token. It rides in the
+// context, as request-scoped data, so callers without a key change nothing.
+func WithIdempotencyKey(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, idempotencyKeyCtx{}, key)
+}
+
+// keyDigest is the digest of ctx's idempotency key that a reservation
+// records (bounded, whatever the key's length), or "" without one.
+func keyDigest(ctx context.Context) string {
+	key, _ := ctx.Value(idempotencyKeyCtx{}).(string)
+	if key == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:16])
 }

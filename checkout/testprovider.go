@@ -21,11 +21,22 @@ var ErrProviderClosed = errors.New("payment provider closed")
 // for tests: it answers every charge through the real signed webhook, with
 // the outcome it is configured for, as a real provider would: it retries a
 // webhook the gateway did not accept, and it answers Status with what it
-// decided. It remembers that only in memory: a worker restarted forgets,
-// and says unknown.
+// decided.
 //
-// Every delivery runs on a goroutine the provider owns: Close stops them
-// (a webhook not yet accepted is then not sent) and waits for them.
+// Its decision is its configured Outcome, the same for every order, so
+// Status answers it for any order it is asked about, in any process: a
+// second worker's provider, or one restarted, says paid for an order the
+// first charged, and the sweeper never cancels a paid order because the
+// worker that charged it is not the one asking. That is simpler and as
+// sound as keeping decisions in Redis: the settler asks only about orders
+// in Postgres, and every one of those is charged (a failed charge retries
+// its message), so there is no order it could be wrong about.
+//
+// Every delivery runs on a goroutine the provider owns, and is remembered
+// only while it runs (so a redelivered charge is not sent twice at once);
+// memory does not grow with the orders it has charged. Close ends them: a
+// webhook not yet accepted is sent once more, within closeSendLimit, and
+// one still refused is left to the sweeper, which Status answers.
 type TestProvider struct {
 	// Outcome is "succeed", "fail" or "never" (the webhook never comes, the
 	// payment stays pending, and the order is cancelled when it times out).
@@ -42,12 +53,12 @@ type TestProvider struct {
 	RetryFor time.Duration
 	Log      *slog.Logger
 
-	mu      sync.Mutex
-	decided map[int64]string // order id -> PaymentPaid, PaymentFailed or PaymentPending
-	ctx     context.Context  // ends at Close: stops every delivery
-	stop    context.CancelFunc
-	closed  bool
-	running sync.WaitGroup
+	mu         sync.Mutex
+	delivering map[int64]bool  // orders whose webhook is being sent
+	ctx        context.Context // ends at Close: stops every delivery
+	stop       context.CancelFunc
+	closed     bool
+	running    sync.WaitGroup
 }
 
 // The backoff between two attempts of a webhook: from retryFirst, doubled
@@ -59,7 +70,12 @@ const (
 	retryMost  = 10 * time.Second
 )
 
-// Charge decides the payment of an order once, and answers it later from a
+// closeSendLimit bounds the last attempt Close gives a webhook not yet
+// accepted: short, so a worker stopping is not held up by a gateway that is
+// down; what it cannot send, the sweeper recovers through Status.
+const closeSendLimit = time.Second
+
+// Charge decides the payment of an order, and answers it later from a
 // goroutine the provider owns.
 func (p *TestProvider) Charge(_ context.Context, c Charge) error {
 	p.mu.Lock()
@@ -67,37 +83,55 @@ func (p *TestProvider) Charge(_ context.Context, c Charge) error {
 	if p.closed {
 		return fmt.Errorf("charge order %d: %w", c.OrderID, ErrProviderClosed)
 	}
-	if p.decided == nil {
-		p.decided = map[int64]string{}
+	if p.delivering == nil {
+		p.delivering = map[int64]bool{}
 		// The deliveries outlive the charge's request; Close ends them.
 		p.ctx, p.stop = context.WithCancel(context.Background())
 	}
-	if _, dup := p.decided[c.OrderID]; dup {
-		return nil // a redelivered order is charged once
+	status := p.decision()
+	if status == PaymentPending || p.delivering[c.OrderID] {
+		return nil // never answered; or a redelivered order, being answered
 	}
-	status := PaymentPaid
-	switch p.Outcome {
-	case "never":
-		p.decided[c.OrderID] = PaymentPending
-		return nil
-	case "fail":
-		status = PaymentFailed
-	}
-	p.decided[c.OrderID] = status
 	body, err := json.Marshal(PaymentResult{OrderID: c.OrderID, SaleID: c.SaleID, ReservationID: c.ReservationID, Status: status})
 	if err != nil {
 		return fmt.Errorf("encode payment result of order %d: %w", c.OrderID, err)
 	}
+	p.delivering[c.OrderID] = true
 	p.running.Add(1)
 	go func() {
 		defer p.running.Done()
 		p.deliver(p.ctx, c.OrderID, body)
+		p.mu.Lock()
+		delete(p.delivering, c.OrderID)
+		p.mu.Unlock()
 	}()
 	return nil
 }
 
+// decision is what the provider decides of every charge: paid unless its
+// Outcome says otherwise.
+func (p *TestProvider) decision() string {
+	switch p.Outcome {
+	case "fail":
+		return PaymentFailed
+	case "never":
+		return PaymentPending
+	}
+	return PaymentPaid
+}
+
+// Delivering reports how many orders the provider holds in memory: those
+// whose webhook is still being sent.
+func (p *TestProvider) Delivering() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.delivering)
+}
+
 // deliver posts a result after Delay, and again until the gateway accepts
-// it, RetryFor has passed, or ctx ends.
+// it or RetryFor has passed. When ctx ends first (Close), it is sent once
+// more within closeSendLimit instead of being dropped: it was charged, and
+// its charge is not redelivered.
 func (p *TestProvider) deliver(ctx context.Context, orderID int64, body []byte) {
 	delay := p.Delay
 	if delay == 0 {
@@ -108,6 +142,7 @@ func (p *TestProvider) deliver(ctx context.Context, orderID int64, body []byte) 
 		retryFor = 10 * time.Minute
 	}
 	if !wait(ctx, delay) {
+		p.lastAttempt(orderID, body)
 		return
 	}
 	giveUp := time.Now().Add(retryFor)
@@ -118,6 +153,7 @@ func (p *TestProvider) deliver(ctx context.Context, orderID int64, body []byte) 
 			return
 		}
 		if ctx.Err() != nil {
+			p.lastAttempt(orderID, body)
 			return
 		}
 		pause := rand.N(backoff) + time.Millisecond
@@ -128,9 +164,21 @@ func (p *TestProvider) deliver(ctx context.Context, orderID int64, body []byte) 
 		}
 		p.Log.Warn("test payment webhook refused; retrying", "order", orderID, "attempt", attempt, "err", err)
 		if !wait(ctx, pause) {
+			p.lastAttempt(orderID, body)
 			return
 		}
 		backoff = min(backoff*2, retryMost)
+	}
+}
+
+// lastAttempt sends a webhook once as the provider closes. Its context is
+// its own, since the provider's has ended; closeSendLimit bounds it.
+func (p *TestProvider) lastAttempt(orderID int64, body []byte) {
+	ctx, cancel := context.WithTimeout(context.Background(), closeSendLimit)
+	defer cancel()
+	if err := p.post(ctx, body); err != nil {
+		p.Log.Warn("test payment webhook not sent before closing; the sweeper will ask for its status",
+			"order", orderID, "err", err)
 	}
 }
 
@@ -167,21 +215,17 @@ func (p *TestProvider) post(ctx context.Context, body []byte) error {
 }
 
 // Status says what the provider decided about an order's payment, whether
-// or not its webhook got through: PaymentPaid, PaymentFailed,
-// PaymentPending, or PaymentUnknown for an order it was never asked to
-// charge (or forgot, restarted).
-func (p *TestProvider) Status(_ context.Context, orderID int64) (string, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if s, ok := p.decided[orderID]; ok {
-		return s, nil
-	}
-	return PaymentUnknown, nil
+// or not its webhook got through: its configured outcome (PaymentPaid,
+// PaymentFailed or PaymentPending), the same in every process, so a
+// provider that did not charge the order itself (another worker's, or one
+// restarted) answers as the one that did.
+func (p *TestProvider) Status(_ context.Context, _ int64) (string, error) {
+	return p.decision(), nil
 }
 
-// Close stops the deliveries still under way (a webhook not yet accepted is
-// not sent) and waits for their goroutines. Charges after it fail. It may be
-// called more than once.
+// Close ends the deliveries still under way: each not yet accepted is sent
+// once more, within closeSendLimit, then left to the sweeper. It waits for
+// their goroutines. Charges after it fail. It may be called more than once.
 func (p *TestProvider) Close() {
 	p.mu.Lock()
 	p.closed = true

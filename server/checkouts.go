@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -71,31 +72,55 @@ func (s *Server) checkout(c *gin.Context) {
 	}
 	shopper := claims.Subject
 	fingerprint := fingerprintOf(req.Token, quantity)
-	if key != "" {
-		stored, err := s.deps.Answers.Begin(ctx, id, shopper, key, fingerprint)
-		if err != nil {
-			s.fail(c, err)
-			return
-		}
-		if stored != nil {
-			c.Header("Idempotent-Replayed", "true")
-			c.Data(stored.Status, "application/json; charset=utf-8", stored.Body)
-			return
-		}
+	// From here on the checkout runs to its end even if the client goes
+	// away: confirm.lua may already have run when its connection drops, and
+	// an answer not stored (or a key not freed) on the request's cancelled
+	// context left the key claimed, then the retry a 409 for a confirmed
+	// checkout. claimedFor still bounds it.
+	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), claimedFor)
+	defer cancel()
+	if key == "" {
+		status, body := s.checkoutAnswer(work, c, id, req.Token, quantity)
+		c.Data(status, "application/json; charset=utf-8", body)
+		return
 	}
-	status, body := s.checkoutAnswer(c, id, req.Token, quantity)
-	if key != "" {
-		var err error
-		if status >= 500 {
-			err = s.deps.Answers.Abandon(ctx, id, shopper, key) // our fault: let the retry run afresh
-		} else {
-			err = s.deps.Answers.Finish(ctx, id, shopper, key, checkout.Answer{Status: status, Body: body, Fingerprint: fingerprint})
+	stored, err := s.deps.Answers.Begin(work, id, shopper, key, fingerprint)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if stored != nil {
+		c.Header("Idempotent-Replayed", "true")
+		c.Data(stored.Status, "application/json; charset=utf-8", stored.Body)
+		return
+	}
+	// A panic in between would leave the key claimed until inFlightTTL: free
+	// it, then let gin's recovery answer 500.
+	defer func() {
+		if v := recover(); v != nil {
+			s.abandon(work, id, shopper, key)
+			panic(v)
 		}
-		if err != nil {
-			s.deps.Log.Warn("store idempotent answer", "sale", id, "err", err)
-		}
+	}()
+	status, body := s.checkoutAnswer(checkout.WithIdempotencyKey(work, key), c, id, req.Token, quantity)
+	if status >= 500 {
+		s.abandon(work, id, shopper, key) // our fault: let the retry run afresh
+	} else if err := s.deps.Answers.Finish(work, id, shopper, key, checkout.Answer{Status: status, Body: body, Fingerprint: fingerprint}); err != nil {
+		s.deps.Log.Warn("store idempotent answer", "sale", id, "err", err)
 	}
 	c.Data(status, "application/json; charset=utf-8", body)
+}
+
+// claimedFor bounds a checkout once begun, storing or freeing its answer
+// included, now that the client's going away no longer ends it: well within
+// the 30s a claimed key is held for a node that died.
+const claimedFor = 10 * time.Second
+
+// abandon frees an idempotency key whose request failed on our side.
+func (s *Server) abandon(ctx context.Context, saleID, shopper, key string) {
+	if err := s.deps.Answers.Abandon(ctx, saleID, shopper, key); err != nil {
+		s.deps.Log.Warn("free idempotency key", "sale", saleID, "err", err)
+	}
 }
 
 // unlessNoSale is the error to tell about a checkout whose token did not
@@ -110,8 +135,8 @@ func (s *Server) unlessNoSale(ctx context.Context, saleID string, tokenErr error
 }
 
 // checkoutAnswer runs a checkout and returns its HTTP answer.
-func (s *Server) checkoutAnswer(c *gin.Context, saleID, token string, quantity int) (int, []byte) {
-	receipt, err := s.deps.Checkout.Checkout(c.Request.Context(), saleID, token, quantity)
+func (s *Server) checkoutAnswer(ctx context.Context, c *gin.Context, saleID, token string, quantity int) (int, []byte) {
+	receipt, err := s.deps.Checkout.Checkout(ctx, saleID, token, quantity)
 	if err != nil {
 		p := problemFor(err)
 		if p == internalProblem {
@@ -120,7 +145,9 @@ func (s *Server) checkoutAnswer(c *gin.Context, saleID, token string, quantity i
 		setRetryAfter(c.Writer, err) // unavailable: when to try again
 		return p.status, encode(errorBody{Error: errorDetail{Code: p.code, Message: describe(p, err)}})
 	}
-	s.flagCheckout(c.Request.Context(), saleID, receipt, c.ClientIP())
+	if !receipt.Replayed { // flagged when it was confirmed
+		s.flagCheckout(ctx, saleID, receipt, c.ClientIP())
+	}
 	return http.StatusOK, encode(checkoutAnswer{ReservationID: receipt.ReservationID, Status: receipt.Status,
 		Quantity: receipt.Quantity})
 }

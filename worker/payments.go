@@ -226,11 +226,16 @@ func (p *PaymentSettler) announce(ctx context.Context, orderID int64, o settledO
 // SweepTimedOut settles the orders that waited longer than Timeout for
 // their payment, and returns how many it settled. It asks the provider
 // first, so a payment whose webhook was lost is not cancelled: paid makes
-// the order paid, failed cancels it. Pending or unknown after the timeout
-// cancel it too: its unit is held for nobody, and a payment that still
-// succeeds later is a late success, which changes nothing (a real provider
-// refunds it). A provider that cannot be asked gets one more Timeout before
-// the order is cancelled all the same.
+// the order paid, failed cancels it, pending cancels it too: its unit is
+// held for nobody, and a payment that still succeeds later is a late
+// success, which changes nothing (a real provider refunds it).
+//
+// Unknown is not an answer: a provider that never heard of an order it was
+// asked to charge has lost track (asked through another account, or its
+// record not yet written), and cancelling then could cancel a paid order.
+// It counts as a provider that cannot be asked: the order gets one more
+// Timeout, and only then is it cancelled all the same, with a warning, since
+// holding its unit for ever is worse for every other shopper.
 func (p *PaymentSettler) SweepTimedOut(ctx context.Context) (int, error) {
 	var late []struct {
 		ID       int64 `db:"id"`
@@ -245,15 +250,18 @@ func (p *PaymentSettler) SweepTimedOut(ctx context.Context) (int, error) {
 	settled := 0
 	for _, o := range late {
 		status, err := p.payments.Status(ctx, o.ID)
-		if err != nil {
-			if ctx.Err() != nil {
-				return settled, ctx.Err()
-			}
-			p.log.Warn("ask the payment provider about a late order", "order", o.ID, "err", err)
-			status = checkout.PaymentPending
+		if err != nil && ctx.Err() != nil {
+			return settled, ctx.Err()
+		}
+		if err != nil || status == checkout.PaymentUnknown {
 			if !o.VeryLate {
-				continue // asked again at the next sweep
+				p.log.Warn("the payment provider cannot say what became of a late order; asked again next sweep",
+					"order", o.ID, "status", status, "err", err)
+				continue
 			}
+			p.log.Warn("the payment provider still cannot say what became of an order after twice its timeout; cancelling it",
+				"order", o.ID, "status", status, "err", err)
+			status = checkout.PaymentUnknown
 		}
 		switch status {
 		case checkout.PaymentPaid:

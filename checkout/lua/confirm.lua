@@ -11,8 +11,12 @@
 -- says when it lapses. Confirming writes its record.
 -- KEYS: meta, res, batches, outbox, events, shoppers, journeys
 -- ARGV[1] reservation id, ARGV[2] shopper id, ARGV[3] event stream max length,
--- ARGV[4] quantity
+-- ARGV[4] quantity, ARGV[5] a digest of the request's idempotency key, or ''
 -- Returns the reservation as JSON with the sale's price and the quantity added.
+-- A reservation confirmed already is TOKEN_REUSED, except to the request that
+-- confirmed it sent again (the same non-empty key digest and quantity, its
+-- stored answer lost with a client gone or a node down): that one gets the
+-- reservation again, marked replayed, and nothing changes.
 local meta, res, batches, outbox, events, shoppers, journeys =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local id, shopper = ARGV[1], ARGV[2]
@@ -21,7 +25,15 @@ local raw = redis.call('HGET', res, id)
 if raw then
   local r = cjson.decode(raw)
   if r.shopper ~= shopper then return redis.error_reply(unknown) end
-  if r.status == 'confirmed' then return redis.error_reply('TOKEN_REUSED reservation already confirmed') end
+  if r.status == 'confirmed' then
+    if ARGV[5] ~= '' and r.key == ARGV[5] and r.quantity == tonumber(ARGV[4]) then
+      r.replayed = true
+      r.price_cents = tonumber(redis.call('HGET', meta, 'price_cents'))
+      r.currency = redis.call('HGET', meta, 'currency')
+      return cjson.encode(r)
+    end
+    return redis.error_reply('TOKEN_REUSED reservation already confirmed')
+  end
   return redis.error_reply('RESERVATION_EXPIRED the hold has lapsed')
 end
 local nonce, ticket = string.match(id, '^r_(.+)_(%d+)$')
@@ -47,6 +59,7 @@ end
 local r = {reservation = id, shopper = shopper, ticket = tonumber(ticket), expires_at = tonumber(expires_at),
   admitted_at = tonumber(admitted_at), txn = redis.call('HGET', journeys, shopper) or '',
   status = 'confirmed', confirmed_at = now, quantity = quantity}
+if ARGV[5] ~= '' then r.key = ARGV[5] end
 redis.call('HSET', res, id, cjson.encode(r))
 redis.call('HINCRBY', meta, 'held', -1)
 if quantity > 1 then redis.call('HINCRBY', meta, 'available', 1 - quantity) end

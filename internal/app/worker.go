@@ -65,7 +65,7 @@ func NewWorker(ctx context.Context, cfg Config, log *slog.Logger) (*Worker, erro
 // sweeper and the test provider's webhook deliveries have all ended.
 func (w *Worker) Run(ctx context.Context) error {
 	err := w.worker.Run(ctx)
-	w.payments.Close() // no charge comes once the consumers stopped
+	w.payments.Close() // no charge comes once the consumers stopped; a webhook not yet sent goes once more
 	return err
 }
 
