@@ -101,9 +101,16 @@ func (c *Catalog) List(ctx context.Context) ([]Plan, error) {
 
 // lock reads a sale's plan and locks its row until tx ends, or fails with
 // ErrSaleNotFound.
+//
+// FOR NO KEY UPDATE, not FOR UPDATE: an operator's action holds this lock
+// while it calls Redis, and FOR UPDATE would also block the key-share lock
+// that every INSERT INTO orders takes through its foreign key, stalling the
+// sale's orders behind a pause or a message. It still serialises operator
+// actions, and still makes the workers' "sold + n <= stock" update wait for
+// added stock to commit, as that update takes the same lock.
 func (c *Catalog) lock(ctx context.Context, tx *sqlx.Tx, id string) (*Plan, error) {
 	var p Plan
-	err := tx.GetContext(ctx, &p, selectSaleSQL+` WHERE id = $1 FOR UPDATE`, id)
+	err := tx.GetContext(ctx, &p, selectSaleSQL+` WHERE id = $1 FOR NO KEY UPDATE`, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("lock sale %s: %w", id, ErrSaleNotFound)
 	}
