@@ -111,10 +111,10 @@ func (c Control) detailUnknown() []byte {
 // Control applies an operator's action to a sale and records it in the audit
 // log: both, or, when the action is refused or fails, neither.
 //
-// The order is what makes that so. A Postgres transaction locks the sale's
-// row, makes the plan change (rate, stock, pow) and writes the audit row;
-// control.lua then runs, and may refuse (an ended sale, a resume of an open
-// one); only when it accepts does the transaction commit, with the state the
+// The order is what makes that so. A Postgres transaction locks the sale
+// (Catalog.lock), makes the plan change (rate, stock, pow) and writes the
+// audit row; control.lua then runs, and may refuse (an ended sale, a resume
+// of an open one); only when it accepts does the transaction commit, with the state the
 // action left the sale in added to the row. A refused action is rolled back,
 // so Postgres never keeps a change Redis refused, and a row Postgres refuses
 // fails the action before Redis was touched.
@@ -205,7 +205,7 @@ func (o *Operator) commit(ctx context.Context, tx *sqlx.Tx, pgctx context.Contex
 	if err == nil {
 		return nil
 	}
-	tx.Rollback() //nolint:errcheck // it holds the row lock rollForward takes
+	tx.Rollback() //nolint:errcheck // it holds the lock rollForward takes
 	fresh, cancel := o.detached(ctx)
 	defer cancel()
 	return o.rollForward(fresh, saleID, c, detail, auditID)
@@ -297,8 +297,8 @@ func (o *Operator) rollForward(ctx context.Context, saleID string, c Control, de
 		return notRecorded(err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	// Locking the row waits for the first transaction to end, whichever way.
-	if _, err := o.catalog.lock(ctx, tx, saleID); err != nil {
+	// Locking the sale waits for the first transaction to end, whichever way.
+	if _, err := o.catalog.lock(ctx, tx, saleID, false); err != nil {
 		return notRecorded(err)
 	}
 	var landed bool

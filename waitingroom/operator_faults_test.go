@@ -293,7 +293,7 @@ func TestARecordWhoseClientHangsUpMidwayStillAppliesAndRecords(t *testing.T) {
 	}
 }
 
-func TestAnOrderForASaleIsWrittenWhileAnOperatorActionHoldsItsRow(t *testing.T) {
+func TestAnOrderForASaleIsWrittenWhileAnOperatorActionIsUnderWay(t *testing.T) {
 	f := newFaultyOperator(t, 30*time.Second)
 	f.proxy.armed.Store(true)
 	done := make(chan error, 1)
@@ -301,20 +301,28 @@ func TestAnOrderForASaleIsWrittenWhileAnOperatorActionHoldsItsRow(t *testing.T) 
 		_, err := f.Control(context.Background(), f.saleID, Control{Action: ActionPause, Actor: "ops"})
 		done <- err
 	}()
-	<-f.proxy.scripts // the sale's row is locked, and Redis is being called
+	<-f.proxy.scripts // the sale is locked, and Redis is being called
 	tx, err := f.db.Beginx()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
-	// A bound, not a wait: the insert needs no lock the operator holds.
+	// A bound, not a wait: the order needs no lock the operator holds.
 	if _, err := tx.Exec(`SET LOCAL lock_timeout = '5s'`); err != nil {
 		t.Fatal(err)
 	}
+	// What an order worker writes (worker/orders.go): the order, and the
+	// sale's sold count under its guard.
 	_, err = tx.Exec(`INSERT INTO orders (sale_id, reservation_id, shopper_id, transaction_id, quantity, price_cents, status, confirmed_at)
 		VALUES ($1, 'r_1', 'alice', 'txn-alice', 1, 9900, 'confirmed', now())`, f.saleID)
 	if err != nil {
 		t.Errorf("an order insert waited on the operator's lock: %v", err)
+	}
+	if _, err := tx.Exec(`UPDATE sales SET sold = sold + 1 WHERE id = $1 AND sold + 1 <= stock`, f.saleID); err != nil {
+		t.Errorf("raising the sold count waited on a pause: %v", err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Errorf("the order's commit: %v", err)
 	}
 	f.proxy.cut() // the pause's reply never comes
 	if err := <-done; err == nil {
