@@ -100,11 +100,11 @@ func (o *Operator) Create(ctx context.Context, p Plan, actor string) (*Plan, err
 		return nil, err
 	}
 	if err := o.rooms.Load(pgctx, &p); err != nil {
-		o.unload(pgctx, p.ID)
+		o.unload(ctx, p.ID)
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
-		o.unload(pgctx, p.ID)
+		o.unload(ctx, p.ID)
 		return nil, fmt.Errorf("commit sale %s: %w", p.ID, err)
 	}
 	return &p, nil
@@ -134,8 +134,12 @@ func (o *Operator) replay(ctx context.Context, p Plan) (*Plan, error) {
 // unload takes a sale whose create failed back out of Redis: its keys (an
 // admitter may have begun on it) and its place on the active list. It is best
 // effort: should it fail, what is left is a sale whose id nobody was told and
-// that Postgres does not know, which foyer reconcile never looks at.
+// that Postgres does not know, which foyer reconcile never looks at. It runs
+// on a fresh detached context: the commit it follows may have failed because
+// the first one ran out.
 func (o *Operator) unload(ctx context.Context, id string) {
+	ctx, cancel := o.detached(ctx)
+	defer cancel()
 	k := salekeys.For(id)
 	o.rooms.rdb.SRem(ctx, salekeys.Active, id)
 	o.rooms.rdb.Del(ctx, k.Meta, k.Queue, k.Pre, k.Draw, k.Presort, k.Gone, k.Journeys, k.Shoppers, k.Res,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -351,5 +352,28 @@ func TestRetryingACreateAnswersTheFirstSaleAfterItsStartLeftTheAllowedPast(t *te
 	p.IdempotencyKey = "create-late-b"
 	if _, err := f.Create(t.Context(), p, "ops"); !errors.Is(err, ErrInvalidSale) {
 		t.Errorf("a new create with that start: %v, want ErrInvalidSale", err)
+	}
+}
+
+func TestACreateWhoseCommitOutlivesItsContextLeavesNothingInRedis(t *testing.T) {
+	f := newFaultyOperator(t, 5*time.Second)
+	failFirstCommitSlowly(t, f.db, f.Operator)
+	p := validPlan()
+	p.StartsAt, p.EndsAt = time.Now(), time.Now().Add(time.Hour)
+	if _, err := f.Create(t.Context(), p, "ops"); err == nil {
+		t.Fatal("a create whose commit failed succeeded")
+	}
+	var ids []string
+	if err := f.db.Select(&ids, `SELECT id FROM sales WHERE id <> $1`, f.saleID); err != nil || len(ids) != 0 {
+		t.Fatalf("sales in postgres besides the first: %v (%v)", ids, err)
+	}
+	if active := f.redis.SMembers(t.Context(), salekeys.Active).Val(); len(active) != 1 || active[0] != f.saleID {
+		t.Errorf("active sales in redis %v, want only the first, %s", active, f.saleID)
+	}
+	keys := f.redis.Keys(t.Context(), "sale:*").Val()
+	for _, k := range keys {
+		if !strings.Contains(k, "{"+f.saleID+"}") {
+			t.Errorf("the failed create left %s in redis", k)
+		}
 	}
 }
