@@ -25,7 +25,7 @@ func (o *Operator) Record(ctx context.Context, action, actor string, detail any,
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
-	pgctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	pgctx, cancel := o.detached(ctx)
 	defer cancel()
 	tx, err := o.catalog.Begin(pgctx)
 	if err != nil {
@@ -36,13 +36,19 @@ func (o *Operator) Record(ctx context.Context, action, actor string, detail any,
 	if err != nil {
 		return err
 	}
-	if err := apply(ctx); err != nil {
+	// On the detached context: a client that hangs up halfway through apply
+	// must not leave its change half made and the audit row rolled back.
+	if err := apply(pgctx); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err == nil {
 		return nil
 	}
-	if err := o.recordAgain(pgctx, id, action, actor, body); err != nil {
+	// A fresh context: the likeliest reason the commit failed is that pgctx
+	// ran out, and a retry on it would fail at once.
+	againctx, cancelAgain := o.detached(ctx)
+	defer cancelAgain()
+	if err := o.recordAgain(againctx, id, action, actor, body); err != nil {
 		// %v, not %w: a network error must not be told as "unavailable,
 		// nothing was done", since the action was done.
 		return fmt.Errorf("%s took effect but could not be recorded in the audit log: %v", action, err)

@@ -99,11 +99,28 @@ func (c *Catalog) List(ctx context.Context) ([]Plan, error) {
 	return plans, nil
 }
 
-// lock reads a sale's plan and locks its row until tx ends, or fails with
-// ErrSaleNotFound.
-func (c *Catalog) lock(ctx context.Context, tx *sqlx.Tx, id string) (*Plan, error) {
+// lock serialises operator actions on one sale until tx ends, and reads its
+// plan, or fails with ErrSaleNotFound. An action holds it while it calls
+// Redis, so what it takes must stall the sale's orders as little as can be:
+//
+//   - Between actions, a transaction-level advisory lock on the sale's id.
+//     Orders never take it, so a pause or a message stalls no order.
+//   - rowLock adds FOR NO KEY UPDATE on the sale's row, for an action that
+//     changes the plan. Not FOR UPDATE, which would also block the key-share
+//     lock every INSERT INTO orders takes through its foreign key. It does
+//     make the workers' "sold + n <= stock" update wait, as that update
+//     takes the same lock, which is what lets it read added stock once
+//     committed.
+func (c *Catalog) lock(ctx context.Context, tx *sqlx.Tx, id string, rowLock bool) (*Plan, error) {
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "foyer sale actions "+id); err != nil {
+		return nil, fmt.Errorf("lock sale %s: %w", id, err)
+	}
+	q := selectSaleSQL + ` WHERE id = $1`
+	if rowLock {
+		q += ` FOR NO KEY UPDATE`
+	}
 	var p Plan
-	err := tx.GetContext(ctx, &p, selectSaleSQL+` WHERE id = $1 FOR UPDATE`, id)
+	err := tx.GetContext(ctx, &p, q, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("lock sale %s: %w", id, ErrSaleNotFound)
 	}
@@ -113,11 +130,11 @@ func (c *Catalog) lock(ctx context.Context, tx *sqlx.Tx, id string) (*Plan, erro
 	return &p, nil
 }
 
-// changePlan locks the sale's row and records a changed rate, added stock or
+// changePlan locks the sale (lock) and records a changed rate, added stock or
 // a new proof-of-work difficulty in its plan, inside tx. It refuses stock
 // that would pass maxStock with ErrInvalidSale; other actions only lock.
 func (c *Catalog) changePlan(ctx context.Context, tx *sqlx.Tx, saleID string, ctl Control) error {
-	p, err := c.lock(ctx, tx, saleID)
+	p, err := c.lock(ctx, tx, saleID, ctl.Action == ActionRate || ctl.Action == ActionAddStock || ctl.Action == ActionPow)
 	if err != nil {
 		return err
 	}

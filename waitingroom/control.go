@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/internal/salekeys"
@@ -38,10 +39,11 @@ const maxMessageLen = 500
 // maxActorLen bounds who did an action, as the audit log records it.
 const maxActorLen = 200
 
-// recordTimeout bounds the Postgres side of an action once it has begun. It
-// does not follow the request's context: once Redis has taken an action,
-// recording it must not depend on the client still being there.
-const recordTimeout = 10 * time.Second
+// defaultRecordTimeout bounds the Postgres side of an action once it has
+// begun (Operator.recordTimeout). It does not follow the request's context:
+// once Redis has taken an action, recording it must not depend on the client
+// still being there.
+const defaultRecordTimeout = 10 * time.Second
 
 // Control is one operator action with its argument.
 type Control struct {
@@ -99,13 +101,20 @@ func (c Control) detail(state string) []byte {
 	return b
 }
 
+// detailUnknown is the audit log's detail of an add_stock whose outcome in
+// Redis is unknown: Postgres took the stock, Redis may not have.
+func (c Control) detailUnknown() []byte {
+	b, _ := json.Marshal(map[string]any{"value": c.Value, "outcome": "unknown"})
+	return b
+}
+
 // Control applies an operator's action to a sale and records it in the audit
 // log: both, or, when the action is refused or fails, neither.
 //
-// The order is what makes that so. A Postgres transaction locks the sale's
-// row, makes the plan change (rate, stock, pow) and writes the audit row;
-// control.lua then runs, and may refuse (an ended sale, a resume of an open
-// one); only when it accepts does the transaction commit, with the state the
+// The order is what makes that so. A Postgres transaction locks the sale
+// (Catalog.lock), makes the plan change (rate, stock, pow) and writes the
+// audit row; control.lua then runs, and may refuse (an ended sale, a resume
+// of an open one); only when it accepts does the transaction commit, with the state the
 // action left the sale in added to the row. A refused action is rolled back,
 // so Postgres never keeps a change Redis refused, and a row Postgres refuses
 // fails the action before Redis was touched.
@@ -117,17 +126,24 @@ func (c Control) detail(state string) []byte {
 //
 // Redis accepted, then the commit failed: the action is in effect, so it is
 // recorded again (rolled forward) in a fresh transaction, unless the first
-// commit did land after all. Only if that fails too does the call fail, with
-// an internal error that says the action took effect; foyer reconcile then
-// shows what differs. A Redis that does not answer the script leaves its
-// outcome unknown: Postgres is rolled back, and the action may be sent again
-// (every action but add_stock is the same twice; reconcile shows stock that
-// Redis took and Postgres did not).
+// commit did land after all, on a fresh context of its own. Only if that
+// fails too does the call fail, with an internal error that says the action
+// took effect; foyer reconcile then shows what differs.
+//
+// A Redis that does not answer the script leaves its outcome unknown. For
+// add_stock, Postgres must never hold less stock than Redis, or shoppers
+// Redis let in would have their orders refused by the workers' guard: the
+// increase is committed anyway, its audit row marked "outcome": "unknown",
+// and the call fails saying so. Stock in Postgres that Redis lacks is
+// harmless (only Redis lets shoppers in) and foyer reconcile reports it. For
+// the other actions Postgres is rolled back, and the action may be sent
+// again: each is the same twice. The script is sent at most once (runOnce):
+// go-redis would otherwise send it again after a read timeout.
 func (o *Operator) Control(ctx context.Context, saleID string, c Control) (State, error) {
 	if err := c.validate(); err != nil {
 		return "", err
 	}
-	pgctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	pgctx, cancel := o.detached(ctx)
 	defer cancel()
 	tx, err := o.catalog.Begin(pgctx)
 	if err != nil {
@@ -151,20 +167,23 @@ func (o *Operator) Control(ctx context.Context, saleID string, c Control) (State
 	k := salekeys.For(saleID)
 	// On the detached context too: a client that goes away must not leave
 	// the script's outcome unknown to us.
-	state, err := controlScript.Run(pgctx, o.rooms.rdb, []string{k.Meta, k.Events},
+	state, err := runOnce(pgctx, o.rooms.rdb, controlScript, []string{k.Meta, k.Events},
 		string(c.Action), value, salekeys.EventsMaxLen).Text()
-	if err != nil {
+	detail := c.detail(state)
+	unknown := err != nil && c.Action == ActionAddStock && !refusedByControl(err)
+	if unknown {
+		detail = c.detailUnknown()
+	} else if err != nil {
 		return "", fmt.Errorf("%s sale %s: %w", c.Action, saleID, scriptError(err))
 	}
-	_, err = tx.ExecContext(pgctx, `UPDATE admin_actions SET detail = $2 WHERE id = $1`, auditID, c.detail(state))
-	if err == nil {
-		err = tx.Commit()
+	if err := o.commit(ctx, tx, pgctx, saleID, c, detail, auditID); err != nil {
+		return "", err
 	}
-	if err != nil {
-		tx.Rollback() //nolint:errcheck // it holds the row lock rollForward takes
-		if err := o.rollForward(pgctx, saleID, c, state, auditID); err != nil {
-			return "", err
-		}
+	if unknown {
+		// %v, not %w: "unavailable, nothing was done, retry" would be
+		// wrong, and a retry would add the stock to Postgres twice.
+		return "", fmt.Errorf("%s sale %s: redis did not say whether it took the stock; "+
+			"postgres has it (run foyer reconcile before adding again): %v", c.Action, saleID, err)
 	}
 	if c.Action == ActionAddStock && State(state) != StateEnded {
 		// Once more, for a retire that raced with the first listing; the
@@ -172,6 +191,74 @@ func (o *Operator) Control(ctx context.Context, saleID string, c Control) (State
 		o.rooms.rdb.SAdd(pgctx, salekeys.Active, saleID)
 	}
 	return State(state), nil
+}
+
+// commit writes the audit row's final detail and commits tx, which holds the
+// plan change; should that fail, it rolls the action forward in a fresh
+// transaction, on a fresh context: the likeliest reason the commit failed is
+// that pgctx ran out.
+func (o *Operator) commit(ctx context.Context, tx *sqlx.Tx, pgctx context.Context, saleID string, c Control, detail []byte, auditID int64) error {
+	_, err := tx.ExecContext(pgctx, `UPDATE admin_actions SET detail = $2 WHERE id = $1`, auditID, detail)
+	if err == nil {
+		err = tx.Commit()
+	}
+	if err == nil {
+		return nil
+	}
+	tx.Rollback() //nolint:errcheck // it holds the lock rollForward takes
+	fresh, cancel := o.detached(ctx)
+	defer cancel()
+	return o.rollForward(fresh, saleID, c, detail, auditID)
+}
+
+// refusedByControl reports whether err is control.lua refusing the action,
+// which it does before it changes anything. Any other failure (a timeout, a
+// lost connection, another error reply) leaves the outcome unknown.
+func refusedByControl(err error) bool {
+	switch salekeys.ReplyCode(err) {
+	case "NO_SALE", "SALE_ENDED", "BAD_STATE":
+		return true
+	}
+	return false
+}
+
+// onceCmd is a command go-redis must not send again once it may have
+// reached Redis. The client retries a command whose reply timed out or whose
+// connection broke, up to MaxRetries (3 by default), pipelines included;
+// Cmder.NoRetry (go-redis v9.23) turns that off for one command, leaving
+// only the replay of a command the client knows it never wrote. The shared
+// client keeps its retries for every other, idempotent, command.
+type onceCmd struct{ *redis.Cmd }
+
+func (onceCmd) NoRetry() bool { return true }
+
+// runOnce runs a script that is not safe to run twice, sending it at most
+// once: EVALSHA, and, should Redis not know the script (NOSCRIPT, so it did
+// not run), SCRIPT LOAD and EVALSHA once more. Script.Run would do the same
+// through the client's retries.
+func runOnce(ctx context.Context, rdb redis.UniversalClient, s *redis.Script, keys []string, args ...any) *redis.Cmd {
+	evalsha := func() *redis.Cmd {
+		cmdArgs := append([]any{"evalsha", s.Hash(), len(keys)}, toAny(keys)...)
+		cmd := redis.NewCmd(ctx, append(cmdArgs, args...)...)
+		_ = rdb.Process(ctx, onceCmd{cmd}) // the error is on cmd
+		return cmd
+	}
+	cmd := evalsha()
+	if salekeys.ReplyCode(cmd.Err()) != "NOSCRIPT" {
+		return cmd
+	}
+	if err := s.Load(ctx, rdb).Err(); err != nil {
+		return cmd
+	}
+	return evalsha()
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }
 
 // listIfRestocked lists a sale as active before stock is added to it: a
@@ -198,7 +285,7 @@ func (o *Operator) listIfRestocked(ctx context.Context, saleID string, c Control
 // rollForward records in Postgres an action Redis has taken, after the first
 // attempt failed. auditID is the audit row the first attempt wrote: a row
 // with that id exists only if its commit landed, as ids are never reused.
-func (o *Operator) rollForward(ctx context.Context, saleID string, c Control, state string, auditID int64) error {
+func (o *Operator) rollForward(ctx context.Context, saleID string, c Control, detail []byte, auditID int64) error {
 	notRecorded := func(err error) error {
 		// %v, not %w: a network error here must not be told as
 		// "unavailable, nothing was done", since the action was done.
@@ -210,8 +297,8 @@ func (o *Operator) rollForward(ctx context.Context, saleID string, c Control, st
 		return notRecorded(err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	// Locking the row waits for the first transaction to end, whichever way.
-	if _, err := o.catalog.lock(ctx, tx, saleID); err != nil {
+	// Locking the sale waits for the first transaction to end, whichever way.
+	if _, err := o.catalog.lock(ctx, tx, saleID, false); err != nil {
 		return notRecorded(err)
 	}
 	var landed bool
@@ -224,7 +311,7 @@ func (o *Operator) rollForward(ctx context.Context, saleID string, c Control, st
 	if err := o.catalog.changePlan(ctx, tx, saleID, c); err != nil {
 		return notRecorded(err)
 	}
-	if _, err := o.catalog.recordIn(ctx, tx, saleID, string(c.Action), c.Actor, c.detail(state)); err != nil {
+	if _, err := o.catalog.recordIn(ctx, tx, saleID, string(c.Action), c.Actor, detail); err != nil {
 		return notRecorded(err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -17,11 +17,24 @@ import (
 type Operator struct {
 	catalog *Catalog
 	rooms   *Rooms
+	// recordTimeout bounds each Postgres transaction of an action once it
+	// has begun. Defaults to defaultRecordTimeout; tests shorten it.
+	recordTimeout time.Duration
+	// now is the clock plans are checked against. Defaults to time.Now.
+	now func() time.Time
 }
 
 // NewOperator returns an operator over a catalog and the rooms in Redis.
 func NewOperator(catalog *Catalog, rooms *Rooms) *Operator {
-	return &Operator{catalog: catalog, rooms: rooms}
+	return &Operator{catalog: catalog, rooms: rooms, recordTimeout: defaultRecordTimeout, now: time.Now}
+}
+
+// detached returns a context for Postgres work that must finish whatever
+// the client does: once Redis may have taken an action, recording it must
+// not depend on the client still being there. Each attempt gets its own, so
+// that a retry is not born expired by the attempt it retries.
+func (o *Operator) detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), o.recordTimeout)
 }
 
 // ErrIdempotencyKeyReused means an Idempotency-Key came back with another
@@ -49,23 +62,25 @@ func (o *Operator) Create(ctx context.Context, p Plan, actor string) (*Plan, err
 	// In UTC and to the microsecond, as Postgres keeps them, so that a
 	// replay answers the very times the first create did.
 	p.StartsAt, p.EndsAt = p.StartsAt.UTC().Truncate(time.Microsecond), p.EndsAt.UTC().Truncate(time.Microsecond)
-	if err := p.ValidateAt(time.Now()); err != nil {
-		return nil, err
-	}
 	if why := textProblem(actor, maxActorLen); why != "" {
 		return nil, fmt.Errorf("%w: actor %s", ErrInvalidSale, why)
 	}
 	if why := textProblem(p.IdempotencyKey, maxIdempotencyKeyLen); why != "" {
 		return nil, fmt.Errorf("%w: Idempotency-Key %s", ErrInvalidSale, why)
 	}
+	// The key first, then the clock: a retry answers what the first create
+	// did, even once its schedule would no longer pass the check against now.
 	if p.IdempotencyKey != "" {
 		if prior, err := o.replay(ctx, p); prior != nil || err != nil {
 			return prior, err
 		}
 	}
+	if err := p.ValidateAt(o.now()); err != nil {
+		return nil, err
+	}
 	// Detached from the request: once Redis holds the sale, its outcome must
 	// not depend on the client staying.
-	pgctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	pgctx, cancel := o.detached(ctx)
 	defer cancel()
 	tx, err := o.catalog.Begin(pgctx)
 	if err != nil {
@@ -85,11 +100,11 @@ func (o *Operator) Create(ctx context.Context, p Plan, actor string) (*Plan, err
 		return nil, err
 	}
 	if err := o.rooms.Load(pgctx, &p); err != nil {
-		o.unload(pgctx, p.ID)
+		o.unload(ctx, p.ID)
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
-		o.unload(pgctx, p.ID)
+		o.unload(ctx, p.ID)
 		return nil, fmt.Errorf("commit sale %s: %w", p.ID, err)
 	}
 	return &p, nil
@@ -106,7 +121,7 @@ func (o *Operator) replay(ctx context.Context, p Plan) (*Plan, error) {
 	if prior.Fingerprint != p.Fingerprint {
 		return nil, fmt.Errorf("create sale: %w", ErrIdempotencyKeyReused)
 	}
-	if prior.EndsAt.After(time.Now()) {
+	if prior.EndsAt.After(o.now()) {
 		// A commit may have landed although it reported failure, and the
 		// sale been unloaded from Redis: loading again is a no-op otherwise.
 		if err := o.rooms.Load(ctx, prior); err != nil {
@@ -119,8 +134,12 @@ func (o *Operator) replay(ctx context.Context, p Plan) (*Plan, error) {
 // unload takes a sale whose create failed back out of Redis: its keys (an
 // admitter may have begun on it) and its place on the active list. It is best
 // effort: should it fail, what is left is a sale whose id nobody was told and
-// that Postgres does not know, which foyer reconcile never looks at.
+// that Postgres does not know, which foyer reconcile never looks at. It runs
+// on a fresh detached context: the commit it follows may have failed because
+// the first one ran out.
 func (o *Operator) unload(ctx context.Context, id string) {
+	ctx, cancel := o.detached(ctx)
+	defer cancel()
 	k := salekeys.For(id)
 	o.rooms.rdb.SRem(ctx, salekeys.Active, id)
 	o.rooms.rdb.Del(ctx, k.Meta, k.Queue, k.Pre, k.Draw, k.Presort, k.Gone, k.Journeys, k.Shoppers, k.Res,
