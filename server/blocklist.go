@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/foyerhq/foyer/internal/blocklist"
+	"github.com/foyerhq/foyer/internal/wire"
 )
 
 // errBlocked is a client on the operators' blocklist.
@@ -162,7 +163,7 @@ func (h *hub) closeBlocked(blocked func(ip netip.Addr, shopper string) bool) int
 		r.mu.Lock()
 		for c := range r.conns {
 			if blocked(c.addr, c.shopper) {
-				c.close(closeBlocked, "blocked")
+				c.close(wire.CloseBlocked, "blocked")
 				n++
 			}
 		}

@@ -9,11 +9,12 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
 // sendBuffer is how many messages may wait for a slow client before it is
-// cut off with closeTooSlow. A client that reads at all never gets near it:
+// cut off with wire.CloseTooSlow. A client that reads at all never gets near it:
 // a shopper receives about one message a second.
 const sendBuffer = 32
 
@@ -72,7 +73,7 @@ func newConn(ws *websocket.Conn, out *corkable, shopper string, addr netip.Addr,
 		held: true, done: make(chan struct{})}
 	c.metrics.connections.Inc()
 	c.metrics.open.Add(1)
-	c.idle = time.AfterFunc(idleFor, func() { c.close(closeIdle, "idle: nothing received") })
+	c.idle = time.AfterFunc(idleFor, func() { c.close(wire.CloseIdle, "idle: nothing received") })
 	return c
 }
 

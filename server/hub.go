@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -56,7 +57,7 @@ type hooks struct {
 	readingTickets func(saleID string)
 	// handling runs before a client message is handled, on the message's
 	// goroutine.
-	handling func(m clientMsg)
+	handling func(m wire.ClientMsg)
 }
 
 // track counts a shopper socket the node starts to handle; done, called

@@ -18,6 +18,7 @@ import (
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/keyring"
 	"github.com/foyerhq/foyer/internal/testenv"
+	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -98,7 +99,7 @@ type testSocket struct {
 func (n *testNode) dial(t *testing.T, ctx context.Context, saleID, query string) *testSocket {
 	t.Helper()
 	url := "ws" + strings.TrimPrefix(n.url, "http") + "/v1/sales/" + saleID + "/ws?" + query
-	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{Subprotocol}})
+	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{wire.Subprotocol}})
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)
 	}
@@ -137,7 +138,7 @@ func (s *testSocket) read(ctx context.Context) (wireMsg, error) {
 		if err := json.Unmarshal(data, &m); err != nil {
 			s.t.Fatalf("decode %s: %v", data, err)
 		}
-		if m.Type != msgStock {
+		if m.Type != wire.MsgStock {
 			return m, nil
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/foyerhq/foyer/internal/ratelimit"
+	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -197,12 +198,12 @@ func (s *Server) departUnwelcomed(ctx context.Context, saleID, shopper string) {
 func (s *Server) welcome(ctx context.Context, st waitingroom.Status, conn *conn, made *madeSessionView, difficulty int) (*saleRoom, bool) {
 	conn.told = st.State
 	conn.enqueue(encode(welcomeMsg{
-		Type: msgWelcome, Protocol: 1, ServerTime: time.Now().UnixMilli(),
+		Type: wire.MsgWelcome, Protocol: wire.Version, ServerTime: time.Now().UnixMilli(),
 		Sale: viewOf(st), You: youView{ShopperID: conn.shopper, Session: made},
 		Pow: s.challengeFor(st.SaleID, conn.shopper, difficulty),
 	}))
 	if st.State == waitingroom.StateSoldOut {
-		conn.enqueue(encode(soldOutMsg{Type: msgSoldOut}))
+		conn.enqueue(encode(soldOutMsg{Type: wire.MsgSoldOut}))
 	}
 	room, err := s.hub.enter(ctx, st, conn)
 	if errors.Is(err, errDraining) {
@@ -240,7 +241,7 @@ func (ss *session) arrive(ctx context.Context, madeNow, joinNow bool) {
 // refuseUnread refuses a socket whose sale's status could not be read.
 func (s *Server) refuseUnread(ctx context.Context, ws *websocket.Conn, err error) {
 	if errors.Is(err, waitingroom.ErrSaleNotFound) {
-		s.refuse(ctx, ws, err, closeSaleNotFound)
+		s.refuse(ctx, ws, err, wire.CloseSaleNotFound)
 		return
 	}
 	s.refuse(ctx, ws, err, websocket.StatusTryAgainLater)

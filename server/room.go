@@ -8,6 +8,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -139,7 +140,7 @@ func (r *saleRoom) apply(e waitingroom.Event) {
 		r.difficulty = e.PowDifficulty
 	case waitingroom.EventExpired:
 		for _, rel := range e.Released {
-			msg := encode(expiredMsg{Type: msgExpired, ReservationID: rel.Reservation})
+			msg := encode(expiredMsg{Type: wire.MsgExpired, ReservationID: rel.Reservation})
 			for _, c := range r.shoppers[rel.Shopper] {
 				if c.reservation == rel.Reservation {
 					c.status, c.reservation = connIdle, ""
@@ -154,17 +155,17 @@ func (r *saleRoom) apply(e waitingroom.Event) {
 		r.setState(e.State, e.SeedHash, e.Seed)
 	case waitingroom.EventStock:
 		stock := r.stock
-		stock.Type, stock.Total, stock.Left = msgStock, e.Stock, e.Available
+		stock.Type, stock.Total, stock.Left = wire.MsgStock, e.Stock, e.Available
 		stock.AllHeld = stock.Left == 0 && stock.Held > 0
 		if stock != r.stock {
 			r.stock = stock
 			r.broadcast(encode(stock))
 		}
 	case waitingroom.EventMessage:
-		r.broadcast(encode(stateMsg{Type: msgState, State: r.state, Message: e.Message}))
+		r.broadcast(encode(stateMsg{Type: wire.MsgState, State: r.state, Message: e.Message}))
 	case waitingroom.EventOrder:
 		o := e.Order
-		msg := encode(orderMsg{Type: msgOrder, ReservationID: o.Reservation, OrderID: o.OrderID, Status: o.Status})
+		msg := encode(orderMsg{Type: wire.MsgOrder, ReservationID: o.Reservation, OrderID: o.OrderID, Status: o.Status})
 		for _, c := range r.shoppers[o.Shopper] {
 			c.status = connOrdered
 			c.enqueue(msg)
@@ -185,7 +186,7 @@ func (r *saleRoom) setState(s waitingroom.State, seedHash, seed string) {
 	was := r.state
 	r.state = s
 	r.epoch++
-	r.broadcast(encode(stateMsg{Type: msgState, State: s, SeedHash: seedHash, Seed: seed}))
+	r.broadcast(encode(stateMsg{Type: wire.MsgState, State: s, SeedHash: seedHash, Seed: seed}))
 	for c := range r.conns {
 		c.told = s
 	}
@@ -198,7 +199,7 @@ func (r *saleRoom) setState(s waitingroom.State, seedHash, seed string) {
 		}
 	}
 	if s == waitingroom.StateSoldOut {
-		msg := encode(soldOutMsg{Type: msgSoldOut})
+		msg := encode(soldOutMsg{Type: wire.MsgSoldOut})
 		for c := range r.conns {
 			if c.status == connWaiting || c.status == connIdle {
 				c.status = connIdle
@@ -252,7 +253,7 @@ func (r *saleRoom) prequeued(shopper string, ticket int64) bool {
 	if r.drawn {
 		return false
 	}
-	msg := encode(prequeueMsg{Type: msgPrequeue, Ticket: ticket, SeedHash: r.seedHash, StartsAt: r.startsAt.UTC()})
+	msg := encode(prequeueMsg{Type: wire.MsgPrequeue, Ticket: ticket, SeedHash: r.seedHash, StartsAt: r.startsAt.UTC()})
 	for _, c := range r.shoppers[shopper] {
 		if c.status == connIdle || c.status == connPrequeue {
 			c.status = connPrequeue
@@ -278,7 +279,7 @@ func (r *saleRoom) powDifficulty() int {
 func (r *saleRoom) left(shopper string, asking *conn) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	msg := encode(leftMsg{Type: msgLeft})
+	msg := encode(leftMsg{Type: wire.MsgLeft})
 	for _, c := range r.shoppers[shopper] {
 		waiting := c.status == connWaiting || c.status == connPrequeue
 		if waiting {
@@ -341,7 +342,7 @@ func (r *saleRoom) answerPosition(c *conn, pos int64) {
 // sendPosition sends pos and records it as the last shown. r.mu is held.
 func (r *saleRoom) sendPosition(c *conn, pos int64) {
 	c.lastPos = pos
-	c.enqueue(encode(positionMsg{Type: msgPosition, Position: pos, Ahead: pos - 1, Waiting: max(r.waiting, pos),
+	c.enqueue(encode(positionMsg{Type: wire.MsgPosition, Position: pos, Ahead: pos - 1, Waiting: max(r.waiting, pos),
 		ETA: r.estimate(c, pos-1)}))
 }
 
@@ -412,7 +413,7 @@ func (r *saleRoom) push(st waitingroom.Status) {
 	defer r.mu.Unlock()
 	r.waiting = st.Waiting
 	r.rate, r.startsAt = st.Rate, st.StartsAt
-	stock := stockView{Type: msgStock, Total: st.Stock, Left: st.Available, Held: st.Held, Sold: st.Sold,
+	stock := stockView{Type: wire.MsgStock, Total: st.Stock, Left: st.Available, Held: st.Held, Sold: st.Sold,
 		AllHeld: st.Available == 0 && st.Held > 0}
 	if stock != r.stock {
 		r.stock = stock
@@ -436,10 +437,10 @@ func (r *saleRoom) push(st waitingroom.Status) {
 // sale that has sold out meanwhile. r.mu is held.
 func (r *saleRoom) retell(c *conn) {
 	c.told = r.state
-	c.enqueue(encode(stateMsg{Type: msgState, State: r.state, SeedHash: r.seedHash}))
+	c.enqueue(encode(stateMsg{Type: wire.MsgState, State: r.state, SeedHash: r.seedHash}))
 	if r.state == waitingroom.StateSoldOut && c.status == connWaiting {
 		c.status = connIdle
-		c.enqueue(encode(soldOutMsg{Type: msgSoldOut}))
+		c.enqueue(encode(soldOutMsg{Type: wire.MsgSoldOut}))
 	}
 }
 

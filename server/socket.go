@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
 
+	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -77,7 +78,7 @@ func (s *Server) shopperSocket(c *gin.Context) {
 	}()
 	upgrade := &smallBuffers{ResponseWriter: c.Writer}
 	ws, err := websocket.Accept(upgrade, c.Request, &websocket.AcceptOptions{
-		Subprotocols:   []string{Subprotocol},
+		Subprotocols:   []string{wire.Subprotocol},
 		OriginPatterns: s.cfg.AllowedOrigins,
 	})
 	if err != nil {
@@ -86,8 +87,8 @@ func (s *Server) shopperSocket(c *gin.Context) {
 	ws.SetReadLimit(readLimit)
 	// A client that names versions must name ours; one that names none (a
 	// plain browser WebSocket) is taken to speak v1.
-	if c.Request.Header.Get("Sec-WebSocket-Protocol") != "" && ws.Subprotocol() != Subprotocol {
-		s.refuse(c.Request.Context(), ws, errBadVersion, closeBadVersion)
+	if c.Request.Header.Get("Sec-WebSocket-Protocol") != "" && ws.Subprotocol() != wire.Subprotocol {
+		s.refuse(c.Request.Context(), ws, errBadVersion, wire.CloseUnsupportedVersion)
 		return
 	}
 	ctx := c.Request.Context()
@@ -95,11 +96,11 @@ func (s *Server) shopperSocket(c *gin.Context) {
 	// and all, which the sale id would otherwise keep for the socket's life.
 	saleID := strings.Clone(c.Param("sale"))
 	if sessionErr != nil {
-		s.refuse(ctx, ws, sessionErr, closeSessionInvalid)
+		s.refuse(ctx, ws, sessionErr, wire.CloseSessionInvalid)
 		return
 	}
 	if !waitingroom.ValidSaleID(saleID) {
-		s.refuse(ctx, ws, waitingroom.ErrSaleNotFound, closeSaleNotFound)
+		s.refuse(ctx, ws, waitingroom.ErrSaleNotFound, wire.CloseSaleNotFound)
 		return
 	}
 	handedOff = true // open gives the places back if the socket cannot stay
@@ -123,7 +124,7 @@ func (s *Server) shopperSocket(c *gin.Context) {
 // touches no shared state: the node is about to close its Redis client.
 func (s *Server) drainingSocket(c *gin.Context) {
 	ws, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{
-		Subprotocols:   []string{Subprotocol},
+		Subprotocols:   []string{wire.Subprotocol},
 		OriginPatterns: s.cfg.AllowedOrigins,
 	})
 	if err != nil {
@@ -238,7 +239,7 @@ func (s *Server) refuse(ctx context.Context, ws *websocket.Conn, err error, code
 	p := problemFor(err)
 	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
-	_ = ws.Write(wctx, websocket.MessageText, encode(errorMsg{Type: msgError, Code: p.code, Message: describe(p, err),
+	_ = ws.Write(wctx, websocket.MessageText, encode(errorMsg{Type: wire.MsgError, Code: p.code, Message: describe(p, err),
 		RetryAfter: retryAfterOf(err)}))
 	ws.Close(code, p.code) //nolint:errcheck // the peer may be gone already
 }
@@ -248,18 +249,18 @@ func (s *Server) sendError(c *conn, err error) {
 	if p == internalProblem {
 		s.deps.Log.Error("shopper request failed", "shopper", c.shopper, "err", err)
 	}
-	c.enqueue(encode(errorMsg{Type: msgError, Code: p.code, Message: describe(p, err), RetryAfter: retryAfterOf(err)}))
+	c.enqueue(encode(errorMsg{Type: wire.MsgError, Code: p.code, Message: describe(p, err), RetryAfter: retryAfterOf(err)}))
 }
 
 // decodeClientMsg reads one message from a client: a JSON object of a type
 // the protocol knows, or errBadMessage saying what is wrong with it.
-func decodeClientMsg(data []byte) (clientMsg, error) {
-	var m clientMsg
+func decodeClientMsg(data []byte) (wire.ClientMsg, error) {
+	var m wire.ClientMsg
 	if err := json.Unmarshal(data, &m); err != nil {
-		return clientMsg{}, fmt.Errorf("%w: not a JSON object: %v", errBadMessage, err)
+		return wire.ClientMsg{}, fmt.Errorf("%w: not a JSON object: %v", errBadMessage, err)
 	}
-	if !slices.Contains(ClientMessageTypes, m.Type) {
-		return clientMsg{}, fmt.Errorf("%w: unknown type %q", errBadMessage, m.Type)
+	if !slices.Contains(wire.ClientMessageTypes, m.Type) {
+		return wire.ClientMsg{}, fmt.Errorf("%w: unknown type %q", errBadMessage, m.Type)
 	}
 	return m, nil
 }
@@ -317,16 +318,16 @@ func (ss *session) joinAtOpen(ctx context.Context, madeNow bool) {
 	if ss.s.asksWork(ss.room.powDifficulty()) {
 		// A shopper made a moment ago has no place to look for: straight
 		// to the challenge.
-		var none *powSolution
+		var none *wire.PowSolution
 		if madeNow {
-			none = &powSolution{}
+			none = &wire.PowSolution{}
 		}
 		if _, err := ss.proveWork(ctx, none); err != nil {
 			ss.s.sendError(ss.conn, err)
 		}
 		return
 	}
-	join := clientMsg{Type: cmdJoin}
+	join := wire.ClientMsg{Type: wire.CmdJoin}
 	var err error
 	if madeNow {
 		err = ss.limitJoin(ctx)
@@ -350,14 +351,14 @@ func (s *Server) asksWork(difficulty int) bool { return difficulty > 0 && s.deps
 // per-connection budget for what the node answers alone, the shared limits
 // for what touches the queue, and for a join the blocklist and the node's
 // ceiling on joins.
-func (ss *session) limit(ctx context.Context, m clientMsg) error {
-	if m.Type == cmdPing || m.Type == cmdTime {
+func (ss *session) limit(ctx context.Context, m wire.ClientMsg) error {
+	if m.Type == wire.CmdPing || m.Type == wire.CmdTime {
 		return ss.budget.take(time.Now())
 	}
 	if err := ss.s.allow(ctx, RuleShopperMessages, ss.shopper); err != nil {
 		return err
 	}
-	if m.Type != cmdJoin {
+	if m.Type != wire.CmdJoin {
 		return nil
 	}
 	return ss.limitJoin(ctx)
@@ -380,12 +381,12 @@ func (s *Server) limitJoin(ctx context.Context, addr netip.Addr, shopper string)
 	return s.admitJoin()
 }
 
-func (ss *session) handle(ctx context.Context, m clientMsg) error {
+func (ss *session) handle(ctx context.Context, m wire.ClientMsg) error {
 	if hook := ss.s.hub.hooks.handling; hook != nil {
 		hook(m)
 	}
 	switch m.Type {
-	case cmdJoin:
+	case wire.CmdJoin:
 		if answered, err := ss.proveWork(ctx, m.Pow); answered || err != nil {
 			return err
 		}
@@ -394,7 +395,7 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 			return err
 		}
 		ss.joined(ctx, place)
-	case cmdLeave:
+	case wire.CmdLeave:
 		waiting, err := ss.s.deps.Rooms.Leave(ctx, ss.saleID, ss.shopper)
 		if err != nil {
 			return err
@@ -403,7 +404,7 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 			return errNotJoined
 		}
 		ss.room.left(ss.shopper, ss.conn)
-	case cmdResume:
+	case wire.CmdResume:
 		// The session token is the resume token: a connection with it
 		// already found its place. resume asks for the place again.
 		place, ok, err := ss.s.deps.Rooms.Find(ctx, ss.saleID, ss.shopper)
@@ -414,10 +415,10 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 			return errNotJoined
 		}
 		ss.show(ctx, place) // answers this tab even if its position did not fall
-	case cmdTime:
-		ss.conn.enqueue(encode(timeMsg{Type: msgTime, ClientTime: m.ClientTime, ServerTime: time.Now().UnixMilli()}))
-	case cmdPing:
-		ss.conn.enqueue(encode(pongMsg{Type: msgPong}))
+	case wire.CmdTime:
+		ss.conn.enqueue(encode(timeMsg{Type: wire.MsgTime, ClientTime: m.ClientTime, ServerTime: time.Now().UnixMilli()}))
+	case wire.CmdPing:
+		ss.conn.enqueue(encode(pongMsg{Type: wire.MsgPong}))
 	default:
 		return fmt.Errorf("%w: unknown type %q", errBadMessage, m.Type)
 	}
