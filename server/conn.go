@@ -14,8 +14,10 @@ import (
 )
 
 // sendBuffer is how many messages may wait for a slow client before it is
-// cut off with wire.CloseTooSlow. A client that reads at all never gets near it:
-// a shopper receives about one message a second.
+// cut off (cut): dropped without a close frame, which its full socket buffer
+// could not take, so the client sees 1006, never wire.CloseTooSlow. A client
+// that reads at all never gets near it: a shopper receives about one message
+// a second.
 const sendBuffer = 32
 
 // writeTimeout bounds one write to a client. A write blocks only when the
@@ -152,9 +154,10 @@ func (c *conn) close(code websocket.StatusCode, reason string) {
 	}
 }
 
-// cut drops a client too slow to keep up, at once: its socket buffer is
-// full, so a close frame (4008) could not get through, and a graceful close
-// would hold a writer and the buffers until the write timeout.
+// cut drops a client too slow to keep up, at once and without a close
+// frame: its socket buffer is full, so wire.CloseTooSlow could not get
+// through, and a graceful close would hold a writer and the buffers until
+// the write timeout.
 func (c *conn) cut() {
 	if first, _ := c.markClosed(); first {
 		c.metrics.dropped.Inc()
@@ -199,6 +202,13 @@ func (c *conn) write(msgs [][]byte) error {
 		err = cmp.Or(err, c.out.uncork(writeTimeout))
 	}
 	return err
+}
+
+// closedHere reports whether this node has closed the connection.
+func (c *conn) closedHere() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
 }
 
 // markClosed reports whether this call is the one that closes the

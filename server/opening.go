@@ -107,14 +107,7 @@ func (s *Server) open(c *gin.Context, ws *websocket.Conn, out *corkable, saleID 
 	if arrival.ArriveErr != nil {
 		s.sendError(conn, arrival.ArriveErr)
 	}
-	switch {
-	case joinRefused != nil:
-		s.sendError(conn, joinRefused)
-	case arrival.JoinErr != nil:
-		s.sendError(conn, arrival.JoinErr)
-	default:
-		sess.joined(ctx, arrival.Place)
-	}
+	sess.answerJoinAtOpen(ctx, joinRequest{way: joinWithArrival, refused: joinRefused, arrival: arrival})
 	return sess, true
 }
 
@@ -234,7 +227,11 @@ func (ss *session) arrive(ctx context.Context, madeNow, joinNow bool) {
 		}
 	}
 	if joinNow {
-		ss.joinAtOpen(ctx, madeNow)
+		way := joinAtOpen
+		if madeNow {
+			way = joinAtOpenMadeNow
+		}
+		ss.answerJoinAtOpen(ctx, joinRequest{way: way})
 	}
 }
 

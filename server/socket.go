@@ -186,7 +186,8 @@ func (ss *session) serve(ctx context.Context) {
 	for {
 		typ, data, err := ss.conn.ws.Read(context.Background())
 		if err != nil {
-			break // closed by the client, by us, or (1009) by the library for a message too big
+			ss.ended(err) // closed by the client, by us, by the library (1009) or by a failure: endOf sorts them
+			break
 		}
 		answered := make(chan struct{})
 		go func() {
@@ -296,48 +297,14 @@ func (ss *session) onMessage(ctx context.Context, typ websocket.MessageType, dat
 		ss.s.sendError(ss.conn, err)
 		return
 	}
-	if err := ss.limit(ctx, m); err != nil {
-		if ss.muted(err, time.Now()) {
-			return // told once already in this window: dropped, never queued
-		}
-		ss.s.sendError(ss.conn, err) // refused: nothing else happens
-		return
-	}
-	if err := ss.handle(ctx, m); err != nil {
-		ss.s.sendError(ss.conn, err)
-	}
-}
-
-// joinAtOpen answers join=1 as a join message is answered, under the same
-// defences; a session made for this socket is not charged the per-shopper
-// message budget, having sent nothing. When the sale asks for proof of work
-// the join cannot carry a solution: the answer is the challenge (or the
-// place the shopper has), and the join limits are left for the join
-// message that carries the solution.
-func (ss *session) joinAtOpen(ctx context.Context, madeNow bool) {
-	if ss.s.asksWork(ss.room.powDifficulty()) {
-		// A shopper made a moment ago has no place to look for: straight
-		// to the challenge.
-		var none *wire.PowSolution
-		if madeNow {
-			none = &wire.PowSolution{}
-		}
-		if _, err := ss.proveWork(ctx, none); err != nil {
-			ss.s.sendError(ss.conn, err)
-		}
-		return
-	}
-	join := wire.ClientMsg{Type: wire.CmdJoin}
-	var err error
-	if madeNow {
-		err = ss.limitJoin(ctx)
-	} else {
-		err = ss.limit(ctx, join)
-	}
+	err = ss.limit(ctx, m)
 	if err == nil {
-		err = ss.handle(ctx, join)
+		err = ss.handle(ctx, m) // a join may still be refused by its own limits
 	}
 	if err != nil {
+		if ss.muted(err, time.Now()) {
+			return // a limit told once already in this window: dropped, never queued
+		}
 		ss.s.sendError(ss.conn, err)
 	}
 }
@@ -347,38 +314,15 @@ func (ss *session) joinAtOpen(ctx context.Context, madeNow bool) {
 // guard.
 func (s *Server) asksWork(difficulty int) bool { return difficulty > 0 && s.deps.Pow != nil }
 
-// limit applies the defences to one message before it is handled: the
-// per-connection budget for what the node answers alone, the shared limits
-// for what touches the queue, and for a join the blocklist and the node's
-// ceiling on joins.
+// limit applies the message budget to one message before it is handled:
+// the per-connection budget for what the node answers alone, the shared
+// per-shopper limit for what touches the queue. A join's own defences are
+// the join's (join.go).
 func (ss *session) limit(ctx context.Context, m wire.ClientMsg) error {
 	if m.Type == wire.CmdPing || m.Type == wire.CmdTime {
 		return ss.budget.take(time.Now())
 	}
-	if err := ss.s.allow(ctx, RuleShopperMessages, ss.shopper); err != nil {
-		return err
-	}
-	if m.Type != wire.CmdJoin {
-		return nil
-	}
-	return ss.limitJoin(ctx)
-}
-
-// limitJoin is what a join must pass besides the message budget: the
-// blocklist, the per-address limit on joins and the node's ceiling.
-func (ss *session) limitJoin(ctx context.Context) error {
-	return ss.s.limitJoin(ctx, ss.addr, ss.shopper)
-}
-
-// limitJoin is what any join must pass besides the message budget.
-func (s *Server) limitJoin(ctx context.Context, addr netip.Addr, shopper string) error {
-	if err := s.blocked(addr, shopper); err != nil {
-		return err
-	}
-	if err := s.allow(ctx, RuleIPJoins, addr.String()); err != nil {
-		return err
-	}
-	return s.admitJoin()
+	return ss.s.allow(ctx, RuleShopperMessages, ss.shopper)
 }
 
 func (ss *session) handle(ctx context.Context, m wire.ClientMsg) error {
@@ -387,14 +331,7 @@ func (ss *session) handle(ctx context.Context, m wire.ClientMsg) error {
 	}
 	switch m.Type {
 	case wire.CmdJoin:
-		if answered, err := ss.proveWork(ctx, m.Pow); answered || err != nil {
-			return err
-		}
-		place, err := ss.s.deps.Rooms.Join(ctx, ss.saleID, ss.shopper, newTxn())
-		if err != nil {
-			return err
-		}
-		ss.joined(ctx, place)
+		return ss.join(ctx, joinRequest{way: joinByMessage, pow: m.Pow})
 	case wire.CmdLeave:
 		waiting, err := ss.s.deps.Rooms.Leave(ctx, ss.saleID, ss.shopper)
 		if err != nil {
@@ -423,56 +360,6 @@ func (ss *session) handle(ctx context.Context, m wire.ClientMsg) error {
 		return fmt.Errorf("%w: unknown type %q", errBadMessage, m.Type)
 	}
 	return nil
-}
-
-// joined tells a shopper that joined where it stands, unless an operator's
-// rule on shoppers flagged as automated takes it out.
-func (ss *session) joined(ctx context.Context, place waitingroom.Place) {
-	place, removed := ss.flagJoin(ctx, place)
-	if removed {
-		return // an operator's rule took the shopper out; its tabs were told
-	}
-	ss.s.deps.Log.Debug("joined", "sale", ss.saleID, "shopper", ss.shopper, "txn", place.Txn,
-		"ticket", place.Ticket, "prequeue", place.Prequeue)
-	ss.show(ctx, place)
-}
-
-// show tells the shopper where it stands: in the prequeue, a position, or
-// its reservation.
-func (ss *session) show(ctx context.Context, place waitingroom.Place) {
-	if place.Prequeue > 0 {
-		if ss.room.prequeued(ss.shopper, place.Prequeue) {
-			return
-		}
-		// Drawn meanwhile: show the place the draw gave.
-		drawn, ok, err := ss.s.deps.Rooms.Find(ctx, ss.saleID, ss.shopper)
-		if err != nil || !ok || drawn.Prequeue > 0 {
-			if err != nil {
-				ss.s.sendError(ss.conn, err)
-			}
-			return
-		}
-		place = drawn
-	}
-	if place.Reservation == "" {
-		if ss.room.place(ss.shopper, place.Ticket, place.Position, ss.conn) {
-			return
-		}
-		admitted, ok, err := ss.s.deps.Rooms.Find(ctx, ss.saleID, ss.shopper)
-		if err != nil || !ok || admitted.Reservation == "" {
-			if err != nil {
-				ss.s.sendError(ss.conn, err)
-			}
-			return
-		}
-		place = admitted
-	}
-	res, err := ss.s.deps.Rooms.Reservation(ctx, ss.saleID, ss.shopper, place.Reservation)
-	if err != nil {
-		ss.s.sendError(ss.conn, err)
-		return
-	}
-	ss.room.reservation(ss.shopper, res, ss.conn)
 }
 
 // newTxn returns a transaction id that follows a shopper's journey from

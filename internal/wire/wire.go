@@ -55,8 +55,11 @@ const (
 	CloseUnsupportedVersion = 4002 // the client offered only protocol versions this server does not speak
 	CloseBlocked            = 4003 // the client's IP, network or shopper was blocked by the operators: give up
 	CloseSaleNotFound       = 4004 // no such sale: give up
-	CloseTooSlow            = 4008 // the client did not keep up with its messages: reconnect
-	CloseIdle               = 4009 // nothing heard from the client for the idle timeout: reconnect
+	// CloseTooSlow is reserved for a client that did not keep up with its
+	// messages (reconnect); the server drops such a client without a close
+	// frame, which its full socket buffer could not take: it sees 1006.
+	CloseTooSlow = 4008
+	CloseIdle    = 4009 // nothing heard from the client for the idle timeout: reconnect
 )
 
 // Error codes a client branches on. The server's one error table
