@@ -8,6 +8,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/foyerhq/foyer/internal/clock"
 	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
@@ -92,7 +93,7 @@ func (r *saleRoom) follow() {
 		if err != nil {
 			if r.ctx.Err() == nil {
 				r.readFailed(started, "read sale events", err)
-				sleep(r.ctx, time.Second)
+				_ = clock.Sleep(r.ctx, time.Second) // the loop ends if the room stopped
 			}
 			continue
 		}
@@ -441,14 +442,5 @@ func (r *saleRoom) retell(c *conn) {
 	if r.state == waitingroom.StateSoldOut && c.status == connWaiting {
 		c.status = connIdle
 		c.enqueue(encode(soldOutMsg{Type: wire.MsgSoldOut}))
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
 	}
 }
