@@ -30,7 +30,7 @@ func (r *saleRoom) admitted(e waitingroom.Event) {
 		}
 	}
 	r.positions.Admitted(e.Mark)
-	r.flow.record(&r.flow.admitted, time.Now(), len(e.Admitted))
+	r.flow.Admitted(time.Now(), len(e.Admitted))
 	var toTell []waitingroom.Reservation
 	for _, res := range e.Admitted {
 		if r.untold(res) {

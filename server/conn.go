@@ -9,6 +9,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/foyerhq/foyer/internal/fanout"
 	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
@@ -42,7 +43,7 @@ const (
 // the connection is in.
 type conn struct {
 	ws      *websocket.Conn
-	out     *corkable // what ws writes to; nil in tests of the room alone
+	out     *fanout.Corkable // what ws writes to; nil in tests of the room alone
 	shopper string
 	addr    netip.Addr // the client's IP, as the blocklist knows it (zero when unknown)
 	writers *writePool
@@ -61,7 +62,7 @@ type conn struct {
 	status      connStatus
 	ticket      int64
 	lastPos     int64
-	lastETA     *eta // the last estimate sent, and the room's epoch then
+	lastETA     *fanout.ETA // the last estimate sent, and the room's epoch then
 	etaEpoch    int
 	reservation string // the reservation last told to the client
 	// told is the sale's state as last told to the client: its welcome's,
@@ -70,7 +71,7 @@ type conn struct {
 }
 
 // newConn is a socket's connection, held: what it is sent waits for letOut.
-func newConn(ws *websocket.Conn, out *corkable, shopper string, addr netip.Addr, h *hub, idleFor time.Duration) *conn {
+func newConn(ws *websocket.Conn, out *fanout.Corkable, shopper string, addr netip.Addr, h *hub, idleFor time.Duration) *conn {
 	c := &conn{ws: ws, out: out, shopper: shopper, addr: addr, writers: h.writers, metrics: h.metrics, idleFor: idleFor,
 		held: true, done: make(chan struct{})}
 	c.metrics.connections.Inc()
@@ -187,7 +188,7 @@ func (c *conn) closeAfter(unsent [][]byte, code websocket.StatusCode, reason str
 func (c *conn) write(msgs [][]byte) error {
 	corked := len(msgs) > 1 && c.out != nil
 	if corked {
-		c.out.cork()
+		c.out.Cork()
 	}
 	var err error
 	for _, msg := range msgs {
@@ -199,7 +200,7 @@ func (c *conn) write(msgs [][]byte) error {
 		}
 	}
 	if corked {
-		err = cmp.Or(err, c.out.uncork(writeTimeout))
+		err = cmp.Or(err, c.out.Uncork(writeTimeout))
 	}
 	return err
 }

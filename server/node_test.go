@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/fanout"
 	"github.com/foyerhq/foyer/internal/keyring"
 	"github.com/foyerhq/foyer/internal/testenv"
 	"github.com/foyerhq/foyer/internal/wire"
@@ -79,11 +80,11 @@ func (n *testNode) loadSale(t *testing.T, id string, stock int, prequeue bool) {
 
 // wireMsg is any server message, the fields the tests read.
 type wireMsg struct {
-	Type     string `json:"type"`
-	Code     string `json:"code"`
-	Position int64  `json:"position"`
-	Waiting  int64  `json:"waiting"`
-	ETA      *eta   `json:"eta"`
+	Type     string      `json:"type"`
+	Code     string      `json:"code"`
+	Position int64       `json:"position"`
+	Waiting  int64       `json:"waiting"`
+	ETA      *fanout.ETA `json:"eta"`
 	You      struct {
 		Session *madeSessionView `json:"session"`
 	} `json:"you"`

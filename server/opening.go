@@ -8,6 +8,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
 
+	"github.com/foyerhq/foyer/internal/fanout"
 	"github.com/foyerhq/foyer/internal/ratelimit"
 	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
@@ -31,7 +32,7 @@ type opening struct {
 // then the sale's status, its arrival, its join and its connection's count
 // are one round trip (waitingroom.Presence.ArriveAndJoin). Any other socket reads the status
 // first, and arrives and joins once welcomed.
-func (s *Server) open(c *gin.Context, ws *websocket.Conn, out *corkable, saleID string, o opening, release func()) (sess *session, ok bool) {
+func (s *Server) open(c *gin.Context, ws *websocket.Conn, out *fanout.Corkable, saleID string, o opening, release func()) (sess *session, ok bool) {
 	defer func() {
 		if !ok {
 			release()

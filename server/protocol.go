@@ -3,6 +3,7 @@ package server
 import (
 	"time"
 
+	"github.com/foyerhq/foyer/internal/fanout"
 	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
@@ -57,11 +58,11 @@ type (
 		AllHeld bool `json:"all_held,omitempty"`
 	}
 	positionMsg struct {
-		Type     string `json:"type"`
-		Position int64  `json:"position"` // 1 at the head
-		Ahead    int64  `json:"ahead"`
-		Waiting  int64  `json:"waiting"`       // everyone in the queue
-		ETA      *eta   `json:"eta,omitempty"` // absent while the queue cannot move
+		Type     string      `json:"type"`
+		Position int64       `json:"position"` // 1 at the head
+		Ahead    int64       `json:"ahead"`
+		Waiting  int64       `json:"waiting"`       // everyone in the queue
+		ETA      *fanout.ETA `json:"eta,omitempty"` // absent while the queue cannot move
 	}
 	prequeueMsg struct {
 		Type     string    `json:"type"`

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/foyerhq/foyer/internal/fanout"
 	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
@@ -30,7 +31,7 @@ func TestEveryServerMessageEncodesAsItsGoldenFile(t *testing.T) {
 			Pow: &wire.PowChallenge{Challenge: "ARAAAAGiHDuigD9PTYAqq_3tuQXm8RxLTOk.7qnE9IiavYhwBRoGKbp4peHY3GQThaRqBEcuvaaOcJE", Difficulty: 16}},
 		wire.MsgTime:     timeMsg{Type: wire.MsgTime, ClientTime: at.UnixMilli() - 40, ServerTime: at.UnixMilli()},
 		wire.MsgPrequeue: prequeueMsg{Type: wire.MsgPrequeue, Ticket: 17, SeedHash: "4f92d4aafce60b9a817aa4481a4d21304fb41e4468f89cd02f3e75da435f4857", StartsAt: at},
-		wire.MsgPosition: positionMsg{Type: wire.MsgPosition, Position: 412, Ahead: 411, Waiting: 5000, ETA: &eta{Min: 36, Max: 78}},
+		wire.MsgPosition: positionMsg{Type: wire.MsgPosition, Position: 412, Ahead: 411, Waiting: 5000, ETA: &fanout.ETA{Min: 36, Max: 78}},
 		wire.MsgStock:    stockView{Type: wire.MsgStock, Total: 100, Left: 0, Held: 20, Sold: 80, AllHeld: true},
 		wire.MsgState:    stateMsg{Type: wire.MsgState, State: waitingroom.StateOpen, Seed: "KQ2XH7"},
 		wire.MsgAdmitted: admittedMsg{Type: wire.MsgAdmitted, ReservationID: "r_golden", Token: "eyJ.x.y",

@@ -9,6 +9,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/foyerhq/foyer/internal/clock"
+	"github.com/foyerhq/foyer/internal/fanout"
 	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
@@ -46,14 +47,14 @@ type saleRoom struct {
 	stock      stockView
 	state      waitingroom.State
 	waiting    int64
-	flow       outflow   // the measured pace, for estimates
-	rate       float64   // the operator's outflow rate
-	startsAt   time.Time // when the queue starts to move
-	epoch      int       // raised when the state or the rate changes: estimates may rise then
-	seedHash   string    // the draw's commitment, told to prequeue joiners
-	drawn      bool      // the prequeue draw has happened
-	difficulty int       // the proof of work asked of joiners; 0 is off
-	outage     outage    // whether the sale's data has been out of reach, and since when (outage.go)
+	flow       fanout.Outflow // the measured pace, for estimates
+	rate       float64        // the operator's outflow rate
+	startsAt   time.Time      // when the queue starts to move
+	epoch      int            // raised when the state or the rate changes: estimates may rise then
+	seedHash   string         // the draw's commitment, told to prequeue joiners
+	drawn      bool           // the prequeue draw has happened
+	difficulty int            // the proof of work asked of joiners; 0 is off
+	outage     outage         // whether the sale's data has been out of reach, and since when (outage.go)
 }
 
 func newSaleRoom(h *hub, v waitingroom.View, st waitingroom.Status) *saleRoom {
@@ -133,7 +134,7 @@ func (r *saleRoom) apply(e waitingroom.Event) {
 	switch e.Type {
 	case waitingroom.EventGone:
 		r.positions.Gone(e.Ticket)
-		r.flow.record(&r.flow.gone, time.Now(), 1)
+		r.flow.Gone(time.Now(), 1)
 	case waitingroom.EventRate:
 		r.rate = e.Rate
 		r.epoch++
@@ -350,17 +351,17 @@ func (r *saleRoom) sendPosition(c *conn, pos int64) {
 // estimate is a shopper's ETA. While nothing changed (same state, same
 // rate) it never rises: a shopper must not see the wait grow for no reason.
 // r.mu is held.
-func (r *saleRoom) estimate(c *conn, ahead int64) *eta {
-	var e *eta
+func (r *saleRoom) estimate(c *conn, ahead int64) *fanout.ETA {
+	var e *fanout.ETA
 	now := time.Now()
 	switch {
 	case r.stock.AllHeld:
 		// Nothing moves until a hold lapses or is bought: no estimate
 		// (docs/protocol.md), not a zero one.
 	case r.state == waitingroom.StateOpen:
-		e = r.flow.estimate(now, ahead, r.rate, 0)
+		e = r.flow.Estimate(now, ahead, r.rate, 0)
 	case r.state == waitingroom.StateScheduled:
-		e = r.flow.estimate(now, ahead, r.rate, max(0, r.startsAt.Sub(now)))
+		e = r.flow.Estimate(now, ahead, r.rate, max(0, r.startsAt.Sub(now)))
 	}
 	if e != nil && c.lastETA != nil && c.etaEpoch == r.epoch {
 		e.Min, e.Max = min(e.Min, c.lastETA.Min), min(e.Max, c.lastETA.Max)
