@@ -3,6 +3,7 @@ package server
 import (
 	"time"
 
+	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -29,7 +30,7 @@ func (r *saleRoom) admitted(e waitingroom.Event) {
 		}
 	}
 	r.positions.Admitted(e.Mark)
-	r.flow.record(&r.flow.admitted, time.Now(), len(e.Admitted))
+	r.flow.Admitted(time.Now(), len(e.Admitted))
 	var toTell []waitingroom.Reservation
 	for _, res := range e.Admitted {
 		if r.untold(res) {
@@ -73,7 +74,7 @@ func (r *saleRoom) admittedMsg(res waitingroom.Reservation) []byte {
 		return nil
 	}
 	return encode(admittedMsg{
-		Type: msgAdmitted, ReservationID: res.ID, Token: token, AdmittedAt: res.AdmittedAt().UTC(), ExpiresAt: res.ExpiresAt().UTC(),
+		Type: wire.MsgAdmitted, ReservationID: res.ID, Token: token, AdmittedAt: res.AdmittedAt().UTC(), ExpiresAt: res.ExpiresAt().UTC(),
 		CheckoutURL: r.h.checkoutBase + "/v1/sales/" + r.id + "/checkout",
 	})
 }
@@ -106,7 +107,7 @@ func (r *saleRoom) reservation(shopper string, res waitingroom.Reservation, aski
 		case "confirmed":
 			if c.status != connOrdered || c == asking {
 				c.status, c.reservation = connOrdered, res.ID
-				c.enqueue(encode(orderMsg{Type: msgOrder, ReservationID: res.ID, Status: "confirmed"}))
+				c.enqueue(encode(orderMsg{Type: wire.MsgOrder, ReservationID: res.ID, Status: "confirmed"}))
 			}
 		}
 	}

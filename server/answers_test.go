@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/coder/websocket"
+	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -19,22 +20,22 @@ func TestEveryJoinAndResumeIsAnsweredAndALeaveIsAcknowledged(t *testing.T) {
 	n.loadSale(t, "s_answers", 10, false)
 	ctx := testContext(t)
 	s := n.dial(t, ctx, "s_answers", "session=new")
-	s.expect(ctx, msgWelcome)
+	s.expect(ctx, wire.MsgWelcome)
 
 	s.send(ctx, `{"type":"join"}`)
-	first := s.expect(ctx, msgPosition)
+	first := s.expect(ctx, wire.MsgPosition)
 	s.send(ctx, `{"type":"join"}`)
-	if again := s.expect(ctx, msgPosition); again.Position != first.Position {
+	if again := s.expect(ctx, wire.MsgPosition); again.Position != first.Position {
 		t.Errorf("the second join shows position %d, the first %d", again.Position, first.Position)
 	}
 	s.send(ctx, `{"type":"resume"}`)
-	if resumed := s.expect(ctx, msgPosition); resumed.Position != first.Position {
+	if resumed := s.expect(ctx, wire.MsgPosition); resumed.Position != first.Position {
 		t.Errorf("resume shows position %d, the join %d", resumed.Position, first.Position)
 	}
 	s.send(ctx, `{"type":"leave"}`)
-	s.expect(ctx, msgLeft)
+	s.expect(ctx, wire.MsgLeft)
 	s.send(ctx, `{"type":"resume"}`)
-	if m := s.expect(ctx, msgError); m.Code != "not_joined" {
+	if m := s.expect(ctx, wire.MsgError); m.Code != "not_joined" {
 		t.Errorf("resume after leave: %+v, want not_joined", m)
 	}
 }
@@ -50,7 +51,7 @@ func TestABurstOfPingsGetsOneRateLimitedAndTheConnectionStays(t *testing.T) {
 	n.loadSale(t, "s_pings", 10, false)
 	ctx := testContext(t)
 	s := n.dial(t, ctx, "s_pings", "session=new")
-	s.expect(ctx, msgWelcome)
+	s.expect(ctx, wire.MsgWelcome)
 
 	const pings = 1000
 	sent := make(chan error, 1)
@@ -70,7 +71,7 @@ func TestABurstOfPingsGetsOneRateLimitedAndTheConnectionStays(t *testing.T) {
 		if err != nil {
 			t.Fatalf("after %v: %v (close %d)", counts, err, websocket.CloseStatus(err))
 		}
-		if m.Type == msgError && m.Code == "not_joined" {
+		if m.Type == wire.MsgError && m.Code == "not_joined" {
 			break // the resume's answer
 		}
 		counts[m.Type+"/"+m.Code]++
@@ -78,8 +79,8 @@ func TestABurstOfPingsGetsOneRateLimitedAndTheConnectionStays(t *testing.T) {
 	if err := <-sent; err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{msgPong + "/": localMessages, msgError + "/rate_limited": 1}
-	if len(counts) != len(want) || counts[msgPong+"/"] != want[msgPong+"/"] || counts[msgError+"/rate_limited"] != 1 {
+	want := map[string]int{wire.MsgPong + "/": localMessages, wire.MsgError + "/rate_limited": 1}
+	if len(counts) != len(want) || counts[wire.MsgPong+"/"] != want[wire.MsgPong+"/"] || counts[wire.MsgError+"/rate_limited"] != 1 {
 		t.Errorf("%d pings were answered with %v, want %v", pings, counts, want)
 	}
 }
@@ -94,17 +95,17 @@ func TestAPositionShownOnReconnectingCountsEveryoneWaitingNow(t *testing.T) {
 	n.loadSale(t, "s_fresh", 10, false)
 	ctx := testContext(t)
 	first := n.dial(t, ctx, "s_fresh", "session=new")
-	session := first.expect(ctx, msgWelcome).You.Session
+	session := first.expect(ctx, wire.MsgWelcome).You.Session
 	first.send(ctx, `{"type":"join"}`)
-	first.expect(ctx, msgPosition)
+	first.expect(ctx, wire.MsgPosition)
 	for _, shopper := range []string{"v_b", "v_c", "v_d", "v_e", "v_f", "v_g", "v_h"} {
 		if _, err := n.rooms.Join(ctx, "s_fresh", shopper, "t_"+shopper); err != nil {
 			t.Fatal(err)
 		}
 	}
 	again := n.dial(t, ctx, "s_fresh", "session="+session.Token)
-	again.expect(ctx, msgWelcome)
-	if m := again.expect(ctx, msgPosition); m.Waiting != 8 {
+	again.expect(ctx, wire.MsgWelcome)
+	if m := again.expect(ctx, wire.MsgPosition); m.Waiting != 8 {
 		t.Errorf("the reconnected shopper is shown %d waiting; the queue holds 8", m.Waiting)
 	}
 }
@@ -116,8 +117,8 @@ func TestAPositionShownOnReconnectingCountsEveryoneWaitingNow(t *testing.T) {
 // served as before. Before, the panic ended the process.
 func TestAMessageWhoseAnswerPanicsClosesOnlyItsSocketWith1011(t *testing.T) {
 	n := startTestNode(t, func(s *Server) {
-		s.hub.hooks.handling = func(m clientMsg) {
-			if m.Type == cmdResume {
+		s.hub.hooks.handling = func(m wire.ClientMsg) {
+			if m.Type == wire.CmdResume {
 				panic("a bug in answering resume")
 			}
 		}
@@ -125,16 +126,16 @@ func TestAMessageWhoseAnswerPanicsClosesOnlyItsSocketWith1011(t *testing.T) {
 	n.loadSale(t, "s_panic", 10, false)
 	ctx := testContext(t)
 	victim := n.dial(t, ctx, "s_panic", "session=new")
-	victim.expect(ctx, msgWelcome)
+	victim.expect(ctx, wire.MsgWelcome)
 	other := n.dial(t, ctx, "s_panic", "session=new")
-	other.expect(ctx, msgWelcome)
+	other.expect(ctx, wire.MsgWelcome)
 
 	victim.send(ctx, `{"type":"resume"}`)
 	if _, err := victim.read(ctx); websocket.CloseStatus(err) != websocket.StatusInternalError {
 		t.Fatalf("the socket whose message panicked: %v, want close 1011", err)
 	}
 	other.send(ctx, `{"type":"ping"}`)
-	other.expect(ctx, msgPong)
+	other.expect(ctx, wire.MsgPong)
 	if got := counterValue(t, n.s.hub.metrics.panics); got != 1 {
 		t.Errorf("%v panics counted, want 1", got)
 	}
@@ -150,7 +151,7 @@ func TestTheWritersHaveEndedWhenRunReturns(t *testing.T) {
 	n.loadSale(t, "s_writers", 10, false)
 	ctx := testContext(t)
 	s := n.dial(t, ctx, "s_writers", "session=new")
-	s.expect(ctx, msgWelcome) // written by a writer: they run
+	s.expect(ctx, wire.MsgWelcome) // written by a writer: they run
 	s.ws.CloseNow()
 	n.stop()
 	select {
@@ -175,8 +176,8 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 // still cleans up, and the node serves the next socket.
 func TestAJoinAtOpeningWhoseAnswerPanicsClosesOnlyItsSocketWith1011(t *testing.T) {
 	n := startTestNode(t, func(s *Server) {
-		s.hub.hooks.handling = func(m clientMsg) {
-			if m.Type == cmdJoin {
+		s.hub.hooks.handling = func(m wire.ClientMsg) {
+			if m.Type == wire.CmdJoin {
 				panic("a bug in answering join")
 			}
 		}
@@ -184,14 +185,14 @@ func TestAJoinAtOpeningWhoseAnswerPanicsClosesOnlyItsSocketWith1011(t *testing.T
 	n.loadSale(t, "s_panic_open", 10, false)
 	ctx := testContext(t)
 	victim := n.dial(t, ctx, "s_panic_open", "session=new&join=1")
-	victim.expect(ctx, msgWelcome)
+	victim.expect(ctx, wire.MsgWelcome)
 	if _, err := victim.read(ctx); websocket.CloseStatus(err) != websocket.StatusInternalError {
 		t.Fatalf("the socket whose join panicked: %v, want close 1011", err)
 	}
 	other := n.dial(t, ctx, "s_panic_open", "session=new")
-	other.expect(ctx, msgWelcome)
+	other.expect(ctx, wire.MsgWelcome)
 	other.send(ctx, `{"type":"ping"}`)
-	other.expect(ctx, msgPong)
+	other.expect(ctx, wire.MsgPong)
 	if got := counterValue(t, n.s.hub.metrics.panics); got != 1 {
 		t.Errorf("%v panics counted, want 1", got)
 	}

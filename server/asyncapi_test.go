@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 	"gopkg.in/yaml.v3"
 
+	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -232,8 +233,8 @@ func TestAsyncAPIDocument(t *testing.T) {
 			t.Errorf("channel %s: the ws binding's query does not describe session", name)
 		}
 		proto := d.obj(d.obj(d.obj(ws, "headers"), "properties"), "Sec-WebSocket-Protocol")
-		if proto["const"] != Subprotocol {
-			t.Errorf("channel %s: Sec-WebSocket-Protocol is %v, want %s", name, proto["const"], Subprotocol)
+		if proto["const"] != wire.Subprotocol {
+			t.Errorf("channel %s: Sec-WebSocket-Protocol is %v, want %s", name, proto["const"], wire.Subprotocol)
 		}
 	}
 }
@@ -254,8 +255,8 @@ func TestAsyncAPIMessageTypes(t *testing.T) {
 			}
 		}
 	}
-	check("the server sends", sent, ServerMessageTypes)
-	check("the server receives", received, ClientMessageTypes)
+	check("the server sends", sent, wire.ServerMessageTypes)
+	check("the server receives", received, wire.ClientMessageTypes)
 
 	// Every message of the components is used by an operation, and is
 	// complete: a name equal to its type, a title, a summary, examples.
@@ -363,20 +364,20 @@ func (d *asyncAPI) validate(schema map[string]any, v any, path string) []string 
 
 // asyncServerStructs is the Go struct each server message is encoded from.
 var asyncServerStructs = map[string]any{
-	msgWelcome:  welcomeMsg{},
-	msgTime:     timeMsg{},
-	msgPrequeue: prequeueMsg{},
-	msgPosition: positionMsg{},
-	msgStock:    stockView{},
-	msgState:    stateMsg{},
-	msgAdmitted: admittedMsg{},
-	msgExpired:  expiredMsg{},
-	msgOrder:    orderMsg{},
-	msgSoldOut:  soldOutMsg{},
-	msgError:    errorMsg{},
-	msgPong:     pongMsg{},
-	msgNotice:   noticeMsg{},
-	msgLeft:     leftMsg{},
+	wire.MsgWelcome:  welcomeMsg{},
+	wire.MsgTime:     timeMsg{},
+	wire.MsgPrequeue: prequeueMsg{},
+	wire.MsgPosition: positionMsg{},
+	wire.MsgStock:    stockView{},
+	wire.MsgState:    stateMsg{},
+	wire.MsgAdmitted: admittedMsg{},
+	wire.MsgExpired:  expiredMsg{},
+	wire.MsgOrder:    orderMsg{},
+	wire.MsgSoldOut:  soldOutMsg{},
+	wire.MsgError:    errorMsg{},
+	wire.MsgPong:     pongMsg{},
+	wire.MsgNotice:   noticeMsg{},
+	wire.MsgLeft:     leftMsg{},
 }
 
 // asyncNeverSent are struct fields the document leaves out because the code never
@@ -392,7 +393,7 @@ var asyncNeverSent = map[string]string{
 func TestAsyncAPIPayloadsMatchStructs(t *testing.T) {
 	d := loadAsyncAPI(t)
 	sent, received := d.directions()
-	for _, typ := range ServerMessageTypes {
+	for _, typ := range wire.ServerMessageTypes {
 		v, ok := asyncServerStructs[typ]
 		if !ok {
 			t.Errorf("server message %q: add its struct to asyncServerStructs", typ)
@@ -406,10 +407,10 @@ func TestAsyncAPIPayloadsMatchStructs(t *testing.T) {
 			}
 		}
 	}
-	// Client messages: the server reads them into clientMsg, so a field the
-	// document gives them must be one clientMsg has.
+	// Client messages: the server reads them into wire.ClientMsg, so a field the
+	// document gives them must be one wire.ClientMsg has.
 	fields := map[string]reflect.StructField{}
-	for _, f := range asyncJSONFields(reflect.TypeOf(clientMsg{})) {
+	for _, f := range asyncJSONFields(reflect.TypeOf(wire.ClientMsg{})) {
 		fields[f.name] = f.StructField
 	}
 	for typ, ms := range received {
@@ -419,7 +420,7 @@ func TestAsyncAPIPayloadsMatchStructs(t *testing.T) {
 			for _, name := range asyncKeys(props) {
 				f, ok := fields[name]
 				if !ok {
-					t.Errorf("client message %s: %s is documented but clientMsg does not read it", typ, name)
+					t.Errorf("client message %s: %s is documented but wire.ClientMsg does not read it", typ, name)
 					continue
 				}
 				d.compare(d.obj(props, name), f.Type, typ+"."+name)
@@ -521,14 +522,14 @@ func (d *asyncAPI) compare(schema map[string]any, typ reflect.Type, path string)
 func TestAsyncAPIErrorCodes(t *testing.T) {
 	d := loadAsyncAPI(t)
 	sent, _ := d.directions()
-	if len(sent[msgError]) == 0 {
+	if len(sent[wire.MsgError]) == 0 {
 		t.Fatal("no error message is sent")
 	}
 	codes := []string{internalProblem.code}
 	for _, p := range problems {
 		codes = append(codes, p.code)
 	}
-	for _, m := range sent[msgError] {
+	for _, m := range sent[wire.MsgError] {
 		code := d.obj(d.obj(d.obj(m.message, "payload"), "properties"), "code")
 		enum := asyncStrs(asyncList(code, "enum"))
 		for _, c := range codes {
@@ -567,11 +568,12 @@ func TestAsyncAPICloseCodes(t *testing.T) {
 			t.Errorf("close code %d is in x-close-codes but not in the description's table", code)
 		}
 	}
-	// Every close code the server uses.
+	// Every close code the server uses, and the one the protocol reserves
+	// (too slow: the server drops such a client without a close frame).
 	for _, code := range []websocket.StatusCode{
 		websocket.StatusNormalClosure, websocket.StatusGoingAway, websocket.StatusMessageTooBig,
-		websocket.StatusInternalError, websocket.StatusTryAgainLater, closeSessionInvalid, closeBadVersion, closeBlocked, closeSaleNotFound,
-		closeTooSlow, closeIdle,
+		websocket.StatusInternalError, websocket.StatusTryAgainLater, wire.CloseSessionInvalid, wire.CloseUnsupportedVersion, wire.CloseBlocked, wire.CloseSaleNotFound,
+		wire.CloseTooSlow, wire.CloseIdle,
 	} {
 		if !documented[int(code)] {
 			t.Errorf("close code %d is used by the server but not in x-close-codes", code)

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/foyerhq/foyer/internal/blocklist"
+	"github.com/foyerhq/foyer/internal/wire"
 )
 
 // errBlocked is a client on the operators' blocklist.
@@ -126,10 +127,10 @@ func (s *Server) removeBlocked(c *gin.Context) {
 }
 
 // CloseBlocked closes every shopper connection of this node whose IP,
-// network or shopper is on the blocklist now, with close code 4003. main
-// calls it after each change of the list (blocklist.Watcher.OnChange), so a
-// block takes effect on the sockets already open, not only on the next
-// request. It reports how many it closed.
+// network or shopper is on the blocklist now, with close code 4003. The
+// composition root (internal/app) calls it after each change of the list
+// (blocklist.Watcher.OnChange), so a block takes effect on the sockets
+// already open, not only on the next request. It reports how many it closed.
 func (s *Server) CloseBlocked() int {
 	if s.deps.Blocklist == nil {
 		return 0
@@ -162,7 +163,7 @@ func (h *hub) closeBlocked(blocked func(ip netip.Addr, shopper string) bool) int
 		r.mu.Lock()
 		for c := range r.conns {
 			if blocked(c.addr, c.shopper) {
-				c.close(closeBlocked, "blocked")
+				c.close(wire.CloseBlocked, "blocked")
 				n++
 			}
 		}

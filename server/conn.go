@@ -9,12 +9,16 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/foyerhq/foyer/internal/fanout"
+	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
 // sendBuffer is how many messages may wait for a slow client before it is
-// cut off with closeTooSlow. A client that reads at all never gets near it:
-// a shopper receives about one message a second.
+// cut off (cut): dropped without a close frame, which its full socket buffer
+// could not take, so the client sees 1006, never wire.CloseTooSlow. A client
+// that reads at all never gets near it: a shopper receives about one message
+// a second.
 const sendBuffer = 32
 
 // writeTimeout bounds one write to a client. A write blocks only when the
@@ -39,7 +43,7 @@ const (
 // the connection is in.
 type conn struct {
 	ws      *websocket.Conn
-	out     *corkable // what ws writes to; nil in tests of the room alone
+	out     *fanout.Corkable // what ws writes to; nil in tests of the room alone
 	shopper string
 	addr    netip.Addr // the client's IP, as the blocklist knows it (zero when unknown)
 	writers *writePool
@@ -58,7 +62,7 @@ type conn struct {
 	status      connStatus
 	ticket      int64
 	lastPos     int64
-	lastETA     *eta // the last estimate sent, and the room's epoch then
+	lastETA     *fanout.ETA // the last estimate sent, and the room's epoch then
 	etaEpoch    int
 	reservation string // the reservation last told to the client
 	// told is the sale's state as last told to the client: its welcome's,
@@ -67,12 +71,12 @@ type conn struct {
 }
 
 // newConn is a socket's connection, held: what it is sent waits for letOut.
-func newConn(ws *websocket.Conn, out *corkable, shopper string, addr netip.Addr, h *hub, idleFor time.Duration) *conn {
+func newConn(ws *websocket.Conn, out *fanout.Corkable, shopper string, addr netip.Addr, h *hub, idleFor time.Duration) *conn {
 	c := &conn{ws: ws, out: out, shopper: shopper, addr: addr, writers: h.writers, metrics: h.metrics, idleFor: idleFor,
 		held: true, done: make(chan struct{})}
 	c.metrics.connections.Inc()
 	c.metrics.open.Add(1)
-	c.idle = time.AfterFunc(idleFor, func() { c.close(closeIdle, "idle: nothing received") })
+	c.idle = time.AfterFunc(idleFor, func() { c.close(wire.CloseIdle, "idle: nothing received") })
 	return c
 }
 
@@ -151,9 +155,10 @@ func (c *conn) close(code websocket.StatusCode, reason string) {
 	}
 }
 
-// cut drops a client too slow to keep up, at once: its socket buffer is
-// full, so a close frame (4008) could not get through, and a graceful close
-// would hold a writer and the buffers until the write timeout.
+// cut drops a client too slow to keep up, at once and without a close
+// frame: its socket buffer is full, so wire.CloseTooSlow could not get
+// through, and a graceful close would hold a writer and the buffers until
+// the write timeout.
 func (c *conn) cut() {
 	if first, _ := c.markClosed(); first {
 		c.metrics.dropped.Inc()
@@ -183,7 +188,7 @@ func (c *conn) closeAfter(unsent [][]byte, code websocket.StatusCode, reason str
 func (c *conn) write(msgs [][]byte) error {
 	corked := len(msgs) > 1 && c.out != nil
 	if corked {
-		c.out.cork()
+		c.out.Cork()
 	}
 	var err error
 	for _, msg := range msgs {
@@ -195,9 +200,16 @@ func (c *conn) write(msgs [][]byte) error {
 		}
 	}
 	if corked {
-		err = cmp.Or(err, c.out.uncork(writeTimeout))
+		err = cmp.Or(err, c.out.Uncork(writeTimeout))
 	}
 	return err
+}
+
+// closedHere reports whether this node has closed the connection.
+func (c *conn) closedHere() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
 }
 
 // markClosed reports whether this call is the one that closes the

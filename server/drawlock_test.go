@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/foyerhq/foyer/internal/salekeys"
+	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -52,8 +53,8 @@ func TestADrawOfFifteenThousandShoppersDelaysNoSocketOpening(t *testing.T) {
 	ctx := testContext(t)
 
 	first := n.dial(t, ctx, "s_draw", "session=new&join=1")
-	first.expect(ctx, msgWelcome)
-	first.expect(ctx, msgPrequeue)
+	first.expect(ctx, wire.MsgWelcome)
+	first.expect(ctx, wire.MsgPrequeue)
 	room := n.s.hub.following("s_draw")
 
 	names := make([]string, shoppers)
@@ -110,10 +111,10 @@ func TestADrawOfFifteenThousandShoppersDelaysNoSocketOpening(t *testing.T) {
 		t.Fatal("the drawing room's tick waited for the draw")
 	}
 	other := n.dial(t, ctx, "s_other", "session=new&join=1")
-	other.expect(ctx, msgWelcome)
-	other.expect(ctx, msgPosition)
+	other.expect(ctx, wire.MsgWelcome)
+	other.expect(ctx, wire.MsgPosition)
 	same := n.dial(t, ctx, "s_draw", "session=new")
-	same.expect(ctx, msgWelcome)
+	same.expect(ctx, wire.MsgWelcome)
 	select {
 	case <-release:
 		t.Fatal("the draw was let go before the openings completed")
@@ -123,7 +124,7 @@ func TestADrawOfFifteenThousandShoppersDelaysNoSocketOpening(t *testing.T) {
 	releaseOnce()
 	for {
 		m := first.next(ctx)
-		if m.Type == msgPosition {
+		if m.Type == wire.MsgPosition {
 			break // placed in the same pass as every other drawn shopper
 		}
 	}

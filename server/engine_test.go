@@ -9,6 +9,7 @@ import (
 
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/keyring"
+	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -38,7 +39,7 @@ func (r *saleRoom) heldTab(shopper string, status connStatus) *conn {
 // the head of the queue was shown {0, 0}, a wait of nothing.
 func TestAShopperAtTheHeadIsShownNoEstimateWhileEveryUnitIsHeld(t *testing.T) {
 	r := bareRoom(t)
-	r.stock = stockView{Type: msgStock, Total: 10, Left: 0, Held: 10, AllHeld: true}
+	r.stock = stockView{Type: wire.MsgStock, Total: 10, Left: 0, Held: 10, AllHeld: true}
 	c := r.heldTab("v_head", connWaiting)
 	r.mu.Lock()
 	r.pushPosition(c, 1)
@@ -64,7 +65,7 @@ func TestAPrequeueShopperAdmittedBeforeTheDrawEndsIsShownItsPositionFirst(t *tes
 		{ID: "r_n_1", Shopper: "v_other", Ticket: 1, ExpiresAtMs: 1},
 		{ID: "r_n_2", Shopper: "v_lucky", Ticket: 2, ExpiresAtMs: 1},
 	}})
-	if got := types(t, c.queue); !slices.Equal(got, []string{msgPosition, msgAdmitted}) {
+	if got := types(t, c.queue); !slices.Equal(got, []string{wire.MsgPosition, wire.MsgAdmitted}) {
 		t.Fatalf("the drawn shopper was told %v, want a position then admitted", got)
 	}
 	var m positionMsg

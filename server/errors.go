@@ -15,6 +15,7 @@ import (
 	"github.com/foyerhq/foyer/internal/blocklist"
 	"github.com/foyerhq/foyer/internal/pow"
 	"github.com/foyerhq/foyer/internal/ratelimit"
+	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -25,7 +26,7 @@ var (
 	errSessionInvalid = errors.New("session invalid")
 	errBadMessage     = errors.New("bad message")
 	errNotJoined      = errors.New("not in the queue")
-	errBadVersion     = errors.New("unsupported protocol version: this server speaks " + Subprotocol)
+	errBadVersion     = errors.New("unsupported protocol version: this server speaks " + wire.Subprotocol)
 )
 
 // ErrNotDurable means the node takes no checkouts because Redis, as it runs,
@@ -74,18 +75,18 @@ var problems = []struct {
 	{checkout.ErrWebhookExpired, problem{http.StatusUnauthorized, "webhook_timestamp_expired"}},
 	{checkout.ErrOverLimit, problem{http.StatusUnprocessableEntity, "quantity_over_limit"}},
 	{checkout.ErrNotEnoughStock, problem{http.StatusConflict, "not_enough_stock"}},
-	{ratelimit.ErrLimited, problem{http.StatusTooManyRequests, "rate_limited"}},
+	{ratelimit.ErrLimited, problem{http.StatusTooManyRequests, wire.CodeRateLimited}},
 	{ratelimit.ErrTooManyConns, problem{http.StatusTooManyRequests, "too_many_connections"}},
-	{errBusy, problem{http.StatusServiceUnavailable, "busy"}},
-	{errBlocked, problem{http.StatusForbidden, "blocked"}},
+	{errBusy, problem{http.StatusServiceUnavailable, wire.CodeBusy}},
+	{errBlocked, problem{http.StatusForbidden, wire.CodeBlocked}},
 	{blocklist.ErrBadEntry, problem{http.StatusUnprocessableEntity, "blocklist_entry_invalid"}},
 	{blocklist.ErrNotFound, problem{http.StatusNotFound, "blocklist_entry_unknown"}},
-	{pow.ErrPowRequired, problem{http.StatusPreconditionRequired, "pow_required"}},
-	{pow.ErrPowInvalid, problem{http.StatusForbidden, "pow_invalid"}},
-	{pow.ErrPowExpired, problem{http.StatusForbidden, "pow_expired"}},
-	{pow.ErrPowReplayed, problem{http.StatusConflict, "pow_replayed"}},
+	{pow.ErrPowRequired, problem{http.StatusPreconditionRequired, wire.CodePowRequired}},
+	{pow.ErrPowInvalid, problem{http.StatusForbidden, wire.CodePowInvalid}},
+	{pow.ErrPowExpired, problem{http.StatusForbidden, wire.CodePowExpired}},
+	{pow.ErrPowReplayed, problem{http.StatusConflict, wire.CodePowReplayed}},
 	{waitingroom.ErrFlagged, problem{http.StatusForbidden, "flagged"}},
-	{errUnavailable, problem{http.StatusServiceUnavailable, "unavailable"}},
+	{errUnavailable, problem{http.StatusServiceUnavailable, wire.CodeUnavailable}},
 	{ErrNotDurable, problem{http.StatusServiceUnavailable, "not_durable"}},
 	// A request body past its cap, or too slow to come (bodylimit.go).
 	{errTooLarge, problem{http.StatusRequestEntityTooLarge, "too_large"}},

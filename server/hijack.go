@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 
+	"github.com/foyerhq/foyer/internal/fanout"
 	"github.com/gin-gonic/gin"
 )
 
@@ -26,7 +27,7 @@ const (
 // included, which the upgrade needs).
 type smallBuffers struct {
 	gin.ResponseWriter
-	conn *corkable
+	conn *fanout.Corkable
 }
 
 // Hijack takes the connection from net/http and keeps whatever the client
@@ -38,7 +39,7 @@ func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	// The library writes to the connection it is given, whatever writer
 	// its buffer had: the cork must be that connection.
-	conn := &corkable{Conn: raw}
+	conn := &fanout.Corkable{Conn: raw}
 	w.conn = conn
 	// What net/http read ahead goes into the new reader's buffer, not into
 	// a reader behind it: the library takes what is buffered and puts the

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -20,10 +20,31 @@ const pushEvery = time.Second
 // following its sale before it stops.
 const idleRoomTTL = time.Minute
 
+// SaleFeed is what the fan-out engine reads of the queue: a sale's events
+// as they come, and what a room needs to start, to push and to place the
+// draw's shoppers. *waitingroom.Rooms is the one implementation.
+type SaleFeed interface {
+	// Events returns the sale's events after the id after, waiting up to
+	// block for the first; at most max.
+	Events(ctx context.Context, saleID, after string, block time.Duration, max int64) ([]waitingroom.Event, error)
+	// View is the sale as a room starts following it.
+	View(ctx context.Context, saleID string) (waitingroom.View, error)
+	// Status is the sale's state, counts and queue as they are now.
+	Status(ctx context.Context, saleID string) (waitingroom.Status, error)
+	// Tickets are the draw's tickets of the shoppers given, by shopper.
+	Tickets(ctx context.Context, saleID string, shoppers []string) (map[string]int64, error)
+}
+
+// TokenIssuer signs the checkout token an admitted shopper is told.
+// *checkout.Tokens is the one implementation.
+type TokenIssuer interface {
+	Issue(saleID string, r waitingroom.Reservation) (string, error)
+}
+
 // hub holds this node's sale rooms: one per sale it has shoppers of.
 type hub struct {
-	rooms        *waitingroom.Rooms
-	tokens       *checkout.Tokens
+	rooms        SaleFeed
+	tokens       TokenIssuer
 	checkoutBase string
 	log          *slog.Logger
 
@@ -56,7 +77,7 @@ type hooks struct {
 	readingTickets func(saleID string)
 	// handling runs before a client message is handled, on the message's
 	// goroutine.
-	handling func(m clientMsg)
+	handling func(m wire.ClientMsg)
 }
 
 // track counts a shopper socket the node starts to handle; done, called
@@ -90,7 +111,7 @@ func (h *hub) following(saleID string) *saleRoom {
 // errDraining refuses a connection to a node that is shutting down.
 var errDraining = errors.New("node draining")
 
-func newHub(rooms *waitingroom.Rooms, tokens *checkout.Tokens, publicURL string, log *slog.Logger) *hub {
+func newHub(rooms SaleFeed, tokens TokenIssuer, publicURL string, log *slog.Logger) *hub {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &hub{rooms: rooms, tokens: tokens, checkoutBase: publicURL, log: log,
 		ctx: ctx, cancel: cancel, sales: map[string]*saleRoom{}, writers: newWritePool(writerCount),

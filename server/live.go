@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/foyerhq/foyer/internal/reconcile"
+	"github.com/foyerhq/foyer/internal/wire"
 )
 
 // AdminSubprotocol is the subprotocol of the dashboard's live feed.
@@ -85,12 +86,12 @@ func (s *Server) adminLive(c *gin.Context) {
 	ctx := c.Request.Context()
 	if c.Request.URL.Query().Has("token") {
 		s.refuse(ctx, ws, fmt.Errorf("%w: the admin token goes in the subprotocol %s<base64url token>, never in the URL",
-			errUnauthorized, AdminTokenProtocolPrefix), closeSessionInvalid)
+			errUnauthorized, AdminTokenProtocolPrefix), wire.CloseSessionInvalid)
 		return
 	}
 	token, ok := offeredAdminToken(c.Request)
 	if !ok || s.cfg.AdminToken == "" || subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.AdminToken)) != 1 {
-		s.refuse(ctx, ws, errUnauthorized, closeSessionInvalid)
+		s.refuse(ctx, ws, errUnauthorized, wire.CloseSessionInvalid)
 		return
 	}
 	defer ws.CloseNow()

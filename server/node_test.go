@@ -16,8 +16,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/fanout"
 	"github.com/foyerhq/foyer/internal/keyring"
 	"github.com/foyerhq/foyer/internal/testenv"
+	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -78,11 +80,11 @@ func (n *testNode) loadSale(t *testing.T, id string, stock int, prequeue bool) {
 
 // wireMsg is any server message, the fields the tests read.
 type wireMsg struct {
-	Type     string `json:"type"`
-	Code     string `json:"code"`
-	Position int64  `json:"position"`
-	Waiting  int64  `json:"waiting"`
-	ETA      *eta   `json:"eta"`
+	Type     string      `json:"type"`
+	Code     string      `json:"code"`
+	Position int64       `json:"position"`
+	Waiting  int64       `json:"waiting"`
+	ETA      *fanout.ETA `json:"eta"`
 	You      struct {
 		Session *madeSessionView `json:"session"`
 	} `json:"you"`
@@ -98,7 +100,7 @@ type testSocket struct {
 func (n *testNode) dial(t *testing.T, ctx context.Context, saleID, query string) *testSocket {
 	t.Helper()
 	url := "ws" + strings.TrimPrefix(n.url, "http") + "/v1/sales/" + saleID + "/ws?" + query
-	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{Subprotocol}})
+	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{wire.Subprotocol}})
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)
 	}
@@ -137,7 +139,7 @@ func (s *testSocket) read(ctx context.Context) (wireMsg, error) {
 		if err := json.Unmarshal(data, &m); err != nil {
 			s.t.Fatalf("decode %s: %v", data, err)
 		}
-		if m.Type != msgStock {
+		if m.Type != wire.MsgStock {
 			return m, nil
 		}
 	}

@@ -8,7 +8,9 @@ import (
 	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
 
+	"github.com/foyerhq/foyer/internal/fanout"
 	"github.com/foyerhq/foyer/internal/ratelimit"
+	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -30,7 +32,7 @@ type opening struct {
 // then the sale's status, its arrival, its join and its connection's count
 // are one round trip (waitingroom.Presence.ArriveAndJoin). Any other socket reads the status
 // first, and arrives and joins once welcomed.
-func (s *Server) open(c *gin.Context, ws *websocket.Conn, out *corkable, saleID string, o opening, release func()) (sess *session, ok bool) {
+func (s *Server) open(c *gin.Context, ws *websocket.Conn, out *fanout.Corkable, saleID string, o opening, release func()) (sess *session, ok bool) {
 	defer func() {
 		if !ok {
 			release()
@@ -106,14 +108,7 @@ func (s *Server) open(c *gin.Context, ws *websocket.Conn, out *corkable, saleID 
 	if arrival.ArriveErr != nil {
 		s.sendError(conn, arrival.ArriveErr)
 	}
-	switch {
-	case joinRefused != nil:
-		s.sendError(conn, joinRefused)
-	case arrival.JoinErr != nil:
-		s.sendError(conn, arrival.JoinErr)
-	default:
-		sess.joined(ctx, arrival.Place)
-	}
+	sess.answerJoinAtOpen(ctx, joinRequest{way: joinWithArrival, refused: joinRefused, arrival: arrival})
 	return sess, true
 }
 
@@ -197,12 +192,12 @@ func (s *Server) departUnwelcomed(ctx context.Context, saleID, shopper string) {
 func (s *Server) welcome(ctx context.Context, st waitingroom.Status, conn *conn, made *madeSessionView, difficulty int) (*saleRoom, bool) {
 	conn.told = st.State
 	conn.enqueue(encode(welcomeMsg{
-		Type: msgWelcome, Protocol: 1, ServerTime: time.Now().UnixMilli(),
+		Type: wire.MsgWelcome, Protocol: wire.Version, ServerTime: time.Now().UnixMilli(),
 		Sale: viewOf(st), You: youView{ShopperID: conn.shopper, Session: made},
 		Pow: s.challengeFor(st.SaleID, conn.shopper, difficulty),
 	}))
 	if st.State == waitingroom.StateSoldOut {
-		conn.enqueue(encode(soldOutMsg{Type: msgSoldOut}))
+		conn.enqueue(encode(soldOutMsg{Type: wire.MsgSoldOut}))
 	}
 	room, err := s.hub.enter(ctx, st, conn)
 	if errors.Is(err, errDraining) {
@@ -233,14 +228,18 @@ func (ss *session) arrive(ctx context.Context, madeNow, joinNow bool) {
 		}
 	}
 	if joinNow {
-		ss.joinAtOpen(ctx, madeNow)
+		way := joinAtOpen
+		if madeNow {
+			way = joinAtOpenMadeNow
+		}
+		ss.answerJoinAtOpen(ctx, joinRequest{way: way})
 	}
 }
 
 // refuseUnread refuses a socket whose sale's status could not be read.
 func (s *Server) refuseUnread(ctx context.Context, ws *websocket.Conn, err error) {
 	if errors.Is(err, waitingroom.ErrSaleNotFound) {
-		s.refuse(ctx, ws, err, closeSaleNotFound)
+		s.refuse(ctx, ws, err, wire.CloseSaleNotFound)
 		return
 	}
 	s.refuse(ctx, ws, err, websocket.StatusTryAgainLater)

@@ -1,6 +1,10 @@
 package server
 
-import "time"
+import (
+	"time"
+
+	"github.com/foyerhq/foyer/internal/wire"
+)
 
 // degradedAfter is how long a sale room's reads of the sale's data in Redis
 // (its status every second, its event stream) must have failed in a row
@@ -19,9 +23,9 @@ const (
 
 // The two notices, encoded once: every shopper of a room gets the same bytes.
 var (
-	degradedNotice = encode(noticeMsg{Type: msgNotice, Code: noticeDegraded,
+	degradedNotice = encode(noticeMsg{Type: wire.MsgNotice, Code: noticeDegraded,
 		Message: "We are having trouble reaching our servers; your place is kept — please stay on this page"})
-	recoveredNotice = encode(noticeMsg{Type: msgNotice, Code: noticeRecovered,
+	recoveredNotice = encode(noticeMsg{Type: wire.MsgNotice, Code: noticeRecovered,
 		Message: "We are back: thank you for waiting"})
 )
 
@@ -70,9 +74,10 @@ func (r *saleRoom) readSucceeded() {
 }
 
 // Shoppers are the shoppers with a connection open on this node, by sale.
-// After an outage that made the node look dead, main records their presence
-// again with them (waitingroom.Presence.OnRevived), so that none loses its
-// place for having stayed.
+// After an outage that made the node look dead, the composition root
+// (internal/app) records their presence again with them
+// (waitingroom.Presence.OnRevived), so that none loses its place for having
+// stayed.
 func (s *Server) Shoppers() map[string][]string {
 	s.hub.mu.Lock()
 	rooms := make([]*saleRoom, 0, len(s.hub.sales))

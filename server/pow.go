@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+
+	"github.com/foyerhq/foyer/internal/wire"
 )
 
 // JoinGuard asks a joiner for proof of work (docs/pow.md): a challenge bound
@@ -15,23 +17,9 @@ type JoinGuard interface {
 	Verify(ctx context.Context, saleID, shopperID, challenge, solution string) error
 }
 
-// powChallenge is what a client must solve before its join counts: in the
-// welcome, and in a pow_* error so that the client can try again at once.
-type powChallenge struct {
-	Challenge  string `json:"challenge"`
-	Difficulty int    `json:"difficulty"` // leading zero bits; the challenge carries it too
-}
-
-// powSolution is a join's proof of work: the challenge as issued and the
-// counter that solves it, in decimal.
-type powSolution struct {
-	Challenge string `json:"challenge"`
-	Solution  string `json:"solution"`
-}
-
 // challengeFor issues a challenge for this shopper and sale, or nil when the
 // sale asks for no proof of work (or the node has no guard).
-func (s *Server) challengeFor(saleID, shopper string, difficulty int) *powChallenge {
+func (s *Server) challengeFor(saleID, shopper string, difficulty int) *wire.PowChallenge {
 	if !s.asksWork(difficulty) {
 		return nil
 	}
@@ -42,7 +30,7 @@ func (s *Server) challengeFor(saleID, shopper string, difficulty int) *powChalle
 		s.deps.Log.Error("issue pow challenge", "sale", saleID, "difficulty", difficulty, "err", err)
 		return nil
 	}
-	return &powChallenge{Challenge: challenge, Difficulty: difficulty}
+	return &wire.PowChallenge{Challenge: challenge, Difficulty: difficulty}
 }
 
 // proveWork decides whether a join may go on to the queue. It answers the
@@ -56,7 +44,7 @@ func (s *Server) challengeFor(saleID, shopper string, difficulty int) *powChalle
 // join costs no Redis round trip to learn it. A shopper that already has a
 // place (rejoining, from another tab) proved itself when it took it, or
 // joined while the check was off: it needs no solution.
-func (ss *session) proveWork(ctx context.Context, sol *powSolution) (answered bool, err error) {
+func (ss *session) proveWork(ctx context.Context, sol *wire.PowSolution) (answered bool, err error) {
 	difficulty := ss.room.powDifficulty()
 	if !ss.s.asksWork(difficulty) {
 		return false, nil
@@ -70,7 +58,7 @@ func (ss *session) proveWork(ctx context.Context, sol *powSolution) (answered bo
 			ss.show(ctx, place)
 			return true, nil
 		}
-		sol = &powSolution{}
+		sol = &wire.PowSolution{}
 	}
 	err = ss.s.deps.Pow.Verify(ctx, ss.saleID, ss.shopper, sol.Challenge, sol.Solution)
 	if err == nil {
@@ -80,7 +68,7 @@ func (ss *session) proveWork(ctx context.Context, sol *powSolution) (answered bo
 	if p == internalProblem {
 		return true, err
 	}
-	ss.conn.enqueue(encode(errorMsg{Type: msgError, Code: p.code, Message: describe(p, err),
+	ss.conn.enqueue(encode(errorMsg{Type: wire.MsgError, Code: p.code, Message: describe(p, err),
 		Pow: ss.s.challengeFor(ss.saleID, ss.shopper, difficulty)}))
 	return true, nil
 }

@@ -3,59 +3,14 @@ package server
 import (
 	"time"
 
+	"github.com/foyerhq/foyer/internal/fanout"
+	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
-// Subprotocol is the WebSocket subprotocol of version 1 of the shopper
-// protocol (docs/protocol.md).
-const Subprotocol = "foyer.v1"
-
-// Message types from server to client.
-const (
-	msgWelcome  = "welcome"
-	msgTime     = "time"
-	msgPrequeue = "prequeue"
-	msgPosition = "position"
-	msgStock    = "stock"
-	msgState    = "state"
-	msgAdmitted = "admitted"
-	msgExpired  = "expired"
-	msgOrder    = "order"
-	msgSoldOut  = "sold_out"
-	msgError    = "error"
-	msgPong     = "pong"
-	msgNotice   = "notice"
-	msgLeft     = "left"
-)
-
-// ServerMessageTypes lists every message type the server sends, for the
-// tests that keep docs/asyncapi.yaml and docs/protocol.md complete.
-var ServerMessageTypes = []string{msgWelcome, msgTime, msgPrequeue, msgPosition, msgStock, msgState,
-	msgAdmitted, msgExpired, msgOrder, msgSoldOut, msgError, msgPong, msgNotice, msgLeft}
-
-// Message types from client to server.
-const (
-	cmdJoin   = "join"
-	cmdLeave  = "leave"
-	cmdResume = "resume"
-	cmdTime   = "time"
-	cmdPing   = "ping"
-)
-
-// ClientMessageTypes lists every message type the server accepts.
-var ClientMessageTypes = []string{cmdJoin, cmdLeave, cmdResume, cmdTime, cmdPing}
-
-// Close codes of the shopper protocol, beyond the standard ones.
-const (
-	closeSessionInvalid = 4001 // the session token is missing or invalid: get a new one
-	closeBadVersion     = 4002 // the client offered only protocol versions this server does not speak
-	closeBlocked        = 4003 // the client's IP, network or shopper was blocked by the operators: give up
-	closeSaleNotFound   = 4004 // no such sale: give up
-	closeTooSlow        = 4008 // the client did not keep up with its messages: reconnect
-	closeIdle           = 4009 // nothing heard from the client for idleTimeout: reconnect
-)
-
-// Messages from server to client. Every message has a "type".
+// Messages from server to client. Every message has a "type". The words
+// they are made of (message types, close codes) and the messages the client
+// writes are in internal/wire, the one copy the Go client shares.
 type (
 	welcomeMsg struct {
 		Type       string   `json:"type"`
@@ -65,7 +20,7 @@ type (
 		You        youView  `json:"you"`
 		// Pow is the challenge to solve before joining, when the sale asks
 		// for proof of work (server/pow.go).
-		Pow *powChallenge `json:"pow,omitempty"`
+		Pow *wire.PowChallenge `json:"pow,omitempty"`
 	}
 	saleView struct {
 		ID         string            `json:"id"`
@@ -103,11 +58,11 @@ type (
 		AllHeld bool `json:"all_held,omitempty"`
 	}
 	positionMsg struct {
-		Type     string `json:"type"`
-		Position int64  `json:"position"` // 1 at the head
-		Ahead    int64  `json:"ahead"`
-		Waiting  int64  `json:"waiting"`       // everyone in the queue
-		ETA      *eta   `json:"eta,omitempty"` // absent while the queue cannot move
+		Type     string      `json:"type"`
+		Position int64       `json:"position"` // 1 at the head
+		Ahead    int64       `json:"ahead"`
+		Waiting  int64       `json:"waiting"`       // everyone in the queue
+		ETA      *fanout.ETA `json:"eta,omitempty"` // absent while the queue cannot move
 	}
 	prequeueMsg struct {
 		Type     string    `json:"type"`
@@ -165,18 +120,11 @@ type (
 		Message string `json:"message"`
 	}
 	errorMsg struct {
-		Type    string        `json:"type"`
-		Code    string        `json:"code"`
-		Message string        `json:"message"`
-		Pow     *powChallenge `json:"pow,omitempty"` // with pow_*: a fresh challenge to join with
+		Type    string             `json:"type"`
+		Code    string             `json:"code"`
+		Message string             `json:"message"`
+		Pow     *wire.PowChallenge `json:"pow,omitempty"` // with pow_*: a fresh challenge to join with
 		// RetryAfter is in seconds, with rate_limited, busy and unavailable.
 		RetryAfter int `json:"retry_after,omitempty"`
 	}
 )
-
-// clientMsg is any message from client to server: join, leave, time or ping.
-type clientMsg struct {
-	Type       string       `json:"type"`
-	ClientTime int64        `json:"client_time"`
-	Pow        *powSolution `json:"pow,omitempty"` // with join, when the sale asks for proof of work
-}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/foyerhq/foyer/internal/fanout"
+	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -24,25 +26,25 @@ func TestEveryServerMessageEncodesAsItsGoldenFile(t *testing.T) {
 		StartsAt: at, EndsAt: at.Add(time.Hour), PrequeueAt: at.Add(-15 * time.Minute), Waiting: 5000,
 		Stock: stockView{Total: 100, Left: 80, Held: 15, Sold: 5}, SeedHash: "4f92d4aafce60b9a817aa4481a4d21304fb41e4468f89cd02f3e75da435f4857"}
 	messages := map[string]any{
-		msgWelcome: welcomeMsg{Type: msgWelcome, Protocol: 1, ServerTime: at.UnixMilli(), Sale: sale,
+		wire.MsgWelcome: welcomeMsg{Type: wire.MsgWelcome, Protocol: 1, ServerTime: at.UnixMilli(), Sale: sale,
 			You: youView{ShopperID: "v_golden"},
-			Pow: &powChallenge{Challenge: "ARAAAAGiHDuigD9PTYAqq_3tuQXm8RxLTOk.7qnE9IiavYhwBRoGKbp4peHY3GQThaRqBEcuvaaOcJE", Difficulty: 16}},
-		msgTime:     timeMsg{Type: msgTime, ClientTime: at.UnixMilli() - 40, ServerTime: at.UnixMilli()},
-		msgPrequeue: prequeueMsg{Type: msgPrequeue, Ticket: 17, SeedHash: "4f92d4aafce60b9a817aa4481a4d21304fb41e4468f89cd02f3e75da435f4857", StartsAt: at},
-		msgPosition: positionMsg{Type: msgPosition, Position: 412, Ahead: 411, Waiting: 5000, ETA: &eta{Min: 36, Max: 78}},
-		msgStock:    stockView{Type: msgStock, Total: 100, Left: 0, Held: 20, Sold: 80, AllHeld: true},
-		msgState:    stateMsg{Type: msgState, State: waitingroom.StateOpen, Seed: "KQ2XH7"},
-		msgAdmitted: admittedMsg{Type: msgAdmitted, ReservationID: "r_golden", Token: "eyJ.x.y",
+			Pow: &wire.PowChallenge{Challenge: "ARAAAAGiHDuigD9PTYAqq_3tuQXm8RxLTOk.7qnE9IiavYhwBRoGKbp4peHY3GQThaRqBEcuvaaOcJE", Difficulty: 16}},
+		wire.MsgTime:     timeMsg{Type: wire.MsgTime, ClientTime: at.UnixMilli() - 40, ServerTime: at.UnixMilli()},
+		wire.MsgPrequeue: prequeueMsg{Type: wire.MsgPrequeue, Ticket: 17, SeedHash: "4f92d4aafce60b9a817aa4481a4d21304fb41e4468f89cd02f3e75da435f4857", StartsAt: at},
+		wire.MsgPosition: positionMsg{Type: wire.MsgPosition, Position: 412, Ahead: 411, Waiting: 5000, ETA: &fanout.ETA{Min: 36, Max: 78}},
+		wire.MsgStock:    stockView{Type: wire.MsgStock, Total: 100, Left: 0, Held: 20, Sold: 80, AllHeld: true},
+		wire.MsgState:    stateMsg{Type: wire.MsgState, State: waitingroom.StateOpen, Seed: "KQ2XH7"},
+		wire.MsgAdmitted: admittedMsg{Type: wire.MsgAdmitted, ReservationID: "r_golden", Token: "eyJ.x.y",
 			AdmittedAt: at, ExpiresAt: at.Add(5 * time.Minute), CheckoutURL: "https://foyer.example.com/v1/sales/s_golden/checkout"},
-		msgExpired: expiredMsg{Type: msgExpired, ReservationID: "r_golden"},
-		msgOrder:   orderMsg{Type: msgOrder, ReservationID: "r_golden", OrderID: 42, Status: "paid"},
-		msgSoldOut: soldOutMsg{Type: msgSoldOut},
-		msgError:   errorMsg{Type: msgError, Code: "bad_message", Message: "bad message: unknown type \"teleport\""},
-		msgPong:    pongMsg{Type: msgPong},
-		msgLeft:    leftMsg{Type: msgLeft},
-		msgNotice:  noticeMsg{Type: msgNotice, Code: noticeDegraded, Message: "We are having trouble reaching our servers; your place is kept — please stay on this page"},
+		wire.MsgExpired: expiredMsg{Type: wire.MsgExpired, ReservationID: "r_golden"},
+		wire.MsgOrder:   orderMsg{Type: wire.MsgOrder, ReservationID: "r_golden", OrderID: 42, Status: "paid"},
+		wire.MsgSoldOut: soldOutMsg{Type: wire.MsgSoldOut},
+		wire.MsgError:   errorMsg{Type: wire.MsgError, Code: "bad_message", Message: "bad message: unknown type \"teleport\""},
+		wire.MsgPong:    pongMsg{Type: wire.MsgPong},
+		wire.MsgLeft:    leftMsg{Type: wire.MsgLeft},
+		wire.MsgNotice:  noticeMsg{Type: wire.MsgNotice, Code: noticeDegraded, Message: "We are having trouble reaching our servers; your place is kept — please stay on this page"},
 	}
-	for _, typ := range ServerMessageTypes {
+	for _, typ := range wire.ServerMessageTypes {
 		msg, ok := messages[typ]
 		if !ok {
 			t.Errorf("no golden example of %q", typ)
@@ -102,7 +104,7 @@ func FuzzDecodeClientMessage(f *testing.F) {
 	f.Add([]byte(`{"type":"join"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := decodeClientMsg(data)
-		if err == nil && !slices.Contains(ClientMessageTypes, m.Type) {
+		if err == nil && !slices.Contains(wire.ClientMessageTypes, m.Type) {
 			t.Errorf("accepted %q as unknown type %q", data, m.Type)
 		}
 		if err != nil && !errors.Is(err, errBadMessage) {
@@ -116,7 +118,7 @@ func TestTheProtocolDocShowsEveryMessageByItsGoldenExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, typ := range ServerMessageTypes {
+	for _, typ := range wire.ServerMessageTypes {
 		golden, err := os.ReadFile(filepath.Join("testdata", "golden", typ+".json"))
 		if err != nil {
 			t.Fatal(err)
@@ -125,7 +127,7 @@ func TestTheProtocolDocShowsEveryMessageByItsGoldenExample(t *testing.T) {
 			t.Errorf("docs/protocol.md does not show the %s message as it is encoded:\n%s", typ, golden)
 		}
 	}
-	for _, typ := range ClientMessageTypes {
+	for _, typ := range wire.ClientMessageTypes {
 		if !bytes.Contains(doc, []byte(`{"type":"`+typ+`"`)) {
 			t.Errorf("docs/protocol.md shows no %s message from a client", typ)
 		}

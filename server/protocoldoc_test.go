@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
+
+	"github.com/foyerhq/foyer/internal/wire"
 )
 
 // TestTheProtocolDocShowsEveryMessageAsTheServerSendsIt: docs/protocol.md's
@@ -19,7 +21,7 @@ func TestTheProtocolDocShowsEveryMessageAsTheServerSendsIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, typ := range ServerMessageTypes {
+	for _, typ := range wire.ServerMessageTypes {
 		golden, err := os.ReadFile(filepath.Join("testdata", "golden", typ+".json"))
 		if err != nil {
 			t.Fatal(err)

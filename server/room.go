@@ -8,6 +8,9 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/foyerhq/foyer/internal/clock"
+	"github.com/foyerhq/foyer/internal/fanout"
+	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -44,14 +47,14 @@ type saleRoom struct {
 	stock      stockView
 	state      waitingroom.State
 	waiting    int64
-	flow       outflow   // the measured pace, for estimates
-	rate       float64   // the operator's outflow rate
-	startsAt   time.Time // when the queue starts to move
-	epoch      int       // raised when the state or the rate changes: estimates may rise then
-	seedHash   string    // the draw's commitment, told to prequeue joiners
-	drawn      bool      // the prequeue draw has happened
-	difficulty int       // the proof of work asked of joiners; 0 is off
-	outage     outage    // whether the sale's data has been out of reach, and since when (outage.go)
+	flow       fanout.Outflow // the measured pace, for estimates
+	rate       float64        // the operator's outflow rate
+	startsAt   time.Time      // when the queue starts to move
+	epoch      int            // raised when the state or the rate changes: estimates may rise then
+	seedHash   string         // the draw's commitment, told to prequeue joiners
+	drawn      bool           // the prequeue draw has happened
+	difficulty int            // the proof of work asked of joiners; 0 is off
+	outage     outage         // whether the sale's data has been out of reach, and since when (outage.go)
 }
 
 func newSaleRoom(h *hub, v waitingroom.View, st waitingroom.Status) *saleRoom {
@@ -91,7 +94,7 @@ func (r *saleRoom) follow() {
 		if err != nil {
 			if r.ctx.Err() == nil {
 				r.readFailed(started, "read sale events", err)
-				sleep(r.ctx, time.Second)
+				_ = clock.Sleep(r.ctx, time.Second) // the loop ends if the room stopped
 			}
 			continue
 		}
@@ -131,7 +134,7 @@ func (r *saleRoom) apply(e waitingroom.Event) {
 	switch e.Type {
 	case waitingroom.EventGone:
 		r.positions.Gone(e.Ticket)
-		r.flow.record(&r.flow.gone, time.Now(), 1)
+		r.flow.Gone(time.Now(), 1)
 	case waitingroom.EventRate:
 		r.rate = e.Rate
 		r.epoch++
@@ -139,7 +142,7 @@ func (r *saleRoom) apply(e waitingroom.Event) {
 		r.difficulty = e.PowDifficulty
 	case waitingroom.EventExpired:
 		for _, rel := range e.Released {
-			msg := encode(expiredMsg{Type: msgExpired, ReservationID: rel.Reservation})
+			msg := encode(expiredMsg{Type: wire.MsgExpired, ReservationID: rel.Reservation})
 			for _, c := range r.shoppers[rel.Shopper] {
 				if c.reservation == rel.Reservation {
 					c.status, c.reservation = connIdle, ""
@@ -154,17 +157,17 @@ func (r *saleRoom) apply(e waitingroom.Event) {
 		r.setState(e.State, e.SeedHash, e.Seed)
 	case waitingroom.EventStock:
 		stock := r.stock
-		stock.Type, stock.Total, stock.Left = msgStock, e.Stock, e.Available
+		stock.Type, stock.Total, stock.Left = wire.MsgStock, e.Stock, e.Available
 		stock.AllHeld = stock.Left == 0 && stock.Held > 0
 		if stock != r.stock {
 			r.stock = stock
 			r.broadcast(encode(stock))
 		}
 	case waitingroom.EventMessage:
-		r.broadcast(encode(stateMsg{Type: msgState, State: r.state, Message: e.Message}))
+		r.broadcast(encode(stateMsg{Type: wire.MsgState, State: r.state, Message: e.Message}))
 	case waitingroom.EventOrder:
 		o := e.Order
-		msg := encode(orderMsg{Type: msgOrder, ReservationID: o.Reservation, OrderID: o.OrderID, Status: o.Status})
+		msg := encode(orderMsg{Type: wire.MsgOrder, ReservationID: o.Reservation, OrderID: o.OrderID, Status: o.Status})
 		for _, c := range r.shoppers[o.Shopper] {
 			c.status = connOrdered
 			c.enqueue(msg)
@@ -185,7 +188,7 @@ func (r *saleRoom) setState(s waitingroom.State, seedHash, seed string) {
 	was := r.state
 	r.state = s
 	r.epoch++
-	r.broadcast(encode(stateMsg{Type: msgState, State: s, SeedHash: seedHash, Seed: seed}))
+	r.broadcast(encode(stateMsg{Type: wire.MsgState, State: s, SeedHash: seedHash, Seed: seed}))
 	for c := range r.conns {
 		c.told = s
 	}
@@ -198,7 +201,7 @@ func (r *saleRoom) setState(s waitingroom.State, seedHash, seed string) {
 		}
 	}
 	if s == waitingroom.StateSoldOut {
-		msg := encode(soldOutMsg{Type: msgSoldOut})
+		msg := encode(soldOutMsg{Type: wire.MsgSoldOut})
 		for c := range r.conns {
 			if c.status == connWaiting || c.status == connIdle {
 				c.status = connIdle
@@ -252,7 +255,7 @@ func (r *saleRoom) prequeued(shopper string, ticket int64) bool {
 	if r.drawn {
 		return false
 	}
-	msg := encode(prequeueMsg{Type: msgPrequeue, Ticket: ticket, SeedHash: r.seedHash, StartsAt: r.startsAt.UTC()})
+	msg := encode(prequeueMsg{Type: wire.MsgPrequeue, Ticket: ticket, SeedHash: r.seedHash, StartsAt: r.startsAt.UTC()})
 	for _, c := range r.shoppers[shopper] {
 		if c.status == connIdle || c.status == connPrequeue {
 			c.status = connPrequeue
@@ -278,7 +281,7 @@ func (r *saleRoom) powDifficulty() int {
 func (r *saleRoom) left(shopper string, asking *conn) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	msg := encode(leftMsg{Type: msgLeft})
+	msg := encode(leftMsg{Type: wire.MsgLeft})
 	for _, c := range r.shoppers[shopper] {
 		waiting := c.status == connWaiting || c.status == connPrequeue
 		if waiting {
@@ -341,24 +344,24 @@ func (r *saleRoom) answerPosition(c *conn, pos int64) {
 // sendPosition sends pos and records it as the last shown. r.mu is held.
 func (r *saleRoom) sendPosition(c *conn, pos int64) {
 	c.lastPos = pos
-	c.enqueue(encode(positionMsg{Type: msgPosition, Position: pos, Ahead: pos - 1, Waiting: max(r.waiting, pos),
+	c.enqueue(encode(positionMsg{Type: wire.MsgPosition, Position: pos, Ahead: pos - 1, Waiting: max(r.waiting, pos),
 		ETA: r.estimate(c, pos-1)}))
 }
 
 // estimate is a shopper's ETA. While nothing changed (same state, same
 // rate) it never rises: a shopper must not see the wait grow for no reason.
 // r.mu is held.
-func (r *saleRoom) estimate(c *conn, ahead int64) *eta {
-	var e *eta
+func (r *saleRoom) estimate(c *conn, ahead int64) *fanout.ETA {
+	var e *fanout.ETA
 	now := time.Now()
 	switch {
 	case r.stock.AllHeld:
 		// Nothing moves until a hold lapses or is bought: no estimate
 		// (docs/protocol.md), not a zero one.
 	case r.state == waitingroom.StateOpen:
-		e = r.flow.estimate(now, ahead, r.rate, 0)
+		e = r.flow.Estimate(now, ahead, r.rate, 0)
 	case r.state == waitingroom.StateScheduled:
-		e = r.flow.estimate(now, ahead, r.rate, max(0, r.startsAt.Sub(now)))
+		e = r.flow.Estimate(now, ahead, r.rate, max(0, r.startsAt.Sub(now)))
 	}
 	if e != nil && c.lastETA != nil && c.etaEpoch == r.epoch {
 		e.Min, e.Max = min(e.Min, c.lastETA.Min), min(e.Max, c.lastETA.Max)
@@ -412,7 +415,7 @@ func (r *saleRoom) push(st waitingroom.Status) {
 	defer r.mu.Unlock()
 	r.waiting = st.Waiting
 	r.rate, r.startsAt = st.Rate, st.StartsAt
-	stock := stockView{Type: msgStock, Total: st.Stock, Left: st.Available, Held: st.Held, Sold: st.Sold,
+	stock := stockView{Type: wire.MsgStock, Total: st.Stock, Left: st.Available, Held: st.Held, Sold: st.Sold,
 		AllHeld: st.Available == 0 && st.Held > 0}
 	if stock != r.stock {
 		r.stock = stock
@@ -436,18 +439,9 @@ func (r *saleRoom) push(st waitingroom.Status) {
 // sale that has sold out meanwhile. r.mu is held.
 func (r *saleRoom) retell(c *conn) {
 	c.told = r.state
-	c.enqueue(encode(stateMsg{Type: msgState, State: r.state, SeedHash: r.seedHash}))
+	c.enqueue(encode(stateMsg{Type: wire.MsgState, State: r.state, SeedHash: r.seedHash}))
 	if r.state == waitingroom.StateSoldOut && c.status == connWaiting {
 		c.status = connIdle
-		c.enqueue(encode(soldOutMsg{Type: msgSoldOut}))
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
+		c.enqueue(encode(soldOutMsg{Type: wire.MsgSoldOut}))
 	}
 }

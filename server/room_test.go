@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -44,10 +45,10 @@ func TestARoomRetellsTheStateToATabThatCameInAfterItChanged(t *testing.T) {
 		r.conns[c] = struct{}{}
 		r.shoppers[c.shopper] = []*conn{c}
 	}
-	r.stock = stockView{Type: msgStock, Total: 10, Sold: 10}
+	r.stock = stockView{Type: wire.MsgStock, Total: 10, Sold: 10}
 	r.push(waitingroom.Status{State: waitingroom.StateSoldOut, Stock: 10, Sold: 10})
 
-	if got := types(t, late.queue); !slices.Equal(got, []string{msgState, msgSoldOut}) {
+	if got := types(t, late.queue); !slices.Equal(got, []string{wire.MsgState, wire.MsgSoldOut}) {
 		t.Errorf("the late tab was told %v, want the state then sold_out", got)
 	}
 	if late.status != connIdle || late.told != waitingroom.StateSoldOut {

@@ -91,7 +91,8 @@ type ReadyReport struct {
 	Refusing []string `json:"refusing,omitempty"`
 }
 
-// Deps are what the server calls; main wires them.
+// Deps are what the server calls; the composition root (internal/app) wires
+// them.
 type Deps struct {
 	Operator SaleOperator
 	Rooms    *waitingroom.Rooms

@@ -8,6 +8,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -170,7 +171,7 @@ func (r *saleRoom) requeued(shopper string, ticket, position int64, joining *con
 // the shopper out, with the error flagged. r.mu is held.
 func (r *saleRoom) flagged(shopper string, joining *conn) {
 	p := problemFor(waitingroom.ErrFlagged)
-	msg := encode(errorMsg{Type: msgError, Code: p.code, Message: describe(p, waitingroom.ErrFlagged)})
+	msg := encode(errorMsg{Type: wire.MsgError, Code: p.code, Message: describe(p, waitingroom.ErrFlagged)})
 	for _, c := range r.shoppers[shopper] {
 		if c.status != connWaiting && c.status != connPrequeue && c != joining {
 			continue

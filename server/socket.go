@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
 
+	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -77,7 +78,7 @@ func (s *Server) shopperSocket(c *gin.Context) {
 	}()
 	upgrade := &smallBuffers{ResponseWriter: c.Writer}
 	ws, err := websocket.Accept(upgrade, c.Request, &websocket.AcceptOptions{
-		Subprotocols:   []string{Subprotocol},
+		Subprotocols:   []string{wire.Subprotocol},
 		OriginPatterns: s.cfg.AllowedOrigins,
 	})
 	if err != nil {
@@ -86,8 +87,8 @@ func (s *Server) shopperSocket(c *gin.Context) {
 	ws.SetReadLimit(readLimit)
 	// A client that names versions must name ours; one that names none (a
 	// plain browser WebSocket) is taken to speak v1.
-	if c.Request.Header.Get("Sec-WebSocket-Protocol") != "" && ws.Subprotocol() != Subprotocol {
-		s.refuse(c.Request.Context(), ws, errBadVersion, closeBadVersion)
+	if c.Request.Header.Get("Sec-WebSocket-Protocol") != "" && ws.Subprotocol() != wire.Subprotocol {
+		s.refuse(c.Request.Context(), ws, errBadVersion, wire.CloseUnsupportedVersion)
 		return
 	}
 	ctx := c.Request.Context()
@@ -95,11 +96,11 @@ func (s *Server) shopperSocket(c *gin.Context) {
 	// and all, which the sale id would otherwise keep for the socket's life.
 	saleID := strings.Clone(c.Param("sale"))
 	if sessionErr != nil {
-		s.refuse(ctx, ws, sessionErr, closeSessionInvalid)
+		s.refuse(ctx, ws, sessionErr, wire.CloseSessionInvalid)
 		return
 	}
 	if !waitingroom.ValidSaleID(saleID) {
-		s.refuse(ctx, ws, waitingroom.ErrSaleNotFound, closeSaleNotFound)
+		s.refuse(ctx, ws, waitingroom.ErrSaleNotFound, wire.CloseSaleNotFound)
 		return
 	}
 	handedOff = true // open gives the places back if the socket cannot stay
@@ -123,7 +124,7 @@ func (s *Server) shopperSocket(c *gin.Context) {
 // touches no shared state: the node is about to close its Redis client.
 func (s *Server) drainingSocket(c *gin.Context) {
 	ws, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{
-		Subprotocols:   []string{Subprotocol},
+		Subprotocols:   []string{wire.Subprotocol},
 		OriginPatterns: s.cfg.AllowedOrigins,
 	})
 	if err != nil {
@@ -185,7 +186,8 @@ func (ss *session) serve(ctx context.Context) {
 	for {
 		typ, data, err := ss.conn.ws.Read(context.Background())
 		if err != nil {
-			break // closed by the client, by us, or (1009) by the library for a message too big
+			ss.ended(err) // closed by the client, by us, by the library (1009) or by a failure: endOf sorts them
+			break
 		}
 		answered := make(chan struct{})
 		go func() {
@@ -238,7 +240,7 @@ func (s *Server) refuse(ctx context.Context, ws *websocket.Conn, err error, code
 	p := problemFor(err)
 	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
-	_ = ws.Write(wctx, websocket.MessageText, encode(errorMsg{Type: msgError, Code: p.code, Message: describe(p, err),
+	_ = ws.Write(wctx, websocket.MessageText, encode(errorMsg{Type: wire.MsgError, Code: p.code, Message: describe(p, err),
 		RetryAfter: retryAfterOf(err)}))
 	ws.Close(code, p.code) //nolint:errcheck // the peer may be gone already
 }
@@ -248,18 +250,18 @@ func (s *Server) sendError(c *conn, err error) {
 	if p == internalProblem {
 		s.deps.Log.Error("shopper request failed", "shopper", c.shopper, "err", err)
 	}
-	c.enqueue(encode(errorMsg{Type: msgError, Code: p.code, Message: describe(p, err), RetryAfter: retryAfterOf(err)}))
+	c.enqueue(encode(errorMsg{Type: wire.MsgError, Code: p.code, Message: describe(p, err), RetryAfter: retryAfterOf(err)}))
 }
 
 // decodeClientMsg reads one message from a client: a JSON object of a type
 // the protocol knows, or errBadMessage saying what is wrong with it.
-func decodeClientMsg(data []byte) (clientMsg, error) {
-	var m clientMsg
+func decodeClientMsg(data []byte) (wire.ClientMsg, error) {
+	var m wire.ClientMsg
 	if err := json.Unmarshal(data, &m); err != nil {
-		return clientMsg{}, fmt.Errorf("%w: not a JSON object: %v", errBadMessage, err)
+		return wire.ClientMsg{}, fmt.Errorf("%w: not a JSON object: %v", errBadMessage, err)
 	}
-	if !slices.Contains(ClientMessageTypes, m.Type) {
-		return clientMsg{}, fmt.Errorf("%w: unknown type %q", errBadMessage, m.Type)
+	if !slices.Contains(wire.ClientMessageTypes, m.Type) {
+		return wire.ClientMsg{}, fmt.Errorf("%w: unknown type %q", errBadMessage, m.Type)
 	}
 	return m, nil
 }
@@ -295,48 +297,14 @@ func (ss *session) onMessage(ctx context.Context, typ websocket.MessageType, dat
 		ss.s.sendError(ss.conn, err)
 		return
 	}
-	if err := ss.limit(ctx, m); err != nil {
-		if ss.muted(err, time.Now()) {
-			return // told once already in this window: dropped, never queued
-		}
-		ss.s.sendError(ss.conn, err) // refused: nothing else happens
-		return
-	}
-	if err := ss.handle(ctx, m); err != nil {
-		ss.s.sendError(ss.conn, err)
-	}
-}
-
-// joinAtOpen answers join=1 as a join message is answered, under the same
-// defences; a session made for this socket is not charged the per-shopper
-// message budget, having sent nothing. When the sale asks for proof of work
-// the join cannot carry a solution: the answer is the challenge (or the
-// place the shopper has), and the join limits are left for the join
-// message that carries the solution.
-func (ss *session) joinAtOpen(ctx context.Context, madeNow bool) {
-	if ss.s.asksWork(ss.room.powDifficulty()) {
-		// A shopper made a moment ago has no place to look for: straight
-		// to the challenge.
-		var none *powSolution
-		if madeNow {
-			none = &powSolution{}
-		}
-		if _, err := ss.proveWork(ctx, none); err != nil {
-			ss.s.sendError(ss.conn, err)
-		}
-		return
-	}
-	join := clientMsg{Type: cmdJoin}
-	var err error
-	if madeNow {
-		err = ss.limitJoin(ctx)
-	} else {
-		err = ss.limit(ctx, join)
-	}
+	err = ss.limit(ctx, m)
 	if err == nil {
-		err = ss.handle(ctx, join)
+		err = ss.handle(ctx, m) // a join may still be refused by its own limits
 	}
 	if err != nil {
+		if ss.muted(err, time.Now()) {
+			return // a limit told once already in this window: dropped, never queued
+		}
 		ss.s.sendError(ss.conn, err)
 	}
 }
@@ -346,55 +314,25 @@ func (ss *session) joinAtOpen(ctx context.Context, madeNow bool) {
 // guard.
 func (s *Server) asksWork(difficulty int) bool { return difficulty > 0 && s.deps.Pow != nil }
 
-// limit applies the defences to one message before it is handled: the
-// per-connection budget for what the node answers alone, the shared limits
-// for what touches the queue, and for a join the blocklist and the node's
-// ceiling on joins.
-func (ss *session) limit(ctx context.Context, m clientMsg) error {
-	if m.Type == cmdPing || m.Type == cmdTime {
+// limit applies the message budget to one message before it is handled:
+// the per-connection budget for what the node answers alone, the shared
+// per-shopper limit for what touches the queue. A join's own defences are
+// the join's (join.go).
+func (ss *session) limit(ctx context.Context, m wire.ClientMsg) error {
+	if m.Type == wire.CmdPing || m.Type == wire.CmdTime {
 		return ss.budget.take(time.Now())
 	}
-	if err := ss.s.allow(ctx, RuleShopperMessages, ss.shopper); err != nil {
-		return err
-	}
-	if m.Type != cmdJoin {
-		return nil
-	}
-	return ss.limitJoin(ctx)
+	return ss.s.allow(ctx, RuleShopperMessages, ss.shopper)
 }
 
-// limitJoin is what a join must pass besides the message budget: the
-// blocklist, the per-address limit on joins and the node's ceiling.
-func (ss *session) limitJoin(ctx context.Context) error {
-	return ss.s.limitJoin(ctx, ss.addr, ss.shopper)
-}
-
-// limitJoin is what any join must pass besides the message budget.
-func (s *Server) limitJoin(ctx context.Context, addr netip.Addr, shopper string) error {
-	if err := s.blocked(addr, shopper); err != nil {
-		return err
-	}
-	if err := s.allow(ctx, RuleIPJoins, addr.String()); err != nil {
-		return err
-	}
-	return s.admitJoin()
-}
-
-func (ss *session) handle(ctx context.Context, m clientMsg) error {
+func (ss *session) handle(ctx context.Context, m wire.ClientMsg) error {
 	if hook := ss.s.hub.hooks.handling; hook != nil {
 		hook(m)
 	}
 	switch m.Type {
-	case cmdJoin:
-		if answered, err := ss.proveWork(ctx, m.Pow); answered || err != nil {
-			return err
-		}
-		place, err := ss.s.deps.Rooms.Join(ctx, ss.saleID, ss.shopper, newTxn())
-		if err != nil {
-			return err
-		}
-		ss.joined(ctx, place)
-	case cmdLeave:
+	case wire.CmdJoin:
+		return ss.join(ctx, joinRequest{way: joinByMessage, pow: m.Pow})
+	case wire.CmdLeave:
 		waiting, err := ss.s.deps.Rooms.Leave(ctx, ss.saleID, ss.shopper)
 		if err != nil {
 			return err
@@ -403,7 +341,7 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 			return errNotJoined
 		}
 		ss.room.left(ss.shopper, ss.conn)
-	case cmdResume:
+	case wire.CmdResume:
 		// The session token is the resume token: a connection with it
 		// already found its place. resume asks for the place again.
 		place, ok, err := ss.s.deps.Rooms.Find(ctx, ss.saleID, ss.shopper)
@@ -414,64 +352,14 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 			return errNotJoined
 		}
 		ss.show(ctx, place) // answers this tab even if its position did not fall
-	case cmdTime:
-		ss.conn.enqueue(encode(timeMsg{Type: msgTime, ClientTime: m.ClientTime, ServerTime: time.Now().UnixMilli()}))
-	case cmdPing:
-		ss.conn.enqueue(encode(pongMsg{Type: msgPong}))
+	case wire.CmdTime:
+		ss.conn.enqueue(encode(timeMsg{Type: wire.MsgTime, ClientTime: m.ClientTime, ServerTime: time.Now().UnixMilli()}))
+	case wire.CmdPing:
+		ss.conn.enqueue(encode(pongMsg{Type: wire.MsgPong}))
 	default:
 		return fmt.Errorf("%w: unknown type %q", errBadMessage, m.Type)
 	}
 	return nil
-}
-
-// joined tells a shopper that joined where it stands, unless an operator's
-// rule on shoppers flagged as automated takes it out.
-func (ss *session) joined(ctx context.Context, place waitingroom.Place) {
-	place, removed := ss.flagJoin(ctx, place)
-	if removed {
-		return // an operator's rule took the shopper out; its tabs were told
-	}
-	ss.s.deps.Log.Debug("joined", "sale", ss.saleID, "shopper", ss.shopper, "txn", place.Txn,
-		"ticket", place.Ticket, "prequeue", place.Prequeue)
-	ss.show(ctx, place)
-}
-
-// show tells the shopper where it stands: in the prequeue, a position, or
-// its reservation.
-func (ss *session) show(ctx context.Context, place waitingroom.Place) {
-	if place.Prequeue > 0 {
-		if ss.room.prequeued(ss.shopper, place.Prequeue) {
-			return
-		}
-		// Drawn meanwhile: show the place the draw gave.
-		drawn, ok, err := ss.s.deps.Rooms.Find(ctx, ss.saleID, ss.shopper)
-		if err != nil || !ok || drawn.Prequeue > 0 {
-			if err != nil {
-				ss.s.sendError(ss.conn, err)
-			}
-			return
-		}
-		place = drawn
-	}
-	if place.Reservation == "" {
-		if ss.room.place(ss.shopper, place.Ticket, place.Position, ss.conn) {
-			return
-		}
-		admitted, ok, err := ss.s.deps.Rooms.Find(ctx, ss.saleID, ss.shopper)
-		if err != nil || !ok || admitted.Reservation == "" {
-			if err != nil {
-				ss.s.sendError(ss.conn, err)
-			}
-			return
-		}
-		place = admitted
-	}
-	res, err := ss.s.deps.Rooms.Reservation(ctx, ss.saleID, ss.shopper, place.Reservation)
-	if err != nil {
-		ss.s.sendError(ss.conn, err)
-		return
-	}
-	ss.room.reservation(ss.shopper, res, ss.conn)
 }
 
 // newTxn returns a transaction id that follows a shopper's journey from

@@ -12,7 +12,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/foyerhq/foyer/internal/app"
-	"github.com/foyerhq/foyer/server"
+	"github.com/foyerhq/foyer/internal/wire"
 )
 
 // TestADrainedGatewayGivesBackEveryConnectionCountBeforeRunReturns: a
@@ -48,7 +48,7 @@ func TestADrainedGatewayGivesBackEveryConnectionCountBeforeRunReturns(t *testing
 		// its socket's clean-up runs only as the drain ends.
 		s := newShopper(t, ctx, gw.URL())
 		url := "ws" + strings.TrimPrefix(gw.URL(), "http") + "/v1/sales/" + saleID + "/ws?join=1&session=" + s.sess.Token
-		ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{server.Subprotocol}})
+		ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{wire.Subprotocol}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -19,10 +19,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/foyerhq/foyer/internal/wire"
 )
-
-// Subprotocol is the protocol version this client speaks.
-const Subprotocol = "foyer.v1"
 
 // Client talks to one Foyer deployment.
 type Client struct {
@@ -198,7 +196,7 @@ type You struct {
 // MadeSession is the session the server made for the connection (Arrive
 // without a session), from its welcome.
 func (m Message) MadeSession() (Session, bool) {
-	if m.Type != "welcome" || m.You.Session == nil {
+	if m.Type != wire.MsgWelcome || m.You.Session == nil {
 		return Session{}, false
 	}
 	s := *m.You.Session
@@ -243,7 +241,7 @@ func (c *Client) Arrive(ctx context.Context, saleID string, s *Session) (*Conn, 
 // open opens the WebSocket of a sale with the query given.
 func (c *Client) open(ctx context.Context, saleID, query string) (*Conn, error) {
 	addr := "ws" + strings.TrimPrefix(c.base, "http") + "/v1/sales/" + saleID + "/ws?" + query
-	ws, resp, err := websocket.Dial(ctx, addr, &websocket.DialOptions{Subprotocols: []string{Subprotocol}, HTTPClient: c.dial})
+	ws, resp, err := websocket.Dial(ctx, addr, &websocket.DialOptions{Subprotocols: []string{wire.Subprotocol}, HTTPClient: c.dial})
 	if err != nil {
 		// Refused before the upgrade (busy, rate_limited, blocked, ...):
 		// the answer is the API's JSON error, with Retry-After.

@@ -11,12 +11,6 @@ const (
 	clockSpacing = 200 * time.Millisecond
 )
 
-// timeRequest is the client's "time" message.
-type timeRequest struct {
-	Type       string `json:"type"`
-	ClientTime int64  `json:"client_time"` // unix ms
-}
-
 // clockSync estimates how far the server's clock is ahead of ours from the
 // answers to "time" requests. The zero value is ready, at offset zero. It is
 // not safe for concurrent use.

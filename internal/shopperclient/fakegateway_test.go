@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/foyerhq/foyer/internal/wire"
 )
 
 // fakeGateway is a gateway node whose WebSocket a test drives by hand: it
@@ -60,7 +61,7 @@ func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(Session{ShopperID: fmt.Sprint("v_", n), Token: fmt.Sprint("token-", n)})
 		return
 	}
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{Subprotocol}})
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{wire.Subprotocol}})
 	if err != nil {
 		return
 	}

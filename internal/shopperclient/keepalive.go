@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/foyerhq/foyer/internal/wire"
 )
 
 // PingInterval is how often a Conn pings the server. The server closes a
@@ -15,7 +17,7 @@ const PingInterval = 20 * time.Second
 // written in this long means the connection is broken.
 const pingWriteTimeout = 10 * time.Second
 
-var pingMessage = []byte(`{"type":"ping"}`)
+var pingMessage = []byte(`{"type":"` + wire.CmdPing + `"}`)
 
 // keepalive is a Conn's pinger: a timer, from Connect until the Conn is
 // closed. Between pings it costs no goroutine: a load generator holding

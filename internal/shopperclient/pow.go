@@ -7,25 +7,12 @@ import (
 	"sync"
 
 	"github.com/foyerhq/foyer/internal/pow"
+	"github.com/foyerhq/foyer/internal/wire"
 )
 
 // PowChallenge is the proof of work a sale asks before joining
 // (docs/pow.md): the challenge to solve and its difficulty in leading zero bits.
-type PowChallenge struct {
-	Challenge  string `json:"challenge"`
-	Difficulty int    `json:"difficulty"`
-}
-
-// powSolution is what a join carries when the sale asks for proof of work.
-type powSolution struct {
-	Challenge string `json:"challenge"`
-	Solution  string `json:"solution"`
-}
-
-type joinMsg struct {
-	Type string       `json:"type"`
-	Pow  *powSolution `json:"pow,omitempty"`
-}
+type PowChallenge = wire.PowChallenge
 
 // powState is a connection's proof of work: the last challenge the server
 // gave (in the welcome or a pow_* error), spent by the next join, and
@@ -44,13 +31,13 @@ func (c *Conn) sendJoin(ctx context.Context) error {
 	challenge := c.work.challenge
 	c.work.challenge = "" // a challenge is spent by one join, whatever its answer
 	c.work.mu.Unlock()
-	msg := joinMsg{Type: "join"}
+	msg := wire.ClientMsg{Type: wire.CmdJoin}
 	if challenge != "" {
 		solution, err := pow.Solve(challenge)
 		if err != nil {
 			return fmt.Errorf("join: %w", err)
 		}
-		msg.Pow = &powSolution{Challenge: challenge, Solution: solution}
+		msg.Pow = &wire.PowSolution{Challenge: challenge, Solution: solution}
 	}
 	return c.Send(ctx, msg)
 }
@@ -65,7 +52,7 @@ func (c *Conn) retriedJoin(ctx context.Context, m Message) bool {
 	}
 	c.work.mu.Lock()
 	c.work.challenge = m.Pow.Challenge
-	retry := m.Type == "error" && strings.HasPrefix(m.Code, "pow_") && c.work.retry
+	retry := m.Type == wire.MsgError && strings.HasPrefix(m.Code, wire.CodePowPrefix) && c.work.retry
 	if retry {
 		c.work.retry = false
 	}

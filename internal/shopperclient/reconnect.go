@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/foyerhq/foyer/internal/wire"
 )
 
 // Sentinel errors a Shopper's Run ends with; branch on them with errors.Is.
@@ -15,21 +16,10 @@ var (
 	// ErrSaleNotFound: the server closed with 4004, there is no such sale.
 	ErrSaleNotFound = errors.New("sale not found")
 	// ErrUnsupportedVersion: the server closed with 4002, it does not speak
-	// this client's protocol version (Subprotocol).
+	// this client's protocol version (wire.Subprotocol).
 	ErrUnsupportedVersion = errors.New("protocol version not supported by the server")
 	// ErrBlocked: the operators blocked this shopper or its address.
 	ErrBlocked = errors.New("blocked by the operators")
-)
-
-// Close codes of the shopper protocol beyond the standard ones
-// (docs/protocol.md, "Close codes").
-const (
-	closeSessionInvalid     websocket.StatusCode = 4001
-	closeUnsupportedVersion websocket.StatusCode = 4002
-	closeBlocked            websocket.StatusCode = 4003
-	closeSaleNotFound       websocket.StatusCode = 4004
-	closeTooSlow            websocket.StatusCode = 4008
-	closeIdle               websocket.StatusCode = 4009
 )
 
 // recovery is what a shopper does once its connection has ended.
@@ -62,25 +52,25 @@ func recoveryFor(err error) (recovery, error) {
 	// Refused before the upgrade: the API's error says why. Blocked is for
 	// good; busy, rate_limited and the rest pass (see retryAfter).
 	var api *APIError
-	if errors.As(err, &api) && api.Code == "blocked" {
+	if errors.As(err, &api) && api.Code == wire.CodeBlocked {
 		return stop, fmt.Errorf("%w: %w", ErrBlocked, err)
 	}
 	switch code := websocket.CloseStatus(err); code {
 	case websocket.StatusGoingAway:
 		return reconnectNow, nil
-	case closeSessionInvalid:
+	case wire.CloseSessionInvalid:
 		return renewSession, nil
 	case websocket.StatusNormalClosure:
 		return stop, nil
-	case closeSaleNotFound:
+	case wire.CloseSaleNotFound:
 		return stop, fmt.Errorf("%w: %w", ErrSaleNotFound, err)
-	case closeUnsupportedVersion:
+	case wire.CloseUnsupportedVersion:
 		return stop, fmt.Errorf("%w: %w", ErrUnsupportedVersion, err)
-	case closeBlocked: // blocked while connected: the next connection would be refused
+	case wire.CloseBlocked: // blocked while connected: the next connection would be refused
 		return stop, fmt.Errorf("%w: %w", ErrBlocked, err)
 	case websocket.StatusMessageTooBig:
 		return stop, fmt.Errorf("the server refused a message of this client as too big: %w", err)
-	default: // closeTooSlow, closeIdle, StatusTryAgainLater, -1 (no close frame: the network) and the unknown
+	default: // wire.CloseTooSlow, wire.CloseIdle, StatusTryAgainLater, -1 (no close frame: the network) and the unknown
 		return reconnectLater, nil
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/foyerhq/foyer/internal/clock"
+	"github.com/foyerhq/foyer/internal/wire"
 )
 
 // DefaultMessageBuffer is how many messages Messages holds for a consumer
@@ -213,17 +214,17 @@ func (s *Shopper) connectOnce(ctx context.Context, client *Client) (welcomed boo
 		}
 		receivedAt := time.Now().UnixMilli()
 		switch m.Type {
-		case "welcome":
+		case wire.MsgWelcome:
 			if !welcomed {
 				welcomed = true
 				greeting := s.welcomed(conn)
 				greeter.Go(func() { s.greet(gctx, conn, greeting) })
 			}
-		case "time":
+		case wire.MsgTime:
 			s.mu.Lock()
 			s.clock.add(m.ClientTime, m.ServerTime, receivedAt)
 			s.mu.Unlock()
-		case "error":
+		case wire.MsgError:
 			if wait, ok := s.rejoinAfter(m); ok {
 				greeter.Go(func() { s.rejoin(gctx, conn, wait) })
 			}
@@ -270,11 +271,11 @@ func (s *Shopper) welcomed(conn *Conn) (greeting string) {
 	s.clock.begin()
 	switch {
 	case s.wantPlace && s.placeAsked:
-		return "resume"
+		return wire.CmdResume
 	case s.wantPlace:
-		return "join"
+		return wire.CmdJoin
 	case s.placeAsked:
-		return "leave"
+		return wire.CmdLeave
 	}
 	return ""
 }
@@ -295,7 +296,7 @@ func (s *Shopper) greet(ctx context.Context, conn *Conn, greeting string) {
 		if i > 0 && clock.Sleep(ctx, clockSpacing) != nil {
 			return
 		}
-		if conn.Send(ctx, timeRequest{Type: "time", ClientTime: time.Now().UnixMilli()}) != nil {
+		if conn.Send(ctx, wire.ClientMsg{Type: wire.CmdTime, ClientTime: time.Now().UnixMilli()}) != nil {
 			return
 		}
 	}
@@ -305,8 +306,8 @@ func (s *Shopper) greet(ctx context.Context, conn *Conn, greeting string) {
 // now knows of the shopper's place. A join goes through Conn.Join, which
 // does the sale's proof of work, if it asks for one.
 func (s *Shopper) command(ctx context.Context, conn *Conn, typ string) error {
-	send := func() error { return conn.Send(ctx, map[string]string{"type": typ}) }
-	if typ == "join" {
+	send := func() error { return conn.Send(ctx, wire.ClientMsg{Type: typ}) }
+	if typ == wire.CmdJoin {
 		send = func() error { return conn.Join(ctx) }
 	}
 	if err := send(); err != nil {
@@ -315,9 +316,9 @@ func (s *Shopper) command(ctx context.Context, conn *Conn, typ string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch typ {
-	case "join":
+	case wire.CmdJoin:
 		s.placeAsked = true
-	case "leave":
+	case wire.CmdLeave:
 		s.placeAsked = false
 	}
 	return nil
@@ -329,11 +330,11 @@ func (s *Shopper) command(ctx context.Context, conn *Conn, typ string) error {
 // is sent once the shopper is welcomed again, and after a reconnect the
 // shopper resumes the place it has instead of joining anew. Join fails only
 // when ctx ends before the join could be sent.
-func (s *Shopper) Join(ctx context.Context) error { return s.want(ctx, true, "join") }
+func (s *Shopper) Join(ctx context.Context) error { return s.want(ctx, true, wire.CmdJoin) }
 
 // Leave gives the place up, now or, between connections, once welcomed
 // again. Like Join, it fails only when ctx ends first.
-func (s *Shopper) Leave(ctx context.Context) error { return s.want(ctx, false, "leave") }
+func (s *Shopper) Leave(ctx context.Context) error { return s.want(ctx, false, wire.CmdLeave) }
 
 func (s *Shopper) want(ctx context.Context, place bool, typ string) error {
 	s.mu.Lock()
@@ -354,7 +355,7 @@ func (s *Shopper) want(ctx context.Context, place bool, typ string) error {
 // Checkout confirms the reservation of an "admitted" message; the order
 // follows on Messages as an "order" message.
 func (s *Shopper) Checkout(ctx context.Context, admitted Message) (CheckoutResult, error) {
-	if admitted.Type != "admitted" || admitted.CheckoutURL == "" {
+	if admitted.Type != wire.MsgAdmitted || admitted.CheckoutURL == "" {
 		return CheckoutResult{}, fmt.Errorf("checkout: a %q message is not an admission", admitted.Type)
 	}
 	if len(s.clients) == 0 {
@@ -388,7 +389,7 @@ func (s *Shopper) deliver(m Message) {
 // second of jitter so a refused crowd does not come back at once.
 func (s *Shopper) rejoinAfter(m Message) (time.Duration, bool) {
 	switch m.Code {
-	case "busy", "rate_limited", "unavailable":
+	case wire.CodeBusy, wire.CodeRateLimited, wire.CodeUnavailable:
 	default:
 		return 0, false
 	}
@@ -410,6 +411,6 @@ func (s *Shopper) rejoin(ctx context.Context, conn *Conn, wait time.Duration) {
 	want := s.wantPlace
 	s.mu.Unlock()
 	if want {
-		_ = s.command(ctx, conn, "join") // a failure means the connection is going; the next one joins
+		_ = s.command(ctx, conn, wire.CmdJoin) // a failure means the connection is going; the next one joins
 	}
 }

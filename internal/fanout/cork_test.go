@@ -1,4 +1,4 @@
-package server
+package fanout
 
 import (
 	"errors"
@@ -37,9 +37,9 @@ func TestCorkedWritesLeaveTogetherAndUncorkedOnesAtOnce(t *testing.T) {
 		}
 	}()
 	counted := &writeCounter{Conn: server}
-	w := &corkable{Conn: counted}
+	w := &Corkable{Conn: counted}
 
-	w.cork()
+	w.Cork()
 	for _, part := range []string{"wel", "come", "+place"} {
 		if n, err := w.Write([]byte(part)); n != len(part) || err != nil {
 			t.Fatalf("corked write of %q: %d, %v", part, n, err)
@@ -48,13 +48,13 @@ func TestCorkedWritesLeaveTogetherAndUncorkedOnesAtOnce(t *testing.T) {
 	if counted.writes != 0 {
 		t.Fatalf("%d writes reached the connection while corked, want 0", counted.writes)
 	}
-	if err := w.uncork(time.Second); err != nil {
+	if err := w.Uncork(time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if got := string(<-received); got != "welcome+place" || counted.writes != 1 {
 		t.Fatalf("uncorked: %q in %d writes, want %q in 1", got, counted.writes, "welcome+place")
 	}
-	if err := w.uncork(time.Second); err != nil || counted.writes != 1 {
+	if err := w.Uncork(time.Second); err != nil || counted.writes != 1 {
 		t.Fatalf("uncorking with nothing gathered: %v, %d writes, want none", err, counted.writes)
 	}
 	if _, err := w.Write([]byte("stock")); err != nil {
@@ -74,11 +74,11 @@ func TestAGatheredWriteHasItsOwnTimeout(t *testing.T) {
 		server, client := net.Pipe()
 		defer server.Close()
 		defer client.Close()
-		w := &corkable{Conn: server}
-		w.cork()
+		w := &Corkable{Conn: server}
+		w.Cork()
 		w.Write([]byte("nobody reads this")) //nolint:errcheck // corked: always whole
 		// Nobody reads the pipe, so the write cannot finish: its deadline ends it.
-		if err := w.uncork(time.Nanosecond); !errors.Is(err, os.ErrDeadlineExceeded) {
+		if err := w.Uncork(time.Nanosecond); !errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Fatalf("a gathered write nobody reads returned %v, want a deadline exceeded", err)
 		}
 		after := make(chan error, 1)
@@ -100,11 +100,11 @@ func TestAGatheredWriteHasItsOwnTimeout(t *testing.T) {
 		defer server.Close()
 		defer client.Close()
 		go io.Copy(io.Discard, client) //nolint:errcheck // a reader, until the pipe closes
-		w := &corkable{Conn: server}
+		w := &Corkable{Conn: server}
 		const timeout = 200 * time.Millisecond
-		w.cork()
+		w.Cork()
 		w.Write([]byte("welcome+place")) //nolint:errcheck // corked: always whole
-		if err := w.uncork(timeout); err != nil {
+		if err := w.Uncork(timeout); err != nil {
 			t.Fatal(err)
 		}
 		// The deadline the gathered write had must be gone: let it pass.

@@ -1,4 +1,4 @@
-package server
+package fanout
 
 import (
 	"net"
@@ -6,20 +6,20 @@ import (
 	"time"
 )
 
-// corkable is a shopper's connection as the WebSocket library writes to it.
+// Corkable is a shopper's connection as the WebSocket library writes to it.
 // The library flushes every message with a write of its own; between cork
 // and uncork those writes gather here instead, so that a batch of messages
 // leaves in one system call and, on the wire, one segment. A new shopper's
 // welcome and place are such a batch: two writes were a tenth of a
 // gateway's CPU in a join storm, and two reads for the client.
-type corkable struct {
+type Corkable struct {
 	net.Conn
 	mu      sync.Mutex // guards corked and pending, and orders the writes
 	corked  bool
 	pending []byte
 }
 
-func (w *corkable) Write(p []byte) (int, error) {
+func (w *Corkable) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.corked {
@@ -29,21 +29,21 @@ func (w *corkable) Write(p []byte) (int, error) {
 	return w.Conn.Write(p)
 }
 
-// cork starts gathering writes.
-func (w *corkable) cork() {
+// Cork starts gathering writes.
+func (w *Corkable) Cork() {
 	w.mu.Lock()
 	w.corked = true
 	w.mu.Unlock()
 }
 
-// uncork writes what gathered in one write, and writes go straight through
+// Uncork writes what gathered in one write, and writes go straight through
 // again. The library's write timeouts covered only the copies, so this
 // write gets its own: timeout. The library's writes count on no deadline,
 // so it goes once the write is done; a write that failed keeps it, passed
 // if it timed out, since it may have sent part of a frame and nothing may
 // follow that: the close frame the caller then sends fails at once, and the
 // connection closes.
-func (w *corkable) uncork(timeout time.Duration) error {
+func (w *Corkable) Uncork(timeout time.Duration) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.corked = false

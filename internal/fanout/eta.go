@@ -1,4 +1,4 @@
-package server
+package fanout
 
 import (
 	"math"
@@ -6,18 +6,18 @@ import (
 )
 
 // etaWindow is how far back admissions and departures are counted to
-// measure a sale's outflow.
+// measure a sale's Outflow.
 const etaWindow = 30 * time.Second
 
 // etaSureAfter is how many admissions in the window make the estimate sure
 // enough for a narrow range.
 const etaSureAfter = 20
 
-// outflow measures a sale's real pace from the events a node sees: how many
+// Outflow measures a sale's real pace from the events a node sees: how many
 // shoppers leave the front of the queue per second, and what share of
 // departures from the queue are no-shows (who leave without being admitted,
 // so move everyone behind them up for free).
-type outflow struct {
+type Outflow struct {
 	admitted []stamp
 	gone     []stamp
 }
@@ -27,7 +27,13 @@ type stamp struct {
 	n  int
 }
 
-func (o *outflow) record(list *[]stamp, now time.Time, n int) {
+// Admitted records n shoppers let out of the front of the queue at now.
+func (o *Outflow) Admitted(now time.Time, n int) { o.record(&o.admitted, now, n) }
+
+// Gone records n shoppers who left the queue without being admitted.
+func (o *Outflow) Gone(now time.Time, n int) { o.record(&o.gone, now, n) }
+
+func (o *Outflow) record(list *[]stamp, now time.Time, n int) {
 	*list = append(*list, stamp{now, n})
 	cut := 0
 	for cut < len(*list) && now.Sub((*list)[cut].at) > etaWindow {
@@ -36,7 +42,7 @@ func (o *outflow) record(list *[]stamp, now time.Time, n int) {
 	*list = (*list)[cut:]
 }
 
-func (o *outflow) sum(list []stamp, now time.Time) (n int, since time.Time) {
+func (o *Outflow) sum(list []stamp, now time.Time) (n int, since time.Time) {
 	since = now
 	for _, s := range list {
 		if now.Sub(s.at) <= etaWindow {
@@ -49,17 +55,18 @@ func (o *outflow) sum(list []stamp, now time.Time) (n int, since time.Time) {
 	return n, since
 }
 
-// eta is a range of seconds until a shopper's turn.
-type eta struct {
+// ETA is a range of seconds until a shopper's turn, as a position message
+// tells it.
+type ETA struct {
 	Min int64 `json:"min_seconds"`
 	Max int64 `json:"max_seconds"`
 }
 
-// estimate returns the range for a shopper with ahead shoppers before it, or
+// Estimate returns the range for a shopper with ahead shoppers before it, or
 // nil when the queue does not move (paused, rate unknown). configured is the
-// operator's outflow rate, used until admissions have been measured; wait is
+// operator's Outflow rate, used until admissions have been measured; wait is
 // time that passes before the queue moves at all (the countdown to the start).
-func (o *outflow) estimate(now time.Time, ahead int64, configured float64, wait time.Duration) *eta {
+func (o *Outflow) Estimate(now time.Time, ahead int64, configured float64, wait time.Duration) *ETA {
 	admitted, since := o.sum(o.admitted, now)
 	gone, _ := o.sum(o.gone, now)
 	rate, sure := configured, false
@@ -78,7 +85,7 @@ func (o *outflow) estimate(now time.Time, ahead int64, configured float64, wait 
 	if sure {
 		low, high = 0.9, 1.15
 	}
-	return &eta{
+	return &ETA{
 		Min: int64(math.Floor(queue*low + wait.Seconds())),
 		Max: int64(math.Ceil(queue*high + wait.Seconds())),
 	}
