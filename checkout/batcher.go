@@ -16,19 +16,19 @@ type Option func(*Service)
 
 // BatchedBy sends the service's confirmations in batch messages: the first
 // confirmation of a batch waits up to window for more, and a batch holds at
-// most max. Zero takes the defaults: 5ms, unnoticeable next to a payment,
+// most size. Zero takes the defaults: 5ms, unnoticeable next to a payment,
 // and 500, which a worker writes in one transaction in about 30 ms, carrying
 // the pipeline past the stream's 15k messages a second
 // (docs/performance.md). The batches go out while Service.Run runs.
-func BatchedBy(window time.Duration, max int) Option {
+func BatchedBy(window time.Duration, size int) Option {
 	return func(s *Service) {
 		if window <= 0 {
 			window = 5 * time.Millisecond
 		}
-		if max <= 0 {
-			max = 500
+		if size <= 0 {
+			size = 500
 		}
-		s.batcher = &batcher{service: s, window: window, max: max, in: make(chan pendingConfirmation, 8192)}
+		s.batcher = &batcher{service: s, window: window, max: size, in: make(chan pendingConfirmation, 8192)}
 	}
 }
 
