@@ -2,31 +2,55 @@ package checkout
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/internal/salekeys"
 )
 
-// Batcher gathers the confirmations a node makes into batch messages, so
+// Option configures a Service at construction.
+type Option func(*Service)
+
+// BatchedBy sends the service's confirmations in batch messages: the first
+// confirmation of a batch waits up to window for more, and a batch holds at
+// most size. Zero takes the defaults: 5ms, unnoticeable next to a payment,
+// and 500, which a worker writes in one transaction in about 30 ms, carrying
+// the pipeline past the stream's 15k messages a second
+// (docs/performance.md). The batches go out while Service.Run runs.
+func BatchedBy(window time.Duration, size int) Option {
+	return func(s *Service) {
+		if window <= 0 {
+			window = 5 * time.Millisecond
+		}
+		if size <= 0 {
+			size = 500
+		}
+		s.batcher = &batcher{service: s, window: window, max: size, in: make(chan pendingConfirmation, 8192)}
+	}
+}
+
+// Run sends the batches of a service built with BatchedBy until ctx ends,
+// then what is left; without BatchedBy it returns at once, as every
+// confirmation goes out alone when it is made.
+func (s *Service) Run(ctx context.Context) error {
+	if s.batcher == nil {
+		return nil
+	}
+	return s.batcher.run(ctx)
+}
+
+// batcher gathers the confirmations a node makes into batch messages, so
 // the order pipeline is not bound to one message per stream round trip.
 // A confirmation is safe in the outbox meanwhile: if the node dies before
 // the batch is out, another node's outbox relay publishes it.
-type Batcher struct {
+type batcher struct {
 	service *Service
-	// Window is how long the first confirmation of a batch waits for more.
-	// Defaults to 5ms: unnoticeable next to a payment, and at a few thousand
-	// checkouts a second it gathers dozens per message.
-	Window time.Duration
-	// Max bounds a batch. Defaults to 500: a worker writes 500 orders in one
-	// transaction in about 30 ms here, which carries the pipeline past the
-	// stream's 15k messages a second (docs/performance.md).
-	Max int
-	in  chan pendingConfirmation
+	window  time.Duration // how long the first confirmation of a batch waits for more
+	max     int           // the most confirmations in a batch
+	in      chan pendingConfirmation
 }
 
 type pendingConfirmation struct {
@@ -34,18 +58,9 @@ type pendingConfirmation struct {
 	c      confirmed
 }
 
-// NewBatcher returns a batcher for the service's confirmations, with the
-// defaults documented on its fields; the service hands it its confirmations
-// from now on. Run it.
-func NewBatcher(s *Service) *Batcher {
-	b := &Batcher{service: s, Window: 5 * time.Millisecond, Max: 500, in: make(chan pendingConfirmation, 8192)}
-	s.batcher = b
-	return b
-}
-
 // add queues a confirmation without waiting; false means the queue is full
 // and the caller publishes it alone.
-func (b *Batcher) add(saleID string, c confirmed) bool {
+func (b *batcher) add(saleID string, c confirmed) bool {
 	select {
 	case b.in <- pendingConfirmation{saleID, c}:
 		return true
@@ -54,8 +69,8 @@ func (b *Batcher) add(saleID string, c confirmed) bool {
 	}
 }
 
-// Run publishes batches until ctx ends, then publishes what is left.
-func (b *Batcher) Run(ctx context.Context) error {
+// run publishes batches until ctx ends, then publishes what is left.
+func (b *batcher) run(ctx context.Context) error {
 	for {
 		var first pendingConfirmation
 		select {
@@ -64,7 +79,7 @@ func (b *Batcher) Run(ctx context.Context) error {
 			return nil
 		case first = <-b.in:
 		}
-		batch := gather(b.in, first, b.Window, b.Max)
+		batch := gather(b.in, first, b.window, b.max)
 		// Confirmed already: the batch goes out even if the node is stopping.
 		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		err := b.publish(pctx, batch)
@@ -77,13 +92,13 @@ func (b *Batcher) Run(ctx context.Context) error {
 
 // flushRest publishes what is queued when the node stops; this last call
 // owns its lifetime.
-func (b *Batcher) flushRest() {
+func (b *batcher) flushRest() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for {
 		var batch []pendingConfirmation
 	drain:
-		for len(batch) < b.Max {
+		for len(batch) < b.max {
 			select {
 			case p := <-b.in:
 				batch = append(batch, p)
@@ -102,17 +117,16 @@ func (b *Batcher) flushRest() {
 }
 
 // publish sends one message with the batch and clears its outbox entries.
-func (b *Batcher) publish(ctx context.Context, batch []pendingConfirmation) error {
-	msg := ConfirmationBatch{Confirmations: make([]ReservationConfirmed, len(batch))}
+func (b *batcher) publish(ctx context.Context, batch []pendingConfirmation) error {
+	confirmations := make([]orderstream.ReservationConfirmed, len(batch))
 	for i, p := range batch {
-		msg.Confirmations[i] = p.c.message(p.saleID)
+		confirmations[i] = p.c.message(p.saleID)
 	}
-	payload, err := json.Marshal(msg)
+	wm, err := orderstream.ConfirmationBatchMessage(confirmations)
 	if err != nil {
-		return fmt.Errorf("encode %d confirmations: %w", len(batch), err)
+		return err
 	}
-	wm := message.NewMessage("batch-"+batch[0].c.Reservation, payload)
-	if err := b.service.publisher.Publish(OrdersTopic, wm); err != nil {
+	if err := b.service.publisher.Publish(orderstream.OrdersTopic, wm); err != nil {
 		return fmt.Errorf("publish %d confirmations: %w", len(batch), err)
 	}
 	_, err = b.service.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {

@@ -10,10 +10,11 @@ import (
 	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/orderstream"
 )
 
 // TestABatcherSendsManyConfirmationsInFewMessagesAndLosesNone checks out 60
-// reservations at once through a batcher: every confirmation is on the
+// reservations at once through a service BatchedBy a window: every confirmation is on the
 // stream exactly once, in fewer messages than confirmations, and the outbox
 // is empty.
 func TestABatcherSendsManyConfirmationsInFewMessagesAndLosesNone(t *testing.T) {
@@ -24,16 +25,15 @@ func TestABatcherSendsManyConfirmationsInFewMessagesAndLosesNone(t *testing.T) {
 		shoppers = append(shoppers, fmt.Sprintf("shopper-%02d", i))
 	}
 	reservations := s.admit(t, shoppers...)
-	batcher := checkout.NewBatcher(s.service)
-	batcher.Window = 50 * time.Millisecond
+	service := checkout.NewService(s.rdb, s.tokens, s.publisher, discard, checkout.BatchedBy(50*time.Millisecond, 0))
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
-	go func() { batcher.Run(ctx); close(done) }()
+	go func() { service.Run(ctx); close(done) }()
 
 	var wg sync.WaitGroup
 	for _, r := range reservations {
 		wg.Go(func() {
-			if _, err := s.service.Checkout(t.Context(), saleID, s.token(t, r), 1); err != nil {
+			if _, err := service.Checkout(t.Context(), saleID, s.token(t, r), 1); err != nil {
 				t.Error(err)
 			}
 		})
@@ -42,7 +42,7 @@ func TestABatcherSendsManyConfirmationsInFewMessagesAndLosesNone(t *testing.T) {
 	cancel() // Run publishes what is still queued before it returns
 	<-done
 
-	entries, err := s.rdb.XRange(t.Context(), checkout.OrdersTopic, "-", "+").Result()
+	entries, err := s.rdb.XRange(t.Context(), orderstream.OrdersTopic, "-", "+").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestABatcherSendsManyConfirmationsInFewMessagesAndLosesNone(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		batch, err := checkout.DecodeConfirmations(msg.Payload)
+		batch, err := orderstream.DecodeConfirmations(msg.Payload)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/internal/salekeys"
 )
 
@@ -33,12 +34,17 @@ type Service struct {
 	tokens    *Tokens
 	publisher message.Publisher
 	log       *slog.Logger
-	batcher   *Batcher // when set, confirmations go out in batches
+	batcher   *batcher // with BatchedBy: confirmations go out in batches
 }
 
-// NewService returns a checkout that publishes confirmations with publisher.
-func NewService(rdb redis.UniversalClient, tokens *Tokens, publisher message.Publisher, log *slog.Logger) *Service {
-	return &Service{rdb: rdb, tokens: tokens, publisher: publisher, log: log}
+// NewService returns a checkout that publishes confirmations with publisher
+// (an orderstream publisher), configured by opts.
+func NewService(rdb redis.UniversalClient, tokens *Tokens, publisher message.Publisher, log *slog.Logger, opts ...Option) *Service {
+	s := &Service{rdb: rdb, tokens: tokens, publisher: publisher, log: log}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Receipt is the answer to a successful checkout.
@@ -115,13 +121,11 @@ type confirmed struct {
 // outbox. The message id is the reservation id, and the worker is idempotent
 // by it, so publishing twice is harmless and publishing zero times is not.
 func (s *Service) publish(ctx context.Context, saleID string, c confirmed) error {
-	payload, err := json.Marshal(c.message(saleID))
+	msg, err := orderstream.ConfirmationMessage(c.message(saleID))
 	if err != nil {
-		return fmt.Errorf("encode confirmation %s: %w", c.Reservation, err)
+		return err
 	}
-	msg := message.NewMessage(c.Reservation, payload)
-	msg.Metadata.Set(TxnMetadataKey, c.Txn)
-	if err := s.publisher.Publish(OrdersTopic, msg); err != nil {
+	if err := s.publisher.Publish(orderstream.OrdersTopic, msg); err != nil {
 		return fmt.Errorf("publish confirmation %s: %w", c.Reservation, err)
 	}
 	if err := s.rdb.ZRem(ctx, salekeys.For(saleID).Outbox, c.Reservation).Err(); err != nil {
@@ -131,8 +135,8 @@ func (s *Service) publish(ctx context.Context, saleID string, c confirmed) error
 }
 
 // message is the confirmation as the order workers read it.
-func (c confirmed) message(saleID string) ReservationConfirmed {
-	return ReservationConfirmed{
+func (c confirmed) message(saleID string) orderstream.ReservationConfirmed {
+	return orderstream.ReservationConfirmed{
 		SaleID: saleID, ReservationID: c.Reservation, ShopperID: c.Shopper, Txn: c.Txn,
 		Quantity: max(c.Quantity, 1), PriceCents: c.PriceCents, Currency: c.Currency,
 		ConfirmedAt: time.UnixMilli(c.ConfirmedAt).UTC(),

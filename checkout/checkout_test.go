@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -49,7 +50,7 @@ func TestCheckoutMovesTheUnitFromHeldToSoldAndPublishesTheOrder(t *testing.T) {
 	}
 	published := s.published(t)
 	if len(published) != 1 {
-		t.Fatalf("%d messages on %s, want 1", len(published), checkout.OrdersTopic)
+		t.Fatalf("%d messages on %s, want 1", len(published), orderstream.OrdersTopic)
 	}
 	wantDelivery(t, published[0], alice, from, to)
 }

@@ -10,11 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// PaymentsTopic is the Watermill topic that carries payment results from
-// the webhook to the order workers, so the gateway never waits on Postgres.
-const PaymentsTopic = "foyer.payments.results"
+	"github.com/foyerhq/foyer/internal/orderstream"
+)
 
 // Payment outcomes a provider reports. A webhook carries paid or failed;
 // asked for an order's status (TestProvider.Status), a provider may also
@@ -56,15 +54,6 @@ type Charge struct {
 	Currency      string `json:"currency"`
 }
 
-// PaymentResult is what a provider's webhook reports about a charge. The
-// order workers apply it only when its sale and reservation are the order's.
-type PaymentResult struct {
-	OrderID       int64  `json:"order_id"`
-	SaleID        string `json:"sale_id"`
-	ReservationID string `json:"reservation_id"`
-	Status        string `json:"status"` // PaymentPaid or PaymentFailed
-}
-
 // Sign returns the signature header value of a webhook body sent at.
 func Sign(secret, body []byte, at time.Time) string {
 	t := strconv.FormatInt(at.Unix(), 10)
@@ -81,10 +70,10 @@ func mac(secret []byte, t string, body []byte) []byte {
 
 // VerifyWebhook checks a webhook's signature in constant time, then that it
 // was signed within WebhookTolerance of now, and decodes it.
-func VerifyWebhook(secret, body []byte, header string, now time.Time) (PaymentResult, error) {
+func VerifyWebhook(secret, body []byte, header string, now time.Time) (orderstream.PaymentResult, error) {
 	t, signed, ok := parseSignature(header)
 	if len(secret) == 0 || !ok {
-		return PaymentResult{}, ErrBadSignature
+		return orderstream.PaymentResult{}, ErrBadSignature
 	}
 	want := mac(secret, t, body)
 	matched := false
@@ -92,18 +81,18 @@ func VerifyWebhook(secret, body []byte, header string, now time.Time) (PaymentRe
 		matched = hmac.Equal(sig, want) || matched
 	}
 	if !matched {
-		return PaymentResult{}, ErrBadSignature
+		return orderstream.PaymentResult{}, ErrBadSignature
 	}
 	unix, _ := strconv.ParseInt(t, 10, 64) // parseSignature checked it
 	if skew := now.Sub(time.Unix(unix, 0)); skew > WebhookTolerance || skew < -WebhookTolerance {
-		return PaymentResult{}, fmt.Errorf("%w: signed %s from now", ErrWebhookExpired, -skew.Round(time.Second))
+		return orderstream.PaymentResult{}, fmt.Errorf("%w: signed %s from now", ErrWebhookExpired, -skew.Round(time.Second))
 	}
-	var r PaymentResult
+	var r orderstream.PaymentResult
 	if err := json.Unmarshal(body, &r); err != nil {
-		return PaymentResult{}, fmt.Errorf("decode webhook: %w", err)
+		return orderstream.PaymentResult{}, fmt.Errorf("decode webhook: %w", err)
 	}
 	if r.OrderID <= 0 || r.SaleID == "" || r.ReservationID == "" || (r.Status != PaymentPaid && r.Status != PaymentFailed) {
-		return PaymentResult{}, fmt.Errorf("webhook for order %d: sale %q, reservation %q, status %q: not a payment result",
+		return orderstream.PaymentResult{}, fmt.Errorf("webhook for order %d: sale %q, reservation %q, status %q: not a payment result",
 			r.OrderID, r.SaleID, r.ReservationID, r.Status)
 	}
 	return r, nil

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/orderstream"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -57,9 +58,9 @@ func TestAWebhookSignatureHoldsOnlyForItsBodyAndWithinTheTolerance(t *testing.T)
 
 // webhookServer answers 503 to the first refuse posts, then 202, and tells
 // each post it verified on posted.
-func webhookServer(t *testing.T, refuse int64, secret []byte) (*httptest.Server, *atomic.Int64, chan checkout.PaymentResult) {
+func webhookServer(t *testing.T, refuse int64, secret []byte) (*httptest.Server, *atomic.Int64, chan orderstream.PaymentResult) {
 	var posts atomic.Int64
-	accepted := make(chan checkout.PaymentResult, 10)
+	accepted := make(chan orderstream.PaymentResult, 10)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if posts.Add(1) <= refuse {

@@ -2,41 +2,17 @@ package checkout
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/foyerhq/foyer/internal/orderstream"
 )
 
-// PaymentBatch is the payload of a message on PaymentsTopic that carries
-// the payment results a gateway received within a few milliseconds. A
-// message with one result carries the PaymentResult alone, as every message
-// did before batches.
-type PaymentBatch struct {
-	Results []PaymentResult `json:"results"`
-}
-
-// DecodePaymentResults reads a message of PaymentsTopic, batch or single.
-func DecodePaymentResults(payload []byte) ([]PaymentResult, error) {
-	var b PaymentBatch
-	if err := json.Unmarshal(payload, &b); err != nil {
-		return nil, err
-	}
-	if len(b.Results) > 0 {
-		return b.Results, nil
-	}
-	var r PaymentResult
-	if err := json.Unmarshal(payload, &r); err != nil {
-		return nil, err
-	}
-	return []PaymentResult{r}, nil
-}
-
 // PaymentReports hands payment results from the webhook to the order
-// workers through Watermill. While Run runs, the results that arrive within
-// Window go out as one message, so that a worker settles them in one
+// workers through Watermill, on orderstream.PaymentsTopic. While Run runs,
+// the results that arrive within Window go out as one message, so that a worker settles them in one
 // transaction: settled one by one, a busy sale's payments were settled at a
 // few hundred a second and "paid" lagged the checkout by seconds.
 type PaymentReports struct {
@@ -52,7 +28,7 @@ type PaymentReports struct {
 }
 
 type pendingReport struct {
-	r    PaymentResult
+	r    orderstream.PaymentResult
 	done chan error
 }
 
@@ -72,17 +48,17 @@ func NewPaymentReports(publisher messagePublisher) *PaymentReports {
 // the webhook is answered only then, so a provider whose result was not
 // published sends it again. Settling is idempotent, so a result published
 // twice is one result.
-func (p *PaymentReports) Report(ctx context.Context, r PaymentResult) error {
+func (p *PaymentReports) Report(ctx context.Context, r orderstream.PaymentResult) error {
 	select {
 	case <-p.started:
 	default:
-		return p.publish([]PaymentResult{r})
+		return p.publish([]orderstream.PaymentResult{r})
 	}
 	done := make(chan error, 1)
 	select {
 	case p.in <- pendingReport{r, done}:
 	case <-p.stopped:
-		return p.publish([]PaymentResult{r})
+		return p.publish([]orderstream.PaymentResult{r})
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -107,7 +83,7 @@ func (p *PaymentReports) Run(ctx context.Context) error {
 		case first = <-p.in:
 		}
 		batch := gather(p.in, first, p.Window, p.Max)
-		results := make([]PaymentResult, len(batch))
+		results := make([]orderstream.PaymentResult, len(batch))
 		for i, r := range batch {
 			results[i] = r.r
 		}
@@ -121,20 +97,14 @@ func (p *PaymentReports) Run(ctx context.Context) error {
 // Running is closed once Run gathers results.
 func (p *PaymentReports) Running() <-chan struct{} { return p.started }
 
-// publish sends results in one message. A result alone goes out as one
-// PaymentResult, which order workers of every version read; only a batch
-// needs a worker that knows batches.
-func (p *PaymentReports) publish(results []PaymentResult) error {
-	var body any = PaymentBatch{Results: results}
-	if len(results) == 1 {
-		body = results[0]
-	}
-	payload, err := json.Marshal(body)
+// publish sends results in one message (orderstream.PaymentResultsMessage
+// says how one result alone is sent).
+func (p *PaymentReports) publish(results []orderstream.PaymentResult) error {
+	msg, err := orderstream.PaymentResultsMessage(results)
 	if err != nil {
 		return err
 	}
-	msg := message.NewMessage(watermill.NewUUID(), payload)
-	if err := p.publisher.Publish(PaymentsTopic, msg); err != nil {
+	if err := p.publisher.Publish(orderstream.PaymentsTopic, msg); err != nil {
 		return fmt.Errorf("publish %d payment results: %w", len(results), err)
 	}
 	return nil

@@ -9,15 +9,15 @@ import (
 	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/internal/testenv"
-	"github.com/foyerhq/foyer/worker"
 )
 
 // Payment results that arrive together go to the workers in few messages,
 // every one of them, and each Report returns only once its result is out.
 func TestPaymentResultsThatArriveTogetherGoOutInOneBatch(t *testing.T) {
 	rdb := testenv.RedisClient(t, testenv.NewRedis(t))
-	pub, err := worker.NewPublisher(rdb, discard)
+	pub, err := orderstream.NewPublisher(rdb, discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestPaymentResultsThatArriveTogetherGoOutInOneBatch(t *testing.T) {
 	errs := make([]error, n)
 	for i := range n {
 		wg.Go(func() {
-			errs[i] = reports.Report(t.Context(), checkout.PaymentResult{OrderID: int64(i + 1), SaleID: "s_pay", Status: checkout.PaymentPaid})
+			errs[i] = reports.Report(t.Context(), orderstream.PaymentResult{OrderID: int64(i + 1), SaleID: "s_pay", Status: checkout.PaymentPaid})
 		})
 	}
 	wg.Wait()
@@ -45,7 +45,7 @@ func TestPaymentResultsThatArriveTogetherGoOutInOneBatch(t *testing.T) {
 			t.Fatalf("report %d: %v", i+1, err)
 		}
 	}
-	entries, err := rdb.XRange(t.Context(), checkout.PaymentsTopic, "-", "+").Result()
+	entries, err := rdb.XRange(t.Context(), orderstream.PaymentsTopic, "-", "+").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestPaymentResultsThatArriveTogetherGoOutInOneBatch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		results, err := checkout.DecodePaymentResults(msg.Payload)
+		results, err := orderstream.DecodePaymentResults(msg.Payload)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,18 +68,18 @@ func TestPaymentResultsThatArriveTogetherGoOutInOneBatch(t *testing.T) {
 	}
 
 	// Once Run has stopped, a result goes out alone, still published.
-	if err := reports.Report(t.Context(), checkout.PaymentResult{OrderID: n + 1, SaleID: "s_pay", Status: checkout.PaymentFailed}); err != nil {
+	if err := reports.Report(t.Context(), orderstream.PaymentResult{OrderID: n + 1, SaleID: "s_pay", Status: checkout.PaymentFailed}); err != nil {
 		t.Fatalf("report after Run stopped: %v", err)
 	}
-	if after, _ := rdb.XLen(t.Context(), checkout.PaymentsTopic).Result(); after != int64(len(entries))+1 {
+	if after, _ := rdb.XLen(t.Context(), orderstream.PaymentsTopic).Result(); after != int64(len(entries))+1 {
 		t.Errorf("%d messages after one more report, want %d", after, len(entries)+1)
 	}
 }
 
 // A message published by a version before batches carries one result.
 func TestAPaymentMessageOfOneResultStillDecodes(t *testing.T) {
-	one, _ := json.Marshal(checkout.PaymentResult{OrderID: 7, SaleID: "s_pay", Status: checkout.PaymentPaid})
-	results, err := checkout.DecodePaymentResults(one)
+	one, _ := json.Marshal(orderstream.PaymentResult{OrderID: 7, SaleID: "s_pay", Status: checkout.PaymentPaid})
+	results, err := orderstream.DecodePaymentResults(one)
 	if err != nil || len(results) != 1 || results[0].OrderID != 7 || results[0].Status != checkout.PaymentPaid {
 		t.Errorf("DecodePaymentResults = %+v, %v; want order 7 paid", results, err)
 	}

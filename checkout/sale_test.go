@@ -15,10 +15,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/internal/testenv"
 	"github.com/foyerhq/foyer/waitingroom"
-	"github.com/foyerhq/foyer/worker"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -68,7 +68,7 @@ func openSale(t *testing.T, stock int) *sale {
 	if err := rdb.Set(ctx, k.Fence, fence, 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	pub, err := worker.NewPublisher(rdb, discard)
+	pub, err := orderstream.NewPublisher(rdb, discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,14 +142,14 @@ func (s *sale) outbox(t *testing.T) []string {
 type delivery struct {
 	UUID    string
 	Txn     string
-	Payload checkout.ReservationConfirmed
+	Payload orderstream.ReservationConfirmed
 }
 
 // published reads back every message on the orders topic, decoded by the
 // same unmarshaller the worker's subscriber uses.
 func (s *sale) published(t *testing.T) []delivery {
 	t.Helper()
-	entries, err := s.rdb.XRange(t.Context(), checkout.OrdersTopic, "-", "+").Result()
+	entries, err := s.rdb.XRange(t.Context(), orderstream.OrdersTopic, "-", "+").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func (s *sale) published(t *testing.T) []delivery {
 		if err != nil {
 			t.Fatalf("unmarshal stream entry %s: %v", e.ID, err)
 		}
-		d := delivery{UUID: msg.UUID, Txn: msg.Metadata.Get(checkout.TxnMetadataKey)}
+		d := delivery{UUID: msg.UUID, Txn: msg.Metadata.Get(orderstream.TxnMetadataKey)}
 		if err := json.Unmarshal(msg.Payload, &d.Payload); err != nil {
 			t.Fatalf("decode payload of %s: %v", msg.UUID, err)
 		}
@@ -176,7 +176,7 @@ func wantDelivery(t *testing.T, d delivery, r waitingroom.Reservation, from, to 
 		t.Errorf("message uuid %q, txn metadata %q; want %q, %q", d.UUID, d.Txn, r.ID, r.Txn)
 	}
 	p := d.Payload
-	want := checkout.ReservationConfirmed{
+	want := orderstream.ReservationConfirmed{
 		SaleID: saleID, ReservationID: r.ID, ShopperID: r.Shopper, Txn: r.Txn, Quantity: 1, PriceCents: priceCents, Currency: "EUR",
 		ConfirmedAt: p.ConfirmedAt,
 	}

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/foyerhq/foyer/internal/orderstream"
 )
 
 // ErrProviderClosed means a charge came after the provider was closed.
@@ -92,7 +94,7 @@ func (p *TestProvider) Charge(_ context.Context, c Charge) error {
 	if status == PaymentPending || p.delivering[c.OrderID] {
 		return nil // never answered; or a redelivered order, being answered
 	}
-	body, err := json.Marshal(PaymentResult{OrderID: c.OrderID, SaleID: c.SaleID, ReservationID: c.ReservationID, Status: status})
+	body, err := json.Marshal(orderstream.PaymentResult{OrderID: c.OrderID, SaleID: c.SaleID, ReservationID: c.ReservationID, Status: status})
 	if err != nil {
 		return fmt.Errorf("encode payment result of order %d: %w", c.OrderID, err)
 	}

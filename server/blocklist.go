@@ -129,8 +129,9 @@ func (s *Server) removeBlocked(c *gin.Context) {
 // CloseBlocked closes every shopper connection of this node whose IP,
 // network or shopper is on the blocklist now, with close code 4003. The
 // composition root (internal/app) calls it after each change of the list
-// (blocklist.Watcher.OnChange), so a block takes effect on the sockets
-// already open, not only on the next request. It reports how many it closed.
+// (the onChange of blocklist.Watcher.Run), so a block takes effect on the
+// sockets already open, not only on the next request. It reports how many
+// it closed.
 func (s *Server) CloseBlocked() int {
 	if s.deps.Blocklist == nil {
 		return 0

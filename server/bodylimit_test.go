@@ -14,7 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/foyerhq/foyer/internal/reconcile"
+	"github.com/foyerhq/foyer/internal/livestats"
 )
 
 // bodyBound is the bound on a body's arrival in these tests: short, so a
@@ -158,8 +158,8 @@ func TestABodySentWithinTheBoundOnAKeptAliveConnectionIsServedAfterIt(t *testing
 // quietStats is a live feed with no sales, for a test of the socket alone.
 type quietStats struct{}
 
-func (quietStats) Snapshot(context.Context) (reconcile.Snapshot, error) {
-	return reconcile.Snapshot{}, nil
+func (quietStats) Snapshot(context.Context) (livestats.Snapshot, error) {
+	return livestats.Snapshot{}, nil
 }
 
 // TestTheDashboardSocketOutlivesTheBodyBound opens the live feed on a node

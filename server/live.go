@@ -12,7 +12,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
 
-	"github.com/foyerhq/foyer/internal/reconcile"
+	"github.com/foyerhq/foyer/internal/livestats"
 	"github.com/foyerhq/foyer/internal/wire"
 )
 
@@ -50,13 +50,13 @@ const liveEvery = time.Second
 
 // LiveStats reads what the dashboard shows.
 type LiveStats interface {
-	Snapshot(ctx context.Context) (reconcile.Snapshot, error)
+	Snapshot(ctx context.Context) (livestats.Snapshot, error)
 }
 
 // liveSale is a sale in a stats push: the snapshot plus rates measured
 // between two pushes.
 type liveSale struct {
-	reconcile.SaleSnapshot
+	livestats.SaleSnapshot
 	JoinsPerSecond      float64 `json:"joins_per_second"`
 	AdmissionsPerSecond float64 `json:"admissions_per_second"`
 	OrdersPerSecond     float64 `json:"orders_per_second"`
@@ -66,8 +66,8 @@ type liveMsg struct {
 	Type     string                   `json:"type"`
 	At       int64                    `json:"at"`
 	Sales    []liveSale               `json:"sales"`
-	Nodes    []reconcile.NodeSnapshot `json:"nodes"`
-	Pipeline reconcile.PipelineStatus `json:"pipeline"`
+	Nodes    []livestats.NodeSnapshot `json:"nodes"`
+	Pipeline livestats.PipelineStatus `json:"pipeline"`
 	Warnings []string                 `json:"warnings,omitempty"` // the node's setup problems, for a banner
 }
 
@@ -125,7 +125,7 @@ func (s *Server) adminLive(c *gin.Context) {
 }
 
 // rated turns a snapshot into a push, with the rates since the previous one.
-func rated(snap reconcile.Snapshot, prev *liveMsg, now time.Time) liveMsg {
+func rated(snap livestats.Snapshot, prev *liveMsg, now time.Time) liveMsg {
 	msg := liveMsg{Type: "stats", At: now.UnixMilli(), Nodes: snap.Nodes, Pipeline: snap.Pipeline, Warnings: snap.Warnings}
 	before := map[string]liveSale{}
 	var secs float64

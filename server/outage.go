@@ -75,9 +75,9 @@ func (r *saleRoom) readSucceeded() {
 
 // Shoppers are the shoppers with a connection open on this node, by sale.
 // After an outage that made the node look dead, the composition root
-// (internal/app) records their presence again with them
-// (waitingroom.Presence.OnRevived), so that none loses its place for having
-// stayed.
+// (internal/app) records their presence again with them (the revived
+// callback of waitingroom.Presence.Run), so that none loses its place for
+// having stayed.
 func (s *Server) Shoppers() map[string][]string {
 	s.hub.mu.Lock()
 	rooms := make([]*saleRoom, 0, len(s.hub.sales))

@@ -20,7 +20,8 @@ import (
 
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/keyring"
-	"github.com/foyerhq/foyer/internal/reconcile"
+	"github.com/foyerhq/foyer/internal/livestats"
+	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -60,12 +61,12 @@ type IdempotentAnswers interface {
 
 // PaymentReports hands a verified payment webhook to the order workers.
 type PaymentReports interface {
-	Report(ctx context.Context, r checkout.PaymentResult) error
+	Report(ctx context.Context, r orderstream.PaymentResult) error
 }
 
 // PipelineWatcher tells operators how the streams to the workers are doing.
 type PipelineWatcher interface {
-	Pipeline(ctx context.Context) (reconcile.PipelineStatus, error)
+	Pipeline(ctx context.Context) (livestats.PipelineStatus, error)
 }
 
 // Readiness reports whether the node's dependencies answer and whether it

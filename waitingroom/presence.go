@@ -32,14 +32,6 @@ type Presence struct {
 	// fifteen missed heartbeats is a dead node, not a busy one, and it is
 	// short beside the shoppers' grace period.
 	AliveFor time.Duration
-	// OnRevived, when set, is called by Run after a heartbeat that found the
-	// node's previous one lapsed: Redis was out of reach (or lost its data)
-	// for longer than AliveFor, so an admitter may have taken the node for
-	// dead and its shoppers, still connected, for away. The node then says
-	// again whom it holds (ArriveAll), or they would lose their places when
-	// the grace period ends. It runs after the heartbeat is back, so no
-	// admitter takes the node for dead again. Set it before Run.
-	OnRevived func(ctx context.Context)
 }
 
 // NewPresence returns the presence of node, with the defaults documented on its fields.
@@ -179,12 +171,20 @@ func (p *Presence) Depart(ctx context.Context, saleID, shopperID string) error {
 
 // Run keeps the node's heartbeat until ctx ends, then withdraws it, so the
 // node's remaining shoppers are treated as away at once.
-func (p *Presence) Run(ctx context.Context) error {
+//
+// revived, when not nil, is called after a heartbeat that found the node's
+// previous one lapsed: Redis was out of reach (or lost its data) for longer
+// than AliveFor, so an admitter may have taken the node for dead and its
+// shoppers, still connected, for away. The node then says again whom it
+// holds (ArriveAll), or they would lose their places when the grace period
+// ends. It runs after the heartbeat is back, so no admitter takes the node
+// for dead again.
+func (p *Presence) Run(ctx context.Context, revived func(ctx context.Context)) error {
 	key := salekeys.NodeAlive(p.node)
 	t := time.NewTicker(p.HeartbeatEvery)
 	defer t.Stop()
 	beating := false // a heartbeat has been recorded since Run started
-	revive := 0      // heartbeats left that call OnRevived
+	revive := 0      // heartbeats left that call revived
 	for {
 		// GET returns the heartbeat this one replaces: none means it lapsed.
 		err := p.Beat.SetArgs(ctx, key, time.Now().UnixMilli(), redis.SetArgs{TTL: p.AliveFor, Get: true}).Err()
@@ -195,9 +195,9 @@ func (p *Presence) Run(ctx context.Context) error {
 			// eviction are two round trips) and evicted just after.
 			revive = 2
 		}
-		if (err == nil || lapsed) && revive > 0 && p.OnRevived != nil {
+		if (err == nil || lapsed) && revive > 0 && revived != nil {
 			revive--
-			p.OnRevived(ctx)
+			revived(ctx)
 		}
 		beating = beating || err == nil || lapsed
 		select {

@@ -26,7 +26,7 @@ func TestANodeThatLookedDeadSaysAgainWhomItHolds(t *testing.T) {
 	p := NewPresence(rdb, "n1")
 	p.HeartbeatEvery = 10 * time.Millisecond
 	revived := make(chan struct{}, 2)
-	p.OnRevived = func(ctx context.Context) {
+	onRevived := func(ctx context.Context) {
 		if err := p.ArriveAll(ctx, saleID, []string{"stayed"}); err != nil {
 			t.Error(err)
 		}
@@ -37,7 +37,7 @@ func TestANodeThatLookedDeadSaysAgainWhomItHolds(t *testing.T) {
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- p.Run(runCtx) }()
+	go func() { done <- p.Run(runCtx, onRevived) }()
 	t.Cleanup(func() { stop(); <-done })
 	alive := salekeys.NodeAlive("n1")
 	for rdb.Exists(ctx, alive).Val() == 0 {

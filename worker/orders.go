@@ -19,6 +19,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -77,7 +78,7 @@ const (
 // or a gateway's batch) in one transaction, asks for their payment, and
 // tells their shoppers.
 func (w *OrderWriter) Handle(msg *message.Message) error {
-	batch, err := checkout.DecodeConfirmations(msg.Payload)
+	batch, err := orderstream.DecodeConfirmations(msg.Payload)
 	if err != nil {
 		return fmt.Errorf("message %s: %w: %w", msg.UUID, errPermanent, err)
 	}
@@ -133,7 +134,7 @@ const raiseSoldSQL = `UPDATE sales SET sold = sold + $2 WHERE id = $1 AND sold +
 // write inserts the batch's orders and raises each sale's sold count in one
 // transaction, and finds the orders earlier deliveries wrote. It returns the
 // orders in the batch's order.
-func (w *OrderWriter) write(ctx context.Context, batch []checkout.ReservationConfirmed) ([]writtenOrder, error) {
+func (w *OrderWriter) write(ctx context.Context, batch []orderstream.ReservationConfirmed) ([]writtenOrder, error) {
 	n := len(batch)
 	sales, ids, shoppers, txns := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	quantities, prices := make([]int64, n), make([]int64, n)

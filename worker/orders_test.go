@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/internal/testenv"
 	"github.com/foyerhq/foyer/waitingroom"
@@ -48,8 +49,8 @@ func newDB(t *testing.T, stock int) *sqlx.DB {
 }
 
 // confirmation returns the i-th confirmed reservation of the sale.
-func confirmation(i int) checkout.ReservationConfirmed {
-	return checkout.ReservationConfirmed{
+func confirmation(i int) orderstream.ReservationConfirmed {
+	return orderstream.ReservationConfirmed{
 		SaleID: saleID, ReservationID: fmt.Sprintf("r_%03d", i), ShopperID: fmt.Sprintf("shopper-%03d", i),
 		Txn: fmt.Sprintf("txn-%03d", i), Quantity: 1, PriceCents: 1999,
 		ConfirmedAt: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC).Add(time.Duration(i) * time.Second),
@@ -57,14 +58,14 @@ func confirmation(i int) checkout.ReservationConfirmed {
 }
 
 // messageOf builds the message checkout publishes for c.
-func messageOf(t *testing.T, c checkout.ReservationConfirmed) *message.Message {
+func messageOf(t *testing.T, c orderstream.ReservationConfirmed) *message.Message {
 	t.Helper()
 	payload, err := json.Marshal(c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	msg := message.NewMessage(c.ReservationID, payload)
-	msg.Metadata.Set(checkout.TxnMetadataKey, c.Txn)
+	msg.Metadata.Set(orderstream.TxnMetadataKey, c.Txn)
 	return msg
 }
 

@@ -7,7 +7,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/internal/testenv"
 	"github.com/foyerhq/foyer/waitingroom"
 	"github.com/foyerhq/foyer/worker"
@@ -44,17 +44,17 @@ func TestAPostgresOutageHoldsConfirmationsUntilItIsBack(t *testing.T) {
 	if _, err := admin.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, name); err != nil {
 		t.Fatal(err)
 	}
-	pub, err := worker.NewPublisher(rdb, discard)
+	pub, err := orderstream.NewPublisher(rdb, discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pub.Publish(checkout.OrdersTopic, messageOf(t, confirmation(1))); err != nil {
+	if err := pub.Publish(orderstream.OrdersTopic, messageOf(t, confirmation(1))); err != nil {
 		t.Fatal(err)
 	}
 	// Held for longer than the retries of a first version (about 3 s),
 	// after which it parked the message on the poison topic.
 	time.Sleep(5 * time.Second)
-	if n, err := rdb.XLen(t.Context(), worker.PoisonTopic).Result(); err != nil || n != 0 {
+	if n, err := rdb.XLen(t.Context(), orderstream.PoisonTopic).Result(); err != nil || n != 0 {
 		t.Fatalf("during the outage the poison topic holds %d messages (%v), want none", n, err)
 	}
 	setAllowConnections(true)
@@ -62,7 +62,7 @@ func TestAPostgresOutageHoldsConfirmationsUntilItIsBack(t *testing.T) {
 		rows := orders(t, db)
 		return len(rows) == 1, fmt.Sprintf("%d order rows", len(rows))
 	})
-	if n, err := rdb.XLen(t.Context(), worker.PoisonTopic).Result(); err != nil || n != 0 {
+	if n, err := rdb.XLen(t.Context(), orderstream.PoisonTopic).Result(); err != nil || n != 0 {
 		t.Errorf("the poison topic holds %d messages (%v), want none", n, err)
 	}
 }

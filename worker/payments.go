@@ -13,6 +13,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -57,7 +58,7 @@ func NewPaymentSettler(db *sqlx.DB, stock StockReturner, notifier OrderNotifier,
 // result whose sale or reservation is not its order's (ErrResultMismatch)
 // settles nothing, and goes the way of an unsettled failure.
 func (p *PaymentSettler) Handle(msg *message.Message) error {
-	results, err := checkout.DecodePaymentResults(msg.Payload)
+	results, err := orderstream.DecodePaymentResults(msg.Payload)
 	if err != nil {
 		return fmt.Errorf("decode payment results %s: %w: %w", msg.UUID, errPermanent, err)
 	}
@@ -95,7 +96,7 @@ func (p *PaymentSettler) Handle(msg *message.Message) error {
 // settling deals with) and the errors of those that may not. An order's
 // sale and reservation never change once written, so checking before the
 // update is enough.
-func (p *PaymentSettler) matching(ctx context.Context, results []checkout.PaymentResult) ([]checkout.PaymentResult, []error, error) {
+func (p *PaymentSettler) matching(ctx context.Context, results []orderstream.PaymentResult) ([]orderstream.PaymentResult, []error, error) {
 	ids := make([]int64, len(results))
 	for i, r := range results {
 		ids[i] = r.OrderID
@@ -114,7 +115,7 @@ func (p *PaymentSettler) matching(ctx context.Context, results []checkout.Paymen
 	for _, o := range rows {
 		owners[o.ID] = owner{o.SaleID, o.ReservationID}
 	}
-	var ok []checkout.PaymentResult
+	var ok []orderstream.PaymentResult
 	var refused []error
 	for _, r := range results {
 		o, known := owners[r.OrderID]

@@ -7,6 +7,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/waitingroom"
 	"github.com/foyerhq/foyer/worker"
 )
@@ -29,7 +30,7 @@ func TestABatchOfPaymentResultsSettlesEachAndAnUnknownOrderHoldsNoneBack(t *test
 		}
 		id[o.ReservationID] = o.ID
 	}
-	batch := checkout.PaymentBatch{Results: []checkout.PaymentResult{
+	batch := orderstream.PaymentBatch{Results: []orderstream.PaymentResult{
 		{OrderID: 999_999, SaleID: saleID, Status: checkout.PaymentFailed},
 		{OrderID: id["r_001"], SaleID: saleID, ReservationID: "r_001", Status: checkout.PaymentPaid},
 		{OrderID: id["r_002"], SaleID: saleID, ReservationID: "r_002", Status: checkout.PaymentFailed},
@@ -60,7 +61,7 @@ func TestAPaymentDeliveredAgainIsAnnouncedAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	orderID := orders(t, db)[0].ID
-	payload, err := json.Marshal(checkout.PaymentResult{OrderID: orderID, SaleID: saleID, ReservationID: orders(t, db)[0].ReservationID, Status: checkout.PaymentPaid})
+	payload, err := json.Marshal(orderstream.PaymentResult{OrderID: orderID, SaleID: saleID, ReservationID: orders(t, db)[0].ReservationID, Status: checkout.PaymentPaid})
 	if err != nil {
 		t.Fatal(err)
 	}

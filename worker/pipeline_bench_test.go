@@ -13,14 +13,15 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/internal/testenv"
 	"github.com/foyerhq/foyer/waitingroom"
 	"github.com/foyerhq/foyer/worker"
 )
 
 // benchConfirmation is the i-th confirmation of a benchmark sale.
-func benchConfirmation(sale string, i int) checkout.ReservationConfirmed {
-	return checkout.ReservationConfirmed{SaleID: sale, ReservationID: fmt.Sprintf("%s-r%06d", sale, i),
+func benchConfirmation(sale string, i int) orderstream.ReservationConfirmed {
+	return orderstream.ReservationConfirmed{SaleID: sale, ReservationID: fmt.Sprintf("%s-r%06d", sale, i),
 		ShopperID: fmt.Sprintf("v%06d", i), Txn: fmt.Sprintf("t%06d", i), Quantity: 1, PriceCents: 1999,
 		Currency: "EUR", ConfirmedAt: time.Now().UTC()}
 }
@@ -56,18 +57,18 @@ func waitRows(b *testing.B, db *sqlx.DB, sale string, n int) {
 // worker and returns how long until they are all order rows.
 func pipeline(b *testing.B, db *sqlx.DB, rdb *redis.Client, sale string, n, perMessage int) time.Duration {
 	b.Helper()
-	pub, err := worker.NewPublisher(rdb, discard)
+	pub, err := orderstream.NewPublisher(rdb, discard)
 	if err != nil {
 		b.Fatal(err)
 	}
 	start := time.Now()
 	for i := 0; i < n; i += perMessage {
-		batch := checkout.ConfirmationBatch{}
+		batch := orderstream.ConfirmationBatch{}
 		for j := i; j < min(i+perMessage, n); j++ {
 			batch.Confirmations = append(batch.Confirmations, benchConfirmation(sale, j))
 		}
 		payload, _ := json.Marshal(batch)
-		if err := pub.Publish(checkout.OrdersTopic, message.NewMessage(fmt.Sprintf("%s-m%06d", sale, i), payload)); err != nil {
+		if err := pub.Publish(orderstream.OrdersTopic, message.NewMessage(fmt.Sprintf("%s-m%06d", sale, i), payload)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -108,7 +109,7 @@ func rawCeiling(b *testing.B, db *sqlx.DB, rdb *redis.Client, sale string, n int
 		}
 		var ids []string
 		for _, m := range streams[0].Messages {
-			var c checkout.ReservationConfirmed
+			var c orderstream.ReservationConfirmed
 			json.Unmarshal([]byte(m.Values["payload"].(string)), &c)
 			if _, err := stmt.Exec(c.SaleID, c.ReservationID, c.ShopperID, c.Txn, c.Quantity, c.PriceCents, "pending_payment", c.ConfirmedAt); err != nil {
 				b.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/internal/testenv"
 	"github.com/foyerhq/foyer/waitingroom"
 	"github.com/foyerhq/foyer/worker"
@@ -44,7 +45,7 @@ func TestAPaymentResultWhoseSaleOrReservationIsNotItsOrdersChangesNothing(t *tes
 	for _, o := range orders(t, db) {
 		id[o.ReservationID] = o.ID
 	}
-	payload, err := json.Marshal(checkout.PaymentBatch{Results: []checkout.PaymentResult{
+	payload, err := json.Marshal(orderstream.PaymentBatch{Results: []orderstream.PaymentResult{
 		{OrderID: id["r_001"], SaleID: "s_another", ReservationID: "r_001", Status: checkout.PaymentPaid},
 		{OrderID: id["r_002"], SaleID: saleID, ReservationID: "r_003", Status: checkout.PaymentFailed},
 		{OrderID: id["r_003"], SaleID: saleID, ReservationID: "r_003", Status: checkout.PaymentPaid},

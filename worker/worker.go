@@ -8,21 +8,13 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
-	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/orderstream"
 )
-
-// ConsumerGroup is the Redis consumer group the order workers share: each
-// message goes to one of them.
-const ConsumerGroup = "foyer-order-writers"
-
-// PoisonTopic receives messages that failed every retry, for an operator.
-const PoisonTopic = "foyer.orders.poison"
 
 // Config tunes the order worker.
 type Config struct {
@@ -41,25 +33,21 @@ type Worker struct {
 	settler *PaymentSettler
 }
 
-// New builds the worker's Watermill router: a subscriber in ConsumerGroup,
-// retries with backoff, then the poison topic. The subscriber gets a client
-// of its own, subClient, because it closes it when the router stops, and its
-// blocking reads should not take connections from anyone else's pool.
+// New builds the worker's Watermill router: a subscriber in
+// orderstream.ConsumerGroup, retries with backoff, then the poison topic.
+// The subscriber gets a client of its own, subClient, because it closes it
+// when the router stops, and its blocking reads should not take connections
+// from anyone else's pool.
 func New(rdb, subClient redis.UniversalClient, writer *OrderWriter, settler *PaymentSettler, cfg Config, log *slog.Logger) (*Worker, error) {
 	if cfg.ClaimIdle == 0 {
 		cfg.ClaimIdle = 30 * time.Second
 	}
 	wlog := watermill.NewSlogLogger(log)
-	sub, err := redisstream.NewSubscriber(redisstream.SubscriberConfig{
-		Client: subClient, ConsumerGroup: ConsumerGroup, Consumer: cfg.Consumer,
-		ClaimInterval: cfg.ClaimIdle / 4, MaxIdleTime: cfg.ClaimIdle,
-		// Without it the first read blocks forever and shutdown hangs on it.
-		DisableIndefiniteInitialBlock: true,
-	}, wlog)
+	sub, err := orderstream.NewSubscriber(subClient, cfg.Consumer, cfg.ClaimIdle, log)
 	if err != nil {
-		return nil, fmt.Errorf("order subscriber: %w", err)
+		return nil, err
 	}
-	pub, err := NewPublisher(rdb, log)
+	pub, err := orderstream.NewPublisher(rdb, log)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +55,7 @@ func New(rdb, subClient redis.UniversalClient, writer *OrderWriter, settler *Pay
 	if err != nil {
 		return nil, fmt.Errorf("order router: %w", err)
 	}
-	poison, err := middleware.PoisonQueue(pub, PoisonTopic)
+	poison, err := middleware.PoisonQueue(pub, orderstream.PoisonTopic)
 	if err != nil {
 		return nil, fmt.Errorf("poison queue: %w", err)
 	}
@@ -85,26 +73,14 @@ func New(rdb, subClient redis.UniversalClient, writer *OrderWriter, settler *Pay
 		}.Middleware,
 		middleware.Recoverer,
 	)
-	router.AddConsumerHandler("write-orders", checkout.OrdersTopic, sub, writer.Handle)
-	router.AddConsumerHandler("settle-payments", checkout.PaymentsTopic, sub, settler.Handle)
+	router.AddConsumerHandler("write-orders", orderstream.OrdersTopic, sub, writer.Handle)
+	router.AddConsumerHandler("settle-payments", orderstream.PaymentsTopic, sub, settler.Handle)
 	return &Worker{router: router, settler: settler}, nil
 }
 
 // RetryFor is how long a message that keeps failing for a passing reason is
 // retried before it goes to the poison topic.
 const RetryFor = 15 * time.Minute
-
-// NewPublisher returns a Watermill publisher on Redis streams whose streams
-// are capped, so they do not grow forever.
-func NewPublisher(rdb redis.UniversalClient, log *slog.Logger) (message.Publisher, error) {
-	pub, err := redisstream.NewPublisher(redisstream.PublisherConfig{
-		Client: rdb, DefaultMaxlen: 1_000_000,
-	}, watermill.NewSlogLogger(log))
-	if err != nil {
-		return nil, fmt.Errorf("stream publisher: %w", err)
-	}
-	return pub, nil
-}
 
 // Run consumes until ctx ends, then stops the router, letting handlers finish.
 // Meanwhile it settles the orders whose payment is late. It returns once

@@ -2,14 +2,16 @@ package worker_test
 
 import (
 	"fmt"
-	"github.com/jmoiron/sqlx"
 	"testing"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/internal/testenv"
 	"github.com/foyerhq/foyer/waitingroom"
 	"github.com/foyerhq/foyer/worker"
@@ -74,7 +76,7 @@ func TestTheWorkerTurnsEveryPublishedConfirmationIntoExactlyOneOrder(t *testing.
 	rdb, subClient := testenv.RedisClient(t, r), testenv.RedisClient(t, r)
 	runWorker(t, db, rdb, subClient, worker.NewOrderWriter(db, waitingroom.NewRooms(rdb), noAnswer, discard))
 
-	pub, err := worker.NewPublisher(rdb, discard)
+	pub, err := orderstream.NewPublisher(rdb, discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,22 +87,22 @@ func TestTheWorkerTurnsEveryPublishedConfirmationIntoExactlyOneOrder(t *testing.
 	for i := range duplicates {
 		msgs = append(msgs, messageOf(t, confirmation(i*5))) // redelivered, or published again by the outbox relay
 	}
-	if err := pub.Publish(checkout.OrdersTopic, msgs...); err != nil {
+	if err := pub.Publish(orderstream.OrdersTopic, msgs...); err != nil {
 		t.Fatal(err)
 	}
-	last, err := rdb.XRevRangeN(t.Context(), checkout.OrdersTopic, "+", "-", 1).Result()
+	last, err := rdb.XRevRangeN(t.Context(), orderstream.OrdersTopic, "+", "-", 1).Result()
 	if err != nil || len(last) != 1 {
-		t.Fatalf("last entry of %s: %v, %v", checkout.OrdersTopic, last, err)
+		t.Fatalf("last entry of %s: %v, %v", orderstream.OrdersTopic, last, err)
 	}
 
 	// Every message, duplicates included, delivered and acknowledged.
 	eventually(t, 20*time.Second, func() (bool, string) {
-		groups, err := rdb.XInfoGroups(t.Context(), checkout.OrdersTopic).Result()
+		groups, err := rdb.XInfoGroups(t.Context(), orderstream.OrdersTopic).Result()
 		if err != nil || len(groups) != 1 {
 			return false, fmt.Sprintf("consumer groups %+v, %v", groups, err)
 		}
 		g := groups[0]
-		return g.Name == worker.ConsumerGroup && g.LastDeliveredID == last[0].ID && g.Pending == 0,
+		return g.Name == orderstream.ConsumerGroup && g.LastDeliveredID == last[0].ID && g.Pending == 0,
 			fmt.Sprintf("group %+v, last entry %s", g, last[0].ID)
 	})
 
@@ -123,7 +125,7 @@ func TestTheWorkerTurnsEveryPublishedConfirmationIntoExactlyOneOrder(t *testing.
 	if n := sold(t, db); n != distinct {
 		t.Errorf("sold = %d, want %d", n, distinct)
 	}
-	if n, err := rdb.XLen(t.Context(), worker.PoisonTopic).Result(); err != nil || n != 0 {
+	if n, err := rdb.XLen(t.Context(), orderstream.PoisonTopic).Result(); err != nil || n != 0 {
 		t.Errorf("poison topic holds %d messages (%v), want none", n, err)
 	}
 	// Each shopper hears of its order, with the order's id.

@@ -15,9 +15,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jmoiron/sqlx"
 
-	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/internal/testenv"
-	"github.com/foyerhq/foyer/worker"
 )
 
 // startWorker runs `foyer worker` as a process with a stable consumer name.
@@ -72,15 +71,15 @@ func TestKillingTheWorkerMidSaleLosesAndDuplicatesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	pub, err := worker.NewPublisher(rdb, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	pub, err := orderstream.NewPublisher(rdb, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range orders {
-		payload, _ := json.Marshal(checkout.ReservationConfirmed{SaleID: saleID, ReservationID: fmt.Sprintf("r_crash_%05d", i),
+		payload, _ := json.Marshal(orderstream.ReservationConfirmed{SaleID: saleID, ReservationID: fmt.Sprintf("r_crash_%05d", i),
 			ShopperID: fmt.Sprintf("v_%05d", i), Txn: fmt.Sprintf("t_%05d", i), Quantity: 1, PriceCents: 100,
 			ConfirmedAt: time.Now().UTC()})
-		if err := pub.Publish(checkout.OrdersTopic, message.NewMessage(fmt.Sprintf("r_crash_%05d", i), payload)); err != nil {
+		if err := pub.Publish(orderstream.OrdersTopic, message.NewMessage(fmt.Sprintf("r_crash_%05d", i), payload)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -106,7 +105,7 @@ func TestKillingTheWorkerMidSaleLosesAndDuplicatesNothing(t *testing.T) {
 	if got != orders || distinct != orders || sold != orders {
 		t.Fatalf("after a kill at %d orders: %d rows, %d distinct, sold %d; want %d each", atKill, got, distinct, sold, orders)
 	}
-	pending, err := rdb.XPending(context.Background(), checkout.OrdersTopic, worker.ConsumerGroup).Result()
+	pending, err := rdb.XPending(context.Background(), orderstream.OrdersTopic, orderstream.ConsumerGroup).Result()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,17 +77,17 @@ const (
 	refreshConnsEvery = 20 * time.Second
 )
 
-// run follows the blocklist and keeps the connection counts fresh until
-// ctx ends. It returns once both have stopped: a refresh still in flight
-// after the gateway's Run returned would use a Redis client Close is about
-// to close.
-func (d *defences) run(ctx context.Context, log *slog.Logger) error {
+// run follows the blocklist, calling blocksChanged after each change, and
+// keeps the connection counts fresh until ctx ends. It returns once both
+// have stopped: a refresh still in flight after the gateway's Run returned
+// would use a Redis client Close is about to close.
+func (d *defences) run(ctx context.Context, blocksChanged func(), log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var refreshing sync.WaitGroup
 	defer refreshing.Wait()
 	defer cancel() // the blocklist's end (an error) ends the refreshes too
 	refreshing.Go(func() { d.refreshConns(ctx, log) })
-	return d.blocks.Watcher.Run(ctx)
+	return d.blocks.Watcher.Run(ctx, blocksChanged)
 }
 
 // refreshConns renews the node's connection counts every refreshEvery

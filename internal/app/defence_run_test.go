@@ -34,7 +34,7 @@ func TestTheDefencesRunReturnsOnlyOnceItsConnectionRefreshHasStopped(t *testing.
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- d.run(ctx, log) }()
+	go func() { done <- d.run(ctx, nil, log) }()
 	<-inFlight
 	cancel()
 	// The blocklist's watcher stops at once; run must still wait.

@@ -16,12 +16,12 @@ import (
 
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/keyring"
+	"github.com/foyerhq/foyer/internal/livestats"
+	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/internal/pow"
-	"github.com/foyerhq/foyer/internal/reconcile"
 	"github.com/foyerhq/foyer/server"
 	"github.com/foyerhq/foyer/waitingroom"
 	"github.com/foyerhq/foyer/web"
-	"github.com/foyerhq/foyer/worker"
 )
 
 // Gateway is one gateway node: the HTTP and WebSocket server, the admitter
@@ -36,8 +36,8 @@ type Gateway struct {
 	server    *server.Server
 	admitter  *waitingroom.Admitter
 	presence  *waitingroom.Presence
+	checkout  *checkout.Service
 	relay     *checkout.OutboxRelay
-	batcher   *checkout.Batcher
 	reports   *checkout.PaymentReports
 	defence   *defences
 	Operator  *waitingroom.Operator
@@ -74,7 +74,7 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 		g.Close()
 		return nil, err
 	}
-	if g.publisher, err = worker.NewPublisher(g.rdb, log); err != nil {
+	if g.publisher, err = orderstream.NewPublisher(g.rdb, log); err != nil {
 		g.Close()
 		return nil, err
 	}
@@ -110,16 +110,16 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 		return nil, err
 	}
 	tokens := checkout.NewTokens(ring)
-	svc := checkout.NewService(g.rdb, tokens, g.publisher, log)
-	g.relay = checkout.NewOutboxRelay(svc)
-	g.batcher = checkout.NewBatcher(svc)
+	// Confirmations go out in batches of a few milliseconds (the defaults).
+	g.checkout = checkout.NewService(g.rdb, tokens, g.publisher, log, checkout.BatchedBy(0, 0))
+	g.relay = checkout.NewOutboxRelay(g.checkout)
 	g.reports = checkout.NewPaymentReports(g.publisher)
 
 	if g.listener, err = listen(ctx, cfg.HTTPAddr); err != nil {
 		g.Close()
 		return nil, err
 	}
-	ops := reconcile.New(g.rdb, g.db) // the operators' views of the pipeline and the sales
+	ops := livestats.New(g.rdb, g.db) // the operators' views of the pipeline and the sales
 	g.server = server.New(server.Config{
 		AdminToken: cfg.AdminToken, PublicURL: g.URL(), AllowedOrigins: cfg.AllowedOrigins,
 		IdleTimeout: cfg.IdleTimeout, WebhookSecret: cfg.WebhookSecret,
@@ -127,25 +127,13 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 		Signals: server.Signals{EarlyJoin: cfg.SignalEarlyJoin, FastCheckout: cfg.SignalFastCheckout,
 			SessionsPerIP: cfg.SignalSessionsPerIP},
 	}, server.Deps{
-		Operator: g.Operator, Rooms: rooms, Presence: g.presence, Checkout: durableCheckouts{svc, g.durability},
+		Operator: g.Operator, Rooms: rooms, Presence: g.presence, Checkout: durableCheckouts{g.checkout, g.durability},
 		Answers: checkout.NewAnswers(g.rdb), Payments: g.reports, Pipeline: ops,
 		Live: liveWithWarnings{ops, g.durability}, Tokens: tokens, Ring: ring, Pow: guard,
 		Ready: g.ready, Web: web.FS(), Log: log,
 		Limiter: g.defence.limiter, Conns: g.defence.conns, Blocklist: g.defence.blocks,
 		Sessions: g.defence.sessions,
 	})
-	// A block closes the sockets already open too, on every node, as soon
-	// as the node hears of it.
-	g.defence.blocks.Watcher.OnChange = func() { g.server.CloseBlocked() }
-	// After an outage long enough for the node to look dead, its shoppers,
-	// still connected, must not count as away.
-	g.presence.OnRevived = func(ctx context.Context) {
-		for saleID, shoppers := range g.server.Shoppers() {
-			if err := g.presence.ArriveAll(ctx, saleID, shoppers); err != nil {
-				log.Warn("record the node's shoppers again", "sale", saleID, "err", err)
-			}
-		}
-	}
 	// An idle keep-alive connection holds a goroutine and two buffers: one
 	// left open for ever by each visitor's browser would add up to more
 	// than the WebSockets.
@@ -200,10 +188,12 @@ func (g *Gateway) Run(ctx context.Context) error {
 	grp, gctx := errgroup.WithContext(ctx)
 	grp.Go(func() error { return g.admitter.Run(gctx) })
 	grp.Go(func() error { return g.relay.Run(gctx) })
-	grp.Go(func() error { return g.batcher.Run(gctx) })
+	grp.Go(func() error { return g.checkout.Run(gctx) })
 	grp.Go(func() error { return g.reports.Run(gctx) })
-	grp.Go(func() error { return g.presence.Run(gctx) })
-	grp.Go(func() error { return g.defence.run(gctx, g.log) })
+	grp.Go(func() error { return g.presence.Run(gctx, g.recordShoppersAgain) })
+	// A block closes the sockets already open too, on every node, as soon
+	// as the node hears of it.
+	grp.Go(func() error { return g.defence.run(gctx, func() { g.server.CloseBlocked() }, g.log) })
 	grp.Go(func() error { return g.durability.run(gctx, g.rdb) })
 	grp.Go(func() error { return g.server.Run(gctx) })
 	grp.Go(func() error {
@@ -231,6 +221,17 @@ func (g *Gateway) Run(ctx context.Context) error {
 		return g.http.Shutdown(sctx)
 	})
 	return grp.Wait()
+}
+
+// recordShoppersAgain says again whom the node holds, after an outage long
+// enough for it to look dead: its shoppers, still connected, must not count
+// as away.
+func (g *Gateway) recordShoppersAgain(ctx context.Context) {
+	for saleID, shoppers := range g.server.Shoppers() {
+		if err := g.presence.ArriveAll(ctx, saleID, shoppers); err != nil {
+			g.log.Warn("record the node's shoppers again", "sale", saleID, "err", err)
+		}
+	}
 }
 
 // ready is the node's answer to /readyz. It names what failed and logs the
@@ -263,7 +264,7 @@ type liveWithWarnings struct {
 	durability *durability
 }
 
-func (l liveWithWarnings) Snapshot(ctx context.Context) (reconcile.Snapshot, error) {
+func (l liveWithWarnings) Snapshot(ctx context.Context) (livestats.Snapshot, error) {
 	snap, err := l.LiveStats.Snapshot(ctx)
 	snap.Warnings = append(snap.Warnings, l.durability.warnings()...)
 	return snap, err

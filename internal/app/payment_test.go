@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/internal/salekeys"
 )
 
@@ -138,7 +139,7 @@ func TestTheWebhookRefusesABadSignatureAndChangesNothing(t *testing.T) {
 	var orderID int64
 	var reservationID string
 	sys.DB.QueryRow(`SELECT id, reservation_id FROM orders WHERE sale_id = $1`, saleID).Scan(&orderID, &reservationID)
-	body, _ := json.Marshal(checkout.PaymentResult{OrderID: orderID, SaleID: saleID, ReservationID: reservationID, Status: "failed"})
+	body, _ := json.Marshal(orderstream.PaymentResult{OrderID: orderID, SaleID: saleID, ReservationID: reservationID, Status: "failed"})
 	for name, signature := range map[string]string{
 		"no signature":   "",
 		"another secret": checkout.Sign([]byte("not-the-secret"), body, time.Now()),

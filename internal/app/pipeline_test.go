@@ -11,8 +11,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/foyerhq/foyer/checkout"
-	"github.com/foyerhq/foyer/worker"
+	"github.com/foyerhq/foyer/internal/orderstream"
 )
 
 // TestAPoisonMessageIsSetAsideAndShownToOperators publishes a confirmation
@@ -20,17 +19,17 @@ import (
 // stream, and the admin API counts it.
 func TestAPoisonMessageIsSetAsideAndShownToOperators(t *testing.T) {
 	sys := startSystem(t)
-	pub, err := worker.NewPublisher(sys.Redis, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	pub, err := orderstream.NewPublisher(sys.Redis, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pub.Publish(checkout.OrdersTopic, message.NewMessage("garbage-1", []byte("not a confirmation"))); err != nil {
+	if err := pub.Publish(orderstream.OrdersTopic, message.NewMessage("garbage-1", []byte("not a confirmation"))); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	// Wait on the poison stream itself for the message to land.
-	if _, err := sys.Redis.XRead(ctx, &redis.XReadArgs{Streams: []string{worker.PoisonTopic, "0"}, Block: 20 * time.Second}).Result(); err != nil {
+	if _, err := sys.Redis.XRead(ctx, &redis.XReadArgs{Streams: []string{orderstream.PoisonTopic, "0"}, Block: 20 * time.Second}).Result(); err != nil {
 		t.Fatalf("nothing reached the poison topic: %v", err)
 	}
 	var status struct {

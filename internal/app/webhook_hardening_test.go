@@ -16,12 +16,13 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/worker"
 )
 
 // postWebhook posts a payment result signed at the given time and returns
 // the status and error code of the answer.
-func (s *system) postWebhook(t *testing.T, r checkout.PaymentResult, signedAt time.Time) (int, string) {
+func (s *system) postWebhook(t *testing.T, r orderstream.PaymentResult, signedAt time.Time) (int, string) {
 	t.Helper()
 	body, _ := json.Marshal(r)
 	req, _ := http.NewRequest(http.MethodPost, s.URL+"/v1/payments/webhook", bytes.NewReader(body))
@@ -57,7 +58,7 @@ func TestAWebhookSignedOutsideTheToleranceIsRefusedAndChangesNothing(t *testing.
 	in := buyOne(t, ctx, sys, saleID)
 	orderStatus(t, ctx, in, "pending_payment")
 	orderID, reservation, _ := sys.orderOf(t, saleID)
-	result := checkout.PaymentResult{OrderID: orderID, SaleID: saleID, ReservationID: reservation, Status: checkout.PaymentFailed}
+	result := orderstream.PaymentResult{OrderID: orderID, SaleID: saleID, ReservationID: reservation, Status: checkout.PaymentFailed}
 	for name, at := range map[string]time.Time{
 		"signed 6 minutes ago":      time.Now().Add(-6 * time.Minute),
 		"signed a day ago":          time.Now().Add(-24 * time.Hour),
@@ -91,7 +92,7 @@ func TestAWebhookNamingAnOrderWithAnotherSalesReservationDoesNotPayIt(t *testing
 	orderA, _, _ := sys.orderOf(t, saleA)
 	_, reservationB, _ := sys.orderOf(t, saleB)
 
-	for _, mixed := range []checkout.PaymentResult{
+	for _, mixed := range []orderstream.PaymentResult{
 		{OrderID: orderA, SaleID: saleB, ReservationID: reservationB, Status: checkout.PaymentPaid},
 		{OrderID: orderA, SaleID: saleA, ReservationID: reservationB, Status: checkout.PaymentPaid},
 	} {
@@ -101,7 +102,7 @@ func TestAWebhookNamingAnOrderWithAnotherSalesReservationDoesNotPayIt(t *testing
 	}
 	// Each refused result ends on the poison topic: wait for both.
 	for seen, last := 0, "0"; seen < 2; {
-		streams, err := sys.Redis.XRead(ctx, &redis.XReadArgs{Streams: []string{worker.PoisonTopic, last}, Block: 20 * time.Second}).Result()
+		streams, err := sys.Redis.XRead(ctx, &redis.XReadArgs{Streams: []string{orderstream.PoisonTopic, last}, Block: 20 * time.Second}).Result()
 		if err != nil {
 			t.Fatalf("%d mismatched results on the poison topic, want 2: %v", seen, err)
 		}

@@ -22,7 +22,7 @@ func startWatcher(t *testing.T, rdb redis.UniversalClient, pollEvery time.Durati
 	w.PollEvery = pollEvery
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
+	go func() { done <- w.Run(ctx, nil) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -23,12 +23,6 @@ type Watcher struct {
 	// drops what was sent meanwhile). It bounds how late a node can be to a
 	// change. Defaults to 500ms.
 	PollEvery time.Duration
-	// OnChange, when set, is called after each reload that changed the list,
-	// once the new list is in force: a gateway closes the connections of the
-	// clients it now blocks. It runs on the goroutine that reloaded (Run's,
-	// or Sync's caller), after Sync has let go of its lock, so it may call
-	// Blocked. Set it before Run. Defaults to nil: nothing is called.
-	OnChange func()
 
 	current atomic.Pointer[index]
 	syncMu  sync.Mutex // one load at a time, so an older copy never replaces a newer one
@@ -65,7 +59,13 @@ func (w *Watcher) Ready() <-chan struct{} { return w.ready }
 // announcement and on each poll that finds a new version. Failures are logged
 // and retried on the next poll, keeping the last copy meanwhile: a Redis
 // outage leaves the node blocking what it blocked before.
-func (w *Watcher) Run(ctx context.Context) error {
+//
+// onChange, when not nil, is called after each change of the list once the
+// new list is in force, whoever loaded it (Run, or a caller of Sync since
+// Run began): a gateway closes the connections of the clients it now
+// blocks. It runs on Run's goroutine, outside any lock, so it may call
+// Blocked.
+func (w *Watcher) Run(ctx context.Context, onChange func()) error {
 	sub := w.rdb.Subscribe(ctx, changesChannel)
 	defer sub.Close()
 	// Waiting for the confirmation first means any change after the load
@@ -77,9 +77,16 @@ func (w *Watcher) Run(ctx context.Context) error {
 	notices := sub.Channel()
 	poll := time.NewTicker(w.PollEvery)
 	defer poll.Stop()
-	failing := false // log when reloading starts and stops failing, not every poll
+	failing := false                      // log when reloading starts and stops failing, not every poll
+	announced := w.current.Load().version // the version onChange was last called for
 	for {
 		err := w.Sync(ctx)
+		if v := w.current.Load().version; v != announced {
+			announced = v
+			if onChange != nil {
+				onChange()
+			}
+		}
 		switch {
 		case err == nil:
 			w.readyOnce.Do(func() { close(w.ready) })
@@ -102,18 +109,8 @@ func (w *Watcher) Run(ctx context.Context) error {
 
 // Sync reloads the list now if its version changed since the last load: one
 // GET when nothing changed. Run calls it; a node may call it once before
-// serving, to start with the list rather than with nobody blocked. After a
-// change, it calls OnChange.
+// serving, to start with the list rather than with nobody blocked.
 func (w *Watcher) Sync(ctx context.Context) error {
-	changed, err := w.reload(ctx)
-	if changed && w.OnChange != nil {
-		w.OnChange()
-	}
-	return err
-}
-
-// reload is Sync under its lock; it reports whether the list changed.
-func (w *Watcher) reload(ctx context.Context) (changed bool, err error) {
 	w.syncMu.Lock()
 	defer w.syncMu.Unlock()
 	// The version is read before the list, so the copy is never older than the
@@ -124,20 +121,20 @@ func (w *Watcher) reload(ctx context.Context) (changed bool, err error) {
 		version, err = 0, nil // nothing was ever blocked
 	}
 	if err != nil {
-		return false, fmt.Errorf("read blocklist version: %w", err)
+		return fmt.Errorf("read blocklist version: %w", err)
 	}
 	// Not "newer than": a Redis that lost its data starts counting again.
 	if version == w.current.Load().version {
-		return false, nil
+		return nil
 	}
 	entries, bad, err := readAll(ctx, w.rdb)
 	if err != nil {
-		return false, err
+		return err
 	}
 	if len(bad) > 0 {
 		w.log.Warn("blocklist: skipped entries that do not parse; remove them with HDEL",
 			"key", listKey, "fields", bad)
 	}
 	w.current.Store(newIndex(version, entries))
-	return true, nil
+	return nil
 }

@@ -171,28 +171,38 @@ func TestAWatcherKeepsItsCopyThroughARedisOutageAndCatchesUp(t *testing.T) {
 func TestOnChangeIsCalledAfterEachChangeWithTheNewListInForce(t *testing.T) {
 	a, b := twoNodes(t)
 	w := NewWatcher(b, nil)
-	var calls int
-	blockedThen := false
-	w.OnChange = func() {
-		calls++
-		blockedThen = isBlocked(w, "203.0.113.7", "")
-	}
-	sync := func() {
+	w.PollEvery = time.Hour      // the announcements alone bring the change
+	calls := make(chan bool, 10) // per call: whether the block was in force then
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx, func() { calls <- isBlocked(w, "203.0.113.7", "") }) }()
+	t.Cleanup(func() { cancel(); <-done })
+	next := func(what string) bool {
 		t.Helper()
-		if err := w.Sync(t.Context()); err != nil {
-			t.Fatal(err)
+		select {
+		case blocked := <-calls:
+			return blocked
+		case <-time.After(news):
+			t.Fatalf("no call of onChange %s", what)
+			return false
 		}
 	}
-	sync() // the first load is a change: from nothing loaded to the empty list
-	sync() // nothing changed
-	if calls != 1 || blockedThen {
-		t.Fatalf("after the first load and a sync without news: %d calls (blocked %v), want 1 (false)", calls, blockedThen)
+	// The first load is a change: from nothing loaded to the empty list.
+	if next("for the first load") {
+		t.Fatal("the first load was called with the block in force before anything was blocked")
+	}
+	if err := w.Sync(t.Context()); err != nil { // nothing changed: no call
+		t.Fatal(err)
 	}
 	if _, err := NewManager(a).Add(t.Context(), KindIP, "203.0.113.7", ""); err != nil {
 		t.Fatal(err)
 	}
-	sync()
-	if calls != 2 || !blockedThen {
-		t.Errorf("after a block: %d calls (blocked when called: %v), want 2 with the block in force", calls, blockedThen)
+	if !next("after a block") {
+		t.Error("onChange was called for the block before it was in force, or for a sync without news")
+	}
+	select {
+	case <-calls:
+		t.Error("onChange was called again without a change")
+	default:
 	}
 }

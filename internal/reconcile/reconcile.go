@@ -15,9 +15,8 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/internal/salekeys"
-	"github.com/foyerhq/foyer/worker"
 )
 
 // Check is one comparison of the report.
@@ -151,25 +150,6 @@ func (r *Reconciler) redis(ctx context.Context, saleID string) (redisSide, error
 	return s, nil
 }
 
-// backlog counts a topic's messages the order workers have not finished:
-// delivered but unacknowledged, or not delivered yet.
-func (r *Reconciler) backlog(ctx context.Context, topic string) (int64, error) {
-	groups, err := r.rdb.XInfoGroups(ctx, topic).Result()
-	if err != nil {
-		if err.Error() == "ERR no such key" {
-			return 0, nil
-		}
-		return 0, fmt.Errorf("read stream %s: %w", topic, err)
-	}
-	var backlog int64
-	for _, g := range groups {
-		if g.Name == worker.ConsumerGroup {
-			backlog = g.Pending + max(g.Lag, 0)
-		}
-	}
-	return backlog, nil
-}
-
 // Run compares the sale's two sides.
 func (r *Reconciler) Run(ctx context.Context, saleID string) (Report, error) {
 	pg, orders, err := r.postgres(ctx, saleID)
@@ -180,7 +160,7 @@ func (r *Reconciler) Run(ctx context.Context, saleID string) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	backlog, err := r.backlog(ctx, checkout.OrdersTopic)
+	backlog, err := orderstream.Backlog(ctx, r.rdb, orderstream.OrdersTopic)
 	if err != nil {
 		return Report{}, err
 	}

@@ -1,21 +1,15 @@
-package checkout
+package orderstream
 
 import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
 )
 
-// OrdersTopic is the Watermill topic (a Redis stream) that carries confirmed
-// reservations to the order workers.
-const OrdersTopic = "foyer.orders.confirmed"
-
-// TxnMetadataKey is the Watermill metadata key of the shopper's transaction
-// id, so middleware and logs can follow one journey without the payload.
-const TxnMetadataKey = "txn"
-
-// ReservationConfirmed is the payload of a message on OrdersTopic: everything
-// the worker needs to write the order row, with no trip back to Redis.
+// ReservationConfirmed is one confirmation on OrdersTopic: everything the
+// worker needs to write the order row, with no trip back to Redis.
 type ReservationConfirmed struct {
 	SaleID        string    `json:"sale_id"`
 	ReservationID string    `json:"reservation_id"`
@@ -33,6 +27,32 @@ type ReservationConfirmed struct {
 // round trip and orders are written a batch per transaction.
 type ConfirmationBatch struct {
 	Confirmations []ReservationConfirmed `json:"confirmations"`
+}
+
+// ConfirmationMessage is the message of one confirmation, as the outbox
+// relay and an unbatched checkout publish it. Its id is the reservation id
+// and the shopper's transaction id rides in its metadata (TxnMetadataKey).
+func ConfirmationMessage(c ReservationConfirmed) (*message.Message, error) {
+	payload, err := json.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("encode confirmation %s: %w", c.ReservationID, err)
+	}
+	msg := message.NewMessage(c.ReservationID, payload)
+	msg.Metadata.Set(TxnMetadataKey, c.Txn)
+	return msg, nil
+}
+
+// ConfirmationBatchMessage is the message of several confirmations, named
+// after the first one's reservation.
+func ConfirmationBatchMessage(batch []ReservationConfirmed) (*message.Message, error) {
+	if len(batch) == 0 {
+		return nil, fmt.Errorf("encode confirmations: empty batch")
+	}
+	payload, err := json.Marshal(ConfirmationBatch{Confirmations: batch})
+	if err != nil {
+		return nil, fmt.Errorf("encode %d confirmations: %w", len(batch), err)
+	}
+	return message.NewMessage("batch-"+batch[0].ReservationID, payload), nil
 }
 
 // DecodeConfirmations reads a message on OrdersTopic: one confirmation, or

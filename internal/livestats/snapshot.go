@@ -1,10 +1,15 @@
-package reconcile
+// Package livestats is what the operators' dashboard shows: every sale's
+// stock, queue and funnel, the shoppers each gateway holds, and how the
+// order streams are doing. It only reads, a few round trips per sale
+// whatever the number of shoppers, so a dashboard may ask every second.
+package livestats
 
 import (
 	"context"
 	"fmt"
 	"strconv"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/internal/salekeys"
@@ -55,6 +60,15 @@ type Snapshot struct {
 	Warnings []string `json:"warnings,omitempty"`
 }
 
+// Reader reads the numbers from Redis, Postgres and the order streams.
+type Reader struct {
+	rdb redis.UniversalClient
+	db  *sqlx.DB
+}
+
+// New returns a reader of rdb and db.
+func New(rdb redis.UniversalClient, db *sqlx.DB) *Reader { return &Reader{rdb: rdb, db: db} }
+
 type orderCounts struct {
 	SaleID string `db:"sale_id"`
 	Orders int64  `db:"orders"`
@@ -63,7 +77,7 @@ type orderCounts struct {
 
 // Snapshot reads every sale's counters: a few Redis round trips per sale and
 // one Postgres query, whatever the number of shoppers.
-func (r *Reconciler) Snapshot(ctx context.Context) (Snapshot, error) {
+func (r *Reader) Snapshot(ctx context.Context) (Snapshot, error) {
 	plans, err := waitingroom.NewCatalog(r.db).List(ctx)
 	if err != nil {
 		return Snapshot{}, err
@@ -97,7 +111,7 @@ func (r *Reconciler) Snapshot(ctx context.Context) (Snapshot, error) {
 	return snap, nil
 }
 
-func (r *Reconciler) saleSnapshot(ctx context.Context, id, name string, nodes map[string]int64) (SaleSnapshot, error) {
+func (r *Reader) saleSnapshot(ctx context.Context, id, name string, nodes map[string]int64) (SaleSnapshot, error) {
 	k := salekeys.For(id)
 	var meta *redis.SliceCmd
 	var queue, pre *redis.IntCmd
