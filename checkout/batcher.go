@@ -9,7 +9,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/foyerhq/foyer/internal/salekeys"
+	"github.com/foyerhq/foyer/waitingroom"
 )
 
 // Batcher gathers the confirmations a node makes into batch messages, so
@@ -117,7 +117,7 @@ func (b *Batcher) publish(ctx context.Context, batch []pendingConfirmation) erro
 	}
 	_, err = b.service.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, pc := range batch {
-			p.ZRem(ctx, salekeys.For(pc.saleID).Outbox, pc.c.Reservation)
+			p.ZRem(ctx, waitingroom.Keys(pc.saleID).Outbox, pc.c.Reservation)
 		}
 		return nil
 	})

@@ -7,7 +7,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -98,7 +97,7 @@ func (r *Reconciler) Snapshot(ctx context.Context) (Snapshot, error) {
 }
 
 func (r *Reconciler) saleSnapshot(ctx context.Context, id, name string, nodes map[string]int64) (SaleSnapshot, error) {
-	k := salekeys.For(id)
+	k := waitingroom.Keys(id)
 	var meta *redis.SliceCmd
 	var queue, pre *redis.IntCmd
 	var members *redis.StringSliceCmd
