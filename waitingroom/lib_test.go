@@ -127,3 +127,43 @@ func TestJoinScriptKeysAreTheKeysJoinLuaDeclares(t *testing.T) {
 		}
 	}
 }
+
+// declare_sold_out is the one law both confirm.lua and tick.lua obey: a sale
+// with nothing available or held is sold out, announced once; an ended sale
+// stays ended (a hold granted before the end may still be confirmed after).
+func TestDeclaringSoldOutHappensOnceAndNeverReopensOrRenamesAnEndedSale(t *testing.T) {
+	rdb := testenv.RedisClient(t, testenv.NewRedis(t))
+	lib, err := luaFiles.ReadFile("lua/lib.lua")
+	if err != nil {
+		t.Fatal(err)
+	}
+	declare := redis.NewScript(string(lib) + `return declare_sold_out(KEYS[1], KEYS[2], 100) and 1 or 0`)
+	k := Keys("s_law")
+	run := func(state, available, held string) (declared int, after string, events int64) {
+		t.Helper()
+		rdb.Del(t.Context(), k.Events)
+		rdb.HSet(t.Context(), k.Meta, "state", state, "available", available, "held", held)
+		n, err := declare.Run(t.Context(), rdb, []string{k.Meta, k.Events}).Int()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n, rdb.HGet(t.Context(), k.Meta, "state").Val(), rdb.XLen(t.Context(), k.Events).Val()
+	}
+	for _, c := range []struct {
+		state, available, held string
+		declared               int
+		after                  string
+	}{
+		{"open", "0", "0", 1, "sold_out"},
+		{"sold_out", "0", "0", 0, "sold_out"}, // not announced twice
+		{"ended", "0", "0", 0, "ended"},
+		{"open", "1", "0", 0, "open"},
+		{"open", "0", "1", 0, "open"},
+	} {
+		declared, after, events := run(c.state, c.available, c.held)
+		if declared != c.declared || after != c.after || events != int64(c.declared) {
+			t.Errorf("%s with %s available, %s held: declared %d, now %s, %d events; want %d, %s, %d",
+				c.state, c.available, c.held, declared, after, events, c.declared, c.after, c.declared)
+		}
+	}
+}
