@@ -24,8 +24,8 @@ import (
 
 // Service confirms reservations.
 type Service struct {
-	rdb       redis.UniversalClient
-	rooms     *waitingroom.Rooms // confirms, and keeps the outbox
+	rdb       redis.UniversalClient // the batcher clears many sales' outbox entries per round trip
+	rooms     *waitingroom.Rooms    // confirms, and keeps the outbox
 	tokens    *Tokens
 	publisher message.Publisher
 	log       *slog.Logger
