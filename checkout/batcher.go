@@ -8,7 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/internal/orderstream"
-	"github.com/foyerhq/foyer/internal/salekeys"
+	"github.com/foyerhq/foyer/waitingroom"
 )
 
 // Option configures a Service at construction.
@@ -131,7 +131,7 @@ func (b *batcher) publish(ctx context.Context, batch []pendingConfirmation) erro
 	}
 	_, err = b.service.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, pc := range batch {
-			p.ZRem(ctx, salekeys.For(pc.saleID).Outbox, pc.c.Reservation)
+			p.ZRem(ctx, waitingroom.Keys(pc.saleID).Outbox, pc.c.Reservation)
 		}
 		return nil
 	})

@@ -1,16 +1,16 @@
 // Package checkout turns an admitted shopper's reservation into a sale: it
-// issues and verifies reservation tokens, confirms a reservation exactly once,
-// and hands the confirmation to the order workers through Watermill.
+// issues and verifies reservation tokens, takes idempotency keys, asks
+// waitingroom to confirm the reservation (exactly once), and hands the
+// confirmation to the order workers through Watermill.
 //
 // Its promise: a checkout answered "confirmed" reaches the order workers even
-// if this node dies right after answering. The confirmation and an outbox entry
-// are written by one Redis script; the outbox is published until it is empty.
+// if this node dies right after answering. waitingroom writes the confirmation
+// and an outbox entry in one Redis script; checkout publishes the outbox
+// (OutboxRelay) until it is empty.
 package checkout
 
 import (
 	"context"
-	_ "embed"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"time"
@@ -19,18 +19,13 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/internal/orderstream"
-	"github.com/foyerhq/foyer/internal/salekeys"
-)
-
-var (
-	//go:embed lua/confirm.lua
-	confirmLua    string
-	confirmScript = redis.NewScript(confirmLua)
+	"github.com/foyerhq/foyer/waitingroom"
 )
 
 // Service confirms reservations.
 type Service struct {
-	rdb       redis.UniversalClient
+	rdb       redis.UniversalClient // the batcher clears many sales' outbox entries per round trip
+	rooms     *waitingroom.Rooms    // confirms, and keeps the outbox
 	tokens    *Tokens
 	publisher message.Publisher
 	log       *slog.Logger
@@ -40,7 +35,7 @@ type Service struct {
 // NewService returns a checkout that publishes confirmations with publisher
 // (an orderstream publisher), configured by opts.
 func NewService(rdb redis.UniversalClient, tokens *Tokens, publisher message.Publisher, log *slog.Logger, opts ...Option) *Service {
-	s := &Service{rdb: rdb, tokens: tokens, publisher: publisher, log: log}
+	s := &Service{rdb: rdb, rooms: waitingroom.NewRooms(rdb), tokens: tokens, publisher: publisher, log: log}
 	for _, o := range opts {
 		o(s)
 	}
@@ -73,16 +68,11 @@ func (s *Service) Checkout(ctx context.Context, saleID, token string, quantity i
 	if err != nil {
 		return Receipt{}, err
 	}
-	k := salekeys.For(saleID)
-	raw, err := confirmScript.Run(ctx, s.rdb, []string{k.Meta, k.Res, k.Batches, k.Outbox, k.Events, k.Shoppers, k.Journeys},
-		claims.ID, claims.Subject, salekeys.EventsMaxLen, quantity, keyDigest(ctx)).Text()
+	wc, err := s.rooms.Confirm(ctx, saleID, claims.Subject, claims.ID, quantity, keyDigest(ctx))
 	if err != nil {
-		return Receipt{}, fmt.Errorf("confirm reservation %s of sale %s: %w", claims.ID, saleID, confirmError(err))
+		return Receipt{}, err
 	}
-	var c confirmed
-	if err := json.Unmarshal([]byte(raw), &c); err != nil {
-		return Receipt{}, fmt.Errorf("decode confirmation %s: %w", claims.ID, err)
-	}
+	c := confirmed(wc)
 	receipt := Receipt{ReservationID: claims.ID, Status: "confirmed", Quantity: max(c.Quantity, 1),
 		Shopper: c.Shopper, AdmittedAt: time.UnixMilli(c.AdmittedAt), ConfirmedAt: time.UnixMilli(c.ConfirmedAt),
 		Replayed: c.Replayed}
@@ -104,18 +94,9 @@ func (s *Service) Checkout(ctx context.Context, saleID, token string, quantity i
 	return receipt, nil
 }
 
-// confirmed is the reservation as confirm.lua returns it.
-type confirmed struct {
-	Reservation string `json:"reservation"`
-	Shopper     string `json:"shopper"`
-	Txn         string `json:"txn"`
-	PriceCents  int64  `json:"price_cents"`
-	ConfirmedAt int64  `json:"confirmed_at"`
-	AdmittedAt  int64  `json:"admitted_at"`
-	Quantity    int    `json:"quantity"`
-	Currency    string `json:"currency"`
-	Replayed    bool   `json:"replayed"`
-}
+// confirmed is a confirmation as waitingroom returns it, for checkout to
+// publish.
+type confirmed waitingroom.Confirmation
 
 // publish sends one confirmation to the order workers and takes it out of the
 // outbox. The message id is the reservation id, and the worker is idempotent
@@ -128,10 +109,7 @@ func (s *Service) publish(ctx context.Context, saleID string, c confirmed) error
 	if err := s.publisher.Publish(orderstream.OrdersTopic, msg); err != nil {
 		return fmt.Errorf("publish confirmation %s: %w", c.Reservation, err)
 	}
-	if err := s.rdb.ZRem(ctx, salekeys.For(saleID).Outbox, c.Reservation).Err(); err != nil {
-		return fmt.Errorf("clear outbox entry %s: %w", c.Reservation, err)
-	}
-	return nil
+	return s.rooms.ClearOutbox(ctx, saleID, c.Reservation)
 }
 
 // message is the confirmation as the order workers read it.
@@ -141,20 +119,4 @@ func (c confirmed) message(saleID string) orderstream.ReservationConfirmed {
 		Quantity: max(c.Quantity, 1), PriceCents: c.PriceCents, Currency: c.Currency,
 		ConfirmedAt: time.UnixMilli(c.ConfirmedAt).UTC(),
 	}
-}
-
-func confirmError(err error) error {
-	switch salekeys.ReplyCode(err) {
-	case "UNKNOWN_RESERVATION":
-		return ErrUnknownReservation
-	case "TOKEN_REUSED":
-		return ErrTokenReused
-	case "RESERVATION_EXPIRED":
-		return ErrReservationExpired
-	case "OVER_LIMIT":
-		return ErrOverLimit
-	case "NOT_ENOUGH_STOCK":
-		return ErrNotEnoughStock
-	}
-	return err
 }

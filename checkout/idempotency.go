@@ -11,7 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/foyerhq/foyer/internal/salekeys"
+	"github.com/foyerhq/foyer/waitingroom"
 )
 
 // Errors of idempotent requests.
@@ -50,8 +50,12 @@ type Answers struct {
 // NewAnswers returns answers kept in rdb.
 func NewAnswers(rdb redis.UniversalClient) *Answers { return &Answers{rdb: rdb} }
 
-func answerKey(saleID, shopper, key string) string {
-	return salekeys.For(saleID).Idempotency(shopper, key)
+// AnswerKey is where the answer to a shopper's request with this
+// Idempotency-Key is kept, in the sale's hash slot. Keys are the shopper's
+// own: two shoppers may pick the same one without meeting. Shopper ids have
+// no colon, so the shopper and the key cannot run into each other.
+func AnswerKey(saleID, shopper, key string) string {
+	return waitingroom.Keys(saleID).Beside("idem:" + shopper + ":" + key)
 }
 
 // Begin claims a key for a request with this fingerprint. It returns the
@@ -59,7 +63,7 @@ func answerKey(saleID, shopper, key string) string {
 // request is the first and must be answered (then call Finish or Abandon).
 func (a *Answers) Begin(ctx context.Context, saleID, shopper, key, fingerprint string) (*Answer, error) {
 	marker, _ := json.Marshal(Answer{Fingerprint: fingerprint, InFlight: true})
-	k := answerKey(saleID, shopper, key)
+	k := AnswerKey(saleID, shopper, key)
 	first, err := a.rdb.SetNX(ctx, k, marker, inFlightTTL).Result()
 	if err != nil {
 		return nil, fmt.Errorf("claim idempotency key: %w", err)
@@ -90,7 +94,7 @@ func (a *Answers) Begin(ctx context.Context, saleID, shopper, key, fingerprint s
 // Finish stores the answer to a request that Begin let through.
 func (a *Answers) Finish(ctx context.Context, saleID, shopper, key string, ans Answer) error {
 	raw, _ := json.Marshal(ans)
-	if err := a.rdb.Set(ctx, answerKey(saleID, shopper, key), raw, answerTTL).Err(); err != nil {
+	if err := a.rdb.Set(ctx, AnswerKey(saleID, shopper, key), raw, answerTTL).Err(); err != nil {
 		return fmt.Errorf("store idempotent answer: %w", err)
 	}
 	return nil
@@ -99,7 +103,7 @@ func (a *Answers) Finish(ctx context.Context, saleID, shopper, key string, ans A
 // Abandon frees a key whose request failed in a way worth retrying (our
 // fault, not the client's), so the retry is answered afresh.
 func (a *Answers) Abandon(ctx context.Context, saleID, shopper, key string) error {
-	return a.rdb.Del(ctx, answerKey(saleID, shopper, key)).Err()
+	return a.rdb.Del(ctx, AnswerKey(saleID, shopper, key)).Err()
 }
 
 // idempotencyKeyCtx carries a checkout's idempotency key to Checkout.

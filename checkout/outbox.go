@@ -2,15 +2,8 @@ package checkout
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"strconv"
 	"time"
-
-	"github.com/redis/go-redis/v9"
-
-	"github.com/foyerhq/foyer/internal/salekeys"
 )
 
 // OutboxRelay publishes confirmations left in the outbox by a node that died,
@@ -50,15 +43,14 @@ func (o *OutboxRelay) Run(ctx context.Context) error {
 
 // RelayOnce publishes every outbox entry older than Age, and returns how many.
 func (o *OutboxRelay) RelayOnce(ctx context.Context) (int, error) {
-	rdb := o.service.rdb
-	ids, err := rdb.SMembers(ctx, salekeys.Active).Result()
+	ids, err := o.service.rooms.Active(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("list active sales: %w", err)
+		return 0, err
 	}
 	var relayed int
 	var errs []error
 	for _, saleID := range ids {
-		n, err := o.relaySale(ctx, rdb, saleID)
+		n, err := o.relaySale(ctx, saleID)
 		relayed += n
 		if err != nil {
 			errs = append(errs, err)
@@ -67,41 +59,18 @@ func (o *OutboxRelay) RelayOnce(ctx context.Context) (int, error) {
 	return relayed, errors.Join(errs...)
 }
 
-func (o *OutboxRelay) relaySale(ctx context.Context, rdb redis.UniversalClient, saleID string) (int, error) {
-	k := salekeys.For(saleID)
-	before := time.Now().Add(-o.Age).UnixMilli()
-	ids, err := rdb.ZRangeByScore(ctx, k.Outbox, &redis.ZRangeBy{
-		Min: "-inf", Max: strconv.FormatInt(before, 10), Count: o.Batch,
-	}).Result()
-	if err != nil || len(ids) == 0 {
+func (o *OutboxRelay) relaySale(ctx context.Context, saleID string) (int, error) {
+	pending, dropped, err := o.service.rooms.Outbox(ctx, saleID, time.Now().Add(-o.Age), o.Batch)
+	for _, id := range dropped {
+		o.service.log.Error("outbox entry without a readable reservation; dropped",
+			"sale", saleID, "reservation", id)
+	}
+	if err != nil {
 		return 0, err
 	}
-	raws, err := rdb.HMGet(ctx, k.Res, ids...).Result()
-	if err != nil {
-		return 0, fmt.Errorf("read outbox reservations of sale %s: %w", saleID, err)
-	}
-	price, err := rdb.HGet(ctx, k.Meta, "price_cents").Int64()
-	if err != nil {
-		return 0, fmt.Errorf("read price of sale %s: %w", saleID, err)
-	}
-	currency, err := rdb.HGet(ctx, k.Meta, "currency").Result()
-	if err != nil {
-		return 0, fmt.Errorf("read currency of sale %s: %w", saleID, err)
-	}
 	var relayed int
-	for i, raw := range raws {
-		s, _ := raw.(string)
-		var c confirmed
-		if err := json.Unmarshal([]byte(s), &c); err != nil {
-			// A reservation that cannot be read can never be published: drop
-			// it loudly rather than block the outbox behind it for good.
-			o.service.log.Error("outbox entry without a readable reservation; dropped",
-				"sale", saleID, "reservation", ids[i], "err", err)
-			rdb.ZRem(ctx, k.Outbox, ids[i])
-			continue
-		}
-		c.PriceCents, c.Currency = price, currency
-		if err := o.service.publish(ctx, saleID, c); err != nil {
+	for _, c := range pending {
+		if err := o.service.publish(ctx, saleID, confirmed(c)); err != nil {
 			return relayed, err
 		}
 		relayed++

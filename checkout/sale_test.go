@@ -16,7 +16,6 @@ import (
 
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/orderstream"
-	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/internal/testenv"
 	"github.com/foyerhq/foyer/waitingroom"
 )
@@ -38,7 +37,7 @@ const (
 // publishes through the real Watermill publisher, behind a fault injector.
 type sale struct {
 	rdb       *redis.Client
-	keys      salekeys.Keys
+	keys      waitingroom.SaleKeys
 	admitter  *waitingroom.Admitter
 	rooms     *waitingroom.Rooms
 	tokens    *checkout.Tokens
@@ -61,7 +60,7 @@ func openSale(t *testing.T, stock int) *sale {
 	if err := rooms.Load(ctx, &plan); err != nil {
 		t.Fatal(err)
 	}
-	k := salekeys.For(saleID)
+	k := waitingroom.Keys(saleID)
 	if err := rdb.HSet(ctx, k.Meta, "state", string(waitingroom.StateOpen)).Err(); err != nil {
 		t.Fatal(err)
 	}

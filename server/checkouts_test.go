@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/foyerhq/foyer/checkout"
-	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -84,7 +83,7 @@ func TestACheckoutWhoseClientWentAwayIsAnsweredToItsRetry(t *testing.T) {
 	if err := <-gone; err == nil {
 		t.Fatal("the request was answered before the client left")
 	}
-	key := salekeys.For("s_pay").Idempotency("v_1", "key-gone")
+	key := checkout.AnswerKey("s_pay", "v_1", "key-gone")
 	for { // await the first request's end: its answer stored, or its key freed
 		raw, err := n.rdb.Get(ctx, key).Bytes()
 		var a checkout.Answer
@@ -111,7 +110,7 @@ func TestACheckoutThatPanicsFreesItsIdempotencyKey(t *testing.T) {
 	if err != nil || status != http.StatusInternalServerError {
 		t.Fatalf("a checkout that panics: %d %s %v, want 500", status, body, err)
 	}
-	if n, err := n.rdb.Exists(ctx, salekeys.For("s_pay").Idempotency("v_1", "key-panic")).Result(); err != nil || n != 0 {
+	if n, err := n.rdb.Exists(ctx, checkout.AnswerKey("s_pay", "v_1", "key-panic")).Result(); err != nil || n != 0 {
 		t.Errorf("the key of a checkout that panicked is still claimed (%d, %v)", n, err)
 	}
 }

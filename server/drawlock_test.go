@@ -11,7 +11,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
@@ -85,7 +84,7 @@ func TestADrawOfFifteenThousandShoppersDelaysNoSocketOpening(t *testing.T) {
 	})
 
 	// The start comes: the real admitter opens the sale and draws.
-	meta := salekeys.For("s_draw").Meta
+	meta := waitingroom.Keys("s_draw").Meta
 	if err := n.rdb.HSet(ctx, meta, "starts_at_ms", time.Now().UnixMilli()).Err(); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/internal/testenv"
 )
 
@@ -17,7 +16,7 @@ import (
 // BenchmarkAdmitScriptParts measures, each as the text it takes out.
 var admitScriptParts = []struct{ name, cut string }{
 	{"event", "redis.call('XADD', events, 'MAXLEN', '~', ARGV[3], '*', 'type', 'admitted', 'data', body)"},
-	{"batch", "redis.call('HSET', batches, nonce, expires_s .. ' ' .. now_s, nonce .. ':who', table.concat(popped, ' '))"},
+	{"batch", "write_batch(batches, nonce, expires_s, now_s, popped)"},
 	{"holds", "redis.call('ZADD', holds, expires, nonce)"},
 	{"shoppers", "each_batch(names, 2, function(...) redis.call('HSET', shoppers, ...) end)"},
 }
@@ -33,11 +32,10 @@ var admitScriptParts = []struct{ name, cut string }{
 func BenchmarkAdmitScriptParts(b *testing.B) {
 	rdb := testenv.RedisClient(b, testenv.NewRedis(b))
 	rooms := NewRooms(rdb)
-	src, err := luaFiles.ReadFile("lua/admit.lua")
+	whole, err := scriptSource("admit")
 	if err != nil {
 		b.Fatal(err)
 	}
-	whole := string(src)
 	without := func(text string, cuts ...string) string {
 		for _, c := range cuts {
 			if !strings.Contains(text, c) {
@@ -78,7 +76,7 @@ func timeAdmitScript(b *testing.B, rdb *redis.Client, rooms *Rooms, admit *redis
 	saleID := "s_parts"
 	loadOpenSale(b, rooms, saleID, 2*admissionWaiting, 1e9)
 	joinAll(b, rdb, saleID, admissionWaiting)
-	k := salekeys.For(saleID)
+	k := Keys(saleID)
 	fence, err := leaseScript.Run(ctx, rdb, []string{k.Lease, k.Fence}, "bench", time.Minute.Milliseconds()).Text()
 	if err != nil {
 		b.Fatal(err)
@@ -87,7 +85,7 @@ func timeAdmitScript(b *testing.B, rdb *redis.Client, rooms *Rooms, admit *redis
 	var took time.Duration
 	for range admissionWaiting / admissionBatch {
 		began := time.Now()
-		n, err := admit.EvalSha(ctx, rdb, keys, fence, admissionBatch, salekeys.EventsMaxLen, "0", reservationNonce()).Int()
+		n, err := admit.EvalSha(ctx, rdb, keys, fence, admissionBatch, EventsMaxLen, "0", reservationNonce()).Int()
 		took += time.Since(began)
 		if err != nil || n != admissionBatch {
 			b.Fatalf("admitted %d (err %v), want %d", n, err, admissionBatch)

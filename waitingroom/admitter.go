@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/foyerhq/foyer/internal/salekeys"
 )
 
 // Admitter lets shoppers out of every active sale at the sale's outflow rate.
@@ -106,7 +104,7 @@ func (a *Admitter) tick(ctx context.Context, now time.Time) error {
 }
 
 func (a *Admitter) runSale(ctx context.Context, saleID string, s *admission, now time.Time) error {
-	k := salekeys.For(saleID)
+	k := Keys(saleID)
 	fence, err := leaseScript.Run(ctx, a.rdb, []string{k.Lease, k.Fence}, a.node, a.LeaseTTL.Milliseconds()).Text()
 	if errors.Is(err, redis.Nil) {
 		s.fence = ""
@@ -128,7 +126,7 @@ func (a *Admitter) runSale(ctx context.Context, saleID string, s *admission, now
 	seed, hash := newSeed()
 	reply, err := tickScript.Run(ctx, a.rdb,
 		[]string{k.Meta, k.Shoppers, k.Res, k.Holds, k.Events, k.Fence, k.Queue, k.Gone, k.Away, k.Pre, k.Draw, k.Presort, k.Batches},
-		fence, salekeys.EventsMaxLen, a.MaxReleasePerTick, a.Grace.Milliseconds(), seed, hash, a.DrawChunk).StringSlice()
+		fence, EventsMaxLen, a.MaxReleasePerTick, a.Grace.Milliseconds(), seed, hash, a.DrawChunk).StringSlice()
 	if err != nil {
 		return fmt.Errorf("tick sale %s: %w", saleID, scriptError(err))
 	}
@@ -169,7 +167,7 @@ func (a *Admitter) runSale(ctx context.Context, saleID string, s *admission, now
 // still be checked out. Every node's admitter and outbox relay walk the active
 // list each tick, so finished sales must not pile up on it.
 func (a *Admitter) retireIfSettled(ctx context.Context, saleID string) error {
-	k := salekeys.For(saleID)
+	k := Keys(saleID)
 	var outbox, live *redis.IntCmd
 	var held *redis.StringCmd
 	_, err := a.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
@@ -186,7 +184,7 @@ func (a *Admitter) retireIfSettled(ctx context.Context, saleID string) error {
 	if outbox.Val() > 0 || live.Val() > 0 && held.Val() != "0" {
 		return nil
 	}
-	if err := a.rdb.SRem(ctx, salekeys.Active, saleID).Err(); err != nil {
+	if err := a.rdb.SRem(ctx, ActiveSales, saleID).Err(); err != nil {
 		return fmt.Errorf("retire sale %s: %w", saleID, err)
 	}
 	// Stock added or given back may have reopened the sale since this tick
@@ -198,7 +196,7 @@ func (a *Admitter) retireIfSettled(ctx context.Context, saleID string) error {
 		return fmt.Errorf("recheck state of sale %s: %w", saleID, err)
 	}
 	if State(state) != StateEnded && State(state) != StateSoldOut {
-		return a.rdb.SAdd(ctx, salekeys.Active, saleID).Err()
+		return a.rdb.SAdd(ctx, ActiveSales, saleID).Err()
 	}
 	delete(a.sales, saleID)
 	a.log.Info("sale retired from the active list", "sale", saleID)
@@ -235,11 +233,11 @@ func (a *Admitter) admit(ctx context.Context, saleID, fence string, n int, reser
 	if n <= 0 {
 		return "", nil
 	}
-	k := salekeys.For(saleID)
+	k := Keys(saleID)
 	raw, err := admitScript.Run(ctx, a.rdb,
 		[]string{k.Meta, k.Queue, k.Gone, k.Journeys, k.Shoppers, k.Batches, k.Holds, k.Events, k.Fence},
-		fence, n, salekeys.EventsMaxLen, map[bool]string{true: "1", false: "0"}[reservations], reservationNonce()).Text()
-	if salekeys.ReplyCode(err) == "REPEATED" {
+		fence, n, EventsMaxLen, map[bool]string{true: "1", false: "0"}[reservations], reservationNonce()).Text()
+	if replyCode(err) == "REPEATED" {
 		// go-redis sent the call again after losing its reply: the first
 		// run admitted, and this one rightly did nothing.
 		return map[bool]string{true: "", false: "0"}[reservations], nil

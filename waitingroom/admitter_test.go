@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/foyerhq/foyer/internal/salekeys"
 )
 
 // runAdmitters starts one admitter per node name, as if each ran on its own
@@ -39,7 +37,6 @@ func runAdmitters(t *testing.T, rdb *redis.Client, nodes ...string) map[string]c
 // joinMany joins n shoppers in one round trip per thousand.
 func joinMany(t *testing.T, rdb *redis.Client, saleID string, from, n int) {
 	t.Helper()
-	k := salekeys.For(saleID)
 	if err := joinScript.Load(context.Background(), rdb).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +44,7 @@ func joinMany(t *testing.T, rdb *redis.Client, saleID string, from, n int) {
 		_, err := rdb.Pipelined(context.Background(), func(p redis.Pipeliner) error {
 			for i := start; i < min(start+1000, from+n); i++ {
 				s := fmt.Sprintf("shopper-%06d", i)
-				joinScript.Run(context.Background(), p, []string{k.Meta, k.Queue, k.Journeys, k.Shoppers, k.Pre, k.Presort, k.Gone}, s, "t")
+				joinScript.Run(context.Background(), p, joinScriptKeys(saleID), s, "t")
 			}
 			return nil
 		})
@@ -61,7 +58,7 @@ func joinMany(t *testing.T, rdb *redis.Client, saleID string, from, n int) {
 // each batch's list of whom it let out.
 func reservations(t *testing.T, rooms *Rooms, saleID string) []Reservation {
 	t.Helper()
-	raw, err := rooms.rdb.HGetAll(context.Background(), salekeys.For(saleID).Batches).Result()
+	raw, err := rooms.rdb.HGetAll(context.Background(), Keys(saleID).Batches).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +128,7 @@ func assertNoOversell(t *testing.T, rooms *Rooms, saleID string, stock int) {
 
 func TestFiveAdmittingNodesNeverHoldMoreThanOneUnit(t *testing.T) {
 	rdb, rooms, saleID := openSale(t, 1)
-	rdb.HSet(context.Background(), salekeys.For(saleID).Meta, "rate", 1000)
+	rdb.HSet(context.Background(), Keys(saleID).Meta, "rate", 1000)
 	joinMany(t, rdb, saleID, 0, 50)
 	// Five nodes tick the sale concurrently, fifty times each.
 	var wg sync.WaitGroup
@@ -152,7 +149,7 @@ func TestFiveAdmittingNodesNeverHoldMoreThanOneUnit(t *testing.T) {
 
 func TestFiveAdmittingNodesHoldExactlyTheStockForTwentyThousandShoppers(t *testing.T) {
 	rdb, rooms, saleID := openSale(t, 1000)
-	rdb.HSet(context.Background(), salekeys.For(saleID).Meta, "rate", 5000)
+	rdb.HSet(context.Background(), Keys(saleID).Meta, "rate", 5000)
 	joinMany(t, rdb, saleID, 0, 20000)
 	runAdmitters(t, rdb, "n1", "n2", "n3", "n4", "n5")
 	waitForHeld(t, rooms, saleID, 1000)
@@ -169,7 +166,7 @@ func TestFiveAdmittingNodesHoldExactlyTheStockForTwentyThousandShoppers(t *testi
 func TestAnotherNodeTakesOverAdmissionWithinTwoSeconds(t *testing.T) {
 	rdb, rooms, saleID := openSale(t, 1000)
 	ctx := context.Background()
-	k := salekeys.For(saleID)
+	k := Keys(saleID)
 	rdb.HSet(ctx, k.Meta, "rate", 50)
 	joinMany(t, rdb, saleID, 0, 500)
 	stops := runAdmitters(t, rdb, "n1", "n2", "n3")
@@ -240,16 +237,16 @@ func TestAnAdmissionSentTwiceAdmitsOnce(t *testing.T) {
 	joinMany(t, rdb, saleID, 0, 6)
 	a := NewAdmitter(rdb, "n1", quietLog())
 	fence := lead(t, a, saleID)
-	k := salekeys.For(saleID)
+	k := Keys(saleID)
 	keys := []string{k.Meta, k.Queue, k.Gone, k.Journeys, k.Shoppers, k.Batches, k.Holds, k.Events, k.Fence}
 	// The same call twice, as go-redis sends it again when a reply is lost.
 	admit := func() (int, error) {
-		return admitScript.Run(context.Background(), rdb, keys, fence, 3, salekeys.EventsMaxLen, "0", "SAMENONCE").Int()
+		return admitScript.Run(context.Background(), rdb, keys, fence, 3, EventsMaxLen, "0", "SAMENONCE").Int()
 	}
 	if n, err := admit(); err != nil || n != 3 {
 		t.Fatalf("first call admitted %d (err %v), want 3", n, err)
 	}
-	if _, err := admit(); salekeys.ReplyCode(err) != "REPEATED" {
+	if _, err := admit(); replyCode(err) != "REPEATED" {
 		t.Fatalf("the call sent again answered %v, want REPEATED", err)
 	}
 	st, err := rooms.Status(context.Background(), saleID)

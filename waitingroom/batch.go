@@ -3,8 +3,6 @@ package waitingroom
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
-	"strings"
 )
 
 // admittedBatch is one admission as admit.lua announces it: the batch's
@@ -45,22 +43,4 @@ func decodeBatch(raw string) (admittedBatch, []Reservation, error) {
 	}
 	res, err := b.reservations()
 	return b, res, err
-}
-
-// ReservationID names the hold of the shopper with this ticket in the
-// admission with this nonce (admit.lua builds the same).
-func ReservationID(nonce string, ticket int64) string {
-	return "r_" + nonce + "_" + strconv.FormatInt(ticket, 10)
-}
-
-// ParseReservationID splits a reservation id into its admission's nonce and
-// its shopper's ticket.
-func ParseReservationID(id string) (nonce string, ticket int64, ok bool) {
-	rest, found := strings.CutPrefix(id, "r_")
-	cut := strings.LastIndexByte(rest, '_')
-	if !found || cut <= 0 {
-		return "", 0, false
-	}
-	ticket, err := strconv.ParseInt(rest[cut+1:], 10, 64)
-	return rest[:cut], ticket, err == nil && ticket > 0
 }

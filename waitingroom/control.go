@@ -11,8 +11,6 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/foyerhq/foyer/internal/salekeys"
 )
 
 // Action is something an operator does to a running sale.
@@ -164,11 +162,11 @@ func (o *Operator) Control(ctx context.Context, saleID string, c Control) (State
 	if c.Action == ActionRate || c.Action == ActionAddStock || c.Action == ActionPow {
 		value = strconv.FormatFloat(c.Value, 'f', -1, 64)
 	}
-	k := salekeys.For(saleID)
+	k := Keys(saleID)
 	// On the detached context too: a client that goes away must not leave
 	// the script's outcome unknown to us.
 	state, err := runOnce(pgctx, o.rooms.rdb, controlScript, []string{k.Meta, k.Events},
-		string(c.Action), value, salekeys.EventsMaxLen).Text()
+		string(c.Action), value, EventsMaxLen).Text()
 	detail := c.detail(state)
 	unknown := err != nil && c.Action == ActionAddStock && !refusedByControl(err)
 	if unknown {
@@ -188,7 +186,7 @@ func (o *Operator) Control(ctx context.Context, saleID string, c Control) (State
 	if c.Action == ActionAddStock && State(state) != StateEnded {
 		// Once more, for a retire that raced with the first listing; the
 		// admitter's own recheck covers this one failing.
-		o.rooms.rdb.SAdd(pgctx, salekeys.Active, saleID)
+		o.rooms.rdb.SAdd(pgctx, ActiveSales, saleID)
 	}
 	return State(state), nil
 }
@@ -215,7 +213,7 @@ func (o *Operator) commit(ctx context.Context, tx *sqlx.Tx, pgctx context.Contex
 // which it does before it changes anything. Any other failure (a timeout, a
 // lost connection, another error reply) leaves the outcome unknown.
 func refusedByControl(err error) bool {
-	switch salekeys.ReplyCode(err) {
+	switch replyCode(err) {
 	case "NO_SALE", "SALE_ENDED", "BAD_STATE":
 		return true
 	}
@@ -244,7 +242,7 @@ func runOnce(ctx context.Context, rdb redis.UniversalClient, s *redis.Script, ke
 		return cmd
 	}
 	cmd := evalsha()
-	if salekeys.ReplyCode(cmd.Err()) != "NOSCRIPT" {
+	if replyCode(cmd.Err()) != "NOSCRIPT" {
 		return cmd
 	}
 	if err := s.Load(ctx, rdb).Err(); err != nil {
@@ -269,14 +267,14 @@ func (o *Operator) listIfRestocked(ctx context.Context, saleID string, c Control
 	if c.Action != ActionAddStock {
 		return nil
 	}
-	state, err := o.rooms.rdb.HGet(ctx, salekeys.For(saleID).Meta, "state").Result()
+	state, err := o.rooms.rdb.HGet(ctx, Keys(saleID).Meta, "state").Result()
 	if errors.Is(err, redis.Nil) || State(state) == StateEnded {
 		return nil // control.lua refuses it
 	}
 	if err != nil {
 		return fmt.Errorf("read state of sale %s: %w", saleID, err)
 	}
-	if err := o.rooms.rdb.SAdd(ctx, salekeys.Active, saleID).Err(); err != nil {
+	if err := o.rooms.rdb.SAdd(ctx, ActiveSales, saleID).Err(); err != nil {
 		return fmt.Errorf("list sale %s as active: %w", saleID, err)
 	}
 	return nil

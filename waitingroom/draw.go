@@ -13,8 +13,6 @@ import (
 	"strings"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/foyerhq/foyer/internal/salekeys"
 )
 
 // newSeed returns a fresh secret seed for a sale's draw and the SHA-256 of
@@ -59,7 +57,7 @@ type Draw struct {
 
 // Draw returns the sale's draw as far as it may be told.
 func (r *Rooms) Draw(ctx context.Context, saleID string) (Draw, error) {
-	k := salekeys.For(saleID)
+	k := Keys(saleID)
 	var fields *redis.SliceCmd
 	var order *redis.StringCmd
 	_, err := r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
@@ -93,7 +91,7 @@ func (r *Rooms) Draw(ctx context.Context, saleID string) (Draw, error) {
 // per thousand, for a node learning where the draw put its shoppers. A
 // shopper no longer in the queue is left out.
 func (r *Rooms) Tickets(ctx context.Context, saleID string, shoppers []string) (map[string]int64, error) {
-	k := salekeys.For(saleID)
+	k := Keys(saleID)
 	tickets := make(map[string]int64, len(shoppers))
 	for chunk := range slices.Chunk(shoppers, 1000) {
 		scores, err := r.rdb.ZMScore(ctx, k.Queue, chunk...).Result()

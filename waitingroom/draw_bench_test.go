@@ -8,7 +8,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/internal/testenv"
 )
 
@@ -37,12 +36,12 @@ func BenchmarkDraw(b *testing.B) {
 						b.Fatal(err)
 					}
 					longest = max(longest, time.Since(began))
-					if drawing, _ := rdb.HExists(ctx, salekeys.For(saleID).Meta, "drawing").Result(); !drawing {
+					if drawing, _ := rdb.HExists(ctx, Keys(saleID).Meta, "drawing").Result(); !drawing {
 						break
 					}
 				}
 				b.StopTimer()
-				if n, _ := rdb.ZCard(ctx, salekeys.For(saleID).Queue).Result(); n != int64(size) {
+				if n, _ := rdb.ZCard(ctx, Keys(saleID).Queue).Result(); n != int64(size) {
 					b.Fatalf("drew %d of %d", n, size)
 				}
 				rdb.FlushAll(ctx)
@@ -69,8 +68,8 @@ func fillPrequeue(b *testing.B, rdb *redis.Client, rooms *Rooms, saleID string, 
 	if err := joinScript.Load(ctx, rdb).Err(); err != nil {
 		b.Fatal(err)
 	}
-	k := salekeys.For(saleID)
-	keys := []string{k.Meta, k.Queue, k.Journeys, k.Shoppers, k.Pre, k.Presort, k.Gone}
+	k := Keys(saleID)
+	keys := joinScriptKeys(saleID)
 	for start := 0; start < size; start += 1000 {
 		_, err := rdb.Pipelined(ctx, func(pl redis.Pipeliner) error {
 			for i := start; i < min(start+1000, size); i++ {

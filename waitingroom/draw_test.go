@@ -9,8 +9,6 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/foyerhq/foyer/internal/salekeys"
 )
 
 // TestEveryPrequeuePlaceIsEquallyLikely draws ten prequeue tickets with
@@ -75,7 +73,7 @@ func prequeueSale(t *testing.T) (*Rooms, *Admitter, string) {
 func start(t *testing.T, rooms *Rooms, a *Admitter, saleID string) {
 	t.Helper()
 	ctx := context.Background()
-	if err := rooms.rdb.HSet(ctx, salekeys.For(saleID).Meta, "starts_at_ms", time.Now().UnixMilli()).Err(); err != nil {
+	if err := rooms.rdb.HSet(ctx, Keys(saleID).Meta, "starts_at_ms", time.Now().UnixMilli()).Err(); err != nil {
 		t.Fatal(err)
 	}
 	lead(t, a, saleID)
@@ -154,7 +152,7 @@ func TestJoiningBeforeThePrequeueOpensIsTooEarly(t *testing.T) {
 	if !errors.Is(err, ErrTooEarly) {
 		t.Errorf("join before the prequeue: %v, want ErrTooEarly", err)
 	}
-	if n, _ := rdb.ZCard(context.Background(), salekeys.For(p.ID).Pre).Result(); n != 0 {
+	if n, _ := rdb.ZCard(context.Background(), Keys(p.ID).Pre).Result(); n != 0 {
 		t.Errorf("a refused join left %d in the prequeue", n)
 	}
 }

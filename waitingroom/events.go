@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/foyerhq/foyer/internal/salekeys"
 )
 
 // Event kinds on a sale's event stream.
@@ -81,7 +79,7 @@ type View struct {
 // View reads, atomically, what a node needs to start computing positions
 // and to know what joiners must prove.
 func (r *Rooms) View(ctx context.Context, saleID string) (View, error) {
-	k := salekeys.For(saleID)
+	k := Keys(saleID)
 	var mark, difficulty *redis.StringCmd
 	var gone *redis.ZSliceCmd
 	var last *redis.XMessageSliceCmd
@@ -114,7 +112,7 @@ func (r *Rooms) View(ctx context.Context, saleID string) (View, error) {
 // for the first one. It returns no events and no error when none came.
 func (r *Rooms) Events(ctx context.Context, saleID, after string, block time.Duration, max int64) ([]Event, error) {
 	streams, err := r.rdb.XRead(ctx, &redis.XReadArgs{
-		Streams: []string{salekeys.For(saleID).Events, after},
+		Streams: []string{Keys(saleID).Events, after},
 		Count:   max,
 		Block:   block,
 	}).Result()
@@ -159,7 +157,7 @@ func decodeEvent(m redis.XMessage) (Event, error) {
 // for the lot. Announcing the same order twice is harmless: a shopper's page
 // shows the latest status.
 func (r *Rooms) AnnounceOrders(ctx context.Context, saleID string, orders []OrderEvent) error {
-	events := salekeys.For(saleID).Events
+	events := Keys(saleID).Events
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i := range orders {
 			body, err := json.Marshal(Event{Order: &orders[i]})
@@ -167,7 +165,7 @@ func (r *Rooms) AnnounceOrders(ctx context.Context, saleID string, orders []Orde
 				return err
 			}
 			p.XAdd(ctx, &redis.XAddArgs{
-				Stream: events, MaxLen: salekeys.EventsMaxLen, Approx: true,
+				Stream: events, MaxLen: EventsMaxLen, Approx: true,
 				Values: []any{"type", EventOrder, "data", body},
 			})
 		}

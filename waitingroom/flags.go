@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/foyerhq/foyer/internal/salekeys"
 )
 
 // Signals of automation, recorded per shopper where a gateway sees them
@@ -70,9 +68,9 @@ func (r *Rooms) Flag(ctx context.Context, saleID, shopperID, addr string, signal
 	if err != nil {
 		return FlagOutcome{}, fmt.Errorf("flag shopper of sale %s: %w", saleID, err)
 	}
-	k := salekeys.For(saleID)
+	k := Keys(saleID)
 	reply, err := flagScript.Run(ctx, r.rdb, flagKeys(k),
-		"record", salekeys.EventsMaxLen, shopperID, body, addr).Slice()
+		"record", EventsMaxLen, shopperID, body, addr).Slice()
 	if err != nil {
 		return FlagOutcome{}, fmt.Errorf("flag shopper of sale %s: %w", saleID, scriptError(err))
 	}
@@ -83,7 +81,7 @@ func (r *Rooms) Flag(ctx context.Context, saleID, shopperID, addr string, signal
 	return FlagOutcome{Outcome: outcome, Ticket: ticket, Position: position, Policy: FlagPolicy(policy)}, nil
 }
 
-func flagKeys(k salekeys.Keys) []string {
+func flagKeys(k SaleKeys) []string {
 	return []string{k.Meta, k.Queue, k.Gone, k.Events, k.Pre, k.Presort, k.Flags}
 }
 
@@ -118,8 +116,8 @@ func (o *Operator) SetFlaggedPolicy(ctx context.Context, saleID string, policy F
 // applyFlaggedPolicy sets the sale's policy in Redis and applies it to every
 // shopper flagged so far, in one script (flag.lua).
 func (r *Rooms) applyFlaggedPolicy(ctx context.Context, saleID string, policy FlagPolicy) (PolicyApplied, error) {
-	reply, err := flagScript.Run(ctx, r.rdb, flagKeys(salekeys.For(saleID)),
-		"policy", salekeys.EventsMaxLen, string(policy)).Int64Slice()
+	reply, err := flagScript.Run(ctx, r.rdb, flagKeys(Keys(saleID)),
+		"policy", EventsMaxLen, string(policy)).Int64Slice()
 	if err != nil {
 		return PolicyApplied{}, fmt.Errorf("set flagged policy of sale %s: %w", saleID, scriptError(err))
 	}
@@ -155,7 +153,7 @@ type flagRecord struct {
 // of them. It reads every record (O(flagged shoppers)): an operator's view,
 // not a hot path.
 func (r *Rooms) Flags(ctx context.Context, saleID string, limit int) (FlagReport, error) {
-	k := salekeys.For(saleID)
+	k := Keys(saleID)
 	var fields *redis.SliceCmd
 	var all *redis.MapStringStringCmd
 	_, err := r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"slices"
 	"testing"
-
-	"github.com/foyerhq/foyer/internal/salekeys"
 )
 
 // flag records signals and fails the test on an error.
@@ -82,7 +80,7 @@ func TestAShoppersFlagsAreMergedNotOverwrittenAndAllowOnlyRecords(t *testing.T) 
 func TestUnderBackAFlaggedShopperTakesANewTicketBehindEveryoneOncePerSignal(t *testing.T) {
 	rdb, rooms, saleID := openSale(t, 10)
 	join(t, rooms, saleID, "a", "b", "c", "d")
-	rdb.HSet(context.Background(), salekeys.For(saleID).Meta, "flagged_policy", "back")
+	rdb.HSet(context.Background(), Keys(saleID).Meta, "flagged_policy", "back")
 
 	out := flag(t, rooms, saleID, "b", "192.0.2.2", SignalEarlyJoin)
 	if out.Outcome != FlagRequeued || out.Ticket != 5 || out.Position != 4 {
@@ -116,7 +114,7 @@ func TestUnderBackAFlaggedShopperTakesANewTicketBehindEveryoneOncePerSignal(t *t
 func TestUnderRemoveAFlaggedShopperLeavesTheQueueAndMayNotJoinAgain(t *testing.T) {
 	rdb, rooms, saleID := openSale(t, 10)
 	join(t, rooms, saleID, "a", "b", "c")
-	rdb.HSet(context.Background(), salekeys.For(saleID).Meta, "flagged_policy", "remove")
+	rdb.HSet(context.Background(), Keys(saleID).Meta, "flagged_policy", "remove")
 	if out := flag(t, rooms, saleID, "b", "192.0.2.2", SignalManyIdentities); out.Outcome != FlagRemoved {
 		t.Fatalf("b flagged under remove: %+v, want removed", out)
 	}
@@ -152,7 +150,7 @@ func TestAPolicySetLaterAppliesToEveryoneFlaggedSoFarInTheirOrder(t *testing.T) 
 	if err != nil || applied.Removed != 2 {
 		t.Fatalf("remove: %+v, %v; want 2 removed", applied, err)
 	}
-	if n := rooms.rdb.ZCard(ctx, salekeys.For(saleID).Queue).Val(); n != 2 {
+	if n := rooms.rdb.ZCard(ctx, Keys(saleID).Queue).Val(); n != 2 {
 		t.Errorf("%d in the queue, want b and d", n)
 	}
 	if _, err := rooms.applyFlaggedPolicy(ctx, "s_nope", FlagPolicyBack); !errors.Is(err, ErrSaleNotFound) {
@@ -163,7 +161,7 @@ func TestAPolicySetLaterAppliesToEveryoneFlaggedSoFarInTheirOrder(t *testing.T) 
 func TestUnderRemoveAFlaggedPrequeueShopperLeavesThePrequeueAndTheDraw(t *testing.T) {
 	rooms, a, saleID := prequeueSale(t)
 	ctx := context.Background()
-	if err := rooms.rdb.HSet(ctx, salekeys.For(saleID).Meta, "prequeue_at_ms", 0).Err(); err != nil {
+	if err := rooms.rdb.HSet(ctx, Keys(saleID).Meta, "prequeue_at_ms", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
 	lead(t, a, saleID) // opens the prequeue
@@ -174,7 +172,7 @@ func TestUnderRemoveAFlaggedPrequeueShopperLeavesThePrequeueAndTheDraw(t *testin
 	if out := flag(t, rooms, saleID, "p1", "192.0.2.1", SignalManyIdentities); out.Outcome != FlagRemoved {
 		t.Fatalf("a prequeue shopper flagged under remove: %+v, want removed", out)
 	}
-	k := salekeys.For(saleID)
+	k := Keys(saleID)
 	if n := rooms.rdb.ZCard(ctx, k.Pre).Val(); n != 1 {
 		t.Errorf("%d in the prequeue, want p2 alone", n)
 	}

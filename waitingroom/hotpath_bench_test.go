@@ -12,7 +12,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/internal/testenv"
 )
 
@@ -89,7 +88,7 @@ func BenchmarkJoin(b *testing.B) {
 			return err
 		})
 		b.StopTimer()
-		expectCard(b, rdb, salekeys.For(saleID).Queue, joinShoppers)
+		expectCard(b, rdb, Keys(saleID).Queue, joinShoppers)
 
 		prepare(b, rdb, joinScript, bareJoinScript)
 		seq, queue := "bare:{"+saleID+"}:seq", "bare:{"+saleID+"}:queue"
@@ -236,8 +235,7 @@ func timeConcurrently(b *testing.B, workers, n int, do func(i int) error) time.D
 func joinAll(b *testing.B, rdb *redis.Client, saleID string, n int) {
 	b.Helper()
 	ctx := context.Background()
-	k := salekeys.For(saleID)
-	keys := []string{k.Meta, k.Queue, k.Journeys, k.Shoppers, k.Pre, k.Presort, k.Gone}
+	keys := joinScriptKeys(saleID)
 	for start := 0; start < n; start += 1000 {
 		_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i := start; i < min(start+1000, n); i++ {

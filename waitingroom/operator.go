@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/foyerhq/foyer/internal/salekeys"
 )
 
 // Operator runs sales for the admin API: the plan goes to Postgres and the
@@ -140,8 +138,8 @@ func (o *Operator) replay(ctx context.Context, p Plan) (*Plan, error) {
 func (o *Operator) unload(ctx context.Context, id string) {
 	ctx, cancel := o.detached(ctx)
 	defer cancel()
-	k := salekeys.For(id)
-	o.rooms.rdb.SRem(ctx, salekeys.Active, id)
+	k := Keys(id)
+	o.rooms.rdb.SRem(ctx, ActiveSales, id)
 	o.rooms.rdb.Del(ctx, k.Meta, k.Queue, k.Pre, k.Draw, k.Presort, k.Gone, k.Journeys, k.Shoppers, k.Res,
 		k.Batches, k.Holds, k.Outbox, k.Events, k.Lease, k.Fence, k.Nodes, k.Away, k.Flags)
 }

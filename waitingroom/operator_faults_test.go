@@ -16,7 +16,6 @@ import (
 	_ "github.com/lib/pq"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/internal/testenv"
 )
 
@@ -152,7 +151,7 @@ func (f *faultyOperator) stocks(t *testing.T) (postgres, redisStock int) {
 	if err := f.db.Get(&postgres, `SELECT stock FROM sales WHERE id = $1`, f.saleID); err != nil {
 		t.Fatal(err)
 	}
-	redisStock, err := f.redis.HGet(t.Context(), salekeys.For(f.saleID).Meta, "stock").Int()
+	redisStock, err := f.redis.HGet(t.Context(), Keys(f.saleID).Meta, "stock").Int()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,7 +366,7 @@ func TestACreateWhoseCommitOutlivesItsContextLeavesNothingInRedis(t *testing.T) 
 	if err := f.db.Select(&ids, `SELECT id FROM sales WHERE id <> $1`, f.saleID); err != nil || len(ids) != 0 {
 		t.Fatalf("sales in postgres besides the first: %v (%v)", ids, err)
 	}
-	if active := f.redis.SMembers(t.Context(), salekeys.Active).Val(); len(active) != 1 || active[0] != f.saleID {
+	if active := f.redis.SMembers(t.Context(), ActiveSales).Val(); len(active) != 1 || active[0] != f.saleID {
 		t.Errorf("active sales in redis %v, want only the first, %s", active, f.saleID)
 	}
 	keys := f.redis.Keys(t.Context(), "sale:*").Val()

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/foyerhq/foyer/internal/pow"
-	"github.com/foyerhq/foyer/internal/salekeys"
 )
 
 func TestThePowCeilingIsOneTheGuardIssues(t *testing.T) {
@@ -44,7 +43,7 @@ func TestThePowDifficultyIsLoadedWithThePlanAndReadWithStatusAndView(t *testing.
 		t.Errorf("view: difficulty %d (%v), want 12", v.PowDifficulty, err)
 	}
 	// A sale loaded before the proof of work existed has no field: off.
-	if err := rdb.HDel(ctx, salekeys.For(p.ID).Meta, "pow_difficulty").Err(); err != nil {
+	if err := rdb.HDel(ctx, Keys(p.ID).Meta, "pow_difficulty").Err(); err != nil {
 		t.Fatal(err)
 	}
 	if v, err := rooms.View(ctx, p.ID); err != nil || v.PowDifficulty != 0 {

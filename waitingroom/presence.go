@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/foyerhq/foyer/internal/salekeys"
 )
 
 // Presence records which node holds which shopper's connection, so a shopper
@@ -41,7 +39,7 @@ func NewPresence(rdb redis.UniversalClient, node string) *Presence {
 
 // Arrive records that a connection of the shopper opened on this node.
 func (p *Presence) Arrive(ctx context.Context, saleID, shopperID string) error {
-	k := salekeys.For(saleID)
+	k := Keys(saleID)
 	err := arriveScript.Run(ctx, p.rdb, []string{k.Nodes, k.Conns(p.node), k.Away}, p.node, shopperID).Err()
 	if err != nil {
 		return fmt.Errorf("shopper %s arrives at sale %s: %w", shopperID, saleID, err)
@@ -83,7 +81,7 @@ func (p *Presence) ArriveAndJoin(ctx context.Context, saleID, shopperID, txn str
 	if err != nil {
 		return Arrival{}, err
 	}
-	k := salekeys.For(saleID)
+	k := Keys(saleID)
 	arriveKeys := []string{k.Nodes, k.Conns(p.node), k.Away, k.Meta}
 	var status func() (Status, error)
 	var arrived, joined *redis.Cmd
@@ -144,7 +142,7 @@ const arriveChunk = 1000
 // ArriveAll records again that this node holds connections of these
 // shoppers of the sale: one round trip per thousand shoppers.
 func (p *Presence) ArriveAll(ctx context.Context, saleID string, shopperIDs []string) error {
-	k := salekeys.For(saleID)
+	k := Keys(saleID)
 	for chunk := range slices.Chunk(shopperIDs, arriveChunk) {
 		args := make([]any, 0, len(chunk)+1)
 		args = append(args, p.node)
@@ -160,7 +158,7 @@ func (p *Presence) ArriveAll(ctx context.Context, saleID string, shopperIDs []st
 
 // Depart records that the shopper's last connection on this node closed.
 func (p *Presence) Depart(ctx context.Context, saleID, shopperID string) error {
-	k := salekeys.For(saleID)
+	k := Keys(saleID)
 	err := departScript.Run(ctx, p.rdb, []string{k.Nodes, k.Conns(p.node), k.Away},
 		p.node, shopperID, k.Conns("")).Err()
 	if err != nil {
@@ -180,7 +178,7 @@ func (p *Presence) Depart(ctx context.Context, saleID, shopperID string) error {
 // ends. It runs after the heartbeat is back, so no admitter takes the node
 // for dead again.
 func (p *Presence) Run(ctx context.Context, revived func(ctx context.Context)) error {
-	key := salekeys.NodeAlive(p.node)
+	key := nodeAlive(p.node)
 	t := time.NewTicker(p.HeartbeatEvery)
 	defer t.Stop()
 	beating := false // a heartbeat has been recorded since Run started
@@ -215,13 +213,13 @@ func (p *Presence) Run(ctx context.Context, revived func(ctx context.Context)) e
 // evictDead treats the shoppers of the sale's dead nodes as away from now.
 // It costs one round trip per node that held shoppers of the sale.
 func evictDead(ctx context.Context, rdb redis.UniversalClient, saleID string) error {
-	k := salekeys.For(saleID)
+	k := Keys(saleID)
 	nodes, err := rdb.SMembers(ctx, k.Nodes).Result()
 	if err != nil {
 		return fmt.Errorf("list nodes of sale %s: %w", saleID, err)
 	}
 	for _, node := range nodes {
-		alive, err := rdb.Exists(ctx, salekeys.NodeAlive(node)).Result()
+		alive, err := rdb.Exists(ctx, nodeAlive(node)).Result()
 		if err != nil {
 			return fmt.Errorf("check node %s: %w", node, err)
 		}

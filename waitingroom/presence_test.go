@@ -9,7 +9,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/internal/ratelimit"
-	"github.com/foyerhq/foyer/internal/salekeys"
 )
 
 // TestANodeThatLookedDeadSaysAgainWhomItHolds plays a Redis outage longer
@@ -22,7 +21,7 @@ func TestANodeThatLookedDeadSaysAgainWhomItHolds(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	join(t, rooms, saleID, "stayed")
-	k := salekeys.For(saleID)
+	k := Keys(saleID)
 	p := NewPresence(rdb, "n1")
 	p.HeartbeatEvery = 10 * time.Millisecond
 	revived := make(chan struct{}, 2)
@@ -39,7 +38,7 @@ func TestANodeThatLookedDeadSaysAgainWhomItHolds(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- p.Run(runCtx, onRevived) }()
 	t.Cleanup(func() { stop(); <-done })
-	alive := salekeys.NodeAlive("n1")
+	alive := nodeAlive("n1")
 	for rdb.Exists(ctx, alive).Val() == 0 {
 		if ctx.Err() != nil {
 			t.Fatal("no first heartbeat")
@@ -77,7 +76,7 @@ func TestANodeThatLookedDeadSaysAgainWhomItHolds(t *testing.T) {
 func TestArriveAndJoinIsAStatusAnArrivalAndAJoin(t *testing.T) {
 	rdb, rooms, saleID := openSale(t, 10)
 	ctx := t.Context()
-	k := salekeys.For(saleID)
+	k := Keys(saleID)
 	p := NewPresence(rdb, "n1")
 	join(t, rooms, saleID, "first")
 	rdb.ZAdd(ctx, k.Away, redis.Z{Score: 1, Member: "second"}) // left a while ago, back within the grace period
@@ -123,7 +122,7 @@ func TestArriveAndJoinIsAStatusAnArrivalAndAJoin(t *testing.T) {
 	if _, err := p.ArriveAndJoin(ctx, saleID, "bad id!", "t_x", true); !errors.Is(err, ErrInvalidShopper) {
 		t.Errorf("bad shopper id: %v, want ErrInvalidShopper", err)
 	}
-	ghost := salekeys.For("s_ghost")
+	ghost := Keys("s_ghost")
 	if _, err := p.ArriveAndJoin(ctx, "s_ghost", "lost", "t_lost", true); !errors.Is(err, ErrSaleNotFound) {
 		t.Errorf("a sale that is not there: %v, want ErrSaleNotFound", err)
 	}

@@ -2,6 +2,8 @@ package waitingroom
 
 import (
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -10,8 +12,31 @@ import (
 // batch has lapsed and been cleared. Nothing was read or changed.
 var ErrReservationUnknown = errors.New("reservation unknown")
 
+// A reservation is named r_<admission nonce>_<its shopper's ticket>: a batch
+// is held as one record (admit.lua), and the name is how a reservation finds
+// its batch. This file is the Go spelling of the format, lua/lib.lua
+// (reservation_id, parse_reservation) the scripts' one; nothing else spells it.
+
+// ReservationID names the hold of the shopper with this ticket in the
+// admission with this nonce.
+func ReservationID(nonce string, ticket int64) string {
+	return "r_" + nonce + "_" + strconv.FormatInt(ticket, 10)
+}
+
+// ParseReservationID splits a reservation id into its admission's nonce and
+// its shopper's ticket.
+func ParseReservationID(id string) (nonce string, ticket int64, ok bool) {
+	rest, found := strings.CutPrefix(id, "r_")
+	cut := strings.LastIndexByte(rest, '_')
+	if !found || cut <= 0 {
+		return "", 0, false
+	}
+	ticket, err := strconv.ParseInt(rest[cut+1:], 10, 64)
+	return rest[:cut], ticket, err == nil && ticket > 0
+}
+
 // Reservation is one unit of stock held for one admitted shopper. It is stored
-// as JSON in the sale's res hash; checkout confirms it there.
+// as JSON in the sale's res hash once Confirm (or Refund) writes it.
 type Reservation struct {
 	ID           string `json:"reservation"`
 	Shopper      string `json:"shopper"`

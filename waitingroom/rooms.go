@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/foyerhq/foyer/internal/salekeys"
 )
 
 // Rooms is the Redis side of every sale's waiting room: the one place where
@@ -26,7 +24,7 @@ func NewRooms(rdb redis.UniversalClient) *Rooms { return &Rooms{rdb: rdb} }
 // Load puts a sale's plan into Redis and lists the sale as active. Loading a
 // sale that is already there changes nothing, so every node may do it.
 func (r *Rooms) Load(ctx context.Context, p *Plan) error {
-	k := salekeys.For(p.ID)
+	k := Keys(p.ID)
 	seed, hash := newSeed()
 	args := []any{
 		seed, hash,
@@ -40,7 +38,7 @@ func (r *Rooms) Load(ctx context.Context, p *Plan) error {
 	if err := loadScript.Run(ctx, r.rdb, []string{k.Meta}, args...).Err(); err != nil {
 		return fmt.Errorf("load sale %s: %w", p.ID, err)
 	}
-	if err := r.rdb.SAdd(ctx, salekeys.Active, p.ID).Err(); err != nil {
+	if err := r.rdb.SAdd(ctx, ActiveSales, p.ID).Err(); err != nil {
 		return fmt.Errorf("list sale %s as active: %w", p.ID, err)
 	}
 	return nil
@@ -48,7 +46,7 @@ func (r *Rooms) Load(ctx context.Context, p *Plan) error {
 
 // Active lists the ids of the sales loaded into Redis.
 func (r *Rooms) Active(ctx context.Context) ([]string, error) {
-	ids, err := r.rdb.SMembers(ctx, salekeys.Active).Result()
+	ids, err := r.rdb.SMembers(ctx, ActiveSales).Result()
 	if err != nil {
 		return nil, fmt.Errorf("list active sales: %w", err)
 	}
@@ -82,8 +80,15 @@ func joinKeys(saleID, shopperID, txn string) ([]string, error) {
 	if !plainID(shopperID) || (txn != "" && !plainID(txn)) {
 		return nil, fmt.Errorf("join sale %s as %q: %w", saleID, shopperID, ErrInvalidShopper)
 	}
-	k := salekeys.For(saleID)
-	return []string{k.Meta, k.Queue, k.Journeys, k.Shoppers, k.Pre, k.Presort, k.Gone, k.Flags}, nil
+	return joinScriptKeys(saleID), nil
+}
+
+// joinScriptKeys is the one list of the KEYS join.lua takes, in its order:
+// every caller of the script (and every test) builds them here, so none can
+// pass one too few.
+func joinScriptKeys(saleID string) []string {
+	k := Keys(saleID)
+	return []string{k.Meta, k.Queue, k.Journeys, k.Shoppers, k.Pre, k.Presort, k.Gone, k.Flags}
 }
 
 // placeOf reads join.lua's answer.
@@ -133,9 +138,9 @@ func errOddReply(reply []any) error { return fmt.Errorf("unexpected script reply
 // Leave takes the shopper out of the sale's queue. It reports whether the
 // shopper was waiting.
 func (r *Rooms) Leave(ctx context.Context, saleID, shopperID string) (bool, error) {
-	k := salekeys.For(saleID)
+	k := Keys(saleID)
 	n, err := leaveScript.Run(ctx, r.rdb, []string{k.Meta, k.Queue, k.Gone, k.Events, k.Pre, k.Presort},
-		shopperID, salekeys.EventsMaxLen).Int()
+		shopperID, EventsMaxLen).Int()
 	if err != nil {
 		return false, fmt.Errorf("leave sale %s: %w", saleID, scriptError(err))
 	}
@@ -146,7 +151,7 @@ func (r *Rooms) Leave(ctx context.Context, saleID, shopperID string) (bool, erro
 // once confirmed or cancelled, or, while it is held, what its batch says. It
 // fails with ErrReservationUnknown when the shopper holds none with this id.
 func (r *Rooms) Reservation(ctx context.Context, saleID, shopperID, id string) (Reservation, error) {
-	k := salekeys.For(saleID)
+	k := Keys(saleID)
 	nonce, ticket, ok := ParseReservationID(id)
 	if !ok {
 		return Reservation{}, fmt.Errorf("get reservation %s of sale %s: %w", id, saleID, ErrReservationUnknown)
@@ -224,7 +229,7 @@ func (r *Rooms) Status(ctx context.Context, saleID string) (Status, error) {
 // pipeStatus adds the reads of a sale's status on p; read decodes them
 // once p has run.
 func pipeStatus(ctx context.Context, p redis.Pipeliner, saleID string) (read func() (Status, error)) {
-	k := salekeys.For(saleID)
+	k := Keys(saleID)
 	fields := p.HMGet(ctx, k.Meta, statusFields...)
 	waiting := p.ZCard(ctx, k.Queue)
 	return func() (Status, error) {
@@ -250,7 +255,7 @@ func pipeStatus(ctx context.Context, p redis.Pipeliner, saleID string) (read fun
 
 // scriptError turns the error replies of the scripts into sentinel errors.
 func scriptError(err error) error {
-	switch salekeys.ReplyCode(err) {
+	switch replyCode(err) {
 	case "NO_SALE":
 		return ErrSaleNotFound
 	case "SALE_ENDED":
@@ -272,7 +277,7 @@ func scriptError(err error) error {
 // Find returns the place or reservation the shopper already has in the sale,
 // creating none. ok is false when the shopper has neither.
 func (r *Rooms) Find(ctx context.Context, saleID, shopperID string) (place Place, ok bool, err error) {
-	k := salekeys.For(saleID)
+	k := Keys(saleID)
 	reply, err := findScript.Run(ctx, r.rdb, []string{k.Meta, k.Queue, k.Gone, k.Shoppers, k.Pre}, shopperID).Slice()
 	if err != nil {
 		return Place{}, false, fmt.Errorf("find shopper in sale %s: %w", saleID, err)

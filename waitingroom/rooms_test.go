@@ -11,7 +11,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/internal/testenv"
 )
 
@@ -102,7 +101,7 @@ func TestAJoinWithAnIdThatNeedsEscapingIsRefusedAndChangesNothing(t *testing.T) 
 			t.Errorf("join as %q (txn %q): %v, want ErrInvalidShopper", c.shopper, c.txn, err)
 		}
 	}
-	if n := rdb.ZCard(ctx, salekeys.For(saleID).Queue).Val(); n != 0 {
+	if n := rdb.ZCard(ctx, Keys(saleID).Queue).Val(); n != 0 {
 		t.Fatalf("%d shoppers queued after refused joins, want 0", n)
 	}
 	if _, err := rooms.Join(ctx, saleID, "v_Plain-id_09", "t_ok"); err != nil {
@@ -158,7 +157,7 @@ func TestAStaleAdmitterIsFencedOff(t *testing.T) {
 	a := NewAdmitter(rdb, "node-a", quietLog())
 	staleFence := lead(t, a, saleID)
 	// node-a goes silent; its lease lapses and node-b takes over.
-	if err := rdb.Del(ctx, salekeys.For(saleID).Lease).Err(); err != nil {
+	if err := rdb.Del(ctx, Keys(saleID).Lease).Err(); err != nil {
 		t.Fatal(err)
 	}
 	b := NewAdmitter(rdb, "node-b", quietLog())
@@ -231,7 +230,7 @@ func lapse(t *testing.T, rdb *redis.Client, saleID, reservation string) {
 	if !ok {
 		t.Fatalf("reservation id %q does not name its batch", reservation)
 	}
-	if err := rdb.ZAdd(context.Background(), salekeys.For(saleID).Holds, redis.Z{Score: 1, Member: nonce}).Err(); err != nil {
+	if err := rdb.ZAdd(context.Background(), Keys(saleID).Holds, redis.Z{Score: 1, Member: nonce}).Err(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -283,7 +282,7 @@ func TestShoppersOfADeadNodeLoseTheirPlacesAfterTheGracePeriod(t *testing.T) {
 	join(t, rooms, saleID, "on-dead-node", "on-live-node")
 	dead, live := NewPresence(rdb, "dead"), NewPresence(rdb, "live")
 	// Only the live node keeps a heartbeat.
-	if err := rdb.Set(ctx, salekeys.NodeAlive("live"), 1, time.Minute).Err(); err != nil {
+	if err := rdb.Set(ctx, nodeAlive("live"), 1, time.Minute).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if err := dead.Arrive(ctx, saleID, "on-dead-node"); err != nil {
@@ -294,7 +293,7 @@ func TestShoppersOfADeadNodeLoseTheirPlacesAfterTheGracePeriod(t *testing.T) {
 	}
 	a := NewAdmitter(rdb, "admitter", quietLog())
 	a.Grace, a.NodeCheckEvery = 0, 0
-	rdb.HSet(ctx, salekeys.For(saleID).Meta, "rate", 0.001) // admit nobody: only presence matters here
+	rdb.HSet(ctx, Keys(saleID).Meta, "rate", 0.001) // admit nobody: only presence matters here
 	lead(t, a, saleID)
 	if err := a.runSale(ctx, saleID, a.sales[saleID], time.Now()); err != nil {
 		t.Fatal(err)
@@ -320,13 +319,13 @@ func TestAShopperConnectedOnAnotherNodeIsNotAwayWhenOneNodeLosesIt(t *testing.T)
 	if err := n1.Depart(ctx, saleID, "two-tabs"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rdb.ZScore(ctx, salekeys.For(saleID).Away, "two-tabs").Result(); err == nil {
+	if _, err := rdb.ZScore(ctx, Keys(saleID).Away, "two-tabs").Result(); err == nil {
 		t.Error("a shopper still connected to n2 was marked away when n1 lost it")
 	}
 	if err := n2.Depart(ctx, saleID, "two-tabs"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rdb.ZScore(ctx, salekeys.For(saleID).Away, "two-tabs").Result(); err != nil {
+	if _, err := rdb.ZScore(ctx, Keys(saleID).Away, "two-tabs").Result(); err != nil {
 		t.Errorf("a shopper with no connection left is not away: %v", err)
 	}
 }
@@ -341,7 +340,7 @@ func TestAFinishedSaleLeavesTheActiveListOnceNothingIsInFlight(t *testing.T) {
 	if err != nil || len(admitted) != 1 {
 		t.Fatalf("admit: %v", err)
 	}
-	if err := rdb.HSet(ctx, salekeys.For(saleID).Meta, "state", "ended").Err(); err != nil {
+	if err := rdb.HSet(ctx, Keys(saleID).Meta, "state", "ended").Err(); err != nil {
 		t.Fatal(err)
 	}
 	tickOnce := func() {

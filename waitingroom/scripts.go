@@ -2,6 +2,7 @@ package waitingroom
 
 import (
 	"embed"
+	"fmt"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -20,17 +21,36 @@ var (
 	evictScript   = script("evict")
 	findScript    = script("find")
 	flagScript    = script("flag")
+	confirmScript = script("confirm")
+	refundScript  = script("refund")
 )
 
 //go:embed lua/*.lua
 var luaFiles embed.FS
 
-// script loads lua/<name>.lua. The files are embedded, so a missing one is a
-// build mistake that must stop the program at once.
+// script loads lua/<name>.lua after the shared prelude. The files are
+// embedded, so a missing one is a build mistake that must stop the program at
+// once.
 func script(name string) *redis.Script {
+	src, err := scriptSource(name)
+	if err != nil {
+		panic("waitingroom: " + err.Error())
+	}
+	return redis.NewScript(src)
+}
+
+// scriptSource is lua/<name>.lua as Redis runs it: lua/lib.lua (the id
+// format, the batch format, Redis's clock and the one "declare sold out"),
+// then the script. Scripts cannot import each other; this is how they share
+// one spelling. The text is the same in every build, and so is each SHA.
+func scriptSource(name string) (string, error) {
+	lib, err := luaFiles.ReadFile("lua/lib.lua")
+	if err != nil {
+		return "", fmt.Errorf("no script prelude: %w", err)
+	}
 	src, err := luaFiles.ReadFile("lua/" + name + ".lua")
 	if err != nil {
-		panic("waitingroom: no script " + name + ": " + err.Error())
+		return "", fmt.Errorf("no script %s: %w", name, err)
 	}
-	return redis.NewScript(string(src))
+	return string(lib) + string(src), nil
 }

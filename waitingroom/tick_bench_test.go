@@ -8,7 +8,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/internal/testenv"
 )
 
@@ -34,7 +33,7 @@ func (c *callCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.
 // fillQueue puts n shoppers in the sale's queue, ten thousand per command.
 func fillQueue(b *testing.B, rdb *redis.Client, saleID string, n int) {
 	b.Helper()
-	k := salekeys.For(saleID)
+	k := Keys(saleID)
 	for start := 0; start < n; start += 10000 {
 		members := make([]redis.Z, 0, 10000)
 		for i := start; i < min(start+10000, n); i++ {

@@ -17,7 +17,6 @@ import (
 
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/orderstream"
-	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/internal/testenv"
 	"github.com/foyerhq/foyer/waitingroom"
 	"github.com/foyerhq/foyer/worker"
@@ -105,7 +104,7 @@ func sold(t *testing.T, db *sqlx.DB) int {
 // orderEvents returns the order events on the sale's event stream.
 func orderEvents(t *testing.T, rdb *redis.Client) []waitingroom.OrderEvent {
 	t.Helper()
-	entries, err := rdb.XRange(t.Context(), salekeys.For(saleID).Events, "-", "+").Result()
+	entries, err := rdb.XRange(t.Context(), waitingroom.Keys(saleID).Events, "-", "+").Result()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,9 +17,10 @@ import (
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
-// StockReturner gives the units of a cancelled order back to its sale.
+// StockReturner gives the units of a cancelled order back to its sale
+// (waitingroom.Rooms does, once per reservation).
 type StockReturner interface {
-	Return(ctx context.Context, saleID, reservationID string, quantity int) error
+	Refund(ctx context.Context, saleID, reservationID string, quantity int) error
 }
 
 // ErrResultMismatch means a payment result names an order whose sale or
@@ -211,7 +212,7 @@ func (p *PaymentSettler) cancel(ctx context.Context, orderID int64, why string) 
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit cancel of order %d: %w", orderID, err)
 	}
-	if err := p.stock.Return(ctx, o.SaleID, o.ReservationID, o.Quantity); err != nil {
+	if err := p.stock.Refund(ctx, o.SaleID, o.ReservationID, o.Quantity); err != nil {
 		return err
 	}
 	p.log.Info("order cancelled, stock returned", "order", orderID, "sale", o.SaleID, "why", why, "txn", o.Txn)

@@ -40,7 +40,7 @@ func TestABatchOfPaymentResultsSettlesEachAndAnUnknownOrderHoldsNoneBack(t *test
 	if err != nil {
 		t.Fatal(err)
 	}
-	settler := worker.NewPaymentSettler(db, checkout.NewStock(rdb), waitingroom.NewRooms(rdb), noAnswer, discard)
+	settler := worker.NewPaymentSettler(db, waitingroom.NewRooms(rdb), waitingroom.NewRooms(rdb), noAnswer, discard)
 	if err := settler.Handle(message.NewMessage("payments-1", payload)); err == nil {
 		t.Error("a batch with an unknown order settled without error, want one for the poison topic")
 	}
@@ -65,7 +65,7 @@ func TestAPaymentDeliveredAgainIsAnnouncedAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	settler := worker.NewPaymentSettler(db, checkout.NewStock(rdb), waitingroom.NewRooms(rdb), noAnswer, discard)
+	settler := worker.NewPaymentSettler(db, waitingroom.NewRooms(rdb), waitingroom.NewRooms(rdb), noAnswer, discard)
 	for delivery := 1; delivery <= 2; delivery++ {
 		if err := settler.Handle(message.NewMessage("payment", payload)); err != nil {
 			t.Fatalf("delivery %d: %v", delivery, err)

@@ -12,7 +12,6 @@ import (
 	"github.com/lib/pq"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/internal/testenv"
 	"github.com/foyerhq/foyer/waitingroom"
@@ -146,7 +145,7 @@ func BenchmarkOrderPipeline(b *testing.B) {
 	b.Cleanup(func() { db.Close() })
 	rooms := waitingroom.NewRooms(rdb)
 	writer := worker.NewOrderWriter(db, rooms, noAnswer, discard)
-	settler := worker.NewPaymentSettler(db, checkout.NewStock(rdb), rooms, noAnswer, discard)
+	settler := worker.NewPaymentSettler(db, rooms, rooms, noAnswer, discard)
 	wk, err := worker.New(rdb, subClient, writer, settler, worker.Config{Consumer: "bench"}, discard)
 	if err != nil {
 		b.Fatal(err)

@@ -55,7 +55,7 @@ func TestAnOrderWhoseWebhookWasDroppedAtCloseEndsPaidAfterTheSweeper(t *testing.
 
 	restarted := &checkout.TestProvider{Outcome: "succeed", WebhookURL: gatewayDown.URL, Secret: []byte("s"), Log: discard}
 	t.Cleanup(restarted.Close)
-	settler := worker.NewPaymentSettler(db, checkout.NewStock(rdb), waitingroom.NewRooms(rdb), restarted, discard)
+	settler := worker.NewPaymentSettler(db, waitingroom.NewRooms(rdb), waitingroom.NewRooms(rdb), restarted, discard)
 	settler.Timeout = time.Hour
 	ageOrders(t, db, 90*time.Minute)
 	if n, err := settler.SweepTimedOut(t.Context()); err != nil || n != 1 {
@@ -79,7 +79,7 @@ func TestAnOrderTheProviderSaysIsUnknownIsCancelledOnlyAfterTwiceItsTimeout(t *t
 	if err := w.Handle(messageOf(t, confirmation(1))); err != nil {
 		t.Fatal(err)
 	}
-	settler := worker.NewPaymentSettler(db, checkout.NewStock(rdb), waitingroom.NewRooms(rdb), providerSaying{}, discard)
+	settler := worker.NewPaymentSettler(db, waitingroom.NewRooms(rdb), waitingroom.NewRooms(rdb), providerSaying{}, discard)
 	settler.Timeout = time.Hour
 
 	ageOrders(t, db, 90*time.Minute) // past its timeout, not past twice

@@ -53,7 +53,7 @@ func TestAPaymentResultWhoseSaleOrReservationIsNotItsOrdersChangesNothing(t *tes
 	if err != nil {
 		t.Fatal(err)
 	}
-	settler := worker.NewPaymentSettler(db, checkout.NewStock(rdb), waitingroom.NewRooms(rdb), noAnswer, discard)
+	settler := worker.NewPaymentSettler(db, waitingroom.NewRooms(rdb), waitingroom.NewRooms(rdb), noAnswer, discard)
 	if err := settler.Handle(message.NewMessage("payments-1", payload)); !errors.Is(err, worker.ErrResultMismatch) {
 		t.Errorf("mismatched results: %v, want ErrResultMismatch (for the poison topic)", err)
 	}
@@ -85,7 +85,7 @@ func TestALatePaymentIsSettledByWhatTheProviderSays(t *testing.T) {
 	}
 	says := providerSaying{id["r_001"]: checkout.PaymentPaid, id["r_002"]: checkout.PaymentFailed,
 		id["r_003"]: checkout.PaymentPending} // r_004: unknown
-	settler := worker.NewPaymentSettler(db, checkout.NewStock(rdb), waitingroom.NewRooms(rdb), says, discard)
+	settler := worker.NewPaymentSettler(db, waitingroom.NewRooms(rdb), waitingroom.NewRooms(rdb), says, discard)
 	settler.Timeout = time.Millisecond
 	var waited bool
 	db.GetContext(t.Context(), &waited, `SELECT pg_sleep(0.01) IS NOT NULL`) // past the timeout by Postgres's clock
@@ -136,7 +136,7 @@ func TestTheWorkersRunReturnsOnlyOnceItsPaymentSweeperEnded(t *testing.T) {
 		t.Fatal(err)
 	}
 	provider := slowToStop{asked: make(chan struct{}, 1)}
-	settler := worker.NewPaymentSettler(db, checkout.NewStock(rdb), waitingroom.NewRooms(rdb), provider, discard)
+	settler := worker.NewPaymentSettler(db, waitingroom.NewRooms(rdb), waitingroom.NewRooms(rdb), provider, discard)
 	settler.Timeout = time.Millisecond
 	wk, err := worker.New(rdb, subClient, writer, settler, worker.Config{Consumer: "w1"}, discard)
 	if err != nil {

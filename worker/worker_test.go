@@ -10,7 +10,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/internal/testenv"
 	"github.com/foyerhq/foyer/waitingroom"
@@ -21,7 +20,7 @@ import (
 // once it consumes. It stops when the test ends.
 func runWorker(t *testing.T, db *sqlx.DB, rdb, subClient *redis.Client, w *worker.OrderWriter) {
 	t.Helper()
-	settler := worker.NewPaymentSettler(db, checkout.NewStock(rdb), waitingroom.NewRooms(rdb), noAnswer, discard)
+	settler := worker.NewPaymentSettler(db, waitingroom.NewRooms(rdb), waitingroom.NewRooms(rdb), noAnswer, discard)
 	wk, err := worker.New(rdb, subClient, w, settler, worker.Config{Consumer: "w1"}, discard)
 	if err != nil {
 		t.Fatal(err)

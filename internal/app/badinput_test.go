@@ -14,7 +14,6 @@ import (
 
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/keyring"
-	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/internal/shopperclient"
 	"github.com/foyerhq/foyer/waitingroom"
 )
@@ -28,7 +27,7 @@ type snapshot struct {
 
 func (s *system) snapshot(t *testing.T, saleID string) snapshot {
 	t.Helper()
-	k := salekeys.For(saleID)
+	k := waitingroom.Keys(saleID)
 	meta, err := s.Redis.HGetAll(context.Background(), k.Meta).Result()
 	if err != nil {
 		t.Fatal(err)

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/internal/shopperclient"
+	"github.com/foyerhq/foyer/waitingroom"
 )
 
 // waiting connects a shopper to a sale and joins it.
@@ -86,7 +86,7 @@ func TestAddingStockReopensASoldOutSaleForThoseStillWaiting(t *testing.T) {
 	sys.admin(t, http.MethodPost, "/v1/admin/sales/"+saleID+"/stock", map[string]any{"add": 1}, http.StatusOK)
 	// The change is announced on the sale's event stream, so every node
 	// pushes it at once rather than at its next counters tick.
-	last, err := sys.Redis.XRevRangeN(ctx, salekeys.For(saleID).Events, "+", "-", 5).Result()
+	last, err := sys.Redis.XRevRangeN(ctx, waitingroom.Keys(saleID).Events, "+", "-", 5).Result()
 	if err != nil {
 		t.Fatal(err)
 	}

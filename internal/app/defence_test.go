@@ -13,8 +13,8 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/internal/shopperclient"
+	"github.com/foyerhq/foyer/waitingroom"
 )
 
 // transportFrom is an HTTP transport whose connections leave from the
@@ -41,7 +41,7 @@ func TestAFloodFromOneAddressIsThrottledWhileOthersJoinNormally(t *testing.T) {
 	saleID := sys.createSale(t, map[string]any{"sku": "D-1", "name": "Flood", "stock": 5, "outflow_per_second": stalled})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	queue := salekeys.For(saleID).Queue
+	queue := waitingroom.Keys(saleID).Queue
 
 	// The flood: 200 sessions asked for from 127.0.0.2, by 20 clients
 	// as fast as they can.
@@ -149,7 +149,7 @@ func TestTwentyTabsOfOneShopperHoldOnePlaceAndOneAddressIsCapped(t *testing.T) {
 			t.Errorf("tab %d at position %d, want 1", i, m.Position)
 		}
 	}
-	if n := sys.Redis.ZCard(ctx, salekeys.For(saleID).Queue).Val(); n != 1 {
+	if n := sys.Redis.ZCard(ctx, waitingroom.Keys(saleID).Queue).Val(); n != 1 {
 		t.Errorf("%d places in the queue for one shopper's 20 tabs, want 1", n)
 	}
 	// Four more sockets from the same address fit under its cap of 24 (the
@@ -319,7 +319,7 @@ func TestANodeAtItsCeilingSaysBusyAndServesThoseItHolds(t *testing.T) {
 		t.Errorf("a fourth socket at a ceiling of three: %v, want busy", err)
 	}
 	// Joins past two a second are told to retry; nothing enters the queue.
-	queue := salekeys.For(saleID).Queue
+	queue := waitingroom.Keys(saleID).Queue
 	for _, conn := range held {
 		if err := conn.Join(ctx); err != nil {
 			t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -46,7 +45,7 @@ func TestShoppersJoiningThroughThreeNodesAreAdmittedInArrivalOrder(t *testing.T)
 	}
 
 	// The event stream is the record of admission, in the order it happened.
-	entries, err := sys.Redis.XRange(ctx, salekeys.For(saleID).Events, "-", "+").Result()
+	entries, err := sys.Redis.XRange(ctx, waitingroom.Keys(saleID).Events, "-", "+").Result()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/internal/shopperclient"
+	"github.com/foyerhq/foyer/waitingroom"
 )
 
 // stalled is an outflow rate so low that nobody is admitted while a test
@@ -85,7 +85,7 @@ func TestAReconnectWithinTheGracePeriodKeepsThePlaceOnAnotherNode(t *testing.T) 
 	_, again := a.connect(t, ctx, sys.URLs[1], saleID)
 	// Restored without a join: the node finds the place and pushes it.
 	waitPosition(t, ctx, again, 1)
-	away, err := sys.Redis.ZScore(ctx, salekeys.For(saleID).Away, a.sess.ShopperID).Result()
+	away, err := sys.Redis.ZScore(ctx, waitingroom.Keys(saleID).Away, a.sess.ShopperID).Result()
 	if err == nil {
 		t.Errorf("the shopper is back but still marked away since %v", away)
 	}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/foyerhq/foyer/internal/app"
-	"github.com/foyerhq/foyer/internal/salekeys"
+	"github.com/foyerhq/foyer/waitingroom"
 )
 
 // The operator's side of issue 17: every admin action and its line in the
@@ -56,7 +56,7 @@ func (s *system) expect(t *testing.T, method, path string, body any, status int,
 // assertUnchanged would miss: the field is new, not changed.
 func (s *system) noMessage(t *testing.T, saleID, what string) {
 	t.Helper()
-	if m := s.Redis.HGet(context.Background(), salekeys.For(saleID).Meta, "message").Val(); m != "" {
+	if m := s.Redis.HGet(context.Background(), waitingroom.Keys(saleID).Meta, "message").Val(); m != "" {
 		t.Errorf("%s reached shoppers: the sale's message is %q", what, m)
 	}
 }
@@ -315,7 +315,7 @@ func TestAnAdminActionWhoseAuditOrCommitFailsTakesNoEffect(t *testing.T) {
 				t.Errorf("%s: a sale is left in Redis: %s", what, k)
 			}
 		}
-		if ids := sys.Redis.SMembers(ctx, salekeys.Active).Val(); len(ids) != 1 {
+		if ids := sys.Redis.SMembers(ctx, waitingroom.ActiveSales).Val(); len(ids) != 1 {
 			t.Errorf("%s: active sales %v, want only the first", what, ids)
 		}
 	}

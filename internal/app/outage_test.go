@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/foyerhq/foyer/internal/app"
-	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/internal/shopperclient"
 	"github.com/foyerhq/foyer/internal/testenv"
+	"github.com/foyerhq/foyer/waitingroom"
 )
 
 // TestShoppersGetANoticeWhileRedisIsDownAndStayConnected stops Redis under a
@@ -98,7 +98,7 @@ func TestShoppersGetANoticeWhileRedisIsDownAndStayConnected(t *testing.T) {
 	if got := waitOrders(ctx, sys, saleID, stock); got != stock {
 		t.Fatalf("%d orders, want exactly %d", got, stock)
 	}
-	sold, _ := sys.Redis.HGet(ctx, salekeys.For(saleID).Meta, "sold").Int()
+	sold, _ := sys.Redis.HGet(ctx, waitingroom.Keys(saleID).Meta, "sold").Int()
 	if sold != stock {
 		t.Errorf("redis sold %d, want %d", sold, stock)
 	}
@@ -112,7 +112,7 @@ func TestShoppersGetANoticeWhileRedisIsDownAndStayConnected(t *testing.T) {
 	// node for dead and its shoppers for away; the node, back, said again
 	// whom it holds. Had it not, those still waiting would lose their places
 	// when the grace period ended, connected all along.
-	away := salekeys.For(saleID).Away
+	away := waitingroom.Keys(saleID).Away
 	deadline := time.Now().Add(5 * time.Second)
 	for sys.Redis.ZCard(ctx, away).Val() > 0 {
 		if time.Now().After(deadline) {

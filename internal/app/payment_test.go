@@ -10,7 +10,7 @@ import (
 
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/orderstream"
-	"github.com/foyerhq/foyer/internal/salekeys"
+	"github.com/foyerhq/foyer/waitingroom"
 )
 
 // buyOne admits one shopper and checks out; it returns the shopper's inbox.
@@ -54,7 +54,7 @@ func orderStatus(t *testing.T, ctx context.Context, in *inbox, want string) {
 
 func (s *system) stockAfter(t *testing.T, saleID string) (redisAvailable, redisSold, pgSold int, status string) {
 	t.Helper()
-	k := salekeys.For(saleID)
+	k := waitingroom.Keys(saleID)
 	redisAvailable, _ = s.Redis.HGet(context.Background(), k.Meta, "available").Int()
 	redisSold, _ = s.Redis.HGet(context.Background(), k.Meta, "sold").Int()
 	s.DB.Get(&pgSold, `SELECT sold FROM sales WHERE id = $1`, saleID)

@@ -9,8 +9,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/internal/shopperclient"
+	"github.com/foyerhq/foyer/waitingroom"
 )
 
 // tracked is one shopper of the randomized test, on whichever node it is
@@ -38,7 +38,7 @@ func TestPushedPositionsMatchTheTrueRankThroughJoinsLeavesReconnectsAndAdmission
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	rng := rand.New(rand.NewPCG(7, 11))
-	k := salekeys.For(saleID)
+	k := waitingroom.Keys(saleID)
 	var all []*tracked
 
 	connect := func(s *tracked, node int) {

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/foyerhq/foyer/internal/pow"
-	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/internal/shopperclient"
+	"github.com/foyerhq/foyer/waitingroom"
 )
 
 // rawJoin sends a join by hand, with a proof of work when challenge is set,
@@ -52,7 +52,7 @@ func expectPowError(t *testing.T, ctx context.Context, conn *shopperclient.Conn,
 // queueLength counts the shoppers in a sale's queue, as Redis has them.
 func (s *system) queueLength(t *testing.T, saleID string) int64 {
 	t.Helper()
-	n, err := s.Redis.ZCard(context.Background(), salekeys.For(saleID).Queue).Result()
+	n, err := s.Redis.ZCard(context.Background(), waitingroom.Keys(saleID).Queue).Result()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/foyerhq/foyer/internal/app"
-	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/internal/shopperclient"
 	"github.com/foyerhq/foyer/internal/testenv"
+	"github.com/foyerhq/foyer/waitingroom"
 )
 
 // TestARedisRestartMidSaleSellsNothingTwice runs a sale of 50 units for 100
@@ -75,7 +75,7 @@ func TestARedisRestartMidSaleSellsNothingTwice(t *testing.T) {
 	}
 	var distinct int
 	sys.DB.Get(&distinct, `SELECT count(DISTINCT shopper_id) FROM orders WHERE sale_id = $1`, saleID)
-	sold, _ := sys.Redis.HGet(ctx, salekeys.For(saleID).Meta, "sold").Int()
+	sold, _ := sys.Redis.HGet(ctx, waitingroom.Keys(saleID).Meta, "sold").Int()
 	if distinct != stock || sold != stock {
 		t.Errorf("%d distinct buyers, redis sold %d; want %d", distinct, sold, stock)
 	}

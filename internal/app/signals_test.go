@@ -11,8 +11,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/internal/shopperclient"
+	"github.com/foyerhq/foyer/waitingroom"
 )
 
 // flagReport is GET /v1/admin/sales/{id}/flags.
@@ -139,7 +139,7 @@ func TestAJoinRightAtTheStartIsFlaggedEarlyJoinAndALaterOneIsNot(t *testing.T) {
 		t.Errorf("flags of the sale joined a minute after its start: %+v, want none", rep)
 	}
 	// Under allow, a flag only records: the shopper keeps its place.
-	if n := sys.Redis.ZCard(ctx, salekeys.For(atStart).Queue).Val(); n != 1 {
+	if n := sys.Redis.ZCard(ctx, waitingroom.Keys(atStart).Queue).Val(); n != 1 {
 		t.Errorf("%d in the queue, want the flagged shopper still there", n)
 	}
 }
@@ -227,7 +227,7 @@ func TestUnderBackAFlaggedShopperGoesBehindEveryoneAndEveryNodeAgrees(t *testing
 	waitPosition(t, ctx, x2, 5)
 	waitPosition(t, ctx, c, 3)
 	waitPosition(t, ctx, d, 4)
-	queue := salekeys.For(saleID).Queue
+	queue := waitingroom.Keys(saleID).Queue
 	if ticket := sys.Redis.ZScore(ctx, queue, flagged.ShopperID).Val(); ticket != 6 {
 		t.Errorf("the flagged shopper holds ticket %v, want 6: the next of the sale's counter", ticket)
 	}
@@ -281,7 +281,7 @@ func TestUnderRemoveAFlaggedShopperIsToldLeavesTheQueueAndIsRefusedAfter(t *test
 		}
 	}
 	waitPosition(t, ctx, behind, 2)
-	queue := salekeys.For(saleID).Queue
+	queue := waitingroom.Keys(saleID).Queue
 	if err := sys.Redis.ZScore(ctx, queue, flagged.ShopperID).Err(); !errors.Is(err, redis.Nil) {
 		t.Errorf("the removed shopper's ticket: %v, want none", err)
 	}

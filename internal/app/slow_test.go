@@ -12,8 +12,8 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/internal/shopperclient"
+	"github.com/foyerhq/foyer/waitingroom"
 )
 
 // dialStalled connects a shopper whose socket takes in almost nothing (a
@@ -68,7 +68,7 @@ func TestASlowClientIsCutOffWithoutDelayingTheOthers(t *testing.T) {
 	text := strings.Repeat("x", 480)
 	sent := 0
 	away := func() bool {
-		_, err := sys.Redis.ZScore(ctx, salekeys.For(saleID).Away, slowID).Result()
+		_, err := sys.Redis.ZScore(ctx, waitingroom.Keys(saleID).Away, slowID).Result()
 		return err == nil
 	}
 	for !away() {

@@ -47,7 +47,7 @@ func NewWorker(ctx context.Context, cfg Config, log *slog.Logger) (*Worker, erro
 	w.payments = &checkout.TestProvider{Outcome: cfg.PaymentOutcome, WebhookURL: webhook,
 		Secret: []byte(cfg.WebhookSecret), RetryFor: cfg.PaymentTimeout, Log: log}
 	writer := worker.NewOrderWriter(w.db, rooms, w.payments, log)
-	settler := worker.NewPaymentSettler(w.db, checkout.NewStock(w.rdb), rooms, w.payments, log)
+	settler := worker.NewPaymentSettler(w.db, rooms, rooms, w.payments, log)
 	settler.Timeout = cfg.PaymentTimeout
 	subClient, err := connectRedis(ctx, cfg.RedisURL, nil)
 	if err != nil {

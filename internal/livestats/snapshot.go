@@ -12,7 +12,6 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -112,7 +111,7 @@ func (r *Reader) Snapshot(ctx context.Context) (Snapshot, error) {
 }
 
 func (r *Reader) saleSnapshot(ctx context.Context, id, name string, nodes map[string]int64) (SaleSnapshot, error) {
-	k := salekeys.For(id)
+	k := waitingroom.Keys(id)
 	var meta *redis.SliceCmd
 	var queue, pre *redis.IntCmd
 	var members *redis.StringSliceCmd

@@ -76,7 +76,7 @@ func (g *Guard) check(saleID, shopperID, challenge, solution string, now time.Ti
 }
 
 // spentKey marks a challenge of this sale as spent. It has the sale's hash tag
-// {saleID}, like every key in internal/salekeys ("sale:{id}:..."), so it lives
+// {saleID}, like every key of a sale (waitingroom.Keys: "sale:{id}:..."), so it lives
 // in the sale's Redis Cluster slot; it is built here because nothing else
 // touches it.
 func spentKey(saleID string, nonce []byte) string {

@@ -16,7 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/internal/orderstream"
-	"github.com/foyerhq/foyer/internal/salekeys"
+	"github.com/foyerhq/foyer/waitingroom"
 )
 
 // Check is one comparison of the report.
@@ -118,7 +118,7 @@ type redisSide struct {
 }
 
 func (r *Reconciler) redis(ctx context.Context, saleID string) (redisSide, error) {
-	k := salekeys.For(saleID)
+	k := waitingroom.Keys(saleID)
 	// One transaction, so no admission or confirmation falls between the
 	// counters and the reservations they count.
 	var meta, res, named *redis.MapStringStringCmd

@@ -8,7 +8,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/foyerhq/foyer/internal/salekeys"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -44,7 +43,7 @@ func (r *Reconciler) Repair(ctx context.Context, saleID string) error {
 	for _, o := range orders {
 		sold += o.Quantity
 	}
-	k := salekeys.For(saleID)
+	k := waitingroom.Keys(saleID)
 	var records, named *redis.MapStringStringCmd
 	_, err = r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		records, named = p.HGetAll(ctx, k.Res), p.HGetAll(ctx, k.Shoppers)

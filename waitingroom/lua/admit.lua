@@ -5,7 +5,7 @@
 -- expiry, and the batch is announced on the event stream together with the
 -- new admitted mark.
 -- A batch is kept as one record, not one per shopper: each shopper's
--- reservation is r_<nonce>_<its ticket>, held while shoppers[shopper] names it
+-- reservation is reservation_id(nonce, its ticket) (lib.lua), held while shoppers[shopper] names it
 -- and res has no record of it (confirm writes one), so the only write per
 -- shopper is that name. The batch's holds lapse together: holds has one
 -- entry per batch, and the tick releases the lot.
@@ -36,8 +36,7 @@ local n = math.min(want, available)
 if n <= 0 then return none end
 local popped = redis.call('ZPOPMIN', queue, n)
 if #popped == 0 then return none end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
 local expires = now + tonumber(redis.call('HGET', meta, 'ttl_ms'))
 -- Calls go in batches of at most 500 fields: a call costs more than the
 -- work of one field in it, and Lua's unpack has a limit.
@@ -47,7 +46,7 @@ local function each_batch(list, width, call)
     call(unpack(list, from, math.min(from + batch * width - 1, #list)))
   end
 end
-local prefix = 'r_' .. nonce .. '_'
+local prefix = reservation_prefix(nonce)
 local who, tickets, names = {}, {}, {}
 for i = 1, #popped, 2 do
   local k = (i + 1) / 2
@@ -61,7 +60,7 @@ for from = 1, #who, batch do
 end
 each_batch(names, 2, function(...) redis.call('HSET', shoppers, ...) end)
 local expires_s, now_s = string.format('%d', expires), string.format('%d', now)
-redis.call('HSET', batches, nonce, expires_s .. ' ' .. now_s, nonce .. ':who', table.concat(popped, ' '))
+write_batch(batches, nonce, expires_s, now_s, popped)
 redis.call('ZADD', holds, expires, nonce)
 local count = #who
 local mark = string.format('%d', tonumber(tickets[count]))

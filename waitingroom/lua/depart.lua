@@ -8,6 +8,5 @@ redis.call('SREM', KEYS[2], ARGV[2])
 for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   if redis.call('SISMEMBER', ARGV[3] .. node, ARGV[2]) == 1 then return 0 end
 end
-local t = redis.call('TIME')
-redis.call('ZADD', KEYS[3], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), ARGV[2])
+redis.call('ZADD', KEYS[3], now_ms(), ARGV[2])
 return 1

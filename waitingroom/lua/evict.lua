@@ -3,8 +3,7 @@
 -- away from now on, exactly as if its connection had closed now.
 -- KEYS: nodes, conns of the dead node, away
 -- ARGV[1] dead node id, ARGV[2] conns key prefix
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
 redis.call('SREM', KEYS[1], ARGV[1])
 local others = redis.call('SMEMBERS', KEYS[1])
 local moved = 0

@@ -88,8 +88,7 @@ if mode == 'record' then
   if raw then
     rec = cjson.decode(raw)
   else
-    local t = redis.call('TIME')
-    rec = {signals = {}, ip = addr, first_at_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)}
+    rec = {signals = {}, ip = addr, first_at_ms = now_ms()}
   end
   for _, s in ipairs(signals) do
     local seen = false

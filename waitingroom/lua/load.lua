@@ -13,8 +13,7 @@ for i = 3, #ARGV, 2 do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
   if ARGV[i] == 'stock' then stock = tonumber(ARGV[i + 1]) end
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
 local state = 'scheduled'
 if now >= tonumber(redis.call('HGET', KEYS[1], 'starts_at_ms')) then
   state = 'open' -- nobody could have joined a prequeue: there is nothing to draw

@@ -17,8 +17,7 @@ local meta, shoppers, res, holds, events, fence, queue, gone, away, pre, draw, p
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]
 if redis.call('GET', fence) ~= ARGV[1] then return redis.error_reply('FENCED another node admits this sale') end
 local maxlen, most, grace = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
 local state = redis.call('HGET', meta, 'state')
 local rate = redis.call('HGET', meta, 'rate')
 local function announce(kind, body)
@@ -116,8 +115,8 @@ local walked = 0
 for _, nonce in ipairs(redis.call('ZRANGEBYSCORE', holds, '-inf', now, 'LIMIT', 0, most)) do
   if walked >= most then break end
   local names, ids = {}, {}
-  for shopper, ticket in string.gmatch(redis.call('HGET', batches, nonce .. ':who') or '', '(%S+) (%S+)') do
-    names[#names + 1], ids[#ids + 1] = shopper, 'r_' .. nonce .. '_' .. ticket
+  for shopper, ticket in let_out(batches, nonce) do
+    names[#names + 1], ids[#ids + 1] = shopper, reservation_id(nonce, ticket)
   end
   for from = 1, #names, 500 do
     local to = math.min(from + 499, #names)
@@ -151,7 +150,5 @@ if freed > 0 then
   redis.call('HINCRBY', meta, 'held', -freed)
 end
 if #released > 0 then announce('expired', {released = released}) end
-if redis.call('HGET', meta, 'available') == '0' and redis.call('HGET', meta, 'held') == '0' then
-  set_state('sold_out')
-end
+if declare_sold_out(meta, events, maxlen) then state = 'sold_out' end
 return {state, rate}

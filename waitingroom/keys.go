@@ -1,10 +1,12 @@
-// Package salekeys names the Redis keys of a sale, shared by the packages
-// whose scripts touch them (waitingroom admits, checkout confirms).
+package waitingroom
+
+// The keys of a sale are waitingroom's data: its scripts are the only writers
+// of a place and a reservation. Other packages read them through what this
+// package exports (Keys, for a reconciliation or a test that must look).
 //
 // Every key of one sale carries the hash tag {saleID}: they live in one Redis
 // Cluster slot, so every Lua script can touch them together and runs unchanged
 // on a cluster.
-package salekeys
 
 import (
 	"errors"
@@ -13,8 +15,8 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Keys are the Redis keys of one sale.
-type Keys struct {
+// SaleKeys are the Redis keys of one sale.
+type SaleKeys struct {
 	Meta     string // hash: plan fields and live counters (available, held, sold, mark, seq, state)
 	Queue    string // sorted set: shopper id -> ticket
 	Pre      string // sorted set: shopper id -> prequeue ticket, until the draw at the start
@@ -36,21 +38,18 @@ type Keys struct {
 	prefix   string
 }
 
-// Idempotency is where the answer to a shopper's request with this
-// Idempotency-Key is kept. Keys are the shopper's own: two shoppers may pick
-// the same one without meeting. Shopper ids have no colon, so the shopper
-// and the key cannot run into each other.
-func (k Keys) Idempotency(shopper, key string) string {
-	return k.prefix + "idem:" + shopper + ":" + key
-}
+// Beside names a key in the sale's hash slot for data another package keeps
+// beside the sale (checkout's idempotency answers), so that it moves with
+// the sale on a cluster. name must not be one of the names above.
+func (k SaleKeys) Beside(name string) string { return k.prefix + name }
 
 // Conns is the set of the sale's shoppers connected to one node.
-func (k Keys) Conns(node string) string { return k.prefix + "conns:" + node }
+func (k SaleKeys) Conns(node string) string { return k.prefix + "conns:" + node }
 
-// For returns the keys of the sale with this id.
-func For(saleID string) Keys {
+// Keys returns the keys of the sale with this id.
+func Keys(saleID string) SaleKeys {
 	p := "sale:{" + saleID + "}:"
-	return Keys{
+	return SaleKeys{
 		Meta:     p + "meta",
 		Queue:    p + "queue",
 		Pre:      p + "pre",
@@ -73,23 +72,23 @@ func For(saleID string) Keys {
 	}
 }
 
-// NodeAlive is the key a live node refreshes; it expires when the node dies.
+// nodeAlive is the key a live node refreshes; it expires when the node dies.
 // It has no hash tag: it belongs to no sale.
-func NodeAlive(node string) string { return "foyer:node:" + node + ":alive" }
+func nodeAlive(node string) string { return "foyer:node:" + node + ":alive" }
 
-// Active is a set of the ids of sales whose hot state is in Redis. It has no
+// ActiveSales is a set of the ids of sales whose hot state is in Redis. It has no
 // hash tag on purpose: no script touches it together with a sale's keys.
-const Active = "foyer:sales:active"
+const ActiveSales = "foyer:sales:active"
 
 // EventsMaxLen bounds a sale's event stream (approximately, MAXLEN ~). Nodes
 // read it live; a node that falls this far behind rebuilds its view instead.
 const EventsMaxLen = 100000
 
-// ReplyCode returns the code of an error reply of one of the sale scripts
+// replyCode returns the code of an error reply of one of the sale scripts
 // (the first word, as in "SOLD_OUT the sale is sold out"), or "" when err is
 // not an error reply. Redis puts "ERR " before a reply of one word; it is
 // skipped.
-func ReplyCode(err error) string {
+func replyCode(err error) string {
 	var rerr redis.Error
 	if !errors.As(err, &rerr) {
 		return ""

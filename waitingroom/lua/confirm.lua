@@ -36,17 +36,15 @@ if raw then
   end
   return redis.error_reply('RESERVATION_EXPIRED the hold has lapsed')
 end
-local nonce, ticket = string.match(id, '^r_(.+)_(%d+)$')
-local batch = nonce and redis.call('HGET', batches, nonce)
-if not batch then return redis.error_reply(unknown) end
-local expires_at, admitted_at = string.match(batch, '^(%d+) (%d+)$')
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local nonce, ticket = parse_reservation(id)
+local expires_at, admitted_at
+if nonce then expires_at, admitted_at = read_batch(batches, nonce) end
+if not expires_at then return redis.error_reply(unknown) end
+local now = now_ms()
 if redis.call('HGET', shoppers, shopper) ~= id or now >= tonumber(expires_at) then
   -- Lapsed, released, or never this shopper's: only the batch's list of
   -- who it let out tells the last apart, and only this answer reads it.
-  local who = ' ' .. (redis.call('HGET', batches, nonce .. ':who') or '') .. ' '
-  if not string.find(who, ' ' .. shopper .. ' ' .. ticket .. ' ', 1, true) then return redis.error_reply(unknown) end
+  if not was_let_out(batches, nonce, shopper, ticket) then return redis.error_reply(unknown) end
   return redis.error_reply('RESERVATION_EXPIRED the hold has lapsed')
 end
 local quantity = tonumber(ARGV[4])
@@ -66,13 +64,8 @@ if quantity > 1 then redis.call('HINCRBY', meta, 'available', 1 - quantity) end
 redis.call('HINCRBY', meta, 'sold', quantity)
 redis.call('ZADD', outbox, now, id)
 -- A hold granted before the sale ended may still be checked out, but an
--- ended sale stays ended.
-if redis.call('HGET', meta, 'available') == '0' and redis.call('HGET', meta, 'held') == '0'
-    and redis.call('HGET', meta, 'state') ~= 'ended' then
-  redis.call('HSET', meta, 'state', 'sold_out')
-  redis.call('XADD', events, 'MAXLEN', '~', ARGV[3], '*', 'type', 'state',
-    'data', cjson.encode({state = 'sold_out'}))
-end
+-- ended sale stays ended (declare_sold_out's guard, lib.lua).
+declare_sold_out(meta, events, ARGV[3])
 r.price_cents = tonumber(redis.call('HGET', meta, 'price_cents'))
 r.currency = redis.call('HGET', meta, 'currency')
 return cjson.encode(r)

@@ -1,0 +1,153 @@
+package waitingroom
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Errors of confirming a reservation. Checkout re-exports them under the
+// names its callers know; server/errors.go maps each to one code.
+var (
+	// ErrReservationConfirmed means the reservation was confirmed already, by
+	// another request: its token has been used.
+	ErrReservationConfirmed = errors.New("reservation already confirmed")
+	// ErrReservationExpired means the hold lapsed, or was released, before
+	// the shopper confirmed it.
+	ErrReservationExpired = errors.New("reservation expired")
+	// ErrOverLimit means the quantity is over the sale's per-shopper limit.
+	ErrOverLimit = errors.New("quantity over the per-shopper limit")
+	// ErrNotEnoughStock means fewer units are left than the quantity asks
+	// for beyond the held one.
+	ErrNotEnoughStock = errors.New("not enough stock for that quantity")
+)
+
+// Confirmation is a reservation confirmed by Confirm, as confirm.lua returns
+// it, with the sale's price.
+type Confirmation struct {
+	Reservation string `json:"reservation"`
+	Shopper     string `json:"shopper"`
+	Txn         string `json:"txn"`
+	PriceCents  int64  `json:"price_cents"`
+	ConfirmedAt int64  `json:"confirmed_at"` // unix ms, Redis's clock
+	AdmittedAt  int64  `json:"admitted_at"`  // unix ms, Redis's clock
+	Quantity    int    `json:"quantity"`
+	Currency    string `json:"currency"`
+	// Replayed is true when the request with this key digest had confirmed
+	// the reservation already, and is answered again: nothing changed.
+	Replayed bool `json:"replayed"`
+}
+
+// Confirm turns the shopper's held reservation into a sale of quantity units
+// (the held one and, up to the sale's per-shopper limit, more from those
+// still available), all in one script: the record, the stock, an outbox
+// entry (see Outbox) and, for the last unit, the sale's end as sold out.
+// keyDigest, when not "", is recorded with the confirmation so the same
+// request sent again is answered as Replayed instead of
+// ErrReservationConfirmed. It fails with ErrReservationUnknown,
+// ErrReservationConfirmed, ErrReservationExpired, ErrOverLimit or
+// ErrNotEnoughStock.
+func (r *Rooms) Confirm(ctx context.Context, saleID, shopperID, reservationID string, quantity int, keyDigest string) (Confirmation, error) {
+	k := Keys(saleID)
+	raw, err := confirmScript.Run(ctx, r.rdb, []string{k.Meta, k.Res, k.Batches, k.Outbox, k.Events, k.Shoppers, k.Journeys},
+		reservationID, shopperID, EventsMaxLen, quantity, keyDigest).Text()
+	if err != nil {
+		return Confirmation{}, fmt.Errorf("confirm reservation %s of sale %s: %w", reservationID, saleID, confirmError(err))
+	}
+	var c Confirmation
+	if err := json.Unmarshal([]byte(raw), &c); err != nil {
+		return Confirmation{}, fmt.Errorf("decode confirmation %s: %w", reservationID, err)
+	}
+	return c, nil
+}
+
+func confirmError(err error) error {
+	switch replyCode(err) {
+	case "UNKNOWN_RESERVATION":
+		return ErrReservationUnknown
+	case "TOKEN_REUSED":
+		return ErrReservationConfirmed
+	case "RESERVATION_EXPIRED":
+		return ErrReservationExpired
+	case "OVER_LIMIT":
+		return ErrOverLimit
+	case "NOT_ENOUGH_STOCK":
+		return ErrNotEnoughStock
+	}
+	return err
+}
+
+// Refund gives a cancelled reservation's units back to its sale, once, and
+// lists the sale as active again so its admitter lets the next shoppers in.
+func (r *Rooms) Refund(ctx context.Context, saleID, reservationID string, quantity int) error {
+	k := Keys(saleID)
+	err := refundScript.Run(ctx, r.rdb, []string{k.Meta, k.Res, k.Shoppers, k.Events},
+		reservationID, quantity, EventsMaxLen).Err()
+	if err != nil {
+		return fmt.Errorf("return %d units of %s to sale %s: %w", quantity, reservationID, saleID, err)
+	}
+	if err := r.rdb.SAdd(ctx, ActiveSales, saleID).Err(); err != nil {
+		return fmt.Errorf("list sale %s as active: %w", saleID, err)
+	}
+	return nil
+}
+
+// Outbox returns up to most confirmations that Confirm put in the sale's
+// outbox before olderThan and that nobody has cleared yet (ClearOutbox):
+// those whose publisher died, or failed, between confirming and publishing.
+// An entry whose reservation cannot be read can never be published; it is
+// cleared here and returned in dropped, for the caller to report.
+func (r *Rooms) Outbox(ctx context.Context, saleID string, olderThan time.Time, most int64) (out []Confirmation, dropped []string, err error) {
+	k := Keys(saleID)
+	ids, err := r.rdb.ZRangeByScore(ctx, k.Outbox, &redis.ZRangeBy{
+		Min: "-inf", Max: strconv.FormatInt(olderThan.UnixMilli(), 10), Count: most,
+	}).Result()
+	if err != nil || len(ids) == 0 {
+		return nil, nil, err
+	}
+	raws, err := r.rdb.HMGet(ctx, k.Res, ids...).Result()
+	if err != nil {
+		return nil, nil, fmt.Errorf("read outbox reservations of sale %s: %w", saleID, err)
+	}
+	price, err := r.rdb.HGet(ctx, k.Meta, "price_cents").Int64()
+	if err != nil {
+		return nil, nil, fmt.Errorf("read price of sale %s: %w", saleID, err)
+	}
+	currency, err := r.rdb.HGet(ctx, k.Meta, "currency").Result()
+	if err != nil {
+		return nil, nil, fmt.Errorf("read currency of sale %s: %w", saleID, err)
+	}
+	for i, raw := range raws {
+		s, _ := raw.(string)
+		var c Confirmation
+		if err := json.Unmarshal([]byte(s), &c); err != nil {
+			// Dropped rather than left to block the outbox behind it for good.
+			r.rdb.ZRem(ctx, k.Outbox, ids[i])
+			dropped = append(dropped, ids[i])
+			continue
+		}
+		c.PriceCents, c.Currency = price, currency
+		out = append(out, c)
+	}
+	return out, dropped, nil
+}
+
+// ClearOutbox takes published confirmations out of the sale's outbox.
+func (r *Rooms) ClearOutbox(ctx context.Context, saleID string, reservationIDs ...string) error {
+	if len(reservationIDs) == 0 {
+		return nil
+	}
+	members := make([]any, len(reservationIDs))
+	for i, id := range reservationIDs {
+		members[i] = id
+	}
+	if err := r.rdb.ZRem(ctx, Keys(saleID).Outbox, members...).Err(); err != nil {
+		return fmt.Errorf("clear %d outbox entries of sale %s: %w", len(reservationIDs), saleID, err)
+	}
+	return nil
+}

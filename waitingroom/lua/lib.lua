@@ -1,0 +1,59 @@
+-- lib.lua: what every sale script shares, spelled once. Scripts cannot
+-- import each other, so scripts.go puts this file before each script's own
+-- source (the same text in every build, so each script's SHA stays stable).
+-- It only defines locals: nothing here touches Redis until a script calls it.
+
+-- now_ms is Redis's clock in unix milliseconds: every script reads time from
+-- the server, never from the caller, so nodes with skewed clocks agree.
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- A reservation is named r_<admission nonce>_<its shopper's ticket>
+-- (admit.lua holds a batch as one record, not one per shopper). Go spells the
+-- same in reservation.go: ReservationID and ParseReservationID.
+local function reservation_prefix(nonce) return 'r_' .. nonce .. '_' end
+local function reservation_id(nonce, ticket) return reservation_prefix(nonce) .. ticket end
+-- parse_reservation returns the nonce and the ticket (a string of digits),
+-- or nil for an id no admission made.
+local function parse_reservation(id) return string.match(id, '^r_(.+)_(%d+)$') end
+
+-- A batch is kept in the batches hash as two fields: <nonce> ->
+-- "expires_ms admitted_ms", and <nonce>:who -> "shopper ticket shopper
+-- ticket ...", who it let out, in ticket order.
+local function write_batch(batches, nonce, expires_s, admitted_s, who)
+  redis.call('HSET', batches, nonce, expires_s .. ' ' .. admitted_s, nonce .. ':who', table.concat(who, ' '))
+end
+-- read_batch returns the batch's expiry and admission time (strings of
+-- digits), or nil when no such batch is kept.
+local function read_batch(batches, nonce)
+  local batch = redis.call('HGET', batches, nonce)
+  if not batch then return nil end
+  return string.match(batch, '^(%d+) (%d+)$')
+end
+-- let_out iterates the shoppers the batch let out: for shopper, ticket in ...
+local function let_out(batches, nonce)
+  return string.gmatch(redis.call('HGET', batches, nonce .. ':who') or '', '(%S+) (%S+)')
+end
+-- was_let_out reports whether the batch let this shopper out with this ticket.
+local function was_let_out(batches, nonce, shopper, ticket)
+  local who = ' ' .. (redis.call('HGET', batches, nonce .. ':who') or '') .. ' '
+  return string.find(who, ' ' .. shopper .. ' ' .. ticket .. ' ', 1, true) ~= nil
+end
+
+-- declare_sold_out ends the selling of a sale with no unit left, neither
+-- available nor held, and announces it; it returns true if it did. An ended
+-- sale stays ended (a hold granted before the end may still be checked out),
+-- and one sold out already is not announced twice.
+local function declare_sold_out(meta, events, maxlen)
+  if redis.call('HGET', meta, 'available') ~= '0' or redis.call('HGET', meta, 'held') ~= '0' then return false end
+  local state = redis.call('HGET', meta, 'state')
+  if state == 'ended' or state == 'sold_out' then return false end
+  redis.call('HSET', meta, 'state', 'sold_out')
+  redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'type', 'state',
+    'data', cjson.encode({state = 'sold_out'}))
+  return true
+end
+
+-- The script's own source follows.
