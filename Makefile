@@ -33,8 +33,11 @@ bench: provision build
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeClientMessage -fuzztime 60s ./server
 
+# go vet, and staticcheck at the version go.mod pins (a tool directive, so
+# `go tool` builds it from the module proxy like any dependency).
 vet:
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 
 provision:
 	@bash scripts/provision.sh
