@@ -10,7 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/foyerhq/foyer/internal/blocklist"
+	"github.com/foyerhq/foyer/internal/defence/blocklist"
 	"github.com/foyerhq/foyer/internal/wire"
 )
 

@@ -12,9 +12,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/checkout"
-	"github.com/foyerhq/foyer/internal/blocklist"
-	"github.com/foyerhq/foyer/internal/pow"
-	"github.com/foyerhq/foyer/internal/ratelimit"
+	"github.com/foyerhq/foyer/internal/defence/blocklist"
+	"github.com/foyerhq/foyer/internal/defence/pow"
+	"github.com/foyerhq/foyer/internal/defence/ratelimit"
 	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )

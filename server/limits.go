@@ -12,7 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/foyerhq/foyer/internal/ratelimit"
+	"github.com/foyerhq/foyer/internal/defence/ratelimit"
 )
 
 // The rate limits, by the name of their rule. All hold across nodes: they

@@ -8,8 +8,8 @@ import (
 	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
 
+	"github.com/foyerhq/foyer/internal/defence/ratelimit"
 	"github.com/foyerhq/foyer/internal/fanout"
-	"github.com/foyerhq/foyer/internal/ratelimit"
 	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/foyerhq/foyer/internal/pow"
+	"github.com/foyerhq/foyer/internal/defence/pow"
 )
 
 func TestThePowCeilingIsOneTheGuardIssues(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/foyerhq/foyer/internal/ratelimit"
+	"github.com/foyerhq/foyer/internal/defence/ratelimit"
 )
 
 // TestANodeThatLookedDeadSaysAgainWhomItHolds plays a Redis outage longer

@@ -150,7 +150,7 @@ func LoadConfig(environ map[string]string) (Config, error) {
 // sale: 24 characters are 96 bits of hex or 120 of base32 (openssl rand -hex
 // 16 makes 32, crypto/rand.Text 26). The webhook secret is an HMAC-SHA256
 // key, which should be as long as the hash: 32 bytes. FOYER_POW_SECRET keeps
-// its own floor of 16 bytes (internal/pow).
+// its own floor of 16 bytes (internal/defence/pow).
 const (
 	MinAdminTokenLength    = 24
 	MinWebhookSecretLength = 32

@@ -8,8 +8,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/foyerhq/foyer/internal/blocklist"
-	"github.com/foyerhq/foyer/internal/ratelimit"
+	"github.com/foyerhq/foyer/internal/defence/blocklist"
+	"github.com/foyerhq/foyer/internal/defence/ratelimit"
 	"github.com/foyerhq/foyer/server"
 )
 

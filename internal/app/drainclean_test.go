@@ -77,7 +77,7 @@ func TestADrainedGatewayGivesBackEveryConnectionCountBeforeRunReturns(t *testing
 }
 
 // connectionCounts sums the connections counted under every cap's key
-// (internal/ratelimit's Conns: a sorted set per key).
+// (internal/defence/ratelimit's Conns: a sorted set per key).
 func connectionCounts(t *testing.T, ctx context.Context, sys *system) int64 {
 	t.Helper()
 	keys, err := sys.Redis.Keys(ctx, "foyer:rl:conns:*").Result()

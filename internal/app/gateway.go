@@ -15,10 +15,10 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/defence/pow"
 	"github.com/foyerhq/foyer/internal/keyring"
 	"github.com/foyerhq/foyer/internal/livestats"
 	"github.com/foyerhq/foyer/internal/orderstream"
-	"github.com/foyerhq/foyer/internal/pow"
 	"github.com/foyerhq/foyer/server"
 	"github.com/foyerhq/foyer/waitingroom"
 	"github.com/foyerhq/foyer/web"

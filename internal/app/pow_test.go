@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/foyerhq/foyer/internal/pow"
+	"github.com/foyerhq/foyer/internal/defence/pow"
 	"github.com/foyerhq/foyer/internal/shopperclient"
 	"github.com/foyerhq/foyer/waitingroom"
 )

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/foyerhq/foyer/internal/pow"
+	"github.com/foyerhq/foyer/internal/defence/pow"
 	"github.com/foyerhq/foyer/internal/wire"
 )
 

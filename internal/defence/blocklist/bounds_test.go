@@ -53,7 +53,7 @@ func TestAWideNetworkOrABadReasonIsRejectedAndChangesNothing(t *testing.T) {
 // TestTheBoundsOfABlocklistEntryAreDocumented keeps docs/defence.md's table
 // of bounds true for the blocklist's rows.
 func TestTheBoundsOfABlocklistEntryAreDocumented(t *testing.T) {
-	doc, err := os.ReadFile("../../docs/defence.md")
+	doc, err := os.ReadFile("../../../docs/defence.md")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ func TestTheBrowserSolverFindsTheSameSolutionAsGo(t *testing.T) {
 	g, _ := newRedisGuard(t)
 	for _, difficulty := range []int{1, 8, 12} {
 		challenge := issue(t, g, "s_js", "shopper-js", difficulty)
-		out, err := exec.CommandContext(t.Context(), node, "testdata/solve.js", "../../web/static/pow.js",
+		out, err := exec.CommandContext(t.Context(), node, "testdata/solve.js", "../../../web/static/pow.js",
 			challenge, itoa(uint64(difficulty))).Output()
 		if err != nil {
 			t.Fatalf("node solve.js: %v", describeExit(err))
