@@ -1,4 +1,4 @@
-package server
+package fanout
 
 import (
 	"context"
@@ -6,24 +6,19 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/foyerhq/foyer/internal/clock"
-	"github.com/foyerhq/foyer/internal/fanout"
 	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
-
-const statusGoingAway = websocket.StatusGoingAway
 
 // eventBlock is how long one read of the event stream waits for news; it also
 // bounds how long a stopped room's reader lingers.
 const eventBlock = time.Second
 
-// saleRoom is one sale as this node follows it: the node's shoppers of the
+// Room is one sale as this node follows it: the node's shoppers of the
 // sale, and the positions model fed by the sale's event stream.
-type saleRoom struct {
-	h      *hub
+type Room struct {
+	h      *Hub
 	id     string
 	lastID string // the last event applied
 	stop   context.CancelFunc
@@ -41,29 +36,29 @@ type saleRoom struct {
 
 	mu         sync.Mutex
 	closing    bool // the node drains: the room takes no one more
-	conns      map[*conn]struct{}
-	shoppers   map[string][]*conn
+	conns      map[*Conn]struct{}
+	shoppers   map[string][]*Conn
 	positions  *waitingroom.Positions
-	stock      stockView
+	stock      StockMsg
 	state      waitingroom.State
 	waiting    int64
-	flow       fanout.Outflow // the measured pace, for estimates
-	rate       float64        // the operator's outflow rate
-	startsAt   time.Time      // when the queue starts to move
-	epoch      int            // raised when the state or the rate changes: estimates may rise then
-	seedHash   string         // the draw's commitment, told to prequeue joiners
-	drawn      bool           // the prequeue draw has happened
-	difficulty int            // the proof of work asked of joiners; 0 is off
-	outage     outage         // whether the sale's data has been out of reach, and since when (outage.go)
+	flow       Outflow   // the measured pace, for estimates
+	rate       float64   // the operator's outflow rate
+	startsAt   time.Time // when the queue starts to move
+	epoch      int       // raised when the state or the rate changes: estimates may rise then
+	seedHash   string    // the draw's commitment, told to prequeue joiners
+	drawn      bool      // the prequeue draw has happened
+	difficulty int       // the proof of work asked of joiners; 0 is off
+	outage     outage    // whether the sale's data has been out of reach, and since when (outage.go)
 }
 
-func newSaleRoom(h *hub, v waitingroom.View, st waitingroom.Status) *saleRoom {
+func newSaleRoom(h *Hub, v waitingroom.View, st waitingroom.Status) *Room {
 	ctx, stop := context.WithCancel(h.ctx)
-	r := &saleRoom{
+	r := &Room{
 		h: h, id: st.SaleID, lastID: v.LastID, ctx: ctx, stop: stop,
 		state: st.State, rate: st.Rate, startsAt: st.StartsAt, waiting: st.Waiting,
 		seedHash: st.SeedHash, drawn: st.Seed != "" && !st.Drawing, difficulty: v.PowDifficulty,
-		conns: map[*conn]struct{}{}, shoppers: map[string][]*conn{},
+		conns: map[*Conn]struct{}{}, shoppers: map[string][]*Conn{},
 		positions: waitingroom.NewPositions(v),
 	}
 	r.emptySince.Store(time.Now().UnixNano())
@@ -73,7 +68,7 @@ func newSaleRoom(h *hub, v waitingroom.View, st waitingroom.Status) *saleRoom {
 // register puts a connection in the room, unless the node drains; the
 // status st its socket read on arriving freshens the count of waiting
 // shoppers the room tells (pushLoop reads it only once a second).
-func (r *saleRoom) register(c *conn, st waitingroom.Status) bool {
+func (r *Room) register(c *Conn, st waitingroom.Status) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closing {
@@ -87,10 +82,10 @@ func (r *saleRoom) register(c *conn, st waitingroom.Status) bool {
 }
 
 // follow applies the sale's events as they come, until the room stops.
-func (r *saleRoom) follow() {
+func (r *Room) follow() {
 	for r.ctx.Err() == nil {
 		started := time.Now()
-		events, err := r.h.rooms.Events(r.ctx, r.id, r.lastID, eventBlock, 1000)
+		events, err := r.h.feed.Events(r.ctx, r.id, r.lastID, eventBlock, 1000)
 		if err != nil {
 			if r.ctx.Err() == nil {
 				r.readFailed(started, "read sale events", err)
@@ -115,7 +110,7 @@ func (r *saleRoom) follow() {
 // one sale's draw of thousands of shoppers delays no one else. Events are
 // applied one after the other, so a shopper drawn and then admitted is told
 // its position before its admission.
-func (r *saleRoom) applyEvent(e waitingroom.Event) {
+func (r *Room) applyEvent(e waitingroom.Event) {
 	switch e.Type {
 	case waitingroom.EventAdmitted:
 		r.admitted(e)
@@ -130,7 +125,7 @@ func (r *saleRoom) applyEvent(e waitingroom.Event) {
 
 // apply tells the room's shoppers what an event means for them, for the
 // events that need nothing but memory. r.mu is held.
-func (r *saleRoom) apply(e waitingroom.Event) {
+func (r *Room) apply(e waitingroom.Event) {
 	switch e.Type {
 	case waitingroom.EventGone:
 		r.positions.Gone(e.Ticket)
@@ -142,11 +137,11 @@ func (r *saleRoom) apply(e waitingroom.Event) {
 		r.difficulty = e.PowDifficulty
 	case waitingroom.EventExpired:
 		for _, rel := range e.Released {
-			msg := encode(expiredMsg{Type: wire.MsgExpired, ReservationID: rel.Reservation})
+			msg := encode(ExpiredMsg{Type: wire.MsgExpired, ReservationID: rel.Reservation})
 			for _, c := range r.shoppers[rel.Shopper] {
 				if c.reservation == rel.Reservation {
 					c.status, c.reservation = connIdle, ""
-					c.enqueue(msg)
+					c.Enqueue(msg)
 				}
 			}
 		}
@@ -164,13 +159,13 @@ func (r *saleRoom) apply(e waitingroom.Event) {
 			r.broadcast(encode(stock))
 		}
 	case waitingroom.EventMessage:
-		r.broadcast(encode(stateMsg{Type: wire.MsgState, State: r.state, Message: e.Message}))
+		r.broadcast(encode(StateMsg{Type: wire.MsgState, State: r.state, Message: e.Message}))
 	case waitingroom.EventOrder:
 		o := e.Order
-		msg := encode(orderMsg{Type: wire.MsgOrder, ReservationID: o.Reservation, OrderID: o.OrderID, Status: o.Status})
+		msg := encode(OrderMsg{Type: wire.MsgOrder, ReservationID: o.Reservation, OrderID: o.OrderID, Status: o.Status})
 		for _, c := range r.shoppers[o.Shopper] {
 			c.status = connOrdered
-			c.enqueue(msg)
+			c.Enqueue(msg)
 		}
 	case waitingroom.EventRequeued: // an operator's rule sent a flagged shopper to the back (signals.go)
 		r.requeued(e.Shopper, e.Ticket, 0, nil)
@@ -181,14 +176,14 @@ func (r *saleRoom) apply(e waitingroom.Event) {
 
 // setState tells everyone a new state, and the waiting that it is sold out.
 // seedHash and seed go with the prequeue's opening and the draw.
-func (r *saleRoom) setState(s waitingroom.State, seedHash, seed string) {
+func (r *Room) setState(s waitingroom.State, seedHash, seed string) {
 	if s == r.state {
 		return
 	}
 	was := r.state
 	r.state = s
 	r.epoch++
-	r.broadcast(encode(stateMsg{Type: wire.MsgState, State: s, SeedHash: seedHash, Seed: seed}))
+	r.broadcast(encode(StateMsg{Type: wire.MsgState, State: s, SeedHash: seedHash, Seed: seed}))
 	for c := range r.conns {
 		c.told = s
 	}
@@ -201,17 +196,17 @@ func (r *saleRoom) setState(s waitingroom.State, seedHash, seed string) {
 		}
 	}
 	if s == waitingroom.StateSoldOut {
-		msg := encode(soldOutMsg{Type: wire.MsgSoldOut})
+		msg := encode(SoldOutMsg{Type: wire.MsgSoldOut})
 		for c := range r.conns {
 			if c.status == connWaiting || c.status == connIdle {
 				c.status = connIdle
-				c.enqueue(msg)
+				c.Enqueue(msg)
 			}
 		}
 	}
 }
 
-// place records where a shopper stands after joining, on every tab it has
+// Place records where a shopper stands after joining, on every tab it has
 // open on this node, and pushes the position at once; asking, the tab whose
 // join or resume this answers, is told its position even when it is not
 // lower than the last one it was shown (every join and resume is answered).
@@ -219,7 +214,7 @@ func (r *saleRoom) setState(s waitingroom.State, seedHash, seed string) {
 // tab, or a tab the admitted event did not tell (one that came into the
 // room after it: a new shopper joins before it enters the room), is to be
 // told the reservation. The caller looks the reservation up.
-func (r *saleRoom) place(shopper string, ticket, position int64, asking *conn) bool {
+func (r *Room) Place(shopper string, ticket, position int64, asking *Conn) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if ticket <= r.positions.Mark() {
@@ -246,56 +241,56 @@ func (r *saleRoom) place(shopper string, ticket, position int64, asking *conn) b
 	return true
 }
 
-// prequeued records that a shopper joined the prequeue and tells its tabs
+// Prequeued records that a shopper joined the prequeue and tells its tabs
 // so. It reports false when the draw has already happened: the caller must
 // look the shopper's drawn place up instead.
-func (r *saleRoom) prequeued(shopper string, ticket int64) bool {
+func (r *Room) Prequeued(shopper string, ticket int64) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.drawn {
 		return false
 	}
-	msg := encode(prequeueMsg{Type: wire.MsgPrequeue, Ticket: ticket, SeedHash: r.seedHash, StartsAt: r.startsAt.UTC()})
+	msg := encode(PrequeueMsg{Type: wire.MsgPrequeue, Ticket: ticket, SeedHash: r.seedHash, StartsAt: r.startsAt.UTC()})
 	for _, c := range r.shoppers[shopper] {
 		if c.status == connIdle || c.status == connPrequeue {
 			c.status = connPrequeue
-			c.enqueue(msg)
+			c.Enqueue(msg)
 		}
 	}
 	return true
 }
 
-// powDifficulty is the proof of work the sale asks of joiners now. It comes
+// PowDifficulty is the proof of work the sale asks of joiners now. It comes
 // from the view the room started from, read together with the event
 // stream's position, then from the stream's pow events, so no change is
 // missed or applied out of order.
-func (r *saleRoom) powDifficulty() int {
+func (r *Room) PowDifficulty() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.difficulty
 }
 
-// left marks a shopper's tabs as out of the queue, and tells them so: the
+// Left marks a shopper's tabs as out of the queue, and tells them so: the
 // asking tab always, as the answer to its leave, and the others that were
 // waiting.
-func (r *saleRoom) left(shopper string, asking *conn) {
+func (r *Room) Left(shopper string, asking *Conn) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	msg := encode(leftMsg{Type: wire.MsgLeft})
+	msg := encode(LeftMsg{Type: wire.MsgLeft})
 	for _, c := range r.shoppers[shopper] {
 		waiting := c.status == connWaiting || c.status == connPrequeue
 		if waiting {
 			c.status, c.ticket, c.lastPos, c.lastETA = connIdle, 0, 0, nil
 		}
 		if waiting || c == asking {
-			c.enqueue(msg)
+			c.Enqueue(msg)
 		}
 	}
 }
 
-// remove takes a closed connection out of the room. It reports whether it
+// Remove takes a closed connection out of the room. It reports whether it
 // was the shopper's last connection on this node.
-func (r *saleRoom) remove(c *conn) (last bool) {
+func (r *Room) Remove(c *Conn) (last bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.conns, c)
@@ -320,7 +315,7 @@ func (r *saleRoom) remove(c *conn) (last bool) {
 
 // pushPosition sends a position if it is lower than the last one sent: a
 // position shown to a shopper never rises. r.mu is held.
-func (r *saleRoom) pushPosition(c *conn, pos int64) {
+func (r *Room) pushPosition(c *Conn, pos int64) {
 	if pos <= 0 || (c.lastPos > 0 && pos >= c.lastPos) {
 		return
 	}
@@ -331,7 +326,7 @@ func (r *saleRoom) pushPosition(c *conn, pos int64) {
 // always, with pos, or with the last position it was shown when pos is not
 // lower. Repeating a position is fine; showing a higher one is not. r.mu is
 // held.
-func (r *saleRoom) answerPosition(c *conn, pos int64) {
+func (r *Room) answerPosition(c *Conn, pos int64) {
 	if c.lastPos > 0 && (pos <= 0 || pos > c.lastPos) {
 		pos = c.lastPos
 	}
@@ -342,17 +337,17 @@ func (r *saleRoom) answerPosition(c *conn, pos int64) {
 }
 
 // sendPosition sends pos and records it as the last shown. r.mu is held.
-func (r *saleRoom) sendPosition(c *conn, pos int64) {
+func (r *Room) sendPosition(c *Conn, pos int64) {
 	c.lastPos = pos
-	c.enqueue(encode(positionMsg{Type: wire.MsgPosition, Position: pos, Ahead: pos - 1, Waiting: max(r.waiting, pos),
+	c.Enqueue(encode(PositionMsg{Type: wire.MsgPosition, Position: pos, Ahead: pos - 1, Waiting: max(r.waiting, pos),
 		ETA: r.estimate(c, pos-1)}))
 }
 
 // estimate is a shopper's ETA. While nothing changed (same state, same
 // rate) it never rises: a shopper must not see the wait grow for no reason.
 // r.mu is held.
-func (r *saleRoom) estimate(c *conn, ahead int64) *fanout.ETA {
-	var e *fanout.ETA
+func (r *Room) estimate(c *Conn, ahead int64) *ETA {
+	var e *ETA
 	now := time.Now()
 	switch {
 	case r.stock.AllHeld:
@@ -370,15 +365,15 @@ func (r *saleRoom) estimate(c *conn, ahead int64) *fanout.ETA {
 	return e
 }
 
-func (r *saleRoom) broadcast(msg []byte) {
+func (r *Room) broadcast(msg []byte) {
 	for c := range r.conns {
-		c.enqueue(msg)
+		c.Enqueue(msg)
 	}
 }
 
 // pushLoop reads the sale's counters once a tick, one Redis round trip
 // whatever the number of shoppers, and pushes what changed.
-func (r *saleRoom) pushLoop() {
+func (r *Room) pushLoop() {
 	t := time.NewTicker(pushEvery)
 	defer t.Stop()
 	for {
@@ -394,11 +389,11 @@ func (r *saleRoom) pushLoop() {
 }
 
 // tick is one beat of pushLoop; it reports false once the room is retired.
-func (r *saleRoom) tick(now time.Time) bool {
+func (r *Room) tick(now time.Time) bool {
 	if r.h.retire(r, now) {
 		return false
 	}
-	st, err := r.h.rooms.Status(r.ctx, r.id)
+	st, err := r.h.feed.Status(r.ctx, r.id)
 	if err != nil {
 		if r.ctx.Err() == nil {
 			r.readFailed(now, "read sale status", err)
@@ -410,12 +405,12 @@ func (r *saleRoom) tick(now time.Time) bool {
 	return true
 }
 
-func (r *saleRoom) push(st waitingroom.Status) {
+func (r *Room) push(st waitingroom.Status) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.waiting = st.Waiting
 	r.rate, r.startsAt = st.Rate, st.StartsAt
-	stock := stockView{Type: wire.MsgStock, Total: st.Stock, Left: st.Available, Held: st.Held, Sold: st.Sold,
+	stock := StockMsg{Type: wire.MsgStock, Total: st.Stock, Left: st.Available, Held: st.Held, Sold: st.Sold,
 		AllHeld: st.Available == 0 && st.Held > 0}
 	if stock != r.stock {
 		r.stock = stock
@@ -437,11 +432,11 @@ func (r *saleRoom) push(st waitingroom.Status) {
 // tells changes, not states, so it would never hear it otherwise. A new
 // shopper joins before it comes into the room, so it may be waiting in a
 // sale that has sold out meanwhile. r.mu is held.
-func (r *saleRoom) retell(c *conn) {
+func (r *Room) retell(c *Conn) {
 	c.told = r.state
-	c.enqueue(encode(stateMsg{Type: wire.MsgState, State: r.state, SeedHash: r.seedHash}))
+	c.Enqueue(encode(StateMsg{Type: wire.MsgState, State: r.state, SeedHash: r.seedHash}))
 	if r.state == waitingroom.StateSoldOut && c.status == connWaiting {
 		c.status = connIdle
-		c.enqueue(encode(soldOutMsg{Type: wire.MsgSoldOut}))
+		c.Enqueue(encode(SoldOutMsg{Type: wire.MsgSoldOut}))
 	}
 }
