@@ -53,7 +53,7 @@ type Conn struct {
 	mu        sync.Mutex // guards queue, scheduled and closed
 	queue     [][]byte
 	scheduled bool // waiting for, or held by, a shared writer
-	held      bool // the socket is opening: its messages wait for letOut
+	held      bool // the socket is opening: its messages wait for LetOut
 	closed    bool
 	done      chan struct{}
 	once      sync.Once

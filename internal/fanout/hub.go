@@ -59,6 +59,7 @@ type Config struct {
 	// EncodeError encodes the error message a shopper is told when an
 	// operator's rule on flagged shoppers takes it out of the queue
 	// (waitingroom.ErrFlagged): the error table is the transport's.
+	// Required.
 	EncodeError func(error) []byte
 	// Hooks are for tests only; a real node leaves them nil.
 	Hooks Hooks
@@ -164,7 +165,8 @@ func (h *Hub) Run(ctx context.Context) error {
 }
 
 // Enter puts a connection into its sale's room, starting the room if this is
-// the node's first shopper of the sale. It never holds the hub's lock while
+// the node's first shopper of the sale; st is the sale's status as the
+// connection's welcome told it. It returns ErrDraining once the node drains. It never holds the hub's lock while
 // it waits for a room's: a room busy with its sale delays only its own
 // sale's openings.
 func (h *Hub) Enter(ctx context.Context, st waitingroom.Status, c *Conn) (*Room, error) {
