@@ -2,9 +2,7 @@
 // tells the shoppers connected to it, and how it gets the bytes out. The
 // hub (hub.go) holds one room per sale the node has shoppers of; a room
 // (room.go) follows its sale's events and tells each shopper what they mean
-// for it (admitting.go for the work that needs the queue or a signature,
-// outage.go for reads that fail, signals.go for operators' rules on flagged
-// shoppers); each connection (conn.go) queues what it is told, and the
+// for it, in the messages of messages.go; each connection (conn.go) queues what it is told, and the
 // node's shared writers (writers.go) write it, corked (cork.go). A
 // position's ETA is estimated from the measured outflow (eta.go).
 //

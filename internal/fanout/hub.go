@@ -13,10 +13,6 @@ import (
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
-// pushEvery is how often a sale room pushes positions and stock: at most
-// once a second per shopper, as the protocol promises.
-const pushEvery = time.Second
-
 // idleRoomTTL is how long a sale room with no shoppers on this node keeps
 // following its sale before it stops.
 const idleRoomTTL = time.Minute
@@ -196,7 +192,7 @@ func (h *Hub) Enter(ctx context.Context, st waitingroom.Status, c *Conn) (*Room,
 		if err != nil {
 			return nil, err
 		}
-		fresh := newSaleRoom(h, view, st)
+		fresh := newRoom(h, view, st)
 		h.mu.Lock()
 		if h.sales[saleID] == nil && !h.draining {
 			h.sales[saleID] = fresh
