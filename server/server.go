@@ -174,15 +174,12 @@ type hooks struct {
 }
 
 // New builds the routes.
-func New(cfg Config, deps Deps) *Server { return newServer(cfg, deps, fanout.Hooks{}) }
-
-// newServer is New with the fan-out engine's test hooks.
-func newServer(cfg Config, deps Deps, engineHooks fanout.Hooks) *Server {
+func New(cfg Config, deps Deps) *Server {
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{cfg: cfg, deps: deps, metrics: newMetrics()}
 	s.hub = fanout.New(fanout.Config{Feed: deps.Rooms, Tokens: deps.Tokens,
 		CheckoutBase: strings.TrimRight(cfg.PublicURL, "/"), Log: deps.Log,
-		Registerer: s.metrics.registry, EncodeError: encodeError, Hooks: engineHooks})
+		Registerer: s.metrics.registry, EncodeError: encodeError})
 	s.joins = nodeJoinCeiling(cfg.Limits.MaxJoinsPerSecond)
 	e := gin.New()
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
