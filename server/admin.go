@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/foyerhq/foyer/internal/fanout"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -142,7 +143,7 @@ func viewOf(st waitingroom.Status) saleView {
 		ID: st.SaleID, Name: st.Name, PriceCents: st.PriceCents, Currency: st.Currency, State: st.State,
 		StartsAt: st.StartsAt.UTC(), EndsAt: st.EndsAt.UTC(), Waiting: st.Waiting, Message: st.Message,
 		PrequeueAt: st.PrequeueAt.UTC(), SeedHash: st.SeedHash, Seed: st.Seed,
-		Stock: stockView{Total: st.Stock, Left: st.Available, Held: st.Held, Sold: st.Sold},
+		Stock: fanout.StockMsg{Total: st.Stock, Left: st.Available, Held: st.Held, Sold: st.Sold},
 	}
 }
 

@@ -117,7 +117,7 @@ func TestAPositionShownOnReconnectingCountsEveryoneWaitingNow(t *testing.T) {
 // served as before. Before, the panic ended the process.
 func TestAMessageWhoseAnswerPanicsClosesOnlyItsSocketWith1011(t *testing.T) {
 	n := startTestNode(t, func(s *Server) {
-		s.hub.hooks.handling = func(m wire.ClientMsg) {
+		s.hooks.handling = func(m wire.ClientMsg) {
 			if m.Type == wire.CmdResume {
 				panic("a bug in answering resume")
 			}
@@ -136,28 +136,11 @@ func TestAMessageWhoseAnswerPanicsClosesOnlyItsSocketWith1011(t *testing.T) {
 	}
 	other.send(ctx, `{"type":"ping"}`)
 	other.expect(ctx, wire.MsgPong)
-	if got := counterValue(t, n.s.hub.metrics.panics); got != 1 {
+	if got := counterValue(t, n.s.metrics.panics); got != 1 {
 		t.Errorf("%v panics counted, want 1", got)
 	}
 	if logs := n.logs.String(); !strings.Contains(logs, "a bug in answering resume") || !strings.Contains(logs, "recoverMessage") {
 		t.Errorf("the panic was not logged with its stack:\n%s", logs)
-	}
-}
-
-// TestTheWritersHaveEndedWhenRunReturns: the node's shared writers are
-// started by Run and stopped and awaited by it, not left running by New.
-func TestTheWritersHaveEndedWhenRunReturns(t *testing.T) {
-	n := startTestNode(t, nil)
-	n.loadSale(t, "s_writers", 10, false)
-	ctx := testContext(t)
-	s := n.dial(t, ctx, "s_writers", "session=new")
-	s.expect(ctx, wire.MsgWelcome) // written by a writer: they run
-	s.ws.CloseNow()
-	n.stop()
-	select {
-	case <-n.s.hub.writers.done:
-	default:
-		t.Fatal("Run returned with the writers still running")
 	}
 }
 
@@ -176,7 +159,7 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 // still cleans up, and the node serves the next socket.
 func TestAJoinAtOpeningWhoseAnswerPanicsClosesOnlyItsSocketWith1011(t *testing.T) {
 	n := startTestNode(t, func(s *Server) {
-		s.hub.hooks.handling = func(m wire.ClientMsg) {
+		s.hooks.handling = func(m wire.ClientMsg) {
 			if m.Type == wire.CmdJoin {
 				panic("a bug in answering join")
 			}
@@ -193,7 +176,7 @@ func TestAJoinAtOpeningWhoseAnswerPanicsClosesOnlyItsSocketWith1011(t *testing.T
 	other.expect(ctx, wire.MsgWelcome)
 	other.send(ctx, `{"type":"ping"}`)
 	other.expect(ctx, wire.MsgPong)
-	if got := counterValue(t, n.s.hub.metrics.panics); got != 1 {
+	if got := counterValue(t, n.s.metrics.panics); got != 1 {
 		t.Errorf("%v panics counted, want 1", got)
 	}
 }

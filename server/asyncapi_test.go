@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 	"gopkg.in/yaml.v3"
 
+	"github.com/foyerhq/foyer/internal/fanout"
 	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
@@ -366,18 +367,18 @@ func (d *asyncAPI) validate(schema map[string]any, v any, path string) []string 
 var asyncServerStructs = map[string]any{
 	wire.MsgWelcome:  welcomeMsg{},
 	wire.MsgTime:     timeMsg{},
-	wire.MsgPrequeue: prequeueMsg{},
-	wire.MsgPosition: positionMsg{},
-	wire.MsgStock:    stockView{},
-	wire.MsgState:    stateMsg{},
-	wire.MsgAdmitted: admittedMsg{},
-	wire.MsgExpired:  expiredMsg{},
-	wire.MsgOrder:    orderMsg{},
-	wire.MsgSoldOut:  soldOutMsg{},
+	wire.MsgPrequeue: fanout.PrequeueMsg{},
+	wire.MsgPosition: fanout.PositionMsg{},
+	wire.MsgStock:    fanout.StockMsg{},
+	wire.MsgState:    fanout.StateMsg{},
+	wire.MsgAdmitted: fanout.AdmittedMsg{},
+	wire.MsgExpired:  fanout.ExpiredMsg{},
+	wire.MsgOrder:    fanout.OrderMsg{},
+	wire.MsgSoldOut:  fanout.SoldOutMsg{},
 	wire.MsgError:    errorMsg{},
 	wire.MsgPong:     pongMsg{},
-	wire.MsgNotice:   noticeMsg{},
-	wire.MsgLeft:     leftMsg{},
+	wire.MsgNotice:   fanout.NoticeMsg{},
+	wire.MsgLeft:     fanout.LeftMsg{},
 }
 
 // asyncNeverSent are struct fields the document leaves out because the code never

@@ -11,7 +11,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/foyerhq/foyer/internal/defence/blocklist"
-	"github.com/foyerhq/foyer/internal/wire"
 )
 
 // errBlocked is a client on the operators' blocklist.
@@ -136,39 +135,12 @@ func (s *Server) CloseBlocked() int {
 	if s.deps.Blocklist == nil {
 		return 0
 	}
-	n := s.hub.closeBlocked(func(ip netip.Addr, shopper string) bool {
+	n := s.hub.CloseBlocked(func(ip netip.Addr, shopper string) bool {
 		_, ok := s.deps.Blocklist.Blocked(ip, shopper)
 		return ok
 	})
 	if n > 0 {
 		s.deps.Log.Info("closed the connections of blocked clients", "count", n)
-	}
-	return n
-}
-
-// closeBlocked closes the connections blocked reports true for. It looks at
-// every connection of the node, O(connections) for each change of the
-// blocklist: a change is an operator's action, a few a day, not a hot path,
-// and the check of one connection is two map lookups in memory. A socket
-// still being opened (not yet in its room) is missed, but it passed the
-// blocklist a moment before, and its joins are checked again.
-func (h *hub) closeBlocked(blocked func(ip netip.Addr, shopper string) bool) int {
-	h.mu.Lock()
-	rooms := make([]*saleRoom, 0, len(h.sales))
-	for _, r := range h.sales {
-		rooms = append(rooms, r)
-	}
-	h.mu.Unlock()
-	n := 0
-	for _, r := range rooms {
-		r.mu.Lock()
-		for c := range r.conns {
-			if blocked(c.addr, c.shopper) {
-				c.close(wire.CloseBlocked, "blocked")
-				n++
-			}
-		}
-		r.mu.Unlock()
 	}
 	return n
 }

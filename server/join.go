@@ -56,7 +56,7 @@ type joinRequest struct {
 // work the answer is the challenge (or the place the shopper has), and the
 // defences are left for the join message that carries the solution.
 func (ss *session) join(ctx context.Context, req joinRequest) error {
-	if req.way.atOpen() && ss.s.asksWork(ss.room.powDifficulty()) {
+	if req.way.atOpen() && ss.s.asksWork(ss.room.PowDifficulty()) {
 		// A shopper made a moment ago has no place to look for: straight
 		// to the challenge.
 		var none *wire.PowSolution
@@ -132,7 +132,7 @@ func (ss *session) enqueue(ctx context.Context, req joinRequest) (*waitingroom.P
 // answerJoinAtOpen answers the join a socket asked for as it opened (join=1)
 // as a join message is answered, telling the client any refusal.
 func (ss *session) answerJoinAtOpen(ctx context.Context, req joinRequest) {
-	if hook := ss.s.hub.hooks.handling; hook != nil {
+	if hook := ss.s.hooks.handling; hook != nil {
 		hook(wire.ClientMsg{Type: wire.CmdJoin})
 	}
 	if err := ss.join(ctx, req); err != nil {
@@ -156,7 +156,7 @@ func (ss *session) joined(ctx context.Context, place waitingroom.Place) {
 // its reservation.
 func (ss *session) show(ctx context.Context, place waitingroom.Place) {
 	if place.Prequeue > 0 {
-		if ss.room.prequeued(ss.shopper, place.Prequeue) {
+		if ss.room.Prequeued(ss.shopper, place.Prequeue) {
 			return
 		}
 		// Drawn meanwhile: show the place the draw gave.
@@ -170,7 +170,7 @@ func (ss *session) show(ctx context.Context, place waitingroom.Place) {
 		place = drawn
 	}
 	if place.Reservation == "" {
-		if ss.room.place(ss.shopper, place.Ticket, place.Position, ss.conn) {
+		if ss.room.Place(ss.shopper, place.Ticket, place.Position, ss.conn) {
 			return
 		}
 		admitted, ok, err := ss.s.deps.Rooms.Find(ctx, ss.saleID, ss.shopper)
@@ -187,5 +187,5 @@ func (ss *session) show(ctx context.Context, place waitingroom.Place) {
 		ss.s.sendError(ss.conn, err)
 		return
 	}
-	ss.room.reservation(ss.shopper, res, ss.conn)
+	ss.room.Reservation(ss.shopper, res, ss.conn)
 }

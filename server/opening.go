@@ -40,8 +40,8 @@ func (s *Server) open(c *gin.Context, ws *websocket.Conn, out *fanout.Corkable, 
 	}()
 	// The request's context ends with the hijacked connection's handler.
 	ctx := c.Request.Context()
-	room := s.hub.following(saleID)
-	fast := o.making && o.joinNow && room != nil && !s.asksWork(room.powDifficulty())
+	room := s.hub.Following(saleID)
+	fast := o.making && o.joinNow && room != nil && !s.asksWork(room.PowDifficulty())
 	var st waitingroom.Status
 	if !fast {
 		var err error
@@ -72,15 +72,15 @@ func (s *Server) open(c *gin.Context, ws *websocket.Conn, out *fanout.Corkable, 
 		st = arrival.Status
 	}
 
-	conn := newConn(ws, out, shopper, clientAddr(c), s.hub, s.cfg.IdleTimeout)
+	conn := fanout.NewConn(ws, out, shopper, clientAddr(c), s.hub, s.cfg.IdleTimeout)
 	// What the socket is told while it opens (the welcome, the join's
 	// answer, what the room tells meanwhile) leaves together.
-	defer conn.letOut()
+	defer conn.LetOut()
 	// The room's difficulty follows the sale's events; before the node
 	// follows the sale, the status's is as fresh.
 	difficulty := st.PowDifficulty
 	if room != nil {
-		difficulty = room.powDifficulty()
+		difficulty = room.PowDifficulty()
 	}
 	room, ok = s.welcome(ctx, st, conn, made, difficulty)
 	if !ok {
@@ -116,7 +116,7 @@ func (s *Server) open(c *gin.Context, ws *websocket.Conn, out *fanout.Corkable, 
 // unless the node is draining: a session made now would be lost with the
 // socket. With count it counts the connection too (socketSession).
 func (s *Server) makeSocketSession(c *gin.Context, ws *websocket.Conn, count bool) (sessionClaims, *madeSessionView, func(), bool) {
-	if s.hub.isDraining() {
+	if s.hub.IsDraining() {
 		ws.Close(websocket.StatusGoingAway, "node draining: reconnect") //nolint:errcheck // the peer may be gone already
 		return sessionClaims{}, nil, nil, false
 	}
@@ -189,25 +189,25 @@ func (s *Server) departUnwelcomed(ctx context.Context, saleID, shopper string) {
 // whatever the room tells meanwhile. made is the session made for the
 // socket, if one was; difficulty the proof of work its challenge asks. It
 // reports false, having closed the socket, when the room cannot take it.
-func (s *Server) welcome(ctx context.Context, st waitingroom.Status, conn *conn, made *madeSessionView, difficulty int) (*saleRoom, bool) {
-	conn.told = st.State
-	conn.enqueue(encode(welcomeMsg{
+func (s *Server) welcome(ctx context.Context, st waitingroom.Status, conn *fanout.Conn, made *madeSessionView, difficulty int) (*fanout.Room, bool) {
+	conn.Told(st.State)
+	conn.Enqueue(encode(welcomeMsg{
 		Type: wire.MsgWelcome, Protocol: wire.Version, ServerTime: time.Now().UnixMilli(),
-		Sale: viewOf(st), You: youView{ShopperID: conn.shopper, Session: made},
-		Pow: s.challengeFor(st.SaleID, conn.shopper, difficulty),
+		Sale: viewOf(st), You: youView{ShopperID: conn.Shopper(), Session: made},
+		Pow: s.challengeFor(st.SaleID, conn.Shopper(), difficulty),
 	}))
 	if st.State == waitingroom.StateSoldOut {
-		conn.enqueue(encode(soldOutMsg{Type: wire.MsgSoldOut}))
+		conn.Enqueue(encode(fanout.SoldOutMsg{Type: wire.MsgSoldOut}))
 	}
-	room, err := s.hub.enter(ctx, st, conn)
-	if errors.Is(err, errDraining) {
-		conn.closeAndWait(websocket.StatusGoingAway, "node draining: reconnect")
+	room, err := s.hub.Enter(ctx, st, conn)
+	if errors.Is(err, fanout.ErrDraining) {
+		conn.CloseAndWait(websocket.StatusGoingAway, "node draining: reconnect")
 		return nil, false
 	}
 	if err != nil {
 		// Still opening: closing sends the welcome and the error first.
 		s.sendError(conn, err)
-		conn.close(websocket.StatusTryAgainLater, "try again")
+		conn.Close(websocket.StatusTryAgainLater, "try again")
 		return nil, false
 	}
 	return room, true

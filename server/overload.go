@@ -39,7 +39,7 @@ func (s *Server) admitJoin() error {
 // admitConnection refuses a new connection when the node holds its most.
 func (s *Server) admitConnection() error {
 	most := s.cfg.Limits.MaxConnections
-	if most > 0 && s.hub.metrics.open.Load() >= int64(most) {
+	if most > 0 && s.hub.Open() >= int64(most) {
 		return busyError{retryAfter: 5}
 	}
 	return nil

@@ -45,7 +45,7 @@ func (s *Server) challengeFor(saleID, shopper string, difficulty int) *wire.PowC
 // place (rejoining, from another tab) proved itself when it took it, or
 // joined while the check was off: it needs no solution.
 func (ss *session) proveWork(ctx context.Context, sol *wire.PowSolution) (answered bool, err error) {
-	difficulty := ss.room.powDifficulty()
+	difficulty := ss.room.PowDifficulty()
 	if !ss.s.asksWork(difficulty) {
 		return false, nil
 	}
@@ -68,7 +68,7 @@ func (ss *session) proveWork(ctx context.Context, sol *wire.PowSolution) (answer
 	if p == internalProblem {
 		return true, err
 	}
-	ss.conn.enqueue(encode(errorMsg{Type: wire.MsgError, Code: p.code, Message: describe(p, err),
+	ss.conn.Enqueue(encode(errorMsg{Type: wire.MsgError, Code: p.code, Message: describe(p, err),
 		Pow: ss.s.challengeFor(ss.saleID, ss.shopper, difficulty)}))
 	return true, nil
 }

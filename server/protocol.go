@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/foyerhq/foyer/internal/fanout"
@@ -8,9 +9,12 @@ import (
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
-// Messages from server to client. Every message has a "type". The words
-// they are made of (message types, close codes) and the messages the client
-// writes are in internal/wire, the one copy the Go client shares.
+// Messages the server itself sends a client: its welcome, and its answers
+// to time, ping and what fails. Every message has a "type". The words they
+// are made of (message types, close codes) and the messages the client
+// writes are in internal/wire, the one copy the Go client shares; what a
+// sale room tells its shoppers (position, stock, admitted...) is in
+// internal/fanout, which builds it.
 type (
 	welcomeMsg struct {
 		Type       string   `json:"type"`
@@ -30,7 +34,7 @@ type (
 		State      waitingroom.State `json:"state"`
 		StartsAt   time.Time         `json:"starts_at"`
 		EndsAt     time.Time         `json:"ends_at"`
-		Stock      stockView         `json:"stock"`
+		Stock      fanout.StockMsg   `json:"stock"`
 		Waiting    int64             `json:"waiting"`
 		Message    string            `json:"message,omitempty"` // the operator's latest message
 		PrequeueAt time.Time         `json:"prequeue_at"`
@@ -47,57 +51,6 @@ type (
 		Token     string    `json:"token"`
 		ExpiresAt time.Time `json:"expires_at"`
 	}
-	stockView struct {
-		Type  string `json:"type,omitempty"`
-		Total int64  `json:"total"`
-		Left  int64  `json:"left"` // neither held nor sold
-		Held  int64  `json:"held"`
-		Sold  int64  `json:"sold"`
-		// AllHeld: nothing is left but units held by admitted shoppers; those
-		// waiting may still get one if a hold expires.
-		AllHeld bool `json:"all_held,omitempty"`
-	}
-	positionMsg struct {
-		Type     string      `json:"type"`
-		Position int64       `json:"position"` // 1 at the head
-		Ahead    int64       `json:"ahead"`
-		Waiting  int64       `json:"waiting"`       // everyone in the queue
-		ETA      *fanout.ETA `json:"eta,omitempty"` // absent while the queue cannot move
-	}
-	prequeueMsg struct {
-		Type     string    `json:"type"`
-		Ticket   int64     `json:"ticket"`    // the prequeue ticket, to find oneself in the published draw
-		SeedHash string    `json:"seed_hash"` // the commitment the draw will be checked against
-		StartsAt time.Time `json:"starts_at"` // when the draw happens
-	}
-	stateMsg struct {
-		Type     string            `json:"type"`
-		State    waitingroom.State `json:"state"`
-		Message  string            `json:"message,omitempty"`   // an operator's message to everyone
-		SeedHash string            `json:"seed_hash,omitempty"` // with prequeue: the draw's commitment
-		Seed     string            `json:"seed,omitempty"`      // with open after a draw: the revealed seed
-	}
-	admittedMsg struct {
-		Type          string    `json:"type"`
-		ReservationID string    `json:"reservation_id"`
-		Token         string    `json:"token"`
-		AdmittedAt    time.Time `json:"admitted_at"` // the admitter's tick that let the shopper out
-		ExpiresAt     time.Time `json:"expires_at"`
-		CheckoutURL   string    `json:"checkout_url"`
-	}
-	expiredMsg struct {
-		Type          string `json:"type"`
-		ReservationID string `json:"reservation_id"`
-	}
-	orderMsg struct {
-		Type          string `json:"type"`
-		ReservationID string `json:"reservation_id"`
-		OrderID       int64  `json:"order_id,omitempty"`
-		Status        string `json:"status"`
-	}
-	soldOutMsg struct {
-		Type string `json:"type"`
-	}
 	timeMsg struct {
 		Type       string `json:"type"`
 		ClientTime int64  `json:"client_time"`
@@ -105,19 +58,6 @@ type (
 	}
 	pongMsg struct {
 		Type string `json:"type"`
-	}
-	// leftMsg answers a leave: the shopper's place is given up. The
-	// shopper's other tabs that were waiting are told it too.
-	leftMsg struct {
-		Type string `json:"type"`
-	}
-	// noticeMsg tells the shoppers of a sale what is happening to the
-	// service itself: the node cannot reach the sale's data (degraded), or
-	// can again (recovered). The connection and the shopper's place stay.
-	noticeMsg struct {
-		Type    string `json:"type"`
-		Code    string `json:"code"` // noticeDegraded or noticeRecovered
-		Message string `json:"message"`
 	}
 	errorMsg struct {
 		Type    string             `json:"type"`
@@ -128,3 +68,23 @@ type (
 		RetryAfter int `json:"retry_after,omitempty"`
 	}
 )
+
+// writeTimeout bounds one write to a client the transport makes itself (a
+// refusal, the live dashboard's) and a departure's record as a socket ends.
+const writeTimeout = 5 * time.Second
+
+// encode marshals a message once; a broadcast sends the same bytes to all.
+func encode(msg any) []byte {
+	b, err := json.Marshal(msg)
+	if err != nil {
+		panic("encode protocol message: " + err.Error()) // our own types always encode
+	}
+	return b
+}
+
+// encodeError is the error message a shopper is told for err, from the one
+// error table: the fan-out engine's rooms tell it to flagged shoppers.
+func encodeError(err error) []byte {
+	p := problemFor(err)
+	return encode(errorMsg{Type: wire.MsgError, Code: p.code, Message: describe(p, err), RetryAfter: retryAfterOf(err)})
+}

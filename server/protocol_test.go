@@ -24,25 +24,25 @@ func TestEveryServerMessageEncodesAsItsGoldenFile(t *testing.T) {
 	at := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 	sale := saleView{ID: "s_golden", Name: "Runner", PriceCents: 12900, Currency: "EUR", State: waitingroom.StatePrequeue,
 		StartsAt: at, EndsAt: at.Add(time.Hour), PrequeueAt: at.Add(-15 * time.Minute), Waiting: 5000,
-		Stock: stockView{Total: 100, Left: 80, Held: 15, Sold: 5}, SeedHash: "4f92d4aafce60b9a817aa4481a4d21304fb41e4468f89cd02f3e75da435f4857"}
+		Stock: fanout.StockMsg{Total: 100, Left: 80, Held: 15, Sold: 5}, SeedHash: "4f92d4aafce60b9a817aa4481a4d21304fb41e4468f89cd02f3e75da435f4857"}
 	messages := map[string]any{
 		wire.MsgWelcome: welcomeMsg{Type: wire.MsgWelcome, Protocol: 1, ServerTime: at.UnixMilli(), Sale: sale,
 			You: youView{ShopperID: "v_golden"},
 			Pow: &wire.PowChallenge{Challenge: "ARAAAAGiHDuigD9PTYAqq_3tuQXm8RxLTOk.7qnE9IiavYhwBRoGKbp4peHY3GQThaRqBEcuvaaOcJE", Difficulty: 16}},
 		wire.MsgTime:     timeMsg{Type: wire.MsgTime, ClientTime: at.UnixMilli() - 40, ServerTime: at.UnixMilli()},
-		wire.MsgPrequeue: prequeueMsg{Type: wire.MsgPrequeue, Ticket: 17, SeedHash: "4f92d4aafce60b9a817aa4481a4d21304fb41e4468f89cd02f3e75da435f4857", StartsAt: at},
-		wire.MsgPosition: positionMsg{Type: wire.MsgPosition, Position: 412, Ahead: 411, Waiting: 5000, ETA: &fanout.ETA{Min: 36, Max: 78}},
-		wire.MsgStock:    stockView{Type: wire.MsgStock, Total: 100, Left: 0, Held: 20, Sold: 80, AllHeld: true},
-		wire.MsgState:    stateMsg{Type: wire.MsgState, State: waitingroom.StateOpen, Seed: "KQ2XH7"},
-		wire.MsgAdmitted: admittedMsg{Type: wire.MsgAdmitted, ReservationID: "r_golden", Token: "eyJ.x.y",
+		wire.MsgPrequeue: fanout.PrequeueMsg{Type: wire.MsgPrequeue, Ticket: 17, SeedHash: "4f92d4aafce60b9a817aa4481a4d21304fb41e4468f89cd02f3e75da435f4857", StartsAt: at},
+		wire.MsgPosition: fanout.PositionMsg{Type: wire.MsgPosition, Position: 412, Ahead: 411, Waiting: 5000, ETA: &fanout.ETA{Min: 36, Max: 78}},
+		wire.MsgStock:    fanout.StockMsg{Type: wire.MsgStock, Total: 100, Left: 0, Held: 20, Sold: 80, AllHeld: true},
+		wire.MsgState:    fanout.StateMsg{Type: wire.MsgState, State: waitingroom.StateOpen, Seed: "KQ2XH7"},
+		wire.MsgAdmitted: fanout.AdmittedMsg{Type: wire.MsgAdmitted, ReservationID: "r_golden", Token: "eyJ.x.y",
 			AdmittedAt: at, ExpiresAt: at.Add(5 * time.Minute), CheckoutURL: "https://foyer.example.com/v1/sales/s_golden/checkout"},
-		wire.MsgExpired: expiredMsg{Type: wire.MsgExpired, ReservationID: "r_golden"},
-		wire.MsgOrder:   orderMsg{Type: wire.MsgOrder, ReservationID: "r_golden", OrderID: 42, Status: "paid"},
-		wire.MsgSoldOut: soldOutMsg{Type: wire.MsgSoldOut},
+		wire.MsgExpired: fanout.ExpiredMsg{Type: wire.MsgExpired, ReservationID: "r_golden"},
+		wire.MsgOrder:   fanout.OrderMsg{Type: wire.MsgOrder, ReservationID: "r_golden", OrderID: 42, Status: "paid"},
+		wire.MsgSoldOut: fanout.SoldOutMsg{Type: wire.MsgSoldOut},
 		wire.MsgError:   errorMsg{Type: wire.MsgError, Code: "bad_message", Message: "bad message: unknown type \"teleport\""},
 		wire.MsgPong:    pongMsg{Type: wire.MsgPong},
-		wire.MsgLeft:    leftMsg{Type: wire.MsgLeft},
-		wire.MsgNotice:  noticeMsg{Type: wire.MsgNotice, Code: noticeDegraded, Message: "We are having trouble reaching our servers; your place is kept — please stay on this page"},
+		wire.MsgLeft:    fanout.LeftMsg{Type: wire.MsgLeft},
+		wire.MsgNotice:  fanout.NoticeMsg{Type: wire.MsgNotice, Code: fanout.NoticeDegraded, Message: "We are having trouble reaching our servers; your place is kept — please stay on this page"},
 	}
 	for _, typ := range wire.ServerMessageTypes {
 		msg, ok := messages[typ]

@@ -19,9 +19,11 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/fanout"
 	"github.com/foyerhq/foyer/internal/keyring"
 	"github.com/foyerhq/foyer/internal/livestats"
 	"github.com/foyerhq/foyer/internal/orderstream"
+	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -151,21 +153,33 @@ type Config struct {
 
 // Server is one gateway node's HTTP handler and its connected shoppers.
 type Server struct {
-	cfg   Config
-	deps  Deps
-	hub   *hub
-	joins *rate.Limiter // the node's ceiling on joins; nil when off
+	cfg     Config
+	deps    Deps
+	hub     *fanout.Hub
+	metrics *metrics
+	hooks   hooks         // test seams; all nil in a real node
+	joins   *rate.Limiter // the node's ceiling on joins; nil when off
 	// limiterWarned and countWarned are when a defence last warned that
 	// Redis was out of reach (Unix seconds), to warn once every ten.
 	limiterWarned, countWarned atomic.Int64
 	engine                     *gin.Engine
 }
 
+// hooks let a test of this package see or hold the node at a point of its
+// work. Nil hooks cost a comparison.
+type hooks struct {
+	// handling runs before a client message is handled, on the message's
+	// goroutine.
+	handling func(m wire.ClientMsg)
+}
+
 // New builds the routes.
 func New(cfg Config, deps Deps) *Server {
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{cfg: cfg, deps: deps}
-	s.hub = newHub(deps.Rooms, deps.Tokens, strings.TrimRight(cfg.PublicURL, "/"), deps.Log)
+	s := &Server{cfg: cfg, deps: deps, metrics: newMetrics()}
+	s.hub = fanout.New(fanout.Config{Feed: deps.Rooms, Tokens: deps.Tokens,
+		CheckoutBase: strings.TrimRight(cfg.PublicURL, "/"), Log: deps.Log,
+		Registerer: s.metrics.registry, EncodeError: encodeError})
 	s.joins = nodeJoinCeiling(cfg.Limits.MaxJoinsPerSecond)
 	e := gin.New()
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
@@ -224,7 +238,14 @@ func (s *Server) Handler() http.Handler { return s.engine }
 // Run serves the node's shoppers until ctx ends, then closes every shopper
 // connection with "going away", so the shoppers reconnect to another node.
 // (http.Server.Shutdown does not close hijacked connections.)
-func (s *Server) Run(ctx context.Context) error { return s.hub.run(ctx) }
+func (s *Server) Run(ctx context.Context) error { return s.hub.Run(ctx) }
+
+// Shoppers are the shoppers with a connection open on this node, by sale.
+// After an outage that made the node look dead, the composition root
+// (internal/app) records their presence again with them (the revived
+// callback of waitingroom.Presence.Run), so that none loses its place for
+// having stayed.
+func (s *Server) Shoppers() map[string][]string { return s.hub.Shoppers() }
 
 func (s *Server) readyz(c *gin.Context) {
 	type answer struct {

@@ -8,7 +8,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/foyerhq/foyer/checkout"
-	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -85,7 +84,7 @@ func (sg Signals) fastCheckout(r checkout.Receipt) bool {
 // and its tabs on this node have been told. A join that shows no signal
 // costs nothing more.
 func (ss *session) flagJoin(ctx context.Context, place waitingroom.Place) (_ waitingroom.Place, removed bool) {
-	signals := ss.s.cfg.Signals.forJoin(place, ss.room.startTime(), time.Now(), ss.ipSessions)
+	signals := ss.s.cfg.Signals.forJoin(place, ss.room.StartTime(), time.Now(), ss.ipSessions)
 	if len(signals) == 0 {
 		return place, false
 	}
@@ -109,10 +108,10 @@ func (ss *session) flagJoin(ctx context.Context, place waitingroom.Place) (_ wai
 		"signals", signals, "policy", out.Policy, "outcome", out.Outcome)
 	switch out.Outcome {
 	case waitingroom.FlagRemoved:
-		ss.room.lock(func() { ss.room.flagged(ss.shopper, ss.conn) })
+		ss.room.Flagged(ss.shopper, ss.conn)
 		return place, true
 	case waitingroom.FlagRequeued:
-		ss.room.lock(func() { ss.room.requeued(ss.shopper, out.Ticket, out.Position, ss.conn) })
+		ss.room.Requeued(ss.shopper, out.Ticket, out.Position, ss.conn)
 		place.Ticket, place.Position = out.Ticket, out.Position
 	}
 	return place, false
@@ -128,55 +127,5 @@ func (s *Server) flagCheckout(ctx context.Context, saleID string, r checkout.Rec
 	if _, err := s.deps.Rooms.Flag(ctx, saleID, r.Shopper, ip, []string{waitingroom.SignalFastCheckout}); err != nil {
 		s.deps.Log.Warn("record signals of automation", "sale", saleID, "shopper", r.Shopper,
 			"signals", waitingroom.SignalFastCheckout, "err", err)
-	}
-}
-
-// startTime is when the sale starts, as the room last read it.
-func (r *saleRoom) startTime() time.Time {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.startsAt
-}
-
-// lock runs f with r.mu held.
-func (r *saleRoom) lock(f func()) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	f()
-}
-
-// requeued moves a shopper's waiting tabs (and also, when not nil, the tab
-// whose join caused it) to the new ticket an operator's rule gave it behind
-// everyone. Its position rises this once, so the last one shown is
-// forgotten and the new one pushed; position 0 computes it from the room's
-// model. A tab already on the ticket is left alone. r.mu is held.
-func (r *saleRoom) requeued(shopper string, ticket, position int64, joining *conn) {
-	if ticket <= r.positions.Mark() {
-		return // admitted meanwhile: the admitted event tells the shopper
-	}
-	if position <= 0 {
-		position = r.positions.Of(ticket)
-	}
-	for _, c := range r.shoppers[shopper] {
-		if c.ticket == ticket || (c.status != connWaiting && c != joining) {
-			continue
-		}
-		c.status, c.ticket, c.lastPos, c.lastETA = connWaiting, ticket, 0, nil
-		r.pushPosition(c, position)
-	}
-}
-
-// flagged tells a shopper's tabs in the queue or the prequeue (and also,
-// when not nil, the tab whose join caused it) that an operator's rule took
-// the shopper out, with the error flagged. r.mu is held.
-func (r *saleRoom) flagged(shopper string, joining *conn) {
-	p := problemFor(waitingroom.ErrFlagged)
-	msg := encode(errorMsg{Type: wire.MsgError, Code: p.code, Message: describe(p, waitingroom.ErrFlagged)})
-	for _, c := range r.shoppers[shopper] {
-		if c.status != connWaiting && c.status != connPrequeue && c != joining {
-			continue
-		}
-		c.status, c.ticket, c.lastPos = connIdle, 0, 0
-		c.enqueue(msg)
 	}
 }

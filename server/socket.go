@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
 
+	"github.com/foyerhq/foyer/internal/fanout"
 	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
@@ -43,8 +44,8 @@ func (s *Server) shopperSocket(c *gin.Context) {
 		return
 	}
 	// The socket is counted from here to the end of its clean-up, so that
-	// a draining node waits for it before Redis is closed (hub.closeAll).
-	done, ok := s.hub.track()
+	// a draining node waits for it before Redis is closed (fanout.Hub.Run).
+	done, ok := s.hub.Track()
 	if !ok {
 		s.drainingSocket(c)
 		return
@@ -115,7 +116,7 @@ func (s *Server) shopperSocket(c *gin.Context) {
 	served = true
 	go func() {
 		defer done()
-		sess.serve(s.hub.ctx)
+		sess.serve(s.hub.Context())
 	}()
 }
 
@@ -130,7 +131,7 @@ func (s *Server) drainingSocket(c *gin.Context) {
 	if err != nil {
 		return // Accept has answered the request with the reason
 	}
-	ws.Close(statusGoingAway, "node draining: reconnect") //nolint:errcheck // the peer may be gone already
+	ws.Close(websocket.StatusGoingAway, "node draining: reconnect") //nolint:errcheck // the peer may be gone already
 }
 
 // socketSession makes the session of a socket opened with session=new, as
@@ -184,7 +185,7 @@ func joinAtOnce(v string) (bool, error) {
 // ends Read.
 func (ss *session) serve(ctx context.Context) {
 	for {
-		typ, data, err := ss.conn.ws.Read(context.Background())
+		typ, data, err := ss.conn.Read(context.Background())
 		if err != nil {
 			ss.ended(err) // closed by the client, by us, by the library (1009) or by a failure: endOf sorts them
 			break
@@ -213,18 +214,18 @@ func (ss *session) recoverMessage() {
 // panicked closes a socket whose answer panicked with v (1011), and logs
 // and counts it.
 func (ss *session) panicked(v any) {
-	ss.s.hub.metrics.panics.Inc()
+	ss.s.metrics.panics.Inc()
 	ss.s.deps.Log.Error("answering a shopper's message panicked", "sale", ss.saleID, "shopper", ss.shopper,
 		"panic", v, "stack", string(debug.Stack()))
-	ss.conn.close(websocket.StatusInternalError, "internal error")
+	ss.conn.Close(websocket.StatusInternalError, "internal error")
 }
 
 // end closes the connection, records the shopper's departure and gives back
 // the connection's places under the caps.
 func (ss *session) end(ctx context.Context) {
 	defer ss.release()
-	ss.conn.close(websocket.StatusNormalClosure, "")
-	if !ss.room.remove(ss.conn) {
+	ss.conn.Close(websocket.StatusNormalClosure, "")
+	if !ss.room.Remove(ss.conn) {
 		return
 	}
 	// The node may be stopping, but the departure must still be recorded.
@@ -245,12 +246,11 @@ func (s *Server) refuse(ctx context.Context, ws *websocket.Conn, err error, code
 	ws.Close(code, p.code) //nolint:errcheck // the peer may be gone already
 }
 
-func (s *Server) sendError(c *conn, err error) {
-	p := problemFor(err)
-	if p == internalProblem {
-		s.deps.Log.Error("shopper request failed", "shopper", c.shopper, "err", err)
+func (s *Server) sendError(c *fanout.Conn, err error) {
+	if problemFor(err) == internalProblem {
+		s.deps.Log.Error("shopper request failed", "shopper", c.Shopper(), "err", err)
 	}
-	c.enqueue(encode(errorMsg{Type: wire.MsgError, Code: p.code, Message: describe(p, err), RetryAfter: retryAfterOf(err)}))
+	c.Enqueue(encodeError(err))
 }
 
 // decodeClientMsg reads one message from a client: a JSON object of a type
@@ -271,8 +271,8 @@ type session struct {
 	s       *Server
 	saleID  string
 	shopper string
-	conn    *conn
-	room    *saleRoom
+	conn    *fanout.Conn
+	room    *fanout.Room
 	release func() // gives back the connection's places under the caps
 	addr    netip.Addr
 	budget  localBudget
@@ -287,7 +287,7 @@ type session struct {
 
 // onMessage answers one message from the client.
 func (ss *session) onMessage(ctx context.Context, typ websocket.MessageType, data []byte) {
-	ss.conn.heard()
+	ss.conn.Heard()
 	if typ != websocket.MessageText {
 		ss.s.sendError(ss.conn, fmt.Errorf("%w: binary frames are not part of the protocol", errBadMessage))
 		return
@@ -326,7 +326,7 @@ func (ss *session) limit(ctx context.Context, m wire.ClientMsg) error {
 }
 
 func (ss *session) handle(ctx context.Context, m wire.ClientMsg) error {
-	if hook := ss.s.hub.hooks.handling; hook != nil {
+	if hook := ss.s.hooks.handling; hook != nil {
 		hook(m)
 	}
 	switch m.Type {
@@ -340,7 +340,7 @@ func (ss *session) handle(ctx context.Context, m wire.ClientMsg) error {
 		if !waiting {
 			return errNotJoined
 		}
-		ss.room.left(ss.shopper, ss.conn)
+		ss.room.Left(ss.shopper, ss.conn)
 	case wire.CmdResume:
 		// The session token is the resume token: a connection with it
 		// already found its place. resume asks for the place again.
@@ -353,9 +353,9 @@ func (ss *session) handle(ctx context.Context, m wire.ClientMsg) error {
 		}
 		ss.show(ctx, place) // answers this tab even if its position did not fall
 	case wire.CmdTime:
-		ss.conn.enqueue(encode(timeMsg{Type: wire.MsgTime, ClientTime: m.ClientTime, ServerTime: time.Now().UnixMilli()}))
+		ss.conn.Enqueue(encode(timeMsg{Type: wire.MsgTime, ClientTime: m.ClientTime, ServerTime: time.Now().UnixMilli()}))
 	case wire.CmdPing:
-		ss.conn.enqueue(encode(pongMsg{Type: wire.MsgPong}))
+		ss.conn.Enqueue(encode(pongMsg{Type: wire.MsgPong}))
 	default:
 		return fmt.Errorf("%w: unknown type %q", errBadMessage, m.Type)
 	}

@@ -46,7 +46,7 @@ func endOf(err error, closedHere bool) socketEnd {
 
 // ended logs why the session's socket ended, when that was a failure.
 func (ss *session) ended(err error) {
-	if endOf(err, ss.conn.closedHere()) == endFailed {
+	if endOf(err, ss.conn.ClosedHere()) == endFailed {
 		ss.s.deps.Log.Warn("shopper socket failed", "sale", ss.saleID, "shopper", ss.shopper, "err", err)
 	}
 }

@@ -1,4 +1,4 @@
-package server
+package fanout
 
 import (
 	"cmp"
@@ -9,7 +9,6 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/foyerhq/foyer/internal/fanout"
 	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
@@ -37,13 +36,13 @@ const (
 	connOrdered                    // checked out
 )
 
-// conn is one shopper's WebSocket on this node. Its own goroutine reads;
+// Conn is one shopper's WebSocket on this node. Its own goroutine reads;
 // writing is done by the node's shared writers, so an idle connection costs
 // one goroutine. The status fields are guarded by the mutex of the sale room
 // the connection is in.
-type conn struct {
+type Conn struct {
 	ws      *websocket.Conn
-	out     *fanout.Corkable // what ws writes to; nil in tests of the room alone
+	out     *Corkable // what ws writes to; nil in tests of the room alone
 	shopper string
 	addr    netip.Addr // the client's IP, as the blocklist knows it (zero when unknown)
 	writers *writePool
@@ -54,7 +53,7 @@ type conn struct {
 	mu        sync.Mutex // guards queue, scheduled and closed
 	queue     [][]byte
 	scheduled bool // waiting for, or held by, a shared writer
-	held      bool // the socket is opening: its messages wait for letOut
+	held      bool // the socket is opening: its messages wait for LetOut
 	closed    bool
 	done      chan struct{}
 	once      sync.Once
@@ -62,7 +61,7 @@ type conn struct {
 	status      connStatus
 	ticket      int64
 	lastPos     int64
-	lastETA     *fanout.ETA // the last estimate sent, and the room's epoch then
+	lastETA     *ETA // the last estimate sent, and the room's epoch then
 	etaEpoch    int
 	reservation string // the reservation last told to the client
 	// told is the sale's state as last told to the client: its welcome's,
@@ -70,22 +69,24 @@ type conn struct {
 	told waitingroom.State
 }
 
-// newConn is a socket's connection, held: what it is sent waits for letOut.
-func newConn(ws *websocket.Conn, out *fanout.Corkable, shopper string, addr netip.Addr, h *hub, idleFor time.Duration) *conn {
-	c := &conn{ws: ws, out: out, shopper: shopper, addr: addr, writers: h.writers, metrics: h.metrics, idleFor: idleFor,
+// NewConn is a socket's connection to hub h, held: what it is sent waits
+// for LetOut. out is what ws writes to (hijacked, corkable); nil writes
+// uncorked. A client that sends nothing for idleFor is closed (wire.CloseIdle).
+func NewConn(ws *websocket.Conn, out *Corkable, shopper string, addr netip.Addr, h *Hub, idleFor time.Duration) *Conn {
+	c := &Conn{ws: ws, out: out, shopper: shopper, addr: addr, writers: h.writers, metrics: h.metrics, idleFor: idleFor,
 		held: true, done: make(chan struct{})}
 	c.metrics.connections.Inc()
 	c.metrics.open.Add(1)
-	c.idle = time.AfterFunc(idleFor, func() { c.close(wire.CloseIdle, "idle: nothing received") })
+	c.idle = time.AfterFunc(idleFor, func() { c.Close(wire.CloseIdle, "idle: nothing received") })
 	return c
 }
 
-// heard restarts the idle clock: the client is alive.
-func (c *conn) heard() { c.idle.Reset(c.idleFor) }
+// Heard restarts the idle clock: the client is alive.
+func (c *Conn) Heard() { c.idle.Reset(c.idleFor) }
 
-// enqueue hands a message to the shared writers without waiting. A client
+// Enqueue hands a message to the shared writers without waiting. A client
 // whose queue is full is too slow: it is cut off rather than slowing the others.
-func (c *conn) enqueue(msg []byte) {
+func (c *Conn) Enqueue(msg []byte) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -104,9 +105,9 @@ func (c *conn) enqueue(msg []byte) {
 	}
 }
 
-// letOut sends what was queued while the socket opened, and what comes
+// LetOut sends what was queued while the socket opened, and what comes
 // after as it comes.
-func (c *conn) letOut() {
+func (c *Conn) LetOut() {
 	c.mu.Lock()
 	c.held = false
 	schedule := c.claimWriter()
@@ -119,7 +120,7 @@ func (c *conn) letOut() {
 // claimWriter reports whether the connection is to go in line for a writer
 // now, and marks it in line: it has something to send, is open and let
 // out, and is not in line already. c.mu must be held.
-func (c *conn) claimWriter() bool {
+func (c *Conn) claimWriter() bool {
 	if c.held || c.closed || c.scheduled || len(c.queue) == 0 {
 		return false
 	}
@@ -129,13 +130,13 @@ func (c *conn) claimWriter() bool {
 
 // flush writes what is queued, then gives the writer back: a connection with
 // more to send goes to the back of the line, so none holds a writer for long.
-func (c *conn) flush() {
+func (c *Conn) flush() {
 	c.mu.Lock()
 	batch := c.queue
 	c.queue = nil
 	c.mu.Unlock()
 	if err := c.write(batch); err != nil {
-		c.close(websocket.StatusGoingAway, "write failed")
+		c.Close(websocket.StatusGoingAway, "write failed")
 	}
 	c.mu.Lock()
 	c.scheduled = false
@@ -146,10 +147,10 @@ func (c *conn) flush() {
 	}
 }
 
-// close ends the connection once, with a close code the client acts on.
+// Close ends the connection once, with a close code the client acts on.
 // The closing handshake waits for the client's answer, so it runs in the
 // background: the caller may hold a room's lock.
-func (c *conn) close(code websocket.StatusCode, reason string) {
+func (c *Conn) Close(code websocket.StatusCode, reason string) {
 	if first, unsent := c.markClosed(); first {
 		go c.closeAfter(unsent, code, reason)
 	}
@@ -159,17 +160,17 @@ func (c *conn) close(code websocket.StatusCode, reason string) {
 // frame: its socket buffer is full, so wire.CloseTooSlow could not get
 // through, and a graceful close would hold a writer and the buffers until
 // the write timeout.
-func (c *conn) cut() {
+func (c *Conn) cut() {
 	if first, _ := c.markClosed(); first {
 		c.metrics.dropped.Inc()
 		go c.ws.CloseNow() //nolint:errcheck // dropping is the point
 	}
 }
 
-// closeAndWait is close for a node that is about to exit: it returns once
+// CloseAndWait is Close for a node that is about to exit: it returns once
 // the close frame is out and answered (or the library's timeout passed), so
 // the client learns why before the process is gone.
-func (c *conn) closeAndWait(code websocket.StatusCode, reason string) {
+func (c *Conn) CloseAndWait(code websocket.StatusCode, reason string) {
 	if first, unsent := c.markClosed(); first {
 		c.closeAfter(unsent, code, reason)
 	}
@@ -178,14 +179,14 @@ func (c *conn) closeAndWait(code websocket.StatusCode, reason string) {
 // closeAfter sends what a socket closed while it opened was told (its
 // welcome, with the session made for it, and why it closes), then the
 // close frame.
-func (c *conn) closeAfter(unsent [][]byte, code websocket.StatusCode, reason string) {
+func (c *Conn) closeAfter(unsent [][]byte, code websocket.StatusCode, reason string) {
 	_ = c.write(unsent)      // a close follows either way
 	c.ws.Close(code, reason) //nolint:errcheck // the peer may be gone already
 }
 
 // write writes messages in order, up to the first that fails; several
 // leave in one write.
-func (c *conn) write(msgs [][]byte) error {
+func (c *Conn) write(msgs [][]byte) error {
 	corked := len(msgs) > 1 && c.out != nil
 	if corked {
 		c.out.Cork()
@@ -205,8 +206,9 @@ func (c *conn) write(msgs [][]byte) error {
 	return err
 }
 
-// closedHere reports whether this node has closed the connection.
-func (c *conn) closedHere() bool {
+// ClosedHere reports whether this node has closed the connection: the
+// reader's error is then only the echo of that close.
+func (c *Conn) ClosedHere() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.closed
@@ -217,7 +219,7 @@ func (c *conn) closedHere() bool {
 // told: no writer has taken that yet, and the closer sends it. What is
 // queued for an open connection is dropped; a writer may be sending the
 // rest.
-func (c *conn) markClosed() (first bool, unsent [][]byte) {
+func (c *Conn) markClosed() (first bool, unsent [][]byte) {
 	c.once.Do(func() {
 		first = true
 		c.metrics.connections.Dec()
@@ -232,4 +234,16 @@ func (c *conn) markClosed() (first bool, unsent [][]byte) {
 		close(c.done)
 	})
 	return first, unsent
+}
+
+// Shopper is the shopper whose connection this is.
+func (c *Conn) Shopper() string { return c.shopper }
+
+// Told records the sale's state as the connection's welcome told it, before
+// it enters its room: the room retells a state that changed since.
+func (c *Conn) Told(s waitingroom.State) { c.told = s }
+
+// Read reads the client's next message (websocket.Conn.Read).
+func (c *Conn) Read(ctx context.Context) (websocket.MessageType, []byte, error) {
+	return c.ws.Read(ctx)
 }

@@ -1,4 +1,4 @@
-package server
+package fanout
 
 import "sync"
 
@@ -15,7 +15,7 @@ type writePool struct {
 	n       int // how many writers start runs
 	mu      sync.Mutex
 	wake    *sync.Cond
-	ready   []*conn
+	ready   []*Conn
 	started bool
 	stopped bool
 	writers sync.WaitGroup
@@ -48,7 +48,7 @@ func (p *writePool) start() {
 }
 
 // schedule puts a connection in line for a writer.
-func (p *writePool) schedule(c *conn) {
+func (p *writePool) schedule(c *Conn) {
 	p.mu.Lock()
 	p.ready = append(p.ready, c)
 	p.mu.Unlock()

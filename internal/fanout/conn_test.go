@@ -1,7 +1,8 @@
-package server
+package fanout
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
@@ -9,7 +10,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/gin-gonic/gin"
 )
 
 // A socket closed while it opens (its room would not take it, the node
@@ -17,23 +17,20 @@ import (
 // session made for it, and then the close: nothing a writer could have
 // sent is lost to the wait.
 func TestASocketClosedWhileItOpensIsToldWhatItWasToldThenClosed(t *testing.T) {
-	gin.SetMode(gin.TestMode)
-	h := &hub{writers: newWritePool(2), metrics: newMetrics()}
+	h := &Hub{writers: newWritePool(2), metrics: newMetrics(nil)}
 	defer h.writers.stop()
-	r := gin.New()
-	r.GET("/ws", func(c *gin.Context) {
-		upgrade := &smallBuffers{ResponseWriter: c.Writer}
-		ws, err := websocket.Accept(upgrade, c.Request, nil)
+	handler := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		ws, err := websocket.Accept(w, req, nil)
 		if err != nil {
 			return
 		}
-		conn := newConn(ws, upgrade.conn, "v_closed", netip.Addr{}, h, time.Minute)
-		conn.enqueue([]byte(`{"type":"welcome"}`))
-		conn.enqueue([]byte(`{"type":"error","code":"unavailable"}`))
-		conn.close(websocket.StatusTryAgainLater, "try again")
-		conn.letOut() // as open's deferred call does: the socket is closed already
+		conn := NewConn(ws, nil, "v_closed", netip.Addr{}, h, time.Minute)
+		conn.Enqueue([]byte(`{"type":"welcome"}`))
+		conn.Enqueue([]byte(`{"type":"error","code":"unavailable"}`))
+		conn.Close(websocket.StatusTryAgainLater, "try again")
+		conn.LetOut() // as the transport's deferred call does: the socket is closed already
 	})
-	srv := httptest.NewServer(r)
+	srv := httptest.NewServer(handler)
 	defer srv.Close()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

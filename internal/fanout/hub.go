@@ -1,20 +1,17 @@
-package server
+package fanout
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"sync"
 	"time"
 
-	"github.com/foyerhq/foyer/internal/wire"
+	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/foyerhq/foyer/waitingroom"
 )
-
-// pushEvery is how often a sale room pushes positions and stock: at most
-// once a second per shopper, as the protocol promises.
-const pushEvery = time.Second
 
 // idleRoomTTL is how long a sale room with no shoppers on this node keeps
 // following its sale before it stops.
@@ -41,19 +38,51 @@ type TokenIssuer interface {
 	Issue(saleID string, r waitingroom.Reservation) (string, error)
 }
 
-// hub holds this node's sale rooms: one per sale it has shoppers of.
-type hub struct {
-	rooms        SaleFeed
+// Config is what a hub needs from the node that runs it.
+type Config struct {
+	// Feed is the queue the rooms read their sales from.
+	Feed SaleFeed
+	// Tokens signs the checkout tokens of admitted shoppers.
+	Tokens TokenIssuer
+	// CheckoutBase is the node's public URL, without a trailing slash: an
+	// admitted message's checkout_url starts with it.
+	CheckoutBase string
+	// Log receives the rooms' warnings and errors.
+	Log *slog.Logger
+	// Registerer takes the engine's Prometheus series (connections open,
+	// slow clients dropped). Nil registers them nowhere.
+	Registerer prometheus.Registerer
+	// EncodeError encodes the error message a shopper is told when an
+	// operator's rule on flagged shoppers takes it out of the queue
+	// (waitingroom.ErrFlagged): the error table is the transport's.
+	// Required.
+	EncodeError func(error) []byte
+	// Hooks are for tests only; a real node leaves them nil.
+	Hooks Hooks
+}
+
+// Hooks let a test see or hold the engine at a point of its work. They are
+// for tests only: nil hooks cost a comparison.
+type Hooks struct {
+	// ReadingTickets runs before a room reads the draw's tickets from the
+	// feed (placeDrawn), outside every lock.
+	ReadingTickets func(saleID string)
+}
+
+// Hub holds this node's sale rooms: one per sale it has shoppers of.
+type Hub struct {
+	feed         SaleFeed
 	tokens       TokenIssuer
 	checkoutBase string
 	log          *slog.Logger
+	encodeError  func(error) []byte
+	hooks        Hooks
 
 	ctx    context.Context // ends when the node stops
 	cancel context.CancelFunc
 
 	writers *writePool
 	metrics *metrics
-	hooks   hooks // test seams; all nil in a real node
 
 	// sockets counts the shopper sockets being opened or served, from the
 	// handler's start to the end of their session's clean-up (departure,
@@ -65,25 +94,15 @@ type hub struct {
 	roomLoops sync.WaitGroup
 
 	mu       sync.Mutex
-	sales    map[string]*saleRoom
+	sales    map[string]*Room
 	draining bool // set by closeAll: no one enters any more
 }
 
-// hooks let a test of this package see or hold the engine at a point of
-// its work. Nil hooks cost a comparison.
-type hooks struct {
-	// readingTickets runs before a room reads the draw's tickets from
-	// Redis (placeDrawn), outside every lock.
-	readingTickets func(saleID string)
-	// handling runs before a client message is handled, on the message's
-	// goroutine.
-	handling func(m wire.ClientMsg)
-}
-
-// track counts a shopper socket the node starts to handle; done, called
+// Track counts a shopper socket the node starts to handle; done, called
 // once its session's clean-up has run, uncounts it. ok is false on a
-// draining node, which takes no more sockets.
-func (h *hub) track() (done func(), ok bool) {
+// draining node, which takes no more sockets. Run's drain waits for every
+// socket tracked.
+func (h *Hub) Track() (done func(), ok bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.draining {
@@ -93,53 +112,66 @@ func (h *hub) track() (done func(), ok bool) {
 	return h.sockets.Done, true
 }
 
-// isDraining reports whether the node is shutting down: it welcomes no one.
-func (h *hub) isDraining() bool {
+// IsDraining reports whether the node is shutting down: it welcomes no one.
+func (h *Hub) IsDraining() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.draining
 }
 
-// following returns the node's room of the sale, or nil when the node does
+// Following returns the node's room of the sale, or nil when the node does
 // not follow the sale (yet).
-func (h *hub) following(saleID string) *saleRoom {
+func (h *Hub) Following(saleID string) *Room {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.sales[saleID]
 }
 
-// errDraining refuses a connection to a node that is shutting down.
-var errDraining = errors.New("node draining")
+// ErrDraining refuses a connection to a node that is shutting down.
+var ErrDraining = errors.New("node draining")
 
-func newHub(rooms SaleFeed, tokens TokenIssuer, publicURL string, log *slog.Logger) *hub {
+// New makes a node's hub; Run starts its writers.
+func New(cfg Config) *Hub {
+	// The hub's context ends when Run drains the node, not with a request:
+	// it is the rooms' and the sessions' lifetime.
 	ctx, cancel := context.WithCancel(context.Background())
-	return &hub{rooms: rooms, tokens: tokens, checkoutBase: publicURL, log: log,
-		ctx: ctx, cancel: cancel, sales: map[string]*saleRoom{}, writers: newWritePool(writerCount),
-		metrics: newMetrics()}
+	return &Hub{feed: cfg.Feed, tokens: cfg.Tokens, checkoutBase: cfg.CheckoutBase, log: cfg.Log,
+		encodeError: cfg.EncodeError, hooks: cfg.Hooks,
+		ctx: ctx, cancel: cancel, sales: map[string]*Room{}, writers: newWritePool(writerCount),
+		metrics: newMetrics(cfg.Registerer)}
 }
 
-// run starts the node's writers, waits for ctx, then drains the node:
+// Context ends when the node has drained: what a session does on behalf
+// of its shopper lives as long as it.
+func (h *Hub) Context() context.Context { return h.ctx }
+
+// Open is how many shopper connections are open on this node, for its
+// ceiling.
+func (h *Hub) Open() int64 { return h.metrics.open.Load() }
+
+// Run starts the node's writers, waits for ctx, then drains the node:
 // every shopper is told to reconnect elsewhere, every session's clean-up
 // runs, then every room and writer stops. When it returns, no goroutine of
 // the hub is left, and nothing of it will use Redis again.
-func (h *hub) run(ctx context.Context) error {
+func (h *Hub) Run(ctx context.Context) error {
 	h.writers.start()
 	<-ctx.Done()
 	h.closeAll()
 	return nil
 }
 
-// enter puts a connection into its sale's room, starting the room if this is
-// the node's first shopper of the sale. It never holds the hub's lock while
+// Enter puts a connection into its sale's room, starting the room if this is
+// the node's first shopper of the sale; st is the sale's status as the
+// connection's welcome told it. It returns ErrDraining once the node drains. It never holds the hub's lock while
 // it waits for a room's: a room busy with its sale delays only its own
 // sale's openings.
-func (h *hub) enter(ctx context.Context, st waitingroom.Status, c *conn) (*saleRoom, error) {
+func (h *Hub) Enter(ctx context.Context, st waitingroom.Status, c *Conn) (*Room, error) {
 	saleID := st.SaleID
 	for {
 		h.mu.Lock()
 		if h.draining {
 			h.mu.Unlock()
-			return nil, errDraining
+			return nil, ErrDraining
 		}
 		if r := h.sales[saleID]; r != nil {
 			// Counted as entering under the hub's lock, so retire cannot
@@ -149,18 +181,18 @@ func (h *hub) enter(ctx context.Context, st waitingroom.Status, c *conn) (*saleR
 			ok := r.register(c, st)
 			r.entering.Add(-1)
 			if !ok {
-				return nil, errDraining
+				return nil, ErrDraining
 			}
 			return r, nil
 		}
 		h.mu.Unlock()
 		// The room's starting view is read without the lock; if another
 		// connection started the room meanwhile, the loop joins that one.
-		view, err := h.rooms.View(ctx, saleID)
+		view, err := h.feed.View(ctx, saleID)
 		if err != nil {
 			return nil, err
 		}
-		fresh := newSaleRoom(h, view, st)
+		fresh := newRoom(h, view, st)
 		h.mu.Lock()
 		if h.sales[saleID] == nil && !h.draining {
 			h.sales[saleID] = fresh
@@ -174,7 +206,7 @@ func (h *hub) enter(ctx context.Context, st waitingroom.Status, c *conn) (*saleR
 
 // retire stops a room that has had no shoppers for idleRoomTTL. It reads
 // the room's counts without the room's lock.
-func (h *hub) retire(r *saleRoom, now time.Time) bool {
+func (h *Hub) retire(r *Room, now time.Time) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if r.entering.Load() > 0 || r.members.Load() > 0 || now.Sub(time.Unix(0, r.emptySince.Load())) < idleRoomTTL {
@@ -185,23 +217,31 @@ func (h *hub) retire(r *saleRoom, now time.Time) bool {
 	return true
 }
 
+// rooms are the rooms the node follows now, taken under the hub's lock
+// and looked at after it: the hub's lock never waits on a room's.
+func (h *Hub) rooms() []*Room {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	rooms := make([]*Room, 0, len(h.sales))
+	for _, r := range h.sales {
+		rooms = append(rooms, r)
+	}
+	return rooms
+}
+
 // closeAll tells every shopper on this node to reconnect elsewhere, waits
 // for every session's clean-up, then stops the rooms and the writers and
 // waits for them.
-func (h *hub) closeAll() {
+func (h *Hub) closeAll() {
 	h.mu.Lock()
 	if h.draining {
 		h.mu.Unlock()
 		return
 	}
 	h.draining = true
-	rooms := make([]*saleRoom, 0, len(h.sales))
-	for _, r := range h.sales {
-		rooms = append(rooms, r)
-	}
 	h.mu.Unlock()
-	var conns []*conn
-	for _, r := range rooms {
+	var conns []*Conn
+	for _, r := range h.rooms() {
 		r.mu.Lock()
 		r.closing = true // a socket still entering is refused, not missed
 		for c := range r.conns {
@@ -211,20 +251,11 @@ func (h *hub) closeAll() {
 	}
 	var wg sync.WaitGroup
 	for _, c := range conns {
-		wg.Go(func() { c.closeAndWait(statusGoingAway, "node draining: reconnect") })
+		wg.Go(func() { c.CloseAndWait(websocket.StatusGoingAway, "node draining: reconnect") })
 	}
 	wg.Wait()
 	h.sockets.Wait()
 	h.cancel()
 	h.roomLoops.Wait()
 	h.writers.stop()
-}
-
-// encode marshals a message once; a broadcast sends the same bytes to all.
-func encode(msg any) []byte {
-	b, err := json.Marshal(msg)
-	if err != nil {
-		panic("encode protocol message: " + err.Error()) // our own types always encode
-	}
-	return b
 }

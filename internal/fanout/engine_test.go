@@ -1,4 +1,4 @@
-package server
+package fanout
 
 import (
 	"encoding/json"
@@ -15,20 +15,20 @@ import (
 
 // bareRoom is a sale room alone: no sockets, no Redis; what its shoppers are
 // told stays in their connections' queues (they are never let out).
-func bareRoom(t *testing.T) *saleRoom {
+func bareRoom(t *testing.T) *Room {
 	t.Helper()
 	ring, err := keyring.New(keyring.NewSeed())
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &hub{tokens: checkout.NewTokens(ring), metrics: newMetrics(), log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	return &saleRoom{h: h, id: "s_bare", conns: map[*conn]struct{}{}, shoppers: map[string][]*conn{},
+	h := &Hub{tokens: checkout.NewTokens(ring), metrics: newMetrics(nil), log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	return &Room{h: h, id: "s_bare", conns: map[*Conn]struct{}{}, shoppers: map[string][]*Conn{},
 		positions: waitingroom.NewPositions(waitingroom.View{}), state: waitingroom.StateOpen, rate: 10}
 }
 
 // held is a shopper's tab in the room whose messages stay queued.
-func (r *saleRoom) heldTab(shopper string, status connStatus) *conn {
-	c := &conn{shopper: shopper, status: status, held: true, metrics: r.h.metrics}
+func (r *Room) heldTab(shopper string, status connStatus) *Conn {
+	c := &Conn{shopper: shopper, status: status, held: true, metrics: r.h.metrics}
 	r.conns[c] = struct{}{}
 	r.shoppers[shopper] = append(r.shoppers[shopper], c)
 	return c
@@ -39,12 +39,12 @@ func (r *saleRoom) heldTab(shopper string, status connStatus) *conn {
 // the head of the queue was shown {0, 0}, a wait of nothing.
 func TestAShopperAtTheHeadIsShownNoEstimateWhileEveryUnitIsHeld(t *testing.T) {
 	r := bareRoom(t)
-	r.stock = stockView{Type: wire.MsgStock, Total: 10, Left: 0, Held: 10, AllHeld: true}
+	r.stock = StockMsg{Type: wire.MsgStock, Total: 10, Left: 0, Held: 10, AllHeld: true}
 	c := r.heldTab("v_head", connWaiting)
 	r.mu.Lock()
 	r.pushPosition(c, 1)
 	r.mu.Unlock()
-	var m positionMsg
+	var m PositionMsg
 	if err := json.Unmarshal(c.queue[0], &m); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestAPrequeueShopperAdmittedBeforeTheDrawEndsIsShownItsPositionFirst(t *tes
 	if got := types(t, c.queue); !slices.Equal(got, []string{wire.MsgPosition, wire.MsgAdmitted}) {
 		t.Fatalf("the drawn shopper was told %v, want a position then admitted", got)
 	}
-	var m positionMsg
+	var m PositionMsg
 	if err := json.Unmarshal(c.queue[0], &m); err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestAPrequeueShopperAdmittedBeforeTheDrawEndsIsShownItsPositionFirst(t *tes
 // same bytes go to every tab.
 func TestAShopperWithSeveralTabsIsSignedOneTokenPerAdmission(t *testing.T) {
 	r := bareRoom(t)
-	tabs := []*conn{r.heldTab("v_tabs", connWaiting), r.heldTab("v_tabs", connWaiting), r.heldTab("v_tabs", connWaiting)}
+	tabs := []*Conn{r.heldTab("v_tabs", connWaiting), r.heldTab("v_tabs", connWaiting), r.heldTab("v_tabs", connWaiting)}
 	r.applyEvent(waitingroom.Event{Type: waitingroom.EventAdmitted, Mark: 1, Admitted: []waitingroom.Reservation{
 		{ID: "r_n_1", Shopper: "v_tabs", Ticket: 1, ExpiresAtMs: 1},
 	}})

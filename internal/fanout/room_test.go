@@ -1,4 +1,4 @@
-package server
+package fanout
 
 import (
 	"encoding/json"
@@ -15,15 +15,15 @@ import (
 // so, for the caller to look the reservation up; a tab the event did tell
 // needs nothing more.
 func TestPlacingAShopperAdmittedBeforeItsTabCameInAsksForItsReservation(t *testing.T) {
-	r := &saleRoom{shoppers: map[string][]*conn{}, positions: waitingroom.NewPositions(waitingroom.View{Mark: 5})}
-	late := &conn{shopper: "late", status: connIdle}
-	r.shoppers["late"] = []*conn{late}
-	if r.place("late", 3, 1, nil) {
+	r := &Room{shoppers: map[string][]*Conn{}, positions: waitingroom.NewPositions(waitingroom.View{Mark: 5})}
+	late := &Conn{shopper: "late", status: connIdle}
+	r.shoppers["late"] = []*Conn{late}
+	if r.Place("late", 3, 1, nil) {
 		t.Error("a tab that missed its admission was taken for told")
 	}
-	told := &conn{shopper: "told", status: connAdmitted, reservation: "r_x_3"}
-	r.shoppers["told"] = []*conn{told}
-	if !r.place("told", 3, 1, nil) {
+	told := &Conn{shopper: "told", status: connAdmitted, reservation: "r_x_3"}
+	r.shoppers["told"] = []*Conn{told}
+	if !r.Place("told", 3, 1, nil) {
 		t.Error("a tab the admitted event told asks for its reservation again")
 	}
 	if told.status != connAdmitted || late.status != connIdle {
@@ -37,15 +37,15 @@ func TestPlacingAShopperAdmittedBeforeItsTabCameInAsksForItsReservation(t *testi
 // tells it the state and that it lost out; a tab that heard the change is
 // told nothing again.
 func TestARoomRetellsTheStateToATabThatCameInAfterItChanged(t *testing.T) {
-	r := &saleRoom{conns: map[*conn]struct{}{}, shoppers: map[string][]*conn{},
+	r := &Room{conns: map[*Conn]struct{}{}, shoppers: map[string][]*Conn{},
 		positions: waitingroom.NewPositions(waitingroom.View{}), state: waitingroom.StateSoldOut}
-	late := &conn{shopper: "late", status: connWaiting, ticket: 7, told: waitingroom.StateOpen, scheduled: true}
-	heard := &conn{shopper: "heard", status: connIdle, told: waitingroom.StateSoldOut, scheduled: true}
-	for _, c := range []*conn{late, heard} {
+	late := &Conn{shopper: "late", status: connWaiting, ticket: 7, told: waitingroom.StateOpen, scheduled: true}
+	heard := &Conn{shopper: "heard", status: connIdle, told: waitingroom.StateSoldOut, scheduled: true}
+	for _, c := range []*Conn{late, heard} {
 		r.conns[c] = struct{}{}
-		r.shoppers[c.shopper] = []*conn{c}
+		r.shoppers[c.shopper] = []*Conn{c}
 	}
-	r.stock = stockView{Type: wire.MsgStock, Total: 10, Sold: 10}
+	r.stock = StockMsg{Type: wire.MsgStock, Total: 10, Sold: 10}
 	r.push(waitingroom.Status{State: waitingroom.StateSoldOut, Stock: 10, Sold: 10})
 
 	if got := types(t, late.queue); !slices.Equal(got, []string{wire.MsgState, wire.MsgSoldOut}) {

@@ -1,4 +1,4 @@
-package server
+package fanout
 
 import (
 	"time"
@@ -17,15 +17,15 @@ const degradedAfter = 2 * time.Second
 
 // The codes of a notice message.
 const (
-	noticeDegraded  = "degraded"  // the node cannot reach the sale's data: connection and place are kept
-	noticeRecovered = "recovered" // it can again
+	NoticeDegraded  = "degraded"  // the node cannot reach the sale's data: connection and place are kept
+	NoticeRecovered = "recovered" // it can again
 )
 
 // The two notices, encoded once: every shopper of a room gets the same bytes.
 var (
-	degradedNotice = encode(noticeMsg{Type: wire.MsgNotice, Code: noticeDegraded,
+	degradedNotice = encode(NoticeMsg{Type: wire.MsgNotice, Code: NoticeDegraded,
 		Message: "We are having trouble reaching our servers; your place is kept — please stay on this page"})
-	recoveredNotice = encode(noticeMsg{Type: wire.MsgNotice, Code: noticeRecovered,
+	recoveredNotice = encode(NoticeMsg{Type: wire.MsgNotice, Code: NoticeRecovered,
 		Message: "We are back: thank you for waiting"})
 )
 
@@ -41,7 +41,7 @@ type outage struct {
 // shoppers are told, once. Their connections stay open: the place of a
 // shopper is in Redis, not in its connection, so there is nothing to gain by
 // sending a crowd to reconnect to a node that can serve them no better.
-func (r *saleRoom) readFailed(started time.Time, what string, err error) {
+func (r *Room) readFailed(started time.Time, what string, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.outage.failingSince.IsZero() {
@@ -59,7 +59,7 @@ func (r *saleRoom) readFailed(started time.Time, what string, err error) {
 
 // readSucceeded records that a read of the sale's data succeeded, and tells
 // the shoppers that were told degraded that it is over.
-func (r *saleRoom) readSucceeded() {
+func (r *Room) readSucceeded() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.outage.failingSince.IsZero() {
@@ -75,16 +75,10 @@ func (r *saleRoom) readSucceeded() {
 
 // Shoppers are the shoppers with a connection open on this node, by sale.
 // After an outage that made the node look dead, the composition root
-// (internal/app) records their presence again with them (the revived
-// callback of waitingroom.Presence.Run), so that none loses its place for
-// having stayed.
-func (s *Server) Shoppers() map[string][]string {
-	s.hub.mu.Lock()
-	rooms := make([]*saleRoom, 0, len(s.hub.sales))
-	for _, r := range s.hub.sales {
-		rooms = append(rooms, r)
-	}
-	s.hub.mu.Unlock()
+// (internal/app, through server.Server.Shoppers) records their presence
+// again with them, so that none loses its place for having stayed.
+func (h *Hub) Shoppers() map[string][]string {
+	rooms := h.rooms()
 	out := make(map[string][]string, len(rooms))
 	for _, r := range rooms {
 		r.mu.Lock()

@@ -1,4 +1,4 @@
-package server
+package fanout
 
 import (
 	"time"
@@ -16,7 +16,7 @@ import (
 
 // admitted applies an admitted event: the mark moves, and each admitted
 // shopper's tabs get the reservation token, signed once per shopper.
-func (r *saleRoom) admitted(e waitingroom.Event) {
+func (r *Room) admitted(e waitingroom.Event) {
 	r.mu.Lock()
 	// A prequeue shopper drawn to the first places may be admitted before
 	// the draw's end tells this node its ticket: its tabs are told the
@@ -56,7 +56,7 @@ func (r *saleRoom) admitted(e waitingroom.Event) {
 
 // untold reports whether one of the shopper's tabs has not been told the
 // reservation yet. r.mu is held.
-func (r *saleRoom) untold(res waitingroom.Reservation) bool {
+func (r *Room) untold(res waitingroom.Reservation) bool {
 	for _, c := range r.shoppers[res.Shopper] {
 		if c.reservation != res.ID {
 			return true
@@ -67,13 +67,13 @@ func (r *saleRoom) untold(res waitingroom.Reservation) bool {
 
 // admittedMsg signs a reservation's token and encodes the admitted message,
 // or returns nil (logged) when the token cannot be signed. Never under r.mu.
-func (r *saleRoom) admittedMsg(res waitingroom.Reservation) []byte {
+func (r *Room) admittedMsg(res waitingroom.Reservation) []byte {
 	token, err := r.h.tokens.Issue(r.id, res)
 	if err != nil {
 		r.h.log.Error("issue reservation token", "sale", r.id, "reservation", res.ID, "err", err)
 		return nil
 	}
-	return encode(admittedMsg{
+	return encode(AdmittedMsg{
 		Type: wire.MsgAdmitted, ReservationID: res.ID, Token: token, AdmittedAt: res.AdmittedAt().UTC(), ExpiresAt: res.ExpiresAt().UTC(),
 		CheckoutURL: r.h.checkoutBase + "/v1/sales/" + r.id + "/checkout",
 	})
@@ -83,17 +83,17 @@ func (r *saleRoom) admittedMsg(res waitingroom.Reservation) []byte {
 // unless again (the tab asked where it stands: every join and resume is
 // answered). A nil msg (no token could be signed) tells nothing. r.mu is
 // held.
-func (r *saleRoom) admit(c *conn, res waitingroom.Reservation, msg []byte, again bool) {
+func (r *Room) admit(c *Conn, res waitingroom.Reservation, msg []byte, again bool) {
 	if msg == nil || (c.reservation == res.ID && !again) {
 		return
 	}
 	c.status, c.reservation, c.ticket = connAdmitted, res.ID, 0
-	c.enqueue(msg)
+	c.Enqueue(msg)
 }
 
-// reservation tells a shopper's tabs about a reservation found on joining;
+// Reservation tells a shopper's tabs about a reservation found on joining;
 // asking, the tab that asked, is told it even if it was told before.
-func (r *saleRoom) reservation(shopper string, res waitingroom.Reservation, asking *conn) {
+func (r *Room) Reservation(shopper string, res waitingroom.Reservation, asking *Conn) {
 	var admitted []byte
 	if res.Status == "held" {
 		admitted = r.admittedMsg(res) // signed before the lock, not under it
@@ -107,7 +107,7 @@ func (r *saleRoom) reservation(shopper string, res waitingroom.Reservation, aski
 		case "confirmed":
 			if c.status != connOrdered || c == asking {
 				c.status, c.reservation = connOrdered, res.ID
-				c.enqueue(encode(orderMsg{Type: wire.MsgOrder, ReservationID: res.ID, Status: "confirmed"}))
+				c.Enqueue(encode(OrderMsg{Type: wire.MsgOrder, ReservationID: res.ID, Status: "confirmed"}))
 			}
 		}
 	}
@@ -116,7 +116,7 @@ func (r *saleRoom) reservation(shopper string, res waitingroom.Reservation, aski
 // placeDrawn gives the node's prequeue shoppers the tickets the draw gave
 // them, and their first positions. It reads the tickets from Redis, a round
 // trip per thousand of this node's shoppers, without holding r.mu.
-func (r *saleRoom) placeDrawn() {
+func (r *Room) placeDrawn() {
 	r.mu.Lock()
 	r.drawn = true // from now on a prequeue joiner looks its drawn place up itself
 	var shoppers []string
@@ -132,10 +132,10 @@ func (r *saleRoom) placeDrawn() {
 	if len(shoppers) == 0 {
 		return
 	}
-	if hook := r.h.hooks.readingTickets; hook != nil {
+	if hook := r.h.hooks.ReadingTickets; hook != nil {
 		hook(r.id)
 	}
-	tickets, err := r.h.rooms.Tickets(r.ctx, r.id, shoppers)
+	tickets, err := r.h.feed.Tickets(r.ctx, r.id, shoppers)
 	if err != nil {
 		r.h.log.Error("read drawn tickets", "sale", r.id, "err", err)
 		return

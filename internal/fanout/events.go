@@ -1,0 +1,142 @@
+package fanout
+
+import (
+	"time"
+
+	"github.com/foyerhq/foyer/internal/clock"
+	"github.com/foyerhq/foyer/internal/wire"
+	"github.com/foyerhq/foyer/waitingroom"
+)
+
+// A room follows its sale's event stream: each event is applied as it
+// comes, in order, and told to the shoppers it concerns. The events that
+// need the queue or a signature are admitting.go's.
+
+// eventBlock is how long one read of the event stream waits for news; it also
+// bounds how long a stopped room's reader lingers.
+const eventBlock = time.Second
+
+// follow applies the sale's events as they come, until the room stops.
+func (r *Room) follow() {
+	for r.ctx.Err() == nil {
+		started := time.Now()
+		events, err := r.h.feed.Events(r.ctx, r.id, r.lastID, eventBlock, 1000)
+		if err != nil {
+			if r.ctx.Err() == nil {
+				r.readFailed(started, "read sale events", err)
+				_ = clock.Sleep(r.ctx, time.Second) // the loop ends if the room stopped
+			}
+			continue
+		}
+		r.readSucceeded()
+		if len(events) == 0 {
+			continue
+		}
+		for _, e := range events {
+			r.applyEvent(e)
+		}
+		r.lastID = events[len(events)-1].ID // follow's own: no lock
+	}
+}
+
+// applyEvent applies one event. The two that need Redis or signing (the
+// draw's tickets, the admitted shoppers' tokens) do that work between two
+// short holds of r.mu, never under it: a room's lock guards memory only, so
+// one sale's draw of thousands of shoppers delays no one else. Events are
+// applied one after the other, so a shopper drawn and then admitted is told
+// its position before its admission.
+func (r *Room) applyEvent(e waitingroom.Event) {
+	switch e.Type {
+	case waitingroom.EventAdmitted:
+		r.admitted(e)
+	case waitingroom.EventDrawn:
+		r.placeDrawn()
+	default:
+		r.mu.Lock()
+		r.apply(e)
+		r.mu.Unlock()
+	}
+}
+
+// apply tells the room's shoppers what an event means for them, for the
+// events that need nothing but memory. r.mu is held.
+func (r *Room) apply(e waitingroom.Event) {
+	switch e.Type {
+	case waitingroom.EventGone:
+		r.positions.Gone(e.Ticket)
+		r.flow.Gone(time.Now(), 1)
+	case waitingroom.EventRate:
+		r.rate = e.Rate
+		r.epoch++
+	case waitingroom.EventPow:
+		r.difficulty = e.PowDifficulty
+	case waitingroom.EventExpired:
+		for _, rel := range e.Released {
+			msg := encode(ExpiredMsg{Type: wire.MsgExpired, ReservationID: rel.Reservation})
+			for _, c := range r.shoppers[rel.Shopper] {
+				if c.reservation == rel.Reservation {
+					c.status, c.reservation = connIdle, ""
+					c.Enqueue(msg)
+				}
+			}
+		}
+	case waitingroom.EventState:
+		if e.SeedHash != "" {
+			r.seedHash = e.SeedHash
+		}
+		r.setState(e.State, e.SeedHash, e.Seed)
+	case waitingroom.EventStock:
+		stock := r.stock
+		stock.Type, stock.Total, stock.Left = wire.MsgStock, e.Stock, e.Available
+		stock.AllHeld = stock.Left == 0 && stock.Held > 0
+		if stock != r.stock {
+			r.stock = stock
+			r.broadcast(encode(stock))
+		}
+	case waitingroom.EventMessage:
+		r.broadcast(encode(StateMsg{Type: wire.MsgState, State: r.state, Message: e.Message}))
+	case waitingroom.EventOrder:
+		o := e.Order
+		msg := encode(OrderMsg{Type: wire.MsgOrder, ReservationID: o.Reservation, OrderID: o.OrderID, Status: o.Status})
+		for _, c := range r.shoppers[o.Shopper] {
+			c.status = connOrdered
+			c.Enqueue(msg)
+		}
+	case waitingroom.EventRequeued: // an operator's rule sent a flagged shopper to the back (signals.go)
+		r.requeued(e.Shopper, e.Ticket, 0, nil)
+	case waitingroom.EventRemoved: // an operator's rule took a flagged shopper out
+		r.flagged(e.Shopper, nil)
+	}
+}
+
+// setState tells everyone a new state, and the waiting that it is sold out.
+// seedHash and seed go with the prequeue's opening and the draw.
+func (r *Room) setState(s waitingroom.State, seedHash, seed string) {
+	if s == r.state {
+		return
+	}
+	was := r.state
+	r.state = s
+	r.epoch++
+	r.broadcast(encode(StateMsg{Type: wire.MsgState, State: s, SeedHash: seedHash, Seed: seed}))
+	for c := range r.conns {
+		c.told = s
+	}
+	if was == waitingroom.StateSoldOut {
+		// Stock was added: those still in the queue are waiting again.
+		for c := range r.conns {
+			if c.status == connIdle && c.ticket > r.positions.Mark() {
+				c.status = connWaiting
+			}
+		}
+	}
+	if s == waitingroom.StateSoldOut {
+		msg := encode(SoldOutMsg{Type: wire.MsgSoldOut})
+		for c := range r.conns {
+			if c.status == connWaiting || c.status == connIdle {
+				c.status = connIdle
+				c.Enqueue(msg)
+			}
+		}
+	}
+}

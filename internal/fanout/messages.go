@@ -1,0 +1,90 @@
+package fanout
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/foyerhq/foyer/waitingroom"
+)
+
+// The messages a sale room tells its shoppers (docs/protocol.md). Every
+// message has a "type", one of internal/wire's. The server's own messages
+// (welcome, time, pong, error) are server's; it puts StockMsg in the
+// welcome and sends SoldOutMsg after it.
+type (
+	// StockMsg is the sale's stock: the stock message, and the welcome's
+	// sale.stock (without type and all_held).
+	StockMsg struct {
+		Type  string `json:"type,omitempty"`
+		Total int64  `json:"total"`
+		Left  int64  `json:"left"` // neither held nor sold
+		Held  int64  `json:"held"`
+		Sold  int64  `json:"sold"`
+		// AllHeld: nothing is left but units held by admitted shoppers; those
+		// waiting may still get one if a hold expires.
+		AllHeld bool `json:"all_held,omitempty"`
+	}
+	PositionMsg struct {
+		Type     string `json:"type"`
+		Position int64  `json:"position"` // 1 at the head
+		Ahead    int64  `json:"ahead"`
+		Waiting  int64  `json:"waiting"`       // everyone in the queue
+		ETA      *ETA   `json:"eta,omitempty"` // absent while the queue cannot move
+	}
+	PrequeueMsg struct {
+		Type     string    `json:"type"`
+		Ticket   int64     `json:"ticket"`    // the prequeue ticket, to find oneself in the published draw
+		SeedHash string    `json:"seed_hash"` // the commitment the draw will be checked against
+		StartsAt time.Time `json:"starts_at"` // when the draw happens
+	}
+	StateMsg struct {
+		Type     string            `json:"type"`
+		State    waitingroom.State `json:"state"`
+		Message  string            `json:"message,omitempty"`   // an operator's message to everyone
+		SeedHash string            `json:"seed_hash,omitempty"` // with prequeue: the draw's commitment
+		Seed     string            `json:"seed,omitempty"`      // with open after a draw: the revealed seed
+	}
+	AdmittedMsg struct {
+		Type          string    `json:"type"`
+		ReservationID string    `json:"reservation_id"`
+		Token         string    `json:"token"`
+		AdmittedAt    time.Time `json:"admitted_at"` // the admitter's tick that let the shopper out
+		ExpiresAt     time.Time `json:"expires_at"`
+		CheckoutURL   string    `json:"checkout_url"`
+	}
+	ExpiredMsg struct {
+		Type          string `json:"type"`
+		ReservationID string `json:"reservation_id"`
+	}
+	OrderMsg struct {
+		Type          string `json:"type"`
+		ReservationID string `json:"reservation_id"`
+		OrderID       int64  `json:"order_id,omitempty"`
+		Status        string `json:"status"`
+	}
+	SoldOutMsg struct {
+		Type string `json:"type"`
+	}
+	// LeftMsg answers a leave: the shopper's place is given up. The
+	// shopper's other tabs that were waiting are told it too.
+	LeftMsg struct {
+		Type string `json:"type"`
+	}
+	// NoticeMsg tells the shoppers of a sale what is happening to the
+	// service itself: the node cannot reach the sale's data (degraded), or
+	// can again (recovered). The connection and the shopper's place stay.
+	NoticeMsg struct {
+		Type    string `json:"type"`
+		Code    string `json:"code"` // NoticeDegraded or NoticeRecovered
+		Message string `json:"message"`
+	}
+)
+
+// encode marshals a message once; a broadcast sends the same bytes to all.
+func encode(msg any) []byte {
+	b, err := json.Marshal(msg)
+	if err != nil {
+		panic("encode protocol message: " + err.Error()) // our own types always encode
+	}
+	return b
+}
