@@ -89,7 +89,6 @@ func TestThePrequeueIsDrawnInTheOrderTheRevealedSeedGives(t *testing.T) {
 	if before.SeedHash == "" || before.Seed != "" || before.Tickets != nil {
 		t.Fatalf("before the start the draw tells %+v: want the hash only", before)
 	}
-	var shoppers []string
 	byTicket := map[int64]string{}
 	for i := range 40 {
 		s := fmt.Sprintf("early-%02d", i)
@@ -100,7 +99,6 @@ func TestThePrequeueIsDrawnInTheOrderTheRevealedSeedGives(t *testing.T) {
 		if place.Prequeue != int64(i+1) || place.Ticket != 0 {
 			t.Fatalf("prequeue join %d got %+v", i, place)
 		}
-		shoppers = append(shoppers, s)
 		byTicket[place.Prequeue] = s
 	}
 	if _, err := rooms.Leave(ctx, saleID, "early-07"); err != nil { // leaves before the draw

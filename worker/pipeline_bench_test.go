@@ -9,7 +9,6 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/internal/orderstream"
@@ -101,8 +100,8 @@ func rawCeiling(b *testing.B, db *sqlx.DB, rdb *redis.Client, sale string, n int
 			b.Fatal(err)
 		}
 		tx, _ := db.Begin()
-		stmt, err := tx.Prepare(pq.CopyIn("orders", "sale_id", "reservation_id", "shopper_id", "transaction_id",
-			"quantity", "price_cents", "status", "confirmed_at"))
+		stmt, err := tx.Prepare(`COPY orders (sale_id, reservation_id, shopper_id, transaction_id,
+			quantity, price_cents, status, confirmed_at) FROM STDIN`)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -42,7 +43,7 @@ func ServeBare(ctx context.Context, addr string, out io.Writer) error {
 		Name: "foyer_shopper_connections", Help: "WebSockets open on the bare baseline server.",
 	})}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(s.open, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	reg.MustRegister(s.open, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ws", s.accept)
 	mux.HandleFunc("POST /broadcast", s.broadcast)
