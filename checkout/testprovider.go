@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/foyerhq/foyer/internal/clock"
 	"github.com/foyerhq/foyer/internal/orderstream"
 )
 
@@ -143,7 +144,7 @@ func (p *TestProvider) deliver(ctx context.Context, orderID int64, body []byte) 
 	if retryFor == 0 {
 		retryFor = 10 * time.Minute
 	}
-	if !wait(ctx, delay) {
+	if clock.Sleep(ctx, delay) != nil {
 		p.lastAttempt(orderID, body)
 		return
 	}
@@ -165,7 +166,7 @@ func (p *TestProvider) deliver(ctx context.Context, orderID int64, body []byte) 
 			return
 		}
 		p.Log.Warn("test payment webhook refused; retrying", "order", orderID, "attempt", attempt, "err", err)
-		if !wait(ctx, pause) {
+		if clock.Sleep(ctx, pause) != nil {
 			p.lastAttempt(orderID, body)
 			return
 		}
@@ -181,18 +182,6 @@ func (p *TestProvider) lastAttempt(orderID int64, body []byte) {
 	if err := p.post(ctx, body); err != nil {
 		p.Log.Warn("test payment webhook not sent before closing; the sweeper will ask for its status",
 			"order", orderID, "err", err)
-	}
-}
-
-// wait waits d, or less when ctx ends first; it reports whether d passed.
-func wait(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
 
