@@ -78,7 +78,7 @@ func Dev(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 		}
 		saleID = sale.ID
 	}
-	printWelcome(out, gw.URL(), cfg.AdminToken, saleID)
+	printWelcome(out, gw.URL(), gw.OpsAddr(), cfg.AdminToken, saleID)
 
 	grp, gctx := errgroup.WithContext(ctx)
 	grp.Go(func() error { return gw.Run(gctx) })
@@ -97,12 +97,16 @@ func demoPlan(now time.Time) waitingroom.Plan {
 	}
 }
 
-func printWelcome(out io.Writer, url, adminToken, saleID string) {
+func printWelcome(out io.Writer, url, opsAddr, adminToken, saleID string) {
 	fmt.Fprintf(out, "\nFoyer is running at %s\n", url)
 	if saleID != "" {
 		fmt.Fprintf(out, "  Shopper page: %s/?sale=%s  (the demo sale opens in %s)\n", url, saleID, DemoOpensIn)
 	}
 	fmt.Fprintf(out, "  Admin API:    %s/v1/admin/sales  with header  Authorization: Bearer %s\n", url, adminToken)
+	fmt.Fprintf(out, "  Dashboard:    %s/admin.html  (sign in with the admin token)\n", url)
 	fmt.Fprintf(out, "  Admin token:  %s\n", adminToken)
+	if opsAddr != "" {
+		fmt.Fprintf(out, "  Metrics:      http://%s/metrics  (the ops port, loopback only; profiles under /debug/pprof/)\n", opsAddr)
+	}
 	fmt.Fprintf(out, "Press Ctrl-C to stop everything.\n\n")
 }
