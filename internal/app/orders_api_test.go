@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/orderstream"
 )
@@ -274,5 +276,40 @@ func TestTheOrdersCSVHasAHeaderEveryOrderAndNoFormulas(t *testing.T) {
 	paid, _ := sys.getCSV(t, saleID, "status=paid")
 	if len(paid) != 2 || paid[1][0] != "r_formula" {
 		t.Errorf("orders.csv?status=paid has %v", paid)
+	}
+}
+
+// The dashboard's button fetches the CSV with the admin token (a header, so
+// no plain link could) and hands the browser the file. The page's
+// URL.createObjectURL is watched to read what it would save.
+func TestTheDashboardDownloadsASalesOrdersAsCSV(t *testing.T) {
+	sys := startNodes(t, 1, map[string]string{"FOYER_PAYMENT_OUTCOME": "never"})
+	qctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	saleID, bought := ordersSale(t, qctx, sys, 2)
+	ctx := newBrowser(t)
+	var csvText string
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(sys.URL+"/admin.html"),
+		chromedp.WaitVisible("#token"),
+		chromedp.SendKeys("#token", sys.AdminToken),
+		chromedp.Click("#signin-submit"),
+		chromedp.WaitVisible("#sale-"+saleID),
+		chromedp.Click("#sale-"+saleID),
+		chromedp.WaitVisible("#orders-csv"),
+		chromedp.Evaluate(`window.savedCSV = null; {
+			const make = URL.createObjectURL;
+			URL.createObjectURL = (b) => { b.text().then((t) => { window.savedCSV = t; }); return make(b); };
+		}`, nil),
+		chromedp.Click("#orders-csv"),
+		waitFor(`window.savedCSV !== null`),
+		chromedp.Evaluate(`window.savedCSV`, &csvText),
+	); err != nil {
+		t.Fatalf("downloading the orders from the dashboard: %v", err)
+	}
+	records, err := csv.NewReader(strings.NewReader(csvText)).ReadAll()
+	if err != nil || len(records) != 3 || records[0][0] != "reservation_id" ||
+		records[1][0] != bought[0] || records[2][0] != bought[1] {
+		t.Errorf("the dashboard saved %q (%v), want a header and orders %v", csvText, err, bought)
 	}
 }
