@@ -15,6 +15,7 @@ import (
 	"github.com/foyerhq/foyer/internal/defence/blocklist"
 	"github.com/foyerhq/foyer/internal/defence/pow"
 	"github.com/foyerhq/foyer/internal/defence/ratelimit"
+	"github.com/foyerhq/foyer/internal/orders"
 	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
@@ -53,6 +54,7 @@ var problems = []struct {
 	{errSessionInvalid, problem{http.StatusUnauthorized, "session_invalid"}},
 	{errNotJoined, problem{http.StatusConflict, "not_joined"}},
 	{errBadVersion, problem{http.StatusBadRequest, "unsupported_version"}},
+	{orders.ErrBadQuery, problem{http.StatusBadRequest, "bad_request"}}, // a status, limit or cursor of the Orders API
 	{waitingroom.ErrInvalidSale, problem{http.StatusUnprocessableEntity, "invalid_sale"}},
 	{waitingroom.ErrSaleNotFound, problem{http.StatusNotFound, "sale_not_found"}},
 	{waitingroom.ErrSaleEnded, problem{http.StatusConflict, "sale_ended"}},

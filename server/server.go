@@ -105,6 +105,7 @@ type Deps struct {
 	Payments PaymentReports
 	Pipeline PipelineWatcher
 	Live     LiveStats
+	Orders   OrderReader // the Orders API (orders.go)
 	Tokens   *checkout.Tokens
 	Ring     *keyring.Ring
 	Pow      JoinGuard // proof of work on join, for sales that ask for it; nil asks none
@@ -216,6 +217,8 @@ func New(cfg Config, deps Deps) *Server {
 	admin.PUT("/sales/:sale/pow", s.control(waitingroom.ActionPow))
 	admin.PUT("/sales/:sale/flagged", s.setFlaggedPolicy)
 	admin.GET("/sales/:sale/flags", s.flags)
+	admin.GET("/sales/:sale/orders", s.listOrders)
+	admin.GET("/sales/:sale/orders.csv", s.ordersCSV)
 	admin.GET("/audit", s.audit)
 	admin.GET("/pipeline", s.pipeline)
 	if deps.Blocklist != nil {

@@ -30,7 +30,7 @@ var layers = []struct {
 	{name: "the queue", packages: []string{"waitingroom"}},
 	{name: "checkout", packages: []string{"checkout"}},
 	{name: "orders", packages: []string{"worker"}},
-	{name: "operators' views", packages: []string{"internal/livestats", "internal/reconcile"}},
+	{name: "operators' views", packages: []string{"internal/livestats", "internal/reconcile", "internal/orders"}},
 	{name: "transport", packages: []string{"internal/fanout", "server"},
 		sideways: []string{"server -> internal/fanout"}},
 	{name: "composition root", packages: []string{"internal/app"}},

@@ -20,10 +20,11 @@ async function errorOf(res) {
   return new ApiError(`http_${res.status}`, res.statusText || "request failed", res.status);
 }
 
-// api calls the admin API with the token. A 401 signs out.
-export async function api(method, path, body) {
+// send calls the admin API with the token and returns the answer, or throws
+// its error. A 401 signs out.
+async function send(method, path, body, accept) {
   const gen = S.gen;
-  const headers = { Authorization: `Bearer ${S.token}`, Accept: "application/json" };
+  const headers = { Authorization: `Bearer ${S.token}`, Accept: accept };
   const init = { method, headers, cache: "no-store" };
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -48,7 +49,29 @@ export async function api(method, path, body) {
     }
     throw err;
   }
+  return res;
+}
+
+// api calls the admin API with the token and returns its JSON answer.
+export async function api(method, path, body) {
+  const res = await send(method, path, body, "application/json");
   if (res.status === 204) return null;
   const text = await res.text();
   return text ? JSON.parse(text) : null;
+}
+
+// download GETs a file from the admin API and saves it under name. A plain
+// link cannot carry the token (it goes as a header, never in the URL), so
+// the file is fetched and handed to the browser as a Blob URL.
+export async function download(path, name, accept) {
+  const res = await send("GET", path, undefined, accept);
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  a.hidden = true;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000); // the save may start after click returns
 }

@@ -18,6 +18,7 @@ import { wireFlags, refreshFlags } from "./flags.js";
 import { wireNewSale } from "./newsale.js";
 import { wireAudit } from "./audit.js";
 import { wireBlocklist } from "./blocklist.js";
+import { wireOrders } from "./orders.js";
 import { renderWarnings } from "./warnings.js";
 
 // onStats takes one push of the live feed: every sale's numbers, the
@@ -51,5 +52,6 @@ wireFlags();
 wireNewSale();
 wireAudit();
 wireBlocklist();
+wireOrders();
 wireLive({ stats: onStats, refused: liveRefused, tick });
 resume();
