@@ -188,10 +188,16 @@ func (g *Gateway) URL() string { return g.cfg.publicURL(g.Addr()) }
 // elsewhere, and requests in flight get FOYER_SHUTDOWN_GRACE to finish.
 func (g *Gateway) Run(ctx context.Context) error {
 	grp, gctx := errgroup.WithContext(ctx)
+	// The publishers outlive the HTTP server's drain: a checkout or a
+	// payment webhook answered within the shutdown grace is sent on by
+	// them before the node is gone, not left in the outbox for another
+	// node's relay (or this one's restart) to find.
+	pubCtx, stopPublishing := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopPublishing()
 	grp.Go(func() error { return g.admitter.Run(gctx) })
-	grp.Go(func() error { return g.relay.Run(gctx) })
-	grp.Go(func() error { return g.checkout.Run(gctx) })
-	grp.Go(func() error { return g.reports.Run(gctx) })
+	grp.Go(func() error { return g.relay.Run(pubCtx) })
+	grp.Go(func() error { return g.checkout.Run(pubCtx) })
+	grp.Go(func() error { return g.reports.Run(pubCtx) })
 	grp.Go(func() error { return g.presence.Run(gctx, g.recordShoppersAgain) })
 	// A block closes the sockets already open too, on every node, as soon
 	// as the node hears of it.
@@ -214,6 +220,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}
 	grp.Go(func() error {
 		<-gctx.Done()
+		defer stopPublishing() // every request has been answered, or the grace is over
 		sctx, cancel := context.WithTimeout(context.Background(), g.cfg.ShutdownGrace)
 		defer cancel()
 		if g.ops != nil {
