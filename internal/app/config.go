@@ -169,7 +169,7 @@ const (
 	// MinIdentitySecretLength is the shortest HS256 identity secret: an
 	// HMAC-SHA256 key as long as the hash.
 	MinIdentitySecretLength = 32
-	minPowSecretLength     = 16
+	minPowSecretLength      = 16
 	// minDistinctSecretChars is the fewest different characters a secret
 	// may hold: fewer is a placeholder ("aaaa...", "0000..."), not a draw.
 	// A random hex string of 24 has fewer than 5 about once in 10^11.
