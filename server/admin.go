@@ -75,6 +75,9 @@ func (r saleRequest) plan(now time.Time) waitingroom.Plan {
 	p.PerShopperLimit = max(r.PerShopperLimit, 1)
 	p.PowDifficulty = r.PowDifficulty
 	p.Identity = waitingroom.IdentityMode(r.Identity)
+	if p.Identity == "" {
+		p.Identity = waitingroom.IdentityOff
+	}
 	p.PrequeueSeconds = defaultPrequeue
 	if r.PrequeueSeconds != nil {
 		p.PrequeueSeconds = *r.PrequeueSeconds

@@ -3,7 +3,10 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -55,12 +58,11 @@ func (s *Server) createSession(c *gin.Context) {
 		s.fail(c, err) // a session here would only be refused its WebSocket
 		return
 	}
+	// No body, as before identity, asks for an anonymous session.
 	var req sessionRequest
-	if c.Request.ContentLength != 0 && c.Request.Body != nil && c.Request.Body != http.NoBody {
-		if err := c.ShouldBindJSON(&req); err != nil {
-			s.fail(c, fmt.Errorf("%w: %v", errBadRequest, err))
-			return
-		}
+	if err := json.NewDecoder(c.Request.Body).Decode(&req); err != nil && !errors.Is(err, io.EOF) {
+		s.fail(c, fmt.Errorf("%w: %v", errBadRequest, err))
+		return
 	}
 	answer, _, err := s.mintSession(c, req.Identity)
 	if err != nil {

@@ -345,3 +345,25 @@ func TestIdentityKeysThatAreWeakOrMalformedAreRefusedAtStart(t *testing.T) {
 		})
 	}
 }
+
+func TestASessionRequestThatIsNotJSONOrAnIdentityWithoutANewSessionIsABadRequest(t *testing.T) {
+	sys := startNodes(t, 1, withIdentitySecret())
+	saleID := sys.createSale(t, map[string]any{"sku": "ID-4", "name": "Bad bodies", "stock": 5, "outflow_per_second": stalled})
+	resp, err := http.Post(sys.URL+"/v1/sessions", "application/json", strings.NewReader(`{"identity": 42`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a session body that is not JSON: %d, want 400", resp.StatusCode)
+	}
+	sess, err := shopperclient.New(sys.URL).NewSession(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := "ws" + strings.TrimPrefix(sys.URL, "http") + "/v1/sales/" + saleID + "/ws?session=" + sess.Token + "&identity=" + signHS256(t, customerClaims("customer-42"))
+	_, resp, err = websocket.Dial(t.Context(), u, nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("identity with a session of its own: %v, want 400 before the upgrade", err)
+	}
+}
