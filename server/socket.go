@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"runtime/debug"
 	"slices"
@@ -35,9 +36,28 @@ const (
 	// session made is the customer's (docs/integration.md, "Known
 	// customers"). A URL can be logged on its way, so the token is one
 	// that no one can use again: spent on first use and at most 5 minutes
-	// long.
+	// long. A client that would rather keep it out of the URL offers it as
+	// a subprotocol, IdentityProtocolPrefix and the token, beside foyer.v1.
 	identityParam = "identity"
 )
+
+// IdentityProtocolPrefix starts the subprotocol that carries a shop's
+// identity token to a socket opened with session=new ("identity.<JWT>": a
+// JWT's characters are all allowed there). The server never selects it, so
+// never echoes it back.
+const IdentityProtocolPrefix = "identity."
+
+// offeredIdentity is the identity token among the subprotocols r offers.
+func offeredIdentity(r *http.Request) string {
+	for _, h := range r.Header.Values("Sec-WebSocket-Protocol") {
+		for p := range strings.SplitSeq(h, ",") {
+			if token, ok := strings.CutPrefix(strings.TrimSpace(p), IdentityProtocolPrefix); ok {
+				return token
+			}
+		}
+	}
+	return ""
+}
 
 // shopperSocket is a shopper's live connection to one sale (docs/protocol.md).
 // With session=new and join=1, a new shopper's whole arrival (session,
@@ -68,6 +88,9 @@ func (s *Server) shopperSocket(c *gin.Context) {
 	// the address's limits apply.
 	making := c.Query("session") == newSession
 	identityToken := c.Query(identityParam)
+	if identityToken == "" {
+		identityToken = offeredIdentity(c.Request)
+	}
 	if identityToken != "" && !making {
 		s.fail(c, fmt.Errorf("%w: identity goes with session=new only", errBadRequest))
 		return

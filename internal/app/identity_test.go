@@ -23,6 +23,7 @@ import (
 	"github.com/foyerhq/foyer/internal/keyring"
 	"github.com/foyerhq/foyer/internal/shopperclient"
 	"github.com/foyerhq/foyer/internal/wire"
+	"github.com/foyerhq/foyer/server"
 )
 
 // testIdentitySecret is the shop's HS256 secret in these tests.
@@ -166,6 +167,27 @@ func TestACustomerWithTwoBrowsersAndATabEachHoldsOnePlace(t *testing.T) {
 	}
 	if n := sys.queueLength(t, saleID); n != 2 {
 		t.Fatalf("%d places in the queue, want 2: the anonymous shopper's and the customer's", n)
+	}
+
+	// Browser C offers its token as a subprotocol, out of the URL.
+	u := "ws" + strings.TrimPrefix(sys.URL, "http") + "/v1/sales/" + saleID + "/ws?session=new&join=1"
+	c, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{Subprotocols: []string{wire.Subprotocol,
+		server.IdentityProtocolPrefix + signHS256(t, customerClaims("customer-42"))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.CloseNow() })
+	if c.Subprotocol() != wire.Subprotocol {
+		t.Fatalf("the server selected %q, want %s", c.Subprotocol(), wire.Subprotocol)
+	}
+	if welcome, err := readRaw(t, ctx, c, "welcome"); err != nil || welcome.You.ShopperID != a.ShopperID {
+		t.Fatalf("browser C is shopper %q (%v), want the customer's %q", welcome.You.ShopperID, err, a.ShopperID)
+	}
+	if m, err := readRaw(t, ctx, c, "position"); err != nil || m.Position != 2 {
+		t.Fatalf("browser C: position %d (%v), want 2", m.Position, err)
+	}
+	if n := sys.queueLength(t, saleID); n != 2 {
+		t.Fatalf("%d places in the queue after browser C, want 2", n)
 	}
 
 	// Another customer is another shopper.
