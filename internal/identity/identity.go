@@ -28,8 +28,8 @@ const Audience = "foyer"
 
 // Bounds of an identity token's claims.
 const (
-	// MaxLifetime is the longest an identity token may live, from iat (or
-	// from now, without iat) to exp: it is a hand-over from the shop's page
+	// MaxLifetime is the longest an identity token may live, from the
+	// earlier of iat and now to exp: it is a hand-over from the shop's page
 	// to Foyer, made the moment the customer arrives, not a login.
 	MaxLifetime = 5 * time.Minute
 	// MaxCustomerIDLen bounds sub, in characters.
@@ -104,7 +104,7 @@ type claims struct {
 // not, and accepts nothing.
 func (v *Verifier) Verify(ctx context.Context, token string) (Customer, error) {
 	var c claims
-	parser := jwt.NewParser(jwt.WithValidMethods(v.methods), jwt.WithExpirationRequired(),
+	parser := jwt.NewParser(jwt.WithValidMethods(v.methods), jwt.WithExpirationRequired(), jwt.WithIssuedAt(),
 		jwt.WithAudience(Audience), jwt.WithLeeway(leeway), jwt.WithTimeFunc(v.now))
 	if _, err := parser.ParseWithClaims(token, &c, v.keyFor); err != nil {
 		return Customer{}, fmt.Errorf("%w: %v", ErrInvalid, err)
@@ -140,8 +140,11 @@ func (v *Verifier) checkClaims(c *claims) error {
 	if !validText(c.ID, maxJTILen) {
 		return fmt.Errorf("%w: jti must be 1 to %d printable characters", ErrInvalid, maxJTILen)
 	}
+	// From the earlier of iat and now: an iat in the past shortens the
+	// token's life, one in the future (refused by the parser beyond the
+	// leeway) cannot lengthen it.
 	from := v.now()
-	if c.IssuedAt != nil && c.IssuedAt.After(from.Add(-MaxLifetime)) {
+	if c.IssuedAt != nil && c.IssuedAt.Before(from) {
 		from = c.IssuedAt.Time
 	}
 	if c.ExpiresAt.Sub(from) > MaxLifetime+leeway {

@@ -86,15 +86,20 @@ func TestIdentityTokensAreAcceptedOnceAndOnlyWhenSound(t *testing.T) {
 		"no exp":             with(func(c jwt.MapClaims) { delete(c, "exp") }),
 		"exp too far":        with(func(c jwt.MapClaims) { c["exp"] = now.Add(10 * time.Minute).Unix() }),
 		"exp too far no iat": with(func(c jwt.MapClaims) { delete(c, "iat"); c["exp"] = now.Add(6 * time.Minute).Unix() }),
-		"no sub":             with(func(c jwt.MapClaims) { delete(c, "sub") }),
-		"sub too long":       with(func(c jwt.MapClaims) { c["sub"] = strings.Repeat("x", 129) }),
-		"sub unprintable":    with(func(c jwt.MapClaims) { c["sub"] = "a\nb" }),
-		"no jti":             with(func(c jwt.MapClaims) { delete(c, "jti") }),
-		"wrong aud":          with(func(c jwt.MapClaims) { c["aud"] = "someone-else" }),
-		"no aud":             with(func(c jwt.MapClaims) { delete(c, "aud") }),
-		"too many groups":    with(func(c jwt.MapClaims) { c["groups"] = make([]string, MaxGroups+1) }),
-		"empty group":        with(func(c jwt.MapClaims) { c["groups"] = []string{""} }),
-		"not a token":        "hello",
+		"iat an hour ahead": with(func(c jwt.MapClaims) {
+			c["iat"] = now.Add(time.Hour).Unix()
+			c["exp"] = now.Add(time.Hour + time.Minute).Unix()
+		}),
+		"iat 4 min ago, exp in 2": with(func(c jwt.MapClaims) { c["iat"] = now.Add(-4 * time.Minute).Unix() }),
+		"no sub":                  with(func(c jwt.MapClaims) { delete(c, "sub") }),
+		"sub too long":            with(func(c jwt.MapClaims) { c["sub"] = strings.Repeat("x", 129) }),
+		"sub unprintable":         with(func(c jwt.MapClaims) { c["sub"] = "a\nb" }),
+		"no jti":                  with(func(c jwt.MapClaims) { delete(c, "jti") }),
+		"wrong aud":               with(func(c jwt.MapClaims) { c["aud"] = "someone-else" }),
+		"no aud":                  with(func(c jwt.MapClaims) { delete(c, "aud") }),
+		"too many groups":         with(func(c jwt.MapClaims) { c["groups"] = make([]string, MaxGroups+1) }),
+		"empty group":             with(func(c jwt.MapClaims) { c["groups"] = []string{""} }),
+		"not a token":             "hello",
 	}
 	for name, token := range bad {
 		if _, err := v.Verify(context.Background(), token); !errors.Is(err, ErrInvalid) {
