@@ -389,3 +389,30 @@ func TestASessionRequestThatIsNotJSONOrAnIdentityWithoutANewSessionIsABadRequest
 		t.Errorf("identity with a session of its own: %v, want 400 before the upgrade", err)
 	}
 }
+
+func TestACustomerIsOneShopperOnEveryNodeAndATokenSpentOnOneIsRefusedOnAnother(t *testing.T) {
+	sys := startNodes(t, 2, withIdentitySecret())
+	post := func(node, token string) (int, customerSession) {
+		t.Helper()
+		body, _ := json.Marshal(map[string]string{"identity": token})
+		resp, err := http.Post(node+"/v1/sessions", "application/json", strings.NewReader(string(body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out customerSession
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	token := signHS256(t, customerClaims("customer-42"))
+	status, first := post(sys.URLs[0], token)
+	if status != http.StatusCreated {
+		t.Fatalf("node 1: %d", status)
+	}
+	if status, s := post(sys.URLs[1], token); status != http.StatusUnauthorized || s.Error.Code != "identity_invalid" {
+		t.Fatalf("the same token on node 2: %d %q, want 401 identity_invalid", status, s.Error.Code)
+	}
+	if status, second := post(sys.URLs[1], signHS256(t, customerClaims("customer-42"))); status != http.StatusCreated || second.ShopperID != first.ShopperID {
+		t.Fatalf("node 2 made shopper %q (%d), node 1 %q", second.ShopperID, status, first.ShopperID)
+	}
+}
