@@ -29,7 +29,8 @@ type saleRequest struct {
 	ReservationTTLSeconds int        `json:"reservation_ttl_seconds"`
 	PrequeueSeconds       *int       `json:"prequeue_seconds"`
 	PerShopperLimit       int        `json:"per_shopper_limit"`
-	PowDifficulty         int        `json:"pow_difficulty"` // 0, the default, is off
+	PowDifficulty         int        `json:"pow_difficulty"`     // 0, the default, is off
+	Identity              string     `json:"identity,omitempty"` // off (the default), optional or required
 }
 
 // Defaults of a sale plan, for the fields an admin leaves out.
@@ -73,6 +74,10 @@ func (r saleRequest) plan(now time.Time) waitingroom.Plan {
 	}
 	p.PerShopperLimit = max(r.PerShopperLimit, 1)
 	p.PowDifficulty = r.PowDifficulty
+	p.Identity = waitingroom.IdentityMode(r.Identity)
+	if p.Identity == "" {
+		p.Identity = waitingroom.IdentityOff
+	}
 	p.PrequeueSeconds = defaultPrequeue
 	if r.PrequeueSeconds != nil {
 		p.PrequeueSeconds = *r.PrequeueSeconds

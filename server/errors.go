@@ -15,6 +15,7 @@ import (
 	"github.com/foyerhq/foyer/internal/defence/blocklist"
 	"github.com/foyerhq/foyer/internal/defence/pow"
 	"github.com/foyerhq/foyer/internal/defence/ratelimit"
+	"github.com/foyerhq/foyer/internal/identity"
 	"github.com/foyerhq/foyer/internal/orders"
 	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
@@ -87,6 +88,8 @@ var problems = []struct {
 	{pow.ErrPowExpired, problem{http.StatusForbidden, wire.CodePowExpired}},
 	{pow.ErrPowReplayed, problem{http.StatusConflict, wire.CodePowReplayed}},
 	{waitingroom.ErrFlagged, problem{http.StatusForbidden, "flagged"}},
+	{identity.ErrInvalid, problem{http.StatusUnauthorized, "identity_invalid"}},
+	{waitingroom.ErrIdentityRequired, problem{http.StatusForbidden, "identity_required"}},
 	{errUnavailable, problem{http.StatusServiceUnavailable, wire.CodeUnavailable}},
 	{ErrNotDurable, problem{http.StatusServiceUnavailable, "not_durable"}},
 	// A request body past its cap, or too slow to come (bodylimit.go).

@@ -10,15 +10,19 @@ import (
 
 	"github.com/foyerhq/foyer/internal/defence/ratelimit"
 	"github.com/foyerhq/foyer/internal/fanout"
+	"github.com/foyerhq/foyer/internal/identity"
 	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
 // opening is what a shopper's socket asked for as it opened.
 type opening struct {
-	claims  sessionClaims // the session the socket came with; none when making one
-	making  bool          // session=new: make the shopper's session
-	joinNow bool          // join=1: join at once
+	claims sessionClaims // the session the socket came with; none when making one
+	making bool          // session=new: make the shopper's session
+	// identity, when making: the shop's identity token, for a customer's
+	// session; empty: anonymous.
+	identity string
+	joinNow  bool // join=1: join at once
 }
 
 // open brings an upgraded socket into its sale's room: it reads the sale,
@@ -54,7 +58,7 @@ func (s *Server) open(c *gin.Context, ws *websocket.Conn, out *fanout.Corkable, 
 	var made *madeSessionView
 	if o.making {
 		var releaseShopper func()
-		if claims, made, releaseShopper, ok = s.makeSocketSession(c, ws, !fast); !ok {
+		if claims, made, releaseShopper, ok = s.makeSocketSession(c, ws, o.identity, !fast); !ok {
 			return nil, false
 		}
 		release = both(releaseShopper, release)
@@ -114,15 +118,20 @@ func (s *Server) open(c *gin.Context, ws *websocket.Conn, out *fanout.Corkable, 
 
 // makeSocketSession makes the session a socket asked for (session=new),
 // unless the node is draining: a session made now would be lost with the
-// socket. With count it counts the connection too (socketSession).
-func (s *Server) makeSocketSession(c *gin.Context, ws *websocket.Conn, count bool) (sessionClaims, *madeSessionView, func(), bool) {
+// socket. With count it counts the connection too (socketSession). A
+// refused identity token closes the socket as an invalid session does.
+func (s *Server) makeSocketSession(c *gin.Context, ws *websocket.Conn, identityToken string, count bool) (sessionClaims, *madeSessionView, func(), bool) {
 	if s.hub.IsDraining() {
 		ws.Close(websocket.StatusGoingAway, "node draining: reconnect") //nolint:errcheck // the peer may be gone already
 		return sessionClaims{}, nil, nil, false
 	}
-	claims, made, release, err := s.socketSession(c, count)
+	claims, made, release, err := s.socketSession(c, identityToken, count)
 	if err != nil {
-		s.refuse(c.Request.Context(), ws, err, websocket.StatusTryAgainLater)
+		code := websocket.StatusTryAgainLater
+		if errors.Is(err, identity.ErrInvalid) {
+			code = wire.CloseSessionInvalid
+		}
+		s.refuse(c.Request.Context(), ws, err, code)
 		return sessionClaims{}, nil, nil, false
 	}
 	return claims, made, release, true

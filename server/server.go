@@ -109,6 +109,9 @@ type Deps struct {
 	Tokens   *checkout.Tokens
 	Ring     *keyring.Ring
 	Pow      JoinGuard // proof of work on join, for sales that ask for it; nil asks none
+	// Identity verifies shops' identity tokens; nil refuses them all
+	// (identity off).
+	Identity IdentityVerifier
 	Ready    Readiness
 	Web      fs.FS // the static pages
 	// Limiter, Conns and Blocklist are the defences (limits.go,

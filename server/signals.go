@@ -43,6 +43,10 @@ type sessionClaims struct {
 	// had made in the tally's window, this one included (0: not counted). It
 	// rides in the token so that a join learns it without asking Redis.
 	IPSessions int64 `json:"ips,omitempty"`
+	// Customer marks a session made from the shop's identity token; Groups
+	// are the shop's groups the customer is in, for eligibility.
+	Customer bool     `json:"customer,omitempty"`
+	Groups   []string `json:"groups,omitempty"`
 }
 
 // countSession tallies a new session of ip, when many_identities is on. A

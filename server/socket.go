@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"runtime/debug"
 	"slices"
@@ -31,7 +32,32 @@ const (
 	// joinParam=1 joins at once, as a join message would, without waiting
 	// for one.
 	joinParam = "join"
+	// identityParam, with session=new, is the shop's identity token: the
+	// session made is the customer's (docs/integration.md, "Known
+	// customers"). A URL can be logged on its way, so the token is one
+	// that no one can use again: spent on first use and at most 5 minutes
+	// long. A client that would rather keep it out of the URL offers it as
+	// a subprotocol, IdentityProtocolPrefix and the token, beside foyer.v1.
+	identityParam = "identity"
 )
+
+// IdentityProtocolPrefix starts the subprotocol that carries a shop's
+// identity token to a socket opened with session=new ("identity.<JWT>": a
+// JWT's characters are all allowed there). The server never selects it, so
+// never echoes it back.
+const IdentityProtocolPrefix = "identity."
+
+// offeredIdentity is the identity token among the subprotocols r offers.
+func offeredIdentity(r *http.Request) string {
+	for _, h := range r.Header.Values("Sec-WebSocket-Protocol") {
+		for p := range strings.SplitSeq(h, ",") {
+			if token, ok := strings.CutPrefix(strings.TrimSpace(p), IdentityProtocolPrefix); ok {
+				return token
+			}
+		}
+	}
+	return ""
+}
 
 // shopperSocket is a shopper's live connection to one sale (docs/protocol.md).
 // With session=new and join=1, a new shopper's whole arrival (session,
@@ -61,6 +87,14 @@ func (s *Server) shopperSocket(c *gin.Context) {
 	// and adds nothing to its address's count of sessions; until then only
 	// the address's limits apply.
 	making := c.Query("session") == newSession
+	identityToken := c.Query(identityParam)
+	if identityToken == "" {
+		identityToken = offeredIdentity(c.Request)
+	}
+	if identityToken != "" && !making {
+		s.fail(c, fmt.Errorf("%w: identity goes with session=new only", errBadRequest))
+		return
+	}
 	var claims sessionClaims
 	var sessionErr error
 	if !making {
@@ -105,7 +139,7 @@ func (s *Server) shopperSocket(c *gin.Context) {
 		return
 	}
 	handedOff = true // open gives the places back if the socket cannot stay
-	sess, ok := s.open(c, ws, upgrade.conn, saleID, opening{claims: claims, making: making, joinNow: joinNow}, release)
+	sess, ok := s.open(c, ws, upgrade.conn, saleID, opening{claims: claims, making: making, identity: identityToken, joinNow: joinNow}, release)
 	if !ok {
 		return
 	}
@@ -134,14 +168,14 @@ func (s *Server) drainingSocket(c *gin.Context) {
 	ws.Close(websocket.StatusGoingAway, "node draining: reconnect") //nolint:errcheck // the peer may be gone already
 }
 
-// socketSession makes the session of a socket opened with session=new, as
-// POST /v1/sessions would (same limit per address, same count for the signal
+// socketSession makes the session of a socket opened with session=new (the
+// customer's, with an identity token), as POST /v1/sessions would (same limit per address, same count for the signal
 // many_identities), and, with count, counts the new shopper's connection
 // under its cap like any other; release gives that place back. Without
 // count the caller counts it (open's one round trip). made is what the
 // welcome tells the client.
-func (s *Server) socketSession(c *gin.Context, count bool) (claims sessionClaims, made *madeSessionView, release func(), err error) {
-	answer, claims, err := s.mintSession(c)
+func (s *Server) socketSession(c *gin.Context, identityToken string, count bool) (claims sessionClaims, made *madeSessionView, release func(), err error) {
+	answer, claims, err := s.mintSession(c, identityToken)
 	if err != nil {
 		return sessionClaims{}, nil, nil, err
 	}

@@ -21,10 +21,10 @@ func NewCatalog(db *sqlx.DB) *Catalog { return &Catalog{db: db} }
 const insertSaleSQL = `
 INSERT INTO sales (id, sku, name, price_cents, currency, stock, starts_at, ends_at,
                    outflow_per_second, reservation_ttl_seconds, prequeue_seconds, per_shopper_limit, pow_difficulty,
-                   idempotency_key, request_fingerprint)
+                   identity, idempotency_key, request_fingerprint)
 VALUES (:id, :sku, :name, :price_cents, :currency, :stock, :starts_at, :ends_at,
         :outflow_per_second, :reservation_ttl_seconds, :prequeue_seconds, :per_shopper_limit, :pow_difficulty,
-        NULLIF(:idempotency_key, ''), :request_fingerprint)
+        COALESCE(NULLIF(:identity, ''), 'off'), NULLIF(:idempotency_key, ''), :request_fingerprint)
 ON CONFLICT (idempotency_key) DO NOTHING`
 
 // Create stores a new plan. It runs inside tx so that the caller can undo it
@@ -63,7 +63,7 @@ func (c *Catalog) Begin(ctx context.Context) (*sqlx.Tx, error) {
 }
 
 const saleColumns = `id, sku, name, price_cents, currency, stock, starts_at, ends_at,
-       outflow_per_second, reservation_ttl_seconds, prequeue_seconds, per_shopper_limit, pow_difficulty`
+       outflow_per_second, reservation_ttl_seconds, prequeue_seconds, per_shopper_limit, pow_difficulty, identity`
 
 const selectSaleSQL = `SELECT ` + saleColumns + ` FROM sales`
 

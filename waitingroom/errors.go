@@ -17,6 +17,10 @@ var (
 	// ErrFlagged refuses a join from a shopper flagged as automated, in a
 	// sale whose operator removes flagged shoppers (FlagPolicyRemove).
 	ErrFlagged = errors.New("flagged: this sale removes shoppers that look automated")
+	// ErrIdentityRequired refuses a join from an anonymous shopper in a sale
+	// whose identity is IdentityRequired: only a session made from the
+	// shop's identity token may join.
+	ErrIdentityRequired = errors.New("identity required: this sale admits only the shop's signed-in customers")
 	// ErrFenced means another node became the sale's admitter: this one must stop.
 	ErrFenced = errors.New("admitter fenced off")
 )

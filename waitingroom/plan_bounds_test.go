@@ -48,6 +48,7 @@ func TestEveryFieldOfAPlanOutOfItsBoundIsRefusedByName(t *testing.T) {
 		{"an end in the past", func(p *Plan) {
 			p.StartsAt, p.EndsAt = now.Add(-50*time.Minute), now.Add(-time.Minute)
 		}, "ends_at must be in the future"},
+		{"an identity of maybe", func(p *Plan) { p.Identity = "maybe" }, "identity must be off, optional or required"},
 		{"a sale of two years", func(p *Plan) { p.EndsAt = p.StartsAt.AddDate(2, 0, 0) }, "a sale may last at most 366 days"},
 	}
 	for _, tc := range cases {
@@ -125,6 +126,7 @@ func TestTheBoundsOfASalePlanAreDocumented(t *testing.T) {
 		fmt.Sprintf("| `prequeue_seconds` | 0 to %d |", maxPrequeue),
 		fmt.Sprintf("| `per_shopper_limit` | 1 to %d |", maxPerShopper),
 		fmt.Sprintf("| `pow_difficulty` | 0 to %d |", MaxPowDifficulty),
+		"| `identity` | `off` (the default), `optional` or `required` |",
 		fmt.Sprintf("| message `text` | 1 to %d characters |", maxMessageLen),
 		fmt.Sprintf("| `Idempotency-Key` of a create | at most %d characters |", maxIdempotencyKeyLen),
 	}

@@ -33,7 +33,7 @@ func (r *Rooms) Load(ctx context.Context, p *Plan) error {
 		"prequeue_at_ms", p.PrequeueAt().UnixMilli(),
 		"rate", strconv.FormatFloat(p.OutflowPerSecond, 'f', -1, 64),
 		"ttl_ms", p.ReservationTTL().Milliseconds(), "stock", p.Stock, "limit", max(p.PerShopperLimit, 1),
-		"pow_difficulty", p.PowDifficulty,
+		"pow_difficulty", p.PowDifficulty, "identity", string(p.IdentityModeOf()),
 	}
 	if err := loadScript.Run(ctx, r.rdb, []string{k.Meta}, args...).Err(); err != nil {
 		return fmt.Errorf("load sale %s: %w", p.ID, err)
@@ -266,6 +266,8 @@ func scriptError(err error) error {
 		return ErrTooEarly
 	case "FLAGGED":
 		return ErrFlagged
+	case "IDENTITY_REQUIRED":
+		return ErrIdentityRequired
 	case "FENCED":
 		return ErrFenced
 	case "BAD_STATE":

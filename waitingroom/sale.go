@@ -42,12 +42,34 @@ type Plan struct {
 	// PowDifficulty is the proof of work a shopper does before joining, in
 	// leading zero bits (docs/pow.md); 0, the default, is off.
 	PowDifficulty int `db:"pow_difficulty" json:"pow_difficulty"`
+	// Identity is whether joining asks for a known customer (a session made
+	// from the shop's identity token): IdentityOff, the default (empty is
+	// off), IdentityOptional or IdentityRequired.
+	Identity IdentityMode `db:"identity" json:"identity"`
 	// IdempotencyKey, when set, makes creating the sale safe to retry
 	// (Operator.Create); it is stored with the sale, unique.
 	IdempotencyKey string `db:"idempotency_key" json:"-"`
 	// Fingerprint identifies the request that created the sale, so that a
 	// key sent again with another request is told apart from a retry.
 	Fingerprint string `db:"request_fingerprint" json:"-"`
+}
+
+// IdentityMode is whether a sale asks its shoppers who they are
+// (docs/integration.md, "Known customers").
+type IdentityMode string
+
+const (
+	IdentityOff      IdentityMode = "off"      // anonymous, as before identity: every session may join
+	IdentityOptional IdentityMode = "optional" // customers and anonymous shoppers both join
+	IdentityRequired IdentityMode = "required" // only customers join; others get ErrIdentityRequired
+)
+
+// IdentityModeOf is the plan's identity mode, off when unset.
+func (p *Plan) IdentityModeOf() IdentityMode {
+	if p.Identity == "" {
+		return IdentityOff
+	}
+	return p.Identity
 }
 
 // PrequeueAt is when shoppers may start to join.
@@ -128,6 +150,11 @@ func (p *Plan) validate(now time.Time) error {
 	}
 	if p.PowDifficulty < 0 || p.PowDifficulty > MaxPowDifficulty {
 		problems = append(problems, fmt.Sprintf("pow_difficulty must be between 0 and %d", MaxPowDifficulty))
+	}
+	switch p.IdentityModeOf() {
+	case IdentityOff, IdentityOptional, IdentityRequired:
+	default:
+		problems = append(problems, "identity must be off, optional or required")
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: %s", ErrInvalidSale, strings.Join(problems, "; "))

@@ -4,6 +4,8 @@
 package app
 
 import (
+	"crypto/ed25519"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +16,7 @@ import (
 	"github.com/caarlos0/env/v11"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/identity"
 	"github.com/foyerhq/foyer/internal/keyring"
 )
 
@@ -51,6 +54,15 @@ type Config struct {
 	// same on every node. Empty: derived from the signing key (so it changes
 	// when that key is rotated, and challenges issued before fail once).
 	PowSecret string `env:"FOYER_POW_SECRET"`
+	// IdentityHS256Secret is the shop's secret for the identity tokens it
+	// signs with HS256 for its signed-in customers (docs/integration.md,
+	// "Known customers"), at least MinIdentitySecretLength bytes. With
+	// IdentityEd25519PublicKey, either or both; neither: identity is off,
+	// and every identity token is refused.
+	IdentityHS256Secret string `env:"FOYER_IDENTITY_HS256_SECRET"`
+	// IdentityEd25519PublicKey is the base64 of the 32-byte Ed25519 public
+	// key whose private half the shop signs identity tokens with (EdDSA).
+	IdentityEd25519PublicKey string `env:"FOYER_IDENTITY_ED25519_PUBLIC_KEY"`
 	// AllowedOrigins are the host patterns (e.g. "shop.example.com",
 	// "*.example.com") browsers may open WebSockets from, besides Foyer's own host.
 	AllowedOrigins []string `env:"FOYER_ALLOWED_ORIGINS" envSeparator:","`
@@ -154,7 +166,10 @@ func LoadConfig(environ map[string]string) (Config, error) {
 const (
 	MinAdminTokenLength    = 24
 	MinWebhookSecretLength = 32
-	minPowSecretLength     = 16
+	// MinIdentitySecretLength is the shortest HS256 identity secret: an
+	// HMAC-SHA256 key as long as the hash.
+	MinIdentitySecretLength = 32
+	minPowSecretLength      = 16
 	// minDistinctSecretChars is the fewest different characters a secret
 	// may hold: fewer is a placeholder ("aaaa...", "0000..."), not a draw.
 	// A random hex string of 24 has fewer than 5 about once in 10^11.
@@ -195,8 +210,27 @@ func (c Config) checkGateway() error {
 	if c.PowSecret != "" {
 		errs = append(errs, checkSecret("FOYER_POW_SECRET", c.PowSecret, minPowSecretLength, "bytes", "openssl rand -hex 16"))
 	}
+	if c.IdentityHS256Secret != "" {
+		errs = append(errs, checkSecret("FOYER_IDENTITY_HS256_SECRET", c.IdentityHS256Secret, MinIdentitySecretLength, "bytes", "openssl rand -hex 32"))
+	}
+	if _, err := c.identityKeys(); err != nil {
+		errs = append(errs, err)
+	}
 	errs = append(errs, c.checkWorker())
 	return errors.Join(errs...)
+}
+
+// identityKeys are the shop's keys for identity tokens; none: identity off.
+func (c Config) identityKeys() (identity.Keys, error) {
+	keys := identity.Keys{HS256Secret: []byte(c.IdentityHS256Secret)}
+	if c.IdentityEd25519PublicKey != "" {
+		key, err := base64.StdEncoding.DecodeString(c.IdentityEd25519PublicKey)
+		if err != nil || len(key) != ed25519.PublicKeySize {
+			return identity.Keys{}, fmt.Errorf("FOYER_IDENTITY_ED25519_PUBLIC_KEY must be the base64 of a %d-byte Ed25519 public key", ed25519.PublicKeySize)
+		}
+		keys.Ed25519 = key
+	}
+	return keys, nil
 }
 
 // checkWorker refuses the secrets a worker uses that are missing or weak.

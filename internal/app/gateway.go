@@ -16,6 +16,7 @@ import (
 
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/defence/pow"
+	"github.com/foyerhq/foyer/internal/identity"
 	"github.com/foyerhq/foyer/internal/keyring"
 	"github.com/foyerhq/foyer/internal/livestats"
 	"github.com/foyerhq/foyer/internal/orders"
@@ -110,6 +111,11 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 		g.Close()
 		return nil, err
 	}
+	identityKeys, err := cfg.identityKeys()
+	if err != nil {
+		g.Close()
+		return nil, err
+	}
 	tokens := checkout.NewTokens(ring)
 	// Confirmations go out in batches of a few milliseconds (the defaults).
 	g.checkout = checkout.NewService(g.rdb, tokens, g.publisher, log, checkout.BatchedBy(0, 0))
@@ -134,7 +140,7 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 		Live:   liveWithWarnings{ops, g.durability}, Tokens: tokens, Ring: ring, Pow: guard,
 		Ready: g.ready, Web: web.FS(), Log: log,
 		Limiter: g.defence.limiter, Conns: g.defence.conns, Blocklist: g.defence.blocks,
-		Sessions: g.defence.sessions,
+		Sessions: g.defence.sessions, Identity: newIdentityVerifier(identityKeys, g.rdb),
 	})
 	// An idle keep-alive connection holds a goroutine and two buffers: one
 	// left open for ever by each visitor's browser would add up to more
@@ -148,6 +154,16 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 		g.ops = &http.Server{Handler: g.server.OpsHandler(), ReadHeaderTimeout: 10 * time.Second}
 	}
 	return g, nil
+}
+
+// newIdentityVerifier verifies shops' identity tokens with keys, spending
+// their ids in Redis; nil, identity off, when keys holds none.
+func newIdentityVerifier(keys identity.Keys, rdb redis.UniversalClient) server.IdentityVerifier {
+	v := identity.NewVerifier(keys, identity.NewRedisSpender(rdb), time.Now)
+	if v == nil {
+		return nil // not a nil *Verifier in the interface: that would look configured
+	}
+	return v
 }
 
 // httpIdleTimeout is how long the gateway keeps an idle HTTP keep-alive

@@ -23,7 +23,7 @@ var layers = []struct {
 	sideways []string
 }{
 	{name: "leaves", packages: []string{
-		"internal/clock", "internal/keyring", "internal/wire", "internal/orderstream",
+		"internal/clock", "internal/keyring", "internal/wire", "internal/orderstream", "internal/identity",
 		"internal/defence/ratelimit", "internal/defence/blocklist", "internal/defence/pow",
 		"internal/localservers", "internal/smallstacks", "migrations", "web",
 	}},

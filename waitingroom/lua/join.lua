@@ -10,6 +10,9 @@
 -- A shopper flagged as automated is refused while the sale's operator removes
 -- flagged shoppers (flagged_policy remove); one holding a reservation still
 -- gets it back: removal takes shoppers out of the queue, not their holds.
+-- A sale whose identity is required refuses an anonymous shopper before
+-- anything is written: customers' shopper ids start with c_, which only a
+-- session made from the shop's identity token carries (internal/identity).
 -- KEYS: meta, queue, journeys, shoppers, pre, presort, gone, flags
 -- ARGV[1] shopper id, ARGV[2] transaction id to use if this is the shopper's first join
 -- Returns {"waiting", ticket, position, txn}, {"prequeue", prequeue ticket, 0, txn}
@@ -19,6 +22,9 @@ local meta, queue, journeys, shoppers, pre, presort, gone, flags =
 local shopper = ARGV[1]
 local state = redis.call('HGET', meta, 'state')
 if not state then return redis.error_reply('NO_SALE no such sale') end
+if redis.call('HGET', meta, 'identity') == 'required' and string.sub(shopper, 1, 2) ~= 'c_' then
+  return redis.error_reply('IDENTITY_REQUIRED this sale admits only the shop\'s signed-in customers')
+end
 local res = redis.call('HGET', shoppers, shopper)
 local txn = redis.call('HGET', journeys, shopper) or ARGV[2]
 if res then return {'admitted', res, 0, txn} end
