@@ -17,6 +17,7 @@ import (
 	"github.com/foyerhq/foyer/internal/defence/ratelimit"
 	"github.com/foyerhq/foyer/internal/identity"
 	"github.com/foyerhq/foyer/internal/orders"
+	"github.com/foyerhq/foyer/internal/shopkeys"
 	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
@@ -88,6 +89,10 @@ var problems = []struct {
 	{pow.ErrPowExpired, problem{http.StatusForbidden, wire.CodePowExpired}},
 	{pow.ErrPowReplayed, problem{http.StatusConflict, wire.CodePowReplayed}},
 	{waitingroom.ErrFlagged, problem{http.StatusForbidden, "flagged"}},
+	{shopkeys.ErrInvalid, problem{http.StatusUnauthorized, "shop_key_invalid"}},
+	{shopkeys.ErrScope, problem{http.StatusForbidden, "shop_key_scope"}},
+	{shopkeys.ErrBadRequest, problem{http.StatusUnprocessableEntity, "shop_key_request_invalid"}},
+	{shopkeys.ErrNotFound, problem{http.StatusNotFound, "shop_key_unknown"}},
 	{identity.ErrInvalid, problem{http.StatusUnauthorized, "identity_invalid"}},
 	{waitingroom.ErrIdentityRequired, problem{http.StatusForbidden, "identity_required"}},
 	{errUnavailable, problem{http.StatusServiceUnavailable, wire.CodeUnavailable}},

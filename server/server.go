@@ -23,6 +23,7 @@ import (
 	"github.com/foyerhq/foyer/internal/keyring"
 	"github.com/foyerhq/foyer/internal/livestats"
 	"github.com/foyerhq/foyer/internal/orderstream"
+	"github.com/foyerhq/foyer/internal/shopkeys"
 	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
@@ -106,6 +107,9 @@ type Deps struct {
 	Pipeline PipelineWatcher
 	Live     LiveStats
 	Orders   OrderReader // the Orders API (orders.go)
+	// ShopKeys are the shop's API keys (shopkeys.go); nil refuses every
+	// shop request.
+	ShopKeys ShopKeys
 	Tokens   *checkout.Tokens
 	Ring     *keyring.Ring
 	Pow      JoinGuard // proof of work on join, for sales that ask for it; nil asks none
@@ -229,6 +233,15 @@ func New(cfg Config, deps Deps) *Server {
 		admin.POST("/blocklist", s.addBlocked)
 		admin.DELETE("/blocklist", s.removeBlocked)
 	}
+	if deps.ShopKeys != nil {
+		admin.POST("/shop-keys", s.createShopKey)
+		admin.GET("/shop-keys", s.listShopKeys)
+		admin.DELETE("/shop-keys/:key", s.revokeShopKey)
+	}
+	// The shop's backend, with a shop API key instead of the admin token:
+	// the same handlers, each route asking for one scope.
+	v1.GET("/shop/sales/:sale/orders", s.requireShopKey(shopkeys.ScopeOrders), s.listOrders)
+	v1.GET("/shop/sales/:sale/orders.csv", s.requireShopKey(shopkeys.ScopeOrders), s.ordersCSV)
 
 	if err := s.mountWeb(e); err != nil {
 		// The pages are embedded in the binary: unreadable ones are a build mistake.

@@ -21,6 +21,7 @@ import (
 	"github.com/foyerhq/foyer/internal/livestats"
 	"github.com/foyerhq/foyer/internal/orders"
 	"github.com/foyerhq/foyer/internal/orderstream"
+	"github.com/foyerhq/foyer/internal/shopkeys"
 	"github.com/foyerhq/foyer/server"
 	"github.com/foyerhq/foyer/waitingroom"
 	"github.com/foyerhq/foyer/web"
@@ -136,8 +137,8 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	}, server.Deps{
 		Operator: g.Operator, Rooms: rooms, Presence: g.presence, Checkout: durableCheckouts{g.checkout, g.durability},
 		Answers: checkout.NewAnswers(g.rdb), Payments: g.reports, Pipeline: ops,
-		Orders: orders.NewReader(g.db),
-		Live:   liveWithWarnings{ops, g.durability}, Tokens: tokens, Ring: ring, Pow: guard,
+		Orders: orders.NewReader(g.db), ShopKeys: shopkeys.New(g.db),
+		Live: liveWithWarnings{ops, g.durability}, Tokens: tokens, Ring: ring, Pow: guard,
 		Ready: g.ready, Web: web.FS(), Log: log,
 		Limiter: g.defence.limiter, Conns: g.defence.conns, Blocklist: g.defence.blocks,
 		Sessions: g.defence.sessions, Identity: newIdentityVerifier(identityKeys, g.rdb),
