@@ -175,6 +175,7 @@ func TestBadShopKeyRequestsAreRefusedAndMakeNoKey(t *testing.T) {
 	for name, body := range map[string]map[string]any{
 		"a name too long":     {"name": strings.Repeat("n", 101), "scopes": []string{"orders"}},
 		"a control character": {"name": "back\noffice", "scopes": []string{"orders"}},
+		"a bidi override":     {"name": "back\u202eoffice", "scopes": []string{"orders"}},
 		"no name":             {"scopes": []string{"orders"}},
 		"an unknown scope":    {"name": "shop", "scopes": []string{"orders", "admin"}},
 		"no scopes":           {"name": "shop", "scopes": []string{}},

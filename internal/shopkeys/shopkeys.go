@@ -101,8 +101,10 @@ func Check(name string, want []string) ([]string, error) {
 		return nil, fmt.Errorf("%w: a name is needed", ErrBadRequest)
 	case !utf8.ValidString(name) || utf8.RuneCountInString(name) > MaxNameLen:
 		return nil, fmt.Errorf("%w: the name must be UTF-8 of at most %d characters", ErrBadRequest, MaxNameLen)
-	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return nil, fmt.Errorf("%w: the name holds a control character", ErrBadRequest)
+	// Format characters too (Cf: bidi overrides, zero-width ones): a name
+	// is shown to operators, and must read as what it is.
+	case strings.IndexFunc(name, func(r rune) bool { return unicode.In(r, unicode.Cc, unicode.Cf) }) >= 0:
+		return nil, fmt.Errorf("%w: the name holds a control or format character", ErrBadRequest)
 	case len(want) == 0:
 		return nil, fmt.Errorf("%w: at least one scope is needed (%s)", ErrBadRequest, strings.Join(scopes, ", "))
 	}
