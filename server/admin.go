@@ -31,6 +31,10 @@ type saleRequest struct {
 	PerShopperLimit       int        `json:"per_shopper_limit"`
 	PowDifficulty         int        `json:"pow_difficulty"`     // 0, the default, is off
 	Identity              string     `json:"identity,omitempty"` // off (the default), optional or required
+	// Checkout is foyer (the default) or shop, with the shop's CheckoutURL;
+	// omitempty keeps the fingerprints of requests made before them.
+	Checkout    string `json:"checkout,omitempty"`
+	CheckoutURL string `json:"checkout_url,omitempty"`
 }
 
 // Defaults of a sale plan, for the fields an admin leaves out.
@@ -77,6 +81,10 @@ func (r saleRequest) plan(now time.Time) waitingroom.Plan {
 	p.Identity = waitingroom.IdentityMode(r.Identity)
 	if p.Identity == "" {
 		p.Identity = waitingroom.IdentityOff
+	}
+	p.Checkout, p.CheckoutURL = waitingroom.CheckoutMode(r.Checkout), r.CheckoutURL
+	if p.Checkout == "" {
+		p.Checkout = waitingroom.CheckoutFoyer
 	}
 	p.PrequeueSeconds = defaultPrequeue
 	if r.PrequeueSeconds != nil {

@@ -17,6 +17,11 @@ func freshPlan(now time.Time) Plan {
 	return p
 }
 
+// shopAt makes a plan's checkout the shop's, at u.
+func shopAt(u string) func(*Plan) {
+	return func(p *Plan) { p.Checkout, p.CheckoutURL = CheckoutShop, u }
+}
+
 func TestEveryFieldOfAPlanOutOfItsBoundIsRefusedByName(t *testing.T) {
 	now := time.Now()
 	cases := []struct {
@@ -49,6 +54,16 @@ func TestEveryFieldOfAPlanOutOfItsBoundIsRefusedByName(t *testing.T) {
 			p.StartsAt, p.EndsAt = now.Add(-50*time.Minute), now.Add(-time.Minute)
 		}, "ends_at must be in the future"},
 		{"an identity of maybe", func(p *Plan) { p.Identity = "maybe" }, "identity must be off, optional or required"},
+		{"a checkout of other", func(p *Plan) { p.Checkout = "other" }, "checkout must be foyer or shop"},
+		{"a shop checkout without a url", func(p *Plan) { p.Checkout = CheckoutShop }, "checkout_url is required when checkout is shop"},
+		{"a url for a foyer checkout", func(p *Plan) { p.CheckoutURL = "https://shop.example/" }, "checkout_url is only for a sale whose checkout is shop"},
+		{"an ftp checkout url", shopAt("ftp://shop.example/checkout"), "checkout_url must be https://"},
+		{"a plain http checkout url off this machine", shopAt("http://example.com/checkout"), "checkout_url must be https://"},
+		{"a relative checkout url", shopAt("/checkout"), "checkout_url must be an absolute URL"},
+		{"a checkout url of 501 characters", shopAt("https://shop.example/" + strings.Repeat("a", 480)), "checkout_url must have at most 500"},
+		{"a checkout url with a tab", shopAt("https://shop.example/\tcheckout"), "checkout_url must not contain control"},
+		{"a checkout url with a fragment", shopAt("https://shop.example/checkout#pay"), "checkout_url must not have a fragment"},
+		{"a checkout url with a password", shopAt("https://a:b@shop.example/checkout"), "checkout_url must not hold a user"},
 		{"a sale of two years", func(p *Plan) { p.EndsAt = p.StartsAt.AddDate(2, 0, 0) }, "a sale may last at most 366 days"},
 	}
 	for _, tc := range cases {
@@ -67,6 +82,10 @@ func TestEveryFieldOfAPlanOutOfItsBoundIsRefusedByName(t *testing.T) {
 		func(p *Plan) { p.OutflowPerSecond = 0.01 },
 		func(p *Plan) { p.StartsAt = now.Add(-59 * time.Minute) },
 		func(p *Plan) { p.ReservationTTLSeconds, p.PrequeueSeconds = 86_400, 604_800 },
+		shopAt("https://shop.example/" + strings.Repeat("a", 479)), // 500 characters
+		shopAt("https://shop.example/checkout?cart=42"),
+		shopAt("http://localhost:8080/checkout"),
+		shopAt("http://127.0.0.1/checkout"),
 	} {
 		p := freshPlan(now)
 		ok(&p)
@@ -127,6 +146,8 @@ func TestTheBoundsOfASalePlanAreDocumented(t *testing.T) {
 		fmt.Sprintf("| `per_shopper_limit` | 1 to %d |", maxPerShopper),
 		fmt.Sprintf("| `pow_difficulty` | 0 to %d |", MaxPowDifficulty),
 		"| `identity` | `off` (the default), `optional` or `required` |",
+		"| `checkout` | `foyer` (the default) or `shop` |",
+		fmt.Sprintf("| `checkout_url` | required when `checkout` is `shop`, refused otherwise: an absolute `https://` URL (`http://` only for `localhost` and `127.0.0.1`), at most %d characters, with no fragment and no user or password |", maxCheckoutURLLen),
 		fmt.Sprintf("| message `text` | 1 to %d characters |", maxMessageLen),
 		fmt.Sprintf("| `Idempotency-Key` of a create | at most %d characters |", maxIdempotencyKeyLen),
 	}

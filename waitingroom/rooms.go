@@ -34,6 +34,7 @@ func (r *Rooms) Load(ctx context.Context, p *Plan) error {
 		"rate", strconv.FormatFloat(p.OutflowPerSecond, 'f', -1, 64),
 		"ttl_ms", p.ReservationTTL().Milliseconds(), "stock", p.Stock, "limit", max(p.PerShopperLimit, 1),
 		"pow_difficulty", p.PowDifficulty, "identity", string(p.IdentityModeOf()),
+		"checkout", string(p.CheckoutModeOf()), "checkout_url", p.CheckoutURL,
 	}
 	if err := loadScript.Run(ctx, r.rdb, []string{k.Meta}, args...).Err(); err != nil {
 		return fmt.Errorf("load sale %s: %w", p.ID, err)
@@ -208,10 +209,15 @@ type Status struct {
 	Drawing    bool   // the prequeue's tickets are still being handed out
 	// PowDifficulty is the proof of work asked of joiners; 0 is off.
 	PowDifficulty int
+	// Checkout and CheckoutURL are where admitted shoppers pay (Plan's
+	// fields of the same names); a sale loaded before them is CheckoutFoyer.
+	Checkout    CheckoutMode
+	CheckoutURL string
 }
 
 var statusFields = []string{"name", "price_cents", "currency", "state", "starts_at_ms", "ends_at_ms",
-	"rate", "stock", "available", "held", "sold", "mark", "message", "prequeue_at_ms", "seed_hash", "seed", "drawing", "pow_difficulty"}
+	"rate", "stock", "available", "held", "sold", "mark", "message", "prequeue_at_ms", "seed_hash", "seed", "drawing", "pow_difficulty",
+	"checkout", "checkout_url"}
 
 // Status reads a sale's live state in one round trip, whatever the queue's size.
 func (r *Rooms) Status(ctx context.Context, saleID string) (Status, error) {
@@ -249,6 +255,7 @@ func pipeStatus(ctx context.Context, p redis.Pipeliner, saleID string) (read fun
 			Stock: num(7), Available: num(8), Held: num(9), Sold: num(10), Mark: num(11),
 			Waiting: waiting.Val(), Message: str(12), PrequeueAt: time.UnixMilli(num(13)),
 			SeedHash: str(14), Seed: str(15), Drawing: v[16] != nil, PowDifficulty: int(num(17)),
+			Checkout: CheckoutMode(cmp.Or(str(18), string(CheckoutFoyer))), CheckoutURL: str(19),
 		}, nil
 	}
 }

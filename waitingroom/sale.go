@@ -2,6 +2,7 @@ package waitingroom
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -46,6 +47,12 @@ type Plan struct {
 	// from the shop's identity token): IdentityOff, the default (empty is
 	// off), IdentityOptional or IdentityRequired.
 	Identity IdentityMode `db:"identity" json:"identity"`
+	// Checkout is where an admitted shopper pays: CheckoutFoyer, the default
+	// (empty is foyer), or CheckoutShop, at CheckoutURL.
+	Checkout CheckoutMode `db:"checkout" json:"checkout"`
+	// CheckoutURL is the shop's checkout page for a CheckoutShop sale; the
+	// admitted message sends the shopper there with the reservation token.
+	CheckoutURL string `db:"checkout_url" json:"checkout_url,omitempty"`
 	// IdempotencyKey, when set, makes creating the sale safe to retry
 	// (Operator.Create); it is stored with the sale, unique.
 	IdempotencyKey string `db:"idempotency_key" json:"-"`
@@ -70,6 +77,23 @@ func (p *Plan) IdentityModeOf() IdentityMode {
 		return IdentityOff
 	}
 	return p.Identity
+}
+
+// CheckoutMode is where an admitted shopper checks out
+// (docs/integration.md, "The shop's own checkout").
+type CheckoutMode string
+
+const (
+	CheckoutFoyer CheckoutMode = "foyer" // Foyer's own checkout, POST /v1/sales/{id}/checkout
+	CheckoutShop  CheckoutMode = "shop"  // the shop's page at the plan's CheckoutURL
+)
+
+// CheckoutModeOf is the plan's checkout mode, foyer when unset.
+func (p *Plan) CheckoutModeOf() CheckoutMode {
+	if p.Checkout == "" {
+		return CheckoutFoyer
+	}
+	return p.Checkout
 }
 
 // PrequeueAt is when shoppers may start to join.
@@ -97,6 +121,7 @@ const (
 	maxReservationTTL = 86_400  // seconds: a day
 	maxPrequeue       = 604_800 // seconds: a week
 	maxPerShopper     = 10
+	maxCheckoutURLLen = 500 // characters
 	// maxStartsInPast is how long before now a sale may start: an admin's
 	// clock or a slow request, not a sale of 1970.
 	maxStartsInPast = time.Hour
@@ -156,10 +181,62 @@ func (p *Plan) validate(now time.Time) error {
 	default:
 		problems = append(problems, "identity must be off, optional or required")
 	}
+	problems = append(problems, p.checkoutProblems()...)
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: %s", ErrInvalidSale, strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// checkoutProblems checks checkout and checkout_url: a shop sale needs the
+// shop's page, and a foyer sale has none, so a URL sent by mistake is not
+// silently ignored.
+func (p *Plan) checkoutProblems() []string {
+	switch p.CheckoutModeOf() {
+	case CheckoutFoyer:
+		if p.CheckoutURL != "" {
+			return []string{"checkout_url is only for a sale whose checkout is shop"}
+		}
+		return nil
+	case CheckoutShop:
+		if p.CheckoutURL == "" {
+			return []string{"checkout_url is required when checkout is shop"}
+		}
+		if why := checkoutURLProblem(p.CheckoutURL); why != "" {
+			return []string{"checkout_url " + why}
+		}
+		return nil
+	default:
+		return []string{"checkout must be foyer or shop"}
+	}
+}
+
+// checkoutURLProblem says what is wrong with a shop's checkout URL, or ""
+// when nothing is. It must be absolute and https, since the reservation
+// token rides in its query; plain http is allowed only on this machine, for
+// tests and development. A fragment is refused: the query Foyer adds must
+// come before it, and a shop has no use for one.
+func checkoutURLProblem(s string) string {
+	if why := textProblem(s, maxCheckoutURLLen); why != "" {
+		return why
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return "must be an absolute URL"
+	}
+	if strings.Contains(s, "#") {
+		return "must not have a fragment"
+	}
+	if u.User != nil {
+		return "must not hold a user or password"
+	}
+	switch host := u.Hostname(); {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && (host == "localhost" || host == "127.0.0.1"):
+	default:
+		return "must be https:// (http:// only for localhost or 127.0.0.1)"
+	}
+	return ""
 }
 
 // scheduleProblems checks starts_at and ends_at; with a zero now, only

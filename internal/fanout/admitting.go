@@ -73,9 +73,13 @@ func (r *Room) admittedMsg(res waitingroom.Reservation) []byte {
 		r.h.log.Error("issue reservation token", "sale", r.id, "reservation", res.ID, "err", err)
 		return nil
 	}
+	checkoutURL := r.h.checkoutBase + "/v1/sales/" + r.id + "/checkout"
+	if r.shop != nil {
+		checkoutURL = shopCheckoutURL(r.shop, token, r.id)
+	}
 	return encode(AdmittedMsg{
 		Type: wire.MsgAdmitted, ReservationID: res.ID, Token: token, AdmittedAt: res.AdmittedAt().UTC(), ExpiresAt: res.ExpiresAt().UTC(),
-		CheckoutURL: r.h.checkoutBase + "/v1/sales/" + r.id + "/checkout",
+		CheckoutURL: checkoutURL,
 	})
 }
 

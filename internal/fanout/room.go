@@ -2,6 +2,7 @@ package fanout
 
 import (
 	"context"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +49,9 @@ type Room struct {
 	drawn      bool      // the prequeue draw has happened
 	difficulty int       // the proof of work asked of joiners; 0 is off
 	outage     outage    // whether the sale's data has been out of reach, and since when (outage.go)
+	// shop is the shop's checkout page of a shop sale, nil for Foyer's
+	// checkout; set at the start and never changed, so read without r.mu.
+	shop *url.URL
 }
 
 func newRoom(h *Hub, v waitingroom.View, st waitingroom.Status) *Room {
@@ -59,6 +63,13 @@ func newRoom(h *Hub, v waitingroom.View, st waitingroom.Status) *Room {
 		conns: map[*Conn]struct{}{}, shoppers: map[string][]*Conn{},
 		positions: waitingroom.NewPositions(v),
 	}
+	shop, err := shopCheckout(st)
+	if err != nil {
+		// Plan.Validate let no such URL in; Foyer's own checkout still
+		// takes the shopper's token rather than sending them nowhere.
+		h.log.Error("parse the shop's checkout url", "sale", st.SaleID, "err", err)
+	}
+	r.shop = shop
 	r.emptySince.Store(time.Now().UnixNano())
 	return r
 }
