@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/foyerhq/foyer/internal/clock"
 )
 
 // OutboxRelay publishes confirmations left in the outbox by a node that died,
@@ -27,18 +29,12 @@ func NewOutboxRelay(s *Service) *OutboxRelay {
 
 // Run relays until ctx ends; a failed round is logged and retried.
 func (o *OutboxRelay) Run(ctx context.Context) error {
-	t := time.NewTicker(o.Every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			if _, err := o.RelayOnce(ctx); err != nil && ctx.Err() == nil {
-				o.service.log.Warn("outbox relay failed", "err", err)
-			}
+	clock.Every(ctx, o.Every, func(ctx context.Context) {
+		if _, err := o.RelayOnce(ctx); err != nil && ctx.Err() == nil {
+			o.service.log.Warn("outbox relay failed", "err", err)
 		}
-	}
+	})
+	return nil
 }
 
 // RelayOnce publishes every outbox entry older than Age, and returns how many.

@@ -13,6 +13,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/clock"
 	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/waitingroom"
 )
@@ -284,16 +285,9 @@ func (p *PaymentSettler) SweepTimedOut(ctx context.Context) (int, error) {
 
 // runSweeper sweeps every quarter of Timeout until ctx ends.
 func (p *PaymentSettler) runSweeper(ctx context.Context) {
-	t := time.NewTicker(max(p.Timeout/4, 100*time.Millisecond))
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := p.SweepTimedOut(ctx); err != nil && ctx.Err() == nil {
-				p.log.Warn("payment timeout sweep failed", "err", err)
-			}
+	clock.Every(ctx, max(p.Timeout/4, 100*time.Millisecond), func(ctx context.Context) {
+		if _, err := p.SweepTimedOut(ctx); err != nil && ctx.Err() == nil {
+			p.log.Warn("payment timeout sweep failed", "err", err)
 		}
-	}
+	})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/foyerhq/foyer/internal/clock"
 	"github.com/foyerhq/foyer/internal/defence/blocklist"
 	"github.com/foyerhq/foyer/internal/defence/ratelimit"
 	"github.com/foyerhq/foyer/server"
@@ -93,16 +94,9 @@ func (d *defences) run(ctx context.Context, blocksChanged func(), log *slog.Logg
 // refreshConns renews the node's connection counts every refreshEvery
 // until ctx ends.
 func (d *defences) refreshConns(ctx context.Context, log *slog.Logger) {
-	t := time.NewTicker(d.refreshEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := d.refresh(ctx); err != nil && ctx.Err() == nil {
-				log.Warn("refresh connection counts", "err", err)
-			}
+	clock.Every(ctx, d.refreshEvery, func(ctx context.Context) {
+		if err := d.refresh(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("refresh connection counts", "err", err)
 		}
-	}
+	})
 }

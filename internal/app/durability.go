@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/clock"
 	"github.com/foyerhq/foyer/server"
 )
 
@@ -163,16 +164,8 @@ func (d *durability) warnings() []string {
 
 // run reads the settings every recheckDurabilityEvery until ctx ends.
 func (d *durability) run(ctx context.Context, rdb redis.Cmdable) error {
-	t := time.NewTicker(recheckDurabilityEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			d.check(ctx, rdb)
-		}
-	}
+	clock.Every(ctx, recheckDurabilityEvery, func(ctx context.Context) { d.check(ctx, rdb) })
+	return nil
 }
 
 // durableCheckouts is the gateway's checkout, refused with

@@ -24,3 +24,16 @@ func TestSleepWaitsOutItsDurationOtherwise(t *testing.T) {
 		t.Fatal("Sleep returned before its duration")
 	}
 }
+
+func TestEveryTicksUntilItsContextEnds(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ticks := 0
+	Every(ctx, time.Millisecond, func(context.Context) {
+		if ticks++; ticks == 3 {
+			cancel()
+		}
+	})
+	if ticks != 3 {
+		t.Fatalf("Every ticked %d times after its context ended at the third, want 3", ticks)
+	}
+}

@@ -1,0 +1,22 @@
+package clock
+
+import (
+	"context"
+	"time"
+)
+
+// Every calls tick every d until ctx ends, then returns; the first call
+// comes d after the start. A tick that runs long delays the next one
+// rather than stacking up behind it (time.Ticker drops the ticks missed).
+func Every(ctx context.Context, d time.Duration, tick func(ctx context.Context)) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			tick(ctx)
+		}
+	}
+}
