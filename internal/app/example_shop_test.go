@@ -15,6 +15,7 @@ import (
 	"github.com/coder/websocket"
 
 	exampleshop "github.com/foyerhq/foyer/examples/shop"
+	"github.com/foyerhq/foyer/internal/shopperclient"
 	"github.com/foyerhq/foyer/internal/wire"
 )
 
@@ -38,56 +39,81 @@ func TestTheExampleShopsCustomerQueuesWithItsIdentityTokenAndItsCheckoutVerifies
 	saleID := sys.createSale(t, map[string]any{"sku": "EX-1", "name": "Example shop's drop", "stock": 2,
 		"outflow_per_second": 100, "identity": "required", "checkout": "shop", "checkout_url": shopSrv.URL + "/checkout"})
 
-	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{Jar: jar}
-	if resp, err := browser.PostForm(shopSrv.URL+"/login", url.Values{"customer_id": {"cust-1"}}); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("sign in at the shop: %v", err)
-	}
-	resp, err := browser.Get(shopSrv.URL + "/identity-token")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var idTok struct{ Token string }
-	json.NewDecoder(resp.Body).Decode(&idTok)
-	resp.Body.Close()
-
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(sys.URL, "http")+"/v1/sales/"+saleID+"/ws?session=new&join=1",
-		&websocket.DialOptions{Subprotocols: []string{wire.Subprotocol, "identity." + idTok.Token}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ws.CloseNow() })
-	welcome, err := readRaw(t, ctx, ws, "welcome")
-	if err != nil {
-		t.Fatal(err)
-	}
+	customer := newShopCustomer(t, shopSrv.URL, "cust-1")
+	welcome, admitted := customer.queue(t, ctx, sys.URL, saleID)
 	if !strings.HasPrefix(welcome.You.ShopperID, "c_") {
 		t.Errorf("the shop's identity token made shopper %q, want a customer (c_...)", welcome.You.ShopperID)
-	}
-	admitted, err := readRaw(t, ctx, ws, "admitted")
-	if err != nil {
-		t.Fatal(err)
 	}
 	if !strings.HasPrefix(admitted.CheckoutURL, shopSrv.URL+"/checkout?") {
 		t.Fatalf("admitted to %q, want the shop's checkout", admitted.CheckoutURL)
 	}
-	page, err := browser.Get(admitted.CheckoutURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(page.Body)
-	page.Body.Close()
-	if page.StatusCode != http.StatusOK || !strings.Contains(string(body), "/checkout/pay") || !strings.Contains(string(body), saleID) {
-		t.Errorf("the shop's checkout refused Foyer's token: %d %s", page.StatusCode, body)
+	if status, body := customer.get(t, admitted.CheckoutURL); status != http.StatusOK ||
+		!strings.Contains(body, "/checkout/pay") || !strings.Contains(body, saleID) {
+		t.Errorf("the shop's checkout refused Foyer's token: %d %s", status, body)
 	}
 	// The same link for another sale is refused.
 	other := strings.Replace(admitted.CheckoutURL, "foyer_sale="+saleID, "foyer_sale=s_other", 1)
-	page, err = browser.Get(other)
+	if status, _ := customer.get(t, other); status != http.StatusForbidden {
+		t.Errorf("the checkout with another sale's id: %d, want 403", status)
+	}
+}
+
+// shopCustomer is a customer's browser at the example shop: a cookie jar
+// signed in at the shop, which queues at Foyer as the shop's drop page does.
+type shopCustomer struct {
+	shopURL string
+	browser *http.Client
+}
+
+// newShopCustomer signs customerID in at the shop.
+func newShopCustomer(t *testing.T, shopURL, customerID string) *shopCustomer {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &shopCustomer{shopURL: shopURL, browser: &http.Client{Jar: jar}}
+	resp, err := c.browser.PostForm(shopURL+"/login", url.Values{"customer_id": {customerID}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	page.Body.Close()
-	if page.StatusCode != http.StatusForbidden {
-		t.Errorf("the checkout with another sale's id: %d, want 403", page.StatusCode)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign in %s at the shop: %d", customerID, resp.StatusCode)
 	}
+	return c
+}
+
+// get fetches a page as this customer.
+func (c *shopCustomer) get(t *testing.T, u string) (int, string) {
+	t.Helper()
+	resp, err := c.browser.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// queue takes a fresh identity token from the shop and joins the sale at
+// Foyer with it, offered as a subprotocol as the drop page does, and waits
+// to be admitted.
+func (c *shopCustomer) queue(t *testing.T, ctx context.Context, foyerURL, saleID string) (welcome, admitted shopperclient.Message) {
+	t.Helper()
+	status, body := c.get(t, c.shopURL+"/identity-token")
+	var tok struct{ Token string }
+	if err := json.Unmarshal([]byte(body), &tok); status != http.StatusOK || err != nil || tok.Token == "" {
+		t.Fatalf("identity token from the shop: %d %s", status, body)
+	}
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(foyerURL, "http")+"/v1/sales/"+saleID+"/ws?session=new&join=1",
+		&websocket.DialOptions{Subprotocols: []string{wire.Subprotocol, "identity." + tok.Token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.CloseNow() })
+	if welcome, err = readRaw(t, ctx, ws, "welcome"); err != nil {
+		t.Fatal(err)
+	}
+	if admitted, err = readRaw(t, ctx, ws, "admitted"); err != nil {
+		t.Fatal(err)
+	}
+	return welcome, admitted
 }
