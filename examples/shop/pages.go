@@ -67,6 +67,8 @@ func page(body string) *template.Template {
 func (s *Shop) render(w http.ResponseWriter, status int, t *template.Template, data any) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store") // pages carry tokens
+	// The checkout's URL holds the reservation token: send it to nobody.
+	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
 	_ = t.Execute(w, data)
 }

@@ -307,6 +307,11 @@ func TestASignedInCustomerGetsAShortLivedIdentityTokenForFoyer(t *testing.T) {
 	if len(tokens) != 2 {
 		t.Error("two identity tokens share a jti: Foyer takes each once")
 	}
+	status, body := get(t, browser, srv.URL+"/drop?sale=s_drop")
+	if wantWS := `"ws` + strings.TrimPrefix(f.URL, "http") + `"`; status != http.StatusOK || !strings.Contains(body, wantWS) ||
+		!strings.Contains(body, `"s_drop"`) || !strings.Contains(body, `"identity." + token`) {
+		t.Errorf("the drop page does not join %s with the identity token: %d %s", wantWS, status, body)
+	}
 }
 
 func TestTheShopRefusesToStartWithoutItsSettings(t *testing.T) {

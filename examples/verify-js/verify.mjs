@@ -13,9 +13,12 @@ import { pathToFileURL } from "node:url";
 const ISSUER = "foyer";
 const LEEWAY_S = 5; // how far apart Foyer's clock and the shop's may be
 
-// Keys by JWKS URL, each a Map of kid to KeyObject; fetched again when a
-// token names a kid we do not know (Foyer rotated its key).
+// Keys by JWKS URL: {byKid: Map of kid to KeyObject, at: when fetched}.
+// Fetched again when a token names a kid we do not know (Foyer rotated its
+// key), but not more than once a minute: junk tokens with made-up kids must
+// not make us hammer Foyer.
 const cache = new Map();
+const REFETCH_MS = 60_000;
 
 async function fetchKeys(jwksUrl) {
   const res = await fetch(jwksUrl);
@@ -26,13 +29,14 @@ async function fetchKeys(jwksUrl) {
     if (jwk.kty !== "OKP" || jwk.crv !== "Ed25519" || jwk.alg !== "EdDSA" || !jwk.kid) continue;
     byKid.set(jwk.kid, createPublicKey({ key: jwk, format: "jwk" }));
   }
-  cache.set(jwksUrl, byKid);
+  cache.set(jwksUrl, { byKid, at: Date.now() });
   return byKid;
 }
 
 async function keyFor(jwksUrl, kid) {
-  let keys = cache.get(jwksUrl);
-  if (!keys || !keys.has(kid)) keys = await fetchKeys(jwksUrl);
+  const cached = cache.get(jwksUrl);
+  let keys = cached && cached.byKid;
+  if (!keys || (!keys.has(kid) && Date.now() - cached.at > REFETCH_MS)) keys = await fetchKeys(jwksUrl);
   const key = keys.get(kid);
   if (!key) throw new Error(`unknown key ${kid}`);
   return key;
