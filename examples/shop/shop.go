@@ -42,6 +42,10 @@ type Config struct {
 	Now func() time.Time
 	// HTTPClient calls Foyer; one with a 10 s timeout when nil.
 	HTTPClient *http.Client
+	// OnEvent, when set, is called with each webhook event the first time
+	// it arrives (where a real shop would ship the order); a test awaits
+	// deliveries with it.
+	OnEvent func(Event)
 }
 
 // ConfigFromEnv reads the configuration through getenv (os.Getenv).

@@ -103,12 +103,15 @@ func (f *fakeFoyer) token(t *testing.T, sale, jti string, exp time.Time) string 
 }
 
 // startShop runs the shop against f, and returns it and a browser with a cookie jar.
-func startShop(t *testing.T, f *fakeFoyer) (*shop.Shop, *httptest.Server, *http.Client) {
+func startShop(t *testing.T, f *fakeFoyer, options ...func(*shop.Config)) (*shop.Shop, *httptest.Server, *http.Client) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	s, err := shop.New(ctx, shop.Config{FoyerURL: f.URL, ShopKey: testShopKey, IdentitySecret: testIdentitySecret,
-		WebhookSecret: testWebhookSecret})
+	cfg := shop.Config{FoyerURL: f.URL, ShopKey: testShopKey, IdentitySecret: testIdentitySecret, WebhookSecret: testWebhookSecret}
+	for _, o := range options {
+		o(&cfg)
+	}
+	s, err := shop.New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +258,11 @@ func deliver(t *testing.T, srv *httptest.Server, secret string, at time.Time, bo
 
 func TestAWebhookIsVerifiedAndRecordedOnceHoweverOftenItIsDelivered(t *testing.T) {
 	f := newFakeFoyer(t)
-	s, srv, _ := startShop(t, f)
+	var mu sync.Mutex
+	var told []string
+	s, srv, _ := startShop(t, f, func(c *shop.Config) {
+		c.OnEvent = func(ev shop.Event) { mu.Lock(); told = append(told, ev.ID); mu.Unlock() }
+	})
 	paid := `{"id":"evt_1","type":"order.paid","created_at":"2026-01-01T00:00:00Z","sale_id":"s_drop","data":{"reservation_id":"r_1","status":"paid"}}`
 	for range 3 {
 		if status := deliver(t, srv, testWebhookSecret, time.Now(), paid); status != http.StatusOK {
@@ -272,6 +279,11 @@ func TestAWebhookIsVerifiedAndRecordedOnceHoweverOftenItIsDelivered(t *testing.T
 	events := s.Events()
 	if len(events) != 1 || events[0].ID != "evt_1" || events[0].Type != "order.paid" || events[0].SaleID != testSale {
 		t.Errorf("events %+v, want evt_1 once", events)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(told) != 1 || told[0] != "evt_1" {
+		t.Errorf("OnEvent was told %v, want evt_1 once", told)
 	}
 }
 

@@ -44,6 +44,9 @@ func (s *Shop) webhook(w http.ResponseWriter, r *http.Request) {
 	ev.ReceivedAt = s.now()
 	if s.record(ev) {
 		s.apply(ev)
+		if s.cfg.OnEvent != nil {
+			s.cfg.OnEvent(ev)
+		}
 	}
 	w.WriteHeader(http.StatusOK)
 }
