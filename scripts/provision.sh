@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # provision.sh makes sure the servers that `foyer dev` and the tests start are
 # installed: redis-server and Postgres (initdb), and with --browser chromium for
-# the browser tests. As root it installs what is missing with apt-get; otherwise
+# the browser tests and Node.js for the JavaScript example's test
+# (examples/verify-js, on node:crypto alone: no npm install). As root it installs what is missing with apt-get; otherwise
 # it prints the command to run. Quiet (one line) when all is there.
 #
 # Usage: scripts/provision.sh [--browser]
@@ -26,8 +27,11 @@ have_postgres || missing+=(postgresql)
 if $browser && ! command -v chromium >/dev/null 2>&1 && [[ ! -x /usr/bin/chromium ]]; then
   missing+=(chromium)
 fi
+if $browser && ! command -v node >/dev/null 2>&1; then
+  missing+=(nodejs)
+fi
 
-wanted="redis-server, postgres$($browser && echo ', chromium' || true)"
+wanted="redis-server, postgres$($browser && echo ', chromium, node' || true)"
 if ((${#missing[@]} == 0)); then
   echo "provision: $wanted present"
   exit 0

@@ -39,11 +39,13 @@ var layers = []struct {
 	{name: "clients and tooling", packages: []string{
 		"internal/shopperclient", "internal/testenv", "internal/loadgen", "internal/bench",
 		"cmd/shopper", "cmd/foyer-bench", "internal/layout",
+		"examples/shop", "examples/shop/reservation", "examples/shop/cmd/shop",
 	}, sideways: []string{
 		"internal/loadgen -> internal/shopperclient", "internal/bench -> internal/shopperclient",
 		"internal/bench -> internal/loadgen", "cmd/shopper -> internal/shopperclient",
 		"cmd/foyer-bench -> internal/bench", "cmd/foyer-bench -> internal/loadgen",
 		"cmd/foyer-bench -> internal/shopperclient",
+		"examples/shop -> examples/shop/reservation", "examples/shop/cmd/shop -> examples/shop",
 	}},
 }
 
@@ -101,6 +103,22 @@ func TestImportsRunInOneDirection(t *testing.T) {
 				if f.from == from && f.to == to {
 					t.Errorf("%s imports %s: %s", from, to, f.why)
 				}
+			}
+		}
+	}
+}
+
+// TestTheExamplesTalkToFoyerOnlyOverHTTP: the example shop is what a shop
+// would write, so it imports nothing of Foyer but other examples.
+func TestTheExamplesTalkToFoyerOnlyOverHTTP(t *testing.T) {
+	for _, p := range goList(t) {
+		from := strings.TrimPrefix(p.ImportPath, module+"/")
+		if !strings.HasPrefix(from, "examples/") {
+			continue
+		}
+		for _, imp := range p.Imports {
+			if strings.HasPrefix(imp, module+"/") && !strings.HasPrefix(imp, module+"/examples/") {
+				t.Errorf("%s imports %s: an example talks to Foyer over HTTP only", from, imp)
 			}
 		}
 	}

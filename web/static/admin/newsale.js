@@ -9,11 +9,13 @@ import { clearError, report } from "./errors.js";
 import { loadSales, select } from "./sales.js";
 import { flash } from "./controls.js";
 import { loadAudit } from "./audit.js";
+import { CHECKOUT_FIELDS, addCheckoutFields, resetCheckoutFields, wireCheckoutFields } from "./salecheckout.js";
 
 const NS_FIELDS = [
   ["sku", "ns-sku"], ["name", "ns-name"], ["price_cents", "ns-price"], ["currency", "ns-currency"],
   ["stock", "ns-stock"], ["ends_at", "ns-ends"], ["starts_at", "ns-starts"], ["outflow_per_second", "ns-outflow"],
   ["reservation_ttl_seconds", "ns-hold"], ["prequeue_seconds", "ns-prequeue"], ["per_shopper_limit", "ns-limit"],
+  ...CHECKOUT_FIELDS,
 ];
 
 function nsDefaults() {
@@ -24,6 +26,7 @@ function nsDefaults() {
   start.setMinutes(Math.ceil(start.getMinutes() / 5) * 5);
   $("ns-starts").value = localInput(start);
   for (const [, id] of NS_FIELDS) $(id).removeAttribute("aria-invalid");
+  resetCheckoutFields();
 }
 
 const numOr = (id, dflt) => {
@@ -57,7 +60,7 @@ function planFromForm() {
     const minutes = numOr("ns-duration", 60);
     plan.ends_at = rfc3339(new Date(Date.parse(plan.starts_at) + minutes * 60000));
   }
-  return plan;
+  return addCheckoutFields(plan);
 }
 
 export function wireNewSale() {
@@ -105,5 +108,6 @@ export function wireNewSale() {
   $("ns-currency").addEventListener("change", () => {
     $("ns-currency").value = $("ns-currency").value.trim().toUpperCase();
   });
+  wireCheckoutFields();
   nsDefaults();
 }

@@ -11,6 +11,7 @@ import { loadPipeline } from "./system.js";
 import { loadAudit, resetAudit } from "./audit.js";
 import { loadBlocklist, resetBlocklist } from "./blocklist.js";
 import { refreshFlags, resetFlags } from "./flags.js";
+import { loadShopKeys, resetShopKeys } from "./shopkeys.js";
 
 const AUDIT_EVERY = 10000;
 
@@ -48,6 +49,7 @@ export function signOut(message, err) {
   resetAudit();
   resetBlocklist();
   resetFlags();
+  resetShopKeys();
   if (err) showError(err.code, err.message); else clearError();
   showSignin(message);
   announce(message || "Signed out.");
@@ -95,6 +97,7 @@ async function enter(token, fromForm) {
   loadPipeline().catch(report);
   loadAudit().catch(report);
   loadBlocklist().catch(report);
+  loadShopKeys().catch(report);
   refreshFlags();
   clearInterval(auditTimer);
   auditTimer = setInterval(periodic, AUDIT_EVERY);

@@ -25,6 +25,7 @@ export const S = {
   audit: [],
   auditMax: 0, // newest audit id seen, to highlight what is new
   blocks: [], // GET /v1/admin/blocklist, newest first
+  shopKeys: [], // GET /v1/admin/shop-keys, live ones first (the secrets are never kept)
   flags: null, // GET /v1/admin/sales/:sale/flags of the selected sale, with its id as sale
 };
 
