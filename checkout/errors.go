@@ -26,3 +26,10 @@ var (
 	ErrOverLimit          = waitingroom.ErrOverLimit
 	ErrNotEnoughStock     = waitingroom.ErrNotEnoughStock
 )
+
+// Errors of the per-customer limit and of the shop's redeem, which
+// waitingroom owns (confirm.lua).
+var (
+	ErrCustomerLimitReached = waitingroom.ErrCustomerLimitReached
+	ErrCheckoutNotShop      = waitingroom.ErrCheckoutNotShop
+)
