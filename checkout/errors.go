@@ -27,9 +27,6 @@ var (
 	ErrNotEnoughStock     = waitingroom.ErrNotEnoughStock
 )
 
-// Errors of the per-customer limit and of the shop's redeem, which
-// waitingroom owns (confirm.lua).
-var (
-	ErrCustomerLimitReached = waitingroom.ErrCustomerLimitReached
-	ErrCheckoutNotShop      = waitingroom.ErrCheckoutNotShop
-)
+// ErrCheckoutNotShop refuses a redeem in a sale checked out by Foyer; it is
+// waitingroom's (confirm.lua).
+var ErrCheckoutNotShop = waitingroom.ErrCheckoutNotShop

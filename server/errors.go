@@ -78,7 +78,6 @@ var problems = []struct {
 	{checkout.ErrWebhookExpired, problem{http.StatusUnauthorized, "webhook_timestamp_expired"}},
 	{waitingroom.ErrOverLimit, problem{http.StatusUnprocessableEntity, "quantity_over_limit"}},
 	{waitingroom.ErrNotEnoughStock, problem{http.StatusConflict, "not_enough_stock"}},
-	{waitingroom.ErrCustomerLimitReached, problem{http.StatusConflict, "customer_limit_reached"}},
 	{waitingroom.ErrCheckoutNotShop, problem{http.StatusConflict, "checkout_not_shop"}},
 	{checkout.ErrReservationMismatch, problem{http.StatusUnprocessableEntity, "reservation_mismatch"}},
 	{ratelimit.ErrLimited, problem{http.StatusTooManyRequests, wire.CodeRateLimited}},

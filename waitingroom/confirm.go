@@ -20,16 +20,12 @@ var (
 	// ErrReservationExpired means the hold lapsed, or was released, before
 	// the shopper confirmed it.
 	ErrReservationExpired = errors.New("reservation expired")
-	// ErrOverLimit means the quantity is over the sale's per-shopper limit.
+	// ErrOverLimit means the quantity is over the sale's per-shopper limit,
+	// or over what is left of its per-customer limit for this shopper.
 	ErrOverLimit = errors.New("quantity over the per-shopper limit")
 	// ErrNotEnoughStock means fewer units are left than the quantity asks
 	// for beyond the held one.
 	ErrNotEnoughStock = errors.New("not enough stock for that quantity")
-	// ErrCustomerLimitReached means the shopper has bought all the sale lets
-	// one customer buy (per_customer_orders, per_customer_units): no
-	// quantity would do. A quantity over what is left of the units is
-	// ErrOverLimit instead: fewer would do.
-	ErrCustomerLimitReached = errors.New("customer limit reached: this customer has bought all this sale allows one customer")
 	// ErrCheckoutNotShop refuses a redeem in a sale whose checkout is
 	// Foyer's own: only a shop checkout sale is redeemed by the shop.
 	ErrCheckoutNotShop = errors.New("checkout not shop: this sale is checked out by Foyer, not redeemed by the shop")
@@ -109,9 +105,7 @@ func confirmError(err error) error {
 		return ErrOverLimit
 	case "NOT_ENOUGH_STOCK":
 		return ErrNotEnoughStock
-	case "CUSTOMER_LIMIT":
-		return ErrCustomerLimitReached
-	case "OVER_CUSTOMER_LIMIT":
+	case "CUSTOMER_LIMIT", "OVER_CUSTOMER_LIMIT":
 		return fmt.Errorf("%w: %s", ErrOverLimit, replyMessage(err))
 	case "CHECKOUT_NOT_SHOP":
 		return ErrCheckoutNotShop
