@@ -125,10 +125,14 @@ func TestARedeemSellsTheHeldUnitOnceAndTheOrderIsWrittenPaidWithTheShopsReferenc
 	key := sys.createShopKey(t, "shop backend", "redeem")
 
 	body := redeemBody(saleID, admitted.Token, "order-1001")
+	uses := sys.count(t, `SELECT count(*) FROM admin_actions WHERE action = 'shop_key_used' AND detail->>'scope' = 'redeem'`)
 	status, ans, _ := sys.shopPost(t, redeemPath(admitted.ReservationID), key.Key, "idem-1", body)
 	if status != http.StatusOK || ans.Status != "redeemed" || ans.Replayed || ans.ReservationID != admitted.ReservationID ||
 		ans.SaleID != saleID || ans.OrderRef != "order-1001" || ans.Quantity != 1 || !strings.HasPrefix(ans.ShopperID, "c_") {
 		t.Fatalf("redeem: %d %+v; want 200 redeemed, not replayed, quantity 1, the customer's shopper", status, ans)
+	}
+	if n := sys.count(t, `SELECT count(*) FROM admin_actions WHERE action = 'shop_key_used' AND detail->>'scope' = 'redeem'`); n != uses+1 {
+		t.Errorf("the redeem was audited %d times, want once", n-uses)
 	}
 	orderStatus(t, ctx, in, "paid") // the worker wrote it paid, with no charge to wait for
 	var row struct {
