@@ -72,26 +72,31 @@ func (s *Service) Checkout(ctx context.Context, saleID, token string, quantity i
 	if err != nil {
 		return Receipt{}, err
 	}
-	c := confirmed(wc)
-	receipt := Receipt{ReservationID: claims.ID, Status: "confirmed", Quantity: max(c.Quantity, 1),
+	c := s.deliver(ctx, saleID, confirmed(wc))
+	return Receipt{ReservationID: claims.ID, Status: "confirmed", Quantity: max(c.Quantity, 1),
 		Shopper: c.Shopper, AdmittedAt: time.UnixMilli(c.AdmittedAt), ConfirmedAt: time.UnixMilli(c.ConfirmedAt),
-		Replayed: c.Replayed}
+		Replayed: c.Replayed}, nil
+}
+
+// deliver hands a confirmation to the order workers, unless it is a replay
+// (published by the request that confirmed it, or by the outbox). From the
+// confirmation on the checkout has happened: a failed publish is retried by
+// the outbox, not reported to the client as a failure.
+func (s *Service) deliver(ctx context.Context, saleID string, c confirmed) confirmed {
 	if c.Replayed {
-		// Published by the request that confirmed it, or by the outbox.
 		s.log.Info("reservation confirmed earlier by this request; answered again", "sale", saleID,
-			"reservation", claims.ID, "txn", c.Txn)
-		return receipt, nil
+			"reservation", c.Reservation, "txn", c.Txn)
+		return c
 	}
-	// From here on the checkout has happened: a failed publish is retried by
-	// the outbox, not reported to the shopper as a failure.
 	if s.batcher == nil || !s.batcher.add(saleID, c) {
 		if err := s.publish(ctx, saleID, c); err != nil {
 			s.log.Warn("publish confirmation failed; the outbox will retry", "sale", saleID,
-				"reservation", claims.ID, "txn", c.Txn, "err", err)
+				"reservation", c.Reservation, "txn", c.Txn, "err", err)
 		}
 	}
-	s.log.Info("reservation confirmed", "sale", saleID, "reservation", claims.ID, "txn", c.Txn)
-	return receipt, nil
+	s.log.Info("reservation confirmed", "sale", saleID, "reservation", c.Reservation, "txn", c.Txn,
+		"redeemed", c.OrderRef != "")
+	return c
 }
 
 // confirmed is a confirmation as waitingroom returns it, for checkout to
@@ -117,6 +122,7 @@ func (c confirmed) message(saleID string) orderstream.ReservationConfirmed {
 	return orderstream.ReservationConfirmed{
 		SaleID: saleID, ReservationID: c.Reservation, ShopperID: c.Shopper, Txn: c.Txn,
 		Quantity: max(c.Quantity, 1), PriceCents: c.PriceCents, Currency: c.Currency,
-		ConfirmedAt: time.UnixMilli(c.ConfirmedAt).UTC(),
+		ConfirmedAt:  time.UnixMilli(c.ConfirmedAt).UTC(),
+		ShopOrderRef: c.OrderRef, CustomerID: c.Customer,
 	}
 }

@@ -26,3 +26,7 @@ var (
 	ErrOverLimit          = waitingroom.ErrOverLimit
 	ErrNotEnoughStock     = waitingroom.ErrNotEnoughStock
 )
+
+// ErrCheckoutNotShop refuses a redeem in a sale checked out by Foyer; it is
+// waitingroom's (confirm.lua).
+var ErrCheckoutNotShop = waitingroom.ErrCheckoutNotShop

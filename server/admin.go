@@ -35,6 +35,11 @@ type saleRequest struct {
 	// omitempty keeps the fingerprints of requests made before them.
 	Checkout    string `json:"checkout,omitempty"`
 	CheckoutURL string `json:"checkout_url,omitempty"`
+	// PerCustomerUnits (0, the default: no bound but per_shopper_limit per
+	// order) and PerCustomerOrders (default 1) are the per-customer limit;
+	// omitempty keeps the fingerprints of requests made before them.
+	PerCustomerUnits  int `json:"per_customer_units,omitempty"`
+	PerCustomerOrders int `json:"per_customer_orders,omitempty"`
 }
 
 // Defaults of a sale plan, for the fields an admin leaves out.
@@ -85,6 +90,11 @@ func (r saleRequest) plan(now time.Time) waitingroom.Plan {
 	p.Checkout, p.CheckoutURL = waitingroom.CheckoutMode(r.Checkout), r.CheckoutURL
 	if p.Checkout == "" {
 		p.Checkout = waitingroom.CheckoutFoyer
+	}
+	p.PerCustomerUnits = r.PerCustomerUnits
+	p.PerCustomerOrders = r.PerCustomerOrders
+	if p.PerCustomerOrders == 0 {
+		p.PerCustomerOrders = 1
 	}
 	p.PrequeueSeconds = defaultPrequeue
 	if r.PrequeueSeconds != nil {

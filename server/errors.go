@@ -78,6 +78,8 @@ var problems = []struct {
 	{checkout.ErrWebhookExpired, problem{http.StatusUnauthorized, "webhook_timestamp_expired"}},
 	{waitingroom.ErrOverLimit, problem{http.StatusUnprocessableEntity, "quantity_over_limit"}},
 	{waitingroom.ErrNotEnoughStock, problem{http.StatusConflict, "not_enough_stock"}},
+	{waitingroom.ErrCheckoutNotShop, problem{http.StatusConflict, "checkout_not_shop"}},
+	{checkout.ErrReservationMismatch, problem{http.StatusUnprocessableEntity, "reservation_mismatch"}},
 	{ratelimit.ErrLimited, problem{http.StatusTooManyRequests, wire.CodeRateLimited}},
 	{ratelimit.ErrTooManyConns, problem{http.StatusTooManyRequests, "too_many_connections"}},
 	{errBusy, problem{http.StatusServiceUnavailable, wire.CodeBusy}},

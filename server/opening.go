@@ -94,7 +94,7 @@ func (s *Server) open(c *gin.Context, ws *websocket.Conn, out *fanout.Corkable, 
 		return nil, false
 	}
 	sess = &session{s: s, saleID: saleID, shopper: shopper, conn: conn, room: room, release: release,
-		addr: clientAddr(c), ipSessions: claims.IPSessions}
+		addr: clientAddr(c), ipSessions: claims.IPSessions, customer: claims.CustomerID}
 	// What the socket asked as it opened (join=1, its place found again) is
 	// answered as a message is: a panic ends this socket alone (1011), and
 	// the session is served all the same, so that its reader finds the

@@ -44,6 +44,13 @@ type Checkouter interface {
 	Checkout(ctx context.Context, saleID, token string, quantity int) (checkout.Receipt, error)
 }
 
+// Redeemer is the shop's own checkout (redeem.go): it sells a reservation's
+// held unit the shop took the money for, or gives it back.
+type Redeemer interface {
+	Redeem(ctx context.Context, saleID, reservationID, token, orderRef string) (checkout.Redemption, error)
+	Release(ctx context.Context, saleID, reservationID, token string) error
+}
+
 // Presence records where shoppers' connections are, so that one who leaves
 // keeps its place for the grace period and no longer.
 type Presence interface {
@@ -102,6 +109,8 @@ type Deps struct {
 	Rooms    *waitingroom.Rooms
 	Presence Presence
 	Checkout Checkouter
+	// Redeems is the shop's redeem and release; nil refuses them (404).
+	Redeems  Redeemer
 	Answers  IdempotentAnswers
 	Payments PaymentReports
 	Pipeline PipelineWatcher
@@ -242,6 +251,10 @@ func New(cfg Config, deps Deps) *Server {
 	// the same handlers, each route asking for one scope.
 	v1.GET("/shop/sales/:sale/orders", s.requireShopKey(shopkeys.ScopeOrders), s.listOrders)
 	v1.GET("/shop/sales/:sale/orders.csv", s.requireShopKey(shopkeys.ScopeOrders), s.ordersCSV)
+	if deps.Redeems != nil {
+		v1.POST("/reservations/:reservation/redeem", s.requireShopKey(shopkeys.ScopeRedeem), s.redeem)
+		v1.POST("/reservations/:reservation/release", s.requireShopKey(shopkeys.ScopeRedeem), s.release)
+	}
 
 	if err := s.mountWeb(e); err != nil {
 		// The pages are embedded in the binary: unreadable ones are a build mistake.

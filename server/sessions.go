@@ -95,7 +95,7 @@ func (s *Server) mintSession(c *gin.Context, identityToken string) (sessionAnswe
 		IPSessions:       s.countSession(ctx, c.ClientIP()),
 	}
 	if customer != nil {
-		claims.Customer, claims.Groups = true, customer.Groups
+		claims.Customer, claims.Groups, claims.CustomerID = true, customer.Groups, customer.ID
 	}
 	token, err := s.deps.Ring.SignPrivate(claims)
 	if err != nil {

@@ -68,6 +68,11 @@ func (s *Server) revokeShopKey(c *gin.Context) {
 	c.JSON(http.StatusOK, k)
 }
 
+// shopKeyIDContext names the id of the shop key a request presented, in the
+// gin context requireShopKey lets through: a redeem's idempotency keys are
+// that key's own.
+const shopKeyIDContext = "foyer.shop_key_id"
+
 // requireShopKey lets through a request that carries a shop key with scope,
 // and records the use; any other is refused (401 shop_key_invalid, or 403
 // shop_key_scope) before its handler runs.
@@ -79,11 +84,13 @@ func (s *Server) requireShopKey(scope string) gin.HandlerFunc {
 			c.Abort()
 			return
 		}
-		if _, err := s.deps.ShopKeys.Authenticate(c.Request.Context(), presented, scope); err != nil {
+		k, err := s.deps.ShopKeys.Authenticate(c.Request.Context(), presented, scope)
+		if err != nil {
 			s.fail(c, err)
 			c.Abort()
 			return
 		}
+		c.Set(shopKeyIDContext, k.ID)
 		c.Next()
 	}
 }

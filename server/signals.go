@@ -47,6 +47,9 @@ type sessionClaims struct {
 	// are the shop's groups the customer is in, for eligibility.
 	Customer bool     `json:"customer,omitempty"`
 	Groups   []string `json:"groups,omitempty"`
+	// CustomerID is the shop's own customer id (the identity token's sub),
+	// recorded with the shopper as it joins a sale so its orders carry it.
+	CustomerID string `json:"cid,omitempty"`
 }
 
 // countSession tallies a new session of ip, when many_identities is on. A

@@ -317,6 +317,9 @@ type session struct {
 	// ipSessions is how many sessions the address that made the shopper's
 	// session had made by then (the session token says), for many_identities.
 	ipSessions int64
+	// customer is the shop's own customer id of a session made from the
+	// shop's identity token, "" for an anonymous one.
+	customer string
 }
 
 // onMessage answers one message from the client.

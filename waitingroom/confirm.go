@@ -20,11 +20,15 @@ var (
 	// ErrReservationExpired means the hold lapsed, or was released, before
 	// the shopper confirmed it.
 	ErrReservationExpired = errors.New("reservation expired")
-	// ErrOverLimit means the quantity is over the sale's per-shopper limit.
+	// ErrOverLimit means the quantity is over the sale's per-shopper limit,
+	// or over what is left of its per-customer limit for this shopper.
 	ErrOverLimit = errors.New("quantity over the per-shopper limit")
 	// ErrNotEnoughStock means fewer units are left than the quantity asks
 	// for beyond the held one.
 	ErrNotEnoughStock = errors.New("not enough stock for that quantity")
+	// ErrCheckoutNotShop refuses a redeem in a sale whose checkout is
+	// Foyer's own: only a shop checkout sale is redeemed by the shop.
+	ErrCheckoutNotShop = errors.New("checkout not shop: this sale is checked out by Foyer, not redeemed by the shop")
 )
 
 // Confirmation is a reservation confirmed by Confirm, as confirm.lua returns
@@ -38,6 +42,12 @@ type Confirmation struct {
 	AdmittedAt  int64  `json:"admitted_at"`  // unix ms, Redis's clock
 	Quantity    int    `json:"quantity"`
 	Currency    string `json:"currency"`
+	// OrderRef is the shop's order reference of a reservation the shop
+	// redeemed ("" for Foyer's checkout).
+	OrderRef string `json:"order_ref,omitempty"`
+	// Customer is the shop's customer id of a shopper whose session was
+	// made from the shop's identity token (RememberCustomer), else "".
+	Customer string `json:"customer,omitempty"`
 	// Replayed is true when the request with this key digest had confirmed
 	// the reservation already, and is answered again: nothing changed.
 	Replayed bool `json:"replayed"`
@@ -53,9 +63,26 @@ type Confirmation struct {
 // ErrReservationConfirmed, ErrReservationExpired, ErrOverLimit or
 // ErrNotEnoughStock.
 func (r *Rooms) Confirm(ctx context.Context, saleID, shopperID, reservationID string, quantity int, keyDigest string) (Confirmation, error) {
+	return r.confirm(ctx, saleID, shopperID, reservationID, quantity, keyDigest, "")
+}
+
+// Redeem is Confirm for the shop's own checkout: the shop took the money
+// and names its order orderRef (not ""), which the reservation keeps for
+// the order. The held unit alone is sold. Only a sale whose checkout is
+// CheckoutShop is redeemed (else ErrCheckoutNotShop); the same request sent
+// again (keyDigest and orderRef alike) is answered as Replayed.
+func (r *Rooms) Redeem(ctx context.Context, saleID, shopperID, reservationID, keyDigest, orderRef string) (Confirmation, error) {
+	if orderRef == "" {
+		return Confirmation{}, fmt.Errorf("redeem reservation %s: no order reference", reservationID)
+	}
+	return r.confirm(ctx, saleID, shopperID, reservationID, 1, keyDigest, orderRef)
+}
+
+func (r *Rooms) confirm(ctx context.Context, saleID, shopperID, reservationID string, quantity int, keyDigest, orderRef string) (Confirmation, error) {
 	k := Keys(saleID)
-	raw, err := confirmScript.Run(ctx, r.rdb, []string{k.Meta, k.Res, k.Batches, k.Outbox, k.Events, k.Shoppers, k.Journeys},
-		reservationID, shopperID, EventsMaxLen, quantity, keyDigest).Text()
+	raw, err := confirmScript.Run(ctx, r.rdb,
+		[]string{k.Meta, k.Res, k.Batches, k.Outbox, k.Events, k.Shoppers, k.Journeys, k.Bought, k.Customers},
+		reservationID, shopperID, EventsMaxLen, quantity, keyDigest, orderRef).Text()
 	if err != nil {
 		return Confirmation{}, fmt.Errorf("confirm reservation %s of sale %s: %w", reservationID, saleID, confirmError(err))
 	}
@@ -78,6 +105,10 @@ func confirmError(err error) error {
 		return ErrOverLimit
 	case "NOT_ENOUGH_STOCK":
 		return ErrNotEnoughStock
+	case "CUSTOMER_LIMIT", "OVER_CUSTOMER_LIMIT":
+		return fmt.Errorf("%w: %s", ErrOverLimit, replyMessage(err))
+	case "CHECKOUT_NOT_SHOP":
+		return ErrCheckoutNotShop
 	}
 	return err
 }
@@ -86,7 +117,7 @@ func confirmError(err error) error {
 // lists the sale as active again so its admitter lets the next shoppers in.
 func (r *Rooms) Refund(ctx context.Context, saleID, reservationID string, quantity int) error {
 	k := Keys(saleID)
-	err := refundScript.Run(ctx, r.rdb, []string{k.Meta, k.Res, k.Shoppers, k.Events},
+	err := refundScript.Run(ctx, r.rdb, []string{k.Meta, k.Res, k.Shoppers, k.Events, k.Bought},
 		reservationID, quantity, EventsMaxLen).Err()
 	if err != nil {
 		return fmt.Errorf("return %d units of %s to sale %s: %w", quantity, reservationID, saleID, err)

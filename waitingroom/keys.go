@@ -35,7 +35,16 @@ type SaleKeys struct {
 	Nodes    string // set: ids of the nodes that hold shoppers of the sale
 	Away     string // sorted set: shopper id -> when its last connection closed (unix ms)
 	Flags    string // hash: shopper id -> JSON {signals, ip, first_at_ms}, the signals of automation seen
-	prefix   string
+	// Bought counts what each shopper bought across the sale, for the
+	// per-customer limit: shopper id -> units, "<shopper id>:orders" -> orders
+	// (confirm.lua raises them, refund.lua lowers them).
+	Bought string
+	// Customers is shopper id -> the shop's own customer id, for a shopper
+	// whose session was made from the shop's identity token (at most
+	// identity.MaxCustomerIDLen characters); confirm.lua copies it into the
+	// reservation, so orders carry it.
+	Customers string
+	prefix    string
 }
 
 // Beside names a key in the sale's hash slot for data another package keeps
@@ -50,25 +59,27 @@ func (k SaleKeys) Conns(node string) string { return k.prefix + "conns:" + node 
 func Keys(saleID string) SaleKeys {
 	p := "sale:{" + saleID + "}:"
 	return SaleKeys{
-		Meta:     p + "meta",
-		Queue:    p + "queue",
-		Pre:      p + "pre",
-		Draw:     p + "draw",
-		Presort:  p + "presort",
-		Gone:     p + "gone",
-		Journeys: p + "journeys",
-		Shoppers: p + "shoppers",
-		Res:      p + "res",
-		Batches:  p + "batches",
-		Holds:    p + "holds",
-		Outbox:   p + "outbox",
-		Events:   p + "events",
-		Lease:    p + "admitter",
-		Fence:    p + "fence",
-		Nodes:    p + "nodes",
-		Away:     p + "away",
-		Flags:    p + "flags",
-		prefix:   p,
+		Meta:      p + "meta",
+		Queue:     p + "queue",
+		Pre:       p + "pre",
+		Draw:      p + "draw",
+		Presort:   p + "presort",
+		Gone:      p + "gone",
+		Journeys:  p + "journeys",
+		Shoppers:  p + "shoppers",
+		Res:       p + "res",
+		Batches:   p + "batches",
+		Holds:     p + "holds",
+		Outbox:    p + "outbox",
+		Events:    p + "events",
+		Lease:     p + "admitter",
+		Fence:     p + "fence",
+		Nodes:     p + "nodes",
+		Away:      p + "away",
+		Flags:     p + "flags",
+		Bought:    p + "bought",
+		Customers: p + "customers",
+		prefix:    p,
 	}
 }
 
@@ -96,4 +107,14 @@ func replyCode(err error) string {
 	msg := strings.TrimPrefix(rerr.Error(), "ERR ")
 	code, _, _ := strings.Cut(msg, " ")
 	return code
+}
+
+// replyMessage is the words after the code of a sale script's error reply.
+func replyMessage(err error) string {
+	var rerr redis.Error
+	if !errors.As(err, &rerr) {
+		return ""
+	}
+	_, msg, _ := strings.Cut(strings.TrimPrefix(rerr.Error(), "ERR "), " ")
+	return msg
 }

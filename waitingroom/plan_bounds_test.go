@@ -144,6 +144,8 @@ func TestTheBoundsOfASalePlanAreDocumented(t *testing.T) {
 		fmt.Sprintf("| `reservation_ttl_seconds` | %d to %d |", minReservationTTL, maxReservationTTL),
 		fmt.Sprintf("| `prequeue_seconds` | 0 to %d |", maxPrequeue),
 		fmt.Sprintf("| `per_shopper_limit` | 1 to %d |", maxPerShopper),
+		fmt.Sprintf("| `per_customer_units` | 0 (no bound but `per_shopper_limit` per order) to %d |", maxPerCustomerUnits),
+		fmt.Sprintf("| `per_customer_orders` | 1 (the default) to %d |", maxPerCustomerOrders),
 		fmt.Sprintf("| `pow_difficulty` | 0 to %d |", MaxPowDifficulty),
 		"| `identity` | `off` (the default), `optional` or `required` |",
 		"| `checkout` | `foyer` (the default) or `shop` |",

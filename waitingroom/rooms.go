@@ -35,6 +35,7 @@ func (r *Rooms) Load(ctx context.Context, p *Plan) error {
 		"ttl_ms", p.ReservationTTL().Milliseconds(), "stock", p.Stock, "limit", max(p.PerShopperLimit, 1),
 		"pow_difficulty", p.PowDifficulty, "identity", string(p.IdentityModeOf()),
 		"checkout", string(p.CheckoutModeOf()), "checkout_url", p.CheckoutURL,
+		"per_customer_units", p.PerCustomerUnits, "per_customer_orders", p.PerCustomerOrdersOf(),
 	}
 	if err := loadScript.Run(ctx, r.rdb, []string{k.Meta}, args...).Err(); err != nil {
 		return fmt.Errorf("load sale %s: %w", p.ID, err)

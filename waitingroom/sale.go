@@ -40,6 +40,16 @@ type Plan struct {
 	PrequeueSeconds int `db:"prequeue_seconds" json:"prequeue_seconds"`
 	// PerShopperLimit is how many units one shopper may buy.
 	PerShopperLimit int `db:"per_shopper_limit" json:"per_shopper_limit"`
+	// PerCustomerUnits bounds the units one customer (one shopper id: a
+	// customer signed in with the shop's identity token is one everywhere)
+	// may buy across the whole sale, in all its orders; 0, the default,
+	// bounds them by PerShopperLimit per order alone.
+	PerCustomerUnits int `db:"per_customer_units" json:"per_customer_units"`
+	// PerCustomerOrders is how many orders one customer may make in the
+	// sale; 0 or 1, the default, is one (after it, a join gives the
+	// shopper its order back instead of a place). With more, a customer
+	// with orders and units to go queues again after each order.
+	PerCustomerOrders int `db:"per_customer_orders" json:"per_customer_orders"`
 	// PowDifficulty is the proof of work a shopper does before joining, in
 	// leading zero bits (docs/pow.md); 0, the default, is off.
 	PowDifficulty int `db:"pow_difficulty" json:"pow_difficulty"`
@@ -121,7 +131,11 @@ const (
 	maxReservationTTL = 86_400  // seconds: a day
 	maxPrequeue       = 604_800 // seconds: a week
 	maxPerShopper     = 10
-	maxCheckoutURLLen = 500 // characters
+	// maxPerCustomerUnits and maxPerCustomerOrders bound the per-customer
+	// limit (migrations/00012_redeem.sql has the same CHECKs).
+	maxPerCustomerUnits  = 100
+	maxPerCustomerOrders = 10
+	maxCheckoutURLLen    = 500 // characters
 	// maxStartsInPast is how long before now a sale may start: an admin's
 	// clock or a slow request, not a sale of 1970.
 	maxStartsInPast = time.Hour
@@ -173,6 +187,7 @@ func (p *Plan) validate(now time.Time) error {
 	if p.PerShopperLimit < 1 || p.PerShopperLimit > maxPerShopper {
 		problems = append(problems, fmt.Sprintf("per_shopper_limit must be between 1 and %d", maxPerShopper))
 	}
+	problems = append(problems, p.perCustomerProblems()...)
 	if p.PowDifficulty < 0 || p.PowDifficulty > MaxPowDifficulty {
 		problems = append(problems, fmt.Sprintf("pow_difficulty must be between 0 and %d", MaxPowDifficulty))
 	}
@@ -186,6 +201,21 @@ func (p *Plan) validate(now time.Time) error {
 		return fmt.Errorf("%w: %s", ErrInvalidSale, strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// PerCustomerOrdersOf is how many orders one customer may make, 1 when unset.
+func (p *Plan) PerCustomerOrdersOf() int { return max(p.PerCustomerOrders, 1) }
+
+// perCustomerProblems checks the per-customer limit's bounds.
+func (p *Plan) perCustomerProblems() []string {
+	var problems []string
+	if p.PerCustomerUnits < 0 || p.PerCustomerUnits > maxPerCustomerUnits {
+		problems = append(problems, fmt.Sprintf("per_customer_units must be between 0 (no bound) and %d", maxPerCustomerUnits))
+	}
+	if p.PerCustomerOrders < 0 || p.PerCustomerOrders > maxPerCustomerOrders {
+		problems = append(problems, fmt.Sprintf("per_customer_orders must be between 1 and %d", maxPerCustomerOrders))
+	}
+	return problems
 }
 
 // checkoutProblems checks checkout and checkout_url: a shop sale needs the

@@ -23,6 +23,7 @@ var (
 	flagScript    = script("flag")
 	confirmScript = script("confirm")
 	refundScript  = script("refund")
+	releaseScript = script("release")
 )
 
 //go:embed lua/*.lua

@@ -122,10 +122,14 @@ type writtenOrder struct {
 }
 
 // insertOrdersSQL writes a batch in one statement; rows an earlier delivery
-// wrote are skipped by the unique reservation id.
+// wrote are skipped by the unique reservation id. An empty shop order
+// reference or customer id is stored as NULL.
 const insertOrdersSQL = `
-INSERT INTO orders (sale_id, reservation_id, shopper_id, transaction_id, quantity, price_cents, status, confirmed_at)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::text[], $8::timestamptz[])
+INSERT INTO orders (sale_id, reservation_id, shopper_id, transaction_id, quantity, price_cents, status, confirmed_at,
+                    shop_order_ref, customer_id)
+SELECT s, r, sh, t, q, p, st, c, NULLIF(ref, ''), NULLIF(cu, '')
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::text[], $8::timestamptz[],
+            $9::text[], $10::text[]) AS b(s, r, sh, t, q, p, st, c, ref, cu)
 ON CONFLICT (reservation_id) DO NOTHING
 RETURNING reservation_id, id, status`
 
@@ -139,10 +143,17 @@ func (w *OrderWriter) write(ctx context.Context, batch []orderstream.Reservation
 	sales, ids, shoppers, txns := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	quantities, prices := make([]int64, n), make([]int64, n)
 	statuses, at := make([]string, n), make([]time.Time, n)
+	refs, customers := make([]string, n), make([]string, n)
 	for i, c := range batch {
 		sales[i], ids[i], shoppers[i], txns[i] = c.SaleID, c.ReservationID, c.ShopperID, c.Txn
 		quantities[i], prices[i] = int64(max(c.Quantity, 1)), c.PriceCents
 		statuses[i], at[i] = OrderPendingPayment, c.ConfirmedAt
+		if c.Redeemed() {
+			// The shop took the money before it redeemed: paid, and
+			// never charged (Handle charges pending orders only).
+			statuses[i] = OrderPaid
+		}
+		refs[i], customers[i] = c.ShopOrderRef, c.CustomerID
 	}
 	tx, err := w.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -152,7 +163,8 @@ func (w *OrderWriter) write(ctx context.Context, batch []orderstream.Reservation
 
 	var inserted []writtenOrder
 	err = tx.SelectContext(ctx, &inserted, insertOrdersSQL, pq.Array(sales), pq.Array(ids), pq.Array(shoppers),
-		pq.Array(txns), pq.Array(quantities), pq.Array(prices), pq.Array(statuses), pq.Array(at))
+		pq.Array(txns), pq.Array(quantities), pq.Array(prices), pq.Array(statuses), pq.Array(at),
+		pq.Array(refs), pq.Array(customers))
 	if err != nil {
 		return nil, fmt.Errorf("insert %d orders: %w", n, err)
 	}

@@ -182,3 +182,18 @@ func (c durableCheckouts) Checkout(ctx context.Context, saleID, token string, qu
 	}
 	return c.Checkouter.Checkout(ctx, saleID, token, quantity)
 }
+
+// durableRedeems is the shop's redeem, refused as a checkout is while
+// Redis could lose what it confirms; a release is let through, since losing
+// one loses only an early return of a unit the tick returns anyway.
+type durableRedeems struct {
+	server.Redeemer
+	durability *durability
+}
+
+func (c durableRedeems) Redeem(ctx context.Context, saleID, reservationID, token, orderRef string) (checkout.Redemption, error) {
+	if err := c.durability.refusal(); err != nil {
+		return checkout.Redemption{}, err
+	}
+	return c.Redeemer.Redeem(ctx, saleID, reservationID, token, orderRef)
+}

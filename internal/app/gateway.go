@@ -136,6 +136,7 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 			SessionsPerIP: cfg.SignalSessionsPerIP},
 	}, server.Deps{
 		Operator: g.Operator, Rooms: rooms, Presence: g.presence, Checkout: durableCheckouts{g.checkout, g.durability},
+		Redeems: durableRedeems{g.checkout, g.durability},
 		Answers: checkout.NewAnswers(g.rdb), Payments: g.reports, Pipeline: ops,
 		Orders: orders.NewReader(g.db), ShopKeys: shopkeys.New(g.db),
 		Live: liveWithWarnings{ops, g.durability}, Tokens: tokens, Ring: ring, Pow: guard,

@@ -44,8 +44,8 @@ type Order struct {
 	ID            int64  `db:"id" json:"-"`
 	ReservationID string `db:"reservation_id" json:"reservation_id"`
 	TransactionID string `db:"transaction_id" json:"transaction_id"`
-	// CustomerID is the shopper id for now; issue 19's identity tokens
-	// will make it the shop's own customer id.
+	// CustomerID is the shop's own customer id of a shopper signed in with
+	// the shop's identity token, and the shopper id of an anonymous one.
 	CustomerID  string    `db:"customer_id" json:"customer_id"`
 	Quantity    int       `db:"quantity" json:"quantity"`
 	AmountCents int64     `db:"amount_cents" json:"amount_cents"` // unit price × quantity
@@ -54,7 +54,7 @@ type Order struct {
 	ConfirmedAt time.Time `db:"confirmed_at" json:"confirmed_at"`
 	CreatedAt   time.Time `db:"created_at" json:"created_at"`
 	// ShopOrderRef is the shop's own order reference, given when the shop
-	// redeems the reservation; null until that exists.
+	// redeems the reservation; null for Foyer's checkout.
 	ShopOrderRef *string `db:"shop_order_ref" json:"shop_order_ref"`
 }
 
@@ -132,11 +132,13 @@ func NewReader(db *sqlx.DB) *Reader { return &Reader{db: db} }
 // selectOrdersSQL reads a sale's orders after an id, by id, with the sale's
 // currency; $3 is the statuses wanted (empty: all) and $4 the most rows
 // (NULL: no bound). The index orders_sale_id_id (migration 00008) serves it
-// without a sort. shop_order_ref is NULL until the shop's redeem exists.
+// without a sort. customer_id is the shop's own customer id when the shopper
+// signed in with the shop's identity token, its shopper id otherwise;
+// shop_order_ref is set for a reservation the shop redeemed.
 const selectOrdersSQL = `
-SELECT o.id, o.reservation_id, o.transaction_id, o.shopper_id AS customer_id, o.quantity,
+SELECT o.id, o.reservation_id, o.transaction_id, COALESCE(o.customer_id, o.shopper_id) AS customer_id, o.quantity,
        o.price_cents * o.quantity AS amount_cents, s.currency, o.status, o.confirmed_at, o.created_at,
-       NULL::text AS shop_order_ref
+       o.shop_order_ref
 FROM orders o JOIN sales s ON s.id = o.sale_id
 WHERE o.sale_id = $1 AND o.id > $2 AND (cardinality($3::text[]) = 0 OR o.status = ANY($3))
 ORDER BY o.id

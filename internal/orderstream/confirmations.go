@@ -19,7 +19,20 @@ type ReservationConfirmed struct {
 	PriceCents    int64     `json:"price_cents"`
 	Currency      string    `json:"currency"`
 	ConfirmedAt   time.Time `json:"confirmed_at"`
+	// ShopOrderRef is the shop's order reference of a reservation the shop
+	// redeemed (POST /v1/reservations/{id}/redeem): the shop took the money,
+	// so the order is written paid and charged nothing. Empty (and absent
+	// from the bytes, as in messages of earlier versions) for Foyer's
+	// checkout.
+	ShopOrderRef string `json:"shop_order_ref,omitempty"`
+	// CustomerID is the shop's own customer id of a shopper signed in with
+	// the shop's identity token; empty (absent) for an anonymous shopper.
+	CustomerID string `json:"customer_id,omitempty"`
 }
+
+// Redeemed reports whether the shop redeemed the reservation (and took the
+// money) rather than Foyer's checkout confirming it.
+func (c ReservationConfirmed) Redeemed() bool { return c.ShopOrderRef != "" }
 
 // ConfirmationBatch is the payload of a message that carries several
 // confirmations: a gateway gathers those it confirms within a few

@@ -58,6 +58,27 @@ func TestALoneConfirmationOrResultFromAnEarlierVersionStillDecodes(t *testing.T)
 	}
 }
 
+func TestARedeemedConfirmationCarriesTheShopsOrderRefAndCustomerAndAnOldOneDecodesWithout(t *testing.T) {
+	redeemed := confirmation
+	redeemed.ShopOrderRef, redeemed.CustomerID = "order-77", "cust-9"
+	msg, err := ConfirmationMessage(redeemed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := oneConfirmation[:len(oneConfirmation)-1] + `,"shop_order_ref":"order-77","customer_id":"cust-9"}`
+	if string(msg.Payload) != want {
+		t.Errorf("a redeemed confirmation: %s, want %s", msg.Payload, want)
+	}
+	cs, err := DecodeConfirmations(msg.Payload)
+	if err != nil || len(cs) != 1 || cs[0] != redeemed || !cs[0].Redeemed() {
+		t.Errorf("a redeemed confirmation decodes to %+v, %v; want %+v, redeemed", cs, err, redeemed)
+	}
+	old, err := DecodeConfirmations([]byte(oneConfirmation))
+	if err != nil || len(old) != 1 || old[0].Redeemed() || old[0].CustomerID != "" {
+		t.Errorf("a confirmation of an earlier version decodes to %+v, %v; want it not redeemed, with no customer", old, err)
+	}
+}
+
 func TestAMessageThatIsNoConfirmationIsRefused(t *testing.T) {
 	for _, payload := range []string{`not json`, `{}`, `{"sale_id":"s1"}`} {
 		if cs, err := DecodeConfirmations([]byte(payload)); err == nil {

@@ -1,4 +1,5 @@
--- confirm.lua: turns a held reservation into a sale.
+-- confirm.lua: turns a held reservation into a sale, for Foyer's checkout
+-- and for the shop's redeem alike.
 -- Atomically: only a held, unexpired reservation of this shopper is confirmed,
 -- and only once; its unit moves from held to sold; it enters the sale's
 -- outbox, from which it is published to the order workers until they have it,
@@ -6,27 +7,38 @@
 -- that was the last unit, the sale is declared sold out. A shopper may take
 -- more than its held unit, up to the sale's per-shopper limit, from the
 -- units still available: all or nothing.
+-- The per-customer limit is kept here too, with the hold: what the shopper
+-- bought across the sale (bought: units, and orders) may not pass the sale's
+-- per_customer_units (0: no bound but per_shopper_limit per order) and
+-- per_customer_orders (default 1). A shopper with orders and units still to
+-- go loses its shoppers entry with this order, so it may queue again.
+-- A redeem (a non-empty order reference) is for a sale whose checkout is the
+-- shop's only; the reference is kept in the reservation.
 -- A held reservation has no record yet (admit.lua keeps a batch as one):
 -- it is held while its shopper's entry in shoppers names it, and its batch
 -- says when it lapses. Confirming writes its record.
--- KEYS: meta, res, batches, outbox, events, shoppers, journeys
+-- KEYS: meta, res, batches, outbox, events, shoppers, journeys, bought, customers
 -- ARGV[1] reservation id, ARGV[2] shopper id, ARGV[3] event stream max length,
--- ARGV[4] quantity, ARGV[5] a digest of the request's idempotency key, or ''
+-- ARGV[4] quantity, ARGV[5] a digest of the request's idempotency key, or '',
+-- ARGV[6] the shop's order reference of a redeem, or '' for Foyer's checkout
 -- Returns the reservation as JSON with the sale's price and the quantity added.
 -- A reservation confirmed already is TOKEN_REUSED, except to the request that
--- confirmed it sent again (the same non-empty key digest and quantity, its
--- stored answer lost with a client gone or a node down): that one gets the
--- reservation again, marked replayed, and nothing changes.
-local meta, res, batches, outbox, events, shoppers, journeys =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
-local id, shopper = ARGV[1], ARGV[2]
+-- confirmed it sent again (the same non-empty key digest, quantity and order
+-- reference, its stored answer lost with a client gone or a node down): that
+-- one gets the reservation again, marked replayed, and nothing changes.
+local meta, res, batches, outbox, events, shoppers, journeys, bought, customers =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local id, shopper, order_ref = ARGV[1], ARGV[2], ARGV[6]
 local unknown = 'UNKNOWN_RESERVATION no such reservation for this shopper'
+if order_ref ~= '' and redis.call('HGET', meta, 'checkout') ~= 'shop' then
+  return redis.error_reply('CHECKOUT_NOT_SHOP this sale is checked out by Foyer, not redeemed by the shop')
+end
 local raw = redis.call('HGET', res, id)
 if raw then
   local r = cjson.decode(raw)
   if r.shopper ~= shopper then return redis.error_reply(unknown) end
   if r.status == 'confirmed' then
-    if ARGV[5] ~= '' and r.key == ARGV[5] and r.quantity == tonumber(ARGV[4]) then
+    if ARGV[5] ~= '' and r.key == ARGV[5] and r.quantity == tonumber(ARGV[4]) and (r.order_ref or '') == order_ref then
       r.replayed = true
       r.price_cents = tonumber(redis.call('HGET', meta, 'price_cents'))
       r.currency = redis.call('HGET', meta, 'currency')
@@ -51,17 +63,40 @@ local quantity = tonumber(ARGV[4])
 if quantity > tonumber(redis.call('HGET', meta, 'limit') or '1') then
   return redis.error_reply('OVER_LIMIT more than one shopper may buy in this sale')
 end
+local orders_key = shopper .. ':orders'
+local units_cap = tonumber(redis.call('HGET', meta, 'per_customer_units') or '0')
+local orders_cap = tonumber(redis.call('HGET', meta, 'per_customer_orders') or '1')
+local units_had = tonumber(redis.call('HGET', bought, shopper) or '0')
+local orders_had = tonumber(redis.call('HGET', bought, orders_key) or '0')
+if orders_had >= orders_cap or (units_cap > 0 and units_had >= units_cap) then
+  return redis.error_reply('CUSTOMER_LIMIT this customer has bought all this sale allows one customer')
+end
+if units_cap > 0 and units_had + quantity > units_cap then
+  return redis.error_reply('OVER_CUSTOMER_LIMIT only ' .. (units_cap - units_had) ..
+    ' more units may go to this customer in this sale')
+end
 if quantity - 1 > tonumber(redis.call('HGET', meta, 'available')) then
   return redis.error_reply('NOT_ENOUGH_STOCK fewer units are left than asked for')
 end
 local r = {reservation = id, shopper = shopper, ticket = tonumber(ticket), expires_at = tonumber(expires_at),
   admitted_at = tonumber(admitted_at), txn = redis.call('HGET', journeys, shopper) or '',
-  status = 'confirmed', confirmed_at = now, quantity = quantity}
+  status = 'confirmed', confirmed_at = now, quantity = quantity, counted = true}
 if ARGV[5] ~= '' then r.key = ARGV[5] end
+if order_ref ~= '' then r.order_ref = order_ref end
+local customer = redis.call('HGET', customers, shopper)
+if customer then r.customer = customer end
 redis.call('HSET', res, id, cjson.encode(r))
 redis.call('HINCRBY', meta, 'held', -1)
 if quantity > 1 then redis.call('HINCRBY', meta, 'available', 1 - quantity) end
 redis.call('HINCRBY', meta, 'sold', quantity)
+redis.call('HINCRBY', bought, shopper, quantity)
+redis.call('HINCRBY', bought, orders_key, 1)
+-- Today's rule, one order per shopper, keeps the entry: a join gives the
+-- shopper its confirmed reservation back instead of a place. With orders
+-- and units to go, the entry goes, and the next join is a new place.
+if orders_had + 1 < orders_cap and (units_cap == 0 or units_had + quantity < units_cap) then
+  redis.call('HDEL', shoppers, shopper)
+end
 redis.call('ZADD', outbox, now, id)
 -- A hold granted before the sale ended may still be checked out, but an
 -- ended sale stays ended (declare_sold_out's guard, lib.lua).
