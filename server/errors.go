@@ -79,6 +79,7 @@ var problems = []struct {
 	{waitingroom.ErrOverLimit, problem{http.StatusUnprocessableEntity, "quantity_over_limit"}},
 	{waitingroom.ErrNotEnoughStock, problem{http.StatusConflict, "not_enough_stock"}},
 	{waitingroom.ErrCheckoutNotShop, problem{http.StatusConflict, "checkout_not_shop"}},
+	{waitingroom.ErrCheckoutIsShop, problem{http.StatusConflict, "checkout_is_shop"}},
 	{checkout.ErrReservationMismatch, problem{http.StatusUnprocessableEntity, "reservation_mismatch"}},
 	{ratelimit.ErrLimited, problem{http.StatusTooManyRequests, wire.CodeRateLimited}},
 	{ratelimit.ErrTooManyConns, problem{http.StatusTooManyRequests, "too_many_connections"}},

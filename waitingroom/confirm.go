@@ -29,6 +29,9 @@ var (
 	// ErrCheckoutNotShop refuses a redeem in a sale whose checkout is
 	// Foyer's own: only a shop checkout sale is redeemed by the shop.
 	ErrCheckoutNotShop = errors.New("checkout not shop: this sale is checked out by Foyer, not redeemed by the shop")
+	// ErrCheckoutIsShop refuses Foyer's checkout of a sale whose checkout is
+	// the shop's: its units are sold by redeem only.
+	ErrCheckoutIsShop = errors.New("checkout is shop: this sale is checked out by the shop, which redeems its tokens")
 )
 
 // Confirmation is a reservation confirmed by Confirm, as confirm.lua returns
@@ -109,6 +112,8 @@ func confirmError(err error) error {
 		return fmt.Errorf("%w: %s", ErrOverLimit, replyMessage(err))
 	case "CHECKOUT_NOT_SHOP":
 		return ErrCheckoutNotShop
+	case "CHECKOUT_IS_SHOP":
+		return ErrCheckoutIsShop
 	}
 	return err
 }

@@ -13,7 +13,8 @@
 -- per_customer_orders (default 1). A shopper with orders and units still to
 -- go loses its shoppers entry with this order, so it may queue again.
 -- A redeem (a non-empty order reference) is for a sale whose checkout is the
--- shop's only; the reference is kept in the reservation.
+-- shop's only, and such a sale takes nothing else; the reference is kept in
+-- the reservation.
 -- A held reservation has no record yet (admit.lua keeps a batch as one):
 -- it is held while its shopper's entry in shoppers names it, and its batch
 -- says when it lapses. Confirming writes its record.
@@ -30,8 +31,15 @@ local meta, res, batches, outbox, events, shoppers, journeys, bought, customers 
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local id, shopper, order_ref = ARGV[1], ARGV[2], ARGV[6]
 local unknown = 'UNKNOWN_RESERVATION no such reservation for this shopper'
-if order_ref ~= '' and redis.call('HGET', meta, 'checkout') ~= 'shop' then
+local shop_checkout = redis.call('HGET', meta, 'checkout') == 'shop'
+if order_ref ~= '' and not shop_checkout then
   return redis.error_reply('CHECKOUT_NOT_SHOP this sale is checked out by Foyer, not redeemed by the shop')
+end
+-- And the other way round: a shop sale's token rides in the shopper's
+-- checkout URL, so Foyer's checkout taking it would let a shopper skip the
+-- shop's payment.
+if order_ref == '' and shop_checkout then
+  return redis.error_reply('CHECKOUT_IS_SHOP this sale is checked out by the shop, which redeems its tokens')
 end
 local raw = redis.call('HGET', res, id)
 if raw then
