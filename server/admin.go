@@ -35,6 +35,8 @@ type saleRequest struct {
 	// omitempty keeps the fingerprints of requests made before them.
 	Checkout    string `json:"checkout,omitempty"`
 	CheckoutURL string `json:"checkout_url,omitempty"`
+	// Eligibility is everyone (the default) or invited (eligibility.go).
+	Eligibility string `json:"eligibility,omitempty"`
 }
 
 // Defaults of a sale plan, for the fields an admin leaves out.
@@ -85,6 +87,10 @@ func (r saleRequest) plan(now time.Time) waitingroom.Plan {
 	p.Checkout, p.CheckoutURL = waitingroom.CheckoutMode(r.Checkout), r.CheckoutURL
 	if p.Checkout == "" {
 		p.Checkout = waitingroom.CheckoutFoyer
+	}
+	p.Eligibility = waitingroom.Eligibility(r.Eligibility)
+	if p.Eligibility == "" {
+		p.Eligibility = waitingroom.EligibleEveryone
 	}
 	p.PrequeueSeconds = defaultPrequeue
 	if r.PrequeueSeconds != nil {

@@ -21,10 +21,11 @@ func NewCatalog(db *sqlx.DB) *Catalog { return &Catalog{db: db} }
 const insertSaleSQL = `
 INSERT INTO sales (id, sku, name, price_cents, currency, stock, starts_at, ends_at,
                    outflow_per_second, reservation_ttl_seconds, prequeue_seconds, per_shopper_limit, pow_difficulty,
-                   identity, checkout, checkout_url, idempotency_key, request_fingerprint)
+                   identity, checkout, checkout_url, eligibility, idempotency_key, request_fingerprint)
 VALUES (:id, :sku, :name, :price_cents, :currency, :stock, :starts_at, :ends_at,
         :outflow_per_second, :reservation_ttl_seconds, :prequeue_seconds, :per_shopper_limit, :pow_difficulty,
-        COALESCE(NULLIF(:identity, ''), 'off'), COALESCE(NULLIF(:checkout, ''), 'foyer'), :checkout_url, NULLIF(:idempotency_key, ''), :request_fingerprint)
+        COALESCE(NULLIF(:identity, ''), 'off'), COALESCE(NULLIF(:checkout, ''), 'foyer'), :checkout_url,
+        COALESCE(NULLIF(:eligibility, ''), 'everyone'), NULLIF(:idempotency_key, ''), :request_fingerprint)
 ON CONFLICT (idempotency_key) DO NOTHING`
 
 // Create stores a new plan. It runs inside tx so that the caller can undo it
@@ -64,7 +65,7 @@ func (c *Catalog) Begin(ctx context.Context) (*sqlx.Tx, error) {
 
 const saleColumns = `id, sku, name, price_cents, currency, stock, starts_at, ends_at,
        outflow_per_second, reservation_ttl_seconds, prequeue_seconds, per_shopper_limit, pow_difficulty, identity,
-       checkout, checkout_url`
+       checkout, checkout_url, eligibility`
 
 const selectSaleSQL = `SELECT ` + saleColumns + ` FROM sales`
 

@@ -35,6 +35,9 @@ type SaleKeys struct {
 	Nodes    string // set: ids of the nodes that hold shoppers of the sale
 	Away     string // sorted set: shopper id -> when its last connection closed (unix ms)
 	Flags    string // hash: shopper id -> JSON {signals, ip, first_at_ms}, the signals of automation seen
+	Invited  string // set: shopper ids of the customers an invited sale lists (eligibility.go)
+	Groups   string // set: the shop's groups an invited sale admits
+	Invites  string // hash: SHA-256 (hex) of an invite code -> "" while unused, then the shopper that used it
 	prefix   string
 }
 
@@ -68,6 +71,9 @@ func Keys(saleID string) SaleKeys {
 		Nodes:    p + "nodes",
 		Away:     p + "away",
 		Flags:    p + "flags",
+		Invited:  p + "invited",
+		Groups:   p + "groups",
+		Invites:  p + "invites",
 		prefix:   p,
 	}
 }
