@@ -24,8 +24,9 @@ CREATE TABLE sale_groups (
 );
 
 -- Single-use invite codes. Only the SHA-256 of a code is kept: a copy of
--- this table lets no one in. used_by and used_at say who spent a code once
--- that is copied back from Redis, where a join spends it.
+-- this table lets no one in. A join spends a code in Redis; used_by (the
+-- shopper) and used_at are copied here when the admin API reads the sale's
+-- invitations, and put back into a Redis that lost the sale.
 CREATE TABLE sale_invite_codes (
     sale_id    text NOT NULL REFERENCES sales (id),
     digest     bytea NOT NULL CHECK (length(digest) = 32),

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -158,7 +160,8 @@ type Invitations struct {
 }
 
 // InvitationsOf sums up the sale's invitations: the lists from Postgres,
-// and how many codes were used from Redis, where joins spend them.
+// and how many codes were used from Redis, where joins spend them; it
+// records those uses in Postgres as it reads them (recordInviteUses).
 func (o *Operator) InvitationsOf(ctx context.Context, saleID string) (Invitations, error) {
 	p, err := o.catalog.Get(ctx, saleID)
 	if err != nil {
@@ -174,7 +177,7 @@ func (o *Operator) InvitationsOf(ctx context.Context, saleID string) (Invitation
 		`SELECT name FROM sale_groups WHERE sale_id = $1 ORDER BY name`, saleID); err != nil {
 		return Invitations{}, fmt.Errorf("list groups of sale %s: %w", saleID, err)
 	}
-	if inv.CodesUsed, err = o.rooms.countUsedInvites(ctx, saleID); err != nil {
+	if inv.CodesUsed, err = o.recordInviteUses(ctx, saleID); err != nil {
 		return Invitations{}, err
 	}
 	return inv, nil
@@ -275,20 +278,41 @@ func (r *Rooms) swapIn(ctx context.Context, live string) error {
 	return err
 }
 
-// countUsedInvites counts the sale's used invite codes, a few hundred
-// fields a call, so that a big hash never holds Redis for long.
-func (r *Rooms) countUsedInvites(ctx context.Context, saleID string) (int, error) {
-	used := 0
-	iter := r.rdb.HScan(ctx, Keys(saleID).Invites, 0, "", 500).Iterator()
+// recordInviteUses copies who used which of the sale's invite codes, and
+// when, from Redis, where joins spend them, into Postgres (used_by,
+// used_at), and returns how many were used. It reads the hash a few hundred
+// fields a call, so that a big one never holds Redis for long, and writes
+// only uses Postgres has not recorded yet.
+func (o *Operator) recordInviteUses(ctx context.Context, saleID string) (int, error) {
+	var digests [][]byte
+	var by []string
+	var at []int64
+	var field string
+	iter := o.rooms.rdb.HScan(ctx, Keys(saleID).Invites, 0, "", 500).Iterator()
 	for i := 0; iter.Next(ctx); i++ {
-		if i%2 == 1 && iter.Val() != "" { // field, value, field, value...
-			used++
+		if i%2 == 0 { // field, value, field, value...
+			field = iter.Val()
+			continue
 		}
+		shopper, ms, ok := strings.Cut(iter.Val(), ":")
+		d, err := hex.DecodeString(field)
+		n, nerr := strconv.ParseInt(ms, 10, 64)
+		if !ok || err != nil || nerr != nil {
+			continue // unused ("")
+		}
+		digests, by, at = append(digests, d), append(by, shopper), append(at, n)
 	}
 	if err := iter.Err(); err != nil {
-		return 0, fmt.Errorf("count used invite codes of sale %s: %w", saleID, err)
+		return 0, fmt.Errorf("read invite codes of sale %s: %w", saleID, err)
 	}
-	return used, nil
+	_, err := o.catalog.db.ExecContext(ctx, `UPDATE sale_invite_codes c SET used_by = u.by, used_at = to_timestamp(u.ms / 1000.0)
+		FROM unnest($2::bytea[], $3::text[], $4::bigint[]) AS u(d, by, ms)
+		WHERE c.sale_id = $1 AND c.digest = u.d AND c.used_by IS NULL`,
+		saleID, pq.Array(digests), pq.Array(by), pq.Array(at))
+	if err != nil {
+		return 0, fmt.Errorf("record invite code uses of sale %s: %w", saleID, err)
+	}
+	return len(digests), nil
 }
 
 // restoreInvitations puts an invited sale's invitations back into a Redis
@@ -314,11 +338,12 @@ func (o *Operator) restoreInvitations(ctx context.Context, saleID string) error 
 	var codes []struct {
 		Digest []byte         `db:"digest"`
 		UsedBy sql.NullString `db:"used_by"`
+		UsedAt sql.NullTime   `db:"used_at"`
 	}
 	if err := cmp.Or(
 		tx.SelectContext(ctx, &ids, `SELECT customer_id FROM sale_invitees WHERE sale_id = $1`, saleID),
 		tx.SelectContext(ctx, &groups, `SELECT name FROM sale_groups WHERE sale_id = $1`, saleID),
-		tx.SelectContext(ctx, &codes, `SELECT digest, used_by FROM sale_invite_codes WHERE sale_id = $1`, saleID),
+		tx.SelectContext(ctx, &codes, `SELECT digest, used_by, used_at FROM sale_invite_codes WHERE sale_id = $1`, saleID),
 	); err != nil {
 		return fmt.Errorf("restore invitations of sale %s: %w", saleID, err)
 	}
@@ -341,7 +366,11 @@ func (o *Operator) restoreInvitations(ctx context.Context, saleID string) error 
 	for chunk := range slices.Chunk(codes, stageChunk) {
 		fields := make([]any, 0, 2*len(chunk))
 		for _, c := range chunk {
-			fields = append(fields, hex.EncodeToString(c.Digest), c.UsedBy.String)
+			use := ""
+			if c.UsedBy.Valid {
+				use = c.UsedBy.String + ":" + strconv.FormatInt(c.UsedAt.Time.UnixMilli(), 10)
+			}
+			fields = append(fields, hex.EncodeToString(c.Digest), use)
 		}
 		if err := o.rooms.rdb.HSet(ctx, k.Invites, fields...).Err(); err != nil {
 			return fmt.Errorf("restore invite codes of sale %s: %w", saleID, err)

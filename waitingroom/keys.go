@@ -37,7 +37,7 @@ type SaleKeys struct {
 	Flags    string // hash: shopper id -> JSON {signals, ip, first_at_ms}, the signals of automation seen
 	Invited  string // set: shopper ids of the customers an invited sale lists (eligibility.go)
 	Groups   string // set: the shop's groups an invited sale admits
-	Invites  string // hash: SHA-256 (hex) of an invite code -> "" while unused, then the shopper that used it
+	Invites  string // hash: SHA-256 (hex) of an invite code -> "" while unused, then "<shopper>:<unix ms>" of its use
 	prefix   string
 }
 

@@ -16,7 +16,7 @@
 -- A sale whose eligibility is invited refuses, before anything is written,
 -- a new joiner it neither lists (invited: customers' shopper ids) nor admits
 -- by one of its session's groups (groups), and who brings no unused invite
--- code (invites: digest -> "" or the shopper that used it). A code is spent
+-- code (invites: digest -> "" or "<shopper>:<ms>", who used it and when). A code is spent
 -- by the join that uses it, in this script: two shoppers racing with one
 -- code, one gets in. Its spender may bring it again. A shopper waiting or
 -- holding keeps its place: it passed when it joined.
@@ -52,8 +52,8 @@ if redis.call('HGET', meta, 'eligibility') == 'invited' and not redis.call('ZSCO
   if not member then
     local used = ARGV[3] ~= '' and redis.call('HGET', invites, ARGV[3])
     if used == '' then
-      redis.call('HSET', invites, ARGV[3], shopper) -- spent: nothing below refuses
-    elseif used and used ~= shopper then
+      redis.call('HSET', invites, ARGV[3], shopper .. ':' .. now_ms()) -- spent: nothing below refuses
+    elseif used and string.sub(used, 1, #shopper + 1) ~= shopper .. ':' then
       return redis.error_reply('INVITE_USED this invite code was used already')
     elseif not used then
       return redis.error_reply('NOT_ELIGIBLE this sale admits only the customers it invited')
