@@ -390,3 +390,26 @@ func TestARedisThatLostAnInvitedSaleGetsItsInvitationsAndSpentCodesBackFromPostg
 	expectNotEligible(t, ctx, arriveAt(t, ctx, node.URL, saleID, identity(outsider("mallory"))), "a customer not on the list")
 	expectPosition(t, ctx, arriveAt(t, ctx, node.URL, saleID, "invite="+codes[1]), 3, "a shopper with the unused code")
 }
+
+func TestAListOfAHundredThousandCustomersIsTakenWholeInPostgresAndRedis(t *testing.T) {
+	sys := startSystem(t)
+	saleID := sys.invitedSale(t)
+	var list strings.Builder
+	list.WriteString("customer_id\r\n")
+	for i := range waitingroom.MaxInvitees {
+		list.WriteString("customer-" + string(mustJSON(i)) + "@example.com\r\n")
+	}
+	start := time.Now()
+	sys.putInvitees(t, saleID, list.String())
+	t.Logf("%d customers (%d bytes) taken in %v", waitingroom.MaxInvitees, list.Len(), time.Since(start))
+	if n := sys.count(t, `SELECT count(*) FROM sale_invitees WHERE sale_id = $1`, saleID); n != waitingroom.MaxInvitees {
+		t.Errorf("%d customers in Postgres, want %d", n, waitingroom.MaxInvitees)
+	}
+	if n := sys.Redis.SCard(context.Background(), waitingroom.Keys(saleID).Invited).Val(); n != waitingroom.MaxInvitees {
+		t.Errorf("%d shoppers in Redis, want %d", n, waitingroom.MaxInvitees)
+	}
+	sys.putInvitees(t, saleID, "alice\n") // and replaced by a short one
+	if n := sys.Redis.SCard(context.Background(), waitingroom.Keys(saleID).Invited).Val(); n != 1 {
+		t.Errorf("%d shoppers in Redis after a new list of one", n)
+	}
+}
