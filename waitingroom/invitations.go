@@ -315,17 +315,16 @@ func (o *Operator) recordInviteUses(ctx context.Context, saleID string) (int, er
 	return len(digests), nil
 }
 
-// restoreInvitations puts an invited sale's invitations back into a Redis
-// that lost the sale (LoadCurrent), from Postgres: before the sale's meta,
-// so that no join finds the sale without its lists. A sale Redis still has
-// is left alone: Redis is where codes are spent. Codes used before are put
-// back used by whom Postgres knows; a code whose use Redis alone knew is
-// unused again, which a Redis that lost the sale has lost with its queue.
+// restoreInvitations makes Redis's copy of an invited sale's invitations
+// Postgres's again, as a gateway starts (LoadCurrent): a Redis that lost
+// the sale, or whose sale foyer reconcile put back without them, gets them
+// back, before the sale's meta, so that no join finds the sale without its
+// lists. The lists are Postgres's, swapped in whole under the sale's lock,
+// so no change of them crosses; a code is only added where Redis has none,
+// since Redis is where codes are spent: one it lost comes back used by whom
+// Postgres recorded (recordInviteUses), or else unused.
 func (o *Operator) restoreInvitations(ctx context.Context, saleID string) error {
 	k := Keys(saleID)
-	if n, err := o.rooms.rdb.Exists(ctx, k.Meta).Result(); err != nil || n == 1 {
-		return err
-	}
 	tx, err := o.catalog.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("restore invitations of sale %s: %w", saleID, err)
@@ -362,17 +361,18 @@ func (o *Operator) restoreInvitations(ctx context.Context, saleID string) error 
 			return fmt.Errorf("restore invitations of sale %s: %w", saleID, err)
 		}
 	}
-	o.rooms.rdb.Del(ctx, k.Invites)
 	for chunk := range slices.Chunk(codes, stageChunk) {
-		fields := make([]any, 0, 2*len(chunk))
-		for _, c := range chunk {
-			use := ""
-			if c.UsedBy.Valid {
-				use = c.UsedBy.String + ":" + strconv.FormatInt(c.UsedAt.Time.UnixMilli(), 10)
+		_, err := o.rooms.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, c := range chunk {
+				use := ""
+				if c.UsedBy.Valid {
+					use = c.UsedBy.String + ":" + strconv.FormatInt(c.UsedAt.Time.UnixMilli(), 10)
+				}
+				p.HSetNX(ctx, k.Invites, hex.EncodeToString(c.Digest), use)
 			}
-			fields = append(fields, hex.EncodeToString(c.Digest), use)
-		}
-		if err := o.rooms.rdb.HSet(ctx, k.Invites, fields...).Err(); err != nil {
+			return nil
+		})
+		if err != nil {
 			return fmt.Errorf("restore invite codes of sale %s: %w", saleID, err)
 		}
 	}

@@ -363,14 +363,14 @@ func TestBadInvitationRequestsAreRefusedWithAClearCodeAndChangeNothing(t *testin
 	}
 }
 
-func TestARedisThatLostAnInvitedSaleGetsItsInvitationsAndSpentCodesBackFromPostgres(t *testing.T) {
+func TestAGatewayThatStartsPutsAnInvitedSalesListsBackFromPostgresAndKeepsTheCodesRedisSpent(t *testing.T) {
 	sys := startNodes(t, 1, withIdentitySecret())
 	saleID := sys.invitedSale(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	sys.putInvitees(t, saleID, "alice\n")
 	sys.call(t, http.MethodPut, "/v1/admin/sales/"+saleID+"/groups", sys.AdminToken, map[string]any{"groups": []string{"members"}}, nil)
-	codes := sys.inviteCodes(t, saleID, 2)
+	codes := sys.inviteCodes(t, saleID, 3)
 	expectPosition(t, ctx, arriveWithInvite(t, ctx, sys, saleID, codes[0]), 1, "a shopper with a code")
 	// The dashboard's summary records the use in Postgres.
 	var inv waitingroom.Invitations
@@ -378,6 +378,11 @@ func TestARedisThatLostAnInvitedSaleGetsItsInvitationsAndSpentCodesBackFromPostg
 	if n := sys.count(t, `SELECT count(*) FROM sale_invite_codes WHERE sale_id = $1 AND used_by LIKE 'v\_%' AND used_at IS NOT NULL`, saleID); inv.CodesUsed != 1 || n != 1 {
 		t.Fatalf("%d codes used by the summary, %d recorded in Postgres; want 1 and 1", inv.CodesUsed, n)
 	}
+	// A code spent after it, which only Redis knows of, stays spent when a
+	// gateway starts and puts Postgres's lists back.
+	expectPosition(t, ctx, arriveWithInvite(t, ctx, sys, saleID, codes[2]), 2, "a shopper with another code")
+	again := sys.startGateway(t, "node-again")
+	expectNotEligible(t, ctx, arriveAt(t, ctx, again.URL, saleID, "invite="+codes[2]), "a second shopper with a code only Redis knows was spent")
 
 	if err := sys.Redis.FlushAll(ctx).Err(); err != nil {
 		t.Fatal(err)
