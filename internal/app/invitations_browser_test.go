@@ -1,11 +1,14 @@
 package app_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/foyerhq/foyer/waitingroom"
 )
 
 // TestTheDashboardUploadsAnInviteeListSetsGroupsAndMakesCodes runs the
@@ -50,5 +53,25 @@ func TestTheDashboardUploadsAnInviteeListSetsGroupsAndMakesCodes(t *testing.T) {
 		if n := sys.count(t, query, saleID); n != want {
 			t.Errorf("%s: %d, want %d", query, n, want)
 		}
+	}
+}
+
+// TestTheShopperPageJoinsAnInvitedSaleWithTheInviteCodeInItsLink opens the
+// shopper page from a shop's link carrying an invite code.
+func TestTheShopperPageJoinsAnInvitedSaleWithTheInviteCodeInItsLink(t *testing.T) {
+	sys := startSystem(t)
+	saleID := sys.invitedSale(t)
+	code := sys.inviteCodes(t, saleID, 1)[0]
+	ctx := newBrowser(t)
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(sys.URL+"/?sale="+saleID+"&invite="+code),
+		waitFor(`!document.querySelector('#join').disabled`),
+		chromedp.Click("#join"),
+		waitFor(`Number(document.querySelector('#position').dataset.value) === 1`),
+	); err != nil {
+		t.Fatalf("joining with the link's invite code: %v", err)
+	}
+	if n := sys.Redis.ZCard(context.Background(), waitingroom.Keys(saleID).Queue).Val(); n != 1 {
+		t.Errorf("%d shoppers in the queue, want 1", n)
 	}
 }
