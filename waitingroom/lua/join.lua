@@ -16,10 +16,10 @@
 -- A sale whose eligibility is invited refuses, before anything is written,
 -- a new joiner it neither lists (invited: customers' shopper ids) nor admits
 -- by one of its session's groups (groups), and who brings no unused invite
--- code (invites: digest -> "" or "<shopper>:<ms>", who used it and when). A code is spent
--- by the join that uses it, in this script: two shoppers racing with one
--- code, one gets in. Its spender may bring it again. A shopper waiting or
--- holding keeps its place: it passed when it joined.
+-- code (invites: digest -> "" or "<shopper>:<ms>", who used it and when). A
+-- code is spent by the join that uses it, in this script: two shoppers racing
+-- with one code, one gets in. Its spender may bring it again. A shopper
+-- waiting or holding keeps its place: it passed when it joined.
 -- KEYS: meta, queue, journeys, shoppers, pre, presort, gone, flags, invited, groups, invites
 -- ARGV[1] shopper id, ARGV[2] transaction id to use if this is the shopper's first join,
 -- ARGV[3] the SHA-256 (hex) of the invite code the shopper brings, or "", ARGV[4..] its session's groups
@@ -50,9 +50,10 @@ if redis.call('HGET', meta, 'eligibility') == 'invited' and not redis.call('ZSCO
     if redis.call('SISMEMBER', groups, ARGV[i]) == 1 then member = true break end
   end
   if not member then
-    local used = ARGV[3] ~= '' and redis.call('HGET', invites, ARGV[3])
+    local code = ARGV[3] or ''
+    local used = code ~= '' and redis.call('HGET', invites, code)
     if used == '' then
-      redis.call('HSET', invites, ARGV[3], shopper .. ':' .. now_ms()) -- spent: nothing below refuses
+      redis.call('HSET', invites, code, shopper .. ':' .. now_ms()) -- spent: nothing below refuses
     elseif used and string.sub(used, 1, #shopper + 1) ~= shopper .. ':' then
       return redis.error_reply('INVITE_USED this invite code was used already')
     elseif not used then
