@@ -171,3 +171,28 @@ func TestTheGroupsOfASaleAreBounded(t *testing.T) {
 		t.Errorf("100 groups: %v", err)
 	}
 }
+
+func TestShoppersRacingWithOneInviteCodeGetOnePlaceBetweenThem(t *testing.T) {
+	rdb, rooms, _, saleID, code := invitedSale(t)
+	const racers = 20
+	errs := make(chan error, racers)
+	for i := range racers {
+		go func() {
+			shopper := "v_racer" + hex.EncodeToString([]byte{byte(i)})
+			_, err := rooms.JoinWith(context.Background(), saleID, shopper, "t_"+shopper, Pass{Invite: code})
+			errs <- err
+		}()
+	}
+	in := 0
+	for range racers {
+		switch err := <-errs; {
+		case err == nil:
+			in++
+		case !errors.Is(err, ErrNotEligible):
+			t.Errorf("a racer: %v, want in or ErrNotEligible", err)
+		}
+	}
+	if waiting := rdb.ZCard(context.Background(), Keys(saleID).Queue).Val(); in != 1 || waiting != 1 {
+		t.Errorf("%d racers got in and %d wait, want 1 and 1", in, waiting)
+	}
+}
