@@ -40,6 +40,8 @@ type saleRequest struct {
 	// omitempty keeps the fingerprints of requests made before them.
 	PerCustomerUnits  int `json:"per_customer_units,omitempty"`
 	PerCustomerOrders int `json:"per_customer_orders,omitempty"`
+	// Eligibility is everyone (the default) or invited (eligibility.go).
+	Eligibility string `json:"eligibility,omitempty"`
 }
 
 // Defaults of a sale plan, for the fields an admin leaves out.
@@ -95,6 +97,10 @@ func (r saleRequest) plan(now time.Time) waitingroom.Plan {
 	p.PerCustomerOrders = r.PerCustomerOrders
 	if p.PerCustomerOrders == 0 {
 		p.PerCustomerOrders = 1
+	}
+	p.Eligibility = waitingroom.Eligibility(r.Eligibility)
+	if p.Eligibility == "" {
+		p.Eligibility = waitingroom.EligibleEveryone
 	}
 	p.PrequeueSeconds = defaultPrequeue
 	if r.PrequeueSeconds != nil {

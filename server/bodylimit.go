@@ -37,6 +37,9 @@ var (
 
 // bodyCap is the cap on the body of a request to path.
 func bodyCap(path string) int64 {
+	if strings.HasPrefix(path, "/v1/admin/sales/") && strings.HasSuffix(path, "/invitees") {
+		return maxInviteesBody // a customer list (eligibility.go)
+	}
 	if strings.HasPrefix(path, "/v1/admin/") || path == "/v1/payments/webhook" {
 		return maxOperatorBody
 	}

@@ -98,6 +98,8 @@ var problems = []struct {
 	{shopkeys.ErrNotFound, problem{http.StatusNotFound, "shop_key_unknown"}},
 	{identity.ErrInvalid, problem{http.StatusUnauthorized, "identity_invalid"}},
 	{waitingroom.ErrIdentityRequired, problem{http.StatusForbidden, "identity_required"}},
+	{waitingroom.ErrNotEligible, problem{http.StatusForbidden, "not_eligible"}},
+	{waitingroom.ErrInvitationsInvalid, problem{http.StatusUnprocessableEntity, "invitations_invalid"}},
 	{errUnavailable, problem{http.StatusServiceUnavailable, wire.CodeUnavailable}},
 	{ErrNotDurable, problem{http.StatusServiceUnavailable, "not_durable"}},
 	// A request body past its cap, or too slow to come (bodylimit.go).

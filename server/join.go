@@ -41,6 +41,9 @@ func (w joinWay) atOpen() bool { return w == joinAtOpen || w == joinAtOpenMadeNo
 type joinRequest struct {
 	way joinWay
 	pow *wire.PowSolution // joinByMessage: the proof of work the message carries
+	// invite is the invite code the join brings (a message's field, or the
+	// invite parameter at open), checked by passOf already.
+	invite string
 	// With joinWithArrival: what the defences said before the arrival,
 	// and the arrival, which holds the place or why the queue refused it.
 	refused error
@@ -123,7 +126,8 @@ func (ss *session) enqueue(ctx context.Context, req joinRequest) (*waitingroom.P
 	if answered, err := ss.proveWork(ctx, req.pow); answered || err != nil {
 		return nil, err
 	}
-	place, err := ss.s.deps.Rooms.Join(ctx, ss.saleID, ss.shopper, newTxn())
+	pass := waitingroom.Pass{Invite: req.invite, Groups: ss.groups}
+	place, err := ss.s.deps.Rooms.JoinWith(ctx, ss.saleID, ss.shopper, newTxn(), pass)
 	if err != nil {
 		return nil, err
 	}

@@ -22,7 +22,8 @@ type opening struct {
 	// identity, when making: the shop's identity token, for a customer's
 	// session; empty: anonymous.
 	identity string
-	joinNow  bool // join=1: join at once
+	joinNow  bool   // join=1: join at once
+	invite   string // with joinNow: the invite code the join brings
 }
 
 // open brings an upgraded socket into its sale's room: it reads the sale,
@@ -69,7 +70,8 @@ func (s *Server) open(c *gin.Context, ws *websocket.Conn, out *fanout.Corkable, 
 	if fast {
 		joinRefused = s.limitJoin(ctx, clientAddr(c), shopper)
 		var releaseShopper func()
-		if arrival, releaseShopper, ok = s.arriveJoining(ctx, ws, saleID, shopper, joinRefused == nil); !ok {
+		if arrival, releaseShopper, ok = s.arriveJoining(ctx, ws, saleID, shopper, joinRefused == nil,
+			waitingroom.Pass{Invite: o.invite, Groups: claims.Groups}); !ok {
 			return nil, false
 		}
 		release = both(releaseShopper, release)
@@ -94,7 +96,7 @@ func (s *Server) open(c *gin.Context, ws *websocket.Conn, out *fanout.Corkable, 
 		return nil, false
 	}
 	sess = &session{s: s, saleID: saleID, shopper: shopper, conn: conn, room: room, release: release,
-		addr: clientAddr(c), ipSessions: claims.IPSessions, customer: claims.CustomerID}
+		addr: clientAddr(c), ipSessions: claims.IPSessions, customer: claims.CustomerID, groups: claims.Groups}
 	// What the socket asked as it opened (join=1, its place found again) is
 	// answered as a message is: a panic ends this socket alone (1011), and
 	// the session is served all the same, so that its reader finds the
@@ -106,7 +108,7 @@ func (s *Server) open(c *gin.Context, ws *websocket.Conn, out *fanout.Corkable, 
 		}
 	}()
 	if !fast {
-		sess.arrive(ctx, made != nil, o.joinNow)
+		sess.arrive(ctx, made != nil, o.joinNow, o.invite)
 		return sess, true
 	}
 	if arrival.ArriveErr != nil {
@@ -144,7 +146,7 @@ func (s *Server) makeSocketSession(c *gin.Context, ws *websocket.Conn, identityT
 // have run all the same: the shopper, whose session the client never gets,
 // is recorded as gone, so that its grace period runs and no place stays
 // held for nobody, and its connection's place is given back.
-func (s *Server) arriveJoining(ctx context.Context, ws *websocket.Conn, saleID, shopper string, join bool) (arrival waitingroom.Arrival, release func(), ok bool) {
+func (s *Server) arriveJoining(ctx context.Context, ws *websocket.Conn, saleID, shopper string, join bool, pass waitingroom.Pass) (arrival waitingroom.Arrival, release func(), ok bool) {
 	var also []waitingroom.Piped
 	var count *ratelimit.Counting
 	if s.deps.Conns != nil {
@@ -152,7 +154,7 @@ func (s *Server) arriveJoining(ctx context.Context, ws *websocket.Conn, saleID, 
 			also = append(also, count)
 		}
 	}
-	arrival, err := s.deps.Presence.ArriveAndJoin(ctx, saleID, shopper, newTxn(), join, also...)
+	arrival, err := s.deps.Presence.ArriveAndJoinWith(ctx, saleID, shopper, newTxn(), join, pass, also...)
 	release = func() {}
 	if count != nil {
 		give, countErr := count.Result()
@@ -224,8 +226,9 @@ func (s *Server) welcome(ctx context.Context, st waitingroom.Status, conn *fanou
 
 // arrive records a welcomed shopper's arrival and answers what its socket
 // asked: a shopper coming back finds its place or reservation where it left
-// it (one made a moment ago has none), and join=1 joins.
-func (ss *session) arrive(ctx context.Context, madeNow, joinNow bool) {
+// it (one made a moment ago has none), and join=1 joins, with the invite
+// code the socket brought.
+func (ss *session) arrive(ctx context.Context, madeNow, joinNow bool, invite string) {
 	if err := ss.s.deps.Presence.Arrive(ctx, ss.saleID, ss.shopper); err != nil {
 		ss.s.sendError(ss.conn, err)
 	}
@@ -241,7 +244,7 @@ func (ss *session) arrive(ctx context.Context, madeNow, joinNow bool) {
 		if madeNow {
 			way = joinAtOpenMadeNow
 		}
-		ss.answerJoinAtOpen(ctx, joinRequest{way: way})
+		ss.answerJoinAtOpen(ctx, joinRequest{way: way, invite: invite})
 	}
 }
 

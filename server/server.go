@@ -55,9 +55,10 @@ type Redeemer interface {
 // keeps its place for the grace period and no longer.
 type Presence interface {
 	Arrive(ctx context.Context, saleID, shopperID string) error
-	// ArriveAndJoin reads the sale's status, then arrives and, with join,
-	// joins, in one round trip with the scripts of also.
-	ArriveAndJoin(ctx context.Context, saleID, shopperID, txn string, join bool, also ...waitingroom.Piped) (waitingroom.Arrival, error)
+	// ArriveAndJoinWith reads the sale's status, then arrives and, with join,
+	// joins, in one round trip with the scripts of also; pass is what the
+	// shopper shows to join an invited sale.
+	ArriveAndJoinWith(ctx context.Context, saleID, shopperID, txn string, join bool, pass waitingroom.Pass, also ...waitingroom.Piped) (waitingroom.Arrival, error)
 	Depart(ctx context.Context, saleID, shopperID string) error
 }
 
@@ -136,6 +137,10 @@ type Deps struct {
 	// many_identities (signals.go); nil counts none.
 	Sessions SessionTally
 	Log      *slog.Logger
+
+	// Invitations are invited sales' lists and codes (eligibility.go); nil
+	// leaves their routes out.
+	Invitations Invitations
 }
 
 // Config is the transport's own configuration.
@@ -235,6 +240,13 @@ func New(cfg Config, deps Deps) *Server {
 	admin.GET("/sales/:sale/flags", s.flags)
 	admin.GET("/sales/:sale/orders", s.listOrders)
 	admin.GET("/sales/:sale/orders.csv", s.ordersCSV)
+	if s.deps.Invitations != nil {
+		admin.PUT("/sales/:sale/invitees", s.putInvitees)
+		admin.GET("/sales/:sale/invitees.csv", s.inviteesCSV)
+		admin.PUT("/sales/:sale/groups", s.putGroups)
+		admin.POST("/sales/:sale/invite-codes", s.postInviteCodes)
+		admin.GET("/sales/:sale/invitations", s.invitations)
+	}
 	admin.GET("/audit", s.audit)
 	admin.GET("/pipeline", s.pipeline)
 	if deps.Blocklist != nil {

@@ -39,6 +39,10 @@ const (
 	// long. A client that would rather keep it out of the URL offers it as
 	// a subprotocol, IdentityProtocolPrefix and the token, beside foyer.v1.
 	identityParam = "identity"
+	// inviteParam, with join=1, is the invite code of a shopper joining a
+	// sale that admits only whom it invited (docs/integration.md, "Who may
+	// join"), as a join message's invite field.
+	inviteParam = "invite"
 )
 
 // IdentityProtocolPrefix starts the subprotocol that carries a shop's
@@ -66,6 +70,15 @@ func offeredIdentity(r *http.Request) string {
 func (s *Server) shopperSocket(c *gin.Context) {
 	joinNow, err := joinAtOnce(c.Query(joinParam))
 	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	invite := c.Query(inviteParam)
+	if invite != "" && !joinNow {
+		s.fail(c, fmt.Errorf("%w: invite goes with join=1 only", errBadRequest))
+		return
+	}
+	if _, err := passOf(nil, invite, errBadRequest); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -139,7 +152,7 @@ func (s *Server) shopperSocket(c *gin.Context) {
 		return
 	}
 	handedOff = true // open gives the places back if the socket cannot stay
-	sess, ok := s.open(c, ws, upgrade.conn, saleID, opening{claims: claims, making: making, identity: identityToken, joinNow: joinNow}, release)
+	sess, ok := s.open(c, ws, upgrade.conn, saleID, opening{claims: claims, making: making, identity: identityToken, joinNow: joinNow, invite: strings.Clone(invite)}, release)
 	if !ok {
 		return
 	}
@@ -320,6 +333,9 @@ type session struct {
 	// customer is the shop's own customer id of a session made from the
 	// shop's identity token, "" for an anonymous one.
 	customer string
+	// groups are the shop's groups of a customer's session, shown to join
+	// an invited sale; nil for most.
+	groups []string
 }
 
 // onMessage answers one message from the client.
@@ -368,7 +384,10 @@ func (ss *session) handle(ctx context.Context, m wire.ClientMsg) error {
 	}
 	switch m.Type {
 	case wire.CmdJoin:
-		return ss.join(ctx, joinRequest{way: joinByMessage, pow: m.Pow})
+		if _, err := passOf(nil, m.Invite, errBadMessage); err != nil {
+			return err
+		}
+		return ss.join(ctx, joinRequest{way: joinByMessage, pow: m.Pow, invite: m.Invite})
 	case wire.CmdLeave:
 		waiting, err := ss.s.deps.Rooms.Leave(ctx, ss.saleID, ss.shopper)
 		if err != nil {

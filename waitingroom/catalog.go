@@ -22,11 +22,12 @@ const insertSaleSQL = `
 INSERT INTO sales (id, sku, name, price_cents, currency, stock, starts_at, ends_at,
                    outflow_per_second, reservation_ttl_seconds, prequeue_seconds, per_shopper_limit, pow_difficulty,
                    identity, checkout, checkout_url, per_customer_units, per_customer_orders,
-                   idempotency_key, request_fingerprint)
+                   eligibility, idempotency_key, request_fingerprint)
 VALUES (:id, :sku, :name, :price_cents, :currency, :stock, :starts_at, :ends_at,
         :outflow_per_second, :reservation_ttl_seconds, :prequeue_seconds, :per_shopper_limit, :pow_difficulty,
         COALESCE(NULLIF(:identity, ''), 'off'), COALESCE(NULLIF(:checkout, ''), 'foyer'), :checkout_url,
-        :per_customer_units, GREATEST(:per_customer_orders, 1), NULLIF(:idempotency_key, ''), :request_fingerprint)
+        :per_customer_units, GREATEST(:per_customer_orders, 1),
+        COALESCE(NULLIF(:eligibility, ''), 'everyone'), NULLIF(:idempotency_key, ''), :request_fingerprint)
 ON CONFLICT (idempotency_key) DO NOTHING`
 
 // Create stores a new plan. It runs inside tx so that the caller can undo it
@@ -66,7 +67,7 @@ func (c *Catalog) Begin(ctx context.Context) (*sqlx.Tx, error) {
 
 const saleColumns = `id, sku, name, price_cents, currency, stock, starts_at, ends_at,
        outflow_per_second, reservation_ttl_seconds, prequeue_seconds, per_shopper_limit, pow_difficulty, identity,
-       checkout, checkout_url, per_customer_units, per_customer_orders`
+       checkout, checkout_url, per_customer_units, per_customer_orders, eligibility`
 
 const selectSaleSQL = `SELECT ` + saleColumns + ` FROM sales`
 

@@ -44,6 +44,9 @@ type SaleKeys struct {
 	// identity.MaxCustomerIDLen characters); confirm.lua copies it into the
 	// reservation, so orders carry it.
 	Customers string
+	Invited   string // set: shopper ids of the customers an invited sale lists (eligibility.go)
+	Groups    string // set: the shop's groups an invited sale admits
+	Invites   string // hash: SHA-256 (hex) of an invite code -> "" while unused, then "<shopper>:<unix ms>" of its use
 	prefix    string
 }
 
@@ -79,6 +82,9 @@ func Keys(saleID string) SaleKeys {
 		Flags:     p + "flags",
 		Bought:    p + "bought",
 		Customers: p + "customers",
+		Invited:   p + "invited",
+		Groups:    p + "groups",
+		Invites:   p + "invites",
 		prefix:    p,
 	}
 }

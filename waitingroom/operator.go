@@ -20,6 +20,12 @@ type Operator struct {
 	recordTimeout time.Duration
 	// now is the clock plans are checked against. Defaults to time.Now.
 	now func() time.Time
+	// CustomerShopper derives the shopper id of the shop's customer with
+	// this customer id, as a session made from its identity token has it
+	// (server.CustomerShopperIDs): an invited sale's list is kept in Redis
+	// by shopper id, so a join checks it without knowing customer ids. Nil
+	// refuses invitee lists.
+	CustomerShopper func(customerID string) string
 }
 
 // NewOperator returns an operator over a catalog and the rooms in Redis.
@@ -141,7 +147,8 @@ func (o *Operator) unload(ctx context.Context, id string) {
 	k := Keys(id)
 	o.rooms.rdb.SRem(ctx, ActiveSales, id)
 	o.rooms.rdb.Del(ctx, k.Meta, k.Queue, k.Pre, k.Draw, k.Presort, k.Gone, k.Journeys, k.Shoppers, k.Res,
-		k.Batches, k.Holds, k.Outbox, k.Events, k.Lease, k.Fence, k.Nodes, k.Away, k.Flags)
+		k.Batches, k.Holds, k.Outbox, k.Events, k.Lease, k.Fence, k.Nodes, k.Away, k.Flags,
+		k.Invited, k.Groups, k.Invites)
 }
 
 // Get returns a sale's plan.
@@ -158,6 +165,11 @@ func (o *Operator) LoadCurrent(ctx context.Context, now time.Time) (int, error) 
 		return 0, err
 	}
 	for i := range plans {
+		if plans[i].EligibilityOf() == EligibleInvited {
+			if err := o.restoreInvitations(ctx, plans[i].ID); err != nil {
+				return i, err
+			}
+		}
 		if err := o.rooms.Load(ctx, &plans[i]); err != nil {
 			return i, err
 		}

@@ -55,6 +55,7 @@ func TestEveryFieldOfAPlanOutOfItsBoundIsRefusedByName(t *testing.T) {
 		}, "ends_at must be in the future"},
 		{"an identity of maybe", func(p *Plan) { p.Identity = "maybe" }, "identity must be off, optional or required"},
 		{"a checkout of other", func(p *Plan) { p.Checkout = "other" }, "checkout must be foyer or shop"},
+		{"an eligibility of vip", func(p *Plan) { p.Eligibility = "vip" }, "eligibility must be everyone or invited"},
 		{"a shop checkout without a url", func(p *Plan) { p.Checkout = CheckoutShop }, "checkout_url is required when checkout is shop"},
 		{"a url for a foyer checkout", func(p *Plan) { p.CheckoutURL = "https://shop.example/" }, "checkout_url is only for a sale whose checkout is shop"},
 		{"an ftp checkout url", shopAt("ftp://shop.example/checkout"), "checkout_url must be https://"},

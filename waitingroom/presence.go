@@ -77,9 +77,19 @@ type Piped interface {
 // there. The error is the status's: the sale is not there, or Redis is out
 // of reach, in which case the scripts may or may not have run.
 func (p *Presence) ArriveAndJoin(ctx context.Context, saleID, shopperID, txn string, join bool, also ...Piped) (Arrival, error) {
+	return p.ArriveAndJoinWith(ctx, saleID, shopperID, txn, join, Pass{}, also...)
+}
+
+// ArriveAndJoinWith is ArriveAndJoin for a shopper that shows pass to join
+// (Rooms.JoinWith).
+func (p *Presence) ArriveAndJoinWith(ctx context.Context, saleID, shopperID, txn string, join bool, pass Pass, also ...Piped) (Arrival, error) {
 	keys, err := joinKeys(saleID, shopperID, txn)
 	if err != nil {
 		return Arrival{}, err
+	}
+	joinArgv, err := joinArgs(shopperID, txn, pass)
+	if err != nil {
+		return Arrival{}, fmt.Errorf("join sale %s: %w", saleID, err)
 	}
 	k := Keys(saleID)
 	arriveKeys := []string{k.Nodes, k.Conns(p.node), k.Away, k.Meta}
@@ -92,7 +102,7 @@ func (p *Presence) ArriveAndJoin(ctx context.Context, saleID, shopperID, txn str
 		}
 		arrived = arriveScript.EvalSha(ctx, pipe, arriveKeys, p.node, shopperID)
 		if join {
-			joined = joinScript.EvalSha(ctx, pipe, keys, shopperID, txn)
+			joined = joinScript.EvalSha(ctx, pipe, keys, joinArgv...)
 		}
 		return nil
 	})
@@ -115,7 +125,7 @@ func (p *Presence) ArriveAndJoin(ctx context.Context, saleID, shopperID, txn str
 				arrived = arriveScript.Eval(ctx, pipe, arriveKeys, p.node, shopperID)
 			}
 			if lostJoin {
-				joined = joinScript.Eval(ctx, pipe, keys, shopperID, txn)
+				joined = joinScript.Eval(ctx, pipe, keys, joinArgv...)
 			}
 			return nil
 		})

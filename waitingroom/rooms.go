@@ -36,6 +36,7 @@ func (r *Rooms) Load(ctx context.Context, p *Plan) error {
 		"pow_difficulty", p.PowDifficulty, "identity", string(p.IdentityModeOf()),
 		"checkout", string(p.CheckoutModeOf()), "checkout_url", p.CheckoutURL,
 		"per_customer_units", p.PerCustomerUnits, "per_customer_orders", p.PerCustomerOrdersOf(),
+		"eligibility", string(p.EligibilityOf()),
 	}
 	if err := loadScript.Run(ctx, r.rdb, []string{k.Meta}, args...).Err(); err != nil {
 		return fmt.Errorf("load sale %s: %w", p.ID, err)
@@ -69,12 +70,32 @@ type Place struct {
 // reservation it already has. txn becomes the shopper's transaction id if this
 // is its first join to the sale.
 func (r *Rooms) Join(ctx context.Context, saleID, shopperID, txn string) (Place, error) {
+	return r.JoinWith(ctx, saleID, shopperID, txn, Pass{})
+}
+
+// JoinWith is Join for a shopper that shows pass: an invited sale lets it
+// in by the groups and the invite code pass holds (eligibility.go), and
+// refuses it with ErrNotEligible otherwise. An invite code that is not
+// ValidInvite is refused with ErrNotEligible too; the server checks it first.
+func (r *Rooms) JoinWith(ctx context.Context, saleID, shopperID, txn string, pass Pass) (Place, error) {
 	keys, err := joinKeys(saleID, shopperID, txn)
 	if err != nil {
 		return Place{}, err
 	}
-	reply, err := joinScript.Run(ctx, r.rdb, keys, shopperID, txn).Slice()
+	args, err := joinArgs(shopperID, txn, pass)
+	if err != nil {
+		return Place{}, fmt.Errorf("join sale %s: %w", saleID, err)
+	}
+	reply, err := joinScript.Run(ctx, r.rdb, keys, args...).Slice()
 	return placeOf(saleID, reply, err)
+}
+
+// joinArgs are the ARGV of join.lua.
+func joinArgs(shopperID, txn string, pass Pass) ([]any, error) {
+	if pass.Invite != "" && !ValidInvite(pass.Invite) {
+		return nil, fmt.Errorf("%w: an invite code is 1 to %d of A-Z, a-z, 0-9 and -", ErrNotEligible, MaxInviteLen)
+	}
+	return append([]any{shopperID, txn}, passArgs(pass)...), nil
 }
 
 // joinKeys checks a join's ids and returns the keys join.lua takes.
@@ -90,7 +111,8 @@ func joinKeys(saleID, shopperID, txn string) ([]string, error) {
 // pass one too few.
 func joinScriptKeys(saleID string) []string {
 	k := Keys(saleID)
-	return []string{k.Meta, k.Queue, k.Journeys, k.Shoppers, k.Pre, k.Presort, k.Gone, k.Flags}
+	return []string{k.Meta, k.Queue, k.Journeys, k.Shoppers, k.Pre, k.Presort, k.Gone, k.Flags,
+		k.Invited, k.Groups, k.Invites}
 }
 
 // placeOf reads join.lua's answer.
@@ -276,6 +298,10 @@ func scriptError(err error) error {
 		return ErrFlagged
 	case "IDENTITY_REQUIRED":
 		return ErrIdentityRequired
+	case "NOT_ELIGIBLE":
+		return errNotInvited
+	case "INVITE_USED":
+		return errInviteUsed
 	case "FENCED":
 		return ErrFenced
 	case "BAD_STATE":

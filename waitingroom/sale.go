@@ -63,6 +63,9 @@ type Plan struct {
 	// CheckoutURL is the shop's checkout page for a CheckoutShop sale; the
 	// admitted message sends the shopper there with the reservation token.
 	CheckoutURL string `db:"checkout_url" json:"checkout_url,omitempty"`
+	// Eligibility is who may join: EligibleEveryone, the default (empty is
+	// everyone), or EligibleInvited (eligibility.go).
+	Eligibility Eligibility `db:"eligibility" json:"eligibility"`
 	// IdempotencyKey, when set, makes creating the sale safe to retry
 	// (Operator.Create); it is stored with the sale, unique.
 	IdempotencyKey string `db:"idempotency_key" json:"-"`
@@ -197,6 +200,11 @@ func (p *Plan) validate(now time.Time) error {
 		problems = append(problems, "identity must be off, optional or required")
 	}
 	problems = append(problems, p.checkoutProblems()...)
+	switch p.EligibilityOf() {
+	case EligibleEveryone, EligibleInvited:
+	default:
+		problems = append(problems, "eligibility must be everyone or invited")
+	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: %s", ErrInvalidSale, strings.Join(problems, "; "))
 	}

@@ -83,6 +83,9 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	}
 	rooms := waitingroom.NewRooms(g.rdb)
 	g.Operator = waitingroom.NewOperator(waitingroom.NewCatalog(g.db), rooms)
+	// Invited sales keep their lists by the customers' shopper ids, as
+	// sessions made from identity tokens derive them.
+	g.Operator.CustomerShopper = server.CustomerShopperIDs(ring)
 	if n, err := g.Operator.LoadCurrent(ctx, time.Now()); err != nil {
 		g.Close()
 		return nil, err
@@ -143,6 +146,7 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 		Ready: g.ready, Web: web.FS(), Log: log,
 		Limiter: g.defence.limiter, Conns: g.defence.conns, Blocklist: g.defence.blocks,
 		Sessions: g.defence.sessions, Identity: newIdentityVerifier(identityKeys, g.rdb),
+		Invitations: g.Operator,
 	})
 	// An idle keep-alive connection holds a goroutine and two buffers: one
 	// left open for ever by each visitor's browser would add up to more

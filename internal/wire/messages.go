@@ -6,6 +6,7 @@ type ClientMsg struct {
 	Type       string       `json:"type"`
 	ClientTime int64        `json:"client_time,omitempty"` // unix ms, with time
 	Pow        *PowSolution `json:"pow,omitempty"`         // with join, when the sale asks for proof of work
+	Invite     string       `json:"invite,omitempty"`      // with join, an invite code for a sale that admits only whom it invited
 }
 
 // PowChallenge is what a client must solve before its join counts

@@ -13,12 +13,21 @@
 -- A sale whose identity is required refuses an anonymous shopper before
 -- anything is written: customers' shopper ids start with c_, which only a
 -- session made from the shop's identity token carries (internal/identity).
--- KEYS: meta, queue, journeys, shoppers, pre, presort, gone, flags
--- ARGV[1] shopper id, ARGV[2] transaction id to use if this is the shopper's first join
+-- A sale whose eligibility is invited refuses, before anything is written,
+-- a new joiner it neither lists (invited: customers' shopper ids) nor admits
+-- by one of its session's groups (groups), and who brings no unused invite
+-- code (invites: digest -> "" or "<shopper>:<ms>", who used it and when). A
+-- code is spent by the join that uses it, in this script: two shoppers racing
+-- with one code, one gets in. Its spender may bring it again. A shopper
+-- waiting or holding keeps its place: it passed when it joined.
+-- KEYS: meta, queue, journeys, shoppers, pre, presort, gone, flags, invited, groups, invites
+-- ARGV[1] shopper id, ARGV[2] transaction id to use if this is the shopper's first join,
+-- ARGV[3] the SHA-256 (hex) of the invite code the shopper brings, or "", ARGV[4..] its session's groups
 -- Returns {"waiting", ticket, position, txn}, {"prequeue", prequeue ticket, 0, txn}
 -- or {"admitted", reservation id, 0, txn}: txn is the journey's transaction id.
 local meta, queue, journeys, shoppers, pre, presort, gone, flags =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local invited, groups, invites = KEYS[9], KEYS[10], KEYS[11]
 local shopper = ARGV[1]
 local state = redis.call('HGET', meta, 'state')
 if not state then return redis.error_reply('NO_SALE no such sale') end
@@ -34,6 +43,24 @@ end
 if state == 'ended' then return redis.error_reply('SALE_ENDED the sale has ended') end
 if state == 'sold_out' then return redis.error_reply('SOLD_OUT the sale is sold out') end
 if state == 'scheduled' then return redis.error_reply('TOO_EARLY the prequeue has not opened yet') end
+if redis.call('HGET', meta, 'eligibility') == 'invited' and not redis.call('ZSCORE', queue, shopper)
+    and not redis.call('ZSCORE', pre, shopper) and redis.call('SISMEMBER', invited, shopper) == 0 then
+  local member = false
+  for i = 4, #ARGV do
+    if redis.call('SISMEMBER', groups, ARGV[i]) == 1 then member = true break end
+  end
+  if not member then
+    local code = ARGV[3] or ''
+    local used = code ~= '' and redis.call('HGET', invites, code)
+    if used == '' then
+      redis.call('HSET', invites, code, shopper .. ':' .. now_ms()) -- spent: nothing below refuses
+    elseif used and string.sub(used, 1, #shopper + 1) ~= shopper .. ':' then
+      return redis.error_reply('INVITE_USED this invite code was used already')
+    elseif not used then
+      return redis.error_reply('NOT_ELIGIBLE this sale admits only the customers it invited')
+    end
+  end
+end
 if state == 'prequeue' then
   local p = redis.call('ZSCORE', pre, shopper)
   if not p then

@@ -29,6 +29,10 @@
   const timeOf = (iso) => (iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "the time shown");
 
   const saleId = new URLSearchParams(location.search).get("sale") || "";
+  // invite is the invite code of a sale that admits only whom it invited
+  // (docs/integration.md, "Who may join"): a shop links to ?sale=...&invite=...
+  const invite = new URLSearchParams(location.search).get("invite") || "";
+  const joinMsg = (extra) => (invite ? { type: "join", invite, ...extra } : { type: "join", ...extra });
 
   const S = {
     sale: null, // the sale as last heard: GET /v1/sales/<id>, then welcome/stock/state
@@ -418,7 +422,7 @@
       joinWithPow();
       return;
     }
-    if (send({ type: "join" })) {
+    if (send(joinMsg())) {
       S.phase = "joining";
       S.notice = "";
       S.firstPosition = 0;
@@ -454,7 +458,7 @@
     S.solving = null;
     // Left, or lost the socket meanwhile: the challenge stays good for the next join.
     if (S.phase !== "joining") S.pow = S.pow || work;
-    else if (!send({ type: "join", pow: { challenge: work.challenge, solution } })) S.phase = "idle";
+    else if (!send(joinMsg({ pow: { challenge: work.challenge, solution } }))) S.phase = "idle";
     render();
   }
 

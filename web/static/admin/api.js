@@ -21,14 +21,15 @@ async function errorOf(res) {
 }
 
 // send calls the admin API with the token and returns the answer, or throws
-// its error. A 401 signs out.
-async function send(method, path, body, accept) {
+// its error. A 401 signs out. body goes as JSON, or as it is with a
+// contentType (a CSV file).
+async function send(method, path, body, accept, contentType) {
   const gen = S.gen;
   const headers = { Authorization: `Bearer ${S.token}`, Accept: accept };
   const init = { method, headers, cache: "no-store" };
   if (body !== undefined) {
-    headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
+    headers["Content-Type"] = contentType || "application/json";
+    init.body = contentType ? body : JSON.stringify(body);
   }
   let res;
   try {
@@ -60,11 +61,20 @@ export async function api(method, path, body) {
   return text ? JSON.parse(text) : null;
 }
 
+// upload sends a file as the body, of its contentType, and returns the
+// JSON answer.
+export async function upload(method, path, file, contentType) {
+  const res = await send(method, path, file, "application/json", contentType);
+  const text = await res.text();
+  return text ? JSON.parse(text) : null;
+}
+
 // download GETs a file from the admin API and saves it under name. A plain
 // link cannot carry the token (it goes as a header, never in the URL), so
-// the file is fetched and handed to the browser as a Blob URL.
-export async function download(path, name, accept) {
-  const res = await send("GET", path, undefined, accept);
+// the file is fetched and handed to the browser as a Blob URL. With body,
+// it is the answer to a POST of that JSON body instead (a file made once).
+export async function download(path, name, accept, body) {
+  const res = await send(body === undefined ? "GET" : "POST", path, body, accept);
   const url = URL.createObjectURL(await res.blob());
   const a = document.createElement("a");
   a.href = url;

@@ -6,6 +6,7 @@ import { count, rate, formatPrice, formatWhen } from "./format.js";
 import { drawCharts, sinceDraw } from "./charts.js";
 import { showSaleInputs } from "./controls.js";
 import { flagResult, renderFlags } from "./flags.js";
+import { showInvitations } from "./invitations.js";
 
 const FUNNEL = ["joined", "admitted", "checked_out", "paid"];
 
@@ -72,6 +73,7 @@ export function renderDetail() {
     showSaleInputs(p);
     flagResult("");
     renderFlags();
+    showInvitations(p);
   }
 }
 

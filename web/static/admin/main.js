@@ -20,6 +20,7 @@ import { wireAudit } from "./audit.js";
 import { wireBlocklist } from "./blocklist.js";
 import { wireOrders } from "./orders.js";
 import { wireShopKeys } from "./shopkeys.js";
+import { wireInvitations } from "./invitations.js";
 import { renderWarnings } from "./warnings.js";
 
 // onStats takes one push of the live feed: every sale's numbers, the
@@ -55,5 +56,6 @@ wireAudit();
 wireBlocklist();
 wireOrders();
 wireShopKeys();
+wireInvitations();
 wireLive({ stats: onStats, refused: liveRefused, tick });
 resume();

@@ -16,6 +16,7 @@ const NS_FIELDS = [
   ["stock", "ns-stock"], ["ends_at", "ns-ends"], ["starts_at", "ns-starts"], ["outflow_per_second", "ns-outflow"],
   ["reservation_ttl_seconds", "ns-hold"], ["prequeue_seconds", "ns-prequeue"], ["per_shopper_limit", "ns-limit"],
   ...CHECKOUT_FIELDS,
+  ["eligibility", "ns-eligibility"],
 ];
 
 function nsDefaults() {
@@ -52,6 +53,7 @@ function planFromForm() {
     reservation_ttl_seconds: Math.trunc(numOr("ns-hold", 300)),
     prequeue_seconds: Math.round(numOr("ns-prequeue", 15) * 60),
     per_shopper_limit: Math.trunc(numOr("ns-limit", 1)),
+    eligibility: $("ns-eligibility").value, // everyone, or invited: the sale's page then has Invitations
   };
   const endsVal = $("ns-ends").value;
   if (endsVal && !Number.isNaN(new Date(endsVal).getTime())) {

@@ -1,0 +1,380 @@
+package waitingroom
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"github.com/redis/go-redis/v9"
+)
+
+// The invitations of an invited sale: its invitee list, its groups and its
+// invite codes. Postgres keeps them (the system of record, with the shop's
+// customer ids as given); Redis keeps what a join checks, in the sale's hash
+// slot: the invitees' shopper ids, the groups, and the codes' digests.
+//
+// Each change is one operator action: it locks the sale as every action
+// does, writes Postgres and its audit row in one transaction, stages the
+// Redis copy beside the live one, commits, then swaps the copy in with one
+// RENAME. A refused change touches neither; a change whose swap fails after
+// the commit says so, and sending it again puts it in force (the same list,
+// the same result).
+
+// ReplaceInvitees makes ids the sale's whole invitee list (ParseInvitees
+// reads one), replacing the one it had. The sale's eligibility must be
+// invited; actor is who asked, for the audit log.
+func (o *Operator) ReplaceInvitees(ctx context.Context, saleID string, ids []string, actor string) error {
+	if len(ids) > MaxInvitees {
+		return fmt.Errorf("%w: a sale may list at most %d customers", ErrInvitationsInvalid, MaxInvitees)
+	}
+	if len(ids) > 0 && o.CustomerShopper == nil {
+		return errors.New("replace invitees: no way to derive customers' shopper ids is configured")
+	}
+	shoppers := make([]string, len(ids))
+	for i, id := range ids {
+		if why := customerIDProblem(id); why != "" {
+			return fmt.Errorf("%w: customer id %d %s", ErrInvitationsInvalid, i+1, why)
+		}
+		shoppers[i] = o.CustomerShopper(id)
+	}
+	detail := map[string]int{"invitees": len(ids)}
+	return o.changeInvitations(ctx, saleID, "invitees", actor, detail, func(ctx context.Context, tx *sqlx.Tx) (string, error) {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sale_invitees WHERE sale_id = $1`, saleID); err != nil {
+			return "", fmt.Errorf("clear invitees of sale %s: %w", saleID, err)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO sale_invitees (sale_id, position, customer_id)
+			SELECT $1, t.ord, t.id FROM unnest($2::text[]) WITH ORDINALITY AS t(id, ord)`, saleID, pq.Array(ids))
+		if err != nil {
+			return "", fmt.Errorf("store invitees of sale %s: %w", saleID, err)
+		}
+		return Keys(saleID).Invited, o.rooms.stage(ctx, Keys(saleID).Invited, shoppers)
+	})
+}
+
+// SetGroups makes groups the whole list of the shop's groups whose members
+// the sale admits (CheckGroups says which lists are valid).
+func (o *Operator) SetGroups(ctx context.Context, saleID string, groups []string, actor string) error {
+	if err := CheckGroups(groups); err != nil {
+		return err
+	}
+	detail := map[string][]string{"groups": groups}
+	return o.changeInvitations(ctx, saleID, "groups", actor, detail, func(ctx context.Context, tx *sqlx.Tx) (string, error) {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sale_groups WHERE sale_id = $1`, saleID); err != nil {
+			return "", fmt.Errorf("clear groups of sale %s: %w", saleID, err)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO sale_groups (sale_id, name) SELECT $1, unnest($2::text[])`,
+			saleID, pq.Array(groups))
+		if err != nil {
+			return "", fmt.Errorf("store groups of sale %s: %w", saleID, err)
+		}
+		return Keys(saleID).Groups, o.rooms.stage(ctx, Keys(saleID).Groups, groups)
+	})
+}
+
+// NewInviteCodes makes n single-use invite codes for the sale and returns
+// them: the only time they are seen, since only their digests are kept.
+func (o *Operator) NewInviteCodes(ctx context.Context, saleID string, n int, actor string) ([]string, error) {
+	if n < 1 || n > MaxCodesPerRequest {
+		return nil, fmt.Errorf("%w: count must be between 1 and %d", ErrInvitationsInvalid, MaxCodesPerRequest)
+	}
+	codes := make([]string, n)
+	digests := make([][]byte, n)
+	fields := make([]any, 0, 2*n)
+	for i := range codes {
+		codes[i] = newInviteCode()
+		digests[i] = inviteDigest(codes[i])
+		fields = append(fields, hex.EncodeToString(digests[i]), "")
+	}
+	k := Keys(saleID)
+	added := false
+	err := o.changeInvitations(ctx, saleID, "invite_codes", actor, map[string]int{"count": n}, func(ctx context.Context, tx *sqlx.Tx) (string, error) {
+		var have int
+		if err := tx.GetContext(ctx, &have, `SELECT count(*) FROM sale_invite_codes WHERE sale_id = $1`, saleID); err != nil {
+			return "", fmt.Errorf("count invite codes of sale %s: %w", saleID, err)
+		}
+		if have+n > MaxInviteCodes {
+			return "", fmt.Errorf("%w: a sale may have at most %d invite codes; it has %d", ErrInvitationsInvalid, MaxInviteCodes, have)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO sale_invite_codes (sale_id, digest) SELECT $1, unnest($2::bytea[])`,
+			saleID, pq.Array(digests))
+		if err != nil {
+			return "", fmt.Errorf("store invite codes of sale %s: %w", saleID, err)
+		}
+		// Straight into the live hash: nobody knows these codes until they
+		// are returned, after the commit.
+		if err := o.rooms.rdb.HSet(ctx, k.Invites, fields...).Err(); err != nil {
+			return "", fmt.Errorf("add invite codes of sale %s: %w", saleID, err)
+		}
+		added = true
+		return "", nil
+	})
+	if err != nil {
+		if added { // best effort: codes nobody was told let nobody in
+			dctx, cancel := o.detached(ctx)
+			defer cancel()
+			o.rooms.rdb.HDel(dctx, k.Invites, hexAll(digests)...)
+		}
+		return nil, err
+	}
+	return codes, nil
+}
+
+func hexAll(digests [][]byte) []string {
+	out := make([]string, len(digests))
+	for i, d := range digests {
+		out[i] = hex.EncodeToString(d)
+	}
+	return out
+}
+
+// Invitees returns the sale's invitee list, in the order it was given.
+func (o *Operator) Invitees(ctx context.Context, saleID string) ([]string, error) {
+	if _, err := o.catalog.Get(ctx, saleID); err != nil {
+		return nil, err
+	}
+	ids := []string{}
+	err := o.catalog.db.SelectContext(ctx, &ids,
+		`SELECT customer_id FROM sale_invitees WHERE sale_id = $1 ORDER BY position`, saleID)
+	if err != nil {
+		return nil, fmt.Errorf("list invitees of sale %s: %w", saleID, err)
+	}
+	return ids, nil
+}
+
+// Invitations sums up a sale's invitations for the dashboard.
+type Invitations struct {
+	Eligibility Eligibility `json:"eligibility"`
+	Invitees    int         `json:"invitees"`
+	Groups      []string    `json:"groups"`
+	Codes       int         `json:"codes"`
+	CodesUsed   int         `json:"codes_used"`
+}
+
+// InvitationsOf sums up the sale's invitations: the lists from Postgres,
+// and how many codes were used from Redis, where joins spend them; it
+// records those uses in Postgres as it reads them (recordInviteUses).
+func (o *Operator) InvitationsOf(ctx context.Context, saleID string) (Invitations, error) {
+	p, err := o.catalog.Get(ctx, saleID)
+	if err != nil {
+		return Invitations{}, err
+	}
+	inv := Invitations{Eligibility: p.EligibilityOf(), Groups: []string{}}
+	q := `SELECT (SELECT count(*) FROM sale_invitees WHERE sale_id = $1),
+	             (SELECT count(*) FROM sale_invite_codes WHERE sale_id = $1)`
+	if err := o.catalog.db.QueryRowxContext(ctx, q, saleID).Scan(&inv.Invitees, &inv.Codes); err != nil {
+		return Invitations{}, fmt.Errorf("count invitations of sale %s: %w", saleID, err)
+	}
+	if err := o.catalog.db.SelectContext(ctx, &inv.Groups,
+		`SELECT name FROM sale_groups WHERE sale_id = $1 ORDER BY name`, saleID); err != nil {
+		return Invitations{}, fmt.Errorf("list groups of sale %s: %w", saleID, err)
+	}
+	if inv.CodesUsed, err = o.recordInviteUses(ctx, saleID); err != nil {
+		return Invitations{}, err
+	}
+	return inv, nil
+}
+
+// changeInvitations runs one change of a sale's invitations as one operator
+// action (see the top of this file): change writes Postgres inside tx and
+// stages its Redis copy, returning the live key the copy replaces ("" when
+// it wrote Redis itself).
+func (o *Operator) changeInvitations(ctx context.Context, saleID, action, actor string, detail any,
+	change func(ctx context.Context, tx *sqlx.Tx) (live string, err error)) error {
+	if why := textProblem(actor, maxActorLen); why != "" {
+		return fmt.Errorf("%w: actor %s", ErrInvalidSale, why)
+	}
+	pgctx, cancel := o.detached(ctx)
+	defer cancel()
+	tx, err := o.catalog.Begin(pgctx)
+	if err != nil {
+		return fmt.Errorf("%s of sale %s: %w", action, saleID, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	p, err := o.catalog.lock(pgctx, tx, saleID, false)
+	if err != nil {
+		return err
+	}
+	if p.EligibilityOf() != EligibleInvited {
+		return fmt.Errorf("%w: sale %s admits everyone; invitations are for a sale whose eligibility is invited",
+			ErrInvitationsInvalid, saleID)
+	}
+	live, err := change(pgctx, tx)
+	if err != nil {
+		o.rooms.unstage(pgctx, live)
+		return err
+	}
+	body, err := json.Marshal(detail)
+	if err != nil {
+		return fmt.Errorf("%s of sale %s: %w", action, saleID, err)
+	}
+	if _, err := o.catalog.recordIn(pgctx, tx, saleID, action, actor, body); err != nil {
+		o.rooms.unstage(pgctx, live)
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		o.rooms.unstage(pgctx, live)
+		return fmt.Errorf("commit %s of sale %s: %w", action, saleID, err)
+	}
+	if err := o.rooms.swapIn(pgctx, live); err != nil {
+		return fmt.Errorf("%s of sale %s is saved but not in force yet (send it again): %w", action, saleID, err)
+	}
+	return nil
+}
+
+// stagedSuffix names the copy of a set staged beside the live one.
+const stagedSuffix = ":next"
+
+// stageChunk bounds the members one SADD carries, so one call never holds
+// Redis for long.
+const stageChunk = 5000
+
+// stage writes members into the copy of the set live that swapIn puts in
+// force. An empty list stages nothing: swapIn then deletes the live set.
+func (r *Rooms) stage(ctx context.Context, live string, members []string) error {
+	next := live + stagedSuffix
+	if err := r.rdb.Del(ctx, next).Err(); err != nil {
+		return fmt.Errorf("stage %s: %w", live, err)
+	}
+	for chunk := range slices.Chunk(members, stageChunk) {
+		args := make([]any, len(chunk))
+		for i, m := range chunk {
+			args[i] = m
+		}
+		if err := r.rdb.SAdd(ctx, next, args...).Err(); err != nil {
+			return fmt.Errorf("stage %s: %w", live, err)
+		}
+	}
+	return nil
+}
+
+// unstage drops a staged copy that will not be swapped in (best effort: a
+// copy left over is deleted by the next stage, and read by no join).
+func (r *Rooms) unstage(ctx context.Context, live string) {
+	if live != "" {
+		r.rdb.Del(context.WithoutCancel(ctx), live+stagedSuffix)
+	}
+}
+
+// swapIn puts the staged copy of live in force in one step: a join sees the
+// old set or the new one, never a mix. No staged copy (an empty list)
+// deletes the live set.
+func (r *Rooms) swapIn(ctx context.Context, live string) error {
+	if live == "" {
+		return nil
+	}
+	err := r.rdb.Rename(ctx, live+stagedSuffix, live).Err()
+	if err != nil && redis.HasErrorPrefix(err, "no such key") {
+		err = r.rdb.Del(ctx, live).Err()
+	}
+	return err
+}
+
+// recordInviteUses copies who used which of the sale's invite codes, and
+// when, from Redis, where joins spend them, into Postgres (used_by,
+// used_at), and returns how many were used. It reads the hash a few hundred
+// fields a call, so that a big one never holds Redis for long, and writes
+// only uses Postgres has not recorded yet.
+func (o *Operator) recordInviteUses(ctx context.Context, saleID string) (int, error) {
+	var digests [][]byte
+	var by []string
+	var at []int64
+	var field string
+	iter := o.rooms.rdb.HScan(ctx, Keys(saleID).Invites, 0, "", 500).Iterator()
+	for i := 0; iter.Next(ctx); i++ {
+		if i%2 == 0 { // field, value, field, value...
+			field = iter.Val()
+			continue
+		}
+		shopper, ms, ok := strings.Cut(iter.Val(), ":")
+		d, err := hex.DecodeString(field)
+		n, nerr := strconv.ParseInt(ms, 10, 64)
+		if !ok || err != nil || nerr != nil {
+			continue // unused ("")
+		}
+		digests, by, at = append(digests, d), append(by, shopper), append(at, n)
+	}
+	if err := iter.Err(); err != nil {
+		return 0, fmt.Errorf("read invite codes of sale %s: %w", saleID, err)
+	}
+	_, err := o.catalog.db.ExecContext(ctx, `UPDATE sale_invite_codes c SET used_by = u.by, used_at = to_timestamp(u.ms / 1000.0)
+		FROM unnest($2::bytea[], $3::text[], $4::bigint[]) AS u(d, by, ms)
+		WHERE c.sale_id = $1 AND c.digest = u.d AND c.used_by IS NULL`,
+		saleID, pq.Array(digests), pq.Array(by), pq.Array(at))
+	if err != nil {
+		return 0, fmt.Errorf("record invite code uses of sale %s: %w", saleID, err)
+	}
+	return len(digests), nil
+}
+
+// restoreInvitations makes Redis's copy of an invited sale's invitations
+// Postgres's again, as a gateway starts (LoadCurrent): a Redis that lost
+// the sale, or whose sale foyer reconcile put back without them, gets them
+// back, before the sale's meta, so that no join finds the sale without its
+// lists. The lists are Postgres's, swapped in whole under the sale's lock,
+// so no change of them crosses; a code is only added where Redis has none,
+// since Redis is where codes are spent: one it lost comes back used by whom
+// Postgres recorded (recordInviteUses), or else unused.
+func (o *Operator) restoreInvitations(ctx context.Context, saleID string) error {
+	k := Keys(saleID)
+	tx, err := o.catalog.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("restore invitations of sale %s: %w", saleID, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read only
+	if _, err := o.catalog.lock(ctx, tx, saleID, false); err != nil {
+		return err
+	}
+	var ids, groups []string
+	var codes []struct {
+		Digest []byte         `db:"digest"`
+		UsedBy sql.NullString `db:"used_by"`
+		UsedAt sql.NullTime   `db:"used_at"`
+	}
+	if err := cmp.Or(
+		tx.SelectContext(ctx, &ids, `SELECT customer_id FROM sale_invitees WHERE sale_id = $1`, saleID),
+		tx.SelectContext(ctx, &groups, `SELECT name FROM sale_groups WHERE sale_id = $1`, saleID),
+		tx.SelectContext(ctx, &codes, `SELECT digest, used_by, used_at FROM sale_invite_codes WHERE sale_id = $1`, saleID),
+	); err != nil {
+		return fmt.Errorf("restore invitations of sale %s: %w", saleID, err)
+	}
+	if len(ids) > 0 && o.CustomerShopper == nil {
+		return fmt.Errorf("restore invitations of sale %s: no way to derive customers' shopper ids is configured", saleID)
+	}
+	shoppers := make([]string, len(ids))
+	for i, id := range ids {
+		shoppers[i] = o.CustomerShopper(id)
+	}
+	for live, members := range map[string][]string{k.Invited: shoppers, k.Groups: groups} {
+		if err := o.rooms.stage(ctx, live, members); err != nil {
+			return err
+		}
+		if err := o.rooms.swapIn(ctx, live); err != nil {
+			return fmt.Errorf("restore invitations of sale %s: %w", saleID, err)
+		}
+	}
+	for chunk := range slices.Chunk(codes, stageChunk) {
+		_, err := o.rooms.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, c := range chunk {
+				use := ""
+				if c.UsedBy.Valid {
+					use = c.UsedBy.String + ":" + strconv.FormatInt(c.UsedAt.Time.UnixMilli(), 10)
+				}
+				p.HSetNX(ctx, k.Invites, hex.EncodeToString(c.Digest), use)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("restore invite codes of sale %s: %w", saleID, err)
+		}
+	}
+	return nil
+}
