@@ -120,7 +120,7 @@ func (s *Store) Log(ctx context.Context, endpointID string, q LogQuery) (LogPage
 	var rows []Delivery
 	err := s.db.SelectContext(ctx, &rows, `SELECT `+deliveryColumns+`
 		FROM webhook_deliveries d JOIN webhook_events ev ON ev.seq = d.event_seq
-		WHERE d.endpoint_id = $1 AND d.id < $2 AND (cardinality($3::text[]) = 0 OR d.status = ANY($3))
+		WHERE d.endpoint_id = $1 AND d.id < $2 AND (coalesce(cardinality($3::text[]), 0) = 0 OR d.status = ANY($3))
 		ORDER BY d.id DESC LIMIT $4`, endpointID, before, pq.Array(q.Statuses), limit+1)
 	if err != nil {
 		return LogPage{}, fmt.Errorf("read deliveries of webhook endpoint %q: %w", endpointID, err)

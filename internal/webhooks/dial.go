@@ -48,7 +48,9 @@ func refusedAddress(ip net.IP, allowPrivate bool) string {
 // errRefusedAddress is a delivery not sent because of where it would go.
 type errRefusedAddress struct{ addr, why string }
 
-func (e errRefusedAddress) Error() string { return fmt.Sprintf("address %s refused: %s", e.addr, e.why) }
+func (e errRefusedAddress) Error() string {
+	return fmt.Sprintf("address %s refused: %s", e.addr, e.why)
+}
 
 // newClient is the HTTP client deliveries go out with: bounded in time,
 // never following a redirect (a 3xx is an answer, and not a success: the

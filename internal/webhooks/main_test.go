@@ -56,9 +56,9 @@ func newStore(db *sqlx.DB) *webhooks.Store {
 
 // received is one request a receiver answered.
 type received struct {
-	ID, Type   string
-	Event      webhooks.Event
-	Accepted   bool // answered 2xx
+	ID, Type    string
+	Event       webhooks.Event
+	Accepted    bool // answered 2xx
 	SignatureOK bool
 }
 
@@ -73,7 +73,7 @@ type receiver struct {
 	answering sync.Mutex // answer is called one request at a time
 	mu        sync.Mutex
 	got       []received
-	seen chan struct{} // a value per accepted request
+	seen      chan struct{} // a value per accepted request
 }
 
 func newReceiver(t *testing.T, answer func(n int, e webhooks.Event) int) *receiver {
@@ -240,3 +240,6 @@ func count(t *testing.T, db *sqlx.DB, query string, args ...any) int {
 	}
 	return n
 }
+
+func jsonDecode(b []byte, v any) error  { return json.Unmarshal(b, v) }
+func jsonEncode(v any) ([]byte, error) { return json.Marshal(v) }
