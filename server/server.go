@@ -110,6 +110,9 @@ type Deps struct {
 	// ShopKeys are the shop's API keys (shopkeys.go); nil refuses every
 	// shop request.
 	ShopKeys ShopKeys
+	// Webhooks are the shop's webhook endpoints (webhooks.go); nil serves
+	// no webhook routes.
+	Webhooks Webhooks
 	Tokens   *checkout.Tokens
 	Ring     *keyring.Ring
 	Pow      JoinGuard // proof of work on join, for sales that ask for it; nil asks none
@@ -242,6 +245,10 @@ func New(cfg Config, deps Deps) *Server {
 	// the same handlers, each route asking for one scope.
 	v1.GET("/shop/sales/:sale/orders", s.requireShopKey(shopkeys.ScopeOrders), s.listOrders)
 	v1.GET("/shop/sales/:sale/orders.csv", s.requireShopKey(shopkeys.ScopeOrders), s.ordersCSV)
+	if deps.Webhooks != nil {
+		s.mountWebhooks(admin.Group("/webhooks"))
+		s.mountWebhooks(v1.Group("/shop/webhooks", s.requireShopKey(shopkeys.ScopeWebhooks)))
+	}
 
 	if err := s.mountWeb(e); err != nil {
 		// The pages are embedded in the binary: unreadable ones are a build mistake.

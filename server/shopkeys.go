@@ -79,11 +79,13 @@ func (s *Server) requireShopKey(scope string) gin.HandlerFunc {
 			c.Abort()
 			return
 		}
-		if _, err := s.deps.ShopKeys.Authenticate(c.Request.Context(), presented, scope); err != nil {
+		k, err := s.deps.ShopKeys.Authenticate(c.Request.Context(), presented, scope)
+		if err != nil {
 			s.fail(c, err)
 			c.Abort()
 			return
 		}
+		c.Set(shopKeyIDKey, k.ID) // who, in the audit log of what the request changes
 		c.Next()
 	}
 }
