@@ -19,6 +19,7 @@ import { wireNewSale } from "./newsale.js";
 import { wireAudit } from "./audit.js";
 import { wireBlocklist } from "./blocklist.js";
 import { wireOrders } from "./orders.js";
+import { wireWebhooks } from "./webhooks.js";
 import { renderWarnings } from "./warnings.js";
 
 // onStats takes one push of the live feed: every sale's numbers, the
@@ -53,5 +54,6 @@ wireNewSale();
 wireAudit();
 wireBlocklist();
 wireOrders();
+wireWebhooks();
 wireLive({ stats: onStats, refused: liveRefused, tick });
 resume();
