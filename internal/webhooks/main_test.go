@@ -241,5 +241,5 @@ func count(t *testing.T, db *sqlx.DB, query string, args ...any) int {
 	return n
 }
 
-func jsonDecode(b []byte, v any) error  { return json.Unmarshal(b, v) }
+func jsonDecode(b []byte, v any) error { return json.Unmarshal(b, v) }
 func jsonEncode(v any) ([]byte, error) { return json.Marshal(v) }

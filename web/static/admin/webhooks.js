@@ -73,7 +73,7 @@ function deliveryRow(d) {
   const actions = document.createElement("td");
   actions.className = "remove";
   actions.append(button("Redeliver", `Redeliver ${d.event_type} ${d.event_id}`, { redeliver: String(d.id) }));
-  const event = cell(d.event_type, "value");
+  const event = cell(d.event_type);
   event.title = d.event_id;
   tr.append(cell(String(d.id)), event, cell(d.status), cell(String(d.attempts)), cell(answer), cell(latency),
     cell(next, "when"), cell(d.last_error || "–", d.last_error ? "" : "hint"), actions);
