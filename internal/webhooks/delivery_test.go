@@ -236,3 +236,27 @@ func TestADeliveryThatFailsPastMaxAgeIsDeadAndTheNextOfItsOrderGoesOn(t *testing
 		t.Errorf("the dead delivery reads %+v", d)
 	}
 }
+
+// Two dispatchers (two worker processes) over one database share the
+// deliveries: none is sent twice, and each order's still come in order.
+func TestTwoDispatchersNeverSendTheSameDeliveryTwice(t *testing.T) {
+	db := newDB(t)
+	s, rec := newStore(db), webhooks.NewRecorder()
+	r := newReceiver(t, nil)
+	register(t, s, r)
+	runDispatcher(t, db, fast)
+	runDispatcher(t, db, fast)
+
+	const orders = 30
+	ids := writeOrders(t, db, rec, 1, orders, "pending_payment")
+	settle(t, db, rec, ids, "paid")
+	r.awaitAccepted(t, 2*orders)
+	eventually(t, 5*time.Second, func() (bool, string) {
+		n := count(t, db, `SELECT count(*) FROM webhook_deliveries WHERE status = 'delivered'`)
+		return n == 2*orders, fmt.Sprintf("%d delivered", n)
+	})
+	if n := len(r.all()); n != 2*orders {
+		t.Errorf("%d requests for %d deliveries", n, 2*orders)
+	}
+	assertOncePerEventInOrder(t, r, 2*orders)
+}
