@@ -30,10 +30,16 @@ type outcome struct {
 func (d *Dispatcher) attempt(ctx context.Context, t target, c claimed) {
 	o := d.send(ctx, t, c)
 	if ctx.Err() != nil {
-		// Stopping: the attempt was cut short, and is no one's failure.
-		// Its lease is given back so that another worker sends it soon.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
+		if o.err == "" { // delivered just before the stop: say so, or it is sent again
+			if err := d.finish(rctx, c, o); err != nil {
+				d.log.Warn("webhooks: cannot record a delivery; it is sent again", "delivery", c.ID, "err", err)
+			}
+			return
+		}
+		// Stopping: the attempt was cut short, and is no one's failure.
+		// Its lease is given back so that another worker sends it soon.
 		if _, err := d.db.ExecContext(rctx, `UPDATE webhook_deliveries SET next_attempt_at = now()
 			WHERE id = $1 AND status = 'pending'`, c.ID); err != nil {
 			d.log.Warn("webhooks: cannot give back a delivery's lease; it is sent again when it ends", "delivery", c.ID, "err", err)
