@@ -3,7 +3,6 @@ package webhooks
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -66,11 +65,7 @@ func (d *Dispatcher) send(ctx context.Context, t target, c claimed) outcome {
 	req.Header.Set(SignatureHeader, Sign(t.Secret, body, time.Now()))
 	start := time.Now()
 	resp, err := d.client.Do(req)
-	if err != nil {
-		var refused errRefusedAddress
-		if errors.As(err, &refused) {
-			return outcome{latency: time.Since(start), err: bounded(refused.Error())}
-		}
+	if err != nil { // a refused address (dial.go) says so in err
 		return outcome{latency: time.Since(start), err: bounded(err.Error())}
 	}
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswerRead))
