@@ -18,6 +18,7 @@ import (
 	"github.com/foyerhq/foyer/internal/identity"
 	"github.com/foyerhq/foyer/internal/orders"
 	"github.com/foyerhq/foyer/internal/shopkeys"
+	"github.com/foyerhq/foyer/internal/webhooks"
 	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
@@ -96,6 +97,11 @@ var problems = []struct {
 	{shopkeys.ErrScope, problem{http.StatusForbidden, "shop_key_scope"}},
 	{shopkeys.ErrBadRequest, problem{http.StatusUnprocessableEntity, "shop_key_request_invalid"}},
 	{shopkeys.ErrNotFound, problem{http.StatusNotFound, "shop_key_unknown"}},
+	{webhooks.ErrBadRequest, problem{http.StatusUnprocessableEntity, "webhook_request_invalid"}},
+	{webhooks.ErrBadQuery, problem{http.StatusBadRequest, "bad_request"}}, // a status, limit or cursor of a delivery log
+	{webhooks.ErrNotFound, problem{http.StatusNotFound, "webhook_unknown"}},
+	{webhooks.ErrDeliveryNotFound, problem{http.StatusNotFound, "webhook_delivery_unknown"}},
+	{webhooks.ErrTooMany, problem{http.StatusConflict, "webhook_limit_reached"}},
 	{identity.ErrInvalid, problem{http.StatusUnauthorized, "identity_invalid"}},
 	{waitingroom.ErrIdentityRequired, problem{http.StatusForbidden, "identity_required"}},
 	{waitingroom.ErrNotEligible, problem{http.StatusForbidden, "not_eligible"}},

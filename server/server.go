@@ -120,6 +120,9 @@ type Deps struct {
 	// ShopKeys are the shop's API keys (shopkeys.go); nil refuses every
 	// shop request.
 	ShopKeys ShopKeys
+	// Webhooks are the shop's webhook endpoints (webhooks.go); nil serves
+	// no webhook routes.
+	Webhooks Webhooks
 	Tokens   *checkout.Tokens
 	Ring     *keyring.Ring
 	Pow      JoinGuard // proof of work on join, for sales that ask for it; nil asks none
@@ -266,6 +269,10 @@ func New(cfg Config, deps Deps) *Server {
 	if deps.Redeems != nil {
 		v1.POST("/reservations/:reservation/redeem", s.requireShopKey(shopkeys.ScopeRedeem), s.redeem)
 		v1.POST("/reservations/:reservation/release", s.requireShopKey(shopkeys.ScopeRedeem), s.release)
+	}
+	if deps.Webhooks != nil {
+		s.mountWebhooks(admin.Group("/webhooks"))
+		s.mountWebhooks(v1.Group("/shop/webhooks", s.requireShopKey(shopkeys.ScopeWebhooks)))
 	}
 
 	if err := s.mountWeb(e); err != nil {

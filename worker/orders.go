@@ -52,12 +52,23 @@ type PaymentProvider interface {
 	Status(ctx context.Context, orderID int64) (string, error)
 }
 
+// OrderEvents records what became of orders in the transaction that made
+// it so (internal/webhooks does, for the shop's webhooks): an event commits
+// with its change or not at all. OrdersWritten is given the orders a
+// transaction inserted, OrdersSettled those it marked paid or cancelled.
+type OrderEvents interface {
+	OrdersWritten(ctx context.Context, tx *sqlx.Tx, orderIDs []int64) error
+	OrdersSettled(ctx context.Context, tx *sqlx.Tx, orderIDs []int64) error
+}
+
 // OrderWriter is the Watermill handler that writes orders.
 type OrderWriter struct {
 	db       *sqlx.DB
 	notifier OrderNotifier
 	payments PaymentProvider
 	log      *slog.Logger
+	// Events records the orders written; nil records nothing.
+	Events OrderEvents
 }
 
 // NewOrderWriter returns a handler writing to db, asking payments for the
@@ -185,6 +196,15 @@ func (w *OrderWriter) write(ctx context.Context, batch []orderstream.Reservation
 		}
 		if rows, _ := res.RowsAffected(); rows != 1 {
 			return nil, fmt.Errorf("%d units of sale %s: %w", q, saleID, ErrOversell)
+		}
+	}
+	if w.Events != nil && len(inserted) > 0 {
+		fresh := make([]int64, len(inserted))
+		for i, o := range inserted {
+			fresh[i] = o.ID
+		}
+		if err := w.Events.OrdersWritten(ctx, tx, fresh); err != nil {
+			return nil, err
 		}
 	}
 	var all []writtenOrder

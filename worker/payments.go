@@ -42,6 +42,8 @@ type PaymentSettler struct {
 	// Timeout is how long an order may wait for its payment before the
 	// provider is asked about it. Defaults to 10 minutes.
 	Timeout time.Duration
+	// Events records the orders settled; nil records nothing.
+	Events OrderEvents
 }
 
 // NewPaymentSettler returns a settler with the default timeout that asks
@@ -151,8 +153,17 @@ func (p *PaymentSettler) markPaid(ctx context.Context, orderIDs []int64) error {
 	if len(orderIDs) == 0 {
 		return nil
 	}
-	if _, err := p.db.ExecContext(ctx, `UPDATE orders SET status = 'paid'
-		WHERE id = ANY($1) AND status = 'pending_payment'`, pq.Array(orderIDs)); err != nil {
+	if err := p.inTx(ctx, func(tx *sqlx.Tx) error {
+		var marked []int64
+		if err := tx.SelectContext(ctx, &marked, `UPDATE orders SET status = 'paid'
+			WHERE id = ANY($1) AND status = 'pending_payment' RETURNING id`, pq.Array(orderIDs)); err != nil {
+			return err
+		}
+		if p.Events == nil {
+			return nil
+		}
+		return p.Events.OrdersSettled(ctx, tx, marked)
+	}); err != nil {
 		return fmt.Errorf("mark %d orders paid: %w", len(orderIDs), err)
 	}
 	// Every paid one is announced, not only those this call marked: a
@@ -208,6 +219,11 @@ func (p *PaymentSettler) cancel(ctx context.Context, orderID int64, why string) 
 	default:
 		if _, err := tx.ExecContext(ctx, `UPDATE sales SET sold = sold - $2 WHERE id = $1`, o.SaleID, o.Quantity); err != nil {
 			return fmt.Errorf("lower sold of sale %s: %w", o.SaleID, err)
+		}
+		if p.Events != nil {
+			if err := p.Events.OrdersSettled(ctx, tx, []int64{orderID}); err != nil {
+				return err
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -281,6 +297,19 @@ func (p *PaymentSettler) SweepTimedOut(ctx context.Context) (int, error) {
 		settled++
 	}
 	return settled, nil
+}
+
+// inTx runs fn in a transaction, committed if fn succeeds.
+func (p *PaymentSettler) inTx(ctx context.Context, fn func(*sqlx.Tx) error) error {
+	tx, err := p.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // runSweeper sweeps every quarter of Timeout until ctx ends.

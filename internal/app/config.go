@@ -126,6 +126,22 @@ type Config struct {
 	// order worker that took it without finishing before another worker
 	// claims it: how long a crashed worker's orders wait.
 	WorkerClaimIdle time.Duration `env:"FOYER_WORKER_CLAIM_IDLE" envDefault:"30s"`
+	// The shop's webhooks (docs/integration.md, "Webhooks"): a failed
+	// delivery is retried after a random delay below WebhookRetryBase,
+	// then below twice that, and so on up to WebhookRetryMaxDelay, until
+	// WebhookMaxAge after it was made; then it is dead. WebhookTimeout
+	// bounds one attempt. WebhookPoll is how often an idle endpoint's lane
+	// and each sale's event stream are looked at.
+	WebhookRetryBase     time.Duration `env:"FOYER_WEBHOOK_RETRY_BASE" envDefault:"5s"`
+	WebhookRetryMaxDelay time.Duration `env:"FOYER_WEBHOOK_RETRY_MAX_DELAY" envDefault:"1h"`
+	WebhookMaxAge        time.Duration `env:"FOYER_WEBHOOK_MAX_AGE" envDefault:"24h"`
+	WebhookTimeout       time.Duration `env:"FOYER_WEBHOOK_TIMEOUT" envDefault:"10s"`
+	WebhookPoll          time.Duration `env:"FOYER_WEBHOOK_POLL" envDefault:"500ms"`
+	// WebhookAllowPrivate lets webhook endpoints be on loopback and private
+	// addresses (a shop on the same host or network). Off, they are
+	// refused when registered and when dialled; link-local addresses (cloud
+	// metadata) are refused either way.
+	WebhookAllowPrivate bool `env:"FOYER_WEBHOOK_ALLOW_PRIVATE" envDefault:"false"`
 	// ShutdownGrace bounds a graceful shutdown.
 	ShutdownGrace time.Duration `env:"FOYER_SHUTDOWN_GRACE" envDefault:"10s"`
 	// LogLevel is debug, info, warn or error.

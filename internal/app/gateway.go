@@ -22,6 +22,7 @@ import (
 	"github.com/foyerhq/foyer/internal/orders"
 	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/internal/shopkeys"
+	"github.com/foyerhq/foyer/internal/webhooks"
 	"github.com/foyerhq/foyer/server"
 	"github.com/foyerhq/foyer/waitingroom"
 	"github.com/foyerhq/foyer/web"
@@ -141,7 +142,7 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 		Operator: g.Operator, Rooms: rooms, Presence: g.presence, Checkout: durableCheckouts{g.checkout, g.durability},
 		Redeems: durableRedeems{g.checkout, g.durability},
 		Answers: checkout.NewAnswers(g.rdb), Payments: g.reports, Pipeline: ops,
-		Orders: orders.NewReader(g.db), ShopKeys: shopkeys.New(g.db),
+		Orders: orders.NewReader(g.db), ShopKeys: shopkeys.New(g.db), Webhooks: webhookStore(g.db, cfg),
 		Live: liveWithWarnings{ops, g.durability}, Tokens: tokens, Ring: ring, Pow: guard,
 		Ready: g.ready, Web: web.FS(), Log: log,
 		Limiter: g.defence.limiter, Conns: g.defence.conns, Blocklist: g.defence.blocks,
@@ -323,4 +324,12 @@ func (g *Gateway) Close() error {
 		errs = append(errs, g.heartbeat.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// webhookStore keeps the shop's webhook endpoints, under the address
+// policy the workers dial with.
+func webhookStore(db *sqlx.DB, cfg Config) *webhooks.Store {
+	s := webhooks.NewStore(db)
+	s.AllowPrivate = cfg.WebhookAllowPrivate
+	return s
 }

@@ -91,6 +91,10 @@ func startNodesOn(t testing.TB, rs *localservers.Redis, n int, settings map[stri
 		// Nor are they flagged as many identities of one address, unless a
 		// test of the signals turns it on (signals_test.go).
 		"FOYER_SIGNAL_SESSIONS_PER_IP": "0",
+		// The shop's webhook endpoints are the tests' own servers, on
+		// loopback, and their retries come in milliseconds, not seconds.
+		"FOYER_WEBHOOK_ALLOW_PRIVATE": "true", "FOYER_WEBHOOK_RETRY_BASE": "20ms",
+		"FOYER_WEBHOOK_RETRY_MAX_DELAY": "200ms", "FOYER_WEBHOOK_POLL": "50ms",
 	}
 	maps.Copy(environ, settings)
 	cfg, err := app.LoadConfig(environ)

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/webhooks"
 	"github.com/foyerhq/foyer/waitingroom"
 	"github.com/foyerhq/foyer/worker"
 )
@@ -19,6 +21,8 @@ type Worker struct {
 	db       *sqlx.DB
 	worker   *worker.Worker
 	payments *checkout.TestProvider // its deliveries end with Run
+	hooks    *webhooks.Dispatcher   // the shop's webhooks, sent
+	tail     *webhooks.Tail         // the sales' events, recorded for them
 }
 
 // NewWorker connects to Redis and Postgres, migrates and builds the consumer.
@@ -49,6 +53,16 @@ func NewWorker(ctx context.Context, cfg Config, log *slog.Logger) (*Worker, erro
 	writer := worker.NewOrderWriter(w.db, rooms, w.payments, log)
 	settler := worker.NewPaymentSettler(w.db, rooms, rooms, w.payments, log)
 	settler.Timeout = cfg.PaymentTimeout
+	// The shop's webhooks: order events recorded in the order workers'
+	// transactions, sale events read from the sales' streams, and every
+	// delivery sent from here, endpoint by endpoint.
+	recorder := webhooks.NewRecorder()
+	writer.Events, settler.Events = recorder, recorder
+	w.tail = webhooks.NewTail(w.db, rooms, log)
+	w.tail.Poll = cfg.WebhookPoll
+	w.hooks = webhooks.NewDispatcher(w.db, webhooks.Config{RetryBase: cfg.WebhookRetryBase,
+		RetryMaxDelay: cfg.WebhookRetryMaxDelay, MaxAge: cfg.WebhookMaxAge, Timeout: cfg.WebhookTimeout,
+		Poll: cfg.WebhookPoll, AllowPrivate: cfg.WebhookAllowPrivate}, log)
 	subClient, err := connectRedis(ctx, cfg.RedisURL, nil)
 	if err != nil {
 		w.Close()
@@ -64,8 +78,15 @@ func NewWorker(ctx context.Context, cfg Config, log *slog.Logger) (*Worker, erro
 // Run consumes until ctx ends. It returns once the consumers, the payment
 // sweeper and the test provider's webhook deliveries have all ended.
 func (w *Worker) Run(ctx context.Context) error {
+	// The webhooks run beside the consumers, not inside them: a slow
+	// endpoint never holds up an order. They stop with ctx.
+	var hooks sync.WaitGroup
+	hooks.Add(2)
+	go func() { defer hooks.Done(); _ = w.hooks.Run(ctx) }()
+	go func() { defer hooks.Done(); _ = w.tail.Run(ctx) }()
 	err := w.worker.Run(ctx)
 	w.payments.Close() // no charge comes once the consumers stopped; a webhook not yet sent goes once more
+	hooks.Wait()
 	return err
 }
 

@@ -31,7 +31,7 @@ var layers = []struct {
 	{name: "checkout", packages: []string{"checkout"}},
 	{name: "orders", packages: []string{"worker"}},
 	{name: "operators' views", packages: []string{"internal/livestats", "internal/reconcile", "internal/orders",
-		"internal/shopkeys"}},
+		"internal/shopkeys", "internal/webhooks"}},
 	{name: "transport", packages: []string{"internal/fanout", "server"},
 		sideways: []string{"server -> internal/fanout"}},
 	{name: "composition root", packages: []string{"internal/app"}},

@@ -21,6 +21,7 @@ import { wireBlocklist } from "./blocklist.js";
 import { wireOrders } from "./orders.js";
 import { wireShopKeys } from "./shopkeys.js";
 import { wireInvitations } from "./invitations.js";
+import { wireWebhooks } from "./webhooks.js";
 import { renderWarnings } from "./warnings.js";
 
 // onStats takes one push of the live feed: every sale's numbers, the
@@ -57,5 +58,6 @@ wireBlocklist();
 wireOrders();
 wireShopKeys();
 wireInvitations();
+wireWebhooks();
 wireLive({ stats: onStats, refused: liveRefused, tick });
 resume();

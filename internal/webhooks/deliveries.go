@@ -1,0 +1,209 @@
+package webhooks
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// The statuses of a delivery: pending (to be sent, or sent again at
+// NextAttemptAt), delivered (a 2xx came back), dead (it failed for MaxAge).
+const (
+	StatusPending   = "pending"
+	StatusDelivered = "delivered"
+	StatusDead      = "dead"
+)
+
+var statuses = []string{StatusPending, StatusDelivered, StatusDead}
+
+// Limits of a delivery log page, and of a replay.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 500
+	// MaxReplay bounds the deliveries one replay may make: a wider one
+	// must be split into several, each with a later since.
+	MaxReplay = 10000
+	// MaxReplayAge bounds how far back a replay may reach.
+	MaxReplayAge = 30 * 24 * time.Hour
+)
+
+// Delivery is one line of an endpoint's delivery log.
+type Delivery struct {
+	ID             int64      `json:"id" db:"id"`
+	EventID        string     `json:"event_id" db:"event_id"`
+	EventType      string     `json:"event_type" db:"event_type"`
+	SaleID         string     `json:"sale_id" db:"sale_id"`
+	Status         string     `json:"status" db:"status"`
+	Attempts       int        `json:"attempts" db:"attempts"`
+	LastStatusCode *int       `json:"last_status_code" db:"last_status_code"`
+	LastLatencyMS  *int       `json:"last_latency_ms" db:"last_latency_ms"`
+	LastError      *string    `json:"last_error" db:"last_error"`
+	NextAttemptAt  *time.Time `json:"next_attempt_at" db:"next_attempt_at"` // null unless pending
+	CreatedAt      time.Time  `json:"created_at" db:"created_at"`
+	DeliveredAt    *time.Time `json:"delivered_at" db:"delivered_at"`
+}
+
+// LogQuery says which deliveries to read: the zero one reads every status,
+// newest first, DefaultLimit at a time.
+type LogQuery struct {
+	Statuses []string
+	Limit    int
+	Before   int64 // the id of the last delivery already read; 0: from the newest
+}
+
+// ParseLogQuery reads a query from the admin API's parameters: status (a
+// comma list), limit (1..MaxLimit), cursor (from a previous page).
+func ParseLogQuery(status, limit, cursor string) (LogQuery, error) {
+	q := LogQuery{Limit: DefaultLimit}
+	if status != "" {
+		for _, s := range strings.Split(status, ",") {
+			s = strings.TrimSpace(s)
+			if !slices.Contains(statuses, s) {
+				return LogQuery{}, fmt.Errorf("%w: status %q is none of %s", ErrBadQuery, s, strings.Join(statuses, ", "))
+			}
+			if !slices.Contains(q.Statuses, s) {
+				q.Statuses = append(q.Statuses, s)
+			}
+		}
+	}
+	if limit != "" {
+		n, err := strconv.Atoi(limit)
+		if err != nil || n < 1 || n > MaxLimit {
+			return LogQuery{}, fmt.Errorf("%w: limit must be a whole number from 1 to %d", ErrBadQuery, MaxLimit)
+		}
+		q.Limit = n
+	}
+	if cursor != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(cursor)
+		id, perr := strconv.ParseInt(string(raw), 10, 64)
+		if err != nil || perr != nil || id < 1 {
+			return LogQuery{}, fmt.Errorf("%w: cursor is not one this server gave", ErrBadQuery)
+		}
+		q.Before = id
+	}
+	return q, nil
+}
+
+// LogPage is one page of a delivery log, and the cursor of the next (nil: no more).
+type LogPage struct {
+	Deliveries []Delivery `json:"deliveries"`
+	NextCursor *string    `json:"next_cursor"`
+}
+
+const deliveryColumns = `d.id, ev.id AS event_id, ev.type AS event_type, ev.sale_id, d.status, d.attempts,
+	d.last_status_code, d.last_latency_ms, d.last_error,
+	CASE WHEN d.status = 'pending' THEN d.next_attempt_at END AS next_attempt_at, d.created_at, d.delivered_at`
+
+// Log reads one page of an endpoint's deliveries, newest first. An
+// unknown endpoint is ErrNotFound.
+func (s *Store) Log(ctx context.Context, endpointID string, q LogQuery) (LogPage, error) {
+	if _, err := s.Get(ctx, endpointID); err != nil {
+		return LogPage{}, err
+	}
+	limit := q.Limit
+	if limit < 1 {
+		limit = DefaultLimit
+	}
+	before := q.Before
+	if before == 0 {
+		before = 1<<63 - 1
+	}
+	var rows []Delivery
+	err := s.db.SelectContext(ctx, &rows, `SELECT `+deliveryColumns+`
+		FROM webhook_deliveries d JOIN webhook_events ev ON ev.seq = d.event_seq
+		WHERE d.endpoint_id = $1 AND d.id < $2 AND (coalesce(cardinality($3::text[]), 0) = 0 OR d.status = ANY($3))
+		ORDER BY d.id DESC LIMIT $4`, endpointID, before, pq.Array(q.Statuses), limit+1)
+	if err != nil {
+		return LogPage{}, fmt.Errorf("read deliveries of webhook endpoint %q: %w", endpointID, err)
+	}
+	page := LogPage{Deliveries: rows}
+	if len(rows) > limit {
+		page.Deliveries = rows[:limit]
+		next := base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(rows[limit-1].ID, 10)))
+		page.NextCursor = &next
+	}
+	if page.Deliveries == nil {
+		page.Deliveries = []Delivery{}
+	}
+	return page, nil
+}
+
+// Redeliver sends a delivery's event to its endpoint again, as a new
+// delivery (the log keeps the old one), after any of the same order still
+// pending. It gives the new delivery.
+func (s *Store) Redeliver(ctx context.Context, endpointID string, deliveryID int64, actor string) (Delivery, error) {
+	var d Delivery
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var id int64
+		err := tx.GetContext(ctx, &id, `INSERT INTO webhook_deliveries (endpoint_id, event_seq, ordering_key)
+			SELECT endpoint_id, event_seq, ordering_key FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2
+			RETURNING id`, deliveryID, endpointID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrDeliveryNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.GetContext(ctx, &d, `SELECT `+deliveryColumns+` FROM webhook_deliveries d
+			JOIN webhook_events ev ON ev.seq = d.event_seq WHERE d.id = $1`, id); err != nil {
+			return err
+		}
+		return audit(ctx, tx, "webhook_redelivered", actor, map[string]any{"endpoint_id": endpointID,
+			"delivery_id": deliveryID, "new_delivery_id": id, "event_id": d.EventID})
+	})
+	if err != nil {
+		return Delivery{}, fmt.Errorf("redeliver %d of webhook endpoint %q: %w", deliveryID, endpointID, err)
+	}
+	return d, nil
+}
+
+// Replay makes a new delivery to the endpoint of every event of the types
+// it asks for recorded since then, in their order. It gives how many.
+func (s *Store) Replay(ctx context.Context, endpointID string, since time.Time, actor string) (int, error) {
+	now := s.now()
+	switch {
+	case since.IsZero():
+		return 0, fmt.Errorf("%w: since must be an RFC 3339 time", ErrBadRequest)
+	case since.After(now):
+		return 0, fmt.Errorf("%w: since is in the future", ErrBadRequest)
+	case now.Sub(since) > MaxReplayAge:
+		return 0, fmt.Errorf("%w: since may be at most %d days ago", ErrBadRequest, int(MaxReplayAge.Hours()/24))
+	}
+	var n int
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var events pq.StringArray
+		err := tx.GetContext(ctx, &events, `SELECT events FROM webhook_endpoints WHERE id = $1 FOR SHARE`, endpointID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (endpoint_id, event_seq, ordering_key)
+			SELECT $1, seq, ordering_key FROM webhook_events WHERE created_at >= $2 AND type = ANY($3) ORDER BY seq`,
+			endpointID, since, events)
+		if err != nil {
+			return err
+		}
+		rows, _ := res.RowsAffected()
+		if rows > MaxReplay {
+			return fmt.Errorf("%w: %d events since then, more than %d: replay a later since first", ErrBadRequest, rows, MaxReplay)
+		}
+		n = int(rows)
+		return audit(ctx, tx, "webhook_replayed", actor, map[string]any{"endpoint_id": endpointID,
+			"since": since.UTC().Format(time.RFC3339Nano), "deliveries": n})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("replay webhook endpoint %q: %w", endpointID, err)
+	}
+	return n, nil
+}

@@ -1,0 +1,214 @@
+package webhooks
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/foyerhq/foyer/internal/clock"
+)
+
+// Config tunes the dispatcher. Zero fields take their defaults.
+type Config struct {
+	// RetryBase bounds the first retry's delay; each later bound doubles,
+	// up to RetryMaxDelay, and the delay is drawn at random below it (full
+	// jitter: endpoints coming back are not hit by every retry at once).
+	// Defaults to 5s.
+	RetryBase time.Duration
+	// RetryMaxDelay caps the bound of one delay. Defaults to 1h.
+	RetryMaxDelay time.Duration
+	// MaxAge is how long a delivery is retried after it was made; one whose
+	// next attempt would come later is dead. Defaults to 24h.
+	MaxAge time.Duration
+	// Timeout bounds one attempt, connection to last byte read. Defaults to 10s.
+	Timeout time.Duration
+	// Poll is how often an idle lane looks for due deliveries, and how
+	// often the dispatcher looks for endpoints made or deleted. Defaults to 500ms.
+	Poll time.Duration
+	// InFlight bounds the deliveries one endpoint has in flight at once,
+	// each of a different order (or sale). Defaults to 8.
+	InFlight int
+	// AllowPrivate lets deliveries go to loopback and private addresses
+	// (dial.go). Defaults to off.
+	AllowPrivate bool
+}
+
+func (c Config) withDefaults() Config {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.RetryBase, 5*time.Second)
+	def(&c.RetryMaxDelay, time.Hour)
+	def(&c.MaxAge, 24*time.Hour)
+	def(&c.Timeout, 10*time.Second)
+	def(&c.Poll, 500*time.Millisecond)
+	if c.InFlight <= 0 {
+		c.InFlight = 8
+	}
+	return c
+}
+
+// Dispatcher sends the pending deliveries: one lane (goroutine) per
+// endpoint, so a slow or dead endpoint holds up only its own. Several
+// dispatchers (one per worker process) may run over one database: a
+// delivery is claimed with FOR UPDATE SKIP LOCKED and leased for longer
+// than an attempt can take, so no two send it at once, and a dispatcher
+// that dies holding one leaves it to be sent again once the lease ends.
+type Dispatcher struct {
+	db     *sqlx.DB
+	cfg    Config
+	client *http.Client
+	log    *slog.Logger
+}
+
+// NewDispatcher returns a dispatcher over db.
+func NewDispatcher(db *sqlx.DB, cfg Config, log *slog.Logger) *Dispatcher {
+	cfg = cfg.withDefaults()
+	return &Dispatcher{db: db, cfg: cfg, client: newClient(cfg.Timeout, cfg.AllowPrivate), log: log}
+}
+
+// target is what a lane needs of its endpoint. An endpoint is never
+// changed, only made and deleted, so a lane reads it once.
+type target struct {
+	ID     string `db:"id"`
+	URL    string `db:"url"`
+	Secret string `db:"secret"`
+}
+
+type lane struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Run sends deliveries until ctx ends, then waits for its lanes (an
+// attempt in flight is cut short, and sent again later: at least once).
+func (d *Dispatcher) Run(ctx context.Context) error {
+	lanes := map[string]*lane{}
+	defer func() {
+		for _, l := range lanes {
+			l.cancel()
+		}
+		for _, l := range lanes {
+			<-l.done
+		}
+	}()
+	refresh := func(ctx context.Context) {
+		var targets []target
+		if err := d.db.SelectContext(ctx, &targets, `SELECT id, url, secret FROM webhook_endpoints`); err != nil {
+			if ctx.Err() == nil {
+				d.log.Warn("webhooks: cannot list endpoints; trying again", "err", err)
+			}
+			return
+		}
+		seen := map[string]bool{}
+		for _, t := range targets {
+			seen[t.ID] = true
+			if lanes[t.ID] != nil {
+				continue
+			}
+			lctx, cancel := context.WithCancel(ctx)
+			l := &lane{cancel: cancel, done: make(chan struct{})}
+			lanes[t.ID] = l
+			go func() {
+				defer close(l.done)
+				d.runLane(lctx, t)
+			}()
+		}
+		for id, l := range lanes {
+			if !seen[id] { // deleted: its deliveries went with it
+				l.cancel()
+				<-l.done
+				delete(lanes, id)
+			}
+		}
+	}
+	refresh(ctx)
+	clock.Every(ctx, d.cfg.Poll, refresh)
+	return nil
+}
+
+// runLane sends an endpoint's due deliveries, a batch at a time: each
+// batch holds at most one delivery per ordering key (claim takes only the
+// first pending one of each), so the batch may go out at once and still
+// keep every order's events in order.
+func (d *Dispatcher) runLane(ctx context.Context, t target) {
+	wait := time.NewTimer(0)
+	defer wait.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-wait.C:
+		}
+		claimed, err := d.claim(ctx, t.ID)
+		if err != nil && ctx.Err() == nil {
+			d.log.Warn("webhooks: cannot claim deliveries; trying again", "endpoint", t.ID, "err", err)
+		}
+		if len(claimed) == 0 {
+			wait.Reset(d.cfg.Poll)
+			continue
+		}
+		var wg sync.WaitGroup
+		for _, c := range claimed {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				d.attempt(ctx, t, c)
+			}()
+		}
+		wg.Wait()
+		wait.Reset(0)
+	}
+}
+
+// claimed is a delivery a lane holds the lease of.
+type claimed struct {
+	ID        int64  `db:"id"`
+	Attempts  int    `db:"attempts"`
+	EventID   string `db:"event_id"`
+	EventType string `db:"event_type"`
+	Body      string `db:"body"`
+}
+
+// claimSQL takes up to $2 due deliveries of endpoint $1, each the first
+// pending one of its ordering key, and leases them for $3 seconds (their
+// next attempt moves past it, so no one else takes them meanwhile).
+const claimSQL = `
+UPDATE webhook_deliveries w SET next_attempt_at = now() + make_interval(secs => $3)
+FROM webhook_events ev
+WHERE ev.seq = w.event_seq AND w.id IN (
+	SELECT d.id FROM webhook_deliveries d
+	WHERE d.endpoint_id = $1 AND d.status = 'pending' AND d.next_attempt_at <= now()
+	AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = d.endpoint_id
+		AND p.ordering_key = d.ordering_key AND p.status = 'pending' AND p.id < d.id)
+	ORDER BY d.id LIMIT $2
+	FOR UPDATE OF d SKIP LOCKED)
+RETURNING w.id, w.attempts, ev.id AS event_id, ev.type AS event_type, ev.body`
+
+func (d *Dispatcher) claim(ctx context.Context, endpointID string) ([]claimed, error) {
+	lease := d.cfg.Timeout + 30*time.Second
+	var out []claimed
+	if err := d.db.SelectContext(ctx, &out, claimSQL, endpointID, d.cfg.InFlight, lease.Seconds()); err != nil {
+		return nil, fmt.Errorf("claim deliveries of webhook endpoint %s: %w", endpointID, err)
+	}
+	return out, nil
+}
+
+// retryDelay is the delay before the attempt after the n-th failed one:
+// drawn at random up to min(RetryMaxDelay, RetryBase × 2^(n-1)).
+func (c Config) retryDelay(n int) time.Duration {
+	bound := c.RetryBase
+	for i := 1; i < n && bound < c.RetryMaxDelay; i++ {
+		bound *= 2
+	}
+	bound = min(bound, c.RetryMaxDelay)
+	return time.Duration(rand.Int64N(int64(bound) + 1))
+}

@@ -1,0 +1,135 @@
+package webhooks
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// The event types an endpoint may ask for.
+const (
+	OrderCreated        = "order.created"
+	OrderPaid           = "order.paid"
+	OrderCancelled      = "order.cancelled"
+	ReservationRedeemed = "reservation.redeemed"
+	ReservationReleased = "reservation.released"
+	SaleStateChanged    = "sale.state_changed"
+	SaleSoldOut         = "sale.sold_out"
+)
+
+// EventTypes are every event type there is, in the order the docs list them.
+var EventTypes = []string{OrderCreated, OrderPaid, OrderCancelled, ReservationRedeemed, ReservationReleased,
+	SaleStateChanged, SaleSoldOut}
+
+// Event is the JSON body of every delivery.
+type Event struct {
+	ID        string          `json:"id"` // evt_..., the same on every delivery of the event
+	Type      string          `json:"type"`
+	CreatedAt time.Time       `json:"created_at"`
+	SaleID    string          `json:"sale_id"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// OrderData is the data of order.created, order.paid, order.cancelled and
+// reservation.redeemed: the order as it stood when the event happened.
+type OrderData struct {
+	OrderID       int64  `json:"order_id,omitempty"`
+	ReservationID string `json:"reservation_id"`
+	TransactionID string `json:"transaction_id"`
+	ShopperID     string `json:"shopper_id"`
+	// CustomerID is the shop's customer id, when the order row has one.
+	CustomerID  string `json:"customer_id,omitempty"`
+	Quantity    int    `json:"quantity"`
+	AmountCents int64  `json:"amount_cents"` // unit price × quantity
+	Currency    string `json:"currency"`
+	Status      string `json:"status"`
+	// ShopOrderRef is the shop's own order reference, given when it
+	// redeemed the reservation.
+	ShopOrderRef string `json:"shop_order_ref,omitempty"`
+}
+
+// ReleasedData is the data of reservation.released: a held unit went back
+// to the sale, because the shop released it or because its hold lapsed.
+type ReleasedData struct {
+	ReservationID string `json:"reservation_id"`
+	ShopperID     string `json:"shopper_id"`
+	Reason        string `json:"reason"` // "released" or "expired"
+}
+
+// SaleStateData is the data of sale.state_changed and sale.sold_out.
+type SaleStateData struct {
+	State string `json:"state"`
+}
+
+// newEvent is an event about to be recorded.
+type newEvent struct {
+	id, typ, saleID, orderingKey string
+	body                         []byte
+}
+
+// eventID derives an event's id from what happened, so that recording the
+// same happening twice (a redelivered message, two workers reading one
+// stream) gives the same id, and the second is dropped.
+func eventID(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return "evt_" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// makeEvent builds an event of typ about sale, whose id is derived from
+// what, grouped for ordering under key.
+func makeEvent(typ, saleID, key string, data any, at time.Time, what ...string) (newEvent, error) {
+	id := eventID(append([]string{typ}, what...)...)
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return newEvent{}, fmt.Errorf("encode %s data: %w", typ, err)
+	}
+	body, err := json.Marshal(Event{ID: id, Type: typ, CreatedAt: at.UTC().Truncate(time.Millisecond), SaleID: saleID, Data: raw})
+	if err != nil {
+		return newEvent{}, fmt.Errorf("encode %s: %w", typ, err)
+	}
+	return newEvent{id: id, typ: typ, saleID: saleID, orderingKey: key, body: body}, nil
+}
+
+// recordSQL writes events, skipping those recorded before, and gives each
+// new one a delivery to every endpoint that asked for its type, in the
+// events' order.
+const recordSQL = `
+WITH ev AS (
+	INSERT INTO webhook_events (id, type, sale_id, ordering_key, body)
+	SELECT id, type, sale_id, ordering_key, body
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY
+		AS e(id, type, sale_id, ordering_key, body, n)
+	ORDER BY n
+	ON CONFLICT (id) DO NOTHING
+	RETURNING seq, type, ordering_key
+)
+INSERT INTO webhook_deliveries (endpoint_id, event_seq, ordering_key)
+SELECT e.id, ev.seq, ev.ordering_key FROM ev JOIN webhook_endpoints e ON ev.type = ANY(e.events)
+ORDER BY ev.seq, e.id`
+
+// record writes events in tx.
+func record(ctx context.Context, tx *sqlx.Tx, events []newEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	n := len(events)
+	ids, types, sales, keys, bodies := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	for i, e := range events {
+		ids[i], types[i], sales[i], keys[i], bodies[i] = e.id, e.typ, e.saleID, e.orderingKey, string(e.body)
+	}
+	if _, err := tx.ExecContext(ctx, recordSQL, pq.Array(ids), pq.Array(types), pq.Array(sales), pq.Array(keys),
+		pq.Array(bodies)); err != nil {
+		return fmt.Errorf("record %d webhook events: %w", n, err)
+	}
+	return nil
+}
