@@ -29,27 +29,34 @@ const (
 
 // Event is one entry of a sale's event stream. Which fields are set depends on Type.
 type Event struct {
-	ID        string        `json:"-"`
-	Type      string        `json:"-"`
-	Mark      int64         `json:"mark,omitempty"`
-	Admitted  []Reservation `json:"-"` // with admitted: the batch's holds, in ticket order
-	Ticket    int64         `json:"ticket,omitempty"`
-	Released  []Released    `json:"released,omitempty"`
-	State     State         `json:"state,omitempty"`
-	Order     *OrderEvent   `json:"order,omitempty"`
-	Message   string        `json:"message,omitempty"`
-	Rate      float64       `json:"rate,omitempty"`
-	SeedHash  string        `json:"seed_hash,omitempty"` // with the state prequeue: the draw's commitment
-	Seed      string        `json:"seed,omitempty"`      // with the state open after a draw: the revealed seed
-	Drawn     int64         `json:"drawn,omitempty"`     // with drawn: how many prequeue shoppers were drawn
-	Stock     int64         `json:"stock,omitempty"`     // with stock: the sale's stock after the change
-	Available int64         `json:"available,omitempty"` // with stock: units neither held nor sold after the change
+	ID       string        `json:"-"`
+	Type     string        `json:"-"`
+	Mark     int64         `json:"mark,omitempty"`
+	Admitted []Reservation `json:"-"` // with admitted: the batch's holds, in ticket order
+	Ticket   int64         `json:"ticket,omitempty"`
+	Released []Released    `json:"released,omitempty"`
+	// Reason says why the holds of an expired event went back: empty, they
+	// lapsed; ReasonReleased, the shop gave them back (release.lua).
+	Reason    string      `json:"reason,omitempty"`
+	State     State       `json:"state,omitempty"`
+	Order     *OrderEvent `json:"order,omitempty"`
+	Message   string      `json:"message,omitempty"`
+	Rate      float64     `json:"rate,omitempty"`
+	SeedHash  string      `json:"seed_hash,omitempty"` // with the state prequeue: the draw's commitment
+	Seed      string      `json:"seed,omitempty"`      // with the state open after a draw: the revealed seed
+	Drawn     int64       `json:"drawn,omitempty"`     // with drawn: how many prequeue shoppers were drawn
+	Stock     int64       `json:"stock,omitempty"`     // with stock: the sale's stock after the change
+	Available int64       `json:"available,omitempty"` // with stock: units neither held nor sold after the change
 	// PowDifficulty, with pow: the new difficulty (absent: 0, off).
 	PowDifficulty int `json:"pow_difficulty,omitempty"`
 	// Shopper, with requeued and removed: the flagged shopper (requeued
 	// carries its new ticket in Ticket).
 	Shopper string `json:"shopper,omitempty"`
 }
+
+// ReasonReleased is the Reason of an expired event whose hold the shop
+// released before it lapsed.
+const ReasonReleased = "released"
 
 // Released names a reservation that expired.
 type Released struct {

@@ -22,11 +22,6 @@ type SaleEvents interface {
 	Events(ctx context.Context, saleID, after string, block time.Duration, max int64) ([]waitingroom.Event, error)
 }
 
-// eventReleased is the stream's event for a reservation the shop released
-// (POST /v1/reservations/{id}/release); it carries the reservation in
-// Released, as an expiry does.
-const eventReleased = "released"
-
 // tailPage is how many stream entries one read takes.
 const tailPage = 200
 
@@ -176,9 +171,9 @@ func fromStream(saleID string, e waitingroom.Event) ([]newEvent, error) {
 				return nil, err
 			}
 		}
-	case waitingroom.EventExpired, eventReleased:
+	case waitingroom.EventExpired:
 		reason := "expired"
-		if e.Type == eventReleased {
+		if e.Reason == waitingroom.ReasonReleased {
 			reason = "released"
 		}
 		for _, r := range e.Released {

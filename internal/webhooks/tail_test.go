@@ -53,7 +53,7 @@ func TestASalesStreamIsToldFromTheCursorOnceEach(t *testing.T) {
 	}
 	announce(t, rdb, waitingroom.EventGone, `{"ticket":3}`) // not told
 	announce(t, rdb, waitingroom.EventExpired, `{"released":[{"shopper":"sh_1","reservation":"r_1"}]}`)
-	announce(t, rdb, "released", `{"released":[{"shopper":"sh_2","reservation":"r_2"}]}`)
+	announce(t, rdb, waitingroom.EventExpired, `{"released":[{"shopper":"sh_2","reservation":"r_2"}],"reason":"released"}`)
 	announce(t, rdb, waitingroom.EventState, `{"state":"sold_out"}`)
 	for range 2 {
 		for _, tail := range []*webhooks.Tail{one, two} {

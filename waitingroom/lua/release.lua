@@ -43,5 +43,5 @@ if redis.call('HGET', meta, 'state') == 'sold_out' then
     'data', cjson.encode({state = 'open'}))
 end
 redis.call('XADD', events, 'MAXLEN', '~', ARGV[3], '*', 'type', 'expired',
-  'data', cjson.encode({released = {{shopper = shopper, reservation = id}}}))
+  'data', cjson.encode({released = {{shopper = shopper, reservation = id}}, reason = 'released'}))
 return 1
