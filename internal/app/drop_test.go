@@ -281,7 +281,7 @@ func TestAWholeDropRunsThroughTheExampleShop(t *testing.T) {
 	}
 	for res, who := range bought {
 		o := shopOrders[res]
-		if o.Status != "paid" || o.CustomerID != who || o.Ref != exampleshop.OrderRef(res) {
+		if o.Status != "paid" || o.CustomerID != who || o.Ref != exampleshop.OrderRef(res) || strings.Join(o.Events, ",") != "order.paid" {
 			t.Errorf("the shop's order of %s: %+v, want paid by %s", res, o, who)
 		}
 	}
