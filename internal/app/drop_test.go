@@ -29,7 +29,8 @@ import (
 // The drop of TestAWholeDropRunsThroughTheExampleShop.
 const (
 	dropCustomers = 500
-	dropInvited   = 50 // every tenth customer
+	dropInvited   = 50
+	inviteEvery   = dropCustomers / dropInvited // every tenth customer is invited
 	dropStock     = 40
 	// dropArrivals is how many customers arrive at once: enough to keep
 	// both cores busy, few enough that no arrival waits on another's socket.
@@ -92,7 +93,7 @@ func TestAWholeDropRunsThroughTheExampleShop(t *testing.T) {
 		"price_cents": 9900, "currency": "USD", "outflow_per_second": stalled, "reservation_ttl_seconds": 600,
 		"identity": "required", "eligibility": "invited", "checkout": "shop", "checkout_url": shopSrv.URL + "/checkout"})
 	invitees := []string{"customer_id"}
-	for i := 0; i < dropCustomers; i += dropCustomers / dropInvited {
+	for i := 0; i < dropCustomers; i += inviteEvery {
 		invitees = append(invitees, dropCustomer(i))
 	}
 	sys.putInvitees(t, saleID, strings.Join(invitees, "\n")+"\n")
@@ -137,8 +138,9 @@ func TestAWholeDropRunsThroughTheExampleShop(t *testing.T) {
 	arrivals, actx := errgroup.WithContext(ctx)
 	arrivals.SetLimit(dropArrivals)
 	for i := 1; i < dropCustomers; i++ {
-		id, node := dropCustomer(i), sys.URLs[i%len(sys.URLs)]
-		invited := i%(dropCustomers/dropInvited) == 0
+		// Every other customer on each node, the invited too.
+		id, node := dropCustomer(i), sys.URLs[(i+i/inviteEvery)%len(sys.URLs)]
+		invited := i%inviteEvery == 0
 		arrivals.Go(func() error {
 			c, err := signIn(actx, shopSrv.URL, id)
 			if err != nil {
@@ -181,6 +183,12 @@ func TestAWholeDropRunsThroughTheExampleShop(t *testing.T) {
 	meta := metaOf(t, sys, saleID)
 	if journeys := sys.Redis.HLen(ctx, waitingroom.Keys(saleID).Journeys).Val(); meta["seq"] != fmt.Sprint(dropInvited) || journeys != dropInvited {
 		t.Fatalf("%s tickets and %d journeys in the queue, want %d of each", meta["seq"], journeys, dropInvited)
+	}
+
+	for n := range sys.URLs {
+		if on := sys.Redis.SCard(ctx, waitingroom.Keys(saleID).Conns(fmt.Sprintf("node-%d", n+1))).Val(); on < dropInvited/3 {
+			t.Fatalf("node-%d holds %d of the queued, want them spread over the nodes", n+1, on)
+		}
 	}
 
 	// The drop starts: the admitted pay at the shop, the others hear it sold out.
