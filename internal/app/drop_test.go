@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -129,6 +130,7 @@ func TestAWholeDropRunsThroughTheExampleShop(t *testing.T) {
 	type waiting struct {
 		customer *dropBrowser
 		ws       *websocket.Conn
+		position int64 // when it joined: nobody leaves before the drop starts
 	}
 	var (
 		mu      sync.Mutex
@@ -159,7 +161,7 @@ func TestAWholeDropRunsThroughTheExampleShop(t *testing.T) {
 			defer mu.Unlock()
 			switch {
 			case invited && m.Type == "position":
-				queued = append(queued, waiting{c, ws})
+				queued = append(queued, waiting{c, ws, m.Position})
 			case !invited && m.Type == "error" && m.Code == "not_eligible":
 				refused++
 				ws.CloseNow()
@@ -195,7 +197,7 @@ func TestAWholeDropRunsThroughTheExampleShop(t *testing.T) {
 	sys.admin(t, http.MethodPut, "/v1/admin/sales/"+saleID+"/rate", map[string]any{"outflow_per_second": 100}, http.StatusOK)
 	var (
 		bought  = map[string]string{} // reservation id -> the customer who paid for it
-		soldOut []string
+		soldOut []int64               // the places of those told sold out
 	)
 	buyers, bctx := errgroup.WithContext(ctx)
 	for _, q := range queued {
@@ -206,7 +208,7 @@ func TestAWholeDropRunsThroughTheExampleShop(t *testing.T) {
 			}
 			if m.Type == "sold_out" {
 				mu.Lock()
-				soldOut = append(soldOut, q.customer.id)
+				soldOut = append(soldOut, q.position)
 				mu.Unlock()
 				return nil
 			}
@@ -248,6 +250,14 @@ func TestAWholeDropRunsThroughTheExampleShop(t *testing.T) {
 	}
 	if len(bought) != dropStock || len(soldOut) != dropInvited-dropStock {
 		t.Fatalf("%d reservations bought and %d customers told sold out, want %d and %d", len(bought), len(soldOut), dropStock, dropInvited-dropStock)
+	}
+	// Served first come, first served: those left are the last in the queue.
+	slices.Sort(soldOut)
+	for i, place := range soldOut {
+		if place != int64(dropStock+1+i) {
+			t.Errorf("the customers told sold out were at places %v, want %d to %d", soldOut, dropStock+1, dropInvited)
+			break
+		}
 	}
 
 	// Every order.paid reaches the shop, once each, through the outage.
