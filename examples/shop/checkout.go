@@ -25,7 +25,7 @@ type Order struct {
 	ReservationID string
 	SaleID        string
 	CustomerID    string // the signed-in customer, if any
-	Status        string // "paid" once redeemed, "released" if given back
+	Status        string // "pending" while Foyer is asked, "paid" once redeemed
 	Events        []string
 }
 
@@ -54,21 +54,35 @@ func (s *Shop) pay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ref := OrderRef(res.ID)
+	// The order is written before Foyer is asked: Foyer's order.paid can
+	// arrive before its answer to the redeem does, and must find it.
+	cust, _ := s.signedIn(r)
+	s.mu.Lock()
+	o, paying := s.orders[res.ID], false
+	if o == nil {
+		o, paying = &Order{Ref: ref, ReservationID: res.ID, SaleID: saleID, CustomerID: cust.ID, Status: "pending"}, true
+		s.orders[res.ID] = o
+	}
+	s.mu.Unlock()
 	// One key per reservation, and the body is the same on every retry
 	// (the order reference comes from the reservation too): a retry after
 	// a timeout or a second click gets Foyer's first answer, replayed.
 	redeemed, err := s.foyer.Redeem(r.Context(), res.ID, "redeem-"+res.ID, saleID, token, ref)
 	if err != nil {
+		// Refused, nothing was sold: no order (unless another click of
+		// the customer's, still being answered, made it). Unanswered, it
+		// may have been: the order stays pending until a retry or
+		// order.paid says.
+		var api *APIError
+		s.mu.Lock()
+		if errors.As(err, &api) && paying && o.Status == "pending" {
+			delete(s.orders, res.ID)
+		}
+		s.mu.Unlock()
 		s.refuseFoyer(w, err)
 		return
 	}
-	cust, _ := s.signedIn(r)
 	s.mu.Lock()
-	o := s.orders[res.ID]
-	if o == nil {
-		o = &Order{Ref: ref, ReservationID: res.ID, SaleID: saleID, CustomerID: cust.ID}
-		s.orders[res.ID] = o
-	}
 	o.Status = "paid"
 	s.mu.Unlock()
 	s.render(w, http.StatusOK, paidTmpl, map[string]any{"Ref": ref, "Redeemed": redeemed})

@@ -41,6 +41,9 @@ type fakeFoyer struct {
 	status   int    // the answer to redeem and release; 200 when zero
 	errCode  string // with a status other than 200
 	replayed bool
+	// beforeRedeemed, when set, runs before a redeem is answered: what
+	// Foyer's worker may do meanwhile, such as delivering order.paid.
+	beforeRedeemed func(body map[string]string)
 }
 
 type call struct {
@@ -64,7 +67,7 @@ func newFakeFoyer(t *testing.T) *fakeFoyer {
 		_ = json.NewDecoder(r.Body).Decode(&c.Body)
 		f.mu.Lock()
 		f.calls = append(f.calls, c)
-		status, code, replayed := f.status, f.errCode, f.replayed
+		status, code, replayed, before := f.status, f.errCode, f.replayed, f.beforeRedeemed
 		f.mu.Unlock()
 		if status != 0 && status != http.StatusOK {
 			w.WriteHeader(status)
@@ -74,6 +77,9 @@ func newFakeFoyer(t *testing.T) *fakeFoyer {
 		if r.PathValue("action") == "release" {
 			_ = json.NewEncoder(w).Encode(map[string]any{"reservation_id": r.PathValue("id"), "released": true})
 			return
+		}
+		if before != nil {
+			before(c.Body)
 		}
 		_ = json.NewEncoder(w).Encode(map[string]any{"reservation_id": r.PathValue("id"), "sale_id": c.Body["sale_id"],
 			"shopper_id": "c_x", "order_ref": c.Body["order_ref"], "quantity": 1, "status": "redeemed", "replayed": replayed})
@@ -351,5 +357,32 @@ func TestTheShopRefusesToStartWithoutItsSettings(t *testing.T) {
 	}
 	if _, err := shop.ConfigFromEnv(short); err == nil {
 		t.Error("a short identity secret is taken")
+	}
+}
+
+// TestAnOrderPaidThatArrivesBeforeTheRedeemsAnswerIsNotedOnTheOrder: Foyer's
+// worker writes the order and delivers order.paid as soon as the redeem is
+// taken, which can be before the shop reads the redeem's answer.
+func TestAnOrderPaidThatArrivesBeforeTheRedeemsAnswerIsNotedOnTheOrder(t *testing.T) {
+	f := newFakeFoyer(t)
+	s, srv, browser := startShop(t, f)
+	f.mu.Lock()
+	f.beforeRedeemed = func(body map[string]string) {
+		paid := `{"id":"evt_early","type":"order.paid","created_at":"2026-01-01T00:00:00Z","sale_id":"s_drop",` +
+			`"data":{"reservation_id":"r_4","status":"paid","customer_id":"cust-42","shop_order_ref":"` + body["order_ref"] + `"}}`
+		if status := deliver(t, srv, testWebhookSecret, time.Now(), paid); status != http.StatusOK {
+			t.Errorf("order.paid before the redeem's answer: %d", status)
+		}
+	}
+	f.mu.Unlock()
+	postForm(t, browser, srv.URL+"/login", url.Values{"customer_id": {"cust-42"}})
+	token := f.token(t, testSale, "r_4", time.Now().Add(5*time.Minute))
+	if status, body := postForm(t, browser, srv.URL+"/checkout/pay", url.Values{"foyer_token": {token}, "foyer_sale": {testSale}}); status != http.StatusOK {
+		t.Fatalf("pay: %d %s", status, body)
+	}
+	orders := s.Orders()
+	if len(orders) != 1 || orders[0].Status != "paid" || orders[0].CustomerID != "cust-42" ||
+		strings.Join(orders[0].Events, ",") != "order.paid" {
+		t.Errorf("orders %+v, want one paid for cust-42 with its order.paid", orders)
 	}
 }

@@ -79,6 +79,9 @@ func (s *Shop) apply(ev Event) {
 	defer s.mu.Unlock()
 	if o := s.orders[d.ReservationID]; o != nil {
 		o.Events = append(o.Events, ev.Type)
+		if ev.Type == "order.paid" {
+			o.Status = "paid" // also when the redeem's answer was lost
+		}
 	}
 }
 
