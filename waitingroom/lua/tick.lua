@@ -5,7 +5,8 @@
 -- tick, so a large prequeue never blocks Redis for long; ends it at ends_at; releases
 -- holds past their expiry back to available; takes shoppers who have been
 -- away longer than the grace period out of the queue (those behind move up)
--- and releases their holds; declares the sale sold out when every unit is
+-- and releases their holds (not in a sale the shop checks out: its admitted
+-- shoppers are away at the shop's page on purpose); declares the sale sold out when every unit is
 -- sold. Each change is announced on the event stream.
 -- KEYS: meta, shoppers, res, holds, events, fence, queue, gone, away, pre, draw, presort, batches
 -- ARGV[1] fencing token, ARGV[2] event stream max length,
@@ -131,6 +132,10 @@ for _, nonce in ipairs(redis.call('ZRANGEBYSCORE', holds, '-inf', now, 'LIMIT', 
   redis.call('ZREM', holds, nonce)
 end
 local mark = tonumber(redis.call('HGET', meta, 'mark'))
+-- A shopper of a sale the shop checks out leaves Foyer's page for the
+-- shop's on purpose once admitted: the shop may be taking the money, so its
+-- hold is kept until it lapses (above), or the shop redeems or releases it.
+local keep_holds = redis.call('HGET', meta, 'checkout') == 'shop'
 for _, shopper in ipairs(redis.call('ZRANGEBYSCORE', away, '-inf', now - grace, 'LIMIT', 0, most)) do
   redis.call('ZREM', away, shopper)
   unprequeue(shopper)
@@ -142,7 +147,7 @@ for _, shopper in ipairs(redis.call('ZRANGEBYSCORE', away, '-inf', now - grace, 
       announce('gone', {ticket = tonumber(ticket)})
     end
   end
-  local id = redis.call('HGET', shoppers, shopper)
+  local id = not keep_holds and redis.call('HGET', shoppers, shopper)
   if id and redis.call('HEXISTS', res, id) == 0 then release(shopper, id) end
 end
 if freed > 0 then
