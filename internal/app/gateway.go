@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/clock"
 	"github.com/foyerhq/foyer/internal/defence/pow"
 	"github.com/foyerhq/foyer/internal/identity"
 	"github.com/foyerhq/foyer/internal/keyring"
@@ -226,6 +227,16 @@ func (g *Gateway) Run(ctx context.Context) error {
 	// as the node hears of it.
 	grp.Go(func() error { return g.defence.run(gctx, func() { g.server.CloseBlocked() }, g.log) })
 	grp.Go(func() error { return g.durability.run(gctx, g.rdb) })
+	// Invite codes spent in Redis reach Postgres within a tick, so a sale
+	// Redis loses comes back with them spent (waitingroom/invitespends.go).
+	grp.Go(func() error {
+		clock.Every(gctx, waitingroom.InviteSpendsEvery, func(ctx context.Context) {
+			if err := g.Operator.RecordInviteSpends(ctx); err != nil && ctx.Err() == nil {
+				g.log.Warn("record spent invite codes in postgres", "err", err)
+			}
+		})
+		return nil
+	})
 	grp.Go(func() error { return g.server.Run(gctx) })
 	grp.Go(func() error {
 		if err := g.http.Serve(g.listener); !errors.Is(err, http.ErrServerClosed) {
