@@ -303,6 +303,20 @@ func (o *Operator) recordInviteUses(ctx context.Context, saleID string) (int, er
 	return len(u.digests), nil
 }
 
+// RestoreInvitations puts an invited sale's invitations back in Redis from
+// Postgres, as a gateway start does (restoreInvitations), for foyer
+// reconcile --repair; a sale that admits everyone has none to put back.
+func (o *Operator) RestoreInvitations(ctx context.Context, saleID string) error {
+	p, err := o.catalog.Get(ctx, saleID)
+	if err != nil {
+		return err
+	}
+	if p.EligibilityOf() != EligibleInvited {
+		return nil
+	}
+	return o.restoreInvitations(ctx, saleID)
+}
+
 // restoreInvitations makes Redis's copy of an invited sale's invitations
 // Postgres's again, as a gateway starts (LoadCurrent): a Redis that lost
 // the sale, or whose sale foyer reconcile put back without them, gets them
