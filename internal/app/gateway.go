@@ -174,6 +174,10 @@ func newIdentityVerifier(keys identity.Keys, rdb redis.UniversalClient) server.I
 	return v
 }
 
+// recordSpendsTimeout bounds one copy of the invite codes spent into
+// Postgres; what it did not copy waits for the next.
+const recordSpendsTimeout = 10 * time.Second
+
 // httpIdleTimeout is how long the gateway keeps an idle HTTP keep-alive
 // connection (never a WebSocket: those have FOYER_WS_IDLE_TIMEOUT).
 const httpIdleTimeout = time.Minute
@@ -231,7 +235,10 @@ func (g *Gateway) Run(ctx context.Context) error {
 	// Redis loses comes back with them spent (waitingroom/invitespends.go).
 	grp.Go(func() error {
 		clock.Every(gctx, waitingroom.InviteSpendsEvery, func(ctx context.Context) {
-			if err := g.Operator.RecordInviteSpends(ctx); err != nil && ctx.Err() == nil {
+			// A Postgres that hangs delays the copy, never stops it for good.
+			ctx, cancel := context.WithTimeout(ctx, recordSpendsTimeout)
+			defer cancel()
+			if err := g.Operator.RecordInviteSpends(ctx); err != nil && gctx.Err() == nil {
 				g.log.Warn("record spent invite codes in postgres", "err", err)
 			}
 		})
