@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -280,13 +279,12 @@ func (r *Rooms) swapIn(ctx context.Context, live string) error {
 
 // recordInviteUses copies who used which of the sale's invite codes, and
 // when, from Redis, where joins spend them, into Postgres (used_by,
-// used_at), and returns how many were used. It reads the hash a few hundred
-// fields a call, so that a big one never holds Redis for long, and writes
-// only uses Postgres has not recorded yet.
+// used_at), and returns how many were used: the whole hash, where
+// RecordInviteSpends copies only the spends since its last tick. It reads
+// the hash a few hundred fields a call, so that a big one never holds Redis
+// for long.
 func (o *Operator) recordInviteUses(ctx context.Context, saleID string) (int, error) {
-	var digests [][]byte
-	var by []string
-	var at []int64
+	var u inviteUses
 	var field string
 	iter := o.rooms.rdb.HScan(ctx, Keys(saleID).Invites, 0, "", 500).Iterator()
 	for i := 0; iter.Next(ctx); i++ {
@@ -294,25 +292,29 @@ func (o *Operator) recordInviteUses(ctx context.Context, saleID string) (int, er
 			field = iter.Val()
 			continue
 		}
-		shopper, ms, ok := strings.Cut(iter.Val(), ":")
-		d, err := hex.DecodeString(field)
-		n, nerr := strconv.ParseInt(ms, 10, 64)
-		if !ok || err != nil || nerr != nil {
-			continue // unused ("")
-		}
-		digests, by, at = append(digests, d), append(by, shopper), append(at, n)
+		u.add(field, iter.Val())
 	}
 	if err := iter.Err(); err != nil {
 		return 0, fmt.Errorf("read invite codes of sale %s: %w", saleID, err)
 	}
-	_, err := o.catalog.db.ExecContext(ctx, `UPDATE sale_invite_codes c SET used_by = u.by, used_at = to_timestamp(u.ms / 1000.0)
-		FROM unnest($2::bytea[], $3::text[], $4::bigint[]) AS u(d, by, ms)
-		WHERE c.sale_id = $1 AND c.digest = u.d AND c.used_by IS NULL`,
-		saleID, pq.Array(digests), pq.Array(by), pq.Array(at))
-	if err != nil {
-		return 0, fmt.Errorf("record invite code uses of sale %s: %w", saleID, err)
+	if err := o.writeInviteUses(ctx, saleID, u); err != nil {
+		return 0, err
 	}
-	return len(digests), nil
+	return len(u.digests), nil
+}
+
+// RestoreInvitations puts an invited sale's invitations back in Redis from
+// Postgres, as a gateway start does (restoreInvitations), for foyer
+// reconcile --repair; a sale that admits everyone has none to put back.
+func (o *Operator) RestoreInvitations(ctx context.Context, saleID string) error {
+	p, err := o.catalog.Get(ctx, saleID)
+	if err != nil {
+		return err
+	}
+	if p.EligibilityOf() != EligibleInvited {
+		return nil
+	}
+	return o.restoreInvitations(ctx, saleID)
 }
 
 // restoreInvitations makes Redis's copy of an invited sale's invitations

@@ -47,7 +47,11 @@ type SaleKeys struct {
 	Invited   string // set: shopper ids of the customers an invited sale lists (eligibility.go)
 	Groups    string // set: the shop's groups an invited sale admits
 	Invites   string // hash: SHA-256 (hex) of an invite code -> "" while unused, then "<shopper>:<unix ms>" of its use
-	prefix    string
+	// Spent is a set of the digests of the invite codes spent since the
+	// gateways last copied their uses into Postgres (RecordInviteSpends): a
+	// join adds one, the copy takes away what it wrote.
+	Spent  string
+	prefix string
 }
 
 // Beside names a key in the sale's hash slot for data another package keeps
@@ -85,6 +89,7 @@ func Keys(saleID string) SaleKeys {
 		Invited:   p + "invited",
 		Groups:    p + "groups",
 		Invites:   p + "invites",
+		Spent:     p + "spent",
 		prefix:    p,
 	}
 }

@@ -112,7 +112,7 @@ func joinKeys(saleID, shopperID, txn string) ([]string, error) {
 func joinScriptKeys(saleID string) []string {
 	k := Keys(saleID)
 	return []string{k.Meta, k.Queue, k.Journeys, k.Shoppers, k.Pre, k.Presort, k.Gone, k.Flags,
-		k.Invited, k.Groups, k.Invites}
+		k.Invited, k.Groups, k.Invites, k.Spent}
 }
 
 // placeOf reads join.lua's answer.

@@ -13,8 +13,11 @@ import (
 	_ "github.com/lib/pq" // the Postgres driver sqlx opens by name
 	"github.com/redis/go-redis/v9"
 
+	"github.com/foyerhq/foyer/internal/keyring"
 	"github.com/foyerhq/foyer/internal/reconcile"
 	"github.com/foyerhq/foyer/migrations"
+	"github.com/foyerhq/foyer/server"
+	"github.com/foyerhq/foyer/waitingroom"
 )
 
 // NewLogger returns the process's logger as configured.
@@ -132,6 +135,13 @@ func Reconcile(ctx context.Context, cfg Config, saleID string, repair bool, out 
 	}
 	defer db.Close()
 	r := reconcile.New(rdb, db)
+	// Repair puts an invited sale's lists back too, deriving the customers'
+	// shopper ids with the signing key as the gateways do.
+	op := waitingroom.NewOperator(waitingroom.NewCatalog(db), waitingroom.NewRooms(rdb))
+	if ring, err := keyring.New(cfg.SigningKeys...); err == nil {
+		op.CustomerShopper = server.CustomerShopperIDs(ring)
+	}
+	r.Invitations = op
 	if repair {
 		if err := r.Repair(ctx, saleID); err != nil {
 			return err

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/clock"
 	"github.com/foyerhq/foyer/internal/defence/pow"
 	"github.com/foyerhq/foyer/internal/identity"
 	"github.com/foyerhq/foyer/internal/keyring"
@@ -173,6 +174,10 @@ func newIdentityVerifier(keys identity.Keys, rdb redis.UniversalClient) server.I
 	return v
 }
 
+// recordSpendsTimeout bounds one copy of the invite codes spent into
+// Postgres; what it did not copy waits for the next.
+const recordSpendsTimeout = 10 * time.Second
+
 // httpIdleTimeout is how long the gateway keeps an idle HTTP keep-alive
 // connection (never a WebSocket: those have FOYER_WS_IDLE_TIMEOUT).
 const httpIdleTimeout = time.Minute
@@ -226,6 +231,19 @@ func (g *Gateway) Run(ctx context.Context) error {
 	// as the node hears of it.
 	grp.Go(func() error { return g.defence.run(gctx, func() { g.server.CloseBlocked() }, g.log) })
 	grp.Go(func() error { return g.durability.run(gctx, g.rdb) })
+	// Invite codes spent in Redis reach Postgres within a tick, so a sale
+	// Redis loses comes back with them spent (waitingroom/invitespends.go).
+	grp.Go(func() error {
+		clock.Every(gctx, waitingroom.InviteSpendsEvery, func(ctx context.Context) {
+			// A Postgres that hangs delays the copy, never stops it for good.
+			ctx, cancel := context.WithTimeout(ctx, recordSpendsTimeout)
+			defer cancel()
+			if err := g.Operator.RecordInviteSpends(ctx); err != nil && gctx.Err() == nil {
+				g.log.Warn("record spent invite codes in postgres", "err", err)
+			}
+		})
+		return nil
+	})
 	grp.Go(func() error { return g.server.Run(gctx) })
 	grp.Go(func() error {
 		if err := g.http.Serve(g.listener); !errors.Is(err, http.ErrServerClosed) {

@@ -12,8 +12,9 @@ import (
 // TestAnOperatorMakesAShopKeyAndAShopCheckoutSaleInTheDashboard drives the
 // dashboard in a real browser: a shop key made with two scopes, shown once
 // and then gone from the page, that works against the API until it is
-// revoked there; and a sale whose identity is required and whose checkout
-// is the shop's page.
+// revoked there; and a sale whose identity is required, whose checkout is
+// the shop's page, which invites whom it admits and lets a customer buy 4
+// units in 2 orders, all of which the sale's page then shows.
 func TestAnOperatorMakesAShopKeyAndAShopCheckoutSaleInTheDashboard(t *testing.T) {
 	sys := startSystem(t)
 	ctx := newBrowser(t)
@@ -64,6 +65,7 @@ func TestAnOperatorMakesAShopKeyAndAShopCheckoutSaleInTheDashboard(t *testing.T)
 	// A sale for the shop: customers only, checked out on the shop's page.
 	shopURL := "https://shop.example/checkout"
 	var urlHidden bool
+	var settings string
 	if err := chromedp.Run(ctx,
 		chromedp.Evaluate(`document.querySelector('#ns-checkout-url-field').hidden`, &urlHidden),
 		chromedp.SendKeys("#ns-sku", "SHOP-DASH"),
@@ -75,25 +77,40 @@ func TestAnOperatorMakesAShopKeyAndAShopCheckoutSaleInTheDashboard(t *testing.T)
 		}`, nil),
 		chromedp.WaitVisible("#ns-checkout-url"),
 		chromedp.SendKeys("#ns-checkout-url", shopURL),
+		chromedp.SetValue("#ns-per-customer-units", "4"),
+		chromedp.SetValue("#ns-per-customer-orders", "2"),
+		chromedp.SetValue("#ns-eligibility", "invited"),
 		chromedp.Click("#ns-submit"),
 		waitFor(`document.querySelector('#sales').textContent.includes('Shop drop')`),
+		waitFor(`document.querySelector('#detail-settings').textContent.includes('per customer')`),
+		chromedp.Text("#detail-settings", &settings),
+		shoot("shop-sale-settings"),
 	); err != nil {
 		t.Fatalf("creating a shop sale: %v", err)
+	}
+	for _, want := range []string{"identity required", "checkout on the shop’s page (" + shopURL + ")", "invited only",
+		"at most 2 orders, 4 units"} {
+		if !strings.Contains(settings, want) {
+			t.Errorf("the sale's page says %q, want it to say %q", settings, want)
+		}
 	}
 	if !urlHidden {
 		t.Error("the checkout URL is asked for a sale that checks out in Foyer")
 	}
 	var sales struct {
 		Sales []struct {
-			SKU, Identity, Checkout string
-			CheckoutURL             string `json:"checkout_url"`
-			ID                      string
+			SKU, Identity, Checkout, Eligibility string
+			CheckoutURL                          string `json:"checkout_url"`
+			PerCustomerUnits                     int    `json:"per_customer_units"`
+			PerCustomerOrders                    int    `json:"per_customer_orders"`
+			ID                                   string
 		}
 	}
 	sys.call(t, http.MethodGet, "/v1/admin/sales", sys.AdminToken, nil, &sales)
 	if len(sales.Sales) != 1 || sales.Sales[0].Identity != "required" || sales.Sales[0].Checkout != "shop" ||
-		sales.Sales[0].CheckoutURL != shopURL {
-		t.Fatalf("sales %+v, want one shop sale with identity required", sales.Sales)
+		sales.Sales[0].CheckoutURL != shopURL || sales.Sales[0].Eligibility != "invited" ||
+		sales.Sales[0].PerCustomerUnits != 4 || sales.Sales[0].PerCustomerOrders != 2 {
+		t.Fatalf("sales %+v, want one invited shop sale with identity required, 4 units and 2 orders per customer", sales.Sales)
 	}
 	if status, code := sys.shopCall(t, "/v1/shop/sales/"+sales.Sales[0].ID+"/orders", secret); status != http.StatusOK {
 		t.Errorf("the dashboard's key reads orders: %d %s", status, code)

@@ -72,6 +72,9 @@ var ErrNoSale = errors.New("no such sale in Postgres")
 type Reconciler struct {
 	rdb redis.UniversalClient
 	db  *sqlx.DB
+	// Invitations puts an invited sale's lists and codes back as Repair
+	// rebuilds it; nil leaves them as Redis has them.
+	Invitations InvitationsRestorer
 }
 
 // New returns a reconciler over rdb and db.

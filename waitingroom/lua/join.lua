@@ -19,15 +19,18 @@
 -- code (invites: digest -> "" or "<shopper>:<ms>", who used it and when). A
 -- code is spent by the join that uses it, in this script: two shoppers racing
 -- with one code, one gets in. Its spender may bring it again. A shopper
--- waiting or holding keeps its place: it passed when it joined.
--- KEYS: meta, queue, journeys, shoppers, pre, presort, gone, flags, invited, groups, invites
+-- waiting or holding keeps its place: it passed when it joined. A spent
+-- code's digest goes into spent too, which the gateways empty into Postgres
+-- every second or so (RecordInviteSpends): Postgres learns of a spend
+-- without being on the join's path.
+-- KEYS: meta, queue, journeys, shoppers, pre, presort, gone, flags, invited, groups, invites, spent
 -- ARGV[1] shopper id, ARGV[2] transaction id to use if this is the shopper's first join,
 -- ARGV[3] the SHA-256 (hex) of the invite code the shopper brings, or "", ARGV[4..] its session's groups
 -- Returns {"waiting", ticket, position, txn}, {"prequeue", prequeue ticket, 0, txn}
 -- or {"admitted", reservation id, 0, txn}: txn is the journey's transaction id.
 local meta, queue, journeys, shoppers, pre, presort, gone, flags =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
-local invited, groups, invites = KEYS[9], KEYS[10], KEYS[11]
+local invited, groups, invites, spent = KEYS[9], KEYS[10], KEYS[11], KEYS[12]
 local shopper = ARGV[1]
 local state = redis.call('HGET', meta, 'state')
 if not state then return redis.error_reply('NO_SALE no such sale') end
@@ -54,6 +57,7 @@ if redis.call('HGET', meta, 'eligibility') == 'invited' and not redis.call('ZSCO
     local used = code ~= '' and redis.call('HGET', invites, code)
     if used == '' then
       redis.call('HSET', invites, code, shopper .. ':' .. now_ms()) -- spent: nothing below refuses
+      redis.call('SADD', spent, code)
     elseif used and string.sub(used, 1, #shopper + 1) ~= shopper .. ':' then
       return redis.error_reply('INVITE_USED this invite code was used already')
     elseif not used then

@@ -7,6 +7,7 @@ import { drawCharts, sinceDraw } from "./charts.js";
 import { showSaleInputs } from "./controls.js";
 import { flagResult, renderFlags } from "./flags.js";
 import { showInvitations } from "./invitations.js";
+import { shopSettings } from "./salecheckout.js";
 
 const FUNNEL = ["joined", "admitted", "checked_out", "paid"];
 
@@ -25,6 +26,7 @@ export function renderDetail() {
     `${formatWhen(p.starts_at)} – ${formatWhen(p.ends_at)}`,
     `hold ${p.reservation_ttl_seconds}s`, `limit ${p.per_shopper_limit}`, id];
   setText($("detail-sub"), sub.filter(Boolean).join(" · "));
+  setText($("detail-settings"), shopSettings(p));
 
   const state = v && v.state ? v.state : "";
   const badge = $("stat-state");
