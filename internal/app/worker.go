@@ -79,12 +79,17 @@ func NewWorker(ctx context.Context, cfg Config, log *slog.Logger) (*Worker, erro
 // sweeper and the test provider's webhook deliveries have all ended.
 func (w *Worker) Run(ctx context.Context) error {
 	// The webhooks run beside the consumers, not inside them: a slow
-	// endpoint never holds up an order. They stop with ctx.
+	// endpoint never holds up an order. They stop with ctx, or when the
+	// consumers stop on their own (Redis gone as they subscribe, say): a
+	// worker that consumes nothing must exit for its supervisor to see.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	var hooks sync.WaitGroup
 	hooks.Add(2)
 	go func() { defer hooks.Done(); _ = w.hooks.Run(ctx) }()
 	go func() { defer hooks.Done(); _ = w.tail.Run(ctx) }()
 	err := w.worker.Run(ctx)
+	stop()
 	w.payments.Close() // no charge comes once the consumers stopped; a webhook not yet sent goes once more
 	hooks.Wait()
 	return err
