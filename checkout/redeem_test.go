@@ -46,6 +46,9 @@ func TestARedeemOfAnotherReservationsTokenOrOfAFoyerSaleChangesNothing(t *testin
 	if _, err := s.service.Redeem(t.Context(), saleID, admitted[0].ID, s.token(t, admitted[0]), "order-1"); !errors.Is(err, checkout.ErrCheckoutNotShop) {
 		t.Errorf("Redeem in a sale checked out by Foyer = %v, want ErrCheckoutNotShop", err)
 	}
+	if err := s.service.Release(t.Context(), saleID, admitted[0].ID, s.token(t, admitted[0])); !errors.Is(err, checkout.ErrCheckoutNotShop) {
+		t.Errorf("Release in a sale checked out by Foyer = %v, want ErrCheckoutNotShop", err)
+	}
 	if err := s.service.Release(t.Context(), saleID, admitted[1].ID, s.token(t, admitted[0])); !errors.Is(err, checkout.ErrReservationMismatch) {
 		t.Errorf("Release of bob's reservation with alice's token = %v, want ErrReservationMismatch", err)
 	}

@@ -15,6 +15,11 @@
 local meta, res, batches, shoppers, events = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local id, shopper = ARGV[1], ARGV[2]
 local unknown = 'UNKNOWN_RESERVATION no such reservation for this shopper'
+-- Only the shop's checkout hands holds back: in a sale Foyer checks out,
+-- a shop key has no say over a shopper's hold.
+if redis.call('HGET', meta, 'checkout') ~= 'shop' then
+  return redis.error_reply('CHECKOUT_NOT_SHOP this sale is checked out by Foyer, not by the shop')
+end
 local raw = redis.call('HGET', res, id)
 if raw then
   local r = cjson.decode(raw)
