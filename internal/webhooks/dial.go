@@ -55,7 +55,10 @@ func (e errRefusedAddress) Error() string {
 // newClient is the HTTP client deliveries go out with: bounded in time,
 // never following a redirect (a 3xx is an answer, and not a success: the
 // endpoint's URL is what was registered), dialling only allowed addresses.
-func newClient(timeout time.Duration, allowPrivate bool) *http.Client {
+// It keeps inFlight idle connections to each endpoint, as many as a lane
+// sends on at once: with fewer, every batch closed the extra connections
+// and dialled them again.
+func newClient(timeout time.Duration, allowPrivate bool, inFlight int) *http.Client {
 	dialer := &net.Dialer{
 		Timeout: timeout,
 		Control: func(_, address string, _ syscall.RawConn) error {
@@ -74,7 +77,7 @@ func newClient(timeout time.Duration, allowPrivate bool) *http.Client {
 		DialContext:           func(ctx context.Context, n, a string) (net.Conn, error) { return dialer.DialContext(ctx, n, a) },
 		TLSHandshakeTimeout:   timeout,
 		ResponseHeaderTimeout: timeout,
-		MaxIdleConnsPerHost:   4,
+		MaxIdleConnsPerHost:   inFlight,
 		IdleConnTimeout:       90 * time.Second,
 	}
 	return &http.Client{

@@ -72,7 +72,7 @@ type Dispatcher struct {
 // NewDispatcher returns a dispatcher over db.
 func NewDispatcher(db *sqlx.DB, cfg Config, log *slog.Logger) *Dispatcher {
 	cfg = cfg.withDefaults()
-	return &Dispatcher{db: db, cfg: cfg, client: newClient(cfg.Timeout, cfg.AllowPrivate), log: log}
+	return &Dispatcher{db: db, cfg: cfg, client: newClient(cfg.Timeout, cfg.AllowPrivate, cfg.InFlight), log: log}
 }
 
 // target is what a lane needs of its endpoint. An endpoint is never
