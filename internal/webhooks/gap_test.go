@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/foyerhq/foyer/internal/livestats"
 	"github.com/foyerhq/foyer/internal/testenv"
 	"github.com/foyerhq/foyer/internal/webhooks"
 	"github.com/foyerhq/foyer/waitingroom"
@@ -104,5 +105,10 @@ func TestAStreamTrimmedPastTheCursorTellsTheSalesStateAgainAndAuditsTheGap(t *te
 	}
 	if span.After != cursor || span.FirstKept != kept[0].ID {
 		t.Errorf("audited span %+v, want after %s up to %s", span, cursor, kept[0].ID)
+	}
+	// Operators see it counted in the pipeline status.
+	st, err := livestats.New(rdb, db).Pipeline(t.Context())
+	if err != nil || st.WebhookEventGaps != 1 {
+		t.Errorf("pipeline status counts %d gaps (%v), want 1", st.WebhookEventGaps, err)
 	}
 }
