@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -21,6 +22,7 @@ type ShopKeys interface {
 	List(ctx context.Context) ([]shopkeys.Key, error)
 	Revoke(ctx context.Context, id, actor string) (shopkeys.Key, error)
 	Authenticate(ctx context.Context, presented, scope string) (shopkeys.Key, error)
+	RecordUse(ctx context.Context, keyID, scope string) error
 }
 
 type shopKeyRequest struct {
@@ -73,9 +75,12 @@ func (s *Server) revokeShopKey(c *gin.Context) {
 // that key's own.
 const shopKeyIDContext = "foyer.shop_key_id"
 
-// requireShopKey lets through a request that carries a shop key with scope,
-// and records the use; any other is refused (401 shop_key_invalid, or 403
-// shop_key_scope) before its handler runs.
+// requireShopKey lets through a request that carries a shop key with scope;
+// any other is refused (401 shop_key_invalid, or 403 shop_key_scope) before
+// its handler runs. The use is recorded after the handler answered, and
+// only if it answered below 400: a request refused for its input (a bad
+// Idempotency-Key, a malformed body, a lapsed token) changes nothing, not
+// even the audit log.
 func (s *Server) requireShopKey(scope string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		presented, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
@@ -92,5 +97,17 @@ func (s *Server) requireShopKey(scope string) gin.HandlerFunc {
 		}
 		c.Set(shopKeyIDContext, k.ID)
 		c.Next()
+		if c.Writer.Status() >= http.StatusBadRequest {
+			return
+		}
+		// The answer is given: record it even if the shop hung up since.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), recordUseTimeout)
+		defer cancel()
+		if err := s.deps.ShopKeys.RecordUse(ctx, k.ID, scope); err != nil {
+			s.deps.Log.Warn("shop key: cannot record a use", "key", k.ID, "scope", scope, "err", err)
+		}
 	}
 }
+
+// recordUseTimeout bounds the write of a shop key's use after its answer.
+const recordUseTimeout = 5 * time.Second

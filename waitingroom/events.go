@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -182,4 +183,23 @@ func (r *Rooms) AnnounceOrders(ctx context.Context, saleID string, orders []Orde
 		return fmt.Errorf("announce %d orders of sale %s: %w", len(orders), saleID, err)
 	}
 	return nil
+}
+
+// Trimmed gives the id of the oldest entry left in the sale's event stream
+// when older ones were trimmed off it (MAXLEN ~ EventsMaxLen; nothing else
+// deletes entries), "" when none ever was: a reader whose cursor is below
+// the entry before it missed entries it can never read. (Redis 7.0 does
+// not count trims in max-deleted-entry-id, so the first entry it is.)
+func (r *Rooms) Trimmed(ctx context.Context, saleID string) (string, error) {
+	info, err := r.rdb.XInfoStream(ctx, Keys(saleID).Events).Result()
+	if err != nil && strings.Contains(err.Error(), "no such key") {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read what was trimmed off the events of sale %s: %w", saleID, err)
+	}
+	if info.EntriesAdded == info.Length || info.Length == 0 {
+		return "", nil
+	}
+	return info.FirstEntry.ID, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/identity"
 	"github.com/foyerhq/foyer/internal/keyring"
+	"github.com/foyerhq/foyer/internal/webhooks"
 )
 
 // Config is every setting, read from environment variables. README.md lists
@@ -142,6 +143,10 @@ type Config struct {
 	// refused when registered and when dialled; link-local addresses (cloud
 	// metadata) are refused either way.
 	WebhookAllowPrivate bool `env:"FOYER_WEBHOOK_ALLOW_PRIVATE" envDefault:"false"`
+	// WebhookRetention is how long webhook events and delivered or dead
+	// deliveries are kept (the workers prune older ones, hourly), so how
+	// far back a replay may reach: webhooks.MinRetention to MaxRetention.
+	WebhookRetention time.Duration `env:"FOYER_WEBHOOK_RETENTION" envDefault:"720h"`
 	// ShutdownGrace bounds a graceful shutdown.
 	ShutdownGrace time.Duration `env:"FOYER_SHUTDOWN_GRACE" envDefault:"10s"`
 	// LogLevel is debug, info, warn or error.
@@ -167,6 +172,10 @@ func LoadConfig(environ map[string]string) (Config, error) {
 	}
 	if !checkout.ValidOutcome(cfg.PaymentOutcome) {
 		return Config{}, fmt.Errorf("read configuration: FOYER_PAYMENT_OUTCOME must be succeed, fail or never, not %q", cfg.PaymentOutcome)
+	}
+	if cfg.WebhookRetention < webhooks.MinRetention || cfg.WebhookRetention > webhooks.MaxRetention {
+		return Config{}, fmt.Errorf("read configuration: FOYER_WEBHOOK_RETENTION must be from %s to %s, not %s",
+			webhooks.MinRetention, webhooks.MaxRetention, cfg.WebhookRetention)
 	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		return Config{}, fmt.Errorf("read configuration: FOYER_LOG_FORMAT must be text or json, not %q", cfg.LogFormat)

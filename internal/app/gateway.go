@@ -349,5 +349,6 @@ func (g *Gateway) Close() error {
 func webhookStore(db *sqlx.DB, cfg Config) *webhooks.Store {
 	s := webhooks.NewStore(db)
 	s.AllowPrivate = cfg.WebhookAllowPrivate
+	s.Retention = cfg.WebhookRetention
 	return s
 }

@@ -43,12 +43,21 @@ func (s *system) shopCall(t *testing.T, path, key string) (int, string) {
 	return status, out.Error.Code
 }
 
-// shopKeyState is what a refused request must leave as it was.
-type shopKeyState struct{ audits, used int }
+// shopKeyState is what a refused request must leave as it was: the audit
+// log, and every key's last use.
+type shopKeyState struct {
+	audits   int
+	lastUsed string
+}
 
 func (s *system) shopKeyState(t *testing.T) shopKeyState {
-	return shopKeyState{s.count(t, `SELECT count(*) FROM admin_actions`),
-		s.count(t, `SELECT count(*) FROM shop_keys WHERE last_used_at IS NOT NULL`)}
+	t.Helper()
+	var lastUsed string
+	if err := s.DB.Get(&lastUsed, `SELECT coalesce(string_agg(id || '=' || coalesce(last_used_at::text, '-'), ',' ORDER BY id), '')
+		FROM shop_keys`); err != nil {
+		t.Fatal(err)
+	}
+	return shopKeyState{s.count(t, `SELECT count(*) FROM admin_actions`), lastUsed}
 }
 
 func TestAShopKeyScopedOrdersReadsASalesOrdersAndItsSecretIsShownOnceAndNeverStored(t *testing.T) {
@@ -196,5 +205,48 @@ func TestBadShopKeyRequestsAreRefusedAndMakeNoKey(t *testing.T) {
 	}
 	if after := sys.shopKeyState(t); after != before {
 		t.Errorf("refusals changed %+v into %+v", before, after)
+	}
+}
+
+// A redeem refused for its input, with a good key, is not a use of the
+// key: no shop_key_used row and no last_used_at; the good redeem after it
+// writes exactly one of each.
+func TestARefusedRedeemWithAGoodKeyWritesNoAuditRowAndAGoodOneWritesOne(t *testing.T) {
+	sys := startSystem(t)
+	saleID := shopSale(t, sys, "R-9", 1, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	admitted, _ := admitOne(t, ctx, sys, saleID)
+	key := sys.createShopKey(t, "shop backend", "redeem")
+	good := redeemBody(saleID, admitted.Token, "order-9")
+	uses := func() int {
+		return sys.count(t, `SELECT count(*) FROM admin_actions WHERE action = 'shop_key_used' AND detail->>'key_id' = $1`, key.ID)
+	}
+	before := sys.shopKeyState(t)
+	for name, call := range map[string]func() int{
+		"no Idempotency-Key": func() int {
+			s, _, _ := sys.shopPost(t, redeemPath(admitted.ReservationID), key.Key, "", good)
+			return s
+		},
+		"a body that is not JSON": func() int {
+			s, _, _ := sys.shopPost(t, redeemPath(admitted.ReservationID), key.Key, "k9", `{"sale_id":`)
+			return s
+		},
+	} {
+		if status := call(); status != http.StatusBadRequest {
+			t.Fatalf("%s: %d, want 400", name, status)
+		}
+		if after := sys.shopKeyState(t); after != before || uses() != 0 {
+			t.Errorf("%s: the refused redeem was recorded (%+v -> %+v, %d uses)", name, before, after, uses())
+		}
+	}
+	if status, ans, _ := sys.shopPost(t, redeemPath(admitted.ReservationID), key.Key, "k9", good); status != http.StatusOK || ans.Status != "redeemed" {
+		t.Fatalf("the good redeem: %d %+v", status, ans)
+	}
+	if n := uses(); n != 1 {
+		t.Errorf("%d shop_key_used rows after one good redeem, want 1", n)
+	}
+	if n := sys.count(t, `SELECT count(*) FROM shop_keys WHERE id = $1 AND last_used_at IS NOT NULL`, key.ID); n != 1 {
+		t.Error("the good redeem left last_used_at empty")
 	}
 }

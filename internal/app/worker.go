@@ -62,7 +62,7 @@ func NewWorker(ctx context.Context, cfg Config, log *slog.Logger) (*Worker, erro
 	w.tail.Poll = cfg.WebhookPoll
 	w.hooks = webhooks.NewDispatcher(w.db, webhooks.Config{RetryBase: cfg.WebhookRetryBase,
 		RetryMaxDelay: cfg.WebhookRetryMaxDelay, MaxAge: cfg.WebhookMaxAge, Timeout: cfg.WebhookTimeout,
-		Poll: cfg.WebhookPoll, AllowPrivate: cfg.WebhookAllowPrivate}, log)
+		Poll: cfg.WebhookPoll, AllowPrivate: cfg.WebhookAllowPrivate, Retention: cfg.WebhookRetention}, log)
 	subClient, err := connectRedis(ctx, cfg.RedisURL, nil)
 	if err != nil {
 		w.Close()

@@ -177,9 +177,9 @@ func (s *Store) Revoke(ctx context.Context, id, actor string) (Key, error) {
 	return r.key(), nil
 }
 
-// Authenticate checks a presented key and that it has scope, then records
-// the use (last_used_at, and an audit row shop_key_used) in one statement.
-// A refused key changes nothing.
+// Authenticate checks a presented key and that it has scope. It writes
+// nothing: a request is recorded (RecordUse) only once it was answered
+// well, so neither a refused key nor a refused request changes anything.
 func (s *Store) Authenticate(ctx context.Context, presented, scope string) (Key, error) {
 	id, secret, ok := split(presented)
 	if !ok {
@@ -200,22 +200,23 @@ func (s *Store) Authenticate(ctx context.Context, presented, scope string) (Key,
 	if !slices.Contains(r.ScopeList, scope) {
 		return Key{}, fmt.Errorf("%w: %s", ErrScope, scope)
 	}
-	detail, _ := json.Marshal(map[string]string{"key_id": id, "scope": scope}) //nolint:errchkjson // strings only
-	// One round trip: the key's last use and the audit row, both or neither;
-	// a key revoked since the read above is refused here too.
-	var used int
-	err = s.db.GetContext(ctx, &used, `WITH k AS (
-			UPDATE shop_keys SET last_used_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id
-		), a AS (
-			INSERT INTO admin_actions (sale_id, action, detail, actor) SELECT NULL, 'shop_key_used', $2::jsonb, 'shop_key:' || id FROM k
-		) SELECT count(*) FROM k`, id, string(detail))
-	if err != nil {
-		return Key{}, fmt.Errorf("record shop key use: %w", err)
-	}
-	if used == 0 {
-		return Key{}, ErrInvalid
-	}
 	return r.key(), nil
+}
+
+// RecordUse records a use of the key with scope that was answered well:
+// its last_used_at and an audit row shop_key_used, in one statement, so
+// both or neither. (A key revoked while its request ran is recorded too:
+// it was used.)
+func (s *Store) RecordUse(ctx context.Context, keyID, scope string) error {
+	detail, _ := json.Marshal(map[string]string{"key_id": keyID, "scope": scope}) //nolint:errchkjson // strings only
+	_, err := s.db.ExecContext(ctx, `WITH k AS (
+			UPDATE shop_keys SET last_used_at = now() WHERE id = $1 RETURNING id
+		) INSERT INTO admin_actions (sale_id, action, detail, actor)
+		SELECT NULL, 'shop_key_used', $2::jsonb, 'shop_key:' || id FROM k`, keyID, string(detail))
+	if err != nil {
+		return fmt.Errorf("record a use of shop key %s: %w", keyID, err)
+	}
+	return nil
 }
 
 // split reads fk_<id>_<secret>. The id is hex, so the first '_' after the

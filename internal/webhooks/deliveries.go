@@ -32,8 +32,6 @@ const (
 	// MaxReplay bounds the deliveries one replay may make: a wider one
 	// must be split into several, each with a later since.
 	MaxReplay = 10000
-	// MaxReplayAge bounds how far back a replay may reach.
-	MaxReplayAge = 30 * 24 * time.Hour
 )
 
 // Delivery is one line of an endpoint's delivery log.
@@ -139,16 +137,37 @@ func (s *Store) Log(ctx context.Context, endpointID string, q LogQuery) (LogPage
 
 // Redeliver sends a delivery's event to its endpoint again, as a new
 // delivery (the log keeps the old one), after any of the same order still
-// pending. It gives the new delivery.
+// pending. It gives the new delivery; or, when that event already has a
+// delivery pending to the endpoint, that one, and makes nothing: however
+// often it is asked, an event waits at most once per endpoint.
 func (s *Store) Redeliver(ctx context.Context, endpointID string, deliveryID int64, actor string) (Delivery, error) {
 	var d Delivery
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var id int64
-		err := tx.GetContext(ctx, &id, `INSERT INTO webhook_deliveries (endpoint_id, event_seq, ordering_key)
-			SELECT endpoint_id, event_seq, ordering_key FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2
-			RETURNING id`, deliveryID, endpointID)
+		var of struct {
+			EventSeq    int64  `db:"event_seq"`
+			OrderingKey string `db:"ordering_key"`
+		}
+		err := tx.GetContext(ctx, &of, `SELECT event_seq, ordering_key FROM webhook_deliveries
+			WHERE id = $1 AND endpoint_id = $2`, deliveryID, endpointID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrDeliveryNotFound
+		}
+		if err != nil {
+			return err
+		}
+		// Two redelivers of one event at once: the second waits, then
+		// finds the first's delivery pending.
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('webhook_redeliver:' || $1 || ':' || $2::text))`,
+			endpointID, of.EventSeq); err != nil {
+			return err
+		}
+		var id int64
+		err = tx.GetContext(ctx, &id, `SELECT id FROM webhook_deliveries WHERE endpoint_id = $1 AND ordering_key = $2
+			AND status = 'pending' AND event_seq = $3 ORDER BY id LIMIT 1`, endpointID, of.OrderingKey, of.EventSeq)
+		pending := err == nil
+		if errors.Is(err, sql.ErrNoRows) {
+			err = tx.GetContext(ctx, &id, `INSERT INTO webhook_deliveries (endpoint_id, event_seq, ordering_key)
+				VALUES ($1, $2, $3) RETURNING id`, endpointID, of.EventSeq, of.OrderingKey)
 		}
 		if err != nil {
 			return err
@@ -156,6 +175,9 @@ func (s *Store) Redeliver(ctx context.Context, endpointID string, deliveryID int
 		if err := tx.GetContext(ctx, &d, `SELECT `+deliveryColumns+` FROM webhook_deliveries d
 			JOIN webhook_events ev ON ev.seq = d.event_seq WHERE d.id = $1`, id); err != nil {
 			return err
+		}
+		if pending {
+			return nil // nothing changed: nothing to audit
 		}
 		return audit(ctx, tx, "webhook_redelivered", actor, map[string]any{"endpoint_id": endpointID,
 			"delivery_id": deliveryID, "new_delivery_id": id, "event_id": d.EventID})
@@ -175,8 +197,9 @@ func (s *Store) Replay(ctx context.Context, endpointID string, since time.Time, 
 		return 0, fmt.Errorf("%w: since must be an RFC 3339 time", ErrBadRequest)
 	case since.After(now):
 		return 0, fmt.Errorf("%w: since is in the future", ErrBadRequest)
-	case now.Sub(since) > MaxReplayAge:
-		return 0, fmt.Errorf("%w: since may be at most %d days ago", ErrBadRequest, int(MaxReplayAge.Hours()/24))
+	case now.Sub(since) > s.retention():
+		// Older events may be pruned already: a replay would be partial.
+		return 0, fmt.Errorf("%w: since may be at most %s ago (FOYER_WEBHOOK_RETENTION)", ErrBadRequest, s.retention())
 	}
 	var n int
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -188,15 +211,19 @@ func (s *Store) Replay(ctx context.Context, endpointID string, since time.Time, 
 		if err != nil {
 			return err
 		}
+		// One past the bound is enough to know it is over: a replay
+		// refused writes (and rolls back) at most MaxReplay+1 rows, however
+		// many events there are.
 		res, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (endpoint_id, event_seq, ordering_key)
-			SELECT $1, seq, ordering_key FROM webhook_events WHERE created_at >= $2 AND type = ANY($3) ORDER BY seq`,
-			endpointID, since, events)
+			SELECT $1, seq, ordering_key FROM webhook_events WHERE created_at >= $2 AND type = ANY($3)
+			ORDER BY seq LIMIT $4`,
+			endpointID, since, events, MaxReplay+1)
 		if err != nil {
 			return err
 		}
 		rows, _ := res.RowsAffected()
 		if rows > MaxReplay {
-			return fmt.Errorf("%w: %d events since then, more than %d: replay a later since first", ErrBadRequest, rows, MaxReplay)
+			return fmt.Errorf("%w: more than %d events since then: replay a later since first", ErrBadRequest, MaxReplay)
 		}
 		n = int(rows)
 		return audit(ctx, tx, "webhook_replayed", actor, map[string]any{"endpoint_id": endpointID,

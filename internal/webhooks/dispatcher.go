@@ -37,6 +37,12 @@ type Config struct {
 	// AllowPrivate lets deliveries go to loopback and private addresses
 	// (dial.go). Defaults to off.
 	AllowPrivate bool
+	// Retention is how long delivered and dead deliveries, and events no
+	// delivery names, are kept before Prune deletes them. Defaults to
+	// DefaultRetention.
+	Retention time.Duration
+	// PruneEvery is how often the dispatcher prunes. Defaults to 1h.
+	PruneEvery time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -50,6 +56,8 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxAge, 24*time.Hour)
 	def(&c.Timeout, 10*time.Second)
 	def(&c.Poll, 500*time.Millisecond)
+	def(&c.Retention, DefaultRetention)
+	def(&c.PruneEvery, time.Hour)
 	if c.InFlight <= 0 {
 		c.InFlight = 8
 	}
@@ -130,6 +138,13 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			}
 		}
 	}
+	pruned := make(chan struct{})
+	go func() { // ends with ctx
+		defer close(pruned)
+		d.prune(ctx)
+		clock.Every(ctx, d.cfg.PruneEvery, d.prune)
+	}()
+	defer func() { <-pruned }()
 	refresh(ctx)
 	clock.Every(ctx, d.cfg.Poll, refresh)
 	return nil

@@ -83,7 +83,18 @@ type Store struct {
 	// (a shop on the same host or network). Off by default: see
 	// AddressPolicy.
 	AllowPrivate bool
-	now          func() time.Time
+	// Retention is how long events and finished deliveries are kept
+	// (Dispatcher prunes older ones), so how far back a replay may reach.
+	// Defaults to DefaultRetention.
+	Retention time.Duration
+	now       func() time.Time
+}
+
+func (s *Store) retention() time.Duration {
+	if s.Retention <= 0 {
+		return DefaultRetention
+	}
+	return s.Retention
 }
 
 // NewStore keeps endpoints in db.

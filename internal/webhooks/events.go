@@ -65,6 +65,10 @@ type ReleasedData struct {
 // SaleStateData is the data of sale.state_changed and sale.sold_out.
 type SaleStateData struct {
 	State string `json:"state"`
+	// Resync marks the state told again after the tail found events of the
+	// sale lost (its Redis stream trimmed past where webhooks had read): it
+	// is the state as it stood then, not a change that just happened.
+	Resync bool `json:"resync,omitempty"`
 }
 
 // newEvent is an event about to be recorded.

@@ -3,6 +3,7 @@ package webhooks
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +21,11 @@ import (
 type SaleEvents interface {
 	View(ctx context.Context, saleID string) (waitingroom.View, error)
 	Events(ctx context.Context, saleID, after string, block time.Duration, max int64) ([]waitingroom.Event, error)
+	// Trimmed is the oldest entry left in the stream when older ones
+	// were trimmed off, "" if none ever was.
+	Trimmed(ctx context.Context, saleID string) (string, error)
+	// Status gives the sale's state as it stands, to tell it again after a gap.
+	Status(ctx context.Context, saleID string) (waitingroom.Status, error)
 }
 
 // tailPage is how many stream entries one read takes.
@@ -90,9 +96,13 @@ func (t *Tail) sale(ctx context.Context, saleID string, cursor sql.NullString) e
 		if err != nil {
 			return err
 		}
-		return t.advance(ctx, saleID, cursor, v.LastID, nil)
+		return t.advance(ctx, saleID, cursor, v.LastID, nil, nil)
 	}
 	for {
+		lost, err := t.lost(ctx, saleID, after)
+		if err != nil {
+			return err
+		}
 		events, err := t.rooms.Events(ctx, saleID, after, -1, tailPage) // -1: no BLOCK
 		if err != nil {
 			return err
@@ -101,6 +111,9 @@ func (t *Tail) sale(ctx context.Context, saleID string, cursor sql.NullString) e
 			return nil
 		}
 		var out []newEvent
+		if lost != nil {
+			out = lost.events
+		}
 		for _, e := range events {
 			made, err := fromStream(saleID, e)
 			if err != nil {
@@ -109,7 +122,7 @@ func (t *Tail) sale(ctx context.Context, saleID string, cursor sql.NullString) e
 			out = append(out, made...)
 		}
 		last := events[len(events)-1].ID
-		if err := t.advance(ctx, saleID, cursor, last, out); err != nil || len(events) < tailPage {
+		if err := t.advance(ctx, saleID, cursor, last, out, lost); err != nil || len(events) < tailPage {
 			return err
 		}
 		after, cursor = last, sql.NullString{String: last, Valid: true}
@@ -119,7 +132,7 @@ func (t *Tail) sale(ctx context.Context, saleID string, cursor sql.NullString) e
 // advance records events and moves the sale's cursor from where it was to
 // to, in one transaction; if another worker moved it first, nothing is
 // recorded (that worker recorded the same events).
-func (t *Tail) advance(ctx context.Context, saleID string, from sql.NullString, to string, events []newEvent) error {
+func (t *Tail) advance(ctx context.Context, saleID string, from sql.NullString, to string, events []newEvent, lost *gap) error {
 	tx, err := t.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin tail of sale %s: %w", saleID, err)
@@ -142,8 +155,21 @@ func (t *Tail) advance(ctx context.Context, saleID string, from sql.NullString, 
 	if err := record(ctx, tx, events); err != nil {
 		return err
 	}
+	if lost != nil {
+		// The audit log is where an operator finds that a shop missed
+		// events, and of which sale: one row per gap crossed.
+		detail, _ := json.Marshal(lost)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO admin_actions (sale_id, action, detail, actor)
+			VALUES ($1, $2, $3, 'webhooks')`, saleID, ActionEventsLost, detail); err != nil {
+			return fmt.Errorf("record the events lost of sale %s: %w", saleID, err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit tail of sale %s: %w", saleID, err)
+	}
+	if lost != nil {
+		t.log.Warn("webhooks: the sale's event stream was trimmed past the cursor; events in between are lost, its state is told again",
+			"sale", saleID, "after", lost.After, "first_kept", lost.FirstKept, "state", lost.State)
 	}
 	return nil
 }
