@@ -73,13 +73,13 @@ func (r *Room) admittedMsg(res waitingroom.Reservation) []byte {
 		r.h.log.Error("issue reservation token", "sale", r.id, "reservation", res.ID, "err", err)
 		return nil
 	}
-	checkoutURL := r.h.checkoutBase + "/v1/sales/" + r.id + "/checkout"
+	checkoutURL, checkout := r.h.checkoutBase+"/v1/sales/"+r.id+"/checkout", wire.CheckoutFoyer
 	if r.shop != nil {
-		checkoutURL = shopCheckoutURL(r.shop, token, r.id)
+		checkoutURL, checkout = shopCheckoutURL(r.shop, token, r.id), wire.CheckoutShop
 	}
 	return encode(AdmittedMsg{
 		Type: wire.MsgAdmitted, ReservationID: res.ID, Token: token, AdmittedAt: res.AdmittedAt().UTC(), ExpiresAt: res.ExpiresAt().UTC(),
-		CheckoutURL: checkoutURL,
+		CheckoutURL: checkoutURL, Checkout: checkout,
 	})
 }
 
