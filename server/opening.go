@@ -79,6 +79,7 @@ func (s *Server) open(c *gin.Context, ws *websocket.Conn, out *fanout.Corkable, 
 	}
 
 	conn := fanout.NewConn(ws, out, shopper, clientAddr(c), s.hub, s.cfg.IdleTimeout)
+	conn.SetCustomer(claims.CustomerID)
 	// What the socket is told while it opens (the welcome, the join's
 	// answer, what the room tells meanwhile) leaves together.
 	defer conn.LetOut()

@@ -83,6 +83,12 @@ func (s *Shop) pay(w http.ResponseWriter, r *http.Request) {
 		s.refuseToken(w, err)
 		return
 	}
+	// Foyer names the customer whose session was admitted (cid): a link
+	// passed on to another customer is refused before any money is taken.
+	if res.CustomerID != "" && res.CustomerID != cust.ID {
+		s.render(w, http.StatusForbidden, problemTmpl, map[string]any{"Message": "This reservation is another customer's."})
+		return
+	}
 	ref := OrderRef(res.ID)
 	// The order is written before Foyer is asked: Foyer's order.paid can
 	// arrive before its answer to the redeem does, and must find it. The

@@ -127,6 +127,29 @@ func TestASecondCustomerCannotPayForAReservationAnotherHasPaid(t *testing.T) {
 	}
 }
 
+// Foyer names the customer whose session was admitted (cid): a checkout
+// link passed on to another customer is refused before any money is taken,
+// and Foyer is asked nothing.
+func TestAReservationOfAnotherCustomerIsRefusedBeforeTheRedeem(t *testing.T) {
+	f := newFakeFoyer(t)
+	s, srv, browser := startShop(t, f)
+	csrf := signIn(t, browser, srv, "cust-43")
+	token := f.customerToken(t, testSale, "r_1", "cust-42", time.Now().Add(5*time.Minute))
+	if status, body := postForm(t, browser, srv.URL+"/checkout/pay", checkoutForm(token, testSale, csrf)); status != http.StatusForbidden {
+		t.Errorf("cust-43 pays cust-42's reservation: %d %s, want 403", status, body)
+	}
+	if calls := f.Calls(); len(calls) != 0 {
+		t.Errorf("%d calls to Foyer, want none", len(calls))
+	}
+	if orders := s.Orders(); len(orders) != 0 {
+		t.Errorf("orders %+v, want none", orders)
+	}
+	ownCSRF := signIn(t, browser, srv, "cust-42")
+	if status, body := postForm(t, browser, srv.URL+"/checkout/pay", checkoutForm(token, testSale, ownCSRF)); status != http.StatusOK {
+		t.Errorf("cust-42 pays its own reservation: %d %s, want 200", status, body)
+	}
+}
+
 func TestACustomerWhoIsNotSignedInIsAskedToAndSentBackToTheCheckout(t *testing.T) {
 	f := newFakeFoyer(t)
 	_, srv, _ := startShop(t, f)

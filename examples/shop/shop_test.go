@@ -99,8 +99,19 @@ func (f *fakeFoyer) Calls() []call {
 // token signs a reservation token as Foyer does (checkout/tokens.go).
 func (f *fakeFoyer) token(t *testing.T, sale, jti string, exp time.Time) string {
 	t.Helper()
-	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, jwt.MapClaims{"iss": "foyer", "aud": sale, "sub": "c_shopper",
-		"jti": jti, "iat": time.Now().Unix(), "exp": exp.Unix()})
+	return f.customerToken(t, sale, jti, "", exp)
+}
+
+// customerToken is token for a customer's session: Foyer names the shop's
+// customer (cid) when it is not "".
+func (f *fakeFoyer) customerToken(t *testing.T, sale, jti, customer string, exp time.Time) string {
+	t.Helper()
+	claims := jwt.MapClaims{"iss": "foyer", "aud": sale, "sub": "c_shopper",
+		"jti": jti, "iat": time.Now().Unix(), "exp": exp.Unix()}
+	if customer != "" {
+		claims["cid"] = customer
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
 	tok.Header["kid"] = f.kid
 	s, err := tok.SignedString(f.key)
 	if err != nil {

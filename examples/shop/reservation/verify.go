@@ -34,6 +34,10 @@ type Reservation struct {
 	ID        string    // the jti: the reservation to redeem or release
 	SaleID    string    // the aud: one of the sales the shop asked for
 	ShopperID string    // the sub: Foyer's shopper id (c_... for a known customer)
+	// CustomerID is the cid: the shop's own customer id, when the shopper's
+	// session was made from the shop's identity token ("" for an anonymous
+	// shopper). Compare it with the customer signed in at the checkout.
+	CustomerID string
 	ExpiresAt time.Time // the exp: when Foyer gives the unit back
 }
 
@@ -64,7 +68,7 @@ func (v *Verifier) Verify(token string, saleIDs ...string) (Reservation, error) 
 		// jwt.WithAudience() with no audience checks none at all.
 		return Reservation{}, fmt.Errorf("%w: no sale to check its audience against", ErrInvalid)
 	}
-	var c jwt.RegisteredClaims
+	var c claims
 	_, err := jwt.ParseWithClaims(token, &c, v.keyFor,
 		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}), // never none, never HS256 with the public key
 		jwt.WithIssuer(Issuer),
@@ -87,7 +91,15 @@ func (v *Verifier) Verify(token string, saleIDs ...string) (Reservation, error) 
 	if len(c.Audience) != 1 {
 		return Reservation{}, fmt.Errorf("%w: %d audiences, want the one sale", ErrInvalid, len(c.Audience))
 	}
-	return Reservation{ID: c.ID, SaleID: c.Audience[0], ShopperID: c.Subject, ExpiresAt: c.ExpiresAt.Time}, nil
+	return Reservation{ID: c.ID, SaleID: c.Audience[0], ShopperID: c.Subject, CustomerID: c.Customer,
+		ExpiresAt: c.ExpiresAt.Time}, nil
+}
+
+// claims are a reservation token's: the registered ones and the shop's
+// customer (cid).
+type claims struct {
+	jwt.RegisteredClaims
+	Customer string `json:"cid,omitempty"`
 }
 
 // keyFor is the key named by the token's kid. Foyer always names its key;
