@@ -31,14 +31,14 @@ var (
 // Reservation is what a verified token vouches for: Foyer holds one unit
 // of the sale for the shopper until ExpiresAt.
 type Reservation struct {
-	ID        string    // the jti: the reservation to redeem or release
-	SaleID    string    // the aud: one of the sales the shop asked for
-	ShopperID string    // the sub: Foyer's shopper id (c_... for a known customer)
+	ID        string // the jti: the reservation to redeem or release
+	SaleID    string // the aud: one of the sales the shop asked for
+	ShopperID string // the sub: Foyer's shopper id (c_... for a known customer)
 	// CustomerID is the cid: the shop's own customer id, when the shopper's
 	// session was made from the shop's identity token ("" for an anonymous
 	// shopper). Compare it with the customer signed in at the checkout.
 	CustomerID string
-	ExpiresAt time.Time // the exp: when Foyer gives the unit back
+	ExpiresAt  time.Time // the exp: when Foyer gives the unit back
 }
 
 // Verifier checks reservation tokens against Foyer's JWKS.
