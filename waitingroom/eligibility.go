@@ -21,6 +21,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/foyerhq/foyer/internal/csvcell"
 )
 
 // Eligibility is who may join a sale.
@@ -136,8 +138,10 @@ func passArgs(pass Pass) []any {
 // first and only column, with an optional header customer_id. A customer
 // listed twice is listed once, and a UTF-8 byte order mark at the start (a
 // spreadsheet's export) is skipped (a shop's export may repeat one); dupes says
-// how many rows were dropped so. Every other problem refuses the whole list,
-// wrapped in ErrInvitationsInvalid, naming the first bad row.
+// how many rows were dropped so. A ' before =, +, - or @ goes (csvcell), so
+// a list downloaded from InviteesCSV reads back as it was. Every other
+// problem refuses the whole list, wrapped in ErrInvitationsInvalid, naming
+// the first bad row.
 func ParseInvitees(r io.Reader) (ids []string, dupes int, err error) {
 	br := bufio.NewReader(r)
 	if bom, _ := br.Peek(3); string(bom) == "\ufeff" {
@@ -155,7 +159,7 @@ func ParseInvitees(r io.Reader) (ids []string, dupes int, err error) {
 		if err != nil {
 			return nil, 0, fmt.Errorf("%w: row %d is not one CSV field: %v", ErrInvitationsInvalid, row, err)
 		}
-		id := rec[0]
+		id := csvcell.Restore(rec[0])
 		if row == 1 && id == "customer_id" {
 			continue
 		}
@@ -192,13 +196,14 @@ func customerIDProblem(id string) string {
 	return ""
 }
 
-// InviteesCSV writes an invitee list as ParseInvitees reads it.
+// InviteesCSV writes an invitee list as ParseInvitees reads it, each id
+// defused (csvcell): a shop's customer id may start as a formula does.
 func InviteesCSV(ids []string) []byte {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
 	_ = w.Write([]string{"customer_id"}) // a bytes.Buffer does not fail
 	for _, id := range ids {
-		_ = w.Write([]string{id})
+		_ = w.Write([]string{csvcell.Defuse(id)})
 	}
 	w.Flush()
 	return b.Bytes()
