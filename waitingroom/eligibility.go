@@ -83,12 +83,18 @@ const (
 	MaxPassGroups = 32
 )
 
-// Pass is what a shopper shows to join an invited sale besides its shopper
-// id: the groups its session carries and the invite code it sends. A sale
-// open to everyone looks at neither.
+// Pass is what a shopper's join carries besides its shopper id: the groups
+// its session carries and the invite code it sends, which an invited sale
+// looks at (a sale open to everyone looks at neither), and the shop's
+// customer id of a session made from the shop's identity token, which the
+// join records for the customer's orders.
 type Pass struct {
 	Invite string   // an invite code, as the shopper typed it; empty: none
 	Groups []string // the shop's groups from the customer's identity token
+	// Customer is the identity token's sub (at most MaxCustomerIDLen
+	// characters, as identity.MaxCustomerIDLen); empty for an anonymous
+	// shopper.
+	Customer string
 }
 
 // ValidInvite reports whether s could be an invite code: 1 to MaxInviteLen
@@ -120,14 +126,15 @@ func inviteDigest(code string) []byte {
 func newInviteCode() string { return rand.Text() }
 
 // passArgs are the ARGV join.lua takes after the shopper and transaction:
-// the invite's digest (hex; empty for none), then the session's groups.
+// the customer id (empty for none), the invite's digest (hex; empty for
+// none), then the session's groups.
 func passArgs(pass Pass) []any {
-	args := make([]any, 0, 1+min(len(pass.Groups), MaxPassGroups))
+	args := make([]any, 0, 2+min(len(pass.Groups), MaxPassGroups))
 	digest := ""
 	if pass.Invite != "" {
 		digest = hex.EncodeToString(inviteDigest(pass.Invite))
 	}
-	args = append(args, digest)
+	args = append(args, pass.Customer, digest)
 	for _, g := range pass.Groups[:min(len(pass.Groups), MaxPassGroups)] {
 		args = append(args, g)
 	}
