@@ -24,7 +24,8 @@ import (
 // Each change is one operator action: it locks the sale as every action
 // does, writes Postgres and its audit row in one transaction, stages the
 // Redis copy under a key of its own (stage.go), swaps it in while it still
-// holds the lock, then commits; a commit that fails puts the old set back.
+// holds the lock, then commits; a swap or commit that fails makes Redis
+// Postgres's again (restoreInvitations, putBack).
 // Changes and restores of one sale thus put their lists in force in the
 // order they commit, so the live set is the last committed list. A refused
 // change touches neither. A process that dies between its swap and its
@@ -227,17 +228,39 @@ func (o *Operator) changeInvitations(ctx context.Context, saleID, action, actor 
 	}
 	sw, err := o.rooms.swapIn(pgctx, next)
 	if err != nil {
+		// The swap may have run with its reply lost: Redis is made
+		// Postgres's again, which this change left as it was.
 		o.rooms.unstage(pgctx, next)
-		return fmt.Errorf("%s of sale %s: %w", action, saleID, err)
-	}
-	if err := tx.Commit(); err != nil {
-		err = fmt.Errorf("commit %s of sale %s: %w", action, saleID, err)
-		if uerr := o.rooms.undo(pgctx, sw); uerr != nil {
-			return errors.Join(err, fmt.Errorf("redis keeps the uncommitted list until the sale is restored: %w", uerr))
+		tx.Rollback() //nolint:errcheck // the change is abandoned
+		err = fmt.Errorf("%s of sale %s: %w", action, saleID, err)
+		if rerr := o.restoreInvitations(pgctx, saleID); rerr != nil {
+			return errors.Join(err, fmt.Errorf("redis may keep the unsaved list until the sale is restored: %w", rerr))
 		}
 		return err
 	}
+	if err := tx.Commit(); err != nil {
+		err = fmt.Errorf("commit %s of sale %s: %w", action, saleID, err)
+		return errors.Join(err, o.putBack(pgctx, saleID, sw))
+	}
 	o.rooms.drop(pgctx, sw)
+	return nil
+}
+
+// putBack makes Redis's lists Postgres's again after a change swapped its
+// list in and then failed to commit. A failed commit may have committed all
+// the same (its answer lost), so Postgres is read again (restoreInvitations,
+// under the sale's lock), which is right either way; a Postgres out of reach
+// most likely did not commit, so then the set the swap replaced is put back.
+// It returns nil when Redis is Postgres's again.
+func (o *Operator) putBack(ctx context.Context, saleID string, sw swapped) error {
+	defer o.rooms.drop(ctx, sw)
+	rerr := o.restoreInvitations(ctx, saleID)
+	if rerr == nil {
+		return nil
+	}
+	if uerr := o.rooms.undo(ctx, sw); uerr != nil {
+		return fmt.Errorf("redis keeps the uncommitted list until the sale is restored: %w", errors.Join(rerr, uerr))
+	}
 	return nil
 }
 

@@ -143,3 +143,48 @@ func TestConcurrentInviteeChangesAndRestoresLeaveRedisWithTheListPostgresHas(t *
 		}
 	}
 }
+
+// The swap runs before the commit, under the sale's lock: a commit that
+// fails leaves Redis with the list Postgres kept, not the one it refused.
+func TestAnInviteeChangeWhoseCommitFailsLeavesRedisWithTheListPostgresKept(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	db, err := sqlx.Open("postgres", testenv.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	rdb := testenv.RedisClient(t, testenv.NewRedis(t))
+	o := NewOperator(NewCatalog(db), NewRooms(rdb))
+	o.CustomerShopper = func(id string) string { return "c_" + id }
+	p := validPlan()
+	p.Eligibility = EligibleInvited
+	p.StartsAt, p.EndsAt = time.Now().Add(-time.Minute), time.Now().Add(time.Hour)
+	sale, err := o.Create(ctx, p, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.ReplaceInvitees(ctx, sale.ID, []string{"kept"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	// A check Postgres makes only at commit refuses the audit row of actor
+	// "doomed": the change is written, swapped in, then not committed.
+	if _, err := db.ExecContext(ctx, `
+		CREATE FUNCTION refuse_doomed() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN IF NEW.actor = 'doomed' THEN RAISE EXCEPTION 'doomed at commit'; END IF; RETURN NEW; END $$;
+		CREATE CONSTRAINT TRIGGER doomed AFTER INSERT ON admin_actions DEFERRABLE INITIALLY DEFERRED
+			FOR EACH ROW EXECUTE FUNCTION refuse_doomed();`); err != nil {
+		t.Fatal(err)
+	}
+	for _, ids := range [][]string{{"new_a", "new_b"}, {}} {
+		if err := o.ReplaceInvitees(ctx, sale.ID, ids, "doomed"); err == nil {
+			t.Fatalf("a change of %v whose commit failed succeeded", ids)
+		}
+		if got := rdb.SMembers(ctx, Keys(sale.ID).Invited).Val(); !slices.Equal(got, []string{"c_kept"}) {
+			t.Errorf("after a failed change to %v Redis admits %v, want Postgres's [c_kept]", ids, got)
+		}
+		if left := rdb.Keys(ctx, Keys(sale.ID).Invited+":*").Val(); len(left) != 0 {
+			t.Errorf("copies left beside the live set: %v", left)
+		}
+	}
+}
