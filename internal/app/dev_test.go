@@ -182,3 +182,22 @@ func readShellEnv(t *testing.T, path string) map[string]string {
 	}
 	return env
 }
+
+// TestDevRefusesAShopURLItCannotUseBeforeStartingAnything: a shop demo URL
+// without a port (or not http) is named in the error, and nothing starts.
+func TestDevRefusesAShopURLItCannotUseBeforeStartingAnything(t *testing.T) {
+	for _, shopURL := range []string{"http://localhost", "ftp://localhost:8081", "http://localhost:8081/shop"} {
+		dataDir := t.TempDir() + "/data"
+		cfg, err := app.LoadConfig(map[string]string{"FOYER_DATA_DIR": dataDir, "FOYER_DEMO_SHOP_URL": shopURL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = app.Dev(context.Background(), cfg, app.NewLogger(cfg), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "FOYER_DEMO_SHOP_URL") {
+			t.Errorf("FOYER_DEMO_SHOP_URL=%s: dev answered %v, want an error naming the variable", shopURL, err)
+		}
+		if _, err := os.Stat(dataDir); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("FOYER_DEMO_SHOP_URL=%s: dev made its data folder before refusing (%v)", shopURL, err)
+		}
+	}
+}
