@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -150,40 +149,6 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	return nil
 }
 
-// runLane sends an endpoint's due deliveries, a batch at a time: each
-// batch holds at most one delivery per ordering key (claim takes only the
-// first pending one of each), so the batch may go out at once and still
-// keep every order's events in order.
-func (d *Dispatcher) runLane(ctx context.Context, t target) {
-	wait := time.NewTimer(0)
-	defer wait.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-wait.C:
-		}
-		claimed, err := d.claim(ctx, t.ID)
-		if err != nil && ctx.Err() == nil {
-			d.log.Warn("webhooks: cannot claim deliveries; trying again", "endpoint", t.ID, "err", err)
-		}
-		if len(claimed) == 0 {
-			wait.Reset(d.cfg.Poll)
-			continue
-		}
-		var wg sync.WaitGroup
-		for _, c := range claimed {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				d.attempt(ctx, t, c)
-			}()
-		}
-		wg.Wait()
-		wait.Reset(0)
-	}
-}
-
 // claimed is a delivery a lane holds the lease of.
 type claimed struct {
 	ID        int64  `db:"id"`
@@ -195,7 +160,9 @@ type claimed struct {
 
 // claimSQL takes up to $2 due deliveries of endpoint $1, each the first
 // pending one of its ordering key, and leases them for $3 seconds (their
-// next attempt moves past it, so no one else takes them meanwhile).
+// next attempt moves past it, so no one else takes them meanwhile). It
+// finds them by webhook_deliveries_pending_by_id (migration 00014), not by
+// walking the endpoint's delivered rows.
 const claimSQL = `
 UPDATE webhook_deliveries w SET next_attempt_at = now() + make_interval(secs => $3)
 FROM webhook_events ev
@@ -208,10 +175,9 @@ WHERE ev.seq = w.event_seq AND w.id IN (
 	FOR UPDATE OF d SKIP LOCKED)
 RETURNING w.id, w.attempts, ev.id AS event_id, ev.type AS event_type, ev.body`
 
-func (d *Dispatcher) claim(ctx context.Context, endpointID string) ([]claimed, error) {
-	lease := d.cfg.Timeout + 30*time.Second
+func (d *Dispatcher) claim(ctx context.Context, endpointID string, most int) ([]claimed, error) {
 	var out []claimed
-	if err := d.db.SelectContext(ctx, &out, claimSQL, endpointID, d.cfg.InFlight, lease.Seconds()); err != nil {
+	if err := d.db.SelectContext(ctx, &out, claimSQL, endpointID, most, d.cfg.lease().Seconds()); err != nil {
 		return nil, fmt.Errorf("claim deliveries of webhook endpoint %s: %w", endpointID, err)
 	}
 	return out, nil
