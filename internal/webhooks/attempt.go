@@ -70,22 +70,19 @@ UPDATE webhook_deliveries w SET attempts = w.attempts + 1,
 FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::float8[]) AS r(id, code, ms, err, delay)
 WHERE w.id = r.id AND w.status = 'pending'`
 
-// record writes what came of a batch of attempts. One cut short by a stop
-// gives its lease back, so that another worker sends it soon; the others
-// are recorded by recordOutcomesSQL. It runs on when ctx has ended (a
-// delivery that made it just before the stop must say so, or it is sent
-// again), for a few seconds at most. A record that fails leaves the leases
-// to end: those deliveries are sent again, at least once.
-func (d *Dispatcher) record(ctx context.Context, batch []attempted) {
+// record writes what came of a batch of attempts in one statement; one
+// cut short writes nothing. It runs on when ctx has ended (a delivery that
+// made it just before the stop must say so, or it is sent again), for a
+// few seconds at most. A record that fails leaves the deliveries pending:
+// they are sent again, at least once.
+func (d *Dispatcher) record(ctx context.Context, st *statements, batch []attempted) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	var ids, codes, ms []int64
 	var errs []string
 	var delays []float64
-	var cut []int64
 	for _, a := range batch {
 		if a.cut {
-			cut = append(cut, a.ID)
 			continue
 		}
 		ids = append(ids, a.ID)
@@ -98,17 +95,12 @@ func (d *Dispatcher) record(ctx context.Context, batch []attempted) {
 		}
 		delays = append(delays, delay.Seconds())
 	}
-	if len(ids) > 0 {
-		if _, err := d.db.ExecContext(rctx, recordOutcomesSQL, pq.Array(ids), pq.Array(codes), pq.Array(ms),
-			pq.Array(errs), pq.Array(delays), d.cfg.MaxAge.Seconds()); err != nil {
-			d.log.Warn("webhooks: cannot record attempts; their deliveries are sent again", "deliveries", ids, "err", err)
-		}
+	if len(ids) == 0 {
+		return
 	}
-	if len(cut) > 0 {
-		if _, err := d.db.ExecContext(rctx, `UPDATE webhook_deliveries SET next_attempt_at = now()
-			WHERE id = ANY($1) AND status = 'pending'`, pq.Array(cut)); err != nil {
-			d.log.Warn("webhooks: cannot give back leases; those deliveries are sent again when they end", "deliveries", cut, "err", err)
-		}
+	if _, err := st.record.ExecContext(rctx, pq.Array(ids), pq.Array(codes), pq.Array(ms),
+		pq.Array(errs), pq.Array(delays), d.cfg.MaxAge.Seconds()); err != nil {
+		d.log.Warn("webhooks: cannot record attempts; their deliveries are sent again", "deliveries", ids, "err", err)
 	}
 }
 

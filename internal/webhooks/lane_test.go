@@ -135,3 +135,32 @@ func TestOneSlowAnswerHoldsUpOnlyItsOwnOrderAndNoOrderHasTwoInFlight(t *testing.
 		t.Errorf("%d orders' events came, want 41", len(k.types))
 	}
 }
+
+// An endpoint is worked by the dispatcher holding its lane's lease: while
+// another holds it, nothing is sent; once that lease has ended (its
+// dispatcher died), the endpoint is taken over and everything arrives.
+func TestAnEndpointLeasedToAnotherDispatcherIsTakenOverOnlyOnceItsLeaseEnds(t *testing.T) {
+	db := newDB(t)
+	s, rec := newStore(db), webhooks.NewRecorder()
+	r := newReceiver(t, nil)
+	c := register(t, s, r)
+	if _, err := db.Exec(`INSERT INTO webhook_lanes (endpoint_id, owner, leased_until)
+		VALUES ($1, 'a dispatcher that died', now() + interval '1 hour')`, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	ids := writeOrders(t, db, rec, 1, 5, "pending_payment")
+	settle(t, db, rec, ids, "paid")
+	runDispatcher(t, db, fast)
+
+	// Absence has no event to await: a lane looks every Poll, so give it
+	// a few.
+	time.Sleep(10 * fast.Poll)
+	if n := len(r.all()); n != 0 {
+		t.Fatalf("%d requests while another dispatcher held the endpoint", n)
+	}
+	if _, err := db.Exec(`UPDATE webhook_lanes SET leased_until = now() - interval '1 second'`); err != nil {
+		t.Fatal(err)
+	}
+	r.awaitAccepted(t, 10)
+	assertOncePerEventInOrder(t, r, 10)
+}
