@@ -55,10 +55,11 @@ type PaymentProvider interface {
 // OrderEvents records what became of orders in the transaction that made
 // it so (internal/webhooks does, for the shop's webhooks): an event commits
 // with its change or not at all. OrdersWritten is given the orders a
-// transaction inserted, OrdersSettled those it marked paid or cancelled.
+// transaction inserted, OrdersSettled those it marked paid or cancelled,
+// each as the transaction left it: the recorder need not read them back.
 type OrderEvents interface {
-	OrdersWritten(ctx context.Context, tx *sqlx.Tx, orderIDs []int64) error
-	OrdersSettled(ctx context.Context, tx *sqlx.Tx, orderIDs []int64) error
+	OrdersWritten(ctx context.Context, tx *sqlx.Tx, orders []orderstream.Order) error
+	OrdersSettled(ctx context.Context, tx *sqlx.Tx, orders []orderstream.Order) error
 }
 
 // OrderWriter is the Watermill handler that writes orders.
@@ -146,6 +147,27 @@ RETURNING reservation_id, id, status`
 
 const raiseSoldSQL = `UPDATE sales SET sold = sold + $2 WHERE id = $1 AND sold + $2 <= stock`
 
+// writtenOrders gives the orders inserted, in the batch's order, from what
+// the batch said of them and what the insert returned.
+func writtenOrders(batch []orderstream.ReservationConfirmed, inserted []writtenOrder, quantities []int64) []orderstream.Order {
+	byReservation := make(map[string]writtenOrder, len(inserted))
+	for _, o := range inserted {
+		byReservation[o.ReservationID] = o
+	}
+	out := make([]orderstream.Order, 0, len(inserted))
+	for i, c := range batch {
+		o, ok := byReservation[c.ReservationID]
+		if !ok {
+			continue // written by an earlier delivery, its events with it
+		}
+		delete(byReservation, c.ReservationID) // a reservation twice in one batch is one order
+		out = append(out, orderstream.Order{ID: o.ID, SaleID: c.SaleID, ReservationID: c.ReservationID,
+			TransactionID: c.Txn, ShopperID: c.ShopperID, CustomerID: c.CustomerID, Quantity: int(quantities[i]),
+			PriceCents: c.PriceCents, Currency: c.Currency, Status: o.Status, ShopOrderRef: c.ShopOrderRef})
+	}
+	return out
+}
+
 // write inserts the batch's orders and raises each sale's sold count in one
 // transaction, and finds the orders earlier deliveries wrote. It returns the
 // orders in the batch's order.
@@ -199,11 +221,7 @@ func (w *OrderWriter) write(ctx context.Context, batch []orderstream.Reservation
 		}
 	}
 	if w.Events != nil && len(inserted) > 0 {
-		fresh := make([]int64, len(inserted))
-		for i, o := range inserted {
-			fresh[i] = o.ID
-		}
-		if err := w.Events.OrdersWritten(ctx, tx, fresh); err != nil {
+		if err := w.Events.OrdersWritten(ctx, tx, writtenOrders(batch, inserted, quantities)); err != nil {
 			return nil, err
 		}
 	}

@@ -146,6 +146,12 @@ type settledOrder struct {
 	Status        string `db:"status"`
 }
 
+// settledColumns is what an UPDATE of orders o FROM sales s returns of
+// each order it settled: the order as the events recorded with it tell it.
+const settledColumns = `o.id, o.sale_id, o.reservation_id, o.transaction_id, o.shopper_id,
+	coalesce(o.customer_id, '') AS customer_id, o.quantity, o.price_cents, s.currency, o.status,
+	coalesce(o.shop_order_ref, '') AS shop_order_ref`
+
 // markPaid marks the orders paid that still wait for their payment, and
 // tells their shoppers; an order paid already, or cancelled first, is left
 // as it is: a late success changes nothing.
@@ -154,12 +160,13 @@ func (p *PaymentSettler) markPaid(ctx context.Context, orderIDs []int64) error {
 		return nil
 	}
 	if err := p.inTx(ctx, func(tx *sqlx.Tx) error {
-		var marked []int64
-		if err := tx.SelectContext(ctx, &marked, `UPDATE orders SET status = 'paid'
-			WHERE id = ANY($1) AND status = 'pending_payment' RETURNING id`, pq.Array(orderIDs)); err != nil {
+		var marked []orderstream.Order
+		if err := tx.SelectContext(ctx, &marked, `UPDATE orders o SET status = 'paid' FROM sales s
+			WHERE s.id = o.sale_id AND o.id = ANY($1) AND o.status = 'pending_payment'
+			RETURNING `+settledColumns, pq.Array(orderIDs)); err != nil {
 			return err
 		}
-		if p.Events == nil {
+		if p.Events == nil || len(marked) == 0 {
 			return nil
 		}
 		return p.Events.OrdersSettled(ctx, tx, marked)
@@ -203,8 +210,11 @@ func (p *PaymentSettler) cancel(ctx context.Context, orderID int64, why string) 
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	var o settledOrder
-	err = tx.GetContext(ctx, &o, `UPDATE orders SET status = 'cancelled' WHERE id = $1 AND status = 'pending_payment'
-		RETURNING transaction_id, sale_id, reservation_id, shopper_id, quantity, status`, orderID)
+	var cancelled orderstream.Order
+	err = tx.GetContext(ctx, &cancelled, `UPDATE orders o SET status = 'cancelled' FROM sales s
+		WHERE s.id = o.sale_id AND o.id = $1 AND o.status = 'pending_payment' RETURNING `+settledColumns, orderID)
+	o = settledOrder{Txn: cancelled.TransactionID, SaleID: cancelled.SaleID, ReservationID: cancelled.ReservationID,
+		ShopperID: cancelled.ShopperID, Quantity: cancelled.Quantity, Status: cancelled.Status}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		if err := tx.GetContext(ctx, &o, `SELECT transaction_id, sale_id, reservation_id, shopper_id, quantity, status
@@ -221,7 +231,7 @@ func (p *PaymentSettler) cancel(ctx context.Context, orderID int64, why string) 
 			return fmt.Errorf("lower sold of sale %s: %w", o.SaleID, err)
 		}
 		if p.Events != nil {
-			if err := p.Events.OrdersSettled(ctx, tx, []int64{orderID}); err != nil {
+			if err := p.Events.OrdersSettled(ctx, tx, []orderstream.Order{cancelled}); err != nil {
 				return err
 			}
 		}

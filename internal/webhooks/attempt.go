@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/lib/pq"
 )
 
 // maxErrorLen bounds the last error a delivery keeps (the column's CHECK).
@@ -23,32 +25,6 @@ type outcome struct {
 	code    int // 0: no HTTP answer
 	latency time.Duration
 	err     string // empty: delivered
-}
-
-// attempt sends one claimed delivery and records what came of it.
-func (d *Dispatcher) attempt(ctx context.Context, t target, c claimed) {
-	o := d.send(ctx, t, c)
-	if ctx.Err() != nil {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if o.err == "" { // delivered just before the stop: say so, or it is sent again
-			if err := d.finish(rctx, c, o); err != nil {
-				d.log.Warn("webhooks: cannot record a delivery; it is sent again", "delivery", c.ID, "err", err)
-			}
-			return
-		}
-		// Stopping: the attempt was cut short, and is no one's failure.
-		// Its lease is given back so that another worker sends it soon.
-		if _, err := d.db.ExecContext(rctx, `UPDATE webhook_deliveries SET next_attempt_at = now()
-			WHERE id = $1 AND status = 'pending'`, c.ID); err != nil {
-			d.log.Warn("webhooks: cannot give back a delivery's lease; it is sent again when it ends", "delivery", c.ID, "err", err)
-		}
-		return
-	}
-	if err := d.finish(ctx, c, o); err != nil && ctx.Err() == nil {
-		// The lease ends and the delivery is sent again: at least once.
-		d.log.Warn("webhooks: cannot record a delivery's attempt", "delivery", c.ID, "err", err)
-	}
 }
 
 // send posts the event, signed now, and reads a bounded part of the answer.
@@ -77,29 +53,55 @@ func (d *Dispatcher) send(ctx context.Context, t target, c claimed) outcome {
 	return o
 }
 
-// finish records an attempt: delivered; or pending again after a delay;
-// or dead, when the next attempt would come after MaxAge. Times are the
-// database's, so workers with skewed clocks agree.
-func (d *Dispatcher) finish(ctx context.Context, c claimed, o outcome) error {
-	var code *int
-	if o.code != 0 {
-		code = &o.code
+// recordOutcomesSQL records the
+// attempts of a batch in one statement, each delivered; or pending again
+// after its delay ($5, seconds); or dead, when that next attempt would come
+// after MaxAge ($6) from the delivery's making. Times are the database's,
+// so workers with skewed clocks agree. A row no longer pending (its
+// endpoint deleted, say) is left alone.
+const recordOutcomesSQL = `
+UPDATE webhook_deliveries w SET attempts = w.attempts + 1,
+	last_status_code = NULLIF(r.code, 0), last_latency_ms = r.ms, last_error = NULLIF(r.err, ''),
+	delivered_at = CASE WHEN r.err = '' THEN now() ELSE w.delivered_at END,
+	next_attempt_at = CASE WHEN r.err = '' THEN w.next_attempt_at ELSE now() + make_interval(secs => r.delay) END,
+	status = CASE WHEN r.err = '' THEN 'delivered'
+		WHEN now() + make_interval(secs => r.delay) > w.created_at + make_interval(secs => $6) THEN 'dead'
+		ELSE 'pending' END
+FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::float8[]) AS r(id, code, ms, err, delay)
+WHERE w.id = r.id AND w.status = 'pending'`
+
+// record writes what came of a batch of attempts in one statement; one
+// cut short writes nothing. It runs on when ctx has ended (a delivery that
+// made it just before the stop must say so, or it is sent again), for a
+// few seconds at most. A record that fails leaves the deliveries pending:
+// they are sent again, at least once.
+func (d *Dispatcher) record(ctx context.Context, st *statements, batch []attempted) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	var ids, codes, ms []int64
+	var errs []string
+	var delays []float64
+	for _, a := range batch {
+		if a.cut {
+			continue
+		}
+		ids = append(ids, a.ID)
+		codes = append(codes, int64(a.code))
+		ms = append(ms, a.latency.Milliseconds())
+		errs = append(errs, a.err)
+		var delay time.Duration
+		if a.err != "" {
+			delay = d.cfg.retryDelay(a.Attempts + 1)
+		}
+		delays = append(delays, delay.Seconds())
 	}
-	ms := int(o.latency.Milliseconds())
-	if o.err == "" {
-		_, err := d.db.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1,
-			last_status_code = $2, last_latency_ms = $3, last_error = NULL, delivered_at = now()
-			WHERE id = $1 AND status = 'pending'`, c.ID, code, ms)
-		return err
+	if len(ids) == 0 {
+		return
 	}
-	delay := d.cfg.retryDelay(c.Attempts + 1)
-	_, err := d.db.ExecContext(ctx, `UPDATE webhook_deliveries SET attempts = attempts + 1,
-			last_status_code = $2, last_latency_ms = $3, last_error = $4,
-			next_attempt_at = now() + make_interval(secs => $5),
-			status = CASE WHEN now() + make_interval(secs => $5) > created_at + make_interval(secs => $6)
-				THEN 'dead' ELSE 'pending' END
-		WHERE id = $1 AND status = 'pending'`, c.ID, code, ms, o.err, delay.Seconds(), d.cfg.MaxAge.Seconds())
-	return err
+	if _, err := st.record.ExecContext(rctx, pq.Array(ids), pq.Array(codes), pq.Array(ms),
+		pq.Array(errs), pq.Array(delays), d.cfg.MaxAge.Seconds()); err != nil {
+		d.log.Warn("webhooks: cannot record attempts; their deliveries are sent again", "deliveries", ids, "err", err)
+	}
 }
 
 // printable keeps the start of an answer's body readable in the log.

@@ -72,10 +72,10 @@ func TestTheSameOrderRecordedTwiceIsOneEvent(t *testing.T) {
 	register(t, s, r)
 	ids := writeOrders(t, db, rec, 1, 3, "paid")
 	tx := db.MustBeginTx(t.Context(), nil)
-	if err := rec.OrdersWritten(t.Context(), tx, ids); err != nil {
+	if err := rec.OrdersWritten(t.Context(), tx, ordersOf(t, tx, ids)); err != nil {
 		t.Fatal(err)
 	}
-	if err := rec.OrdersSettled(t.Context(), tx, ids); err != nil {
+	if err := rec.OrdersSettled(t.Context(), tx, ordersOf(t, tx, ids)); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {

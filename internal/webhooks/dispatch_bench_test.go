@@ -131,7 +131,7 @@ func pendingDeliveries(b *testing.B, db *sqlx.DB, rec *webhooks.Recorder, run in
 			FROM generate_series($3::int, $4::int) g RETURNING id`, saleID, run, from, from+perTx-1); err != nil {
 			b.Fatal(err)
 		}
-		if err := rec.OrdersWritten(b.Context(), tx, ids); err != nil {
+		if err := rec.OrdersWritten(b.Context(), tx, ordersOf(b, tx, ids)); err != nil {
 			b.Fatal(err)
 		}
 		if err := tx.Commit(); err != nil {

@@ -2,14 +2,15 @@ package webhooks
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
+	mrand "math/rand/v2"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/foyerhq/foyer/internal/clock"
 )
@@ -66,21 +67,24 @@ func (c Config) withDefaults() Config {
 
 // Dispatcher sends the pending deliveries: one lane (goroutine) per
 // endpoint, so a slow or dead endpoint holds up only its own. Several
-// dispatchers (one per worker process) may run over one database: a
-// delivery is claimed with FOR UPDATE SKIP LOCKED and leased for longer
-// than an attempt can take, so no two send it at once, and a dispatcher
-// that dies holding one leaves it to be sent again once the lease ends.
+// dispatchers (one per worker process) may run over one database: each
+// endpoint is worked by one of them at a time, the one holding its lane's
+// lease (webhook_lanes, lanelease.go), which starts an attempt only while
+// the lease outlasts it; so no two send one delivery at once, and a
+// dispatcher that dies leaves the endpoint to another once the lease ends.
 type Dispatcher struct {
 	db     *sqlx.DB
 	cfg    Config
 	client *http.Client
 	log    *slog.Logger
+	owner  string // this dispatcher's name on the lanes it holds
 }
 
 // NewDispatcher returns a dispatcher over db.
 func NewDispatcher(db *sqlx.DB, cfg Config, log *slog.Logger) *Dispatcher {
 	cfg = cfg.withDefaults()
-	return &Dispatcher{db: db, cfg: cfg, client: newClient(cfg.Timeout, cfg.AllowPrivate, cfg.InFlight), log: log}
+	return &Dispatcher{db: db, cfg: cfg, client: newClient(cfg.Timeout, cfg.AllowPrivate, cfg.InFlight), log: log,
+		owner: rand.Text()}
 }
 
 // target is what a lane needs of its endpoint. An endpoint is never
@@ -150,41 +154,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	return nil
 }
 
-// runLane sends an endpoint's due deliveries, a batch at a time: each
-// batch holds at most one delivery per ordering key (claim takes only the
-// first pending one of each), so the batch may go out at once and still
-// keep every order's events in order.
-func (d *Dispatcher) runLane(ctx context.Context, t target) {
-	wait := time.NewTimer(0)
-	defer wait.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-wait.C:
-		}
-		claimed, err := d.claim(ctx, t.ID)
-		if err != nil && ctx.Err() == nil {
-			d.log.Warn("webhooks: cannot claim deliveries; trying again", "endpoint", t.ID, "err", err)
-		}
-		if len(claimed) == 0 {
-			wait.Reset(d.cfg.Poll)
-			continue
-		}
-		var wg sync.WaitGroup
-		for _, c := range claimed {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				d.attempt(ctx, t, c)
-			}()
-		}
-		wg.Wait()
-		wait.Reset(0)
-	}
-}
-
-// claimed is a delivery a lane holds the lease of.
+// claimed is a delivery a lane has taken to send.
 type claimed struct {
 	ID        int64  `db:"id"`
 	Attempts  int    `db:"attempts"`
@@ -193,25 +163,23 @@ type claimed struct {
 	Body      string `db:"body"`
 }
 
-// claimSQL takes up to $2 due deliveries of endpoint $1, each the first
-// pending one of its ordering key, and leases them for $3 seconds (their
-// next attempt moves past it, so no one else takes them meanwhile).
+// claimSQL reads up to $2 due deliveries of endpoint $1, each the first
+// pending one of its ordering key, leaving out those the lane has in
+// flight ($3). It only reads: the lane's lease keeps every other
+// dispatcher off the endpoint. It finds them by
+// webhook_deliveries_pending_by_id (migration 00014), not by walking the
+// endpoint's delivered rows.
 const claimSQL = `
-UPDATE webhook_deliveries w SET next_attempt_at = now() + make_interval(secs => $3)
-FROM webhook_events ev
-WHERE ev.seq = w.event_seq AND w.id IN (
-	SELECT d.id FROM webhook_deliveries d
-	WHERE d.endpoint_id = $1 AND d.status = 'pending' AND d.next_attempt_at <= now()
-	AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = d.endpoint_id
-		AND p.ordering_key = d.ordering_key AND p.status = 'pending' AND p.id < d.id)
-	ORDER BY d.id LIMIT $2
-	FOR UPDATE OF d SKIP LOCKED)
-RETURNING w.id, w.attempts, ev.id AS event_id, ev.type AS event_type, ev.body`
+SELECT d.id, d.attempts, ev.id AS event_id, ev.type AS event_type, ev.body
+FROM webhook_deliveries d JOIN webhook_events ev ON ev.seq = d.event_seq
+WHERE d.endpoint_id = $1 AND d.status = 'pending' AND d.next_attempt_at <= now() AND d.id <> ALL($3::bigint[])
+AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = d.endpoint_id
+	AND p.ordering_key = d.ordering_key AND p.status = 'pending' AND p.id < d.id)
+ORDER BY d.id LIMIT $2`
 
-func (d *Dispatcher) claim(ctx context.Context, endpointID string) ([]claimed, error) {
-	lease := d.cfg.Timeout + 30*time.Second
+func (d *Dispatcher) claim(ctx context.Context, st *statements, endpointID string, most int, flying []int64) ([]claimed, error) {
 	var out []claimed
-	if err := d.db.SelectContext(ctx, &out, claimSQL, endpointID, d.cfg.InFlight, lease.Seconds()); err != nil {
+	if err := st.claim.SelectContext(ctx, &out, endpointID, most, pq.Array(flying)); err != nil {
 		return nil, fmt.Errorf("claim deliveries of webhook endpoint %s: %w", endpointID, err)
 	}
 	return out, nil
@@ -225,5 +193,5 @@ func (c Config) retryDelay(n int) time.Duration {
 		bound *= 2
 	}
 	bound = min(bound, c.RetryMaxDelay)
-	return time.Duration(rand.Int64N(int64(bound) + 1))
+	return time.Duration(mrand.Int64N(int64(bound) + 1))
 }

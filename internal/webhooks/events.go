@@ -106,7 +106,16 @@ func makeEvent(typ, saleID, key string, data any, at time.Time, what ...string) 
 
 // recordSQL writes events, skipping those recorded before, and gives each
 // new one a delivery to every endpoint that asked for its type, in the
-// events' order.
+// events' order: one statement, one round trip, in the caller's transaction.
+//
+// The deliveries are made here, in the order's transaction, though that
+// doubles the rows it writes, rather than fanned out later by the
+// dispatcher reading webhook_events behind a cursor on seq: a seq is taken
+// before its transaction commits, so a transaction that commits late puts
+// an event behind a cursor that has already passed it, and it would never
+// be sent. Telling those apart (by transaction ids and the snapshot's
+// horizon) is possible, but at least once is plain to see this way: an
+// event and its deliveries commit together or not at all.
 const recordSQL = `
 WITH ev AS (
 	INSERT INTO webhook_events (id, type, sale_id, ordering_key, body)

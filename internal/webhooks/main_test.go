@@ -14,6 +14,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/internal/testenv"
 	"github.com/foyerhq/foyer/internal/webhooks"
 )
@@ -188,13 +189,26 @@ func writeOrders(t *testing.T, db *sqlx.DB, rec *webhooks.Recorder, from, n int,
 		}
 		ids = append(ids, id)
 	}
-	if err := rec.OrdersWritten(t.Context(), tx, ids); err != nil {
+	if err := rec.OrdersWritten(t.Context(), tx, ordersOf(t, tx, ids)); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	return ids
+}
+
+// ordersOf reads orders as the workers hand them to the recorder.
+func ordersOf(t testing.TB, tx *sqlx.Tx, ids []int64) []orderstream.Order {
+	t.Helper()
+	var out []orderstream.Order
+	if err := tx.Select(&out, `SELECT o.id, o.sale_id, o.reservation_id, o.transaction_id, o.shopper_id,
+		coalesce(o.customer_id, '') AS customer_id, o.quantity, o.price_cents, s.currency, o.status,
+		coalesce(o.shop_order_ref, '') AS shop_order_ref
+		FROM orders o JOIN sales s ON s.id = o.sale_id WHERE o.id = ANY($1) ORDER BY o.id`, pq.Array(ids)); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // settle marks orders paid (or cancelled) as the settler does, recording
@@ -206,7 +220,7 @@ func settle(t *testing.T, db *sqlx.DB, rec *webhooks.Recorder, ids []int64, stat
 	if _, err := tx.Exec(`UPDATE orders SET status = $2 WHERE id = ANY($1)`, pq.Array(ids), status); err != nil {
 		t.Fatal(err)
 	}
-	if err := rec.OrdersSettled(t.Context(), tx, ids); err != nil {
+	if err := rec.OrdersSettled(t.Context(), tx, ordersOf(t, tx, ids)); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -40,13 +40,28 @@ func (d *Dispatcher) Prune(ctx context.Context) (deliveries, events int64, err e
 			}
 		}
 	}
-	// Deliveries' ids grow with their age: the oldest are first by id.
-	if deliveries, err = batches("deliveries", `DELETE FROM webhook_deliveries WHERE id IN (
-		SELECT id FROM webhook_deliveries WHERE status <> 'pending' AND created_at < $1 ORDER BY id LIMIT $2)`); err != nil {
+	// Deliveries' ids grow with their age, so the old ones are those below
+	// the first young one: found once, it bounds every batch's scan (else,
+	// with nothing old to prune, each prune walked the whole table). A row a
+	// little out of order is pruned next time. Each batch names its rows
+	// with = ANY(ARRAY(...)): with IN (...) the planner hashed them and
+	// scanned the whole table per batch (51 ms at 208,000 rows).
+	var young sql.NullInt64
+	if err := d.db.GetContext(ctx, &young, `SELECT min(id) FROM webhook_deliveries WHERE created_at >= $1`,
+		cutoff); err != nil {
+		return 0, 0, fmt.Errorf("prune webhook deliveries: %w", err)
+	}
+	if !young.Valid {
+		young.Int64 = 1<<63 - 1
+	}
+	if deliveries, err = batches("deliveries", `DELETE FROM webhook_deliveries WHERE id = ANY(ARRAY(
+		SELECT id FROM webhook_deliveries WHERE status <> 'pending' AND created_at < $1 AND id < $3
+		ORDER BY id LIMIT $2))`, young.Int64); err != nil {
 		return deliveries, 0, err
 	}
 	// Events below the oldest event any delivery still names are named by
-	// none (one scan per prune, not one per event).
+	// none (an index lookup, webhook_deliveries_event, which also serves the
+	// foreign key's check of each deleted event: without it, 4 s per 1,000).
 	var floor sql.NullInt64
 	if err := d.db.GetContext(ctx, &floor, `SELECT min(event_seq) FROM webhook_deliveries`); err != nil {
 		return deliveries, 0, fmt.Errorf("prune webhook events: %w", err)
@@ -54,8 +69,8 @@ func (d *Dispatcher) Prune(ctx context.Context) (deliveries, events int64, err e
 	if !floor.Valid {
 		floor.Int64 = 1<<63 - 1
 	}
-	events, err = batches("events", `DELETE FROM webhook_events WHERE seq IN (
-		SELECT seq FROM webhook_events WHERE created_at < $1 AND seq < $3 ORDER BY seq LIMIT $2)`, floor.Int64)
+	events, err = batches("events", `DELETE FROM webhook_events WHERE seq = ANY(ARRAY(
+		SELECT seq FROM webhook_events WHERE created_at < $1 AND seq < $3 ORDER BY seq LIMIT $2))`, floor.Int64)
 	return deliveries, events, err
 }
 

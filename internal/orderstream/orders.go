@@ -1,0 +1,21 @@
+package orderstream
+
+// Order is an order as the order workers just wrote or settled it, handed
+// to whoever records what became of it in the same transaction (the
+// workers' OrderEvents hook), so that nothing reads the rows back.
+type Order struct {
+	ID            int64  `db:"id"`
+	SaleID        string `db:"sale_id"`
+	ReservationID string `db:"reservation_id"`
+	TransactionID string `db:"transaction_id"`
+	ShopperID     string `db:"shopper_id"`
+	// CustomerID is the shop's customer id; empty for an anonymous shopper.
+	CustomerID string `db:"customer_id"`
+	Quantity   int    `db:"quantity"`
+	PriceCents int64  `db:"price_cents"` // per unit
+	Currency   string `db:"currency"`    // the sale's
+	Status     string `db:"status"`
+	// ShopOrderRef is the shop's order reference of a redeemed
+	// reservation; empty otherwise.
+	ShopOrderRef string `db:"shop_order_ref"`
+}
