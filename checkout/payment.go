@@ -52,6 +52,9 @@ type Charge struct {
 	ReservationID string `json:"reservation_id"`
 	AmountCents   int64  `json:"amount_cents"`
 	Currency      string `json:"currency"`
+	// TransactionID is the order's transaction id, for the provider's
+	// records (Stripe's metadata); empty when the confirmation had none.
+	TransactionID string `json:"transaction_id,omitempty"`
 }
 
 // Sign returns the signature header value of a webhook body sent at.

@@ -106,7 +106,7 @@ func (w *OrderWriter) Handle(msg *message.Message) error {
 		if o.Status == OrderPendingPayment {
 			// Asked again on a redelivery: providers charge an order once.
 			charge := checkout.Charge{OrderID: o.ID, SaleID: c.SaleID, ReservationID: c.ReservationID,
-				AmountCents: c.PriceCents * int64(c.Quantity), Currency: c.Currency}
+				AmountCents: c.PriceCents * int64(c.Quantity), Currency: c.Currency, TransactionID: c.Txn}
 			if err := w.payments.Charge(ctx, charge); err != nil {
 				return fmt.Errorf("charge order %d: %w", o.ID, err)
 			}
