@@ -45,6 +45,12 @@ var (
 	ErrWebhookExpired = errors.New("webhook timestamp outside the tolerance")
 )
 
+// ErrChargeRefused means a payment provider refused a charge as invalid (an
+// amount or currency it does not take, say): asking again is refused
+// again. The order worker leaves such an order to the payment timeout,
+// which gives its unit back, instead of retrying its message for ever.
+var ErrChargeRefused = errors.New("payment provider refused the charge")
+
 // Charge asks for payment of one order.
 type Charge struct {
 	OrderID       int64  `json:"order_id"`

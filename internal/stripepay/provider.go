@@ -112,9 +112,28 @@ func (p *Provider) Charge(ctx context.Context, c checkout.Charge) error {
 	params.Metadata = meta
 	params.SetIdempotencyKey(c.ReservationID)
 	if _, err := p.sc.V1PaymentIntents.Create(ctx, params); err != nil {
+		if refused(err) {
+			err = fmt.Errorf("%w: %w", checkout.ErrChargeRefused, err)
+		}
 		return fmt.Errorf("create the Stripe payment of order %d: %w", c.OrderID, err)
 	}
 	return nil
+}
+
+// refused reports whether Stripe refused a request for what it asks (400
+// invalid, 402 declined, 404 unknown), which asking again cannot change. A
+// bad key (401), a conflict (409), a rate limit (429), Stripe's own failure
+// (5xx) or no answer may pass, and are retried.
+func refused(err error) bool {
+	var se *stripe.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.HTTPStatusCode {
+	case http.StatusBadRequest, http.StatusPaymentRequired, http.StatusNotFound:
+		return true
+	}
+	return false
 }
 
 // Status says what became of an order's payment at Stripe, found by its

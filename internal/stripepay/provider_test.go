@@ -162,3 +162,13 @@ func TestRefundPaymentRefundsThePaymentIntentOnce(t *testing.T) {
 		t.Fatalf("sent %+v; want POST /v1/refunds for pi_late keyed refund-pi_late, answered 200", got)
 	}
 }
+
+func TestAChargeStripeRefusesAsInvalidIsNotRetried(t *testing.T) {
+	p, _ := newProvider(t)
+	// stripe-mock checks requests against Stripe's spec, which wants a
+	// currency: without one the request is invalid (400), for good.
+	err := p.Charge(t.Context(), checkout.Charge{OrderID: 7, SaleID: "s", ReservationID: "r_bad", AmountCents: 100})
+	if !errors.Is(err, checkout.ErrChargeRefused) {
+		t.Fatalf("Charge = %v, want ErrChargeRefused", err)
+	}
+}
