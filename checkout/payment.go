@@ -51,6 +51,11 @@ var (
 // which gives its unit back, instead of retrying its message for ever.
 var ErrChargeRefused = errors.New("payment provider refused the charge")
 
+// ErrRefundRefused means a payment provider will not refund the payment
+// named (it did not succeed, or it is not the provider's): asking again
+// changes nothing, so the settler sets the result aside for an operator.
+var ErrRefundRefused = errors.New("payment provider refused the refund")
+
 // Charge asks for payment of one order.
 type Charge struct {
 	OrderID       int64  `json:"order_id"`
@@ -104,6 +109,9 @@ func VerifyWebhook(secret, body []byte, header string, now time.Time) (orderstre
 		return orderstream.PaymentResult{}, fmt.Errorf("webhook for order %d: sale %q, reservation %q, status %q: not a payment result",
 			r.OrderID, r.SaleID, r.ReservationID, r.Status)
 	}
+	// A payment to refund is named only by a provider's own webhook, whose
+	// signature is the provider's: never by this one.
+	r.PaymentRef = ""
 	return r, nil
 }
 

@@ -242,3 +242,36 @@ func TestTheStripeWebhookRouteIsThereOnlyWhenStripeTakesTheMoney(t *testing.T) {
 		t.Errorf("with the test provider: %d, want 404", status)
 	}
 }
+
+// TestAStripePaymentThatSucceedsAfterItsOrderWasCancelledIsRefunded: the
+// order was cancelled (its unit back in the sale) when the success comes;
+// the settler refunds the PaymentIntent Stripe's event named, once, and the
+// order and the stock stay as they were.
+func TestAStripePaymentThatSucceedsAfterItsOrderWasCancelledIsRefunded(t *testing.T) {
+	sys, calls := startStripeSystem(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	saleID, in, meta := stripeOrder(t, ctx, sys, calls)
+	if status, _ := sys.postStripeEvent(t, testStripeWebhookSecret, "evt_failed", "payment_intent.payment_failed", meta, time.Now()); status != http.StatusOK {
+		t.Fatalf("payment_failed: %d", status)
+	}
+	orderStatus(t, ctx, in, "cancelled")
+	before := sys.snapshot(t, saleID)
+	if status, got := sys.postStripeEvent(t, testStripeWebhookSecret, "evt_late", "payment_intent.succeeded", meta, time.Now()); status != http.StatusOK || got != "accepted" {
+		t.Fatalf("late success: %d %s", status, got)
+	}
+	select {
+	case c := <-calls:
+		intent := "pi_" + meta["order_id"]
+		if c.method != http.MethodPost || c.path != "/v1/refunds" || c.form.Get("payment_intent") != intent ||
+			c.idempotencyKey != "refund-"+intent || c.status != http.StatusOK {
+			t.Fatalf("sent %+v; want a refund of %s keyed refund-%s, answered 200", c, intent, intent)
+		}
+	case <-ctx.Done():
+		t.Fatal("the late payment was never refunded")
+	}
+	sys.assertUnchanged(t, saleID, before, "a late success")
+	if available, sold, pgSold, status := sys.stockAfter(t, saleID); available != 1 || sold != 0 || pgSold != 0 || status != "cancelled" {
+		t.Errorf("after the refund: available %d, sold %d, postgres sold %d, order %s", available, sold, pgSold, status)
+	}
+}

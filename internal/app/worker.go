@@ -48,6 +48,9 @@ func NewWorker(ctx context.Context, cfg Config, log *slog.Logger) (*Worker, erro
 	writer := worker.NewOrderWriter(w.db, rooms, w.payments, log)
 	settler := worker.NewPaymentSettler(w.db, rooms, rooms, w.payments, log)
 	settler.Timeout = cfg.PaymentTimeout
+	if refunds, ok := w.payments.(worker.LateRefunder); ok {
+		settler.Refunds = refunds // Stripe's: a payment that succeeds after its order was cancelled is refunded
+	}
 	// The shop's webhooks: order events recorded in the order workers'
 	// transactions, sale events read from the sales' streams, and every
 	// delivery sent from here, endpoint by endpoint.

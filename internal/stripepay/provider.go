@@ -103,11 +103,13 @@ func (p *Provider) Charge(ctx context.Context, c checkout.Charge) error {
 		meta[metaTransaction] = c.TransactionID
 	}
 	params := &stripe.PaymentIntentCreateParams{
-		Amount:   stripe.Int64(c.AmountCents),
-		Currency: stripe.String(strings.ToLower(c.Currency)),
+		Amount: stripe.Int64(c.AmountCents),
 		// The shopper page's Payment Element offers what the account enables.
 		AutomaticPaymentMethods: &stripe.PaymentIntentCreateAutomaticPaymentMethodsParams{Enabled: stripe.Bool(true)},
 		Description:             stripe.String(fmt.Sprintf("Foyer order %d (sale %s)", c.OrderID, c.SaleID)),
+	}
+	if c.Currency != "" { // none: Stripe refuses the request, as it must
+		params.Currency = stripe.String(strings.ToLower(c.Currency))
 	}
 	params.Metadata = meta
 	params.SetIdempotencyKey(c.ReservationID)
@@ -206,15 +208,27 @@ func (p *Provider) Refund(ctx context.Context, orderID int64) error {
 }
 
 // RefundPayment refunds one PaymentIntent in full, with the PaymentIntent's
-// id in the idempotency key, so that asking twice refunds once. orderID
-// (0: none) goes in the refund's metadata.
+// id in the idempotency key, so that asking twice refunds once; one refunded
+// already is done. orderID (0: none) goes in the refund's metadata. A
+// PaymentIntent Stripe will not refund (not succeeded, not the account's)
+// is checkout.ErrRefundRefused. The settler calls it for a payment that
+// succeeded after its order was cancelled (worker.LateRefunder), with the
+// PaymentIntent id Stripe's signed event named.
 func (p *Provider) RefundPayment(ctx context.Context, intentID string, orderID int64) error {
 	params := &stripe.RefundCreateParams{PaymentIntent: stripe.String(intentID)}
 	if orderID > 0 {
 		params.Metadata = map[string]string{metaOrder: strconv.FormatInt(orderID, 10)}
 	}
 	params.SetIdempotencyKey("refund-" + intentID)
-	if _, err := p.sc.V1Refunds.Create(ctx, params); err != nil {
+	_, err := p.sc.V1Refunds.Create(ctx, params)
+	var se *stripe.Error
+	switch {
+	case errors.As(err, &se) && se.Code == stripe.ErrorCodeChargeAlreadyRefunded:
+		return nil // asked again past the idempotency key's 24 hours: done already
+	case refused(err):
+		err = fmt.Errorf("%w: %w", checkout.ErrRefundRefused, err)
+	}
+	if err != nil {
 		return fmt.Errorf("refund Stripe payment %s of order %d: %w", intentID, orderID, err)
 	}
 	return nil

@@ -88,7 +88,7 @@ func (w *Webhooks) Verify(body []byte, headers http.Header) (Event, error) {
 		return out, nil
 	}
 	out.Result = &orderstream.PaymentResult{OrderID: orderID, SaleID: pi.Metadata[metaSale],
-		ReservationID: pi.Metadata[metaReservation], Status: status}
+		ReservationID: pi.Metadata[metaReservation], Status: status, PaymentRef: pi.ID}
 	return out, nil
 }
 

@@ -44,7 +44,8 @@ func TestPaymentIntentEventsBecomeTheirOrdersResults(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", typ, err)
 		}
-		wantResult := orderstream.PaymentResult{OrderID: 42, SaleID: "s_drop", ReservationID: "r_abc", Status: want}
+		wantResult := orderstream.PaymentResult{OrderID: 42, SaleID: "s_drop", ReservationID: "r_abc", Status: want,
+			PaymentRef: "pi_evt_1"}
 		if ev.ID != "evt_1" || ev.Type != typ || ev.Result == nil || *ev.Result != wantResult {
 			t.Errorf("%s read as %+v (result %+v), want %+v", typ, ev, ev.Result, wantResult)
 		}
