@@ -185,7 +185,9 @@ func statusOf(s stripe.PaymentIntentStatus) string {
 // Refund gives back the money of an order paid at Stripe after Foyer
 // cancelled it (its unit went back to the sale): every succeeded
 // PaymentIntent of the order is refunded in full (RefundPayment). It returns
-// ErrNoPayment when the order has no succeeded payment.
+// ErrNoPayment when the order has no succeeded payment. The settler refunds
+// by the PaymentIntent its event named instead; this finds them by the
+// order, for an operator's repair (reconciliation) where no event is at hand.
 func (p *Provider) Refund(ctx context.Context, orderID int64) error {
 	intents, err := p.intents(ctx, orderID)
 	if err != nil {

@@ -96,8 +96,8 @@ func (w *Webhooks) Verify(body []byte, headers http.Header) (Event, error) {
 // the order and gives its unit back at once, rather than holding it while
 // the shopper may try another card: the unit is worth more to the next
 // shopper in the queue than a second try is. A payment that succeeds after
-// all is a late success: it changes nothing here, and Provider.Refund gives
-// the money back (docs/payments.md).
+// all is a late success: the order stays cancelled, and the settler refunds
+// the PaymentIntent the event names (worker.LateRefunder, docs/payments.md).
 var outcomes = map[stripe.EventType]string{
 	stripe.EventTypePaymentIntentSucceeded:     checkout.PaymentPaid,
 	stripe.EventTypePaymentIntentPaymentFailed: checkout.PaymentFailed,
