@@ -1,16 +1,27 @@
 # Foyer's two commands: `make run` and `make test`. Both install the servers
 # they need (redis-server, postgresql; chromium for the browser tests) from
 # Debian's packages when missing, and start throwaway ones on loopback.
+# `make shop`, beside a `make run`, starts the example shop of its shop demo.
 
 GO ?= go
 # Packages whose state is shared between goroutines all run under -race;
 # the race detector is on for the whole suite.
 TEST_FLAGS ?= -race -count=1 -timeout 14m
+# Where `foyer dev` keeps its throwaway servers and writes shop.env, the
+# example shop's settings (its key and secrets: mode 0600, git ignores it).
+FOYER_DATA_DIR ?= .data
 
-.PHONY: run test bench fuzz vet provision provision-browser build clean
+.PHONY: run shop test bench fuzz vet provision provision-browser build clean
 
 run: provision
 	$(GO) run ./cmd/foyer dev
+
+# The example shop (examples/shop) wired to the Foyer of a running
+# `make run`: its key, secrets and sale come from shop.env, remade at every
+# start of `make run` (so restart the shop after it).
+shop:
+	@test -f "$(FOYER_DATA_DIR)/shop.env" || { echo "no $(FOYER_DATA_DIR)/shop.env: start Foyer with make run first (FOYER_DEMO_SHOP_URL not off)"; exit 1; }
+	set -a; . "$(FOYER_DATA_DIR)/shop.env"; set +a; $(GO) run ./examples/shop/cmd/shop
 
 # The browser tests drive Debian's chromium: test installs it too.
 test: provision-browser vet

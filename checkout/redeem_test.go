@@ -14,7 +14,8 @@ func TestARedeemWhosePublishFailsIsRelayedWithTheShopsOrderRefAndCustomer(t *tes
 		t.Fatal(err)
 	}
 	alice := s.admit(t, "alice")[0]
-	if err := s.rooms.RememberCustomer(t.Context(), saleID, "alice", "cust-1"); err != nil {
+	// As alice's join would have recorded her as the shop's customer cust-1.
+	if err := s.rdb.HSet(t.Context(), s.keys.Customers, "alice", "cust-1").Err(); err != nil {
 		t.Fatal(err)
 	}
 	s.publisher.failNext(1)

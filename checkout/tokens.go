@@ -19,6 +19,11 @@ type ReservationClaims struct {
 	// jwt.ClaimStrings would write an array.
 	Audience keyring.Audience `json:"aud,omitempty"`
 	Txn      string           `json:"txn,omitempty"` // the shopper's transaction id, for tracing
+	// Customer is the shop's own customer id when the shopper's session was
+	// made from the shop's identity token: the shop compares it with the
+	// customer signed in at its checkout before it takes any money (sub is
+	// Foyer's shopper id, which the shop cannot compute).
+	Customer string `json:"cid,omitempty"`
 }
 
 // GetAudience is the sale, for jwt's validator (WithAudience).
@@ -36,6 +41,13 @@ func NewTokens(ring *keyring.Ring) *Tokens { return &Tokens{ring: ring} }
 // Ed25519 signatures are deterministic, so any node issues the same token for
 // the same reservation.
 func (t *Tokens) Issue(saleID string, r waitingroom.Reservation) (string, error) {
+	return t.IssueFor(saleID, r, "")
+}
+
+// IssueFor is Issue for the shop's customer: the token names it (cid).
+// Every tab of one customer is one shopper of one customer, so each node
+// still signs the same token for the same reservation.
+func (t *Tokens) IssueFor(saleID string, r waitingroom.Reservation, customer string) (string, error) {
 	claims := ReservationClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer: keyring.Issuer, Subject: r.Shopper, ID: r.ID,
@@ -44,6 +56,7 @@ func (t *Tokens) Issue(saleID string, r waitingroom.Reservation) (string, error)
 		},
 		Audience: keyring.Audience(saleID),
 		Txn:      r.Txn,
+		Customer: customer,
 	}
 	return t.ring.Sign(claims)
 }

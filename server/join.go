@@ -76,7 +76,6 @@ func (ss *session) join(ctx context.Context, req joinRequest) error {
 	if err != nil || place == nil {
 		return err
 	}
-	ss.rememberCustomer(ctx)
 	ss.joined(ctx, *place)
 	return nil
 }
@@ -126,7 +125,7 @@ func (ss *session) enqueue(ctx context.Context, req joinRequest) (*waitingroom.P
 	if answered, err := ss.proveWork(ctx, req.pow); answered || err != nil {
 		return nil, err
 	}
-	pass := waitingroom.Pass{Invite: req.invite, Groups: ss.groups}
+	pass := waitingroom.Pass{Invite: req.invite, Groups: ss.groups, Customer: ss.customer}
 	place, err := ss.s.deps.Rooms.JoinWith(ctx, ss.saleID, ss.shopper, newTxn(), pass)
 	if err != nil {
 		return nil, err
@@ -193,18 +192,4 @@ func (ss *session) show(ctx context.Context, place waitingroom.Place) {
 		return
 	}
 	ss.room.Reservation(ss.shopper, res, ss.conn)
-}
-
-// rememberCustomer records the shop's customer id of a customer's session
-// with the sale, for its orders (waitingroom.Rooms.RememberCustomer): a
-// write of one field, once per join, for customers only. A failure costs
-// the order its customer id (the Orders API then shows the shopper id),
-// not the shopper its place: it is logged, not told.
-func (ss *session) rememberCustomer(ctx context.Context) {
-	if ss.customer == "" {
-		return
-	}
-	if err := ss.s.deps.Rooms.RememberCustomer(ctx, ss.saleID, ss.shopper, ss.customer); err != nil {
-		ss.s.deps.Log.Warn("remember customer", "sale", ss.saleID, "shopper", ss.shopper, "err", err)
-	}
 }

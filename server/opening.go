@@ -71,7 +71,7 @@ func (s *Server) open(c *gin.Context, ws *websocket.Conn, out *fanout.Corkable, 
 		joinRefused = s.limitJoin(ctx, clientAddr(c), shopper)
 		var releaseShopper func()
 		if arrival, releaseShopper, ok = s.arriveJoining(ctx, ws, saleID, shopper, joinRefused == nil,
-			waitingroom.Pass{Invite: o.invite, Groups: claims.Groups}); !ok {
+			waitingroom.Pass{Invite: o.invite, Groups: claims.Groups, Customer: claims.CustomerID}); !ok {
 			return nil, false
 		}
 		release = both(releaseShopper, release)
@@ -79,6 +79,7 @@ func (s *Server) open(c *gin.Context, ws *websocket.Conn, out *fanout.Corkable, 
 	}
 
 	conn := fanout.NewConn(ws, out, shopper, clientAddr(c), s.hub, s.cfg.IdleTimeout)
+	conn.SetCustomer(claims.CustomerID)
 	// What the socket is told while it opens (the welcome, the join's
 	// answer, what the room tells meanwhile) leaves together.
 	defer conn.LetOut()

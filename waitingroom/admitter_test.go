@@ -44,7 +44,7 @@ func joinMany(t *testing.T, rdb *redis.Client, saleID string, from, n int) {
 		_, err := rdb.Pipelined(context.Background(), func(p redis.Pipeliner) error {
 			for i := start; i < min(start+1000, from+n); i++ {
 				s := fmt.Sprintf("shopper-%06d", i)
-				joinScript.Run(context.Background(), p, joinScriptKeys(saleID), s, "t")
+				joinScript.Run(context.Background(), p, joinScriptKeys(saleID), append([]any{s, "t"}, passArgs(Pass{})...)...)
 			}
 			return nil
 		})

@@ -49,7 +49,8 @@ type Confirmation struct {
 	// redeemed ("" for Foyer's checkout).
 	OrderRef string `json:"order_ref,omitempty"`
 	// Customer is the shop's customer id of a shopper whose session was
-	// made from the shop's identity token (RememberCustomer), else "".
+	// made from the shop's identity token (its join recorded it from
+	// Pass.Customer), else "".
 	Customer string `json:"customer,omitempty"`
 	// Replayed is true when the request with this key digest had confirmed
 	// the reservation already, and is answered again: nothing changed.

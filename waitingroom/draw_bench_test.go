@@ -73,7 +73,7 @@ func fillPrequeue(b *testing.B, rdb *redis.Client, rooms *Rooms, saleID string, 
 	for start := 0; start < size; start += 1000 {
 		_, err := rdb.Pipelined(ctx, func(pl redis.Pipeliner) error {
 			for i := start; i < min(start+1000, size); i++ {
-				joinScript.Run(ctx, pl, keys, fmt.Sprintf("shopper-%07d", i), "t")
+				joinScript.Run(ctx, pl, keys, append([]any{fmt.Sprintf("shopper-%07d", i), "t"}, passArgs(Pass{})...)...)
 			}
 			return nil
 		})

@@ -21,6 +21,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/foyerhq/foyer/internal/csvcell"
 )
 
 // Eligibility is who may join a sale.
@@ -81,12 +83,18 @@ const (
 	MaxPassGroups = 32
 )
 
-// Pass is what a shopper shows to join an invited sale besides its shopper
-// id: the groups its session carries and the invite code it sends. A sale
-// open to everyone looks at neither.
+// Pass is what a shopper's join carries besides its shopper id: the groups
+// its session carries and the invite code it sends, which an invited sale
+// looks at (a sale open to everyone looks at neither), and the shop's
+// customer id of a session made from the shop's identity token, which the
+// join records for the customer's orders.
 type Pass struct {
 	Invite string   // an invite code, as the shopper typed it; empty: none
 	Groups []string // the shop's groups from the customer's identity token
+	// Customer is the identity token's sub (at most MaxCustomerIDLen
+	// characters, as identity.MaxCustomerIDLen); empty for an anonymous
+	// shopper.
+	Customer string
 }
 
 // ValidInvite reports whether s could be an invite code: 1 to MaxInviteLen
@@ -118,14 +126,15 @@ func inviteDigest(code string) []byte {
 func newInviteCode() string { return rand.Text() }
 
 // passArgs are the ARGV join.lua takes after the shopper and transaction:
-// the invite's digest (hex; empty for none), then the session's groups.
+// the customer id (empty for none), the invite's digest (hex; empty for
+// none), then the session's groups.
 func passArgs(pass Pass) []any {
-	args := make([]any, 0, 1+min(len(pass.Groups), MaxPassGroups))
+	args := make([]any, 0, 2+min(len(pass.Groups), MaxPassGroups))
 	digest := ""
 	if pass.Invite != "" {
 		digest = hex.EncodeToString(inviteDigest(pass.Invite))
 	}
-	args = append(args, digest)
+	args = append(args, pass.Customer, digest)
 	for _, g := range pass.Groups[:min(len(pass.Groups), MaxPassGroups)] {
 		args = append(args, g)
 	}
@@ -136,8 +145,10 @@ func passArgs(pass Pass) []any {
 // first and only column, with an optional header customer_id. A customer
 // listed twice is listed once, and a UTF-8 byte order mark at the start (a
 // spreadsheet's export) is skipped (a shop's export may repeat one); dupes says
-// how many rows were dropped so. Every other problem refuses the whole list,
-// wrapped in ErrInvitationsInvalid, naming the first bad row.
+// how many rows were dropped so. A ' before =, +, - or @ goes (csvcell), so
+// a list downloaded from InviteesCSV reads back as it was. Every other
+// problem refuses the whole list, wrapped in ErrInvitationsInvalid, naming
+// the first bad row.
 func ParseInvitees(r io.Reader) (ids []string, dupes int, err error) {
 	br := bufio.NewReader(r)
 	if bom, _ := br.Peek(3); string(bom) == "\ufeff" {
@@ -155,7 +166,7 @@ func ParseInvitees(r io.Reader) (ids []string, dupes int, err error) {
 		if err != nil {
 			return nil, 0, fmt.Errorf("%w: row %d is not one CSV field: %v", ErrInvitationsInvalid, row, err)
 		}
-		id := rec[0]
+		id := csvcell.Restore(rec[0])
 		if row == 1 && id == "customer_id" {
 			continue
 		}
@@ -192,13 +203,14 @@ func customerIDProblem(id string) string {
 	return ""
 }
 
-// InviteesCSV writes an invitee list as ParseInvitees reads it.
+// InviteesCSV writes an invitee list as ParseInvitees reads it, each id
+// defused (csvcell): a shop's customer id may start as a formula does.
 func InviteesCSV(ids []string) []byte {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
 	_ = w.Write([]string{"customer_id"}) // a bytes.Buffer does not fail
 	for _, id := range ids {
-		_ = w.Write([]string{id})
+		_ = w.Write([]string{csvcell.Defuse(id)})
 	}
 	w.Flush()
 	return b.Bytes()

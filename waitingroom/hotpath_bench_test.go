@@ -239,7 +239,7 @@ func joinAll(b *testing.B, rdb *redis.Client, saleID string, n int) {
 	for start := 0; start < n; start += 1000 {
 		_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i := start; i < min(start+1000, n); i++ {
-				joinScript.EvalSha(ctx, p, keys, fmt.Sprintf("shopper-%07d", i), "t_"+strings.ToLower(rand.Text()))
+				joinScript.EvalSha(ctx, p, keys, append([]any{fmt.Sprintf("shopper-%07d", i), "t_" + strings.ToLower(rand.Text())}, passArgs(Pass{})...)...)
 			}
 			return nil
 		})

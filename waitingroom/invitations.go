@@ -23,10 +23,16 @@ import (
 //
 // Each change is one operator action: it locks the sale as every action
 // does, writes Postgres and its audit row in one transaction, stages the
-// Redis copy beside the live one, commits, then swaps the copy in with one
-// RENAME. A refused change touches neither; a change whose swap fails after
-// the commit says so, and sending it again puts it in force (the same list,
-// the same result).
+// Redis copy under a key of its own (stage.go), swaps it in while it still
+// holds the lock, then commits; a swap or commit that fails makes Redis
+// Postgres's again (restoreInvitations, putBack).
+// Changes and restores of one sale thus put their lists in force in the
+// order they commit, so the live set is the last committed list. A refused
+// change touches neither. A process that dies between its swap and its
+// commit leaves Redis with a list Postgres does not have, until a gateway
+// start (or foyer reconcile --repair) restores Redis from Postgres, the
+// system of record; one that dies after its commit leaves only a copy that
+// expires.
 
 // ReplaceInvitees makes ids the sale's whole invitee list (ParseInvitees
 // reads one), replacing the one it had. The sale's eligibility must be
@@ -46,16 +52,16 @@ func (o *Operator) ReplaceInvitees(ctx context.Context, saleID string, ids []str
 		shoppers[i] = o.CustomerShopper(id)
 	}
 	detail := map[string]int{"invitees": len(ids)}
-	return o.changeInvitations(ctx, saleID, "invitees", actor, detail, func(ctx context.Context, tx *sqlx.Tx) (string, error) {
+	return o.changeInvitations(ctx, saleID, "invitees", actor, detail, func(ctx context.Context, tx *sqlx.Tx) (staged, error) {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sale_invitees WHERE sale_id = $1`, saleID); err != nil {
-			return "", fmt.Errorf("clear invitees of sale %s: %w", saleID, err)
+			return staged{}, fmt.Errorf("clear invitees of sale %s: %w", saleID, err)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO sale_invitees (sale_id, position, customer_id)
 			SELECT $1, t.ord, t.id FROM unnest($2::text[]) WITH ORDINALITY AS t(id, ord)`, saleID, pq.Array(ids))
 		if err != nil {
-			return "", fmt.Errorf("store invitees of sale %s: %w", saleID, err)
+			return staged{}, fmt.Errorf("store invitees of sale %s: %w", saleID, err)
 		}
-		return Keys(saleID).Invited, o.rooms.stage(ctx, Keys(saleID).Invited, shoppers)
+		return o.rooms.stage(ctx, Keys(saleID).Invited, shoppers)
 	})
 }
 
@@ -66,16 +72,16 @@ func (o *Operator) SetGroups(ctx context.Context, saleID string, groups []string
 		return err
 	}
 	detail := map[string][]string{"groups": groups}
-	return o.changeInvitations(ctx, saleID, "groups", actor, detail, func(ctx context.Context, tx *sqlx.Tx) (string, error) {
+	return o.changeInvitations(ctx, saleID, "groups", actor, detail, func(ctx context.Context, tx *sqlx.Tx) (staged, error) {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sale_groups WHERE sale_id = $1`, saleID); err != nil {
-			return "", fmt.Errorf("clear groups of sale %s: %w", saleID, err)
+			return staged{}, fmt.Errorf("clear groups of sale %s: %w", saleID, err)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO sale_groups (sale_id, name) SELECT $1, unnest($2::text[])`,
 			saleID, pq.Array(groups))
 		if err != nil {
-			return "", fmt.Errorf("store groups of sale %s: %w", saleID, err)
+			return staged{}, fmt.Errorf("store groups of sale %s: %w", saleID, err)
 		}
-		return Keys(saleID).Groups, o.rooms.stage(ctx, Keys(saleID).Groups, groups)
+		return o.rooms.stage(ctx, Keys(saleID).Groups, groups)
 	})
 }
 
@@ -95,26 +101,26 @@ func (o *Operator) NewInviteCodes(ctx context.Context, saleID string, n int, act
 	}
 	k := Keys(saleID)
 	added := false
-	err := o.changeInvitations(ctx, saleID, "invite_codes", actor, map[string]int{"count": n}, func(ctx context.Context, tx *sqlx.Tx) (string, error) {
+	err := o.changeInvitations(ctx, saleID, "invite_codes", actor, map[string]int{"count": n}, func(ctx context.Context, tx *sqlx.Tx) (staged, error) {
 		var have int
 		if err := tx.GetContext(ctx, &have, `SELECT count(*) FROM sale_invite_codes WHERE sale_id = $1`, saleID); err != nil {
-			return "", fmt.Errorf("count invite codes of sale %s: %w", saleID, err)
+			return staged{}, fmt.Errorf("count invite codes of sale %s: %w", saleID, err)
 		}
 		if have+n > MaxInviteCodes {
-			return "", fmt.Errorf("%w: a sale may have at most %d invite codes; it has %d", ErrInvitationsInvalid, MaxInviteCodes, have)
+			return staged{}, fmt.Errorf("%w: a sale may have at most %d invite codes; it has %d", ErrInvitationsInvalid, MaxInviteCodes, have)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO sale_invite_codes (sale_id, digest) SELECT $1, unnest($2::bytea[])`,
 			saleID, pq.Array(digests))
 		if err != nil {
-			return "", fmt.Errorf("store invite codes of sale %s: %w", saleID, err)
+			return staged{}, fmt.Errorf("store invite codes of sale %s: %w", saleID, err)
 		}
 		// Straight into the live hash: nobody knows these codes until they
 		// are returned, after the commit.
 		if err := o.rooms.rdb.HSet(ctx, k.Invites, fields...).Err(); err != nil {
-			return "", fmt.Errorf("add invite codes of sale %s: %w", saleID, err)
+			return staged{}, fmt.Errorf("add invite codes of sale %s: %w", saleID, err)
 		}
 		added = true
-		return "", nil
+		return staged{}, nil
 	})
 	if err != nil {
 		if added { // best effort: codes nobody was told let nobody in
@@ -184,10 +190,10 @@ func (o *Operator) InvitationsOf(ctx context.Context, saleID string) (Invitation
 
 // changeInvitations runs one change of a sale's invitations as one operator
 // action (see the top of this file): change writes Postgres inside tx and
-// stages its Redis copy, returning the live key the copy replaces ("" when
-// it wrote Redis itself).
+// stages its Redis copy (the zero staged when it wrote Redis itself), which
+// is swapped in before the commit, under the sale's lock.
 func (o *Operator) changeInvitations(ctx context.Context, saleID, action, actor string, detail any,
-	change func(ctx context.Context, tx *sqlx.Tx) (live string, err error)) error {
+	change func(ctx context.Context, tx *sqlx.Tx) (staged, error)) error {
 	if why := textProblem(actor, maxActorLen); why != "" {
 		return fmt.Errorf("%w: actor %s", ErrInvalidSale, why)
 	}
@@ -206,75 +212,56 @@ func (o *Operator) changeInvitations(ctx context.Context, saleID, action, actor 
 		return fmt.Errorf("%w: sale %s admits everyone; invitations are for a sale whose eligibility is invited",
 			ErrInvitationsInvalid, saleID)
 	}
-	live, err := change(pgctx, tx)
+	next, err := change(pgctx, tx)
 	if err != nil {
-		o.rooms.unstage(pgctx, live)
+		o.rooms.unstage(pgctx, next)
 		return err
 	}
 	body, err := json.Marshal(detail)
 	if err != nil {
+		o.rooms.unstage(pgctx, next)
 		return fmt.Errorf("%s of sale %s: %w", action, saleID, err)
 	}
 	if _, err := o.catalog.recordIn(pgctx, tx, saleID, action, actor, body); err != nil {
-		o.rooms.unstage(pgctx, live)
+		o.rooms.unstage(pgctx, next)
+		return err
+	}
+	sw, err := o.rooms.swapIn(pgctx, next)
+	if err != nil {
+		// The swap may have run with its reply lost: Redis is made
+		// Postgres's again, which this change left as it was.
+		o.rooms.unstage(pgctx, next)
+		tx.Rollback() //nolint:errcheck // the change is abandoned
+		err = fmt.Errorf("%s of sale %s: %w", action, saleID, err)
+		if rerr := o.restoreInvitations(pgctx, saleID); rerr != nil {
+			return errors.Join(err, fmt.Errorf("redis may keep the unsaved list until the sale is restored: %w", rerr))
+		}
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		o.rooms.unstage(pgctx, live)
-		return fmt.Errorf("commit %s of sale %s: %w", action, saleID, err)
+		err = fmt.Errorf("commit %s of sale %s: %w", action, saleID, err)
+		return errors.Join(err, o.putBack(pgctx, saleID, sw))
 	}
-	if err := o.rooms.swapIn(pgctx, live); err != nil {
-		return fmt.Errorf("%s of sale %s is saved but not in force yet (send it again): %w", action, saleID, err)
-	}
+	o.rooms.drop(pgctx, sw)
 	return nil
 }
 
-// stagedSuffix names the copy of a set staged beside the live one.
-const stagedSuffix = ":next"
-
-// stageChunk bounds the members one SADD carries, so one call never holds
-// Redis for long.
-const stageChunk = 5000
-
-// stage writes members into the copy of the set live that swapIn puts in
-// force. An empty list stages nothing: swapIn then deletes the live set.
-func (r *Rooms) stage(ctx context.Context, live string, members []string) error {
-	next := live + stagedSuffix
-	if err := r.rdb.Del(ctx, next).Err(); err != nil {
-		return fmt.Errorf("stage %s: %w", live, err)
-	}
-	for chunk := range slices.Chunk(members, stageChunk) {
-		args := make([]any, len(chunk))
-		for i, m := range chunk {
-			args[i] = m
-		}
-		if err := r.rdb.SAdd(ctx, next, args...).Err(); err != nil {
-			return fmt.Errorf("stage %s: %w", live, err)
-		}
-	}
-	return nil
-}
-
-// unstage drops a staged copy that will not be swapped in (best effort: a
-// copy left over is deleted by the next stage, and read by no join).
-func (r *Rooms) unstage(ctx context.Context, live string) {
-	if live != "" {
-		r.rdb.Del(context.WithoutCancel(ctx), live+stagedSuffix)
-	}
-}
-
-// swapIn puts the staged copy of live in force in one step: a join sees the
-// old set or the new one, never a mix. No staged copy (an empty list)
-// deletes the live set.
-func (r *Rooms) swapIn(ctx context.Context, live string) error {
-	if live == "" {
+// putBack makes Redis's lists Postgres's again after a change swapped its
+// list in and then failed to commit. A failed commit may have committed all
+// the same (its answer lost), so Postgres is read again (restoreInvitations,
+// under the sale's lock), which is right either way; a Postgres out of reach
+// most likely did not commit, so then the set the swap replaced is put back.
+// It returns nil when Redis is Postgres's again.
+func (o *Operator) putBack(ctx context.Context, saleID string, sw swapped) error {
+	defer o.rooms.drop(ctx, sw)
+	rerr := o.restoreInvitations(ctx, saleID)
+	if rerr == nil {
 		return nil
 	}
-	err := r.rdb.Rename(ctx, live+stagedSuffix, live).Err()
-	if err != nil && redis.HasErrorPrefix(err, "no such key") {
-		err = r.rdb.Del(ctx, live).Err()
+	if uerr := o.rooms.undo(ctx, sw); uerr != nil {
+		return fmt.Errorf("redis keeps the uncommitted list until the sale is restored: %w", errors.Join(rerr, uerr))
 	}
-	return err
+	return nil
 }
 
 // recordInviteUses copies who used which of the sale's invite codes, and
@@ -356,12 +343,16 @@ func (o *Operator) restoreInvitations(ctx context.Context, saleID string) error 
 		shoppers[i] = o.CustomerShopper(id)
 	}
 	for live, members := range map[string][]string{k.Invited: shoppers, k.Groups: groups} {
-		if err := o.rooms.stage(ctx, live, members); err != nil {
+		next, err := o.rooms.stage(ctx, live, members)
+		if err != nil {
 			return err
 		}
-		if err := o.rooms.swapIn(ctx, live); err != nil {
+		sw, err := o.rooms.swapIn(ctx, next)
+		if err != nil {
+			o.rooms.unstage(ctx, next)
 			return fmt.Errorf("restore invitations of sale %s: %w", saleID, err)
 		}
+		o.rooms.drop(ctx, sw)
 	}
 	for chunk := range slices.Chunk(codes, stageChunk) {
 		_, err := o.rooms.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {

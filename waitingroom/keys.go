@@ -41,8 +41,9 @@ type SaleKeys struct {
 	Bought string
 	// Customers is shopper id -> the shop's own customer id, for a shopper
 	// whose session was made from the shop's identity token (at most
-	// identity.MaxCustomerIDLen characters); confirm.lua copies it into the
-	// reservation, so orders carry it.
+	// identity.MaxCustomerIDLen characters), recorded by the customer's join
+	// (join.lua); confirm.lua copies it into the reservation, so orders
+	// carry it.
 	Customers string
 	Invited   string // set: shopper ids of the customers an invited sale lists (eligibility.go)
 	Groups    string // set: the shop's groups an invited sale admits

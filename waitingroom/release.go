@@ -27,14 +27,3 @@ func (r *Rooms) Release(ctx context.Context, saleID, shopperID, reservationID st
 	}
 	return n == 0, nil
 }
-
-// RememberCustomer records the shop's own customer id of a shopper whose
-// session was made from the shop's identity token, so that its orders
-// carry it (confirm.lua copies it into the reservation). customerID is at
-// most identity.MaxCustomerIDLen characters, as the token was checked.
-func (r *Rooms) RememberCustomer(ctx context.Context, saleID, shopperID, customerID string) error {
-	if err := r.rdb.HSet(ctx, Keys(saleID).Customers, shopperID, customerID).Err(); err != nil {
-		return fmt.Errorf("remember the customer of shopper %s in sale %s: %w", shopperID, saleID, err)
-	}
-	return nil
-}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -95,6 +96,10 @@ func joinArgs(shopperID, txn string, pass Pass) ([]any, error) {
 	if pass.Invite != "" && !ValidInvite(pass.Invite) {
 		return nil, fmt.Errorf("%w: an invite code is 1 to %d of A-Z, a-z, 0-9 and -", ErrNotEligible, MaxInviteLen)
 	}
+	if utf8.RuneCountInString(pass.Customer) > MaxCustomerIDLen || !utf8.ValidString(pass.Customer) {
+		return nil, fmt.Errorf("shopper %s: %w: its customer id is not 1 to %d characters of UTF-8",
+			shopperID, ErrInvalidShopper, MaxCustomerIDLen)
+	}
 	return append([]any{shopperID, txn}, passArgs(pass)...), nil
 }
 
@@ -112,7 +117,7 @@ func joinKeys(saleID, shopperID, txn string) ([]string, error) {
 func joinScriptKeys(saleID string) []string {
 	k := Keys(saleID)
 	return []string{k.Meta, k.Queue, k.Journeys, k.Shoppers, k.Pre, k.Presort, k.Gone, k.Flags,
-		k.Invited, k.Groups, k.Invites, k.Spent}
+		k.Invited, k.Groups, k.Invites, k.Spent, k.Customers}
 }
 
 // placeOf reads join.lua's answer.

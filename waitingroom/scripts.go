@@ -24,6 +24,7 @@ var (
 	confirmScript = script("confirm")
 	refundScript  = script("refund")
 	releaseScript = script("release")
+	swapSetScript = script("swapset")
 )
 
 //go:embed lua/*.lua

@@ -59,8 +59,9 @@ Applies the Postgres migrations to FOYER_DATABASE_URL and exits.
 	"dev": `usage: foyer dev
 
 Starts throwaway Redis and Postgres servers in FOYER_DATA_DIR (cleared first),
-a gateway, an order worker and a demo sale, and prints where to go. Ctrl-C
-stops everything.
+a gateway, an order worker, a demo sale and a second one sold through the
+example shop (FOYER_DEMO_SHOP_URL; its settings go to FOYER_DATA_DIR/shop.env,
+for make shop), and prints where to go. Ctrl-C stops everything.
 `,
 	"reconcile": `usage: foyer reconcile SALE [--repair]
 

@@ -24,50 +24,92 @@ type Order struct {
 	Ref           string // the shop's order reference, given to Foyer
 	ReservationID string
 	SaleID        string
-	CustomerID    string // the signed-in customer, if any
-	Status        string // "pending" while Foyer is asked, "paid" once redeemed
-	Events        []string
+	CustomerID    string // the signed-in customer who paid
+	// Status is "pending" while Foyer is asked, "paid" once redeemed, and
+	// "customer_mismatch" when Foyer's event says the reservation was
+	// another customer's (see checkCustomer): not to be shipped.
+	Status string
+	Events []string
+}
+
+// The order statuses.
+const (
+	statusPending  = "pending"
+	statusPaid     = "paid"
+	statusMismatch = "customer_mismatch"
+)
+
+// verify checks a reservation token against the sales this shop sells
+// (Config.SaleIDs), never against the foyer_sale the request names: that
+// one only has to agree with the token.
+func (s *Shop) verify(token, saleID string) (reservation.Reservation, error) {
+	res, err := s.verifier.Verify(token, s.cfg.SaleIDs...)
+	if err != nil {
+		return reservation.Reservation{}, err
+	}
+	if saleID != res.SaleID {
+		return reservation.Reservation{}, fmt.Errorf("%w: the link names sale %q, the token %q", reservation.ErrWrongSale, saleID, res.SaleID)
+	}
+	return res, nil
 }
 
 // checkoutPage is where Foyer sends an admitted shopper:
 // GET /checkout?foyer_token=...&foyer_sale=.... Anybody can type that URL,
-// so nothing is shown before the token is verified.
+// so nothing is shown before the token is verified. A customer who is not
+// signed in is asked to, and comes back here.
 func (s *Shop) checkoutPage(w http.ResponseWriter, r *http.Request) {
 	token, saleID := r.URL.Query().Get(tokenParam), r.URL.Query().Get(saleParam)
-	res, err := s.verifier.Verify(token, saleID)
+	res, err := s.verify(token, saleID)
 	if err != nil {
 		s.refuseToken(w, err)
 		return
 	}
 	cust, _ := s.signedIn(r)
 	s.render(w, http.StatusOK, checkoutTmpl, map[string]any{"Res": res, "Token": token, "Customer": cust.ID,
-		"Left": res.ExpiresAt.Sub(s.now()).Round(time.Second)})
+		"CSRF": cust.CSRF, "Next": r.URL.RequestURI(), "Left": res.ExpiresAt.Sub(s.now()).Round(time.Second)})
 }
 
-// pay takes the money (here: nothing) and redeems the reservation. The
-// token is verified again: the form came back from the browser.
+// pay takes the money (here: nothing) and redeems the reservation, for the
+// signed-in customer whose form it is (signedInForm). The token is verified
+// again: the form came back from the browser.
 func (s *Shop) pay(w http.ResponseWriter, r *http.Request) {
+	cust, ok := s.signedInForm(w, r)
+	if !ok {
+		return
+	}
 	token, saleID := r.PostFormValue(tokenParam), r.PostFormValue(saleParam)
-	res, err := s.verifier.Verify(token, saleID)
+	res, err := s.verify(token, saleID)
 	if err != nil {
 		s.refuseToken(w, err)
 		return
 	}
+	// Foyer names the customer whose session was admitted (cid): a link
+	// passed on to another customer is refused before any money is taken.
+	if res.CustomerID != "" && res.CustomerID != cust.ID {
+		s.render(w, http.StatusForbidden, problemTmpl, map[string]any{"Message": "This reservation is another customer's."})
+		return
+	}
 	ref := OrderRef(res.ID)
 	// The order is written before Foyer is asked: Foyer's order.paid can
-	// arrive before its answer to the redeem does, and must find it.
-	cust, _ := s.signedIn(r)
+	// arrive before its answer to the redeem does, and must find it. The
+	// first customer to pay a reservation has it: another one's click
+	// would get the first one's redeem replayed, and a page saying it paid.
 	s.mu.Lock()
 	o, paying := s.orders[res.ID], false
 	if o == nil {
-		o, paying = &Order{Ref: ref, ReservationID: res.ID, SaleID: saleID, CustomerID: cust.ID, Status: "pending"}, true
+		o, paying = &Order{Ref: ref, ReservationID: res.ID, SaleID: res.SaleID, CustomerID: cust.ID, Status: statusPending}, true
 		s.orders[res.ID] = o
 	}
+	owner := o.CustomerID
 	s.mu.Unlock()
+	if owner != cust.ID {
+		s.render(w, http.StatusForbidden, problemTmpl, map[string]any{"Message": "This reservation is another customer's."})
+		return
+	}
 	// One key per reservation, and the body is the same on every retry
 	// (the order reference comes from the reservation too): a retry after
 	// a timeout or a second click gets Foyer's first answer, replayed.
-	redeemed, err := s.foyer.Redeem(r.Context(), res.ID, "redeem-"+res.ID, saleID, token, ref)
+	redeemed, err := s.foyer.Redeem(r.Context(), res.ID, "redeem-"+res.ID, res.SaleID, token, ref)
 	if err != nil {
 		// Refused, nothing was sold: no order (unless another click of
 		// the customer's, still being answered, made it). Unanswered, it
@@ -75,7 +117,7 @@ func (s *Shop) pay(w http.ResponseWriter, r *http.Request) {
 		// order.paid says.
 		var api *APIError
 		s.mu.Lock()
-		if errors.As(err, &api) && paying && o.Status == "pending" {
+		if errors.As(err, &api) && paying && o.Status == statusPending {
 			delete(s.orders, res.ID)
 		}
 		s.mu.Unlock()
@@ -83,20 +125,25 @@ func (s *Shop) pay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	o.Status = "paid"
+	if o.Status == statusPending { // not when an early event found the reservation another customer's
+		o.Status = statusPaid
+	}
 	s.mu.Unlock()
 	s.render(w, http.StatusOK, paidTmpl, map[string]any{"Ref": ref, "Redeemed": redeemed})
 }
 
 // release gives the unit back: the customer changed their mind.
 func (s *Shop) release(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.signedInForm(w, r); !ok {
+		return
+	}
 	token, saleID := r.PostFormValue(tokenParam), r.PostFormValue(saleParam)
-	res, err := s.verifier.Verify(token, saleID)
+	res, err := s.verify(token, saleID)
 	if err != nil {
 		s.refuseToken(w, err)
 		return
 	}
-	if err := s.foyer.Release(r.Context(), res.ID, saleID, token); err != nil {
+	if err := s.foyer.Release(r.Context(), res.ID, res.SaleID, token); err != nil {
 		s.refuseFoyer(w, err)
 		return
 	}
@@ -116,7 +163,7 @@ func (s *Shop) refuseToken(w http.ResponseWriter, err error) {
 	case errors.Is(err, reservation.ErrExpired):
 		msg = "Your hold has expired; the unit went back to the queue."
 	case errors.Is(err, reservation.ErrWrongSale):
-		msg = "This reservation is for another sale."
+		msg = "This reservation is not for a sale of this shop."
 	}
 	s.render(w, http.StatusForbidden, problemTmpl, map[string]any{"Message": msg, "Detail": err.Error()})
 }

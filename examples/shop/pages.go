@@ -3,6 +3,7 @@ package shop
 import (
 	"html/template"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -13,7 +14,7 @@ var (
 	homeTmpl = page(`{{define "body"}}{{if .Customer}}
 <p>Signed in as <b>{{.Customer}}</b>.</p>
 <form method="get" action="/drop"><label>Sale id <input name="sale" required></label> <button>Join the drop</button></form>
-<form method="post" action="/logout"><button>Sign out</button></form>
+<form method="post" action="/logout"><input type="hidden" name="csrf" value="{{.CSRF}}"><button>Sign out</button></form>
 {{else}}
 <form method="post" action="/login"><label>Customer id <input name="customer_id" required maxlength="128"></label>
 <label>Groups <input name="groups" placeholder="members"></label> <button>Sign in</button></form>
@@ -46,12 +47,18 @@ async function join() {
 }
 join();
 </script>{{end}}`)
+	// checkoutTmpl asks a customer who is not signed in to sign in first,
+	// and brings them back here (next); the forms carry the session's CSRF
+	// token.
 	checkoutTmpl = page(`{{define "body"}}<h1>Checkout</h1>
 <p>One unit of sale <b>{{.Res.SaleID}}</b> is held for you{{if .Customer}}, {{.Customer}}{{end}}, for {{.Left}} more.</p>
-<form method="post" action="/checkout/pay"><input type="hidden" name="foyer_token" value="{{.Token}}">
-<input type="hidden" name="foyer_sale" value="{{.Res.SaleID}}"><button>Pay</button></form>
+{{if .Customer}}<form method="post" action="/checkout/pay"><input type="hidden" name="foyer_token" value="{{.Token}}">
+<input type="hidden" name="foyer_sale" value="{{.Res.SaleID}}"><input type="hidden" name="csrf" value="{{.CSRF}}"><button>Pay</button></form>
 <form method="post" action="/checkout/release"><input type="hidden" name="foyer_token" value="{{.Token}}">
-<input type="hidden" name="foyer_sale" value="{{.Res.SaleID}}"><button>Release the unit</button></form>{{end}}`)
+<input type="hidden" name="foyer_sale" value="{{.Res.SaleID}}"><input type="hidden" name="csrf" value="{{.CSRF}}"><button>Release the unit</button></form>
+{{else}}<p>Sign in to pay.</p>
+<form method="post" action="/login"><input type="hidden" name="next" value="{{.Next}}">
+<label>Customer id <input name="customer_id" required maxlength="128"></label> <button>Sign in</button></form>{{end}}{{end}}`)
 	paidTmpl     = page(`{{define "body"}}<h1>Thank you</h1><p>Order <b id="order-ref">{{.Ref}}</b> is paid.</p>{{end}}`)
 	releasedTmpl = page(`{{define "body"}}<h1>Released</h1><p>The unit went back to the queue.</p>{{end}}`)
 	problemTmpl  = page(`{{define "body"}}<h1>Sorry</h1><p id="problem">{{.Message}}</p><p><small>{{.Detail}}</small></p>{{end}}`)
@@ -75,7 +82,7 @@ func (s *Shop) render(w http.ResponseWriter, status int, t *template.Template, d
 
 func (s *Shop) home(w http.ResponseWriter, r *http.Request) {
 	cust, _ := s.signedIn(r)
-	s.render(w, http.StatusOK, homeTmpl, map[string]any{"Customer": cust.ID})
+	s.render(w, http.StatusOK, homeTmpl, map[string]any{"Customer": cust.ID, "CSRF": cust.CSRF})
 }
 
 func (s *Shop) drop(w http.ResponseWriter, r *http.Request) {
@@ -84,8 +91,8 @@ func (s *Shop) drop(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sale := r.URL.Query().Get("sale")
-	if !printable(sale, 128) {
-		http.Error(w, "which sale?", http.StatusBadRequest)
+	if !slices.Contains(s.cfg.SaleIDs, sale) {
+		http.Error(w, "this shop sells no such sale", http.StatusNotFound)
 		return
 	}
 	ws := "ws" + strings.TrimPrefix(s.cfg.FoyerURL, "http") // http→ws, https→wss

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +36,11 @@ type Config struct {
 	// WebhookSecret is the whsec_... secret of the shop's webhook endpoint
 	// in Foyer (SHOP_WEBHOOK_SECRET).
 	WebhookSecret string
+	// SaleIDs are the Foyer sales this shop sells, the only ones whose
+	// reservation tokens it takes (SHOP_SALE_IDS, a comma list). Required:
+	// checked against the sale in the request, the token's aud would pass
+	// with a token of any of Foyer's sales, the customer choosing which.
+	SaleIDs []string
 	// Addr is where the shop listens (ADDR). Defaults to :8081.
 	Addr string
 
@@ -55,18 +61,30 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		IdentitySecret: getenv("SHOP_IDENTITY_SECRET"), WebhookSecret: getenv("SHOP_WEBHOOK_SECRET"),
 		Addr: getenv("ADDR"),
 	}
+	for id := range strings.SplitSeq(getenv("SHOP_SALE_IDS"), ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			c.SaleIDs = append(c.SaleIDs, id)
+		}
+	}
 	if c.Addr == "" {
 		c.Addr = ":8081"
 	}
 	var missing []string
 	for name, v := range map[string]string{"FOYER_URL": c.FoyerURL, "SHOP_KEY": c.ShopKey,
-		"SHOP_IDENTITY_SECRET": c.IdentitySecret, "SHOP_WEBHOOK_SECRET": c.WebhookSecret} {
+		"SHOP_IDENTITY_SECRET": c.IdentitySecret, "SHOP_WEBHOOK_SECRET": c.WebhookSecret,
+		"SHOP_SALE_IDS": strings.Join(c.SaleIDs, ",")} {
 		if v == "" {
 			missing = append(missing, name)
 		}
 	}
 	if len(missing) > 0 {
+		slices.Sort(missing) // the map's order is random; the message is not
 		return c, fmt.Errorf("set %s", strings.Join(missing, ", "))
+	}
+	for _, id := range c.SaleIDs {
+		if !printable(id, 128) {
+			return c, fmt.Errorf("SHOP_SALE_IDS: %q is not a sale id (1 to 128 printable characters)", id)
+		}
 	}
 	if u, err := url.Parse(c.FoyerURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return c, fmt.Errorf("FOYER_URL %q is not an http(s) URL", c.FoyerURL)
@@ -95,6 +113,9 @@ type Shop struct {
 // New returns the shop. It fetches Foyer's JWKS now and keeps it fresh
 // until ctx ends.
 func New(ctx context.Context, cfg Config) (*Shop, error) {
+	if len(cfg.SaleIDs) == 0 {
+		return nil, errors.New("no sale ids: the shop would take no reservation token (set SaleIDs, SHOP_SALE_IDS)")
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

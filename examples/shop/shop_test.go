@@ -11,6 +11,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -98,8 +99,19 @@ func (f *fakeFoyer) Calls() []call {
 // token signs a reservation token as Foyer does (checkout/tokens.go).
 func (f *fakeFoyer) token(t *testing.T, sale, jti string, exp time.Time) string {
 	t.Helper()
-	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, jwt.MapClaims{"iss": "foyer", "aud": sale, "sub": "c_shopper",
-		"jti": jti, "iat": time.Now().Unix(), "exp": exp.Unix()})
+	return f.customerToken(t, sale, jti, "", exp)
+}
+
+// customerToken is token for a customer's session: Foyer names the shop's
+// customer (cid) when it is not "".
+func (f *fakeFoyer) customerToken(t *testing.T, sale, jti, customer string, exp time.Time) string {
+	t.Helper()
+	claims := jwt.MapClaims{"iss": "foyer", "aud": sale, "sub": "c_shopper",
+		"jti": jti, "iat": time.Now().Unix(), "exp": exp.Unix()}
+	if customer != "" {
+		claims["cid"] = customer
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
 	tok.Header["kid"] = f.kid
 	s, err := tok.SignedString(f.key)
 	if err != nil {
@@ -113,7 +125,8 @@ func startShop(t *testing.T, f *fakeFoyer, options ...func(*shop.Config)) (*shop
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	cfg := shop.Config{FoyerURL: f.URL, ShopKey: testShopKey, IdentitySecret: testIdentitySecret, WebhookSecret: testWebhookSecret}
+	cfg := shop.Config{FoyerURL: f.URL, ShopKey: testShopKey, IdentitySecret: testIdentitySecret, WebhookSecret: testWebhookSecret,
+		SaleIDs: []string{testSale}}
 	for _, o := range options {
 		o(&cfg)
 	}
@@ -149,12 +162,33 @@ func postForm(t *testing.T, c *http.Client, u string, form url.Values) (int, str
 	return resp.StatusCode, string(b)
 }
 
+// csrfInPage finds the CSRF token in a page's forms.
+var csrfInPage = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// signIn signs customerID in with browser and returns the session's CSRF
+// token, read from the home page's sign-out form as a browser would.
+func signIn(t *testing.T, browser *http.Client, srv *httptest.Server, customerID string) string {
+	t.Helper()
+	if status, _ := postForm(t, browser, srv.URL+"/login", url.Values{"customer_id": {customerID}}); status != http.StatusOK {
+		t.Fatalf("sign %s in: %d", customerID, status)
+	}
+	_, home := get(t, browser, srv.URL+"/")
+	m := csrfInPage.FindStringSubmatch(home)
+	if m == nil {
+		t.Fatalf("no CSRF token on the home page of a signed-in customer:\n%s", home)
+	}
+	return m[1]
+}
+
+// checkoutForm is the form the checkout page posts: the token, the sale and the CSRF token.
+func checkoutForm(token, sale, csrf string) url.Values {
+	return url.Values{"foyer_token": {token}, "foyer_sale": {sale}, "csrf": {csrf}}
+}
+
 func TestTheCheckoutVerifiesTheTokenThenRedeemsWithTheShopKeyAndOneIdempotencyKey(t *testing.T) {
 	f := newFakeFoyer(t)
 	s, srv, browser := startShop(t, f)
-	if status, _ := postForm(t, browser, srv.URL+"/login", url.Values{"customer_id": {"cust-42"}}); status != http.StatusOK {
-		t.Fatalf("sign in: %d", status)
-	}
+	signIn(t, browser, srv, "cust-42")
 	token := f.token(t, testSale, "r_1", time.Now().Add(5*time.Minute))
 	status, body := get(t, browser, srv.URL+"/checkout?"+url.Values{"foyer_token": {token}, "foyer_sale": {testSale}}.Encode())
 	if status != http.StatusOK || !strings.Contains(body, "/checkout/pay") {
@@ -163,7 +197,11 @@ func TestTheCheckoutVerifiesTheTokenThenRedeemsWithTheShopKeyAndOneIdempotencyKe
 	if len(f.Calls()) != 0 {
 		t.Fatalf("showing the checkout called Foyer: %+v", f.Calls())
 	}
-	form := url.Values{"foyer_token": {token}, "foyer_sale": {testSale}}
+	m := csrfInPage.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("the checkout's forms carry no CSRF token:\n%s", body)
+	}
+	form := checkoutForm(token, testSale, m[1])
 	for range 2 { // the second is a double click: the same request again
 		if status, body := postForm(t, browser, srv.URL+"/checkout/pay", form); status != http.StatusOK || !strings.Contains(body, shop.OrderRef("r_1")) {
 			t.Fatalf("pay: %d %s", status, body)
@@ -192,6 +230,7 @@ func TestTheCheckoutVerifiesTheTokenThenRedeemsWithTheShopKeyAndOneIdempotencyKe
 func TestTheCheckoutRefusesABadTokenAndCallsFoyerForNothing(t *testing.T) {
 	f := newFakeFoyer(t)
 	_, srv, browser := startShop(t, f)
+	csrf := signIn(t, browser, srv, "cust-42")
 	good := f.token(t, testSale, "r_1", time.Now().Add(5*time.Minute))
 	parts := strings.Split(good, ".")
 	other := newFakeFoyer(t) // another key, with the same kid
@@ -203,7 +242,7 @@ func TestTheCheckoutRefusesABadTokenAndCallsFoyerForNothing(t *testing.T) {
 		"garbage":           "not-a-token",
 	}
 	for name, tok := range cases {
-		form := url.Values{"foyer_token": {tok}, "foyer_sale": {testSale}}
+		form := checkoutForm(tok, testSale, csrf)
 		if status, _ := get(t, browser, srv.URL+"/checkout?"+form.Encode()); status != http.StatusForbidden {
 			t.Errorf("checkout with a token %s: %d, want 403", name, status)
 		}
@@ -222,8 +261,9 @@ func TestTheCheckoutRefusesABadTokenAndCallsFoyerForNothing(t *testing.T) {
 func TestReleaseGivesTheUnitBackWithTheShopKey(t *testing.T) {
 	f := newFakeFoyer(t)
 	_, srv, browser := startShop(t, f)
+	csrf := signIn(t, browser, srv, "cust-42")
 	token := f.token(t, testSale, "r_2", time.Now().Add(5*time.Minute))
-	if status, body := postForm(t, browser, srv.URL+"/checkout/release", url.Values{"foyer_token": {token}, "foyer_sale": {testSale}}); status != http.StatusOK {
+	if status, body := postForm(t, browser, srv.URL+"/checkout/release", checkoutForm(token, testSale, csrf)); status != http.StatusOK {
 		t.Fatalf("release: %d %s", status, body)
 	}
 	calls := f.Calls()
@@ -237,8 +277,9 @@ func TestARefusalFromFoyerIsShownToTheCustomer(t *testing.T) {
 	f := newFakeFoyer(t)
 	f.status, f.errCode = http.StatusConflict, "token_reused"
 	s, srv, browser := startShop(t, f)
+	csrf := signIn(t, browser, srv, "cust-42")
 	token := f.token(t, testSale, "r_3", time.Now().Add(5*time.Minute))
-	status, body := postForm(t, browser, srv.URL+"/checkout/pay", url.Values{"foyer_token": {token}, "foyer_sale": {testSale}})
+	status, body := postForm(t, browser, srv.URL+"/checkout/pay", checkoutForm(token, testSale, csrf))
 	if status != http.StatusConflict || !strings.Contains(body, "already used") {
 		t.Errorf("pay of a used reservation: %d %s", status, body)
 	}
@@ -334,11 +375,16 @@ func TestASignedInCustomerGetsAShortLivedIdentityTokenForFoyer(t *testing.T) {
 
 func TestTheShopRefusesToStartWithoutItsSettings(t *testing.T) {
 	env := map[string]string{"FOYER_URL": "http://localhost:8080", "SHOP_KEY": testShopKey,
-		"SHOP_IDENTITY_SECRET": testIdentitySecret, "SHOP_WEBHOOK_SECRET": testWebhookSecret}
-	if _, err := shop.ConfigFromEnv(func(k string) string { return env[k] }); err != nil {
+		"SHOP_IDENTITY_SECRET": testIdentitySecret, "SHOP_WEBHOOK_SECRET": testWebhookSecret,
+		"SHOP_SALE_IDS": " s_drop, s_encore ,"}
+	cfg, err := shop.ConfigFromEnv(func(k string) string { return env[k] })
+	if err != nil {
 		t.Fatalf("a full configuration is refused: %v", err)
 	}
-	for _, name := range []string{"FOYER_URL", "SHOP_KEY", "SHOP_IDENTITY_SECRET", "SHOP_WEBHOOK_SECRET"} {
+	if strings.Join(cfg.SaleIDs, "|") != "s_drop|s_encore" {
+		t.Errorf("SHOP_SALE_IDS read as %q, want s_drop and s_encore", cfg.SaleIDs)
+	}
+	for _, name := range []string{"FOYER_URL", "SHOP_KEY", "SHOP_IDENTITY_SECRET", "SHOP_WEBHOOK_SECRET", "SHOP_SALE_IDS"} {
 		without := func(k string) string {
 			if k == name {
 				return ""
@@ -358,6 +404,19 @@ func TestTheShopRefusesToStartWithoutItsSettings(t *testing.T) {
 	if _, err := shop.ConfigFromEnv(short); err == nil {
 		t.Error("a short identity secret is taken")
 	}
+	onlyCommas := func(k string) string {
+		if k == "SHOP_SALE_IDS" {
+			return " , ,"
+		}
+		return env[k]
+	}
+	if _, err := shop.ConfigFromEnv(onlyCommas); err == nil || !strings.Contains(err.Error(), "SHOP_SALE_IDS") {
+		t.Errorf("SHOP_SALE_IDS of commas only: %v", err)
+	}
+	cfg.SaleIDs = nil
+	if _, err := shop.New(context.Background(), cfg); err == nil {
+		t.Error("a shop with no sale ids was made: it would check no token's audience")
+	}
 }
 
 // TestAnOrderPaidThatArrivesBeforeTheRedeemsAnswerIsNotedOnTheOrder: Foyer's
@@ -375,9 +434,9 @@ func TestAnOrderPaidThatArrivesBeforeTheRedeemsAnswerIsNotedOnTheOrder(t *testin
 		}
 	}
 	f.mu.Unlock()
-	postForm(t, browser, srv.URL+"/login", url.Values{"customer_id": {"cust-42"}})
+	csrf := signIn(t, browser, srv, "cust-42")
 	token := f.token(t, testSale, "r_4", time.Now().Add(5*time.Minute))
-	if status, body := postForm(t, browser, srv.URL+"/checkout/pay", url.Values{"foyer_token": {token}, "foyer_sale": {testSale}}); status != http.StatusOK {
+	if status, body := postForm(t, browser, srv.URL+"/checkout/pay", checkoutForm(token, testSale, csrf)); status != http.StatusOK {
 		t.Fatalf("pay: %d %s", status, body)
 	}
 	orders := s.Orders()

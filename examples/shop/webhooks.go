@@ -66,9 +66,19 @@ func (s *Shop) record(ev Event) bool {
 // apply notes the event on the shop's order of its reservation, so the
 // order page shows what Foyer confirmed (order.paid once Foyer's worker has
 // written its order row).
+//
+// It is also where the shop learns whose reservation it sold. The token's
+// sub is Foyer's shopper id (c_ and an HMAC the shop cannot compute), so at
+// pay time the shop cannot tell whether the reservation is its signed-in
+// customer's: a customer could pay with a link another one passed on. Foyer's
+// events carry the shop's own customer_id of the reservation's shopper
+// (with a sale whose identity is required, always): an order whose
+// customer_id is not the customer who paid is set aside, customer_mismatch,
+// not shipped; a real shop cancels and refunds it.
 func (s *Shop) apply(ev Event) {
 	var d struct {
 		ReservationID string `json:"reservation_id"`
+		CustomerID    string `json:"customer_id"`
 		Status        string `json:"status"`
 		ShopOrderRef  string `json:"shop_order_ref"`
 	}
@@ -79,8 +89,12 @@ func (s *Shop) apply(ev Event) {
 	defer s.mu.Unlock()
 	if o := s.orders[d.ReservationID]; o != nil {
 		o.Events = append(o.Events, ev.Type)
-		if ev.Type == "order.paid" {
-			o.Status = "paid" // also when the redeem's answer was lost
+		switch {
+		case o.Status == statusMismatch:
+		case d.CustomerID != "" && d.CustomerID != o.CustomerID:
+			o.Status = statusMismatch
+		case ev.Type == "order.paid":
+			o.Status = statusPaid // also when the redeem's answer was lost
 		}
 	}
 }

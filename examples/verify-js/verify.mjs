@@ -69,7 +69,11 @@ export async function verifyReservationToken(token, { jwksUrl, saleId, now = Dat
   if (typeof claims.exp !== "number") throw new Error("no exp");
   if (claims.exp + LEEWAY_S <= now / 1000) throw new Error("token expired");
   if (!claims.jti || !claims.sub) throw new Error("no reservation (jti) or shopper (sub)");
-  return { id: claims.jti, sale_id: saleId, shopper_id: claims.sub, expires_at: new Date(claims.exp * 1000).toISOString() };
+  return {
+    id: claims.jti, sale_id: saleId, shopper_id: claims.sub,
+    customer_id: claims.cid ?? "", // the shop's own customer id, for a customer's session
+    expires_at: new Date(claims.exp * 1000).toISOString(),
+  };
 }
 
 // Run as a program: node verify.mjs <jwks-url> <sale-id> <token>

@@ -170,6 +170,11 @@ type Config struct {
 	DataDir string `env:"FOYER_DATA_DIR" envDefault:".data"`
 	// DemoSale makes `foyer dev` create a demo sale at start.
 	DemoSale bool `env:"FOYER_DEMO_SALE" envDefault:"true"`
+	// DemoShopURL is where `foyer dev` expects the example shop
+	// (examples/shop, `make shop`): with the demo sale it sets up a second
+	// sale sold through that shop, and writes the shop's environment to
+	// FOYER_DATA_DIR/shop.env. "off": no shop demo.
+	DemoShopURL string `env:"FOYER_DEMO_SHOP_URL" envDefault:"http://localhost:8081"`
 }
 
 // LoadConfig reads the configuration from an environment given as a map, so

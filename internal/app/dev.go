@@ -23,12 +23,19 @@ const DemoOpensIn = time.Minute
 
 // Dev runs the whole system in one process for trying Foyer out: throwaway
 // Redis (AOF on) and Postgres servers in cfg.DataDir, a gateway, an order
-// worker, and a demo sale. It prints where to go, and stops everything it
-// started when ctx ends.
+// worker, a demo sale, and a second one sold through the example shop
+// (devshop.go), whose environment it writes to cfg.DataDir/ShopEnvFile. It
+// prints where to go, and stops everything it started when ctx ends.
 func Dev(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error {
 	dir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
 		return fmt.Errorf("data folder: %w", err)
+	}
+	// Before anything starts: the shop demo changes the gateway's and the
+	// worker's settings.
+	shop, err := newDevShop(&cfg)
+	if err != nil {
+		return err
 	}
 	// Throwaway: every run starts from nothing.
 	if err := os.RemoveAll(dir); err != nil {
@@ -78,7 +85,17 @@ func Dev(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 		}
 		saleID = sale.ID
 	}
+	shopSaleID := ""
+	if shop != nil {
+		if shopSaleID, err = shop.setUp(ctx, gw, cfg, dir); err != nil {
+			return err
+		}
+	}
 	printWelcome(out, gw.URL(), gw.OpsAddr(), cfg.AdminToken, saleID)
+	if shop != nil {
+		shop.printWelcome(out, shopSaleID, cfg.DataDir, filepath.Join(dir, ShopEnvFile))
+	}
+	fmt.Fprintf(out, "Press Ctrl-C to stop everything.\n\n")
 
 	grp, gctx := errgroup.WithContext(ctx)
 	grp.Go(func() error { return gw.Run(gctx) })
@@ -108,5 +125,4 @@ func printWelcome(out io.Writer, url, opsAddr, adminToken, saleID string) {
 	if opsAddr != "" {
 		fmt.Fprintf(out, "  Metrics:      http://%s/metrics  (the ops port, loopback only; profiles under /debug/pprof/)\n", opsAddr)
 	}
-	fmt.Fprintf(out, "Press Ctrl-C to stop everything.\n\n")
 }

@@ -58,7 +58,8 @@ func TestAWholeDropRunsThroughTheExampleShop(t *testing.T) {
 	defer cancel()
 
 	// The shop's server first: its URL is the webhook endpoint's and the
-	// sale's checkout, and the shop is built with what registering them gives.
+	// sale's checkout, and the shop is built with what registering them gives
+	// (the endpoint's secret, the sale it sells).
 	var handler atomic.Pointer[http.Handler]
 	shopSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h := handler.Load(); h != nil {
@@ -76,9 +77,15 @@ func TestAWholeDropRunsThroughTheExampleShop(t *testing.T) {
 		&ep); status != http.StatusCreated || !strings.HasPrefix(ep.Secret, "whsec_") {
 		t.Fatalf("register the shop's endpoint: %d %+v", status, ep)
 	}
+	// The sale admits nobody until everyone has arrived, so that who is
+	// served is the queue's order, and the last 10 invited are the ones
+	// left without a unit.
+	saleID := sys.createSale(t, map[string]any{"sku": "DROP-1", "name": "The whole drop", "stock": dropStock,
+		"price_cents": 9900, "currency": "USD", "outflow_per_second": stalled, "reservation_ttl_seconds": 600,
+		"identity": "required", "eligibility": "invited", "checkout": "shop", "checkout_url": shopSrv.URL + "/checkout"})
 	paid := make(chan exampleshop.Event, 2*dropStock)
 	shop, err := exampleshop.New(ctx, exampleshop.Config{FoyerURL: sys.URL, ShopKey: redeemKey.Key,
-		IdentitySecret: testIdentitySecret, WebhookSecret: ep.Secret,
+		IdentitySecret: testIdentitySecret, WebhookSecret: ep.Secret, SaleIDs: []string{saleID},
 		OnEvent: func(ev exampleshop.Event) { paid <- ev }})
 	if err != nil {
 		t.Fatal(err)
@@ -87,12 +94,6 @@ func TestAWholeDropRunsThroughTheExampleShop(t *testing.T) {
 	var h http.Handler = endpoint
 	handler.Store(&h)
 
-	// The sale admits nobody until everyone has arrived, so that who is
-	// served is the queue's order, and the last 10 invited are the ones
-	// left without a unit.
-	saleID := sys.createSale(t, map[string]any{"sku": "DROP-1", "name": "The whole drop", "stock": dropStock,
-		"price_cents": 9900, "currency": "USD", "outflow_per_second": stalled, "reservation_ttl_seconds": 600,
-		"identity": "required", "eligibility": "invited", "checkout": "shop", "checkout_url": shopSrv.URL + "/checkout"})
 	invitees := []string{"customer_id"}
 	for i := 0; i < dropCustomers; i += inviteEvery {
 		invitees = append(invitees, dropCustomer(i))
@@ -425,8 +426,12 @@ func (c *dropBrowser) arrive(ctx context.Context, base, saleID string) (*websock
 	return ws, welcome, nil
 }
 
-// orderRef finds the order reference on the shop's thank-you page.
-var orderRef = regexp.MustCompile(`id="order-ref">([^<]+)<`)
+// orderRef finds the order reference on the shop's thank-you page, and
+// csrfOf the CSRF token in the forms of its checkout page.
+var (
+	orderRef = regexp.MustCompile(`id="order-ref">([^<]+)<`)
+	csrfOf   = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+)
 
 // buy follows an admitted message to the shop's checkout page and pays
 // there; again says the reservation was paid already, in another browser.
@@ -435,12 +440,13 @@ func (c *dropBrowser) buy(ctx context.Context, admitted shopperclient.Message, a
 	if err != nil || !strings.HasPrefix(admitted.CheckoutURL, c.shopURL+"/checkout?") {
 		return fmt.Errorf("%s admitted to %q, want the shop's checkout", c.id, admitted.CheckoutURL)
 	}
-	if status, body, err := c.send(ctx, http.MethodGet, admitted.CheckoutURL, nil); err != nil || status != http.StatusOK ||
-		!strings.Contains(body, "/checkout/pay") {
-		return fmt.Errorf("%s's checkout page: %d %v %s", c.id, status, err, body)
+	status, page, err := c.send(ctx, http.MethodGet, admitted.CheckoutURL, nil)
+	csrf := csrfOf.FindStringSubmatch(page)
+	if err != nil || status != http.StatusOK || !strings.Contains(page, "/checkout/pay") || csrf == nil {
+		return fmt.Errorf("%s's checkout page: %d %v %s", c.id, status, err, page)
 	}
 	status, body, err := c.send(ctx, http.MethodPost, c.shopURL+"/checkout/pay", url.Values{
-		"foyer_token": {u.Query().Get("foyer_token")}, "foyer_sale": {u.Query().Get("foyer_sale")}})
+		"foyer_token": {u.Query().Get("foyer_token")}, "foyer_sale": {u.Query().Get("foyer_sale")}, "csrf": {csrf[1]}})
 	if err != nil || status != http.StatusOK {
 		return fmt.Errorf("%s pays (again: %v): %d %v %s", c.id, again, status, err, body)
 	}

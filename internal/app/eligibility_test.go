@@ -418,3 +418,28 @@ func TestAListOfAHundredThousandCustomersIsTakenWholeInPostgresAndRedis(t *testi
 		t.Errorf("%d shoppers in Redis after a new list of one", n)
 	}
 }
+
+// A shop's customer id may start as a spreadsheet formula does: the
+// download defuses it (csvcell), and reads back as the same list.
+func TestAnInviteeListDownloadsWithFormulasDefusedAndUploadsBackUnchanged(t *testing.T) {
+	sys := startNodes(t, 1, withIdentitySecret())
+	saleID := sys.invitedSale(t)
+	sys.putInvitees(t, saleID, "customer_id\n\"=HYPERLINK(\"\"http://evil\"\")\"\n+4470\n-5\n@SUM(A1)\nalice\n")
+	_, _, body := sys.send(t, http.MethodGet, "/v1/admin/sales/"+saleID+"/invitees.csv", "", nil)
+	want := "customer_id\n\"'=HYPERLINK(\"\"http://evil\"\")\"\n'+4470\n'-5\n'@SUM(A1)\nalice\n"
+	if string(body) != want {
+		t.Fatalf("the download reads %q, want every formula behind a ': %q", body, want)
+	}
+	listed := func() []string {
+		var ids []string
+		if err := sys.DB.Select(&ids, `SELECT customer_id FROM sale_invitees WHERE sale_id = $1 ORDER BY position`, saleID); err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	before := listed()
+	sys.putInvitees(t, saleID, string(body))
+	if after := listed(); !slices.Equal(after, before) || after[1] != "+4470" {
+		t.Errorf("the download sent back lists %q, want the list it came from, %q", after, before)
+	}
+}

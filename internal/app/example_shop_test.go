@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,15 +30,19 @@ func TestTheExampleShopsCustomerQueuesWithItsIdentityTokenAndItsCheckoutVerifies
 	sys := startNodes(t, 1, withIdentitySecret())
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	s, err := exampleshop.New(ctx, exampleshop.Config{FoyerURL: sys.URL, ShopKey: "fk_000000000000_unused",
-		IdentitySecret: testIdentitySecret, WebhookSecret: "whsec_unused"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	shopSrv := httptest.NewServer(s)
+	// The shop's server first, for the sale's checkout URL; the shop is
+	// built once the sale it sells is made.
+	var shop atomic.Pointer[exampleshop.Shop]
+	shopSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { shop.Load().ServeHTTP(w, r) }))
 	t.Cleanup(shopSrv.Close)
 	saleID := sys.createSale(t, map[string]any{"sku": "EX-1", "name": "Example shop's drop", "stock": 2,
 		"outflow_per_second": 100, "identity": "required", "checkout": "shop", "checkout_url": shopSrv.URL + "/checkout"})
+	s, err := exampleshop.New(ctx, exampleshop.Config{FoyerURL: sys.URL, ShopKey: "fk_000000000000_unused",
+		IdentitySecret: testIdentitySecret, WebhookSecret: "whsec_unused", SaleIDs: []string{saleID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shop.Store(s)
 
 	customer := newShopCustomer(t, shopSrv.URL, "cust-1")
 	welcome, admitted := customer.queue(t, ctx, sys.URL, saleID)

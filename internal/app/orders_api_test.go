@@ -248,8 +248,10 @@ func TestTheOrdersCSVHasAHeaderEveryOrderAndNoFormulas(t *testing.T) {
 	saleID, bought := ordersSale(t, ctx, sys, 3)
 	// No real path makes an id that starts with "=" today; a shop's customer
 	// id will (issue 19), so one order is written as the worker writes them.
+	// A shop's order reference (redeem's order_ref) is the shop's text too.
 	if _, err := sys.DB.Exec(`INSERT INTO orders (sale_id, reservation_id, shopper_id, transaction_id, quantity,
-		price_cents, status, confirmed_at) VALUES ($1, 'r_formula', '=HYPERLINK("http://evil")', '-t', 2, 1250, 'paid', now())`,
+		price_cents, status, confirmed_at, shop_order_ref)
+		VALUES ($1, 'r_formula', '=HYPERLINK("http://evil")', '-t', 2, 1250, 'paid', now(), '@SUM(A1)')`,
 		saleID); err != nil {
 		t.Fatal(err)
 	}
@@ -269,8 +271,8 @@ func TestTheOrdersCSVHasAHeaderEveryOrderAndNoFormulas(t *testing.T) {
 		}
 	}
 	last := records[4]
-	if last[2] != `'=HYPERLINK("http://evil")` || last[1] != "'-t" || last[4] != "2500" {
-		t.Errorf("the formula row reads %v: customer and transaction ids must start with ', amount 2500", last)
+	if last[2] != `'=HYPERLINK("http://evil")` || last[1] != "'-t" || last[4] != "2500" || last[9] != "'@SUM(A1)" {
+		t.Errorf("the formula row reads %v: customer and transaction ids and the shop's order ref must start with ', amount 2500", last)
 	}
 
 	paid, _ := sys.getCSV(t, saleID, "status=paid")

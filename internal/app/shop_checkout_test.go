@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -36,6 +37,9 @@ func TestAShopCheckoutSaleSendsTheAdmittedShopperToTheShopWithTheToken(t *testin
 	if q.Get("cart") != "42" {
 		t.Errorf("the shop's own parameter cart = %q, want 42", q.Get("cart"))
 	}
+	if admitted.Checkout != wire.CheckoutShop {
+		t.Errorf("checkout = %q, want %q: the page must open the shop's page, not post to it", admitted.Checkout, wire.CheckoutShop)
+	}
 }
 
 func TestAFoyerCheckoutSaleStillSendsTheShopperToFoyersCheckout(t *testing.T) {
@@ -47,6 +51,9 @@ func TestAFoyerCheckoutSaleStillSendsTheShopperToFoyersCheckout(t *testing.T) {
 	admitted, _ := admitOne(t, ctx, sys, saleID)
 	if !strings.HasSuffix(admitted.CheckoutURL, "/v1/sales/"+saleID+"/checkout") || strings.Contains(admitted.CheckoutURL, "foyer_token") {
 		t.Errorf("checkout_url = %q, want Foyer's checkout of the sale", admitted.CheckoutURL)
+	}
+	if admitted.Checkout != wire.CheckoutFoyer {
+		t.Errorf("checkout = %q, want %q", admitted.Checkout, wire.CheckoutFoyer)
 	}
 }
 

@@ -32,9 +32,11 @@ func (r *Room) admitted(e waitingroom.Event) {
 	r.positions.Admitted(e.Mark)
 	r.flow.Admitted(time.Now(), len(e.Admitted))
 	var toTell []waitingroom.Reservation
+	var customers []string
 	for _, res := range e.Admitted {
 		if r.untold(res) {
 			toTell = append(toTell, res)
+			customers = append(customers, r.customerOf(res.Shopper))
 		}
 	}
 	r.mu.Unlock()
@@ -43,7 +45,7 @@ func (r *Room) admitted(e waitingroom.Event) {
 	}
 	msgs := make([][]byte, len(toTell))
 	for i, res := range toTell {
-		msgs[i] = r.admittedMsg(res)
+		msgs[i] = r.admittedMsg(res, customers[i])
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -65,21 +67,33 @@ func (r *Room) untold(res waitingroom.Reservation) bool {
 	return false
 }
 
-// admittedMsg signs a reservation's token and encodes the admitted message,
-// or returns nil (logged) when the token cannot be signed. Never under r.mu.
-func (r *Room) admittedMsg(res waitingroom.Reservation) []byte {
-	token, err := r.h.tokens.Issue(r.id, res)
+// customerOf is the shop's customer id of the shopper's tabs on this node,
+// or "" for an anonymous shopper. r.mu is held.
+func (r *Room) customerOf(shopper string) string {
+	for _, c := range r.shoppers[shopper] {
+		if c.customer != "" {
+			return c.customer
+		}
+	}
+	return ""
+}
+
+// admittedMsg signs a reservation's token (naming the shop's customer, if
+// any) and encodes the admitted message, or returns nil (logged) when the
+// token cannot be signed. Never under r.mu.
+func (r *Room) admittedMsg(res waitingroom.Reservation, customer string) []byte {
+	token, err := r.h.tokens.IssueFor(r.id, res, customer)
 	if err != nil {
 		r.h.log.Error("issue reservation token", "sale", r.id, "reservation", res.ID, "err", err)
 		return nil
 	}
-	checkoutURL := r.h.checkoutBase + "/v1/sales/" + r.id + "/checkout"
+	checkoutURL, checkout := r.h.checkoutBase+"/v1/sales/"+r.id+"/checkout", wire.CheckoutFoyer
 	if r.shop != nil {
-		checkoutURL = shopCheckoutURL(r.shop, token, r.id)
+		checkoutURL, checkout = shopCheckoutURL(r.shop, token, r.id), wire.CheckoutShop
 	}
 	return encode(AdmittedMsg{
 		Type: wire.MsgAdmitted, ReservationID: res.ID, Token: token, AdmittedAt: res.AdmittedAt().UTC(), ExpiresAt: res.ExpiresAt().UTC(),
-		CheckoutURL: checkoutURL,
+		CheckoutURL: checkoutURL, Checkout: checkout,
 	})
 }
 
@@ -100,7 +114,10 @@ func (r *Room) admit(c *Conn, res waitingroom.Reservation, msg []byte, again boo
 func (r *Room) Reservation(shopper string, res waitingroom.Reservation, asking *Conn) {
 	var admitted []byte
 	if res.Status == "held" {
-		admitted = r.admittedMsg(res) // signed before the lock, not under it
+		r.mu.Lock()
+		customer := r.customerOf(shopper)
+		r.mu.Unlock()
+		admitted = r.admittedMsg(res, customer) // signed outside the lock
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -64,6 +64,7 @@ type Conn struct {
 	lastETA     *ETA // the last estimate sent, and the room's epoch then
 	etaEpoch    int
 	reservation string // the reservation last told to the client
+	customer    string // the shop's customer id of the session, or "" (SetCustomer)
 	// told is the sale's state as last told to the client: its welcome's,
 	// then each change the room told.
 	told waitingroom.State
@@ -80,6 +81,11 @@ func NewConn(ws *websocket.Conn, out *Corkable, shopper string, addr netip.Addr,
 	c.idle = time.AfterFunc(idleFor, func() { c.Close(wire.CloseIdle, "idle: nothing received") })
 	return c
 }
+
+// SetCustomer names the shop's customer of a session made from the shop's
+// identity token, before the connection joins a room: its reservation
+// tokens carry it. Anonymous connections have none.
+func (c *Conn) SetCustomer(id string) { c.customer = id }
 
 // Heard restarts the idle clock: the client is alive.
 func (c *Conn) Heard() { c.idle.Reset(c.idleFor) }

@@ -35,7 +35,9 @@ type SaleFeed interface {
 // TokenIssuer signs the checkout token an admitted shopper is told.
 // *checkout.Tokens is the one implementation.
 type TokenIssuer interface {
-	Issue(saleID string, r waitingroom.Reservation) (string, error)
+	// IssueFor signs the token of r; customer (the shop's customer id of
+	// the shopper's session, or "") rides in it.
+	IssueFor(saleID string, r waitingroom.Reservation, customer string) (string, error)
 }
 
 // Config is what a hub needs from the node that runs it.

@@ -51,6 +51,9 @@ type (
 		AdmittedAt    time.Time `json:"admitted_at"` // the admitter's tick that let the shopper out
 		ExpiresAt     time.Time `json:"expires_at"`
 		CheckoutURL   string    `json:"checkout_url"`
+		// Checkout says what CheckoutURL is: wire.CheckoutFoyer (POST the
+		// token to it) or wire.CheckoutShop (open it in the browser).
+		Checkout string `json:"checkout"`
 	}
 	ExpiredMsg struct {
 		Type          string `json:"type"`

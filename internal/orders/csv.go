@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/foyerhq/foyer/internal/csvcell"
 )
 
 // csvHeader names the CSV download's columns, in order.
@@ -33,8 +35,10 @@ func (c *CSVWriter) Write(o Order) error {
 	row := []string{o.ReservationID, o.TransactionID, o.CustomerID, strconv.Itoa(o.Quantity),
 		strconv.FormatInt(o.AmountCents, 10), o.Currency, o.Status,
 		o.ConfirmedAt.UTC().Format(time.RFC3339Nano), o.CreatedAt.UTC().Format(time.RFC3339Nano), ref}
+	// A customer id and the shop's order reference come from outside:
+	// every cell is defused (CSV injection).
 	for i, v := range row {
-		row[i] = defuse(v)
+		row[i] = csvcell.Defuse(v)
 	}
 	if err := c.w.Write(row); err != nil {
 		return fmt.Errorf("write order %s as CSV: %w", o.ReservationID, err)
@@ -60,15 +64,4 @@ func (c *CSVWriter) writeHeader() error {
 		return fmt.Errorf("write the CSV header: %w", err)
 	}
 	return nil
-}
-
-// defuse keeps a spreadsheet from running a value as a formula (CSV
-// injection): a value that starts with =, +, - or @ gets a leading '. A
-// shopper or customer id comes from outside, so it may be made to start so.
-// Amounts and quantities are never negative, so no number is touched.
-func defuse(v string) string {
-	if v != "" && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@') {
-		return "'" + v
-	}
-	return v
 }

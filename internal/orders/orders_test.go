@@ -34,13 +34,3 @@ func TestBadOrdersQueriesAreBadQueries(t *testing.T) {
 		}
 	}
 }
-
-func TestValuesAFormulaCouldStartWithAreDefused(t *testing.T) {
-	for in, want := range map[string]string{
-		"=1+1": "'=1+1", "+1": "'+1", "-1": "'-1", "@SUM(A1)": "'@SUM(A1)", "v_abc": "v_abc", "": "",
-	} {
-		if got := defuse(in); got != want {
-			t.Errorf("defuse(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

@@ -154,6 +154,7 @@ type Message struct {
 	AdmittedAt    time.Time `json:"admitted_at"`
 	ExpiresAt     time.Time `json:"expires_at"`
 	CheckoutURL   string    `json:"checkout_url"`
+	Checkout      string    `json:"checkout"` // wire.CheckoutFoyer or wire.CheckoutShop: what CheckoutURL is
 	OrderID       int64     `json:"order_id"`
 	Status        string    `json:"status"`
 

@@ -36,6 +36,15 @@ const (
 var ServerMessageTypes = []string{MsgWelcome, MsgTime, MsgPrequeue, MsgPosition, MsgStock, MsgState,
 	MsgAdmitted, MsgExpired, MsgOrder, MsgSoldOut, MsgError, MsgPong, MsgNotice, MsgLeft}
 
+// The checkout modes an admitted message names, saying what its
+// checkout_url is: Foyer's checkout, to POST the token to, or the shop's
+// page, carrying the token, to open in the browser (a cross-origin POST
+// to it would fail, and the shopper must reach the shop's own page).
+const (
+	CheckoutFoyer = "foyer"
+	CheckoutShop  = "shop"
+)
+
 // Message types from client to server.
 const (
 	CmdJoin   = "join"

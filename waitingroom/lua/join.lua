@@ -23,15 +23,27 @@
 -- code's digest goes into spent too, which the gateways empty into Postgres
 -- every second or so (RecordInviteSpends): Postgres learns of a spend
 -- without being on the join's path.
--- KEYS: meta, queue, journeys, shoppers, pre, presort, gone, flags, invited, groups, invites, spent
+-- A customer's join (a session made from the shop's identity token) records
+-- the shop's customer id in customers, for its orders (confirm.lua copies it
+-- into the reservation), with the place it gets or keeps, in this script: a
+-- refused join records nothing, and no second round trip can fail apart.
+-- KEYS: meta, queue, journeys, shoppers, pre, presort, gone, flags, invited, groups, invites, spent, customers
 -- ARGV[1] shopper id, ARGV[2] transaction id to use if this is the shopper's first join,
--- ARGV[3] the SHA-256 (hex) of the invite code the shopper brings, or "", ARGV[4..] its session's groups
+-- ARGV[3] the shop's customer id of the session, or "", ARGV[4] the SHA-256 (hex) of the invite
+-- code the shopper brings, or "", ARGV[5..] its session's groups
 -- Returns {"waiting", ticket, position, txn}, {"prequeue", prequeue ticket, 0, txn}
 -- or {"admitted", reservation id, 0, txn}: txn is the journey's transaction id.
 local meta, queue, journeys, shoppers, pre, presort, gone, flags =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
-local invited, groups, invites, spent = KEYS[9], KEYS[10], KEYS[11], KEYS[12]
+local invited, groups, invites, spent, customers = KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]
 local shopper = ARGV[1]
+-- placed records the customer of a join that gets or keeps a place (or its
+-- hold) and returns the answer.
+local customer = ARGV[3] or ''
+local function placed(answer)
+  if customer ~= '' then redis.call('HSET', customers, shopper, customer) end
+  return answer
+end
 local state = redis.call('HGET', meta, 'state')
 if not state then return redis.error_reply('NO_SALE no such sale') end
 if redis.call('HGET', meta, 'identity') == 'required' and string.sub(shopper, 1, 2) ~= 'c_' then
@@ -39,7 +51,7 @@ if redis.call('HGET', meta, 'identity') == 'required' and string.sub(shopper, 1,
 end
 local res = redis.call('HGET', shoppers, shopper)
 local txn = redis.call('HGET', journeys, shopper) or ARGV[2]
-if res then return {'admitted', res, 0, txn} end
+if res then return placed({'admitted', res, 0, txn}) end
 if redis.call('HGET', meta, 'flagged_policy') == 'remove' and redis.call('HEXISTS', flags, shopper) == 1 then
   return redis.error_reply('FLAGGED this sale removes shoppers that look automated')
 end
@@ -49,11 +61,11 @@ if state == 'scheduled' then return redis.error_reply('TOO_EARLY the prequeue ha
 if redis.call('HGET', meta, 'eligibility') == 'invited' and not redis.call('ZSCORE', queue, shopper)
     and not redis.call('ZSCORE', pre, shopper) and redis.call('SISMEMBER', invited, shopper) == 0 then
   local member = false
-  for i = 4, #ARGV do
+  for i = 5, #ARGV do
     if redis.call('SISMEMBER', groups, ARGV[i]) == 1 then member = true break end
   end
   if not member then
-    local code = ARGV[3] or ''
+    local code = ARGV[4] or ''
     local used = code ~= '' and redis.call('HGET', invites, code)
     if used == '' then
       redis.call('HSET', invites, code, shopper .. ':' .. now_ms()) -- spent: nothing below refuses
@@ -74,7 +86,7 @@ if state == 'prequeue' then
     redis.call('ZADD', presort, 0, redis.sha1hex(seed .. ':' .. p) .. ':' .. p .. ':' .. shopper)
     redis.call('HSETNX', journeys, shopper, ARGV[2])
   end
-  return {'prequeue', tonumber(p), 0, txn}
+  return placed({'prequeue', tonumber(p), 0, txn})
 end
 local ticket = redis.call('ZSCORE', queue, shopper)
 if not ticket then
@@ -88,4 +100,4 @@ end
 ticket = tonumber(ticket)
 local mark = tonumber(redis.call('HGET', meta, 'mark'))
 local left = redis.call('ZCOUNT', gone, '(' .. mark, '(' .. ticket)
-return {'waiting', ticket, ticket - mark - left, txn}
+return placed({'waiting', ticket, ticket - mark - left, txn})

@@ -4,6 +4,10 @@
 
 (() => {
   const SESSION_KEY = "foyer.session";
+  // FORWARDED_KEY remembers the reservation this browser was last sent to a
+  // shop's checkout with: a shopper who comes back (the back button, another
+  // tab) is offered the way on, not sent away again.
+  const FORWARDED_KEY = "foyer.forwarded";
   const JOINABLE = new Set(["prequeue", "open", "paused"]);
   const STATE_LABEL = {
     scheduled: "Scheduled", prequeue: "Prequeue open", open: "Open", paused: "Paused", sold_out: "Sold out", ended: "Ended",
@@ -41,7 +45,7 @@
     conn: "connecting", // connecting | open | reconnecting | gone
     phase: "idle", // idle | joining | waiting | admitted | buying | ordered
     position: 0, ahead: 0, waiting: 0, firstPosition: 0,
-    reservation: null, // {id, token, expiresAt (ms), url}
+    reservation: null, // {id, token, expiresAt (ms), url, shop (url is the shop's page, to open)}
     orderId: null,
     notice: "",
     degraded: false, // the alert shows a "notice" degraded, until recovered
@@ -332,10 +336,18 @@
         if (same && S.phase === "ordered") break;
         S.reservation = {
           id: m.reservation_id, token: m.token, expiresAt: Date.parse(m.expires_at), url: m.checkout_url,
+          shop: m.checkout === "shop",
         };
         if (!(same && S.phase === "buying")) S.phase = "admitted";
         S.notice = "";
-        if (!same) say("It's your turn! One is held for you. Press Buy now to check out.");
+        // The shop's checkout: the shopper goes there at once, once
+        // (docs/protocol.md, "Where an admitted shopper goes").
+        if (S.reservation.shop && !forwarded(m.reservation_id)) {
+          say("It's your turn! One is held for you. Taking you to the checkout.");
+          toShop(S.reservation);
+          break;
+        }
+        if (!same) say(`It's your turn! One is held for you. Press ${S.reservation.shop ? "Continue to checkout" : "Buy now"} to check out.`);
         break;
       }
       case "expired":
@@ -471,9 +483,28 @@
     el.join.focus();
   }
 
+  // forwarded reports whether this browser was sent to the shop's checkout
+  // with the reservation already.
+  function forwarded(id) {
+    try { return localStorage.getItem(FORWARDED_KEY) === id; } catch { return false; }
+  }
+
+  // toShop sends the browser to the shop's checkout page, which carries the
+  // token: a navigation, never a POST (the shop's page is on its own origin,
+  // and Foyer's checkout refuses a shop sale's token). The hold stays while
+  // the shopper is away.
+  function toShop(r) {
+    try { localStorage.setItem(FORWARDED_KEY, r.id); } catch { /* sent on anyway */ }
+    location.assign(r.url);
+  }
+
   async function buy() {
     const r = S.reservation;
     if (!r || S.phase !== "admitted") return;
+    if (r.shop) {
+      toShop(r);
+      return;
+    }
     clearError();
     S.phase = "buying";
     render();
@@ -518,8 +549,9 @@
     try {
       return await fetch(r.url, init);
     } catch (err) {
-      // A checkout on another origin the browser will not talk to: the same
-      // path on this origin serves it too.
+      // Foyer's checkout at a public URL of another origin the browser will
+      // not talk to: the same path on this origin serves it too. (A shop's
+      // checkout never comes here: buy sends the browser there instead.)
       const u = new URL(r.url, location.href);
       if (u.origin === location.origin) throw err;
       return fetch(u.pathname, init);
@@ -615,7 +647,7 @@
     el.holdLine.hidden = !holding;
     el.buy.hidden = !holding;
     el.buy.setAttribute("aria-disabled", p !== "admitted");
-    setText(el.buy, p === "buying" ? "Buying…" : "Buy now");
+    setText(el.buy, p === "buying" ? "Buying…" : S.reservation && S.reservation.shop ? "Continue to checkout" : "Buy now");
     el.orderStatus.dataset.status = p === "ordered" ? (S.orderStatus || "confirmed") : p === "buying" ? "pending" : "";
     const num = S.orderId ? ` (#${S.orderId})` : "";
     setText(el.orderStatus,

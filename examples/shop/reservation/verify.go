@@ -31,10 +31,14 @@ var (
 // Reservation is what a verified token vouches for: Foyer holds one unit
 // of the sale for the shopper until ExpiresAt.
 type Reservation struct {
-	ID        string    // the jti: the reservation to redeem or release
-	SaleID    string    // the aud
-	ShopperID string    // the sub: Foyer's shopper id (c_... for a known customer)
-	ExpiresAt time.Time // the exp: when Foyer gives the unit back
+	ID        string // the jti: the reservation to redeem or release
+	SaleID    string // the aud: one of the sales the shop asked for
+	ShopperID string // the sub: Foyer's shopper id (c_... for a known customer)
+	// CustomerID is the cid: the shop's own customer id, when the shopper's
+	// session was made from the shop's identity token ("" for an anonymous
+	// shopper). Compare it with the customer signed in at the checkout.
+	CustomerID string
+	ExpiresAt  time.Time // the exp: when Foyer gives the unit back
 }
 
 // Verifier checks reservation tokens against Foyer's JWKS.
@@ -54,14 +58,21 @@ func NewVerifier(ctx context.Context, jwksURL string) (*Verifier, error) {
 	return &Verifier{keys: k}, nil
 }
 
-// Verify checks that token is a reservation of saleID that Foyer signed and
-// that has not expired, and returns the reservation.
-func (v *Verifier) Verify(token, saleID string) (Reservation, error) {
-	var c jwt.RegisteredClaims
+// Verify checks that token is a reservation Foyer signed for one of
+// saleIDs and that it has not expired, and returns the reservation.
+// saleIDs are the sales the shop set up, from its own configuration: never
+// a sale id read from the request (foyer_sale is the customer's to change,
+// and a token of any of Foyer's sales would pass against it).
+func (v *Verifier) Verify(token string, saleIDs ...string) (Reservation, error) {
+	if len(saleIDs) == 0 {
+		// jwt.WithAudience() with no audience checks none at all.
+		return Reservation{}, fmt.Errorf("%w: no sale to check its audience against", ErrInvalid)
+	}
+	var c claims
 	_, err := jwt.ParseWithClaims(token, &c, v.keyFor,
 		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}), // never none, never HS256 with the public key
 		jwt.WithIssuer(Issuer),
-		jwt.WithAudience(saleID), // aud is the sale, one JSON string
+		jwt.WithAudience(saleIDs...), // aud is the sale, one JSON string: one of the shop's
 		jwt.WithExpirationRequired(),
 		jwt.WithLeeway(leeway),
 	)
@@ -77,7 +88,18 @@ func (v *Verifier) Verify(token, saleID string) (Reservation, error) {
 	if c.ID == "" || c.Subject == "" {
 		return Reservation{}, fmt.Errorf("%w: no reservation (jti) or shopper (sub)", ErrInvalid)
 	}
-	return Reservation{ID: c.ID, SaleID: saleID, ShopperID: c.Subject, ExpiresAt: c.ExpiresAt.Time}, nil
+	if len(c.Audience) != 1 {
+		return Reservation{}, fmt.Errorf("%w: %d audiences, want the one sale", ErrInvalid, len(c.Audience))
+	}
+	return Reservation{ID: c.ID, SaleID: c.Audience[0], ShopperID: c.Subject, CustomerID: c.Customer,
+		ExpiresAt: c.ExpiresAt.Time}, nil
+}
+
+// claims are a reservation token's: the registered ones and the shop's
+// customer (cid).
+type claims struct {
+	jwt.RegisteredClaims
+	Customer string `json:"cid,omitempty"`
 }
 
 // keyFor is the key named by the token's kid. Foyer always names its key;

@@ -1,7 +1,7 @@
 // Command shop runs the example shop (package shop) in front of a Foyer:
 //
 //	FOYER_URL=http://localhost:8080 SHOP_KEY=fk_... SHOP_IDENTITY_SECRET=... \
-//	SHOP_WEBHOOK_SECRET=whsec_... go run ./examples/shop/cmd/shop
+//	SHOP_WEBHOOK_SECRET=whsec_... SHOP_SALE_IDS=s_... go run ./examples/shop/cmd/shop
 package main
 
 import (
