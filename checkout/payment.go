@@ -45,6 +45,17 @@ var (
 	ErrWebhookExpired = errors.New("webhook timestamp outside the tolerance")
 )
 
+// ErrChargeRefused means a payment provider refused a charge as invalid (an
+// amount or currency it does not take, say): asking again is refused
+// again. The order worker leaves such an order to the payment timeout,
+// which gives its unit back, instead of retrying its message for ever.
+var ErrChargeRefused = errors.New("payment provider refused the charge")
+
+// ErrRefundRefused means a payment provider will not refund the payment
+// named (it did not succeed, or it is not the provider's): asking again
+// changes nothing, so the settler sets the result aside for an operator.
+var ErrRefundRefused = errors.New("payment provider refused the refund")
+
 // Charge asks for payment of one order.
 type Charge struct {
 	OrderID       int64  `json:"order_id"`
@@ -52,6 +63,9 @@ type Charge struct {
 	ReservationID string `json:"reservation_id"`
 	AmountCents   int64  `json:"amount_cents"`
 	Currency      string `json:"currency"`
+	// TransactionID is the order's transaction id, for the provider's
+	// records (Stripe's metadata); empty when the confirmation had none.
+	TransactionID string `json:"transaction_id,omitempty"`
 }
 
 // Sign returns the signature header value of a webhook body sent at.
@@ -95,6 +109,9 @@ func VerifyWebhook(secret, body []byte, header string, now time.Time) (orderstre
 		return orderstream.PaymentResult{}, fmt.Errorf("webhook for order %d: sale %q, reservation %q, status %q: not a payment result",
 			r.OrderID, r.SaleID, r.ReservationID, r.Status)
 	}
+	// A payment to refund is named only by a provider's own webhook, whose
+	// signature is the provider's: never by this one.
+	r.PaymentRef = ""
 	return r, nil
 }
 

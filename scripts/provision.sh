@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # provision.sh makes sure the servers that `foyer dev` and the tests start are
-# installed: redis-server and Postgres (initdb), and with --browser chromium for
+# installed: redis-server and Postgres (initdb), stripe-mock (Stripe's own API
+# server for tests, at a pinned version, with `go install` from the Go module
+# proxy into GOBIN or GOPATH/bin), and with --browser chromium for
 # the browser tests and Node.js for the JavaScript example's test
 # (examples/verify-js, on node:crypto alone: no npm install). As root it installs what is missing with apt-get; otherwise
 # it prints the command to run. Quiet (one line) when all is there.
@@ -15,6 +17,25 @@ for arg in "$@"; do
     *) echo "usage: $0 [--browser]" >&2; exit 2 ;;
   esac
 done
+
+# stripe-mock is pinned: its fixtures follow Stripe's API, and the tests of
+# internal/stripepay read them. Bump it with stripe-go.
+stripe_mock_version=v0.203.0
+
+# provision_stripe_mock installs stripe-mock at the pinned version unless it
+# is there already (as `go version -m` reads the binary's module version).
+provision_stripe_mock() {
+  local bin
+  bin="$(go env GOBIN)"
+  [[ -n "$bin" ]] || bin="$(go env GOPATH | cut -d: -f1)/bin"
+  bin="$bin/stripe-mock"
+  if [[ -x "$bin" ]] && go version -m "$bin" 2>/dev/null | grep -q "github.com/stripe/stripe-mock[[:space:]]*$stripe_mock_version"; then
+    return 0
+  fi
+  echo "provision: installing stripe-mock $stripe_mock_version"
+  GOFLAGS=-mod=mod go install "github.com/stripe/stripe-mock@$stripe_mock_version"
+}
+provision_stripe_mock
 
 # Debian installs initdb in /usr/lib/postgresql/<major>/bin, off PATH.
 have_postgres() {
@@ -31,7 +52,7 @@ if $browser && ! command -v node >/dev/null 2>&1; then
   missing+=(nodejs)
 fi
 
-wanted="redis-server, postgres$($browser && echo ', chromium, node' || true)"
+wanted="redis-server, postgres, stripe-mock $stripe_mock_version$($browser && echo ', chromium, node' || true)"
 if ((${#missing[@]} == 0)); then
   echo "provision: $wanted present"
   exit 0

@@ -22,7 +22,8 @@ const (
 	// maxShopperBody caps the bodies of the shopper API (sessions, checkout).
 	maxShopperBody = 16 << 10
 	// maxOperatorBody caps the bodies of the admin API and of the payment
-	// webhook (whose handler reads at most as much anyway).
+	// webhooks, Foyer's and Stripe's (whose handlers read at most as much
+	// anyway).
 	maxOperatorBody = 64 << 10
 	// defaultBodyTimeout is how long a request body may take to arrive
 	// when Config.BodyTimeout is zero.
@@ -40,7 +41,7 @@ func bodyCap(path string) int64 {
 	if strings.HasPrefix(path, "/v1/admin/sales/") && strings.HasSuffix(path, "/invitees") {
 		return maxInviteesBody // a customer list (eligibility.go)
 	}
-	if strings.HasPrefix(path, "/v1/admin/") || path == "/v1/payments/webhook" {
+	if strings.HasPrefix(path, "/v1/admin/") || strings.HasPrefix(path, "/v1/payments/") {
 		return maxOperatorBody
 	}
 	return maxShopperBody

@@ -114,6 +114,9 @@ type Deps struct {
 	Redeems  Redeemer
 	Answers  IdempotentAnswers
 	Payments PaymentReports
+	// Stripe verifies Stripe's webhooks (stripewebhook.go); nil leaves their
+	// route out (the payment provider is not Stripe).
+	Stripe   StripeWebhooks
 	Pipeline PipelineWatcher
 	Live     LiveStats
 	Orders   OrderReader // the Orders API (orders.go)
@@ -226,6 +229,9 @@ func New(cfg Config, deps Deps) *Server {
 	v1.GET("/sales/:sale/draw", s.getDraw)
 	v1.POST("/sales/:sale/checkout", s.checkout)
 	v1.POST("/payments/webhook", s.paymentWebhook)
+	if deps.Stripe != nil {
+		v1.POST("/payments/stripe/webhook", s.stripeWebhook)
+	}
 
 	v1.GET("/admin/live", s.adminLive) // its token comes as a subprotocol: browsers cannot set headers on a WebSocket
 	admin := v1.Group("/admin", s.requireAdmin)

@@ -107,8 +107,14 @@ func (w *OrderWriter) Handle(msg *message.Message) error {
 		if o.Status == OrderPendingPayment {
 			// Asked again on a redelivery: providers charge an order once.
 			charge := checkout.Charge{OrderID: o.ID, SaleID: c.SaleID, ReservationID: c.ReservationID,
-				AmountCents: c.PriceCents * int64(c.Quantity), Currency: c.Currency}
-			if err := w.payments.Charge(ctx, charge); err != nil {
+				AmountCents: c.PriceCents * int64(c.Quantity), Currency: c.Currency, TransactionID: c.Txn}
+			err := w.payments.Charge(ctx, charge)
+			if errors.Is(err, checkout.ErrChargeRefused) {
+				// No retry can charge it: its payment times out, and the
+				// unit goes back, without holding up the batch's others.
+				w.log.Warn("payment provider refused the charge; the order is cancelled when its payment times out",
+					"order", o.ID, "sale", c.SaleID, "err", err, "txn", c.Txn)
+			} else if err != nil {
 				return fmt.Errorf("charge order %d: %w", o.ID, err)
 			}
 		}

@@ -44,6 +44,10 @@ type PaymentSettler struct {
 	Timeout time.Duration
 	// Events records the orders settled; nil records nothing.
 	Events OrderEvents
+	// Refunds gives back a payment that succeeded after its order was
+	// cancelled (refunds.go); nil refunds nothing: such a payment is left
+	// for an operator.
+	Refunds LateRefunder
 }
 
 // NewPaymentSettler returns a settler with the default timeout that asks
@@ -79,6 +83,11 @@ func (p *PaymentSettler) Handle(msg *message.Message) error {
 	if err := p.markPaid(msg.Context(), paid); err != nil {
 		return err
 	}
+	refused, err := p.refundLate(msg.Context(), results)
+	if err != nil {
+		return err
+	}
+	unsettled = append(unsettled, refused...)
 	for _, r := range results {
 		if r.Status == checkout.PaymentPaid {
 			continue

@@ -120,6 +120,19 @@ type Config struct {
 	// PaymentOutcome is what the built-in test payment provider answers:
 	// succeed, fail or never.
 	PaymentOutcome string `env:"FOYER_PAYMENT_OUTCOME" envDefault:"succeed"`
+	// PaymentProvider takes the money: "test", the built-in test provider
+	// (FOYER_PAYMENT_OUTCOME says what it answers), or "stripe"
+	// (docs/payments.md), which needs the two Stripe secrets below.
+	PaymentProvider string `env:"FOYER_PAYMENT_PROVIDER" envDefault:"test"`
+	// StripeSecretKey is the Stripe account's secret key (sk_... or a
+	// restricted rk_...), which the worker charges with. Stripe only.
+	StripeSecretKey string `env:"FOYER_STRIPE_SECRET_KEY"`
+	// StripeWebhookSecret is the signing secret (whsec_...) of the Stripe
+	// webhook endpoint the gateway serves. Stripe only.
+	StripeWebhookSecret string `env:"FOYER_STRIPE_WEBHOOK_SECRET"`
+	// StripeAPIBase is Stripe's API address; empty is Stripe's own. Tests
+	// point it at stripe-mock.
+	StripeAPIBase string `env:"FOYER_STRIPE_API_BASE"`
 	// PaymentTimeout is how long an order waits for its payment before it is
 	// cancelled and its stock goes back to the sale.
 	PaymentTimeout time.Duration `env:"FOYER_PAYMENT_TIMEOUT" envDefault:"10m"`
@@ -178,6 +191,9 @@ func LoadConfig(environ map[string]string) (Config, error) {
 	if !checkout.ValidOutcome(cfg.PaymentOutcome) {
 		return Config{}, fmt.Errorf("read configuration: FOYER_PAYMENT_OUTCOME must be succeed, fail or never, not %q", cfg.PaymentOutcome)
 	}
+	if cfg.PaymentProvider != providerTest && cfg.PaymentProvider != providerStripe {
+		return Config{}, fmt.Errorf("read configuration: FOYER_PAYMENT_PROVIDER must be test or stripe, not %q", cfg.PaymentProvider)
+	}
 	if cfg.WebhookRetention < webhooks.MinRetention || cfg.WebhookRetention > webhooks.MaxRetention {
 		return Config{}, fmt.Errorf("read configuration: FOYER_WEBHOOK_RETENTION must be from %s to %s, not %s",
 			webhooks.MinRetention, webhooks.MaxRetention, cfg.WebhookRetention)
@@ -206,12 +222,22 @@ const (
 	minDistinctSecretChars = 5
 )
 
+// The payment providers FOYER_PAYMENT_PROVIDER names.
+const (
+	providerTest   = "test"
+	providerStripe = "stripe"
+)
+
 // ErrNoAdminToken means the gateway was asked to start without an admin token.
 var ErrNoAdminToken = errors.New("FOYER_ADMIN_TOKEN is not set")
 
 // ErrNoWebhookSecret means a gateway or worker was asked to start without
 // the payment webhook secret.
 var ErrNoWebhookSecret = errors.New("FOYER_PAYMENT_WEBHOOK_SECRET is not set")
+
+// ErrNoStripeSecret means FOYER_PAYMENT_PROVIDER is stripe and a Stripe
+// secret the node needs is not set; the message names it.
+var ErrNoStripeSecret = errors.New("a Stripe secret is not set")
 
 // ErrNoSigningKey means the gateway was asked to start without a signing key.
 var ErrNoSigningKey = errors.New("FOYER_SIGNING_KEYS is not set")
@@ -246,7 +272,11 @@ func (c Config) checkGateway() error {
 	if _, err := c.identityKeys(); err != nil {
 		errs = append(errs, err)
 	}
-	errs = append(errs, c.checkWorker())
+	errs = append(errs, c.checkPaymentWebhookSecret())
+	if c.PaymentProvider == providerStripe {
+		errs = append(errs, checkStripeSecret("FOYER_STRIPE_WEBHOOK_SECRET", c.StripeWebhookSecret, "whsec_",
+			"the signing secret of the webhook endpoint in Stripe's dashboard"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -265,6 +295,30 @@ func (c Config) identityKeys() (identity.Keys, error) {
 
 // checkWorker refuses the secrets a worker uses that are missing or weak.
 func (c Config) checkWorker() error {
+	err := c.checkPaymentWebhookSecret()
+	if c.PaymentProvider == providerStripe {
+		err = errors.Join(err, checkStripeSecret("FOYER_STRIPE_SECRET_KEY", c.StripeSecretKey, "sk_",
+			"the account's secret key (or a restricted rk_ key) from Stripe's dashboard"))
+	}
+	return err
+}
+
+// checkStripeSecret says what is wrong with a Stripe secret, or nil. Its
+// form is Stripe's: a prefix, then the secret; a restricted key (rk_)
+// serves where a secret key does.
+func checkStripeSecret(variable, secret, prefix, what string) error {
+	if secret == "" {
+		return fmt.Errorf("%w: %s is not set; FOYER_PAYMENT_PROVIDER=stripe needs %s", ErrNoStripeSecret, variable, what)
+	}
+	if !strings.HasPrefix(secret, prefix) && (prefix != "sk_" || !strings.HasPrefix(secret, "rk_")) {
+		return fmt.Errorf("%w: %s does not start with %s: it is not %s", ErrWeakSecret, variable, prefix, what)
+	}
+	return nil
+}
+
+// checkPaymentWebhookSecret refuses a missing or weak secret of Foyer's own
+// payment webhook, which gateway and worker share.
+func (c Config) checkPaymentWebhookSecret() error {
 	if c.WebhookSecret == "" {
 		return ErrNoWebhookSecret
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/webhooks"
 	"github.com/foyerhq/foyer/waitingroom"
 	"github.com/foyerhq/foyer/worker"
@@ -20,9 +19,9 @@ type Worker struct {
 	rdb      redis.UniversalClient
 	db       *sqlx.DB
 	worker   *worker.Worker
-	payments *checkout.TestProvider // its deliveries end with Run
-	hooks    *webhooks.Dispatcher   // the shop's webhooks, sent
-	tail     *webhooks.Tail         // the sales' events, recorded for them
+	payments paymentProvider      // closed when Run ends: the test provider's deliveries end
+	hooks    *webhooks.Dispatcher // the shop's webhooks, sent
+	tail     *webhooks.Tail       // the sales' events, recorded for them
 }
 
 // NewWorker connects to Redis and Postgres, migrates and builds the consumer.
@@ -42,17 +41,16 @@ func NewWorker(ctx context.Context, cfg Config, log *slog.Logger) (*Worker, erro
 		return nil, err
 	}
 	rooms := waitingroom.NewRooms(w.rdb)
-	webhook := cfg.WebhookURL
-	if webhook == "" {
-		webhook = cfg.publicURL(cfg.HTTPAddr) + "/v1/payments/webhook"
+	if w.payments, err = newPaymentProvider(cfg, log); err != nil {
+		w.Close()
+		return nil, err
 	}
-	// A refused webhook is retried until the order's payment times out; then
-	// the settler asks the provider instead.
-	w.payments = &checkout.TestProvider{Outcome: cfg.PaymentOutcome, WebhookURL: webhook,
-		Secret: []byte(cfg.WebhookSecret), RetryFor: cfg.PaymentTimeout, Log: log}
 	writer := worker.NewOrderWriter(w.db, rooms, w.payments, log)
 	settler := worker.NewPaymentSettler(w.db, rooms, rooms, w.payments, log)
 	settler.Timeout = cfg.PaymentTimeout
+	if refunds, ok := w.payments.(worker.LateRefunder); ok {
+		settler.Refunds = refunds // Stripe's: a payment that succeeds after its order was cancelled is refunded
+	}
 	// The shop's webhooks: order events recorded in the order workers'
 	// transactions, sale events read from the sales' streams, and every
 	// delivery sent from here, endpoint by endpoint.

@@ -29,6 +29,7 @@ var layers = []struct {
 	}},
 	{name: "the queue", packages: []string{"waitingroom"}},
 	{name: "checkout", packages: []string{"checkout"}},
+	{name: "payment providers", packages: []string{"internal/stripepay"}},
 	{name: "orders", packages: []string{"worker"}},
 	{name: "operators' views", packages: []string{"internal/livestats", "internal/reconcile", "internal/orders",
 		"internal/shopkeys", "internal/webhooks"}},

@@ -16,6 +16,11 @@ type PaymentResult struct {
 	SaleID        string `json:"sale_id"`
 	ReservationID string `json:"reservation_id"`
 	Status        string `json:"status"` // checkout.PaymentPaid or PaymentFailed
+	// PaymentRef is the provider's id of the payment (a Stripe
+	// PaymentIntent), set only from a provider's own verified webhook: the
+	// settler refunds it when the payment succeeded after its order was
+	// cancelled. Empty from Foyer's own webhook.
+	PaymentRef string `json:"payment_ref,omitempty"`
 }
 
 // PaymentBatch is the payload of a message on PaymentsTopic that carries

@@ -151,3 +151,19 @@ func migrateTemplate(ctx context.Context, pg *localservers.Postgres) error {
 	}
 	return db.Close()
 }
+
+// NewStripeMock starts a stripe-mock server for this test alone and stops it
+// when the test ends. Point a Stripe client's API base at its URL.
+func NewStripeMock(t testing.TB) *localservers.StripeMock {
+	t.Helper()
+	s, err := localservers.StartStripeMock(t.Context(), localservers.StripeMockOptions{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Errorf("testenv: %v", err)
+		}
+	})
+	return s
+}

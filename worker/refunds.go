@@ -1,0 +1,63 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/lib/pq"
+
+	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/orderstream"
+)
+
+// LateRefunder gives back the money of a payment that succeeded after its
+// order was cancelled (its unit back in the sale, maybe sold again): the
+// payment named by ref, the provider's own id, which only its verified
+// webhook sets. It refunds once however often it is asked, and answers
+// checkout.ErrRefundRefused for a payment it will never refund.
+type LateRefunder interface {
+	RefundPayment(ctx context.Context, ref string, orderID int64) error
+}
+
+// refundLate refunds the paid results whose orders were cancelled first,
+// when the settler has a Refunds. A refund the provider refuses is set
+// aside for an operator (the message's poison entry) once the rest is
+// settled; any other failure retries the message, and the provider's
+// idempotency makes the retry refund once.
+func (p *PaymentSettler) refundLate(ctx context.Context, results []orderstream.PaymentResult) ([]error, error) {
+	if p.Refunds == nil {
+		return nil, nil
+	}
+	refs := map[int64]string{}
+	var ids []int64
+	for _, r := range results {
+		if r.Status == checkout.PaymentPaid && r.PaymentRef != "" {
+			refs[r.OrderID] = r.PaymentRef
+			ids = append(ids, r.OrderID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var cancelled []int64
+	if err := p.db.SelectContext(ctx, &cancelled, `SELECT id FROM orders WHERE id = ANY($1) AND status = 'cancelled'`,
+		pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("find the cancelled orders of %d payments: %w", len(ids), err)
+	}
+	var refused []error
+	for _, id := range cancelled {
+		err := p.Refunds.RefundPayment(ctx, refs[id], id)
+		if errors.Is(err, checkout.ErrRefundRefused) {
+			p.log.Warn("late payment of a cancelled order not refunded; refund it by hand", "order", id,
+				"payment", refs[id], "err", err)
+			refused = append(refused, fmt.Errorf("order %d: %w: %w", id, errPermanent, err))
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		p.log.Warn("payment succeeded after its order was cancelled: refunded", "order", id, "payment", refs[id])
+	}
+	return refused, nil
+}
