@@ -3,16 +3,14 @@ package webhooks
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/foyerhq/foyer/internal/paging"
 )
 
 // The statuses of a delivery: pending (to be sent, or sent again at
@@ -61,34 +59,12 @@ type LogQuery struct {
 // ParseLogQuery reads a query from the admin API's parameters: status (a
 // comma list), limit (1..MaxLimit), cursor (from a previous page).
 func ParseLogQuery(status, limit, cursor string) (LogQuery, error) {
-	q := LogQuery{Limit: DefaultLimit}
-	if status != "" {
-		for _, s := range strings.Split(status, ",") {
-			s = strings.TrimSpace(s)
-			if !slices.Contains(statuses, s) {
-				return LogQuery{}, fmt.Errorf("%w: status %q is none of %s", ErrBadQuery, s, strings.Join(statuses, ", "))
-			}
-			if !slices.Contains(q.Statuses, s) {
-				q.Statuses = append(q.Statuses, s)
-			}
-		}
+	q, err := paging.Rules{Statuses: statuses, DefaultLimit: DefaultLimit, MaxLimit: MaxLimit, Bad: ErrBadQuery}.
+		Parse(status, limit, cursor)
+	if err != nil {
+		return LogQuery{}, err
 	}
-	if limit != "" {
-		n, err := strconv.Atoi(limit)
-		if err != nil || n < 1 || n > MaxLimit {
-			return LogQuery{}, fmt.Errorf("%w: limit must be a whole number from 1 to %d", ErrBadQuery, MaxLimit)
-		}
-		q.Limit = n
-	}
-	if cursor != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(cursor)
-		id, perr := strconv.ParseInt(string(raw), 10, 64)
-		if err != nil || perr != nil || id < 1 {
-			return LogQuery{}, fmt.Errorf("%w: cursor is not one this server gave", ErrBadQuery)
-		}
-		q.Before = id
-	}
-	return q, nil
+	return LogQuery{Statuses: q.Statuses, Limit: q.Limit, Before: q.Cursor}, nil
 }
 
 // LogPage is one page of a delivery log, and the cursor of the next (nil: no more).
@@ -126,7 +102,7 @@ func (s *Store) Log(ctx context.Context, endpointID string, q LogQuery) (LogPage
 	page := LogPage{Deliveries: rows}
 	if len(rows) > limit {
 		page.Deliveries = rows[:limit]
-		next := base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(rows[limit-1].ID, 10)))
+		next := paging.EncodeCursor(rows[limit-1].ID)
 		page.NextCursor = &next
 	}
 	if page.Deliveries == nil {
