@@ -10,7 +10,9 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"github.com/foyerhq/foyer/internal/auditlog"
 	"github.com/foyerhq/foyer/internal/paging"
+	"github.com/foyerhq/foyer/internal/pgtx"
 )
 
 // The statuses of a delivery: pending (to be sent, or sent again at
@@ -118,7 +120,7 @@ func (s *Store) Log(ctx context.Context, endpointID string, q LogQuery) (LogPage
 // often it is asked, an event waits at most once per endpoint.
 func (s *Store) Redeliver(ctx context.Context, endpointID string, deliveryID int64, actor string) (Delivery, error) {
 	var d Delivery
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := pgtx.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		var of struct {
 			EventSeq    int64  `db:"event_seq"`
 			OrderingKey string `db:"ordering_key"`
@@ -155,7 +157,7 @@ func (s *Store) Redeliver(ctx context.Context, endpointID string, deliveryID int
 		if pending {
 			return nil // nothing changed: nothing to audit
 		}
-		return audit(ctx, tx, "webhook_redelivered", actor, map[string]any{"endpoint_id": endpointID,
+		return auditlog.AppendJSON(ctx, tx, "", "webhook_redelivered", actor, map[string]any{"endpoint_id": endpointID,
 			"delivery_id": deliveryID, "new_delivery_id": id, "event_id": d.EventID})
 	})
 	if err != nil {
@@ -178,7 +180,7 @@ func (s *Store) Replay(ctx context.Context, endpointID string, since time.Time, 
 		return 0, fmt.Errorf("%w: since may be at most %s ago (FOYER_WEBHOOK_RETENTION)", ErrBadRequest, s.retention())
 	}
 	var n int
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := pgtx.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		var events pq.StringArray
 		err := tx.GetContext(ctx, &events, `SELECT events FROM webhook_endpoints WHERE id = $1 FOR SHARE`, endpointID)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -202,7 +204,7 @@ func (s *Store) Replay(ctx context.Context, endpointID string, since time.Time, 
 			return fmt.Errorf("%w: more than %d events since then: replay a later since first", ErrBadRequest, MaxReplay)
 		}
 		n = int(rows)
-		return audit(ctx, tx, "webhook_replayed", actor, map[string]any{"endpoint_id": endpointID,
+		return auditlog.AppendJSON(ctx, tx, "", "webhook_replayed", actor, map[string]any{"endpoint_id": endpointID,
 			"since": since.UTC().Format(time.RFC3339Nano), "deliveries": n})
 	})
 	if err != nil {
