@@ -36,8 +36,11 @@ var ErrProviderClosed = errors.New("payment provider closed")
 // its message), so there is no order it could be wrong about.
 //
 // Every delivery runs on a goroutine the provider owns, and is remembered
-// only while it runs (so a redelivered charge is not sent twice at once);
-// memory does not grow with the orders it has charged. Close ends them: a
+// only while it runs (so a redelivered charge is not sent twice at once).
+// Every charge is also written in its ledger (ledger.go), one entry per
+// reservation, so that reconciliation can list and refund its payments as
+// a real provider's: that ledger grows with the orders charged, which
+// suits a provider for tests and trying out. Close ends the deliveries: a
 // webhook not yet accepted is sent once more, within closeSendLimit, and
 // one still refused is left to the sweeper, which Status answers.
 type TestProvider struct {
@@ -57,8 +60,10 @@ type TestProvider struct {
 	Log      *slog.Logger
 
 	mu         sync.Mutex
-	delivering map[int64]bool  // orders whose webhook is being sent
-	ctx        context.Context // ends at Close: stops every delivery
+	delivering map[int64]bool              // orders whose webhook is being sent
+	ledger     map[string]*ProviderPayment // every payment taken, by id (ledger.go)
+	order      []string                    // the ledger's ids, in the order taken
+	ctx        context.Context             // ends at Close: stops every delivery
 	stop       context.CancelFunc
 	closed     bool
 	running    sync.WaitGroup
@@ -92,6 +97,7 @@ func (p *TestProvider) Charge(_ context.Context, c Charge) error {
 		p.ctx, p.stop = context.WithCancel(context.Background())
 	}
 	status := p.decision()
+	p.record(c, status)
 	if status == PaymentPending || p.delivering[c.OrderID] {
 		return nil // never answered; or a redelivered order, being answered
 	}
