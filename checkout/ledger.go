@@ -26,8 +26,9 @@ type ProviderPayment struct {
 	Refunded bool
 }
 
-// The test provider's ledger: every charge it took, kept so that it can be
-// listed and refunded as a real provider's payments are. It lives in the
+// The test provider's ledger: every charge it took (when its Ledger is
+// set), kept so that it can be listed and refunded as a real provider's
+// payments are; Put writes into it either way. It lives in the
 // process that charges (the worker's memory): a test reads it from the
 // provider it charged with, and `foyer reconcile --payments` cannot reach it
 // from another process, which docs/payments.md says.

@@ -37,10 +37,9 @@ var ErrProviderClosed = errors.New("payment provider closed")
 //
 // Every delivery runs on a goroutine the provider owns, and is remembered
 // only while it runs (so a redelivered charge is not sent twice at once).
-// Every charge is also written in its ledger (ledger.go), one entry per
-// reservation, so that reconciliation can list and refund its payments as
-// a real provider's: that ledger grows with the orders charged, which
-// suits a provider for tests and trying out. Close ends the deliveries: a
+// With Ledger set, every charge is also written in its ledger (ledger.go),
+// one entry per reservation, so that reconciliation can list and refund its
+// payments as a real provider's. Close ends the deliveries: a
 // webhook not yet accepted is sent once more, within closeSendLimit, and
 // one still refused is left to the sweeper, which Status answers.
 type TestProvider struct {
@@ -58,6 +57,10 @@ type TestProvider struct {
 	// its payment timeout, after which the sweeper asks Status instead.
 	RetryFor time.Duration
 	Log      *slog.Logger
+	// Ledger keeps every charge, for Payments and RefundPayment (ledger.go).
+	// Defaults to false: memory then does not grow with the orders charged,
+	// which a long run (the bench) needs; tests of reconciliation set it.
+	Ledger bool
 
 	mu         sync.Mutex
 	delivering map[int64]bool              // orders whose webhook is being sent
@@ -97,7 +100,9 @@ func (p *TestProvider) Charge(_ context.Context, c Charge) error {
 		p.ctx, p.stop = context.WithCancel(context.Background())
 	}
 	status := p.decision()
-	p.record(c, status)
+	if p.Ledger {
+		p.record(c, status)
+	}
 	if status == PaymentPending || p.delivering[c.OrderID] {
 		return nil // never answered; or a redelivered order, being answered
 	}

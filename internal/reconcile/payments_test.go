@@ -40,7 +40,7 @@ func newPaymentsFixture(t *testing.T) *paymentsFixture {
 	rooms := waitingroom.NewRooms(testenv.RedisClient(t, testenv.NewRedis(t)))
 	// "never": a charge is written in the ledger, pending, and no webhook
 	// is sent; the test then says what the shopper did (Put).
-	provider := &checkout.TestProvider{Outcome: "never", Log: slog.New(slog.DiscardHandler)}
+	provider := &checkout.TestProvider{Outcome: "never", Ledger: true, Log: slog.New(slog.DiscardHandler)}
 	t.Cleanup(provider.Close)
 	settler := worker.NewPaymentSettler(db, rooms, rooms, provider, slog.New(slog.DiscardHandler))
 	db.MustExec(`INSERT INTO sales (id, sku, name, price_cents, currency, stock, sold, starts_at, ends_at,
