@@ -32,7 +32,8 @@ type ResultSettler interface {
 // The kinds of difference between the provider's payments and the orders.
 const (
 	// KindPaidNotHere: paid at the provider, its order still waits for
-	// payment here. Repair marks the order paid.
+	// payment here. Repair marks the order paid, unless the payment's
+	// amount or currency is not the order's.
 	KindPaidNotHere = "paid at the provider, not here"
 	// KindPaidCancelled: paid at the provider, its order cancelled here (its
 	// unit back in the sale). Repair refunds the payment.
@@ -220,15 +221,16 @@ func (r *PaymentReconciler) Run(ctx context.Context, saleID string) (PaymentRepo
 			o = byReservation[pay.ReservationID]
 		}
 		paid := pay.Status == checkout.PaymentPaid && !pay.Refunded
-		switch {
-		case o == nil:
+		if o == nil {
 			if paid {
 				add(KindNoOrder, nil, pay, fixRefund)
 			} else if pay.Status == checkout.PaymentPending && !pay.Refunded {
 				add(KindNoOrder, nil, pay, "")
 			}
 			continue
-		case pay.AmountCents != o.PriceCents*o.Quantity || pay.Currency != o.Currency:
+		}
+		amountOK := pay.AmountCents == o.PriceCents*o.Quantity && pay.Currency == o.Currency
+		if !amountOK {
 			add(KindAmount, o, pay, "")
 		}
 		if !paid {
@@ -240,8 +242,10 @@ func (r *PaymentReconciler) Run(ctx context.Context, saleID string) (PaymentRepo
 		switch {
 		case paidFor[o.ID]:
 			add(KindPaidTwice, o, pay, fixRefund)
-		case o.Status == "pending_payment":
+		case o.Status == "pending_payment" && amountOK:
 			add(KindPaidNotHere, o, pay, fixMarkPaid)
+		case o.Status == "pending_payment": // paid, but not what the order costs: an operator decides
+			add(KindPaidNotHere, o, pay, "")
 		case o.Status == "cancelled":
 			add(KindPaidCancelled, o, pay, fixRefund)
 		}

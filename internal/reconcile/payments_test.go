@@ -198,3 +198,20 @@ func (f *paymentsFixture) orderID(t *testing.T, reservation string) int64 {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestAnOrderPaidAtTheProviderForAnotherAmountIsReportedButNotMarkedPaid(t *testing.T) {
+	f := newPaymentsFixture(t)
+	id := f.order(t, "r_short", "pending_payment")
+	f.paid(id, "r_short", 999)
+	var out bytes.Buffer
+	if err := f.r.Reconcile(t.Context(), "s1", true, &out); !errors.Is(err, reconcile.ErrPaymentsDiffer) {
+		t.Fatalf("repair: %v, want ErrPaymentsDiffer\n%s", err, out.String())
+	}
+	if s := f.status(t, id); s != "pending_payment" {
+		t.Errorf("an order paid 999 of 1500 is %s after repair, want still pending_payment", s)
+	}
+	if !strings.Contains(out.String(), reconcile.KindAmount) || !strings.Contains(out.String(), reconcile.KindPaidNotHere) ||
+		strings.Contains(out.String(), "repaired") {
+		t.Errorf("report:\n%s", out.String())
+	}
+}
