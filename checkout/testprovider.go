@@ -36,8 +36,10 @@ var ErrProviderClosed = errors.New("payment provider closed")
 // its message), so there is no order it could be wrong about.
 //
 // Every delivery runs on a goroutine the provider owns, and is remembered
-// only while it runs (so a redelivered charge is not sent twice at once);
-// memory does not grow with the orders it has charged. Close ends them: a
+// only while it runs (so a redelivered charge is not sent twice at once).
+// With Ledger set, every charge is also written in its ledger (ledger.go),
+// one entry per reservation, so that reconciliation can list and refund its
+// payments as a real provider's. Close ends the deliveries: a
 // webhook not yet accepted is sent once more, within closeSendLimit, and
 // one still refused is left to the sweeper, which Status answers.
 type TestProvider struct {
@@ -55,10 +57,16 @@ type TestProvider struct {
 	// its payment timeout, after which the sweeper asks Status instead.
 	RetryFor time.Duration
 	Log      *slog.Logger
+	// Ledger keeps every charge, for Payments and RefundPayment (ledger.go).
+	// Defaults to false: memory then does not grow with the orders charged,
+	// which a long run (the bench) needs; tests of reconciliation set it.
+	Ledger bool
 
 	mu         sync.Mutex
-	delivering map[int64]bool  // orders whose webhook is being sent
-	ctx        context.Context // ends at Close: stops every delivery
+	delivering map[int64]bool              // orders whose webhook is being sent
+	ledger     map[string]*ProviderPayment // every payment taken, by id (ledger.go)
+	order      []string                    // the ledger's ids, in the order taken
+	ctx        context.Context             // ends at Close: stops every delivery
 	stop       context.CancelFunc
 	closed     bool
 	running    sync.WaitGroup
@@ -92,6 +100,9 @@ func (p *TestProvider) Charge(_ context.Context, c Charge) error {
 		p.ctx, p.stop = context.WithCancel(context.Background())
 	}
 	status := p.decision()
+	if p.Ledger {
+		p.record(c, status)
+	}
 	if status == PaymentPending || p.delivering[c.OrderID] {
 		return nil // never answered; or a redelivered order, being answered
 	}
