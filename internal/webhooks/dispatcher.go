@@ -89,8 +89,9 @@ func (c Config) withDefaults() Config {
 // dispatchers (one per worker process) may run over one database: each
 // endpoint is worked by one of them at a time, the one holding its lane's
 // lease (webhook_lanes, lanelease.go), which starts an attempt only while
-// the lease outlasts it; so no two send one delivery at once, and a
-// dispatcher that dies leaves the endpoint to another once the lease ends.
+// the lease outlasts it, and records its outcome only while it still holds
+// it; so no two send one delivery at once, and a dispatcher that dies
+// leaves the endpoint to another once the lease ends.
 type Dispatcher struct {
 	db     *sqlx.DB
 	cfg    Config
