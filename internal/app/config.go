@@ -198,6 +198,10 @@ func LoadConfig(environ map[string]string) (Config, error) {
 		return Config{}, fmt.Errorf("read configuration: FOYER_WEBHOOK_RETENTION must be from %s to %s, not %s",
 			webhooks.MinRetention, webhooks.MaxRetention, cfg.WebhookRetention)
 	}
+	if cfg.WebhookPoll < webhooks.MinPoll || cfg.WebhookPoll > webhooks.MaxPoll {
+		return Config{}, fmt.Errorf("read configuration: FOYER_WEBHOOK_POLL must be from %s to %s, not %s",
+			webhooks.MinPoll, webhooks.MaxPoll, cfg.WebhookPoll)
+	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		return Config{}, fmt.Errorf("read configuration: FOYER_LOG_FORMAT must be text or json, not %q", cfg.LogFormat)
 	}

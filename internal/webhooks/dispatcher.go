@@ -24,8 +24,10 @@ type Config struct {
 	RetryBase time.Duration
 	// RetryMaxDelay caps the bound of one delay. Defaults to 1h.
 	RetryMaxDelay time.Duration
-	// MaxAge is how long a delivery is retried after it was made; one whose
-	// next attempt would come later is dead. Defaults to 24h.
+	// MaxAge is how long a delivery is retried after its first attempt
+	// (not after it was made: one may wait long behind an earlier one of
+	// its order); one whose next attempt would come later is dead.
+	// Defaults to 24h.
 	MaxAge time.Duration
 	// Timeout bounds one attempt, connection to last byte read. Defaults to 10s.
 	Timeout time.Duration
@@ -44,7 +46,22 @@ type Config struct {
 	Retention time.Duration
 	// PruneEvery is how often the dispatcher prunes. Defaults to 1h.
 	PruneEvery time.Duration
+
+	// leaseFor and renewMargin shape a lane's lease (lanelease.go): its
+	// length, defaulting to 2 × Timeout + 30s, and how long before its end
+	// past Timeout it is renewed, defaulting to laneRenewMargin. Only tests
+	// shorten them, to see a renewal without waiting half a minute.
+	leaseFor, renewMargin time.Duration
 }
+
+// MinPoll and MaxPoll bound Config.Poll as the worker reads it
+// (FOYER_WEBHOOK_POLL): shorter, idle lanes would query Postgres hundreds of
+// times a second; longer, retries, new deliveries and new endpoints would
+// wait that long to be seen.
+const (
+	MinPoll = 10 * time.Millisecond
+	MaxPoll = 10 * time.Second
+)
 
 func (c Config) withDefaults() Config {
 	def := func(d *time.Duration, v time.Duration) {
@@ -59,6 +76,8 @@ func (c Config) withDefaults() Config {
 	def(&c.Poll, 500*time.Millisecond)
 	def(&c.Retention, DefaultRetention)
 	def(&c.PruneEvery, time.Hour)
+	def(&c.leaseFor, 2*c.Timeout+30*time.Second)
+	def(&c.renewMargin, laneRenewMargin)
 	if c.InFlight <= 0 {
 		c.InFlight = 8
 	}
@@ -70,8 +89,9 @@ func (c Config) withDefaults() Config {
 // dispatchers (one per worker process) may run over one database: each
 // endpoint is worked by one of them at a time, the one holding its lane's
 // lease (webhook_lanes, lanelease.go), which starts an attempt only while
-// the lease outlasts it; so no two send one delivery at once, and a
-// dispatcher that dies leaves the endpoint to another once the lease ends.
+// the lease outlasts it, and records its outcome only while it still holds
+// it; so no two send one delivery at once, and a dispatcher that dies
+// leaves the endpoint to another once the lease ends.
 type Dispatcher struct {
 	db     *sqlx.DB
 	cfg    Config
@@ -101,7 +121,8 @@ type lane struct {
 }
 
 // Run sends deliveries until ctx ends, then waits for its lanes (an
-// attempt in flight is cut short, and sent again later: at least once).
+// attempt in flight is cut short, and sent again later: at least once),
+// and closes the connections it kept open to endpoints.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	lanes := map[string]*lane{}
 	defer func() {
@@ -111,6 +132,8 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		for _, l := range lanes {
 			<-l.done
 		}
+		// The last thing: no lane is left to open one again.
+		d.client.CloseIdleConnections()
 	}()
 	refresh := func(ctx context.Context) {
 		var targets []target

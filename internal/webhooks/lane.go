@@ -3,6 +3,7 @@ package webhooks
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -43,6 +44,7 @@ func (d *Dispatcher) runLane(ctx context.Context, t target) {
 	held := make(chan struct{}, most) // a token per delivery held
 	var holding heldSet
 	var lease laneLease
+	var failing atomic.Bool // records fail: claim nothing until they pass
 	queue := make(chan claimed, most)
 	done := make(chan attempted, most)
 	// wake tells the claimer that outcomes were recorded: a key's next
@@ -69,10 +71,9 @@ func (d *Dispatcher) runLane(ctx context.Context, t target) {
 	recorded := make(chan struct{})
 	go func() {
 		defer close(recorded)
-		for batch := range gather(done, most) {
-			d.record(ctx, st, batch)
-			holding.drop(batch) // recorded: the claim may see them again
-			for range batch {
+		release := func(part []attempted) {
+			holding.drop(part) // recorded: the claim may see them again
+			for range part {
 				<-held
 			}
 			select {
@@ -80,13 +81,17 @@ func (d *Dispatcher) runLane(ctx context.Context, t target) {
 			default:
 			}
 		}
+		for batch := range gather(done, most) {
+			d.recordHeld(ctx, st, t, &lease, batch, done, &failing, release)
+		}
 	}()
-	// The lease is renewed on its own schedule, not only between claims:
-	// a claim may wait long for room when the endpoint is slow.
+	// The lease is renewed on its own schedule, not only between claims
+	// (a claim may wait long for room when the endpoint is slow), and not
+	// every Poll, which may be longer than the lease leaves to renew it.
 	renewed := make(chan struct{})
 	go func() {
 		defer close(renewed)
-		clock.Every(ctx, d.cfg.Poll, func(ctx context.Context) { d.lease(ctx, t, &lease) })
+		clock.Every(ctx, d.cfg.renewEvery(), func(ctx context.Context) { d.lease(ctx, t, &lease) })
 	}()
 	defer func() {
 		close(queue)
@@ -100,7 +105,7 @@ func (d *Dispatcher) runLane(ctx context.Context, t target) {
 	idle := time.NewTimer(d.cfg.Poll)
 	defer idle.Stop()
 	for {
-		if d.lease(ctx, t, &lease) {
+		if !failing.Load() && d.lease(ctx, t, &lease) {
 			// Claim once a quarter of what the lane may hold is free (at
 			// once when it is idle): fewer, larger claims, while the queue
 			// keeps the senders busy.
@@ -126,7 +131,8 @@ func (d *Dispatcher) runLane(ctx context.Context, t target) {
 				continue // there may be more due: claim again once any is done
 			}
 		}
-		// Nothing more is due now (or the endpoint is another's): wait
+		// Nothing more is due now (or the endpoint is another's, or
+		// records fail and their deliveries stay held until they pass): wait
 		// until an outcome may have made a key's next one due, or a poll's
 		// time for retries, new ones and the lease.
 		idle.Reset(d.cfg.Poll)

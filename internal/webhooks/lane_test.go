@@ -20,6 +20,7 @@ type keyedEndpoint struct {
 	hold    string // the event id whose answer waits for release
 	release chan struct{}
 	held    chan struct{} // closed when the held event's request came
+	wasHeld bool
 
 	mu       sync.Mutex
 	inFlight map[string]int
@@ -44,8 +45,10 @@ func (k *keyedEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	k.inFlight[key]++
 	k.most[key] = max(k.most[key], k.inFlight[key])
 	k.types[key] = append(k.types[key], e.Type)
+	hold := e.ID == k.hold && !k.wasHeld // only its first request: it may be sent again
+	k.wasHeld = k.wasHeld || hold
 	k.mu.Unlock()
-	if e.ID == k.hold {
+	if hold {
 		close(k.held)
 		<-k.release
 	}

@@ -26,13 +26,26 @@ type laneLease struct {
 	until time.Time
 }
 
-// The lease of a lane lasts laneLeaseFor; it is renewed once less than
-// Timeout + laneRenewMargin is left, and an attempt starts only while more
-// than Timeout is left, so each attempt ends within the lease, and a lane
-// has laneRenewMargin to renew before its senders pause.
+// The lease of a lane lasts Config.leaseFor (2 × Timeout + 30 s); it is
+// renewed once less than Timeout + laneRenewMargin is left, and an attempt
+// starts only while more than Timeout is left, so each attempt ends within
+// the lease, and a lane has laneRenewMargin to renew before its senders
+// pause. Renewal is looked at every renewMargin/4 (renewEvery), whatever
+// Poll is: it used to be looked at every Poll, which, set long, let the
+// lease lapse under a lane still sending. An outcome is recorded only while
+// the lease is still held in the database (recordOutcomesSQL), so however
+// late a record comes, it never lands after another dispatcher took over.
 const laneRenewMargin = 20 * time.Second
 
-func (c Config) laneLeaseFor() time.Duration { return 2*c.Timeout + 30*time.Second }
+// renewEvery is how often a lane looks whether its lease is due renewal.
+func (c Config) renewEvery() time.Duration { return c.renewMargin / 4 }
+
+// lose forgets the lease: the database said it has ended.
+func (l *laneLease) lose() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.until = time.Time{}
+}
 
 // covers reports whether the lease lasts past t.
 func (l *laneLease) covers(t time.Time) bool {
@@ -45,16 +58,16 @@ func (l *laneLease) covers(t time.Time) bool {
 // lane may not claim now (someone else holds the endpoint, or the
 // database cannot say and the lease runs short).
 func (d *Dispatcher) lease(ctx context.Context, t target, l *laneLease) bool {
-	if l.covers(time.Now().Add(d.cfg.Timeout + laneRenewMargin)) {
+	if l.covers(time.Now().Add(d.cfg.Timeout + d.cfg.renewMargin)) {
 		return true
 	}
 	start := time.Now()
 	var owner string
-	err := d.db.GetContext(ctx, &owner, laneLeaseSQL, t.ID, d.owner, d.cfg.laneLeaseFor().Seconds())
+	err := d.db.GetContext(ctx, &owner, laneLeaseSQL, t.ID, d.owner, d.cfg.leaseFor.Seconds())
 	switch {
 	case err == nil:
 		l.mu.Lock()
-		l.until = start.Add(d.cfg.laneLeaseFor())
+		l.until = start.Add(d.cfg.leaseFor)
 		l.mu.Unlock()
 		return true
 	case errors.Is(err, sql.ErrNoRows):
