@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -78,14 +79,20 @@ const (
 // down; what it cannot send, the sweeper recovers through Status.
 const closeSendLimit = time.Second
 
+// TestPaymentRef is the payment ref the test provider gives an order's
+// payment: its own id, made of the order's, so that a redelivered order
+// gets the same one, as a real provider's idempotent charge does.
+func TestPaymentRef(orderID int64) string { return "test_" + strconv.FormatInt(orderID, 10) }
+
 // Charge decides the payment of an order, and answers it later from a
-// goroutine the provider owns.
-func (p *TestProvider) Charge(_ context.Context, c Charge) error {
+// goroutine the provider owns. It returns the payment's ref (TestPaymentRef).
+func (p *TestProvider) Charge(_ context.Context, c Charge) (string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
-		return fmt.Errorf("charge order %d: %w", c.OrderID, ErrProviderClosed)
+		return "", fmt.Errorf("charge order %d: %w", c.OrderID, ErrProviderClosed)
 	}
+	ref := TestPaymentRef(c.OrderID)
 	if p.delivering == nil {
 		p.delivering = map[int64]bool{}
 		// The deliveries outlive the charge's request; Close ends them.
@@ -93,11 +100,11 @@ func (p *TestProvider) Charge(_ context.Context, c Charge) error {
 	}
 	status := p.decision()
 	if status == PaymentPending || p.delivering[c.OrderID] {
-		return nil // never answered; or a redelivered order, being answered
+		return ref, nil // never answered; or a redelivered order, being answered
 	}
 	body, err := json.Marshal(orderstream.PaymentResult{OrderID: c.OrderID, SaleID: c.SaleID, ReservationID: c.ReservationID, Status: status})
 	if err != nil {
-		return fmt.Errorf("encode payment result of order %d: %w", c.OrderID, err)
+		return "", fmt.Errorf("encode payment result of order %d: %w", c.OrderID, err)
 	}
 	p.delivering[c.OrderID] = true
 	p.running.Add(1)
@@ -108,7 +115,7 @@ func (p *TestProvider) Charge(_ context.Context, c Charge) error {
 		delete(p.delivering, c.OrderID)
 		p.mu.Unlock()
 	}()
-	return nil
+	return ref, nil
 }
 
 // decision is what the provider decides of every charge: paid unless its
@@ -209,8 +216,8 @@ func (p *TestProvider) post(ctx context.Context, body []byte) error {
 // or not its webhook got through: its configured outcome (PaymentPaid,
 // PaymentFailed or PaymentPending), the same in every process, so a
 // provider that did not charge the order itself (another worker's, or one
-// restarted) answers as the one that did.
-func (p *TestProvider) Status(_ context.Context, _ int64) (string, error) {
+// restarted) answers as the one that did. The ref changes nothing.
+func (p *TestProvider) Status(_ context.Context, _ int64, _ string) (string, error) {
 	return p.decision(), nil
 }
 
