@@ -27,7 +27,8 @@ var ErrProviderClosed = errors.New("payment provider closed")
 // webhook the gateway did not accept, and it answers Status with what it
 // decided.
 //
-// Its decision is its configured Outcome, the same for every order, so
+// Its decision is its configured Outcome, the same for every order (tests
+// may decide order by order instead: Decide), so
 // Status answers it for any order it is asked about, in any process: a
 // second worker's provider, or one restarted, says paid for an order the
 // first charged, and the sweeper never cancels a paid order because the
@@ -56,10 +57,21 @@ type TestProvider struct {
 	// its payment timeout, after which the sweeper asks Status instead.
 	RetryFor time.Duration
 	Log      *slog.Logger
+	// Decide, when set, decides each order's payment instead of Outcome,
+	// for tests that need a sale whose payments differ: "succeed", "fail",
+	// "never", or "lost" (paid, and the webhook never sent, as when a
+	// provider's webhook goes astray). The provider then remembers what it
+	// decided for each order it charged, as a real provider does, and
+	// Status answers that, and unknown for an order it never charged; a
+	// redelivered charge keeps the first decision. That memory grows with
+	// the orders charged, which is why only tests set Decide. Defaults to
+	// nil: Outcome for every order, remembered by nobody.
+	Decide func(Charge) string
 
 	mu         sync.Mutex
-	delivering map[int64]bool  // orders whose webhook is being sent
-	ctx        context.Context // ends at Close: stops every delivery
+	decided    map[string]string // payment ref -> status, when Decide is set
+	delivering map[int64]bool    // orders whose webhook is being sent
+	ctx        context.Context   // ends at Close: stops every delivery
 	stop       context.CancelFunc
 	closed     bool
 	running    sync.WaitGroup
@@ -98,8 +110,11 @@ func (p *TestProvider) Charge(_ context.Context, c Charge) (string, error) {
 		// The deliveries outlive the charge's request; Close ends them.
 		p.ctx, p.stop = context.WithCancel(context.Background())
 	}
-	status := p.decision()
-	if status == PaymentPending || p.delivering[c.OrderID] {
+	status, send := p.decision(), true
+	if p.Decide != nil {
+		status, send = p.decideOnce(ref, c)
+	}
+	if !send || status == PaymentPending || p.delivering[c.OrderID] {
 		return ref, nil // never answered; or a redelivered order, being answered
 	}
 	body, err := json.Marshal(orderstream.PaymentResult{OrderID: c.OrderID, SaleID: c.SaleID, ReservationID: c.ReservationID, Status: status})
@@ -118,10 +133,26 @@ func (p *TestProvider) Charge(_ context.Context, c Charge) (string, error) {
 	return ref, nil
 }
 
-// decision is what the provider decides of every charge: paid unless its
-// Outcome says otherwise.
-func (p *TestProvider) decision() string {
-	switch p.Outcome {
+// decideOnce asks Decide about a charge the first time its payment is seen,
+// and remembers the answer; send is false for a payment whose webhook is
+// lost. p.mu is held.
+func (p *TestProvider) decideOnce(ref string, c Charge) (status string, send bool) {
+	if p.decided == nil {
+		p.decided = map[string]string{}
+	}
+	outcome := p.Decide(c)
+	status, ok := p.decided[ref]
+	if !ok {
+		status = outcomeStatus(outcome)
+		p.decided[ref] = status
+	}
+	return status, outcome != "lost"
+}
+
+// outcomeStatus is the payment status an outcome decides: paid unless it
+// says otherwise.
+func outcomeStatus(outcome string) string {
+	switch outcome {
 	case "fail":
 		return PaymentFailed
 	case "never":
@@ -129,6 +160,10 @@ func (p *TestProvider) decision() string {
 	}
 	return PaymentPaid
 }
+
+// decision is what the provider decides of every charge: paid unless its
+// Outcome says otherwise.
+func (p *TestProvider) decision() string { return outcomeStatus(p.Outcome) }
 
 // Delivering reports how many orders the provider holds in memory: those
 // whose webhook is still being sent.
@@ -216,9 +251,22 @@ func (p *TestProvider) post(ctx context.Context, body []byte) error {
 // or not its webhook got through: its configured outcome (PaymentPaid,
 // PaymentFailed or PaymentPending), the same in every process, so a
 // provider that did not charge the order itself (another worker's, or one
-// restarted) answers as the one that did. The ref changes nothing.
-func (p *TestProvider) Status(_ context.Context, _ int64, _ string) (string, error) {
-	return p.decision(), nil
+// restarted) answers as the one that did. With Decide set, it answers what
+// it decided for the payment (ref, or the order's own ref when ref is
+// ""), and PaymentUnknown for one it never charged.
+func (p *TestProvider) Status(_ context.Context, orderID int64, ref string) (string, error) {
+	if p.Decide == nil {
+		return p.decision(), nil
+	}
+	if ref == "" {
+		ref = TestPaymentRef(orderID)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if status, ok := p.decided[ref]; ok {
+		return status, nil
+	}
+	return PaymentUnknown, nil
 }
 
 // Close ends the deliveries still under way: each not yet accepted is sent
