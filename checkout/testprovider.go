@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -38,8 +37,10 @@ var ErrProviderClosed = errors.New("payment provider closed")
 // its message), so there is no order it could be wrong about.
 //
 // Every delivery runs on a goroutine the provider owns, and is remembered
-// only while it runs (so a redelivered charge is not sent twice at once);
-// memory does not grow with the orders it has charged. Close ends them: a
+// only while it runs (so a redelivered charge is not sent twice at once).
+// With Ledger set, every charge is also written in its ledger (ledger.go),
+// one entry per reservation, so that reconciliation can list and refund its
+// payments as a real provider's. Close ends the deliveries: a
 // webhook not yet accepted is sent once more, within closeSendLimit, and
 // one still refused is left to the sweeper, which Status answers.
 type TestProvider struct {
@@ -67,11 +68,17 @@ type TestProvider struct {
 	// the orders charged, which is why only tests set Decide. Defaults to
 	// nil: Outcome for every order, remembered by nobody.
 	Decide func(Charge) string
+	// Ledger keeps every charge, for Payments and RefundPayment (ledger.go).
+	// Defaults to false: memory then does not grow with the orders charged,
+	// which a long run (the bench) needs; tests of reconciliation set it.
+	Ledger bool
 
 	mu         sync.Mutex
-	decided    map[string]string // payment ref -> status, when Decide is set
-	delivering map[int64]bool    // orders whose webhook is being sent
-	ctx        context.Context   // ends at Close: stops every delivery
+	decided    map[int64]string            // order -> status, when Decide is set
+	delivering map[int64]bool              // orders whose webhook is being sent
+	ledger     map[string]*ProviderPayment // every payment taken, by id (ledger.go)
+	order      []string                    // the ledger's ids, in the order taken
+	ctx        context.Context             // ends at Close: stops every delivery
 	stop       context.CancelFunc
 	closed     bool
 	running    sync.WaitGroup
@@ -91,10 +98,11 @@ const (
 // down; what it cannot send, the sweeper recovers through Status.
 const closeSendLimit = time.Second
 
-// TestPaymentRef is the payment ref the test provider gives an order's
-// payment: its own id, made of the order's, so that a redelivered order
-// gets the same one, as a real provider's idempotent charge does.
-func TestPaymentRef(orderID int64) string { return "test_" + strconv.FormatInt(orderID, 10) }
+// TestPaymentRef is the payment ref the test provider gives the payment of
+// a reservation's order: the id of its ledger entry (ledger.go), made of the
+// reservation's, so that a redelivered order gets the same one, as a real
+// provider's idempotent charge does.
+func TestPaymentRef(reservationID string) string { return "tp_" + reservationID }
 
 // Charge decides the payment of an order, and answers it later from a
 // goroutine the provider owns. It returns the payment's ref (TestPaymentRef).
@@ -104,7 +112,7 @@ func (p *TestProvider) Charge(_ context.Context, c Charge) (string, error) {
 	if p.closed {
 		return "", fmt.Errorf("charge order %d: %w", c.OrderID, ErrProviderClosed)
 	}
-	ref := TestPaymentRef(c.OrderID)
+	ref := TestPaymentRef(c.ReservationID)
 	if p.delivering == nil {
 		p.delivering = map[int64]bool{}
 		// The deliveries outlive the charge's request; Close ends them.
@@ -112,7 +120,10 @@ func (p *TestProvider) Charge(_ context.Context, c Charge) (string, error) {
 	}
 	status, send := p.decision(), true
 	if p.Decide != nil {
-		status, send = p.decideOnce(ref, c)
+		status, send = p.decideOnce(c)
+	}
+	if p.Ledger {
+		p.record(c, status)
 	}
 	if !send || status == PaymentPending || p.delivering[c.OrderID] {
 		return ref, nil // never answered; or a redelivered order, being answered
@@ -136,15 +147,15 @@ func (p *TestProvider) Charge(_ context.Context, c Charge) (string, error) {
 // decideOnce asks Decide about a charge the first time its payment is seen,
 // and remembers the answer; send is false for a payment whose webhook is
 // lost. p.mu is held.
-func (p *TestProvider) decideOnce(ref string, c Charge) (status string, send bool) {
+func (p *TestProvider) decideOnce(c Charge) (status string, send bool) {
 	if p.decided == nil {
-		p.decided = map[string]string{}
+		p.decided = map[int64]string{}
 	}
 	outcome := p.Decide(c)
-	status, ok := p.decided[ref]
+	status, ok := p.decided[c.OrderID]
 	if !ok {
 		status = outcomeStatus(outcome)
-		p.decided[ref] = status
+		p.decided[c.OrderID] = status
 	}
 	return status, outcome != "lost"
 }
@@ -252,18 +263,15 @@ func (p *TestProvider) post(ctx context.Context, body []byte) error {
 // PaymentFailed or PaymentPending), the same in every process, so a
 // provider that did not charge the order itself (another worker's, or one
 // restarted) answers as the one that did. With Decide set, it answers what
-// it decided for the payment (ref, or the order's own ref when ref is
-// ""), and PaymentUnknown for one it never charged.
-func (p *TestProvider) Status(_ context.Context, orderID int64, ref string) (string, error) {
+// it decided for the order, and PaymentUnknown for one it never charged.
+// The ref changes nothing: the provider's payments are one per order.
+func (p *TestProvider) Status(_ context.Context, orderID int64, _ string) (string, error) {
 	if p.Decide == nil {
 		return p.decision(), nil
 	}
-	if ref == "" {
-		ref = TestPaymentRef(orderID)
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if status, ok := p.decided[ref]; ok {
+	if status, ok := p.decided[orderID]; ok {
 		return status, nil
 	}
 	return PaymentUnknown, nil

@@ -120,6 +120,9 @@ type Deps struct {
 	Pipeline PipelineWatcher
 	Live     LiveStats
 	Orders   OrderReader // the Orders API (orders.go)
+	// PaymentSummaries sums a sale's payments for the dashboard
+	// (paymentsummary.go); nil leaves its route out.
+	PaymentSummaries PaymentSummaries
 	// ShopKeys are the shop's API keys (shopkeys.go); nil refuses every
 	// shop request.
 	ShopKeys ShopKeys
@@ -249,6 +252,9 @@ func New(cfg Config, deps Deps) *Server {
 	admin.GET("/sales/:sale/flags", s.flags)
 	admin.GET("/sales/:sale/orders", s.listOrders)
 	admin.GET("/sales/:sale/orders.csv", s.ordersCSV)
+	if s.deps.PaymentSummaries != nil {
+		admin.GET("/sales/:sale/payments", s.paymentSummary)
+	}
 	if s.deps.Invitations != nil {
 		admin.PUT("/sales/:sale/invitees", s.putInvitees)
 		admin.GET("/sales/:sale/invitees.csv", s.inviteesCSV)

@@ -163,15 +163,17 @@ func (a *Admitter) runSale(ctx context.Context, saleID string, s *admission, now
 }
 
 // retireIfSettled takes a finished sale off the active list once nothing of
-// it is in flight: no confirmation left to publish and no hold that could
-// still be checked out. Every node's admitter and outbox relay walk the active
+// it is in flight: no confirmation left to publish, no hold that could
+// still be checked out, and no invite code spent but not yet copied into
+// Postgres (RecordInviteSpends walks the active sales only). Every node's admitter and outbox relay walk the active
 // list each tick, so finished sales must not pile up on it.
 func (a *Admitter) retireIfSettled(ctx context.Context, saleID string) error {
 	k := Keys(saleID)
-	var outbox, live *redis.IntCmd
+	var outbox, live, spent *redis.IntCmd
 	var held *redis.StringCmd
 	_, err := a.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		outbox = p.ZCard(ctx, k.Outbox)
+		spent = p.SCard(ctx, k.Spent)
 		held = p.HGet(ctx, k.Meta, "held")
 		// Batches whose holds have not lapsed: paid ones stay listed until
 		// then, so held says whether any of them is still unpaid.
@@ -181,7 +183,7 @@ func (a *Admitter) retireIfSettled(ctx context.Context, saleID string) error {
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("check sale %s is settled: %w", saleID, err)
 	}
-	if outbox.Val() > 0 || live.Val() > 0 && held.Val() != "0" {
+	if outbox.Val() > 0 || spent.Val() > 0 || live.Val() > 0 && held.Val() != "0" {
 		return nil
 	}
 	if err := a.rdb.SRem(ctx, ActiveSales, saleID).Err(); err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/foyerhq/foyer/internal/auditlog"
 )
 
 // Record applies an admin action that belongs to no one sale (a change of
@@ -80,10 +82,7 @@ func (o *Operator) recordAgain(ctx context.Context, id int64, action, actor stri
 
 // insertAudit appends an action that belongs to no sale to the audit log.
 func insertAudit(ctx context.Context, tx *sqlx.Tx, action, actor string, detail []byte) (int64, error) {
-	var id int64
-	err := tx.GetContext(ctx, &id,
-		`INSERT INTO admin_actions (sale_id, action, detail, actor) VALUES (NULL, $1, $2, $3) RETURNING id`,
-		action, detail, actor)
+	id, err := auditlog.Append(ctx, tx, "", action, actor, detail)
 	if err != nil {
 		return 0, fmt.Errorf("audit %s: %w", action, err)
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/foyerhq/foyer/internal/auditlog"
 )
 
 // Catalog keeps sale plans in Postgres, their system of record.
@@ -166,10 +168,7 @@ func (c *Catalog) changePlan(ctx context.Context, tx *sqlx.Tx, saleID string, ct
 // recordIn appends one admin action to the audit log inside tx, so that it
 // lands with the change it records or not at all, and returns its id.
 func (c *Catalog) recordIn(ctx context.Context, tx *sqlx.Tx, saleID, action, actor string, detail []byte) (int64, error) {
-	var id int64
-	err := tx.GetContext(ctx, &id,
-		`INSERT INTO admin_actions (sale_id, action, detail, actor) VALUES ($1, $2, $3, $4) RETURNING id`,
-		saleID, action, detail, actor)
+	id, err := auditlog.Append(ctx, tx, saleID, action, actor, detail)
 	if err != nil {
 		return 0, fmt.Errorf("audit %s of sale %s: %w", action, saleID, err)
 	}
@@ -178,10 +177,7 @@ func (c *Catalog) recordIn(ctx context.Context, tx *sqlx.Tx, saleID, action, act
 
 // audit appends one admin action to the audit log.
 func (c *Catalog) audit(ctx context.Context, saleID, action, actor string, detail []byte) error {
-	_, err := c.db.ExecContext(ctx,
-		`INSERT INTO admin_actions (sale_id, action, detail, actor) VALUES ($1, $2, $3, $4)`,
-		saleID, action, detail, actor)
-	if err != nil {
+	if _, err := auditlog.Append(ctx, c.db, saleID, action, actor, detail); err != nil {
 		return fmt.Errorf("audit %s of sale %s: %w", action, saleID, err)
 	}
 	return nil

@@ -15,6 +15,7 @@ import (
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/clock"
 	"github.com/foyerhq/foyer/internal/orderstream"
+	"github.com/foyerhq/foyer/internal/pgtx"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -168,7 +169,7 @@ func (p *PaymentSettler) markPaid(ctx context.Context, orderIDs []int64) error {
 	if len(orderIDs) == 0 {
 		return nil
 	}
-	if err := p.inTx(ctx, func(tx *sqlx.Tx) error {
+	if err := pgtx.InTx(ctx, p.db, func(tx *sqlx.Tx) error {
 		var marked []orderstream.Order
 		if err := tx.SelectContext(ctx, &marked, `UPDATE orders o SET status = 'paid' FROM sales s
 			WHERE s.id = o.sale_id AND o.id = ANY($1) AND o.status = 'pending_payment'
@@ -317,19 +318,6 @@ func (p *PaymentSettler) SweepTimedOut(ctx context.Context) (int, error) {
 		settled++
 	}
 	return settled, nil
-}
-
-// inTx runs fn in a transaction, committed if fn succeeds.
-func (p *PaymentSettler) inTx(ctx context.Context, fn func(*sqlx.Tx) error) error {
-	tx, err := p.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
 }
 
 // runSweeper sweeps every quarter of Timeout until ctx ends.

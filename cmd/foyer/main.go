@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/foyerhq/foyer/internal/app"
@@ -26,9 +27,10 @@ commands:
   worker   run an order worker
   migrate  apply the Postgres migrations and exit
   dev      run Redis, Postgres, a gateway, a worker and a demo sale, for trying Foyer out
-  reconcile SALE [--repair]
-           compare a sale in Redis, the order streams and Postgres; with --repair,
-           rebuild its Redis state from Postgres. Exits 1 when they differ.
+  reconcile SALE [--payments] [--repair]
+           compare a sale in Redis, the order streams and Postgres (with --payments:
+           its payments at the provider and its orders); with --repair, apply the
+           safe fixes. Exits 1 when they differ.
 
 Every command answers -h or --help with its own usage.
 Configuration comes from FOYER_* environment variables: see README.md.
@@ -63,11 +65,21 @@ a gateway, an order worker, a demo sale and a second one sold through the
 example shop (FOYER_DEMO_SHOP_URL; its settings go to FOYER_DATA_DIR/shop.env,
 for make shop), and prints where to go. Ctrl-C stops everything.
 `,
-	"reconcile": `usage: foyer reconcile SALE [--repair]
+	"reconcile": `usage: foyer reconcile SALE [--payments] [--repair]
 
 Compares sale SALE in Redis, the order streams and Postgres, and prints the
 report; exits 1 when they differ. With --repair, rebuilds the sale's Redis
 state from Postgres first. Reads FOYER_REDIS_URL and FOYER_DATABASE_URL.
+
+With --payments, lays the sale's payments at the payment provider (Stripe,
+found by their metadata) beside its orders instead, and reports: paid at the
+provider but not here, paid here but not at the provider, amounts or
+currencies that differ, payments with no order. Exits 1 on a difference.
+With --repair it marks paid the orders the provider says are paid, and
+refunds the paid payments with no order, for a cancelled order, or paid
+twice; it never unmarks an order nor changes an amount. Needs
+FOYER_PAYMENT_PROVIDER=stripe and FOYER_STRIPE_SECRET_KEY. See
+docs/payments.md.
 `,
 	"help": usage,
 }
@@ -152,12 +164,35 @@ func realMain(ctx context.Context, args []string, environ map[string]string, out
 	case "dev":
 		return app.Dev(ctx, cfg, log, out)
 	case "reconcile":
-		if len(args) < 2 || len(args) > 3 || (len(args) == 3 && args[2] != "--repair") {
+		saleID, payments, repair, ok := reconcileArgs(args[1:])
+		if !ok {
 			fmt.Fprint(out, usage)
 			return errUsage
 		}
-		return app.Reconcile(ctx, cfg, args[1], len(args) == 3, out)
+		if payments {
+			return app.ReconcilePayments(ctx, cfg, saleID, repair, out, os.Stderr)
+		}
+		return app.Reconcile(ctx, cfg, saleID, repair, out)
 	}
 	fmt.Fprint(out, usage)
 	return fmt.Errorf("%w %q", errUsage, args[0])
+}
+
+// reconcileArgs reads "SALE [--payments] [--repair]", the flags in any
+// order after the sale, each once.
+func reconcileArgs(args []string) (saleID string, payments, repair, ok bool) {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return "", false, false, false
+	}
+	for _, a := range args[1:] {
+		switch {
+		case a == "--payments" && !payments:
+			payments = true
+		case a == "--repair" && !repair:
+			repair = true
+		default:
+			return "", false, false, false
+		}
+	}
+	return args[0], payments, repair, true
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // The shop's guards: which sales it takes tokens of, whose forms it acts
@@ -143,6 +145,15 @@ func TestAReservationOfAnotherCustomerIsRefusedBeforeTheRedeem(t *testing.T) {
 	}
 	if orders := s.Orders(); len(orders) != 0 {
 		t.Errorf("orders %+v, want none", orders)
+	}
+	// A customer's shopper whose token names no customer: nothing to compare.
+	nameless := f.sign(t, jwt.MapClaims{"iss": "foyer", "aud": testSale, "sub": "c_shopper", "jti": "r_2",
+		"iat": time.Now().Unix(), "exp": time.Now().Add(5 * time.Minute).Unix()})
+	if status, body := postForm(t, browser, srv.URL+"/checkout/pay", checkoutForm(nameless, testSale, csrf)); status != http.StatusForbidden {
+		t.Errorf("a c_ shopper's token without cid: %d %s, want 403", status, body)
+	}
+	if calls := f.Calls(); len(calls) != 0 {
+		t.Errorf("%d calls to Foyer, want none", len(calls))
 	}
 	ownCSRF := signIn(t, browser, srv, "cust-42")
 	if status, body := postForm(t, browser, srv.URL+"/checkout/pay", checkoutForm(token, testSale, ownCSRF)); status != http.StatusOK {

@@ -103,14 +103,21 @@ func (f *fakeFoyer) token(t *testing.T, sale, jti string, exp time.Time) string 
 }
 
 // customerToken is token for a customer's session: Foyer names the shop's
-// customer (cid) when it is not "".
+// customer (cid) when it is not "", and the shopper is a customer's (c_);
+// with "" it is an anonymous shopper's (v_).
 func (f *fakeFoyer) customerToken(t *testing.T, sale, jti, customer string, exp time.Time) string {
 	t.Helper()
-	claims := jwt.MapClaims{"iss": "foyer", "aud": sale, "sub": "c_shopper",
+	claims := jwt.MapClaims{"iss": "foyer", "aud": sale, "sub": "v_shopper",
 		"jti": jti, "iat": time.Now().Unix(), "exp": exp.Unix()}
 	if customer != "" {
-		claims["cid"] = customer
+		claims["sub"], claims["cid"] = "c_shopper", customer
 	}
+	return f.sign(t, claims)
+}
+
+// sign signs claims as Foyer does, with the key its JWKS names.
+func (f *fakeFoyer) sign(t *testing.T, claims jwt.MapClaims) string {
+	t.Helper()
 	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
 	tok.Header["kid"] = f.kid
 	s, err := tok.SignedString(f.key)

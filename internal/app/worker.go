@@ -49,7 +49,7 @@ func NewWorker(ctx context.Context, cfg Config, log *slog.Logger) (*Worker, erro
 	settler := worker.NewPaymentSettler(w.db, rooms, rooms, w.payments, log)
 	settler.Timeout = cfg.PaymentTimeout
 	if refunds, ok := w.payments.(worker.LateRefunder); ok {
-		settler.Refunds = refunds // Stripe's: a payment that succeeds after its order was cancelled is refunded
+		settler.Refunds = refunds // a payment that succeeds after its order was cancelled is refunded (Stripe; the test provider's results name no payment, so it refunds none)
 	}
 	// The shop's webhooks: order events recorded in the order workers'
 	// transactions, sale events read from the sales' streams, and every

@@ -25,7 +25,8 @@ var layers = []struct {
 	{name: "leaves", packages: []string{
 		"internal/clock", "internal/keyring", "internal/wire", "internal/orderstream", "internal/identity",
 		"internal/defence/ratelimit", "internal/defence/blocklist", "internal/defence/pow",
-		"internal/localservers", "internal/smallstacks", "internal/csvcell", "migrations", "web",
+		"internal/localservers", "internal/smallstacks", "internal/csvcell", "internal/paging",
+		"internal/pgtx", "internal/auditlog", "migrations", "web",
 	}},
 	{name: "the queue", packages: []string{"waitingroom"}},
 	{name: "checkout", packages: []string{"checkout"}},

@@ -9,16 +9,14 @@ package orders
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/foyerhq/foyer/internal/paging"
 )
 
 // ErrBadQuery means a filter, limit or cursor could not be understood:
@@ -74,51 +72,12 @@ type Query struct {
 // list of Statuses), limit (1..MaxLimit) and cursor (from a previous page).
 // Anything else it cannot read is ErrBadQuery.
 func ParseQuery(status, limit, cursor string) (Query, error) {
-	q := Query{Limit: DefaultLimit}
-	if status != "" {
-		for _, s := range strings.Split(status, ",") {
-			s = strings.TrimSpace(s)
-			if !slices.Contains(Statuses, s) {
-				return Query{}, fmt.Errorf("%w: status %q is none of %s", ErrBadQuery, s, strings.Join(Statuses, ", "))
-			}
-			if !slices.Contains(q.Statuses, s) {
-				q.Statuses = append(q.Statuses, s)
-			}
-		}
-	}
-	if limit != "" {
-		n, err := strconv.Atoi(limit)
-		if err != nil || n < 1 || n > MaxLimit {
-			return Query{}, fmt.Errorf("%w: limit must be a whole number from 1 to %d", ErrBadQuery, MaxLimit)
-		}
-		q.Limit = n
-	}
-	if cursor != "" {
-		after, err := decodeCursor(cursor)
-		if err != nil {
-			return Query{}, err
-		}
-		q.After = after
-	}
-	return q, nil
-}
-
-// The cursor is opaque to clients: base64url of the last order's id. Only
-// this file reads or writes it, so it may change shape.
-func encodeCursor(id int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(id, 10)))
-}
-
-func decodeCursor(c string) (int64, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(c)
+	q, err := paging.Rules{Statuses: Statuses, DefaultLimit: DefaultLimit, MaxLimit: MaxLimit, Bad: ErrBadQuery}.
+		Parse(status, limit, cursor)
 	if err != nil {
-		return 0, fmt.Errorf("%w: cursor is not one this server gave", ErrBadQuery)
+		return Query{}, err
 	}
-	id, err := strconv.ParseInt(string(raw), 10, 64)
-	if err != nil || id < 1 {
-		return 0, fmt.Errorf("%w: cursor is not one this server gave", ErrBadQuery)
-	}
-	return id, nil
+	return Query{Statuses: q.Statuses, Limit: q.Limit, After: q.Cursor}, nil
 }
 
 // Page is one page of orders, and the cursor of the next (nil: no more).
@@ -164,7 +123,7 @@ func (r *Reader) Page(ctx context.Context, saleID string, q Query) (Page, error)
 	p := Page{Orders: rows}
 	if len(rows) > limit {
 		p.Orders = rows[:limit]
-		next := encodeCursor(p.Orders[limit-1].ID)
+		next := paging.EncodeCursor(p.Orders[limit-1].ID)
 		p.NextCursor = &next
 	}
 	if p.Orders == nil {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/foyerhq/foyer/internal/paging"
 	"github.com/foyerhq/foyer/worker"
 )
 
@@ -18,7 +19,7 @@ func TestTheStatusesAreTheOnesTheWorkersWrite(t *testing.T) {
 }
 
 func TestACursorReadsBackAsTheOrderItNames(t *testing.T) {
-	q, err := ParseQuery("", "", encodeCursor(42))
+	q, err := ParseQuery("", "", paging.EncodeCursor(42))
 	if err != nil || q.After != 42 || q.Limit != DefaultLimit {
 		t.Errorf("cursor of 42 reads as %+v, %v", q, err)
 	}

@@ -25,6 +25,9 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/foyerhq/foyer/internal/auditlog"
+	"github.com/foyerhq/foyer/internal/pgtx"
 )
 
 // The scopes a key may have: each later endpoint asks for one.
@@ -128,12 +131,12 @@ func (s *Store) Create(ctx context.Context, name string, want []string, actor st
 	id, secret := randomID(), base64.RawURLEncoding.EncodeToString(randomBytes(32))
 	hash := sha256.Sum256([]byte(secret))
 	var r row
-	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = pgtx.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		if err := tx.GetContext(ctx, &r, `INSERT INTO shop_keys (id, name, scopes, secret_hash)
 			VALUES ($1, $2, $3, $4) RETURNING `+columns, id, name, pq.StringArray(sc), hash[:]); err != nil {
 			return err
 		}
-		return audit(ctx, tx, "shop_key_created", actor, map[string]any{"key_id": id, "name": name, "scopes": sc})
+		return auditlog.AppendJSON(ctx, tx, "", "shop_key_created", actor, map[string]any{"key_id": id, "name": name, "scopes": sc})
 	})
 	if err != nil {
 		return Created{}, fmt.Errorf("create shop key: %w", err)
@@ -158,7 +161,7 @@ func (s *Store) List(ctx context.Context) ([]Key, error) {
 // writes no second audit row; an unknown id is ErrNotFound.
 func (s *Store) Revoke(ctx context.Context, id, actor string) (Key, error) {
 	var r row
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := pgtx.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, &r, `SELECT `+columns+` FROM shop_keys WHERE id = $1 FOR UPDATE`, id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
@@ -169,7 +172,7 @@ func (s *Store) Revoke(ctx context.Context, id, actor string) (Key, error) {
 		if err := tx.GetContext(ctx, &r, `UPDATE shop_keys SET revoked_at = now() WHERE id = $1 RETURNING `+columns, id); err != nil {
 			return err
 		}
-		return audit(ctx, tx, "shop_key_revoked", actor, map[string]any{"key_id": id})
+		return auditlog.AppendJSON(ctx, tx, "", "shop_key_revoked", actor, map[string]any{"key_id": id})
 	})
 	if err != nil {
 		return Key{}, fmt.Errorf("revoke shop key %q: %w", id, err)
@@ -243,27 +246,4 @@ func randomBytes(n int) []byte {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24)
 	return b
-}
-
-func (s *Store) inTx(ctx context.Context, fn func(*sqlx.Tx) error) error {
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
-// audit appends an action that belongs to no sale to the audit log.
-func audit(ctx context.Context, tx *sqlx.Tx, action, actor string, detail any) error {
-	body, err := json.Marshal(detail)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO admin_actions (sale_id, action, detail, actor) VALUES (NULL, $1, $2, $3)`,
-		action, body, actor)
-	return err
 }

@@ -3,16 +3,16 @@ package webhooks
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/foyerhq/foyer/internal/auditlog"
+	"github.com/foyerhq/foyer/internal/paging"
+	"github.com/foyerhq/foyer/internal/pgtx"
 )
 
 // The statuses of a delivery: pending (to be sent, or sent again at
@@ -61,34 +61,12 @@ type LogQuery struct {
 // ParseLogQuery reads a query from the admin API's parameters: status (a
 // comma list), limit (1..MaxLimit), cursor (from a previous page).
 func ParseLogQuery(status, limit, cursor string) (LogQuery, error) {
-	q := LogQuery{Limit: DefaultLimit}
-	if status != "" {
-		for _, s := range strings.Split(status, ",") {
-			s = strings.TrimSpace(s)
-			if !slices.Contains(statuses, s) {
-				return LogQuery{}, fmt.Errorf("%w: status %q is none of %s", ErrBadQuery, s, strings.Join(statuses, ", "))
-			}
-			if !slices.Contains(q.Statuses, s) {
-				q.Statuses = append(q.Statuses, s)
-			}
-		}
+	q, err := paging.Rules{Statuses: statuses, DefaultLimit: DefaultLimit, MaxLimit: MaxLimit, Bad: ErrBadQuery}.
+		Parse(status, limit, cursor)
+	if err != nil {
+		return LogQuery{}, err
 	}
-	if limit != "" {
-		n, err := strconv.Atoi(limit)
-		if err != nil || n < 1 || n > MaxLimit {
-			return LogQuery{}, fmt.Errorf("%w: limit must be a whole number from 1 to %d", ErrBadQuery, MaxLimit)
-		}
-		q.Limit = n
-	}
-	if cursor != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(cursor)
-		id, perr := strconv.ParseInt(string(raw), 10, 64)
-		if err != nil || perr != nil || id < 1 {
-			return LogQuery{}, fmt.Errorf("%w: cursor is not one this server gave", ErrBadQuery)
-		}
-		q.Before = id
-	}
-	return q, nil
+	return LogQuery{Statuses: q.Statuses, Limit: q.Limit, Before: q.Cursor}, nil
 }
 
 // LogPage is one page of a delivery log, and the cursor of the next (nil: no more).
@@ -126,7 +104,7 @@ func (s *Store) Log(ctx context.Context, endpointID string, q LogQuery) (LogPage
 	page := LogPage{Deliveries: rows}
 	if len(rows) > limit {
 		page.Deliveries = rows[:limit]
-		next := base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(rows[limit-1].ID, 10)))
+		next := paging.EncodeCursor(rows[limit-1].ID)
 		page.NextCursor = &next
 	}
 	if page.Deliveries == nil {
@@ -142,7 +120,7 @@ func (s *Store) Log(ctx context.Context, endpointID string, q LogQuery) (LogPage
 // often it is asked, an event waits at most once per endpoint.
 func (s *Store) Redeliver(ctx context.Context, endpointID string, deliveryID int64, actor string) (Delivery, error) {
 	var d Delivery
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := pgtx.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		var of struct {
 			EventSeq    int64  `db:"event_seq"`
 			OrderingKey string `db:"ordering_key"`
@@ -179,7 +157,7 @@ func (s *Store) Redeliver(ctx context.Context, endpointID string, deliveryID int
 		if pending {
 			return nil // nothing changed: nothing to audit
 		}
-		return audit(ctx, tx, "webhook_redelivered", actor, map[string]any{"endpoint_id": endpointID,
+		return auditlog.AppendJSON(ctx, tx, "", "webhook_redelivered", actor, map[string]any{"endpoint_id": endpointID,
 			"delivery_id": deliveryID, "new_delivery_id": id, "event_id": d.EventID})
 	})
 	if err != nil {
@@ -202,7 +180,7 @@ func (s *Store) Replay(ctx context.Context, endpointID string, since time.Time, 
 		return 0, fmt.Errorf("%w: since may be at most %s ago (FOYER_WEBHOOK_RETENTION)", ErrBadRequest, s.retention())
 	}
 	var n int
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := pgtx.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		var events pq.StringArray
 		err := tx.GetContext(ctx, &events, `SELECT events FROM webhook_endpoints WHERE id = $1 FOR SHARE`, endpointID)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -226,7 +204,7 @@ func (s *Store) Replay(ctx context.Context, endpointID string, since time.Time, 
 			return fmt.Errorf("%w: more than %d events since then: replay a later since first", ErrBadRequest, MaxReplay)
 		}
 		n = int(rows)
-		return audit(ctx, tx, "webhook_replayed", actor, map[string]any{"endpoint_id": endpointID,
+		return auditlog.AppendJSON(ctx, tx, "", "webhook_replayed", actor, map[string]any{"endpoint_id": endpointID,
 			"since": since.UTC().Format(time.RFC3339Nano), "deliveries": n})
 	})
 	if err != nil {

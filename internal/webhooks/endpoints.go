@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -19,6 +18,9 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/foyerhq/foyer/internal/auditlog"
+	"github.com/foyerhq/foyer/internal/pgtx"
 )
 
 // Sentinels a caller decides on (server/errors.go maps them).
@@ -178,7 +180,7 @@ func (s *Store) Create(ctx context.Context, n NewEndpoint, actor string) (Create
 	}
 	id, secret := "we_"+hex.EncodeToString(randomBytes(6)), secretPrefix+base64.RawURLEncoding.EncodeToString(randomBytes(32))
 	var r endpointRow
-	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = pgtx.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		// Serialises creations, so two at once cannot both pass the count.
 		if _, err := tx.ExecContext(ctx, `LOCK TABLE webhook_endpoints IN SHARE ROW EXCLUSIVE MODE`); err != nil {
 			return err
@@ -197,7 +199,7 @@ func (s *Store) Create(ctx context.Context, n NewEndpoint, actor string) (Create
 		if err := tx.GetContext(ctx, &r, `SELECT `+endpointColumns+` FROM webhook_endpoints e WHERE e.id = $1`, id); err != nil {
 			return err
 		}
-		return audit(ctx, tx, "webhook_created", actor, map[string]any{"endpoint_id": id, "url": n.URL, "events": events})
+		return auditlog.AppendJSON(ctx, tx, "", "webhook_created", actor, map[string]any{"endpoint_id": id, "url": n.URL, "events": events})
 	})
 	if err != nil {
 		return Created{}, fmt.Errorf("create webhook endpoint: %w", err)
@@ -234,7 +236,7 @@ func (s *Store) Get(ctx context.Context, id string) (Endpoint, error) {
 // Delete removes an endpoint and its delivery log; its pending deliveries
 // are never sent. An unknown id is ErrNotFound.
 func (s *Store) Delete(ctx context.Context, id, actor string) error {
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := pgtx.InTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		var url string
 		err := tx.GetContext(ctx, &url, `DELETE FROM webhook_endpoints WHERE id = $1 RETURNING url`, id)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -243,35 +245,12 @@ func (s *Store) Delete(ctx context.Context, id, actor string) error {
 		if err != nil {
 			return err
 		}
-		return audit(ctx, tx, "webhook_deleted", actor, map[string]any{"endpoint_id": id, "url": url})
+		return auditlog.AppendJSON(ctx, tx, "", "webhook_deleted", actor, map[string]any{"endpoint_id": id, "url": url})
 	})
 	if err != nil {
 		return fmt.Errorf("delete webhook endpoint %q: %w", id, err)
 	}
 	return nil
-}
-
-func (s *Store) inTx(ctx context.Context, fn func(*sqlx.Tx) error) error {
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
-// audit appends an action that belongs to no sale to the audit log, in tx.
-func audit(ctx context.Context, tx *sqlx.Tx, action, actor string, detail any) error {
-	body, err := json.Marshal(detail)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO admin_actions (sale_id, action, detail, actor) VALUES (NULL, $1, $2, $3)`,
-		action, body, actor)
-	return err
 }
 
 func randomBytes(n int) []byte {

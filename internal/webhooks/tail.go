@@ -13,6 +13,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/foyerhq/foyer/internal/auditlog"
 	"github.com/foyerhq/foyer/internal/clock"
 	"github.com/foyerhq/foyer/waitingroom"
 )
@@ -159,8 +160,7 @@ func (t *Tail) advance(ctx context.Context, saleID string, from sql.NullString, 
 		// The audit log is where an operator finds that a shop missed
 		// events, and of which sale: one row per gap crossed.
 		detail, _ := json.Marshal(lost)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO admin_actions (sale_id, action, detail, actor)
-			VALUES ($1, $2, $3, 'webhooks')`, saleID, ActionEventsLost, detail); err != nil {
+		if _, err := auditlog.Append(ctx, tx, saleID, ActionEventsLost, "webhooks", detail); err != nil {
 			return fmt.Errorf("record the events lost of sale %s: %w", saleID, err)
 		}
 	}

@@ -8,6 +8,7 @@ import { showSaleInputs } from "./controls.js";
 import { flagResult, renderFlags } from "./flags.js";
 import { showInvitations } from "./invitations.js";
 import { shopSettings } from "./salecheckout.js";
+import { showPayments, refreshPayments } from "./orders.js";
 
 const FUNNEL = ["joined", "admitted", "checked_out", "paid"];
 
@@ -76,6 +77,7 @@ export function renderDetail() {
     flagResult("");
     renderFlags();
     showInvitations(p);
+    showPayments(id);
   }
 }
 
@@ -86,5 +88,6 @@ export function tick() {
     const v = S.view.get(S.selected);
     $("detail-stale").hidden = !!(v && v._src === "live" && Date.now() - v._at < STALE_MS);
     if (S.conn !== "live" && sinceDraw() > 1500) drawCharts();
+    refreshPayments();
   }
 }

@@ -1,9 +1,40 @@
-// The selected sale's orders, downloaded as CSV (GET .../orders.csv).
+// The selected sale's orders, downloaded as CSV (GET .../orders.csv), and
+// where its payments stand (GET .../payments).
 
 import { S } from "./state.js";
-import { $ } from "./dom.js";
-import { download } from "./api.js";
+import { $, setText } from "./dom.js";
+import { api, download } from "./api.js";
 import { report } from "./errors.js";
+import { count, formatPrice } from "./format.js";
+
+// PAYMENTS_EVERY is how often the payments line is read again while a sale
+// is shown: Postgres is asked, not the live feed, so not every second.
+const PAYMENTS_EVERY = 10000;
+let paymentsAt = 0;
+
+// showPayments reads the sale's payment summary and writes it on one line:
+// paid / failed / pending, with amounts. Refunds are not kept in Foyer's
+// orders (the answer's refunded is null): the line says where to see them.
+export async function showPayments(id) {
+  paymentsAt = Date.now();
+  const node = $("payments-summary");
+  try {
+    const p = await api("GET", `/v1/admin/sales/${encodeURIComponent(id)}/payments`);
+    if (S.selected !== id) return; // another sale was chosen meanwhile
+    const part = (label, t) => `${label} ${count(t.count)} (${formatPrice(t.amount_cents, p.currency)})`;
+    const refunded = p.refunded ? part("refunded", p.refunded) : "refunded: see foyer reconcile --payments";
+    setText(node, [part("paid", p.paid), part("failed", p.failed), part("pending", p.pending), refunded].join(" · "));
+    node.dataset.loaded = id;
+  } catch (err) {
+    setText(node, "–");
+    report(err, "Read payments");
+  }
+}
+
+// refreshPayments reads them again when PAYMENTS_EVERY has passed.
+export function refreshPayments() {
+  if (S.selected && Date.now() - paymentsAt > PAYMENTS_EVERY) showPayments(S.selected);
+}
 
 export function wireOrders() {
   $("orders-csv").addEventListener("click", async (e) => {
