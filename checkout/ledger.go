@@ -37,7 +37,7 @@ type ProviderPayment struct {
 // charges with the same reservation, as Stripe's idempotency key makes it.
 // The caller holds p.mu.
 func (p *TestProvider) record(c Charge, status string) {
-	id := "tp_" + c.ReservationID
+	id := TestPaymentRef(c.ReservationID)
 	if _, ok := p.ledger[id]; ok {
 		return
 	}

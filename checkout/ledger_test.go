@@ -13,7 +13,7 @@ func TestTheTestProvidersLedgerKeepsOnePaymentPerReservationAndRefundsOnlyPaidOn
 	t.Cleanup(p.Close)
 	c := checkout.Charge{OrderID: 1, SaleID: "s1", ReservationID: "r1", AmountCents: 1500, Currency: "eur"}
 	for range 2 { // a redelivered order
-		if err := p.Charge(t.Context(), c); err != nil {
+		if _, err := p.Charge(t.Context(), c); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -48,7 +48,7 @@ func TestTheTestProvidersLedgerKeepsOnePaymentPerReservationAndRefundsOnlyPaidOn
 func TestTheTestProviderKeepsNoLedgerUnlessAsked(t *testing.T) {
 	p := &checkout.TestProvider{Outcome: "never", Log: slog.New(slog.DiscardHandler)}
 	t.Cleanup(p.Close)
-	if err := p.Charge(t.Context(), checkout.Charge{OrderID: 1, SaleID: "s1", ReservationID: "r1"}); err != nil {
+	if _, err := p.Charge(t.Context(), checkout.Charge{OrderID: 1, SaleID: "s1", ReservationID: "r1"}); err != nil {
 		t.Fatal(err)
 	}
 	for pay := range p.Payments(t.Context(), "s1") {

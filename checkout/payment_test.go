@@ -88,7 +88,7 @@ func TestTheTestProviderSendsARefusedWebhookAgainUntilItIsAccepted(t *testing.T)
 	p := &checkout.TestProvider{Outcome: "succeed", WebhookURL: srv.URL, Secret: secret, Delay: time.Millisecond, Log: quiet}
 	t.Cleanup(p.Close)
 	charge := checkout.Charge{OrderID: 7, SaleID: "s_1", ReservationID: "r_1", AmountCents: 100, Currency: "EUR"}
-	if err := p.Charge(context.Background(), charge); err != nil {
+	if _, err := p.Charge(context.Background(), charge); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -102,7 +102,7 @@ func TestTheTestProviderSendsARefusedWebhookAgainUntilItIsAccepted(t *testing.T)
 	if n := posts.Load(); n != 4 {
 		t.Errorf("%d posts, want 4 (3 refused, then accepted)", n)
 	}
-	if status, _ := p.Status(context.Background(), 7); status != checkout.PaymentPaid {
+	if status, _ := p.Status(context.Background(), 7, ""); status != checkout.PaymentPaid {
 		t.Errorf("status %q, want paid", status)
 	}
 }
@@ -121,7 +121,7 @@ func TestClosingTheTestProviderStopsItsDeliveriesAndWaitsForThem(t *testing.T) {
 	retrying := &checkout.TestProvider{Outcome: "succeed", WebhookURL: srv.URL, Secret: secret, Delay: time.Millisecond, Log: quiet}
 	waiting := &checkout.TestProvider{Outcome: "fail", WebhookURL: srv.URL, Secret: secret, Delay: time.Hour, Log: quiet}
 	for i, p := range []*checkout.TestProvider{retrying, waiting} {
-		if err := p.Charge(context.Background(), checkout.Charge{OrderID: int64(i + 1), SaleID: "s_1", ReservationID: "r_1"}); err != nil {
+		if _, err := p.Charge(context.Background(), checkout.Charge{OrderID: int64(i + 1), SaleID: "s_1", ReservationID: "r_1"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -141,10 +141,10 @@ func TestClosingTheTestProviderStopsItsDeliveriesAndWaitsForThem(t *testing.T) {
 	if n := deliveries(); n != 0 {
 		t.Errorf("%d deliveries still running after Close, want none", n)
 	}
-	if err := retrying.Charge(context.Background(), checkout.Charge{OrderID: 9}); !errors.Is(err, checkout.ErrProviderClosed) {
+	if _, err := retrying.Charge(context.Background(), checkout.Charge{OrderID: 9}); !errors.Is(err, checkout.ErrProviderClosed) {
 		t.Errorf("a charge after Close: %v, want ErrProviderClosed", err)
 	}
-	if status, _ := waiting.Status(context.Background(), 2); status != checkout.PaymentFailed {
+	if status, _ := waiting.Status(context.Background(), 2, ""); status != checkout.PaymentFailed {
 		t.Errorf("status of the undelivered failure %q, want failed: the provider decided it", status)
 	}
 }

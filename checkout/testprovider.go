@@ -26,7 +26,8 @@ var ErrProviderClosed = errors.New("payment provider closed")
 // webhook the gateway did not accept, and it answers Status with what it
 // decided.
 //
-// Its decision is its configured Outcome, the same for every order, so
+// Its decision is its configured Outcome, the same for every order (tests
+// may decide order by order instead: Decide), so
 // Status answers it for any order it is asked about, in any process: a
 // second worker's provider, or one restarted, says paid for an order the
 // first charged, and the sweeper never cancels a paid order because the
@@ -57,12 +58,23 @@ type TestProvider struct {
 	// its payment timeout, after which the sweeper asks Status instead.
 	RetryFor time.Duration
 	Log      *slog.Logger
+	// Decide, when set, decides each order's payment instead of Outcome,
+	// for tests that need a sale whose payments differ: "succeed", "fail",
+	// "never", or "lost" (paid, and the webhook never sent, as when a
+	// provider's webhook goes astray). The provider then remembers what it
+	// decided for each order it charged, as a real provider does, and
+	// Status answers that, and unknown for an order it never charged; a
+	// redelivered charge keeps the first decision. That memory grows with
+	// the orders charged, which is why only tests set Decide. Defaults to
+	// nil: Outcome for every order, remembered by nobody.
+	Decide func(Charge) string
 	// Ledger keeps every charge, for Payments and RefundPayment (ledger.go).
 	// Defaults to false: memory then does not grow with the orders charged,
 	// which a long run (the bench) needs; tests of reconciliation set it.
 	Ledger bool
 
 	mu         sync.Mutex
+	decided    map[int64]string            // order -> status, when Decide is set
 	delivering map[int64]bool              // orders whose webhook is being sent
 	ledger     map[string]*ProviderPayment // every payment taken, by id (ledger.go)
 	order      []string                    // the ledger's ids, in the order taken
@@ -86,29 +98,39 @@ const (
 // down; what it cannot send, the sweeper recovers through Status.
 const closeSendLimit = time.Second
 
+// TestPaymentRef is the payment ref the test provider gives the payment of
+// a reservation's order: the id of its ledger entry (ledger.go), made of the
+// reservation's, so that a redelivered order gets the same one, as a real
+// provider's idempotent charge does.
+func TestPaymentRef(reservationID string) string { return "tp_" + reservationID }
+
 // Charge decides the payment of an order, and answers it later from a
-// goroutine the provider owns.
-func (p *TestProvider) Charge(_ context.Context, c Charge) error {
+// goroutine the provider owns. It returns the payment's ref (TestPaymentRef).
+func (p *TestProvider) Charge(_ context.Context, c Charge) (string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
-		return fmt.Errorf("charge order %d: %w", c.OrderID, ErrProviderClosed)
+		return "", fmt.Errorf("charge order %d: %w", c.OrderID, ErrProviderClosed)
 	}
+	ref := TestPaymentRef(c.ReservationID)
 	if p.delivering == nil {
 		p.delivering = map[int64]bool{}
 		// The deliveries outlive the charge's request; Close ends them.
 		p.ctx, p.stop = context.WithCancel(context.Background())
 	}
-	status := p.decision()
+	status, send := p.decision(), true
+	if p.Decide != nil {
+		status, send = p.decideOnce(c)
+	}
 	if p.Ledger {
 		p.record(c, status)
 	}
-	if status == PaymentPending || p.delivering[c.OrderID] {
-		return nil // never answered; or a redelivered order, being answered
+	if !send || status == PaymentPending || p.delivering[c.OrderID] {
+		return ref, nil // never answered; or a redelivered order, being answered
 	}
 	body, err := json.Marshal(orderstream.PaymentResult{OrderID: c.OrderID, SaleID: c.SaleID, ReservationID: c.ReservationID, Status: status})
 	if err != nil {
-		return fmt.Errorf("encode payment result of order %d: %w", c.OrderID, err)
+		return "", fmt.Errorf("encode payment result of order %d: %w", c.OrderID, err)
 	}
 	p.delivering[c.OrderID] = true
 	p.running.Add(1)
@@ -119,13 +141,29 @@ func (p *TestProvider) Charge(_ context.Context, c Charge) error {
 		delete(p.delivering, c.OrderID)
 		p.mu.Unlock()
 	}()
-	return nil
+	return ref, nil
 }
 
-// decision is what the provider decides of every charge: paid unless its
-// Outcome says otherwise.
-func (p *TestProvider) decision() string {
-	switch p.Outcome {
+// decideOnce asks Decide about a charge the first time its payment is seen,
+// and remembers the answer; send is false for a payment whose webhook is
+// lost. p.mu is held.
+func (p *TestProvider) decideOnce(c Charge) (status string, send bool) {
+	if p.decided == nil {
+		p.decided = map[int64]string{}
+	}
+	outcome := p.Decide(c)
+	status, ok := p.decided[c.OrderID]
+	if !ok {
+		status = outcomeStatus(outcome)
+		p.decided[c.OrderID] = status
+	}
+	return status, outcome != "lost"
+}
+
+// outcomeStatus is the payment status an outcome decides: paid unless it
+// says otherwise.
+func outcomeStatus(outcome string) string {
+	switch outcome {
 	case "fail":
 		return PaymentFailed
 	case "never":
@@ -133,6 +171,10 @@ func (p *TestProvider) decision() string {
 	}
 	return PaymentPaid
 }
+
+// decision is what the provider decides of every charge: paid unless its
+// Outcome says otherwise.
+func (p *TestProvider) decision() string { return outcomeStatus(p.Outcome) }
 
 // Delivering reports how many orders the provider holds in memory: those
 // whose webhook is still being sent.
@@ -220,9 +262,19 @@ func (p *TestProvider) post(ctx context.Context, body []byte) error {
 // or not its webhook got through: its configured outcome (PaymentPaid,
 // PaymentFailed or PaymentPending), the same in every process, so a
 // provider that did not charge the order itself (another worker's, or one
-// restarted) answers as the one that did.
-func (p *TestProvider) Status(_ context.Context, _ int64) (string, error) {
-	return p.decision(), nil
+// restarted) answers as the one that did. With Decide set, it answers what
+// it decided for the order, and PaymentUnknown for one it never charged.
+// The ref changes nothing: the provider's payments are one per order.
+func (p *TestProvider) Status(_ context.Context, orderID int64, _ string) (string, error) {
+	if p.Decide == nil {
+		return p.decision(), nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if status, ok := p.decided[orderID]; ok {
+		return status, nil
+	}
+	return PaymentUnknown, nil
 }
 
 // Close ends the deliveries still under way: each not yet accepted is sent

@@ -26,11 +26,11 @@ func TestAnotherWorkersProviderSaysPaidForAnOrderTheFirstCharged(t *testing.T) {
 		asked := &checkout.TestProvider{Outcome: outcome.configured, WebhookURL: srv.URL, Secret: secret, Log: quiet}
 		t.Cleanup(charging.Close)
 		t.Cleanup(asked.Close)
-		if err := charging.Charge(context.Background(), checkout.Charge{OrderID: 41, SaleID: "s_1", ReservationID: "r_1"}); err != nil {
+		if _, err := charging.Charge(context.Background(), checkout.Charge{OrderID: 41, SaleID: "s_1", ReservationID: "r_1"}); err != nil {
 			t.Fatal(err)
 		}
 		for _, p := range []*checkout.TestProvider{charging, asked} {
-			if status, err := p.Status(context.Background(), 41); err != nil || status != outcome.want {
+			if status, err := p.Status(context.Background(), 41, ""); err != nil || status != outcome.want {
 				t.Errorf("outcome %s: status %q, %v; want %s from either worker's provider",
 					outcome.configured, status, err, outcome.want)
 			}
@@ -45,7 +45,7 @@ func TestClosingTheTestProviderSendsAWebhookNotYetSentOnce(t *testing.T) {
 	secret := []byte("webhook-secret")
 	srv, posts, accepted := webhookServer(t, 0, secret)
 	p := &checkout.TestProvider{Outcome: "succeed", WebhookURL: srv.URL, Secret: secret, Delay: time.Hour, Log: quiet}
-	if err := p.Charge(context.Background(), checkout.Charge{OrderID: 5, SaleID: "s_1", ReservationID: "r_5"}); err != nil {
+	if _, err := p.Charge(context.Background(), checkout.Charge{OrderID: 5, SaleID: "s_1", ReservationID: "r_5"}); err != nil {
 		t.Fatal(err)
 	}
 	p.Close()
@@ -71,7 +71,7 @@ func TestTheTestProviderForgetsAnOrderOnceItsWebhookIsAccepted(t *testing.T) {
 	p := &checkout.TestProvider{Outcome: "succeed", WebhookURL: srv.URL, Secret: []byte("s"), Delay: time.Millisecond, Log: quiet}
 	t.Cleanup(p.Close)
 	for i := range orders {
-		if err := p.Charge(context.Background(), checkout.Charge{OrderID: int64(i + 1), SaleID: "s_1", ReservationID: "r"}); err != nil {
+		if _, err := p.Charge(context.Background(), checkout.Charge{OrderID: int64(i + 1), SaleID: "s_1", ReservationID: "r"}); err != nil {
 			t.Fatal(err)
 		}
 	}

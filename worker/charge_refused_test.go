@@ -18,14 +18,14 @@ type refusingProvider struct {
 	charges []checkout.Charge
 }
 
-func (p *refusingProvider) Charge(_ context.Context, c checkout.Charge) error {
+func (p *refusingProvider) Charge(_ context.Context, c checkout.Charge) (string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.charges = append(p.charges, c)
-	return fmt.Errorf("amount below the minimum: %w", checkout.ErrChargeRefused)
+	return "", fmt.Errorf("amount below the minimum: %w", checkout.ErrChargeRefused)
 }
 
-func (p *refusingProvider) Status(context.Context, int64) (string, error) {
+func (p *refusingProvider) Status(context.Context, int64, string) (string, error) {
 	return checkout.PaymentUnknown, nil
 }
 

@@ -43,13 +43,16 @@ type OrderNotifier interface {
 }
 
 // PaymentProvider takes payment for orders; it answers later through the
-// signed webhook. Status says what it decided about an order's payment
-// (checkout.PaymentPaid, PaymentFailed, PaymentPending or PaymentUnknown):
-// the settler asks it before cancelling an order whose webhook never came,
-// so a payment that succeeded is not cancelled for a lost webhook.
+// signed webhook. Charge returns the provider's own id of the payment (a
+// Stripe PaymentIntent's), which the worker stores with the order as its
+// payment_ref ("": none). Status says what it decided about an order's
+// payment (checkout.PaymentPaid, PaymentFailed, PaymentPending or
+// PaymentUnknown), found by that ref, or by the order when ref is "": the
+// settler asks it before cancelling an order whose webhook never came, so a
+// payment that succeeded is not cancelled for a lost webhook.
 type PaymentProvider interface {
-	Charge(ctx context.Context, c checkout.Charge) error
-	Status(ctx context.Context, orderID int64) (string, error)
+	Charge(ctx context.Context, c checkout.Charge) (ref string, err error)
+	Status(ctx context.Context, orderID int64, ref string) (string, error)
 }
 
 // OrderEvents records what became of orders in the transaction that made
@@ -100,6 +103,7 @@ func (w *OrderWriter) Handle(msg *message.Message) error {
 		return err
 	}
 	events := map[string][]waitingroom.OrderEvent{}
+	refs := map[int64]string{}
 	for i, c := range batch {
 		o := written[i]
 		w.log.Info("order written", "sale", c.SaleID, "reservation", c.ReservationID, "order", o.ID,
@@ -108,7 +112,10 @@ func (w *OrderWriter) Handle(msg *message.Message) error {
 			// Asked again on a redelivery: providers charge an order once.
 			charge := checkout.Charge{OrderID: o.ID, SaleID: c.SaleID, ReservationID: c.ReservationID,
 				AmountCents: c.PriceCents * int64(c.Quantity), Currency: c.Currency, TransactionID: c.Txn}
-			err := w.payments.Charge(ctx, charge)
+			ref, err := w.payments.Charge(ctx, charge)
+			if ref != "" {
+				refs[o.ID] = ref
+			}
 			if errors.Is(err, checkout.ErrChargeRefused) {
 				// No retry can charge it: its payment times out, and the
 				// unit goes back, without holding up the batch's others.
@@ -120,6 +127,9 @@ func (w *OrderWriter) Handle(msg *message.Message) error {
 		}
 		events[c.SaleID] = append(events[c.SaleID], waitingroom.OrderEvent{
 			Shopper: c.ShopperID, Reservation: c.ReservationID, OrderID: o.ID, Status: o.Status})
+	}
+	if err := w.storePaymentRefs(ctx, refs); err != nil {
+		return err
 	}
 	// The rows are committed: a failed announcement only delays the
 	// shoppers' pages, which also learn the status on reconnect. Retrying the

@@ -277,10 +277,11 @@ func (p *PaymentSettler) announce(ctx context.Context, orderID int64, o settledO
 // holding its unit for ever is worse for every other shopper.
 func (p *PaymentSettler) SweepTimedOut(ctx context.Context) (int, error) {
 	var late []struct {
-		ID       int64 `db:"id"`
-		VeryLate bool  `db:"very_late"`
+		ID         int64  `db:"id"`
+		PaymentRef string `db:"payment_ref"`
+		VeryLate   bool   `db:"very_late"`
 	}
-	err := p.db.SelectContext(ctx, &late, `SELECT id, created_at < now() - make_interval(secs => $1::float8 * 2) AS very_late
+	err := p.db.SelectContext(ctx, &late, `SELECT id, coalesce(payment_ref, '') AS payment_ref, created_at < now() - make_interval(secs => $1::float8 * 2) AS very_late
 		FROM orders WHERE status = 'pending_payment'
 		AND created_at < now() - make_interval(secs => $1) ORDER BY id LIMIT 500`, p.Timeout.Seconds())
 	if err != nil {
@@ -288,7 +289,7 @@ func (p *PaymentSettler) SweepTimedOut(ctx context.Context) (int, error) {
 	}
 	settled := 0
 	for _, o := range late {
-		status, err := p.payments.Status(ctx, o.ID)
+		status, err := p.payments.Status(ctx, o.ID, o.PaymentRef)
 		if err != nil && ctx.Err() != nil {
 			return settled, ctx.Err()
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -37,9 +38,15 @@ type stripeCall struct {
 // stripe-mock behind a proxy that reports every request the worker sends.
 func startStripeSystem(t *testing.T) (*system, <-chan stripeCall) {
 	t.Helper()
+	return startStripeSystemWith(t, nil)
+}
+
+// startStripeSystemWith is startStripeSystem with more settings.
+func startStripeSystemWith(t *testing.T, more map[string]string) (*system, <-chan stripeCall) {
+	t.Helper()
 	mock := testenv.NewStripeMock(t)
 	target, _ := url.Parse(mock.URL())
-	calls := make(chan stripeCall, 16)
+	calls := make(chan stripeCall, 64)
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	proxy.ModifyResponse = func(resp *http.Response) error {
 		req := resp.Request
@@ -61,10 +68,12 @@ func startStripeSystem(t *testing.T) (*system, <-chan stripeCall) {
 		proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), bodyKey{}, body)))
 	}))
 	t.Cleanup(front.Close)
-	sys := startNodes(t, 1, map[string]string{
+	settings := map[string]string{
 		"FOYER_PAYMENT_PROVIDER": "stripe", "FOYER_STRIPE_SECRET_KEY": testStripeKey,
 		"FOYER_STRIPE_WEBHOOK_SECRET": testStripeWebhookSecret, "FOYER_STRIPE_API_BASE": front.URL,
-	})
+	}
+	maps.Copy(settings, more)
+	sys := startNodes(t, 1, settings)
 	return sys, calls
 }
 
@@ -75,9 +84,15 @@ type bodyKey struct{}
 // the answer's status, and its status field or error code.
 func (s *system) postStripeEvent(t *testing.T, secret, eventID, typ string, meta map[string]string, signedAt time.Time) (int, string) {
 	t.Helper()
+	return s.postStripeIntentEvent(t, secret, eventID, typ, "pi_"+meta["order_id"], meta, signedAt)
+}
+
+// postStripeIntentEvent is postStripeEvent about the PaymentIntent intentID.
+func (s *system) postStripeIntentEvent(t *testing.T, secret, eventID, typ, intentID string, meta map[string]string, signedAt time.Time) (int, string) {
+	t.Helper()
 	body, _ := json.Marshal(map[string]any{"id": eventID, "object": "event", "type": typ, "api_version": "2025-07-30.basil",
 		"created": signedAt.Unix(), "data": map[string]any{"object": map[string]any{
-			"id": "pi_" + meta["order_id"], "object": "payment_intent", "status": "succeeded", "metadata": meta}}})
+			"id": intentID, "object": "payment_intent", "status": "succeeded", "metadata": meta}}})
 	signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: secret, Timestamp: signedAt})
 	req, _ := http.NewRequest(http.MethodPost, s.URL+"/v1/payments/stripe/webhook", bytes.NewReader(signed.Payload))
 	req.Header.Set(stripepay.SignatureHeader, signed.Header)

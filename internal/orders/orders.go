@@ -54,6 +54,10 @@ type Order struct {
 	// ShopOrderRef is the shop's own order reference, given when the shop
 	// redeems the reservation; null for Foyer's checkout.
 	ShopOrderRef *string `db:"shop_order_ref" json:"shop_order_ref"`
+	// PaymentRef is the payment provider's id of the order's payment (a
+	// Stripe PaymentIntent's, pi_...), to find it in the provider's
+	// dashboard; null for an order redeemed by the shop, or not charged.
+	PaymentRef *string `db:"payment_ref" json:"payment_ref"`
 }
 
 // Query says which orders to read. The zero Query reads every status from
@@ -93,11 +97,12 @@ func NewReader(db *sqlx.DB) *Reader { return &Reader{db: db} }
 // (NULL: no bound). The index orders_sale_id_id (migration 00008) serves it
 // without a sort. customer_id is the shop's own customer id when the shopper
 // signed in with the shop's identity token, its shopper id otherwise;
-// shop_order_ref is set for a reservation the shop redeemed.
+// shop_order_ref is set for a reservation the shop redeemed, payment_ref
+// for one Foyer charged.
 const selectOrdersSQL = `
 SELECT o.id, o.reservation_id, o.transaction_id, COALESCE(o.customer_id, o.shopper_id) AS customer_id, o.quantity,
        o.price_cents * o.quantity AS amount_cents, s.currency, o.status, o.confirmed_at, o.created_at,
-       o.shop_order_ref
+       o.shop_order_ref, o.payment_ref
 FROM orders o JOIN sales s ON s.id = o.sale_id
 WHERE o.sale_id = $1 AND o.id > $2 AND (cardinality($3::text[]) = 0 OR o.status = ANY($3))
 ORDER BY o.id

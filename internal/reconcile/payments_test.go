@@ -62,7 +62,7 @@ func (f *paymentsFixture) order(t *testing.T, reservation, status string) int64 
 	if status != "cancelled" {
 		f.db.MustExec(`UPDATE sales SET sold = sold + 1 WHERE id = 's1'`)
 	}
-	if err := f.provider.Charge(t.Context(), checkout.Charge{OrderID: id, SaleID: "s1", ReservationID: reservation,
+	if _, err := f.provider.Charge(t.Context(), checkout.Charge{OrderID: id, SaleID: "s1", ReservationID: reservation,
 		AmountCents: 1500, Currency: "EUR"}); err != nil {
 		t.Fatal(err)
 	}

@@ -92,8 +92,9 @@ func New(cfg Config) (*Provider, error) {
 // within its 24-hour window; past it the order is no longer pending (its
 // payment timed out long before), and the worker charges pending orders
 // only. The shopper pays it with the PaymentIntent's client secret; the
-// outcome comes back through the webhook.
-func (p *Provider) Charge(ctx context.Context, c checkout.Charge) error {
+// outcome comes back through the webhook. It returns the PaymentIntent's
+// id, which the worker keeps as the order's payment_ref for Status.
+func (p *Provider) Charge(ctx context.Context, c checkout.Charge) (string, error) {
 	meta := map[string]string{
 		metaOrder:       strconv.FormatInt(c.OrderID, 10),
 		metaSale:        c.SaleID,
@@ -113,13 +114,14 @@ func (p *Provider) Charge(ctx context.Context, c checkout.Charge) error {
 	}
 	params.Metadata = meta
 	params.SetIdempotencyKey(c.ReservationID)
-	if _, err := p.sc.V1PaymentIntents.Create(ctx, params); err != nil {
+	pi, err := p.sc.V1PaymentIntents.Create(ctx, params)
+	if err != nil {
 		if refused(err) {
 			err = fmt.Errorf("%w: %w", checkout.ErrChargeRefused, err)
 		}
-		return fmt.Errorf("create the Stripe payment of order %d: %w", c.OrderID, err)
+		return "", fmt.Errorf("create the Stripe payment of order %d: %w", c.OrderID, err)
 	}
-	return nil
+	return pi.ID, nil
 }
 
 // refused reports whether Stripe refused a request for what it asks (400
@@ -138,13 +140,28 @@ func refused(err error) bool {
 	return false
 }
 
-// Status says what became of an order's payment at Stripe, found by its
-// metadata (Stripe's search, which may lag a write by up to a minute: the
-// settler asks only after the payment timeout, minutes later). Several
-// PaymentIntents for one order (made by hand, say) answer paid if any
-// succeeded. None: PaymentUnknown, which the settler does not take for an
-// answer until the order is twice its timeout late.
-func (p *Provider) Status(ctx context.Context, orderID int64) (string, error) {
+// Status says what became of an order's payment at Stripe. With the
+// PaymentIntent's id (ref, the order's payment_ref) it retrieves that
+// PaymentIntent, which Stripe answers as it stands now. Without one (an
+// order charged before refs were kept), or when Stripe does not know the
+// id, it finds the order's PaymentIntents by their metadata, through
+// Stripe's search, which may lag a write by up to a minute (the settler
+// asks only after the payment timeout, minutes later); several for one
+// order (made by hand, say) answer paid if any succeeded. None:
+// PaymentUnknown, which the settler does not take for an answer until the
+// order is twice its timeout late.
+func (p *Provider) Status(ctx context.Context, orderID int64, ref string) (string, error) {
+	if ref != "" {
+		pi, err := p.sc.V1PaymentIntents.Retrieve(ctx, ref, nil)
+		if err == nil {
+			return statusOf(pi.Status), nil
+		}
+		if !refused(err) {
+			return "", fmt.Errorf("read Stripe payment %s of order %d: %w", ref, orderID, err)
+		}
+		// Stripe does not know the id (another account's, or a mistake):
+		// the order's metadata may still find its payment.
+	}
 	intents, err := p.intents(ctx, orderID)
 	if err != nil {
 		return "", err

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 
@@ -78,8 +79,12 @@ func TestChargeCreatesAPaymentIntentForTheOrderKeyedByItsReservation(t *testing.
 	p, rec := newProvider(t)
 	charge := checkout.Charge{OrderID: 42, SaleID: "s_drop", ReservationID: "r_abc", AmountCents: 2 * 1500,
 		Currency: "EUR", TransactionID: "txn_9"}
-	if err := p.Charge(t.Context(), charge); err != nil {
+	ref, err := p.Charge(t.Context(), charge)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.HasPrefix(ref, "pi_") {
+		t.Errorf("Charge returned ref %q, want the PaymentIntent's id (pi_...)", ref)
 	}
 	got := rec.all()
 	if len(got) != 1 {
@@ -106,7 +111,7 @@ func TestARedeliveredOrderIsChargedWithTheSameIdempotencyKeyAndBody(t *testing.T
 	p, rec := newProvider(t)
 	charge := checkout.Charge{OrderID: 7, SaleID: "s_drop", ReservationID: "r_same", AmountCents: 999, Currency: "usd"}
 	for range 2 {
-		if err := p.Charge(t.Context(), charge); err != nil {
+		if _, err := p.Charge(t.Context(), charge); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -120,9 +125,26 @@ func TestARedeliveredOrderIsChargedWithTheSameIdempotencyKeyAndBody(t *testing.T
 	}
 }
 
+func TestStatusRetrievesThePaymentIntentByItsRef(t *testing.T) {
+	p, rec := newProvider(t)
+	status, err := p.Status(t.Context(), 42, "pi_3FoyerRef")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := rec.all()
+	if len(got) != 1 || got[0].method != http.MethodGet || got[0].path != "/v1/payment_intents/pi_3FoyerRef" ||
+		got[0].status != http.StatusOK {
+		t.Fatalf("sent %+v; want one GET of the PaymentIntent by its id, answered 200 (no search, which lags)", got)
+	}
+	if status != checkout.PaymentPending {
+		t.Errorf("status = %q, want %q (stripe-mock's fixture is requires_payment_method)", status, checkout.PaymentPending)
+	}
+}
+
+// An order without a ref (charged before refs were kept) is searched for.
 func TestStatusFindsThePaymentByTheOrderInItsMetadata(t *testing.T) {
 	p, rec := newProvider(t)
-	status, err := p.Status(t.Context(), 42)
+	status, err := p.Status(t.Context(), 42, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +189,7 @@ func TestAChargeStripeRefusesAsInvalidIsNotRetried(t *testing.T) {
 	p, _ := newProvider(t)
 	// stripe-mock checks requests against Stripe's spec, which wants a
 	// currency: without one the request is invalid (400), for good.
-	err := p.Charge(t.Context(), checkout.Charge{OrderID: 7, SaleID: "s", ReservationID: "r_bad", AmountCents: 100})
+	_, err := p.Charge(t.Context(), checkout.Charge{OrderID: 7, SaleID: "s", ReservationID: "r_bad", AmountCents: 100})
 	if !errors.Is(err, checkout.ErrChargeRefused) {
 		t.Fatalf("Charge = %v, want ErrChargeRefused", err)
 	}
