@@ -297,7 +297,8 @@ func TestTheStripeWebhookRouteIsThereOnlyWhenStripeTakesTheMoney(t *testing.T) {
 
 // TestAStripePaymentThatSucceedsAfterItsOrderWasCancelledIsRefunded: the
 // order was cancelled (its unit back in the sale) when the success comes;
-// the settler refunds the PaymentIntent Stripe's event named, once, and the
+// the settler refunds the PaymentIntent Stripe's event named, once, records
+// the refund (the payments summary counts it) and tells the shopper; the
 // order and the stock stay as they were.
 func TestAStripePaymentThatSucceedsAfterItsOrderWasCancelledIsRefunded(t *testing.T) {
 	sys, calls := startStripeSystem(t)
@@ -322,8 +323,16 @@ func TestAStripePaymentThatSucceedsAfterItsOrderWasCancelledIsRefunded(t *testin
 	case <-ctx.Done():
 		t.Fatal("the late payment was never refunded")
 	}
+	orderStatus(t, ctx, in, "refunded") // the shopper's page is told
 	sys.assertUnchanged(t, saleID, before, "a late success")
 	if available, sold, pgSold, status := sys.stockAfter(t, saleID); available != 1 || sold != 0 || pgSold != 0 || status != "cancelled" {
 		t.Errorf("after the refund: available %d, sold %d, postgres sold %d, order %s", available, sold, pgSold, status)
+	}
+	var sum paymentSummary
+	if status := sys.call(t, http.MethodGet, "/v1/admin/sales/"+saleID+"/payments", sys.AdminToken, nil, &sum); status != http.StatusOK {
+		t.Fatalf("GET payments: %d", status)
+	}
+	if sum.Refunded != (paymentTally{1, 1500}) || sum.Failed != (paymentTally{1, 1500}) {
+		t.Errorf("payments = %+v, want the cancelled order failed and its payment refunded, 1500", sum)
 	}
 }
