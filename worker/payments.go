@@ -280,8 +280,10 @@ func (p *PaymentSettler) announce(ctx context.Context, orderID int64, o settledO
 // their payment, and returns how many it settled. It asks the provider
 // first, so a payment whose webhook was lost is not cancelled: paid makes
 // the order paid, failed cancels it, pending cancels it too: its unit is
-// held for nobody, and a payment that still succeeds later is a late
-// success, which changes nothing (a real provider refunds it).
+// held for nobody. With Cancels, a pending payment that has a ref is
+// cancelled at the provider first (cancelAtProvider), so the shopper cannot
+// pay it any more; without, a payment that still succeeds later is a late
+// success, which changes nothing but a refund (refunds.go).
 //
 // Unknown is not an answer: a provider that never heard of an order it was
 // asked to charge has lost track (asked through another account, or its
