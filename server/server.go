@@ -116,10 +116,13 @@ type Deps struct {
 	Payments PaymentReports
 	// Stripe verifies Stripe's webhooks (stripewebhook.go); nil leaves their
 	// route out (the payment provider is not Stripe).
-	Stripe   StripeWebhooks
-	Pipeline PipelineWatcher
-	Live     LiveStats
-	Orders   OrderReader // the Orders API (orders.go)
+	Stripe StripeWebhooks
+	// StripeEvents remembers the Stripe events handed on, so a retried one
+	// is not handed on again (stripewebhook.go); nil hands each on.
+	StripeEvents StripeEventLog
+	Pipeline     PipelineWatcher
+	Live         LiveStats
+	Orders       OrderReader // the Orders API (orders.go)
 	// PaymentSummaries sums a sale's payments for the dashboard
 	// (paymentsummary.go); nil leaves its route out.
 	PaymentSummaries PaymentSummaries

@@ -49,6 +49,20 @@ type PaymentSettler struct {
 	// cancelled (refunds.go); nil refunds nothing: such a payment is left
 	// for an operator.
 	Refunds LateRefunder
+	// Cancels cancels at the provider the payment of an order the sweeper
+	// cancels for want of an answer, so the shopper can no longer pay it;
+	// nil cancels none (a late payment is then refunded).
+	Cancels PaymentCanceller
+}
+
+// PaymentCanceller cancels an order's payment at the provider by its ref
+// (stripepay.Provider does) and says what the payment is now:
+// checkout.PaymentFailed once cancelled, checkout.PaymentPaid when it was
+// paid meanwhile (and so not cancelled), checkout.PaymentPending when it
+// cannot be cancelled yet, checkout.PaymentUnknown when the provider does
+// not know it.
+type PaymentCanceller interface {
+	CancelPayment(ctx context.Context, ref string, orderID int64) (string, error)
 }
 
 // NewPaymentSettler returns a settler with the default timeout that asks
@@ -266,8 +280,10 @@ func (p *PaymentSettler) announce(ctx context.Context, orderID int64, o settledO
 // their payment, and returns how many it settled. It asks the provider
 // first, so a payment whose webhook was lost is not cancelled: paid makes
 // the order paid, failed cancels it, pending cancels it too: its unit is
-// held for nobody, and a payment that still succeeds later is a late
-// success, which changes nothing (a real provider refunds it).
+// held for nobody. With Cancels, a pending payment that has a ref is
+// cancelled at the provider first (cancelAtProvider), so the shopper cannot
+// pay it any more; without, a payment that still succeeds later is a late
+// success, which changes nothing but a refund (refunds.go).
 //
 // Unknown is not an answer: a provider that never heard of an order it was
 // asked to charge has lost track (asked through another account, or its
@@ -303,6 +319,15 @@ func (p *PaymentSettler) SweepTimedOut(ctx context.Context) (int, error) {
 				"order", o.ID, "status", status, "err", err)
 			status = checkout.PaymentUnknown
 		}
+		if status == checkout.PaymentPending && o.PaymentRef != "" && p.Cancels != nil {
+			status, err = p.cancelAtProvider(ctx, o.ID, o.PaymentRef, o.VeryLate)
+			if err != nil {
+				return settled, err
+			}
+			if status == "" {
+				continue // asked again next sweep
+			}
+		}
 		switch status {
 		case checkout.PaymentPaid:
 			p.log.Warn("payment paid at the provider, its webhook never came: order paid", "order", o.ID)
@@ -318,6 +343,35 @@ func (p *PaymentSettler) SweepTimedOut(ctx context.Context) (int, error) {
 		settled++
 	}
 	return settled, nil
+}
+
+// cancelAtProvider cancels the payment of an order about to be cancelled
+// for want of an answer, and answers the status to settle it by: paid when
+// the payment succeeded meanwhile (a paid order is never cancelled), failed
+// once it is cancelled, or "" to leave the order for the next sweep when
+// the provider could not cancel it (unreachable, or the payment is being
+// processed) and the order is not yet twice its timeout late. Past that
+// the order is cancelled all the same, as for a provider that cannot say:
+// a payment that still succeeds is a late success, refunded.
+func (p *PaymentSettler) cancelAtProvider(ctx context.Context, orderID int64, ref string, veryLate bool) (string, error) {
+	status, err := p.Cancels.CancelPayment(ctx, ref, orderID)
+	if err != nil && ctx.Err() != nil {
+		return "", ctx.Err()
+	}
+	if err == nil && status != checkout.PaymentPending {
+		if status == checkout.PaymentUnknown {
+			status = checkout.PaymentFailed // no such payment: nobody can pay it
+		}
+		return status, nil
+	}
+	if !veryLate {
+		p.log.Warn("could not cancel a late order's payment at the provider; asked again next sweep",
+			"order", orderID, "payment", ref, "status", status, "err", err)
+		return "", nil
+	}
+	p.log.Warn("still could not cancel an order's payment after twice its timeout; cancelling the order",
+		"order", orderID, "payment", ref, "status", status, "err", err)
+	return checkout.PaymentPending, nil
 }
 
 // runSweeper sweeps every quarter of Timeout until ctx ends.

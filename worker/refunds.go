@@ -58,6 +58,33 @@ func (p *PaymentSettler) refundLate(ctx context.Context, results []orderstream.P
 			return nil, err
 		}
 		p.log.Warn("payment succeeded after its order was cancelled: refunded", "order", id, "payment", refs[id])
+		if err := p.recordRefund(ctx, id, refs[id]); err != nil {
+			return nil, err
+		}
 	}
 	return refused, nil
+}
+
+// OrderRefunded is the status the shopper's page is told when the payment
+// of its cancelled order was refunded; the order itself stays cancelled.
+const OrderRefunded = "refunded"
+
+// recordRefund writes the refund of a cancelled order's late payment, once
+// per payment (a redelivered message finds it written), and tells the
+// shopper. The shopper is told again on a redelivery: a failure to tell
+// after the write must not lose the news, and hearing it twice is harmless.
+func (p *PaymentSettler) recordRefund(ctx context.Context, orderID int64, ref string) error {
+	var o settledOrder
+	err := p.db.GetContext(ctx, &o, `WITH o AS (
+			SELECT o.transaction_id, o.sale_id, o.reservation_id, o.shopper_id, o.quantity, o.status,
+				o.price_cents * o.quantity AS amount_cents, s.currency
+			FROM orders o JOIN sales s ON s.id = o.sale_id WHERE o.id = $1),
+		ins AS (INSERT INTO refunds (payment_ref, sale_id, order_id, amount_cents, currency, reason)
+			SELECT $2, sale_id, $1, amount_cents, currency, 'paid after its order was cancelled' FROM o
+			ON CONFLICT (payment_ref) DO NOTHING)
+		SELECT transaction_id, sale_id, reservation_id, shopper_id, quantity, status FROM o`, orderID, ref)
+	if err != nil {
+		return fmt.Errorf("record the refund of payment %s of order %d: %w", ref, orderID, err)
+	}
+	return p.announce(ctx, orderID, o, OrderRefunded)
 }

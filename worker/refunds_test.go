@@ -48,7 +48,9 @@ func paymentsMessage(t *testing.T, results ...orderstream.PaymentResult) *messag
 // a success for a cancelled order refunds the payment it names and leaves
 // the order cancelled; one for a pending order marks it paid and refunds
 // nothing; one that names no payment (Foyer's own webhook) refunds nothing.
-// A refund the provider refuses leaves the result for an operator.
+// The refund is recorded once however often it is settled, and the shopper
+// is told its payment was refunded. A refund the provider refuses leaves
+// the result for an operator.
 func TestAPaymentThatSucceedsAfterItsOrderWasCancelledIsRefundedAndNothingElse(t *testing.T) {
 	db := newDB(t, 5)
 	w, rdb := newWriter(t, db)
@@ -90,6 +92,30 @@ func TestAPaymentThatSucceedsAfterItsOrderWasCancelledIsRefundedAndNothingElse(t
 	}
 	if n := sold(t, db); n != 1 {
 		t.Errorf("sold = %d, want 1 (the paid order's)", n)
+	}
+
+	var recorded []struct {
+		Ref     string `db:"payment_ref"`
+		OrderID int64  `db:"order_id"`
+		Amount  int64  `db:"amount_cents"`
+	}
+	if err := db.Select(&recorded, `SELECT payment_ref, order_id, amount_cents FROM refunds`); err != nil {
+		t.Fatal(err)
+	}
+	if len(recorded) != 1 || recorded[0].Ref != "pi_1" || recorded[0].OrderID != id["r_001"] || recorded[0].Amount <= 0 {
+		t.Errorf("refunds recorded %+v, want pi_1 of order %d once, with its amount", recorded, id["r_001"])
+	}
+	told := false
+	for _, e := range orderEvents(t, rdb) {
+		if e.Status == worker.OrderRefunded && e.Reservation != "r_001" {
+			t.Errorf("shopper of %s told of a refund it never had", e.Reservation)
+		}
+		if e.Status == worker.OrderRefunded && e.Reservation == "r_001" {
+			told = true
+		}
+	}
+	if !told {
+		t.Error("the shopper of the refunded order was not told")
 	}
 
 	refunds.refuse = true

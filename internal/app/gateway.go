@@ -23,6 +23,7 @@ import (
 	"github.com/foyerhq/foyer/internal/orders"
 	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/internal/shopkeys"
+	"github.com/foyerhq/foyer/internal/stripepay"
 	"github.com/foyerhq/foyer/internal/webhooks"
 	"github.com/foyerhq/foyer/server"
 	"github.com/foyerhq/foyer/waitingroom"
@@ -142,7 +143,7 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	}, server.Deps{
 		Operator: g.Operator, Rooms: rooms, Presence: g.presence, Checkout: durableCheckouts{g.checkout, g.durability},
 		Redeems: durableRedeems{g.checkout, g.durability},
-		Answers: checkout.NewAnswers(g.rdb), Payments: g.reports, Stripe: stripeWebhooks(cfg), Pipeline: ops,
+		Answers: checkout.NewAnswers(g.rdb), Payments: g.reports, Stripe: stripeWebhooks(cfg), StripeEvents: stripepay.NewEvents(g.rdb), Pipeline: ops,
 		Orders: orders.NewReader(g.db), PaymentSummaries: orders.NewReader(g.db), ShopKeys: shopkeys.New(g.db), Webhooks: webhookStore(g.db, cfg),
 		Live: liveWithWarnings{ops, g.durability}, Tokens: tokens, Ring: ring, Pow: guard,
 		Ready: g.ready, Web: web.FS(), Log: log,

@@ -29,24 +29,23 @@ type stripePayment struct {
 }
 
 // stripeSale is the sale's payments, one per shopper. Event ids repeat
-// where Stripe retries one event; the status pushed again after a repeat is
-// what tells the test the worker got there (the settler settles one order's
-// results in the order the gateway took them).
+// where Stripe retries one event: the gateway answers the repeat 200
+// "duplicate" and does not hand it on, so nothing is awaited after it.
 var stripeSale = []stripePayment{
 	{"paid", []stripeEvent{{"evt_a", "payment_intent.succeeded", 0, "paid"}}, "paid"},
 	{"paid, its event signed four minutes ago (Stripe retried it)",
 		[]stripeEvent{{"evt_b", "payment_intent.succeeded", 4 * time.Minute, "paid"}}, "paid"},
 	{"paid, its event delivered twice", []stripeEvent{
 		{"evt_c", "payment_intent.succeeded", 0, "paid"},
-		{"evt_c", "payment_intent.succeeded", 0, "paid"}}, "paid"},
+		{"evt_c", "payment_intent.succeeded", 0, ""}}, "paid"},
 	{"paid, then a failed attempt's event out of order", []stripeEvent{
 		{"evt_d1", "payment_intent.succeeded", 0, "paid"},
 		{"evt_d0", "payment_intent.payment_failed", time.Minute, ""},
-		{"evt_d1", "payment_intent.succeeded", 0, "paid"}}, "paid"},
+		{"evt_d1", "payment_intent.succeeded", 0, ""}}, "paid"},
 	{"failed", []stripeEvent{{"evt_e", "payment_intent.payment_failed", 0, "cancelled"}}, "cancelled"},
 	{"failed, its event delivered twice", []stripeEvent{
 		{"evt_f", "payment_intent.payment_failed", 0, "cancelled"},
-		{"evt_f", "payment_intent.payment_failed", 0, "cancelled"}}, "cancelled"},
+		{"evt_f", "payment_intent.payment_failed", 0, ""}}, "cancelled"},
 	{"cancelled at Stripe", []stripeEvent{{"evt_g", "payment_intent.canceled", 0, "cancelled"}}, "cancelled"},
 	{"failed, then paid late: refunded", []stripeEvent{
 		{"evt_h0", "payment_intent.payment_failed", 0, "cancelled"},
@@ -68,7 +67,8 @@ type stripeShopper struct {
 // of order, one succeeds after its order was cancelled; and one shopper's
 // event never comes, so the worker's status query, by the PaymentIntent's
 // id, settles it (stripe-mock answers its fixture, a PaymentIntent still
-// waiting for a payment method: the order is cancelled at its timeout).
+// waiting for a payment method: its PaymentIntent is cancelled at Stripe,
+// then the order, at its timeout).
 // Afterwards Redis and Postgres agree that the orders paid are the units
 // sold, no order was paid twice nor paid and cancelled, every failed
 // payment's unit is back in the sale, and Stripe was asked for one refund:
@@ -99,15 +99,21 @@ func TestASaleSoldThroughStripeEndsWithOrdersPaidEqualToUnitsSold(t *testing.T) 
 		shoppers[i] = &stripeShopper{in: in, admitted: admitted}
 	}
 
+	seen := map[string]bool{}
 	for i, p := range stripeSale {
 		s := shoppers[i]
 		sys.checkoutThroughStripe(t, ctx, saleID, s, calls)
 		meta := map[string]string{"order_id": strconv.FormatInt(s.orderID, 10), "sale_id": saleID,
 			"reservation_id": s.admitted.ReservationID}
 		for _, e := range p.events {
+			want := "accepted"
+			if seen[e.id] {
+				want = "duplicate"
+			}
+			seen[e.id] = true
 			if status, got := sys.postStripeIntentEvent(t, testStripeWebhookSecret, e.id, e.typ, s.ref, meta,
-				time.Now().Add(-e.age)); status != http.StatusOK || got != "accepted" {
-				t.Fatalf("%s: %s %s answered %d %s", p.name, e.id, e.typ, status, got)
+				time.Now().Add(-e.age)); status != http.StatusOK || got != want {
+				t.Fatalf("%s: %s %s answered %d %s, want 200 %s", p.name, e.id, e.typ, status, got, want)
 			}
 			switch e.await {
 			case "":
@@ -125,13 +131,19 @@ func TestASaleSoldThroughStripeEndsWithOrdersPaidEqualToUnitsSold(t *testing.T) 
 
 	// The last shopper's event never comes: the sweeper asks Stripe for
 	// its PaymentIntent, by the id the worker kept, once the order is
-	// FOYER_PAYMENT_TIMEOUT old.
+	// FOYER_PAYMENT_TIMEOUT old, and cancels it before the order.
 	lost := shoppers[len(stripeSale)]
 	sys.checkoutThroughStripe(t, ctx, saleID, lost, calls)
 	orderStatus(t, ctx, lost.in, "cancelled")
 	if c := nextStripeCall(t, ctx, calls, "the status query"); c.method != http.MethodGet ||
 		c.path != "/v1/payment_intents/"+lost.ref || c.status != http.StatusOK {
 		t.Fatalf("the status query sent %+v; want GET /v1/payment_intents/%s (by id, not a search), answered 200", c, lost.ref)
+	}
+	// Its PaymentIntent is cancelled at Stripe, so the shopper can no
+	// longer pay a unit given back to the sale.
+	if c := nextStripeCall(t, ctx, calls, "the cancel"); c.method != http.MethodPost ||
+		c.path != "/v1/payment_intents/"+lost.ref+"/cancel" || c.idempotencyKey != "cancel-"+lost.ref || c.status != http.StatusOK {
+		t.Fatalf("the cancel sent %+v; want POST /v1/payment_intents/%s/cancel keyed cancel-%[2]s, answered 200", c, lost.ref)
 	}
 
 	wantStatus := map[string]string{lost.admitted.ReservationID: "cancelled"}

@@ -14,9 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stripe/stripe-go/v82/webhook"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/internal/stripepay"
 	"github.com/foyerhq/foyer/internal/testenv"
 )
@@ -193,7 +195,11 @@ func TestASignedStripeSuccessMarksTheOrderPaidOnceHoweverOftenItComes(t *testing
 	if status, _ := sys.postStripeEvent(t, testStripeWebhookSecret, "evt_late", "payment_intent.payment_failed", meta, time.Now()); status != http.StatusOK {
 		t.Fatalf("late failure: %d", status)
 	}
-	if status, got := sys.postStripeEvent(t, testStripeWebhookSecret, "evt_paid", "payment_intent.succeeded", meta, time.Now()); status != http.StatusOK || got != "accepted" {
+	if status, got := sys.postStripeEvent(t, testStripeWebhookSecret, "evt_paid", "payment_intent.succeeded", meta, time.Now()); status != http.StatusOK || got != "duplicate" {
+		t.Fatalf("the same event again: %d %s, want 200 duplicate", status, got)
+	}
+	// Another event of the same success (Stripe's ids differ) is handed on.
+	if status, got := sys.postStripeEvent(t, testStripeWebhookSecret, "evt_paid_again", "payment_intent.succeeded", meta, time.Now()); status != http.StatusOK || got != "accepted" {
 		t.Fatalf("succeeded again: %d %s", status, got)
 	}
 	orderStatus(t, ctx, in, "paid") // the settler announces a paid order again: harmless, and our sign it is done
@@ -201,6 +207,37 @@ func TestASignedStripeSuccessMarksTheOrderPaidOnceHoweverOftenItComes(t *testing
 	if available, sold, pgSold, status := sys.stockAfter(t, saleID); available != 0 || sold != 1 || pgSold != 1 || status != "paid" {
 		t.Errorf("after the duplicate: available %d, sold %d, postgres sold %d, order %s", available, sold, pgSold, status)
 	}
+}
+
+// TestAStripeEventSentTwiceIsHandedToTheWorkersOnce: Stripe retries an
+// event with the same id; the gateway remembers the id (for a bit beyond
+// Stripe's retry window) and answers the retry 200 without publishing it.
+func TestAStripeEventSentTwiceIsHandedToTheWorkersOnce(t *testing.T) {
+	sys, calls := startStripeSystem(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, in, meta := stripeOrder(t, ctx, sys, calls)
+	published := func() int64 {
+		n, err := sys.Redis.XLen(ctx, orderstream.PaymentsTopic).Result()
+		if err != nil && err != redis.Nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := published()
+	for i, want := range []string{"accepted", "duplicate"} {
+		if status, got := sys.postStripeEvent(t, testStripeWebhookSecret, "evt_twice", "payment_intent.succeeded", meta, time.Now()); status != http.StatusOK || got != want {
+			t.Fatalf("delivery %d: %d %s, want 200 %s", i+1, status, got, want)
+		}
+	}
+	if n := published() - before; n != 1 {
+		t.Errorf("%d results published, want 1", n)
+	}
+	ttl := sys.Redis.TTL(ctx, "stripe:event:evt_twice").Val()
+	if ttl < 72*time.Hour || ttl > stripepay.EventTTL {
+		t.Errorf("event id kept for %v, want a bit beyond Stripe's 72h of retries, bounded", ttl)
+	}
+	orderStatus(t, ctx, in, "paid")
 }
 
 func TestASignedStripeFailureCancelsTheOrderAndGivesTheUnitBack(t *testing.T) {
@@ -260,7 +297,8 @@ func TestTheStripeWebhookRouteIsThereOnlyWhenStripeTakesTheMoney(t *testing.T) {
 
 // TestAStripePaymentThatSucceedsAfterItsOrderWasCancelledIsRefunded: the
 // order was cancelled (its unit back in the sale) when the success comes;
-// the settler refunds the PaymentIntent Stripe's event named, once, and the
+// the settler refunds the PaymentIntent Stripe's event named, once, records
+// the refund (the payments summary counts it) and tells the shopper; the
 // order and the stock stay as they were.
 func TestAStripePaymentThatSucceedsAfterItsOrderWasCancelledIsRefunded(t *testing.T) {
 	sys, calls := startStripeSystem(t)
@@ -285,8 +323,16 @@ func TestAStripePaymentThatSucceedsAfterItsOrderWasCancelledIsRefunded(t *testin
 	case <-ctx.Done():
 		t.Fatal("the late payment was never refunded")
 	}
+	orderStatus(t, ctx, in, "refunded") // the shopper's page is told
 	sys.assertUnchanged(t, saleID, before, "a late success")
 	if available, sold, pgSold, status := sys.stockAfter(t, saleID); available != 1 || sold != 0 || pgSold != 0 || status != "cancelled" {
 		t.Errorf("after the refund: available %d, sold %d, postgres sold %d, order %s", available, sold, pgSold, status)
+	}
+	var sum paymentSummary
+	if status := sys.call(t, http.MethodGet, "/v1/admin/sales/"+saleID+"/payments", sys.AdminToken, nil, &sum); status != http.StatusOK {
+		t.Fatalf("GET payments: %d", status)
+	}
+	if sum.Refunded != (paymentTally{1, 1500}) || sum.Failed != (paymentTally{1, 1500}) {
+		t.Errorf("payments = %+v, want the cancelled order failed and its payment refunded, 1500", sum)
 	}
 }

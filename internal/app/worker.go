@@ -51,6 +51,9 @@ func NewWorker(ctx context.Context, cfg Config, log *slog.Logger) (*Worker, erro
 	if refunds, ok := w.payments.(worker.LateRefunder); ok {
 		settler.Refunds = refunds // a payment that succeeds after its order was cancelled is refunded (Stripe; the test provider's results name no payment, so it refunds none)
 	}
+	if cancels, ok := w.payments.(worker.PaymentCanceller); ok {
+		settler.Cancels = cancels // the sweeper cancels a timed-out order's PaymentIntent (Stripe)
+	}
 	// The shop's webhooks: order events recorded in the order workers'
 	// transactions, sale events read from the sales' streams, and every
 	// delivery sent from here, endpoint by endpoint.

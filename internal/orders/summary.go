@@ -13,18 +13,18 @@ type Tally struct {
 
 // PaymentSummary is where a sale's payments stand, from its orders: paid,
 // failed (the order cancelled: its payment failed or timed out, its unit
-// back in the sale), pending (waiting for the provider). Refunded is nil:
-// the orders table keeps no refund state. A late payment's refund is logged
-// by the worker and recorded at the provider, and
-// `foyer reconcile SALE --payments` lists it; a field is kept so the day
-// it is recorded here, readers need no new shape.
+// back in the sale), pending (waiting for the provider); and refunded, from
+// the refunds Foyer made (migration 00017): payments that succeeded after
+// their order was cancelled (those orders are counted in failed too) and
+// those `foyer reconcile --payments --repair` refunded, with the money given
+// back.
 type PaymentSummary struct {
 	SaleID   string `json:"sale_id"`
 	Currency string `json:"currency"`
 	Paid     Tally  `json:"paid"`
 	Failed   Tally  `json:"failed"`
 	Pending  Tally  `json:"pending"`
-	Refunded *Tally `json:"refunded"`
+	Refunded Tally  `json:"refunded"`
 }
 
 // PaymentSummary counts a sale's orders by status in one pass of the
@@ -42,6 +42,10 @@ func (r *Reader) PaymentSummary(ctx context.Context, saleID string) (PaymentSumm
 	sum := PaymentSummary{SaleID: saleID}
 	if err := r.db.GetContext(ctx, &sum.Currency, `SELECT currency FROM sales WHERE id = $1`, saleID); err != nil {
 		return PaymentSummary{}, fmt.Errorf("read the currency of sale %s: %w", saleID, err)
+	}
+	if err := r.db.GetContext(ctx, &sum.Refunded, `SELECT count(*) AS count, coalesce(sum(amount_cents), 0) AS amount_cents
+		FROM refunds WHERE sale_id = $1`, saleID); err != nil {
+		return PaymentSummary{}, fmt.Errorf("sum the refunds of sale %s: %w", saleID, err)
 	}
 	for _, row := range rows {
 		switch row.Status {

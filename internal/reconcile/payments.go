@@ -70,6 +70,8 @@ type Difference struct {
 
 	saleID      string
 	reservation string // the order's
+	amountCents int64  // the payment's, given back when it is refunded
+	currency    string // the payment's
 }
 
 // PaymentReport is the outcome of reconciling a sale with its provider.
@@ -196,7 +198,8 @@ func (r *PaymentReconciler) Run(ctx context.Context, saleID string) (PaymentRepo
 	paidFor := map[int64]bool{} // orders with a paid payment, refunded or not
 	refundedFor := map[int64]bool{}
 	add := func(kind string, o *saleOrder, pay checkout.ProviderPayment, fix string) {
-		d := Difference{Kind: kind, PaymentID: pay.ID, Fix: fix, saleID: saleID}
+		d := Difference{Kind: kind, PaymentID: pay.ID, Fix: fix, saleID: saleID, amountCents: pay.AmountCents,
+			currency: pay.Currency}
 		if pay.ID != "" {
 			d.Provider = fmt.Sprintf("%d %s %s", pay.AmountCents, pay.Currency, pay.Status)
 			if pay.Refunded {
@@ -279,6 +282,9 @@ func (r *PaymentReconciler) Repair(ctx context.Context, rep *PaymentReport) erro
 			line, err = r.markPaid(ctx, d)
 		case fixRefund:
 			err = r.provider.RefundPayment(ctx, d.PaymentID, d.OrderID)
+			if err == nil {
+				err = r.recordRefund(ctx, d)
+			}
 			line = fmt.Sprintf("payment %s refunded (%s)", d.PaymentID, d.Kind)
 		default:
 			continue
@@ -295,6 +301,22 @@ func (r *PaymentReconciler) Repair(ctx context.Context, rep *PaymentReport) erro
 		if r.Progress != nil {
 			fmt.Fprintln(r.Progress, "repaired: "+line)
 		}
+	}
+	return nil
+}
+
+// recordRefund writes a refund repair made, once per payment (the worker
+// may have recorded it, or an earlier run), so the payments summary counts
+// it. A payment that names no order is recorded without one.
+func (r *PaymentReconciler) recordRefund(ctx context.Context, d Difference) error {
+	var orderID *int64
+	if d.OrderID != 0 {
+		orderID = &d.OrderID
+	}
+	if _, err := r.db.ExecContext(ctx, `INSERT INTO refunds (payment_ref, sale_id, order_id, amount_cents, currency, reason)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (payment_ref) DO NOTHING`,
+		d.PaymentID, d.saleID, orderID, d.amountCents, d.currency, "reconcile: "+d.Kind); err != nil {
+		return fmt.Errorf("record the refund of payment %s: %w", d.PaymentID, err)
 	}
 	return nil
 }

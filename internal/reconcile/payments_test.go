@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -153,6 +154,14 @@ func TestReconcilePaymentsFindsEachKindOfDifferenceAndRepairsOnlyTheSafeOnes(t *
 		if refund := pay.ID == "tp_r_gone" || pay.ID == "tp_orphan"; pay.Refunded != refund {
 			t.Errorf("payment %s refunded = %v, want %v", pay.ID, pay.Refunded, refund)
 		}
+	}
+	var recorded []string
+	if err := f.db.Select(&recorded, `SELECT payment_ref || ' ' || coalesce(order_id::text, '-') || ' ' || amount_cents || ' ' || currency
+		FROM refunds ORDER BY payment_ref`); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"tp_orphan - 1500 EUR", "tp_r_gone " + itoa(gone) + " 1500 EUR"}; !slices.Equal(recorded, want) {
+		t.Errorf("refunds recorded %q, want %q", recorded, want)
 	}
 	var sold int
 	if err := f.db.Get(&sold, `SELECT sold FROM sales WHERE id = 's1'`); err != nil || sold != 5 {

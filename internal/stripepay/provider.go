@@ -253,6 +253,41 @@ func (p *Provider) RefundPayment(ctx context.Context, intentID string, orderID i
 	return nil
 }
 
+// CancelPayment cancels the PaymentIntent ref of an order the settler is
+// about to cancel for want of an answer, so that the shopper can no longer
+// pay for a unit given back to the sale, and answers what the PaymentIntent
+// is now: checkout.PaymentFailed once cancelled (or cancelled already);
+// checkout.PaymentPaid when it succeeded meanwhile, which Stripe will not
+// cancel: the order must be paid, not cancelled; checkout.PaymentPending
+// when Stripe cannot cancel it yet (processing); checkout.PaymentUnknown
+// when Stripe does not know it. The idempotency key is the PaymentIntent's,
+// so asking twice cancels once (worker.PaymentCanceller).
+func (p *Provider) CancelPayment(ctx context.Context, ref string, orderID int64) (string, error) {
+	params := &stripe.PaymentIntentCancelParams{}
+	params.SetIdempotencyKey("cancel-" + ref)
+	_, err := p.sc.V1PaymentIntents.Cancel(ctx, ref, params)
+	if err == nil {
+		return checkout.PaymentFailed, nil
+	}
+	var se *stripe.Error
+	if !errors.As(err, &se) || !refused(err) {
+		return "", fmt.Errorf("cancel Stripe payment %s of order %d: %w", ref, orderID, err)
+	}
+	if se.HTTPStatusCode == http.StatusNotFound {
+		return checkout.PaymentUnknown, nil
+	}
+	// Stripe refuses to cancel a PaymentIntent in a state that cannot be
+	// cancelled (payment_intent_unexpected_state): its error carries the
+	// PaymentIntent, or it is read again.
+	pi := se.PaymentIntent
+	if pi == nil || pi.Status == "" {
+		if pi, err = p.sc.V1PaymentIntents.Retrieve(ctx, ref, nil); err != nil {
+			return "", fmt.Errorf("read Stripe payment %s of order %d after its cancel was refused: %w", ref, orderID, err)
+		}
+	}
+	return statusOf(pi.Status), nil
+}
+
 // Close does nothing: the provider has no goroutine nor connection of its
 // own. It is there for the worker, which closes its provider when it stops.
 func (p *Provider) Close() {}

@@ -358,12 +358,14 @@
           pending_payment: "Order placed. Waiting for the payment.",
           paid: `Paid. Your order${m.order_id ? ` number ${m.order_id}` : ""} is confirmed.`,
           cancelled: "The payment failed, so the order was cancelled. You can join again.",
+          refunded: "A payment for your cancelled order went through late and was refunded. You can join again.",
         }[m.status] || `Order ${m.status}.`;
         if (m.status !== S.orderStatus) say(said);
         S.orderStatus = m.status;
         if (m.order_id) S.orderId = m.order_id;
-        S.phase = m.status === "cancelled" ? "idle" : "ordered";
-        S.notice = m.status === "cancelled" ? said : "";
+        const over = m.status === "cancelled" || m.status === "refunded"; // the unit went back to the sale
+        S.phase = over ? "idle" : "ordered";
+        S.notice = over ? said : "";
         break;
       }
       case "error":

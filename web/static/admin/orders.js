@@ -13,8 +13,7 @@ const PAYMENTS_EVERY = 10000;
 let paymentsAt = 0;
 
 // showPayments reads the sale's payment summary and writes it on one line:
-// paid / failed / pending, with amounts. Refunds are not kept in Foyer's
-// orders (the answer's refunded is null): the line says where to see them.
+// paid / failed / pending / refunded, with amounts.
 export async function showPayments(id) {
   paymentsAt = Date.now();
   const node = $("payments-summary");
@@ -22,8 +21,8 @@ export async function showPayments(id) {
     const p = await api("GET", `/v1/admin/sales/${encodeURIComponent(id)}/payments`);
     if (S.selected !== id) return; // another sale was chosen meanwhile
     const part = (label, t) => `${label} ${count(t.count)} (${formatPrice(t.amount_cents, p.currency)})`;
-    const refunded = p.refunded ? part("refunded", p.refunded) : "refunded: see foyer reconcile --payments";
-    setText(node, [part("paid", p.paid), part("failed", p.failed), part("pending", p.pending), refunded].join(" · "));
+    setText(node, [part("paid", p.paid), part("failed", p.failed), part("pending", p.pending),
+      part("refunded", p.refunded)].join(" · "));
     node.dataset.loaded = id;
   } catch (err) {
     setText(node, "–");
