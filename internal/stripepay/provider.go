@@ -273,19 +273,28 @@ func (p *Provider) CancelPayment(ctx context.Context, ref string, orderID int64)
 	if !errors.As(err, &se) || !refused(err) {
 		return "", fmt.Errorf("cancel Stripe payment %s of order %d: %w", ref, orderID, err)
 	}
-	if se.HTTPStatusCode == http.StatusNotFound {
-		return checkout.PaymentUnknown, nil
+	if status := cancelRefusal(se); status != "" {
+		return status, nil
 	}
-	// Stripe refuses to cancel a PaymentIntent in a state that cannot be
-	// cancelled (payment_intent_unexpected_state): its error carries the
-	// PaymentIntent, or it is read again.
-	pi := se.PaymentIntent
-	if pi == nil || pi.Status == "" {
-		if pi, err = p.sc.V1PaymentIntents.Retrieve(ctx, ref, nil); err != nil {
-			return "", fmt.Errorf("read Stripe payment %s of order %d after its cancel was refused: %w", ref, orderID, err)
-		}
+	pi, err := p.sc.V1PaymentIntents.Retrieve(ctx, ref, nil)
+	if err != nil {
+		return "", fmt.Errorf("read Stripe payment %s of order %d after its cancel was refused: %w", ref, orderID, err)
 	}
 	return statusOf(pi.Status), nil
+}
+
+// cancelRefusal reads Stripe's refusal to cancel a PaymentIntent: one
+// Stripe does not know is unknown; one in a state that cannot be cancelled
+// (payment_intent_unexpected_state) is in that state, which the error
+// carries. "" when it does not say: the PaymentIntent is read again.
+func cancelRefusal(se *stripe.Error) string {
+	if se.HTTPStatusCode == http.StatusNotFound {
+		return checkout.PaymentUnknown
+	}
+	if pi := se.PaymentIntent; pi != nil && pi.Status != "" {
+		return statusOf(pi.Status)
+	}
+	return ""
 }
 
 // Close does nothing: the provider has no goroutine nor connection of its
