@@ -10,6 +10,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/internal/testenv"
 )
@@ -94,21 +95,7 @@ func TestAListSwappedInIsUndoneToTheOneBeforeWhenItsChangeDoesNotCommit(t *testi
 func TestConcurrentInviteeChangesAndRestoresLeaveRedisWithTheListPostgresHas(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	db, err := sqlx.Open("postgres", testenv.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	rdb := testenv.RedisClient(t, testenv.NewRedis(t))
-	o := NewOperator(NewCatalog(db), NewRooms(rdb))
-	o.CustomerShopper = func(id string) string { return "c_" + id }
-	p := validPlan()
-	p.Eligibility = EligibleInvited
-	p.StartsAt, p.EndsAt = time.Now().Add(-time.Minute), time.Now().Add(time.Hour)
-	sale, err := o.Create(ctx, p, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	o, _, rdb, sale := invitedOperatorSale(t, ctx)
 	for round := range 40 {
 		var wg sync.WaitGroup
 		for w := range 6 {
@@ -149,21 +136,7 @@ func TestConcurrentInviteeChangesAndRestoresLeaveRedisWithTheListPostgresHas(t *
 func TestAnInviteeChangeWhoseCommitFailsLeavesRedisWithTheListPostgresKept(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	db, err := sqlx.Open("postgres", testenv.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	rdb := testenv.RedisClient(t, testenv.NewRedis(t))
-	o := NewOperator(NewCatalog(db), NewRooms(rdb))
-	o.CustomerShopper = func(id string) string { return "c_" + id }
-	p := validPlan()
-	p.Eligibility = EligibleInvited
-	p.StartsAt, p.EndsAt = time.Now().Add(-time.Minute), time.Now().Add(time.Hour)
-	sale, err := o.Create(ctx, p, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	o, db, rdb, sale := invitedOperatorSale(t, ctx)
 	if err := o.ReplaceInvitees(ctx, sale.ID, []string{"kept"}, "test"); err != nil {
 		t.Fatal(err)
 	}
@@ -187,4 +160,26 @@ func TestAnInviteeChangeWhoseCommitFailsLeavesRedisWithTheListPostgresKept(t *te
 			t.Errorf("copies left beside the live set: %v", left)
 		}
 	}
+}
+
+// invitedOperatorSale makes an invited sale through an Operator on real
+// Postgres and Redis, whose customers' shopper ids are "c_" and the id.
+func invitedOperatorSale(t *testing.T, ctx context.Context) (*Operator, *sqlx.DB, *redis.Client, *Plan) {
+	t.Helper()
+	db, err := sqlx.Open("postgres", testenv.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	rdb := testenv.RedisClient(t, testenv.NewRedis(t))
+	o := NewOperator(NewCatalog(db), NewRooms(rdb))
+	o.CustomerShopper = func(id string) string { return "c_" + id }
+	p := validPlan()
+	p.Eligibility = EligibleInvited
+	p.StartsAt, p.EndsAt = time.Now().Add(-time.Minute), time.Now().Add(time.Hour)
+	sale, err := o.Create(ctx, p, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o, db, rdb, sale
 }

@@ -7,10 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq"
-
-	"github.com/foyerhq/foyer/internal/testenv"
 )
 
 // TestGatewaysCopyingSpendsAtOnceRecordEachOnceAndLeaveASpendTheyDidNotRead
@@ -20,20 +17,7 @@ import (
 func TestGatewaysCopyingSpendsAtOnceRecordEachOnceAndLeaveASpendTheyDidNotRead(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	db, err := sqlx.Open("postgres", testenv.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	rdb := testenv.RedisClient(t, testenv.NewRedis(t))
-	o := NewOperator(NewCatalog(db), NewRooms(rdb))
-	p := validPlan()
-	p.Eligibility = EligibleInvited
-	p.StartsAt, p.EndsAt = time.Now().Add(-time.Minute), time.Now().Add(time.Hour)
-	sale, err := o.Create(ctx, p, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	o, db, rdb, sale := invitedOperatorSale(t, ctx)
 	codes, err := o.NewInviteCodes(ctx, sale.ID, 4, "test")
 	if err != nil {
 		t.Fatal(err)

@@ -60,18 +60,25 @@ func buyOrder(t *testing.T, ctx context.Context, sys *system, saleID string) str
 // worker has marked it.
 func (s *system) pay(t *testing.T, ctx context.Context, saleID, reservation string) {
 	t.Helper()
+	s.settle(t, ctx, saleID, reservation, checkout.PaymentPaid, "paid")
+}
+
+// settle reports a payment webhook of outcome for a reservation's order and
+// waits until the worker has given the order status want.
+func (s *system) settle(t *testing.T, ctx context.Context, saleID, reservation, outcome, want string) {
+	t.Helper()
 	var id int64
 	if err := s.DB.Get(&id, `SELECT id FROM orders WHERE reservation_id = $1`, reservation); err != nil {
 		t.Fatal(err)
 	}
-	r := orderstream.PaymentResult{OrderID: id, SaleID: saleID, ReservationID: reservation, Status: checkout.PaymentPaid}
+	r := orderstream.PaymentResult{OrderID: id, SaleID: saleID, ReservationID: reservation, Status: outcome}
 	if status, code := s.postWebhook(t, r, time.Now()); status != http.StatusOK && status != http.StatusAccepted {
-		t.Fatalf("pay %s: %d %s", reservation, status, code)
+		t.Fatalf("%s %s: %d %s", outcome, reservation, status, code)
 	}
-	for s.count(t, `SELECT count(*) FROM orders WHERE id = $1 AND status = 'paid'`, id) == 0 {
+	for s.count(t, `SELECT count(*) FROM orders WHERE id = $1 AND status = $2`, id, want) == 0 {
 		select {
 		case <-ctx.Done():
-			t.Fatalf("order %d was never marked paid", id)
+			t.Fatalf("order %d never became %s", id, want)
 		case <-time.After(20 * time.Millisecond): // Postgres tells nobody; poll it
 		}
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/foyerhq/foyer/checkout"
-	"github.com/foyerhq/foyer/internal/orderstream"
 )
 
 // paymentTally is one state of GET /v1/admin/sales/{id}/payments.
@@ -32,21 +31,7 @@ type paymentSummary struct {
 // the worker has cancelled it.
 func (s *system) fail(t *testing.T, ctx context.Context, saleID, reservation string) {
 	t.Helper()
-	var id int64
-	if err := s.DB.Get(&id, `SELECT id FROM orders WHERE reservation_id = $1`, reservation); err != nil {
-		t.Fatal(err)
-	}
-	r := orderstream.PaymentResult{OrderID: id, SaleID: saleID, ReservationID: reservation, Status: checkout.PaymentFailed}
-	if status, code := s.postWebhook(t, r, time.Now()); status != http.StatusOK && status != http.StatusAccepted {
-		t.Fatalf("fail %s: %d %s", reservation, status, code)
-	}
-	for s.count(t, `SELECT count(*) FROM orders WHERE id = $1 AND status = 'cancelled'`, id) == 0 {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("order %d was never cancelled", id)
-		case <-time.After(20 * time.Millisecond): // Postgres tells nobody; poll it
-		}
-	}
+	s.settle(t, ctx, saleID, reservation, checkout.PaymentFailed, "cancelled")
 }
 
 func TestTheDashboardShowsASalesPaidFailedAndPendingPaymentsWithTheirAmounts(t *testing.T) {
