@@ -30,7 +30,7 @@
 local meta, res, batches, outbox, events, shoppers, journeys, bought, customers =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local id, shopper, order_ref = ARGV[1], ARGV[2], ARGV[6]
-local unknown = 'UNKNOWN_RESERVATION no such reservation for this shopper'
+local unknown = UNKNOWN_RESERVATION
 local shop_checkout = redis.call('HGET', meta, 'checkout') == 'shop'
 if order_ref ~= '' and not shop_checkout then
   return redis.error_reply('CHECKOUT_NOT_SHOP this sale is checked out by Foyer, not redeemed by the shop')
@@ -56,17 +56,9 @@ if raw then
   end
   return redis.error_reply('RESERVATION_EXPIRED the hold has lapsed')
 end
-local nonce, ticket = parse_reservation(id)
-local expires_at, admitted_at
-if nonce then expires_at, admitted_at = read_batch(batches, nonce) end
-if not expires_at then return redis.error_reply(unknown) end
-local now = now_ms()
-if redis.call('HGET', shoppers, shopper) ~= id or now >= tonumber(expires_at) then
-  -- Lapsed, released, or never this shopper's: only the batch's list of
-  -- who it let out tells the last apart, and only this answer reads it.
-  if not was_let_out(batches, nonce, shopper, ticket) then return redis.error_reply(unknown) end
-  return redis.error_reply('RESERVATION_EXPIRED the hold has lapsed')
-end
+local h, refusal = held(batches, shoppers, id, shopper)
+if not h then return refusal end
+local now = h.now
 local quantity = tonumber(ARGV[4])
 if quantity > tonumber(redis.call('HGET', meta, 'limit') or '1') then
   return redis.error_reply('OVER_LIMIT more than one shopper may buy in this sale')
@@ -86,8 +78,8 @@ end
 if quantity - 1 > tonumber(redis.call('HGET', meta, 'available')) then
   return redis.error_reply('NOT_ENOUGH_STOCK fewer units are left than asked for')
 end
-local r = {reservation = id, shopper = shopper, ticket = tonumber(ticket), expires_at = tonumber(expires_at),
-  admitted_at = tonumber(admitted_at), txn = redis.call('HGET', journeys, shopper) or '',
+local r = {reservation = id, shopper = shopper, ticket = h.ticket, expires_at = h.expires_at,
+  admitted_at = h.admitted_at, txn = redis.call('HGET', journeys, shopper) or '',
   status = 'confirmed', confirmed_at = now, quantity = quantity, counted = true}
 if ARGV[5] ~= '' then r.key = ARGV[5] end
 if order_ref ~= '' then r.order_ref = order_ref end

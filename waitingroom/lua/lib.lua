@@ -42,6 +42,30 @@ local function was_let_out(batches, nonce, shopper, ticket)
   return string.find(who, ' ' .. shopper .. ' ' .. ticket .. ' ', 1, true) ~= nil
 end
 
+-- UNKNOWN_RESERVATION answers a reservation no admission made for this
+-- shopper: made up, mangled, or another shopper's.
+local UNKNOWN_RESERVATION = 'UNKNOWN_RESERVATION no such reservation for this shopper'
+
+-- held reads a reservation that has no record yet (confirm, release and
+-- refund write one): it is held while its shopper's entry in shoppers names
+-- it and its batch has not lapsed. It returns {ticket, expires_at,
+-- admitted_at, now} (numbers) when shopper holds it now, else nil and the
+-- error to answer: unknown, or expired (lapsed, released, or let go).
+local function held(batches, shoppers, id, shopper)
+  local nonce, ticket = parse_reservation(id)
+  local expires_at, admitted_at
+  if nonce then expires_at, admitted_at = read_batch(batches, nonce) end
+  if not expires_at then return nil, redis.error_reply(UNKNOWN_RESERVATION) end
+  local now = now_ms()
+  if redis.call('HGET', shoppers, shopper) ~= id or now >= tonumber(expires_at) then
+    -- Lapsed, released, or never this shopper's: only the batch's list of
+    -- who it let out tells the last apart, and only this answer reads it.
+    if not was_let_out(batches, nonce, shopper, ticket) then return nil, redis.error_reply(UNKNOWN_RESERVATION) end
+    return nil, redis.error_reply('RESERVATION_EXPIRED the hold has lapsed')
+  end
+  return {ticket = tonumber(ticket), expires_at = tonumber(expires_at), admitted_at = tonumber(admitted_at), now = now}
+end
+
 -- declare_sold_out ends the selling of a sale with no unit left, neither
 -- available nor held, and announces it; it returns true if it did. An ended
 -- sale stays ended (a hold granted before the end may still be checked out),

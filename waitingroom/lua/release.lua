@@ -14,7 +14,7 @@
 -- Returns 1 when released now, 0 when it had been released already.
 local meta, res, batches, shoppers, events = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local id, shopper = ARGV[1], ARGV[2]
-local unknown = 'UNKNOWN_RESERVATION no such reservation for this shopper'
+local unknown = UNKNOWN_RESERVATION
 -- Only the shop's checkout hands holds back: in a sale Foyer checks out,
 -- a shop key has no say over a shopper's hold.
 if redis.call('HGET', meta, 'checkout') ~= 'shop' then
@@ -28,16 +28,10 @@ if raw then
   if r.status == 'confirmed' then return redis.error_reply('TOKEN_REUSED reservation already confirmed') end
   return redis.error_reply('RESERVATION_EXPIRED the hold has lapsed')
 end
-local nonce, ticket = parse_reservation(id)
-local expires_at
-if nonce then expires_at = read_batch(batches, nonce) end
-if not expires_at then return redis.error_reply(unknown) end
-local now = now_ms()
-if redis.call('HGET', shoppers, shopper) ~= id or now >= tonumber(expires_at) then
-  if not was_let_out(batches, nonce, shopper, ticket) then return redis.error_reply(unknown) end
-  return redis.error_reply('RESERVATION_EXPIRED the hold has lapsed')
-end
-redis.call('HSET', res, id, cjson.encode({reservation = id, shopper = shopper, ticket = tonumber(ticket),
+local h, refusal = held(batches, shoppers, id, shopper)
+if not h then return refusal end
+local now, ticket = h.now, h.ticket
+redis.call('HSET', res, id, cjson.encode({reservation = id, shopper = shopper, ticket = ticket,
   status = 'released', released_at = now}))
 redis.call('HDEL', shoppers, shopper)
 redis.call('HINCRBY', meta, 'held', -1)
