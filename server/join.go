@@ -52,13 +52,15 @@ type joinRequest struct {
 
 // join answers a join: it applies the defences, checks the proof of work,
 // puts the shopper in the queue (or the prequeue), lets the operators'
-// rules on flagged shoppers act, and shows the shopper where it stands.
+// rules on flagged shoppers act, and shows the shopper where it stands
+// (knew, what the tab knew as it asked: Room.Asking).
 // The error is told to the client by the caller.
 //
 // A join at open cannot carry a solution: when the sale asks for proof of
 // work the answer is the challenge (or the place the shopper has), and the
 // defences are left for the join message that carries the solution.
 func (ss *session) join(ctx context.Context, req joinRequest) error {
+	knew := ss.room.Asking(ss.conn)
 	if req.way.atOpen() && ss.s.asksWork(ss.room.PowDifficulty()) {
 		// A shopper made a moment ago has no place to look for: straight
 		// to the challenge.
@@ -66,17 +68,17 @@ func (ss *session) join(ctx context.Context, req joinRequest) error {
 		if req.way == joinAtOpenMadeNow {
 			none = &wire.PowSolution{}
 		}
-		_, err := ss.proveWork(ctx, none)
+		_, err := ss.proveWork(ctx, none, knew)
 		return err
 	}
 	if err := ss.limitJoin(ctx, req.way); err != nil {
 		return err
 	}
-	place, err := ss.enqueue(ctx, req)
+	place, err := ss.enqueue(ctx, req, knew)
 	if err != nil || place == nil {
 		return err
 	}
-	ss.joined(ctx, *place)
+	ss.joined(ctx, *place, knew)
 	return nil
 }
 
@@ -111,7 +113,7 @@ func (s *Server) limitJoin(ctx context.Context, addr netip.Addr, shopper string)
 // queue, or takes the place the arrival's round trip gave it. A nil place
 // with a nil error means the shopper was answered already (a challenge, or
 // the place it had).
-func (ss *session) enqueue(ctx context.Context, req joinRequest) (*waitingroom.Place, error) {
+func (ss *session) enqueue(ctx context.Context, req joinRequest, knew string) (*waitingroom.Place, error) {
 	if req.way == joinWithArrival {
 		// The fast path is taken only when the sale asks no proof of work.
 		if req.refused != nil {
@@ -122,7 +124,7 @@ func (ss *session) enqueue(ctx context.Context, req joinRequest) (*waitingroom.P
 		}
 		return &req.arrival.Place, nil
 	}
-	if answered, err := ss.proveWork(ctx, req.pow); answered || err != nil {
+	if answered, err := ss.proveWork(ctx, req.pow, knew); answered || err != nil {
 		return nil, err
 	}
 	pass := waitingroom.Pass{Invite: req.invite, Groups: ss.groups, Customer: ss.customer}
@@ -146,19 +148,20 @@ func (ss *session) answerJoinAtOpen(ctx context.Context, req joinRequest) {
 
 // joined tells a shopper that joined where it stands, unless an operator's
 // rule on shoppers flagged as automated takes it out.
-func (ss *session) joined(ctx context.Context, place waitingroom.Place) {
+func (ss *session) joined(ctx context.Context, place waitingroom.Place, knew string) {
 	place, removed := ss.flagJoin(ctx, place)
 	if removed {
 		return // an operator's rule took the shopper out; its tabs were told
 	}
 	ss.s.deps.Log.Debug("joined", "sale", ss.saleID, "shopper", ss.shopper, "txn", place.Txn,
 		"ticket", place.Ticket, "prequeue", place.Prequeue)
-	ss.show(ctx, place)
+	ss.show(ctx, place, knew)
 }
 
 // show tells the shopper where it stands: in the prequeue, a position, or
-// its reservation.
-func (ss *session) show(ctx context.Context, place waitingroom.Place) {
+// its reservation. knew is what the tab knew as it asked (Room.Asking): a
+// tab told its reservation since has had its answer.
+func (ss *session) show(ctx context.Context, place waitingroom.Place, knew string) {
 	if place.Prequeue > 0 {
 		if ss.room.Prequeued(ss.shopper, place.Prequeue) {
 			return
@@ -174,7 +177,7 @@ func (ss *session) show(ctx context.Context, place waitingroom.Place) {
 		place = drawn
 	}
 	if place.Reservation == "" {
-		if ss.room.Place(ss.shopper, place.Ticket, place.Position, ss.conn) {
+		if ss.room.Place(ss.shopper, place.Ticket, place.Position, ss.conn, knew) {
 			return
 		}
 		admitted, ok, err := ss.s.deps.Rooms.Find(ctx, ss.saleID, ss.shopper)
@@ -191,5 +194,5 @@ func (ss *session) show(ctx context.Context, place waitingroom.Place) {
 		ss.s.sendError(ss.conn, err)
 		return
 	}
-	ss.room.Reservation(ss.shopper, res, ss.conn)
+	ss.room.Reservation(ss.shopper, res, ss.conn, knew)
 }

@@ -234,10 +234,11 @@ func (ss *session) arrive(ctx context.Context, madeNow, joinNow bool, invite str
 		ss.s.sendError(ss.conn, err)
 	}
 	if !madeNow {
+		knew := ss.room.Asking(ss.conn)
 		if place, ok, err := ss.s.deps.Rooms.Find(ctx, ss.saleID, ss.shopper); err != nil {
 			ss.s.sendError(ss.conn, err)
 		} else if ok {
-			ss.show(ctx, place)
+			ss.show(ctx, place, knew)
 		}
 	}
 	if joinNow {

@@ -44,7 +44,7 @@ func (s *Server) challengeFor(saleID, shopper string, difficulty int) *wire.PowC
 // join costs no Redis round trip to learn it. A shopper that already has a
 // place (rejoining, from another tab) proved itself when it took it, or
 // joined while the check was off: it needs no solution.
-func (ss *session) proveWork(ctx context.Context, sol *wire.PowSolution) (answered bool, err error) {
+func (ss *session) proveWork(ctx context.Context, sol *wire.PowSolution, knew string) (answered bool, err error) {
 	difficulty := ss.room.PowDifficulty()
 	if !ss.s.asksWork(difficulty) {
 		return false, nil
@@ -55,7 +55,7 @@ func (ss *session) proveWork(ctx context.Context, sol *wire.PowSolution) (answer
 			return true, err
 		}
 		if ok {
-			ss.show(ctx, place)
+			ss.show(ctx, place, knew)
 			return true, nil
 		}
 		sol = &wire.PowSolution{}

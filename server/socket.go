@@ -400,6 +400,7 @@ func (ss *session) handle(ctx context.Context, m wire.ClientMsg) error {
 	case wire.CmdResume:
 		// The session token is the resume token: a connection with it
 		// already found its place. resume asks for the place again.
+		knew := ss.room.Asking(ss.conn)
 		place, ok, err := ss.s.deps.Rooms.Find(ctx, ss.saleID, ss.shopper)
 		if err != nil {
 			return err
@@ -407,7 +408,7 @@ func (ss *session) handle(ctx context.Context, m wire.ClientMsg) error {
 		if !ok {
 			return errNotJoined
 		}
-		ss.show(ctx, place) // answers this tab even if its position did not fall
+		ss.show(ctx, place, knew) // answers this tab even if its position did not fall
 	case wire.CmdTime:
 		ss.conn.Enqueue(encode(timeMsg{Type: wire.MsgTime, ClientTime: m.ClientTime, ServerTime: time.Now().UnixMilli()}))
 	case wire.CmdPing:

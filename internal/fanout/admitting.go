@@ -110,8 +110,9 @@ func (r *Room) admit(c *Conn, res waitingroom.Reservation, msg []byte, again boo
 }
 
 // Reservation tells a shopper's tabs about a reservation found on joining;
-// asking, the tab that asked, is told it even if it was told before.
-func (r *Room) Reservation(shopper string, res waitingroom.Reservation, asking *Conn) {
+// asking, the tab that asked, is told it again if it knew it as it asked
+// (knew, from Asking): a tab told it since has had its answer.
+func (r *Room) Reservation(shopper string, res waitingroom.Reservation, asking *Conn, knew string) {
 	var admitted []byte
 	if res.Status == "held" {
 		r.mu.Lock()
@@ -124,9 +125,9 @@ func (r *Room) Reservation(shopper string, res waitingroom.Reservation, asking *
 	for _, c := range r.shoppers[shopper] {
 		switch res.Status {
 		case "held":
-			r.admit(c, res, admitted, c == asking)
+			r.admit(c, res, admitted, c == asking && knew == res.ID)
 		case "confirmed":
-			if c.status != connOrdered || c == asking {
+			if c.status != connOrdered || (c == asking && knew == res.ID) {
 				c.status, c.reservation = connOrdered, res.ID
 				c.Enqueue(encode(OrderMsg{Type: wire.MsgOrder, ReservationID: res.ID, Status: "confirmed"}))
 			}

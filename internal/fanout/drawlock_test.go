@@ -211,7 +211,7 @@ func (n *testNode) serveSocket(w http.ResponseWriter, req *http.Request) {
 		case place.Prequeue > 0:
 			room.Prequeued(shopper, place.Prequeue)
 		default:
-			room.Place(shopper, place.Ticket, place.Position, c)
+			room.Place(shopper, place.Ticket, place.Position, c, "")
 		}
 	}
 	c.LetOut()

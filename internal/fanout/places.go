@@ -18,15 +18,18 @@ import (
 // It reports false when the shopper was admitted meanwhile and the asking
 // tab, or a tab the admitted event did not tell (one that came into the
 // room after it: a new shopper joins before it enters the room), is to be
-// told the reservation. The caller looks the reservation up.
-func (r *Room) Place(shopper string, ticket, position int64, asking *Conn) bool {
+// told the reservation. The caller looks the reservation up. knew is what
+// the asking tab knew as it asked (Asking): a tab told its reservation since
+// has had its answer.
+func (r *Room) Place(shopper string, ticket, position int64, asking *Conn, knew string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if ticket <= r.positions.Mark() {
 		// Admitted meanwhile: the admitted event has told the tabs that
 		// were in the room.
 		for _, c := range r.shoppers[shopper] {
-			if c == asking || (c.status != connAdmitted && c.status != connOrdered) {
+			told := c.status == connAdmitted || c.status == connOrdered
+			if !told || (c == asking && c.reservation == knew) {
 				return false
 			}
 		}
@@ -44,6 +47,18 @@ func (r *Room) Place(shopper string, ticket, position int64, asking *Conn) bool 
 		}
 	}
 	return true
+}
+
+// Asking notes what a tab knows as it asks where it stands (a join, a
+// resume, its arrival): the reservation it was told, if any. Its answer is
+// given with it (Place, Reservation): the shopper may be let out while the
+// question is on its way to Redis, and the admitted message the tab is told
+// meanwhile is then its answer; a second one, with a second token for the
+// same hold, would have a client check out twice.
+func (r *Room) Asking(c *Conn) (knew string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return c.reservation
 }
 
 // Prequeued records that a shopper joined the prequeue and tells its tabs

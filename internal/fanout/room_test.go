@@ -18,12 +18,12 @@ func TestPlacingAShopperAdmittedBeforeItsTabCameInAsksForItsReservation(t *testi
 	r := &Room{shoppers: map[string][]*Conn{}, positions: waitingroom.NewPositions(waitingroom.View{Mark: 5})}
 	late := &Conn{shopper: "late", status: connIdle}
 	r.shoppers["late"] = []*Conn{late}
-	if r.Place("late", 3, 1, nil) {
+	if r.Place("late", 3, 1, nil, "") {
 		t.Error("a tab that missed its admission was taken for told")
 	}
 	told := &Conn{shopper: "told", status: connAdmitted, reservation: "r_x_3"}
 	r.shoppers["told"] = []*Conn{told}
-	if !r.Place("told", 3, 1, nil) {
+	if !r.Place("told", 3, 1, nil, "") {
 		t.Error("a tab the admitted event told asks for its reservation again")
 	}
 	if told.status != connAdmitted || late.status != connIdle {
@@ -70,4 +70,38 @@ func types(t *testing.T, msgs [][]byte) []string {
 		out = append(out, v.Type)
 	}
 	return out
+}
+
+// TestATabToldItsReservationWhileItsJoinWasAnsweredIsNotToldItTwice: a join
+// reaches the queue, and before its answer is shown the admitter lets the
+// shopper out and the admitted event tells the tab. The join's answer is
+// that message: telling it again (a second token for the same hold) made a
+// client check out twice and be refused token_reused (seen in CI). A tab
+// that knew the reservation before it asked is answered with it again.
+func TestATabToldItsReservationWhileItsJoinWasAnsweredIsNotToldItTwice(t *testing.T) {
+	r := bareRoom(t)
+	tab := r.heldTab("v_race", connIdle)
+	knew := r.Asking(tab)
+	res := waitingroom.Reservation{ID: "r_bare_1", Shopper: "v_race", Ticket: 1, Status: "held"}
+	r.admitted(waitingroom.Event{Type: waitingroom.EventAdmitted, Mark: 1, Admitted: []waitingroom.Reservation{res}})
+	if got := types(t, tab.queue); !slices.Equal(got, []string{wire.MsgAdmitted}) {
+		t.Fatalf("the admitted event told the tab %v", got)
+	}
+	if !r.Place("v_race", 1, 1, tab, knew) {
+		t.Error("placing the join's ticket asks for a reservation the tab was told since it asked")
+	}
+	r.Reservation("v_race", res, tab, knew)
+	if got := types(t, tab.queue); len(got) != 1 {
+		t.Errorf("the tab was told %v: its join's answer twice", got)
+	}
+
+	// It asks again (a resume): it knew the reservation, so it is answered.
+	knew = r.Asking(tab)
+	if r.Place("v_race", 1, 1, tab, knew) {
+		t.Error("a tab asking where it stands was taken for answered")
+	}
+	r.Reservation("v_race", res, tab, knew)
+	if got := types(t, tab.queue); !slices.Equal(got, []string{wire.MsgAdmitted, wire.MsgAdmitted}) {
+		t.Errorf("a resume was answered with %v after the first admitted, want admitted again", got[1:])
+	}
 }
