@@ -5,9 +5,10 @@ import (
 	"testing"
 
 	"github.com/coder/websocket"
-	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/foyerhq/foyer/internal/wire"
 )
 
 // TestEveryJoinAndResumeIsAnsweredAndALeaveIsAcknowledged: a join on a

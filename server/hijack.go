@@ -6,8 +6,9 @@ import (
 	"io"
 	"net"
 
-	"github.com/foyerhq/foyer/internal/fanout"
 	"github.com/gin-gonic/gin"
+
+	"github.com/foyerhq/foyer/internal/fanout"
 )
 
 // A held shopper's socket keeps, for as long as it is open, the buffers its
