@@ -24,9 +24,12 @@ type PaymentProvider interface {
 // ResultSettler settles payment results as the order workers do
 // (worker.PaymentSettler): marking an order paid through it keeps every
 // invariant the worker keeps (only a pending order is marked, its events
-// recorded in the same transaction, its shopper told).
+// recorded in the same transaction, its shopper told). TellRefunded tells
+// the shopper of a cancelled order that a payment of it was refunded, as the
+// worker tells of its own refunds (nothing for an order not cancelled).
 type ResultSettler interface {
 	Handle(msg *message.Message) error
+	TellRefunded(ctx context.Context, orderID int64) error
 }
 
 // The kinds of difference between the provider's payments and the orders.
@@ -281,11 +284,7 @@ func (r *PaymentReconciler) Repair(ctx context.Context, rep *PaymentReport) erro
 		case fixMarkPaid:
 			line, err = r.markPaid(ctx, d)
 		case fixRefund:
-			err = r.provider.RefundPayment(ctx, d.PaymentID, d.OrderID)
-			if err == nil {
-				err = r.recordRefund(ctx, d)
-			}
-			line = fmt.Sprintf("payment %s refunded (%s)", d.PaymentID, d.Kind)
+			line, err = r.refund(ctx, d)
 		default:
 			continue
 		}
@@ -303,6 +302,27 @@ func (r *PaymentReconciler) Repair(ctx context.Context, rep *PaymentReport) erro
 		}
 	}
 	return nil
+}
+
+// refund gives a payment back and records it, and tells the order's shopper
+// (a cancelled order's, whose page then shows it as it shows the worker's
+// refunds). A shopper who could not be told does not undo the repair: the
+// money went back, and the page shows the order cancelled, which it is; the
+// line printed says so.
+func (r *PaymentReconciler) refund(ctx context.Context, d Difference) (string, error) {
+	if err := r.provider.RefundPayment(ctx, d.PaymentID, d.OrderID); err != nil {
+		return "", err
+	}
+	if err := r.recordRefund(ctx, d); err != nil {
+		return "", err
+	}
+	line := fmt.Sprintf("payment %s refunded (%s)", d.PaymentID, d.Kind)
+	if d.OrderID != 0 && r.settler != nil {
+		if err := r.settler.TellRefunded(ctx, d.OrderID); err != nil {
+			line += fmt.Sprintf("; its shopper was not told: %v", err)
+		}
+	}
+	return line, nil
 }
 
 // recordRefund writes a refund repair made, once per payment (the worker

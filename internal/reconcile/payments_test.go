@@ -3,6 +3,7 @@ package reconcile_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/reconcile"
@@ -27,6 +29,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // settler over it, and a stateful test provider.
 type paymentsFixture struct {
 	db       *sqlx.DB
+	rdb      *redis.Client
 	provider *checkout.TestProvider
 	r        *reconcile.PaymentReconciler
 }
@@ -38,7 +41,8 @@ func newPaymentsFixture(t *testing.T) *paymentsFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	rooms := waitingroom.NewRooms(testenv.RedisClient(t, testenv.NewRedis(t)))
+	rdb := testenv.RedisClient(t, testenv.NewRedis(t))
+	rooms := waitingroom.NewRooms(rdb)
 	// "never": a charge is written in the ledger, pending, and no webhook
 	// is sent; the test then says what the shopper did (Put).
 	provider := &checkout.TestProvider{Outcome: "never", Ledger: true, Log: slog.New(slog.DiscardHandler)}
@@ -47,7 +51,7 @@ func newPaymentsFixture(t *testing.T) *paymentsFixture {
 	db.MustExec(`INSERT INTO sales (id, sku, name, price_cents, currency, stock, sold, starts_at, ends_at,
 		outflow_per_second, reservation_ttl_seconds) VALUES ('s1', 'SKU', 'Drop', 1500, 'EUR', 10, 0, now(),
 		now() + interval '1 hour', 10, 60)`)
-	return &paymentsFixture{db: db, provider: provider, r: reconcile.NewPaymentReconciler(db, provider, settler)}
+	return &paymentsFixture{db: db, rdb: rdb, provider: provider, r: reconcile.NewPaymentReconciler(db, provider, settler)}
 }
 
 // order writes an order of one unit with status and returns its id, and
@@ -163,6 +167,11 @@ func TestReconcilePaymentsFindsEachKindOfDifferenceAndRepairsOnlyTheSafeOnes(t *
 	if want := []string{"tp_orphan - 1500 EUR", "tp_r_gone " + itoa(gone) + " 1500 EUR"}; !slices.Equal(recorded, want) {
 		t.Errorf("refunds recorded %q, want %q", recorded, want)
 	}
+	// The cancelled order's shopper is told of its refund, as of one the
+	// worker makes; no other shopper is (the orphan has none).
+	if told := f.refundsTold(t); !slices.Equal(told, []string{"r_gone"}) {
+		t.Errorf("shoppers told of a refund: %q, want the cancelled order's (r_gone) alone", told)
+	}
 	var sold int
 	if err := f.db.Get(&sold, `SELECT sold FROM sales WHERE id = 's1'`); err != nil || sold != 5 {
 		t.Errorf("sold = %d (%v), want 5: marking paid sells no unit again", sold, err)
@@ -223,4 +232,26 @@ func TestAnOrderPaidAtTheProviderForAnotherAmountIsReportedButNotMarkedPaid(t *t
 		strings.Contains(out.String(), "repaired") {
 		t.Errorf("report:\n%s", out.String())
 	}
+}
+
+// refundsTold lists the reservations whose shoppers were told `refunded` on
+// the sale's event stream, as the gateways read it.
+func (f *paymentsFixture) refundsTold(t *testing.T) []string {
+	t.Helper()
+	entries, err := f.rdb.XRange(t.Context(), waitingroom.Keys("s1").Events, "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var told []string
+	for _, e := range entries {
+		data, _ := e.Values["data"].(string)
+		var body waitingroom.Event
+		if e.Values["type"] != waitingroom.EventOrder || json.Unmarshal([]byte(data), &body) != nil || body.Order == nil {
+			continue
+		}
+		if body.Order.Status == worker.OrderRefunded {
+			told = append(told, body.Order.Reservation)
+		}
+	}
+	return told
 }
