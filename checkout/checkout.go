@@ -64,9 +64,18 @@ type Receipt struct {
 // per-shopper limit, more from those still available). A token confirms
 // once; a second use gets ErrTokenReused.
 func (s *Service) Checkout(ctx context.Context, saleID, token string, quantity int) (Receipt, error) {
-	claims, err := s.tokens.Verify(saleID, token)
+	v, err := s.tokens.VerifyFor(saleID, token)
 	if err != nil {
 		return Receipt{}, err
+	}
+	return s.CheckoutVerified(ctx, v, quantity)
+}
+
+// CheckoutVerified is Checkout of a token verified already (Tokens.VerifyFor).
+func (s *Service) CheckoutVerified(ctx context.Context, v Verified, quantity int) (Receipt, error) {
+	saleID, claims := v.SaleID(), v.Claims()
+	if claims == nil {
+		return Receipt{}, fmt.Errorf("checkout: %w: not verified", ErrTokenInvalid)
 	}
 	wc, err := s.rooms.Confirm(ctx, saleID, claims.Subject, claims.ID, quantity, keyDigest(ctx))
 	if err != nil {

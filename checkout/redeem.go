@@ -29,16 +29,16 @@ type Redemption struct {
 }
 
 // verifyFor checks a reservation token for the sale and that it is the one of
-// reservationID; it returns the token's claims.
-func (s *Service) verifyFor(saleID, reservationID, token string) (*ReservationClaims, error) {
-	claims, err := s.tokens.Verify(saleID, token)
+// reservationID.
+func (s *Service) verifyFor(saleID, reservationID, token string) (Verified, error) {
+	v, err := s.tokens.VerifyFor(saleID, token)
 	if err != nil {
-		return nil, err
+		return Verified{}, err
 	}
-	if claims.ID != reservationID {
-		return nil, fmt.Errorf("%w: %s", ErrReservationMismatch, reservationID)
+	if v.Claims().ID != reservationID {
+		return Verified{}, fmt.Errorf("%w: %s", ErrReservationMismatch, reservationID)
 	}
-	return claims, nil
+	return v, nil
 }
 
 // Redeem sells the held unit of a reservation whose checkout the shop did
@@ -47,9 +47,19 @@ func (s *Service) verifyFor(saleID, reservationID, token string) (*ReservationCl
 // workers with the shop's orderRef, to be written paid, exactly as a
 // Foyer checkout's (the outbox, no oversell, one order row).
 func (s *Service) Redeem(ctx context.Context, saleID, reservationID, token, orderRef string) (Redemption, error) {
-	claims, err := s.verifyFor(saleID, reservationID, token)
+	v, err := s.verifyFor(saleID, reservationID, token)
 	if err != nil {
 		return Redemption{}, err
+	}
+	return s.RedeemVerified(ctx, v, orderRef)
+}
+
+// RedeemVerified is Redeem of a token verified already (Tokens.VerifyFor),
+// whose reservation the caller checked is the one it means to redeem.
+func (s *Service) RedeemVerified(ctx context.Context, v Verified, orderRef string) (Redemption, error) {
+	saleID, claims := v.SaleID(), v.Claims()
+	if claims == nil {
+		return Redemption{}, fmt.Errorf("redeem: %w: not verified", ErrTokenInvalid)
 	}
 	wc, err := s.rooms.Redeem(ctx, saleID, claims.Subject, claims.ID, keyDigest(ctx), orderRef)
 	if err != nil {
@@ -64,9 +74,19 @@ func (s *Service) Redeem(ctx context.Context, saleID, reservationID, token, orde
 // token must verify for the sale and be reservationID's. Releasing again
 // succeeds and changes nothing; a redeemed reservation is ErrTokenReused.
 func (s *Service) Release(ctx context.Context, saleID, reservationID, token string) error {
-	claims, err := s.verifyFor(saleID, reservationID, token)
+	v, err := s.verifyFor(saleID, reservationID, token)
 	if err != nil {
 		return err
+	}
+	return s.ReleaseVerified(ctx, v)
+}
+
+// ReleaseVerified is Release of a token verified already (Tokens.VerifyFor),
+// whose reservation the caller checked is the one it means to release.
+func (s *Service) ReleaseVerified(ctx context.Context, v Verified) error {
+	saleID, claims := v.SaleID(), v.Claims()
+	if claims == nil {
+		return fmt.Errorf("release: %w: not verified", ErrTokenInvalid)
 	}
 	again, err := s.rooms.Release(ctx, saleID, claims.Subject, claims.ID)
 	if err != nil {

@@ -59,11 +59,12 @@ func (s *Server) checkout(c *gin.Context) {
 	// Nothing is stored before the token verifies: a request that is not a
 	// shopper's (junk, forged, another sale's) is refused as it comes, and
 	// claims no key, so it cannot fill Redis with answers kept for a day.
-	claims, err := s.deps.Tokens.Verify(id, req.Token)
+	verified, err := s.deps.Tokens.VerifyFor(id, req.Token)
 	if err != nil {
 		s.fail(c, s.unlessNoSale(ctx, id, err))
 		return
 	}
+	claims := verified.Claims()
 	// Limited per shopper once the token is known to be ours, so a forged
 	// token cannot spend another shopper's budget.
 	if err := s.allow(ctx, RuleShopperCheckouts, claims.Subject); err != nil {
@@ -80,7 +81,7 @@ func (s *Server) checkout(c *gin.Context) {
 	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), claimedFor)
 	defer cancel()
 	if key == "" {
-		status, body := s.checkoutAnswer(work, c, id, req.Token, quantity)
+		status, body := s.checkoutAnswer(work, c, verified, quantity)
 		c.Data(status, "application/json; charset=utf-8", body)
 		return
 	}
@@ -102,7 +103,7 @@ func (s *Server) checkout(c *gin.Context) {
 			panic(v)
 		}
 	}()
-	status, body := s.checkoutAnswer(checkout.WithIdempotencyKey(work, key), c, id, req.Token, quantity)
+	status, body := s.checkoutAnswer(checkout.WithIdempotencyKey(work, key), c, verified, quantity)
 	if status >= 500 {
 		s.abandon(work, id, shopper, key) // our fault: let the retry run afresh
 	} else if err := s.deps.Answers.Finish(work, id, shopper, key, checkout.Answer{Status: status, Body: body, Fingerprint: fingerprint}); err != nil {
@@ -134,9 +135,11 @@ func (s *Server) unlessNoSale(ctx context.Context, saleID string, tokenErr error
 	return tokenErr
 }
 
-// checkoutAnswer runs a checkout and returns its HTTP answer.
-func (s *Server) checkoutAnswer(ctx context.Context, c *gin.Context, saleID, token string, quantity int) (int, []byte) {
-	receipt, err := s.deps.Checkout.Checkout(ctx, saleID, token, quantity)
+// checkoutAnswer runs the checkout of a verified token and returns its HTTP
+// answer.
+func (s *Server) checkoutAnswer(ctx context.Context, c *gin.Context, v checkout.Verified, quantity int) (int, []byte) {
+	saleID := v.SaleID()
+	receipt, err := s.deps.Checkout.CheckoutVerified(ctx, v, quantity)
 	if err != nil {
 		p := problemFor(err)
 		if p == internalProblem {

@@ -74,7 +74,8 @@ func (s *Server) redeem(c *gin.Context) {
 	reservationID := c.Param("reservation")
 	// Nothing is stored before the token verifies and names this
 	// reservation: a shop's junk claims no key kept for a day.
-	if err := s.verifyReservation(ctx, req.SaleID, reservationID, req.Token); err != nil {
+	verified, err := s.verifyReservation(ctx, req.SaleID, reservationID, req.Token)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -99,7 +100,7 @@ func (s *Server) redeem(c *gin.Context) {
 			panic(v)
 		}
 	}()
-	status, body := s.redeemAnswer(checkout.WithIdempotencyKey(work, key), c, reservationID, req)
+	status, body := s.redeemAnswer(checkout.WithIdempotencyKey(work, key), c, verified, req)
 	if status >= 500 {
 		s.abandon(work, req.SaleID, scope, key) // our fault: let the retry run afresh
 	} else if err := s.deps.Answers.Finish(work, req.SaleID, scope, key,
@@ -109,9 +110,11 @@ func (s *Server) redeem(c *gin.Context) {
 	c.Data(status, "application/json; charset=utf-8", body)
 }
 
-// redeemAnswer runs a redeem and returns its HTTP answer.
-func (s *Server) redeemAnswer(ctx context.Context, c *gin.Context, reservationID string, req redeemRequest) (int, []byte) {
-	r, err := s.deps.Redeems.Redeem(ctx, req.SaleID, reservationID, req.Token, req.OrderRef)
+// redeemAnswer runs the redeem of a verified token and returns its HTTP
+// answer.
+func (s *Server) redeemAnswer(ctx context.Context, c *gin.Context, v checkout.Verified, req redeemRequest) (int, []byte) {
+	reservationID := v.Claims().ID
+	r, err := s.deps.Redeems.RedeemVerified(ctx, v, req.OrderRef)
 	if err != nil {
 		p := problemFor(err)
 		if p == internalProblem {
@@ -148,11 +151,12 @@ func (s *Server) release(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	reservationID := c.Param("reservation")
-	if err := s.verifyReservation(ctx, req.SaleID, reservationID, req.Token); err != nil {
+	verified, err := s.verifyReservation(ctx, req.SaleID, reservationID, req.Token)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if err := s.deps.Redeems.Release(ctx, req.SaleID, reservationID, req.Token); err != nil {
+	if err := s.deps.Redeems.ReleaseVerified(ctx, verified); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -161,23 +165,23 @@ func (s *Server) release(c *gin.Context) {
 
 // verifyReservation checks, before anything is stored or changed, that the
 // request names a sale, and carries a token good for it and for the
-// reservation of the path. checkout verifies again as it acts: this early
-// look is what keeps junk from claiming an idempotency key.
-func (s *Server) verifyReservation(ctx context.Context, saleID, reservationID, token string) error {
+// reservation of the path: junk claims no idempotency key. The redeem or
+// release then acts on the token verified here, once.
+func (s *Server) verifyReservation(ctx context.Context, saleID, reservationID, token string) (checkout.Verified, error) {
 	if !waitingroom.ValidSaleID(saleID) {
-		return fmt.Errorf("%w: sale_id %q", waitingroom.ErrSaleNotFound, saleID)
+		return checkout.Verified{}, fmt.Errorf("%w: sale_id %q", waitingroom.ErrSaleNotFound, saleID)
 	}
 	if token == "" {
-		return fmt.Errorf("%w: token is required", errBadRequest)
+		return checkout.Verified{}, fmt.Errorf("%w: token is required", errBadRequest)
 	}
-	claims, err := s.deps.Tokens.Verify(saleID, token)
+	v, err := s.deps.Tokens.VerifyFor(saleID, token)
 	if err != nil {
-		return s.unlessNoSale(ctx, saleID, err)
+		return checkout.Verified{}, s.unlessNoSale(ctx, saleID, err)
 	}
-	if claims.ID != reservationID {
-		return fmt.Errorf("%w: the path names %q", checkout.ErrReservationMismatch, reservationID)
+	if v.Claims().ID != reservationID {
+		return checkout.Verified{}, fmt.Errorf("%w: the path names %q", checkout.ErrReservationMismatch, reservationID)
 	}
-	return nil
+	return v, nil
 }
 
 // printableASCIIProblem says what is wrong with an Idempotency-Key of a

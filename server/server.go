@@ -39,16 +39,17 @@ type SaleOperator interface {
 	List(ctx context.Context) ([]waitingroom.Plan, error)
 }
 
-// Checkouter confirms a reservation token.
+// Checkouter confirms a reservation token the gateway verified.
 type Checkouter interface {
-	Checkout(ctx context.Context, saleID, token string, quantity int) (checkout.Receipt, error)
+	CheckoutVerified(ctx context.Context, v checkout.Verified, quantity int) (checkout.Receipt, error)
 }
 
 // Redeemer is the shop's own checkout (redeem.go): it sells a reservation's
 // held unit the shop took the money for, or gives it back.
+// Both take a token the gateway verified and found to be the reservation's.
 type Redeemer interface {
-	Redeem(ctx context.Context, saleID, reservationID, token, orderRef string) (checkout.Redemption, error)
-	Release(ctx context.Context, saleID, reservationID, token string) error
+	RedeemVerified(ctx context.Context, v checkout.Verified, orderRef string) (checkout.Redemption, error)
+	ReleaseVerified(ctx context.Context, v checkout.Verified) error
 }
 
 // Presence records where shoppers' connections are, so that one who leaves

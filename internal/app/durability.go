@@ -176,11 +176,11 @@ type durableCheckouts struct {
 	durability *durability
 }
 
-func (c durableCheckouts) Checkout(ctx context.Context, saleID, token string, quantity int) (checkout.Receipt, error) {
+func (c durableCheckouts) CheckoutVerified(ctx context.Context, v checkout.Verified, quantity int) (checkout.Receipt, error) {
 	if err := c.durability.refusal(); err != nil {
 		return checkout.Receipt{}, err // its message is what the shopper reads
 	}
-	return c.Checkouter.Checkout(ctx, saleID, token, quantity)
+	return c.Checkouter.CheckoutVerified(ctx, v, quantity)
 }
 
 // durableRedeems is the shop's redeem, refused as a checkout is while
@@ -191,9 +191,9 @@ type durableRedeems struct {
 	durability *durability
 }
 
-func (c durableRedeems) Redeem(ctx context.Context, saleID, reservationID, token, orderRef string) (checkout.Redemption, error) {
+func (c durableRedeems) RedeemVerified(ctx context.Context, v checkout.Verified, orderRef string) (checkout.Redemption, error) {
 	if err := c.durability.refusal(); err != nil {
 		return checkout.Redemption{}, err
 	}
-	return c.Redeemer.Redeem(ctx, saleID, reservationID, token, orderRef)
+	return c.Redeemer.RedeemVerified(ctx, v, orderRef)
 }
