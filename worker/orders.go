@@ -45,13 +45,15 @@ type OrderNotifier interface {
 // PaymentProvider takes payment for orders; it answers later through the
 // signed webhook. Charge returns the provider's own id of the payment (a
 // Stripe PaymentIntent's), which the worker stores with the order as its
-// payment_ref ("": none). Status says what it decided about an order's
+// payment_ref ("": none), and the client secret the shopper's page pays
+// with ("": none), which the worker hands to the shopper's tabs in the
+// order's announcement and nowhere else. Status says what it decided about an order's
 // payment (checkout.PaymentPaid, PaymentFailed, PaymentPending or
 // PaymentUnknown), found by that ref, or by the order when ref is "": the
 // settler asks it before cancelling an order whose webhook never came, so a
 // payment that succeeded is not cancelled for a lost webhook.
 type PaymentProvider interface {
-	Charge(ctx context.Context, c checkout.Charge) (ref string, err error)
+	Charge(ctx context.Context, c checkout.Charge) (checkout.Payment, error)
 	Status(ctx context.Context, orderID int64, ref string) (string, error)
 }
 
@@ -108,14 +110,17 @@ func (w *OrderWriter) Handle(msg *message.Message) error {
 		o := written[i]
 		w.log.Info("order written", "sale", c.SaleID, "reservation", c.ReservationID, "order", o.ID,
 			"status", o.Status, "txn", c.Txn)
+		secret := ""
 		if o.Status == OrderPendingPayment {
-			// Asked again on a redelivery: providers charge an order once.
+			// Asked again on a redelivery: providers charge an order once,
+			// and answer the same payment (and secret) again.
 			charge := checkout.Charge{OrderID: o.ID, SaleID: c.SaleID, ReservationID: c.ReservationID,
 				AmountCents: c.PriceCents * int64(c.Quantity), Currency: c.Currency, TransactionID: c.Txn}
-			ref, err := w.payments.Charge(ctx, charge)
-			if ref != "" {
-				refs[o.ID] = ref
+			payment, err := w.payments.Charge(ctx, charge)
+			if payment.Ref != "" {
+				refs[o.ID] = payment.Ref
 			}
+			secret = payment.ClientSecret
 			if errors.Is(err, checkout.ErrChargeRefused) {
 				// No retry can charge it: its payment times out, and the
 				// unit goes back, without holding up the batch's others.
@@ -126,7 +131,7 @@ func (w *OrderWriter) Handle(msg *message.Message) error {
 			}
 		}
 		events[c.SaleID] = append(events[c.SaleID], waitingroom.OrderEvent{
-			Shopper: c.ShopperID, Reservation: c.ReservationID, OrderID: o.ID, Status: o.Status})
+			Shopper: c.ShopperID, Reservation: c.ReservationID, OrderID: o.ID, Status: o.Status, PaymentSecret: secret})
 	}
 	if err := w.storePaymentRefs(ctx, refs); err != nil {
 		return err
