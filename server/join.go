@@ -3,7 +3,9 @@ package server
 import (
 	"context"
 	"net/netip"
+	"time"
 
+	"github.com/foyerhq/foyer/internal/fanout"
 	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
@@ -194,5 +196,39 @@ func (ss *session) show(ctx context.Context, place waitingroom.Place, knew strin
 		ss.s.sendError(ss.conn, err)
 		return
 	}
-	ss.room.Reservation(ss.shopper, res, ss.conn, knew)
+	var order fanout.OrderNow
+	if res.Status == "confirmed" {
+		order = ss.orderNow(ctx, res.ID)
+	}
+	ss.room.Reservation(ss.shopper, res, ss.conn, knew, order)
+}
+
+// orderLookupTimeout bounds the look-up of a reconnecting shopper's order:
+// past it the tab is told "confirmed" and learns the outcome as it comes.
+const orderLookupTimeout = 2 * time.Second
+
+// orderNow reads the order of a confirmed reservation from the orders'
+// store, for a tab that asks where it stands after checking out (arriving,
+// or resuming): a page reloaded after its order was paid learns it, which
+// Redis alone cannot tell. Only shoppers who checked out ask it, never the
+// queue's hot path. (A shopper whose order was cancelled has no place any
+// more: its unit went back and it may join again.) No row yet (the worker
+// has not written it) or a store that cannot answer: the zero OrderNow,
+// "confirmed", the outcome to follow.
+func (ss *session) orderNow(ctx context.Context, reservationID string) fanout.OrderNow {
+	if ss.s.deps.ReservationOrders == nil {
+		return fanout.OrderNow{}
+	}
+	ctx, cancel := context.WithTimeout(ctx, orderLookupTimeout)
+	defer cancel()
+	o, ok, err := ss.s.deps.ReservationOrders.OfReservation(ctx, ss.saleID, reservationID)
+	if err != nil {
+		ss.s.deps.Log.Warn("read a reconnecting shopper's order; told confirmed", "sale", ss.saleID,
+			"reservation", reservationID, "err", err)
+		return fanout.OrderNow{}
+	}
+	if !ok {
+		return fanout.OrderNow{}
+	}
+	return fanout.OrderNow{ID: o.ID, Status: o.Status}
 }

@@ -18,6 +18,12 @@ type OrderReader interface {
 	Each(ctx context.Context, saleID string, q orders.Query, fn func(orders.Order) error) error
 }
 
+// ReservationOrders finds the order of a confirmed reservation, for a tab
+// that asks where it stands after checking out (join.go; internal/orders).
+type ReservationOrders interface {
+	OfReservation(ctx context.Context, saleID, reservationID string) (orders.ReservationOrder, bool, error)
+}
+
 // ordersQuery reads the query of both endpoints, and fails the request when
 // the sale does not exist or a parameter cannot be read: either way nothing
 // is read, and the CSV download sends no header before it knows.

@@ -123,6 +123,9 @@ type Deps struct {
 	Pipeline     PipelineWatcher
 	Live         LiveStats
 	Orders       OrderReader // the Orders API (orders.go)
+	// ReservationOrders tells a reconnecting shopper who checked out how
+	// its order stands (join.go); nil tells it "confirmed" only.
+	ReservationOrders ReservationOrders
 	// PaymentSummaries sums a sale's payments for the dashboard
 	// (paymentsummary.go); nil leaves its route out.
 	PaymentSummaries PaymentSummaries

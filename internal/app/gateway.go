@@ -144,7 +144,7 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 		Operator: g.Operator, Rooms: rooms, Presence: g.presence, Checkout: durableCheckouts{g.checkout, g.durability},
 		Redeems: durableRedeems{g.checkout, g.durability},
 		Answers: checkout.NewAnswers(g.rdb), Payments: g.reports, Stripe: stripeWebhooks(cfg), StripeEvents: stripepay.NewEvents(g.rdb), Pipeline: ops,
-		Orders: orders.NewReader(g.db), PaymentSummaries: orders.NewReader(g.db), ShopKeys: shopkeys.New(g.db), Webhooks: webhookStore(g.db, cfg),
+		Orders: orders.NewReader(g.db), ReservationOrders: orders.NewReader(g.db), PaymentSummaries: orders.NewReader(g.db), ShopKeys: shopkeys.New(g.db), Webhooks: webhookStore(g.db, cfg),
 		Live: liveWithWarnings{ops, g.durability}, Tokens: tokens, Ring: ring, Pow: guard,
 		Ready: g.ready, Web: web.FS(), Log: log,
 		Limiter: g.defence.limiter, Conns: g.defence.conns, Blocklist: g.defence.blocks,
