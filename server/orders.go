@@ -24,6 +24,13 @@ type ReservationOrders interface {
 	OfReservation(ctx context.Context, saleID, reservationID string) (orders.ReservationOrder, bool, error)
 }
 
+// PaymentSecrets reads the kept client secret of a pending order's payment
+// (checkout.PaymentSecrets), for a tab reloaded while paying (join.go);
+// "": none kept.
+type PaymentSecrets interface {
+	Get(ctx context.Context, saleID, reservationID string) (string, error)
+}
+
 // ordersQuery reads the query of both endpoints, and fails the request when
 // the sale does not exist or a parameter cannot be read: either way nothing
 // is read, and the CSV download sends no header before it knows.

@@ -126,6 +126,9 @@ type Deps struct {
 	// ReservationOrders tells a reconnecting shopper who checked out how
 	// its order stands (join.go); nil tells it "confirmed" only.
 	ReservationOrders ReservationOrders
+	// PaymentSecrets gives such a tab, with Stripe and a pending order, the
+	// payment's secret again (join.go); nil gives none.
+	PaymentSecrets PaymentSecrets
 	// PaymentSummaries sums a sale's payments for the dashboard
 	// (paymentsummary.go); nil leaves its route out.
 	PaymentSummaries PaymentSummaries

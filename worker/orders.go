@@ -67,6 +67,13 @@ type OrderEvents interface {
 	OrdersSettled(ctx context.Context, tx *sqlx.Tx, orders []orderstream.Order) error
 }
 
+// PaymentSecrets keeps the client secrets of pending orders, by sale and
+// reservation, for their shoppers' reconnecting tabs
+// (checkout.PaymentSecrets, in Redis).
+type PaymentSecrets interface {
+	Keep(ctx context.Context, saleID string, secrets map[string]string) error
+}
+
 // OrderWriter is the Watermill handler that writes orders.
 type OrderWriter struct {
 	db       *sqlx.DB
@@ -75,6 +82,10 @@ type OrderWriter struct {
 	log      *slog.Logger
 	// Events records the orders written; nil records nothing.
 	Events OrderEvents
+	// Secrets keeps the client secrets a provider's charges answer, so a
+	// page reloaded while paying can pay still. Defaults to nil: none kept
+	// (such a page is told pending_payment without the secret).
+	Secrets PaymentSecrets
 }
 
 // NewOrderWriter returns a handler writing to db, asking payments for the
@@ -136,6 +147,7 @@ func (w *OrderWriter) Handle(msg *message.Message) error {
 	if err := w.storePaymentRefs(ctx, refs); err != nil {
 		return err
 	}
+	w.keepSecrets(ctx, events)
 	// The rows are committed: a failed announcement only delays the
 	// shoppers' pages, which also learn the status on reconnect. Retrying the
 	// whole message would announce again, harmlessly, so let it.
@@ -145,6 +157,29 @@ func (w *OrderWriter) Handle(msg *message.Message) error {
 		}
 	}
 	return nil
+}
+
+// keepSecrets keeps the payment secrets of the orders about to be
+// announced. A failure is logged (without the secrets) and let go: the
+// tabs open now are told the secret all the same; only a page reloaded
+// while paying misses it, which retrying the whole message (charging and
+// announcing again) would not be worth.
+func (w *OrderWriter) keepSecrets(ctx context.Context, events map[string][]waitingroom.OrderEvent) {
+	if w.Secrets == nil {
+		return
+	}
+	for saleID, evs := range events {
+		secrets := map[string]string{}
+		for _, e := range evs {
+			if e.PaymentSecret != "" {
+				secrets[e.Reservation] = e.PaymentSecret
+			}
+		}
+		if err := w.Secrets.Keep(ctx, saleID, secrets); err != nil {
+			w.log.Warn("payment secrets not kept; a page reloaded while paying cannot pay", "sale", saleID,
+				"orders", len(secrets), "err", err)
+		}
+	}
 }
 
 // writtenOrder is an order row as the batch found or made it.

@@ -135,3 +135,36 @@ func TestAReloadedPageIsToldConfirmedWhenPostgresCannotSay(t *testing.T) {
 		t.Errorf("the reloaded tab was told %s; want confirmed, the outcome to follow", m.Raw)
 	}
 }
+
+// TestAPageReloadedWhilePayingWithStripeIsToldHowToPayAgain: the shopper
+// reloads its page while paying on it; the new tab is told the order
+// pending_payment with the same payment (kept in Redis, not Postgres), so
+// the Payment Element comes back. Once the order is paid, a reload is told
+// paid, with no payment.
+func TestAPageReloadedWhilePayingWithStripeIsToldHowToPayAgain(t *testing.T) {
+	sys, calls := startStripeSystem(t)
+	saleID := sys.createSale(t, map[string]any{"sku": "RELOAD-PAY", "name": "Reload while paying", "stock": 1,
+		"price_cents": 1500, "currency": "EUR", "outflow_per_second": 100})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	shopper, _, in := buyAs(t, ctx, sys, saleID)
+	awaitCharge(t, ctx, calls)
+	first := pendingOrder(t, ctx, in)
+	if first.Payment == nil {
+		t.Fatalf("the order push %s has no payment", first.Raw)
+	}
+	m := reloaded(t, ctx, sys, shopper, saleID)
+	if m.Status != "pending_payment" || m.OrderID != first.OrderID || m.Payment == nil || *m.Payment != *first.Payment {
+		t.Fatalf("the tab reloaded while paying was told %s; want order %d pending_payment with its payment %+v",
+			m.Raw, first.OrderID, *first.Payment)
+	}
+	meta := map[string]string{"order_id": strconv.FormatInt(first.OrderID, 10), "sale_id": saleID,
+		"reservation_id": first.ReservationID}
+	if status, got := sys.postStripeEvent(t, testStripeWebhookSecret, "evt_paid", "payment_intent.succeeded", meta, time.Now()); status != http.StatusOK || got != "accepted" {
+		t.Fatalf("succeeded: %d %s", status, got)
+	}
+	orderStatus(t, ctx, in, "paid")
+	if m := reloaded(t, ctx, sys, shopper, saleID); m.Status != "paid" || m.Payment != nil {
+		t.Errorf("the tab reloaded once paid was told %s; want paid, no payment", m.Raw)
+	}
+}

@@ -111,11 +111,14 @@ func (r *Room) admit(c *Conn, res waitingroom.Reservation, msg []byte, again boo
 
 // OrderNow is a confirmed reservation's order as the orders' store had it
 // when a tab asked where it stands: its id and status (pending_payment,
-// paid, cancelled, refunded). The zero value: no order written yet, or the
-// store could not say; the tab is told "confirmed", the outcome to follow.
+// paid, cancelled, refunded), and, for a pending one the page pays itself,
+// the secret it pays with (kept for reloaded pages; "": none). The zero
+// value: no order written yet, or the store could not say; the tab is told
+// "confirmed", the outcome to follow.
 type OrderNow struct {
-	ID     int64
-	Status string
+	ID            int64
+	Status        string
+	PaymentSecret string
 }
 
 // Reservation tells a shopper's tabs about a reservation found on joining;
@@ -140,7 +143,7 @@ func (r *Room) Reservation(shopper string, res waitingroom.Reservation, asking *
 		case "confirmed":
 			if c.status != connOrdered || (c == asking && knew == res.ID) {
 				c.status, c.reservation = connOrdered, res.ID
-				c.Enqueue(encode(orderNowMsg(res.ID, order)))
+				c.Enqueue(encode(r.orderNowMsg(res.ID, order)))
 			}
 		}
 	}
@@ -148,13 +151,13 @@ func (r *Room) Reservation(shopper string, res waitingroom.Reservation, asking *
 
 // orderNowMsg is the order message of a confirmed reservation whose order
 // stands as order says: "confirmed" when the store could not say. A
-// pending order carries no payment: its client secret is kept nowhere the
-// gateway reads (docs/payments.md).
-func orderNowMsg(reservationID string, order OrderNow) OrderMsg {
+// pending order carries its payment when its secret was kept.
+func (r *Room) orderNowMsg(reservationID string, order OrderNow) OrderMsg {
 	if order.Status == "" {
 		return OrderMsg{Type: wire.MsgOrder, ReservationID: reservationID, Status: "confirmed"}
 	}
-	return OrderMsg{Type: wire.MsgOrder, ReservationID: reservationID, OrderID: order.ID, Status: order.Status}
+	return OrderMsg{Type: wire.MsgOrder, ReservationID: reservationID, OrderID: order.ID, Status: order.Status,
+		Payment: r.h.orderPayment(order.Status, order.PaymentSecret)}
 }
 
 // placeDrawn gives the node's prequeue shoppers the tickets the draw gave

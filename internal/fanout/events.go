@@ -98,7 +98,7 @@ func (r *Room) apply(e waitingroom.Event) {
 	case waitingroom.EventOrder:
 		o := e.Order
 		msg := encode(OrderMsg{Type: wire.MsgOrder, ReservationID: o.Reservation, OrderID: o.OrderID, Status: o.Status,
-			Payment: r.h.orderPayment(o)})
+			Payment: r.h.orderPayment(o.Status, o.PaymentSecret)})
 		for _, c := range r.shoppers[o.Shopper] {
 			c.status = connOrdered
 			c.Enqueue(msg)
@@ -150,9 +150,9 @@ const orderPendingPayment = "pending_payment"
 // Stripe account's publishable key and the order's client secret. Nil for
 // an order the page has nothing to pay for: settled, one the test provider
 // pays by itself (no secret), or on a node without Stripe's key.
-func (h *Hub) orderPayment(o *waitingroom.OrderEvent) *OrderPayment {
-	if o.Status != orderPendingPayment || o.PaymentSecret == "" || h.stripeKey == "" {
+func (h *Hub) orderPayment(status, secret string) *OrderPayment {
+	if status != orderPendingPayment || secret == "" || h.stripeKey == "" {
 		return nil
 	}
-	return &OrderPayment{Provider: wire.PaymentStripe, PublishableKey: h.stripeKey, ClientSecret: o.PaymentSecret}
+	return &OrderPayment{Provider: wire.PaymentStripe, PublishableKey: h.stripeKey, ClientSecret: secret}
 }
