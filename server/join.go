@@ -3,10 +3,8 @@ package server
 import (
 	"context"
 	"net/netip"
-	"time"
 
 	"github.com/foyerhq/foyer/internal/fanout"
-	"github.com/foyerhq/foyer/internal/orders"
 	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
@@ -202,45 +200,4 @@ func (ss *session) show(ctx context.Context, place waitingroom.Place, knew strin
 		order = ss.orderNow(ctx, res.ID)
 	}
 	ss.room.Reservation(ss.shopper, res, ss.conn, knew, order)
-}
-
-// orderLookupTimeout bounds the look-up of a reconnecting shopper's order:
-// past it the tab is told "confirmed" and learns the outcome as it comes.
-const orderLookupTimeout = 2 * time.Second
-
-// orderNow reads the order of a confirmed reservation from the orders'
-// store, for a tab that asks where it stands after checking out (arriving,
-// or resuming): a page reloaded after its order was paid learns it, which
-// Redis alone cannot tell, and one reloaded while paying on the page gets
-// the payment's secret again. Only shoppers who checked out ask it, never the
-// queue's hot path. (A shopper whose order was cancelled has no place any
-// more: its unit went back and it may join again.) No row yet (the worker
-// has not written it) or a store that cannot answer: the zero OrderNow,
-// "confirmed", the outcome to follow.
-func (ss *session) orderNow(ctx context.Context, reservationID string) fanout.OrderNow {
-	if ss.s.deps.ReservationOrders == nil {
-		return fanout.OrderNow{}
-	}
-	ctx, cancel := context.WithTimeout(ctx, orderLookupTimeout)
-	defer cancel()
-	o, ok, err := ss.s.deps.ReservationOrders.OfReservation(ctx, ss.saleID, reservationID)
-	if err != nil {
-		ss.s.deps.Log.Warn("read a reconnecting shopper's order; told confirmed", "sale", ss.saleID,
-			"reservation", reservationID, "err", err)
-		return fanout.OrderNow{}
-	}
-	if !ok {
-		return fanout.OrderNow{}
-	}
-	now := fanout.OrderNow{ID: o.ID, Status: o.Status}
-	if o.Status == orders.StatusPendingPayment && ss.s.cfg.StripePublishableKey != "" && ss.s.deps.PaymentSecrets != nil {
-		// The page pays on itself: it is told the secret again, so that a
-		// reload while paying does not end the payment. None kept (or
-		// Redis out of reach): told pending without it.
-		if now.PaymentSecret, err = ss.s.deps.PaymentSecrets.Get(ctx, ss.saleID, reservationID); err != nil {
-			ss.s.deps.Log.Warn("read a reconnecting shopper's payment secret; told pending without it", "sale", ss.saleID,
-				"reservation", reservationID, "err", err)
-		}
-	}
-	return now
 }

@@ -18,19 +18,6 @@ type OrderReader interface {
 	Each(ctx context.Context, saleID string, q orders.Query, fn func(orders.Order) error) error
 }
 
-// ReservationOrders finds the order of a confirmed reservation, for a tab
-// that asks where it stands after checking out (join.go; internal/orders).
-type ReservationOrders interface {
-	OfReservation(ctx context.Context, saleID, reservationID string) (orders.ReservationOrder, bool, error)
-}
-
-// PaymentSecrets reads the kept client secret of a pending order's payment
-// (checkout.PaymentSecrets), for a tab reloaded while paying (join.go);
-// "": none kept.
-type PaymentSecrets interface {
-	Get(ctx context.Context, saleID, reservationID string) (string, error)
-}
-
 // ordersQuery reads the query of both endpoints, and fails the request when
 // the sale does not exist or a parameter cannot be read: either way nothing
 // is read, and the CSV download sends no header before it knows.

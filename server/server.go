@@ -124,10 +124,10 @@ type Deps struct {
 	Live         LiveStats
 	Orders       OrderReader // the Orders API (orders.go)
 	// ReservationOrders tells a reconnecting shopper who checked out how
-	// its order stands (join.go); nil tells it "confirmed" only.
+	// its order stands (ordernow.go); nil tells it "confirmed" only.
 	ReservationOrders ReservationOrders
 	// PaymentSecrets gives such a tab, with Stripe and a pending order, the
-	// payment's secret again (join.go); nil gives none.
+	// payment's secret again (ordernow.go); nil gives none.
 	PaymentSecrets PaymentSecrets
 	// PaymentSummaries sums a sale's payments for the dashboard
 	// (paymentsummary.go); nil leaves its route out.
