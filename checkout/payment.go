@@ -68,6 +68,18 @@ type Charge struct {
 	TransactionID string `json:"transaction_id,omitempty"`
 }
 
+// Payment is what a provider answers a charge with.
+type Payment struct {
+	// Ref is the provider's own id of the payment (a Stripe PaymentIntent's),
+	// which the worker keeps with the order as its payment_ref; "": none.
+	Ref string
+	// ClientSecret lets the shopper's page pay it (a Stripe PaymentIntent's
+	// client_secret, for the Payment Element); "": the page has nothing to
+	// do (the test provider pays by itself). It goes to the shopper's tabs
+	// only: never logged, never stored in Postgres, as Stripe asks.
+	ClientSecret string
+}
+
 // Sign returns the signature header value of a webhook body sent at.
 func Sign(secret, body []byte, at time.Time) string {
 	t := strconv.FormatInt(at.Unix(), 10)

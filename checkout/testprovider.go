@@ -105,14 +105,15 @@ const closeSendLimit = time.Second
 func TestPaymentRef(reservationID string) string { return "tp_" + reservationID }
 
 // Charge decides the payment of an order, and answers it later from a
-// goroutine the provider owns. It returns the payment's ref (TestPaymentRef).
-func (p *TestProvider) Charge(_ context.Context, c Charge) (string, error) {
+// goroutine the provider owns. It returns the payment's ref (TestPaymentRef)
+// and no client secret: the shopper's page has nothing to pay with it.
+func (p *TestProvider) Charge(_ context.Context, c Charge) (Payment, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
-		return "", fmt.Errorf("charge order %d: %w", c.OrderID, ErrProviderClosed)
+		return Payment{}, fmt.Errorf("charge order %d: %w", c.OrderID, ErrProviderClosed)
 	}
-	ref := TestPaymentRef(c.ReservationID)
+	payment := Payment{Ref: TestPaymentRef(c.ReservationID)}
 	if p.delivering == nil {
 		p.delivering = map[int64]bool{}
 		// The deliveries outlive the charge's request; Close ends them.
@@ -126,11 +127,11 @@ func (p *TestProvider) Charge(_ context.Context, c Charge) (string, error) {
 		p.record(c, status)
 	}
 	if !send || status == PaymentPending || p.delivering[c.OrderID] {
-		return ref, nil // never answered; or a redelivered order, being answered
+		return payment, nil // never answered; or a redelivered order, being answered
 	}
 	body, err := json.Marshal(orderstream.PaymentResult{OrderID: c.OrderID, SaleID: c.SaleID, ReservationID: c.ReservationID, Status: status})
 	if err != nil {
-		return "", fmt.Errorf("encode payment result of order %d: %w", c.OrderID, err)
+		return Payment{}, fmt.Errorf("encode payment result of order %d: %w", c.OrderID, err)
 	}
 	p.delivering[c.OrderID] = true
 	p.running.Add(1)
@@ -141,7 +142,7 @@ func (p *TestProvider) Charge(_ context.Context, c Charge) (string, error) {
 		delete(p.delivering, c.OrderID)
 		p.mu.Unlock()
 	}()
-	return ref, nil
+	return payment, nil
 }
 
 // decideOnce asks Decide about a charge the first time its payment is seen,

@@ -24,7 +24,16 @@ func secureHeaders(c *gin.Context) {
 // URL, where the checkout is posted, when that is another origin). The
 // pages are written for it: every script and style is a file of
 // web/static, and the favicon is an empty data: URL.
-func pagePolicy(publicURL string) string {
+//
+// With stripe (Stripe takes the money), it also lets in what Stripe.js and
+// its Payment Element need, as Stripe's integration security guide lists
+// them (docs.stripe.com/security/guide, "Content Security Policy"): its
+// script from js.stripe.com, its frames (the Payment Element's fields, 3-D
+// Secure pages) from js.stripe.com and hooks.stripe.com, and its calls to
+// api.stripe.com. The guide's Google Maps entries, for Stripe's Address
+// Element, are left out: the page does not use it. Nothing inline is let in
+// either way.
+func pagePolicy(publicURL string, stripe bool) string {
 	connect := "'self'"
 	if u, err := url.Parse(publicURL); err == nil && u.Host != "" && (u.Scheme == "http" || u.Scheme == "https") {
 		ws := "ws"
@@ -33,20 +42,37 @@ func pagePolicy(publicURL string) string {
 		}
 		connect += " " + u.Scheme + "://" + u.Host + " " + ws + "://" + u.Host
 	}
-	return strings.Join([]string{
+	script := "'self'"
+	if stripe {
+		script += " " + stripeScripts
+		connect += " " + stripeConnects
+	}
+	directives := []string{
 		"default-src 'self'",
-		"script-src 'self'",
+		"script-src " + script,
 		"style-src 'self'",
 		"img-src 'self' data:",
 		"connect-src " + connect,
 		"object-src 'none'",
 		"base-uri 'none'",
 		"form-action 'self'",
-	}, "; ")
+	}
+	if stripe {
+		directives = append(directives, "frame-src "+stripeFrames)
+	}
+	return strings.Join(directives, "; ")
 }
 
+// Stripe.js's origins, by directive (pagePolicy).
+const (
+	stripeScripts  = "https://js.stripe.com https://*.js.stripe.com"
+	stripeFrames   = "https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com"
+	stripeConnects = "https://api.stripe.com"
+)
+
 // dashboardPolicy adds to pagePolicy that no site may frame the dashboard,
-// where a click done for another site would pause or stop a sale.
+// where a click done for another site would pause or stop a sale. It never
+// lets Stripe in: the dashboard takes no payment.
 func dashboardPolicy(publicURL string) string {
-	return pagePolicy(publicURL) + "; frame-ancestors 'none'"
+	return pagePolicy(publicURL, false) + "; frame-ancestors 'none'"
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 
+	"github.com/foyerhq/foyer/internal/fanout"
 	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
@@ -194,5 +195,9 @@ func (ss *session) show(ctx context.Context, place waitingroom.Place, knew strin
 		ss.s.sendError(ss.conn, err)
 		return
 	}
-	ss.room.Reservation(ss.shopper, res, ss.conn, knew)
+	var order fanout.OrderNow
+	if res.Status == "confirmed" {
+		order = ss.orderNow(ctx, res.ID)
+	}
+	ss.room.Reservation(ss.shopper, res, ss.conn, knew, order)
 }

@@ -124,6 +124,12 @@ type Deps struct {
 	Pipeline     PipelineWatcher
 	Live         LiveStats
 	Orders       OrderReader // the Orders API (orders.go)
+	// ReservationOrders tells a reconnecting shopper who checked out how
+	// its order stands (ordernow.go); nil tells it "confirmed" only.
+	ReservationOrders ReservationOrders
+	// PaymentSecrets gives such a tab, with Stripe and a pending order, the
+	// payment's secret again (ordernow.go); nil gives none.
+	PaymentSecrets PaymentSecrets
 	// PaymentSummaries sums a sale's payments for the dashboard
 	// (paymentsummary.go); nil leaves its route out.
 	PaymentSummaries PaymentSummaries
@@ -168,6 +174,12 @@ type Config struct {
 	AllowedOrigins []string
 	// WebhookSecret signs payment webhooks (HMAC-SHA256). Empty refuses them all.
 	WebhookSecret string
+	// StripePublishableKey is the Stripe account's publishable key (pk_...)
+	// when Stripe takes the money: a pending order's message carries it with
+	// the order's client secret, and the shopper page's Content-Security-
+	// Policy lets Stripe.js in (headers.go). Empty: the provider is not
+	// Stripe, and the page loads nothing but Foyer's own.
+	StripePublishableKey string
 	// IdleTimeout is how long a shopper's connection may stay silent before
 	// it is taken for dead and closed (4009). Clients ping every 20 s.
 	IdleTimeout time.Duration
@@ -213,7 +225,7 @@ func New(cfg Config, deps Deps) *Server {
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{cfg: cfg, deps: deps, metrics: newMetrics()}
 	s.hub = fanout.New(fanout.Config{Feed: deps.Rooms, Tokens: deps.Tokens,
-		CheckoutBase: strings.TrimRight(cfg.PublicURL, "/"), Log: deps.Log,
+		CheckoutBase: strings.TrimRight(cfg.PublicURL, "/"), StripePublishableKey: cfg.StripePublishableKey, Log: deps.Log,
 		Registerer: s.metrics.registry, EncodeError: encodeError})
 	s.joins = nodeJoinCeiling(cfg.Limits.MaxJoinsPerSecond)
 	e := gin.New()

@@ -24,7 +24,10 @@ func (s *Server) mountWeb(e *gin.Engine) error {
 	if err != nil {
 		return err
 	}
-	pages, dashboard := pagePolicy(s.cfg.PublicURL), dashboardPolicy(s.cfg.PublicURL)
+	// The shopper's pages let Stripe.js in when Stripe takes the money
+	// (a publishable key is configured); the dashboard never does.
+	pages := pagePolicy(s.cfg.PublicURL, s.cfg.StripePublishableKey != "")
+	dashboard := dashboardPolicy(s.cfg.PublicURL)
 	e.NoRoute(func(c *gin.Context) {
 		a, ok := table[c.Request.URL.Path]
 		if !ok || (c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead) {

@@ -71,6 +71,11 @@ type OrderEvent struct {
 	Reservation string `json:"reservation"`
 	OrderID     int64  `json:"order_id"`
 	Status      string `json:"status"`
+	// PaymentSecret, with a pending_payment order a provider asks the
+	// shopper to pay on Foyer's page (Stripe), is the secret its page pays
+	// with (a PaymentIntent's client secret). Only that shopper's tabs are
+	// told it; it is never logged, and never stored in Postgres.
+	PaymentSecret string `json:"payment_secret,omitempty"`
 }
 
 // View is where a node starts following a sale: the admitted mark, the

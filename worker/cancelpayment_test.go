@@ -24,8 +24,8 @@ type unansweredProvider struct {
 	asked   []string
 }
 
-func (p *unansweredProvider) Charge(_ context.Context, c checkout.Charge) (string, error) {
-	return p.refs[c.ReservationID], nil
+func (p *unansweredProvider) Charge(_ context.Context, c checkout.Charge) (checkout.Payment, error) {
+	return checkout.Payment{Ref: p.refs[c.ReservationID]}, nil
 }
 
 func (p *unansweredProvider) Status(context.Context, int64, string) (string, error) {

@@ -18,11 +18,11 @@ type refusingProvider struct {
 	charges []checkout.Charge
 }
 
-func (p *refusingProvider) Charge(_ context.Context, c checkout.Charge) (string, error) {
+func (p *refusingProvider) Charge(_ context.Context, c checkout.Charge) (checkout.Payment, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.charges = append(p.charges, c)
-	return "", fmt.Errorf("amount below the minimum: %w", checkout.ErrChargeRefused)
+	return checkout.Payment{}, fmt.Errorf("amount below the minimum: %w", checkout.ErrChargeRefused)
 }
 
 func (p *refusingProvider) Status(context.Context, int64, string) (string, error) {

@@ -45,13 +45,15 @@ type OrderNotifier interface {
 // PaymentProvider takes payment for orders; it answers later through the
 // signed webhook. Charge returns the provider's own id of the payment (a
 // Stripe PaymentIntent's), which the worker stores with the order as its
-// payment_ref ("": none). Status says what it decided about an order's
+// payment_ref ("": none), and the client secret the shopper's page pays
+// with ("": none), which the worker hands to the shopper's tabs in the
+// order's announcement and nowhere else. Status says what it decided about an order's
 // payment (checkout.PaymentPaid, PaymentFailed, PaymentPending or
 // PaymentUnknown), found by that ref, or by the order when ref is "": the
 // settler asks it before cancelling an order whose webhook never came, so a
 // payment that succeeded is not cancelled for a lost webhook.
 type PaymentProvider interface {
-	Charge(ctx context.Context, c checkout.Charge) (ref string, err error)
+	Charge(ctx context.Context, c checkout.Charge) (checkout.Payment, error)
 	Status(ctx context.Context, orderID int64, ref string) (string, error)
 }
 
@@ -65,6 +67,13 @@ type OrderEvents interface {
 	OrdersSettled(ctx context.Context, tx *sqlx.Tx, orders []orderstream.Order) error
 }
 
+// PaymentSecrets keeps the client secrets of pending orders, by sale and
+// reservation, for their shoppers' reconnecting tabs
+// (checkout.PaymentSecrets, in Redis).
+type PaymentSecrets interface {
+	Keep(ctx context.Context, saleID string, secrets map[string]string) error
+}
+
 // OrderWriter is the Watermill handler that writes orders.
 type OrderWriter struct {
 	db       *sqlx.DB
@@ -73,6 +82,10 @@ type OrderWriter struct {
 	log      *slog.Logger
 	// Events records the orders written; nil records nothing.
 	Events OrderEvents
+	// Secrets keeps the client secrets a provider's charges answer, so a
+	// page reloaded while paying can pay still. Defaults to nil: none kept
+	// (such a page is told pending_payment without the secret).
+	Secrets PaymentSecrets
 }
 
 // NewOrderWriter returns a handler writing to db, asking payments for the
@@ -108,14 +121,17 @@ func (w *OrderWriter) Handle(msg *message.Message) error {
 		o := written[i]
 		w.log.Info("order written", "sale", c.SaleID, "reservation", c.ReservationID, "order", o.ID,
 			"status", o.Status, "txn", c.Txn)
+		secret := ""
 		if o.Status == OrderPendingPayment {
-			// Asked again on a redelivery: providers charge an order once.
+			// Asked again on a redelivery: providers charge an order once,
+			// and answer the same payment (and secret) again.
 			charge := checkout.Charge{OrderID: o.ID, SaleID: c.SaleID, ReservationID: c.ReservationID,
 				AmountCents: c.PriceCents * int64(c.Quantity), Currency: c.Currency, TransactionID: c.Txn}
-			ref, err := w.payments.Charge(ctx, charge)
-			if ref != "" {
-				refs[o.ID] = ref
+			payment, err := w.payments.Charge(ctx, charge)
+			if payment.Ref != "" {
+				refs[o.ID] = payment.Ref
 			}
+			secret = payment.ClientSecret
 			if errors.Is(err, checkout.ErrChargeRefused) {
 				// No retry can charge it: its payment times out, and the
 				// unit goes back, without holding up the batch's others.
@@ -126,11 +142,12 @@ func (w *OrderWriter) Handle(msg *message.Message) error {
 			}
 		}
 		events[c.SaleID] = append(events[c.SaleID], waitingroom.OrderEvent{
-			Shopper: c.ShopperID, Reservation: c.ReservationID, OrderID: o.ID, Status: o.Status})
+			Shopper: c.ShopperID, Reservation: c.ReservationID, OrderID: o.ID, Status: o.Status, PaymentSecret: secret})
 	}
 	if err := w.storePaymentRefs(ctx, refs); err != nil {
 		return err
 	}
+	w.keepSecrets(ctx, events)
 	// The rows are committed: a failed announcement only delays the
 	// shoppers' pages, which also learn the status on reconnect. Retrying the
 	// whole message would announce again, harmlessly, so let it.
@@ -140,6 +157,29 @@ func (w *OrderWriter) Handle(msg *message.Message) error {
 		}
 	}
 	return nil
+}
+
+// keepSecrets keeps the payment secrets of the orders about to be
+// announced. A failure is logged (without the secrets) and let go: the
+// tabs open now are told the secret all the same; only a page reloaded
+// while paying misses it, which retrying the whole message (charging and
+// announcing again) would not be worth.
+func (w *OrderWriter) keepSecrets(ctx context.Context, events map[string][]waitingroom.OrderEvent) {
+	if w.Secrets == nil {
+		return
+	}
+	for saleID, evs := range events {
+		secrets := map[string]string{}
+		for _, e := range evs {
+			if e.PaymentSecret != "" {
+				secrets[e.Reservation] = e.PaymentSecret
+			}
+		}
+		if err := w.Secrets.Keep(ctx, saleID, secrets); err != nil {
+			w.log.Warn("payment secrets not kept; a page reloaded while paying cannot pay", "sale", saleID,
+				"orders", len(secrets), "err", err)
+		}
+	}
 }
 
 // writtenOrder is an order row as the batch found or made it.

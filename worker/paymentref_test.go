@@ -22,8 +22,8 @@ type refProvider struct {
 	asked map[int64]string
 }
 
-func (p *refProvider) Charge(_ context.Context, c checkout.Charge) (string, error) {
-	return p.refs[c.ReservationID], nil
+func (p *refProvider) Charge(_ context.Context, c checkout.Charge) (checkout.Payment, error) {
+	return checkout.Payment{Ref: p.refs[c.ReservationID]}, nil
 }
 
 func (p *refProvider) Status(_ context.Context, orderID int64, ref string) (string, error) {

@@ -22,7 +22,9 @@ import (
 // (the order id -> what it says); it charges nothing.
 type providerSaying map[int64]string
 
-func (p providerSaying) Charge(context.Context, checkout.Charge) (string, error) { return "", nil }
+func (p providerSaying) Charge(context.Context, checkout.Charge) (checkout.Payment, error) {
+	return checkout.Payment{}, nil
+}
 func (p providerSaying) Status(_ context.Context, orderID int64, _ string) (string, error) {
 	if s, ok := p[orderID]; ok {
 		return s, nil
@@ -108,7 +110,9 @@ func TestALatePaymentIsSettledByWhatTheProviderSays(t *testing.T) {
 // a while to give up, as a call over the network does.
 type slowToStop struct{ asked chan struct{} }
 
-func (p slowToStop) Charge(context.Context, checkout.Charge) (string, error) { return "", nil }
+func (p slowToStop) Charge(context.Context, checkout.Charge) (checkout.Payment, error) {
+	return checkout.Payment{}, nil
+}
 func (p slowToStop) Status(ctx context.Context, _ int64, _ string) (string, error) {
 	select {
 	case p.asked <- struct{}{}:

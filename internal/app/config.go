@@ -130,6 +130,11 @@ type Config struct {
 	// StripeWebhookSecret is the signing secret (whsec_...) of the Stripe
 	// webhook endpoint the gateway serves. Stripe only.
 	StripeWebhookSecret string `env:"FOYER_STRIPE_WEBHOOK_SECRET"`
+	// StripePublishableKey is the Stripe account's publishable key
+	// (pk_...), which the shopper's page pays with (Stripe's Payment
+	// Element): the gateway tells it with a pending order's client secret.
+	// Stripe only; not a secret, but the wrong one fails every payment.
+	StripePublishableKey string `env:"FOYER_STRIPE_PUBLISHABLE_KEY"`
 	// StripeAPIBase is Stripe's API address; empty is Stripe's own. Tests
 	// point it at stripe-mock.
 	StripeAPIBase string `env:"FOYER_STRIPE_API_BASE"`
@@ -240,7 +245,8 @@ var ErrNoAdminToken = errors.New("FOYER_ADMIN_TOKEN is not set")
 var ErrNoWebhookSecret = errors.New("FOYER_PAYMENT_WEBHOOK_SECRET is not set")
 
 // ErrNoStripeSecret means FOYER_PAYMENT_PROVIDER is stripe and a Stripe
-// secret the node needs is not set; the message names it.
+// secret the node needs (or the publishable key, which is not secret but
+// as needed) is not set; the message names it.
 var ErrNoStripeSecret = errors.New("a Stripe secret is not set")
 
 // ErrNoSigningKey means the gateway was asked to start without a signing key.
@@ -280,8 +286,20 @@ func (c Config) checkGateway() error {
 	if c.PaymentProvider == providerStripe {
 		errs = append(errs, checkStripeSecret("FOYER_STRIPE_WEBHOOK_SECRET", c.StripeWebhookSecret, "whsec_",
 			"the signing secret of the webhook endpoint in Stripe's dashboard"))
+		errs = append(errs, checkStripeSecret("FOYER_STRIPE_PUBLISHABLE_KEY", c.StripePublishableKey, "pk_",
+			"the account's publishable key from Stripe's dashboard, which the shopper's page pays with"))
 	}
 	return errors.Join(errs...)
+}
+
+// stripePublishableKey is what the gateway tells shoppers' pages to pay
+// with: the publishable key when Stripe takes the money, "" otherwise (the
+// test provider pays by itself, and the page loads nothing of Stripe's).
+func (c Config) stripePublishableKey() string {
+	if c.PaymentProvider != providerStripe {
+		return ""
+	}
+	return c.StripePublishableKey
 }
 
 // identityKeys are the shop's keys for identity tokens; none: identity off.

@@ -136,7 +136,7 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	ops := livestats.New(g.rdb, g.db) // the operators' views of the pipeline and the sales
 	g.server = server.New(server.Config{
 		AdminToken: cfg.AdminToken, PublicURL: g.URL(), AllowedOrigins: cfg.AllowedOrigins,
-		IdleTimeout: cfg.IdleTimeout, WebhookSecret: cfg.WebhookSecret,
+		IdleTimeout: cfg.IdleTimeout, WebhookSecret: cfg.WebhookSecret, StripePublishableKey: cfg.stripePublishableKey(),
 		Limits: cfg.limits(), TrustedProxies: cfg.TrustedProxies,
 		Signals: server.Signals{EarlyJoin: cfg.SignalEarlyJoin, FastCheckout: cfg.SignalFastCheckout,
 			SessionsPerIP: cfg.SignalSessionsPerIP},
@@ -144,7 +144,8 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 		Operator: g.Operator, Rooms: rooms, Presence: g.presence, Checkout: durableCheckouts{g.checkout, g.durability},
 		Redeems: durableRedeems{g.checkout, g.durability},
 		Answers: checkout.NewAnswers(g.rdb), Payments: g.reports, Stripe: stripeWebhooks(cfg), StripeEvents: stripepay.NewEvents(g.rdb), Pipeline: ops,
-		Orders: orders.NewReader(g.db), PaymentSummaries: orders.NewReader(g.db), ShopKeys: shopkeys.New(g.db), Webhooks: webhookStore(g.db, cfg),
+		Orders: orders.NewReader(g.db), ReservationOrders: orders.NewReader(g.db),
+		PaymentSecrets: checkout.NewPaymentSecrets(g.rdb, 2*cfg.PaymentTimeout), PaymentSummaries: orders.NewReader(g.db), ShopKeys: shopkeys.New(g.db), Webhooks: webhookStore(g.db, cfg),
 		Live: liveWithWarnings{ops, g.durability}, Tokens: tokens, Ring: ring, Pow: guard,
 		Ready: g.ready, Web: web.FS(), Log: log,
 		Limiter: g.defence.limiter, Conns: g.defence.conns, Blocklist: g.defence.blocks,

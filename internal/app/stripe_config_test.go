@@ -29,6 +29,12 @@ func TestStripeIsRefusedAtStartWithoutItsSecretsNamingTheVariable(t *testing.T) 
 			"FOYER_STRIPE_WEBHOOK_SECRET is not set"},
 		{"a webhook secret that is not Stripe's", map[string]string{"FOYER_STRIPE_WEBHOOK_SECRET": "s3cr3t"}, true, app.ErrWeakSecret,
 			"FOYER_STRIPE_WEBHOOK_SECRET does not start with whsec_"},
+		{"no publishable key", map[string]string{"FOYER_STRIPE_PUBLISHABLE_KEY": ""}, true, app.ErrNoStripeSecret,
+			"FOYER_STRIPE_PUBLISHABLE_KEY is not set"},
+		// The gateway hands the publishable key to every paying shopper's
+		// page: a secret key put there by mistake would be given away.
+		{"a secret key for the publishable one", map[string]string{"FOYER_STRIPE_PUBLISHABLE_KEY": testStripeKey}, true, app.ErrWeakSecret,
+			"FOYER_STRIPE_PUBLISHABLE_KEY does not start with pk_"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,6 +48,7 @@ func TestStripeIsRefusedAtStartWithoutItsSecretsNamingTheVariable(t *testing.T) 
 				"FOYER_PAYMENT_PROVIDER":       "stripe",
 				"FOYER_STRIPE_SECRET_KEY":      testStripeKey,
 				"FOYER_STRIPE_WEBHOOK_SECRET":  testStripeWebhookSecret,
+				"FOYER_STRIPE_PUBLISHABLE_KEY": testStripePublishableKey,
 			}
 			for k, v := range tt.set {
 				environ[k] = v

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,9 +13,10 @@ import (
 )
 
 // stripeEvent is one event Stripe sends about an order's PaymentIntent,
-// and what the test awaits once it is accepted: the shopper's push of the
+// and what the test awaits once it is answered: the shopper's push of the
 // order ("paid", "cancelled"), the refund Foyer asks Stripe for
-// ("refund"), or nothing ("").
+// ("refund"), the order still pending_payment in Postgres ("pending"), or
+// nothing ("").
 type stripeEvent struct {
 	id, typ string
 	age     time.Duration // how long ago Stripe signed it: a late delivery
@@ -28,9 +30,11 @@ type stripePayment struct {
 	want   string // the order's status at the end
 }
 
-// stripeSale is the sale's payments, one per shopper. Event ids repeat
-// where Stripe retries one event: the gateway answers the repeat 200
-// "duplicate" and does not hand it on, so nothing is awaited after it.
+// stripeSale is the sale's payments settled by Stripe's events, one per
+// shopper. Event ids repeat where Stripe retries one event: the gateway
+// answers the repeat 200 "duplicate" and does not hand it on, so nothing
+// is awaited after it. A failed attempt (payment_intent.payment_failed) is
+// answered 200 "ignored" and settles nothing: the shopper may pay again.
 var stripeSale = []stripePayment{
 	{"paid", []stripeEvent{{"evt_a", "payment_intent.succeeded", 0, "paid"}}, "paid"},
 	{"paid, its event signed four minutes ago (Stripe retried it)",
@@ -42,14 +46,26 @@ var stripeSale = []stripePayment{
 		{"evt_d1", "payment_intent.succeeded", 0, "paid"},
 		{"evt_d0", "payment_intent.payment_failed", time.Minute, ""},
 		{"evt_d1", "payment_intent.succeeded", 0, ""}}, "paid"},
-	{"failed", []stripeEvent{{"evt_e", "payment_intent.payment_failed", 0, "cancelled"}}, "cancelled"},
-	{"failed, its event delivered twice", []stripeEvent{
-		{"evt_f", "payment_intent.payment_failed", 0, "cancelled"},
-		{"evt_f", "payment_intent.payment_failed", 0, ""}}, "cancelled"},
+	{"a card declined, then another card paid", []stripeEvent{
+		{"evt_e0", "payment_intent.payment_failed", 0, "pending"},
+		{"evt_e1", "payment_intent.succeeded", 0, "paid"}}, "paid"},
 	{"cancelled at Stripe", []stripeEvent{{"evt_g", "payment_intent.canceled", 0, "cancelled"}}, "cancelled"},
-	{"failed, then paid late: refunded", []stripeEvent{
-		{"evt_h0", "payment_intent.payment_failed", 0, "cancelled"},
+	{"cancelled at Stripe, then paid late: refunded", []stripeEvent{
+		{"evt_h0", "payment_intent.canceled", 0, "cancelled"},
 		{"evt_h1", "payment_intent.succeeded", 0, "refund"}}, "cancelled"},
+}
+
+// stripeUnpaid are the payments no event settles: the shopper's cards
+// were declined and it never paid, or no event ever came. Each order stays
+// pending_payment until FOYER_PAYMENT_TIMEOUT; then the sweeper asks
+// Stripe (stripe-mock's fixture: still waiting for a payment method),
+// cancels the PaymentIntent, then the order, and its unit goes back.
+var stripeUnpaid = []stripePayment{
+	{"no event ever came", nil, "cancelled"},
+	{"a card declined, and no other tried", []stripeEvent{{"evt_f", "payment_intent.payment_failed", 0, "pending"}}, "cancelled"},
+	{"a card declined, its event delivered twice", []stripeEvent{
+		{"evt_i", "payment_intent.payment_failed", 0, "pending"},
+		{"evt_i", "payment_intent.payment_failed", 0, "pending"}}, "cancelled"},
 }
 
 // stripeShopper is one admitted shopper of the Stripe sale.
@@ -63,22 +79,24 @@ type stripeShopper struct {
 // TestASaleSoldThroughStripeEndsWithOrdersPaidEqualToUnitsSold sells a sale
 // through Stripe (stripe-mock behind a recording proxy): every admitted
 // shopper checks out and gets a PaymentIntent; Stripe's signed events then
-// come as stripeSale says: most succeed, some fail, some twice, late or out
-// of order, one succeeds after its order was cancelled; and one shopper's
-// event never comes, so the worker's status query, by the PaymentIntent's
-// id, settles it (stripe-mock answers its fixture, a PaymentIntent still
-// waiting for a payment method: its PaymentIntent is cancelled at Stripe,
-// then the order, at its timeout).
+// come as stripeSale says: most succeed, some twice, late or out of order,
+// one after a declined card, one is cancelled at Stripe, one succeeds after
+// its order was cancelled. Then the shoppers of stripeUnpaid check out:
+// their cards are declined (which settles nothing) or no event comes, so
+// the sweeper settles them at their timeout, by each PaymentIntent's id
+// (stripe-mock answers its fixture, a PaymentIntent still waiting for a
+// payment method: it is cancelled at Stripe, then the order).
 // Afterwards Redis and Postgres agree that the orders paid are the units
-// sold, no order was paid twice nor paid and cancelled, every failed
-// payment's unit is back in the sale, and Stripe was asked for one refund:
-// the late success's.
+// sold, no order was paid twice nor paid and cancelled, every unpaid or
+// cancelled order's unit is back in the sale, and Stripe was asked for one
+// refund (the late success's) and one status query and one cancel per
+// unpaid order.
 func TestASaleSoldThroughStripeEndsWithOrdersPaidEqualToUnitsSold(t *testing.T) {
 	// The timeout must outlast the settling of the orders whose events come
-	// (tens of milliseconds each); the shopper whose event never comes
-	// checks out after they are settled, so only its order is ever swept.
+	// (tens of milliseconds each); the unpaid shoppers check out after they
+	// are settled, so only their orders are ever swept.
 	sys, calls := startStripeSystemWith(t, map[string]string{"FOYER_PAYMENT_TIMEOUT": "3s"})
-	stock := len(stripeSale) + 1
+	stock := len(stripeSale) + len(stripeUnpaid)
 	saleID := sys.createSale(t, map[string]any{"sku": "STRIPE-SALE", "name": "Through Stripe", "stock": stock,
 		"price_cents": 1500, "currency": "EUR", "outflow_per_second": 100})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -100,14 +118,18 @@ func TestASaleSoldThroughStripeEndsWithOrdersPaidEqualToUnitsSold(t *testing.T) 
 	}
 
 	seen := map[string]bool{}
-	for i, p := range stripeSale {
-		s := shoppers[i]
-		sys.checkoutThroughStripe(t, ctx, saleID, s, calls)
+	var swept []stripeCall // the sweeper's requests, met while awaiting a charge
+	pay := func(s *stripeShopper, p stripePayment) {
+		t.Helper()
+		sys.checkoutThroughStripe(t, ctx, saleID, s, calls, &swept)
 		meta := map[string]string{"order_id": strconv.FormatInt(s.orderID, 10), "sale_id": saleID,
 			"reservation_id": s.admitted.ReservationID}
 		for _, e := range p.events {
 			want := "accepted"
-			if seen[e.id] {
+			switch {
+			case e.typ == "payment_intent.payment_failed":
+				want = "ignored" // never handed on, so never remembered: a repeat is ignored again
+			case seen[e.id]:
 				want = "duplicate"
 			}
 			seen[e.id] = true
@@ -117,6 +139,13 @@ func TestASaleSoldThroughStripeEndsWithOrdersPaidEqualToUnitsSold(t *testing.T) 
 			}
 			switch e.await {
 			case "":
+			case "pending":
+				// The gateway answered without handing anything on: the
+				// order is as it was, its unit still the shopper's.
+				var status string
+				if err := sys.DB.Get(&status, `SELECT status FROM orders WHERE id = $1`, s.orderID); err != nil || status != "pending_payment" {
+					t.Fatalf("%s: after %s the order is %q (%v), want pending_payment", p.name, e.id, status, err)
+				}
 			case "refund":
 				c := nextStripeCall(t, ctx, calls, "the refund of "+p.name)
 				if c.method != http.MethodPost || c.path != "/v1/refunds" || c.form.Get("payment_intent") != s.ref ||
@@ -128,27 +157,44 @@ func TestASaleSoldThroughStripeEndsWithOrdersPaidEqualToUnitsSold(t *testing.T) 
 			}
 		}
 	}
-
-	// The last shopper's event never comes: the sweeper asks Stripe for
-	// its PaymentIntent, by the id the worker kept, once the order is
-	// FOYER_PAYMENT_TIMEOUT old, and cancels it before the order.
-	lost := shoppers[len(stripeSale)]
-	sys.checkoutThroughStripe(t, ctx, saleID, lost, calls)
-	orderStatus(t, ctx, lost.in, "cancelled")
-	if c := nextStripeCall(t, ctx, calls, "the status query"); c.method != http.MethodGet ||
-		c.path != "/v1/payment_intents/"+lost.ref || c.status != http.StatusOK {
-		t.Fatalf("the status query sent %+v; want GET /v1/payment_intents/%s (by id, not a search), answered 200", c, lost.ref)
-	}
-	// Its PaymentIntent is cancelled at Stripe, so the shopper can no
-	// longer pay a unit given back to the sale.
-	if c := nextStripeCall(t, ctx, calls, "the cancel"); c.method != http.MethodPost ||
-		c.path != "/v1/payment_intents/"+lost.ref+"/cancel" || c.idempotencyKey != "cancel-"+lost.ref || c.status != http.StatusOK {
-		t.Fatalf("the cancel sent %+v; want POST /v1/payment_intents/%s/cancel keyed cancel-%[2]s, answered 200", c, lost.ref)
-	}
-
-	wantStatus := map[string]string{lost.admitted.ReservationID: "cancelled"}
-	wantPaid := 0
 	for i, p := range stripeSale {
+		pay(shoppers[i], p)
+	}
+	unpaid := shoppers[len(stripeSale):]
+	for i, p := range stripeUnpaid {
+		pay(unpaid[i], p)
+	}
+
+	// The unpaid orders are swept once FOYER_PAYMENT_TIMEOUT old: the
+	// sweeper retrieves each PaymentIntent by the id the worker kept, then
+	// cancels it at Stripe, so the shopper can no longer pay a unit given
+	// back to the sale, then the order.
+	for _, s := range unpaid {
+		orderStatus(t, ctx, s.in, "cancelled")
+	}
+	for len(swept) < 2*len(unpaid) {
+		swept = append(swept, nextStripeCall(t, ctx, calls, "the sweeper's requests"))
+	}
+	for _, s := range unpaid {
+		var asked []string
+		for _, c := range swept {
+			switch {
+			case c.method == http.MethodGet && c.path == "/v1/payment_intents/"+s.ref && c.status == http.StatusOK:
+				asked = append(asked, "status")
+			case c.method == http.MethodPost && c.path == "/v1/payment_intents/"+s.ref+"/cancel" &&
+				c.idempotencyKey == "cancel-"+s.ref && c.status == http.StatusOK:
+				asked = append(asked, "cancel")
+			}
+		}
+		if strings.Join(asked, ",") != "status,cancel" {
+			t.Errorf("the sweeper asked Stripe %v about %s; want its status by id (GET /v1/payment_intents/%s, not a search), "+
+				"then its cancel keyed cancel-%[3]s, each answered 200 (all: %+v)", asked, s.admitted.ReservationID, s.ref, swept)
+		}
+	}
+
+	wantStatus := map[string]string{}
+	wantPaid := 0
+	for i, p := range append(append([]stripePayment(nil), stripeSale...), stripeUnpaid...) {
 		wantStatus[shoppers[i].admitted.ReservationID] = p.want
 		if p.want == "paid" {
 			wantPaid++
@@ -228,7 +274,8 @@ func TestASaleSoldThroughStripeEndsWithOrdersPaidEqualToUnitsSold(t *testing.T) 
 	if len(refs.Orders) != stock || len(intents) != stock {
 		t.Errorf("%d orders with %d PaymentIntents, want %d each with its own", len(refs.Orders), len(intents), stock)
 	}
-	// Stripe was asked for nothing more: no refund but the late success's.
+	// Stripe was asked for nothing more: no refund but the late success's,
+	// no status query nor cancel but the unpaid orders'.
 	select {
 	case c := <-calls:
 		t.Errorf("an unexpected request to Stripe: %+v", c)
@@ -237,16 +284,30 @@ func TestASaleSoldThroughStripeEndsWithOrdersPaidEqualToUnitsSold(t *testing.T) 
 }
 
 // checkoutThroughStripe checks a shopper out, awaits the PaymentIntent the
-// worker creates and the order's pending_payment push, and reads the order
-// and the payment_ref the worker kept, which must be the PaymentIntent's.
-func (s *system) checkoutThroughStripe(t *testing.T, ctx context.Context, saleID string, sh *stripeShopper, calls <-chan stripeCall) {
+// worker creates and the order's pending_payment push, which carries the
+// PaymentIntent's client secret for the shopper's page, and reads the
+// order and the payment_ref the worker kept, which must be the
+// PaymentIntent's. A request of the sweeper that comes first (an unpaid
+// order timed out meanwhile) is put in swept.
+func (s *system) checkoutThroughStripe(t *testing.T, ctx context.Context, saleID string, sh *stripeShopper,
+	calls <-chan stripeCall, swept *[]stripeCall) {
 	t.Helper()
 	s.checkout(t, saleID, sh.admitted.Token)
-	c := awaitCharge(t, ctx, calls)
-	if c.idempotencyKey != sh.admitted.ReservationID || c.status != http.StatusOK {
-		t.Fatalf("the PaymentIntent of %s was asked with key %q and answered %d", sh.admitted.ReservationID, c.idempotencyKey, c.status)
+	for {
+		c := nextStripeCall(t, ctx, calls, "the PaymentIntent of "+sh.admitted.ReservationID)
+		if c.method != http.MethodPost || c.path != "/v1/payment_intents" {
+			*swept = append(*swept, c)
+			continue
+		}
+		if c.idempotencyKey != sh.admitted.ReservationID || c.status != http.StatusOK {
+			t.Fatalf("the PaymentIntent of %s was asked with key %q and answered %d", sh.admitted.ReservationID, c.idempotencyKey, c.status)
+		}
+		break
 	}
-	orderStatus(t, ctx, sh.in, "pending_payment")
+	m := pendingOrder(t, ctx, sh.in)
+	if m.Payment == nil || m.Payment.ClientSecret == "" || m.Payment.PublishableKey != testStripePublishableKey {
+		t.Fatalf("the pending order of %s was pushed %s; want its payment, to pay on the page", sh.admitted.ReservationID, m.Raw)
+	}
 	if err := s.DB.QueryRow(`SELECT id, coalesce(payment_ref, '') FROM orders WHERE reservation_id = $1`,
 		sh.admitted.ReservationID).Scan(&sh.orderID, &sh.ref); err != nil {
 		t.Fatal(err)

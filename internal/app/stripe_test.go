@@ -24,8 +24,9 @@ import (
 )
 
 const (
-	testStripeKey           = "sk_test_FoyerOnStripeMock4242"
-	testStripeWebhookSecret = "whsec_test_foyer_stripe_endpoint"
+	testStripeKey            = "sk_test_FoyerOnStripeMock4242"
+	testStripeWebhookSecret  = "whsec_test_foyer_stripe_endpoint"
+	testStripePublishableKey = "pk_test_FoyerOnStripeMock4242"
 )
 
 // stripeCall is a request the worker sent to Stripe (stripe-mock), and
@@ -73,6 +74,7 @@ func startStripeSystemWith(t *testing.T, more map[string]string) (*system, <-cha
 	settings := map[string]string{
 		"FOYER_PAYMENT_PROVIDER": "stripe", "FOYER_STRIPE_SECRET_KEY": testStripeKey,
 		"FOYER_STRIPE_WEBHOOK_SECRET": testStripeWebhookSecret, "FOYER_STRIPE_API_BASE": front.URL,
+		"FOYER_STRIPE_PUBLISHABLE_KEY": testStripePublishableKey,
 	}
 	maps.Copy(settings, more)
 	sys := startNodes(t, 1, settings)
@@ -189,11 +191,11 @@ func TestASignedStripeSuccessMarksTheOrderPaidOnceHoweverOftenItComes(t *testing
 	}
 	orderStatus(t, ctx, in, "paid")
 	before := sys.snapshot(t, saleID)
-	// A failure after it (out of order, or forged with the right secret)
-	// changes nothing either. It goes first: the duplicate success after it,
-	// on the same stream, is settled after it, and announced.
-	if status, _ := sys.postStripeEvent(t, testStripeWebhookSecret, "evt_late", "payment_intent.payment_failed", meta, time.Now()); status != http.StatusOK {
-		t.Fatalf("late failure: %d", status)
+	// A cancellation after it (out of order, or forged with the right
+	// secret) changes nothing either. It goes first: the duplicate success
+	// after it, on the same stream, is settled after it, and announced.
+	if status, _ := sys.postStripeEvent(t, testStripeWebhookSecret, "evt_late", "payment_intent.canceled", meta, time.Now()); status != http.StatusOK {
+		t.Fatalf("late cancellation: %d", status)
 	}
 	if status, got := sys.postStripeEvent(t, testStripeWebhookSecret, "evt_paid", "payment_intent.succeeded", meta, time.Now()); status != http.StatusOK || got != "duplicate" {
 		t.Fatalf("the same event again: %d %s, want 200 duplicate", status, got)
@@ -203,7 +205,7 @@ func TestASignedStripeSuccessMarksTheOrderPaidOnceHoweverOftenItComes(t *testing
 		t.Fatalf("succeeded again: %d %s", status, got)
 	}
 	orderStatus(t, ctx, in, "paid") // the settler announces a paid order again: harmless, and our sign it is done
-	sys.assertUnchanged(t, saleID, before, "a duplicate success and a late failure")
+	sys.assertUnchanged(t, saleID, before, "a duplicate success and a late cancellation")
 	if available, sold, pgSold, status := sys.stockAfter(t, saleID); available != 0 || sold != 1 || pgSold != 1 || status != "paid" {
 		t.Errorf("after the duplicate: available %d, sold %d, postgres sold %d, order %s", available, sold, pgSold, status)
 	}
@@ -240,17 +242,45 @@ func TestAStripeEventSentTwiceIsHandedToTheWorkersOnce(t *testing.T) {
 	orderStatus(t, ctx, in, "paid")
 }
 
-func TestASignedStripeFailureCancelsTheOrderAndGivesTheUnitBack(t *testing.T) {
+// TestAFailedStripeAttemptLeavesTheOrderPendingForTheShopperToPayAgain:
+// the Payment Element shows the decline at once and the shopper may try
+// another card on the same PaymentIntent, so payment_intent.payment_failed
+// is acknowledged (200 ignored) and changes nothing; the shopper's next
+// card succeeds and pays the order.
+func TestAFailedStripeAttemptLeavesTheOrderPendingForTheShopperToPayAgain(t *testing.T) {
 	sys, calls := startStripeSystem(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	saleID, in, meta := stripeOrder(t, ctx, sys, calls)
-	if status, got := sys.postStripeEvent(t, testStripeWebhookSecret, "evt_failed", "payment_intent.payment_failed", meta, time.Now()); status != http.StatusOK || got != "accepted" {
-		t.Fatalf("payment_failed: %d %s", status, got)
+	before := sys.snapshot(t, saleID)
+	if status, got := sys.postStripeEvent(t, testStripeWebhookSecret, "evt_failed", "payment_intent.payment_failed", meta, time.Now()); status != http.StatusOK || got != "ignored" {
+		t.Fatalf("payment_failed: %d %s, want 200 ignored", status, got)
+	}
+	sys.assertUnchanged(t, saleID, before, "a failed attempt")
+	if available, sold, pgSold, status := sys.stockAfter(t, saleID); available != 0 || sold != 1 || pgSold != 1 || status != "pending_payment" {
+		t.Errorf("after the failed attempt: available %d, sold %d, postgres sold %d, order %s; want the unit still the shopper's, pending_payment",
+			available, sold, pgSold, status)
+	}
+	if status, got := sys.postStripeEvent(t, testStripeWebhookSecret, "evt_paid", "payment_intent.succeeded", meta, time.Now()); status != http.StatusOK || got != "accepted" {
+		t.Fatalf("succeeded: %d %s", status, got)
+	}
+	orderStatus(t, ctx, in, "paid")
+}
+
+// TestAStripePaymentIntentCanceledCancelsTheOrderAndGivesTheUnitBack: a
+// PaymentIntent cancelled at Stripe (in its dashboard, say) can no longer
+// be paid, so its order is cancelled and its unit goes back.
+func TestAStripePaymentIntentCanceledCancelsTheOrderAndGivesTheUnitBack(t *testing.T) {
+	sys, calls := startStripeSystem(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	saleID, in, meta := stripeOrder(t, ctx, sys, calls)
+	if status, got := sys.postStripeEvent(t, testStripeWebhookSecret, "evt_canceled", "payment_intent.canceled", meta, time.Now()); status != http.StatusOK || got != "accepted" {
+		t.Fatalf("canceled: %d %s", status, got)
 	}
 	orderStatus(t, ctx, in, "cancelled")
 	if available, sold, pgSold, status := sys.stockAfter(t, saleID); available != 1 || sold != 0 || pgSold != 0 || status != "cancelled" {
-		t.Errorf("after the failure: available %d, sold %d, postgres sold %d, order %s", available, sold, pgSold, status)
+		t.Errorf("after the cancellation: available %d, sold %d, postgres sold %d, order %s", available, sold, pgSold, status)
 	}
 }
 
@@ -274,8 +304,9 @@ func TestAForgedStaleOrForeignStripeWebhookChangesNothing(t *testing.T) {
 		{"stale", testStripeWebhookSecret, "payment_intent.succeeded", meta, time.Now().Add(-checkout.WebhookTolerance - time.Minute),
 			http.StatusUnauthorized, "webhook_timestamp_expired"},
 		{"another type", testStripeWebhookSecret, "customer.created", meta, time.Now(), http.StatusOK, "ignored"},
-		{"another payment of the shop", testStripeWebhookSecret, "payment_intent.payment_failed",
+		{"another payment of the shop", testStripeWebhookSecret, "payment_intent.canceled",
 			map[string]string{"cart": "9"}, time.Now(), http.StatusOK, "ignored"},
+		{"a failed attempt", testStripeWebhookSecret, "payment_intent.payment_failed", meta, time.Now(), http.StatusOK, "ignored"},
 	} {
 		if status, got := sys.postStripeEvent(t, c.secret, "evt_"+c.name, c.typ, c.meta, c.at); status != c.status || got != c.want {
 			t.Errorf("%s: %d %s, want %d %s", c.name, status, got, c.status, c.want)
@@ -296,7 +327,8 @@ func TestTheStripeWebhookRouteIsThereOnlyWhenStripeTakesTheMoney(t *testing.T) {
 }
 
 // TestAStripePaymentThatSucceedsAfterItsOrderWasCancelledIsRefunded: the
-// order was cancelled (its unit back in the sale) when the success comes;
+// order was cancelled (its PaymentIntent cancelled, its unit back in the
+// sale) when the success comes;
 // the settler refunds the PaymentIntent Stripe's event named, once, records
 // the refund (the payments summary counts it) and tells the shopper; the
 // order and the stock stay as they were.
@@ -305,8 +337,8 @@ func TestAStripePaymentThatSucceedsAfterItsOrderWasCancelledIsRefunded(t *testin
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	saleID, in, meta := stripeOrder(t, ctx, sys, calls)
-	if status, _ := sys.postStripeEvent(t, testStripeWebhookSecret, "evt_failed", "payment_intent.payment_failed", meta, time.Now()); status != http.StatusOK {
-		t.Fatalf("payment_failed: %d", status)
+	if status, _ := sys.postStripeEvent(t, testStripeWebhookSecret, "evt_canceled", "payment_intent.canceled", meta, time.Now()); status != http.StatusOK {
+		t.Fatalf("canceled: %d", status)
 	}
 	orderStatus(t, ctx, in, "cancelled")
 	before := sys.snapshot(t, saleID)

@@ -9,6 +9,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/webhooks"
 	"github.com/foyerhq/foyer/waitingroom"
 	"github.com/foyerhq/foyer/worker"
@@ -46,6 +47,9 @@ func NewWorker(ctx context.Context, cfg Config, log *slog.Logger) (*Worker, erro
 		return nil, err
 	}
 	writer := worker.NewOrderWriter(w.db, rooms, w.payments, log)
+	// A pending order's payment secret outlives its payment by nothing: by
+	// twice the timeout the sweeper has settled the order.
+	writer.Secrets = checkout.NewPaymentSecrets(w.rdb, 2*cfg.PaymentTimeout)
 	settler := worker.NewPaymentSettler(w.db, rooms, rooms, w.payments, log)
 	settler.Timeout = cfg.PaymentTimeout
 	if refunds, ok := w.payments.(worker.LateRefunder); ok {

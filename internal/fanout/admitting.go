@@ -109,10 +109,24 @@ func (r *Room) admit(c *Conn, res waitingroom.Reservation, msg []byte, again boo
 	c.Enqueue(msg)
 }
 
+// OrderNow is a confirmed reservation's order as the orders' store had it
+// when a tab asked where it stands: its id and status (pending_payment,
+// paid, cancelled, refunded), and, for a pending one the page pays itself,
+// the secret it pays with (kept for reloaded pages; "": none). The zero
+// value: no order written yet, or the store could not say; the tab is told
+// "confirmed", the outcome to follow.
+type OrderNow struct {
+	ID            int64
+	Status        string
+	PaymentSecret string
+}
+
 // Reservation tells a shopper's tabs about a reservation found on joining;
 // asking, the tab that asked, is told it again if it knew it as it asked
-// (knew, from Asking): a tab told it since has had its answer.
-func (r *Room) Reservation(shopper string, res waitingroom.Reservation, asking *Conn, knew string) {
+// (knew, from Asking): a tab told it since has had its answer. A confirmed
+// reservation is told as its order stands (order), so that a page
+// reloaded after its order was paid learns it.
+func (r *Room) Reservation(shopper string, res waitingroom.Reservation, asking *Conn, knew string, order OrderNow) {
 	var admitted []byte
 	if res.Status == "held" {
 		r.mu.Lock()
@@ -129,10 +143,21 @@ func (r *Room) Reservation(shopper string, res waitingroom.Reservation, asking *
 		case "confirmed":
 			if c.status != connOrdered || (c == asking && knew == res.ID) {
 				c.status, c.reservation = connOrdered, res.ID
-				c.Enqueue(encode(OrderMsg{Type: wire.MsgOrder, ReservationID: res.ID, Status: "confirmed"}))
+				c.Enqueue(encode(r.orderNowMsg(res.ID, order)))
 			}
 		}
 	}
+}
+
+// orderNowMsg is the order message of a confirmed reservation whose order
+// stands as order says: "confirmed" when the store could not say. A
+// pending order carries its payment when its secret was kept.
+func (r *Room) orderNowMsg(reservationID string, order OrderNow) OrderMsg {
+	if order.Status == "" {
+		return OrderMsg{Type: wire.MsgOrder, ReservationID: reservationID, Status: "confirmed"}
+	}
+	return OrderMsg{Type: wire.MsgOrder, ReservationID: reservationID, OrderID: order.ID, Status: order.Status,
+		Payment: r.h.orderPayment(order.Status, order.PaymentSecret)}
 }
 
 // placeDrawn gives the node's prequeue shoppers the tickets the draw gave

@@ -49,6 +49,12 @@ type Config struct {
 	// CheckoutBase is the node's public URL, without a trailing slash: an
 	// admitted message's checkout_url starts with it.
 	CheckoutBase string
+	// StripePublishableKey is the Stripe account's publishable key
+	// (pk_...), told with a pending order's client secret so that the
+	// shopper's page pays it with Stripe's Payment Element. Defaults to
+	// "": the payment provider is not Stripe, and no order message carries
+	// a payment.
+	StripePublishableKey string
 	// Log receives the rooms' warnings and errors.
 	Log *slog.Logger
 	// Registerer takes the engine's Prometheus series (connections open,
@@ -76,6 +82,7 @@ type Hub struct {
 	feed         SaleFeed
 	tokens       TokenIssuer
 	checkoutBase string
+	stripeKey    string // Config.StripePublishableKey
 	log          *slog.Logger
 	encodeError  func(error) []byte
 	hooks        Hooks
@@ -137,7 +144,7 @@ func New(cfg Config) *Hub {
 	// The hub's context ends when Run drains the node, not with a request:
 	// it is the rooms' and the sessions' lifetime.
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Hub{feed: cfg.Feed, tokens: cfg.Tokens, checkoutBase: cfg.CheckoutBase, log: cfg.Log,
+	return &Hub{feed: cfg.Feed, tokens: cfg.Tokens, checkoutBase: cfg.CheckoutBase, stripeKey: cfg.StripePublishableKey, log: cfg.Log,
 		encodeError: cfg.EncodeError, hooks: cfg.Hooks,
 		ctx: ctx, cancel: cancel, sales: map[string]*Room{}, writers: newWritePool(writerCount),
 		metrics: newMetrics(cfg.Registerer)}

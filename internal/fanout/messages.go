@@ -64,6 +64,18 @@ type (
 		ReservationID string `json:"reservation_id"`
 		OrderID       int64  `json:"order_id,omitempty"`
 		Status        string `json:"status"`
+		// Payment, with a pending_payment order the shopper pays on the
+		// page itself (Stripe), is what the page pays it with; absent
+		// otherwise.
+		Payment *OrderPayment `json:"payment,omitempty"`
+	}
+	// OrderPayment is what a shopper's page needs to pay its order with
+	// Stripe's Payment Element: the account's publishable key and the
+	// PaymentIntent's client secret. Only that shopper's tabs are told it.
+	OrderPayment struct {
+		Provider       string `json:"provider"` // wire.PaymentStripe
+		PublishableKey string `json:"publishable_key"`
+		ClientSecret   string `json:"client_secret"`
 	}
 	SoldOutMsg struct {
 		Type string `json:"type"`

@@ -90,7 +90,7 @@ func TestATabToldItsReservationWhileItsJoinWasAnsweredIsNotToldItTwice(t *testin
 	if !r.Place("v_race", 1, 1, tab, knew) {
 		t.Error("placing the join's ticket asks for a reservation the tab was told since it asked")
 	}
-	r.Reservation("v_race", res, tab, knew)
+	r.Reservation("v_race", res, tab, knew, OrderNow{})
 	if got := types(t, tab.queue); len(got) != 1 {
 		t.Errorf("the tab was told %v: its join's answer twice", got)
 	}
@@ -100,7 +100,7 @@ func TestATabToldItsReservationWhileItsJoinWasAnsweredIsNotToldItTwice(t *testin
 	if r.Place("v_race", 1, 1, tab, knew) {
 		t.Error("a tab asking where it stands was taken for answered")
 	}
-	r.Reservation("v_race", res, tab, knew)
+	r.Reservation("v_race", res, tab, knew, OrderNow{})
 	if got := types(t, tab.queue); !slices.Equal(got, []string{wire.MsgAdmitted, wire.MsgAdmitted}) {
 		t.Errorf("a resume was answered with %v after the first admitted, want admitted again", got[1:])
 	}

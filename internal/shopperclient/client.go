@@ -176,7 +176,19 @@ type Message struct {
 	// before joining. Conn.Join solves it (see pow.go).
 	Pow *PowChallenge `json:"pow"`
 
+	// Payment, in an order pending_payment that the shopper pays on the
+	// page (Stripe's Payment Element), is what the page pays it with.
+	Payment *OrderPayment `json:"payment"`
+
 	Raw json.RawMessage `json:"-"`
+}
+
+// OrderPayment is an order message's payment: the provider ("stripe"),
+// its publishable key and the payment's client secret.
+type OrderPayment struct {
+	Provider       string `json:"provider"`
+	PublishableKey string `json:"publishable_key"`
+	ClientSecret   string `json:"client_secret"`
 }
 
 // The types of Message's objects are named: encoding/json looks the pointer

@@ -91,10 +91,13 @@ func New(cfg Config) (*Provider, error) {
 // same key and Stripe answers the PaymentIntent it made the first time,
 // within its 24-hour window; past it the order is no longer pending (its
 // payment timed out long before), and the worker charges pending orders
-// only. The shopper pays it with the PaymentIntent's client secret; the
-// outcome comes back through the webhook. It returns the PaymentIntent's
-// id, which the worker keeps as the order's payment_ref for Status.
-func (p *Provider) Charge(ctx context.Context, c checkout.Charge) (string, error) {
+// only. It returns the PaymentIntent's id, which the worker keeps as the
+// order's payment_ref for Status, and its client secret, with which the
+// shopper pays it on Foyer's page (Stripe's Payment Element); the outcome
+// comes back through the webhook. The secret is never logged nor stored:
+// a redelivered order gets it again from Stripe, with the same
+// PaymentIntent.
+func (p *Provider) Charge(ctx context.Context, c checkout.Charge) (checkout.Payment, error) {
 	meta := map[string]string{
 		metaOrder:       strconv.FormatInt(c.OrderID, 10),
 		metaSale:        c.SaleID,
@@ -119,9 +122,9 @@ func (p *Provider) Charge(ctx context.Context, c checkout.Charge) (string, error
 		if refused(err) {
 			err = fmt.Errorf("%w: %w", checkout.ErrChargeRefused, err)
 		}
-		return "", fmt.Errorf("create the Stripe payment of order %d: %w", c.OrderID, err)
+		return checkout.Payment{}, fmt.Errorf("create the Stripe payment of order %d: %w", c.OrderID, err)
 	}
-	return pi.ID, nil
+	return checkout.Payment{Ref: pi.ID, ClientSecret: pi.ClientSecret}, nil
 }
 
 // refused reports whether Stripe refused a request for what it asks (400

@@ -75,16 +75,22 @@ func newProvider(t *testing.T) (*stripepay.Provider, *recorder) {
 	return p, rec
 }
 
+// The charge answers the PaymentIntent's id (the order's payment_ref) and
+// its client secret, which the shopper's page pays with: stripe-mock
+// answers both, as Stripe does.
 func TestChargeCreatesAPaymentIntentForTheOrderKeyedByItsReservation(t *testing.T) {
 	p, rec := newProvider(t)
 	charge := checkout.Charge{OrderID: 42, SaleID: "s_drop", ReservationID: "r_abc", AmountCents: 2 * 1500,
 		Currency: "EUR", TransactionID: "txn_9"}
-	ref, err := p.Charge(t.Context(), charge)
+	payment, err := p.Charge(t.Context(), charge)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(ref, "pi_") {
-		t.Errorf("Charge returned ref %q, want the PaymentIntent's id (pi_...)", ref)
+	if !strings.HasPrefix(payment.Ref, "pi_") {
+		t.Errorf("Charge returned ref %q, want the PaymentIntent's id (pi_...)", payment.Ref)
+	}
+	if !strings.HasPrefix(payment.ClientSecret, "pi_") || !strings.Contains(payment.ClientSecret, "_secret_") {
+		t.Errorf("Charge returned client secret %q, want the PaymentIntent's (pi_..._secret_...)", payment.ClientSecret)
 	}
 	got := rec.all()
 	if len(got) != 1 {

@@ -70,6 +70,10 @@ func (w *Webhooks) Verify(body []byte, headers http.Header) (Event, error) {
 		return Event{}, fmt.Errorf("%w: %v", ErrBadPayload, err)
 	}
 	out := Event{ID: ev.ID, Type: string(ev.Type)}
+	if ev.Type == stripe.EventTypePaymentIntentPaymentFailed {
+		out.Ignored = attemptFailed
+		return out, nil
+	}
 	status, ok := outcomes[ev.Type]
 	if !ok {
 		out.Ignored = "event type not handled"
@@ -92,14 +96,22 @@ func (w *Webhooks) Verify(body []byte, headers http.Header) (Event, error) {
 	return out, nil
 }
 
-// outcomes are the events Foyer settles orders by. A failed attempt cancels
-// the order and gives its unit back at once, rather than holding it while
-// the shopper may try another card: the unit is worth more to the next
-// shopper in the queue than a second try is. A payment that succeeds after
-// all is a late success: the order stays cancelled, and the settler refunds
-// the PaymentIntent the event names (worker.LateRefunder, docs/payments.md).
+// outcomes are the events Foyer settles orders by: a PaymentIntent that
+// succeeded pays its order; one cancelled (by the sweeper when the order's
+// payment timed out, or by hand in Stripe's dashboard) cancels it, and its
+// unit goes back. A payment that succeeds after its order was cancelled is
+// a late success: the order stays cancelled, and the settler refunds the
+// PaymentIntent the event names (worker.LateRefunder, docs/payments.md).
 var outcomes = map[stripe.EventType]string{
-	stripe.EventTypePaymentIntentSucceeded:     checkout.PaymentPaid,
-	stripe.EventTypePaymentIntentPaymentFailed: checkout.PaymentFailed,
-	stripe.EventTypePaymentIntentCanceled:      checkout.PaymentFailed,
+	stripe.EventTypePaymentIntentSucceeded: checkout.PaymentPaid,
+	stripe.EventTypePaymentIntentCanceled:  checkout.PaymentFailed,
 }
+
+// attemptFailed is why payment_intent.payment_failed settles nothing. The
+// shopper pays on Foyer's page with Stripe's Payment Element, which shows a
+// declined card at once; the PaymentIntent goes back to
+// requires_payment_method and the shopper may try another card on it. So
+// a failed attempt is not the order's end: the order stays pending_payment
+// until FOYER_PAYMENT_TIMEOUT, when the sweeper cancels the PaymentIntent
+// at Stripe, then the order, and its unit goes back.
+const attemptFailed = "a failed attempt: the shopper may pay again until the order's payment times out"

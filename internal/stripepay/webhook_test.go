@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,9 +36,8 @@ var orderMeta = map[string]string{"order_id": "42", "sale_id": "s_drop", "reserv
 func TestPaymentIntentEventsBecomeTheirOrdersResults(t *testing.T) {
 	w := &stripepay.Webhooks{Secret: endpointSecret}
 	for typ, want := range map[string]string{
-		"payment_intent.succeeded":      checkout.PaymentPaid,
-		"payment_intent.payment_failed": checkout.PaymentFailed,
-		"payment_intent.canceled":       checkout.PaymentFailed,
+		"payment_intent.succeeded": checkout.PaymentPaid,
+		"payment_intent.canceled":  checkout.PaymentFailed,
 	} {
 		body, h := signedEvent(t, endpointSecret, "evt_1", typ, orderMeta, time.Now())
 		ev, err := w.Verify(body, h)
@@ -49,6 +49,23 @@ func TestPaymentIntentEventsBecomeTheirOrdersResults(t *testing.T) {
 		if ev.ID != "evt_1" || ev.Type != typ || ev.Result == nil || *ev.Result != wantResult {
 			t.Errorf("%s read as %+v (result %+v), want %+v", typ, ev, ev.Result, wantResult)
 		}
+	}
+}
+
+// A failed attempt is not the order's end: the shopper's page shows the
+// decline at once and the shopper may try another card on the same
+// PaymentIntent, so the event is read (verified) and settles nothing; the
+// order waits for its payment timeout.
+func TestAFailedPaymentAttemptOfAFoyerOrderSettlesNothing(t *testing.T) {
+	w := &stripepay.Webhooks{Secret: endpointSecret}
+	body, h := signedEvent(t, endpointSecret, "evt_f", "payment_intent.payment_failed", orderMeta, time.Now())
+	ev, err := w.Verify(body, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.ID != "evt_f" || ev.Type != "payment_intent.payment_failed" || ev.Result != nil ||
+		!strings.Contains(ev.Ignored, "failed attempt") {
+		t.Errorf("read as %+v (result %+v); want no result, ignored as a failed attempt", ev, ev.Result)
 	}
 }
 

@@ -45,6 +45,10 @@ const (
 	CheckoutShop  = "shop"
 )
 
+// PaymentStripe is the provider an order message's payment names when the
+// shopper pays on Foyer's page with Stripe's Payment Element.
+const PaymentStripe = "stripe"
+
 // Message types from client to server.
 const (
 	CmdJoin   = "join"
