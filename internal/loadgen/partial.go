@@ -33,6 +33,7 @@ type Partial struct {
 
 	JoinLatency []time.Duration // connection started (the join asked with it) → first answer
 	AdmitToPaid []time.Duration // admitted message → paid order
+	Checkout    []time.Duration // checkout request sent → its HTTP answer read
 	AdmitPush   []time.Duration // the admitter's tick (admitted_at) → admitted message
 	ProbePush   []time.Duration // operator message → shoppers reading at full speed
 	SlowPush    []time.Duration // operator message → the slow readers
@@ -67,6 +68,7 @@ func (p *Partial) merge(q Partial) {
 	}
 	p.JoinLatency = append(p.JoinLatency, q.JoinLatency...)
 	p.AdmitToPaid = append(p.AdmitToPaid, q.AdmitToPaid...)
+	p.Checkout = append(p.Checkout, q.Checkout...)
 	p.AdmitPush = append(p.AdmitPush, q.AdmitPush...)
 	p.ProbePush = append(p.ProbePush, q.ProbePush...)
 	p.SlowPush = append(p.SlowPush, q.SlowPush...)
@@ -121,6 +123,7 @@ func (p Partial) result(o Options, elapsed time.Duration, stockSetAt map[int64]t
 		Errors: errs, ErrorCodes: maps.Clone(p.ErrorCodes),
 		JoinLatency:     Summarize(p.JoinLatency),
 		AdmitToPaid:     Summarize(p.AdmitToPaid),
+		CheckoutLatency: Summarize(p.Checkout),
 		AdmitPush:       Summarize(p.AdmitPush),
 		PushLatency:     Summarize(p.ProbePush),
 		SlowPushLatency: Summarize(p.SlowPush),
