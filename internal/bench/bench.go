@@ -3,7 +3,11 @@
 // load generator over the real protocol) and, in the same run on the same
 // machine, the ceiling of Foyer's own stack: a bare coder/websocket server
 // that only accepts and broadcasts. Each figure is reported as a ratio to its
-// ceiling, in a markdown table and as JSON. The ceilings of the Redis hot path
+// ceiling, in a markdown table and as JSON; the bare server and Foyer are
+// measured in alternating rounds (A B A B), and each ratio is the median
+// of its rounds with their spread. A sale is measured with its CPU per paid
+// order by process and the pushes' share of a gateway's CPU profile, and,
+// with -sustained, at rising outflows to find the sustained sale rate. The ceilings of the Redis hot path
 // and of the order pipeline are Go benchmarks (`go test -bench`) whose output
 // the table takes in with -components.
 package bench
@@ -134,8 +138,10 @@ func checkFlags(o *Options, sustained bool, steps string) error {
 		return fmt.Errorf("-sustained-shoppers %d: the sustained rate needs shoppers waiting", o.SustainedShoppers)
 	}
 	var err error
-	o.SustainedSteps, err = parseSteps(steps)
-	return err
+	if o.SustainedSteps, err = parseSteps(steps); err != nil {
+		return fmt.Errorf("-sustained-steps: %w", err)
+	}
+	return nil
 }
 
 // Run runs the bench and returns its report.

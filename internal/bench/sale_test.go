@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -143,5 +144,27 @@ func TestTheSaleIsHeldToItsTargetsAndTheSustainedRateToThePipelinesCeiling(t *te
 	r.Steps = []SaleRun{step(3000, 2000, 3*time.Second)}
 	if row := rowNamed(t, r, "sustained sale rate"); row.Foyer != "none kept up" || row.Met {
 		t.Errorf("sustained rate row with no step kept up: %+v", row)
+	}
+}
+
+// A bad flag is refused with what was wrong, before anything starts or
+// is written.
+func TestBadBenchFlagsAreRefusedBeforeAnythingStarts(t *testing.T) {
+	for _, args := range [][]string{
+		{"-rounds", "0"},
+		{"-sale-profile", "500ms"},
+		{"-sustained", "-sustained-shoppers", "0"},
+		{"-sustained", "-sustained-steps", "1000,500"},
+		{"-sustained", "-sustained-steps", "fast"},
+	} {
+		out := t.TempDir()
+		var printed strings.Builder
+		err := Main(t.Context(), append(args, "-out", out, "-foyer", "/nonexistent/foyer"), &printed)
+		if err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(args[len(args)-2], "-")) {
+			t.Errorf("%v: %v, want an error naming %s", args, err, args[len(args)-2])
+		}
+		if entries, _ := os.ReadDir(out); len(entries) != 0 {
+			t.Errorf("%v: wrote %d files", args, len(entries))
+		}
 	}
 }
