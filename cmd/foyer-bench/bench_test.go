@@ -66,9 +66,10 @@ func TestBenchMeasuresFoyerNextToItsCeiling(t *testing.T) {
 			ProfileError string
 		}
 		Steps []struct {
-			Outflow   float64
-			Result    result
-			WorkerCPU int64
+			Outflow    float64
+			Result     result
+			Latecomers *result
+			WorkerCPU  int64
 		}
 		Summary []struct {
 			What   string
@@ -106,6 +107,10 @@ func TestBenchMeasuresFoyerNextToItsCeiling(t *testing.T) {
 		if st.Result.Paid != 60 || st.Result.Errors != 0 || st.WorkerCPU <= 0 {
 			t.Errorf("step at %v/s: paid %d, errors %d, worker CPU %d; want 60 paid, no error, the worker's CPU read",
 				st.Outflow, st.Result.Paid, st.Result.Errors, st.WorkerCPU)
+		}
+		// A tenth more arrive while the sale moves, and buy too.
+		if l := st.Latecomers; l == nil || l.Paid != 6 || l.Errors != 0 {
+			t.Errorf("step at %v/s: latecomers %+v, want 6 paid without error", st.Outflow, l)
 		}
 	}
 	for _, row := range report.Summary {

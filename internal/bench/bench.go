@@ -54,15 +54,19 @@ type Options struct {
 	// many shoppers wait, and the outflow steps through SustainedSteps.
 	SustainedShoppers int
 	SustainedSteps    []float64
-	BareShoppers      int    // connections of the bare baseline, over as many servers as they need (0: Shoppers)
-	BarePerServer     int    // the most connections one bare server, and one crowd of its clients, holds (0: 18,000)
-	Components        string // go test -bench output to take in, if any
-	Out               string // folder for bench.json and bench.md
-	Foyer             string // the product executable that runs migrate, the gateways and the worker (default: FoyerBeside(Self))
-	Self              string // the foyer-bench executable that runs the bare servers, their crowds and the players (default: this one)
-	Progress          io.Writer
-	ServerLog         io.Writer // the processes' own output (default: discarded)
-	SkipBaselines     bool
+	// SustainedLatecomers is the share of SustainedShoppers who, on top of
+	// them, arrive while each step's sale moves: the join's latency at that
+	// outflow.
+	SustainedLatecomers float64
+	BareShoppers        int    // connections of the bare baseline, over as many servers as they need (0: Shoppers)
+	BarePerServer       int    // the most connections one bare server, and one crowd of its clients, holds (0: 18,000)
+	Components          string // go test -bench output to take in, if any
+	Out                 string // folder for bench.json and bench.md
+	Foyer               string // the product executable that runs migrate, the gateways and the worker (default: FoyerBeside(Self))
+	Self                string // the foyer-bench executable that runs the bare servers, their crowds and the players (default: this one)
+	Progress            io.Writer
+	ServerLog           io.Writer // the processes' own output (default: discarded)
+	SkipBaselines       bool
 }
 
 // Usage is the first lines of `foyer-bench bench -h`; the flags follow.
@@ -98,6 +102,7 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 	sustained := fs.Bool("sustained", false, "find the sustained sale rate: step the outflow through -sustained-steps with -sustained-shoppers waiting")
 	fs.IntVar(&o.SustainedShoppers, "sustained-shoppers", 15000, "with -sustained: shoppers waiting at each step, with stock for all")
 	steps := fs.String("sustained-steps", "500,1000,1500,2000,3000", "with -sustained: the outflows to step through, shoppers a second, rising")
+	fs.Float64Var(&o.SustainedLatecomers, "sustained-latecomers", 0.1, "with -sustained: shoppers arriving while each step's sale moves, as a share of -sustained-shoppers, on top of them")
 	fs.IntVar(&o.BareShoppers, "bare-shoppers", 0, "connections to the bare baseline servers (default: -shoppers)")
 	fs.IntVar(&o.BarePerServer, "bare-per-server", barePerProcess, "the most connections one bare server, and one process of its clients, holds")
 	fs.StringVar(&o.Components, "components", "", "go test -bench output whose ratios go in the table too")
@@ -136,6 +141,9 @@ func checkFlags(o *Options, sustained bool, steps string) error {
 	}
 	if o.SustainedShoppers < 1 {
 		return fmt.Errorf("-sustained-shoppers %d: the sustained rate needs shoppers waiting", o.SustainedShoppers)
+	}
+	if o.SustainedLatecomers < 0 || o.SustainedLatecomers > 1 {
+		return fmt.Errorf("-sustained-latecomers %v: a share of the shoppers waiting, from 0 to 1", o.SustainedLatecomers)
 	}
 	var err error
 	if o.SustainedSteps, err = parseSteps(steps); err != nil {
@@ -238,9 +246,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if o.SustainedShoppers < 1 {
 			break
 		}
-		say("sustained sale rate: %d shoppers waiting, stock for all, outflow %v/s", o.SustainedShoppers, outflow)
-		step, err := c.runSale(ctx, o, rdb, saleSpec{shoppers: o.SustainedShoppers, stock: o.SustainedShoppers, outflow: outflow,
-			procs: procsFor(o.SustainedShoppers, o.Nodes), profileFor: o.SaleProfile})
+		late := int(o.SustainedLatecomers * float64(o.SustainedShoppers))
+		say("sustained sale rate: %d shoppers waiting and %d arriving while it moves, stock for all, outflow %v/s",
+			o.SustainedShoppers, late, outflow)
+		step, err := c.runSale(ctx, o, rdb, saleSpec{shoppers: o.SustainedShoppers, stock: o.SustainedShoppers + late, outflow: outflow,
+			procs: procsFor(o.SustainedShoppers, o.Nodes), profileFor: o.SaleProfile, latecomers: late})
 		if err != nil {
 			return nil, err
 		}

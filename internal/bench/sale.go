@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -26,6 +27,11 @@ type SaleRun struct {
 	Stock    int
 	Outflow  float64 // shoppers let out per second
 	Result   loadgen.Result
+	// Latecomers, when any were asked for, are shoppers who arrive while
+	// the sale moves, spread over it: their join's answer is the join's
+	// latency at that outflow (the crowd's own joins are a storm). They
+	// queue behind the crowd and check out as it does.
+	Latecomers *loadgen.Result `json:",omitempty"`
 	// GatewayCPU, WorkerCPU and RedisCPU are what each used from the
 	// sale's resumption to its end, by its own counters: the gateways'
 	// process_cpu_seconds_total, the worker's /proc account, Redis's INFO
@@ -41,11 +47,33 @@ type SaleRun struct {
 // CPUPerOrder is the gateways' and the worker's CPU per paid order; zero
 // where nothing was paid or a counter was not read.
 func (s SaleRun) CPUPerOrder() (gateways, worker time.Duration) {
-	if s.Result.Paid == 0 {
+	paid := s.Result.Paid
+	if s.Latecomers != nil {
+		paid += s.Latecomers.Paid
+	}
+	if paid == 0 {
 		return 0, 0
 	}
-	n := time.Duration(s.Result.Paid)
+	n := time.Duration(paid)
 	return s.GatewayCPU / n, s.WorkerCPU / n
+}
+
+// Errors are the errors every shopper of the sale met, latecomers included.
+func (s SaleRun) Errors() int64 {
+	n := s.Result.Errors
+	if s.Latecomers != nil {
+		n += s.Latecomers.Errors
+	}
+	return n
+}
+
+// MovingJoin is the join's answer while the sale moves: the latecomers',
+// or, without them, the crowd's (joined before the sale moved).
+func (s SaleRun) MovingJoin() loadgen.LatencySummary {
+	if s.Latecomers != nil && s.Latecomers.JoinLatency.Count > 0 {
+		return s.Latecomers.JoinLatency
+	}
+	return s.Result.JoinLatency
 }
 
 // KeepUp is how much of the outflow the paid orders kept up with: paid
@@ -58,7 +86,14 @@ type saleSpec struct {
 	outflow         float64
 	procs           int           // load generator processes
 	profileFor      time.Duration // CPU profile of one gateway once the sale moves (0: none)
+	// latecomers arrive while the sale moves, spread over the crowd's
+	// share of it, from a process and a source address of their own.
+	latecomers int
 }
+
+// latecomerSource is the latecomers' loopback address, apart from the
+// crowd's (127.0.0.2, 127.0.0.3, ...).
+const latecomerSource = "127.0.0.200"
 
 // runSale creates a paused sale, lets spec.shoppers join it, resumes it
 // once all have joined (or failed), and measures it until every shopper
@@ -89,10 +124,13 @@ func (c *cluster) runSale(ctx context.Context, o Options, rdb *redis.Client, spe
 		profiling sync.WaitGroup
 		pushes    PushShare
 		profErr   error
+		late      sync.WaitGroup
+		lateRes   loadgen.Result
+		lateErr   error
 	)
 	// The sale lasts as long as its crowd takes to join, then about
 	// stock / outflow; the bound leaves room for a slow machine.
-	saleLength := time.Duration(float64(min(spec.stock, spec.shoppers)) / spec.outflow * float64(time.Second))
+	saleLength := time.Duration(float64(min(spec.stock, spec.shoppers+spec.latecomers)) / spec.outflow * float64(time.Second))
 	res, err := loadgen.Run(ctx, loadgen.Options{
 		// No MetricsURLs: the load generator would read the gateways'
 		// memory after a forced collection every two seconds, CPU the sale
@@ -114,14 +152,30 @@ func (c *cluster) runSale(ctx context.Context, o Options, rdb *redis.Client, spe
 					pushes, profErr = profilePushes(ctx, c.metricsURLs[0], int(spec.profileFor/time.Second))
 				})
 			}
+			if spec.latecomers > 0 {
+				// They arrive over most of the time the crowd takes to be
+				// let out, so every one of them joins a moving sale.
+				crowdOut := time.Duration(float64(spec.shoppers) / spec.outflow * float64(time.Second))
+				late.Go(func() {
+					lateRes, lateErr = loadgen.Run(ctx, loadgen.Options{
+						URLs: c.urls, SaleID: sale, Scenario: loadgen.Sale, Shoppers: spec.latecomers,
+						Over: crowdOut * 8 / 10, Duration: 5*time.Minute + 2*saleLength, Procs: 1,
+						Sources: []string{latecomerSource}, Exec: []string{o.Self, "loadgen"},
+					})
+				})
+			}
 		},
 	})
 	profiling.Wait()
+	late.Wait()
 	if err == nil {
-		err = resumeErr
+		err = cmp.Or(resumeErr, lateErr)
 	}
 	if err != nil {
 		return run, err
+	}
+	if spec.latecomers > 0 {
+		run.Latecomers = &lateRes
 	}
 	end := read()
 	run.Result = res

@@ -92,6 +92,8 @@ func TestBenchFlagsThatWouldMeasureNothingAreRefused(t *testing.T) {
 		"a profile under a second": {Options{Rounds: 1, SaleProfile: 500 * time.Millisecond}, false, ""},
 		"no shopper waiting":       {Options{Rounds: 1, SustainedShoppers: 0}, true, "500"},
 		"steps that fall":          {Options{Rounds: 1, SustainedShoppers: 10}, true, "1000,500"},
+		"more latecomers than all": {Options{Rounds: 1, SustainedShoppers: 10, SustainedLatecomers: 1.5}, true, "500"},
+		"negative latecomers":      {Options{Rounds: 1, SustainedShoppers: 10, SustainedLatecomers: -0.1}, true, "500"},
 	} {
 		if err := checkFlags(&bad.o, bad.sustained, bad.steps); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -133,7 +135,7 @@ func TestTheSaleIsHeldToItsTargetsAndTheSustainedRateToThePipelinesCeiling(t *te
 	for _, want := range []string{
 		"| sale | CPU per paid order: gateways / worker (Redis) | 1200 µs / 300 µs (100 µs) |",
 		"| sale | one gateway's CPU on pushes: push loop / writers / either (profile of 5 s, 400 samples) | 30 % / 20 % / 45 % |",
-		"| 2000/s | 1950 | 0.97 | 1500 ms | 80 ms | 120 ms | 400 µs / 100 µs |  | 0 | yes |",
+		"| 2000/s | 1950 | 0.97 | 1500 ms | 80 ms / – | 120 ms | 400 µs / 100 µs |  | 0 | yes |",
 		"| 3000/s | 2000 | 0.67 | 3000 ms |",
 	} {
 		if !strings.Contains(md, want) {
@@ -156,6 +158,7 @@ func TestBadBenchFlagsAreRefusedBeforeAnythingStarts(t *testing.T) {
 		{"-sustained", "-sustained-shoppers", "0"},
 		{"-sustained", "-sustained-steps", "1000,500"},
 		{"-sustained", "-sustained-steps", "fast"},
+		{"-sustained", "-sustained-latecomers", "2"},
 	} {
 		out := t.TempDir()
 		var printed strings.Builder
@@ -166,5 +169,33 @@ func TestBadBenchFlagsAreRefusedBeforeAnythingStarts(t *testing.T) {
 		if entries, _ := os.ReadDir(out); len(entries) != 0 {
 			t.Errorf("%v: wrote %d files", args, len(entries))
 		}
+	}
+}
+
+// Latecomers join while the sale moves: theirs is the join's latency at
+// the step's outflow, their orders share the step's CPU, and an error of
+// theirs fails the step.
+func TestLatecomersGiveTheJoinWhileTheSaleMoves(t *testing.T) {
+	s := step(2000, 1950, time.Second)
+	s.Result.JoinLatency.P95 = 900 * time.Millisecond // the storm before the sale moved
+	s.GatewayCPU, s.WorkerCPU = 8*time.Second, 4*time.Second
+	s.Latecomers = &loadgen.Result{Shoppers: 1000, Paid: 1000, JoinLatency: loadgen.LatencySummary{Count: 1000, P95: 40 * time.Millisecond}}
+	if got := s.MovingJoin().P95; got != 40*time.Millisecond {
+		t.Errorf("join while moving p95 %v, want the latecomers' 40 ms", got)
+	}
+	if gw, wk := s.CPUPerOrder(); gw != 500*time.Microsecond || wk != 250*time.Microsecond {
+		t.Errorf("CPU per order %v / %v, want 500 µs / 250 µs over the crowd's and the latecomers' 16,000 orders", gw, wk)
+	}
+	s.Result.CheckoutLatency.P95 = 50 * time.Millisecond
+	r := Report{Steps: []SaleRun{s}}
+	if row := rowNamed(t, r, "join / checkout answer p95"); row.Foyer != "40 ms / 50 ms" || !row.Met {
+		t.Errorf("answers row %+v, want the latecomers' join: 40 ms / 50 ms, met", row)
+	}
+	if md := r.Markdown(); !strings.Contains(md, "| 2000/s | 1950 | 0.97 | 1000 ms | 900 ms / 40 ms | 50 ms |") {
+		t.Errorf("the step's row lacks the storm's and the moving join:\n%s", md)
+	}
+	s.Latecomers.Errors = 1
+	if keepsUp(s) {
+		t.Error("a step whose latecomer met an error kept up")
 	}
 }

@@ -24,7 +24,7 @@ const (
 // keepsUp reports whether a step of the sustained sale rate passed.
 func keepsUp(s SaleRun) bool {
 	r := s.Result
-	return r.Paid > 0 && r.Errors == 0 && s.KeepUp() >= keepUpShare && r.AdmitToPaid.P99 > 0 && r.AdmitToPaid.P99 < paidWithin
+	return r.Paid > 0 && s.Errors() == 0 && s.KeepUp() >= keepUpShare && r.AdmitToPaid.P99 > 0 && r.AdmitToPaid.P99 < paidWithin
 }
 
 // sustainedRate is the highest outflow among the steps that kept up, and
