@@ -255,7 +255,7 @@ func (r *Report) Markdown() string {
 		line("sale", "checkout answer (HTTP response) p50 / p95 / p99", latencies3(res.CheckoutLatency))
 		line("sale", "admitter's tick to the shopper p50 / p99 / max", latencies(res.AdmitPush))
 		line("sale", "admission to paid order p50 / p99", ms(res.AdmitToPaid.P50)+" / "+ms(res.AdmitToPaid.P99))
-		line("sale", "paid orders per second", fmt.Sprintf("%.0f", res.OrdersPerSecond))
+		line("sale", "paid orders per second: from the first admission / from the first paid order", fmt.Sprintf("%.0f / %.0f", res.OrdersPerSecond, res.PaidPerSecond))
 		if gw, wk := s.CPUPerOrder(); gw > 0 {
 			line("sale", "CPU per paid order: gateways / worker (Redis)", us(gw)+" / "+us(wk)+" ("+us(s.RedisCPU/time.Duration(res.Paid))+")")
 		}
@@ -283,7 +283,8 @@ func (r *Report) writeSteps(w *bytes.Buffer) {
 	}
 	fmt.Fprintf(w, "\nSustained sale rate: %d shoppers waiting in a paused sale, resumed at each outflow, and %d more arriving while it moves; "+
 		"stock for all. A step keeps up when the waiting crowd's paid/s >= %.2f of the outflow, its admission to paid p99 < %s "+
-		"and no shopper met an error. Join p95: the waiting crowd's (a storm, before the sale moves) / the latecomers' (while it moves).\n\n",
+		"and no shopper met an error. Paid/s: the waiting crowd's paid orders from the first to the last. "+
+		"Join p95: the waiting crowd's (a storm, before the sale moves) / the latecomers' (while it moves).\n\n",
 		r.Steps[0].Shoppers, late, keepUpShare, paidWithin)
 	fmt.Fprintln(w, "| outflow | paid/s | paid/s ÷ outflow | admission to paid p99 | join p95: storm / moving | checkout p95 | CPU per order: gateways / worker | pushes' share | errors | keeps up |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
@@ -301,7 +302,7 @@ func (r *Report) writeSteps(w *bytes.Buffer) {
 		if s.Latecomers != nil {
 			moving = ms(s.MovingJoin().P95)
 		}
-		fmt.Fprintf(w, "| %.0f/s | %.0f | %.2f | %s | %s / %s | %s | %s | %s | %d | %s |\n", s.Outflow, res.OrdersPerSecond, s.KeepUp(),
+		fmt.Fprintf(w, "| %.0f/s | %.0f | %.2f | %s | %s / %s | %s | %s | %s | %d | %s |\n", s.Outflow, res.PaidPerSecond, s.KeepUp(),
 			ms(res.AdmitToPaid.P99), ms(res.JoinLatency.P95), moving, ms(res.CheckoutLatency.P95), cpu, pushes, s.Errors(),
 			map[bool]string{true: "yes", false: "no"}[keepsUp(s)])
 	}

@@ -28,10 +28,10 @@ func TestTheWorkersCPUIsReadFromItsProcStatLine(t *testing.T) {
 }
 
 // step is a step of the sustained rate at outflow whose paid orders came
-// at paidRate, with admission to paid p99 at p99.
+// at paidRate (first to last paid order), with admission to paid p99 at p99.
 func step(outflow, paidRate float64, p99 time.Duration) SaleRun {
 	return SaleRun{Shoppers: 15000, Stock: 15000, Outflow: outflow, Result: loadgen.Result{
-		Paid: 15000, OrdersPerSecond: paidRate, AdmitToPaid: loadgen.LatencySummary{P99: p99}}}
+		Paid: 15000, PaidPerSecond: paidRate, AdmitToPaid: loadgen.LatencySummary{P99: p99}}}
 }
 
 func TestTheSustainedRateIsTheHighestStepThatKeptUp(t *testing.T) {

@@ -155,6 +155,12 @@ type Result struct {
 	StockPush       LatencySummary
 	JoinsPerSecond  float64 // joins answered over the time from the first connection's start to the last answer
 	OrdersPerSecond float64 // paid orders over the time from the first admission to the last paid order
+	// PaidPerSecond is the rate of the paid orders' own stream: paid orders
+	// over the time from the first to the last. Unlike OrdersPerSecond it
+	// leaves out the one admission-to-paid latency every order waits, so a
+	// pipeline that keeps up with the outflow shows the outflow, whatever
+	// the sale's length.
+	PaidPerSecond float64
 
 	// GatewayBefore and GatewayHeld are the nodes' metrics before the run
 	// and at the last reading while the shoppers were held; GatewaySettled

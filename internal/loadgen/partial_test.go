@@ -52,8 +52,9 @@ func TestPartialsOfSeveralPlayersAddUp(t *testing.T) {
 // order.
 func TestCheckoutAnswersOfSeveralPlayersAreSummarizedApartFromTheOrder(t *testing.T) {
 	var all Partial
-	all.merge(Partial{Paid: 1, Checkout: ms(40), AdmitToPaid: ms(900)})
-	all.merge(Partial{Paid: 2, Checkout: ms(10, 20), AdmitToPaid: ms(700, 800)})
+	at := func(ms int64) int64 { return time.UnixMilli(ms).UnixNano() }
+	all.merge(Partial{Paid: 1, Checkout: ms(40), AdmitToPaid: ms(900), FirstAdmit: at(1000), FirstPaid: at(1900), LastPaid: at(1900)})
+	all.merge(Partial{Paid: 2, Checkout: ms(10, 20), AdmitToPaid: ms(700, 800), FirstAdmit: at(1100), FirstPaid: at(1800), LastPaid: at(2400)})
 	res := all.result(Options{Scenario: Sale, Shoppers: 3, URLs: []string{"a"}}, time.Second, nil)
 	want := LatencySummary{Count: 3, P50: 20 * time.Millisecond, P95: 40 * time.Millisecond, P99: 40 * time.Millisecond, Max: 40 * time.Millisecond}
 	if res.CheckoutLatency != want {
@@ -61,6 +62,11 @@ func TestCheckoutAnswersOfSeveralPlayersAreSummarizedApartFromTheOrder(t *testin
 	}
 	if res.AdmitToPaid.P50 != 800*time.Millisecond {
 		t.Errorf("admission to paid p50 %v, want 800 ms: the order's latency, not the checkout's", res.AdmitToPaid.P50)
+	}
+	// Three orders paid from 1.8 s to 2.4 s: 5 a second as a stream; 2 a
+	// second from the first admission, one latency included.
+	if res.PaidPerSecond != 3/0.6 || res.OrdersPerSecond != 3/1.4 {
+		t.Errorf("paid per second %v, orders per second %v; want 3 over 0.6 s and 3 over 1.4 s", res.PaidPerSecond, res.OrdersPerSecond)
 	}
 	var table bytes.Buffer
 	if err := WriteTable(&table, res); err != nil {

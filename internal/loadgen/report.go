@@ -41,6 +41,7 @@ func WriteTable(w io.Writer, res Result) error {
 	row("expired", res.Expired)
 	row("joins_retried", res.Retried)
 	row("orders_per_second", fmt.Sprintf("%.1f", res.OrdersPerSecond))
+	row("paid_per_second", fmt.Sprintf("%.1f", res.PaidPerSecond))
 	latencyRows(row, "admit_to_paid", res.AdmitToPaid)
 	if res.CheckoutLatency.Count > 0 {
 		latencyRows(row, "checkout_latency", res.CheckoutLatency)
@@ -131,6 +132,7 @@ func WriteJSON(w io.Writer, res Result) error {
 		Expired         int64            `json:"expired"`
 		Retried         int64            `json:"joins_retried"`
 		OrdersPerSecond float64          `json:"orders_per_second"`
+		PaidPerSecond   float64          `json:"paid_per_second"`
 		AdmitToPaid     jsonLatency      `json:"admit_to_paid"`
 		Checkout        jsonLatency      `json:"checkout_latency"`
 		PushLatency     jsonLatency      `json:"push_latency"`
@@ -144,7 +146,7 @@ func WriteJSON(w io.Writer, res Result) error {
 		res.Connected, res.Held, res.Joined, res.JoinsPerSecond, toJSONLatency(res.JoinLatency),
 		float64(loadgenCPU) / float64(time.Microsecond), float64(gatewayCPU) / float64(time.Microsecond),
 		res.Admitted, toJSONLatency(res.AdmitPush), res.Paid, res.Cancelled, res.SoldOut, res.Expired, res.Retried,
-		res.OrdersPerSecond, toJSONLatency(res.AdmitToPaid), toJSONLatency(res.CheckoutLatency), toJSONLatency(res.PushLatency),
+		res.OrdersPerSecond, res.PaidPerSecond, toJSONLatency(res.AdmitToPaid), toJSONLatency(res.CheckoutLatency), toJSONLatency(res.PushLatency),
 		toJSONLatency(res.SlowPushLatency), toJSONLatency(res.StockPush),
 		jsonGateway{res.GatewayHeld.Connections, bytes, goroutines, res.GatewayHeld.RSSBytes, res.GatewayHeld.Dropped},
 		res.Errors, codes,

@@ -45,6 +45,7 @@ type player struct {
 	firstJoin     time.Time // first connection started, which asks for the join
 	lastJoinReply time.Time // last first reply to a join
 	firstAdmit    time.Time
+	firstPaid     time.Time
 	lastPaid      time.Time
 	joinCPU       time.Duration // this process's CPU from the start of play until every shopper had joined or failed
 	joinCPUNoted  bool          // joinCPU was measured
@@ -260,6 +261,7 @@ func (r *player) shopper(ctx context.Context, g int) {
 				if !admittedAt.IsZero() {
 					r.admitToPaid.add(now.Sub(admittedAt))
 				}
+				r.mark(&r.firstPaid, now, false)
 				r.mark(&r.lastPaid, now, true)
 			case "cancelled":
 				r.c.cancelled.Add(1)
@@ -423,7 +425,7 @@ func (r *player) partial() Partial {
 		JoinLatency: r.joinLatency.all(), AdmitToPaid: r.admitToPaid.all(), Checkout: r.checkout.all(), AdmitPush: r.admitPush.all(),
 		ProbePush: r.probePush.all(), SlowPush: r.slowPush.all(), StockSeen: r.stockSeen,
 		FirstJoin: unix(r.firstJoin), LastJoinReply: unix(r.lastJoinReply),
-		FirstAdmit: unix(r.firstAdmit), LastPaid: unix(r.lastPaid),
+		FirstAdmit: unix(r.firstAdmit), FirstPaid: unix(r.firstPaid), LastPaid: unix(r.lastPaid),
 		JoinCPU: r.joinCPU, JoinCPUUnknown: !r.joinCPUNoted,
 	}
 }
