@@ -232,6 +232,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := c.endSale(ctx, slowSale); err != nil {
+			return nil, err
+		}
 	}
 	if o.SaleShoppers > 0 {
 		say("sale: %d shoppers, stock %d, outflow %v/s, everyone admitted checks out", o.SaleShoppers, o.SaleStock, o.SaleRate)
@@ -294,7 +297,17 @@ func (c *cluster) hold(ctx context.Context, o Options, rdb *redis.Client, rd *Ro
 		},
 	})
 	rd.RedisCommandsPerSecond = redisRate
-	return err
+	if err != nil {
+		return err
+	}
+	return c.endSale(ctx, sale)
+}
+
+// endSale stops a sale the bench is done with: an open sale left behind
+// would keep the admitter and Redis busy through the rounds after it, and
+// each round must find the cluster as the one before it did.
+func (c *cluster) endSale(ctx context.Context, sale string) error {
+	return c.admin(ctx, http.MethodPost, "/v1/admin/sales/"+sale+"/stop")
 }
 
 // procsFor is how many load generator processes play shoppers: one per

@@ -182,6 +182,9 @@ func (c *cluster) runSale(ctx context.Context, o Options, rdb *redis.Client, spe
 		run.Latecomers = &lateRes
 	}
 	end := read()
+	if err := c.endSale(ctx, sale); err != nil {
+		return run, err
+	}
 	run.Result = res
 	if resumed.gateways.CPUSeconds > 0 && end.gateways.CPUSeconds > 0 {
 		run.GatewayCPU = end.gateways.CPUSince(resumed.gateways)
