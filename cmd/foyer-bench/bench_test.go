@@ -26,8 +26,11 @@ func TestBenchMeasuresFoyerNextToItsCeiling(t *testing.T) {
 	}
 	// Two bare servers of 150, each with its crowd of clients: the baseline
 	// is spread over processes as Foyer's crowd is.
+	// Two rounds of bare then Foyer; the sale profiled for a second; the
+	// sustained rate stepped twice with a small crowd.
 	cmd := exec.Command(bin, "bench", "-shoppers", "300", "-nodes", "2", "-hold-for", "4s", "-bare-per-server", "150",
-		"-slow-shoppers", "40", "-sale-shoppers", "60", "-sale-stock", "20", "-components", components, "-out", out)
+		"-rounds", "2", "-slow-shoppers", "40", "-sale-shoppers", "60", "-sale-stock", "20", "-sale-profile", "1s",
+		"-sustained", "-sustained-shoppers", "60", "-sustained-steps", "100,200", "-components", components, "-out", out)
 	cmd.Dir = t.TempDir()
 	cmd.Env = os.Environ()
 	stdout, err := cmd.Output()
@@ -47,30 +50,79 @@ func TestBenchMeasuresFoyerNextToItsCeiling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	type result struct {
+		Held, Paid, SoldOut, Errors int64
+		CheckoutLatency             struct{ Count int }
+	}
 	var report struct {
-		Hold, Slow, Sale struct{ Held, Paid, SoldOut, Errors int64 }
-		Bare             struct{ Servers, Connections int }
-		Summary          []struct {
-			What  string
-			Ratio float64
+		Rounds []struct {
+			Hold result
+			Bare struct{ Servers, Connections int }
+		}
+		Slow result
+		Sale struct {
+			Result       result
+			Pushes       *struct{ Samples int64 }
+			ProfileError string
+		}
+		Steps []struct {
+			Outflow    float64
+			Result     result
+			Latecomers *result
+			WorkerCPU  int64
+		}
+		Summary []struct {
+			What   string
+			Ratio  float64
+			Rounds []float64
 		}
 	}
 	if err := json.Unmarshal(raw, &report); err != nil {
 		t.Fatal(err)
 	}
-	if report.Hold.Held != 300 || report.Hold.Errors != 0 || report.Bare.Connections != 300 || report.Bare.Servers != 2 {
-		t.Errorf("hold held %d with %d errors, bare held %d on %d servers; want 300, 0, 300 on 2",
-			report.Hold.Held, report.Hold.Errors, report.Bare.Connections, report.Bare.Servers)
+	if len(report.Rounds) != 2 {
+		t.Fatalf("%d rounds, want 2", len(report.Rounds))
 	}
-	if report.Slow.Held != 40 || report.Sale.Paid != 20 || report.Sale.SoldOut != 40 || report.Sale.Errors != 0 {
-		t.Errorf("slow held %d; sale paid %d, sold out %d, errors %d; want 40; 20, 40, 0",
-			report.Slow.Held, report.Sale.Paid, report.Sale.SoldOut, report.Sale.Errors)
+	for k, rd := range report.Rounds {
+		if rd.Hold.Held != 300 || rd.Hold.Errors != 0 || rd.Bare.Connections != 300 || rd.Bare.Servers != 2 {
+			t.Errorf("round %d: hold held %d with %d errors, bare held %d on %d servers; want 300, 0, 300 on 2",
+				k+1, rd.Hold.Held, rd.Hold.Errors, rd.Bare.Connections, rd.Bare.Servers)
+		}
+	}
+	sale := report.Sale.Result
+	if report.Slow.Held != 40 || sale.Paid != 20 || sale.SoldOut != 40 || sale.Errors != 0 || sale.CheckoutLatency.Count != 20 {
+		t.Errorf("slow held %d; sale paid %d, sold out %d, errors %d, checkouts timed %d; want 40; 20, 40, 0, 20",
+			report.Slow.Held, sale.Paid, sale.SoldOut, sale.Errors, sale.CheckoutLatency.Count)
+	}
+	// The profile is taken and read; a sale this small may be over before
+	// the gateway has used a sample's worth of CPU, so its samples may be
+	// none.
+	if report.Sale.Pushes == nil || report.Sale.ProfileError != "" {
+		t.Errorf("no profile of the sale's gateway (%q)", report.Sale.ProfileError)
+	}
+	if len(report.Steps) != 2 || report.Steps[1].Outflow != 200 {
+		t.Fatalf("steps %+v, want outflows 100 and 200", report.Steps)
+	}
+	for _, st := range report.Steps {
+		if st.Result.Paid != 60 || st.Result.Errors != 0 || st.WorkerCPU <= 0 {
+			t.Errorf("step at %v/s: paid %d, errors %d, worker CPU %d; want 60 paid, no error, the worker's CPU read",
+				st.Outflow, st.Result.Paid, st.Result.Errors, st.WorkerCPU)
+		}
+		// A tenth more arrive while the sale moves, and buy too.
+		if l := st.Latecomers; l == nil || l.Paid != 6 || l.Errors != 0 {
+			t.Errorf("step at %v/s: latecomers %+v, want 6 paid without error", st.Outflow, l)
+		}
 	}
 	for _, row := range report.Summary {
 		if strings.HasPrefix(row.What, "join rate") || strings.HasPrefix(row.What, "fan-out") || strings.HasPrefix(row.What, "memory") {
-			if row.Ratio <= 0 {
-				t.Errorf("%s: ratio %v, want a measured one", row.What, row.Ratio)
+			if row.Ratio <= 0 || len(row.Rounds) != 2 {
+				t.Errorf("%s: ratio %v over rounds %v, want a measured one in each of 2 rounds", row.What, row.Ratio, row.Rounds)
 			}
+		}
+	}
+	for _, want := range []string{"sustained sale rate", "CPU per join, server side", "checkout answer"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("bench.md has no %q", want)
 		}
 	}
 	t.Logf("%s", md)

@@ -3,7 +3,11 @@
 // load generator over the real protocol) and, in the same run on the same
 // machine, the ceiling of Foyer's own stack: a bare coder/websocket server
 // that only accepts and broadcasts. Each figure is reported as a ratio to its
-// ceiling, in a markdown table and as JSON. The ceilings of the Redis hot path
+// ceiling, in a markdown table and as JSON; the bare server and Foyer are
+// measured in alternating rounds (A B A B), and each ratio is the median
+// of its rounds with their spread. A sale is measured with its CPU per paid
+// order by process and the pushes' share of a gateway's CPU profile, and,
+// with -sustained, at rising outflows to find the sustained sale rate. The ceilings of the Redis hot path
 // and of the order pipeline are Go benchmarks (`go test -bench`) whose output
 // the table takes in with -components.
 package bench
@@ -32,25 +36,37 @@ import (
 
 // Options configure a bench run.
 type Options struct {
-	Shoppers      int           // held, and reached by the probes
-	Nodes         int           // gateway processes
-	Procs         int           // load generator processes (0: one per node, more when needed)
-	HoldFor       time.Duration // how long everyone is held once joined
-	ArriveOver    time.Duration // spread the held shoppers' arrivals over this long (0: all at once)
-	ProbeEvery    time.Duration // how often the stock changes while everyone is held
-	SlowShoppers  int           // shoppers in the slow scenario
-	SaleShoppers  int           // shoppers in the sale scenario
-	SaleStock     int
-	SaleRate      float64
-	BareShoppers  int    // connections of the bare baseline, over as many servers as they need (0: Shoppers)
-	BarePerServer int    // the most connections one bare server, and one crowd of its clients, holds (0: 18,000)
-	Components    string // go test -bench output to take in, if any
-	Out           string // folder for bench.json and bench.md
-	Foyer         string // the product executable that runs migrate, the gateways and the worker (default: FoyerBeside(Self))
-	Self          string // the foyer-bench executable that runs the bare servers, their crowds and the players (default: this one)
-	Progress      io.Writer
-	ServerLog     io.Writer // the processes' own output (default: discarded)
-	SkipBaselines bool
+	Shoppers     int           // held, and reached by the probes
+	Nodes        int           // gateway processes
+	Procs        int           // load generator processes (0: one per node, more when needed)
+	HoldFor      time.Duration // how long everyone is held once joined
+	ArriveOver   time.Duration // spread the held shoppers' arrivals over this long (0: all at once)
+	ProbeEvery   time.Duration // how often the stock changes while everyone is held
+	SlowShoppers int           // shoppers in the slow scenario
+	SaleShoppers int           // shoppers in the sale scenario
+	SaleStock    int
+	SaleRate     float64
+	SaleProfile  time.Duration // CPU profile of one gateway while the sale moves (0: none)
+	// Rounds is how many times the bare baseline and Foyer's hold alternate
+	// (A B A B ...): each ratio is the median of its rounds.
+	Rounds int
+	// SustainedShoppers, when positive, finds the sustained sale rate: that
+	// many shoppers wait, and the outflow steps through SustainedSteps.
+	SustainedShoppers int
+	SustainedSteps    []float64
+	// SustainedLatecomers is the share of SustainedShoppers who, on top of
+	// them, arrive while each step's sale moves: the join's latency at that
+	// outflow.
+	SustainedLatecomers float64
+	BareShoppers        int    // connections of the bare baseline, over as many servers as they need (0: Shoppers)
+	BarePerServer       int    // the most connections one bare server, and one crowd of its clients, holds (0: 18,000)
+	Components          string // go test -bench output to take in, if any
+	Out                 string // folder for bench.json and bench.md
+	Foyer               string // the product executable that runs migrate, the gateways and the worker (default: FoyerBeside(Self))
+	Self                string // the foyer-bench executable that runs the bare servers, their crowds and the players (default: this one)
+	Progress            io.Writer
+	ServerLog           io.Writer // the processes' own output (default: discarded)
+	SkipBaselines       bool
 }
 
 // Usage is the first lines of `foyer-bench bench -h`; the flags follow.
@@ -81,12 +97,21 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.SaleShoppers, "sale-shoppers", 3000, "shoppers in the sale scenario (0 skips it)")
 	fs.IntVar(&o.SaleStock, "sale-stock", 1000, "units in the sale scenario")
 	fs.Float64Var(&o.SaleRate, "sale-rate", 500, "outflow per second in the sale scenario")
+	fs.DurationVar(&o.SaleProfile, "sale-profile", 5*time.Second, "CPU profile of one gateway taken while a sale moves, for the pushes' share (0 takes none)")
+	fs.IntVar(&o.Rounds, "rounds", 2, "rounds of the bare baseline then Foyer's hold, alternating: each ratio is their median")
+	sustained := fs.Bool("sustained", false, "find the sustained sale rate: step the outflow through -sustained-steps with -sustained-shoppers waiting")
+	fs.IntVar(&o.SustainedShoppers, "sustained-shoppers", 15000, "with -sustained: shoppers waiting at each step, with stock for all")
+	steps := fs.String("sustained-steps", "500,1000,1500,2000,3000", "with -sustained: the outflows to step through, shoppers a second, rising")
+	fs.Float64Var(&o.SustainedLatecomers, "sustained-latecomers", 0.1, "with -sustained: shoppers arriving while each step's sale moves, as a share of -sustained-shoppers, on top of them")
 	fs.IntVar(&o.BareShoppers, "bare-shoppers", 0, "connections to the bare baseline servers (default: -shoppers)")
 	fs.IntVar(&o.BarePerServer, "bare-per-server", barePerProcess, "the most connections one bare server, and one process of its clients, holds")
 	fs.StringVar(&o.Components, "components", "", "go test -bench output whose ratios go in the table too")
 	fs.StringVar(&o.Out, "out", "bench/results", "folder for bench.json and bench.md")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if err := checkFlags(&o, *sustained, *steps); err != nil {
+		return fmt.Errorf("bench: %w", err)
 	}
 	o.Progress = os.Stderr
 	report, err := Run(ctx, o)
@@ -101,9 +126,39 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 	return nil
 }
 
+// checkFlags refuses the flags' values that would measure nothing or
+// measure wrong, and reads the steps of the sustained rate when asked for.
+func checkFlags(o *Options, sustained bool, steps string) error {
+	if o.Rounds < 1 {
+		return fmt.Errorf("-rounds %d: at least one round of the bare baseline then Foyer is needed", o.Rounds)
+	}
+	if o.SaleProfile != 0 && o.SaleProfile < time.Second {
+		return fmt.Errorf("-sale-profile %s: a profile is taken in whole seconds, at least 1s (0 takes none)", o.SaleProfile)
+	}
+	if !sustained {
+		o.SustainedShoppers = 0
+		return nil
+	}
+	if o.SustainedShoppers < 1 {
+		return fmt.Errorf("-sustained-shoppers %d: the sustained rate needs shoppers waiting", o.SustainedShoppers)
+	}
+	if o.SustainedLatecomers < 0 || o.SustainedLatecomers > 1 {
+		return fmt.Errorf("-sustained-latecomers %v: a share of the shoppers waiting, from 0 to 1", o.SustainedLatecomers)
+	}
+	var err error
+	if o.SustainedSteps, err = parseSteps(steps); err != nil {
+		return fmt.Errorf("-sustained-steps: %w", err)
+	}
+	return nil
+}
+
 // Run runs the bench and returns its report.
 func Run(ctx context.Context, o Options) (*Report, error) {
-	o.Procs = cmp.Or(o.Procs, max(o.Nodes, (o.Shoppers+loadgen.MaxShoppersPerProcess-1)/loadgen.MaxShoppersPerProcess))
+	o.Procs = cmp.Or(o.Procs, procsFor(o.Shoppers, o.Nodes))
+	o.Rounds = cmp.Or(o.Rounds, 1)
+	if o.Rounds < 1 {
+		return nil, fmt.Errorf("bench: -rounds %d: at least one round of the bare baseline then Foyer is needed", o.Rounds)
+	}
 	o.BareShoppers = cmp.Or(o.BareShoppers, o.Shoppers)
 	o.BarePerServer = cmp.Or(o.BarePerServer, barePerProcess)
 	if !o.SkipBaselines && (o.BareShoppers < 1 || o.BarePerServer < 1) {
@@ -134,15 +189,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	r := &Report{Machine: machine(), Started: time.Now().UTC(), Options: o}
 
-	if !o.SkipBaselines {
-		say("bare coder/websocket server: %d connections over %d servers", o.BareShoppers, (o.BareShoppers+o.BarePerServer-1)/o.BarePerServer)
-		bare, err := measureBare(ctx, o)
-		if err != nil {
-			return nil, err
-		}
-		r.Bare = bare
-	}
-
+	// The cluster starts once; each round holds a fresh sale on it, and
+	// its bare baseline runs beside the idle cluster.
 	say("starting Redis, Postgres, %d gateways and a worker", o.Nodes)
 	c, err := startCluster(ctx, o.Foyer, o.Nodes, o.ServerLog)
 	if err != nil {
@@ -152,34 +200,22 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rdb := redis.NewClient(&redis.Options{Addr: c.redis.Addr})
 	defer rdb.Close()
 
-	say("hold: %d shoppers over %d gateways from %d processes, arriving over %s, held %s, a stock change every %s",
-		o.Shoppers, o.Nodes, o.Procs, o.ArriveOver, o.HoldFor, o.ProbeEvery)
-	holdSale, err := c.createSale(ctx, 1000, 0.001)
-	if err != nil {
-		return nil, err
-	}
-	var redisRate float64
-	redisBefore, readsBefore := redisCPU(ctx, rdb), redisReads(ctx, rdb)
-	r.Hold, err = loadgen.Run(ctx, loadgen.Options{
-		URLs: c.urls, MetricsURLs: c.metricsURLs, SaleID: holdSale, Scenario: loadgen.Hold, Shoppers: o.Shoppers,
-		Duration: o.ArriveOver + o.HoldFor + 10*time.Minute, HoldFor: o.HoldFor, Over: o.ArriveOver,
-		Procs: o.Procs, Sources: sources(o.Procs),
-		Exec: []string{o.Self, "loadgen"}, AdminToken: c.adminToken, Probe: loadgen.ProbeStock,
-		ProbeEvery: cmp.Or(o.ProbeEvery, 2*time.Second), Progress: o.Progress,
-		WhileHeld: func(ctx context.Context) {
-			if redisBefore > 0 {
-				r.RedisJoinCPU = redisCPU(ctx, rdb) - redisBefore
+	for k := range o.Rounds {
+		var rd Round
+		if !o.SkipBaselines {
+			say("round %d of %d: bare coder/websocket server, %d connections over %d servers", k+1, o.Rounds,
+				o.BareShoppers, (o.BareShoppers+o.BarePerServer-1)/o.BarePerServer)
+			if rd.Bare, err = measureBare(ctx, o); err != nil {
+				return nil, err
 			}
-			if readsBefore >= 0 {
-				r.RedisJoinReads = redisReads(ctx, rdb) - readsBefore
-			}
-			redisRate = commandsPerSecond(ctx, rdb)
-		},
-	})
-	if err != nil {
-		return nil, err
+		}
+		say("round %d of %d: hold, %d shoppers over %d gateways from %d processes, arriving over %s, held %s, a stock change every %s",
+			k+1, o.Rounds, o.Shoppers, o.Nodes, o.Procs, o.ArriveOver, o.HoldFor, o.ProbeEvery)
+		if err := c.hold(ctx, o, rdb, &rd); err != nil {
+			return nil, err
+		}
+		r.Rounds = append(r.Rounds, rd)
 	}
-	r.RedisCommandsPerSecond = redisRate
 
 	if o.SlowShoppers > 0 {
 		say("slow: %d shoppers, a tenth of them reading one message a second", o.SlowShoppers)
@@ -196,20 +232,32 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := c.endSale(ctx, slowSale); err != nil {
+			return nil, err
+		}
 	}
 	if o.SaleShoppers > 0 {
 		say("sale: %d shoppers, stock %d, outflow %v/s, everyone admitted checks out", o.SaleShoppers, o.SaleStock, o.SaleRate)
-		sale, err := c.createSale(ctx, o.SaleStock, o.SaleRate)
+		sale, err := c.runSale(ctx, o, rdb, saleSpec{shoppers: o.SaleShoppers, stock: o.SaleStock, outflow: o.SaleRate,
+			procs: 1, profileFor: o.SaleProfile})
 		if err != nil {
 			return nil, err
 		}
-		r.Sale, err = loadgen.Run(ctx, loadgen.Options{
-			URLs: c.urls, MetricsURLs: c.metricsURLs, SaleID: sale, Scenario: loadgen.Sale, Shoppers: o.SaleShoppers,
-			Duration: 5 * time.Minute, Procs: 1, Progress: o.Progress,
-		})
+		r.Sale = &sale
+	}
+	for _, outflow := range o.SustainedSteps {
+		if o.SustainedShoppers < 1 {
+			break
+		}
+		late := int(o.SustainedLatecomers * float64(o.SustainedShoppers))
+		say("sustained sale rate: %d shoppers waiting and %d arriving while it moves, stock for all, outflow %v/s",
+			o.SustainedShoppers, late, outflow)
+		step, err := c.runSale(ctx, o, rdb, saleSpec{shoppers: o.SustainedShoppers, stock: o.SustainedShoppers + late, outflow: outflow,
+			procs: procsFor(o.SustainedShoppers, o.Nodes), profileFor: o.SaleProfile, latecomers: late})
 		if err != nil {
 			return nil, err
 		}
+		r.Steps = append(r.Steps, step)
 	}
 	if o.Components != "" {
 		raw, err := os.ReadFile(o.Components)
@@ -220,6 +268,52 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	r.Elapsed = time.Since(r.Started)
 	return r, nil
+}
+
+// hold is Foyer's side of a round: o.Shoppers held on a fresh sale, a
+// stock change probed every o.ProbeEvery, with Redis's own counters read
+// while they join and while they are held.
+func (c *cluster) hold(ctx context.Context, o Options, rdb *redis.Client, rd *Round) error {
+	sale, err := c.createSale(ctx, 1000, 0.001)
+	if err != nil {
+		return err
+	}
+	var redisRate float64
+	redisBefore, readsBefore := redisCPU(ctx, rdb), redisReads(ctx, rdb)
+	rd.Hold, err = loadgen.Run(ctx, loadgen.Options{
+		URLs: c.urls, MetricsURLs: c.metricsURLs, SaleID: sale, Scenario: loadgen.Hold, Shoppers: o.Shoppers,
+		Duration: o.ArriveOver + o.HoldFor + 10*time.Minute, HoldFor: o.HoldFor, Over: o.ArriveOver,
+		Procs: o.Procs, Sources: sources(o.Procs),
+		Exec: []string{o.Self, "loadgen"}, AdminToken: c.adminToken, Probe: loadgen.ProbeStock,
+		ProbeEvery: cmp.Or(o.ProbeEvery, 2*time.Second), Progress: o.Progress,
+		WhileHeld: func(ctx context.Context) {
+			if redisBefore > 0 {
+				rd.RedisJoinCPU = redisCPU(ctx, rdb) - redisBefore
+			}
+			if readsBefore >= 0 {
+				rd.RedisJoinReads = redisReads(ctx, rdb) - readsBefore
+			}
+			redisRate = commandsPerSecond(ctx, rdb)
+		},
+	})
+	rd.RedisCommandsPerSecond = redisRate
+	if err != nil {
+		return err
+	}
+	return c.endSale(ctx, sale)
+}
+
+// endSale stops a sale the bench is done with: an open sale left behind
+// would keep the admitter and Redis busy through the rounds after it, and
+// each round must find the cluster as the one before it did.
+func (c *cluster) endSale(ctx context.Context, sale string) error {
+	return c.admin(ctx, http.MethodPost, "/v1/admin/sales/"+sale+"/stop")
+}
+
+// procsFor is how many load generator processes play shoppers: one per
+// gateway, or more when one process could not hold its share.
+func procsFor(shoppers, nodes int) int {
+	return max(nodes, (shoppers+loadgen.MaxShoppersPerProcess-1)/loadgen.MaxShoppersPerProcess)
 }
 
 // measureBare measures the bare baseline: accept rate, memory per idle

@@ -31,6 +31,7 @@ type cluster struct {
 	metricsURLs []string
 	adminToken  string
 	procs       []*exec.Cmd
+	worker      *exec.Cmd // among procs: its CPU is read from /proc
 }
 
 // startCluster starts Redis and Postgres in a new temp folder, migrates, and
@@ -97,9 +98,12 @@ func startCluster(ctx context.Context, foyer string, nodes int, log io.Writer) (
 		c.urls = append(c.urls, url)
 		c.metricsURLs = append(c.metricsURLs, fmt.Sprintf("http://127.0.0.1:%d", opsPort))
 	}
-	err = c.start(foyer, log, []string{"worker"}, "FOYER_NODE_ID=bench-worker",
-		"FOYER_PAYMENT_WEBHOOK_URL="+c.urls[0]+"/v1/payments/webhook")
-	return c, err
+	if err := c.start(foyer, log, []string{"worker"}, "FOYER_NODE_ID=bench-worker",
+		"FOYER_PAYMENT_WEBHOOK_URL="+c.urls[0]+"/v1/payments/webhook"); err != nil {
+		return nil, err
+	}
+	c.worker = c.procs[len(c.procs)-1]
+	return c, nil
 }
 
 // run runs `foyer args` to its end with the cluster's settings.

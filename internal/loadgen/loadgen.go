@@ -100,9 +100,10 @@ type Options struct {
 	// HoldFor, in hold and slow runs, ends the run this long after every
 	// shopper has joined (still at most Duration after the start).
 	HoldFor time.Duration
-	// WhileHeld, when set, runs from the moment every shopper has joined to
-	// the end of the run (its ctx is then done): a caller measures the
-	// steady state with it.
+	// WhileHeld, when set, runs from the moment every shopper has joined (or
+	// failed) to the end of the run (its ctx is then done), in any scenario:
+	// a caller measures the steady state of a hold with it, or starts a
+	// paused sale once its crowd is waiting.
 	WhileHeld func(ctx context.Context) `json:"-"`
 	// Exec is the command that runs `foyer-bench loadgen` for a player process;
 	// it defaults to this executable. Env is added to its environment.
@@ -136,6 +137,10 @@ type Result struct {
 	// AdmitToPaid is the latency from the admitted message to the order
 	// message with status paid, checkout included.
 	AdmitToPaid LatencySummary
+	// CheckoutLatency runs from sending a checkout to reading its HTTP
+	// answer: what the shopper waits for at the checkout button, not the
+	// order row, which AdmitToPaid waits for.
+	CheckoutLatency LatencySummary
 	// AdmitPush is the latency from the admitter's tick that let a shopper
 	// out (admitted_at, on Redis's clock) to the admitted message.
 	AdmitPush LatencySummary
@@ -150,6 +155,12 @@ type Result struct {
 	StockPush       LatencySummary
 	JoinsPerSecond  float64 // joins answered over the time from the first connection's start to the last answer
 	OrdersPerSecond float64 // paid orders over the time from the first admission to the last paid order
+	// PaidPerSecond is the rate of the paid orders' own stream: paid orders
+	// over the time from the first to the last. Unlike OrdersPerSecond it
+	// leaves out the one admission-to-paid latency every order waits, so a
+	// pipeline that keeps up with the outflow shows the outflow, whatever
+	// the sale's length.
+	PaidPerSecond float64
 
 	// GatewayBefore and GatewayHeld are the nodes' metrics before the run
 	// and at the last reading while the shoppers were held; GatewaySettled

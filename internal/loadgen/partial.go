@@ -33,6 +33,7 @@ type Partial struct {
 
 	JoinLatency []time.Duration // connection started (the join asked with it) → first answer
 	AdmitToPaid []time.Duration // admitted message → paid order
+	Checkout    []time.Duration // checkout request sent → its HTTP answer read
 	AdmitPush   []time.Duration // the admitter's tick (admitted_at) → admitted message
 	ProbePush   []time.Duration // operator message → shoppers reading at full speed
 	SlowPush    []time.Duration // operator message → the slow readers
@@ -40,7 +41,7 @@ type Partial struct {
 	// (Unix ns) it arrived; the prober knows when each total was set.
 	StockSeen map[int64][]int64
 
-	FirstJoin, LastJoinReply, FirstAdmit, LastPaid int64 // Unix ns; zero when none
+	FirstJoin, LastJoinReply, FirstAdmit, FirstPaid, LastPaid int64 // Unix ns; zero when none
 
 	JoinCPU time.Duration // the player process's CPU from its start of play until all its shoppers had joined or failed
 	// JoinCPUUnknown says a player ended before all its shoppers joined or
@@ -67,6 +68,7 @@ func (p *Partial) merge(q Partial) {
 	}
 	p.JoinLatency = append(p.JoinLatency, q.JoinLatency...)
 	p.AdmitToPaid = append(p.AdmitToPaid, q.AdmitToPaid...)
+	p.Checkout = append(p.Checkout, q.Checkout...)
 	p.AdmitPush = append(p.AdmitPush, q.AdmitPush...)
 	p.ProbePush = append(p.ProbePush, q.ProbePush...)
 	p.SlowPush = append(p.SlowPush, q.SlowPush...)
@@ -79,6 +81,7 @@ func (p *Partial) merge(q Partial) {
 	p.FirstJoin = earliest(p.FirstJoin, q.FirstJoin)
 	p.FirstAdmit = earliest(p.FirstAdmit, q.FirstAdmit)
 	p.LastJoinReply = max(p.LastJoinReply, q.LastJoinReply)
+	p.FirstPaid = earliest(p.FirstPaid, q.FirstPaid)
 	p.LastPaid = max(p.LastPaid, q.LastPaid)
 	p.JoinCPU += q.JoinCPU
 	p.JoinCPUUnknown = p.JoinCPUUnknown || q.JoinCPUUnknown
@@ -121,6 +124,7 @@ func (p Partial) result(o Options, elapsed time.Duration, stockSetAt map[int64]t
 		Errors: errs, ErrorCodes: maps.Clone(p.ErrorCodes),
 		JoinLatency:     Summarize(p.JoinLatency),
 		AdmitToPaid:     Summarize(p.AdmitToPaid),
+		CheckoutLatency: Summarize(p.Checkout),
 		AdmitPush:       Summarize(p.AdmitPush),
 		PushLatency:     Summarize(p.ProbePush),
 		SlowPushLatency: Summarize(p.SlowPush),
@@ -137,6 +141,9 @@ func (p Partial) result(o Options, elapsed time.Duration, stockSetAt map[int64]t
 	}
 	if p.FirstAdmit != 0 && p.LastPaid != 0 {
 		res.OrdersPerSecond = perSecond(res.Paid, time.Duration(p.LastPaid-p.FirstAdmit))
+	}
+	if p.FirstPaid != 0 && p.LastPaid > p.FirstPaid {
+		res.PaidPerSecond = perSecond(res.Paid, time.Duration(p.LastPaid-p.FirstPaid))
 	}
 	return res
 }

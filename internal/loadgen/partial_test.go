@@ -1,6 +1,8 @@
 package loadgen
 
 import (
+	"bytes"
+	"strings"
 	"testing"
 	"time"
 )
@@ -42,5 +44,37 @@ func TestPartialsOfSeveralPlayersAddUp(t *testing.T) {
 	all.merge(Partial{JoinCPUUnknown: true})
 	if res := all.result(Options{Scenario: Hold, Shoppers: 5, URLs: []string{"a"}}, time.Second, nil); res.JoinCPU != 0 {
 		t.Errorf("JoinCPU %v with a player's figure missing, want none", res.JoinCPU)
+	}
+}
+
+// A checkout's answer (the HTTP response) is its own latency, summarized
+// over every player, beside the admission-to-paid one that waits for the
+// order.
+func TestCheckoutAnswersOfSeveralPlayersAreSummarizedApartFromTheOrder(t *testing.T) {
+	var all Partial
+	at := func(ms int64) int64 { return time.UnixMilli(ms).UnixNano() }
+	all.merge(Partial{Paid: 1, Checkout: ms(40), AdmitToPaid: ms(900), FirstAdmit: at(1000), FirstPaid: at(1900), LastPaid: at(1900)})
+	all.merge(Partial{Paid: 2, Checkout: ms(10, 20), AdmitToPaid: ms(700, 800), FirstAdmit: at(1100), FirstPaid: at(1800), LastPaid: at(2400)})
+	res := all.result(Options{Scenario: Sale, Shoppers: 3, URLs: []string{"a"}}, time.Second, nil)
+	want := LatencySummary{Count: 3, P50: 20 * time.Millisecond, P95: 40 * time.Millisecond, P99: 40 * time.Millisecond, Max: 40 * time.Millisecond}
+	if res.CheckoutLatency != want {
+		t.Errorf("checkout latency %+v, want %+v", res.CheckoutLatency, want)
+	}
+	if res.AdmitToPaid.P50 != 800*time.Millisecond {
+		t.Errorf("admission to paid p50 %v, want 800 ms: the order's latency, not the checkout's", res.AdmitToPaid.P50)
+	}
+	// Three orders paid from 1.8 s to 2.4 s: 5 a second as a stream; 2 a
+	// second from the first admission, one latency included.
+	if res.PaidPerSecond != 3/0.6 || res.OrdersPerSecond != 3/1.4 {
+		t.Errorf("paid per second %v, orders per second %v; want 3 over 0.6 s and 3 over 1.4 s", res.PaidPerSecond, res.OrdersPerSecond)
+	}
+	var table bytes.Buffer
+	if err := WriteTable(&table, res); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"checkout_latency_p95", "join_latency_p95"} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("the table has no %s:\n%s", want, table.String())
+		}
 	}
 }

@@ -41,7 +41,11 @@ func WriteTable(w io.Writer, res Result) error {
 	row("expired", res.Expired)
 	row("joins_retried", res.Retried)
 	row("orders_per_second", fmt.Sprintf("%.1f", res.OrdersPerSecond))
+	row("paid_per_second", fmt.Sprintf("%.1f", res.PaidPerSecond))
 	latencyRows(row, "admit_to_paid", res.AdmitToPaid)
+	if res.CheckoutLatency.Count > 0 {
+		latencyRows(row, "checkout_latency", res.CheckoutLatency)
+	}
 	for _, l := range []struct {
 		name string
 		l    LatencySummary
@@ -68,6 +72,7 @@ func WriteTable(w io.Writer, res Result) error {
 
 func latencyRows(row func(string, any), name string, l LatencySummary) {
 	row(name+"_p50", l.P50.Round(time.Microsecond))
+	row(name+"_p95", l.P95.Round(time.Microsecond))
 	row(name+"_p99", l.P99.Round(time.Microsecond))
 	row(name+"_max", l.Max.Round(time.Microsecond))
 }
@@ -76,13 +81,14 @@ func latencyRows(row func(string, any), name string, l LatencySummary) {
 type jsonLatency struct {
 	Count int     `json:"count"`
 	P50   float64 `json:"p50_ms"`
+	P95   float64 `json:"p95_ms"`
 	P99   float64 `json:"p99_ms"`
 	Max   float64 `json:"max_ms"`
 }
 
 func toJSONLatency(l LatencySummary) jsonLatency {
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	return jsonLatency{Count: l.Count, P50: ms(l.P50), P99: ms(l.P99), Max: ms(l.Max)}
+	return jsonLatency{Count: l.Count, P50: ms(l.P50), P95: ms(l.P95), P99: ms(l.P99), Max: ms(l.Max)}
 }
 
 // jsonGateway is the gateways' cost of holding the run's shoppers.
@@ -126,7 +132,9 @@ func WriteJSON(w io.Writer, res Result) error {
 		Expired         int64            `json:"expired"`
 		Retried         int64            `json:"joins_retried"`
 		OrdersPerSecond float64          `json:"orders_per_second"`
+		PaidPerSecond   float64          `json:"paid_per_second"`
 		AdmitToPaid     jsonLatency      `json:"admit_to_paid"`
+		Checkout        jsonLatency      `json:"checkout_latency"`
 		PushLatency     jsonLatency      `json:"push_latency"`
 		SlowPush        jsonLatency      `json:"slow_push_latency"`
 		StockPush       jsonLatency      `json:"stock_push"`
@@ -138,7 +146,7 @@ func WriteJSON(w io.Writer, res Result) error {
 		res.Connected, res.Held, res.Joined, res.JoinsPerSecond, toJSONLatency(res.JoinLatency),
 		float64(loadgenCPU) / float64(time.Microsecond), float64(gatewayCPU) / float64(time.Microsecond),
 		res.Admitted, toJSONLatency(res.AdmitPush), res.Paid, res.Cancelled, res.SoldOut, res.Expired, res.Retried,
-		res.OrdersPerSecond, toJSONLatency(res.AdmitToPaid), toJSONLatency(res.PushLatency),
+		res.OrdersPerSecond, res.PaidPerSecond, toJSONLatency(res.AdmitToPaid), toJSONLatency(res.CheckoutLatency), toJSONLatency(res.PushLatency),
 		toJSONLatency(res.SlowPushLatency), toJSONLatency(res.StockPush),
 		jsonGateway{res.GatewayHeld.Connections, bytes, goroutines, res.GatewayHeld.RSSBytes, res.GatewayHeld.Dropped},
 		res.Errors, codes,

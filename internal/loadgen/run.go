@@ -76,7 +76,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		watchers.Go(func() { held, settledAt = watchGateways(watchCtx, o, total) })
 	}
 	watchers.Go(func() { drawProgress(watchCtx, o.Progress, start, total) })
-	if holding(o.Scenario) && (o.HoldFor > 0 || o.WhileHeld != nil) {
+	if (holding(o.Scenario) && o.HoldFor > 0) || o.WhileHeld != nil {
 		watchers.Go(func() { whileHeld(watchCtx, o, total, endPlay) })
 	}
 
@@ -179,7 +179,7 @@ func drawProgress(ctx context.Context, w io.Writer, start time.Time, total func(
 }
 
 // whileHeld waits until every shopper has joined, then runs o.WhileHeld
-// and, after o.HoldFor, ends the play.
+// and, in a hold or slow run, ends the play after o.HoldFor.
 func whileHeld(ctx context.Context, o Options, total func() Progress, endPlay context.CancelFunc) {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
@@ -195,7 +195,7 @@ func whileHeld(ctx context.Context, o Options, total func() Progress, endPlay co
 	if o.WhileHeld != nil {
 		held.Go(func() { o.WhileHeld(heldCtx) })
 	}
-	if o.HoldFor > 0 {
+	if holding(o.Scenario) && o.HoldFor > 0 {
 		_ = clock.Sleep(ctx, o.HoldFor) // an ended ctx ends the hold early, as it should
 		stop()
 		held.Wait()

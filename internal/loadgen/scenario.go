@@ -35,6 +35,7 @@ type player struct {
 	c           counters
 	joinLatency latencies
 	admitToPaid latencies
+	checkout    latencies
 	admitPush   latencies
 	probePush   latencies
 	slowPush    latencies
@@ -44,6 +45,7 @@ type player struct {
 	firstJoin     time.Time // first connection started, which asks for the join
 	lastJoinReply time.Time // last first reply to a join
 	firstAdmit    time.Time
+	firstPaid     time.Time
 	lastPaid      time.Time
 	joinCPU       time.Duration // this process's CPU from the start of play until every shopper had joined or failed
 	joinCPUNoted  bool          // joinCPU was measured
@@ -242,12 +244,14 @@ func (r *player) shopper(ctx context.Context, g int) {
 			case Storm:
 				finish()
 			case Sale:
+				sent := time.Now()
 				if _, err := client.Checkout(ctx, m.CheckoutURL, m.Token); err != nil {
 					if ctx.Err() == nil {
 						r.c.fail(errorCode(err, "checkout_failed"))
 					}
 					return
 				}
+				r.checkout.add(time.Since(sent))
 			}
 		case "order":
 			switch m.Status {
@@ -257,6 +261,7 @@ func (r *player) shopper(ctx context.Context, g int) {
 				if !admittedAt.IsZero() {
 					r.admitToPaid.add(now.Sub(admittedAt))
 				}
+				r.mark(&r.firstPaid, now, false)
 				r.mark(&r.lastPaid, now, true)
 			case "cancelled":
 				r.c.cancelled.Add(1)
@@ -417,10 +422,10 @@ func (r *player) partial() Partial {
 		Connected: r.c.connected.Load(), Joined: r.c.joined.Load(), Admitted: r.c.admitted.Load(),
 		Paid: r.c.paid.Load(), Cancelled: r.c.cancelled.Load(), SoldOut: r.c.soldOut.Load(),
 		Expired: r.c.expired.Load(), Held: r.c.held.Load(), Retried: r.c.retried.Load(), ErrorCodes: byCode,
-		JoinLatency: r.joinLatency.all(), AdmitToPaid: r.admitToPaid.all(), AdmitPush: r.admitPush.all(),
+		JoinLatency: r.joinLatency.all(), AdmitToPaid: r.admitToPaid.all(), Checkout: r.checkout.all(), AdmitPush: r.admitPush.all(),
 		ProbePush: r.probePush.all(), SlowPush: r.slowPush.all(), StockSeen: r.stockSeen,
 		FirstJoin: unix(r.firstJoin), LastJoinReply: unix(r.lastJoinReply),
-		FirstAdmit: unix(r.firstAdmit), LastPaid: unix(r.lastPaid),
+		FirstAdmit: unix(r.firstAdmit), FirstPaid: unix(r.firstPaid), LastPaid: unix(r.lastPaid),
 		JoinCPU: r.joinCPU, JoinCPUUnknown: !r.joinCPUNoted,
 	}
 }

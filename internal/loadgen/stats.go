@@ -72,6 +72,7 @@ func (l *latencies) all() []time.Duration {
 type LatencySummary struct {
 	Count int
 	P50   time.Duration
+	P95   time.Duration
 	P99   time.Duration
 	Max   time.Duration
 }
@@ -86,6 +87,7 @@ func Summarize(ds []time.Duration) LatencySummary {
 	return LatencySummary{
 		Count: len(sorted),
 		P50:   percentile(sorted, 50),
+		P95:   percentile(sorted, 95),
 		P99:   percentile(sorted, 99),
 		Max:   sorted[len(sorted)-1],
 	}

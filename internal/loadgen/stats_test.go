@@ -24,10 +24,10 @@ func TestLoadgenSummarizeTakesNearestRankPercentiles(t *testing.T) {
 		want LatencySummary
 	}{
 		{"nothing measured", nil, LatencySummary{}},
-		{"one value", ms(7), LatencySummary{Count: 1, P50: 7 * time.Millisecond, P99: 7 * time.Millisecond, Max: 7 * time.Millisecond}},
-		{"two values", ms(9, 3), LatencySummary{Count: 2, P50: 3 * time.Millisecond, P99: 9 * time.Millisecond, Max: 9 * time.Millisecond}},
-		{"odd count", ms(5, 1, 4, 2, 3), LatencySummary{Count: 5, P50: 3 * time.Millisecond, P99: 5 * time.Millisecond, Max: 5 * time.Millisecond}},
-		{"one to a hundred", ms(hundred...), LatencySummary{Count: 100, P50: 50 * time.Millisecond, P99: 99 * time.Millisecond, Max: 100 * time.Millisecond}},
+		{"one value", ms(7), LatencySummary{Count: 1, P50: 7 * time.Millisecond, P95: 7 * time.Millisecond, P99: 7 * time.Millisecond, Max: 7 * time.Millisecond}},
+		{"two values", ms(9, 3), LatencySummary{Count: 2, P50: 3 * time.Millisecond, P95: 9 * time.Millisecond, P99: 9 * time.Millisecond, Max: 9 * time.Millisecond}},
+		{"odd count", ms(5, 1, 4, 2, 3), LatencySummary{Count: 5, P50: 3 * time.Millisecond, P95: 5 * time.Millisecond, P99: 5 * time.Millisecond, Max: 5 * time.Millisecond}},
+		{"one to a hundred", ms(hundred...), LatencySummary{Count: 100, P50: 50 * time.Millisecond, P95: 95 * time.Millisecond, P99: 99 * time.Millisecond, Max: 100 * time.Millisecond}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

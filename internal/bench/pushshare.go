@@ -1,0 +1,120 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/pprof/profile"
+)
+
+// What the gateway's pushes cost is read from a CPU profile of one gateway
+// taken while a sale moves: the samples whose stack passes through the
+// push path, over all samples.
+
+// The functions of internal/fanout that make up the push path, as a
+// profile names them. pushLoopFunc is the room's once-a-second beat: it
+// reads the sale's counters and encodes and queues every stock and
+// position message (tick, push, pushPosition, broadcast, encode all run
+// under it). writersFunc is the node's shared writers, which write every
+// queued message to its socket: the pushes, and also the admitted and
+// order messages and the join answers, so the writers' share bounds the
+// pushes' writing from above. A test checks both functions still exist.
+const (
+	pushLoopFunc = "github.com/foyerhq/foyer/internal/fanout.(*Room).pushLoop"
+	writersFunc  = "github.com/foyerhq/foyer/internal/fanout.(*writePool).run"
+)
+
+// PushShare is the share of a gateway's CPU samples spent on the push path.
+type PushShare struct {
+	Seconds  float64 // how long the profile ran
+	Samples  int64   // CPU samples in all
+	PushLoop float64 // share of samples under the room's push loop
+	Writers  float64 // share under the shared writers
+	Either   float64 // share under either: what pushes cost at most
+}
+
+// pushShareOf counts, in a CPU profile, the samples whose stack holds the
+// push loop, the writers or either, over all samples. Inlined frames count:
+// a location lists every function inlined at it.
+func pushShareOf(p *profile.Profile) (PushShare, error) {
+	idx := -1
+	for i, t := range p.SampleType {
+		if t.Type == "samples" {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return PushShare{}, fmt.Errorf("the profile has no sample counts (types %v)", sampleTypes(p))
+	}
+	var all, loop, writers, either int64
+	for _, s := range p.Sample {
+		n := s.Value[idx]
+		inLoop, inWriters := false, false
+		for _, loc := range s.Location {
+			for _, line := range loc.Line {
+				if line.Function == nil {
+					continue
+				}
+				switch line.Function.Name {
+				case pushLoopFunc:
+					inLoop = true
+				case writersFunc:
+					inWriters = true
+				}
+			}
+		}
+		all += n
+		if inLoop {
+			loop += n
+		}
+		if inWriters {
+			writers += n
+		}
+		if inLoop || inWriters {
+			either += n
+		}
+	}
+	share := PushShare{Seconds: time.Duration(p.DurationNanos).Seconds(), Samples: all}
+	if all > 0 {
+		share.PushLoop, share.Writers, share.Either = float64(loop)/float64(all), float64(writers)/float64(all), float64(either)/float64(all)
+	}
+	return share, nil
+}
+
+func sampleTypes(p *profile.Profile) []string {
+	var out []string
+	for _, t := range p.SampleType {
+		out = append(out, t.Type+"/"+t.Unit)
+	}
+	return out
+}
+
+// profilePushes takes a CPU profile of the gateway whose ops port is at
+// metricsURL for seconds, and returns the push path's share of it.
+func profilePushes(ctx context.Context, metricsURL string, seconds int) (PushShare, error) {
+	url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", strings.TrimRight(metricsURL, "/"), seconds)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return PushShare{}, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return PushShare{}, fmt.Errorf("profile the gateway: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return PushShare{}, fmt.Errorf("profile the gateway: %s answered %d", url, resp.StatusCode)
+	}
+	p, err := profile.Parse(resp.Body)
+	if err != nil {
+		return PushShare{}, fmt.Errorf("read the gateway's profile: %w", err)
+	}
+	share, err := pushShareOf(p)
+	if err != nil {
+		return PushShare{}, fmt.Errorf("read the gateway's profile: %w", err)
+	}
+	return share, nil
+}
