@@ -141,9 +141,10 @@ func (r *Room) Reservation(shopper string, res waitingroom.Reservation, asking *
 		case "held":
 			r.admit(c, res, admitted, c == asking && knew == res.ID)
 		case "confirmed":
-			if c.status != connOrdered || (c == asking && knew == res.ID) {
-				c.status, c.reservation = connOrdered, res.ID
-				c.Enqueue(encode(r.orderNowMsg(res.ID, order)))
+			told := c.status == connOrdered && c.reservation == res.ID
+			if again := c == asking && knew == res.ID; !told || again {
+				msg := r.orderNowMsg(res.ID, order)
+				c.tellOrder(res.ID, msg.Status, encode(msg), again)
 			}
 		}
 	}

@@ -100,8 +100,9 @@ func (r *Room) apply(e waitingroom.Event) {
 		msg := encode(OrderMsg{Type: wire.MsgOrder, ReservationID: o.Reservation, OrderID: o.OrderID, Status: o.Status,
 			Payment: r.h.orderPayment(o.Status, o.PaymentSecret)})
 		for _, c := range r.shoppers[o.Shopper] {
-			c.status = connOrdered
-			c.Enqueue(msg)
+			if c.about(o.Reservation) {
+				c.tellOrder(o.Reservation, o.Status, msg, false)
+			}
 		}
 	case waitingroom.EventRequeued: // an operator's rule sent a flagged shopper to the back (signals.go)
 		r.requeued(e.Shopper, e.Ticket, 0, nil)

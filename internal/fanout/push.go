@@ -57,6 +57,17 @@ func (r *Room) push(st waitingroom.Status) {
 	stock := StockMsg{Type: wire.MsgStock, Total: st.Stock, Left: st.Available, Held: st.Held, Sold: st.Sold,
 		AllHeld: st.Available == 0 && st.Held > 0}
 	if stock != r.stock {
+		// Every connection is told the stock, and the waiting their
+		// positions after it: gathered, each connection's messages of the
+		// tick leave in one write.
+		for c := range r.conns {
+			c.Gather()
+		}
+		defer func() {
+			for c := range r.conns {
+				c.Send()
+			}
+		}()
 		r.stock = stock
 		r.broadcast(encode(stock))
 	}

@@ -105,3 +105,132 @@ func TestATabToldItsReservationWhileItsJoinWasAnsweredIsNotToldItTwice(t *testin
 		t.Errorf("a resume was answered with %v after the first admitted, want admitted again", got[1:])
 	}
 }
+
+// TestATicksStockAndPositionLeaveTogether: a tick that tells the stock
+// and a waiting shopper's new position gathers both on the connection before
+// a writer may take it, so they go in one write (a writer taking the stock
+// alone made the position a system call of its own); and it lets them go,
+// the connection in line for a writer once, with both queued.
+func TestATicksStockAndPositionLeaveTogether(t *testing.T) {
+	r := bareRoom(t)
+	pool := newWritePool(1) // never started: what is scheduled stays in line
+	waiting := &Conn{shopper: "v_w", status: connWaiting, ticket: 5, writers: pool, metrics: r.h.metrics, told: r.state}
+	r.conns[waiting] = struct{}{}
+	r.shoppers["v_w"] = []*Conn{waiting}
+
+	waiting.Gather()
+	waiting.Enqueue([]byte(`{"type":"stock"}`))
+	if len(pool.ready) != 0 {
+		t.Fatal("a gathering connection was handed to a writer")
+	}
+	waiting.Send()
+	if len(pool.ready) != 1 {
+		t.Fatalf("sent: %d in line, want 1", len(pool.ready))
+	}
+	pool.ready, waiting.queue, waiting.scheduled = nil, nil, false
+
+	r.push(waitingroom.Status{State: waitingroom.StateOpen, Stock: 10, Available: 9, Waiting: 5})
+	if got := types(t, waiting.queue); !slices.Equal(got, []string{wire.MsgStock, wire.MsgPosition}) {
+		t.Errorf("the tick queued %v, want stock then position", got)
+	}
+	if len(pool.ready) != 1 || pool.ready[0] != waiting || waiting.gathering {
+		t.Errorf("after the tick: %d in line, gathering %v; want the connection once, let go", len(pool.ready), waiting.gathering)
+	}
+}
+
+// orderEvent applies an order event of reservation to the room.
+func (r *Room) orderEvent(shopper, reservation, status string) {
+	r.apply(waitingroom.Event{Type: waitingroom.EventOrder,
+		Order: &waitingroom.OrderEvent{Shopper: shopper, Reservation: reservation, OrderID: 7, Status: status}})
+}
+
+// statuses lists the order statuses a tab was told.
+func statuses(t *testing.T, msgs [][]byte) []string {
+	t.Helper()
+	var out []string
+	for _, m := range msgs {
+		var v struct{ Type, Status string }
+		if err := json.Unmarshal(m, &v); err != nil {
+			t.Fatal(err)
+		}
+		if v.Type == wire.MsgOrder {
+			out = append(out, v.Status)
+		}
+	}
+	return out
+}
+
+// TestATabWhoseOrderWasCancelledIsShownItsPlaceWhenItJoinsAgain: the order
+// event left every tab "ordered" whatever it said, and an ordered tab is
+// shown no position, so a shopper whose payment timed out joined again on
+// the same page and heard nothing until admitted (a review found it).
+func TestATabWhoseOrderWasCancelledIsShownItsPlaceWhenItJoinsAgain(t *testing.T) {
+	r := bareRoom(t)
+	tab := r.heldTab("v_again", connAdmitted)
+	tab.reservation = "r_1"
+	r.orderEvent("v_again", "r_1", "pending_payment")
+	r.orderEvent("v_again", "r_1", "cancelled")
+	tab.queue = nil
+	if !r.Place("v_again", 3, 2, tab, r.Asking(tab)) {
+		t.Fatal("the rejoining tab's place was taken for admitted")
+	}
+	if got := types(t, tab.queue); !slices.Equal(got, []string{wire.MsgPosition}) {
+		t.Errorf("joining again after a cancelled order, the tab was told %v, want its position", got)
+	}
+}
+
+// TestLateNewsOfAnEarlierOrderIsNotToldToATabQueuedAgain: a refund of a
+// cancelled order's late payment (the worker's, or reconcile's) may come
+// after its shopper queued again; telling it took the tab out of the queue
+// on the server and on the page.
+func TestLateNewsOfAnEarlierOrderIsNotToldToATabQueuedAgain(t *testing.T) {
+	r := bareRoom(t)
+	tab := r.heldTab("v_late", connAdmitted)
+	tab.reservation = "r_1"
+	r.orderEvent("v_late", "r_1", "cancelled")
+	r.Place("v_late", 3, 2, tab, r.Asking(tab))
+	tab.queue = nil
+	r.orderEvent("v_late", "r_1", "refunded")
+	if len(tab.queue) != 0 || tab.status != connWaiting {
+		t.Errorf("a tab queued again was told %v and is %v: an earlier order's news took it out", types(t, tab.queue), tab.status)
+	}
+	// Another reservation's tab is not told it either.
+	other := r.heldTab("v_late", connAdmitted)
+	other.reservation = "r_2"
+	r.orderEvent("v_late", "r_1", "refunded")
+	if len(other.queue) != 0 || other.status != connAdmitted {
+		t.Errorf("a tab holding r_2 was told r_1's refund: %v", types(t, other.queue))
+	}
+}
+
+// TestATabToldItsOrderByAnEventIsAnsweredWhenItAsksAgain: the event set a
+// tab ordered without the reservation, so its resume (knowing nothing, as
+// far as the room could tell) was answered with nothing.
+func TestATabToldItsOrderByAnEventIsAnsweredWhenItAsksAgain(t *testing.T) {
+	r := bareRoom(t)
+	tab := r.heldTab("v_ask", connIdle)
+	r.orderEvent("v_ask", "r_1", "pending_payment")
+	knew := r.Asking(tab)
+	r.Reservation("v_ask", waitingroom.Reservation{ID: "r_1", Shopper: "v_ask", Status: "confirmed"}, tab, knew,
+		OrderNow{ID: 7, Status: "pending_payment"})
+	if got := statuses(t, tab.queue); !slices.Equal(got, []string{"pending_payment", "pending_payment"}) {
+		t.Errorf("the tab was told %v, want pending_payment, then again in answer", got)
+	}
+}
+
+// TestAnOrderReadBeforeANewerEventIsNotToldOverIt: a tab's resume reads the
+// order from Postgres (pending), the paid event is told meanwhile, then the
+// answer comes: it must not show the page the payment form again.
+func TestAnOrderReadBeforeANewerEventIsNotToldOverIt(t *testing.T) {
+	r := bareRoom(t)
+	tab := r.heldTab("v_stale", connAdmitted)
+	tab.reservation = "r_1"
+	r.orderEvent("v_stale", "r_1", "pending_payment")
+	knew := r.Asking(tab)
+	r.orderEvent("v_stale", "r_1", "paid") // while the resume read the store
+	r.Reservation("v_stale", waitingroom.Reservation{ID: "r_1", Shopper: "v_stale", Status: "confirmed"}, tab, knew,
+		OrderNow{ID: 7, Status: "pending_payment"})
+	if got := statuses(t, tab.queue); !slices.Equal(got, []string{"pending_payment", "paid", "paid"}) {
+		t.Errorf("the tab was told %v, want pending_payment, paid, and paid again in answer (never pending after paid)", got)
+	}
+}

@@ -1,0 +1,57 @@
+package fanout
+
+// News of a reservation's order reaches a tab by two roads: the order
+// events the worker announces, and the answer to a tab that asks where it
+// stands (the order read from the orders' store, which may be older than an
+// event told meanwhile). Each is told only to the tabs it is about, and
+// never over newer news.
+
+// orderRank orders an order's statuses as they follow one another: news
+// of a lower rank than a tab was told is older, and not told over it.
+func orderRank(status string) int {
+	switch status {
+	case "confirmed":
+		return 1
+	case "pending_payment":
+		return 2
+	case "paid", "cancelled":
+		return 3
+	case "refunded":
+		return 4
+	}
+	return 0
+}
+
+// unitWentBack reports whether an order's status gave its unit back to the
+// sale: the shopper may join again, so its tabs are idle, not ordered.
+func unitWentBack(status string) bool { return status == "cancelled" || status == "refunded" }
+
+// about reports whether news of reservation's order is the tab's: a tab on
+// that reservation, or on none yet. A tab queued again (after its order was
+// cancelled), or on another reservation, is not told an earlier one's news:
+// its page would leave the queue for it. r.mu is held.
+func (c *Conn) about(reservation string) bool {
+	if c.status == connWaiting || c.status == connPrequeue {
+		return false
+	}
+	return c.reservation == reservation || c.reservation == ""
+}
+
+// tellOrder tells a tab news of its reservation's order with msg, unless it
+// was told newer news; asking, it is told the latest it has (a tab asking is
+// always answered). r.mu is held.
+func (c *Conn) tellOrder(reservation, status string, msg []byte, asking bool) {
+	rank := orderRank(status)
+	if c.reservation == reservation && rank < c.orderRank {
+		if asking {
+			c.Enqueue(c.lastOrder)
+		}
+		return
+	}
+	c.reservation, c.orderRank, c.lastOrder = reservation, rank, msg
+	c.status = connOrdered
+	if unitWentBack(status) {
+		c.status = connIdle
+	}
+	c.Enqueue(msg)
+}
