@@ -45,6 +45,10 @@ type joinRequest struct {
 	// invite is the invite code the join brings (a message's field, or the
 	// invite parameter at open), checked by passOf already.
 	invite string
+	// knew is what the tab knew when its socket asked (Room.Asking), for a
+	// join the socket's opening asked; nil: what it knows as the join
+	// begins.
+	knew *string
 	// With joinWithArrival: what the defences said before the arrival,
 	// and the arrival, which holds the place or why the queue refused it.
 	refused error
@@ -62,6 +66,9 @@ type joinRequest struct {
 // defences are left for the join message that carries the solution.
 func (ss *session) join(ctx context.Context, req joinRequest) error {
 	knew := ss.room.Asking(ss.conn)
+	if req.knew != nil {
+		knew = *req.knew
+	}
 	if req.way.atOpen() && ss.s.asksWork(ss.room.PowDifficulty()) {
 		// A shopper made a moment ago has no place to look for: straight
 		// to the challenge.

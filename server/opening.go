@@ -233,8 +233,11 @@ func (ss *session) arrive(ctx context.Context, madeNow, joinNow bool, invite str
 	if err := ss.s.deps.Presence.Arrive(ctx, ss.saleID, ss.shopper); err != nil {
 		ss.s.sendError(ss.conn, err)
 	}
+	// The socket asks once, however it asks: a join=1 answered by the
+	// arrival's look-up (the reservation the shopper holds) is not answered
+	// again with it.
+	knew := ss.room.Asking(ss.conn)
 	if !madeNow {
-		knew := ss.room.Asking(ss.conn)
 		if place, ok, err := ss.s.deps.Rooms.Find(ctx, ss.saleID, ss.shopper); err != nil {
 			ss.s.sendError(ss.conn, err)
 		} else if ok {
@@ -246,7 +249,7 @@ func (ss *session) arrive(ctx context.Context, madeNow, joinNow bool, invite str
 		if madeNow {
 			way = joinAtOpenMadeNow
 		}
-		ss.answerJoinAtOpen(ctx, joinRequest{way: way, invite: invite})
+		ss.answerJoinAtOpen(ctx, joinRequest{way: way, invite: invite, knew: &knew})
 	}
 }
 

@@ -298,3 +298,45 @@ func TestANewShoppersFirstSocketCountsUnderItsCap(t *testing.T) {
 		time.Sleep(20 * time.Millisecond) // polling until the node has seen the close; the deadline is ctx's
 	}
 }
+
+// TestAShopperHoldingAReservationWhoArrivesWithJoinIsToldItOnce: a socket
+// opened with its session and join=1 asks once. The arrival's look-up tells
+// it the reservation it holds; the join at open was answered with it again
+// (a second token for one hold, which a client may check out twice), as a
+// review of the once-per-tab rule found.
+func TestAShopperHoldingAReservationWhoArrivesWithJoinIsToldItOnce(t *testing.T) {
+	sys := startSystem(t)
+	saleID := sys.createSale(t, map[string]any{"sku": "A-2", "name": "Arrive held", "stock": 5, "outflow_per_second": 100})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	client := shopperclient.New(sys.URL)
+
+	first, sess := arrive(t, ctx, client, saleID)
+	held := expectMessage(t, ctx, first, "admitted")
+	first.CloseNow()
+
+	back, err := client.Arrive(ctx, saleID, &sess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer back.CloseNow()
+	if m := expectMessage(t, ctx, back, "admitted"); m.ReservationID != held.ReservationID {
+		t.Fatalf("back with reservation %s, want %s", m.ReservationID, held.ReservationID)
+	}
+	// The next answer is the time asked for now, not the reservation again.
+	if err := back.Send(ctx, map[string]any{"type": "time", "client_time": 1}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		m, err := back.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Type == "admitted" {
+			t.Fatal("the reservation was told twice to one socket that asked once")
+		}
+		if m.Type == "time" {
+			return
+		}
+	}
+}
