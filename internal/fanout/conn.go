@@ -73,7 +73,7 @@ type Conn struct {
 	// the latest.
 	orderRank int
 	lastOrder []byte
-	customer    string // the shop's customer id of the session, or "" (SetCustomer)
+	customer  string // the shop's customer id of the session, or "" (SetCustomer)
 	// told is the sale's state as last told to the client: its welcome's,
 	// then each change the room told.
 	told waitingroom.State
