@@ -88,6 +88,14 @@ const (
 	postgresIdleTime  = time.Minute
 )
 
+// gatewayPostgresConns bounds a gateway's connections to Postgres. A
+// gateway reads Postgres for operators, shops, and the shoppers who come
+// back after checking out (their order as it stands): a gateway restarted
+// mid-sale sees thousands of those at once, and unbounded they would take
+// Postgres's connections from the order workers. Past the bound a look-up
+// waits, within its own deadline (2 s for a shopper's, then "confirmed").
+const gatewayPostgresConns = 16
+
 // connectPostgres opens Postgres, checks that it answers and brings its
 // schema up to date. Migrating from every process is safe: goose holds an
 // advisory lock while it runs.

@@ -80,6 +80,7 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 		g.Close()
 		return nil, err
 	}
+	g.db.SetMaxOpenConns(gatewayPostgresConns)
 	if g.publisher, err = orderstream.NewPublisher(g.rdb, log); err != nil {
 		g.Close()
 		return nil, err
