@@ -203,6 +203,9 @@ func LoadConfig(environ map[string]string) (Config, error) {
 		return Config{}, fmt.Errorf("read configuration: FOYER_WEBHOOK_RETENTION must be from %s to %s, not %s",
 			webhooks.MinRetention, webhooks.MaxRetention, cfg.WebhookRetention)
 	}
+	if cfg.PaymentTimeout < minPaymentTimeout || cfg.PaymentTimeout > maxPaymentTimeout {
+		return Config{}, fmt.Errorf("read configuration: FOYER_PAYMENT_TIMEOUT must be from 1s to 24h, not %s", cfg.PaymentTimeout)
+	}
 	if cfg.WebhookPoll < webhooks.MinPoll || cfg.WebhookPoll > webhooks.MaxPoll {
 		return Config{}, fmt.Errorf("read configuration: FOYER_WEBHOOK_POLL must be from %s to %s, not %s",
 			webhooks.MinPoll, webhooks.MaxPoll, cfg.WebhookPoll)

@@ -88,6 +88,14 @@ const (
 	postgresIdleTime  = time.Minute
 )
 
+// The bounds of FOYER_PAYMENT_TIMEOUT: under a second every order would be
+// swept before its shopper could pay (and 0 kept the payment secrets,
+// whose TTL is twice it, for ever); past a day a unit is held for nobody.
+const (
+	minPaymentTimeout = time.Second
+	maxPaymentTimeout = 24 * time.Hour
+)
+
 // gatewayPostgresConns bounds a gateway's connections to Postgres. A
 // gateway reads Postgres for operators, shops, and the shoppers who come
 // back after checking out (their order as it stands): a gateway restarted
