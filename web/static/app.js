@@ -14,6 +14,14 @@
   };
   const PING_EVERY = 20000; // keep the socket warm through proxies
   const SILENT_LIMIT = 50000; // no word from the server for this long: the socket is dead
+  // STRIPE_JS is where Stripe.js comes from: Stripe asks that it be loaded
+  // from js.stripe.com, never bundled or served by us, and the page's
+  // Content-Security-Policy lets it in when Stripe takes the money.
+  const STRIPE_JS = "https://js.stripe.com/v3/";
+  // RETURN_PARAMS are what Stripe adds to the return URL when a payment
+  // method (a bank's 3-D Secure page) took the shopper away and back.
+  const RETURN_PARAMS = ["payment_intent", "payment_intent_client_secret", "redirect_status"];
+  const RETURN_WAIT = 10000; // back from a redirect, no order told this long after welcome: nothing to confirm
 
   const $ = (id) => document.getElementById(id);
   const el = {};
@@ -22,7 +30,7 @@
     "checkout", "checkout-title", "hold-line", "hold-countdown", "buy", "order-status",
     "notice", "hint", "queue-card", "stock-card", "join", "queue", "position", "ahead", "waiting", "progress", "progress-bar",
     "leave", "stock-left", "stock-detail", "bar-sold", "bar-held", "bar-left", "announce",
-    "eta", "all-held", "operator-message",
+    "eta", "all-held", "operator-message", "pay", "payment-element", "pay-message", "pay-button", "pay-retry",
   ]) el[id.replace(/-(\w)/g, (_, c) => c.toUpperCase())] = $(id);
 
   // duration says a number of seconds the way a person would.
@@ -53,7 +61,25 @@
     pow: null, // {challenge, difficulty}: the proof of work to do before joining, when the sale asks for one
     powRetry: false, // a pow_* error to this join may still be answered by solving its fresh challenge
     solving: null, // while solving: the percent of the expected work done
+    // pay: the Stripe payment of a pending order, while the page has one:
+    // {key, secret, state, message}; state is loading | failed | ready |
+    // paying | confirming. The secret pays this one order: memory only.
+    pay: null,
+    payReturn: "", // redirect_status, when the page was opened on coming back from a payment's redirect
   };
+
+  // A payment's redirect came back here: read how it went, and take its
+  // parameters (the client secret among them) out of the address bar and
+  // the history. The order itself comes with the socket's answer.
+  {
+    const q = new URLSearchParams(location.search);
+    if (RETURN_PARAMS.some((k) => q.has(k))) {
+      S.payReturn = q.get("redirect_status") || "unknown";
+      for (const k of RETURN_PARAMS) q.delete(k);
+      const rest = q.toString();
+      history.replaceState(history.state, "", `${location.pathname}${rest ? `?${rest}` : ""}${location.hash}`);
+    }
+  }
 
   // ---- small helpers ----
 
@@ -284,6 +310,15 @@
         S.pow = m.pow || null;
         if (S.phase === "joining" && S.solving === null) S.phase = "idle";
         if (S.sale.state === "sold_out" || S.sale.state === "ended") leaveQueueState();
+        // Back from a payment's redirect, the answer tells the order; none
+        // (its order was cancelled, its unit back) leaves nothing to confirm.
+        if (S.payReturn) {
+          setTimeout(() => {
+            if (!S.payReturn) return;
+            S.payReturn = "";
+            render();
+          }, RETURN_WAIT);
+        }
         syncClock(sock);
         break;
       case "time": {
@@ -354,8 +389,15 @@
         if (!S.reservation || S.reservation.id === m.reservation_id) holdExpired();
         break;
       case "order": {
+        const over = m.status === "cancelled" || m.status === "refunded"; // the unit went back to the sale
+        // Stripe's payment is made on this page; the test provider's pays by itself.
+        if (m.status === "pending_payment" && m.payment && m.payment.provider === "stripe") offerPayment(m.payment);
+        else if (m.status === "paid" || over) endPayment(); // nothing left to pay
+        S.payReturn = "";
         const said = {
-          pending_payment: "Order placed. Waiting for the payment.",
+          pending_payment: !S.pay ? "Order placed. Waiting for the payment."
+            : S.pay.state === "confirming" ? "Order placed. Your payment is being confirmed."
+              : "Order placed. Pay below to confirm it.",
           paid: `Paid. Your order${m.order_id ? ` number ${m.order_id}` : ""} is confirmed.`,
           cancelled: "The payment failed, so the order was cancelled. You can join again.",
           refunded: "A payment for your cancelled order went through late and was refunded. You can join again.",
@@ -363,7 +405,6 @@
         if (m.status !== S.orderStatus) say(said);
         S.orderStatus = m.status;
         if (m.order_id) S.orderId = m.order_id;
-        const over = m.status === "cancelled" || m.status === "refunded"; // the unit went back to the sale
         S.phase = over ? "idle" : "ordered";
         S.notice = over ? said : "";
         break;
@@ -560,6 +601,143 @@
     }
   }
 
+  // ---- paying with Stripe ----
+  // docs/payments.md, "The shopper page's payment step": the order comes
+  // pending_payment with its PaymentIntent's client secret; the shopper pays
+  // it here with Stripe's Payment Element, and the outcome (paid, cancelled)
+  // comes back as an order push once Stripe's webhook reached Foyer.
+
+  let stripeLoad = null; // Stripe.js loading, or loaded: asked for once, and again only after it failed
+  let stripeParts = null; // {pay, elements, element, stripe}: the Payment Element mounted for S.pay
+
+  // loadStripeJS adds Stripe.js's script to the page, once.
+  function loadStripeJS() {
+    if (window.Stripe) return Promise.resolve(window.Stripe);
+    if (!stripeLoad) {
+      stripeLoad = new Promise((resolve, reject) => {
+        const script = document.createElement("script");
+        script.src = STRIPE_JS;
+        script.onload = () => (window.Stripe ? resolve(window.Stripe) : reject(new Error("Stripe.js defined nothing")));
+        script.onerror = () => {
+          script.remove(); // a retry adds it afresh, which asks the network again
+          reject(new Error("Stripe.js could not load"));
+        };
+        document.head.append(script);
+      });
+      stripeLoad.catch(() => { stripeLoad = null; });
+    }
+    return stripeLoad;
+  }
+
+  // offerPayment sets up paying for a pending order. The same payment told
+  // again (a reconnect, another tab's resume) leaves it as it is: the form
+  // filled in, or the payment being confirmed.
+  function offerPayment(payment) {
+    if (S.pay && S.pay.secret === payment.client_secret) return;
+    endPayment();
+    const back = S.payReturn;
+    // Back from a redirect that went through: Stripe has the payment, and
+    // the webhook brings its outcome. Another status is a payment not made.
+    if (back === "succeeded" || back === "processing") {
+      S.pay = { key: payment.publishable_key, secret: payment.client_secret, state: "confirming", message: "" };
+      return;
+    }
+    S.pay = { key: payment.publishable_key, secret: payment.client_secret, state: "loading",
+      message: back ? "Your payment was not completed. Try again, or use another card." : "" };
+    mountPayment(S.pay);
+  }
+
+  // mountPayment loads Stripe.js and mounts the Payment Element for pay.
+  async function mountPayment(pay) {
+    pay.state = "loading";
+    let StripeJS;
+    try {
+      StripeJS = await loadStripeJS();
+    } catch {
+      paymentFailed(pay, "The payment form could not load. Check your connection, then retry.");
+      return;
+    }
+    if (S.pay !== pay) return; // settled, or another payment, meanwhile
+    try {
+      const stripe = StripeJS(pay.key);
+      const elements = stripe.elements({ clientSecret: pay.secret });
+      const element = elements.create("payment");
+      stripeParts = { pay, stripe, elements, element };
+      element.on("ready", () => {
+        if (S.pay !== pay || pay.state !== "loading") return;
+        pay.state = "ready";
+        render();
+      });
+      element.on("loaderror", (e) => {
+        paymentFailed(pay, `The payment form could not load${e && e.error && e.error.message ? `: ${e.error.message}` : "."}`);
+      });
+      element.mount(el.paymentElement);
+    } catch (err) {
+      paymentFailed(pay, `The payment form could not load: ${err.message}`);
+    }
+  }
+
+  function paymentFailed(pay, message) {
+    if (S.pay !== pay) return;
+    dropStripeParts();
+    pay.state = "failed";
+    pay.message = message;
+    say(message);
+    render();
+  }
+
+  function retryPayment() {
+    const pay = S.pay;
+    if (!pay || pay.state !== "failed") return;
+    pay.message = "";
+    mountPayment(pay);
+    render();
+  }
+
+  // payNow confirms the payment with what the shopper entered. Stripe
+  // shows a 3-D Secure check itself, and leaves the page only for a
+  // payment method that must (then it comes back to this page's URL).
+  async function payNow(e) {
+    e.preventDefault();
+    const pay = S.pay, parts = stripeParts;
+    if (!pay || pay.state !== "ready" || !parts || parts.pay !== pay) return;
+    pay.state = "paying";
+    pay.message = "";
+    render();
+    let result;
+    try {
+      result = await parts.stripe.confirmPayment({
+        elements: parts.elements, redirect: "if_required", confirmParams: { return_url: location.href },
+      });
+    } catch {
+      result = { error: { message: "Could not reach the payment service. Try again." } };
+    }
+    if (S.pay !== pay) return; // the outcome came meanwhile
+    if (result.error) {
+      // A declined card does not end the order: another may be tried.
+      pay.state = "ready";
+      pay.message = result.error.message || "The payment did not go through. Try again.";
+      say(pay.message);
+    } else {
+      pay.state = "confirming";
+      say("Payment sent. Confirming it…");
+    }
+    render();
+  }
+
+  function dropStripeParts() {
+    if (!stripeParts) return;
+    try { stripeParts.element.destroy(); } catch { /* gone with its frame */ }
+    stripeParts = null;
+    el.paymentElement.replaceChildren();
+  }
+
+  // endPayment forgets the payment (and its secret): the order is settled.
+  function endPayment() {
+    dropStripeParts();
+    S.pay = null;
+  }
+
   // ---- drawing ----
 
   function render() {
@@ -614,7 +792,7 @@
             : state === "paused" ? "The sale is paused. You can still join the queue." : "";
     el.hint.hidden = !hint || !!S.notice;
     setText(el.hint, hint);
-    el.queueCard.hidden = !!S.fatal || p === "admitted" || p === "buying" || p === "ordered";
+    el.queueCard.hidden = !!S.fatal || p === "admitted" || p === "buying" || p === "ordered" || !!S.payReturn;
     el.join.hidden = !(p === "idle" || p === "joining");
     // Busy buttons are aria-disabled rather than disabled, so keyboard focus stays on them.
     el.join.disabled = !((p === "idle" || p === "joining") && S.conn === "open" && JOINABLE.has(state));
@@ -644,26 +822,47 @@
 
     // checkout
     const holding = p === "admitted" || p === "buying";
-    el.checkout.hidden = !(holding || p === "ordered");
-    setText(el.checkoutTitle, p === "ordered" ? "Thank you!" : "It’s your turn");
+    // Back from a payment's redirect: its order is on its way over the socket.
+    const returning = !!S.payReturn && p === "idle";
+    const pay = p === "ordered" ? S.pay : null;
+    const paying = pay && pay.state !== "confirming";
+    el.checkout.hidden = !(holding || p === "ordered" || returning);
+    setText(el.checkoutTitle, paying ? "Pay for your order" : p === "ordered" || returning ? "Thank you!" : "It’s your turn");
     el.holdLine.hidden = !holding;
     el.buy.hidden = !holding;
     el.buy.setAttribute("aria-disabled", p !== "admitted");
     setText(el.buy, p === "buying" ? "Buying…" : S.reservation && S.reservation.shop ? "Continue to checkout" : "Buy now");
-    el.orderStatus.dataset.status = p === "ordered" ? (S.orderStatus || "confirmed") : p === "buying" ? "pending" : "";
+    el.orderStatus.dataset.status = p === "ordered" ? (S.orderStatus || "confirmed") : p === "buying" || returning ? "pending" : "";
     const num = S.orderId ? ` (#${S.orderId})` : "";
     setText(el.orderStatus,
       p === "buying" ? "Confirming order…"
-        : p !== "ordered" ? ""
-          : S.orderStatus === "paid" ? `Paid: order confirmed${num}`
-            : S.orderStatus === "pending_payment" ? `Order placed${num}, waiting for the payment…`
-              : `Order confirmed${num}`);
+        : returning ? "Confirming your payment…"
+          : p !== "ordered" ? ""
+            : S.orderStatus === "paid" ? `Paid: order confirmed${num}`
+              : pay ? (paying ? `Order placed${num}. Pay to confirm it.` : `Order placed${num}. Confirming your payment…`)
+                : S.orderStatus === "pending_payment" ? `Order placed${num}, waiting for the payment…`
+                  : `Order confirmed${num}`);
+
+    // payment (Stripe's Payment Element is mounted in #payment-element)
+    el.pay.hidden = !paying;
+    if (paying) {
+      const failed = pay.state === "failed";
+      const message = pay.message || (pay.state === "loading" ? "Loading the payment form…" : "");
+      el.payMessage.hidden = !message;
+      el.payMessage.dataset.kind = pay.message ? "error" : "info";
+      setText(el.payMessage, message);
+      el.paymentElement.hidden = failed;
+      el.payButton.hidden = failed;
+      el.payButton.setAttribute("aria-disabled", pay.state !== "ready");
+      setText(el.payButton, pay.state === "paying" ? "Paying…" : "Pay");
+      el.payRetry.hidden = !failed;
+    }
 
     // Keep keyboard focus on something that is still there.
     const a = document.activeElement;
     const lostFocus = a && a !== document.body ? a.closest("[hidden]") : lastFocused && (lastFocused.closest("[hidden]") || lastFocused.disabled);
     if (lostFocus) {
-      const next = holding ? el.buy : p === "waiting" || p === "prequeued" ? el.leave : p === "idle" ? el.join : null;
+      const next = holding ? el.buy : paying ? (el.payRetry.hidden ? el.payButton : el.payRetry) : p === "waiting" || p === "prequeued" ? el.leave : p === "idle" ? el.join : null;
       if (next && !next.disabled) next.focus();
     }
     tick();
@@ -704,6 +903,8 @@
   el.leave.addEventListener("click", leave);
   el.buy.addEventListener("click", buy);
   el.errorClose.addEventListener("click", clearError);
+  el.pay.addEventListener("submit", payNow);
+  el.payRetry.addEventListener("click", retryPayment);
   setInterval(tick, 250);
 
   async function main() {
