@@ -108,8 +108,12 @@ func (p *Provider) Charge(ctx context.Context, c checkout.Charge) (checkout.Paym
 	}
 	params := &stripe.PaymentIntentCreateParams{
 		Amount: stripe.Int64(c.AmountCents),
-		// The shopper page's Payment Element offers what the account enables.
-		AutomaticPaymentMethods: &stripe.PaymentIntentCreateAutomaticPaymentMethodsParams{Enabled: stripe.Bool(true)},
+		// Cards only (the Payment Element offers Apple Pay and Google Pay
+		// with them): they succeed or fail within the payment timeout. A
+		// method the account may enable that settles in days (SEPA debit,
+		// say) stays processing past it: its order would be cancelled, its
+		// unit sold again, and the payment refunded when it lands.
+		PaymentMethodTypes: []*string{stripe.String("card")},
 		Description:             stripe.String(fmt.Sprintf("Foyer order %d (sale %s)", c.OrderID, c.SaleID)),
 	}
 	if c.Currency != "" { // none: Stripe refuses the request, as it must

@@ -102,7 +102,7 @@ func TestChargeCreatesAPaymentIntentForTheOrderKeyedByItsReservation(t *testing.
 	}
 	want := map[string]string{"amount": "3000", "currency": "eur", "metadata[order_id]": "42",
 		"metadata[sale_id]": "s_drop", "metadata[reservation_id]": "r_abc", "metadata[transaction_id]": "txn_9",
-		"automatic_payment_methods[enabled]": "true"}
+		"payment_method_types[0]": "card"}
 	for k, v := range want {
 		if s.form.Get(k) != v {
 			t.Errorf("%s = %q, want %q (form %v)", k, s.form.Get(k), v, s.form)

@@ -389,6 +389,9 @@
         if (!S.reservation || S.reservation.id === m.reservation_id) holdExpired();
         break;
       case "order": {
+        // News of an earlier reservation's order (a late refund) is not
+        // about the hold this page has now: it would drop the hold's view.
+        if (S.reservation && m.reservation_id && m.reservation_id !== S.reservation.id) break;
         const over = m.status === "cancelled" || m.status === "refunded"; // the unit went back to the sale
         // Stripe's payment is made on this page; the test provider's pays by itself.
         if (m.status === "pending_payment" && m.payment && m.payment.provider === "stripe") offerPayment(m.payment);
