@@ -100,7 +100,7 @@ func (r *Room) apply(e waitingroom.Event) {
 		msg := encode(OrderMsg{Type: wire.MsgOrder, ReservationID: o.Reservation, OrderID: o.OrderID, Status: o.Status,
 			Payment: r.h.orderPayment(o.Status, o.PaymentSecret)})
 		for _, c := range r.shoppers[o.Shopper] {
-			if c.about(o.Reservation) {
+			if c.about() {
 				c.tellOrder(o.Reservation, o.Status, msg, false)
 			}
 		}

@@ -26,21 +26,24 @@ func orderRank(status string) int {
 // sale: the shopper may join again, so its tabs are idle, not ordered.
 func unitWentBack(status string) bool { return status == "cancelled" || status == "refunded" }
 
-// about reports whether news of reservation's order is the tab's: a tab on
-// that reservation, or on none yet. A tab queued again (after its order was
-// cancelled), or on another reservation, is not told an earlier one's news:
-// its page would leave the queue for it. r.mu is held.
-func (c *Conn) about(reservation string) bool {
-	if c.status == connWaiting || c.status == connPrequeue {
-		return false
-	}
-	return c.reservation == reservation || c.reservation == ""
+// about reports whether a tab is told news of its shopper's orders: not
+// while it is queued again (after an order was cancelled), when news of an
+// earlier order (a late refund) would have its page leave the queue. r.mu is
+// held.
+func (c *Conn) about() bool {
+	return c.status != connWaiting && c.status != connPrequeue
 }
 
-// tellOrder tells a tab news of its reservation's order with msg, unless it
-// was told newer news; asking, it is told the latest it has (a tab asking is
-// always answered). r.mu is held.
+// tellOrder tells a tab news of a reservation's order with msg, unless it
+// was told newer news of it; asking, it is told the latest it has (a tab
+// asking is always answered). News of another reservation than the tab's (a
+// customer may make several orders) is told, and leaves the tab as it
+// stands on its own. r.mu is held.
 func (c *Conn) tellOrder(reservation, status string, msg []byte, asking bool) {
+	if c.reservation != "" && c.reservation != reservation {
+		c.Enqueue(msg)
+		return
+	}
 	rank := orderRank(status)
 	if c.reservation == reservation && rank < c.orderRank {
 		if asking {
