@@ -158,7 +158,8 @@ func TestAShopperOfAStripeSaleIsOfferedThePaymentFormARetryWhenItCannotLoadAndTh
 // redirect_status in the query. The page takes them out of the address bar,
 // says the payment is being confirmed (the order, told again on arriving,
 // is still pending_payment with its payment, and the form is not offered
-// again), and shows the order paid when Stripe's webhook comes.
+// again), still says so when reloaded (the parameters gone), and shows the
+// order paid when Stripe's webhook comes, forgetting the payment.
 func TestAShopperBackFromAPaymentsRedirectSeesItConfirmedNotTheFormAgain(t *testing.T) {
 	sys, calls := startStripeSystem(t)
 	saleID := sys.createSale(t, map[string]any{"sku": "STRIPE-BACK", "name": "Back from the bank", "stock": 1,
@@ -207,6 +208,18 @@ func TestAShopperBackFromAPaymentsRedirectSeesItConfirmedNotTheFormAgain(t *test
 	if err := chromedp.Run(ctx, chromedp.Evaluate(`document.querySelector('#pay').hidden`, &formHidden)); err != nil || !formHidden {
 		t.Errorf("the payment form is offered again after a redirect that succeeded (%v)", err)
 	}
+	// Reloaded before the webhook came, its address no longer says how the
+	// redirect went: the page remembers the payment it sent, in this tab.
+	if err := chromedp.Run(ctx,
+		chromedp.Reload(),
+		waitFor(`document.querySelector('#order-status').textContent === 'Order placed (#`+strconv.FormatInt(orderID, 10)+`). Confirming your payment…'`),
+		chromedp.Evaluate(`document.querySelector('#pay').hidden`, &formHidden),
+	); err != nil {
+		t.Fatalf("the page reloaded while its payment is confirmed does not say so: %v", err)
+	}
+	if !formHidden {
+		t.Errorf("the payment form is offered again to a page reloaded while its payment is confirmed")
+	}
 	meta := map[string]string{"order_id": strconv.FormatInt(orderID, 10), "sale_id": saleID, "reservation_id": reservation}
 	if code, got := sys.postStripeEvent(t, testStripeWebhookSecret, "evt_back_paid", "payment_intent.succeeded", meta, time.Now()); code != http.StatusOK || got != "accepted" {
 		t.Fatalf("succeeded: %d %s", code, got)
@@ -215,6 +228,10 @@ func TestAShopperBackFromAPaymentsRedirectSeesItConfirmedNotTheFormAgain(t *test
 		waitFor(`document.querySelector('#order-status').textContent.startsWith('Paid')`),
 	); err != nil {
 		t.Fatalf("the page did not show the order paid: %v", err)
+	}
+	var remembered int
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`sessionStorage.length`, &remembered)); err != nil || remembered != 0 {
+		t.Errorf("the tab still remembers %d payment(s) after the order was paid (%v)", remembered, err)
 	}
 	select {
 	case again := <-sent:

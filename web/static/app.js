@@ -22,6 +22,12 @@
   // method (a bank's 3-D Secure page) took the shopper away and back.
   const RETURN_PARAMS = ["payment_intent", "payment_intent_client_secret", "redirect_status"];
   const RETURN_WAIT = 10000; // back from a redirect, no order told this long after welcome: nothing to confirm
+  // CONFIRMING_KEY remembers, in this tab, the payment it sent (or came back
+  // from a redirect that went through) until its outcome is told: a reload
+  // meanwhile says it is being confirmed rather than offer the form for a
+  // payment Stripe already has. It holds the PaymentIntent's id and the
+  // reservation's, never the client secret.
+  const CONFIRMING_KEY = "foyer.confirming";
 
   const $ = (id) => document.getElementById(id);
   const el = {};
@@ -62,8 +68,9 @@
     powRetry: false, // a pow_* error to this join may still be answered by solving its fresh challenge
     solving: null, // while solving: the percent of the expected work done
     // pay: the Stripe payment of a pending order, while the page has one:
-    // {key, secret, state, message}; state is loading | failed | ready |
-    // paying | confirming. The secret pays this one order: memory only.
+    // {key, secret, state, message, reservation}; state is loading | failed |
+    // ready | paying | confirming. The secret pays this one order: memory
+    // only (CONFIRMING_KEY keeps the PaymentIntent's id, not the secret).
     pay: null,
     payReturn: "", // redirect_status, when the page was opened on coming back from a payment's redirect
   };
@@ -394,8 +401,11 @@
         if (S.reservation && m.reservation_id && m.reservation_id !== S.reservation.id) break;
         const over = m.status === "cancelled" || m.status === "refunded"; // the unit went back to the sale
         // Stripe's payment is made on this page; the test provider's pays by itself.
-        if (m.status === "pending_payment" && m.payment && m.payment.provider === "stripe") offerPayment(m.payment);
-        else if (m.status === "paid" || over) endPayment(); // nothing left to pay
+        if (m.status === "pending_payment" && m.payment && m.payment.provider === "stripe") offerPayment(m.payment, m.reservation_id);
+        else if (m.status === "paid" || over) { // nothing left to pay
+          endPayment();
+          forgetConfirming(m.reservation_id);
+        }
         S.payReturn = "";
         const said = {
           pending_payment: !S.pay ? "Order placed. Waiting for the payment."
@@ -632,20 +642,48 @@
     return stripeLoad;
   }
 
-  // offerPayment sets up paying for a pending order. The same payment told
-  // again (a reconnect, another tab's resume) leaves it as it is: the form
-  // filled in, or the payment being confirmed.
-  function offerPayment(payment) {
+  // intentOf is the PaymentIntent's id in its client secret ("pi_…_secret_…").
+  const intentOf = (secret) => String(secret).split("_secret_")[0];
+
+  // rememberConfirming notes that this tab sent the payment of reservation's
+  // order; confirmingHere tells whether it did; forgetConfirming, once the
+  // order is settled.
+  function rememberConfirming(reservation, secret) {
+    try {
+      sessionStorage.setItem(CONFIRMING_KEY, JSON.stringify({ reservation, intent: intentOf(secret) }));
+    } catch { /* this page's life only */ }
+  }
+  function confirmingHere(reservation, secret) {
+    try {
+      const c = JSON.parse(sessionStorage.getItem(CONFIRMING_KEY) || "null");
+      return !!c && c.reservation === reservation && c.intent === intentOf(secret);
+    } catch { return false; }
+  }
+  function forgetConfirming(reservation) {
+    try {
+      const c = JSON.parse(sessionStorage.getItem(CONFIRMING_KEY) || "null");
+      if (!reservation || !c || c.reservation === reservation) sessionStorage.removeItem(CONFIRMING_KEY);
+    } catch { /* nothing kept */ }
+  }
+
+  // offerPayment sets up paying for the pending order of a reservation. The
+  // same payment told again (a reconnect, another tab's resume) leaves it as
+  // it is: the form filled in, or the payment being confirmed.
+  function offerPayment(payment, reservation) {
     if (S.pay && S.pay.secret === payment.client_secret) return;
     endPayment();
     const back = S.payReturn;
-    // Back from a redirect that went through: Stripe has the payment, and
-    // the webhook brings its outcome. Another status is a payment not made.
-    if (back === "succeeded" || back === "processing") {
-      S.pay = { key: payment.publishable_key, secret: payment.client_secret, state: "confirming", message: "" };
+    // Back from a redirect that went through, or reloaded after this tab
+    // sent the payment: Stripe has it, and the webhook brings its outcome.
+    // Another redirect status is a payment not made.
+    const sent = back === "succeeded" || back === "processing" || (!back && confirmingHere(reservation, payment.client_secret));
+    if (sent) {
+      S.pay = { key: payment.publishable_key, secret: payment.client_secret, state: "confirming", message: "", reservation };
+      rememberConfirming(reservation, payment.client_secret);
       return;
     }
-    S.pay = { key: payment.publishable_key, secret: payment.client_secret, state: "loading",
+    forgetConfirming(reservation);
+    S.pay = { key: payment.publishable_key, secret: payment.client_secret, state: "loading", reservation,
       message: back ? "Your payment was not completed. Try again, or use another card." : "" };
     mountPayment(S.pay);
   }
@@ -723,6 +761,7 @@
       say(pay.message);
     } else {
       pay.state = "confirming";
+      rememberConfirming(pay.reservation, pay.secret);
       say("Payment sent. Confirming it…");
     }
     render();
