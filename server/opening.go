@@ -235,8 +235,9 @@ func (ss *session) arrive(ctx context.Context, madeNow, joinNow bool, invite str
 	}
 	// The socket asks once, however it asks: a join=1 answered by the
 	// arrival's look-up (the reservation the shopper holds) is not answered
-	// again with it.
-	knew := ss.room.Asking(ss.conn)
+	// again with it. It knew nothing as it asked (it has just opened): an
+	// admitted event that reached it since is its answer.
+	knew := ""
 	if !madeNow {
 		if place, ok, err := ss.s.deps.Rooms.Find(ctx, ss.saleID, ss.shopper); err != nil {
 			ss.s.sendError(ss.conn, err)

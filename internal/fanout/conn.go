@@ -71,6 +71,7 @@ type Conn struct {
 	// order told to the client (orderRank's ranks) and its message: older
 	// news coming late is not told over it, and a tab asking again is told
 	// the latest.
+	orderRes  string // the reservation orderRank and lastOrder are of
 	orderRank int
 	lastOrder []byte
 	customer  string // the shop's customer id of the session, or "" (SetCustomer)

@@ -45,13 +45,13 @@ func (c *Conn) tellOrder(reservation, status string, msg []byte, asking bool) {
 		return
 	}
 	rank := orderRank(status)
-	if c.reservation == reservation && rank < c.orderRank {
+	if c.orderRes == reservation && rank < c.orderRank {
 		if asking {
 			c.Enqueue(c.lastOrder)
 		}
 		return
 	}
-	c.reservation, c.orderRank, c.lastOrder = reservation, rank, msg
+	c.reservation, c.orderRes, c.orderRank, c.lastOrder = reservation, reservation, rank, msg
 	c.status = connOrdered
 	if unitWentBack(status) {
 		c.status = connIdle

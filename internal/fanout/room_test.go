@@ -235,3 +235,29 @@ func TestAnOrderReadBeforeANewerEventIsNotToldOverIt(t *testing.T) {
 		t.Errorf("the tab was told %v, want pending_payment, paid, and paid again in answer (never pending after paid)", got)
 	}
 }
+
+// TestANewReservationsOrderIsToldAfterAnEarlierOrdersEnd: the rank of the
+// news last told was kept past its reservation, so a shopper whose first
+// order was cancelled, and who joined again and checked out, was never told
+// its second order's pending_payment (nor its payment's secret): a lower
+// rank than the first order's cancelled (a review found it).
+func TestANewReservationsOrderIsToldAfterAnEarlierOrdersEnd(t *testing.T) {
+	r := bareRoom(t)
+	tab := r.heldTab("v_next", connAdmitted)
+	tab.reservation = "r_1"
+	r.orderEvent("v_next", "r_1", "cancelled")
+	r.Place("v_next", 3, 2, tab, r.Asking(tab))
+	r.admitted(waitingroom.Event{Type: waitingroom.EventAdmitted, Mark: 3,
+		Admitted: []waitingroom.Reservation{{ID: "r_2", Shopper: "v_next", Ticket: 3, Status: "held"}}})
+	tab.queue = nil
+	r.orderEvent("v_next", "r_2", "pending_payment")
+	if got := statuses(t, tab.queue); !slices.Equal(got, []string{"pending_payment"}) {
+		t.Fatalf("the second order's news: %v, want pending_payment", got)
+	}
+	knew := r.Asking(tab)
+	r.Reservation("v_next", waitingroom.Reservation{ID: "r_2", Shopper: "v_next", Status: "confirmed"}, tab, knew,
+		OrderNow{ID: 8, Status: "pending_payment"})
+	if got := statuses(t, tab.queue); !slices.Equal(got, []string{"pending_payment", "pending_payment"}) {
+		t.Errorf("asked again, the tab was told %v, want its second order's pending_payment again", got)
+	}
+}

@@ -396,9 +396,12 @@
         if (!S.reservation || S.reservation.id === m.reservation_id) holdExpired();
         break;
       case "order": {
-        // News of an earlier reservation's order (a late refund) is not
-        // about the hold this page has now: it would drop the hold's view.
-        if (S.reservation && m.reservation_id && m.reservation_id !== S.reservation.id) break;
+        // News of another reservation's order (a late refund of an earlier
+        // one, a customer's other order) is not about the hold or order this
+        // page shows now: it would drop its view. Once that order is over
+        // (cancelled, refunded) the page holds nothing, and hears any.
+        const showing = S.phase === "admitted" || S.phase === "buying" || S.phase === "ordered";
+        if (showing && S.reservation && m.reservation_id && m.reservation_id !== S.reservation.id) break;
         const over = m.status === "cancelled" || m.status === "refunded"; // the unit went back to the sale
         // Stripe's payment is made on this page; the test provider's pays by itself.
         if (m.status === "pending_payment" && m.payment && m.payment.provider === "stripe") offerPayment(m.payment, m.reservation_id);
@@ -419,6 +422,7 @@
         S.orderStatus = m.status;
         if (m.order_id) S.orderId = m.order_id;
         S.phase = over ? "idle" : "ordered";
+        if (over) S.reservation = null; // its hold is over: a later reservation's news is this page's
         S.notice = over ? said : "";
         break;
       }
