@@ -42,15 +42,7 @@ func buyOrder(t *testing.T, ctx context.Context, sys *system, saleID string) str
 	t.Helper()
 	conn, _ := connectNew(t, ctx, sys.URL, saleID)
 	in := listen(conn)
-	if _, err := in.wait(ctx, "welcome"); err != nil {
-		t.Fatal(err)
-	}
-	conn.Join(ctx)
-	admitted, err := in.wait(ctx, "admitted")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sys.checkout(t, saleID, admitted.Token)
+	admitted := joinAndBuy(t, ctx, sys, saleID, conn, in)
 	orderStatus(t, ctx, in, "pending_payment")
 	conn.Close()
 	return admitted.ReservationID

@@ -10,6 +10,7 @@ import (
 
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/orderstream"
+	"github.com/foyerhq/foyer/internal/shopperclient"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -18,6 +19,14 @@ func buyOne(t *testing.T, ctx context.Context, sys *system, saleID string) *inbo
 	t.Helper()
 	conn, _ := connectNew(t, ctx, sys.URL, saleID)
 	in := listen(conn)
+	joinAndBuy(t, ctx, sys, saleID, conn, in)
+	return in
+}
+
+// joinAndBuy has a connected tab, whose inbox is in, wait for its welcome,
+// join, and check out the reservation it is admitted to, which it returns.
+func joinAndBuy(t *testing.T, ctx context.Context, sys *system, saleID string, conn *shopperclient.Conn, in *inbox) shopperclient.Message {
+	t.Helper()
 	if _, err := in.wait(ctx, "welcome"); err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +36,7 @@ func buyOne(t *testing.T, ctx context.Context, sys *system, saleID string) *inbo
 		t.Fatal(err)
 	}
 	sys.checkout(t, saleID, admitted.Token)
-	return in
+	return admitted
 }
 
 // checkout checks out a reservation token and expects it to succeed.

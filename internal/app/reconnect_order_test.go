@@ -18,15 +18,7 @@ func buyAs(t *testing.T, ctx context.Context, sys *system, saleID string) (shopp
 	t.Helper()
 	shopper := newShopper(t, ctx, sys.URL)
 	conn, in := shopper.connect(t, ctx, sys.URL, saleID)
-	if _, err := in.wait(ctx, "welcome"); err != nil {
-		t.Fatal(err)
-	}
-	conn.Join(ctx)
-	admitted, err := in.wait(ctx, "admitted")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sys.checkout(t, saleID, admitted.Token)
+	joinAndBuy(t, ctx, sys, saleID, conn, in)
 	return shopper, conn, in
 }
 

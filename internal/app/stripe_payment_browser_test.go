@@ -87,13 +87,7 @@ func TestAShopperOfAStripeSaleIsOfferedThePaymentFormARetryWhenItCannotLoadAndTh
 		"price_cents": 1500, "currency": "EUR", "outflow_per_second": 100})
 	ctx := newBrowser(t)
 	sent, failed := watchStripeJS(ctx)
-	if err := chromedp.Run(ctx, watchCSP(),
-		chromedp.Navigate(sys.URL+"/?sale="+saleID),
-		waitFor(`!document.querySelector('#join').disabled`),
-		chromedp.Click("#join"),
-		chromedp.WaitVisible("#buy"),
-		chromedp.Click("#buy"),
-	); err != nil {
+	if err := chromedp.Run(ctx, watchCSP(), joinAndBuyOnThePage(sys.URL+"/?sale="+saleID)); err != nil {
 		t.Fatalf("joining and buying: %v", err)
 	}
 	wctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -167,13 +161,7 @@ func TestAShopperBackFromAPaymentsRedirectSeesItConfirmedNotTheFormAgain(t *test
 	ctx := newBrowser(t)
 	sent, failed := watchStripeJS(ctx)
 	page := sys.URL + "/?sale=" + saleID
-	if err := chromedp.Run(ctx,
-		chromedp.Navigate(page),
-		waitFor(`!document.querySelector('#join').disabled`),
-		chromedp.Click("#join"),
-		chromedp.WaitVisible("#buy"),
-		chromedp.Click("#buy"),
-	); err != nil {
+	if err := chromedp.Run(ctx, joinAndBuyOnThePage(page)); err != nil {
 		t.Fatalf("joining and buying: %v", err)
 	}
 	wctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -237,5 +225,17 @@ func TestAShopperBackFromAPaymentsRedirectSeesItConfirmedNotTheFormAgain(t *test
 	case again := <-sent:
 		t.Errorf("the page back from a redirect that succeeded asked for Stripe.js (request %s)", again.id)
 	default:
+	}
+}
+
+// joinAndBuyOnThePage opens the shopper page, joins, and presses Buy once
+// admitted.
+func joinAndBuyOnThePage(page string) chromedp.Tasks {
+	return chromedp.Tasks{
+		chromedp.Navigate(page),
+		waitFor(`!document.querySelector('#join').disabled`),
+		chromedp.Click("#join"),
+		chromedp.WaitVisible("#buy"),
+		chromedp.Click("#buy"),
 	}
 }

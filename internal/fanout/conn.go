@@ -133,21 +133,17 @@ func (c *Conn) Gather() {
 }
 
 // Send ends a Gather: what was queued goes to a writer, in one write.
-func (c *Conn) Send() {
-	c.mu.Lock()
-	c.gathering = false
-	schedule := c.claimWriter()
-	c.mu.Unlock()
-	if schedule {
-		c.writers.schedule(c)
-	}
-}
+func (c *Conn) Send() { c.letGo(&c.gathering) }
 
 // LetOut sends what was queued while the socket opened, and what comes
 // after as it comes.
-func (c *Conn) LetOut() {
+func (c *Conn) LetOut() { c.letGo(&c.held) }
+
+// letGo clears a flag that held the writer back (held, gathering) and hands
+// what is queued to a writer.
+func (c *Conn) letGo(holding *bool) {
 	c.mu.Lock()
-	c.held = false
+	*holding = false
 	schedule := c.claimWriter()
 	c.mu.Unlock()
 	if schedule {

@@ -114,7 +114,7 @@ func (p *Provider) Charge(ctx context.Context, c checkout.Charge) (checkout.Paym
 		// say) stays processing past it: its order would be cancelled, its
 		// unit sold again, and the payment refunded when it lands.
 		PaymentMethodTypes: []*string{stripe.String("card")},
-		Description:             stripe.String(fmt.Sprintf("Foyer order %d (sale %s)", c.OrderID, c.SaleID)),
+		Description:        stripe.String(fmt.Sprintf("Foyer order %d (sale %s)", c.OrderID, c.SaleID)),
 	}
 	if c.Currency != "" { // none: Stripe refuses the request, as it must
 		params.Currency = stripe.String(strings.ToLower(c.Currency))
