@@ -3,7 +3,10 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -93,8 +96,10 @@ func sampleTypes(p *profile.Profile) []string {
 }
 
 // profilePushes takes a CPU profile of the gateway whose ops port is at
-// metricsURL for seconds, and returns the push path's share of it.
-func profilePushes(ctx context.Context, metricsURL string, seconds int) (PushShare, error) {
+// metricsURL for seconds, and returns the push path's share of it. With keep
+// set, the profile is also written there, for `go tool pprof` to find the
+// next lever in.
+func profilePushes(ctx context.Context, metricsURL string, seconds int, keep string) (PushShare, error) {
 	url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", strings.TrimRight(metricsURL, "/"), seconds)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -108,7 +113,19 @@ func profilePushes(ctx context.Context, metricsURL string, seconds int) (PushSha
 	if resp.StatusCode != http.StatusOK {
 		return PushShare{}, fmt.Errorf("profile the gateway: %s answered %d", url, resp.StatusCode)
 	}
-	p, err := profile.Parse(resp.Body)
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return PushShare{}, fmt.Errorf("read the gateway's profile: %w", err)
+	}
+	if keep != "" {
+		if err := os.MkdirAll(filepath.Dir(keep), 0o755); err != nil {
+			return PushShare{}, fmt.Errorf("keep the gateway's profile: %w", err)
+		}
+		if err := os.WriteFile(keep, raw, 0o644); err != nil {
+			return PushShare{}, fmt.Errorf("keep the gateway's profile: %w", err)
+		}
+	}
+	p, err := profile.ParseData(raw)
 	if err != nil {
 		return PushShare{}, fmt.Errorf("read the gateway's profile: %w", err)
 	}
@@ -117,4 +134,13 @@ func profilePushes(ctx context.Context, metricsURL string, seconds int) (PushSha
 		return PushShare{}, fmt.Errorf("read the gateway's profile: %w", err)
 	}
 	return share, nil
+}
+
+// profilePath is where a sale's gateway profile is kept: beside bench.md,
+// one per outflow ("" when the run writes nowhere).
+func profilePath(out string, outflow float64) string {
+	if out == "" {
+		return ""
+	}
+	return filepath.Join(out, fmt.Sprintf("gateway-sale-%g.pprof", outflow))
 }

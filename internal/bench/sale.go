@@ -153,7 +153,8 @@ func (c *cluster) runSale(ctx context.Context, o Options, rdb *redis.Client, spe
 			}
 			if spec.profileFor >= time.Second && len(c.metricsURLs) > 0 {
 				profiling.Go(func() {
-					pushes, profErr = profilePushes(ctx, c.metricsURLs[0], int(spec.profileFor/time.Second))
+					pushes, profErr = profilePushes(ctx, c.metricsURLs[0], int(spec.profileFor/time.Second),
+						profilePath(o.Out, spec.outflow))
 				})
 			}
 			if spec.latecomers > 0 {
