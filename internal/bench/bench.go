@@ -405,6 +405,7 @@ func measureBare(ctx context.Context, o Options) (BareResult, error) {
 		return BareResult{}, err
 	}
 	res.BytesPerConnection, res.GoroutinesPerConnection = held.PerConnection(before)
+	res.RSSPerConnection = held.RSSPerConnection(before)
 	var all []time.Duration
 	for k, c := range crowds {
 		heard, err := c.heard()

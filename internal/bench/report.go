@@ -42,7 +42,8 @@ type BareResult struct {
 	Servers                 int // bare server processes, each with a process of clients
 	Connections             int
 	AcceptsPerSecond        float64
-	BytesPerConnection      float64
+	BytesPerConnection      float64 // Go heap and stacks
+	RSSPerConnection        float64 // resident memory
 	GoroutinesPerConnection float64
 	Push                    loadgen.LatencySummary
 	// ClientCPU and ServerCPU are what the accepts cost the bench's

@@ -100,6 +100,16 @@ func (r *Report) roundFigures() []roundFigure {
 				bytes, _ := rd.Hold.GatewayHeld.PerConnection(rd.Hold.GatewayBefore)
 				return bytes, rd.Bare.BytesPerConnection, ratio(bytes, rd.Bare.BytesPerConnection), rd.Bare.Connections > 0
 			}},
+		// Of the first round alone: the gateways start once, and keep what
+		// a round's crowd made them take from the machine (Go gives memory
+		// back to it slowly), so a later round's growth says nothing. The
+		// bare servers are new each round.
+		{what: "memory per idle shopper (RSS, first round)", show: bytesShown, target: 1.0,
+			measure: func(rd Round) (float64, float64, float64, bool) {
+				first := len(r.Rounds) > 0 && rd.Hold.GatewayBefore == r.Rounds[0].Hold.GatewayBefore
+				rss := rd.Hold.GatewayHeld.RSSPerConnection(rd.Hold.GatewayBefore)
+				return rss, rd.Bare.RSSPerConnection, ratio(rss, rd.Bare.RSSPerConnection), first && rd.Bare.RSSPerConnection > 0 && rss > 0
+			}},
 		{what: "goroutines per shopper", show: func(v float64) string { return fmt.Sprintf("%.2f", v) },
 			measure: func(rd Round) (float64, float64, float64, bool) {
 				_, g := rd.Hold.GatewayHeld.PerConnection(rd.Hold.GatewayBefore)

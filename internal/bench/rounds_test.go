@@ -83,3 +83,25 @@ func TestARoundWithoutItsBaselineIsLeftOutOfTheRatio(t *testing.T) {
 		t.Errorf("join rate row %+v, want 0.50 from the one round with a baseline", join)
 	}
 }
+
+// Resident memory per shopper is set against the bare server's beside heap
+// and stacks: RSS holds the collector's headroom, which the Go figure
+// leaves out (the memory target is by RSS).
+func TestResidentMemoryPerShopperIsSetAgainstTheBareServers(t *testing.T) {
+	rd := round(4000, 1600)
+	rd.Bare.RSSPerConnection = 20_000
+	rd.Hold.GatewayBefore.RSSBytes = 50e6
+	rd.Hold.GatewayHeld.RSSBytes = 50e6 + 1000*25_000
+	later := rd // a second round: the gateways held the first's memory still
+	later.Hold.GatewayBefore.RSSBytes, later.Hold.GatewayHeld.RSSBytes = 300e6, 310e6
+	rss := rowNamed(t, Report{Rounds: []Round{rd, later}}, "memory per idle shopper (RSS")
+	if rss.Ratio != 1.25 || rss.Met || rss.Foyer != "25000 B" || rss.Baseline != "20000 B" {
+		t.Errorf("RSS row %+v, want the first round's 25000 B against 20000 B, 1.25, not met (at most 1.0)", rss)
+	}
+	if len(rss.Rounds) != 1 {
+		t.Errorf("RSS row of %d rounds, want the first alone", len(rss.Rounds))
+	}
+	if got := (loadgen.GatewayStats{Connections: 0}).RSSPerConnection(loadgen.GatewayStats{}); got != 0 {
+		t.Errorf("RSS per connection of no connection: %v, want 0", got)
+	}
+}

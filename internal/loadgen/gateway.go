@@ -36,6 +36,17 @@ func (g GatewayStats) PerConnection(before GatewayStats) (bytes, goroutines floa
 	return mem / conns, (g.Goroutines - before.Goroutines) / conns
 }
 
+// RSSPerConnection is the resident memory each connection held in g adds
+// over the idle nodes of before: what the machine gives the process, the
+// collector's headroom included, which heap and stacks leave out.
+func (g GatewayStats) RSSPerConnection(before GatewayStats) float64 {
+	conns := g.Connections - before.Connections
+	if conns <= 0 {
+		return 0
+	}
+	return (g.RSSBytes - before.RSSBytes) / conns
+}
+
 // CPUSince is the CPU the nodes used between the reading before and g.
 func (g GatewayStats) CPUSince(before GatewayStats) time.Duration {
 	return time.Duration((g.CPUSeconds - before.CPUSeconds) * float64(time.Second))
