@@ -114,9 +114,13 @@ func TestBenchMeasuresFoyerNextToItsCeiling(t *testing.T) {
 		}
 	}
 	for _, row := range report.Summary {
+		rounds := 2
+		if strings.Contains(row.What, "RSS, first round") {
+			rounds = 1 // the gateways keep the first round's memory: a later round's says nothing
+		}
 		if strings.HasPrefix(row.What, "join rate") || strings.HasPrefix(row.What, "fan-out") || strings.HasPrefix(row.What, "memory") {
-			if row.Ratio <= 0 || len(row.Rounds) != 2 {
-				t.Errorf("%s: ratio %v over rounds %v, want a measured one in each of 2 rounds", row.What, row.Ratio, row.Rounds)
+			if row.Ratio <= 0 || len(row.Rounds) != rounds {
+				t.Errorf("%s: ratio %v over rounds %v, want a measured one in each of %d rounds", row.What, row.Ratio, row.Rounds, rounds)
 			}
 		}
 	}
