@@ -6,6 +6,7 @@ import (
 
 	"github.com/foyerhq/foyer/internal/fanout"
 	"github.com/foyerhq/foyer/internal/orders"
+	"github.com/foyerhq/foyer/internal/wire"
 )
 
 // A shopper who checked out and comes back (a reloaded page, another tab,
@@ -54,7 +55,7 @@ func (ss *session) orderNow(ctx context.Context, reservationID string) fanout.Or
 		return fanout.OrderNow{}
 	}
 	now := fanout.OrderNow{ID: o.ID, Status: o.Status}
-	if o.Status == orders.StatusPendingPayment && ss.s.cfg.StripePublishableKey != "" && ss.s.deps.PaymentSecrets != nil {
+	if o.Status == wire.OrderPendingPayment && ss.s.cfg.StripePublishableKey != "" && ss.s.deps.PaymentSecrets != nil {
 		// The shopper pays on the page itself: it is told the secret
 		// again, so that a reload while paying does not end the payment.
 		// None kept (or Redis out of reach): told pending without it.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/orderstream"
+	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -97,9 +98,9 @@ func NewOrderWriter(db *sqlx.DB, notifier OrderNotifier, payments PaymentProvide
 // The statuses of an order: written as pending payment, then paid, or
 // cancelled (payment failed or timed out; its stock went back to the sale).
 const (
-	OrderPendingPayment = "pending_payment"
-	OrderPaid           = "paid"
-	OrderCancelled      = "cancelled"
+	OrderPendingPayment = wire.OrderPendingPayment
+	OrderPaid           = wire.OrderPaid
+	OrderCancelled      = wire.OrderCancelled
 )
 
 // Handle writes the orders of the confirmations one message carries (one,

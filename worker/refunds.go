@@ -9,6 +9,7 @@ import (
 
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/orderstream"
+	"github.com/foyerhq/foyer/internal/wire"
 )
 
 // LateRefunder gives back the money of a payment that succeeded after its
@@ -67,7 +68,7 @@ func (p *PaymentSettler) refundLate(ctx context.Context, results []orderstream.P
 
 // OrderRefunded is the status the shopper's page is told when the payment
 // of its cancelled order was refunded; the order itself stays cancelled.
-const OrderRefunded = "refunded"
+const OrderRefunded = wire.OrderRefunded
 
 // recordRefund writes the refund of a cancelled order's late payment, once
 // per payment (a redelivered message finds it written), and tells the

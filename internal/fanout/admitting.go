@@ -155,7 +155,7 @@ func (r *Room) Reservation(shopper string, res waitingroom.Reservation, asking *
 // pending order carries its payment when its secret was kept.
 func (r *Room) orderNowMsg(reservationID string, order OrderNow) OrderMsg {
 	if order.Status == "" {
-		return OrderMsg{Type: wire.MsgOrder, ReservationID: reservationID, Status: "confirmed"}
+		return OrderMsg{Type: wire.MsgOrder, ReservationID: reservationID, Status: wire.OrderConfirmed}
 	}
 	return OrderMsg{Type: wire.MsgOrder, ReservationID: reservationID, OrderID: order.ID, Status: order.Status,
 		Payment: r.h.orderPayment(order.Status, order.PaymentSecret)}

@@ -143,16 +143,12 @@ func (r *Room) setState(s waitingroom.State, seedHash, seed string) {
 	}
 }
 
-// orderPendingPayment is the status of an order waiting for its payment
-// (worker.OrderPendingPayment): the only one the shopper's page pays.
-const orderPendingPayment = "pending_payment"
-
 // orderPayment is what the shopper's page pays a pending order with: the
 // Stripe account's publishable key and the order's client secret. Nil for
 // an order the page has nothing to pay for: settled, one the test provider
 // pays by itself (no secret), or on a node without Stripe's key.
 func (h *Hub) orderPayment(status, secret string) *OrderPayment {
-	if status != orderPendingPayment || secret == "" || h.stripeKey == "" {
+	if status != wire.OrderPendingPayment || secret == "" || h.stripeKey == "" {
 		return nil
 	}
 	return &OrderPayment{Provider: wire.PaymentStripe, PublishableKey: h.stripeKey, ClientSecret: secret}

@@ -1,5 +1,7 @@
 package fanout
 
+import "github.com/foyerhq/foyer/internal/wire"
+
 // News of a reservation's order reaches a tab by two roads: the order
 // events the worker announces, and the answer to a tab that asks where it
 // stands (the order read from the orders' store, which may be older than an
@@ -10,13 +12,13 @@ package fanout
 // of a lower rank than a tab was told is older, and not told over it.
 func orderRank(status string) int {
 	switch status {
-	case "confirmed":
+	case wire.OrderConfirmed:
 		return 1
-	case "pending_payment":
+	case wire.OrderPendingPayment:
 		return 2
-	case "paid", "cancelled":
+	case wire.OrderPaid, wire.OrderCancelled:
 		return 3
-	case "refunded":
+	case wire.OrderRefunded:
 		return 4
 	}
 	return 0
@@ -24,7 +26,9 @@ func orderRank(status string) int {
 
 // unitWentBack reports whether an order's status gave its unit back to the
 // sale: the shopper may join again, so its tabs are idle, not ordered.
-func unitWentBack(status string) bool { return status == "cancelled" || status == "refunded" }
+func unitWentBack(status string) bool {
+	return status == wire.OrderCancelled || status == wire.OrderRefunded
+}
 
 // about reports whether a tab is told news of its shopper's orders: not
 // while it is queued again (after an order was cancelled), when news of an

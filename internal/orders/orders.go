@@ -17,17 +17,16 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/foyerhq/foyer/internal/paging"
+	"github.com/foyerhq/foyer/internal/wire"
 )
 
 // ErrBadQuery means a filter, limit or cursor could not be understood:
 // nothing was read.
 var ErrBadQuery = errors.New("bad orders query")
 
-// Statuses are the statuses an order can have, as the order workers write
-// them (worker.OrderPendingPayment, OrderPaid, OrderCancelled; a test keeps
-// the two lists in step). They are copied, not imported: the transport that
-// serves this package must not link the workers.
-var Statuses = []string{"pending_payment", "paid", "cancelled"}
+// Statuses are the statuses an order row can have, as the order workers
+// write them.
+var Statuses = []string{wire.OrderPendingPayment, wire.OrderPaid, wire.OrderCancelled}
 
 // Limits of a page. DefaultLimit is what a request without limit gets;
 // MaxLimit bounds what one request may ask for (the CSV download has no

@@ -7,15 +7,6 @@ import (
 	"fmt"
 )
 
-// The statuses a shopper's page is told: StatusPendingPayment, an order
-// waiting for its payment (Statuses[0]); StatusRefunded, one whose payment
-// succeeded after it was cancelled, and was refunded (the refunds table):
-// the order itself stays cancelled.
-const (
-	StatusPendingPayment = "pending_payment"
-	StatusRefunded       = "refunded"
-)
-
 // ReservationOrder is the order of a reservation as its shopper is told
 // it: its id and status, refunded for a cancelled order whose late payment
 // Foyer refunded.

@@ -3,6 +3,8 @@ package orders
 import (
 	"context"
 	"fmt"
+
+	"github.com/foyerhq/foyer/internal/wire"
 )
 
 // Tally is how many orders, and how much money, one state holds.
@@ -49,11 +51,11 @@ func (r *Reader) PaymentSummary(ctx context.Context, saleID string) (PaymentSumm
 	}
 	for _, row := range rows {
 		switch row.Status {
-		case "paid":
+		case wire.OrderPaid:
 			sum.Paid = row.Tally
-		case "cancelled":
+		case wire.OrderCancelled:
 			sum.Failed = row.Tally
-		case "pending_payment":
+		case wire.OrderPendingPayment:
 			sum.Pending = row.Tally
 		}
 	}

@@ -45,6 +45,19 @@ const (
 	CheckoutShop  = "shop"
 )
 
+// The statuses of an order, as the order message tells them and the order
+// workers write them: confirmed (told on reconnect before the order row is
+// written), pending_payment, then paid or cancelled (payment failed or
+// timed out; its unit went back to the sale); refunded, told of a cancelled
+// order whose late payment was given back (the order stays cancelled).
+const (
+	OrderConfirmed      = "confirmed"
+	OrderPendingPayment = "pending_payment"
+	OrderPaid           = "paid"
+	OrderCancelled      = "cancelled"
+	OrderRefunded       = "refunded"
+)
+
 // PaymentStripe is the provider an order message's payment names when the
 // shopper pays on Foyer's page with Stripe's Payment Element.
 const PaymentStripe = "stripe"
