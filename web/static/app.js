@@ -657,17 +657,18 @@
       sessionStorage.setItem(CONFIRMING_KEY, JSON.stringify({ reservation, intent: intentOf(secret) }));
     } catch { /* this page's life only */ }
   }
+  function confirmingNote() {
+    try { return JSON.parse(sessionStorage.getItem(CONFIRMING_KEY) || "null"); } catch { return null; }
+  }
   function confirmingHere(reservation, secret) {
-    try {
-      const c = JSON.parse(sessionStorage.getItem(CONFIRMING_KEY) || "null");
-      return !!c && c.reservation === reservation && c.intent === intentOf(secret);
-    } catch { return false; }
+    const c = confirmingNote();
+    return !!c && c.reservation === reservation && c.intent === intentOf(secret);
   }
   function forgetConfirming(reservation) {
-    try {
-      const c = JSON.parse(sessionStorage.getItem(CONFIRMING_KEY) || "null");
-      if (!reservation || !c || c.reservation === reservation) sessionStorage.removeItem(CONFIRMING_KEY);
-    } catch { /* nothing kept */ }
+    const c = confirmingNote();
+    if (!reservation || !c || c.reservation === reservation) {
+      try { sessionStorage.removeItem(CONFIRMING_KEY); } catch { /* nothing kept */ }
+    }
   }
 
   // offerPayment sets up paying for the pending order of a reservation. The
