@@ -41,29 +41,29 @@ func TestEveryJoinAndResumeIsAnsweredAndALeaveIsAcknowledged(t *testing.T) {
 	}
 }
 
-// TestABurstOfPingsGetsOneRateLimitedAndTheConnectionStays: 1,000 pings
-// from a client that reads all the while are answered with the budget's 10
-// pongs and one rate_limited; the rest are dropped, not queued, so the
+// TestABurstOfClockSyncsGetsOneRateLimitedAndTheConnectionStays: 1,000 clock
+// syncs (time, budgeted with ping) from a client that reads all the while
+// are answered with the budget's 10 answers and one rate_limited; the rest are dropped, not queued, so the
 // client is not cut off as too slow (1006) and its next request is
 // answered. Before, every ping over the budget queued a rate_limited, the
 // 32-message queue filled and the client was cut.
-func TestABurstOfPingsGetsOneRateLimitedAndTheConnectionStays(t *testing.T) {
+func TestABurstOfClockSyncsGetsOneRateLimitedAndTheConnectionStays(t *testing.T) {
 	n := startTestNode(t, nil)
 	n.loadSale(t, "s_pings", 10, false)
 	ctx := testContext(t)
 	s := n.dial(t, ctx, "s_pings", "session=new")
 	s.expect(ctx, wire.MsgWelcome)
 
-	const pings = 1000
+	const syncs = 1000
 	sent := make(chan error, 1)
 	go func() {
-		for range pings {
-			if err := s.ws.Write(ctx, websocket.MessageText, []byte(`{"type":"ping"}`)); err != nil {
+		for range syncs {
+			if err := s.ws.Write(ctx, websocket.MessageText, []byte(`{"type":"time","client_time":1}`)); err != nil {
 				sent <- err
 				return
 			}
 		}
-		// Handled after every ping: its answer marks the end of theirs.
+		// Handled after every sync: its answer marks the end of theirs.
 		sent <- s.ws.Write(ctx, websocket.MessageText, []byte(`{"type":"resume"}`))
 	}()
 	counts := map[string]int{}
@@ -80,9 +80,9 @@ func TestABurstOfPingsGetsOneRateLimitedAndTheConnectionStays(t *testing.T) {
 	if err := <-sent; err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{wire.MsgPong + "/": localMessages, wire.MsgError + "/rate_limited": 1}
-	if len(counts) != len(want) || counts[wire.MsgPong+"/"] != want[wire.MsgPong+"/"] || counts[wire.MsgError+"/rate_limited"] != 1 {
-		t.Errorf("%d pings were answered with %v, want %v", pings, counts, want)
+	want := map[string]int{wire.MsgTime + "/": localMessages, wire.MsgError + "/rate_limited": 1}
+	if len(counts) != len(want) || counts[wire.MsgTime+"/"] != want[wire.MsgTime+"/"] || counts[wire.MsgError+"/rate_limited"] != 1 {
+		t.Errorf("%d clock syncs were answered with %v, want %v", syncs, counts, want)
 	}
 }
 
@@ -135,8 +135,8 @@ func TestAMessageWhoseAnswerPanicsClosesOnlyItsSocketWith1011(t *testing.T) {
 	if _, err := victim.read(ctx); websocket.CloseStatus(err) != websocket.StatusInternalError {
 		t.Fatalf("the socket whose message panicked: %v, want close 1011", err)
 	}
-	other.send(ctx, `{"type":"ping"}`)
-	other.expect(ctx, wire.MsgPong)
+	other.send(ctx, `{"type":"time","client_time":1}`)
+	other.expect(ctx, wire.MsgTime)
 	if got := counterValue(t, n.s.metrics.panics); got != 1 {
 		t.Errorf("%v panics counted, want 1", got)
 	}
@@ -175,9 +175,25 @@ func TestAJoinAtOpeningWhoseAnswerPanicsClosesOnlyItsSocketWith1011(t *testing.T
 	}
 	other := n.dial(t, ctx, "s_panic_open", "session=new")
 	other.expect(ctx, wire.MsgWelcome)
-	other.send(ctx, `{"type":"ping"}`)
-	other.expect(ctx, wire.MsgPong)
+	other.send(ctx, `{"type":"time","client_time":1}`)
+	other.expect(ctx, wire.MsgTime)
 	if got := counterValue(t, n.s.metrics.panics); got != 1 {
 		t.Errorf("%v panics counted, want 1", got)
 	}
+}
+
+// TestAPingIsAnsweredOnlyByAConnectionSentNothingLately: a shopper pushed
+// news every second needs no pong to know its connection lives, and a pong
+// to each ping was half of what an idle shopper cost the node; a ping just
+// after the welcome is not answered (the time asked after it is the next
+// message), one after a quiet spell is (fanout's TestAConnIsQuietOnlyAfterAQuietSpell).
+func TestAPingIsAnsweredOnlyByAConnectionSentNothingLately(t *testing.T) {
+	n := startTestNode(t, nil)
+	n.loadSale(t, "s_quiet", 10, false)
+	ctx := testContext(t)
+	s := n.dial(t, ctx, "s_quiet", "session=new")
+	s.expect(ctx, wire.MsgWelcome)
+	s.send(ctx, `{"type":"ping"}`)
+	s.send(ctx, `{"type":"time","client_time":1}`)
+	s.expect(ctx, wire.MsgTime)
 }

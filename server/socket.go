@@ -378,6 +378,14 @@ func (ss *session) limit(ctx context.Context, m wire.ClientMsg) error {
 	return ss.s.allow(ctx, RuleShopperMessages, ss.shopper)
 }
 
+// pongAfterQuiet is how long a connection must have been sent nothing for
+// a ping to be answered with a pong. Clients ping every 20 s and the node
+// closes one silent for a minute; a proxy in front (nginx's
+// proxy_read_timeout is a minute by default) closes one the node has sent
+// nothing for a minute: answered after 15 s of quiet, a shopper is sent
+// something at least every 35 s.
+const pongAfterQuiet = 15 * time.Second
+
 func (ss *session) handle(ctx context.Context, m wire.ClientMsg) error {
 	if hook := ss.s.hooks.handling; hook != nil {
 		hook(m)
@@ -412,7 +420,9 @@ func (ss *session) handle(ctx context.Context, m wire.ClientMsg) error {
 	case wire.CmdTime:
 		ss.conn.Enqueue(encode(timeMsg{Type: wire.MsgTime, ClientTime: m.ClientTime, ServerTime: time.Now().UnixMilli()}))
 	case wire.CmdPing:
-		ss.conn.Enqueue(encode(pongMsg{Type: wire.MsgPong}))
+		if ss.conn.Quiet(pongAfterQuiet) {
+			ss.conn.Enqueue(encode(pongMsg{Type: wire.MsgPong}))
+		}
 	default:
 		return fmt.Errorf("%w: unknown type %q", errBadMessage, m.Type)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -60,11 +61,16 @@ type Conn struct {
 	closed    bool
 	done      chan struct{}
 	once      sync.Once
+	// wroteAt is when a write to the client last began (unix ns): a ping
+	// is answered only after a quiet spell (Quiet).
+	wroteAt atomic.Int64
 
 	status      connStatus
 	ticket      int64
 	lastPos     int64
-	lastETA     *ETA // the last estimate sent, and the room's epoch then
+	shownAt     uint32 // the room's tick at which lastPos was sent
+	stockSeen   uint32 // the room's stock version the client was told last
+	lastETA     *ETA   // the last estimate sent, and the room's epoch then
 	etaEpoch    int
 	reservation string // the reservation last told to the client
 	// orderRank and lastOrder are the latest news of the reservation's
@@ -169,6 +175,9 @@ func (c *Conn) flush() {
 	batch := c.queue
 	c.queue = nil
 	c.mu.Unlock()
+	// Stored before the write: the client may answer what it reads before
+	// the write returns here.
+	c.wroteAt.Store(time.Now().UnixNano())
 	if err := c.write(batch); err != nil {
 		c.Close(websocket.StatusGoingAway, "write failed")
 	}
@@ -238,6 +247,15 @@ func (c *Conn) write(msgs [][]byte) error {
 		err = cmp.Or(err, c.out.Uncork(writeTimeout))
 	}
 	return err
+}
+
+// Quiet reports whether nothing has been written to the client for d: a
+// keepalive ping is answered then only (docs/protocol.md), since any
+// message written tells the client, and every proxy on the way, that the
+// connection lives, and a pong to each ping of a shopper pushed news anyway
+// was half of what an idle shopper cost the node.
+func (c *Conn) Quiet(d time.Duration) bool {
+	return time.Since(time.Unix(0, c.wroteAt.Load())) >= d
 }
 
 // ClosedHere reports whether this node has closed the connection: the

@@ -53,3 +53,18 @@ func TestASocketClosedWhileItOpensIsToldWhatItWasToldThenClosed(t *testing.T) {
 		t.Fatalf("after the messages: %v, want the close 1013", err)
 	}
 }
+
+// TestAConnIsQuietOnlyAfterAQuietSpell: the node answers a ping only when it
+// has written nothing to the connection for a while (server's
+// pongAfterQuiet); a write ends the quiet.
+func TestAConnIsQuietOnlyAfterAQuietSpell(t *testing.T) {
+	c := &Conn{}
+	c.wroteAt.Store(time.Now().Add(-20 * time.Second).UnixNano())
+	if !c.Quiet(15 * time.Second) {
+		t.Error("a connection written to 20 s ago is not quiet for 15 s")
+	}
+	c.wroteAt.Store(time.Now().UnixNano())
+	if c.Quiet(15 * time.Second) {
+		t.Error("a connection written to just now is quiet")
+	}
+}

@@ -89,9 +89,12 @@ func (r *Room) apply(e waitingroom.Event) {
 		stock := r.stock
 		stock.Type, stock.Total, stock.Left = wire.MsgStock, e.Stock, e.Available
 		stock.AllHeld = stock.Left == 0 && stock.Held > 0
-		if stock != r.stock {
-			r.stock = stock
-			r.broadcast(encode(stock))
+		// Told at once, not at the next tick: an operator added stock.
+		r.setStock(stock)
+		for c := range r.conns {
+			if c.status != connAdmitted && c.status != connOrdered {
+				r.tellStock(c)
+			}
 		}
 	case waitingroom.EventMessage:
 		r.broadcast(encode(StateMsg{Type: wire.MsgState, State: r.state, Message: e.Message}))

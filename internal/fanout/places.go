@@ -123,7 +123,7 @@ func (r *Room) answerPosition(c *Conn, pos int64) {
 
 // sendPosition sends pos and records it as the last shown. r.mu is held.
 func (r *Room) sendPosition(c *Conn, pos int64) {
-	c.lastPos = pos
+	c.lastPos, c.shownAt = pos, r.ticks
 	c.Enqueue(encode(PositionMsg{Type: wire.MsgPosition, Position: pos, Ahead: pos - 1, Waiting: max(r.waiting, pos),
 		ETA: r.estimate(c, pos-1)}))
 }

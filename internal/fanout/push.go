@@ -15,6 +15,15 @@ import (
 // once a second per shopper, as the protocol promises.
 const pushEvery = time.Second
 
+// nearFront is how many places from the front a shopper is told each fall
+// of its position (each tick); behind it, a fall of a hundredth of the
+// position, or farBackTicks ticks, make a push.
+const nearFront = 1000
+
+// farBackTicks is the longest a falling position far back goes untold:
+// five ticks, five seconds.
+const farBackTicks = 5
+
 // pushLoop reads the sale's counters once a tick, one Redis round trip
 // whatever the number of shoppers, and pushes what changed.
 func (r *Room) pushLoop() {
@@ -52,34 +61,96 @@ func (r *Room) tick(now time.Time) bool {
 func (r *Room) push(st waitingroom.Status) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.ticks++
 	r.waiting = st.Waiting
 	r.rate, r.startsAt = st.Rate, st.StartsAt
-	stock := StockMsg{Type: wire.MsgStock, Total: st.Stock, Left: st.Available, Held: st.Held, Sold: st.Sold,
-		AllHeld: st.Available == 0 && st.Held > 0}
-	if stock != r.stock {
-		// Every connection is told the stock, and the waiting their
-		// positions after it: gathered, each connection's messages of the
-		// tick leave in one write.
-		for c := range r.conns {
-			c.Gather()
-		}
-		defer func() {
-			for c := range r.conns {
-				c.Send()
-			}
-		}()
-		r.stock = stock
-		r.broadcast(encode(stock))
-	}
+	r.setStock(stockOf(st))
 	r.setState(st.State, st.SeedHash, st.Seed)
 	for c := range r.conns {
 		if c.told != r.state {
 			r.retell(c)
 		}
-		if c.status == connWaiting {
-			r.pushPosition(c, r.positions.Of(c.ticket))
-		}
+		r.tellCounters(c)
 	}
+}
+
+// tellCounters tells one connection, at a tick, the counters that changed
+// for it in a way that matters (docs/protocol.md, "What a push tells"): to
+// a tab not in the queue, the stock; to a waiting one, its position when it
+// fell, the stock going with it. Far back in the queue a position is told
+// when it fell by a hundredth or more, and at least every farBackTicks
+// while it falls, not each second: the figure a shopper sees there hardly
+// moves in a second, and writing it to every connection each tick was most
+// of a gateway's work in a moving sale. A tab holding a unit or an order is
+// told no counters. Whatever the tick queues on a connection leaves in one
+// write (Gather, Send). r.mu is held.
+func (r *Room) tellCounters(c *Conn) {
+	switch c.status {
+	case connAdmitted, connOrdered:
+		// Its unit is held or bought: the stock is not its to watch
+		// (the page hides it), and sold out reaches it as a state.
+		return
+	case connWaiting:
+		due := r.ticks-c.shownAt >= farBackTicks
+		if pos := r.positions.Of(c.ticket); r.positionMatters(c, pos, due) {
+			c.Gather()
+			r.tellStock(c)
+			r.pushPosition(c, pos)
+			c.Send()
+			return
+		}
+		// The position stands (paused, all held) or moves too little to
+		// tell: the stock alone, when whether any is left changed, or
+		// when it changed at all and the last was told farBackTicks ago.
+		if c.stockSeen != r.stockVer && (c.stockSeen < r.flagVer || due) {
+			r.tellStock(c)
+			c.shownAt = r.ticks
+		}
+	default:
+		r.tellStock(c)
+	}
+}
+
+// positionMatters reports whether a waiting tab's position pos is to be
+// told at this tick: it fell, and the tab is near the front, or it fell by
+// a hundredth of the position last shown, or the last was told
+// farBackTicks ago (due). r.mu is held.
+func (r *Room) positionMatters(c *Conn, pos int64, due bool) bool {
+	if pos <= 0 || (c.lastPos > 0 && pos >= c.lastPos) {
+		return false
+	}
+	return c.lastPos <= nearFront || c.lastPos-pos >= c.lastPos/100 || due
+}
+
+// stockOf is the stock message of a sale's counters.
+func stockOf(st waitingroom.Status) StockMsg {
+	return StockMsg{Type: wire.MsgStock, Total: st.Stock, Left: st.Available, Held: st.Held, Sold: st.Sold,
+		AllHeld: st.Available == 0 && st.Held > 0}
+}
+
+// setStock records the sale's counters as a tick or an event read them;
+// a change is encoded once, for every connection it is told to. r.mu is
+// held.
+func (r *Room) setStock(stock StockMsg) {
+	if stock == r.stock {
+		return
+	}
+	r.stockVer++
+	if (stock.Left == 0) != (r.stock.Left == 0) || stock.AllHeld != r.stock.AllHeld {
+		r.flagVer = r.stockVer
+	}
+	r.stock = stock
+	r.stockMsg = encode(stock)
+}
+
+// tellStock tells a connection the counters, unless it was told these
+// already. r.mu is held.
+func (r *Room) tellStock(c *Conn) {
+	if c.stockSeen == r.stockVer || r.stockMsg == nil {
+		return
+	}
+	c.stockSeen = r.stockVer
+	c.Enqueue(r.stockMsg)
 }
 
 // retell tells a connection the sale's state, which changed between the

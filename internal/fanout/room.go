@@ -39,6 +39,10 @@ type Room struct {
 	shoppers   map[string][]*Conn
 	positions  *waitingroom.Positions
 	stock      StockMsg
+	stockMsg   []byte // stock, encoded once for every connection told it
+	stockVer   uint32 // raised at each change of stock: a connection's stockSeen is one of these
+	flagVer    uint32 // the stockVer at which whether any is left, or all held, last changed
+	ticks      uint32 // the push loop's beats so far: a connection's shownAt is one of these
 	state      waitingroom.State
 	waiting    int64
 	flow       Outflow   // the measured pace, for estimates
@@ -63,6 +67,9 @@ func newRoom(h *Hub, v waitingroom.View, st waitingroom.Status) *Room {
 		conns: map[*Conn]struct{}{}, shoppers: map[string][]*Conn{},
 		positions: waitingroom.NewPositions(v),
 	}
+	// The counters as the room starts: its first tick tells only what
+	// changed since, as every later one does.
+	r.setStock(stockOf(st))
 	shop, err := shopCheckout(st)
 	if err != nil {
 		// Plan.Validate let no such URL in; Foyer's own checkout still
@@ -84,6 +91,9 @@ func (r *Room) register(c *Conn, st waitingroom.Status) bool {
 		return false
 	}
 	r.conns[c] = struct{}{}
+	// Its welcome told it the counters its socket read: the next change
+	// is news to it.
+	c.stockSeen = r.stockVer
 	r.shoppers[c.shopper] = append(r.shoppers[c.shopper], c)
 	r.members.Store(int64(len(r.conns)))
 	r.waiting = max(r.waiting, st.Waiting)

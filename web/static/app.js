@@ -792,7 +792,9 @@
     const state = sale ? sale.state : "";
 
     setText(el.saleName, S.fatal || (sale ? sale.name : "Loading…"));
-    el.stockCard.hidden = !!S.fatal;
+    // A shopper holding a unit, or with an order, is pushed no stock (docs/protocol.md): its
+    // card would stand still, so it is not shown.
+    el.stockCard.hidden = !!S.fatal || S.phase === "admitted" || S.phase === "buying" || S.phase === "ordered";
     setText(el.price, sale ? formatPrice(sale.price_cents, sale.currency) : "");
     document.title = sale
       ? (S.phase === "waiting" ? `#${S.position} · ${sale.name}` : `${sale.name} · Foyer`)

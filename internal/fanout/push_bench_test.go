@@ -1,0 +1,50 @@
+package fanout
+
+import (
+	"testing"
+
+	"github.com/foyerhq/foyer/waitingroom"
+)
+
+// BenchmarkFarBackPushes: a big sale's ticks, 100,000 waiting and 500 let
+// out a second, for a minute. It reports the tabs told their position per
+// tick against those whose position fell (each of which the room told
+// before: the baseline, counted in the same ticks), and the ratio.
+//
+//	go test -run '^$' -bench FarBackPushes -benchtime 1x ./internal/fanout
+func BenchmarkFarBackPushes(b *testing.B) {
+	const waiting, outflow, ticks = 100_000, 500, 60
+	for range b.N {
+		b.StopTimer()
+		r := bareRoom(&testing.T{})
+		tabs := make([]*Conn, waiting)
+		for i := range tabs {
+			c := &Conn{shopper: "v", status: connWaiting, ticket: int64(i + 1), held: true, metrics: r.h.metrics, told: r.state}
+			r.conns[c] = struct{}{}
+			tabs[i] = c
+		}
+		b.StartTimer()
+		var told, fell int
+		last := make([]int64, waiting)
+		for tick := range ticks {
+			r.positions.Admitted(int64(tick * outflow))
+			for i, c := range tabs {
+				if pos := r.positions.Of(c.ticket); pos > 0 && (c.lastPos == 0 || pos < c.lastPos) {
+					fell++
+				}
+				last[i] = c.lastPos
+			}
+			mark := r.positions.Mark()
+			r.push(waitingroom.Status{State: waitingroom.StateOpen, Stock: waiting, Available: waiting - mark, Waiting: waiting - mark})
+			for i, c := range tabs {
+				if c.lastPos != last[i] {
+					told++
+				}
+				c.queue = nil
+			}
+		}
+		b.ReportMetric(float64(told)/ticks, "told/tick")
+		b.ReportMetric(float64(fell)/ticks, "fell/tick")
+		b.ReportMetric(float64(told)/float64(fell), "ratio")
+	}
+}
