@@ -53,6 +53,7 @@ type Conn struct {
 
 	mu        sync.Mutex // guards queue, scheduled and closed
 	queue     [][]byte
+	news      int // how many of queue are not the tick's pushes (enqueuePush): a profile tells their writes apart
 	scheduled bool // waiting for, or held by, a shared writer
 	held      bool // the socket is opening: its messages wait for LetOut
 	// gathering holds the writer back while a room's tick queues its
@@ -108,7 +109,15 @@ func (c *Conn) Heard() { c.idle.Reset(c.idleFor) }
 
 // Enqueue hands a message to the shared writers without waiting. A client
 // whose queue is full is too slow: it is cut off rather than slowing the others.
-func (c *Conn) Enqueue(msg []byte) {
+func (c *Conn) Enqueue(msg []byte) { c.enqueue(msg, true) }
+
+// enqueuePush is Enqueue for the room's once-a-second pushes (the counters
+// and a position at a tick): a write of those alone is labelled a push in
+// a CPU profile (writers.go), so that what pushes cost can be told from
+// what the news does (admissions, orders, answers).
+func (c *Conn) enqueuePush(msg []byte) { c.enqueue(msg, false) }
+
+func (c *Conn) enqueue(msg []byte, news bool) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -120,6 +129,9 @@ func (c *Conn) Enqueue(msg []byte) {
 		return
 	}
 	c.queue = append(c.queue, msg)
+	if news {
+		c.news++
+	}
 	schedule := c.claimWriter()
 	c.mu.Unlock()
 	if schedule {
@@ -172,9 +184,10 @@ func (c *Conn) claimWriter() bool {
 // more to send goes to the back of the line, so none holds a writer for long.
 func (c *Conn) flush() {
 	c.mu.Lock()
-	batch := c.queue
-	c.queue = nil
+	batch, pushes := c.queue, c.news == 0
+	c.queue, c.news = nil, 0
 	c.mu.Unlock()
+	c.writers.label(pushes)
 	// Stored before the write: the client may answer what it reads before
 	// the write returns here.
 	c.wroteAt.Store(time.Now().UnixNano())
@@ -281,7 +294,7 @@ func (c *Conn) markClosed() (first bool, unsent [][]byte) {
 		if c.held {
 			unsent = c.queue
 		}
-		c.closed, c.queue = true, nil
+		c.closed, c.queue, c.news = true, nil, 0
 		c.mu.Unlock()
 		close(c.done)
 	})

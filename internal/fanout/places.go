@@ -122,10 +122,14 @@ func (r *Room) answerPosition(c *Conn, pos int64) {
 }
 
 // sendPosition sends pos and records it as the last shown. r.mu is held.
-func (r *Room) sendPosition(c *Conn, pos int64) {
+func (r *Room) sendPosition(c *Conn, pos int64) { c.Enqueue(r.positionMsg(c, pos)) }
+
+// positionMsg is the message of pos, recorded as the last shown. r.mu is
+// held.
+func (r *Room) positionMsg(c *Conn, pos int64) []byte {
 	c.lastPos, c.shownAt = pos, r.ticks
-	c.Enqueue(encode(PositionMsg{Type: wire.MsgPosition, Position: pos, Ahead: pos - 1, Waiting: max(r.waiting, pos),
-		ETA: r.estimate(c, pos-1)}))
+	return encode(PositionMsg{Type: wire.MsgPosition, Position: pos, Ahead: pos - 1, Waiting: max(r.waiting, pos),
+		ETA: r.estimate(c, pos-1)})
 }
 
 // estimate is a shopper's ETA. While nothing changed (same state, same

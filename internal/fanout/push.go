@@ -95,7 +95,7 @@ func (r *Room) tellCounters(c *Conn) {
 		if pos := r.positions.Of(c.ticket); r.positionMatters(c, pos, due) {
 			c.Gather()
 			r.tellStock(c)
-			r.pushPosition(c, pos)
+			c.enqueuePush(r.positionMsg(c, pos))
 			c.Send()
 			return
 		}
@@ -150,7 +150,7 @@ func (r *Room) tellStock(c *Conn) {
 		return
 	}
 	c.stockSeen = r.stockVer
-	c.Enqueue(r.stockMsg)
+	c.enqueuePush(r.stockMsg)
 }
 
 // retell tells a connection the sale's state, which changed between the

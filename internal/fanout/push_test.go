@@ -144,3 +144,21 @@ func TestAWaitingTabIsToldAtOnceWhenEveryUnitLeftIsHeld(t *testing.T) {
 		t.Errorf("when every unit left became held a waiting tab was told %v, want the stock at once", got)
 	}
 }
+
+// TestATicksPushesAreToldApartFromNews: a write of the tick's counters and
+// position alone is labelled a push in a profile, one with anything else
+// in it (an admission, an order, an answer) news; the bench's pushes' share
+// reads the labels.
+func TestATicksPushesAreToldApartFromNews(t *testing.T) {
+	r := bareRoom(t)
+	tab := r.toldTab("v_w", connWaiting)
+	tab.ticket = 10
+	r.tickAt(0, 100, 100, 0)
+	if len(tab.queue) != 2 || tab.news != 0 {
+		t.Errorf("a tick queued %v with %d news, want the stock and position, no news", types(t, tab.queue), tab.news)
+	}
+	tab.Enqueue([]byte(`{"type":"admitted"}`))
+	if tab.news != 1 {
+		t.Errorf("an admission queued after the tick counts %d news, want 1", tab.news)
+	}
+}

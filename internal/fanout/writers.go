@@ -1,6 +1,10 @@
 package fanout
 
-import "sync"
+import (
+	"context"
+	"runtime/pprof"
+	"sync"
+)
 
 // writerCount is how many goroutines write to the node's clients. Writes
 // are quick unless a client stopped reading, and then writeTimeout bounds
@@ -20,12 +24,32 @@ type writePool struct {
 	stopped bool
 	writers sync.WaitGroup
 	done    chan struct{} // closed once stop has seen every writer end
+	// The profiler labels of a writer's samples: what it is writing, the
+	// tick's pushes alone or news (anything else). A CPU profile taken
+	// from the ops port then says what the pushes cost (the bench's
+	// pushes' share). Made once: setting one is a pointer's store.
+	pushWrites, newsWrites context.Context
+}
+
+// WriteLabel is the profiler label a writer's samples carry: "push" while
+// it writes the tick's pushes alone, "news" otherwise.
+const WriteLabel = "foyer_write"
+
+// label marks the calling writer's samples as writing pushes or news.
+func (p *writePool) label(pushes bool) {
+	if pushes {
+		pprof.SetGoroutineLabels(p.pushWrites)
+	} else {
+		pprof.SetGoroutineLabels(p.newsWrites)
+	}
 }
 
 // newWritePool makes a pool of n writers, not yet running: what is
 // scheduled before start waits for it.
 func newWritePool(n int) *writePool {
-	p := &writePool{n: n, done: make(chan struct{})}
+	p := &writePool{n: n, done: make(chan struct{}),
+		pushWrites: pprof.WithLabels(context.Background(), pprof.Labels(WriteLabel, "push")),
+		newsWrites: pprof.WithLabels(context.Background(), pprof.Labels(WriteLabel, "news"))}
 	p.wake = sync.NewCond(&p.mu)
 	return p
 }
