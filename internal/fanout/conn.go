@@ -53,7 +53,7 @@ type Conn struct {
 
 	mu        sync.Mutex // guards queue, scheduled and closed
 	queue     [][]byte
-	news      int // how many of queue are not the tick's pushes (enqueuePush): a profile tells their writes apart
+	news      int  // how many of queue are not the tick's pushes (enqueuePush): a profile tells their writes apart
 	scheduled bool // waiting for, or held by, a shared writer
 	held      bool // the socket is opening: its messages wait for LetOut
 	// gathering holds the writer back while a room's tick queues its
