@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +19,8 @@ const (
 	EventGone     = "gone"     // a waiting shopper left the queue
 	EventExpired  = "expired"  // holds lapsed; their shoppers lost the turn
 	EventState    = "state"    // the sale's state changed
-	EventOrder    = "order"    // an order was written for a reservation
+	EventOrder    = "order"    // an order was written for a reservation (one an entry, as workers announced it before EventOrders)
+	EventOrders   = "orders"   // orders were written or settled: one entry for a batch of them
 	EventMessage  = "message"  // an operator's message to everyone
 	EventRate     = "rate"     // the operator changed the outflow rate
 	EventDrawn    = "drawn"    // every prequeue shopper has its ticket: nodes look theirs up
@@ -38,16 +40,17 @@ type Event struct {
 	Released []Released    `json:"released,omitempty"`
 	// Reason says why the holds of an expired event went back: empty, they
 	// lapsed; ReasonReleased, the shop gave them back (release.lua).
-	Reason    string      `json:"reason,omitempty"`
-	State     State       `json:"state,omitempty"`
-	Order     *OrderEvent `json:"order,omitempty"`
-	Message   string      `json:"message,omitempty"`
-	Rate      float64     `json:"rate,omitempty"`
-	SeedHash  string      `json:"seed_hash,omitempty"` // with the state prequeue: the draw's commitment
-	Seed      string      `json:"seed,omitempty"`      // with the state open after a draw: the revealed seed
-	Drawn     int64       `json:"drawn,omitempty"`     // with drawn: how many prequeue shoppers were drawn
-	Stock     int64       `json:"stock,omitempty"`     // with stock: the sale's stock after the change
-	Available int64       `json:"available,omitempty"` // with stock: units neither held nor sold after the change
+	Reason    string       `json:"reason,omitempty"`
+	State     State        `json:"state,omitempty"`
+	Order     *OrderEvent  `json:"order,omitempty"`
+	Orders    []OrderEvent `json:"orders,omitempty"`
+	Message   string       `json:"message,omitempty"`
+	Rate      float64      `json:"rate,omitempty"`
+	SeedHash  string       `json:"seed_hash,omitempty"` // with the state prequeue: the draw's commitment
+	Seed      string       `json:"seed,omitempty"`      // with the state open after a draw: the revealed seed
+	Drawn     int64        `json:"drawn,omitempty"`     // with drawn: how many prequeue shoppers were drawn
+	Stock     int64        `json:"stock,omitempty"`     // with stock: the sale's stock after the change
+	Available int64        `json:"available,omitempty"` // with stock: units neither held nor sold after the change
 	// PowDifficulty, with pow: the new difficulty (absent: 0, off).
 	PowDifficulty int `json:"pow_difficulty,omitempty"`
 	// Shopper, with requeued and removed: the flagged shopper (requeued
@@ -166,20 +169,26 @@ func decodeEvent(m redis.XMessage) (Event, error) {
 	return e, nil
 }
 
+// ordersPerEvent bounds the orders one event carries: a worker's batch
+// is at most 500, so a batch is one entry, of about 100 KiB at most.
+const ordersPerEvent = 500
+
 // AnnounceOrders appends order events to their sales' streams, one round trip
-// for the lot. Announcing the same order twice is harmless: a shopper's page
-// shows the latest status.
+// for the lot, and one entry for up to ordersPerEvent orders: every node
+// reads every entry of the stream, and an entry each was, with its decoding
+// on every node, the most of what announcing an order cost. Announcing the
+// same order twice is harmless: a shopper's page shows the latest status.
 func (r *Rooms) AnnounceOrders(ctx context.Context, saleID string, orders []OrderEvent) error {
 	events := Keys(saleID).Events
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i := range orders {
-			body, err := json.Marshal(Event{Order: &orders[i]})
+		for batch := range slices.Chunk(orders, ordersPerEvent) {
+			body, err := json.Marshal(Event{Orders: batch})
 			if err != nil {
 				return err
 			}
 			p.XAdd(ctx, &redis.XAddArgs{
 				Stream: events, MaxLen: EventsMaxLen, Approx: true,
-				Values: []any{"type", EventOrder, "data", body},
+				Values: []any{"type", EventOrders, "data", body},
 			})
 		}
 		return nil
@@ -189,6 +198,23 @@ func (r *Rooms) AnnounceOrders(ctx context.Context, saleID string, orders []Orde
 	}
 	return nil
 }
+
+// OrderNews is the orders an order event tells of: its batch (EventOrders),
+// or its one order (EventOrder, as nodes before batches wrote it, which a
+// node still reads); none for another kind of event.
+func (e Event) OrderNews() []OrderEvent {
+	switch {
+	case e.Type == EventOrders:
+		return e.Orders
+	case e.Type == EventOrder && e.Order != nil:
+		return []OrderEvent{*e.Order}
+	}
+	return nil
+}
+
+// DecodeEvent decodes an entry of a sale's event stream, for a reader
+// outside the nodes (a test, a tool) that looks at it.
+func DecodeEvent(m redis.XMessage) (Event, error) { return decodeEvent(m) }
 
 // Trimmed gives the id of the oldest entry left in the sale's event stream
 // when older ones were trimmed off it (MAXLEN ~ EventsMaxLen; nothing else

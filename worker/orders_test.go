@@ -110,15 +110,11 @@ func orderEvents(t *testing.T, rdb *redis.Client) []waitingroom.OrderEvent {
 	}
 	var events []waitingroom.OrderEvent
 	for _, e := range entries {
-		if e.Values["type"] != waitingroom.EventOrder {
-			continue
+		event, err := waitingroom.DecodeEvent(e)
+		if err != nil {
+			t.Fatalf("event %s: %v", e.ID, err)
 		}
-		var body waitingroom.Event
-		data, _ := e.Values["data"].(string)
-		if err := json.Unmarshal([]byte(data), &body); err != nil || body.Order == nil {
-			t.Fatalf("order event %s = %q: %v", e.ID, data, err)
-		}
-		events = append(events, *body.Order)
+		events = append(events, event.OrderNews()...)
 	}
 	return events
 }

@@ -98,13 +98,18 @@ func (r *Room) apply(e waitingroom.Event) {
 		}
 	case waitingroom.EventMessage:
 		r.broadcast(encode(StateMsg{Type: wire.MsgState, State: r.state, Message: e.Message}))
-	case waitingroom.EventOrder:
-		o := e.Order
-		msg := encode(OrderMsg{Type: wire.MsgOrder, ReservationID: o.Reservation, OrderID: o.OrderID, Status: o.Status,
-			Payment: r.h.orderPayment(o.Status, o.PaymentSecret)})
-		for _, c := range r.shoppers[o.Shopper] {
-			if c.about() {
-				c.tellOrder(o.Reservation, o.Status, msg, false)
+	case waitingroom.EventOrder, waitingroom.EventOrders:
+		for _, o := range e.OrderNews() {
+			tabs := r.shoppers[o.Shopper]
+			if len(tabs) == 0 {
+				continue // another node's shopper: nothing to encode
+			}
+			msg := encode(OrderMsg{Type: wire.MsgOrder, ReservationID: o.Reservation, OrderID: o.OrderID, Status: o.Status,
+				Payment: r.h.orderPayment(o.Status, o.PaymentSecret)})
+			for _, c := range tabs {
+				if c.about() {
+					c.tellOrder(o.Reservation, o.Status, msg, false)
+				}
 			}
 		}
 	case waitingroom.EventRequeued: // an operator's rule sent a flagged shopper to the back (signals.go)

@@ -261,3 +261,26 @@ func TestANewReservationsOrderIsToldAfterAnEarlierOrdersEnd(t *testing.T) {
 		t.Errorf("asked again, the tab was told %v, want its second order's pending_payment again", got)
 	}
 }
+
+// TestABatchOfOrdersTellsEachShopperItsOwn: the worker announces a batch
+// of orders in one event; each order is told to its shopper's tabs only,
+// and an event of one order, as workers wrote them before, is still told.
+func TestABatchOfOrdersTellsEachShopperItsOwn(t *testing.T) {
+	r := bareRoom(t)
+	a := r.heldTab("v_a", connAdmitted)
+	a.reservation = "r_a"
+	b := r.heldTab("v_b", connAdmitted)
+	b.reservation = "r_b"
+	r.apply(waitingroom.Event{Type: waitingroom.EventOrders, Orders: []waitingroom.OrderEvent{
+		{Shopper: "v_a", Reservation: "r_a", OrderID: 1, Status: wire.OrderPendingPayment},
+		{Shopper: "v_elsewhere", Reservation: "r_x", OrderID: 2, Status: wire.OrderPendingPayment},
+		{Shopper: "v_b", Reservation: "r_b", OrderID: 3, Status: wire.OrderPaid},
+	}})
+	r.orderEvent("v_a", "r_a", wire.OrderPaid) // the single-order event
+	if got := statuses(t, a.queue); !slices.Equal(got, []string{wire.OrderPendingPayment, wire.OrderPaid}) {
+		t.Errorf("v_a was told %v, want pending_payment then paid", got)
+	}
+	if got := statuses(t, b.queue); !slices.Equal(got, []string{wire.OrderPaid}) {
+		t.Errorf("v_b was told %v, want paid", got)
+	}
+}

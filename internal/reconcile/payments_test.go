@@ -3,7 +3,6 @@ package reconcile_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"slices"
@@ -244,13 +243,14 @@ func (f *paymentsFixture) refundsTold(t *testing.T) []string {
 	}
 	var told []string
 	for _, e := range entries {
-		data, _ := e.Values["data"].(string)
-		var body waitingroom.Event
-		if e.Values["type"] != waitingroom.EventOrder || json.Unmarshal([]byte(data), &body) != nil || body.Order == nil {
-			continue
+		event, err := waitingroom.DecodeEvent(e)
+		if err != nil {
+			t.Fatalf("event %s: %v", e.ID, err)
 		}
-		if body.Order.Status == worker.OrderRefunded {
-			told = append(told, body.Order.Reservation)
+		for _, o := range event.OrderNews() {
+			if o.Status == worker.OrderRefunded {
+				told = append(told, o.Reservation)
+			}
 		}
 	}
 	return told
