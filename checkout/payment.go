@@ -94,12 +94,88 @@ func mac(secret []byte, t string, body []byte) []byte {
 	return m.Sum(nil)
 }
 
-// VerifyWebhook checks a webhook's signature in constant time, then that it
-// was signed within WebhookTolerance of now, and decodes it.
+// MaxWebhookResults bounds the results of one webhook: a batch of more is
+// refused whole. 256 is the test provider's batch (testprovider.go): enough
+// that a busy sale's payments cost the gateway a request per few hundred
+// orders, small enough that one body stays well under a megabyte and one
+// message to the order workers stays one transaction of theirs.
+const MaxWebhookResults = 256
+
+// MaxWebhookResultBytes is the room a body gives each result: ids of a few
+// dozen bytes each, a status, and the JSON around them, several times over.
+// The gateway's cap on a webhook's body is MaxWebhookResults of them.
+const MaxWebhookResultBytes = 1 << 10
+
+// ErrBadPaymentResult means a webhook's signature holds but its body is not
+// a payment result, or a batch of them: not JSON, a status other than paid
+// or failed, an id missing, an empty batch or one of more than
+// MaxWebhookResults. Nothing of it is handed on.
+var ErrBadPaymentResult = errors.New("not a payment result")
+
+// webhookBody is either body a webhook may carry: one result alone (what
+// every provider sent before batches, and what a shop's own provider may
+// still send), or {"results": [...]}.
+type webhookBody struct {
+	Results *[]orderstream.PaymentResult `json:"results"`
+	orderstream.PaymentResult
+}
+
+// VerifyWebhook verifies a webhook that carries one result alone
+// (VerifyWebhookResults); a batch, even of one, is refused.
 func VerifyWebhook(secret, body []byte, header string, now time.Time) (orderstream.PaymentResult, error) {
+	results, err := VerifyWebhookResults(secret, body, header, now)
+	if err != nil {
+		return orderstream.PaymentResult{}, err
+	}
+	if len(results) != 1 {
+		return orderstream.PaymentResult{}, fmt.Errorf("%w: a batch of %d where one result was expected", ErrBadPaymentResult, len(results))
+	}
+	return results[0], nil
+}
+
+// VerifyWebhookResults checks a webhook's signature in constant time, then
+// that it was signed within WebhookTolerance of now, and decodes its
+// results: one result alone, or a batch of 1 to MaxWebhookResults. The
+// signature covers the whole body. A batch with any result that is not one
+// is refused whole (ErrBadPaymentResult, naming the first bad one), so a
+// provider retries it whole and nothing of it is applied twice or half.
+func VerifyWebhookResults(secret, body []byte, header string, now time.Time) ([]orderstream.PaymentResult, error) {
+	if err := verifySignature(secret, body, header, now); err != nil {
+		return nil, err
+	}
+	var b webhookBody
+	if err := json.Unmarshal(body, &b); err != nil {
+		return nil, fmt.Errorf("%w: decode webhook: %v", ErrBadPaymentResult, err)
+	}
+	results := []orderstream.PaymentResult{b.PaymentResult}
+	if b.Results != nil {
+		if b.PaymentResult != (orderstream.PaymentResult{}) {
+			return nil, fmt.Errorf("%w: a body with both a result and a batch of results", ErrBadPaymentResult)
+		}
+		results = *b.Results
+	}
+	if len(results) == 0 || len(results) > MaxWebhookResults {
+		return nil, fmt.Errorf("%w: a batch of %d results, want 1 to %d", ErrBadPaymentResult, len(results), MaxWebhookResults)
+	}
+	for i := range results {
+		r := &results[i]
+		if r.OrderID <= 0 || r.SaleID == "" || r.ReservationID == "" || (r.Status != PaymentPaid && r.Status != PaymentFailed) {
+			return nil, fmt.Errorf("%w: result %d of %d, for order %d: sale %q, reservation %q, status %q",
+				ErrBadPaymentResult, i+1, len(results), r.OrderID, r.SaleID, r.ReservationID, r.Status)
+		}
+		// A payment to refund is named only by a provider's own webhook,
+		// whose signature is the provider's: never by this one.
+		r.PaymentRef = ""
+	}
+	return results, nil
+}
+
+// verifySignature checks header against body in constant time, and its
+// signed time against now.
+func verifySignature(secret, body []byte, header string, now time.Time) error {
 	t, signed, ok := parseSignature(header)
 	if len(secret) == 0 || !ok {
-		return orderstream.PaymentResult{}, ErrBadSignature
+		return ErrBadSignature
 	}
 	want := mac(secret, t, body)
 	matched := false
@@ -107,24 +183,13 @@ func VerifyWebhook(secret, body []byte, header string, now time.Time) (orderstre
 		matched = hmac.Equal(sig, want) || matched
 	}
 	if !matched {
-		return orderstream.PaymentResult{}, ErrBadSignature
+		return ErrBadSignature
 	}
 	unix, _ := strconv.ParseInt(t, 10, 64) // parseSignature checked it
 	if skew := now.Sub(time.Unix(unix, 0)); skew > WebhookTolerance || skew < -WebhookTolerance {
-		return orderstream.PaymentResult{}, fmt.Errorf("%w: signed %s from now", ErrWebhookExpired, -skew.Round(time.Second))
+		return fmt.Errorf("%w: signed %s from now", ErrWebhookExpired, -skew.Round(time.Second))
 	}
-	var r orderstream.PaymentResult
-	if err := json.Unmarshal(body, &r); err != nil {
-		return orderstream.PaymentResult{}, fmt.Errorf("decode webhook: %w", err)
-	}
-	if r.OrderID <= 0 || r.SaleID == "" || r.ReservationID == "" || (r.Status != PaymentPaid && r.Status != PaymentFailed) {
-		return orderstream.PaymentResult{}, fmt.Errorf("webhook for order %d: sale %q, reservation %q, status %q: not a payment result",
-			r.OrderID, r.SaleID, r.ReservationID, r.Status)
-	}
-	// A payment to refund is named only by a provider's own webhook, whose
-	// signature is the provider's: never by this one.
-	r.PaymentRef = ""
-	return r, nil
+	return nil
 }
 
 // parseSignature reads "t=<unix>,v1=<hex>[,v1=<hex>...]"; unknown entries

@@ -57,23 +57,25 @@ func TestAWebhookSignatureHoldsOnlyForItsBodyAndWithinTheTolerance(t *testing.T)
 }
 
 // webhookServer answers 503 to the first refuse posts, then 202, and tells
-// each post it verified on posted.
+// each result it verified, alone or in a batch, on accepted.
 func webhookServer(t *testing.T, refuse int64, secret []byte) (*httptest.Server, *atomic.Int64, chan orderstream.PaymentResult) {
 	var posts atomic.Int64
-	accepted := make(chan orderstream.PaymentResult, 10)
+	accepted := make(chan orderstream.PaymentResult, 1000)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if posts.Add(1) <= refuse {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
-		res, err := checkout.VerifyWebhook(secret, body, r.Header.Get(checkout.SignatureHeader), time.Now())
+		results, err := checkout.VerifyWebhookResults(secret, body, r.Header.Get(checkout.SignatureHeader), time.Now())
 		if err != nil {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
 		w.WriteHeader(http.StatusAccepted)
-		accepted <- res
+		for _, res := range results {
+			accepted <- res
+		}
 	}))
 	t.Cleanup(srv.Close)
 	return srv, &posts, accepted
@@ -107,10 +109,23 @@ func TestTheTestProviderSendsARefusedWebhookAgainUntilItIsAccepted(t *testing.T)
 	}
 }
 
-// deliveries counts the goroutines delivering the provider's webhooks.
+// deliveries counts the goroutines posting the provider's webhooks.
 func deliveries() int {
 	buf := make([]byte, 1<<20)
-	return strings.Count(string(buf[:runtime.Stack(buf, true)]), "checkout.(*TestProvider).deliver")
+	return strings.Count(string(buf[:runtime.Stack(buf, true)]), "checkout.(*TestProvider).deliver(")
+}
+
+// providerGoroutines counts the goroutines of test providers: each
+// charged provider's gatherer and its deliveries.
+func providerGoroutines() int {
+	buf := make([]byte, 1<<20)
+	n := 0
+	for g := range strings.SplitSeq(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.Contains(g, "checkout.(*TestProvider).") {
+			n++
+		}
+	}
+	return n
 }
 
 // Close stops the deliveries under way and those still waiting for their
@@ -128,8 +143,9 @@ func TestClosingTheTestProviderStopsItsDeliveriesAndWaitsForThem(t *testing.T) {
 	for posts.Load() < 2 { // the retrying one is retrying
 		runtime.Gosched()
 	}
-	if n := deliveries(); n != 2 {
-		t.Fatalf("%d deliveries running, want 2", n)
+	// Each provider's gatherer, and the retrying one's delivery.
+	if n := providerGoroutines(); n != 3 {
+		t.Fatalf("%d provider goroutines running, want 3", n)
 	}
 	closed := make(chan struct{})
 	go func() { retrying.Close(); waiting.Close(); close(closed) }()
@@ -138,8 +154,8 @@ func TestClosingTheTestProviderStopsItsDeliveriesAndWaitsForThem(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Close did not return within 10s: it waited for a delay of an hour")
 	}
-	if n := deliveries(); n != 0 {
-		t.Errorf("%d deliveries still running after Close, want none", n)
+	if n := providerGoroutines(); n != 0 {
+		t.Errorf("%d provider goroutines still running after Close, want none", n)
 	}
 	if _, err := retrying.Charge(context.Background(), checkout.Charge{OrderID: 9}); !errors.Is(err, checkout.ErrProviderClosed) {
 		t.Errorf("a charge after Close: %v, want ErrProviderClosed", err)

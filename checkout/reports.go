@@ -70,6 +70,14 @@ func (p *PaymentReports) Report(ctx context.Context, r orderstream.PaymentResult
 	}
 }
 
+// ReportBatch publishes a webhook's batch of results as one message, and
+// returns once it is published, as Report does. It skips Run's gathering:
+// the provider gathered them already, and one message of them is already
+// one transaction of the worker that settles them.
+func (p *PaymentReports) ReportBatch(_ context.Context, results []orderstream.PaymentResult) error {
+	return p.publish(results)
+}
+
 // Run gathers results into batches and publishes them until ctx ends; then
 // Report publishes each result alone again. Run once.
 func (p *PaymentReports) Run(ctx context.Context) error {

@@ -3,7 +3,6 @@ package checkout
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -36,12 +35,16 @@ var ErrProviderClosed = errors.New("payment provider closed")
 // in Postgres, and every one of those is charged (a failed charge retries
 // its message), so there is no order it could be wrong about.
 //
-// Every delivery runs on a goroutine the provider owns, and is remembered
-// only while it runs (so a redelivered charge is not sent twice at once).
-// With Ledger set, every charge is also written in its ledger (ledger.go),
-// one entry per reservation, so that reconciliation can list and refund its
-// payments as a real provider's. Close ends the deliveries: a
-// webhook not yet accepted is sent once more, within closeSendLimit, and
+// Results are sent in batches (testbatches.go): those that fall due within
+// batchWindow of each other go in one signed webhook of up to
+// checkout.MaxWebhookResults, so a busy sale costs the gateway one request
+// per batch instead of one per order. One goroutine gathers them and at
+// most maxDeliveries post them; an order is remembered only until its
+// batch is accepted or given up (so a redelivered charge is not sent twice
+// at once). With Ledger set, every charge is also written in its ledger
+// (ledger.go), one entry per reservation, so that reconciliation can list
+// and refund its payments as a real provider's. Close ends the deliveries:
+// a webhook not yet accepted is sent once more, within closeSendLimit, and
 // one still refused is left to the sweeper, which Status answers.
 type TestProvider struct {
 	// Outcome is "succeed", "fail" or "never" (the webhook never comes, the
@@ -75,7 +78,9 @@ type TestProvider struct {
 
 	mu         sync.Mutex
 	decided    map[int64]string            // order -> status, when Decide is set
-	delivering map[int64]bool              // orders whose webhook is being sent
+	delivering map[int64]bool              // orders whose webhook is waiting or being sent
+	due        []dueResult                 // results waiting for their Delay, soonest first
+	queued     chan struct{}               // a result joined due (room for one: a nudge)
 	ledger     map[string]*ProviderPayment // every payment taken, by id (ledger.go)
 	order      []string                    // the ledger's ids, in the order taken
 	ctx        context.Context             // ends at Close: stops every delivery
@@ -116,8 +121,11 @@ func (p *TestProvider) Charge(_ context.Context, c Charge) (Payment, error) {
 	payment := Payment{Ref: TestPaymentRef(c.ReservationID)}
 	if p.delivering == nil {
 		p.delivering = map[int64]bool{}
+		p.queued = make(chan struct{}, 1)
 		// The deliveries outlive the charge's request; Close ends them.
 		p.ctx, p.stop = context.WithCancel(context.Background())
+		p.running.Add(1)
+		go p.sendDue()
 	}
 	status, send := p.decision(), true
 	if p.Decide != nil {
@@ -129,19 +137,15 @@ func (p *TestProvider) Charge(_ context.Context, c Charge) (Payment, error) {
 	if !send || status == PaymentPending || p.delivering[c.OrderID] {
 		return payment, nil // never answered; or a redelivered order, being answered
 	}
-	body, err := json.Marshal(orderstream.PaymentResult{OrderID: c.OrderID, SaleID: c.SaleID, ReservationID: c.ReservationID, Status: status})
-	if err != nil {
-		return Payment{}, fmt.Errorf("encode payment result of order %d: %w", c.OrderID, err)
-	}
 	p.delivering[c.OrderID] = true
-	p.running.Add(1)
-	go func() {
-		defer p.running.Done()
-		p.deliver(p.ctx, c.OrderID, body)
-		p.mu.Lock()
-		delete(p.delivering, c.OrderID)
-		p.mu.Unlock()
-	}()
+	p.due = append(p.due, dueResult{
+		result: orderstream.PaymentResult{OrderID: c.OrderID, SaleID: c.SaleID, ReservationID: c.ReservationID, Status: status},
+		at:     time.Now().Add(p.delay()),
+	})
+	select {
+	case p.queued <- struct{}{}:
+	default: // the sender has been nudged already
+	}
 	return payment, nil
 }
 
@@ -178,29 +182,35 @@ func outcomeStatus(outcome string) string {
 func (p *TestProvider) decision() string { return outcomeStatus(p.Outcome) }
 
 // Delivering reports how many orders the provider holds in memory: those
-// whose webhook is still being sent.
+// whose webhook waits for its Delay or is still being sent.
 func (p *TestProvider) Delivering() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.delivering)
 }
 
-// deliver posts a result after Delay, and again until the gateway accepts
-// it or RetryFor has passed. When ctx ends first (Close), it is sent once
-// more within closeSendLimit instead of being dropped: it was charged, and
-// its charge is not redelivered.
-func (p *TestProvider) deliver(ctx context.Context, orderID int64, body []byte) {
-	delay := p.Delay
-	if delay == 0 {
-		delay = 200 * time.Millisecond
+// delay is Delay, or its default.
+func (p *TestProvider) delay() time.Duration {
+	if p.Delay == 0 {
+		return 200 * time.Millisecond
+	}
+	return p.Delay
+}
+
+// deliver posts a batch of results, and again until the gateway accepts it
+// or RetryFor has passed: a refused batch is sent again whole. When ctx
+// ends first (Close), it is sent once more within closeSendLimit instead of
+// being dropped: it was charged, and its charge is not redelivered.
+func (p *TestProvider) deliver(ctx context.Context, batch []orderstream.PaymentResult) {
+	defer p.forget(batch)
+	body, err := encodeWebhook(batch)
+	if err != nil {
+		p.Log.Error("test payment webhook not encoded; the sweeper will ask for its status", "orders", len(batch), "err", err)
+		return
 	}
 	retryFor := p.RetryFor
 	if retryFor == 0 {
 		retryFor = 10 * time.Minute
-	}
-	if clock.Sleep(ctx, delay) != nil {
-		p.lastAttempt(orderID, body)
-		return
 	}
 	giveUp := time.Now().Add(retryFor)
 	backoff := retryFirst
@@ -210,18 +220,19 @@ func (p *TestProvider) deliver(ctx context.Context, orderID int64, body []byte) 
 			return
 		}
 		if ctx.Err() != nil {
-			p.lastAttempt(orderID, body)
+			p.lastAttempt(batch, body)
 			return
 		}
 		pause := rand.N(backoff) + time.Millisecond
 		if time.Now().Add(pause).After(giveUp) {
-			p.Log.Warn("test payment webhook given up; the sweeper will ask for its status", "order", orderID,
-				"attempts", attempt, "err", err)
+			p.Log.Warn("test payment webhook given up; the sweeper will ask for its status",
+				"first_order", batch[0].OrderID, "orders", len(batch), "attempts", attempt, "err", err)
 			return
 		}
-		p.Log.Warn("test payment webhook refused; retrying", "order", orderID, "attempt", attempt, "err", err)
+		p.Log.Warn("test payment webhook refused; retrying", "first_order", batch[0].OrderID, "orders", len(batch),
+			"attempt", attempt, "err", err)
 		if clock.Sleep(ctx, pause) != nil {
-			p.lastAttempt(orderID, body)
+			p.lastAttempt(batch, body)
 			return
 		}
 		backoff = min(backoff*2, retryMost)
@@ -230,12 +241,22 @@ func (p *TestProvider) deliver(ctx context.Context, orderID int64, body []byte) 
 
 // lastAttempt sends a webhook once as the provider closes. Its context is
 // its own, since the provider's has ended; closeSendLimit bounds it.
-func (p *TestProvider) lastAttempt(orderID int64, body []byte) {
+func (p *TestProvider) lastAttempt(batch []orderstream.PaymentResult, body []byte) {
 	ctx, cancel := context.WithTimeout(context.Background(), closeSendLimit)
 	defer cancel()
 	if err := p.post(ctx, body); err != nil {
 		p.Log.Warn("test payment webhook not sent before closing; the sweeper will ask for its status",
-			"order", orderID, "err", err)
+			"first_order", batch[0].OrderID, "orders", len(batch), "err", err)
+	}
+}
+
+// forget lets a batch's orders go once their webhook is accepted or given
+// up: a charge of one of them redelivered later is answered again.
+func (p *TestProvider) forget(batch []orderstream.PaymentResult) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, r := range batch {
+		delete(p.delivering, r.OrderID)
 	}
 }
 
@@ -278,9 +299,9 @@ func (p *TestProvider) Status(_ context.Context, orderID int64, _ string) (strin
 	return PaymentUnknown, nil
 }
 
-// Close ends the deliveries still under way: each not yet accepted is sent
-// once more, within closeSendLimit, then left to the sweeper. It waits for
-// their goroutines. Charges after it fail. It may be called more than once.
+// Close ends the deliveries still under way, and those still waiting for
+// their Delay: each not yet accepted is sent once more, within
+// closeSendLimit, then left to the sweeper. It waits for their goroutines. Charges after it fail. It may be called more than once.
 func (p *TestProvider) Close() {
 	p.mu.Lock()
 	p.closed = true

@@ -2,8 +2,6 @@ package checkout_test
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"testing"
 	"time"
@@ -62,13 +60,9 @@ func TestClosingTheTestProviderSendsAWebhookNotYetSentOnce(t *testing.T) {
 // used to keep every order it ever charged.
 func TestTheTestProviderForgetsAnOrderOnceItsWebhookIsAccepted(t *testing.T) {
 	const orders = 200
-	accepted := make(chan struct{}, orders)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.WriteHeader(http.StatusAccepted)
-		accepted <- struct{}{}
-	}))
-	t.Cleanup(srv.Close)
-	p := &checkout.TestProvider{Outcome: "succeed", WebhookURL: srv.URL, Secret: []byte("s"), Delay: time.Millisecond, Log: quiet}
+	secret := []byte("s")
+	srv, _, accepted := webhookServer(t, 0, secret)
+	p := &checkout.TestProvider{Outcome: "succeed", WebhookURL: srv.URL, Secret: secret, Delay: time.Millisecond, Log: quiet}
 	t.Cleanup(p.Close)
 	for i := range orders {
 		if _, err := p.Charge(context.Background(), checkout.Charge{OrderID: int64(i + 1), SaleID: "s_1", ReservationID: "r"}); err != nil {

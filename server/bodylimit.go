@@ -21,9 +21,8 @@ import (
 const (
 	// maxShopperBody caps the bodies of the shopper API (sessions, checkout).
 	maxShopperBody = 16 << 10
-	// maxOperatorBody caps the bodies of the admin API and of the payment
-	// webhooks, Foyer's and Stripe's (whose handlers read at most as much
-	// anyway).
+	// maxOperatorBody caps the bodies of the admin API and of Stripe's
+	// webhook (Foyer's own takes a batch: maxWebhookBody).
 	maxOperatorBody = 64 << 10
 	// defaultBodyTimeout is how long a request body may take to arrive
 	// when Config.BodyTimeout is zero.
@@ -40,6 +39,9 @@ var (
 func bodyCap(path string) int64 {
 	if strings.HasPrefix(path, "/v1/admin/sales/") && strings.HasSuffix(path, "/invitees") {
 		return maxInviteesBody // a customer list (eligibility.go)
+	}
+	if path == "/v1/payments/webhook" {
+		return maxWebhookBody // a batch of payment results (webhook.go)
 	}
 	if strings.HasPrefix(path, "/v1/admin/") || strings.HasPrefix(path, "/v1/payments/") {
 		return maxOperatorBody

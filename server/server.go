@@ -71,9 +71,11 @@ type IdempotentAnswers interface {
 	Abandon(ctx context.Context, saleID, shopper, key string) error
 }
 
-// PaymentReports hands a verified payment webhook to the order workers.
+// PaymentReports hands a verified payment webhook to the order workers: a
+// result alone, or a webhook's batch of them as one message.
 type PaymentReports interface {
 	Report(ctx context.Context, r orderstream.PaymentResult) error
+	ReportBatch(ctx context.Context, results []orderstream.PaymentResult) error
 }
 
 // PipelineWatcher tells operators how the streams to the workers are doing.

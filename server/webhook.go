@@ -12,20 +12,22 @@ import (
 	"github.com/foyerhq/foyer/checkout"
 )
 
-// maxWebhookBody bounds a payment webhook's body.
-const maxWebhookBody = 64 << 10
+// maxWebhookBody caps the body of Foyer's payment webhook: room for a batch
+// of checkout.MaxWebhookResults results (256 KiB). bodyCap applies it.
+const maxWebhookBody = checkout.MaxWebhookResults * checkout.MaxWebhookResultBytes
 
-// paymentWebhook takes a payment provider's signed result and hands it to
-// the order workers; it never touches Postgres itself, so whether the result
-// names its order's own sale and reservation is checked by the worker that
-// applies it.
+// paymentWebhook takes a payment provider's signed result, or batch of
+// results, and hands it to the order workers; it never touches Postgres
+// itself, so whether a result names its order's own sale and reservation is
+// checked by the worker that applies it. A batch with one bad result is
+// refused whole, and nothing of it is handed on.
 func (s *Server) paymentWebhook(c *gin.Context) {
-	body, err := io.ReadAll(io.LimitReader(c.Request.Body, maxWebhookBody))
+	body, err := io.ReadAll(c.Request.Body) // capped by limitBodies
 	if err != nil {
 		s.fail(c, fmt.Errorf("%w: %v", errBadRequest, err))
 		return
 	}
-	result, err := checkout.VerifyWebhook([]byte(s.cfg.WebhookSecret), body, c.GetHeader(checkout.SignatureHeader), time.Now())
+	results, err := checkout.VerifyWebhookResults([]byte(s.cfg.WebhookSecret), body, c.GetHeader(checkout.SignatureHeader), time.Now())
 	if err != nil {
 		if !errors.Is(err, checkout.ErrBadSignature) && !errors.Is(err, checkout.ErrWebhookExpired) {
 			err = fmt.Errorf("%w: %v", errBadRequest, err)
@@ -33,7 +35,14 @@ func (s *Server) paymentWebhook(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := s.deps.Payments.Report(c.Request.Context(), result); err != nil {
+	// A result alone joins the others of the same few milliseconds
+	// (PaymentReports.Run); a batch is one message already.
+	if len(results) == 1 {
+		err = s.deps.Payments.Report(c.Request.Context(), results[0])
+	} else {
+		err = s.deps.Payments.ReportBatch(c.Request.Context(), results)
+	}
+	if err != nil {
 		s.fail(c, err)
 		return
 	}

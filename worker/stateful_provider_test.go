@@ -33,12 +33,16 @@ func TestOrdersSettleAsTheProviderDecidedEachWhetherOrNotItsWebhookCame(t *testi
 	settled := make(chan error, 8)
 	gateway := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		result, err := checkout.VerifyWebhook(secret, body, r.Header.Get(checkout.SignatureHeader), time.Now())
+		// The provider posts the results that fall due together in one
+		// webhook: one settled per result.
+		results, err := checkout.VerifyWebhookResults(secret, body, r.Header.Get(checkout.SignatureHeader), time.Now())
 		if err == nil {
-			payload, _ := json.Marshal(orderstream.PaymentBatch{Results: []orderstream.PaymentResult{result}})
-			err = settler.Handle(message.NewMessage(result.ReservationID, payload))
+			payload, _ := json.Marshal(orderstream.PaymentBatch{Results: results})
+			err = settler.Handle(message.NewMessage(results[0].ReservationID, payload))
 		}
-		settled <- err
+		for range max(len(results), 1) {
+			settled <- err
+		}
 	}))
 	t.Cleanup(gateway.Close)
 	outcomes := map[string]string{"r_001": "succeed", "r_002": "fail", "r_003": "lost", "r_004": "never"}

@@ -84,8 +84,8 @@ func TestRequestBodiesPastTheirCapAreRefusedWith413BeforeTheyAreRead(t *testing.
 			strings.NewReader(`{"sku":"E-2",` + strings.Repeat(" ", 65<<10) + `}`)},
 		{"a chunked admin request of 65 KiB", http.MethodPost, "/v1/admin/sales", sys.AdminToken,
 			hideLength{strings.NewReader(`{"sku":"E-2",` + strings.Repeat(" ", 65<<10) + `}`)}},
-		{"a chunked payment webhook of 65 KiB", http.MethodPost, "/v1/payments/webhook", "",
-			hideLength{strings.NewReader(`{"reservation_id":"r_1",` + strings.Repeat(" ", 65<<10) + `}`)}},
+		{"a chunked payment webhook of 257 KiB", http.MethodPost, "/v1/payments/webhook", "",
+			hideLength{strings.NewReader(`{"reservation_id":"r_1",` + strings.Repeat(" ", 257<<10) + `}`)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if status, code := send(t, sys, tc.method, tc.path, tc.bearer, tc.body); status != http.StatusRequestEntityTooLarge || code != "too_large" {
