@@ -105,7 +105,9 @@ func (r *Room) admit(c *Conn, res waitingroom.Reservation, msg []byte, again boo
 	if msg == nil || (c.reservation == res.ID && !again) {
 		return
 	}
-	c.status, c.reservation, c.ticket = connAdmitted, res.ID, 0
+	// Out of the queue: a place it takes again later is a new one, shown
+	// as it is, not held to the last it was shown here (as Left does).
+	c.status, c.reservation, c.ticket, c.lastPos, c.lastETA = connAdmitted, res.ID, 0, 0, nil
 	c.Enqueue(msg)
 }
 

@@ -62,7 +62,8 @@ type Conn struct {
 	closed    bool
 	done      chan struct{}
 	once      sync.Once
-	// wroteAt is when a write to the client last began (unix ns): a ping
+	// wroteAt is when a write to the client last began, as a time since
+	// the writers' epoch (monotonic, unlike the wall clock): a ping
 	// is answered only after a quiet spell (Quiet).
 	wroteAt atomic.Int64
 
@@ -71,6 +72,7 @@ type Conn struct {
 	lastPos     int64
 	shownAt     uint32 // the room's tick at which lastPos was sent
 	stockSeen   uint32 // the room's stock version the client was told last
+	stockAt     uint32 // the room's tick at which it was told
 	lastETA     *ETA   // the last estimate sent, and the room's epoch then
 	etaEpoch    int
 	reservation string // the reservation last told to the client
@@ -190,7 +192,7 @@ func (c *Conn) flush() {
 	c.writers.label(pushes)
 	// Stored before the write: the client may answer what it reads before
 	// the write returns here.
-	c.wroteAt.Store(time.Now().UnixNano())
+	c.wroteAt.Store(int64(time.Since(c.writers.epoch)))
 	if err := c.write(batch); err != nil {
 		c.Close(websocket.StatusGoingAway, "write failed")
 	}
@@ -236,7 +238,12 @@ func (c *Conn) CloseAndWait(code websocket.StatusCode, reason string) {
 // welcome, with the session made for it, and why it closes), then the
 // close frame.
 func (c *Conn) closeAfter(unsent [][]byte, code websocket.StatusCode, reason string) {
-	_ = c.write(unsent)      // a close follows either way
+	// Only a socket still opening has anything unsent, and no writer
+	// runs for it: a cork taken here while a writer writes would end the
+	// writer's own.
+	if len(unsent) > 0 {
+		_ = c.write(unsent) // a close follows either way
+	}
 	c.ws.Close(code, reason) //nolint:errcheck // the peer may be gone already
 }
 
@@ -274,7 +281,7 @@ func (c *Conn) write(msgs [][]byte) error {
 // connection lives, and a pong to each ping of a shopper pushed news anyway
 // was half of what an idle shopper cost the node.
 func (c *Conn) Quiet(d time.Duration) bool {
-	return time.Since(time.Unix(0, c.wroteAt.Load())) >= d
+	return time.Since(c.writers.epoch)-time.Duration(c.wroteAt.Load()) >= d
 }
 
 // ClosedHere reports whether this node has closed the connection: the

@@ -58,12 +58,13 @@ func TestASocketClosedWhileItOpensIsToldWhatItWasToldThenClosed(t *testing.T) {
 // has written nothing to the connection for a while (server's
 // pongAfterQuiet); a write ends the quiet.
 func TestAConnIsQuietOnlyAfterAQuietSpell(t *testing.T) {
-	c := &Conn{}
-	c.wroteAt.Store(time.Now().Add(-20 * time.Second).UnixNano())
+	c := &Conn{writers: newWritePool(1)}
+	c.writers.epoch = c.writers.epoch.Add(-time.Minute)
+	c.wroteAt.Store(int64(40 * time.Second)) // 20 s ago
 	if !c.Quiet(15 * time.Second) {
 		t.Error("a connection written to 20 s ago is not quiet for 15 s")
 	}
-	c.wroteAt.Store(time.Now().UnixNano())
+	c.wroteAt.Store(int64(time.Since(c.writers.epoch)))
 	if c.Quiet(15 * time.Second) {
 		t.Error("a connection written to just now is quiet")
 	}

@@ -101,10 +101,10 @@ func (r *Room) tellCounters(c *Conn) {
 		}
 		// The position stands (paused, all held) or moves too little to
 		// tell: the stock alone, when whether any is left changed, or
-		// when it changed at all and the last was told farBackTicks ago.
-		if c.stockSeen != r.stockVer && (c.stockSeen < r.flagVer || due) {
+		// when it changed at all and the last was told farBackTicks ago
+		// (its own clock: the position's must not restart with it).
+		if c.stockSeen != r.stockVer && (c.stockSeen < r.flagVer || r.ticks-c.stockAt >= farBackTicks) {
 			r.tellStock(c)
-			c.shownAt = r.ticks
 		}
 	default:
 		r.tellStock(c)
@@ -149,7 +149,7 @@ func (r *Room) tellStock(c *Conn) {
 	if c.stockSeen == r.stockVer || r.stockMsg == nil {
 		return
 	}
-	c.stockSeen = r.stockVer
+	c.stockSeen, c.stockAt = r.stockVer, r.ticks
 	c.enqueuePush(r.stockMsg)
 }
 

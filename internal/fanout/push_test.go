@@ -162,3 +162,62 @@ func TestATicksPushesAreToldApartFromNews(t *testing.T) {
 		t.Errorf("an admission queued after the tick counts %d news, want 1", tab.news)
 	}
 }
+
+// TestATabThatJoinsAgainAfterItsHoldLapsedIsShownItsNewPlace: a tab shown
+// #1, then admitted, whose hold lapsed, joins again at the back; it kept
+// the #1 it was shown before, so its new place was answered as #1 and no
+// fall below it was ever pushed (a review found it).
+func TestATabThatJoinsAgainAfterItsHoldLapsedIsShownItsNewPlace(t *testing.T) {
+	r := bareRoom(t)
+	tab := r.toldTab("v_again", connWaiting)
+	tab.ticket = 1
+	r.Place("v_again", 1, 1, tab, "")
+	drain(t, tab)
+	r.admit(tab, waitingroom.Reservation{ID: "r_1", Shopper: "v_again", Ticket: 1}, []byte(`{"type":"admitted"}`), false)
+	r.positions.Admitted(1)
+	r.apply(waitingroom.Event{Type: waitingroom.EventExpired, Released: []waitingroom.Released{{Shopper: "v_again", Reservation: "r_1"}}})
+	drain(t, tab)
+
+	r.Place("v_again", 296, 295, tab, "")
+	if got := positionOf(t, tab.queue); got != 295 {
+		t.Errorf("joining again at 295 was answered %d", got)
+	}
+}
+
+// TestAFallingPositionFarBackIsToldWithinFiveTicksWhileTheStockFlips: a
+// tab far back told the stock alone (every unit held, then one left, then
+// held again) must still be told its falling position within farBackTicks;
+// the stock's clock restarted the position's (a review found it).
+func TestAFallingPositionFarBackIsToldWithinFiveTicksWhileTheStockFlips(t *testing.T) {
+	r := bareRoom(t)
+	far := r.toldTab("v_far", connWaiting)
+	far.ticket = 50_000
+	r.tickAt(0, 100, 0, 100)
+	drain(t, far)
+	var mark int64
+	for tick := 1; tick <= farBackTicks; tick++ {
+		mark++ // a hold lapsed and the next shopper was let in: one place a tick
+		left := int64(tick % 2)
+		r.tickAt(mark, 100, left, 100-left)
+		if positionOf(t, far.queue) != 0 {
+			return // told within the ticks
+		}
+		drain(t, far)
+	}
+	t.Errorf("a position falling far back went untold for %d ticks while the stock flipped", farBackTicks)
+}
+
+// TestATabWhoseWelcomeToldOtherCountersIsToldTheRoomsAtTheNextTick: the
+// welcome's counters were read before the tab came in; when the room has
+// heard a change since, the next tick tells it, even if the counters do not
+// change again.
+func TestATabWhoseWelcomeToldOtherCountersIsToldTheRoomsAtTheNextTick(t *testing.T) {
+	r := bareRoom(t)
+	r.tickAt(0, 100, 0, 100)
+	tab := &Conn{shopper: "v_late", status: connIdle, held: true, metrics: r.h.metrics, told: r.state}
+	r.register(tab, waitingroom.Status{State: waitingroom.StateOpen, Stock: 100, Available: 1, Held: 99})
+	r.tickAt(0, 100, 0, 100)
+	if got := drain(t, tab); !slices.Equal(got, []string{wire.MsgStock}) {
+		t.Errorf("a tab welcomed with other counters than the room's was told %v, want the stock", got)
+	}
+}

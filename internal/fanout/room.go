@@ -92,8 +92,11 @@ func (r *Room) register(c *Conn, st waitingroom.Status) bool {
 	}
 	r.conns[c] = struct{}{}
 	// Its welcome told it the counters its socket read: the next change
-	// is news to it.
+	// is news to it, or the room's now if they are not those.
 	c.stockSeen = r.stockVer
+	if stockOf(st) != r.stock {
+		c.stockSeen--
+	}
 	r.shoppers[c.shopper] = append(r.shoppers[c.shopper], c)
 	r.members.Store(int64(len(r.conns)))
 	r.waiting = max(r.waiting, st.Waiting)

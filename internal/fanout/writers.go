@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime/pprof"
 	"sync"
+	"time"
 )
 
 // writerCount is how many goroutines write to the node's clients. Writes
@@ -29,6 +30,9 @@ type writePool struct {
 	// from the ops port then says what the pushes cost (the bench's
 	// pushes' share). Made once: setting one is a pointer's store.
 	pushWrites, newsWrites context.Context
+	// epoch is when the pool was made: a connection's last write is kept
+	// as the time since (Conn.wroteAt), on the monotonic clock.
+	epoch time.Time
 }
 
 // WriteLabel is the profiler label a writer's samples carry: "push" while
@@ -47,7 +51,7 @@ func (p *writePool) label(pushes bool) {
 // newWritePool makes a pool of n writers, not yet running: what is
 // scheduled before start waits for it.
 func newWritePool(n int) *writePool {
-	p := &writePool{n: n, done: make(chan struct{}),
+	p := &writePool{n: n, done: make(chan struct{}), epoch: time.Now(),
 		pushWrites: pprof.WithLabels(context.Background(), pprof.Labels(WriteLabel, "push")),
 		newsWrites: pprof.WithLabels(context.Background(), pprof.Labels(WriteLabel, "news"))}
 	p.wake = sync.NewCond(&p.mu)
