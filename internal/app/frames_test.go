@@ -85,7 +85,7 @@ func TestASilentConnectionIsClosedAsIdleAndAPingingOneIsNot(t *testing.T) {
 	pinging := dialRaw(t, ctx, sys, saleID, "foyer.v1")
 	closed := make(chan websocket.StatusCode, 1)
 	go func() { closed <- closeCode(ctx, silent) }()
-	pongs := make(chan struct{}, 100)
+	pongs := make(chan struct{}, 100) // the clock sync's answer, closed when the connection is
 	go func() {
 		for {
 			_, data, err := pinging.Read(ctx)
@@ -93,31 +93,39 @@ func TestASilentConnectionIsClosedAsIdleAndAPingingOneIsNot(t *testing.T) {
 				close(pongs)
 				return
 			}
-			if strings.Contains(string(data), `"pong"`) {
+			if strings.Contains(string(data), `"time"`) {
 				pongs <- struct{}{}
 			}
 		}
 	}()
-	// Ping, and wait for each answer, until the silent one is closed: the
-	// pinging one must outlive it.
+	// Ping until the silent one is closed: the pinging one must outlive
+	// it. A ping is answered only after a quiet spell, so a clock sync
+	// asked once the silent one is closed shows the pinging one is open.
 	for {
 		if err := pinging.Write(ctx, websocket.MessageText, []byte(`{"type":"ping"}`)); err != nil {
 			t.Fatal(err)
-		}
-		if _, ok := <-pongs; !ok {
-			t.Fatal("the pinging connection was closed")
 		}
 		select {
 		case code := <-closed:
 			if code != 4009 {
 				t.Errorf("the silent connection closed with %d, want 4009", code)
 			}
+			if err := pinging.Write(ctx, websocket.MessageText, []byte(`{"type":"time","client_time":1}`)); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := <-pongs; !ok {
+				t.Fatal("the pinging connection was closed")
+			}
 			var out struct{ Error struct{ Code string } }
 			if status := sys.call(t, http.MethodGet, "/healthz", "", nil, &out); status != http.StatusOK {
 				t.Errorf("healthz %d", status)
 			}
 			return
-		case <-time.After(200 * time.Millisecond):
+		case _, open := <-pongs:
+			if !open {
+				t.Fatal("the pinging connection was closed")
+			}
+		case <-time.After(300 * time.Millisecond):
 		}
 	}
 }
