@@ -28,7 +28,10 @@ func TestBenchMeasuresFoyerNextToItsCeiling(t *testing.T) {
 	// is spread over processes as Foyer's crowd is.
 	// Two rounds of bare then Foyer; the sale profiled for a second; the
 	// sustained rate stepped twice with a small crowd.
+	// A quiet window of two seconds in each round, both crowds pinging
+	// every second.
 	cmd := exec.Command(bin, "bench", "-shoppers", "300", "-nodes", "2", "-hold-for", "4s", "-bare-per-server", "150",
+		"-idle-for", "2s", "-ping-every", "1s",
 		"-rounds", "2", "-slow-shoppers", "40", "-sale-shoppers", "60", "-sale-stock", "20", "-sale-profile", "1s",
 		"-sustained", "-sustained-shoppers", "60", "-sustained-steps", "100,200", "-components", components, "-out", out)
 	cmd.Dir = t.TempDir()
@@ -53,15 +56,23 @@ func TestBenchMeasuresFoyerNextToItsCeiling(t *testing.T) {
 	type result struct {
 		Held, Paid, SoldOut, Errors int64
 		CheckoutLatency             struct{ Count int }
+		Idle                        struct{ Connections, Window float64 }
+	}
+	type bare struct {
+		Servers, Connections int
+		Tuned                bool
+		Idle                 struct{ Connections, Window float64 }
 	}
 	var report struct {
 		Rounds []struct {
-			Hold result
-			Bare struct{ Servers, Connections int }
+			Hold  result
+			Bare  bare
+			Tuned bare
 		}
 		Slow result
 		Sale struct {
 			Result       result
+			LoadgenCPU   int64
 			Pushes       *struct{ Samples int64 }
 			ProfileError string
 		}
@@ -70,6 +81,7 @@ func TestBenchMeasuresFoyerNextToItsCeiling(t *testing.T) {
 			Result     result
 			Latecomers *result
 			WorkerCPU  int64
+			LoadgenCPU int64
 		}
 		Summary []struct {
 			What   string
@@ -88,11 +100,21 @@ func TestBenchMeasuresFoyerNextToItsCeiling(t *testing.T) {
 			t.Errorf("round %d: hold held %d with %d errors, bare held %d on %d servers; want 300, 0, 300 on 2",
 				k+1, rd.Hold.Held, rd.Hold.Errors, rd.Bare.Connections, rd.Bare.Servers)
 		}
+		if !rd.Tuned.Tuned || rd.Tuned.Connections != 300 || rd.Tuned.Servers != 2 {
+			t.Errorf("round %d: the bare server with Foyer's buffers %+v, want tuned, 300 on 2", k+1, rd.Tuned)
+		}
+		// Both sides kept quiet for the window, every connection held.
+		if rd.Hold.Idle.Connections != 300 || rd.Hold.Idle.Window < 2e9 || rd.Bare.Idle.Connections != 300 || rd.Bare.Idle.Window < 2e9 {
+			t.Errorf("round %d: idle windows, hold %+v and bare %+v; want 300 held over at least 2 s each", k+1, rd.Hold.Idle, rd.Bare.Idle)
+		}
 	}
 	sale := report.Sale.Result
 	if report.Slow.Held != 40 || sale.Paid != 20 || sale.SoldOut != 40 || sale.Errors != 0 || sale.CheckoutLatency.Count != 20 {
 		t.Errorf("slow held %d; sale paid %d, sold out %d, errors %d, checkouts timed %d; want 40; 20, 40, 0, 20",
 			report.Slow.Held, sale.Paid, sale.SoldOut, sale.Errors, sale.CheckoutLatency.Count)
+	}
+	if report.Sale.LoadgenCPU <= 0 {
+		t.Error("the sale's load generator CPU was not read")
 	}
 	// The profile is taken and read; a sale this small may be over before
 	// the gateway has used a sample's worth of CPU, so its samples may be
@@ -104,9 +126,9 @@ func TestBenchMeasuresFoyerNextToItsCeiling(t *testing.T) {
 		t.Fatalf("steps %+v, want outflows 100 and 200", report.Steps)
 	}
 	for _, st := range report.Steps {
-		if st.Result.Paid != 60 || st.Result.Errors != 0 || st.WorkerCPU <= 0 {
-			t.Errorf("step at %v/s: paid %d, errors %d, worker CPU %d; want 60 paid, no error, the worker's CPU read",
-				st.Outflow, st.Result.Paid, st.Result.Errors, st.WorkerCPU)
+		if st.Result.Paid != 60 || st.Result.Errors != 0 || st.WorkerCPU <= 0 || st.LoadgenCPU <= 0 {
+			t.Errorf("step at %v/s: paid %d, errors %d, worker CPU %d, load generator CPU %d; want 60 paid, no error, both CPUs read",
+				st.Outflow, st.Result.Paid, st.Result.Errors, st.WorkerCPU, st.LoadgenCPU)
 		}
 		// A tenth more arrive while the sale moves, and buy too.
 		if l := st.Latecomers; l == nil || l.Paid != 6 || l.Errors != 0 {
@@ -115,7 +137,7 @@ func TestBenchMeasuresFoyerNextToItsCeiling(t *testing.T) {
 	}
 	for _, row := range report.Summary {
 		rounds := 2
-		if strings.Contains(row.What, "RSS, first round") {
+		if strings.Contains(row.What, "first round") {
 			rounds = 1 // the gateways keep the first round's memory: a later round's says nothing
 		}
 		if strings.HasPrefix(row.What, "join rate") || strings.HasPrefix(row.What, "fan-out") || strings.HasPrefix(row.What, "memory") {
@@ -124,7 +146,8 @@ func TestBenchMeasuresFoyerNextToItsCeiling(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"sustained sale rate", "CPU per join, server side", "checkout answer"} {
+	for _, want := range []string{"sustained sale rate", "CPU per join, server side", "checkout answer",
+		"CPU per held shopper, idle (a ping every 1 s)", "vs a bare server with Foyer's buffer sizes", "load generator"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("bench.md has no %q", want)
 		}

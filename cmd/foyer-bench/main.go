@@ -29,9 +29,10 @@ commands:
            by the foyer binary beside this one) and bare WebSocket servers, load
            both, and write the figures with their ratios (make bench runs it)
   loadgen  play many shoppers against a running Foyer and report what they saw
-  bare ADDR
+  bare [-tuned] ADDR
            the bare WebSocket server the bench measures Foyer against
-  bare-crowd URL N CONCURRENCY
+           (-tuned: with the gateway's buffer sizes)
+  bare-crowd URL N CONCURRENCY [PING_EVERY]
            N clients of a bare server, started by the bench
 
 Every command answers -h or --help with its own usage.
@@ -40,14 +41,17 @@ Every command answers -h or --help with its own usage.
 // commandUsage is what each command answers to -h or --help. loadgen and
 // bench print their own, with their flags: they are absent here.
 var commandUsage = map[string]string{
-	"bare": `usage: foyer-bench bare ADDR
+	"bare": `usage: foyer-bench bare [-tuned] ADDR
 
 Serves the bare WebSocket server the bench measures Foyer against, on ADDR,
 with the gateway's small stacks; prints "listening ADDR" once it listens.
+With -tuned it also upgrades with the gateway's buffer sizes (512 B read,
+1 KiB write) rather than the 4 KiB each net/http hands over.
 `,
-	"bare-crowd": `usage: foyer-bench bare-crowd URL N CONCURRENCY
+	"bare-crowd": `usage: foyer-bench bare-crowd URL N CONCURRENCY [PING_EVERY]
 
-Holds N clients of the bare server at URL, CONCURRENCY dialling at once;
+Holds N clients of the bare server at URL, CONCURRENCY dialling at once,
+each sending {"type":"ping"} every PING_EVERY (a duration; 0 or absent: never);
 started by the bench, which closes its standard input to end it.
 `,
 	"help": usage,
@@ -106,11 +110,16 @@ func realMain(ctx context.Context, args []string, in io.Reader, out io.Writer) e
 	}
 	switch args[0] {
 	case "bare":
-		if len(args) != 2 {
-			fmt.Fprint(out, text)
-			return fmt.Errorf("bare ADDR: got %d arguments", len(args)-1)
+		rest := args[1:]
+		tuned := len(rest) > 0 && (rest[0] == "-tuned" || rest[0] == "--tuned")
+		if tuned {
+			rest = rest[1:]
 		}
-		return bench.ServeBare(ctx, args[1], out)
+		if len(rest) != 1 {
+			fmt.Fprint(out, text)
+			return fmt.Errorf("bare [-tuned] ADDR: got %d arguments", len(args)-1)
+		}
+		return bench.ServeBare(ctx, rest[0], tuned, out)
 	case "bare-crowd":
 		return bench.ServeBareCrowd(ctx, args[1:], in, out)
 	}

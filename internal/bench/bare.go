@@ -31,15 +31,17 @@ const bareWriters = 32
 
 // bareServer holds the open connections.
 type bareServer struct {
+	tuned bool // upgrade with the gateway's small buffers (baretuned.go)
 	mu    sync.Mutex
 	conns map[*websocket.Conn]struct{}
 	open  prometheus.Gauge
 }
 
-// ServeBare is `foyer-bench bare ADDR`: it listens on addr, prints "listening
-// ADDR" on out once it does, and serves until ctx is done.
-func ServeBare(ctx context.Context, addr string, out io.Writer) error {
-	s := &bareServer{conns: map[*websocket.Conn]struct{}{}, open: prometheus.NewGauge(prometheus.GaugeOpts{
+// ServeBare is `foyer-bench bare [-tuned] ADDR`: it listens on addr, prints
+// "listening ADDR" on out once it does, and serves until ctx is done. Tuned,
+// it upgrades with the gateway's buffer sizes.
+func ServeBare(ctx context.Context, addr string, tuned bool, out io.Writer) error {
+	s := &bareServer{tuned: tuned, conns: map[*websocket.Conn]struct{}{}, open: prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "foyer_shopper_connections", Help: "WebSockets open on the bare baseline server.",
 	})}
 	reg := prometheus.NewRegistry()
@@ -69,8 +71,12 @@ func ServeBare(ctx context.Context, addr string, out io.Writer) error {
 
 // accept upgrades the request and reads from the connection in a goroutine
 // of its own until it closes; the handler returns, as Foyer's does, so its
-// stack is freed.
+// stack is freed. Every message read (the clients' pings) is read and
+// answered with nothing, as the library's docs read.
 func (s *bareServer) accept(w http.ResponseWriter, r *http.Request) {
+	if s.tuned {
+		w = smallHijack{w}
+	}
 	c, err := websocket.Accept(w, r, nil)
 	if err != nil {
 		return

@@ -22,14 +22,25 @@ import (
 type bareCrowd struct {
 	conns []*websocket.Conn
 	wg    sync.WaitGroup
+	// pingers send each connection's keepalive, as the load generator's
+	// shoppers send theirs: a timer each, no goroutine between pings.
+	pingers   []*time.Timer
+	pingersMu sync.Mutex // guards pingers, and stopped
+	stopped   bool
 
 	mu        sync.Mutex
 	latencies map[time.Time][]time.Duration // by broadcast (its send time)
 }
 
+// barePing is the keepalive the bare clients send: the text of the product
+// client's ping, so both crowds send the same bytes.
+var barePing = []byte(`{"type":"ping"}`)
+
 // connectBare opens n connections to the bare server at base, at most
-// concurrency at a time, and reports how fast they were accepted.
-func connectBare(ctx context.Context, base string, n, concurrency int) (*bareCrowd, float64, error) {
+// concurrency at a time, and reports how fast they were accepted. Each
+// connection sends barePing every pingEvery from its connect on, as a
+// shopperclient.Conn pings from its Connect (zero: never).
+func connectBare(ctx context.Context, base string, n, concurrency int, pingEvery time.Duration) (*bareCrowd, float64, error) {
 	crowd := &bareCrowd{conns: make([]*websocket.Conn, n), latencies: map[time.Time][]time.Duration{}}
 	url := "ws" + strings.TrimPrefix(base, "http") + "/ws"
 	// Spread over eight loopback source addresses, as the load generator's
@@ -59,6 +70,9 @@ func connectBare(ctx context.Context, base string, n, concurrency int) (*bareCro
 				return
 			}
 			crowd.conns[i] = c
+			if pingEvery > 0 {
+				crowd.keepalive(c, pingEvery)
+			}
 		})
 	}
 	dialing.Wait()
@@ -123,7 +137,31 @@ func (b *bareCrowd) rounds() [][]time.Duration {
 	return out
 }
 
+// keepalive pings c every `every` until the crowd closes, or a ping fails.
+func (b *bareCrowd) keepalive(c *websocket.Conn, every time.Duration) {
+	b.pingersMu.Lock()
+	defer b.pingersMu.Unlock()
+	var t *time.Timer
+	t = time.AfterFunc(every, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := c.Write(ctx, websocket.MessageText, barePing)
+		cancel()
+		b.pingersMu.Lock()
+		if err == nil && !b.stopped {
+			t.Reset(every)
+		}
+		b.pingersMu.Unlock()
+	})
+	b.pingers = append(b.pingers, t)
+}
+
 func (b *bareCrowd) close() {
+	b.pingersMu.Lock()
+	b.stopped = true
+	for _, t := range b.pingers {
+		t.Stop()
+	}
+	b.pingersMu.Unlock()
 	for _, c := range b.conns {
 		if c != nil {
 			c.CloseNow()

@@ -40,21 +40,29 @@ type crowdHeard struct {
 	Rounds [][]time.Duration `json:"rounds"`
 }
 
-// ServeBareCrowd is `foyer-bench bare-crowd URL N CONCURRENCY`: it opens N
-// connections to the bare server at URL, CONCURRENCY at a time, prints
-// crowdConnected, listens until in closes, then prints crowdHeard.
+// ServeBareCrowd is `foyer-bench bare-crowd URL N CONCURRENCY [PING_EVERY]`:
+// it opens N connections to the bare server at URL, CONCURRENCY at a time,
+// each pinging every PING_EVERY (absent or 0: never), prints crowdConnected,
+// listens until in closes, then prints crowdHeard.
 func ServeBareCrowd(ctx context.Context, args []string, in io.Reader, out io.Writer) error {
-	if len(args) != 3 {
-		return fmt.Errorf("bare-crowd URL N CONCURRENCY: got %d arguments", len(args))
+	if len(args) != 3 && len(args) != 4 {
+		return fmt.Errorf("bare-crowd URL N CONCURRENCY [PING_EVERY]: got %d arguments", len(args))
 	}
 	n, errN := strconv.Atoi(args[1])
 	concurrency, errC := strconv.Atoi(args[2])
 	if errN != nil || errC != nil || n < 1 || concurrency < 1 {
 		return fmt.Errorf("bare-crowd: N and CONCURRENCY must be positive numbers, not %q and %q", args[1], args[2])
 	}
+	var pingEvery time.Duration
+	if len(args) == 4 {
+		var err error
+		if pingEvery, err = time.ParseDuration(args[3]); err != nil || pingEvery < 0 {
+			return fmt.Errorf("bare-crowd: PING_EVERY must be a duration of 0 or more, not %q", args[3])
+		}
+	}
 	enc := json.NewEncoder(out)
 	before, began := loadgen.ProcessCPU(), time.Now()
-	crowd, _, err := connectBare(ctx, args[0], n, concurrency)
+	crowd, _, err := connectBare(ctx, args[0], n, concurrency, pingEvery)
 	if err != nil {
 		return enc.Encode(crowdConnected{Error: err.Error()})
 	}
@@ -86,10 +94,10 @@ type crowdProc struct {
 	lines *bufio.Reader
 }
 
-// startCrowd starts a crowd of n clients of the bare server at url, as a
-// process of self (`foyer-bench bare-crowd`).
-func startCrowd(self, url string, n, concurrency int, log io.Writer) (*crowdProc, error) {
-	cmd := exec.Command(self, "bare-crowd", url, strconv.Itoa(n), strconv.Itoa(concurrency))
+// startCrowd starts a crowd of n clients of the bare server at url, each
+// pinging every pingEvery, as a process of self (`foyer-bench bare-crowd`).
+func startCrowd(self, url string, n, concurrency int, pingEvery time.Duration, log io.Writer) (*crowdProc, error) {
+	cmd := exec.Command(self, "bare-crowd", url, strconv.Itoa(n), strconv.Itoa(concurrency), pingEvery.String())
 	cmd.Stderr = log
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

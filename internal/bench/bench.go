@@ -30,7 +30,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/foyerhq/foyer/internal/clock"
 	"github.com/foyerhq/foyer/internal/loadgen"
 )
 
@@ -58,15 +57,22 @@ type Options struct {
 	// them, arrive while each step's sale moves: the join's latency at that
 	// outflow.
 	SustainedLatecomers float64
-	BareShoppers        int    // connections of the bare baseline, over as many servers as they need (0: Shoppers)
-	BarePerServer       int    // the most connections one bare server, and one crowd of its clients, holds (0: 18,000)
-	Components          string // go test -bench output to take in, if any
-	Out                 string // folder for bench.json and bench.md
-	Foyer               string // the product executable that runs migrate, the gateways and the worker (default: FoyerBeside(Self))
-	Self                string // the foyer-bench executable that runs the bare servers, their crowds and the players (default: this one)
-	Progress            io.Writer
-	ServerLog           io.Writer // the processes' own output (default: discarded)
-	SkipBaselines       bool
+	// IdleFor is each round's quiet window, on both sides: once everyone
+	// is connected, nothing is sent but the clients' pings for
+	// loadgen.IdleLead + IdleFor, and the servers' CPU is read over IdleFor.
+	IdleFor time.Duration
+	// PingEvery is the keepalive of both crowds, the load generator's
+	// shoppers and the bare clients (the product's client: every 20 s).
+	PingEvery     time.Duration
+	BareShoppers  int    // connections of the bare baseline, over as many servers as they need (0: Shoppers)
+	BarePerServer int    // the most connections one bare server, and one crowd of its clients, holds (0: 18,000)
+	Components    string // go test -bench output to take in, if any
+	Out           string // folder for bench.json and bench.md
+	Foyer         string // the product executable that runs migrate, the gateways and the worker (default: FoyerBeside(Self))
+	Self          string // the foyer-bench executable that runs the bare servers, their crowds and the players (default: this one)
+	Progress      io.Writer
+	ServerLog     io.Writer // the processes' own output (default: discarded)
+	SkipBaselines bool
 }
 
 // Usage is the first lines of `foyer-bench bench -h`; the flags follow.
@@ -103,6 +109,8 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.SustainedShoppers, "sustained-shoppers", 15000, "with -sustained: shoppers waiting at each step, with stock for all")
 	steps := fs.String("sustained-steps", "500,1000,1500,2000,3000", "with -sustained: the outflows to step through, shoppers a second, rising")
 	fs.Float64Var(&o.SustainedLatecomers, "sustained-latecomers", 0.1, "with -sustained: shoppers arriving while each step's sale moves, as a share of -sustained-shoppers, on top of them")
+	fs.DurationVar(&o.IdleFor, "idle-for", 10*time.Second, "each round's quiet window, bare and Foyer: once all are connected, nothing but pings for this long (after a short lead), the servers' CPU read over it (0 measures no idle CPU)")
+	fs.DurationVar(&o.PingEvery, "ping-every", 5*time.Second, "how often every client, shopper and bare, pings (the product's client: 20s)")
 	fs.IntVar(&o.BareShoppers, "bare-shoppers", 0, "connections to the bare baseline servers (default: -shoppers)")
 	fs.IntVar(&o.BarePerServer, "bare-per-server", barePerProcess, "the most connections one bare server, and one process of its clients, holds")
 	fs.StringVar(&o.Components, "components", "", "go test -bench output whose ratios go in the table too")
@@ -132,12 +140,15 @@ func checkFlags(o *Options, sustained bool, steps string) error {
 	if o.Rounds < 1 {
 		return fmt.Errorf("-rounds %d: at least one round of the bare baseline then Foyer is needed", o.Rounds)
 	}
+	if o.IdleFor < 0 || o.PingEvery < 0 {
+		return fmt.Errorf("-idle-for %s, -ping-every %s: durations of 0 or more", o.IdleFor, o.PingEvery)
+	}
 	if o.SaleProfile != 0 && o.SaleProfile < time.Second {
 		return fmt.Errorf("-sale-profile %s: a profile is taken in whole seconds, at least 1s (0 takes none)", o.SaleProfile)
 	}
 	if !sustained {
 		o.SustainedShoppers = 0
-		return nil
+		return checkCapacity(o)
 	}
 	if o.SustainedShoppers < 1 {
 		return fmt.Errorf("-sustained-shoppers %d: the sustained rate needs shoppers waiting", o.SustainedShoppers)
@@ -149,7 +160,7 @@ func checkFlags(o *Options, sustained bool, steps string) error {
 	if o.SustainedSteps, err = parseSteps(steps); err != nil {
 		return fmt.Errorf("-sustained-steps: %w", err)
 	}
-	return nil
+	return checkCapacity(o)
 }
 
 // Run runs the bench and returns its report.
@@ -205,7 +216,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if !o.SkipBaselines {
 			say("round %d of %d: bare coder/websocket server, %d connections over %d servers", k+1, o.Rounds,
 				o.BareShoppers, (o.BareShoppers+o.BarePerServer-1)/o.BarePerServer)
-			if rd.Bare, err = measureBare(ctx, o); err != nil {
+			if rd.Bare, err = measureBare(ctx, o, false, o.IdleFor); err != nil {
+				return nil, err
+			}
+			say("round %d of %d: bare server with Foyer's buffer sizes, for memory", k+1, o.Rounds)
+			if rd.Tuned, err = measureBare(ctx, o, true, 0); err != nil {
 				return nil, err
 			}
 		}
@@ -283,7 +298,7 @@ func (c *cluster) hold(ctx context.Context, o Options, rdb *redis.Client, rd *Ro
 	rd.Hold, err = loadgen.Run(ctx, loadgen.Options{
 		URLs: c.urls, MetricsURLs: c.metricsURLs, SaleID: sale, Scenario: loadgen.Hold, Shoppers: o.Shoppers,
 		Duration: o.ArriveOver + o.HoldFor + 10*time.Minute, HoldFor: o.HoldFor, Over: o.ArriveOver,
-		Procs: o.Procs, Sources: sources(o.Procs),
+		Procs: o.Procs, Sources: sources(o.Procs), PingEvery: o.PingEvery, IdleFor: o.IdleFor,
 		Exec: []string{o.Self, "loadgen"}, AdminToken: c.adminToken, Probe: loadgen.ProbeStock,
 		ProbeEvery: cmp.Or(o.ProbeEvery, 2*time.Second), Progress: o.Progress,
 		WhileHeld: func(ctx context.Context) {
@@ -308,146 +323,6 @@ func (c *cluster) hold(ctx context.Context, o Options, rdb *redis.Client, rd *Ro
 // each round must find the cluster as the one before it did.
 func (c *cluster) endSale(ctx context.Context, sale string) error {
 	return c.admin(ctx, http.MethodPost, "/v1/admin/sales/"+sale+"/stop")
-}
-
-// procsFor is how many load generator processes play shoppers: one per
-// gateway, or more when one process could not hold its share.
-func procsFor(shoppers, nodes int) int {
-	return max(nodes, (shoppers+loadgen.MaxShoppersPerProcess-1)/loadgen.MaxShoppersPerProcess)
-}
-
-// measureBare measures the bare baseline: accept rate, memory per idle
-// connection and broadcast fan-out, with the same payload size and the same
-// connect concurrency as the load generator uses, over as many bare servers
-// and crowds as its connections need (o.BarePerServer each).
-func measureBare(ctx context.Context, o Options) (BareResult, error) {
-	procs := (o.BareShoppers + o.BarePerServer - 1) / o.BarePerServer
-	var urls []string
-	for range procs {
-		url, stop, err := startBare(ctx, o.Self, o.ServerLog)
-		if err != nil {
-			return BareResult{}, err
-		}
-		defer stop()
-		urls = append(urls, url)
-	}
-	before, err := loadgen.ScrapeGateways(ctx, urls, true)
-	if err != nil {
-		return BareResult{}, err
-	}
-	serverBefore, err := loadgen.ScrapeGateways(ctx, urls, false)
-	if err != nil {
-		return BareResult{}, err
-	}
-	// The crowds connect at once, sharing the load generator's 200
-	// connecting slots; each measures its own CPU while it connects.
-	var crowds []*crowdProc
-	defer func() {
-		for _, c := range crowds {
-			c.stop()
-		}
-	}()
-	shares := make([]int, procs)
-	for k, url := range urls {
-		shares[k] = o.BareShoppers*(k+1)/procs - o.BareShoppers*k/procs
-		c, err := startCrowd(o.Self, url, shares[k], max(1, 200/procs), o.ServerLog)
-		if err != nil {
-			return BareResult{}, err
-		}
-		crowds = append(crowds, c)
-	}
-	// The accept rate runs from the first dial of any crowd to the last
-	// accept of any, as the join rate does over the players.
-	var res BareResult
-	var first, last time.Time
-	for _, c := range crowds {
-		got, err := c.connected()
-		if err != nil {
-			return BareResult{}, err
-		}
-		if first.IsZero() || got.Began.Before(first) {
-			first = got.Began
-		}
-		if got.Ended.After(last) {
-			last = got.Ended
-		}
-		res.ClientCPU += got.CPU
-	}
-	serverAfter, err := loadgen.ScrapeGateways(ctx, urls, false)
-	if err != nil {
-		return BareResult{}, err
-	}
-	res.Servers, res.Connections, res.AcceptsPerSecond = procs, o.BareShoppers, float64(o.BareShoppers)/last.Sub(first).Seconds()
-	res.ServerCPU = serverAfter.CPUSince(serverBefore)
-
-	const broadcasts = 5
-	var held loadgen.GatewayStats
-	for range broadcasts {
-		if err := clock.Sleep(ctx, 2*time.Second); err != nil {
-			return BareResult{}, err
-		}
-		if err := broadcastBare(ctx, urls); err != nil {
-			return BareResult{}, err
-		}
-		g, err := loadgen.ScrapeGateways(ctx, urls, true)
-		if err != nil {
-			return BareResult{}, err
-		}
-		// The reading with the least memory, as the load generator takes
-		// Foyer's: the closest to a collection.
-		if held.Connections == 0 || g.HeapBytes+g.StackBytes < held.HeapBytes+held.StackBytes {
-			held = g
-		}
-	}
-	// The last broadcast has been written by the time /broadcast answered;
-	// give the readers a moment to take it in.
-	if err := clock.Sleep(ctx, time.Second); err != nil {
-		return BareResult{}, err
-	}
-	res.BytesPerConnection, res.GoroutinesPerConnection = held.PerConnection(before)
-	res.RSSPerConnection = held.RSSPerConnection(before)
-	var all []time.Duration
-	for k, c := range crowds {
-		heard, err := c.heard()
-		if err != nil {
-			return BareResult{}, err
-		}
-		if len(heard.Rounds) != broadcasts {
-			return BareResult{}, fmt.Errorf("bare crowd %d heard %d broadcasts of %d", k, len(heard.Rounds), broadcasts)
-		}
-		for _, ds := range heard.Rounds {
-			if len(ds) != shares[k] {
-				return BareResult{}, fmt.Errorf("a broadcast of bare server %s reached %d of %d connections", urls[k], len(ds), shares[k])
-			}
-			all = append(all, ds...)
-		}
-	}
-	res.Push = loadgen.Summarize(all)
-	return res, nil
-}
-
-// broadcastBare has every bare server broadcast at once, as every gateway
-// pushes a stock change at once, and returns when all have written theirs.
-func broadcastBare(ctx context.Context, urls []string) error {
-	errs := make(chan error, len(urls))
-	for _, url := range urls {
-		go func() {
-			req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/broadcast", nil)
-			if err == nil {
-				var resp *http.Response
-				if resp, err = http.DefaultClient.Do(req); err == nil {
-					resp.Body.Close()
-				}
-			}
-			errs <- err
-		}()
-	}
-	for range urls {
-		if err := <-errs; err != nil {
-			return fmt.Errorf("bare broadcast: %w", err)
-		}
-	}
-	return nil
 }
 
 // createSale creates an open sale through the admin API and returns its id.

@@ -154,9 +154,13 @@ func (c *cluster) stop() {
 }
 
 // startBare starts the bare WebSocket server as a process of self (`foyer-bench
-// bare`) and returns its URL and a function that stops it.
-func startBare(ctx context.Context, self string, log io.Writer) (string, func(), error) {
-	cmd := exec.Command(self, "bare", "127.0.0.1:0")
+// bare`, tuned or not) and returns its URL and a function that stops it.
+func startBare(ctx context.Context, self string, tuned bool, log io.Writer) (string, func(), error) {
+	args := []string{"bare", "127.0.0.1:0"}
+	if tuned {
+		args = []string{"bare", "-tuned", "127.0.0.1:0"}
+	}
+	cmd := exec.Command(self, args...)
 	cmd.Stderr = log
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -49,6 +49,11 @@ type BareResult struct {
 	// ClientCPU and ServerCPU are what the accepts cost the bench's
 	// clients and the bare server, in all.
 	ClientCPU, ServerCPU time.Duration
+	// Tuned says the servers upgraded with the gateway's buffer sizes.
+	Tuned bool `json:",omitempty"`
+	// Idle is the servers' CPU over the round's quiet window, the clients
+	// pinging as the shoppers do; zero when none was measured.
+	Idle loadgen.IdleCPU
 }
 
 // Component is one Go benchmark's line: its name and its metrics by unit.
@@ -236,6 +241,32 @@ func (r *Report) Markdown() string {
 		line("hold", "stock change to every shopper p50 / p99 / max", perRound(func(rd Round) string { return latencies(rd.Hold.StockPush) }))
 		line("hold", "gateway RSS in all", perRound(func(rd Round) string { return fmt.Sprintf("%.0f MiB", rd.Hold.GatewayHeld.RSSBytes/(1<<20)) }))
 		line("hold", "Redis commands per second while holding them", perRound(func(rd Round) string { return fmt.Sprintf("%.0f", rd.RedisCommandsPerSecond) }))
+		if v := perRound(func(rd Round) string {
+			if rd.Hold.Idle.Window == 0 {
+				return ""
+			}
+			return fmt.Sprintf("%.2f µs/s over %.0f s (%.0f ms of CPU, %.0f held)", 1e6*rd.Hold.Idle.PerConnectionPerSecond(),
+				rd.Hold.Idle.Window.Seconds(), 1000*rd.Hold.Idle.CPU.Seconds(), rd.Hold.Idle.Connections)
+		}); v != "" {
+			line("hold", "idle: gateways' CPU per held shopper per second (the window, its CPU, shoppers held)", v)
+		}
+		if v := perRound(func(rd Round) string {
+			if rd.Bare.Idle.Window == 0 {
+				return ""
+			}
+			return fmt.Sprintf("%.2f µs/s over %.0f s (%.0f ms of CPU, %.0f held)", 1e6*rd.Bare.Idle.PerConnectionPerSecond(),
+				rd.Bare.Idle.Window.Seconds(), 1000*rd.Bare.Idle.CPU.Seconds(), rd.Bare.Idle.Connections)
+		}); v != "" {
+			line("bare", "idle: servers' CPU per connection per second (the window, its CPU, connections held)", v)
+		}
+		if v := perRound(func(rd Round) string {
+			if rd.Tuned.Connections == 0 {
+				return ""
+			}
+			return fmt.Sprintf("%.0f B / %.0f B", rd.Tuned.BytesPerConnection, rd.Tuned.RSSPerConnection)
+		}); v != "" {
+			line("bare, Foyer's buffer sizes", "memory per connection: heap + stacks / RSS", v)
+		}
 		if hasBare {
 			line("bare", "servers / connections held", perRound(func(rd Round) string { return fmt.Sprintf("%d / %d", rd.Bare.Servers, rd.Bare.Connections) }))
 			line("bare", "broadcast to every connection p50 / p99 / max", perRound(func(rd Round) string { return latencies(rd.Bare.Push) }))
@@ -258,7 +289,8 @@ func (r *Report) Markdown() string {
 		line("sale", "admission to paid order p50 / p99", ms(res.AdmitToPaid.P50)+" / "+ms(res.AdmitToPaid.P99))
 		line("sale", "paid orders per second: from the first admission / from the first paid order", fmt.Sprintf("%.0f / %.0f", res.OrdersPerSecond, res.PaidPerSecond))
 		if gw, wk := s.CPUPerOrder(); gw > 0 {
-			line("sale", "CPU per paid order: gateways / worker (Redis)", us(gw)+" / "+us(wk)+" ("+us(s.RedisCPU/time.Duration(res.Paid))+")")
+			line("sale", "CPU per paid order: gateways / worker / Redis / load generator (of the machine's two cores)",
+				us(gw)+" / "+us(wk)+" / "+us(s.RedisCPUPerOrder())+" / "+orNone(s.LoadgenCPUPerOrder()))
 		}
 		switch p := s.Pushes; {
 		case p != nil && p.Samples == 0:
@@ -287,13 +319,13 @@ func (r *Report) writeSteps(w *bytes.Buffer) {
 		"and no shopper met an error. Paid/s: the waiting crowd's paid orders from the first to the last. "+
 		"Join p95: the waiting crowd's (a storm, before the sale moves) / the latecomers' (while it moves).\n\n",
 		r.Steps[0].Shoppers, late, keepUpShare, paidWithin)
-	fmt.Fprintln(w, "| outflow | paid/s | paid/s ÷ outflow | admission to paid p99 | join p95: storm / moving | checkout p95 | CPU per order: gateways / worker | pushes' share | errors | keeps up |")
+	fmt.Fprintln(w, "| outflow | paid/s | paid/s ÷ outflow | admission to paid p99 | join p95: storm / moving | checkout p95 | CPU per order: gateways / worker / Redis / load generator | pushes' share | errors | keeps up |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
 	for _, s := range r.Steps {
 		res := s.Result
 		cpu := ""
 		if gw, wk := s.CPUPerOrder(); gw > 0 {
-			cpu = us(gw) + " / " + us(wk)
+			cpu = us(gw) + " / " + us(wk) + " / " + us(s.RedisCPUPerOrder()) + " / " + orNone(s.LoadgenCPUPerOrder())
 		}
 		pushes := ""
 		if s.Pushes != nil && s.Pushes.Samples > 0 {
@@ -391,6 +423,14 @@ func latencies(l loadgen.LatencySummary) string {
 
 func latencies3(l loadgen.LatencySummary) string {
 	return ms(l.P50) + " / " + ms(l.P95) + " / " + ms(l.P99)
+}
+
+// orNone shows a CPU figure, or a dash where it was not measured.
+func orNone(d time.Duration) string {
+	if d <= 0 {
+		return "–"
+	}
+	return us(d)
 }
 
 func pct(share float64) string { return fmt.Sprintf("%.0f %%", 100*share) }

@@ -17,7 +17,10 @@ import (
 // shoppers on a fresh sale of the same cluster.
 type Round struct {
 	Bare BareResult
-	Hold loadgen.Result
+	// Tuned is the bare baseline with the gateway's buffer sizes, measured
+	// for memory (its idle CPU is not read).
+	Tuned BareResult
+	Hold  loadgen.Result
 	// RedisJoinCPU is the CPU Redis used while the hold's shoppers joined
 	// (to the moment all had).
 	RedisJoinCPU time.Duration
@@ -46,6 +49,14 @@ func (rd Round) joinCPU() (loadgenCPU, gateways, redis time.Duration) {
 		return 0, 0, 0
 	}
 	return loadgenCPU, gateways, rd.RedisJoinCPU / time.Duration(rd.Hold.Joined)
+}
+
+// seconds shows an interval as the rows name it: "5 s", "the client's own".
+func seconds(d time.Duration) string {
+	if d <= 0 {
+		return "20 s, the client's own"
+	}
+	return fmt.Sprintf("%g s", d.Seconds())
 }
 
 // Spread is a figure over rounds: the median and the least and most.
@@ -89,6 +100,7 @@ func (r *Report) roundFigures() []roundFigure {
 	perSecShown := func(v float64) string { return fmt.Sprintf("%.0f/s", v) }
 	usShown := func(v float64) string { return fmt.Sprintf("%.0f µs", v) }
 	msShown := func(v float64) string { return fmt.Sprintf("%.0f ms", v) }
+	usPerSecShown := func(v float64) string { return fmt.Sprintf("%.2f µs/s", v) }
 	micro := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 	shoppers := 0
 	for _, rd := range r.Rounds {
@@ -100,6 +112,13 @@ func (r *Report) roundFigures() []roundFigure {
 				bytes, _ := rd.Hold.GatewayHeld.PerConnection(rd.Hold.GatewayBefore)
 				return bytes, rd.Bare.BytesPerConnection, ratio(bytes, rd.Bare.BytesPerConnection), rd.Bare.Connections > 0
 			}},
+		// Against the bare server tuned as the gateway is (its buffer sizes
+		// and small stacks): the memory target.
+		{what: "memory per idle shopper (Go heap + stacks) vs a bare server with Foyer's buffer sizes", show: bytesShown, target: 1.0,
+			measure: func(rd Round) (float64, float64, float64, bool) {
+				bytes, _ := rd.Hold.GatewayHeld.PerConnection(rd.Hold.GatewayBefore)
+				return bytes, rd.Tuned.BytesPerConnection, ratio(bytes, rd.Tuned.BytesPerConnection), rd.Tuned.Connections > 0
+			}},
 		// Of the first round alone: the gateways start once, and keep what
 		// a round's crowd made them take from the machine (Go gives memory
 		// back to it slowly), so a later round's growth says nothing. The
@@ -109,6 +128,20 @@ func (r *Report) roundFigures() []roundFigure {
 				first := len(r.Rounds) > 0 && rd.Hold.GatewayBefore == r.Rounds[0].Hold.GatewayBefore
 				rss := rd.Hold.GatewayHeld.RSSPerConnection(rd.Hold.GatewayBefore)
 				return rss, rd.Bare.RSSPerConnection, ratio(rss, rd.Bare.RSSPerConnection), first && rd.Bare.RSSPerConnection > 0 && rss > 0
+			}},
+		{what: "memory per idle shopper by RSS vs a bare server with Foyer's buffer sizes (first round)", show: bytesShown, target: 1.0,
+			measure: func(rd Round) (float64, float64, float64, bool) {
+				first := len(r.Rounds) > 0 && rd.Hold.GatewayBefore == r.Rounds[0].Hold.GatewayBefore
+				rss := rd.Hold.GatewayHeld.RSSPerConnection(rd.Hold.GatewayBefore)
+				return rss, rd.Tuned.RSSPerConnection, ratio(rss, rd.Tuned.RSSPerConnection), first && rd.Tuned.RSSPerConnection > 0 && rss > 0
+			}},
+		// Both crowds ping alike (-ping-every) and nothing else is sent over
+		// the window: what holding a quiet crowd costs the servers.
+		{what: fmt.Sprintf("CPU per held shopper, idle (a ping every %s) vs the bare server's per connection", seconds(r.Options.PingEvery)),
+			show: usPerSecShown, target: 2.0,
+			measure: func(rd Round) (float64, float64, float64, bool) {
+				foyer, bare := 1e6*rd.Hold.Idle.PerConnectionPerSecond(), 1e6*rd.Bare.Idle.PerConnectionPerSecond()
+				return foyer, bare, ratio(foyer, bare), rd.Hold.Idle.Window > 0 && rd.Bare.Idle.Window > 0
 			}},
 		{what: "goroutines per shopper", show: func(v float64) string { return fmt.Sprintf("%.2f", v) },
 			measure: func(rd Round) (float64, float64, float64, bool) {

@@ -105,3 +105,98 @@ func TestResidentMemoryPerShopperIsSetAgainstTheBareServers(t *testing.T) {
 		t.Errorf("RSS per connection of no connection: %v, want 0", got)
 	}
 }
+
+// Idle, both crowds pinging alike: the gateways' CPU per held shopper per
+// second of the quiet window is set against the bare servers' per
+// connection, and held to at most twice it.
+func TestIdleCPUPerHeldShopperIsSetAgainstTheBareServersPerConnection(t *testing.T) {
+	rd := round(4000, 1600)
+	// 30 ms over 10 s for 1,000 shoppers: 3 µs/s each; the bare servers'
+	// 20 ms for as many: 2 µs/s.
+	rd.Hold.Idle = loadgen.IdleCPU{Connections: 1000, Window: 10 * time.Second, CPU: 30 * time.Millisecond}
+	rd.Bare.Idle = loadgen.IdleCPU{Connections: 1000, Window: 10 * time.Second, CPU: 20 * time.Millisecond}
+	worse := rd
+	worse.Hold.Idle.CPU = 50 * time.Millisecond // 5 µs/s: 2.5 times
+	unmeasured := round(4000, 1600)             // -idle-for 0: no window on either side
+	r := Report{Options: Options{PingEvery: 5 * time.Second}, Rounds: []Round{rd, worse, unmeasured}}
+	idle := rowNamed(t, r, "CPU per held shopper, idle (a ping every 5 s) vs the bare server's per connection")
+	near := func(a, b float64) bool { return a > b-1e-9 && a < b+1e-9 }
+	if idle.Foyer != "4.00 µs/s" || idle.Baseline != "2.00 µs/s" || !near(idle.Ratio, 2) || !near(idle.Min, 1.5) || !near(idle.Max, 2.5) {
+		t.Errorf("idle CPU row %+v, want the medians 4.00 against 2.00 µs/s, ratio 2.00 (1.50–2.50)", idle)
+	}
+	if idle.Target != "<= 2.00" || !idle.Met {
+		t.Errorf("idle CPU row %+v, want target <= 2.00, met at 2.00", idle)
+	}
+	if md := r.Markdown(); !strings.Contains(md, "| hold | idle: gateways' CPU per held shopper per second (the window, its CPU, shoppers held) | 3.00 µs/s over 10 s (30 ms of CPU, 1000 held) ·") {
+		t.Errorf("the report lacks the rounds' idle figures:\n%s", md)
+	}
+	if got := (loadgen.IdleCPU{Window: time.Second, CPU: time.Second}).PerConnectionPerSecond(); got != 0 {
+		t.Errorf("idle CPU per connection of no connection: %v, want 0", got)
+	}
+	// A run that measured no idle window has no idle row.
+	for _, row := range (&Report{Rounds: []Round{unmeasured}}).Rows() {
+		if strings.HasPrefix(row.What, "CPU per held shopper, idle") {
+			t.Errorf("an idle row without an idle window: %+v", row)
+		}
+	}
+}
+
+// The memory target is against a bare server tuned as the gateway
+// is (its buffer sizes): by RSS of the first round, and by heap and stacks,
+// beside the rows against the library's defaults.
+func TestMemoryIsSetAgainstTheBareServerWithFoyersBufferSizes(t *testing.T) {
+	rd := round(4000, 1600)
+	rd.Bare.RSSPerConnection = 20_000
+	rd.Tuned = BareResult{Tuned: true, Connections: 1000, BytesPerConnection: 5_000, RSSPerConnection: 10_000}
+	rd.Hold.GatewayBefore.RSSBytes = 50e6
+	rd.Hold.GatewayHeld.RSSBytes = 50e6 + 1000*12_000
+	later := rd
+	later.Hold.GatewayBefore.RSSBytes, later.Hold.GatewayHeld.RSSBytes = 300e6, 301e6
+	r := Report{Rounds: []Round{rd, later}}
+	rss := rowNamed(t, r, "memory per idle shopper by RSS vs a bare server with Foyer's buffer sizes")
+	if rss.Foyer != "12000 B" || rss.Baseline != "10000 B" || rss.Ratio != 1.2 || len(rss.Rounds) != 1 || rss.Met || rss.Target != "<= 1.00" {
+		t.Errorf("tuned RSS row %+v, want the first round's 12000 B against 10000 B, 1.20, not met (at most 1.00)", rss)
+	}
+	heap := rowNamed(t, r, "memory per idle shopper (Go heap + stacks) vs a bare server with Foyer's buffer sizes")
+	if heap.Foyer != "8000 B" || heap.Baseline != "5000 B" || heap.Ratio != 1.6 || len(heap.Rounds) != 2 {
+		t.Errorf("tuned heap row %+v, want 8000 B against 5000 B, 1.60 in both rounds", heap)
+	}
+	// The default-buffer rows stay as they were.
+	if def := rowNamed(t, r, "memory per idle shopper (RSS, first round)"); def.Baseline != "20000 B" || def.Ratio != 0.6 {
+		t.Errorf("default RSS row %+v, want 12000 B against 20000 B, 0.60", def)
+	}
+	if md := r.Markdown(); !strings.Contains(md, "| bare, Foyer's buffer sizes | memory per connection: heap + stacks / RSS | 5000 B / 10000 B · 5000 B / 10000 B |") {
+		t.Errorf("the report lacks the tuned bare server's memory:\n%s", md)
+	}
+}
+
+// A bench that would need more sockets of one process than the machine
+// gives it is refused, with the nodes or processes it would take; a
+// 100,000-shopper hold over six gateways fits.
+func TestACrowdIsSpreadSoNoProcessHoldsMoreThanItCan(t *testing.T) {
+	fits := Options{Rounds: 1, Nodes: 6, Shoppers: 100_000, BarePerServer: barePerProcess}
+	if err := checkFlags(&fits, false, ""); err != nil {
+		t.Fatalf("100,000 shoppers over 6 gateways: %v", err)
+	}
+	if procs := procsFor(100_000, 6); procs != 6 || (100_000+procs-1)/procs > playerCeiling {
+		t.Errorf("100,000 shoppers over 6 gateways are played by %d processes, want 6 of at most %d", procs, playerCeiling)
+	}
+	if procs := procsFor(100_000, 2); (100_000+procs-1)/procs > playerCeiling {
+		t.Errorf("procsFor(100000, 2) = %d: more than %d a process", procs, playerCeiling)
+	}
+	for name, o := range map[string]Options{
+		"100,000 over 5 gateways":        {Rounds: 1, Nodes: 5, Shoppers: 100_000},
+		"20,000 from one player":         {Rounds: 1, Nodes: 2, Shoppers: 20_000, Procs: 1},
+		"a bare server past its sockets": {Rounds: 1, Nodes: 1, Shoppers: 10, BarePerServer: 20_000},
+		"a sale crowd past one gateway":  {Rounds: 1, Nodes: 1, Shoppers: 10, SaleShoppers: 18_001},
+		"no gateway":                     {Rounds: 1, Nodes: 0, Shoppers: 10},
+	} {
+		if err := checkFlags(&o, false, ""); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if err := checkFlags(&Options{Rounds: 1, Nodes: 5, Shoppers: 100_000}, false, ""); err == nil ||
+		!strings.Contains(err.Error(), "-nodes 6 or more") {
+		t.Errorf("100,000 over 5 gateways: %v, want it to ask for 6", err)
+	}
+}

@@ -37,6 +37,10 @@ type SaleRun struct {
 	// process_cpu_seconds_total, the worker's /proc account, Redis's INFO
 	// cpu. Zero where a counter could not be read.
 	GatewayCPU, WorkerCPU, RedisCPU time.Duration
+	// LoadgenCPU is what the load generator's players used meanwhile: the
+	// crowd's processes from their last join to their end, and the
+	// latecomers' whole play, by their own getrusage. Zero where not read.
+	LoadgenCPU time.Duration
 	// Pushes is the push path's share of one gateway's CPU profile taken
 	// while the sale moved; nil when none was taken.
 	Pushes *PushShare `json:",omitempty"`
@@ -56,6 +60,32 @@ func (s SaleRun) CPUPerOrder() (gateways, worker time.Duration) {
 	}
 	n := time.Duration(paid)
 	return s.GatewayCPU / n, s.WorkerCPU / n
+}
+
+// LoadgenCPUPerOrder is the load generator's CPU per paid order; zero
+// where nothing was paid or it was not read.
+func (s SaleRun) LoadgenCPUPerOrder() time.Duration {
+	paid := s.Result.Paid
+	if s.Latecomers != nil {
+		paid += s.Latecomers.Paid
+	}
+	if paid == 0 {
+		return 0
+	}
+	return s.LoadgenCPU / time.Duration(paid)
+}
+
+// RedisCPUPerOrder is Redis's CPU per paid order; zero where nothing was
+// paid or it was not read.
+func (s SaleRun) RedisCPUPerOrder() time.Duration {
+	paid := s.Result.Paid
+	if s.Latecomers != nil {
+		paid += s.Latecomers.Paid
+	}
+	if paid == 0 {
+		return 0
+	}
+	return s.RedisCPU / time.Duration(paid)
 }
 
 // Errors are the errors every shopper of the sale met, latecomers included.
@@ -140,7 +170,9 @@ func (c *cluster) runSale(ctx context.Context, o Options, rdb *redis.Client, spe
 		// memory after a forced collection every two seconds, CPU the sale
 		// would count as its own. The counters are read here instead.
 		URLs: c.urls, SaleID: sale, Scenario: loadgen.Sale, Shoppers: spec.shoppers,
-		Duration: 5*time.Minute + 2*saleLength, Procs: spec.procs, Sources: sources(spec.procs),
+		// Apart: the players' CPU is theirs alone, not the bench's nor the
+		// latecomers', even with one process.
+		Duration: 5*time.Minute + 2*saleLength, Procs: spec.procs, Sources: sources(spec.procs), Apart: true,
 		Exec: []string{o.Self, "loadgen"}, Progress: o.Progress,
 		WhileHeld: func(context.Context) {
 			// Everyone waits: the sale moves from here, and so do its
@@ -164,7 +196,7 @@ func (c *cluster) runSale(ctx context.Context, o Options, rdb *redis.Client, spe
 				late.Go(func() {
 					lateRes, lateErr = loadgen.Run(ctx, loadgen.Options{
 						URLs: c.urls, SaleID: sale, Scenario: loadgen.Sale, Shoppers: spec.latecomers,
-						Over: crowdOut * 8 / 10, Duration: 5*time.Minute + 2*saleLength, Procs: 1,
+						Over: crowdOut * 8 / 10, Duration: 5*time.Minute + 2*saleLength, Procs: 1, Apart: true,
 						Sources: []string{latecomerSource}, Exec: []string{o.Self, "loadgen"},
 					})
 				})
@@ -195,6 +227,9 @@ func (c *cluster) runSale(ctx context.Context, o Options, rdb *redis.Client, spe
 	}
 	if resumed.redis > 0 {
 		run.RedisCPU = end.redis - resumed.redis
+	}
+	if lg := res.CPUAfterJoin(); lg > 0 && (spec.latecomers == 0 || lateRes.PlayCPU > 0) {
+		run.LoadgenCPU = lg + lateRes.PlayCPU
 	}
 	switch {
 	case profErr != nil:

@@ -79,7 +79,7 @@ func TestOutflowStepsAreRisingPositiveNumbers(t *testing.T) {
 }
 
 func TestBenchFlagsThatWouldMeasureNothingAreRefused(t *testing.T) {
-	ok := Options{Rounds: 2, SaleProfile: 5 * time.Second, SustainedShoppers: 15000}
+	ok := Options{Rounds: 2, Nodes: 2, SaleProfile: 5 * time.Second, SustainedShoppers: 15000}
 	if err := checkFlags(&ok, false, "x"); err != nil || ok.SustainedShoppers != 0 {
 		t.Errorf("without -sustained: %v, sustained shoppers %d; want no error and none", err, ok.SustainedShoppers)
 	}
@@ -89,6 +89,8 @@ func TestBenchFlagsThatWouldMeasureNothingAreRefused(t *testing.T) {
 		steps     string
 	}{
 		"no round":                 {Options{Rounds: 0}, false, ""},
+		"a negative idle window":   {Options{Rounds: 1, Nodes: 1, IdleFor: -time.Second}, false, ""},
+		"a negative ping interval": {Options{Rounds: 1, Nodes: 1, PingEvery: -time.Second}, false, ""},
 		"a profile under a second": {Options{Rounds: 1, SaleProfile: 500 * time.Millisecond}, false, ""},
 		"no shopper waiting":       {Options{Rounds: 1, SustainedShoppers: 0}, true, "500"},
 		"steps that fall":          {Options{Rounds: 1, SustainedShoppers: 10}, true, "1000,500"},
@@ -108,10 +110,11 @@ func TestTheSaleIsHeldToItsTargetsAndTheSustainedRateToThePipelinesCeiling(t *te
 	sale := step(500, 480, time.Second)
 	sale.Result.Paid = 1000
 	sale.GatewayCPU, sale.WorkerCPU, sale.RedisCPU = 1200*time.Millisecond, 300*time.Millisecond, 100*time.Millisecond
+	sale.LoadgenCPU = 900 * time.Millisecond
 	sale.Pushes = &PushShare{Seconds: 5, Samples: 400, PushLoop: 0.3, Writers: 0.2, Either: 0.45}
 	fast := step(2000, 1950, 1500*time.Millisecond)
 	fast.Result.JoinLatency.P95, fast.Result.CheckoutLatency.P95 = 80*time.Millisecond, 120*time.Millisecond
-	fast.GatewayCPU, fast.WorkerCPU = 6*time.Second, 1500*time.Millisecond
+	fast.GatewayCPU, fast.WorkerCPU, fast.RedisCPU, fast.LoadgenCPU = 6*time.Second, 1500*time.Millisecond, 3*time.Second, 4500*time.Millisecond
 	r := Report{Sale: &sale, Steps: []SaleRun{step(1000, 1000, time.Second), fast, step(3000, 2000, 3*time.Second)},
 		Components: parseComponents([]byte("BenchmarkOrderPipeline-2  1  5 ns/op  25000 batched-orders/s  50000 raw-copy-orders/s  0.5 batched/raw\n"))}
 
@@ -133,9 +136,9 @@ func TestTheSaleIsHeldToItsTargetsAndTheSustainedRateToThePipelinesCeiling(t *te
 	}
 	md := r.Markdown()
 	for _, want := range []string{
-		"| sale | CPU per paid order: gateways / worker (Redis) | 1200 µs / 300 µs (100 µs) |",
+		"| sale | CPU per paid order: gateways / worker / Redis / load generator (of the machine's two cores) | 1200 µs / 300 µs / 100 µs / 900 µs |",
 		"| sale | one gateway's CPU on pushes: push loop / writers / either (profile of 5 s, 400 samples) | 30 % / 20 % / 45 % |",
-		"| 2000/s | 1950 | 0.97 | 1500 ms | 80 ms / – | 120 ms | 400 µs / 100 µs |  | 0 | yes |",
+		"| 2000/s | 1950 | 0.97 | 1500 ms | 80 ms / – | 120 ms | 400 µs / 100 µs / 200 µs / 300 µs |  | 0 | yes |",
 		"| 3000/s | 2000 | 0.67 | 3000 ms |",
 	} {
 		if !strings.Contains(md, want) {
@@ -154,6 +157,11 @@ func TestTheSaleIsHeldToItsTargetsAndTheSustainedRateToThePipelinesCeiling(t *te
 func TestBadBenchFlagsAreRefusedBeforeAnythingStarts(t *testing.T) {
 	for _, args := range [][]string{
 		{"-rounds", "0"},
+		{"-idle-for", "-1s"},
+		{"-ping-every", "-1s"},
+		{"-shoppers", "40000", "-nodes", "2"},
+		{"-shoppers", "19000", "-nodes", "2", "-procs", "1"},
+		{"-bare-per-server", "20000"},
 		{"-sale-profile", "500ms"},
 		{"-sustained", "-sustained-shoppers", "0"},
 		{"-sustained", "-sustained-steps", "1000,500"},
@@ -185,6 +193,10 @@ func TestLatecomersGiveTheJoinWhileTheSaleMoves(t *testing.T) {
 	}
 	if gw, wk := s.CPUPerOrder(); gw != 500*time.Microsecond || wk != 250*time.Microsecond {
 		t.Errorf("CPU per order %v / %v, want 500 µs / 250 µs over the crowd's and the latecomers' 16,000 orders", gw, wk)
+	}
+	s.LoadgenCPU = 3200 * time.Millisecond
+	if lg := s.LoadgenCPUPerOrder(); lg != 200*time.Microsecond {
+		t.Errorf("load generator's CPU per order %v, want 200 µs over the 16,000 orders", lg)
 	}
 	s.Result.CheckoutLatency.P95 = 50 * time.Millisecond
 	r := Report{Steps: []SaleRun{s}}

@@ -25,7 +25,7 @@ var layers = []struct {
 	{name: "leaves", packages: []string{
 		"internal/clock", "internal/keyring", "internal/wire", "internal/orderstream", "internal/identity",
 		"internal/defence/ratelimit", "internal/defence/blocklist", "internal/defence/pow",
-		"internal/localservers", "internal/smallstacks", "internal/csvcell", "internal/paging",
+		"internal/localservers", "internal/smallstacks", "internal/smallbuffers", "internal/csvcell", "internal/paging",
 		"internal/pgtx", "internal/auditlog", "migrations", "web",
 	}},
 	{name: "the queue", packages: []string{"waitingroom"}},

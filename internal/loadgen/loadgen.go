@@ -105,6 +105,18 @@ type Options struct {
 	// a caller measures the steady state of a hold with it, or starts a
 	// paused sale once its crowd is waiting.
 	WhileHeld func(ctx context.Context) `json:"-"`
+	// PingEvery is how often each shopper's connection sends a keepalive
+	// ping; zero keeps the product client's shopperclient.PingInterval.
+	PingEvery time.Duration
+	// IdleFor, in a hold, keeps the held crowd quiet once everyone has
+	// joined: no probe and no forced collection for IdleLead + IdleFor, the
+	// gateways' CPU read over the last IdleFor (Result.Idle), and the hold's
+	// HoldFor counted from the end of that quiet. Zero measures no idle.
+	IdleFor time.Duration
+	// Apart plays even a single player in a process of its own, so that
+	// the players' CPU (JoinCPU, PlayCPU) is theirs alone, not shared with
+	// the caller's process or another run's.
+	Apart bool
 	// Exec is the command that runs `foyer-bench loadgen` for a player process;
 	// it defaults to this executable. Env is added to its environment.
 	Exec []string
@@ -170,6 +182,22 @@ type Result struct {
 	// until each had all its shoppers joined (or failed): what the joins
 	// cost the load generator. Zero where it is not measured.
 	JoinCPU time.Duration
+	// PlayCPU is the CPU the player processes used from their start of play
+	// to its end; zero where it is not measured.
+	PlayCPU time.Duration
+	// Idle is the gateways' CPU over the quiet window of a hold (IdleFor);
+	// zero when none was measured.
+	Idle IdleCPU
+}
+
+// CPUAfterJoin is the CPU the player processes used once all their
+// shoppers had joined, to the end of play: what the load generator spent on
+// a sale moving through a crowd already there. Zero where not measured.
+func (r Result) CPUAfterJoin() time.Duration {
+	if r.PlayCPU == 0 || r.JoinCPU == 0 {
+		return 0
+	}
+	return r.PlayCPU - r.JoinCPU
 }
 
 // CPUPerJoin is the CPU one join cost the load generator and the nodes,
@@ -228,7 +256,7 @@ func (o Options) withDefaults() (Options, error) {
 	if o.SlowShare < 0 || o.SlowShare > 1 {
 		problems = append(problems, fmt.Sprintf("slow share %v is not between 0 and 1", o.SlowShare))
 	}
-	if o.Duration < 0 || o.Over < 0 || o.ConnectConcurrency < 0 || o.SlowDelay < 0 {
+	if o.Duration < 0 || o.Over < 0 || o.PingEvery < 0 || o.IdleFor < 0 || o.ConnectConcurrency < 0 || o.SlowDelay < 0 {
 		problems = append(problems, "durations and concurrency must not be negative")
 	}
 	for _, src := range o.Sources {
@@ -249,7 +277,7 @@ func (o Options) player(k int) playerConfig {
 		URLs: o.URLs, SaleID: o.SaleID, Scenario: o.Scenario,
 		Shoppers: o.Shoppers / o.Procs, First: k, Stride: o.Procs, Total: o.Shoppers,
 		Duration: o.Duration, Over: o.Over, ConnectConcurrency: max(1, o.ConnectConcurrency/o.Procs),
-		SlowShare: o.SlowShare, SlowDelay: o.SlowDelay,
+		SlowShare: o.SlowShare, SlowDelay: o.SlowDelay, PingEvery: o.PingEvery,
 	}
 	if k < o.Shoppers%o.Procs {
 		cfg.Shoppers++
@@ -287,6 +315,8 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 	fs.Float64Var(&o.SlowShare, "slow-share", 0.1, "with slow: the share of shoppers that read slowly")
 	fs.DurationVar(&o.SlowDelay, "slow-delay", time.Second, "with slow: how long a slow shopper waits before each read")
 	fs.DurationVar(&o.HoldFor, "hold-for", 0, "with hold or slow: end the run this long after everyone joined")
+	fs.DurationVar(&o.PingEvery, "ping-every", 0, "how often each shopper pings (default: the client's own, 20s)")
+	fs.DurationVar(&o.IdleFor, "idle-for", 0, "with hold and -metrics-url: keep the held crowd quiet this long (after a short lead) and read the gateways' idle CPU")
 	fs.IntVar(&o.Procs, "procs", 0, fmt.Sprintf("player processes (default: one per %d shoppers)", MaxShoppersPerProcess))
 	sources := fs.String("sources", "", "source IPs for the players, comma separated; A-B is a range of IPv4 addresses")
 	jsonPath := fs.String("json", "", "also write the results as JSON to this file")

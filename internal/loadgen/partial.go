@@ -47,6 +47,8 @@ type Partial struct {
 	// JoinCPUUnknown says a player ended before all its shoppers joined or
 	// failed, or could not read its CPU: the run's JoinCPU is then unknown.
 	JoinCPUUnknown bool
+	// PlayCPU is the player process's CPU from its start of play to its end.
+	PlayCPU time.Duration
 }
 
 // merge adds q into p.
@@ -84,6 +86,7 @@ func (p *Partial) merge(q Partial) {
 	p.FirstPaid = earliest(p.FirstPaid, q.FirstPaid)
 	p.LastPaid = max(p.LastPaid, q.LastPaid)
 	p.JoinCPU += q.JoinCPU
+	p.PlayCPU += q.PlayCPU
 	p.JoinCPUUnknown = p.JoinCPUUnknown || q.JoinCPUUnknown
 }
 
@@ -133,6 +136,7 @@ func (p Partial) result(o Options, elapsed time.Duration, stockSetAt map[int64]t
 	if !p.JoinCPUUnknown {
 		res.JoinCPU = p.JoinCPU
 	}
+	res.PlayCPU = p.PlayCPU
 	if res.ErrorCodes == nil {
 		res.ErrorCodes = map[string]int64{}
 	}

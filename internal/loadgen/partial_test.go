@@ -78,3 +78,44 @@ func TestCheckoutAnswersOfSeveralPlayersAreSummarizedApartFromTheOrder(t *testin
 		}
 	}
 }
+
+// The players' CPU from the start of play to its end adds up, and what
+// came after the joins is the rest of it; unknown where either is.
+func TestThePlayersCPUAfterTheirJoinsIsTheirPlayLessTheJoins(t *testing.T) {
+	var all Partial
+	all.merge(Partial{Joined: 1, JoinCPU: 2 * time.Millisecond, PlayCPU: 10 * time.Millisecond})
+	all.merge(Partial{Joined: 1, JoinCPU: 3 * time.Millisecond, PlayCPU: 7 * time.Millisecond})
+	res := all.result(Options{Scenario: Sale, Shoppers: 2, URLs: []string{"a"}}, time.Second, nil)
+	if res.PlayCPU != 17*time.Millisecond || res.CPUAfterJoin() != 12*time.Millisecond {
+		t.Errorf("play CPU %v, after the joins %v; want 17 ms and 12 ms", res.PlayCPU, res.CPUAfterJoin())
+	}
+	all.merge(Partial{JoinCPUUnknown: true})
+	if res := all.result(Options{Scenario: Sale, Shoppers: 2, URLs: []string{"a"}}, time.Second, nil); res.CPUAfterJoin() != 0 {
+		t.Errorf("CPU after the joins %v with the joins' CPU unknown, want none", res.CPUAfterJoin())
+	}
+}
+
+// Only a hold asked for an idle window keeps quiet, for the lead and the
+// window; the probes and the hold wait it out.
+func TestAHoldKeepsQuietForItsIdleWindowAndNothingElseDoes(t *testing.T) {
+	tests := []struct {
+		o    Options
+		want time.Duration
+	}{
+		{Options{Scenario: Hold, IdleFor: 10 * time.Second}, IdleLead + 10*time.Second},
+		{Options{Scenario: Hold}, 0},
+		{Options{Scenario: Sale, IdleFor: 10 * time.Second}, 0},
+		{Options{Scenario: Storm, IdleFor: 10 * time.Second}, 0},
+	}
+	for _, tt := range tests {
+		if got := tt.o.quiet(); got != tt.want {
+			t.Errorf("%s with IdleFor %s: quiet %s, want %s", tt.o.Scenario, tt.o.IdleFor, got, tt.want)
+		}
+	}
+	if _, err := (Options{URLs: []string{"a"}, SaleID: "s", Scenario: Hold, Shoppers: 1, PingEvery: -time.Second}).withDefaults(); err == nil {
+		t.Error("a negative ping interval was accepted")
+	}
+	if cfg := (Options{Shoppers: 4, Procs: 2, PingEvery: 5 * time.Second}).player(1); cfg.PingEvery != 5*time.Second {
+		t.Errorf("a player's ping interval %s, want the run's 5s", cfg.PingEvery)
+	}
+}

@@ -42,7 +42,8 @@ type prober struct {
 // run probes until ctx is done.
 func (p *prober) run(ctx context.Context) {
 	// Probes measure the push of a steady room, not the connect storm: the
-	// first goes a quarter period after everyone has joined or failed.
+	// first goes a quarter period after everyone has joined or failed, and
+	// after the quiet window of a hold that measures idle CPU.
 	poll := time.NewTicker(50 * time.Millisecond)
 	for !p.settled() {
 		select {
@@ -56,7 +57,7 @@ func (p *prober) run(ctx context.Context) {
 	// A probe sent just before the run ends would reach some shoppers and
 	// not others, and be measured cut short: none is sent in the last period.
 	end := p.start.Add(p.o.Duration)
-	if held := time.Now().Add(p.o.HoldFor); p.o.HoldFor > 0 && held.Before(end) {
+	if held := time.Now().Add(p.o.quiet() + p.o.HoldFor); p.o.HoldFor > 0 && held.Before(end) {
 		end = held
 	}
 	total, err := p.currentStock(ctx)
@@ -64,7 +65,7 @@ func (p *prober) run(ctx context.Context) {
 		p.fail("probe_failed")
 		return
 	}
-	next := time.NewTimer(p.o.ProbeEvery / 4)
+	next := time.NewTimer(p.o.quiet() + p.o.ProbeEvery/4)
 	defer next.Stop()
 	for {
 		select {

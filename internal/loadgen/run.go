@@ -37,7 +37,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	before, metricsErr := ScrapeGateways(ctx, o.MetricsURLs, true)
 
 	var players []playing
-	if o.Procs == 1 {
+	if o.Procs == 1 && !o.Apart {
 		p, err := newPlayer(o.player(0))
 		if err != nil {
 			return Result{}, fmt.Errorf("loadgen: %w", err)
@@ -72,8 +72,12 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		watchers.Go(func() { prb.run(watchCtx) })
 	}
 	var held, settledAt GatewayStats
+	var idle IdleCPU
 	if metricsErr == nil {
 		watchers.Go(func() { held, settledAt = watchGateways(watchCtx, o, total) })
+		if o.quiet() > 0 {
+			watchers.Go(func() { idle = measureIdle(watchCtx, o, total) })
+		}
 	}
 	watchers.Go(func() { drawProgress(watchCtx, o.Progress, start, total) })
 	if (holding(o.Scenario) && o.HoldFor > 0) || o.WhileHeld != nil {
@@ -96,6 +100,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 
 	res = merged.result(o, time.Since(start), prb.setAt())
 	res.GatewayBefore, res.GatewayHeld, res.GatewaySettled = before, held, settledAt
+	res.Idle = idle
 	return res, playErr
 }
 
@@ -134,6 +139,11 @@ func watchGateways(ctx context.Context, o Options, total func() Progress) (held,
 	// What the joins cost the nodes: read at once, and without asking for
 	// a collection, which would add its own CPU.
 	settledAt, _ = ScrapeGateways(ctx, o.MetricsURLs, false)
+	// A forced collection is CPU of the gateways': none while a hold is
+	// kept quiet to read its idle CPU.
+	if clock.Sleep(ctx, o.quiet()) != nil {
+		return GatewayStats{}, settledAt
+	}
 	var least GatewayStats
 	for {
 		g, err := ScrapeGateways(ctx, o.MetricsURLs, true)
@@ -179,7 +189,8 @@ func drawProgress(ctx context.Context, w io.Writer, start time.Time, total func(
 }
 
 // whileHeld waits until every shopper has joined, then runs o.WhileHeld
-// and, in a hold or slow run, ends the play after o.HoldFor.
+// and, in a hold or slow run, ends the play after the quiet window (if
+// any) and o.HoldFor.
 func whileHeld(ctx context.Context, o Options, total func() Progress, endPlay context.CancelFunc) {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
@@ -196,7 +207,7 @@ func whileHeld(ctx context.Context, o Options, total func() Progress, endPlay co
 		held.Go(func() { o.WhileHeld(heldCtx) })
 	}
 	if holding(o.Scenario) && o.HoldFor > 0 {
-		_ = clock.Sleep(ctx, o.HoldFor) // an ended ctx ends the hold early, as it should
+		_ = clock.Sleep(ctx, o.quiet()+o.HoldFor) // an ended ctx ends the hold early, as it should
 		stop()
 		held.Wait()
 		endPlay()

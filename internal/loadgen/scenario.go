@@ -64,6 +64,7 @@ type playerConfig struct {
 	Source             string // source IP to connect from; empty lets the kernel choose
 	SlowShare          float64
 	SlowDelay          time.Duration
+	PingEvery          time.Duration // keepalive interval; zero keeps the client's own
 }
 
 func newPlayer(cfg playerConfig) (*player, error) {
@@ -73,7 +74,9 @@ func newPlayer(cfg playerConfig) (*player, error) {
 	}
 	p := &player{cfg: cfg, connecting: make(chan struct{}, cfg.ConnectConcurrency), stockSeen: map[int64][]int64{}}
 	for _, u := range cfg.URLs {
-		p.clients = append(p.clients, shopperclient.NewWithTransport(u, transport))
+		client := shopperclient.NewWithTransport(u, transport)
+		client.SetPingInterval(cfg.PingEvery)
+		p.clients = append(p.clients, client)
 	}
 	return p, nil
 }
@@ -106,7 +109,12 @@ func (p *player) play(ctx context.Context) Partial {
 		wg.Go(func() { p.shopper(ctx, p.cfg.First+j*p.cfg.Stride) })
 	}
 	wg.Wait()
-	return p.partial()
+	part := p.partial()
+	// began is zero only where ProcessCPU measures nothing.
+	if began > 0 {
+		part.PlayCPU = ProcessCPU() - began
+	}
+	return part
 }
 
 // noteJoinCPU notes the CPU this process has used since began, once all its

@@ -29,7 +29,8 @@ type Client struct {
 	http *http.Client // API calls: bounded by a timeout
 	dial *http.Client // WebSocket handshakes: coder/websocket wants no client timeout, the context bounds them
 	// pingEvery is how often a Conn sends a keepalive ping; zero means
-	// PingInterval. Only this package's tests shorten it.
+	// PingInterval. This package's tests shorten it, and the bench sets it
+	// (SetPingInterval) to its bare baseline's clients' interval.
 	pingEvery time.Duration
 }
 
