@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,19 +25,25 @@ import (
 // under it). writersFunc is the node's shared writers, which write every
 // queued message to its socket: the pushes, and also the admitted and
 // order messages and the join answers, so the writers' share bounds the
-// pushes' writing from above. A test checks both functions still exist.
+// pushes' writing from above. A writer's samples carry the profiler label
+// writeLabel (fanout.WriteLabel): "push" while it writes the tick's pushes
+// alone, so those are the pushes' writes. A test checks both functions and
+// the label still exist.
 const (
 	pushLoopFunc = "github.com/foyerhq/foyer/internal/fanout.(*Room).pushLoop"
 	writersFunc  = "github.com/foyerhq/foyer/internal/fanout.(*writePool).run"
+	writeLabel   = "foyer_write"
 )
 
 // PushShare is the share of a gateway's CPU samples spent on the push path.
 type PushShare struct {
-	Seconds  float64 // how long the profile ran
-	Samples  int64   // CPU samples in all
-	PushLoop float64 // share of samples under the room's push loop
-	Writers  float64 // share under the shared writers
-	Either   float64 // share under either: what pushes cost at most
+	Seconds    float64 // how long the profile ran
+	Samples    int64   // CPU samples in all
+	PushLoop   float64 // share of samples under the room's push loop
+	PushWrites float64 // share under the writers writing the tick's pushes alone
+	Pushes     float64 // share under either of those two: what the pushes cost
+	Writers    float64 // share under the shared writers, whatever they write
+	Either     float64 // share under the push loop or any writer: what pushes cost at most
 }
 
 // pushShareOf counts, in a CPU profile, the samples whose stack holds the
@@ -52,10 +59,11 @@ func pushShareOf(p *profile.Profile) (PushShare, error) {
 	if idx < 0 {
 		return PushShare{}, fmt.Errorf("the profile has no sample counts (types %v)", sampleTypes(p))
 	}
-	var all, loop, writers, either int64
+	var all, loop, pushWrites, pushes, writers, either int64
 	for _, s := range p.Sample {
 		n := s.Value[idx]
 		inLoop, inWriters := false, false
+		writingPushes := slices.Contains(s.Label[writeLabel], "push")
 		for _, loc := range s.Location {
 			for _, line := range loc.Line {
 				if line.Function == nil {
@@ -76,13 +84,21 @@ func pushShareOf(p *profile.Profile) (PushShare, error) {
 		if inWriters {
 			writers += n
 		}
+		if inWriters && writingPushes {
+			pushWrites += n
+		}
+		if inLoop || (inWriters && writingPushes) {
+			pushes += n
+		}
 		if inLoop || inWriters {
 			either += n
 		}
 	}
 	share := PushShare{Seconds: time.Duration(p.DurationNanos).Seconds(), Samples: all}
 	if all > 0 {
-		share.PushLoop, share.Writers, share.Either = float64(loop)/float64(all), float64(writers)/float64(all), float64(either)/float64(all)
+		of := func(n int64) float64 { return float64(n) / float64(all) }
+		share.PushLoop, share.PushWrites, share.Pushes = of(loop), of(pushWrites), of(pushes)
+		share.Writers, share.Either = of(writers), of(either)
 	}
 	return share, nil
 }

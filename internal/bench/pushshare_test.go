@@ -58,9 +58,28 @@ func TestThePushesShareCountsSamplesUnderThePushLoopAndTheWriters(t *testing.T) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := PushShare{Seconds: 5, Samples: 100, PushLoop: 0.3, Writers: 0.2, Either: 0.5}
+	want := PushShare{Seconds: 5, Samples: 100, PushLoop: 0.3, Pushes: 0.3, Writers: 0.2, Either: 0.5}
 	if got != want {
 		t.Errorf("pushShareOf = %+v, want %+v", got, want)
+	}
+	// The writers' samples labelled as writing the tick's pushes are the
+	// pushes'; the rest (admissions, orders) are not.
+	for _, s := range p.Sample {
+		if len(s.Location) > 1 {
+			s.Label = map[string][]string{writeLabel: {"push"}}
+		}
+	}
+	var writing []*profile.Location
+	for _, s := range p.Sample {
+		if s.Location[len(s.Location)-1].Line[0].Function.Name == writersFunc {
+			writing = s.Location
+		}
+	}
+	p.Sample = append(p.Sample, &profile.Sample{Value: []int64{10, 100_000_000}, Label: map[string][]string{writeLabel: {"news"}},
+		Location: writing})
+	got, _ = pushShareOf(p)
+	if got.Samples != 110 || got.PushWrites*110 < 19.9 || got.PushWrites*110 > 20.1 || got.Pushes*110 < 49.9 || got.Pushes*110 > 50.1 {
+		t.Errorf("with labels: %+v, want 20 pushes' writes and 50 pushes of 110", got)
 	}
 	// A sample under both (a push loop that wrote itself) counts once in
 	// either.
@@ -111,5 +130,12 @@ func TestThePushPathNamesFunctionsThatExist(t *testing.T) {
 		if !methods[name] {
 			t.Errorf("internal/fanout has no %s", name)
 		}
+	}
+	writers, err := os.ReadFile(filepath.Join(dir, "writers.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(writers), `WriteLabel = "`+writeLabel+`"`) {
+		t.Errorf("internal/fanout's writers label their samples otherwise than %q", writeLabel)
 	}
 }

@@ -111,7 +111,7 @@ func TestTheSaleIsHeldToItsTargetsAndTheSustainedRateToThePipelinesCeiling(t *te
 	sale.Result.Paid = 1000
 	sale.GatewayCPU, sale.WorkerCPU, sale.RedisCPU = 1200*time.Millisecond, 300*time.Millisecond, 100*time.Millisecond
 	sale.LoadgenCPU = 900 * time.Millisecond
-	sale.Pushes = &PushShare{Seconds: 5, Samples: 400, PushLoop: 0.3, Writers: 0.2, Either: 0.45}
+	sale.Pushes = &PushShare{Seconds: 5, Samples: 400, PushLoop: 0.3, PushWrites: 0.15, Pushes: 0.4, Writers: 0.2, Either: 0.45}
 	fast := step(2000, 1950, 1500*time.Millisecond)
 	fast.Result.JoinLatency.P95, fast.Result.CheckoutLatency.P95 = 80*time.Millisecond, 120*time.Millisecond
 	fast.GatewayCPU, fast.WorkerCPU, fast.RedisCPU, fast.LoadgenCPU = 6*time.Second, 1500*time.Millisecond, 3*time.Second, 4500*time.Millisecond
@@ -121,8 +121,8 @@ func TestTheSaleIsHeldToItsTargetsAndTheSustainedRateToThePipelinesCeiling(t *te
 	if row := rowNamed(t, r, "CPU per paid order, sale"); row.Foyer != "1500 µs" || row.Target != "<= 500 µs" || row.Met {
 		t.Errorf("CPU per order row %+v, want 1500 µs against <= 500 µs, not met", row)
 	}
-	if row := rowNamed(t, r, "pushes' share"); row.Foyer != "45 %" || row.Met {
-		t.Errorf("pushes row %+v, want 45 %% not met", row)
+	if row := rowNamed(t, r, "pushes' share"); row.Foyer != "40 %" || row.Met {
+		t.Errorf("pushes row %+v, want 40 %% (the loop and its writes, not every write) not met", row)
 	}
 	rate := rowNamed(t, r, "sustained sale rate, 15000 waiting")
 	if rate.Foyer != "2000/s" || rate.Baseline != "50000/s" || rate.Ratio != 0.04 || !rate.Met {
@@ -137,7 +137,7 @@ func TestTheSaleIsHeldToItsTargetsAndTheSustainedRateToThePipelinesCeiling(t *te
 	md := r.Markdown()
 	for _, want := range []string{
 		"| sale | CPU per paid order: gateways / worker / Redis / load generator (of the machine's two cores) | 1200 µs / 300 µs / 100 µs / 900 µs |",
-		"| sale | one gateway's CPU on pushes: push loop / writers / either (profile of 5 s, 400 samples) | 30 % / 20 % / 45 % |",
+		"| sale | one gateway's CPU on pushes: push loop / their writes / both (every write of any message: writers / with the loop; profile of 5 s, 400 samples) | 30 % / 15 % / 40 % (20 % / 45 %) |",
 		"| 2000/s | 1950 | 0.97 | 1500 ms | 80 ms / – | 120 ms | 400 µs / 100 µs / 200 µs / 300 µs |  | 0 | yes |",
 		"| 3000/s | 2000 | 0.67 | 3000 ms |",
 	} {
