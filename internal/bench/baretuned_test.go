@@ -53,13 +53,26 @@ func TestTheBareServersHoldReadAndBroadcastWithEitherBuffers(t *testing.T) {
 			if err := crowd.conns[0].Write(ctx, websocket.MessageText, []byte(`{"type":"ping","pad":"`+strings.Repeat("x", 3000)+`"}`)); err != nil {
 				t.Fatalf("a large message to the bare server: %v", err)
 			}
+			// A client's dial ends with the server's answer, before the
+			// server has put the connection in its set: the broadcast waits
+			// for the server to count all three (it once reached two).
+			poll := time.NewTicker(10 * time.Millisecond)
+			defer poll.Stop()
+			for {
+				if g, err := loadgen.ScrapeGateways(ctx, []string{url}, false); err == nil && g.Connections == 3 {
+					break
+				}
+				select {
+				case <-ctx.Done():
+					t.Fatal("the bare server never counted its 3 connections")
+				case <-poll.C:
+				}
+			}
 			if err := broadcastBare(ctx, []string{url}); err != nil {
 				t.Fatal(err)
 			}
 			// The readers note each arrival under a lock; the test polls it
 			// as the crowd's own report does.
-			poll := time.NewTicker(10 * time.Millisecond)
-			defer poll.Stop()
 			for rounds := crowd.rounds(); len(rounds) == 0 || len(rounds[0]) < 3; rounds = crowd.rounds() {
 				select {
 				case <-ctx.Done():
