@@ -197,3 +197,20 @@ func TestAPingIsAnsweredOnlyByAConnectionSentNothingLately(t *testing.T) {
 	s.send(ctx, `{"type":"time","client_time":1}`)
 	s.expect(ctx, wire.MsgTime)
 }
+
+// TestPingsSpendTheConnectionsBudgetToo: a ping as the clients send it is
+// answered on the reader's goroutine, past the general path; it still
+// spends the connection's budget, and the one past it is told rate_limited.
+func TestPingsSpendTheConnectionsBudgetToo(t *testing.T) {
+	n := startTestNode(t, nil)
+	n.loadSale(t, "s_pingbudget", 10, false)
+	ctx := testContext(t)
+	s := n.dial(t, ctx, "s_pingbudget", "session=new")
+	s.expect(ctx, wire.MsgWelcome)
+	for range localMessages + 1 {
+		s.send(ctx, `{"type":"ping"}`)
+	}
+	if m := s.expect(ctx, wire.MsgError); m.Code != "rate_limited" {
+		t.Errorf("the ping past the budget was answered %+v, want rate_limited", m)
+	}
+}

@@ -237,6 +237,10 @@ func (ss *session) serve(ctx context.Context) {
 			ss.ended(err) // closed by the client, by us, by the library (1009) or by a failure: endOf sorts them
 			break
 		}
+		if typ == websocket.MessageText && string(data) == pingMessage {
+			ss.ping()
+			continue
+		}
 		answered := make(chan struct{})
 		go func() {
 			defer close(answered)
@@ -378,6 +382,35 @@ func (ss *session) limit(ctx context.Context, m wire.ClientMsg) error {
 	return ss.s.allow(ctx, RuleShopperMessages, ss.shopper)
 }
 
+// pingMessage is a ping as the clients Foyer makes send it (the page,
+// shopperclient): answered on the reader's own goroutine, with no JSON to
+// decode and no goroutine to start, since a keepalive is most of what an
+// idle shopper sends. Any other spelling of a ping goes the general way.
+const pingMessage = `{"type":"` + wire.CmdPing + `"}`
+
+// ping answers a keepalive read as pingMessage, as onMessage would: the
+// client is heard, the connection's budget spent, and a pong sent after a
+// quiet spell.
+func (ss *session) ping() {
+	ss.conn.Heard()
+	now := time.Now()
+	if err := ss.budget.take(now); err != nil {
+		if !ss.muted(err, now) {
+			ss.s.sendError(ss.conn, err)
+		}
+		return
+	}
+	ss.pongIfQuiet()
+}
+
+// pongIfQuiet answers a ping when the connection was sent nothing for
+// pongAfterQuiet.
+func (ss *session) pongIfQuiet() {
+	if ss.conn.Quiet(pongAfterQuiet) {
+		ss.conn.Enqueue(encode(pongMsg{Type: wire.MsgPong}))
+	}
+}
+
 // pongAfterQuiet is how long a connection must have been sent nothing for
 // a ping to be answered with a pong. Clients ping every 20 s and the node
 // closes one silent for a minute; a proxy in front (nginx's
@@ -420,9 +453,7 @@ func (ss *session) handle(ctx context.Context, m wire.ClientMsg) error {
 	case wire.CmdTime:
 		ss.conn.Enqueue(encode(timeMsg{Type: wire.MsgTime, ClientTime: m.ClientTime, ServerTime: time.Now().UnixMilli()}))
 	case wire.CmdPing:
-		if ss.conn.Quiet(pongAfterQuiet) {
-			ss.conn.Enqueue(encode(pongMsg{Type: wire.MsgPong}))
-		}
+		ss.pongIfQuiet()
 	default:
 		return fmt.Errorf("%w: unknown type %q", errBadMessage, m.Type)
 	}

@@ -66,6 +66,9 @@ type Conn struct {
 	// the writers' epoch (monotonic, unlike the wall clock): a ping
 	// is answered only after a quiet spell (Quiet).
 	wroteAt atomic.Int64
+	// heardAt is when the client last sent anything, as a time since the
+	// writers' epoch (Heard).
+	heardAt atomic.Int64
 
 	status      connStatus
 	ticket      int64
@@ -97,7 +100,10 @@ func NewConn(ws *websocket.Conn, out *Corkable, shopper string, addr netip.Addr,
 		held: true, done: make(chan struct{})}
 	c.metrics.connections.Inc()
 	c.metrics.open.Add(1)
-	c.idle = time.AfterFunc(idleFor, func() { c.Close(wire.CloseIdle, "idle: nothing received") })
+	c.Heard()
+	c.mu.Lock()
+	c.idle = time.AfterFunc(idleFor, c.idleCheck)
+	c.mu.Unlock()
 	return c
 }
 
@@ -106,8 +112,26 @@ func NewConn(ws *websocket.Conn, out *Corkable, shopper string, addr netip.Addr,
 // tokens carry it. Anonymous connections have none.
 func (c *Conn) SetCustomer(id string) { c.customer = id }
 
-// Heard restarts the idle clock: the client is alive.
-func (c *Conn) Heard() { c.idle.Reset(c.idleFor) }
+// Heard restarts the idle clock: the client is alive. It only notes the
+// time; the idle timer, when it fires, looks at it and waits out the rest
+// (idleCheck): moving a timer for every message a client sends cost more
+// than the note.
+func (c *Conn) Heard() { c.heardAt.Store(int64(time.Since(c.writers.epoch))) }
+
+// idleCheck runs when the idle timer fires: a client heard from within
+// idleFor gets the rest of it, one silent for idleFor is closed.
+func (c *Conn) idleCheck() {
+	silent := time.Since(c.writers.epoch) - time.Duration(c.heardAt.Load())
+	if silent < c.idleFor {
+		c.mu.Lock()
+		if !c.closed {
+			c.idle.Reset(c.idleFor - silent)
+		}
+		c.mu.Unlock()
+		return
+	}
+	c.Close(wire.CloseIdle, "idle: nothing received")
+}
 
 // Enqueue hands a message to the shared writers without waiting. A client
 // whose queue is full is too slow: it is cut off rather than slowing the others.
@@ -302,8 +326,8 @@ func (c *Conn) markClosed() (first bool, unsent [][]byte) {
 		first = true
 		c.metrics.connections.Dec()
 		c.metrics.open.Add(-1)
-		c.idle.Stop()
 		c.mu.Lock()
+		c.idle.Stop()
 		if c.held {
 			unsent = c.queue
 		}
