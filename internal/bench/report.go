@@ -241,22 +241,10 @@ func (r *Report) Markdown() string {
 		line("hold", "stock change to every shopper p50 / p99 / max", perRound(func(rd Round) string { return latencies(rd.Hold.StockPush) }))
 		line("hold", "gateway RSS in all", perRound(func(rd Round) string { return fmt.Sprintf("%.0f MiB", rd.Hold.GatewayHeld.RSSBytes/(1<<20)) }))
 		line("hold", "Redis commands per second while holding them", perRound(func(rd Round) string { return fmt.Sprintf("%.0f", rd.RedisCommandsPerSecond) }))
-		if v := perRound(func(rd Round) string {
-			if rd.Hold.Idle.Window == 0 {
-				return ""
-			}
-			return fmt.Sprintf("%.2f µs/s over %.0f s (%.0f ms of CPU, %.0f held)", 1e6*rd.Hold.Idle.PerConnectionPerSecond(),
-				rd.Hold.Idle.Window.Seconds(), 1000*rd.Hold.Idle.CPU.Seconds(), rd.Hold.Idle.Connections)
-		}); v != "" {
+		if v := perRound(func(rd Round) string { return idleFigure(rd.Hold.Idle) }); v != "" {
 			line("hold", "idle: gateways' CPU per held shopper per second (the window, its CPU, shoppers held)", v)
 		}
-		if v := perRound(func(rd Round) string {
-			if rd.Bare.Idle.Window == 0 {
-				return ""
-			}
-			return fmt.Sprintf("%.2f µs/s over %.0f s (%.0f ms of CPU, %.0f held)", 1e6*rd.Bare.Idle.PerConnectionPerSecond(),
-				rd.Bare.Idle.Window.Seconds(), 1000*rd.Bare.Idle.CPU.Seconds(), rd.Bare.Idle.Connections)
-		}); v != "" {
+		if v := perRound(func(rd Round) string { return idleFigure(rd.Bare.Idle) }); v != "" {
 			line("bare", "idle: servers' CPU per connection per second (the window, its CPU, connections held)", v)
 		}
 		if v := perRound(func(rd Round) string {
@@ -436,3 +424,13 @@ func orNone(d time.Duration) string {
 func pct(share float64) string { return fmt.Sprintf("%.0f %%", 100*share) }
 
 func perSec(v float64) string { return fmt.Sprintf("%.0f/s", v) }
+
+// idleFigure is a quiet window's CPU per connection and second with what it
+// was made of; "" for a round with no window.
+func idleFigure(idle loadgen.IdleCPU) string {
+	if idle.Window == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.2f µs/s over %.0f s (%.0f ms of CPU, %.0f held)", 1e6*idle.PerConnectionPerSecond(),
+		idle.Window.Seconds(), 1000*idle.CPU.Seconds(), idle.Connections)
+}

@@ -51,33 +51,20 @@ type SaleRun struct {
 // CPUPerOrder is the gateways' and the worker's CPU per paid order; zero
 // where nothing was paid or a counter was not read.
 func (s SaleRun) CPUPerOrder() (gateways, worker time.Duration) {
-	paid := s.Result.Paid
-	if s.Latecomers != nil {
-		paid += s.Latecomers.Paid
-	}
-	if paid == 0 {
-		return 0, 0
-	}
-	n := time.Duration(paid)
-	return s.GatewayCPU / n, s.WorkerCPU / n
+	return s.perOrder(s.GatewayCPU), s.perOrder(s.WorkerCPU)
 }
 
 // LoadgenCPUPerOrder is the load generator's CPU per paid order; zero
 // where nothing was paid or it was not read.
-func (s SaleRun) LoadgenCPUPerOrder() time.Duration {
-	paid := s.Result.Paid
-	if s.Latecomers != nil {
-		paid += s.Latecomers.Paid
-	}
-	if paid == 0 {
-		return 0
-	}
-	return s.LoadgenCPU / time.Duration(paid)
-}
+func (s SaleRun) LoadgenCPUPerOrder() time.Duration { return s.perOrder(s.LoadgenCPU) }
 
 // RedisCPUPerOrder is Redis's CPU per paid order; zero where nothing was
 // paid or it was not read.
-func (s SaleRun) RedisCPUPerOrder() time.Duration {
+func (s SaleRun) RedisCPUPerOrder() time.Duration { return s.perOrder(s.RedisCPU) }
+
+// perOrder is cpu over the step's paid orders, the latecomers' included;
+// zero where nothing was paid.
+func (s SaleRun) perOrder(cpu time.Duration) time.Duration {
 	paid := s.Result.Paid
 	if s.Latecomers != nil {
 		paid += s.Latecomers.Paid
@@ -85,7 +72,7 @@ func (s SaleRun) RedisCPUPerOrder() time.Duration {
 	if paid == 0 {
 		return 0
 	}
-	return s.RedisCPU / time.Duration(paid)
+	return cpu / time.Duration(paid)
 }
 
 // Errors are the errors every shopper of the sale met, latecomers included.
