@@ -28,13 +28,18 @@ const (
 // behind it: coder/websocket takes what is buffered and puts the connection
 // itself behind it (its accept.go).
 func Rebuffer(brw *bufio.ReadWriter, r io.Reader, w io.Writer) (*bufio.ReadWriter, error) {
+	bw := bufio.NewWriterSize(w, WriteBuffer)
 	n := brw.Reader.Buffered()
+	if n == 0 {
+		// Nothing read ahead, as for nearly every client: the reader reads
+		// the connection itself, with no reader of what was read ahead in
+		// front of it for the socket's whole life.
+		return bufio.NewReadWriter(bufio.NewReaderSize(r, ReadBuffer), bw), nil
+	}
 	early, _ := brw.Reader.Peek(n)
 	br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(early)), r), max(ReadBuffer, n))
-	if n > 0 {
-		if _, err := br.Peek(n); err != nil {
-			return nil, err
-		}
+	if _, err := br.Peek(n); err != nil {
+		return nil, err
 	}
-	return bufio.NewReadWriter(br, bufio.NewWriterSize(w, WriteBuffer)), nil
+	return bufio.NewReadWriter(br, bw), nil
 }
