@@ -293,6 +293,11 @@ func (c *cluster) hold(ctx context.Context, o Options, rdb *redis.Client, rd *Ro
 	if err != nil {
 		return err
 	}
+	if o.IdleFor > 0 {
+		if rd.Empty, err = loadgen.MeasureIdle(ctx, c.metricsURLs, 0, o.IdleFor); err != nil {
+			return fmt.Errorf("the gateways' CPU with nobody connected: %w", err)
+		}
+	}
 	var redisRate float64
 	redisBefore, readsBefore := redisCPU(ctx, rdb), redisReads(ctx, rdb)
 	rd.Hold, err = loadgen.Run(ctx, loadgen.Options{

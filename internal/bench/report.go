@@ -244,6 +244,14 @@ func (r *Report) Markdown() string {
 		if v := perRound(func(rd Round) string { return idleFigure(rd.Hold.Idle) }); v != "" {
 			line("hold", "idle: gateways' CPU per held shopper per second (the window, its CPU, shoppers held)", v)
 		}
+		if v := perRound(func(rd Round) string {
+			if rd.Empty.Window == 0 {
+				return ""
+			}
+			return fmt.Sprintf("%.0f ms of CPU over %.0f s", 1000*rd.Empty.CPU.Seconds(), rd.Empty.Window.Seconds())
+		}); v != "" {
+			line("hold", "idle: the gateways' own CPU with the sale open and nobody connected (before the crowd)", v)
+		}
 		if v := perRound(func(rd Round) string { return idleFigure(rd.Bare.Idle) }); v != "" {
 			line("bare", "idle: servers' CPU per connection per second (the window, its CPU, connections held)", v)
 		}

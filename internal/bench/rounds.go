@@ -21,6 +21,11 @@ type Round struct {
 	// for memory (its idle CPU is not read).
 	Tuned BareResult
 	Hold  loadgen.Result
+	// Empty is the gateways' CPU over a window as long as the idle one
+	// with the round's sale open and nobody connected: the node's own
+	// beat (the admitter's ticks, heartbeats), which the idle window holds
+	// too and which no shopper adds.
+	Empty loadgen.IdleCPU
 	// RedisJoinCPU is the CPU Redis used while the hold's shoppers joined
 	// (to the moment all had).
 	RedisJoinCPU time.Duration
@@ -30,6 +35,17 @@ type Round struct {
 	// RedisCommandsPerSecond is Redis's rate of commands while everyone
 	// was held: the hot path must not grow with the number waiting.
 	RedisCommandsPerSecond float64
+}
+
+// idleNet is what each held shopper added to the gateways' CPU per second
+// of the idle window: the window's CPU less the empty node's at the same
+// pace, over the shoppers held. Zero where either was not measured.
+func (rd Round) idleNet() float64 {
+	if rd.Hold.Idle.Connections <= 0 || rd.Hold.Idle.Window <= 0 || rd.Empty.Window <= 0 {
+		return 0
+	}
+	perSecond := rd.Hold.Idle.CPU.Seconds()/rd.Hold.Idle.Window.Seconds() - rd.Empty.CPU.Seconds()/rd.Empty.Window.Seconds()
+	return max(perSecond, 0) / rd.Hold.Idle.Connections
 }
 
 // perAccept is the bare server's and its clients' CPU per connection accepted.
@@ -142,6 +158,15 @@ func (r *Report) roundFigures() []roundFigure {
 			measure: func(rd Round) (float64, float64, float64, bool) {
 				foyer, bare := 1e6*rd.Hold.Idle.PerConnectionPerSecond(), 1e6*rd.Bare.Idle.PerConnectionPerSecond()
 				return foyer, bare, ratio(foyer, bare), rd.Hold.Idle.Window > 0 && rd.Bare.Idle.Window > 0
+			}},
+		// The same, less what the gateways spend with nobody connected: what
+		// each held shopper adds. The bare servers do nothing with nobody
+		// connected, so theirs is taken whole.
+		{what: fmt.Sprintf("CPU per held shopper, idle (a ping every %s), less the empty node's own, vs the bare server's per connection", seconds(r.Options.PingEvery)),
+			show: usPerSecShown, target: 2.0,
+			measure: func(rd Round) (float64, float64, float64, bool) {
+				foyer, bare := 1e6*rd.idleNet(), 1e6*rd.Bare.Idle.PerConnectionPerSecond()
+				return foyer, bare, ratio(foyer, bare), rd.Hold.Idle.Window > 0 && rd.Empty.Window > 0 && rd.Bare.Idle.Window > 0
 			}},
 		{what: "goroutines per shopper", show: func(v float64) string { return fmt.Sprintf("%.2f", v) },
 			measure: func(rd Round) (float64, float64, float64, bool) {

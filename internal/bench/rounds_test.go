@@ -133,6 +133,18 @@ func TestIdleCPUPerHeldShopperIsSetAgainstTheBareServersPerConnection(t *testing
 	if got := (loadgen.IdleCPU{Window: time.Second, CPU: time.Second}).PerConnectionPerSecond(); got != 0 {
 		t.Errorf("idle CPU per connection of no connection: %v, want 0", got)
 	}
+	// Less the empty node's own CPU: 10 ms over 10 s with nobody, so each of
+	// the 1,000 held added 2 µs/s (and 4 µs/s in the worse round).
+	rd.Empty = loadgen.IdleCPU{Window: 10 * time.Second, CPU: 10 * time.Millisecond}
+	worse.Empty = rd.Empty
+	r = Report{Options: Options{PingEvery: 5 * time.Second}, Rounds: []Round{rd, worse, unmeasured}}
+	net := rowNamed(t, r, "CPU per held shopper, idle (a ping every 5 s), less the empty node's own")
+	if net.Foyer != "3.00 µs/s" || net.Baseline != "2.00 µs/s" || !near(net.Ratio, 1.5) || !near(net.Min, 1) || !near(net.Max, 2) || !net.Met {
+		t.Errorf("net idle CPU row %+v, want the medians 3.00 against 2.00 µs/s, ratio 1.50 (1.00–2.00), met", net)
+	}
+	if md := r.Markdown(); !strings.Contains(md, "| hold | idle: the gateways' own CPU with the sale open and nobody connected (before the crowd) | 10 ms of CPU over 10 s ·") {
+		t.Errorf("the report lacks the empty node's figures:\n%s", md)
+	}
 	// A run that measured no idle window has no idle row.
 	for _, row := range (&Report{Rounds: []Round{unmeasured}}).Rows() {
 		if strings.HasPrefix(row.What, "CPU per held shopper, idle") {
