@@ -107,6 +107,11 @@ func NewConn(ws *websocket.Conn, out *Corkable, shopper string, addr netip.Addr,
 	return c
 }
 
+// holdsUnit reports whether the tab holds a reservation or has checked
+// out: it is out of the queue, and the sale's counters are not its to
+// watch. r.mu is held.
+func (c *Conn) holdsUnit() bool { return c.status == connAdmitted || c.status == connOrdered }
+
 // SetCustomer names the shop's customer of a session made from the shop's
 // identity token, before the connection joins a room: its reservation
 // tokens carry it. Anonymous connections have none.

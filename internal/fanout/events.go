@@ -92,7 +92,7 @@ func (r *Room) apply(e waitingroom.Event) {
 		// Told at once, not at the next tick: an operator added stock.
 		r.setStock(stock)
 		for c := range r.conns {
-			if c.status != connAdmitted && c.status != connOrdered {
+			if !c.holdsUnit() {
 				r.tellStock(c)
 			}
 		}

@@ -28,7 +28,7 @@ func (r *Room) Place(shopper string, ticket, position int64, asking *Conn, knew 
 		// Admitted meanwhile: the admitted event has told the tabs that
 		// were in the room.
 		for _, c := range r.shoppers[shopper] {
-			told := c.status == connAdmitted || c.status == connOrdered
+			told := c.holdsUnit()
 			if !told || (c == asking && c.reservation == knew) {
 				return false
 			}
@@ -36,7 +36,7 @@ func (r *Room) Place(shopper string, ticket, position int64, asking *Conn, knew 
 		return true
 	}
 	for _, c := range r.shoppers[shopper] {
-		if c.status == connAdmitted || c.status == connOrdered {
+		if c.holdsUnit() {
 			continue
 		}
 		c.status, c.ticket = connWaiting, ticket
