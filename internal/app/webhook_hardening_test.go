@@ -142,21 +142,28 @@ func newRefusingProxy(t *testing.T, refuse int64) *refusingProxy {
 			return
 		}
 		body, _ := io.ReadAll(r.Body)
-		req, _ := http.NewRequestWithContext(r.Context(), http.MethodPost, *target, bytes.NewReader(body))
-		req.Header = r.Header.Clone()
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		resp.Body.Close()
-		if resp.StatusCode < 300 {
+		if forwardWebhook(w, r, *target, body) {
 			p.accepted.Add(1)
 		}
-		w.WriteHeader(resp.StatusCode)
 	}))
 	t.Cleanup(p.Close)
 	return p
+}
+
+// forwardWebhook posts a webhook's body, with its headers, to target and
+// answers w with what target answered (502 when it could not be reached);
+// it reports whether target accepted it.
+func forwardWebhook(w http.ResponseWriter, r *http.Request, target string, body []byte) bool {
+	req, _ := http.NewRequestWithContext(r.Context(), http.MethodPost, target, bytes.NewReader(body))
+	req.Header = r.Header.Clone()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return false
+	}
+	resp.Body.Close()
+	w.WriteHeader(resp.StatusCode)
+	return resp.StatusCode < 300
 }
 
 // settled waits for the order's first status after pending_payment.
