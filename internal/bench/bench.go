@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -198,7 +199,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			fmt.Fprintf(o.Progress, "bench: "+format+"\n", args...)
 		}
 	}
-	r := &Report{Machine: machine(), Started: time.Now().UTC(), Options: o}
+	r := &Report{Machine: machine(), Cores: runtime.NumCPU(), Started: time.Now().UTC(), Options: o}
 
 	// The cluster starts once; each round holds a fresh sale on it, and
 	// its bare baseline runs beside the idle cluster.

@@ -29,19 +29,73 @@ func processCPU(pid int) (time.Duration, error) {
 // hold spaces and parentheses itself, so the fields are counted from the
 // last ')'.
 func statCPU(stat string) (time.Duration, error) {
+	st, err := parseStat(stat)
+	return st.own, err
+}
+
+// procStat is what a /proc/PID/stat line says of a process's CPU.
+type procStat struct {
+	ppid     int
+	own      time.Duration // utime + stime
+	children time.Duration // cutime + cstime: its children that exited and were waited for
+}
+
+// parseStat reads ppid (4th field), utime, stime, cutime and cstime (14th
+// to 17th). The second field, the command in parentheses, may hold spaces
+// and parentheses itself, so the fields are counted from the last ')'.
+func parseStat(stat string) (procStat, error) {
 	end := strings.LastIndexByte(stat, ')')
 	if end < 0 {
-		return 0, fmt.Errorf("a /proc stat line without its command: %q", stat)
+		return procStat{}, fmt.Errorf("a /proc stat line without its command: %q", stat)
 	}
-	// After the command: state (3rd field) onwards, so utime is the 12th.
+	// After the command: state (3rd field) onwards, so ppid is the 2nd and
+	// utime the 12th.
 	f := strings.Fields(stat[end+1:])
-	if len(f) < 13 {
-		return 0, fmt.Errorf("a /proc stat line of %d fields after its command, want at least 13", len(f))
+	if len(f) < 15 {
+		return procStat{}, fmt.Errorf("a /proc stat line of %d fields after its command, want at least 15", len(f))
 	}
-	utime, errU := strconv.ParseInt(f[11], 10, 64)
-	stime, errS := strconv.ParseInt(f[12], 10, 64)
-	if errU != nil || errS != nil {
-		return 0, fmt.Errorf("a /proc stat line whose utime and stime are %q and %q", f[11], f[12])
+	var n [5]int64
+	for i, at := range []int{1, 11, 12, 13, 14} {
+		v, err := strconv.ParseInt(f[at], 10, 64)
+		if err != nil {
+			return procStat{}, fmt.Errorf("a /proc stat line whose field %d is %q", at+3, f[at])
+		}
+		n[i] = v
 	}
-	return time.Duration(utime+stime) * time.Second / userHZ, nil
+	tick := func(v int64) time.Duration { return time.Duration(v) * time.Second / userHZ }
+	return procStat{ppid: int(n[0]), own: tick(n[1] + n[2]), children: tick(n[3] + n[4])}, nil
+}
+
+// serverCPU is what a server of many processes has used so far: Postgres,
+// whose postmaster pid forks a backend per connection. It adds the
+// postmaster's own, its children's still running (each with their own
+// children) and those that ended, which the postmaster waited for.
+func serverCPU(pid int) (time.Duration, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read the CPU of process %d: %w", pid, err)
+	}
+	root, err := parseStat(string(raw))
+	if err != nil {
+		return 0, err
+	}
+	total := root.own + root.children
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, fmt.Errorf("list processes: %w", err)
+	}
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil || child == pid {
+			continue
+		}
+		raw, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue // ended meanwhile: its CPU is in root.children from the next read
+		}
+		if st, err := parseStat(string(raw)); err == nil && st.ppid == pid {
+			total += st.own + st.children
+		}
+	}
+	return total, nil
 }

@@ -19,6 +19,9 @@ import (
 // Report is everything a bench run measured.
 type Report struct {
 	Machine string
+	// Cores is how many CPUs the machine has: every process of the run
+	// shares them.
+	Cores   int
 	Started time.Time
 	Elapsed time.Duration
 	Options Options
@@ -285,8 +288,8 @@ func (r *Report) Markdown() string {
 		line("sale", "admission to paid order p50 / p99", ms(res.AdmitToPaid.P50)+" / "+ms(res.AdmitToPaid.P99))
 		line("sale", "paid orders per second: from the first admission / from the first paid order", fmt.Sprintf("%.0f / %.0f", res.OrdersPerSecond, res.PaidPerSecond))
 		if gw, wk := s.CPUPerOrder(); gw > 0 {
-			line("sale", "CPU per paid order: gateways / worker / Redis / load generator (of the machine's two cores)",
-				us(gw)+" / "+us(wk)+" / "+us(s.RedisCPUPerOrder())+" / "+orNone(s.LoadgenCPUPerOrder()))
+			line("sale", "CPU per paid order: gateways / worker / Redis / Postgres / load generator (of the machine's two cores)",
+				us(gw)+" / "+us(wk)+" / "+us(s.RedisCPUPerOrder())+" / "+orNone(s.PostgresCPUPerOrder())+" / "+orNone(s.LoadgenCPUPerOrder()))
 		}
 		switch p := s.Pushes; {
 		case p != nil && p.Samples == 0:
@@ -304,6 +307,19 @@ func (r *Report) Markdown() string {
 	return w.String()
 }
 
+// machineCeiling is the paid orders a second the machine's cores would
+// carry at a step's CPU per order, every process counted (the gateways,
+// the worker, Redis, Postgres and the load generator), were they busy all
+// the time: what no lever of the gateways' alone can pass on this box.
+// Empty where a process's CPU was not read.
+func (r *Report) machineCeiling(s SaleRun) string {
+	all := s.MachineCPUPerOrder()
+	if all <= 0 || r.Cores <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s: %.0f/s", us(all), float64(r.Cores)*float64(time.Second)/float64(all))
+}
+
 // writeSteps writes the table of the sustained sale rate's steps.
 func (r *Report) writeSteps(w *bytes.Buffer) {
 	late := 0
@@ -315,14 +331,15 @@ func (r *Report) writeSteps(w *bytes.Buffer) {
 		"and no shopper met an error. Paid/s: the waiting crowd's paid orders from the first to the last. "+
 		"Join p95: the waiting crowd's (a storm, before the sale moves) / the latecomers' (while it moves).\n\n",
 		r.Steps[0].Shoppers, late, keepUpShare, paidWithin)
-	fmt.Fprintln(w, "| outflow | paid/s | paid/s ÷ outflow | admission to paid p99 | join p95: storm / moving | checkout p95 | CPU per order: gateways / worker / Redis / load generator | pushes' share | errors | keeps up |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| outflow | paid/s | paid/s ÷ outflow | admission to paid p99 | join p95: storm / moving | checkout p95 | CPU per order: gateways / worker / Redis / Postgres / load generator | the machine's orders/s at that CPU | pushes' share | errors | keeps up |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, s := range r.Steps {
 		res := s.Result
 		cpu := ""
 		if gw, wk := s.CPUPerOrder(); gw > 0 {
-			cpu = us(gw) + " / " + us(wk) + " / " + us(s.RedisCPUPerOrder()) + " / " + orNone(s.LoadgenCPUPerOrder())
+			cpu = us(gw) + " / " + us(wk) + " / " + us(s.RedisCPUPerOrder()) + " / " + orNone(s.PostgresCPUPerOrder()) + " / " + orNone(s.LoadgenCPUPerOrder())
 		}
+		machine := r.machineCeiling(s)
 		pushes := ""
 		if s.Pushes != nil && s.Pushes.Samples > 0 {
 			pushes = pct(s.Pushes.Pushes)
@@ -331,8 +348,8 @@ func (r *Report) writeSteps(w *bytes.Buffer) {
 		if s.Latecomers != nil {
 			moving = ms(s.MovingJoin().P95)
 		}
-		fmt.Fprintf(w, "| %.0f/s | %.0f | %.2f | %s | %s / %s | %s | %s | %s | %d | %s |\n", s.Outflow, res.PaidPerSecond, s.KeepUp(),
-			ms(res.AdmitToPaid.P99), ms(res.JoinLatency.P95), moving, ms(res.CheckoutLatency.P95), cpu, pushes, s.Errors(),
+		fmt.Fprintf(w, "| %.0f/s | %.0f | %.2f | %s | %s / %s | %s | %s | %s | %s | %d | %s |\n", s.Outflow, res.PaidPerSecond, s.KeepUp(),
+			ms(res.AdmitToPaid.P99), ms(res.JoinLatency.P95), moving, ms(res.CheckoutLatency.P95), cpu, machine, pushes, s.Errors(),
 			map[bool]string{true: "yes", false: "no"}[keepsUp(s)])
 	}
 }

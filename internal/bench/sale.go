@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -41,6 +42,9 @@ type SaleRun struct {
 	// crowd's processes from their last join to their end, and the
 	// latecomers' whole play, by their own getrusage. Zero where not read.
 	LoadgenCPU time.Duration
+	// PostgresCPU is what Postgres used meanwhile: its postmaster and
+	// backends, by the kernel's account (/proc). Zero where not read.
+	PostgresCPU time.Duration `json:",omitempty"`
 	// Pushes is the push path's share of one gateway's CPU profile taken
 	// while the sale moved; nil when none was taken.
 	Pushes *PushShare `json:",omitempty"`
@@ -61,6 +65,25 @@ func (s SaleRun) LoadgenCPUPerOrder() time.Duration { return s.perOrder(s.Loadge
 // RedisCPUPerOrder is Redis's CPU per paid order; zero where nothing was
 // paid or it was not read.
 func (s SaleRun) RedisCPUPerOrder() time.Duration { return s.perOrder(s.RedisCPU) }
+
+// PostgresCPUPerOrder is Postgres's CPU per paid order; zero where
+// nothing was paid or it was not read.
+func (s SaleRun) PostgresCPUPerOrder() time.Duration { return s.perOrder(s.PostgresCPU) }
+
+// MachineCPUPerOrder is every process's CPU per paid order: the gateways,
+// the worker, Redis, Postgres and the load generator, all that shared the
+// machine's cores while the sale moved; zero where one was not read.
+func (s SaleRun) MachineCPUPerOrder() time.Duration {
+	parts := []time.Duration{s.GatewayCPU, s.WorkerCPU, s.RedisCPU, s.PostgresCPU, s.LoadgenCPU}
+	if slices.Contains(parts, 0) {
+		return 0
+	}
+	var sum time.Duration
+	for _, p := range parts {
+		sum += p
+	}
+	return s.perOrder(sum)
+}
 
 // perOrder is cpu over the step's paid orders, the latecomers' included;
 // zero where nothing was paid.
@@ -129,14 +152,15 @@ func (c *cluster) runSale(ctx context.Context, o Options, rdb *redis.Client, spe
 		return run, err
 	}
 	type counters struct {
-		gateways      loadgen.GatewayStats
-		worker, redis time.Duration
+		gateways                loadgen.GatewayStats
+		worker, redis, postgres time.Duration
 	}
 	read := func() counters {
 		var n counters
 		n.gateways, _ = loadgen.ScrapeGateways(ctx, c.metricsURLs, false)
 		n.worker, _ = processCPU(c.worker.Process.Pid)
 		n.redis = redisCPU(ctx, rdb)
+		n.postgres, _ = serverCPU(c.postgres.PID())
 		return n
 	}
 	var (
@@ -214,6 +238,9 @@ func (c *cluster) runSale(ctx context.Context, o Options, rdb *redis.Client, spe
 	}
 	if resumed.redis > 0 {
 		run.RedisCPU = end.redis - resumed.redis
+	}
+	if resumed.postgres > 0 {
+		run.PostgresCPU = end.postgres - resumed.postgres
 	}
 	if lg := res.CPUAfterJoin(); lg > 0 && (spec.latecomers == 0 || lateRes.PlayCPU > 0) {
 		run.LoadgenCPU = lg + lateRes.PlayCPU

@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"bufio"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -110,12 +112,13 @@ func TestTheSaleIsHeldToItsTargetsAndTheSustainedRateToThePipelinesCeiling(t *te
 	sale := step(500, 480, time.Second)
 	sale.Result.Paid = 1000
 	sale.GatewayCPU, sale.WorkerCPU, sale.RedisCPU = 1200*time.Millisecond, 300*time.Millisecond, 100*time.Millisecond
-	sale.LoadgenCPU = 900 * time.Millisecond
+	sale.LoadgenCPU, sale.PostgresCPU = 900*time.Millisecond, 200*time.Millisecond
 	sale.Pushes = &PushShare{Seconds: 5, Samples: 400, PushLoop: 0.3, PushWrites: 0.15, Pushes: 0.4, Writers: 0.2, Either: 0.45}
 	fast := step(2000, 1950, 1500*time.Millisecond)
 	fast.Result.JoinLatency.P95, fast.Result.CheckoutLatency.P95 = 80*time.Millisecond, 120*time.Millisecond
 	fast.GatewayCPU, fast.WorkerCPU, fast.RedisCPU, fast.LoadgenCPU = 6*time.Second, 1500*time.Millisecond, 3*time.Second, 4500*time.Millisecond
-	r := Report{Sale: &sale, Steps: []SaleRun{step(1000, 1000, time.Second), fast, step(3000, 2000, 3*time.Second)},
+	fast.PostgresCPU = 1500 * time.Millisecond
+	r := Report{Cores: 2, Sale: &sale, Steps: []SaleRun{step(1000, 1000, time.Second), fast, step(3000, 2000, 3*time.Second)},
 		Components: parseComponents([]byte("BenchmarkOrderPipeline-2  1  5 ns/op  25000 batched-orders/s  50000 raw-copy-orders/s  0.5 batched/raw\n"))}
 
 	if row := rowNamed(t, r, "CPU per paid order, sale"); row.Foyer != "1500 µs" || row.Target != "<= 500 µs" || row.Met {
@@ -136,9 +139,10 @@ func TestTheSaleIsHeldToItsTargetsAndTheSustainedRateToThePipelinesCeiling(t *te
 	}
 	md := r.Markdown()
 	for _, want := range []string{
-		"| sale | CPU per paid order: gateways / worker / Redis / load generator (of the machine's two cores) | 1200 µs / 300 µs / 100 µs / 900 µs |",
+		"| sale | CPU per paid order: gateways / worker / Redis / Postgres / load generator (of the machine's two cores) | 1200 µs / 300 µs / 100 µs / 200 µs / 900 µs |",
 		"| sale | one gateway's CPU on pushes: push loop / their writes / both (every write of any message: writers / with the loop; profile of 5 s, 400 samples) | 30 % / 15 % / 40 % (20 % / 45 %) |",
-		"| 2000/s | 1950 | 0.97 | 1500 ms | 80 ms / – | 120 ms | 400 µs / 100 µs / 200 µs / 300 µs |  | 0 | yes |",
+		// Every process's 16.5 s over 15,000 orders, on 2 cores.
+		"| 2000/s | 1950 | 0.97 | 1500 ms | 80 ms / – | 120 ms | 400 µs / 100 µs / 200 µs / 100 µs / 300 µs | 1100 µs: 1818/s |  | 0 | yes |",
 		"| 3000/s | 2000 | 0.67 | 3000 ms |",
 	} {
 		if !strings.Contains(md, want) {
@@ -209,5 +213,58 @@ func TestLatecomersGiveTheJoinWhileTheSaleMoves(t *testing.T) {
 	s.Latecomers.Errors = 1
 	if keepsUp(s) {
 		t.Error("a step whose latecomer met an error kept up")
+	}
+}
+
+func TestAServersCPUAddsItsChildrenRunningAndEnded(t *testing.T) {
+	// A child that burns some CPU, says so, and waits for its stdin to
+	// close: a backend still running. Then one that burns and ends: a
+	// backend gone, which this process waited for.
+	burn := "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; echo burnt"
+	running := exec.Command("sh", "-c", burn+"; read -r _")
+	stdin, err := running.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := running.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := running.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stdin.Close(); running.Wait() }) //nolint:errcheck // ends with its stdin
+	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "burnt\n" {
+		t.Fatalf("the running child said %q, %v", line, err)
+	}
+	childCPU, err := processCPU(running.Process.Pid)
+	if err != nil || childCPU == 0 {
+		t.Fatalf("the running child's CPU: %v, %v", childCPU, err)
+	}
+	if err := exec.Command("sh", "-c", burn).Run(); err != nil {
+		t.Fatal(err)
+	}
+	self := os.Getpid()
+	own, err := processCPU(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := parseStat(string(raw))
+	if err != nil || st.children == 0 {
+		t.Fatalf("the ended child's CPU: %+v, %v", st, err)
+	}
+	total, err := serverCPU(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := own + childCPU + st.children; total < want {
+		t.Errorf("serverCPU = %v; want at least own %v + running child %v + ended %v", total, own, childCPU, st.children)
+	}
+	if _, err := serverCPU(1 << 30); err == nil {
+		t.Error("the CPU of a server that does not exist was read")
 	}
 }

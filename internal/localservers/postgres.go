@@ -122,6 +122,14 @@ func (p *Postgres) DropDatabase(ctx context.Context, name string) error {
 	return nil
 }
 
+// PID is the postmaster's process id: its backends are its children, so
+// what the server costs is read from it and them (a bench's CPU figures).
+func (p *Postgres) PID() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.proc.cmd.Process.Pid
+}
+
 // Stop shuts the server down (fast shutdown: SIGINT to the postmaster, which
 // ends open sessions) and waits for it to exit. Later calls do nothing.
 func (p *Postgres) Stop() error {
