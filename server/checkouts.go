@@ -33,6 +33,7 @@ const maxIdempotencyKey = 255
 // checkout confirms a reservation. With an Idempotency-Key header, a retry
 // of the same request gets the first answer again and changes nothing.
 func (s *Server) checkout(c *gin.Context) {
+	defer s.countCheckout("checkout", c)
 	id, ok := s.saleParam(c)
 	if !ok {
 		return
@@ -141,7 +142,7 @@ func (s *Server) checkoutAnswer(ctx context.Context, c *gin.Context, v checkout.
 	saleID := v.SaleID()
 	receipt, err := s.deps.Checkout.CheckoutVerified(ctx, v, quantity)
 	if err != nil {
-		p := problemFor(err)
+		p := s.told(overHTTP, err)
 		if p == internalProblem {
 			s.deps.Log.Error("checkout failed", "sale", saleID, "err", err)
 		}

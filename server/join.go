@@ -64,7 +64,9 @@ type joinRequest struct {
 // A join at open cannot carry a solution: when the sale asks for proof of
 // work the answer is the challenge (or the place the shopper has), and the
 // defences are left for the join message that carries the solution.
-func (ss *session) join(ctx context.Context, req joinRequest) error {
+func (ss *session) join(ctx context.Context, req joinRequest) (err error) {
+	placed := false
+	defer func() { ss.s.countJoin(placed, err) }()
 	knew := ss.room.Asking(ss.conn)
 	if req.knew != nil {
 		knew = *req.knew
@@ -86,6 +88,7 @@ func (ss *session) join(ctx context.Context, req joinRequest) error {
 	if err != nil || place == nil {
 		return err
 	}
+	placed = true
 	ss.joined(ctx, *place, knew)
 	return nil
 }

@@ -66,8 +66,9 @@ func (ss *session) proveWork(ctx context.Context, sol *wire.PowSolution, knew st
 	}
 	p := problemFor(err)
 	if p == internalProblem {
-		return true, err
+		return true, err // told by the caller (sendError), and counted there
 	}
+	ss.s.count(overWS, p)
 	ss.conn.Enqueue(encode(errorMsg{Type: wire.MsgError, Code: p.code, Message: describe(p, err),
 		Pow: ss.s.challengeFor(ss.saleID, ss.shopper, difficulty)}))
 	return true, nil

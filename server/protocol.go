@@ -83,8 +83,9 @@ func encode(msg any) []byte {
 }
 
 // encodeError is the error message a shopper is told for err, from the one
-// error table: the fan-out engine's rooms tell it to flagged shoppers.
-func encodeError(err error) []byte {
-	p := problemFor(err)
+// error table, counted: the fan-out engine's rooms tell it to flagged
+// shoppers.
+func (s *Server) encodeError(err error) []byte {
+	p := s.told(overWS, err)
 	return encode(errorMsg{Type: wire.MsgError, Code: p.code, Message: describe(p, err), RetryAfter: retryAfterOf(err)})
 }

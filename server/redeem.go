@@ -56,6 +56,7 @@ type releaseAnswer struct {
 // first answer, replayed, and change nothing; confirm.lua answers a replay
 // too when the stored answer was lost.
 func (s *Server) redeem(c *gin.Context) {
+	defer s.countCheckout("redeem", c)
 	key := c.GetHeader("Idempotency-Key")
 	if why := printableASCIIProblem(key); why != "" {
 		s.fail(c, fmt.Errorf("%w: Idempotency-Key %s", errBadRequest, why))
@@ -116,7 +117,7 @@ func (s *Server) redeemAnswer(ctx context.Context, c *gin.Context, v checkout.Ve
 	reservationID := v.Claims().ID
 	r, err := s.deps.Redeems.RedeemVerified(ctx, v, req.OrderRef)
 	if err != nil {
-		p := problemFor(err)
+		p := s.told(overHTTP, err)
 		if p == internalProblem {
 			s.deps.Log.Error("redeem failed", "sale", req.SaleID, "reservation", reservationID, "err", err)
 		}

@@ -228,7 +228,7 @@ func New(cfg Config, deps Deps) *Server {
 	s := &Server{cfg: cfg, deps: deps, metrics: newMetrics()}
 	s.hub = fanout.New(fanout.Config{Feed: deps.Rooms, Tokens: deps.Tokens,
 		CheckoutBase: strings.TrimRight(cfg.PublicURL, "/"), StripePublishableKey: cfg.StripePublishableKey, Log: deps.Log,
-		Registerer: s.metrics.registry, EncodeError: encodeError})
+		Registerer: s.metrics.registry, EncodeError: s.encodeError})
 	s.joins = nodeJoinCeiling(cfg.Limits.MaxJoinsPerSecond)
 	e := gin.New()
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
@@ -359,7 +359,7 @@ func (s *Server) requireAdmin(c *gin.Context) {
 // fail answers with the error's status and code from the one error table.
 func (s *Server) fail(c *gin.Context, err error) {
 	err = bodyRefusal(c, err)
-	p := problemFor(err)
+	p := s.told(overHTTP, err)
 	if p == internalProblem && !errors.Is(err, context.Canceled) {
 		s.deps.Log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
 	}

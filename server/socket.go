@@ -289,7 +289,7 @@ func (ss *session) end(ctx context.Context) {
 
 // refuse tells a client why it cannot stay, then closes with a code it acts on.
 func (s *Server) refuse(ctx context.Context, ws *websocket.Conn, err error, code websocket.StatusCode) {
-	p := problemFor(err)
+	p := s.told(overWS, err)
 	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
 	_ = ws.Write(wctx, websocket.MessageText, encode(errorMsg{Type: wire.MsgError, Code: p.code, Message: describe(p, err),
@@ -301,7 +301,7 @@ func (s *Server) sendError(c *fanout.Conn, err error) {
 	if problemFor(err) == internalProblem {
 		s.deps.Log.Error("shopper request failed", "shopper", c.Shopper(), "err", err)
 	}
-	c.Enqueue(encodeError(err))
+	c.Enqueue(s.encodeError(err))
 }
 
 // decodeClientMsg reads one message from a client: a JSON object of a type

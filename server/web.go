@@ -14,6 +14,7 @@ import (
 // (headers.go).
 func (s *Server) mountWeb(e *gin.Engine) error {
 	notFound := func(c *gin.Context) {
+		s.count(overHTTP, problem{http.StatusNotFound, "not_found"})
 		c.JSON(http.StatusNotFound, errorBody{Error: errorDetail{Code: "not_found", Message: "no such page"}})
 	}
 	if s.deps.Web == nil {

@@ -34,3 +34,49 @@ func TestMetricsCountTheShoppersConnectedToTheNode(t *testing.T) {
 		}
 	}
 }
+
+// scrape reads a node's /metrics on its ops port.
+func scrape(t *testing.T, opsURL string) string {
+	t.Helper()
+	resp, err := http.Get(opsURL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(body)
+}
+
+// TestMetricsTellJoinsCheckoutsErrorsWritesAndEachSalesGauges runs one
+// shopper through a sale, sends a checkout with a forged token and reads
+// what the node's metrics say of it.
+func TestMetricsTellJoinsCheckoutsErrorsWritesAndEachSalesGauges(t *testing.T) {
+	sys := startSystem(t)
+	saleID := sys.createSale(t, map[string]any{"sku": "M-3", "name": "Metrics", "stock": 3, "outflow_per_second": 100})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	in := buyOne(t, ctx, sys, saleID)
+	orderStatus(t, ctx, in, "pending_payment")
+	if status := sys.call(t, http.MethodPost, "/v1/sales/"+saleID+"/checkout", "", map[string]string{"token": "forged"}, nil); status != http.StatusUnauthorized {
+		t.Fatalf("a forged token's checkout: %d, want 401", status)
+	}
+	body := scrape(t, sys.OpsURLs[0])
+	for _, want := range []string{
+		`foyer_joins_total{outcome="placed"} 1`,
+		`foyer_checkouts_total{kind="checkout",outcome="confirmed"} 1`,
+		`foyer_checkouts_total{kind="checkout",outcome="refused"} 1`,
+		`foyer_errors_total{code="token_invalid",transport="http"} 1`,
+		`foyer_sale_connections{sale="` + saleID + `"} 1`,
+		`foyer_sale_units{sale="` + saleID + `",state="sold"} `,
+		`foyer_sale_waiting{sale="` + saleID + `"} 0`,
+		`foyer_write_wait_seconds_count{kind="news"} `,
+		`foyer_writes_total{kind="news"} `,
+	} {
+		if !strings.Contains(body, "\n"+want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}

@@ -53,9 +53,10 @@ type Conn struct {
 
 	mu        sync.Mutex // guards queue, scheduled and closed
 	queue     [][]byte
-	news      int  // how many of queue are not the tick's pushes (enqueuePush): a profile tells their writes apart
-	scheduled bool // waiting for, or held by, a shared writer
-	held      bool // the socket is opening: its messages wait for LetOut
+	news      int           // how many of queue are not the tick's pushes (enqueuePush): a profile tells their writes apart
+	queuedAt  time.Duration // when queue's first message came, as a time since the writers' epoch
+	scheduled bool          // waiting for, or held by, a shared writer
+	held      bool          // the socket is opening: its messages wait for LetOut
 	// gathering holds the writer back while a room's tick queues its
 	// messages (Gather, Send): they leave together, in one write.
 	gathering bool
@@ -159,6 +160,9 @@ func (c *Conn) enqueue(msg []byte, news bool) {
 		c.cut()
 		return
 	}
+	if len(c.queue) == 0 && c.writers != nil { // none in tests of a room alone
+		c.queuedAt = time.Since(c.writers.epoch)
+	}
 	c.queue = append(c.queue, msg)
 	if news {
 		c.news++
@@ -215,7 +219,7 @@ func (c *Conn) claimWriter() bool {
 // more to send goes to the back of the line, so none holds a writer for long.
 func (c *Conn) flush() {
 	c.mu.Lock()
-	batch, pushes := c.queue, c.news == 0
+	batch, pushes, queuedAt := c.queue, c.news == 0, c.queuedAt
 	c.queue, c.news = nil, 0
 	c.mu.Unlock()
 	c.writers.label(pushes)
@@ -225,6 +229,7 @@ func (c *Conn) flush() {
 	if err := c.write(batch); err != nil {
 		c.Close(websocket.StatusGoingAway, "write failed")
 	}
+	c.metrics.wrote(pushes, len(batch), time.Since(c.writers.epoch)-queuedAt)
 	c.mu.Lock()
 	c.scheduled = false
 	more := c.claimWriter()

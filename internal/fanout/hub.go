@@ -144,10 +144,14 @@ func New(cfg Config) *Hub {
 	// The hub's context ends when Run drains the node, not with a request:
 	// it is the rooms' and the sessions' lifetime.
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Hub{feed: cfg.Feed, tokens: cfg.Tokens, checkoutBase: cfg.CheckoutBase, stripeKey: cfg.StripePublishableKey, log: cfg.Log,
+	h := &Hub{feed: cfg.Feed, tokens: cfg.Tokens, checkoutBase: cfg.CheckoutBase, stripeKey: cfg.StripePublishableKey, log: cfg.Log,
 		encodeError: cfg.EncodeError, hooks: cfg.Hooks,
 		ctx: ctx, cancel: cancel, sales: map[string]*Room{}, writers: newWritePool(writerCount),
 		metrics: newMetrics(cfg.Registerer)}
+	if cfg.Registerer != nil {
+		cfg.Registerer.MustRegister(newSaleGauges(h))
+	}
+	return h
 }
 
 // Context ends when the node has drained: what a session does on behalf
