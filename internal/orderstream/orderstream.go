@@ -77,39 +77,52 @@ func NewSubscriber(client redis.UniversalClient, consumer string, claimIdle time
 
 // Backlog counts the messages of a stream the order workers have not
 // finished, over every partition in use and the legacy stream: delivered
-// but unacknowledged, or not delivered yet. One round trip for the count
-// of partitions, one pipeline for the partitions.
+// but unacknowledged, or not delivered yet. A partition the workers have not
+// subscribed to yet counts all its messages: their group, when they
+// subscribe, reads it from the start. One round trip for the count of
+// partitions, one pipeline for the partitions.
 func Backlog(ctx context.Context, rdb redis.UniversalClient, s Stream) (int64, error) {
 	highest, err := Highest(ctx, rdb)
 	if err != nil {
 		return 0, err
 	}
 	topics := s.Topics(highest)
-	cmds := make([]*redis.XInfoGroupsCmd, len(topics))
+	groups := make([]*redis.XInfoGroupsCmd, len(topics))
+	lengths := make([]*redis.IntCmd, len(topics))
 	// Errors are read per command below: a partition nobody published to
 	// yet has no key, and that is no error.
 	_, _ = rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, topic := range topics {
-			cmds[i] = p.XInfoGroups(ctx, topic)
+			groups[i], lengths[i] = p.XInfoGroups(ctx, topic), p.XLen(ctx, topic)
 		}
 		return nil
 	})
 	var backlog int64
-	for i, cmd := range cmds {
-		groups, err := cmd.Result()
+	for i := range topics {
+		n, err := topicBacklog(groups[i], lengths[i])
 		if err != nil {
-			if err.Error() == "ERR no such key" {
-				continue
-			}
 			return 0, fmt.Errorf("read stream %s: %w", topics[i], err)
 		}
-		for _, g := range groups {
-			if g.Name == ConsumerGroup {
-				backlog += g.Pending + max(g.Lag, 0)
-			}
-		}
+		backlog += n
 	}
 	return backlog, nil
+}
+
+// topicBacklog is one stream's part of Backlog.
+func topicBacklog(groups *redis.XInfoGroupsCmd, length *redis.IntCmd) (int64, error) {
+	gs, err := groups.Result()
+	if err != nil {
+		if err.Error() == "ERR no such key" {
+			return 0, nil
+		}
+		return 0, err
+	}
+	for _, g := range gs {
+		if g.Name == ConsumerGroup {
+			return g.Pending + max(g.Lag, 0), nil
+		}
+	}
+	return length.Result()
 }
 
 // PoisonCount is how many messages sit on PoisonTopic.
