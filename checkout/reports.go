@@ -73,10 +73,11 @@ func (p *PaymentReports) Report(ctx context.Context, r orderstream.PaymentResult
 	}
 }
 
-// ReportBatch publishes a webhook's batch of results as one message, and
-// returns once it is published, as Report does. It skips Run's gathering:
-// the provider gathered them already, and one message of them is already
-// one transaction of the worker that settles them.
+// ReportBatch publishes a webhook's batch of results as one message per
+// partition its sales fall in (one, for a batch of one sale), and returns
+// once they are published, as Report does. It skips Run's gathering: the
+// provider gathered them already, and one message of them is already one
+// transaction of the worker that settles them.
 func (p *PaymentReports) ReportBatch(_ context.Context, results []orderstream.PaymentResult) error {
 	return p.publish(results)
 }
