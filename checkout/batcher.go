@@ -2,6 +2,7 @@ package checkout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -116,8 +117,24 @@ func (b *batcher) flushRest() {
 	}
 }
 
-// publish sends one message with the batch and clears its outbox entries.
+// publish sends the batch, one message per partition its sales fall in, and
+// clears the outbox entries of each message once it is out. A partition
+// whose message failed keeps its entries, for the outbox relay; the others
+// are cleared.
 func (b *batcher) publish(ctx context.Context, batch []pendingConfirmation) error {
+	groups := byTopic(batch, func(p pendingConfirmation) string {
+		return b.service.partitions.Topic(orderstream.Orders, p.saleID)
+	})
+	var errs []error
+	for _, g := range groups {
+		errs = append(errs, b.publishTo(ctx, g.topic, g.items))
+	}
+	return errors.Join(errs...)
+}
+
+// publishTo sends confirmations in one message to topic and clears their
+// outbox entries.
+func (b *batcher) publishTo(ctx context.Context, topic string, batch []pendingConfirmation) error {
 	confirmations := make([]orderstream.ReservationConfirmed, len(batch))
 	for i, p := range batch {
 		confirmations[i] = p.c.message(p.saleID)
@@ -126,8 +143,8 @@ func (b *batcher) publish(ctx context.Context, batch []pendingConfirmation) erro
 	if err != nil {
 		return err
 	}
-	if err := b.service.publisher.Publish(orderstream.OrdersTopic, wm); err != nil {
-		return fmt.Errorf("publish %d confirmations: %w", len(batch), err)
+	if err := b.service.publisher.Publish(topic, wm); err != nil {
+		return fmt.Errorf("publish %d confirmations to %s: %w", len(batch), topic, err)
 	}
 	_, err = b.service.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, pc := range batch {

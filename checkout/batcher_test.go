@@ -25,7 +25,7 @@ func TestABatcherSendsManyConfirmationsInFewMessagesAndLosesNone(t *testing.T) {
 		shoppers = append(shoppers, fmt.Sprintf("shopper-%02d", i))
 	}
 	reservations := s.admit(t, shoppers...)
-	service := checkout.NewService(s.rdb, s.tokens, s.publisher, discard, checkout.BatchedBy(50*time.Millisecond, 0))
+	service := checkout.NewService(s.rdb, s.tokens, s.publisher, partitions, discard, checkout.BatchedBy(50*time.Millisecond, 0))
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() { service.Run(ctx); close(done) }()
@@ -42,7 +42,7 @@ func TestABatcherSendsManyConfirmationsInFewMessagesAndLosesNone(t *testing.T) {
 	cancel() // Run publishes what is still queued before it returns
 	<-done
 
-	entries, err := s.rdb.XRange(t.Context(), orderstream.OrdersTopic, "-", "+").Result()
+	entries, err := s.rdb.XRange(t.Context(), partitions.Topic(orderstream.Orders, saleID), "-", "+").Result()
 	if err != nil {
 		t.Fatal(err)
 	}

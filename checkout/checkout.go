@@ -28,14 +28,20 @@ type Service struct {
 	rooms     *waitingroom.Rooms    // confirms, and keeps the outbox
 	tokens    *Tokens
 	publisher message.Publisher
-	log       *slog.Logger
-	batcher   *batcher // with BatchedBy: confirmations go out in batches
+	// partitions says which partition of orderstream.Orders a sale's
+	// confirmations go to.
+	partitions orderstream.Partitions
+	log        *slog.Logger
+	batcher    *batcher // with BatchedBy: confirmations go out in batches
 }
 
 // NewService returns a checkout that publishes confirmations with publisher
-// (an orderstream publisher), configured by opts.
-func NewService(rdb redis.UniversalClient, tokens *Tokens, publisher message.Publisher, log *slog.Logger, opts ...Option) *Service {
-	s := &Service{rdb: rdb, rooms: waitingroom.NewRooms(rdb), tokens: tokens, publisher: publisher, log: log}
+// (an orderstream publisher) to each sale's partition of partitions,
+// configured by opts.
+func NewService(rdb redis.UniversalClient, tokens *Tokens, publisher message.Publisher, partitions orderstream.Partitions,
+	log *slog.Logger, opts ...Option) *Service {
+	s := &Service{rdb: rdb, rooms: waitingroom.NewRooms(rdb), tokens: tokens, publisher: publisher,
+		partitions: partitions, log: log}
 	for _, o := range opts {
 		o(s)
 	}
@@ -120,7 +126,7 @@ func (s *Service) publish(ctx context.Context, saleID string, c confirmed) error
 	if err != nil {
 		return err
 	}
-	if err := s.publisher.Publish(orderstream.OrdersTopic, msg); err != nil {
+	if err := s.publisher.Publish(s.partitions.Topic(orderstream.Orders, saleID), msg); err != nil {
 		return fmt.Errorf("publish confirmation %s: %w", c.Reservation, err)
 	}
 	return s.rooms.ClearOutbox(ctx, saleID, c.Reservation)

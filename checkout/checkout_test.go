@@ -50,7 +50,7 @@ func TestCheckoutMovesTheUnitFromHeldToSoldAndPublishesTheOrder(t *testing.T) {
 	}
 	published := s.published(t)
 	if len(published) != 1 {
-		t.Fatalf("%d messages on %s, want 1", len(published), orderstream.OrdersTopic)
+		t.Fatalf("%d messages on %s, want 1", len(published), partitions.Topic(orderstream.Orders, saleID))
 	}
 	wantDelivery(t, published[0], alice, from, to)
 }

@@ -2,6 +2,7 @@ package checkout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -11,12 +12,14 @@ import (
 )
 
 // PaymentReports hands payment results from the webhook to the order
-// workers through Watermill, on orderstream.PaymentsTopic. While Run runs,
+// workers through Watermill, on each sale's partition of
+// orderstream.Payments. While Run runs,
 // the results that arrive within Window go out as one message, so that a worker settles them in one
 // transaction: settled one by one, a busy sale's payments were settled at a
 // few hundred a second and "paid" lagged the checkout by seconds.
 type PaymentReports struct {
-	publisher messagePublisher
+	publisher  messagePublisher
+	partitions orderstream.Partitions // which partition a sale's results go to
 	// Window is how long the first result of a batch waits for more.
 	// Defaults to 5ms: nothing next to a payment provider's own delay.
 	Window time.Duration
@@ -37,10 +40,10 @@ type messagePublisher interface {
 	Publish(topic string, messages ...*message.Message) error
 }
 
-// NewPaymentReports returns reports published with publisher, one message
-// each unless Run runs.
-func NewPaymentReports(publisher messagePublisher) *PaymentReports {
-	return &PaymentReports{publisher: publisher, Window: 5 * time.Millisecond, Max: 500,
+// NewPaymentReports returns reports published with publisher to each sale's
+// partition of partitions, one message each unless Run runs.
+func NewPaymentReports(publisher messagePublisher, partitions orderstream.Partitions) *PaymentReports {
+	return &PaymentReports{publisher: publisher, partitions: partitions, Window: 5 * time.Millisecond, Max: 500,
 		in: make(chan pendingReport), started: make(chan struct{}), stopped: make(chan struct{})}
 }
 
@@ -70,10 +73,11 @@ func (p *PaymentReports) Report(ctx context.Context, r orderstream.PaymentResult
 	}
 }
 
-// ReportBatch publishes a webhook's batch of results as one message, and
-// returns once it is published, as Report does. It skips Run's gathering:
-// the provider gathered them already, and one message of them is already
-// one transaction of the worker that settles them.
+// ReportBatch publishes a webhook's batch of results as one message per
+// partition its sales fall in (one, for a batch of one sale), and returns
+// once they are published, as Report does. It skips Run's gathering: the
+// provider gathered them already, and one message of them is already one
+// transaction of the worker that settles them.
 func (p *PaymentReports) ReportBatch(_ context.Context, results []orderstream.PaymentResult) error {
 	return p.publish(results)
 }
@@ -105,15 +109,23 @@ func (p *PaymentReports) Run(ctx context.Context) error {
 // Running is closed once Run gathers results.
 func (p *PaymentReports) Running() <-chan struct{} { return p.started }
 
-// publish sends results in one message (orderstream.PaymentResultsMessage
-// says how one result alone is sent).
+// publish sends results, one message per partition their sales fall in
+// (orderstream.PaymentResultsMessage says how one result alone is sent).
+// An error of any message is the error of all: the webhooks are answered
+// with it and sent again, and a result settled twice is settled once.
 func (p *PaymentReports) publish(results []orderstream.PaymentResult) error {
-	msg, err := orderstream.PaymentResultsMessage(results)
-	if err != nil {
-		return err
+	groups := byTopic(results, func(r orderstream.PaymentResult) string {
+		return p.partitions.Topic(orderstream.Payments, r.SaleID)
+	})
+	var errs []error
+	for _, g := range groups {
+		msg, err := orderstream.PaymentResultsMessage(g.items)
+		if err != nil {
+			return err
+		}
+		if err := p.publisher.Publish(g.topic, msg); err != nil {
+			errs = append(errs, fmt.Errorf("publish %d payment results to %s: %w", len(g.items), g.topic, err))
+		}
 	}
-	if err := p.publisher.Publish(orderstream.PaymentsTopic, msg); err != nil {
-		return fmt.Errorf("publish %d payment results: %w", len(results), err)
-	}
-	return nil
+	return errors.Join(errs...)
 }

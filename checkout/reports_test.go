@@ -21,7 +21,7 @@ func TestPaymentResultsThatArriveTogetherGoOutInOneBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reports := checkout.NewPaymentReports(pub)
+	reports := checkout.NewPaymentReports(pub, partitions)
 	ctx, stop := context.WithCancel(t.Context())
 	ran := make(chan error, 1)
 	go func() { ran <- reports.Run(ctx) }()
@@ -45,7 +45,7 @@ func TestPaymentResultsThatArriveTogetherGoOutInOneBatch(t *testing.T) {
 			t.Fatalf("report %d: %v", i+1, err)
 		}
 	}
-	entries, err := rdb.XRange(t.Context(), orderstream.PaymentsTopic, "-", "+").Result()
+	entries, err := rdb.XRange(t.Context(), partitions.Topic(orderstream.Payments, "s_pay"), "-", "+").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestPaymentResultsThatArriveTogetherGoOutInOneBatch(t *testing.T) {
 	if err := reports.Report(t.Context(), orderstream.PaymentResult{OrderID: n + 1, SaleID: "s_pay", Status: checkout.PaymentFailed}); err != nil {
 		t.Fatalf("report after Run stopped: %v", err)
 	}
-	if after, _ := rdb.XLen(t.Context(), orderstream.PaymentsTopic).Result(); after != int64(len(entries))+1 {
+	if after, _ := rdb.XLen(t.Context(), partitions.Topic(orderstream.Payments, "s_pay")).Result(); after != int64(len(entries))+1 {
 		t.Errorf("%d messages after one more report, want %d", after, len(entries)+1)
 	}
 }

@@ -33,6 +33,17 @@ const (
 	fence = "1"
 )
 
+// partitions are the stream partitions the tests' gateways publish to.
+var partitions = mustPartitions(orderstream.DefaultPartitions)
+
+func mustPartitions(n int) orderstream.Partitions {
+	p, err := orderstream.NewPartitions(n)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
 // sale is one open sale in a Redis of its own, with a checkout over it that
 // publishes through the real Watermill publisher, behind a fault injector.
 type sale struct {
@@ -75,7 +86,7 @@ func openSale(t *testing.T, stock int) *sale {
 		rdb: rdb, keys: k, rooms: rooms, admitter: waitingroom.NewAdmitter(rdb, "node-a", discard),
 		tokens: newTokens(t), publisher: &flakyPublisher{Publisher: pub},
 	}
-	s.service = checkout.NewService(rdb, s.tokens, s.publisher, discard)
+	s.service = checkout.NewService(rdb, s.tokens, s.publisher, partitions, discard)
 	return s
 }
 
@@ -144,11 +155,11 @@ type delivery struct {
 	Payload orderstream.ReservationConfirmed
 }
 
-// published reads back every message on the orders topic, decoded by the
-// same unmarshaller the worker's subscriber uses.
+// published reads back every message on the sale's partition of the orders
+// stream, decoded by the same unmarshaller the worker's subscriber uses.
 func (s *sale) published(t *testing.T) []delivery {
 	t.Helper()
-	entries, err := s.rdb.XRange(t.Context(), orderstream.OrdersTopic, "-", "+").Result()
+	entries, err := s.rdb.XRange(t.Context(), partitions.Topic(orderstream.Orders, saleID), "-", "+").Result()
 	if err != nil {
 		t.Fatal(err)
 	}

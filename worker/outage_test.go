@@ -48,7 +48,7 @@ func TestAPostgresOutageHoldsConfirmationsUntilItIsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pub.Publish(orderstream.OrdersTopic, messageOf(t, confirmation(1))); err != nil {
+	if err := pub.Publish(partitions.Topic(orderstream.Orders, saleID), messageOf(t, confirmation(1))); err != nil {
 		t.Fatal(err)
 	}
 	// Held for longer than the retries of a first version (about 3 s),

@@ -66,7 +66,8 @@ func pipeline(b *testing.B, db *sqlx.DB, rdb *redis.Client, sale string, n, perM
 			batch.Confirmations = append(batch.Confirmations, benchConfirmation(sale, j))
 		}
 		payload, _ := json.Marshal(batch)
-		if err := pub.Publish(orderstream.OrdersTopic, message.NewMessage(fmt.Sprintf("%s-m%06d", sale, i), payload)); err != nil {
+		topic := partitions.Topic(orderstream.Orders, sale)
+		if err := pub.Publish(topic, message.NewMessage(fmt.Sprintf("%s-m%06d", sale, i), payload)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -145,7 +146,7 @@ func BenchmarkOrderPipeline(b *testing.B) {
 	rooms := waitingroom.NewRooms(rdb)
 	writer := worker.NewOrderWriter(db, rooms, noAnswer, discard)
 	settler := worker.NewPaymentSettler(db, rooms, rooms, noAnswer, discard)
-	wk, err := worker.New(rdb, subClient, writer, settler, worker.Config{Consumer: "bench"}, discard)
+	wk, err := worker.New(rdb, subClient, writer, settler, worker.Config{Consumer: "bench", Partitions: partitions}, discard)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -155,7 +156,7 @@ func BenchmarkOrderPipeline(b *testing.B) {
 	b.Cleanup(func() { stop(); <-done })
 	<-wk.Running()
 
-	var single, batched, raw time.Duration
+	var single, batched, raw, onePartition, spread time.Duration
 	for run := 0; b.Loop(); run++ {
 		sales := [3]string{fmt.Sprintf("single%d", run), fmt.Sprintf("batched%d", run), fmt.Sprintf("raw%d", run)}
 		for _, s := range sales {
@@ -164,10 +165,53 @@ func BenchmarkOrderPipeline(b *testing.B) {
 		single = pipeline(b, db, rdb, sales[0], n/4, 1)
 		batched = pipeline(b, db, rdb, sales[1], n, 500)
 		raw = rawCeiling(b, db, rdb, sales[2], n)
+		onePartition = manySales(b, db, rdb, fmt.Sprintf("one%d", run), n, mustPartitions(1))
+		spread = manySales(b, db, rdb, fmt.Sprintf("spread%d", run), n, partitions)
 	}
 	perSecond := func(count int, d time.Duration) float64 { return float64(count) / d.Seconds() }
 	b.ReportMetric(perSecond(n/4, single), "single-orders/s")
 	b.ReportMetric(perSecond(n, batched), "batched-orders/s")
 	b.ReportMetric(perSecond(n, raw), "raw-copy-orders/s")
 	b.ReportMetric(perSecond(n, batched)/perSecond(n, raw), "batched/raw")
+	b.ReportMetric(perSecond(n, onePartition), "1-partition-orders/s")
+	b.ReportMetric(perSecond(n, spread), "8-partitions-orders/s")
+	b.ReportMetric(onePartition.Seconds()/spread.Seconds(), "8-partitions/1-partition")
+}
+
+// manySales publishes n confirmations of one sale per partition of parts
+// (sales named prefix and a number, picked so that each falls in another
+// partition of the default count) in the messages a gateway's batch of 500
+// makes when its sales spread over the default partitions (about 60 a
+// message), and returns how long until they are all order rows. With one
+// partition every message is on one stream, read one after the other; with
+// more, the worker reads and writes them side by side.
+func manySales(b *testing.B, db *sqlx.DB, rdb *redis.Client, prefix string, n int, parts orderstream.Partitions) time.Duration {
+	b.Helper()
+	var sales []string
+	taken := map[int]bool{}
+	for i := 0; len(sales) < partitions.Count(); i++ {
+		id := fmt.Sprintf("%s-%d", prefix, i)
+		if p := partitions.Of(id); !taken[p] {
+			taken[p] = true
+			sales = append(sales, id)
+		}
+	}
+	per := n / len(sales)
+	var cs []orderstream.ReservationConfirmed
+	for _, s := range sales {
+		benchSale(b, db, s, per)
+		for i := range per {
+			cs = append(cs, benchConfirmation(s, i))
+		}
+	}
+	pub, err := orderstream.NewPublisher(rdb, discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	publishAsGateways(b, pub, parts, 500/partitions.Count(), cs)
+	for _, s := range sales {
+		waitRows(b, db, s, per)
+	}
+	return time.Since(start)
 }

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -24,23 +25,41 @@ type Config struct {
 	// ClaimIdle is how long a message may sit unacknowledged with a consumer
 	// before another claims it. Defaults to 30s.
 	ClaimIdle time.Duration
+	// Partitions is how many partitions of each stream the worker reads at
+	// least; it reads up to the highest count any gateway announced
+	// (orderstream.Announce) if that is more, and the legacy streams.
+	Partitions orderstream.Partitions
+	// PartitionsPoll is how often the worker looks for a higher count
+	// announced while it runs (a gateway started with more partitions).
+	// Defaults to 5s: what a message to a new partition may wait.
+	PartitionsPoll time.Duration
 }
 
 // Worker consumes confirmed reservations and writes orders, and settles
 // their payments.
 type Worker struct {
-	router  *message.Router
-	settler *PaymentSettler
+	router    *message.Router
+	sub       message.Subscriber
+	subClient redis.UniversalClient
+	rdb       redis.UniversalClient
+	writer    *OrderWriter
+	settler   *PaymentSettler
+	cfg       Config
+	log       *slog.Logger
 }
 
 // New builds the worker's Watermill router: a subscriber in
 // orderstream.ConsumerGroup, retries with backoff, then the poison topic.
+// Its consumers, one per partition of each stream, are added by Run.
 // The subscriber gets a client of its own, subClient, because it closes it
 // when the router stops, and its blocking reads should not take connections
 // from anyone else's pool.
 func New(rdb, subClient redis.UniversalClient, writer *OrderWriter, settler *PaymentSettler, cfg Config, log *slog.Logger) (*Worker, error) {
 	if cfg.ClaimIdle == 0 {
 		cfg.ClaimIdle = 30 * time.Second
+	}
+	if cfg.PartitionsPoll == 0 {
+		cfg.PartitionsPoll = 5 * time.Second
 	}
 	wlog := watermill.NewSlogLogger(log)
 	sub, err := orderstream.NewSubscriber(subClient, cfg.Consumer, cfg.ClaimIdle, log)
@@ -73,32 +92,57 @@ func New(rdb, subClient redis.UniversalClient, writer *OrderWriter, settler *Pay
 		}.Middleware,
 		middleware.Recoverer,
 	)
-	router.AddConsumerHandler("write-orders", orderstream.OrdersTopic, sub, writer.Handle)
-	router.AddConsumerHandler("settle-payments", orderstream.PaymentsTopic, sub, settler.Handle)
-	return &Worker{router: router, settler: settler}, nil
+	return &Worker{router: router, sub: sub, subClient: subClient, rdb: rdb, writer: writer, settler: settler,
+		cfg: cfg, log: log}, nil
 }
 
 // RetryFor is how long a message that keeps failing for a passing reason is
 // retried before it goes to the poison topic.
 const RetryFor = 15 * time.Minute
 
-// Run consumes until ctx ends, then stops the router, letting handlers finish.
-// Meanwhile it settles the orders whose payment is late. It returns once
-// both have ended: nothing of the worker runs on after it.
+// Run consumes every partition until ctx ends, then stops the router,
+// letting handlers finish. Meanwhile it settles the orders whose payment is
+// late, and follows the partition count gateways announce. It returns once
+// all have ended: nothing of the worker runs on after it. It returns an
+// error if the consumers stop on their own (Redis gone as they subscribe):
+// a worker that consumes nothing must exit for its supervisor to see.
 func (w *Worker) Run(ctx context.Context) error {
-	g, ctx := errgroup.WithContext(ctx)
+	consumed := w.partitionsToRead(ctx, 0)
+	w.addConsumers(0, consumed, true)
+	g, gctx := errgroup.WithContext(ctx)
+	// The router stops only after followPartitions, which adds consumers to
+	// it while it runs, has returned: never while one is being added.
+	routerCtx, stopRouter := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRouter()
 	g.Go(func() error {
-		w.settler.runSweeper(ctx)
+		w.settler.runSweeper(gctx)
 		return nil
 	})
 	g.Go(func() error {
-		if err := w.router.Run(ctx); err != nil {
+		if err := w.router.Run(routerCtx); err != nil && ctx.Err() == nil {
 			return fmt.Errorf("order router: %w", err)
 		}
+		if gctx.Err() == nil {
+			return errConsumersStopped
+		}
+		return nil
+	})
+	g.Go(func() error {
+		defer stopRouter()
+		select {
+		case <-w.router.Running():
+		case <-gctx.Done():
+			return nil
+		}
+		w.followPartitions(gctx, routerCtx, consumed)
 		return nil
 	})
 	return g.Wait()
 }
+
+// errConsumersStopped means every consumer of the router stopped while the
+// worker was to run.
+var errConsumersStopped = errors.New("order router: every consumer stopped")
 
 // Running is closed once the worker consumes.
 func (w *Worker) Running() chan struct{} { return w.router.Running() }

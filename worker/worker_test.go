@@ -21,7 +21,7 @@ import (
 func runWorker(t *testing.T, db *sqlx.DB, rdb, subClient *redis.Client, w *worker.OrderWriter) {
 	t.Helper()
 	settler := worker.NewPaymentSettler(db, waitingroom.NewRooms(rdb), waitingroom.NewRooms(rdb), noAnswer, discard)
-	wk, err := worker.New(rdb, subClient, w, settler, worker.Config{Consumer: "w1"}, discard)
+	wk, err := worker.New(rdb, subClient, w, settler, worker.Config{Consumer: "w1", Partitions: partitions}, discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,17 +86,17 @@ func TestTheWorkerTurnsEveryPublishedConfirmationIntoExactlyOneOrder(t *testing.
 	for i := range duplicates {
 		msgs = append(msgs, messageOf(t, confirmation(i*5))) // redelivered, or published again by the outbox relay
 	}
-	if err := pub.Publish(orderstream.OrdersTopic, msgs...); err != nil {
+	if err := pub.Publish(partitions.Topic(orderstream.Orders, saleID), msgs...); err != nil {
 		t.Fatal(err)
 	}
-	last, err := rdb.XRevRangeN(t.Context(), orderstream.OrdersTopic, "+", "-", 1).Result()
+	last, err := rdb.XRevRangeN(t.Context(), partitions.Topic(orderstream.Orders, saleID), "+", "-", 1).Result()
 	if err != nil || len(last) != 1 {
-		t.Fatalf("last entry of %s: %v, %v", orderstream.OrdersTopic, last, err)
+		t.Fatalf("last entry of %s: %v, %v", partitions.Topic(orderstream.Orders, saleID), last, err)
 	}
 
 	// Every message, duplicates included, delivered and acknowledged.
 	eventually(t, 20*time.Second, func() (bool, string) {
-		groups, err := rdb.XInfoGroups(t.Context(), orderstream.OrdersTopic).Result()
+		groups, err := rdb.XInfoGroups(t.Context(), partitions.Topic(orderstream.Orders, saleID)).Result()
 		if err != nil || len(groups) != 1 {
 			return false, fmt.Sprintf("consumer groups %+v, %v", groups, err)
 		}

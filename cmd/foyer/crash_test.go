@@ -75,11 +75,17 @@ func TestKillingTheWorkerMidSaleLosesAndDuplicatesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The sale's partition under the default count, which the worker reads.
+	parts, err := orderstream.NewPartitions(orderstream.DefaultPartitions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic := parts.Topic(orderstream.Orders, saleID)
 	for i := range orders {
 		payload, _ := json.Marshal(orderstream.ReservationConfirmed{SaleID: saleID, ReservationID: fmt.Sprintf("r_crash_%05d", i),
 			ShopperID: fmt.Sprintf("v_%05d", i), Txn: fmt.Sprintf("t_%05d", i), Quantity: 1, PriceCents: 100,
 			ConfirmedAt: time.Now().UTC()})
-		if err := pub.Publish(orderstream.OrdersTopic, message.NewMessage(fmt.Sprintf("r_crash_%05d", i), payload)); err != nil {
+		if err := pub.Publish(topic, message.NewMessage(fmt.Sprintf("r_crash_%05d", i), payload)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -105,7 +111,7 @@ func TestKillingTheWorkerMidSaleLosesAndDuplicatesNothing(t *testing.T) {
 	if got != orders || distinct != orders || sold != orders {
 		t.Fatalf("after a kill at %d orders: %d rows, %d distinct, sold %d; want %d each", atKill, got, distinct, sold, orders)
 	}
-	pending, err := rdb.XPending(context.Background(), orderstream.OrdersTopic, orderstream.ConsumerGroup).Result()
+	pending, err := rdb.XPending(context.Background(), topic, orderstream.ConsumerGroup).Result()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/identity"
 	"github.com/foyerhq/foyer/internal/keyring"
+	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/internal/webhooks"
 )
 
@@ -145,6 +146,13 @@ type Config struct {
 	// order worker that took it without finishing before another worker
 	// claims it: how long a crashed worker's orders wait.
 	WorkerClaimIdle time.Duration `env:"FOYER_WORKER_CLAIM_IDLE" envDefault:"30s"`
+	// StreamPartitions is how many partitions the order and payment
+	// streams are split into (orderstream.Partitions): a sale's messages go
+	// to one, and on a Redis Cluster they spread over the shards. From 1 to
+	// orderstream.MaxPartitions; the same on every node. Workers read every
+	// partition up to the highest count a gateway announced, so changing it
+	// strands nothing (docs/architecture.md, "Stream partitions").
+	StreamPartitions int `env:"FOYER_STREAM_PARTITIONS" envDefault:"8"`
 	// The shop's webhooks (docs/integration.md, "Webhooks"): a failed
 	// delivery is retried after a random delay below WebhookRetryBase,
 	// then below twice that, and so on up to WebhookRetryMaxDelay, until
@@ -209,6 +217,9 @@ func LoadConfig(environ map[string]string) (Config, error) {
 	if cfg.WebhookPoll < webhooks.MinPoll || cfg.WebhookPoll > webhooks.MaxPoll {
 		return Config{}, fmt.Errorf("read configuration: FOYER_WEBHOOK_POLL must be from %s to %s, not %s",
 			webhooks.MinPoll, webhooks.MaxPoll, cfg.WebhookPoll)
+	}
+	if _, err := orderstream.NewPartitions(cfg.StreamPartitions); err != nil {
+		return Config{}, fmt.Errorf("read configuration: FOYER_STREAM_PARTITIONS: %w", err)
 	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		return Config{}, fmt.Errorf("read configuration: FOYER_LOG_FORMAT must be text or json, not %q", cfg.LogFormat)
@@ -365,6 +376,16 @@ func checkSecret(variable, secret string, minLen int, unit, makeOne string) erro
 			ErrWeakSecret, variable, len(distinct), makeOne)
 	}
 	return nil
+}
+
+// partitions are the stream partitions configured; LoadConfig refused a
+// count out of bounds, and a Config built by hand without one has one.
+func (c Config) partitions() orderstream.Partitions {
+	p, err := orderstream.NewPartitions(c.StreamPartitions)
+	if err != nil {
+		return orderstream.Partitions{}
+	}
+	return p
 }
 
 // Environ returns the process's environment as LoadConfig takes it.

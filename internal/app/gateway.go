@@ -85,6 +85,12 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 		g.Close()
 		return nil, err
 	}
+	// Before anything is published to them: the workers read every
+	// partition up to the highest count announced.
+	if _, err = orderstream.Announce(ctx, g.rdb, cfg.partitions()); err != nil {
+		g.Close()
+		return nil, err
+	}
 	rooms := waitingroom.NewRooms(g.rdb)
 	g.Operator = waitingroom.NewOperator(waitingroom.NewCatalog(g.db), rooms)
 	// Invited sales keep their lists by the customers' shopper ids, as
@@ -126,9 +132,9 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	}
 	tokens := checkout.NewTokens(ring)
 	// Confirmations go out in batches of a few milliseconds (the defaults).
-	g.checkout = checkout.NewService(g.rdb, tokens, g.publisher, log, checkout.BatchedBy(0, 0))
+	g.checkout = checkout.NewService(g.rdb, tokens, g.publisher, cfg.partitions(), log, checkout.BatchedBy(0, 0))
 	g.relay = checkout.NewOutboxRelay(g.checkout)
-	g.reports = checkout.NewPaymentReports(g.publisher)
+	g.reports = checkout.NewPaymentReports(g.publisher, cfg.partitions())
 
 	if g.listener, err = listen(ctx, cfg.HTTPAddr); err != nil {
 		g.Close()
@@ -180,6 +186,10 @@ func newIdentityVerifier(keys identity.Keys, rdb redis.UniversalClient) server.I
 // recordSpendsTimeout bounds one copy of the invite codes spent into
 // Postgres; what it did not copy waits for the next.
 const recordSpendsTimeout = 10 * time.Second
+
+// announceEvery is how often a gateway announces its stream partitions
+// again: one command, against messages a worker would not read.
+const announceEvery = 10 * time.Second
 
 // httpIdleTimeout is how long the gateway keeps an idle HTTP keep-alive
 // connection (never a WebSocket: those have FOYER_WS_IDLE_TIMEOUT).
@@ -234,6 +244,17 @@ func (g *Gateway) Run(ctx context.Context) error {
 	// as the node hears of it.
 	grp.Go(func() error { return g.defence.run(gctx, func() { g.server.CloseBlocked() }, g.log) })
 	grp.Go(func() error { return g.durability.run(gctx, g.rdb) })
+	// The partition count is announced again now and then: a record lost
+	// with Redis, or lowered by hand while this node publishes to more,
+	// would leave partitions no worker reads.
+	grp.Go(func() error {
+		clock.Every(gctx, announceEvery, func(ctx context.Context) {
+			if _, err := orderstream.Announce(ctx, g.rdb, g.cfg.partitions()); err != nil && ctx.Err() == nil {
+				g.log.Warn("announce the stream partitions", "err", err)
+			}
+		})
+		return nil
+	})
 	// Invite codes spent in Redis reach Postgres within a tick, so a sale
 	// Redis loses comes back with them spent (waitingroom/invitespends.go).
 	grp.Go(func() error {

@@ -23,7 +23,7 @@ func TestAPoisonMessageIsSetAsideAndShownToOperators(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pub.Publish(orderstream.OrdersTopic, message.NewMessage("garbage-1", []byte("not a confirmation"))); err != nil {
+	if err := pub.Publish(orderstream.Orders.Partition(0), message.NewMessage("garbage-1", []byte("not a confirmation"))); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -42,4 +42,19 @@ func TestAPoisonMessageIsSetAsideAndShownToOperators(t *testing.T) {
 	if status.Poison != 1 {
 		t.Errorf("operators see %d poison messages, want 1", status.Poison)
 	}
+}
+
+// streamLength is how many messages a stream holds over every partition a
+// gateway may publish to and the single stream of before partitions.
+func streamLength(t *testing.T, rdb redis.UniversalClient, s orderstream.Stream) int64 {
+	t.Helper()
+	var n int64
+	for _, topic := range s.Topics(orderstream.MaxPartitions) {
+		l, err := rdb.XLen(t.Context(), topic).Result()
+		if err != nil {
+			t.Fatalf("length of %s: %v", topic, err)
+		}
+		n += l
+	}
+	return n
 }

@@ -179,7 +179,7 @@ func TestAWebhookBatchWithOneBadResultIsRefusedWholeAndChangesNothing(t *testing
 		good = append(good, string(r))
 	}
 	rows.Close()
-	before, _ := sys.Redis.XLen(ctx, orderstream.PaymentsTopic).Result()
+	before := streamLength(t, sys.Redis, orderstream.Payments)
 	tooMany := make([]string, checkout.MaxWebhookResults+1)
 	for i := range tooMany {
 		tooMany[i] = good[0]
@@ -198,7 +198,7 @@ func TestAWebhookBatchWithOneBadResultIsRefusedWholeAndChangesNothing(t *testing
 			t.Errorf("%s: %d %q, want 400 bad_request", name, status, code)
 		}
 	}
-	if after, _ := sys.Redis.XLen(ctx, orderstream.PaymentsTopic).Result(); after != before {
+	if after := streamLength(t, sys.Redis, orderstream.Payments); after != before {
 		t.Errorf("%d results handed to the workers by refused batches, want none", after-before)
 	}
 	var pending int

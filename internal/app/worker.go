@@ -73,7 +73,8 @@ func NewWorker(ctx context.Context, cfg Config, log *slog.Logger) (*Worker, erro
 		w.Close()
 		return nil, err
 	}
-	if w.worker, err = worker.New(w.rdb, subClient, writer, settler, worker.Config{Consumer: cfg.NodeID, ClaimIdle: cfg.WorkerClaimIdle}, log); err != nil {
+	if w.worker, err = worker.New(w.rdb, subClient, writer, settler, worker.Config{Consumer: cfg.NodeID, ClaimIdle: cfg.WorkerClaimIdle,
+		Partitions: cfg.partitions()}, log); err != nil {
 		w.Close()
 		return nil, err
 	}

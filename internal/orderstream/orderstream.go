@@ -1,12 +1,16 @@
 // Package orderstream owns the Redis streams between the gateways and the
-// order workers: their topic names, the messages they carry and how those
+// order workers: their partitions and the keys they are kept under, which
+// partition a sale's messages go to, the messages they carry and how those
 // are encoded, the Watermill publisher that writes them, the consumer group
 // that reads them, and the poison topic for messages that failed for good.
 //
-// Its promise: the wire format does not change under a running sale. A
+// Its promises: the wire format does not change under a running sale. A
 // message published by any earlier version (a lone confirmation, a lone
 // payment result) still decodes, so gateways and workers can be upgraded
-// one at a time with messages in flight.
+// one at a time with messages in flight; and nothing published to a
+// partition is left unread when the partition count changes, because the
+// count recorded in Redis (Announce) only rises and workers read every
+// partition up to it.
 package orderstream
 
 import (
@@ -21,16 +25,13 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// The streams, one Redis stream per Watermill topic.
-const (
-	// OrdersTopic carries confirmed reservations to the order workers.
-	OrdersTopic = "foyer.orders.confirmed"
-	// PaymentsTopic carries payment results from the webhook to the order
-	// workers, so the gateway never waits on Postgres.
-	PaymentsTopic = "foyer.payments.results"
-	// PoisonTopic receives messages that failed every retry, for an operator.
-	PoisonTopic = "foyer.orders.poison"
-)
+// PoisonTopic receives messages that failed every retry, for an operator.
+// One for every partition of both streams: a poison message is rare and
+// read by a person, who then looks in one place, and Watermill records the
+// partition it came from in its metadata (topic_poisoned). Its name is the
+// one of before partitions, so poison messages of earlier versions stay
+// where operators find them.
+const PoisonTopic = "foyer.orders.poison"
 
 // ConsumerGroup is the Redis consumer group the order workers share: each
 // message goes to one of them.
@@ -74,23 +75,54 @@ func NewSubscriber(client redis.UniversalClient, consumer string, claimIdle time
 	return sub, nil
 }
 
-// Backlog counts a topic's messages the order workers have not finished:
-// delivered but unacknowledged, or not delivered yet.
-func Backlog(ctx context.Context, rdb redis.UniversalClient, topic string) (int64, error) {
-	groups, err := rdb.XInfoGroups(ctx, topic).Result()
+// Backlog counts the messages of a stream the order workers have not
+// finished, over every partition in use and the legacy stream: delivered
+// but unacknowledged, or not delivered yet. A partition the workers have not
+// subscribed to yet counts all its messages: their group, when they
+// subscribe, reads it from the start. One round trip for the count of
+// partitions, one pipeline for the partitions.
+func Backlog(ctx context.Context, rdb redis.UniversalClient, s Stream) (int64, error) {
+	highest, err := Highest(ctx, rdb)
+	if err != nil {
+		return 0, err
+	}
+	topics := s.Topics(highest)
+	groups := make([]*redis.XInfoGroupsCmd, len(topics))
+	lengths := make([]*redis.IntCmd, len(topics))
+	// Errors are read per command below: a partition nobody published to
+	// yet has no key, and that is no error.
+	_, _ = rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, topic := range topics {
+			groups[i], lengths[i] = p.XInfoGroups(ctx, topic), p.XLen(ctx, topic)
+		}
+		return nil
+	})
+	var backlog int64
+	for i := range topics {
+		n, err := topicBacklog(groups[i], lengths[i])
+		if err != nil {
+			return 0, fmt.Errorf("read stream %s: %w", topics[i], err)
+		}
+		backlog += n
+	}
+	return backlog, nil
+}
+
+// topicBacklog is one stream's part of Backlog.
+func topicBacklog(groups *redis.XInfoGroupsCmd, length *redis.IntCmd) (int64, error) {
+	gs, err := groups.Result()
 	if err != nil {
 		if err.Error() == "ERR no such key" {
 			return 0, nil
 		}
-		return 0, fmt.Errorf("read stream %s: %w", topic, err)
+		return 0, err
 	}
-	var backlog int64
-	for _, g := range groups {
+	for _, g := range gs {
 		if g.Name == ConsumerGroup {
-			backlog = g.Pending + max(g.Lag, 0)
+			return g.Pending + max(g.Lag, 0), nil
 		}
 	}
-	return backlog, nil
+	return length.Result()
 }
 
 // PoisonCount is how many messages sit on PoisonTopic.

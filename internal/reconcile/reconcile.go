@@ -163,7 +163,9 @@ func (r *Reconciler) Run(ctx context.Context, saleID string) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	backlog, err := orderstream.Backlog(ctx, r.rdb, orderstream.OrdersTopic)
+	// Every partition's backlog, not only the sale's: after the partition
+	// count changed, its confirmations may wait in another one.
+	backlog, err := orderstream.Backlog(ctx, r.rdb, orderstream.Orders)
 	if err != nil {
 		return Report{}, err
 	}
