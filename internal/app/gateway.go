@@ -22,6 +22,7 @@ import (
 	"github.com/foyerhq/foyer/internal/livestats"
 	"github.com/foyerhq/foyer/internal/orders"
 	"github.com/foyerhq/foyer/internal/orderstream"
+	"github.com/foyerhq/foyer/internal/redismetrics"
 	"github.com/foyerhq/foyer/internal/shopkeys"
 	"github.com/foyerhq/foyer/internal/stripepay"
 	"github.com/foyerhq/foyer/internal/webhooks"
@@ -159,6 +160,13 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 		Sessions: g.defence.sessions, Identity: newIdentityVerifier(identityKeys, g.rdb),
 		Invitations: g.Operator,
 	})
+	// Redis's calls are measured from here on, on the node's registry.
+	redisCalls, err := redismetrics.New(g.server.Registerer())
+	if err != nil {
+		g.Close()
+		return nil, fmt.Errorf("redis metrics: %w", err)
+	}
+	g.rdb.AddHook(redisCalls)
 	// An idle keep-alive connection holds a goroutine and two buffers: one
 	// left open for ever by each visitor's browser would add up to more
 	// than the WebSockets.

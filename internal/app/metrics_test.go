@@ -74,6 +74,8 @@ func TestMetricsTellJoinsCheckoutsErrorsWritesAndEachSalesGauges(t *testing.T) {
 		`foyer_sale_waiting{sale="` + saleID + `"} 0`,
 		`foyer_write_wait_seconds_count{kind="news"} `,
 		`foyer_writes_total{kind="news"} `,
+		`foyer_redis_command_seconds_count{command="evalsha"} `,
+		`foyer_redis_last_success_timestamp_seconds `,
 	} {
 		if !strings.Contains(body, "\n"+want) {
 			t.Errorf("/metrics lacks %q", want)
