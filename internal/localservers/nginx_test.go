@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -56,8 +58,14 @@ func startBackend(t *testing.T, name string) string {
 
 func startNginx(t *testing.T, upstreams ...string) *localservers.Nginx {
 	t.Helper()
+	n, _ := startNginxIn(t, t.TempDir(), upstreams...)
+	return n
+}
+
+func startNginxIn(t *testing.T, dir string, upstreams ...string) (*localservers.Nginx, string) {
+	t.Helper()
 	n, err := localservers.StartNginx(t.Context(), localservers.NginxOptions{
-		Dir: t.TempDir(), Config: deployNginxConfig, Upstreams: upstreams})
+		Dir: dir, Config: deployNginxConfig, Upstreams: upstreams})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +74,7 @@ func startNginx(t *testing.T, upstreams ...string) *localservers.Nginx {
 			t.Error(err)
 		}
 	})
-	return n
+	return n, dir
 }
 
 // clientFrom is an HTTP client whose connections leave from the source IP.
@@ -113,7 +121,7 @@ func echo(t *testing.T, ctx context.Context, url string) string {
 
 func TestNginxCarriesWebSocketsAndNamesTheClientThenReloadsItsUpstreams(t *testing.T) {
 	a, b := startBackend(t, "a"), startBackend(t, "b")
-	n := startNginx(t, a)
+	n, dir := startNginxIn(t, t.TempDir(), a)
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 
@@ -133,6 +141,14 @@ func TestNginxCarriesWebSocketsAndNamesTheClientThenReloadsItsUpstreams(t *testi
 	}
 	if s.Connection != "" {
 		t.Errorf("a plain request reached the backend with Connection %q, want none (kept alive)", s.Connection)
+	}
+	// A shopper's session token rides in the WebSocket's query: the access
+	// log keeps the path alone.
+	getSeen(t, http.DefaultClient, n.URL()+"/v1/sales/x/ws?session=s3cret-token", nil)
+	if log, err := os.ReadFile(filepath.Join(dir, "access.log")); err != nil {
+		t.Fatal(err)
+	} else if !strings.Contains(string(log), "/v1/sales/x/ws") || strings.Contains(string(log), "s3cret-token") {
+		t.Errorf("the access log should name the path and not the session token:\n%s", log)
 	}
 
 	if err := n.Reload(ctx, []string{b}); err != nil {

@@ -82,7 +82,12 @@ func RenderNginxConfig(conf string, r NginxRender) (string, error) {
 		case context == "" && mainDirectivesReplaced[name]:
 			continue
 		case name == "access_log":
-			line = indentOf(line) + "access_log " + r.Dir + "/access.log;"
+			// The same format, if the config names one, in Dir.
+			format := ""
+			if len(fields) > 2 {
+				format = " " + strings.Join(fields[2:], " ")
+			}
+			line = indentOf(line) + "access_log " + r.Dir + "/access.log" + format + ";"
 		case name == "error_log":
 			line = indentOf(line) + "error_log stderr warn;"
 		case inUpstream && name == "server":
