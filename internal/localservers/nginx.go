@@ -86,11 +86,17 @@ func (n *Nginx) Reload(ctx context.Context, upstreams []string) error {
 		return fmt.Errorf("reload nginx on %s: not running", n.Addr)
 	}
 	generation := n.generation + 1
-	if err := n.render(upstreams, portOf(n.Addr), generation); err != nil {
+	// The new config is written beside the one running and checked there:
+	// only a good one takes its place.
+	next := n.conf + ".next"
+	if err := n.render(next, upstreams, portOf(n.Addr), generation); err != nil {
 		return fmt.Errorf("reload nginx on %s: %w", n.Addr, err)
 	}
-	if out, err := exec.CommandContext(ctx, n.bin, n.args("-t")...).CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(ctx, n.bin, n.args(next, "-t")...).CombinedOutput(); err != nil {
 		return fmt.Errorf("reload nginx on %s: the new config fails its check: %w\n%s", n.Addr, err, out)
+	}
+	if err := os.Rename(next, n.conf); err != nil {
+		return fmt.Errorf("reload nginx on %s: %w", n.Addr, err)
 	}
 	old := n.workers()
 	if err := n.proc.cmd.Process.Signal(syscall.SIGHUP); err != nil {
@@ -134,14 +140,14 @@ func (n *Nginx) Stop() error {
 func (n *Nginx) start(ctx context.Context, port int) error {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	n.generation = 1
-	if err := n.render(n.opts.Upstreams, port, n.generation); err != nil {
+	if err := n.render(n.conf, n.opts.Upstreams, port, n.generation); err != nil {
 		return fmt.Errorf("start nginx on %s: %w", addr, err)
 	}
 	out, err := openLog(n.opts.Log, n.opts.Dir, "error.log")
 	if err != nil {
 		return fmt.Errorf("start nginx on %s: %w", addr, err)
 	}
-	proc, err := launch(n.bin, n.args(), n.opts.Dir, nil, out)
+	proc, err := launch(n.bin, n.args(n.conf), n.opts.Dir, nil, out)
 	if err != nil {
 		return fmt.Errorf("start nginx on %s: %w", addr, err)
 	}
@@ -153,8 +159,8 @@ func (n *Nginx) start(ctx context.Context, port int) error {
 	return nil
 }
 
-// render writes the config nginx runs for upstreams, port and generation.
-func (n *Nginx) render(upstreams []string, port, generation int) error {
+// render writes to path the config for upstreams, port and generation.
+func (n *Nginx) render(path string, upstreams []string, port, generation int) error {
 	src, err := os.ReadFile(n.opts.Config)
 	if err != nil {
 		return err
@@ -164,14 +170,14 @@ func (n *Nginx) render(upstreams []string, port, generation int) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(n.conf, []byte(conf), 0o644)
+	return os.WriteFile(path, []byte(conf), 0o644)
 }
 
-// args are nginx's arguments for the rendered config, with extra ones
-// ("-t" to check it). -e sends what nginx says before it has read the
+// args are nginx's arguments for the rendered config at conf, with extra
+// ones ("-t" to check it). -e sends what nginx says before it has read the
 // config to stderr, not to the error log compiled in.
-func (n *Nginx) args(extra ...string) []string {
-	return append([]string{"-p", n.opts.Dir + "/", "-c", n.conf, "-e", "stderr"}, extra...)
+func (n *Nginx) args(conf string, extra ...string) []string {
+	return append([]string{"-p", n.opts.Dir + "/", "-c", conf, "-e", "stderr"}, extra...)
 }
 
 // workers are the master's worker processes, as Linux's /proc lists its

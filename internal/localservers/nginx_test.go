@@ -258,3 +258,17 @@ func TestRenderNginxConfigKeepsTheUpstreamParametersForEveryGateway(t *testing.T
 		}
 	}
 }
+
+func TestNginxReloadWithABadUpstreamChangesNothing(t *testing.T) {
+	n := startNginx(t, startBackend(t, "a"))
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	for _, upstreams := range [][]string{nil, {"127.0.0.1:notaport"}} {
+		if err := n.Reload(ctx, upstreams); err == nil {
+			t.Errorf("reload onto %q succeeded", upstreams)
+		}
+	}
+	if got := echo(t, ctx, n.URL()); got != "a:hello" {
+		t.Errorf("after the refused reloads the WebSocket echoed %q, want a:hello from the first backend", got)
+	}
+}
