@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # provision.sh makes sure the servers that `foyer dev` and the tests start are
-# installed: redis-server and Postgres (initdb), stripe-mock (Stripe's own API
+# installed: redis-server, Postgres (initdb), nginx (the load balancer in front
+# of several gateways, deploy/nginx), stripe-mock (Stripe's own API
 # server for tests, at a pinned version, with `go install` from the Go module
 # proxy into GOBIN or GOPATH/bin), and with --browser chromium for
 # the browser tests and Node.js for the JavaScript example's test
@@ -45,6 +46,8 @@ have_postgres() {
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 have_postgres || missing+=(postgresql)
+# Debian installs nginx in /usr/sbin, off a user's PATH.
+command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
 if $browser && ! command -v chromium >/dev/null 2>&1 && [[ ! -x /usr/bin/chromium ]]; then
   missing+=(chromium)
 fi
@@ -52,7 +55,7 @@ if $browser && ! command -v node >/dev/null 2>&1; then
   missing+=(nodejs)
 fi
 
-wanted="redis-server, postgres, stripe-mock $stripe_mock_version$($browser && echo ', chromium, node' || true)"
+wanted="redis-server, postgres, nginx, stripe-mock $stripe_mock_version$($browser && echo ', chromium, node' || true)"
 if ((${#missing[@]} == 0)); then
   echo "provision: $wanted present"
   exit 0

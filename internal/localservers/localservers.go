@@ -1,5 +1,7 @@
 // Package localservers starts real redis-server and Postgres processes on the
-// loopback interface, each in a folder of its own, for `foyer dev` and for tests.
+// loopback interface, each in a folder of its own, for `foyer dev` and for tests,
+// and, for tests, stripe-mock and nginx (with a deployment's config rendered
+// for loopback: nginxconf.go).
 //
 // It promises that a Start function returns only once the server answers, that
 // a failure to start says why (with the tail of the server's own log), and that
