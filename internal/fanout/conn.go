@@ -51,12 +51,20 @@ type Conn struct {
 	idle    *time.Timer // fires after idleFor without a message from the client
 	idleFor time.Duration
 
-	mu        sync.Mutex // guards queue, scheduled and closed
-	queue     [][]byte
-	news      int           // how many of queue are not the tick's pushes (enqueuePush): a profile tells their writes apart
-	queuedAt  time.Duration // when queue's first message came, as a time since the writers' epoch
-	scheduled bool          // waiting for, or held by, a shared writer
-	held      bool          // the socket is opening: its messages wait for LetOut
+	mu       sync.Mutex // guards queue, the writers' marks and closed
+	queue    [][]byte
+	news     int           // how many of queue are not the tick's pushes (enqueuePush): a profile tells their writes apart
+	queuedAt time.Duration // when queue's first message came, as a time since the writers' epoch
+	// The writers' marks (writePool.schedule): entries is how many places
+	// the connection has in the writers' lines (two at most: one in each),
+	// inNews whether one is in the news line, writing whether a writer
+	// writes it now. Only one writer writes a connection at a time: a
+	// writer that takes a place while another writes gives it up, and the
+	// one writing looks for more when done.
+	entries uint8
+	inNews  bool
+	writing bool
+	held    bool // the socket is opening: its messages wait for LetOut
 	// gathering holds the writer back while a room's tick queues its
 	// messages (Gather, Send): they leave together, in one write.
 	gathering bool
@@ -167,10 +175,10 @@ func (c *Conn) enqueue(msg []byte, news bool) {
 	if news {
 		c.news++
 	}
-	schedule := c.claimWriter()
+	schedule, news := c.claimWriter()
 	c.mu.Unlock()
 	if schedule {
-		c.writers.schedule(c)
+		c.writers.schedule(c, news)
 	}
 }
 
@@ -197,28 +205,49 @@ func (c *Conn) LetOut() { c.letGo(&c.held) }
 func (c *Conn) letGo(holding *bool) {
 	c.mu.Lock()
 	*holding = false
-	schedule := c.claimWriter()
+	schedule, news := c.claimWriter()
 	c.mu.Unlock()
 	if schedule {
-		c.writers.schedule(c)
+		c.writers.schedule(c, news)
 	}
 }
 
-// claimWriter reports whether the connection is to go in line for a writer
-// now, and marks it in line: it has something to send, is open and let
-// out, and is not in line already. c.mu must be held.
-func (c *Conn) claimWriter() bool {
-	if c.held || c.gathering || c.closed || c.scheduled || len(c.queue) == 0 {
-		return false
+// claimWriter reports whether the connection is to take a place in a
+// writers' line now, and which (news: the line that goes first), and marks
+// it taken: it has something to send, is open and let out, and no writer
+// writes it. It has at most one place in each line: one waiting with a
+// tick's pushes that is then told news takes a place in the news line too,
+// so the news does not wait behind a big room's tick (writePool). c.mu
+// must be held.
+func (c *Conn) claimWriter() (schedule, news bool) {
+	if c.held || c.gathering || c.closed || c.writing || len(c.queue) == 0 {
+		return false, false
 	}
-	c.scheduled = true
-	return true
+	news = c.news > 0
+	if c.entries > 0 && (!news || c.inNews) {
+		return false, false // its place in line will take what it has
+	}
+	c.entries++
+	c.inNews = c.inNews || news
+	return true, news
 }
 
 // flush writes what is queued, then gives the writer back: a connection with
-// more to send goes to the back of the line, so none holds a writer for long.
-func (c *Conn) flush() {
+// more to send goes to the back of a line, so none holds a writer for long.
+// fromNews says which line the writer took it from. A place taken while
+// another writer writes the connection, or after one wrote what it was for,
+// is given up.
+func (c *Conn) flush(fromNews bool) {
 	c.mu.Lock()
+	c.entries--
+	if fromNews {
+		c.inNews = false
+	}
+	if c.writing || len(c.queue) == 0 {
+		c.mu.Unlock()
+		return
+	}
+	c.writing = true
 	batch, pushes, queuedAt := c.queue, c.news == 0, c.queuedAt
 	c.queue, c.news = nil, 0
 	c.mu.Unlock()
@@ -231,11 +260,11 @@ func (c *Conn) flush() {
 	}
 	c.metrics.wrote(pushes, len(batch), time.Since(c.writers.epoch)-queuedAt)
 	c.mu.Lock()
-	c.scheduled = false
-	more := c.claimWriter()
+	c.writing = false
+	more, news := c.claimWriter()
 	c.mu.Unlock()
 	if more {
-		c.writers.schedule(c)
+		c.writers.schedule(c, news)
 	}
 }
 

@@ -39,8 +39,8 @@ func TestPlacingAShopperAdmittedBeforeItsTabCameInAsksForItsReservation(t *testi
 func TestARoomRetellsTheStateToATabThatCameInAfterItChanged(t *testing.T) {
 	r := &Room{conns: map[*Conn]struct{}{}, shoppers: map[string][]*Conn{},
 		positions: waitingroom.NewPositions(waitingroom.View{}), state: waitingroom.StateSoldOut}
-	late := &Conn{shopper: "late", status: connWaiting, ticket: 7, told: waitingroom.StateOpen, scheduled: true}
-	heard := &Conn{shopper: "heard", status: connIdle, told: waitingroom.StateSoldOut, scheduled: true}
+	late := &Conn{shopper: "late", status: connWaiting, ticket: 7, told: waitingroom.StateOpen, writing: true}
+	heard := &Conn{shopper: "heard", status: connIdle, told: waitingroom.StateSoldOut, writing: true}
 	for _, c := range []*Conn{late, heard} {
 		r.conns[c] = struct{}{}
 		r.shoppers[c.shopper] = []*Conn{c}
@@ -120,14 +120,14 @@ func TestATicksStockAndPositionLeaveTogether(t *testing.T) {
 
 	waiting.Gather()
 	waiting.Enqueue([]byte(`{"type":"stock"}`))
-	if len(pool.ready) != 0 {
+	if len(pool.ready)+len(pool.news) != 0 {
 		t.Fatal("a gathering connection was handed to a writer")
 	}
 	waiting.Send()
-	if len(pool.ready) != 1 {
-		t.Fatalf("sent: %d in line, want 1", len(pool.ready))
+	if len(pool.news) != 1 {
+		t.Fatalf("sent: %d in the news line, want 1", len(pool.news))
 	}
-	pool.ready, waiting.queue, waiting.scheduled = nil, nil, false
+	pool.news, waiting.queue, waiting.news, waiting.entries, waiting.inNews = nil, nil, 0, 0, false
 
 	r.push(waitingroom.Status{State: waitingroom.StateOpen, Stock: 10, Available: 9, Waiting: 5})
 	if got := types(t, waiting.queue); !slices.Equal(got, []string{wire.MsgStock, wire.MsgPosition}) {
