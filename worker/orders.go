@@ -83,6 +83,7 @@ type OrderWriter struct {
 	log      *slog.Logger
 	// Events records the orders written; nil records nothing.
 	Events OrderEvents
+	metrics *metrics // set by New; nil counts nothing
 	// Secrets keeps the client secrets a provider's charges answer, so a
 	// page reloaded while paying can pay still. Defaults to nil: none kept
 	// (such a page is told pending_payment without the secret).
@@ -120,6 +121,7 @@ func (w *OrderWriter) Handle(msg *message.Message) error {
 	refs := map[int64]string{}
 	for i, c := range batch {
 		o := written[i]
+		w.metrics.ordersHandled(o.Status)
 		w.log.Info("order written", "sale", c.SaleID, "reservation", c.ReservationID, "order", o.ID,
 			"status", o.Status, "txn", c.Txn)
 		secret := ""
@@ -245,6 +247,7 @@ func (w *OrderWriter) write(ctx context.Context, batch []orderstream.Reservation
 		}
 		refs[i], customers[i] = c.ShopOrderRef, c.CustomerID
 	}
+	defer w.metrics.timed("write_orders", time.Now())
 	tx, err := w.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin %d orders: %w", n, err)

@@ -53,6 +53,7 @@ type PaymentSettler struct {
 	// cancels for want of an answer, so the shopper can no longer pay it;
 	// nil cancels none (a late payment is then refunded).
 	Cancels PaymentCanceller
+	metrics *metrics // set by New; nil counts nothing
 }
 
 // PaymentCanceller cancels an order's payment at the provider by its ref
@@ -183,8 +184,10 @@ func (p *PaymentSettler) markPaid(ctx context.Context, orderIDs []int64) error {
 	if len(orderIDs) == 0 {
 		return nil
 	}
+	start, paid := time.Now(), 0
 	if err := pgtx.InTx(ctx, p.db, func(tx *sqlx.Tx) error {
 		var marked []orderstream.Order
+		defer func() { paid = len(marked) }()
 		if err := tx.SelectContext(ctx, &marked, `UPDATE orders o SET status = 'paid' FROM sales s
 			WHERE s.id = o.sale_id AND o.id = ANY($1) AND o.status = 'pending_payment'
 			RETURNING `+settledColumns, pq.Array(orderIDs)); err != nil {
@@ -197,6 +200,8 @@ func (p *PaymentSettler) markPaid(ctx context.Context, orderIDs []int64) error {
 	}); err != nil {
 		return fmt.Errorf("mark %d orders paid: %w", len(orderIDs), err)
 	}
+	p.metrics.timed("mark_paid", start)
+	p.metrics.ordersSettled(OrderPaid, paid)
 	// Every paid one is announced, not only those this call marked: a
 	// delivery that failed after the commit is retried, and its shoppers
 	// must still hear. Announcing twice is harmless.
@@ -228,6 +233,7 @@ func (p *PaymentSettler) markPaid(ctx context.Context, orderIDs []int64) error {
 // units not yet back, and the redelivery (or the next timeout sweep) finds
 // the order cancelled and gives them back, once, as refund.lua guarantees.
 func (p *PaymentSettler) cancel(ctx context.Context, orderID int64, why string) error {
+	start, cancelledNow := time.Now(), 0
 	tx, err := p.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin cancel of order %d: %w", orderID, err)
@@ -251,6 +257,7 @@ func (p *PaymentSettler) cancel(ctx context.Context, orderID int64, why string) 
 	case err != nil:
 		return fmt.Errorf("cancel order %d: %w", orderID, err)
 	default:
+		cancelledNow = 1
 		if _, err := tx.ExecContext(ctx, `UPDATE sales SET sold = sold - $2 WHERE id = $1`, o.SaleID, o.Quantity); err != nil {
 			return fmt.Errorf("lower sold of sale %s: %w", o.SaleID, err)
 		}
@@ -263,6 +270,8 @@ func (p *PaymentSettler) cancel(ctx context.Context, orderID int64, why string) 
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit cancel of order %d: %w", orderID, err)
 	}
+	p.metrics.timed("cancel", start)
+	p.metrics.ordersSettled(OrderCancelled, cancelledNow)
 	if err := p.stock.Refund(ctx, o.SaleID, o.ReservationID, o.Quantity); err != nil {
 		return err
 	}

@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
+	wmmetrics "github.com/ThreeDotsLabs/watermill/components/metrics"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
@@ -29,6 +31,10 @@ type Config struct {
 	// least; it reads up to the highest count any gateway announced
 	// (orderstream.Announce) if that is more, and the legacy streams.
 	Partitions orderstream.Partitions
+	// Registerer, when not nil, takes the worker's metrics: Watermill's
+	// router, the orders' outcomes, Postgres's times, the poison topic and
+	// the streams' lag (orderstream.StreamGauges).
+	Registerer prometheus.Registerer
 	// PartitionsPoll is how often the worker looks for a higher count
 	// announced while it runs (a gateway started with more partitions).
 	// Defaults to 5s: what a message to a new partition may wait.
@@ -73,6 +79,18 @@ func New(rdb, subClient redis.UniversalClient, writer *OrderWriter, settler *Pay
 	router, err := message.NewRouter(message.RouterConfig{}, wlog)
 	if err != nil {
 		return nil, fmt.Errorf("order router: %w", err)
+	}
+	var m *metrics
+	if cfg.Registerer != nil {
+		if m, err = newMetrics(cfg.Registerer); err != nil {
+			return nil, fmt.Errorf("worker metrics: %w", err)
+		}
+		writer.metrics, settler.metrics = m, m
+		pub = countingPublisher{Publisher: pub, published: m.poisoned}
+		wmmetrics.NewPrometheusMetricsBuilder(cfg.Registerer, "foyer", "worker").AddPrometheusRouterMetrics(router)
+		if err := cfg.Registerer.Register(orderstream.NewStreamGauges(rdb)); err != nil {
+			return nil, fmt.Errorf("stream metrics: %w", err)
+		}
 	}
 	poison, err := middleware.PoisonQueue(pub, orderstream.PoisonTopic)
 	if err != nil {

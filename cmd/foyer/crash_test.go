@@ -90,7 +90,7 @@ func TestKillingTheWorkerMidSaleLosesAndDuplicatesNothing(t *testing.T) {
 		}
 	}
 
-	env := []string{"FOYER_REDIS_URL=" + rs.URL(), "FOYER_DATABASE_URL=" + dbURL, "FOYER_NODE_ID=worker-1", "FOYER_PAYMENT_WEBHOOK_SECRET=" + testWebhookSecret, "FOYER_PAYMENT_OUTCOME=never",
+	env := []string{"FOYER_REDIS_URL=" + rs.URL(), "FOYER_DATABASE_URL=" + dbURL, "FOYER_NODE_ID=worker-1", "FOYER_WORKER_METRICS_ADDR=127.0.0.1:0", "FOYER_PAYMENT_WEBHOOK_SECRET=" + testWebhookSecret, "FOYER_PAYMENT_OUTCOME=never",
 		"FOYER_WORKER_CLAIM_IDLE=2s", "FOYER_LOG_LEVEL=error"}
 	first := startWorker(t, bin, env)
 	if got := waitForOrders(t, db, saleID, 1000, 60*time.Second); got < 1000 {

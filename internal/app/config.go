@@ -32,6 +32,9 @@ type Config struct {
 	// only operators can reach the address. "off" serves them nowhere (an
 	// empty value takes the default, as for every setting).
 	MetricsAddr string `env:"FOYER_METRICS_ADDR" envDefault:"127.0.0.1:9090"`
+	// WorkerMetricsAddr is the order worker's ops port, as MetricsAddr is
+	// the gateway's: another default, so that both run on one machine.
+	WorkerMetricsAddr string `env:"FOYER_WORKER_METRICS_ADDR" envDefault:"127.0.0.1:9091"`
 	// PublicURL is the base URL shoppers reach Foyer at; checkout URLs and the
 	// printed links are built on it. Empty: http://localhost and the port.
 	PublicURL string `env:"FOYER_PUBLIC_URL"`

@@ -24,7 +24,7 @@ import (
 func TestDevStartsEverythingPrintsTheURLsAndStopsCleanly(t *testing.T) {
 	dataDir := t.TempDir() + "/data"
 	cfg, err := app.LoadConfig(map[string]string{
-		"FOYER_HTTP_ADDR": "127.0.0.1:0", "FOYER_METRICS_ADDR": "127.0.0.1:0", "FOYER_DATA_DIR": dataDir, "FOYER_LOG_LEVEL": "error",
+		"FOYER_HTTP_ADDR": "127.0.0.1:0", "FOYER_METRICS_ADDR": "127.0.0.1:0", "FOYER_WORKER_METRICS_ADDR": "127.0.0.1:0", "FOYER_DATA_DIR": dataDir, "FOYER_LOG_LEVEL": "error",
 	})
 	if err != nil {
 		t.Fatal(err)

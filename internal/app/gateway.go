@@ -20,6 +20,7 @@ import (
 	"github.com/foyerhq/foyer/internal/identity"
 	"github.com/foyerhq/foyer/internal/keyring"
 	"github.com/foyerhq/foyer/internal/livestats"
+	"github.com/foyerhq/foyer/internal/opsport"
 	"github.com/foyerhq/foyer/internal/orders"
 	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/internal/redismetrics"
@@ -55,8 +56,7 @@ type Gateway struct {
 	// refused while it could lose them (durability.go).
 	durability *durability
 	// ops serves the metrics and profiles on FOYER_METRICS_ADDR; nil when off.
-	opsListener net.Listener
-	ops         *http.Server
+	ops *opsport.Port
 }
 
 // NewGateway connects to Redis and Postgres, migrates, loads the current
@@ -171,12 +171,9 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	// left open for ever by each visitor's browser would add up to more
 	// than the WebSockets.
 	g.http = &http.Server{Handler: g.server.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: httpIdleTimeout}
-	if cfg.MetricsAddr != "" && cfg.MetricsAddr != "off" { // empty only in a Config built by hand
-		if g.opsListener, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
-			g.Close()
-			return nil, fmt.Errorf("FOYER_METRICS_ADDR: %w", err)
-		}
-		g.ops = &http.Server{Handler: g.server.OpsHandler(), ReadHeaderTimeout: 10 * time.Second}
+	if g.ops, err = opsport.Listen(cfg.MetricsAddr, "FOYER_METRICS_ADDR", g.server.OpsHandler()); err != nil {
+		g.Close()
+		return nil, err
 	}
 	return g, nil
 }
@@ -223,12 +220,7 @@ func (g *Gateway) Addr() string { return g.listener.Addr().String() }
 
 // OpsAddr is the address the gateway serves its metrics and profiles on,
 // empty when FOYER_METRICS_ADDR is off.
-func (g *Gateway) OpsAddr() string {
-	if g.opsListener == nil {
-		return ""
-	}
-	return g.opsListener.Addr().String()
-}
+func (g *Gateway) OpsAddr() string { return g.ops.Addr() }
 
 // URL is the base URL shoppers reach this gateway at.
 func (g *Gateway) URL() string { return g.cfg.publicURL(g.Addr()) }
@@ -283,23 +275,13 @@ func (g *Gateway) Run(ctx context.Context) error {
 		}
 		return nil
 	})
-	if g.ops != nil {
-		grp.Go(func() error {
-			if err := g.ops.Serve(g.opsListener); !errors.Is(err, http.ErrServerClosed) {
-				return fmt.Errorf("serve metrics: %w", err)
-			}
-			return nil
-		})
-	}
+	grp.Go(g.ops.Serve)
 	grp.Go(func() error {
 		<-gctx.Done()
 		defer stopPublishing() // every request has been answered, or the grace is over
 		sctx, cancel := context.WithTimeout(context.Background(), g.cfg.ShutdownGrace)
 		defer cancel()
-		if g.ops != nil {
-			// A profile being taken does not hold the node up.
-			g.ops.Close()
-		}
+		g.ops.Close() // a profile being taken does not hold the node up
 		return g.http.Shutdown(sctx)
 	})
 	return grp.Wait()
@@ -358,9 +340,7 @@ func (g *Gateway) Close() error {
 	if g.listener != nil {
 		g.listener.Close()
 	}
-	if g.opsListener != nil {
-		g.opsListener.Close()
-	}
+	g.ops.Close()
 	if g.publisher != nil {
 		errs = append(errs, g.publisher.Close())
 	}

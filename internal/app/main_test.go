@@ -41,6 +41,7 @@ type system struct {
 	URL        string   // the first node
 	URLs       []string // every node
 	OpsURLs    []string // every node's ops port (metrics and profiles), in the order of URLs
+	WorkerOps  string   // the worker's ops port
 	cfg        app.Config
 	log        *slog.Logger
 	AdminToken string
@@ -73,6 +74,7 @@ func startNodesOn(t testing.TB, rs *localservers.Redis, n int, settings map[stri
 	environ := map[string]string{
 		"FOYER_HTTP_ADDR":              "127.0.0.1:0",
 		"FOYER_METRICS_ADDR":           "127.0.0.1:0",
+		"FOYER_WORKER_METRICS_ADDR":    "127.0.0.1:0",
 		"FOYER_REDIS_URL":              rs.URL(),
 		"FOYER_DATABASE_URL":           dbURL,
 		"FOYER_ADMIN_TOKEN":            sys.AdminToken,
@@ -128,6 +130,7 @@ func startNodesOn(t testing.TB, rs *localservers.Redis, n int, settings map[stri
 		wk.Close()
 	})
 	<-wk.Running()
+	sys.WorkerOps = "http://" + wk.OpsAddr()
 	sys.DB, err = sqlx.Open("postgres", dbURL)
 	if err != nil {
 		t.Fatal(err)

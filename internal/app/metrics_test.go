@@ -82,3 +82,32 @@ func TestMetricsTellJoinsCheckoutsErrorsWritesAndEachSalesGauges(t *testing.T) {
 		}
 	}
 }
+
+// TestTheWorkersMetricsTellOrdersPaymentsPostgresAndTheStreams runs a sale
+// of one paid order and reads the worker's ops port.
+func TestTheWorkersMetricsTellOrdersPaymentsPostgresAndTheStreams(t *testing.T) {
+	sys := startSystem(t)
+	saleID := sys.createSale(t, map[string]any{"sku": "M-4", "name": "Worker metrics", "stock": 1, "outflow_per_second": 100})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	in := buyOne(t, ctx, sys, saleID)
+	orderStatus(t, ctx, in, "paid")
+	body := scrape(t, sys.WorkerOps)
+	for _, want := range []string{
+		`foyer_worker_orders_total{status="pending_payment"} 1`,
+		`foyer_worker_orders_settled_total{status="paid"} 1`,
+		`foyer_worker_poisoned_total 0`,
+		`foyer_postgres_seconds_count{op="write_orders"} 1`,
+		`foyer_postgres_seconds_count{op="mark_paid"} 1`,
+		`foyer_poison_messages 0`,
+		`foyer_streams_readable 1`,
+		`foyer_stream_pending{partition="legacy",stream="orders"} 0`,
+		`foyer_worker_handler_execution_time_seconds_count{`,
+		`foyer_redis_command_seconds_count{command="xreadgroup"} `,
+		`process_cpu_seconds_total `,
+	} {
+		if !strings.Contains(body, "\n"+want) {
+			t.Errorf("the worker's /metrics lacks %q", want)
+		}
+	}
+}

@@ -3,13 +3,18 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/opsport"
+	"github.com/foyerhq/foyer/internal/redismetrics"
 	"github.com/foyerhq/foyer/internal/webhooks"
 	"github.com/foyerhq/foyer/waitingroom"
 	"github.com/foyerhq/foyer/worker"
@@ -23,6 +28,7 @@ type Worker struct {
 	payments paymentProvider      // closed when Run ends: the test provider's deliveries end
 	hooks    *webhooks.Dispatcher // the shop's webhooks, sent
 	tail     *webhooks.Tail       // the sales' events, recorded for them
+	ops      *opsport.Port        // metrics and profiles; nil when FOYER_WORKER_METRICS_ADDR is off
 }
 
 // NewWorker connects to Redis and Postgres, migrates and builds the consumer.
@@ -73,8 +79,21 @@ func NewWorker(ctx context.Context, cfg Config, log *slog.Logger) (*Worker, erro
 		w.Close()
 		return nil, err
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	redisCalls, err := redismetrics.New(reg)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("redis metrics: %w", err)
+	}
+	w.rdb.AddHook(redisCalls)
+	subClient.AddHook(redisCalls)
 	if w.worker, err = worker.New(w.rdb, subClient, writer, settler, worker.Config{Consumer: cfg.NodeID, ClaimIdle: cfg.WorkerClaimIdle,
-		Partitions: cfg.partitions()}, log); err != nil {
+		Partitions: cfg.partitions(), Registerer: reg}, log); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if w.ops, err = opsport.Listen(cfg.WorkerMetricsAddr, "FOYER_WORKER_METRICS_ADDR", opsport.Handler(reg)); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -91,15 +110,21 @@ func (w *Worker) Run(ctx context.Context) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var hooks sync.WaitGroup
-	hooks.Add(2)
+	hooks.Add(3)
+	go func() { defer hooks.Done(); _ = w.ops.Serve() }() // ends with Close below
 	go func() { defer hooks.Done(); _ = w.hooks.Run(ctx) }()
 	go func() { defer hooks.Done(); _ = w.tail.Run(ctx) }()
 	err := w.worker.Run(ctx)
 	stop()
+	w.ops.Close()
 	w.payments.Close() // no charge comes once the consumers stopped; a webhook not yet sent goes once more
 	hooks.Wait()
 	return err
 }
+
+// OpsAddr is where the worker serves its metrics and profiles, empty when
+// FOYER_WORKER_METRICS_ADDR is off.
+func (w *Worker) OpsAddr() string { return w.ops.Addr() }
 
 // Running is closed once the worker consumes.
 func (w *Worker) Running() chan struct{} { return w.worker.Running() }
@@ -107,6 +132,7 @@ func (w *Worker) Running() chan struct{} { return w.worker.Running() }
 // Close releases the connections. Call it after Run has returned.
 func (w *Worker) Close() error {
 	var errs []error
+	w.ops.Close()
 	if w.db != nil {
 		errs = append(errs, w.db.Close())
 	}

@@ -98,7 +98,7 @@ func startCluster(ctx context.Context, foyer string, nodes int, log io.Writer) (
 		c.urls = append(c.urls, url)
 		c.metricsURLs = append(c.metricsURLs, fmt.Sprintf("http://127.0.0.1:%d", opsPort))
 	}
-	if err := c.start(foyer, log, []string{"worker"}, "FOYER_NODE_ID=bench-worker",
+	if err := c.start(foyer, log, []string{"worker"}, "FOYER_NODE_ID=bench-worker", "FOYER_WORKER_METRICS_ADDR=127.0.0.1:0",
 		"FOYER_PAYMENT_WEBHOOK_URL="+c.urls[0]+"/v1/payments/webhook"); err != nil {
 		return nil, err
 	}

@@ -26,7 +26,7 @@ var layers = []struct {
 		"internal/clock", "internal/keyring", "internal/wire", "internal/orderstream", "internal/identity",
 		"internal/defence/ratelimit", "internal/defence/blocklist", "internal/defence/pow",
 		"internal/localservers", "internal/smallstacks", "internal/smallbuffers", "internal/csvcell", "internal/paging",
-		"internal/pgtx", "internal/auditlog", "internal/redismetrics", "migrations", "web",
+		"internal/pgtx", "internal/auditlog", "internal/redismetrics", "internal/opsport", "migrations", "web",
 	}},
 	{name: "the queue", packages: []string{"waitingroom"}},
 	{name: "checkout", packages: []string{"checkout"}},

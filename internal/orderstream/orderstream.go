@@ -110,19 +110,8 @@ func Backlog(ctx context.Context, rdb redis.UniversalClient, s Stream) (int64, e
 
 // topicBacklog is one stream's part of Backlog.
 func topicBacklog(groups *redis.XInfoGroupsCmd, length *redis.IntCmd) (int64, error) {
-	gs, err := groups.Result()
-	if err != nil {
-		if err.Error() == "ERR no such key" {
-			return 0, nil
-		}
-		return 0, err
-	}
-	for _, g := range gs {
-		if g.Name == ConsumerGroup {
-			return g.Pending + max(g.Lag, 0), nil
-		}
-	}
-	return length.Result()
+	pending, lag, err := groupState(groups, length)
+	return pending + lag, err
 }
 
 // PoisonCount is how many messages sit on PoisonTopic.
