@@ -82,7 +82,7 @@ type OrderWriter struct {
 	payments PaymentProvider
 	log      *slog.Logger
 	// Events records the orders written; nil records nothing.
-	Events OrderEvents
+	Events  OrderEvents
 	metrics *metrics // set by New; nil counts nothing
 	// Secrets keeps the client secrets a provider's charges answer, so a
 	// page reloaded while paying can pay still. Defaults to nil: none kept
