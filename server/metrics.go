@@ -25,6 +25,10 @@ type metrics struct {
 	// checkouts counts checkouts and redeems by outcome: confirmed,
 	// replayed (a request sent again, answered as before) or refused.
 	checkouts *prometheus.CounterVec
+	// ceiling is the node's ceiling on shopper sockets
+	// (Limits.MaxConnections; 0 for none), beside the fan-out engine's
+	// count of those open, for the alert on a node at its ceiling.
+	ceiling prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -43,7 +47,10 @@ func newMetrics() *metrics {
 			Name: "foyer_checkouts_total", Help: "Checkouts and redeems, by kind (checkout, redeem) and outcome (confirmed, replayed, refused).",
 		}, []string{"kind", "outcome"}),
 	}
-	m.registry.MustRegister(m.panics, m.errors, m.joins, m.checkouts,
+	m.ceiling = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "foyer_shopper_connections_limit", Help: "The node's ceiling on shopper sockets (FOYER_MAX_CONNECTIONS); 0 for none.",
+	})
+	m.registry.MustRegister(m.panics, m.errors, m.joins, m.checkouts, m.ceiling,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -226,6 +226,7 @@ type hooks struct {
 func New(cfg Config, deps Deps) *Server {
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{cfg: cfg, deps: deps, metrics: newMetrics()}
+	s.metrics.ceiling.Set(float64(cfg.Limits.MaxConnections))
 	s.hub = fanout.New(fanout.Config{Feed: deps.Rooms, Tokens: deps.Tokens,
 		CheckoutBase: strings.TrimRight(cfg.PublicURL, "/"), StripePublishableKey: cfg.StripePublishableKey, Log: deps.Log,
 		Registerer: s.metrics.registry, EncodeError: s.encodeError})

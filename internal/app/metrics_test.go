@@ -76,6 +76,8 @@ func TestMetricsTellJoinsCheckoutsErrorsWritesAndEachSalesGauges(t *testing.T) {
 		`foyer_writes_total{kind="news"} `,
 		`foyer_redis_command_seconds_count{command="evalsha"} `,
 		`foyer_redis_last_success_timestamp_seconds `,
+		`foyer_sale_state{sale="` + saleID + `",state="open"} 1`,
+		`foyer_shopper_connections_limit `,
 	} {
 		if !strings.Contains(body, "\n"+want) {
 			t.Errorf("/metrics lacks %q", want)

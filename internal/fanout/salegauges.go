@@ -10,8 +10,8 @@ import (
 // reports the same figures for it, so a dashboard takes their max by sale.
 // The count of series is bounded by the sales followed.
 type saleGauges struct {
-	h                         *Hub
-	waiting, units, connected *prometheus.Desc
+	h                                *Hub
+	waiting, units, connected, state *prometheus.Desc
 }
 
 func newSaleGauges(h *Hub) saleGauges {
@@ -22,6 +22,8 @@ func newSaleGauges(h *Hub) saleGauges {
 			[]string{"sale", "state"}, nil),
 		connected: prometheus.NewDesc("foyer_sale_connections", "Shopper sockets of a sale open on this node.",
 			[]string{"sale"}, nil),
+		state: prometheus.NewDesc("foyer_sale_state", "1 for a sale's state as this node last read it (scheduled, open, paused, sold_out, ended, ...).",
+			[]string{"sale", "state"}, nil),
 	}
 }
 
@@ -30,6 +32,7 @@ func (g saleGauges) Describe(ch chan<- *prometheus.Desc) {
 	ch <- g.waiting
 	ch <- g.units
 	ch <- g.connected
+	ch <- g.state
 }
 
 // Collect implements prometheus.Collector: the rooms are listed under the
@@ -44,8 +47,9 @@ func (g saleGauges) Collect(ch chan<- prometheus.Metric) {
 	g.h.mu.Unlock()
 	for _, r := range rooms {
 		r.mu.Lock()
-		waiting, stock, conns := r.waiting, r.stock, len(r.conns)
+		waiting, stock, conns, state := r.waiting, r.stock, len(r.conns), r.state
 		r.mu.Unlock()
+		ch <- prometheus.MustNewConstMetric(g.state, prometheus.GaugeValue, 1, r.id, string(state))
 		ch <- prometheus.MustNewConstMetric(g.waiting, prometheus.GaugeValue, float64(waiting), r.id)
 		ch <- prometheus.MustNewConstMetric(g.units, prometheus.GaugeValue, float64(stock.Left), r.id, "available")
 		ch <- prometheus.MustNewConstMetric(g.units, prometheus.GaugeValue, float64(stock.Held), r.id, "held")
