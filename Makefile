@@ -11,7 +11,7 @@ TEST_FLAGS ?= -race -count=1 -timeout 14m
 # example shop's settings (its key and secrets: mode 0600, git ignores it).
 FOYER_DATA_DIR ?= .data
 
-.PHONY: run shop test bench fuzz vet provision provision-browser build clean
+.PHONY: run shop test bench fuzz vet provision provision-browser build clean promtool
 
 run: provision
 	$(GO) run ./cmd/foyer dev
@@ -24,8 +24,17 @@ shop:
 	set -a; . "$(FOYER_DATA_DIR)/shop.env"; set +a; $(GO) run ./examples/shop/cmd/shop
 
 # The browser tests drive Debian's chromium: test installs it too.
-test: provision-browser vet
+test: provision-browser vet promtool
 	$(GO) test $(TEST_FLAGS) ./...
+
+# Prometheus's own promtool checks and runs the alert rules of
+# deploy/monitoring (cmd/foyer's monitoring tests), pinned by the module in
+# deploy/monitoring/promtool. Built once into bin/; the first build fetches
+# Prometheus's modules, which takes minutes.
+promtool: bin/promtool
+bin/promtool: deploy/monitoring/promtool/go.mod deploy/monitoring/promtool/go.sum
+	@echo "building promtool (Prometheus's rule checker; the first time fetches its modules, a few minutes)..."
+	cd deploy/monitoring/promtool && $(GO) build -o ../../../bin/promtool github.com/prometheus/prometheus/cmd/promtool
 
 # A short run of every benchmark: the Go benchmarks of the
 # hot paths, each next to its ceiling, then `foyer-bench bench`, which runs

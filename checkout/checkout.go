@@ -109,7 +109,7 @@ func (s *Service) deliver(ctx context.Context, saleID string, c confirmed) confi
 				"reservation", c.Reservation, "txn", c.Txn, "err", err)
 		}
 	}
-	s.log.Info("reservation confirmed", "sale", saleID, "reservation", c.Reservation, "txn", c.Txn,
+	s.log.Info("reservation confirmed", "sale", saleID, "shopper", c.Shopper, "reservation", c.Reservation, "txn", c.Txn,
 		"redeemed", c.OrderRef != "")
 	return c
 }

@@ -122,7 +122,7 @@ func (w *OrderWriter) Handle(msg *message.Message) error {
 	for i, c := range batch {
 		o := written[i]
 		w.metrics.ordersHandled(o.Status)
-		w.log.Info("order written", "sale", c.SaleID, "reservation", c.ReservationID, "order", o.ID,
+		w.log.Info("order written", "sale", c.SaleID, "shopper", c.ShopperID, "reservation", c.ReservationID, "order", o.ID,
 			"status", o.Status, "txn", c.Txn)
 		secret := ""
 		if o.Status == OrderPendingPayment {

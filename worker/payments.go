@@ -216,7 +216,7 @@ func (p *PaymentSettler) markPaid(ctx context.Context, orderIDs []int64) error {
 	}
 	events := map[string][]waitingroom.OrderEvent{}
 	for _, o := range orders {
-		p.log.Info("order paid", "order", o.ID, "sale", o.SaleID, "txn", o.Txn)
+		p.log.Info("order paid", "order", o.ID, "sale", o.SaleID, "shopper", o.ShopperID, "reservation", o.ReservationID, "txn", o.Txn)
 		events[o.SaleID] = append(events[o.SaleID], waitingroom.OrderEvent{
 			Shopper: o.ShopperID, Reservation: o.ReservationID, OrderID: o.ID, Status: OrderPaid})
 	}
@@ -275,7 +275,8 @@ func (p *PaymentSettler) cancel(ctx context.Context, orderID int64, why string) 
 	if err := p.stock.Refund(ctx, o.SaleID, o.ReservationID, o.Quantity); err != nil {
 		return err
 	}
-	p.log.Info("order cancelled, stock returned", "order", orderID, "sale", o.SaleID, "why", why, "txn", o.Txn)
+	p.log.Info("order cancelled, stock returned", "order", orderID, "sale", o.SaleID, "shopper", o.ShopperID,
+		"reservation", o.ReservationID, "why", why, "txn", o.Txn)
 	return p.announce(ctx, orderID, o, OrderCancelled)
 }
 

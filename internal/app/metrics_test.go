@@ -4,6 +4,10 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -110,6 +114,36 @@ func TestTheWorkersMetricsTellOrdersPaymentsPostgresAndTheStreams(t *testing.T) 
 	} {
 		if !strings.Contains(body, "\n"+want) {
 			t.Errorf("the worker's /metrics lacks %q", want)
+		}
+	}
+}
+
+// TestEverySeriesTheDashboardAndTheAlertsReadIsServed reads the names of
+// the foyer_ series deploy/monitoring reads, runs a sale through a gateway
+// and a worker (a paid order, a refused checkout), and finds each among
+// the families their ops ports serve: a series renamed in the code breaks
+// this test, not a dashboard in production.
+func TestEverySeriesTheDashboardAndTheAlertsReadIsServed(t *testing.T) {
+	var read []string
+	for _, file := range []string{"grafana-dashboard.json", "alerts.yml"} {
+		raw, err := os.ReadFile(filepath.Join("..", "..", "deploy", "monitoring", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		read = append(read, regexp.MustCompile(`\bfoyer_[a-z_]+`).FindAllString(string(raw), -1)...)
+	}
+	sys := startSystem(t)
+	saleID := sys.createSale(t, map[string]any{"sku": "M-5", "name": "Every series", "stock": 2, "outflow_per_second": 100})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	in := buyOne(t, ctx, sys, saleID)
+	orderStatus(t, ctx, in, "paid")
+	sys.call(t, http.MethodPost, "/v1/sales/"+saleID+"/checkout", "", map[string]string{"token": "forged"}, nil)
+	served := scrape(t, sys.OpsURLs[0]) + scrape(t, sys.WorkerOps)
+	for _, name := range slices.Compact(slices.Sorted(slices.Values(read))) {
+		family := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(name, "_bucket"), "_count"), "_sum")
+		if !strings.Contains(served, "\n# TYPE "+family+" ") {
+			t.Errorf("deploy/monitoring reads %s, which no gateway or worker serves", name)
 		}
 	}
 }
