@@ -34,20 +34,31 @@ const (
 	releaseName     = "foyer"
 )
 
-// helm is the path of a helm binary: make's, or one built now.
+// helm is the path of a helm binary: make's, or one built now into the
+// same place (bin/, which git ignores), so the next call finds it.
 func helm(t *testing.T) string {
 	t.Helper()
 	if _, err := os.Stat(helmBuilt); err == nil {
 		return helmBuilt
 	}
-	bin := filepath.Join(t.TempDir(), "helm")
 	t.Logf("building helm from %s (minutes the first time: make test builds it beforehand)", helmModuleDir)
-	build := exec.Command("go", "build", "-o", bin, "helm.sh/helm/v4/cmd/helm")
+	if err := os.MkdirAll(filepath.Dir(helmBuilt), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Built beside, then renamed: a helm half written is never run.
+	partial, err := filepath.Abs(helmBuilt + ".partial")
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := exec.Command("go", "build", "-o", partial, "helm.sh/helm/v4/cmd/helm")
 	build.Dir = helmModuleDir
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build helm: %v\n%s", err, out)
 	}
-	return bin
+	if err := os.Rename(partial, helmBuilt); err != nil {
+		t.Fatal(err)
+	}
+	return helmBuilt
 }
 
 // runHelm runs helm with its own homes in a temporary folder, so a test
