@@ -11,7 +11,7 @@ TEST_FLAGS ?= -race -count=1 -timeout 14m
 # example shop's settings (its key and secrets: mode 0600, git ignores it).
 FOYER_DATA_DIR ?= .data
 
-.PHONY: run shop test bench fuzz vet provision provision-browser build clean promtool
+.PHONY: run shop test bench fuzz vet provision provision-browser build clean promtool helm
 
 run: provision
 	$(GO) run ./cmd/foyer dev
@@ -24,7 +24,7 @@ shop:
 	set -a; . "$(FOYER_DATA_DIR)/shop.env"; set +a; $(GO) run ./examples/shop/cmd/shop
 
 # The browser tests drive Debian's chromium: test installs it too.
-test: provision-browser vet promtool
+test: provision-browser vet promtool helm
 	$(GO) test $(TEST_FLAGS) ./...
 
 # Prometheus's own promtool checks and runs the alert rules of
@@ -35,6 +35,14 @@ promtool: bin/promtool
 bin/promtool: deploy/monitoring/promtool/go.mod deploy/monitoring/promtool/go.sum
 	@echo "building promtool (Prometheus's rule checker; the first time fetches its modules, a few minutes)..."
 	cd deploy/monitoring/promtool && $(GO) build -o ../../../bin/promtool github.com/prometheus/prometheus/cmd/promtool
+
+# Helm renders and lints the chart in deploy/helm/foyer (cmd/foyer's helm
+# tests), pinned by the module in deploy/helm/tool. Built once into bin/;
+# the first build fetches Helm's and Kubernetes's modules, which takes minutes.
+helm: bin/helm
+bin/helm: deploy/helm/tool/go.mod deploy/helm/tool/go.sum
+	@echo "building helm (the Kubernetes chart tool; the first time fetches its modules, a few minutes)..."
+	cd deploy/helm/tool && $(GO) build -o ../../../bin/helm helm.sh/helm/v4/cmd/helm
 
 # A short run of every benchmark: the Go benchmarks of the
 # hot paths, each next to its ceiling, then `foyer-bench bench`, which runs
