@@ -38,7 +38,7 @@ type Gateway struct {
 	cfg       Config
 	log       *slog.Logger
 	rdb       redis.UniversalClient
-	heartbeat *redis.Client // the node's heartbeat alone (Presence.Beat)
+	heartbeat redis.UniversalClient // the node's heartbeat alone (Presence.Beat)
 	db        *sqlx.DB
 	publisher message.Publisher
 	server    *server.Server

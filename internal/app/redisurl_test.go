@@ -1,0 +1,76 @@
+package app
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// FOYER_REDIS_URL names one server as go-redis reads it, or a cluster by its
+// scheme, by several hosts or by go-redis's addr parameters; either speaks
+// RESP2 unless told otherwise.
+func TestTheRedisURLNamesOneServerOrAClusterBySeeds(t *testing.T) {
+	for _, c := range []struct {
+		url      string
+		cluster  []string // the seeds, nil for one server
+		single   string   // the server's address
+		protocol int
+	}{
+		{url: "redis://127.0.0.1:6379/0", single: "127.0.0.1:6379", protocol: 2},
+		{url: "redis://h:7000/0?protocol=3", single: "h:7000", protocol: 3},
+		{url: "redis+cluster://a:7000,b:7001,c:7002", cluster: []string{"a:7000", "b:7001", "c:7002"}, protocol: 2},
+		{url: "redis+cluster://a:7000/", cluster: []string{"a:7000"}, protocol: 2},
+		{url: "redis+cluster://u:p%40ss@a:7000,b/0?protocol=3", cluster: []string{"a:7000", "b:6379"}, protocol: 3},
+		{url: "rediss+cluster://a:7000,[::1]:7001/?dial_timeout=2s", cluster: []string{"a:7000", "[::1]:7001"}, protocol: 2},
+		{url: "redis://a:7000,b:7001/0", cluster: []string{"a:7000", "b:7001"}, protocol: 2},
+		{url: "redis://a:7000?addr=b:7001&addr=c:7002", cluster: []string{"a:7000", "b:7001", "c:7002"}, protocol: 2},
+	} {
+		target, err := parseRedisURL(c.url)
+		if err != nil {
+			t.Errorf("%s: %v", c.url, err)
+			continue
+		}
+		switch {
+		case c.cluster != nil && target.cluster == nil:
+			t.Errorf("%s: read as one server, want a cluster", c.url)
+		case c.cluster != nil:
+			if !slices.Equal(target.cluster.Addrs, c.cluster) || target.cluster.Protocol != c.protocol {
+				t.Errorf("%s: cluster of %v, RESP%d; want %v, RESP%d", c.url, target.cluster.Addrs,
+					target.cluster.Protocol, c.cluster, c.protocol)
+			}
+		case target.single == nil:
+			t.Errorf("%s: read as a cluster, want one server", c.url)
+		case target.single.Addr != c.single || target.single.Protocol != c.protocol:
+			t.Errorf("%s: server %s, RESP%d; want %s, RESP%d", c.url, target.single.Addr, target.single.Protocol,
+				c.single, c.protocol)
+		}
+	}
+	target, err := parseRedisURL("rediss+cluster://u:p%40ss@a:7000,b:7001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := target.cluster; o.Username != "u" || o.Password != "p@ss" || o.TLSConfig == nil {
+		t.Errorf("rediss+cluster with credentials: user %q password %q TLS %v", o.Username, o.Password, o.TLSConfig != nil)
+	}
+}
+
+// A URL Foyer cannot connect with stops the node at start with why.
+func TestABadRedisURLIsRefusedWithWhy(t *testing.T) {
+	for _, c := range []struct{ url, says string }{
+		{"127.0.0.1:6379", "not a URL"},
+		{"redis+cluster://a:7000,b:7001/3", "database 0 only"},
+		{"redis://a:7000,b:7001/0?db=2", "unexpected option: db"},
+		{"redis+cluster://a:7000,,b:7001", "seed 2: empty address"},
+		{"redis+cluster://a:7000,b:x", `"b:x" is not host:port`},
+		{"unix+cluster:///tmp/redis.sock", "over redis or rediss"},
+		{"http://a:7000,b:7001", "over redis or rediss"},
+		{"redis+cluster://a:7000?nonsense=1", "unexpected option: nonsense"},
+		{"redis://a:7000?addr=b", "unable to parse addr param"},
+		{"ftp://a:7000", "invalid URL scheme"},
+	} {
+		_, err := parseRedisURL(c.url)
+		if err == nil || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%s: %v, want an error saying %q", c.url, err, c.says)
+		}
+	}
+}
