@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"runtime"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -130,23 +131,37 @@ func (r redisTarget) addrs() string {
 	return r.single.Addr
 }
 
+// followedSalesAllowance is how many connections a client's pool (per
+// node of a cluster) has beyond go-redis's default of 10 per CPU, unless
+// the URL sets pool_size. A gateway holds one connection per sale it
+// follows, blocked up to a second reading the sale's events
+// (internal/fanout); fifty sales at once took every connection of the
+// default pool, and every other command of the node waited for one until
+// it timed out. go-redis opens connections only as they are needed.
+const followedSalesAllowance = 200
+
 // client makes the client of the target: a cluster client for a cluster.
 // onConnect, when not nil, runs on each new connection (to every node of a
 // cluster). With oneConn, the client keeps one connection (per node of a
 // cluster) and no more.
 func (r redisTarget) client(onConnect func(context.Context, *redis.Conn) error, oneConn bool) redis.UniversalClient {
+	// sized sets the pool's bounds in place, keeping what the URL set.
+	sized := func(size, minIdle *int) {
+		switch {
+		case oneConn:
+			*size, *minIdle = 1, 1
+		case *size == 0:
+			*size = 10*runtime.GOMAXPROCS(0) + followedSalesAllowance
+		}
+	}
 	if r.cluster != nil {
 		opts := *r.cluster
 		opts.OnConnect = onConnect
-		if oneConn {
-			opts.PoolSize, opts.MinIdleConns = 1, 1
-		}
+		sized(&opts.PoolSize, &opts.MinIdleConns)
 		return redis.NewClusterClient(&opts)
 	}
 	opts := *r.single
 	opts.OnConnect = onConnect
-	if oneConn {
-		opts.PoolSize, opts.MinIdleConns = 1, 1
-	}
+	sized(&opts.PoolSize, &opts.MinIdleConns)
 	return redis.NewClient(&opts)
 }

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"context"
 	"os"
 	"testing"
 
@@ -52,4 +53,21 @@ func ClusterClient(t testing.TB, c *localservers.Cluster) *redis.ClusterClient {
 	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()})
 	t.Cleanup(func() { rdb.Close() })
 	return rdb
+}
+
+// FreshCluster returns the package's shared Redis Cluster emptied for this
+// test (FLUSHALL on every primary), for a package whose tests run one at a
+// time and share global keys (the order streams, the active sales): what
+// an earlier test left must not be taken for this one's.
+func FreshCluster(t testing.TB) *localservers.Cluster {
+	t.Helper()
+	c := Cluster(t)
+	rdb := ClusterClient(t, c)
+	err := rdb.ForEachMaster(t.Context(), func(ctx context.Context, node *redis.Client) error {
+		return node.FlushAll(ctx).Err()
+	})
+	if err != nil {
+		t.Fatalf("testenv: empty the shared Redis Cluster: %v", err)
+	}
+	return c
 }
