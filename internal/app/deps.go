@@ -62,6 +62,16 @@ func connectHeartbeat(url string) (redis.UniversalClient, error) {
 	return target.client(nil, true), nil
 }
 
+// The bounds of FOYER_REDIS_WAIT_REPLICAS and FOYER_REDIS_WAIT_TIMEOUT: a
+// primary with more replicas than 5 is rare, and a wait past 10 s holds the
+// shopper longer than a checkout's own deadline; under 10 ms a replica on
+// another host could never answer in time.
+const (
+	maxRedisWaitReplicas = 5
+	minRedisWaitTimeout  = 10 * time.Millisecond
+	maxRedisWaitTimeout  = 10 * time.Second
+)
+
 // The pool keeps postgresIdleConns connections open between bursts, each
 // for at most postgresIdleTime unused. database/sql keeps 2 by default, and
 // a worker uses more at once (a webhook lane records its batch's 8

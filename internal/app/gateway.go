@@ -76,6 +76,8 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	if g.rdb, err = connectRedis(ctx, cfg.RedisURL, g.durability.onConnect); err != nil {
 		return nil, err
 	}
+	// Confirmations wait for the replicas asked for, whoever makes them.
+	g.rdb = waitingroom.WithReplicas(g.rdb, cfg.RedisWaitReplicas, cfg.RedisWaitTimeout)
 	g.durability.check(ctx, g.rdb)
 	if g.db, err = connectPostgres(ctx, cfg.DatabaseURL); err != nil {
 		g.Close()

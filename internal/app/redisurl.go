@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -140,6 +141,14 @@ func (r redisTarget) addrs() string {
 // it timed out. go-redis opens connections only as they are needed.
 const followedSalesAllowance = 200
 
+// clusterMapMaxAge is how old the cluster client's map of slots to nodes
+// may grow before a command asks for it again (CLUSTER SLOTS, to one node,
+// in the background). go-redis reloads it at once only on MOVED or ASK, and
+// a primary that died answers neither: with go-redis's default, a minute,
+// every gateway sent a failed-over sale's commands to the dead primary for
+// a minute after its replica took over.
+const clusterMapMaxAge = time.Second
+
 // client makes the client of the target: a cluster client for a cluster.
 // onConnect, when not nil, runs on each new connection (to every node of a
 // cluster). With oneConn, the client keeps one connection (per node of a
@@ -157,6 +166,7 @@ func (r redisTarget) client(onConnect func(context.Context, *redis.Conn) error, 
 	if r.cluster != nil {
 		opts := *r.cluster
 		opts.OnConnect = onConnect
+		opts.ClusterStateReloadInterval = clusterMapMaxAge
 		sized(&opts.PoolSize, &opts.MinIdleConns)
 		return redis.NewClusterClient(&opts)
 	}

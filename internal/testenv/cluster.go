@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -50,7 +51,9 @@ func NewCluster(t testing.TB, opts localservers.ClusterOptions) *localservers.Cl
 // ClusterClient returns a cluster client of c, closed when the test ends.
 func ClusterClient(t testing.TB, c *localservers.Cluster) *redis.ClusterClient {
 	t.Helper()
-	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()})
+	// A map of slots a second old at most, as Foyer's own (internal/app):
+	// after a failover the test reads the primary that took over.
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs(), ClusterStateReloadInterval: time.Second})
 	t.Cleanup(func() { rdb.Close() })
 	return rdb
 }
