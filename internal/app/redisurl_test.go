@@ -74,3 +74,24 @@ func TestABadRedisURLIsRefusedWithWhy(t *testing.T) {
 		}
 	}
 }
+
+// How many replicas a checkout waits for, and how long, have bounds: out of
+// them the node does not start, and says which setting and why.
+func TestRedisWaitSettingsOutOfTheirBoundsStopTheNode(t *testing.T) {
+	for _, c := range []struct{ name, value, says string }{
+		{"FOYER_REDIS_WAIT_REPLICAS", "-1", "FOYER_REDIS_WAIT_REPLICAS must be from 0 to 5"},
+		{"FOYER_REDIS_WAIT_REPLICAS", "6", "FOYER_REDIS_WAIT_REPLICAS must be from 0 to 5"},
+		{"FOYER_REDIS_WAIT_TIMEOUT", "5ms", "FOYER_REDIS_WAIT_TIMEOUT must be from 10ms to 10s"},
+		{"FOYER_REDIS_WAIT_TIMEOUT", "11s", "FOYER_REDIS_WAIT_TIMEOUT must be from 10ms to 10s"},
+		{"FOYER_REDIS_WAIT_TIMEOUT", "0", "FOYER_REDIS_WAIT_TIMEOUT"},
+	} {
+		_, err := LoadConfig(map[string]string{c.name: c.value})
+		if err == nil || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%s=%s: %v, want an error saying %q", c.name, c.value, err, c.says)
+		}
+	}
+	cfg, err := LoadConfig(map[string]string{"FOYER_REDIS_WAIT_REPLICAS": "1", "FOYER_REDIS_WAIT_TIMEOUT": "250ms"})
+	if err != nil || cfg.RedisWaitReplicas != 1 || cfg.RedisWaitTimeout.Milliseconds() != 250 {
+		t.Errorf("1 replica within 250ms: %+v, %v", cfg, err)
+	}
+}
