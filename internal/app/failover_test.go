@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -24,8 +25,8 @@ import (
 // 1) before telling a shopper "confirmed", and shoppers send a checkout
 // that failed on the server's side again with its Idempotency-Key. Every
 // checkout answered 200 gets its order, the sale sells exactly its stock and
-// no more, and every shopper ends with an order or sold out: none lost its
-// place or its hold.
+// no more, every shopper ends with an order or sold out, and the units go
+// to the first places of the prequeue's draw: no place was lost.
 func TestAPrimaryKilledMidSaleFailsOverWithNoOversellAndNoConfirmedCheckoutLost(t *testing.T) {
 	const shoppers, stock = 120, 60
 	c := testenv.NewCluster(t, localservers.ClusterOptions{})
@@ -102,6 +103,23 @@ func TestAPrimaryKilledMidSaleFailsOverWithNoOversellAndNoConfirmedCheckoutLost(
 	if len(rows) != stock || sold != stock {
 		t.Errorf("%d orders and sold=%d, want the %d units exactly", len(rows), sold, stock)
 	}
+	// Every shopper joined in the prequeue, before the kill: the units went
+	// to the first places of the draw, so no place was lost, nor a place
+	// skipped. The draw is read back from the replica that took over.
+	draw, err := waitingroom.NewRooms(sys.Redis).Draw(ctx, saleID)
+	if err != nil || len(draw.Tickets) != shoppers {
+		t.Fatalf("the draw after the failover: %d tickets (%v), want %d", len(draw.Tickets), err, shoppers)
+	}
+	first := map[int64]bool{}
+	for _, ticket := range draw.Tickets[:stock] {
+		first[ticket] = true
+	}
+	for _, o := range outcomes {
+		if o.ordered != first[o.prequeueTicket] {
+			t.Errorf("prequeue ticket %d: ordered %v, but it drew place %v of %d units", o.prequeueTicket, o.ordered,
+				slices.Index(draw.Tickets, o.prequeueTicket)+1, stock)
+		}
+	}
 	for _, r := range rows {
 		delete(confirmed, r)
 	}
@@ -116,6 +134,8 @@ type failoverOutcome struct {
 	ordered   bool     // an order message with status paid
 	soldOut   bool
 	err       error
+	// prequeueTicket is the ticket the shopper joined the prequeue with.
+	prequeueTicket int64
 }
 
 // shopThroughFailover walks one shopper through a sale as shop does, but
@@ -147,6 +167,8 @@ func shopThroughFailover(ctx context.Context, c *shopperclient.Client, saleID st
 			return o
 		}
 		switch m.Type {
+		case "prequeue":
+			o.prequeueTicket = m.Ticket
 		case "admitted":
 			status, err := checkoutUntilAnswered(ctx, m.CheckoutURL, m.Token, "key-"+m.ReservationID)
 			if err != nil {
