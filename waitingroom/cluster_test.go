@@ -110,9 +110,10 @@ func TestSalesLiveTheirWholeLifeOnARedisCluster(t *testing.T) {
 }
 
 // With WithReplicas, a confirmation is answered once the sale's primary's
-// replica has it (WAIT on the connection that wrote it); on a Redis with no
-// replica, it fails with ErrNotReplicated after the wait, and the write
-// stands: the same request sent again is a replay.
+// replica has it (WAIT on the connection that wrote it); while the replica
+// is stalled, or on a Redis with no replica, it fails with ErrNotReplicated
+// after the wait, and the write stands: the same request sent again is a
+// replay, answered once a replica has it.
 func TestAConfirmationWaitsForItsReplicaOrSaysItIsNotReplicated(t *testing.T) {
 	ctx := t.Context()
 	confirmOne := func(t *testing.T, rdb redis.UniversalClient, saleID string) (Confirmation, error) {
@@ -138,6 +139,29 @@ func TestAConfirmationWaitsForItsReplicaOrSaysItIsNotReplicated(t *testing.T) {
 		saleID := fmt.Sprintf("s_wait_%d", time.Now().UnixNano())
 		if _, err := confirmOne(t, rdb, saleID); err != nil {
 			t.Fatalf("confirm with a replica to wait for: %v", err)
+		}
+	})
+	t.Run("replica stalled", func(t *testing.T) {
+		// The package's cluster: the replica is back, and catches up, before
+		// the next test.
+		c := testenv.Cluster(t)
+		rdb := WithReplicas(testenv.ClusterClient(t, c), 1, 100*time.Millisecond)
+		saleID := fmt.Sprintf("s_stall_%d", time.Now().UnixNano())
+		resume, err := c.PauseReplicasOf(ctx, Keys(saleID).Meta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resume() })
+		if _, err := confirmOne(t, rdb, saleID); !errors.Is(err, ErrNotReplicated) {
+			t.Fatalf("confirm while the replica is stalled: %v, want ErrNotReplicated", err)
+		}
+		if err := resume(); err != nil {
+			t.Fatal(err)
+		}
+		id := rdb.HGet(ctx, Keys(saleID).Shoppers, "a").Val()
+		again, err := NewRooms(rdb).Confirm(ctx, saleID, "a", id, 1, "digest")
+		if err != nil || !again.Replayed {
+			t.Errorf("the same request once the replica is back: %+v (%v), want a replay, replicated", again, err)
 		}
 	})
 	t.Run("no replica", func(t *testing.T) {

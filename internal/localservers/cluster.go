@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -180,6 +181,61 @@ func (c *Cluster) KillPrimaryOf(ctx context.Context, key string) (*Redis, error)
 		return nil, err
 	}
 	return p, nil
+}
+
+// PauseReplicasOf stops (SIGSTOP) the replicas of the primary that serves
+// key's slot, as a replica stalled or cut off would be: the primary takes
+// writes that no replica acknowledges. resume (SIGCONT) lets them go on.
+func (c *Cluster) PauseReplicasOf(ctx context.Context, key string) (resume func() error, err error) {
+	p, err := c.PrimaryOf(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	v, err := c.view(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	var id string
+	for _, n := range v {
+		if n.addr == p.Addr {
+			id = n.id
+		}
+	}
+	var paused []*Redis
+	resume = func() error {
+		var errs []error
+		for _, r := range paused {
+			errs = append(errs, r.signal(syscall.SIGCONT))
+		}
+		return errors.Join(errs...)
+	}
+	for _, rn := range v.replicasOf(id) {
+		r, err := c.node(rn.addr)
+		if err == nil {
+			err = r.signal(syscall.SIGSTOP)
+		}
+		if err != nil {
+			return nil, errors.Join(err, resume())
+		}
+		paused = append(paused, r)
+	}
+	if len(paused) == 0 {
+		return nil, fmt.Errorf("primary %s has no replica to pause", p.Addr)
+	}
+	return resume, nil
+}
+
+// signal sends sig to the server's process.
+func (r *Redis) signal(sig syscall.Signal) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.proc == nil || r.proc.exited() {
+		return fmt.Errorf("signal redis-server on %s: not running", r.Addr)
+	}
+	if err := r.proc.cmd.Process.Signal(sig); err != nil {
+		return fmt.Errorf("signal redis-server on %s: %w", r.Addr, err)
+	}
+	return nil
 }
 
 // Await returns once every running node says the cluster is ok and every
