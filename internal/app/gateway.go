@@ -77,6 +77,9 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 		return nil, err
 	}
 	// Confirmations wait for the replicas asked for, whoever makes them.
+	if cfg.RedisWaitReplicas > 0 {
+		warnIfReplicasShort(ctx, g.rdb, cfg.RedisWaitReplicas, log)
+	}
 	g.rdb = waitingroom.WithReplicas(g.rdb, cfg.RedisWaitReplicas, cfg.RedisWaitTimeout)
 	g.durability.check(ctx, g.rdb)
 	if g.db, err = connectPostgres(ctx, cfg.DatabaseURL); err != nil {

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/foyerhq/foyer/internal/testenv"
 )
 
 // FOYER_REDIS_URL names one server as go-redis reads it, or a cluster by its
@@ -93,5 +95,23 @@ func TestRedisWaitSettingsOutOfTheirBoundsStopTheNode(t *testing.T) {
 	cfg, err := LoadConfig(map[string]string{"FOYER_REDIS_WAIT_REPLICAS": "1", "FOYER_REDIS_WAIT_TIMEOUT": "250ms"})
 	if err != nil || cfg.RedisWaitReplicas != 1 || cfg.RedisWaitTimeout.Milliseconds() != 250 {
 		t.Errorf("1 replica within 250ms: %+v, %v", cfg, err)
+	}
+}
+
+// A gateway asked to wait for a replica counts, at start, the replicas of
+// every primary: a lone Redis has none, each primary of the test cluster
+// has its one.
+func TestTheReplicasAConfirmationWaitsForAreCountedOnEveryPrimary(t *testing.T) {
+	single := testenv.RedisClient(t, testenv.NewRedis(t))
+	short, err := replicasShort(t.Context(), single, 1)
+	if err != nil || len(short) != 1 {
+		t.Errorf("a lone Redis: %v short (%v), want it, with 0 replicas", short, err)
+	}
+	cluster := testenv.ClusterClient(t, testenv.Cluster(t))
+	if short, err := replicasShort(t.Context(), cluster, 1); err != nil || len(short) != 0 {
+		t.Errorf("the cluster: %v short (%v), want none", short, err)
+	}
+	if short, err := replicasShort(t.Context(), cluster, 2); err != nil || len(short) != 3 {
+		t.Errorf("the cluster asked for 2 replicas: %v short (%v), want its 3 primaries", short, err)
 	}
 }
