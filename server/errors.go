@@ -108,6 +108,7 @@ var problems = []struct {
 	{waitingroom.ErrInvitationsInvalid, problem{http.StatusUnprocessableEntity, "invitations_invalid"}},
 	{errUnavailable, problem{http.StatusServiceUnavailable, wire.CodeUnavailable}},
 	{ErrNotDurable, problem{http.StatusServiceUnavailable, "not_durable"}},
+	{waitingroom.ErrNotReplicated, problem{http.StatusServiceUnavailable, "not_durable"}},
 	// A request body past its cap, or too slow to come (bodylimit.go).
 	{errTooLarge, problem{http.StatusRequestEntityTooLarge, "too_large"}},
 	{errTooSlow, problem{http.StatusRequestTimeout, "too_slow"}},

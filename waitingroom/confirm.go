@@ -84,11 +84,15 @@ func (r *Rooms) Redeem(ctx context.Context, saleID, shopperID, reservationID, ke
 
 func (r *Rooms) confirm(ctx context.Context, saleID, shopperID, reservationID string, quantity int, keyDigest, orderRef string) (Confirmation, error) {
 	k := Keys(saleID)
-	raw, err := confirmScript.Run(ctx, r.rdb,
+	ran, notReplicated := runDurable(ctx, r.rdb, confirmScript,
 		[]string{k.Meta, k.Res, k.Batches, k.Outbox, k.Events, k.Shoppers, k.Journeys, k.Bought, k.Customers},
-		reservationID, shopperID, EventsMaxLen, quantity, keyDigest, orderRef).Text()
+		reservationID, shopperID, EventsMaxLen, quantity, keyDigest, orderRef)
+	raw, err := ran.Text()
 	if err != nil {
 		return Confirmation{}, fmt.Errorf("confirm reservation %s of sale %s: %w", reservationID, saleID, confirmError(err))
+	}
+	if notReplicated != nil {
+		return Confirmation{}, fmt.Errorf("confirm reservation %s of sale %s: %w", reservationID, saleID, notReplicated)
 	}
 	var c Confirmation
 	if err := json.Unmarshal([]byte(raw), &c); err != nil {

@@ -34,7 +34,12 @@ type SaleKeys struct {
 	Fence    string // counter: fencing token, raised at every change of admitter
 	Nodes    string // set: ids of the nodes that hold shoppers of the sale
 	Away     string // sorted set: shopper id -> when its last connection closed (unix ms)
-	Flags    string // hash: shopper id -> JSON {signals, ip, first_at_ms}, the signals of automation seen
+	// Present is a hash: shopper id -> how many nodes hold a connection of
+	// it (how many Conns sets name it). It lets a departure tell whether the
+	// shopper is still connected elsewhere without reading every node's set,
+	// which a script could do only with keys no caller declared.
+	Present string
+	Flags   string // hash: shopper id -> JSON {signals, ip, first_at_ms}, the signals of automation seen
 	// Bought counts what each shopper bought across the sale, for the
 	// per-customer limit: shopper id -> units, "<shopper id>:orders" -> orders
 	// (confirm.lua raises them, refund.lua lowers them).
@@ -87,7 +92,8 @@ func Keys(saleID string) SaleKeys {
 		Journeys: key(6), Shoppers: key(7), Res: key(8), Batches: key(9), Holds: key(10), Outbox: key(11),
 		Events: key(12), Lease: key(13), Fence: key(14), Nodes: key(15), Away: key(16), Flags: key(17),
 		Bought: key(18), Customers: key(19), Invited: key(20), Groups: key(21), Invites: key(22), Spent: key(23),
-		prefix: joined[:len(p)],
+		Present: key(24),
+		prefix:  joined[:len(p)],
 	}
 }
 
@@ -96,6 +102,7 @@ func Keys(saleID string) SaleKeys {
 var keyNames = [...]string{
 	"meta", "queue", "pre", "draw", "presort", "gone", "journeys", "shoppers", "res", "batches", "holds", "outbox",
 	"events", "admitter", "fence", "nodes", "away", "flags", "bought", "customers", "invited", "groups", "invites", "spent",
+	"present",
 }
 
 // nodeAlive is the key a live node refreshes; it expires when the node dies.

@@ -98,8 +98,13 @@ func TestEveryScriptRunsWithThePreludeAndAStableSHA(t *testing.T) {
 		if !strings.HasPrefix(src, string(lib)) {
 			t.Errorf("%s.lua runs without lib.lua before it", name)
 		}
-		if again := script(name); again.Hash() != s.Hash() {
-			t.Errorf("%s.lua loads as %s, then %s", name, s.Hash(), again.Hash())
+		// The tests run s behind the key guard (keyguard_test.go).
+		first := unguardedHashes[name]
+		if first == "" {
+			first = s.Hash()
+		}
+		if again := script(name); again.Hash() != first {
+			t.Errorf("%s.lua loads as %s, then %s", name, first, again.Hash())
 		}
 	}
 }

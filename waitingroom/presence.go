@@ -40,7 +40,7 @@ func NewPresence(rdb redis.UniversalClient, node string) *Presence {
 // Arrive records that a connection of the shopper opened on this node.
 func (p *Presence) Arrive(ctx context.Context, saleID, shopperID string) error {
 	k := Keys(saleID)
-	err := arriveScript.Run(ctx, p.rdb, []string{k.Nodes, k.Conns(p.node), k.Away}, p.node, shopperID).Err()
+	err := arriveScript.Run(ctx, p.rdb, []string{k.Nodes, k.Conns(p.node), k.Away, k.Present}, p.node, shopperID).Err()
 	if err != nil {
 		return fmt.Errorf("shopper %s arrives at sale %s: %w", shopperID, saleID, err)
 	}
@@ -92,7 +92,7 @@ func (p *Presence) ArriveAndJoinWith(ctx context.Context, saleID, shopperID, txn
 		return Arrival{}, fmt.Errorf("join sale %s: %w", saleID, err)
 	}
 	k := Keys(saleID)
-	arriveKeys := []string{k.Nodes, k.Conns(p.node), k.Away, k.Meta}
+	arriveKeys := []string{k.Nodes, k.Conns(p.node), k.Away, k.Present, k.Meta}
 	var status func() (Status, error)
 	var arrived, joined *redis.Cmd
 	_, _ = p.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
@@ -159,7 +159,7 @@ func (p *Presence) ArriveAll(ctx context.Context, saleID string, shopperIDs []st
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		if err := arriveScript.Run(ctx, p.rdb, []string{k.Nodes, k.Conns(p.node), k.Away}, args...).Err(); err != nil {
+		if err := arriveScript.Run(ctx, p.rdb, []string{k.Nodes, k.Conns(p.node), k.Away, k.Present}, args...).Err(); err != nil {
 			return fmt.Errorf("%d shoppers arrive again at sale %s: %w", len(shopperIDs), saleID, err)
 		}
 	}
@@ -169,8 +169,7 @@ func (p *Presence) ArriveAll(ctx context.Context, saleID string, shopperIDs []st
 // Depart records that the shopper's last connection on this node closed.
 func (p *Presence) Depart(ctx context.Context, saleID, shopperID string) error {
 	k := Keys(saleID)
-	err := departScript.Run(ctx, p.rdb, []string{k.Nodes, k.Conns(p.node), k.Away},
-		p.node, shopperID, k.Conns("")).Err()
+	err := departScript.Run(ctx, p.rdb, []string{k.Conns(p.node), k.Present, k.Away}, shopperID).Err()
 	if err != nil {
 		return fmt.Errorf("shopper %s departs from sale %s: %w", shopperID, saleID, err)
 	}
@@ -221,7 +220,8 @@ func (p *Presence) Run(ctx context.Context, revived func(ctx context.Context)) e
 }
 
 // evictDead treats the shoppers of the sale's dead nodes as away from now.
-// It costs one round trip per node that held shoppers of the sale.
+// It costs one round trip per node that held shoppers of the sale, and one
+// per dead one.
 func evictDead(ctx context.Context, rdb redis.UniversalClient, saleID string) error {
 	k := Keys(saleID)
 	nodes, err := rdb.SMembers(ctx, k.Nodes).Result()
@@ -236,7 +236,7 @@ func evictDead(ctx context.Context, rdb redis.UniversalClient, saleID string) er
 		if alive == 1 {
 			continue
 		}
-		err = evictScript.Run(ctx, rdb, []string{k.Nodes, k.Conns(node), k.Away}, node, k.Conns("")).Err()
+		err = evictScript.Run(ctx, rdb, []string{k.Nodes, k.Conns(node), k.Present, k.Away}, node).Err()
 		if err != nil {
 			return fmt.Errorf("evict dead node %s from sale %s: %w", node, saleID, err)
 		}

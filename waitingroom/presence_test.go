@@ -47,7 +47,7 @@ func TestANodeThatLookedDeadSaysAgainWhomItHolds(t *testing.T) {
 	}
 
 	// What an admitter does to a node it finds dead, then the lapse itself.
-	if err := evictScript.Run(ctx, rdb, []string{k.Nodes, k.Conns("n1"), k.Away}, "n1", k.Conns("")).Err(); err != nil {
+	if err := evictScript.Run(ctx, rdb, []string{k.Nodes, k.Conns("n1"), k.Present, k.Away}, "n1").Err(); err != nil {
 		t.Fatal(err)
 	}
 	if rdb.ZScore(ctx, k.Away, "stayed").Err() != nil {

@@ -3,6 +3,7 @@ package waitingroom
 import (
 	"context"
 	"errors"
+	stdflag "flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,7 +15,11 @@ import (
 	"github.com/foyerhq/foyer/internal/testenv"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) {
+	stdflag.Parse()
+	guardKeys() // keyguard_test.go: every script here must declare every key it touches
+	testenv.Main(m)
+}
 
 // openSale loads a sale that has started into a fresh Redis.
 func openSale(t *testing.T, stock int) (*redis.Client, *Rooms, string) {

@@ -45,6 +45,17 @@ type Config struct {
 	// always), for throwaway runs and tests; it is logged loudly at start.
 	// Unset, such a gateway refuses checkouts with 503 not_durable.
 	AllowVolatileRedis bool `env:"FOYER_ALLOW_VOLATILE_REDIS" envDefault:"false"`
+	// RedisWaitReplicas is how many replicas of a sale's primary must have a
+	// confirmed checkout before the shopper is told so (WAIT on the
+	// connection that wrote it): Redis replicates asynchronously, and a
+	// failover promotes a replica with only what reached it. 0, the
+	// default, answers once the primary has it; set 1 where primaries have
+	// replicas (docs/scaling.md, "Redis Cluster").
+	RedisWaitReplicas int `env:"FOYER_REDIS_WAIT_REPLICAS" envDefault:"0"`
+	// RedisWaitTimeout bounds that wait; past it the checkout fails (503
+	// not_durable) and the same request sent again is answered once the
+	// replicas have it.
+	RedisWaitTimeout time.Duration `env:"FOYER_REDIS_WAIT_TIMEOUT" envDefault:"1s"`
 	// DatabaseURL is the Postgres that holds sale plans and orders.
 	DatabaseURL string `env:"FOYER_DATABASE_URL" envDefault:"postgres://foyer@127.0.0.1:5432/foyer?sslmode=disable"`
 	// AdminToken is the bearer token of the admin API, at least
@@ -216,6 +227,14 @@ func LoadConfig(environ map[string]string) (Config, error) {
 	}
 	if cfg.PaymentTimeout < minPaymentTimeout || cfg.PaymentTimeout > maxPaymentTimeout {
 		return Config{}, fmt.Errorf("read configuration: FOYER_PAYMENT_TIMEOUT must be from 1s to 24h, not %s", cfg.PaymentTimeout)
+	}
+	if cfg.RedisWaitReplicas < 0 || cfg.RedisWaitReplicas > maxRedisWaitReplicas {
+		return Config{}, fmt.Errorf("read configuration: FOYER_REDIS_WAIT_REPLICAS must be from 0 to %d, not %d",
+			maxRedisWaitReplicas, cfg.RedisWaitReplicas)
+	}
+	if cfg.RedisWaitTimeout < minRedisWaitTimeout || cfg.RedisWaitTimeout > maxRedisWaitTimeout {
+		return Config{}, fmt.Errorf("read configuration: FOYER_REDIS_WAIT_TIMEOUT must be from %s to %s, not %s",
+			minRedisWaitTimeout, maxRedisWaitTimeout, cfg.RedisWaitTimeout)
 	}
 	if cfg.WebhookPoll < webhooks.MinPoll || cfg.WebhookPoll > webhooks.MaxPoll {
 		return Config{}, fmt.Errorf("read configuration: FOYER_WEBHOOK_POLL must be from %s to %s, not %s",

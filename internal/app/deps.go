@@ -34,48 +34,43 @@ func NewLogger(cfg Config) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
-// connectRedis opens the shared Redis and checks that it answers.
-// onConnect, when not nil, runs on each new connection (the client's
-// OnConnect): durability reads Redis's persistence settings there.
+// connectRedis opens the shared Redis, or Redis Cluster, and checks that it
+// answers. onConnect, when not nil, runs on each new connection (the
+// client's OnConnect; on a cluster, to each of its nodes): durability reads
+// Redis's persistence settings there.
 func connectRedis(ctx context.Context, url string, onConnect func(context.Context, *redis.Conn) error) (redis.UniversalClient, error) {
-	opts, err := redisOptions(url)
+	target, err := parseRedisURL(url)
 	if err != nil {
 		return nil, err
 	}
-	opts.OnConnect = onConnect
-	rdb := redis.NewClient(opts)
+	rdb := target.client(onConnect, false)
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		rdb.Close()
-		return nil, fmt.Errorf("connect to redis at %s: %w", opts.Addr, err)
+		return nil, fmt.Errorf("connect to redis at %s: %w", target.addrs(), err)
 	}
 	return rdb, nil
 }
 
-// connectHeartbeat opens a client of one connection beside the shared
-// one, for the node's heartbeat alone (waitingroom.Presence.Beat).
-func connectHeartbeat(url string) (*redis.Client, error) {
-	opts, err := redisOptions(url)
+// connectHeartbeat opens a client of one connection (per node of a
+// cluster) beside the shared one, for the node's heartbeat alone
+// (waitingroom.Presence.Beat).
+func connectHeartbeat(url string) (redis.UniversalClient, error) {
+	target, err := parseRedisURL(url)
 	if err != nil {
 		return nil, err
 	}
-	opts.PoolSize, opts.MinIdleConns = 1, 1
-	return redis.NewClient(opts), nil
+	return target.client(nil, true), nil
 }
 
-func redisOptions(url string) (*redis.Options, error) {
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		return nil, fmt.Errorf("parse FOYER_REDIS_URL: %w", err)
-	}
-	// RESP2 unless the URL asks for another (?protocol=3): Foyer uses no
-	// push messages, and with RESP3 the client looks for them before every
-	// command, a read on the socket that cost the gateway 6% of its CPU in
-	// a join storm.
-	if opts.Protocol == 0 {
-		opts.Protocol = 2
-	}
-	return opts, nil
-}
+// The bounds of FOYER_REDIS_WAIT_REPLICAS and FOYER_REDIS_WAIT_TIMEOUT: a
+// primary with more replicas than 5 is rare, and a wait past 10 s holds the
+// shopper longer than a checkout's own deadline; under 10 ms a replica on
+// another host could never answer in time.
+const (
+	maxRedisWaitReplicas = 5
+	minRedisWaitTimeout  = 10 * time.Millisecond
+	maxRedisWaitTimeout  = 10 * time.Second
+)
 
 // The pool keeps postgresIdleConns connections open between bursts, each
 // for at most postgresIdleTime unused. database/sql keeps 2 by default, and

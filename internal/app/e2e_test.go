@@ -67,8 +67,13 @@ func shop(ctx context.Context, c *shopperclient.Client, saleID string) outcome {
 }
 
 func TestThreeHundredShoppersBuyExactlyTheHundredUnits(t *testing.T) {
+	threeHundredShoppersBuyTheHundredUnits(t, startSystem(t))
+}
+
+// threeHundredShoppersBuyTheHundredUnits plays the end-to-end sale on sys:
+// on one Redis, and on a Redis Cluster (cluster_test.go).
+func threeHundredShoppersBuyTheHundredUnits(t *testing.T, sys *system) {
 	const shoppers, stock = 300, 100
-	sys := startSystem(t)
 	saleID := sys.createSale(t, map[string]any{
 		"sku": "E2E-1", "name": "End to end", "price_cents": 1000, "stock": stock,
 		"starts_at": startsIn(time.Second), "outflow_per_second": 200, "reservation_ttl_seconds": 60,

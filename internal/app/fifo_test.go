@@ -13,8 +13,13 @@ import (
 // checks that admission, run by whichever node holds the lease, follows
 // exactly that order, and that each shopper hears of it on its own node.
 func TestShoppersJoiningThroughThreeNodesAreAdmittedInArrivalOrder(t *testing.T) {
+	shoppersAreAdmittedInArrivalOrder(t, startNodes(t, 3, nil))
+}
+
+// shoppersAreAdmittedInArrivalOrder plays the FIFO test on sys, a system of
+// three nodes: on one Redis, and on a Redis Cluster (cluster_test.go).
+func shoppersAreAdmittedInArrivalOrder(t *testing.T, sys *system) {
 	const shoppers = 1000
-	sys := startNodes(t, 3, nil)
 	saleID := sys.createSale(t, map[string]any{"sku": "F-1", "name": "FIFO", "stock": shoppers,
 		"outflow_per_second": 400})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)

@@ -38,7 +38,7 @@ type Gateway struct {
 	cfg       Config
 	log       *slog.Logger
 	rdb       redis.UniversalClient
-	heartbeat *redis.Client // the node's heartbeat alone (Presence.Beat)
+	heartbeat redis.UniversalClient // the node's heartbeat alone (Presence.Beat)
 	db        *sqlx.DB
 	publisher message.Publisher
 	server    *server.Server
@@ -76,6 +76,11 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	if g.rdb, err = connectRedis(ctx, cfg.RedisURL, g.durability.onConnect); err != nil {
 		return nil, err
 	}
+	// Confirmations wait for the replicas asked for, whoever makes them.
+	if cfg.RedisWaitReplicas > 0 {
+		warnIfReplicasShort(ctx, g.rdb, cfg.RedisWaitReplicas, log)
+	}
+	g.rdb = waitingroom.WithReplicas(g.rdb, cfg.RedisWaitReplicas, cfg.RedisWaitTimeout)
 	g.durability.check(ctx, g.rdb)
 	if g.db, err = connectPostgres(ctx, cfg.DatabaseURL); err != nil {
 		g.Close()

@@ -46,7 +46,7 @@ type system struct {
 	log        *slog.Logger
 	AdminToken string
 	Seed       string // the signing key
-	Redis      *redis.Client
+	Redis      redis.UniversalClient
 	DB         *sqlx.DB
 }
 
@@ -69,13 +69,20 @@ const (
 // startNodesOn is startNodes on a Redis server the test controls.
 func startNodesOn(t testing.TB, rs *localservers.Redis, n int, settings map[string]string) *system {
 	t.Helper()
+	return startNodesAt(t, rs.URL(), testenv.RedisClient(t, rs), n, settings)
+}
+
+// startNodesAt is startNodes on the Redis (or Redis Cluster) at redisURL,
+// which rdb, the test's own client, reaches too.
+func startNodesAt(t testing.TB, redisURL string, rdb redis.UniversalClient, n int, settings map[string]string) *system {
+	t.Helper()
 	dbURL := testenv.NewDatabase(t)
-	sys := &system{AdminToken: testAdminToken, Seed: keyring.NewSeed(), Redis: testenv.RedisClient(t, rs)}
+	sys := &system{AdminToken: testAdminToken, Seed: keyring.NewSeed(), Redis: rdb}
 	environ := map[string]string{
 		"FOYER_HTTP_ADDR":              "127.0.0.1:0",
 		"FOYER_METRICS_ADDR":           "127.0.0.1:0",
 		"FOYER_WORKER_METRICS_ADDR":    "127.0.0.1:0",
-		"FOYER_REDIS_URL":              rs.URL(),
+		"FOYER_REDIS_URL":              redisURL,
 		"FOYER_DATABASE_URL":           dbURL,
 		"FOYER_ADMIN_TOKEN":            sys.AdminToken,
 		"FOYER_SIGNING_KEYS":           sys.Seed,

@@ -30,6 +30,10 @@ type RedisOptions struct {
 	AppendOnly bool
 	// Log receives the server's own output. Defaults to nil: Dir/redis.log.
 	Log io.Writer
+
+	// extraArgs go on the server's command line after the others: a cluster
+	// node's settings (cluster.go).
+	extraArgs []string
 }
 
 // Redis is a redis-server started by StartRedis. Its methods are safe for
@@ -125,6 +129,7 @@ func (r *Redis) start(ctx context.Context, port int) error {
 	} else {
 		args = append(args, "--save", "", "--appendonly", "no")
 	}
+	args = append(args, r.opts.extraArgs...)
 	out, err := openLog(r.opts.Log, r.opts.Dir, "redis.log")
 	if err != nil {
 		return fmt.Errorf("start redis-server on %s: %w", addr, err)

@@ -1,9 +1,10 @@
-// Package testenv gives tests real servers: a fresh redis-server per test, and
-// a fresh, fully migrated Postgres database per test, cloned from a template in
-// one Postgres server that the test package shares.
+// Package testenv gives tests real servers: a fresh redis-server per test, a
+// fresh, fully migrated Postgres database per test, cloned from a template in
+// one Postgres server that the test package shares, and a Redis Cluster the
+// test package shares (or one for a test alone, to kill its nodes).
 //
-// A package that calls NewDatabase or Postgres must run its tests through
-// Main, which stops that shared server and removes its folder.
+// A package that calls NewDatabase, Postgres or Cluster must run its tests
+// through Main, which stops those shared servers and removes their folders.
 package testenv
 
 import (
@@ -39,6 +40,11 @@ var shared struct {
 	templateErr  error
 
 	databases atomic.Int64 // names the clones
+
+	clusterOnce sync.Once
+	clusterDir  string
+	cluster     *localservers.Cluster
+	clusterErr  error
 }
 
 // Main runs the package's tests, then stops the shared Postgres server, if a
@@ -52,6 +58,14 @@ func Main(m *testing.M) {
 	}
 	if shared.dir != "" {
 		os.RemoveAll(shared.dir)
+	}
+	if shared.cluster != nil {
+		if err := shared.cluster.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "testenv:", err)
+		}
+	}
+	if shared.clusterDir != "" {
+		os.RemoveAll(shared.clusterDir)
 	}
 	os.Exit(code)
 }

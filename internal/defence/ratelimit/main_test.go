@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"flag"
 	"sync/atomic"
 	"testing"
 
@@ -10,7 +11,16 @@ import (
 	"github.com/foyerhq/foyer/internal/testenv"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) {
+	flag.Parse()
+	// Every test here fails a script that touches a key it was not given in
+	// KEYS (testenv.GuardKeys), unless the run measures.
+	if !testenv.Measuring() {
+		acquireScript = redis.NewScript(testenv.GuardKeys(acquireSource))
+		tallyScript = redis.NewScript(testenv.GuardKeys(tallySource))
+	}
+	testenv.Main(m)
+}
 
 // commandCounter counts the commands a client sends, to show that a code path
 // stays away from Redis.
