@@ -26,8 +26,14 @@ type writePool struct {
 	// A big room's tick puts every one of its connections in line at
 	// once; a small sale's stock change behind them waited up to a second
 	// at p99 (BenchmarkAnotherSalesPushesDuringAStorm).
-	news    []*Conn
-	ready   []*Conn
+	news  []*Conn
+	ready []*Conn
+	// newsRun is how many connections the writers took from the news line
+	// in a row while others waited with pushes: news goes first, but not
+	// for ever. A gateway with news always in line (a long join storm on a
+	// busy node) would otherwise leave a waiting shopper's pushes queued
+	// until its queue filled and it was cut off as a slow client.
+	newsRun int
 	started bool
 	stopped bool
 	writers sync.WaitGroup
@@ -111,12 +117,21 @@ func (p *writePool) run() {
 	}
 }
 
+// newsFirst is how many connections with news the writers take before one
+// that waits with pushes, when both lines hold some.
+const newsFirst = 4
+
 // next takes the connection a writer writes next: the first with news,
-// else the first in line, and says which. One is waiting; p.mu is held.
+// else the first in line, but one in line after newsFirst with news in a
+// row; and it says which. One is waiting; p.mu is held.
 func (p *writePool) next() (c *Conn, fromNews bool) {
 	line := &p.ready
-	if fromNews = len(p.news) > 0; fromNews {
+	fromNews = len(p.news) > 0 && (p.newsRun < newsFirst || len(p.ready) == 0)
+	if fromNews {
 		line = &p.news
+		p.newsRun++
+	} else {
+		p.newsRun = 0
 	}
 	c = (*line)[0]
 	(*line)[0] = nil

@@ -67,3 +67,37 @@ func TestNewsGoesAheadOfATicksPushes(t *testing.T) {
 		t.Errorf("after its last place: %d places, writing %v", x.entries, x.writing)
 	}
 }
+
+// TestPushesAreNotLeftBehindNewsForEver: news goes first, but a connection
+// waiting with pushes is taken after every newsFirst with news, however
+// much news keeps coming, so a shopper reading at full speed is never
+// cut off for a queue that filled while the writers served news.
+func TestPushesAreNotLeftBehindNewsForEver(t *testing.T) {
+	pool := newWritePool(1) // never started: what is scheduled stays in line
+	m := newMetrics(nil)
+	waiting := &Conn{shopper: "waiting", writers: pool, metrics: m}
+	waiting.enqueuePush([]byte(`{"type":"position"}`))
+	news := make([]*Conn, 3*newsFirst)
+	for i := range news {
+		news[i] = &Conn{shopper: "news", writers: pool, metrics: m}
+		news[i].Enqueue([]byte(`{"type":"admitted"}`))
+	}
+	taken := 0
+	for {
+		c, fromNews := pool.next()
+		taken++
+		if c == waiting {
+			if fromNews {
+				t.Fatal("the waiting connection came from the news line")
+			}
+			break
+		}
+	}
+	if taken != newsFirst+1 {
+		t.Errorf("the connection with pushes was taken %d-th, want after %d with news", taken, newsFirst)
+	}
+	// Then news goes first again.
+	if c, fromNews := pool.next(); !fromNews || c.shopper != "news" {
+		t.Errorf("after the pushes, the writers took %s (news %v), want news", c.shopper, fromNews)
+	}
+}
