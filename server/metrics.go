@@ -84,6 +84,7 @@ func (s *Server) countJoin(placed bool, err error) {
 func (s *Server) countCheckout(kind string, c *gin.Context) {
 	outcome := "refused"
 	switch {
+	case !c.Writer.Written(): // it panicked: the recovery answers 500 after this runs
 	case c.Writer.Status() >= 300:
 	case c.Writer.Header().Get("Idempotent-Replayed") == "true":
 		outcome = "replayed"
