@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/foyerhq/foyer/internal/testenv"
 )
 
@@ -113,5 +115,34 @@ func TestTheReplicasAConfirmationWaitsForAreCountedOnEveryPrimary(t *testing.T) 
 	}
 	if short, err := replicasShort(t.Context(), cluster, 2); err != nil || len(short) != 3 {
 		t.Errorf("the cluster asked for 2 replicas: %v short (%v), want its 3 primaries", short, err)
+	}
+}
+
+// A client's buffers are small unless the URL asks for others: go-redis's
+// own (32 KiB a connection each way, 128 KiB in its pipeline pool) held
+// megabytes of a gateway's heap for replies of a few hundred bytes.
+func TestRedisClientsTakeSmallBuffersUnlessTheURLSetsThem(t *testing.T) {
+	target, err := parseRedisURL("redis://127.0.0.1:1/0?pipeline_read_buffer_size=65536")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := target.client(nil, false).(*redis.Client)
+	defer rdb.Close()
+	o := rdb.Options()
+	if o.ReadBufferSize != connBuffer || o.WriteBufferSize != connBuffer || o.PipelineWriteBufferSize != pipelineBuffer {
+		t.Errorf("buffers %d / %d, pipeline write %d; want %d, %d, %d", o.ReadBufferSize, o.WriteBufferSize,
+			o.PipelineWriteBufferSize, connBuffer, connBuffer, pipelineBuffer)
+	}
+	if o.PipelineReadBufferSize != 65536 {
+		t.Errorf("the URL's pipeline_read_buffer_size became %d", o.PipelineReadBufferSize)
+	}
+	cluster, err := parseRedisURL("redis+cluster://127.0.0.1:1,127.0.0.1:2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	crdb := cluster.client(nil, false).(*redis.ClusterClient)
+	defer crdb.Close()
+	if co := crdb.Options(); co.ReadBufferSize != connBuffer || co.PipelineReadBufferSize != pipelineBuffer {
+		t.Errorf("cluster buffers %d, pipeline %d", co.ReadBufferSize, co.PipelineReadBufferSize)
 	}
 }
