@@ -44,8 +44,18 @@ type Admitter struct {
 	// NodeCheckEvery is how often the admitter looks for dead nodes among
 	// those holding a sale's shoppers. Defaults to 1s.
 	NodeCheckEvery time.Duration
+	// Counts, when not nil, is told what the ticks did (the node's metrics).
+	Counts AdmissionCounts
 
 	sales map[string]*admission
+}
+
+// AdmissionCounts is told what the admitter's ticks did: shoppers let out
+// (each with a hold) and holds released (lapsed, or their shopper away past
+// the grace period), with their units back to the sale.
+type AdmissionCounts interface {
+	Admitted(n int)
+	Released(n int)
 }
 
 // admission is the admitter's memory of one sale between ticks.
@@ -130,6 +140,11 @@ func (a *Admitter) runSale(ctx context.Context, saleID string, s *admission, now
 	if err != nil {
 		return fmt.Errorf("tick sale %s: %w", saleID, scriptError(err))
 	}
+	if len(reply) > 2 && a.Counts != nil {
+		if n, err := strconv.Atoi(reply[2]); err == nil && n > 0 {
+			a.Counts.Released(n)
+		}
+	}
 	if st := State(reply[0]); st == StateEnded || st == StateSoldOut {
 		return a.retireIfSettled(ctx, saleID)
 	}
@@ -148,7 +163,10 @@ func (a *Admitter) runSale(ctx context.Context, saleID string, s *admission, now
 	// Decoding a thousand reservations a tick costs more than the tick's
 	// round trip: they come back only for the debug log.
 	if !a.log.Enabled(ctx, slog.LevelDebug) {
-		_, err := a.admit(ctx, saleID, fence, n, false)
+		count, err := a.admit(ctx, saleID, fence, n, false)
+		if let, convErr := strconv.Atoi(count); err == nil && convErr == nil && a.Counts != nil && let > 0 {
+			a.Counts.Admitted(let)
+		}
 		return err
 	}
 	raw, err := a.admit(ctx, saleID, fence, n, true)
@@ -156,6 +174,9 @@ func (a *Admitter) runSale(ctx context.Context, saleID string, s *admission, now
 		return err
 	}
 	admitted, err := decodeAdmitted(saleID, raw)
+	if a.Counts != nil && len(admitted) > 0 {
+		a.Counts.Admitted(len(admitted))
+	}
 	for _, r := range admitted {
 		a.log.Debug("admitted", "sale", saleID, "shopper", r.Shopper, "reservation", r.ID, "txn", r.Txn)
 	}

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -53,5 +54,13 @@ func TestUnpaidHoldsExpireAndTheNextShoppersBuyTheUnits(t *testing.T) {
 	}
 	if n := sys.countOrders(t, saleID); n != 2 {
 		t.Errorf("%d orders, want exactly the stock, 2", n)
+	}
+	// The node's admitter counted what it did: four let out, two holds
+	// released.
+	body := scrape(t, sys.OpsURLs[0])
+	for _, want := range []string{"\nfoyer_admissions_total 4\n", "\nfoyer_holds_released_total 2\n"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", strings.TrimSpace(want))
+		}
 	}
 }

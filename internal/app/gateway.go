@@ -172,6 +172,10 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 		return nil, fmt.Errorf("redis metrics: %w", err)
 	}
 	g.rdb.AddHook(redisCalls)
+	if g.admitter.Counts, err = newAdmissionCounts(g.server.Registerer()); err != nil {
+		g.Close()
+		return nil, err
+	}
 	// An idle keep-alive connection holds a goroutine and two buffers: one
 	// left open for ever by each visitor's browser would add up to more
 	// than the WebSockets.

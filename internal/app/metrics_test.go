@@ -81,6 +81,8 @@ func TestMetricsTellJoinsCheckoutsErrorsWritesAndEachSalesGauges(t *testing.T) {
 		`foyer_redis_command_seconds_count{command="evalsha"} `,
 		`foyer_redis_last_success_timestamp_seconds `,
 		`foyer_sale_state{sale="` + saleID + `",state="open"} 1`,
+		`foyer_admissions_total 1`,
+		`foyer_holds_released_total 0`,
 		`foyer_shopper_connections_limit `,
 	} {
 		if !strings.Contains(body, "\n"+want) {

@@ -13,7 +13,8 @@
 -- ARGV[3] most held or away shoppers to walk, ARGV[4] grace period ms,
 -- ARGV[5] a fresh seed, ARGV[6] its SHA-256 (hex): used if the prequeue opens now,
 -- ARGV[7] most prequeue shoppers to hand tickets to in this tick
--- Returns {state after the tick, outflow rate}.
+-- Returns {state after the tick, outflow rate, holds released this tick}
+-- (the last left out when the sale is over or ends now).
 local meta, shoppers, res, holds, events, fence, queue, gone, away, pre, draw, presort, batches =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]
 if redis.call('GET', fence) ~= ARGV[1] then return redis.error_reply('FENCED another node admits this sale') end
@@ -156,4 +157,4 @@ if freed > 0 then
 end
 if #released > 0 then announce('expired', {released = released}) end
 if declare_sold_out(meta, events, maxlen) then state = 'sold_out' end
-return {state, rate}
+return {state, rate, tostring(freed)}
