@@ -14,6 +14,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jmoiron/sqlx"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/internal/testenv"
@@ -54,10 +55,23 @@ func waitForOrders(t *testing.T, db *sqlx.DB, saleID string, n int, within time.
 // it has written about a thousand, starts it again under the same name, and
 // expects exactly 5,000 orders: every reservation once, sold = 5,000.
 func TestKillingTheWorkerMidSaleLosesAndDuplicatesNothing(t *testing.T) {
+	rs := testenv.NewRedis(t)
+	killTheWorkerMidSale(t, rs.URL(), testenv.RedisClient(t, rs))
+}
+
+// TestKillingTheWorkerMidSaleLosesAndDuplicatesNothingOnARedisCluster is
+// the same on a Redis Cluster of three primaries with a replica each: the
+// order streams' partitions spread over its shards.
+func TestKillingTheWorkerMidSaleLosesAndDuplicatesNothingOnARedisCluster(t *testing.T) {
+	c := testenv.FreshCluster(t)
+	killTheWorkerMidSale(t, c.URL(), testenv.ClusterClient(t, c))
+}
+
+// killTheWorkerMidSale is the crash test on the Redis at redisURL, which
+// rdb reaches.
+func killTheWorkerMidSale(t *testing.T, redisURL string, rdb redis.UniversalClient) {
 	const orders = 5000
 	bin := buildFoyer(t)
-	rs := testenv.NewRedis(t)
-	rdb := testenv.RedisClient(t, rs)
 	dbURL := testenv.NewDatabase(t)
 	db, err := sqlx.Open("postgres", dbURL)
 	if err != nil {
@@ -90,7 +104,7 @@ func TestKillingTheWorkerMidSaleLosesAndDuplicatesNothing(t *testing.T) {
 		}
 	}
 
-	env := []string{"FOYER_REDIS_URL=" + rs.URL(), "FOYER_DATABASE_URL=" + dbURL, "FOYER_NODE_ID=worker-1", "FOYER_WORKER_METRICS_ADDR=127.0.0.1:0", "FOYER_PAYMENT_WEBHOOK_SECRET=" + testWebhookSecret, "FOYER_PAYMENT_OUTCOME=never",
+	env := []string{"FOYER_REDIS_URL=" + redisURL, "FOYER_DATABASE_URL=" + dbURL, "FOYER_NODE_ID=worker-1", "FOYER_WORKER_METRICS_ADDR=127.0.0.1:0", "FOYER_PAYMENT_WEBHOOK_SECRET=" + testWebhookSecret, "FOYER_PAYMENT_OUTCOME=never",
 		"FOYER_WORKER_CLAIM_IDLE=2s", "FOYER_LOG_LEVEL=error"}
 	first := startWorker(t, bin, env)
 	if got := waitForOrders(t, db, saleID, 1000, 60*time.Second); got < 1000 {
