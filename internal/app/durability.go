@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,7 +41,12 @@ type durability struct {
 	// orders already in the streams must be written whatever Redis is.
 	takesCheckouts bool
 	log            *slog.Logger
-	state          atomic.Pointer[persistence] // nil until the first check answers
+	// nodes is the last reading of each Redis server (its address), under
+	// mu: on a cluster every primary and replica is read, and one that
+	// could lose a write is held against the node whatever the others say.
+	mu    sync.Mutex
+	nodes map[string]persistence
+	state atomic.Pointer[persistence] // the worst of nodes; nil until a check answers
 }
 
 // persistence is the outcome of one reading of Redis's settings.
@@ -56,20 +64,40 @@ type persistence struct {
 }
 
 func newDurability(allowVolatile, takesCheckouts bool, log *slog.Logger) *durability {
-	return &durability{allowVolatile: allowVolatile, takesCheckouts: takesCheckouts, log: log}
+	return &durability{allowVolatile: allowVolatile, takesCheckouts: takesCheckouts, log: log,
+		nodes: map[string]persistence{}}
 }
 
 // onConnect is the Redis client's OnConnect hook: every new connection
-// reads the settings once. It never fails the connection.
+// reads the settings of the server it reached once. It never fails the
+// connection.
 func (d *durability) onConnect(ctx context.Context, cn *redis.Conn) error {
-	d.check(ctx, cn)
+	d.checkServer(ctx, cn.String(), cn) // String names the server: Redis<addr db:n>
 	return nil
 }
 
-// check reads the settings and records them. A network failure changes
-// nothing: the node goes on with what it knew, and the next connection or
-// period reads them again.
-func (d *durability) check(ctx context.Context, rdb redis.Cmdable) {
+// check reads the settings of every server rdb reaches: each primary and
+// replica of a cluster (a replica becomes a primary on a failover), or the
+// one Redis.
+func (d *durability) check(ctx context.Context, rdb redis.UniversalClient) {
+	switch c := rdb.(type) {
+	case *redis.ClusterClient:
+		// Errors are the servers' own, recorded or logged by checkServer.
+		_ = c.ForEachShard(ctx, func(ctx context.Context, node *redis.Client) error {
+			d.checkServer(ctx, node.String(), node)
+			return nil
+		})
+	case *redis.Client:
+		d.checkServer(ctx, c.String(), c)
+	default:
+		d.checkServer(ctx, "redis", rdb)
+	}
+}
+
+// checkServer reads one server's settings and records them under its name.
+// A network failure changes nothing: the node goes on with what it knew,
+// and the next connection or period reads them again.
+func (d *durability) checkServer(ctx context.Context, server string, rdb redis.Cmdable) {
 	// One round trip on every Redis version: the pattern matches appendonly
 	// and appendfsync (and two file names, ignored).
 	settings, err := rdb.ConfigGet(ctx, "append*").Result()
@@ -77,7 +105,7 @@ func (d *durability) check(ctx context.Context, rdb redis.Cmdable) {
 	switch {
 	case errors.As(err, &redisErr):
 		// The server answered, with a refusal: unknown command, NOPERM.
-		d.record(persistence{said: "Redis refused CONFIG GET, so its persistence cannot be checked", refusal: err.Error()})
+		d.record(server, persistence{said: "Redis refused CONFIG GET, so its persistence cannot be checked", refusal: err.Error()})
 		return
 	case err != nil:
 		d.log.Debug("read redis persistence settings", "err", err)
@@ -85,11 +113,11 @@ func (d *durability) check(ctx context.Context, rdb redis.Cmdable) {
 	}
 	switch appendOnly, fsync := settings["appendonly"], settings["appendfsync"]; {
 	case appendOnly != "yes":
-		d.record(persistence{checked: true, said: "appendonly is " + orUnreported(appendOnly)})
+		d.record(server, persistence{checked: true, said: "appendonly is " + orUnreported(appendOnly)})
 	case fsync != "always":
-		d.record(persistence{checked: true, said: "appendfsync is " + orUnreported(fsync)})
+		d.record(server, persistence{checked: true, said: "appendfsync is " + orUnreported(fsync)})
 	default:
-		d.record(persistence{checked: true, durable: true, said: "appendonly is yes, appendfsync is always"})
+		d.record(server, persistence{checked: true, durable: true, said: "appendonly is yes, appendfsync is always"})
 	}
 }
 
@@ -101,9 +129,14 @@ func orUnreported(v string) string {
 	return v
 }
 
-// record keeps p and logs it when it differs from what was known: loudly
-// when checkouts stop or are taken at risk.
-func (d *durability) record(p persistence) {
+// record keeps p as server's reading, and the worst reading of all as the
+// node's, which it logs when it differs from what was known: loudly when
+// checkouts stop or are taken at risk.
+func (d *durability) record(server string, p persistence) {
+	d.mu.Lock()
+	d.nodes[server] = p
+	p = worst(d.nodes)
+	d.mu.Unlock()
 	old := d.state.Swap(&p)
 	if old != nil && *old == p {
 		return
@@ -122,6 +155,32 @@ func (d *durability) record(p persistence) {
 	default:
 		d.log.Error("redis is not durable: checkouts are refused (not_durable) until it runs with appendonly yes and appendfsync always", "settings", p.said)
 	}
+}
+
+// worst is the reading to act on: one that could lose a write, else one
+// that could not be read, else a durable one; among several alike, the
+// first server's by name. With more than one server, its words name it.
+func worst(nodes map[string]persistence) persistence {
+	rank := func(p persistence) int {
+		switch {
+		case p.checked && !p.durable:
+			return 0
+		case !p.checked:
+			return 1
+		}
+		return 2
+	}
+	var worstName string
+	var w persistence
+	for _, name := range slices.Sorted(maps.Keys(nodes)) {
+		if p := nodes[name]; worstName == "" || rank(p) < rank(w) {
+			worstName, w = name, p
+		}
+	}
+	if len(nodes) > 1 && !w.durable {
+		w.said += " on " + worstName
+	}
+	return w
 }
 
 // refusal is server.ErrNotDurable while checkouts must be refused, else nil.
@@ -163,7 +222,7 @@ func (d *durability) warnings() []string {
 }
 
 // run reads the settings every recheckDurabilityEvery until ctx ends.
-func (d *durability) run(ctx context.Context, rdb redis.Cmdable) error {
+func (d *durability) run(ctx context.Context, rdb redis.UniversalClient) error {
 	clock.Every(ctx, recheckDurabilityEvery, func(ctx context.Context) { d.check(ctx, rdb) })
 	return nil
 }
