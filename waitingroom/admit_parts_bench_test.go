@@ -77,7 +77,7 @@ func timeAdmitScript(b *testing.B, rdb *redis.Client, rooms *Rooms, admit *redis
 	loadOpenSale(b, rooms, saleID, 2*admissionWaiting, 1e9)
 	joinAll(b, rdb, saleID, admissionWaiting)
 	k := Keys(saleID)
-	fence, err := leaseScript.Run(ctx, rdb, []string{k.Lease, k.Fence}, "bench", time.Minute.Milliseconds()).Text()
+	fence, err := leaseScript.Run(ctx, rdb, []string{k.Lease, k.Fence, k.Meta}, "bench", time.Minute.Milliseconds()).Text()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -115,7 +115,7 @@ func (a *Admitter) tick(ctx context.Context, now time.Time) error {
 
 func (a *Admitter) runSale(ctx context.Context, saleID string, s *admission, now time.Time) error {
 	k := Keys(saleID)
-	fence, err := leaseScript.Run(ctx, a.rdb, []string{k.Lease, k.Fence}, a.node, a.LeaseTTL.Milliseconds()).Text()
+	fence, err := leaseScript.Run(ctx, a.rdb, []string{k.Lease, k.Fence, k.Meta}, a.node, a.LeaseTTL.Milliseconds()).Text()
 	if errors.Is(err, redis.Nil) {
 		s.fence = ""
 		return nil

@@ -257,3 +257,22 @@ func TestAnAdmissionSentTwiceAdmitsOnce(t *testing.T) {
 		t.Fatalf("held %d, waiting %d, %d reservations; want 3, 3, 3", st.Held, st.Waiting, len(reservations(t, rooms, saleID)))
 	}
 }
+
+// A create whose commit failed takes its sale back out of Redis
+// (Operator.unload) while an admitter that had read the active list just
+// before may be about to tick it: the tick must not bring the sale's lease
+// and fence back, to be left in Redis for ever (make test caught them left).
+func TestAnAdmitterTakesNoLeaseOnASaleThatIsGone(t *testing.T) {
+	rdb, _, saleID := openSale(t, 10)
+	k := Keys(saleID)
+	if err := rdb.Del(context.Background(), k.Meta, k.Lease, k.Fence).Err(); err != nil {
+		t.Fatal(err)
+	}
+	a := NewAdmitter(rdb, "n1", quietLog())
+	if err := a.runSale(context.Background(), saleID, &admission{}, time.Now()); err != nil {
+		t.Fatalf("a tick of a sale that is gone: %v", err)
+	}
+	if n, err := rdb.Exists(context.Background(), k.Lease, k.Fence).Result(); err != nil || n != 0 {
+		t.Errorf("the gone sale's lease and fence: %d of 2 exist (%v), want none", n, err)
+	}
+}
