@@ -136,9 +136,20 @@ func TestAConfirmationWaitsForItsReplicaOrSaysItIsNotReplicated(t *testing.T) {
 
 	t.Run("cluster", func(t *testing.T) {
 		rdb := WithReplicas(testenv.ClusterClient(t, testenv.Cluster(t)), 1, 5*time.Second)
+		// The pipeline goes to the primary's own client, which the
+		// cluster client's hooks never see: it is timed by Timed.
+		var timed []string
+		rdb.(*Replicated).Timed = func(command string, _ time.Time, err error) {
+			timed = append(timed, fmt.Sprint(command, " ", err))
+		}
 		saleID := fmt.Sprintf("s_wait_%d", time.Now().UnixNano())
 		if _, err := confirmOne(t, rdb, saleID); err != nil {
 			t.Fatalf("confirm with a replica to wait for: %v", err)
+		}
+		// A node that has not seen the script yet answers NOSCRIPT, and
+		// the pipeline is sent again with it whole: both are timed.
+		if len(timed) == 0 || len(timed) > 2 || timed[len(timed)-1] != "pipeline <nil>" {
+			t.Errorf("the confirmation's pipeline was timed as %q, want it (and a NOSCRIPT before it, at most) without error", timed)
 		}
 	})
 	t.Run("replica stalled", func(t *testing.T) {

@@ -29,6 +29,10 @@ type Replicated struct {
 	// Timeout bounds the wait for them; past it the confirmation fails with
 	// ErrNotReplicated.
 	Timeout time.Duration
+	// Timed, when not nil, is told of each confirmation's pipeline (the
+	// node's metrics): on a cluster it goes to the sale's primary's own
+	// client, which the hooks of the cluster client never see.
+	Timed func(command string, start time.Time, err error)
 }
 
 // WithReplicas returns rdb as a Replicated client that waits for n replicas
@@ -59,6 +63,9 @@ func (c *Replicated) runReplicated(ctx context.Context, script *redis.Script, ke
 		node = primary
 	}
 	run := func(whole bool) (ran, waited *redis.Cmd) {
+		if isCluster && c.Timed != nil {
+			defer func(start time.Time) { c.Timed("pipeline", start, firstErr(ran, waited)) }(time.Now())
+		}
 		_, _ = node.Pipelined(ctx, func(p redis.Pipeliner) error {
 			if whole {
 				ran = script.Eval(ctx, p, keys, args...)
@@ -100,6 +107,17 @@ func runDurable(ctx context.Context, rdb redis.UniversalClient, script *redis.Sc
 		return c.runReplicated(ctx, script, keys, args...)
 	}
 	return script.Run(ctx, rdb, keys, args...), nil
+}
+
+// firstErr is the first of the pipeline's commands' errors, a missing key
+// being none.
+func firstErr(cmds ...*redis.Cmd) error {
+	for _, cmd := range cmds {
+		if cmd != nil && cmd.Err() != nil && !errors.Is(cmd.Err(), redis.Nil) {
+			return cmd.Err()
+		}
+	}
+	return nil
 }
 
 // isRedisReply reports whether err is an error reply of Redis, not one of

@@ -172,6 +172,9 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 		return nil, fmt.Errorf("redis metrics: %w", err)
 	}
 	g.rdb.AddHook(redisCalls)
+	if replicated, ok := g.rdb.(*waitingroom.Replicated); ok {
+		replicated.Timed = redisCalls.Observe
+	}
 	if g.admitter.Counts, err = newAdmissionCounts(g.server.Registerer()); err != nil {
 		g.Close()
 		return nil, err

@@ -77,6 +77,10 @@ func (h *Hook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Process
 	}
 }
 
+// Observe records a call the hook did not see, made on a client it is not
+// on: on a cluster, a pipeline sent to one node's own client.
+func (h *Hook) Observe(command string, start time.Time, err error) { h.observe(command, start, err) }
+
 func (h *Hook) observe(command string, start time.Time, err error) {
 	now := h.now()
 	h.seconds.WithLabelValues(command).Observe(now.Sub(start).Seconds())
