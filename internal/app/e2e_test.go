@@ -19,24 +19,33 @@ type outcome struct {
 	err        error
 }
 
+// joinedShopper makes a new shopper, connects it to the sale and joins;
+// the caller closes the connection.
+func joinedShopper(ctx context.Context, c *shopperclient.Client, saleID string) (*shopperclient.Conn, shopperclient.Session, error) {
+	s, err := c.NewSession(ctx)
+	if err != nil {
+		return nil, s, err
+	}
+	conn, err := c.Connect(ctx, saleID, s)
+	if err != nil {
+		return nil, s, err
+	}
+	if err := conn.Join(ctx); err != nil {
+		conn.CloseNow()
+		return nil, s, err
+	}
+	return conn, s, nil
+}
+
 // shop walks one shopper through a sale: join, wait, check out when
 // admitted, and stop at its order or at sold out.
 func shop(ctx context.Context, c *shopperclient.Client, saleID string) outcome {
-	s, err := c.NewSession(ctx)
+	conn, s, err := joinedShopper(ctx, c, saleID)
+	o := outcome{shopper: s.ShopperID, err: err}
 	if err != nil {
-		return outcome{err: err}
-	}
-	o := outcome{shopper: s.ShopperID}
-	conn, err := c.Connect(ctx, saleID, s)
-	if err != nil {
-		o.err = err
 		return o
 	}
 	defer conn.CloseNow()
-	if err := conn.Join(ctx); err != nil {
-		o.err = err
-		return o
-	}
 	for {
 		m, err := conn.Next(ctx)
 		if err != nil {

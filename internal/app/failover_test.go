@@ -145,21 +145,12 @@ type failoverOutcome struct {
 // for the next admission.
 func shopThroughFailover(ctx context.Context, c *shopperclient.Client, saleID string) failoverOutcome {
 	var o failoverOutcome
-	s, err := c.NewSession(ctx)
-	if err != nil {
-		o.err = err
-		return o
-	}
-	conn, err := c.Connect(ctx, saleID, s)
+	conn, s, err := joinedShopper(ctx, c, saleID)
 	if err != nil {
 		o.err = err
 		return o
 	}
 	defer conn.CloseNow()
-	if err := conn.Join(ctx); err != nil {
-		o.err = err
-		return o
-	}
 	for {
 		m, err := conn.Next(ctx)
 		if err != nil {

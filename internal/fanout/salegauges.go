@@ -39,13 +39,7 @@ func (g saleGauges) Describe(ch chan<- *prometheus.Desc) {
 // hub's lock, then each read under its own, one at a time, so a scrape
 // holds up no room for longer than one read.
 func (g saleGauges) Collect(ch chan<- prometheus.Metric) {
-	g.h.mu.Lock()
-	rooms := make([]*Room, 0, len(g.h.sales))
-	for _, r := range g.h.sales {
-		rooms = append(rooms, r)
-	}
-	g.h.mu.Unlock()
-	for _, r := range rooms {
+	for _, r := range g.h.rooms() {
 		r.mu.Lock()
 		waiting, stock, conns, state := r.waiting, r.stock, len(r.conns), r.state
 		r.mu.Unlock()
