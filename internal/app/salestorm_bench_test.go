@@ -40,18 +40,23 @@ func BenchmarkAnotherSalesPushesDuringAStorm(b *testing.B) {
 	for _, tc := range []struct {
 		over    time.Duration
 		outflow float64
+		ceiling string // the node's FOYER_MAX_JOINS_PER_SECOND; "0", the tests' default, is none
 		name    string
 	}{
-		{5 * time.Second, 100, "over=5s/admitting"},
-		{20 * time.Second, 100, "over=20s/admitting"},
-		{20 * time.Second, stalled, "over=20s/stalled"},
+		{5 * time.Second, 100, "0", "over=5s/admitting"},
+		{20 * time.Second, 100, "0", "over=20s/admitting"},
+		{20 * time.Second, stalled, "0", "over=20s/stalled"},
+		// The same storm as the first against the node's ceiling on joins as
+		// it ships: past it a join is told busy, and the node keeps the CPU
+		// its other sales need.
+		{5 * time.Second, 100, "1000", "over=5s/admitting/ceiling=1000"},
 	} {
-		b.Run(tc.name, func(b *testing.B) { benchmarkStormBeside(b, tc.over, tc.outflow) })
+		b.Run(tc.name, func(b *testing.B) { benchmarkStormBeside(b, tc.over, tc.outflow, tc.ceiling) })
 	}
 }
 
-func benchmarkStormBeside(b *testing.B, over time.Duration, outflow float64) {
-	sys := startNodes(b, 1, map[string]string{"FOYER_LOG_LEVEL": "error"})
+func benchmarkStormBeside(b *testing.B, over time.Duration, outflow float64, ceiling string) {
+	sys := startNodes(b, 1, map[string]string{"FOYER_LOG_LEVEL": "error", "FOYER_MAX_JOINS_PER_SECOND": ceiling})
 	hold := over + stormHoldLead
 	calm := func(ctx context.Context, saleID string, during func(ctx context.Context)) loadgen.Result {
 		res, err := loadgen.Run(ctx, loadgen.Options{
