@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
-
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/orderstream"
 )
@@ -42,16 +40,9 @@ func TestABatcherSendsManyConfirmationsInFewMessagesAndLosesNone(t *testing.T) {
 	cancel() // Run publishes what is still queued before it returns
 	<-done
 
-	entries, err := s.rdb.XRange(t.Context(), partitions.Topic(orderstream.Orders, saleID), "-", "+").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
+	entries := streamMessages(t, s.rdb, partitions.Topic(orderstream.Orders, saleID))
 	seen := map[string]int{}
-	for _, e := range entries {
-		msg, err := redisstream.DefaultMarshallerUnmarshaller{}.Unmarshal(e.Values)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, msg := range entries {
 		batch, err := orderstream.DecodeConfirmations(msg.Payload)
 		if err != nil {
 			t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/checkout"
@@ -52,22 +51,15 @@ func (s *sale) otherSale(t *testing.T, id string, stock int, shoppers ...string)
 // carried them.
 func onStream(t *testing.T, rdb *redis.Client, topic string) (confirmations []orderstream.ReservationConfirmed, messages int) {
 	t.Helper()
-	entries, err := rdb.XRange(t.Context(), topic, "-", "+").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		msg, err := redisstream.DefaultMarshallerUnmarshaller{}.Unmarshal(e.Values)
-		if err != nil {
-			t.Fatal(err)
-		}
+	msgs := streamMessages(t, rdb, topic)
+	for _, msg := range msgs {
 		cs, err := orderstream.DecodeConfirmations(msg.Payload)
 		if err != nil {
 			t.Fatal(err)
 		}
 		confirmations = append(confirmations, cs...)
 	}
-	return confirmations, len(entries)
+	return confirmations, len(msgs)
 }
 
 // A batch gathers many sales' confirmations; it goes out as one message per
@@ -193,16 +185,9 @@ func TestPaymentResultsOfManySalesGoToEachSalesPartition(t *testing.T) {
 	seen := map[int64]bool{}
 	var messages int
 	for p := range partitions.Count() {
-		entries, err := rdb.XRange(t.Context(), orderstream.Payments.Partition(p), "-", "+").Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		messages += len(entries)
-		for _, e := range entries {
-			msg, err := redisstream.DefaultMarshallerUnmarshaller{}.Unmarshal(e.Values)
-			if err != nil {
-				t.Fatal(err)
-			}
+		msgs := streamMessages(t, rdb, orderstream.Payments.Partition(p))
+		messages += len(msgs)
+		for _, msg := range msgs {
 			results, err := orderstream.DecodePaymentResults(msg.Payload)
 			if err != nil {
 				t.Fatal(err)

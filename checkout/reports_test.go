@@ -6,8 +6,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
-
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/internal/testenv"
@@ -45,16 +43,9 @@ func TestPaymentResultsThatArriveTogetherGoOutInOneBatch(t *testing.T) {
 			t.Fatalf("report %d: %v", i+1, err)
 		}
 	}
-	entries, err := rdb.XRange(t.Context(), partitions.Topic(orderstream.Payments, "s_pay"), "-", "+").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
+	entries := streamMessages(t, rdb, partitions.Topic(orderstream.Payments, "s_pay"))
 	seen := map[int64]bool{}
-	for _, e := range entries {
-		msg, err := redisstream.DefaultMarshallerUnmarshaller{}.Unmarshal(e.Values)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, msg := range entries {
 		results, err := orderstream.DecodePaymentResults(msg.Payload)
 		if err != nil {
 			t.Fatal(err)

@@ -159,16 +159,8 @@ type delivery struct {
 // stream, decoded by the same unmarshaller the worker's subscriber uses.
 func (s *sale) published(t *testing.T) []delivery {
 	t.Helper()
-	entries, err := s.rdb.XRange(t.Context(), partitions.Topic(orderstream.Orders, saleID), "-", "+").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []delivery
-	for _, e := range entries {
-		msg, err := redisstream.DefaultMarshallerUnmarshaller{}.Unmarshal(e.Values)
-		if err != nil {
-			t.Fatalf("unmarshal stream entry %s: %v", e.ID, err)
-		}
+	for _, msg := range streamMessages(t, s.rdb, partitions.Topic(orderstream.Orders, saleID)) {
 		d := delivery{UUID: msg.UUID, Txn: msg.Metadata.Get(orderstream.TxnMetadataKey)}
 		if err := json.Unmarshal(msg.Payload, &d.Payload); err != nil {
 			t.Fatalf("decode payload of %s: %v", msg.UUID, err)
@@ -226,4 +218,20 @@ func (p *flakyPublisher) Publish(topic string, msgs ...*message.Message) error {
 		return errInjected
 	}
 	return p.Publisher.Publish(topic, msgs...)
+}
+
+// streamMessages reads every Watermill message on a stream, in order.
+func streamMessages(t *testing.T, rdb redis.Cmdable, topic string) []*message.Message {
+	t.Helper()
+	entries, err := rdb.XRange(t.Context(), topic, "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := make([]*message.Message, len(entries))
+	for i, e := range entries {
+		if msgs[i], err = (redisstream.DefaultMarshallerUnmarshaller{}).Unmarshal(e.Values); err != nil {
+			t.Fatalf("unmarshal stream entry %s: %v", e.ID, err)
+		}
+	}
+	return msgs
 }
