@@ -98,9 +98,6 @@ type Store struct {
 	// hashing bounds the hashes computed at once: each takes Cost.MemoryKiB
 	// of memory, and a burst of sign-ins must not take the node's.
 	hashing chan struct{}
-	// dummy is a hash checked for a sign-in to an unknown account, so it
-	// takes as long as one to a known account.
-	dummy string
 }
 
 // maxHashing is how many passwords are hashed at once per node: the
@@ -109,8 +106,7 @@ const maxHashing = 4
 
 // New keeps accounts in db.
 func New(db *sqlx.DB) *Store {
-	s := &Store{db: db, Now: time.Now, Cost: DefaultCost, hashing: make(chan struct{}, maxHashing)}
-	return s
+	return &Store{db: db, Now: time.Now, Cost: DefaultCost, hashing: make(chan struct{}, maxHashing)}
 }
 
 // NormalUsername is a username as stored: usernames are case-insensitive.
