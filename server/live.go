@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -123,6 +124,12 @@ func (s *Server) adminLive(c *gin.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		// An operator's session that ended (signed out, expired, account
+		// disabled) ends the feed too; Postgres out of reach does not.
+		if _, err := s.identify(ctx, token); err != nil && !errors.Is(unavailableIf(err), errUnavailable) && ctx.Err() == nil {
+			s.refuse(ctx, ws, err, wire.CloseSessionInvalid)
+			return
 		}
 	}
 }

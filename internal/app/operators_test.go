@@ -213,6 +213,9 @@ func TestADisabledOperatorsSessionsAreRefusedOnTheAPIAndTheLiveFeed(t *testing.T
 		got.Error.Code != "operator_session_invalid" {
 		t.Errorf("a disabled operator's session: %d %q", status, got.Error.Code)
 	}
+	if code := closeCode(ctx, live); code != 4001 {
+		t.Errorf("a disabled operator's open live feed: close %d, want 4001", code)
+	}
 	if code := closeCode(ctx, dialLive(t, ctx, sys, vera)); code != 4001 {
 		t.Errorf("a disabled operator's live feed: close %d, want 4001", code)
 	}

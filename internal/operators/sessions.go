@@ -117,11 +117,16 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Operator, error
 	hash := sha256.Sum256([]byte(token))
 	now := s.Now()
 	var op Operator
-	err := s.db.GetContext(ctx, &op, `UPDATE operator_sessions s SET last_seen_at = $2
-		FROM operators o
-		WHERE s.token_hash = $1 AND o.username = s.username AND o.disabled_at IS NULL
-		  AND s.expires_at > $2 AND s.last_seen_at > $3
-		RETURNING o.username, o.role, o.created_at, o.disabled_at`, hash[:], now, now.Add(-SessionIdle))
+	// The session's use is written at most once a minute (touchEvery): the
+	// live feed checks its session every second.
+	err := s.db.GetContext(ctx, &op, `WITH live AS (
+			SELECT s.token_hash, s.last_seen_at, o.username, o.role, o.created_at, o.disabled_at
+			FROM operator_sessions s JOIN operators o ON o.username = s.username
+			WHERE s.token_hash = $1 AND o.disabled_at IS NULL AND s.expires_at > $2 AND s.last_seen_at > $3
+		), touched AS (
+			UPDATE operator_sessions SET last_seen_at = $2
+			WHERE token_hash IN (SELECT token_hash FROM live WHERE last_seen_at <= $4)
+		) SELECT username, role, created_at, disabled_at FROM live`, hash[:], now, now.Add(-SessionIdle), now.Add(-touchEvery))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Operator{}, ErrSessionInvalid
 	}
@@ -130,6 +135,10 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Operator, error
 	}
 	return op, nil
 }
+
+// touchEvery is how stale a session's last use may be before a use writes
+// it again: the idle bound (2 h) is kept to within a minute.
+const touchEvery = time.Minute
 
 // Logout ends the session of token; an unknown or ended one is no error.
 func (s *Store) Logout(ctx context.Context, token string) error {
