@@ -3,12 +3,15 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/foyerhq/foyer/internal/app"
 )
 
 // The operators' accounts over the whole system (docs/operators.md): the
@@ -244,5 +247,39 @@ func TestSignInsAreRateLimitedPerAccountAndPerAddress(t *testing.T) {
 	}
 	if status, code := login("carol", operatorPassword); status != http.StatusTooManyRequests || code != "rate_limited" {
 		t.Errorf("a fifth sign-in from one address in a minute: %d %q, want 429 rate_limited", status, code)
+	}
+}
+
+// TestTheCommandLineMakesAnAdminWhoSignsIn: foyer operator create, the
+// first admin without the admin token; a bad one makes nothing.
+func TestTheCommandLineMakesAnAdminWhoSignsIn(t *testing.T) {
+	sys := startSystem(t)
+	ctx := context.Background()
+	before := sys.accountRows(t)
+	for name, c := range map[string]struct{ user, role, password string }{
+		"unknown role":   {"root", "superuser", operatorPassword + "\n"},
+		"short password": {"root", "admin", "short\n"},
+		"no password":    {"root", "admin", ""},
+		"bad username":   {"r", "admin", operatorPassword + "\n"},
+	} {
+		if err := app.CreateOperator(ctx, sys.cfg, c.user, c.role, strings.NewReader(c.password), io.Discard); err == nil {
+			t.Errorf("%s: made an account", name)
+		}
+	}
+	if after := sys.accountRows(t); after != before {
+		t.Errorf("refused accounts changed the rows: %v, then %v", before, after)
+	}
+	var out bytes.Buffer
+	if err := app.CreateOperator(ctx, sys.cfg, "Root", "admin", strings.NewReader(operatorPassword+"\r\nignored"), &out); err != nil {
+		t.Fatal(err)
+	}
+	var me struct{ Actor, Role string }
+	if status := sys.call(t, http.MethodGet, "/v1/admin/me", sys.signIn(t, "root"), nil, &me); status != http.StatusOK ||
+		me.Actor != "operator:root" || me.Role != "admin" {
+		t.Errorf("the CLI's admin: %d %+v (%s)", status, me, out.String())
+	}
+	var actor string
+	if err := sys.DB.Get(&actor, `SELECT actor FROM admin_actions WHERE action = 'operator_created'`); err != nil || actor != "cli" {
+		t.Errorf("the creation is audited by %q: %v", actor, err)
 	}
 }
