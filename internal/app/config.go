@@ -103,6 +103,11 @@ type Config struct {
 	LimitIPJoins          int `env:"FOYER_LIMIT_IP_JOINS" envDefault:"20"`
 	LimitShopperMessages  int `env:"FOYER_LIMIT_SHOPPER_MESSAGES" envDefault:"5"`
 	LimitShopperCheckouts int `env:"FOYER_LIMIT_SHOPPER_CHECKOUTS" envDefault:"2"`
+	// LimitIPLogins and LimitAccountLogins are operator sign-ins per
+	// minute, per client IP and per account named (docs/operators.md); 0
+	// turns one off.
+	LimitIPLogins      int `env:"FOYER_LIMIT_IP_LOGINS" envDefault:"20"`
+	LimitAccountLogins int `env:"FOYER_LIMIT_ACCOUNT_LOGINS" envDefault:"10"`
 	// MaxConnsPerIP and MaxConnsPerShopper cap the WebSockets open at once,
 	// over every node; 0 turns a cap off.
 	MaxConnsPerIP      int `env:"FOYER_MAX_CONNS_PER_IP" envDefault:"64"`
