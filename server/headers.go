@@ -56,6 +56,9 @@ func pagePolicy(publicURL string, stripe bool) string {
 		"object-src 'none'",
 		"base-uri 'none'",
 		"form-action 'self'",
+		// The proof of work is solved in a worker running pow.js (web/static):
+		// said outright rather than left to fall back on script-src.
+		"worker-src 'self'",
 	}
 	if stripe {
 		directives = append(directives, "frame-src "+stripeFrames)
