@@ -234,6 +234,8 @@ func noscriptTellsTheState(t *testing.T, ctx context.Context, sys *system, saleI
 	}
 	tab, cancel := chromedp.NewContext(ctx)
 	defer cancel()
+	tab, cancelWait := context.WithTimeout(tab, 15*time.Second) // a page without the part would be waited on to the end
+	defer cancelWait()
 	var shown string
 	if err := chromedp.Run(tab, emulationNoScript(),
 		chromedp.Navigate(sys.URL+"/?sale="+saleID),

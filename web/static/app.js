@@ -237,10 +237,16 @@
     connect();
   }
 
+  // openSocket opens the connection to the sale: the one place that says
+  // what carries the protocol, so another transport can take its place.
+  function openSocket(url, protocols) {
+    return new WebSocket(url, protocols);
+  }
+
   function connect() {
     const proto = location.protocol === "https:" ? "wss" : "ws";
     const url = `${proto}://${location.host}/v1/sales/${encodeURIComponent(saleId)}/ws?session=${encodeURIComponent(session.token)}`;
-    const sock = new WebSocket(url, ["foyer.v1"]);
+    const sock = openSocket(url, ["foyer.v1"]);
     ws = sock;
     lastHeard = Date.now();
     sock.onmessage = (e) => {
@@ -888,6 +894,7 @@
     const connText = {
       connecting: "Connecting…", open: "Live", degraded: "Having trouble", reconnecting: "Reconnecting…", gone: "Offline",
     }[conn];
+    el.connection.hidden = !!fatal; // no sale to be live about
     el.connection.dataset.status = conn;
     setText(el.connection, connText);
 
@@ -910,7 +917,7 @@
     const waiting = S.phase === "waiting";
     const etaText = !waiting ? ""
       : state === "paused" ? "The sale is paused, so there is no estimate until it resumes. You keep your place."
-        : S.allHeld ? "No estimate: every unit left is held by shoppers ahead of you."
+        : S.allHeld ? "" // #all-held says why there is no estimate
           : S.eta ? `Your turn in about ${duration(S.eta.min_seconds)} to ${duration(S.eta.max_seconds)}` : "";
     el.eta.hidden = !etaText;
     el.eta.dataset.kind = state === "paused" ? "paused" : S.eta ? "estimate" : "";
@@ -1061,10 +1068,13 @@
       const left = S.reservation.expiresAt - now;
       setText(el.holdCountdown, clock(left, true));
       el.holdCountdown.classList.toggle("urgent", left < 30000);
-      const warn = HOLD_WARNINGS.find((s) => left <= s * 1000 && left > 0 && (S.holdWarned === 0 || s < S.holdWarned));
-      if (warn && S.phase === "admitted") {
+      // The smallest threshold passed, said once; a hold shorter than the
+      // first is warned of at once, with the seconds it has.
+      const warn = [...HOLD_WARNINGS].reverse().find((s) => left <= s * 1000);
+      if (warn && left > 0 && S.phase === "admitted" && (S.holdWarned === 0 || warn < S.holdWarned)) {
         S.holdWarned = warn;
-        const text = `Your hold runs out in ${warn} seconds. ${S.reservation.shop ? "Continue to checkout" : "Press Buy now"} to keep it.`;
+        const secs = Math.ceil(left / 1000);
+        const text = `Your hold runs out in ${secs} seconds. ${S.reservation.shop ? "Continue to checkout" : "Press Buy now"} to keep it.`;
         setText(el.holdWarning, text);
         el.holdWarning.hidden = false;
         shout(text);

@@ -90,6 +90,9 @@
     return script ? script.src : "";
   };
 
+  // solvedBy says where the last solveAside did its work: "worker" or "page".
+  let solvedBy = "";
+
   function solveAside(challenge, difficulty, onProgress) {
     if (!challenge) return Promise.resolve("");
     let worker;
@@ -97,8 +100,10 @@
       if (typeof Worker !== "function" || !workerURL()) throw new Error("no Worker");
       worker = new Worker(workerURL());
     } catch {
+      solvedBy = "page";
       return solve(challenge, difficulty, onProgress); // no Worker: on the page, in small batches
     }
+    solvedBy = "worker";
     return new Promise((resolve, reject) => {
       worker.onmessage = (e) => {
         const m = e.data || {};
@@ -114,11 +119,12 @@
       worker.onerror = (e) => {
         e.preventDefault();
         worker.terminate();
+        solvedBy = "page";
         solve(challenge, difficulty, onProgress).then(resolve, reject);
       };
       worker.postMessage({ challenge, difficulty });
     });
   }
 
-  globalThis.FoyerPow = Object.freeze({ solve, solveAside, leadingZeroBits });
+  globalThis.FoyerPow = Object.freeze({ solve, solveAside, leadingZeroBits, solvedBy: () => solvedBy });
 })();
