@@ -37,6 +37,11 @@ func (w pageWalk) reach(name, cond string) {
 	if err := chromedp.Run(w.ctx, shoot("journey-"+name), accessible(w.t, name)); err != nil {
 		w.t.Fatalf("%s: %v", name, err)
 	}
+	var thrown []string
+	w.eval(`window.pageErrors || []`, &thrown)
+	if len(thrown) > 0 {
+		w.t.Errorf("%s: the page's script failed: %q", name, thrown)
+	}
 }
 
 // text is what a shopper can read on the page now: hidden parts aside, and
@@ -57,13 +62,16 @@ func (w pageWalk) eval(js string, out any) {
 	}
 }
 
-// recordPage has every page from now on note, in window.said, what it
+// recordPage has every page from now on note its script's uncaught errors
+// in window.pageErrors, in window.said what it
 // announces (politely and as alerts), and in window.checkoutSeen the
 // checkout card's title beside its order status at every change, so a
 // state that flashed by can be checked after.
 func recordPage() chromedp.Action {
 	return chromedp.ActionFunc(func(ctx context.Context) error {
-		_, err := page.AddScriptToEvaluateOnNewDocument(`window.said = []; window.checkoutSeen = [];
+		_, err := page.AddScriptToEvaluateOnNewDocument(`window.said = []; window.checkoutSeen = []; window.pageErrors = [];
+window.addEventListener('error', e => window.pageErrors.push(e.message));
+window.addEventListener('unhandledrejection', e => window.pageErrors.push(String(e.reason)));
 document.addEventListener('DOMContentLoaded', () => {
   for (const id of ['announce', 'announce-alert']) {
     const n = document.getElementById(id);

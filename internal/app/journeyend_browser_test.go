@@ -6,11 +6,30 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/foyerhq/foyer/internal/localservers"
 )
+
+// lookingElsewhere makes the page's tab seem hidden (another tab in
+// front: DevTools has no switch for it) and notes the notifications it
+// shows and the titles it takes; lookAgain brings it to the front.
+const lookingElsewhere = `(() => {
+  let hidden = true;
+  Object.defineProperty(document, 'hidden', {configurable: true, get: () => hidden});
+  Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => hidden ? 'hidden' : 'visible'});
+  window.lookAgain = () => { hidden = false; document.dispatchEvent(new Event('visibilitychange')); };
+  window.notified = [];
+  const Shown = window.Notification;
+  window.Notification = class extends Shown {
+    constructor(title, options) { super(title, options); window.notified.push(title); }
+  };
+  window.titlesSeen = [];
+  new MutationObserver(() => window.titlesSeen.push(document.title))
+    .observe(document.querySelector('title'), {childList: true, characterData: true, subtree: true});
+})()`
 
 // emulationNoScript has the tab run no script, as a browser with
 // JavaScript off.
@@ -55,9 +74,20 @@ func boughtThenDegraded(t *testing.T, w pageWalk, rs *localservers.Redis) {
 	sys, ctx := w.sys, w.ctx
 	saleID := sys.createSale(t, map[string]any{"sku": "J-4", "name": "Walk Runner", "price_cents": 12900, "currency": "EUR",
 		"stock": 3, "outflow_per_second": 100, "reservation_ttl_seconds": 17})
-	if err := chromedp.Run(ctx, chromedp.Navigate(sys.URL+"/?sale="+saleID),
-		waitFor(`!document.querySelector('#join').disabled`), chromedp.Click("#join")); err != nil {
+	if err := chromedp.Run(ctx, browser.GrantPermissions([]browser.PermissionType{browser.PermissionTypeNotifications}).WithOrigin(sys.URL),
+		chromedp.Navigate(sys.URL+"/?sale="+saleID),
+		waitFor(`!document.querySelector('#join').disabled`),
+		chromedp.Evaluate(lookingElsewhere, nil),
+		chromedp.Click("#join")); err != nil {
 		t.Fatal(err)
+	}
+	// The turn came while the shopper looked at another tab: a
+	// notification, and a title that blinks until they look again.
+	if err := chromedp.Run(ctx, waitFor(`window.notified.includes('It’s your turn! · Foyer')
+		&& window.titlesSeen.includes('It’s your turn! · Foyer') && window.titlesSeen.includes('Walk Runner · Foyer')`),
+		chromedp.Evaluate(`lookAgain()`, nil),
+		waitFor(`document.title === 'Walk Runner · Foyer'`)); err != nil {
+		t.Fatalf("the turn came while looking elsewhere: %v", err)
 	}
 	// 17 s is under the first warning's minute: warned at once, then at 15 s.
 	w.reach("hold-warning", `!document.querySelector('#hold-warning').hidden
