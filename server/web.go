@@ -28,7 +28,7 @@ func (s *Server) mountWeb(e *gin.Engine) error {
 	if err != nil {
 		return err
 	}
-	if err := validShopURL(s.cfg.ShopURL); err != nil {
+	if err := CheckShopURL(s.cfg.ShopURL); err != nil {
 		return err
 	}
 	for _, p := range []string{"/", "/index.html"} {

@@ -115,14 +115,19 @@ func withShopURL(page []byte, shop string) []byte {
 // isShopperPage tells whether a path serves the shopper page.
 func isShopperPage(path string) bool { return path == "/" || path == "/index.html" }
 
-// validShopURL is an absolute http(s) URL, or empty.
-func validShopURL(u string) error {
+// ErrBadShopURL is a shop URL (Config.ShopURL) the page cannot link to.
+var ErrBadShopURL = errors.New("bad shop URL")
+
+// CheckShopURL accepts an absolute http or https URL, or none: the page
+// links shoppers there, so a relative path, another scheme (javascript:)
+// or a URL a page's attribute cannot hold as it is, is refused.
+func CheckShopURL(u string) error {
 	if u == "" {
 		return nil
 	}
 	p, err := url.Parse(u)
-	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || strings.ContainsAny(u, "\"<> ") {
-		return fmt.Errorf("the shop's URL must be an absolute http or https URL, not %q", u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || strings.ContainsAny(u, "\"<>' \t\n") {
+		return fmt.Errorf("%w: it must be an absolute http or https URL such as https://shop.example/, not %q", ErrBadShopURL, u)
 	}
 	return nil
 }

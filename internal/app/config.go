@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/foyerhq/foyer/server"
+
 	"github.com/caarlos0/env/v11"
 
 	"github.com/foyerhq/foyer/checkout"
@@ -321,6 +323,9 @@ func (c Config) checkGateway() error {
 	}
 	if _, err := c.identityKeys(); err != nil {
 		errs = append(errs, err)
+	}
+	if err := server.CheckShopURL(c.ShopURL); err != nil {
+		errs = append(errs, fmt.Errorf("FOYER_SHOP_URL: %w", err))
 	}
 	errs = append(errs, c.checkPaymentWebhookSecret())
 	if c.PaymentProvider == providerStripe {
