@@ -57,8 +57,9 @@ func pagePolicy(publicURL string, stripe bool) string {
 		"base-uri 'none'",
 		"form-action 'self'",
 		// The proof of work is solved in a worker running pow.js (web/static):
-		// said outright rather than left to fall back on script-src.
-		"worker-src 'self'",
+		// said outright, with the same sources as script-src, which is what
+		// a policy without it falls back on (so Stripe.js loses nothing).
+		"worker-src " + script,
 	}
 	if stripe {
 		directives = append(directives, "frame-src "+stripeFrames)

@@ -438,6 +438,9 @@
           break;
         }
         if (!same) {
+          // A new hold: the last order's outcome is not this one's.
+          S.orderStatus = "";
+          S.orderId = null;
           say(`It's your turn! One is held for you. Press ${S.reservation.shop ? "Continue to checkout" : "Buy now"} to check out.`);
           S.holdWarned = 0;
           FoyerAttention.call("It’s your turn! · Foyer");
