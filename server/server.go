@@ -186,6 +186,9 @@ type Config struct {
 	// Policy lets Stripe.js in (headers.go). Empty: the provider is not
 	// Stripe, and the page loads nothing but Foyer's own.
 	StripePublishableKey string
+	// ShopURL is the shop's page, where the shopper page links back to when
+	// a sale is over or bought (web.go). Empty: no link back.
+	ShopURL string
 	// IdleTimeout is how long a shopper's connection may stay silent before
 	// it is taken for dead and closed (4009). Clients ping every 20 s.
 	IdleTimeout time.Duration

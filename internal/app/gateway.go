@@ -149,7 +149,7 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	}
 	ops := livestats.New(g.rdb, g.db) // the operators' views of the pipeline and the sales
 	g.server = server.New(server.Config{
-		AdminToken: cfg.AdminToken, PublicURL: g.URL(), AllowedOrigins: cfg.AllowedOrigins,
+		AdminToken: cfg.AdminToken, PublicURL: g.URL(), ShopURL: cfg.ShopURL, AllowedOrigins: cfg.AllowedOrigins,
 		IdleTimeout: cfg.IdleTimeout, WebhookSecret: cfg.WebhookSecret, StripePublishableKey: cfg.stripePublishableKey(),
 		Limits: cfg.limits(), TrustedProxies: cfg.TrustedProxies,
 		Signals: server.Signals{EarlyJoin: cfg.SignalEarlyJoin, FastCheckout: cfg.SignalFastCheckout,
