@@ -97,7 +97,18 @@ func (r *Room) apply(e waitingroom.Event) {
 			}
 		}
 	case waitingroom.EventMessage:
-		r.broadcast(encode(StateMsg{Type: wire.MsgState, State: r.state, Message: e.Message}))
+		text := e.Message // "" when cleared: said, so that pages hide the old one
+		r.broadcast(encode(StateMsg{Type: wire.MsgState, State: r.state, Message: &text}))
+	case waitingroom.EventPlan: // an operator's edit before the opening: countdowns move
+		if p := e.Plan; p != nil {
+			r.startsAt, r.rate = time.UnixMilli(p.StartsAtMs), p.Rate
+			r.epoch++
+			r.broadcast(encode(StateMsg{Type: wire.MsgState, State: r.state, Sale: &SaleNews{
+				Name: p.Name, PriceCents: p.PriceCents, Currency: p.Currency, StartsAt: time.UnixMilli(p.StartsAtMs).UTC(),
+				EndsAt: time.UnixMilli(p.EndsAtMs).UTC(), PrequeueAt: time.UnixMilli(p.PrequeueAtMs).UTC(),
+				PerShopperLimit: p.PerShopperLimit,
+			}}))
+		}
 	case waitingroom.EventOrder, waitingroom.EventOrders:
 		for _, o := range e.OrderNews() {
 			tabs := r.shoppers[o.Shopper]
