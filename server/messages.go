@@ -75,9 +75,10 @@ func (s *Server) cancelMessage(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := s.deps.Operator.CancelMessage(c.Request.Context(), id, c.Param("message"), actorOf(c)); err != nil {
+	msg := c.Param("message")
+	if err := s.deps.Operator.CancelMessage(c.Request.Context(), id, msg, actorOf(c)); err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.Status(http.StatusNoContent)
+	c.JSON(http.StatusOK, gin.H{"cancelled": msg})
 }

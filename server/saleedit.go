@@ -53,5 +53,5 @@ func (s *Server) deleteSale(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.Status(http.StatusNoContent)
+	c.JSON(http.StatusOK, gin.H{"deleted": id})
 }

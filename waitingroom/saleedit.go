@@ -99,6 +99,12 @@ func (o *Operator) Edit(ctx context.Context, saleID string, change PlanChange, a
 	if err != nil {
 		return nil, err
 	}
+	// Read first, to refuse an open sale before judging the change: the
+	// answer that matters is that nothing may change. edit.lua checks again,
+	// atomically, and has the last word.
+	if state, err := o.rooms.rdb.HGet(ctx, Keys(saleID).Meta, "state").Result(); err == nil && !notOpened(State(state)) {
+		return nil, fmt.Errorf("edit sale %s: %w: it is %s", saleID, ErrSaleOpened, state)
+	}
 	after := change.applyTo(*before)
 	if err := after.ValidateAt(o.now()); err != nil {
 		return nil, err
@@ -132,6 +138,9 @@ func (o *Operator) Edit(ctx context.Context, saleID string, change PlanChange, a
 	}
 	return &after, nil
 }
+
+// notOpened reports whether a sale in state s has not opened: its plan may change.
+func notOpened(s State) bool { return s == StateScheduled || s == StatePrequeue }
 
 // editArgs are the ARGV of edit.lua: the plan's fields as Load writes them.
 func editArgs(p *Plan) []any {

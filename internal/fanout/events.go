@@ -85,6 +85,15 @@ func (r *Room) apply(e waitingroom.Event) {
 			r.seedHash = e.SeedHash
 		}
 		r.setState(e.State, e.SeedHash, e.Seed)
+		if e.Deleted {
+			// An operator deleted the sale before it opened: its data is
+			// gone, so the shoppers are told it ended and let go, as for a
+			// sale that does not exist, rather than told of an outage when
+			// the next read of its status finds nothing.
+			for c := range r.conns {
+				c.Close(wire.CloseSaleNotFound, "the sale was deleted")
+			}
+		}
 	case waitingroom.EventStock:
 		stock := r.stock
 		stock.Type, stock.Total, stock.Left = wire.MsgStock, e.Stock, e.Available
