@@ -160,6 +160,8 @@ func TestADeletedSaleIsGoneEverywhereAndItsPrequeueIsTold(t *testing.T) {
 		"prequeue_seconds": 900})
 	shopper := waiting(t, ctx, sys, saleID)
 	expectMessage(t, ctx, shopper, "prequeue")
+	// Its prequeue has opened and holds a shopper: it cannot close again.
+	sys.expect(t, http.MethodPatch, "/v1/admin/sales/"+saleID, map[string]any{"prequeue_seconds": 0}, http.StatusConflict, "bad_state")
 
 	sys.admin(t, http.MethodDelete, "/v1/admin/sales/"+saleID, nil, http.StatusOK)
 	// Told it ended, then let go as from a sale that does not exist.
@@ -192,6 +194,16 @@ func TestADeletedSaleIsGoneEverywhereAndItsPrequeueIsTold(t *testing.T) {
 	sys.expect(t, http.MethodGet, "/v1/admin/sales/"+saleID, nil, http.StatusNotFound, "sale_not_found")
 	sys.expect(t, http.MethodDelete, "/v1/admin/sales/"+saleID, nil, http.StatusNotFound, "sale_not_found")
 	sys.expect(t, http.MethodPatch, "/v1/admin/sales/"+saleID, map[string]any{"stock": 2}, http.StatusNotFound, "sale_not_found")
+
+	// A delete whose Postgres side failed after Redis let the sale go heals
+	// when sent again: a sale Redis lacks goes from Postgres while its start
+	// is ahead (here, its keys taken away by hand).
+	half := sys.createSale(t, map[string]any{"sku": "E-3b", "name": "Half gone", "stock": 5, "starts_at": start})
+	sys.Redis.Del(ctx, waitingroom.Keys(half).Meta)
+	sys.admin(t, http.MethodDelete, "/v1/admin/sales/"+half, nil, http.StatusOK)
+	if n := sys.count(t, `SELECT count(*) FROM sales WHERE id = $1`, half); n != 0 {
+		t.Error("a sale redis had let go stays in postgres after a second delete")
+	}
 }
 
 // An edit racing the admitter's tick that opens the sale lands wholly before
