@@ -55,7 +55,7 @@ func (o *Operator) Delete(ctx context.Context, saleID, actor string) error {
 		return fmt.Errorf("delete sale %s: %w", saleID, editError(err))
 	case err != nil:
 		return fmt.Errorf("delete sale %s: redis did not say whether it took the delete; postgres kept the sale "+
-			"(send the delete again): %w", saleID, err)
+			"(send the delete again): %v", saleID, err) // %v: "nothing was done" would be wrong
 	}
 	// Off the active list, outside the script: the list has no hash tag.
 	// Left on it, the admitters find no sale there and pass.

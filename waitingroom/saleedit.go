@@ -126,7 +126,7 @@ func (o *Operator) Edit(ctx context.Context, saleID string, change PlanChange, a
 			return nil, fmt.Errorf("edit sale %s: %w", saleID, editError(err))
 		}
 		return nil, fmt.Errorf("edit sale %s: redis did not say whether it took the edit; postgres kept the plan "+
-			"as it was (send the edit again: it is the same twice): %w", saleID, err)
+			"as it was (send the edit again: it is the same twice): %v", saleID, err) // %v: "nothing was done" would be wrong
 	}
 	if err := tx.Commit(); err != nil {
 		tx.Rollback() //nolint:errcheck // it holds the lock editForward takes
