@@ -34,9 +34,9 @@ func TestTheDashboardEditsDeletesAndClearsOnAPhone(t *testing.T) {
 		chromedp.WaitVisible("#token"),
 		chromedp.SendKeys("#token", "not-the-admin-token-of-this-system"),
 		chromedp.Click("#signin-submit"),
-		waitFor(`document.querySelector('#signin-message').textContent !== ''`),
+		waitFor(`(document.querySelector('#login-message').textContent + document.querySelector('#signin-message').textContent) !== ''`),
 		chromedp.Evaluate(visible("#alert"), &alertShown),
-		chromedp.Text("#signin-message", &said),
+		chromedp.Evaluate(`document.querySelector('#login-message').textContent + document.querySelector('#signin-message').textContent`, &said),
 	); err != nil {
 		t.Fatal(err)
 	}
