@@ -76,6 +76,7 @@ type PlanNews struct {
 	Available       int64   `json:"available"`
 	Rate            float64 `json:"rate"`
 	PerShopperLimit int     `json:"per_shopper_limit"`
+	Message         string  `json:"message"` // the operator's message shown, "" for none
 }
 
 // ReasonReleased is the Reason of an expired event whose hold the shop

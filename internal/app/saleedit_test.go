@@ -100,6 +100,9 @@ func TestEditingAScheduledSaleChangesBothSidesTellsItsShoppersAndIsAudited(t *te
 		}
 	}
 	pushed := nextState(t, ctx, shopper, func(m map[string]any) bool { return m["sale"] != nil })
+	if msg, ok := pushed["message"]; !ok || msg != "" {
+		t.Errorf("the plan's push carries message %v (present: %t), want the one shown, none", msg, ok)
+	}
 	sale := pushed["sale"].(map[string]any)
 	if sale["starts_at"] != later.Format(time.RFC3339) || sale["name"] != "After" || sale["price_cents"] != 1250.0 {
 		t.Errorf("the shopper was told %v, want the new start %s, name and price", sale, later.Format(time.RFC3339))

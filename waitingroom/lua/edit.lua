@@ -33,9 +33,12 @@ if fields.stock then
 end
 for field, value in pairs(fields) do redis.call('HSET', meta, field, value) end
 local p = redis.call('HMGET', meta, 'name', 'price_cents', 'currency', 'starts_at_ms', 'ends_at_ms', 'prequeue_at_ms',
-  'stock', 'available', 'rate', 'limit')
+  'stock', 'available', 'rate', 'limit', 'message')
 redis.call('XADD', events, 'MAXLEN', '~', ARGV[1], '*', 'type', 'plan', 'data', cjson.encode({plan = {
   name = p[1], price_cents = tonumber(p[2]), currency = p[3], starts_at_ms = tonumber(p[4]),
   ends_at_ms = tonumber(p[5]), prequeue_at_ms = tonumber(p[6]), stock = tonumber(p[7]),
-  available = tonumber(p[8]), rate = tonumber(p[9]), per_shopper_limit = tonumber(p[10])}}))
+  available = tonumber(p[8]), rate = tonumber(p[9]), per_shopper_limit = tonumber(p[10]),
+  -- The message shown goes along: a page may take a state push that
+  -- carries no message for one that cleared it.
+  message = p[11] or ''}}))
 return state
