@@ -9,22 +9,27 @@ import (
 
 // The scripts say in their own header what each guarantees atomically.
 var (
-	loadScript     = script("load")
-	joinScript     = script("join")
-	leaveScript    = script("leave")
-	admitScript    = script("admit")
-	tickScript     = script("tick")
-	leaseScript    = script("lease")
-	controlScript  = script("control")
-	arriveScript   = script("arrive")
-	departScript   = script("depart")
-	evictScript    = script("evict")
-	findScript     = script("find")
-	flagScript     = script("flag")
-	confirmScript  = script("confirm")
-	refundScript   = script("refund")
-	releaseScript  = script("release")
-	swapSetScript  = script("swapset")
+	loadScript    = script("load")
+	joinScript    = script("join")
+	leaveScript   = script("leave")
+	admitScript   = script("admit")
+	tickScript    = script("tick")
+	leaseScript   = script("lease")
+	controlScript = script("control")
+	arriveScript  = script("arrive")
+	departScript  = script("depart")
+	evictScript   = script("evict")
+	findScript    = script("find")
+	flagScript    = script("flag")
+	confirmScript = script("confirm")
+	refundScript  = script("refund")
+	releaseScript = script("release")
+	swapSetScript = script("swapset")
+)
+
+// An operator's changes to a sale before it opens (saleedit.go,
+// saledelete.go), and its scheduled messages (messages.go).
+var (
 	editScript     = script("edit")
 	deleteScript   = script("delete")
 	scheduleScript = script("schedule")
