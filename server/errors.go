@@ -64,6 +64,8 @@ var problems = []struct {
 	{waitingroom.ErrSaleEnded, problem{http.StatusConflict, "sale_ended"}},
 	{waitingroom.ErrSoldOut, problem{http.StatusConflict, "sold_out"}},
 	{waitingroom.ErrBadState, problem{http.StatusConflict, "bad_state"}},
+	{waitingroom.ErrSaleOpened, problem{http.StatusConflict, "sale_opened"}},
+	{waitingroom.ErrMessageNotFound, problem{http.StatusNotFound, "message_unknown"}},
 	{waitingroom.ErrTooEarly, problem{http.StatusConflict, "too_early"}},
 	{waitingroom.ErrInvalidShopper, problem{http.StatusBadRequest, "invalid_shopper"}},
 	{checkout.ErrTokenInvalid, problem{http.StatusUnauthorized, "token_invalid"}},

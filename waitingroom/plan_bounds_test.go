@@ -104,7 +104,6 @@ func TestEveryControlOutOfItsBoundIsRefused(t *testing.T) {
 	}{
 		{"a message with NUL", Control{Action: ActionMessage, Text: "Doors\x00open"}, "message must not contain control"},
 		{"a message of 501 characters", Control{Action: ActionMessage, Text: strings.Repeat("ü", 501)}, "message must have at most 500"},
-		{"a blank message", Control{Action: ActionMessage, Text: " "}, "message must have 1 to 500"},
 		{"a rate of 1e-300", Control{Action: ActionRate, Value: 1e-300}, "outflow_per_second"},
 		{"stock of 2^53+1", Control{Action: ActionAddStock, Value: 9007199254740993}, "add must be"},
 		{"a difficulty of 1e300", Control{Action: ActionPow, Value: 1e300}, "difficulty"},
@@ -117,6 +116,12 @@ func TestEveryControlOutOfItsBoundIsRefused(t *testing.T) {
 	}
 	if err := (Control{Action: ActionMessage, Text: strings.Repeat("ü", 500), Actor: "admin"}).validate(); err != nil {
 		t.Errorf("a message of 500 characters (1000 bytes): %v", err)
+	}
+	// A blank message clears the one shown (Control), so it is no longer refused.
+	for _, blank := range []string{"", " "} {
+		if err := (Control{Action: ActionMessage, Text: blank, Actor: "admin"}).validate(); err != nil {
+			t.Errorf("a blank message, which clears: %v", err)
+		}
 	}
 }
 
