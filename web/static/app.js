@@ -209,7 +209,7 @@
   function connect() {
     const proto = location.protocol === "https:" ? "wss" : "ws";
     const url = `${proto}://${location.host}/v1/sales/${encodeURIComponent(saleId)}/ws?session=${encodeURIComponent(session.token)}`;
-    const sock = new WebSocket(url, ["foyer.v1"]);
+    const sock = openTransport(url, ["foyer.v1"]);
     ws = sock;
     lastHeard = Date.now();
     sock.onmessage = (e) => {
