@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"github.com/foyerhq/foyer/internal/shopperclient"
 	"github.com/foyerhq/foyer/waitingroom"
 )
@@ -273,4 +275,31 @@ func (r *eventReader) next(t *testing.T) shopperclient.Message {
 		t.Fatal("no event in 10 s")
 	}
 	return shopperclient.Message{}
+}
+
+// A node that drains tells its streams what it tells its sockets, going
+// away (1001), and its shutdown does not wait for them to end on their
+// own; the shopper reopens its stream on another node and keeps its place.
+func TestADrainingNodeClosesItsStreamsGoingAwayAndTheirPlacesAreKept(t *testing.T) {
+	sys := startNodes(t, 1, nil)
+	drained := sys.startGateway(t, "node-drained")
+	saleID := sys.createSale(t, map[string]any{"sku": "F-D", "name": "Drain", "stock": 5, "outflow_per_second": stalled})
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	first, s := newShopper(t, ctx, sys.URL), newShopper(t, ctx, sys.URL)
+	firstConn := first.dialOver(t, ctx, sys.URL, saleID, shopperclient.OverWebSocket)
+	firstIn := listen(firstConn)
+	firstConn.Join(ctx)
+	waitPosition(t, ctx, firstIn, 1)
+	conn := s.dialOver(t, ctx, drained.URL, saleID, shopperclient.OverEvents)
+	in := listen(conn)
+	conn.Join(ctx)
+	waitPosition(t, ctx, in, 2)
+
+	drained.Stop() // returns once the node's HTTP server has shut down: no stream held it up
+	if _, err := in.wait(ctx, "never"); websocket.CloseStatus(err) != websocket.StatusGoingAway {
+		t.Fatalf("the stream on the drained node ended with %v, want close 1001", err)
+	}
+	again := listen(s.dialOver(t, ctx, sys.URL, saleID, shopperclient.OverEvents))
+	waitPosition(t, ctx, again, 2)
 }
