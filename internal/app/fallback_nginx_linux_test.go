@@ -37,3 +37,28 @@ func TestNginxPassesTheFallbacksEventsUnbufferedAndItsPosts(t *testing.T) {
 		t.Fatalf("the answer to a post through nginx: %+v, %v", m, err)
 	}
 }
+
+// Behind nginx, with two gateways, each stream's posts reach the gateway
+// that holds the stream (foyer_streams hashes the stream key), so shoppers
+// over the fallback join by posting, and are placed in the order they
+// joined, on whichever gateway their streams are.
+func TestBehindNginxAStreamsPostsReachTheGatewayThatHoldsIt(t *testing.T) {
+	sys := startNodes(t, 2, behindNginx)
+	lb := startNginx(t, sys.URLs...)
+	saleID := sys.createSale(t, map[string]any{"sku": "F-M", "name": "Two gateways", "stock": 5, "outflow_per_second": stalled})
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	const shoppers = 12 // streams spread over both gateways by their random keys
+	for i := range shoppers {
+		s := newShopper(t, ctx, lb.URL())
+		conn := s.dialOver(t, ctx, lb.URL(), saleID, shopperclient.OverEvents)
+		in := listen(conn)
+		if _, err := in.wait(ctx, "welcome"); err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.Join(ctx); err != nil {
+			t.Fatalf("shopper %d posts its join through nginx: %v", i, err)
+		}
+		waitPosition(t, ctx, in, int64(i+1))
+	}
+}

@@ -181,6 +181,21 @@ func TestBadPostsToAStreamAreRefusedAndChangeNothing(t *testing.T) {
 		t.Fatalf("first event %+v, want the welcome", m)
 	}
 
+	// A second stream under the key an open one holds is refused before it
+	// begins, whoever opens it.
+	for _, token := range []string{other.sess.Token, victim.sess.Token} {
+		again, _ := http.NewRequestWithContext(ctx, http.MethodGet,
+			sys.URL+"/v1/sales/"+saleID+"/events?stream="+key+"&session="+token, nil)
+		taken, err := http.DefaultClient.Do(again)
+		if err != nil {
+			t.Fatal(err)
+		}
+		taken.Body.Close()
+		if taken.StatusCode != http.StatusConflict {
+			t.Errorf("a second stream under a held key answered %d, want 409 stream_taken", taken.StatusCode)
+		}
+	}
+
 	join := []byte(`{"type":"join"}`)
 	for _, tc := range []struct {
 		name       string
