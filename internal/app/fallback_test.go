@@ -318,3 +318,42 @@ func TestADrainingNodeClosesItsStreamsGoingAwayAndTheirPlacesAreKept(t *testing.
 	again := listen(s.dialOver(t, ctx, sys.URL, saleID, shopperclient.OverEvents))
 	waitPosition(t, ctx, again, 2)
 }
+
+// A stream's messages are limited as a socket's are, not as HTTP requests:
+// an address's request limit does not refuse them (a proxy that blocks
+// WebSockets puts many shoppers behind one address), while posts that reach
+// no stream are charged to it and refused past it.
+func TestAStreamsPostsAreLimitedAsSocketMessagesAndRefusedOnesAsRequests(t *testing.T) {
+	sys := startNodes(t, 1, map[string]string{"FOYER_LIMIT_IP_REQUESTS": "3"})
+	saleID := sys.createSale(t, map[string]any{"sku": "F-R", "name": "Limits", "stock": 5, "outflow_per_second": stalled})
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	s := newShopper(t, ctx, sys.URL)
+	conn := s.dialOver(t, ctx, sys.URL, saleID, shopperclient.OverEvents)
+	in := listen(conn)
+	if _, err := in.wait(ctx, "welcome"); err != nil {
+		t.Fatal(err)
+	}
+	// Eight time requests at once: over the address's 3 a second (bursts
+	// of 6), within the connection's 10 per 10 s.
+	for i := range 8 {
+		if err := conn.Send(ctx, map[string]any{"type": "time", "client_time": i + 1}); err != nil {
+			t.Fatalf("time request %d refused: %v", i+1, err)
+		}
+	}
+	for range 8 {
+		if _, err := in.next(ctx, "time"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	limited := false
+	for range 10 {
+		if status, code := postedTo(t, ctx, sys.URL, saleID, "nosuchstream000000000", s.sess.Token, []byte(`{"type":"ping"}`)); status == http.StatusTooManyRequests && code == "rate_limited" {
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Fatal("ten posts to no stream at once were never refused rate_limited")
+	}
+}
