@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,23 @@ import (
 
 	"github.com/foyerhq/foyer/waitingroom"
 )
+
+// holdWebSockets makes every WebSocket the page opens hang as one that a
+// proxy holds unanswered: it never opens, errs or closes.
+const holdWebSockets = `(() => {
+  window.__socketsTried = 0;
+  window.WebSocket = class {
+    constructor(url, protocols) {
+      window.__socketsTried++;
+      this.url = url;
+      this.readyState = 0;
+      this.protocol = "";
+    }
+    send() { throw new DOMException("still connecting", "InvalidStateError"); }
+    close() { this.readyState = 3; }
+  };
+  Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+})();`
 
 // blockWebSockets makes every WebSocket the page opens fail as a proxy that
 // blocks them does: constructed, its upgrade refused, then closed (1006)
@@ -71,5 +89,61 @@ func TestAShopperWhoseWebSocketsAreBlockedJoinsOverTheFallbackAndSeesItsPosition
 	}
 	if n != 2 {
 		t.Fatalf("%d in the queue, want the socket's shopper and the browser's", n)
+	}
+}
+
+// A WebSocket that neither opens nor fails (a proxy that holds the upgrade
+// unanswered) is given up after transport.js's 8 s, and the page goes on
+// over the fallback.
+func TestAShopperWhoseWebSocketNeverOpensFallsBackAndSeesItsPosition(t *testing.T) {
+	sys := startSystem(t)
+	ctx := newBrowser(t)
+	saleID := sys.createSale(t, map[string]any{"sku": "F-S", "name": "Silent proxy", "price_cents": 4200,
+		"stock": 10, "outflow_per_second": stalled})
+	if err := chromedp.Run(ctx,
+		chromedp.ActionFunc(func(ctx context.Context) error {
+			_, err := page.AddScriptToEvaluateOnNewDocument(holdWebSockets).Do(ctx)
+			return err
+		}),
+		chromedp.Navigate(sys.URL+"/?sale="+saleID),
+		waitFor(`!document.querySelector('#join').disabled`),
+		chromedp.Click("#join"),
+		waitFor(`Number(document.querySelector('#position').dataset.value) === 1`),
+	); err != nil {
+		t.Fatal(err)
+	}
+	var tried int
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`window.__socketsTried`, &tried)); err != nil || tried < 1 {
+		t.Fatalf("the page tried %d WebSockets (%v): the block was not in its way", tried, err)
+	}
+}
+
+// policyBlocksWebSockets sends every WebSocket to another origin, which the
+// page's Content-Security-Policy (connect-src 'self') refuses: chromium then
+// fires an error and no close, as it does for a socket a policy blocks.
+var policyBlocksWebSockets = strings.Replace(blockWebSockets,
+	`String(url).replace(/\/ws(\?.*)?$/, "/ws-blocked-by-proxy")`, `"ws://127.0.0.2:9/blocked-by-policy"`, 1)
+
+// A WebSocket that errs and never closes (blocked by a policy) is given up
+// at its error, and the page goes on over the fallback.
+func TestAShopperWhoseWebSocketErrsWithoutClosingFallsBackAndSeesItsPosition(t *testing.T) {
+	if policyBlocksWebSockets == blockWebSockets {
+		t.Fatal("the policy's block is the proxy's: the script was not rewritten")
+	}
+	sys := startSystem(t)
+	ctx := newBrowser(t)
+	saleID := sys.createSale(t, map[string]any{"sku": "F-P", "name": "Policy", "price_cents": 4200,
+		"stock": 10, "outflow_per_second": stalled})
+	if err := chromedp.Run(ctx,
+		chromedp.ActionFunc(func(ctx context.Context) error {
+			_, err := page.AddScriptToEvaluateOnNewDocument(policyBlocksWebSockets).Do(ctx)
+			return err
+		}),
+		chromedp.Navigate(sys.URL+"/?sale="+saleID),
+		waitFor(`!document.querySelector('#join').disabled`),
+		chromedp.Click("#join"),
+		waitFor(`Number(document.querySelector('#position').dataset.value) === 1`),
+	); err != nil {
+		t.Fatal(err)
 	}
 }

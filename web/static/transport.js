@@ -126,12 +126,16 @@
   }
 
   // Fallback is a WebSocket that, if it fails to open, becomes an
-  // EventsSocket to the same URL: the page's handlers move with it.
+  // EventsSocket to the same URL: the page's handlers move with it. A socket
+  // fails to open when it errs or closes before it opens (a proxy that
+  // refuses the upgrade; a policy, which may fire an error and no close), or
+  // has not opened within OPEN_TIMEOUT (a proxy that holds it unanswered).
   class Fallback {
     constructor(url, protocols) {
       this.url = url;
       this.protocols = protocols;
       this.onopen = this.onmessage = this.onclose = this.onerror = null;
+      this.closed = false; // the page closed it
       let ws = null;
       try {
         ws = new WebSocket(url, protocols);
@@ -139,16 +143,20 @@
         // A WebSocket refused outright (a policy, a missing API).
       }
       if (!ws) {
-        this.attach(new EventsSocket(url, protocols), false);
+        this.attach(new EventsSocket(url, protocols));
         return;
       }
-      this.attach(ws, true);
-      this.timer = setTimeout(() => {
-        if (this.inner !== ws || ws.readyState !== CONNECTING || this.closed) return;
-        ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null;
-        ws.close();
-        this.attach(new EventsSocket(url, protocols), false);
-      }, OPEN_TIMEOUT);
+      this.socket = ws;
+      this.inner = ws;
+      ws.onopen = (e) => {
+        clearTimeout(this.timer);
+        this.socket = null; // it opened: from now on its errors and closes are the page's
+        this.attach(ws);
+        fire(this.onopen, e);
+      };
+      ws.onerror = () => this.giveUp();
+      ws.onclose = () => this.giveUp();
+      this.timer = setTimeout(() => this.giveUp(), OPEN_TIMEOUT);
     }
 
     get readyState() { return this.inner.readyState; }
@@ -156,32 +164,43 @@
     send(data) { this.inner.send(data); }
     close(code, reason) {
       this.closed = true;
+      clearTimeout(this.timer);
+      if (this.socket) { // still trying the socket: the page's close ends it, and is told as a close
+        const ws = this.socket;
+        this.socket = null;
+        ws.onopen = ws.onerror = ws.onclose = null;
+        ws.close();
+        setTimeout(() => fire(this.onclose, { type: "close", code: code || 1005, reason: reason || "", wasClean: true }), 0);
+        return;
+      }
       this.inner.close(code, reason);
     }
 
-    attach(inner, isSocket) {
+    // giveUp drops a socket that failed to open, once, and opens the
+    // fallback in its place.
+    giveUp() {
+      const ws = this.socket;
+      if (!ws || this.closed) return;
+      this.socket = null;
+      clearTimeout(this.timer);
+      ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null;
+      try { ws.close(); } catch { /* closed already */ }
+      this.attach(new EventsSocket(this.url, this.protocols));
+    }
+
+    // attach forwards an open socket's, or the fallback's, events to the
+    // page's handlers.
+    attach(inner) {
       this.inner = inner;
-      let opened = false;
-      inner.onopen = (e) => {
-        opened = true;
-        clearTimeout(this.timer);
-        if (!isSocket) preferEvents = true;
-        fire(this.onopen, e);
-      };
+      if (inner instanceof EventsSocket) {
+        inner.onopen = (e) => {
+          preferEvents = true;
+          fire(this.onopen, e);
+        };
+      }
       inner.onmessage = (e) => fire(this.onmessage, e);
-      // A socket that failed before it opened, and before the page closed it,
-      // is taken for blocked: the fallback takes over, quietly.
-      inner.onerror = (e) => {
-        if (isSocket && !opened && !this.closed) return;
-        fire(this.onerror, e);
-      };
-      inner.onclose = (e) => {
-        if (isSocket && !opened && !this.closed) {
-          clearTimeout(this.timer);
-          return this.attach(new EventsSocket(this.url, this.protocols), false);
-        }
-        fire(this.onclose, e);
-      };
+      inner.onerror = (e) => fire(this.onerror, e);
+      inner.onclose = (e) => fire(this.onclose, e);
     }
   }
 
