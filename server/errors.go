@@ -16,6 +16,7 @@ import (
 	"github.com/foyerhq/foyer/internal/defence/pow"
 	"github.com/foyerhq/foyer/internal/defence/ratelimit"
 	"github.com/foyerhq/foyer/internal/identity"
+	"github.com/foyerhq/foyer/internal/operators"
 	"github.com/foyerhq/foyer/internal/orders"
 	"github.com/foyerhq/foyer/internal/shopkeys"
 	"github.com/foyerhq/foyer/internal/webhooks"
@@ -102,6 +103,13 @@ var problems = []struct {
 	{pow.ErrPowExpired, problem{http.StatusForbidden, wire.CodePowExpired}},
 	{pow.ErrPowReplayed, problem{http.StatusConflict, wire.CodePowReplayed}},
 	{waitingroom.ErrFlagged, problem{http.StatusForbidden, "flagged"}},
+	{errRoleTooLow, problem{http.StatusForbidden, "role_forbidden"}},
+	{operators.ErrLoginFailed, problem{http.StatusUnauthorized, "login_failed"}},
+	{operators.ErrSessionInvalid, problem{http.StatusUnauthorized, "operator_session_invalid"}},
+	{operators.ErrBadRequest, problem{http.StatusUnprocessableEntity, "operator_request_invalid"}},
+	{operators.ErrNotFound, problem{http.StatusNotFound, "operator_unknown"}},
+	{operators.ErrExists, problem{http.StatusConflict, "operator_exists"}},
+	{operators.ErrTooMany, problem{http.StatusConflict, "operator_limit_reached"}},
 	{shopkeys.ErrInvalid, problem{http.StatusUnauthorized, "shop_key_invalid"}},
 	{shopkeys.ErrScope, problem{http.StatusForbidden, "shop_key_scope"}},
 	{shopkeys.ErrBadRequest, problem{http.StatusUnprocessableEntity, "shop_key_request_invalid"}},
