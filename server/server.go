@@ -226,8 +226,9 @@ type Server struct {
 	engine                     *gin.Engine
 	// roles and roleOf are the admin routes' role decisions (roles.go),
 	// made as New registers them and only read after.
-	roles  []RouteRole
-	roleOf map[string]operators.Role
+	roles   []RouteRole
+	roleOf  map[string]operators.Role
+	streams sseStreams // the HTTP fallback's open event streams (sse.go)
 }
 
 // hooks let a test of this package see or hold the node at a point of its
@@ -264,6 +265,8 @@ func New(cfg Config, deps Deps) *Server {
 	v1.POST("/sessions", s.createSession)
 	v1.GET("/sales/:sale", s.getSale)
 	v1.GET("/sales/:sale/ws", s.shopperSocket)
+	v1.GET("/sales/:sale/events", s.shopperStream) // the HTTP fallback: server-sent events (sse.go)
+	v1.POST("/sales/:sale/events", s.postToStream) // and the client's messages to them
 	v1.GET("/sales/:sale/draw", s.getDraw)
 	v1.POST("/sales/:sale/checkout", s.checkout)
 	v1.POST("/payments/webhook", s.paymentWebhook)
