@@ -156,7 +156,7 @@ func TestTheBoundsOfASalePlanAreDocumented(t *testing.T) {
 		"| `identity` | `off` (the default), `optional` or `required` |",
 		"| `checkout` | `foyer` (the default) or `shop` |",
 		fmt.Sprintf("| `checkout_url` | required when `checkout` is `shop`, refused otherwise: an absolute `https://` URL (`http://` only for `localhost` and `127.0.0.1`), at most %d characters, with no fragment and no user or password |", maxCheckoutURLLen),
-		fmt.Sprintf("| message `text` | 1 to %d characters |", maxMessageLen),
+		fmt.Sprintf("| message `text` | 0 to %d characters (empty or blank clears the one shown; a scheduled one 1 to %d) |", maxMessageLen, maxMessageLen),
 		fmt.Sprintf("| `Idempotency-Key` of a create | at most %d characters |", maxIdempotencyKeyLen),
 	}
 	for _, row := range rows {
