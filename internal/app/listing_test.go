@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/foyerhq/foyer/internal/testenv"
 )
 
 // listedSaleKeys are every field the public listing tells of a sale: none of
@@ -189,6 +191,19 @@ func TestTheListingShowsEachSaleInItsStateAndNoneOfTheOperatorsSettings(t *testi
 			t.Errorf("GET /v1/sales%s: %d, %v, want %v", query, l.Status, got, ids)
 		}
 	}
+
+	// The page that reads it is served at /sales, under the pages' policy.
+	resp, err := http.Get(sys.URL + "/sales")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(resp.Header.Get("Content-Security-Policy"), "script-src 'self'") ||
+		!strings.Contains(string(page), "<h1>Sales</h1>") {
+		t.Errorf("GET /sales: %d %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), page)
+	}
 }
 
 func TestTheListingRefusesABadStateAndReadsNothing(t *testing.T) {
@@ -305,17 +320,40 @@ func TestTheListingKeepsFiftyAStateAndEndedSalesAWeek(t *testing.T) {
 	}
 }
 
-func TestTheListingPageIsServedAtSales(t *testing.T) {
-	sys := startSystem(t)
-	resp, err := http.Get(sys.URL + "/sales")
+func TestTheListingSaysUnavailableWhileRedisIsDownAndListsAgainAfter(t *testing.T) {
+	rs := testenv.NewRedis(t, testenv.WithAppendOnly())
+	sys := startNodesOn(t, rs, 1, nil)
+	saleID := sys.createSale(t, map[string]any{"sku": "LO-1", "name": "Outage", "stock": 2})
+	if err := rs.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(sys.URL + "/v1/sales")
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(resp.Body)
+	raw, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
-		!strings.Contains(resp.Header.Get("Content-Security-Policy"), "script-src 'self'") ||
-		!strings.Contains(string(body), "<h1>Sales</h1>") {
-		t.Fatalf("GET /sales: %d %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(raw), `"unavailable"`) ||
+		resp.Header.Get("Retry-After") == "" {
+		t.Errorf("the listing while Redis is down: %d %s (Retry-After %q), want 503 unavailable with Retry-After",
+			resp.StatusCode, raw, resp.Header.Get("Retry-After"))
+	}
+	if err := rs.Restart(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// A failed read is not kept: the next request reads again.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		l := sys.listing(t, "")
+		if l.Status == http.StatusOK {
+			if _, ok := statesOf(l)[saleID]; !ok {
+				t.Errorf("after the outage the listing is %s, without the sale", l.Raw)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the listing after the outage: %d %s", l.Status, l.Raw)
+		}
+		time.Sleep(100 * time.Millisecond) // polling the node's reconnection; the deadline bounds it
 	}
 }

@@ -110,8 +110,11 @@
       if (sale.stock_left !== null) li.append(el("p", "muted", sale.stock_left + " left"));
       li.append(timeEl("Ends", sale.ends_at));
       li.append(joinLink(sale, sale.phase === "paused" ? "Join the queue (paused)" : "Join the queue"));
-    } else {
+    } else if (Date.parse(sale.ends_at) <= serverNow()) {
       li.append(timeEl("Ended", sale.ends_at));
+    } else {
+      // Sold out or stopped before its planned end, which is still to come.
+      li.append(timeEl("Ended early; it started", sale.starts_at));
     }
     return li;
   }
