@@ -42,6 +42,8 @@ type SaleOperator interface {
 	ScheduleMessage(ctx context.Context, saleID, text string, at time.Time, actor string) (waitingroom.ScheduledMessage, error)
 	ScheduledMessages(ctx context.Context, saleID string) ([]waitingroom.ScheduledMessage, error)
 	CancelMessage(ctx context.Context, saleID, id, actor string) error
+	// Listable reads the plans the public listing of sales may show (listing.go).
+	Listable(ctx context.Context, now time.Time, b waitingroom.ListingBounds) ([]waitingroom.Plan, error)
 }
 
 // Checkouter confirms a reservation token the gateway verified.
@@ -263,6 +265,7 @@ func New(cfg Config, deps Deps) *Server {
 
 	v1 := e.Group("/v1")
 	v1.POST("/sessions", s.createSession)
+	v1.GET("/sales", s.listSalesHandler()) // the public listing, cached per node (listing.go)
 	v1.GET("/sales/:sale", s.getSale)
 	v1.GET("/sales/:sale/ws", s.shopperSocket)
 	v1.GET("/sales/:sale/events", s.shopperStream) // the HTTP fallback: server-sent events (sse.go)

@@ -31,6 +31,10 @@ func (s *Server) mountWeb(e *gin.Engine) error {
 	if err := CheckShopURL(s.cfg.ShopURL); err != nil {
 		return err
 	}
+	// The listing of sales is also at its short name (listing.go).
+	if a, ok := table["/sales.html"]; ok {
+		table["/sales"] = a
+	}
 	for _, p := range []string{"/", "/index.html"} {
 		if a, ok := table[p]; ok {
 			table[p] = newAsset(withShopURL(a.body, s.cfg.ShopURL), ".html", pageCache)
