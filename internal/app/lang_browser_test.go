@@ -2,6 +2,8 @@ package app_test
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -46,8 +48,8 @@ func pageSays(lang string, want map[string]string) string {
 // each reads the page, prices and numbers in its own language, with
 // axe-core finding nothing. The German shopper joins the queue, then
 // picks Español from the page's switch: the page says everything again in
-// Spanish at once, keeps the choice over a reload, and a link's ?lang=fr
-// wins over both.
+// Spanish at once, keeps the choice over a reload, a link's ?lang=fr wins
+// over both, and a ?lang= naming no language of the page changes nothing.
 func TestTheShopperPageSpeaksTheBrowsersLanguageAndSwitchesLive(t *testing.T) {
 	started := time.Now()
 	sys := startSystem(t)
@@ -110,5 +112,46 @@ func TestTheShopperPageSpeaksTheBrowsersLanguageAndSwitchesLive(t *testing.T) {
 	}
 	w.reach("lang-fr-link", pageSays("fr", map[string]string{"state": "Ouverte", "queue-title": "File d’attente",
 		"stock-left": "5 sur 5 restants"}))
+	// A link naming no language of the page, or worse, changes nothing:
+	// the kept choice stands.
+	if err := chromedp.Run(ctx, chromedp.Navigate(page+"&lang=xx%22%3E%3Cb%3E")); err != nil {
+		t.Fatal(err)
+	}
+	w.reach("lang-unknown-link", pageSays("es", map[string]string{"state": "Abierta", "queue-title": "Cola"}))
+
+	t.Run("without script", func(t *testing.T) { noscriptSaysTheStateInTheBrowsersLanguage(t, page) })
 	t.Logf("the languages took %v", time.Since(started).Round(100*time.Millisecond))
+}
+
+// noscriptSaysTheStateInTheBrowsersLanguage reads the page as a browser
+// without script gets it: the state's sentence in the language the
+// browser asks for, marked as such, and a cache told to keep a page per
+// language.
+func noscriptSaysTheStateInTheBrowsersLanguage(t *testing.T, page string) {
+	for _, tt := range []struct{ accept, want string }{
+		{"de-DE,de;q=0.9", `<p lang="de">Der Verkauf ist geöffnet.</p>`},
+		{"ja", `<p lang="ja">販売中です。</p>`},
+		{"en-GB,de;q=0.5", `<p>The sale is open.</p>`},
+	} {
+		req, err := http.NewRequest(http.MethodGet, page, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept-Language", tt.accept)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(body), tt.want) {
+			t.Errorf("Accept-Language %q: the page without script lacks %s", tt.accept, tt.want)
+		}
+		if vary := res.Header.Get("Vary"); !strings.Contains(vary, "Accept-Language") {
+			t.Errorf("Accept-Language %q: Vary is %q; a cache would hand one language to all", tt.accept, vary)
+		}
+	}
 }

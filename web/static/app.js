@@ -101,6 +101,7 @@
     messageInPause: false, // the message came while the sale was paused: it is about the pause, and goes with it
     hadPrequeue: false, // this tab waited in the prequeue: the draw's outcome is announced
     holdWarned: 0, // the last hold warning said (seconds left), so each is said once
+    holdWarning: null, // {key, params}: the hold warning shown, to say again in another language
     pow: null, // {challenge, difficulty}: the proof of work to do before joining, when the sale asks for one
     powRetry: false, // a pow_* error to this join may still be answered by solving its fresh challenge
     solving: null, // while solving: the percent of the expected work done
@@ -465,6 +466,7 @@
           S.orderId = null;
           say(t(S.reservation.shop ? "say.turnShop" : "say.turnBuy"));
           S.holdWarned = 0;
+          S.holdWarning = null;
           FoyerAttention.call(`${t("title.turn")} · Foyer`);
         }
         break;
@@ -1013,6 +1015,7 @@
       : p === "ordered" || returning ? "checkout.placed" : "checkout.turn"));
     el.holdLine.hidden = !holding;
     if (!holding) el.holdWarning.hidden = true;
+    else if (S.holdWarning) setText(el.holdWarning, t(S.holdWarning.key, S.holdWarning.params));
     el.buy.hidden = !holding;
     el.buy.setAttribute("aria-disabled", p !== "admitted");
     setText(el.buy, t(p === "buying" ? "checkout.buying" : S.reservation && S.reservation.shop ? "checkout.toShop" : "checkout.buy"));
@@ -1101,7 +1104,8 @@
       if (warn && left > 0 && S.phase === "admitted" && (S.holdWarned === 0 || warn < S.holdWarned)) {
         S.holdWarned = warn;
         const secs = Math.ceil(left / 1000);
-        const text = t(S.reservation.shop ? "hold.warnShop" : "hold.warnBuy", { n: secs });
+        S.holdWarning = { key: S.reservation.shop ? "hold.warnShop" : "hold.warnBuy", params: { n: secs } };
+        const text = t(S.holdWarning.key, S.holdWarning.params);
         setText(el.holdWarning, text);
         el.holdWarning.hidden = false;
         shout(text);
@@ -1135,9 +1139,16 @@
   el.payRetry.addEventListener("click", retryPayment);
   setInterval(tick, 250);
   // The page in the shopper's language, and again in another when they
-  // pick one: what is live is drawn anew, and the title said again.
+  // pick one: what is live is drawn anew, the alert showing said again.
   FoyerI18n.start(el.lang);
-  FoyerI18n.onChange(render);
+  FoyerI18n.onChange(() => {
+    const code = el.alert.dataset.code;
+    if (code && !el.alert.hidden) {
+      setText(el.error, code === "degraded" ? t("alert.degraded") : FoyerErrors.friendly(code));
+      if (!el.errorCode.hidden) setText(el.errorCode, t("alert.code", { code }));
+    }
+    render();
+  });
 
   async function main() {
     if (!saleId) {
