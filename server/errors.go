@@ -32,6 +32,13 @@ var (
 	errBadMessage     = errors.New("bad message")
 	errNotJoined      = errors.New("not in the queue")
 	errBadVersion     = errors.New("unsupported protocol version: this server speaks " + wire.Subprotocol)
+	// errStreamUnknown: a message posted to an event stream (the HTTP
+	// fallback) that this node does not hold for the session's shopper.
+	// Another shopper's stream is told the same, so it tells nothing.
+	errStreamUnknown = errors.New("stream unknown")
+	// errStreamTaken: an event stream opened with a stream key that an
+	// open stream on this node holds.
+	errStreamTaken = errors.New("stream key taken")
 )
 
 // ErrNotDurable means the node takes no checkouts because Redis, as it runs,
@@ -58,12 +65,16 @@ var problems = []struct {
 	{errSessionInvalid, problem{http.StatusUnauthorized, "session_invalid"}},
 	{errNotJoined, problem{http.StatusConflict, "not_joined"}},
 	{errBadVersion, problem{http.StatusBadRequest, "unsupported_version"}},
+	{errStreamUnknown, problem{http.StatusNotFound, "stream_unknown"}},
+	{errStreamTaken, problem{http.StatusConflict, "stream_taken"}},
 	{orders.ErrBadQuery, problem{http.StatusBadRequest, "bad_request"}}, // a status, limit or cursor of the Orders API
 	{waitingroom.ErrInvalidSale, problem{http.StatusUnprocessableEntity, "invalid_sale"}},
 	{waitingroom.ErrSaleNotFound, problem{http.StatusNotFound, "sale_not_found"}},
 	{waitingroom.ErrSaleEnded, problem{http.StatusConflict, "sale_ended"}},
 	{waitingroom.ErrSoldOut, problem{http.StatusConflict, "sold_out"}},
 	{waitingroom.ErrBadState, problem{http.StatusConflict, "bad_state"}},
+	{waitingroom.ErrSaleOpened, problem{http.StatusConflict, "sale_opened"}},
+	{waitingroom.ErrMessageNotFound, problem{http.StatusNotFound, "message_unknown"}},
 	{waitingroom.ErrTooEarly, problem{http.StatusConflict, "too_early"}},
 	{waitingroom.ErrInvalidShopper, problem{http.StatusBadRequest, "invalid_shopper"}},
 	{checkout.ErrTokenInvalid, problem{http.StatusUnauthorized, "token_invalid"}},

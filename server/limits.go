@@ -130,6 +130,10 @@ func (s *Server) limitRequests(c *gin.Context) {
 		c.Next()
 		return
 	}
+	if isStreamPost(c.Request) {
+		c.Next() // limited as a socket's messages are, and charged here only when refused (sse_post.go)
+		return
+	}
 	if err := s.allow(c.Request.Context(), RuleIPRequests, c.ClientIP()); err != nil {
 		s.fail(c, err)
 		c.Abort()

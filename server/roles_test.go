@@ -65,7 +65,7 @@ func TestTheOperatorsDocListsEveryRouteWithItsRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	row := regexp.MustCompile("(?m)^\\| `(GET|POST|PUT|DELETE) (/v1/admin/[^`]*)` \\| (\\w+) \\|")
+	row := regexp.MustCompile("(?m)^\\| `(GET|POST|PUT|PATCH|DELETE) (/v1/admin/[^`]*)` \\| (\\w+) \\|")
 	documented := map[string]string{}
 	for _, m := range row.FindAllStringSubmatch(string(raw), -1) {
 		documented[m[1]+" "+m[2]] = m[3]

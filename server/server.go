@@ -37,6 +37,11 @@ type SaleOperator interface {
 	SetFlaggedPolicy(ctx context.Context, saleID string, policy waitingroom.FlagPolicy, actor string) (waitingroom.PolicyApplied, error)
 	Get(ctx context.Context, id string) (*waitingroom.Plan, error)
 	List(ctx context.Context) ([]waitingroom.Plan, error)
+	Edit(ctx context.Context, saleID string, change waitingroom.PlanChange, actor string) (*waitingroom.Plan, error)
+	Delete(ctx context.Context, saleID, actor string) error
+	ScheduleMessage(ctx context.Context, saleID, text string, at time.Time, actor string) (waitingroom.ScheduledMessage, error)
+	ScheduledMessages(ctx context.Context, saleID string) ([]waitingroom.ScheduledMessage, error)
+	CancelMessage(ctx context.Context, saleID, id, actor string) error
 }
 
 // Checkouter confirms a reservation token the gateway verified.
@@ -221,8 +226,9 @@ type Server struct {
 	engine                     *gin.Engine
 	// roles and roleOf are the admin routes' role decisions (roles.go),
 	// made as New registers them and only read after.
-	roles  []RouteRole
-	roleOf map[string]operators.Role
+	roles   []RouteRole
+	roleOf  map[string]operators.Role
+	streams sseStreams // the HTTP fallback's open event streams (sse.go)
 }
 
 // hooks let a test of this package see or hold the node at a point of its
@@ -259,6 +265,8 @@ func New(cfg Config, deps Deps) *Server {
 	v1.POST("/sessions", s.createSession)
 	v1.GET("/sales/:sale", s.getSale)
 	v1.GET("/sales/:sale/ws", s.shopperSocket)
+	v1.GET("/sales/:sale/events", s.shopperStream) // the HTTP fallback: server-sent events (sse.go)
+	v1.POST("/sales/:sale/events", s.postToStream) // and the client's messages to them
 	v1.GET("/sales/:sale/draw", s.getDraw)
 	v1.POST("/sales/:sale/checkout", s.checkout)
 	v1.POST("/payments/webhook", s.paymentWebhook)
@@ -276,7 +284,7 @@ func New(cfg Config, deps Deps) *Server {
 	// also manages accounts, shop keys, webhooks and the blocklist.
 	admin := v1.Group("/admin", s.authenticate)
 	const viewer, operator, administrator = operators.RoleViewer, operators.RoleOperator, operators.RoleAdmin
-	get, post, put, del := http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
+	get, post, put, patch, del := http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete
 	s.route(admin, get, "/me", viewer, s.me)
 	s.route(admin, post, "/sales", operator, s.createSale)
 	s.route(admin, get, "/sales", viewer, s.listSales)
@@ -286,7 +294,12 @@ func New(cfg Config, deps Deps) *Server {
 	s.route(admin, post, "/sales/:sale/stop", operator, s.control(waitingroom.ActionStop))
 	s.route(admin, put, "/sales/:sale/rate", operator, s.control(waitingroom.ActionRate))
 	s.route(admin, post, "/sales/:sale/stock", operator, s.control(waitingroom.ActionAddStock))
-	s.route(admin, post, "/sales/:sale/messages", operator, s.control(waitingroom.ActionMessage))
+	s.route(admin, patch, "/sales/:sale", operator, s.editSale)
+	s.route(admin, del, "/sales/:sale", operator, s.deleteSale)
+	s.route(admin, post, "/sales/:sale/messages", operator, s.postMessage)
+	s.route(admin, get, "/sales/:sale/messages", viewer, s.listMessages)
+	s.route(admin, del, "/sales/:sale/messages", operator, s.control(waitingroom.ActionMessage)) // no body: clears it
+	s.route(admin, del, "/sales/:sale/messages/:message", operator, s.cancelMessage)
 	s.route(admin, put, "/sales/:sale/pow", operator, s.control(waitingroom.ActionPow))
 	s.route(admin, put, "/sales/:sale/flagged", operator, s.setFlaggedPolicy)
 	s.route(admin, get, "/sales/:sale/flags", viewer, s.flags)

@@ -56,8 +56,11 @@ type SaleKeys struct {
 	// Spent is a set of the digests of the invite codes spent since the
 	// gateways last copied their uses into Postgres (RecordInviteSpends): a
 	// join adds one, the copy takes away what it wrote.
-	Spent  string
-	prefix string
+	Spent string
+	// Scheduled is a sorted set of the operator's messages to show later:
+	// "<id> <text>" -> when (unix ms); tick.lua shows them (messages.go).
+	Scheduled string
+	prefix    string
 }
 
 // Beside names a key in the sale's hash slot for data another package keeps
@@ -92,8 +95,8 @@ func Keys(saleID string) SaleKeys {
 		Journeys: key(6), Shoppers: key(7), Res: key(8), Batches: key(9), Holds: key(10), Outbox: key(11),
 		Events: key(12), Lease: key(13), Fence: key(14), Nodes: key(15), Away: key(16), Flags: key(17),
 		Bought: key(18), Customers: key(19), Invited: key(20), Groups: key(21), Invites: key(22), Spent: key(23),
-		Present: key(24),
-		prefix:  joined[:len(p)],
+		Present: key(24), Scheduled: key(25),
+		prefix: joined[:len(p)],
 	}
 }
 
@@ -102,7 +105,7 @@ func Keys(saleID string) SaleKeys {
 var keyNames = [...]string{
 	"meta", "queue", "pre", "draw", "presort", "gone", "journeys", "shoppers", "res", "batches", "holds", "outbox",
 	"events", "admitter", "fence", "nodes", "away", "flags", "bought", "customers", "invited", "groups", "invites", "spent",
-	"present",
+	"present", "scheduled",
 }
 
 // nodeAlive is the key a live node refreshes; it expires when the node dies.

@@ -117,7 +117,7 @@ func TestEveryAdminRouteRefusesTheRolesBelowIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	routes := regexp.MustCompile("(?m)^\\| `(GET|POST|PUT|DELETE) (/v1/admin/[^`]*)` \\| (\\w+) \\|").FindAllStringSubmatch(string(raw), -1)
+	routes := regexp.MustCompile("(?m)^\\| `(GET|POST|PUT|PATCH|DELETE) (/v1/admin/[^`]*)` \\| (\\w+) \\|").FindAllStringSubmatch(string(raw), -1)
 	if len(routes) < 40 {
 		t.Fatalf("docs/operators.md lists %d routes", len(routes))
 	}

@@ -263,7 +263,7 @@
   // openSocket opens the connection to the sale: the one place that says
   // what carries the protocol, so another transport can take its place.
   function openSocket(url, protocols) {
-    return new WebSocket(url, protocols);
+    return openTransport(url, protocols); // web/static/transport.js: a WebSocket, or the HTTP fallback
   }
 
   function connect() {
