@@ -30,9 +30,9 @@ func speaking(languages string) chromedp.Action {
 	})
 }
 
-// pageSays is a condition on the shopper page's texts, by element id:
+// pageReadsIn is a condition on the shopper page's texts, by element id:
 // each element's text must start with its wanted text.
-func pageSays(lang string, want map[string]string) string {
+func pageReadsIn(lang string, want map[string]string) string {
 	var b strings.Builder
 	b.WriteString(`(() => { const says = (id, text) => (document.getElementById(id).textContent || '').startsWith(text);
 		return document.documentElement.lang === '` + lang + `'`)
@@ -67,7 +67,7 @@ func TestTheShopperPageSpeaksTheBrowsersLanguageAndSwitchesLive(t *testing.T) {
 		if err := chromedp.Run(tab, recordPage(), speaking("ja-JP,ja"), chromedp.Navigate(page)); err != nil {
 			t.Fatal(err)
 		}
-		w.reach("lang-ja", pageSays("ja", map[string]string{"state": "販売中", "join": "列に並ぶ", "stock-left": "残り 5 / 5",
+		w.reach("lang-ja", pageReadsIn("ja", map[string]string{"state": "販売中", "join": "列に並ぶ", "stock-left": "残り 5 / 5",
 			"queue-title": "順番待ち", "price": "€1,234.50"}))
 		var picked string
 		w.eval(`document.querySelector('#lang').selectedOptions[0].textContent`, &picked)
@@ -80,12 +80,12 @@ func TestTheShopperPageSpeaksTheBrowsersLanguageAndSwitchesLive(t *testing.T) {
 	if err := chromedp.Run(ctx, recordPage(), speaking("de-DE,de,en"), chromedp.Navigate(page)); err != nil {
 		t.Fatal(err)
 	}
-	w.reach("lang-de", pageSays("de", map[string]string{"state": "Geöffnet", "join": "Anstellen", "stock-left": "5 von 5 übrig",
+	w.reach("lang-de", pageReadsIn("de", map[string]string{"state": "Geöffnet", "join": "Anstellen", "stock-left": "5 von 5 übrig",
 		"stock-title": "Bestand", "price": "1.234,50"}))
 	if err := chromedp.Run(ctx, chromedp.Click("#join")); err != nil {
 		t.Fatal(err)
 	}
-	w.reach("lang-de-waiting", pageSays("de", map[string]string{"position": "Sie sind Nummer 1", "ahead": "0 vor Ihnen",
+	w.reach("lang-de-waiting", pageReadsIn("de", map[string]string{"position": "Sie sind Nummer 1", "ahead": "0 vor Ihnen",
 		"leave": "Verlassen"}))
 
 	// The switch, as a shopper uses it: the page speaks Spanish at once,
@@ -94,7 +94,7 @@ func TestTheShopperPageSpeaksTheBrowsersLanguageAndSwitchesLive(t *testing.T) {
 		chromedp.Evaluate(`document.querySelector('#lang').dispatchEvent(new Event('change'))`, nil)); err != nil {
 		t.Fatal(err)
 	}
-	w.reach("lang-es-switched", pageSays("es", map[string]string{"position": "Eres el número 1", "ahead": "0 delante de ti",
+	w.reach("lang-es-switched", pageReadsIn("es", map[string]string{"position": "Eres el número 1", "ahead": "0 delante de ti",
 		"leave": "Salir", "state": "Abierta", "queue-title": "Cola", "price": "1234,50"}))
 	var kept string
 	w.eval(`localStorage.getItem('foyer.lang')`, &kept)
@@ -104,20 +104,20 @@ func TestTheShopperPageSpeaksTheBrowsersLanguageAndSwitchesLive(t *testing.T) {
 	if err := chromedp.Run(ctx, chromedp.Reload()); err != nil {
 		t.Fatal(err)
 	}
-	w.reach("lang-es-reloaded", pageSays("es", map[string]string{"state": "Abierta", "queue-title": "Cola", "sale-name": "Lang Runner"}))
+	w.reach("lang-es-reloaded", pageReadsIn("es", map[string]string{"state": "Abierta", "queue-title": "Cola", "sale-name": "Lang Runner"}))
 
 	// A link that names a language wins over the browser's and the kept choice.
 	if err := chromedp.Run(ctx, chromedp.Navigate(page+"&lang=fr")); err != nil {
 		t.Fatal(err)
 	}
-	w.reach("lang-fr-link", pageSays("fr", map[string]string{"state": "Ouverte", "queue-title": "File d’attente",
+	w.reach("lang-fr-link", pageReadsIn("fr", map[string]string{"state": "Ouverte", "queue-title": "File d’attente",
 		"stock-left": "5 sur 5 restants"}))
 	// A link naming no language of the page, or worse, changes nothing:
 	// the kept choice stands.
 	if err := chromedp.Run(ctx, chromedp.Navigate(page+"&lang=xx%22%3E%3Cb%3E")); err != nil {
 		t.Fatal(err)
 	}
-	w.reach("lang-unknown-link", pageSays("es", map[string]string{"state": "Abierta", "queue-title": "Cola"}))
+	w.reach("lang-unknown-link", pageReadsIn("es", map[string]string{"state": "Abierta", "queue-title": "Cola"}))
 
 	t.Run("without script", func(t *testing.T) { noscriptSaysTheStateInTheBrowsersLanguage(t, page) })
 	t.Logf("the languages took %v", time.Since(started).Round(100*time.Millisecond))
