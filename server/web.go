@@ -62,9 +62,11 @@ func (s *Server) mountWeb(e *gin.Engine) error {
 			h.Set("Content-Security-Policy", pages)
 		}
 		if isShopperPage(c.Request.URL.Path) && bytes.Contains(a.body, []byte(noscriptMark)) {
-			// Told fresh, so kept briefly: the state changes under a cache.
+			// Told fresh, so kept briefly: the state changes under a cache;
+			// and in the shopper's language, so a cache keeps one per language.
 			h.Set("Cache-Control", noscriptCache)
-			state := s.noscriptState(c.Request.Context(), c.Query("sale"))
+			h.Set("Vary", "Accept-Encoding, Accept-Language")
+			state := s.noscriptState(c.Request.Context(), c.Query("sale"), c.GetHeader("Accept-Language"))
 			c.Data(http.StatusOK, a.contentType, bytes.Replace(a.body, []byte(noscriptMark), state, 1))
 			return
 		}
