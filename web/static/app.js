@@ -262,6 +262,15 @@
 
   // openSocket opens the connection to the sale: the one place that says
   // what carries the protocol, so another transport can take its place.
+  // planOf keeps the fields of a plan push that a page shows, so a push can
+  // never overwrite the sale's stock or state.
+  function planOf(p) {
+    const keep = ["name", "price_cents", "currency", "starts_at", "ends_at", "prequeue_at", "per_shopper_limit"];
+    const out = {};
+    for (const k of keep) if (k in p) out[k] = p[k];
+    return out;
+  }
+
   function openSocket(url, protocols) {
     return openTransport(url, protocols); // web/static/transport.js: a WebSocket, or the HTTP fallback
   }
@@ -304,7 +313,7 @@
       }
       case 4004:
         S.conn = "gone";
-        S.fatal = "sale_not_found";
+        S.fatal = S.endedHere ? "sale_cancelled" : "sale_not_found";
         break;
       case 4003: // blocked by the operators: a new connection would be refused too
         S.conn = "gone";
@@ -429,6 +438,11 @@
         // operator's message; with no text (or an empty one) it clears it.
         const isMessage = "message" in m || (m.state === was && !m.seed && !m.seed_hash);
         if (S.sale) S.sale.state = m.state;
+        // An operator changed the plan before the opening: the new times,
+        // price and name replace the welcome's, and the countdown moves.
+        if (m.sale && S.sale) Object.assign(S.sale, planOf(m.sale));
+        // A sale ended and then closed 4004 was deleted before it opened.
+        if (m.state === "ended") S.endedHere = true;
         if (m.seed && S.sale) S.sale.seed = m.seed;
         if (isMessage) {
           setOperatorMessage(m.message || "");
