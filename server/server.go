@@ -162,6 +162,9 @@ type Deps struct {
 	// Invitations are invited sales' lists and codes (eligibility.go); nil
 	// leaves their routes out.
 	Invitations Invitations
+	// History is the sales' series and reports (series.go, report.go); nil
+	// leaves their routes out.
+	History SaleHistory
 }
 
 // Config is the transport's own configuration.
@@ -249,6 +252,9 @@ func New(cfg Config, deps Deps) *Server {
 	v1.GET("/sales/:sale", s.getSale)
 	v1.GET("/sales/:sale/ws", s.shopperSocket)
 	v1.GET("/sales/:sale/draw", s.getDraw)
+	if deps.History != nil {
+		v1.GET("/sales/:sale/fairness", s.fairness)
+	}
 	v1.POST("/sales/:sale/checkout", s.checkout)
 	v1.POST("/payments/webhook", s.paymentWebhook)
 	if deps.Stripe != nil {
@@ -280,6 +286,12 @@ func New(cfg Config, deps Deps) *Server {
 		admin.PUT("/sales/:sale/groups", s.putGroups)
 		admin.POST("/sales/:sale/invite-codes", s.postInviteCodes)
 		admin.GET("/sales/:sale/invitations", s.invitations)
+	}
+	if s.deps.History != nil {
+		admin.GET("/sales/:sale/series", s.series)
+		admin.GET("/sales/:sale/report", s.report)
+		admin.GET("/sales/:sale/report.csv", s.reportCSV)
+		admin.PUT("/sales/:sale/fairness", s.publishFairness)
 	}
 	admin.GET("/audit", s.audit)
 	admin.GET("/pipeline", s.pipeline)

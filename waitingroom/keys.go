@@ -56,8 +56,19 @@ type SaleKeys struct {
 	// Spent is a set of the digests of the invite codes spent since the
 	// gateways last copied their uses into Postgres (RecordInviteSpends): a
 	// join adds one, the copy takes away what it wrote.
-	Spent  string
-	prefix string
+	Spent string
+	// Arrivals is a sorted set of marks: tick time (unix ms) -> the sale's
+	// ticket counter (seq) at that tick, one per tick that saw new tickets
+	// (tick.lua); a ticket arrived by the time of the first mark at or
+	// above it. admit.lua drops the marks below the tickets it let out.
+	Arrivals string
+	// History is a hash of what the post-sale report needs that no other
+	// key keeps (waits.go): the wait histogram by arrival minute
+	// ("w:<minute>:<bucket>" -> shoppers, "max:<minute>" -> longest wait
+	// ms), written by admit.lua, and the holds released by tick.lua
+	// ("lapsed", "away").
+	History string
+	prefix  string
 }
 
 // Beside names a key in the sale's hash slot for data another package keeps
@@ -92,8 +103,8 @@ func Keys(saleID string) SaleKeys {
 		Journeys: key(6), Shoppers: key(7), Res: key(8), Batches: key(9), Holds: key(10), Outbox: key(11),
 		Events: key(12), Lease: key(13), Fence: key(14), Nodes: key(15), Away: key(16), Flags: key(17),
 		Bought: key(18), Customers: key(19), Invited: key(20), Groups: key(21), Invites: key(22), Spent: key(23),
-		Present: key(24),
-		prefix:  joined[:len(p)],
+		Present: key(24), Arrivals: key(25), History: key(26),
+		prefix: joined[:len(p)],
 	}
 }
 
@@ -102,7 +113,7 @@ func Keys(saleID string) SaleKeys {
 var keyNames = [...]string{
 	"meta", "queue", "pre", "draw", "presort", "gone", "journeys", "shoppers", "res", "batches", "holds", "outbox",
 	"events", "admitter", "fence", "nodes", "away", "flags", "bought", "customers", "invited", "groups", "invites", "spent",
-	"present",
+	"present", "arrivals", "history",
 }
 
 // nodeAlive is the key a live node refreshes; it expires when the node dies.

@@ -87,6 +87,9 @@ type Config struct {
 	NodeID string `env:"FOYER_NODE_ID"`
 	// AdmissionTick is how often the admitter runs each sale.
 	AdmissionTick time.Duration `env:"FOYER_ADMISSION_TICK" envDefault:"100ms"`
+	// SeriesRetention is how long after a sale's end its per-second series
+	// is kept; 0 keeps it for ever (internal/salehistory).
+	SeriesRetention time.Duration `env:"FOYER_SERIES_RETENTION" envDefault:"2160h"`
 	// GracePeriod is how long a shopper whose connections all closed keeps
 	// its place in the queue, or its turn once admitted.
 	GracePeriod time.Duration `env:"FOYER_GRACE_PERIOD" envDefault:"60s"`
