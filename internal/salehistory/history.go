@@ -23,13 +23,14 @@ var ErrUnpublished = errors.New("this sale's fairness report is not published")
 // kept is what a report needs of a sale's Redis state, copied into
 // Postgres (sale_reports.history) so the report outlives it.
 type kept struct {
+	State   waitingroom.State   `json:"state"`
 	History waitingroom.History `json:"history"`
 	Flags   Flags               `json:"flags"`
 	Draw    Draw                `json:"draw"`
 }
 
 // gather reads what a report needs of the sale's Redis state: its
-// history, its flags summed up and its draw, in three round trips. A sale
+// history, its flags summed up and its draw, in four round trips. A sale
 // Redis does not have answers waitingroom.ErrSaleNotFound.
 func gather(ctx context.Context, rooms *waitingroom.Rooms, saleID string) (kept, error) {
 	h, err := rooms.History(ctx, saleID)
@@ -44,7 +45,11 @@ func gather(ctx context.Context, rooms *waitingroom.Rooms, saleID string) (kept,
 	if err != nil {
 		return kept{}, err
 	}
-	return kept{History: h, Flags: flagsOf(flags), Draw: drawOf(saleID, d)}, nil
+	st, err := rooms.Status(ctx, saleID)
+	if err != nil {
+		return kept{}, err
+	}
+	return kept{State: st.State, History: h, Flags: flagsOf(flags), Draw: drawOf(saleID, d)}, nil
 }
 
 // keep stores the sale's latest copy: counts only grow, so the latest

@@ -159,7 +159,7 @@ func (r *Reports) Report(ctx context.Context, saleID string) (Report, error) {
 	if rep.Flags.BySignal == nil {
 		rep.Flags.BySignal = map[string]int{}
 	}
-	if rep.Funnel, rep.State, err = r.funnel(ctx, plan); err != nil {
+	if rep.Funnel, rep.State, err = r.funnel(ctx, plan, k.State); err != nil {
 		return Report{}, err
 	}
 	if rep.Payments, err = r.orders.PaymentSummary(ctx, saleID); err != nil {
@@ -173,8 +173,8 @@ func (r *Reports) Report(ctx context.Context, saleID string) (Report, error) {
 }
 
 // funnel reads the sale's counters from Redis, or from its last point
-// once Redis no longer has it.
-func (r *Reports) funnel(ctx context.Context, plan *waitingroom.Plan) (Funnel, waitingroom.State, error) {
+// once Redis no longer has it (with the state last copied, kept).
+func (r *Reports) funnel(ctx context.Context, plan *waitingroom.Plan, kept waitingroom.State) (Funnel, waitingroom.State, error) {
 	counters, err := r.rooms.CountersOf(ctx, []string{plan.ID})
 	if err != nil {
 		return Funnel{}, "", err
@@ -182,9 +182,9 @@ func (r *Reports) funnel(ctx context.Context, plan *waitingroom.Plan) (Funnel, w
 	if c, ok := counters[plan.ID]; ok {
 		return Funnel{Joined: c.Joined, Admitted: c.Admitted, CheckedOut: c.Sold}, c.State, nil
 	}
-	state := waitingroom.StateEnded
-	if time.Now().Before(plan.EndsAt) {
-		state = "" // not loaded: the gateways load it before its prequeue
+	state := kept
+	if state != waitingroom.StateSoldOut && time.Now().After(plan.EndsAt) {
+		state = waitingroom.StateEnded // whatever it was when last copied
 	}
 	p, ok, err := r.store.lastPoint(ctx, plan.ID)
 	if err != nil || !ok {
