@@ -115,6 +115,7 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	g.admitter.Grace = cfg.GracePeriod
 	g.sampler = salehistory.NewSampler(g.rdb, g.db, cfg.NodeID, log)
 	g.sampler.Retention = cfg.SeriesRetention
+	g.sampler.FlushEvery = cfg.SeriesFlush
 	g.presence = waitingroom.NewPresence(g.rdb, cfg.NodeID)
 	if g.heartbeat, err = connectHeartbeat(cfg.RedisURL); err != nil {
 		g.Close()

@@ -20,7 +20,7 @@
   const zone = (() => {
     try { return Intl.DateTimeFormat().resolvedOptions().timeZone || "local time"; } catch { return "local time"; }
   })();
-  const when = (iso) => (iso ? new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short", timeZoneName: "short" }) : "–");
+  const when = (iso) => (iso ? new Date(iso).toLocaleString([], { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" }) : "–");
   const minute = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
   const count = (n) => (typeof n === "number" ? n.toLocaleString() : "–");
   const money = (cents, currency) => {
@@ -97,6 +97,11 @@
   }
 
   function showDraw(draw) {
+    if (!draw.seed_hash) {
+      rows($("draw-rows"), [["Draw", "none: no prequeue opened, so shoppers were served in the order they arrived"]]);
+      $("draw").hidden = false;
+      return;
+    }
     const pairs = [["Prequeue shoppers drawn", count(draw.prequeue_tickets)], ["Commitment (SHA-256 of the seed)", draw.seed_hash || "–"],
       ["Seed", draw.seed || "not revealed yet"],
       ["Seed matches the commitment", draw.seed ? (draw.seed_matches_hash ? "yes" : "NO") : "–"]];

@@ -102,7 +102,13 @@ function loadSeries(id) {
   })();
   loads.set(key, job);
   job.then(() => {
-    if (box && S.selected === id) box.dataset.series = "loaded:" + id;
+    if (box && S.selected === id) {
+      // For the browser tests: what was drawn, from when.
+      const h = S.history.get(id);
+      box.dataset.first = h && h.t.length ? String(h.t[0]) : "";
+      box.dataset.points = h ? String(h.t.length) : "0";
+      box.dataset.series = "loaded:" + id;
+    }
     drawCharts();
   }, () => {
     loads.delete(key); // asked again at the next draw
