@@ -80,6 +80,8 @@ redis.call('ZREMRANGEBYSCORE', gone, '-inf', mark)
 -- both ascend, so one walk of each pairs them.
 local first = tonumber(tickets[1])
 local marks = redis.call('ZRANGEBYSCORE', arrivals, first, '+inf', 'WITHSCORES', 'LIMIT', 0, tonumber(mark) - first + 2)
+-- Counted under a number per minute and bucket (a bucket is below 1024
+-- for any wait under 2^127 ms), so a string is made per field, not per shopper.
 local m, bins, longest = 1, {}, {}
 for i = 1, count do
   local t = tonumber(tickets[i])
@@ -87,11 +89,13 @@ for i = 1, count do
   local at = m < #marks and tonumber(marks[m]) or now
   local wait = math.max(0, now - at)
   local minute = math.floor(at / 60000)
-  local field = 'w:' .. minute .. ':' .. wait_bucket(wait)
-  bins[field] = (bins[field] or 0) + 1
+  local bin = minute * 1024 + wait_bucket(wait)
+  bins[bin] = (bins[bin] or 0) + 1
   if wait > (longest[minute] or -1) then longest[minute] = wait end
 end
-for field, n in pairs(bins) do redis.call('HINCRBY', history, field, n) end
+for bin, n in pairs(bins) do
+  redis.call('HINCRBY', history, string.format('w:%d:%d', math.floor(bin / 1024), bin % 1024), n)
+end
 for minute, wait in pairs(longest) do
   local field = 'max:' .. minute
   if wait > tonumber(redis.call('HGET', history, field) or '-1') then redis.call('HSET', history, field, wait) end
