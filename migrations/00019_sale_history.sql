@@ -3,8 +3,8 @@
 -- (docs/reports.md). One narrow row per sale per second, written in batches
 -- by the one gateway that holds the history sampler's lease: the sale's
 -- counters as they stood at that second (cumulative; the charts take the
--- differences for rates). About 110 bytes a row with its index, so some
--- 10 MB per sale for a day-long sale. Kept FOYER_SERIES_RETENTION after the
+-- differences for rates). 125 bytes a row with its index, measured: 10.9 MB
+-- for a day-long sale (86,400 rows). Kept FOYER_SERIES_RETENTION after the
 -- sale's end, then pruned by the sampler; deleted with the sale.
 CREATE TABLE sale_series (
     sale_id   text NOT NULL REFERENCES sales (id) ON DELETE CASCADE,
@@ -19,10 +19,11 @@ CREATE TABLE sale_series (
     PRIMARY KEY (sale_id, second)
 );
 
--- What the sale's scripts counted for its report (waitingroom.History: the
--- wait histogram by arrival minute, the holds released), copied from Redis
--- by the sampler every flush while the sale is active, so the report
--- outlives Redis's copy; and whether its public fairness report is out.
+-- What the sale's report needs of its Redis state (its state, the wait
+-- histogram by arrival minute, the holds released, its flags summed up and
+-- its draw), copied by the sampler at every flush while the sale is
+-- active, so the report outlives Redis's copy; and whether its public
+-- fairness report is out (published by the operator, audited).
 CREATE TABLE sale_reports (
     sale_id               text PRIMARY KEY REFERENCES sales (id) ON DELETE CASCADE,
     history               jsonb,
