@@ -2,6 +2,7 @@ package waitingroom
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -120,5 +121,39 @@ func TestTheTickCountsTheHoldsItReleasesByWhy(t *testing.T) {
 	}
 	if h.HoldsLapsed != 4 || h.HoldsAway != 0 {
 		t.Fatalf("lapsed %d, away %d; want 4 lapsed", h.HoldsLapsed, h.HoldsAway)
+	}
+}
+
+// The prequeue's shoppers all arrive at the opening: the tick that opens
+// the sale marks their tickets then, whenever they joined the prequeue,
+// and their waits are counted from it.
+func TestThePrequeuesShoppersWaitFromTheOpening(t *testing.T) {
+	rooms, a, saleID := prequeueSale(t)
+	ctx := context.Background()
+	for i := range 5 {
+		if _, err := rooms.Join(ctx, saleID, fmt.Sprintf("early-%d", i), "t"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start(t, rooms, a, saleID) // opens, draws the five and marks them
+	k := Keys(saleID)
+	marks, err := rooms.rdb.ZRangeWithScores(ctx, k.Arrivals, 0, -1).Result()
+	if err != nil || len(marks) != 1 || marks[0].Score != 5 {
+		t.Fatalf("arrival marks after the opening: %v (err %v), want one at ticket 5", marks, err)
+	}
+	opened, _ := strconv.ParseInt(marks[0].Member.(string), 10, 64)
+	fence := a.sales[saleID].fence
+	admitted, err := a.Admit(ctx, saleID, fence, 5)
+	if err != nil || len(admitted) != 5 {
+		t.Fatalf("admitted %d (err %v), want 5", len(admitted), err)
+	}
+	h, err := rooms.History(ctx, saleID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Waits) != 1 || h.Waits[0].Minute != opened/60000 || h.Waits[0].Shoppers() != 5 ||
+		h.Waits[0].MaxMs != admitted[0].AdmittedAtMs-opened {
+		t.Errorf("waits %+v, want five shoppers of the opening's minute %d, the longest %d ms",
+			h.Waits, opened/60000, admitted[0].AdmittedAtMs-opened)
 	}
 }

@@ -55,14 +55,13 @@ type Sampler struct {
 	// Defaults to an hour.
 	PruneEvery time.Duration
 
-	held     bool
-	pending  []Point
-	sampled  map[string]bool // sales with points since the last flush: their histories are copied with them
-	lastAt   int64           // the last second sampled: a late tick does not sample one twice
-	flushed  time.Time
-	pruned   time.Time
-	written  atomic.Int64 // points written by this sampler, for tests and the log
-	leaseErr time.Time    // when a lease error was last logged
+	held    bool
+	pending []Point
+	sampled map[string]bool // sales with points since the last flush: their histories are copied with them
+	lastAt  int64           // the last second sampled: a late tick does not sample one twice
+	flushed time.Time
+	pruned  time.Time
+	written atomic.Int64 // points written by this sampler, for tests and the log
 }
 
 // NewSampler returns the sampler of node, with the defaults documented on
