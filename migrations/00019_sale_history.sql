@@ -21,8 +21,8 @@ CREATE TABLE sale_series (
 
 -- What the sale's report needs of its Redis state (its state, the wait
 -- histogram by arrival minute, the holds released, its flags summed up and
--- its draw), copied by the sampler at every flush while the sale is
--- active, so the report outlives Redis's copy; and whether its public
+-- its draw), copied by the sampler once a minute while the sale runs and
+-- once when it is over, so the report outlives Redis's copy; and whether its public
 -- fairness report is out (published by the operator, audited).
 CREATE TABLE sale_reports (
     sale_id               text PRIMARY KEY REFERENCES sales (id) ON DELETE CASCADE,

@@ -54,10 +54,16 @@ type Sampler struct {
 	// PruneEvery is how often the holder deletes series past Retention.
 	// Defaults to an hour.
 	PruneEvery time.Duration
+	// CopyEvery is how often a running sale's report state (its history,
+	// its flags summed up, its draw) is copied into Postgres; a sale that
+	// is over is copied at the next flush, once. Defaults to a minute: the
+	// flags are read whole, and a sale under attack may have many.
+	CopyEvery time.Duration
 
 	held    bool
 	pending []Point
-	sampled map[string]bool // sales with points since the last flush: their histories are copied with them
+	sampled map[string]waitingroom.State // sales with points since the last flush, as they were last seen
+	copied  map[string]copyMark          // when each sale's report state was last copied
 	lastAt  int64           // the last second sampled: a late tick does not sample one twice
 	flushed time.Time
 	pruned  time.Time
@@ -69,7 +75,8 @@ type Sampler struct {
 func NewSampler(rdb redis.UniversalClient, db *sqlx.DB, node string, log *slog.Logger) *Sampler {
 	return &Sampler{rdb: rdb, db: db, store: NewStore(db), rooms: waitingroom.NewRooms(rdb), node: node, log: log,
 		Every: time.Second, FlushEvery: 10 * time.Second, LeaseTTL: 3 * time.Second,
-		Retention: 90 * 24 * time.Hour, PruneEvery: time.Hour, sampled: map[string]bool{}}
+		Retention: 90 * 24 * time.Hour, PruneEvery: time.Hour, CopyEvery: time.Minute,
+		sampled: map[string]waitingroom.State{}, copied: map[string]copyMark{}}
 }
 
 // Written is how many points this sampler has written.
@@ -198,7 +205,7 @@ func (s *Sampler) sample(ctx context.Context, now time.Time) error {
 		}
 		s.pending = append(s.pending, Point{SaleID: id, Second: second, Joins: c.Joined, Admitted: c.Admitted,
 			Checkouts: c.Sold, Orders: sold[id], Waiting: c.Waiting, Available: c.Available, Held: c.Held})
-		s.sampled[id] = true
+		s.sampled[id] = c.State
 	}
 	return nil
 }
@@ -217,14 +224,29 @@ func (s *Sampler) flush(ctx context.Context) error {
 		s.written.Add(int64(len(s.pending)))
 		s.pending = s.pending[:0]
 	}
-	for id := range s.sampled {
+	now := time.Now()
+	for id, state := range s.sampled {
+		over := state == waitingroom.StateEnded || state == waitingroom.StateSoldOut
+		last := s.copied[id]
+		if over && last.over || !over && now.Sub(last.at) < s.CopyEvery {
+			delete(s.sampled, id)
+			continue
+		}
 		if err := s.copyHistory(ctx, id); err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		s.copied[id] = copyMark{at: now, over: over}
 		delete(s.sampled, id)
 	}
 	return errors.Join(errs...)
+}
+
+// copyMark is when a sale's report state was last copied, and whether
+// the sale was over by then (its last copy).
+type copyMark struct {
+	at   time.Time
+	over bool
 }
 
 // maxPending bounds the points kept while Postgres is away.
