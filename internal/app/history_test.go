@@ -165,6 +165,8 @@ func TestTheDashboardChartsDrawFromTheSalesStartAfterAReloadAndTheReportPageRend
 		chromedp.Reload(),
 		loaded,
 		chromedp.AttributeValue("#charts", "data-first", &drawnFrom, nil),
+		chromedp.ScrollIntoView("#charts"),
+		shoot("dashboard-charts-after-reload"),
 	); err != nil {
 		t.Fatalf("the dashboard's charts: %v", err)
 	}
