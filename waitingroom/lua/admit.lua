@@ -77,22 +77,37 @@ redis.call('ZREMRANGEBYSCORE', gone, '-inf', mark)
 -- waits:begin (the tick benchmark cuts this block out to weigh it)
 -- A ticket arrived by the first mark at or above it; one newer than every
 -- mark (joined since the last tick) arrived just now. Tickets and marks
--- both ascend, so one walk of each pairs them.
-local first = tonumber(tickets[1])
-local marks = redis.call('ZRANGEBYSCORE', arrivals, first, '+inf', 'WITHSCORES', 'LIMIT', 0, tonumber(mark) - first + 2)
+-- both ascend, so one walk of each pairs them, and the tickets of one mark
+-- share their wait: it is worked out once per mark, not per shopper.
 -- Counted under a number per minute and bucket (a bucket is below 1024
 -- for any wait under 2^127 ms), so a string is made per field, not per shopper.
-local m, bins, longest = 1, {}, {}
-for i = 1, count do
-  local t = tonumber(tickets[i])
-  while m < #marks and tonumber(marks[m + 1]) < t do m = m + 2 end
-  local at = m < #marks and tonumber(marks[m]) or now
+local first = tonumber(tickets[1])
+local marks = redis.call('ZRANGEBYSCORE', arrivals, first, '+inf', 'WITHSCORES', 'LIMIT', 0, tonumber(mark) - first + 2)
+local upto, times = {}, {}
+for j = 1, #marks, 2 do
+  times[#times + 1], upto[#upto + 1] = tonumber(marks[j]), tonumber(marks[j + 1])
+end
+local bins, longest = {}, {}
+local function add(at, n)
+  if n == 0 then return end
   local wait = math.max(0, now - at)
   local minute = math.floor(at / 60000)
   local bin = minute * 1024 + wait_bucket(wait)
-  bins[bin] = (bins[bin] or 0) + 1
+  bins[bin] = (bins[bin] or 0) + n
   if wait > (longest[minute] or -1) then longest[minute] = wait end
 end
+local m, run_at, run = 1, now, 0
+for i = 1, count do
+  local t = tonumber(tickets[i])
+  while m <= #upto and upto[m] < t do m = m + 1 end
+  local at = times[m] or now
+  if at ~= run_at then
+    add(run_at, run)
+    run_at, run = at, 0
+  end
+  run = run + 1
+end
+add(run_at, run)
 for bin, n in pairs(bins) do
   redis.call('HINCRBY', history, string.format('w:%d:%d', math.floor(bin / 1024), bin % 1024), n)
 end
