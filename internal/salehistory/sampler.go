@@ -64,7 +64,7 @@ type Sampler struct {
 	pending []Point
 	sampled map[string]waitingroom.State // sales with points since the last flush, as they were last seen
 	copied  map[string]copyMark          // when each sale's report state was last copied
-	lastAt  int64           // the last second sampled: a late tick does not sample one twice
+	lastAt  int64                        // the last second sampled: a late tick does not sample one twice
 	flushed time.Time
 	pruned  time.Time
 	written atomic.Int64 // points written by this sampler, for tests and the log
