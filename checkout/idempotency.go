@@ -61,25 +61,21 @@ func AnswerKey(saleID, shopper, key string) string {
 // Begin claims a key for a request with this fingerprint. It returns the
 // stored answer of an earlier request with the same key, or nil when this
 // request is the first and must be answered (then call Finish or Abandon).
+// One round trip either way: SET NX with GET claims a free key, or returns
+// what holds it (Redis 7.0 and later), where SETNX then GET took two for a
+// retry and could find the key expired in between.
 func (a *Answers) Begin(ctx context.Context, saleID, shopper, key, fingerprint string) (*Answer, error) {
 	marker, _ := json.Marshal(Answer{Fingerprint: fingerprint, InFlight: true})
-	k := AnswerKey(saleID, shopper, key)
-	first, err := a.rdb.SetNX(ctx, k, marker, inFlightTTL).Result()
+	held, err := a.rdb.SetArgs(ctx, AnswerKey(saleID, shopper, key), marker,
+		redis.SetArgs{Mode: "NX", TTL: inFlightTTL, Get: true}).Result()
+	if errors.Is(err, redis.Nil) { // nothing held it: claimed
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("claim idempotency key: %w", err)
 	}
-	if first {
-		return nil, nil
-	}
-	raw, err := a.rdb.Get(ctx, k).Bytes()
-	if errors.Is(err, redis.Nil) { // expired in between: claim again
-		return a.Begin(ctx, saleID, shopper, key, fingerprint)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read idempotent answer: %w", err)
-	}
 	var stored Answer
-	if err := json.Unmarshal(raw, &stored); err != nil {
+	if err := json.Unmarshal([]byte(held), &stored); err != nil {
 		return nil, fmt.Errorf("decode idempotent answer: %w", err)
 	}
 	switch {

@@ -126,7 +126,7 @@ func (s *Server) createSale(c *gin.Context) {
 	}
 	plan := req.plan(time.Now())
 	plan.IdempotencyKey, plan.Fingerprint = key, req.fingerprint()
-	p, err := s.deps.Operator.Create(c.Request.Context(), plan, adminActor)
+	p, err := s.deps.Operator.Create(c.Request.Context(), plan, actorOf(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -176,10 +176,6 @@ func viewOf(st waitingroom.Status) saleView {
 	}
 }
 
-// adminActor names who did an admin action in the audit log. The admin API
-// has one shared token, so there is one actor.
-const adminActor = "admin"
-
 // controlRequest carries the argument of an admin action, when it has one.
 type controlRequest struct {
 	OutflowPerSecond float64 `json:"outflow_per_second"`
@@ -204,7 +200,7 @@ func (s *Server) control(action waitingroom.Action) gin.HandlerFunc {
 				return
 			}
 		}
-		ctl := waitingroom.Control{Action: action, Text: req.Text, Actor: adminActor, Value: req.OutflowPerSecond}
+		ctl := waitingroom.Control{Action: action, Text: req.Text, Actor: actorOf(c), Value: req.OutflowPerSecond}
 		switch action {
 		case waitingroom.ActionAddStock:
 			ctl.Value = float64(req.Add)

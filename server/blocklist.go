@@ -89,7 +89,7 @@ func (s *Server) addBlocked(c *gin.Context) {
 	}
 	audited := blockRequest{Kind: checked.Kind, Value: checked.Value, Reason: checked.Reason}
 	var e blocklist.Entry
-	err = s.deps.Operator.Record(c.Request.Context(), "block", adminActor, audited, func(ctx context.Context) error {
+	err = s.deps.Operator.Record(c.Request.Context(), "block", actorOf(c), audited, func(ctx context.Context) error {
 		var err error
 		e, err = s.deps.Blocklist.Add(ctx, checked.Kind, checked.Value, checked.Reason)
 		return err
@@ -115,7 +115,7 @@ func (s *Server) removeBlocked(c *gin.Context) {
 		return
 	}
 	removed := blockRequest{Kind: checked.Kind, Value: checked.Value}
-	err = s.deps.Operator.Record(c.Request.Context(), "unblock", adminActor, removed, func(ctx context.Context) error {
+	err = s.deps.Operator.Record(c.Request.Context(), "unblock", actorOf(c), removed, func(ctx context.Context) error {
 		return s.deps.Blocklist.Remove(ctx, checked.Kind, checked.Value)
 	})
 	if err != nil {

@@ -40,6 +40,9 @@ func bodyCap(path string) int64 {
 	if strings.HasPrefix(path, "/v1/admin/sales/") && strings.HasSuffix(path, "/invitees") {
 		return maxInviteesBody // a customer list (eligibility.go)
 	}
+	if path == "/v1/admin/login" {
+		return maxLoginBody // a username and a password (accounts.go)
+	}
 	if path == "/v1/payments/webhook" {
 		return maxWebhookBody // a batch of payment results (webhook.go)
 	}

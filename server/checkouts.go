@@ -73,7 +73,6 @@ func (s *Server) checkout(c *gin.Context) {
 		return
 	}
 	shopper := claims.Subject
-	fingerprint := fingerprintOf(req.Token, quantity)
 	// From here on the checkout runs to its end even if the client goes
 	// away: confirm.lua may already have run when its connection drops, and
 	// an answer not stored (or a key not freed) on the request's cancelled
@@ -86,6 +85,7 @@ func (s *Server) checkout(c *gin.Context) {
 		c.Data(status, "application/json; charset=utf-8", body)
 		return
 	}
+	fingerprint := fingerprintOf(req.Token, quantity) // only a key's request is remembered
 	stored, err := s.deps.Answers.Begin(work, id, shopper, key, fingerprint)
 	if err != nil {
 		s.fail(c, err)

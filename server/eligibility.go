@@ -69,7 +69,7 @@ func (s *Server) putInvitees(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := s.deps.Invitations.ReplaceInvitees(c.Request.Context(), id, ids, adminActor); err != nil {
+	if err := s.deps.Invitations.ReplaceInvitees(c.Request.Context(), id, ids, actorOf(c)); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -112,7 +112,7 @@ func (s *Server) putGroups(c *gin.Context) {
 		s.fail(c, fmt.Errorf("%w: groups is required (an empty list admits no group)", waitingroom.ErrInvitationsInvalid))
 		return
 	}
-	if err := s.deps.Invitations.SetGroups(c.Request.Context(), id, req.Groups, adminActor); err != nil {
+	if err := s.deps.Invitations.SetGroups(c.Request.Context(), id, req.Groups, actorOf(c)); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -136,7 +136,7 @@ func (s *Server) postInviteCodes(c *gin.Context) {
 		s.fail(c, fmt.Errorf("%w: %v", errBadRequest, err))
 		return
 	}
-	codes, err := s.deps.Invitations.NewInviteCodes(c.Request.Context(), id, req.Count, adminActor)
+	codes, err := s.deps.Invitations.NewInviteCodes(c.Request.Context(), id, req.Count, actorOf(c))
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -16,6 +16,7 @@ import (
 	"github.com/foyerhq/foyer/internal/defence/pow"
 	"github.com/foyerhq/foyer/internal/defence/ratelimit"
 	"github.com/foyerhq/foyer/internal/identity"
+	"github.com/foyerhq/foyer/internal/operators"
 	"github.com/foyerhq/foyer/internal/orders"
 	"github.com/foyerhq/foyer/internal/salehistory"
 	"github.com/foyerhq/foyer/internal/shopkeys"
@@ -32,6 +33,13 @@ var (
 	errBadMessage     = errors.New("bad message")
 	errNotJoined      = errors.New("not in the queue")
 	errBadVersion     = errors.New("unsupported protocol version: this server speaks " + wire.Subprotocol)
+	// errStreamUnknown: a message posted to an event stream (the HTTP
+	// fallback) that this node does not hold for the session's shopper.
+	// Another shopper's stream is told the same, so it tells nothing.
+	errStreamUnknown = errors.New("stream unknown")
+	// errStreamTaken: an event stream opened with a stream key that an
+	// open stream on this node holds.
+	errStreamTaken = errors.New("stream key taken")
 )
 
 // ErrNotDurable means the node takes no checkouts because Redis, as it runs,
@@ -58,12 +66,16 @@ var problems = []struct {
 	{errSessionInvalid, problem{http.StatusUnauthorized, "session_invalid"}},
 	{errNotJoined, problem{http.StatusConflict, "not_joined"}},
 	{errBadVersion, problem{http.StatusBadRequest, "unsupported_version"}},
+	{errStreamUnknown, problem{http.StatusNotFound, "stream_unknown"}},
+	{errStreamTaken, problem{http.StatusConflict, "stream_taken"}},
 	{orders.ErrBadQuery, problem{http.StatusBadRequest, "bad_request"}}, // a status, limit or cursor of the Orders API
 	{waitingroom.ErrInvalidSale, problem{http.StatusUnprocessableEntity, "invalid_sale"}},
 	{waitingroom.ErrSaleNotFound, problem{http.StatusNotFound, "sale_not_found"}},
 	{waitingroom.ErrSaleEnded, problem{http.StatusConflict, "sale_ended"}},
 	{waitingroom.ErrSoldOut, problem{http.StatusConflict, "sold_out"}},
 	{waitingroom.ErrBadState, problem{http.StatusConflict, "bad_state"}},
+	{waitingroom.ErrSaleOpened, problem{http.StatusConflict, "sale_opened"}},
+	{waitingroom.ErrMessageNotFound, problem{http.StatusNotFound, "message_unknown"}},
 	{waitingroom.ErrTooEarly, problem{http.StatusConflict, "too_early"}},
 	{waitingroom.ErrInvalidShopper, problem{http.StatusBadRequest, "invalid_shopper"}},
 	{checkout.ErrTokenInvalid, problem{http.StatusUnauthorized, "token_invalid"}},
@@ -94,6 +106,13 @@ var problems = []struct {
 	{pow.ErrPowExpired, problem{http.StatusForbidden, wire.CodePowExpired}},
 	{pow.ErrPowReplayed, problem{http.StatusConflict, wire.CodePowReplayed}},
 	{waitingroom.ErrFlagged, problem{http.StatusForbidden, "flagged"}},
+	{errRoleTooLow, problem{http.StatusForbidden, "role_forbidden"}},
+	{operators.ErrLoginFailed, problem{http.StatusUnauthorized, "login_failed"}},
+	{operators.ErrSessionInvalid, problem{http.StatusUnauthorized, "operator_session_invalid"}},
+	{operators.ErrBadRequest, problem{http.StatusUnprocessableEntity, "operator_request_invalid"}},
+	{operators.ErrNotFound, problem{http.StatusNotFound, "operator_unknown"}},
+	{operators.ErrExists, problem{http.StatusConflict, "operator_exists"}},
+	{operators.ErrTooMany, problem{http.StatusConflict, "operator_limit_reached"}},
 	{shopkeys.ErrInvalid, problem{http.StatusUnauthorized, "shop_key_invalid"}},
 	{shopkeys.ErrScope, problem{http.StatusForbidden, "shop_key_scope"}},
 	{shopkeys.ErrBadRequest, problem{http.StatusUnprocessableEntity, "shop_key_request_invalid"}},

@@ -30,7 +30,7 @@ func (s *Server) setFlaggedPolicy(c *gin.Context) {
 		s.fail(c, fmt.Errorf("%w: %v", errBadRequest, err))
 		return
 	}
-	applied, err := s.deps.Operator.SetFlaggedPolicy(c.Request.Context(), id, req.Policy, adminActor)
+	applied, err := s.deps.Operator.SetFlaggedPolicy(c.Request.Context(), id, req.Policy, actorOf(c))
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -11,10 +11,10 @@ import (
 func TestThePagePolicyLetsStripeJSInOnlyWhenStripeTakesTheMoney(t *testing.T) {
 	const publicURL = "https://foyer.example"
 	own := "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-		"connect-src 'self' https://foyer.example wss://foyer.example; object-src 'none'; base-uri 'none'; form-action 'self'"
+		"connect-src 'self' https://foyer.example wss://foyer.example; object-src 'none'; base-uri 'none'; form-action 'self'; worker-src 'self'"
 	withStripe := "default-src 'self'; script-src 'self' https://js.stripe.com https://*.js.stripe.com; style-src 'self'; " +
 		"img-src 'self' data:; connect-src 'self' https://foyer.example wss://foyer.example https://api.stripe.com; " +
-		"object-src 'none'; base-uri 'none'; form-action 'self'; " +
+		"object-src 'none'; base-uri 'none'; form-action 'self'; worker-src 'self' https://js.stripe.com https://*.js.stripe.com; " +
 		"frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com"
 	if got := pagePolicy(publicURL, false); got != own {
 		t.Errorf("with the test provider:\n got %s\nwant %s", got, own)

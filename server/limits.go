@@ -46,6 +46,10 @@ type Limits struct {
 	// past them new arrivals are told to come back (busy) rather than slow
 	// everyone down.
 	MaxConnections, MaxJoinsPerSecond int
+	// IPLogins and AccountLogins are operator sign-ins per minute, per
+	// client IP and per account named (accounts.go); each allows its rate
+	// at once in a burst.
+	IPLogins, AccountLogins int
 }
 
 // Rules are the rate rules of l, for ratelimit.NewLimiter.
@@ -60,6 +64,8 @@ func (l Limits) Rules() []ratelimit.Rule {
 		rule(RuleIPJoins, l.IPJoins),
 		rule(RuleShopperMessages, l.ShopperMessages),
 		rule(RuleShopperCheckouts, l.ShopperCheckouts),
+		{Name: RuleIPLogins, Rate: l.IPLogins, Period: time.Minute, Burst: l.IPLogins},
+		{Name: RuleAccountLogins, Rate: l.AccountLogins, Period: time.Minute, Burst: l.AccountLogins},
 	}
 }
 
@@ -122,6 +128,10 @@ func (s *Server) limitRequests(c *gin.Context) {
 	switch c.Request.URL.Path {
 	case "/healthz", "/readyz":
 		c.Next()
+		return
+	}
+	if isStreamPost(c.Request) {
+		c.Next() // limited as a socket's messages are, and charged here only when refused (sse_post.go)
 		return
 	}
 	if err := s.allow(c.Request.Context(), RuleIPRequests, c.ClientIP()); err != nil {

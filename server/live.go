@@ -2,8 +2,8 @@ package server
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -90,8 +90,12 @@ func (s *Server) adminLive(c *gin.Context) {
 		return
 	}
 	token, ok := offeredAdminToken(c.Request)
-	if !ok || s.cfg.AdminToken == "" || subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.AdminToken)) != 1 {
+	if !ok {
 		s.refuse(ctx, ws, errUnauthorized, wire.CloseSessionInvalid)
+		return
+	}
+	if _, err := s.identify(ctx, token); err != nil { // any role may watch
+		s.refuse(ctx, ws, err, wire.CloseSessionInvalid)
 		return
 	}
 	defer ws.CloseNow()
@@ -120,6 +124,12 @@ func (s *Server) adminLive(c *gin.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		// An operator's session that ended (signed out, expired, account
+		// disabled) ends the feed too; Postgres out of reach does not.
+		if _, err := s.identify(ctx, token); err != nil && !errors.Is(unavailableIf(err), errUnavailable) && ctx.Err() == nil {
+			s.refuse(ctx, ws, err, wire.CloseSessionInvalid)
+			return
 		}
 	}
 }

@@ -15,6 +15,14 @@ import (
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
+// peer is a client being opened, as open tells it why it cannot stay: a
+// WebSocket (*websocket.Conn), or the HTTP fallback's stream of events
+// (sseStream), which tells the same message and close code.
+type peer interface {
+	Write(ctx context.Context, typ websocket.MessageType, p []byte) error
+	Close(code websocket.StatusCode, reason string) error
+}
+
 // opening is what a shopper's socket asked for as it opened.
 type opening struct {
 	claims sessionClaims // the session the socket came with; none when making one
@@ -37,7 +45,7 @@ type opening struct {
 // then the sale's status, its arrival, its join and its connection's count
 // are one round trip (waitingroom.Presence.ArriveAndJoin). Any other socket reads the status
 // first, and arrives and joins once welcomed.
-func (s *Server) open(c *gin.Context, ws *websocket.Conn, out *fanout.Corkable, saleID string, o opening, release func()) (sess *session, ok bool) {
+func (s *Server) open(c *gin.Context, ws peer, frames fanout.Frames, saleID string, o opening, release func()) (sess *session, ok bool) {
 	defer func() {
 		if !ok {
 			release()
@@ -78,7 +86,7 @@ func (s *Server) open(c *gin.Context, ws *websocket.Conn, out *fanout.Corkable, 
 		st = arrival.Status
 	}
 
-	conn := fanout.NewConn(ws, out, shopper, clientAddr(c), s.hub, s.cfg.IdleTimeout)
+	conn := fanout.NewStreamConn(frames, shopper, clientAddr(c), s.hub, s.cfg.IdleTimeout)
 	conn.SetCustomer(claims.CustomerID)
 	// What the socket is told while it opens (the welcome, the join's
 	// answer, what the room tells meanwhile) leaves together.
@@ -123,7 +131,7 @@ func (s *Server) open(c *gin.Context, ws *websocket.Conn, out *fanout.Corkable, 
 // unless the node is draining: a session made now would be lost with the
 // socket. With count it counts the connection too (socketSession). A
 // refused identity token closes the socket as an invalid session does.
-func (s *Server) makeSocketSession(c *gin.Context, ws *websocket.Conn, identityToken string, count bool) (sessionClaims, *madeSessionView, func(), bool) {
+func (s *Server) makeSocketSession(c *gin.Context, ws peer, identityToken string, count bool) (sessionClaims, *madeSessionView, func(), bool) {
 	if s.hub.IsDraining() {
 		ws.Close(websocket.StatusGoingAway, "node draining: reconnect") //nolint:errcheck // the peer may be gone already
 		return sessionClaims{}, nil, nil, false
@@ -147,7 +155,7 @@ func (s *Server) makeSocketSession(c *gin.Context, ws *websocket.Conn, identityT
 // have run all the same: the shopper, whose session the client never gets,
 // is recorded as gone, so that its grace period runs and no place stays
 // held for nobody, and its connection's place is given back.
-func (s *Server) arriveJoining(ctx context.Context, ws *websocket.Conn, saleID, shopper string, join bool, pass waitingroom.Pass) (arrival waitingroom.Arrival, release func(), ok bool) {
+func (s *Server) arriveJoining(ctx context.Context, ws peer, saleID, shopper string, join bool, pass waitingroom.Pass) (arrival waitingroom.Arrival, release func(), ok bool) {
 	var also []waitingroom.Piped
 	var count *ratelimit.Counting
 	if s.deps.Conns != nil {
@@ -255,7 +263,7 @@ func (ss *session) arrive(ctx context.Context, madeNow, joinNow bool, invite str
 }
 
 // refuseUnread refuses a socket whose sale's status could not be read.
-func (s *Server) refuseUnread(ctx context.Context, ws *websocket.Conn, err error) {
+func (s *Server) refuseUnread(ctx context.Context, ws peer, err error) {
 	if errors.Is(err, waitingroom.ErrSaleNotFound) {
 		s.refuse(ctx, ws, err, wire.CloseSaleNotFound)
 		return

@@ -63,7 +63,7 @@ func (s *Server) publishFairness(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	at, err := s.deps.History.PublishFairness(c.Request.Context(), id, *req.Published, adminActor)
+	at, err := s.deps.History.PublishFairness(c.Request.Context(), id, *req.Published, actorOf(c))
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -5,7 +5,6 @@ package server
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -22,6 +21,7 @@ import (
 	"github.com/foyerhq/foyer/internal/fanout"
 	"github.com/foyerhq/foyer/internal/keyring"
 	"github.com/foyerhq/foyer/internal/livestats"
+	"github.com/foyerhq/foyer/internal/operators"
 	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/internal/shopkeys"
 	"github.com/foyerhq/foyer/internal/wire"
@@ -37,6 +37,13 @@ type SaleOperator interface {
 	SetFlaggedPolicy(ctx context.Context, saleID string, policy waitingroom.FlagPolicy, actor string) (waitingroom.PolicyApplied, error)
 	Get(ctx context.Context, id string) (*waitingroom.Plan, error)
 	List(ctx context.Context) ([]waitingroom.Plan, error)
+	Edit(ctx context.Context, saleID string, change waitingroom.PlanChange, actor string) (*waitingroom.Plan, error)
+	Delete(ctx context.Context, saleID, actor string) error
+	ScheduleMessage(ctx context.Context, saleID, text string, at time.Time, actor string) (waitingroom.ScheduledMessage, error)
+	ScheduledMessages(ctx context.Context, saleID string) ([]waitingroom.ScheduledMessage, error)
+	CancelMessage(ctx context.Context, saleID, id, actor string) error
+	// Listable reads the plans the public listing of sales may show (listing.go).
+	Listable(ctx context.Context, now time.Time, b waitingroom.ListingBounds) ([]waitingroom.Plan, error)
 }
 
 // Checkouter confirms a reservation token the gateway verified.
@@ -162,6 +169,9 @@ type Deps struct {
 	// Invitations are invited sales' lists and codes (eligibility.go); nil
 	// leaves their routes out.
 	Invitations Invitations
+	// Accounts are the operators' accounts and sessions (accounts.go); nil
+	// leaves sign-in out: the admin token alone opens the admin API.
+	Accounts Accounts
 	// History is the sales' series and reports (series.go, report.go); nil
 	// leaves their routes out.
 	History SaleHistory
@@ -169,7 +179,8 @@ type Deps struct {
 
 // Config is the transport's own configuration.
 type Config struct {
-	// AdminToken is the bearer token of the admin API. Empty disables it.
+	// AdminToken is the bearer token of the admin API; it acts as an admin
+	// (accounts.go). Empty disables it.
 	AdminToken string
 	// PublicURL is the base URL shoppers reach this deployment at; the
 	// checkout URL in an admitted message is built on it.
@@ -185,6 +196,9 @@ type Config struct {
 	// Policy lets Stripe.js in (headers.go). Empty: the provider is not
 	// Stripe, and the page loads nothing but Foyer's own.
 	StripePublishableKey string
+	// ShopURL is the shop's page, where the shopper page links back to when
+	// a sale is over or bought (web.go). Empty: no link back.
+	ShopURL string
 	// IdleTimeout is how long a shopper's connection may stay silent before
 	// it is taken for dead and closed (4009). Clients ping every 20 s.
 	IdleTimeout time.Duration
@@ -215,6 +229,11 @@ type Server struct {
 	// Redis was out of reach (Unix seconds), to warn once every ten.
 	limiterWarned, countWarned atomic.Int64
 	engine                     *gin.Engine
+	// roles and roleOf are the admin routes' role decisions (roles.go),
+	// made as New registers them and only read after.
+	roles   []RouteRole
+	roleOf  map[string]operators.Role
+	streams sseStreams // the HTTP fallback's open event streams (sse.go)
 }
 
 // hooks let a test of this package see or hold the node at a point of its
@@ -249,8 +268,11 @@ func New(cfg Config, deps Deps) *Server {
 
 	v1 := e.Group("/v1")
 	v1.POST("/sessions", s.createSession)
+	v1.GET("/sales", s.listSalesHandler()) // the public listing, cached per node (listing.go)
 	v1.GET("/sales/:sale", s.getSale)
 	v1.GET("/sales/:sale/ws", s.shopperSocket)
+	v1.GET("/sales/:sale/events", s.shopperStream) // the HTTP fallback: server-sent events (sse.go)
+	v1.POST("/sales/:sale/events", s.postToStream) // and the client's messages to them
 	v1.GET("/sales/:sale/draw", s.getDraw)
 	if deps.History != nil {
 		v1.GET("/sales/:sale/fairness", s.fairness)
@@ -262,48 +284,71 @@ func New(cfg Config, deps Deps) *Server {
 	}
 
 	v1.GET("/admin/live", s.adminLive) // its token comes as a subprotocol: browsers cannot set headers on a WebSocket
-	admin := v1.Group("/admin", s.requireAdmin)
-	admin.POST("/sales", s.createSale)
-	admin.GET("/sales", s.listSales)
-	admin.GET("/sales/:sale", s.adminGetSale)
-	admin.POST("/sales/:sale/pause", s.control(waitingroom.ActionPause))
-	admin.POST("/sales/:sale/resume", s.control(waitingroom.ActionResume))
-	admin.POST("/sales/:sale/stop", s.control(waitingroom.ActionStop))
-	admin.PUT("/sales/:sale/rate", s.control(waitingroom.ActionRate))
-	admin.POST("/sales/:sale/stock", s.control(waitingroom.ActionAddStock))
-	admin.POST("/sales/:sale/messages", s.control(waitingroom.ActionMessage))
-	admin.PUT("/sales/:sale/pow", s.control(waitingroom.ActionPow))
-	admin.PUT("/sales/:sale/flagged", s.setFlaggedPolicy)
-	admin.GET("/sales/:sale/flags", s.flags)
-	admin.GET("/sales/:sale/orders", s.listOrders)
-	admin.GET("/sales/:sale/orders.csv", s.ordersCSV)
+	if deps.Accounts != nil {
+		v1.POST("/admin/login", s.login)
+		v1.POST("/admin/logout", s.logout)
+	}
+	// Every admin route says the least role that may call it (roles.go,
+	// docs/operators.md): a viewer reads, an operator runs sales, an admin
+	// also manages accounts, shop keys, webhooks and the blocklist.
+	admin := v1.Group("/admin", s.authenticate)
+	const viewer, operator, administrator = operators.RoleViewer, operators.RoleOperator, operators.RoleAdmin
+	get, post, put, patch, del := http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete
+	s.route(admin, get, "/me", viewer, s.me)
+	s.route(admin, post, "/sales", operator, s.createSale)
+	s.route(admin, get, "/sales", viewer, s.listSales)
+	s.route(admin, get, "/sales/:sale", viewer, s.adminGetSale)
+	s.route(admin, post, "/sales/:sale/pause", operator, s.control(waitingroom.ActionPause))
+	s.route(admin, post, "/sales/:sale/resume", operator, s.control(waitingroom.ActionResume))
+	s.route(admin, post, "/sales/:sale/stop", operator, s.control(waitingroom.ActionStop))
+	s.route(admin, put, "/sales/:sale/rate", operator, s.control(waitingroom.ActionRate))
+	s.route(admin, post, "/sales/:sale/stock", operator, s.control(waitingroom.ActionAddStock))
+	s.route(admin, patch, "/sales/:sale", operator, s.editSale)
+	s.route(admin, del, "/sales/:sale", operator, s.deleteSale)
+	s.route(admin, post, "/sales/:sale/messages", operator, s.postMessage)
+	s.route(admin, get, "/sales/:sale/messages", viewer, s.listMessages)
+	s.route(admin, del, "/sales/:sale/messages", operator, s.control(waitingroom.ActionMessage)) // no body: clears it
+	s.route(admin, del, "/sales/:sale/messages/:message", operator, s.cancelMessage)
+	s.route(admin, put, "/sales/:sale/pow", operator, s.control(waitingroom.ActionPow))
+	s.route(admin, put, "/sales/:sale/flagged", operator, s.setFlaggedPolicy)
+	s.route(admin, get, "/sales/:sale/flags", viewer, s.flags)
+	s.route(admin, get, "/sales/:sale/orders", viewer, s.listOrders)
+	s.route(admin, get, "/sales/:sale/orders.csv", viewer, s.ordersCSV)
 	if s.deps.PaymentSummaries != nil {
-		admin.GET("/sales/:sale/payments", s.paymentSummary)
+		s.route(admin, get, "/sales/:sale/payments", viewer, s.paymentSummary)
 	}
 	if s.deps.Invitations != nil {
-		admin.PUT("/sales/:sale/invitees", s.putInvitees)
-		admin.GET("/sales/:sale/invitees.csv", s.inviteesCSV)
-		admin.PUT("/sales/:sale/groups", s.putGroups)
-		admin.POST("/sales/:sale/invite-codes", s.postInviteCodes)
-		admin.GET("/sales/:sale/invitations", s.invitations)
+		s.route(admin, put, "/sales/:sale/invitees", operator, s.putInvitees)
+		s.route(admin, get, "/sales/:sale/invitees.csv", viewer, s.inviteesCSV)
+		s.route(admin, put, "/sales/:sale/groups", operator, s.putGroups)
+		s.route(admin, post, "/sales/:sale/invite-codes", operator, s.postInviteCodes)
+		s.route(admin, get, "/sales/:sale/invitations", viewer, s.invitations)
 	}
 	if s.deps.History != nil {
-		admin.GET("/sales/:sale/series", s.series)
-		admin.GET("/sales/:sale/report", s.report)
-		admin.GET("/sales/:sale/report.csv", s.reportCSV)
-		admin.PUT("/sales/:sale/fairness", s.publishFairness)
+		s.route(admin, get, "/sales/:sale/series", viewer, s.series)
+		s.route(admin, get, "/sales/:sale/report", viewer, s.report)
+		s.route(admin, get, "/sales/:sale/report.csv", viewer, s.reportCSV)
+		s.route(admin, put, "/sales/:sale/fairness", operator, s.publishFairness)
 	}
-	admin.GET("/audit", s.audit)
-	admin.GET("/pipeline", s.pipeline)
+	s.route(admin, get, "/audit", viewer, s.audit)
+	s.route(admin, get, "/pipeline", viewer, s.pipeline)
 	if deps.Blocklist != nil {
-		admin.GET("/blocklist", s.listBlocked)
-		admin.POST("/blocklist", s.addBlocked)
-		admin.DELETE("/blocklist", s.removeBlocked)
+		s.route(admin, get, "/blocklist", viewer, s.listBlocked)
+		s.route(admin, post, "/blocklist", administrator, s.addBlocked)
+		s.route(admin, del, "/blocklist", administrator, s.removeBlocked)
 	}
 	if deps.ShopKeys != nil {
-		admin.POST("/shop-keys", s.createShopKey)
-		admin.GET("/shop-keys", s.listShopKeys)
-		admin.DELETE("/shop-keys/:key", s.revokeShopKey)
+		s.route(admin, post, "/shop-keys", administrator, s.createShopKey)
+		s.route(admin, get, "/shop-keys", viewer, s.listShopKeys)
+		s.route(admin, del, "/shop-keys/:key", administrator, s.revokeShopKey)
+	}
+	if deps.Accounts != nil {
+		s.route(admin, post, "/operators", administrator, s.createOperator)
+		s.route(admin, get, "/operators", administrator, s.listOperators)
+		s.route(admin, put, "/operators/:operator/role", administrator, s.setOperatorRole)
+		s.route(admin, post, "/operators/:operator/disable", administrator, s.disableOperator)
+		s.route(admin, post, "/operators/:operator/enable", administrator, s.enableOperator)
+		s.route(admin, put, "/operators/:operator/password", administrator, s.resetOperatorPassword)
 	}
 	// The shop's backend, with a shop API key instead of the admin token:
 	// the same handlers, each route asking for one scope.
@@ -314,8 +359,8 @@ func New(cfg Config, deps Deps) *Server {
 		v1.POST("/reservations/:reservation/release", s.requireShopKey(shopkeys.ScopeRedeem), s.release)
 	}
 	if deps.Webhooks != nil {
-		s.mountWebhooks(admin.Group("/webhooks"))
-		s.mountWebhooks(v1.Group("/shop/webhooks", s.requireShopKey(shopkeys.ScopeWebhooks)))
+		s.mountWebhooks(admin.Group("/webhooks"), s.route)
+		s.mountWebhooks(v1.Group("/shop/webhooks", s.requireShopKey(shopkeys.ScopeWebhooks)), shopRoute)
 	}
 
 	if err := s.mountWeb(e); err != nil {
@@ -356,17 +401,6 @@ func (s *Server) readyz(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, answer{"ready", r})
-}
-
-func (s *Server) requireAdmin(c *gin.Context) {
-	got, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
-	if !ok || s.cfg.AdminToken == "" ||
-		subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.AdminToken)) != 1 {
-		s.fail(c, errUnauthorized)
-		c.Abort()
-		return
-	}
-	c.Next()
 }
 
 // fail answers with the error's status and code from the one error table.

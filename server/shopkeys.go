@@ -38,7 +38,7 @@ func (s *Server) createShopKey(c *gin.Context) {
 		s.fail(c, fmt.Errorf("%w: %v", errBadRequest, err))
 		return
 	}
-	k, err := s.deps.ShopKeys.Create(c.Request.Context(), req.Name, req.Scopes, adminActor)
+	k, err := s.deps.ShopKeys.Create(c.Request.Context(), req.Name, req.Scopes, actorOf(c))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -62,7 +62,7 @@ func (s *Server) listShopKeys(c *gin.Context) {
 // revokeShopKey answers DELETE /v1/admin/shop-keys/:key; revoking twice
 // answers the same.
 func (s *Server) revokeShopKey(c *gin.Context) {
-	k, err := s.deps.ShopKeys.Revoke(c.Request.Context(), c.Param("key"), adminActor)
+	k, err := s.deps.ShopKeys.Revoke(c.Request.Context(), c.Param("key"), actorOf(c))
 	if err != nil {
 		s.fail(c, err)
 		return

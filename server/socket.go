@@ -152,7 +152,7 @@ func (s *Server) shopperSocket(c *gin.Context) {
 		return
 	}
 	handedOff = true // open gives the places back if the socket cannot stay
-	sess, ok := s.open(c, ws, upgrade.conn, saleID, opening{claims: claims, making: making, identity: identityToken, joinNow: joinNow, invite: strings.Clone(invite)}, release)
+	sess, ok := s.open(c, ws, fanout.SocketFrames(ws, upgrade.conn), saleID, opening{claims: claims, making: making, identity: identityToken, joinNow: joinNow, invite: strings.Clone(invite)}, release)
 	if !ok {
 		return
 	}
@@ -288,7 +288,7 @@ func (ss *session) end(ctx context.Context) {
 }
 
 // refuse tells a client why it cannot stay, then closes with a code it acts on.
-func (s *Server) refuse(ctx context.Context, ws *websocket.Conn, err error, code websocket.StatusCode) {
+func (s *Server) refuse(ctx context.Context, ws peer, err error, code websocket.StatusCode) {
 	p := s.told(overWS, err)
 	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
@@ -354,7 +354,14 @@ func (ss *session) onMessage(ctx context.Context, typ websocket.MessageType, dat
 		ss.s.sendError(ss.conn, err)
 		return
 	}
-	err = ss.limit(ctx, m)
+	ss.answer(ctx, m)
+}
+
+// answer answers one decoded message from the client, within the
+// message budget: a WebSocket's frame, or a message posted to an event
+// stream (the HTTP fallback), answered the same way.
+func (ss *session) answer(ctx context.Context, m wire.ClientMsg) {
+	err := ss.limit(ctx, m)
 	if err == nil {
 		err = ss.handle(ctx, m) // a join may still be refused by its own limits
 	}

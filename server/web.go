@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"net/http"
 	"strings"
 
@@ -10,8 +11,10 @@ import (
 // mountWeb serves the static pages and their assets from memory, gzipped
 // when the client takes it, with long cache lifetimes for the content-named
 // assets. They hold nothing live: everything live comes over the WebSocket,
-// so a CDN may cache them. The pages carry their Content-Security-Policy
-// (headers.go).
+// so a CDN may cache them; but for the shopper page's <noscript> part,
+// which tells the sale's state to a browser that runs no script
+// (webstate.go), and so is kept a few seconds only. The pages carry their
+// Content-Security-Policy (headers.go).
 func (s *Server) mountWeb(e *gin.Engine) error {
 	notFound := func(c *gin.Context) {
 		s.count(overHTTP, problem{http.StatusNotFound, "not_found"})
@@ -24,6 +27,18 @@ func (s *Server) mountWeb(e *gin.Engine) error {
 	table, err := buildAssets(s.deps.Web)
 	if err != nil {
 		return err
+	}
+	if err := CheckShopURL(s.cfg.ShopURL); err != nil {
+		return err
+	}
+	// The listing of sales is also at its short name (listing.go).
+	if a, ok := table["/sales.html"]; ok {
+		table["/sales"] = a
+	}
+	for _, p := range []string{"/", "/index.html"} {
+		if a, ok := table[p]; ok {
+			table[p] = newAsset(withShopURL(a.body, s.cfg.ShopURL), ".html", pageCache)
+		}
 	}
 	// The shopper's pages let Stripe.js in when Stripe takes the money
 	// (a publishable key is configured); the dashboard never does.
@@ -48,6 +63,13 @@ func (s *Server) mountWeb(e *gin.Engine) error {
 		case strings.HasPrefix(a.contentType, "text/html"):
 			h.Set("Content-Security-Policy", pages)
 		}
+		if isShopperPage(c.Request.URL.Path) && bytes.Contains(a.body, []byte(noscriptMark)) {
+			// Told fresh, so kept briefly: the state changes under a cache.
+			h.Set("Cache-Control", noscriptCache)
+			state := s.noscriptState(c.Request.Context(), c.Query("sale"))
+			c.Data(http.StatusOK, a.contentType, bytes.Replace(a.body, []byte(noscriptMark), state, 1))
+			return
+		}
 		body := a.body
 		if a.gzipped != nil && strings.Contains(c.GetHeader("Accept-Encoding"), "gzip") {
 			h.Set("Content-Encoding", "gzip")
@@ -57,3 +79,8 @@ func (s *Server) mountWeb(e *gin.Engine) error {
 	})
 	return nil
 }
+
+// noscriptCache is how long the shopper page, with the sale's state in its
+// <noscript>, may be kept: long enough to spare the servers a storm of
+// reloads, short enough that the state is not stale.
+const noscriptCache = "public, max-age=5"

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/foyerhq/foyer/internal/operators"
 	"github.com/foyerhq/foyer/internal/webhooks"
 )
 
@@ -34,7 +35,7 @@ func webhookActor(c *gin.Context) string {
 	if id := c.GetString(shopKeyIDContext); id != "" {
 		return "shop_key:" + id
 	}
-	return adminActor
+	return actorOf(c)
 }
 
 // createWebhook answers POST .../webhooks with the endpoint and its
@@ -134,11 +135,18 @@ func (s *Server) replayWebhook(c *gin.Context) {
 
 // mountWebhooks serves the webhook routes on g, the admin API's group or
 // the shop API's.
-func (s *Server) mountWebhooks(g *gin.RouterGroup) {
-	g.POST("", s.createWebhook)
-	g.GET("", s.listWebhooks)
-	g.DELETE("/:endpoint", s.deleteWebhook)
-	g.GET("/:endpoint/deliveries", s.webhookDeliveries)
-	g.POST("/:endpoint/deliveries/:delivery/redeliver", s.redeliverWebhook)
-	g.POST("/:endpoint/replay", s.replayWebhook)
+func (s *Server) mountWebhooks(g *gin.RouterGroup, route func(g *gin.RouterGroup, method, path string, least operators.Role, h gin.HandlerFunc)) {
+	admin, viewer := operators.RoleAdmin, operators.RoleViewer
+	route(g, http.MethodPost, "", admin, s.createWebhook)
+	route(g, http.MethodGet, "", viewer, s.listWebhooks)
+	route(g, http.MethodDelete, "/:endpoint", admin, s.deleteWebhook)
+	route(g, http.MethodGet, "/:endpoint/deliveries", viewer, s.webhookDeliveries)
+	route(g, http.MethodPost, "/:endpoint/deliveries/:delivery/redeliver", admin, s.redeliverWebhook)
+	route(g, http.MethodPost, "/:endpoint/replay", admin, s.replayWebhook)
+}
+
+// shopRoute registers a route of the shop API: its scope, not a role,
+// decides who may call it.
+func shopRoute(g *gin.RouterGroup, method, path string, _ operators.Role, h gin.HandlerFunc) {
+	g.Handle(method, path, h)
 }

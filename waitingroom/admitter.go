@@ -136,7 +136,7 @@ func (a *Admitter) runSale(ctx context.Context, saleID string, s *admission, now
 	seed, hash := newSeed()
 	reply, err := tickScript.Run(ctx, a.rdb,
 		[]string{k.Meta, k.Shoppers, k.Res, k.Holds, k.Events, k.Fence, k.Queue, k.Gone, k.Away, k.Pre, k.Draw, k.Presort, k.Batches,
-			k.Arrivals, k.History},
+			k.Scheduled, k.Arrivals, k.History},
 		fence, EventsMaxLen, a.MaxReleasePerTick, a.Grace.Milliseconds(), seed, hash, a.DrawChunk).StringSlice()
 	if err != nil {
 		return fmt.Errorf("tick sale %s: %w", saleID, scriptError(err))

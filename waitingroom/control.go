@@ -22,7 +22,7 @@ const (
 	ActionStop     Action = "stop"
 	ActionRate     Action = "rate"      // Value: shoppers per second
 	ActionAddStock Action = "add_stock" // Value: units to add
-	ActionMessage  Action = "message"   // Text: shown to everyone waiting
+	ActionMessage  Action = "message"   // Text: shown to everyone waiting; empty clears it
 	ActionPow      Action = "pow"       // Value: proof-of-work difficulty for joining, 0 (off) to MaxPowDifficulty
 )
 
@@ -66,10 +66,7 @@ func (c Control) validate() error {
 		if !(c.Value >= 0 && c.Value <= MaxPowDifficulty) || c.Value != float64(int64(c.Value)) {
 			return fmt.Errorf("%w: difficulty must be a whole number between 0 and %d", ErrInvalidSale, MaxPowDifficulty)
 		}
-	case ActionMessage:
-		if strings.TrimSpace(c.Text) == "" {
-			return fmt.Errorf("%w: message must have 1 to %d characters", ErrInvalidSale, maxMessageLen)
-		}
+	case ActionMessage: // a blank text clears the message (Control)
 		if why := textProblem(c.Text, maxMessageLen); why != "" {
 			return fmt.Errorf("%w: message %s", ErrInvalidSale, why)
 		}
@@ -94,6 +91,9 @@ func (c Control) detail(state string) []byte {
 		d["value"] = c.Value
 	case ActionMessage:
 		d["text"] = c.Text
+		if c.Text == "" {
+			d["cleared"] = true
+		}
 	}
 	b, _ := json.Marshal(d)
 	return b
@@ -140,6 +140,9 @@ func (c Control) detailUnknown() []byte {
 func (o *Operator) Control(ctx context.Context, saleID string, c Control) (State, error) {
 	if err := c.validate(); err != nil {
 		return "", err
+	}
+	if c.Action == ActionMessage && strings.TrimSpace(c.Text) == "" {
+		c.Text = "" // clears the message: shown to nobody, so blank is empty
 	}
 	pgctx, cancel := o.detached(ctx)
 	defer cancel()

@@ -28,6 +28,7 @@ const (
 	EventPow      = "pow"      // the operator changed the proof of work asked of joiners
 	EventRequeued = "requeued" // a flagged shopper was sent to the back: carries it and its new ticket
 	EventRemoved  = "removed"  // a flagged shopper was taken out of the queue: carries it
+	EventPlan     = "plan"     // an operator changed the plan of a sale not yet open (edit.lua): carries it
 )
 
 // Event is one entry of a sale's event stream. Which fields are set depends on Type.
@@ -56,6 +57,26 @@ type Event struct {
 	// Shopper, with requeued and removed: the flagged shopper (requeued
 	// carries its new ticket in Ticket).
 	Shopper string `json:"shopper,omitempty"`
+	// Plan, with plan: the sale's plan after an operator's edit.
+	Plan *PlanNews `json:"plan,omitempty"`
+	// Deleted, with the state ended: an operator deleted the sale before it
+	// opened (delete.lua).
+	Deleted bool `json:"deleted,omitempty"`
+}
+
+// PlanNews is what shoppers are told of an edited plan (edit.lua writes it).
+type PlanNews struct {
+	Name            string  `json:"name"`
+	PriceCents      int64   `json:"price_cents"`
+	Currency        string  `json:"currency"`
+	StartsAtMs      int64   `json:"starts_at_ms"`
+	EndsAtMs        int64   `json:"ends_at_ms"`
+	PrequeueAtMs    int64   `json:"prequeue_at_ms"`
+	Stock           int64   `json:"stock"`
+	Available       int64   `json:"available"`
+	Rate            float64 `json:"rate"`
+	PerShopperLimit int     `json:"per_shopper_limit"`
+	Message         string  `json:"message"` // the operator's message shown, "" for none
 }
 
 // ReasonReleased is the Reason of an expired event whose hold the shop

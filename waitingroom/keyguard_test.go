@@ -17,6 +17,7 @@ var guardedScripts = map[string]**redis.Script{
 	"tick": &tickScript, "lease": &leaseScript, "control": &controlScript, "arrive": &arriveScript,
 	"depart": &departScript, "evict": &evictScript, "find": &findScript, "flag": &flagScript,
 	"confirm": &confirmScript, "refund": &refundScript, "release": &releaseScript, "swapset": &swapSetScript,
+	"edit": &editScript, "delete": &deleteScript, "schedule": &scheduleScript,
 }
 
 // unguardedHashes are the scripts' SHAs as the product runs them.

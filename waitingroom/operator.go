@@ -148,7 +148,7 @@ func (o *Operator) unload(ctx context.Context, id string) {
 	o.rooms.rdb.SRem(ctx, ActiveSales, id)
 	o.rooms.rdb.Del(ctx, k.Meta, k.Queue, k.Pre, k.Draw, k.Presort, k.Gone, k.Journeys, k.Shoppers, k.Res,
 		k.Batches, k.Holds, k.Outbox, k.Events, k.Lease, k.Fence, k.Nodes, k.Away, k.Present, k.Flags,
-		k.Invited, k.Groups, k.Invites, k.Spent, k.Bought, k.Customers)
+		k.Invited, k.Groups, k.Invites, k.Spent, k.Bought, k.Customers, k.Scheduled)
 }
 
 // Get returns a sale's plan.

@@ -104,7 +104,6 @@ func TestEveryControlOutOfItsBoundIsRefused(t *testing.T) {
 	}{
 		{"a message with NUL", Control{Action: ActionMessage, Text: "Doors\x00open"}, "message must not contain control"},
 		{"a message of 501 characters", Control{Action: ActionMessage, Text: strings.Repeat("ü", 501)}, "message must have at most 500"},
-		{"a blank message", Control{Action: ActionMessage, Text: " "}, "message must have 1 to 500"},
 		{"a rate of 1e-300", Control{Action: ActionRate, Value: 1e-300}, "outflow_per_second"},
 		{"stock of 2^53+1", Control{Action: ActionAddStock, Value: 9007199254740993}, "add must be"},
 		{"a difficulty of 1e300", Control{Action: ActionPow, Value: 1e300}, "difficulty"},
@@ -117,6 +116,12 @@ func TestEveryControlOutOfItsBoundIsRefused(t *testing.T) {
 	}
 	if err := (Control{Action: ActionMessage, Text: strings.Repeat("ü", 500), Actor: "admin"}).validate(); err != nil {
 		t.Errorf("a message of 500 characters (1000 bytes): %v", err)
+	}
+	// A blank message clears the one shown (Control), so it is no longer refused.
+	for _, blank := range []string{"", " "} {
+		if err := (Control{Action: ActionMessage, Text: blank, Actor: "admin"}).validate(); err != nil {
+			t.Errorf("a blank message, which clears: %v", err)
+		}
 	}
 }
 
@@ -151,7 +156,7 @@ func TestTheBoundsOfASalePlanAreDocumented(t *testing.T) {
 		"| `identity` | `off` (the default), `optional` or `required` |",
 		"| `checkout` | `foyer` (the default) or `shop` |",
 		fmt.Sprintf("| `checkout_url` | required when `checkout` is `shop`, refused otherwise: an absolute `https://` URL (`http://` only for `localhost` and `127.0.0.1`), at most %d characters, with no fragment and no user or password |", maxCheckoutURLLen),
-		fmt.Sprintf("| message `text` | 1 to %d characters |", maxMessageLen),
+		fmt.Sprintf("| message `text` | 0 to %d characters (empty or blank clears the one shown; a scheduled one 1 to %d) |", maxMessageLen, maxMessageLen),
 		fmt.Sprintf("| `Idempotency-Key` of a create | at most %d characters |", maxIdempotencyKeyLen),
 	}
 	for _, row := range rows {

@@ -27,6 +27,14 @@ var (
 	swapSetScript = script("swapset")
 )
 
+// An operator's changes to a sale before it opens (saleedit.go,
+// saledelete.go), and its scheduled messages (messages.go).
+var (
+	editScript     = script("edit")
+	deleteScript   = script("delete")
+	scheduleScript = script("schedule")
+)
+
 //go:embed lua/*.lua
 var luaFiles embed.FS
 

@@ -165,7 +165,9 @@ func TestComposeLBPutsThreeGatewaysBehindNginx(t *testing.T) {
 		upstreams := regexp.MustCompile(`(?m)^\s*server\s+([^\s;{]+)[^{\n]*;`).FindAllStringSubmatch(string(raw), -1)
 		var servers []string
 		for _, m := range upstreams {
-			servers = append(servers, m[1])
+			if !slices.Contains(servers, m[1]) { // each upstream block balances the same gateways
+				servers = append(servers, m[1])
+			}
 		}
 		var want []string
 		for _, name := range lbGateways {

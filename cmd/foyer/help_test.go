@@ -19,7 +19,7 @@ func TestEveryCommandAnswersHelpWithItsUsageBeforeReadingConfiguration(t *testin
 		"FOYER_REDIS_URL":    "redis://127.0.0.1:1/0",
 		"FOYER_DATABASE_URL": "postgres://nobody@127.0.0.1:1/none?sslmode=disable",
 	}
-	commands := []string{"serve", "worker", "migrate", "dev", "reconcile", "help"}
+	commands := []string{"serve", "worker", "migrate", "dev", "reconcile", "operator", "help"}
 	for _, cmd := range commands {
 		for _, flag := range []string{"-h", "--help"} {
 			t.Run(cmd+" "+flag, func(t *testing.T) {

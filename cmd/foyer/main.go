@@ -31,6 +31,9 @@ commands:
            compare a sale in Redis, the order streams and Postgres (with --payments:
            its payments at the provider and its orders); with --repair, apply the
            safe fixes. Exits 1 when they differ.
+  operator create USERNAME ROLE
+           make an operator account (viewer, operator or admin); the password
+           is read from standard input
 
 Every command answers -h or --help with its own usage.
 Configuration comes from FOYER_* environment variables: see README.md.
@@ -80,6 +83,17 @@ refunds the paid payments with no order, for a cancelled order, or paid
 twice; it never unmarks an order nor changes an amount. Needs
 FOYER_PAYMENT_PROVIDER=stripe and FOYER_STRIPE_SECRET_KEY. See
 docs/payments.md.
+`,
+	"operator": `usage: foyer operator create USERNAME ROLE
+
+Makes an operator account in FOYER_DATABASE_URL, with ROLE viewer, operator or
+admin, and the password read from the first line of standard input (so that
+it is in no process list nor shell history):
+
+  printf '%s\n' "$PASSWORD" | foyer operator create alice@shop.example admin
+
+The first admin can be made so, or with the admin token through the admin
+API. See docs/operators.md.
 `,
 	"help": usage,
 }
@@ -173,6 +187,12 @@ func realMain(ctx context.Context, args []string, environ map[string]string, out
 			return app.ReconcilePayments(ctx, cfg, saleID, repair, out, os.Stderr)
 		}
 		return app.Reconcile(ctx, cfg, saleID, repair, out)
+	case "operator":
+		if len(args) != 4 || args[1] != "create" {
+			fmt.Fprint(out, commandUsage["operator"])
+			return errors.New("usage: foyer operator create USERNAME ROLE (the password on standard input)")
+		}
+		return app.CreateOperator(ctx, cfg, args[2], args[3], os.Stdin, out)
 	}
 	fmt.Fprint(out, usage)
 	return fmt.Errorf("%w %q", errUsage, args[0])

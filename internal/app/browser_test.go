@@ -119,7 +119,7 @@ func TestAShopperInARealBrowserWaitsBuysAndSeesTheOrderPaid(t *testing.T) {
 	err := chromedp.Run(ctx,
 		chromedp.Navigate(page),
 		waitFor(`/opens in \d\d:\d\d:\d\d/.test(document.querySelector('#countdown').textContent)`),
-		shoot("1-countdown"),
+		shoot("1-countdown"), accessible(t, "countdown"),
 		waitFor(`!document.querySelector('#join').disabled`), // the sale opened
 	)
 	if err != nil {
@@ -140,7 +140,7 @@ func TestAShopperInARealBrowserWaitsBuysAndSeesTheOrderPaid(t *testing.T) {
 	if err := chromedp.Run(ctx,
 		chromedp.Click("#join"),
 		waitFor(`Number(document.querySelector('#position').dataset.value) === 4`),
-		shoot("2-queued"),
+		shoot("2-queued"), accessible(t, "queued"),
 	); err != nil {
 		t.Fatal(err)
 	}
@@ -153,10 +153,10 @@ func TestAShopperInARealBrowserWaitsBuysAndSeesTheOrderPaid(t *testing.T) {
 	}
 	if err := chromedp.Run(ctx,
 		chromedp.WaitVisible("#buy"),
-		shoot("3-admitted"),
+		shoot("3-admitted"), accessible(t, "admitted"),
 		chromedp.Click("#buy"),
 		waitFor(`document.querySelector('#order-status').textContent.startsWith('Paid')`),
-		shoot("4-paid"),
+		shoot("4-paid"), accessible(t, "paid"),
 	); err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestAShopperSeesAPauseWithinASecondAndTheQueueMoveAgain(t *testing.T) {
 		t.Fatalf("the page did not show the pause within a second: %v", err)
 	}
 	t.Logf("the page showed the pause %v after the request", time.Since(paused))
-	if err := chromedp.Run(ctx, shoot("5-paused"), chromedp.Click("#join"),
+	if err := chromedp.Run(ctx, shoot("5-paused"), accessible(t, "paused"), chromedp.Click("#join"),
 		waitFor(`Number(document.querySelector('#position').dataset.value) === 1`)); err != nil {
 		t.Fatal(err)
 	}

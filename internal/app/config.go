@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/foyerhq/foyer/server"
+
 	"github.com/caarlos0/env/v11"
 
 	"github.com/foyerhq/foyer/checkout"
@@ -38,6 +40,10 @@ type Config struct {
 	// PublicURL is the base URL shoppers reach Foyer at; checkout URLs and the
 	// printed links are built on it. Empty: http://localhost and the port.
 	PublicURL string `env:"FOYER_PUBLIC_URL"`
+	// ShopURL is the shop's own page (an absolute http or https URL): the
+	// shopper page links back to it once a sale is sold out, ended or
+	// bought. Empty: the page offers no link back.
+	ShopURL string `env:"FOYER_SHOP_URL"`
 	// RedisURL is the Redis that holds all hot state, shared by every node.
 	RedisURL string `env:"FOYER_REDIS_URL" envDefault:"redis://127.0.0.1:6379/0"`
 	// AllowVolatileRedis lets the gateway take checkouts from a Redis that
@@ -109,6 +115,11 @@ type Config struct {
 	LimitIPJoins          int `env:"FOYER_LIMIT_IP_JOINS" envDefault:"20"`
 	LimitShopperMessages  int `env:"FOYER_LIMIT_SHOPPER_MESSAGES" envDefault:"5"`
 	LimitShopperCheckouts int `env:"FOYER_LIMIT_SHOPPER_CHECKOUTS" envDefault:"2"`
+	// LimitIPLogins and LimitAccountLogins are operator sign-ins per
+	// minute, per client IP and per account named (docs/operators.md); 0
+	// turns one off.
+	LimitIPLogins      int `env:"FOYER_LIMIT_IP_LOGINS" envDefault:"20"`
+	LimitAccountLogins int `env:"FOYER_LIMIT_ACCOUNT_LOGINS" envDefault:"10"`
 	// MaxConnsPerIP and MaxConnsPerShopper cap the WebSockets open at once,
 	// over every node; 0 turns a cap off.
 	MaxConnsPerIP      int `env:"FOYER_MAX_CONNS_PER_IP" envDefault:"64"`
@@ -323,6 +334,9 @@ func (c Config) checkGateway() error {
 	}
 	if _, err := c.identityKeys(); err != nil {
 		errs = append(errs, err)
+	}
+	if err := server.CheckShopURL(c.ShopURL); err != nil {
+		errs = append(errs, fmt.Errorf("FOYER_SHOP_URL: %w", err))
 	}
 	errs = append(errs, c.checkPaymentWebhookSecret())
 	if c.PaymentProvider == providerStripe {

@@ -21,6 +21,7 @@ func (c Config) limits() server.Limits {
 		IPJoins: c.LimitIPJoins, ShopperMessages: c.LimitShopperMessages, ShopperCheckouts: c.LimitShopperCheckouts,
 		ConnsPerIP: c.MaxConnsPerIP, ConnsPerShopper: c.MaxConnsPerShopper,
 		MaxConnections: c.MaxConnections, MaxJoinsPerSecond: c.MaxJoinsPerSecond,
+		IPLogins: c.LimitIPLogins, AccountLogins: c.LimitAccountLogins,
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/foyerhq/foyer/internal/identity"
 	"github.com/foyerhq/foyer/internal/keyring"
 	"github.com/foyerhq/foyer/internal/livestats"
+	"github.com/foyerhq/foyer/internal/operators"
 	"github.com/foyerhq/foyer/internal/opsport"
 	"github.com/foyerhq/foyer/internal/orders"
 	"github.com/foyerhq/foyer/internal/orderstream"
@@ -153,7 +154,7 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	}
 	ops := livestats.New(g.rdb, g.db) // the operators' views of the pipeline and the sales
 	g.server = server.New(server.Config{
-		AdminToken: cfg.AdminToken, PublicURL: g.URL(), AllowedOrigins: cfg.AllowedOrigins,
+		AdminToken: cfg.AdminToken, PublicURL: g.URL(), ShopURL: cfg.ShopURL, AllowedOrigins: cfg.AllowedOrigins,
 		IdleTimeout: cfg.IdleTimeout, WebhookSecret: cfg.WebhookSecret, StripePublishableKey: cfg.stripePublishableKey(),
 		Limits: cfg.limits(), TrustedProxies: cfg.TrustedProxies,
 		Signals: server.Signals{EarlyJoin: cfg.SignalEarlyJoin, FastCheckout: cfg.SignalFastCheckout,
@@ -168,7 +169,7 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 		Ready: g.ready, Web: web.FS(), Log: log,
 		Limiter: g.defence.limiter, Conns: g.defence.conns, Blocklist: g.defence.blocks,
 		Sessions: g.defence.sessions, Identity: newIdentityVerifier(identityKeys, g.rdb),
-		Invitations: g.Operator, History: salehistory.NewReports(g.rdb, g.db),
+		Invitations: g.Operator, Accounts: operators.New(g.db), History: salehistory.NewReports(g.rdb, g.db),
 	})
 	// Redis's calls are measured from here on, on the node's registry.
 	redisCalls, err := redismetrics.New(g.server.Registerer())

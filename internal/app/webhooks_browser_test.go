@@ -60,7 +60,7 @@ func TestAnOperatorRegistersAWebhookFromTheDashboardSeesItsSecretOnceAndItsLog(t
 		t.Fatalf("the delivery log: %v", err)
 	}
 	shop.await(t, qctx, "the redelivery", func(evs []webhooks.Event) bool { return len(evs) >= 3 })
-	if n := sys.count(t, `SELECT count(*) FROM admin_actions WHERE action IN ('webhook_created', 'webhook_redelivered') AND actor = 'admin'`); n != 2 {
+	if n := sys.count(t, `SELECT count(*) FROM admin_actions WHERE action IN ('webhook_created', 'webhook_redelivered') AND actor = 'admin-token'`); n != 2 {
 		t.Errorf("%d of the dashboard's webhook actions audited, want 2", n)
 	}
 }

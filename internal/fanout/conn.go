@@ -1,7 +1,6 @@
 package fanout
 
 import (
-	"cmp"
 	"context"
 	"net/netip"
 	"sync"
@@ -37,13 +36,13 @@ const (
 	connOrdered                    // checked out
 )
 
-// Conn is one shopper's WebSocket on this node. Its own goroutine reads;
-// writing is done by the node's shared writers, so an idle connection costs
-// one goroutine. The status fields are guarded by the mutex of the sale room
-// the connection is in.
+// Conn is one shopper's connection on this node: a WebSocket, or a stream
+// of server-sent events (the HTTP fallback). A WebSocket's own goroutine
+// reads; writing is done by the node's shared writers, so an idle
+// connection costs one goroutine. The status fields are guarded by the
+// mutex of the sale room the connection is in.
 type Conn struct {
-	ws      *websocket.Conn
-	out     *Corkable // what ws writes to; nil in tests of the room alone
+	frames  Frames // what the writers write to: the socket's frames, or the stream's events
 	shopper string
 	addr    netip.Addr // the client's IP, as the blocklist knows it (zero when unknown)
 	writers *writePool
@@ -105,7 +104,14 @@ type Conn struct {
 // for LetOut. out is what ws writes to (hijacked, corkable); nil writes
 // uncorked. A client that sends nothing for idleFor is closed (wire.CloseIdle).
 func NewConn(ws *websocket.Conn, out *Corkable, shopper string, addr netip.Addr, h *Hub, idleFor time.Duration) *Conn {
-	c := &Conn{ws: ws, out: out, shopper: shopper, addr: addr, writers: h.writers, metrics: h.metrics, idleFor: idleFor,
+	return NewStreamConn(&socketFrames{ws: ws, out: out}, shopper, addr, h, idleFor)
+}
+
+// NewStreamConn is NewConn for any Frames: the HTTP fallback's stream of
+// server-sent events is a Conn like a socket, in the same room, written by
+// the same writers, with the same guarantees.
+func NewStreamConn(frames Frames, shopper string, addr netip.Addr, h *Hub, idleFor time.Duration) *Conn {
+	c := &Conn{frames: frames, shopper: shopper, addr: addr, writers: h.writers, metrics: h.metrics, idleFor: idleFor,
 		held: true, done: make(chan struct{})}
 	c.metrics.connections.Inc()
 	c.metrics.open.Add(1)
@@ -284,7 +290,7 @@ func (c *Conn) Close(code websocket.StatusCode, reason string) {
 func (c *Conn) cut() {
 	if first, _ := c.markClosed(); first {
 		c.metrics.dropped.Inc()
-		go c.ws.CloseNow() //nolint:errcheck // dropping is the point
+		go c.frames.CloseNow() //nolint:errcheck // dropping is the point
 	}
 }
 
@@ -307,36 +313,12 @@ func (c *Conn) closeAfter(unsent [][]byte, code websocket.StatusCode, reason str
 	if len(unsent) > 0 {
 		_ = c.write(unsent) // a close follows either way
 	}
-	c.ws.Close(code, reason) //nolint:errcheck // the peer may be gone already
+	c.frames.Close(code, reason) //nolint:errcheck // the peer may be gone already
 }
 
 // write writes messages in order, up to the first that fails, in one
-// write. The library's writes only copy into the cork, so they need no
-// deadline of their own: a context with one cost each message a timer and
-// an AfterFunc (a tenth of a gateway's allocations in a moving sale). The
-// cork's one write to the socket has the deadline (Uncork). Without a cork
-// (tests of the room alone) each write has its own.
-func (c *Conn) write(msgs [][]byte) error {
-	if c.out == nil {
-		for _, msg := range msgs {
-			ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
-			err := c.ws.Write(ctx, websocket.MessageText, msg)
-			cancel()
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	c.out.Cork()
-	var err error
-	for _, msg := range msgs {
-		if err = c.ws.Write(context.Background(), websocket.MessageText, msg); err != nil {
-			break
-		}
-	}
-	return cmp.Or(err, c.out.Uncork(writeTimeout))
-}
+// write (Frames.WriteFrames).
+func (c *Conn) write(msgs [][]byte) error { return c.frames.WriteFrames(msgs, writeTimeout) }
 
 // Quiet reports whether nothing has been written to the client for d: a
 // keepalive ping is answered then only (docs/protocol.md), since any
@@ -384,7 +366,9 @@ func (c *Conn) Shopper() string { return c.shopper }
 // it enters its room: the room retells a state that changed since.
 func (c *Conn) Told(s waitingroom.State) { c.told = s }
 
-// Read reads the client's next message (websocket.Conn.Read).
+// Read reads the client's next message (websocket.Conn.Read). Only a
+// WebSocket's Conn is read: the HTTP fallback's client messages come as
+// requests of their own.
 func (c *Conn) Read(ctx context.Context) (websocket.MessageType, []byte, error) {
-	return c.ws.Read(ctx)
+	return c.frames.(*socketFrames).ws.Read(ctx)
 }

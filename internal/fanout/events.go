@@ -85,6 +85,15 @@ func (r *Room) apply(e waitingroom.Event) {
 			r.seedHash = e.SeedHash
 		}
 		r.setState(e.State, e.SeedHash, e.Seed)
+		if e.Deleted {
+			// An operator deleted the sale before it opened: its data is
+			// gone, so the shoppers are told it ended and let go, as for a
+			// sale that does not exist, rather than told of an outage when
+			// the next read of its status finds nothing.
+			for c := range r.conns {
+				c.Close(wire.CloseSaleNotFound, "the sale was deleted")
+			}
+		}
 	case waitingroom.EventStock:
 		stock := r.stock
 		stock.Type, stock.Total, stock.Left = wire.MsgStock, e.Stock, e.Available
@@ -97,7 +106,20 @@ func (r *Room) apply(e waitingroom.Event) {
 			}
 		}
 	case waitingroom.EventMessage:
-		r.broadcast(encode(StateMsg{Type: wire.MsgState, State: r.state, Message: e.Message}))
+		text := e.Message // "" when cleared: said, so that pages hide the old one
+		r.broadcast(encode(StateMsg{Type: wire.MsgState, State: r.state, Message: &text}))
+	case waitingroom.EventPlan: // an operator's edit before the opening: countdowns move
+		if p := e.Plan; p != nil {
+			r.startsAt, r.rate = time.UnixMilli(p.StartsAtMs), p.Rate
+			r.epoch++
+			// With the message shown, so that a page never takes the push for
+			// one that cleared it.
+			r.broadcast(encode(StateMsg{Type: wire.MsgState, State: r.state, Message: &p.Message, Sale: &SaleNews{
+				Name: p.Name, PriceCents: p.PriceCents, Currency: p.Currency, StartsAt: time.UnixMilli(p.StartsAtMs).UTC(),
+				EndsAt: time.UnixMilli(p.EndsAtMs).UTC(), PrequeueAt: time.UnixMilli(p.PrequeueAtMs).UTC(),
+				PerShopperLimit: p.PerShopperLimit,
+			}}))
+		}
 	case waitingroom.EventOrder, waitingroom.EventOrders:
 		for _, o := range e.OrderNews() {
 			tabs := r.shoppers[o.Shopper]

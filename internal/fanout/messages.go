@@ -38,11 +38,25 @@ type (
 		StartsAt time.Time `json:"starts_at"` // when the draw happens
 	}
 	StateMsg struct {
-		Type     string            `json:"type"`
-		State    waitingroom.State `json:"state"`
-		Message  string            `json:"message,omitempty"`   // an operator's message to everyone
-		SeedHash string            `json:"seed_hash,omitempty"` // with prequeue: the draw's commitment
-		Seed     string            `json:"seed,omitempty"`      // with open after a draw: the revealed seed
+		Type  string            `json:"type"`
+		State waitingroom.State `json:"state"`
+		// Message is an operator's message to everyone, with a message
+		// event: "" says the message was cleared, absent says nothing of it.
+		Message  *string   `json:"message,omitempty"`
+		Sale     *SaleNews `json:"sale,omitempty"`      // an operator changed the plan before the opening
+		SeedHash string    `json:"seed_hash,omitempty"` // with prequeue: the draw's commitment
+		Seed     string    `json:"seed,omitempty"`      // with open after a draw: the revealed seed
+	}
+	// SaleNews is a sale's plan as an operator's edit left it: the welcome's
+	// sale fields that an edit can change.
+	SaleNews struct {
+		Name            string    `json:"name"`
+		PriceCents      int64     `json:"price_cents"`
+		Currency        string    `json:"currency"`
+		StartsAt        time.Time `json:"starts_at"`
+		EndsAt          time.Time `json:"ends_at"`
+		PrequeueAt      time.Time `json:"prequeue_at"`
+		PerShopperLimit int       `json:"per_shopper_limit"`
 	}
 	AdmittedMsg struct {
 		Type          string    `json:"type"`

@@ -215,14 +215,15 @@ func TestRenderNginxConfigRefusesWhatItCannotRender(t *testing.T) {
 	const upstream = "upstream u {\n server a:1;\n}\n"
 	r := localservers.NginxRender{Dir: "/d", Port: 8, Upstreams: []string{"127.0.0.1:9"}}
 	for name, conf := range map[string]string{
-		"no http block":      "events {}\n",
-		"no upstream":        "http {\n server {\n listen 80;\n }\n}\n",
-		"an empty upstream":  "http {\n upstream u {\n}\n server {\n listen 80;\n }\n}\n",
-		"two listens":        "http {\n" + upstream + " server {\n listen 80;\n listen 81;\n }\n}\n",
-		"no listen":          "http {\n" + upstream + " server {\n }\n}\n",
-		"an unclosed block":  "http {\n" + upstream + " server {\n listen 80;\n }\n",
-		"a stray close":      "http {\n" + upstream + " server {\n listen 80;\n }\n}\n}\n",
-		"two listens on one": "http {\n" + upstream + " server {\n listen 80; listen 81;\n }\n}\n",
+		"no http block":            "events {}\n",
+		"no upstream":              "http {\n server {\n listen 80;\n }\n}\n",
+		"an empty upstream":        "http {\n upstream u {\n}\n server {\n listen 80;\n }\n}\n",
+		"an empty second upstream": "http {\n" + upstream + " upstream v {\n}\n server {\n listen 80;\n }\n}\n",
+		"two listens":              "http {\n" + upstream + " server {\n listen 80;\n listen 81;\n }\n}\n",
+		"no listen":                "http {\n" + upstream + " server {\n }\n}\n",
+		"an unclosed block":        "http {\n" + upstream + " server {\n listen 80;\n }\n",
+		"a stray close":            "http {\n" + upstream + " server {\n listen 80;\n }\n}\n}\n",
+		"two listens on one":       "http {\n" + upstream + " server {\n listen 80; listen 81;\n }\n}\n",
 	} {
 		if _, err := localservers.RenderNginxConfig(conf, r); err == nil {
 			t.Errorf("%s: rendered, want an error", name)

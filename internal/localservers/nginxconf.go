@@ -14,9 +14,10 @@ type NginxRender struct {
 	Dir string
 	// Port is the one port the server block listens on, at 127.0.0.1.
 	Port int
-	// Upstreams are the gateways (host:port) that replace the servers of the
-	// config's one upstream block; each keeps the parameters (max_fails,
-	// fail_timeout, ...) of the block's first server. At least one.
+	// Upstreams are the gateways (host:port) that replace the servers of
+	// each of the config's upstream blocks (the same gateways, balanced
+	// differently); each keeps the parameters (max_fails, fail_timeout, ...)
+	// of its block's first server. At least one.
 	Upstreams []string
 	// Generation is answered at GenerationPath, so that whoever started or
 	// reloaded the server can tell when this rendering is the one serving.
@@ -46,8 +47,8 @@ var tempPaths = []string{"client_body_temp_path", "proxy_temp_path", "fastcgi_te
 // deploy/nginx/foyer.conf, to run as r says, and keeps every other directive
 // as it is. It reads one directive per line: an upstream's servers and the
 // server block's listen must each stand on a line of their own. It fails,
-// rather than guess, when conf has no http block, not exactly one upstream
-// block with a server, or not exactly one listen.
+// rather than guess, when conf has no http block, no upstream block, an
+// upstream block without a server, or not exactly one listen.
 func RenderNginxConfig(conf string, r NginxRender) (string, error) {
 	if r.Dir == "" || r.Port == 0 || len(r.Upstreams) == 0 {
 		return "", errors.New("render nginx config: Dir, Port and Upstreams are required")
@@ -61,10 +62,10 @@ func RenderNginxConfig(conf string, r NginxRender) (string, error) {
 	out = append(out, mainDirectives...)
 
 	var (
-		stack                         []string // the blocks the line is in, outermost first
-		https, upstreams, listens     int
-		upstreamServers               int
-		inUpstream, wroteUpstreamList bool
+		stack                           []string // the blocks the line is in, outermost first
+		https, upstreams, listens       int
+		upstreamServers, emptyUpstreams int // servers of the block being read; blocks without one
+		inUpstream, wroteUpstreamList   bool
 	)
 	for n, line := range strings.Split(conf, "\n") {
 		code := directiveText(line)
@@ -124,7 +125,7 @@ func RenderNginxConfig(conf string, r NginxRender) (string, error) {
 				}
 			case name == "upstream":
 				upstreams++
-				inUpstream = true
+				inUpstream, wroteUpstreamList, upstreamServers = true, false, 0
 			}
 		}
 		for range closes {
@@ -133,6 +134,9 @@ func RenderNginxConfig(conf string, r NginxRender) (string, error) {
 			}
 			if stack[len(stack)-1] == "upstream" {
 				inUpstream = false
+				if upstreamServers == 0 {
+					emptyUpstreams++
+				}
 			}
 			stack = stack[:len(stack)-1]
 		}
@@ -142,8 +146,8 @@ func RenderNginxConfig(conf string, r NginxRender) (string, error) {
 		return "", fmt.Errorf("render nginx config: block %s is never closed", strings.Join(stack, "/"))
 	case https != 1:
 		return "", fmt.Errorf("render nginx config: %d http blocks, want one", https)
-	case upstreams != 1 || upstreamServers == 0:
-		return "", fmt.Errorf("render nginx config: %d upstream blocks with %d servers, want one with at least one", upstreams, upstreamServers)
+	case upstreams == 0 || emptyUpstreams > 0:
+		return "", fmt.Errorf("render nginx config: %d upstream blocks, %d without a server; want at least one, each with a server", upstreams, emptyUpstreams)
 	case listens != 1:
 		return "", fmt.Errorf("render nginx config: %d listen directives in server blocks, want one", listens)
 	}

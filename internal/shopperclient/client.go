@@ -32,6 +32,8 @@ type Client struct {
 	// PingInterval. This package's tests shorten it, and the bench sets it
 	// (SetPingInterval) to its bare baseline's clients' interval.
 	pingEvery time.Duration
+	// wire is how Conns speak the protocol (SetWire): a WebSocket by default.
+	wire Wire
 }
 
 // New returns a client for the deployment at baseURL (http or https).
@@ -222,14 +224,15 @@ func (m Message) MadeSession() (Session, bool) {
 // Conn is a shopper's WebSocket to one sale. From Connect until Close or
 // CloseNow it pings the server every PingInterval (see keepalive.go).
 type Conn struct {
-	ws      *websocket.Conn
+	ws      *websocket.Conn // nil over the HTTP fallback
+	events  *eventStream    // the HTTP fallback's stream (SetWire(OverEvents)); nil over a WebSocket
 	pinging keepalive
 	work    powState // the challenge to join with, and whether a refused join is retried
 }
 
 // Connect opens the WebSocket of a sale with a session.
 func (c *Client) Connect(ctx context.Context, saleID string, s Session) (*Conn, error) {
-	return c.open(ctx, saleID, "session="+url.QueryEscape(s.Token))
+	return c.open(ctx, saleID, "session="+url.QueryEscape(s.Token), s.Token)
 }
 
 // Arrive opens the WebSocket of a sale and joins at once, in one request
@@ -239,11 +242,11 @@ func (c *Client) Connect(ctx context.Context, saleID string, s Session) (*Conn, 
 // for proof of work, the server answers the join with a challenge, and Next
 // joins again with its solution.
 func (c *Client) Arrive(ctx context.Context, saleID string, s *Session) (*Conn, error) {
-	session := "new"
+	session, token := "new", ""
 	if s != nil {
-		session = url.QueryEscape(s.Token)
+		session, token = url.QueryEscape(s.Token), s.Token
 	}
-	conn, err := c.open(ctx, saleID, "session="+session+"&join=1")
+	conn, err := c.open(ctx, saleID, "session="+session+"&join=1", token)
 	if err != nil {
 		return nil, err
 	}
@@ -253,8 +256,17 @@ func (c *Client) Arrive(ctx context.Context, saleID string, s *Session) (*Conn, 
 	return conn, nil
 }
 
-// open opens the WebSocket of a sale with the query given.
-func (c *Client) open(ctx context.Context, saleID, query string) (*Conn, error) {
+// open opens the WebSocket of a sale with the query given, or its event
+// stream (SetWire), whose posts carry the session token.
+func (c *Client) open(ctx context.Context, saleID, query, token string) (*Conn, error) {
+	if c.wire == OverEvents {
+		conn, err := c.openEvents(ctx, saleID, query, token)
+		if err != nil {
+			return nil, err
+		}
+		conn.pinging.start(conn, cmp.Or(c.pingEvery, PingInterval))
+		return conn, nil
+	}
 	addr := "ws" + strings.TrimPrefix(c.base, "http") + "/v1/sales/" + saleID + "/ws?" + query
 	ws, resp, err := websocket.Dial(ctx, addr, &websocket.DialOptions{Subprotocols: []string{wire.Subprotocol}, HTTPClient: c.dial})
 	if err != nil {
@@ -280,7 +292,7 @@ func (c *Client) open(ctx context.Context, saleID, query string) (*Conn, error) 
 
 // Next waits for the next message from the server.
 func (c *Conn) Next(ctx context.Context) (Message, error) {
-	_, data, err := c.ws.Read(ctx)
+	data, err := c.read(ctx)
 	if err != nil {
 		return Message{}, err
 	}
@@ -289,10 +301,22 @@ func (c *Conn) Next(ctx context.Context) (Message, error) {
 		return Message{}, fmt.Errorf("decode server message: %w", err)
 	}
 	m.Raw = data
+	if c.events != nil {
+		c.events.learnSession(m)
+	}
 	if c.retriedJoin(ctx, m) {
 		return c.Next(ctx) // the error is answered: the retried join's answer follows
 	}
 	return m, nil
+}
+
+// read reads the next message off the wire.
+func (c *Conn) read(ctx context.Context) ([]byte, error) {
+	if c.events != nil {
+		return c.events.next(ctx)
+	}
+	_, data, err := c.ws.Read(ctx)
+	return data, err
 }
 
 // Send sends one message, given as a value that encodes to JSON.
@@ -306,6 +330,9 @@ func (c *Conn) Send(ctx context.Context, msg any) error {
 
 // SendRaw sends bytes as one text message, as they are.
 func (c *Conn) SendRaw(ctx context.Context, b []byte) error {
+	if c.events != nil {
+		return c.events.send(ctx, b)
+	}
 	return c.ws.Write(ctx, websocket.MessageText, b)
 }
 
@@ -322,9 +349,17 @@ func (c *Conn) Join(ctx context.Context) error {
 
 // Close stops the keepalive and closes the connection normally.
 func (c *Conn) Close() error {
+	if c.events != nil {
+		return c.pinging.stopAround(c.events.close)
+	}
 	return c.pinging.stopAround(func() error { return c.ws.Close(websocket.StatusNormalClosure, "") })
 }
 
 // CloseNow stops the keepalive and drops the connection without a closing
 // handshake.
-func (c *Conn) CloseNow() error { return c.pinging.stopAround(c.ws.CloseNow) }
+func (c *Conn) CloseNow() error {
+	if c.events != nil {
+		return c.pinging.stopAround(c.events.close)
+	}
+	return c.pinging.stopAround(c.ws.CloseNow)
+}

@@ -3,7 +3,7 @@
 -- announced on the event stream, so every node hears it at once.
 -- KEYS: meta, events
 -- ARGV[1] action: pause, resume, stop, rate, add_stock, message or pow
--- ARGV[2] its value (rate per second, units to add, message text, pow difficulty; else "")
+-- ARGV[2] its value (rate per second, units to add, message text (empty clears it), pow difficulty; else "")
 -- ARGV[3] event stream max length
 -- Returns the sale's state after the action.
 local meta, events = KEYS[1], KEYS[2]
@@ -44,8 +44,13 @@ elseif action == 'pow' then
   redis.call('HSET', meta, 'pow_difficulty', value)
   announce('pow', {pow_difficulty = tonumber(value)})
 elseif action == 'message' then
-  -- Kept, so that shoppers who connect later are welcomed with it.
-  redis.call('HSET', meta, 'message', value)
+  -- Kept, so that shoppers who connect later are welcomed with it; an empty
+  -- text clears it, and is announced so that pages hide the old one.
+  if value == '' then
+    redis.call('HDEL', meta, 'message')
+  else
+    redis.call('HSET', meta, 'message', value)
+  end
   announce('message', {message = value})
 end
 return state

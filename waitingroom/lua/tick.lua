@@ -8,10 +8,11 @@
 -- and releases their holds (not in a sale the shop checks out: its admitted
 -- shoppers are away at the shop's page on purpose); declares the sale sold out when every unit is
 -- sold. Each change is announced on the event stream.
+-- Shows the operator's scheduled messages whose time has come (schedule.lua).
 -- While open, it marks the ticket counter in arrivals when it has moved
 -- since the last mark, so admit.lua can tell when each ticket arrived (to a
 -- tick), and it counts the holds it releases in history (lapsed or away).
--- KEYS: meta, shoppers, res, holds, events, fence, queue, gone, away, pre, draw, presort, batches,
+-- KEYS: meta, shoppers, res, holds, events, fence, queue, gone, away, pre, draw, presort, batches, scheduled,
 -- arrivals, history
 -- ARGV[1] fencing token, ARGV[2] event stream max length,
 -- ARGV[3] most held or away shoppers to walk, ARGV[4] grace period ms,
@@ -19,9 +20,10 @@
 -- ARGV[7] most prequeue shoppers to hand tickets to in this tick
 -- Returns {state after the tick, outflow rate, holds released this tick}
 -- (the last left out when the sale is over or ends now).
-local meta, shoppers, res, holds, events, fence, queue, gone, away, pre, draw, presort, batches =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]
-local arrivals, history = KEYS[14], KEYS[15]
+local meta, shoppers, res, holds, events, fence, queue, gone, away, pre, draw, presort, batches, scheduled =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13],
+  KEYS[14]
+local arrivals, history = KEYS[15], KEYS[16]
 if redis.call('GET', fence) ~= ARGV[1] then return redis.error_reply('FENCED another node admits this sale') end
 local maxlen, most, grace = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local now = now_ms()
@@ -36,6 +38,18 @@ local function set_state(s, extra)
   local body = extra or {}
   body.state = s
   announce('state', body)
+end
+
+-- A scheduled message whose time has come becomes the sale's message, as an
+-- operator's message sent then would (control.lua); several due at once are
+-- shown in their order, the last one staying. Not once the sale has ended.
+if state ~= 'ended' then
+  for _, member in ipairs(redis.call('ZRANGEBYSCORE', scheduled, '-inf', now, 'LIMIT', 0, 20)) do
+    local text = string.match(member, '^%S+ (.*)$') or ''
+    redis.call('HSET', meta, 'message', text)
+    announce('message', {message = text})
+    redis.call('ZREM', scheduled, member)
+  end
 end
 
 -- drawChunk hands the next prequeue shoppers, in draw order, the tickets

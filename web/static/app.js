@@ -37,14 +37,27 @@
     "notice", "hint", "queue-card", "stock-card", "join", "queue", "position", "ahead", "waiting", "progress", "progress-bar",
     "leave", "stock-left", "stock-detail", "bar-sold", "bar-held", "bar-left", "announce",
     "eta", "all-held", "operator-message", "pay", "payment-element", "pay-message", "pay-button", "pay-retry",
+    "error-code", "fatal", "fatal-title", "fatal-text", "fatal-shop", "hold-warning", "receipt", "receipt-item",
+    "receipt-quantity", "receipt-amount", "receipt-order", "receipt-reservation", "order-shop", "queue-shop",
+    "fairness", "draw-link", "notify", "announce-alert",
   ]) el[id.replace(/-(\w)/g, (_, c) => c.toUpperCase())] = $(id);
 
   // duration says a number of seconds the way a person would.
   const duration = (s) => (s < 60 ? `${Math.max(1, s)} s` : s < 3600 ? `${Math.round(s / 60)} min`
     : `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`);
 
-  // timeOf says when a moment is, in the shopper's own time zone.
-  const timeOf = (iso) => (iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "the time shown");
+  // timeOf says when a moment is, in the shopper's own time zone, and names
+  // the zone: a shopper abroad should not have to guess.
+  const timeOf = (iso) => (iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", timeZoneName: "short" }) : "the time shown");
+
+  // shopURL is the shop's page, where a shopper goes back to when the sale
+  // is over or bought (FOYER_SHOP_URL, rendered into the page by the
+  // server); "" when the deployment names none.
+  const shopURL = (() => {
+    const m = document.querySelector('meta[name="foyer-shop-url"]');
+    const u = m ? m.content : "";
+    return /^https?:\/\//.test(u) ? u : "";
+  })();
 
   const saleId = new URLSearchParams(location.search).get("sale") || "";
   // invite is the invite code of a sale that admits only whom it invited
@@ -63,7 +76,11 @@
     orderId: null,
     notice: "",
     degraded: false, // the alert shows a "notice" degraded, until recovered
-    fatal: "", // the page cannot work: no sale, or no such sale
+    fatal: "", // the page cannot work: "no_sale" (no ?sale= in the link) or "sale_not_found"
+    operatorMessage: "", // the operator's latest message; "" when cleared or none
+    messageInPause: false, // the message came while the sale was paused: it is about the pause, and goes with it
+    hadPrequeue: false, // this tab waited in the prequeue: the draw's outcome is announced
+    holdWarned: 0, // the last hold warning said (seconds left), so each is said once
     pow: null, // {challenge, difficulty}: the proof of work to do before joining, when the sale asks for one
     powRetry: false, // a pow_* error to this join may still be answered by solving its fresh challenge
     solving: null, // while solving: the percent of the expected work done
@@ -124,6 +141,12 @@
     saidAt = Date.now();
     el.announce.textContent = text;
   }
+  // shout announces what cannot wait (an error, a hold about to lapse)
+  // through a role=alert region that is always in the page: one shown only
+  // with its text is not reliably read out.
+  function shout(text) {
+    el.announceAlert.textContent = text;
+  }
   // Position changes are announced politely, at most every few seconds.
   function announcePosition() {
     if (sayTimer) return;
@@ -133,16 +156,24 @@
     }, Math.max(0, saidAt + 8000 - Date.now()));
   }
 
+  // showError tells the shopper what went wrong in words meant for them
+  // (errors.js), and keeps the code, for support, in small print and in
+  // the alert's data-code. The server's message, written for developers,
+  // is not shown.
   function showError(code, message) {
-    el.error.replaceChildren();
-    const c = document.createElement("code");
-    c.textContent = code;
-    el.error.append(c, ` — ${message || "something went wrong"}`);
+    const text = FoyerErrors.friendly(code, message);
+    el.alert.dataset.code = code;
+    setText(el.error, text);
+    el.errorCode.hidden = false;
+    setText(el.errorCode, `Code for support: ${code}`);
     el.alert.hidden = false;
+    shout(text);
   }
   function clearError() {
     el.alert.hidden = true;
+    delete el.alert.dataset.code;
     el.error.replaceChildren();
+    el.errorCode.hidden = true;
   }
 
   async function httpError(res) {
@@ -206,10 +237,16 @@
     connect();
   }
 
+  // openSocket opens the connection to the sale: the one place that says
+  // what carries the protocol, so another transport can take its place.
+  function openSocket(url, protocols) {
+    return openTransport(url, protocols); // web/static/transport.js: a WebSocket, or the HTTP fallback
+  }
+
   function connect() {
     const proto = location.protocol === "https:" ? "wss" : "ws";
     const url = `${proto}://${location.host}/v1/sales/${encodeURIComponent(saleId)}/ws?session=${encodeURIComponent(session.token)}`;
-    const sock = new WebSocket(url, ["foyer.v1"]);
+    const sock = openSocket(url, ["foyer.v1"]);
     ws = sock;
     lastHeard = Date.now();
     sock.onmessage = (e) => {
@@ -244,8 +281,7 @@
       }
       case 4004:
         S.conn = "gone";
-        S.fatal = "Sale not found";
-        showError("sale_not_found", "This sale does not exist. Check the link.");
+        S.fatal = "sale_not_found";
         break;
       case 4003: // blocked by the operators: a new connection would be refused too
         S.conn = "gone";
@@ -312,7 +348,7 @@
         freshSession = false;
         S.conn = "open";
         S.sale = m.sale;
-        if (m.sale.message) S.operatorMessage = m.sale.message;
+        setOperatorMessage(m.sale.message || "");
         if (!S.synced) S.offset = m.server_time - Date.now();
         S.pow = m.pow || null;
         if (S.phase === "joining" && S.solving === null) S.phase = "idle";
@@ -339,6 +375,7 @@
       }
       case "prequeue":
         S.phase = "prequeued";
+        S.hadPrequeue = true;
         S.preTicket = m.ticket;
         S.seedHash = m.seed_hash;
         S.notice = "";
@@ -348,6 +385,8 @@
         if (S.phase !== "waiting") {
           S.firstPosition = m.position;
           S.notice = "";
+          // The draw placed this prequeue shopper: say where, once.
+          if (S.phase === "prequeued") say(`The draw is done. Your place is number ${m.position}.`);
         }
         S.phase = "waiting";
         S.position = m.position;
@@ -361,14 +400,23 @@
         if (S.sale) S.sale.stock = { total: m.total, left: m.left, held: m.held, sold: m.sold };
         S.allHeld = !!m.all_held;
         break;
-      case "state":
+      case "state": {
+        const was = S.sale ? S.sale.state : "";
+        // A state push that changes nothing and carries no draw is an
+        // operator's message; with no text (or an empty one) it clears it.
+        const isMessage = "message" in m || (m.state === was && !m.seed && !m.seed_hash);
         if (S.sale) S.sale.state = m.state;
-        if (m.message) {
-          S.operatorMessage = m.message;
-          say(m.message);
+        if (m.seed && S.sale) S.sale.seed = m.seed;
+        if (isMessage) {
+          setOperatorMessage(m.message || "");
+          if (m.message) say(m.message);
+        } else if (was === "paused" && m.state !== "paused" && S.messageInPause) {
+          // Resumed: a message sent during the pause spoke of it, and is stale.
+          setOperatorMessage("");
         }
         if (m.state === "ended") leaveQueueState();
         break;
+      }
       case "sold_out":
         if (S.sale && S.sale.state !== "ended") S.sale.state = "sold_out";
         leaveQueueState();
@@ -389,7 +437,14 @@
           toShop(S.reservation);
           break;
         }
-        if (!same) say(`It's your turn! One is held for you. Press ${S.reservation.shop ? "Continue to checkout" : "Buy now"} to check out.`);
+        if (!same) {
+          // A new hold: the last order's outcome is not this one's.
+          S.orderStatus = "";
+          S.orderId = null;
+          say(`It's your turn! One is held for you. Press ${S.reservation.shop ? "Continue to checkout" : "Buy now"} to check out.`);
+          S.holdWarned = 0;
+          FoyerAttention.call("It’s your turn! · Foyer");
+        }
         break;
       }
       case "expired":
@@ -436,6 +491,7 @@
           }
         }
         showError(m.code, m.message);
+        if (m.code === "sale_not_found") S.fatal = "sale_not_found";
         if ((m.code === "busy" || m.code === "rate_limited" || m.code === "unavailable") && S.phase === "joining") {
           // The node asked us to wait: join again then, with jitter.
           S.phase = "idle";
@@ -452,10 +508,12 @@
         // The servers cannot reach the sale's data (degraded), or can again
         // (recovered). The connection and the place stay: say so, do not reconnect.
         if (m.code === "degraded") {
-          el.error.textContent = m.message || "We are having trouble reaching our servers; please stay on this page.";
+          el.alert.dataset.code = "degraded";
+          setText(el.error, m.message || "We are having trouble reaching our servers; please stay on this page.");
+          el.errorCode.hidden = true;
           el.alert.hidden = false;
           S.degraded = true;
-          say(el.error.textContent);
+          shout(el.error.textContent);
         } else if (m.code === "recovered" && S.degraded) {
           S.degraded = false;
           clearError();
@@ -463,6 +521,13 @@
         break;
       default: // pong, and anything newer than this page
     }
+  }
+
+  // setOperatorMessage keeps the operator's latest message ("" clears it),
+  // noting whether it came during a pause.
+  function setOperatorMessage(text) {
+    S.operatorMessage = text;
+    S.messageInPause = !!text && !!S.sale && S.sale.state === "paused";
   }
 
   // leaveQueueState: the sale can sell no more, so waiting is over.
@@ -513,7 +578,7 @@
     const expected = 2 ** work.difficulty; // hashes, on average
     let solution;
     try {
-      solution = await FoyerPow.solve(work.challenge, work.difficulty, (tried) => {
+      solution = await FoyerPow.solveAside(work.challenge, work.difficulty, (tried) => {
         const pct = Math.min(99, Math.floor((100 * tried) / expected)); // a solve can take longer than average
         if (pct !== S.solving) {
           S.solving = pct;
@@ -787,27 +852,53 @@
 
   // ---- drawing ----
 
+  // FATAL_TITLE is the heading of a page that cannot show a sale.
+  const FATAL_TITLE = { no_sale: "No sale chosen", sale_not_found: "Sale not found" };
+
+  // allHeld: nothing left to admit, but units held by shoppers checking
+  // out, which may come back if a hold lapses.
+  const allHeld = (sale) => !!sale && !!sale.stock && sale.stock.left === 0 && sale.stock.held > 0;
+
+  // setLink points a "back to the shop" link at the shop, or hides it when
+  // the deployment names no shop.
+  function setLink(a, show) {
+    a.hidden = !(show && shopURL);
+    if (shopURL && a.getAttribute("href") !== shopURL) a.href = shopURL;
+  }
+
   function render() {
     const sale = S.sale;
     const state = sale ? sale.state : "";
+    const fatal = S.fatal;
 
-    setText(el.saleName, S.fatal || (sale ? sale.name : "Loading…"));
+    setText(el.saleName, fatal ? FATAL_TITLE[fatal] : sale ? sale.name : "Loading…");
+    el.fatal.hidden = !fatal;
+    if (fatal) {
+      el.fatal.dataset.code = fatal;
+      setText(el.fatalText, FoyerErrors.friendly(fatal) + (shopURL ? "" : " The shop’s page has the link to its sale."));
+      setLink(el.fatalShop, true);
+      clearError(); // the page says it in full; the alert would repeat it
+    }
     // A shopper holding a unit, or with an order, is pushed no stock (docs/protocol.md): its
     // card would stand still, so it is not shown.
-    el.stockCard.hidden = !!S.fatal || S.phase === "admitted" || S.phase === "buying" || S.phase === "ordered";
-    setText(el.price, sale ? formatPrice(sale.price_cents, sale.currency) : "");
-    document.title = sale
+    el.stockCard.hidden = !!fatal || S.phase === "admitted" || S.phase === "buying" || S.phase === "ordered";
+    setText(el.price, sale && !fatal ? formatPrice(sale.price_cents, sale.currency) : "");
+    FoyerAttention.setTitle(fatal ? `${FATAL_TITLE[fatal]} · Foyer` : sale
       ? (S.phase === "waiting" ? `#${S.position} · ${sale.name}` : `${sale.name} · Foyer`)
-      : "Foyer";
+      : "Foyer");
 
-    el.state.hidden = !state;
+    el.state.hidden = !state || !!fatal;
     el.state.dataset.state = state;
-    setText(el.state, STATE_LABEL[state] || state);
+    setText(el.state, state === "open" && allHeld(sale) ? "Open · every unit is held" : STATE_LABEL[state] || state);
 
+    // The pill says "Live" only when it all works: a degraded alert beside
+    // a green "Live" would say two things at once.
+    const conn = S.conn === "open" && S.degraded ? "degraded" : S.conn;
     const connText = {
-      connecting: "Connecting…", open: "Live", reconnecting: "Reconnecting…", gone: "Offline",
-    }[S.conn];
-    el.connection.dataset.status = S.conn;
+      connecting: "Connecting…", open: "Live", degraded: "Having trouble", reconnecting: "Reconnecting…", gone: "Offline",
+    }[conn];
+    el.connection.hidden = !!fatal; // no sale to be live about
+    el.connection.dataset.status = conn;
     setText(el.connection, connText);
 
     // stock
@@ -822,39 +913,61 @@
     }
 
     // operator message, estimate, held stock
-    el.operatorMessage.hidden = !S.operatorMessage;
+    el.operatorMessage.hidden = !S.operatorMessage || !!fatal;
     setText(el.operatorMessage, S.operatorMessage || "");
-    const eta = S.phase === "waiting" && S.eta ? S.eta : null;
-    el.eta.hidden = !eta;
-    if (eta) setText(el.eta, `Your turn in about ${duration(eta.min_seconds)} to ${duration(eta.max_seconds)}`);
-    el.allHeld.hidden = !(S.allHeld && S.phase === "waiting");
+    // The estimate is of a queue that moves: while paused, or with every
+    // unit held, it does not, and a number from before would mislead.
+    const waiting = S.phase === "waiting";
+    const etaText = !waiting ? ""
+      : state === "paused" ? "The sale is paused, so there is no estimate until it resumes. You keep your place."
+        : S.allHeld ? "" // #all-held says why there is no estimate
+          : S.eta ? `Your turn in about ${duration(S.eta.min_seconds)} to ${duration(S.eta.max_seconds)}` : "";
+    el.eta.hidden = !etaText;
+    el.eta.dataset.kind = state === "paused" ? "paused" : S.eta ? "estimate" : "";
+    setText(el.eta, etaText);
+    el.allHeld.hidden = !(S.allHeld && waiting);
 
     // queue
     const p = S.phase;
     el.notice.hidden = !S.notice;
     setText(el.notice, S.notice);
+    const held = sale && sale.stock ? sale.stock.held : 0;
     const hint = p !== "idle" ? ""
-      : state === "sold_out" ? "Everything is held or sold. If a hold lapses, you can join again."
+      : state === "sold_out" ? (held > 0
+        ? `Sold out for now: ${count(held)} held by shoppers checking out. If a hold lapses, it comes back and you can join again.`
+        : "Sold out: every unit is sold. Thank you for your interest.")
         : state === "ended" ? "This sale has ended."
           : state === "scheduled" ? `The queue opens at ${timeOf(sale && sale.prequeue_at)}. Come back then.`
-            : state === "prequeue" ? "Join now: places are drawn at random at the start, so there is no need to rush."
-            : state === "paused" ? "The sale is paused. You can still join the queue." : "";
+            : state === "prequeue" ? "Join now: places are decided by a fair draw at the start, so there is no need to rush."
+              : state === "paused" ? "The sale is paused. You can still join the queue, and it moves again when the sale resumes."
+                : state === "open" && allHeld(sale) ? "All units are held by shoppers checking out; some may come back if a hold lapses. Join the queue to be next in line."
+                  : "";
     el.hint.hidden = !hint || !!S.notice;
+    el.hint.dataset.kind = state === "open" && allHeld(sale) ? "all_held" : state;
     setText(el.hint, hint);
-    el.queueCard.hidden = !!S.fatal || p === "admitted" || p === "buying" || p === "ordered" || !!S.payReturn;
+    // Sold out and ended are not dead ends: the way back to the shop.
+    setLink(el.queueShop, p === "idle" && (state === "sold_out" || state === "ended"));
+    el.queueCard.hidden = !!fatal || p === "admitted" || p === "buying" || p === "ordered" || !!S.payReturn;
     el.join.hidden = !(p === "idle" || p === "joining");
     // Busy buttons are aria-disabled rather than disabled, so keyboard focus stays on them.
-    el.join.disabled = !((p === "idle" || p === "joining") && S.conn === "open" && JOINABLE.has(state));
+    el.join.disabled = !((p === "idle" || p === "joining") && S.conn === "open" && JOINABLE.has(state)) || !!fatal;
     el.join.setAttribute("aria-disabled", p === "joining");
     setText(el.join, p !== "joining" ? "Join the queue"
       : S.solving !== null ? `Checking your browser… ${S.solving}%` : "Joining…");
     el.queue.hidden = p !== "waiting" && p !== "prequeued";
     if (p === "prequeued") {
-      setText(el.position, "You are in");
-      setText(el.ahead, `Prequeue ticket ${count(S.preTicket)}`);
-      setText(el.waiting, "your place is drawn at the start");
+      // A ticket number reads like a place in line; it is not one.
+      setText(el.position, "You are in the prequeue");
+      setText(el.ahead, "Ticket drawn at the start; your place is decided by a fair draw");
+      setText(el.waiting, `starts at ${timeOf(sale && sale.starts_at)}`);
+      el.ahead.dataset.ticket = S.preTicket;
       el.progressBar.style.width = "0%";
     }
+    // The draw can be checked by anyone: while in the prequeue, and after it placed you.
+    el.fairness.hidden = !(p === "prequeued" || (p === "waiting" && S.hadPrequeue));
+    const drawHref = `/v1/sales/${encodeURIComponent(saleId)}/draw`;
+    if (el.drawLink.getAttribute("href") !== drawHref) el.drawLink.href = drawHref;
+    el.notify.hidden = !((p === "waiting" || p === "prequeued") && FoyerAttention.canNotify());
     if (p === "waiting") {
       setText(el.position, `You are number ${count(S.position)}`);
       setText(el.ahead, `${count(S.ahead)} ahead of you`);
@@ -876,8 +989,12 @@
     const pay = p === "ordered" ? S.pay : null;
     const paying = pay && pay.state !== "confirming";
     el.checkout.hidden = !(holding || p === "ordered" || returning);
-    setText(el.checkoutTitle, paying ? "Pay for your order" : p === "ordered" || returning ? "Thank you!" : "It’s your turn");
+    // "Thank you!" once the money is in; before, the order is only placed.
+    const done = p === "ordered" && S.orderStatus === "paid";
+    setText(el.checkoutTitle, paying ? "Pay for your order" : done ? "Thank you!"
+      : p === "ordered" || returning ? "Your order is placed" : "It’s your turn");
     el.holdLine.hidden = !holding;
+    if (!holding) el.holdWarning.hidden = true;
     el.buy.hidden = !holding;
     el.buy.setAttribute("aria-disabled", p !== "admitted");
     setText(el.buy, p === "buying" ? "Buying…" : S.reservation && S.reservation.shop ? "Continue to checkout" : "Buy now");
@@ -890,7 +1007,9 @@
             : S.orderStatus === "paid" ? `Paid: order confirmed${num}`
               : pay ? (paying ? `Order placed${num}. Pay to confirm it.` : `Order placed${num}. Confirming your payment…`)
                 : S.orderStatus === "pending_payment" ? `Order placed${num}, waiting for the payment…`
-                  : `Order confirmed${num}`);
+                  : S.orderStatus === "confirmed" ? `Order placed${num}. Confirming your payment…`
+                    : `Order confirmed${num}`);
+    renderReceipt(p === "ordered" && sale);
 
     // payment (Stripe's Payment Element is mounted in #payment-element)
     el.pay.hidden = !paying;
@@ -917,6 +1036,24 @@
     tick();
   }
 
+  // renderReceipt fills the order's receipt: what, how many, for how much,
+  // and its numbers, for the shopper to keep; and the way back to the shop.
+  function renderReceipt(sale) {
+    el.receipt.hidden = !sale;
+    setLink(el.orderShop, !!sale);
+    if (!sale) return;
+    const quantity = 1; // Foyer's checkout of the page buys the one unit held
+    setText(el.receiptItem, sale.name);
+    setText(el.receiptQuantity, count(quantity));
+    setText(el.receiptAmount, formatPrice(sale.price_cents * quantity, sale.currency));
+    setText(el.receiptOrder, S.orderId ? `#${S.orderId}` : "being written…");
+    setText(el.receiptReservation, S.reservation ? S.reservation.id : "");
+  }
+
+  // HOLD_WARNINGS are the seconds left at which the shopper is told, aloud
+  // too, that the hold is running out: a red clock alone is not enough.
+  const HOLD_WARNINGS = [60, 15];
+
   // tick redraws the clocks from the synced time; it runs every 250 ms.
   function tick() {
     const now = serverNow(), sale = S.sale;
@@ -934,6 +1071,17 @@
       const left = S.reservation.expiresAt - now;
       setText(el.holdCountdown, clock(left, true));
       el.holdCountdown.classList.toggle("urgent", left < 30000);
+      // The smallest threshold passed, said once; a hold shorter than the
+      // first is warned of at once, with the seconds it has.
+      const warn = [...HOLD_WARNINGS].reverse().find((s) => left <= s * 1000);
+      if (warn && left > 0 && S.phase === "admitted" && (S.holdWarned === 0 || warn < S.holdWarned)) {
+        S.holdWarned = warn;
+        const secs = Math.ceil(left / 1000);
+        const text = `Your hold runs out in ${secs} seconds. ${S.reservation.shop ? "Continue to checkout" : "Press Buy now"} to keep it.`;
+        setText(el.holdWarning, text);
+        el.holdWarning.hidden = false;
+        shout(text);
+      }
       // The server says so too; a socket that is down would not hear it.
       if (left < -1000 && S.phase === "admitted") {
         holdExpired();
@@ -948,7 +1096,14 @@
   document.addEventListener("focusin", (e) => {
     lastFocused = e.target instanceof HTMLButtonElement ? e.target : null;
   });
-  el.join.addEventListener("click", join);
+  el.join.addEventListener("click", () => {
+    FoyerAttention.unlockSound(); // a click: the one moment a browser lets a page make sound later
+    join();
+  });
+  el.notify.addEventListener("click", async () => {
+    await FoyerAttention.askToNotify();
+    render();
+  });
   el.leave.addEventListener("click", leave);
   el.buy.addEventListener("click", buy);
   el.errorClose.addEventListener("click", clearError);
@@ -959,8 +1114,7 @@
   async function main() {
     if (!saleId) {
       S.conn = "gone";
-      S.fatal = "No sale selected";
-      showError("no_sale", "Open this page with ?sale=<sale id>.");
+      S.fatal = "no_sale";
       render();
       return;
     }
@@ -971,13 +1125,13 @@
         if (!S.sale) S.sale = await res.json();
       } else {
         const err = await httpError(res);
-        showError(err.code, err.message);
         if (res.status === 404) {
           S.conn = "gone";
-          S.fatal = "Sale not found";
+          S.fatal = "sale_not_found";
           render();
           return;
         }
+        showError(err.code, err.message);
       }
     } catch {
       // the socket will tell us, or retry

@@ -17,6 +17,15 @@
 //   resolves with the counter to send back as the solution ("" when challenge
 //   is "": difficulty 0, nothing to do). onProgress, if given, is called after
 //   every batch with the number of hashes tried so far.
+//
+// FoyerPow.solveAside(challenge, difficulty, onProgress) -> Promise<string>
+//   the same answer, worked out in a Web Worker running this very file, so
+//   the page stays responsive on a slow phone; on the page itself only where
+//   the browser has no Worker (or cannot start this one).
+//
+// The page loads this file with <script id="pow-script">: the worker is
+// started from that element's src, the content-named URL the server gives
+// it, which the page's Content-Security-Policy (worker-src 'self') admits.
 "use strict";
 
 (() => {
@@ -60,5 +69,62 @@
     }
   }
 
-  globalThis.FoyerPow = Object.freeze({ solve, leadingZeroBits });
+  // In a worker: answer {challenge, difficulty} with {progress} messages,
+  // then {solution} or {error}.
+  if (typeof WorkerGlobalScope !== "undefined" && globalThis instanceof WorkerGlobalScope) {
+    globalThis.onmessage = async (e) => {
+      const { challenge, difficulty } = e.data || {};
+      try {
+        const solution = await solve(challenge, difficulty, (tried) => globalThis.postMessage({ progress: tried }));
+        globalThis.postMessage({ solution });
+      } catch (err) {
+        globalThis.postMessage({ error: String(err && err.message ? err.message : err) });
+      }
+    };
+    return;
+  }
+
+  // workerURL is where this file was loaded from, to run it again as a worker.
+  const workerURL = () => {
+    const script = document.getElementById("pow-script");
+    return script ? script.src : "";
+  };
+
+  // solvedBy says where the last solveAside did its work: "worker" or "page".
+  let solvedBy = "";
+
+  function solveAside(challenge, difficulty, onProgress) {
+    if (!challenge) return Promise.resolve("");
+    let worker;
+    try {
+      if (typeof Worker !== "function" || !workerURL()) throw new Error("no Worker");
+      worker = new Worker(workerURL());
+    } catch {
+      solvedBy = "page";
+      return solve(challenge, difficulty, onProgress); // no Worker: on the page, in small batches
+    }
+    solvedBy = "worker";
+    return new Promise((resolve, reject) => {
+      worker.onmessage = (e) => {
+        const m = e.data || {};
+        if ("progress" in m) {
+          if (onProgress) onProgress(m.progress);
+          return;
+        }
+        worker.terminate();
+        if ("solution" in m) resolve(m.solution);
+        else reject(new Error(m.error || "pow: the worker failed"));
+      };
+      // A worker that could not load (blocked, gone): the page does the work.
+      worker.onerror = (e) => {
+        e.preventDefault();
+        worker.terminate();
+        solvedBy = "page";
+        solve(challenge, difficulty, onProgress).then(resolve, reject);
+      };
+      worker.postMessage({ challenge, difficulty });
+    });
+  }
+
+  globalThis.FoyerPow = Object.freeze({ solve, solveAside, leadingZeroBits, solvedBy: () => solvedBy });
 })();

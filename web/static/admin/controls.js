@@ -1,5 +1,7 @@
-// The selected sale's controls: pause, resume, stop, outflow rate, stock,
-// proof of work and the message to everyone waiting.
+// The selected sale's controls: pause, resume, stop, outflow rate, stock and
+// proof of work (messages.js has the messages, saleedit.js the plan), and
+// what they all share: one action at a time per button, its result shown
+// beside the form that made it, a confirmation before what cannot be undone.
 
 import { S, STATE_LABEL, saleName, salePath } from "./state.js";
 import { $, setText, announce } from "./dom.js";
@@ -9,6 +11,7 @@ import { showError, clearError, report } from "./errors.js";
 import { loadSaleView, renderSales } from "./sales.js";
 import { renderDetail } from "./detail.js";
 import { loadAudit } from "./audit.js";
+import { showSaleMessages } from "./messages.js";
 
 const busy = new Set();
 
@@ -25,7 +28,7 @@ export async function act(button, what, run, done) {
     clearError();
     const said = done(result);
     announce(said);
-    flash(said);
+    flash(said, button.form || button.closest(".ctl-group"));
     return result;
   } catch (e) {
     report(e, what);
@@ -41,15 +44,23 @@ export async function act(button, what, run, done) {
   }
 }
 
-// flash shows the last action's result for a while, for sighted users
-// (the aria-live region speaks it).
-let flashTimer = 0;
-export function flash(text) {
-  const node = $("action-result");
+// showResult shows a result in node for a while, for sighted users (the
+// aria-live region speaks it).
+const resultTimers = new WeakMap();
+export function showResult(node, text) {
   setText(node, text);
   node.hidden = false;
-  clearTimeout(flashTimer);
-  flashTimer = setTimeout(() => { node.hidden = true; }, 8000);
+  clearTimeout(resultTimers.get(node));
+  resultTimers.set(node, setTimeout(() => { node.hidden = true; }, 8000));
+}
+
+// flash shows the last action's result right after where, the form or
+// group of buttons that made it: on a phone, a result at the top of the
+// controls is a screen away from the button pressed.
+export function flash(text, where) {
+  const node = $("action-result");
+  if (where && where.nextElementSibling !== node) where.after(node);
+  showResult(node, text);
 }
 
 function stateAfter(id, r) {
@@ -73,10 +84,6 @@ function needValue(input, what) {
   return Number(input.value);
 }
 
-function updateMessageCount() {
-  setText($("message-count"), `${$("message").value.length} / 500`);
-}
-
 // showSaleInputs fills the controls for a sale just selected: its own
 // settings, nothing typed for the one before.
 export function showSaleInputs(p) {
@@ -84,26 +91,27 @@ export function showSaleInputs(p) {
   $("rate").value = p.outflow_per_second != null ? String(p.outflow_per_second) : "";
   $("stock-add-n").value = "";
   $("pow").value = String(p.pow_difficulty || 0);
-  $("message").value = "";
-  updateMessageCount();
+  showSaleMessages(p);
 }
 
-function confirmStop(e) {
-  const button = e.currentTarget;
+// confirmAction asks before what cannot be undone, in the page's dialog:
+// ask is {title, text, ok}; then runs if the operator confirms while the
+// same sale is selected. Focus goes back to the button that asked.
+export function confirmAction(button, ask, then) {
   if (!S.selected) return;
   const id = S.selected;
   const dlg = $("confirm");
-  setText($("confirm-text"),
-    `Stop “${saleName(id)}” now? The sale ends for everyone waiting and cannot be restarted.`);
+  setText($("confirm-title"), ask.title);
+  setText($("confirm-text"), ask.text);
+  setText($("confirm-ok"), ask.ok);
   const onClose = () => {
     dlg.removeEventListener("close", onClose);
-    button.focus();
+    if (button.isConnected) button.focus();
     if (dlg.returnValue !== "ok" || S.selected !== id) {
-      announce("Stop cancelled.");
+      announce(`${ask.ok}: cancelled.`);
       return;
     }
-    act(button, "Stop", (sid) => api("POST", salePath(sid, "stop")),
-      (r) => { stateAfter(id, r); return `${saleName(id)} is stopped: ${STATE_LABEL[r.state] || r.state}.`; });
+    then(id);
   };
   dlg.returnValue = "";
   dlg.addEventListener("close", onClose);
@@ -116,6 +124,16 @@ function confirmStop(e) {
   } else {
     onClose();
   }
+}
+
+function confirmStop(e) {
+  const button = e.currentTarget;
+  const id = S.selected;
+  confirmAction(button, {
+    title: "Stop the sale?", ok: "Stop sale",
+    text: `Stop “${saleName(id)}” now? The sale ends for everyone waiting and cannot be restarted.`,
+  }, () => act(button, "Stop", (sid) => api("POST", salePath(sid, "stop")),
+    (r) => { stateAfter(id, r); return `${saleName(id)} is stopped: ${STATE_LABEL[r.state] || r.state}.`; }));
 }
 
 export function wireControls() {
@@ -170,34 +188,6 @@ export function wireControls() {
         renderDetail();
         return n ? `Joining ${saleName(S.selected)} now takes proof of work of difficulty ${n}.`
           : `Proof of work for ${saleName(S.selected)} is off.`;
-      });
-  });
-
-  $("message").addEventListener("input", updateMessageCount);
-  $("message").addEventListener("keydown", (e) => {
-    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
-      e.preventDefault();
-      $("message-form").requestSubmit();
-    }
-  });
-
-  $("message-form").addEventListener("submit", (e) => {
-    e.preventDefault();
-    const text = $("message").value;
-    if (!text.trim()) {
-      $("message").setAttribute("aria-invalid", "true");
-      showError("invalid_input", "Write a message first (1 to 500 characters).");
-      announce("Write a message first.");
-      $("message").focus();
-      return;
-    }
-    $("message").removeAttribute("aria-invalid");
-    act($("message-send"), "Send message",
-      (id) => api("POST", salePath(id, "messages"), { text: text.trim() }),
-      () => {
-        $("message").value = "";
-        updateMessageCount();
-        return `Message sent to everyone waiting for ${saleName(S.selected)}.`;
       });
   });
 }

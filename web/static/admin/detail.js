@@ -9,6 +9,7 @@ import { flagResult, renderFlags } from "./flags.js";
 import { showInvitations } from "./invitations.js";
 import { shopSettings } from "./salecheckout.js";
 import { showPayments, refreshPayments } from "./orders.js";
+import { showPlanEdit } from "./saleedit.js";
 
 const FUNNEL = ["joined", "admitted", "checked_out", "paid"];
 
@@ -70,6 +71,7 @@ export function renderDetail() {
   }
 
   $("detail-stale").hidden = !!(v && v._src === "live" && Date.now() - v._at < STALE_MS);
+  showPlanEdit(p, state, false);
 
   if (shownId !== id) { // another sale: its own inputs
     shownId = id;

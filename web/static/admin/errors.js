@@ -13,6 +13,12 @@ export class ApiError extends Error {
 }
 
 export function showError(code, message) {
+  // A refused token sends the operator back to the sign-in form, which says
+  // so itself: told in the alert too, the one error showed twice.
+  if (code === "unauthorized") {
+    clearError();
+    return;
+  }
   const box = $("error");
   box.replaceChildren();
   const c = document.createElement("code");

@@ -9,11 +9,13 @@
 import { S } from "./state.js";
 import { wireLive } from "./live.js";
 import { wireSession, liveRefused, resume } from "./session.js";
-import { wireSales, renderSales, reloadSalesSoon } from "./sales.js";
+import { wireSales, renderSales, reloadSalesSoon, followLiveSale } from "./sales.js";
 import { renderDetail, tick } from "./detail.js";
 import { renderSystem } from "./system.js";
 import { record, drawCharts } from "./charts.js";
 import { wireControls } from "./controls.js";
+import { wireMessages } from "./messages.js";
+import { wirePlanEdit } from "./saleedit.js";
 import { wireFlags, refreshFlags } from "./flags.js";
 import { wireNewSale } from "./newsale.js";
 import { wireAudit } from "./audit.js";
@@ -41,6 +43,7 @@ function onStats(m) {
   if (m.pipeline) S.pipeline = m.pipeline;
   renderWarnings(m.warnings || []);
   if (unknown) reloadSalesSoon();
+  followLiveSale();
   renderSales();
   renderDetail();
   renderSystem();
@@ -51,6 +54,8 @@ function onStats(m) {
 wireSession();
 wireSales();
 wireControls();
+wireMessages();
+wirePlanEdit();
 wireFlags();
 wireNewSale();
 wireAudit();

@@ -7,7 +7,7 @@ import { minorDigits, localInput, rfc3339 } from "./format.js";
 import { api } from "./api.js";
 import { clearError, report } from "./errors.js";
 import { loadSales, select } from "./sales.js";
-import { flash } from "./controls.js";
+import { showResult } from "./controls.js";
 import { loadAudit } from "./audit.js";
 import { CHECKOUT_FIELDS, addCheckoutFields, resetCheckoutFields, wireCheckoutFields } from "./salecheckout.js";
 
@@ -21,13 +21,25 @@ const NS_FIELDS = [
 
 function nsDefaults() {
   const f = $("new-sale");
-  f.reset(); // back to the defaults written in the page
-  const start = new Date(Date.now() + 30 * 60000);
-  start.setSeconds(0, 0);
-  start.setMinutes(Math.ceil(start.getMinutes() / 5) * 5);
-  $("ns-starts").value = localInput(start);
+  f.reset(); // back to the defaults written in the page: starts now
+  showStartChoice();
   for (const [, id] of NS_FIELDS) $(id).removeAttribute("aria-invalid");
   resetCheckoutFields();
+}
+
+// showStartChoice shows the time input only for a start "at a time", and
+// fills it, when empty, with the next round five minutes half an hour on:
+// a start is never a time typed by nobody.
+function showStartChoice() {
+  const at = $("ns-start-at").checked;
+  $("ns-starts-field").hidden = !at;
+  $("ns-starts").required = at;
+  if (at && !$("ns-starts").value) {
+    const start = new Date(Date.now() + 30 * 60000);
+    start.setSeconds(0, 0);
+    start.setMinutes(Math.ceil(start.getMinutes() / 5) * 5);
+    $("ns-starts").value = localInput(start);
+  }
 }
 
 const numOr = (id, dflt) => {
@@ -40,7 +52,7 @@ const numOr = (id, dflt) => {
 function planFromForm() {
   const currency = ($("ns-currency").value.trim() || "EUR").toUpperCase();
   const price = numOr("ns-price", 0);
-  const startsVal = $("ns-starts").value;
+  const startsVal = $("ns-start-at").checked ? $("ns-starts").value : "";
   const starts = startsVal ? new Date(startsVal) : new Date();
   const plan = {
     sku: $("ns-sku").value.trim(),
@@ -81,12 +93,8 @@ export function wireNewSale() {
       announce(said);
       nsDefaults();
       await loadSales().catch(report);
-      if (created && created.id) {
-        select(created.id, true);
-        const b = $(`sale-${created.id}`);
-        if (b) b.scrollIntoView({ block: "nearest" });
-      }
-      flash(said);
+      if (created && created.id) select(created.id, true);
+      showResult($("ns-result"), said); // beside the form that made it
       loadAudit().catch(report);
     } catch (err) {
       report(err, "Create sale");
@@ -110,6 +118,7 @@ export function wireNewSale() {
   $("ns-currency").addEventListener("change", () => {
     $("ns-currency").value = $("ns-currency").value.trim().toUpperCase();
   });
+  for (const id of ["ns-start-now", "ns-start-at"]) $(id).addEventListener("change", showStartChoice);
   wireCheckoutFields();
   nsDefaults();
 }

@@ -28,10 +28,8 @@ export async function loadSales() {
   if (!S.byId.has(S.selected)) {
     let want = "";
     try { want = sessionStorage.getItem(SELECTED_KEY) || ""; } catch { /* ignore */ }
-    if (!S.byId.has(want)) {
-      const live = plans.find((p) => { const v = S.view.get(p.id); return v && v.state !== "ended"; });
-      want = (live || plans.find((p) => Date.parse(p.ends_at) > Date.now()) || plans[0] || {}).id || "";
-    }
+    S.autoSelected = !S.byId.has(want);
+    if (S.autoSelected) want = defaultSale(plans);
     S.selected = want;
   }
   renderSales();
@@ -41,6 +39,39 @@ export async function loadSales() {
     const missing = plans.filter((p) => !S.view.has(p.id)).slice(0, 30);
     await Promise.all(missing.map((p) => loadSaleView(p.id).catch(() => {})));
   }
+}
+
+// LIVE_FIRST ranks the states for the default selection: the sale shoppers
+// are in now first, then the one they are joining, then the next to start.
+const LIVE_FIRST = { open: 0, paused: 1, prequeue: 2, scheduled: 3 };
+
+// defaultSale is the sale to show when the operator has chosen none: the
+// live one. Without a state yet (no push so far) a sale is taken as live
+// between its start and its end.
+export function defaultSale(plans) {
+  const now = Date.now();
+  const rank = (p) => {
+    const v = S.view.get(p.id);
+    if (v && v.state) return LIVE_FIRST[v.state] ?? 9;
+    const start = Date.parse(p.starts_at), end = Date.parse(p.ends_at);
+    if (end <= now) return 9;
+    return start <= now ? 0.5 : 3;
+  };
+  let best = null;
+  for (const p of plans) {
+    const r = rank(p);
+    // Among sales to come, the soonest; among the rest, the list's order.
+    if (!best || r < best.r || (r === best.r && r === 3 && Date.parse(p.starts_at) < Date.parse(best.p.starts_at))) best = { p, r };
+  }
+  return best ? best.p.id : "";
+}
+
+// followLiveSale moves a selection the dashboard made to the live sale,
+// once the pushes say which that is; a sale the operator chose stays.
+export function followLiveSale() {
+  if (!S.autoSelected) return;
+  const want = defaultSale(S.plans);
+  if (want && want !== S.selected) select(want, true, true);
 }
 
 // reloadSalesSoon fetches the list again, at most every few seconds.
@@ -120,11 +151,21 @@ export function renderSales() {
   }
 }
 
-export function select(id, quiet) {
+// phoneLayout matches the one-column layout (admin.css), where the sale's
+// detail is below the list, the system and the new-sale form.
+const phoneLayout = window.matchMedia("(max-width: 60rem)");
+
+// select shows a sale; quiet announces nothing (the dashboard's own
+// choice), auto keeps it the dashboard's (followLiveSale may move it). An
+// operator's choice on a phone scrolls to the sale's detail.
+export function select(id, quiet, auto) {
   if (!S.byId.has(id)) return;
   const changed = id !== S.selected;
   S.selected = id;
-  try { sessionStorage.setItem(SELECTED_KEY, id); } catch { /* ignore */ }
+  S.autoSelected = !!auto;
+  if (!auto) {
+    try { sessionStorage.setItem(SELECTED_KEY, id); } catch { /* ignore */ }
+  }
   renderSales();
   renderDetail();
   if (changed) {
@@ -132,6 +173,10 @@ export function select(id, quiet) {
     if ($("audit-only").checked) renderAudit();
     const p = S.byId.get(id);
     if (!quiet) announce(`Selected ${p.name || id}.`);
+  }
+  if (!auto && !quiet && phoneLayout.matches) {
+    const reduce = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    $("detail").scrollIntoView({ block: "start", behavior: reduce ? "auto" : "smooth" });
   }
   const v = S.view.get(id);
   if (!v || v._src !== "live") loadSaleView(id).catch(report);

@@ -1,10 +1,14 @@
-// Signing in and out. The admin token is kept in this tab only
-// (sessionStorage); signing out forgets it and everything read with it.
+// Signing in and out: with an operator account (username and password,
+// which POST /v1/admin/login trades for a session token) or with the admin
+// token. Either token is kept in this tab only (sessionStorage); signing
+// out ends an operator's session on the server, and forgets the token and
+// everything read with it. Who is signed in, and the role, show in the top
+// bar; the controls the role cannot use are hidden (admin.css, data-role).
 
 import { S, TOKEN_KEY } from "./state.js";
 import { $, setText, announce } from "./dom.js";
 import { ApiError, showError, clearError, report } from "./errors.js";
-import { whenRefused } from "./api.js";
+import { api, whenRefused } from "./api.js";
 import { connectLive, stopLive } from "./live.js";
 import { loadSales, loadSaleView, resetSales } from "./sales.js";
 import { loadPipeline } from "./system.js";
@@ -17,20 +21,47 @@ const AUDIT_EVERY = 10000;
 
 let auditTimer = 0;
 
+// SESSION_PREFIX starts an operator's session token (the admin token is
+// anything else).
+const SESSION_PREFIX = "fo_";
+
 function showSignin(message) {
   $("dashboard").hidden = true;
   $("live").hidden = true;
   $("signout").hidden = true;
+  $("whoami").hidden = true;
   $("signin-view").hidden = false;
-  setText($("signin-message"), message || "");
-  $("token").setAttribute("aria-invalid", message ? "true" : "false");
+  setText($("login-message"), message || "");
+  setText($("signin-message"), "");
+  $("username").setAttribute("aria-invalid", message ? "true" : "false");
+  $("password").value = "";
   $("token").value = "";
-  $("token").focus();
+  $("username").focus();
 }
 
+// showWho shows who is signed in and lets the page hide what the role
+// cannot use.
+function showWho(me) {
+  document.body.dataset.role = me.role;
+  setText($("whoami"), `${me.username || "admin token"} · ${me.role}`);
+  $("whoami").hidden = false;
+}
+
+// endSession ends an operator's session on the server; the admin token has
+// none. A failure is let be: the session still ends when idle.
+async function endSession(token) {
+  if (!token.startsWith(SESSION_PREFIX)) return;
+  try {
+    await fetch("/v1/admin/logout", { method: "POST", headers: { Authorization: `Bearer ${token}` }, cache: "no-store" });
+  } catch { /* ends when idle */ }
+}
+
+// signOut forgets the token and what was read with it; a session the
+// server refused is over already (the Sign out button ends a live one).
 export function signOut(message, err) {
   S.gen++;
   S.token = "";
+  delete document.body.dataset.role;
   try { sessionStorage.removeItem(TOKEN_KEY); } catch { /* ignore */ }
   stopLive();
   clearInterval(auditTimer);
@@ -57,7 +88,7 @@ export function signOut(message, err) {
 
 // liveRefused signs out when the live feed closes with 4001.
 export function liveRefused(reason) {
-  signOut("The live feed refused the admin token. Sign in again.", new ApiError("unauthorized", reason));
+  signOut("The live feed refused the sign-in. Sign in again.", new ApiError("unauthorized", reason));
 }
 
 // periodic reads what the live feed does not push: the audit log and the
@@ -81,6 +112,7 @@ async function enter(token, fromForm) {
   $("signout").hidden = false;
   if (fromForm) clearError();
   try {
+    showWho(await api("GET", "/v1/admin/me"));
     await loadSales();
   } catch (e) {
     report(e);
@@ -103,8 +135,52 @@ async function enter(token, fromForm) {
   auditTimer = setInterval(periodic, AUDIT_EVERY);
 }
 
+// login trades a username and password for a session token. A refusal
+// says why in words, and keeps the username typed.
+async function login(e) {
+  e.preventDefault();
+  const username = $("username").value.trim();
+  const password = $("password").value;
+  const message = $("login-message");
+  if (!username || !password) {
+    setText(message, "Enter your username and password.");
+    $(username ? "password" : "username").setAttribute("aria-invalid", "true");
+    $(username ? "password" : "username").focus();
+    return;
+  }
+  const btn = $("login-submit");
+  btn.disabled = true;
+  setText(message, "");
+  try {
+    const res = await fetch("/v1/admin/login", {
+      method: "POST", cache: "no-store",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ username, password }),
+    });
+    const body = await res.json().catch(() => null);
+    if (!res.ok) {
+      const code = body && body.error ? body.error.code : `http_${res.status}`;
+      const wait = res.headers.get("Retry-After");
+      setText(message, code === "login_failed" ? "Wrong username or password, or the account is disabled."
+        : code === "rate_limited" ? `Too many sign-ins. Try again in ${wait || "a few"} s.`
+        : `Sign-in failed (${code}).`);
+      $("password").value = "";
+      $("password").setAttribute("aria-invalid", "true");
+      $("password").focus();
+      return;
+    }
+    $("password").value = "";
+    await enter(body.token, true);
+  } catch (err) {
+    setText(message, `Could not reach the server (${err.message || err}).`);
+  } finally {
+    btn.disabled = false;
+  }
+}
+
 export function wireSession() {
-  whenRefused((err) => signOut("The admin token was refused. Sign in again.", err));
+  whenRefused((err) => signOut("Your session ended or the token was refused. Sign in again.", err));
+  $("login").addEventListener("submit", login);
   $("signin").addEventListener("submit", async (e) => {
     e.preventDefault();
     const token = $("token").value.trim();
@@ -123,7 +199,14 @@ export function wireSession() {
       btn.disabled = false;
     }
   });
-  $("signout").addEventListener("click", () => signOut("Signed out."));
+  // Signing out waits for the server to end the session: a token copied
+  // from this tab must not work after.
+  $("signout").addEventListener("click", async () => {
+    const btn = $("signout");
+    btn.disabled = true;
+    try { await endSession(S.token); } finally { btn.disabled = false; }
+    signOut("Signed out.");
+  });
   $("error-close").addEventListener("click", () => {
     clearError();
     const main = $("main");

@@ -18,6 +18,9 @@ export const S = {
   view: new Map(), // id -> latest known live numbers (push shape), with _src "live"|"rest" and _at (local ms)
   history: new Map(), // id -> rolling window for the charts
   selected: "",
+  // autoSelected: the dashboard chose the selected sale (defaultSale), not
+  // the operator: it follows the live sale until the operator picks one.
+  autoSelected: false,
   nodes: null,
   pipeline: null,
   conn: "offline", // connecting | live | reconnecting | offline

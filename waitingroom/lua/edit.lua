@@ -1,0 +1,44 @@
+-- edit.lua: an operator's change to the plan of a sale that has not opened.
+-- Atomically: the sale's state is checked and the plan's fields changed, and
+-- the new plan announced on the event stream, in one step, so that an edit
+-- racing the admitter's tick that opens the sale (tick.lua, same slot) lands
+-- wholly before the opening or is refused wholly after it.
+-- Allowed while the sale is scheduled, or in prequeue as long as the change
+-- keeps the prequeue open by now (a prequeue that has opened cannot close
+-- again: shoppers hold tickets in it). Stock can change because nothing is
+-- held or sold before the opening; available follows it.
+-- KEYS: meta, events
+-- ARGV[1] event stream max length, then alternating field, value of the
+-- meta fields to set (name, sku, price_cents, currency, stock, starts_at_ms,
+-- ends_at_ms, prequeue_at_ms, rate, ttl_ms, limit, per_customer_units,
+-- per_customer_orders)
+-- Returns the sale's state (unchanged by the edit).
+local meta, events = KEYS[1], KEYS[2]
+local state = redis.call('HGET', meta, 'state')
+if not state then return redis.error_reply('NO_SALE no such sale') end
+if state ~= 'scheduled' and state ~= 'prequeue' then
+  return redis.error_reply('SALE_OPENED the sale has opened: its plan can no longer change')
+end
+local fields = {}
+for i = 2, #ARGV, 2 do fields[ARGV[i]] = ARGV[i + 1] end
+if state == 'prequeue' and fields.prequeue_at_ms and tonumber(fields.prequeue_at_ms) > now_ms() then
+  return redis.error_reply('BAD_STATE the prequeue has opened: it cannot open later than now')
+end
+if fields.stock then
+  local committed = tonumber(redis.call('HGET', meta, 'held') or '0') + tonumber(redis.call('HGET', meta, 'sold') or '0')
+  if tonumber(fields.stock) < committed then
+    return redis.error_reply('BAD_STATE stock cannot go below the units held or sold')
+  end
+  fields.available = tostring(tonumber(fields.stock) - committed)
+end
+for field, value in pairs(fields) do redis.call('HSET', meta, field, value) end
+local p = redis.call('HMGET', meta, 'name', 'price_cents', 'currency', 'starts_at_ms', 'ends_at_ms', 'prequeue_at_ms',
+  'stock', 'available', 'rate', 'limit', 'message')
+redis.call('XADD', events, 'MAXLEN', '~', ARGV[1], '*', 'type', 'plan', 'data', cjson.encode({plan = {
+  name = p[1], price_cents = tonumber(p[2]), currency = p[3], starts_at_ms = tonumber(p[4]),
+  ends_at_ms = tonumber(p[5]), prequeue_at_ms = tonumber(p[6]), stock = tonumber(p[7]),
+  available = tonumber(p[8]), rate = tonumber(p[9]), per_shopper_limit = tonumber(p[10]),
+  -- The message shown goes along: a page may take a state push that
+  -- carries no message for one that cleared it.
+  message = p[11] or ''}}))
+return state

@@ -1,0 +1,108 @@
+// The selected sale's plan, editable until it opens, and its deletion
+// (docs/admin-api.md): shown while the sale is scheduled or in prequeue.
+// Only the fields changed are sent, so an edit never rewrites what another
+// operator changed meanwhile in a field this one did not touch.
+
+import { S, saleName } from "./state.js";
+import { $, announce } from "./dom.js";
+import { minorDigits, localInput, rfc3339 } from "./format.js";
+import { api } from "./api.js";
+import { clearError, report } from "./errors.js";
+import { act, confirmAction, showResult } from "./controls.js";
+import { loadSales, renderSales } from "./sales.js";
+import { renderDetail } from "./detail.js";
+import { loadAudit } from "./audit.js";
+
+const EDITABLE = new Set(["scheduled", "prequeue"]);
+
+// The form's fields: the plan's field, the input, and how each reads and writes it.
+const FIELDS = [
+  ["name", "ed-name", (p) => p.name, (v) => v.trim()],
+  ["sku", "ed-sku", (p) => p.sku, (v) => v.trim()],
+  ["price_cents", "ed-price", (p) => String(p.price_cents / 10 ** minorDigits(p.currency)),
+    (v, p) => Math.round(Number(v) * 10 ** minorDigits(p.currency))],
+  ["stock", "ed-stock", (p) => String(p.stock), (v) => Math.trunc(Number(v))],
+  ["starts_at", "ed-starts", (p) => localInput(new Date(p.starts_at)), (v) => rfc3339(new Date(v))],
+  ["ends_at", "ed-ends", (p) => localInput(new Date(p.ends_at)), (v) => rfc3339(new Date(v))],
+  ["prequeue_seconds", "ed-prequeue", (p) => String(Math.round(p.prequeue_seconds / 60)), (v) => Math.round(Number(v) * 60)],
+  ["per_shopper_limit", "ed-limit", (p) => String(p.per_shopper_limit), (v) => Math.trunc(Number(v))],
+];
+
+let filledFor = "";
+
+// showPlanEdit shows the form while the sale may change, filled from its
+// plan when another sale is selected or after a save.
+export function showPlanEdit(p, state, refill) {
+  const box = $("plan-edit");
+  box.hidden = !EDITABLE.has(state);
+  if (box.hidden || (!refill && filledFor === p.id)) return;
+  filledFor = p.id;
+  for (const [, id, show] of FIELDS) {
+    $(id).value = show(p);
+    $(id).removeAttribute("aria-invalid");
+  }
+}
+
+// changes are the fields whose input no longer shows the plan's value.
+function changes(p) {
+  const out = {};
+  for (const [field, id, show, read] of FIELDS) {
+    if ($(id).value !== show(p)) out[field] = read($(id).value, p);
+  }
+  return out;
+}
+
+export function wirePlanEdit() {
+  $("edit-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const p = S.byId.get(S.selected);
+    if (!p) return;
+    const change = changes(p);
+    if (Object.keys(change).length === 0) {
+      showResult($("action-result"), "Nothing to save: no field changed.");
+      $("edit-form").after($("action-result"));
+      return;
+    }
+    for (const [, id] of FIELDS) $(id).removeAttribute("aria-invalid");
+    act($("edit-save"), "Save changes", (id) => api("PATCH", `/v1/admin/sales/${encodeURIComponent(id)}`, change),
+      (plan) => {
+        S.byId.set(plan.id, Object.assign(S.byId.get(plan.id) || {}, plan));
+        const i = S.plans.findIndex((x) => x.id === plan.id);
+        if (i >= 0) S.plans[i] = S.byId.get(plan.id);
+        showPlanEdit(plan, "scheduled", true);
+        renderSales();
+        renderDetail();
+        return `${saleName(plan.id)} changed: ${Object.keys(change).join(", ").replaceAll("_", " ")}.`;
+      }).then((r) => {
+      if (r !== undefined) return;
+      // Refused: point at the fields the server named.
+      for (const [field, id] of FIELDS) if ($("error").textContent.includes(field)) $(id).setAttribute("aria-invalid", "true");
+    });
+  });
+
+  $("delete-sale").addEventListener("click", (e) => {
+    const button = e.currentTarget;
+    const id = S.selected;
+    confirmAction(button, {
+      title: "Delete the sale?", ok: "Delete sale",
+      text: `Delete “${saleName(id)}”? It is gone for good; shoppers waiting for it are told it ended.`,
+    }, async (sid) => {
+      const name = saleName(sid);
+      try {
+        await api("DELETE", `/v1/admin/sales/${encodeURIComponent(sid)}`);
+      } catch (err) {
+        report(err, "Delete sale");
+        return;
+      }
+      clearError();
+      const said = `${name} is deleted.`;
+      announce(said);
+      S.selected = "";
+      S.autoSelected = true;
+      await loadSales().catch(report);
+      // The form that asked is gone with the sale: the list says it.
+      showResult($("sales-result"), said);
+      loadAudit().catch(report);
+    });
+  });
+}
