@@ -179,12 +179,14 @@ func TestTheDashboardChartsDrawFromTheSalesStartAfterAReloadAndTheReportPageRend
 		chromedp.Navigate(sys.URL+"/report.html?sale="+saleID),
 		waitFor(`document.getElementById("report").dataset.state === "ready"`),
 		chromedp.Text("#summary-rows", &summary),
+		accessible(t, "the operator's report"),
 		shoot("report-operator"),
 		chromedp.Click("#publish"),
 		waitFor(`document.getElementById("publish").dataset.published === "true"`),
 		chromedp.Navigate(sys.URL+"/report.html?sale="+saleID+"&view=public"),
 		waitFor(`document.getElementById("report").dataset.state === "ready"`),
 		chromedp.Text("#status", &status),
+		accessible(t, "the public fairness report"),
 		shoot("report-public"),
 	); err != nil {
 		var shown string
