@@ -172,6 +172,9 @@ type Deps struct {
 	// Accounts are the operators' accounts and sessions (accounts.go); nil
 	// leaves sign-in out: the admin token alone opens the admin API.
 	Accounts Accounts
+	// History is the sales' series and reports (series.go, report.go); nil
+	// leaves their routes out.
+	History SaleHistory
 }
 
 // Config is the transport's own configuration.
@@ -271,6 +274,9 @@ func New(cfg Config, deps Deps) *Server {
 	v1.GET("/sales/:sale/events", s.shopperStream) // the HTTP fallback: server-sent events (sse.go)
 	v1.POST("/sales/:sale/events", s.postToStream) // and the client's messages to them
 	v1.GET("/sales/:sale/draw", s.getDraw)
+	if deps.History != nil {
+		v1.GET("/sales/:sale/fairness", s.fairness)
+	}
 	v1.POST("/sales/:sale/checkout", s.checkout)
 	v1.POST("/payments/webhook", s.paymentWebhook)
 	if deps.Stripe != nil {
@@ -317,6 +323,12 @@ func New(cfg Config, deps Deps) *Server {
 		s.route(admin, put, "/sales/:sale/groups", operator, s.putGroups)
 		s.route(admin, post, "/sales/:sale/invite-codes", operator, s.postInviteCodes)
 		s.route(admin, get, "/sales/:sale/invitations", viewer, s.invitations)
+	}
+	if s.deps.History != nil {
+		s.route(admin, get, "/sales/:sale/series", viewer, s.series)
+		s.route(admin, get, "/sales/:sale/report", viewer, s.report)
+		s.route(admin, get, "/sales/:sale/report.csv", viewer, s.reportCSV)
+		s.route(admin, put, "/sales/:sale/fairness", operator, s.publishFairness)
 	}
 	s.route(admin, get, "/audit", viewer, s.audit)
 	s.route(admin, get, "/pipeline", viewer, s.pipeline)

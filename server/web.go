@@ -55,7 +55,9 @@ func (s *Server) mountWeb(e *gin.Engine) error {
 		h.Set("Cache-Control", a.cacheControl)
 		h.Set("Vary", "Accept-Encoding")
 		switch {
-		case c.Request.URL.Path == "/admin.html":
+		case c.Request.URL.Path == "/admin.html" || c.Request.URL.Path == "/report.html":
+			// The report page publishes the fairness report with the
+			// dashboard's token: no site may frame it either.
 			h.Set("Content-Security-Policy", dashboard)
 			h.Set("X-Frame-Options", "DENY") // frame-ancestors, for browsers without CSP 2
 		case strings.HasPrefix(a.contentType, "text/html"):

@@ -93,6 +93,12 @@ type Config struct {
 	NodeID string `env:"FOYER_NODE_ID"`
 	// AdmissionTick is how often the admitter runs each sale.
 	AdmissionTick time.Duration `env:"FOYER_ADMISSION_TICK" envDefault:"100ms"`
+	// SeriesRetention is how long after a sale's end its per-second series
+	// is kept; 0 keeps it for ever (internal/salehistory).
+	SeriesRetention time.Duration `env:"FOYER_SERIES_RETENTION" envDefault:"2160h"`
+	// SeriesFlush is how often the sampler writes the points it gathered:
+	// a sampler that dies loses at most this much of the series.
+	SeriesFlush time.Duration `env:"FOYER_SERIES_FLUSH" envDefault:"10s"`
 	// GracePeriod is how long a shopper whose connections all closed keeps
 	// its place in the queue, or its turn once admitted.
 	GracePeriod time.Duration `env:"FOYER_GRACE_PERIOD" envDefault:"60s"`
