@@ -253,6 +253,14 @@ func LoadConfig(environ map[string]string) (Config, error) {
 		return Config{}, fmt.Errorf("read configuration: FOYER_REDIS_WAIT_TIMEOUT must be from %s to %s, not %s",
 			minRedisWaitTimeout, maxRedisWaitTimeout, cfg.RedisWaitTimeout)
 	}
+	if cfg.SeriesFlush < minSeriesFlush || cfg.SeriesFlush > maxSeriesFlush {
+		return Config{}, fmt.Errorf("read configuration: FOYER_SERIES_FLUSH must be from %s to %s, not %s",
+			minSeriesFlush, maxSeriesFlush, cfg.SeriesFlush)
+	}
+	if cfg.SeriesRetention != 0 && cfg.SeriesRetention < minSeriesRetention {
+		return Config{}, fmt.Errorf("read configuration: FOYER_SERIES_RETENTION must be 0 (for ever) or from %s, not %s",
+			minSeriesRetention, cfg.SeriesRetention)
+	}
 	if cfg.WebhookPoll < webhooks.MinPoll || cfg.WebhookPoll > webhooks.MaxPoll {
 		return Config{}, fmt.Errorf("read configuration: FOYER_WEBHOOK_POLL must be from %s to %s, not %s",
 			webhooks.MinPoll, webhooks.MaxPoll, cfg.WebhookPoll)
