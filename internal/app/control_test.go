@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,7 +151,7 @@ func TestOperatorMessagesReachEveryoneAndEveryActionIsAudited(t *testing.T) {
 	}
 	sys.admin(t, http.MethodPut, base+"/rate", map[string]any{"outflow_per_second": 0}, http.StatusUnprocessableEntity)
 	sys.admin(t, http.MethodPut, base+"/rate", map[string]any{"outflow_per_second": 42}, http.StatusOK)
-	sys.admin(t, http.MethodPost, base+"/messages", map[string]any{"text": " "}, http.StatusUnprocessableEntity)
+	sys.admin(t, http.MethodPost, base+"/messages", map[string]any{"text": strings.Repeat("ü", 501)}, http.StatusUnprocessableEntity)
 	sys.admin(t, http.MethodPost, base+"/stop", nil, http.StatusOK)
 	if m := expectMessage(t, ctx, a, "state"); m.State != "ended" {
 		t.Errorf("state after stop: %q, want ended", m.State)

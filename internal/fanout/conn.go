@@ -68,7 +68,10 @@ type Conn struct {
 	// messages (Gather, Send): they leave together, in one write.
 	gathering bool
 	closed    bool
-	done      chan struct{}
+	// ending is the close a connection is to get once what is queued for
+	// it has been written (CloseAfterSent); nil when none is due.
+	ending *ending
+	done   chan struct{}
 	once      sync.Once
 	// wroteAt is when a write to the client last began, as a time since
 	// the writers' epoch (monotonic, unlike the wall clock): a ping
@@ -267,6 +270,11 @@ func (c *Conn) flush(fromNews bool) {
 	c.metrics.wrote(pushes, len(batch), time.Since(c.writers.epoch)-queuedAt)
 	c.mu.Lock()
 	c.writing = false
+	if end := c.ending; end != nil && len(c.queue) == 0 {
+		c.mu.Unlock()
+		c.Close(end.code, end.reason)
+		return
+	}
 	more, news := c.claimWriter()
 	c.mu.Unlock()
 	if more {
@@ -281,6 +289,31 @@ func (c *Conn) Close(code websocket.StatusCode, reason string) {
 	if first, unsent := c.markClosed(); first {
 		go c.closeAfter(unsent, code, reason)
 	}
+}
+
+// ending is a close put off until the news queued before it is written.
+type ending struct {
+	code   websocket.StatusCode
+	reason string
+}
+
+// CloseAfterSent closes the connection with code once what is queued for it
+// now has been written, so a client reads the close in the light of the
+// news before it (a sale deleted: "ended", then 4004). A socket still
+// opening is sent its queue by Close itself.
+func (c *Conn) CloseAfterSent(code websocket.StatusCode, reason string) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	if c.held || (!c.writing && len(c.queue) == 0) {
+		c.mu.Unlock()
+		c.Close(code, reason)
+		return
+	}
+	c.ending = &ending{code, reason}
+	c.mu.Unlock()
 }
 
 // cut drops a client too slow to keep up, at once and without a close

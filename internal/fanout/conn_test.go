@@ -69,3 +69,41 @@ func TestAConnIsQuietOnlyAfterAQuietSpell(t *testing.T) {
 		t.Error("a connection written to just now is quiet")
 	}
 }
+
+// An open socket ended with news (a sale deleted: "ended", then 4004) is
+// told the news queued for it before the close, every time: a client reads
+// the close code in the light of what came before it (docs/protocol.md).
+func TestAnOpenSocketClosedAfterItsNewsIsToldTheNewsFirst(t *testing.T) {
+	h := &Hub{writers: newWritePool(2), metrics: newMetrics(nil)}
+	h.writers.start()
+	defer h.writers.stop()
+	for i := range 20 {
+		handler := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			ws, err := websocket.Accept(w, req, nil)
+			if err != nil {
+				return
+			}
+			conn := NewConn(ws, nil, "v_ended", netip.Addr{}, h, time.Minute)
+			conn.LetOut() // open: a writer sends what is queued from now on
+			conn.Enqueue([]byte(`{"type":"state","state":"ended"}`))
+			conn.CloseAfterSent(4004, "the sale was deleted")
+			<-conn.done
+		})
+		srv := httptest.NewServer(handler)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, msg, err := ws.Read(ctx)
+		if err != nil || string(msg) != `{"type":"state","state":"ended"}` {
+			t.Fatalf("try %d: read %s (%v), want the state ended before the close", i, msg, err)
+		}
+		if _, _, err := ws.Read(ctx); websocket.CloseStatus(err) != 4004 {
+			t.Fatalf("try %d: after the news: %v, want the close 4004", i, err)
+		}
+		ws.CloseNow()
+		cancel()
+		srv.Close()
+	}
+}

@@ -91,7 +91,7 @@ func (r *Room) apply(e waitingroom.Event) {
 			// sale that does not exist, rather than told of an outage when
 			// the next read of its status finds nothing.
 			for c := range r.conns {
-				c.Close(wire.CloseSaleNotFound, "the sale was deleted")
+				c.CloseAfterSent(wire.CloseSaleNotFound, "the sale was deleted")
 			}
 		}
 	case waitingroom.EventStock:
