@@ -72,7 +72,7 @@ type Conn struct {
 	// it has been written (CloseAfterSent); nil when none is due.
 	ending *ending
 	done   chan struct{}
-	once      sync.Once
+	once   sync.Once
 	// wroteAt is when a write to the client last began, as a time since
 	// the writers' epoch (monotonic, unlike the wall clock): a ping
 	// is answered only after a quiet spell (Quiet).
