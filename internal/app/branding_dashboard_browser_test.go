@@ -32,7 +32,7 @@ func TestTheDashboardsBrandingFormPreviewsTheContrastAndSaves(t *testing.T) {
 		chromedp.Text("#br-contrast", &said),
 	)
 	if err != nil {
-		t.Fatalf("a light accent: %v (%s)", err, pageSays(ctx))
+		t.Fatalf("a light accent: %v (%s; %s)", err, pageSays(ctx), brandingFormSays(ctx))
 	}
 	if !strings.Contains(said, "white button text on the accent 1.") {
 		t.Errorf("the contrast of a gold accent is told as %q; want white text on it named, under 2:1", said)
@@ -54,7 +54,7 @@ func TestTheDashboardsBrandingFormPreviewsTheContrastAndSaves(t *testing.T) {
 		shoot("branding-dashboard"),
 	)
 	if err != nil {
-		t.Fatalf("good colours: %v (%s)", err, pageSays(ctx))
+		t.Fatalf("good colours: %v (%s; %s)", err, pageSays(ctx), brandingFormSays(ctx))
 	}
 	var got publicBrandingAnswer
 	if status := sys.call(t, http.MethodGet, "/v1/sales/"+saleID+"/branding", "", nil, &got); status != http.StatusOK ||
@@ -86,4 +86,12 @@ func accessibleSection(t *testing.T, selector string) chromedp.Action {
 		}
 		return nil
 	})
+}
+
+// brandingFormSays is the branding form's state, for a failed wait.
+func brandingFormSays(ctx context.Context) string {
+	var said string
+	_ = chromedp.Run(ctx, chromedp.Evaluate(`['#detail-title', '#br-hosts', '#br-contrast', '#br-result'].map(s => s + ': ' + document.querySelector(s).textContent).join(' | ')
+		+ ' | accent ' + document.querySelector('#br-accent').value`, &said))
+	return said
 }

@@ -22,6 +22,15 @@ const FIELDS = {
 };
 
 const isColour = (c) => /^#[0-9a-f]{6}$/.test(c);
+let hosts = []; // FOYER_IMAGE_HOSTS, as the server told them
+
+const hostOf = (url) => {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "";
+  }
+};
 
 // luminance and contrast are WCAG 2's, as axe-core computes them.
 function luminance(hex) {
@@ -71,6 +80,15 @@ function preview() {
   $("br-preview-muted").style.setProperty("color", PAGE.muted);
   for (const [k, v] of [["background", ac], ["color", PAGE.white], ["display", "inline-block"], ["padding", ".35rem .8rem"],
     ["border-radius", ".4rem"], ["margin-top", ".4rem"], ["font-weight", "600"]]) button.style.setProperty(k, v);
+  // The logo as the page will load it: only an https URL on a listed host
+  // (the dashboard's policy lets in the same hosts).
+  const logo = $("br-preview-logo"), url = $("br-logo").value.trim();
+  const onHost = /^https:\/\/[^\s"'<>\\]+$/.test(url) && hosts.includes(hostOf(url));
+  // hidden alone, with no display set here: the dashboard's stylesheet
+  // leaves [hidden] to the browser, which an inline display would override.
+  logo.hidden = !onHost;
+  if (onHost && logo.getAttribute("src") !== url) logo.src = url;
+  logo.style.setProperty("max-height", "2.5rem");
   const c = checkColours(accent, background);
   setText($("br-contrast"), c.said);
   for (const id of ["br-accent", "br-background"]) {
@@ -82,25 +100,40 @@ function preview() {
 
 function fill(b) {
   for (const [field, id] of Object.entries(FIELDS)) $(id).value = (b && b[field]) || "";
-  const hosts = (b && b.image_hosts) || [];
-  setText($("br-hosts"), hosts.length ? hosts.join(", ") : "no host (set FOYER_IMAGE_HOSTS)");
+  if (b) hosts = b.image_hosts || [];
+  showHosts();
   preview();
 }
+
+function showHosts() {
+  setText($("br-hosts"), hosts.length ? hosts.join(", ") : "no host (set FOYER_IMAGE_HOSTS)");
+}
+
+// edited is whether the operator typed in the form since it was filled:
+// a branding read afterwards must not wipe what they typed.
+let edited = false;
 
 // showBranding reads the branding of a sale just selected into the form.
 export function showBranding(p) {
   $("br-result").hidden = true;
+  edited = false;
   fill(null);
   if (p) loadBranding(p.id).catch(report);
 }
 
 async function loadBranding(id) {
   const b = await api("GET", salePath(id, "branding"));
-  if (b && id === S.selected) fill(b);
+  if (!b || id !== S.selected) return;
+  hosts = b.image_hosts || [];
+  if (!edited) fill(b);
+  showHosts();
+  preview();
 }
 
 export function wireBranding() {
-  for (const id of ["br-accent", "br-background"]) $(id).addEventListener("input", preview);
+  for (const id of ["br-accent", "br-background", "br-logo"]) $(id).addEventListener("input", preview);
+  $("branding-form").addEventListener("input", () => { edited = true; });
+  $("br-preview-logo").addEventListener("error", () => { $("br-preview-logo").hidden = true; });
   $("branding-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const id = S.selected;
@@ -119,6 +152,7 @@ export function wireBranding() {
       const b = await api("PUT", salePath(id, "branding"), body);
       if (id !== S.selected) return;
       clearError();
+      edited = false;
       fill(b);
       const said = "The branding is saved: shoppers see it within 5 seconds.";
       setText($("br-result"), said);
