@@ -114,6 +114,13 @@ func TestABrandingIsSetAuditedAndReadPubliclyWithOnlyWhatThePageShows(t *testing
 		again.Headline != "Now in green" || again.LogoURL != "" {
 		t.Errorf("public GET after a change: %d %+v; want the new branding alone", status, again)
 	}
+	// The node keeps what it read for a few seconds: a row changed behind
+	// its back (by another node, say) is not asked for again at once.
+	sys.DB.MustExec(`UPDATE sale_branding SET headline = 'Changed elsewhere' WHERE sale_id = $1`, saleID)
+	var cached publicBrandingAnswer
+	if status := sys.call(t, http.MethodGet, "/v1/sales/"+saleID+"/branding", "", nil, &cached); status != http.StatusOK || cached.Headline != "Now in green" {
+		t.Errorf("public GET right after a change elsewhere: %d %q; want the node's copy, %q", status, cached.Headline, "Now in green")
+	}
 	var unknown errorCode
 	if status := sys.call(t, http.MethodGet, "/v1/sales/no-such-sale/branding", "", nil, &unknown); status != http.StatusNotFound || unknown.Error.Code != "sale_not_found" {
 		t.Errorf("public GET of an unknown sale: %d %q; want 404 sale_not_found", status, unknown.Error.Code)

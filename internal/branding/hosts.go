@@ -1,9 +1,13 @@
 package branding
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
+
+// ErrBadImageHost is an entry of FOYER_IMAGE_HOSTS that is not a host.
+var ErrBadImageHost = errors.New("bad image host")
 
 // CheckImageHosts checks FOYER_IMAGE_HOSTS: each a host name, with a port
 // if it is not 443, such as cdn.shop.example or img.example:8443, in lower
@@ -25,8 +29,8 @@ func CheckImageHosts(hosts []string) error {
 			}
 		}
 		if !ok {
-			return fmt.Errorf("%q is not a host: list host names in lower case, with a port if not 443, "+
-				"such as cdn.shop.example,img.example:8443 (no https://, path or *)", h)
+			return fmt.Errorf("%w: %q is not a host: list host names in lower case, with a port if not 443, "+
+				"such as cdn.shop.example,img.example:8443 (no https://, path or *)", ErrBadImageHost, h)
 		}
 	}
 	return nil
