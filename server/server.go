@@ -42,6 +42,8 @@ type SaleOperator interface {
 	ScheduleMessage(ctx context.Context, saleID, text string, at time.Time, actor string) (waitingroom.ScheduledMessage, error)
 	ScheduledMessages(ctx context.Context, saleID string) ([]waitingroom.ScheduledMessage, error)
 	CancelMessage(ctx context.Context, saleID, id, actor string) error
+	// Listable reads the plans the public listing of sales may show (listing.go).
+	Listable(ctx context.Context, now time.Time, b waitingroom.ListingBounds) ([]waitingroom.Plan, error)
 }
 
 // Checkouter confirms a reservation token the gateway verified.
@@ -170,6 +172,9 @@ type Deps struct {
 	// Accounts are the operators' accounts and sessions (accounts.go); nil
 	// leaves sign-in out: the admin token alone opens the admin API.
 	Accounts Accounts
+	// History is the sales' series and reports (series.go, report.go); nil
+	// leaves their routes out.
+	History SaleHistory
 	// Brandings are sales' brandings (branding.go); nil leaves their routes
 	// out: every page has Foyer's own look.
 	Brandings Brandings
@@ -272,11 +277,15 @@ func New(cfg Config, deps Deps) *Server {
 
 	v1 := e.Group("/v1")
 	v1.POST("/sessions", s.createSession)
+	v1.GET("/sales", s.listSalesHandler()) // the public listing, cached per node (listing.go)
 	v1.GET("/sales/:sale", s.getSale)
 	v1.GET("/sales/:sale/ws", s.shopperSocket)
 	v1.GET("/sales/:sale/events", s.shopperStream) // the HTTP fallback: server-sent events (sse.go)
 	v1.POST("/sales/:sale/events", s.postToStream) // and the client's messages to them
 	v1.GET("/sales/:sale/draw", s.getDraw)
+	if deps.History != nil {
+		v1.GET("/sales/:sale/fairness", s.fairness)
+	}
 	if deps.Brandings != nil {
 		v1.GET("/sales/:sale/branding", s.publicSaleBranding)
 	}
@@ -326,6 +335,12 @@ func New(cfg Config, deps Deps) *Server {
 		s.route(admin, put, "/sales/:sale/groups", operator, s.putGroups)
 		s.route(admin, post, "/sales/:sale/invite-codes", operator, s.postInviteCodes)
 		s.route(admin, get, "/sales/:sale/invitations", viewer, s.invitations)
+	}
+	if s.deps.History != nil {
+		s.route(admin, get, "/sales/:sale/series", viewer, s.series)
+		s.route(admin, get, "/sales/:sale/report", viewer, s.report)
+		s.route(admin, get, "/sales/:sale/report.csv", viewer, s.reportCSV)
+		s.route(admin, put, "/sales/:sale/fairness", operator, s.publishFairness)
 	}
 	if deps.Brandings != nil {
 		s.route(admin, put, "/sales/:sale/branding", operator, s.putBranding)

@@ -18,6 +18,10 @@
   const safeURL = (u) => (typeof u === "string" && /^https:\/\/[^\s"'<>\\]+$/.test(u) ? u : "");
   const colour = (c) => (typeof c === "string" && /^#[0-9a-f]{6}$/.test(c) ? c : "");
   const text = (t) => (typeof t === "string" ? t : "");
+  const i18n = globalThis.FoyerI18n;
+  // shopLinkText is the logo's alt text when it links back to the shop, in
+  // the page's language (the same message as the page's other shop links).
+  const shopLinkText = () => (i18n ? i18n.t("link.shop") : "Back to the shop");
 
   // image makes an <img> that hides itself (and what holds it) if it
   // cannot load, so a shopper never sees a broken picture.
@@ -66,9 +70,13 @@
         holder = document.createElement("a");
         holder.href = shop;
         holder.className = "brand-logo-link";
-        holder.appendChild(image(logo, "Back to the shop", "brand-logo", holder));
+        const img = image(logo, shopLinkText(), "brand-logo", holder);
+        holder.appendChild(img);
+        if (i18n) i18n.onChange(() => { img.alt = shopLinkText(); });
       } else {
-        holder = image(logo, "Shop logo", "brand-logo", null);
+        // Without a link the logo only decorates: the page's heading names
+        // the sale, and an alt text could only guess at the shop's name.
+        holder = image(logo, "", "brand-logo", null);
       }
       style(holder.tagName === "A" ? holder.firstChild : holder, { "max-height": "2.5rem", "max-width": "10rem", display: "block" });
       line.insertBefore(holder, line.firstChild);
