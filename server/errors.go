@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/branding"
 	"github.com/foyerhq/foyer/internal/defence/blocklist"
 	"github.com/foyerhq/foyer/internal/defence/pow"
 	"github.com/foyerhq/foyer/internal/defence/ratelimit"
@@ -126,6 +127,8 @@ var problems = []struct {
 	{waitingroom.ErrIdentityRequired, problem{http.StatusForbidden, "identity_required"}},
 	{waitingroom.ErrNotEligible, problem{http.StatusForbidden, "not_eligible"}},
 	{waitingroom.ErrInvitationsInvalid, problem{http.StatusUnprocessableEntity, "invitations_invalid"}},
+	{branding.ErrInvalid, problem{http.StatusUnprocessableEntity, "branding_invalid"}},
+	{branding.ErrNoSale, problem{http.StatusNotFound, "sale_not_found"}},
 	{errUnavailable, problem{http.StatusServiceUnavailable, wire.CodeUnavailable}},
 	{ErrNotDurable, problem{http.StatusServiceUnavailable, "not_durable"}},
 	{waitingroom.ErrNotReplicated, problem{http.StatusServiceUnavailable, "not_durable"}},

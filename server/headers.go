@@ -33,7 +33,13 @@ func secureHeaders(c *gin.Context) {
 // api.stripe.com. The guide's Google Maps entries, for Stripe's Address
 // Element, are left out: the page does not use it. Nothing inline is let in
 // either way.
-func pagePolicy(publicURL string, stripe bool) string {
+//
+// imageHosts (FOYER_IMAGE_HOSTS, checked by branding.CheckImageHosts) are
+// let in as https://<host> for images only, where a sale's branding shows
+// its logo and product image from (docs/branding.md): images from named
+// hosts, not a proxy (which would make Foyer fetch any URL an operator
+// names) nor https: at large (which would let the page beacon anywhere).
+func pagePolicy(publicURL string, stripe bool, imageHosts ...string) string {
 	connect := "'self'"
 	if u, err := url.Parse(publicURL); err == nil && u.Host != "" && (u.Scheme == "http" || u.Scheme == "https") {
 		ws := "ws"
@@ -51,7 +57,7 @@ func pagePolicy(publicURL string, stripe bool) string {
 		"default-src 'self'",
 		"script-src " + script,
 		"style-src 'self'",
-		"img-src 'self' data:",
+		"img-src " + imageSources(imageHosts),
 		"connect-src " + connect,
 		"object-src 'none'",
 		"base-uri 'none'",
@@ -67,6 +73,16 @@ func pagePolicy(publicURL string, stripe bool) string {
 	return strings.Join(directives, "; ")
 }
 
+// imageSources are img-src's sources: Foyer's own, the data: favicon, and
+// the image hosts over https.
+func imageSources(hosts []string) string {
+	src := "'self' data:"
+	for _, h := range hosts {
+		src += " https://" + h
+	}
+	return src
+}
+
 // Stripe.js's origins, by directive (pagePolicy).
 const (
 	stripeScripts  = "https://js.stripe.com https://*.js.stripe.com"
@@ -76,7 +92,8 @@ const (
 
 // dashboardPolicy adds to pagePolicy that no site may frame the dashboard,
 // where a click done for another site would pause or stop a sale. It never
-// lets Stripe in: the dashboard takes no payment.
-func dashboardPolicy(publicURL string) string {
-	return pagePolicy(publicURL, false) + "; frame-ancestors 'none'"
+// lets Stripe in: the dashboard takes no payment. It shows the images a
+// branding names (imageHosts), as its preview does.
+func dashboardPolicy(publicURL string, imageHosts ...string) string {
+	return pagePolicy(publicURL, false, imageHosts...) + "; frame-ancestors 'none'"
 }

@@ -26,3 +26,18 @@ func TestThePagePolicyLetsStripeJSInOnlyWhenStripeTakesTheMoney(t *testing.T) {
 		t.Errorf("the dashboard's policy %s; want the page's own and frame-ancestors 'none'", got)
 	}
 }
+
+// Images a branding shows come from the hosts listed, over https, and only
+// images do: scripts, styles and connections stay Foyer's own.
+func TestThePagePolicyLetsImagesInFromTheListedHostsOnly(t *testing.T) {
+	got := pagePolicy("https://foyer.example", false, "cdn.shop.example", "img.example:8443")
+	if !strings.Contains(got, "; img-src 'self' data: https://cdn.shop.example https://img.example:8443;") {
+		t.Errorf("policy %s; want img-src with the two hosts over https", got)
+	}
+	if strings.Count(got, "shop.example") != 1 || strings.Count(got, "img.example") != 1 {
+		t.Errorf("policy %s; want the image hosts in img-src and nowhere else", got)
+	}
+	if d := dashboardPolicy("https://foyer.example", "cdn.shop.example"); !strings.Contains(d, "img-src 'self' data: https://cdn.shop.example;") {
+		t.Errorf("the dashboard's policy %s; want the image host for its preview", d)
+	}
+}

@@ -175,6 +175,9 @@ type Deps struct {
 	// History is the sales' series and reports (series.go, report.go); nil
 	// leaves their routes out.
 	History SaleHistory
+	// Brandings are sales' brandings (branding.go); nil leaves their routes
+	// out: every page has Foyer's own look.
+	Brandings Brandings
 }
 
 // Config is the transport's own configuration.
@@ -197,8 +200,13 @@ type Config struct {
 	// Stripe, and the page loads nothing but Foyer's own.
 	StripePublishableKey string
 	// ShopURL is the shop's page, where the shopper page links back to when
-	// a sale is over or bought (web.go). Empty: no link back.
+	// a sale is over or bought (web.go). Empty: no link back. A sale's
+	// branding may name another (branding.go).
 	ShopURL string
+	// ImageHosts are the hosts, beside Foyer's own, that the shopper page
+	// loads images from: a sale's branding may show its logo and product
+	// image from them, and no other (headers.go, branding.go). Empty: none.
+	ImageHosts []string
 	// IdleTimeout is how long a shopper's connection may stay silent before
 	// it is taken for dead and closed (4009). Clients ping every 20 s.
 	IdleTimeout time.Duration
@@ -231,9 +239,10 @@ type Server struct {
 	engine                     *gin.Engine
 	// roles and roleOf are the admin routes' role decisions (roles.go),
 	// made as New registers them and only read after.
-	roles   []RouteRole
-	roleOf  map[string]operators.Role
-	streams sseStreams // the HTTP fallback's open event streams (sse.go)
+	roles     []RouteRole
+	roleOf    map[string]operators.Role
+	streams   sseStreams    // the HTTP fallback's open event streams (sse.go)
+	brandings brandingCache // the public brandings this node read lately (branding.go)
 }
 
 // hooks let a test of this package see or hold the node at a point of its
@@ -276,6 +285,9 @@ func New(cfg Config, deps Deps) *Server {
 	v1.GET("/sales/:sale/draw", s.getDraw)
 	if deps.History != nil {
 		v1.GET("/sales/:sale/fairness", s.fairness)
+	}
+	if deps.Brandings != nil {
+		v1.GET("/sales/:sale/branding", s.publicSaleBranding)
 	}
 	v1.POST("/sales/:sale/checkout", s.checkout)
 	v1.POST("/payments/webhook", s.paymentWebhook)
@@ -329,6 +341,10 @@ func New(cfg Config, deps Deps) *Server {
 		s.route(admin, get, "/sales/:sale/report", viewer, s.report)
 		s.route(admin, get, "/sales/:sale/report.csv", viewer, s.reportCSV)
 		s.route(admin, put, "/sales/:sale/fairness", operator, s.publishFairness)
+	}
+	if deps.Brandings != nil {
+		s.route(admin, put, "/sales/:sale/branding", operator, s.putBranding)
+		s.route(admin, get, "/sales/:sale/branding", viewer, s.getBranding)
 	}
 	s.route(admin, get, "/audit", viewer, s.audit)
 	s.route(admin, get, "/pipeline", viewer, s.pipeline)

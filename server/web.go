@@ -42,8 +42,8 @@ func (s *Server) mountWeb(e *gin.Engine) error {
 	}
 	// The shopper's pages let Stripe.js in when Stripe takes the money
 	// (a publishable key is configured); the dashboard never does.
-	pages := pagePolicy(s.cfg.PublicURL, s.cfg.StripePublishableKey != "")
-	dashboard := dashboardPolicy(s.cfg.PublicURL)
+	pages := pagePolicy(s.cfg.PublicURL, s.cfg.StripePublishableKey != "", s.cfg.ImageHosts...)
+	dashboard := dashboardPolicy(s.cfg.PublicURL, s.cfg.ImageHosts...)
 	e.NoRoute(func(c *gin.Context) {
 		a, ok := table[c.Request.URL.Path]
 		if !ok || (c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead) {

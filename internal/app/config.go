@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/foyerhq/foyer/internal/branding"
 	"github.com/foyerhq/foyer/server"
 
 	"github.com/caarlos0/env/v11"
@@ -44,6 +45,11 @@ type Config struct {
 	// shopper page links back to it once a sale is sold out, ended or
 	// bought. Empty: the page offers no link back.
 	ShopURL string `env:"FOYER_SHOP_URL"`
+	// ImageHosts are the hosts a sale's branding may show its logo and
+	// product image from (docs/branding.md), such as cdn.shop.example: the
+	// shopper page's Content-Security-Policy lets images in from them over
+	// https, and from no other. Empty: a branding shows no image.
+	ImageHosts []string `env:"FOYER_IMAGE_HOSTS" envSeparator:","`
 	// RedisURL is the Redis that holds all hot state, shared by every node.
 	RedisURL string `env:"FOYER_REDIS_URL" envDefault:"redis://127.0.0.1:6379/0"`
 	// AllowVolatileRedis lets the gateway take checkouts from a Redis that
@@ -345,6 +351,9 @@ func (c Config) checkGateway() error {
 	}
 	if err := server.CheckShopURL(c.ShopURL); err != nil {
 		errs = append(errs, fmt.Errorf("FOYER_SHOP_URL: %w", err))
+	}
+	if err := branding.CheckImageHosts(c.ImageHosts); err != nil {
+		errs = append(errs, fmt.Errorf("FOYER_IMAGE_HOSTS: %w", err))
 	}
 	errs = append(errs, c.checkPaymentWebhookSecret())
 	if c.PaymentProvider == providerStripe {

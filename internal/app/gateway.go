@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/foyerhq/foyer/checkout"
+	"github.com/foyerhq/foyer/internal/branding"
 	"github.com/foyerhq/foyer/internal/clock"
 	"github.com/foyerhq/foyer/internal/defence/pow"
 	"github.com/foyerhq/foyer/internal/identity"
@@ -154,7 +155,7 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	}
 	ops := livestats.New(g.rdb, g.db) // the operators' views of the pipeline and the sales
 	g.server = server.New(server.Config{
-		AdminToken: cfg.AdminToken, PublicURL: g.URL(), ShopURL: cfg.ShopURL, AllowedOrigins: cfg.AllowedOrigins,
+		AdminToken: cfg.AdminToken, PublicURL: g.URL(), ShopURL: cfg.ShopURL, ImageHosts: cfg.ImageHosts, AllowedOrigins: cfg.AllowedOrigins,
 		IdleTimeout: cfg.IdleTimeout, WebhookSecret: cfg.WebhookSecret, StripePublishableKey: cfg.stripePublishableKey(),
 		Limits: cfg.limits(), TrustedProxies: cfg.TrustedProxies,
 		Signals: server.Signals{EarlyJoin: cfg.SignalEarlyJoin, FastCheckout: cfg.SignalFastCheckout,
@@ -170,6 +171,7 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 		Limiter: g.defence.limiter, Conns: g.defence.conns, Blocklist: g.defence.blocks,
 		Sessions: g.defence.sessions, Identity: newIdentityVerifier(identityKeys, g.rdb),
 		Invitations: g.Operator, Accounts: operators.New(g.db), History: salehistory.NewReports(g.rdb, g.db),
+		Brandings: branding.NewStore(g.db),
 	})
 	// Redis's calls are measured from here on, on the node's registry.
 	redisCalls, err := redismetrics.New(g.server.Registerer())

@@ -7,6 +7,7 @@ import { drawCharts, sinceDraw } from "./charts.js";
 import { showSaleInputs } from "./controls.js";
 import { flagResult, renderFlags } from "./flags.js";
 import { showInvitations } from "./invitations.js";
+import { showBranding } from "./branding.js";
 import { shopSettings } from "./salecheckout.js";
 import { showPayments, refreshPayments } from "./orders.js";
 import { showPlanEdit } from "./saleedit.js";
@@ -79,6 +80,7 @@ export function renderDetail() {
     flagResult("");
     renderFlags();
     showInvitations(p);
+    showBranding(p);
     showPayments(id);
   }
 }

@@ -23,6 +23,7 @@ import { wireBlocklist } from "./blocklist.js";
 import { wireOrders } from "./orders.js";
 import { wireShopKeys } from "./shopkeys.js";
 import { wireInvitations } from "./invitations.js";
+import { wireBranding } from "./branding.js";
 import { wireWebhooks } from "./webhooks.js";
 import { renderWarnings } from "./warnings.js";
 
@@ -63,6 +64,7 @@ wireBlocklist();
 wireOrders();
 wireShopKeys();
 wireInvitations();
+wireBranding();
 wireWebhooks();
 wireLive({ stats: onStats, refused: liveRefused, tick });
 resume();
