@@ -34,7 +34,7 @@ func allRoutesServer(t *testing.T) *Server {
 		Redeems: struct{ Redeemer }{}, Stripe: struct{ StripeWebhooks }{},
 		PaymentSummaries: struct{ PaymentSummaries }{}, Invitations: struct{ Invitations }{},
 		Blocklist: struct{ Blocklist }{}, ShopKeys: struct{ ShopKeys }{}, Webhooks: struct{ Webhooks }{},
-		Accounts: struct{ Accounts }{},
+		Accounts: struct{ Accounts }{}, Products: struct{ Products }{},
 	})
 }
 

@@ -170,6 +170,9 @@ type Deps struct {
 	// Accounts are the operators' accounts and sessions (accounts.go); nil
 	// leaves sign-in out: the admin token alone opens the admin API.
 	Accounts Accounts
+	// Products are the shop's catalog (catalog.go); nil leaves its routes
+	// out, and a sale cannot be made from a product.
+	Products Products
 }
 
 // Config is the transport's own configuration.
@@ -314,6 +317,11 @@ func New(cfg Config, deps Deps) *Server {
 		s.route(admin, put, "/sales/:sale/groups", operator, s.putGroups)
 		s.route(admin, post, "/sales/:sale/invite-codes", operator, s.postInviteCodes)
 		s.route(admin, get, "/sales/:sale/invitations", viewer, s.invitations)
+	}
+	if deps.Products != nil {
+		s.route(admin, post, "/products", operator, s.importProducts)
+		s.route(admin, get, "/products", viewer, s.listProducts)
+		s.route(admin, del, "/products/:sku", operator, s.deleteProduct)
 	}
 	s.route(admin, get, "/audit", viewer, s.audit)
 	s.route(admin, get, "/pipeline", viewer, s.pipeline)

@@ -33,7 +33,7 @@ var layers = []struct {
 	{name: "payment providers", packages: []string{"internal/stripepay"}},
 	{name: "orders", packages: []string{"worker"}},
 	{name: "operators' views", packages: []string{"internal/livestats", "internal/reconcile", "internal/orders",
-		"internal/shopkeys", "internal/webhooks", "internal/operators"}},
+		"internal/shopkeys", "internal/webhooks", "internal/operators", "internal/catalog"}},
 	{name: "transport", packages: []string{"internal/fanout", "server"},
 		sideways: []string{"server -> internal/fanout"}},
 	{name: "composition root", packages: []string{"internal/app"}},
