@@ -31,8 +31,7 @@ var (
 	ErrBadQuery = errors.New("bad request")
 )
 
-// Bounds of a product and of an import (docs/defence.md, "Bounds of a
-// catalog import"). The SKU, name and price bounds are a sale plan's, so
+// Bounds of a product and of an import (docs/admin-api.md, "The catalog"). The SKU, name and price bounds are a sale plan's, so
 // any product can become a sale. Lengths are in characters.
 const (
 	MaxRows           = 10_000 // products in one import
