@@ -19,6 +19,7 @@ import (
 	"github.com/foyerhq/foyer/internal/identity"
 	"github.com/foyerhq/foyer/internal/operators"
 	"github.com/foyerhq/foyer/internal/orders"
+	"github.com/foyerhq/foyer/internal/salehistory"
 	"github.com/foyerhq/foyer/internal/shopkeys"
 	"github.com/foyerhq/foyer/internal/webhooks"
 	"github.com/foyerhq/foyer/internal/wire"
@@ -135,6 +136,10 @@ var problems = []struct {
 	// A request body past its cap, or too slow to come (bodylimit.go).
 	{errTooLarge, problem{http.StatusRequestEntityTooLarge, "too_large"}},
 	{errTooSlow, problem{http.StatusRequestTimeout, "too_slow"}},
+	// A sale's series and reports (series.go, report.go).
+	{salehistory.ErrBadSpan, problem{http.StatusBadRequest, "series_span_invalid"}},
+	{salehistory.ErrSpanTooWide, problem{http.StatusBadRequest, "series_span_too_wide"}},
+	{salehistory.ErrUnpublished, problem{http.StatusNotFound, "fairness_unpublished"}},
 }
 
 var internalProblem = problem{http.StatusInternalServerError, "internal"}

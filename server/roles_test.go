@@ -34,7 +34,8 @@ func allRoutesServer(t *testing.T) *Server {
 		Redeems: struct{ Redeemer }{}, Stripe: struct{ StripeWebhooks }{},
 		PaymentSummaries: struct{ PaymentSummaries }{}, Invitations: struct{ Invitations }{},
 		Blocklist: struct{ Blocklist }{}, ShopKeys: struct{ ShopKeys }{}, Webhooks: struct{ Webhooks }{},
-		Accounts: struct{ Accounts }{}, Products: struct{ Products }{},
+		Accounts: struct{ Accounts }{}, History: struct{ SaleHistory }{},
+		Products: struct{ Products }{},
 	})
 }
 

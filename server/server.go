@@ -42,6 +42,8 @@ type SaleOperator interface {
 	ScheduleMessage(ctx context.Context, saleID, text string, at time.Time, actor string) (waitingroom.ScheduledMessage, error)
 	ScheduledMessages(ctx context.Context, saleID string) ([]waitingroom.ScheduledMessage, error)
 	CancelMessage(ctx context.Context, saleID, id, actor string) error
+	// Listable reads the plans the public listing of sales may show (listing.go).
+	Listable(ctx context.Context, now time.Time, b waitingroom.ListingBounds) ([]waitingroom.Plan, error)
 }
 
 // Checkouter confirms a reservation token the gateway verified.
@@ -170,6 +172,9 @@ type Deps struct {
 	// Accounts are the operators' accounts and sessions (accounts.go); nil
 	// leaves sign-in out: the admin token alone opens the admin API.
 	Accounts Accounts
+	// History is the sales' series and reports (series.go, report.go); nil
+	// leaves their routes out.
+	History SaleHistory
 	// Products are the shop's catalog (catalog.go); nil leaves its routes
 	// out, and a sale cannot be made from a product.
 	Products Products
@@ -266,11 +271,15 @@ func New(cfg Config, deps Deps) *Server {
 
 	v1 := e.Group("/v1")
 	v1.POST("/sessions", s.createSession)
+	v1.GET("/sales", s.listSalesHandler()) // the public listing, cached per node (listing.go)
 	v1.GET("/sales/:sale", s.getSale)
 	v1.GET("/sales/:sale/ws", s.shopperSocket)
 	v1.GET("/sales/:sale/events", s.shopperStream) // the HTTP fallback: server-sent events (sse.go)
 	v1.POST("/sales/:sale/events", s.postToStream) // and the client's messages to them
 	v1.GET("/sales/:sale/draw", s.getDraw)
+	if deps.History != nil {
+		v1.GET("/sales/:sale/fairness", s.fairness)
+	}
 	v1.POST("/sales/:sale/checkout", s.checkout)
 	v1.POST("/payments/webhook", s.paymentWebhook)
 	if deps.Stripe != nil {
@@ -322,6 +331,12 @@ func New(cfg Config, deps Deps) *Server {
 		s.route(admin, post, "/products", operator, s.importProducts)
 		s.route(admin, get, "/products", viewer, s.listProducts)
 		s.route(admin, del, "/products/:sku", operator, s.deleteProduct)
+	}
+	if s.deps.History != nil {
+		s.route(admin, get, "/sales/:sale/series", viewer, s.series)
+		s.route(admin, get, "/sales/:sale/report", viewer, s.report)
+		s.route(admin, get, "/sales/:sale/report.csv", viewer, s.reportCSV)
+		s.route(admin, put, "/sales/:sale/fairness", operator, s.publishFairness)
 	}
 	s.route(admin, get, "/audit", viewer, s.audit)
 	s.route(admin, get, "/pipeline", viewer, s.pipeline)

@@ -31,6 +31,10 @@ func (s *Server) mountWeb(e *gin.Engine) error {
 	if err := CheckShopURL(s.cfg.ShopURL); err != nil {
 		return err
 	}
+	// The listing of sales is also at its short name (listing.go).
+	if a, ok := table["/sales.html"]; ok {
+		table["/sales"] = a
+	}
 	for _, p := range []string{"/", "/index.html"} {
 		if a, ok := table[p]; ok {
 			table[p] = newAsset(withShopURL(a.body, s.cfg.ShopURL), ".html", pageCache)
@@ -51,16 +55,20 @@ func (s *Server) mountWeb(e *gin.Engine) error {
 		h.Set("Cache-Control", a.cacheControl)
 		h.Set("Vary", "Accept-Encoding")
 		switch {
-		case c.Request.URL.Path == "/admin.html":
+		case c.Request.URL.Path == "/admin.html" || c.Request.URL.Path == "/report.html":
+			// The report page publishes the fairness report with the
+			// dashboard's token: no site may frame it either.
 			h.Set("Content-Security-Policy", dashboard)
 			h.Set("X-Frame-Options", "DENY") // frame-ancestors, for browsers without CSP 2
 		case strings.HasPrefix(a.contentType, "text/html"):
 			h.Set("Content-Security-Policy", pages)
 		}
 		if isShopperPage(c.Request.URL.Path) && bytes.Contains(a.body, []byte(noscriptMark)) {
-			// Told fresh, so kept briefly: the state changes under a cache.
+			// Told fresh, so kept briefly: the state changes under a cache;
+			// and in the shopper's language, so a cache keeps one per language.
 			h.Set("Cache-Control", noscriptCache)
-			state := s.noscriptState(c.Request.Context(), c.Query("sale"))
+			h.Set("Vary", "Accept-Encoding, Accept-Language")
+			state := s.noscriptState(c.Request.Context(), c.Query("sale"), c.GetHeader("Accept-Language"))
 			c.Data(http.StatusOK, a.contentType, bytes.Replace(a.body, []byte(noscriptMark), state, 1))
 			return
 		}

@@ -81,7 +81,7 @@ func timeAdmitScript(b *testing.B, rdb *redis.Client, rooms *Rooms, admit *redis
 	if err != nil {
 		b.Fatal(err)
 	}
-	keys := []string{k.Meta, k.Queue, k.Gone, k.Journeys, k.Shoppers, k.Batches, k.Holds, k.Events, k.Fence}
+	keys := admitKeys(k)
 	var took time.Duration
 	for range admissionWaiting / admissionBatch {
 		began := time.Now()

@@ -136,7 +136,7 @@ func (a *Admitter) runSale(ctx context.Context, saleID string, s *admission, now
 	seed, hash := newSeed()
 	reply, err := tickScript.Run(ctx, a.rdb,
 		[]string{k.Meta, k.Shoppers, k.Res, k.Holds, k.Events, k.Fence, k.Queue, k.Gone, k.Away, k.Pre, k.Draw, k.Presort, k.Batches,
-			k.Scheduled},
+			k.Scheduled, k.Arrivals, k.History},
 		fence, EventsMaxLen, a.MaxReleasePerTick, a.Grace.Milliseconds(), seed, hash, a.DrawChunk).StringSlice()
 	if err != nil {
 		return fmt.Errorf("tick sale %s: %w", saleID, scriptError(err))
@@ -258,9 +258,7 @@ func (a *Admitter) admit(ctx context.Context, saleID, fence string, n int, reser
 		return "", nil
 	}
 	k := Keys(saleID)
-	raw, err := admitScript.Run(ctx, a.rdb,
-		[]string{k.Meta, k.Queue, k.Gone, k.Journeys, k.Shoppers, k.Batches, k.Holds, k.Events, k.Fence},
-		fence, n, EventsMaxLen, map[bool]string{true: "1", false: "0"}[reservations], reservationNonce()).Text()
+	raw, err := admitScript.Run(ctx, a.rdb, admitKeys(k), fence, n, EventsMaxLen, map[bool]string{true: "1", false: "0"}[reservations], reservationNonce()).Text()
 	if replyCode(err) == "REPEATED" {
 		// go-redis sent the call again after losing its reply: the first
 		// run admitted, and this one rightly did nothing.
@@ -270,6 +268,11 @@ func (a *Admitter) admit(ctx context.Context, saleID, fence string, n int, reser
 		return "", fmt.Errorf("admit %d to sale %s: %w", n, saleID, scriptError(err))
 	}
 	return raw, nil
+}
+
+// admitKeys are the keys admit.lua declares, in its order.
+func admitKeys(k SaleKeys) []string {
+	return []string{k.Meta, k.Queue, k.Gone, k.Journeys, k.Shoppers, k.Batches, k.Holds, k.Events, k.Fence, k.Arrivals, k.History}
 }
 
 // decodeAdmitted reads what admit.lua returned when asked for the batch: its

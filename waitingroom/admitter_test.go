@@ -238,7 +238,7 @@ func TestAnAdmissionSentTwiceAdmitsOnce(t *testing.T) {
 	a := NewAdmitter(rdb, "n1", quietLog())
 	fence := lead(t, a, saleID)
 	k := Keys(saleID)
-	keys := []string{k.Meta, k.Queue, k.Gone, k.Journeys, k.Shoppers, k.Batches, k.Holds, k.Events, k.Fence}
+	keys := admitKeys(k)
 	// The same call twice, as go-redis sends it again when a reply is lost.
 	admit := func() (int, error) {
 		return admitScript.Run(context.Background(), rdb, keys, fence, 3, EventsMaxLen, "0", "SAMENONCE").Int()

@@ -60,7 +60,18 @@ type SaleKeys struct {
 	// Scheduled is a sorted set of the operator's messages to show later:
 	// "<id> <text>" -> when (unix ms); tick.lua shows them (messages.go).
 	Scheduled string
-	prefix    string
+	// Arrivals is a sorted set of marks: tick time (unix ms) -> the sale's
+	// ticket counter (seq) at that tick, one per tick that saw new tickets
+	// (tick.lua); a ticket arrived by the time of the first mark at or
+	// above it. admit.lua drops the marks below the tickets it let out.
+	Arrivals string
+	// History is a hash of what the post-sale report needs that no other
+	// key keeps (waits.go): the wait histogram by arrival minute
+	// ("w:<minute>:<bucket>" -> shoppers, "max:<minute>" -> longest wait
+	// ms), written by admit.lua, and the holds released by tick.lua
+	// ("lapsed", "away").
+	History string
+	prefix  string
 }
 
 // Beside names a key in the sale's hash slot for data another package keeps
@@ -95,7 +106,7 @@ func Keys(saleID string) SaleKeys {
 		Journeys: key(6), Shoppers: key(7), Res: key(8), Batches: key(9), Holds: key(10), Outbox: key(11),
 		Events: key(12), Lease: key(13), Fence: key(14), Nodes: key(15), Away: key(16), Flags: key(17),
 		Bought: key(18), Customers: key(19), Invited: key(20), Groups: key(21), Invites: key(22), Spent: key(23),
-		Present: key(24), Scheduled: key(25),
+		Present: key(24), Scheduled: key(25), Arrivals: key(26), History: key(27),
 		prefix: joined[:len(p)],
 	}
 }
@@ -105,7 +116,7 @@ func Keys(saleID string) SaleKeys {
 var keyNames = [...]string{
 	"meta", "queue", "pre", "draw", "presort", "gone", "journeys", "shoppers", "res", "batches", "holds", "outbox",
 	"events", "admitter", "fence", "nodes", "away", "flags", "bought", "customers", "invited", "groups", "invites", "spent",
-	"present", "scheduled",
+	"present", "scheduled", "arrivals", "history",
 }
 
 // nodeAlive is the key a live node refreshes; it expires when the node dies.

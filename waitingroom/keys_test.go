@@ -16,6 +16,7 @@ func TestASalesKeysAreItsPrefixAndTheirNames(t *testing.T) {
 		k.Outbox: "outbox", k.Events: "events", k.Lease: "admitter", k.Fence: "fence", k.Nodes: "nodes",
 		k.Away: "away", k.Flags: "flags", k.Bought: "bought", k.Customers: "customers", k.Invited: "invited",
 		k.Groups: "groups", k.Invites: "invites", k.Spent: "spent", k.Present: "present", k.Scheduled: "scheduled",
+		k.Arrivals: "arrivals", k.History: "history",
 	}
 	if len(want) != len(keyNames) {
 		t.Fatalf("%d distinct keys, want %d", len(want), len(keyNames))

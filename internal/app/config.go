@@ -93,6 +93,12 @@ type Config struct {
 	NodeID string `env:"FOYER_NODE_ID"`
 	// AdmissionTick is how often the admitter runs each sale.
 	AdmissionTick time.Duration `env:"FOYER_ADMISSION_TICK" envDefault:"100ms"`
+	// SeriesRetention is how long after a sale's end its per-second series
+	// is kept; 0 keeps it for ever (internal/salehistory).
+	SeriesRetention time.Duration `env:"FOYER_SERIES_RETENTION" envDefault:"2160h"`
+	// SeriesFlush is how often the sampler writes the points it gathered:
+	// a sampler that dies loses at most this much of the series.
+	SeriesFlush time.Duration `env:"FOYER_SERIES_FLUSH" envDefault:"10s"`
 	// GracePeriod is how long a shopper whose connections all closed keeps
 	// its place in the queue, or its turn once admitted.
 	GracePeriod time.Duration `env:"FOYER_GRACE_PERIOD" envDefault:"60s"`
@@ -246,6 +252,14 @@ func LoadConfig(environ map[string]string) (Config, error) {
 	if cfg.RedisWaitTimeout < minRedisWaitTimeout || cfg.RedisWaitTimeout > maxRedisWaitTimeout {
 		return Config{}, fmt.Errorf("read configuration: FOYER_REDIS_WAIT_TIMEOUT must be from %s to %s, not %s",
 			minRedisWaitTimeout, maxRedisWaitTimeout, cfg.RedisWaitTimeout)
+	}
+	if cfg.SeriesFlush < minSeriesFlush || cfg.SeriesFlush > maxSeriesFlush {
+		return Config{}, fmt.Errorf("read configuration: FOYER_SERIES_FLUSH must be from %s to %s, not %s",
+			minSeriesFlush, maxSeriesFlush, cfg.SeriesFlush)
+	}
+	if cfg.SeriesRetention != 0 && cfg.SeriesRetention < minSeriesRetention {
+		return Config{}, fmt.Errorf("read configuration: FOYER_SERIES_RETENTION must be 0 (for ever) or from %s, not %s",
+			minSeriesRetention, cfg.SeriesRetention)
 	}
 	if cfg.WebhookPoll < webhooks.MinPoll || cfg.WebhookPoll > webhooks.MaxPoll {
 		return Config{}, fmt.Errorf("read configuration: FOYER_WEBHOOK_POLL must be from %s to %s, not %s",

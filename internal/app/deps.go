@@ -72,6 +72,15 @@ const (
 	maxRedisWaitTimeout  = 10 * time.Second
 )
 
+// The history sampler writes at least once a minute, so a gateway that dies
+// loses at most a minute of a sale's series, and at most ten times a second (tests); its
+// series are kept at least a day after the sale, so the report can be read.
+const (
+	minSeriesFlush     = 100 * time.Millisecond
+	maxSeriesFlush     = time.Minute
+	minSeriesRetention = 24 * time.Hour
+)
+
 // The pool keeps postgresIdleConns connections open between bursts, each
 // for at most postgresIdleTime unused. database/sql keeps 2 by default, and
 // a worker uses more at once (a webhook lane records its batch's 8

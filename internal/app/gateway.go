@@ -26,6 +26,7 @@ import (
 	"github.com/foyerhq/foyer/internal/orders"
 	"github.com/foyerhq/foyer/internal/orderstream"
 	"github.com/foyerhq/foyer/internal/redismetrics"
+	"github.com/foyerhq/foyer/internal/salehistory"
 	"github.com/foyerhq/foyer/internal/shopkeys"
 	"github.com/foyerhq/foyer/internal/stripepay"
 	"github.com/foyerhq/foyer/internal/webhooks"
@@ -45,6 +46,7 @@ type Gateway struct {
 	publisher message.Publisher
 	server    *server.Server
 	admitter  *waitingroom.Admitter
+	sampler   *salehistory.Sampler // the sales' per-second series, on the node holding its lease
 	presence  *waitingroom.Presence
 	checkout  *checkout.Service
 	relay     *checkout.OutboxRelay
@@ -113,6 +115,9 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 	g.admitter = waitingroom.NewAdmitter(g.rdb, cfg.NodeID, log)
 	g.admitter.Tick = cfg.AdmissionTick
 	g.admitter.Grace = cfg.GracePeriod
+	g.sampler = salehistory.NewSampler(g.rdb, g.db, cfg.NodeID, log)
+	g.sampler.Retention = cfg.SeriesRetention
+	g.sampler.FlushEvery = cfg.SeriesFlush
 	g.presence = waitingroom.NewPresence(g.rdb, cfg.NodeID)
 	if g.heartbeat, err = connectHeartbeat(cfg.RedisURL); err != nil {
 		g.Close()
@@ -166,7 +171,7 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 		Ready: g.ready, Web: web.FS(), Log: log,
 		Limiter: g.defence.limiter, Conns: g.defence.conns, Blocklist: g.defence.blocks,
 		Sessions: g.defence.sessions, Identity: newIdentityVerifier(identityKeys, g.rdb),
-		Invitations: g.Operator, Accounts: operators.New(g.db),
+		Invitations: g.Operator, Accounts: operators.New(g.db), History: salehistory.NewReports(g.rdb, g.db),
 	})
 	// Redis's calls are measured from here on, on the node's registry.
 	redisCalls, err := redismetrics.New(g.server.Registerer())
@@ -251,6 +256,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	pubCtx, stopPublishing := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopPublishing()
 	grp.Go(func() error { return g.admitter.Run(gctx) })
+	grp.Go(func() error { return g.sampler.Run(gctx) })
 	grp.Go(func() error { return g.relay.Run(pubCtx) })
 	grp.Go(func() error { return g.checkout.Run(pubCtx) })
 	grp.Go(func() error { return g.reports.Run(pubCtx) })

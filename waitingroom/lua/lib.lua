@@ -81,3 +81,12 @@ local function declare_sold_out(meta, events, maxlen)
 end
 
 -- The script's own source follows.
+
+-- wait_bucket is the bucket of the wait histogram (admit.lua) a wait of ms
+-- milliseconds falls in: 0 below 1 ms, else 1 + floor(8 * log2(ms)), eight
+-- buckets per doubling, so a bucket's bounds are 2^(1/8) (9 %) apart. Go
+-- spells the same in waits.go (WaitBucket, WaitBucketBounds).
+local function wait_bucket(ms)
+  if ms < 1 then return 0 end
+  return 1 + math.floor(8 * math.log(ms) / math.log(2))
+end

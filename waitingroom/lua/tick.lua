@@ -9,7 +9,11 @@
 -- shoppers are away at the shop's page on purpose); declares the sale sold out when every unit is
 -- sold. Each change is announced on the event stream.
 -- Shows the operator's scheduled messages whose time has come (schedule.lua).
--- KEYS: meta, shoppers, res, holds, events, fence, queue, gone, away, pre, draw, presort, batches, scheduled
+-- While open, it marks the ticket counter in arrivals when it has moved
+-- since the last mark, so admit.lua can tell when each ticket arrived (to a
+-- tick), and it counts the holds it releases in history (lapsed or away).
+-- KEYS: meta, shoppers, res, holds, events, fence, queue, gone, away, pre, draw, presort, batches, scheduled,
+-- arrivals, history
 -- ARGV[1] fencing token, ARGV[2] event stream max length,
 -- ARGV[3] most held or away shoppers to walk, ARGV[4] grace period ms,
 -- ARGV[5] a fresh seed, ARGV[6] its SHA-256 (hex): used if the prequeue opens now,
@@ -19,6 +23,7 @@
 local meta, shoppers, res, holds, events, fence, queue, gone, away, pre, draw, presort, batches, scheduled =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13],
   KEYS[14]
+local arrivals, history = KEYS[15], KEYS[16]
 if redis.call('GET', fence) ~= ARGV[1] then return redis.error_reply('FENCED another node admits this sale') end
 local maxlen, most, grace = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local now = now_ms()
@@ -112,12 +117,21 @@ if state == 'prequeue' and now >= tonumber(redis.call('HGET', meta, 'starts_at_m
   if count == 0 then announce('drawn', {drawn = 0}) end
 end
 if redis.call('HEXISTS', meta, 'drawing') == 1 then drawChunk(tonumber(ARGV[7])) end
+-- arrivals:begin (the tick benchmark cuts this block out to weigh it)
+-- A mark per tick that saw new tickets: the prequeue's all arrive at the
+-- opening, each later one by the tick after its join.
+if state == 'open' then
+  local seq = tonumber(redis.call('HGET', meta, 'seq') or '0')
+  local top = redis.call('ZRANGE', arrivals, -1, -1, 'WITHSCORES')
+  if seq > 0 and seq > (tonumber(top[2]) or 0) then redis.call('ZADD', arrivals, seq, now) end
+end
+-- arrivals:end
 
 -- release gives a held reservation's unit back to the sale. A reservation is
 -- held while its shopper's entry in shoppers names it and res has no record
 -- of it (confirm and refund write one): taking the name away releases it,
 -- and lets the shopper join again.
-local released, freed = {}, 0
+local released, freed, lapsed = {}, 0, 0
 local function release(shopper, id)
   redis.call('HDEL', shoppers, shopper)
   freed = freed + 1
@@ -140,7 +154,10 @@ for _, nonce in ipairs(redis.call('ZRANGEBYSCORE', holds, '-inf', now, 'LIMIT', 
     local recorded = redis.call('HMGET', res, unpack(ids, from, to))
     for j = 1, #named do
       local i = from + j - 1
-      if named[j] == ids[i] and not recorded[j] then release(names[i], ids[i]) end
+      if named[j] == ids[i] and not recorded[j] then
+        release(names[i], ids[i])
+        lapsed = lapsed + 1
+      end
     end
   end
   walked = walked + #names
@@ -168,6 +185,8 @@ end
 if freed > 0 then
   redis.call('HINCRBY', meta, 'available', freed)
   redis.call('HINCRBY', meta, 'held', -freed)
+  if lapsed > 0 then redis.call('HINCRBY', history, 'lapsed', lapsed) end
+  if freed > lapsed then redis.call('HINCRBY', history, 'away', freed - lapsed) end
 end
 if #released > 0 then announce('expired', {released = released}) end
 if declare_sold_out(meta, events, maxlen) then state = 'sold_out' end

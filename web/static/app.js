@@ -1,5 +1,6 @@
 // Foyer shopper page: one sale's waiting room, driven by the foyer.v1
 // WebSocket. The page itself is static; everything live comes over the socket.
+// Every text it shows is said in the shopper's language (i18n/, t below).
 "use strict";
 
 (() => {
@@ -9,9 +10,9 @@
   // tab) is offered the way on, not sent away again.
   const FORWARDED_KEY = "foyer.forwarded";
   const JOINABLE = new Set(["prequeue", "open", "paused"]);
-  const STATE_LABEL = {
-    scheduled: "Scheduled", prequeue: "Prequeue open", open: "Open", paused: "Paused", sold_out: "Sold out", ended: "Ended",
-  };
+  // t says a message of the page in the shopper's language (i18n/i18n.js).
+  const t = FoyerI18n.t;
+  const STATES = new Set(["scheduled", "prequeue", "open", "paused", "sold_out", "ended"]);
   const PING_EVERY = 20000; // keep the socket warm through proxies
   const SILENT_LIMIT = 50000; // no word from the server for this long: the socket is dead
   // STRIPE_JS is where Stripe.js comes from: Stripe asks that it be loaded
@@ -39,16 +40,32 @@
     "eta", "all-held", "operator-message", "pay", "payment-element", "pay-message", "pay-button", "pay-retry",
     "error-code", "fatal", "fatal-title", "fatal-text", "fatal-shop", "hold-warning", "receipt", "receipt-item",
     "receipt-quantity", "receipt-amount", "receipt-order", "receipt-reservation", "order-shop", "queue-shop",
-    "fairness", "draw-link", "notify", "announce-alert",
+    "fairness", "draw-link", "notify", "announce-alert", "lang",
   ]) el[id.replace(/-(\w)/g, (_, c) => c.toUpperCase())] = $(id);
 
-  // duration says a number of seconds the way a person would.
-  const duration = (s) => (s < 60 ? `${Math.max(1, s)} s` : s < 3600 ? `${Math.round(s / 60)} min`
-    : `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`);
+  // duration says a number of seconds the way a person would, in the
+  // shopper's language: seconds, minutes, or hours and minutes.
+  function duration(s) {
+    const parts = s < 60 ? { seconds: Math.max(1, s) } : s < 3600 ? { minutes: Math.round(s / 60) }
+      : { hours: Math.floor(s / 3600), minutes: Math.round((s % 3600) / 60) };
+    if (typeof Intl.DurationFormat === "function") return new Intl.DurationFormat(FoyerI18n.locale(), { style: "short" }).format(parts);
+    const unit = (n, u) => new Intl.NumberFormat(FoyerI18n.locale(), { style: "unit", unit: u, unitDisplay: "short" }).format(n);
+    return Object.entries(parts).map(([u, n]) => unit(n, u.slice(0, -1))).join(" ");
+  }
+
+  // FAR is how far ahead a moment is told with its day, not only its time.
+  const FAR = 12 * 3600 * 1000;
 
   // timeOf says when a moment is, in the shopper's own time zone, and names
-  // the zone: a shopper abroad should not have to guess.
-  const timeOf = (iso) => (iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", timeZoneName: "short" }) : "the time shown");
+  // the zone: a shopper abroad should not have to guess. One more than
+  // half a day away is told with its day.
+  function timeOf(iso) {
+    if (!iso) return t("time.unknown");
+    const at = new Date(iso);
+    const opts = { hour: "2-digit", minute: "2-digit", timeZoneName: "short" };
+    if (Math.abs(at - serverNow()) > FAR) Object.assign(opts, { weekday: "short", day: "numeric", month: "short" });
+    return new Intl.DateTimeFormat(FoyerI18n.locale(), opts).format(at);
+  }
 
   // shopURL is the shop's page, where a shopper goes back to when the sale
   // is over or bought (FOYER_SHOP_URL, rendered into the page by the
@@ -74,6 +91,9 @@
     position: 0, ahead: 0, waiting: 0, firstPosition: 0,
     reservation: null, // {id, token, expiresAt (ms), url, shop (url is the shop's page, to open)}
     orderId: null,
+    // notice: what the queue card says of the shopper's place ("" for
+    // nothing): a message key and its params, so a change of language
+    // says it again in the new one.
     notice: "",
     degraded: false, // the alert shows a "notice" degraded, until recovered
     fatal: "", // the page cannot work: "no_sale" (no ?sale= in the link) or "sale_not_found"
@@ -81,6 +101,7 @@
     messageInPause: false, // the message came while the sale was paused: it is about the pause, and goes with it
     hadPrequeue: false, // this tab waited in the prequeue: the draw's outcome is announced
     holdWarned: 0, // the last hold warning said (seconds left), so each is said once
+    holdWarning: null, // {key, params}: the hold warning shown, to say again in another language
     pow: null, // {challenge, difficulty}: the proof of work to do before joining, when the sale asks for one
     powRetry: false, // a pow_* error to this join may still be answered by solving its fresh challenge
     solving: null, // while solving: the percent of the expected work done
@@ -121,12 +142,13 @@
     const d = Math.floor(total / 86400), h = Math.floor(total / 3600) % 24;
     const m = Math.floor(total / 60) % 60, s = total % 60;
     if (short && total < 3600) return `${pad(m)}:${pad(s)}`;
-    return `${d ? d + "d " : ""}${pad(h)}:${pad(m)}:${pad(s)}`;
+    const days = d ? new Intl.NumberFormat(FoyerI18n.locale(), { style: "unit", unit: "day", unitDisplay: "narrow" }).format(d) + " " : "";
+    return `${days}${pad(h)}:${pad(m)}:${pad(s)}`;
   }
 
   function formatPrice(cents, currency) {
     try {
-      const fmt = new Intl.NumberFormat(undefined, { style: "currency", currency });
+      const fmt = new Intl.NumberFormat(FoyerI18n.locale(), { style: "currency", currency });
       const digits = fmt.resolvedOptions().maximumFractionDigits; // minor units: 2 for EUR, 0 for JPY
       return fmt.format(cents / 10 ** digits);
     } catch {
@@ -134,7 +156,8 @@
     }
   }
 
-  const count = (n) => new Intl.NumberFormat().format(n);
+  const count = (n) => new Intl.NumberFormat(FoyerI18n.locale()).format(n);
+  const percent = (n) => new Intl.NumberFormat(FoyerI18n.locale(), { style: "percent" }).format(n / 100);
 
   let sayTimer = 0, saidAt = 0;
   function say(text) {
@@ -152,7 +175,7 @@
     if (sayTimer) return;
     sayTimer = setTimeout(() => {
       sayTimer = 0;
-      if (S.phase === "waiting") say(`You are number ${S.position}, ${S.ahead} ahead of you.`);
+      if (S.phase === "waiting") say(t("say.position", { position: S.position, ahead: S.ahead }));
     }, Math.max(0, saidAt + 8000 - Date.now()));
   }
 
@@ -165,7 +188,7 @@
     el.alert.dataset.code = code;
     setText(el.error, text);
     el.errorCode.hidden = false;
-    setText(el.errorCode, `Code for support: ${code}`);
+    setText(el.errorCode, t("alert.code", { code: String(code) }));
     el.alert.hidden = false;
     shout(text);
   }
@@ -239,6 +262,15 @@
 
   // openSocket opens the connection to the sale: the one place that says
   // what carries the protocol, so another transport can take its place.
+  // planOf keeps the fields of a plan push that a page shows, so a push can
+  // never overwrite the sale's stock or state.
+  function planOf(p) {
+    const keep = ["name", "price_cents", "currency", "starts_at", "ends_at", "prequeue_at", "per_shopper_limit"];
+    const out = {};
+    for (const k of keep) if (k in p) out[k] = p[k];
+    return out;
+  }
+
   function openSocket(url, protocols) {
     return openTransport(url, protocols); // web/static/transport.js: a WebSocket, or the HTTP fallback
   }
@@ -274,14 +306,14 @@
         dropSession();
         const again = freshSession, hadPlace = S.phase !== "idle";
         resetPlace();
-        if (hadPlace) S.notice = "Your session was renewed, so your place was lost. You can join again.";
+        if (hadPlace) S.notice = { key: "notice.sessionRenewed" };
         else clearError(); // a stale stored session: nothing lost, nothing to say
         if (again) backoff(); else retry(0);
         break;
       }
       case 4004:
         S.conn = "gone";
-        S.fatal = "sale_not_found";
+        S.fatal = S.endedHere ? "sale_cancelled" : "sale_not_found";
         break;
       case 4003: // blocked by the operators: a new connection would be refused too
         S.conn = "gone";
@@ -379,14 +411,14 @@
         S.preTicket = m.ticket;
         S.seedHash = m.seed_hash;
         S.notice = "";
-        say("You are in. Your place will be drawn at random at the start.");
+        say(t("say.prequeued"));
         break;
       case "position":
         if (S.phase !== "waiting") {
           S.firstPosition = m.position;
           S.notice = "";
           // The draw placed this prequeue shopper: say where, once.
-          if (S.phase === "prequeued") say(`The draw is done. Your place is number ${m.position}.`);
+          if (S.phase === "prequeued") say(t("say.drawn", { position: m.position }));
         }
         S.phase = "waiting";
         S.position = m.position;
@@ -406,6 +438,11 @@
         // operator's message; with no text (or an empty one) it clears it.
         const isMessage = "message" in m || (m.state === was && !m.seed && !m.seed_hash);
         if (S.sale) S.sale.state = m.state;
+        // An operator changed the plan before the opening: the new times,
+        // price and name replace the welcome's, and the countdown moves.
+        if (m.sale && S.sale) Object.assign(S.sale, planOf(m.sale));
+        // A sale ended and then closed 4004 was deleted before it opened.
+        if (m.state === "ended") S.endedHere = true;
         if (m.seed && S.sale) S.sale.seed = m.seed;
         if (isMessage) {
           setOperatorMessage(m.message || "");
@@ -433,7 +470,7 @@
         // The shop's checkout: the shopper goes there at once, once
         // (docs/protocol.md, "Where an admitted shopper goes").
         if (S.reservation.shop && !forwarded(m.reservation_id)) {
-          say("It's your turn! One is held for you. Taking you to the checkout.");
+          say(t("say.turnToShop"));
           toShop(S.reservation);
           break;
         }
@@ -441,9 +478,10 @@
           // A new hold: the last order's outcome is not this one's.
           S.orderStatus = "";
           S.orderId = null;
-          say(`It's your turn! One is held for you. Press ${S.reservation.shop ? "Continue to checkout" : "Buy now"} to check out.`);
+          say(t(S.reservation.shop ? "say.turnShop" : "say.turnBuy"));
           S.holdWarned = 0;
-          FoyerAttention.call("It’s your turn! · Foyer");
+          S.holdWarning = null;
+          FoyerAttention.call(`${t("title.turn")} · Foyer`);
         }
         break;
       }
@@ -465,15 +503,13 @@
           forgetConfirming(m.reservation_id);
         }
         S.payReturn = "";
-        const said = {
-          pending_payment: !S.pay ? "Order placed. Waiting for the payment."
-            : S.pay.state === "confirming" ? "Order placed. Your payment is being confirmed."
-              : "Order placed. Pay below to confirm it.",
-          paid: `Paid. Your order${m.order_id ? ` number ${m.order_id}` : ""} is confirmed.`,
-          cancelled: "The payment failed, so the order was cancelled. You can join again.",
-          refunded: "A payment for your cancelled order went through late and was refunded. You can join again.",
-        }[m.status] || `Order ${m.status}.`;
-        if (m.status !== S.orderStatus) say(said);
+        const said = m.status === "pending_payment" ? { key: !S.pay ? "say.orderPending"
+          : S.pay.state === "confirming" ? "say.orderConfirming" : "say.orderPayBelow" }
+          : m.status === "paid" ? (m.order_id ? { key: "say.orderPaidNumber", params: { order: String(m.order_id) } } : { key: "say.orderPaid" })
+            : m.status === "cancelled" ? { key: "say.orderCancelled" }
+              : m.status === "refunded" ? { key: "say.orderRefunded" }
+                : { key: "say.orderOther", params: { status: String(m.status) } };
+        if (m.status !== S.orderStatus) say(t(said.key, said.params));
         S.orderStatus = m.status;
         if (m.order_id) S.orderId = m.order_id;
         S.phase = over ? "idle" : "ordered";
@@ -496,7 +532,7 @@
           // The node asked us to wait: join again then, with jitter.
           S.phase = "idle";
           const wait = (m.retry_after || 1) * 1000 + Math.random() * 1000;
-          S.notice = `Busy right now — joining again in ${Math.ceil(wait / 1000)} s.`;
+          S.notice = { key: "notice.busy", params: { seconds: Math.ceil(wait / 1000) } };
           setTimeout(join, wait);
         }
         if (m.code === "not_joined" && (S.phase === "waiting" || S.phase === "prequeued" || S.phase === "joining")) S.phase = "idle";
@@ -507,9 +543,10 @@
       case "notice":
         // The servers cannot reach the sale's data (degraded), or can again
         // (recovered). The connection and the place stay: say so, do not reconnect.
+        // The server's message is in English, for developers: the page says its own.
         if (m.code === "degraded") {
           el.alert.dataset.code = "degraded";
-          setText(el.error, m.message || "We are having trouble reaching our servers; please stay on this page.");
+          setText(el.error, t("alert.degraded"));
           el.errorCode.hidden = true;
           el.alert.hidden = false;
           S.degraded = true;
@@ -541,8 +578,8 @@
   function holdExpired() {
     S.phase = "idle";
     S.reservation = null;
-    S.notice = "Your hold expired. You can join the queue again.";
-    say(S.notice);
+    S.notice = { key: "notice.holdExpired" };
+    say(t(S.notice.key));
   }
 
   // ---- actions ----
@@ -555,7 +592,7 @@
       S.phase = "joining";
       S.notice = "";
       S.firstPosition = 0;
-      say("Checking your browser before joining.");
+      say(t("say.checking"));
       joinWithPow();
       return;
     }
@@ -602,7 +639,7 @@
   function leave() {
     if (send({ type: "leave" })) {
       resetPlace();
-      say("You left the queue.");
+      say(t("say.left"));
     }
     render();
     el.join.focus();
@@ -754,7 +791,7 @@
     }
     forgetConfirming(reservation);
     S.pay = { key: payment.publishable_key, secret: payment.client_secret, state: "loading", reservation,
-      message: back ? "Your payment was not completed. Try again, or use another card." : "" };
+      message: back ? t("pay.notCompleted") : "" };
     mountPayment(S.pay);
   }
 
@@ -765,13 +802,14 @@
     try {
       StripeJS = await loadStripeJS();
     } catch {
-      paymentFailed(pay, "The payment form could not load. Check your connection, then retry.");
+      paymentFailed(pay, t("pay.cannotLoad"));
       return;
     }
     if (S.pay !== pay) return; // settled, or another payment, meanwhile
     try {
       const stripe = StripeJS(pay.key);
-      const elements = stripe.elements({ clientSecret: pay.secret });
+      // Stripe's form speaks the page's language too.
+      const elements = stripe.elements({ clientSecret: pay.secret, locale: FoyerI18n.lang() });
       const element = elements.create("payment");
       stripeParts = { pay, stripe, elements, element };
       element.on("ready", () => {
@@ -780,11 +818,11 @@
         render();
       });
       element.on("loaderror", (e) => {
-        paymentFailed(pay, `The payment form could not load${e && e.error && e.error.message ? `: ${e.error.message}` : "."}`);
+        paymentFailed(pay, e && e.error && e.error.message ? t("pay.loadErrorBecause", { reason: e.error.message }) : t("pay.loadError"));
       });
       element.mount(el.paymentElement);
     } catch (err) {
-      paymentFailed(pay, `The payment form could not load: ${err.message}`);
+      paymentFailed(pay, t("pay.loadErrorBecause", { reason: err.message }));
     }
   }
 
@@ -821,18 +859,18 @@
         elements: parts.elements, redirect: "if_required", confirmParams: { return_url: location.href },
       });
     } catch {
-      result = { error: { message: "Could not reach the payment service. Try again." } };
+      result = { error: { message: t("pay.unreachable") } };
     }
     if (S.pay !== pay) return; // the outcome came meanwhile
     if (result.error) {
       // A declined card does not end the order: another may be tried.
       pay.state = "ready";
-      pay.message = result.error.message || "The payment did not go through. Try again.";
+      pay.message = result.error.message || t("pay.failed");
       say(pay.message);
     } else {
       pay.state = "confirming";
       rememberConfirming(pay.reservation, pay.secret);
-      say("Payment sent. Confirming it…");
+      say(t("say.paymentSent"));
     }
     render();
   }
@@ -852,8 +890,8 @@
 
   // ---- drawing ----
 
-  // FATAL_TITLE is the heading of a page that cannot show a sale.
-  const FATAL_TITLE = { no_sale: "No sale chosen", sale_not_found: "Sale not found" };
+  // fatalTitle is the heading of a page that cannot show a sale.
+  const fatalTitle = (code) => t(`fatal.${code}`);
 
   // allHeld: nothing left to admit, but units held by shoppers checking
   // out, which may come back if a hold lapses.
@@ -871,11 +909,11 @@
     const state = sale ? sale.state : "";
     const fatal = S.fatal;
 
-    setText(el.saleName, fatal ? FATAL_TITLE[fatal] : sale ? sale.name : "Loading…");
+    setText(el.saleName, fatal ? fatalTitle(fatal) : sale ? sale.name : t("page.loading"));
     el.fatal.hidden = !fatal;
     if (fatal) {
       el.fatal.dataset.code = fatal;
-      setText(el.fatalText, FoyerErrors.friendly(fatal) + (shopURL ? "" : " The shop’s page has the link to its sale."));
+      setText(el.fatalText, FoyerErrors.friendly(fatal) + (shopURL ? "" : ` ${t("fatal.findLink")}`));
       setLink(el.fatalShop, true);
       clearError(); // the page says it in full; the alert would repeat it
     }
@@ -883,20 +921,18 @@
     // card would stand still, so it is not shown.
     el.stockCard.hidden = !!fatal || S.phase === "admitted" || S.phase === "buying" || S.phase === "ordered";
     setText(el.price, sale && !fatal ? formatPrice(sale.price_cents, sale.currency) : "");
-    FoyerAttention.setTitle(fatal ? `${FATAL_TITLE[fatal]} · Foyer` : sale
+    FoyerAttention.setTitle(fatal ? `${fatalTitle(fatal)} · Foyer` : sale
       ? (S.phase === "waiting" ? `#${S.position} · ${sale.name}` : `${sale.name} · Foyer`)
       : "Foyer");
 
     el.state.hidden = !state || !!fatal;
     el.state.dataset.state = state;
-    setText(el.state, state === "open" && allHeld(sale) ? "Open · every unit is held" : STATE_LABEL[state] || state);
+    setText(el.state, state === "open" && allHeld(sale) ? t("state.openAllHeld") : STATES.has(state) ? t(`state.${state}`) : state);
 
     // The pill says "Live" only when it all works: a degraded alert beside
     // a green "Live" would say two things at once.
     const conn = S.conn === "open" && S.degraded ? "degraded" : S.conn;
-    const connText = {
-      connecting: "Connecting…", open: "Live", degraded: "Having trouble", reconnecting: "Reconnecting…", gone: "Offline",
-    }[conn];
+    const connText = t(`conn.${conn}`);
     el.connection.hidden = !!fatal; // no sale to be live about
     el.connection.dataset.status = conn;
     setText(el.connection, connText);
@@ -904,8 +940,8 @@
     // stock
     if (sale && sale.stock) {
       const { total, left, held, sold } = sale.stock;
-      setText(el.stockLeft, `${count(left)} of ${count(total)} left`);
-      setText(el.stockDetail, `${count(held)} held · ${count(sold)} sold`);
+      setText(el.stockLeft, t("stock.left", { left, total }));
+      setText(el.stockDetail, t("stock.detail", { held, sold }));
       const pct = (n) => (total > 0 ? `${(100 * n) / total}%` : "0%");
       el.barSold.style.width = pct(sold);
       el.barHeld.style.width = pct(held);
@@ -919,9 +955,9 @@
     // unit held, it does not, and a number from before would mislead.
     const waiting = S.phase === "waiting";
     const etaText = !waiting ? ""
-      : state === "paused" ? "The sale is paused, so there is no estimate until it resumes. You keep your place."
+      : state === "paused" ? t("eta.paused")
         : S.allHeld ? "" // #all-held says why there is no estimate
-          : S.eta ? `Your turn in about ${duration(S.eta.min_seconds)} to ${duration(S.eta.max_seconds)}` : "";
+          : S.eta ? turnIn(duration(S.eta.min_seconds), duration(S.eta.max_seconds)) : "";
     el.eta.hidden = !etaText;
     el.eta.dataset.kind = state === "paused" ? "paused" : S.eta ? "estimate" : "";
     setText(el.eta, etaText);
@@ -930,17 +966,15 @@
     // queue
     const p = S.phase;
     el.notice.hidden = !S.notice;
-    setText(el.notice, S.notice);
+    setText(el.notice, S.notice ? t(S.notice.key, S.notice.params) : "");
     const held = sale && sale.stock ? sale.stock.held : 0;
     const hint = p !== "idle" ? ""
-      : state === "sold_out" ? (held > 0
-        ? `Sold out for now: ${count(held)} held by shoppers checking out. If a hold lapses, it comes back and you can join again.`
-        : "Sold out: every unit is sold. Thank you for your interest.")
-        : state === "ended" ? "This sale has ended."
-          : state === "scheduled" ? `The queue opens at ${timeOf(sale && sale.prequeue_at)}. Come back then.`
-            : state === "prequeue" ? "Join now: places are decided by a fair draw at the start, so there is no need to rush."
-              : state === "paused" ? "The sale is paused. You can still join the queue, and it moves again when the sale resumes."
-                : state === "open" && allHeld(sale) ? "All units are held by shoppers checking out; some may come back if a hold lapses. Join the queue to be next in line."
+      : state === "sold_out" ? (held > 0 ? t("hint.soldOutHeld", { n: held }) : t("hint.soldOut"))
+        : state === "ended" ? t("hint.ended")
+          : state === "scheduled" ? t("hint.scheduled", { time: timeOf(sale && sale.prequeue_at) })
+            : state === "prequeue" ? t("hint.prequeue")
+              : state === "paused" ? t("hint.paused")
+                : state === "open" && allHeld(sale) ? t("hint.allHeld")
                   : "";
     el.hint.hidden = !hint || !!S.notice;
     el.hint.dataset.kind = state === "open" && allHeld(sale) ? "all_held" : state;
@@ -952,14 +986,14 @@
     // Busy buttons are aria-disabled rather than disabled, so keyboard focus stays on them.
     el.join.disabled = !((p === "idle" || p === "joining") && S.conn === "open" && JOINABLE.has(state)) || !!fatal;
     el.join.setAttribute("aria-disabled", p === "joining");
-    setText(el.join, p !== "joining" ? "Join the queue"
-      : S.solving !== null ? `Checking your browser… ${S.solving}%` : "Joining…");
+    setText(el.join, p !== "joining" ? t("queue.join")
+      : S.solving !== null ? t("queue.solving", { percent: percent(S.solving) }) : t("queue.joining"));
     el.queue.hidden = p !== "waiting" && p !== "prequeued";
     if (p === "prequeued") {
       // A ticket number reads like a place in line; it is not one.
-      setText(el.position, "You are in the prequeue");
-      setText(el.ahead, "Ticket drawn at the start; your place is decided by a fair draw");
-      setText(el.waiting, `starts at ${timeOf(sale && sale.starts_at)}`);
+      setText(el.position, t("prequeue.position"));
+      setText(el.ahead, t("prequeue.drawn"));
+      setText(el.waiting, t("prequeue.starts", { time: timeOf(sale && sale.starts_at) }));
       el.ahead.dataset.ticket = S.preTicket;
       el.progressBar.style.width = "0%";
     }
@@ -969,9 +1003,9 @@
     if (el.drawLink.getAttribute("href") !== drawHref) el.drawLink.href = drawHref;
     el.notify.hidden = !((p === "waiting" || p === "prequeued") && FoyerAttention.canNotify());
     if (p === "waiting") {
-      setText(el.position, `You are number ${count(S.position)}`);
-      setText(el.ahead, `${count(S.ahead)} ahead of you`);
-      setText(el.waiting, `${count(S.waiting)} in the queue`);
+      setText(el.position, t("queue.position", { position: S.position }));
+      setText(el.ahead, t("queue.ahead", { ahead: S.ahead }));
+      setText(el.waiting, t("queue.waiting", { waiting: S.waiting }));
       el.position.dataset.value = S.position;
       el.ahead.dataset.value = S.ahead;
       el.waiting.dataset.value = S.waiting;
@@ -991,38 +1025,39 @@
     el.checkout.hidden = !(holding || p === "ordered" || returning);
     // "Thank you!" once the money is in; before, the order is only placed.
     const done = p === "ordered" && S.orderStatus === "paid";
-    setText(el.checkoutTitle, paying ? "Pay for your order" : done ? "Thank you!"
-      : p === "ordered" || returning ? "Your order is placed" : "It’s your turn");
+    setText(el.checkoutTitle, t(paying ? "checkout.pay" : done ? "checkout.thanks"
+      : p === "ordered" || returning ? "checkout.placed" : "checkout.turn"));
     el.holdLine.hidden = !holding;
     if (!holding) el.holdWarning.hidden = true;
+    else if (S.holdWarning) setText(el.holdWarning, t(S.holdWarning.key, S.holdWarning.params));
     el.buy.hidden = !holding;
     el.buy.setAttribute("aria-disabled", p !== "admitted");
-    setText(el.buy, p === "buying" ? "Buying…" : S.reservation && S.reservation.shop ? "Continue to checkout" : "Buy now");
+    setText(el.buy, t(p === "buying" ? "checkout.buying" : S.reservation && S.reservation.shop ? "checkout.toShop" : "checkout.buy"));
     el.orderStatus.dataset.status = p === "ordered" ? (S.orderStatus || "confirmed") : p === "buying" || returning ? "pending" : "";
-    const num = S.orderId ? ` (#${S.orderId})` : "";
+    const number = S.orderId ? t("order.number", { order: String(S.orderId) }) : "";
     setText(el.orderStatus,
-      p === "buying" ? "Confirming order…"
-        : returning ? "Confirming your payment…"
+      p === "buying" ? t("order.confirming")
+        : returning ? t("order.returning")
           : p !== "ordered" ? ""
-            : S.orderStatus === "paid" ? `Paid: order confirmed${num}`
-              : pay ? (paying ? `Order placed${num}. Pay to confirm it.` : `Order placed${num}. Confirming your payment…`)
-                : S.orderStatus === "pending_payment" ? `Order placed${num}, waiting for the payment…`
-                  : S.orderStatus === "confirmed" ? `Order placed${num}. Confirming your payment…`
-                    : `Order confirmed${num}`);
+            : t(S.orderStatus === "paid" ? "order.paid"
+              : pay ? (paying ? "order.placedPay" : "order.placedConfirming")
+                : S.orderStatus === "pending_payment" ? "order.placedWaiting"
+                  : S.orderStatus === "confirmed" ? "order.placedConfirming"
+                    : "order.confirmed", { number }));
     renderReceipt(p === "ordered" && sale);
 
     // payment (Stripe's Payment Element is mounted in #payment-element)
     el.pay.hidden = !paying;
     if (paying) {
       const failed = pay.state === "failed";
-      const message = pay.message || (pay.state === "loading" ? "Loading the payment form…" : "");
+      const message = pay.message || (pay.state === "loading" ? t("pay.loading") : "");
       el.payMessage.hidden = !message;
       el.payMessage.dataset.kind = pay.message ? "error" : "info";
       setText(el.payMessage, message);
       el.paymentElement.hidden = failed;
       el.payButton.hidden = failed;
       el.payButton.setAttribute("aria-disabled", pay.state !== "ready");
-      setText(el.payButton, pay.state === "paying" ? "Paying…" : "Pay");
+      setText(el.payButton, t(pay.state === "paying" ? "pay.paying" : "pay.button"));
       el.payRetry.hidden = !failed;
     }
 
@@ -1036,6 +1071,12 @@
     tick();
   }
 
+  // turnIn says when the shopper's turn may come: a range, or one time
+  // when both ends say the same ("about 1 min", not "1 min to 1 min").
+  function turnIn(min, max) {
+    return min === max ? t("eta.about", { time: min }) : t("eta.range", { min, max });
+  }
+
   // renderReceipt fills the order's receipt: what, how many, for how much,
   // and its numbers, for the shopper to keep; and the way back to the shop.
   function renderReceipt(sale) {
@@ -1046,7 +1087,7 @@
     setText(el.receiptItem, sale.name);
     setText(el.receiptQuantity, count(quantity));
     setText(el.receiptAmount, formatPrice(sale.price_cents * quantity, sale.currency));
-    setText(el.receiptOrder, S.orderId ? `#${S.orderId}` : "being written…");
+    setText(el.receiptOrder, S.orderId ? `#${S.orderId}` : t("receipt.writing"));
     setText(el.receiptReservation, S.reservation ? S.reservation.id : "");
   }
 
@@ -1061,9 +1102,9 @@
     if (sale) {
       const starts = Date.parse(sale.starts_at), ends = Date.parse(sale.ends_at);
       const opens = Date.parse(sale.prequeue_at);
-      if (sale.state === "scheduled" && opens > now) text = `Queue opens in ${clock(opens - now)}`;
-      else if (sale.state === "scheduled" || sale.state === "prequeue") text = starts > now ? `Starts in ${clock(starts - now)}` : "Starting…";
-      else if (sale.state === "open" && ends > now) text = `Ends in ${clock(ends - now)}`;
+      if (sale.state === "scheduled" && opens > now) text = t("countdown.queueOpens", { clock: clock(opens - now) });
+      else if (sale.state === "scheduled" || sale.state === "prequeue") text = starts > now ? t("countdown.starts", { clock: clock(starts - now) }) : t("countdown.starting");
+      else if (sale.state === "open" && ends > now) text = t("countdown.ends", { clock: clock(ends - now) });
     }
     setText(el.countdown, text);
 
@@ -1077,7 +1118,8 @@
       if (warn && left > 0 && S.phase === "admitted" && (S.holdWarned === 0 || warn < S.holdWarned)) {
         S.holdWarned = warn;
         const secs = Math.ceil(left / 1000);
-        const text = `Your hold runs out in ${secs} seconds. ${S.reservation.shop ? "Continue to checkout" : "Press Buy now"} to keep it.`;
+        S.holdWarning = { key: S.reservation.shop ? "hold.warnShop" : "hold.warnBuy", params: { n: secs } };
+        const text = t(S.holdWarning.key, S.holdWarning.params);
         setText(el.holdWarning, text);
         el.holdWarning.hidden = false;
         shout(text);
@@ -1110,6 +1152,17 @@
   el.pay.addEventListener("submit", payNow);
   el.payRetry.addEventListener("click", retryPayment);
   setInterval(tick, 250);
+  // The page in the shopper's language, and again in another when they
+  // pick one: what is live is drawn anew, the alert showing said again.
+  FoyerI18n.start(el.lang);
+  FoyerI18n.onChange(() => {
+    const code = el.alert.dataset.code;
+    if (code && !el.alert.hidden) {
+      setText(el.error, code === "degraded" ? t("alert.degraded") : FoyerErrors.friendly(code));
+      if (!el.errorCode.hidden) setText(el.errorCode, t("alert.code", { code }));
+    }
+    render();
+  });
 
   async function main() {
     if (!saleId) {

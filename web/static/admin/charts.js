@@ -1,12 +1,17 @@
-// The selected sale's last five minutes, drawn by the vendored uPlot (a
-// classic script that sets window.uPlot, loaded before the modules), from a
-// rolling window of pushes kept per sale.
+// The selected sale since its prequeue opened, drawn by the vendored uPlot
+// (a classic script that sets window.uPlot, loaded before the modules): its
+// per-second series is read from the admin API when the sale is first
+// shown (history.js's pages), and the live feed's pushes carry it on.
 
 import { S, serverNow } from "./state.js";
 import { $, setText } from "./dom.js";
 import { count, compact } from "./format.js";
+import { api } from "./api.js";
 
-const WINDOW_S = 300; // the charts show the last 5 minutes
+const MIN_WINDOW_S = 300; // a sale younger than this is drawn over 5 minutes
+const MAX_POINTS = 200000; // a point a second: more than two days of a sale
+const PAGE_S = 6 * 3600; // the widest span the series API answers
+const KEYS = ["waiting", "joins", "admissions", "orders", "left", "held", "sold"];
 const COLORS = {
   accent: "#1f4fd1", accent2: "#3a66de", ok: "#1a7f43", warn: "#b07800", sold: "#4a505c", bad: "#b3261e",
   muted: "#555c69", grid: "#eceef2", tick: "#d9dce3", purple: "#7b3fb3",
@@ -20,34 +25,107 @@ export const sinceDraw = () => Date.now() - lastDraw;
 
 const num = (x) => (typeof x === "number" && Number.isFinite(x) ? x : null);
 
-// record keeps a sale's rolling window of pushes for the charts.
-export function record(sale, at) {
-  let h = S.history.get(sale.id);
-  if (!h) {
-    h = { t: [], waiting: [], joins: [], admissions: [], orders: [], left: [], held: [], sold: [] };
-    S.history.set(sale.id, h);
-  }
-  const t = at / 1000;
+const emptyHistory = () => ({ t: [], waiting: [], joins: [], admissions: [], orders: [], left: [], held: [], sold: [] });
+
+// push adds one point to a sale's history, breaking the lines over a gap
+// instead of drawing across it.
+function push(h, t, point) {
   const last = h.t.length ? h.t[h.t.length - 1] : null;
   if (last !== null && t <= last) return; // a repeat
   if (last !== null && t - last > 3.5) {
-    // A gap in the feed: break the lines instead of drawing across it.
     h.t.push(last + 1);
-    for (const k of ["waiting", "joins", "admissions", "orders", "left", "held", "sold"]) h[k].push(null);
+    for (const k of KEYS) h[k].push(null);
+  }
+  h.t.push(t);
+  for (const k of KEYS) h[k].push(point[k]);
+  if (h.t.length > MAX_POINTS) for (const k of Object.keys(h)) h[k].splice(0, h.t.length - MAX_POINTS);
+}
+
+// record keeps a push of the live feed in the sale's history.
+export function record(sale, at) {
+  let h = S.history.get(sale.id);
+  if (!h) {
+    h = emptyHistory();
+    S.history.set(sale.id, h);
   }
   const st = sale.stock || {};
-  h.t.push(t);
-  h.waiting.push(num(sale.waiting));
-  h.joins.push(num(sale.joins_per_second));
-  h.admissions.push(num(sale.admissions_per_second));
-  h.orders.push(num(sale.orders_per_second));
-  h.left.push(num(st.left));
-  h.held.push(num(st.held));
-  h.sold.push(num(st.sold));
-  const cutoff = t - WINDOW_S - 5;
-  let drop = 0;
-  while (drop < h.t.length && h.t[drop] < cutoff) drop++;
-  if (drop) for (const k of Object.keys(h)) h[k].splice(0, drop);
+  push(h, at / 1000, {
+    waiting: num(sale.waiting), joins: num(sale.joins_per_second), admissions: num(sale.admissions_per_second),
+    orders: num(sale.orders_per_second), left: num(st.left), held: num(st.held), sold: num(st.sold),
+  });
+}
+
+// loads are the sales whose series was asked for in this session:
+// "<session>:<id>" -> promise (signing out forgets the histories).
+const loads = new Map();
+
+// loadSeries reads a sale's series from its prequeue's opening up to now,
+// a page of at most six hours at a time, and puts it before what the live
+// feed brought meanwhile. The series holds running totals: rates are their
+// differences.
+function loadSeries(id) {
+  const key = `${S.gen}:${id}`;
+  if (loads.has(key) || !S.token) return;
+  const p = S.byId.get(id);
+  if (!p) return;
+  const from = Math.floor(Date.parse(p.starts_at) / 1000) - (p.prequeue_seconds || 0);
+  const until = Math.floor(serverNow() / 1000) + 1;
+  const box = $("charts");
+  const gen = S.gen;
+  if (box) box.dataset.series = "loading";
+  const job = (async () => {
+    const h = emptyHistory();
+    let prev = null;
+    for (let start = from; start < until; start += PAGE_S) {
+      const page = await api("GET", `/v1/admin/sales/${encodeURIComponent(id)}/series?from=${start}&to=${Math.min(start + PAGE_S, until)}`);
+      const n = (page && page.second) || [];
+      for (let i = 0; i < n.length; i++) {
+        const t = n[i];
+        const rate = (k) => (prev && t > prev.t ? Math.max(0, (page[k][i] - prev[k]) / (t - prev.t)) : null);
+        push(h, t, {
+          waiting: page.waiting[i], joins: rate("joins"), admissions: rate("admitted"), orders: rate("orders"),
+          left: page.available[i], held: page.held[i], sold: page.checkouts[i],
+        });
+        prev = { t, joins: page.joins[i], admitted: page.admitted[i], orders: page.orders[i] };
+      }
+    }
+    // What the live feed recorded while the pages came goes after them.
+    const live = S.history.get(id);
+    if (live) for (let i = 0; i < live.t.length; i++) {
+      if (live.t[i] > (h.t.length ? h.t[h.t.length - 1] : 0)) {
+        const point = {};
+        for (const k of KEYS) point[k] = live[k][i];
+        push(h, live.t[i], point);
+      }
+    }
+    if (S.gen === gen) S.history.set(id, h);
+  })();
+  loads.set(key, job);
+  job.then(() => {
+    if (box && S.selected === id) {
+      // For the browser tests: what was drawn, from when.
+      const h = S.history.get(id);
+      box.dataset.first = h && h.t.length ? String(h.t[0]) : "";
+      box.dataset.points = h ? String(h.t.length) : "0";
+      box.dataset.series = "loaded:" + id;
+    }
+    drawCharts();
+  }, () => {
+    loads.delete(key); // asked again at the next draw
+    if (box) box.dataset.series = "failed";
+  });
+}
+
+// span is the time the charts show: from the sale's first point (at least
+// 5 minutes back) up to now, or up to its last point once it is over.
+function span() {
+  const now = serverNow() / 1000;
+  const h = S.history.get(S.selected);
+  const v = S.view.get(S.selected);
+  const over = v && (v.state === "ended" || v.state === "sold_out");
+  const first = h && h.t.length ? h.t[0] : now;
+  const last = over && h && h.t.length ? h.t[h.t.length - 1] : now;
+  return [Math.min(first, last - MIN_WINDOW_S), last];
 }
 
 function makeChart(box, series, yRange) {
@@ -59,12 +137,13 @@ function makeChart(box, series, yRange) {
     cursor: { drag: { x: false, y: false }, points: { size: 6 } },
     legend: { live: true },
     scales: {
-      x: { time: true, range: () => { const now = serverNow() / 1000; return [now - WINDOW_S, now]; } },
+      x: { time: true, range: span },
       y: { range: yRange },
     },
     axes: [
       { stroke: COLORS.muted, grid: { stroke: COLORS.grid, width: 1 }, ticks: { stroke: COLORS.tick, width: 1 }, font: "11px system-ui, sans-serif",
-        space: 52, incrs: [15, 30, 60, 120, 300, 600], values: (u, splits) => splits.map((v) => new Date(v * 1000).toLocaleTimeString([], { hour: "numeric", minute: "2-digit" })) },
+        space: 52, incrs: [15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400],
+        values: (u, splits) => splits.map((v) => new Date(v * 1000).toLocaleTimeString([], { hour: "numeric", minute: "2-digit" })) },
       { stroke: COLORS.muted, grid: { stroke: COLORS.grid, width: 1 }, ticks: { stroke: COLORS.tick, width: 1 }, font: "11px system-ui, sans-serif", size: 46,
         values: (u, splits) => splits.map((v) => (v == null ? "" : Math.abs(v) >= 1000 ? compact.format(v) : String(+v.toFixed(2)))) },
     ],
@@ -115,6 +194,10 @@ export function drawCharts() {
     return;
   }
   lastDraw = Date.now();
+  if (S.selected) {
+    loadSeries(S.selected);
+    $("report-link").href = `report.html?sale=${encodeURIComponent(S.selected)}`;
+  }
   const h = S.history.get(S.selected);
   const empty = !h || h.t.length === 0;
   $("charts-empty").hidden = !empty;
