@@ -127,3 +127,24 @@ func TestTheListPagesByCursorAndADeletedProductIsGoneAudited(t *testing.T) {
 		t.Errorf("%d product_deleted rows, %v", n, err)
 	}
 }
+
+func TestAnImportOfTenThousandProductsLandsInOneStatement(t *testing.T) {
+	store, db := newStore(t)
+	var csv strings.Builder
+	csv.WriteString("sku,name,list_price_cents,currency\n")
+	for i := range catalog.MaxRows {
+		fmt.Fprintf(&csv, "SKU-%05d,Item %d,%d,EUR\n", i, i, 100+i)
+	}
+	ps, err := catalog.ParseCSV(strings.NewReader(csv.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := store.Import(t.Context(), ps, "alice")
+	if err != nil || got != (catalog.Imported{Created: catalog.MaxRows}) {
+		t.Fatalf("%d products: %+v, %v", catalog.MaxRows, got, err)
+	}
+	var n int
+	if err := db.Get(&n, `SELECT count(*) FROM products`); err != nil || n != catalog.MaxRows {
+		t.Errorf("%d products stored, %v", n, err)
+	}
+}
