@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/foyerhq/foyer/internal/catalog"
 	"github.com/foyerhq/foyer/internal/fanout"
 	"github.com/foyerhq/foyer/waitingroom"
 )
@@ -42,6 +43,15 @@ type saleRequest struct {
 	PerCustomerOrders int `json:"per_customer_orders,omitempty"`
 	// Eligibility is everyone (the default) or invited (eligibility.go).
 	Eligibility string `json:"eligibility,omitempty"`
+	// ProductSKU picks a product of the catalog (catalog.go) instead of
+	// sku, name and price_cents: the sale copies its SKU, name, list price
+	// and currency, and later imports change nothing of the sale.
+	ProductSKU string `json:"product_sku,omitempty"`
+	// ListPriceCents and Discount make the price a discount off a list
+	// price (waitingroom/discount.go): price_cents is then derived. With a
+	// product, its list price is the list price.
+	ListPriceCents int64                        `json:"list_price_cents,omitempty"`
+	Discount       *waitingroom.DiscountRequest `json:"discount,omitempty"`
 }
 
 // Defaults of a sale plan, for the fields an admin leaves out.
@@ -61,7 +71,10 @@ func (r saleRequest) fingerprint() string {
 	return hex.EncodeToString(sum[:])
 }
 
-func (r saleRequest) plan(now time.Time) waitingroom.Plan {
+// plan is the sale the request asks for, made from product when the request
+// names one; a request that names a product and also gives what the
+// product gives, or a discount that cannot be read, is ErrInvalidSale.
+func (r saleRequest) plan(now time.Time, product *catalog.Product) (waitingroom.Plan, error) {
 	p := waitingroom.Plan{
 		SKU: r.SKU, Name: r.Name, PriceCents: r.PriceCents, Currency: r.Currency, Stock: r.Stock,
 		OutflowPerSecond: r.OutflowPerSecond, ReservationTTLSeconds: r.ReservationTTLSeconds,
@@ -106,7 +119,41 @@ func (r saleRequest) plan(now time.Time) waitingroom.Plan {
 	if r.PrequeueSeconds != nil {
 		p.PrequeueSeconds = *r.PrequeueSeconds
 	}
-	return p
+	return p, r.price(&p, product)
+}
+
+// price sets the plan's price: a product's list price, or the request's
+// price_cents, less the discount if there is one.
+func (r saleRequest) price(p *waitingroom.Plan, product *catalog.Product) error {
+	list := r.ListPriceCents
+	if product != nil {
+		if r.SKU != "" || r.Name != "" || r.PriceCents != 0 || r.ListPriceCents != 0 ||
+			(r.Currency != "" && r.Currency != product.Currency) {
+			return fmt.Errorf("%w: product_sku gives the sale its sku, name, price and currency: send it or them, not both",
+				waitingroom.ErrInvalidSale)
+		}
+		p.SKU, p.Name, p.PriceCents, p.Currency = product.SKU, product.Name, product.ListPriceCents, product.Currency
+		list = product.ListPriceCents
+	}
+	var d waitingroom.Discount
+	if r.Discount != nil {
+		var err error
+		if d, err = r.Discount.Discount(); err != nil {
+			return err
+		}
+	}
+	if d.None() {
+		if product == nil {
+			p.ListPriceCents = r.ListPriceCents // refused by Validate unless 0: a list price goes with a discount
+		}
+		return nil
+	}
+	price := p.PriceCents
+	p.SetDiscount(list, d)
+	if r.PriceCents != 0 {
+		p.PriceCents = price // as sent: Validate refuses it unless it is the derived price
+	}
+	return nil
 }
 
 // createSale creates a sale. With an Idempotency-Key header, a retry of the
@@ -124,7 +171,24 @@ func (s *Server) createSale(c *gin.Context) {
 		s.fail(c, fmt.Errorf("%w: Idempotency-Key is longer than %d", errBadRequest, maxIdempotencyKey))
 		return
 	}
-	plan := req.plan(time.Now())
+	var product *catalog.Product
+	if req.ProductSKU != "" {
+		if s.deps.Products == nil {
+			s.fail(c, fmt.Errorf("%w: this server keeps no catalog: send sku, name and price_cents", errBadRequest))
+			return
+		}
+		found, err := s.deps.Products.Get(c.Request.Context(), req.ProductSKU)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		product = &found
+	}
+	plan, err := req.plan(time.Now(), product)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	plan.IdempotencyKey, plan.Fingerprint = key, req.fingerprint()
 	p, err := s.deps.Operator.Create(c.Request.Context(), plan, actorOf(c))
 	if err != nil {
@@ -169,7 +233,8 @@ func (s *Server) adminGetSale(c *gin.Context) {
 
 func viewOf(st waitingroom.Status) saleView {
 	return saleView{
-		ID: st.SaleID, Name: st.Name, PriceCents: st.PriceCents, Currency: st.Currency, State: st.State,
+		ID: st.SaleID, Name: st.Name, PriceCents: st.PriceCents, ListPriceCents: st.ListPriceCents,
+		Currency: st.Currency, State: st.State,
 		StartsAt: st.StartsAt.UTC(), EndsAt: st.EndsAt.UTC(), Waiting: st.Waiting, Message: st.Message,
 		PrequeueAt: st.PrequeueAt.UTC(), SeedHash: st.SeedHash, Seed: st.Seed,
 		Stock: fanout.StockMsg{Total: st.Stock, Left: st.Available, Held: st.Held, Sold: st.Sold},

@@ -40,6 +40,9 @@ func bodyCap(path string) int64 {
 	if strings.HasPrefix(path, "/v1/admin/sales/") && strings.HasSuffix(path, "/invitees") {
 		return maxInviteesBody // a customer list (eligibility.go)
 	}
+	if path == "/v1/admin/products" {
+		return maxCatalogBody // an import of up to 10,000 products (catalog.go)
+	}
 	if path == "/v1/admin/login" {
 		return maxLoginBody // a username and a password (accounts.go)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/branding"
+	"github.com/foyerhq/foyer/internal/catalog"
 	"github.com/foyerhq/foyer/internal/defence/blocklist"
 	"github.com/foyerhq/foyer/internal/defence/pow"
 	"github.com/foyerhq/foyer/internal/defence/ratelimit"
@@ -123,6 +124,9 @@ var problems = []struct {
 	{webhooks.ErrNotFound, problem{http.StatusNotFound, "webhook_unknown"}},
 	{webhooks.ErrDeliveryNotFound, problem{http.StatusNotFound, "webhook_delivery_unknown"}},
 	{webhooks.ErrTooMany, problem{http.StatusConflict, "webhook_limit_reached"}},
+	{catalog.ErrInvalid, problem{http.StatusUnprocessableEntity, "catalog_import_invalid"}},
+	{catalog.ErrNotFound, problem{http.StatusNotFound, "product_unknown"}},
+	{catalog.ErrBadQuery, problem{http.StatusBadRequest, "bad_request"}}, // a limit or cursor of the product list
 	{identity.ErrInvalid, problem{http.StatusUnauthorized, "identity_invalid"}},
 	{waitingroom.ErrIdentityRequired, problem{http.StatusForbidden, "identity_required"}},
 	{waitingroom.ErrNotEligible, problem{http.StatusForbidden, "not_eligible"}},

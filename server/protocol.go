@@ -27,19 +27,22 @@ type (
 		Pow *wire.PowChallenge `json:"pow,omitempty"`
 	}
 	saleView struct {
-		ID         string            `json:"id"`
-		Name       string            `json:"name"`
-		PriceCents int64             `json:"price_cents"`
-		Currency   string            `json:"currency"`
-		State      waitingroom.State `json:"state"`
-		StartsAt   time.Time         `json:"starts_at"`
-		EndsAt     time.Time         `json:"ends_at"`
-		Stock      fanout.StockMsg   `json:"stock"`
-		Waiting    int64             `json:"waiting"`
-		Message    string            `json:"message,omitempty"` // the operator's latest message
-		PrequeueAt time.Time         `json:"prequeue_at"`
-		SeedHash   string            `json:"seed_hash,omitempty"` // the draw's commitment, from the prequeue on
-		Seed       string            `json:"seed,omitempty"`      // the draw's seed, revealed at the start
+		ID         string `json:"id"`
+		Name       string `json:"name"`
+		PriceCents int64  `json:"price_cents"`
+		// ListPriceCents is the price before the sale's discount, for a
+		// page to strike through; left out when there is no discount.
+		ListPriceCents int64             `json:"list_price_cents,omitempty"`
+		Currency       string            `json:"currency"`
+		State          waitingroom.State `json:"state"`
+		StartsAt       time.Time         `json:"starts_at"`
+		EndsAt         time.Time         `json:"ends_at"`
+		Stock          fanout.StockMsg   `json:"stock"`
+		Waiting        int64             `json:"waiting"`
+		Message        string            `json:"message,omitempty"` // the operator's latest message
+		PrequeueAt     time.Time         `json:"prequeue_at"`
+		SeedHash       string            `json:"seed_hash,omitempty"` // the draw's commitment, from the prequeue on
+		Seed           string            `json:"seed,omitempty"`      // the draw's seed, revealed at the start
 	}
 	youView struct {
 		ShopperID string `json:"shopper_id"`

@@ -35,6 +35,7 @@ func allRoutesServer(t *testing.T) *Server {
 		PaymentSummaries: struct{ PaymentSummaries }{}, Invitations: struct{ Invitations }{},
 		Blocklist: struct{ Blocklist }{}, ShopKeys: struct{ ShopKeys }{}, Webhooks: struct{ Webhooks }{},
 		Accounts: struct{ Accounts }{}, History: struct{ SaleHistory }{}, Brandings: struct{ Brandings }{},
+		Products: struct{ Products }{},
 	})
 }
 

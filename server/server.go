@@ -178,6 +178,9 @@ type Deps struct {
 	// Brandings are sales' brandings (branding.go); nil leaves their routes
 	// out: every page has Foyer's own look.
 	Brandings Brandings
+	// Products are the shop's catalog (catalog.go); nil leaves its routes
+	// out, and a sale cannot be made from a product.
+	Products Products
 }
 
 // Config is the transport's own configuration.
@@ -335,6 +338,11 @@ func New(cfg Config, deps Deps) *Server {
 		s.route(admin, put, "/sales/:sale/groups", operator, s.putGroups)
 		s.route(admin, post, "/sales/:sale/invite-codes", operator, s.postInviteCodes)
 		s.route(admin, get, "/sales/:sale/invitations", viewer, s.invitations)
+	}
+	if deps.Products != nil {
+		s.route(admin, post, "/products", operator, s.importProducts)
+		s.route(admin, get, "/products", viewer, s.listProducts)
+		s.route(admin, del, "/products/:sku", operator, s.deleteProduct)
 	}
 	if s.deps.History != nil {
 		s.route(admin, get, "/sales/:sale/series", viewer, s.series)

@@ -24,12 +24,14 @@ const insertSaleSQL = `
 INSERT INTO sales (id, sku, name, price_cents, currency, stock, starts_at, ends_at,
                    outflow_per_second, reservation_ttl_seconds, prequeue_seconds, per_shopper_limit, pow_difficulty,
                    identity, checkout, checkout_url, per_customer_units, per_customer_orders,
-                   eligibility, idempotency_key, request_fingerprint)
+                   eligibility, idempotency_key, request_fingerprint,
+                   list_price_cents, discount_percent, discount_amount_cents)
 VALUES (:id, :sku, :name, :price_cents, :currency, :stock, :starts_at, :ends_at,
         :outflow_per_second, :reservation_ttl_seconds, :prequeue_seconds, :per_shopper_limit, :pow_difficulty,
         COALESCE(NULLIF(:identity, ''), 'off'), COALESCE(NULLIF(:checkout, ''), 'foyer'), :checkout_url,
         :per_customer_units, GREATEST(:per_customer_orders, 1),
-        COALESCE(NULLIF(:eligibility, ''), 'everyone'), NULLIF(:idempotency_key, ''), :request_fingerprint)
+        COALESCE(NULLIF(:eligibility, ''), 'everyone'), NULLIF(:idempotency_key, ''), :request_fingerprint,
+        :list_price_cents, :discount_percent, :discount_amount_cents)
 ON CONFLICT (idempotency_key) DO NOTHING`
 
 // Create stores a new plan. It runs inside tx so that the caller can undo it
@@ -69,7 +71,8 @@ func (c *Catalog) Begin(ctx context.Context) (*sqlx.Tx, error) {
 
 const saleColumns = `id, sku, name, price_cents, currency, stock, starts_at, ends_at,
        outflow_per_second, reservation_ttl_seconds, prequeue_seconds, per_shopper_limit, pow_difficulty, identity,
-       checkout, checkout_url, per_customer_units, per_customer_orders, eligibility`
+       checkout, checkout_url, per_customer_units, per_customer_orders, eligibility,
+       list_price_cents, discount_percent, discount_amount_cents`
 
 const selectSaleSQL = `SELECT ` + saleColumns + ` FROM sales`
 

@@ -68,6 +68,7 @@ type Event struct {
 type PlanNews struct {
 	Name            string  `json:"name"`
 	PriceCents      int64   `json:"price_cents"`
+	ListPriceCents  int64   `json:"list_price_cents,omitempty"` // before the discount; 0: none
 	Currency        string  `json:"currency"`
 	StartsAtMs      int64   `json:"starts_at_ms"`
 	EndsAtMs        int64   `json:"ends_at_ms"`

@@ -156,6 +156,9 @@ func TestTheBoundsOfASalePlanAreDocumented(t *testing.T) {
 		"| `identity` | `off` (the default), `optional` or `required` |",
 		"| `checkout` | `foyer` (the default) or `shop` |",
 		fmt.Sprintf("| `checkout_url` | required when `checkout` is `shop`, refused otherwise: an absolute `https://` URL (`http://` only for `localhost` and `127.0.0.1`), at most %d characters, with no fragment and no user or password |", maxCheckoutURLLen),
+		fmt.Sprintf("| `list_price_cents` | 1 to %d, only with a `discount` (0, the default, without one) |", maxPriceCents),
+		fmt.Sprintf("| `discount` | `{\"percent\": N}` with N %d to %d, or `{\"amount_cents\": N}` with N at least 1 and below `list_price_cents`, never both;",
+			minDiscountPercent, maxDiscountPercent),
 		fmt.Sprintf("| message `text` | 0 to %d characters (empty or blank clears the one shown; a scheduled one 1 to %d) |", maxMessageLen, maxMessageLen),
 		fmt.Sprintf("| `Idempotency-Key` of a create | at most %d characters |", maxIdempotencyKeyLen),
 	}

@@ -30,6 +30,7 @@ func (r *Rooms) Load(ctx context.Context, p *Plan) error {
 	args := []any{
 		seed, hash,
 		"name", p.Name, "sku", p.SKU, "price_cents", p.PriceCents, "currency", p.Currency,
+		"list_price_cents", p.ListPriceCents,
 		"starts_at_ms", p.StartsAt.UnixMilli(), "ends_at_ms", p.EndsAt.UnixMilli(),
 		"prequeue_at_ms", p.PrequeueAt().UnixMilli(),
 		"rate", strconv.FormatFloat(p.OutflowPerSecond, 'f', -1, 64),
@@ -241,11 +242,14 @@ type Status struct {
 	// fields of the same names); a sale loaded before them is CheckoutFoyer.
 	Checkout    CheckoutMode
 	CheckoutURL string
+	// ListPriceCents is the price before the sale's discount, 0 for a sale
+	// without one (discount.go).
+	ListPriceCents int64
 }
 
 var statusFields = []string{"name", "price_cents", "currency", "state", "starts_at_ms", "ends_at_ms",
 	"rate", "stock", "available", "held", "sold", "mark", "message", "prequeue_at_ms", "seed_hash", "seed", "drawing", "pow_difficulty",
-	"checkout", "checkout_url"}
+	"checkout", "checkout_url", "list_price_cents"}
 
 // Status reads a sale's live state in one round trip, whatever the queue's size.
 func (r *Rooms) Status(ctx context.Context, saleID string) (Status, error) {
@@ -284,6 +288,7 @@ func pipeStatus(ctx context.Context, p redis.Pipeliner, saleID string) (read fun
 			Waiting: waiting.Val(), Message: str(12), PrequeueAt: time.UnixMilli(num(13)),
 			SeedHash: str(14), Seed: str(15), Drawing: v[16] != nil, PowDifficulty: int(num(17)),
 			Checkout: CheckoutMode(cmp.Or(str(18), string(CheckoutFoyer))), CheckoutURL: str(19),
+			ListPriceCents: num(20),
 		}, nil
 	}
 }

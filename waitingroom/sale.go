@@ -26,10 +26,17 @@ const (
 // Plan is what an operator decides about a sale. Postgres is its system of
 // record; Redis holds a copy next to the sale's live state.
 type Plan struct {
-	ID                    string    `db:"id" json:"id"`
-	SKU                   string    `db:"sku" json:"sku"`
-	Name                  string    `db:"name" json:"name"`
-	PriceCents            int64     `db:"price_cents" json:"price_cents"`
+	ID         string `db:"id" json:"id"`
+	SKU        string `db:"sku" json:"sku"`
+	Name       string `db:"name" json:"name"`
+	PriceCents int64  `db:"price_cents" json:"price_cents"`
+	// ListPriceCents is the price before the discount, shown struck
+	// through; 0, with no discount, is none (discount.go).
+	ListPriceCents int64 `db:"list_price_cents" json:"list_price_cents,omitempty"`
+	// DiscountPercent or DiscountAmountCents (not both) is what comes off
+	// ListPriceCents to make PriceCents; both 0 is no discount.
+	DiscountPercent       int       `db:"discount_percent" json:"discount_percent,omitempty"`
+	DiscountAmountCents   int64     `db:"discount_amount_cents" json:"discount_amount_cents,omitempty"`
 	Currency              string    `db:"currency" json:"currency"`
 	Stock                 int       `db:"stock" json:"stock"`
 	StartsAt              time.Time `db:"starts_at" json:"starts_at"`
@@ -168,6 +175,7 @@ func (p *Plan) validate(now time.Time) error {
 	if p.PriceCents < 0 || p.PriceCents > maxPriceCents {
 		problems = append(problems, fmt.Sprintf("price_cents must be between 0 and %d", maxPriceCents))
 	}
+	problems = append(problems, p.discountProblems()...)
 	if !validCurrency(p.Currency) {
 		problems = append(problems, "currency must be an ISO 4217 code in capitals, such as EUR")
 	}

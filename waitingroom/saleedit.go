@@ -38,13 +38,18 @@ type PlanChange struct {
 	PerShopperLimit       *int       `json:"per_shopper_limit"`
 	PerCustomerUnits      *int       `json:"per_customer_units"`
 	PerCustomerOrders     *int       `json:"per_customer_orders"`
+	// ListPriceCents and Discount change the discount (discount.go):
+	// Discount {} removes it, and the list price becomes the price.
+	ListPriceCents *int64           `json:"list_price_cents"`
+	Discount       *DiscountRequest `json:"discount"`
 }
 
 // empty reports whether the change sets no field.
 func (c PlanChange) empty() bool { return c == PlanChange{} }
 
 // applyTo returns p with the change made.
-func (c PlanChange) applyTo(p Plan) Plan {
+func (c PlanChange) applyTo(p Plan) (Plan, error) {
+	hadDiscount := !p.DiscountOf().None()
 	set := func(dst any, src any) {
 		if s := reflect.ValueOf(src); !s.IsNil() {
 			reflect.ValueOf(dst).Elem().Set(s.Elem())
@@ -65,7 +70,51 @@ func (c PlanChange) applyTo(p Plan) Plan {
 	set(&p.PerCustomerOrders, c.PerCustomerOrders)
 	// In UTC and to the microsecond, as Postgres keeps them (Create).
 	p.StartsAt, p.EndsAt = p.StartsAt.UTC().Truncate(time.Microsecond), p.EndsAt.UTC().Truncate(time.Microsecond)
-	return p
+	if err := c.applyDiscount(&p, hadDiscount); err != nil {
+		return Plan{}, err
+	}
+	return p, nil
+}
+
+// applyDiscount makes the change's list price and discount, re-deriving the
+// price. A discount added to a sale without one comes off its price (as
+// changed); a price_cents sent beside a discount in effect stays as sent,
+// for Validate to refuse unless it is the derived one.
+func (c PlanChange) applyDiscount(p *Plan, hadDiscount bool) error {
+	if c.Discount == nil && c.ListPriceCents == nil && (!hadDiscount || c.PriceCents != nil) {
+		return nil
+	}
+	d, list := p.DiscountOf(), p.ListPriceCents
+	if c.Discount != nil {
+		var err error
+		if d, err = c.Discount.Discount(); err != nil {
+			return err
+		}
+	}
+	if c.ListPriceCents != nil {
+		list = *c.ListPriceCents
+	}
+	if d.None() {
+		if c.ListPriceCents != nil {
+			p.ListPriceCents = list // refused by Validate unless 0: no list price without a discount
+		} else {
+			p.ListPriceCents = 0
+			if c.PriceCents == nil && list != 0 {
+				p.PriceCents = list // the discount removed: the list price is the price
+			}
+		}
+		p.DiscountPercent, p.DiscountAmountCents = 0, 0
+		return nil
+	}
+	if list == 0 {
+		list = p.PriceCents
+	}
+	price := p.PriceCents
+	p.SetDiscount(list, d)
+	if hadDiscount && c.PriceCents != nil {
+		p.PriceCents = price
+	}
+	return nil
 }
 
 // Edit changes the plan of a sale that has not opened, in Postgres and in
@@ -105,7 +154,10 @@ func (o *Operator) Edit(ctx context.Context, saleID string, change PlanChange, a
 	if state, err := o.rooms.rdb.HGet(ctx, Keys(saleID).Meta, "state").Result(); err == nil && !notOpened(State(state)) {
 		return nil, fmt.Errorf("edit sale %s: %w: it is %s", saleID, ErrSaleOpened, state)
 	}
-	after := change.applyTo(*before)
+	after, err := change.applyTo(*before)
+	if err != nil {
+		return nil, err
+	}
 	if err := after.ValidateAt(o.now()); err != nil {
 		return nil, err
 	}
@@ -145,7 +197,8 @@ func notOpened(s State) bool { return s == StateScheduled || s == StatePrequeue 
 // editArgs are the ARGV of edit.lua: the plan's fields as Load writes them.
 func editArgs(p *Plan) []any {
 	return []any{EventsMaxLen,
-		"name", p.Name, "sku", p.SKU, "price_cents", p.PriceCents, "currency", p.Currency, "stock", p.Stock,
+		"name", p.Name, "sku", p.SKU, "price_cents", p.PriceCents, "list_price_cents", p.ListPriceCents,
+		"currency", p.Currency, "stock", p.Stock,
 		"starts_at_ms", p.StartsAt.UnixMilli(), "ends_at_ms", p.EndsAt.UnixMilli(),
 		"prequeue_at_ms", p.PrequeueAt().UnixMilli(), "rate", strconv.FormatFloat(p.OutflowPerSecond, 'f', -1, 64),
 		"ttl_ms", p.ReservationTTL().Milliseconds(), "limit", max(p.PerShopperLimit, 1),
@@ -212,7 +265,8 @@ UPDATE sales SET sku = :sku, name = :name, price_cents = :price_cents, currency 
        starts_at = :starts_at, ends_at = :ends_at, prequeue_seconds = :prequeue_seconds,
        outflow_per_second = :outflow_per_second, reservation_ttl_seconds = :reservation_ttl_seconds,
        per_shopper_limit = :per_shopper_limit, per_customer_units = :per_customer_units,
-       per_customer_orders = GREATEST(:per_customer_orders, 1)
+       per_customer_orders = GREATEST(:per_customer_orders, 1), list_price_cents = :list_price_cents,
+       discount_percent = :discount_percent, discount_amount_cents = :discount_amount_cents
 WHERE id = :id`
 
 // update writes an edited plan inside tx, which holds the sale's row lock.

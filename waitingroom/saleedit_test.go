@@ -11,7 +11,10 @@ func TestAnEditChangesOnlyTheFieldsItNamesAndTheAuditSaysWhatChanged(t *testing.
 	before.PerShopperLimit = 1
 	name, stock := "Renamed", 42
 	start := time.Date(2030, 1, 2, 3, 4, 5, 6789, time.FixedZone("CET", 3600))
-	after := PlanChange{Name: &name, Stock: &stock, StartsAt: &start}.applyTo(before)
+	after, err := PlanChange{Name: &name, Stock: &stock, StartsAt: &start}.applyTo(before)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if after.Name != name || after.Stock != stock || after.SKU != before.SKU || after.PriceCents != before.PriceCents ||
 		after.PerShopperLimit != 1 || after.EndsAt != before.EndsAt.UTC().Truncate(time.Microsecond) {
 		t.Errorf("the edit made %+v of %+v", after, before)

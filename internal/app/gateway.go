@@ -16,6 +16,7 @@ import (
 
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/branding"
+	"github.com/foyerhq/foyer/internal/catalog"
 	"github.com/foyerhq/foyer/internal/clock"
 	"github.com/foyerhq/foyer/internal/defence/pow"
 	"github.com/foyerhq/foyer/internal/identity"
@@ -165,7 +166,8 @@ func NewGateway(ctx context.Context, cfg Config, log *slog.Logger) (*Gateway, er
 		Redeems: durableRedeems{g.checkout, g.durability},
 		Answers: checkout.NewAnswers(g.rdb), Payments: g.reports, Stripe: stripeWebhooks(cfg), StripeEvents: stripepay.NewEvents(g.rdb), Pipeline: ops,
 		Orders: orders.NewReader(g.db), ReservationOrders: orders.NewReader(g.db),
-		PaymentSecrets: checkout.NewPaymentSecrets(g.rdb, 2*cfg.PaymentTimeout), PaymentSummaries: orders.NewReader(g.db), ShopKeys: shopkeys.New(g.db), Webhooks: webhookStore(g.db, cfg),
+		PaymentSecrets: checkout.NewPaymentSecrets(g.rdb, 2*cfg.PaymentTimeout), PaymentSummaries: orders.NewReader(g.db), ShopKeys: shopkeys.New(g.db),
+		Products: catalog.New(g.db), Webhooks: webhookStore(g.db, cfg),
 		Live: liveWithWarnings{ops, g.durability}, Tokens: tokens, Ring: ring, Pow: guard,
 		Ready: g.ready, Web: web.FS(), Log: log,
 		Limiter: g.defence.limiter, Conns: g.defence.conns, Blocklist: g.defence.blocks,

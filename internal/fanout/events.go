@@ -115,7 +115,7 @@ func (r *Room) apply(e waitingroom.Event) {
 			// With the message shown, so that a page never takes the push for
 			// one that cleared it.
 			r.broadcast(encode(StateMsg{Type: wire.MsgState, State: r.state, Message: &p.Message, Sale: &SaleNews{
-				Name: p.Name, PriceCents: p.PriceCents, Currency: p.Currency, StartsAt: time.UnixMilli(p.StartsAtMs).UTC(),
+				Name: p.Name, PriceCents: p.PriceCents, ListPriceCents: p.ListPriceCents, Currency: p.Currency, StartsAt: time.UnixMilli(p.StartsAtMs).UTC(),
 				EndsAt: time.UnixMilli(p.EndsAtMs).UTC(), PrequeueAt: time.UnixMilli(p.PrequeueAtMs).UTC(),
 				PerShopperLimit: p.PerShopperLimit,
 			}}))

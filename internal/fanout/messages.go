@@ -52,6 +52,7 @@ type (
 	SaleNews struct {
 		Name            string    `json:"name"`
 		PriceCents      int64     `json:"price_cents"`
+		ListPriceCents  int64     `json:"list_price_cents,omitempty"` // before the discount; absent: none
 		Currency        string    `json:"currency"`
 		StartsAt        time.Time `json:"starts_at"`
 		EndsAt          time.Time `json:"ends_at"`

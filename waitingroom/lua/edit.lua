@@ -9,7 +9,7 @@
 -- held or sold before the opening; available follows it.
 -- KEYS: meta, events
 -- ARGV[1] event stream max length, then alternating field, value of the
--- meta fields to set (name, sku, price_cents, currency, stock, starts_at_ms,
+-- meta fields to set (name, sku, price_cents, list_price_cents, currency, stock, starts_at_ms,
 -- ends_at_ms, prequeue_at_ms, rate, ttl_ms, limit, per_customer_units,
 -- per_customer_orders)
 -- Returns the sale's state (unchanged by the edit).
@@ -33,9 +33,9 @@ if fields.stock then
 end
 for field, value in pairs(fields) do redis.call('HSET', meta, field, value) end
 local p = redis.call('HMGET', meta, 'name', 'price_cents', 'currency', 'starts_at_ms', 'ends_at_ms', 'prequeue_at_ms',
-  'stock', 'available', 'rate', 'limit', 'message')
+  'stock', 'available', 'rate', 'limit', 'message', 'list_price_cents')
 redis.call('XADD', events, 'MAXLEN', '~', ARGV[1], '*', 'type', 'plan', 'data', cjson.encode({plan = {
-  name = p[1], price_cents = tonumber(p[2]), currency = p[3], starts_at_ms = tonumber(p[4]),
+  name = p[1], price_cents = tonumber(p[2]), list_price_cents = tonumber(p[12] or '0'), currency = p[3], starts_at_ms = tonumber(p[4]),
   ends_at_ms = tonumber(p[5]), prequeue_at_ms = tonumber(p[6]), stock = tonumber(p[7]),
   available = tonumber(p[8]), rate = tonumber(p[9]), per_shopper_limit = tonumber(p[10]),
   -- The message shown goes along: a page may take a state push that

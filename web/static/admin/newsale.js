@@ -1,17 +1,20 @@
 // The New sale form: a plan built from the fields, in the operator's local
 // time, posted to the admin API; the fields the server names as wrong are
-// marked.
+// marked. A product picked from the catalog stands for the SKU, name, price
+// and currency; a discount makes the price the list price.
 
 import { $, setText, announce } from "./dom.js";
-import { minorDigits, localInput, rfc3339 } from "./format.js";
+import { minorDigits, localInput, rfc3339, formatPrice } from "./format.js";
 import { api } from "./api.js";
 import { clearError, report } from "./errors.js";
 import { loadSales, select } from "./sales.js";
 import { showResult } from "./controls.js";
 import { loadAudit } from "./audit.js";
+import { onProducts, productBySKU } from "./catalog.js";
 import { CHECKOUT_FIELDS, addCheckoutFields, resetCheckoutFields, wireCheckoutFields } from "./salecheckout.js";
 
 const NS_FIELDS = [
+  ["product_sku", "ns-product"], ["discount", "ns-discount"], ["list_price_cents", "ns-price"],
   ["sku", "ns-sku"], ["name", "ns-name"], ["price_cents", "ns-price"], ["currency", "ns-currency"],
   ["stock", "ns-stock"], ["ends_at", "ns-ends"], ["starts_at", "ns-starts"], ["outflow_per_second", "ns-outflow"],
   ["reservation_ttl_seconds", "ns-hold"], ["prequeue_seconds", "ns-prequeue"], ["per_shopper_limit", "ns-limit"],
@@ -25,6 +28,48 @@ function nsDefaults() {
   showStartChoice();
   for (const [, id] of NS_FIELDS) $(id).removeAttribute("aria-invalid");
   resetCheckoutFields();
+  showProduct();
+  showDiscount();
+}
+
+// PRODUCT_INPUTS are what a picked product gives: shown filled, not typed.
+const PRODUCT_INPUTS = ["ns-sku", "ns-name", "ns-price", "ns-currency"];
+
+// showProduct fills the SKU, name, price and currency from the picked
+// product and locks them, or unlocks them for a sale typed by hand.
+function showProduct() {
+  const p = productBySKU($("ns-product").value);
+  for (const id of PRODUCT_INPUTS) $(id).disabled = !!p;
+  if (!p) return;
+  $("ns-sku").value = p.sku;
+  $("ns-name").value = p.name;
+  $("ns-price").value = String(p.list_price_cents / 10 ** minorDigits(p.currency));
+  $("ns-currency").value = p.currency;
+}
+
+// showDiscount shows the amount field only with a kind of discount, with
+// its unit.
+function showDiscount() {
+  const kind = $("ns-discount-kind").value;
+  $("ns-discount-field").hidden = !kind;
+  $("ns-discount").required = !!kind;
+  const currency = ($("ns-currency").value.trim() || "EUR").toUpperCase();
+  setText($("ns-discount-unit"), kind === "amount" ? `(${currency})` : "(%)");
+}
+
+// fillPicker offers the catalog's products, keeping the one picked.
+function fillPicker(products) {
+  const picker = $("ns-product");
+  const picked = picker.value;
+  const none = picker.options[0];
+  picker.replaceChildren(none, ...products.map((p) => {
+    const o = document.createElement("option");
+    o.value = p.sku;
+    o.textContent = `${p.name} (${p.sku}, ${formatPrice(p.list_price_cents, p.currency)})`;
+    return o;
+  }));
+  picker.value = products.some((p) => p.sku === picked) ? picked : "";
+  showProduct();
 }
 
 // showStartChoice shows the time input only for a start "at a time", and
@@ -74,7 +119,28 @@ function planFromForm() {
     const minutes = numOr("ns-duration", 60);
     plan.ends_at = rfc3339(new Date(Date.parse(plan.starts_at) + minutes * 60000));
   }
-  return addCheckoutFields(plan);
+  return addCheckoutFields(withProductAndDiscount(plan));
+}
+
+// withProductAndDiscount names the picked product instead of what it gives,
+// and adds the discount, the price then being the list price.
+function withProductAndDiscount(plan) {
+  const product = productBySKU($("ns-product").value);
+  if (product) {
+    delete plan.sku;
+    delete plan.name;
+    delete plan.currency;
+    plan.product_sku = product.sku;
+  }
+  const kind = $("ns-discount-kind").value;
+  if (kind) {
+    const off = numOr("ns-discount", 0);
+    const currency = product ? product.currency : plan.currency;
+    plan.discount = kind === "percent" ? { percent: off } : { amount_cents: Math.round(off * 10 ** minorDigits(currency)) };
+    if (!product) plan.list_price_cents = plan.price_cents;
+  }
+  if (product || kind) delete plan.price_cents;
+  return plan;
 }
 
 export function wireNewSale() {
@@ -119,6 +185,9 @@ export function wireNewSale() {
     $("ns-currency").value = $("ns-currency").value.trim().toUpperCase();
   });
   for (const id of ["ns-start-now", "ns-start-at"]) $(id).addEventListener("change", showStartChoice);
+  $("ns-product").addEventListener("change", () => { showProduct(); showDiscount(); });
+  $("ns-discount-kind").addEventListener("change", showDiscount);
+  onProducts(fillPicker);
   wireCheckoutFields();
   nsDefaults();
 }
