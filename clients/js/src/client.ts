@@ -55,6 +55,9 @@ export class FoyerClient extends Emitter<ClientEvents> {
   private failures = 0;
   private retryAfterMs = 0;
   private refused?: FoyerError;
+  /** The current connection opened (its socket's handshake, or its stream's 200). */
+  private opened = false;
+  /** A message came on the current connection. */
   private heard = false;
   private lastHeard = 0;
   private useEvents: boolean;
@@ -169,12 +172,15 @@ export class FoyerClient extends Emitter<ClientEvents> {
     if (this.stopped) return;
     const gen = ++this.generation;
     this.heard = false;
+    this.opened = false;
     this.refused = undefined;
     this.retryAfterMs = 0;
     this.setState("connecting");
     const token = this.session!.token;
     const h = {
-      onOpen: () => {},
+      onOpen: () => {
+        if (gen === this.generation) this.opened = true;
+      },
       onFrame: (text: string) => gen === this.generation && this.onFrame(text),
       onRefused: (err: FoyerError) => {
         if (gen !== this.generation) return;
@@ -199,7 +205,7 @@ export class FoyerClient extends Emitter<ClientEvents> {
       if (this.opts.transport !== "websocket") {
         // A proxy that holds the upgrade unanswered: try the fallback.
         this.later(this.opts.openTimeoutMs ?? 8_000, () => {
-          if (gen === this.generation && !this.heard) this.drop(ABNORMAL_CLOSURE, "the WebSocket did not open in time");
+          if (gen === this.generation && !this.opened) this.drop(ABNORMAL_CLOSURE, "the WebSocket did not open in time");
         });
       }
     }
@@ -219,10 +225,11 @@ export class FoyerClient extends Emitter<ClientEvents> {
     if (this.stopped) return;
     const wasWebSocket = this.wire?.kind === "websocket";
     this.wire = undefined;
-    if (!this.heard && (this.opts.transport ?? "auto") === "auto") {
-      if (wasWebSocket && !this.refused) {
-        // Nothing came over the socket: a proxy or policy blocking WebSockets
-        // looks like this. Speak the HTTP fallback, at once.
+    if ((this.opts.transport ?? "auto") === "auto") {
+      if (wasWebSocket && !this.opened) {
+        // The socket never opened: a proxy or policy blocking WebSockets
+        // looks like this (docs/protocol.md, "The HTTP fallback"). Speak the
+        // fallback, at once; it sticks once a stream has carried a message.
         this.useEvents = true;
         this.emit("fallback", { reason: `${code} ${reason}`.trim() });
         this.setState("reconnecting");
@@ -230,7 +237,8 @@ export class FoyerClient extends Emitter<ClientEvents> {
         this.later(0, () => this.connect());
         return;
       }
-      if (!wasWebSocket && !this.eventsProven && this.webSocketCtor()) this.useEvents = false; // neither works yet: try both again
+      // Neither worked yet (the network, not a proxy): try both again.
+      if (!wasWebSocket && !this.heard && !this.eventsProven && this.webSocketCtor()) this.useEvents = false;
     }
     if (this.refused?.code === "blocked") return this.stop(4003, "blocked", this.refused);
     const recovery = recoveryFor(code);
