@@ -18,7 +18,7 @@ const welcome = (shopper = "v_1") =>
   });
 
 /** gateway starts a scripted server; onSocket(ws, url, n) plays each connection, n from 1. */
-async function gateway(t, { onSocket, refuseUpgrade = false, onEvents }) {
+async function gateway(t, { onSocket, refuseUpgrade = false, holdUpgrade = false, onEvents }) {
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (p) => (p.has("foyer.v1") ? "foyer.v1" : false) });
   let sessions = 0;
   let sockets = 0;
@@ -32,6 +32,7 @@ async function gateway(t, { onSocket, refuseUpgrade = false, onEvents }) {
     res.writeHead(404).end();
   });
   server.on("upgrade", (req, socket, head) => {
+    if (holdUpgrade) return; // a proxy that never answers the upgrade
     if (refuseUpgrade) {
       socket.end("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
       return;
@@ -249,4 +250,76 @@ test("a blocked WebSocket falls back to the event stream and posts its messages"
   assert.equal(c.transport, null);
   const join = posts.find((p) => p.msg.type === "join");
   assert.equal(join.auth, "Bearer tok-1");
+});
+
+test("the client pings while waiting and replaces a connection that went silent", async (t) => {
+  let pings = 0;
+  const gw = await gateway(t, {
+    onSocket: (ws, _url, n) => {
+      ws.send(welcome());
+      ws.on("message", (raw) => JSON.parse(raw.toString()).type === "ping" && pings++);
+      if (n > 1) ws.send(JSON.stringify({ type: "pong" }));
+    },
+  });
+  const c = client(t, gw.url, { keepaliveMs: 40, deadAfterMs: 400 });
+  const reconnecting = c.next("reconnecting");
+  await c.start();
+  const r = await reconnecting;
+  assert.equal(r.code, 1006);
+  assert.match(r.reason, /nothing heard/);
+  assert.ok(pings >= 3, `${pings} pings`);
+});
+
+test("a WebSocket upgrade left unanswered falls back to the event stream after the open timeout", async (t) => {
+  const gw = await gateway(t, {
+    holdUpgrade: true,
+    onSocket: () => assert.fail("no socket should open"),
+    onEvents: (_req, res) => {
+      res.writeHead(200, { "Content-Type": "text/event-stream" });
+      res.write(`data: ${welcome()}\n\n`);
+    },
+  });
+  const c = client(t, gw.url, { openTimeoutMs: 200 });
+  const fallback = c.next("fallback");
+  const welcomed = c.next("welcome");
+  await c.start();
+  assert.match((await fallback).reason, /did not open in time/);
+  await welcomed;
+  assert.equal(c.transport, "events");
+});
+
+test("a stream refused as blocked stops the client with the typed error", async (t) => {
+  const gw = await gateway(t, {
+    onSocket: () => assert.fail("no socket"),
+    onEvents: (_req, res) => {
+      res.writeHead(403, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ error: { code: "blocked", message: "blocked" } }));
+    },
+  });
+  const c = client(t, gw.url, { transport: "events" });
+  const closed = c.next("closed");
+  await c.start();
+  const { error } = await closed;
+  assert.equal(error.code, "blocked");
+  assert.equal(error.status, 403);
+});
+
+test("a stream refused as busy waits its Retry-After before the next try", async (t) => {
+  let tries = 0;
+  const gw = await gateway(t, {
+    onSocket: () => assert.fail("no socket"),
+    onEvents: (_req, res) => {
+      tries++;
+      res.writeHead(503, { "Content-Type": "application/json", "Retry-After": "3" });
+      res.end(JSON.stringify({ error: { code: "busy", message: "at the ceiling" } }));
+    },
+  });
+  const c = client(t, gw.url, { transport: "events" });
+  const failure = c.next("failure");
+  const reconnecting = c.next("reconnecting");
+  await c.start();
+  assert.equal((await failure).code, "busy");
+  const r = await reconnecting;
+  assert.ok(r.delayMs >= 3000, `delay ${r.delayMs}`);
+  assert.equal(tries, 1);
 });
