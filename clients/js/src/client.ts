@@ -161,11 +161,15 @@ export class FoyerClient extends Emitter<ClientEvents> {
     this.emit("session", this.session);
   }
 
+  // URLs are built as strings: React Native's URL cannot set a protocol or
+  // search parameters.
   private saleUrl(path: string, query: Record<string, string>, scheme?: "ws"): string {
-    const u = new URL(`/v1/sales/${encodeURIComponent(this.opts.saleId)}/${path}`, this.opts.baseUrl);
-    if (scheme) u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
-    for (const [k, v] of Object.entries(query)) u.searchParams.set(k, v);
-    return u.toString();
+    let base = this.opts.baseUrl.replace(/\/+$/, "");
+    if (scheme) base = base.replace(/^http/i, "ws");
+    const q = Object.entries(query)
+      .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
+      .join("&");
+    return `${base}/v1/sales/${encodeURIComponent(this.opts.saleId)}/${path}?${q}`;
   }
 
   private connect(): void {

@@ -24,7 +24,7 @@ export interface Session {
  */
 export async function createSession(baseUrl: string, opts: { identity?: string; fetch?: FetchLike } = {}): Promise<Session> {
   const doFetch = opts.fetch ?? defaultFetch();
-  const res = await doFetch(new URL("/v1/sessions", baseUrl).toString(), {
+  const res = await doFetch(`${baseUrl.replace(/\/+$/, "")}/v1/sessions`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: opts.identity ? JSON.stringify({ identity: opts.identity }) : "{}",
