@@ -121,7 +121,10 @@ export class FoyerClient extends Emitter<ClientEvents> {
    */
   join(opts: { invite?: string } = {}): void {
     this.joining = opts;
-    void this.sendJoin();
+    // Before the welcome the join would be lost (or solve a challenge the
+    // welcome replaces): it goes once the connection is open.
+    if (this.connState !== "open") this.rejoinOnWelcome = true;
+    else void this.sendJoin();
   }
   /** Gives the place up (answered with `left`). */
   leave(): void {

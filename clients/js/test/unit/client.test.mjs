@@ -323,3 +323,23 @@ test("a stream refused as busy waits its Retry-After before the next try", async
   assert.ok(r.delayMs >= 3000, `delay ${r.delayMs}`);
   assert.equal(tries, 1);
 });
+
+test("a join asked before the connection opens is sent after the welcome", async (t) => {
+  const order = [];
+  const gw = await gateway(t, {
+    onSocket: (ws) => {
+      order.push("welcome");
+      ws.send(welcome());
+      ws.on("message", (raw) => {
+        const m = JSON.parse(raw.toString());
+        if (m.type === "join") order.push("join") && ws.send(JSON.stringify({ type: "position", position: 1, ahead: 0, waiting: 1 }));
+      });
+    },
+  });
+  const c = client(t, gw.url);
+  const position = c.next("position");
+  c.join();
+  await c.start();
+  await position;
+  assert.deepEqual(order, ["welcome", "join"]);
+});
