@@ -11,7 +11,7 @@ TEST_FLAGS ?= -race -count=1 -timeout 14m
 # example shop's settings (its key and secrets: mode 0600, git ignores it).
 FOYER_DATA_DIR ?= .data
 
-.PHONY: run shop test bench fuzz vet provision provision-browser build clean promtool helm
+.PHONY: run shop test bench fuzz vet provision provision-browser build clean promtool helm js
 
 run: provision
 	$(GO) run ./cmd/foyer dev
@@ -24,8 +24,24 @@ shop:
 	set -a; . "$(FOYER_DATA_DIR)/shop.env"; set +a; $(GO) run ./examples/shop/cmd/shop
 
 # The browser tests drive Debian's chromium: test installs it too.
-test: provision-browser vet promtool helm
+test: provision-browser vet promtool helm js
 	$(GO) test $(TEST_FLAGS) ./...
+
+# The JavaScript client, @foyer/client (clients/js): its pinned dev tools
+# installed by npm ci on first use (or when package-lock.json changes), then
+# the ESM and CommonJS builds, its unit tests and its npm pack test, in
+# seconds. Its walk of a real sale runs with the Go tests
+# (internal/app/jsclient_test.go).
+JS_DIR := clients/js
+js: $(JS_DIR)/node_modules/.package-lock.json
+	@echo "js: build (tsc: ESM, CommonJS, .d.ts)"
+	@cd $(JS_DIR) && npm run --silent build
+	@echo "js: unit and package tests (node --test)"
+	@cd $(JS_DIR) && npm test --silent
+
+$(JS_DIR)/node_modules/.package-lock.json: $(JS_DIR)/package-lock.json | provision-browser
+	@echo "js: npm ci (installs the pinned dev tools; the first run takes a few seconds)"
+	cd $(JS_DIR) && npm ci --no-audit --no-fund
 
 # Prometheus's own promtool checks and runs the alert rules of
 # deploy/monitoring (cmd/foyer's monitoring tests), pinned by the module in

@@ -5,7 +5,8 @@
 # server for tests, at a pinned version, with `go install` from the Go module
 # proxy into GOBIN or GOPATH/bin), and with --browser chromium for
 # the browser tests and Node.js for the JavaScript example's test
-# (examples/verify-js, on node:crypto alone: no npm install). As root it installs what is missing with apt-get; otherwise
+# (examples/verify-js, on node:crypto alone: no npm install) and npm for the
+# JavaScript client (clients/js: `make js` installs its pinned dev tools). As root it installs what is missing with apt-get; otherwise
 # it prints the command to run. Quiet (one line) when all is there.
 #
 # Usage: scripts/provision.sh [--browser]
@@ -54,8 +55,12 @@ fi
 if $browser && ! command -v node >/dev/null 2>&1; then
   missing+=(nodejs)
 fi
+# Debian packages npm apart from Node.
+if $browser && ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
+fi
 
-wanted="redis-server, postgres, nginx, stripe-mock $stripe_mock_version$($browser && echo ', chromium, node' || true)"
+wanted="redis-server, postgres, nginx, stripe-mock $stripe_mock_version$($browser && echo ', chromium, node, npm' || true)"
 if ((${#missing[@]} == 0)); then
   echo "provision: $wanted present"
   exit 0

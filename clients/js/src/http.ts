@@ -1,0 +1,75 @@
+// The HTTP half of the protocol: sessions (docs/protocol.md, "1. A session")
+// and checkout ("3. Checkout").
+import { errorFromResponse } from "./errors.js";
+
+export type FetchLike = typeof fetch;
+
+function defaultFetch(): FetchLike {
+  if (typeof globalThis.fetch !== "function") throw new Error("no fetch here; pass one in the options");
+  return globalThis.fetch.bind(globalThis);
+}
+
+/** A shopper's session: the token proves the shopper id for 24 hours, and resumes its place. */
+export interface Session {
+  shopper_id: string;
+  token: string;
+  expires_at: string;
+  /** True for a session made from the shop's identity token. */
+  customer?: boolean;
+}
+
+/**
+ * createSession makes a session: anonymous, or the shop's signed-in customer
+ * when identity (the shop's identity token) is given.
+ */
+export async function createSession(baseUrl: string, opts: { identity?: string; fetch?: FetchLike } = {}): Promise<Session> {
+  const doFetch = opts.fetch ?? defaultFetch();
+  const res = await doFetch(`${baseUrl.replace(/\/+$/, "")}/v1/sessions`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: opts.identity ? JSON.stringify({ identity: opts.identity }) : "{}",
+  });
+  if (res.status !== 201) throw await errorFromResponse(res, "make a session");
+  const s = (await res.json()) as Session;
+  if (typeof s?.token !== "string" || typeof s?.shopper_id !== "string") throw new Error("make a session: the answer has no token");
+  return s;
+}
+
+/** The answer to a checkout. */
+export interface CheckoutResult {
+  reservation_id: string;
+  status: string;
+  quantity: number;
+  /** True when the server answered a retry with the first answer (Idempotent-Replayed). */
+  replayed: boolean;
+}
+
+/** A fresh random Idempotency-Key. */
+export function newIdempotencyKey(): string {
+  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  if (c?.randomUUID) return c.randomUUID();
+  return `k-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+}
+
+/**
+ * checkout posts a reservation token to the admitted message's checkout_url
+ * with an Idempotency-Key: a retry with the same key gets the first answer
+ * again and changes nothing, so pass the same key when retrying.
+ */
+export async function checkout(
+  checkoutUrl: string,
+  token: string,
+  opts: { quantity?: number; idempotencyKey?: string; fetch?: FetchLike } = {},
+): Promise<CheckoutResult> {
+  const doFetch = opts.fetch ?? defaultFetch();
+  const body: { token: string; quantity?: number } = { token };
+  if (opts.quantity !== undefined) body.quantity = opts.quantity;
+  const res = await doFetch(checkoutUrl, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "Idempotency-Key": opts.idempotencyKey ?? newIdempotencyKey() },
+    body: JSON.stringify(body),
+  });
+  if (res.status !== 200) throw await errorFromResponse(res, "check out");
+  const r = (await res.json()) as Omit<CheckoutResult, "replayed">;
+  return { ...r, replayed: res.headers.get("Idempotent-Replayed") === "true" };
+}

@@ -1,0 +1,84 @@
+package app_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// jsClientDir is the JavaScript client, @foyer/client.
+const jsClientDir = "../../clients/js"
+
+var buildJSClientOnce sync.Once
+
+// buildJSClient installs the client's pinned dev tools when they are missing
+// and builds dist/, which the Node tests import: the same steps as `make js`,
+// so the test also runs alone with go test.
+func buildJSClient(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Fatalf("node is needed for the JavaScript client's tests (scripts/provision.sh installs it): %v", err)
+	}
+	var failed string
+	buildJSClientOnce.Do(func() {
+		steps := [][]string{{"npm", "run", "--silent", "build"}}
+		if _, err := os.Stat(filepath.Join(jsClientDir, "node_modules")); err != nil {
+			steps = append([][]string{{"npm", "ci", "--no-audit", "--no-fund"}}, steps...)
+		}
+		for _, step := range steps {
+			cmd := exec.Command(step[0], step[1:]...)
+			cmd.Dir = jsClientDir
+			if out, err := cmd.CombinedOutput(); err != nil {
+				failed = strings.Join(step, " ") + ": " + err.Error() + "\n" + string(out)
+				return
+			}
+		}
+	})
+	if failed != "" {
+		t.Fatal(failed)
+	}
+}
+
+// runNodeTests runs `node --test` on files of clients/js with env added.
+func runNodeTests(t *testing.T, ctx context.Context, env []string, files ...string) {
+	t.Helper()
+	buildJSClient(t)
+	cmd := exec.CommandContext(ctx, "node", append([]string{"--test", "--test-reporter=tap"}, files...)...)
+	cmd.Dir = jsClientDir
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	t.Log(string(out))
+	if err != nil {
+		t.Fatalf("node --test %s: %v", strings.Join(files, " "), err)
+	}
+}
+
+// The library walks a whole sale against a real Foyer, over a WebSocket and
+// over the HTTP fallback: prequeue, the draw, admission, checkout with an
+// Idempotency-Key (retried), and the paid order.
+func TestJSClientWalksASaleFromPrequeueToOrder(t *testing.T) {
+	buildJSClient(t) // first: the sales' prequeues are short
+	sys := startSystem(t)
+	var sales []string
+	for range 2 {
+		sales = append(sales, sys.createSale(t, map[string]any{
+			"sku": "JS-1", "name": "JS client", "price_cents": 1000, "stock": 5,
+			"starts_at": startsIn(4 * time.Second), "prequeue_seconds": 3600,
+			"outflow_per_second": 50, "reservation_ttl_seconds": 60,
+		}))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	runNodeTests(t, ctx, []string{"FOYER_URL=" + sys.URL, "FOYER_SALE_IDS=" + strings.Join(sales, ",")},
+		"test/integration/sale.test.mjs")
+	for _, id := range sales {
+		if n := sys.countOrders(t, id); n != 1 {
+			t.Errorf("sale %s has %d orders, want the walk's 1", id, n)
+		}
+	}
+}
