@@ -122,5 +122,11 @@ func TestABrandedSalesPageShowsTheShopsLookAccessibly(t *testing.T) {
 	if !strings.Contains(waiting, "your place is kept") {
 		t.Errorf("while waiting the page says %q; want the sale's waiting text", waiting)
 	}
+	// Ended: the way back is the sale's own shop link, not the deployment's.
+	sys.admin(t, http.MethodPost, "/v1/admin/sales/"+saleID+"/stop", nil, http.StatusOK)
+	if err := chromedp.Run(ctx, waitFor(`[...document.querySelectorAll('a.shop-link')].some(a => !a.hidden
+		&& a.offsetParent !== null && a.href === 'https://shop.example/drops')`)); err != nil {
+		t.Errorf("the ended page links back to the sale's shop: %v", err)
+	}
 	t.Logf("screenshots in %s (branding-*); %s", screenshotDir, time.Since(started).Round(time.Millisecond))
 }

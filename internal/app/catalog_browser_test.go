@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/chromedp/cdproto/runtime"
@@ -75,5 +76,16 @@ func TestTheDashboardImportsProductsAndSellsOneAtADiscount(t *testing.T) {
 	}
 	if spoken != "Was €80.00, now €60.00" || struck != "€80.00" || shown != "€60.00" {
 		t.Errorf("the price shows %q struck, %q now, and says %q", struck, shown, spoken)
+	}
+	// The page's own price line, as the shopper sees it.
+	if err := chromedp.Run(ctx,
+		waitFor(`!!document.querySelector('#price s.was')`),
+		chromedp.Evaluate(`document.querySelector('#price s.was').textContent`, &struck),
+		chromedp.Evaluate(`document.querySelector('#price .visually-hidden').textContent`, &spoken),
+	); err != nil {
+		t.Fatalf("the page's price line: %v", err)
+	}
+	if struck != "€80.00" || !strings.Contains(spoken, "€60.00") {
+		t.Errorf("the page's price line strikes %q and says %q", struck, spoken)
 	}
 }

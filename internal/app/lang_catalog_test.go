@@ -178,7 +178,7 @@ var messageFamily = regexp.MustCompile("`([a-z]+)\\.\\$\\{")
 func TestEveryMessageThePageSaysIsInEnglish(t *testing.T) {
 	en := readCatalogs(t)["en"]
 	used, families := map[string]bool{}, map[string]bool{}
-	for _, file := range []string{"index.html", "app.js", "errors.js", "attention.js", "pow.js", "i18n/i18n.js"} {
+	for _, file := range []string{"index.html", "app.js", "errors.js", "attention.js", "pow.js", "price.js", "branding.js", "i18n/i18n.js"} {
 		src, err := fs.ReadFile(web.FS(), file)
 		if err != nil {
 			t.Fatal(err)

@@ -268,6 +268,7 @@
     const keep = ["name", "price_cents", "currency", "starts_at", "ends_at", "prequeue_at", "per_shopper_limit"];
     const out = {};
     for (const k of keep) if (k in p) out[k] = p[k];
+    out.list_price_cents = p.list_price_cents; // absent: the discount was taken off
     return out;
   }
 
@@ -899,9 +900,14 @@
 
   // setLink points a "back to the shop" link at the shop, or hides it when
   // the deployment names no shop.
+  // shopLink is the sale's own link back to its shop (branding.js), or the
+  // deployment's.
+  const shopLink = () => (globalThis.foyerBranding && globalThis.foyerBranding.shopURL()) || shopURL;
+
   function setLink(a, show) {
-    a.hidden = !(show && shopURL);
-    if (shopURL && a.getAttribute("href") !== shopURL) a.href = shopURL;
+    const url = shopLink();
+    a.hidden = !(show && url);
+    if (url && a.getAttribute("href") !== url) a.href = url;
   }
 
   function render() {
@@ -913,14 +919,15 @@
     el.fatal.hidden = !fatal;
     if (fatal) {
       el.fatal.dataset.code = fatal;
-      setText(el.fatalText, FoyerErrors.friendly(fatal) + (shopURL ? "" : ` ${t("fatal.findLink")}`));
+      setText(el.fatalText, FoyerErrors.friendly(fatal) + (shopLink() ? "" : ` ${t("fatal.findLink")}`));
       setLink(el.fatalShop, true);
       clearError(); // the page says it in full; the alert would repeat it
     }
     // A shopper holding a unit, or with an order, is pushed no stock (docs/protocol.md): its
     // card would stand still, so it is not shown.
     el.stockCard.hidden = !!fatal || S.phase === "admitted" || S.phase === "buying" || S.phase === "ordered";
-    setText(el.price, sale && !fatal ? formatPrice(sale.price_cents, sale.currency) : "");
+    // The sale price, with the list price struck through when discounted (price.js).
+    foyerPrice.render(el.price, sale && !fatal ? sale : null, FoyerI18n.locale());
     FoyerAttention.setTitle(fatal ? `${fatalTitle(fatal)} · Foyer` : sale
       ? (S.phase === "waiting" ? `#${S.position} · ${sale.name}` : `${sale.name} · Foyer`)
       : "Foyer");
@@ -969,7 +976,8 @@
     setText(el.notice, S.notice ? t(S.notice.key, S.notice.params) : "");
     const held = sale && sale.stock ? sale.stock.held : 0;
     const hint = p !== "idle" ? ""
-      : state === "sold_out" ? (held > 0 ? t("hint.soldOutHeld", { n: held }) : t("hint.soldOut"))
+      : state === "sold_out" ? (held > 0 ? t("hint.soldOutHeld", { n: held })
+        : (globalThis.foyerBranding && globalThis.foyerBranding.soldOutText()) || t("hint.soldOut"))
         : state === "ended" ? t("hint.ended")
           : state === "scheduled" ? t("hint.scheduled", { time: timeOf(sale && sale.prequeue_at) })
             : state === "prequeue" ? t("hint.prequeue")
@@ -1155,6 +1163,7 @@
   // The page in the shopper's language, and again in another when they
   // pick one: what is live is drawn anew, the alert showing said again.
   FoyerI18n.start(el.lang);
+  document.addEventListener("foyer:branding", () => render()); // the sale's look and texts came
   FoyerI18n.onChange(() => {
     const code = el.alert.dataset.code;
     if (code && !el.alert.hidden) {

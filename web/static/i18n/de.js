@@ -20,6 +20,7 @@ FoyerI18n.catalog("de", "Deutsch", {
   "countdown.starting": "Beginnt gleich…",
   "countdown.ends": "Endet in {clock}",
   "time.unknown": "die angegebene Zeit",
+  "price.wasNow": "Vorher {was}, jetzt {now}",
   "fatal.title": "Warteraum",
   "fatal.no_sale": "Kein Verkauf gewählt",
   "fatal.sale_not_found": "Verkauf nicht gefunden",

@@ -21,6 +21,7 @@ FoyerI18n.catalog("en", "English", {
   "countdown.starting": "Starting…",
   "countdown.ends": "Ends in {clock}",
   "time.unknown": "the time shown",
+  "price.wasNow": "Was {was}, now {now}",
   "fatal.title": "Waiting room",
   "fatal.no_sale": "No sale chosen",
   "fatal.sale_not_found": "Sale not found",

@@ -20,6 +20,7 @@ FoyerI18n.catalog("es", "Español", {
   "countdown.starting": "Empezando…",
   "countdown.ends": "Termina en {clock}",
   "time.unknown": "la hora indicada",
+  "price.wasNow": "Antes {was}, ahora {now}",
   "fatal.title": "Sala de espera",
   "fatal.no_sale": "No se ha elegido ninguna venta",
   "fatal.sale_not_found": "Venta no encontrada",

@@ -20,6 +20,7 @@ FoyerI18n.catalog("fr", "Français", {
   "countdown.starting": "Ça commence…",
   "countdown.ends": "Fin dans {clock}",
   "time.unknown": "l’heure indiquée",
+  "price.wasNow": "Avant {was}, maintenant {now}",
   "fatal.title": "Salle d’attente",
   "fatal.no_sale": "Aucune vente choisie",
   "fatal.sale_not_found": "Vente introuvable",

@@ -21,6 +21,7 @@ FoyerI18n.catalog("ja", "日本語", {
   "countdown.starting": "まもなく開始…",
   "countdown.ends": "終了まで {clock}",
   "time.unknown": "表示の時刻",
+  "price.wasNow": "通常価格 {was}、現在 {now}",
   "fatal.title": "待合室",
   "fatal.no_sale": "販売が選ばれていません",
   "fatal.sale_not_found": "販売が見つかりません",
