@@ -4,9 +4,6 @@
 # `make shop`, beside a `make run`, starts the example shop of its shop demo.
 
 GO ?= go
-# Packages whose state is shared between goroutines all run under -race;
-# the race detector is on for the whole suite.
-TEST_FLAGS ?= -race -count=1 -timeout 14m
 # Where `foyer dev` keeps its throwaway servers and writes shop.env, the
 # example shop's settings (its key and secrets: mode 0600, git ignores it).
 FOYER_DATA_DIR ?= .data
@@ -24,8 +21,11 @@ shop:
 	set -a; . "$(FOYER_DATA_DIR)/shop.env"; set +a; $(GO) run ./examples/shop/cmd/shop
 
 # The browser tests drive Debian's chromium: test installs it too.
+# Every package with the race detector; internal/app's whole-system tests,
+# which mostly wait on their servers, as several processes side by side
+# (scripts/test.sh).
 test: provision-browser vet promtool helm js
-	$(GO) test $(TEST_FLAGS) ./...
+	GO=$(GO) scripts/test.sh
 
 # The JavaScript client, @foyer/client (clients/js): its pinned dev tools
 # installed by npm ci on first use (or when package-lock.json changes), then

@@ -36,7 +36,7 @@ func TestAPrimaryKilledMidSaleFailsOverWithNoOversellAndNoConfirmedCheckoutLost(
 	})
 	saleID := sys.createSale(t, map[string]any{
 		"sku": "FAIL-1", "name": "Failover", "price_cents": 700, "stock": stock,
-		"starts_at": startsIn(time.Second), "outflow_per_second": 30, "reservation_ttl_seconds": 60,
+		"starts_at": startsIn(time.Minute), "outflow_per_second": 30, "reservation_ttl_seconds": 60,
 	})
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
@@ -47,6 +47,18 @@ func TestAPrimaryKilledMidSaleFailsOverWithNoOversellAndNoConfirmedCheckoutLost(
 		client := shopperclient.New(sys.URLs[i%len(sys.URLs)])
 		wg.Go(func() { outcomes[i] = shopThroughFailover(ctx, client, saleID) })
 	}
+
+	// Every shopper is in the prequeue before the draw (a slow machine may
+	// take more than a second to join them all), then the start is moved
+	// to a second away.
+	queue := waitingroom.Keys(saleID).Pre
+	for n, _ := sys.Redis.ZCard(ctx, queue).Result(); n < shoppers; n, _ = sys.Redis.ZCard(ctx, queue).Result() {
+		if ctx.Err() != nil {
+			t.Fatalf("only %d of %d shoppers joined the prequeue", n, shoppers)
+		}
+		time.Sleep(5 * time.Millisecond) // polling a condition; the deadline is ctx's
+	}
+	sys.admin(t, http.MethodPatch, "/v1/admin/sales/"+saleID, map[string]any{"starts_at": startsIn(time.Second)}, http.StatusOK)
 
 	// Mid-sale: once a quarter of the stock is confirmed.
 	meta := waitingroom.Keys(saleID).Meta

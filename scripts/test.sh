@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Every Go test, with the race detector: what `make test` runs after its
+# checks. internal/app's tests walk whole systems (real Redis, Postgres,
+# nginx, chromium, Node) and spend most of their time waiting on them, not
+# on the CPU, so its tests run as several processes side by side (shards,
+# FOYER_TEST_SHARDS, 3 by default), beside the other packages. Each shard
+# is the same test binary, built once, given a share of the test names.
+set -euo pipefail
+
+GO=${GO:-go}
+SHARDS=${FOYER_TEST_SHARDS:-3}
+TIMEOUT=${FOYER_TEST_TIMEOUT:-14m}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+app=github.com/foyerhq/foyer/internal/app
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+echo "building internal/app's tests (race detector on)..."
+$GO test -race -c -o "$work/app.test" ./internal/app
+
+# The test names, dealt out in turn: neighbours in a file tend to cost
+# alike, so dealing spreads the heavy ones.
+mapfile -t names < <(grep -ho '^func Test[A-Za-z0-9_]*' internal/app/*_test.go | sed 's/^func //' | grep -vx TestMain | sort -u)
+declare -a pattern
+for i in "${!names[@]}"; do
+	s=$((i % SHARDS))
+	pattern[s]+="${pattern[s]:+|}${names[i]}"
+done
+echo "internal/app: ${#names[@]} tests in $SHARDS shards, beside the other packages"
+
+start=$(date +%s)
+for s in $(seq 0 $((SHARDS - 1))); do
+	(
+		cd internal/app
+		set +e
+		"$work/app.test" -test.run "^(${pattern[s]})\$" -test.count=1 -test.timeout="$TIMEOUT" >"$work/shard$s.log" 2>&1
+		echo $? >"$work/shard$s.rc"
+		echo "internal/app shard $((s + 1))/$SHARDS done after $(($(date +%s) - start)) s"
+	) &
+done
+
+status=0
+# shellcheck disable=SC2046 # one argument per package
+$GO test -race -count=1 -timeout "$TIMEOUT" $($GO list ./... | grep -vx "$app") || status=1
+wait
+
+for s in $(seq 0 $((SHARDS - 1))); do
+	if [ "$(cat "$work/shard$s.rc")" = 0 ]; then
+		echo "ok  	$app (shard $((s + 1))/$SHARDS)"
+	else
+		status=1
+		cat "$work/shard$s.log"
+		echo "FAIL	$app (shard $((s + 1))/$SHARDS)"
+	fi
+done
+echo "internal/app took $(($(date +%s) - start)) s in all"
+exit $status
