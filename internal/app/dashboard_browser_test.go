@@ -15,7 +15,8 @@ import (
 // TestTheDashboardInARealBrowserShowsWhatPostgresHolds signs in to the
 // dashboard, watches a sale sell three units,
 // and checks that its sold and order counts end equal to the rows in
-// Postgres; it also pauses the sale from the dashboard.
+// Postgres; it also pauses the sale from the dashboard. axe-core finds
+// nothing on the page signed out and with the sale paused.
 func TestTheDashboardInARealBrowserShowsWhatPostgresHolds(t *testing.T) {
 	sys := startSystem(t)
 	saleID := sys.createSale(t, map[string]any{"sku": "A-1", "name": "Dashboard sale", "stock": 10, "outflow_per_second": 100})
@@ -23,6 +24,7 @@ func TestTheDashboardInARealBrowserShowsWhatPostgresHolds(t *testing.T) {
 	if err := chromedp.Run(ctx,
 		chromedp.Navigate(sys.URL+"/admin.html"),
 		chromedp.WaitVisible("#token"),
+		accessible(t, "dashboard, signed out"),
 		chromedp.SendKeys("#token", sys.AdminToken),
 		chromedp.Click("#signin-submit"),
 		chromedp.WaitVisible("#sale-"+saleID),
@@ -51,7 +53,8 @@ func TestTheDashboardInARealBrowserShowsWhatPostgresHolds(t *testing.T) {
 		t.Fatalf("the dashboard never showed %d orders and %d sold: %v\n%s", rows, sold, err, shown)
 	}
 	if err := chromedp.Run(ctx, chromedp.Click("#pause"),
-		waitFor(`document.querySelector('#stat-state').textContent.toLowerCase().includes('paused')`)); err != nil {
+		waitFor(`document.querySelector('#stat-state').textContent.toLowerCase().includes('paused')`),
+		accessible(t, "dashboard, a sale paused")); err != nil {
 		t.Fatalf("pausing from the dashboard: %v", err)
 	}
 	var state string

@@ -147,7 +147,8 @@ export function renderSales() {
     bits.push(`starts ${formatWhen(p.starts_at)}`);
     setText(b.children[2], bits.join(" · "));
     b.setAttribute("aria-current", p.id === S.selected ? "true" : "false");
-    b.setAttribute("aria-label", `${p.name || p.id}, ${state ? STATE_LABEL[state] || state : "state unknown"}, ${bits.join(", ")}`);
+    // No aria-label: the button's name is what it shows (name, state, stock,
+    // start), so a voice command naming what is seen finds it.
   }
 }
 
