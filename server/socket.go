@@ -63,22 +63,31 @@ func offeredIdentity(r *http.Request) string {
 	return ""
 }
 
+// arrivalQuery reads what a socket's or a stream's URL asks of the arrival:
+// whether to join at once, and with which invite code (only with join=1).
+// A bad one is refused before anything is counted or made.
+func arrivalQuery(c *gin.Context) (joinNow bool, invite string, err error) {
+	joinNow, err = joinAtOnce(c.Query(joinParam))
+	if err != nil {
+		return false, "", err
+	}
+	invite = c.Query(inviteParam)
+	if invite != "" && !joinNow {
+		return false, "", fmt.Errorf("%w: invite goes with join=1 only", errBadRequest)
+	}
+	if _, err := passOf(nil, invite, errBadRequest); err != nil {
+		return false, "", err
+	}
+	return joinNow, invite, nil
+}
+
 // shopperSocket is a shopper's live connection to one sale (docs/protocol.md).
 // With session=new and join=1, a new shopper's whole arrival (session,
 // socket, join) is one request: a mobile client on a poor network saves two
 // round trips, and a gateway in a storm two requests per shopper.
 func (s *Server) shopperSocket(c *gin.Context) {
-	joinNow, err := joinAtOnce(c.Query(joinParam))
+	joinNow, invite, err := arrivalQuery(c)
 	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	invite := c.Query(inviteParam)
-	if invite != "" && !joinNow {
-		s.fail(c, fmt.Errorf("%w: invite goes with join=1 only", errBadRequest))
-		return
-	}
-	if _, err := passOf(nil, invite, errBadRequest); err != nil {
 		s.fail(c, err)
 		return
 	}

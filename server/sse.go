@@ -32,17 +32,8 @@ func (s *Server) shopperStream(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	joinNow, err := joinAtOnce(c.Query(joinParam))
+	joinNow, invite, err := arrivalQuery(c)
 	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	invite := c.Query(inviteParam)
-	if invite != "" && !joinNow {
-		s.fail(c, fmt.Errorf("%w: invite goes with join=1 only", errBadRequest))
-		return
-	}
-	if _, err := passOf(nil, invite, errBadRequest); err != nil {
 		s.fail(c, err)
 		return
 	}
