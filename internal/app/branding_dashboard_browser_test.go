@@ -26,6 +26,8 @@ func TestTheDashboardsBrandingFormPreviewsTheContrastAndSaves(t *testing.T) {
 		chromedp.Click("#signin-submit"),
 		waitFor(`document.querySelector('#detail-title').textContent === 'Spring sneaker'`),
 		waitFor(`document.querySelector('#br-hosts').textContent === '`+testImageHost+`'`),
+		// The sale's branding read into the form, so none arrives while typing.
+		waitFor(`document.querySelector('#branding-form').dataset.loadedFor === '`+saleID+`'`),
 		chromedp.SendKeys("#br-accent", "#ffd700"),
 		waitFor(`document.querySelector('#br-contrast').textContent.startsWith('Too low')`),
 		chromedp.Click("#br-save"),

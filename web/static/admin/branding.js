@@ -116,6 +116,7 @@ let edited = false;
 // showBranding reads the branding of a sale just selected into the form.
 export function showBranding(p) {
   $("br-result").hidden = true;
+  delete $("branding-form").dataset.loadedFor;
   edited = false;
   fill(null);
   if (p) loadBranding(p.id).catch(report);
@@ -128,6 +129,8 @@ async function loadBranding(id) {
   if (!edited) fill(b);
   showHosts();
   preview();
+  // Whose branding the form holds now: what is typed from here on stays.
+  $("branding-form").dataset.loadedFor = id;
 }
 
 export function wireBranding() {
