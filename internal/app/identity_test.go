@@ -20,7 +20,6 @@ import (
 
 	"github.com/foyerhq/foyer/internal/app"
 	"github.com/foyerhq/foyer/internal/identity"
-	"github.com/foyerhq/foyer/internal/keyring"
 	"github.com/foyerhq/foyer/internal/shopperclient"
 	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/server"
@@ -345,22 +344,7 @@ func TestIdentityKeysThatAreWeakOrMalformedAreRefusedAtStart(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			environ := map[string]string{
-				"FOYER_REDIS_URL":              "redis://127.0.0.1:1/0",
-				"FOYER_DATABASE_URL":           "postgres://nobody@127.0.0.1:1/none?sslmode=disable",
-				"FOYER_ADMIN_TOKEN":            testAdminToken,
-				"FOYER_SIGNING_KEYS":           keyring.NewSeed(),
-				"FOYER_PAYMENT_WEBHOOK_SECRET": testWebhookSecret,
-				"FOYER_LOG_LEVEL":              "error",
-			}
-			for k, v := range tt.set {
-				environ[k] = v
-			}
-			cfg, err := app.LoadConfig(environ)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = app.NewGateway(t.Context(), cfg, app.NewLogger(cfg))
+			err := gatewayStartError(t, tt.set)
 			if err == nil || (tt.wantErr != nil && !errors.Is(err, tt.wantErr)) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("gateway: %v; want an error saying %q", err, tt.want)
 			}
