@@ -146,12 +146,14 @@ async function shopper(i, deadline) {
 }
 
 const runStart = performance.now();
+const cpuStart = process.cpuUsage();
 const deadline = runStart + positive("timeout") * 1000;
 const progress = setInterval(() => {
   process.stderr.write(`crowd: ${stats.placed} of ${shoppers} placed, ${stats.failed} failed, ${stats.reconnects} reconnects\n`);
 }, 1000);
 await Promise.all(Array.from({ length: shoppers }, (_, i) => shopper(i, deadline)));
 const allPlaced = performance.now();
+const cpu = process.cpuUsage(cpuStart); // what the joins cost this process, user and system
 clearInterval(progress);
 
 // Memory with everyone connected and placed, after a collection when Node
@@ -179,6 +181,9 @@ const result = {
   joins_per_second: joinSpanMs > 0 ? Math.round((stats.placed / joinSpanMs) * 1000 * 10) / 10 : 0,
   all_placed_ms: Math.round(allPlaced - runStart),
   join_latency_ms: { p50: pct(0.5), p95: pct(0.95), p99: pct(0.99), max: pct(1) },
+  // This process's CPU until everyone was placed, per shopper placed: the
+  // crowd's own cost, on a machine it shares with the Foyer it measures.
+  cpu_per_join_us: stats.placed ? Math.round((cpu.user + cpu.system) / stats.placed) : 0,
   rss_bytes: memory.rss,
   heap_used_bytes: memory.heapUsed,
   gc: typeof globalThis.gc === "function",
