@@ -1,0 +1,108 @@
+package waitingroom
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// An event's products live in its meta hash, beside the pool's counters, so
+// every script of the sale still touches the same keys in one hash slot:
+// "products" holds their SKUs in order (a JSON array; absent in a
+// single-product sale), and per product p:<sku>:stock, :left (stock less
+// sold: a hold is of the event, never of a product), :sold, :price and
+// :limit. The pool keeps its identity available = Σ left − held
+// (docs/products.md).
+
+// metaProducts is the meta field listing an event's SKUs.
+const metaProducts = "products"
+
+// productField is the meta field of one figure of an event's product.
+func productField(sku, figure string) string { return "p:" + sku + ":" + figure }
+
+// productLoadArgs are the meta fields a new event's products start with,
+// alternating field and value, for load.lua; nil for a single-product sale.
+func productLoadArgs(p *Plan) ([]any, error) {
+	if !p.IsEvent() {
+		return nil, nil
+	}
+	skus := make([]string, len(p.Products))
+	args := make([]any, 0, 2+10*len(p.Products))
+	for i, pr := range p.Products {
+		skus[i] = pr.SKU
+		args = append(args,
+			productField(pr.SKU, "stock"), pr.Stock, productField(pr.SKU, "left"), pr.Stock,
+			productField(pr.SKU, "sold"), 0, productField(pr.SKU, "price"), pr.PriceCents,
+			productField(pr.SKU, "limit"), pr.PerShopperLimit)
+	}
+	list, err := json.Marshal(skus)
+	if err != nil {
+		return nil, fmt.Errorf("encode products of sale %s: %w", p.ID, err)
+	}
+	return append(args, metaProducts, string(list)), nil
+}
+
+// ProductStock is one product's live figures in an event.
+type ProductStock struct {
+	SKU   string `json:"sku"`
+	Stock int64  `json:"stock"`
+	Left  int64  `json:"left"` // not sold: what shoppers may still choose
+	Sold  int64  `json:"sold"`
+}
+
+// productSKUs reads the meta field listing an event's SKUs; nil for a
+// single-product sale (the field absent).
+func productSKUs(raw any) ([]string, error) {
+	s, ok := raw.(string)
+	if !ok || s == "" {
+		return nil, nil
+	}
+	var skus []string
+	if err := json.Unmarshal([]byte(s), &skus); err != nil {
+		return nil, fmt.Errorf("decode products: %w", err)
+	}
+	return skus, nil
+}
+
+// fillProducts reads the products' figures of the event statuses among sts
+// in one round trip; a single-product sale's status costs nothing here.
+func (r *Rooms) fillProducts(ctx context.Context, sts ...*Status) error {
+	reads := make([]*redis.SliceCmd, len(sts))
+	events := 0
+	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, st := range sts {
+			if len(st.productSKUs) == 0 {
+				continue
+			}
+			events++
+			fields := make([]string, 0, 3*len(st.productSKUs))
+			for _, sku := range st.productSKUs {
+				fields = append(fields, productField(sku, "stock"), productField(sku, "left"), productField(sku, "sold"))
+			}
+			reads[i] = p.HMGet(ctx, Keys(st.SaleID).Meta, fields...)
+		}
+		return nil
+	})
+	if events == 0 {
+		return nil
+	}
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("read products of %d events: %w", events, err)
+	}
+	for i, st := range sts {
+		if reads[i] == nil {
+			continue
+		}
+		v := reads[i].Val()
+		num := func(j int) int64 { s, _ := v[j].(string); n, _ := strconv.ParseInt(s, 10, 64); return n }
+		st.Products = make([]ProductStock, len(st.productSKUs))
+		for j, sku := range st.productSKUs {
+			st.Products[j] = ProductStock{SKU: sku, Stock: num(3 * j), Left: num(3*j + 1), Sold: num(3*j + 2)}
+		}
+	}
+	return nil
+}
