@@ -148,8 +148,12 @@ func (p *Presence) ArriveAndJoinWith(ctx context.Context, saleID, shopperID, txn
 	if err != nil {
 		return Arrival{}, err
 	}
-	if len(st.productSKUs) > 0 { // an event's welcome tells its products' left
-		if err := NewRooms(p.rdb).fillProducts(ctx, &st); err != nil {
+	if len(st.productSKUs) > 0 { // an event's welcome shows its products
+		rooms := NewRooms(p.rdb)
+		if err := rooms.fillProducts(ctx, &st); err != nil {
+			return Arrival{}, err
+		}
+		if err := rooms.showProducts(ctx, &st); err != nil {
 			return Arrival{}, err
 		}
 	}

@@ -50,8 +50,12 @@ func TestAnEventIsStoredWithItsProductsInOrderAndLoadedWithThem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st.Products) != 3 || st.Products[1] != (ProductStock{SKU: "B", Stock: 5, Left: 5}) || st.Available != 10 {
+	if len(st.Products) != 3 || st.Products[1] != (ProductStatus{SKU: "B", Stock: 5, Left: 5}) || st.Available != 10 {
 		t.Errorf("live event %+v, want B with 5 left and 10 available", st)
+	}
+	shown, err := o.rooms.StatusShown(ctx, sale.ID)
+	if err != nil || shown.Products[1] != (ProductStatus{SKU: "B", Name: "Blue", PriceCents: 2000, PerShopperLimit: 2, Stock: 5, Left: 5}) {
+		t.Errorf("shown event %+v (%v), want B named, priced and limited as planned", shown.Products, err)
 	}
 	var n int
 	if err := db.GetContext(ctx, &n, `SELECT count(*) FROM sale_products WHERE sale_id = $1`, sale.ID); err != nil || n != 3 {

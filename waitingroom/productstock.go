@@ -16,10 +16,17 @@ import (
 // single-product sale), and per product p:<sku>:stock, :left (stock less
 // sold: a hold is of the event, never of a product), :sold, :price and
 // :limit. The pool keeps its identity available = Σ left − held
-// (docs/products.md).
+// (docs/products.md). What a page shows of each product and never changes
+// while the event runs (name, prices, limit, image, description) is one
+// JSON field, product_info, read for a welcome or a sale's status but not
+// by a room's once-a-second push.
 
-// metaProducts is the meta field listing an event's SKUs.
-const metaProducts = "products"
+// metaProducts is the meta field listing an event's SKUs; metaProductInfo
+// the one describing its products, in the same order.
+const (
+	metaProducts    = "products"
+	metaProductInfo = "product_info"
+)
 
 // productField is the meta field of one figure of an event's product.
 func productField(sku, figure string) string { return "p:" + sku + ":" + figure }
@@ -31,9 +38,12 @@ func productLoadArgs(p *Plan) ([]any, error) {
 		return nil, nil
 	}
 	skus := make([]string, len(p.Products))
-	args := make([]any, 0, 2+10*len(p.Products))
+	info := make([]ProductStatus, len(p.Products))
+	args := make([]any, 0, 4+10*len(p.Products))
 	for i, pr := range p.Products {
 		skus[i] = pr.SKU
+		info[i] = ProductStatus{SKU: pr.SKU, Name: pr.Name, PriceCents: pr.PriceCents, ListPriceCents: pr.ListPriceCents,
+			PerShopperLimit: pr.PerShopperLimit, ImageURL: pr.ImageURL, Description: pr.Description}
 		args = append(args,
 			productField(pr.SKU, "stock"), pr.Stock, productField(pr.SKU, "left"), pr.Stock,
 			productField(pr.SKU, "sold"), 0, productField(pr.SKU, "price"), pr.PriceCents,
@@ -43,15 +53,27 @@ func productLoadArgs(p *Plan) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode products of sale %s: %w", p.ID, err)
 	}
-	return append(args, metaProducts, string(list)), nil
+	shown, err := json.Marshal(info)
+	if err != nil {
+		return nil, fmt.Errorf("encode products of sale %s: %w", p.ID, err)
+	}
+	return append(args, metaProducts, string(list), metaProductInfo, string(shown)), nil
 }
 
-// ProductStock is one product's live figures in an event.
-type ProductStock struct {
-	SKU   string `json:"sku"`
-	Stock int64  `json:"stock"`
-	Left  int64  `json:"left"` // not sold: what shoppers may still choose
-	Sold  int64  `json:"sold"`
+// ProductStatus is one product of an event as Redis has it: its live
+// figures, and, when read for a page (Rooms.StatusShown), what the page
+// shows of it.
+type ProductStatus struct {
+	SKU             string `json:"sku"`
+	Name            string `json:"name,omitempty"`
+	PriceCents      int64  `json:"price_cents,omitempty"`
+	ListPriceCents  int64  `json:"list_price_cents,omitempty"`
+	PerShopperLimit int    `json:"per_shopper_limit,omitempty"`
+	ImageURL        string `json:"image_url,omitempty"`
+	Description     string `json:"description,omitempty"`
+	Stock           int64  `json:"-"`
+	Left            int64  `json:"-"` // not sold: what shoppers may still choose
+	Sold            int64  `json:"-"`
 }
 
 // productSKUs reads the meta field listing an event's SKUs; nil for a
@@ -66,6 +88,33 @@ func productSKUs(raw any) ([]string, error) {
 		return nil, fmt.Errorf("decode products: %w", err)
 	}
 	return skus, nil
+}
+
+// StatusShown is Status with what a page shows of an event's products
+// (names, prices, images...), for a welcome or a sale's public status.
+func (r *Rooms) StatusShown(ctx context.Context, saleID string) (Status, error) {
+	st, err := r.Status(ctx, saleID)
+	if err != nil || st.Products == nil {
+		return st, err
+	}
+	return st, r.showProducts(ctx, &st)
+}
+
+// showProducts adds to an event's status what a page shows of its products.
+func (r *Rooms) showProducts(ctx context.Context, st *Status) error {
+	raw, err := r.rdb.HGet(ctx, Keys(st.SaleID).Meta, metaProductInfo).Bytes()
+	if err != nil {
+		return fmt.Errorf("read products of sale %s: %w", st.SaleID, err)
+	}
+	var info []ProductStatus
+	if err := json.Unmarshal(raw, &info); err != nil || len(info) != len(st.Products) {
+		return fmt.Errorf("decode products of sale %s: %d of %d (%v)", st.SaleID, len(info), len(st.Products), err)
+	}
+	for i := range info {
+		info[i].Stock, info[i].Left, info[i].Sold = st.Products[i].Stock, st.Products[i].Left, st.Products[i].Sold
+	}
+	st.Products = info
+	return nil
 }
 
 // fillProducts reads the products' figures of the event statuses among sts
@@ -99,9 +148,9 @@ func (r *Rooms) fillProducts(ctx context.Context, sts ...*Status) error {
 		}
 		v := reads[i].Val()
 		num := func(j int) int64 { s, _ := v[j].(string); n, _ := strconv.ParseInt(s, 10, 64); return n }
-		st.Products = make([]ProductStock, len(st.productSKUs))
+		st.Products = make([]ProductStatus, len(st.productSKUs))
 		for j, sku := range st.productSKUs {
-			st.Products[j] = ProductStock{SKU: sku, Stock: num(3 * j), Left: num(3*j + 1), Sold: num(3*j + 2)}
+			st.Products[j] = ProductStatus{SKU: sku, Stock: num(3 * j), Left: num(3*j + 1), Sold: num(3*j + 2)}
 		}
 	}
 	return nil

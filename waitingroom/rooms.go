@@ -252,7 +252,7 @@ type Status struct {
 	ListPriceCents int64
 	// Products are an event's products' figures, in the plan's order; nil
 	// for a single-product sale (productstock.go).
-	Products    []ProductStock
+	Products    []ProductStatus
 	productSKUs []string
 }
 

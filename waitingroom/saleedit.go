@@ -103,7 +103,14 @@ func (c PlanChange) applyProducts(p *Plan) error {
 	if c.PerShopperLimit != nil {
 		p.PerShopperLimit = limit
 	}
-	p.SetProducts(append([]Product(nil), *c.Products...))
+	products := append([]Product(nil), *c.Products...)
+	for i, pr := range products {
+		// A discount's price is derived, as at creation, unless sent.
+		if d := (Discount{Percent: pr.DiscountPercent, AmountCents: pr.DiscountAmountCents}); !d.None() && pr.PriceCents == 0 {
+			products[i].SetDiscount(pr.ListPriceCents, d)
+		}
+	}
+	p.SetProducts(products)
 	return nil
 }
 

@@ -42,7 +42,7 @@ if fields.products then
       end
     end
   end
-  redis.call('HDEL', meta, 'products')
+  redis.call('HDEL', meta, 'products', 'product_info')
   if fields.products == '' then fields.products = nil end
 end
 for field, value in pairs(fields) do redis.call('HSET', meta, field, value) end
