@@ -171,7 +171,9 @@ func TestAnEventWithABadListOfProductsIsRefusedAndLeavesNothingAnywhere(t *testi
 		"stock beside":     withStock,
 		"no name":          {"products": []map[string]any{product("A"), product("B")}},
 	} {
-		var out struct{ Error struct{ Code, Message string } }
+		var out struct {
+			Error struct{ Code, Message string }
+		}
 		if code := sys.call(t, http.MethodPost, "/v1/admin/sales", sys.AdminToken, body, &out); code != http.StatusUnprocessableEntity ||
 			out.Error.Code != "invalid_sale" {
 			t.Errorf("%s: %d %s, want 422 invalid_sale", name, code, out.Error.Code)
