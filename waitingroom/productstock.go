@@ -31,6 +31,19 @@ const (
 // productField is the meta field of one figure of an event's product.
 func productField(sku, figure string) string { return "p:" + sku + ":" + figure }
 
+// ProductCounts are the meta fields, alternating with their values, that
+// set an event's product's live counts to sold of stock: what foyer
+// reconcile --repair writes from Postgres's orders, as confirm.lua and
+// refund.lua would have left them.
+func ProductCounts(sku string, stock, sold int64) []any {
+	return []any{productField(sku, "stock"), stock, productField(sku, "sold"), sold,
+		productField(sku, "left"), max(stock-sold, 0)}
+}
+
+// BoughtOfProduct is the field of the sale's Bought hash counting the units
+// of an event's product a shopper bought, for the product's limit.
+func BoughtOfProduct(shopperID, sku string) string { return shopperID + ":p:" + sku }
+
 // productLoadArgs are the meta fields a new event's products start with,
 // alternating field and value, for load.lua; nil for a single-product sale.
 func productLoadArgs(p *Plan) ([]any, error) {

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/foyerhq/foyer/internal/app"
 	"github.com/foyerhq/foyer/internal/shopperclient"
 )
 
@@ -141,6 +143,26 @@ func TestShoppersOfAnEventOfThreeProductsEachBuyTheProductTheyChoseAtItsPrice(t 
 	}
 	if soldRed != 2 || soldSale != 6 {
 		t.Errorf("postgres counts %d red tees and %d units sold, want 2 and 6", soldRed, soldSale)
+	}
+
+	// Redis lost, then rebuilt from Postgres: each product is as sold as
+	// its orders say, so none can be sold again.
+	if err := sys.Redis.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var report bytes.Buffer
+	if err := app.Reconcile(ctx, sys.cfg, saleID, true, &report); err != nil {
+		t.Fatalf("repair: %v\n%s", err, report.String())
+	}
+	status.Products = nil
+	sys.call(t, http.MethodGet, "/v1/sales/"+saleID, "", nil, &status)
+	for _, p := range status.Products {
+		if p.Left != 0 {
+			t.Errorf("after the repair, %s has %d left, want 0: every unit of it was sold", p.SKU, p.Left)
+		}
+	}
+	if len(status.Products) != 3 || status.State != "sold_out" {
+		t.Errorf("after the repair: %+v, want three products, sold out", status)
 	}
 }
 
