@@ -1,6 +1,8 @@
-// Foyer shopper page: one sale's waiting room, driven by the foyer.v1
-// WebSocket. The page itself is static; everything live comes over the socket.
-// Every text it shows is said in the shopper's language (i18n/, t below).
+// Foyer shopper page: one sale's waiting room. The page is static and draws
+// what @foyer/client (client/foyer.js, the global Foyer; clients/js) tells
+// it: the library owns the protocol (session, socket or HTTP fallback,
+// reconnecting, clock, keepalive, proof of work, checkout), this page the
+// rendering. Every text it shows is said in the shopper's language (i18n/, t below).
 "use strict";
 
 (() => {
@@ -13,8 +15,7 @@
   // t says a message of the page in the shopper's language (i18n/i18n.js).
   const t = FoyerI18n.t;
   const STATES = new Set(["scheduled", "prequeue", "open", "paused", "sold_out", "ended"]);
-  const PING_EVERY = 20000; // keep the socket warm through proxies
-  const SILENT_LIMIT = 50000; // no word from the server for this long: the socket is dead
+  const SILENT_LIMIT = 50000; // no word from the server for this long: the connection is dead (the library's deadAfterMs)
   // STRIPE_JS is where Stripe.js comes from: Stripe asks that it be loaded
   // from js.stripe.com, never bundled or served by us, and the page's
   // Content-Security-Policy lets it in when Stripe takes the money.
@@ -80,16 +81,13 @@
   // invite is the invite code of a sale that admits only whom it invited
   // (docs/integration.md, "Who may join"): a shop links to ?sale=...&invite=...
   const invite = new URLSearchParams(location.search).get("invite") || "";
-  const joinMsg = (extra) => (invite ? { type: "join", invite, ...extra } : { type: "join", ...extra });
 
   const S = {
     sale: null, // the sale as last heard: GET /v1/sales/<id>, then welcome/stock/state
-    offset: 0, // server clock minus local clock, ms
-    synced: false, // offset comes from a time round trip, not a guess
     conn: "connecting", // connecting | open | reconnecting | gone
     phase: "idle", // idle | joining | waiting | admitted | buying | ordered
     position: 0, ahead: 0, waiting: 0, firstPosition: 0,
-    reservation: null, // {id, token, expiresAt (ms), url, shop (url is the shop's page, to open)}
+    reservation: null, // {id, expiresAt (ms), url, shop (url is the shop's page, to open), admitted (the message, to check out with)}
     orderId: null,
     // notice: what the queue card says of the shopper's place ("" for
     // nothing): a message key and its params, so a change of language
@@ -102,9 +100,8 @@
     hadPrequeue: false, // this tab waited in the prequeue: the draw's outcome is announced
     holdWarned: 0, // the last hold warning said (seconds left), so each is said once
     holdWarning: null, // {key, params}: the hold warning shown, to say again in another language
-    pow: null, // {challenge, difficulty}: the proof of work to do before joining, when the sale asks for one
-    powRetry: false, // a pow_* error to this join may still be answered by solving its fresh challenge
-    solving: null, // while solving: the percent of the expected work done
+    solving: null, // while the library solves the proof of work before joining: the percent of the expected work done
+    powBy: "", // where the last proof of work was solved: "worker" or "page" (FoyerPow.solvedBy below)
     // pay: the Stripe payment of a pending order, while the page has one:
     // {key, secret, state, message, reservation}; state is loading | failed |
     // ready | paying | confirming. The secret pays this one order: memory
@@ -128,7 +125,8 @@
 
   // ---- small helpers ----
 
-  const serverNow = () => Date.now() + S.offset;
+  let client = null; // the Foyer.FoyerClient of this page's sale, once started
+  const serverNow = () => (client ? client.serverNow() : Date.now());
 
   function setText(node, text) {
     if (node.textContent !== text) node.textContent = text;
@@ -183,8 +181,8 @@
   // (errors.js), and keeps the code, for support, in small print and in
   // the alert's data-code. The server's message, written for developers,
   // is not shown.
-  function showError(code, message) {
-    const text = FoyerErrors.friendly(code, message);
+  function showError(code) {
+    const text = FoyerErrors.friendly(code);
     el.alert.dataset.code = code;
     setText(el.error, text);
     el.errorCode.hidden = false;
@@ -218,50 +216,127 @@
     } catch { /* storage unavailable or garbage */ }
     return null;
   }
-  function dropSession() {
-    try { localStorage.removeItem(SESSION_KEY); } catch { /* ignore */ }
-  }
-
-  let freshSession = false; // made by this page and not yet welcomed
-  async function getSession() {
-    const stored = loadSession();
-    if (stored) return stored;
-    const res = await fetch("/v1/sessions", { method: "POST" });
-    if (res.status !== 201) throw await httpError(res);
-    const s = await res.json();
+  function storeSession(s) {
     try { localStorage.setItem(SESSION_KEY, JSON.stringify(s)); } catch { /* this tab only */ }
-    freshSession = true;
-    return s;
   }
 
-  // ---- socket ----
+  // ---- the connection: @foyer/client ----
 
-  let ws = null, session = null, attempt = 0, retryTimer = 0, lastHeard = 0, bestRtt = Infinity;
+  // powWorkerURL is the library's proof-of-work worker, served beside its
+  // bundle (web/static/client/, one content-named folder), which the page's
+  // Content-Security-Policy (worker-src 'self') lets run.
+  function powWorkerURL() {
+    const script = document.getElementById("foyer-client");
+    return script ? new URL("pow-worker.js", script.src).href : undefined;
+  }
 
-  function send(msg) {
-    if (ws && ws.readyState === WebSocket.OPEN) {
-      ws.send(JSON.stringify(msg));
-      return true;
+  // CONN is the pill's word for each state of the library's connection.
+  const CONN = { idle: "connecting", connecting: "connecting", open: "open", reconnecting: "reconnecting", closed: "gone" };
+
+  // MESSAGES are the server's pushes the page draws (handle, below); the
+  // library answers the rest (time, pong) itself.
+  const MESSAGES = ["welcome", "prequeue", "position", "stock", "state", "sold_out", "admitted", "expired", "order", "notice"];
+
+  function start() {
+    client = new Foyer.FoyerClient({
+      baseUrl: location.origin, saleId, session: loadSession() || undefined,
+      powWorkerUrl: powWorkerURL(), deadAfterMs: SILENT_LIMIT,
+      // A place lost with its session is the shopper's to take again (notice.sessionRenewed).
+      rejoinAfterNewSession: false,
+    });
+    client.on("session", storeSession);
+    client.on("connection", (e) => {
+      S.conn = CONN[e.state] || "connecting";
+      render();
+    });
+    client.on("reconnecting", lost);
+    client.on("closed", closed);
+    client.on("failure", failed);
+    client.on("pow", solving);
+    for (const type of MESSAGES) {
+      client.on(type, (m) => {
+        handle(m);
+        render();
+      });
     }
-    return false;
+    client.start().catch(() => { /* refused for good: told by closed */ });
   }
 
-  async function start() {
-    retryTimer = 0;
-    try {
-      session = await getSession();
-    } catch (err) {
-      showError(err.code || "network", err.message || "could not start a session");
-      // Asked to come back later (busy, rate_limited): not before, and not
-      // all at once.
-      if (err.retry_after) return retry(err.retry_after * 1000 + Math.random() * 1000);
-      return backoff();
+  // lost: the connection ended and the library reconnects. A session it had
+  // to renew (4001) took the place with it.
+  function lost({ code }) {
+    if (S.phase === "joining") S.phase = "idle"; // the server restores a join that went through
+    if (code === 4001) {
+      const hadPlace = S.phase !== "idle";
+      resetPlace();
+      if (hadPlace) S.notice = { key: "notice.sessionRenewed" };
+      else clearError(); // a stale stored session: nothing lost, nothing to say
     }
-    connect();
+    render();
   }
 
-  // openSocket opens the connection to the sale: the one place that says
-  // what carries the protocol, so another transport can take its place.
+  // closed: the library gave up for good (a close code no retry fixes).
+  function closed({ code, error }) {
+    if (code === 4004) {
+      S.fatal = S.endedHere ? "sale_cancelled" : "sale_not_found";
+    } else if (code === 4003 || (error && error.code === "blocked")) {
+      resetPlace(); // blocked by the operators: a new connection would be refused too
+      showError("blocked");
+    } else if (error) {
+      showError(error.code || `closed_${code}`);
+    }
+    render();
+  }
+
+  // solving shows how far the library's proof of work before the join got.
+  function solving(p) {
+    if (p.state === "solving") {
+      if (p.tried === 0) say(t("say.checking"));
+      const pct = Math.min(99, Math.floor((100 * p.tried) / p.expected)); // a solve can take longer than average
+      if (pct === S.solving) return;
+      S.solving = pct;
+    } else {
+      S.solving = null;
+      if (p.by) S.powBy = p.by === "worker" ? "worker" : "page";
+    }
+    render();
+  }
+
+  // failed: an error the server answered (a message, a refused request), or
+  // the proof of work the browser could not do.
+  function failed(err) {
+    const code = String(err.code);
+    showError(code);
+    if (code === "sale_not_found") S.fatal = "sale_not_found";
+    if ((code === "busy" || code === "rate_limited" || code === "unavailable") && S.phase === "joining") {
+      // The node asked us to wait: join again then, with jitter.
+      S.phase = "idle";
+      const wait = (err.retryAfter || 1) * 1000 + Math.random() * 1000;
+      S.notice = { key: "notice.busy", params: { seconds: Math.ceil(wait / 1000) } };
+      setTimeout(join, wait);
+    }
+    const queued = S.phase === "waiting" || S.phase === "prequeued" || S.phase === "joining";
+    if (code === "not_joined" && queued) S.phase = "idle";
+    // An operator's rule took this shopper, flagged as automated, out of the queue.
+    if (code === "flagged" && queued) S.phase = "idle";
+    if ((code === "sold_out" || code === "sale_ended" || code === "too_early" || code.startsWith("pow_")) && S.phase === "joining") S.phase = "idle";
+    render();
+  }
+
+  window.addEventListener("online", () => client && client.reconnectNow());
+
+  // FoyerPow tells where the page's last proof of work was solved ("worker",
+  // or "page" where no worker could run): for support, and the browser tests.
+  globalThis.FoyerPow = Object.freeze({ solvedBy: () => S.powBy });
+
+  function resetPlace() {
+    S.phase = "idle";
+    S.position = S.ahead = S.firstPosition = 0;
+    S.reservation = null;
+  }
+
+  // ---- messages ----
+
   // planOf keeps the fields of a plan push that a page shows, so a push can
   // never overwrite the sale's stock or state.
   function planOf(p) {
@@ -272,118 +347,11 @@
     return out;
   }
 
-  function openSocket(url, protocols) {
-    return openTransport(url, protocols); // web/static/transport.js: a WebSocket, or the HTTP fallback
-  }
-
-  function connect() {
-    const proto = location.protocol === "https:" ? "wss" : "ws";
-    const url = `${proto}://${location.host}/v1/sales/${encodeURIComponent(saleId)}/ws?session=${encodeURIComponent(session.token)}`;
-    const sock = openSocket(url, ["foyer.v1"]);
-    ws = sock;
-    lastHeard = Date.now();
-    sock.onmessage = (e) => {
-      if (ws !== sock) return;
-      lastHeard = Date.now();
-      let m;
-      try { m = JSON.parse(e.data); } catch { return; }
-      handle(m, sock);
-      render();
-    };
-    sock.onclose = (e) => lost(sock, e.code);
-  }
-
-  // lost handles the end of a socket: reconnect, get a new session, or give up.
-  function lost(sock, code) {
-    if (ws !== sock) return;
-    ws = null;
-    if (S.phase === "joining") S.phase = "idle"; // the server restores a join that went through
-    switch (code) {
-      case 1001: // node draining: another node takes us at once
-      case 4008: // we fell behind: start afresh
-        retry(Math.random() * 250);
-        break;
-      case 4001: { // session invalid: a new shopper, so nothing to restore
-        dropSession();
-        const again = freshSession, hadPlace = S.phase !== "idle";
-        resetPlace();
-        if (hadPlace) S.notice = { key: "notice.sessionRenewed" };
-        else clearError(); // a stale stored session: nothing lost, nothing to say
-        if (again) backoff(); else retry(0);
-        break;
-      }
-      case 4004:
-        S.conn = "gone";
-        S.fatal = S.endedHere ? "sale_cancelled" : "sale_not_found";
-        break;
-      case 4003: // blocked by the operators: a new connection would be refused too
-        S.conn = "gone";
-        resetPlace();
-        showError("blocked", "This connection was blocked.");
-        break;
-      default: // 1013 try again later, 1006 network, anything else
-        backoff();
-    }
-    render();
-  }
-
-  function retry(delay) {
-    clearTimeout(retryTimer);
-    S.conn = "reconnecting";
-    retryTimer = setTimeout(start, delay);
-  }
-
-  function backoff() {
-    const max = Math.min(15000, 500 * 2 ** attempt);
-    attempt++;
-    retry(max / 2 + Math.random() * max / 2);
-    render();
-  }
-
-  setInterval(() => {
-    if (!ws || ws.readyState !== WebSocket.OPEN) return;
-    if (Date.now() - lastHeard > SILENT_LIMIT) {
-      const sock = ws;
-      lost(sock, 1006);
-      sock.close();
-      return;
-    }
-    send({ type: "ping" });
-  }, PING_EVERY);
-
-  window.addEventListener("online", () => {
-    if (retryTimer) retry(0);
-  });
-
-  // syncClock sends five time messages 200 ms apart; the answer with the
-  // shortest round trip sets the offset.
-  function syncClock(sock) {
-    bestRtt = Infinity;
-    for (let i = 0; i < 5; i++) {
-      setTimeout(() => {
-        if (ws === sock) send({ type: "time", client_time: Date.now() });
-      }, i * 200);
-    }
-  }
-
-  function resetPlace() {
-    S.phase = "idle";
-    S.position = S.ahead = S.firstPosition = 0;
-    S.reservation = null;
-  }
-
-  // ---- messages ----
-
-  function handle(m, sock) {
+  function handle(m) {
     switch (m.type) {
       case "welcome":
-        attempt = 0;
-        freshSession = false;
-        S.conn = "open";
         S.sale = m.sale;
         setOperatorMessage(m.sale.message || "");
-        if (!S.synced) S.offset = m.server_time - Date.now();
-        S.pow = m.pow || null;
         if (S.phase === "joining" && S.solving === null) S.phase = "idle";
         if (S.sale.state === "sold_out" || S.sale.state === "ended") leaveQueueState();
         // Back from a payment's redirect, the answer tells the order; none
@@ -395,17 +363,7 @@
             render();
           }, RETURN_WAIT);
         }
-        syncClock(sock);
         break;
-      case "time": {
-        const t1 = Date.now(), rtt = t1 - m.client_time;
-        if (rtt >= 0 && rtt < bestRtt) {
-          bestRtt = rtt;
-          S.offset = m.server_time - (m.client_time + t1) / 2;
-          S.synced = true;
-        }
-        break;
-      }
       case "prequeue":
         S.phase = "prequeued";
         S.hadPrequeue = true;
@@ -463,8 +421,8 @@
         const same = S.reservation && S.reservation.id === m.reservation_id;
         if (same && S.phase === "ordered") break;
         S.reservation = {
-          id: m.reservation_id, token: m.token, expiresAt: Date.parse(m.expires_at), url: m.checkout_url,
-          shop: m.checkout === "shop",
+          id: m.reservation_id, expiresAt: Date.parse(m.expires_at), url: m.checkout_url,
+          shop: m.checkout === "shop", admitted: m,
         };
         if (!(same && S.phase === "buying")) S.phase = "admitted";
         S.notice = "";
@@ -518,29 +476,6 @@
         S.notice = over ? said : "";
         break;
       }
-      case "error":
-        if (String(m.code).startsWith("pow_") && m.pow) {
-          S.pow = m.pow; // a fresh challenge: the one sent was missing, spent, expired or wrong
-          if (S.powRetry && S.phase === "joining" && window.FoyerPow) {
-            S.powRetry = false;
-            joinWithPow();
-            break;
-          }
-        }
-        showError(m.code, m.message);
-        if (m.code === "sale_not_found") S.fatal = "sale_not_found";
-        if ((m.code === "busy" || m.code === "rate_limited" || m.code === "unavailable") && S.phase === "joining") {
-          // The node asked us to wait: join again then, with jitter.
-          S.phase = "idle";
-          const wait = (m.retry_after || 1) * 1000 + Math.random() * 1000;
-          S.notice = { key: "notice.busy", params: { seconds: Math.ceil(wait / 1000) } };
-          setTimeout(join, wait);
-        }
-        if (m.code === "not_joined" && (S.phase === "waiting" || S.phase === "prequeued" || S.phase === "joining")) S.phase = "idle";
-        // An operator's rule took this shopper, flagged as automated, out of the queue.
-        if (m.code === "flagged" && (S.phase === "waiting" || S.phase === "prequeued" || S.phase === "joining")) S.phase = "idle";
-        if ((m.code === "sold_out" || m.code === "sale_ended" || m.code === "too_early" || String(m.code).startsWith("pow_")) && S.phase === "joining") S.phase = "idle";
-        break;
       case "notice":
         // The servers cannot reach the sale's data (degraded), or can again
         // (recovered). The connection and the place stay: say so, do not reconnect.
@@ -557,7 +492,6 @@
           clearError();
         }
         break;
-      default: // pong, and anything newer than this page
     }
   }
 
@@ -586,59 +520,20 @@
   // ---- actions ----
 
   function join() {
-    if (S.phase !== "idle") return;
+    if (S.phase !== "idle" || !client) return;
     clearError();
-    S.powRetry = true;
-    if (S.pow && window.FoyerPow && ws && ws.readyState === WebSocket.OPEN) {
-      S.phase = "joining";
-      S.notice = "";
-      S.firstPosition = 0;
-      say(t("say.checking"));
-      joinWithPow();
-      return;
-    }
-    if (send(joinMsg())) {
-      S.phase = "joining";
-      S.notice = "";
-      S.firstPosition = 0;
-    }
-    render();
-  }
-
-  // joinWithPow solves the sale's challenge (docs/pow.md), showing how far it
-  // got, then joins with the solution. A challenge is good for one join: a
-  // join that fails brings a fresh one in its pow_* error.
-  async function joinWithPow() {
-    const work = S.pow;
-    S.pow = null;
-    S.solving = 0;
-    render();
-    const expected = 2 ** work.difficulty; // hashes, on average
-    let solution;
-    try {
-      solution = await FoyerPow.solveAside(work.challenge, work.difficulty, (tried) => {
-        const pct = Math.min(99, Math.floor((100 * tried) / expected)); // a solve can take longer than average
-        if (pct !== S.solving) {
-          S.solving = pct;
-          render();
-        }
-      });
-    } catch (err) {
-      S.solving = null;
-      if (S.phase === "joining") S.phase = "idle";
-      showError("pow_failed", `your browser could not do the check before joining (${err.message})`);
-      render();
-      return;
-    }
-    S.solving = null;
-    // Left, or lost the socket meanwhile: the challenge stays good for the next join.
-    if (S.phase !== "joining") S.pow = S.pow || work;
-    else if (!send(joinMsg({ pow: { challenge: work.challenge, solution } }))) S.phase = "idle";
+    S.phase = "joining";
+    S.notice = "";
+    S.firstPosition = 0;
+    // The library solves the sale's proof of work first when it asks for
+    // one (solving, above), and answers a pow_* error's fresh challenge once.
+    client.join(invite ? { invite } : {});
     render();
   }
 
   function leave() {
-    if (send({ type: "leave" })) {
+    if (client && S.conn === "open") {
+      client.leave();
       resetPlace();
       say(t("say.left"));
     }
@@ -671,17 +566,22 @@
     clearError();
     S.phase = "buying";
     render();
-    let res;
+    let err = null;
     try {
-      res = await postCheckout(r);
-    } catch {
+      // Keyed by the reservation: a second try of the same hold is answered
+      // as the first, never confirmed twice (docs/protocol.md, "3. Checkout").
+      await client.checkout(r.admitted, { idempotencyKey: r.id });
+    } catch (e) {
+      err = e;
+    }
+    if (err && !(err instanceof Foyer.FoyerError)) {
       if (S.phase === "buying") S.phase = "admitted";
-      showError("network", "Could not reach the checkout. Try again.");
+      showError("network");
       render();
       return;
     }
     if (S.reservation !== r && S.reservation?.id !== r.id) return; // moved on meanwhile
-    if (res.ok) {
+    if (!err) {
       // Confirmed; the order push brings the order number. Should it not come,
       // the answer alone is enough to say so.
       setTimeout(() => {
@@ -692,8 +592,7 @@
       }, 10000);
       return;
     }
-    const err = await httpError(res);
-    showError(err.code, err.message);
+    showError(err.code);
     if (S.phase !== "buying") { render(); return; }
     if (err.code === "reservation_expired" || err.code === "token_expired" || err.code === "reservation_unknown") {
       holdExpired();
@@ -701,24 +600,6 @@
       S.phase = "admitted";
     }
     render();
-  }
-
-  async function postCheckout(r) {
-    const init = {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ token: r.token }),
-    };
-    try {
-      return await fetch(r.url, init);
-    } catch (err) {
-      // Foyer's checkout at a public URL of another origin the browser will
-      // not talk to: the same path on this origin serves it too. (A shop's
-      // checkout never comes here: buy sends the browser there instead.)
-      const u = new URL(r.url, location.href);
-      if (u.origin === location.origin) throw err;
-      return fetch(u.pathname, init);
-    }
   }
 
   // ---- paying with Stripe ----
@@ -1193,10 +1074,10 @@
           render();
           return;
         }
-        showError(err.code, err.message);
+        showError(err.code);
       }
     } catch {
-      // the socket will tell us, or retry
+      // the connection will tell us, or retry
     }
     render();
     start();
