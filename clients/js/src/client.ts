@@ -1,54 +1,17 @@
 // FoyerClient: one shopper's connection to one sale, kept alive across node
 // failures, network loss and blocked WebSockets (docs/protocol.md;
 // internal/shopperclient is the reference behaviour).
-import { type BackoffOptions } from "./backoff.js";
 import { ClockSync, CLOCK_SAMPLES, CLOCK_SPACING_MS, countdown, type Countdown } from "./clock.js";
 import { FoyerClosedError, FoyerError, FoyerProtocolError } from "./errors.js";
 import { Emitter, type ClientEvents, type ConnectionState } from "./events.js";
-import { checkout, createSession, newIdempotencyKey, type CheckoutResult, type FetchLike, type Session } from "./http.js";
-import { solvePowWith, type PowSolved, type Sha256 } from "./pow.js";
+import { checkoutFrom, createSession, type CheckoutResult, type FetchLike, type Session } from "./http.js";
+import type { FoyerClientOptions } from "./options.js";
+import { solvePowWith, type PowSolved } from "./pow.js";
 import { SERVER_MESSAGE_TYPES, type AdmittedMessage, type ClientMessage, type PowChallenge, type ServerMessage } from "./protocol.gen.js";
 import { reconnectDelay, recoveryFor } from "./recovery.js";
 import { ABNORMAL_CLOSURE, newStreamKey, openEventStream, openWebSocket, type WebSocketConstructor, type Wire } from "./wire.js";
 
-export interface FoyerClientOptions {
-  /** The Foyer deployment, e.g. "https://foyer.example.com". */
-  baseUrl: string;
-  /** The sale to wait for. */
-  saleId: string;
-  /** A session kept from before (its token resumes the shopper's place). Without it, one is made. */
-  session?: Session;
-  /** The shop's identity token for its signed-in customer: the session made is the customer's. */
-  identity?: string;
-  /** The WebSocket constructor. Defaults to globalThis.WebSocket (Node 20: pass the `ws` package's). */
-  WebSocket?: WebSocketConstructor;
-  /** fetch, for sessions, checkout and the HTTP fallback. Defaults to globalThis.fetch. */
-  fetch?: FetchLike;
-  /** "auto" (default): WebSocket, falling back to HTTP when it cannot open; or one of them only. */
-  transport?: "auto" | "websocket" | "events";
-  /** Reconnect backoff. Defaults to 0.5 s doubling to 15 s, full jitter. */
-  backoff?: BackoffOptions;
-  /** How often to send ping. Defaults to 20,000 ms, as the protocol asks. */
-  keepaliveMs?: number;
-  /** Silence after which the connection counts as dead and is replaced. Defaults to 60,000 ms. */
-  deadAfterMs?: number;
-  /** How long a WebSocket may take to open before the fallback is tried. Defaults to 8,000 ms. */
-  openTimeoutMs?: number;
-  /** SHA-256 for proof of work where WebCrypto is missing (React Native). */
-  sha256?: Sha256;
-  /**
-   * A script of the page's own origin that runs the proof of work in a Web
-   * Worker (dist/esm/pow-worker.js, or a bundle of it): for pages whose
-   * Content-Security-Policy refuses blob: workers. Without it, a Blob worker.
-   */
-  powWorkerUrl?: string;
-  /**
-   * After 4001 the shopper's place went with its old session: true (default)
-   * joins again on the new one; false leaves that to the app (a page that
-   * tells the shopper the place was lost and offers Join again).
-   */
-  rejoinAfterNewSession?: boolean;
-}
+export type { FoyerClientOptions } from "./options.js";
 
 /** A session request that failed for a passing reason (the network, busy, rate_limited, a 5xx) is tried again. */
 const passingSessionFailure = (err: FoyerError) => err.status === undefined || err.status === 429 || err.status >= 500;
@@ -178,18 +141,7 @@ export class FoyerClient extends Emitter<ClientEvents> {
     if (admitted.checkout === "shop") {
       throw new FoyerError("checkout_is_shop", "this sale checks out at the shop: open admitted.checkout_url");
     }
-    const o = { ...opts, idempotencyKey: opts.idempotencyKey ?? newIdempotencyKey(), fetch: this.fetch };
-    try {
-      return await checkout(admitted.checkout_url, admitted.token, o);
-    } catch (err) {
-      // checkout_url is at the deployment's public URL; where this client
-      // cannot reach that origin (a browser's policy, a network that only
-      // reaches baseUrl) the same path at baseUrl serves the same checkout.
-      // The same Idempotency-Key makes the second try safe.
-      const local = this.atBaseUrl(admitted.checkout_url);
-      if (err instanceof FoyerError || !local) throw err;
-      return checkout(local, admitted.token, o);
-    }
+    return checkoutFrom(this.opts.baseUrl, admitted.checkout_url, admitted.token, { ...opts, fetch: this.fetch });
   }
 
   /** Closes the connection for good (1000). */
@@ -201,14 +153,6 @@ export class FoyerClient extends Emitter<ClientEvents> {
 
   private webSocketCtor(): WebSocketConstructor | undefined {
     return this.opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  }
-
-  /** checkoutUrl's path at baseUrl, or "" when that is where it points already. */
-  private atBaseUrl(checkoutUrl: string): string {
-    const m = /^[a-z][a-z0-9+.-]*:\/\/[^/]+(\/.*)?$/i.exec(checkoutUrl);
-    const base = this.opts.baseUrl.replace(/\/+$/, "");
-    if (!m || checkoutUrl.startsWith(base + "/")) return "";
-    return base + (m[1] ?? "/");
   }
 
   /** Makes a session when there is none, then connects; a passing failure is tried again later. */
