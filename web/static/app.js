@@ -16,20 +16,10 @@
   const t = FoyerI18n.t;
   const STATES = new Set(["scheduled", "prequeue", "open", "paused", "sold_out", "ended"]);
   const SILENT_LIMIT = 50000; // no word from the server for this long: the connection is dead (the library's deadAfterMs)
-  // STRIPE_JS is where Stripe.js comes from: Stripe asks that it be loaded
-  // from js.stripe.com, never bundled or served by us, and the page's
-  // Content-Security-Policy lets it in when Stripe takes the money.
-  const STRIPE_JS = "https://js.stripe.com/v3/";
   // RETURN_PARAMS are what Stripe adds to the return URL when a payment
   // method (a bank's 3-D Secure page) took the shopper away and back.
   const RETURN_PARAMS = ["payment_intent", "payment_intent_client_secret", "redirect_status"];
   const RETURN_WAIT = 10000; // back from a redirect, no order told this long after welcome: nothing to confirm
-  // CONFIRMING_KEY remembers, in this tab, the payment it sent (or came back
-  // from a redirect that went through) until its outcome is told: a reload
-  // meanwhile says it is being confirmed rather than offer the form for a
-  // payment Stripe already has. It holds the PaymentIntent's id and the
-  // reservation's, never the client secret.
-  const CONFIRMING_KEY = "foyer.confirming";
 
   const $ = (id) => document.getElementById(id);
   const el = {};
@@ -102,11 +92,6 @@
     holdWarning: null, // {key, params}: the hold warning shown, to say again in another language
     solving: null, // while the library solves the proof of work before joining: the percent of the expected work done
     powBy: "", // where the last proof of work was solved: "worker" or "page" (FoyerPow.solvedBy below)
-    // pay: the Stripe payment of a pending order, while the page has one:
-    // {key, secret, state, message, reservation}; state is loading | failed |
-    // ready | paying | confirming. The secret pays this one order: memory
-    // only (CONFIRMING_KEY keeps the PaymentIntent's id, not the secret).
-    pay: null,
     payReturn: "", // redirect_status, when the page was opened on coming back from a payment's redirect
   };
 
@@ -126,6 +111,8 @@
   // ---- small helpers ----
 
   let client = null; // the Foyer.FoyerClient of this page's sale, once started
+  // payment is the Stripe payment of a pending order (payment.js).
+  const payment = FoyerPayment.create({ mount: el.paymentElement, say, changed: () => render() });
   const serverNow = () => (client ? client.serverNow() : Date.now());
 
   function setText(node, text) {
@@ -456,14 +443,12 @@
         if (showing && S.reservation && m.reservation_id && m.reservation_id !== S.reservation.id) break;
         const over = m.status === "cancelled" || m.status === "refunded"; // the unit went back to the sale
         // Stripe's payment is made on this page; the test provider's pays by itself.
-        if (m.status === "pending_payment" && m.payment && m.payment.provider === "stripe") offerPayment(m.payment, m.reservation_id);
-        else if (m.status === "paid" || over) { // nothing left to pay
-          endPayment();
-          forgetConfirming(m.reservation_id);
-        }
+        if (m.status === "pending_payment" && m.payment && m.payment.provider === "stripe") payment.offer(m.payment, m.reservation_id, S.payReturn);
+        else if (m.status === "paid" || over) payment.settled(m.reservation_id); // nothing left to pay
         S.payReturn = "";
-        const said = m.status === "pending_payment" ? { key: !S.pay ? "say.orderPending"
-          : S.pay.state === "confirming" ? "say.orderConfirming" : "say.orderPayBelow" }
+        const pay = payment.current();
+        const said = m.status === "pending_payment" ? { key: !pay ? "say.orderPending"
+          : pay.state === "confirming" ? "say.orderConfirming" : "say.orderPayBelow" }
           : m.status === "paid" ? (m.order_id ? { key: "say.orderPaidNumber", params: { order: String(m.order_id) } } : { key: "say.orderPaid" })
             : m.status === "cancelled" ? { key: "say.orderCancelled" }
               : m.status === "refunded" ? { key: "say.orderRefunded" }
@@ -600,174 +585,6 @@
       S.phase = "admitted";
     }
     render();
-  }
-
-  // ---- paying with Stripe ----
-  // docs/payments.md, "The shopper page's payment step": the order comes
-  // pending_payment with its PaymentIntent's client secret; the shopper pays
-  // it here with Stripe's Payment Element, and the outcome (paid, cancelled)
-  // comes back as an order push once Stripe's webhook reached Foyer.
-
-  let stripeLoad = null; // Stripe.js loading, or loaded: asked for once, and again only after it failed
-  let stripeParts = null; // {pay, elements, element, stripe}: the Payment Element mounted for S.pay
-
-  // loadStripeJS adds Stripe.js's script to the page, once.
-  function loadStripeJS() {
-    if (window.Stripe) return Promise.resolve(window.Stripe);
-    if (!stripeLoad) {
-      stripeLoad = new Promise((resolve, reject) => {
-        const script = document.createElement("script");
-        script.src = STRIPE_JS;
-        script.onload = () => (window.Stripe ? resolve(window.Stripe) : reject(new Error("Stripe.js defined nothing")));
-        script.onerror = () => {
-          script.remove(); // a retry adds it afresh, which asks the network again
-          reject(new Error("Stripe.js could not load"));
-        };
-        document.head.append(script);
-      });
-      stripeLoad.catch(() => { stripeLoad = null; });
-    }
-    return stripeLoad;
-  }
-
-  // intentOf is the PaymentIntent's id in its client secret ("pi_…_secret_…").
-  const intentOf = (secret) => String(secret).split("_secret_")[0];
-
-  // rememberConfirming notes that this tab sent the payment of reservation's
-  // order; confirmingHere tells whether it did; forgetConfirming, once the
-  // order is settled.
-  function rememberConfirming(reservation, secret) {
-    try {
-      sessionStorage.setItem(CONFIRMING_KEY, JSON.stringify({ reservation, intent: intentOf(secret) }));
-    } catch { /* this page's life only */ }
-  }
-  function confirmingNote() {
-    try { return JSON.parse(sessionStorage.getItem(CONFIRMING_KEY) || "null"); } catch { return null; }
-  }
-  function confirmingHere(reservation, secret) {
-    const c = confirmingNote();
-    return !!c && c.reservation === reservation && c.intent === intentOf(secret);
-  }
-  function forgetConfirming(reservation) {
-    const c = confirmingNote();
-    if (!reservation || !c || c.reservation === reservation) {
-      try { sessionStorage.removeItem(CONFIRMING_KEY); } catch { /* nothing kept */ }
-    }
-  }
-
-  // offerPayment sets up paying for the pending order of a reservation. The
-  // same payment told again (a reconnect, another tab's resume) leaves it as
-  // it is: the form filled in, or the payment being confirmed.
-  function offerPayment(payment, reservation) {
-    if (S.pay && S.pay.secret === payment.client_secret) return;
-    endPayment();
-    const back = S.payReturn;
-    // Back from a redirect that went through, or reloaded after this tab
-    // sent the payment: Stripe has it, and the webhook brings its outcome.
-    // Another redirect status is a payment not made.
-    const sent = back === "succeeded" || back === "processing" || (!back && confirmingHere(reservation, payment.client_secret));
-    if (sent) {
-      S.pay = { key: payment.publishable_key, secret: payment.client_secret, state: "confirming", message: "", reservation };
-      rememberConfirming(reservation, payment.client_secret);
-      return;
-    }
-    forgetConfirming(reservation);
-    S.pay = { key: payment.publishable_key, secret: payment.client_secret, state: "loading", reservation,
-      message: back ? t("pay.notCompleted") : "" };
-    mountPayment(S.pay);
-  }
-
-  // mountPayment loads Stripe.js and mounts the Payment Element for pay.
-  async function mountPayment(pay) {
-    pay.state = "loading";
-    let StripeJS;
-    try {
-      StripeJS = await loadStripeJS();
-    } catch {
-      paymentFailed(pay, t("pay.cannotLoad"));
-      return;
-    }
-    if (S.pay !== pay) return; // settled, or another payment, meanwhile
-    try {
-      const stripe = StripeJS(pay.key);
-      // Stripe's form speaks the page's language too.
-      const elements = stripe.elements({ clientSecret: pay.secret, locale: FoyerI18n.lang() });
-      const element = elements.create("payment");
-      stripeParts = { pay, stripe, elements, element };
-      element.on("ready", () => {
-        if (S.pay !== pay || pay.state !== "loading") return;
-        pay.state = "ready";
-        render();
-      });
-      element.on("loaderror", (e) => {
-        paymentFailed(pay, e && e.error && e.error.message ? t("pay.loadErrorBecause", { reason: e.error.message }) : t("pay.loadError"));
-      });
-      element.mount(el.paymentElement);
-    } catch (err) {
-      paymentFailed(pay, t("pay.loadErrorBecause", { reason: err.message }));
-    }
-  }
-
-  function paymentFailed(pay, message) {
-    if (S.pay !== pay) return;
-    dropStripeParts();
-    pay.state = "failed";
-    pay.message = message;
-    say(message);
-    render();
-  }
-
-  function retryPayment() {
-    const pay = S.pay;
-    if (!pay || pay.state !== "failed") return;
-    pay.message = "";
-    mountPayment(pay);
-    render();
-  }
-
-  // payNow confirms the payment with what the shopper entered. Stripe
-  // shows a 3-D Secure check itself, and leaves the page only for a
-  // payment method that must (then it comes back to this page's URL).
-  async function payNow(e) {
-    e.preventDefault();
-    const pay = S.pay, parts = stripeParts;
-    if (!pay || pay.state !== "ready" || !parts || parts.pay !== pay) return;
-    pay.state = "paying";
-    pay.message = "";
-    render();
-    let result;
-    try {
-      result = await parts.stripe.confirmPayment({
-        elements: parts.elements, redirect: "if_required", confirmParams: { return_url: location.href },
-      });
-    } catch {
-      result = { error: { message: t("pay.unreachable") } };
-    }
-    if (S.pay !== pay) return; // the outcome came meanwhile
-    if (result.error) {
-      // A declined card does not end the order: another may be tried.
-      pay.state = "ready";
-      pay.message = result.error.message || t("pay.failed");
-      say(pay.message);
-    } else {
-      pay.state = "confirming";
-      rememberConfirming(pay.reservation, pay.secret);
-      say(t("say.paymentSent"));
-    }
-    render();
-  }
-
-  function dropStripeParts() {
-    if (!stripeParts) return;
-    try { stripeParts.element.destroy(); } catch { /* gone with its frame */ }
-    stripeParts = null;
-    el.paymentElement.replaceChildren();
-  }
-
-  // endPayment forgets the payment (and its secret): the order is settled.
-  function endPayment() {
-    dropStripeParts();
-    S.pay = null;
   }
 
   // ---- drawing ----
@@ -909,7 +726,7 @@
     const holding = p === "admitted" || p === "buying";
     // Back from a payment's redirect: its order is on its way over the socket.
     const returning = !!S.payReturn && p === "idle";
-    const pay = p === "ordered" ? S.pay : null;
+    const pay = p === "ordered" ? payment.current() : null;
     const paying = pay && pay.state !== "confirming";
     el.checkout.hidden = !(holding || p === "ordered" || returning);
     // "Thank you!" once the money is in; before, the order is only placed.
@@ -1038,8 +855,8 @@
   el.leave.addEventListener("click", leave);
   el.buy.addEventListener("click", buy);
   el.errorClose.addEventListener("click", clearError);
-  el.pay.addEventListener("submit", payNow);
-  el.payRetry.addEventListener("click", retryPayment);
+  el.pay.addEventListener("submit", (e) => payment.payNow(e));
+  el.payRetry.addEventListener("click", () => payment.retry());
   setInterval(tick, 250);
   // The page in the shopper's language, and again in another when they
   // pick one: what is live is drawn anew, the alert showing said again.
