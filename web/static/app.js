@@ -233,7 +233,8 @@
     });
     client.on("session", storeSession);
     client.on("connection", (e) => {
-      S.conn = CONN[e.state] || "connecting";
+      // A reconnect's new attempt is still reconnecting, to the shopper.
+      S.conn = e.state === "connecting" && S.conn === "reconnecting" ? "reconnecting" : CONN[e.state] || "connecting";
       render();
     });
     client.on("reconnecting", lost);
