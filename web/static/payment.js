@@ -4,7 +4,7 @@
 // it here with Stripe's Payment Element, and the outcome (paid, cancelled)
 // comes back as an order push once Stripe's webhook reached Foyer. Plain
 // script, after i18n/i18n.js; it sets one global, FoyerPayment, whose
-// create gives app.js the payment it draws:
+// create gives the page (shopper/messages.js) the payment it draws:
 //
 //   const payment = FoyerPayment.create({ mount, say, changed });
 //   payment.offer(order.payment, reservationId, redirectStatus); payment.current(); payment.settled(reservationId)
