@@ -32,12 +32,20 @@ test: provision-browser vet promtool helm js
 # the ESM and CommonJS builds, its unit tests and its npm pack test, in
 # seconds. Its walk of a real sale runs with the Go tests
 # (internal/app/jsclient_test.go).
+# Then the React Native example (examples/react-native) is type-checked
+# against the declarations just built, with react-native's own types: tsc's
+# exit fails make js when the screen no longer compiles with the library.
+# Its npm ci (react-native, react, their types: about 200 MB) runs on first
+# use or when its lockfile changes, about a minute; the check itself 3 s of CPU.
 JS_DIR := clients/js
-js: $(JS_DIR)/node_modules/.package-lock.json
+RN_DIR := examples/react-native
+js: $(JS_DIR)/node_modules/.package-lock.json $(RN_DIR)/node_modules/.package-lock.json
 	@echo "js: build (tsc: ESM, CommonJS, .d.ts)"
 	@cd $(JS_DIR) && npm run --silent build
 	@echo "js: unit and package tests (node --test)"
 	@cd $(JS_DIR) && npm test --silent
+	@echo "js: the React Native example type-checks against the built client (tsc --noEmit)"
+	@cd $(RN_DIR) && npm run --silent typecheck
 
 # The shopper page's copy of @foyer/client (web/static/client/), bundled by
 # esbuild's Go API. The bundles are committed, so building and serving the
@@ -49,6 +57,11 @@ bundle:
 $(JS_DIR)/node_modules/.package-lock.json: $(JS_DIR)/package-lock.json | provision-browser
 	@echo "js: npm ci (installs the pinned dev tools; the first run takes a few seconds)"
 	cd $(JS_DIR) && npm ci --no-audit --no-fund
+
+# --ignore-scripts: only the types are wanted, none of react-native's install steps.
+$(RN_DIR)/node_modules/.package-lock.json: $(RN_DIR)/package-lock.json | provision-browser
+	@echo "js: npm ci in $(RN_DIR) (react-native's types; the first run takes under a minute)"
+	cd $(RN_DIR) && npm ci --no-audit --no-fund --ignore-scripts
 
 # Prometheus's own promtool checks and runs the alert rules of
 # deploy/monitoring (cmd/foyer's monitoring tests), pinned by the module in

@@ -63,6 +63,9 @@ type Receipt struct {
 	// WithIdempotencyKey) had confirmed the reservation already, and is
 	// answered again: nothing happened this time.
 	Replayed bool
+	// SKU is the product an event's checkout bought; "" in a
+	// single-product sale.
+	SKU string
 }
 
 // Checkout verifies a reservation token for the sale and confirms its
@@ -74,23 +77,25 @@ func (s *Service) Checkout(ctx context.Context, saleID, token string, quantity i
 	if err != nil {
 		return Receipt{}, err
 	}
-	return s.CheckoutVerified(ctx, v, quantity)
+	return s.CheckoutVerified(ctx, v, "", quantity)
 }
 
-// CheckoutVerified is Checkout of a token verified already (Tokens.VerifyFor).
-func (s *Service) CheckoutVerified(ctx context.Context, v Verified, quantity int) (Receipt, error) {
+// CheckoutVerified is Checkout of a token verified already (Tokens.VerifyFor),
+// of the product the shopper chose: an event's checkout must name one of its
+// products (docs/products.md); a single-product sale's takes its own sku or "".
+func (s *Service) CheckoutVerified(ctx context.Context, v Verified, product string, quantity int) (Receipt, error) {
 	saleID, claims := v.SaleID(), v.Claims()
 	if claims == nil {
 		return Receipt{}, fmt.Errorf("checkout: %w: not verified", ErrTokenInvalid)
 	}
-	wc, err := s.rooms.Confirm(ctx, saleID, claims.Subject, claims.ID, quantity, keyDigest(ctx))
+	wc, err := s.rooms.ConfirmProduct(ctx, saleID, claims.Subject, claims.ID, product, quantity, keyDigest(ctx))
 	if err != nil {
 		return Receipt{}, err
 	}
 	c := s.deliver(ctx, saleID, confirmed(wc))
 	return Receipt{ReservationID: claims.ID, Status: "confirmed", Quantity: max(c.Quantity, 1),
 		Shopper: c.Shopper, AdmittedAt: time.UnixMilli(c.AdmittedAt), ConfirmedAt: time.UnixMilli(c.ConfirmedAt),
-		Replayed: c.Replayed}, nil
+		Replayed: c.Replayed, SKU: c.SKU}, nil
 }
 
 // deliver hands a confirmation to the order workers, unless it is a replay
@@ -138,6 +143,6 @@ func (c confirmed) message(saleID string) orderstream.ReservationConfirmed {
 		SaleID: saleID, ReservationID: c.Reservation, ShopperID: c.Shopper, Txn: c.Txn,
 		Quantity: max(c.Quantity, 1), PriceCents: c.PriceCents, Currency: c.Currency,
 		ConfirmedAt:  time.UnixMilli(c.ConfirmedAt).UTC(),
-		ShopOrderRef: c.OrderRef, CustomerID: c.Customer,
+		ShopOrderRef: c.OrderRef, CustomerID: c.Customer, SKU: c.SKU,
 	}
 }

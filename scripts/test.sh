@@ -2,14 +2,13 @@
 # Every Go test, with the race detector: what `make test` runs after its
 # checks. internal/app's tests walk whole systems (real Redis, Postgres,
 # nginx, chromium, Node) and spend most of their time waiting on them, not
-# on the CPU, so its tests can run as several processes side by side (shards,
-# FOYER_TEST_SHARDS, 1 by default until a dashboard test that hangs under
-# three is mended), beside the other packages. Each shard
+# on the CPU, so its tests run as several processes side by side (shards,
+# FOYER_TEST_SHARDS, 3 by default), beside the other packages. Each shard
 # is the same test binary, built once, given a share of the test names.
 set -euo pipefail
 
 GO=${GO:-go}
-SHARDS=${FOYER_TEST_SHARDS:-1}
+SHARDS=${FOYER_TEST_SHARDS:-3}
 TIMEOUT=${FOYER_TEST_TIMEOUT:-14m}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

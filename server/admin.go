@@ -52,6 +52,10 @@ type saleRequest struct {
 	// product, its list price is the list price.
 	ListPriceCents int64                        `json:"list_price_cents,omitempty"`
 	Discount       *waitingroom.DiscountRequest `json:"discount,omitempty"`
+	// Products makes the sale an event of several products
+	// (saleproducts.go, docs/products.md); omitempty keeps the
+	// fingerprints of requests made before them.
+	Products []productRequest `json:"products,omitempty"`
 }
 
 // Defaults of a sale plan, for the fields an admin leaves out.
@@ -185,6 +189,13 @@ func (s *Server) createSale(c *gin.Context) {
 		product = &found
 	}
 	plan, err := req.plan(time.Now(), product)
+	if err == nil && req.Products != nil {
+		var products []waitingroom.Product
+		if products, err = s.eventProducts(c.Request.Context(), req); err == nil {
+			plan.PerShopperLimit = req.PerShopperLimit // 0: the highest of the products'
+			plan.SetProducts(products)
+		}
+	}
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -223,12 +234,16 @@ func (s *Server) adminGetSale(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	st, err := s.deps.Rooms.Status(c.Request.Context(), id)
+	st, err := s.deps.Rooms.StatusShown(c.Request.Context(), id)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, adminSale{Plan: p, Live: viewOf(st)})
+	live := viewOf(st)
+	for i := range live.Products {
+		live.Products[i].Sold = &st.Products[i].Sold
+	}
+	c.JSON(http.StatusOK, adminSale{Plan: p, Live: live})
 }
 
 func viewOf(st waitingroom.Status) saleView {
@@ -237,8 +252,23 @@ func viewOf(st waitingroom.Status) saleView {
 		Currency: st.Currency, State: st.State,
 		StartsAt: st.StartsAt.UTC(), EndsAt: st.EndsAt.UTC(), Waiting: st.Waiting, Message: st.Message,
 		PrequeueAt: st.PrequeueAt.UTC(), SeedHash: st.SeedHash, Seed: st.Seed,
-		Stock: fanout.StockMsg{Total: st.Stock, Left: st.Available, Held: st.Held, Sold: st.Sold},
+		Stock:    fanout.StockMsg{Total: st.Stock, Left: st.Available, Held: st.Held, Sold: st.Sold},
+		Products: productViews(st.Products),
 	}
+}
+
+// productViews are an event's products as a page shows them; nil for a
+// single-product sale.
+func productViews(products []waitingroom.ProductStatus) []productView {
+	if products == nil {
+		return nil
+	}
+	out := make([]productView, len(products))
+	for i, p := range products {
+		out[i] = productView{SKU: p.SKU, Name: p.Name, PriceCents: p.PriceCents, ListPriceCents: p.ListPriceCents,
+			Stock: p.Stock, Left: p.Left, PerShopperLimit: p.PerShopperLimit, ImageURL: p.ImageURL, Description: p.Description}
+	}
+	return out
 }
 
 // controlRequest carries the argument of an admin action, when it has one.
@@ -249,6 +279,9 @@ type controlRequest struct {
 	// Difficulty is the proof of work asked of joiners (PUT .../pow); a
 	// number, so that 7.5 is refused like 99, as an invalid_sale.
 	Difficulty *float64 `json:"difficulty"`
+	// Product, with stock, is the event's product the units are for
+	// (docs/products.md).
+	Product string `json:"product"`
 }
 
 // control answers an admin action on a sale with the sale's new state.
@@ -268,7 +301,7 @@ func (s *Server) control(action waitingroom.Action) gin.HandlerFunc {
 		ctl := waitingroom.Control{Action: action, Text: req.Text, Actor: actorOf(c), Value: req.OutflowPerSecond}
 		switch action {
 		case waitingroom.ActionAddStock:
-			ctl.Value = float64(req.Add)
+			ctl.Value, ctl.Product = float64(req.Add), req.Product
 		case waitingroom.ActionPow:
 			ctl.Value = -1 // required: without it, the validation refuses the change
 			if req.Difficulty != nil {

@@ -357,6 +357,18 @@ func (d *asyncAPI) validate(schema map[string]any, v any, path string) []string 
 		if _, ok := v.(bool); !ok {
 			problems = append(problems, fmt.Sprintf("%s is %T, want a boolean", path, v))
 		}
+	case "array":
+		items, ok := v.([]any)
+		if !ok {
+			return append(problems, fmt.Sprintf("%s is %T, want an array", path, v))
+		}
+		if most, ok := schema["maxItems"].(int); ok && len(items) > most {
+			problems = append(problems, fmt.Sprintf("%s has %d items, above maxItems %d", path, len(items), most))
+		}
+		item, _ := d.deref(d.obj(schema, "items"))
+		for i, it := range items {
+			problems = append(problems, d.validate(item, it, fmt.Sprintf("%s[%d]", path, i))...)
+		}
 	default:
 		problems = append(problems, fmt.Sprintf("%s: schema type %v is not checked here", path, schema["type"]))
 	}
@@ -386,6 +398,8 @@ var asyncServerStructs = map[string]any{
 var asyncNeverSent = map[string]string{
 	"welcome.sale.stock.type":     "viewOf leaves the stock's type empty",
 	"welcome.sale.stock.all_held": "viewOf never sets all_held; the stock message carries it",
+	"welcome.sale.stock.products": "viewOf leaves them out; the sale's products carry their left",
+	"welcome.sale.products.sold":  "only the admin sale JSON tells a product's sold",
 }
 
 // TestAsyncAPIPayloadsMatchStructs compares every server message's schema
@@ -468,7 +482,7 @@ func (d *asyncAPI) compare(schema map[string]any, typ reflect.Type, path string)
 	want := map[reflect.Kind]string{
 		reflect.String: "string", reflect.Bool: "boolean",
 		reflect.Int: "integer", reflect.Int32: "integer", reflect.Int64: "integer",
-		reflect.Float64: "number", reflect.Struct: "object",
+		reflect.Float64: "number", reflect.Struct: "object", reflect.Slice: "array",
 	}[typ.Kind()]
 	if typ == asyncTimeType {
 		want = "string"
@@ -478,6 +492,11 @@ func (d *asyncAPI) compare(schema map[string]any, typ reflect.Type, path string)
 	}
 	if schema["type"] != want {
 		t.Errorf("%s: schema type %v, want %s (Go %s)", path, schema["type"], want, typ)
+		return
+	}
+	if want == "array" {
+		item, _ := d.deref(d.obj(schema, "items"))
+		d.compare(item, typ.Elem(), path)
 		return
 	}
 	if want != "object" {

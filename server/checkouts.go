@@ -19,12 +19,19 @@ import (
 type checkoutRequest struct {
 	Token    string `json:"token" binding:"required"`
 	Quantity *int   `json:"quantity"` // default 1; at most the sale's per_shopper_limit
+	// Product is the SKU of the product the shopper chose: required in an
+	// event (a sale of several products, docs/products.md); a
+	// single-product sale takes its own SKU or none.
+	Product string `json:"product,omitempty"`
 }
 
 type checkoutAnswer struct {
 	ReservationID string `json:"reservation_id"`
 	Status        string `json:"status"`
 	Quantity      int    `json:"quantity"`
+	// Product is the SKU an event's checkout bought; absent in a
+	// single-product sale, whose answer is as it was.
+	Product string `json:"product,omitempty"`
 }
 
 // maxIdempotencyKey bounds the Idempotency-Key header: the key is stored.
@@ -51,6 +58,11 @@ func (s *Server) checkout(c *gin.Context) {
 		s.fail(c, fmt.Errorf("%w: quantity must be at least 1", errBadRequest))
 		return
 	}
+	if req.Product != "" && !waitingroom.ValidProductSKU(req.Product) {
+		s.fail(c, fmt.Errorf("%w: product must be a sku of 1 to 64 characters without control characters", errBadRequest))
+		return
+	}
+	choice := choice{product: req.Product, quantity: quantity}
 	key := c.GetHeader("Idempotency-Key")
 	if len(key) > maxIdempotencyKey {
 		s.fail(c, fmt.Errorf("%w: Idempotency-Key is longer than %d", errBadRequest, maxIdempotencyKey))
@@ -81,11 +93,11 @@ func (s *Server) checkout(c *gin.Context) {
 	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), claimedFor)
 	defer cancel()
 	if key == "" {
-		status, body := s.checkoutAnswer(work, c, verified, quantity)
+		status, body := s.checkoutAnswer(work, c, verified, choice)
 		c.Data(status, "application/json; charset=utf-8", body)
 		return
 	}
-	fingerprint := fingerprintOf(req.Token, quantity) // only a key's request is remembered
+	fingerprint := fingerprintOf(req.Token, choice) // only a key's request is remembered
 	stored, err := s.deps.Answers.Begin(work, id, shopper, key, fingerprint)
 	if err != nil {
 		s.fail(c, err)
@@ -104,7 +116,7 @@ func (s *Server) checkout(c *gin.Context) {
 			panic(v)
 		}
 	}()
-	status, body := s.checkoutAnswer(checkout.WithIdempotencyKey(work, key), c, verified, quantity)
+	status, body := s.checkoutAnswer(checkout.WithIdempotencyKey(work, key), c, verified, choice)
 	if status >= 500 {
 		s.abandon(work, id, shopper, key) // our fault: let the retry run afresh
 	} else if err := s.deps.Answers.Finish(work, id, shopper, key, checkout.Answer{Status: status, Body: body, Fingerprint: fingerprint}); err != nil {
@@ -136,11 +148,17 @@ func (s *Server) unlessNoSale(ctx context.Context, saleID string, tokenErr error
 	return tokenErr
 }
 
+// choice is what a checkout buys: how many of which product.
+type choice struct {
+	product  string // "" in a single-product sale
+	quantity int
+}
+
 // checkoutAnswer runs the checkout of a verified token and returns its HTTP
 // answer.
-func (s *Server) checkoutAnswer(ctx context.Context, c *gin.Context, v checkout.Verified, quantity int) (int, []byte) {
+func (s *Server) checkoutAnswer(ctx context.Context, c *gin.Context, v checkout.Verified, ch choice) (int, []byte) {
 	saleID := v.SaleID()
-	receipt, err := s.deps.Checkout.CheckoutVerified(ctx, v, quantity)
+	receipt, err := s.deps.Checkout.CheckoutVerified(ctx, v, ch.product, ch.quantity)
 	if err != nil {
 		p := s.told(overHTTP, err)
 		if p == internalProblem {
@@ -153,12 +171,17 @@ func (s *Server) checkoutAnswer(ctx context.Context, c *gin.Context, v checkout.
 		s.flagCheckout(ctx, saleID, receipt, c.ClientIP())
 	}
 	return http.StatusOK, encode(checkoutAnswer{ReservationID: receipt.ReservationID, Status: receipt.Status,
-		Quantity: receipt.Quantity})
+		Quantity: receipt.Quantity, Product: receipt.SKU})
 }
 
 // fingerprintOf names a checkout request, so a key sent again with another
-// request is noticed.
-func fingerprintOf(token string, quantity int) string {
-	sum := sha256.Sum256([]byte(token + "|" + strconv.Itoa(quantity)))
+// request is noticed. Without a product it is what it was before products,
+// so answers stored across an upgrade still match.
+func fingerprintOf(token string, ch choice) string {
+	named := token + "|" + strconv.Itoa(ch.quantity)
+	if ch.product != "" {
+		named += "|" + ch.product
+	}
+	sum := sha256.Sum256([]byte(named))
 	return hex.EncodeToString(sum[:])
 }

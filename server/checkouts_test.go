@@ -23,7 +23,7 @@ type confirmsOnceBegun struct {
 	panics bool
 }
 
-func (c confirmsOnceBegun) CheckoutVerified(ctx context.Context, _ checkout.Verified, quantity int) (checkout.Receipt, error) {
+func (c confirmsOnceBegun) CheckoutVerified(ctx context.Context, _ checkout.Verified, _ string, quantity int) (checkout.Receipt, error) {
 	close(c.begun)
 	if c.panics {
 		panic("checkout bug")

@@ -96,6 +96,12 @@ var problems = []struct {
 	{waitingroom.ErrNotEnoughStock, problem{http.StatusConflict, "not_enough_stock"}},
 	{waitingroom.ErrCheckoutNotShop, problem{http.StatusConflict, "checkout_not_shop"}},
 	{waitingroom.ErrCheckoutIsShop, problem{http.StatusConflict, "checkout_is_shop"}},
+	// An event's checkout (docs/products.md). An unknown product is the
+	// catalog's code and status: a SKU that names no product here.
+	{waitingroom.ErrProductRequired, problem{http.StatusUnprocessableEntity, "product_required"}},
+	{waitingroom.ErrProductUnknown, problem{http.StatusNotFound, "product_unknown"}},
+	{waitingroom.ErrProductSoldOut, problem{http.StatusConflict, "product_sold_out"}},
+	{waitingroom.ErrOverProductLimit, problem{http.StatusConflict, "over_product_limit"}},
 	{checkout.ErrReservationMismatch, problem{http.StatusUnprocessableEntity, "reservation_mismatch"}},
 	{ratelimit.ErrLimited, problem{http.StatusTooManyRequests, wire.CodeRateLimited}},
 	{ratelimit.ErrTooManyConns, problem{http.StatusTooManyRequests, "too_many_connections"}},

@@ -58,7 +58,7 @@ func (s *Server) open(c *gin.Context, ws peer, frames fanout.Frames, saleID stri
 	var st waitingroom.Status
 	if !fast {
 		var err error
-		if st, err = s.deps.Rooms.Status(ctx, saleID); err != nil {
+		if st, err = s.deps.Rooms.StatusShown(ctx, saleID); err != nil {
 			s.refuseUnread(ctx, ws, err)
 			return nil, false
 		}

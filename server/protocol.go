@@ -43,6 +43,24 @@ type (
 		PrequeueAt     time.Time         `json:"prequeue_at"`
 		SeedHash       string            `json:"seed_hash,omitempty"` // the draw's commitment, from the prequeue on
 		Seed           string            `json:"seed,omitempty"`      // the draw's seed, revealed at the start
+		// Products are an event's products (docs/products.md), in the
+		// operator's order; absent for a single-product sale.
+		Products []productView `json:"products,omitempty"`
+	}
+	// productView is one product of an event as a page shows it: what it
+	// is, its price, and how many units of it are left to choose.
+	productView struct {
+		SKU             string `json:"sku"`
+		Name            string `json:"name"`
+		PriceCents      int64  `json:"price_cents"`
+		ListPriceCents  int64  `json:"list_price_cents,omitempty"` // before its discount; absent: none
+		Stock           int64  `json:"stock"`
+		Left            int64  `json:"left"`
+		PerShopperLimit int    `json:"per_shopper_limit"`
+		ImageURL        string `json:"image_url,omitempty"`
+		Description     string `json:"description,omitempty"`
+		// Sold is told operators only (the admin sale JSON).
+		Sold *int64 `json:"sold,omitempty"`
 	}
 	youView struct {
 		ShopperID string `json:"shopper_id"`

@@ -28,7 +28,7 @@ func (s *Server) editSale(c *gin.Context) {
 	if err := dec.Decode(&change); err != nil {
 		s.fail(c, fmt.Errorf("%w: %v (an edit may change sku, name, price_cents, currency, stock, starts_at, "+
 			"ends_at, prequeue_seconds, outflow_per_second, reservation_ttl_seconds, per_shopper_limit, "+
-			"per_customer_units, per_customer_orders, list_price_cents and discount)", errBadRequest, err))
+			"per_customer_units, per_customer_orders, list_price_cents, discount and products)", errBadRequest, err))
 		return
 	}
 	if dec.More() {

@@ -48,7 +48,7 @@ type SaleOperator interface {
 
 // Checkouter confirms a reservation token the gateway verified.
 type Checkouter interface {
-	CheckoutVerified(ctx context.Context, v checkout.Verified, quantity int) (checkout.Receipt, error)
+	CheckoutVerified(ctx context.Context, v checkout.Verified, product string, quantity int) (checkout.Receipt, error)
 }
 
 // Redeemer is the shop's own checkout (redeem.go): it sells a reservation's

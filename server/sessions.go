@@ -138,7 +138,7 @@ func (s *Server) getSale(c *gin.Context) {
 	if !ok {
 		return
 	}
-	st, err := s.deps.Rooms.Status(c.Request.Context(), id)
+	st, err := s.deps.Rooms.StatusShown(c.Request.Context(), id)
 	if err != nil {
 		s.fail(c, err)
 		return

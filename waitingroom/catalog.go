@@ -46,7 +46,10 @@ func (c *Catalog) Create(ctx context.Context, tx *sqlx.Tx, p *Plan) (created boo
 	if err != nil {
 		return false, fmt.Errorf("insert sale %s: %w", p.ID, err)
 	}
-	return n == 1, nil
+	if n != 1 {
+		return false, nil
+	}
+	return true, insertProducts(ctx, tx, p.ID, p.Products)
 }
 
 // byIdempotencyKey returns the plan created with this Idempotency-Key, with
@@ -61,7 +64,7 @@ func (c *Catalog) byIdempotencyKey(ctx context.Context, key string) (*Plan, erro
 	if err != nil {
 		return nil, fmt.Errorf("find sale by idempotency key: %w", err)
 	}
-	return &p, nil
+	return &p, withProductsOf(ctx, c.db, &p)
 }
 
 // Begin starts the transaction Create runs in.
@@ -86,7 +89,7 @@ func (c *Catalog) Get(ctx context.Context, id string) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get sale %s: %w", id, err)
 	}
-	return &p, nil
+	return &p, withProductsOf(ctx, c.db, &p)
 }
 
 // Current lists the plans of sales that have not ended by now, for loading
@@ -96,7 +99,7 @@ func (c *Catalog) Current(ctx context.Context, now time.Time) ([]Plan, error) {
 	if err := c.db.SelectContext(ctx, &plans, selectSaleSQL+` WHERE ends_at > $1 ORDER BY starts_at`, now); err != nil {
 		return nil, fmt.Errorf("list current sales: %w", err)
 	}
-	return plans, nil
+	return plans, withProducts(ctx, c.db, plans)
 }
 
 // List returns every plan, newest first.
@@ -105,7 +108,7 @@ func (c *Catalog) List(ctx context.Context) ([]Plan, error) {
 	if err := c.db.SelectContext(ctx, &plans, selectSaleSQL+` ORDER BY created_at DESC`); err != nil {
 		return nil, fmt.Errorf("list sales: %w", err)
 	}
-	return plans, nil
+	return plans, withProducts(ctx, c.db, plans)
 }
 
 // lock serialises operator actions on one sale until tx ends, and reads its
@@ -136,7 +139,7 @@ func (c *Catalog) lock(ctx context.Context, tx *sqlx.Tx, id string, rowLock bool
 	if err != nil {
 		return nil, fmt.Errorf("lock sale %s: %w", id, err)
 	}
-	return &p, nil
+	return &p, withProductsOf(ctx, tx, &p)
 }
 
 // changePlan locks the sale (lock) and records a changed rate, added stock or
@@ -155,6 +158,14 @@ func (c *Catalog) changePlan(ctx context.Context, tx *sqlx.Tx, saleID string, ct
 		if p.Stock+int(ctl.Value) > maxStock {
 			return fmt.Errorf("%w: stock would be %d, above the most a sale may have, %d",
 				ErrInvalidSale, p.Stock+int(ctl.Value), maxStock)
+		}
+		if err := p.stockProduct(ctl.Product); err != nil {
+			return fmt.Errorf("add stock to sale %s: %w", saleID, err)
+		}
+		if p.IsEvent() {
+			if err := addProductStock(ctx, tx, saleID, ctl.Product, int(ctl.Value)); err != nil {
+				return err
+			}
 		}
 		q = `UPDATE sales SET stock = stock + $2::integer WHERE id = $1`
 	case ActionPow:

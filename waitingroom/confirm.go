@@ -32,6 +32,18 @@ var (
 	// ErrCheckoutIsShop refuses Foyer's checkout of a sale whose checkout is
 	// the shop's: its units are sold by redeem only.
 	ErrCheckoutIsShop = errors.New("checkout is shop: this sale is checked out by the shop, which redeems its tokens")
+	// ErrProductRequired refuses a checkout of an event (a sale of several
+	// products) that names no product.
+	ErrProductRequired = errors.New("product required: this sale holds several products, and the checkout must name one")
+	// ErrProductUnknown refuses a checkout naming a product the sale does
+	// not hold.
+	ErrProductUnknown = errors.New("product unknown: this sale holds no product of that sku")
+	// ErrProductSoldOut means fewer units of the chosen product are left
+	// than asked for; the shopper may choose another while its hold lasts.
+	ErrProductSoldOut = errors.New("product sold out: choose another product")
+	// ErrOverProductLimit means the quantity, with what the shopper bought
+	// of the product already, is over the product's per-shopper limit.
+	ErrOverProductLimit = errors.New("quantity over the product's per-shopper limit")
 )
 
 // Confirmation is a reservation confirmed by Confirm, as confirm.lua returns
@@ -55,6 +67,9 @@ type Confirmation struct {
 	// Replayed is true when the request with this key digest had confirmed
 	// the reservation already, and is answered again: nothing changed.
 	Replayed bool `json:"replayed"`
+	// SKU is the product an event's checkout chose ("" in a single-product
+	// sale); PriceCents is then that product's price.
+	SKU string `json:"sku,omitempty"`
 }
 
 // Confirm turns the shopper's held reservation into a sale of quantity units
@@ -67,7 +82,18 @@ type Confirmation struct {
 // ErrReservationConfirmed, ErrReservationExpired, ErrOverLimit or
 // ErrNotEnoughStock.
 func (r *Rooms) Confirm(ctx context.Context, saleID, shopperID, reservationID string, quantity int, keyDigest string) (Confirmation, error) {
-	return r.confirm(ctx, saleID, shopperID, reservationID, quantity, keyDigest, "")
+	return r.confirm(ctx, saleID, shopperID, reservationID, "", quantity, keyDigest, "")
+}
+
+// ConfirmProduct is Confirm naming the product the shopper chose: an event
+// (a sale of several products) sells that product, and needs one
+// (ErrProductRequired, ErrProductUnknown, ErrProductSoldOut,
+// ErrOverProductLimit); a single-product sale takes its own sku or "".
+func (r *Rooms) ConfirmProduct(ctx context.Context, saleID, shopperID, reservationID, product string, quantity int, keyDigest string) (Confirmation, error) {
+	if product != "" && !ValidProductSKU(product) {
+		return Confirmation{}, fmt.Errorf("confirm reservation %s of sale %s: %w", reservationID, saleID, ErrProductUnknown)
+	}
+	return r.confirm(ctx, saleID, shopperID, reservationID, product, quantity, keyDigest, "")
 }
 
 // Redeem is Confirm for the shop's own checkout: the shop took the money
@@ -79,14 +105,14 @@ func (r *Rooms) Redeem(ctx context.Context, saleID, shopperID, reservationID, ke
 	if orderRef == "" {
 		return Confirmation{}, fmt.Errorf("redeem reservation %s: no order reference", reservationID)
 	}
-	return r.confirm(ctx, saleID, shopperID, reservationID, 1, keyDigest, orderRef)
+	return r.confirm(ctx, saleID, shopperID, reservationID, "", 1, keyDigest, orderRef)
 }
 
-func (r *Rooms) confirm(ctx context.Context, saleID, shopperID, reservationID string, quantity int, keyDigest, orderRef string) (Confirmation, error) {
+func (r *Rooms) confirm(ctx context.Context, saleID, shopperID, reservationID, product string, quantity int, keyDigest, orderRef string) (Confirmation, error) {
 	k := Keys(saleID)
 	ran, notReplicated := runDurable(ctx, r.rdb, confirmScript,
 		[]string{k.Meta, k.Res, k.Batches, k.Outbox, k.Events, k.Shoppers, k.Journeys, k.Bought, k.Customers},
-		reservationID, shopperID, EventsMaxLen, quantity, keyDigest, orderRef)
+		reservationID, shopperID, EventsMaxLen, quantity, keyDigest, orderRef, product)
 	raw, err := ran.Text()
 	if err != nil {
 		return Confirmation{}, fmt.Errorf("confirm reservation %s of sale %s: %w", reservationID, saleID, confirmError(err))
@@ -119,6 +145,14 @@ func confirmError(err error) error {
 		return ErrCheckoutNotShop
 	case "CHECKOUT_IS_SHOP":
 		return ErrCheckoutIsShop
+	case "PRODUCT_REQUIRED":
+		return ErrProductRequired
+	case "PRODUCT_UNKNOWN":
+		return ErrProductUnknown
+	case "PRODUCT_SOLD_OUT":
+		return fmt.Errorf("%w: %s", ErrProductSoldOut, replyMessage(err))
+	case "OVER_PRODUCT_LIMIT":
+		return fmt.Errorf("%w: %s", ErrOverProductLimit, replyMessage(err))
 	}
 	return err
 }
@@ -172,7 +206,10 @@ func (r *Rooms) Outbox(ctx context.Context, saleID string, olderThan time.Time, 
 			dropped = append(dropped, ids[i])
 			continue
 		}
-		c.PriceCents, c.Currency = price, currency
+		if c.SKU == "" { // an event's reservation keeps its product's price
+			c.PriceCents = price
+		}
+		c.Currency = currency
 		out = append(out, c)
 	}
 	return out, dropped, nil

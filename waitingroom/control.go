@@ -49,6 +49,10 @@ type Control struct {
 	Value  float64
 	Text   string
 	Actor  string // who did it, for the audit log
+	// Product, with add_stock, is the product of an event the units are
+	// for (required in an event; a single-product sale takes its own sku
+	// or none).
+	Product string
 }
 
 func (c Control) validate() error {
@@ -76,6 +80,9 @@ func (c Control) validate() error {
 	if why := textProblem(c.Actor, maxActorLen); why != "" {
 		return fmt.Errorf("%w: actor %s", ErrInvalidSale, why)
 	}
+	if c.Product != "" && (c.Action != ActionAddStock || !ValidProductSKU(c.Product)) {
+		return fmt.Errorf("%w: product goes with add_stock only, and is a sku of 1 to %d characters", ErrInvalidSale, maxSKULen)
+	}
 	return nil
 }
 
@@ -89,6 +96,9 @@ func (c Control) detail(state string) []byte {
 	switch c.Action {
 	case ActionRate, ActionAddStock, ActionPow:
 		d["value"] = c.Value
+		if c.Product != "" {
+			d["product"] = c.Product
+		}
 	case ActionMessage:
 		d["text"] = c.Text
 		if c.Text == "" {
@@ -102,7 +112,11 @@ func (c Control) detail(state string) []byte {
 // detailUnknown is the audit log's detail of an add_stock whose outcome in
 // Redis is unknown: Postgres took the stock, Redis may not have.
 func (c Control) detailUnknown() []byte {
-	b, _ := json.Marshal(map[string]any{"value": c.Value, "outcome": "unknown"})
+	d := map[string]any{"value": c.Value, "outcome": "unknown"}
+	if c.Product != "" {
+		d["product"] = c.Product
+	}
+	b, _ := json.Marshal(d)
 	return b
 }
 
@@ -169,7 +183,7 @@ func (o *Operator) Control(ctx context.Context, saleID string, c Control) (State
 	// On the detached context too: a client that goes away must not leave
 	// the script's outcome unknown to us.
 	state, err := runOnce(pgctx, o.rooms.rdb, controlScript, []string{k.Meta, k.Events},
-		string(c.Action), value, EventsMaxLen).Text()
+		string(c.Action), value, EventsMaxLen, c.Product).Text()
 	detail := c.detail(state)
 	unknown := err != nil && c.Action == ActionAddStock && !refusedByControl(err)
 	if unknown {
@@ -217,7 +231,7 @@ func (o *Operator) commit(ctx context.Context, tx *sqlx.Tx, pgctx context.Contex
 // lost connection, another error reply) leaves the outcome unknown.
 func refusedByControl(err error) bool {
 	switch replyCode(err) {
-	case "NO_SALE", "SALE_ENDED", "BAD_STATE":
+	case "NO_SALE", "SALE_ENDED", "BAD_STATE", "PRODUCT_REQUIRED", "PRODUCT_UNKNOWN":
 		return true
 	}
 	return false

@@ -42,7 +42,7 @@ func (c *Catalog) Listable(ctx context.Context, now time.Time, b ListingBounds) 
 	if err := c.db.SelectContext(ctx, &plans, listableSQL, now, b.EndedSince, b.Current, b.Ended); err != nil {
 		return nil, fmt.Errorf("list listable sales: %w", err)
 	}
-	return plans, nil
+	return plans, withProducts(ctx, c.db, plans)
 }
 
 // Listable returns the plans of the sales the public listing may show
@@ -65,8 +65,8 @@ func (r *Rooms) Statuses(ctx context.Context, saleIDs []string) (map[string]Stat
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("read status of %d sales: %w", len(saleIDs), err)
 	}
-	out := make(map[string]Status, len(saleIDs))
-	for i, read := range reads {
+	found := make([]*Status, 0, len(saleIDs))
+	for _, read := range reads {
 		st, err := read()
 		if errors.Is(err, ErrSaleNotFound) {
 			continue
@@ -74,7 +74,14 @@ func (r *Rooms) Statuses(ctx context.Context, saleIDs []string) (map[string]Stat
 		if err != nil {
 			return nil, err
 		}
-		out[saleIDs[i]] = st
+		found = append(found, &st)
+	}
+	if err := r.fillProducts(ctx, found...); err != nil {
+		return nil, err
+	}
+	out := make(map[string]Status, len(found))
+	for _, st := range found {
+		out[st.SaleID] = *st
 	}
 	return out, nil
 }

@@ -148,6 +148,15 @@ func (p *Presence) ArriveAndJoinWith(ctx context.Context, saleID, shopperID, txn
 	if err != nil {
 		return Arrival{}, err
 	}
+	if len(st.productSKUs) > 0 { // an event's welcome shows its products
+		rooms := NewRooms(p.rdb)
+		if err := rooms.fillProducts(ctx, &st); err != nil {
+			return Arrival{}, err
+		}
+		if err := rooms.showProducts(ctx, &st); err != nil {
+			return Arrival{}, err
+		}
+	}
 	a := Arrival{Status: st}
 	if err := arrived.Err(); err != nil {
 		a.ArriveErr = fmt.Errorf("shopper %s arrives at sale %s: %w", shopperID, saleID, err)

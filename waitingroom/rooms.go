@@ -40,6 +40,11 @@ func (r *Rooms) Load(ctx context.Context, p *Plan) error {
 		"per_customer_units", p.PerCustomerUnits, "per_customer_orders", p.PerCustomerOrdersOf(),
 		"eligibility", string(p.EligibilityOf()),
 	}
+	products, err := productLoadArgs(p)
+	if err != nil {
+		return err
+	}
+	args = append(args, products...)
 	if err := loadScript.Run(ctx, r.rdb, []string{k.Meta}, args...).Err(); err != nil {
 		return fmt.Errorf("load sale %s: %w", p.ID, err)
 	}
@@ -245,13 +250,18 @@ type Status struct {
 	// ListPriceCents is the price before the sale's discount, 0 for a sale
 	// without one (discount.go).
 	ListPriceCents int64
+	// Products are an event's products' figures, in the plan's order; nil
+	// for a single-product sale (productstock.go).
+	Products    []ProductStatus
+	productSKUs []string
 }
 
 var statusFields = []string{"name", "price_cents", "currency", "state", "starts_at_ms", "ends_at_ms",
 	"rate", "stock", "available", "held", "sold", "mark", "message", "prequeue_at_ms", "seed_hash", "seed", "drawing", "pow_difficulty",
-	"checkout", "checkout_url", "list_price_cents"}
+	"checkout", "checkout_url", "list_price_cents", metaProducts}
 
-// Status reads a sale's live state in one round trip, whatever the queue's size.
+// Status reads a sale's live state in one round trip, whatever the queue's
+// size; an event's products take one more.
 func (r *Rooms) Status(ctx context.Context, saleID string) (Status, error) {
 	var read func() (Status, error)
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -261,7 +271,11 @@ func (r *Rooms) Status(ctx context.Context, saleID string) (Status, error) {
 	if err != nil {
 		return Status{}, fmt.Errorf("read status of sale %s: %w", saleID, err)
 	}
-	return read()
+	st, err := read()
+	if err != nil {
+		return Status{}, err
+	}
+	return st, r.fillProducts(ctx, &st)
 }
 
 // pipeStatus adds the reads of a sale's status on p; read decodes them
@@ -281,6 +295,10 @@ func pipeStatus(ctx context.Context, p redis.Pipeliner, saleID string) (read fun
 		str := func(i int) string { s, _ := v[i].(string); return s }
 		num := func(i int) int64 { n, _ := strconv.ParseInt(str(i), 10, 64); return n }
 		rate, _ := strconv.ParseFloat(str(6), 64)
+		skus, err := productSKUs(v[21])
+		if err != nil {
+			return Status{}, fmt.Errorf("read status of sale %s: %w", saleID, err)
+		}
 		return Status{
 			SaleID: saleID, Name: str(0), PriceCents: num(1), Currency: str(2), State: State(str(3)),
 			StartsAt: time.UnixMilli(num(4)), EndsAt: time.UnixMilli(num(5)), Rate: rate,
@@ -288,7 +306,7 @@ func pipeStatus(ctx context.Context, p redis.Pipeliner, saleID string) (read fun
 			Waiting: waiting.Val(), Message: str(12), PrequeueAt: time.UnixMilli(num(13)),
 			SeedHash: str(14), Seed: str(15), Drawing: v[16] != nil, PowDifficulty: int(num(17)),
 			Checkout: CheckoutMode(cmp.Or(str(18), string(CheckoutFoyer))), CheckoutURL: str(19),
-			ListPriceCents: num(20),
+			ListPriceCents: num(20), productSKUs: skus,
 		}, nil
 	}
 }
@@ -316,6 +334,10 @@ func scriptError(err error) error {
 		return ErrFenced
 	case "BAD_STATE":
 		return fmt.Errorf("%w: %v", ErrBadState, err)
+	case "PRODUCT_REQUIRED":
+		return ErrProductRequired
+	case "PRODUCT_UNKNOWN":
+		return ErrProductUnknown
 	}
 	return err
 }

@@ -79,6 +79,10 @@ type Plan struct {
 	// Fingerprint identifies the request that created the sale, so that a
 	// key sent again with another request is told apart from a retry.
 	Fingerprint string `db:"request_fingerprint" json:"-"`
+	// Products makes the sale an event of several products (product.go,
+	// docs/products.md); none is a single-product sale. Kept in
+	// sale_products, in their order.
+	Products []Product `db:"-" json:"products,omitempty"`
 }
 
 // IdentityMode is whether a sale asks its shoppers who they are
@@ -170,7 +174,11 @@ func (p *Plan) ValidateAt(now time.Time) error { return p.validate(now) }
 
 func (p *Plan) validate(now time.Time) error {
 	var problems []string
-	problems = appendText(problems, "sku", p.SKU, maxSKULen)
+	if p.IsEvent() {
+		problems = append(problems, p.productProblems()...)
+	} else {
+		problems = appendText(problems, "sku", p.SKU, maxSKULen)
+	}
 	problems = appendText(problems, "name", p.Name, maxNameLen)
 	if p.PriceCents < 0 || p.PriceCents > maxPriceCents {
 		problems = append(problems, fmt.Sprintf("price_cents must be between 0 and %d", maxPriceCents))

@@ -42,6 +42,9 @@ type PlanChange struct {
 	// Discount {} removes it, and the list price becomes the price.
 	ListPriceCents *int64           `json:"list_price_cents"`
 	Discount       *DiscountRequest `json:"discount"`
+	// Products replaces an event's products, whole (product.go); with them,
+	// sku, price_cents and stock are not sent (the event derives them).
+	Products *[]Product `json:"products"`
 }
 
 // empty reports whether the change sets no field.
@@ -73,7 +76,42 @@ func (c PlanChange) applyTo(p Plan) (Plan, error) {
 	if err := c.applyDiscount(&p, hadDiscount); err != nil {
 		return Plan{}, err
 	}
-	return p, nil
+	return p, c.applyProducts(&p)
+}
+
+// applyProducts makes the change's products the plan's: the event's stock
+// and price follow them. An event's sku, price and stock are its
+// products', so a change of them alone is refused; products [] makes the
+// event a single-product sale again, whose sku, price and stock must come
+// with it.
+func (c PlanChange) applyProducts(p *Plan) error {
+	ownFields := c.SKU != nil || c.PriceCents != nil || c.Stock != nil || c.ListPriceCents != nil || c.Discount != nil
+	switch {
+	case c.Products == nil && p.IsEvent() && ownFields:
+		return fmt.Errorf("%w: an event's sku, price and stock are its products': change products instead", ErrInvalidSale)
+	case c.Products == nil:
+		return nil
+	case len(*c.Products) == 0:
+		p.Products = nil
+		return nil
+	case ownFields:
+		return fmt.Errorf("%w: with products, sku, price_cents, list_price_cents, discount and stock are not sent: "+
+			"each product carries its own", ErrInvalidSale)
+	}
+	limit := p.PerShopperLimit
+	p.PerShopperLimit = 0
+	if c.PerShopperLimit != nil {
+		p.PerShopperLimit = limit
+	}
+	products := append([]Product(nil), *c.Products...)
+	for i, pr := range products {
+		// A discount's price is derived, as at creation, unless sent.
+		if d := (Discount{Percent: pr.DiscountPercent, AmountCents: pr.DiscountAmountCents}); !d.None() && pr.PriceCents == 0 {
+			products[i].SetDiscount(pr.ListPriceCents, d)
+		}
+	}
+	p.SetProducts(products)
+	return nil
 }
 
 // applyDiscount makes the change's list price and discount, re-deriving the
@@ -170,9 +208,13 @@ func (o *Operator) Edit(ctx context.Context, saleID string, change PlanChange, a
 		return nil, err
 	}
 	k := Keys(saleID)
+	args, err := editArgs(&after)
+	if err != nil {
+		return nil, err
+	}
 	// On the detached context: a client that goes away must not leave the
 	// script's outcome unknown to us.
-	err = runOnce(pgctx, o.rooms.rdb, editScript, []string{k.Meta, k.Events}, editArgs(&after)...).Err()
+	err = runOnce(pgctx, o.rooms.rdb, editScript, []string{k.Meta, k.Events}, args...).Err()
 	if err != nil {
 		if refusedByEdit(err) {
 			return nil, fmt.Errorf("edit sale %s: %w", saleID, editError(err))
@@ -194,16 +236,25 @@ func (o *Operator) Edit(ctx context.Context, saleID string, change PlanChange, a
 // notOpened reports whether a sale in state s has not opened: its plan may change.
 func notOpened(s State) bool { return s == StateScheduled || s == StatePrequeue }
 
-// editArgs are the ARGV of edit.lua: the plan's fields as Load writes them.
-func editArgs(p *Plan) []any {
-	return []any{EventsMaxLen,
+// editArgs are the ARGV of edit.lua: the plan's fields as Load writes them,
+// an event's products included ("products" "" for a single-product sale,
+// which takes an event's back out).
+func editArgs(p *Plan) ([]any, error) {
+	products, err := productLoadArgs(p)
+	if err != nil {
+		return nil, err
+	}
+	if products == nil {
+		products = []any{metaProducts, ""}
+	}
+	return append([]any{EventsMaxLen,
 		"name", p.Name, "sku", p.SKU, "price_cents", p.PriceCents, "list_price_cents", p.ListPriceCents,
 		"currency", p.Currency, "stock", p.Stock,
 		"starts_at_ms", p.StartsAt.UnixMilli(), "ends_at_ms", p.EndsAt.UnixMilli(),
 		"prequeue_at_ms", p.PrequeueAt().UnixMilli(), "rate", strconv.FormatFloat(p.OutflowPerSecond, 'f', -1, 64),
 		"ttl_ms", p.ReservationTTL().Milliseconds(), "limit", max(p.PerShopperLimit, 1),
 		"per_customer_units", p.PerCustomerUnits, "per_customer_orders", p.PerCustomerOrdersOf(),
-	}
+	}, products...), nil
 }
 
 // refusedByEdit reports whether err is edit.lua or delete.lua refusing,
@@ -269,12 +320,16 @@ UPDATE sales SET sku = :sku, name = :name, price_cents = :price_cents, currency 
        discount_percent = :discount_percent, discount_amount_cents = :discount_amount_cents
 WHERE id = :id`
 
-// update writes an edited plan inside tx, which holds the sale's row lock.
+// update writes an edited plan inside tx, which holds the sale's row lock;
+// an event's products are written anew (nothing is sold before the opening).
 func (c *Catalog) update(ctx context.Context, tx *sqlx.Tx, p *Plan) error {
 	if _, err := tx.NamedExecContext(ctx, updateSaleSQL, p); err != nil {
 		return fmt.Errorf("update sale %s: %w", p.ID, err)
 	}
-	return nil
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sale_products WHERE sale_id = $1`, p.ID); err != nil {
+		return fmt.Errorf("replace products of sale %s: %w", p.ID, err)
+	}
+	return insertProducts(ctx, tx, p.ID, p.Products)
 }
 
 // planDiff is the audit log's detail of an edit: each field that changed,

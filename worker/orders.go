@@ -194,17 +194,23 @@ type writtenOrder struct {
 
 // insertOrdersSQL writes a batch in one statement; rows an earlier delivery
 // wrote are skipped by the unique reservation id. An empty shop order
-// reference or customer id is stored as NULL.
+// reference or customer id is stored as NULL; an empty sku (a
+// single-product sale's confirmation) is the sale's own.
 const insertOrdersSQL = `
 INSERT INTO orders (sale_id, reservation_id, shopper_id, transaction_id, quantity, price_cents, status, confirmed_at,
-                    shop_order_ref, customer_id)
-SELECT s, r, sh, t, q, p, st, c, NULLIF(ref, ''), NULLIF(cu, '')
+                    shop_order_ref, customer_id, sku)
+SELECT b.s, r, sh, t, q, p, st, c, NULLIF(ref, ''), NULLIF(cu, ''), COALESCE(NULLIF(b.sku, ''), sales.sku)
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::text[], $8::timestamptz[],
-            $9::text[], $10::text[]) AS b(s, r, sh, t, q, p, st, c, ref, cu)
+            $9::text[], $10::text[], $11::text[]) AS b(s, r, sh, t, q, p, st, c, ref, cu, sku)
+     LEFT JOIN sales ON sales.id = b.s
 ON CONFLICT (reservation_id) DO NOTHING
 RETURNING reservation_id, id, status`
 
 const raiseSoldSQL = `UPDATE sales SET sold = sold + $2 WHERE id = $1 AND sold + $2 <= stock`
+
+// raiseProductSoldSQL is raiseSoldSQL for one product of an event: each
+// product's sold count is guarded by its own stock (docs/products.md).
+const raiseProductSoldSQL = `UPDATE sale_products SET sold = sold + $3 WHERE sale_id = $1 AND sku = $2 AND sold + $3 <= stock`
 
 // writtenOrders gives the orders inserted, in the batch's order, from what
 // the batch said of them and what the insert returned.
@@ -222,7 +228,7 @@ func writtenOrders(batch []orderstream.ReservationConfirmed, inserted []writtenO
 		delete(byReservation, c.ReservationID) // a reservation twice in one batch is one order
 		out = append(out, orderstream.Order{ID: o.ID, SaleID: c.SaleID, ReservationID: c.ReservationID,
 			TransactionID: c.Txn, ShopperID: c.ShopperID, CustomerID: c.CustomerID, Quantity: int(quantities[i]),
-			PriceCents: c.PriceCents, Currency: c.Currency, Status: o.Status, ShopOrderRef: c.ShopOrderRef})
+			PriceCents: c.PriceCents, Currency: c.Currency, Status: o.Status, ShopOrderRef: c.ShopOrderRef, SKU: c.SKU})
 	}
 	return out
 }
@@ -235,8 +241,9 @@ func (w *OrderWriter) write(ctx context.Context, batch []orderstream.Reservation
 	sales, ids, shoppers, txns := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	quantities, prices := make([]int64, n), make([]int64, n)
 	statuses, at := make([]string, n), make([]time.Time, n)
-	refs, customers := make([]string, n), make([]string, n)
+	refs, customers, skus := make([]string, n), make([]string, n), make([]string, n)
 	for i, c := range batch {
+		skus[i] = c.SKU
 		sales[i], ids[i], shoppers[i], txns[i] = c.SaleID, c.ReservationID, c.ShopperID, c.Txn
 		quantities[i], prices[i] = int64(max(c.Quantity, 1)), c.PriceCents
 		statuses[i], at[i] = OrderPendingPayment, c.ConfirmedAt
@@ -257,7 +264,7 @@ func (w *OrderWriter) write(ctx context.Context, batch []orderstream.Reservation
 	var inserted []writtenOrder
 	err = tx.SelectContext(ctx, &inserted, insertOrdersSQL, pq.Array(sales), pq.Array(ids), pq.Array(shoppers),
 		pq.Array(txns), pq.Array(quantities), pq.Array(prices), pq.Array(statuses), pq.Array(at),
-		pq.Array(refs), pq.Array(customers))
+		pq.Array(refs), pq.Array(customers), pq.Array(skus))
 	if err != nil {
 		return nil, fmt.Errorf("insert %d orders: %w", n, err)
 	}
@@ -266,9 +273,23 @@ func (w *OrderWriter) write(ctx context.Context, batch []orderstream.Reservation
 		fresh[o.ReservationID] = true
 	}
 	raise := map[string]int64{}
+	type product struct{ sale, sku string }
+	raiseProduct := map[product]int64{}
 	for i, c := range batch {
 		if fresh[c.ReservationID] {
 			raise[c.SaleID] += quantities[i]
+			if c.SKU != "" {
+				raiseProduct[product{c.SaleID, c.SKU}] += quantities[i]
+			}
+		}
+	}
+	for p, q := range raiseProduct {
+		res, err := tx.ExecContext(ctx, raiseProductSoldSQL, p.sale, p.sku, q)
+		if err != nil {
+			return nil, fmt.Errorf("raise sold of product %s of sale %s: %w", p.sku, p.sale, err)
+		}
+		if rows, _ := res.RowsAffected(); rows != 1 {
+			return nil, fmt.Errorf("%d units of product %s of sale %s: %w", q, p.sku, p.sale, ErrOversell)
 		}
 	}
 	for saleID, q := range raise {

@@ -261,6 +261,12 @@ func (p *PaymentSettler) cancel(ctx context.Context, orderID int64, why string) 
 		if _, err := tx.ExecContext(ctx, `UPDATE sales SET sold = sold - $2 WHERE id = $1`, o.SaleID, o.Quantity); err != nil {
 			return fmt.Errorf("lower sold of sale %s: %w", o.SaleID, err)
 		}
+		// An event's order gives its units back to its product too (no
+		// row: a single-product sale's, nothing to do).
+		if _, err := tx.ExecContext(ctx, `UPDATE sale_products p SET sold = p.sold - o.quantity FROM orders o
+			WHERE o.id = $1 AND p.sale_id = o.sale_id AND p.sku = o.sku`, orderID); err != nil {
+			return fmt.Errorf("lower sold of product of sale %s: %w", o.SaleID, err)
+		}
 		if p.Events != nil {
 			if err := p.Events.OrdersSettled(ctx, tx, []orderstream.Order{cancelled}); err != nil {
 				return err

@@ -11,7 +11,7 @@ import (
 // command for -h and --help: each prints its own usage and succeeds,
 // starting nothing (the bench would start a whole Foyer, bare would listen).
 func TestEveryToolingCommandAnswersHelpWithItsUsage(t *testing.T) {
-	for _, cmd := range []string{"bench", "loadgen", "bare", "bare-crowd", "help"} {
+	for _, cmd := range []string{"bench", "loadgen", "jscrowd", "bare", "bare-crowd", "help"} {
 		for _, flag := range []string{"-h", "--help"} {
 			t.Run(cmd+" "+flag, func(t *testing.T) {
 				var out bytes.Buffer

@@ -1,7 +1,8 @@
 // Command foyer-bench is Foyer's load and measurement tooling, kept out of
 // the product binary foyer: the bench (bench), the bare WebSocket server
-// Foyer is measured against (bare) and its clients (bare-crowd), and the
-// load generator (loadgen). The bench runs the gateways and the worker as
+// Foyer is measured against (bare) and its clients (bare-crowd), the
+// load generator (loadgen), and the JavaScript client's crowd measured beside
+// it (jscrowd). The bench runs the gateways and the worker as
 // processes of the foyer binary beside this one, and its own servers,
 // clients and players as processes of this one.
 package main
@@ -29,6 +30,9 @@ commands:
            by the foyer binary beside this one) and bare WebSocket servers, load
            both, and write the figures with their ratios (make bench runs it)
   loadgen  play many shoppers against a running Foyer and report what they saw
+  jscrowd  start a throwaway Foyer and join it with a crowd of the JavaScript
+           client (@foyer/client) in one Node process, alternating with the
+           load generator's storm: both join rates and their ratio
   bare [-tuned] ADDR
            the bare WebSocket server the bench measures Foyer against
            (-tuned: with the gateway's buffer sizes)
@@ -98,6 +102,8 @@ func realMain(ctx context.Context, args []string, in io.Reader, out io.Writer) e
 		return helpIsNoError(loadgen.Main(ctx, args[1:], out))
 	case "bench":
 		return helpIsNoError(bench.Main(ctx, args[1:], out))
+	case "jscrowd":
+		return helpIsNoError(bench.JSCrowdMain(ctx, args[1:], out))
 	}
 	text, known := commandUsage[args[0]]
 	if !known {

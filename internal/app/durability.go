@@ -235,11 +235,11 @@ type durableCheckouts struct {
 	durability *durability
 }
 
-func (c durableCheckouts) CheckoutVerified(ctx context.Context, v checkout.Verified, quantity int) (checkout.Receipt, error) {
+func (c durableCheckouts) CheckoutVerified(ctx context.Context, v checkout.Verified, product string, quantity int) (checkout.Receipt, error) {
 	if err := c.durability.refusal(); err != nil {
 		return checkout.Receipt{}, err // its message is what the shopper reads
 	}
-	return c.Checkouter.CheckoutVerified(ctx, v, quantity)
+	return c.Checkouter.CheckoutVerified(ctx, v, product, quantity)
 }
 
 // durableRedeems is the shop's redeem, refused as a checkout is while

@@ -23,6 +23,15 @@ type (
 		// AllHeld: nothing is left but units held by admitted shoppers; those
 		// waiting may still get one if a hold expires.
 		AllHeld bool `json:"all_held,omitempty"`
+		// Products, in an event (docs/products.md), are how many units of
+		// each product are left; absent for a single-product sale, whose
+		// stock message is as it was.
+		Products []ProductLeft `json:"products,omitempty"`
+	}
+	// ProductLeft is one product of an event in a stock message.
+	ProductLeft struct {
+		SKU  string `json:"sku"`
+		Left int64  `json:"left"`
 	}
 	PositionMsg struct {
 		Type     string `json:"type"`

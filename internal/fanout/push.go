@@ -1,6 +1,7 @@
 package fanout
 
 import (
+	"slices"
 	"time"
 
 	"github.com/foyerhq/foyer/internal/wire"
@@ -122,17 +123,31 @@ func (r *Room) positionMatters(c *Conn, pos int64, due bool) bool {
 	return c.lastPos <= nearFront || c.lastPos-pos >= c.lastPos/100 || due
 }
 
-// stockOf is the stock message of a sale's counters.
+// stockOf is the stock message of a sale's counters, with an event's
+// products' left.
 func stockOf(st waitingroom.Status) StockMsg {
-	return StockMsg{Type: wire.MsgStock, Total: st.Stock, Left: st.Available, Held: st.Held, Sold: st.Sold,
+	m := StockMsg{Type: wire.MsgStock, Total: st.Stock, Left: st.Available, Held: st.Held, Sold: st.Sold,
 		AllHeld: st.Available == 0 && st.Held > 0}
+	if st.Products != nil {
+		m.Products = make([]ProductLeft, len(st.Products))
+		for i, p := range st.Products {
+			m.Products[i] = ProductLeft{SKU: p.SKU, Left: p.Left}
+		}
+	}
+	return m
+}
+
+// sameStock reports whether two stock messages say the same.
+func sameStock(a, b StockMsg) bool {
+	return a.Type == b.Type && a.Total == b.Total && a.Left == b.Left && a.Held == b.Held && a.Sold == b.Sold &&
+		a.AllHeld == b.AllHeld && slices.Equal(a.Products, b.Products)
 }
 
 // setStock records the sale's counters as a tick or an event read them;
 // a change is encoded once, for every connection it is told to. r.mu is
 // held.
 func (r *Room) setStock(stock StockMsg) {
-	if stock == r.stock {
+	if sameStock(stock, r.stock) {
 		return
 	}
 	r.stockVer++

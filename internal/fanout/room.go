@@ -94,7 +94,7 @@ func (r *Room) register(c *Conn, st waitingroom.Status) bool {
 	// Its welcome told it the counters its socket read: the next change
 	// is news to it, or the room's now if they are not those.
 	c.stockSeen = r.stockVer
-	if stockOf(st) != r.stock {
+	if !sameStock(stockOf(st), r.stock) {
 		c.stockSeen--
 	}
 	r.shoppers[c.shopper] = append(r.shoppers[c.shopper], c)

@@ -28,6 +28,10 @@ type ReservationConfirmed struct {
 	// CustomerID is the shop's own customer id of a shopper signed in with
 	// the shop's identity token; empty (absent) for an anonymous shopper.
 	CustomerID string `json:"customer_id,omitempty"`
+	// SKU is the product an event's checkout chose (docs/products.md), and
+	// PriceCents that product's; empty (absent) for a single-product sale,
+	// whose order gets the sale's own sku.
+	SKU string `json:"sku,omitempty"`
 }
 
 // Redeemed reports whether the shop redeemed the reservation (and took the

@@ -18,4 +18,7 @@ type Order struct {
 	// ShopOrderRef is the shop's order reference of a redeemed
 	// reservation; empty otherwise.
 	ShopOrderRef string `db:"shop_order_ref"`
+	// SKU is the product of an event's order; empty where the sale's own
+	// sku is the order's (not read back by every query).
+	SKU string `db:"sku"`
 }

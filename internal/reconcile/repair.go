@@ -20,6 +20,10 @@ type orderRow struct {
 	Quantity      int64          `db:"quantity"`
 	CustomerID    sql.NullString `db:"customer_id"`
 	OrderRef      sql.NullString `db:"shop_order_ref"`
+	// SKU and PriceCents name an event's order's product and its price;
+	// a single-product sale's orders need neither here.
+	SKU        sql.NullString `db:"sku"`
+	PriceCents int64          `db:"price_cents"`
 }
 
 // InvitationsRestorer puts an invited sale's invitee list, groups and
@@ -55,14 +59,21 @@ func (r *Reconciler) Repair(ctx context.Context, saleID string) error {
 	}
 	var orders []orderRow
 	err = r.db.SelectContext(ctx, &orders, `SELECT reservation_id, shopper_id, transaction_id, quantity,
-		customer_id, shop_order_ref FROM orders WHERE sale_id = $1 AND status <> 'cancelled' ORDER BY id`, saleID)
+		customer_id, shop_order_ref, sku, price_cents FROM orders WHERE sale_id = $1 AND status <> 'cancelled' ORDER BY id`, saleID)
 	if err != nil {
 		return fmt.Errorf("read orders of sale %s: %w", saleID, err)
 	}
 	var sold int64
 	bought := map[string]*[2]int64{} // shopper -> units, orders
+	// An event's products: units sold of each, and by each shopper, so no
+	// product is sold past its stock after the repair (docs/products.md).
+	productSold, productBought := map[string]int64{}, map[string]int64{}
 	for _, o := range orders {
 		sold += o.Quantity
+		if plan.IsEvent() && o.SKU.Valid {
+			productSold[o.SKU.String] += o.Quantity
+			productBought[waitingroom.BoughtOfProduct(o.ShopperID, o.SKU.String)] += o.Quantity
+		}
 		if bought[o.ShopperID] == nil {
 			bought[o.ShopperID] = new([2]int64)
 		}
@@ -94,11 +105,17 @@ func (r *Reconciler) Repair(ctx context.Context, saleID string) error {
 	now := time.Now().UnixMilli()
 	_, err = r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, k.Meta, "stock", plan.Stock, "sold", sold, "held", held, "available", available)
+		for _, pr := range plan.Products {
+			p.HSet(ctx, k.Meta, waitingroom.ProductCounts(pr.SKU, int64(pr.Stock), productSold[pr.SKU])...)
+		}
 		// The counts are Postgres's whole: a count Redis kept for an order
 		// Postgres cancelled goes with it.
 		p.Del(ctx, k.Bought)
 		for shopper, b := range bought {
 			p.HSet(ctx, k.Bought, shopper, b[0], shopper+":orders", b[1])
+		}
+		for field, n := range productBought {
+			p.HSet(ctx, k.Bought, field, n)
 		}
 		for _, o := range orders {
 			// counted: the order is in the counts above, so a refund of it
@@ -111,6 +128,10 @@ func (r *Reconciler) Repair(ctx context.Context, saleID string) error {
 			}
 			if o.OrderRef.Valid {
 				rec["order_ref"] = o.OrderRef.String
+			}
+			if plan.IsEvent() && o.SKU.Valid {
+				// A refund gives the units back to the product (refund.lua).
+				rec["sku"], rec["price_cents"] = o.SKU.String, o.PriceCents
 			}
 			body, _ := json.Marshal(rec)
 			p.HSet(ctx, k.Res, o.ReservationID, body)

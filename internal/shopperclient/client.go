@@ -86,12 +86,30 @@ func (c *Client) NewSession(ctx context.Context) (Session, error) {
 type CheckoutResult struct {
 	ReservationID string `json:"reservation_id"`
 	Status        string `json:"status"`
+	Quantity      int    `json:"quantity"`
+	// Product is the SKU an event's checkout bought; "" in a
+	// single-product sale.
+	Product string `json:"product,omitempty"`
 }
 
 // Checkout confirms a reservation with the token and URL of an admitted message.
 func (c *Client) Checkout(ctx context.Context, checkoutURL, token string) (CheckoutResult, error) {
+	return c.CheckoutProduct(ctx, checkoutURL, token, "", 1)
+}
+
+// CheckoutProduct is Checkout of quantity units of the product an event's
+// shopper chose (its SKU, from the sale's products); "" names none, as a
+// single-product sale's checkout does (docs/products.md).
+func (c *Client) CheckoutProduct(ctx context.Context, checkoutURL, token, product string, quantity int) (CheckoutResult, error) {
+	body := map[string]any{"token": token}
+	if product != "" {
+		body["product"] = product
+	}
+	if quantity != 1 {
+		body["quantity"] = quantity
+	}
 	var r CheckoutResult
-	err := c.do(ctx, http.MethodPost, checkoutURL, map[string]string{"token": token}, &r)
+	err := c.do(ctx, http.MethodPost, checkoutURL, body, &r)
 	return r, err
 }
 

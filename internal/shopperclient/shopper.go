@@ -355,6 +355,12 @@ func (s *Shopper) want(ctx context.Context, place bool, typ string) error {
 // Checkout confirms the reservation of an "admitted" message; the order
 // follows on Messages as an "order" message.
 func (s *Shopper) Checkout(ctx context.Context, admitted Message) (CheckoutResult, error) {
+	return s.CheckoutProduct(ctx, admitted, "", 1)
+}
+
+// CheckoutProduct is Checkout of quantity units of the product an event's
+// shopper chose, by its SKU (docs/products.md).
+func (s *Shopper) CheckoutProduct(ctx context.Context, admitted Message, product string, quantity int) (CheckoutResult, error) {
 	if admitted.Type != wire.MsgAdmitted || admitted.CheckoutURL == "" {
 		return CheckoutResult{}, fmt.Errorf("checkout: a %q message is not an admission", admitted.Type)
 	}
@@ -362,7 +368,7 @@ func (s *Shopper) Checkout(ctx context.Context, admitted Message) (CheckoutResul
 		return CheckoutResult{}, errors.New("checkout: the shopper has no gateway URL")
 	}
 	// The checkout URL is absolute: any client reaches it.
-	return s.clients[0].Checkout(ctx, admitted.CheckoutURL, admitted.Token)
+	return s.clients[0].CheckoutProduct(ctx, admitted.CheckoutURL, admitted.Token, product, quantity)
 }
 
 // deliver hands m to the consumer without ever blocking the reader: with

@@ -18,18 +18,36 @@
 -- A held reservation has no record yet (admit.lua keeps a batch as one):
 -- it is held while its shopper's entry in shoppers names it, and its batch
 -- says when it lapses. Confirming writes its record.
+-- An event (a sale with products, docs/products.md) sells the product the
+-- checkout names, ARGV[7]: one of the event's (PRODUCT_REQUIRED,
+-- PRODUCT_UNKNOWN), with quantity units left (PRODUCT_SOLD_OUT: the shopper
+-- may choose another while its hold lasts), and no more than the product's
+-- per-shopper limit counting what this shopper bought of it
+-- (OVER_PRODUCT_LIMIT). The held unit was of the event: the product's left
+-- falls by quantity, held by one and available by quantity - 1, so
+-- available = sum of left - held stays true. The reservation keeps the
+-- product and its price for the order. A single-product sale takes its own
+-- sku or none, as before, and refuses any other (PRODUCT_UNKNOWN).
 -- KEYS: meta, res, batches, outbox, events, shoppers, journeys, bought, customers
 -- ARGV[1] reservation id, ARGV[2] shopper id, ARGV[3] event stream max length,
 -- ARGV[4] quantity, ARGV[5] a digest of the request's idempotency key, or '',
--- ARGV[6] the shop's order reference of a redeem, or '' for Foyer's checkout
--- Returns the reservation as JSON with the sale's price and the quantity added.
+-- ARGV[6] the shop's order reference of a redeem, or '' for Foyer's checkout,
+-- ARGV[7] the product's sku, or ''
+-- Returns the reservation as JSON with the price (the product's, in an
+-- event) and the quantity added.
 -- A reservation confirmed already is TOKEN_REUSED, except to the request that
 -- confirmed it sent again (the same non-empty key digest, quantity and order
 -- reference, its stored answer lost with a client gone or a node down): that
 -- one gets the reservation again, marked replayed, and nothing changes.
 local meta, res, batches, outbox, events, shoppers, journeys, bought, customers =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
-local id, shopper, order_ref = ARGV[1], ARGV[2], ARGV[6]
+local id, shopper, order_ref, product = ARGV[1], ARGV[2], ARGV[6], ARGV[7] or ''
+-- The sale's price, or the product's that the reservation kept.
+local function priced(r)
+  r.price_cents = r.price_cents or tonumber(redis.call('HGET', meta, 'price_cents'))
+  r.currency = redis.call('HGET', meta, 'currency')
+  return cjson.encode(r)
+end
 local unknown = UNKNOWN_RESERVATION
 local shop_checkout = redis.call('HGET', meta, 'checkout') == 'shop'
 if order_ref ~= '' and not shop_checkout then
@@ -46,11 +64,10 @@ if raw then
   local r = cjson.decode(raw)
   if r.shopper ~= shopper then return redis.error_reply(unknown) end
   if r.status == 'confirmed' then
-    if ARGV[5] ~= '' and r.key == ARGV[5] and r.quantity == tonumber(ARGV[4]) and (r.order_ref or '') == order_ref then
+    if ARGV[5] ~= '' and r.key == ARGV[5] and r.quantity == tonumber(ARGV[4]) and (r.order_ref or '') == order_ref
+        and (not r.sku or r.sku == product) then
       r.replayed = true
-      r.price_cents = tonumber(redis.call('HGET', meta, 'price_cents'))
-      r.currency = redis.call('HGET', meta, 'currency')
-      return cjson.encode(r)
+      return priced(r)
     end
     return redis.error_reply('TOKEN_REUSED reservation already confirmed')
   end
@@ -60,8 +77,24 @@ local h, refusal = held(batches, shoppers, id, shopper)
 if not h then return refusal end
 local now = h.now
 local quantity = tonumber(ARGV[4])
-if quantity > tonumber(redis.call('HGET', meta, 'limit') or '1') then
+-- One read for both: a single-product sale pays nothing for products.
+local plan = redis.call('HMGET', meta, 'limit', 'products')
+if quantity > tonumber(plan[1] or '1') then
   return redis.error_reply('OVER_LIMIT more than one shopper may buy in this sale')
+end
+-- The product, checked before anything changes.
+local is_event = plan[2] ~= false
+local left_f, product_price
+if is_event then
+  if product == '' then
+    return redis.error_reply('PRODUCT_REQUIRED this sale holds several products: the checkout must name one')
+  end
+  left_f = 'p:' .. product .. ':left'
+  local f = redis.call('HMGET', meta, left_f, 'p:' .. product .. ':price')
+  if not f[1] then return redis.error_reply('PRODUCT_UNKNOWN this sale holds no product of that sku') end
+  product_price = tonumber(f[2])
+elseif product ~= '' and product ~= redis.call('HGET', meta, 'sku') then
+  return redis.error_reply('PRODUCT_UNKNOWN this sale holds no product of that sku')
 end
 local orders_key = shopper .. ':orders'
 local units_cap = tonumber(redis.call('HGET', meta, 'per_customer_units') or '0')
@@ -78,10 +111,25 @@ end
 if quantity - 1 > tonumber(redis.call('HGET', meta, 'available')) then
   return redis.error_reply('NOT_ENOUGH_STOCK fewer units are left than asked for')
 end
+local product_key
+if is_event then
+  local left = tonumber(redis.call('HGET', meta, left_f))
+  if left < quantity then
+    return redis.error_reply('PRODUCT_SOLD_OUT only ' .. left .. ' units of this product are left: choose another')
+  end
+  product_key = shopper .. ':p:' .. product
+  local cap = tonumber(redis.call('HGET', meta, 'p:' .. product .. ':limit'))
+  local had = tonumber(redis.call('HGET', bought, product_key) or '0')
+  if had + quantity > cap then
+    return redis.error_reply('OVER_PRODUCT_LIMIT only ' .. math.max(cap - had, 0) ..
+      ' more units of this product may go to this shopper')
+  end
+end
 local r = {reservation = id, shopper = shopper, ticket = h.ticket, expires_at = h.expires_at,
   admitted_at = h.admitted_at, txn = redis.call('HGET', journeys, shopper) or '',
   status = 'confirmed', confirmed_at = now, quantity = quantity, counted = true}
 if ARGV[5] ~= '' then r.key = ARGV[5] end
+if is_event then r.sku, r.price_cents = product, product_price end
 if order_ref ~= '' then r.order_ref = order_ref end
 local customer = redis.call('HGET', customers, shopper)
 if customer then r.customer = customer end
@@ -91,6 +139,11 @@ if quantity > 1 then redis.call('HINCRBY', meta, 'available', 1 - quantity) end
 redis.call('HINCRBY', meta, 'sold', quantity)
 redis.call('HINCRBY', bought, shopper, quantity)
 redis.call('HINCRBY', bought, orders_key, 1)
+if is_event then
+  redis.call('HINCRBY', meta, left_f, -quantity)
+  redis.call('HINCRBY', meta, 'p:' .. product .. ':sold', quantity)
+  redis.call('HINCRBY', bought, product_key, quantity)
+end
 -- Today's rule, one order per shopper, keeps the entry: a join gives the
 -- shopper its confirmed reservation back instead of a place. With orders
 -- and units to go, the entry goes, and the next join is a new place.
@@ -101,6 +154,4 @@ redis.call('ZADD', outbox, now, id)
 -- A hold granted before the sale ended may still be checked out, but an
 -- ended sale stays ended (declare_sold_out's guard, lib.lua).
 declare_sold_out(meta, events, ARGV[3])
-r.price_cents = tonumber(redis.call('HGET', meta, 'price_cents'))
-r.currency = redis.call('HGET', meta, 'currency')
-return cjson.encode(r)
+return priced(r)

@@ -4,7 +4,11 @@
 -- KEYS: meta, events
 -- ARGV[1] action: pause, resume, stop, rate, add_stock, message or pow
 -- ARGV[2] its value (rate per second, units to add, message text (empty clears it), pow difficulty; else "")
--- ARGV[3] event stream max length
+-- ARGV[3] event stream max length,
+-- ARGV[4] with add_stock, the product the units are for ('' for none): an
+-- event's stock is added to one of its products (PRODUCT_REQUIRED,
+-- PRODUCT_UNKNOWN), and to the pool; a single-product sale takes its own
+-- sku or none
 -- Returns the sale's state after the action.
 local meta, events = KEYS[1], KEYS[2]
 local action, value, maxlen = ARGV[1], ARGV[2], ARGV[3]
@@ -32,6 +36,17 @@ elseif action == 'rate' then
   announce('rate', {rate = tonumber(value)})
 elseif action == 'add_stock' then
   local n = tonumber(value)
+  local product = ARGV[4] or ''
+  if redis.call('HEXISTS', meta, 'products') == 1 then
+    if product == '' then return redis.error_reply('PRODUCT_REQUIRED this sale holds several products: name the one to stock') end
+    if redis.call('HEXISTS', meta, 'p:' .. product .. ':stock') == 0 then
+      return redis.error_reply('PRODUCT_UNKNOWN this sale holds no product of that sku')
+    end
+    redis.call('HINCRBY', meta, 'p:' .. product .. ':stock', n)
+    redis.call('HINCRBY', meta, 'p:' .. product .. ':left', n)
+  elseif product ~= '' and product ~= redis.call('HGET', meta, 'sku') then
+    return redis.error_reply('PRODUCT_UNKNOWN this sale holds no product of that sku')
+  end
   local stock = redis.call('HINCRBY', meta, 'stock', n)
   local available = redis.call('HINCRBY', meta, 'available', n)
   -- Announced at once: shoppers hear of new stock now, not at the next

@@ -11,7 +11,9 @@
 -- ARGV[1] event stream max length, then alternating field, value of the
 -- meta fields to set (name, sku, price_cents, list_price_cents, currency, stock, starts_at_ms,
 -- ends_at_ms, prequeue_at_ms, rate, ttl_ms, limit, per_customer_units,
--- per_customer_orders)
+-- per_customer_orders, and an event's products: "products", its SKUs as a
+-- JSON array or '' for a single-product sale, and p:<sku>:<figure> of each;
+-- the products the sale had go first, whole)
 -- Returns the sale's state (unchanged by the edit).
 local meta, events = KEYS[1], KEYS[2]
 local state = redis.call('HGET', meta, 'state')
@@ -30,6 +32,18 @@ if fields.stock then
     return redis.error_reply('BAD_STATE stock cannot go below the units held or sold')
   end
   fields.available = tostring(tonumber(fields.stock) - committed)
+end
+if fields.products then
+  local old = redis.call('HGET', meta, 'products')
+  if old then
+    for _, sku in ipairs(cjson.decode(old)) do
+      for _, figure in ipairs({'stock', 'left', 'sold', 'price', 'limit'}) do
+        redis.call('HDEL', meta, 'p:' .. sku .. ':' .. figure)
+      end
+    end
+  end
+  redis.call('HDEL', meta, 'products', 'product_info')
+  if fields.products == '' then fields.products = nil end
 end
 for field, value in pairs(fields) do redis.call('HSET', meta, field, value) end
 local p = redis.call('HMGET', meta, 'name', 'price_cents', 'currency', 'starts_at_ms', 'ends_at_ms', 'prequeue_at_ms',

@@ -8,6 +8,9 @@
 -- is not this refund's to end. Only a reservation that confirm.lua counted
 -- (counted) is taken off the counts, so one confirmed before the counts
 -- existed cannot drive them below zero.
+-- An event's order (one whose reservation names its product, r.sku) gives
+-- its units back to its product too, and to what its shopper may still buy
+-- of it; the pool's identity available = sum of left - held stays true.
 -- KEYS: meta, res, shoppers, events, bought
 -- ARGV[1] reservation id, ARGV[2] quantity, ARGV[3] event stream max length
 -- Returns 1 if the units went back, 0 if they already had.
@@ -23,6 +26,11 @@ local q = tonumber(ARGV[2])
 if r.counted then
   redis.call('HINCRBY', bought, r.shopper, -(r.quantity or q))
   redis.call('HINCRBY', bought, r.shopper .. ':orders', -1)
+  if r.sku then redis.call('HINCRBY', bought, r.shopper .. ':p:' .. r.sku, -(r.quantity or q)) end
+end
+if r.sku then
+  redis.call('HINCRBY', meta, 'p:' .. r.sku .. ':left', q)
+  redis.call('HINCRBY', meta, 'p:' .. r.sku .. ':sold', -q)
 end
 redis.call('HINCRBY', meta, 'sold', -q)
 redis.call('HINCRBY', meta, 'available', q)

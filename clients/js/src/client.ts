@@ -137,7 +137,7 @@ export class FoyerClient extends Emitter<ClientEvents> {
    * idempotencyKey when retrying; a sale whose checkout is the shop's is
    * refused here (send the browser to admitted.checkout_url instead).
    */
-  async checkout(admitted: AdmittedMessage, opts: { quantity?: number; idempotencyKey?: string } = {}): Promise<CheckoutResult> {
+  async checkout(admitted: AdmittedMessage, opts: { quantity?: number; product?: string; idempotencyKey?: string } = {}): Promise<CheckoutResult> {
     if (admitted.checkout === "shop") {
       throw new FoyerError("checkout_is_shop", "this sale checks out at the shop: open admitted.checkout_url");
     }

@@ -40,6 +40,8 @@ export interface CheckoutResult {
   reservation_id: string;
   status: string;
   quantity: number;
+  /** The SKU an event's checkout bought; absent in a single-product sale. */
+  product?: string;
   /** True when the server answered a retry with the first answer (Idempotent-Replayed). */
   replayed: boolean;
 }
@@ -54,16 +56,18 @@ export function newIdempotencyKey(): string {
 /**
  * checkout posts a reservation token to the admitted message's checkout_url
  * with an Idempotency-Key: a retry with the same key gets the first answer
- * again and changes nothing, so pass the same key when retrying.
+ * again and changes nothing, so pass the same key when retrying. An event
+ * (a sale whose `products` are listed) needs `product`, the SKU chosen.
  */
 export async function checkout(
   checkoutUrl: string,
   token: string,
-  opts: { quantity?: number; idempotencyKey?: string; fetch?: FetchLike } = {},
+  opts: { quantity?: number; product?: string; idempotencyKey?: string; fetch?: FetchLike } = {},
 ): Promise<CheckoutResult> {
   const doFetch = opts.fetch ?? defaultFetch();
-  const body: { token: string; quantity?: number } = { token };
+  const body: { token: string; quantity?: number; product?: string } = { token };
   if (opts.quantity !== undefined) body.quantity = opts.quantity;
+  if (opts.product !== undefined) body.product = opts.product;
   const res = await doFetch(checkoutUrl, {
     method: "POST",
     headers: { "Content-Type": "application/json", "Idempotency-Key": opts.idempotencyKey ?? newIdempotencyKey() },
@@ -93,7 +97,7 @@ export async function checkoutFrom(
   baseUrl: string,
   checkoutUrl: string,
   token: string,
-  opts: { quantity?: number; idempotencyKey?: string; fetch?: FetchLike } = {},
+  opts: { quantity?: number; product?: string; idempotencyKey?: string; fetch?: FetchLike } = {},
 ): Promise<CheckoutResult> {
   const o = { ...opts, idempotencyKey: opts.idempotencyKey ?? newIdempotencyKey() };
   try {

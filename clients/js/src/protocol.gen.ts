@@ -86,6 +86,9 @@ export const ERROR_CODES = [
   "webhook_timestamp_expired",
   "quantity_over_limit",
   "not_enough_stock",
+  "product_required",
+  "product_sold_out",
+  "over_product_limit",
   "checkout_is_shop",
   "checkout_not_shop",
   "reservation_mismatch",
@@ -133,6 +136,14 @@ export interface PowSolution {
   solution: string;
 }
 
+/** One product of an event in a `stock` message. */
+export interface ProductLeft {
+  /** Units of the product not sold; 0 shows it sold out. */
+  left: number;
+  /** The product's SKU, as the checkout's `product` names it. */
+  sku: string;
+}
+
 /** The public view of a sale, as `GET /v1/sales/{saleId}` also answers it. */
 export interface Sale {
   /** ISO 4217 currency code. */
@@ -151,6 +162,8 @@ export interface Sale {
   prequeue_at: string;
   /** The price, in the currency's minor unit (after the discount, if any). */
   price_cents: number;
+  /** An event's products (a sale of several products, products.md), in the operator's order; absent for a single-product sale. The shopper chooses one at checkout (`product`). */
+  products?: Array<SaleProduct>;
   /** The draw's seed, once revealed at the start. */
   seed?: string;
   /** The draw's commitment, from the prequeue on. */
@@ -161,6 +174,25 @@ export interface Sale {
   stock: SaleStock;
   /** Shoppers in the queue. */
   waiting: number;
+}
+
+/** One product of an event, as a page shows it. */
+export interface SaleProduct {
+  description?: string;
+  image_url?: string;
+  /** Units of it not sold, as the welcome or status was read; `stock` messages update it. */
+  left: number;
+  /** Its price before its discount, to strike through; absent without one. */
+  list_price_cents?: number;
+  name: string;
+  /** How many units of it one shopper may buy in the event. */
+  per_shopper_limit: number;
+  /** Its price, in the sale's currency's minor unit (after its discount, if any). */
+  price_cents: number;
+  /** The product's SKU, to send as the checkout's `product`. */
+  sku: string;
+  /** Units of it in the event. */
+  stock: number;
 }
 
 /** Where the sale is in its life: `scheduled` (countdown only), `prequeue` (join now; places are drawn at the start), `open` (admitting), `paused` (open, admitting nobody), `sold_out` (final), `ended` (past ends_at or stopped by an operator; final). */
@@ -198,8 +230,8 @@ export interface AdmittedMessage {
 /** Sent when a client request failed, before the server refuses a connection, or unasked (`flagged`) when an operator's rule takes the shopper out of the queue. */
 export interface ErrorMessage {
   type: "error";
-  /** What went wrong, and what a client does: `bad_request` fix the request; `bad_message` (not a JSON object, not text, unknown type) fix the client; `unsupported_version` (only subprotocols other than `foyer.v1` offered; sent before close 4002) upgrade the client; `unauthorized` admin token missing or wrong; `session_invalid` get a new session; `identity_invalid` (a forged, expired, replayed or foreign identity token; no session made) ask the shop for a fresh token; `identity_required` (an anonymous join of a sale whose identity is required; nothing queued) sign in at the shop and make a session with its identity token; `not_eligible` (a join of a sale whose eligibility is invited, from a shopper it does not list, in none of its groups, without an unused invite code; nothing queued) sign in as the invited customer or bring a fresh invite code; `not_joined` (leave or resume without a place) nothing; `invalid_sale` fix the plan; `sale_not_found` give up; `sale_ended` show it; `sold_out` show it; `bad_state` an admin action that does not fit the state; `sale_opened` an edit or delete of a sale that has opened; `message_unknown` cancelling a scheduled message that is not waiting; `too_early` wait for the `state` message `prequeue`; `token_invalid`, `token_wrong_sale` the reservation token is not ours or of another sale; `token_expired`, `token_key_retired`, `reservation_expired` join again; `token_reused` show the order; `reservation_unknown` no such reservation; `request_in_progress` retry shortly; `idempotency_key_reused` use a fresh key; `quantity_over_limit`, `not_enough_stock` ask for fewer units; `checkout_is_shop` (Foyer's checkout of a sale the shop checks out: send the shopper to the `admitted` message's `checkout_url`); `checkout_not_shop`, `reservation_mismatch` (the shop API's redeem and release only); `pow_required` (a join without proof of work), `pow_invalid` (another shopper's or sale's challenge, tampered, or short of the difficulty), `pow_expired` (older than 2 minutes), `pow_replayed` (used by an earlier join) solve the fresh `pow` challenge the error carries and join again; `rate_limited` (too many requests or messages; nothing was done), `busy` (the node is at its ceiling) and `unavailable` (our servers could not reach the shared state in time; nothing was done) wait `retry_after` seconds plus jitter and retry; `too_many_connections` close a tab; `blocked` give up; `flagged` (the shopper was flagged as automated and the sale removes flagged shoppers: sent unasked when it is taken out of the queue, and in answer to its joins from then on) show it; `blocklist_entry_invalid`, `blocklist_entry_unknown`, `invitations_invalid`, `branding_invalid`, `catalog_import_invalid`, `product_unknown`, `shop_key_request_invalid`, `shop_key_unknown`, `webhook_request_invalid`, `webhook_unknown`, `webhook_delivery_unknown`, `webhook_limit_reached`, `series_span_invalid`, `series_span_too_wide` (admin and shop API only); `fairness_unpublished` (the public fairness report, HTTP only); `shop_key_invalid`, `shop_key_scope` (the shop API only: a missing, bad or revoked shop API key, or one without the scope); `login_failed`, `operator_session_invalid`, `role_forbidden`, `operator_request_invalid`, `operator_unknown`, `operator_exists`, `operator_limit_reached` (admin API only: operators' accounts, docs/operators.md); `stream_unknown` and `stream_taken` (the HTTP fallback's POSTs and GETs: open the stream again, with a new key for the latter) are HTTP only; `too_large` (a request body past its cap) and `too_slow` (a request body that did not all come within 10 s) are HTTP only: send less, or all at once; `internal` retry with backoff. */
-  code: "bad_request" | "bad_message" | "unsupported_version" | "unauthorized" | "session_invalid" | "stream_unknown" | "stream_taken" | "identity_invalid" | "identity_required" | "not_eligible" | "invitations_invalid" | "branding_invalid" | "catalog_import_invalid" | "product_unknown" | "shop_key_invalid" | "shop_key_scope" | "shop_key_request_invalid" | "shop_key_unknown" | "login_failed" | "operator_session_invalid" | "role_forbidden" | "operator_request_invalid" | "operator_unknown" | "operator_exists" | "operator_limit_reached" | "webhook_request_invalid" | "webhook_unknown" | "webhook_delivery_unknown" | "webhook_limit_reached" | "not_joined" | "invalid_sale" | "sale_not_found" | "sale_ended" | "sold_out" | "bad_state" | "sale_opened" | "message_unknown" | "too_early" | "invalid_shopper" | "token_invalid" | "token_expired" | "token_key_retired" | "token_wrong_sale" | "token_reused" | "reservation_expired" | "reservation_unknown" | "request_in_progress" | "idempotency_key_reused" | "webhook_signature_invalid" | "webhook_timestamp_expired" | "quantity_over_limit" | "not_enough_stock" | "checkout_is_shop" | "checkout_not_shop" | "reservation_mismatch" | "pow_required" | "pow_invalid" | "pow_expired" | "pow_replayed" | "flagged" | "rate_limited" | "too_many_connections" | "busy" | "blocked" | "blocklist_entry_invalid" | "blocklist_entry_unknown" | "unavailable" | "not_durable" | "too_large" | "too_slow" | "series_span_invalid" | "series_span_too_wide" | "fairness_unpublished" | "internal";
+  /** What went wrong, and what a client does: `bad_request` fix the request; `bad_message` (not a JSON object, not text, unknown type) fix the client; `unsupported_version` (only subprotocols other than `foyer.v1` offered; sent before close 4002) upgrade the client; `unauthorized` admin token missing or wrong; `session_invalid` get a new session; `identity_invalid` (a forged, expired, replayed or foreign identity token; no session made) ask the shop for a fresh token; `identity_required` (an anonymous join of a sale whose identity is required; nothing queued) sign in at the shop and make a session with its identity token; `not_eligible` (a join of a sale whose eligibility is invited, from a shopper it does not list, in none of its groups, without an unused invite code; nothing queued) sign in as the invited customer or bring a fresh invite code; `not_joined` (leave or resume without a place) nothing; `invalid_sale` fix the plan; `sale_not_found` give up; `sale_ended` show it; `sold_out` show it; `bad_state` an admin action that does not fit the state; `sale_opened` an edit or delete of a sale that has opened; `message_unknown` cancelling a scheduled message that is not waiting; `too_early` wait for the `state` message `prequeue`; `token_invalid`, `token_wrong_sale` the reservation token is not ours or of another sale; `token_expired`, `token_key_retired`, `reservation_expired` join again; `token_reused` show the order; `reservation_unknown` no such reservation; `request_in_progress` retry shortly; `idempotency_key_reused` use a fresh key; `quantity_over_limit`, `not_enough_stock` ask for fewer units; `product_required` (an event's checkout without `product`) choose a product; `product_unknown` (a `product` the sale does not hold; admin: a SKU not in the catalog) choose one of the sale's `products`; `product_sold_out` (fewer units of the chosen product left than asked for; the hold stands) choose another product or fewer units; `over_product_limit` (past the product's `per_shopper_limit`, counting what the shopper bought of it) ask for fewer or choose another; `checkout_is_shop` (Foyer's checkout of a sale the shop checks out: send the shopper to the `admitted` message's `checkout_url`); `checkout_not_shop`, `reservation_mismatch` (the shop API's redeem and release only); `pow_required` (a join without proof of work), `pow_invalid` (another shopper's or sale's challenge, tampered, or short of the difficulty), `pow_expired` (older than 2 minutes), `pow_replayed` (used by an earlier join) solve the fresh `pow` challenge the error carries and join again; `rate_limited` (too many requests or messages; nothing was done), `busy` (the node is at its ceiling) and `unavailable` (our servers could not reach the shared state in time; nothing was done) wait `retry_after` seconds plus jitter and retry; `too_many_connections` close a tab; `blocked` give up; `flagged` (the shopper was flagged as automated and the sale removes flagged shoppers: sent unasked when it is taken out of the queue, and in answer to its joins from then on) show it; `blocklist_entry_invalid`, `blocklist_entry_unknown`, `invitations_invalid`, `branding_invalid`, `catalog_import_invalid`, `shop_key_request_invalid`, `shop_key_unknown`, `webhook_request_invalid`, `webhook_unknown`, `webhook_delivery_unknown`, `webhook_limit_reached`, `series_span_invalid`, `series_span_too_wide` (admin and shop API only); `fairness_unpublished` (the public fairness report, HTTP only); `shop_key_invalid`, `shop_key_scope` (the shop API only: a missing, bad or revoked shop API key, or one without the scope); `login_failed`, `operator_session_invalid`, `role_forbidden`, `operator_request_invalid`, `operator_unknown`, `operator_exists`, `operator_limit_reached` (admin API only: operators' accounts, docs/operators.md); `stream_unknown` and `stream_taken` (the HTTP fallback's POSTs and GETs: open the stream again, with a new key for the latter) are HTTP only; `too_large` (a request body past its cap) and `too_slow` (a request body that did not all come within 10 s) are HTTP only: send less, or all at once; `internal` retry with backoff. */
+  code: "bad_request" | "bad_message" | "unsupported_version" | "unauthorized" | "session_invalid" | "stream_unknown" | "stream_taken" | "identity_invalid" | "identity_required" | "not_eligible" | "invitations_invalid" | "branding_invalid" | "catalog_import_invalid" | "product_unknown" | "shop_key_invalid" | "shop_key_scope" | "shop_key_request_invalid" | "shop_key_unknown" | "login_failed" | "operator_session_invalid" | "role_forbidden" | "operator_request_invalid" | "operator_unknown" | "operator_exists" | "operator_limit_reached" | "webhook_request_invalid" | "webhook_unknown" | "webhook_delivery_unknown" | "webhook_limit_reached" | "not_joined" | "invalid_sale" | "sale_not_found" | "sale_ended" | "sold_out" | "bad_state" | "sale_opened" | "message_unknown" | "too_early" | "invalid_shopper" | "token_invalid" | "token_expired" | "token_key_retired" | "token_wrong_sale" | "token_reused" | "reservation_expired" | "reservation_unknown" | "request_in_progress" | "idempotency_key_reused" | "webhook_signature_invalid" | "webhook_timestamp_expired" | "quantity_over_limit" | "not_enough_stock" | "product_required" | "product_sold_out" | "over_product_limit" | "checkout_is_shop" | "checkout_not_shop" | "reservation_mismatch" | "pow_required" | "pow_invalid" | "pow_expired" | "pow_replayed" | "flagged" | "rate_limited" | "too_many_connections" | "busy" | "blocked" | "blocklist_entry_invalid" | "blocklist_entry_unknown" | "unavailable" | "not_durable" | "too_large" | "too_slow" | "series_span_invalid" | "series_span_too_wide" | "fairness_unpublished" | "internal";
   /** A human-readable explanation ("internal error" for `internal`). */
   message: string;
   pow?: PowChallenge;
@@ -313,6 +345,8 @@ export interface StockMessage {
   held: number;
   /** Units neither held nor sold. */
   left: number;
+  /** In an event (a sale of several products, products.md) only: how many units of each product are left to choose, in the sale's order of its products. Absent for a single-product sale. */
+  products?: Array<ProductLeft>;
   /** Units checked out. */
   sold: number;
   /** Units in the sale. */

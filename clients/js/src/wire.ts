@@ -181,11 +181,24 @@ export function openEventStream(doFetch: FetchLike, streamUrl: string, postUrl: 
 }
 
 /**
+ * The part of a fetch response's body readEvents reads: a WHATWG
+ * ReadableStream of bytes. Named here rather than as ReadableStream because
+ * React Native's types declare fetch but no ReadableStream: the public
+ * declarations must compile in an app without the DOM's types.
+ */
+export interface ByteStream {
+  getReader(): {
+    read(): Promise<{ done: boolean; value?: Uint8Array }>;
+    cancel(): Promise<void>;
+  };
+}
+
+/**
  * readEvents parses a text/event-stream body, calling onEvent per event
  * (its name, "" when none, and its data); onEvent returns true to stop.
  * It reports whether onEvent stopped it.
  */
-export async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (event: string, data: string) => boolean): Promise<boolean> {
+export async function readEvents(body: ByteStream, onEvent: (event: string, data: string) => boolean): Promise<boolean> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = "";

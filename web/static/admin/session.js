@@ -121,9 +121,12 @@ async function enter(token, fromForm) {
   try { sessionStorage.setItem(TOKEN_KEY, token); } catch { /* this page only */ }
   if (fromForm) {
     announce("Signed in.");
-    // Keyboard users land on the list of sales, not on a hidden form.
-    const current = S.selected && $(`sale-${S.selected}`);
-    (current || $("main")).focus();
+    // Keyboard users land on the list of sales, not on a hidden form; an
+    // operator who went on to a field while the sales loaded stays there.
+    if (!focusMovedOn()) {
+      const current = S.selected && $(`sale-${S.selected}`);
+      (current || $("main")).focus();
+    }
   }
   connectLive();
   loadPipeline().catch(report);
@@ -133,6 +136,14 @@ async function enter(token, fromForm) {
   refreshFlags();
   clearInterval(auditTimer);
   auditTimer = setInterval(periodic, AUDIT_EVERY);
+}
+
+// focusMovedOn says whether the operator put the focus somewhere of the
+// dashboard's own since signing in: not on the page itself, nor on the
+// sign-in forms, now hidden.
+function focusMovedOn() {
+  const at = document.activeElement;
+  return !!at && at !== document.body && !$("signin-view").contains(at);
 }
 
 // login trades a username and password for a session token. A refusal
