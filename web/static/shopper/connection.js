@@ -21,6 +21,9 @@ function loadSession() {
 function storeSession(s) {
   try { localStorage.setItem(SESSION_KEY, JSON.stringify(s)); } catch { /* this tab only */ }
 }
+function dropSession() {
+  try { localStorage.removeItem(SESSION_KEY); } catch { /* ignore */ }
+}
 
 
 // powWorkerURL is the library's proof-of-work worker, served beside its
@@ -69,6 +72,7 @@ export function start() {
 function lost({ code }) {
   if (S.phase === "joining") S.phase = "idle"; // the server restores a join that went through
   if (code === 4001) {
+    dropSession(); // the library makes the next one; a reload meanwhile must not bring this one back
     const hadPlace = S.phase !== "idle";
     resetPlace();
     if (hadPlace) S.notice = { key: "notice.sessionRenewed" };
