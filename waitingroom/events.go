@@ -52,6 +52,10 @@ type Event struct {
 	Drawn     int64        `json:"drawn,omitempty"`     // with drawn: how many prequeue shoppers were drawn
 	Stock     int64        `json:"stock,omitempty"`     // with stock: the sale's stock after the change
 	Available int64        `json:"available,omitempty"` // with stock: units neither held nor sold after the change
+	// Product and ProductLeft, with the stock of an event: the product the
+	// stock was added to, and its units left after the change.
+	Product     string `json:"product,omitempty"`
+	ProductLeft int64  `json:"product_left,omitempty"`
 	// PowDifficulty, with pow: the new difficulty (absent: 0, off).
 	PowDifficulty int `json:"pow_difficulty,omitempty"`
 	// Shopper, with requeued and removed: the flagged shopper (requeued

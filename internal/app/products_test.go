@@ -240,3 +240,48 @@ func TestStockAddedToAnEventNamesItsProduct(t *testing.T) {
 		t.Errorf("postgres has %d caps, want 3", n)
 	}
 }
+
+// An operator adds two caps to an event: the stock push that tells the
+// shoppers at once (before the once-a-second push) has the caps' new left,
+// not the one from before.
+func TestTheStockPushAfterStockIsAddedToAProductHasItsNewLeft(t *testing.T) {
+	sys := startSystem(t)
+	saleID := sys.createSale(t, eventBody(time.Minute))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	client := shopperclient.New(sys.URL)
+	s, err := client.NewSession(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := client.Connect(ctx, saleID, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	welcome, err := conn.Next(ctx)
+	if err != nil || welcome.Type != "welcome" {
+		t.Fatalf("first message %+v (%v), want the welcome", welcome, err)
+	}
+	if code := sys.call(t, http.MethodPost, "/v1/admin/sales/"+saleID+"/stock", sys.AdminToken,
+		map[string]any{"add": 2, "product": "CAP"}, nil); code != http.StatusOK {
+		t.Fatalf("add stock to CAP: %d", code)
+	}
+	for {
+		m, err := conn.Next(ctx)
+		if err != nil {
+			t.Fatalf("awaiting the stock push: %v", err)
+		}
+		if m.Type != "stock" || m.Total != 8 {
+			continue
+		}
+		left := map[string]int64{}
+		for _, p := range m.Products {
+			left[p.SKU] = p.Left
+		}
+		if fmt.Sprint(left) != fmt.Sprint(map[string]int64{"CAP": 3, "TEE-BLUE": 3, "TEE-RED": 2}) {
+			t.Errorf("the first push of 8 units tells products %s, want CAP with 3 left", m.Raw)
+		}
+		return
+	}
+}

@@ -98,6 +98,9 @@ func (r *Room) apply(e waitingroom.Event) {
 		stock := r.stock
 		stock.Type, stock.Total, stock.Left = wire.MsgStock, e.Stock, e.Available
 		stock.AllHeld = stock.Left == 0 && stock.Held > 0
+		if e.Product != "" {
+			stock.Products = withProductLeft(stock.Products, e.Product, e.ProductLeft)
+		}
 		// Told at once, not at the next tick: an operator added stock.
 		r.setStock(stock)
 		for c := range r.conns {

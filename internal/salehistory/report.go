@@ -103,11 +103,11 @@ type Report struct {
 	// and revenue (its paid orders), from Postgres; absent for a
 	// single-product sale.
 	Products []orders.ProductFigures `json:"products,omitempty"`
-	Holds       Holds                 `json:"holds"`
-	Waits       Waits                 `json:"waits"`
-	Flags       Flags                 `json:"flags"`
-	Draw        Draw                  `json:"draw"`
-	Fairness    Fairness              `json:"fairness"`
+	Holds    Holds                   `json:"holds"`
+	Waits    Waits                   `json:"waits"`
+	Flags    Flags                   `json:"flags"`
+	Draw     Draw                    `json:"draw"`
+	Fairness Fairness                `json:"fairness"`
 	// Live says the counts were read from Redis (the sale is still
 	// there); false, from the last copy kept in Postgres.
 	Live bool `json:"live"`
@@ -266,8 +266,8 @@ type FairnessReport struct {
 	// Products are an event's products' units: stock, sold and left, as
 	// the operator's report has them, without their revenue.
 	Products []PublicProduct `json:"products,omitempty"`
-	Waits       Waits             `json:"waits"`
-	Draw        Draw              `json:"draw"`
+	Waits    Waits           `json:"waits"`
+	Draw     Draw            `json:"draw"`
 	// Flagged is how many shoppers were flagged as automated: counted,
 	// never named.
 	Flagged int `json:"flagged"`
