@@ -82,6 +82,23 @@ type PlanNews struct {
 	Rate            float64 `json:"rate"`
 	PerShopperLimit int     `json:"per_shopper_limit"`
 	Message         string  `json:"message"` // the operator's message shown, "" for none
+	// Products are an event's products as the edit left them; none for a
+	// single-product sale.
+	Products []PlanProduct `json:"products,omitempty"`
+}
+
+// PlanProduct is one product of an event in PlanNews: what a page shows of
+// it (the welcome's sale.products), with its stock and its units left.
+type PlanProduct struct {
+	SKU             string `json:"sku"`
+	Name            string `json:"name"`
+	PriceCents      int64  `json:"price_cents"`
+	ListPriceCents  int64  `json:"list_price_cents,omitempty"` // before its discount; 0: none
+	Stock           int64  `json:"stock"`
+	Left            int64  `json:"left"`
+	PerShopperLimit int    `json:"per_shopper_limit"`
+	ImageURL        string `json:"image_url,omitempty"`
+	Description     string `json:"description,omitempty"`
 }
 
 // ReasonReleased is the Reason of an expired event whose hold the shop

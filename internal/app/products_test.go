@@ -285,3 +285,52 @@ func TestTheStockPushAfterStockIsAddedToAProductHasItsNewLeft(t *testing.T) {
 		return
 	}
 }
+
+// An operator edits an event's products before its opening: a page open
+// on it is pushed the products as the edit left them (names, prices,
+// stock), and the Go client reads them in the welcome and in the push.
+func TestAnEditOfAnEventsProductsBeforeTheOpeningIsPushedToAnOpenPage(t *testing.T) {
+	sys := startSystem(t)
+	saleID := sys.createSale(t, eventBody(time.Hour))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	client := shopperclient.New(sys.URL)
+	s, err := client.NewSession(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := client.Connect(ctx, saleID, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	welcome, err := conn.Next(ctx)
+	if err != nil || welcome.Type != "welcome" || len(welcome.Sale.Products) != 3 || welcome.Sale.Products[2].Name != "Cap" {
+		t.Fatalf("welcome %s (%v), want the three products", welcome.Raw, err)
+	}
+	edit := map[string]any{"products": []map[string]any{
+		{"sku": "TEE-RED", "name": "Crimson tee", "price_cents": 1700, "stock": 5, "per_shopper_limit": 1},
+		{"sku": "HAT", "name": "Hat", "price_cents": 1100, "stock": 4, "per_shopper_limit": 2,
+			"image_url": "https://img.example/hat.png"},
+	}}
+	if code := sys.call(t, http.MethodPatch, "/v1/admin/sales/"+saleID, sys.AdminToken, edit, nil); code != http.StatusOK {
+		t.Fatalf("edit: %d", code)
+	}
+	for {
+		m, err := conn.Next(ctx)
+		if err != nil {
+			t.Fatalf("awaiting the plan's push: %v", err)
+		}
+		if m.Type != "state" || len(m.Sale.Products) == 0 {
+			continue
+		}
+		want := []shopperclient.Product{
+			{SKU: "TEE-RED", Name: "Crimson tee", PriceCents: 1700, Stock: 5, Left: 5, PerShopperLimit: 1},
+			{SKU: "HAT", Name: "Hat", PriceCents: 1100, Stock: 4, Left: 4, PerShopperLimit: 2, ImageURL: "https://img.example/hat.png"},
+		}
+		if fmt.Sprint(m.Sale.Products) != fmt.Sprint(want) {
+			t.Errorf("the plan's push has products %+v, want %+v\n%s", m.Sale.Products, want, m.Raw)
+		}
+		return
+	}
+}

@@ -120,7 +120,7 @@ func (r *Room) apply(e waitingroom.Event) {
 			r.broadcast(encode(StateMsg{Type: wire.MsgState, State: r.state, Message: &p.Message, Sale: &SaleNews{
 				Name: p.Name, PriceCents: p.PriceCents, ListPriceCents: p.ListPriceCents, Currency: p.Currency, StartsAt: time.UnixMilli(p.StartsAtMs).UTC(),
 				EndsAt: time.UnixMilli(p.EndsAtMs).UTC(), PrequeueAt: time.UnixMilli(p.PrequeueAtMs).UTC(),
-				PerShopperLimit: p.PerShopperLimit,
+				PerShopperLimit: p.PerShopperLimit, Products: p.Products,
 			}}))
 		}
 	case waitingroom.EventOrder, waitingroom.EventOrders:
