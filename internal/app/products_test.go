@@ -55,11 +55,7 @@ func TestShoppersOfAnEventOfThreeProductsEachBuyTheProductTheyChoseAtItsPrice(t 
 
 	// Six shoppers, six units: each joins the one queue once and is let out.
 	choices := []string{"TEE-RED", "TEE-RED", "TEE-BLUE", "TEE-BLUE", "TEE-BLUE", "CAP"}
-	type bought struct {
-		shopper string
-		sku     string
-		err     error
-	}
+	type bought struct{ err error }
 	results := make([]bought, len(choices))
 	admitted := make([]shopperclient.Message, len(choices))
 	conns := make([]*shopperclient.Conn, len(choices))
