@@ -294,3 +294,36 @@ test("a join asked before the connection opens is sent after the welcome", async
   await position;
   assert.deepEqual(order, ["welcome", "join"]);
 });
+
+test("while it waits the client sends nothing but its pings, and asks nothing over HTTP", async (t) => {
+  const sent = [];
+  let httpAfterSession = 0;
+  const gw = await gateway(t, {
+    onSocket: (ws) => {
+      ws.send(welcome());
+      ws.on("message", (raw) => {
+        const m = JSON.parse(raw.toString());
+        sent.push(m.type);
+        if (m.type === "time") ws.send(JSON.stringify({ type: "time", client_time: m.client_time, server_time: m.client_time }));
+        if (m.type === "join") ws.send(JSON.stringify({ type: "position", position: 4, ahead: 3, waiting: 9 }));
+        if (m.type === "ping") ws.send(JSON.stringify({ type: "pong" }));
+      });
+    },
+    onHttp: (_req, res) => { httpAfterSession++; res.writeHead(404).end(); },
+  });
+  const c = client(t, gw.url, { keepaliveMs: 30, deadAfterMs: 2000 });
+  const placed = c.next("position");
+  let times = 0;
+  const synced = new Promise((resolve) => c.on("time", () => ++times === 5 && resolve()));
+  c.on("welcome", () => c.join());
+  await c.start();
+  await Promise.all([placed, synced]);
+  const waitingFrom = sent.length;
+  // Ten keepalive periods of waiting, counted by the pongs the client hears.
+  for (let i = 0; i < 10; i++) await c.next("pong");
+  const whileWaiting = sent.slice(waitingFrom);
+  assert.ok(whileWaiting.length >= 10, `${whileWaiting.length} frames in ten keepalive periods`);
+  assert.deepEqual([...new Set(whileWaiting)], ["ping"], `sent while waiting: ${whileWaiting.join(", ")}`);
+  assert.equal(gw.sessions(), 1, "one session");
+  assert.equal(httpAfterSession, 0, "no HTTP request beside the session: the client never polls");
+});
