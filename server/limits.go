@@ -271,10 +271,10 @@ func (ss *session) muted(err error, now time.Time) bool {
 	if !errors.Is(err, ratelimit.ErrLimited) {
 		return false
 	}
-	if now.Before(ss.mutedUntil) {
+	if now.UnixNano() < ss.mutedUntil {
 		return true
 	}
 	wait, _ := ratelimit.RetryAfter(err)
-	ss.mutedUntil = now.Add(max(wait, time.Second))
+	ss.mutedUntil = now.Add(max(wait, time.Second)).UnixNano()
 	return false
 }

@@ -325,7 +325,8 @@ func decodeClientMsg(data []byte) (wire.ClientMsg, error) {
 	return m, nil
 }
 
-// session is one connection's conversation with the server.
+// session is one connection's conversation with the server. Every held shopper keeps one, so its size counts: at most 176
+// bytes (TestASessionFitsASizeClassTheJoinLeavesEmpty says why).
 type session struct {
 	s       *Server
 	saleID  string
@@ -336,9 +337,11 @@ type session struct {
 	addr    netip.Addr
 	budget  localBudget
 	// mutedUntil is when the last rate_limited this connection was told
-	// lapses: until then messages over a limit are dropped unanswered, so
-	// that a flood cannot fill the connection's queue with refusals.
-	mutedUntil time.Time
+	// lapses, in Unix nanoseconds: until then messages over a limit are
+	// dropped unanswered, so that a flood cannot fill the connection's
+	// queue with refusals. A number, not a time.Time: see
+	// TestASessionFitsASizeClassTheJoinLeavesEmpty.
+	mutedUntil int64
 	// ipSessions is how many sessions the address that made the shopper's
 	// session had made by then (the session token says), for many_identities.
 	ipSessions int64

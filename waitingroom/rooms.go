@@ -260,6 +260,28 @@ var statusFields = []string{"name", "price_cents", "currency", "state", "starts_
 	"rate", "stock", "available", "held", "sold", "mark", "message", "prequeue_at_ms", "seed_hash", "seed", "drawing", "pow_difficulty",
 	"checkout", "checkout_url", "list_price_cents", metaProducts}
 
+// statusFieldArgs are statusFields boxed once, for every status read: HMGet
+// would box each name at each read (22 objects of 16 bytes, at every
+// arrival and every push tick). hmgetStatus copies them, which allocates
+// nothing per name.
+var statusFieldArgs = func() []any {
+	args := make([]any, len(statusFields))
+	for i, f := range statusFields {
+		args[i] = f
+	}
+	return args
+}()
+
+// hmgetStatus is p.HMGet(ctx, meta, statusFields...) with the names boxed
+// once (statusFieldArgs).
+func hmgetStatus(ctx context.Context, p redis.Pipeliner, meta string) *redis.SliceCmd {
+	args := make([]any, 2, 2+len(statusFieldArgs))
+	args[0], args[1] = "hmget", meta
+	cmd := redis.NewSliceCmd(ctx, append(args, statusFieldArgs...)...)
+	_ = p.Process(ctx, cmd) // queued: its error is the pipeline's, read with the reply
+	return cmd
+}
+
 // Status reads a sale's live state in one round trip, whatever the queue's
 // size; an event's products take one more.
 func (r *Rooms) Status(ctx context.Context, saleID string) (Status, error) {
@@ -282,7 +304,7 @@ func (r *Rooms) Status(ctx context.Context, saleID string) (Status, error) {
 // once p has run.
 func pipeStatus(ctx context.Context, p redis.Pipeliner, saleID string) (read func() (Status, error)) {
 	k := Keys(saleID)
-	fields := p.HMGet(ctx, k.Meta, statusFields...)
+	fields := hmgetStatus(ctx, p, k.Meta)
 	waiting := p.ZCard(ctx, k.Queue)
 	return func() (Status, error) {
 		if err := cmp.Or(fields.Err(), waiting.Err()); err != nil {

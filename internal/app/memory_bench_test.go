@@ -97,8 +97,38 @@ func perConnection(b *testing.B, url, sale string, n int) float64 {
 
 // holding is what n connections held cost this process, each: memory held
 // (heap spans and stacks, after a collection), and what connecting them
-// allocated, in bytes and objects.
-type holding struct{ bytes, allocated, objects float64 }
+// allocated, in bytes and objects; classes, by size class, the objects
+// each allocated and kept.
+type holding struct {
+	bytes, allocated, objects float64
+	classes                   []classUse
+}
+
+// classUse is one size class's objects per connection: allocated while
+// connecting, and still live after a collection. A class a held connection
+// keeps objects in, where connecting also allocates short-lived ones, is
+// one whose spans stay held, mostly empty, after a storm.
+type classUse struct {
+	size            uint32
+	allocated, kept float64
+}
+
+// classesUsed is what each size class allocated and kept between before and
+// after (after read once collected), per connection of n, for the classes a
+// connection used at all.
+func classesUsed(before, after, collected *runtime.MemStats, n int) []classUse {
+	var used []classUse
+	for i := range before.BySize {
+		b, a, c := before.BySize[i], after.BySize[i], collected.BySize[i]
+		u := classUse{size: b.Size,
+			allocated: float64(a.Mallocs-b.Mallocs) / float64(n),
+			kept:      (float64(c.Mallocs-c.Frees) - float64(b.Mallocs-b.Frees)) / float64(n)}
+		if u.allocated >= 0.05 || u.kept >= 0.05 {
+			used = append(used, u)
+		}
+	}
+	return used
+}
 
 // held connects n clients from a child process (each arriving in one
 // request with arrive) and returns what each cost this process.
@@ -123,14 +153,16 @@ func held(b *testing.B, url, sale string, n int, arrive bool) holding {
 	if err != nil || strings.TrimSpace(line) != "ready" {
 		b.Fatalf("client process: %q, %v", line, err)
 	}
-	var ma runtime.MemStats
+	var ma, mc runtime.MemStats
 	runtime.ReadMemStats(&ma) // before the collection, which allocates nothing of the joins
 	after := serverMemory()
+	runtime.ReadMemStats(&mc)
 	per := func(v float64) float64 { return v / float64(n) }
 	return holding{
 		bytes:     per(float64(after) - float64(before)),
 		allocated: per(float64(ma.TotalAlloc - mb.TotalAlloc)),
 		objects:   per(float64(ma.Mallocs - mb.Mallocs)),
+		classes:   classesUsed(&mb, &ma, &mc, n),
 	}
 }
 
@@ -205,4 +237,12 @@ func BenchmarkJoinAllocations(b *testing.B) {
 	b.ReportMetric(bareHeld.objects, "bare-allocs/join")
 	b.ReportMetric(foyerHeld.objects, "foyer-allocs/join")
 	b.ReportMetric(foyerHeld.objects/bareHeld.objects, "foyer/bare-allocs")
+	// By size class (go test -v): a class where Foyer keeps objects and a
+	// join allocates more than it keeps is one a storm leaves sparse.
+	for _, u := range bareHeld.classes {
+		b.Logf("bare upgrade, class %5d B: allocates %6.2f objects, keeps %5.2f", u.size, u.allocated, u.kept)
+	}
+	for _, u := range foyerHeld.classes {
+		b.Logf("Foyer join, class %5d B: allocates %6.2f objects, keeps %5.2f", u.size, u.allocated, u.kept)
+	}
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/foyerhq/foyer/internal/wire"
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -52,8 +51,7 @@ type Conn struct {
 	addr    netip.Addr // the client's IP, as the blocklist knows it (zero when unknown)
 	writers *writePool
 	metrics *metrics
-	idle    *time.Timer // fires after idleFor without a message from the client
-	idleFor time.Duration
+	idleFor time.Duration // a client silent this long is closed (idle.go)
 
 	mu       sync.Mutex // guards queue, the writers' marks and closed
 	queue    [][]byte
@@ -76,6 +74,10 @@ type Conn struct {
 	// status is guarded by the room's mutex, as the fields below are; a
 	// byte of its own, so it shares no memory with the marks above.
 	status connStatus
+	// idleSlot is the slot of the room's idle wheel the connection is in,
+	// plus one (0: in none); idleNext and idlePrev link the slot's list.
+	idleSlot           uint8
+	idleNext, idlePrev *Conn
 	// ending is the close a connection is to get once what is queued for
 	// it has been written (CloseAfterSent); nil when none is due.
 	ending *ending
@@ -121,9 +123,6 @@ func NewStreamConn(frames Frames, shopper string, addr netip.Addr, h *Hub, idleF
 	c.metrics.connections.Inc()
 	c.metrics.open.Add(1)
 	c.Heard()
-	c.mu.Lock()
-	c.idle = time.AfterFunc(idleFor, c.idleCheck)
-	c.mu.Unlock()
 	return c
 }
 
@@ -138,25 +137,10 @@ func (c *Conn) holdsUnit() bool { return c.status == connAdmitted || c.status ==
 func (c *Conn) SetCustomer(id string) { c.customer = id }
 
 // Heard restarts the idle clock: the client is alive. It only notes the
-// time; the idle timer, when it fires, looks at it and waits out the rest
-// (idleCheck): moving a timer for every message a client sends cost more
-// than the note.
+// time; the room's idle sweep, when the connection's second comes, looks at
+// it and places the connection again at its new deadline (idle.go): moving
+// it for every message a client sends would cost more than the note.
 func (c *Conn) Heard() { c.heardAt.Store(int64(time.Since(c.writers.epoch))) }
-
-// idleCheck runs when the idle timer fires: a client heard from within
-// idleFor gets the rest of it, one silent for idleFor is closed.
-func (c *Conn) idleCheck() {
-	silent := time.Since(c.writers.epoch) - time.Duration(c.heardAt.Load())
-	if silent < c.idleFor {
-		c.mu.Lock()
-		if !c.closed {
-			c.idle.Reset(c.idleFor - silent)
-		}
-		c.mu.Unlock()
-		return
-	}
-	c.Close(wire.CloseIdle, "idle: nothing received")
-}
 
 // Enqueue hands a message to the shared writers without waiting. A client
 // whose queue is full is too slow: it is cut off rather than slowing the others.
@@ -383,7 +367,6 @@ func (c *Conn) markClosed() (first bool, unsent [][]byte) {
 		c.metrics.connections.Dec()
 		c.metrics.open.Add(-1)
 		c.mu.Lock()
-		c.idle.Stop()
 		if c.held {
 			unsent = c.queue
 		}

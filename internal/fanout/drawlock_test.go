@@ -77,7 +77,8 @@ func TestADrawOfFifteenThousandShoppersDelaysNoSocketOpening(t *testing.T) {
 	}
 	tabs := make([]*Conn, shoppers)
 	for i, name := range names {
-		tabs[i] = &Conn{shopper: name, status: connPrequeue, held: true, metrics: n.hub.metrics}
+		// No socket to close: an idle timeout the test never reaches.
+		tabs[i] = &Conn{shopper: name, status: connPrequeue, held: true, metrics: n.hub.metrics, idleFor: time.Hour}
 		if !room.register(tabs[i], waitingroom.Status{SaleID: "s_draw"}) {
 			t.Fatal("the room refused a connection")
 		}

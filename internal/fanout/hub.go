@@ -162,13 +162,16 @@ func (h *Hub) Context() context.Context { return h.ctx }
 // ceiling.
 func (h *Hub) Open() int64 { return h.metrics.open.Load() }
 
-// Run starts the node's writers, waits for ctx, then drains the node:
+// Run starts the node's writers and its idle sweep, waits for ctx, then drains the node:
 // every shopper is told to reconnect elsewhere, every session's clean-up
 // runs, then every room and writer stops. When it returns, no goroutine of
 // the hub is left, and nothing of it will use Redis again.
 func (h *Hub) Run(ctx context.Context) error {
 	h.writers.start()
+	swept := make(chan struct{})
+	go func() { defer close(swept); h.sweepIdle(ctx) }()
 	<-ctx.Done()
+	<-swept
 	h.closeAll()
 	return nil
 }

@@ -37,6 +37,7 @@ type Room struct {
 	closing    bool // the node drains: the room takes no one more
 	conns      map[*Conn]struct{}
 	shoppers   map[string][]*Conn
+	idle       idleWheel // the connections by their idle deadline (idle.go)
 	positions  *waitingroom.Positions
 	stock      StockMsg
 	stockMsg   []byte // stock, encoded once for every connection told it
@@ -77,6 +78,7 @@ func newRoom(h *Hub, v waitingroom.View, st waitingroom.Status) *Room {
 		h.log.Error("parse the shop's checkout url", "sale", st.SaleID, "err", err)
 	}
 	r.shop = shop
+	r.idle.swept = int64(time.Since(h.writers.epoch) / idleSweepEvery)
 	r.emptySince.Store(time.Now().UnixNano())
 	return r
 }
@@ -91,6 +93,7 @@ func (r *Room) register(c *Conn, st waitingroom.Status) bool {
 		return false
 	}
 	r.conns[c] = struct{}{}
+	r.idle.add(c, idleSecond(c))
 	// Its welcome told it the counters its socket read: the next change
 	// is news to it, or the room's now if they are not those.
 	c.stockSeen = r.stockVer
@@ -119,6 +122,7 @@ func (r *Room) Remove(c *Conn) (last bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.conns, c)
+	r.idle.remove(c)
 	tabs := r.shoppers[c.shopper]
 	for i, t := range tabs {
 		if t == c {
