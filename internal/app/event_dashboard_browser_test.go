@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,8 +14,9 @@ import (
 )
 
 // fillEventRows is JavaScript filling the New sale form's product rows,
-// one array [sku, name, price, stock, limit, discount percent] per row,
-// adding rows as needed.
+// one array [sku, name, price, stock, limit, discount percent, catalog
+// SKU] per row, adding rows as needed; a catalog SKU is picked last, as an
+// operator would, and fills what it gives.
 func fillEventRows(rows string) chromedp.Action {
 	return chromedp.Evaluate(`(() => {
 		const want = `+rows+`;
@@ -25,10 +27,11 @@ func fillEventRows(rows string) chromedp.Action {
 			e.dispatchEvent(new Event('change'));
 		};
 		[...document.querySelectorAll('#ns-product-rows .prow')].forEach((row, i) => {
-			const [sku, name, price, stock, limit, off] = want[i];
+			const [sku, name, price, stock, limit, off, pick] = want[i];
 			set(row, 'sku', sku); set(row, 'name', name); set(row, 'price', price);
 			set(row, 'stock', stock); set(row, 'limit', limit);
 			set(row, 'kind', off ? 'percent' : ''); set(row, 'discount', off || '');
+			if (pick) set(row, 'pick', pick);
 		});
 	})()`, nil)
 }
@@ -37,9 +40,14 @@ func fillEventRows(rows string) chromedp.Action {
 // fills the New sale form as an event: a SKU given twice is refused with the
 // API's words beside the second row's SKU and nothing created; fixed, the
 // event is created and listed with its products, and the detail's left of
-// the cap falls as a shopper buys it. Stock added names its product.
+// the cap (picked from the catalog) falls as a shopper buys it. Stock added
+// names its product.
 func TestAnOperatorCreatesAnEventOfThreeProductsFromTheDashboardAndWatchesItSell(t *testing.T) {
 	sys := startSystem(t)
+	if code, body := sys.importProducts(t, "text/csv", "sku,name,list_price_cents,currency,description\nCAP,Cap,900,EUR,Wool.\n"); code != http.StatusOK {
+		t.Fatalf("import the cap: %d %s", code, body)
+	}
+	audited := sys.count(t, `SELECT count(*) FROM admin_actions`)
 	ctx := newBrowser(t)
 	if err := chromedp.Run(ctx,
 		chromedp.Navigate(sys.URL+"/admin.html"),
@@ -50,10 +58,13 @@ func TestAnOperatorCreatesAnEventOfThreeProductsFromTheDashboardAndWatchesItSell
 		chromedp.Click("#ns-kind-event"),
 		chromedp.WaitVisible("#ns-products"),
 		waitFor(`document.querySelector('#ns-sku').closest('[hidden]') !== null && document.querySelector('#ns-submit').textContent === 'Create event'`),
+		// The catalog is read once signed in, on its own schedule.
+		waitFor(`[...document.querySelector('#ns-product-rows select.pick').options].some((o) => o.value === 'CAP')`),
 		chromedp.SetValue("#ns-name", "Autumn drop"),
 		chromedp.SetValue("#ns-outflow", "100"),
 		chromedp.SetValue("#ns-prequeue", "0"),
-		fillEventRows(`[["TEE-RED", "Red tee", "25", "4", "2"], ["TEE-RED", "Blue tee", "30", "3", "1", 20], ["CAP", "Cap", "9", "2", "1"]]`),
+		fillEventRows(`[["TEE-RED", "Red tee", "25", "4", "2"], ["TEE-RED", "Blue tee", "30", "3", "1", 20], ["", "", "", "2", "1", 0, "CAP"]]`),
+		waitFor(`document.querySelectorAll('#ns-product-rows .prow')[2].querySelector('[data-key="name"]').value === 'Cap'`),
 		chromedp.Click("#ns-submit"),
 		waitFor(`document.querySelectorAll('#ns-product-rows .prow')[1].querySelector('[data-key="sku"]').getAttribute('aria-invalid') === 'true'`),
 	); err != nil {
@@ -77,10 +88,13 @@ func TestAnOperatorCreatesAnEventOfThreeProductsFromTheDashboardAndWatchesItSell
 	if !strings.HasSuffix(focused, "-sku") {
 		t.Errorf("the focus is on %q, want the refused SKU", focused)
 	}
-	for _, q := range []string{`SELECT count(*) FROM sales`, `SELECT count(*) FROM sale_products`, `SELECT count(*) FROM admin_actions`} {
+	for _, q := range []string{`SELECT count(*) FROM sales`, `SELECT count(*) FROM sale_products`} {
 		if n := sys.count(t, q); n != 0 {
 			t.Errorf("%s: %d after the refused event, want 0", q, n)
 		}
+	}
+	if n := sys.count(t, `SELECT count(*) FROM admin_actions`); n != audited {
+		t.Errorf("%d audit rows after the refused event, want the import's %d", n, audited)
 	}
 
 	// Fixed, the event is created, listed with its products, and shown.
@@ -112,6 +126,10 @@ func TestAnOperatorCreatesAnEventOfThreeProductsFromTheDashboardAndWatchesItSell
 	}
 	if blue.Price != 2400 || blue.List != 3000 {
 		t.Errorf("the blue tee is %d from %d, want 2400 from 3000 (20 %% off)", blue.Price, blue.List)
+	}
+	var capDescription string
+	if err := sys.DB.Get(&capDescription, `SELECT description FROM sale_products WHERE sale_id = $1 AND sku = 'CAP' AND name = 'Cap' AND price_cents = 900`, saleID); err != nil || capDescription != "Wool." {
+		t.Errorf("the cap picked from the catalog: %q (%v), want the catalog's at 900", capDescription, err)
 	}
 
 	// A shopper buys the cap: its left falls, live.
