@@ -55,12 +55,8 @@ func TestShoppersOfAnEventOfThreeProductsEachBuyTheProductTheyChoseAtItsPrice(t 
 
 	// Six shoppers, six units: each joins the one queue once and is let out.
 	choices := []string{"TEE-RED", "TEE-RED", "TEE-BLUE", "TEE-BLUE", "TEE-BLUE", "CAP"}
-	type bought struct {
-		shopper string
-		sku     string
-		err     error
-	}
-	results := make([]bought, len(choices))
+	type admission struct{ err error }
+	results := make([]admission, len(choices))
 	admitted := make([]shopperclient.Message, len(choices))
 	conns := make([]*shopperclient.Conn, len(choices))
 	var wg sync.WaitGroup
