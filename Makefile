@@ -8,7 +8,7 @@ GO ?= go
 # example shop's settings (its key and secrets: mode 0600, git ignores it).
 FOYER_DATA_DIR ?= .data
 
-.PHONY: run shop test bench fuzz vet provision provision-browser build clean promtool helm js
+.PHONY: run shop test bench fuzz vet provision provision-browser build clean promtool helm js bundle
 
 run: provision
 	$(GO) run ./cmd/foyer dev
@@ -46,6 +46,13 @@ js: $(JS_DIR)/node_modules/.package-lock.json $(RN_DIR)/node_modules/.package-lo
 	@cd $(JS_DIR) && npm test --silent
 	@echo "js: the React Native example type-checks against the built client (tsc --noEmit)"
 	@cd $(RN_DIR) && npm run --silent typecheck
+
+# The shopper page's copy of @foyer/client (web/static/client/), bundled by
+# esbuild's Go API. The bundles are committed, so building and serving the
+# page needs Go alone; after changing clients/js/src, run this and commit
+# what it writes (clients/js/pagebundle's test fails until then).
+bundle:
+	$(GO) run ./clients/js/pagebundle
 
 $(JS_DIR)/node_modules/.package-lock.json: $(JS_DIR)/package-lock.json | provision-browser
 	@echo "js: npm ci (installs the pinned dev tools; the first run takes a few seconds)"

@@ -72,7 +72,7 @@ func TestATokenSignedHereIsRefusedAsItsSignatureCheckRefusesIt(t *testing.T) {
 		}
 		return token
 	}
-	good := sign(reservationHeld("r_good", time.Minute))
+	good := sign(reservationHeld("r_good", time.Hour)) // outlives signing issuedMost more under -race on a busy machine
 	lapsed := sign(reservationHeld("r_lapsed", -time.Minute))
 	altered := good[:len(good)-2] + map[bool]string{true: "AA", false: "BB"}[good[len(good)-2:] != "AA"]
 	for _, c := range []struct {

@@ -189,8 +189,17 @@ func (s *Server) admitSocket(c *gin.Context, shopper string, known bool) (releas
 	return both(releaseShopper, releaseIP), nil
 }
 
-// both returns a release that runs first, then then.
-func both(first, then func()) func() { return func() { first(); then() } }
+// both returns a release that runs first, then then; a nil one is nothing
+// to release, and costs the held socket no closure.
+func both(first, then func()) func() {
+	switch {
+	case first == nil:
+		return then
+	case then == nil:
+		return first
+	}
+	return func() { first(); then() }
+}
 
 // acquireConn takes a place for key under a cap of limit open connections.
 // Only a full cap refuses; a counter that cannot reach Redis lets the

@@ -194,15 +194,14 @@ func (s *Server) drainingSocket(c *gin.Context) {
 // customer's, with an identity token), as POST /v1/sessions would (same limit per address, same count for the signal
 // many_identities), and, with count, counts the new shopper's connection
 // under its cap like any other; release gives that place back. Without
-// count the caller counts it (open's one round trip). made is what the
-// welcome tells the client.
+// count the caller counts it (open's one round trip), and release is nil.
+// made is what the welcome tells the client.
 func (s *Server) socketSession(c *gin.Context, identityToken string, count bool) (claims sessionClaims, made *madeSessionView, release func(), err error) {
 	answer, claims, err := s.mintSession(c, identityToken)
 	if err != nil {
 		return sessionClaims{}, nil, nil, err
 	}
-	release = func() {}
-	if count {
+	if count { // else release stays nil: nothing to give back (both)
 		release, err = s.acquireConn(c.Request.Context(), shopperConnKey(claims.Subject), s.cfg.Limits.ConnsPerShopper)
 		if err != nil {
 			return sessionClaims{}, nil, nil, err

@@ -48,7 +48,7 @@ const blockWebSockets = `(() => {
 })();`
 
 // A shopper whose browser cannot open WebSockets still joins, over the HTTP
-// fallback, and sees its place: the page's socket fails, transport.js opens
+// fallback, and sees its place: the page's socket fails, @foyer/client opens
 // the sale's event stream instead, the join goes as a POST, and the
 // position comes as an event.
 func TestAShopperWhoseWebSocketsAreBlockedJoinsOverTheFallbackAndSeesItsPosition(t *testing.T) {
@@ -93,7 +93,7 @@ func TestAShopperWhoseWebSocketsAreBlockedJoinsOverTheFallbackAndSeesItsPosition
 }
 
 // A WebSocket that neither opens nor fails (a proxy that holds the upgrade
-// unanswered) is given up after transport.js's 8 s, and the page goes on
+// unanswered) is given up after @foyer/client's 8 s, and the page goes on
 // over the fallback.
 func TestAShopperWhoseWebSocketNeverOpensFallsBackAndSeesItsPosition(t *testing.T) {
 	sys := startSystem(t)

@@ -178,7 +178,11 @@ var messageFamily = regexp.MustCompile("`([a-z]+)\\.\\$\\{")
 func TestEveryMessageThePageSaysIsInEnglish(t *testing.T) {
 	en := readCatalogs(t)["en"]
 	used, families := map[string]bool{}, map[string]bool{}
-	for _, file := range []string{"index.html", "app.js", "errors.js", "attention.js", "pow.js", "price.js", "branding.js", "i18n/i18n.js"} {
+	modules, err := fs.Glob(web.FS(), "shopper/*.js")
+	if err != nil || len(modules) == 0 {
+		t.Fatalf("the page's modules (shopper/*.js): %v %q", err, modules)
+	}
+	for _, file := range append([]string{"index.html", "errors.js", "attention.js", "payment.js", "price.js", "branding.js", "i18n/i18n.js"}, modules...) {
 		src, err := fs.ReadFile(web.FS(), file)
 		if err != nil {
 			t.Fatal(err)

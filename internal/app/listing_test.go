@@ -270,9 +270,12 @@ func TestACrowdOnTheListingCostsOneReadOfRedisAndPostgres(t *testing.T) {
 		t.Errorf("%d requests in %v read the listing %d times, want 1 to %d", crowd*each, elapsed, reads, most)
 	}
 	// Each read asks Redis for the three sales' states in one pipeline: three
-	// HMGETs a read, whatever the number of requests.
-	if got := hmgets() - before; got > 3*reads {
-		t.Errorf("%d requests cost Redis %d HMGETs, want at most %d (%d reads)", crowd*each, got, 3*reads, reads)
+	// HMGETs a read, whatever the number of requests. The history's sampler
+	// reads the same three once a second on its own (a slow machine's window
+	// can hold one or two of its samples): a read per request would be 200.
+	samples := 1 + int(elapsed/time.Second)
+	if got := hmgets() - before; got > 3*reads+3*samples {
+		t.Errorf("%d requests cost Redis %d HMGETs, want at most %d (%d reads, %d samples)", crowd*each, got, 3*reads+3*samples, reads, samples)
 	}
 	t.Logf("%d requests in %v: %d reads, %d HMGETs", crowd*each, elapsed, reads, hmgets()-before)
 }

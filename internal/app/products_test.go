@@ -55,8 +55,7 @@ func TestShoppersOfAnEventOfThreeProductsEachBuyTheProductTheyChoseAtItsPrice(t 
 
 	// Six shoppers, six units: each joins the one queue once and is let out.
 	choices := []string{"TEE-RED", "TEE-RED", "TEE-BLUE", "TEE-BLUE", "TEE-BLUE", "CAP"}
-	type admission struct{ err error }
-	results := make([]admission, len(choices))
+	results := make([]struct{ err error }, len(choices))
 	admitted := make([]shopperclient.Message, len(choices))
 	conns := make([]*shopperclient.Conn, len(choices))
 	var wg sync.WaitGroup

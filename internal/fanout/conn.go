@@ -25,8 +25,10 @@ const sendBuffer = 32
 // the shared writers meanwhile, so it is kept short.
 const writeTimeout = 5 * time.Second
 
-// connStatus is where a connected shopper is, as this node knows it.
-type connStatus int
+// connStatus is where a connected shopper is, as this node knows it. A
+// byte, kept beside the writers' marks: Conn's size decides its size class
+// (see Conn).
+type connStatus uint8
 
 const (
 	connIdle     connStatus = iota // connected, not in the queue
@@ -41,6 +43,9 @@ const (
 // reads; writing is done by the node's shared writers, so an idle
 // connection costs one goroutine. The status fields are guarded by the
 // mutex of the sale room the connection is in.
+//
+// Every held shopper keeps one, so its size counts: at most 288 bytes
+// (TestAConnFitsASizeClassTheJoinLeavesEmpty says why).
 type Conn struct {
 	frames  Frames // what the writers write to: the socket's frames, or the stream's events
 	shopper string
@@ -68,10 +73,12 @@ type Conn struct {
 	// messages (Gather, Send): they leave together, in one write.
 	gathering bool
 	closed    bool
+	// status is guarded by the room's mutex, as the fields below are; a
+	// byte of its own, so it shares no memory with the marks above.
+	status connStatus
 	// ending is the close a connection is to get once what is queued for
 	// it has been written (CloseAfterSent); nil when none is due.
 	ending *ending
-	done   chan struct{}
 	once   sync.Once
 	// wroteAt is when a write to the client last began, as a time since
 	// the writers' epoch (monotonic, unlike the wall clock): a ping
@@ -81,23 +88,18 @@ type Conn struct {
 	// writers' epoch (Heard).
 	heardAt atomic.Int64
 
-	status      connStatus
 	ticket      int64
 	lastPos     int64
 	shownAt     uint32 // the room's tick at which lastPos was sent
 	stockSeen   uint32 // the room's stock version the client was told last
 	stockAt     uint32 // the room's tick at which it was told
-	lastETA     *ETA   // the last estimate sent, and the room's epoch then
-	etaEpoch    int
+	etaEpoch    int32  // the room's epoch when lastETA was sent
+	lastETA     *ETA   // the last estimate sent
 	reservation string // the reservation last told to the client
-	// orderRank and lastOrder are the latest news of the reservation's
-	// order told to the client (orderRank's ranks) and its message: older
-	// news coming late is not told over it, and a tab asking again is told
-	// the latest.
-	orderRes  string // the reservation orderRank and lastOrder are of
-	orderRank int
-	lastOrder []byte
-	customer  string // the shop's customer id of the session, or "" (SetCustomer)
+	// order is the latest news of the reservation's order told to the
+	// client, made at the first: most tabs never get one.
+	order    *orderTold
+	customer string // the shop's customer id of the session, or "" (SetCustomer)
 	// told is the sale's state as last told to the client: its welcome's,
 	// then each change the room told.
 	told waitingroom.State
@@ -115,7 +117,7 @@ func NewConn(ws *websocket.Conn, out *Corkable, shopper string, addr netip.Addr,
 // the same writers, with the same guarantees.
 func NewStreamConn(frames Frames, shopper string, addr netip.Addr, h *Hub, idleFor time.Duration) *Conn {
 	c := &Conn{frames: frames, shopper: shopper, addr: addr, writers: h.writers, metrics: h.metrics, idleFor: idleFor,
-		held: true, done: make(chan struct{})}
+		held: true}
 	c.metrics.connections.Inc()
 	c.metrics.open.Add(1)
 	c.Heard()
@@ -387,7 +389,6 @@ func (c *Conn) markClosed() (first bool, unsent [][]byte) {
 		}
 		c.closed, c.queue, c.news = true, nil, 0
 		c.mu.Unlock()
-		close(c.done)
 	})
 	return first, unsent
 }

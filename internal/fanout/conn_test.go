@@ -87,7 +87,12 @@ func TestAnOpenSocketClosedAfterItsNewsIsToldTheNewsFirst(t *testing.T) {
 			conn.LetOut() // open: a writer sends what is queued from now on
 			conn.Enqueue([]byte(`{"type":"state","state":"ended"}`))
 			conn.CloseAfterSent(4004, "the sale was deleted")
-			<-conn.done
+			// As a socket's reader does: read until the close ends it.
+			for {
+				if _, _, err := conn.Read(context.Background()); err != nil {
+					return
+				}
+			}
 		})
 		srv := httptest.NewServer(handler)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -30,6 +30,15 @@ func unitWentBack(status string) bool {
 	return status == wire.OrderCancelled || status == wire.OrderRefunded
 }
 
+// orderTold is the latest news of a reservation's order told to a tab
+// (its orderRank and its message): older news coming late is not told over
+// it, and a tab asking again is told the latest.
+type orderTold struct {
+	reservation string
+	rank        int
+	msg         []byte
+}
+
 // about reports whether a tab is told news of its shopper's orders: not
 // while it is queued again (after an order was cancelled), when news of an
 // earlier order (a late refund) would have its page leave the queue. r.mu is
@@ -49,13 +58,16 @@ func (c *Conn) tellOrder(reservation, status string, msg []byte, asking bool) {
 		return
 	}
 	rank := orderRank(status)
-	if c.orderRes == reservation && rank < c.orderRank {
+	if o := c.order; o != nil && o.reservation == reservation && rank < o.rank {
 		if asking {
-			c.Enqueue(c.lastOrder)
+			c.Enqueue(o.msg)
 		}
 		return
 	}
-	c.reservation, c.orderRes, c.orderRank, c.lastOrder = reservation, reservation, rank, msg
+	if c.order == nil {
+		c.order = &orderTold{}
+	}
+	c.reservation, *c.order = reservation, orderTold{reservation: reservation, rank: rank, msg: msg}
 	c.status = connOrdered
 	if unitWentBack(status) {
 		c.status = connIdle

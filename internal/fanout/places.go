@@ -147,9 +147,9 @@ func (r *Room) estimate(c *Conn, ahead int64) *ETA {
 	case r.state == waitingroom.StateScheduled:
 		e = r.flow.Estimate(now, ahead, r.rate, max(0, r.startsAt.Sub(now)))
 	}
-	if e != nil && c.lastETA != nil && c.etaEpoch == r.epoch {
+	if e != nil && c.lastETA != nil && c.etaEpoch == int32(r.epoch) {
 		e.Min, e.Max = min(e.Min, c.lastETA.Min), min(e.Max, c.lastETA.Max)
 	}
-	c.lastETA, c.etaEpoch = e, r.epoch
+	c.lastETA, c.etaEpoch = e, int32(r.epoch)
 	return e
 }

@@ -44,7 +44,7 @@ var layers = []struct {
 		"internal/shopperclient", "internal/testenv", "internal/loadgen", "internal/bench",
 		"cmd/shopper", "cmd/foyer-bench", "internal/layout",
 		"examples/shop", "examples/shop/reservation", "examples/shop/cmd/shop",
-		"clients/js/protocolgen",
+		"clients/js/protocolgen", "clients/js/pagebundle",
 	}, sideways: []string{
 		"internal/loadgen -> internal/shopperclient", "internal/bench -> internal/shopperclient",
 		"internal/bench -> internal/loadgen", "cmd/shopper -> internal/shopperclient",

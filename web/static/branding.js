@@ -4,7 +4,7 @@
 // back to the shop) and the product's image with the sale's name as alt
 // text, the headline and description under the sale's name, and the text
 // shown while waiting. Plain script, no build step, self-contained; it sets
-// one global, window.foyerBranding, which app.js asks for the sale's link
+// one global, window.foyerBranding, which the page (shopper/) asks for the sale's link
 // back to the shop and its sold-out text. A sale without a branding, or a
 // branding that cannot be read, leaves Foyer's own look.
 "use strict";
@@ -119,7 +119,7 @@
     if (!saleId) return null;
     try {
       const res = await fetch("/v1/sales/" + encodeURIComponent(saleId) + "/branding", { credentials: "omit" });
-      if (!res.ok) return null; // an unknown sale: app.js tells the shopper so
+      if (!res.ok) return null; // an unknown sale: the page tells the shopper so
       const b = await res.json();
       current = b;
       apply(b);
@@ -134,8 +134,8 @@
     return b;
   });
 
-  // window.foyerBranding is what app.js asks of the branding; each answers
-  // "" before it is read or when the sale has none, so app.js keeps its own.
+  // window.foyerBranding is what the page (shopper/) asks of the branding; each answers
+  // "" before it is read or when the sale has none, so the page keeps its own.
   window.foyerBranding = Object.freeze({
     ready, // a promise of the branding (null without one); the document also hears "foyer:branding"
     shopURL: () => (current ? safeURL(current.shop_url) : ""), // the sale's link back to the shop, over FOYER_SHOP_URL

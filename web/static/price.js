@@ -1,6 +1,6 @@
 // Foyer shopper page: a sale's price, and with a discount the list price
 // struck through beside it. Plain script, no build step; it sets one
-// global, foyerPrice. app.js calls foyerPrice.render where it shows the
+// global, foyerPrice. The page (shopper/render.js) calls foyerPrice.render where it shows the
 // price. It speaks the page's language through FoyerI18n (i18n/i18n.js)
 // when the catalogs have the key price.wasNow ("Was {was}, now {now}"),
 // English until then.
@@ -9,7 +9,7 @@
 (() => {
   const i18n = () => globalThis.FoyerI18n;
 
-  // pageLocale is the page's locale, as app.js formats with.
+  // pageLocale is the page's locale, as the page (shopper/format.js) formats with.
   const pageLocale = () => (i18n() ? i18n().locale() : undefined);
 
   // wasNow is the one sentence a screen reader hears for a discount.

@@ -1,42 +1,20 @@
 // FoyerClient: one shopper's connection to one sale, kept alive across node
 // failures, network loss and blocked WebSockets (docs/protocol.md;
 // internal/shopperclient is the reference behaviour).
-import { type BackoffOptions } from "./backoff.js";
 import { ClockSync, CLOCK_SAMPLES, CLOCK_SPACING_MS, countdown, type Countdown } from "./clock.js";
 import { FoyerClosedError, FoyerError, FoyerProtocolError } from "./errors.js";
 import { Emitter, type ClientEvents, type ConnectionState } from "./events.js";
-import { checkout, createSession, type CheckoutResult, type FetchLike, type Session } from "./http.js";
-import { solvePowAside, type Sha256 } from "./pow.js";
+import { checkoutFrom, createSession, type CheckoutResult, type FetchLike, type Session } from "./http.js";
+import type { FoyerClientOptions } from "./options.js";
+import { solvePowWith, type PowSolved } from "./pow.js";
 import { SERVER_MESSAGE_TYPES, type AdmittedMessage, type ClientMessage, type PowChallenge, type ServerMessage } from "./protocol.gen.js";
 import { reconnectDelay, recoveryFor } from "./recovery.js";
 import { ABNORMAL_CLOSURE, newStreamKey, openEventStream, openWebSocket, type WebSocketConstructor, type Wire } from "./wire.js";
 
-export interface FoyerClientOptions {
-  /** The Foyer deployment, e.g. "https://foyer.example.com". */
-  baseUrl: string;
-  /** The sale to wait for. */
-  saleId: string;
-  /** A session kept from before (its token resumes the shopper's place). Without it, one is made. */
-  session?: Session;
-  /** The shop's identity token for its signed-in customer: the session made is the customer's. */
-  identity?: string;
-  /** The WebSocket constructor. Defaults to globalThis.WebSocket (Node 20: pass the `ws` package's). */
-  WebSocket?: WebSocketConstructor;
-  /** fetch, for sessions, checkout and the HTTP fallback. Defaults to globalThis.fetch. */
-  fetch?: FetchLike;
-  /** "auto" (default): WebSocket, falling back to HTTP when it cannot open; or one of them only. */
-  transport?: "auto" | "websocket" | "events";
-  /** Reconnect backoff. Defaults to 0.5 s doubling to 15 s, full jitter. */
-  backoff?: BackoffOptions;
-  /** How often to send ping. Defaults to 20,000 ms, as the protocol asks. */
-  keepaliveMs?: number;
-  /** Silence after which the connection counts as dead and is replaced. Defaults to 60,000 ms. */
-  deadAfterMs?: number;
-  /** How long a WebSocket may take to open before the fallback is tried. Defaults to 8,000 ms. */
-  openTimeoutMs?: number;
-  /** SHA-256 for proof of work where WebCrypto is missing (React Native). */
-  sha256?: Sha256;
-}
+export type { FoyerClientOptions } from "./options.js";
+
+/** A session request that failed for a passing reason (the network, busy, rate_limited, a 5xx) is tried again. */
+const passingSessionFailure = (err: FoyerError) => err.status === undefined || err.status === 429 || err.status >= 500;
 
 /**
  * A shopper's client for one sale. Listen with on(type, fn), then start().
@@ -64,7 +42,11 @@ export class FoyerClient extends Emitter<ClientEvents> {
   private eventsProven = false;
   private powChallenge?: PowChallenge;
   private joining?: { invite?: string };
+  /** The current join already solved one fresh challenge a pow_* error brought: a second is the app's. */
+  private powRetried = false;
   private rejoinOnWelcome = false;
+  /** The reconnect waiting out its backoff, which reconnectNow cuts short. */
+  private pendingRetry?: { timer: ReturnType<typeof setTimeout>; run: () => void; serverAsked: boolean };
   private timers = new Set<ReturnType<typeof setTimeout>>();
   private keepalive?: ReturnType<typeof setInterval>;
 
@@ -101,17 +83,30 @@ export class FoyerClient extends Emitter<ClientEvents> {
     return countdown(target, this.serverNow());
   }
 
-  /** Makes a session if there is none, then connects. */
+  /**
+   * Makes a session if there is none, then connects. A session request that
+   * fails for a passing reason (the network, busy, rate_limited) is tried
+   * again with the reconnect backoff, as a `failure` and a `reconnecting`;
+   * one refused for good rejects, and stops the client.
+   */
   async start(): Promise<void> {
     if (this.connState !== "idle") throw new Error("FoyerClient: started already");
     this.setState("connecting");
-    try {
-      if (!this.session) await this.newSession();
-    } catch (err) {
-      this.stop(ABNORMAL_CLOSURE, "no session", err instanceof FoyerError ? err : undefined);
-      throw err;
-    }
-    this.connect();
+    await this.sessionThenConnect(true);
+  }
+
+  /**
+   * Reconnects now if the client is waiting out its backoff: for a browser's
+   * `online` event, when the network it lost is back. A wait the server asked
+   * for (retry_after) is kept.
+   */
+  reconnectNow(): void {
+    const r = this.pendingRetry;
+    if (!r || r.serverAsked || this.stopped) return;
+    clearTimeout(r.timer);
+    this.timers.delete(r.timer);
+    this.pendingRetry = undefined;
+    r.run();
   }
 
   /**
@@ -121,6 +116,7 @@ export class FoyerClient extends Emitter<ClientEvents> {
    */
   join(opts: { invite?: string } = {}): void {
     this.joining = opts;
+    this.powRetried = false;
     // Before the welcome the join would be lost (or solve a challenge the
     // welcome replaces): it goes once the connection is open.
     if (this.connState !== "open") this.rejoinOnWelcome = true;
@@ -145,7 +141,7 @@ export class FoyerClient extends Emitter<ClientEvents> {
     if (admitted.checkout === "shop") {
       throw new FoyerError("checkout_is_shop", "this sale checks out at the shop: open admitted.checkout_url");
     }
-    return checkout(admitted.checkout_url, admitted.token, { ...opts, fetch: this.fetch });
+    return checkoutFrom(this.opts.baseUrl, admitted.checkout_url, admitted.token, { ...opts, fetch: this.fetch });
   }
 
   /** Closes the connection for good (1000). */
@@ -157,6 +153,32 @@ export class FoyerClient extends Emitter<ClientEvents> {
 
   private webSocketCtor(): WebSocketConstructor | undefined {
     return this.opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  }
+
+  /** Makes a session when there is none, then connects; a passing failure is tried again later. */
+  private async sessionThenConnect(first: boolean): Promise<void> {
+    if (this.stopped) return;
+    if (!this.session) {
+      try {
+        await this.newSession();
+      } catch (caught) {
+        const err = caught instanceof FoyerError ? caught : new FoyerError("network", `make a session: ${String(caught)}`);
+        if (!passingSessionFailure(err)) {
+          this.stop(ABNORMAL_CLOSURE, "no session", err);
+          if (first) throw caught;
+          return;
+        }
+        this.emit("failure", err);
+        this.failures++;
+        const retryAfterMs = (err.retryAfter ?? 0) * 1000;
+        const delayMs = reconnectDelay("reconnect_later", this.failures, this.opts.backoff, retryAfterMs);
+        this.setState("reconnecting");
+        this.emit("reconnecting", { code: ABNORMAL_CLOSURE, reason: "could not make a session", delayMs });
+        this.retryLater(delayMs, retryAfterMs > 0, () => void this.sessionThenConnect(false));
+        return;
+      }
+    }
+    this.connect();
   }
 
   private async newSession(): Promise<void> {
@@ -257,21 +279,27 @@ export class FoyerClient extends Emitter<ClientEvents> {
     const delayMs = reconnectDelay(recovery, this.failures, this.opts.backoff, retryAfterMs);
     this.setState("reconnecting");
     this.emit("reconnecting", { code, reason, delayMs });
-    this.later(delayMs, () => {
+    this.retryLater(delayMs, retryAfterMs > 0, () => {
       if (recovery !== "renew_session") return this.connect();
       if (this.opts.identity) {
         // An identity token is spent on first use: the app must bring a fresh one.
         return this.stop(code, reason, new FoyerError("session_invalid", "the customer's session is no longer valid: start again with a fresh identity token"));
       }
-      this.rejoinOnWelcome = this.joining !== undefined; // the place went with the old session
-      this.newSession().then(
-        () => this.connect(),
-        (err: unknown) => {
-          if (err instanceof FoyerError) this.emit("failure", err);
-          this.onClose(ABNORMAL_CLOSURE, "could not make a new session");
-        },
-      );
+      // The place went with the old session.
+      if (this.opts.rejoinAfterNewSession ?? true) this.rejoinOnWelcome = this.joining !== undefined;
+      else this.joining = undefined;
+      this.session = undefined;
+      void this.sessionThenConnect(false);
     });
+  }
+
+  /** Schedules the next connection attempt, which reconnectNow may bring forward. */
+  private retryLater(ms: number, serverAsked: boolean, run: () => void): void {
+    const timer = this.later(ms, () => {
+      this.pendingRetry = undefined;
+      run();
+    });
+    this.pendingRetry = { timer, run, serverAsked };
   }
 
   private stop(code: number, reason: string, error?: FoyerClosedError | FoyerError): void {
@@ -307,6 +335,7 @@ export class FoyerClient extends Emitter<ClientEvents> {
       case "welcome":
         this.failures = 0;
         this.powChallenge = m.pow;
+        this.clock.guess(m.server_time, Date.now()); // until the first time answer
         if (m.you?.session) this.session = { ...this.session!, token: m.you.session.token, expires_at: m.you.session.expires_at };
         this.setState("open");
         this.syncClock(this.generation);
@@ -331,9 +360,14 @@ export class FoyerClient extends Emitter<ClientEvents> {
   private onError(err: FoyerError, pow?: PowChallenge): void {
     if (err.retryAfter) this.retryAfterMs = err.retryAfter * 1000;
     if (pow && err.code.startsWith("pow_")) {
-      // A fresh challenge: solve it and join again, as docs/pow.md asks.
+      // A fresh challenge: solve it and join again, as docs/pow.md asks;
+      // once per join, so a challenge answered wrong again is no loop.
       this.powChallenge = pow;
-      if (this.joining) void this.sendJoin();
+      if (this.joining && !this.powRetried) {
+        this.powRetried = true;
+        void this.sendJoin();
+        return; // answered here: not the app's failure
+      }
     }
     this.emit("failure", err);
   }
@@ -345,9 +379,37 @@ export class FoyerClient extends Emitter<ClientEvents> {
     if (want.invite) msg.invite = want.invite;
     const pow = this.powChallenge;
     if (pow) {
+      // A challenge is good for one join: taken now, put back if the join does not go.
+      this.powChallenge = undefined;
       const gen = this.generation;
-      msg.pow = { challenge: pow.challenge, solution: await solvePowAside(pow.challenge, pow.difficulty, this.opts.sha256) };
-      if (gen !== this.generation) return; // the connection changed: its welcome brings a new challenge
+      const expected = 2 ** pow.difficulty; // hashes, on average
+      this.emit("pow", { state: "solving", tried: 0, expected });
+      let solved: PowSolved;
+      try {
+        solved = await solvePowWith(pow.challenge, pow.difficulty, {
+          sha256: this.opts.sha256,
+          workerUrl: this.opts.powWorkerUrl,
+          onProgress: (tried) => this.emit("pow", { state: "solving", tried, expected }),
+        });
+      } catch (err) {
+        this.powChallenge ??= pow;
+        this.emit("pow", { state: "failed", tried: 0, expected });
+        this.emit("failure", new FoyerError("pow_failed", `could not do the proof of work before joining: ${err instanceof Error ? err.message : String(err)}`));
+        return;
+      }
+      this.emit("pow", { state: "solved", tried: Number(solved.solution) + 1, expected, by: solved.by });
+      if (this.joining !== want) {
+        this.powChallenge ??= pow; // left meanwhile: still good for the next join
+        return;
+      }
+      if (gen !== this.generation) {
+        // The connection changed while solving: its welcome brought a new
+        // challenge, so the join goes with that one, now or after the welcome.
+        if (this.connState === "open") void this.sendJoin();
+        else this.rejoinOnWelcome = true;
+        return;
+      }
+      msg.pow = { challenge: pow.challenge, solution: solved.solution };
     }
     this.send(msg);
   }
@@ -378,17 +440,19 @@ export class FoyerClient extends Emitter<ClientEvents> {
     }, Math.min(every, deadAfter));
   }
 
-  private later(ms: number, fn: () => void): void {
+  private later(ms: number, fn: () => void): ReturnType<typeof setTimeout> {
     const t = setTimeout(() => {
       this.timers.delete(t);
       fn();
     }, ms);
     this.timers.add(t);
+    return t;
   }
 
   private clearTimers(): void {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    this.pendingRetry = undefined;
     if (this.keepalive) clearInterval(this.keepalive);
     this.keepalive = undefined;
   }

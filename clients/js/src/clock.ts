@@ -11,6 +11,17 @@ export class ClockSync {
   /** Server clock minus ours, in ms; 0 until the first sample. */
   offsetMs = 0;
   private bestTrip = Infinity;
+  /** A time answer has set the offset (a guess no longer may). */
+  private sampled = false;
+
+  /**
+   * Takes a first guess from a server time that came without a round trip
+   * (the welcome's server_time), so a countdown is right to about a second
+   * before the first answer; it never replaces a sample.
+   */
+  guess(serverTime: number, receivedAt: number): void {
+    if (!this.sampled && Number.isFinite(serverTime) && serverTime > 0) this.offsetMs = serverTime - receivedAt;
+  }
 
   /** Starts a new round (a new connection); the last offset stays until replaced. */
   begin(): void {
@@ -26,6 +37,7 @@ export class ClockSync {
     if (!(clientTime > 0) || !Number.isFinite(serverTime) || trip < 0) return false; // not ours
     if (trip >= this.bestTrip) return false;
     this.bestTrip = trip;
+    this.sampled = true;
     this.offsetMs = serverTime - (clientTime + receivedAt) / 2;
     return true;
   }

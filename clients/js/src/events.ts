@@ -23,6 +23,12 @@ export interface ClientEvents extends MessageEvents {
   closed: { code: number; reason: string; error?: FoyerClosedError | FoyerError };
   /** A request failed: an `error` message, a refused POST or a refused connection. */
   failure: FoyerError;
+  /**
+   * Proof of work before a join (docs/pow.md): solving (tried hashes so far,
+   * of about `expected` on average: a solve may take longer), then solved
+   * (by a Web Worker or this thread) or failed (a `failure` pow_failed follows).
+   */
+  pow: { state: "solving" | "solved" | "failed"; tried: number; expected: number; by?: "worker" | "thread" };
   /** A frame that is not a protocol message; it was ignored. */
   protocol_error: FoyerProtocolError;
   /** A message of a type this client does not know (a newer server's); ignored. */

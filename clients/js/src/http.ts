@@ -1,6 +1,6 @@
 // The HTTP half of the protocol: sessions (docs/protocol.md, "1. A session")
 // and checkout ("3. Checkout").
-import { errorFromResponse } from "./errors.js";
+import { errorFromResponse, FoyerError } from "./errors.js";
 
 export type FetchLike = typeof fetch;
 
@@ -76,4 +76,35 @@ export async function checkout(
   if (res.status !== 200) throw await errorFromResponse(res, "check out");
   const r = (await res.json()) as Omit<CheckoutResult, "replayed">;
   return { ...r, replayed: res.headers.get("Idempotent-Replayed") === "true" };
+}
+
+/** checkoutUrl's path at baseUrl, or "" when that is where it points already. */
+function atBaseUrl(baseUrl: string, checkoutUrl: string): string {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/[^/]+(\/.*)?$/i.exec(checkoutUrl);
+  const base = baseUrl.replace(/\/+$/, "");
+  if (!m || checkoutUrl.startsWith(base + "/")) return "";
+  return base + (m[1] ?? "/");
+}
+
+/**
+ * checkoutFrom checks out as checkout does, from a client that reaches
+ * Foyer at baseUrl. checkout_url is at the deployment's public URL; where
+ * that origin cannot be reached from here (a browser's policy, a network
+ * that only reaches baseUrl), the same path at baseUrl serves the same
+ * checkout, and the same Idempotency-Key makes the second try safe.
+ */
+export async function checkoutFrom(
+  baseUrl: string,
+  checkoutUrl: string,
+  token: string,
+  opts: { quantity?: number; product?: string; idempotencyKey?: string; fetch?: FetchLike } = {},
+): Promise<CheckoutResult> {
+  const o = { ...opts, idempotencyKey: opts.idempotencyKey ?? newIdempotencyKey() };
+  try {
+    return await checkout(checkoutUrl, token, o);
+  } catch (err) {
+    const local = atBaseUrl(baseUrl, checkoutUrl);
+    if (err instanceof FoyerError || !local) throw err; // answered, or nowhere else to try
+    return checkout(local, token, o);
+  }
 }

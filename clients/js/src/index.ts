@@ -7,6 +7,6 @@ export { createSession, checkout, newIdempotencyKey, type Session, type Checkout
 export { ClockSync, countdown, type Countdown } from "./clock.js";
 export { backoffDelay, backoffCeiling, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.js";
 export { recoveryFor, reconnectDelay, type Recovery } from "./recovery.js";
-export { solvePow, solvePowAside, leadingZeroBits, MAX_DIFFICULTY, type Sha256 } from "./pow.js";
+export { solvePow, solvePowAside, solvePowWith, servePowInWorker, leadingZeroBits, MAX_DIFFICULTY, type Sha256, type PowOptions, type PowProgress, type PowSolved } from "./pow.js";
 export { readEvents, type ByteStream, type WebSocketConstructor, type WebSocketLike } from "./wire.js";
 export * from "./protocol.gen.js";

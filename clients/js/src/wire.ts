@@ -57,14 +57,29 @@ export function openWebSocket(Ctor: WebSocketConstructor, url: string, h: WireHa
     queueMicrotask(() => finish(ABNORMAL_CLOSURE, String(err)));
     return { kind: "websocket", send() {}, close() { done = true; } };
   }
-  ws.onopen = () => !done && h.onOpen();
+  let opened = false;
+  ws.onopen = () => {
+    opened = true;
+    if (!done) h.onOpen();
+  };
   ws.onmessage = (ev) => {
     if (done) return;
     // Every protocol message is a text frame; a binary one goes on as it is
     // and fails parsing, reported, never a crash.
     h.onFrame(typeof ev.data === "string" ? ev.data : "[binary frame]");
   };
-  ws.onerror = () => {}; // the close that follows says what happened
+  ws.onerror = () => {
+    // After opening, the close that follows says what happened. Before, an
+    // error is a socket that will not open, and may be all there is: a
+    // policy that blocks WebSockets fires an error and no close.
+    if (opened || done) return;
+    finish(ABNORMAL_CLOSURE, "the WebSocket failed before opening");
+    try {
+      ws.close();
+    } catch {
+      // Still connecting: dropped all the same.
+    }
+  };
   ws.onclose = (ev) => finish(ev.code || ABNORMAL_CLOSURE, ev.reason ?? "");
   return {
     kind: "websocket",

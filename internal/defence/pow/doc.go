@@ -3,7 +3,7 @@
 // one CPU-second per fake shopper.
 //
 // The server issues a challenge bound to one sale and one shopper (Guard.Issue),
-// the client solves it (Solve here, FoyerPow.solve in web/static/pow.js), and the
+// the client solves it (Solve here, solvePow in @foyer/client, clients/js/src/pow.ts), and the
 // server verifies the solution once (Guard.Verify). Challenges are stateless:
 // everything the server needs is in the challenge, signed with HMAC-SHA256
 // under a server secret. The only state is the set of spent challenges, kept in
@@ -27,7 +27,7 @@
 //
 // # The hashing rule
 //
-// The same in Go (this package) and JavaScript (web/static/pow.js):
+// The same in Go (this package) and JavaScript (clients/js/src/pow.ts):
 //
 //	hash = SHA-256(UTF-8(challenge + ":" + counter))
 //

@@ -114,6 +114,7 @@ func (c *Conns) Acquire(ctx context.Context, key string, limit int) (release fun
 type Counting struct {
 	c        *Conns
 	key, set string
+	seq      uint64 // what id is made from (idOf)
 	id       string
 	args     []any
 	answer   *redis.Cmd
@@ -125,8 +126,8 @@ func (c *Conns) Count(key string, limit int) *Counting {
 	if limit <= 0 {
 		return nil
 	}
-	n := &Counting{c: c, key: key, set: keyPrefix + "conns:" + c.name + ":" + key,
-		id: c.node + "-" + strconv.FormatUint(c.seq.Add(1), 36)}
+	n := &Counting{c: c, key: key, seq: c.seq.Add(1)}
+	n.set, n.id = c.setOf(key), c.idOf(n.seq)
 	now := c.now()
 	n.args = c.appendAlive(append(make([]any, 0, 8), now.UnixMilli(), n.id, limit, c.KeyTTL.Milliseconds()), now)
 	if !c.used.Load() {
@@ -163,7 +164,7 @@ func (n *Counting) Result() (release func(context.Context) error, err error) {
 	if err == nil && ok == 0 {
 		return noRelease, fmt.Errorf("acquire %s connection for %s: %w", n.c.name, n.key, ErrTooManyConns)
 	}
-	release = n.c.releaser(n.set, n.id)
+	release = n.c.releaser(n.key, n.seq)
 	if err != nil {
 		return release, fmt.Errorf("acquire %s connection for %s: %w", n.c.name, n.key, err)
 	}
@@ -192,22 +193,44 @@ func (c *Conns) appendAlive(args []any, now time.Time) []any {
 
 func noRelease(context.Context) error { return nil }
 
-func (c *Conns) releaser(set, id string) func(context.Context) error {
-	var once sync.Once
-	return func(ctx context.Context) error {
-		var err error
-		once.Do(func() {
-			if err = c.rdb.ZRem(ctx, set, id).Err(); err != nil {
-				// Its node lives on, so the connection would count until
-				// the node dies: the next Refresh sends the release again.
-				c.mu.Lock()
-				c.unreleased[id] = set
-				c.mu.Unlock()
-				err = fmt.Errorf("release %s connection %s: %w", c.name, id, err)
-			}
-		})
-		return err
+// setOf is the sorted set key's connections are counted in.
+func (c *Conns) setOf(key string) string { return keyPrefix + "conns:" + c.name + ":" + key }
+
+// idOf is the id of the connection counted seq-th on this node.
+func (c *Conns) idOf(seq uint64) string { return c.node + "-" + strconv.FormatUint(seq, 36) }
+
+// place is one counted connection, for its release. Every held shopper
+// keeps one for as long as its socket is open, so it keeps what its set and
+// id are made from (the caller's key, which the caller keeps anyway, and a
+// number) rather than the two strings: they are made again once, at the
+// release (docs/performance.md, "Issue 21's levers, fifth session").
+type place struct {
+	c        *Conns
+	key      string
+	seq      uint64
+	released atomic.Bool
+}
+
+func (c *Conns) releaser(key string, seq uint64) func(context.Context) error {
+	return (&place{c: c, key: key, seq: seq}).release
+}
+
+// release takes the connection out of its key's set, the first time only.
+func (p *place) release(ctx context.Context) error {
+	if p.released.Swap(true) {
+		return nil
 	}
+	c := p.c
+	set, id := c.setOf(p.key), c.idOf(p.seq)
+	if err := c.rdb.ZRem(ctx, set, id).Err(); err != nil {
+		// Its node lives on, so the connection would count until
+		// the node dies: the next Refresh sends the release again.
+		c.mu.Lock()
+		c.unreleased[id] = set
+		c.mu.Unlock()
+		return fmt.Errorf("release %s connection %s: %w", c.name, id, err)
+	}
+	return nil
 }
 
 // Refresh renews this node's lease, which keeps all its connections
