@@ -110,7 +110,7 @@ export function renderProducts(sale, holding, hidden) {
     if (el.quantity.options.length !== max) {
       el.quantity.replaceChildren(...Array.from({ length: max }, (_, i) => new Option(count(i + 1), String(i + 1))));
     }
-    el.quantity.disabled = max <= 1;
+    el.quantity.disabled = max <= 1 || S.phase === "buying";
     el.quantity.value = String(Math.min(S.choice.quantity || 1, max));
     setText(el.quantityHint, t("choice.limit", { n: p.per_shopper_limit }));
   }
@@ -179,7 +179,7 @@ function update(li, p, currency) {
   left.dataset.value = String(p.left);
   const radio = li.querySelector("input");
   if (radio) {
-    radio.disabled = out;
+    radio.disabled = out || S.phase === "buying"; // the checkout under way is of the choice made
     radio.checked = !!S.choice && S.choice.sku === p.sku;
   }
 }
