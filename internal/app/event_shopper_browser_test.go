@@ -16,13 +16,14 @@ import (
 // rival (a Go shopper), is admitted, picks the cap, whose one unit the rival
 // takes first, is told in the page's words that it sold out with its hold
 // standing, picks two blue tees instead, pays, and reads a receipt naming
-// them. axe-core finds nothing at each state.
+// them; back for a third blue tee, it is told the tee's limit of two.
+// axe-core finds nothing at each state.
 func TestAShopperOfAnEventPicksAProductThatSellsOutUnderItThenAnotherAndPays(t *testing.T) {
 	sys := startSystem(t)
 	ctx := newBrowser(t)
 	saleID := sys.createSale(t, map[string]any{
 		"name": "Autumn drop", "starts_at": startsIn(0), "prequeue_seconds": 0, "outflow_per_second": stalled,
-		"reservation_ttl_seconds": 120,
+		"reservation_ttl_seconds": 120, "per_customer_orders": 3,
 		"products": []map[string]any{
 			{"sku": "TEE-RED", "name": "Red tee", "price_cents": 1500, "stock": 2, "per_shopper_limit": 1},
 			{"sku": "TEE-BLUE", "name": "Blue tee", "list_price_cents": 2000, "discount_percent": 25, "stock": 3,
@@ -128,5 +129,26 @@ func TestAShopperOfAnEventPicksAProductThatSellsOutUnderItThenAnotherAndPays(t *
 	}
 	if len(rows) != 2 || rows[0].SKU != "CAP" || rows[1].SKU != "TEE-BLUE" || rows[1].Quantity != 2 {
 		t.Errorf("orders %+v, want the rival's cap and the browser's two blue tees", rows)
+	}
+
+	// The same shopper, back for one more blue tee: past its limit of two,
+	// counting what it bought, and told so with its hold standing.
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(sys.URL+"/?sale="+saleID),
+		waitFor(`!document.querySelector('#join').disabled`),
+		chromedp.Click("#join"),
+		chromedp.WaitVisible("#choice"),
+		chromedp.Click(`#choice-list input[value="TEE-BLUE"]`, chromedp.ByQuery),
+		chromedp.Click("#buy"),
+		waitFor(`document.querySelector('#choice-notice').textContent.includes('at most 2 of Blue tee')`),
+		waitFor(`!document.querySelector('#buy').hidden && document.querySelector('#buy').getAttribute('aria-disabled') === 'false'`),
+		shoot("event-5-over-limit"), accessible(t, "an event's product past its limit"),
+	); err != nil {
+		var shown string
+		chromedp.Run(ctx, chromedp.Text("main", &shown))
+		t.Fatalf("a third blue tee: %v\n%s", err, shown)
+	}
+	if n := sys.count(t, `SELECT count(*) FROM orders WHERE sale_id = $1`, saleID); n != 2 {
+		t.Errorf("%d orders after the refused third tee, want 2", n)
 	}
 }
