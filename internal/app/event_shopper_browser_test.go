@@ -27,7 +27,7 @@ func TestAShopperOfAnEventPicksAProductThatSellsOutUnderItThenAnotherAndPays(t *
 		"products": []map[string]any{
 			{"sku": "TEE-RED", "name": "Red tee", "price_cents": 1500, "stock": 2, "per_shopper_limit": 1},
 			{"sku": "TEE-BLUE", "name": "Blue tee", "list_price_cents": 2000, "discount_percent": 25, "stock": 3,
-				"per_shopper_limit": 2, "description": "Blue.\nSoft."},
+				"per_shopper_limit": 2, "description": "Blue.\nSoft.", "image_url": "https://img.example/blue.png"},
 			{"sku": "CAP", "name": "Cap", "price_cents": 900, "stock": 1, "per_shopper_limit": 1},
 		},
 	})
@@ -39,6 +39,8 @@ func TestAShopperOfAnEventPicksAProductThatSellsOutUnderItThenAnotherAndPays(t *
 		waitFor(`!document.querySelector('#join').disabled`),
 		waitFor(`!document.querySelector('#products-card').hidden && document.querySelectorAll('#products li').length === 3`),
 		waitFor(left("CAP")+` === '1' && `+left("TEE-BLUE")+` === '3'`),
+		// The tee's image is on no host the page's policy lets it load: no broken box.
+		waitFor(`document.querySelector('#products li[data-sku="TEE-BLUE"] .product-name') && !document.querySelector('#products img')`),
 	); err != nil {
 		t.Fatalf("the event's page: %v", err)
 	}

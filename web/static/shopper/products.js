@@ -143,6 +143,9 @@ function item(p, choosing, i) {
     img.width = 64;
     img.height = 64;
     img.loading = "lazy";
+    // An image the page may not load (a host outside FOYER_IMAGE_HOSTS,
+    // which the page's policy names) or that is gone leaves no broken box.
+    img.addEventListener("error", () => img.remove(), { once: true });
     body.append(img);
   }
   const text = document.createElement("span");
