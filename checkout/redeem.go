@@ -22,6 +22,9 @@ type Redemption struct {
 	ShopperID     string
 	OrderRef      string
 	Quantity      int
+	// Product is the SKU an event's redeem sold; "" in a single-product
+	// sale.
+	Product string
 	// Replayed is true when this request (its Idempotency-Key, see
 	// WithIdempotencyKey, and its order reference) had redeemed the
 	// reservation already, and is answered again: nothing happened.
@@ -43,31 +46,34 @@ func (s *Service) verifyFor(saleID, reservationID, token string) (Verified, erro
 
 // Redeem sells the held unit of a reservation whose checkout the shop did
 // itself, once: the token must verify for the sale and be reservationID's,
-// and the sale's checkout must be the shop's. The order goes to the order
-// workers with the shop's orderRef, to be written paid, exactly as a
-// Foyer checkout's (the outbox, no oversell, one order row).
-func (s *Service) Redeem(ctx context.Context, saleID, reservationID, token, orderRef string) (Redemption, error) {
+// and the sale's checkout must be the shop's. product is the SKU the shop
+// sold: an event's redeem must name one of its products, refused as Foyer's
+// checkout refuses (docs/products.md); a single-product sale's takes its
+// own sku or "". The order goes to the order workers with the shop's
+// orderRef, to be written paid, exactly as a Foyer checkout's (the outbox,
+// no oversell, one order row).
+func (s *Service) Redeem(ctx context.Context, saleID, reservationID, token, orderRef, product string) (Redemption, error) {
 	v, err := s.verifyFor(saleID, reservationID, token)
 	if err != nil {
 		return Redemption{}, err
 	}
-	return s.RedeemVerified(ctx, v, orderRef)
+	return s.RedeemVerified(ctx, v, orderRef, product)
 }
 
 // RedeemVerified is Redeem of a token verified already (Tokens.VerifyFor),
 // whose reservation the caller checked is the one it means to redeem.
-func (s *Service) RedeemVerified(ctx context.Context, v Verified, orderRef string) (Redemption, error) {
+func (s *Service) RedeemVerified(ctx context.Context, v Verified, orderRef, product string) (Redemption, error) {
 	saleID, claims := v.SaleID(), v.Claims()
 	if claims == nil {
 		return Redemption{}, fmt.Errorf("redeem: %w: not verified", ErrTokenInvalid)
 	}
-	wc, err := s.rooms.Redeem(ctx, saleID, claims.Subject, claims.ID, keyDigest(ctx), orderRef)
+	wc, err := s.rooms.Redeem(ctx, saleID, claims.Subject, claims.ID, keyDigest(ctx), orderRef, product)
 	if err != nil {
 		return Redemption{}, err
 	}
 	c := s.deliver(ctx, saleID, confirmed(wc))
 	return Redemption{ReservationID: claims.ID, SaleID: saleID, ShopperID: c.Shopper, OrderRef: c.OrderRef,
-		Quantity: max(c.Quantity, 1), Replayed: c.Replayed}, nil
+		Quantity: max(c.Quantity, 1), Replayed: c.Replayed, Product: c.SKU}, nil
 }
 
 // Release gives the reservation's held unit back to the sale at once. Its

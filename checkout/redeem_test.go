@@ -19,7 +19,7 @@ func TestARedeemWhosePublishFailsIsRelayedWithTheShopsOrderRefAndCustomer(t *tes
 		t.Fatal(err)
 	}
 	s.publisher.failNext(1)
-	r, err := s.service.Redeem(t.Context(), saleID, alice.ID, s.token(t, alice), "order-9")
+	r, err := s.service.Redeem(t.Context(), saleID, alice.ID, s.token(t, alice), "order-9", "")
 	if err != nil || r.OrderRef != "order-9" || r.Quantity != 1 || r.Replayed || r.ShopperID != "alice" {
 		t.Fatalf("Redeem = %+v, %v; want order-9, 1 unit, alice, not replayed", r, err)
 	}
@@ -41,10 +41,10 @@ func TestARedeemOfAnotherReservationsTokenOrOfAFoyerSaleChangesNothing(t *testin
 	s := openSale(t, 3)
 	admitted := s.admit(t, "alice", "bob")
 	before := s.counters(t)
-	if _, err := s.service.Redeem(t.Context(), saleID, admitted[1].ID, s.token(t, admitted[0]), "order-1"); !errors.Is(err, checkout.ErrReservationMismatch) {
+	if _, err := s.service.Redeem(t.Context(), saleID, admitted[1].ID, s.token(t, admitted[0]), "order-1", ""); !errors.Is(err, checkout.ErrReservationMismatch) {
 		t.Errorf("Redeem of bob's reservation with alice's token = %v, want ErrReservationMismatch", err)
 	}
-	if _, err := s.service.Redeem(t.Context(), saleID, admitted[0].ID, s.token(t, admitted[0]), "order-1"); !errors.Is(err, checkout.ErrCheckoutNotShop) {
+	if _, err := s.service.Redeem(t.Context(), saleID, admitted[0].ID, s.token(t, admitted[0]), "order-1", ""); !errors.Is(err, checkout.ErrCheckoutNotShop) {
 		t.Errorf("Redeem in a sale checked out by Foyer = %v, want ErrCheckoutNotShop", err)
 	}
 	if err := s.service.Release(t.Context(), saleID, admitted[0].ID, s.token(t, admitted[0])); !errors.Is(err, checkout.ErrCheckoutNotShop) {

@@ -62,7 +62,7 @@ func pagePolicy(publicURL string, stripe bool, imageHosts ...string) string {
 		"object-src 'none'",
 		"base-uri 'none'",
 		"form-action 'self'",
-		// The proof of work is solved in a worker running pow.js (web/static):
+		// The proof of work is solved in a worker running client/pow-worker.js (web/static, @foyer/client's bundle):
 		// said outright, with the same sources as script-src, which is what
 		// a policy without it falls back on (so Stripe.js loses nothing).
 		"worker-src " + script,

@@ -29,6 +29,10 @@ type redeemRequest struct {
 	SaleID   string `json:"sale_id"`
 	Token    string `json:"token"`
 	OrderRef string `json:"order_ref"`
+	// Product is the SKU of the product the shop sold: required in an
+	// event (docs/products.md), its own sku or absent in a single-product
+	// sale.
+	Product string `json:"product,omitempty"`
 }
 
 type redeemAnswer struct {
@@ -38,7 +42,10 @@ type redeemAnswer struct {
 	OrderRef      string `json:"order_ref"`
 	Quantity      int    `json:"quantity"`
 	Status        string `json:"status"` // "redeemed"
-	Replayed      bool   `json:"replayed"`
+	// Product is the SKU an event's redeem sold; absent in a
+	// single-product sale.
+	Product  string `json:"product,omitempty"`
+	Replayed bool   `json:"replayed"`
 }
 
 type releaseRequest struct {
@@ -69,6 +76,10 @@ func (s *Server) redeem(c *gin.Context) {
 	}
 	if why := orderRefProblem(req.OrderRef); why != "" {
 		s.fail(c, fmt.Errorf("%w: order_ref %s", errBadRequest, why))
+		return
+	}
+	if req.Product != "" && !waitingroom.ValidProductSKU(req.Product) {
+		s.fail(c, fmt.Errorf("%w: product must be a sku of 1 to 64 characters without control characters", errBadRequest))
 		return
 	}
 	ctx := c.Request.Context()
@@ -115,7 +126,7 @@ func (s *Server) redeem(c *gin.Context) {
 // answer.
 func (s *Server) redeemAnswer(ctx context.Context, c *gin.Context, v checkout.Verified, req redeemRequest) (int, []byte) {
 	reservationID := v.Claims().ID
-	r, err := s.deps.Redeems.RedeemVerified(ctx, v, req.OrderRef)
+	r, err := s.deps.Redeems.RedeemVerified(ctx, v, req.OrderRef, req.Product)
 	if err != nil {
 		p := s.told(overHTTP, err)
 		if p == internalProblem {
@@ -125,7 +136,8 @@ func (s *Server) redeemAnswer(ctx context.Context, c *gin.Context, v checkout.Ve
 		return p.status, encode(errorBody{Error: errorDetail{Code: p.code, Message: describe(p, err)}})
 	}
 	return http.StatusOK, encode(redeemAnswer{ReservationID: r.ReservationID, SaleID: r.SaleID,
-		ShopperID: r.ShopperID, OrderRef: r.OrderRef, Quantity: r.Quantity, Status: "redeemed", Replayed: r.Replayed})
+		ShopperID: r.ShopperID, OrderRef: r.OrderRef, Quantity: r.Quantity, Status: "redeemed", Replayed: r.Replayed,
+		Product: r.Product})
 }
 
 // replayedBody is a stored answer as its replay tells it: a redemption
@@ -223,6 +235,12 @@ func orderRefProblem(s string) string {
 // redeemFingerprint names a redeem request, so an Idempotency-Key sent
 // again with another request is noticed.
 func redeemFingerprint(reservationID string, req redeemRequest) string {
-	sum := sha256.Sum256([]byte("redeem|" + reservationID + "|" + req.Token + "|" + req.OrderRef))
+	text := "redeem|" + reservationID + "|" + req.Token + "|" + req.OrderRef
+	if req.Product != "" {
+		// Only then: a request without one keeps the fingerprint stored
+		// before redeems named products.
+		text += "|" + req.Product
+	}
+	sum := sha256.Sum256([]byte(text))
 	return hex.EncodeToString(sum[:])
 }

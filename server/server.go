@@ -55,7 +55,7 @@ type Checkouter interface {
 // held unit the shop took the money for, or gives it back.
 // Both take a token the gateway verified and found to be the reservation's.
 type Redeemer interface {
-	RedeemVerified(ctx context.Context, v checkout.Verified, orderRef string) (checkout.Redemption, error)
+	RedeemVerified(ctx context.Context, v checkout.Verified, orderRef, product string) (checkout.Redemption, error)
 	ReleaseVerified(ctx context.Context, v checkout.Verified) error
 }
 

@@ -65,7 +65,7 @@ func saleLife(t *testing.T, rdb redis.UniversalClient, saleID string) {
 	for _, r := range admitted {
 		held[r.Shopper] = r.ID
 	}
-	c, err := rooms.Redeem(ctx, saleID, "a", held["a"], "digest-a", "order-a")
+	c, err := rooms.Redeem(ctx, saleID, "a", held["a"], "digest-a", "order-a", "")
 	must("redeem", err)
 	if c.Reservation != held["a"] {
 		t.Fatalf("confirmed %+v, want a's reservation %s", c, held["a"])

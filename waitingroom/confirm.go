@@ -100,12 +100,18 @@ func (r *Rooms) ConfirmProduct(ctx context.Context, saleID, shopperID, reservati
 // and names its order orderRef (not ""), which the reservation keeps for
 // the order. The held unit alone is sold. Only a sale whose checkout is
 // CheckoutShop is redeemed (else ErrCheckoutNotShop); the same request sent
-// again (keyDigest and orderRef alike) is answered as Replayed.
-func (r *Rooms) Redeem(ctx context.Context, saleID, shopperID, reservationID, keyDigest, orderRef string) (Confirmation, error) {
+// again (keyDigest, orderRef and product alike) is answered as Replayed.
+// product is the SKU the shop sold, with the refusals of ConfirmProduct: an
+// event's redeem must name one of its products, with a unit left and within
+// its per-shopper limit; a single-product sale's takes its own sku or "".
+func (r *Rooms) Redeem(ctx context.Context, saleID, shopperID, reservationID, keyDigest, orderRef, product string) (Confirmation, error) {
 	if orderRef == "" {
 		return Confirmation{}, fmt.Errorf("redeem reservation %s: no order reference", reservationID)
 	}
-	return r.confirm(ctx, saleID, shopperID, reservationID, "", 1, keyDigest, orderRef)
+	if product != "" && !ValidProductSKU(product) {
+		return Confirmation{}, fmt.Errorf("redeem reservation %s of sale %s: %w", reservationID, saleID, ErrProductUnknown)
+	}
+	return r.confirm(ctx, saleID, shopperID, reservationID, product, 1, keyDigest, orderRef)
 }
 
 func (r *Rooms) confirm(ctx context.Context, saleID, shopperID, reservationID, product string, quantity int, keyDigest, orderRef string) (Confirmation, error) {

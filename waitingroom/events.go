@@ -52,6 +52,10 @@ type Event struct {
 	Drawn     int64        `json:"drawn,omitempty"`     // with drawn: how many prequeue shoppers were drawn
 	Stock     int64        `json:"stock,omitempty"`     // with stock: the sale's stock after the change
 	Available int64        `json:"available,omitempty"` // with stock: units neither held nor sold after the change
+	// Product and ProductLeft, with the stock of an event: the product the
+	// stock was added to, and its units left after the change.
+	Product     string `json:"product,omitempty"`
+	ProductLeft int64  `json:"product_left,omitempty"`
 	// PowDifficulty, with pow: the new difficulty (absent: 0, off).
 	PowDifficulty int `json:"pow_difficulty,omitempty"`
 	// Shopper, with requeued and removed: the flagged shopper (requeued
@@ -78,6 +82,23 @@ type PlanNews struct {
 	Rate            float64 `json:"rate"`
 	PerShopperLimit int     `json:"per_shopper_limit"`
 	Message         string  `json:"message"` // the operator's message shown, "" for none
+	// Products are an event's products as the edit left them; none for a
+	// single-product sale.
+	Products []PlanProduct `json:"products,omitempty"`
+}
+
+// PlanProduct is one product of an event in PlanNews: what a page shows of
+// it (the welcome's sale.products), with its stock and its units left.
+type PlanProduct struct {
+	SKU             string `json:"sku"`
+	Name            string `json:"name"`
+	PriceCents      int64  `json:"price_cents"`
+	ListPriceCents  int64  `json:"list_price_cents,omitempty"` // before its discount; 0: none
+	Stock           int64  `json:"stock"`
+	Left            int64  `json:"left"`
+	PerShopperLimit int    `json:"per_shopper_limit"`
+	ImageURL        string `json:"image_url,omitempty"`
+	Description     string `json:"description,omitempty"`
 }
 
 // ReasonReleased is the Reason of an expired event whose hold the shop

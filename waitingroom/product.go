@@ -107,10 +107,6 @@ func (p *Plan) productProblems() []string {
 	if !p.DiscountOf().None() || p.ListPriceCents != 0 {
 		problems = append(problems, "an event's discounts are its products' own")
 	}
-	if p.CheckoutModeOf() == CheckoutShop {
-		// The shop's redeem names no product: an event is checked out by Foyer.
-		problems = append(problems, "an event is checked out by Foyer: checkout shop is for single-product sales")
-	}
 	if p.Stock != total {
 		problems = append(problems, "stock of an event is the sum of its products' stock")
 	}

@@ -318,7 +318,6 @@ func TestAnEventsPlanIsRefusedOutsideItsBounds(t *testing.T) {
 		{"a product without stock", []Product{threeProducts()[0], {SKU: "Z", Name: "z", Stock: 0, PerShopperLimit: 1}}, nil, "products[1].stock"},
 		{"a limit of 11", []Product{threeProducts()[0], {SKU: "Z", Name: "z", Stock: 1, PerShopperLimit: 11}}, nil, "products[1].per_shopper_limit"},
 		{"an image over http", []Product{threeProducts()[0], {SKU: "Z", Name: "z", Stock: 1, PerShopperLimit: 1, ImageURL: "http://x/y.png"}}, nil, "image_url"},
-		{"a shop's checkout", threeProducts(), func(p *Plan) { p.Checkout, p.CheckoutURL = CheckoutShop, "https://shop.example/c" }, "checked out by Foyer"},
 	} {
 		p := validPlan()
 		p.PerShopperLimit = 0

@@ -47,6 +47,13 @@ func ProductCounts(sku string, stock, sold int64) []any {
 		productField(sku, "left"), max(stock-sold, 0)}
 }
 
+// ProductCountFields are the meta fields of an event's product's stock,
+// left and sold, in that order: what foyer reconcile reads beside the
+// pool's counters.
+func ProductCountFields(sku string) []string {
+	return []string{productField(sku, "stock"), productField(sku, "left"), productField(sku, "sold")}
+}
+
 // BoughtOfProduct is the field of the sale's Bought hash counting the units
 // of an event's product a shopper bought, for the product's limit.
 func BoughtOfProduct(shopperID, sku string) string { return shopperID + ":p:" + sku }

@@ -61,10 +61,10 @@ func TestAShopSalesHolderWhoLeftForTheShopsCheckoutKeepsTheHoldUntilItLapses(t *
 		if !shop {
 			continue
 		}
-		if _, err := rooms.Redeem(ctx, p.ID, "c_alice", admitted[0].ID, "k", "order-1"); err != nil {
+		if _, err := rooms.Redeem(ctx, p.ID, "c_alice", admitted[0].ID, "k", "order-1", ""); err != nil {
 			t.Errorf("the shop's redeem after its customer left Foyer's page: %v", err)
 		}
-		if _, err := rooms.Redeem(ctx, p.ID, "c_alice", admitted[0].ID, "k2", "order-2"); !errors.Is(err, ErrReservationConfirmed) {
+		if _, err := rooms.Redeem(ctx, p.ID, "c_alice", admitted[0].ID, "k2", "order-2", ""); !errors.Is(err, ErrReservationConfirmed) {
 			t.Errorf("a second redeem: %v, want ErrReservationConfirmed", err)
 		}
 	}

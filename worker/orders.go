@@ -9,6 +9,7 @@ package worker
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -190,6 +191,10 @@ type writtenOrder struct {
 	ReservationID string `db:"reservation_id"`
 	ID            int64  `db:"id"`
 	Status        string `db:"status"`
+	// SKU and ProductName are read back from an inserted row alone, for
+	// its events; an order found written before has none here.
+	SKU         sql.NullString `db:"sku"`
+	ProductName sql.NullString `db:"product_name"`
 }
 
 // insertOrdersSQL writes a batch in one statement; rows an earlier delivery
@@ -204,7 +209,13 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigin
             $9::text[], $10::text[], $11::text[]) AS b(s, r, sh, t, q, p, st, c, ref, cu, sku)
      LEFT JOIN sales ON sales.id = b.s
 ON CONFLICT (reservation_id) DO NOTHING
-RETURNING reservation_id, id, status`
+RETURNING reservation_id, id, status, sku, ` + productNameOfOrder
+
+// productNameOfOrder is, in a statement on orders, the name of the order's
+// product, for its webhooks: an event's product's (by sale_products'
+// primary key), a single-product sale's own name.
+const productNameOfOrder = `(SELECT COALESCE(sp.name, s.name) FROM sales s
+	LEFT JOIN sale_products sp ON sp.sale_id = s.id AND sp.sku = orders.sku WHERE s.id = orders.sale_id) AS product_name`
 
 const raiseSoldSQL = `UPDATE sales SET sold = sold + $2 WHERE id = $1 AND sold + $2 <= stock`
 
@@ -228,7 +239,8 @@ func writtenOrders(batch []orderstream.ReservationConfirmed, inserted []writtenO
 		delete(byReservation, c.ReservationID) // a reservation twice in one batch is one order
 		out = append(out, orderstream.Order{ID: o.ID, SaleID: c.SaleID, ReservationID: c.ReservationID,
 			TransactionID: c.Txn, ShopperID: c.ShopperID, CustomerID: c.CustomerID, Quantity: int(quantities[i]),
-			PriceCents: c.PriceCents, Currency: c.Currency, Status: o.Status, ShopOrderRef: c.ShopOrderRef, SKU: c.SKU})
+			PriceCents: c.PriceCents, Currency: c.Currency, Status: o.Status, ShopOrderRef: c.ShopOrderRef,
+			SKU: o.SKU.String, ProductName: o.ProductName.String})
 	}
 	return out
 }

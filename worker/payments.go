@@ -175,7 +175,8 @@ type settledOrder struct {
 // each order it settled: the order as the events recorded with it tell it.
 const settledColumns = `o.id, o.sale_id, o.reservation_id, o.transaction_id, o.shopper_id,
 	coalesce(o.customer_id, '') AS customer_id, o.quantity, o.price_cents, s.currency, o.status,
-	coalesce(o.shop_order_ref, '') AS shop_order_ref`
+	coalesce(o.shop_order_ref, '') AS shop_order_ref, coalesce(o.sku, s.sku, '') AS sku,
+	coalesce((SELECT sp.name FROM sale_products sp WHERE sp.sale_id = o.sale_id AND sp.sku = o.sku), s.name) AS product_name`
 
 // markPaid marks the orders paid that still wait for their payment, and
 // tells their shoppers; an order paid already, or cancelled first, is left

@@ -250,9 +250,9 @@ type durableRedeems struct {
 	durability *durability
 }
 
-func (c durableRedeems) RedeemVerified(ctx context.Context, v checkout.Verified, orderRef string) (checkout.Redemption, error) {
+func (c durableRedeems) RedeemVerified(ctx context.Context, v checkout.Verified, orderRef, product string) (checkout.Redemption, error) {
 	if err := c.durability.refusal(); err != nil {
 		return checkout.Redemption{}, err
 	}
-	return c.Redeemer.RedeemVerified(ctx, v, orderRef)
+	return c.Redeemer.RedeemVerified(ctx, v, orderRef, product)
 }

@@ -260,7 +260,7 @@ func TestTheOrdersCSVHasAHeaderEveryOrderAndNoFormulas(t *testing.T) {
 		t.Errorf("Content-Disposition %q", cd)
 	}
 	want := []string{"reservation_id", "transaction_id", "customer_id", "quantity", "amount_cents",
-		"currency", "status", "confirmed_at", "created_at", "shop_order_ref"}
+		"currency", "status", "confirmed_at", "created_at", "shop_order_ref", "sku", "product_name"}
 	if len(records) != 5 || !slices.Equal(records[0], want) {
 		t.Fatalf("orders.csv has %d records, header %v; want 5 and %v", len(records), records[0], want)
 	}
@@ -272,6 +272,9 @@ func TestTheOrdersCSVHasAHeaderEveryOrderAndNoFormulas(t *testing.T) {
 	last := records[4]
 	if last[2] != `'=HYPERLINK("http://evil")` || last[1] != "'-t" || last[4] != "2500" || last[9] != "'@SUM(A1)" {
 		t.Errorf("the formula row reads %v: customer and transaction ids and the shop's order ref must start with ', amount 2500", last)
+	}
+	if last[10] != "O-1" || last[11] != "Orders" {
+		t.Errorf("a row written without a sku reads %v: want its sale's sku O-1 and name Orders", last)
 	}
 
 	paid, _ := sys.getCSV(t, saleID, "status=paid")

@@ -235,3 +235,97 @@ func TestStockAddedToAnEventNamesItsProduct(t *testing.T) {
 		t.Errorf("postgres has %d caps, want 3", n)
 	}
 }
+
+// An operator adds two caps to an event: the stock push that tells the
+// shoppers at once (before the once-a-second push) has the caps' new left,
+// not the one from before.
+func TestTheStockPushAfterStockIsAddedToAProductHasItsNewLeft(t *testing.T) {
+	sys := startSystem(t)
+	saleID := sys.createSale(t, eventBody(time.Minute))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	client := shopperclient.New(sys.URL)
+	s, err := client.NewSession(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := client.Connect(ctx, saleID, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	welcome, err := conn.Next(ctx)
+	if err != nil || welcome.Type != "welcome" {
+		t.Fatalf("first message %+v (%v), want the welcome", welcome, err)
+	}
+	if code := sys.call(t, http.MethodPost, "/v1/admin/sales/"+saleID+"/stock", sys.AdminToken,
+		map[string]any{"add": 2, "product": "CAP"}, nil); code != http.StatusOK {
+		t.Fatalf("add stock to CAP: %d", code)
+	}
+	for {
+		m, err := conn.Next(ctx)
+		if err != nil {
+			t.Fatalf("awaiting the stock push: %v", err)
+		}
+		if m.Type != "stock" || m.Total != 8 {
+			continue
+		}
+		left := map[string]int64{}
+		for _, p := range m.Products {
+			left[p.SKU] = p.Left
+		}
+		if fmt.Sprint(left) != fmt.Sprint(map[string]int64{"CAP": 3, "TEE-BLUE": 3, "TEE-RED": 2}) {
+			t.Errorf("the first push of 8 units tells products %s, want CAP with 3 left", m.Raw)
+		}
+		return
+	}
+}
+
+// An operator edits an event's products before its opening: a page open
+// on it is pushed the products as the edit left them (names, prices,
+// stock), and the Go client reads them in the welcome and in the push.
+func TestAnEditOfAnEventsProductsBeforeTheOpeningIsPushedToAnOpenPage(t *testing.T) {
+	sys := startSystem(t)
+	saleID := sys.createSale(t, eventBody(time.Hour))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	client := shopperclient.New(sys.URL)
+	s, err := client.NewSession(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := client.Connect(ctx, saleID, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	welcome, err := conn.Next(ctx)
+	if err != nil || welcome.Type != "welcome" || len(welcome.Sale.Products) != 3 || welcome.Sale.Products[2].Name != "Cap" {
+		t.Fatalf("welcome %s (%v), want the three products", welcome.Raw, err)
+	}
+	edit := map[string]any{"products": []map[string]any{
+		{"sku": "TEE-RED", "name": "Crimson tee", "price_cents": 1700, "stock": 5, "per_shopper_limit": 1},
+		{"sku": "HAT", "name": "Hat", "price_cents": 1100, "stock": 4, "per_shopper_limit": 2,
+			"image_url": "https://img.example/hat.png"},
+	}}
+	if code := sys.call(t, http.MethodPatch, "/v1/admin/sales/"+saleID, sys.AdminToken, edit, nil); code != http.StatusOK {
+		t.Fatalf("edit: %d", code)
+	}
+	for {
+		m, err := conn.Next(ctx)
+		if err != nil {
+			t.Fatalf("awaiting the plan's push: %v", err)
+		}
+		if m.Type != "state" || len(m.Sale.Products) == 0 {
+			continue
+		}
+		want := []shopperclient.Product{
+			{SKU: "TEE-RED", Name: "Crimson tee", PriceCents: 1700, Stock: 5, Left: 5, PerShopperLimit: 1},
+			{SKU: "HAT", Name: "Hat", PriceCents: 1100, Stock: 4, Left: 4, PerShopperLimit: 2, ImageURL: "https://img.example/hat.png"},
+		}
+		if fmt.Sprint(m.Sale.Products) != fmt.Sprint(want) {
+			t.Errorf("the plan's push has products %+v, want %+v\n%s", m.Sale.Products, want, m.Raw)
+		}
+		return
+	}
+}

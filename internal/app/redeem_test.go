@@ -29,6 +29,7 @@ type redeemAnswer struct {
 	Status        string `json:"status"`
 	Replayed      bool   `json:"replayed"`
 	Released      bool   `json:"released"`
+	Product       string `json:"product"`
 	Error         struct{ Code, Message string }
 }
 

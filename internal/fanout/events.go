@@ -98,6 +98,9 @@ func (r *Room) apply(e waitingroom.Event) {
 		stock := r.stock
 		stock.Type, stock.Total, stock.Left = wire.MsgStock, e.Stock, e.Available
 		stock.AllHeld = stock.Left == 0 && stock.Held > 0
+		if e.Product != "" {
+			stock.Products = withProductLeft(stock.Products, e.Product, e.ProductLeft)
+		}
 		// Told at once, not at the next tick: an operator added stock.
 		r.setStock(stock)
 		for c := range r.conns {
@@ -117,7 +120,7 @@ func (r *Room) apply(e waitingroom.Event) {
 			r.broadcast(encode(StateMsg{Type: wire.MsgState, State: r.state, Message: &p.Message, Sale: &SaleNews{
 				Name: p.Name, PriceCents: p.PriceCents, ListPriceCents: p.ListPriceCents, Currency: p.Currency, StartsAt: time.UnixMilli(p.StartsAtMs).UTC(),
 				EndsAt: time.UnixMilli(p.EndsAtMs).UTC(), PrequeueAt: time.UnixMilli(p.PrequeueAtMs).UTC(),
-				PerShopperLimit: p.PerShopperLimit,
+				PerShopperLimit: p.PerShopperLimit, Products: p.Products,
 			}}))
 		}
 	case waitingroom.EventOrder, waitingroom.EventOrders:

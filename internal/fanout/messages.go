@@ -67,6 +67,10 @@ type (
 		EndsAt          time.Time `json:"ends_at"`
 		PrequeueAt      time.Time `json:"prequeue_at"`
 		PerShopperLimit int       `json:"per_shopper_limit"`
+		// Products are an event's products as the edit left them, to
+		// replace the welcome's sale.products; absent for a single-product
+		// sale.
+		Products []waitingroom.PlanProduct `json:"products,omitempty"`
 	}
 	AdmittedMsg struct {
 		Type          string    `json:"type"`

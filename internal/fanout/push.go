@@ -181,3 +181,15 @@ func (r *Room) retell(c *Conn) {
 		c.Enqueue(encode(SoldOutMsg{Type: wire.MsgSoldOut}))
 	}
 }
+
+// withProductLeft is an event's products' left with one product's changed:
+// a copy, since the room's last stock message shares its slice.
+func withProductLeft(products []ProductLeft, sku string, left int64) []ProductLeft {
+	out := slices.Clone(products)
+	for i := range out {
+		if out[i].SKU == sku {
+			out[i].Left = left
+		}
+	}
+	return out
+}

@@ -10,9 +10,11 @@ import (
 	"github.com/foyerhq/foyer/internal/csvcell"
 )
 
-// csvHeader names the CSV download's columns, in order.
+// csvHeader names the CSV download's columns, in order. Columns added
+// later go last, so a shop's import reading the first ones by position
+// keeps working.
 var csvHeader = []string{"reservation_id", "transaction_id", "customer_id", "quantity", "amount_cents",
-	"currency", "status", "confirmed_at", "created_at", "shop_order_ref"}
+	"currency", "status", "confirmed_at", "created_at", "shop_order_ref", "sku", "product_name"}
 
 // CSVWriter writes orders as CSV rows under a header row.
 type CSVWriter struct {
@@ -34,8 +36,9 @@ func (c *CSVWriter) Write(o Order) error {
 	}
 	row := []string{o.ReservationID, o.TransactionID, o.CustomerID, strconv.Itoa(o.Quantity),
 		strconv.FormatInt(o.AmountCents, 10), o.Currency, o.Status,
-		o.ConfirmedAt.UTC().Format(time.RFC3339Nano), o.CreatedAt.UTC().Format(time.RFC3339Nano), ref}
-	// A customer id and the shop's order reference come from outside:
+		o.ConfirmedAt.UTC().Format(time.RFC3339Nano), o.CreatedAt.UTC().Format(time.RFC3339Nano), ref, o.SKU, o.ProductName}
+	// A customer id, the shop's order reference and a product's sku and
+	// name come from outside:
 	// every cell is defused (CSV injection).
 	for i, v := range row {
 		row[i] = csvcell.Defuse(v)

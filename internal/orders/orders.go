@@ -53,6 +53,13 @@ type Order struct {
 	// ShopOrderRef is the shop's own order reference, given when the shop
 	// redeems the reservation; null for Foyer's checkout.
 	ShopOrderRef *string `db:"shop_order_ref" json:"shop_order_ref"`
+	// SKU is the product the order bought: an event's product, or the
+	// sale's own sku (an order written before events has none stored: its
+	// sale's is its).
+	SKU string `db:"sku" json:"sku"`
+	// ProductName is that product's name: the event's product's, or a
+	// single-product sale's name.
+	ProductName string `db:"product_name" json:"product_name"`
 	// PaymentRef is the payment provider's id of the order's payment (a
 	// Stripe PaymentIntent's, pi_...), to find it in the provider's
 	// dashboard; null for an order redeemed by the shop, or not charged.
@@ -97,12 +104,14 @@ func NewReader(db *sqlx.DB) *Reader { return &Reader{db: db} }
 // without a sort. customer_id is the shop's own customer id when the shopper
 // signed in with the shop's identity token, its shopper id otherwise;
 // shop_order_ref is set for a reservation the shop redeemed, payment_ref
-// for one Foyer charged.
+// for one Foyer charged. An event's order's product name is its row of
+// sale_products (by its primary key); a single-product sale's is the sale's.
 const selectOrdersSQL = `
 SELECT o.id, o.reservation_id, o.transaction_id, COALESCE(o.customer_id, o.shopper_id) AS customer_id, o.quantity,
        o.price_cents * o.quantity AS amount_cents, s.currency, o.status, o.confirmed_at, o.created_at,
-       o.shop_order_ref, o.payment_ref
+       o.shop_order_ref, o.payment_ref, COALESCE(o.sku, s.sku) AS sku, COALESCE(sp.name, s.name) AS product_name
 FROM orders o JOIN sales s ON s.id = o.sale_id
+     LEFT JOIN sale_products sp ON sp.sale_id = o.sale_id AND sp.sku = o.sku
 WHERE o.sale_id = $1 AND o.id > $2 AND (cardinality($3::text[]) = 0 OR o.status = ANY($3))
 ORDER BY o.id
 LIMIT $4`

@@ -18,7 +18,11 @@ type Order struct {
 	// ShopOrderRef is the shop's order reference of a redeemed
 	// reservation; empty otherwise.
 	ShopOrderRef string `db:"shop_order_ref"`
-	// SKU is the product of an event's order; empty where the sale's own
-	// sku is the order's (not read back by every query).
+	// SKU is the product of the order: an event's product or the sale's own
+	// sku. A confirmation of a single-product sale carries none; the row
+	// written from it, and the events recorded with it, have the sale's.
 	SKU string `db:"sku"`
+	// ProductName is the name of that product (an event's product's, or a
+	// single-product sale's name), read back with the row for its events.
+	ProductName string `db:"product_name"`
 }

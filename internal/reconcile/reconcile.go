@@ -113,6 +113,7 @@ func (r *Reconciler) postgres(ctx context.Context, saleID string) (pgSide, map[s
 // redisSide is what Redis says of a sale.
 type redisSide struct {
 	exists                 bool
+	products               []redisProduct // an event's, in the order of Postgres's
 	stock, available, held int64
 	sold                   int64
 	outbox                 int64
@@ -120,15 +121,17 @@ type redisSide struct {
 	heldRes                int64            // reservations still held, lapsed or not
 }
 
-func (r *Reconciler) redis(ctx context.Context, saleID string) (redisSide, error) {
+func (r *Reconciler) redis(ctx context.Context, saleID string, products []pgProduct) (redisSide, error) {
 	k := waitingroom.Keys(saleID)
 	// One transaction, so no admission or confirmation falls between the
 	// counters and the reservations they count.
 	var meta, res, named *redis.MapStringStringCmd
 	var outbox *redis.IntCmd
+	var readProductsBack func() []redisProduct
 	_, err := r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		meta, outbox = p.HGetAll(ctx, k.Meta), p.ZCard(ctx, k.Outbox)
 		res, named = p.HGetAll(ctx, k.Res), p.HGetAll(ctx, k.Shoppers)
+		readProductsBack = readProducts(ctx, p, saleID, products)
 		return nil
 	})
 	if err != nil {
@@ -137,7 +140,7 @@ func (r *Reconciler) redis(ctx context.Context, saleID string) (redisSide, error
 	num := func(f string) int64 { n, _ := strconv.ParseInt(meta.Val()[f], 10, 64); return n }
 	s := redisSide{exists: len(meta.Val()) > 0, stock: num("stock"), available: num("available"), held: num("held"),
 		sold: num("sold"), outbox: outbox.Val(), confirmed: map[string]int64{},
-		heldRes: heldReservations(named.Val(), res.Val(), nil)}
+		heldRes: heldReservations(named.Val(), res.Val(), nil), products: readProductsBack()}
 	for id, raw := range res.Val() {
 		var v struct {
 			Status   string `json:"status"`
@@ -159,7 +162,11 @@ func (r *Reconciler) Run(ctx context.Context, saleID string) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	rs, err := r.redis(ctx, saleID)
+	products, err := r.pgProducts(ctx, saleID)
+	if err != nil {
+		return Report{}, err
+	}
+	rs, err := r.redis(ctx, saleID, products)
 	if err != nil {
 		return Report{}, err
 	}
@@ -202,5 +209,6 @@ func (r *Reconciler) Run(ctx context.Context, saleID string) (Report, error) {
 	add("orders without a confirmed reservation", "-", itoa(int64(extra)), extra == 0, "")
 	add("redis sold = confirmed reservations", itoa(rs.sold), "-", rs.sold == confirmedQty,
 		fmt.Sprintf("%d units in %d confirmed reservations", confirmedQty, len(rs.confirmed)))
+	rep.Checks = append(rep.Checks, productChecks(products, rs.products, rep.InFlight)...)
 	return rep, nil
 }

@@ -40,6 +40,16 @@ func WriteCSV(w io.Writer, r Report) error {
 		num("payments", t.name+"_count", t.count)
 		num("payments", t.name+"_amount_cents", t.cents)
 	}
+	// An event's products are keyed "<sku> <figure>", the SKU defused:
+	// an operator typed it.
+	for _, p := range r.Products {
+		sku := csvcell.Defuse(p.SKU)
+		rows = append(rows, []string{"products", sku + " name", csvcell.Defuse(p.Name)})
+		num("products", sku+" stock", p.Stock)
+		num("products", sku+" sold", p.Sold)
+		num("products", sku+" left", p.Left)
+		num("products", sku+" revenue_cents", p.RevenueCents)
+	}
 	num("holds", "lapsed", r.Holds.Lapsed)
 	num("holds", "away", r.Holds.Away)
 	waits := func(key string, s WaitStats) {

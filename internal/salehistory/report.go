@@ -99,11 +99,15 @@ type Report struct {
 	Stock       int                   `json:"stock"`
 	Funnel      Funnel                `json:"funnel"`
 	Payments    orders.PaymentSummary `json:"payments"`
-	Holds       Holds                 `json:"holds"`
-	Waits       Waits                 `json:"waits"`
-	Flags       Flags                 `json:"flags"`
-	Draw        Draw                  `json:"draw"`
-	Fairness    Fairness              `json:"fairness"`
+	// Products are an event's products, each with its stock, sold, left
+	// and revenue (its paid orders), from Postgres; absent for a
+	// single-product sale.
+	Products []orders.ProductFigures `json:"products,omitempty"`
+	Holds    Holds                   `json:"holds"`
+	Waits    Waits                   `json:"waits"`
+	Flags    Flags                   `json:"flags"`
+	Draw     Draw                    `json:"draw"`
+	Fairness Fairness                `json:"fairness"`
 	// Live says the counts were read from Redis (the sale is still
 	// there); false, from the last copy kept in Postgres.
 	Live bool `json:"live"`
@@ -166,6 +170,11 @@ func (r *Reports) Report(ctx context.Context, saleID string) (Report, error) {
 		return Report{}, err
 	}
 	rep.Funnel.Orders = rep.Payments.Paid.Count + rep.Payments.Failed.Count + rep.Payments.Pending.Count
+	if plan.IsEvent() {
+		if rep.Products, err = r.orders.ProductFigures(ctx, saleID); err != nil {
+			return Report{}, err
+		}
+	}
 	if rep.Flags.PolicyChanges, err = r.policyChanges(ctx, saleID); err != nil {
 		return Report{}, err
 	}
@@ -254,8 +263,11 @@ type FairnessReport struct {
 	Joined      int64             `json:"joined"`
 	Admitted    int64             `json:"admitted"`
 	Sold        int64             `json:"sold"` // orders paid
-	Waits       Waits             `json:"waits"`
-	Draw        Draw              `json:"draw"`
+	// Products are an event's products' units: stock, sold and left, as
+	// the operator's report has them, without their revenue.
+	Products []PublicProduct `json:"products,omitempty"`
+	Waits    Waits           `json:"waits"`
+	Draw     Draw            `json:"draw"`
 	// Flagged is how many shoppers were flagged as automated: counted,
 	// never named.
 	Flagged int `json:"flagged"`
@@ -280,5 +292,27 @@ func (r *Reports) Fairness(ctx context.Context, saleID string) (FairnessReport, 
 	return FairnessReport{SaleID: rep.SaleID, Name: rep.Name, State: rep.State, StartsAt: rep.StartsAt, EndsAt: rep.EndsAt,
 		PublishedAt: row.PublishedAt.Time, GeneratedAt: rep.GeneratedAt, Stock: rep.Stock,
 		Joined: rep.Funnel.Joined, Admitted: rep.Funnel.Admitted, Sold: rep.Payments.Paid.Count,
-		Waits: rep.Waits, Draw: rep.Draw, Flagged: rep.Flags.Flagged}, nil
+		Waits: rep.Waits, Draw: rep.Draw, Flagged: rep.Flags.Flagged, Products: publicProducts(rep.Products)}, nil
+}
+
+// PublicProduct is one product of an event in the public fairness report:
+// how many units there were and went, nothing of who bought them nor of
+// the money.
+type PublicProduct struct {
+	SKU   string `json:"sku"`
+	Name  string `json:"name"`
+	Stock int64  `json:"stock"`
+	Sold  int64  `json:"sold"`
+	Left  int64  `json:"left"`
+}
+
+func publicProducts(in []orders.ProductFigures) []PublicProduct {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]PublicProduct, len(in))
+	for i, p := range in {
+		out[i] = PublicProduct{SKU: p.SKU, Name: p.Name, Stock: p.Stock, Sold: p.Sold, Left: p.Left}
+	}
+	return out
 }

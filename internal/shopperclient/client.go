@@ -168,6 +168,9 @@ type Message struct {
 	Left  int64 `json:"left"`
 	Held  int64 `json:"held"`
 	Sold  int64 `json:"sold"`
+	// Products, in the stock message of an event (docs/products.md), are
+	// how many units of each product are left (SKU and Left alone).
+	Products []Product `json:"products"`
 
 	State string `json:"state"`
 
@@ -216,10 +219,29 @@ type OrderPayment struct {
 // type of an unnamed struct up in a global map at every field, and a
 // welcome took 15% longer to decode.
 
-// SaleRef is the sale a welcome is about.
+// SaleRef is the sale a welcome is about, or, in a state message after an
+// operator's edit before the opening, its plan as edited.
 type SaleRef struct {
 	ID    string `json:"id"`
 	State string `json:"state"`
+	// Products are an event's products (docs/products.md): in a welcome,
+	// each with what a page shows of it and its stock and left; in the
+	// push of an edited plan, as the edit left them.
+	Products []Product `json:"products"`
+}
+
+// Product is one product of an event; which fields are set depends on
+// the message that carries it.
+type Product struct {
+	SKU             string `json:"sku"`
+	Name            string `json:"name"`
+	PriceCents      int64  `json:"price_cents"`
+	ListPriceCents  int64  `json:"list_price_cents"`
+	Stock           int64  `json:"stock"`
+	Left            int64  `json:"left"`
+	PerShopperLimit int    `json:"per_shopper_limit"`
+	ImageURL        string `json:"image_url"`
+	Description     string `json:"description"`
 }
 
 // You is who a welcome's connection is for.

@@ -44,7 +44,11 @@ type OrderData struct {
 	TransactionID string `json:"transaction_id"`
 	ShopperID     string `json:"shopper_id"`
 	// CustomerID is the shop's customer id, when the order row has one.
-	CustomerID  string `json:"customer_id,omitempty"`
+	CustomerID string `json:"customer_id,omitempty"`
+	// SKU and ProductName are the product the order bought: an event's
+	// product, or a single-product sale's own sku and name.
+	SKU         string `json:"sku,omitempty"`
+	ProductName string `json:"product_name,omitempty"`
 	Quantity    int    `json:"quantity"`
 	AmountCents int64  `json:"amount_cents"` // unit price × quantity
 	Currency    string `json:"currency"`

@@ -31,7 +31,7 @@ const (
 // a third of what recording did).
 func orderData(o orderstream.Order) OrderData {
 	return OrderData{OrderID: o.ID, ReservationID: o.ReservationID, TransactionID: o.TransactionID,
-		ShopperID: o.ShopperID, CustomerID: o.CustomerID, Quantity: o.Quantity,
+		ShopperID: o.ShopperID, CustomerID: o.CustomerID, SKU: o.SKU, ProductName: o.ProductName, Quantity: o.Quantity,
 		AmountCents: o.PriceCents * int64(o.Quantity), Currency: o.Currency, Status: o.Status,
 		ShopOrderRef: o.ShopOrderRef}
 }

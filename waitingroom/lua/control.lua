@@ -37,21 +37,27 @@ elseif action == 'rate' then
 elseif action == 'add_stock' then
   local n = tonumber(value)
   local product = ARGV[4] or ''
+  local product_left -- an event's product's left after the change
   if redis.call('HEXISTS', meta, 'products') == 1 then
     if product == '' then return redis.error_reply('PRODUCT_REQUIRED this sale holds several products: name the one to stock') end
     if redis.call('HEXISTS', meta, 'p:' .. product .. ':stock') == 0 then
       return redis.error_reply('PRODUCT_UNKNOWN this sale holds no product of that sku')
     end
     redis.call('HINCRBY', meta, 'p:' .. product .. ':stock', n)
-    redis.call('HINCRBY', meta, 'p:' .. product .. ':left', n)
+    product_left = redis.call('HINCRBY', meta, 'p:' .. product .. ':left', n)
   elseif product ~= '' and product ~= redis.call('HGET', meta, 'sku') then
     return redis.error_reply('PRODUCT_UNKNOWN this sale holds no product of that sku')
   end
   local stock = redis.call('HINCRBY', meta, 'stock', n)
   local available = redis.call('HINCRBY', meta, 'available', n)
   -- Announced at once: shoppers hear of new stock now, not at the next
-  -- once-a-second counters push.
-  announce('stock', {stock = stock, available = available})
+  -- once-a-second counters push; an event's, with its product's new left,
+  -- so that the push does not repeat the old one.
+  if product_left then
+    announce('stock', {stock = stock, available = available, product = product, product_left = product_left})
+  else
+    announce('stock', {stock = stock, available = available})
+  end
   if state == 'sold_out' then set_state('open') end
 elseif action == 'pow' then
   -- Announced so that every node asks joiners for the new difficulty at

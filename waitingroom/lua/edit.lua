@@ -46,6 +46,18 @@ if fields.products then
   if fields.products == '' then fields.products = nil end
 end
 for field, value in pairs(fields) do redis.call('HSET', meta, field, value) end
+-- An event's products go along as a page shows them (product_info, as the
+-- edit just wrote it), with each one's stock and left, so that an open page
+-- replaces its list; nil, so absent, for a single-product sale.
+local products
+local skus = redis.call('HGET', meta, 'products')
+if skus then
+  products = cjson.decode(redis.call('HGET', meta, 'product_info'))
+  for i, sku in ipairs(cjson.decode(skus)) do
+    local f = redis.call('HMGET', meta, 'p:' .. sku .. ':stock', 'p:' .. sku .. ':left')
+    products[i].stock, products[i].left = tonumber(f[1]), tonumber(f[2])
+  end
+end
 local p = redis.call('HMGET', meta, 'name', 'price_cents', 'currency', 'starts_at_ms', 'ends_at_ms', 'prequeue_at_ms',
   'stock', 'available', 'rate', 'limit', 'message', 'list_price_cents')
 redis.call('XADD', events, 'MAXLEN', '~', ARGV[1], '*', 'type', 'plan', 'data', cjson.encode({plan = {
@@ -54,5 +66,5 @@ redis.call('XADD', events, 'MAXLEN', '~', ARGV[1], '*', 'type', 'plan', 'data', 
   available = tonumber(p[8]), rate = tonumber(p[9]), per_shopper_limit = tonumber(p[10]),
   -- The message shown goes along: a page may take a state push that
   -- carries no message for one that cleared it.
-  message = p[11] or ''}}))
+  message = p[11] or '', products = products}}))
 return state

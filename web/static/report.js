@@ -2,8 +2,8 @@
 // post-sale report when the dashboard's admin token is in this tab's
 // session (open it from the dashboard), with its CSV, printing and the
 // public report's publishing; report.html?sale=<id>&view=public, or without
-// the token, the public fairness report a shop can link to: counts, waits
-// and the draw, nothing of any shopper. Everything is written as text,
+// the token, the public fairness report a shop can link to: counts, an
+// event's products' units, waits and the draw, nothing of any shopper. Everything is written as text,
 // never as HTML.
 (function () {
   "use strict";
@@ -96,6 +96,63 @@
     $("waits").hidden = false;
   }
 
+  // showProducts adds, after the summary, a table of an event's products:
+  // stock, sold and left of each, and, on the operator's report, the
+  // revenue of its paid orders. report.html has no place for it, since a
+  // single-product sale has none: it is built here, as text.
+  function showProducts(products, currency) {
+    const old = $("products");
+    if (old) old.remove();
+    if (!products || products.length === 0) return;
+    const withRevenue = products.some((p) => typeof p.revenue_cents === "number");
+    const section = document.createElement("section");
+    section.id = "products";
+    section.setAttribute("aria-labelledby", "products-title");
+    const h2 = document.createElement("h2");
+    h2.id = "products-title";
+    h2.textContent = "Products";
+    const scroll = document.createElement("div");
+    scroll.className = "scroll";
+    scroll.tabIndex = 0;
+    scroll.setAttribute("role", "region");
+    scroll.setAttribute("aria-label", "Products, scrolls sideways");
+    const table = document.createElement("table");
+    table.className = "grid";
+    const caption = document.createElement("caption");
+    caption.className = "visually-hidden";
+    caption.textContent = "Each product's units" + (withRevenue ? " and revenue" : "");
+    const head = document.createElement("tr");
+    for (const label of ["Product", "Stock", "Sold", "Left"].concat(withRevenue ? ["Revenue (paid)"] : [])) {
+      const th = document.createElement("th");
+      th.scope = "col";
+      th.textContent = label;
+      head.append(th);
+    }
+    const thead = document.createElement("thead");
+    thead.append(head);
+    const tbody = document.createElement("tbody");
+    tbody.id = "products-rows";
+    for (const p of products) {
+      const tr = document.createElement("tr");
+      const th = document.createElement("th");
+      th.scope = "row";
+      th.textContent = `${p.name || p.sku} (${p.sku})`;
+      tr.append(th);
+      const cells = [count(p.stock), count(p.sold), count(p.left)];
+      if (withRevenue) cells.push(money(p.revenue_cents, currency));
+      for (const v of cells) {
+        const td = document.createElement("td");
+        td.textContent = v;
+        tr.append(td);
+      }
+      tbody.append(tr);
+    }
+    table.append(caption, thead, tbody);
+    scroll.append(table);
+    section.append(h2, scroll);
+    $("summary").after(section);
+  }
+
   function showDraw(draw) {
     if (!draw.seed_hash) {
       rows($("draw-rows"), [["Draw", "none: no prequeue opened, so shoppers were served in the order they arrived"]]);
@@ -125,6 +182,7 @@
       ["Holds that lapsed unpaid", count(r.holds.lapsed)], ["Holds released (shopper away)", count(r.holds.away)],
     ]);
     $("summary").hidden = false;
+    showProducts(r.products, p.currency);
     showWaits(r.waits);
     const f = r.flags;
     const flagPairs = [["Policy now", { allow: "recorded only", back: "sent to the back of the queue", remove: "removed from the queue" }[f.policy] || f.policy],
@@ -159,6 +217,7 @@
     rows($("summary-rows"), [["Units for sale", count(r.stock)], ["Shoppers who joined", count(r.joined)],
       ["Shoppers let in to buy", count(r.admitted)], ["Orders paid", count(r.sold)], ["Shoppers flagged as automated", count(r.flagged)]]);
     $("summary").hidden = false;
+    showProducts(r.products);
     showWaits(r.waits);
     showDraw(r.draw);
   }

@@ -317,7 +317,7 @@ export interface StateMessage {
   type: "state";
   /** An operator's message to everyone, when there is one. An empty string says the operator cleared it: hide the one shown. Absent, nothing changed about it. */
   message?: string;
-  /** An operator changed the plan of a sale that has not opened: the new name, price, times and per-shopper limit, to replace the welcome's. Countdowns move to the new times. The message shown now comes with it (`""` for none). */
+  /** An operator changed the plan of a sale that has not opened: the new name, price, times and per-shopper limit, and an event's products, to replace the welcome's. Countdowns move to the new times. The message shown now comes with it (`""` for none). */
   sale?: {
       currency: string;
       ends_at: string;
@@ -327,6 +327,8 @@ export interface StateMessage {
       per_shopper_limit: number;
       prequeue_at: string;
       price_cents: number;
+      /** An event's products as the edit left them (names, prices, stock, images), in the operator's order, to replace the welcome's `sale.products` whole. Absent for a single-product sale, which an edit may have made of an event. */
+      products?: Array<SaleProduct>;
       starts_at: string;
     };
   /** With the `open` that follows a draw, the revealed seed. */
