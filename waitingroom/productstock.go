@@ -31,13 +31,6 @@ const (
 // productField is the meta field of one figure of an event's product.
 func productField(sku, figure string) string { return "p:" + sku + ":" + figure }
 
-// ProductCountFields are the meta fields of an event's product's stock,
-// left and sold, in that order: what the operators' live numbers read
-// (internal/livestats) beside the pool's, in the same HMGET.
-func ProductCountFields(sku string) [3]string {
-	return [3]string{productField(sku, "stock"), productField(sku, "left"), productField(sku, "sold")}
-}
-
 // ProductCounts are the meta fields, alternating with their values, that
 // set an event's product's live counts to sold of stock: what foyer
 // reconcile --repair writes from Postgres's orders, as confirm.lua and
@@ -48,8 +41,8 @@ func ProductCounts(sku string, stock, sold int64) []any {
 }
 
 // ProductCountFields are the meta fields of an event's product's stock,
-// left and sold, in that order: what foyer reconcile reads beside the
-// pool's counters.
+// left and sold, in that order: what foyer reconcile and the operators'
+// live numbers (internal/livestats) read beside the pool's counters.
 func ProductCountFields(sku string) []string {
 	return []string{productField(sku, "stock"), productField(sku, "left"), productField(sku, "sold")}
 }

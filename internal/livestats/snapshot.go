@@ -130,8 +130,7 @@ func (r *Reader) saleSnapshot(ctx context.Context, plan waitingroom.Plan, nodes 
 	fields := []string{"state", "stock", "available", "held", "sold", "seq", "preseq", "seed", "admitted"}
 	pool := len(fields)
 	for _, pr := range plan.Products {
-		f := waitingroom.ProductCountFields(pr.SKU)
-		fields = append(fields, f[:]...)
+		fields = append(fields, waitingroom.ProductCountFields(pr.SKU)...)
 	}
 	var meta *redis.SliceCmd
 	var queue, pre *redis.IntCmd
