@@ -2,7 +2,9 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -152,5 +154,53 @@ func TestAShopperOfAnEventPicksAProductThatSellsOutUnderItThenAnotherAndPays(t *
 	}
 	if n := sys.count(t, `SELECT count(*) FROM orders WHERE sale_id = $1`, saleID); n != 2 {
 		t.Errorf("%d orders after the refused third tee, want 2", n)
+	}
+}
+
+// TestAnEventsShopperCheckedOutByTheShopIsOfferedTheShopNotAChoice drives
+// the page of an event whose checkout is the shop's: the admitted shopper
+// is sent to the shop, which asks what it sells; back on Foyer's page, the
+// way on to the shop's checkout is offered at once, with no product to
+// choose first.
+func TestAnEventsShopperCheckedOutByTheShopIsOfferedTheShopNotAChoice(t *testing.T) {
+	sys := startSystem(t)
+	visits := make(chan struct{}, 4)
+	shop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/checkout" { // the browser's favicon
+			http.NotFound(w, r)
+			return
+		}
+		visits <- struct{}{}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><title>The shop's checkout</title><h1 id="shop-checkout">Pay</h1>`)
+	}))
+	t.Cleanup(shop.Close)
+	body := eventBody(0)
+	body["checkout"], body["checkout_url"] = "shop", shop.URL+"/checkout"
+	saleID := sys.createSale(t, body)
+
+	ctx := newBrowser(t)
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(sys.URL+"/?sale="+saleID),
+		waitFor(`!document.querySelector('#join').disabled && document.querySelectorAll('#products li').length === 3`),
+		chromedp.Click("#join"),
+	); err != nil {
+		t.Fatalf("joining: %v", err)
+	}
+	select {
+	case <-visits:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the admitted shopper never reached the shop's checkout")
+	}
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(sys.URL+"/?sale="+saleID),
+		waitFor(`!document.querySelector('#buy').hidden && document.querySelector('#buy').textContent === 'Continue to checkout'`),
+		waitFor(`document.querySelector('#buy').getAttribute('aria-disabled') === 'false'`),
+		waitFor(`document.querySelector('#choice').hidden && document.querySelector('#products-card').hidden`),
+		accessible(t, "an event's shopper back from the shop's checkout"),
+	); err != nil {
+		var shown string
+		chromedp.Run(ctx, chromedp.Text("main", &shown))
+		t.Fatalf("back on Foyer's page: %v\n%s", err, shown)
 	}
 }

@@ -88,7 +88,8 @@ export function focusChoice() {
 let shownKey = ""; // what the lists were built for: the products, the language
 
 // renderProducts draws the event's products: the list while the shopper
-// is not holding, the choice while it is; nothing for a single sale.
+// is not holding (unless hidden), the choice while it holds one for
+// Foyer's checkout (holding); nothing for a single sale.
 export function renderProducts(sale, holding, hidden) {
   const event = isEvent(sale);
   el.card.hidden = !event || holding || hidden;

@@ -161,8 +161,11 @@ export function render() {
   if (!holding) el.holdWarning.hidden = true;
   else if (S.holdWarning) setText(el.holdWarning, t(S.holdWarning.key, S.holdWarning.params));
   el.buy.hidden = !holding;
-  renderProducts(sale, holding, !!fatal || p === "ordered" || returning);
-  el.buy.setAttribute("aria-disabled", p !== "admitted" || (isEvent(sale) && !choiceToBuy()));
+  // An event's product is chosen here for Foyer's checkout; the shop's
+  // checkout (checkout: shop) asks at the shop.
+  const choosing = holding && !(S.reservation && S.reservation.shop);
+  renderProducts(sale, choosing, !!fatal || p === "ordered" || returning || (holding && !choosing));
+  el.buy.setAttribute("aria-disabled", p !== "admitted" || (choosing && isEvent(sale) && !choiceToBuy()));
   setText(el.buy, t(p === "buying" ? "checkout.buying" : S.reservation && S.reservation.shop ? "checkout.toShop" : "checkout.buy"));
   el.orderStatus.dataset.status = p === "ordered" ? (S.orderStatus || "confirmed") : p === "buying" || returning ? "pending" : "";
   const number = S.orderId ? t("order.number", { order: String(S.orderId) }) : "";
