@@ -41,8 +41,8 @@ func ProductCounts(sku string, stock, sold int64) []any {
 }
 
 // ProductCountFields are the meta fields of an event's product's stock,
-// left and sold, in that order: what foyer reconcile reads beside the
-// pool's counters.
+// left and sold, in that order: what foyer reconcile and the operators'
+// live numbers (internal/livestats) read beside the pool's counters.
 func ProductCountFields(sku string) []string {
 	return []string{productField(sku, "stock"), productField(sku, "left"), productField(sku, "sold")}
 }

@@ -24,6 +24,18 @@ type SaleSnapshot struct {
 	Waiting int64             `json:"waiting"`
 	Funnel  Funnel            `json:"funnel"`
 	Orders  int64             `json:"orders"` // rows in Postgres, not cancelled
+	// Products are an event's products' units, in the event's order;
+	// absent for a single-product sale, whose push is as it was.
+	Products []ProductSnapshot `json:"products,omitempty"`
+}
+
+// ProductSnapshot is one product of an event: its units, as Redis counts
+// them (docs/products.md). A hold is of the event, so a product has none.
+type ProductSnapshot struct {
+	SKU   string `json:"sku"`
+	Stock int64  `json:"stock"`
+	Left  int64  `json:"left"`
+	Sold  int64  `json:"sold"`
 }
 
 // StockSnapshot is a sale's units.
@@ -94,7 +106,7 @@ func (r *Reader) Snapshot(ctx context.Context) (Snapshot, error) {
 	snap := Snapshot{Sales: []SaleSnapshot{}, Nodes: []NodeSnapshot{}}
 	nodes := map[string]int64{}
 	for _, p := range plans {
-		s, err := r.saleSnapshot(ctx, p.ID, p.Name, nodes)
+		s, err := r.saleSnapshot(ctx, p, nodes)
 		if err != nil {
 			return Snapshot{}, err
 		}
@@ -110,13 +122,21 @@ func (r *Reader) Snapshot(ctx context.Context) (Snapshot, error) {
 	return snap, nil
 }
 
-func (r *Reader) saleSnapshot(ctx context.Context, id, name string, nodes map[string]int64) (SaleSnapshot, error) {
+func (r *Reader) saleSnapshot(ctx context.Context, plan waitingroom.Plan, nodes map[string]int64) (SaleSnapshot, error) {
+	id := plan.ID
 	k := waitingroom.Keys(id)
+	// An event's products' counts are fields of the same meta hash: the
+	// same read, a few more fields, whatever the number waiting.
+	fields := []string{"state", "stock", "available", "held", "sold", "seq", "preseq", "seed", "admitted"}
+	pool := len(fields)
+	for _, pr := range plan.Products {
+		fields = append(fields, waitingroom.ProductCountFields(pr.SKU)...)
+	}
 	var meta *redis.SliceCmd
 	var queue, pre *redis.IntCmd
 	var members *redis.StringSliceCmd
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		meta = p.HMGet(ctx, k.Meta, "state", "stock", "available", "held", "sold", "seq", "preseq", "seed", "admitted")
+		meta = p.HMGet(ctx, k.Meta, fields...)
 		queue, pre = p.ZCard(ctx, k.Queue), p.ZCard(ctx, k.Pre)
 		members = p.SMembers(ctx, k.Nodes)
 		return nil
@@ -131,10 +151,14 @@ func (r *Reader) saleSnapshot(ctx context.Context, id, name string, nodes map[st
 	if str(7) == "" { // not drawn yet: prequeue joiners have no ticket
 		joined += num(6)
 	}
-	s := SaleSnapshot{ID: id, Name: name, State: waitingroom.State(str(0)),
+	s := SaleSnapshot{ID: id, Name: plan.Name, State: waitingroom.State(str(0)),
 		Stock:   StockSnapshot{Total: num(1), Left: num(2), Held: num(3), Sold: num(4)},
 		Waiting: queue.Val() + pre.Val(),
 		Funnel:  Funnel{Joined: joined, Admitted: num(8), CheckedOut: num(4)},
+	}
+	for i, pr := range plan.Products {
+		at := pool + 3*i
+		s.Products = append(s.Products, ProductSnapshot{SKU: pr.SKU, Stock: num(at), Left: num(at + 1), Sold: num(at + 2)})
 	}
 	for _, node := range members.Val() {
 		n, err := r.rdb.SCard(ctx, k.Conns(node)).Result()

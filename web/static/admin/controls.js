@@ -12,6 +12,7 @@ import { loadSaleView, renderSales } from "./sales.js";
 import { renderDetail } from "./detail.js";
 import { loadAudit } from "./audit.js";
 import { showSaleMessages } from "./messages.js";
+import { isEvent, stockAdded } from "./eventproducts.js";
 
 const busy = new Set();
 
@@ -165,14 +166,20 @@ export function wireControls() {
     e.preventDefault();
     const n = needValue($("stock-add-n"), "Stock to add");
     if (n === null) return;
+    // An event's stock is its products': the operator says which one.
+    const event = isEvent(S.byId.get(S.selected));
+    const product = event ? $("stock-product").value : "";
     act($("stock-add"), "Add stock",
-      (id) => api("POST", salePath(id, "stock"), { add: n }),
+      (id) => api("POST", salePath(id, "stock"), event ? { add: n, product } : { add: n }),
       (r) => {
         $("stock-add-n").value = "";
         const p = S.byId.get(S.selected);
         if (p) p.stock += n;
+        stockAdded(p, product, n);
         stateAfter(S.selected, r);
-        return `Added ${count(n)} units to ${saleName(S.selected)}.`;
+        renderDetail();
+        return event ? `Added ${count(n)} units of ${product} to ${saleName(S.selected)}.`
+          : `Added ${count(n)} units to ${saleName(S.selected)}.`;
       });
   });
 

@@ -11,6 +11,7 @@ import { showBranding } from "./branding.js";
 import { shopSettings } from "./salecheckout.js";
 import { showPayments, refreshPayments } from "./orders.js";
 import { showPlanEdit } from "./saleedit.js";
+import { isEvent, renderEventProducts, showStockProducts } from "./eventproducts.js";
 
 const FUNNEL = ["joined", "admitted", "checked_out", "paid"];
 
@@ -25,7 +26,9 @@ export function renderDetail() {
   const v = S.view.get(id) || null;
 
   setText($("detail-title"), p.name || id);
-  const sub = [p.sku, formatPrice(p.price_cents, p.currency),
+  const event = isEvent(p);
+  const sub = [event ? `event of ${p.products.length} products` : p.sku,
+    `${event ? "from " : ""}${formatPrice(p.price_cents, p.currency)}`,
     `${formatWhen(p.starts_at)} – ${formatWhen(p.ends_at)}`,
     `hold ${p.reservation_ttl_seconds}s`, `limit ${p.per_shopper_limit}`, id];
   setText($("detail-sub"), sub.filter(Boolean).join(" · "));
@@ -49,6 +52,7 @@ export function renderDetail() {
   for (const k of ["sold", "held", "left"]) {
     $(`bar-${k}`).style.width = total ? `${Math.max(0, Math.min(100, (st[k] / total) * 100))}%` : "0";
   }
+  renderEventProducts(p, v);
 
   setText($("stat-joins"), rate(v && v.joins_per_second));
   setText($("stat-admissions"), rate(v && v.admissions_per_second));
@@ -77,6 +81,7 @@ export function renderDetail() {
   if (shownId !== id) { // another sale: its own inputs
     shownId = id;
     showSaleInputs(p);
+    showStockProducts(p);
     flagResult("");
     renderFlags();
     showInvitations(p);

@@ -1,7 +1,9 @@
 // The New sale form: a plan built from the fields, in the operator's local
 // time, posted to the admin API; the fields the server names as wrong are
 // marked. A product picked from the catalog stands for the SKU, name, price
-// and currency; a discount makes the price the list price.
+// and currency; a discount makes the price the list price. An event sells
+// several products, each a row (productrows.js) whose problems the server
+// names are shown beside it.
 
 import { $, setText, announce } from "./dom.js";
 import { minorDigits, localInput, rfc3339, formatPrice } from "./format.js";
@@ -12,6 +14,7 @@ import { showResult } from "./controls.js";
 import { loadAudit } from "./audit.js";
 import { onProducts, productBySKU } from "./catalog.js";
 import { CHECKOUT_FIELDS, addCheckoutFields, resetCheckoutFields, wireCheckoutFields } from "./salecheckout.js";
+import { productRows } from "./productrows.js";
 
 const NS_FIELDS = [
   ["product_sku", "ns-product"], ["discount", "ns-discount"], ["list_price_cents", "ns-price"],
@@ -22,9 +25,24 @@ const NS_FIELDS = [
   ["eligibility", "ns-eligibility"],
 ];
 
+let rows = null; // the event's product rows (productRows)
+
+const isEvent = () => $("ns-kind-event").checked;
+const nsCurrency = () => ($("ns-currency").value.trim() || "EUR").toUpperCase();
+
+// showKind shows the single product's fields, or the event's rows.
+function showKind() {
+  const event = isEvent();
+  for (const node of $("new-sale").querySelectorAll(".single-only")) node.hidden = event;
+  $("ns-products").hidden = !event;
+  setText($("ns-submit"), event ? "Create event" : "Create sale");
+}
+
 function nsDefaults() {
   const f = $("new-sale");
   f.reset(); // back to the defaults written in the page: starts now
+  rows.reset();
+  showKind();
   showStartChoice();
   for (const [, id] of NS_FIELDS) $(id).removeAttribute("aria-invalid");
   resetCheckoutFields();
@@ -95,7 +113,8 @@ const numOr = (id, dflt) => {
 };
 
 function planFromForm() {
-  const currency = ($("ns-currency").value.trim() || "EUR").toUpperCase();
+  if (isEvent()) return eventFromForm();
+  const currency = nsCurrency();
   const price = numOr("ns-price", 0);
   const startsVal = $("ns-start-at").checked ? $("ns-starts").value : "";
   const starts = startsVal ? new Date(startsVal) : new Date();
@@ -112,6 +131,32 @@ function planFromForm() {
     per_shopper_limit: Math.trunc(numOr("ns-limit", 1)),
     eligibility: $("ns-eligibility").value, // everyone, or invited: the sale's page then has Invitations
   };
+  withEnd(plan);
+  return addCheckoutFields(withProductAndDiscount(plan));
+}
+
+// eventFromForm is the plan of an event: the sale's own settings, and the
+// products of the rows instead of a SKU, price and stock; its per-order
+// limit is left to the server (the highest of its products').
+function eventFromForm() {
+  const startsVal = $("ns-start-at").checked ? $("ns-starts").value : "";
+  const starts = startsVal ? new Date(startsVal) : new Date();
+  const plan = {
+    name: $("ns-name").value.trim(),
+    currency: nsCurrency(),
+    starts_at: rfc3339(Number.isNaN(starts.getTime()) ? new Date() : starts),
+    outflow_per_second: numOr("ns-outflow", 10),
+    reservation_ttl_seconds: Math.trunc(numOr("ns-hold", 300)),
+    prequeue_seconds: Math.round(numOr("ns-prequeue", 15) * 60),
+    eligibility: $("ns-eligibility").value,
+    products: rows.read(),
+  };
+  withEnd(plan);
+  return addCheckoutFields(plan);
+}
+
+// withEnd sets the plan's end: the time given, or its start and the duration.
+function withEnd(plan) {
   const endsVal = $("ns-ends").value;
   if (endsVal && !Number.isNaN(new Date(endsVal).getTime())) {
     plan.ends_at = rfc3339(new Date(endsVal));
@@ -119,7 +164,31 @@ function planFromForm() {
     const minutes = numOr("ns-duration", 60);
     plan.ends_at = rfc3339(new Date(Date.parse(plan.starts_at) + minutes * 60000));
   }
-  return addCheckoutFields(withProductAndDiscount(plan));
+}
+
+// markRefused points at what the server named in a refused plan: an
+// event's rows first, each problem beside its field, then the sale's own
+// fields named in what is left of the message.
+function markRefused(err) {
+  let message = String(err.message);
+  let first = null;
+  if (isEvent()) {
+    first = rows.showProblems(message);
+    message = message.replace(/products\[\d+\][^;]*/g, "");
+  }
+  if (err.code !== "invalid_sale") {
+    if (first) first.focus();
+    return;
+  }
+  const visible = (id) => !$(id).closest("[hidden]");
+  for (const [field, id] of NS_FIELDS) {
+    if (message.includes(field) && visible(id)) {
+      $(id).setAttribute("aria-invalid", "true");
+      if (!first) first = $(id);
+    }
+  }
+  if (message.includes("ends_at")) $("ns-duration").setAttribute("aria-invalid", "true");
+  if (first) first.focus();
 }
 
 // withProductAndDiscount names the picked product instead of what it gives,
@@ -149,13 +218,16 @@ export function wireNewSale() {
     const btn = $("ns-submit");
     if (btn.getAttribute("aria-disabled") === "true") return;
     for (const [, id] of NS_FIELDS) $(id).removeAttribute("aria-invalid");
+    rows.clearProblems();
     const plan = planFromForm();
+    const what = isEvent() ? "event" : "sale";
     btn.setAttribute("aria-disabled", "true");
     setText(btn, "Creating…");
     try {
       const created = await api("POST", "/v1/admin/sales", plan);
       clearError();
-      const said = `Sale created: ${created.name} (${created.id}).`;
+      const said = what === "event" ? `Event created: ${created.name} (${created.id}), ${plan.products.length} products.`
+        : `Sale created: ${created.name} (${created.id}).`;
       announce(said);
       nsDefaults();
       await loadSales().catch(report);
@@ -163,31 +235,24 @@ export function wireNewSale() {
       showResult($("ns-result"), said); // beside the form that made it
       loadAudit().catch(report);
     } catch (err) {
-      report(err, "Create sale");
-      if (err.code === "invalid_sale") {
-        // Point at the fields the server named.
-        let first = null;
-        for (const [field, id] of NS_FIELDS) {
-          if (String(err.message).includes(field)) {
-            $(id).setAttribute("aria-invalid", "true");
-            if (!first) first = $(id);
-          }
-        }
-        if (String(err.message).includes("ends_at")) $("ns-duration").setAttribute("aria-invalid", "true");
-        if (first) first.focus();
-      }
+      report(err, what === "event" ? "Create event" : "Create sale");
+      markRefused(err);
     } finally {
       btn.removeAttribute("aria-disabled");
-      setText(btn, "Create sale");
+      setText(btn, isEvent() ? "Create event" : "Create sale");
     }
   });
+  for (const id of ["ns-kind-one", "ns-kind-event"]) $(id).addEventListener("change", showKind);
   $("ns-currency").addEventListener("change", () => {
     $("ns-currency").value = $("ns-currency").value.trim().toUpperCase();
+    rows.refreshUnits();
   });
   for (const id of ["ns-start-now", "ns-start-at"]) $(id).addEventListener("change", showStartChoice);
   $("ns-product").addEventListener("change", () => { showProduct(); showDiscount(); });
   $("ns-discount-kind").addEventListener("change", showDiscount);
+  rows = productRows($("ns-product-rows"), { prefix: "ns", currency: nsCurrency, withCatalog: true });
   onProducts(fillPicker);
+  onProducts((products) => rows.catalog(products));
   wireCheckoutFields();
   nsDefaults();
 }

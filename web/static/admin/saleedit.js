@@ -1,7 +1,9 @@
 // The selected sale's plan, editable until it opens, and its deletion
 // (docs/admin-api.md): shown while the sale is scheduled or in prequeue.
 // Only the fields changed are sent, so an edit never rewrites what another
-// operator changed meanwhile in a field this one did not touch.
+// operator changed meanwhile in a field this one did not touch. An event's
+// products are rows (productrows.js), sent whole when any of them changed:
+// the API replaces them whole.
 
 import { S, saleName } from "./state.js";
 import { $, announce } from "./dom.js";
@@ -12,6 +14,8 @@ import { act, confirmAction, showResult } from "./controls.js";
 import { loadSales, renderSales } from "./sales.js";
 import { renderDetail } from "./detail.js";
 import { loadAudit } from "./audit.js";
+import { productRows } from "./productrows.js";
+import { isEvent } from "./eventproducts.js";
 
 const EDITABLE = new Set(["scheduled", "prequeue"]);
 
@@ -29,6 +33,13 @@ const FIELDS = [
 ];
 
 let filledFor = "";
+let rows = null; // the event's product rows
+let rowsAsFilled = ""; // what rows.read() gave when filled from the plan
+let currency = "EUR"; // the edited sale's, for its products' prices
+
+// SINGLE_ONLY are the fields an event takes from its products.
+const SINGLE_ONLY = new Set(["sku", "price_cents", "stock"]);
+const fieldsOf = (p) => FIELDS.filter(([field]) => !(isEvent(p) && SINGLE_ONLY.has(field)));
 
 // showPlanEdit shows the form while the sale may change, filled from its
 // plan when another sale is selected or after a save.
@@ -41,13 +52,23 @@ export function showPlanEdit(p, state, refill) {
     $(id).value = show(p);
     $(id).removeAttribute("aria-invalid");
   }
+  const event = isEvent(p);
+  for (const node of $("edit-form").querySelectorAll(".single-only")) node.hidden = event;
+  $("ed-products").hidden = !event;
+  currency = p.currency;
+  rows.reset(event ? p.products : null);
+  rowsAsFilled = event ? JSON.stringify(rows.read()) : "";
 }
 
 // changes are the fields whose input no longer shows the plan's value.
 function changes(p) {
   const out = {};
-  for (const [field, id, show, read] of FIELDS) {
+  for (const [field, id, show, read] of fieldsOf(p)) {
     if ($(id).value !== show(p)) out[field] = read($(id).value, p);
+  }
+  if (isEvent(p)) {
+    const products = rows.read();
+    if (JSON.stringify(products) !== rowsAsFilled) out.products = products;
   }
   return out;
 }
@@ -64,7 +85,10 @@ export function wirePlanEdit() {
       return;
     }
     for (const [, id] of FIELDS) $(id).removeAttribute("aria-invalid");
-    act($("edit-save"), "Save changes", (id) => api("PATCH", `/v1/admin/sales/${encodeURIComponent(id)}`, change),
+    rows.clearProblems();
+    let refused = null;
+    act($("edit-save"), "Save changes", (id) => api("PATCH", `/v1/admin/sales/${encodeURIComponent(id)}`, change)
+      .catch((err) => { refused = err; throw err; }),
       (plan) => {
         S.byId.set(plan.id, Object.assign(S.byId.get(plan.id) || {}, plan));
         const i = S.plans.findIndex((x) => x.id === plan.id);
@@ -75,10 +99,18 @@ export function wirePlanEdit() {
         return `${saleName(plan.id)} changed: ${Object.keys(change).join(", ").replaceAll("_", " ")}.`;
       }).then((r) => {
       if (r !== undefined) return;
-      // Refused: point at the fields the server named.
-      for (const [field, id] of FIELDS) if ($("error").textContent.includes(field)) $(id).setAttribute("aria-invalid", "true");
+      // Refused: point at the fields the server named, an event's
+      // products' problems beside their rows.
+      let said = refused ? String(refused.message) : "";
+      if (isEvent(p)) {
+        const first = rows.showProblems(said);
+        said = said.replace(/products\[\d+\][^;]*/g, "");
+        if (first) first.focus();
+      }
+      for (const [field, id] of fieldsOf(p)) if (said.includes(field)) $(id).setAttribute("aria-invalid", "true");
     });
   });
+  rows = productRows($("ed-product-rows"), { prefix: "ed", currency: () => currency, withCatalog: false });
 
   $("delete-sale").addEventListener("click", (e) => {
     const button = e.currentTarget;

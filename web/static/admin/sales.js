@@ -10,6 +10,7 @@ import { renderDetail } from "./detail.js";
 import { drawCharts } from "./charts.js";
 import { renderAudit } from "./audit.js";
 import { refreshFlags } from "./flags.js";
+import { productNames } from "./eventproducts.js";
 
 let salesKey = ""; // the ids the list shows, in order: the buttons are rebuilt only when they change
 let salesReload = 0;
@@ -96,7 +97,7 @@ export async function loadSaleView(id) {
     S.view.set(id, {
       ...(prev || {}),
       id, name: body.live.name, state: body.live.state, stock: body.live.stock, waiting: body.live.waiting,
-      _src: "rest", _at: Date.now(),
+      products: body.live.products, _src: "rest", _at: Date.now(),
     });
   }
   renderSales();
@@ -124,7 +125,9 @@ export function renderSales() {
       badge.className = "badge";
       const meta = document.createElement("span");
       meta.className = "sale-meta";
-      b.append(name, badge, meta);
+      const products = document.createElement("span");
+      products.className = "sale-products"; // an event's products; empty for a sale
+      b.append(name, badge, meta, products);
       li.append(b);
       return li;
     }));
@@ -146,6 +149,7 @@ export function renderSales() {
     if (v && typeof v.waiting === "number") bits.push(`${count(v.waiting)} waiting`);
     bits.push(`starts ${formatWhen(p.starts_at)}`);
     setText(b.children[2], bits.join(" · "));
+    setText(b.children[3], productNames(p));
     b.setAttribute("aria-current", p.id === S.selected ? "true" : "false");
     // No aria-label: the button's name is what it shows (name, state, stock,
     // start), so a voice command naming what is seen finds it.

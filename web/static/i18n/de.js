@@ -157,5 +157,19 @@ FoyerI18n.catalog("de", "Deutsch", {
   "error.pow_expired": "Die Prüfung vor dem Anstellen hat zu lange gedauert. Versuchen Sie es erneut.",
   "error.pow_replayed": "Die Prüfung vor dem Anstellen wurde schon verwendet. Versuchen Sie es erneut.",
   "error.internal": "Bei uns ist etwas schiefgelaufen. Versuchen Sie es gleich noch einmal.",
-  "error.unknown": "Etwas ist schiefgelaufen. Versuchen Sie es erneut oder laden Sie die Seite neu."
+  "error.unknown": "Etwas ist schiefgelaufen. Versuchen Sie es erneut oder laden Sie die Seite neu.",
+  "products.title": "In diesem Verkauf",
+  "products.from": "Ab {price}",
+  "products.left": "Noch {n} übrig",
+  "products.soldOut": "Ausverkauft",
+  "choice.legend": "Wählen Sie, was Sie kaufen",
+  "choice.quantity": "Menge",
+  "choice.limit": "Bis zu {n} pro Person",
+  "choice.pick": "Wählen Sie zuerst ein Produkt.",
+  "choice.soldOut": "{name} ist gerade ausverkauft. Ihre Reservierung bleibt: Wählen Sie ein anderes Produkt, bevor die Zeit abläuft.",
+  "choice.overLimit": "Von {name} können Sie in diesem Verkauf höchstens {limit} kaufen, bereits Gekauftes eingerechnet. Wählen Sie weniger oder ein anderes Produkt.",
+  "error.product_sold_out": "Dieses Produkt ist gerade ausverkauft. Ihre Reservierung bleibt: Wählen Sie ein anderes.",
+  "error.over_product_limit": "Das ist mehr von diesem Produkt, als eine Person kaufen darf. Wählen Sie weniger oder ein anderes Produkt.",
+  "error.product_required": "Wählen Sie zuerst ein Produkt.",
+  "error.product_unknown": "Dieses Produkt gehört nicht zu diesem Verkauf. Wählen Sie eines der angezeigten."
 });

@@ -158,5 +158,19 @@ FoyerI18n.catalog("en", "English", {
   "error.pow_expired": "The check before joining took too long. Try again.",
   "error.pow_replayed": "The check before joining was already used. Try again.",
   "error.internal": "Something went wrong on our side. Try again in a moment.",
-  "error.unknown": "Something went wrong. Try again, or reload the page."
+  "error.unknown": "Something went wrong. Try again, or reload the page.",
+  "products.title": "In this sale",
+  "products.from": "From {price}",
+  "products.left": "{n} left",
+  "products.soldOut": "Sold out",
+  "choice.legend": "Choose what to buy",
+  "choice.quantity": "Quantity",
+  "choice.limit": "Up to {n} per shopper",
+  "choice.pick": "Choose a product first.",
+  "choice.soldOut": "{name} just sold out. Your hold stands: choose another product before the time runs out.",
+  "choice.overLimit": "You may buy at most {limit} of {name} in this sale, counting what you already bought. Choose fewer, or another product.",
+  "error.product_sold_out": "That product just sold out. Your hold stands: choose another one.",
+  "error.over_product_limit": "That is more of this product than one shopper may buy. Choose fewer, or another product.",
+  "error.product_required": "Choose a product first.",
+  "error.product_unknown": "That product is not in this sale. Choose one of those shown."
 });

@@ -157,5 +157,19 @@ FoyerI18n.catalog("es", "Español", {
   "error.pow_expired": "La comprobación para entrar tardó demasiado. Inténtalo de nuevo.",
   "error.pow_replayed": "La comprobación para entrar ya se usó. Inténtalo de nuevo.",
   "error.internal": "Algo falló por nuestra parte. Inténtalo de nuevo en un momento.",
-  "error.unknown": "Algo salió mal. Inténtalo de nuevo o recarga la página."
+  "error.unknown": "Algo salió mal. Inténtalo de nuevo o recarga la página.",
+  "products.title": "En esta venta",
+  "products.from": "Desde {price}",
+  "products.left": "Disponibles: {n}",
+  "products.soldOut": "Agotado",
+  "choice.legend": "Elige qué comprar",
+  "choice.quantity": "Cantidad",
+  "choice.limit": "Hasta {n} por persona",
+  "choice.pick": "Elige primero un producto.",
+  "choice.soldOut": "{name} se acaba de agotar. Tu reserva sigue en pie: elige otro producto antes de que se acabe el tiempo.",
+  "choice.overLimit": "Puedes comprar como máximo {limit} de {name} en esta venta, contando lo que ya compraste. Elige menos, u otro producto.",
+  "error.product_sold_out": "Ese producto se acaba de agotar. Tu reserva sigue en pie: elige otro.",
+  "error.over_product_limit": "Es más de este producto de lo que una persona puede comprar. Elige menos, u otro producto.",
+  "error.product_required": "Elige primero un producto.",
+  "error.product_unknown": "Ese producto no está en esta venta. Elige uno de los que se muestran."
 });

@@ -157,5 +157,19 @@ FoyerI18n.catalog("fr", "Français", {
   "error.pow_expired": "La vérification avant l’inscription a pris trop de temps. Réessayez.",
   "error.pow_replayed": "La vérification avant l’inscription a déjà servi. Réessayez.",
   "error.internal": "Un problème est survenu de notre côté. Réessayez dans un instant.",
-  "error.unknown": "Un problème est survenu. Réessayez, ou rechargez la page."
+  "error.unknown": "Un problème est survenu. Réessayez, ou rechargez la page.",
+  "products.title": "Dans cette vente",
+  "products.from": "À partir de {price}",
+  "products.left": "Restant : {n}",
+  "products.soldOut": "Épuisé",
+  "choice.legend": "Choisissez ce que vous achetez",
+  "choice.quantity": "Quantité",
+  "choice.limit": "Jusqu’à {n} par personne",
+  "choice.pick": "Choisissez d’abord un produit.",
+  "choice.soldOut": "{name} vient d’être épuisé. Votre réservation tient : choisissez un autre produit avant la fin du temps.",
+  "choice.overLimit": "Pour {name}, la limite est de {limit} par personne dans cette vente, achats déjà faits compris. Choisissez-en moins, ou un autre produit.",
+  "error.product_sold_out": "Ce produit vient d’être épuisé. Votre réservation tient : choisissez-en un autre.",
+  "error.over_product_limit": "C’est plus de ce produit qu’une personne ne peut en acheter. Choisissez-en moins, ou un autre produit.",
+  "error.product_required": "Choisissez d’abord un produit.",
+  "error.product_unknown": "Ce produit ne fait pas partie de cette vente. Choisissez l’un de ceux affichés."
 });

@@ -155,5 +155,19 @@ FoyerI18n.catalog("ja", "日本語", {
   "error.pow_expired": "参加前の確認に時間がかかりすぎました。もう一度お試しください。",
   "error.pow_replayed": "参加前の確認はすでに使われています。もう一度お試しください。",
   "error.internal": "こちらで問題が発生しました。少ししてからもう一度お試しください。",
-  "error.unknown": "問題が発生しました。もう一度お試しいただくか、ページを再読み込みしてください。"
+  "error.unknown": "問題が発生しました。もう一度お試しいただくか、ページを再読み込みしてください。",
+  "products.title": "このセールの商品",
+  "products.from": "{price} から",
+  "products.left": "残り {n}",
+  "products.soldOut": "売り切れ",
+  "choice.legend": "購入する商品を選んでください",
+  "choice.quantity": "数量",
+  "choice.limit": "お一人様 {n} 点まで",
+  "choice.pick": "先に商品を選んでください。",
+  "choice.soldOut": "{name} はたった今売り切れました。確保はそのままです。時間内に別の商品を選んでください。",
+  "choice.overLimit": "{name} はこのセールでお一人様 {limit} 点まで（購入済みを含む）です。数を減らすか、別の商品を選んでください。",
+  "error.product_sold_out": "その商品はたった今売り切れました。確保はそのままです。別の商品を選んでください。",
+  "error.over_product_limit": "この商品をお一人様が購入できる数を超えています。数を減らすか、別の商品を選んでください。",
+  "error.product_required": "先に商品を選んでください。",
+  "error.product_unknown": "その商品はこのセールにありません。表示されている商品から選んでください。"
 });

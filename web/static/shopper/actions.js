@@ -4,6 +4,7 @@ import { clearError, say, showError } from "./speak.js";
 import { client } from "./connection.js";
 import { holdExpired, resetPlace } from "./messages.js";
 import { render } from "./render.js";
+import { bought, choiceToBuy, focusChoice, isEvent, refused } from "./products.js";
 
 export function join() {
   if (S.phase !== "idle" || !client) return;
@@ -49,14 +50,30 @@ export async function buy() {
     toShop(r);
     return;
   }
+  // An event's checkout names a product the shopper chose, left.
+  const event = isEvent(S.sale);
+  const choice = event ? choiceToBuy() : null;
+  if (event && !choice) {
+    S.choiceNotice = { key: "choice.pick" };
+    render();
+    focusChoice();
+    return;
+  }
   clearError();
+  S.choiceNotice = null;
   S.phase = "buying";
   render();
   let err = null;
   try {
     // Keyed by the reservation: a second try of the same hold is answered
     // as the first, never confirmed twice (docs/protocol.md, "3. Checkout").
-    await client.checkout(r.admitted, { idempotencyKey: r.id });
+    // An event's key is the reservation's and the choice's: the answer to
+    // one choice (its product sold out) is kept for that choice, and
+    // another is a request of its own; the hold is confirmed once whatever.
+    await client.checkout(r.admitted, !choice ? { idempotencyKey: r.id } : {
+      idempotencyKey: `${r.id}.${S.sale.products.indexOf(choice.product)}.${choice.quantity}`,
+      product: choice.product.sku, quantity: choice.quantity,
+    });
   } catch (e) {
     err = e;
   }
@@ -68,6 +85,7 @@ export async function buy() {
   }
   if (S.reservation !== r && S.reservation?.id !== r.id) return; // moved on meanwhile
   if (!err) {
+    if (choice) bought(choice);
     // Confirmed; the order push brings the order number. Should it not come,
     // the answer alone is enough to say so.
     setTimeout(() => {
@@ -76,6 +94,14 @@ export async function buy() {
         render();
       }
     }, 10000);
+    return;
+  }
+  // A product sold out or past its limit: the hold stands, and the
+  // choice says so beside itself.
+  if (choice && S.phase === "buying" && refused(err.code)) {
+    S.phase = "admitted";
+    render();
+    focusChoice();
     return;
   }
   showError(err.code);

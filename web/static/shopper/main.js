@@ -9,6 +9,7 @@ import { start } from "./connection.js";
 import { payment } from "./messages.js";
 import { buy, join, leave } from "./actions.js";
 import { render, tick } from "./render.js";
+import { wireProducts } from "./products.js";
 
 async function httpError(res) {
   // Retry-After (busy, rate_limited) in whole seconds, 0 when absent.
@@ -30,6 +31,7 @@ el.notify.addEventListener("click", async () => {
 });
 el.leave.addEventListener("click", leave);
 el.buy.addEventListener("click", buy);
+wireProducts(render);
 el.errorClose.addEventListener("click", clearError);
 el.pay.addEventListener("submit", (e) => payment.payNow(e));
 el.payRetry.addEventListener("click", () => payment.retry());

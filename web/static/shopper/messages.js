@@ -4,6 +4,7 @@ import { setText } from "./format.js";
 import { announcePosition, clearError, say, shout } from "./speak.js";
 import { forwarded, toShop } from "./actions.js";
 import { render } from "./render.js";
+import { productsLeft } from "./products.js";
 
 // payment is the Stripe payment of a pending order (payment.js).
 export const payment = FoyerPayment.create({ mount: el.paymentElement, say, changed: () => render() });
@@ -17,7 +18,7 @@ export function resetPlace() {
 // planOf keeps the fields of a plan push that a page shows, so a push can
 // never overwrite the sale's stock or state.
 function planOf(p) {
-  const keep = ["name", "price_cents", "currency", "starts_at", "ends_at", "prequeue_at", "per_shopper_limit"];
+  const keep = ["name", "price_cents", "currency", "starts_at", "ends_at", "prequeue_at", "per_shopper_limit", "products"];
   const out = {};
   for (const k of keep) if (k in p) out[k] = p[k];
   out.list_price_cents = p.list_price_cents; // absent: the discount was taken off
@@ -67,6 +68,7 @@ export function handle(m) {
     case "stock":
       if (S.sale) S.sale.stock = { total: m.total, left: m.left, held: m.held, sold: m.sold };
       S.allHeld = !!m.all_held;
+      productsLeft(m.products); // an event's: each product's left
       break;
     case "state": {
       const was = S.sale ? S.sale.state : "";
@@ -114,6 +116,7 @@ export function handle(m) {
         // A new hold: the last order's outcome is not this one's.
         S.orderStatus = "";
         S.orderId = null;
+        S.choice = S.choiceNotice = S.bought = null; // an event's choice is this hold's
         say(t(S.reservation.shop ? "say.turnShop" : "say.turnBuy"));
         S.holdWarned = 0;
         S.holdWarning = null;

@@ -5,6 +5,7 @@ import { clock, count, duration, formatPrice, percent, setText, timeOf } from ".
 import { clearError, shout } from "./speak.js";
 import { serverNow } from "./connection.js";
 import { holdExpired, payment } from "./messages.js";
+import { choiceToBuy, isEvent, renderProducts } from "./products.js";
 
 // fatalTitle is the heading of a page that cannot show a sale.
 const fatalTitle = (code) => t(`fatal.${code}`);
@@ -42,7 +43,13 @@ export function render() {
   // card would stand still, so it is not shown.
   el.stockCard.hidden = !!fatal || S.phase === "admitted" || S.phase === "buying" || S.phase === "ordered";
   // The sale price, with the list price struck through when discounted (price.js).
-  foyerPrice.render(el.price, sale && !fatal ? sale : null, FoyerI18n.locale());
+  // An event's is its lowest: "from".
+  if (isEvent(sale) && !fatal) {
+    delete el.price.dataset.price;
+    setText(el.price, t("products.from", { price: formatPrice(sale.price_cents, sale.currency) }));
+  } else {
+    foyerPrice.render(el.price, sale && !fatal ? sale : null, FoyerI18n.locale());
+  }
   FoyerAttention.setTitle(fatal ? `${fatalTitle(fatal)} · Foyer` : sale
     ? (S.phase === "waiting" ? `#${S.position} · ${sale.name}` : `${sale.name} · Foyer`)
     : "Foyer");
@@ -154,7 +161,11 @@ export function render() {
   if (!holding) el.holdWarning.hidden = true;
   else if (S.holdWarning) setText(el.holdWarning, t(S.holdWarning.key, S.holdWarning.params));
   el.buy.hidden = !holding;
-  el.buy.setAttribute("aria-disabled", p !== "admitted");
+  // An event's product is chosen here for Foyer's checkout; the shop's
+  // checkout (checkout: shop) asks at the shop.
+  const choosing = holding && !(S.reservation && S.reservation.shop);
+  renderProducts(sale, choosing, !!fatal || p === "ordered" || returning || (holding && !choosing));
+  el.buy.setAttribute("aria-disabled", p !== "admitted" || (choosing && isEvent(sale) && !choiceToBuy()));
   setText(el.buy, t(p === "buying" ? "checkout.buying" : S.reservation && S.reservation.shop ? "checkout.toShop" : "checkout.buy"));
   el.orderStatus.dataset.status = p === "ordered" ? (S.orderStatus || "confirmed") : p === "buying" || returning ? "pending" : "";
   const number = S.orderId ? t("order.number", { order: String(S.orderId) }) : "";
@@ -206,10 +217,12 @@ function renderReceipt(sale) {
   el.receipt.hidden = !sale;
   setLink(el.orderShop, !!sale);
   if (!sale) return;
-  const quantity = 1; // Foyer's checkout of the page buys the one unit held
-  setText(el.receiptItem, sale.name);
-  setText(el.receiptQuantity, count(quantity));
-  setText(el.receiptAmount, formatPrice(sale.price_cents * quantity, sale.currency));
+  // Foyer's checkout of the page buys the one unit held, or in an event
+  // the product and quantity chosen.
+  const what = S.bought || { name: sale.name, price_cents: sale.price_cents, quantity: 1 };
+  setText(el.receiptItem, what.name);
+  setText(el.receiptQuantity, count(what.quantity));
+  setText(el.receiptAmount, formatPrice(what.price_cents * what.quantity, sale.currency));
   setText(el.receiptOrder, S.orderId ? `#${S.orderId}` : t("receipt.writing"));
   setText(el.receiptReservation, S.reservation ? S.reservation.id : "");
 }

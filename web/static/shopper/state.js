@@ -66,6 +66,12 @@ export const S = {
   solving: null, // while the library solves the proof of work before joining: the percent of the expected work done
   powBy: "", // where the last proof of work was solved: "worker" or "page" (FoyerPow.solvedBy below)
   payReturn: "", // redirect_status, when the page was opened on coming back from a payment's redirect
+  // An event's (products.js): the product and quantity chosen, what the
+  // choice says (a product sold out under the shopper, a limit), and what
+  // the order is of, for its receipt.
+  choice: null, // {sku, quantity}
+  choiceNotice: null, // {key, params}
+  bought: null, // {name, price_cents, quantity}
 };
 
 // A payment's redirect came back here: read how it went, and take its
