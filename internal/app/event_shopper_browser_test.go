@@ -193,6 +193,9 @@ func TestAnEventsShopperCheckedOutByTheShopIsOfferedTheShopNotAChoice(t *testing
 		t.Fatal("the admitted shopper never reached the shop's checkout")
 	}
 	if err := chromedp.Run(ctx,
+		// The shop's page loaded first: a navigation begun while the page's
+		// own to the shop is still under way is aborted by it.
+		chromedp.WaitVisible("#shop-checkout"),
 		chromedp.Navigate(sys.URL+"/?sale="+saleID),
 		waitFor(`!document.querySelector('#buy').hidden && document.querySelector('#buy').textContent === 'Continue to checkout'`),
 		waitFor(`document.querySelector('#buy').getAttribute('aria-disabled') === 'false'`),

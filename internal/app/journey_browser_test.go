@@ -130,10 +130,12 @@ func TestTheShopperPageTellsEveryStateTruthfullyAndAccessibly(t *testing.T) {
 		}
 	})
 
-	// A sale that will open in a few seconds, behind a prequeue, with
-	// proof of work: its shopper waits for the draw.
+	// A sale behind an open prequeue, with proof of work: its shopper waits
+	// for the draw, which the walk brings on by moving the start once the
+	// prequeue has been read (a start a few seconds away could come, on a
+	// busy machine, before the page was read).
 	drawn := sys.createSale(t, map[string]any{"sku": "J-1", "name": "Walk Prequeue", "stock": 5,
-		"starts_at": startsIn(6 * time.Second), "prequeue_seconds": 600, "outflow_per_second": stalled, "pow_difficulty": 8})
+		"starts_at": startsIn(5 * time.Minute), "prequeue_seconds": 600, "outflow_per_second": stalled, "pow_difficulty": 8})
 
 	t.Run("without script", func(t *testing.T) { noscriptTellsTheState(t, ctx, sys, drawn) })
 
@@ -159,6 +161,7 @@ func TestTheShopperPageTellsEveryStateTruthfullyAndAccessibly(t *testing.T) {
 		if solver != "worker" {
 			t.Errorf("the proof of work was solved on the %q, want in a worker", solver)
 		}
+		sys.admin(t, http.MethodPatch, "/v1/admin/sales/"+drawn, map[string]any{"starts_at": startsIn(time.Second)}, http.StatusOK)
 		w.reach("drawn", `window.said.some(s => /^The draw is done\. Your place is number 1\.$/.test(s))
 			&& document.querySelector('#position').dataset.value === '1' && !document.querySelector('#fairness').hidden`)
 	})

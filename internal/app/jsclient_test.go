@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +27,12 @@ func buildJSClient(t *testing.T) {
 	}
 	var failed string
 	buildJSClientOnce.Do(func() {
+		// Built already (make test's `make js` step builds it first): left as
+		// it is, for internal/app's tests run as several processes at once,
+		// and a build empties dist/ before it fills it again.
+		if jsClientBuilt() {
+			return
+		}
 		steps := [][]string{{"npm", "run", "--silent", "build"}}
 		if _, err := os.Stat(filepath.Join(jsClientDir, "node_modules")); err != nil {
 			steps = append([][]string{{"npm", "ci", "--no-audit", "--no-fund"}}, steps...)
@@ -42,6 +49,34 @@ func buildJSClient(t *testing.T) {
 	if failed != "" {
 		t.Fatal(failed)
 	}
+}
+
+// jsClientBuilt says whether dist/ holds both builds, newer than every file
+// they are built from.
+func jsClientBuilt() bool {
+	var built time.Time
+	for _, out := range []string{"dist/esm/index.js", "dist/cjs/index.js", "dist/cjs/package.json"} {
+		fi, err := os.Stat(filepath.Join(jsClientDir, out))
+		if err != nil {
+			return false
+		}
+		if built.IsZero() || fi.ModTime().Before(built) {
+			built = fi.ModTime()
+		}
+	}
+	newer := false
+	for _, in := range []string{"src", "package.json", "tsconfig.json", "scripts"} {
+		filepath.WalkDir(filepath.Join(jsClientDir, in), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			if fi, err := d.Info(); err == nil && fi.ModTime().After(built) {
+				newer = true
+			}
+			return nil
+		})
+	}
+	return !newer
 }
 
 // runNodeTests runs `node --test` on files of clients/js with env added.
