@@ -35,6 +35,14 @@ func (s *Server) editSale(c *gin.Context) {
 		s.fail(c, fmt.Errorf("%w: one JSON object, nothing after it", errBadRequest))
 		return
 	}
+	if change.Products != nil {
+		for i, pr := range *change.Products {
+			if err := s.productImageShown(i, pr.ImageURL); err != nil {
+				s.fail(c, err)
+				return
+			}
+		}
+	}
 	p, err := s.deps.Operator.Edit(c.Request.Context(), id, change, actorOf(c))
 	if err != nil {
 		s.fail(c, err)

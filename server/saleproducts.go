@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/foyerhq/foyer/internal/branding"
 	"github.com/foyerhq/foyer/internal/catalog"
 	"github.com/foyerhq/foyer/waitingroom"
 )
@@ -67,6 +68,9 @@ func (s *Server) eventProducts(ctx context.Context, r saleRequest) ([]waitingroo
 		if err != nil {
 			return nil, fmt.Errorf("products[%d]: %w", i, err)
 		}
+		if err := s.productImageShown(i, pr.ImageURL); err != nil {
+			return nil, err
+		}
 		out[i] = p
 	}
 	return out, nil
@@ -125,4 +129,15 @@ func currencyOr(c string) string {
 		return defaultCurrency
 	}
 	return c
+}
+
+// productImageShown refuses a product's image_url the shopper page would not
+// load (a host missing from FOYER_IMAGE_HOSTS, as the branding's images are
+// refused): an operator would otherwise believe the image is shown. A
+// catalog product's image is the catalog's, taken as it is.
+func (s *Server) productImageShown(i int, imageURL string) error {
+	if why := branding.ImageProblem(imageURL, s.cfg.ImageHosts); why != "" {
+		return fmt.Errorf("%w: products[%d]: image_url %s", waitingroom.ErrInvalidSale, i, why)
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"image/color"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -21,7 +22,7 @@ import (
 // them; back for a third blue tee, it is told the tee's limit of two.
 // axe-core finds nothing at each state.
 func TestAShopperOfAnEventPicksAProductThatSellsOutUnderItThenAnotherAndPays(t *testing.T) {
-	sys := startSystem(t)
+	sys := startNodes(t, 1, map[string]string{"FOYER_IMAGE_HOSTS": testImageHost})
 	ctx := newBrowser(t)
 	saleID := sys.createSale(t, map[string]any{
 		"name": "Autumn drop", "starts_at": startsIn(0), "prequeue_seconds": 0, "outflow_per_second": stalled,
@@ -29,7 +30,7 @@ func TestAShopperOfAnEventPicksAProductThatSellsOutUnderItThenAnotherAndPays(t *
 		"products": []map[string]any{
 			{"sku": "TEE-RED", "name": "Red tee", "price_cents": 1500, "stock": 2, "per_shopper_limit": 1},
 			{"sku": "TEE-BLUE", "name": "Blue tee", "list_price_cents": 2000, "discount_percent": 25, "stock": 3,
-				"per_shopper_limit": 2, "description": "Blue.\nSoft.", "image_url": "https://img.example/blue.png"},
+				"per_shopper_limit": 2, "description": "Blue.\nSoft.", "image_url": "https://" + testImageHost + "/blue.png"},
 			{"sku": "CAP", "name": "Cap", "price_cents": 900, "stock": 1, "per_shopper_limit": 1},
 		},
 	})
@@ -37,12 +38,15 @@ func TestAShopperOfAnEventPicksAProductThatSellsOutUnderItThenAnotherAndPays(t *
 		return `document.querySelector('#products li[data-sku="` + sku + `"] .product-left').dataset.value`
 	}
 	if err := chromedp.Run(ctx,
+		servePictures(t, ctx, color.RGBA{R: 20, G: 60, B: 160, A: 255}),
 		chromedp.Navigate(sys.URL+"/?sale="+saleID),
 		waitFor(`!document.querySelector('#join').disabled`),
 		waitFor(`!document.querySelector('#products-card').hidden && document.querySelectorAll('#products li').length === 3`),
 		waitFor(left("CAP")+` === '1' && `+left("TEE-BLUE")+` === '3'`),
-		// The tee's image is on no host the page's policy lets it load: no broken box.
-		waitFor(`document.querySelector('#products li[data-sku="TEE-BLUE"] .product-name') && !document.querySelector('#products img')`),
+		// The tee's image, on a host the page's policy names, is shown; the
+		// others have none.
+		waitFor(`(() => { const img = document.querySelector('#products li[data-sku="TEE-BLUE"] img');
+			return !!img && img.complete && img.naturalWidth > 0 && document.querySelectorAll('#products img').length === 1; })()`),
 	); err != nil {
 		t.Fatalf("the event's page: %v", err)
 	}

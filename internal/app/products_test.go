@@ -21,7 +21,7 @@ func eventBody(starts time.Duration) map[string]any {
 		"products": []map[string]any{
 			{"sku": "TEE-RED", "name": "Red tee", "price_cents": 1500, "stock": 2, "per_shopper_limit": 1},
 			{"sku": "TEE-BLUE", "name": "Blue tee", "list_price_cents": 2000, "discount_percent": 25, "stock": 3,
-				"per_shopper_limit": 2, "image_url": "https://img.example/blue.png", "description": "Blue.\nSoft."},
+				"per_shopper_limit": 2, "description": "Blue.\nSoft."},
 			{"sku": "CAP", "name": "Cap", "price_cents": 900, "stock": 1, "per_shopper_limit": 1},
 		},
 	}
@@ -187,6 +187,8 @@ func TestAnEventWithABadListOfProductsIsRefusedAndLeavesNothingAnywhere(t *testi
 		"sku and products": withSKU,
 		"stock beside":     withStock,
 		"no name":          {"products": []map[string]any{product("A"), product("B")}},
+		"an image the page would not load": {"name": "x", "products": []map[string]any{product("A"),
+			{"sku": "B", "name": "B", "price_cents": 100, "stock": 1, "per_shopper_limit": 1, "image_url": "https://img.example/b.png"}}},
 	} {
 		var out struct {
 			Error struct{ Code, Message string }
@@ -285,7 +287,7 @@ func TestTheStockPushAfterStockIsAddedToAProductHasItsNewLeft(t *testing.T) {
 // on it is pushed the products as the edit left them (names, prices,
 // stock), and the Go client reads them in the welcome and in the push.
 func TestAnEditOfAnEventsProductsBeforeTheOpeningIsPushedToAnOpenPage(t *testing.T) {
-	sys := startSystem(t)
+	sys := startNodes(t, 1, map[string]string{"FOYER_IMAGE_HOSTS": testImageHost})
 	saleID := sys.createSale(t, eventBody(time.Hour))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -306,7 +308,7 @@ func TestAnEditOfAnEventsProductsBeforeTheOpeningIsPushedToAnOpenPage(t *testing
 	edit := map[string]any{"products": []map[string]any{
 		{"sku": "TEE-RED", "name": "Crimson tee", "price_cents": 1700, "stock": 5, "per_shopper_limit": 1},
 		{"sku": "HAT", "name": "Hat", "price_cents": 1100, "stock": 4, "per_shopper_limit": 2,
-			"image_url": "https://img.example/hat.png"},
+			"image_url": "https://" + testImageHost + "/hat.png"},
 	}}
 	if code := sys.call(t, http.MethodPatch, "/v1/admin/sales/"+saleID, sys.AdminToken, edit, nil); code != http.StatusOK {
 		t.Fatalf("edit: %d", code)
@@ -321,7 +323,7 @@ func TestAnEditOfAnEventsProductsBeforeTheOpeningIsPushedToAnOpenPage(t *testing
 		}
 		want := []shopperclient.Product{
 			{SKU: "TEE-RED", Name: "Crimson tee", PriceCents: 1700, Stock: 5, Left: 5, PerShopperLimit: 1},
-			{SKU: "HAT", Name: "Hat", PriceCents: 1100, Stock: 4, Left: 4, PerShopperLimit: 2, ImageURL: "https://img.example/hat.png"},
+			{SKU: "HAT", Name: "Hat", PriceCents: 1100, Stock: 4, Left: 4, PerShopperLimit: 2, ImageURL: "https://" + testImageHost + "/hat.png"},
 		}
 		if fmt.Sprint(m.Sale.Products) != fmt.Sprint(want) {
 			t.Errorf("the plan's push has products %+v, want %+v\n%s", m.Sale.Products, want, m.Raw)

@@ -67,7 +67,7 @@ func Check(b Branding, imageHosts []string) (Branding, error) {
 	}
 	var why []string
 	for _, img := range []struct{ field, url string }{{"product_image_url", b.ProductImageURL}, {"logo_url", b.LogoURL}} {
-		if w := imageProblem(img.url, imageHosts); w != "" {
+		if w := ImageProblem(img.url, imageHosts); w != "" {
 			why = append(why, img.field+" "+w)
 		}
 	}
@@ -117,9 +117,11 @@ func urlProblem(u string) string {
 	return ""
 }
 
-// imageProblem is urlProblem, and the image's host must be one the page
-// loads images from.
-func imageProblem(u string, hosts []string) string {
+// ImageProblem says what keeps an image's URL from the page: urlProblem's
+// reasons, or a host the page does not load images from (hosts,
+// FOYER_IMAGE_HOSTS). "" for an image the page shows, or for no URL. The
+// branding's images and an event's products' are held to it alike.
+func ImageProblem(u string, hosts []string) string {
 	if w := urlProblem(u); w != "" || u == "" {
 		return w
 	}
