@@ -122,6 +122,12 @@ type OrderEvent struct {
 	// with (a PaymentIntent's client secret). Only that shopper's tabs are
 	// told it; it is never logged, and never stored in Postgres.
 	PaymentSecret string `json:"payment_secret,omitempty"`
+	// SKU and Quantity, for an event's order (docs/products.md), are the
+	// product it bought and how many units, so that a page reloaded after
+	// its checkout names the product in its receipt; empty for a
+	// single-product sale's, whose pages know their one product.
+	SKU      string `json:"sku,omitempty"`
+	Quantity int    `json:"quantity,omitempty"`
 }
 
 // View is where a node starts following a sale: the admitted mark, the

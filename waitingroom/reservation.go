@@ -45,6 +45,11 @@ type Reservation struct {
 	ExpiresAtMs  int64  `json:"expires_at"`
 	Txn          string `json:"txn"`
 	Status       string `json:"status"` // held, confirmed or expired
+	// SKU and Quantity, once confirmed, are what the checkout bought
+	// (confirm.lua): SKU an event's product ("" in a single-product sale),
+	// Quantity its units.
+	SKU      string `json:"sku,omitempty"`
+	Quantity int    `json:"quantity,omitempty"`
 }
 
 // AdmittedAt is when the shopper was let out and the unit held.

@@ -146,7 +146,8 @@ func (w *OrderWriter) Handle(msg *message.Message) error {
 			}
 		}
 		events[c.SaleID] = append(events[c.SaleID], waitingroom.OrderEvent{
-			Shopper: c.ShopperID, Reservation: c.ReservationID, OrderID: o.ID, Status: o.Status, PaymentSecret: secret})
+			Shopper: c.ShopperID, Reservation: c.ReservationID, OrderID: o.ID, Status: o.Status, PaymentSecret: secret,
+			SKU: c.SKU, Quantity: eventQuantity(c.SKU, c.Quantity)})
 	}
 	if err := w.storePaymentRefs(ctx, refs); err != nil {
 		return err

@@ -169,7 +169,15 @@ type settledOrder struct {
 	ShopperID     string `db:"shopper_id"`
 	Quantity      int    `db:"quantity"`
 	Status        string `db:"status"`
+	// EventSKU is the product of an event's order (eventSKUColumn), told
+	// with its news; "" for a single-product sale's, or where not read.
+	EventSKU string `db:"event_sku"`
 }
+
+// eventSKUColumn reads, with an order o, the sku of the event product it
+// bought: "" for a single-product sale's order, whose sku (its sale's own)
+// has no row in sale_products, so that its news stays as it was.
+const eventSKUColumn = `coalesce((SELECT sp.sku FROM sale_products sp WHERE sp.sale_id = o.sale_id AND sp.sku = o.sku), '') AS event_sku`
 
 // settledColumns is what an UPDATE of orders o FROM sales s returns of
 // each order it settled: the order as the events recorded with it tell it.
@@ -210,8 +218,8 @@ func (p *PaymentSettler) markPaid(ctx context.Context, orderIDs []int64) error {
 		ID int64 `db:"id"`
 		settledOrder
 	}
-	err := p.db.SelectContext(ctx, &orders, `SELECT id, transaction_id, sale_id, reservation_id, shopper_id, quantity, status
-		FROM orders WHERE id = ANY($1) AND status = 'paid'`, pq.Array(orderIDs))
+	err := p.db.SelectContext(ctx, &orders, `SELECT id, transaction_id, sale_id, reservation_id, shopper_id, quantity, status,
+		`+eventSKUColumn+` FROM orders o WHERE id = ANY($1) AND status = 'paid'`, pq.Array(orderIDs))
 	if err != nil {
 		return fmt.Errorf("read %d paid orders: %w", len(orderIDs), err)
 	}
@@ -219,7 +227,8 @@ func (p *PaymentSettler) markPaid(ctx context.Context, orderIDs []int64) error {
 	for _, o := range orders {
 		p.log.Info("order paid", "order", o.ID, "sale", o.SaleID, "shopper", o.ShopperID, "reservation", o.ReservationID, "txn", o.Txn)
 		events[o.SaleID] = append(events[o.SaleID], waitingroom.OrderEvent{
-			Shopper: o.ShopperID, Reservation: o.ReservationID, OrderID: o.ID, Status: OrderPaid})
+			Shopper: o.ShopperID, Reservation: o.ReservationID, OrderID: o.ID, Status: OrderPaid,
+			SKU: o.EventSKU, Quantity: eventQuantity(o.EventSKU, o.Quantity)})
 	}
 	for saleID, evs := range events {
 		if err := p.notifier.AnnounceOrders(ctx, saleID, evs); err != nil {
@@ -241,15 +250,18 @@ func (p *PaymentSettler) cancel(ctx context.Context, orderID int64, why string) 
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	var o settledOrder
-	var cancelled orderstream.Order
+	var cancelled struct {
+		orderstream.Order
+		EventSKU string `db:"event_sku"`
+	}
 	err = tx.GetContext(ctx, &cancelled, `UPDATE orders o SET status = 'cancelled' FROM sales s
-		WHERE s.id = o.sale_id AND o.id = $1 AND o.status = 'pending_payment' RETURNING `+settledColumns, orderID)
+		WHERE s.id = o.sale_id AND o.id = $1 AND o.status = 'pending_payment' RETURNING `+settledColumns+`, `+eventSKUColumn, orderID)
 	o = settledOrder{Txn: cancelled.TransactionID, SaleID: cancelled.SaleID, ReservationID: cancelled.ReservationID,
-		ShopperID: cancelled.ShopperID, Quantity: cancelled.Quantity, Status: cancelled.Status}
+		ShopperID: cancelled.ShopperID, Quantity: cancelled.Quantity, Status: cancelled.Status, EventSKU: cancelled.EventSKU}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		if err := tx.GetContext(ctx, &o, `SELECT transaction_id, sale_id, reservation_id, shopper_id, quantity, status
-			FROM orders WHERE id = $1`, orderID); err != nil {
+		if err := tx.GetContext(ctx, &o, `SELECT transaction_id, sale_id, reservation_id, shopper_id, quantity, status,
+			`+eventSKUColumn+` FROM orders o WHERE id = $1`, orderID); err != nil {
 			return fmt.Errorf("find order %d: %w: %w", orderID, errPermanent, err)
 		}
 		if o.Status != OrderCancelled {
@@ -269,7 +281,7 @@ func (p *PaymentSettler) cancel(ctx context.Context, orderID int64, why string) 
 			return fmt.Errorf("lower sold of product of sale %s: %w", o.SaleID, err)
 		}
 		if p.Events != nil {
-			if err := p.Events.OrdersSettled(ctx, tx, []orderstream.Order{cancelled}); err != nil {
+			if err := p.Events.OrdersSettled(ctx, tx, []orderstream.Order{cancelled.Order}); err != nil {
 				return err
 			}
 		}
@@ -290,7 +302,17 @@ func (p *PaymentSettler) cancel(ctx context.Context, orderID int64, why string) 
 func (p *PaymentSettler) announce(ctx context.Context, orderID int64, o settledOrder, status string) error {
 	return p.notifier.AnnounceOrders(ctx, o.SaleID, []waitingroom.OrderEvent{{
 		Shopper: o.ShopperID, Reservation: o.ReservationID, OrderID: orderID, Status: status,
+		SKU: o.EventSKU, Quantity: eventQuantity(o.EventSKU, o.Quantity),
 	}})
+}
+
+// eventQuantity is the units an order's news tells: an event's order's
+// (sku), none for a single-product sale's, whose news stays as it was.
+func eventQuantity(sku string, quantity int) int {
+	if sku == "" {
+		return 0
+	}
+	return quantity
 }
 
 // SweepTimedOut settles the orders that waited longer than Timeout for

@@ -15,8 +15,8 @@ import (
 // paid for, and `refunded` would tell its page the unit went back.
 func (p *PaymentSettler) TellRefunded(ctx context.Context, orderID int64) error {
 	var o settledOrder
-	err := p.db.GetContext(ctx, &o, `SELECT transaction_id, sale_id, reservation_id, shopper_id, quantity, status
-		FROM orders WHERE id = $1`, orderID)
+	err := p.db.GetContext(ctx, &o, `SELECT transaction_id, sale_id, reservation_id, shopper_id, quantity, status,
+		`+eventSKUColumn+` FROM orders o WHERE id = $1`, orderID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}

@@ -77,13 +77,13 @@ const OrderRefunded = wire.OrderRefunded
 func (p *PaymentSettler) recordRefund(ctx context.Context, orderID int64, ref string) error {
 	var o settledOrder
 	err := p.db.GetContext(ctx, &o, `WITH o AS (
-			SELECT o.transaction_id, o.sale_id, o.reservation_id, o.shopper_id, o.quantity, o.status,
+			SELECT o.transaction_id, o.sale_id, o.reservation_id, o.shopper_id, o.quantity, o.status, o.sku,
 				o.price_cents * o.quantity AS amount_cents, s.currency
 			FROM orders o JOIN sales s ON s.id = o.sale_id WHERE o.id = $1),
 		ins AS (INSERT INTO refunds (payment_ref, sale_id, order_id, amount_cents, currency, reason)
 			SELECT $2, sale_id, $1, amount_cents, currency, 'paid after its order was cancelled' FROM o
 			ON CONFLICT (payment_ref) DO NOTHING)
-		SELECT transaction_id, sale_id, reservation_id, shopper_id, quantity, status FROM o`, orderID, ref)
+		SELECT transaction_id, sale_id, reservation_id, shopper_id, quantity, status, `+eventSKUColumn+` FROM o`, orderID, ref)
 	if err != nil {
 		return fmt.Errorf("record the refund of payment %s of order %d: %w", ref, orderID, err)
 	}

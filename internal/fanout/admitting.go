@@ -145,7 +145,7 @@ func (r *Room) Reservation(shopper string, res waitingroom.Reservation, asking *
 		case "confirmed":
 			told := c.status == connOrdered && c.reservation == res.ID
 			if again := c == asking && knew == res.ID; !told || again {
-				msg := r.orderNowMsg(res.ID, order)
+				msg := r.orderNowMsg(res, order)
 				c.tellOrder(res.ID, msg.Status, encode(msg), again)
 			}
 		}
@@ -154,13 +154,26 @@ func (r *Room) Reservation(shopper string, res waitingroom.Reservation, asking *
 
 // orderNowMsg is the order message of a confirmed reservation whose order
 // stands as order says: "confirmed" when the store could not say. A
-// pending order carries its payment when its secret was kept.
-func (r *Room) orderNowMsg(reservationID string, order OrderNow) OrderMsg {
-	if order.Status == "" {
-		return OrderMsg{Type: wire.MsgOrder, ReservationID: reservationID, Status: wire.OrderConfirmed}
+// pending order carries its payment when its secret was kept; an event's
+// order, the product and units its reservation's record says it bought.
+func (r *Room) orderNowMsg(res waitingroom.Reservation, order OrderNow) OrderMsg {
+	msg := OrderMsg{Type: wire.MsgOrder, ReservationID: res.ID, Status: wire.OrderConfirmed}
+	if order.Status != "" {
+		msg.OrderID, msg.Status = order.ID, order.Status
+		msg.Payment = r.h.orderPayment(order.Status, order.PaymentSecret)
 	}
-	return OrderMsg{Type: wire.MsgOrder, ReservationID: reservationID, OrderID: order.ID, Status: order.Status,
-		Payment: r.h.orderPayment(order.Status, order.PaymentSecret)}
+	msg.SKU, msg.Quantity = eventProduct(res.SKU, res.Quantity)
+	return msg
+}
+
+// eventProduct is an event's order's product and units as an order message
+// tells them: none for a single-product sale's (no sku), so that its
+// frames stay as they were.
+func eventProduct(sku string, quantity int) (string, int) {
+	if sku == "" {
+		return "", 0
+	}
+	return sku, max(quantity, 1)
 }
 
 // placeDrawn gives the node's prequeue shoppers the tickets the draw gave

@@ -129,8 +129,9 @@ func (r *Room) apply(e waitingroom.Event) {
 			if len(tabs) == 0 {
 				continue // another node's shopper: nothing to encode
 			}
+			sku, quantity := eventProduct(o.SKU, o.Quantity)
 			msg := encode(OrderMsg{Type: wire.MsgOrder, ReservationID: o.Reservation, OrderID: o.OrderID, Status: o.Status,
-				Payment: r.h.orderPayment(o.Status, o.PaymentSecret)})
+				SKU: sku, Quantity: quantity, Payment: r.h.orderPayment(o.Status, o.PaymentSecret)})
 			for _, c := range tabs {
 				if c.about() {
 					c.tellOrder(o.Reservation, o.Status, msg, false)

@@ -92,6 +92,12 @@ type (
 		ReservationID string `json:"reservation_id"`
 		OrderID       int64  `json:"order_id,omitempty"`
 		Status        string `json:"status"`
+		// SKU and Quantity, for an event's order (docs/products.md), are
+		// the product it bought and how many units, for the receipt of a
+		// page reloaded after its checkout; absent for a single-product
+		// sale's, whose frames are as they were.
+		SKU      string `json:"sku,omitempty"`
+		Quantity int    `json:"quantity,omitempty"`
 		// Payment, with a pending_payment order the shopper pays on the
 		// page itself (Stripe), is what the page pays it with; absent
 		// otherwise.

@@ -182,6 +182,11 @@ type Message struct {
 	Checkout      string    `json:"checkout"` // wire.CheckoutFoyer or wire.CheckoutShop: what CheckoutURL is
 	OrderID       int64     `json:"order_id"`
 	Status        string    `json:"status"`
+	// SKU and Quantity, in the order message of an event
+	// (docs/products.md), are the product the checkout bought and how many
+	// units; empty for a single-product sale's.
+	SKU      string `json:"sku"`
+	Quantity int    `json:"quantity"`
 
 	Ticket   int64  `json:"ticket"`
 	SeedHash string `json:"seed_hash"`

@@ -273,8 +273,12 @@ export interface OrderMessage {
       /** The Stripe account's publishable key (pk_...). */
       publishable_key: string;
     };
+  /** In an event only, with sku: how many units of the product the checkout bought. Absent for a single-product sale. */
+  quantity?: number;
   /** The reservation checked out. */
   reservation_id: string;
+  /** In an event only (a sale of several products): the SKU of the product the checkout bought, one of the welcome's sale.products, told with every status and on reconnecting, so that a reloaded page names the product in its receipt. Absent for a single-product sale. */
+  sku?: string;
   /** pending_payment when the order is written; then paid, or cancelled (the payment failed for good or timed out, and the unit went back to the sale: the shopper may join again). refunded follows cancelled when a payment went through after all and was given back; the order stays cancelled. On reconnecting (arriving with the session, or resume) after checking out, the order as it stands in the orders' store, with its order_id; confirmed (checked out, the outcome to follow) when no order is written yet or the store cannot say. */
   status: "pending_payment" | "paid" | "cancelled" | "refunded" | "confirmed";
 }

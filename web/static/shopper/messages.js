@@ -4,7 +4,7 @@ import { setText } from "./format.js";
 import { announcePosition, clearError, say, shout } from "./speak.js";
 import { forwarded, toShop } from "./actions.js";
 import { render } from "./render.js";
-import { productsLeft } from "./products.js";
+import { orderBought, productsLeft } from "./products.js";
 
 // payment is the Stripe payment of a pending order (payment.js).
 export const payment = FoyerPayment.create({ mount: el.paymentElement, say, changed: () => render() });
@@ -149,6 +149,7 @@ export function handle(m) {
       if (m.status !== S.orderStatus) say(t(said.key, said.params));
       S.orderStatus = m.status;
       if (m.order_id) S.orderId = m.order_id;
+      if (!over) orderBought(m);
       S.phase = over ? "idle" : "ordered";
       if (over) S.reservation = null; // its hold is over: a later reservation's news is this page's
       S.notice = over ? said : "";

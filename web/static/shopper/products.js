@@ -79,6 +79,15 @@ export function bought(choice) {
   S.bought = { name: choice.product.name, price_cents: choice.product.price_cents, quantity: choice.quantity };
 }
 
+// orderBought keeps what an event's order is of from its push (sku and
+// quantity) when the page has no checkout of its own in memory: a page
+// reloaded after its checkout, whose receipt would name the event.
+export function orderBought(m) {
+  if (S.bought || !m.sku || !isEvent(S.sale)) return;
+  const p = S.sale.products.find((x) => x.sku === m.sku);
+  if (p) S.bought = { name: p.name, price_cents: p.price_cents, quantity: m.quantity || 1 };
+}
+
 // focusChoice moves the keyboard to the choice: the first product left.
 export function focusChoice() {
   const first = el.choiceList.querySelector("input:not(:disabled)");
