@@ -177,19 +177,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, fmt.Errorf("bench: the bare baseline needs at least one connection and one a server, not %d and %d",
 			o.BareShoppers, o.BarePerServer)
 	}
-	if o.Self == "" {
-		self, err := os.Executable()
-		if err != nil {
-			return nil, fmt.Errorf("bench: find this executable: %w", err)
-		}
-		o.Self = self
-	}
-	if o.Foyer == "" {
-		foyer, err := FoyerBeside(o.Self)
-		if err != nil {
-			return nil, err
-		}
-		o.Foyer = foyer
+	if err := findBinaries(&o.Self, &o.Foyer); err != nil {
+		return nil, err
 	}
 	if o.ServerLog == nil {
 		o.ServerLog = io.Discard
@@ -409,6 +398,26 @@ func commandsPerSecond(ctx context.Context, rdb *redis.Client) float64 {
 	}
 	// The two INFO calls are commands too.
 	return (n1 - n0 - 1) / t1.Sub(t0).Seconds()
+}
+
+// findBinaries fills in, when not given, this executable (self: the
+// bench's children run from it) and the product binary beside it (foyer).
+func findBinaries(self, foyer *string) error {
+	if *self == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("bench: find this executable: %w", err)
+		}
+		*self = exe
+	}
+	if *foyer == "" {
+		found, err := FoyerBeside(*self)
+		if err != nil {
+			return err
+		}
+		*foyer = found
+	}
+	return nil
 }
 
 // FoyerBeside finds the product binary the bench runs as its gateways and

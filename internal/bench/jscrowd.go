@@ -104,19 +104,8 @@ func RunJSCrowd(ctx context.Context, o JSCrowdOptions) ([]JSCrowdRound, error) {
 	if _, err := os.Stat(filepath.Join(filepath.Dir(o.Script), "..", "dist", "esm", "index.js")); err != nil {
 		return nil, fmt.Errorf("jscrowd: the client is not built beside %s (run make js): %w", o.Script, err)
 	}
-	if o.Self == "" {
-		self, err := os.Executable()
-		if err != nil {
-			return nil, fmt.Errorf("jscrowd: find this executable: %w", err)
-		}
-		o.Self = self
-	}
-	if o.Foyer == "" {
-		foyer, err := FoyerBeside(o.Self)
-		if err != nil {
-			return nil, err
-		}
-		o.Foyer = foyer
+	if err := findBinaries(&o.Self, &o.Foyer); err != nil {
+		return nil, err
 	}
 	if o.ServerLog == nil {
 		o.ServerLog = io.Discard
