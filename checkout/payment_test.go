@@ -15,6 +15,7 @@ import (
 
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/orderstream"
+	"github.com/foyerhq/foyer/internal/testenv"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -111,21 +112,13 @@ func TestTheTestProviderSendsARefusedWebhookAgainUntilItIsAccepted(t *testing.T)
 
 // deliveries counts the goroutines posting the provider's webhooks.
 func deliveries() int {
-	buf := make([]byte, 1<<20)
-	return strings.Count(string(buf[:runtime.Stack(buf, true)]), "checkout.(*TestProvider).deliver(")
+	return testenv.CountGoroutines("checkout.(*TestProvider).deliver(")
 }
 
 // providerGoroutines counts the goroutines of test providers: each
 // charged provider's gatherer and its deliveries.
 func providerGoroutines() int {
-	buf := make([]byte, 1<<20)
-	n := 0
-	for g := range strings.SplitSeq(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
-		if strings.Contains(g, "checkout.(*TestProvider).") {
-			n++
-		}
-	}
-	return n
+	return testenv.CountGoroutines("checkout.(*TestProvider).")
 }
 
 // Close stops the deliveries under way and those still waiting for their

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -125,8 +123,7 @@ func (p slowToStop) Status(ctx context.Context, _ int64, _ string) (string, erro
 
 // sweepers counts the goroutines running a payment sweeper.
 func sweepers() int {
-	buf := make([]byte, 1<<20)
-	return strings.Count(string(buf[:runtime.Stack(buf, true)]), "worker.(*PaymentSettler).runSweeper")
+	return testenv.CountGoroutines("worker.(*PaymentSettler).runSweeper")
 }
 
 // The worker's Run returns only once its payment sweeper has ended: the

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,12 +16,19 @@ import (
 )
 
 // TestARedisRestartMidSaleSellsNothingTwice runs a sale of 50 units for 100
-// shoppers on Redis with AOF, and restarts Redis once about 15 orders are
-// in. The gateway and worker reconnect by themselves, the sale carries on,
-// and it ends with exactly 50 orders; shoppers retry a checkout that failed
-// while Redis was away, as the protocol tells them to.
+// shoppers on Redis with AOF, and restarts Redis once 15 orders are in and
+// the other admitted shoppers have yet to check out. The gateway and worker
+// reconnect by themselves, the sale carries on, and it ends with exactly 50
+// orders; shoppers retry a checkout that failed while Redis was away, as
+// the protocol tells them to.
+//
+// The restart is placed by a gate, not by timing: the first 15 admitted
+// check out, Redis restarts once their orders are written, and only then do
+// the others check out. Placing it by counting orders as shoppers were
+// admitted missed on a slow machine, where all 50 were admitted before the
+// workers had written 15.
 func TestARedisRestartMidSaleSellsNothingTwice(t *testing.T) {
-	const shoppers, stock = 100, 50
+	const shoppers, stock, before = 100, 50, 15
 	rs := testenv.NewRedis(t, testenv.WithAppendOnly())
 	sys := startNodesOn(t, rs, 1, nil)
 	saleID := sys.createSale(t, map[string]any{"sku": "R-1", "name": "Restart", "stock": stock,
@@ -28,8 +36,31 @@ func TestARedisRestartMidSaleSellsNothingTwice(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 
-	var restart sync.Once
-	restarted := false
+	var admitted atomic.Int32
+	firstDone := make(chan struct{}, before) // the checkouts before the restart
+	restarted := make(chan struct{})
+	go func() {
+		defer close(restarted)
+		for range before {
+			select {
+			case <-firstDone:
+			case <-ctx.Done():
+				t.Errorf("fewer than %d checkouts before the restart: %v", before, ctx.Err())
+				return
+			}
+		}
+		if got := waitOrders(ctx, sys, saleID, before); got < before {
+			t.Errorf("%d orders before the restart, want %d", got, before)
+			return
+		}
+		if err := rs.Stop(); err != nil {
+			t.Error(err)
+		}
+		if err := rs.Restart(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
+
 	var wg sync.WaitGroup
 	results := make(chan error, shoppers)
 	for range shoppers {
@@ -46,24 +77,20 @@ func TestARedisRestartMidSaleSellsNothingTwice(t *testing.T) {
 				results <- err
 				return
 			}
-			if n := sys.countOrders(t, saleID); n >= 15 {
-				restart.Do(func() {
-					if err := rs.Stop(); err != nil {
-						t.Error(err)
-					}
-					if err := rs.Restart(ctx); err != nil {
-						t.Error(err)
-					}
-					restarted = true
-				})
+			if admitted.Add(1) <= before {
+				results <- checkoutWithRetry(ctx, sys, m)
+				firstDone <- struct{}{}
+				return
 			}
+			<-restarted
 			results <- checkoutWithRetry(ctx, sys, m)
 		})
 	}
 	wg.Wait()
 	close(results)
-	if !restarted {
-		t.Fatal("Redis was never restarted: the sale sold fewer than 15 before the last admission")
+	<-restarted
+	if t.Failed() {
+		t.FailNow()
 	}
 	for err := range results {
 		if err != nil {

@@ -7,8 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/orderstream"
+	"github.com/foyerhq/foyer/internal/testenv"
 	"github.com/foyerhq/foyer/worker"
 )
 
@@ -224,8 +223,7 @@ func TestAPaymentPaidAtTheProviderWhoseWebhookNeverCameEndsPaid(t *testing.T) {
 
 // deliveries counts the goroutines delivering the test provider's webhooks.
 func deliveries() int {
-	buf := make([]byte, 1<<20)
-	return strings.Count(string(buf[:runtime.Stack(buf, true)]), "checkout.(*TestProvider).deliver")
+	return testenv.CountGoroutines("checkout.(*TestProvider).deliver(")
 }
 
 // The worker's Run ends the test provider's deliveries before it returns: a

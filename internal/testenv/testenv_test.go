@@ -66,3 +66,25 @@ func TestNewDatabaseIsMigratedAndPrivate(t *testing.T) {
 		})
 	}
 }
+
+// Every goroutine is counted, however many the process holds: a fixed
+// buffer of 1 MiB used to cut the list short, and a test's count of its
+// own goroutines came out 0 behind other tests' leftovers.
+func TestCountGoroutinesSeesAGoroutineBehindThousandsOfOthers(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	for range 20_000 {
+		go func() { <-release }()
+	}
+	found := make(chan struct{})
+	go parkedWhileCounted(release, found)
+	<-found
+	if n := testenv.CountGoroutines("testenv_test.parkedWhileCounted"); n != 1 {
+		t.Fatalf("%d goroutines in parkedWhileCounted, want 1", n)
+	}
+}
+
+func parkedWhileCounted(release <-chan struct{}, started chan<- struct{}) {
+	close(started)
+	<-release
+}
