@@ -35,7 +35,7 @@ for s in $(seq 0 $((SHARDS - 1))); do
 	(
 		cd internal/app
 		set +e
-		"$work/app.test" -test.run "^(${pattern[s]})\$" -test.count=1 -test.timeout="$TIMEOUT" >"$work/shard$s.log" 2>&1
+		"$work/app.test" -test.run "^(${pattern[s]})\$" -test.count=1 -test.v -test.timeout="$TIMEOUT" >"$work/shard$s.log" 2>&1
 		echo $? >"$work/shard$s.rc"
 		echo "internal/app shard $((s + 1))/$SHARDS done after $(($(date +%s) - start)) s"
 	) &
@@ -46,14 +46,33 @@ status=0
 $GO test -race -count=1 -timeout "$TIMEOUT" $($GO list ./... | grep -vx "$app") || status=1
 wait
 
+# A shard runs verbose, so that each test's time is known: the slowest are
+# listed, to see a shard nearing its timeout before it does. A failed shard
+# prints what its failed tests said (and all after a panic or a timeout),
+# not every passing test's log.
+slowest() {
+	sed -nE 's/^--- (PASS|FAIL): ([^ ]+) \(([0-9.]+)s\)$/\3 \2/p' "$1" | sort -rn | head -"$2" |
+		awk '{ printf "    %6.1f s  %s\n", $1, $2 }'
+}
+failed_only() {
+	awk '
+		/^=== RUN   [^\/]+$/ { buf = "" }
+		{ if (after) print; else buf = buf $0 "\n" }
+		/^--- FAIL: / { printf "%s", buf; buf = "" }
+		/^--- PASS: / { buf = "" }
+		/^panic: / && !after { printf "%s", buf; buf = ""; after = 1 }
+		END { printf "%s", buf }
+	' "$1"
+}
 for s in $(seq 0 $((SHARDS - 1))); do
 	if [ "$(cat "$work/shard$s.rc")" = 0 ]; then
-		echo "ok  	$app (shard $((s + 1))/$SHARDS)"
+		echo "ok  	$app (shard $((s + 1))/$SHARDS), its slowest tests:"
 	else
 		status=1
-		cat "$work/shard$s.log"
-		echo "FAIL	$app (shard $((s + 1))/$SHARDS)"
+		failed_only "$work/shard$s.log"
+		echo "FAIL	$app (shard $((s + 1))/$SHARDS), its slowest tests:"
 	fi
+	slowest "$work/shard$s.log" 8
 done
 echo "internal/app took $(($(date +%s) - start)) s in all"
 exit $status
