@@ -24,18 +24,8 @@ type eventOrder struct {
 // quantity units of sku, and waits for its order's PaymentIntent.
 func buyEventProduct(t *testing.T, ctx context.Context, sys *system, calls <-chan stripeCall, saleID, sku string, quantity int) eventOrder {
 	t.Helper()
-	conn, _ := connectNew(t, ctx, sys.URL, saleID)
-	in := listen(conn)
-	if _, err := in.wait(ctx, "welcome"); err != nil {
-		t.Fatal(err)
-	}
-	if err := conn.Join(ctx); err != nil {
-		t.Fatal(err)
-	}
-	admitted, err := in.wait(ctx, "admitted")
-	if err != nil {
-		t.Fatal(err)
-	}
+	admitted, conn := admitOne(t, ctx, sys, saleID)
+	in := listen(conn) // before the checkout: its order messages are all read
 	if _, err := shopperclient.New(sys.URL).CheckoutProduct(ctx, admitted.CheckoutURL, admitted.Token, sku, quantity); err != nil {
 		t.Fatalf("checkout of %d %s: %v", quantity, sku, err)
 	}
