@@ -94,39 +94,24 @@ func TestAShopperOfAnEventPicksAProductThatSellsOutUnderItThenAnotherAndPays(t *
 		t.Fatalf("the rival's cap: %v", err)
 	}
 	var notice string
-	if err := chromedp.Run(ctx,
+	runOnPage(t, ctx, "the cap sold out under the shopper",
 		chromedp.Click("#buy"),
 		waitFor(`document.querySelector('#choice-notice').textContent.includes('Cap just sold out')`),
 		waitFor(`document.querySelector('#choice-list input[value="CAP"]').disabled`),
 		chromedp.Text("#choice-notice", &notice),
 		shoot("event-3-sold-out"), accessible(t, "an event's product sold out under the shopper"),
-	); err != nil {
-		var shown string
-		chromedp.Run(ctx, chromedp.Text("main", &shown))
-		t.Fatalf("the cap sold out under the shopper: %v\n%s", err, shown)
-	}
+	)
 	t.Logf("told: %s", notice)
 
 	// Two blue tees instead, paid, and the receipt names them.
-	var item, quantity, amount string
-	if err := chromedp.Run(ctx,
-		chromedp.Click(`#choice-list input[value="TEE-BLUE"]`, chromedp.ByQuery),
-		waitFor(`!document.querySelector('#quantity-field').hidden && !document.querySelector('#quantity').disabled`),
-		chromedp.SetValue("#quantity", "2"),
-		chromedp.Evaluate(`document.querySelector('#quantity').dispatchEvent(new Event('change', {bubbles: true}))`, nil),
-		chromedp.Click("#buy"),
-		waitFor(`document.querySelector('#order-status').textContent.startsWith('Paid')`),
-		chromedp.Text("#receipt-item", &item),
-		chromedp.Text("#receipt-quantity", &quantity),
-		chromedp.Text("#receipt-amount", &amount),
+	var receipt shownReceipt
+	runOnPage(t, ctx, "buying the blue tees",
+		buyTwoBlueTees(),
+		receipt.read(),
 		shoot("event-4-receipt"), accessible(t, "an event's order paid"),
-	); err != nil {
-		var shown string
-		chromedp.Run(ctx, chromedp.Text("main", &shown))
-		t.Fatalf("buying the blue tees: %v\n%s", err, shown)
-	}
-	if item != "Blue tee" || quantity != "2" || amount != "€30.00" {
-		t.Errorf("the receipt says %q × %q for %q, want Blue tee × 2 for €30.00", item, quantity, amount)
+	)
+	if receipt != twoBlueTees {
+		t.Errorf("the receipt says %+v, want %+v", receipt, twoBlueTees)
 	}
 	var rows []struct {
 		SKU      string `db:"sku"`
@@ -141,7 +126,7 @@ func TestAShopperOfAnEventPicksAProductThatSellsOutUnderItThenAnotherAndPays(t *
 
 	// The same shopper, back for one more blue tee: past its limit of two,
 	// counting what it bought, and told so with its hold standing.
-	if err := chromedp.Run(ctx,
+	runOnPage(t, ctx, "a third blue tee",
 		chromedp.Navigate(sys.URL+"/?sale="+saleID),
 		waitFor(`!document.querySelector('#join').disabled`),
 		chromedp.Click("#join"),
@@ -151,11 +136,7 @@ func TestAShopperOfAnEventPicksAProductThatSellsOutUnderItThenAnotherAndPays(t *
 		waitFor(`document.querySelector('#choice-notice').textContent.includes('at most 2 of Blue tee')`),
 		waitFor(`!document.querySelector('#buy').hidden && document.querySelector('#buy').getAttribute('aria-disabled') === 'false'`),
 		shoot("event-5-over-limit"), accessible(t, "an event's product past its limit"),
-	); err != nil {
-		var shown string
-		chromedp.Run(ctx, chromedp.Text("main", &shown))
-		t.Fatalf("a third blue tee: %v\n%s", err, shown)
-	}
+	)
 	if n := sys.count(t, `SELECT count(*) FROM orders WHERE sale_id = $1`, saleID); n != 2 {
 		t.Errorf("%d orders after the refused third tee, want 2", n)
 	}
@@ -196,7 +177,7 @@ func TestAnEventsShopperCheckedOutByTheShopIsOfferedTheShopNotAChoice(t *testing
 	case <-time.After(30 * time.Second):
 		t.Fatal("the admitted shopper never reached the shop's checkout")
 	}
-	if err := chromedp.Run(ctx,
+	runOnPage(t, ctx, "back on Foyer's page",
 		// The shop's page loaded first: a navigation begun while the page's
 		// own to the shop is still under way is aborted by it.
 		chromedp.WaitVisible("#shop-checkout"),
@@ -205,9 +186,5 @@ func TestAnEventsShopperCheckedOutByTheShopIsOfferedTheShopNotAChoice(t *testing
 		waitFor(`document.querySelector('#buy').getAttribute('aria-disabled') === 'false'`),
 		waitFor(`document.querySelector('#choice').hidden && document.querySelector('#products-card').hidden`),
 		accessible(t, "an event's shopper back from the shop's checkout"),
-	); err != nil {
-		var shown string
-		chromedp.Run(ctx, chromedp.Text("main", &shown))
-		t.Fatalf("back on Foyer's page: %v\n%s", err, shown)
-	}
+	)
 }
