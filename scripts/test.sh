@@ -73,6 +73,13 @@ for s in $(seq 0 $((SHARDS - 1))); do
 		echo "FAIL	$app (shard $((s + 1))/$SHARDS), its slowest tests:"
 	fi
 	slowest "$work/shard$s.log" 8
+	if [ -n "${FOYER_TEST_LOGS:-}" ]; then
+		mkdir -p "$FOYER_TEST_LOGS"
+		cp "$work/shard$s.log" "$FOYER_TEST_LOGS/app-shard$((s + 1)).log"
+	fi
 done
+if [ -n "${FOYER_TEST_LOGS:-}" ]; then
+	echo "internal/app's shard logs, every test's time in them: $FOYER_TEST_LOGS"
+fi
 echo "internal/app took $(($(date +%s) - start)) s in all"
 exit $status
