@@ -13,6 +13,7 @@ import { renderDetail } from "./detail.js";
 import { loadAudit } from "./audit.js";
 import { showSaleMessages } from "./messages.js";
 import { isEvent, stockAdded } from "./eventproducts.js";
+import { confirmed } from "./confirm.js";
 
 const busy = new Set();
 
@@ -95,36 +96,19 @@ export function showSaleInputs(p) {
   showSaleMessages(p);
 }
 
-// confirmAction asks before what cannot be undone, in the page's dialog:
-// ask is {title, text, ok}; then runs if the operator confirms while the
-// same sale is selected. Focus goes back to the button that asked.
+// confirmAction asks before what cannot be undone (confirm.js), then runs
+// if the operator confirms while the same sale is selected.
 export function confirmAction(button, ask, then) {
   if (!S.selected) return;
   const id = S.selected;
-  const dlg = $("confirm");
-  setText($("confirm-title"), ask.title);
-  setText($("confirm-text"), ask.text);
-  setText($("confirm-ok"), ask.ok);
-  const onClose = () => {
-    dlg.removeEventListener("close", onClose);
-    if (button.isConnected) button.focus();
-    if (dlg.returnValue !== "ok" || S.selected !== id) {
+  confirmed(button, ask).then((ok) => {
+    if (!ok) return;
+    if (S.selected !== id) {
       announce(`${ask.ok}: cancelled.`);
       return;
     }
     then(id);
-  };
-  dlg.returnValue = "";
-  dlg.addEventListener("close", onClose);
-  if (typeof dlg.showModal === "function") {
-    dlg.showModal();
-    $("confirm-cancel").focus();
-  } else if (window.confirm($("confirm-text").textContent)) { // very old browsers
-    dlg.returnValue = "ok";
-    onClose();
-  } else {
-    onClose();
-  }
+  });
 }
 
 function confirmStop(e) {

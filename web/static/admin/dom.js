@@ -1,7 +1,7 @@
 // Small DOM helpers every panel uses: writes that leave an unchanged node
 // alone, and the screen-reader announcements.
 
-import { count } from "./format.js";
+import { count, formatWhen } from "./format.js";
 
 export const $ = (id) => document.getElementById(id);
 
@@ -23,6 +23,23 @@ export function emptyRow(columns, text) {
   td.textContent = text;
   tr.append(td);
   return tr;
+}
+
+// cell is a table cell holding text or a node.
+export function cell(content, className) {
+  const td = document.createElement("td");
+  if (className) td.className = className;
+  if (content instanceof Node) td.append(content); else td.textContent = content;
+  return td;
+}
+
+// timeOf is a moment as the operator reads it, the exact one on hover.
+export function timeOf(iso) {
+  const t = document.createElement("time");
+  t.dateTime = iso;
+  t.title = iso;
+  t.textContent = formatWhen(iso);
+  return t;
 }
 
 // announce tells screen-reader users what an action did.

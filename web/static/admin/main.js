@@ -26,6 +26,7 @@ import { wireShopKeys } from "./shopkeys.js";
 import { wireInvitations } from "./invitations.js";
 import { wireBranding } from "./branding.js";
 import { wireWebhooks } from "./webhooks.js";
+import { wireAccounts } from "./accounts.js";
 import { renderWarnings } from "./warnings.js";
 
 // onStats takes one push of the live feed: every sale's numbers, the
@@ -68,5 +69,6 @@ wireShopKeys();
 wireInvitations();
 wireBranding();
 wireWebhooks();
+wireAccounts();
 wireLive({ stats: onStats, refused: liveRefused, tick });
 resume();

@@ -3,28 +3,30 @@
 // Only the fields changed are sent, so an edit never rewrites what another
 // operator changed meanwhile in a field this one did not touch. An event's
 // products are rows (productrows.js), sent whole when any of them changed:
-// the API replaces them whole.
+// the API replaces them whole. A single product's price and discount are
+// sent as the API takes them (discount.js): with a discount, the price is
+// the list price; a discount set to None is sent as {} and taken off.
 
 import { S, saleName } from "./state.js";
 import { $, announce } from "./dom.js";
 import { minorDigits, localInput, rfc3339 } from "./format.js";
 import { api } from "./api.js";
-import { clearError, report } from "./errors.js";
+import { clearError, report, showError } from "./errors.js";
 import { act, confirmAction, showResult } from "./controls.js";
 import { loadSales, renderSales } from "./sales.js";
 import { renderDetail } from "./detail.js";
 import { loadAudit } from "./audit.js";
 import { productRows } from "./productrows.js";
 import { isEvent } from "./eventproducts.js";
+import { discountShown, discountAsked, showDiscountInputs } from "./discount.js";
 
 const EDITABLE = new Set(["scheduled", "prequeue"]);
 
-// The form's fields: the plan's field, the input, and how each reads and writes it.
+// The form's fields: the plan's field, the input, and how each reads and
+// writes it. The price is priceChanges', with the discount.
 const FIELDS = [
   ["name", "ed-name", (p) => p.name, (v) => v.trim()],
   ["sku", "ed-sku", (p) => p.sku, (v) => v.trim()],
-  ["price_cents", "ed-price", (p) => String(p.price_cents / 10 ** minorDigits(p.currency)),
-    (v, p) => Math.round(Number(v) * 10 ** minorDigits(p.currency))],
   ["stock", "ed-stock", (p) => String(p.stock), (v) => Math.trunc(Number(v))],
   ["starts_at", "ed-starts", (p) => localInput(new Date(p.starts_at)), (v) => rfc3339(new Date(v))],
   ["ends_at", "ed-ends", (p) => localInput(new Date(p.ends_at)), (v) => rfc3339(new Date(v))],
@@ -36,9 +38,12 @@ let filledFor = "";
 let rows = null; // the event's product rows
 let rowsAsFilled = ""; // what rows.read() gave when filled from the plan
 let currency = "EUR"; // the edited sale's, for its products' prices
+let priceAsFilled = { price: "", kind: "", off: "" }; // the price and discount inputs as filled (discountShown)
 
 // SINGLE_ONLY are the fields an event takes from its products.
-const SINGLE_ONLY = new Set(["sku", "price_cents", "stock"]);
+const SINGLE_ONLY = new Set(["sku", "stock"]);
+// PRICE_INPUTS show a single product's price and discount.
+const PRICE_INPUTS = ["ed-price", "ed-discount-kind", "ed-discount"];
 const fieldsOf = (p) => FIELDS.filter(([field]) => !(isEvent(p) && SINGLE_ONLY.has(field)));
 
 // showPlanEdit shows the form while the sale may change, filled from its
@@ -56,6 +61,12 @@ export function showPlanEdit(p, state, refill) {
   for (const node of $("edit-form").querySelectorAll(".single-only")) node.hidden = event;
   $("ed-products").hidden = !event;
   currency = p.currency;
+  priceAsFilled = discountShown(p, p.currency);
+  $("ed-price").value = priceAsFilled.price;
+  $("ed-discount-kind").value = priceAsFilled.kind;
+  $("ed-discount").value = priceAsFilled.off;
+  for (const id of PRICE_INPUTS) $(id).removeAttribute("aria-invalid");
+  showDiscountInputs("ed", currency);
   rows.reset(event ? p.products : null);
   rowsAsFilled = event ? JSON.stringify(rows.read()) : "";
 }
@@ -69,8 +80,58 @@ function changes(p) {
   if (isEvent(p)) {
     const products = rows.read();
     if (JSON.stringify(products) !== rowsAsFilled) out.products = products;
+  } else {
+    Object.assign(out, priceChanges(p));
   }
   return out;
+}
+
+// priceChanges are a single product's price and discount, each sent only
+// when its inputs changed: a discount asked for (or {}, None, to take it
+// off), and the price typed, which is the list price with a discount.
+function priceChanges(p) {
+  const out = {};
+  const kind = $("ed-discount-kind").value;
+  const off = $("ed-discount").value;
+  if (kind !== priceAsFilled.kind || (kind && off !== priceAsFilled.off)) {
+    out.discount = discountAsked(kind, Number(off), p.currency);
+  }
+  const price = $("ed-price").value;
+  if (price !== priceAsFilled.price) {
+    out[kind ? "list_price_cents" : "price_cents"] = Math.round(Number(price) * 10 ** minorDigits(p.currency));
+  }
+  return out;
+}
+
+// wholePercent refuses a percent off with a fraction before it is sent:
+// the API takes whole percents only, and would answer with a JSON error.
+function wholePercent(change) {
+  if (!change.discount || change.discount.percent === undefined || Number.isInteger(change.discount.percent)) return true;
+  const said = "The percent off is a whole number.";
+  $("ed-discount").setAttribute("aria-invalid", "true");
+  showError("invalid_input", said);
+  announce(said);
+  $("ed-discount").focus();
+  return false;
+}
+
+// markRefusedPrice points at the price or the discount the server named.
+function markRefusedPrice(said) {
+  if (said.includes("price_cents")) $("ed-price").setAttribute("aria-invalid", "true");
+  if (said.includes("discount")) {
+    $($("ed-discount-kind").value ? "ed-discount" : "ed-discount-kind").setAttribute("aria-invalid", "true");
+  }
+}
+
+// keepPlan keeps the plan an edit answered with. The answer leaves out a
+// discount the plan no longer has (the API omits empty fields), so what
+// was kept of one goes first.
+function keepPlan(plan) {
+  const kept = S.byId.get(plan.id) || {};
+  for (const k of ["list_price_cents", "discount_percent", "discount_amount_cents"]) delete kept[k];
+  S.byId.set(plan.id, Object.assign(kept, plan));
+  const i = S.plans.findIndex((x) => x.id === plan.id);
+  if (i >= 0) S.plans[i] = S.byId.get(plan.id);
 }
 
 export function wirePlanEdit() {
@@ -84,15 +145,15 @@ export function wirePlanEdit() {
       $("edit-form").after($("action-result"));
       return;
     }
+    if (!wholePercent(change)) return;
     for (const [, id] of FIELDS) $(id).removeAttribute("aria-invalid");
+    for (const id of PRICE_INPUTS) $(id).removeAttribute("aria-invalid");
     rows.clearProblems();
     let refused = null;
     act($("edit-save"), "Save changes", (id) => api("PATCH", `/v1/admin/sales/${encodeURIComponent(id)}`, change)
       .catch((err) => { refused = err; throw err; }),
       (plan) => {
-        S.byId.set(plan.id, Object.assign(S.byId.get(plan.id) || {}, plan));
-        const i = S.plans.findIndex((x) => x.id === plan.id);
-        if (i >= 0) S.plans[i] = S.byId.get(plan.id);
+        keepPlan(plan);
         showPlanEdit(plan, "scheduled", true);
         renderSales();
         renderDetail();
@@ -108,8 +169,10 @@ export function wirePlanEdit() {
         if (first) first.focus();
       }
       for (const [field, id] of fieldsOf(p)) if (said.includes(field)) $(id).setAttribute("aria-invalid", "true");
+      if (!isEvent(p)) markRefusedPrice(said);
     });
   });
+  $("ed-discount-kind").addEventListener("change", () => showDiscountInputs("ed", currency));
   rows = productRows($("ed-product-rows"), { prefix: "ed", currency: () => currency, withCatalog: false });
 
   $("delete-sale").addEventListener("click", (e) => {

@@ -41,7 +41,7 @@ function showSignin(message) {
 
 // showWho shows who is signed in and lets the page hide what the role
 // cannot use.
-function showWho(me) {
+export function showWho(me) {
   document.body.dataset.role = me.role;
   setText($("whoami"), `${me.username || "admin token"} · ${me.role}`);
   $("whoami").hidden = false;

@@ -3,8 +3,7 @@
 // whole key shown once with a copy button; listed; revoked in two clicks.
 
 import { S } from "./state.js";
-import { $, setText, emptyRow, announce } from "./dom.js";
-import { formatWhen } from "./format.js";
+import { $, setText, emptyRow, announce, cell, timeOf } from "./dom.js";
 import { api } from "./api.js";
 import { report } from "./errors.js";
 import { loadAudit } from "./audit.js";
@@ -35,21 +34,6 @@ function keyMessage(text) {
   else $("sk-name").removeAttribute("aria-invalid");
 }
 
-function when(iso) {
-  const t = document.createElement("time");
-  t.dateTime = iso;
-  t.title = iso;
-  t.textContent = formatWhen(iso);
-  return t;
-}
-
-function cell(text, className) {
-  const td = document.createElement("td");
-  if (className) td.className = className;
-  if (text instanceof Node) td.append(text); else td.textContent = text;
-  return td;
-}
-
 function renderShopKeys(fresh) {
   const key = JSON.stringify(S.shopKeys);
   if (key === keysKey && !fresh) return;
@@ -62,7 +46,7 @@ function renderShopKeys(fresh) {
     const action = document.createElement("td");
     action.className = "remove";
     if (k.revoked_at) {
-      action.append("revoked ", when(k.revoked_at));
+      action.append("revoked ", timeOf(k.revoked_at));
       action.classList.add("hint");
     } else {
       const b = document.createElement("button");
@@ -74,7 +58,7 @@ function renderShopKeys(fresh) {
       action.append(b);
     }
     tr.append(cell(k.name), cell(k.id, "value"), cell((k.scopes || []).join(", ")),
-      cell(when(k.created_at), "when"), cell(k.last_used_at ? when(k.last_used_at) : "never", "when"), action);
+      cell(timeOf(k.created_at), "when"), cell(k.last_used_at ? timeOf(k.last_used_at) : "never", "when"), action);
     return tr;
   });
   if (!rows.length) rows.push(emptyRow(6, "No shop keys yet."));
