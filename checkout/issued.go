@@ -24,9 +24,16 @@ const issuedMost = 16384
 // costliest step of the gateway's own work on one.
 type issued struct {
 	mu     sync.Mutex
-	byText map[[sha256.Size]byte]*ReservationClaims
+	byText map[[sha256.Size]byte]*signedHere
 	order  [][sha256.Size]byte // the digests in the order signed: a ring, next is the oldest once full
 	next   int
+}
+
+// signedHere is a token this node signed: its claims, and whether it was
+// presented here since (a checkout, a redeem).
+type signedHere struct {
+	claims    *ReservationClaims
+	presented bool
 }
 
 // remember notes a token this node signed, with its claims.
@@ -35,7 +42,7 @@ func (m *issued) remember(token string, claims *ReservationClaims) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.byText == nil {
-		m.byText = make(map[[sha256.Size]byte]*ReservationClaims)
+		m.byText = make(map[[sha256.Size]byte]*signedHere)
 	}
 	if _, ok := m.byText[digest]; ok { // the same reservation told again: one entry
 		return
@@ -47,7 +54,7 @@ func (m *issued) remember(token string, claims *ReservationClaims) {
 		m.order[m.next] = digest
 		m.next = (m.next + 1) % issuedMost
 	}
-	m.byText[digest] = claims
+	m.byText[digest] = &signedHere{claims: claims}
 }
 
 // valid returns the claims of a token this node signed, when they hold for
@@ -55,15 +62,21 @@ func (m *issued) remember(token string, claims *ReservationClaims) {
 // leeway. Anything else (a token signed elsewhere, or forgotten, or near the
 // edge of its times) returns nil, for the signature check and jwt's
 // validation to decide, with their errors: what is accepted here is a
-// subset of what they accept.
-func (m *issued) valid(saleID, token string, now time.Time) *ReservationClaims {
+// subset of what they accept. first reports that this is the first time
+// the token was found valid here: it was not presented before.
+func (m *issued) valid(saleID, token string, now time.Time) (claims *ReservationClaims, first bool) {
 	digest := sha256.Sum256([]byte(token))
 	m.mu.Lock()
-	c := m.byText[digest]
-	m.mu.Unlock()
-	if c == nil || string(c.Audience) != saleID || c.IssuedAt == nil || c.ExpiresAt == nil ||
-		now.Before(c.IssuedAt.Time) || !now.Before(c.ExpiresAt.Time) || c.ID == "" || c.Subject == "" {
-		return nil
+	defer m.mu.Unlock()
+	e := m.byText[digest]
+	if e == nil {
+		return nil, false
 	}
-	return c
+	c := e.claims
+	if string(c.Audience) != saleID || c.IssuedAt == nil || c.ExpiresAt == nil ||
+		now.Before(c.IssuedAt.Time) || !now.Before(c.ExpiresAt.Time) || c.ID == "" || c.Subject == "" {
+		return nil, false
+	}
+	first, e.presented = !e.presented, true
+	return c, first
 }

@@ -38,10 +38,10 @@ func TestATokenSignedHereIsKnownByItsTextWithTheClaimsItsSignatureGives(t *testi
 	if err != nil {
 		t.Fatal(err)
 	}
-	if here.issued.valid("s_1", token, time.Now()) == nil {
+	if c, _ := here.issued.valid("s_1", token, time.Now()); c == nil {
 		t.Fatal("the node that signed the token does not know it")
 	}
-	if there.issued.valid("s_1", token, time.Now()) != nil {
+	if c, _ := there.issued.valid("s_1", token, time.Now()); c != nil {
 		t.Fatal("a node that did not sign the token knows it")
 	}
 	known, err := here.Verify("s_1", token)
@@ -92,7 +92,7 @@ func TestATokenSignedHereIsRefusedAsItsSignatureCheckRefusesIt(t *testing.T) {
 	for i := range issuedMost {
 		sign(reservationHeld(fmt.Sprint("r_", i), time.Minute))
 	}
-	if here.issued.valid("s_1", good, time.Now()) != nil {
+	if c, _ := here.issued.valid("s_1", good, time.Now()); c != nil {
 		t.Fatal("a token signed before issuedMost others is still known")
 	}
 	if _, err := here.Verify("s_1", good); err != nil {
@@ -116,5 +116,44 @@ func BenchmarkCheckoutTokenKnownOrSigned(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// Only the first presentation of a token on the node that signed it is
+// first: a retry, another node's token, and a token for another sale are
+// not, however many come at once.
+func TestOnlyTheFirstPresentationOfATokenSignedHereIsFirst(t *testing.T) {
+	here, there := twoNodes(t)
+	token, err := here.Issue("s_1", reservationHeld("r_1", time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := here.VerifyFor("s_2", token); err == nil || v.FirstHere() {
+		t.Fatalf("another sale: first %v, err %v; want refused and not first", v.FirstHere(), err)
+	}
+	if v, err := there.VerifyFor("s_1", token); err != nil || v.FirstHere() {
+		t.Fatalf("on another node: first %v, err %v; want verified and not first", v.FirstHere(), err)
+	}
+	firsts := make(chan bool, 8)
+	for range cap(firsts) {
+		go func() {
+			v, err := here.VerifyFor("s_1", token)
+			if err != nil {
+				t.Error(err)
+			}
+			firsts <- v.FirstHere()
+		}()
+	}
+	n := 0
+	for range cap(firsts) {
+		if <-firsts {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d of 8 presentations at once were first, want 1", n)
+	}
+	if v, _ := here.VerifyFor("s_1", token); v.FirstHere() {
+		t.Error("a later presentation is first")
 	}
 }

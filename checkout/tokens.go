@@ -72,9 +72,22 @@ func (t *Tokens) IssueFor(saleID string, r waitingroom.Reservation, customer str
 // caller must not change. A token this node signed lately is known by its
 // text (issued); any other is checked by its signature.
 func (t *Tokens) Verify(saleID, token string) (*ReservationClaims, error) {
-	if c := t.issued.valid(saleID, token, time.Now()); c != nil {
-		return c, nil
+	c, _, err := t.verify(saleID, token)
+	return c, err
+}
+
+// verify is Verify, and reports whether the token is one this node signed,
+// presented here for the first time.
+func (t *Tokens) verify(saleID, token string) (*ReservationClaims, bool, error) {
+	if c, first := t.issued.valid(saleID, token, time.Now()); c != nil {
+		return c, first, nil
 	}
+	c, err := t.verifySignature(saleID, token)
+	return c, false, err
+}
+
+// verifySignature checks a token by its signature and jwt's validation.
+func (t *Tokens) verifySignature(saleID, token string) (*ReservationClaims, error) {
 	var c ReservationClaims
 	err := t.ring.Verify(token, &c, saleID)
 	switch {
