@@ -55,6 +55,12 @@ type Conns struct {
 	// Timeout bounds how long Acquire waits for Redis before it gives up and
 	// lets the connection through; see Limiter.Timeout. Defaults to 200ms.
 	Timeout time.Duration
+	// Gather is how long the first release of a closed connection waits
+	// for others, to send them all in one round trip; GatherMost sends a
+	// batch at once when it holds that many. Each release still returns
+	// once its own is sent. 0 sends each alone. Default 5ms and 1,000.
+	Gather     time.Duration
+	GatherMost int
 
 	now   func() time.Time // the node's clock; tests move it
 	node  string           // this node's id: makes its connection ids unique, and is what its lease renews
@@ -66,6 +72,8 @@ type Conns struct {
 	alive      map[string]int64  // the nodes alive at the last Refresh, and when each lease ends (unix ms)
 	heardAt    time.Time         // when the last Refresh succeeded; zero before the first
 	unreleased map[string]string // connection id -> its key's set: releases that failed, retried by Refresh
+
+	releasing releases
 }
 
 // NewConns returns a cap on connections named name ("ws_ip", "ws_shopper"),
@@ -77,6 +85,7 @@ func NewConns(rdb redis.UniversalClient, name string) *Conns {
 	rand.Read(b[:]) // never fails (crypto/rand's contract since Go 1.24)
 	return &Conns{
 		rdb: rdb, name: name, TTL: 60 * time.Second, KeyTTL: 24 * time.Hour, Timeout: defaultTimeout,
+		Gather: 5 * time.Millisecond, GatherMost: 1000,
 		now: time.Now, node: hex.EncodeToString(b[:]), nodes: keyPrefix + "conns-nodes:" + name,
 		alive: map[string]int64{}, unreleased: map[string]string{},
 	}
@@ -215,22 +224,18 @@ func (c *Conns) releaser(key string, seq uint64) func(context.Context) error {
 	return (&place{c: c, key: key, seq: seq}).release
 }
 
-// release takes the connection out of its key's set, the first time only.
+// release takes the connection out of its key's set, the first time only,
+// with the other releases of Conns.Gather.
 func (p *place) release(ctx context.Context) error {
 	if p.released.Swap(true) {
 		return nil
 	}
 	c := p.c
 	set, id := c.setOf(p.key), c.idOf(p.seq)
-	if err := c.rdb.ZRem(ctx, set, id).Err(); err != nil {
-		// Its node lives on, so the connection would count until
-		// the node dies: the next Refresh sends the release again.
-		c.mu.Lock()
-		c.unreleased[id] = set
-		c.mu.Unlock()
-		return fmt.Errorf("release %s connection %s: %w", c.name, id, err)
+	if c.Gather <= 0 || c.GatherMost <= 1 {
+		return c.sendReleases(ctx, []string{set}, []string{id})[0]
 	}
-	return nil
+	return c.gathered(ctx, set, id)
 }
 
 // Refresh renews this node's lease, which keeps all its connections
