@@ -104,7 +104,7 @@ func TestAShopperBackOnItsNodeBeforeItsDepartureIsRecordedNeverLeft(t *testing.T
 	}
 	departed := make(chan error, 1)
 	go func() { departed <- p.Depart(ctx, saleID, "reloader") }()
-	for p.departing.gathering(saleID) == 0 {
+	for p.departing.Gathering(saleID) == 0 {
 		if ctx.Err() != nil {
 			t.Fatal("the departure never joined a gathering")
 		}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/foyerhq/foyer/internal/gather"
 )
 
 // Presence records which node holds which shopper's connection, so a shopper
@@ -40,7 +42,7 @@ type Presence struct {
 	// it. Defaults to 1000, as many as one call of a script takes (arriveChunk).
 	DepartMost int
 
-	departing departures
+	departing gather.Batches[string, string] // by sale, the shoppers departing
 }
 
 // NewPresence returns the presence of node, with the defaults documented on its fields.
@@ -51,7 +53,7 @@ func NewPresence(rdb redis.UniversalClient, node string) *Presence {
 
 // Arrive records that a connection of the shopper opened on this node.
 func (p *Presence) Arrive(ctx context.Context, saleID, shopperID string) error {
-	p.departing.cancel(saleID, shopperID)
+	p.cancelDeparture(saleID, shopperID)
 	k := Keys(saleID)
 	err := arriveScript.Run(ctx, p.rdb, []string{k.Nodes, k.Conns(p.node), k.Away, k.Present}, p.node, shopperID).Err()
 	if err != nil {
@@ -104,7 +106,7 @@ func (p *Presence) ArriveAndJoinWith(ctx context.Context, saleID, shopperID, txn
 	if err != nil {
 		return Arrival{}, fmt.Errorf("join sale %s: %w", saleID, err)
 	}
-	p.departing.cancel(saleID, shopperID) // a departure gathering here: the shopper did not leave
+	p.cancelDeparture(saleID, shopperID) // a departure gathering here: the shopper did not leave
 	k := Keys(saleID)
 	arriveKeys := []string{k.Nodes, k.Conns(p.node), k.Away, k.Present, k.Meta}
 	var status func() (Status, error)

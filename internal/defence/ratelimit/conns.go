@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/foyerhq/foyer/internal/gather"
 )
 
 //go:embed lua/acquire.lua
@@ -73,7 +75,7 @@ type Conns struct {
 	heardAt    time.Time         // when the last Refresh succeeded; zero before the first
 	unreleased map[string]string // connection id -> its key's set: releases that failed, retried by Refresh
 
-	releasing releases
+	releasing gather.Batches[string, releaseOf]
 }
 
 // NewConns returns a cap on connections named name ("ws_ip", "ws_shopper"),
@@ -231,11 +233,12 @@ func (p *place) release(ctx context.Context) error {
 		return nil
 	}
 	c := p.c
-	set, id := c.setOf(p.key), c.idOf(p.seq)
-	if c.Gather <= 0 || c.GatherMost <= 1 {
-		return c.sendReleases(ctx, []string{set}, []string{id})[0]
+	r := releaseOf{set: c.setOf(p.key), id: c.idOf(p.seq)}
+	err := c.releasing.Do(ctx, allReleases, r, c.Gather, c.GatherMost, c.sendReleases)
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) { // it is still sent, with its batch
+		return fmt.Errorf("release %s connection %s: %w", c.name, r.id, err)
 	}
-	return c.gathered(ctx, set, id)
+	return err
 }
 
 // Refresh renews this node's lease, which keeps all its connections
