@@ -21,10 +21,7 @@ func TestAnOperatorBlocksANetworkFromTheDashboardAndUnblocksIt(t *testing.T) {
 	row := `#blocklist tr[data-kind="net"][data-value="` + network + `"]`
 	ctx := newBrowser(t)
 	if err := chromedp.Run(ctx,
-		chromedp.Navigate(sys.URL+"/admin.html"),
-		chromedp.WaitVisible("#token"),
-		chromedp.SendKeys("#token", sys.AdminToken),
-		chromedp.Click("#signin-submit"),
+		sys.signInWithToken(),
 		chromedp.WaitVisible("#bl-form"),
 		chromedp.SetValue("#bl-kind", "net"),
 		chromedp.SendKeys("#bl-value", network),

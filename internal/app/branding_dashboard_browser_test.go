@@ -20,10 +20,7 @@ func TestTheDashboardsBrandingFormPreviewsTheContrastAndSaves(t *testing.T) {
 	ctx := newBrowser(t)
 	var said string
 	err := chromedp.Run(ctx,
-		chromedp.Navigate(sys.URL+"/admin.html"),
-		chromedp.WaitVisible("#token"),
-		chromedp.SendKeys("#token", sys.AdminToken),
-		chromedp.Click("#signin-submit"),
+		sys.signInWithToken(),
 		waitFor(`document.querySelector('#detail-title').textContent === 'Spring sneaker'`),
 		waitFor(`document.querySelector('#br-hosts').textContent === '`+testImageHost+`'`),
 		// The sale's branding read into the form, so none arrives while typing.

@@ -17,10 +17,7 @@ func TestTheDashboardImportsProductsAndSellsOneAtADiscount(t *testing.T) {
 	ctx := newBrowser(t)
 	csv := "sku,name,list_price_cents,currency\\nSNK-1,Runner 2,8000,EUR\\nBT-2,Boot,12000,EUR\\n"
 	if err := chromedp.Run(ctx,
-		chromedp.Navigate(sys.URL+"/admin.html"),
-		chromedp.WaitVisible("#token"),
-		chromedp.SendKeys("#token", sys.AdminToken),
-		chromedp.Click("#signin-submit"),
+		sys.signInWithToken(),
 		chromedp.WaitVisible("#cat-text"),
 		chromedp.Evaluate(`document.querySelector('#cat-text').value = "`+csv+`"`, nil),
 		chromedp.Click("#cat-import"),

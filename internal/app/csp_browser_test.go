@@ -46,10 +46,7 @@ func TestThePagesWorkUnderTheirContentSecurityPolicy(t *testing.T) {
 		t.Errorf("the shopper page's policy blocked %q (%v)", got, err)
 	}
 	if err := chromedp.Run(ctx,
-		chromedp.Navigate(sys.URL+"/admin.html"),
-		chromedp.WaitVisible("#token"),
-		chromedp.SendKeys("#token", sys.AdminToken),
-		chromedp.Click("#signin-submit"),
+		sys.signInWithToken(),
 		chromedp.WaitVisible("#sale-"+saleID),
 		chromedp.Click("#sale-"+saleID),
 		waitFor(`document.querySelector('#live').dataset.status === 'live'`),

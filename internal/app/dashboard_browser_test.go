@@ -22,11 +22,9 @@ func TestTheDashboardInARealBrowserShowsWhatPostgresHolds(t *testing.T) {
 	saleID := sys.createSale(t, map[string]any{"sku": "A-1", "name": "Dashboard sale", "stock": 10, "outflow_per_second": 100})
 	ctx := newBrowser(t)
 	if err := chromedp.Run(ctx,
-		chromedp.Navigate(sys.URL+"/admin.html"),
-		chromedp.WaitVisible("#token"),
+		sys.openSignIn(),
 		accessible(t, "dashboard, signed out"),
-		chromedp.SendKeys("#token", sys.AdminToken),
-		chromedp.Click("#signin-submit"),
+		submitToken(sys.AdminToken),
 		chromedp.WaitVisible("#sale-"+saleID),
 		chromedp.Click("#sale-"+saleID),
 		chromedp.WaitVisible("#detail"),

@@ -26,11 +26,9 @@ func TestSigningInLeavesTheFocusWhereTheOperatorMovedIt(t *testing.T) {
 		}
 	})
 	if err := chromedp.Run(ctx,
-		chromedp.Navigate(sys.URL+"/admin.html"),
-		chromedp.WaitVisible("#token"),
-		chromedp.SendKeys("#token", sys.AdminToken),
+		sys.openSignIn(),
 		fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/v1/admin/sales"}}),
-		chromedp.Click("#signin-submit"),
+		submitToken(sys.AdminToken),
 	); err != nil {
 		t.Fatalf("signing in: %v", err)
 	}

@@ -30,10 +30,8 @@ func TestTheDashboardEditsDeletesAndClearsOnAPhone(t *testing.T) {
 	var alertShown bool
 	var said string
 	if err := chromedp.Run(ctx,
-		chromedp.Navigate(sys.URL+"/admin.html"),
-		chromedp.WaitVisible("#token"),
-		chromedp.SendKeys("#token", "not-the-admin-token-of-this-system"),
-		chromedp.Click("#signin-submit"),
+		sys.openSignIn(),
+		submitToken("not-the-admin-token-of-this-system"),
 		waitFor(`(document.querySelector('#login-message').textContent + document.querySelector('#signin-message').textContent) !== ''`),
 		chromedp.Evaluate(visible("#alert"), &alertShown),
 		chromedp.Evaluate(`document.querySelector('#login-message').textContent + document.querySelector('#signin-message').textContent`, &said),
@@ -47,8 +45,7 @@ func TestTheDashboardEditsDeletesAndClearsOnAPhone(t *testing.T) {
 	// Signed in, the live sale is shown, though the one next week is newer.
 	var title string
 	if err := chromedp.Run(ctx,
-		chromedp.SendKeys("#token", sys.AdminToken),
-		chromedp.Click("#signin-submit"),
+		submitToken(sys.AdminToken),
 		chromedp.WaitVisible("#sale-"+later),
 		waitFor(`document.querySelector('#detail-title').textContent === 'Live now'`),
 		chromedp.Text("#detail-title", &title),

@@ -8,10 +8,23 @@ import "github.com/chromedp/chromedp"
 
 // signInWithToken signs in to the dashboard with the system's admin token.
 func (s *system) signInWithToken() chromedp.Tasks {
+	return chromedp.Tasks{s.openSignIn(), submitToken(s.AdminToken)}
+}
+
+// openSignIn opens the dashboard signed out, for a test that looks at the
+// sign-in forms before it submits one.
+func (s *system) openSignIn() chromedp.Tasks {
 	return chromedp.Tasks{
 		chromedp.Navigate(s.URL + "/admin.html"),
 		chromedp.WaitVisible("#token"),
-		chromedp.SendKeys("#token", s.AdminToken),
+	}
+}
+
+// submitToken types a token, the admin's or a wrong one, into the open
+// sign-in page's token form and submits it.
+func submitToken(token string) chromedp.Tasks {
+	return chromedp.Tasks{
+		chromedp.SendKeys("#token", token),
 		chromedp.Click("#signin-submit"),
 	}
 }

@@ -50,10 +50,7 @@ func TestAnOperatorCreatesAnEventOfThreeProductsFromTheDashboardAndWatchesItSell
 	audited := sys.count(t, `SELECT count(*) FROM admin_actions`)
 	ctx := newBrowser(t)
 	if err := chromedp.Run(ctx,
-		chromedp.Navigate(sys.URL+"/admin.html"),
-		chromedp.WaitVisible("#token"),
-		chromedp.SendKeys("#token", sys.AdminToken),
-		chromedp.Click("#signin-submit"),
+		sys.signInWithToken(),
 		chromedp.WaitVisible("#ns-kind-event"),
 		chromedp.Click("#ns-kind-event"),
 		chromedp.WaitVisible("#ns-products"),
@@ -188,10 +185,7 @@ func TestAnOperatorChangesAnEventsProductsBeforeItOpens(t *testing.T) {
 	}
 	var limitSaid string
 	if err := chromedp.Run(ctx,
-		chromedp.Navigate(sys.URL+"/admin.html"),
-		chromedp.WaitVisible("#token"),
-		chromedp.SendKeys("#token", sys.AdminToken),
-		chromedp.Click("#signin-submit"),
+		sys.signInWithToken(),
 		chromedp.WaitVisible("#sale-"+saleID),
 		chromedp.Click("#sale-"+saleID),
 		chromedp.WaitVisible("#ed-products"),

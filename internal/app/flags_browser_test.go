@@ -46,10 +46,7 @@ func TestAnOperatorRemovesFlaggedShoppersAndSetsProofOfWorkFromTheDashboard(t *t
 	browser := newBrowser(t)
 	var table string
 	if err := chromedp.Run(browser,
-		chromedp.Navigate(sys.URL+"/admin.html"),
-		chromedp.WaitVisible("#token"),
-		chromedp.SendKeys("#token", sys.AdminToken),
-		chromedp.Click("#signin-submit"),
+		sys.signInWithToken(),
 		chromedp.WaitVisible("#sale-"+saleID),
 		chromedp.Click("#sale-"+saleID),
 		waitFor(`document.querySelector('#flag-count').dataset.value === '2' &&

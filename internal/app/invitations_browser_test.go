@@ -23,10 +23,7 @@ func TestTheDashboardUploadsAnInviteeListSetsGroupsAndMakesCodes(t *testing.T) {
 	}
 	ctx := newBrowser(t)
 	if err := chromedp.Run(ctx,
-		chromedp.Navigate(sys.URL+"/admin.html"),
-		chromedp.WaitVisible("#token"),
-		chromedp.SendKeys("#token", sys.AdminToken),
-		chromedp.Click("#signin-submit"),
+		sys.signInWithToken(),
 		chromedp.WaitVisible("#sale-"+saleID),
 		chromedp.Click("#sale-"+saleID),
 		chromedp.WaitVisible("#invitations"),

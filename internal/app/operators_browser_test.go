@@ -25,11 +25,7 @@ func TestAnOperatorSignsInToTheDashboardSeesOnlyWhatTheRoleMayUseAndSignsOut(t *
 	ctx := newBrowser(t)
 	var refusal string
 	if err := chromedp.Run(ctx,
-		chromedp.Navigate(sys.URL+"/admin.html"),
-		chromedp.WaitVisible("#username"),
-		chromedp.SendKeys("#username", "vera"),
-		chromedp.SendKeys("#password", "not the password"),
-		chromedp.Click("#login-submit"),
+		sys.signInAs("vera", "not the password"),
 		waitFor(`document.querySelector('#login-message').textContent !== ''`),
 		chromedp.Text("#login-message", &refusal),
 		shoot("operator-signin"),

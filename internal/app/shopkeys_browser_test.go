@@ -19,10 +19,7 @@ func TestAnOperatorMakesAShopKeyAndAShopCheckoutSaleInTheDashboard(t *testing.T)
 	sys := startSystem(t)
 	ctx := newBrowser(t)
 	if err := chromedp.Run(ctx,
-		chromedp.Navigate(sys.URL+"/admin.html"),
-		chromedp.WaitVisible("#token"),
-		chromedp.SendKeys("#token", sys.AdminToken),
-		chromedp.Click("#signin-submit"),
+		sys.signInWithToken(),
 		chromedp.WaitVisible("#sk-form"),
 		waitFor(`document.querySelector('#shopkeys').textContent.includes('No shop keys yet')`),
 	); err != nil {

@@ -21,10 +21,7 @@ func TestAnOperatorRegistersAWebhookFromTheDashboardSeesItsSecretOnceAndItsLog(t
 	ctx := newBrowser(t)
 	var secret string
 	if err := chromedp.Run(ctx,
-		chromedp.Navigate(sys.URL+"/admin.html"),
-		chromedp.WaitVisible("#token"),
-		chromedp.SendKeys("#token", sys.AdminToken),
-		chromedp.Click("#signin-submit"),
+		sys.signInWithToken(),
 		chromedp.WaitVisible("#wh-url"),
 		// SetValue, not SendKeys: signing in moves the focus to the sales
 		// once they load, which could land mid-typing.
