@@ -1,33 +1,12 @@
 package checkout_test
 
 import (
-	"context"
 	"errors"
-	"sync/atomic"
 	"testing"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/testenv"
 )
-
-// commandCount counts the commands a client sends.
-type commandCount struct{ n atomic.Int64 }
-
-func (h *commandCount) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (h *commandCount) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		h.n.Add(1)
-		return next(ctx, cmd)
-	}
-}
-func (h *commandCount) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		h.n.Add(int64(len(cmds)))
-		return next(ctx, cmds)
-	}
-}
 
 // TestAnIdempotencyKeyIsClaimedOrAnsweredInOneCommand walks a key through
 // what Begin tells: free (claimed), claimed by a request still running (in
@@ -36,7 +15,7 @@ func (h *commandCount) ProcessPipelineHook(next redis.ProcessPipelineHook) redis
 // one round trip however the key stands.
 func TestAnIdempotencyKeyIsClaimedOrAnsweredInOneCommand(t *testing.T) {
 	rdb := testenv.RedisClient(t, testenv.NewRedis(t))
-	commands := &commandCount{}
+	commands := &testenv.RedisCalls{}
 	rdb.AddHook(commands)
 	answers := checkout.NewAnswers(rdb)
 	ctx := t.Context()
@@ -45,9 +24,9 @@ func TestAnIdempotencyKeyIsClaimedOrAnsweredInOneCommand(t *testing.T) {
 	}
 	begin := func(fingerprint string) (*checkout.Answer, error) {
 		t.Helper()
-		before := commands.n.Load()
+		before := commands.Commands()
 		ans, err := answers.Begin(ctx, "s_1", "shopper", "key-1", fingerprint)
-		if n := commands.n.Load() - before; n != 1 {
+		if n := commands.Commands() - before; n != 1 {
 			t.Errorf("Begin sent %d commands, want 1", n)
 		}
 		return ans, err

@@ -4,28 +4,13 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/foyerhq/foyer/internal/testenv"
 )
-
-// scriptCalls counts the scripts a client sends, one per EVAL or EVALSHA.
-type scriptCalls struct{ n atomic.Int64 }
-
-func (h *scriptCalls) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (h *scriptCalls) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if name := cmd.Name(); name == "eval" || name == "evalsha" {
-			h.n.Add(1)
-		}
-		return next(ctx, cmd)
-	}
-}
-func (h *scriptCalls) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
-}
 
 // TestANodesDeparturesAreRecordedTogetherAsEachAlone closes the sockets of
 // many shoppers on one node at once, as a moving sale does once they have
@@ -39,7 +24,7 @@ func TestANodesDeparturesAreRecordedTogetherAsEachAlone(t *testing.T) {
 	k := Keys(saleID)
 	counted := redis.NewClient(rdb.Options())
 	t.Cleanup(func() { counted.Close() })
-	calls := &scriptCalls{}
+	calls := &testenv.RedisCalls{Only: []string{"eval", "evalsha"}}
 	counted.AddHook(calls)
 	const shoppers = 20
 	p := NewPresence(counted, "n1")
@@ -59,7 +44,7 @@ func TestANodesDeparturesAreRecordedTogetherAsEachAlone(t *testing.T) {
 	if err := departScript.Load(ctx, rdb).Err(); err != nil { // a NOSCRIPT would count twice
 		t.Fatal(err)
 	}
-	before := calls.n.Load()
+	before := calls.Commands()
 	var wg sync.WaitGroup
 	for _, id := range ids {
 		wg.Go(func() {
@@ -69,7 +54,7 @@ func TestANodesDeparturesAreRecordedTogetherAsEachAlone(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := calls.n.Load() - before; n != 1 {
+	if n := calls.Commands() - before; n != 1 {
 		t.Errorf("%d departures took %d script calls, want 1", shoppers, n)
 	}
 	if rdb.ZScore(ctx, k.Away, ids[0]).Err() == nil || rdb.HGet(ctx, k.Present, ids[0]).Val() != "1" {

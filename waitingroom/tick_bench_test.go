@@ -3,32 +3,12 @@ package waitingroom
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/foyerhq/foyer/internal/testenv"
 )
-
-// callCounter counts round trips to Redis and the commands in them.
-type callCounter struct{ trips, commands atomic.Int64 }
-
-func (c *callCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (c *callCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		c.trips.Add(1)
-		c.commands.Add(1)
-		return next(ctx, cmd)
-	}
-}
-func (c *callCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		c.trips.Add(1)
-		c.commands.Add(int64(len(cmds)))
-		return next(ctx, cmds)
-	}
-}
 
 // fillQueue puts n shoppers in the sale's queue, ten thousand per command.
 func fillQueue(b *testing.B, rdb *redis.Client, saleID string, n int) {
@@ -72,7 +52,7 @@ func BenchmarkUpdateTick(b *testing.B) {
 			for i := range local {
 				local[i] = int64(i*waiting/len(local) + 1)
 			}
-			var calls callCounter
+			var calls testenv.RedisCalls
 			rdb.AddHook(&calls)
 			ctx := context.Background()
 			b.ResetTimer()
@@ -94,8 +74,8 @@ func BenchmarkUpdateTick(b *testing.B) {
 				}
 				sum += st.Waiting
 			}
-			b.ReportMetric(float64(calls.trips.Load())/float64(b.N), "redis-trips/tick")
-			b.ReportMetric(float64(calls.commands.Load())/float64(b.N), "redis-cmds/tick")
+			b.ReportMetric(float64(calls.Trips())/float64(b.N), "redis-trips/tick")
+			b.ReportMetric(float64(calls.Commands())/float64(b.N), "redis-cmds/tick")
 			if sum == 0 {
 				b.Fatal("nothing computed")
 			}

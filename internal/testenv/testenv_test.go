@@ -88,3 +88,27 @@ func parkedWhileCounted(release <-chan struct{}, started chan<- struct{}) {
 	close(started)
 	<-release
 }
+
+// RedisCalls counts round trips and commands, only those named when Only
+// is set, and never a new connection's handshake.
+func TestRedisCallsCountsRoundTripsAndCommands(t *testing.T) {
+	c := testenv.RedisClient(t, testenv.NewRedis(t))
+	all, zrems := &testenv.RedisCalls{}, &testenv.RedisCalls{Only: []string{"zrem"}}
+	c.AddHook(all)
+	c.AddHook(zrems)
+	ctx := t.Context()
+	c.Set(ctx, "k", "v", 0) // the first command opens a connection: its HELLO is not counted
+	pipe := c.Pipeline()
+	pipe.ZRem(ctx, "z", "a")
+	pipe.ZRem(ctx, "z", "b")
+	pipe.Get(ctx, "k")
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if all.Trips() != 2 || all.Commands() != 4 {
+		t.Errorf("every command: %d trips, %d commands; want 2 and 4", all.Trips(), all.Commands())
+	}
+	if zrems.Trips() != 1 || zrems.Commands() != 2 {
+		t.Errorf("zrem only: %d trips, %d commands; want 1 and 2", zrems.Trips(), zrems.Commands())
+	}
+}

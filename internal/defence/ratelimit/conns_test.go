@@ -199,13 +199,13 @@ func TestANewNodesConnectionsCountBeforeOthersHearOfIt(t *testing.T) {
 // while shoppers wait must not grow with their number.
 func TestARefreshCostsTheSameWhateverTheConnectionsHeld(t *testing.T) {
 	rdb := testenv.RedisClient(t, testenv.NewRedis(t))
-	counter := &commandCounter{}
+	counter := &testenv.RedisCalls{}
 	rdb.AddHook(counter)
 	node := newNode(t, rdb, newClock())
 	commandsOfRefresh := func() int64 {
-		before := counter.n.Load()
+		before := counter.Commands()
 		refresh(t, node)
-		return counter.n.Load() - before
+		return counter.Commands() - before
 	}
 	mustAcquire(t, node, "203.0.113.0", 1)
 	refresh(t, node) // the first call may open a connection, which has commands of its own
@@ -220,7 +220,7 @@ func TestARefreshCostsTheSameWhateverTheConnectionsHeld(t *testing.T) {
 
 func TestNoCapAsksNothingOfRedis(t *testing.T) {
 	rdb := testenv.RedisClient(t, testenv.NewRedis(t))
-	counter := &commandCounter{}
+	counter := &testenv.RedisCalls{}
 	rdb.AddHook(counter)
 	node := newNode(t, rdb, newClock())
 	for range 10 {
@@ -232,7 +232,7 @@ func TestNoCapAsksNothingOfRedis(t *testing.T) {
 	if err := node.Refresh(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if n := counter.n.Load(); n != 0 {
+	if n := counter.Commands(); n != 0 {
 		t.Errorf("uncapped connections sent %d commands to Redis", n)
 	}
 }

@@ -99,7 +99,7 @@ func TestKeysAndRulesHaveTheirOwnBudgets(t *testing.T) {
 
 func TestADisabledRuleAllowsWithoutAskingRedis(t *testing.T) {
 	rdb := testenv.RedisClient(t, testenv.NewRedis(t))
-	counter := &commandCounter{}
+	counter := &testenv.RedisCalls{}
 	rdb.AddHook(counter)
 	l := newLimiter(t, rdb, Rule{Name: "join_ip"}, Rule{Name: "checkout", Rate: 0, Burst: 5})
 	for _, rule := range []string{"join_ip", "checkout"} {
@@ -107,7 +107,7 @@ func TestADisabledRuleAllowsWithoutAskingRedis(t *testing.T) {
 			t.Errorf("disabled rule %s allowed %d of 100", rule, got)
 		}
 	}
-	if n := counter.n.Load(); n != 0 {
+	if n := counter.Commands(); n != 0 {
 		t.Errorf("disabled rules sent %d commands to Redis", n)
 	}
 }

@@ -4,39 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/foyerhq/foyer/internal/testenv"
 )
-
-// roundTrips counts the round trips of ZREMs a client makes: a command
-// alone or a pipeline, one each. A new connection's own handshake (HELLO,
-// CLIENT SETINFO) is not counted.
-type roundTrips struct{ n atomic.Int64 }
-
-func (r *roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (r *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if cmd.Name() == "zrem" {
-			r.n.Add(1)
-		}
-		return next(ctx, cmd)
-	}
-}
-
-func (r *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if cmds[0].Name() == "zrem" {
-			r.n.Add(1)
-		}
-		return next(ctx, cmds)
-	}
-}
 
 // The releases of connections closed together go in one round trip, and
 // each frees its own place as a release alone did: every key takes a
@@ -49,7 +21,7 @@ func TestANodesReleasesAreSentTogetherAsEachAlone(t *testing.T) {
 	for i := range releases {
 		releases[i] = mustAcquire(t, node, fmt.Sprint("shopper-", i), 1)
 	}
-	trips := &roundTrips{}
+	trips := &testenv.RedisCalls{Only: []string{"zrem"}}
 	rdb.AddHook(trips)
 	var wg sync.WaitGroup
 	for _, release := range releases {
@@ -62,7 +34,7 @@ func TestANodesReleasesAreSentTogetherAsEachAlone(t *testing.T) {
 	wg.Wait()
 	// The gathering ends when its first release has waited Gather: a slow
 	// start of the others' goroutines may make a second batch, never one each.
-	if n := trips.n.Load(); n > 2 {
+	if n := trips.Trips(); n > 2 {
 		t.Errorf("%d connections released in %d round trips, want 1 (2 at most on a slow start)", closing, n)
 	}
 	for i := range closing {
