@@ -9,7 +9,7 @@ set -euo pipefail
 
 GO=${GO:-go}
 SHARDS=${FOYER_TEST_SHARDS:-3}
-TIMEOUT=${FOYER_TEST_TIMEOUT:-14m}
+TIMEOUT=${FOYER_TEST_TIMEOUT:-20m}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 app=github.com/foyerhq/foyer/internal/app
