@@ -3,8 +3,9 @@
 # checks. internal/app's tests walk whole systems (real Redis, Postgres,
 # nginx, chromium, Node) and spend most of their time waiting on them, not
 # on the CPU, so its tests run as several processes side by side (shards,
-# FOYER_TEST_SHARDS, 3 by default), beside the other packages. Each shard
-# is the same test binary, built once, given a share of the test names.
+# FOYER_TEST_SHARDS, 3 by default), beside the other packages, and then the
+# crowds alone. Each shard is the same test binary, built once, given a
+# share of the test names.
 set -euo pipefail
 
 GO=${GO:-go}
@@ -20,31 +21,45 @@ trap 'rm -rf "$work"' EXIT
 echo "building internal/app's tests (race detector on)..."
 $GO test -race -c -o "$work/app.test" ./internal/app
 
-# The test names, dealt out in turn: neighbours in a file tend to cost
-# alike, so dealing spreads the heavy ones.
-mapfile -t names < <(grep -ho '^func Test[A-Za-z0-9_]*' internal/app/*_test.go | sed 's/^func //' | grep -vx TestMain | sort -u)
+# The crowds: tests that hold thousands of shoppers or a load generator's
+# processes. Beside the shards and the other packages, on a slow host, they
+# waited ten times as long as alone and failed on it; they run after the
+# rest, alone, as one more shard.
+crowds='^(TestLoadgen[A-Za-z0-9_]*|TestFiveThousand[A-Za-z0-9_]*|TestTheNodeLoadScript[A-Za-z0-9_]*|TestAListOfAHundredThousand[A-Za-z0-9_]*)$'
+
+# The other test names, dealt out in turn: neighbours in a file tend to
+# cost alike, so dealing spreads the heavy ones.
+mapfile -t names < <(grep -ho '^func Test[A-Za-z0-9_]*' internal/app/*_test.go | sed 's/^func //' | grep -vx TestMain | grep -vE "$crowds" | sort -u)
 declare -a pattern
 for i in "${!names[@]}"; do
 	s=$((i % SHARDS))
 	pattern[s]+="${pattern[s]:+|}${names[i]}"
 done
-echo "internal/app: ${#names[@]} tests in $SHARDS shards, beside the other packages"
+echo "internal/app: ${#names[@]} tests in $SHARDS shards, beside the other packages, then the crowds alone"
 
-start=$(date +%s)
-for s in $(seq 0 $((SHARDS - 1))); do
+# runShard s pattern: one shard of the test binary, its log and exit code
+# kept by its number.
+runShard() {
 	(
 		cd internal/app
 		set +e
-		"$work/app.test" -test.run "^(${pattern[s]})\$" -test.count=1 -test.v -test.timeout="$TIMEOUT" >"$work/shard$s.log" 2>&1
-		echo $? >"$work/shard$s.rc"
-		echo "internal/app shard $((s + 1))/$SHARDS done after $(($(date +%s) - start)) s"
-	) &
+		"$work/app.test" -test.run "$2" -test.count=1 -test.v -test.timeout="$TIMEOUT" >"$work/shard$1.log" 2>&1
+		echo $? >"$work/shard$1.rc"
+		echo "internal/app shard $(($1 + 1))/$((SHARDS + 1)) done after $(($(date +%s) - start)) s"
+	)
+}
+
+start=$(date +%s)
+for s in $(seq 0 $((SHARDS - 1))); do
+	runShard "$s" "^(${pattern[s]})\$" &
 done
 
 status=0
 # shellcheck disable=SC2046 # one argument per package
 $GO test -race -count=1 -timeout "$TIMEOUT" $($GO list ./... | grep -vx "$app") || status=1
 wait
+echo "internal/app: the crowds, alone"
+runShard "$SHARDS" "$crowds"
 
 # A shard runs verbose, so that each test's time is known: the slowest are
 # listed, to see a shard nearing its timeout before it does. A failed shard
@@ -64,13 +79,13 @@ failed_only() {
 		END { printf "%s", buf }
 	' "$1"
 }
-for s in $(seq 0 $((SHARDS - 1))); do
+for s in $(seq 0 "$SHARDS"); do
 	if [ "$(cat "$work/shard$s.rc")" = 0 ]; then
-		echo "ok  	$app (shard $((s + 1))/$SHARDS), its slowest tests:"
+		echo "ok  	$app (shard $((s + 1))/$((SHARDS + 1))), its slowest tests:"
 	else
 		status=1
 		failed_only "$work/shard$s.log"
-		echo "FAIL	$app (shard $((s + 1))/$SHARDS), its slowest tests:"
+		echo "FAIL	$app (shard $((s + 1))/$((SHARDS + 1))), its slowest tests:"
 	fi
 	slowest "$work/shard$s.log" 8
 	if [ -n "${FOYER_TEST_LOGS:-}" ]; then

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/foyerhq/foyer/waitingroom"
 )
 
@@ -67,9 +69,19 @@ func TestTheNodeLoadScriptPlacesEveryShopperAndNoPositionRises(t *testing.T) {
 		t.Errorf("the script measured no join rate or memory: %+v", res)
 	}
 	// Each shopper had its own session: one place each, in the queue or let
-	// out of it (nobody checked out, and the holds outlast the test).
-	inQueue := sys.queueLength(t, saleID)
-	admitted, err := sys.Redis.HGet(context.Background(), waitingroom.Keys(saleID).Meta, "admitted").Int64()
+	// out of it (nobody checked out, and the holds outlast the test). Both
+	// are read in one transaction: the queue moves between two reads.
+	k := waitingroom.Keys(saleID)
+	var queued *redis.IntCmd
+	var let *redis.StringCmd
+	if _, err := sys.Redis.TxPipelined(context.Background(), func(p redis.Pipeliner) error {
+		queued, let = p.ZCard(context.Background(), k.Queue), p.HGet(context.Background(), k.Meta, "admitted")
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	inQueue := queued.Val()
+	admitted, err := let.Int64()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -235,7 +235,7 @@ func (p *place) release(ctx context.Context) error {
 	c := p.c
 	r := releaseOf{set: c.setOf(p.key), id: c.idOf(p.seq)}
 	err := c.releasing.Do(ctx, allReleases, r, c.Gather, c.GatherMost, c.sendReleases)
-	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) { // it is still sent, with its batch
+	if err != nil && err == ctx.Err() { // a caller who stopped waiting: its release still goes with its batch
 		return fmt.Errorf("release %s connection %s: %w", c.name, r.id, err)
 	}
 	return err
