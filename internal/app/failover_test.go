@@ -36,7 +36,11 @@ func TestAPrimaryKilledMidSaleFailsOverWithNoOversellAndNoConfirmedCheckoutLost(
 	})
 	saleID := sys.createSale(t, map[string]any{
 		"sku": "FAIL-1", "name": "Failover", "price_cents": 700, "stock": stock,
-		"starts_at": startsIn(time.Minute), "outflow_per_second": 30, "reservation_ttl_seconds": 60,
+		// Holds outlive the test (90 s): with 60 s, on a host slow enough that
+		// checkouts were refused not_durable for a minute until the crashed
+		// node was back, the 16th place's hold lapsed and its unit went to the
+		// 61st, as it should in production, and the draw's check failed.
+		"starts_at": startsIn(time.Minute), "outflow_per_second": 30, "reservation_ttl_seconds": 300,
 	})
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
