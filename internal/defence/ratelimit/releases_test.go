@@ -23,15 +23,7 @@ func TestANodesReleasesAreSentTogetherAsEachAlone(t *testing.T) {
 	}
 	trips := &testenv.RedisCalls{Only: []string{"zrem"}}
 	rdb.AddHook(trips)
-	var wg sync.WaitGroup
-	for _, release := range releases {
-		wg.Go(func() {
-			if err := release(t.Context()); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
+	releaseAtOnce(t, releases)
 	// The gathering ends when its first release has waited Gather: a slow
 	// start of the others' goroutines may make a second batch, never one each.
 	if n := trips.Trips(); n > 2 {
@@ -54,15 +46,7 @@ func TestAFullBatchOfReleasesIsSentAtOnce(t *testing.T) {
 	for i := range releases {
 		releases[i] = mustAcquire(t, node, fmt.Sprint("shopper-", i), 1)
 	}
-	var wg sync.WaitGroup
-	for _, release := range releases {
-		wg.Go(func() {
-			if err := release(t.Context()); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
+	releaseAtOnce(t, releases)
 	refused := 0
 	for i := range releases {
 		if _, err := node.Acquire(t.Context(), fmt.Sprint("shopper-", i), 1); err != nil {
@@ -72,4 +56,19 @@ func TestAFullBatchOfReleasesIsSentAtOnce(t *testing.T) {
 	if refused != 0 {
 		t.Errorf("%d of 3 places still held after their full batch was sent", refused)
 	}
+}
+
+// releaseAtOnce runs every release at the same moment, as sockets closing
+// together do, and returns once all are sent.
+func releaseAtOnce(t *testing.T, releases []func(context.Context) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for _, release := range releases {
+		wg.Go(func() {
+			if err := release(t.Context()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
 }
