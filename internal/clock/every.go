@@ -16,6 +16,11 @@ func Every(ctx context.Context, d time.Duration, tick func(ctx context.Context))
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			// select picks at random among ready cases: a tick that ended
+			// the context must not be followed by one more.
+			if ctx.Err() != nil {
+				return
+			}
 			tick(ctx)
 		}
 	}

@@ -26,14 +26,19 @@ func TestSleepWaitsOutItsDurationOtherwise(t *testing.T) {
 }
 
 func TestEveryTicksUntilItsContextEnds(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	ticks := 0
-	Every(ctx, time.Millisecond, func(context.Context) {
-		if ticks++; ticks == 3 {
-			cancel()
+	// The third tick runs past the period, so that when Every looks again
+	// both its context's end and the next tick are ready: the end wins.
+	for range 50 {
+		ctx, cancel := context.WithCancel(context.Background())
+		ticks := 0
+		Every(ctx, time.Millisecond, func(context.Context) {
+			if ticks++; ticks == 3 {
+				cancel()
+				time.Sleep(3 * time.Millisecond)
+			}
+		})
+		if ticks != 3 {
+			t.Fatalf("Every ticked %d times after its context ended at the third, want 3", ticks)
 		}
-	})
-	if ticks != 3 {
-		t.Fatalf("Every ticked %d times after its context ended at the third, want 3", ticks)
 	}
 }
