@@ -7,9 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 )
 
@@ -17,22 +20,75 @@ import (
 // ignores it.
 const screenshotDir = "../../screenshots"
 
-// newBrowser starts Debian's headless chromium for one test.
+// chromium is the test process's one headless browser, started by the
+// first test that needs it and stopped by TestMain. Each test gets a tab
+// of its own in a browser context of its own (cookies, storage and
+// permissions apart, as in a new profile): a chromium of its own cost each
+// of some forty tests about two seconds of CPU to start and stop.
+var chromium struct {
+	mu      sync.Mutex
+	ctx     context.Context // the first tab's; its browser serves every test's
+	stop    func()
+	profile string
+}
+
+// newBrowser opens a tab for one test, in a browser context of its own,
+// closed with the test. Tabs the test opens from it share its context.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatalf("chromium is not installed (make test installs it): %v", err)
-	}
-	// Not t.TempDir: chromium's helper processes may still write to the
-	// profile after the browser is gone, and t.TempDir fails the test when
-	// its folder cannot be removed at once. Registered first, this cleanup
-	// runs last, after the browser's.
-	profile, err := os.MkdirTemp("", "foyer-chromium-")
+	browser, err := startChromium()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { removeProfile(t, profile) })
+	// By hand, not chromedp.WithNewBrowserContext: a context's first tab
+	// needs a window of its own, or headless chromium answers "no browser
+	// is open".
+	do := cdp.WithExecutor(browser, chromedp.FromContext(browser).Browser)
+	id, err := target.CreateBrowserContext().Do(do)
+	if err != nil {
+		t.Fatalf("make a browser context: %v", err)
+	}
+	tab, err := target.CreateTarget("about:blank").WithBrowserContextID(id).WithNewWindow(true).Do(do)
+	if err != nil {
+		t.Fatalf("open a tab: %v", err)
+	}
+	ctx, closeTab := chromedp.NewContext(browser, chromedp.WithTargetID(tab))
+	chromedp.FromContext(ctx).BrowserContextID = id // inherited by the tabs opened from this one
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() {
+		cancelTimeout()
+		closeTab()
+		dispose, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := target.DisposeBrowserContext(id).Do(cdp.WithExecutor(dispose, chromedp.FromContext(browser).Browser)); err != nil {
+			t.Logf("dispose of the test's browser context: %v", err)
+		}
+	})
+	if err := chromedp.Run(ctx); err != nil {
+		t.Fatalf("attach to the tab: %v", err)
+	}
+	return ctx
+}
+
+// startChromium starts Debian's headless chromium once, or again if it is
+// gone, and returns its first tab's context.
+func startChromium() (context.Context, error) {
+	chromium.mu.Lock()
+	defer chromium.mu.Unlock()
+	if chromium.ctx != nil && chromium.ctx.Err() == nil {
+		return chromium.ctx, nil
+	}
+	stopChromiumLocked()
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		return nil, fmt.Errorf("chromium is not installed (make test installs it): %w", err)
+	}
+	// Not a test's TempDir: chromium's helper processes may still write to
+	// the profile after the browser is gone.
+	profile, err := os.MkdirTemp("", "foyer-chromium-")
+	if err != nil {
+		return nil, err
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
@@ -43,19 +99,35 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("force-prefers-reduced-motion", true))
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(alloc)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	chromium.ctx, chromium.profile = ctx, profile
+	chromium.stop = func() { cancelCtx(); cancelAlloc() }
 	if err := chromedp.Run(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
+		stopChromiumLocked()
+		return nil, fmt.Errorf("start chromium: %w", err)
 	}
-	return ctx
+	return ctx, nil
+}
+
+// stopChromium stops the process's chromium, if one was started.
+func stopChromium() {
+	chromium.mu.Lock()
+	defer chromium.mu.Unlock()
+	stopChromiumLocked()
+}
+
+func stopChromiumLocked() {
+	if chromium.stop == nil {
+		return
+	}
+	chromium.stop()
+	removeProfile(chromium.profile)
+	chromium.ctx, chromium.stop, chromium.profile = nil, nil, ""
 }
 
 // removeProfile removes a browser profile once chromium's last helper has
 // stopped writing to it. No event says when that is: it tries for a few
-// seconds, and leaves the folder to the system's temp cleaning after that
-// rather than fail a test of the page.
-func removeProfile(t *testing.T, dir string) {
+// seconds, and leaves the folder to the system's temp cleaning after that.
+func removeProfile(dir string) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		err := os.RemoveAll(dir)
@@ -63,7 +135,7 @@ func removeProfile(t *testing.T, dir string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Logf("chromium's profile %s is left behind: %v", dir, err)
+			fmt.Fprintf(os.Stderr, "chromium's profile %s is left behind: %v\n", dir, err)
 			return
 		}
 		time.Sleep(50 * time.Millisecond) // polling the folder; the deadline bounds it

@@ -74,7 +74,10 @@ func boughtThenDegraded(t *testing.T, w pageWalk, rs *localservers.Redis) {
 	sys, ctx := w.sys, w.ctx
 	saleID := sys.createSale(t, map[string]any{"sku": "J-4", "name": "Walk Runner", "price_cents": 12900, "currency": "EUR",
 		"stock": 3, "outflow_per_second": 100, "reservation_ttl_seconds": 17})
-	if err := chromedp.Run(ctx, browser.GrantPermissions([]browser.PermissionType{browser.PermissionTypeNotifications}).WithOrigin(sys.URL),
+	if err := chromedp.Run(ctx, // In the test's own browser context: without one, the grant
+		// goes to the browser's default context, not this tab's.
+		browser.GrantPermissions([]browser.PermissionType{browser.PermissionTypeNotifications}).WithOrigin(sys.URL).
+			WithBrowserContextID(chromedp.FromContext(ctx).BrowserContextID),
 		chromedp.Navigate(sys.URL+"/?sale="+saleID),
 		waitFor(`!document.querySelector('#join').disabled`),
 		chromedp.Evaluate(lookingElsewhere, nil),

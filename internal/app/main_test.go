@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 		// Started by a load generator test as one of its player processes.
 		os.Exit(runLoadgenPlayer())
 	}
-	testenv.Main(m)
+	testenv.Main(m, stopChromium)
 }
 
 // system is a whole Foyer started for one test: real Redis and Postgres, a

@@ -48,9 +48,13 @@ var shared struct {
 }
 
 // Main runs the package's tests, then stops the shared Postgres server, if a
-// test started it, and removes its folder. Call it from TestMain.
-func Main(m *testing.M) {
+// test started it, and removes its folder. Call it from TestMain; after runs
+// once the tests are done, before the shared servers stop.
+func Main(m *testing.M, after ...func()) {
 	code := m.Run()
+	for _, f := range after {
+		f()
+	}
 	if shared.pg != nil {
 		if err := shared.pg.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "testenv:", err)
