@@ -65,9 +65,12 @@ runShard "$SHARDS" "$crowds"
 # listed, to see a shard nearing its timeout before it does. A failed shard
 # prints what its failed tests said (and all after a panic or a timeout),
 # not every passing test's log.
+# awk, not head, takes the first lines: head leaves before sort has
+# written everything, and under pipefail sort's SIGPIPE ended the script
+# (exit 141) after every test had passed.
 slowest() {
-	sed -nE 's/^--- (PASS|FAIL): ([^ ]+) \(([0-9.]+)s\)$/\3 \2/p' "$1" | sort -rn | head -"$2" |
-		awk '{ printf "    %6.1f s  %s\n", $1, $2 }'
+	sed -nE 's/^--- (PASS|FAIL): ([^ ]+) \(([0-9.]+)s\)$/\3 \2/p' "$1" | sort -rn |
+		awk -v n="$2" 'NR <= n { printf "    %6.1f s  %s\n", $1, $2 }'
 }
 failed_only() {
 	awk '
