@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Every Go test, with the race detector: what `make test` runs after its
 # checks. internal/app's tests walk whole systems (real Redis, Postgres,
-# nginx, chromium, Node) and spend most of their time waiting on them, not
-# on the CPU, so its tests run as several processes side by side (shards,
+# nginx, chromium, Node) and spend much of their time waiting on them, so
+# its tests run as several processes side by side (shards,
 # FOYER_TEST_SHARDS, 3 by default), beside the other packages, and then the
 # crowds alone. Each shard is the same test binary, built once, given a
 # share of the test names.

@@ -189,23 +189,21 @@ func (o *Operator) InvitationsOf(ctx context.Context, saleID string) (Invitation
 	return inv, nil
 }
 
-// changeInvitations runs one change of a sale's invitations as one operator
-// action (see the top of this file): change writes Postgres inside tx and
-// stages its Redis copy (the zero staged when it wrote Redis itself), which
-// is swapped in before the commit, under the sale's lock.
 // listRecordTimeout bounds a change of a sale's invitations once begun: a
 // whole list of MaxInvitees customers, written to Postgres and staged in
 // Redis in one go, took 17 s on this project's machine in a slow hour,
 // past an action's 10 s (defaultRecordTimeout), and was refused with a 500.
 const listRecordTimeout = time.Minute
 
+// changeInvitations runs one change of a sale's invitations as one operator
+// action (see the top of this file): change writes Postgres inside tx and
+// stages its Redis copy (the zero staged when it wrote Redis itself), which
+// is swapped in before the commit, under the sale's lock.
 func (o *Operator) changeInvitations(ctx context.Context, saleID, action, actor string, detail any,
 	change func(ctx context.Context, tx *sqlx.Tx) (staged, error)) error {
 	if why := textProblem(actor, maxActorLen); why != "" {
 		return fmt.Errorf("%w: actor %s", ErrInvalidSale, why)
 	}
-	// A list of MaxInvitees rows is written and staged in one transaction:
-	// more than an action's recordTimeout on a slow host, so it has its own.
 	pgctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), max(o.recordTimeout, listRecordTimeout))
 	defer cancel()
 	tx, err := o.catalog.Begin(pgctx)

@@ -198,7 +198,7 @@ func (r *Report) pushesRow() (Row, bool) {
 	row := Row{What: "pushes' share of a gateway's CPU while a sale moves (push loop + their writes; the largest of the sale scenario's and the sustained steps' profiles)",
 		Foyer: pct(most), Target: "< " + pct(pushShareTarget), Met: most < pushShareTarget}
 	if len(shares) > 1 {
-		row.Foyer += fmt.Sprintf(" (%s–%s over %d profiles)", strings.TrimSuffix(pct(slices.Min(shares)), " %"), pct(most), len(shares))
+		row.Foyer += fmt.Sprintf(" (%.0f–%s over %d profiles)", 100*slices.Min(shares), pct(most), len(shares))
 	}
 	return row, true
 }
