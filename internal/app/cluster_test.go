@@ -49,7 +49,7 @@ func TestFiftySalesAtOnceSpreadOverTheShardsAndEachSellsExactlyItsStock(t *testi
 	for i := range ids {
 		ids[i] = sys.createSale(t, map[string]any{
 			"sku": fmt.Sprintf("C-%d", i), "name": "Cluster", "price_cents": 500, "stock": stock,
-			"starts_at": startsIn(2 * time.Second), "outflow_per_second": 100, "reservation_ttl_seconds": 60,
+			"starts_at": startsIn(time.Minute), "outflow_per_second": 100, "reservation_ttl_seconds": 60,
 		})
 		p, err := c.PrimaryOf(ctx, waitingroom.Keys(ids[i]).Meta)
 		if err != nil {
@@ -71,6 +71,7 @@ func TestFiftySalesAtOnceSpreadOverTheShardsAndEachSellsExactlyItsStock(t *testi
 			wg.Go(func() { outcomes[i][j] = shop(ctx, client, id) })
 		}
 	}
+	sys.startOncePrequeued(t, ctx, shoppersPerSale, ids...)
 	wg.Wait()
 
 	for i, id := range ids {

@@ -31,6 +31,27 @@ func (s *system) admin(t *testing.T, method, path string, body any, wantStatus i
 	}
 }
 
+// startOncePrequeued waits until n shoppers are in each sale's prequeue,
+// then moves each sale's start to a second away: for a test whose shoppers
+// must all be in before the sale opens, however slow the host is to join
+// them (a start a second off was passed before some had joined, and they
+// found the sale sold out).
+func (s *system) startOncePrequeued(t *testing.T, ctx context.Context, n int64, saleIDs ...string) {
+	t.Helper()
+	for _, id := range saleIDs {
+		pre := waitingroom.Keys(id).Pre
+		for got, _ := s.Redis.ZCard(ctx, pre).Result(); got < n; got, _ = s.Redis.ZCard(ctx, pre).Result() {
+			if ctx.Err() != nil {
+				t.Fatalf("only %d of %d shoppers joined the prequeue of sale %s", got, n, id)
+			}
+			time.Sleep(5 * time.Millisecond) // polling a condition; the deadline is ctx's
+		}
+	}
+	for _, id := range saleIDs {
+		s.admin(t, http.MethodPatch, "/v1/admin/sales/"+id, map[string]any{"starts_at": startsIn(time.Second)}, http.StatusOK)
+	}
+}
+
 // TestPauseStopsAdmissionAndResumeRestartsIt checks the order a shopper hears
 // things in: paused, then (after resume) open, and only then admitted. Had
 // anyone been admitted while paused, "admitted" would come before "open".

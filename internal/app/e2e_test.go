@@ -85,7 +85,7 @@ func threeHundredShoppersBuyTheHundredUnits(t *testing.T, sys *system) {
 	const shoppers, stock = 300, 100
 	saleID := sys.createSale(t, map[string]any{
 		"sku": "E2E-1", "name": "End to end", "price_cents": 1000, "stock": stock,
-		"starts_at": startsIn(time.Second), "outflow_per_second": 200, "reservation_ttl_seconds": 60,
+		"starts_at": startsIn(time.Minute), "outflow_per_second": 200, "reservation_ttl_seconds": 60,
 	})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -96,6 +96,7 @@ func threeHundredShoppersBuyTheHundredUnits(t *testing.T, sys *system) {
 	for i := range outcomes {
 		wg.Go(func() { outcomes[i] = shop(ctx, client, saleID) })
 	}
+	sys.startOncePrequeued(t, ctx, shoppers, saleID)
 	wg.Wait()
 
 	var ordered, soldOut int

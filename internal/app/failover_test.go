@@ -58,14 +58,7 @@ func TestAPrimaryKilledMidSaleFailsOverWithNoOversellAndNoConfirmedCheckoutLost(
 	// Every shopper is in the prequeue before the draw (a slow machine may
 	// take more than a second to join them all), then the start is moved
 	// to a second away.
-	queue := waitingroom.Keys(saleID).Pre
-	for n, _ := sys.Redis.ZCard(ctx, queue).Result(); n < shoppers; n, _ = sys.Redis.ZCard(ctx, queue).Result() {
-		if ctx.Err() != nil {
-			t.Fatalf("only %d of %d shoppers joined the prequeue", n, shoppers)
-		}
-		time.Sleep(5 * time.Millisecond) // polling a condition; the deadline is ctx's
-	}
-	sys.admin(t, http.MethodPatch, "/v1/admin/sales/"+saleID, map[string]any{"starts_at": startsIn(time.Second)}, http.StatusOK)
+	sys.startOncePrequeued(t, ctx, shoppers, saleID)
 
 	// Mid-sale: once a quarter of the stock is confirmed.
 	meta := waitingroom.Keys(saleID).Meta

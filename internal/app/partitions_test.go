@@ -26,7 +26,7 @@ func TestManySalesAtOnceSpreadOverThePartitionsAndEachSellsExactlyItsStock(t *te
 	for i := range sales {
 		ids = append(ids, sys.createSale(t, map[string]any{
 			"sku": fmt.Sprintf("SPREAD-%d", i), "name": "Spread", "price_cents": 1000, "stock": stock,
-			"starts_at": startsIn(time.Second), "outflow_per_second": 200, "reservation_ttl_seconds": 60,
+			"starts_at": startsIn(time.Minute), "outflow_per_second": 200, "reservation_ttl_seconds": 60,
 		}))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -40,6 +40,7 @@ func TestManySalesAtOnceSpreadOverThePartitionsAndEachSellsExactlyItsStock(t *te
 			wg.Go(func() { outcomes[s][i] = shop(ctx, client, id) })
 		}
 	}
+	sys.startOncePrequeued(t, ctx, shoppers, ids...)
 	wg.Wait()
 
 	partitions, _ := orderstream.NewPartitions(8)
