@@ -4,7 +4,9 @@
 // (room.go) follows its sale's events and tells each shopper what they mean
 // for it, in the messages of messages.go; each connection (conn.go) queues what it is told, and the
 // node's shared writers (writers.go) write it, corked (cork.go). A
-// position's ETA is estimated from the measured outflow (eta.go). A client
+// position's ETA is estimated from the measured outflow (eta.go), and while
+// the queue moves steadily a client counts the position down between
+// messages by the pace the room measured (fall.go). A client
 // silent for its idle timeout is found by its room's idle wheel, which the
 // hub sweeps once a second (idle.go).
 //

@@ -39,6 +39,9 @@ type (
 		Ahead    int64  `json:"ahead"`
 		Waiting  int64  `json:"waiting"`       // everyone in the queue
 		ETA      *ETA   `json:"eta,omitempty"` // absent while the queue cannot move
+		// Fall, while the queue moves steadily, is how the client may
+		// count the position down until the next one (push.go, Fall).
+		Fall *Fall `json:"fall,omitempty"`
 	}
 	PrequeueMsg struct {
 		Type     string    `json:"type"`

@@ -129,7 +129,7 @@ func (r *Room) sendPosition(c *Conn, pos int64) { c.Enqueue(r.positionMsg(c, pos
 func (r *Room) positionMsg(c *Conn, pos int64) []byte {
 	c.lastPos, c.shownAt = pos, r.ticks
 	return encode(PositionMsg{Type: wire.MsgPosition, Position: pos, Ahead: pos - 1, Waiting: max(r.waiting, pos),
-		ETA: r.estimate(c, pos-1)})
+		ETA: r.estimate(c, pos-1), Fall: r.fallOf(pos)})
 }
 
 // estimate is a shopper's ETA. While nothing changed (same state, same

@@ -67,6 +67,7 @@ func (r *Room) push(st waitingroom.Status) {
 	r.rate, r.startsAt = st.Rate, st.StartsAt
 	r.setStock(stockOf(st))
 	r.setState(st.State, st.SeedHash, st.Seed)
+	r.measureFall(r.positions.Mark(), r.state == waitingroom.StateOpen && !r.stock.AllHeld)
 	for c := range r.conns {
 		if c.told != r.state {
 			r.retell(c)
@@ -77,14 +78,10 @@ func (r *Room) push(st waitingroom.Status) {
 
 // tellCounters tells one connection, at a tick, the counters that changed
 // for it in a way that matters (docs/protocol.md, "What a push tells"): to
-// a tab not in the queue, the stock; to a waiting one, its position when it
-// fell, the stock going with it. Far back in the queue a position is told
-// when it fell by a hundredth or more, and at least every farBackTicks
-// while it falls, not each second: the figure a shopper sees there hardly
-// moves in a second, and writing it to every connection each tick was most
-// of a gateway's work in a moving sale. A tab holding a unit or an order is
-// told no counters. Whatever the tick queues on a connection leaves in one
-// write (Gather, Send). r.mu is held.
+// a tab not in the queue, the stock; to a waiting one, its position when
+// what it shows drifted from it, the stock going with it. A tab holding a
+// unit or an order is told no counters. Whatever the tick queues on a
+// connection leaves in one write (Gather, Send). r.mu is held.
 func (r *Room) tellCounters(c *Conn) {
 	switch c.status {
 	case connAdmitted, connOrdered:
@@ -92,8 +89,7 @@ func (r *Room) tellCounters(c *Conn) {
 		// (the page hides it), and sold out reaches it as a state.
 		return
 	case connWaiting:
-		due := r.ticks-c.shownAt >= farBackTicks
-		if pos := r.positions.Of(c.ticket); r.positionMatters(c, pos, due) {
+		if pos := r.positions.Of(c.ticket); r.positionMatters(c, pos) {
 			c.Gather()
 			r.tellStock(c)
 			c.enqueuePush(r.positionMsg(c, pos))
@@ -113,11 +109,29 @@ func (r *Room) tellCounters(c *Conn) {
 }
 
 // positionMatters reports whether a waiting tab's position pos is to be
-// told at this tick: it fell, and the tab is near the front, or it fell by
-// a hundredth of the position last shown, or the last was told
-// farBackTicks ago (due). r.mu is held.
-func (r *Room) positionMatters(c *Conn, pos int64, due bool) bool {
-	if pos <= 0 || (c.lastPos > 0 && pos >= c.lastPos) {
+// told at this tick. A tab counting its position down (fall.go) is told
+// when its count would pass pos by more than half a second of its pace at
+// the next tick (the queue slowed or stopped: a slower pace, or none), when
+// it stands above pos by more than a second and a half of its pace, or a
+// second of it and a twentieth, or farBackTicks after the last while pos
+// fell: between, the count moves what it shows each second. A tab not counting is told each fall near the
+// front; far back, a fall of a hundredth of the position last shown, or
+// farBackTicks after the last, since a figure of five digits that moved in
+// its last two is not news. A position told never rises. r.mu is held.
+func (r *Room) positionMatters(c *Conn, pos int64) bool {
+	if pos <= 0 || (c.lastPos > 0 && pos > c.lastPos) {
+		return false
+	}
+	if c.lastPos == 0 {
+		return true
+	}
+	since := r.ticks - c.shownAt
+	due := since >= farBackTicks && pos < c.lastPos
+	if pace := r.toldPace(c); pace > 0 {
+		shown, next := counted(c.lastPos, pace, since), counted(c.lastPos, pace, since+1)
+		return 2*(pos-next) > pace || shown-pos-pace > max(pace/2, shown/20) || due
+	}
+	if pos == c.lastPos {
 		return false
 	}
 	return c.lastPos <= nearFront || c.lastPos-pos >= c.lastPos/100 || due

@@ -40,10 +40,13 @@ type Room struct {
 	idle       idleWheel // the connections by their idle deadline (idle.go)
 	positions  *waitingroom.Positions
 	stock      StockMsg
-	stockMsg   []byte // stock, encoded once for every connection told it
-	stockVer   uint32 // raised at each change of stock: a connection's stockSeen is one of these
-	flagVer    uint32 // the stockVer at which whether any is left, or all held, last changed
-	ticks      uint32 // the push loop's beats so far: a connection's shownAt is one of these
+	stockMsg   []byte          // stock, encoded once for every connection told it
+	stockVer   uint32          // raised at each change of stock: a connection's stockSeen is one of these
+	flagVer    uint32          // the stockVer at which whether any is left, or all held, last changed
+	ticks      uint32          // the push loop's beats so far: a connection's shownAt is one of these
+	marks      [fallRing]int64 // the admitted mark at each of the last ticks (fall.go)
+	paces      [fallRing]int64 // the pace told with positions at each of the last ticks, 0 for none
+	moving     int             // how many ticks in a row the mark has moved, fallTicks at most
 	state      waitingroom.State
 	waiting    int64
 	flow       Outflow   // the measured pace, for estimates

@@ -5,6 +5,7 @@ export { Emitter, type ClientEvents, type ConnectionState, type MessageEvents } 
 export { FoyerError, FoyerClosedError, FoyerProtocolError, type FoyerErrorCode } from "./errors.js";
 export { createSession, checkout, newIdempotencyKey, type Session, type CheckoutResult, type FetchLike } from "./http.js";
 export { ClockSync, countdown, type Countdown } from "./clock.js";
+export { PositionCount } from "./position.js";
 export { backoffDelay, backoffCeiling, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.js";
 export { recoveryFor, reconnectDelay, type Recovery } from "./recovery.js";
 export { solvePow, solvePowAside, solvePowWith, servePowInWorker, leadingZeroBits, MAX_DIFFICULTY, type Sha256, type PowOptions, type PowProgress, type PowSolved } from "./pow.js";

@@ -120,6 +120,14 @@ export interface Eta {
   min_seconds: number;
 }
 
+/** How the client counts the position down until the next `position` message, present while the queue moves steadily and the shopper is more than two seconds of it from the front. s seconds after the message came the client shows max(floor, position - floor(per_second * max(0, s - 1))), never more than it showed before (unless this message's position is above the last one's: a move to the back), and stops counting at a `state` other than open, a `stock` with `all_held`, or when it leaves the queue. The count runs about a second behind the queue, at a share of its measured pace; the server tells a new position before the count would pass the true one by more than half a second of the pace, and within 5 s while it falls (protocol.md, "Counting a position down"). */
+export interface Fall {
+  /** The count stops here until the next message. */
+  floor: number;
+  /** Places a second. */
+  per_second: number;
+}
+
 /** Proof of work asked before joining (docs/pow.md), present only when the sale asks for it: find the smallest counter n (0, 1, 2, ...) whose SHA-256(challenge + ":" + n) starts with `difficulty` zero bits, and send it with the join. The challenge is for this shopper and sale only, works once, and expires 2 minutes after it was issued. */
 export interface PowChallenge {
   /** The challenge, 79 characters of base64url and a dot; send it back as it is. */
@@ -288,12 +296,13 @@ export interface PongMessage {
   type: "pong";
 }
 
-/** Sent on joining (or at the draw, for prequeue joiners: before `admitted` when the draw put the shopper among the first admitted), in answer to every `join` and `resume`, then whenever the position falls, at most once a second; beyond the first 1,000 places when it fell by a hundredth or more, and at least every 5 s while it falls (protocol.md, "What a push tells"). */
+/** Sent on joining (or at the draw, for prequeue joiners: before `admitted` when the draw put the shopper among the first admitted), in answer to every `join` and `resume`, then whenever what the shopper sees should change, at most once a second: while the queue moves steadily, the message carries a `fall` the client counts the position down by, and the next comes when the count drifts from the truth, or within 5 s; otherwise each fall near the front, and beyond the first 1,000 places a fall of a hundredth or more, at least every 5 s while it falls (protocol.md, "What a push tells"). */
 export interface PositionMessage {
   type: "position";
   /** How many shoppers are ahead (`position - 1`). */
   ahead: number;
   eta?: Eta;
+  fall?: Fall;
   /** The shopper's place; 1 is next. */
   position: number;
   /** Everyone in the queue. */

@@ -17,7 +17,7 @@ export function WaitingRoomScreen(props: WaitingRoomOptions) {
   // Tick only while there is something to count down (a reconnect's wait
   // too), and the shopper can see it.
   const counting =
-    view.turn.kind === "admitted" || view.sale?.state === "scheduled" || view.sale?.state === "prequeue" || view.connection.state === "reconnecting";
+    view.turn.kind === "admitted" || view.turn.kind === "waiting" || view.sale?.state === "scheduled" || view.sale?.state === "prequeue" || view.connection.state === "reconnecting";
   const now = useServerNow(room.client, counting && room.foreground);
 
   return (
@@ -45,17 +45,20 @@ function Body({ room, now }: { room: WaitingRoom; now: number }) {
           <Button title="Leave the queue" onPress={room.leave} quiet />
         </View>
       );
-    case "waiting":
+    case "waiting": {
+      // Counted down between messages; now ticks the screen each 250 ms.
+      const position = room.shownPosition(Date.now()) || turn.position;
       return (
         <View style={styles.card}>
-          <Text style={styles.big}>{turn.position === 1 ? "You are next" : `You are number ${turn.position}`}</Text>
+          <Text style={styles.big}>{position === 1 ? "You are next" : `You are number ${position}`}</Text>
           <Text>
-            {turn.ahead} ahead of you, {turn.waiting} waiting.
+            {position - 1} ahead of you, {turn.waiting} waiting.
           </Text>
           <Text>{sale.state === "paused" ? "The queue is paused for a moment." : eta(turn.eta)}</Text>
           <Button title="Leave the queue" onPress={room.leave} quiet />
         </View>
       );
+    }
     case "admitted": {
       const hold = countdown(turn.admitted.expires_at, now);
       const sending = view.checkout.phase === "sending";

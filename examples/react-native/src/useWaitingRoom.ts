@@ -4,7 +4,7 @@
 // syncs the clock and keeps the connection alive by itself.
 import { useCallback, useEffect, useReducer, useRef, useState } from "react";
 import { AppState, Linking, type AppStateStatus } from "react-native";
-import { FoyerClient, newIdempotencyKey, type ClientEvents, type Sha256 } from "@foyer/client";
+import { FoyerClient, PositionCount, newIdempotencyKey, type ClientEvents, type Sha256 } from "@foyer/client";
 
 import { checkoutRetryable } from "./errorText";
 import { usable, type SessionStore } from "./sessionStore";
@@ -52,6 +52,9 @@ export function useWaitingRoom(opts: WaitingRoomOptions) {
   // One idempotency key per reservation: a retried checkout sends the same
   // key, so the server answers it once (docs/protocol.md, "3. Checkout").
   const checkoutKeys = useRef(new Map<string, string>());
+  // The place shown: counted down between position messages while the
+  // queue moves steadily (docs/protocol.md, "Counting a position down").
+  const positions = useRef(new PositionCount());
 
   useEffect(() => {
     let gone = false;
@@ -62,6 +65,12 @@ export function useWaitingRoom(opts: WaitingRoomOptions) {
       if (gone) return;
       made = new FoyerClient({ baseUrl, saleId, session, identity, sha256 });
       for (const type of EVENTS) forward(made, type, dispatch);
+      const count = positions.current;
+      count.reset();
+      made.on("position", (m) => count.take(m, Date.now()));
+      made.on("state", (m) => m.state !== "open" && count.stop(Date.now()));
+      made.on("stock", (m) => m.all_held && count.stop(Date.now()));
+      for (const out of ["admitted", "left", "sold_out"] as const) made.on(out, () => count.reset());
       // Kept at once: a session made here (or again after 4001) is the shopper's place.
       made.on("session", (s) => void sessionStore.save(s));
       setClient(made);
@@ -121,7 +130,9 @@ export function useWaitingRoom(opts: WaitingRoomOptions) {
 
   const canRetryCheckout = view.checkout.phase === "failed" && checkoutRetryable(view.checkout.error);
 
-  return { view, client, foreground, canRetryCheckout, join, leave, checkout, restart };
+  const shownPosition = useCallback((nowMs: number) => positions.current.shows(nowMs), []);
+
+  return { view, client, foreground, canRetryCheckout, join, leave, checkout, restart, shownPosition };
 }
 
 /** The hook's result, for components that take it as a prop. */

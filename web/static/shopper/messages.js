@@ -57,9 +57,12 @@ export function handle(m) {
         // The draw placed this prequeue shopper: say where, once.
         if (S.phase === "prequeued") say(t("say.drawn", { position: m.position }));
       }
+      if (S.phase !== "waiting") S.count.reset();
       S.phase = "waiting";
-      S.position = m.position;
-      S.ahead = m.ahead;
+      // What the page shows: the position, counted down between messages
+      // while the queue moves steadily (render.js, tick).
+      S.position = S.count.take(m, performance.now());
+      S.ahead = S.position - 1;
       S.waiting = m.waiting;
       S.eta = m.eta || null;
       S.firstPosition = Math.max(S.firstPosition, m.position);
@@ -68,6 +71,7 @@ export function handle(m) {
     case "stock":
       if (S.sale) S.sale.stock = { total: m.total, left: m.left, held: m.held, sold: m.sold };
       S.allHeld = !!m.all_held;
+      if (S.allHeld) S.count.stop(performance.now()); // nothing moves until a hold lapses
       productsLeft(m.products); // an event's: each product's left
       break;
     case "state": {
@@ -76,6 +80,7 @@ export function handle(m) {
       // operator's message; with no text (or an empty one) it clears it.
       const isMessage = "message" in m || (m.state === was && !m.seed && !m.seed_hash);
       if (S.sale) S.sale.state = m.state;
+      if (m.state !== "open") S.count.stop(performance.now()); // paused, sold out, ended: the queue stands
       // An operator changed the plan before the opening: the new times,
       // price and name replace the welcome's, and the countdown moves.
       if (m.sale && S.sale) Object.assign(S.sale, planOf(m.sale));

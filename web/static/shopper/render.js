@@ -244,6 +244,17 @@ export function tick() {
   }
   setText(el.countdown, text);
 
+  // A position counted down between messages (docs/protocol.md, "Counting
+  // a position down"): what the page shows falls each second with the queue.
+  if (S.phase === "waiting") {
+    const shown = S.count.shows(performance.now());
+    if (shown !== S.position) {
+      S.position = shown;
+      S.ahead = shown - 1;
+      render();
+    }
+  }
+
   if ((S.phase === "admitted" || S.phase === "buying") && S.reservation) {
     const left = S.reservation.expiresAt - now;
     setText(el.holdCountdown, clock(left, true));

@@ -50,6 +50,7 @@ export const S = {
   conn: "connecting", // connecting | open | reconnecting | gone
   phase: "idle", // idle | joining | waiting | admitted | buying | ordered
   position: 0, ahead: 0, waiting: 0, firstPosition: 0,
+  count: new Foyer.PositionCount(), // the position shown, counted down between messages (docs/protocol.md)
   reservation: null, // {id, expiresAt (ms), url, shop (url is the shop's page, to open), admitted (the message, to check out with)}
   orderId: null,
   // notice: what the queue card says of the shopper's place ("" for

@@ -1,0 +1,145 @@
+package fanout
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/foyerhq/foyer/internal/wire"
+)
+
+// countingPage is a client as docs/protocol.md tells it to count a
+// position down (Fall), in ticks: a message taken at a tick counts from
+// the next one.
+type countingPage struct {
+	pos, told int64 // the last message's position; what the page shows
+	fall      *Fall
+	at        int // the tick the last message came
+	messages  int // position messages taken
+}
+
+// take reads the position messages a tick queued for the tab.
+func (p *countingPage) take(t *testing.T, c *Conn, tick int) {
+	t.Helper()
+	for _, raw := range c.queue {
+		var m PositionMsg
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		if m.Type != wire.MsgPosition {
+			continue
+		}
+		p.messages++
+		if p.pos > 0 && m.Position > p.pos {
+			t.Fatalf("tick %d: a message told %d after %d", tick, m.Position, p.pos)
+		}
+		if p.told == 0 || m.Position < p.told {
+			p.told = m.Position
+		}
+		p.pos, p.fall, p.at = m.Position, m.Fall, tick
+	}
+	c.queue = nil
+}
+
+// shows is the figure the page shows at a tick.
+func (p *countingPage) shows(tick int) int64 {
+	if p.fall != nil {
+		n := max(p.fall.Floor, p.pos-p.fall.PerSecond*int64(max(0, tick-p.at-1)))
+		p.told = min(p.told, n)
+	}
+	return p.told
+}
+
+// TestASteadyQueueIsCountedDownAndToldEveryFiveTicksFarBack: at a thousand
+// places a tick, a tab far back is told its position with a pace to count
+// it down, and then only every farBackTicks, to the front; what its page
+// shows falls each tick, stays within a second or two of the truth, and
+// never passes it.
+func TestASteadyQueueIsCountedDownAndToldEveryFiveTicksFarBack(t *testing.T) {
+	r := bareRoom(t)
+	tabs := map[int64]*Conn{}
+	pages := map[int64]*countingPage{}
+	for _, ticket := range []int64{40_000, 100_000} {
+		tabs[ticket] = r.toldTab("v_"+string(rune('a'+len(tabs))), connWaiting)
+		tabs[ticket].ticket = ticket
+		pages[ticket] = &countingPage{}
+	}
+	const ticks = 60
+	mark := int64(0)
+	for tick := 1; tick <= ticks; tick++ {
+		r.tickAt(mark, 1_000_000, 1_000_000-mark, 0)
+		for ticket, c := range tabs {
+			page := pages[ticket]
+			page.take(t, c, tick)
+			truth, shown := r.positions.Of(ticket), page.shows(tick)
+			if truth <= 0 {
+				continue
+			}
+			if shown < truth {
+				t.Fatalf("tick %d: ticket %d shows %d, below its position %d", tick, ticket, shown, truth)
+			}
+			if tick > 2 && shown-truth > 2_000 {
+				t.Errorf("tick %d: ticket %d shows %d, more than two seconds above its position %d", tick, ticket, shown, truth)
+			}
+			if tick > 2 && page.fall == nil && truth > 1 {
+				t.Errorf("tick %d: ticket %d at %d was told no pace", tick, ticket, truth)
+			}
+		}
+		mark += 1_000
+	}
+	// The first tick tells each tab its place, the second its first fall
+	// (a hundredth and more) with a pace; then every farBackTicks.
+	if got, most := pages[100_000].messages, 2+ticks/farBackTicks+1; got > most {
+		t.Errorf("the tab far back was told %d positions over %d ticks, want at most %d", got, ticks, most)
+	}
+	// 40,000 is counted to the front too: its admission comes after 40 ticks.
+	if got, most := pages[40_000].messages, 2+40/farBackTicks+1; got > most {
+		t.Errorf("the tab that reached the front was told %d positions, want at most %d", got, most)
+	}
+}
+
+// TestACountNeverRunsAheadOfTheQueueHoweverItMoves: whatever the queue
+// does (steady, jittery, faster, slower, stopped), what a counting page
+// shows never rises, never falls more than half a second of the pace it
+// was told below the position, and a fall is told within farBackTicks.
+func TestACountNeverRunsAheadOfTheQueueHoweverItMoves(t *testing.T) {
+	for seed := range uint64(40) {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		r := bareRoom(t)
+		c := r.toldTab("v_page", connWaiting)
+		c.ticket = 200_000
+		page := &countingPage{}
+		mark, rate, lastShown, bestPace := int64(0), int64(1+rng.IntN(2_000)), int64(0), int64(0)
+		for tick := 1; tick <= 300 && r.positions.Of(c.ticket) > 0; tick++ {
+			r.tickAt(mark, 1_000_000, 1_000_000-mark, 0)
+			page.take(t, c, tick)
+			if page.fall != nil {
+				bestPace = max(bestPace, page.fall.PerSecond)
+			}
+			truth, shown := r.positions.Of(c.ticket), page.shows(tick)
+			if lastShown > 0 && shown > lastShown {
+				t.Fatalf("seed %d tick %d: shown %d after %d", seed, tick, shown, lastShown)
+			}
+			lastShown = shown
+			if truth > 0 && 2*(truth-shown) > bestPace {
+				t.Fatalf("seed %d tick %d: shows %d, position %d: more than half of a pace of %d below", seed, tick, shown, truth, bestPace)
+			}
+			if truth > 0 && truth < page.pos && tick-page.at > farBackTicks {
+				t.Fatalf("seed %d tick %d: a fall from %d to %d untold for %d ticks", seed, tick, page.pos, truth, tick-page.at)
+			}
+			switch rng.IntN(12) {
+			case 0:
+				rate = 0 // stops: all held, the admitter away
+			case 1:
+				rate = int64(1 + rng.IntN(3_000))
+			case 2:
+				rate = max(1, rate/2)
+			}
+			jitter := int64(0)
+			if rate > 10 {
+				jitter = rng.Int64N(rate/5) - rate/10
+			}
+			mark += max(0, rate+jitter)
+		}
+	}
+}
