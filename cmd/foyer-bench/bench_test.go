@@ -85,6 +85,7 @@ func TestBenchMeasuresFoyerNextToItsCeiling(t *testing.T) {
 			Latecomers *result
 			WorkerCPU  int64
 			LoadgenCPU int64
+			NewsWrites float64
 		}
 		Summary []struct {
 			What   string
@@ -132,6 +133,11 @@ func TestBenchMeasuresFoyerNextToItsCeiling(t *testing.T) {
 		if st.Result.Paid != 60 || st.Result.Errors != 0 || st.WorkerCPU <= 0 || st.LoadgenCPU <= 0 {
 			t.Errorf("step at %v/s: paid %d, errors %d, worker CPU %d, load generator CPU %d; want 60 paid, no error, both CPUs read",
 				st.Outflow, st.Result.Paid, st.Result.Errors, st.WorkerCPU, st.LoadgenCPU)
+		}
+		// Each of the 66 who bought was written its admission and its
+		// order at least: the gateways' write counters were read.
+		if st.NewsWrites < 2*66 {
+			t.Errorf("step at %v/s: %v news writes read from the gateways, want at least %d", st.Outflow, st.NewsWrites, 2*66)
 		}
 		// A tenth more arrive while the sale moves, and buy too.
 		if l := st.Latecomers; l == nil || l.Paid != 6 || l.Errors != 0 {

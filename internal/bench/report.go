@@ -357,8 +357,8 @@ func (r *Report) writeSteps(w *bytes.Buffer) {
 		"and no shopper met an error. Paid/s: the waiting crowd's paid orders from the first to the last. "+
 		"Join p95: the waiting crowd's (a storm, before the sale moves) / the latecomers' (while it moves).\n\n",
 		r.Steps[0].Shoppers, late, keepUpShare, paidWithin)
-	fmt.Fprintln(w, "| outflow | paid/s | paid/s ÷ outflow | admission to paid p99 | join p95: storm / moving | checkout p95 | CPU per order: gateways / worker / Redis / Postgres / load generator | the machine's orders/s at that CPU | pushes' share | errors | keeps up |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| outflow | paid/s | paid/s ÷ outflow | admission to paid p99 | join p95: storm / moving | checkout p95 | CPU per order: gateways / worker / Redis / Postgres / load generator | the machine's orders/s at that CPU | pushes' share | writes per order: pushes / news | errors | keeps up |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, s := range r.Steps {
 		res := s.Result
 		cpu := ""
@@ -374,8 +374,12 @@ func (r *Report) writeSteps(w *bytes.Buffer) {
 		if s.Latecomers != nil {
 			moving = ms(s.MovingJoin().P95)
 		}
-		fmt.Fprintf(w, "| %.0f/s | %.0f | %.2f | %s | %s / %s | %s | %s | %s | %s | %d | %s |\n", s.Outflow, res.PaidPerSecond, s.KeepUp(),
-			ms(res.AdmitToPaid.P99), ms(res.JoinLatency.P95), moving, ms(res.CheckoutLatency.P95), cpu, machine, pushes, s.Errors(),
+		writes := ""
+		if p, n := s.WritesPerOrder(); p+n > 0 {
+			writes = fmt.Sprintf("%.1f / %.1f", p, n)
+		}
+		fmt.Fprintf(w, "| %.0f/s | %.0f | %.2f | %s | %s / %s | %s | %s | %s | %s | %s | %d | %s |\n", s.Outflow, res.PaidPerSecond, s.KeepUp(),
+			ms(res.AdmitToPaid.P99), ms(res.JoinLatency.P95), moving, ms(res.CheckoutLatency.P95), cpu, machine, pushes, writes, s.Errors(),
 			map[bool]string{true: "yes", false: "no"}[keepsUp(s)])
 	}
 }

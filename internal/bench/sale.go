@@ -45,6 +45,10 @@ type SaleRun struct {
 	// PostgresCPU is what Postgres used meanwhile: its postmaster and
 	// backends, by the kernel's account (/proc). Zero where not read.
 	PostgresCPU time.Duration `json:",omitempty"`
+	// PushWrites and NewsWrites are the gateways' writes to shoppers from
+	// the sale's resumption to its end, by kind (foyer_writes_total): a
+	// tick's counters and position alone, or anything else.
+	PushWrites, NewsWrites float64 `json:",omitempty"`
 	// Pushes is the push path's share of one gateway's CPU profile taken
 	// while the sale moved; nil when none was taken.
 	Pushes *PushShare `json:",omitempty"`
@@ -96,6 +100,19 @@ func (s SaleRun) perOrder(cpu time.Duration) time.Duration {
 		return 0
 	}
 	return cpu / time.Duration(paid)
+}
+
+// WritesPerOrder is the gateways' writes per paid order, pushes and news;
+// zero where nothing was paid.
+func (s SaleRun) WritesPerOrder() (pushes, news float64) {
+	paid := s.Result.Paid
+	if s.Latecomers != nil {
+		paid += s.Latecomers.Paid
+	}
+	if paid == 0 {
+		return 0, 0
+	}
+	return s.PushWrites / float64(paid), s.NewsWrites / float64(paid)
 }
 
 // Errors are the errors every shopper of the sale met, latecomers included.
@@ -233,6 +250,8 @@ func (c *cluster) runSale(ctx context.Context, o Options, rdb *redis.Client, spe
 	if resumed.gateways.CPUSeconds > 0 && end.gateways.CPUSeconds > 0 {
 		run.GatewayCPU = end.gateways.CPUSince(resumed.gateways)
 	}
+	run.PushWrites = end.gateways.PushWrites - resumed.gateways.PushWrites
+	run.NewsWrites = end.gateways.NewsWrites - resumed.gateways.NewsWrites
 	if resumed.worker > 0 {
 		run.WorkerCPU = end.worker - resumed.worker
 	}

@@ -23,6 +23,8 @@ type GatewayStats struct {
 	RSSBytes    float64 // process_resident_memory_bytes
 	Dropped     float64 // foyer_slow_clients_dropped_total
 	CPUSeconds  float64 // process_cpu_seconds_total
+	PushWrites  float64 // foyer_writes_total{kind="push"}: a tick's counters and position alone
+	NewsWrites  float64 // foyer_writes_total{kind="news"}: any other write
 }
 
 // PerConnection is the cost of each connection held in g over the idle
@@ -79,6 +81,8 @@ func ScrapeGateways(ctx context.Context, urls []string, collect bool) (GatewaySt
 		sum.RSSBytes += g.RSSBytes
 		sum.Dropped += g.Dropped
 		sum.CPUSeconds += g.CPUSeconds
+		sum.PushWrites += g.PushWrites
+		sum.NewsWrites += g.NewsWrites
 	}
 	return sum, nil
 }
@@ -137,6 +141,16 @@ func scrapeGateway(ctx context.Context, url string) (GatewayStats, error) {
 		}
 		return 0
 	}
+	writes := func(kind string) float64 {
+		for _, m := range families["foyer_writes_total"].GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "kind" && l.GetValue() == kind {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+		return 0
+	}
 	return GatewayStats{
 		Connections: value("foyer_shopper_connections"),
 		Goroutines:  value("go_goroutines"),
@@ -145,5 +159,7 @@ func scrapeGateway(ctx context.Context, url string) (GatewayStats, error) {
 		RSSBytes:    value("process_resident_memory_bytes"),
 		Dropped:     value("foyer_slow_clients_dropped_total"),
 		CPUSeconds:  value("process_cpu_seconds_total"),
+		PushWrites:  writes("push"),
+		NewsWrites:  writes("news"),
 	}, nil
 }
