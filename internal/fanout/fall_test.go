@@ -2,6 +2,7 @@ package fanout
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -141,5 +142,35 @@ func TestACountNeverRunsAheadOfTheQueueHoweverItMoves(t *testing.T) {
 			}
 			mark += max(0, rate+jitter)
 		}
+	}
+}
+
+// TestACrowdCountingDownIsToldAFifthATick: a crowd told its first counted
+// positions at the same tick (the queue began to move) is told again a
+// fifth at each tick, at each tab's beat, not all at once every
+// farBackTicks: a second of 15,000 writes held up the admissions queued
+// behind them.
+func TestACrowdCountingDownIsToldAFifthATick(t *testing.T) {
+	const crowd = 5_000
+	r := bareRoom(t)
+	tabs := make([]*Conn, crowd)
+	for i := range tabs {
+		tabs[i] = r.toldTab(fmt.Sprintf("v_%d", i), connWaiting)
+		tabs[i].ticket = int64(100_000 + i)
+	}
+	mark := int64(0)
+	for tick := 1; tick <= 30; tick++ {
+		r.tickAt(mark, 1_000_000, 1_000_000-mark, 0)
+		told := 0
+		for _, c := range tabs {
+			if positionOf(t, c.queue) != 0 {
+				told++
+			}
+			c.queue = nil
+		}
+		if tick > 3 && told > crowd/farBackTicks+crowd/50 {
+			t.Errorf("tick %d: %d of %d tabs told their position, want about a fifth", tick, told, crowd)
+		}
+		mark += 1_000
 	}
 }

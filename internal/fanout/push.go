@@ -113,11 +113,11 @@ func (r *Room) tellCounters(c *Conn) {
 // when its count would pass pos by more than half a second of its pace at
 // the next tick (the queue slowed or stopped: a slower pace, or none), when
 // it stands above pos by more than a second and a half of its pace, or a
-// second of it and a twentieth, or farBackTicks after the last while pos
-// fell: between, the count moves what it shows each second. A tab not counting is told each fall near the
+// second of it and a twentieth, or at its beat while pos fell (onItsBeat):
+// between, the count moves what it shows each second. A tab not counting is told each fall near the
 // front; far back, a fall of a hundredth of the position last shown, or
-// farBackTicks after the last, since a figure of five digits that moved in
-// its last two is not news. A position told never rises. r.mu is held.
+// at its beat, since a figure of five digits that moved in its last two is
+// not news. A position told never rises. r.mu is held.
 func (r *Room) positionMatters(c *Conn, pos int64) bool {
 	if pos <= 0 || (c.lastPos > 0 && pos > c.lastPos) {
 		return false
@@ -126,7 +126,7 @@ func (r *Room) positionMatters(c *Conn, pos int64) bool {
 		return true
 	}
 	since := r.ticks - c.shownAt
-	due := since >= farBackTicks && pos < c.lastPos
+	due := pos < c.lastPos && (since >= farBackTicks || r.onItsBeat(c))
 	if pace := r.toldPace(c); pace > 0 {
 		shown, next := counted(c.lastPos, pace, since), counted(c.lastPos, pace, since+1)
 		return 2*(pos-next) > pace || shown-pos-pace > max(pace/2, shown/20) || due
@@ -135,6 +135,17 @@ func (r *Room) positionMatters(c *Conn, pos int64) bool {
 		return false
 	}
 	return c.lastPos <= nearFront || c.lastPos-pos >= c.lastPos/100 || due
+}
+
+// onItsBeat reports whether this tick is the tab's beat of farBackTicks,
+// one of farBackTicks phases given by its ticket. A crowd told its first
+// counted position at the same tick (the queue began to move) would be told
+// again all at the same tick too, every farBackTicks: its writes in one
+// second, and the admissions queued behind them. Told at its beat, at most
+// farBackTicks after the last, a fifth of the crowd is told each tick.
+// r.mu is held.
+func (r *Room) onItsBeat(c *Conn) bool {
+	return (r.ticks+uint32(c.ticket))%farBackTicks == 0
 }
 
 // stockOf is the stock message of a sale's counters, with an event's

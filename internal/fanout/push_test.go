@@ -85,17 +85,17 @@ func TestATabHoldingAUnitIsToldNoCountersAndIsToldThemAgainOnceItHasNone(t *test
 // TestAPositionFarBackIsToldWhenItFallsAHundredthOrAfterFiveTicks: a tab
 // not counting its position down (its last position came while the queue
 // stood) is told each fall near the front; far back a fall of less than a
-// hundredth waits, at most farBackTicks, and the stock waits with it, and
-// a fall of a hundredth is told at once.
+// hundredth waits, at most farBackTicks (to its beat), and the stock
+// waits with it, and a fall of a hundredth is told at once.
 func TestAPositionFarBackIsToldWhenItFallsAHundredthOrAfterFiveTicks(t *testing.T) {
 	r := bareRoom(t)
 	near := r.toldTab("v_near", connWaiting)
 	near.ticket = 1_000
 	far := r.toldTab("v_far", connWaiting)
-	far.ticket = 50_000
+	far.ticket = 49_999 // its beat (onItsBeat) is the room's sixth tick: farBackTicks after its first
 
 	r.tickAt(0, 100_000, 100_000, 0)
-	if positionOf(t, near.queue) != 1_000 || positionOf(t, far.queue) != 50_000 {
+	if positionOf(t, near.queue) != 1_000 || positionOf(t, far.queue) != 49_999 {
 		t.Fatalf("first tick: near told %d, far told %d; want their places", positionOf(t, near.queue), positionOf(t, far.queue))
 	}
 	drain(t, near)
@@ -117,20 +117,20 @@ func TestAPositionFarBackIsToldWhenItFallsAHundredthOrAfterFiveTicks(t *testing.
 	}
 	mark, left = mark+100, left-100
 	r.tickAt(mark, 100_000, left, 0)
-	if got := types(t, far.queue); !slices.Equal(got, []string{wire.MsgStock, wire.MsgPosition}) || positionOf(t, far.queue) != 50_000-mark {
-		t.Errorf("after %d ticks far back was told %v, position %d; want stock and position %d", farBackTicks, got, positionOf(t, far.queue), 50_000-mark)
+	if got := types(t, far.queue); !slices.Equal(got, []string{wire.MsgStock, wire.MsgPosition}) || positionOf(t, far.queue) != 49_999-mark {
+		t.Errorf("after %d ticks far back was told %v, position %d; want stock and position %d", farBackTicks, got, positionOf(t, far.queue), 49_999-mark)
 	}
 	drain(t, far)
 
 	r.tickAt(mark, 100_000, left, 0) // the queue stands: the count stops
-	if got := positionOf(t, far.queue); got != 50_000-mark {
-		t.Fatalf("a counting tab was told %d as the queue stood, want %d again", got, 50_000-mark)
+	if got := positionOf(t, far.queue); got != 49_999-mark {
+		t.Fatalf("a counting tab was told %d as the queue stood, want %d again", got, 49_999-mark)
 	}
 	drain(t, far)
 	mark, left = mark+600, left-600 // more than a hundredth of 49,500 in one tick
 	r.tickAt(mark, 100_000, left, 0)
-	if got := positionOf(t, far.queue); got != 50_000-mark {
-		t.Errorf("a fall of a hundredth far back was told %d, want %d at once", got, 50_000-mark)
+	if got := positionOf(t, far.queue); got != 49_999-mark {
+		t.Errorf("a fall of a hundredth far back was told %d, want %d at once", got, 49_999-mark)
 	}
 }
 
