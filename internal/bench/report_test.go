@@ -136,3 +136,28 @@ func rowNamed(t *testing.T, r Report, prefix string) Row {
 	t.Fatalf("no row %q in %+v", prefix, r.Rows())
 	return Row{}
 }
+
+// TestAComponentRowIsItsOwnBenchmarksAlone: the 10:34 make bench printed a
+// second admission row (1.25, "met") from the wait histogram's benchmark
+// and a second join row (0/s) from the join's allocations', both caught
+// by a prefix of their names.
+func TestAComponentRowIsItsOwnBenchmarksAlone(t *testing.T) {
+	r := Report{Components: parseComponents([]byte(`
+BenchmarkJoin-2   3  1211825631 ns/op  45625 baseline-joins/s  25858 joins/s  0.5668 ratio
+BenchmarkAdmission-2   3  704715645 ns/op  251680 admitted/s  325327 baseline-admitted/s  0.7736 ratio
+BenchmarkAdmissionWithTheWaitHistogram-2   3  852964284 ns/op  1.248 ratio  1.256 redis-ratio
+BenchmarkJoinAllocations-2   1  3153566886 ns/op  14687 bare-B/join  30393 foyer-B/join
+`))}
+	counts := map[string]int{}
+	for _, row := range r.Rows() {
+		counts[row.What]++
+	}
+	for _, what := range []string{"admission (admit.lua via the Admitter) vs pipelined Lua", "join in Redis (join.lua) vs INCR+ZADD in one script"} {
+		if counts[what] != 1 {
+			t.Errorf("%d rows %q, want 1", counts[what], what)
+		}
+	}
+	if row := rowNamed(t, r, "admission (admit.lua"); row.Ratio != 0.7736 {
+		t.Errorf("admission row %+v, want the admission benchmark's 0.77", row)
+	}
+}
