@@ -16,13 +16,7 @@ func BenchmarkFarBackPushes(b *testing.B) {
 	const waiting, outflow, ticks = 100_000, 500, 60
 	for range b.N {
 		b.StopTimer()
-		r := bareRoom(&testing.T{})
-		tabs := make([]*Conn, waiting)
-		for i := range tabs {
-			c := &Conn{shopper: "v", status: connWaiting, ticket: int64(i + 1), held: true, metrics: r.h.metrics, told: r.state}
-			r.conns[c] = struct{}{}
-			tabs[i] = c
-		}
+		r, tabs := roomOfWaiting(waiting)
 		b.StartTimer()
 		var told, fell int
 		last := make([]int64, waiting)
@@ -61,13 +55,7 @@ func BenchmarkAFastQueuesPushes(b *testing.B) {
 	const waiting, outflow = 15_000, 1_000
 	for range b.N {
 		b.StopTimer()
-		r := bareRoom(&testing.T{})
-		tabs := make([]*Conn, waiting)
-		for i := range tabs {
-			c := &Conn{shopper: "v", status: connWaiting, ticket: int64(i + 1), held: true, metrics: r.h.metrics, told: r.state}
-			r.conns[c] = struct{}{}
-			tabs[i] = c
-		}
+		r, tabs := roomOfWaiting(waiting)
 		paused := waitingroom.Status{State: waitingroom.StatePaused, Stock: waiting, Available: waiting, Waiting: waiting}
 		r.push(paused)
 		for _, c := range tabs {
@@ -97,4 +85,17 @@ func BenchmarkAFastQueuesPushes(b *testing.B) {
 		b.ReportMetric(float64(fell)/float64(ticks), "fell/tick")
 		b.ReportMetric(float64(told)/float64(fell), "ratio")
 	}
+}
+
+// roomOfWaiting is a bare room of n waiting tabs, tickets 1 to n, whose
+// messages stay queued.
+func roomOfWaiting(n int) (*Room, []*Conn) {
+	r := bareRoom(&testing.T{})
+	tabs := make([]*Conn, n)
+	for i := range tabs {
+		c := &Conn{shopper: "v", status: connWaiting, ticket: int64(i + 1), held: true, metrics: r.h.metrics, told: r.state}
+		r.conns[c] = struct{}{}
+		tabs[i] = c
+	}
+	return r, tabs
 }
