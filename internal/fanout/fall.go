@@ -44,12 +44,12 @@ const fallShare = 0.95
 // before it stops and waits: the next message is due before then.
 const fallFloorTicks = farBackTicks
 
-// measureFall records the admitted mark at this tick and returns the pace to
-// tell this tick's position messages, 0 for none: the queue must be open with
+// measureFall records the admitted mark at this tick and the pace to tell
+// this tick's position messages, 0 for none: the queue must be open with
 // units to let out and have moved at the last tick; the pace is fallShare
 // of its fall over the ticks it has moved in a row, fallTicks at most.
 // r.mu is held.
-func (r *Room) measureFall(mark int64, counting bool) int64 {
+func (r *Room) measureFall(mark int64, counting bool) {
 	r.marks[r.ticks%fallRing] = mark
 	if r.ticks > 1 && mark > r.marks[(r.ticks-1)%fallRing] {
 		r.moving = min(r.moving+1, fallTicks)
@@ -62,7 +62,6 @@ func (r *Room) measureFall(mark int64, counting bool) int64 {
 		pace = int64(fallShare * float64(mark-r.marks[(r.ticks-n)%fallRing]) / float64(n))
 	}
 	r.paces[r.ticks%fallRing] = pace
-	return pace
 }
 
 // fallOf is the count told with a position pos at this tick, nil for none.

@@ -114,10 +114,11 @@ func (r *Room) tellCounters(c *Conn) {
 // the next tick (the queue slowed or stopped: a slower pace, or none), when
 // it stands above pos by more than a second and a half of its pace, or a
 // second of it and a twentieth, or at its beat while pos fell (onItsBeat):
-// between, the count moves what it shows each second. A tab not counting is told each fall near the
-// front; far back, a fall of a hundredth of the position last shown, or
-// at its beat, since a figure of five digits that moved in its last two is
-// not news. A position told never rises. r.mu is held.
+// between, the count moves what it shows each second. A tab not counting
+// is told each fall near the front; far back, a fall of a hundredth of the
+// position last shown, or at its beat, since a figure of five digits that
+// moved in its last two is not news. A position told never rises. r.mu is
+// held.
 func (r *Room) positionMatters(c *Conn, pos int64) bool {
 	if pos <= 0 || (c.lastPos > 0 && pos > c.lastPos) {
 		return false
