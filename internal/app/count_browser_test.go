@@ -87,7 +87,9 @@ func TestAWaitingPageCountsItsPositionDownEachSecondFromFewerMessages(t *testing
 		longest = max(longest, shown[i][0]-shown[i-1][0])
 	}
 	t.Logf("the page showed %d figures from %d position messages; longest still %.0f ms", len(shown), sent, longest)
-	if longest > 1500 {
+	// A second of no count after each message, a render tick of 250 ms,
+	// and room for a slow host: a page not counting stands still 5 s.
+	if longest > 2500 {
 		t.Errorf("the page's position stood still for %.0f ms while the queue moved", longest)
 	}
 	if sent == 0 || int64(len(shown)) < 3*sent {
