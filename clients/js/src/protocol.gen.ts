@@ -120,7 +120,7 @@ export interface Eta {
   min_seconds: number;
 }
 
-/** How the client counts the position down until the next `position` message, present while the queue moves steadily and the shopper is more than two seconds of it from the front. s seconds after the message came the client shows max(floor, position - floor(per_second * max(0, s - 1))), never more than it showed before (unless this message's position is above the last one's: a move to the back), and stops counting at a `state` other than open, a `stock` with `all_held`, or when it leaves the queue. The count runs about a second behind the queue, at a share of its measured pace; the server tells a new position before the count would pass the true one by more than half a second of the pace, and within 5 s while it falls (protocol.md, "Counting a position down"). */
+/** How the client counts the position down until the next `position` message, present while the queue moves steadily (at least one place a second) and the shopper is not first. s seconds after the message came the client shows max(floor, position - floor(per_second * max(0, s - 1))), never more than it showed before (unless this message's position is above the last one's: a move to the back), and stops counting at a `state` other than open, a `stock` with `all_held`, or when it leaves the queue. The count runs about a second behind the queue, at a share of its measured pace; the server tells a new position before the count would pass the true one by more than half a second of the pace, and within 5 s while it falls (protocol.md, "Counting a position down"). */
 export interface Fall {
   /** The count stops here until the next message. */
   floor: number;
