@@ -163,11 +163,15 @@ func shopThroughFailover(ctx context.Context, c *shopperclient.Client, saleID st
 		return o
 	}
 	defer conn.CloseNow()
+	var told []string // what the shopper was told, for a failure's message
 	for {
 		m, err := conn.Next(ctx)
 		if err != nil {
-			o.err = fmt.Errorf("shopper %s: %w", s.ShopperID, err)
+			o.err = fmt.Errorf("shopper %s (confirmed %v; told %v): %w", s.ShopperID, o.confirmed, told, err)
 			return o
+		}
+		if m.Type != "position" && m.Type != "stock" {
+			told = append(told, m.Type+" "+m.State+m.Status+m.ReservationID)
 		}
 		switch m.Type {
 		case "prequeue":
@@ -178,8 +182,20 @@ func shopThroughFailover(ctx context.Context, c *shopperclient.Client, saleID st
 				o.err = fmt.Errorf("shopper %s: %w", s.ShopperID, err)
 				return o
 			}
+			told = append(told, fmt.Sprintf("checkout %d", status))
 			if status == http.StatusOK {
 				o.confirmed = append(o.confirmed, m.ReservationID)
+			}
+		case "state":
+			// Sold out leaves no unit held (lib.lua, declare_sold_out): a
+			// shopper without a confirmed checkout has none to wait for.
+			// One let out on the primary that was killed, whose admission
+			// the replica never had, holds a reservation nobody knows:
+			// its checkout was refused, and as a tab told it was admitted
+			// it hears sold out as this state alone, as the page does.
+			if m.State == "sold_out" && len(o.confirmed) == 0 {
+				o.soldOut = true
+				return o
 			}
 		case "order":
 			if m.Status == "pending_payment" {
