@@ -89,30 +89,30 @@ func (s SaleRun) MachineCPUPerOrder() time.Duration {
 	return s.perOrder(sum)
 }
 
-// perOrder is cpu over the step's paid orders, the latecomers' included;
-// zero where nothing was paid.
-func (s SaleRun) perOrder(cpu time.Duration) time.Duration {
+// paid is the step's paid orders, the latecomers' included.
+func (s SaleRun) paid() int64 {
 	paid := s.Result.Paid
 	if s.Latecomers != nil {
 		paid += s.Latecomers.Paid
 	}
-	if paid == 0 {
+	return paid
+}
+
+// perOrder is cpu over the step's paid orders; zero where nothing was paid.
+func (s SaleRun) perOrder(cpu time.Duration) time.Duration {
+	if s.paid() == 0 {
 		return 0
 	}
-	return cpu / time.Duration(paid)
+	return cpu / time.Duration(s.paid())
 }
 
 // WritesPerOrder is the gateways' writes per paid order, pushes and news;
 // zero where nothing was paid.
 func (s SaleRun) WritesPerOrder() (pushes, news float64) {
-	paid := s.Result.Paid
-	if s.Latecomers != nil {
-		paid += s.Latecomers.Paid
-	}
-	if paid == 0 {
+	if s.paid() == 0 {
 		return 0, 0
 	}
-	return s.PushWrites / float64(paid), s.NewsWrites / float64(paid)
+	return s.PushWrites / float64(s.paid()), s.NewsWrites / float64(s.paid())
 }
 
 // Errors are the errors every shopper of the sale met, latecomers included.
