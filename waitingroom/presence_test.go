@@ -26,7 +26,9 @@ func TestANodeThatLookedDeadSaysAgainWhomItHolds(t *testing.T) {
 	p.HeartbeatEvery = 10 * time.Millisecond
 	revived := make(chan struct{}, 2)
 	onRevived := func(ctx context.Context) {
-		if err := p.ArriveAll(ctx, saleID, []string{"stayed"}); err != nil {
+		// Run revives twice, the second a heartbeat later; the test may end
+		// and stop the run during it, which is no failure of the arrival.
+		if err := p.ArriveAll(ctx, saleID, []string{"stayed"}); err != nil && ctx.Err() == nil {
 			t.Error(err)
 		}
 		revived <- struct{}{}
