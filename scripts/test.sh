@@ -73,7 +73,11 @@ runShard "$SHARDS" "$crowds"
 # A shard runs verbose, so that each test's time is known: the slowest are
 # listed, to see a shard nearing its timeout before it does. A failed shard
 # prints what its failed tests said (and all after a panic or a timeout),
-# not every passing test's log.
+# not every passing test's log, and prints it last: a CI that keeps the
+# head and tail of a long output cut a failure's own lines when they came
+# before the lists. A run of lines alike but for their digits (a client's
+# retries while a Redis node is down, hundreds a second) is one line and a
+# count.
 # awk, not head, takes the first lines: head leaves before sort has
 # written everything, and under pipefail sort's SIGPIPE ended the script
 # (exit 141) after every test had passed.
@@ -83,12 +87,24 @@ slowest() {
 }
 failed_only() {
 	awk '
-		/^=== RUN   [^\/]+$/ { buf = "" }
-		{ if (after) print; else buf = buf $0 "\n" }
-		/^--- FAIL: / { printf "%s", buf; buf = "" }
-		/^--- PASS: / { buf = "" }
-		/^panic: / && !after { printf "%s", buf; buf = ""; after = 1 }
-		END { printf "%s", buf }
+		function flush(   note) {
+			if (same == 0) return
+			note = sprintf("    (and %d more lines like the one above)\n", same); same = 0
+			if (after) printf "%s", note; else out = out note
+		}
+		function keep(line,   shape) {
+			shape = line; gsub(/[0-9]+/, "#", shape)
+			if (shape == last) { same++; return }
+			flush(); last = shape
+			if (after) printf "%s\n", line; else out = out line "\n"
+		}
+		function show() { flush(); printf "%s", out; out = ""; last = "" }
+		/^=== RUN   [^\/]+$/ { out = ""; same = 0; last = "" }
+		{ keep($0) }
+		/^--- FAIL: / { show() }
+		/^--- PASS: / { out = ""; same = 0; last = "" }
+		/^panic: / && !after { show(); after = 1 }
+		END { show() }
 	' "$1"
 }
 for s in $(seq 0 "$SHARDS"); do
@@ -96,8 +112,7 @@ for s in $(seq 0 "$SHARDS"); do
 		echo "ok  	$app (shard $((s + 1))/$((SHARDS + 1))), its slowest tests:"
 	else
 		status=1
-		failed_only "$work/shard$s.log"
-		echo "FAIL	$app (shard $((s + 1))/$((SHARDS + 1))), its slowest tests:"
+		echo "FAIL	$app (shard $((s + 1))/$((SHARDS + 1))), its slowest tests (what its failed tests said is at the end):"
 	fi
 	slowest "$work/shard$s.log" 8
 	if [ -n "${FOYER_TEST_LOGS:-}" ]; then
@@ -109,4 +124,10 @@ if [ -n "${FOYER_TEST_LOGS:-}" ]; then
 	echo "internal/app's shard logs, every test's time in them: $FOYER_TEST_LOGS"
 fi
 echo "internal/app took $(($(date +%s) - start)) s in all"
+for s in $(seq 0 "$SHARDS"); do
+	if [ "$(cat "$work/shard$s.rc")" != 0 ]; then
+		echo "--- what the failed tests of internal/app shard $((s + 1))/$((SHARDS + 1)) said:"
+		failed_only "$work/shard$s.log"
+	fi
+done
 exit $status
