@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -44,10 +45,22 @@ type Admitter struct {
 	// NodeCheckEvery is how often the admitter looks for dead nodes among
 	// those holding a sale's shoppers. Defaults to 1s.
 	NodeCheckEvery time.Duration
+	// ListEvery is how often the admitter reads the list of active sales
+	// again: a sale created, or listed again by a restock, is first ticked
+	// within it. Defaults to 1s. Read every tick, the list was a third of
+	// an idle node's round trips to Redis.
+	ListEvery time.Duration
+	// StandbyEvery is how often a node that does not hold a sale's lease
+	// asks for it. Defaults to 300ms: another node still takes over within
+	// 2s of the holder's death (LeaseTTL, then this, then a tick), for a
+	// third of the round trips a standby made asking every tick.
+	StandbyEvery time.Duration
 	// Counts, when not nil, is told what the ticks did (the node's metrics).
 	Counts AdmissionCounts
 
-	sales map[string]*admission
+	sales    map[string]*admission
+	listed   []string  // the active sales, as last read
+	listedAt time.Time // when they were
 }
 
 // AdmissionCounts is told what the admitter's ticks did: shoppers let out
@@ -64,6 +77,7 @@ type admission struct {
 	allowance   float64   // shoppers owed by the outflow rate, carried between ticks
 	last        time.Time // when the allowance was last raised
 	nodesSeenAt time.Time // when dead nodes were last looked for
+	askedAt     time.Time // when the lease was last asked for
 }
 
 // NewAdmitter returns an admitter for node, with the defaults documented on its fields.
@@ -72,8 +86,8 @@ func NewAdmitter(rdb redis.UniversalClient, node string, log *slog.Logger) *Admi
 		rdb: rdb, rooms: NewRooms(rdb), node: node, log: log,
 		Tick: 100 * time.Millisecond, LeaseTTL: 1500 * time.Millisecond,
 		MaxReleasePerTick: 500, MaxAdmitPerTick: 1000, Grace: time.Minute, NodeCheckEvery: time.Second,
-		DrawChunk: 5000,
-		sales:     map[string]*admission{},
+		ListEvery: time.Second, StandbyEvery: 300 * time.Millisecond, DrawChunk: 5000,
+		sales: map[string]*admission{},
 	}
 }
 
@@ -95,12 +109,17 @@ func (a *Admitter) Run(ctx context.Context) error {
 }
 
 func (a *Admitter) tick(ctx context.Context, now time.Time) error {
-	ids, err := a.rooms.Active(ctx)
-	if err != nil {
-		return err
+	// A tick's time may come before the last read's (a ticker read late):
+	// read again then too, rather than trust a list of unknown age.
+	if a.listed == nil || now.Sub(a.listedAt) >= a.ListEvery || now.Before(a.listedAt) {
+		ids, err := a.rooms.Active(ctx)
+		if err != nil {
+			return err
+		}
+		a.listed, a.listedAt = ids, now
 	}
 	var errs []error
-	for _, id := range ids {
+	for _, id := range a.listed {
 		s := a.sales[id]
 		if s == nil {
 			s = &admission{last: now}
@@ -114,8 +133,18 @@ func (a *Admitter) tick(ctx context.Context, now time.Time) error {
 }
 
 func (a *Admitter) runSale(ctx context.Context, saleID string, s *admission, now time.Time) error {
+	if s.fence == "" && !s.askedAt.IsZero() && now.Sub(s.askedAt) >= 0 && now.Sub(s.askedAt) < a.StandbyEvery {
+		return nil // a standby: asked for the lease a moment ago
+	}
+	s.askedAt = now
 	k := Keys(saleID)
-	fence, err := leaseScript.Run(ctx, a.rdb, []string{k.Lease, k.Fence, k.Meta}, a.node, a.LeaseTTL.Milliseconds()).Text()
+	seed, hash := newSeed()
+	tickArgs := []any{EventsMaxLen, a.MaxReleasePerTick, a.Grace.Milliseconds(), seed, hash, a.DrawChunk}
+	// The holder renews its lease and ticks in one round trip: the tick
+	// runs under the fence the holder knew, and is refused (FENCED) should
+	// the lease have changed hands in between, as the renewal then says.
+	lease, ticked := a.leaseAndTick(ctx, k, s.fence, tickArgs)
+	fence, err := lease.Text()
 	if errors.Is(err, redis.Nil) {
 		s.fence = ""
 		return nil
@@ -126,20 +155,17 @@ func (a *Admitter) runSale(ctx context.Context, saleID string, s *admission, now
 	if s.fence != fence {
 		a.log.Info("became admitter", "sale", saleID, "fence", fence)
 		s.fence, s.allowance, s.last = fence, 0, now
+		ticked = a.runTick(ctx, k, fence, tickArgs) // the tick went with the lease only under the fence it now holds
+	}
+	reply, err := ticked.StringSlice()
+	if err != nil {
+		return fmt.Errorf("tick sale %s: %w", saleID, scriptError(err))
 	}
 	if now.Sub(s.nodesSeenAt) >= a.NodeCheckEvery {
 		s.nodesSeenAt = now
 		if err := evictDead(ctx, a.rdb, saleID); err != nil {
 			return err
 		}
-	}
-	seed, hash := newSeed()
-	reply, err := tickScript.Run(ctx, a.rdb,
-		[]string{k.Meta, k.Shoppers, k.Res, k.Holds, k.Events, k.Fence, k.Queue, k.Gone, k.Away, k.Pre, k.Draw, k.Presort, k.Batches,
-			k.Scheduled, k.Arrivals, k.History},
-		fence, EventsMaxLen, a.MaxReleasePerTick, a.Grace.Milliseconds(), seed, hash, a.DrawChunk).StringSlice()
-	if err != nil {
-		return fmt.Errorf("tick sale %s: %w", saleID, scriptError(err))
 	}
 	if len(reply) > 2 && a.Counts != nil {
 		if n, err := strconv.Atoi(reply[2]); err == nil && n > 0 {
@@ -158,6 +184,11 @@ func (a *Admitter) runSale(ctx context.Context, saleID string, s *admission, now
 		return fmt.Errorf("outflow rate of sale %s: %w", saleID, err)
 	}
 	n := s.owed(rate, now, a.MaxAdmitPerTick)
+	if len(reply) > 3 { // nobody to let out (or no unit): no admission's round trip
+		if admissible, err := strconv.Atoi(reply[3]); err == nil {
+			n = min(n, admissible)
+		}
+	}
 	if n == 0 {
 		return nil
 	}
@@ -223,8 +254,46 @@ func (a *Admitter) retireIfSettled(ctx context.Context, saleID string) error {
 		return a.rdb.SAdd(ctx, ActiveSales, saleID).Err()
 	}
 	delete(a.sales, saleID)
+	a.listed = slices.DeleteFunc(a.listed, func(id string) bool { return id == saleID })
 	a.log.Info("sale retired from the active list", "sale", saleID)
 	return nil
+}
+
+// tickKeys are the keys tick.lua declares, in its order.
+func tickKeys(k SaleKeys) []string {
+	return []string{k.Meta, k.Shoppers, k.Res, k.Holds, k.Events, k.Fence, k.Queue, k.Gone, k.Away, k.Pre, k.Draw, k.Presort, k.Batches,
+		k.Scheduled, k.Arrivals, k.History}
+}
+
+// leaseAndTick asks for (or renews) the sale's lease and, when the node
+// holds it under fence, ticks the sale in the same round trip. The tick's
+// command is nil for a standby (fence ""). A script Redis has lost is sent
+// again whole, which loads it again.
+func (a *Admitter) leaseAndTick(ctx context.Context, k SaleKeys, fence string, tickArgs []any) (lease, tick *redis.Cmd) {
+	leaseKeys := []string{k.Lease, k.Fence, k.Meta}
+	send := func(whole bool) {
+		_, _ = a.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			run := (*redis.Script).EvalSha
+			if whole {
+				run = (*redis.Script).Eval
+			}
+			lease = run(leaseScript, ctx, p, leaseKeys, a.node, a.LeaseTTL.Milliseconds())
+			if fence != "" {
+				tick = run(tickScript, ctx, p, tickKeys(k), append([]any{fence}, tickArgs...)...)
+			}
+			return nil
+		})
+	}
+	send(false)
+	if redis.HasErrorPrefix(lease.Err(), "NOSCRIPT") || tick != nil && redis.HasErrorPrefix(tick.Err(), "NOSCRIPT") {
+		send(true) // the lease's renewal and a tick are both safe to run twice
+	}
+	return lease, tick
+}
+
+// runTick ticks the sale alone, under fence.
+func (a *Admitter) runTick(ctx context.Context, k SaleKeys, fence string, tickArgs []any) *redis.Cmd {
+	return tickScript.Run(ctx, a.rdb, tickKeys(k), append([]any{fence}, tickArgs...)...)
 }
 
 // owed raises the sale's allowance by its rate for the time since the last

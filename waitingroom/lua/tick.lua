@@ -18,8 +18,9 @@
 -- ARGV[3] most held or away shoppers to walk, ARGV[4] grace period ms,
 -- ARGV[5] a fresh seed, ARGV[6] its SHA-256 (hex): used if the prequeue opens now,
 -- ARGV[7] most prequeue shoppers to hand tickets to in this tick
--- Returns {state after the tick, outflow rate, holds released this tick}
--- (the last left out when the sale is over or ends now).
+-- Returns {state after the tick, outflow rate, holds released this tick,
+-- shoppers it could admit now (the fewer of those waiting and the units
+-- available)} (the last two left out when the sale is over or ends now).
 local meta, shoppers, res, holds, events, fence, queue, gone, away, pre, draw, presort, batches, scheduled =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13],
   KEYS[14]
@@ -190,4 +191,10 @@ if freed > 0 then
 end
 if #released > 0 then announce('expired', {released = released}) end
 if declare_sold_out(meta, events, maxlen) then state = 'sold_out' end
-return {state, rate, tostring(freed)}
+-- How many the admitter could let out now: none leaves an idle sale's
+-- admitter without the admission's round trip.
+local admissible = 0
+if state == 'open' then
+  admissible = math.min(redis.call('ZCARD', queue), tonumber(redis.call('HGET', meta, 'available')) or 0)
+end
+return {state, rate, tostring(freed), tostring(admissible)}
