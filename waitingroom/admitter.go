@@ -45,10 +45,12 @@ type Admitter struct {
 	// NodeCheckEvery is how often the admitter looks for dead nodes among
 	// those holding a sale's shoppers. Defaults to 1s.
 	NodeCheckEvery time.Duration
-	// ListEvery is how often the admitter reads the list of active sales
-	// again: a sale created, or listed again by a restock, is first ticked
-	// within it. Defaults to 1s. Read every tick, the list was a third of
-	// an idle node's round trips to Redis.
+	// ListEvery is how often a node with no sale due at a tick reads the
+	// list of active sales on its own; otherwise the list rides along with
+	// the tick's pipeline, read for the next tick. A sale created, or
+	// listed again by a restock, is first ticked within ListEvery and a
+	// tick. Defaults to 300ms. Read alone every tick, the list was a third
+	// of an idle node's round trips to Redis.
 	ListEvery time.Duration
 	// StandbyEvery is how often a node that does not hold a sale's lease
 	// asks for it. Defaults to 300ms: another node still takes over within
@@ -86,7 +88,7 @@ func NewAdmitter(rdb redis.UniversalClient, node string, log *slog.Logger) *Admi
 		rdb: rdb, rooms: NewRooms(rdb), node: node, log: log,
 		Tick: 100 * time.Millisecond, LeaseTTL: 1500 * time.Millisecond,
 		MaxReleasePerTick: 500, MaxAdmitPerTick: 1000, Grace: time.Minute, NodeCheckEvery: time.Second,
-		ListEvery: time.Second, StandbyEvery: 300 * time.Millisecond, DrawChunk: 5000,
+		ListEvery: 300 * time.Millisecond, StandbyEvery: 300 * time.Millisecond, DrawChunk: 5000,
 		sales: map[string]*admission{},
 	}
 }
@@ -109,41 +111,134 @@ func (a *Admitter) Run(ctx context.Context) error {
 }
 
 func (a *Admitter) tick(ctx context.Context, now time.Time) error {
-	// A tick's time may come before the last read's (a ticker read late):
-	// read again then too, rather than trust a list of unknown age.
-	if a.listed == nil || now.Sub(a.listedAt) >= a.ListEvery || now.Before(a.listedAt) {
-		ids, err := a.rooms.Active(ctx)
-		if err != nil {
-			return err
-		}
-		a.listed, a.listedAt = ids, now
-	}
-	var errs []error
+	// Every sale due this tick goes in one pipeline, the list of active
+	// sales with it, read for the next tick: a round trip a tick for a
+	// node holding leases, however many sales it runs. A node with nothing
+	// due reads the list alone every ListEvery.
+	var steps []*saleStep
 	for _, id := range a.listed {
 		s := a.sales[id]
 		if s == nil {
 			s = &admission{last: now}
 			a.sales[id] = s
 		}
-		if err := a.runSale(ctx, id, s, now); err != nil {
+		if a.due(s, now) {
+			steps = append(steps, a.newStep(id, s, now))
+		}
+	}
+	// A tick's time may come before the last read's (a ticker read late):
+	// read again then too, rather than trust a list of unknown age.
+	if len(steps) == 0 && a.listed != nil && now.Sub(a.listedAt) < a.ListEvery && !now.Before(a.listedAt) {
+		return nil
+	}
+	listed := a.send(ctx, steps, true)
+	var errs []error
+	if ids, err := listed.Result(); err != nil {
+		errs = append(errs, fmt.Errorf("list active sales: %w", err))
+	} else {
+		a.listed, a.listedAt = ids, now
+	}
+	for _, st := range steps {
+		if err := a.settle(ctx, st, now); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
+// runSale runs one sale's part of a tick on its own: its lease, and its
+// tick and admission if it holds the lease.
 func (a *Admitter) runSale(ctx context.Context, saleID string, s *admission, now time.Time) error {
-	if s.fence == "" && !s.askedAt.IsZero() && now.Sub(s.askedAt) >= 0 && now.Sub(s.askedAt) < a.StandbyEvery {
-		return nil // a standby: asked for the lease a moment ago
+	if !a.due(s, now) {
+		return nil
 	}
+	st := a.newStep(saleID, s, now)
+	a.send(ctx, []*saleStep{st}, false)
+	return a.settle(ctx, st, now)
+}
+
+// due reports whether a sale is sent at this tick: always by the holder of
+// its lease, every StandbyEvery by a standby.
+func (a *Admitter) due(s *admission, now time.Time) bool {
+	return s.fence != "" || s.askedAt.IsZero() || now.Before(s.askedAt) || now.Sub(s.askedAt) >= a.StandbyEvery
+}
+
+// saleStep is one sale's part of a tick's pipeline: its lease asked for
+// or renewed, and, by the holder, its tick under the fence it knew. The
+// tick is refused (FENCED) should the lease have changed hands in
+// between, as the lease's answer then says.
+type saleStep struct {
+	id    string
+	s     *admission
+	fence string // the fence the tick is sent under; "" for a standby
+	args  []any  // tick.lua's arguments after the fence
+	lease *redis.Cmd
+	tick  *redis.Cmd // nil for a standby
+}
+
+func (a *Admitter) newStep(saleID string, s *admission, now time.Time) *saleStep {
 	s.askedAt = now
-	k := Keys(saleID)
 	seed, hash := newSeed()
-	tickArgs := []any{EventsMaxLen, a.MaxReleasePerTick, a.Grace.Milliseconds(), seed, hash, a.DrawChunk}
-	// The holder renews its lease and ticks in one round trip: the tick
-	// runs under the fence the holder knew, and is refused (FENCED) should
-	// the lease have changed hands in between, as the renewal then says.
-	lease, ticked := a.leaseAndTick(ctx, k, s.fence, tickArgs)
+	return &saleStep{id: saleID, s: s, fence: s.fence,
+		args: []any{EventsMaxLen, a.MaxReleasePerTick, a.Grace.Milliseconds(), seed, hash, a.DrawChunk}}
+}
+
+// queue adds the step's scripts to a pipeline: by their hash, or whole
+// (which loads them again) after Redis lost them.
+func (st *saleStep) queue(ctx context.Context, p redis.Pipeliner, a *Admitter, whole bool) {
+	run := (*redis.Script).EvalSha
+	if whole {
+		run = (*redis.Script).Eval
+	}
+	k := Keys(st.id)
+	st.lease = run(leaseScript, ctx, p, []string{k.Lease, k.Fence, k.Meta}, a.node, a.LeaseTTL.Milliseconds())
+	if st.fence != "" {
+		st.tick = run(tickScript, ctx, p, tickKeys(k), append([]any{st.fence}, st.args...)...)
+	}
+}
+
+// lostScript reports whether Redis did not know one of the step's scripts
+// (a restart): nothing of it ran.
+func (st *saleStep) lostScript() bool {
+	return redis.HasErrorPrefix(st.lease.Err(), "NOSCRIPT") || st.tick != nil && redis.HasErrorPrefix(st.tick.Err(), "NOSCRIPT")
+}
+
+// send runs the steps, and the read of the active list if list, in one
+// round trip; the steps whose scripts Redis had lost go again, whole, in
+// one more. A lease's renewal and a tick are both safe to run twice.
+func (a *Admitter) send(ctx context.Context, steps []*saleStep, list bool) *redis.StringSliceCmd {
+	var listed *redis.StringSliceCmd
+	_, _ = a.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if list {
+			listed = p.SMembers(ctx, ActiveSales)
+		}
+		for _, st := range steps {
+			st.queue(ctx, p, a, false)
+		}
+		return nil
+	})
+	var lost []*saleStep
+	for _, st := range steps {
+		if st.lostScript() {
+			lost = append(lost, st)
+		}
+	}
+	if len(lost) > 0 {
+		_, _ = a.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, st := range lost {
+				st.queue(ctx, p, a, true)
+			}
+			return nil
+		})
+	}
+	return listed
+}
+
+// settle applies what a sale's step was answered: the lease kept, taken or
+// lost, then the tick's outcome and the admission it makes owed.
+func (a *Admitter) settle(ctx context.Context, st *saleStep, now time.Time) error {
+	saleID, s, k := st.id, st.s, Keys(st.id)
+	lease, ticked := st.lease, st.tick
 	fence, err := lease.Text()
 	if errors.Is(err, redis.Nil) {
 		s.fence = ""
@@ -155,7 +250,7 @@ func (a *Admitter) runSale(ctx context.Context, saleID string, s *admission, now
 	if s.fence != fence {
 		a.log.Info("became admitter", "sale", saleID, "fence", fence)
 		s.fence, s.allowance, s.last = fence, 0, now
-		ticked = a.runTick(ctx, k, fence, tickArgs) // the tick went with the lease only under the fence it now holds
+		ticked = a.runTick(ctx, k, fence, st.args) // the tick went with the lease only under the fence it now holds
 	}
 	reply, err := ticked.StringSlice()
 	if err != nil {
@@ -263,32 +358,6 @@ func (a *Admitter) retireIfSettled(ctx context.Context, saleID string) error {
 func tickKeys(k SaleKeys) []string {
 	return []string{k.Meta, k.Shoppers, k.Res, k.Holds, k.Events, k.Fence, k.Queue, k.Gone, k.Away, k.Pre, k.Draw, k.Presort, k.Batches,
 		k.Scheduled, k.Arrivals, k.History}
-}
-
-// leaseAndTick asks for (or renews) the sale's lease and, when the node
-// holds it under fence, ticks the sale in the same round trip. The tick's
-// command is nil for a standby (fence ""). A script Redis has lost is sent
-// again whole, which loads it again.
-func (a *Admitter) leaseAndTick(ctx context.Context, k SaleKeys, fence string, tickArgs []any) (lease, tick *redis.Cmd) {
-	leaseKeys := []string{k.Lease, k.Fence, k.Meta}
-	send := func(whole bool) {
-		_, _ = a.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			run := (*redis.Script).EvalSha
-			if whole {
-				run = (*redis.Script).Eval
-			}
-			lease = run(leaseScript, ctx, p, leaseKeys, a.node, a.LeaseTTL.Milliseconds())
-			if fence != "" {
-				tick = run(tickScript, ctx, p, tickKeys(k), append([]any{fence}, tickArgs...)...)
-			}
-			return nil
-		})
-	}
-	send(false)
-	if redis.HasErrorPrefix(lease.Err(), "NOSCRIPT") || tick != nil && redis.HasErrorPrefix(tick.Err(), "NOSCRIPT") {
-		send(true) // the lease's renewal and a tick are both safe to run twice
-	}
-	return lease, tick
 }
 
 // runTick ticks the sale alone, under fence.

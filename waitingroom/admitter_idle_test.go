@@ -2,11 +2,14 @@ package waitingroom
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/foyerhq/foyer/internal/testenv"
 )
 
 // roundTrips counts a client's round trips to Redis: each command sent
@@ -47,11 +50,11 @@ func countedClient(t *testing.T, rdb *redis.Client) (*redis.Client, *roundTrips)
 // TestAnIdleSaleCostsItsAdmittersFewRoundTrips ticks an open sale with
 // nobody waiting, as every node's admitter does all day long, for 2 s of
 // 100 ms ticks. The holder of the lease renews it and ticks in one round
-// trip, and makes no admission with nobody to let out; the list of active
-// sales is read once a second, not every tick; a standby asks for the
-// lease every StandbyEvery. Before, each tick cost every node a list read
-// and a lease call, and the holder its tick and an admission that let
-// nobody out: 81 round trips for the holder and 40 for a standby.
+// trip, the list of active sales riding along, and makes no admission with
+// nobody to let out; a standby asks for the lease every StandbyEvery, the
+// list with it. Before, each tick cost every node a list read and a lease
+// call, and the holder its tick and an admission that let nobody out: 81
+// round trips for the holder and 40 for a standby.
 func TestAnIdleSaleCostsItsAdmittersFewRoundTrips(t *testing.T) {
 	rdb, _, saleID := openSale(t, 10)
 	ctx := t.Context()
@@ -79,49 +82,103 @@ func TestAnIdleSaleCostsItsAdmittersFewRoundTrips(t *testing.T) {
 	}
 	t.Logf("in %d ticks: the holder %d round trips, the standby %d", ticks, holderTrips.n.Load(), standbyTrips.n.Load())
 	// The holder: a round trip a tick, one more where it took the lease
-	// (the tick under its new fence), a list read and a look for dead
-	// nodes each second.
-	if got, most := holderTrips.n.Load(), int64(ticks+1+2+2); got > most {
+	// (the tick under its new fence), and a look for dead nodes each
+	// second.
+	if got, most := holderTrips.n.Load(), int64(ticks+1+2); got > most {
 		t.Errorf("the holder made %d round trips in %d ticks, want at most %d", got, ticks, most)
 	}
-	// The standby: a list read each second, and the lease asked for every
-	// 300 ms (ticks 0, 3, 6, ... 18).
-	if got, most := standbyTrips.n.Load(), int64(2+7); got > most {
+	// The standby: the first list read alone, then the lease asked for,
+	// the list with it, every 300 ms (ticks 1, 4, 7, ... 19).
+	if got, most := standbyTrips.n.Load(), int64(1+7); got > most {
 		t.Errorf("the standby made %d round trips in %d ticks, want at most %d", got, ticks, most)
 	}
 }
 
-// TestASaleListedAfterTheAdmitterReadTheListIsTickedWithinListEvery: a sale
-// made while the admitter keeps the list it read is first ticked (leased,
-// and opened) once ListEvery has passed since that read.
-func TestASaleListedAfterTheAdmitterReadTheListIsTickedWithinListEvery(t *testing.T) {
-	rdb, rooms, first := openSale(t, 10)
+// TestANewSaleIsTickedWithinListEveryAndATick: a node running no sale
+// reads the list of active sales every ListEvery, and ticks a sale found
+// there at the tick after; a node holding a sale's lease reads the list
+// with each tick's pipeline, so another sale is ticked two ticks after it
+// is listed.
+func TestANewSaleIsTickedWithinListEveryAndATick(t *testing.T) {
+	rdb := testenv.RedisClient(t, testenv.NewRedis(t))
+	rooms := NewRooms(rdb)
 	ctx := t.Context()
 	a := NewAdmitter(rdb, "n1", quietLog())
+	load := func(id string) {
+		p := validPlan()
+		p.ID, p.Stock = id, 10
+		p.StartsAt, p.EndsAt = time.Now().Add(-time.Minute), time.Now().Add(time.Hour)
+		if err := rooms.Load(ctx, &p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	leased := func(id string) bool { return a.sales[id] != nil && a.sales[id].fence != "" }
+	at := time.Now()
+	tick := func(after time.Duration) {
+		t.Helper()
+		at = at.Add(after)
+		if err := a.tick(ctx, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tick(0) // nothing listed
+	load("s_first")
+	tick(a.ListEvery - time.Millisecond)
+	if leased("s_first") || rdb.Exists(ctx, Keys("s_first").Lease).Val() == 1 {
+		t.Fatal("s_first was ticked before the list was read again")
+	}
+	tick(time.Millisecond) // ListEvery since the last read: read again
+	tick(a.Tick)
+	if !leased("s_first") {
+		t.Fatal("s_first was not ticked at the tick after the list that named it")
+	}
+	load("s_second")
+	tick(a.Tick) // the list rides along with s_first's tick
+	tick(a.Tick)
+	if !leased("s_second") || !leased("s_first") {
+		t.Fatalf("two ticks after s_second was listed: s_first leased %v, s_second %v; want both", leased("s_first"), leased("s_second"))
+	}
+}
+
+// TestOneNodeTicksManySalesInOneRoundTrip: a node holding the leases of
+// several sales sends their ticks together, one round trip a tick however
+// many there are (besides each sale's look for dead nodes each second),
+// where it made one or more per sale.
+func TestOneNodeTicksManySalesInOneRoundTrip(t *testing.T) {
+	rdb := testenv.RedisClient(t, testenv.NewRedis(t))
+	rooms := NewRooms(rdb)
+	ctx := t.Context()
+	const sales = 5
+	for i := range sales {
+		p := validPlan()
+		p.ID, p.Stock = fmt.Sprintf("s_many%d", i), 10
+		p.StartsAt, p.EndsAt = time.Now().Add(-time.Minute), time.Now().Add(time.Hour)
+		if err := rooms.Load(ctx, &p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counted, trips := countedClient(t, rdb)
+	a := NewAdmitter(counted, "n1", quietLog())
 	start := time.Now()
-	if err := a.tick(ctx, start); err != nil {
-		t.Fatal(err)
+	tickAt := func(i int) {
+		t.Helper()
+		if err := a.tick(ctx, start.Add(time.Duration(i)*a.Tick)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	p := validPlan()
-	p.ID, p.Stock = "s_later", 10
-	p.StartsAt, p.EndsAt = time.Now().Add(-time.Minute), time.Now().Add(time.Hour)
-	if err := rooms.Load(ctx, &p); err != nil {
-		t.Fatal(err)
+	tickAt(0) // the list
+	tickAt(1) // the leases taken, and each sale's first tick under its fence
+	for id, s := range a.sales {
+		if s.fence == "" {
+			t.Fatalf("%s has no admitter", id)
+		}
 	}
-	leased := func() bool { return rdb.Exists(ctx, Keys(p.ID).Lease).Val() == 1 }
-	if err := a.tick(ctx, start.Add(a.ListEvery-time.Millisecond)); err != nil {
-		t.Fatal(err)
+	before := trips.n.Load()
+	const ticks = 10 // a second: each sale's look for dead nodes once
+	for i := range ticks {
+		tickAt(2 + i)
 	}
-	if leased() {
-		t.Fatalf("%s was ticked before the list was read again", p.ID)
-	}
-	if err := a.tick(ctx, start.Add(a.ListEvery)); err != nil {
-		t.Fatal(err)
-	}
-	if !leased() || a.sales[p.ID] == nil || a.sales[p.ID].fence == "" {
-		t.Fatalf("%s was not ticked once the list was read again", p.ID)
-	}
-	if a.sales[first].fence == "" {
-		t.Fatalf("%s lost its admitter", first)
+	if got, most := trips.n.Load()-before, int64(ticks+sales); got > most {
+		t.Errorf("%d sales held for %d ticks cost %d round trips, want at most %d", sales, ticks, got, most)
 	}
 }
