@@ -104,14 +104,6 @@ func TestANewSaleIsTickedWithinListEveryAndATick(t *testing.T) {
 	rooms := NewRooms(rdb)
 	ctx := t.Context()
 	a := NewAdmitter(rdb, "n1", quietLog())
-	load := func(id string) {
-		p := validPlan()
-		p.ID, p.Stock = id, 10
-		p.StartsAt, p.EndsAt = time.Now().Add(-time.Minute), time.Now().Add(time.Hour)
-		if err := rooms.Load(ctx, &p); err != nil {
-			t.Fatal(err)
-		}
-	}
 	leased := func(id string) bool { return a.sales[id] != nil && a.sales[id].fence != "" }
 	at := time.Now()
 	tick := func(after time.Duration) {
@@ -122,7 +114,7 @@ func TestANewSaleIsTickedWithinListEveryAndATick(t *testing.T) {
 		}
 	}
 	tick(0) // nothing listed
-	load("s_first")
+	loadOpenSale(t, rooms, "s_first", 10, 0)
 	tick(a.ListEvery - time.Millisecond)
 	if leased("s_first") || rdb.Exists(ctx, Keys("s_first").Lease).Val() == 1 {
 		t.Fatal("s_first was ticked before the list was read again")
@@ -132,7 +124,7 @@ func TestANewSaleIsTickedWithinListEveryAndATick(t *testing.T) {
 	if !leased("s_first") {
 		t.Fatal("s_first was not ticked at the tick after the list that named it")
 	}
-	load("s_second")
+	loadOpenSale(t, rooms, "s_second", 10, 0)
 	tick(a.Tick) // the list rides along with s_first's tick
 	tick(a.Tick)
 	if !leased("s_second") || !leased("s_first") {
@@ -150,12 +142,7 @@ func TestOneNodeTicksManySalesInOneRoundTrip(t *testing.T) {
 	ctx := t.Context()
 	const sales = 5
 	for i := range sales {
-		p := validPlan()
-		p.ID, p.Stock = fmt.Sprintf("s_many%d", i), 10
-		p.StartsAt, p.EndsAt = time.Now().Add(-time.Minute), time.Now().Add(time.Hour)
-		if err := rooms.Load(ctx, &p); err != nil {
-			t.Fatal(err)
-		}
+		loadOpenSale(t, rooms, fmt.Sprintf("s_many%d", i), 10, 0)
 	}
 	counted, trips := countedClient(t, rdb)
 	a := NewAdmitter(counted, "n1", quietLog())

@@ -194,14 +194,17 @@ func prepare(b *testing.B, rdb *redis.Client, scripts ...*redis.Script) {
 }
 
 // loadOpenSale loads a sale that is already open, with stock units and an
-// outflow of rate shoppers a second.
-func loadOpenSale(b *testing.B, rooms *Rooms, saleID string, stock int, rate float64) {
-	b.Helper()
+// outflow of rate shoppers a second (0: the plan's own).
+func loadOpenSale(tb testing.TB, rooms *Rooms, saleID string, stock int, rate float64) {
+	tb.Helper()
 	p := validPlan()
-	p.ID, p.Stock, p.OutflowPerSecond = saleID, stock, rate
+	p.ID, p.Stock = saleID, stock
+	if rate > 0 {
+		p.OutflowPerSecond = rate
+	}
 	p.StartsAt, p.EndsAt = time.Now().Add(-time.Minute), time.Now().Add(time.Hour)
 	if err := rooms.Load(context.Background(), &p); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 }
 

@@ -26,13 +26,8 @@ func openSale(t *testing.T, stock int) (*redis.Client, *Rooms, string) {
 	t.Helper()
 	rdb := testenv.RedisClient(t, testenv.NewRedis(t))
 	rooms := NewRooms(rdb)
-	p := validPlan()
-	p.ID, p.Stock = "s_test", stock
-	p.StartsAt, p.EndsAt = time.Now().Add(-time.Minute), time.Now().Add(time.Hour)
-	if err := rooms.Load(context.Background(), &p); err != nil {
-		t.Fatal(err)
-	}
-	return rdb, rooms, p.ID
+	loadOpenSale(t, rooms, "s_test", stock, 0)
+	return rdb, rooms, "s_test"
 }
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
