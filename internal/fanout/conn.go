@@ -82,6 +82,10 @@ type Conn struct {
 	// it has been written (CloseAfterSent); nil when none is due.
 	ending *ending
 	once   sync.Once
+	// pace is the fall told with lastPos, places a second (0: none, the
+	// tab does not count), guarded by the room's mutex like the fields
+	// below: it fills the four bytes sync.Once leaves before the next word.
+	pace int32
 	// wroteAt is when a write to the client last began, as a time since
 	// the writers' epoch (monotonic, unlike the wall clock): a ping
 	// is answered only after a quiet spell (Quiet).
@@ -92,7 +96,7 @@ type Conn struct {
 
 	ticket      int64
 	lastPos     int64
-	shownAt     uint32 // the room's tick at which lastPos was sent
+	shownAt     uint32 // when lastPos was sent, in tenths of the room's ticks (fall.go)
 	stockSeen   uint32 // the room's stock version the client was told last
 	stockAt     uint32 // the room's tick at which it was told
 	etaEpoch    int32  // the room's epoch when lastETA was sent

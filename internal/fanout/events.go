@@ -154,16 +154,24 @@ func (r *Room) setState(s waitingroom.State, seedHash, seed string) {
 	was := r.state
 	r.state = s
 	r.epoch++
-	r.broadcast(encode(StateMsg{Type: wire.MsgState, State: s, SeedHash: seedHash, Seed: seed}))
-	for c := range r.conns {
-		c.told = s
-	}
 	if was == waitingroom.StateSoldOut {
 		// Stock was added: those still in the queue are waiting again.
 		for c := range r.conns {
 			if c.status == connIdle && c.ticket > r.positions.Mark() {
 				c.status = connWaiting
 			}
+		}
+	}
+	msg := encode(StateMsg{Type: wire.MsgState, State: s, SeedHash: seedHash, Seed: seed})
+	if s == waitingroom.StateOpen {
+		r.openedAt = r.ticks + 1
+	}
+	for c := range r.conns {
+		c.told = s
+		if s == waitingroom.StateOpen && c.status == connWaiting {
+			r.tellOpened(c, msg)
+		} else {
+			c.Enqueue(msg)
 		}
 	}
 	if s == waitingroom.StateSoldOut {
@@ -175,6 +183,27 @@ func (r *Room) setState(s waitingroom.State, seedHash, seed string) {
 			}
 		}
 	}
+}
+
+// tellOpened tells a waiting tab that the sale opened (resumed, or stock
+// came back), msg, and in the same write its position with the fall the
+// operator's rate makes it expect (fall.go's expectedPace), the stock going
+// with it as at a tick (tellCounters): its page counts from now. Told the
+// state alone, it was told its position a second later, when the queue was
+// seen to move: every waiting tab written twice in a second, the moment the
+// sale's first admissions were written too (docs/performance.md, issue 21).
+// r.mu is held.
+func (r *Room) tellOpened(c *Conn, msg []byte) {
+	pos := r.positions.Of(c.ticket)
+	if pos <= 0 || (c.lastPos > 0 && pos > c.lastPos) || r.fallOf(pos) == nil {
+		c.Enqueue(msg)
+		return
+	}
+	c.Gather()
+	c.Enqueue(msg)
+	r.tellStock(c)
+	c.Enqueue(r.positionMsg(c, pos))
+	c.Send()
 }
 
 // orderPayment is what the shopper's page pays a pending order with: the

@@ -7,45 +7,60 @@ import (
 	"testing"
 
 	"github.com/foyerhq/foyer/internal/wire"
+	"github.com/foyerhq/foyer/waitingroom"
 )
 
 // countingPage is a client as docs/protocol.md tells it to count a
-// position down (Fall), in ticks: a message taken at a tick counts from
-// the next one.
+// position down (Fall), in tenths of a tick: a message taken at a tick
+// counts from the next one, one taken between ticks a tick after it came.
 type countingPage struct {
 	pos, told int64 // the last message's position; what the page shows
 	fall      *Fall
-	at        int // the tick the last message came
+	at        int // when the last message came, in tenths of a tick
 	messages  int // position messages taken
 }
 
-// take reads the position messages a tick queued for the tab.
-func (p *countingPage) take(t *testing.T, c *Conn, tick int) {
+// take reads the messages a tick queued for the tab.
+func (p *countingPage) take(t *testing.T, c *Conn, tick int) { p.takeAt(t, c, tick*tenthsPerTick) }
+
+// takeAt reads the messages queued for the tab, come at a time in tenths
+// of a tick: its positions, and the states that stop a count.
+func (p *countingPage) takeAt(t *testing.T, c *Conn, at int) {
 	t.Helper()
 	for _, raw := range c.queue {
-		var m PositionMsg
+		var m struct {
+			PositionMsg
+			State waitingroom.State `json:"state"`
+		}
 		if err := json.Unmarshal(raw, &m); err != nil {
 			t.Fatal(err)
+		}
+		if m.Type == wire.MsgState && m.State != waitingroom.StateOpen {
+			p.showsAt(at)
+			p.fall = nil // the count holds until the next position
 		}
 		if m.Type != wire.MsgPosition {
 			continue
 		}
 		p.messages++
 		if p.pos > 0 && m.Position > p.pos {
-			t.Fatalf("tick %d: a message told %d after %d", tick, m.Position, p.pos)
+			t.Fatalf("at %d: a message told %d after %d", at, m.Position, p.pos)
 		}
-		if p.told == 0 || m.Position < p.told {
-			p.told = m.Position
+		if p.showsAt(at) == 0 || m.Position < p.told {
+			p.told = m.Position // the lower of the count and the message
 		}
-		p.pos, p.fall, p.at = m.Position, m.Fall, tick
+		p.pos, p.fall, p.at = m.Position, m.Fall, at
 	}
 	c.queue = nil
 }
 
 // shows is the figure the page shows at a tick.
-func (p *countingPage) shows(tick int) int64 {
+func (p *countingPage) shows(tick int) int64 { return p.showsAt(tick * tenthsPerTick) }
+
+// showsAt is the figure the page shows at a time in tenths of a tick.
+func (p *countingPage) showsAt(at int) int64 {
 	if p.fall != nil {
-		n := max(p.fall.Floor, p.pos-p.fall.PerSecond*int64(max(0, tick-p.at-1)))
+		n := max(p.fall.Floor, p.pos-p.fall.PerSecond*int64(max(0, at-p.at-tenthsPerTick))/tenthsPerTick)
 		p.told = min(p.told, n)
 	}
 	return p.told

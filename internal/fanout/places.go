@@ -127,9 +127,13 @@ func (r *Room) sendPosition(c *Conn, pos int64) { c.Enqueue(r.positionMsg(c, pos
 // positionMsg is the message of pos, recorded as the last shown. r.mu is
 // held.
 func (r *Room) positionMsg(c *Conn, pos int64) []byte {
-	c.lastPos, c.shownAt = pos, r.ticks
+	fall := r.fallOf(pos)
+	c.lastPos, c.shownAt, c.pace = pos, r.sentAt(), 0
+	if fall != nil {
+		c.pace = int32(fall.PerSecond) // fallOf keeps it within an int32
+	}
 	return encode(PositionMsg{Type: wire.MsgPosition, Position: pos, Ahead: pos - 1, Waiting: max(r.waiting, pos),
-		ETA: r.estimate(c, pos-1), Fall: r.fallOf(pos)})
+		ETA: r.estimate(c, pos-1), Fall: fall})
 }
 
 // estimate is a shopper's ETA. While nothing changed (same state, same

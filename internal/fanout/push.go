@@ -63,11 +63,12 @@ func (r *Room) push(st waitingroom.Status) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.ticks++
+	r.tickedAt = time.Now()
 	r.waiting = st.Waiting
 	r.rate, r.startsAt = st.Rate, st.StartsAt
 	r.setStock(stockOf(st))
 	r.setState(st.State, st.SeedHash, st.Seed)
-	r.measureFall(r.positions.Mark(), r.state == waitingroom.StateOpen && !r.stock.AllHeld)
+	r.measureFall(r.positions.Mark())
 	for c := range r.conns {
 		if c.told != r.state {
 			r.retell(c)
@@ -89,7 +90,8 @@ func (r *Room) tellCounters(c *Conn) {
 		// (the page hides it), and sold out reaches it as a state.
 		return
 	case connWaiting:
-		if pos := r.positions.Of(c.ticket); r.positionMatters(c, pos) {
+		pos := r.positions.Of(c.ticket)
+		if r.positionMatters(c, pos) {
 			c.Gather()
 			r.tellStock(c)
 			c.enqueuePush(r.positionMsg(c, pos))
@@ -99,8 +101,12 @@ func (r *Room) tellCounters(c *Conn) {
 		// The position stands (paused, all held) or moves too little to
 		// tell: the stock alone, when whether any is left changed, or
 		// when it changed at all and the last was told farBackTicks ago
-		// (its own clock: the position's must not restart with it).
-		if c.stockSeen != r.stockVer && (c.stockSeen < r.flagVer || r.ticks-c.stockAt >= farBackTicks) {
+		// (its own clock: the position's must not restart with it). A
+		// position that falls is told within farBackTicks of the last,
+		// the stock with it: told alone too, on a clock of its own, the
+		// stock was most of a moving sale's writes to the waiting.
+		falling := pos > 0 && pos < c.lastPos
+		if c.stockSeen != r.stockVer && (c.stockSeen < r.flagVer || (r.ticks-c.stockAt >= farBackTicks && !falling)) {
 			r.tellStock(c)
 		}
 	default:
@@ -112,13 +118,15 @@ func (r *Room) tellCounters(c *Conn) {
 // told at this tick. A tab counting its position down (fall.go) is told
 // when its count would pass pos by more than half a second of its pace at
 // the next tick (the queue slowed or stopped: a slower pace, or none), when
-// it stands above pos by more than a second and a half of its pace, or a
-// second of it and a twentieth, or at its beat while pos fell (onItsBeat):
-// between, the count moves what it shows each second. A tab not counting
-// is told each fall near the front; far back, a fall of a hundredth of the
-// position last shown, or at its beat, since a figure of five digits that
-// moved in its last two is not news. A position told never rises. r.mu is
-// held.
+// it stands above pos by more than two seconds of its pace, or a second of
+// it and a twentieth, or at its beat while pos fell (onItsBeat): between,
+// the count moves what it shows each second. (It starts a second behind,
+// and a second and a half let an admitter's jitter of a quarter of the
+// rate write every waiting tab again: docs/performance.md, issue 21.) A
+// tab not counting is told each fall near the front; far back, a fall of a
+// hundredth of the position last shown, or at its beat, since a figure of
+// five digits that moved in its last two is not news. A position told
+// never rises. r.mu is held.
 func (r *Room) positionMatters(c *Conn, pos int64) bool {
 	if pos <= 0 || (c.lastPos > 0 && pos > c.lastPos) {
 		return false
@@ -126,11 +134,11 @@ func (r *Room) positionMatters(c *Conn, pos int64) bool {
 	if c.lastPos == 0 {
 		return true
 	}
-	since := r.ticks - c.shownAt
-	due := pos < c.lastPos && (since >= farBackTicks || r.onItsBeat(c))
+	since := r.ticks*tenthsPerTick - c.shownAt
+	due := pos < c.lastPos && (since >= farBackTicks*tenthsPerTick || r.onItsBeat(c))
 	if pace := r.toldPace(c); pace > 0 {
-		shown, next := counted(c.lastPos, pace, since), counted(c.lastPos, pace, since+1)
-		return 2*(pos-next) > pace || shown-pos-pace > max(pace/2, shown/20) || due
+		shown, next := counted(c.lastPos, pace, since), counted(c.lastPos, pace, since+tenthsPerTick)
+		return 2*(pos-next) > pace || shown-pos-pace > max(pace, shown/20) || due
 	}
 	if pos == c.lastPos {
 		return false

@@ -1,6 +1,7 @@
 package fanout
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/foyerhq/foyer/waitingroom"
@@ -48,7 +49,8 @@ func BenchmarkFarBackPushes(b *testing.B) {
 // reports the tabs told their position per tick against those whose
 // position fell (each of which a push each second tells: the baseline,
 // counted in the same ticks), and the ratio: what counting positions down
-// (fall.go) saves.
+// (fall.go) saves; and the tabs written per tick, the resumption's tick
+// included (its state goes to every tab, and its position with it).
 //
 //	go test -run '^$' -bench FastQueuesPushes -benchtime 1x ./internal/fanout
 func BenchmarkAFastQueuesPushes(b *testing.B) {
@@ -56,13 +58,13 @@ func BenchmarkAFastQueuesPushes(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		r, tabs := roomOfWaiting(waiting)
-		paused := waitingroom.Status{State: waitingroom.StatePaused, Stock: waiting, Available: waiting, Waiting: waiting}
+		paused := waitingroom.Status{State: waitingroom.StatePaused, Stock: waiting, Available: waiting, Waiting: waiting, Rate: outflow}
 		r.push(paused)
 		for _, c := range tabs {
 			c.queue = nil
 		}
 		b.StartTimer()
-		var told, fell, ticks int
+		var told, fell, written, ticks int
 		last := make([]int64, waiting)
 		for mark := int64(0); mark < waiting; mark += outflow {
 			ticks++
@@ -70,13 +72,18 @@ func BenchmarkAFastQueuesPushes(b *testing.B) {
 			for i, c := range tabs {
 				if pos := r.positions.Of(c.ticket); pos > 0 && pos < c.lastPos {
 					fell++
+				} else if pos <= 0 {
+					c.status = connAdmitted // as its admission's event tells the room
 				}
 				last[i] = c.lastPos
 			}
-			r.push(waitingroom.Status{State: waitingroom.StateOpen, Stock: waiting, Available: waiting - mark, Waiting: waiting - mark})
+			r.push(waitingroom.Status{State: waitingroom.StateOpen, Stock: waiting, Available: waiting - mark, Waiting: waiting - mark, Rate: outflow})
 			for i, c := range tabs {
 				if c.lastPos != last[i] && c.lastPos > 0 {
 					told++
+				}
+				if len(c.queue) > 0 {
+					written++
 				}
 				c.queue = nil
 			}
@@ -84,6 +91,52 @@ func BenchmarkAFastQueuesPushes(b *testing.B) {
 		b.ReportMetric(float64(told)/float64(ticks), "told/tick")
 		b.ReportMetric(float64(fell)/float64(ticks), "fell/tick")
 		b.ReportMetric(float64(told)/float64(fell), "ratio")
+		b.ReportMetric(float64(written)/float64(ticks), "written/tick")
+	}
+}
+
+// BenchmarkJitteryQueuePushes: the bench's 2,000-a-second step on a busy
+// machine, 15,000 waiting in a paused sale resumed at 2,000 a second, the
+// queue let out a quarter of the rate more or less each tick (the
+// admitter's batches, the admissions' events applied late). It reports
+// the tabs written per tick, the resumption's included, against the
+// waiting tabs whose position fell (each of which a push each second
+// wrote: the baseline, counted in the same ticks), and the ratio.
+//
+//	go test -run '^$' -bench JitteryQueuePushes -benchtime 1x ./internal/fanout
+func BenchmarkJitteryQueuePushes(b *testing.B) {
+	const waiting, outflow, jitter = 15_000, 2_000, 500
+	for range b.N {
+		b.StopTimer()
+		rng := rand.New(rand.NewPCG(1, 2))
+		r, tabs := roomOfWaiting(waiting)
+		r.push(waitingroom.Status{State: waitingroom.StatePaused, Stock: waiting, Available: waiting, Waiting: waiting, Rate: outflow})
+		for _, c := range tabs {
+			c.queue = nil
+		}
+		b.StartTimer()
+		var written, fell, ticks int
+		for mark := int64(0); mark < waiting; mark = min(waiting, mark+outflow+rng.Int64N(2*jitter)-jitter) {
+			ticks++
+			r.positions.Admitted(mark)
+			for _, c := range tabs {
+				if pos := r.positions.Of(c.ticket); pos > 0 && pos < c.lastPos {
+					fell++
+				} else if pos <= 0 {
+					c.status = connAdmitted // as its admission's event tells the room
+				}
+			}
+			r.push(waitingroom.Status{State: waitingroom.StateOpen, Stock: waiting, Available: waiting - mark, Waiting: waiting - mark, Rate: outflow})
+			for _, c := range tabs {
+				if len(c.queue) > 0 {
+					written++
+				}
+				c.queue = nil
+			}
+		}
+		b.ReportMetric(float64(written)/float64(ticks), "written/tick")
+		b.ReportMetric(float64(fell)/float64(ticks), "fell/tick")
+		b.ReportMetric(float64(written)/float64(fell), "ratio")
 	}
 }
 

@@ -230,3 +230,35 @@ func TestATabWhoseWelcomeToldOtherCountersIsToldTheRoomsAtTheNextTick(t *testing
 		t.Errorf("a tab welcomed with other counters than the room's was told %v, want the stock", got)
 	}
 }
+
+// TestACountingTabIsToldTheStockWithItsPositionNotAlone: in a moving sale
+// the stock changes each tick; a waiting tab whose position falls is told
+// it with its position, at least every farBackTicks, and never alone on a
+// clock of its own, which wrote it between two of its positions for a
+// figure the next would carry. The stock's flags (all held, none left)
+// still go at once.
+func TestACountingTabIsToldTheStockWithItsPositionNotAlone(t *testing.T) {
+	r := bareRoom(t)
+	c := r.toldTab("v_far", connWaiting)
+	c.ticket = 50_000
+	var mark int64
+	lastStock := 0
+	for tick := 1; tick <= 40; tick++ {
+		r.tickAt(mark, 100_000, 100_000-mark, 0)
+		got := drain(t, c)
+		if slices.Contains(got, wire.MsgStock) {
+			if !slices.Contains(got, wire.MsgPosition) && tick > 1 {
+				t.Fatalf("tick %d: the stock was told alone to a tab whose position falls: %v", tick, got)
+			}
+			if tick-lastStock > farBackTicks {
+				t.Fatalf("tick %d: the stock went untold for %d ticks", tick, tick-lastStock)
+			}
+			lastStock = tick
+		}
+		mark += 1_000
+	}
+	r.tickAt(mark, 100_000, 0, 100_000-mark)
+	if got := drain(t, c); !slices.Contains(got, wire.MsgStock) {
+		t.Errorf("every unit held, a counting tab was told %v, want the stock at once", got)
+	}
+}

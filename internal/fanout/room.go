@@ -43,10 +43,12 @@ type Room struct {
 	stockMsg   []byte          // stock, encoded once for every connection told it
 	stockVer   uint32          // raised at each change of stock: a connection's stockSeen is one of these
 	flagVer    uint32          // the stockVer at which whether any is left, or all held, last changed
-	ticks      uint32          // the push loop's beats so far: a connection's shownAt is one of these
+	ticks      uint32          // the push loop's beats so far: a connection's shownAt counts in tenths of these
+	tickedAt   time.Time       // when the last tick's messages were made (sentAt)
 	marks      [fallRing]int64 // the admitted mark at each of the last ticks (fall.go)
-	paces      [fallRing]int64 // the pace told with positions at each of the last ticks, 0 for none
-	moving     int             // how many ticks in a row the mark has moved, fallTicks at most
+	pace       int64           // the pace told with positions at the last tick, 0 for none
+	moving     int             // how many ticks in a row the mark has moved, fallTicks+1 at most
+	openedAt   uint32          // the tick after the one before the sale last turned open (fall.go's expectedPace)
 	state      waitingroom.State
 	waiting    int64
 	flow       Outflow   // the measured pace, for estimates

@@ -120,7 +120,7 @@ export interface Eta {
   min_seconds: number;
 }
 
-/** How the client counts the position down until the next `position` message, present while the queue moves steadily (at least one place a second) and the shopper is not first. s seconds after the message came the client shows max(floor, position - floor(per_second * max(0, s - 1))), never more than it showed before (unless this message's position is above the last one's: a move to the back), and stops counting at a `state` other than open, a `stock` with `all_held`, or when it leaves the queue. The count runs about a second behind the queue, at a share of its measured pace; the server tells a new position before the count would pass the true one by more than half a second of the pace, and within 5 s while it falls (protocol.md, "Counting a position down"). */
+/** How the client counts the position down until the next `position` message, present while the queue moves steadily (at least one place a second) and the shopper is not first. s seconds after the message came the client shows max(floor, position - floor(per_second * max(0, s - 1))), never more than it showed before (unless this message's position is above the last one's: a move to the back), and stops counting at a `state` other than open, a `stock` with `all_held`, or when it leaves the queue. The count runs about a second behind the queue, at a share of its measured pace (of the operator's rate, when sent with the sale's opening or resumption); the server tells a new position before the count would pass the true one by more than half a second of the pace, and within 5 s while it falls (protocol.md, "Counting a position down"). */
 export interface Fall {
   /** The count stops here until the next message. */
   floor: number;
@@ -296,7 +296,7 @@ export interface PongMessage {
   type: "pong";
 }
 
-/** Sent on joining (or at the draw, for prequeue joiners: before `admitted` when the draw put the shopper among the first admitted), in answer to every `join` and `resume`, then whenever what the shopper sees should change, at most once a second: while the queue moves steadily, the message carries a `fall` the client counts the position down by, and the next comes when the count drifts from the truth, or within 5 s; otherwise each fall near the front, and beyond the first 1,000 places a fall of a hundredth or more, at least every 5 s while it falls (protocol.md, "What a push tells"). */
+/** Sent on joining (or at the draw, for prequeue joiners: before `admitted` when the draw put the shopper among the first admitted), in answer to every `join` and `resume`, then whenever what the shopper sees should change, at most once a second: while the queue moves steadily, the message carries a `fall` the client counts the position down by, and the next comes when the count drifts from the truth, or within 5 s; otherwise each fall near the front, and beyond the first 1,000 places a fall of a hundredth or more, at least every 5 s while it falls (protocol.md, "What a push tells"). When the sale opens or resumes, each waiting shopper is sent its position right after the `state`, in the same write, with a `fall` at 95 % of the operator's rate. */
 export interface PositionMessage {
   type: "position";
   /** How many shoppers are ahead (`position - 1`). */
