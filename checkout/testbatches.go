@@ -16,8 +16,11 @@ import (
 const (
 	// batchWindow is how long a result that fell due waits for others to
 	// fall due and join its webhook: the most batching adds to a payment's
-	// Delay. 5ms, nothing next to a payment's own latency.
-	batchWindow = 5 * time.Millisecond
+	// Delay. 25ms, little next to a payment's own latency (200ms); at 5ms a
+	// sale of 500 orders a second sent about two results a webhook, and
+	// each webhook costs the gateway a request and the worker a transaction
+	// (docs/performance.md, issue 21).
+	batchWindow = 25 * time.Millisecond
 	// maxDeliveries bounds the batches being posted (or retried) at once,
 	// and so the provider's goroutines: one gathers, at most maxDeliveries
 	// post. While all are busy (a gateway slow or down), results due keep
