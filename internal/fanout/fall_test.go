@@ -66,6 +66,42 @@ func (p *countingPage) showsAt(at int) int64 {
 	return p.told
 }
 
+// pageBounds holds a counting page to what docs/protocol.md promises,
+// through one queue: what it shows never rises, never falls more than half
+// a second of the fastest pace it was told below the position, stands no
+// more than two seconds of its pace above it at a tick, and a fall is told
+// within farBackTicks.
+type pageBounds struct {
+	seed                uint64
+	bestPace, lastShown int64
+}
+
+// check holds the page to the bounds at a time in tenths of a tick, the
+// queue's true position being truth.
+func (b *pageBounds) check(t *testing.T, page *countingPage, truth int64, at int) {
+	t.Helper()
+	if page.fall != nil {
+		b.bestPace = max(b.bestPace, page.fall.PerSecond)
+	}
+	shown := page.showsAt(at)
+	if b.lastShown > 0 && shown > b.lastShown {
+		t.Fatalf("seed %d at %d: shown %d after %d", b.seed, at, shown, b.lastShown)
+	}
+	b.lastShown = shown
+	if truth <= 0 {
+		return
+	}
+	if 2*(truth-shown) > b.bestPace {
+		t.Fatalf("seed %d at %d: shows %d, position %d: more than half of a pace of %d below", b.seed, at, shown, truth, b.bestPace)
+	}
+	if f := page.fall; f != nil && at%tenthsPerTick == 0 && shown-truth > max(2*f.PerSecond, f.PerSecond+shown/20) {
+		t.Fatalf("seed %d at %d: shows %d, position %d: more than two seconds of a pace of %d above", b.seed, at, shown, truth, f.PerSecond)
+	}
+	if truth < page.pos && at-page.at > farBackTicks*tenthsPerTick {
+		t.Fatalf("seed %d at %d: a fall from %d to %d untold since %d", b.seed, at, page.pos, truth, page.at)
+	}
+}
+
 // TestASteadyQueueIsCountedDownAndToldEveryFiveTicksFarBack: at a thousand
 // places a tick, a tab far back is told its position with a pace to count
 // it down, and then only every farBackTicks, to the front; what its page
@@ -115,9 +151,8 @@ func TestASteadyQueueIsCountedDownAndToldEveryFiveTicksFarBack(t *testing.T) {
 }
 
 // TestACountNeverRunsAheadOfTheQueueHoweverItMoves: whatever the queue
-// does (steady, jittery, faster, slower, stopped), what a counting page
-// shows never rises, never falls more than half a second of the pace it
-// was told below the position, and a fall is told within farBackTicks.
+// does (steady, jittery, faster, slower, stopped), a counting page keeps
+// within pageBounds.
 func TestACountNeverRunsAheadOfTheQueueHoweverItMoves(t *testing.T) {
 	for seed := range uint64(40) {
 		rng := rand.New(rand.NewPCG(seed, 7))
@@ -125,24 +160,11 @@ func TestACountNeverRunsAheadOfTheQueueHoweverItMoves(t *testing.T) {
 		c := r.toldTab("v_page", connWaiting)
 		c.ticket = 200_000
 		page := &countingPage{}
-		mark, rate, lastShown, bestPace := int64(0), int64(1+rng.IntN(2_000)), int64(0), int64(0)
+		mark, rate, bounds := int64(0), int64(1+rng.IntN(2_000)), &pageBounds{seed: seed}
 		for tick := 1; tick <= 300 && r.positions.Of(c.ticket) > 0; tick++ {
 			r.tickAt(mark, 1_000_000, 1_000_000-mark, 0)
 			page.take(t, c, tick)
-			if page.fall != nil {
-				bestPace = max(bestPace, page.fall.PerSecond)
-			}
-			truth, shown := r.positions.Of(c.ticket), page.shows(tick)
-			if lastShown > 0 && shown > lastShown {
-				t.Fatalf("seed %d tick %d: shown %d after %d", seed, tick, shown, lastShown)
-			}
-			lastShown = shown
-			if truth > 0 && 2*(truth-shown) > bestPace {
-				t.Fatalf("seed %d tick %d: shows %d, position %d: more than half of a pace of %d below", seed, tick, shown, truth, bestPace)
-			}
-			if truth > 0 && truth < page.pos && tick-page.at > farBackTicks {
-				t.Fatalf("seed %d tick %d: a fall from %d to %d untold for %d ticks", seed, tick, page.pos, truth, tick-page.at)
-			}
+			bounds.check(t, page, r.positions.Of(c.ticket), tick*tenthsPerTick)
 			switch rng.IntN(12) {
 			case 0:
 				rate = 0 // stops: all held, the admitter away

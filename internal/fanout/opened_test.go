@@ -85,11 +85,8 @@ func TestAResumedSaleTellsItsWaitingTheirPlaceAndPaceWithTheState(t *testing.T) 
 
 // TestACountThroughPausesAndResumesNeverRunsAheadOfTheQueue: an operator
 // pauses and resumes between ticks, at any tenth of one, at a rate the
-// queue may not keep (stock let out slower, the admitter away): what the
-// counting page shows never rises, never falls more than half a second of
-// the pace it was told below the position, stands no more than two seconds
-// of it above the position at a tick, and a fall is told within
-// farBackTicks.
+// queue may not keep (stock let out slower, the admitter away): the
+// counting page keeps within pageBounds.
 func TestACountThroughPausesAndResumesNeverRunsAheadOfTheQueue(t *testing.T) {
 	for seed := range uint64(60) {
 		rng := rand.New(rand.NewPCG(seed, 11))
@@ -97,29 +94,10 @@ func TestACountThroughPausesAndResumesNeverRunsAheadOfTheQueue(t *testing.T) {
 		c := r.toldTab("v_page", connWaiting)
 		c.ticket = 60_000
 		page := &countingPage{}
-		state, mark, bestPace, lastShown := waitingroom.StateOpen, int64(0), int64(0), int64(0)
+		state, mark, bounds := waitingroom.StateOpen, int64(0), &pageBounds{seed: seed}
 		rate := float64(1 + rng.IntN(2_000)) // the operator's
 		moves := int64(rate)                 // the queue's, a second
-		check := func(at int) {
-			t.Helper()
-			if page.fall != nil {
-				bestPace = max(bestPace, page.fall.PerSecond)
-			}
-			truth, shown := r.positions.Of(c.ticket), page.showsAt(at)
-			if lastShown > 0 && shown > lastShown {
-				t.Fatalf("seed %d at %d: shown %d after %d", seed, at, shown, lastShown)
-			}
-			lastShown = shown
-			if truth > 0 && 2*(truth-shown) > bestPace {
-				t.Fatalf("seed %d at %d: shows %d, position %d: more than half of a pace of %d below", seed, at, shown, truth, bestPace)
-			}
-			if f := page.fall; f != nil && at%tenthsPerTick == 0 && truth > 0 && shown-truth > max(2*f.PerSecond, f.PerSecond+shown/20) {
-				t.Fatalf("seed %d at %d: shows %d, position %d: more than two seconds of a pace of %d above", seed, at, shown, truth, f.PerSecond)
-			}
-			if truth > 0 && truth < page.pos && at-page.at > farBackTicks*tenthsPerTick {
-				t.Fatalf("seed %d at %d: a fall from %d to %d untold since %d", seed, at, page.pos, truth, page.at)
-			}
-		}
+		check := func(at int) { bounds.check(t, page, r.positions.Of(c.ticket), at) }
 		for tick := 1; tick <= 200 && r.positions.Of(c.ticket) > 0; tick++ {
 			r.tickState(state, mark, rate)
 			page.take(t, c, tick)

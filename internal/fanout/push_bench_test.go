@@ -56,42 +56,11 @@ func BenchmarkFarBackPushes(b *testing.B) {
 func BenchmarkAFastQueuesPushes(b *testing.B) {
 	const waiting, outflow = 15_000, 1_000
 	for range b.N {
-		b.StopTimer()
-		r, tabs := roomOfWaiting(waiting)
-		paused := waitingroom.Status{State: waitingroom.StatePaused, Stock: waiting, Available: waiting, Waiting: waiting, Rate: outflow}
-		r.push(paused)
-		for _, c := range tabs {
-			c.queue = nil
-		}
-		b.StartTimer()
-		var told, fell, written, ticks int
-		last := make([]int64, waiting)
-		for mark := int64(0); mark < waiting; mark += outflow {
-			ticks++
-			r.positions.Admitted(mark)
-			for i, c := range tabs {
-				if pos := r.positions.Of(c.ticket); pos > 0 && pos < c.lastPos {
-					fell++
-				} else if pos <= 0 {
-					c.status = connAdmitted // as its admission's event tells the room
-				}
-				last[i] = c.lastPos
-			}
-			r.push(waitingroom.Status{State: waitingroom.StateOpen, Stock: waiting, Available: waiting - mark, Waiting: waiting - mark, Rate: outflow})
-			for i, c := range tabs {
-				if c.lastPos != last[i] && c.lastPos > 0 {
-					told++
-				}
-				if len(c.queue) > 0 {
-					written++
-				}
-				c.queue = nil
-			}
-		}
-		b.ReportMetric(float64(told)/float64(ticks), "told/tick")
-		b.ReportMetric(float64(fell)/float64(ticks), "fell/tick")
-		b.ReportMetric(float64(told)/float64(fell), "ratio")
-		b.ReportMetric(float64(written)/float64(ticks), "written/tick")
+		n := playResumedSale(b, waiting, outflow, func(mark int64) int64 { return mark + outflow })
+		b.ReportMetric(float64(n.told)/float64(n.ticks), "told/tick")
+		b.ReportMetric(float64(n.fell)/float64(n.ticks), "fell/tick")
+		b.ReportMetric(float64(n.told)/float64(n.fell), "ratio")
+		b.ReportMetric(float64(n.written)/float64(n.ticks), "written/tick")
 	}
 }
 
@@ -107,37 +76,54 @@ func BenchmarkAFastQueuesPushes(b *testing.B) {
 func BenchmarkJitteryQueuePushes(b *testing.B) {
 	const waiting, outflow, jitter = 15_000, 2_000, 500
 	for range b.N {
-		b.StopTimer()
 		rng := rand.New(rand.NewPCG(1, 2))
-		r, tabs := roomOfWaiting(waiting)
-		r.push(waitingroom.Status{State: waitingroom.StatePaused, Stock: waiting, Available: waiting, Waiting: waiting, Rate: outflow})
-		for _, c := range tabs {
+		n := playResumedSale(b, waiting, outflow, func(mark int64) int64 { return mark + outflow + rng.Int64N(2*jitter) - jitter })
+		b.ReportMetric(float64(n.written)/float64(n.ticks), "written/tick")
+		b.ReportMetric(float64(n.fell)/float64(n.ticks), "fell/tick")
+		b.ReportMetric(float64(n.written)/float64(n.fell), "ratio")
+	}
+}
+
+// pushCounts is what a played sale's ticks told its tabs: the tabs told a
+// new position, those whose position fell, those written anything.
+type pushCounts struct{ ticks, told, fell, written int }
+
+// playResumedSale plays a paused sale of waiting tabs resumed at outflow a
+// second, the queue let out to next(mark) at each tick until empty, and
+// counts what the ticks told; only the ticks are timed.
+func playResumedSale(b *testing.B, waiting, outflow int64, next func(mark int64) int64) pushCounts {
+	b.StopTimer()
+	r, tabs := roomOfWaiting(int(waiting))
+	r.push(waitingroom.Status{State: waitingroom.StatePaused, Stock: waiting, Available: waiting, Waiting: waiting, Rate: float64(outflow)})
+	for _, c := range tabs {
+		c.queue = nil
+	}
+	b.StartTimer()
+	var n pushCounts
+	last := make([]int64, waiting)
+	for mark := int64(0); mark < waiting; mark = min(waiting, next(mark)) {
+		n.ticks++
+		r.positions.Admitted(mark)
+		for i, c := range tabs {
+			if pos := r.positions.Of(c.ticket); pos > 0 && pos < c.lastPos {
+				n.fell++
+			} else if pos <= 0 {
+				c.status = connAdmitted // as its admission's event tells the room
+			}
+			last[i] = c.lastPos
+		}
+		r.push(waitingroom.Status{State: waitingroom.StateOpen, Stock: waiting, Available: waiting - mark, Waiting: waiting - mark, Rate: float64(outflow)})
+		for i, c := range tabs {
+			if c.lastPos != last[i] && c.lastPos > 0 {
+				n.told++
+			}
+			if len(c.queue) > 0 {
+				n.written++
+			}
 			c.queue = nil
 		}
-		b.StartTimer()
-		var written, fell, ticks int
-		for mark := int64(0); mark < waiting; mark = min(waiting, mark+outflow+rng.Int64N(2*jitter)-jitter) {
-			ticks++
-			r.positions.Admitted(mark)
-			for _, c := range tabs {
-				if pos := r.positions.Of(c.ticket); pos > 0 && pos < c.lastPos {
-					fell++
-				} else if pos <= 0 {
-					c.status = connAdmitted // as its admission's event tells the room
-				}
-			}
-			r.push(waitingroom.Status{State: waitingroom.StateOpen, Stock: waiting, Available: waiting - mark, Waiting: waiting - mark, Rate: outflow})
-			for _, c := range tabs {
-				if len(c.queue) > 0 {
-					written++
-				}
-				c.queue = nil
-			}
-		}
-		b.ReportMetric(float64(written)/float64(ticks), "written/tick")
-		b.ReportMetric(float64(fell)/float64(ticks), "fell/tick")
-		b.ReportMetric(float64(written)/float64(fell), "ratio")
 	}
+	return n
 }
 
 // roomOfWaiting is a bare room of n waiting tabs, tickets 1 to n, whose
