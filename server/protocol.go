@@ -87,6 +87,9 @@ type (
 		Pow     *wire.PowChallenge `json:"pow,omitempty"` // with pow_*: a fresh challenge to join with
 		// RetryAfter is in seconds, with rate_limited, busy and unavailable.
 		RetryAfter int `json:"retry_after,omitempty"`
+		// InReplyTo names the client message this error answers: "checkout"
+		// for a checkout's refusal, absent otherwise.
+		InReplyTo string `json:"in_reply_to,omitempty"`
 	}
 )
 
@@ -108,5 +111,6 @@ func encode(msg any) []byte {
 // shoppers.
 func (s *Server) encodeError(err error) []byte {
 	p := s.told(overWS, err)
-	return encode(errorMsg{Type: wire.MsgError, Code: p.code, Message: describe(p, err), RetryAfter: retryAfterOf(err)})
+	return encode(errorMsg{Type: wire.MsgError, Code: p.code, Message: describe(p, err), RetryAfter: retryAfterOf(err),
+		InReplyTo: replyingTo(err)})
 }

@@ -397,6 +397,15 @@ func (ss *session) limit(ctx context.Context, m wire.ClientMsg) error {
 	if m.Type == wire.CmdPing || m.Type == wire.CmdTime {
 		return ss.budget.take(time.Now())
 	}
+	if m.Type == wire.CmdCheckout {
+		// The checkout's own limit, as over HTTP, not the shared one's
+		// round trip to Redis: an admitted tab's one checkout is
+		// charged only to the connection (socketcheckout.go).
+		if err := ss.budget.take(time.Now()); err != nil {
+			return &inReplyTo{msgType: wire.CmdCheckout, err: err}
+		}
+		return nil
+	}
 	return ss.s.allow(ctx, RuleShopperMessages, ss.shopper)
 }
 
@@ -472,6 +481,8 @@ func (ss *session) handle(ctx context.Context, m wire.ClientMsg) error {
 		ss.conn.Enqueue(encode(timeMsg{Type: wire.MsgTime, ClientTime: m.ClientTime, ServerTime: time.Now().UnixMilli()}))
 	case wire.CmdPing:
 		ss.pongIfQuiet()
+	case wire.CmdCheckout:
+		return ss.checkout(ctx, m)
 	default:
 		return fmt.Errorf("%w: unknown type %q", errBadMessage, m.Type)
 	}

@@ -27,15 +27,25 @@ func buyOne(t *testing.T, ctx context.Context, sys *system, saleID string) *inbo
 // join, and check out the reservation it is admitted to, which it returns.
 func joinAndBuy(t *testing.T, ctx context.Context, sys *system, saleID string, conn *shopperclient.Conn, in *inbox) shopperclient.Message {
 	t.Helper()
+	admitted := joinTillAdmitted(t, ctx, conn, in)
+	sys.checkout(t, saleID, admitted.Token)
+	return admitted
+}
+
+// joinTillAdmitted has a connected tab, whose inbox is in, wait for its
+// welcome, join, and wait for its admission, which it returns.
+func joinTillAdmitted(t *testing.T, ctx context.Context, conn *shopperclient.Conn, in *inbox) shopperclient.Message {
+	t.Helper()
 	if _, err := in.wait(ctx, "welcome"); err != nil {
 		t.Fatal(err)
 	}
-	conn.Join(ctx)
+	if err := conn.Join(ctx); err != nil {
+		t.Fatal(err)
+	}
 	admitted, err := in.wait(ctx, "admitted")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sys.checkout(t, saleID, admitted.Token)
 	return admitted
 }
 

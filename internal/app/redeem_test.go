@@ -93,17 +93,7 @@ func customerAdmitted(t *testing.T, ctx context.Context, sys *system, saleID, cu
 	}
 	t.Cleanup(func() { conn.CloseNow() })
 	in := listen(conn)
-	if _, err := in.wait(ctx, "welcome"); err != nil {
-		t.Fatal(err)
-	}
-	if err := conn.Join(ctx); err != nil {
-		t.Fatal(err)
-	}
-	admitted, err := in.next(ctx, "admitted")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return admitted, in, conn
+	return joinTillAdmitted(t, ctx, conn, in), in, conn
 }
 
 func metaOf(t *testing.T, sys *system, saleID string) map[string]string {

@@ -74,3 +74,19 @@ func (c *Conn) tellOrder(reservation, status string, msg []byte, asking bool) {
 	}
 	c.Enqueue(msg)
 }
+
+// CheckedOut answers a tab whose checkout over its own socket confirmed its
+// reservation (or was the one that had: a checkout sent again) with the
+// order message, "confirmed", told as to a tab asking: one that knows newer
+// news of the order is told that instead. Units beyond one are said even in
+// a single-product sale, as the HTTP checkout's answer says them.
+func (r *Room) CheckedOut(c *Conn, reservation, sku string, quantity int) {
+	sku, units := eventProduct(sku, quantity)
+	if units == 0 && quantity > 1 {
+		units = quantity
+	}
+	msg := encode(OrderMsg{Type: wire.MsgOrder, ReservationID: reservation, Status: wire.OrderConfirmed, SKU: sku, Quantity: units})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c.tellOrder(reservation, wire.OrderConfirmed, msg, true)
+}

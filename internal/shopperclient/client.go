@@ -200,6 +200,9 @@ type Message struct {
 	// RetryAfter, with the errors rate_limited, busy and unavailable, is how
 	// many seconds to wait before trying again.
 	RetryAfter int `json:"retry_after"`
+	// InReplyTo, in an error, names the message it answers: "checkout"
+	// for a checkout sent over the socket (Conn.Checkout).
+	InReplyTo string `json:"in_reply_to"`
 
 	// Pow, in a welcome or a pow_* error, is the proof of work the sale asks
 	// before joining. Conn.Join solves it (see pow.go).
@@ -379,6 +382,15 @@ func (c *Conn) SendRaw(ctx context.Context, b []byte) error {
 		return c.events.send(ctx, b)
 	}
 	return c.ws.Write(ctx, websocket.MessageText, b)
+}
+
+// Checkout checks out the admitted token over the socket
+// (docs/protocol.md): the answer comes as the next order message of its
+// reservation, "confirmed" (or the order as it stands, sent again), or as
+// an error whose InReplyTo is "checkout". One HTTP request fewer than
+// Client.Checkout, for a tab whose socket is open anyway.
+func (c *Conn) Checkout(ctx context.Context, token string) error {
+	return c.Send(ctx, wire.ClientMsg{Type: wire.CmdCheckout, Token: token})
 }
 
 // Join asks for a place in the queue. When the sale asks for proof of work,

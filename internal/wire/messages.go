@@ -1,12 +1,18 @@
 package wire
 
-// ClientMsg is any message from client to server: join, leave, resume, time
-// or ping. The server reads every one into it; the client writes them with it.
+// ClientMsg is any message from client to server: join, leave, resume, time,
+// ping or checkout. The server reads every one into it; the client writes them with it.
 type ClientMsg struct {
 	Type       string       `json:"type"`
 	ClientTime int64        `json:"client_time,omitempty"` // unix ms, with time
 	Pow        *PowSolution `json:"pow,omitempty"`         // with join, when the sale asks for proof of work
 	Invite     string       `json:"invite,omitempty"`      // with join, an invite code for a sale that admits only whom it invited
+	// Token, Quantity and Product are a checkout's, as the HTTP checkout's
+	// body has them: the admitted message's token, how many units (1 when
+	// absent) and, in an event, the product's SKU.
+	Token    string `json:"token,omitempty"`
+	Quantity *int   `json:"quantity,omitempty"`
+	Product  string `json:"product,omitempty"`
 }
 
 // PowChallenge is what a client must solve before its join counts

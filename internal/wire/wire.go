@@ -69,10 +69,13 @@ const (
 	CmdResume = "resume"
 	CmdTime   = "time"
 	CmdPing   = "ping"
+	// CmdCheckout confirms the reservation of an admitted tab over its own
+	// socket, as POST /v1/sales/{id}/checkout does over HTTP.
+	CmdCheckout = "checkout"
 )
 
 // ClientMessageTypes lists every message type the server accepts.
-var ClientMessageTypes = []string{CmdJoin, CmdLeave, CmdResume, CmdTime, CmdPing}
+var ClientMessageTypes = []string{CmdJoin, CmdLeave, CmdResume, CmdTime, CmdPing, CmdCheckout}
 
 // Close codes of the shopper protocol, beyond the standard ones. They are
 // untyped so that they are a websocket.StatusCode wherever one is wanted.

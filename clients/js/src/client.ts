@@ -133,15 +133,62 @@ export class FoyerClient extends Emitter<ClientEvents> {
   }
 
   /**
-   * Checks out an admission with Foyer's checkout. Pass the same
-   * idempotencyKey when retrying; a sale whose checkout is the shop's is
-   * refused here (send the browser to admitted.checkout_url instead).
+   * Checks out an admission with Foyer's checkout: with a POST to its
+   * checkout_url (pass the same idempotencyKey when retrying), or, with
+   * `over: "socket"`, over the open connection (docs/protocol.md, "Checkout
+   * over the socket"): an HTTP request fewer, and safe to call again after a
+   * failure, the same checkout being answered with the order as it stands.
+   * A sale whose checkout is the shop's is refused here (send the browser to
+   * admitted.checkout_url instead).
    */
-  async checkout(admitted: AdmittedMessage, opts: { quantity?: number; product?: string; idempotencyKey?: string } = {}): Promise<CheckoutResult> {
+  async checkout(
+    admitted: AdmittedMessage,
+    opts: { quantity?: number; product?: string; idempotencyKey?: string; over?: "http" | "socket" } = {},
+  ): Promise<CheckoutResult> {
     if (admitted.checkout === "shop") {
       throw new FoyerError("checkout_is_shop", "this sale checks out at the shop: open admitted.checkout_url");
     }
+    if (opts.over === "socket") return this.checkoutOverSocket(admitted, opts);
     return checkoutFrom(this.opts.baseUrl, admitted.checkout_url, admitted.token, { ...opts, fetch: this.fetch });
+  }
+
+  /**
+   * Sends the checkout on the open connection and settles with its answer:
+   * the reservation's next order message, or an error in reply to it. A
+   * connection that drops first fails it with "network": call again once
+   * the client is open.
+   */
+  private checkoutOverSocket(admitted: AdmittedMessage, opts: { quantity?: number; product?: string }): Promise<CheckoutResult> {
+    if (this.connState !== "open") {
+      return Promise.reject(new FoyerError("network", "check out over the socket: not connected; try again once the client is open"));
+    }
+    return new Promise((resolve, reject) => {
+      const offs: Array<() => void> = [];
+      const settle = (fn: () => void) => {
+        for (const off of offs) off();
+        fn();
+      };
+      offs.push(
+        this.on("order", (m) => {
+          if (m.reservation_id !== admitted.reservation_id) return;
+          settle(() =>
+            resolve({ reservation_id: m.reservation_id, status: m.status, quantity: m.quantity ?? opts.quantity ?? 1, product: m.sku, replayed: false }),
+          );
+        }),
+        this.on("error", (m) => {
+          if (m.in_reply_to !== "checkout") return;
+          settle(() => reject(new FoyerError(m.code, m.message, { retryAfter: m.retry_after })));
+        }),
+        this.on("connection", ({ state }) => {
+          if (state === "open") return;
+          settle(() => reject(new FoyerError("network", "check out over the socket: the connection closed before the answer; check out again once the client is open")));
+        }),
+      );
+      const msg: ClientMessage = { type: "checkout", token: admitted.token };
+      if (opts.quantity !== undefined) msg.quantity = opts.quantity;
+      if (opts.product !== undefined) msg.product = opts.product;
+      this.send(msg);
+    });
   }
 
   /** Closes the connection for good (1000). */
@@ -348,7 +395,8 @@ export class FoyerClient extends Emitter<ClientEvents> {
         this.clock.add(m.client_time, m.server_time, Date.now());
         break;
       case "error":
-        this.onError(new FoyerError(m.code, m.message, { retryAfter: m.retry_after }), m.pow);
+        // A checkout's refusal is its promise's (checkoutOverSocket), not a failure of the connection.
+        if (m.in_reply_to !== "checkout") this.onError(new FoyerError(m.code, m.message, { retryAfter: m.retry_after }), m.pow);
         break;
       case "left":
         this.joining = undefined;

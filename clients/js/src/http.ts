@@ -42,7 +42,7 @@ export interface CheckoutResult {
   quantity: number;
   /** The SKU an event's checkout bought; absent in a single-product sale. */
   product?: string;
-  /** True when the server answered a retry with the first answer (Idempotent-Replayed). */
+  /** True when the server answered a retry with the first answer (Idempotent-Replayed); always false over the socket, whose answer to a checkout sent again is the order as it stands (status). */
   replayed: boolean;
 }
 

@@ -240,6 +240,8 @@ export interface ErrorMessage {
   type: "error";
   /** What went wrong, and what a client does: `bad_request` fix the request; `bad_message` (not a JSON object, not text, unknown type) fix the client; `unsupported_version` (only subprotocols other than `foyer.v1` offered; sent before close 4002) upgrade the client; `unauthorized` admin token missing or wrong; `session_invalid` get a new session; `identity_invalid` (a forged, expired, replayed or foreign identity token; no session made) ask the shop for a fresh token; `identity_required` (an anonymous join of a sale whose identity is required; nothing queued) sign in at the shop and make a session with its identity token; `not_eligible` (a join of a sale whose eligibility is invited, from a shopper it does not list, in none of its groups, without an unused invite code; nothing queued) sign in as the invited customer or bring a fresh invite code; `not_joined` (leave or resume without a place) nothing; `invalid_sale` fix the plan; `sale_not_found` give up; `sale_ended` show it; `sold_out` show it; `bad_state` an admin action that does not fit the state; `sale_opened` an edit or delete of a sale that has opened; `message_unknown` cancelling a scheduled message that is not waiting; `too_early` wait for the `state` message `prequeue`; `token_invalid`, `token_wrong_sale` the reservation token is not ours or of another sale; `token_expired`, `token_key_retired`, `reservation_expired` join again; `token_reused` show the order; `reservation_unknown` no such reservation; `request_in_progress` retry shortly; `idempotency_key_reused` use a fresh key; `quantity_over_limit`, `not_enough_stock` ask for fewer units; `product_required` (an event's checkout without `product`) choose a product; `product_unknown` (a `product` the sale does not hold; admin: a SKU not in the catalog) choose one of the sale's `products`; `product_sold_out` (fewer units of the chosen product left than asked for; the hold stands) choose another product or fewer units; `over_product_limit` (past the product's `per_shopper_limit`, counting what the shopper bought of it) ask for fewer or choose another; `checkout_is_shop` (Foyer's checkout of a sale the shop checks out: send the shopper to the `admitted` message's `checkout_url`); `checkout_not_shop`, `reservation_mismatch` (the shop API's redeem and release only); `pow_required` (a join without proof of work), `pow_invalid` (another shopper's or sale's challenge, tampered, or short of the difficulty), `pow_expired` (older than 2 minutes), `pow_replayed` (used by an earlier join) solve the fresh `pow` challenge the error carries and join again; `rate_limited` (too many requests or messages; nothing was done), `busy` (the node is at its ceiling) and `unavailable` (our servers could not reach the shared state in time; nothing was done) wait `retry_after` seconds plus jitter and retry; `too_many_connections` close a tab; `blocked` give up; `flagged` (the shopper was flagged as automated and the sale removes flagged shoppers: sent unasked when it is taken out of the queue, and in answer to its joins from then on) show it; `blocklist_entry_invalid`, `blocklist_entry_unknown`, `invitations_invalid`, `branding_invalid`, `catalog_import_invalid`, `shop_key_request_invalid`, `shop_key_unknown`, `webhook_request_invalid`, `webhook_unknown`, `webhook_delivery_unknown`, `webhook_limit_reached`, `series_span_invalid`, `series_span_too_wide` (admin and shop API only); `fairness_unpublished` (the public fairness report, HTTP only); `shop_key_invalid`, `shop_key_scope` (the shop API only: a missing, bad or revoked shop API key, or one without the scope); `login_failed`, `operator_session_invalid`, `role_forbidden`, `operator_request_invalid`, `operator_unknown`, `operator_exists`, `operator_limit_reached` (admin API only: operators' accounts, docs/operators.md); `stream_unknown` and `stream_taken` (the HTTP fallback's POSTs and GETs: open the stream again, with a new key for the latter) are HTTP only; `too_large` (a request body past its cap) and `too_slow` (a request body that did not all come within 10 s) are HTTP only: send less, or all at once; `internal` retry with backoff. */
   code: "bad_request" | "bad_message" | "unsupported_version" | "unauthorized" | "session_invalid" | "stream_unknown" | "stream_taken" | "identity_invalid" | "identity_required" | "not_eligible" | "invitations_invalid" | "branding_invalid" | "catalog_import_invalid" | "product_unknown" | "shop_key_invalid" | "shop_key_scope" | "shop_key_request_invalid" | "shop_key_unknown" | "login_failed" | "operator_session_invalid" | "role_forbidden" | "operator_request_invalid" | "operator_unknown" | "operator_exists" | "operator_limit_reached" | "webhook_request_invalid" | "webhook_unknown" | "webhook_delivery_unknown" | "webhook_limit_reached" | "not_joined" | "invalid_sale" | "sale_not_found" | "sale_ended" | "sold_out" | "bad_state" | "sale_opened" | "message_unknown" | "too_early" | "invalid_shopper" | "token_invalid" | "token_expired" | "token_key_retired" | "token_wrong_sale" | "token_reused" | "reservation_expired" | "reservation_unknown" | "request_in_progress" | "idempotency_key_reused" | "webhook_signature_invalid" | "webhook_timestamp_expired" | "quantity_over_limit" | "not_enough_stock" | "product_required" | "product_sold_out" | "over_product_limit" | "checkout_is_shop" | "checkout_not_shop" | "reservation_mismatch" | "pow_required" | "pow_invalid" | "pow_expired" | "pow_replayed" | "flagged" | "rate_limited" | "too_many_connections" | "busy" | "blocked" | "blocklist_entry_invalid" | "blocklist_entry_unknown" | "unavailable" | "not_durable" | "too_large" | "too_slow" | "series_span_invalid" | "series_span_too_wide" | "fairness_unpublished" | "internal";
+  /** The client message this error refuses: `checkout` for a checkout sent over the socket; absent otherwise. */
+  in_reply_to?: "checkout";
   /** A human-readable explanation ("internal error" for `internal`). */
   message: string;
   pow?: PowChallenge;
@@ -281,13 +283,13 @@ export interface OrderMessage {
       /** The Stripe account's publishable key (pk_...). */
       publishable_key: string;
     };
-  /** In an event only, with sku: how many units of the product the checkout bought. Absent for a single-product sale. */
+  /** In an event only, with sku: how many units of the product the checkout bought. Absent for a single-product sale, but in the answer to a checkout over the socket that bought more than one unit. */
   quantity?: number;
   /** The reservation checked out. */
   reservation_id: string;
   /** In an event only (a sale of several products): the SKU of the product the checkout bought, one of the welcome's sale.products, told with every status and on reconnecting, so that a reloaded page names the product in its receipt. Absent for a single-product sale. */
   sku?: string;
-  /** pending_payment when the order is written; then paid, or cancelled (the payment failed for good or timed out, and the unit went back to the sale: the shopper may join again). refunded follows cancelled when a payment went through after all and was given back; the order stays cancelled. On reconnecting (arriving with the session, or resume) after checking out, the order as it stands in the orders' store, with its order_id; confirmed (checked out, the outcome to follow) when no order is written yet or the store cannot say. */
+  /** pending_payment when the order is written; then paid, or cancelled (the payment failed for good or timed out, and the unit went back to the sale: the shopper may join again). refunded follows cancelled when a payment went through after all and was given back; the order stays cancelled. On reconnecting (arriving with the session, or resume) after checking out, the order as it stands in the orders' store, with its order_id; confirmed (checked out, the outcome to follow) when no order is written yet or the store cannot say. confirmed too in answer to a checkout sent over the socket (receiveCheckout). */
   status: "pending_payment" | "paid" | "cancelled" | "refunded" | "confirmed";
 }
 
@@ -399,6 +401,17 @@ export interface WelcomeMessage {
     };
 }
 
+/** Sent by an admitted tab to check out its reservation over its socket. */
+export interface CheckoutMessage {
+  type: "checkout";
+  /** In an event, the SKU of the product chosen (docs/products.md). */
+  product?: string;
+  /** How many units (1 when absent), at most the sale's per-shopper limit. */
+  quantity?: number;
+  /** The `admitted` message's token, the tab's shopper's. */
+  token: string;
+}
+
 /** Sent to take a place in the queue, or in the prequeue before the start. */
 export interface JoinMessage {
   type: "join";
@@ -432,9 +445,9 @@ export interface TimeRequestMessage {
 /** A message the server sends. */
 export type ServerMessage = AdmittedMessage | ErrorMessage | ExpiredMessage | LeftMessage | NoticeMessage | OrderMessage | PongMessage | PositionMessage | PrequeueMessage | SoldOutMessage | StateMessage | StockMessage | TimeAnswerMessage | WelcomeMessage;
 /** A message the client sends. */
-export type ClientMessage = JoinMessage | LeaveMessage | PingMessage | ResumeMessage | TimeRequestMessage;
+export type ClientMessage = CheckoutMessage | JoinMessage | LeaveMessage | PingMessage | ResumeMessage | TimeRequestMessage;
 
 /** The type of every message the server sends. */
 export const SERVER_MESSAGE_TYPES = ["admitted", "error", "expired", "left", "notice", "order", "pong", "position", "prequeue", "sold_out", "state", "stock", "time", "welcome"] as const;
 /** The type of every message the client sends. */
-export const CLIENT_MESSAGE_TYPES = ["join", "leave", "ping", "resume", "time"] as const;
+export const CLIENT_MESSAGE_TYPES = ["checkout", "join", "leave", "ping", "resume", "time"] as const;

@@ -36,12 +36,22 @@ async function walk(t, saleId, transport) {
   const a = await admitted; // after the draw at the start
   assert.equal(a.checkout, "foyer");
   const paid = new Promise((resolve) => c.on("order", (o) => o.status === "paid" && resolve(o)));
-  const key = `walk-${saleId}`;
-  const first = await c.checkout(a, { idempotencyKey: key });
-  assert.equal(first.status, "confirmed");
-  assert.equal(first.reservation_id, a.reservation_id);
-  const again = await c.checkout(a, { idempotencyKey: key });
-  assert.equal(again.replayed, true, "a retry with the same key gets the first answer");
+  if (transport === "websocket") {
+    // Over the socket: no key, the checkout sent again is answered with the order as it stands.
+    const first = await c.checkout(a, { over: "socket" });
+    assert.equal(first.status, "confirmed");
+    assert.equal(first.reservation_id, a.reservation_id);
+    const again = await c.checkout(a, { over: "socket" });
+    assert.equal(again.reservation_id, a.reservation_id, "the checkout sent again is answered with its order");
+    assert.ok(["confirmed", "pending_payment", "paid"].includes(again.status), `sent again: ${again.status}`);
+  } else {
+    const key = `walk-${saleId}`;
+    const first = await c.checkout(a, { idempotencyKey: key });
+    assert.equal(first.status, "confirmed");
+    assert.equal(first.reservation_id, a.reservation_id);
+    const again = await c.checkout(a, { idempotencyKey: key });
+    assert.equal(again.replayed, true, "a retry with the same key gets the first answer");
+  }
   const order = await paid;
   assert.equal(order.reservation_id, a.reservation_id);
   assert.ok(order.order_id > 0);
@@ -53,7 +63,7 @@ async function walk(t, saleId, transport) {
 test("shoppers walk a sale from prequeue to order", { concurrency: true }, async (t) => {
   assert.ok(baseUrl && saleIds.length === 2, "FOYER_URL and FOYER_SALE_IDS are set by internal/app/jsclient_test.go");
   await Promise.all([
-    t.test("over a WebSocket: prequeue, draw, admission, checkout, order", (t) => walk(t, saleIds[0], "websocket")),
+    t.test("over a WebSocket: prequeue, draw, admission, checkout over the socket, order", (t) => walk(t, saleIds[0], "websocket")),
     t.test("over the HTTP fallback: the same messages, the same order", (t) => walk(t, saleIds[1], "events")),
   ]);
 });
