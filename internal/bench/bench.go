@@ -64,16 +64,19 @@ type Options struct {
 	IdleFor time.Duration
 	// PingEvery is the keepalive of both crowds, the load generator's
 	// shoppers and the bare clients (the product's client: every 20 s).
-	PingEvery     time.Duration
-	BareShoppers  int    // connections of the bare baseline, over as many servers as they need (0: Shoppers)
-	BarePerServer int    // the most connections one bare server, and one crowd of its clients, holds (0: 18,000)
-	Components    string // go test -bench output to take in, if any
-	Out           string // folder for bench.json and bench.md
-	Foyer         string // the product executable that runs migrate, the gateways and the worker (default: FoyerBeside(Self))
-	Self          string // the foyer-bench executable that runs the bare servers, their crowds and the players (default: this one)
-	Progress      io.Writer
-	ServerLog     io.Writer // the processes' own output (default: discarded)
-	SkipBaselines bool
+	PingEvery time.Duration
+	// CheckoutOverHTTP has the sales' shoppers check out with a POST, as
+	// before checkouts went over the socket: the two measured side by side.
+	CheckoutOverHTTP bool
+	BareShoppers     int    // connections of the bare baseline, over as many servers as they need (0: Shoppers)
+	BarePerServer    int    // the most connections one bare server, and one crowd of its clients, holds (0: 18,000)
+	Components       string // go test -bench output to take in, if any
+	Out              string // folder for bench.json and bench.md
+	Foyer            string // the product executable that runs migrate, the gateways and the worker (default: FoyerBeside(Self))
+	Self             string // the foyer-bench executable that runs the bare servers, their crowds and the players (default: this one)
+	Progress         io.Writer
+	ServerLog        io.Writer // the processes' own output (default: discarded)
+	SkipBaselines    bool
 }
 
 // Usage is the first lines of `foyer-bench bench -h`; the flags follow.
@@ -111,6 +114,7 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 	steps := fs.String("sustained-steps", "500,1000,1500,2000,3000", "with -sustained: the outflows to step through, shoppers a second, rising")
 	fs.Float64Var(&o.SustainedLatecomers, "sustained-latecomers", 0.1, "with -sustained: shoppers arriving while each step's sale moves, as a share of -sustained-shoppers, on top of them")
 	fs.DurationVar(&o.IdleFor, "idle-for", 10*time.Second, "each round's quiet window, bare and Foyer: once all are connected, nothing but pings for this long (after a short lead), the servers' CPU read over it (0 measures no idle CPU)")
+	fs.BoolVar(&o.CheckoutOverHTTP, "checkout-over-http", false, "the sales' shoppers check out with a POST, not over their socket")
 	fs.DurationVar(&o.PingEvery, "ping-every", 5*time.Second, "how often every client, shopper and bare, pings (the product's client: 20s)")
 	fs.IntVar(&o.BareShoppers, "bare-shoppers", 0, "connections to the bare baseline servers (default: -shoppers)")
 	fs.IntVar(&o.BarePerServer, "bare-per-server", barePerProcess, "the most connections one bare server, and one process of its clients, holds")

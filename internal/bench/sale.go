@@ -201,7 +201,7 @@ func (c *cluster) runSale(ctx context.Context, o Options, rdb *redis.Client, spe
 		// Apart: the players' CPU is theirs alone, not the bench's nor the
 		// latecomers', even with one process.
 		Duration: 5*time.Minute + 2*saleLength, Procs: spec.procs, Sources: sources(spec.procs), Apart: true,
-		Exec: []string{o.Self, "loadgen"}, Progress: o.Progress,
+		Exec: []string{o.Self, "loadgen"}, Progress: o.Progress, CheckoutOverHTTP: o.CheckoutOverHTTP,
 		WhileHeld: func(context.Context) {
 			// Everyone waits: the sale moves from here, and so do its
 			// counters. The profile runs on the bench's context, past the
@@ -225,7 +225,7 @@ func (c *cluster) runSale(ctx context.Context, o Options, rdb *redis.Client, spe
 					lateRes, lateErr = loadgen.Run(ctx, loadgen.Options{
 						URLs: c.urls, SaleID: sale, Scenario: loadgen.Sale, Shoppers: spec.latecomers,
 						Over: crowdOut * 8 / 10, Duration: 5*time.Minute + 2*saleLength, Procs: 1, Apart: true,
-						Sources: []string{latecomerSource}, Exec: []string{o.Self, "loadgen"},
+						Sources: []string{latecomerSource}, Exec: []string{o.Self, "loadgen"}, CheckoutOverHTTP: o.CheckoutOverHTTP,
 					})
 				})
 			}

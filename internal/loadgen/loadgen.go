@@ -108,6 +108,10 @@ type Options struct {
 	// PingEvery is how often each shopper's connection sends a keepalive
 	// ping; zero keeps the product client's shopperclient.PingInterval.
 	PingEvery time.Duration
+	// CheckoutOverHTTP has sale shoppers check out with a POST to the
+	// checkout URL, as a page did before checkouts went over the socket;
+	// by default they check out over their socket (docs/protocol.md).
+	CheckoutOverHTTP bool
 	// IdleFor, in a hold, keeps the held crowd quiet once everyone has
 	// joined: no probe and no forced collection for IdleLead + IdleFor, the
 	// gateways' CPU read over the last IdleFor (Result.Idle), and the hold's
@@ -277,7 +281,7 @@ func (o Options) player(k int) playerConfig {
 		URLs: o.URLs, SaleID: o.SaleID, Scenario: o.Scenario,
 		Shoppers: o.Shoppers / o.Procs, First: k, Stride: o.Procs, Total: o.Shoppers,
 		Duration: o.Duration, Over: o.Over, ConnectConcurrency: max(1, o.ConnectConcurrency/o.Procs),
-		SlowShare: o.SlowShare, SlowDelay: o.SlowDelay, PingEvery: o.PingEvery,
+		SlowShare: o.SlowShare, SlowDelay: o.SlowDelay, PingEvery: o.PingEvery, CheckoutOverHTTP: o.CheckoutOverHTTP,
 	}
 	if k < o.Shoppers%o.Procs {
 		cfg.Shoppers++
@@ -316,6 +320,7 @@ func Main(ctx context.Context, args []string, out io.Writer) error {
 	fs.DurationVar(&o.SlowDelay, "slow-delay", time.Second, "with slow: how long a slow shopper waits before each read")
 	fs.DurationVar(&o.HoldFor, "hold-for", 0, "with hold or slow: end the run this long after everyone joined")
 	fs.DurationVar(&o.PingEvery, "ping-every", 0, "how often each shopper pings (default: the client's own, 20s)")
+	fs.BoolVar(&o.CheckoutOverHTTP, "checkout-over-http", false, "with sale: check out with a POST to the checkout URL, not over the socket")
 	fs.DurationVar(&o.IdleFor, "idle-for", 0, "with hold and -metrics-url: keep the held crowd quiet this long (after a short lead) and read the gateways' idle CPU")
 	fs.IntVar(&o.Procs, "procs", 0, fmt.Sprintf("player processes (default: one per %d shoppers)", MaxShoppersPerProcess))
 	sources := fs.String("sources", "", "source IPs for the players, comma separated; A-B is a range of IPv4 addresses")

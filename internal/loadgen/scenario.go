@@ -16,6 +16,7 @@ import (
 
 	"github.com/foyerhq/foyer/internal/clock"
 	"github.com/foyerhq/foyer/internal/shopperclient"
+	"github.com/foyerhq/foyer/internal/wire"
 )
 
 // player plays its share of a run's shoppers in this process: the shoppers
@@ -65,6 +66,7 @@ type playerConfig struct {
 	SlowShare          float64
 	SlowDelay          time.Duration
 	PingEvery          time.Duration // keepalive interval; zero keeps the client's own
+	CheckoutOverHTTP   bool          // check out with a POST, not over the socket
 }
 
 func newPlayer(cfg playerConfig) (*player, error) {
@@ -191,6 +193,7 @@ func (r *player) shopper(ctx context.Context, g int) {
 		welcomed   bool      // the socket's welcome came: the arrival was not refused
 		replied    bool      // the join was answered
 		admittedAt time.Time // when admitted; zero before
+		checkedOut time.Time // when a checkout went over the socket, until its answer
 		soldOut    bool      // counted as sold out already
 		lastStock  int64     // the stock total last told
 	)
@@ -253,6 +256,18 @@ func (r *player) shopper(ctx context.Context, g int) {
 				finish()
 			case Sale:
 				sent := time.Now()
+				if !r.cfg.CheckoutOverHTTP {
+					// Answered by the next order message (or an error in
+					// reply), read below.
+					if err := conn.Checkout(ctx, m.Token); err != nil {
+						if ctx.Err() == nil {
+							r.c.fail("checkout_failed")
+						}
+						return
+					}
+					checkedOut = sent
+					continue
+				}
 				if _, err := client.Checkout(ctx, m.CheckoutURL, m.Token); err != nil {
 					if ctx.Err() == nil {
 						r.c.fail(errorCode(err, "checkout_failed"))
@@ -262,6 +277,10 @@ func (r *player) shopper(ctx context.Context, g int) {
 				r.checkout.add(time.Since(sent))
 			}
 		case "order":
+			if !checkedOut.IsZero() {
+				r.checkout.add(time.Since(checkedOut))
+				checkedOut = time.Time{}
+			}
 			switch m.Status {
 			case "paid":
 				now := time.Now()
@@ -316,6 +335,10 @@ func (r *player) shopper(ctx context.Context, g int) {
 				// The socket was refused before its welcome (rate_limited,
 				// unavailable): the arrival failed, and the socket closes.
 				r.c.fail(m.Code)
+				return
+			}
+			if m.InReplyTo == wire.CmdCheckout {
+				r.c.fail(m.Code) // the checkout refused: the shopper is done
 				return
 			}
 			if m.Code == "sold_out" {
