@@ -239,10 +239,12 @@ func joinAtOnce(v string) (bool, error) {
 // client, the idle timeout, a block, the node draining) closes it, which
 // ends Read.
 func (ss *session) serve(ctx context.Context) {
+	gone := false
 	for {
 		typ, data, err := ss.conn.Read(context.Background())
 		if err != nil {
 			ss.ended(err) // closed by the client, by us, by the library (1009) or by a failure: endOf sorts them
+			gone = clientGone(err)
 			break
 		}
 		if typ == websocket.MessageText && string(data) == pingMessage {
@@ -257,7 +259,7 @@ func (ss *session) serve(ctx context.Context) {
 		}()
 		<-answered
 	}
-	ss.end(ctx)
+	ss.end(ctx, gone)
 }
 
 // recoverMessage ends only this client when answering one of its messages
@@ -279,11 +281,16 @@ func (ss *session) panicked(v any) {
 	ss.conn.Close(websocket.StatusInternalError, "internal error")
 }
 
-// end closes the connection, records the shopper's departure and gives back
-// the connection's places under the caps.
-func (ss *session) end(ctx context.Context) {
+// end closes the connection (without a closing handshake when the client
+// is gone: clientGone), records the shopper's departure and gives back the
+// connection's places under the caps.
+func (ss *session) end(ctx context.Context, gone bool) {
 	defer ss.release()
-	ss.conn.Close(websocket.StatusNormalClosure, "")
+	if gone {
+		ss.conn.Gone()
+	} else {
+		ss.conn.Close(websocket.StatusNormalClosure, "")
+	}
 	if !ss.room.Remove(ss.conn) {
 		return
 	}

@@ -44,6 +44,14 @@ func endOf(err error, closedHere bool) socketEnd {
 	return endFailed
 }
 
+// clientGone reports whether a reader's error says the client went
+// without a close frame: the end of the stream, or a reset. Nothing written
+// to it after that arrives, a close frame included.
+func clientGone(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
 // ended logs why the session's socket ended, when that was a failure.
 func (ss *session) ended(err error) {
 	if endOf(err, ss.conn.ClosedHere()) == endFailed {

@@ -125,7 +125,7 @@ func (ss *session) stream(ctx context.Context, st *sseStream) {
 	st.answering.Lock()
 	st.finish()
 	st.answering.Unlock()
-	ss.end(ctx) // records the departure under a context of its own: ctx may have ended
+	ss.end(ctx, false) // records the departure under a context of its own: ctx may have ended
 }
 
 // drainingStream answers a stream opened on a draining node as a socket is

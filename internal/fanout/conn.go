@@ -317,6 +317,18 @@ func (c *Conn) cut() {
 	}
 }
 
+// Gone ends a connection whose client went without a close frame (its
+// reader met the end of the stream, or a reset): nothing written to it now
+// arrives, so no closing handshake is tried. Closed as Close closes, it cost
+// a close frame's write and a goroutine waiting for an answer that never
+// comes: a twentieth of a gateway's CPU in issue 21's sales, whose shoppers
+// mostly leave so (docs/performance.md).
+func (c *Conn) Gone() {
+	if first, _ := c.markClosed(); first {
+		c.frames.CloseNow() //nolint:errcheck // the client is gone
+	}
+}
+
 // CloseAndWait is Close for a node that is about to exit: it returns once
 // the close frame is out and answered (or the library's timeout passed), so
 // the client learns why before the process is gone.
