@@ -166,8 +166,15 @@ export class FoyerClient extends Emitter<ClientEvents> {
       const offs: Array<() => void> = [];
       const settle = (fn: () => void) => {
         for (const off of offs) off();
+        clearTimeout(unanswered);
         fn();
       };
+      // A refusal over the connection's budget is told once a window, then
+      // dropped unanswered (docs/protocol.md): no answer is a failure too.
+      const unanswered = setTimeout(
+        () => settle(() => reject(new FoyerError("network", "check out over the socket: no answer; check out again"))),
+        this.opts.checkoutTimeoutMs ?? 15_000,
+      );
       offs.push(
         this.on("order", (m) => {
           if (m.reservation_id !== admitted.reservation_id) return;

@@ -28,6 +28,8 @@ export interface FoyerClientOptions {
   deadAfterMs?: number;
   /** How long a WebSocket may take to open before the fallback is tried. Defaults to 8,000 ms. */
   openTimeoutMs?: number;
+  /** How long checkout(admitted, { over: "socket" }) waits for its answer before failing with "network". Defaults to 15,000 ms. */
+  checkoutTimeoutMs?: number;
   /** SHA-256 for proof of work where WebCrypto is missing (React Native). */
   sha256?: Sha256;
   /**

@@ -327,3 +327,41 @@ test("while it waits the client sends nothing but its pings, and asks nothing ov
   assert.equal(gw.sessions(), 1, "one session");
   assert.equal(httpAfterSession, 0, "no HTTP request beside the session: the client never polls");
 });
+
+test("a checkout over the socket settles with its order, its refusal in reply, or no answer", async (t) => {
+  const admitted = (id) => ({ type: "admitted", reservation_id: id, token: `tok-${id}`, checkout: "foyer", checkout_url: "http://x/checkout" });
+  const sent = [];
+  const gw = await gateway(t, {
+    onSocket: (ws) => {
+      ws.send(welcome());
+      ws.on("message", (raw) => {
+        const m = JSON.parse(raw.toString());
+        if (m.type !== "checkout") return;
+        sent.push(m);
+        if (m.token === "tok-r_ok") {
+          // News of another reservation first: not the answer.
+          ws.send(JSON.stringify({ type: "order", reservation_id: "r_other", status: "paid" }));
+          ws.send(JSON.stringify({ type: "order", reservation_id: "r_ok", status: "confirmed", quantity: 2 }));
+        } else if (m.token === "tok-r_gone") {
+          ws.send(JSON.stringify({ type: "error", code: "reservation_expired", message: "expired", in_reply_to: "checkout" }));
+        } // tok-r_silent: dropped unanswered, as a refusal past the budget is
+      });
+    },
+  });
+  const c = client(t, gw.url, { checkoutTimeoutMs: 300 });
+  const failures = [];
+  c.on("failure", (e) => failures.push(e.code));
+  const welcomed = c.next("welcome");
+  await c.start();
+  await welcomed;
+
+  const ok = await c.checkout(admitted("r_ok"), { over: "socket", quantity: 2 });
+  assert.deepEqual(ok, { reservation_id: "r_ok", status: "confirmed", quantity: 2, product: undefined, replayed: false });
+  assert.deepEqual(sent[0], { type: "checkout", token: "tok-r_ok", quantity: 2 });
+
+  await assert.rejects(c.checkout(admitted("r_gone"), { over: "socket" }), (e) => e.code === "reservation_expired");
+  assert.deepEqual(failures, [], "a checkout's refusal is its promise's, not the connection's failure");
+
+  await assert.rejects(c.checkout(admitted("r_silent"), { over: "socket" }), (e) => e.code === "network");
+  assert.equal(sent.length, 3);
+});
