@@ -22,7 +22,10 @@ func TestTheDefencesRunReturnsOnlyOnceItsConnectionRefreshHasStopped(t *testing.
 	if err != nil {
 		t.Fatal(err)
 	}
-	inFlight, release := make(chan struct{}), make(chan struct{})
+	// inFlight keeps the first refresh's word until the test reads it: the
+	// refresh may start before the test waits, and unbuffered, its word was
+	// dropped and both waited for ever (a 20-minute hang under make test).
+	inFlight, release := make(chan struct{}, 1), make(chan struct{})
 	d.refreshEvery = time.Millisecond
 	d.refresh = func(context.Context) error {
 		select {
