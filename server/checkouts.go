@@ -50,19 +50,11 @@ func (s *Server) checkout(c *gin.Context) {
 		s.fail(c, fmt.Errorf("%w: %v", errBadRequest, err))
 		return
 	}
-	quantity := 1
-	if req.Quantity != nil {
-		quantity = *req.Quantity
-	}
-	if quantity < 1 {
-		s.fail(c, fmt.Errorf("%w: quantity must be at least 1", errBadRequest))
+	choice, err := choiceOf(req.Quantity, req.Product, errBadRequest)
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
-	if req.Product != "" && !waitingroom.ValidProductSKU(req.Product) {
-		s.fail(c, fmt.Errorf("%w: product must be a sku of 1 to 64 characters without control characters", errBadRequest))
-		return
-	}
-	choice := choice{product: req.Product, quantity: quantity}
 	key := c.GetHeader("Idempotency-Key")
 	if len(key) > maxIdempotencyKey {
 		s.fail(c, fmt.Errorf("%w: Idempotency-Key is longer than %d", errBadRequest, maxIdempotencyKey))
@@ -77,21 +69,11 @@ func (s *Server) checkout(c *gin.Context) {
 		s.fail(c, s.unlessNoSale(ctx, id, err))
 		return
 	}
-	claims := verified.Claims()
-	// Limited per shopper once the token is known to be ours, so a forged
-	// token cannot spend another shopper's budget. A token this node signed,
-	// presented here for the first time, is the one checkout its reservation
-	// makes on a shopper's honest path and is not charged: that spares the
-	// limiter's Redis round trip on most checkouts, and a shopper gets no
-	// more than one uncharged try a reservation, each admitted at the
-	// sale's rate. Its retries, and any token signed elsewhere, are charged.
-	if !verified.FirstHere() {
-		if err := s.allow(ctx, RuleShopperCheckouts, claims.Subject); err != nil {
-			s.fail(c, err)
-			return
-		}
+	if err := s.chargeCheckout(ctx, verified); err != nil {
+		s.fail(c, err)
+		return
 	}
-	shopper := claims.Subject
+	shopper := verified.Claims().Subject
 	// From here on the checkout runs to its end even if the client goes
 	// away: confirm.lua may already have run when its connection drops, and
 	// an answer not stored (or a key not freed) on the request's cancelled
@@ -159,6 +141,37 @@ func (s *Server) unlessNoSale(ctx context.Context, saleID string, tokenErr error
 type choice struct {
 	product  string // "" in a single-product sale
 	quantity int
+}
+
+// choiceOf reads what a checkout asks to buy (quantity 1 when absent),
+// refusing with bad (errBadRequest over HTTP, errBadMessage over a socket)
+// fewer than one unit or a product that cannot be a SKU.
+func choiceOf(quantity *int, product string, bad error) (choice, error) {
+	ch := choice{product: product, quantity: 1}
+	if quantity != nil {
+		ch.quantity = *quantity
+	}
+	if ch.quantity < 1 {
+		return choice{}, fmt.Errorf("%w: quantity must be at least 1", bad)
+	}
+	if ch.product != "" && !waitingroom.ValidProductSKU(ch.product) {
+		return choice{}, fmt.Errorf("%w: product must be a sku of 1 to 64 characters without control characters", bad)
+	}
+	return ch, nil
+}
+
+// chargeCheckout limits checkouts per shopper once the token is known to
+// be ours, so a forged token cannot spend another shopper's budget. A token
+// this node signed, presented here for the first time, is the one checkout
+// its reservation makes on a shopper's honest path and is not charged: that
+// spares the limiter's Redis round trip on most checkouts, and a shopper
+// gets no more than one uncharged try a reservation, each admitted at the
+// sale's rate. Its retries, and any token signed elsewhere, are charged.
+func (s *Server) chargeCheckout(ctx context.Context, v checkout.Verified) error {
+	if v.FirstHere() {
+		return nil
+	}
+	return s.allow(ctx, RuleShopperCheckouts, v.Claims().Subject)
 }
 
 // checkoutAnswer runs the checkout of a verified token and returns its HTTP

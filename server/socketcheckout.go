@@ -7,7 +7,6 @@ import (
 
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/wire"
-	"github.com/foyerhq/foyer/waitingroom"
 )
 
 // A checkout sent over the tab's own socket (wire.CmdCheckout) is the HTTP
@@ -47,24 +46,13 @@ func replyingTo(err error) string {
 	return ""
 }
 
-// checkoutChoice reads what a checkout message buys, refusing what the HTTP
-// checkout refuses: fewer than one unit, a product that cannot be a SKU, no
-// token.
+// checkoutChoice reads what a checkout message buys, refusing what the
+// HTTP checkout refuses, and a message without a token.
 func checkoutChoice(m wire.ClientMsg) (choice, error) {
 	if m.Token == "" {
 		return choice{}, fmt.Errorf("%w: a checkout carries the admitted message's token", errBadMessage)
 	}
-	ch := choice{product: m.Product, quantity: 1}
-	if m.Quantity != nil {
-		ch.quantity = *m.Quantity
-	}
-	if ch.quantity < 1 {
-		return choice{}, fmt.Errorf("%w: quantity must be at least 1", errBadMessage)
-	}
-	if ch.product != "" && !waitingroom.ValidProductSKU(ch.product) {
-		return choice{}, fmt.Errorf("%w: product must be a sku of 1 to 64 characters without control characters", errBadMessage)
-	}
-	return ch, nil
+	return choiceOf(m.Quantity, m.Product, errBadMessage)
 }
 
 // checkout confirms the reservation whose token the tab sent and answers
@@ -97,10 +85,8 @@ func (ss *session) checkoutOutcome(ctx context.Context, m wire.ClientMsg) (strin
 	if claims.Subject != ss.shopper {
 		return "refused", fmt.Errorf("%w: the token is another shopper's", checkout.ErrTokenInvalid)
 	}
-	if !verified.FirstHere() { // charged as over HTTP: see checkout
-		if err := ss.s.allow(ctx, RuleShopperCheckouts, ss.shopper); err != nil {
-			return "refused", err
-		}
+	if err := ss.s.chargeCheckout(ctx, verified); err != nil {
+		return "refused", err
 	}
 	// Run to its end if the tab goes, as over HTTP: confirm.lua may have
 	// run already.

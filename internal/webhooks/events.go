@@ -124,7 +124,7 @@ func makeEvent(typ, saleID, key string, data any, at time.Time, what ...string) 
 // The bodies come as one JSON array of them, not as a text array: each is
 // a JSON object already, so the array is their concatenation, where a text
 // array's literal escaped every quote of every body (lib/pq's
-// StringArray.Value was a tenth of an order worker's CPU). The json type
+// StringArray.Value was nearly a tenth of an order worker's CPU). The json type
 // keeps its input's text, and json_array_elements gives each element's
 // text as it came: the body recorded is the body signed, byte for byte.
 const recordSQL = `
