@@ -115,10 +115,11 @@ func (r *Rooms) Redeem(ctx context.Context, saleID, shopperID, reservationID, ke
 }
 
 func (r *Rooms) confirm(ctx context.Context, saleID, shopperID, reservationID, product string, quantity int, keyDigest, orderRef string) (Confirmation, error) {
-	k := Keys(saleID)
-	ran, notReplicated := runDurable(ctx, r.rdb, confirmScript,
-		[]string{k.Meta, k.Res, k.Batches, k.Outbox, k.Events, k.Shoppers, k.Journeys, k.Bought, k.Customers},
-		reservationID, shopperID, EventsMaxLen, quantity, keyDigest, orderRef, product)
+	ran, notReplicated := r.confirms.Do(ctx, saleID,
+		[]any{reservationID, shopperID, EventsMaxLen, quantity, keyDigest, orderRef, product}, r.sendConfirms)
+	if ran == nil { // its caller gave up before it was sent: nothing was written
+		return Confirmation{}, fmt.Errorf("confirm reservation %s of sale %s: %w", reservationID, saleID, notReplicated)
+	}
 	raw, err := ran.Text()
 	if err != nil {
 		return Confirmation{}, fmt.Errorf("confirm reservation %s of sale %s: %w", reservationID, saleID, confirmError(err))
@@ -131,6 +132,27 @@ func (r *Rooms) confirm(ctx context.Context, saleID, shopperID, reservationID, p
 		return Confirmation{}, fmt.Errorf("decode confirmation %s: %w", reservationID, err)
 	}
 	return c, nil
+}
+
+// A sale's confirmations come in bursts: the admitter lets a tick's
+// shoppers out together, and each checks out as soon as it hears. Sent one
+// by one, each costs the node and Redis a round trip of their own (a
+// write, a read and a wake-up on both sides, a connection of the pool);
+// those asked while one is on its way go together when it is back
+// (gather.Line), in one pipeline and, on a Replicated client, under one
+// WAIT.
+
+// sendConfirms runs confirm.lua once for each of argLists, in one round
+// trip to the sale's Redis (runDurable).
+func (r *Rooms) sendConfirms(ctx context.Context, saleID string, argLists [][]any) ([]*redis.Cmd, []error) {
+	k := Keys(saleID)
+	ran, notReplicated := runDurable(ctx, r.rdb, confirmScript,
+		[]string{k.Meta, k.Res, k.Batches, k.Outbox, k.Events, k.Shoppers, k.Journeys, k.Bought, k.Customers}, argLists)
+	errs := make([]error, len(ran))
+	for i := range errs {
+		errs[i] = notReplicated
+	}
+	return ran, errs
 }
 
 func confirmError(err error) error {

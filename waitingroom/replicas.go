@@ -45,68 +45,126 @@ func WithReplicas(rdb redis.UniversalClient, n int, timeout time.Duration) redis
 	return &Replicated{UniversalClient: rdb, Replicas: n, Timeout: timeout}
 }
 
-// runReplicated runs script and then WAIT on the same connection, to the
-// primary of keys[0]'s slot: WAIT counts the replicas that have every write
-// its connection made. A script Redis had lost is sent again whole. The
-// command is the script's answer (or why it did not run); the error is
-// ErrNotReplicated when it ran but its replicas did not say so in time.
-func (c *Replicated) runReplicated(ctx context.Context, script *redis.Script, keys []string, args ...any) (*redis.Cmd, error) {
+// runReplicated runs script once for each of argLists in one pipeline and
+// then WAIT on the same connection, to the primary of keys[0]'s slot: WAIT
+// counts the replicas that have every write its connection made. Scripts
+// Redis had lost are sent again whole. The commands are the scripts'
+// answers (or why they did not run), in argLists' order; the error is
+// ErrNotReplicated when they ran but their replicas did not say so in time.
+func (c *Replicated) runReplicated(ctx context.Context, script *redis.Script, keys []string, argLists [][]any) ([]*redis.Cmd, error) {
 	var node redis.Cmdable = c.UniversalClient
 	cluster, isCluster := c.UniversalClient.(*redis.ClusterClient)
 	if isCluster {
 		primary, err := cluster.MasterForKey(ctx, keys[0])
 		if err != nil {
-			failed := redis.NewCmd(ctx)
-			failed.SetErr(fmt.Errorf("find the primary of %s: %w", keys[0], err))
-			return failed, nil
+			return failedAll(len(argLists), fmt.Errorf("find the primary of %s: %w", keys[0], err)), nil
 		}
 		node = primary
 	}
-	run := func(whole bool) (ran, waited *redis.Cmd) {
-		if isCluster && c.Timed != nil {
-			defer func(start time.Time) { c.Timed("pipeline", start, firstErr(ran, waited)) }(time.Now())
-		}
-		_, _ = node.Pipelined(ctx, func(p redis.Pipeliner) error {
-			if whole {
-				ran = script.Eval(ctx, p, keys, args...)
-			} else {
-				ran = script.EvalSha(ctx, p, keys, args...)
+	waitFor := func(p redis.Pipeliner) *redis.Cmd {
+		return p.Do(ctx, "WAIT", c.Replicas, c.Timeout.Milliseconds())
+	}
+	var timed func(start time.Time, err error)
+	if isCluster && c.Timed != nil {
+		timed = func(start time.Time, err error) { c.Timed("pipeline", start, err) }
+	}
+	ran, waited := evalAll(ctx, node, script, keys, argLists, waitFor, timed)
+	var notReplicated error
+	reloaded := false
+	for i, cmd := range ran {
+		if err := cmd.Err(); err != nil {
+			// The node went away or gave the slot up (a failover): the
+			// cluster client's map of slots is stale, and its own commands
+			// would only notice it when they fail in turn.
+			if isCluster && !reloaded && (!isRedisReply(err) || redis.HasErrorPrefix(err, "MOVED")) {
+				cluster.ReloadState(ctx)
+				reloaded = true
 			}
-			waited = p.Do(ctx, "WAIT", c.Replicas, c.Timeout.Milliseconds())
-			return nil
-		})
-		return ran, waited
-	}
-	ran, waited := run(false)
-	if redis.HasErrorPrefix(ran.Err(), "NOSCRIPT") {
-		ran, waited = run(true)
-	}
-	if err := ran.Err(); err != nil {
-		// The node went away or gave the slot up (a failover): the
-		// cluster client's map of slots is stale, and its own commands
-		// would only notice it when they fail in turn.
-		if isCluster && (!isRedisReply(err) || redis.HasErrorPrefix(err, "MOVED")) {
-			cluster.ReloadState(ctx)
+			continue // the script's own answer: nothing was written
 		}
-		return ran, nil // the script's own answer: nothing was written
+		acked, err := waited[i].Int()
+		switch {
+		case err != nil:
+			notReplicated = fmt.Errorf("%w (WAIT: %w)", ErrNotReplicated, err)
+		case acked < c.Replicas:
+			notReplicated = fmt.Errorf("%w (%d of %d replicas within %v)", ErrNotReplicated, acked, c.Replicas, c.Timeout)
+		}
 	}
-	acked, err := waited.Int()
-	if err != nil {
-		return ran, fmt.Errorf("%w (WAIT: %w)", ErrNotReplicated, err)
+	return ran, notReplicated
+}
+
+// runDurable runs script once for each of argLists, on keys, in one
+// pipeline, each as Run does it, and on a Replicated client waits for its
+// replicas too, once for them all (runReplicated: the error is
+// ErrNotReplicated). The commands answer in argLists' order.
+func runDurable(ctx context.Context, rdb redis.UniversalClient, script *redis.Script, keys []string, argLists [][]any) ([]*redis.Cmd, error) {
+	if c, ok := rdb.(*Replicated); ok {
+		return c.runReplicated(ctx, script, keys, argLists)
 	}
-	if acked < c.Replicas {
-		return ran, fmt.Errorf("%w (%d of %d replicas within %v)", ErrNotReplicated, acked, c.Replicas, c.Timeout)
-	}
+	ran, _ := evalAll(ctx, rdb, script, keys, argLists, nil, nil)
 	return ran, nil
 }
 
-// runDurable runs script as Run does and, on a Replicated client, waits for
-// its replicas too (runReplicated: the error is ErrNotReplicated).
-func runDurable(ctx context.Context, rdb redis.UniversalClient, script *redis.Script, keys []string, args ...any) (*redis.Cmd, error) {
-	if c, ok := rdb.(*Replicated); ok {
-		return c.runReplicated(ctx, script, keys, args...)
+// evalAll sends script once for each of argLists in one pipeline on node,
+// each by its SHA, with then's command after them when then is not nil
+// (WAIT: it covers the writes made on the pipeline's connection). The ones
+// Redis answered NOSCRIPT (it lost its scripts: a restart, a failover) did
+// not run and are sent again whole in a second pipeline, with then's
+// command again. tails[i] is then's command that followed ran[i]. timed,
+// when not nil, is told of each pipeline.
+func evalAll(ctx context.Context, node redis.Cmdable, script *redis.Script, keys []string, argLists [][]any,
+	then func(redis.Pipeliner) *redis.Cmd, timed func(start time.Time, err error)) (ran, tails []*redis.Cmd) {
+	send := func(which []int, whole bool) {
+		start := time.Now()
+		var tail *redis.Cmd
+		_, _ = node.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, i := range which {
+				if whole {
+					ran[i] = script.Eval(ctx, p, keys, argLists[i]...)
+				} else {
+					ran[i] = script.EvalSha(ctx, p, keys, argLists[i]...)
+				}
+			}
+			if then != nil {
+				tail = then(p)
+			}
+			return nil
+		})
+		sent := []*redis.Cmd{tail}
+		for _, i := range which {
+			tails[i] = tail
+			sent = append(sent, ran[i])
+		}
+		if timed != nil {
+			timed(start, firstErr(sent...))
+		}
 	}
-	return script.Run(ctx, rdb, keys, args...), nil
+	ran, tails = make([]*redis.Cmd, len(argLists)), make([]*redis.Cmd, len(argLists))
+	all := make([]int, len(argLists))
+	for i := range all {
+		all[i] = i
+	}
+	send(all, false)
+	var lost []int
+	for i, cmd := range ran {
+		if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+			lost = append(lost, i)
+		}
+	}
+	if len(lost) > 0 {
+		send(lost, true)
+	}
+	return ran, tails
+}
+
+// failedAll is n commands that failed with err before they were sent.
+func failedAll(n int, err error) []*redis.Cmd {
+	cmds := make([]*redis.Cmd, n)
+	for i := range cmds {
+		cmds[i] = redis.NewCmd(context.Background())
+		cmds[i].SetErr(err)
+	}
+	return cmds
 }
 
 // firstErr is the first of the pipeline's commands' errors, a missing key

@@ -2,8 +2,6 @@ package waitingroom
 
 import (
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,54 +41,10 @@ func BenchmarkConfirmWaitingForAReplica(b *testing.B) {
 // confirmRate holds b.N units for b.N shoppers of a fresh sale, then times
 // their confirmations, workers at a time, and returns them per second.
 func confirmRate(b *testing.B, rdb redis.UniversalClient, workers int) float64 {
-	ctx := b.Context()
-	saleID := fmt.Sprintf("s_bench_%d", time.Now().UnixNano())
-	rooms := NewRooms(rdb)
-	p := validPlan()
-	p.ID, p.Stock, p.ReservationTTLSeconds = saleID, b.N, 3600
-	p.StartsAt, p.EndsAt = time.Now().Add(-time.Minute), time.Now().Add(time.Hour)
-	if err := rooms.Load(ctx, &p); err != nil {
-		b.Fatal(err)
-	}
-	shoppers := make([]string, b.N)
-	for i := range shoppers {
-		shoppers[i] = fmt.Sprintf("v_bench%d", i)
-		if _, err := rooms.Join(ctx, saleID, shoppers[i], "t_"+shoppers[i]); err != nil {
-			b.Fatal(err)
-		}
-	}
-	a := NewAdmitter(rdb, "bench", quietLog())
-	s := &admission{last: time.Now()}
-	a.sales[saleID] = s
-	if err := a.runSale(ctx, saleID, s, time.Now()); err != nil {
-		b.Fatal(err)
-	}
-	var held []Reservation
-	for len(held) < b.N {
-		more, err := a.Admit(ctx, saleID, s.fence, min(b.N-len(held), 1000))
-		if err != nil || len(more) == 0 {
-			b.Fatalf("admit: %v (%d held of %d)", err, len(held), b.N)
-		}
-		held = append(held, more...)
-	}
-
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	start := time.Now()
-	for range workers {
-		wg.Go(func() {
-			for i := next.Add(1) - 1; i < int64(len(held)); i = next.Add(1) - 1 {
-				r := held[i]
-				if _, err := rooms.Confirm(ctx, saleID, r.Shopper, r.ID, 1, ""); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
+	rooms, saleID, held := heldSale(b, rdb, b.N)
+	elapsed := timeConfirms(b, workers, held, func(r Reservation) error {
+		_, err := rooms.Confirm(b.Context(), saleID, r.Shopper, r.ID, 1, "")
+		return err
+	})
 	return float64(b.N) / elapsed.Seconds()
 }

@@ -11,12 +11,15 @@ import (
 	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/foyerhq/foyer/internal/gather"
 )
 
 // Rooms is the Redis side of every sale's waiting room: the one place where
 // the queue, the stock and the reservations change.
 type Rooms struct {
-	rdb redis.UniversalClient
+	rdb      redis.UniversalClient
+	confirms gather.Line[string, []any, *redis.Cmd] // confirm.lua's calls by sale: its arguments, its answer
 }
 
 // NewRooms returns the waiting rooms kept in rdb.

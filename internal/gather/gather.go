@@ -1,8 +1,10 @@
 // Package gather sends what many callers ask for at about the same moment
-// in one round trip: the first caller of a key waits a moment for others,
-// then sends them all; each caller returns once its own is sent, with its
-// own error. A node's departures from a sale and its connection releases
-// are gathered so (docs/performance.md, "Issue 21's levers").
+// in one round trip; each caller returns once its own is sent, with its own
+// answer. Batches waits a moment for others after the first caller of a
+// key: a node's departures from a sale and its connection releases are
+// gathered so. Line waits for nothing: what is asked while a key's round
+// trip is on its way goes in the next one; a sale's confirmations are
+// gathered so (docs/performance.md, "Issue 21's levers").
 package gather
 
 import (
