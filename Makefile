@@ -94,6 +94,7 @@ bench: provision build
 	@mkdir -p bench/results
 	$(GO) test -run '^$$' -bench 'Join|Admission' -benchtime 3x ./waitingroom | tee bench/results/components.txt
 	$(GO) test -run '^$$' -bench 'UpdateTick' -benchtime 20x ./waitingroom | tee -a bench/results/components.txt
+	$(GO) test -run '^$$' -bench 'ConfirmBurst' -benchtime 20000x ./waitingroom | tee -a bench/results/components.txt
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/app ./worker | tee -a bench/results/components.txt
 	$(GO) test -run '^$$' -bench 'OrderWritesWithWebhookEvents|DispatchRate' -benchtime 2x ./internal/webhooks | tee -a bench/results/components.txt
 	bin/foyer-bench bench $(BENCH_FLAGS) -components bench/results/components.txt -out bench/results
