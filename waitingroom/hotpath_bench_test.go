@@ -62,8 +62,9 @@ return n`)
 // joinShoppers distinct shoppers. The bare join is one EVALSHA of INCR+ZADD
 // per shopper (see bareJoinScript): one round trip and two writes is the
 // least an atomic, ordered join can cost, so its rate is the ceiling of this
-// stack. Pipelining several shoppers into one round trip would beat it, but
-// no gateway can: each join is one shopper's request, answered on its own.
+// stack for joins sent one by one. Rooms.Join sends each alone; a
+// gateway's arrivals go through Presence.ArriveAndJoin, which gathers
+// those asked while one is on its way into one round trip.
 func BenchmarkJoin(b *testing.B) {
 	rdb := testenv.RedisClient(b, testenv.NewRedis(b))
 	rooms := NewRooms(rdb)

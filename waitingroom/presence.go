@@ -42,7 +42,8 @@ type Presence struct {
 	// it. Defaults to 1000, as many as one call of a script takes (arriveChunk).
 	DepartMost int
 
-	departing gather.Batches[string, string] // by sale, the shoppers departing
+	departing gather.Batches[string, string]            // by sale, the shoppers departing
+	arrivals  gather.Line[string, *arrivalAsk, Arrival] // by sale, the arrivals on their way
 }
 
 // NewPresence returns the presence of node, with the defaults documented on its fields.
@@ -87,10 +88,13 @@ type Piped interface {
 // this node as Arrive does and, with join, joins it as Rooms.Join does, all
 // in one round trip with the scripts of also: in a storm nearly every
 // arrival is a new shopper joining at once, and a round trip costs Redis
-// more than any of the scripts. The status is read first, so it is no older
-// than a Status call made now; nothing is recorded for a sale that is not
-// there. The error is the status's: the sale is not there, or Redis is out
-// of reach, in which case the scripts may or may not have run.
+// more than any of the scripts. The arrivals at a sale asked while one is
+// on its way go together when it is back, under one status read
+// (arrivals.go). The status is read after the call began, so it is no
+// older than a Status call made now; nothing is recorded for a sale that
+// is not there. The error is the status's: the sale is not there, or
+// Redis is out of reach, in which case the scripts may or may not have
+// run.
 func (p *Presence) ArriveAndJoin(ctx context.Context, saleID, shopperID, txn string, join bool, also ...Piped) (Arrival, error) {
 	return p.ArriveAndJoinWith(ctx, saleID, shopperID, txn, join, Pass{}, also...)
 }
@@ -107,67 +111,11 @@ func (p *Presence) ArriveAndJoinWith(ctx context.Context, saleID, shopperID, txn
 		return Arrival{}, fmt.Errorf("join sale %s: %w", saleID, err)
 	}
 	p.cancelDeparture(saleID, shopperID) // a departure gathering here: the shopper did not leave
-	k := Keys(saleID)
-	arriveKeys := []string{k.Nodes, k.Conns(p.node), k.Away, k.Present, k.Meta}
-	var status func() (Status, error)
-	var arrived, joined *redis.Cmd
-	_, _ = p.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-		status = pipeStatus(ctx, pipe, saleID)
-		for _, a := range also {
-			a.Queue(ctx, pipe, false)
-		}
-		arrived = arriveScript.EvalSha(ctx, pipe, arriveKeys, p.node, shopperID)
-		if join {
-			joined = joinScript.EvalSha(ctx, pipe, keys, joinArgv...)
-		}
-		return nil
-	})
-	// A script Redis has lost (a restart) did not run: it is sent again,
-	// whole, which loads it again. Only those: the others ran.
-	lostArrive := redis.HasErrorPrefix(arrived.Err(), "NOSCRIPT")
-	lostJoin := join && redis.HasErrorPrefix(joined.Err(), "NOSCRIPT")
-	lost := lostArrive || lostJoin
-	for _, a := range also {
-		lost = lost || a.NoScript()
-	}
-	if lost {
-		_, _ = p.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-			for _, a := range also {
-				if a.NoScript() {
-					a.Queue(ctx, pipe, true)
-				}
-			}
-			if lostArrive {
-				arrived = arriveScript.Eval(ctx, pipe, arriveKeys, p.node, shopperID)
-			}
-			if lostJoin {
-				joined = joinScript.Eval(ctx, pipe, keys, joinArgv...)
-			}
-			return nil
-		})
-	}
-	st, err := status()
-	if err != nil {
-		return Arrival{}, err
-	}
-	if len(st.productSKUs) > 0 { // an event's welcome shows its products
-		rooms := NewRooms(p.rdb)
-		if err := rooms.fillProducts(ctx, &st); err != nil {
-			return Arrival{}, err
-		}
-		if err := rooms.showProducts(ctx, &st); err != nil {
-			return Arrival{}, err
-		}
-	}
-	a := Arrival{Status: st}
-	if err := arrived.Err(); err != nil {
-		a.ArriveErr = fmt.Errorf("shopper %s arrives at sale %s: %w", shopperID, saleID, err)
-	}
+	ask := &arrivalAsk{shopper: shopperID, also: also}
 	if join {
-		reply, err := joined.Slice()
-		a.Place, a.JoinErr = placeOf(saleID, reply, err)
+		ask.joinKeys, ask.joinArgv = keys, joinArgv
 	}
-	return a, nil
+	return p.arrivals.Do(ctx, saleID, ask, p.sendArrivals)
 }
 
 // arriveChunk bounds the shoppers ArriveAll records in one script call, so

@@ -3,8 +3,8 @@
 // answer. Batches waits a moment for others after the first caller of a
 // key: a node's departures from a sale and its connection releases are
 // gathered so. Line waits for nothing: what is asked while a key's round
-// trip is on its way goes in the next one; a sale's confirmations are
-// gathered so (docs/performance.md, "Issue 21's levers").
+// trip is on its way goes in the next one; a sale's confirmations and
+// arrivals are gathered so (docs/performance.md, "Issue 21's levers").
 package gather
 
 import (
