@@ -174,6 +174,12 @@ type settledOrder struct {
 	EventSKU string `db:"event_sku"`
 }
 
+// paidOrder is an order markPaid announces paid.
+type paidOrder struct {
+	ID int64 `db:"id"`
+	settledOrder
+}
+
 // eventSKUColumn reads, with an order o, the sku of the event product it
 // bought: "" for a single-product sale's order, whose sku (its sale's own)
 // has no row in sale_products, so that its news stays as it was.
@@ -193,34 +199,44 @@ func (p *PaymentSettler) markPaid(ctx context.Context, orderIDs []int64) error {
 	if len(orderIDs) == 0 {
 		return nil
 	}
-	start, paid := time.Now(), 0
+	start := time.Now()
+	var marked []struct {
+		orderstream.Order
+		EventSKU string `db:"event_sku"`
+	}
 	if err := pgtx.InTx(ctx, p.db, func(tx *sqlx.Tx) error {
-		var marked []orderstream.Order
-		defer func() { paid = len(marked) }()
+		marked = nil // a retried transaction starts again
 		if err := tx.SelectContext(ctx, &marked, `UPDATE orders o SET status = 'paid' FROM sales s
 			WHERE s.id = o.sale_id AND o.id = ANY($1) AND o.status = 'pending_payment'
-			RETURNING `+settledColumns, pq.Array(orderIDs)); err != nil {
+			RETURNING `+settledColumns+`, `+eventSKUColumn, pq.Array(orderIDs)); err != nil {
 			return err
 		}
 		if p.Events == nil || len(marked) == 0 {
 			return nil
 		}
-		return p.Events.OrdersSettled(ctx, tx, marked)
+		settled := make([]orderstream.Order, len(marked))
+		for i, m := range marked {
+			settled[i] = m.Order
+		}
+		return p.Events.OrdersSettled(ctx, tx, settled)
 	}); err != nil {
 		return fmt.Errorf("mark %d orders paid: %w", len(orderIDs), err)
 	}
 	p.metrics.timed("mark_paid", start)
-	p.metrics.ordersSettled(OrderPaid, paid)
+	p.metrics.ordersSettled(OrderPaid, len(marked))
 	// Every paid one is announced, not only those this call marked: a
 	// delivery that failed after the commit is retried, and its shoppers
-	// must still hear. Announcing twice is harmless.
-	var orders []struct {
-		ID int64 `db:"id"`
-		settledOrder
-	}
-	err := p.db.SelectContext(ctx, &orders, `SELECT id, transaction_id, sale_id, reservation_id, shopper_id, quantity, status,
-		`+eventSKUColumn+` FROM orders o WHERE id = ANY($1) AND status = 'paid'`, pq.Array(orderIDs))
-	if err != nil {
+	// must still hear. Announcing twice is harmless. When this call marked
+	// them all (nearly always), what it marked is what to announce; else
+	// the paid ones are read again.
+	var orders []paidOrder
+	if len(marked) == len(orderIDs) {
+		for _, m := range marked {
+			orders = append(orders, paidOrder{m.ID, settledOrder{Txn: m.TransactionID, SaleID: m.SaleID,
+				ReservationID: m.ReservationID, ShopperID: m.ShopperID, Quantity: m.Quantity, Status: m.Status, EventSKU: m.EventSKU}})
+		}
+	} else if err := p.db.SelectContext(ctx, &orders, `SELECT id, transaction_id, sale_id, reservation_id, shopper_id, quantity, status,
+		`+eventSKUColumn+` FROM orders o WHERE id = ANY($1) AND status = 'paid'`, pq.Array(orderIDs)); err != nil {
 		return fmt.Errorf("read %d paid orders: %w", len(orderIDs), err)
 	}
 	events := map[string][]waitingroom.OrderEvent{}

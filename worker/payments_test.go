@@ -2,12 +2,14 @@ package worker_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/foyerhq/foyer/checkout"
 	"github.com/foyerhq/foyer/internal/orderstream"
+	"github.com/foyerhq/foyer/internal/testenv"
 	"github.com/foyerhq/foyer/waitingroom"
 	"github.com/foyerhq/foyer/worker"
 )
@@ -79,5 +81,65 @@ func TestAPaymentDeliveredAgainIsAnnouncedAgain(t *testing.T) {
 	}
 	if paid != 2 {
 		t.Errorf("%d paid announcements for two deliveries, want 2", paid)
+	}
+}
+
+// A paid order's news names what it bought (an event's product and its
+// units; nothing for a single-product sale's) the same whether the batch
+// marked it paid just now, and is announced from what it marked, or had
+// been paid before, and is read again (a delivery retried).
+func TestAPaidOrdersNewsNamesWhatItBoughtWhetherMarkedNowOrBefore(t *testing.T) {
+	db := newDB(t, 5)
+	db.MustExec(`INSERT INTO sale_products (sale_id, position, sku, name, price_cents, stock, per_shopper_limit)
+		VALUES ($1, 0, 'TEE', 'Tee', 1500, 3, 2), ($1, 1, 'CAP', 'Cap', 900, 2, 1)`, saleID)
+	rdb := testenv.RedisClient(t, testenv.NewRedis(t))
+	rooms := waitingroom.NewRooms(rdb)
+	never := &checkout.TestProvider{Outcome: "never", Log: discard}
+	w := worker.NewOrderWriter(db, rooms, never, discard)
+	for i, c := range []struct {
+		sku      string
+		quantity int
+	}{{"TEE", 2}, {"CAP", 1}} {
+		conf := confirmation(i + 1)
+		conf.SKU, conf.Quantity = c.sku, c.quantity
+		if err := w.Handle(messageOf(t, conf)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var batch orderstream.PaymentBatch
+	for _, o := range orders(t, db) {
+		batch.Results = append(batch.Results, orderstream.PaymentResult{OrderID: o.ID, SaleID: saleID,
+			ReservationID: o.ReservationID, Status: checkout.PaymentPaid})
+	}
+	payload, err := json.Marshal(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settler := worker.NewPaymentSettler(db, rooms, rooms, never, discard)
+	for delivery := 1; delivery <= 2; delivery++ {
+		if err := settler.Handle(message.NewMessage(fmt.Sprint("payments-", delivery), payload)); err != nil {
+			t.Fatalf("delivery %d: %v", delivery, err)
+		}
+	}
+	told := map[string][]waitingroom.OrderEvent{}
+	for _, e := range orderEvents(t, rdb) {
+		if e.Status == worker.OrderPaid {
+			told[e.Reservation] = append(told[e.Reservation], e)
+		}
+	}
+	want := map[string]struct {
+		sku      string
+		quantity int
+	}{"r_001": {"TEE", 2}, "r_002": {"CAP", 1}}
+	for reservation, w := range want {
+		news := told[reservation]
+		if len(news) != 2 {
+			t.Fatalf("%s: %d paid announcements for two deliveries, want 2", reservation, len(news))
+		}
+		for i, e := range news {
+			if e.SKU != w.sku || e.Quantity != w.quantity || e.OrderID != news[0].OrderID || e.OrderID == 0 {
+				t.Errorf("%s, delivery %d: told %+v, want %s × %d of its order", reservation, i+1, e, w.sku, w.quantity)
+			}
+		}
 	}
 }
