@@ -2,8 +2,13 @@ package gather
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 )
+
+// ErrSendFailed answers the calls of a batch whose send panicked.
+var ErrSendFailed = errors.New("gather: the batch's send failed")
 
 // Line gathers without a wait: the first item of a quiet key is sent at
 // once, and the items asked while its round trip is on its way are sent
@@ -82,11 +87,9 @@ func (l *Line[K, T, R]) send(key K, ln *line[T, R], batch []*call[T, R], send Se
 		live = append(live, c)
 		items = append(items, c.item)
 	}
+	var panicked any
 	if len(live) > 0 {
-		got, errs := send(context.WithoutCancel(live[0].ctx), key, items)
-		for i, c := range live {
-			c.got, c.err = got[i], errs[i]
-		}
+		panicked = answerBatch(context.WithoutCancel(live[0].ctx), key, live, items, send)
 	}
 
 	most := l.Most
@@ -113,6 +116,34 @@ func (l *Line[K, T, R]) send(key K, ln *line[T, R], batch []*call[T, R], send Se
 		next[0].batch = next
 		close(next[0].done)
 	}
+	if panicked != nil {
+		// Everyone was answered and the line handed on: the panic is the
+		// sender's own again, as if it had sent alone.
+		panic(panicked)
+	}
+}
+
+// answerBatch sends items and answers live's calls with what send returned. A
+// send that panics, or returns fewer answers than items, answers each call
+// with ErrSendFailed instead, so that no caller, and no call queued behind
+// them, waits forever; the panic is returned for the sender to raise.
+func answerBatch[K comparable, T, R any](ctx context.Context, key K, live []*call[T, R], items []T, send SendAll[K, T, R]) (panicked any) {
+	defer func() {
+		if panicked = recover(); panicked != nil {
+			for _, c := range live {
+				var zero R
+				c.got, c.err = zero, fmt.Errorf("%w: %v", ErrSendFailed, panicked)
+			}
+		}
+	}()
+	got, errs := send(ctx, key, items)
+	if len(got) != len(items) || len(errs) != len(items) {
+		panic(fmt.Sprintf("send answered %d and %d of %d items", len(got), len(errs), len(items)))
+	}
+	for i, c := range live {
+		c.got, c.err = got[i], errs[i]
+	}
+	return nil
 }
 
 // Waiting is how many items of key wait behind the batch on its way.

@@ -174,3 +174,65 @@ func TestKeysHaveLinesOfTheirOwn(t *testing.T) {
 	}
 	close(h.letGo)
 }
+
+// TestASendThatPanicsAnswersItsBatchAndFreesTheLine: a batch whose send
+// panics answers each of its other callers with ErrSendFailed, the panic
+// goes on in the goroutine that sent it, and later calls are sent: a panic
+// never leaves a key's line stuck.
+func TestASendThatPanicsAnswersItsBatchAndFreesTheLine(t *testing.T) {
+	var l Line[string, string, string]
+	h := newHeldSend()
+	panicky := func(ctx context.Context, key string, items []string) ([]string, []error) {
+		got, errs := h.send(ctx, key, items)
+		if slices.Contains(items, "boom") {
+			panic("boom")
+		}
+		return got, errs
+	}
+	var wg sync.WaitGroup
+	answers := make([]answer, 3)
+	var recovered any
+	ask := func(i int, item string) {
+		wg.Go(func() {
+			defer func() {
+				if v := recover(); v != nil {
+					recovered = v
+				}
+			}()
+			got, err := l.Do(context.Background(), "k", item, panicky)
+			answers[i] = answer{got, err}
+		})
+	}
+	ask(0, "a")
+	<-h.holding
+	// boom queues first behind a: it is handed the line and sends itself
+	// and x, and its send panics.
+	ask(1, "boom")
+	for deadline := time.Now().Add(10 * time.Second); l.Waiting("k") != 1; {
+		if time.Now().After(deadline) {
+			t.Fatal("boom never queued")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	ask(2, "x")
+	for deadline := time.Now().Add(10 * time.Second); l.Waiting("k") != 2; {
+		if time.Now().After(deadline) {
+			t.Fatal("x never queued")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(h.letGo)
+	wg.Wait()
+	if answers[0].got != "sent a" || answers[0].err != nil {
+		t.Errorf("a: %q (%v)", answers[0].got, answers[0].err)
+	}
+	if recovered != "boom" {
+		t.Errorf("the sender of the batch that panicked saw %v, want its send's panic raised", recovered)
+	}
+	if !errors.Is(answers[2].err, ErrSendFailed) {
+		t.Errorf("x, in the batch that panicked: %q (%v), want ErrSendFailed", answers[2].got, answers[2].err)
+	}
+	if got, err := l.Do(context.Background(), "k", "later", panicky); err != nil || got != "sent later" {
+		t.Errorf("a later call: %q (%v), want it sent: the line is free", got, err)
+	}
+}
