@@ -117,7 +117,7 @@ func (r *Rooms) Redeem(ctx context.Context, saleID, shopperID, reservationID, ke
 func (r *Rooms) confirm(ctx context.Context, saleID, shopperID, reservationID, product string, quantity int, keyDigest, orderRef string) (Confirmation, error) {
 	ran, notReplicated := r.confirms.Do(ctx, saleID,
 		[]any{reservationID, shopperID, EventsMaxLen, quantity, keyDigest, orderRef, product}, r.sendConfirms)
-	if ran == nil { // its caller gave up before it was sent: nothing was written
+	if ran == nil { // not sent (its caller gave up first), or its batch's send failed: the error says which
 		return Confirmation{}, fmt.Errorf("confirm reservation %s of sale %s: %w", reservationID, saleID, notReplicated)
 	}
 	raw, err := ran.Text()

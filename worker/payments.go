@@ -205,7 +205,6 @@ func (p *PaymentSettler) markPaid(ctx context.Context, orderIDs []int64) error {
 		EventSKU string `db:"event_sku"`
 	}
 	if err := pgtx.InTx(ctx, p.db, func(tx *sqlx.Tx) error {
-		marked = nil // a retried transaction starts again
 		if err := tx.SelectContext(ctx, &marked, `UPDATE orders o SET status = 'paid' FROM sales s
 			WHERE s.id = o.sale_id AND o.id = ANY($1) AND o.status = 'pending_payment'
 			RETURNING `+settledColumns+`, `+eventSKUColumn, pq.Array(orderIDs)); err != nil {
