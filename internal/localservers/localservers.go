@@ -26,8 +26,11 @@ import (
 
 const (
 	// readyTimeout bounds how long a Start waits for the server to answer,
-	// whatever the caller's context allows.
-	readyTimeout = 10 * time.Second
+	// whatever the caller's context allows. A server that dies is noticed
+	// at once (waitReady), so this only bounds a live one that is slow:
+	// stripe-mock parses Stripe's whole API spec as it starts, 1 s alone
+	// but over 10 s on two cores shared with make test's other packages.
+	readyTimeout = 60 * time.Second
 	// stopTimeout bounds a graceful stop; past it the server is killed.
 	stopTimeout = 15 * time.Second
 	// portAttempts is how many free ports a Start tries when Port is 0: another
