@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"io"
 	"io/fs"
 	"mime"
 	"path"
@@ -39,7 +40,7 @@ const (
 // names, and served at their own paths.
 type assetTable map[string]*asset
 
-func buildAssets(web fs.FS) (assetTable, error) {
+func buildAssets(web fs.FS, gz *gzipper) (assetTable, error) {
 	table := assetTable{}
 	bodies := map[string][]byte{} // file path -> content, pages aside
 	var pages []string
@@ -73,7 +74,7 @@ func buildAssets(web fs.FS) (assetTable, error) {
 			url = "/assets/" + strings.TrimSuffix(p, ext) + "." + hex.EncodeToString(sum[:5]) + ext
 		}
 		hashed[p] = url
-		table[url] = newAsset(body, path.Ext(p), assetCache)
+		table[url] = gz.asset(body, path.Ext(p), assetCache)
 	}
 	// Longest names first, so "vendor/a.js" is rewritten before "a.js".
 	names := make([]string, 0, len(hashed))
@@ -91,7 +92,7 @@ func buildAssets(web fs.FS) (assetTable, error) {
 				body = bytes.ReplaceAll(body, []byte(ref), []byte(`"`+hashed[name]+`"`))
 			}
 		}
-		page := newAsset(body, ".html", pageCache)
+		page := gz.asset(body, ".html", pageCache)
 		table["/"+p] = page
 		if p == "index.html" {
 			table["/"] = page
@@ -100,11 +101,24 @@ func buildAssets(web fs.FS) (assetTable, error) {
 	return table, nil
 }
 
-func newAsset(body []byte, ext, cache string) *asset {
+// gzipper makes assets with one gzip writer, reset for each: a writer at
+// BestCompression allocates about 800 KB of tables, and a node makes some
+// 70 assets as it starts (each a new writer made a node's start allocate
+// 50 MB, most of its CPU under the race detector).
+type gzipper struct{ zw *gzip.Writer }
+
+func newGzipper() *gzipper {
+	// The level is a constant: NewWriterLevel fails only for a bad one.
+	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestCompression)
+	return &gzipper{zw: zw}
+}
+
+// asset is body ready to serve, gzipped when that makes it smaller.
+func (g *gzipper) asset(body []byte, ext, cache string) *asset {
 	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	zw.Write(body)
-	zw.Close()
+	g.zw.Reset(&buf)
+	g.zw.Write(body)
+	g.zw.Close()
 	ct := mime.TypeByExtension(ext)
 	if ct == "" {
 		ct = "application/octet-stream"

@@ -24,7 +24,8 @@ func (s *Server) mountWeb(e *gin.Engine) error {
 		e.NoRoute(notFound)
 		return nil
 	}
-	table, err := buildAssets(s.deps.Web)
+	gz := newGzipper()
+	table, err := buildAssets(s.deps.Web, gz)
 	if err != nil {
 		return err
 	}
@@ -37,7 +38,7 @@ func (s *Server) mountWeb(e *gin.Engine) error {
 	}
 	for _, p := range []string{"/", "/index.html"} {
 		if a, ok := table[p]; ok {
-			table[p] = newAsset(withShopURL(a.body, s.cfg.ShopURL), ".html", pageCache)
+			table[p] = gz.asset(withShopURL(a.body, s.cfg.ShopURL), ".html", pageCache)
 		}
 	}
 	// The shopper's pages let Stripe.js in when Stripe takes the money
