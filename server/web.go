@@ -36,10 +36,10 @@ func (s *Server) mountWeb(e *gin.Engine) error {
 	if a, ok := table["/sales.html"]; ok {
 		table["/sales"] = a
 	}
-	for _, p := range []string{"/", "/index.html"} {
-		if a, ok := table[p]; ok {
-			table[p] = gz.asset(withShopURL(a.body, s.cfg.ShopURL), ".html", pageCache)
-		}
+	// "/" is index.html (buildAssets): one page, rewritten and gzipped once.
+	if a, ok := table["/index.html"]; ok {
+		page := gz.asset(withShopURL(a.body, s.cfg.ShopURL), ".html", pageCache)
+		table["/"], table["/index.html"] = page, page
 	}
 	// The shopper's pages let Stripe.js in when Stripe takes the money
 	// (a publishable key is configured); the dashboard never does.
